@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: MIT
+#
+# memhook - top-level Makefile. Everything is built under $(O) (default
+# build/), never in the source tree.
+#
+# Targets:
+#   all (default)  libmemhook.so, the memhook command, the examples
+#   check          build and run every Check suite and integration test
+#   bench          run the benchmarks under bench/ (slow; not part of check)
+#   fuzz           build and run the trace-reader fuzzer (FUZZ_SECONDS=600)
+#   clean          remove $(O)
+#
+# Knobs:
+#   O=dir          build directory (default build)
+#   V=1            print full commands
+#   WERROR=0       do not turn warnings into errors (default 1)
+#   CC, CLANG, BPFTOOL, PKG_CONFIG   tools to use
+#
+# Each folder contributes a fragment, <folder>/build.mk, that adds its own
+# objects and rules; this file holds what they share.
+
+O ?= build
+V ?= 0
+WERROR ?= 1
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= $(firstword $(wildcard /usr/sbin/bpftool /usr/bin/bpftool) bpftool)
+PKG_CONFIG ?= pkg-config
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# pkg-config module -> Debian package that provides it.
+PKGS := libbpf:libbpf-dev libelf:libelf-dev libdw:libdw-dev libunwind:libunwind-dev \
+	check:check libzstd:libzstd-dev zlib:zlib1g-dev
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+$(foreach p,$(PKGS),$(if $(shell $(PKG_CONFIG) --exists $(firstword $(subst :, ,$(p))) && echo y),,\
+	$(error missing $(firstword $(subst :, ,$(p))): install the Debian package $(lastword $(subst :, ,$(p))) (scripts/install-deps.sh))))
+$(if $(wildcard /usr/include/uthash.h),,$(error missing uthash.h: install the Debian package uthash-dev (scripts/install-deps.sh)))
+endif
+
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
+pc_libs = $(shell $(PKG_CONFIG) --libs $(1))
+
+WARNINGS := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+CFLAGS ?= -O2 -g
+BASE_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude -I$(O) \
+	-fno-omit-frame-pointer -MMD -MP
+DEP_CFLAGS := $(call pc_cflags,libbpf libelf libdw libunwind libzstd zlib)
+ALL_CFLAGS = $(BASE_CFLAGS) $(DEP_CFLAGS) $(CFLAGS)
+
+# Libraries of the memhook command and the tests that link its modules.
+TOOL_LIBS := $(call pc_libs,libbpf libelf libdw libzstd zlib) -lpthread -lm
+
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+.PHONY: all check bench fuzz clean
+
+# Fragments append to these.
+ALL_TARGETS :=
+CHECK_PROGRAMS :=
+DEPS :=
+
+include preload/build.mk
+include kernel/build.mk
+include merger/build.mk
+include cli/build.mk
+include examples/build.mk
+include tests/build.mk
+include bench/build.mk
+
+all: $(ALL_TARGETS)
+
+# Generic object rule: $(O)/<folder>/<name>.o from <folder>/<name>.c.
+$(O)/%.o: %.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+clean:
+	$(call msg,CLEAN,$(O))
+	$(Q)rm -rf $(O)
+
+-include $(DEPS)

@@ -1,0 +1,18 @@
+# cli/build.mk - the memhook command: launcher, recorder, subcommands.
+
+CLI_SRCS := $(filter-out cli/main.c,$(wildcard cli/*.c))
+CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
+DEPS += $(CLI_OBJS:.o=.d) $(O)/cli/main.d
+
+# Every module the memhook command (and the tests) link.
+TOOL_OBJS = $(CLI_OBJS) $(MERGER_OBJS) $(KERNEL_OBJS) $(RING_OBJ)
+
+ifneq ($(wildcard cli/main.c),)
+ALL_TARGETS += $(O)/memhook
+endif
+
+$(CLI_OBJS) $(O)/cli/main.o: | $(BPF_SKELS)
+
+$(O)/memhook: $(O)/cli/main.o $(TOOL_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -o $@ $^ $(TOOL_LIBS)

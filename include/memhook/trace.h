@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trace.h - the trace file: a versioned header, then a sequence of
+ * independently compressed chunks, each belonging to one stream.
+ *
+ *   struct mh_trace_header
+ *   { struct mh_chunk_header; zstd frame of records } ...
+ *   struct mh_chunk_header with stream MH_STREAM_END (clean close)
+ *
+ * A chunk is appended whole with one write(2) and carries a CRC32 of its
+ * compressed bytes, so a reader can follow a file that is still being
+ * written and can read a file whose writer died up to its last complete
+ * chunk. Inside a chunk, records are those of events.h and kernel_events.h,
+ * back to back. docs/FORMAT.md is the full specification.
+ */
+#ifndef MEMHOOK_INCLUDE_TRACE_H
+#define MEMHOOK_INCLUDE_TRACE_H
+
+#include <linux/types.h>
+
+#define MH_TRACE_MAGIC "MEMHOOK\0"	/* 8 bytes, NUL included */
+#define MH_TRACE_VERSION 1
+#define MH_CHUNK_MAGIC 0x4b43484dU	/* "MHCK" little-endian */
+/* Largest uncompressed chunk a writer produces and a reader accepts. */
+#define MH_CHUNK_MAX_RAW_BYTES (4U << 20)
+
+enum mh_trace_flags {
+	MH_TRACE_LITTLE_ENDIAN = 0x1,	/* records are little-endian */
+	MH_TRACE_LOSSY = 0x2,		/* recorded with --lossy */
+};
+
+enum mh_stream {
+	MH_STREAM_META = 0,	/* INFO, PROCESS, EXIT, MODULE, THREAD, LOST, LEAK */
+	MH_STREAM_ALLOC = 1,	/* the preload's records, in ring order */
+	MH_STREAM_KERNEL = 2,	/* the BPF collector's records */
+	MH_STREAM_SAMPLE = 3,	/* the recorder's /proc and pagemap samples */
+	MH_STREAM_COUNT,
+	MH_STREAM_END = 0xffff,	/* empty chunk: the writer closed the file */
+};
+
+enum mh_chunk_flags {
+	MH_CHUNK_ZSTD = 0x1,	/* payload is one zstd frame; else raw records */
+};
+
+struct mh_trace_header {
+	char magic[8];		/* MH_TRACE_MAGIC */
+	__u16 version;		/* MH_TRACE_VERSION */
+	__u16 header_bytes;	/* sizeof(struct mh_trace_header) when written */
+	__u32 flags;		/* enum mh_trace_flags */
+	__u64 start_ns;		/* CLOCK_MONOTONIC ns when recording began */
+	__u64 start_realtime_ns; /* CLOCK_REALTIME ns at the same instant */
+	__u32 page_size;	/* bytes per page on the recording machine */
+	__u32 root_pid;		/* the first traced process */
+	__u32 pointer_bytes;	/* sizeof(void *) of the traced program */
+	__u32 pad;
+};
+
+struct mh_chunk_header {
+	__u32 magic;		/* MH_CHUNK_MAGIC */
+	__u16 stream;		/* enum mh_stream */
+	__u16 flags;		/* enum mh_chunk_flags */
+	__u32 stored_bytes;	/* bytes of payload that follow this header */
+	__u32 raw_bytes;	/* bytes of records once decompressed */
+	__u32 record_count;	/* records in the chunk */
+	__u32 crc32;		/* zlib crc32 of the stored payload */
+	__u64 first_ts_ns;	/* smallest timestamp in the chunk, 0 if none */
+};
+
+_Static_assert(sizeof(struct mh_trace_header) == 48, "trace header size");
+_Static_assert(sizeof(struct mh_chunk_header) == 32, "chunk header size");
+
+#endif /* MEMHOOK_INCLUDE_TRACE_H */

@@ -1,0 +1,40 @@
+# tests/build.mk - Check suites and the programs the integration tests run.
+#
+# tests/check_<module>.c -> $(O)/tests/check_<module>, linked against the
+# archives of memhook's modules so each suite pulls in only what it uses.
+# tests/progs/<name>.c   -> $(O)/tests/progs/<name>: programs of known
+# behaviour that only the tests need.
+# `make check` builds everything and runs tests/run.sh, which runs every
+# suite and prints one "N passed, N failed, N skipped" line.
+
+CHECK_SRCS := $(wildcard tests/check_*.c)
+CHECK_PROGRAMS := $(CHECK_SRCS:tests/%.c=$(O)/tests/%)
+TEST_PROG_SRCS := $(wildcard tests/progs/*.c)
+TEST_PROGS := $(TEST_PROG_SRCS:tests/progs/%.c=$(O)/tests/progs/%)
+DEPS += $(CHECK_SRCS:tests/%.c=$(O)/tests/%.d)
+
+TOOL_ARCHIVE := $(O)/libmhtool.a
+PRELOAD_ARCHIVE := $(O)/libmhpreload.a
+
+$(TOOL_ARCHIVE): $(CLI_OBJS) $(MERGER_OBJS) $(KERNEL_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(PRELOAD_ARCHIVE): $(PRELOAD_CORE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/tests/check_%: $(O)/tests/check_%.o $(TOOL_ARCHIVE) $(PRELOAD_ARCHIVE)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -o $@ $< $(TOOL_ARCHIVE) $(PRELOAD_ARCHIVE) $(TOOL_LIBS) \
+		$(call pc_libs,check libunwind) -ldl
+
+$(O)/tests/check_%.o: | $(BPF_SKELS)
+
+$(O)/tests/progs/%: tests/progs/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 $(EXAMPLE_CFLAGS) -o $@ $< $(EXAMPLE_LIBS)
+
+check: all $(CHECK_PROGRAMS) $(TEST_PROGS)
+	$(Q)tests/run.sh $(O) $(CHECK_PROGRAMS)

@@ -1,0 +1,48 @@
+#!/bin/sh
+# run.sh - run every test program, then print one summary line.
+#
+# Usage: tests/run.sh BUILD_DIR TEST_PROGRAM...
+# Each program is a Check suite (or a script) run with MEMHOOK_BUILD_DIR set.
+# A test that cannot run here prints "SKIP <name>: <reason>" and counts as
+# skipped, never as passed. Exits non-zero if anything failed.
+set -u
+
+build_dir=$1
+shift
+export MEMHOOK_BUILD_DIR="$build_dir"
+export CK_DEFAULT_TIMEOUT="${CK_DEFAULT_TIMEOUT:-300}"
+
+passed=0
+failed=0
+skipped=0
+failed_names=
+log_dir="$build_dir/tests/logs"
+mkdir -p "$log_dir"
+
+for prog in "$@"; do
+	name=$(basename "$prog")
+	log="$log_dir/$name.log"
+	printf '== %s\n' "$name"
+	CK_TAP_LOG_FILE_NAME=- CK_VERBOSITY=silent "$prog" > "$log" 2>&1
+	status=$?
+	grep -E '^(ok|not ok|SKIP)' "$log" | sed 's/^/   /'
+	p=$(grep -c '^ok' "$log")
+	f=$(grep -c '^not ok' "$log")
+	s=$(grep -c '^SKIP' "$log")
+	if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+		# The program itself failed outside any test case.
+		f=1
+		printf '   not ok - %s exited with status %d (log: %s)\n' "$name" "$status" "$log"
+	fi
+	if [ "$f" -ne 0 ]; then
+		failed_names="$failed_names $name"
+		sed 's/^/   | /' "$log" | grep -v '^   | ok' | tail -40
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+done
+
+[ -n "$failed_names" ] && printf 'failed suites:%s\n' "$failed_names"
+printf '%d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
+[ "$failed" -eq 0 ]
