@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * collector.h - the BPF collector's public face: probe what this kernel
+ * offers, load and attach the programs for one process tree, and drain
+ * their ring buffer into the caller's sink as kernel_events.h records.
+ *
+ * The collector never prints: problems are returned as -errno and as
+ * human-readable reasons (mh_collector_reason, and MH_REC_INFO records
+ * "kernel.probe.<name>" = "attached via tp_btf" / "skipped: <why>" that it
+ * emits into MH_STREAM_META when it opens).
+ */
+#ifndef MEMHOOK_KERNEL_COLLECTOR_H
+#define MEMHOOK_KERNEL_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Where records go. Called from the thread that calls mh_collector_poll(),
+ * with whole records back to back; stream is an enum mh_stream.
+ * Returns 0 or -errno (the collector stops polling and returns it).
+ */
+typedef int (*mh_collector_sink_fn)(void *ctx, int stream, const void *records, size_t bytes);
+
+struct mh_collector_opts {
+	pid_t pid;			/* tgid to trace (the parked child) */
+	bool follow_children;		/* also trace processes it forks */
+	mh_collector_sink_fn sink;	/* receives the records */
+	void *sink_ctx;			/* passed to sink */
+	size_t ringbuf_bytes;		/* BPF ring buffer size, 0 = default */
+};
+
+struct mh_collector;
+
+/*
+ * Probe, load and attach. Returns 0 and sets *out, or -errno with *out NULL:
+ * -EPERM when privileges are missing, -EOPNOTSUPP when no probe could be
+ * attached. Either way mh_collector_reason() tells why in one line.
+ * Not thread-safe; call once per recording, before the child execs.
+ */
+int mh_collector_open(const struct mh_collector_opts *opts, struct mh_collector **out);
+
+/* One line saying why the last mh_collector_open() failed ("" if it didn't). */
+const char *mh_collector_reason(void);
+
+/* Add a tgid to the filter (collect -p, or a fork the caller saw). 0 or -errno. */
+int mh_collector_add_pid(struct mh_collector *c, pid_t pid);
+
+/*
+ * Wait up to timeout_ms for records and hand them to the sink. Returns the
+ * number of records delivered, or -errno. Call from one thread only.
+ */
+int mh_collector_poll(struct mh_collector *c, int timeout_ms);
+
+/*
+ * Drain what is left, emit the per-CPU drop counts as MH_REC_LOST records,
+ * detach and free. Accepts NULL.
+ */
+void mh_collector_free(struct mh_collector *c);
+
+#endif /* MEMHOOK_KERNEL_COLLECTOR_H */
