@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.h - turn a trace into a report: replay, aggregate per stack,
+ * symbolize, and write text, JSON or folded stacks.
+ *
+ * The entry point used by `memhook report` and `memhook run`. Never prints
+ * except to the stream it is given; problems with the trace come back as
+ * -errno plus a one-line reason (mh_report_error()).
+ */
+#ifndef MEMHOOK_MERGER_REPORT_H
+#define MEMHOOK_MERGER_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum mh_report_format {
+	MH_REPORT_TEXT = 0,
+	MH_REPORT_JSON,
+	MH_REPORT_FOLDED,
+};
+
+/* Sort keys; the folded format uses the same names for --value. */
+enum mh_report_key {
+	MH_KEY_LEAKED = 0,	/* leaked_bytes */
+	MH_KEY_PEAK,		/* bytes live at the global heap peak */
+	MH_KEY_ALLOCATED,	/* bytes_allocated */
+	MH_KEY_CALLS,		/* alloc_calls */
+	MH_KEY_TEMPORARY,	/* temporary allocations */
+	MH_KEY_COUNT,
+};
+
+struct mh_report_opts {
+	enum mh_report_format format;
+	enum mh_report_key sort;	/* text/json order */
+	enum mh_report_key value;	/* folded: which metric */
+	unsigned top;			/* stacks to print, 0 = all */
+	bool progress;			/* show progress on stderr (a terminal) */
+};
+
+/*
+ * Read the trace at path and write the report to out.
+ * Returns 0 or -errno; mh_report_error() then says why in one line,
+ * naming the trace. Warnings (a truncated trace) go into the report.
+ */
+int mh_report_generate(const char *path, const struct mh_report_opts *opts, FILE *out);
+
+/* The reason for the last failure of mh_report_generate(). */
+const char *mh_report_error(void);
+
+/* Parse a sort key / format name. Return 0 or -EINVAL. */
+int mh_report_key_parse(const char *name, enum mh_report_key *key);
+int mh_report_format_parse(const char *name, enum mh_report_format *format);
+
+#endif /* MEMHOOK_MERGER_REPORT_H */
