@@ -54,7 +54,7 @@ WARNINGS += -Werror
 endif
 
 CFLAGS ?= -O2 -g
-BASE_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude -I$(O) \
+BASE_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude -I. -I$(O) \
 	-fno-omit-frame-pointer -MMD -MP
 DEP_CFLAGS := $(call pc_cflags,libbpf libelf libdw libunwind libzstd zlib)
 ALL_CFLAGS = $(BASE_CFLAGS) $(DEP_CFLAGS) $(CFLAGS)

@@ -204,9 +204,13 @@ static int drain(struct scan *s, size_t leader)
 	return 0;
 }
 
+void mh_reach_sort(struct mh_reach_block *blocks, size_t count)
+{
+	qsort(blocks, count, sizeof(*blocks), by_addr);
+}
+
 int mh_reach_classify(struct mh_reach_block *blocks, size_t count,
-		      const struct mh_reach_range *roots, size_t root_count,
-		      const struct mh_reach_memory *mem)
+		      const struct mh_reach_roots *roots, const struct mh_reach_memory *mem)
 {
 	struct scan s = { .blocks = blocks, .count = count, .mem = mem };
 	int err = 0;
@@ -214,14 +218,19 @@ int mh_reach_classify(struct mh_reach_block *blocks, size_t count,
 	s.window = malloc(SCAN_WINDOW_BYTES);
 	if (!s.window)
 		return -ENOMEM;
-	qsort(blocks, count, sizeof(*blocks), by_addr);
+	mh_reach_sort(blocks, count);
 	for (size_t i = 0; i < count; i++) {
 		blocks[i].kind = UNREACHED;
 		blocks[i].clique = 0;
 	}
 
-	for (size_t r = 0; r < root_count && !err; r++) {
-		err = scan_range(&s, roots[r].start, roots[r].end, true, NO_CLIQUE);
+	for (size_t v = 0; v < roots->value_count && !err; v++) {
+		err = mark_from_roots(&s, roots->values[v], true);
+		if (!err)
+			err = drain(&s, NO_CLIQUE);
+	}
+	for (size_t r = 0; r < roots->range_count && !err; r++) {
+		err = scan_range(&s, roots->ranges[r].start, roots->ranges[r].end, true, NO_CLIQUE);
 		if (!err)
 			err = drain(&s, NO_CLIQUE);
 	}

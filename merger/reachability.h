@@ -43,6 +43,17 @@ struct mh_reach_memory {
 	void *ctx;
 };
 
+/* Roots: ranges of target memory, plus values held outside it (registers). */
+struct mh_reach_roots {
+	const struct mh_reach_range *ranges;
+	size_t range_count;
+	const __u64 *values;
+	size_t value_count;
+};
+
+/* Sort blocks by address, as mh_reach_classify leaves them. */
+void mh_reach_sort(struct mh_reach_block *blocks, size_t count);
+
 /*
  * Classify blocks[0..count) in place (kind), sorting them by address.
  * Roots are scanned word by word; a word pointing to the start of a block
@@ -54,7 +65,6 @@ struct mh_reach_memory {
  * Blocks must not overlap. Returns 0 or -ENOMEM.
  */
 int mh_reach_classify(struct mh_reach_block *blocks, size_t count,
-		      const struct mh_reach_range *roots, size_t root_count,
-		      const struct mh_reach_memory *mem);
+		      const struct mh_reach_roots *roots, const struct mh_reach_memory *mem);
 
 #endif /* MEMHOOK_MERGER_REACHABILITY_H */

@@ -19,6 +19,7 @@ struct heap {
 	void *mem[MAX_BLOCKS];
 	size_t count;
 	uintptr_t root[8];	/* the one root range */
+	__u64 registers[2];	/* root values outside memory */
 };
 
 static int read_self(void *ctx, __u64 addr, void *buf, size_t bytes)
@@ -64,8 +65,14 @@ static void classify(struct heap *h)
 		.start = (uintptr_t)h->root,
 		.end = (uintptr_t)(h->root + 8),
 	};
+	struct mh_reach_roots roots = {
+		.ranges = &root,
+		.range_count = 1,
+		.values = h->registers,
+		.value_count = 2,
+	};
 
-	ck_assert_int_eq(mh_reach_classify(h->blocks, h->count, &root, 1, &self_memory), 0);
+	ck_assert_int_eq(mh_reach_classify(h->blocks, h->count, &roots, &self_memory), 0);
 }
 
 START_TEST(unreferenced_block_is_definite)
@@ -93,6 +100,21 @@ START_TEST(root_start_pointer_is_reachable)
 	ck_assert_uint_eq(kind_of(&h, a), MH_LEAK_REACHABLE);
 	ck_assert_uint_eq(kind_of(&h, b), MH_LEAK_REACHABLE);
 	ck_assert_uint_eq(kind_of(&h, c), MH_LEAK_REACHABLE);
+	heap_free(&h);
+}
+END_TEST
+
+START_TEST(register_value_is_a_root)
+{
+	struct heap h = { 0 };
+	void **a = heap_alloc(&h, 32);
+	void *b = heap_alloc(&h, 8);
+
+	a[2] = b;
+	h.registers[1] = (uintptr_t)a;
+	classify(&h);
+	ck_assert_uint_eq(kind_of(&h, a), MH_LEAK_REACHABLE);
+	ck_assert_uint_eq(kind_of(&h, b), MH_LEAK_REACHABLE);
 	heap_free(&h);
 }
 END_TEST
@@ -221,6 +243,7 @@ static Suite *reachability_suite(void)
 
 	tcase_add_test(core, unreferenced_block_is_definite);
 	tcase_add_test(core, root_start_pointer_is_reachable);
+	tcase_add_test(core, register_value_is_a_root);
 	tcase_add_test(core, interior_root_pointer_is_possible);
 	tcase_add_test(core, lost_struct_members_are_indirect);
 	tcase_add_test(core, lost_cycle_has_one_definite_leader);

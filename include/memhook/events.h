@@ -46,6 +46,7 @@ enum mh_rec_type {
 	MH_REC_RSS_SAMPLE = 12,	/* struct mh_rec_rss_sample (recorder's /proc sampler) */
 	MH_REC_PAGEMAP = 13,	/* struct mh_rec_pagemap, then a bitmap */
 	MH_REC_LEAK = 14,	/* struct mh_rec_leak (exit-time reachability verdict) */
+	MH_REC_EXIT_SCAN = 15,	/* struct mh_rec_exit_scan: the process waits to be scanned */
 
 	/* 64 and up belong to the kernel stream: kernel_events.h */
 	MH_REC_KERNEL_FIRST = 64,
@@ -284,6 +285,29 @@ struct mh_rec_leak {
 	__u32 kind;		/* enum mh_leak_kind */
 };
 
+enum mh_exit_path {
+	MH_EXIT_PATH_NORMAL = 1,	/* exit() or return from main: late destructor */
+	MH_EXIT_PATH_IMMEDIATE = 2,	/* _exit() / _Exit() called by the program */
+	MH_EXIT_PATH_SIGNAL = 3,	/* a fatal signal the program does not handle */
+};
+
+/*
+ * Sent by the preload from its exit path, which then waits (polling, while
+ * the recorder lives) until the recorder sets the __u32 at ack_addr to 1.
+ * Meanwhile the recorder stops the threads, snapshots residency and
+ * classifies the live blocks (cli/exitscan.c).
+ */
+struct mh_rec_exit_scan {
+	struct mh_rec_hdr hdr;
+	__u64 ts_ns;		/* CLOCK_MONOTONIC ns */
+	__u64 sp;		/* stack pointer of the waiting thread */
+	__u64 ack_addr;		/* address of the __u32 the recorder sets */
+	__u32 pid;
+	__u32 tid;		/* the waiting thread */
+	__u32 path;		/* enum mh_exit_path */
+	__u32 pad;
+};
+
 _Static_assert(sizeof(struct mh_rec_hdr) == 8, "record header size");
 _Static_assert(sizeof(struct mh_rec_alloc) == 48, "alloc record size");
 _Static_assert(sizeof(struct mh_rec_free) == 40, "free record size");
@@ -300,5 +324,6 @@ _Static_assert(sizeof(struct mh_rec_info) == 24, "info record size");
 _Static_assert(sizeof(struct mh_rec_rss_sample) == 56, "rss sample size");
 _Static_assert(sizeof(struct mh_rec_pagemap) == 40, "pagemap record size");
 _Static_assert(sizeof(struct mh_rec_leak) == 24, "leak record size");
+_Static_assert(sizeof(struct mh_rec_exit_scan) == 48, "exit scan record size");
 
 #endif /* MEMHOOK_INCLUDE_EVENTS_H */
