@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * junit.h - a JUnit XML report for `memhook check`: one test case per
+ * traced process, failed when it has leaks of a kind --fail-on names.
+ */
+#ifndef MEMHOOK_CLI_JUNIT_H
+#define MEMHOOK_CLI_JUNIT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct mh_junit_case {
+	const char *name;	/* the process: "PID COMMAND" */
+	bool failed;
+	const char *message;	/* one-line verdict, for the failure element */
+	const char *details;	/* the leak records, for the failure body; may be NULL */
+	double seconds;		/* how long the process ran */
+};
+
+/*
+ * Write a <testsuites> document with one <testsuite name=suite> holding
+ * cases[0..count). Strings are escaped for XML. Returns 0 or -EIO.
+ */
+int mh_junit_write(FILE *out, const char *suite, const struct mh_junit_case *cases, size_t count);
+
+#endif /* MEMHOOK_CLI_JUNIT_H */
