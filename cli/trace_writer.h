@@ -27,8 +27,10 @@ struct mh_trace_writer *mh_trace_writer_open(const char *path, const struct mh_t
 
 /*
  * Append whole records (back to back, each a multiple of 8 bytes) to a
- * stream. Returns 0 or -errno; after an error every later call returns it
- * too, and what was written before stays readable.
+ * stream. Returns 0 or -errno; after a write error every later call
+ * returns it too, and what was written before stays readable. A malformed
+ * record gives -EINVAL (not sticky): records of the same call that did not
+ * fit in the stream's buffer before it are dropped with it.
  */
 int mh_trace_writer_append(struct mh_trace_writer *w, int stream, const void *records,
 			   size_t bytes);

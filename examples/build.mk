@@ -22,3 +22,37 @@ $(O)/examples/%: examples/%.cc
 	$(call msg,CXX,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CXX) $(EXAMPLE_CFLAGS) -o $@ $< $(EXAMPLE_LIBS)
+
+# Builds that need more than the generic rules: a shared library and its
+# user, a dlopen() plugin, -O2 with inlining, a stripped binary.
+EXAMPLE_LIB_CFLAGS := -std=gnu11 $(EXAMPLE_CFLAGS) -fPIC -shared
+EXAMPLE_SPECIAL := $(O)/examples/lib/libexample.so $(O)/examples/plugin.so \
+	$(O)/examples/leaky-stripped
+ALL_TARGETS += $(EXAMPLE_SPECIAL)
+
+$(O)/examples/lib/libexample.so: examples/lib/example.c examples/lib/example.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(EXAMPLE_LIB_CFLAGS) -Wl,-soname,libexample.so -o $@ $<
+
+$(O)/examples/plugin.so: examples/lib/plugin.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(EXAMPLE_LIB_CFLAGS) -o $@ $<
+
+# uses_lib finds libexample.so through its RUNPATH, wherever $(O) is.
+$(O)/examples/uses_lib: examples/uses_lib.c $(O)/examples/lib/libexample.so
+	$(call msg,CC,$@)
+	$(Q)$(CC) -std=gnu11 $(EXAMPLE_CFLAGS) -Iexamples -o $@ $< \
+		-L$(O)/examples/lib -lexample -Wl,-rpath,'$$ORIGIN/lib' $(EXAMPLE_LIBS)
+
+$(O)/examples/plugin_host: $(O)/examples/plugin.so
+
+$(O)/examples/inlined: examples/inlined.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 $(EXAMPLE_CFLAGS:-O0=-O2) -o $@ $< $(EXAMPLE_LIBS)
+
+$(O)/examples/leaky-stripped: $(O)/examples/leaky
+	$(call msg,STRIP,$@)
+	$(Q)strip -o $@ $<

@@ -5,7 +5,8 @@
  * Holds one decompressed chunk at a time, so memory does not grow with the
  * trace. Verifies every chunk (magic, sizes, CRC32, zstd) and every record
  * header (size, alignment, bounds) before handing it out: a corrupt trace
- * is an error, never a crash. Never prints.
+ * is an error, never a crash. Chunks of streams the caller did not ask for
+ * are stepped over unread (only their header is checked). Never prints.
  */
 #ifndef MEMHOOK_MERGER_TRACE_READER_H
 #define MEMHOOK_MERGER_TRACE_READER_H

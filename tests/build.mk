@@ -11,7 +11,7 @@ CHECK_SRCS := $(wildcard tests/check_*.c)
 CHECK_PROGRAMS := $(CHECK_SRCS:tests/%.c=$(O)/tests/%)
 TEST_PROG_SRCS := $(wildcard tests/progs/*.c)
 TEST_PROGS := $(TEST_PROG_SRCS:tests/progs/%.c=$(O)/tests/progs/%)
-DEPS += $(CHECK_SRCS:tests/%.c=$(O)/tests/%.d)
+DEPS += $(CHECK_SRCS:tests/%.c=$(O)/tests/%.d) $(O)/tests/testutil.d
 
 TOOL_ARCHIVE := $(O)/libmhtool.a
 PRELOAD_ARCHIVE := $(O)/libmhpreload.a
@@ -24,9 +24,9 @@ $(PRELOAD_ARCHIVE): $(PRELOAD_CORE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(O)/tests/check_%: $(O)/tests/check_%.o $(TOOL_ARCHIVE) $(PRELOAD_ARCHIVE)
+$(O)/tests/check_%: $(O)/tests/check_%.o $(O)/tests/testutil.o $(TOOL_ARCHIVE) $(PRELOAD_ARCHIVE)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) -o $@ $< $(TOOL_ARCHIVE) $(PRELOAD_ARCHIVE) $(TOOL_LIBS) \
+	$(Q)$(CC) -o $@ $< $(O)/tests/testutil.o $(TOOL_ARCHIVE) $(PRELOAD_ARCHIVE) $(TOOL_LIBS) \
 		$(call pc_libs,check libunwind) -ldl
 
 $(O)/tests/check_%.o: | $(BPF_SKELS)
@@ -38,3 +38,28 @@ $(O)/tests/progs/%: tests/progs/%.c
 
 check: all $(CHECK_PROGRAMS) $(TEST_PROGS)
 	$(Q)tests/run.sh $(O) $(CHECK_PROGRAMS)
+
+include tests/fuzz.mk
+
+# ---- symbolization test programs (tests/check_symbolize.c) ----
+# sym_inline is built -O0 by the generic rule above; these add an -O2
+# build (inlining), the dlopen()ed library at -O0 and -O2, and a stripped
+# copy of the -O2 library (only .dynsym left).
+SYM_PROGS := $(O)/tests/progs/sym_inline_O2 $(O)/tests/progs/libsym_O0.so \
+	$(O)/tests/progs/libsym_O2.so $(O)/tests/progs/libsym_stripped.so
+
+$(O)/tests/progs/sym_inline_O2: tests/progs/sym_inline.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 $(EXAMPLE_CFLAGS:-O0=) -O2 -o $@ $< $(EXAMPLE_LIBS)
+
+$(O)/tests/progs/libsym_%.so: tests/progs/sym/sym_lib.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 $(EXAMPLE_CFLAGS:-O0=) -$* -fPIC -shared -o $@ $<
+
+$(O)/tests/progs/libsym_stripped.so: $(O)/tests/progs/libsym_O2.so
+	$(call msg,STRIP,$@)
+	$(Q)strip --strip-all -o $@ $<
+
+$(O)/tests/check_symbolize: | $(SYM_PROGS) $(O)/tests/progs/sym_inline

@@ -1,0 +1,182 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# run.sh - memhook against native runs and against heaptrack.
+#
+# Usage: bench/run.sh [BUILD_DIR]        (make bench runs it with $(O))
+#
+# Part 1, recording overhead: each workload runs natively, under
+# `memhook record` and under `heaptrack`, alternating, BENCH_REPS times;
+# the table gives median wall times as ratios to native and trace bytes
+# per allocation event (alloc + free calls, counted by memhook's report)
+# for memhook's trace and heaptrack's .zst.
+# Part 2, report throughput: one trace of >= 20M events (alloc_bench), then
+# `memhook report` and `heaptrack_print` on the two tools' traces of that
+# workload, timed with /usr/bin/time -v (wall time, events/s, peak RSS).
+#
+# Knobs (environment): BENCH_REPS (3), BENCH_OPS (alloc_bench ops per
+# thread, 3000000), BENCH_REPORT_OPS (10000000: 20M events),
+# BENCH_REPORT_DEPTH (alloc_bench stack depth for part 2, 25: see alloc_1t_d25).
+# Traces go to a temporary directory under /tmp, deleted at the end.
+# Takes about 10 minutes on 2 cores.
+set -u
+
+O=${1:-build}
+REPS=${BENCH_REPS:-3}
+OPS=${BENCH_OPS:-3000000}
+REPORT_OPS=${BENCH_REPORT_OPS:-10000000}
+REPORT_DEPTH=${BENCH_REPORT_DEPTH:-25}
+MEMHOOK=$O/memhook
+AB=$O/bench/progs/alloc_bench
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+[ -x "$MEMHOOK" ] || die "$MEMHOOK is not built (make O=$O)"
+[ -x "$AB" ] || die "$AB is not built (make O=$O bench)"
+have_heaptrack=1
+command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null || have_heaptrack=0
+PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=
+
+work=$(mktemp -d /tmp/memhook-bench.XXXXXX) || die "cannot create a temp dir"
+trap 'rm -rf "$work"' EXIT
+
+PY_WORK='
+import json
+for r in range(20):
+    rows = [{"id": i, "name": "n%d" % i, "tags": [str(i % 7), str(i % 11)]} for i in range(20000)]
+    rows.sort(key=lambda x: (x["tags"][1], -x["id"]))
+    rows = json.loads(json.dumps(rows))
+print(len(rows))
+'
+SQL_WORK='
+create table t(a integer primary key, b text, c real);
+with recursive c(x) as (select 1 union all select x + 1 from c where x < 600000)
+insert into t select x, hex(randomblob(16)), x * 0.5 from c;
+create index tb on t(b);
+select count(*), sum(c) from t where b > "8";
+select b, count(*) from t group by substr(b, 1, 2) order by 2 desc limit 3;
+'
+
+# Workloads: name, then the command.
+# alloc_1t_d25: heaptrack 1.4's interpreter aborts with std::bad_alloc on
+# some stack-depth mixes of alloc_bench (depth 30 among them), so one
+# workload caps the depth at 25 to keep a head-to-head comparison.
+workloads=(alloc_1t alloc_2t alloc_1t_d25)
+cmd_alloc_1t=("$AB" 1 "$OPS" 30)
+cmd_alloc_2t=("$AB" 2 "$OPS" 30)
+cmd_alloc_1t_d25=("$AB" 1 "$OPS" 25)
+if [ -n "$PY" ]; then
+	workloads+=(python3)
+	cmd_python3=("$PY" -c "$PY_WORK")
+fi
+if command -v sqlite3 >/dev/null; then
+	workloads+=(sqlite3)
+	cmd_sqlite3=(sqlite3 :memory: "$SQL_WORK")
+fi
+
+# Run a command (stdout/stderr to files): sets $secs (wall time) and $rc.
+timed() {
+	local start=$EPOCHREALTIME end
+	"$@" >"$work/out" 2>"$work/err"
+	rc=$?
+	end=$EPOCHREALTIME
+	secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
+}
+
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "nan"; exit }
+		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# alloc + free calls in a memhook trace, from its JSON report.
+trace_events() {
+	"$MEMHOOK" report --format json "$1" 2>/dev/null | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["summary"]
+print(s["alloc_calls"] + s["free_calls"])' 2>/dev/null || echo 0
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "nan") printf "%.2fx", a / b; else printf "-" }'; }
+per_event() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2f", a / b; else printf "-" }'; }
+
+echo "memhook bench: $(date -u '+%F %T') UTC, $(nproc) cpus, reps=$REPS, alloc_bench ops/thread=$OPS"
+echo
+echo "== recording overhead (median wall time, ratio to native; trace bytes per alloc+free event)"
+printf '%-13s %10s %10s %10s %12s %12s %12s\n' workload native_s memhook heaptrack mh_B/event \
+	ht_B/event events
+for w in "${workloads[@]}"; do
+	declare -n cmd="cmd_$w"
+	nat=() mh=() ht=()
+	mh_fail= ht_fail=
+	for ((r = 0; r < REPS; r++)); do
+		timed "${cmd[@]}"
+		nat+=("$secs")
+		rm -f "$work/t.mht"
+		timed "$MEMHOOK" record -o "$work/t.mht" -- "${cmd[@]}"
+		mh+=("$secs")
+		[ "$rc" -eq 0 ] || mh_fail="memhook exited $rc: $(tail -1 "$work/err")"
+		if [ "$have_heaptrack" = 1 ]; then
+			rm -f "$work"/ht.*
+			timed heaptrack -o "$work/ht" "${cmd[@]}"
+			ht+=("$secs")
+			grep -q 'terminate called\|bad_alloc' "$work/out" "$work/err" &&
+				ht_fail="heaptrack aborted (std::bad_alloc in its interpreter)"
+		fi
+	done
+	events=$(trace_events "$work/t.mht")
+	mh_bytes=$(stat -c %s "$work/t.mht" 2>/dev/null || echo 0)
+	ht_bytes=$(stat -c %s "$work"/ht.zst 2>/dev/null || echo 0)
+	n=$(median "${nat[@]}")
+	mh_r=$(ratio "$(median "${mh[@]}")" "$n")
+	ht_r=-
+	[ "$have_heaptrack" = 1 ] && ht_r=$(ratio "$(median "${ht[@]}")" "$n")
+	[ -n "$ht_fail" ] && ht_r="fail"
+	[ -n "$mh_fail" ] && mh_r="fail"
+	printf '%-13s %10s %10s %10s %12s %12s %12s\n' "$w" "$n" "$mh_r" "$ht_r" \
+		"$(per_event "$mh_bytes" "$events")" "$(per_event "$ht_bytes" "$events")" "$events"
+	[ -n "$mh_fail" ] && echo "   $w: $mh_fail"
+	[ -n "$ht_fail" ] && echo "   $w: $ht_fail"
+	unset -n cmd
+done
+
+# /usr/bin/time -v of a command: sets $rc, then "<wall s> <max RSS kB>"
+# go to $work/time.sum.
+time_v() {
+	/usr/bin/time -v -o "$work/time" "$@" >/dev/null 2>"$work/err"
+	rc=$?
+	awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0
+			for (i = 1; i <= n; i++) s = s * 60 + t[i] }
+		/Maximum resident set size/ { rss = $2 }
+		END { printf "%.2f %d\n", s, rss }' "$work/time" >"$work/time.sum"
+}
+
+echo
+echo "== report throughput (alloc_bench 1 thread, $REPORT_OPS ops, depth up to $REPORT_DEPTH)"
+rm -f "$work/t.mht" "$work"/ht.*
+"$MEMHOOK" record -o "$work/t.mht" -- "$AB" 1 "$REPORT_OPS" "$REPORT_DEPTH" >/dev/null 2>&1 ||
+	echo "   memhook record exited $?"
+events=$(trace_events "$work/t.mht")
+printf '%-16s %12s %10s %14s %12s %12s\n' tool trace_MB wall_s events/s peak_RSS_MB events
+time_v "$MEMHOOK" report --format text "$work/t.mht"
+read -r s rss <"$work/time.sum"
+[ "$rc" -eq 0 ] || echo "   memhook report exited $rc: $(tail -1 "$work/err")"
+printf '%-16s %12s %10s %14s %12s %12s\n' "memhook report" \
+	"$(awk -v b="$(stat -c %s "$work/t.mht" 2>/dev/null || echo 0)" 'BEGIN { printf "%.1f", b / 1048576 }')" \
+	"$s" "$(awk -v e="$events" -v s="$s" 'BEGIN { if (s > 0) printf "%.0f", e / s; else print "-" }')" \
+	"$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')" "$events"
+rm -f "$work/t.mht"
+if [ "$have_heaptrack" = 1 ]; then
+	heaptrack -o "$work/ht" "$AB" 1 "$REPORT_OPS" "$REPORT_DEPTH" >"$work/out" 2>&1
+	if grep -q 'bad_alloc' "$work/out"; then
+		echo "   heaptrack aborted while recording (std::bad_alloc in its interpreter);" \
+			"try another BENCH_REPORT_DEPTH"
+	fi
+	time_v heaptrack_print -f "$work/ht.zst"
+	read -r s rss <"$work/time.sum"
+	[ "$rc" -eq 0 ] || echo "   heaptrack_print exited $rc"
+	printf '%-16s %12s %10s %14s %12s %12s\n' "heaptrack_print" \
+		"$(awk -v b="$(stat -c %s "$work/ht.zst" 2>/dev/null || echo 0)" 'BEGIN { printf "%.1f", b / 1048576 }')" \
+		"$s" "$(awk -v e="$events" -v s="$s" 'BEGIN { if (s > 0) printf "%.0f", e / s; else print "-" }')" \
+		"$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')" "$events"
+fi

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cmd_record.c - `memhook record [opts] [-o FILE] -- PROG [ARGS]`: record
+ * PROG into a trace file and exit with PROG's status.
+ */
+#include <limits.h>
+#include <stdbool.h>
+
+#include "commands.h"
+#include "exit_codes.h"
+#include "options.h"
+#include "record.h"
+
+int mh_cmd_record(int argc, char **argv)
+{
+	struct mh_record_opts opts;
+	char path[PATH_MAX];
+	bool traced;
+	int ret;
+
+	ret = mh_options_parse(&opts, argc, argv, false);
+	if (ret)
+		return ret > 0 ? MH_EXIT_OK : MH_EXIT_USAGE;
+	return mh_record_session(&opts, path, sizeof(path), &traced);
+}

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cmd_run.c - `memhook run [opts] -- PROG [ARGS]`: record PROG into a
+ * temporary trace (or --trace FILE), write the report to stderr (or -o),
+ * and exit with PROG's status. The temporary trace is always removed.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../merger/report.h"
+#include "commands.h"
+#include "exit_codes.h"
+#include "options.h"
+#include "record.h"
+
+/* A name for the temporary trace in $TMPDIR (or /tmp). The file is created by the recorder. */
+static int temp_trace(char *buf, size_t len)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	snprintf(buf, len, "%s/memhook.XXXXXX.mht", dir && *dir ? dir : "/tmp");
+	fd = mkstemps(buf, 4);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* Write the report; returns 0 or an exit code. */
+static int report(const struct mh_record_opts *opts, const char *trace)
+{
+	struct mh_report_opts ropts = opts->report;
+	FILE *out = stderr;
+	int err;
+
+	/* Progress lines would interleave with a report written to the terminal itself. */
+	ropts.progress = opts->report_out && isatty(STDERR_FILENO);
+	if (opts->report_out) {
+		out = fopen(opts->report_out, "we");
+		if (!out) {
+			fprintf(stderr, "memhook: cannot create report '%s': %s\n", opts->report_out,
+				strerror(errno));
+			return MH_EXIT_CANT_CREATE;
+		}
+	}
+	err = mh_report_generate(trace, &ropts, out);
+	if (out != stderr && fclose(out) && !err)
+		err = -errno;
+	if (err) {
+		fprintf(stderr, "memhook: %s\n",
+			mh_report_error() && *mh_report_error() ? mh_report_error() : strerror(-err));
+		return err == -EBADMSG || err == -EPROTO ? MH_EXIT_BAD_TRACE : MH_EXIT_INTERNAL;
+	}
+	return 0;
+}
+
+int mh_cmd_run(int argc, char **argv)
+{
+	struct mh_record_opts opts;
+	char tmp[PATH_MAX], path[PATH_MAX];
+	bool traced;
+	int ret, code;
+
+	ret = mh_options_parse(&opts, argc, argv, true);
+	if (ret)
+		return ret > 0 ? MH_EXIT_OK : MH_EXIT_USAGE;
+	if (!opts.keep_trace) {
+		ret = temp_trace(tmp, sizeof(tmp));
+		if (ret) {
+			fprintf(stderr, "memhook: cannot create a temporary trace in '%s': %s\n",
+				getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(-ret));
+			return MH_EXIT_CANT_CREATE;
+		}
+		opts.output = tmp;
+		opts.quiet = true;
+	} else {
+		opts.output = opts.keep_trace;
+	}
+	code = mh_record_session(&opts, path, sizeof(path), &traced);
+	if (traced) {
+		ret = report(&opts, path);
+		/* The program's status wins; a report failure shows only when it succeeded. */
+		if (ret && !code)
+			code = ret;
+	}
+	if (!opts.keep_trace)
+		unlink(tmp);
+	return code;
+}

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+/*
+ * main.c - the memhook command: dispatch to a subcommand and exit with
+ * the code it returns (exit_codes.h, docs/EXIT_CODES.md). Holds no logic
+ * of its own.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "exit_codes.h"
+#include "version.h"
+
+struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct subcommand subcommands[] = {
+	{ "run", mh_cmd_run, "record a program, then print the report" },
+	{ "record", mh_cmd_record, "record a program into a trace file" },
+	{ "report", mh_cmd_report, "write the report of a trace file" },
+	{ "dump", mh_cmd_dump, "print every record of a trace file" },
+	{ "collect", mh_cmd_collect, "record kernel memory events of running processes" },
+};
+
+#define SUBCOMMAND_COUNT (sizeof(subcommands) / sizeof(subcommands[0]))
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fputs("usage: memhook COMMAND [options] [-- PROG [ARGS...]]\n\ncommands:\n", out);
+	for (i = 0; i < SUBCOMMAND_COUNT; i++)
+		fprintf(out, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
+	fputs("\n'memhook COMMAND --help' describes a command's options.\n", out);
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		fputs("memhook: missing command (see memhook --help)\n", stderr);
+		return MH_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return MH_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("memhook %s\n", MH_VERSION);
+		return MH_EXIT_OK;
+	}
+	for (i = 0; i < SUBCOMMAND_COUNT; i++)
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "memhook: unknown command '%s' (see memhook --help)\n", argv[1]);
+	return MH_EXIT_USAGE;
+}

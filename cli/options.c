@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+/*
+ * options.c - parse `memhook record` and `memhook run` command lines.
+ * Prints at most one line per bad argument, to stderr; never exits.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memhook/events.h"
+#include "memhook/ring.h"
+
+/* Sampling period of /proc/PID/status when --sample-interval is not given, ms. */
+#define DEFAULT_SAMPLE_MS 100
+
+enum {
+	OPT_RING_SIZE = 256,
+	OPT_LOSSY,
+	OPT_DEPTH,
+	OPT_FOLLOW_FORKS,
+	OPT_NO_FOLLOW_EXEC,
+	OPT_UNWIND,
+	OPT_NO_FREERES,
+	OPT_KERNEL,
+	OPT_SAMPLE,
+	OPT_TRACE,
+	OPT_FORMAT,
+	OPT_SORT,
+	OPT_TOP,
+};
+
+static const struct option long_opts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
+	{ "lossy", no_argument, NULL, OPT_LOSSY },
+	{ "depth", required_argument, NULL, OPT_DEPTH },
+	{ "follow-forks", no_argument, NULL, OPT_FOLLOW_FORKS },
+	{ "no-follow-exec", no_argument, NULL, OPT_NO_FOLLOW_EXEC },
+	{ "unwind", required_argument, NULL, OPT_UNWIND },
+	{ "no-freeres", no_argument, NULL, OPT_NO_FREERES },
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "sample-interval", required_argument, NULL, OPT_SAMPLE },
+	/* memhook run only */
+	{ "trace", required_argument, NULL, OPT_TRACE },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "sort", required_argument, NULL, OPT_SORT },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ NULL, 0, NULL, 0 },
+};
+
+void mh_options_usage(FILE *out, bool run)
+{
+	if (run)
+		fputs("usage: memhook run [options] [-o REPORT] -- PROG [ARGS...]\n"
+		      "Record PROG, then write the report to stderr (or -o REPORT).\n", out);
+	else
+		fputs("usage: memhook record [options] [-o TRACE] -- PROG [ARGS...]\n"
+		      "Record PROG's allocations (and kernel events) into TRACE\n"
+		      "(default: memhook.PROG.PID.mht in the current directory).\n", out);
+	fputs("  --ring-size BYTES      ring data area, a power of two (K/M/G suffixes; default 64M)\n"
+	      "  --lossy                drop and count events when the ring is full (default: wait)\n"
+	      "  --depth N              stack depth in frames (1-128, default 64)\n"
+	      "  --follow-forks         keep recording in forked children; wait for all of them\n"
+	      "  --no-follow-exec       stop recording when the program execs another image\n"
+	      "  --unwind=libunwind|fp  stack capture method (default libunwind)\n"
+	      "  --no-freeres           do not call __libc_freeres at exit\n"
+	      "  --kernel=auto|on|off   kernel events via BPF (default auto: use if permitted)\n"
+	      "  --sample-interval MS   /proc RSS sampling period (default 100, 0 = off)\n"
+	      "  -q, --quiet            do not print the trace's path at the end\n", out);
+	if (run)
+		fputs("  --trace FILE           keep the trace in FILE (default: a temporary file)\n"
+		      "  --format text|json|folded   report format (default text)\n"
+		      "  --sort KEY             leaked|peak|allocated|calls|temporary\n"
+		      "  --top N                stacks to print (0 = all)\n"
+		      "  -o FILE                write the report to FILE\n", out);
+}
+
+static int bad(const char *what, const char *arg)
+{
+	fprintf(stderr, "memhook: invalid %s '%s'\n", what, arg);
+	return -EINVAL;
+}
+
+/* Parse "64M"-style sizes. */
+static int parse_size(const char *s, __u64 *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	default: break;
+	}
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < min || v > max)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_kernel(const char *s, enum mh_kernel_mode *mode)
+{
+	if (!strcmp(s, "auto"))
+		*mode = MH_KERNEL_AUTO;
+	else if (!strcmp(s, "on"))
+		*mode = MH_KERNEL_ON;
+	else if (!strcmp(s, "off"))
+		*mode = MH_KERNEL_OFF;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static bool is_pow2(__u64 v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* One option; returns 0 or -EINVAL after printing. */
+static int apply(struct mh_record_opts *o, int c, const char *arg, bool run)
+{
+	switch (c) {
+	case 'o':
+		if (run)
+			o->report_out = arg;
+		else
+			o->output = arg;
+		return 0;
+	case 'q':
+		o->quiet = true;
+		return 0;
+	case OPT_RING_SIZE:
+		if (parse_size(arg, &o->ring_bytes) || !is_pow2(o->ring_bytes) ||
+		    o->ring_bytes < (64U << 10))
+			return bad("--ring-size (a power of two, at least 64K)", arg);
+		return 0;
+	case OPT_LOSSY:
+		o->lossy = true;
+		return 0;
+	case OPT_DEPTH:
+		return parse_uint(arg, 1, MH_STACK_MAX_DEPTH, &o->depth) ? bad("--depth (1-128)", arg) : 0;
+	case OPT_FOLLOW_FORKS:
+		o->follow_forks = true;
+		return 0;
+	case OPT_NO_FOLLOW_EXEC:
+		o->follow_exec = false;
+		return 0;
+	case OPT_UNWIND:
+		if (strcmp(arg, "libunwind") && strcmp(arg, "fp"))
+			return bad("--unwind (libunwind or fp)", arg);
+		o->unwind = arg;
+		return 0;
+	case OPT_NO_FREERES:
+		o->freeres = false;
+		return 0;
+	case OPT_KERNEL:
+		return parse_kernel(arg, &o->kernel) ? bad("--kernel (auto, on or off)", arg) : 0;
+	case OPT_SAMPLE:
+		return parse_uint(arg, 0, 3600000, &o->sample_ms) ? bad("--sample-interval", arg) : 0;
+	case OPT_TRACE:
+		o->keep_trace = arg;
+		return 0;
+	case OPT_FORMAT:
+		return mh_report_format_parse(arg, &o->report.format) ? bad("--format", arg) : 0;
+	case OPT_SORT:
+		return mh_report_key_parse(arg, &o->report.sort) ? bad("--sort", arg) : 0;
+	case OPT_TOP:
+		return parse_uint(arg, 0, UINT_MAX, &o->report.top) ? bad("--top", arg) : 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static void set_defaults(struct mh_record_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->ring_bytes = MH_RING_DEFAULT_DATA_BYTES;
+	o->depth = MH_STACK_DEFAULT_DEPTH;
+	o->follow_exec = true;
+	o->unwind = "libunwind";
+	o->freeres = true;
+	o->kernel = MH_KERNEL_AUTO;
+	o->sample_ms = DEFAULT_SAMPLE_MS;
+	o->report.format = MH_REPORT_TEXT;
+	o->report.sort = MH_KEY_LEAKED;
+	o->report.value = MH_KEY_LEAKED;
+}
+
+int mh_options_parse(struct mh_record_opts *o, int argc, char **argv, bool run)
+{
+	int c;
+
+	set_defaults(o);
+	opterr = 0;
+	optind = 1;
+	/* '+': stop at the program's name, so its own options are left alone. */
+	while ((c = getopt_long(argc, argv, "+:o:qh", long_opts, NULL)) != -1) {
+		if (c == 'h') {
+			mh_options_usage(stdout, run);
+			return 1;
+		}
+		if (c == '?' || c == ':') {
+			fprintf(stderr, "memhook: %s '%s' (see memhook %s --help)\n",
+				c == '?' ? "unknown option" : "missing argument for option",
+				argv[optind - 1], argv[0]);
+			return -EINVAL;
+		}
+		if (!run && c >= OPT_TRACE) {
+			fprintf(stderr, "memhook: unknown option '%s' (see memhook %s --help)\n",
+				argv[optind - 1], argv[0]);
+			return -EINVAL;
+		}
+		if (apply(o, c, optarg, run))
+			return -EINVAL;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "memhook: missing program to run (usage: memhook %s [options] -- PROG [ARGS...])\n",
+			argv[0]);
+		return -EINVAL;
+	}
+	o->prog_argv = &argv[optind];
+	o->report.value = o->report.sort;
+	return 0;
+}
+
+void mh_options_format(const struct mh_record_opts *o, char *buf, size_t len)
+{
+	snprintf(buf, len, "--ring-size %llu%s --depth %u%s%s --unwind=%s%s --kernel=%s --sample-interval %u",
+		 (unsigned long long)o->ring_bytes, o->lossy ? " --lossy" : "", o->depth,
+		 o->follow_forks ? " --follow-forks" : "", o->follow_exec ? "" : " --no-follow-exec",
+		 o->unwind, o->freeres ? "" : " --no-freeres",
+		 o->kernel == MH_KERNEL_ON ? "on" : o->kernel == MH_KERNEL_OFF ? "off" : "auto",
+		 o->sample_ms);
+}

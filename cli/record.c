@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT
+/*
+ * record.c - one recording session (record.h): create the ring, park the
+ * program, open the trace and the kernel stream, release the program,
+ * supervise it, then drain everything and close the trace.
+ *
+ * The order matters: the child is forked while memhook is still
+ * single-threaded, and released only after the trace, the kernel probes
+ * and the drain threads are ready, so no event is missed. Whatever goes
+ * wrong after the release, the ring is drained or closed so the program
+ * never hangs on memhook.
+ */
+#include "record.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exit_codes.h"
+#include "launch.h"
+#include "recorder.h"
+#include "supervise.h"
+#include "version.h"
+
+/* Longest command line recorded in the INFO "command" record, bytes. */
+#define COMMAND_INFO_BYTES 4096
+
+static __u64 clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static void trace_header(struct mh_trace_header *h, const struct mh_record_opts *o, pid_t root)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->magic, MH_TRACE_MAGIC, sizeof(h->magic));
+	h->version = MH_TRACE_VERSION;
+	h->header_bytes = sizeof(*h);
+	h->flags = (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? MH_TRACE_LITTLE_ENDIAN : 0) |
+		   (o->lossy ? MH_TRACE_LOSSY : 0);
+	h->start_ns = clock_ns(CLOCK_MONOTONIC);
+	h->start_realtime_ns = clock_ns(CLOCK_REALTIME);
+	h->page_size = (__u32)sysconf(_SC_PAGESIZE);
+	h->root_pid = (__u32)root;
+	h->pointer_bytes = sizeof(void *);
+}
+
+/* INFO records about the recording itself. */
+static void write_infos(struct mh_recorder *r, const struct mh_record_opts *o)
+{
+	char buf[COMMAND_INFO_BYTES];
+	size_t used = 0;
+	char **arg;
+
+	buf[0] = '\0';
+	for (arg = o->prog_argv; *arg && used < sizeof(buf); arg++)
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s", used ? " " : "", *arg);
+	(void)mh_recorder_info(r, 0, "memhook.version", MH_VERSION);
+	(void)mh_recorder_info(r, 0, "command", buf);
+	mh_options_format(o, buf, sizeof(buf));
+	(void)mh_recorder_info(r, 0, "options", buf);
+}
+
+/* Start the kernel stream as --kernel asks. Returns 0 or MH_EXIT_UNAVAILABLE. */
+static int open_kernel(struct mh_recorder *r, const struct mh_record_opts *o, pid_t pid)
+{
+	struct mh_collector_opts co = {
+		.pid = pid,
+		.follow_children = o->follow_forks,
+		.sink = mh_recorder_sink,
+		.sink_ctx = r,
+	};
+	char status[512];
+	const char *why;
+	int err;
+
+	if (o->kernel == MH_KERNEL_OFF) {
+		(void)mh_recorder_info(r, 0, "kernel.status", "off: disabled by --kernel=off");
+		return 0;
+	}
+	err = mh_collector_open(&co, &r->collector);
+	if (!err) {
+		(void)mh_recorder_info(r, 0, "kernel.status", "on");
+		return 0;
+	}
+	why = mh_collector_reason();
+	if (!why || !*why)
+		why = strerror(-err);
+	if (o->kernel == MH_KERNEL_ON) {
+		fprintf(stderr, "memhook: kernel stream unavailable: %s\n", why);
+		return MH_EXIT_UNAVAILABLE;
+	}
+	fprintf(stderr, "memhook: kernel stream off: %s\n", why);
+	snprintf(status, sizeof(status), "off: %s", why);
+	(void)mh_recorder_info(r, 0, "kernel.status", status);
+	return 0;
+}
+
+/* The records that close a recording: losses and a torn ring tail. */
+static void write_final_records(struct mh_recorder *r)
+{
+	struct mh_rec_lost lost = {
+		.hdr = { .type = MH_REC_LOST, .size = sizeof(lost) },
+		.ts_ns = clock_ns(CLOCK_MONOTONIC),
+		.count = __atomic_load_n(&r->ring.hdr->lost_records, __ATOMIC_ACQUIRE),
+		.stream = MH_STREAM_ALLOC,
+	};
+	char num[32];
+
+	(void)mh_recorder_append(r, MH_STREAM_META, &lost, sizeof(lost));
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->torn_bytes);
+	(void)mh_recorder_info(r, 0, "ring.torn_tail_bytes", num);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)
+		 __atomic_load_n(&r->ring.hdr->producer_waits, __ATOMIC_RELAXED));
+	(void)mh_recorder_info(r, 0, "ring.producer_waits", num);
+	if (r->torn_bytes)
+		fprintf(stderr, "memhook: %llu bytes of events were never completed (a process died mid-write)\n",
+			(unsigned long long)r->torn_bytes);
+	if (r->collect_err)
+		fprintf(stderr, "memhook: kernel stream stopped early: %s\n", strerror(-r->collect_err));
+}
+
+/* Remove a trace that holds nothing useful; never a device or anything not a plain file. */
+static void remove_trace(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+		unlink(path);
+}
+
+static void default_path(char *path, size_t len, const struct mh_record_opts *o, pid_t pid)
+{
+	char prog[NAME_MAX + 1];
+
+	snprintf(prog, sizeof(prog), "%s", o->prog_argv[0]);
+	if (o->output)
+		snprintf(path, len, "%s", o->output);
+	else
+		snprintf(path, len, "memhook.%s.%d.mht", basename(prog), (int)pid);
+}
+
+/* Open the trace and the kernel stream for the parked child. 0 or an exit code. */
+static int prepare(struct mh_recorder *r, const struct mh_record_opts *o, pid_t pid,
+		   char *path, size_t len)
+{
+	struct mh_trace_header hdr;
+	int code, err;
+
+	default_path(path, len, o, pid);
+	r->trace_path = path;
+	trace_header(&hdr, o, pid);
+	r->writer = mh_trace_writer_open(path, &hdr);
+	if (!r->writer) {
+		fprintf(stderr, "memhook: cannot create trace '%s': %s\n", path, strerror(errno));
+		return MH_EXIT_CANT_CREATE;
+	}
+	write_infos(r, o);
+	code = open_kernel(r, o, pid);
+	/* The facts about the recording reach the disk before the program starts. */
+	if (!code)
+		(void)mh_recorder_flush(r); /* reported inside; the program still runs */
+	if (!code) {
+		err = mh_recorder_start(r);
+		if (err) {
+			fprintf(stderr, "memhook: cannot start the recorder threads: %s\n",
+				strerror(-err));
+			code = MH_EXIT_INTERNAL;
+		}
+	}
+	if (code) {
+		mh_recorder_stop(r);
+		(void)mh_trace_writer_close(r->writer); /* the file is removed anyway */
+		r->writer = NULL;
+		remove_trace(path);
+	}
+	return code;
+}
+
+/* Run the released program to its end and close the trace. Returns the exit code. */
+static int run_to_end(struct mh_recorder *r, const struct mh_record_opts *o, struct mh_launch *l,
+		      bool *ran)
+{
+	int status = 0, err, exec_err;
+
+	exec_err = mh_launch_release(l);
+	*ran = !exec_err;
+	if (exec_err)
+		fprintf(stderr, "memhook: cannot run '%s': %s\n", o->prog_argv[0], strerror(-exec_err));
+	err = mh_supervise(r, l->pid, o->follow_forks, o->sample_ms, &status);
+	if (err)
+		fprintf(stderr, "memhook: lost track of '%s': %s\n", o->prog_argv[0], strerror(-err));
+	mh_recorder_stop(r);
+	write_final_records(r);
+	err = mh_trace_writer_close(r->writer);
+	r->writer = NULL;
+	if (err && !atomic_load(&r->write_err))
+		fprintf(stderr, "memhook: cannot write trace '%s': %s\n", r->trace_path, strerror(-err));
+	if (err || atomic_load(&r->write_err))
+		return MH_EXIT_IO;
+	if (exec_err)
+		return exec_err == -ENOENT || exec_err == -ENOTDIR ? MH_EXIT_NOT_FOUND :
+		       MH_EXIT_CANT_EXEC;
+	return mh_exit_code_of_status(status);
+}
+
+int mh_record_session(const struct mh_record_opts *o, char *path, size_t len, bool *traced)
+{
+	struct mh_recorder r = { .write_err = 0 };
+	struct mh_launch l;
+	char preload[PATH_MAX];
+	sigset_t block, old;
+	int err, code;
+
+	*traced = false;
+	err = mh_launch_find_preload(preload, sizeof(preload));
+	if (err) {
+		fprintf(stderr, "memhook: cannot find '%s': %s (set %s)\n", preload, strerror(-err),
+			"MEMHOOK_PRELOAD");
+		return MH_EXIT_INTERNAL;
+	}
+	err = mh_ring_create(&r.ring, o->ring_bytes, o->lossy ? MH_RING_LOSSY : 0);
+	if (err) {
+		fprintf(stderr, "memhook: cannot create the event ring: %s\n", strerror(-err));
+		return MH_EXIT_INTERNAL;
+	}
+	/* Orphaned descendants are reaped by memhook, so it knows when all are gone. */
+	if (o->follow_forks)
+		(void)prctl(PR_SET_CHILD_SUBREAPER, 1); /* without it, only root is awaited */
+	/* With SIGCHLD ignored the kernel would reap the program before memhook could. */
+	l.sigchld_ignored = signal(SIGCHLD, SIG_DFL) == SIG_IGN;
+	mh_supervise_sigset(&block);
+	sigaddset(&block, SIGPIPE);	/* a closed stderr must not kill the recorder */
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	err = mh_launch_fork(&l, o, r.ring.fd, preload, &old);
+	if (err) {
+		fprintf(stderr, "memhook: cannot start '%s': %s\n", o->prog_argv[0], strerror(-err));
+		code = MH_EXIT_INTERNAL;
+		goto out_ring;
+	}
+	code = prepare(&r, o, l.pid, path, len);
+	if (code) {
+		mh_launch_abort(&l);
+		goto out_ring;
+	}
+	code = run_to_end(&r, o, &l, traced);
+	if (!*traced)
+		remove_trace(path);	/* the program never ran: nothing worth keeping */
+	else if (!o->quiet)
+		fprintf(stderr, "memhook: trace written to '%s'\n", path);
+out_ring:
+	mh_ring_unmap(&r.ring);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return code;
+}

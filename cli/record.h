@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * record.h - one recording session: ring, launch, kernel stream, trace,
+ * supervision, and the final records. Shared by `memhook record` and
+ * `memhook run`.
+ */
+#ifndef MEMHOOK_CLI_RECORD_H
+#define MEMHOOK_CLI_RECORD_H
+
+#include <stddef.h>
+
+#include "options.h"
+
+/*
+ * Record opts->prog_argv into opts->output (or, when that is NULL, into
+ * memhook.PROG.PID.mht in the current directory). The path used is copied
+ * to path. Problems are printed, one line each. Returns the exit code for
+ * memhook (exit_codes.h): the program's status, or 128 + N when signal N
+ * killed it, or an MH_EXIT_* code when memhook failed. *traced is set to
+ * true when the program ran and a trace was written.
+ */
+int mh_record_session(const struct mh_record_opts *opts, char *path, size_t len, bool *traced);
+
+#endif /* MEMHOOK_CLI_RECORD_H */

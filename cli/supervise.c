@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+/*
+ * supervise.c - wait for the traced program, forward signals, sample RSS
+ * (supervise.h). memhook itself must survive the signals that end the
+ * program: they are blocked and taken with sigtimedwait().
+ */
+#include "supervise.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "sampler.h"
+
+/* Wake-up period when sampling is off, ms. */
+#define IDLE_WAKE_MS 1000
+/* How often buffered records are written out while the program runs, ns. */
+#define FLUSH_PERIOD_NS 1000000000ULL
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+void mh_supervise_sigset(sigset_t *set)
+{
+	size_t i;
+
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(set, forwarded[i]);
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static void record_exit(struct mh_recorder *r, pid_t pid, int status)
+{
+	struct mh_rec_exit e = {
+		.hdr = { .type = MH_REC_EXIT, .size = sizeof(e) },
+		.ts_ns = now_ns(),
+		.pid = (__u32)pid,
+	};
+
+	if (WIFSIGNALED(status)) {
+		e.reason = MH_EXIT_SIGNAL;
+		e.status = WTERMSIG(status);
+		e.core_dumped = WCOREDUMP(status) ? 1 : 0;
+	} else {
+		e.reason = MH_EXIT_NORMAL;
+		e.status = WEXITSTATUS(status);
+	}
+	(void)mh_recorder_append(r, MH_STREAM_META, &e, sizeof(e)); /* reported inside */
+}
+
+/*
+ * Reap what has ended. Returns 1 when supervision is over: root is gone
+ * and, with follow_forks, no child is left.
+ */
+static int reap(struct mh_recorder *r, pid_t root, bool follow_forks, bool *root_done,
+		int *root_status)
+{
+	int status;
+	pid_t pid;
+
+	for (;;) {
+		pid = waitpid(follow_forks ? -1 : root, &status, WNOHANG);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0)
+			return errno == ECHILD ? 1 : -errno;
+		if (pid == 0)
+			return 0;
+		record_exit(r, pid, status);
+		if (pid == root) {
+			*root_done = true;
+			*root_status = status;
+			if (!follow_forks)
+				return 1;
+		}
+	}
+}
+
+static void sample(struct mh_recorder *r, pid_t pid, bool *sampling)
+{
+	struct mh_rec_rss_sample s;
+
+	if (mh_sampler_read(pid, &s) == 0)
+		(void)mh_recorder_append(r, MH_STREAM_SAMPLE, &s, sizeof(s));
+	else
+		*sampling = false;	/* the process is gone (or a zombie) */
+}
+
+int mh_supervise(struct mh_recorder *r, pid_t root, bool follow_forks, unsigned sample_ms,
+		 int *root_status)
+{
+	__u64 period_ns = (__u64)(sample_ms ? sample_ms : IDLE_WAKE_MS) * 1000000ULL;
+	__u64 next_ns = now_ns(), flush_ns = next_ns + FLUSH_PERIOD_NS, now;
+	bool root_done = false, sampling = sample_ms != 0;
+	struct timespec tmo;
+	siginfo_t si;
+	sigset_t set;
+	int sig, ret;
+
+	mh_supervise_sigset(&set);
+	for (;;) {
+		now = now_ns();
+		if (now >= next_ns) {
+			if (sampling && !root_done)
+				sample(r, root, &sampling);
+			next_ns = now + period_ns;
+		}
+		if (now >= flush_ns) {
+			/* Low-volume streams would otherwise sit in memory until the end. */
+			(void)mh_recorder_flush(r); /* reported inside */
+			flush_ns = now + FLUSH_PERIOD_NS;
+		}
+		tmo.tv_sec = (time_t)((next_ns - now) / 1000000000ULL);
+		tmo.tv_nsec = (long)((next_ns - now) % 1000000000ULL);
+		sig = sigtimedwait(&set, &si, &tmo);
+		if (sig < 0 && errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (sig > 0 && sig != SIGCHLD && !root_done && si.si_code <= 0)
+			kill(root, sig);	/* sent with kill(2) to memhook: pass it on */
+		ret = reap(r, root, follow_forks, &root_done, root_status);
+		if (ret)
+			return ret < 0 ? ret : 0;
+	}
+}

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * version.h - the memhook release, printed by --version and recorded in
+ * every trace's INFO "memhook.version".
+ */
+#ifndef MEMHOOK_CLI_VERSION_H
+#define MEMHOOK_CLI_VERSION_H
+
+#define MH_VERSION "0.1.0"
+
+#endif /* MEMHOOK_CLI_VERSION_H */

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+/*
+ * collector.c - the BPF collector's public face (collector.h): configure
+ * the BPF side for this kernel, keep the tgid filter, drain the shared ring
+ * buffer into the caller's sink in batches, and report what was skipped
+ * (MH_REC_INFO) and what was dropped (MH_REC_LOST).
+ *
+ * Never prints: libbpf's own messages are swallowed while loading (the
+ * outcome of every probe is reported as an INFO record instead).
+ */
+#include "collector.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "memhook/kernel_events.h"
+#include "memhook/trace.h"
+#include "loader.h"
+
+/* Default BPF ring buffer, bytes: ~100k faults' worth of records. */
+#define DEFAULT_RINGBUF_BYTES (16U << 20)
+/* Records are handed to the sink in batches of up to this many bytes. */
+#define BATCH_BYTES (64U << 10)
+
+struct mh_collector {
+	struct mh_kloader *loader;
+	struct ring_buffer *rb;
+	mh_collector_sink_fn sink;
+	void *sink_ctx;
+	int sink_err;			/* first error the sink returned */
+	int delivered;			/* records delivered by the current poll */
+	char *meta;			/* INFO records not yet handed to the sink */
+	size_t meta_len;
+	size_t batch_len;
+	char batch[BATCH_BYTES];
+};
+
+static char reason[256];
+
+const char *mh_collector_reason(void)
+{
+	return reason;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return 0;
+}
+
+/* Queue "kernel.probe.<probe>" = how as an INFO record for the META stream. */
+static void queue_probe_info(void *ctx, const char *probe, const char *how)
+{
+	struct mh_collector *c = ctx;
+	char key[96];
+	size_t klen = snprintf(key, sizeof(key), "kernel.probe.%s", probe);
+	size_t vlen = strlen(how);
+	size_t size = MH_REC_PAD(sizeof(struct mh_rec_info) + klen + 1 + vlen + 1);
+	struct mh_rec_info *rec;
+	char *meta = realloc(c->meta, c->meta_len + size);
+
+	if (!meta)
+		return;	/* only the INFO line is lost; the probe itself is unaffected */
+	c->meta = meta;
+	rec = (struct mh_rec_info *)(meta + c->meta_len);
+	memset(rec, 0, size);
+	rec->hdr.type = MH_REC_INFO;
+	rec->hdr.size = size;
+	rec->ts_ns = now_ns();
+	rec->key_len = klen;
+	rec->value_len = vlen;
+	memcpy((char *)(rec + 1), key, klen);
+	memcpy((char *)(rec + 1) + klen + 1, how, vlen);
+	c->meta_len += size;
+}
+
+/* Find the values of the kernel's anonymous MM_* enum in its BTF. */
+static void resolve_mm_members(struct mh_kconf *conf)
+{
+	static const char *const names[4] = {
+		[MH_RSS_FILE] = "MM_FILEPAGES", [MH_RSS_ANON] = "MM_ANONPAGES",
+		[MH_RSS_SWAPENTS] = "MM_SWAPENTS", [MH_RSS_SHMEM] = "MM_SHMEMPAGES",
+	};
+	struct btf *btf = btf__load_vmlinux_btf();
+	__u32 id, n, i, k;
+
+	for (i = 0; i < 4; i++)
+		conf->mm_member[i] = -1;
+	if (!btf)
+		return;
+	n = btf__type_cnt(btf);
+	for (id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const struct btf_enum *e;
+
+		if (!btf_is_enum(t))
+			continue;
+		e = btf_enum(t);
+		for (i = 0; i < btf_vlen(t); i++)
+			for (k = 0; k < 4; k++)
+				if (!strcmp(btf__name_by_offset(btf, e[i].name_off), names[k]))
+					conf->mm_member[k] = e[i].val;
+		if (conf->mm_member[MH_RSS_SWAPENTS] >= 0)
+			break;
+	}
+	btf__free(btf);
+}
+
+static void fill_conf(struct mh_kconf *conf, const struct mh_collector_opts *opts)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int cpus = libbpf_num_possible_cpus();
+
+	memset(conf, 0, sizeof(*conf));
+	conf->follow_children = opts->follow_children;
+	while ((1L << conf->page_shift) < page)
+		conf->page_shift++;
+	conf->nr_cpus = cpus > 0 ? cpus : 1;
+	conf->nr_mmap = SYS_mmap;
+	conf->nr_munmap = SYS_munmap;
+	conf->nr_mremap = SYS_mremap;
+	conf->nr_brk = SYS_brk;
+	conf->nr_madvise = SYS_madvise;
+	resolve_mm_members(conf);
+}
+
+static int flush_batch(struct mh_collector *c)
+{
+	int err;
+
+	if (!c->batch_len || c->sink_err)
+		return c->sink_err;
+	err = c->sink(c->sink_ctx, MH_STREAM_KERNEL, c->batch, c->batch_len);
+	c->batch_len = 0;
+	if (err)
+		c->sink_err = err;
+	return err;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct mh_collector *c = ctx;
+	const struct mh_rec_hdr *hdr = data;
+
+	if (size < sizeof(*hdr) || hdr->size != size || size % MH_REC_ALIGN)
+		return 0;	/* cannot happen: every BPF record is emitted whole */
+	if (c->batch_len + size > sizeof(c->batch) && flush_batch(c))
+		return c->sink_err;
+	memcpy(c->batch + c->batch_len, data, size);
+	c->batch_len += size;
+	c->delivered++;
+	return 0;
+}
+
+static int flush_meta(struct mh_collector *c)
+{
+	int err;
+
+	if (!c->meta_len || c->sink_err)
+		return c->sink_err;
+	err = c->sink(c->sink_ctx, MH_STREAM_META, c->meta, c->meta_len);
+	free(c->meta);
+	c->meta = NULL;
+	c->meta_len = 0;
+	if (err)
+		c->sink_err = err;
+	return err;
+}
+
+static size_t ringbuf_size(size_t want)
+{
+	size_t size = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (!want)
+		want = DEFAULT_RINGBUF_BYTES;
+	while (size < want)
+		size <<= 1;
+	return size;
+}
+
+int mh_collector_open(const struct mh_collector_opts *opts, struct mh_collector **out)
+{
+	libbpf_print_fn_t old_print;
+	struct mh_collector *c;
+	struct mh_kconf conf;
+	int err;
+
+	*out = NULL;
+	reason[0] = '\0';
+	if (!opts || !opts->sink || opts->pid <= 0) {
+		snprintf(reason, sizeof(reason), "invalid collector options");
+		return -EINVAL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(reason, sizeof(reason), "out of memory");
+		return -ENOMEM;
+	}
+	c->sink = opts->sink;
+	c->sink_ctx = opts->sink_ctx;
+	fill_conf(&conf, opts);
+	old_print = libbpf_set_print(silent_print);
+	c->loader = mh_kloader_new(&conf, ringbuf_size(opts->ringbuf_bytes), queue_probe_info,
+				   c, reason, sizeof(reason));
+	err = -errno;
+	libbpf_set_print(old_print);
+	if (!c->loader)
+		goto out_free;
+	c->rb = ring_buffer__new(mh_kloader_map_fd(c->loader, "events"), on_record, c, NULL);
+	if (!c->rb) {
+		err = -errno;
+		snprintf(reason, sizeof(reason), "cannot open the BPF ring buffer: %s",
+			 strerror(-err));
+		goto out_free;
+	}
+	err = mh_collector_add_pid(c, opts->pid);
+	if (err) {
+		snprintf(reason, sizeof(reason), "cannot add pid %d to the BPF filter: %s",
+			 (int)opts->pid, strerror(-err));
+		goto out_free;
+	}
+	*out = c;
+	return 0;
+out_free:
+	ring_buffer__free(c->rb);
+	mh_kloader_free(c->loader);
+	free(c->meta);
+	free(c);
+	return err;
+}
+
+/* Swap entries the process already has, pages, from /proc/PID/status (0 if unknown). */
+static __s64 current_swap_pages(pid_t pid)
+{
+	char path[64], line[128];
+	long long kb = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmSwap: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024 / sysconf(_SC_PAGESIZE);
+}
+
+int mh_collector_add_pid(struct mh_collector *c, pid_t pid)
+{
+	int fd = mh_kloader_map_fd(c->loader, "traced");
+	int swap_fd = mh_kloader_map_fd(c->loader, "swapents");
+	__u32 key = pid, one = 1;
+	__s64 swap;
+
+	if (fd < 0)
+		return fd;
+	/* Seed the swap counter so the first swap-in has a baseline. */
+	if (swap_fd >= 0) {
+		swap = current_swap_pages(pid);
+		if (bpf_map_update_elem(swap_fd, &key, &swap, BPF_ANY))
+			return -errno;
+	}
+	if (bpf_map_update_elem(fd, &key, &one, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int mh_collector_poll(struct mh_collector *c, int timeout_ms)
+{
+	int n;
+
+	if (flush_meta(c))
+		return c->sink_err;
+	c->delivered = 0;
+	n = ring_buffer__poll(c->rb, timeout_ms);
+	if (flush_batch(c))
+		return c->sink_err;
+	if (n < 0 && n != -EINTR)
+		return n;
+	return c->delivered;
+}
+
+/* Sum of the per-CPU ring-buffer reserve failures, records. */
+static __u64 dropped(struct mh_collector *c)
+{
+	int fd = mh_kloader_map_fd(c->loader, "drops");
+	int cpus = libbpf_num_possible_cpus();
+	__u64 *vals, total = 0;
+	__u32 zero = 0;
+	int i;
+
+	if (fd < 0 || cpus <= 0)
+		return 0;
+	vals = calloc(cpus, sizeof(*vals));
+	if (!vals)
+		return 0;
+	if (!bpf_map_lookup_elem(fd, &zero, vals))
+		for (i = 0; i < cpus; i++)
+			total += vals[i];
+	free(vals);
+	return total;
+}
+
+void mh_collector_free(struct mh_collector *c)
+{
+	struct mh_rec_lost lost = {
+		.hdr = { .type = MH_REC_LOST, .size = sizeof(lost) },
+		.stream = MH_STREAM_KERNEL,
+	};
+
+	if (!c)
+		return;
+	(void)flush_meta(c);	/* errors are the sink's own: nobody left to tell */
+	if (!c->sink_err) {
+		(void)ring_buffer__consume(c->rb);
+		(void)flush_batch(c);
+	}
+	lost.ts_ns = now_ns();
+	lost.count = dropped(c);
+	if (!c->sink_err)
+		(void)c->sink(c->sink_ctx, MH_STREAM_META, &lost, sizeof(lost));
+	ring_buffer__free(c->rb);
+	mh_kloader_free(c->loader);
+	free(c->meta);
+	free(c);
+}

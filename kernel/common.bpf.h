@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * common.bpf.h - what every BPF object of the collector shares: the maps
+ * that cross objects (the tgid filter, the ring buffer, the drop counter,
+ * per-thread fault state), the rodata configuration and small helpers.
+ * The loader creates these maps once (with the first object) and hands the
+ * same fds to every other object, so all streams share one filter and one
+ * ring. Never bpf_printk: failures are counted in maps.
+ */
+#ifndef MEMHOOK_KERNEL_COMMON_BPF_H
+#define MEMHOOK_KERNEL_COMMON_BPF_H
+
+#include "vmlinux.h"
+/* vmlinux.h already defines the __u64 family: keep <linux/types.h> out. */
+#define _LINUX_TYPES_H
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "memhook/kernel_events.h"
+#include "kconf.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+const volatile struct mh_kconf conf = {};
+
+/* Traced tgids: key tgid, value 1. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} traced SEC(".maps");
+
+/* Every record of every stream, in one ring. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+/* Slot 0: records dropped because the ring was full, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* The user fault a thread is handling: set at fault entry, cleared at syscall entry. */
+struct fault_state {
+	__u64 addr;
+	__u64 ts_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct fault_state);
+} cur_fault SEC(".maps");
+
+static __always_inline bool is_traced(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&traced, &tgid) != NULL;
+}
+
+static __always_inline void count_drop(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&drops, &zero);
+
+	if (n)
+		*n += 1;
+}
+
+/* Copy a finished record into the ring, or count a drop. */
+static __always_inline void emit(const void *rec, __u32 size)
+{
+	if (bpf_ringbuf_output(&events, (void *)rec, size, 0))
+		count_drop();
+}
+
+static __always_inline void fill_hdr(struct mh_rec_hdr *hdr, __u16 type, __u32 size)
+{
+	hdr->type = type;
+	hdr->kind = 0;
+	hdr->size = size;
+}
+
+#define INIT_REC(rec, type_id) fill_hdr(&(rec).hdr, type_id, sizeof(rec))
+
+#endif /* MEMHOOK_KERNEL_COMMON_BPF_H */

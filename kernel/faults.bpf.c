@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+/*
+ * faults.bpf.c - user page faults (with the vma they hit), major faults,
+ * RSS counter changes and swap-ins of traced processes.
+ *
+ * Page faults come from exceptions:page_fault_user (tp_btf, else raw_tp),
+ * or from the software page-fault perf event where that tracepoint is
+ * missing; major faults from the PERF_COUNT_SW_PAGE_FAULTS_MAJ perf event.
+ * kmem:rss_stat gives the counters; its value is re-summed over every CPU
+ * slot, because the tracepoint's own value is the approximate percpu
+ * count. A swap-in is a MM_SWAPENTS decrease on a thread whose latest user
+ * fault has not been followed by a syscall (munmap and exit also drop swap
+ * entries, outside any fault). Never blocks, never prints.
+ */
+#include "mm_counters.bpf.h"
+
+/* vm_flags bits (include/linux/mm.h): stable ABI-less constants, named here. */
+#define VM_GROWSDOWN 0x00000100UL
+#define VM_HUGETLB 0x00400000UL
+/* include/uapi/linux/magic.h */
+#define TMPFS_MAGIC 0x01021994UL
+/* include/uapi/asm-generic/errno-base.h */
+#define ENOENT 2
+
+/* Last MM_SWAPENTS value seen per traced tgid, pages. Seeded by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __s64);
+} swapents SEC(".maps");
+
+static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct mh_rec_kfault *r = data;
+	unsigned long flags = BPF_CORE_READ(vma, vm_flags);
+	unsigned long start_stack = BPF_CORE_READ(vma, vm_mm, start_stack);
+	struct file *file = BPF_CORE_READ(vma, vm_file);
+
+	r->vma_start = BPF_CORE_READ(vma, vm_start);
+	r->vma_end = BPF_CORE_READ(vma, vm_end);
+	if (flags & VM_HUGETLB) {
+		r->vma_class = MH_VMA_HUGETLB;
+	} else if (file) {
+		struct inode *inode = BPF_CORE_READ(file, f_inode);
+
+		r->ino = BPF_CORE_READ(inode, i_ino);
+		r->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		r->file_offset = BPF_CORE_READ(vma, vm_pgoff) << conf.page_shift;
+		if (BPF_CORE_READ(inode, i_sb, s_magic) == TMPFS_MAGIC)
+			r->vma_class = MH_VMA_SHMEM;
+		else
+			r->vma_class = MH_VMA_FILE;
+	} else if ((flags & VM_GROWSDOWN) ||
+		   (start_stack >= r->vma_start && start_stack < r->vma_end)) {
+		r->vma_class = MH_VMA_STACK;
+	} else {
+		r->vma_class = MH_VMA_ANON;
+	}
+	return 0;
+}
+
+static __always_inline int on_fault(__u64 address, __u64 ip, __u64 error_code, bool find_vma)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct mh_rec_kfault r = {};
+	struct fault_state st;
+	long err;
+
+	if (!is_traced(id >> 32))
+		return 0;
+	INIT_REC(r, MH_REC_KFAULT);
+	r.ts_ns = bpf_ktime_get_ns();
+	r.addr = address;
+	r.ip = ip;
+	r.error_code = error_code;
+	r.tid = tid;
+	r.pid = id >> 32;
+	st.addr = address;
+	st.ts_ns = r.ts_ns;
+	bpf_map_update_elem(&cur_fault, &tid, &st, BPF_ANY);
+	if (find_vma) {
+		err = bpf_find_vma(bpf_get_current_task_btf(), address, classify_vma, &r, 0);
+		if (err == -ENOENT)
+			r.vma_class = MH_VMA_NONE;
+	}
+	emit(&r, sizeof(r));
+	return 0;
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(faults__page_fault, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	return on_fault(address, BPF_CORE_READ(regs, ip), error_code, true);
+}
+
+SEC("raw_tp/page_fault_user")
+int BPF_PROG(faults__page_fault_raw, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	return on_fault(address, BPF_CORE_READ(regs, ip), error_code, true);
+}
+
+/* Software page-fault perf event: no error code, the vma still looked up. */
+SEC("perf_event")
+int faults__page_fault_perf(struct bpf_perf_event_data *ctx)
+{
+	return on_fault(ctx->addr, PT_REGS_IP(&ctx->regs), 0, true);
+}
+
+SEC("perf_event")
+int faults__major_fault(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct mh_rec_kmajfault r = {};
+
+	if (!is_traced(id >> 32))
+		return 0;
+	INIT_REC(r, MH_REC_KMAJFAULT);
+	r.ts_ns = bpf_ktime_get_ns();
+	r.addr = ctx->addr;
+	r.ip = PT_REGS_IP(&ctx->regs);
+	r.tid = (__u32)id;
+	r.pid = id >> 32;
+	emit(&r, sizeof(r));
+	return 0;
+}
+
+static __always_inline __u32 rss_member(int member)
+{
+	__u32 i;
+
+	for (i = 0; i < 4; i++)
+		if (conf.mm_member[i] == member)
+			return i;
+	return MH_RSS_UNKNOWN;
+}
+
+/* A MM_SWAPENTS change: emit a swap-in if it dropped inside a user fault. */
+static __always_inline void on_swapents(__u32 tgid, __s64 now)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct mh_rec_kswapin r = {};
+	struct fault_state *st;
+	__s64 *prev = bpf_map_lookup_elem(&swapents, &tgid);
+	__s64 before = prev ? *prev : now;
+
+	bpf_map_update_elem(&swapents, &tgid, &now, BPF_ANY);
+	if (now >= before || (id >> 32) != tgid)
+		return;
+	st = bpf_map_lookup_elem(&cur_fault, &tid);
+	if (!st)
+		return;
+	INIT_REC(r, MH_REC_KSWAPIN);
+	r.ts_ns = bpf_ktime_get_ns();
+	r.addr = st->addr;
+	r.pages = before - now;
+	r.tid = tid;
+	r.pid = tgid;
+	emit(&r, sizeof(r));
+}
+
+static __always_inline int on_rss(struct mm_struct *mm, int member)
+{
+	struct mh_rec_krss r = {};
+	__u32 tgid = BPF_CORE_READ(mm, owner, tgid);
+	__s64 pages;
+
+	if (!is_traced(tgid) || member < 0 || member >= 4)
+		return 0;
+	pages = mm_counter(mm, member);
+	INIT_REC(r, MH_REC_KRSS);
+	r.ts_ns = bpf_ktime_get_ns();
+	r.bytes = (__u64)pages << conf.page_shift;
+	r.tid = (__u32)bpf_get_current_pid_tgid();
+	r.pid = tgid;
+	r.member = rss_member(member);
+	emit(&r, sizeof(r));
+	if (r.member == MH_RSS_SWAPENTS)
+		on_swapents(tgid, pages);
+	return 0;
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(faults__rss_stat, struct mm_struct *mm, int member)
+{
+	return on_rss(mm, member);
+}
+
+SEC("raw_tp/rss_stat")
+int BPF_PROG(faults__rss_stat_raw, struct mm_struct *mm, int member)
+{
+	return on_rss(mm, member);
+}
+
+static __always_inline int on_memcg(int item, unsigned long val)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct mh_rec_kmemcg r = {};
+
+	if (!is_traced(id >> 32))
+		return 0;
+	if (item == bpf_core_enum_value(enum vm_event_item, PSWPIN))
+		r.item = MH_MEMCG_PSWPIN;
+	else if (item == bpf_core_enum_value(enum vm_event_item, PSWPOUT))
+		r.item = MH_MEMCG_PSWPOUT;
+	else if (item == bpf_core_enum_value(enum vm_event_item, PGMAJFAULT))
+		r.item = MH_MEMCG_PGMAJFAULT;
+	else
+		return 0;
+	INIT_REC(r, MH_REC_KMEMCG);
+	r.ts_ns = bpf_ktime_get_ns();
+	r.count = val;
+	r.tid = (__u32)id;
+	r.pid = id >> 32;
+	emit(&r, sizeof(r));
+	return 0;
+}
+
+SEC("tp_btf/count_memcg_events")
+int BPF_PROG(faults__memcg_events, struct mem_cgroup *memcg, int item, unsigned long val)
+{
+	return on_memcg(item, val);
+}
+
+SEC("raw_tp/count_memcg_events")
+int BPF_PROG(faults__memcg_events_raw, struct mem_cgroup *memcg, int item, unsigned long val)
+{
+	return on_memcg(item, val);
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kconf.h - the configuration every BPF object of the collector reads from
+ * its .rodata (const volatile struct mh_kconf conf), written by the loader
+ * before load so the verifier prunes what it rules out. Shared by the BPF
+ * programs and kernel/collector.c; plain fixed-width fields only.
+ */
+#ifndef MEMHOOK_KERNEL_KCONF_H
+#define MEMHOOK_KERNEL_KCONF_H
+
+/* Most CPUs whose per-CPU counter slots the BPF side sums. */
+#define MH_KCONF_MAX_CPUS 256
+
+struct mh_kconf {
+	__u32 follow_children;	/* 1: add forked children's tgids to the filter */
+	__u32 page_shift;	/* log2 of the page size */
+	__u32 nr_cpus;		/* possible CPUs to sum per-CPU counters over */
+	__u32 nr_mmap;		/* this architecture's syscall numbers, from <sys/syscall.h> */
+	__u32 nr_munmap;
+	__u32 nr_mremap;
+	__u32 nr_brk;
+	__u32 nr_madvise;
+	/*
+	 * The kernel's value of MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS and
+	 * MM_SHMEMPAGES (an anonymous enum, so CO-RE cannot name it: the loader
+	 * reads it from the kernel's BTF), indexed by enum mh_rss_member;
+	 * -1 where the kernel has no such counter.
+	 */
+	__s32 mm_member[4];
+};
+
+#endif /* MEMHOOK_KERNEL_KCONF_H */

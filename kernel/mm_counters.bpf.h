@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mm_counters.bpf.h - exact values of an mm's RSS counters from BPF.
+ *
+ * mm->rss_stat[] are percpu_counters (since commit f1a7941243c1 ("mm:
+ * convert mm's rss stats into percpu_counter"), 6.2); their ->count alone
+ * lags by up to batch * CPUs pages, which is what kmem:rss_stat reports.
+ * We add every CPU's slot, as percpu_counter_sum() does, so values match
+ * /proc/PID/status. A slot lives at counters + the CPU's per-CPU offset,
+ * and neither __per_cpu_offset[] nor this_cpu_off is in kallsyms without
+ * CONFIG_KALLSYMS_ALL. So we learn the offsets from a per-CPU array map of
+ * our own: bpf_map_lookup_percpu_elem() gives its element's address on a
+ * CPU, struct bpf_array's pptrs[0] its per-CPU base, and their difference
+ * is that CPU's offset. Pointers become plain numbers by a copy through
+ * bpf_probe_read_kernel() (root may see kernel addresses). If any step
+ * fails, the value is ->count alone (approximate, as the tracepoint's).
+ */
+#ifndef MEMHOOK_KERNEL_MM_COUNTERS_BPF_H
+#define MEMHOOK_KERNEL_MM_COUNTERS_BPF_H
+
+#include "common.bpf.h"
+
+/* One per-CPU element whose addresses reveal the per-CPU offsets. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} pcpu_probe SEC(".maps");
+
+/* A pointer's value as a number (copied, so the verifier sees a scalar). */
+static __always_inline __u64 addr_of(const void *ptr)
+{
+	__u64 val = 0;
+
+	bpf_probe_read_kernel(&val, sizeof(val), &ptr);
+	return val;
+}
+
+static __always_inline __s64 counter_sum(struct percpu_counter *pc)
+{
+	__s64 sum = BPF_CORE_READ(pc, count);
+	__u64 slots = (__u64)BPF_CORE_READ(pc, counters);
+	__u64 pptrs = addr_of(&pcpu_probe) + bpf_core_field_offset(struct bpf_array, pptrs);
+	__u64 base = 0;
+	__s64 part = 0;
+	__u32 cpu, zero = 0;
+	__s32 v;
+
+	if (bpf_probe_read_kernel(&base, sizeof(base), (const void *)pptrs) || !base)
+		return sum < 0 ? 0 : sum;
+	for (cpu = 0; cpu < MH_KCONF_MAX_CPUS && cpu < conf.nr_cpus; cpu++) {
+		void *elem = bpf_map_lookup_percpu_elem(&pcpu_probe, &zero, cpu);
+
+		if (!elem)
+			break;
+		if (bpf_probe_read_kernel(&v, sizeof(v),
+					  (const void *)(slots + addr_of(elem) - base)))
+			break;
+		part += v;
+	}
+	if (cpu == conf.nr_cpus || cpu == MH_KCONF_MAX_CPUS)
+		sum += (__s64)part;
+	return sum < 0 ? 0 : sum;
+}
+
+/* Pages in the mm counter whose kernel index is member (0..3), exact. */
+static __always_inline __s64 mm_counter(struct mm_struct *mm, int member)
+{
+	char *base = (char *)mm + bpf_core_field_offset(struct mm_struct, rss_stat);
+
+	return counter_sum((struct percpu_counter *)(base +
+			   (member & 3) * bpf_core_type_size(struct percpu_counter)));
+}
+
+/* Bytes in the mm counter that enum mh_rss_member idx names, 0 if absent. */
+static __always_inline __u64 mm_bytes(struct mm_struct *mm, __u32 idx)
+{
+	int member = conf.mm_member[idx & 3];
+
+	if (member < 0 || member >= 4)
+		return 0;
+	return (__u64)mm_counter(mm, member) << conf.page_shift;
+}
+
+#endif /* MEMHOOK_KERNEL_MM_COUNTERS_BPF_H */

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+/*
+ * procs.bpf.c - fork, thread creation, exec and exit of traced processes.
+ * With conf.follow_children, a forked child's tgid joins the filter here,
+ * in the kernel, before the child can run, so none of its events is lost.
+ * Never blocks, never prints.
+ */
+#include "common.bpf.h"
+
+static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	struct mh_rec_kproc r = {};
+	__u32 one = 1;
+
+	if (!is_traced(ptgid))
+		return 0;
+	INIT_REC(r, MH_REC_KPROC);
+	r.ts_ns = bpf_ktime_get_ns();
+	r.tid = BPF_CORE_READ(parent, pid);
+	r.pid = ptgid;
+	r.child_tid = BPF_CORE_READ(child, pid);
+	if (ctgid == ptgid) {
+		r.kind = MH_KPROC_THREAD;
+	} else {
+		r.kind = MH_KPROC_FORK;
+		r.child_pid = ctgid;
+		if (conf.follow_children &&
+		    bpf_map_update_elem(&traced, &ctgid, &one, BPF_ANY) == 0)
+			r.followed = 1;
+	}
+	emit(&r, sizeof(r));
+	return 0;
+}
+
+static __always_inline int on_exec(struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct mh_rec_kproc r = {};
+
+	if (!is_traced(tgid))
+		return 0;
+	INIT_REC(r, MH_REC_KPROC);
+	r.ts_ns = bpf_ktime_get_ns();
+	r.tid = BPF_CORE_READ(p, pid);
+	r.pid = tgid;
+	r.kind = MH_KPROC_EXEC;
+	emit(&r, sizeof(r));
+	return 0;
+}
+
+static __always_inline int on_exit(struct task_struct *p, bool group_dead)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct mh_rec_kproc r = {};
+
+	if (!is_traced(tgid))
+		return 0;
+	INIT_REC(r, MH_REC_KPROC);
+	r.ts_ns = bpf_ktime_get_ns();
+	r.tid = BPF_CORE_READ(p, pid);
+	r.pid = tgid;
+	r.kind = MH_KPROC_EXIT;
+	r.exit_code = BPF_CORE_READ(p, exit_code);
+	r.group_dead = group_dead;
+	emit(&r, sizeof(r));
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(procs__fork, struct task_struct *parent, struct task_struct *child)
+{
+	return on_fork(parent, child);
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(procs__fork_raw, struct task_struct *parent, struct task_struct *child)
+{
+	return on_fork(parent, child);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(procs__exec, struct task_struct *p)
+{
+	return on_exec(p);
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(procs__exec_raw, struct task_struct *p)
+{
+	return on_exec(p);
+}
+
+/* group_dead is the second argument since 6.x; older kernels pass only p. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(procs__exit, struct task_struct *p, bool group_dead)
+{
+	return on_exit(p, group_dead);
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(procs__exit_raw, struct task_struct *p, bool group_dead)
+{
+	return on_exit(p, group_dead);
+}

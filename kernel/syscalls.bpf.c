@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/*
+ * syscalls.bpf.c - mmap, munmap, mremap, brk and madvise of traced threads,
+ * with their arguments (kept at raw_syscalls:sys_enter, per thread) and
+ * their result (emitted at sys_exit). Every syscall entry of a traced
+ * thread also ends its "in a user fault" state (faults.bpf.c), so swap
+ * entries dropped by munmap are not taken for swap-ins.
+ * Never blocks, never prints.
+ */
+#include "common.bpf.h"
+
+struct pending_call {
+	__u64 enter_ns;
+	__u64 args[6];
+	__u32 sys;
+	__u32 pad;
+};
+
+/* Memory syscalls in flight, by thread id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct pending_call);
+} pending SEC(".maps");
+
+/* enum mh_ksys for a syscall number, 0 for the ones not recorded. */
+static __always_inline __u32 mem_syscall(long id)
+{
+	if (id == conf.nr_mmap)
+		return MH_KSYS_MMAP;
+	if (id == conf.nr_munmap)
+		return MH_KSYS_MUNMAP;
+	if (id == conf.nr_mremap)
+		return MH_KSYS_MREMAP;
+	if (id == conf.nr_brk)
+		return MH_KSYS_BRK;
+	if (id == conf.nr_madvise)
+		return MH_KSYS_MADVISE;
+	return 0;
+}
+
+static __always_inline int on_enter(struct pt_regs *regs, long id)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct pending_call call = {};
+
+	if (!is_traced(pid_tgid >> 32))
+		return 0;
+	bpf_map_delete_elem(&cur_fault, &tid);
+	call.sys = mem_syscall(id);
+	if (!call.sys)
+		return 0;
+	call.enter_ns = bpf_ktime_get_ns();
+	call.args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	call.args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	call.args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	call.args[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
+	call.args[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
+	call.args[5] = BPF_CORE_READ(regs, r9);
+	bpf_map_update_elem(&pending, &tid, &call, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int on_exit(long ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct pending_call *call = bpf_map_lookup_elem(&pending, &tid);
+	struct mh_rec_ksyscall r = {};
+
+	if (!call)
+		return 0;
+	INIT_REC(r, MH_REC_KSYSCALL);
+	r.ts_ns = bpf_ktime_get_ns();
+	r.enter_ns = call->enter_ns;
+	__builtin_memcpy(r.args, call->args, sizeof(r.args));
+	r.ret = ret;
+	r.tid = tid;
+	r.pid = pid_tgid >> 32;
+	r.sys = call->sys;
+	bpf_map_delete_elem(&pending, &tid);
+	emit(&r, sizeof(r));
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(syscalls__sys_enter, struct pt_regs *regs, long id)
+{
+	return on_enter(regs, id);
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(syscalls__sys_enter_raw, struct pt_regs *regs, long id)
+{
+	return on_enter(regs, id);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(syscalls__sys_exit, struct pt_regs *regs, long ret)
+{
+	return on_exit(ret);
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(syscalls__sys_exit_raw, struct pt_regs *regs, long ret)
+{
+	return on_exit(ret);
+}

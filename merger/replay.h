@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * replay.h - replay allocation and meta records into per-process,
+ * per-stack aggregates.
+ *
+ * Feed records in causal order (the ALLOC stream's order, with META
+ * records interleaved by timestamp: timeline.h does that). Memory grows
+ * with the live allocation set and the number of distinct stacks, never
+ * with the number of events. Counting follows Valgrind memcheck's "total
+ * heap usage" line: see docs/REPORT.md. Never prints.
+ */
+#ifndef MEMHOOK_MERGER_REPLAY_H
+#define MEMHOOK_MERGER_REPLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "memhook/events.h"
+#include "memhook/trace.h"
+#include "stacks.h"
+
+/* Direct-mapped cache in front of a process's stack table, entries. */
+#define MH_STACK_CACHE_SIZE 4096
+
+struct mh_blocks;
+struct mh_modmap;
+struct mh_stackdb;
+struct mh_thread;
+
+/* One process image (a pid after exec is a new image). */
+struct mh_process {
+	uint32_t pid, ppid;
+	uint32_t start;			/* enum mh_process_start, 0 if never announced */
+	char *command;			/* exe path, NULL if never announced */
+	uint64_t start_ts_ns, last_ts_ns, exit_ts_ns;
+	bool exited;
+	uint32_t exit_reason;		/* enum mh_exit_reason */
+	int32_t exit_status;		/* exit code or signal number */
+	bool core_dumped;
+	bool replaced_by_exec;		/* the pid exec'd a new image afterwards */
+
+	/* Heap: malloc family only. */
+	uint64_t alloc_calls, frees, bytes_allocated, bytes_freed;
+	uint64_t live_bytes, live_blocks;
+	uint64_t peak_live_bytes, peak_ts_ns;
+	uint64_t peak_ver;		/* bumped at every new heap peak */
+	uint64_t temporary;
+	uint64_t unmatched_frees;	/* free/realloc of an address not live */
+	uint64_t double_allocs;		/* allocation at an address already live */
+
+	/* Mappings: mmap/munmap/mremap/brk, not heap. */
+	uint64_t mmap_calls, mmap_bytes, munmap_calls, munmap_bytes;
+	uint64_t mremap_calls, brk_calls;
+	int64_t brk_bytes;		/* net brk/sbrk growth */
+
+	struct mh_stack_stats *stacks;	/* uthash by stack id */
+	struct mh_blocks *blocks;
+	struct mh_thread *threads;	/* uthash by tid */
+	struct mh_thread *last_thread;	/* cache */
+	struct mh_stack_stats *stack_cache[MH_STACK_CACHE_SIZE]; /* by stack id bits */
+	struct mh_process *next;	/* in order of appearance */
+};
+
+struct mh_replay {
+	struct mh_process *procs, *procs_last;
+	struct mh_process *last_proc;	/* cache */
+	struct mh_stackdb *stacks;
+	struct mh_modmap *modules;
+	uint64_t lost[MH_STREAM_COUNT];	/* from MH_REC_LOST, per stream */
+	uint64_t events;		/* ALLOC/FREE/REALLOC records replayed */
+	uint64_t records;		/* every record replayed */
+	uint64_t unknown_records;	/* types this build does not know */
+	uint64_t first_ts_ns, last_ts_ns;
+	uint32_t root_pid;		/* from the trace header, 0 if unknown */
+};
+
+/* A fresh replay. NULL with errno set. */
+struct mh_replay *mh_replay_new(void);
+void mh_replay_free(struct mh_replay *rp);
+
+/*
+ * Apply one record (validated by the reader: hdr->size covers the
+ * record). Returns 0, -EBADMSG for a record whose inner lengths do not
+ * fit, -ENOMEM.
+ */
+int mh_replay_record(struct mh_replay *rp, const struct mh_rec_hdr *rec);
+
+/*
+ * End of trace: resolve the remaining stack frames against every module
+ * ever seen. Live blocks stay live: they are the leaks.
+ */
+void mh_replay_finish(struct mh_replay *rp);
+
+/* Value of a stack at the process's heap peak (see peak_ver). */
+uint64_t mh_stack_peak_bytes(const struct mh_process *p, const struct mh_stack_stats *st);
+
+/* Timestamp of a record, or 0 for types without one (STACK, LEAK). */
+uint64_t mh_rec_ts(const struct mh_rec_hdr *rec);
+
+#endif /* MEMHOOK_MERGER_REPLAY_H */

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: MIT
+/*
+ * config.c - the preload's configuration from MEMHOOK_* variables and the
+ * in-place environment edits that decide what an exec'd image does.
+ *
+ * Never allocates through malloc (it runs in the constructor, when the
+ * program's allocator may be anything) and never prints.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "memhook/env.h"
+#include "sys.h"
+
+extern char **environ;
+
+/* "NAME=digits" of MH_ENV_TRACED_PID, owned by this image. */
+static char marker[sizeof(MH_ENV_TRACED_PID) + 24];
+
+static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return !errno && !*end && *out <= max;
+}
+
+static bool flag(const char *name, bool dflt)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v)
+		return dflt;
+	return strcmp(v, "0") != 0;
+}
+
+/* How did this image come to be traced? See MH_ENV_TRACED_PID. */
+static enum mh_process_start image_start(pid_t pid, pid_t root)
+{
+	unsigned long marked;
+
+	if (parse_ulong(getenv(MH_ENV_TRACED_PID), 0x7fffffff, &marked) &&
+	    (pid_t)marked == pid)
+		return MH_PROCESS_EXECED;
+	return pid == root ? MH_PROCESS_LAUNCHED : MH_PROCESS_FORKED;
+}
+
+int mh_config_load(struct mh_core_config *cfg, const char **bad)
+{
+	const char *unwind = getenv(MH_ENV_UNWIND);
+	unsigned long v;
+	pid_t pid = getpid();
+	int saved = errno;
+
+	memset(cfg, 0, sizeof(*cfg));
+	*bad = NULL;
+	if (!getenv(MH_ENV_RING_FD))
+		return -ENOENT;
+	if (!parse_ulong(getenv(MH_ENV_RING_FD), 0x7fffffff, &v)) {
+		*bad = MH_ENV_RING_FD;
+		goto out_inval;
+	}
+	cfg->ring_fd = (int)v;
+	cfg->depth = MH_STACK_DEFAULT_DEPTH;
+	if (getenv(MH_ENV_DEPTH)) {
+		if (!parse_ulong(getenv(MH_ENV_DEPTH), MH_STACK_MAX_DEPTH, &v) || !v) {
+			*bad = MH_ENV_DEPTH;
+			goto out_inval;
+		}
+		cfg->depth = (unsigned int)v;
+	}
+	if (!unwind || !*unwind || !strcmp(unwind, "libunwind")) {
+		cfg->unwind = MH_UNWIND_LIBUNWIND;
+	} else if (!strcmp(unwind, "fp")) {
+		cfg->unwind = MH_UNWIND_FP;
+	} else {
+		*bad = MH_ENV_UNWIND;
+		goto out_inval;
+	}
+	cfg->follow_forks = flag(MH_ENV_FOLLOW_FORKS, false);
+	cfg->follow_exec = flag(MH_ENV_FOLLOW_EXEC, true);
+	cfg->freeres = flag(MH_ENV_FREERES, true);
+	if (!parse_ulong(getenv(MH_ENV_ROOT_PID), 0x7fffffff, &v)) {
+		*bad = MH_ENV_ROOT_PID;
+		goto out_inval;
+	}
+	cfg->root_pid = (pid_t)v;
+	cfg->start = image_start(pid, cfg->root_pid);
+	errno = saved;
+	/* Env vars inherited by a fork+exec we were told not to follow. */
+	if (pid != cfg->root_pid && !cfg->follow_forks)
+		return -EPERM;
+	return 0;
+
+out_inval:
+	errno = saved;
+	return -EINVAL;
+}
+
+static size_t env_count(void)
+{
+	size_t n = 0;
+
+	while (environ && environ[n])
+		n++;
+	return n;
+}
+
+int mh_config_mark_image(pid_t pid)
+{
+	size_t len = sizeof(MH_ENV_TRACED_PID), n, i;
+	char digits[16];
+	int d = 0;
+	char **env;
+	unsigned long p = (unsigned long)pid;
+
+	do {
+		digits[d++] = (char)('0' + p % 10);
+		p /= 10;
+	} while (p);
+	memcpy(marker, MH_ENV_TRACED_PID "=", len);
+	while (d)
+		marker[len++] = digits[--d];
+	marker[len] = '\0';
+
+	n = env_count();
+	for (i = 0; i < n; i++) {
+		if (environ[i] == marker)
+			return 0;
+		if (!strncmp(environ[i], MH_ENV_TRACED_PID "=", sizeof(MH_ENV_TRACED_PID))) {
+			environ[i] = marker;
+			return 0;
+		}
+	}
+	/* Not there yet: a new array, from mmap since malloc is not ours to call. */
+	env = mh_sys_mmap(NULL, (n + 2) * sizeof(*env), PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (env == MAP_FAILED)
+		return -errno;
+	if (n)
+		memcpy(env, environ, n * sizeof(*env));
+	env[n] = marker;
+	env[n + 1] = NULL;
+	environ = env;
+	return 0;
+}
+
+static bool is_self(const char *entry, size_t len, const char *self_path)
+{
+	static const char base[] = "libmemhook.so";
+	size_t blen = sizeof(base) - 1;
+
+	if (self_path && strlen(self_path) == len && !memcmp(entry, self_path, len))
+		return true;
+	return len >= blen && !memcmp(entry + len - blen, base, blen) &&
+	       (len == blen || entry[len - blen - 1] == '/');
+}
+
+/* Drop our path from an LD_PRELOAD value, in place. */
+static void strip_preload(char *value, const char *self_path)
+{
+	char *out = value, *p = value;
+
+	while (*p) {
+		size_t len = strcspn(p, ": ");
+
+		if (len && !is_self(p, len, self_path)) {
+			if (out != value)
+				*out++ = ':';
+			memmove(out, p, len);
+			out += len;
+		}
+		p += len;
+		if (*p)
+			p++;
+	}
+	*out = '\0';
+}
+
+void mh_config_strip_env(const char *self_path)
+{
+	static const char preload[] = "LD_PRELOAD=";
+	size_t n = env_count(), i, kept = 0;
+
+	for (i = 0; i < n; i++) {
+		char *e = environ[i];
+
+		if (!strncmp(e, "MEMHOOK_", 8))
+			continue;
+		if (!strncmp(e, preload, sizeof(preload) - 1)) {
+			strip_preload(e + sizeof(preload) - 1, self_path);
+			if (!e[sizeof(preload) - 1])
+				continue;
+		}
+		environ[kept++] = e;
+	}
+	if (environ)
+		environ[kept] = NULL;
+}

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: MIT
+/*
+ * core.c - the recording core: stacks, threads, the process record and
+ * the allocation events, written into the shared ring.
+ *
+ * Never allocates through malloc (tables are mmap'd by raw system call),
+ * never calls stdio (messages go through write(2) to a saved stderr, each
+ * once), never blocks without a deadline. Every entry point runs with the
+ * caller's re-entrancy guard held (core.h).
+ *
+ * Ordering: a FREE is stamped and reserved before the real release and an
+ * ALLOC after the real allocation, so in ring order no thread's reuse of
+ * an address can precede its release. A new stack goes into the ring before
+ * the first event that uses it, and module changes before that stack.
+ */
+#include "core.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "modules.h"
+#include "ring.h"
+#include "stackdb.h"
+#include "sys.h"
+
+#define mh_unlikely(x) __builtin_expect(!!(x), 0)
+
+/* The stack-id set holds 2^20 ids: 8 MiB of address space, touched as used. */
+#define STACKDB_CAPACITY_LOG2 20
+/* Frames of the preload itself that a capture may see above the caller. */
+#define OWN_FRAMES_SLACK 8
+
+/* glibc: free what libc itself keeps until exit (memcheck calls it too). */
+extern void __libc_freeres(void);
+/*
+ * libstdc++'s __gnu_cxx::__freeres (its exception pool), which memcheck
+ * also calls. A weak reference, bound at load if libstdc++ is there: a
+ * failed dlsym would allocate an error string behind our back.
+ */
+extern void cxx_freeres(void) __asm__("_ZN9__gnu_cxx9__freeresEv") __attribute__((weak));
+
+__thread struct mh_thread mh_self __attribute__((tls_model("initial-exec")));
+int mh_core_recording;
+
+static struct mh_core_config cfg;
+static struct mh_ring ring;
+static struct mh_stackids *stacks;
+static pid_t cur_pid;
+static char exe_path[PATH_MAX];
+static int log_fd = -1;
+static unsigned int said;
+
+enum problem {
+	PROBLEM_GONE = 0x1,
+	PROBLEM_ATTACH = 0x2,
+};
+
+/* "memhook: <msg>[: <reason>]\n" on the saved stderr, once per problem. */
+static void say_once(unsigned int problem, const char *msg, int err)
+{
+	struct iovec iov[5];
+	const char *reason = err ? strerrordesc_np(err) : NULL;
+	int n = 0;
+
+	if (__atomic_fetch_or(&said, problem, __ATOMIC_RELAXED) & problem || log_fd < 0)
+		return;
+	iov[n++] = (struct iovec){ "memhook: ", 9 };
+	iov[n++] = (struct iovec){ (void *)msg, strlen(msg) };
+	if (reason) {
+		iov[n++] = (struct iovec){ ": ", 2 };
+		iov[n++] = (struct iovec){ (void *)reason, strlen(reason) };
+	}
+	iov[n++] = (struct iovec){ "\n", 1 };
+	/* Nothing to do if stderr is gone: the message is best effort. */
+	(void)!writev(log_fd, iov, n);
+}
+
+/* The ring refused a record: stop for good if the recorder is gone. */
+static void ring_refused(void)
+{
+	if (mh_ring_consumer_gone(&ring)) {
+		__atomic_store_n(&mh_core_recording, 0, __ATOMIC_RELAXED);
+		say_once(PROBLEM_GONE, "recorder gone, no longer recording", 0);
+	}
+}
+
+static int utoa(char *buf, unsigned long v)
+{
+	char tmp[24];
+	int n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* Read /proc/self/task/TID/comm with open/read: no stdio, no malloc. */
+static void thread_name(__u32 tid, char *name)
+{
+	char path[64] = "/proc/self/task/";
+	int len = 16, fd;
+	ssize_t got;
+
+	len += utoa(path + len, tid);
+	memcpy(path + len, "/comm", 6);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	got = read(fd, name, MH_THREAD_NAME_LEN - 1);
+	close(fd);
+	if (got > 0 && name[got - 1] == '\n')
+		got--;
+	name[got > 0 ? got : 0] = '\0';
+}
+
+static __attribute__((noinline, cold)) void thread_first(void)
+{
+	struct mh_rec_thread *r;
+
+	mh_self.tid = (__u32)syscall(SYS_gettid);
+	r = mh_ring_reserve(&ring, sizeof(*r));
+	if (!r) {
+		ring_refused();
+		return;
+	}
+	r->ts_ns = mh_now_ns();
+	r->pid = (__u32)cur_pid;
+	r->tid = mh_self.tid;
+	thread_name(mh_self.tid, r->name);
+	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_THREAD, .size = sizeof(*r) });
+}
+
+static __attribute__((noinline, cold)) void send_stack(__u64 id, const __u64 *ips,
+						       unsigned int depth, bool truncated)
+{
+	__u32 bytes = (__u32)(sizeof(struct mh_rec_stack) + depth * sizeof(__u64));
+	struct mh_rec_stack *r;
+
+	if (mh_modules_sync(&ring, cur_pid, exe_path, false)) {
+		ring_refused();
+		return;
+	}
+	r = mh_ring_reserve(&ring, bytes);
+	if (!r) {
+		ring_refused();
+		return;
+	}
+	r->stack_id = id;
+	r->pid = (__u32)cur_pid;
+	r->depth = (__u16)depth;
+	r->flags = truncated ? MH_STACK_TRUNCATED : 0;
+	memcpy(r + 1, ips, depth * sizeof(__u64));
+	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_STACK, .size = bytes });
+	mh_stackids_sent(stacks, id);
+}
+
+/* Capture the program's stack (our own frames dropped), intern it, send it if new. */
+static __u64 caller_stack(void)
+{
+	__u64 ips[MH_STACK_CAPTURE_MAX];
+	unsigned int n, skip = 0;
+	bool truncated;
+	__u64 id;
+
+	n = mh_stack_capture(cfg.unwind, ips, cfg.depth + OWN_FRAMES_SLACK, &truncated);
+	while (skip < n && ips[skip] - cfg.skip_lo < cfg.skip_hi - cfg.skip_lo)
+		skip++;
+	n -= skip;
+	if (n > cfg.depth) {
+		n = cfg.depth;
+		truncated = true;
+	}
+	id = mh_stack_hash(ips + skip, n);
+	if (mh_unlikely(mh_stackids_intern(stacks, id) == MH_INTERN_SEND))
+		send_stack(id, ips + skip, n, truncated);
+	return id;
+}
+
+void mh_core_alloc(enum mh_alloc_kind kind, const void *addr, size_t size)
+{
+	struct mh_rec_alloc *r;
+	__u64 id;
+
+	if (mh_unlikely(!mh_self.tid))
+		thread_first();
+	id = caller_stack();
+	r = mh_ring_reserve(&ring, sizeof(*r));
+	if (mh_unlikely(!r)) {
+		ring_refused();
+		return;
+	}
+	r->ts_ns = mh_now_ns();
+	r->addr = (uintptr_t)addr;
+	r->size = size;
+	r->stack_id = id;
+	r->tid = mh_self.tid;
+	r->pid = (__u32)cur_pid;
+	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_ALLOC, .kind = kind,
+					       .size = sizeof(*r) });
+}
+
+struct mh_rec_free *mh_core_free_begin(enum mh_alloc_kind kind, const void *addr, size_t size)
+{
+	struct mh_rec_free *r;
+	__u64 now;
+
+	if (mh_unlikely(!mh_self.tid))
+		thread_first();
+	now = mh_now_ns();
+	r = mh_ring_reserve(&ring, sizeof(*r));
+	if (mh_unlikely(!r)) {
+		ring_refused();
+		return NULL;
+	}
+	r->ts_ns = now;
+	r->addr = (uintptr_t)addr;
+	r->size = size;
+	r->tid = mh_self.tid;
+	r->pid = (__u32)cur_pid;
+	return r;
+}
+
+void mh_core_free_end(struct mh_rec_free *r, enum mh_alloc_kind kind, bool released)
+{
+	if (!r)
+		return;
+	if (!released) {
+		r->addr = 0;
+		r->size = 0;
+	}
+	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_FREE, .kind = kind,
+					       .size = sizeof(*r) });
+}
+
+void mh_core_free(enum mh_alloc_kind kind, const void *addr, size_t size)
+{
+	mh_core_free_end(mh_core_free_begin(kind, addr, size), kind, true);
+}
+
+static int send_process(enum mh_process_start start)
+{
+	size_t len = strlen(exe_path);
+	__u32 bytes = (__u32)(sizeof(struct mh_rec_process) + MH_REC_PAD(len + 1));
+	struct mh_rec_process *r = mh_ring_reserve(&ring, bytes);
+
+	if (!r)
+		return -EPIPE;
+	r->ts_ns = mh_now_ns();
+	r->pid = (__u32)cur_pid;
+	r->ppid = (__u32)getppid();
+	r->start = start;
+	r->path_len = (__u32)len;
+	memcpy(r + 1, exe_path, len);
+	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_PROCESS, .size = bytes });
+	return 0;
+}
+
+static void read_exe_path(void)
+{
+	ssize_t n = readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
+
+	exe_path[n > 0 ? n : 0] = '\0';
+}
+
+int mh_core_start(const struct mh_core_config *c)
+{
+	int err;
+
+	if (log_fd < 0)
+		log_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	cfg = *c;
+	cur_pid = getpid();
+	mh_self.tid = 0;
+	read_exe_path();
+	err = mh_ring_attach(&ring, cfg.ring_fd);
+	if (err)
+		goto out_say;
+	stacks = mh_stackids_new(STACKDB_CAPACITY_LOG2);
+	if (!stacks) {
+		err = -errno;
+		goto out_unmap;
+	}
+	mh_stack_setup(cfg.unwind);
+	err = send_process(cfg.start);
+	if (!err)
+		err = mh_modules_sync(&ring, cur_pid, exe_path, true);
+	if (err)
+		goto out_free;
+	__atomic_store_n(&mh_core_recording, 1, __ATOMIC_RELEASE);
+	return 0;
+
+out_free:
+	mh_stackids_free(stacks);
+	stacks = NULL;
+out_unmap:
+	mh_ring_unmap(&ring);
+out_say:
+	say_once(PROBLEM_ATTACH, "cannot attach the event ring, not recording", -err);
+	return err;
+}
+
+void mh_core_stop(void)
+{
+	__atomic_store_n(&mh_core_recording, 0, __ATOMIC_RELEASE);
+	/* The mappings stay: a thread may still be inside a hook using them. */
+}
+
+void mh_core_fork_child(void)
+{
+	mh_modules_after_fork();
+	cur_pid = getpid();
+	mh_self.tid = 0;
+	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_RELAXED))
+		return;
+	if (!cfg.follow_forks) {
+		mh_core_stop();
+		return;
+	}
+	if (cfg.follow_exec)
+		(void)mh_config_mark_image(cur_pid); /* failing only misnames a later exec */
+	if (send_process(MH_PROCESS_FORKED))
+		ring_refused();
+}
+
+void mh_core_exit(void)
+{
+	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_ACQUIRE))
+		return;
+	if (mh_modules_sync(&ring, cur_pid, exe_path, false))
+		ring_refused();
+	if (cfg.freeres) {
+		mh_self.guard = 0;
+		if (cxx_freeres)
+			cxx_freeres();
+		__libc_freeres();
+		mh_self.guard = 1;
+	}
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core.h - the recording core of libmemhook.so: turns "this call happened"
+ * into ring records (events, stacks, threads, the process, modules). The
+ * interposed names in hooks.c are thin wrappers over it; tests drive it
+ * directly without LD_PRELOAD.
+ *
+ * Never allocates through malloc, never calls stdio, never blocks without
+ * a deadline (the ring's liveness check). Every event function expects
+ * the caller to hold the calling thread's re-entrancy guard (mh_self.guard
+ * set), so that whatever the core calls (libunwind, dl_iterate_phdr)
+ * passes through the hooks unrecorded.
+ */
+#ifndef MEMHOOK_PRELOAD_CORE_H
+#define MEMHOOK_PRELOAD_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "memhook/events.h"
+
+/* Per-thread state of the preload; initial-exec TLS (see build.mk). */
+struct mh_thread {
+	int guard;		/* non-zero while inside the preload: pass through */
+	__u32 tid;		/* cached gettid(), 0 until the thread's first event */
+};
+
+extern __thread struct mh_thread mh_self __attribute__((tls_model("initial-exec")));
+
+/* Non-zero while this process records; read on every hooked call. */
+extern int mh_core_recording;
+
+/*
+ * Attach the ring named by cfg, send PROCESS and MODULE records, and start
+ * recording. exe_path may be NULL (read from /proc/self/exe). 0 or -errno;
+ * on failure nothing is recorded.
+ */
+int mh_core_start(const struct mh_core_config *cfg);
+
+/* Stop recording (pass through from now on) and unmap the ring. */
+void mh_core_stop(void);
+
+/*
+ * A block came into existence (call after the real function returned):
+ * captures the stack, sends it and the thread's name if new, then the
+ * ALLOC record.
+ */
+void mh_core_alloc(enum mh_alloc_kind kind, const void *addr, size_t size);
+
+/*
+ * A block is about to go away (call before the real function): stamps and
+ * reserves its FREE record so no other thread's reuse of the address can
+ * come first in the ring. Returns the reservation for mh_core_free_end,
+ * NULL if nothing is recorded.
+ */
+struct mh_rec_free *mh_core_free_begin(enum mh_alloc_kind kind, const void *addr, size_t size);
+
+/*
+ * Publish a reservation from mh_core_free_begin with the same kind (the
+ * kind lives in the header, which is written last). released false means the
+ * real call failed and nothing went away: the record is published with
+ * address 0, which readers treat as a no-op (like free(NULL)).
+ */
+void mh_core_free_end(struct mh_rec_free *rec, enum mh_alloc_kind kind, bool released);
+
+/* begin + end(true), for calls that cannot fail (free). */
+void mh_core_free(enum mh_alloc_kind kind, const void *addr, size_t size);
+
+/*
+ * pthread_atfork child handler: with follow_forks the child records under
+ * its own pid (PROCESS FORKED), else it stops recording.
+ */
+void mh_core_fork_child(void);
+
+/*
+ * At exit: send module changes, then, if configured, run glibc's
+ * __libc_freeres while still recording (the guard is dropped around it so
+ * its frees are in the trace), as memcheck does.
+ */
+void mh_core_exit(void);
+
+#endif /* MEMHOOK_PRELOAD_CORE_H */

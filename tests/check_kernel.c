@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: MIT
+/*
+ * check_kernel.c - the BPF collector (kernel/collector.h) against real
+ * programs of known behaviour (tests/progs/kern_*.c), driven through the
+ * collector's API. The oracle is always outside memhook: what the program
+ * itself did and measured (its buffer, its tid, /proc/self/status,
+ * /proc/self/pagemap), its wait status, the cgroup's own counters.
+ *
+ * Needs root and the kernel's probes; otherwise each test prints
+ * "SKIP <name>: <reason>". The swap and OOM cases set up a swap file and
+ * memory cgroups in unchecked fixtures and always remove them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/swap.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+
+#include <check.h>
+
+#include "kernel/collector.h"
+#include "kernel/describe.h"
+#include "memhook/kernel_events.h"
+#include "memhook/trace.h"
+#include "testutil.h"
+
+#define CGROUP_V1_MEMORY "/sys/fs/cgroup/memory"
+#define MIB (1024LL * 1024)
+/* Pages kern_touch touches. */
+#define TOUCH_PAGES 1000
+/* Swap test: the buffer and the cgroup limit, MiB; the swap file, MiB. */
+#define SWAP_BUF_MB 192
+#define SWAP_LIMIT_MB 64
+#define SWAP_FILE_MB 512
+/* OOM test: the cgroup limit and what the program tries to touch, MiB. */
+#define OOM_LIMIT_MB 32
+#define OOM_TOUCH_MB 512
+
+/* Every record the collector handed over, back to back. */
+struct capture {
+	char *buf;
+	size_t len;
+	size_t cap;
+};
+
+struct traced_run {
+	pid_t pid;
+	int status;
+	struct capture cap;
+	char report[4096];
+};
+
+static int capture_sink(void *ctx, int stream, const void *records, size_t bytes)
+{
+	struct capture *c = ctx;
+
+	if (c->len + bytes > c->cap) {
+		size_t cap = (c->len + bytes) * 2;
+		char *buf = realloc(c->buf, cap);
+
+		if (!buf)
+			return -ENOMEM;
+		c->buf = buf;
+		c->cap = cap;
+	}
+	memcpy(c->buf + c->len, records, bytes);
+	c->len += bytes;
+	return 0;
+}
+
+#define for_each_rec(hdr, c)							\
+	for (hdr = (const struct mh_rec_hdr *)(c)->buf;				\
+	     (const char *)hdr < (c)->buf + (c)->len;				\
+	     hdr = (const struct mh_rec_hdr *)((const char *)hdr + hdr->size))
+
+/* The value of "kernel.probe.<probe>", or NULL. */
+static const char *probe_status(const struct capture *c, const char *probe)
+{
+	const struct mh_rec_hdr *hdr;
+	char key[96];
+
+	snprintf(key, sizeof(key), "kernel.probe.%s", probe);
+	for_each_rec(hdr, c) {
+		const struct mh_rec_info *info = (const void *)hdr;
+		const char *k = (const char *)(info + 1);
+
+		if (hdr->type == MH_REC_INFO && !strcmp(k, key))
+			return k + info->key_len + 1;
+	}
+	return NULL;
+}
+
+/* True if the probe attached; else prints SKIP with its status. */
+static bool need_probe(const struct capture *c, const char *test, const char *probe)
+{
+	const char *st = probe_status(c, probe);
+	char why[320];
+
+	if (st && !strncmp(st, "attached", 8))
+		return true;
+	snprintf(why, sizeof(why), "probe %s: %s", probe, st ? st : "not reported");
+	mh_test_skip(test, why);
+	return false;
+}
+
+static long long report_val(const struct traced_run *r, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "%s=", key);
+	for (p = r->report; (p = strstr(p, pat)); p++)
+		if (p == r->report || p[-1] == '\n')
+			return strtoll(p + strlen(pat), NULL, 10);
+	ck_abort_msg("the program did not report %s (report: %s)", key, r->report);
+	return -1;
+}
+
+static void child_exec(const char *prog, const char *arg, const char *cgroup, int go, int rep)
+{
+	char path[512], pid[32], c;
+	int fd;
+
+	if (cgroup) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		fd = open(path, O_WRONLY);
+		if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
+			_exit(125);
+		close(fd);
+	}
+	if (dup2(rep, 3) < 0 || read(go, &c, 1) != 1)
+		_exit(125);
+	execl(prog, prog, arg, (char *)NULL);
+	_exit(127);
+}
+
+/*
+ * Fork, park the child, open the collector on it, release it into prog and
+ * collect until it exits. Returns 0, or -errno from the collector (the
+ * child is then killed; why says why).
+ */
+static int run_traced(const char *name, const char *arg, const char *cgroup,
+		      struct traced_run *r, char *why, size_t why_len)
+{
+	char *prog = mh_test_path(name);
+	struct mh_collector_opts o = { .sink = capture_sink, .sink_ctx = &r->cap };
+	struct mh_collector *c;
+	int go[2], rep[2], err;
+	size_t used = 0;
+	ssize_t n;
+
+	memset(r, 0, sizeof(*r));
+	ck_assert_int_eq(pipe2(go, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe(rep), 0);
+	r->pid = fork();
+	ck_assert_int_ge(r->pid, 0);
+	if (r->pid == 0)
+		child_exec(prog, arg, cgroup, go[0], rep[1]);
+	close(go[0]);
+	close(rep[1]);
+	o.pid = r->pid;
+	err = mh_collector_open(&o, &c);
+	if (err) {
+		snprintf(why, why_len, "%s", mh_collector_reason());
+		kill(r->pid, SIGKILL);
+		waitpid(r->pid, &r->status, 0);
+		close(go[1]);
+		close(rep[0]);
+		free(prog);
+		return err;
+	}
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
+	close(go[1]);
+	while (waitpid(r->pid, &r->status, WNOHANG) == 0)
+		ck_assert_int_ge(mh_collector_poll(c, 100), 0);
+	mh_collector_free(c);
+	while ((n = read(rep[0], r->report + used, sizeof(r->report) - 1 - used)) > 0)
+		used += n;
+	r->report[used] = '\0';
+	close(rep[0]);
+	free(prog);
+	return 0;
+}
+
+/* run_traced, or SKIP: true if the test can go on. */
+static bool traced_or_skip(const char *test, const char *prog, const char *arg,
+			   const char *cgroup, struct traced_run *r)
+{
+	char why[256];
+
+	if (geteuid() != 0) {
+		mh_test_skip(test, "needs root to load BPF programs");
+		return false;
+	}
+	if (run_traced(prog, arg, cgroup, r, why, sizeof(why))) {
+		mh_test_skip(test, why);
+		return false;
+	}
+	return true;
+}
+
+START_TEST(test_faults_exact)
+{
+	const struct mh_rec_hdr *hdr;
+	struct traced_run r;
+	long long buf, len, tid, in_buf = 0, foreign = 0, exe_faults = 0;
+	char arg[32], *exe = mh_test_path("tests/progs/kern_touch");
+	struct stat st;
+
+	snprintf(arg, sizeof(arg), "%d", TOUCH_PAGES);
+	if (!traced_or_skip("faults_exact", "tests/progs/kern_touch", arg, NULL, &r) ||
+	    !need_probe(&r.cap, "faults_exact", "page_fault"))
+		return;
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+		      "kern_touch failed: status %#x", r.status);
+	ck_assert_int_eq(stat(exe, &st), 0);
+	buf = report_val(&r, "buf");
+	len = report_val(&r, "len");
+	tid = report_val(&r, "tid");
+	for_each_rec(hdr, &r.cap) {
+		const struct mh_rec_kfault *f = (const void *)hdr;
+
+		if (hdr->type != MH_REC_KFAULT)
+			continue;
+		if (f->pid != (__u32)r.pid) {
+			foreign++;
+			continue;
+		}
+		if (f->vma_class == MH_VMA_FILE && f->ino == st.st_ino &&
+		    f->dev >> 20 == major(st.st_dev) && (f->dev & 0xfffff) == minor(st.st_dev))
+			exe_faults++;
+		if (f->addr < (__u64)buf || f->addr >= (__u64)(buf + len))
+			continue;
+		in_buf++;
+		ck_assert_int_eq(f->tid, tid);
+		ck_assert_int_eq(f->vma_class, MH_VMA_ANON);
+		ck_assert_uint_eq(f->vma_start, buf);
+	}
+	ck_assert_int_eq(in_buf, TOUCH_PAGES);
+	ck_assert_int_eq(foreign, 0);
+	ck_assert_int_gt(exe_faults, 0);
+	free(exe);
+	free(r.cap.buf);
+}
+END_TEST
+
+/* The latest RSS sample of member for pid taken no later than ts, or -1. */
+static long long last_rss(const struct capture *c, pid_t pid, __u32 member, __u64 ts)
+{
+	const struct mh_rec_hdr *hdr;
+	__u64 best_ts = 0;
+	long long val = -1;
+
+	for_each_rec(hdr, c) {
+		const struct mh_rec_krss *s = (const void *)hdr;
+
+		if (hdr->type == MH_REC_KRSS && s->pid == (__u32)pid && s->member == member &&
+		    s->ts_ns <= ts && s->ts_ns >= best_ts) {
+			best_ts = s->ts_ns;
+			val = s->bytes;
+		}
+	}
+	return val;
+}
+
+START_TEST(test_rss_matches_status)
+{
+	static const struct { __u32 member; const char *key; } fields[] = {
+		{ MH_RSS_ANON, "anon_kb" }, { MH_RSS_FILE, "file_kb" },
+		{ MH_RSS_SHMEM, "shmem_kb" },
+	};
+	long long page = sysconf(_SC_PAGESIZE), got, want;
+	struct traced_run r;
+	__u64 after;
+	size_t i;
+
+	if (!traced_or_skip("rss_matches_status", "tests/progs/kern_touch", "300", NULL, &r) ||
+	    !need_probe(&r.cap, "rss_matches_status", "rss_stat"))
+		return;
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+		      "kern_touch failed: status %#x", r.status);
+	after = report_val(&r, "status_after");
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		want = report_val(&r, fields[i].key) * 1024;
+		got = last_rss(&r.cap, r.pid, fields[i].member, after);
+		if (got < 0)
+			got = 0;	/* never changed since exec: still zero */
+		ck_assert_msg(llabs(got - want) <= page, "%s: collector %lld bytes, /proc %lld bytes",
+			      fields[i].key, got, want);
+	}
+	free(r.cap.buf);
+}
+END_TEST
+
+/* Shared by the swap and OOM fixtures: what was set up, or why not. */
+static char cgroup_dir[128];
+static char swap_path[128];
+static char setup_skip[512];
+static bool swap_on;
+
+static int write_file(const char *dir, const char *name, long long value)
+{
+	char path[512], text[32];
+	int fd, n, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	n = snprintf(text, sizeof(text), "%lld", value);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, n) != n)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static long long read_number(const char *dir, const char *name)
+{
+	char path[512], *text;
+	long long v;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	text = mh_test_read_file(path, NULL);
+	if (!text)
+		return -1;
+	v = strtoll(text, NULL, 10);
+	free(text);
+	return v;
+}
+
+/* Make a v1 memory cgroup with a limit (and the same memsw limit if memsw). */
+static void make_cgroup(const char *tag, long long limit, bool memsw)
+{
+	int err;
+
+	snprintf(cgroup_dir, sizeof(cgroup_dir), "%s/memhook-%s.%d", CGROUP_V1_MEMORY, tag,
+		 (int)getpid());
+	if (mkdir(cgroup_dir, 0755)) {
+		snprintf(setup_skip, sizeof(setup_skip), "cannot create memory cgroup %s: %s",
+			 cgroup_dir, strerror(errno));
+		cgroup_dir[0] = '\0';
+		return;
+	}
+	err = write_file(cgroup_dir, "memory.limit_in_bytes", limit);
+	if (!err && memsw)
+		err = write_file(cgroup_dir, "memory.memsw.limit_in_bytes", limit);
+	if (err)
+		snprintf(setup_skip, sizeof(setup_skip), "cannot set the cgroup's limit: %s",
+			 strerror(-err));
+}
+
+static void remove_cgroup(void)
+{
+	int tries;
+
+	if (!cgroup_dir[0])
+		return;
+	/* The last task leaves the cgroup shortly after it is reaped. */
+	for (tries = 0; tries < 50 && rmdir(cgroup_dir) && errno == EBUSY; tries++)
+		usleep(100000);
+	cgroup_dir[0] = '\0';
+}
+
+static void swap_setup(void)
+{
+	const char *mkswap[] = { "mkswap", "-q", swap_path, NULL };
+	struct mh_test_cmd cmd = { .argv = mkswap };
+	int fd, st;
+
+	setup_skip[0] = '\0';
+	swap_on = false;
+	if (geteuid() != 0) {
+		snprintf(setup_skip, sizeof(setup_skip), "needs root for swap and cgroups");
+		return;
+	}
+	snprintf(swap_path, sizeof(swap_path), "/var/tmp/memhook-kswap.%d", (int)getpid());
+	fd = open(swap_path, O_CREAT | O_EXCL | O_WRONLY, 0600);
+	if (fd < 0 || posix_fallocate(fd, 0, SWAP_FILE_MB * MIB)) {
+		snprintf(setup_skip, sizeof(setup_skip), "cannot create swap file %s", swap_path);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	st = mh_test_run(&cmd);
+	if (st != 0 || swapon(swap_path, 0)) {
+		snprintf(setup_skip, sizeof(setup_skip), "cannot enable swap file %s: %s",
+			 swap_path, st ? "mkswap failed" : strerror(errno));
+		return;
+	}
+	swap_on = true;
+	make_cgroup("kswap", SWAP_LIMIT_MB * MIB, false);
+}
+
+static void swap_teardown(void)
+{
+	remove_cgroup();
+	if (swap_on)
+		(void)swapoff(swap_path);	/* nothing else can be done if it fails */
+	if (swap_path[0])
+		unlink(swap_path);
+	swap_on = false;
+	swap_path[0] = '\0';
+}
+
+START_TEST(test_swapins_match_pagemap)
+{
+	const struct mh_rec_hdr *hdr;
+	struct traced_run r;
+	long long buf, len, measured, seen = 0, episodes = 0;
+	char arg[16];
+
+	if (setup_skip[0]) {
+		mh_test_skip("swapins_match_pagemap", setup_skip);
+		return;
+	}
+	snprintf(arg, sizeof(arg), "%d", SWAP_BUF_MB);
+	if (!traced_or_skip("swapins_match_pagemap", "tests/progs/kern_swap", arg, cgroup_dir,
+			    &r) ||
+	    !need_probe(&r.cap, "swapins_match_pagemap", "rss_stat") ||
+	    !need_probe(&r.cap, "swapins_match_pagemap", "page_fault") ||
+	    !need_probe(&r.cap, "swapins_match_pagemap", "memcg_reclaim_end"))
+		return;
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+		      "kern_swap failed: status %#x", r.status);
+	buf = report_val(&r, "buf");
+	len = report_val(&r, "len");
+	measured = report_val(&r, "swapped_in");
+	for_each_rec(hdr, &r.cap) {
+		const struct mh_rec_kswapin *s = (const void *)hdr;
+		const struct mh_rec_kreclaim *rc = (const void *)hdr;
+
+		if (hdr->type == MH_REC_KSWAPIN && s->pid == (__u32)r.pid &&
+		    s->addr >= (__u64)buf && s->addr < (__u64)(buf + len))
+			seen += s->pages;
+		if (hdr->type == MH_REC_KRECLAIM && rc->kind == MH_RECLAIM_MEMCG &&
+		    rc->pid == (__u32)r.pid) {
+			ck_assert_uint_gt(rc->ts_ns, rc->start_ns);
+			episodes++;
+		}
+	}
+	/* Enough of the buffer must have been swapped for the test to mean something. */
+	ck_assert_int_gt(measured, (SWAP_BUF_MB - SWAP_LIMIT_MB) * MIB / sysconf(_SC_PAGESIZE) / 4);
+	ck_assert_msg(llabs(seen - measured) * 100 <= measured * 5,
+		      "swap-ins: collector %lld pages, pagemap %lld pages", seen, measured);
+	ck_assert_int_gt(episodes, 0);
+	free(r.cap.buf);
+}
+END_TEST
+
+static void oom_setup(void)
+{
+	char memsw[512];
+
+	setup_skip[0] = '\0';
+	if (geteuid() != 0) {
+		snprintf(setup_skip, sizeof(setup_skip), "needs root for cgroups");
+		return;
+	}
+	snprintf(memsw, sizeof(memsw), "%s/memory.memsw.limit_in_bytes", CGROUP_V1_MEMORY);
+	make_cgroup("koom", OOM_LIMIT_MB * MIB, access(memsw, F_OK) == 0);
+}
+
+START_TEST(test_oom_victim)
+{
+	const struct mh_rec_hdr *hdr;
+	const struct mh_rec_koom *victim = NULL;
+	const struct mh_rec_ksignal *kill_rec = NULL;
+	struct traced_run r;
+	long long max_usage;
+	char arg[16];
+
+	if (setup_skip[0]) {
+		mh_test_skip("oom_victim", setup_skip);
+		return;
+	}
+	snprintf(arg, sizeof(arg), "%d", OOM_TOUCH_MB);
+	if (!traced_or_skip("oom_victim", "tests/progs/kern_oom", arg, cgroup_dir, &r) ||
+	    !need_probe(&r.cap, "oom_victim", "mark_victim") ||
+	    !need_probe(&r.cap, "oom_victim", "signal_generate"))
+		return;
+	ck_assert_msg(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGKILL,
+		      "kern_oom was not killed: status %#x", r.status);
+	ck_assert_int_eq(report_val(&r, "pid"), r.pid);
+	max_usage = read_number(cgroup_dir, "memory.max_usage_in_bytes");
+	for_each_rec(hdr, &r.cap) {
+		if (hdr->type == MH_REC_KOOM && ((const struct mh_rec_koom *)hdr)->pid == (__u32)r.pid)
+			victim = (const void *)hdr;
+		if (hdr->type == MH_REC_KSIGNAL &&
+		    ((const struct mh_rec_ksignal *)hdr)->pid == (__u32)r.pid && !kill_rec)
+			kill_rec = (const void *)hdr;
+	}
+	ck_assert_ptr_nonnull(victim);
+	ck_assert_ptr_nonnull(kill_rec);
+	ck_assert_uint_eq(kill_rec->sig, SIGKILL);
+	ck_assert_uint_le(kill_rec->ts_ns, victim->ts_ns);
+	/* The victim's anonymous RSS is what the cgroup charged, less its file pages. */
+	ck_assert_int_gt(max_usage, 0);
+	ck_assert_int_le(victim->anon_rss_bytes, max_usage);
+	ck_assert_int_ge(victim->anon_rss_bytes, max_usage - 8 * MIB);
+	free(r.cap.buf);
+}
+END_TEST
+
+START_TEST(test_describe_every_type)
+{
+	union {
+		struct mh_rec_hdr hdr;
+		char bytes[256];
+	} rec;
+	char *text;
+	size_t len;
+	FILE *out;
+	int type;
+
+	for (type = MH_REC_KERNEL_FIRST; type <= MH_REC_KERNEL_LAST + 1; type++) {
+		memset(&rec, 0, sizeof(rec));
+		rec.hdr.type = type;
+		rec.hdr.size = sizeof(rec);
+		out = open_memstream(&text, &len);
+		ck_assert_ptr_nonnull(out);
+		if (type <= MH_REC_KERNEL_LAST)
+			ck_assert_int_eq(mh_kernel_describe(out, &rec.hdr), 0);
+		else
+			ck_assert_int_eq(mh_kernel_describe(out, &rec.hdr), -EINVAL);
+		fclose(out);
+		ck_assert_ptr_null(strchr(text, '\n'));
+		if (type <= MH_REC_KERNEL_LAST)
+			ck_assert_int_gt(len, 0);
+		free(text);
+	}
+	rec.hdr.type = MH_REC_KFAULT;
+	rec.hdr.size = 8;
+	ck_assert_int_eq(mh_kernel_describe(stdout, &rec.hdr), -EINVAL);
+}
+END_TEST
+
+static Suite *kernel_suite(void)
+{
+	Suite *s = suite_create("kernel");
+	TCase *tc = tcase_create("Events");
+	TCase *swap = tcase_create("Swap");
+	TCase *oom = tcase_create("OOM");
+	TCase *fmt = tcase_create("Describe");
+
+	tcase_add_test(tc, test_faults_exact);
+	tcase_add_test(tc, test_rss_matches_status);
+	tcase_add_unchecked_fixture(swap, swap_setup, swap_teardown);
+	tcase_add_test(swap, test_swapins_match_pagemap);
+	tcase_add_unchecked_fixture(oom, oom_setup, remove_cgroup);
+	tcase_add_test(oom, test_oom_victim);
+	tcase_add_test(fmt, test_describe_every_type);
+	suite_add_tcase(s, tc);
+	suite_add_tcase(s, swap);
+	suite_add_tcase(s, oom);
+	suite_add_tcase(s, fmt);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(kernel_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

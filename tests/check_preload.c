@@ -1,0 +1,614 @@
+// SPDX-License-Identifier: MIT
+/*
+ * check_preload.c - libmemhook.so on real programs (tests/progs/
+ * preload_calls.c): the test plays the recorder, creating the ring,
+ * launching the program with the preload and draining what it records.
+ *
+ * Oracles: Valgrind memcheck's "total heap usage" and "in use at exit" on
+ * the same program; the program's own knowledge (sizes it allocates, who
+ * forks and execs); and replaying the records in ring order, which must be
+ * consistent (no address allocated twice while live, none freed that is
+ * not live, every stack and module sent before it is referenced).
+ */
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <uthash.h>
+
+#include "../preload/ring.h"
+#include "memhook/env.h"
+#include "testutil.h"
+
+/* A program gets this long to finish before the test fails, in seconds. */
+#define RUN_LIMIT_S 120
+#define SMALL_RING (64 << 10)
+#define BIG_RING (16 << 20)
+
+struct trace {
+	unsigned char *buf;	/* every record, in ring order */
+	size_t len, cap;
+	pid_t pid;		/* the launched process */
+	int status;		/* its wait status */
+	char *err;		/* its stderr */
+	__u64 lost;		/* ring's lost_records at the end */
+};
+
+struct run_opts {
+	const char *const *argv;	/* after the program path */
+	const char *const *env;		/* extra NAME=value */
+	__u64 ring_bytes;
+	__u32 flags;
+	pid_t consumer;			/* stand-in consumer pid; 0: the test drains */
+};
+
+static char *prog_path(void)
+{
+	return mh_test_path("tests/progs/preload_calls");
+}
+
+static bool have_artefacts(const char *name)
+{
+	char *lib = mh_test_path("libmemhook.so"), *prog = prog_path();
+	bool ok = !access(lib, R_OK) && mh_test_executable(prog);
+
+	if (!ok)
+		mh_test_skip(name, "libmemhook.so or tests/progs/preload_calls not built");
+	free(lib);
+	free(prog);
+	return ok;
+}
+
+static void keep(struct trace *t, const void *p, size_t bytes)
+{
+	if (t->len + bytes > t->cap) {
+		t->cap = (t->len + bytes) * 2;
+		t->buf = realloc(t->buf, t->cap);
+		ck_assert_ptr_nonnull(t->buf);
+	}
+	memcpy(t->buf + t->len, p, bytes);
+	t->len += bytes;
+}
+
+static size_t drain(struct mh_ring *ring, struct trace *t)
+{
+	size_t bytes;
+	const void *p = mh_ring_peek(ring, &bytes);
+
+	if (bytes) {
+		keep(t, p, bytes);
+		mh_ring_release(ring, bytes);
+	}
+	return bytes;
+}
+
+static void exec_child(const struct mh_ring *ring, const struct run_opts *o, int err_fd)
+{
+	char fd[16], pid[16], *lib = mh_test_path("libmemhook.so");
+	const char *argv[16] = { "preload_calls" };
+	int i;
+
+	snprintf(fd, sizeof(fd), "%d", ring->fd);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	setenv("LD_PRELOAD", lib, 1);
+	setenv(MH_ENV_RING_FD, fd, 1);
+	setenv(MH_ENV_ROOT_PID, pid, 1);
+	for (i = 0; o->env && o->env[i]; i++)
+		putenv((char *)o->env[i]);
+	for (i = 0; o->argv && o->argv[i] && i < 14; i++)
+		argv[i + 1] = o->argv[i];
+	dup2(err_fd, STDERR_FILENO);
+	execv(prog_path(), (char *const *)argv);
+	_exit(127);
+}
+
+/* Launch the program under the preload and collect its records. */
+static void run_traced(struct trace *t, const struct run_opts *o)
+{
+	char err_path[] = "/tmp/mh-check-preload-XXXXXX";
+	struct mh_ring ring;
+	time_t deadline = time(NULL) + RUN_LIMIT_S;
+	bool done = false;
+	int err_fd;
+
+	memset(t, 0, sizeof(*t));
+	ck_assert_int_eq(mh_ring_create(&ring, o->ring_bytes, o->flags), 0);
+	if (o->consumer)
+		ring.hdr->consumer_pid = (__u32)o->consumer;
+	err_fd = mkstemp(err_path);
+	ck_assert_int_ge(err_fd, 0);
+	t->pid = fork();
+	ck_assert_int_ge(t->pid, 0);
+	if (t->pid == 0)
+		exec_child(&ring, o, err_fd);
+	close(err_fd);
+	for (;;) {
+		size_t n;
+
+		if (!done && waitpid(t->pid, &t->status, WNOHANG) == t->pid)
+			done = true;
+		/* With a stand-in consumer, the records are read only at the end. */
+		n = !o->consumer || done ? drain(&ring, t) : 0;
+		if (done && !n)
+			break;
+		if (time(NULL) > deadline) {
+			kill(t->pid, SIGKILL);
+			ck_abort_msg("traced program did not finish in %d s", RUN_LIMIT_S);
+		}
+		if (!n)
+			usleep(500);
+	}
+	t->lost = ring.hdr->lost_records;
+	mh_ring_close(&ring);
+	mh_ring_unmap(&ring);
+	t->err = mh_test_read_file(err_path, NULL);
+	unlink(err_path);
+	ck_assert_ptr_nonnull(t->err);
+}
+
+static void trace_free(struct trace *t)
+{
+	free(t->buf);
+	free(t->err);
+}
+
+#define for_each_rec(t, h)                                                          \
+	for (const struct mh_rec_hdr *h = (const void *)(t)->buf;                   \
+	     (const unsigned char *)h < (t)->buf + (t)->len;                          \
+	     h = (const void *)((const unsigned char *)h + h->size))
+
+static bool heap_kind(unsigned int kind)
+{
+	return kind >= MH_KIND_MALLOC && kind <= MH_KIND_FREE_ALIGNED_SIZED;
+}
+
+struct live {
+	__u64 addr;
+	__u64 size;
+	UT_hash_handle hh;
+};
+
+struct replay {
+	long long allocs, frees, bytes;		/* counted as memcheck counts */
+	long long live_blocks, live_bytes;	/* at the end */
+};
+
+/*
+ * Replay the heap records of process pid in ring order, asserting that it
+ * is consistent: nothing allocated while live, nothing freed that is not.
+ */
+static void replay(const struct trace *t, __u32 pid, struct replay *r)
+{
+	struct live *set = NULL, *b, *tmp;
+	__u64 a;
+
+	memset(r, 0, sizeof(*r));
+	for_each_rec(t, h) {
+		if (!heap_kind(h->kind) || (h->type != MH_REC_ALLOC && h->type != MH_REC_FREE))
+			continue;
+		if (h->type == MH_REC_ALLOC) {
+			const struct mh_rec_alloc *al = (const void *)h;
+
+			if (al->pid != pid)
+				continue;
+			a = al->addr;
+			HASH_FIND(hh, set, &a, sizeof(a), b);
+			ck_assert_msg(!b, "%#llx allocated while live", (unsigned long long)a);
+			b = calloc(1, sizeof(*b));
+			b->addr = a;
+			b->size = al->size;
+			HASH_ADD(hh, set, addr, sizeof(b->addr), b);
+			r->allocs++;
+			r->bytes += (long long)al->size;
+		} else {
+			const struct mh_rec_free *f = (const void *)h;
+
+			if (f->pid != pid || !f->addr)
+				continue;
+			a = f->addr;
+			HASH_FIND(hh, set, &a, sizeof(a), b);
+			ck_assert_msg(b, "%#llx freed while not live", (unsigned long long)a);
+			HASH_DEL(set, b);
+			free(b);
+			r->frees++;
+		}
+	}
+	HASH_ITER(hh, set, b, tmp) {
+		r->live_blocks++;
+		r->live_bytes += (long long)b->size;
+		HASH_DEL(set, b);
+		free(b);
+	}
+}
+
+static unsigned int count_allocs(const struct trace *t, __u32 pid, __u64 size)
+{
+	unsigned int n = 0;
+
+	for_each_rec(t, h) {
+		const struct mh_rec_alloc *a = (const void *)h;
+
+		if (h->type == MH_REC_ALLOC && a->pid == pid && a->size == size)
+			n++;
+	}
+	return n;
+}
+
+START_TEST(test_counts_match_memcheck)
+{
+	const char *args[] = { "calls", NULL };
+	struct run_opts o = { .argv = args, .ring_bytes = BIG_RING };
+	char *prog = prog_path(), *out = mh_test_join("/tmp", "mh-check-preload.out");
+	const char *vg_argv[] = { prog, "calls", NULL };
+	struct mh_vg_summary vg;
+	struct replay r;
+	struct trace t;
+
+	if (!have_artefacts("counts_match_memcheck"))
+		return;
+	if (!mh_test_have_program("valgrind")) {
+		mh_test_skip("counts_match_memcheck", "valgrind is not installed");
+		return;
+	}
+	run_traced(&t, &o);
+	ck_assert(WIFEXITED(t.status));
+	ck_assert_int_eq(WEXITSTATUS(t.status), 0);
+	ck_assert_str_eq(t.err, "");
+	replay(&t, (__u32)t.pid, &r);
+	ck_assert_int_ge(mh_test_valgrind(vg_argv, out, RUN_LIMIT_S, &vg), 0);
+	ck_assert_int_eq(r.allocs, vg.allocs);
+	ck_assert_int_eq(r.frees, vg.frees);
+	ck_assert_int_eq(r.bytes, vg.bytes_allocated);
+	ck_assert_int_eq(r.live_blocks, vg.in_use_blocks);
+	ck_assert_int_eq(r.live_bytes, vg.in_use_bytes);
+	ck_assert_uint_eq(count_allocs(&t, (__u32)t.pid, 77), 3);
+	trace_free(&t);
+	unlink(out);
+	free(out);
+	free(prog);
+}
+END_TEST
+
+struct seen_id {
+	__u64 id;
+	UT_hash_handle hh;
+};
+
+/* Stacks are sent before use; with exactly_once, each id only once. */
+static void check_stacks(const struct trace *t, bool exactly_once)
+{
+	struct seen_id *ids = NULL, *s, *tmp;
+	__u64 id;
+
+	for_each_rec(t, h) {
+		if (h->type == MH_REC_STACK) {
+			id = ((const struct mh_rec_stack *)h)->stack_id;
+			HASH_FIND(hh, ids, &id, sizeof(id), s);
+			ck_assert_msg(!s || !exactly_once, "stack %#llx sent twice",
+				      (unsigned long long)id);
+			if (!s) {
+				s = calloc(1, sizeof(*s));
+				s->id = id;
+				HASH_ADD(hh, ids, id, sizeof(s->id), s);
+			}
+		} else if (h->type == MH_REC_ALLOC) {
+			id = ((const struct mh_rec_alloc *)h)->stack_id;
+			HASH_FIND(hh, ids, &id, sizeof(id), s);
+			ck_assert_msg(s, "stack %#llx used before it was sent",
+				      (unsigned long long)id);
+		}
+	}
+	HASH_ITER(hh, ids, s, tmp) {
+		HASH_DEL(ids, s);
+		free(s);
+	}
+}
+
+/* True if addr is inside an executable segment of a module sent before `upto`. */
+static bool in_exe_module(const struct trace *t, const void *upto, __u64 addr, const char *suffix)
+{
+	for_each_rec(t, h) {
+		const struct mh_rec_module *m = (const void *)h;
+		const struct mh_module_segment *seg = (const void *)(m + 1);
+		const char *path = (const char *)(seg + m->segment_count);
+		unsigned int i;
+
+		if ((const void *)h >= upto)
+			break;
+		if (h->type != MH_REC_MODULE)
+			continue;
+		if (suffix && (strlen(path) < strlen(suffix) ||
+			       strcmp(path + strlen(path) - strlen(suffix), suffix)))
+			continue;
+		for (i = 0; i < m->segment_count; i++)
+			if (seg[i].prot & 4 /* PROT_EXEC */ && addr - seg[i].start < seg[i].size)
+				return true;
+	}
+	return false;
+}
+
+START_TEST(test_stacks_and_modules)
+{
+	const char *args[] = { "calls", NULL };
+	struct run_opts o = { .argv = args, .ring_bytes = BIG_RING };
+	unsigned int stacks = 0;
+	struct trace t;
+
+	if (!have_artefacts("stacks_and_modules"))
+		return;
+	run_traced(&t, &o);
+	ck_assert(WIFEXITED(t.status) && !WEXITSTATUS(t.status));
+	check_stacks(&t, true);
+	for_each_rec(&t, h) {
+		const struct mh_rec_stack *s = (const void *)h;
+		const __u64 *ips = (const void *)(s + 1);
+
+		if (h->type != MH_REC_STACK)
+			continue;
+		ck_assert_uint_ge(s->depth, 2);
+		/* Every frame is in a module already announced... */
+		for (unsigned int i = 0; i < s->depth; i++)
+			ck_assert_msg(in_exe_module(&t, h, ips[i] - 1, NULL),
+				      "frame %u %#llx is in no module sent before it", i,
+				      (unsigned long long)ips[i]);
+		/* ...and ips[0] returns into the program, not into the preload. */
+		if (in_exe_module(&t, h, ips[0] - 1, "/preload_calls"))
+			stacks++;
+	}
+	/* The first stacks come from libc's own startup; the program's are most. */
+	ck_assert_uint_ge(stacks, 10);
+	trace_free(&t);
+}
+END_TEST
+
+START_TEST(test_threads_replay_in_order)
+{
+	const char *args[] = { "threads", NULL };
+	/* One arena, no per-thread cache: a freed block goes straight to another thread. */
+	const char *env[] = { "GLIBC_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.arena_max=1",
+			      NULL };
+	struct run_opts o = { .argv = args, .ring_bytes = SMALL_RING, .env = env };
+	unsigned int threads = 0;
+	struct replay r;
+	struct trace t;
+
+	if (!have_artefacts("threads_replay_in_order"))
+		return;
+	run_traced(&t, &o);
+	ck_assert(WIFEXITED(t.status) && !WEXITSTATUS(t.status));
+	/* A small ring: producers wait for the test, in every thread. */
+	replay(&t, (__u32)t.pid, &r);
+	ck_assert_int_ge(r.allocs, 4 * 20000);
+	ck_assert_int_ge(r.frees, 4 * 20000);
+	check_stacks(&t, false);
+	for_each_rec(&t, h)
+		threads += h->type == MH_REC_THREAD;
+	ck_assert_uint_eq(threads, 5);
+	trace_free(&t);
+}
+END_TEST
+
+START_TEST(test_dlopen_dlclose)
+{
+	const char *args[] = { "dlopen", NULL };
+	struct run_opts o = { .argv = args, .ring_bytes = BIG_RING };
+	const void *load = NULL;
+	__u64 bias = 0;
+	bool unloaded = false;
+	struct trace t;
+
+	if (!have_artefacts("dlopen_dlclose"))
+		return;
+	run_traced(&t, &o);
+	ck_assert(WIFEXITED(t.status) && !WEXITSTATUS(t.status));
+	for_each_rec(&t, h) {
+		const struct mh_rec_module *m = (const void *)h;
+
+		if (h->type == MH_REC_MODULE) {
+			const char *path = (const char *)((const struct mh_module_segment *)(m + 1) +
+							  m->segment_count);
+
+			if (strstr(path, "libz.so")) {
+				load = h;
+				bias = m->load_bias;
+				ck_assert_uint_gt(m->build_id_len, 0);
+			}
+		} else if (h->type == MH_REC_MODULE_UNLOAD && load) {
+			unloaded |= ((const struct mh_rec_module_unload *)h)->load_bias == bias;
+		}
+	}
+	ck_assert_ptr_nonnull(load);
+	ck_assert(unloaded);
+	trace_free(&t);
+}
+END_TEST
+
+static const struct mh_rec_process *find_process(const struct trace *t, unsigned int nth)
+{
+	for_each_rec(t, h)
+		if (h->type == MH_REC_PROCESS && !nth--)
+			return (const void *)h;
+	return NULL;
+}
+
+START_TEST(test_fork)
+{
+	const char *args[] = { "fork", NULL };
+	const char *follow[] = { MH_ENV_FOLLOW_FORKS "=1", NULL };
+	struct run_opts o = { .argv = args, .ring_bytes = BIG_RING, .env = _i ? follow : NULL };
+	const struct mh_rec_process *p;
+	struct trace t;
+	__u32 child;
+
+	if (!have_artefacts("fork"))
+		return;
+	run_traced(&t, &o);
+	ck_assert(WIFEXITED(t.status) && !WEXITSTATUS(t.status));
+	p = find_process(&t, 0);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(p->start, MH_PROCESS_LAUNCHED);
+	ck_assert_uint_eq(p->pid, (__u32)t.pid);
+	ck_assert_uint_eq(count_allocs(&t, (__u32)t.pid, 222), 1);
+	p = find_process(&t, 1);
+	if (!_i) {
+		ck_assert_ptr_null(p);
+	} else {
+		ck_assert_ptr_nonnull(p);
+		ck_assert_uint_eq(p->start, MH_PROCESS_FORKED);
+		ck_assert_uint_eq(p->ppid, (__u32)t.pid);
+		child = p->pid;
+		ck_assert_uint_ne(child, (__u32)t.pid);
+		ck_assert_uint_eq(count_allocs(&t, child, 111), 5);
+	}
+	ck_assert_uint_eq(count_allocs(&t, (__u32)t.pid, 111), 0);
+	trace_free(&t);
+}
+END_TEST
+
+START_TEST(test_exec)
+{
+	const char *args[] = { "exec", NULL };
+	const char *no_follow[] = { MH_ENV_FOLLOW_EXEC "=0", NULL };
+	struct run_opts o = { .argv = args, .ring_bytes = BIG_RING, .env = _i ? no_follow : NULL };
+	const struct mh_rec_process *p;
+	struct trace t;
+
+	if (!have_artefacts("exec"))
+		return;
+	run_traced(&t, &o);
+	ck_assert(WIFEXITED(t.status) && !WEXITSTATUS(t.status));
+	p = find_process(&t, 0);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(p->start, MH_PROCESS_LAUNCHED);
+	ck_assert_uint_eq(count_allocs(&t, (__u32)t.pid, 333), 1);
+	p = find_process(&t, 1);
+	if (_i) {
+		ck_assert_ptr_null(p);
+		ck_assert_uint_eq(count_allocs(&t, (__u32)t.pid, 444), 0);
+	} else {
+		ck_assert_ptr_nonnull(p);
+		ck_assert_uint_eq(p->start, MH_PROCESS_EXECED);
+		ck_assert_uint_eq(p->pid, (__u32)t.pid);
+		ck_assert_uint_eq(count_allocs(&t, (__u32)t.pid, 444), 1);
+	}
+	trace_free(&t);
+}
+END_TEST
+
+START_TEST(test_recorder_death)
+{
+	const char *args[] = { "churn", "200000", NULL };
+	struct run_opts o = { .argv = args, .ring_bytes = SMALL_RING };
+	struct trace t;
+	int status;
+
+	if (!have_artefacts("recorder_death"))
+		return;
+	/* A stand-in recorder that never drains and dies at once. */
+	o.consumer = fork();
+	ck_assert_int_ge(o.consumer, 0);
+	if (o.consumer == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(o.consumer, &status, 0), o.consumer);
+	run_traced(&t, &o);
+	ck_assert(WIFEXITED(t.status));
+	ck_assert_int_eq(WEXITSTATUS(t.status), 0);
+	ck_assert_str_eq(t.err, "memhook: recorder gone, no longer recording\n");
+	trace_free(&t);
+}
+END_TEST
+
+START_TEST(test_lossy_counts_drops)
+{
+	const char *args[] = { "churn", "100000", NULL };
+	struct run_opts o = { .argv = args, .ring_bytes = SMALL_RING, .flags = MH_RING_LOSSY };
+	unsigned long long events = 0;
+	struct trace t;
+
+	if (!have_artefacts("lossy_counts_drops"))
+		return;
+	/* The test never drains while the program runs, the lossy ring never waits. */
+	o.consumer = getpid();
+	run_traced(&t, &o);
+	ck_assert(WIFEXITED(t.status) && !WEXITSTATUS(t.status));
+	for_each_rec(&t, h)
+		events += h->type == MH_REC_ALLOC || h->type == MH_REC_FREE;
+	ck_assert_uint_gt(t.lost, 0);
+	ck_assert_uint_ge(events + t.lost, 2 * 100000);
+	ck_assert_str_eq(t.err, "");
+	trace_free(&t);
+}
+END_TEST
+
+START_TEST(test_no_ring_passes_through)
+{
+	char *lib = mh_test_path("libmemhook.so"), *prog = prog_path();
+	char *dir, *err_path, *env0, *text;
+	const char *argv[] = { prog, "calls", NULL };
+	const char *env[2] = { NULL, NULL };
+	struct mh_test_cmd cmd = { .argv = argv, .env = env };
+	int status;
+
+	if (!have_artefacts("no_ring_passes_through"))
+		return;
+	dir = mh_test_tmpdir();
+	err_path = mh_test_join(dir, "stderr");
+	if (asprintf(&env0, "LD_PRELOAD=%s", lib) < 0)
+		ck_abort();
+	env[0] = env0;
+	cmd.stderr_path = err_path;
+	status = mh_test_run(&cmd);
+	ck_assert(WIFEXITED(status) && !WEXITSTATUS(status));
+	text = mh_test_read_file(err_path, NULL);
+	ck_assert_str_eq(text, "");
+	mh_test_rmdir(dir);
+	free(text);
+	free(err_path);
+	free(dir);
+	free(env0);
+	free(lib);
+	free(prog);
+}
+END_TEST
+
+static Suite *preload_suite(void)
+{
+	Suite *s = suite_create("preload");
+	TCase *events = tcase_create("Events");
+	TCase *process = tcase_create("Process");
+	TCase *limits = tcase_create("Limits");
+
+	tcase_set_timeout(events, 300);
+	tcase_add_test(events, test_counts_match_memcheck);
+	tcase_add_test(events, test_stacks_and_modules);
+	tcase_add_test(events, test_threads_replay_in_order);
+	tcase_add_test(events, test_dlopen_dlclose);
+	suite_add_tcase(s, events);
+
+	tcase_add_loop_test(process, test_fork, 0, 2);
+	tcase_add_loop_test(process, test_exec, 0, 2);
+	suite_add_tcase(s, process);
+
+	tcase_add_test(limits, test_recorder_death);
+	tcase_add_test(limits, test_lossy_counts_drops);
+	tcase_add_test(limits, test_no_ring_passes_through);
+	suite_add_tcase(s, limits);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(preload_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

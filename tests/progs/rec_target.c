@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+/*
+ * rec_target.c - a program of known behaviour for tests/check_record.c:
+ * allocates a little, writes known output, and ends the way its first
+ * argument says.
+ *
+ *   rec_target exit N     malloc/free, print, exit(N)
+ *   rec_target _exit N    malloc, _exit(N) without running atexit handlers
+ *   rec_target segv       malloc, then write through a NULL pointer
+ *   rec_target sigkill    allocate in a loop and SIGKILL itself mid-run
+ *   rec_target print N    print N numbered lines, allocating for each
+ *   rec_target cat        copy stdin to stdout
+ *   rec_target pause      allocate, then wait for a signal (exit 0 on SIGUSR1)
+ */
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile int got_usr1;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1 = 1;
+}
+
+static void churn(int n)
+{
+	void *keep[64];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		keep[i % 64] = malloc((size_t)(16 + i % 200));
+		if (i % 64 == 63)
+			for (int k = 0; k < 64; k++)
+				free(keep[k]);
+	}
+}
+
+static int print_lines(int n)
+{
+	char *line;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		line = malloc(64);
+		snprintf(line, 64, "line %d of %d: %x\n", i, n, (unsigned)i * 2654435761u);
+		fputs(line, stdout);
+		free(line);
+	}
+	return 0;
+}
+
+static int cat(void)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(0, buf, sizeof(buf))) > 0)
+		if (write(1, buf, (size_t)n) != n)
+			return 1;
+	return n < 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "exit";
+	int arg = argc > 2 ? atoi(argv[2]) : 0;
+
+	if (!strcmp(mode, "exit")) {
+		churn(1000);
+		printf("exiting with %d\n", arg);
+		exit(arg);
+	}
+	if (!strcmp(mode, "_exit")) {
+		churn(1000);
+		_exit(arg);
+	}
+	if (!strcmp(mode, "segv")) {
+		churn(1000);
+		*(volatile int *)(uintptr_t)argc = 1;	/* argc is small: never a valid address */
+		return 0;
+	}
+	if (!strcmp(mode, "sigkill")) {
+		churn(100000);
+		kill(getpid(), SIGKILL);
+		churn(100000);
+		return 0;
+	}
+	if (!strcmp(mode, "print"))
+		return print_lines(arg);
+	if (!strcmp(mode, "cat"))
+		return cat();
+	if (!strcmp(mode, "pause")) {
+		signal(SIGUSR1, on_usr1);
+		churn(1000);
+		printf("ready\n");
+		fflush(stdout);
+		while (!got_usr1)
+			pause();
+		return 0;
+	}
+	fprintf(stderr, "rec_target: unknown mode '%s'\n", mode);
+	return 2;
+}

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: MIT
+/*
+ * testutil.c - helpers shared by the test suites (see testutil.h): paths of
+ * built artefacts, a command runner with a time limit, file helpers, the
+ * Valgrind oracle and a minimal JSON number reader.
+ */
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MS_PER_S 1000
+
+static void *xalloc(void *p)
+{
+	if (!p)
+		abort();
+	return p;
+}
+
+const char *mh_test_build_dir(void)
+{
+	const char *dir = getenv("MEMHOOK_BUILD_DIR");
+
+	return dir && *dir ? dir : "build";
+}
+
+char *mh_test_join(const char *dir, const char *name)
+{
+	char *path;
+
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		abort();
+	return path;
+}
+
+char *mh_test_path(const char *rel)
+{
+	return mh_test_join(mh_test_build_dir(), rel);
+}
+
+bool mh_test_executable(const char *path)
+{
+	return access(path, X_OK) == 0;
+}
+
+bool mh_test_have_program(const char *name)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save = NULL;
+	bool found = false;
+
+	if (!path)
+		return false;
+	copy = xalloc(strdup(path));
+	for (dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+		char *full = mh_test_join(dir, name);
+
+		found = mh_test_executable(full);
+		free(full);
+	}
+	free(copy);
+	return found;
+}
+
+void mh_test_skip(const char *name, const char *reason)
+{
+	printf("SKIP %s: %s\n", name, reason);
+	fflush(stdout);
+}
+
+/* In the child: point fd at path (opened with flags), or _exit(127). */
+static void redirect(int fd, const char *path, int flags)
+{
+	int f = open(path ? path : "/dev/null", flags, 0644);
+
+	if (f < 0 || dup2(f, fd) < 0)
+		_exit(127);
+	if (f != fd)
+		close(f);
+}
+
+static void __attribute__((noreturn)) child_exec(const struct mh_test_cmd *cmd)
+{
+	const char *const *e;
+
+	setpgid(0, 0);
+	redirect(STDIN_FILENO, cmd->stdin_path, O_RDONLY);
+	redirect(STDOUT_FILENO, cmd->stdout_path, O_WRONLY | O_CREAT | O_TRUNC);
+	redirect(STDERR_FILENO, cmd->stderr_path, O_WRONLY | O_CREAT | O_TRUNC);
+	for (e = cmd->env; e && *e; e++)
+		putenv((char *)*e);
+	execvp(cmd->argv[0], (char *const *)cmd->argv);
+	_exit(127);
+}
+
+int mh_test_run(const struct mh_test_cmd *cmd)
+{
+	unsigned timeout_s = cmd->timeout_s ? cmd->timeout_s : MH_TEST_DEFAULT_TIMEOUT_S;
+	struct pollfd pfd = { .events = POLLIN };
+	int status, n;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		child_exec(cmd);
+	/* Both sides set the group, so a kill cannot race the child's setpgid. */
+	setpgid(pid, pid);
+	pfd.fd = pidfd_open(pid, 0);
+	if (pfd.fd < 0) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return -ENOSYS;
+	}
+	do
+		n = poll(&pfd, 1, (int)(timeout_s * MS_PER_S));
+	while (n < 0 && errno == EINTR);
+	close(pfd.fd);
+	if (n == 0) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return -ETIMEDOUT;
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	/* Take down anything the command left behind in its group. */
+	kill(-pid, SIGKILL);
+	return status;
+}
+
+char *mh_test_read_file(const char *path, size_t *len)
+{
+	size_t cap = 4096, used = 0;
+	char *buf;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	buf = xalloc(malloc(cap));
+	while ((n = read(fd, buf + used, cap - used - 1)) > 0) {
+		used += (size_t)n;
+		if (cap - used < 2) {
+			cap *= 2;
+			buf = xalloc(realloc(buf, cap));
+		}
+	}
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[used] = '\0';
+	if (len)
+		*len = used;
+	return buf;
+}
+
+bool mh_test_files_equal(const char *a, const char *b)
+{
+	size_t la, lb;
+	char *da = mh_test_read_file(a, &la);
+	char *db = mh_test_read_file(b, &lb);
+	bool same = da && db && la == lb && memcmp(da, db, la) == 0;
+
+	free(da);
+	free(db);
+	return same;
+}
+
+char *mh_test_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *dir = mh_test_join(base && *base ? base : "/tmp", "memhook-test-XXXXXX");
+
+	if (!mkdtemp(dir))
+		abort();
+	return dir;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+void mh_test_rmdir(const char *dir)
+{
+	if (dir)
+		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A decimal number with thousands separators ("1,644"); -1 if none. */
+static long long vg_number(const char *s, const char **end)
+{
+	long long v = 0;
+	bool any = false;
+
+	while (*s == ' ')
+		s++;
+	for (; (*s >= '0' && *s <= '9') || (*s == ',' && any); s++) {
+		if (*s == ',')
+			continue;
+		v = v * 10 + (*s - '0');
+		any = true;
+	}
+	*end = s;
+	return any ? v : -1;
+}
+
+/* After `label` in log: "<a> <word> <b>" -> a and b (e.g. "12 bytes in 3"). */
+static bool vg_pair(const char *log, const char *label, const char *mid, long long *a,
+		    long long *b)
+{
+	const char *p = strstr(log, label);
+
+	if (!p)
+		return false;
+	*a = vg_number(p + strlen(label), &p);
+	if (strncmp(p, mid, strlen(mid)) != 0)
+		return false;
+	*b = vg_number(p + strlen(mid), &p);
+	return *a >= 0 && *b >= 0;
+}
+
+int mh_test_valgrind_parse(const char *log, struct mh_vg_summary *out)
+{
+	const char *p;
+
+	memset(out, 0xff, sizeof(*out));	/* every field -1 */
+	if (!vg_pair(log, "in use at exit:", " bytes in", &out->in_use_bytes,
+		     &out->in_use_blocks))
+		return -EBADMSG;
+	p = strstr(log, "total heap usage:");
+	if (!p)
+		return -EBADMSG;
+	out->allocs = vg_number(p + strlen("total heap usage:"), &p);
+	if (strncmp(p, " allocs,", 8) != 0)
+		return -EBADMSG;
+	out->frees = vg_number(p + 8, &p);
+	if (strncmp(p, " frees,", 7) != 0)
+		return -EBADMSG;
+	out->bytes_allocated = vg_number(p + 7, &p);
+	if (strstr(log, "All heap blocks were freed")) {
+		out->definite_bytes = out->definite_blocks = 0;
+		out->indirect_bytes = out->indirect_blocks = 0;
+		out->possible_bytes = out->possible_blocks = 0;
+		out->reachable_bytes = out->reachable_blocks = 0;
+		return 0;
+	}
+	vg_pair(log, "definitely lost:", " bytes in", &out->definite_bytes, &out->definite_blocks);
+	vg_pair(log, "indirectly lost:", " bytes in", &out->indirect_bytes, &out->indirect_blocks);
+	vg_pair(log, "possibly lost:", " bytes in", &out->possible_bytes, &out->possible_blocks);
+	vg_pair(log, "still reachable:", " bytes in", &out->reachable_bytes,
+		&out->reachable_blocks);
+	return 0;
+}
+
+int mh_test_valgrind(const char *const *argv, const char *stdout_path, unsigned timeout_s,
+		     struct mh_vg_summary *out)
+{
+	const char *vg[] = { "valgrind", "--leak-check=full", "--show-leak-kinds=all",
+			     "--errors-for-leak-kinds=none", NULL };
+	size_t nvg = sizeof(vg) / sizeof(vg[0]) - 1, nargs = 0, i;
+	char *log_path = NULL, *log_opt = NULL, *log;
+	const char **full;
+	int status, rc;
+
+	while (argv[nargs])
+		nargs++;
+	if (asprintf(&log_path, "%s.vg", stdout_path) < 0 ||
+	    asprintf(&log_opt, "--log-file=%s", log_path) < 0)
+		abort();
+	full = xalloc(calloc(nvg + nargs + 2, sizeof(*full)));
+	for (i = 0; i < nvg; i++)
+		full[i] = vg[i];
+	full[nvg] = log_opt;
+	for (i = 0; i < nargs; i++)
+		full[nvg + 1 + i] = argv[i];
+	status = mh_test_run(&(struct mh_test_cmd){ .argv = full, .stdout_path = stdout_path,
+						    .timeout_s = timeout_s });
+	log = status >= 0 ? mh_test_read_file(log_path, NULL) : NULL;
+	rc = status < 0 ? status : !log ? -errno : mh_test_valgrind_parse(log, out);
+	free(log);
+	free(full);
+	free(log_opt);
+	free(log_path);
+	return rc < 0 ? rc : status;
+}
+
+/*
+ * The JSON reader: a cursor over the text. skip_value() steps over any
+ * value; find() walks one object level per path segment.
+ */
+static const char *skip_ws(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	return s;
+}
+
+/* s at '"': the byte after the closing quote, or NULL. */
+static const char *skip_string(const char *s)
+{
+	for (s++; *s && *s != '"'; s++)
+		if (*s == '\\' && !*++s)
+			return NULL;
+	return *s ? s + 1 : NULL;
+}
+
+static const char *skip_value(const char *s, int depth)
+{
+	s = skip_ws(s);
+	if (depth > 64 || !*s)
+		return NULL;
+	if (*s == '"')
+		return skip_string(s);
+	if (*s == '{' || *s == '[') {
+		char close = *s == '{' ? '}' : ']';
+
+		s = skip_ws(s + 1);
+		if (*s == close)
+			return s + 1;
+		for (;;) {
+			if (close == '}') {
+				s = skip_ws(s);
+				if (*s != '"' || !(s = skip_string(s)))
+					return NULL;
+				s = skip_ws(s);
+				if (*s++ != ':')
+					return NULL;
+			}
+			s = skip_value(s, depth + 1);
+			if (!s)
+				return NULL;
+			s = skip_ws(s);
+			if (*s == close)
+				return s + 1;
+			if (*s++ != ',')
+				return NULL;
+		}
+	}
+	/* number, true, false, null */
+	if (!strchr("-0123456789tfn", *s))
+		return NULL;
+	while (*s && !strchr(",}] \t\r\n", *s))
+		s++;
+	return s;
+}
+
+/* In the object at s, the value of key (length len); NULL if absent. */
+static const char *find_key(const char *s, const char *key, size_t len, int *err)
+{
+	s = skip_ws(s);
+	if (*s != '{')
+		return *err = -ENOENT, NULL;
+	s = skip_ws(s + 1);
+	while (*s == '"') {
+		const char *k = s + 1, *end = skip_string(s);
+		bool match;
+
+		if (!end)
+			break;
+		match = (size_t)(end - 1 - k) == len && memcmp(k, key, len) == 0;
+		s = skip_ws(end);
+		if (*s++ != ':')
+			break;
+		if (match)
+			return skip_ws(s);
+		s = skip_value(s, 0);
+		if (!s)
+			break;
+		s = skip_ws(s);
+		if (*s == ',')
+			s = skip_ws(s + 1);
+		else if (*s == '}')
+			return *err = -ENOENT, NULL;
+		else
+			break;
+	}
+	*err = -EBADMSG;
+	return NULL;
+}
+
+int mh_test_json_int(const char *json, const char *path, long long *out)
+{
+	const char *v = json, *seg = path, *dot;
+	char *end;
+	int err = 0;
+	double d;
+
+	for (;; seg = dot + 1) {
+		dot = strchr(seg, '.');
+		v = find_key(v, seg, dot ? (size_t)(dot - seg) : strlen(seg), &err);
+		if (!v)
+			return err;
+		if (!dot)
+			break;
+	}
+	errno = 0;
+	*out = strtoll(v, &end, 10);
+	if (end != v && !errno && !strchr(".eE", *end))
+		return 0;
+	d = strtod(v, &end);
+	if (end == v || errno || d != (double)(long long)d)
+		return -EINVAL;
+	*out = (long long)d;
+	return 0;
+}

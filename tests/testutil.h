@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * testutil.h - helpers every test suite shares: where the built artefacts
+ * are, running a command with a time limit, reading files, skipping a test
+ * with a reason, running a program under Valgrind's memcheck and parsing
+ * its summary (the oracle), and reading one number out of memhook's JSON
+ * report.
+ *
+ * Test code only: it may allocate, print and abort. It must never hang: every
+ * child is killed (with its whole process group) after its time limit.
+ */
+#ifndef MEMHOOK_TESTS_TESTUTIL_H
+#define MEMHOOK_TESTS_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Time limit of a command when the caller passes 0, in seconds. */
+#define MH_TEST_DEFAULT_TIMEOUT_S 120
+
+/* MEMHOOK_BUILD_DIR, or "build" when it is unset or empty. */
+const char *mh_test_build_dir(void);
+
+/* "<build dir>/<rel>", malloc'd (aborts when out of memory). */
+char *mh_test_path(const char *rel);
+
+/* True if path exists and is executable by us. */
+bool mh_test_executable(const char *path);
+
+/* True if a program of this name is found in $PATH. */
+bool mh_test_have_program(const char *name);
+
+/* Print "SKIP <name>: <reason>" on stdout (the runner counts it). */
+void mh_test_skip(const char *name, const char *reason);
+
+struct mh_test_cmd {
+	const char *const *argv;	/* argv[0] is looked up in $PATH; NULL-terminated */
+	const char *const *env;		/* "NAME=value" added to the environment, or NULL */
+	const char *stdin_path;		/* NULL: /dev/null */
+	const char *stdout_path;	/* created/truncated; NULL: /dev/null */
+	const char *stderr_path;	/* created/truncated; NULL: /dev/null */
+	unsigned timeout_s;		/* 0: MH_TEST_DEFAULT_TIMEOUT_S */
+};
+
+/*
+ * Run a command in a process group of its own and wait for it. Returns its
+ * wait status (>= 0, as waitpid gives it), -ETIMEDOUT if it was killed at
+ * the time limit, or another -errno if it could not be started (a failed
+ * exec shows as exit status 127).
+ */
+int mh_test_run(const struct mh_test_cmd *cmd);
+
+/*
+ * The whole file, NUL-terminated, malloc'd; *len (may be NULL) gets its
+ * length without the NUL. NULL with errno set on failure.
+ */
+char *mh_test_read_file(const char *path, size_t *len);
+
+/* True if the two files have the same bytes. */
+bool mh_test_files_equal(const char *a, const char *b);
+
+/* A fresh directory under $TMPDIR or /tmp, malloc'd path; aborts on failure. */
+char *mh_test_tmpdir(void);
+
+/* Remove a directory made by mh_test_tmpdir() and everything in it. */
+void mh_test_rmdir(const char *dir);
+
+/* "<dir>/<name>", malloc'd. */
+char *mh_test_join(const char *dir, const char *name);
+
+/* What memcheck says at exit; -1 in a field it did not print. */
+struct mh_vg_summary {
+	long long in_use_bytes;		/* "in use at exit: B bytes in N blocks" */
+	long long in_use_blocks;
+	long long allocs;		/* "total heap usage: N allocs, M frees, B bytes allocated" */
+	long long frees;
+	long long bytes_allocated;
+	long long definite_bytes;	/* LEAK SUMMARY */
+	long long definite_blocks;
+	long long indirect_bytes;
+	long long indirect_blocks;
+	long long possible_bytes;
+	long long possible_blocks;
+	long long reachable_bytes;
+	long long reachable_blocks;
+};
+
+/*
+ * Parse memcheck's output (its log). "All heap blocks were freed" sets
+ * every leak field to 0. Returns 0, or -EBADMSG when no HEAP SUMMARY is
+ * found.
+ */
+int mh_test_valgrind_parse(const char *log, struct mh_vg_summary *out);
+
+/*
+ * Run `valgrind --leak-check=full --show-leak-kinds=all
+ * --errors-for-leak-kinds=none --log-file=LOG argv...` with the program's
+ * stdout to stdout_path (a regular file, so stdio buffers as in any other
+ * run to a file) and parse LOG (written beside stdout_path, with suffix
+ * ".vg"). Returns the wait status (>= 0) and fills *out, or -errno
+ * (-ETIMEDOUT, -EBADMSG if the log holds no summary).
+ */
+int mh_test_valgrind(const char *const *argv, const char *stdout_path, unsigned timeout_s,
+		     struct mh_vg_summary *out);
+
+/*
+ * The integer at a dotted path of object keys ("summary.leaked_bytes") in a
+ * JSON text. Limits: objects only (no array indexing), keys compared
+ * byte for byte (no escapes in the wanted keys), the value must be an
+ * integral JSON number that fits in a long long. Returns 0, -ENOENT if the
+ * path is absent, -EINVAL if the value is not such a number, -EBADMSG if
+ * the text is not JSON as far as it was read.
+ */
+int mh_test_json_int(const char *json, const char *path, long long *out);
+
+#endif /* MEMHOOK_TESTS_TESTUTIL_H */
