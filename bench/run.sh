@@ -36,13 +36,17 @@ die() { echo "bench: $*" >&2; exit 1; }
 have_heaptrack=1
 command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null || have_heaptrack=0
 PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=
+# Every Python object allocation goes through malloc (pymalloc would serve
+# most from its own arenas); set for the whole run, as `env` in front of
+# the command would make env, not python, the recorded root process.
+export PYTHONMALLOC=malloc
 
 work=$(mktemp -d /tmp/memhook-bench.XXXXXX) || die "cannot create a temp dir"
 trap 'rm -rf "$work"' EXIT
 
 PY_WORK='
 import json
-for r in range(20):
+for r in range(10):
     rows = [{"id": i, "name": "n%d" % i, "tags": [str(i % 7), str(i % 11)]} for i in range(20000)]
     rows.sort(key=lambda x: (x["tags"][1], -x["id"]))
     rows = json.loads(json.dumps(rows))
@@ -131,7 +135,7 @@ for w in "${workloads[@]}"; do
 	mh_r=$(ratio "$(median "${mh[@]}")" "$n")
 	ht_r=-
 	[ "$have_heaptrack" = 1 ] && ht_r=$(ratio "$(median "${ht[@]}")" "$n")
-	[ -n "$ht_fail" ] && ht_r="fail"
+	[ -n "$ht_fail" ] && ht_r="fail" ht_bytes=0
 	[ -n "$mh_fail" ] && mh_r="fail"
 	printf '%-13s %10s %10s %10s %12s %12s %12s\n' "$w" "$n" "$mh_r" "$ht_r" \
 		"$(per_event "$mh_bytes" "$events")" "$(per_event "$ht_bytes" "$events")" "$events"

@@ -5,6 +5,8 @@
  * buffer into the caller's sink in batches, and report what was skipped
  * (MH_REC_INFO) and what was dropped (MH_REC_LOST).
  *
+ * The INFO records are built at open but handed to the sink by the first
+ * poll (or by free), so the sink only ever runs on the polling thread.
  * Never prints: libbpf's own messages are swallowed while loading (the
  * outcome of every probe is reported as an INFO record instead).
  */
@@ -28,6 +30,8 @@
 
 /* Default BPF ring buffer, bytes: ~100k faults' worth of records. */
 #define DEFAULT_RINGBUF_BYTES (16U << 20)
+/* The reader is woken when 1/WAKEUP_FRACTION of the ring is filled (or at its poll timeout). */
+#define WAKEUP_FRACTION 8
 /* Records are handed to the sink in batches of up to this many bytes. */
 #define BATCH_BYTES (64U << 10)
 
@@ -216,6 +220,7 @@ int mh_collector_open(const struct mh_collector_opts *opts, struct mh_collector 
 	c->sink_ctx = opts->sink_ctx;
 	fill_conf(&conf, opts);
 	old_print = libbpf_set_print(silent_print);
+	conf.wakeup_bytes = ringbuf_size(opts->ringbuf_bytes) / WAKEUP_FRACTION;
 	c->loader = mh_kloader_new(&conf, ringbuf_size(opts->ringbuf_bytes), queue_probe_info,
 				   c, reason, sizeof(reason));
 	err = -errno;
@@ -291,6 +296,9 @@ int mh_collector_poll(struct mh_collector *c, int timeout_ms)
 		return c->sink_err;
 	c->delivered = 0;
 	n = ring_buffer__poll(c->rb, timeout_ms);
+	/* Records are written without waking us: take what the timeout left. */
+	if (n >= 0)
+		n = ring_buffer__consume(c->rb);
 	if (flush_batch(c))
 		return c->sink_err;
 	if (n < 0 && n != -EINTR)

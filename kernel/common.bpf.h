@@ -46,18 +46,44 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
-/* The user fault a thread is handling: set at fault entry, cleared at syscall entry. */
+/*
+ * The user fault a thread is handling: set at fault entry, cleared
+ * (ts_ns = 0) at syscall entry. Task-local storage: no hash, no LRU.
+ */
 struct fault_state {
 	__u64 addr;
 	__u64 ts_ns;
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct fault_state);
 } cur_fault SEC(".maps");
+
+/*
+ * The vma a process faulted in last, so a run of faults in one mapping
+ * looks it up once (bpf_find_vma defers its unlock through an irq_work
+ * when called with interrupts off, as at fault entry: costly per fault).
+ * Any syscall of the process drops the entry, since mmap, munmap, mremap,
+ * mprotect, madvise and friends are what reshape vmas.
+ */
+struct vma_info {
+	__u64 start;
+	__u64 end;
+	__u64 file_offset;
+	__u64 ino;
+	__u32 dev;
+	__u32 vma_class;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct vma_info);
+} vma_cache SEC(".maps");
 
 static __always_inline bool is_traced(__u32 tgid)
 {
@@ -73,10 +99,17 @@ static __always_inline void count_drop(void)
 		*n += 1;
 }
 
-/* Copy a finished record into the ring, or count a drop. */
+/*
+ * Copy a finished record into the ring, or count a drop. The reader is
+ * woken only once conf.wakeup_bytes are waiting (it also drains on its poll
+ * timeout): a wakeup per record costs an irq_work per fault.
+ */
 static __always_inline void emit(const void *rec, __u32 size)
 {
-	if (bpf_ringbuf_output(&events, (void *)rec, size, 0))
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= conf.wakeup_bytes ?
+		      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_output(&events, (void *)rec, size, flags))
 		count_drop();
 }
 

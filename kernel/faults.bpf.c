@@ -14,7 +14,7 @@
  */
 #include "mm_counters.bpf.h"
 
-/* vm_flags bits (include/linux/mm.h): stable ABI-less constants, named here. */
+/* vm_flags bits (include/linux/mm.h): macros, so not in the BTF. */
 #define VM_GROWSDOWN 0x00000100UL
 #define VM_HUGETLB 0x00400000UL
 /* include/uapi/linux/magic.h */
@@ -32,41 +32,65 @@ struct {
 
 static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, void *data)
 {
-	struct mh_rec_kfault *r = data;
+	struct vma_info *v = data;
 	unsigned long flags = BPF_CORE_READ(vma, vm_flags);
 	unsigned long start_stack = BPF_CORE_READ(vma, vm_mm, start_stack);
 	struct file *file = BPF_CORE_READ(vma, vm_file);
 
-	r->vma_start = BPF_CORE_READ(vma, vm_start);
-	r->vma_end = BPF_CORE_READ(vma, vm_end);
+	v->start = BPF_CORE_READ(vma, vm_start);
+	v->end = BPF_CORE_READ(vma, vm_end);
 	if (flags & VM_HUGETLB) {
-		r->vma_class = MH_VMA_HUGETLB;
+		v->vma_class = MH_VMA_HUGETLB;
 	} else if (file) {
 		struct inode *inode = BPF_CORE_READ(file, f_inode);
 
-		r->ino = BPF_CORE_READ(inode, i_ino);
-		r->dev = BPF_CORE_READ(inode, i_sb, s_dev);
-		r->file_offset = BPF_CORE_READ(vma, vm_pgoff) << conf.page_shift;
+		v->ino = BPF_CORE_READ(inode, i_ino);
+		v->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		v->file_offset = BPF_CORE_READ(vma, vm_pgoff) << conf.page_shift;
 		if (BPF_CORE_READ(inode, i_sb, s_magic) == TMPFS_MAGIC)
-			r->vma_class = MH_VMA_SHMEM;
+			v->vma_class = MH_VMA_SHMEM;
 		else
-			r->vma_class = MH_VMA_FILE;
+			v->vma_class = MH_VMA_FILE;
 	} else if ((flags & VM_GROWSDOWN) ||
-		   (start_stack >= r->vma_start && start_stack < r->vma_end)) {
-		r->vma_class = MH_VMA_STACK;
+		   (start_stack >= v->start && start_stack < v->end)) {
+		v->vma_class = MH_VMA_STACK;
 	} else {
-		r->vma_class = MH_VMA_ANON;
+		v->vma_class = MH_VMA_ANON;
 	}
 	return 0;
 }
 
-static __always_inline int on_fault(__u64 address, __u64 ip, __u64 error_code, bool find_vma)
+/* Fill r's vma fields from the cache, or from bpf_find_vma (then cached). */
+static __always_inline void lookup_vma(struct mh_rec_kfault *r, __u32 tgid)
+{
+	struct vma_info *cached = bpf_map_lookup_elem(&vma_cache, &tgid);
+	struct vma_info v = {};
+	long err;
+
+	if (cached && r->addr >= cached->start && r->addr < cached->end) {
+		v = *cached;
+	} else {
+		err = bpf_find_vma(bpf_get_current_task_btf(), r->addr, classify_vma, &v, 0);
+		if (err) {
+			r->vma_class = err == -ENOENT ? MH_VMA_NONE : MH_VMA_UNKNOWN;
+			return;
+		}
+		bpf_map_update_elem(&vma_cache, &tgid, &v, BPF_ANY);
+	}
+	r->vma_start = v.start;
+	r->vma_end = v.end;
+	r->file_offset = v.file_offset;
+	r->ino = v.ino;
+	r->dev = v.dev;
+	r->vma_class = v.vma_class;
+}
+
+static __always_inline int on_fault(__u64 address, __u64 ip, __u64 error_code)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
 	struct mh_rec_kfault r = {};
-	struct fault_state st;
-	long err;
+	struct fault_state *st;
 
 	if (!is_traced(id >> 32))
 		return 0;
@@ -77,14 +101,13 @@ static __always_inline int on_fault(__u64 address, __u64 ip, __u64 error_code, b
 	r.error_code = error_code;
 	r.tid = tid;
 	r.pid = id >> 32;
-	st.addr = address;
-	st.ts_ns = r.ts_ns;
-	bpf_map_update_elem(&cur_fault, &tid, &st, BPF_ANY);
-	if (find_vma) {
-		err = bpf_find_vma(bpf_get_current_task_btf(), address, classify_vma, &r, 0);
-		if (err == -ENOENT)
-			r.vma_class = MH_VMA_NONE;
+	st = bpf_task_storage_get(&cur_fault, bpf_get_current_task_btf(), NULL,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (st) {
+		st->addr = address;
+		st->ts_ns = r.ts_ns;
 	}
+	lookup_vma(&r, id >> 32);
 	emit(&r, sizeof(r));
 	return 0;
 }
@@ -93,21 +116,21 @@ SEC("tp_btf/page_fault_user")
 int BPF_PROG(faults__page_fault, unsigned long address, struct pt_regs *regs,
 	     unsigned long error_code)
 {
-	return on_fault(address, BPF_CORE_READ(regs, ip), error_code, true);
+	return on_fault(address, BPF_CORE_READ(regs, ip), error_code);
 }
 
 SEC("raw_tp/page_fault_user")
 int BPF_PROG(faults__page_fault_raw, unsigned long address, struct pt_regs *regs,
 	     unsigned long error_code)
 {
-	return on_fault(address, BPF_CORE_READ(regs, ip), error_code, true);
+	return on_fault(address, BPF_CORE_READ(regs, ip), error_code);
 }
 
 /* Software page-fault perf event: no error code, the vma still looked up. */
 SEC("perf_event")
 int faults__page_fault_perf(struct bpf_perf_event_data *ctx)
 {
-	return on_fault(ctx->addr, PT_REGS_IP(&ctx->regs), 0, true);
+	return on_fault(ctx->addr, PT_REGS_IP(&ctx->regs), 0);
 }
 
 SEC("perf_event")
@@ -151,8 +174,8 @@ static __always_inline void on_swapents(__u32 tgid, __s64 now)
 	bpf_map_update_elem(&swapents, &tgid, &now, BPF_ANY);
 	if (now >= before || (id >> 32) != tgid)
 		return;
-	st = bpf_map_lookup_elem(&cur_fault, &tid);
-	if (!st)
+	st = bpf_task_storage_get(&cur_fault, bpf_get_current_task_btf(), NULL, 0);
+	if (!st || !st->ts_ns)
 		return;
 	INIT_REC(r, MH_REC_KSWAPIN);
 	r.ts_ns = bpf_ktime_get_ns();
@@ -166,9 +189,18 @@ static __always_inline void on_swapents(__u32 tgid, __s64 now)
 static __always_inline int on_rss(struct mm_struct *mm, int member)
 {
 	struct mh_rec_krss r = {};
-	__u32 tgid = BPF_CORE_READ(mm, owner, tgid);
+	__u32 tgid;
 	__s64 pages;
 
+	/*
+	 * The counters may change from another process (reclaim, exit): the
+	 * mm's owner says whose they are. Without CONFIG_MEMCG there is no
+	 * owner; the current process is then the best guess.
+	 */
+	if (bpf_core_field_exists(mm->owner))
+		tgid = BPF_CORE_READ(mm, owner, tgid);
+	else
+		tgid = bpf_get_current_pid_tgid() >> 32;
 	if (!is_traced(tgid) || member < 0 || member >= 4)
 		return 0;
 	pages = mm_counter(mm, member);

@@ -8,6 +8,8 @@
 #ifndef MEMHOOK_KERNEL_KCONF_H
 #define MEMHOOK_KERNEL_KCONF_H
 
+#include <linux/types.h>
+
 /* Most CPUs whose per-CPU counter slots the BPF side sums. */
 #define MH_KCONF_MAX_CPUS 256
 
@@ -20,6 +22,8 @@ struct mh_kconf {
 	__u32 nr_mremap;
 	__u32 nr_brk;
 	__u32 nr_madvise;
+	__u32 wakeup_bytes;	/* wake the reader once this many bytes wait in the ring */
+	__u32 pad;
 	/*
 	 * The kernel's value of MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS and
 	 * MM_SHMEMPAGES (an anonymous enum, so CO-RE cannot name it: the loader

@@ -34,7 +34,7 @@
 
 /* Most programs one probe falls back through. */
 #define PROBE_MAX_PROGS 3
-/* Bytes of the ring buffer used while test-loading (the smallest allowed is a page). */
+/* Pages of the ring buffer while test-loading (one page is the smallest allowed). */
 #define TEST_RINGBUF_PAGES 1
 
 struct probe_def {
@@ -97,7 +97,9 @@ static const struct stream_def streams[] = {
 #define NR_STREAMS (sizeof(streams) / sizeof(streams[0]))
 
 /* Maps the streams share, by name; the first object loaded creates them. */
-static const char *const shared_maps[] = { "traced", "events", "drops", "cur_fault" };
+static const char *const shared_maps[] = {
+	"traced", "events", "drops", "cur_fault", "vma_cache",
+};
 #define NR_SHARED (sizeof(shared_maps) / sizeof(shared_maps[0]))
 
 struct mh_kloader {

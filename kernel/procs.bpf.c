@@ -92,7 +92,11 @@ int BPF_PROG(procs__exec_raw, struct task_struct *p)
 	return on_exec(p);
 }
 
-/* group_dead is the second argument since 6.x; older kernels pass only p. */
+/*
+ * group_dead is a recent second argument of the tracepoint; where the
+ * kernel passes only p, tp_btf refuses this prototype and the raw_tp
+ * fallback reads an unset argument, so group_dead is then unreliable.
+ */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(procs__exit, struct task_struct *p, bool group_dead)
 {

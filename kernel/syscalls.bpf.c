@@ -4,7 +4,8 @@
  * with their arguments (kept at raw_syscalls:sys_enter, per thread) and
  * their result (emitted at sys_exit). Every syscall entry of a traced
  * thread also ends its "in a user fault" state (faults.bpf.c), so swap
- * entries dropped by munmap are not taken for swap-ins.
+ * entries dropped by munmap are not taken for swap-ins, and drops its
+ * process's cached vma, since syscalls are what reshape vmas.
  * Never blocks, never prints.
  */
 #include "common.bpf.h"
@@ -43,12 +44,17 @@ static __always_inline __u32 mem_syscall(long id)
 static __always_inline int on_enter(struct pt_regs *regs, long id)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
+	__u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32;
 	struct pending_call call = {};
+	struct fault_state *st;
 
 	if (!is_traced(pid_tgid >> 32))
 		return 0;
-	bpf_map_delete_elem(&cur_fault, &tid);
+	st = bpf_task_storage_get(&cur_fault, bpf_get_current_task_btf(), NULL, 0);
+	if (st)
+		st->ts_ns = 0;
+	if (bpf_map_lookup_elem(&vma_cache, &tgid))
+		bpf_map_delete_elem(&vma_cache, &tgid);
 	call.sys = mem_syscall(id);
 	if (!call.sys)
 		return 0;

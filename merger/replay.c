@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "blocks.h"
+#include "leaks.h"
 #include "modules.h"
 
 /* Per-thread state for the temporary-allocation rule. */
@@ -53,8 +54,10 @@ static void process_free(struct mh_process *p)
 		HASH_DEL(p->threads, t);
 		free(t);
 	}
+	mh_leaks_free(p);
 	mh_stack_stats_free_all(&p->stacks);
 	mh_blocks_free(p->blocks);
+	free(p->leakscan_status);
 	free(p->command);
 	free(p);
 }
@@ -432,18 +435,30 @@ static int on_exit_rec(struct mh_replay *rp, const struct mh_rec_exit *e)
 	return 0;
 }
 
-uint64_t mh_rec_ts(const struct mh_rec_hdr *rec)
+static int on_leak(struct mh_replay *rp, const struct mh_rec_leak *l)
 {
-	switch (rec->type) {
-	case MH_REC_STACK:
-	case MH_REC_LEAK:
+	struct mh_process *p = process_get(rp, l->pid);
+
+	return p ? mh_leaks_note(p, l) : -ENOMEM;
+}
+
+/* INFO records about a process that the report shows. */
+static int on_info(struct mh_replay *rp, const struct mh_rec_info *i)
+{
+	static const char leakscan[] = "leakscan.status";
+	const char *key = (const char *)(i + 1), *value = key + i->key_len + 1;
+	struct mh_process *p;
+
+	if (i->hdr.size < sizeof(*i) + (size_t)i->key_len + i->value_len + 2)
+		return -EBADMSG;
+	if (!i->pid || i->key_len != sizeof(leakscan) - 1 || memcmp(key, leakscan, i->key_len))
 		return 0;
-	default:
-		/* Every other record has ts_ns right after the header. */
-		if (rec->size < sizeof(*rec) + sizeof(uint64_t))
-			return 0;
-		return *(const uint64_t *)(rec + 1);
-	}
+	p = process_get(rp, i->pid);
+	if (!p)
+		return -ENOMEM;
+	free(p->leakscan_status);
+	p->leakscan_status = strndup(value, i->value_len);
+	return p->leakscan_status ? 0 : -ENOMEM;
 }
 
 static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
@@ -473,11 +488,14 @@ static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 			rp->lost[l->stream] += l->count;
 		return 0;
 	}
-	case MH_REC_THREAD:
+	case MH_REC_LEAK:
+		return on_leak(rp, (const void *)rec);
 	case MH_REC_INFO:
+		return on_info(rp, (const void *)rec);
+	case MH_REC_THREAD:
 	case MH_REC_RSS_SAMPLE:
 	case MH_REC_PAGEMAP:
-	case MH_REC_LEAK:
+	case MH_REC_EXIT_SCAN:
 		return 0;
 	default:
 		if (rec->type < MH_REC_KERNEL_FIRST)
@@ -502,6 +520,7 @@ static const uint32_t min_size[] = {
 	[MH_REC_RSS_SAMPLE] = sizeof(struct mh_rec_rss_sample),
 	[MH_REC_PAGEMAP] = sizeof(struct mh_rec_pagemap),
 	[MH_REC_LEAK] = sizeof(struct mh_rec_leak),
+	[MH_REC_EXIT_SCAN] = sizeof(struct mh_rec_exit_scan),
 };
 
 int mh_replay_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
@@ -532,6 +551,7 @@ void mh_replay_finish(struct mh_replay *rp)
 	struct mh_stack_stats *st, *tmp;
 
 	for (p = rp->procs; p; p = p->next) {
+		mh_leaks_classify(p);
 		HASH_ITER(hh, p->stacks, st, tmp) {
 			if (!st->info && st->stack_id)
 				st->info = mh_stackdb_find(rp->stacks, st->stack_id);

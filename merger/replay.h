@@ -19,9 +19,13 @@
 #include "memhook/trace.h"
 #include "stacks.h"
 
+/* Leak kinds by enum mh_leak_kind; index 0 holds blocks without a verdict. */
+#define MH_LEAK_KINDS (MH_LEAK_REACHABLE + 1)
+
 /* Direct-mapped cache in front of a process's stack table, entries. */
 #define MH_STACK_CACHE_SIZE 4096
 
+struct mh_attr;
 struct mh_blocks;
 struct mh_modmap;
 struct mh_stackdb;
@@ -48,10 +52,20 @@ struct mh_process {
 	uint64_t unmatched_frees;	/* free/realloc of an address not live */
 	uint64_t double_allocs;		/* allocation at an address already live */
 
+	/* Exit-time leak scan (leaks.h). */
+	char *leakscan_status;		/* "leakscan.status" INFO value, NULL if none came */
+	uint64_t leak_verdicts;		/* MH_REC_LEAK records seen */
+	struct mh_verdict *verdicts;	/* by address, until classified */
+	uint64_t leak_kind_bytes[MH_LEAK_KINDS];
+	uint64_t leak_kind_blocks[MH_LEAK_KINDS];
+
 	/* Mappings: mmap/munmap/mremap/brk, not heap. */
 	uint64_t mmap_calls, mmap_bytes, munmap_calls, munmap_bytes;
 	uint64_t mremap_calls, brk_calls;
 	int64_t brk_bytes;		/* net brk/sbrk growth */
+
+	/* Residency, kernel events, mappings (attribute.h); NULL until such a record came. */
+	struct mh_attr *attr;
 
 	struct mh_stack_stats *stacks;	/* uthash by stack id */
 	struct mh_blocks *blocks;
@@ -72,6 +86,10 @@ struct mh_replay {
 	uint64_t unknown_records;	/* types this build does not know */
 	uint64_t first_ts_ns, last_ts_ns;
 	uint32_t root_pid;		/* from the trace header, 0 if unknown */
+	uint32_t page_size;		/* from the trace header, 0 if unknown */
+	struct mh_process *snap_pending; /* a process with a residency snapshot part to apply */
+	uint64_t kernel_records;	/* records of the kernel stream replayed */
+	uint64_t kernel_late;		/* kernel records replayed after a later one (reorder window) */
 };
 
 /* A fresh replay. NULL with errno set. */
@@ -86,15 +104,25 @@ void mh_replay_free(struct mh_replay *rp);
 int mh_replay_record(struct mh_replay *rp, const struct mh_rec_hdr *rec);
 
 /*
- * End of trace: resolve the remaining stack frames against every module
- * ever seen. Live blocks stay live: they are the leaks.
+ * End of trace: classify the live blocks by their leak verdicts (leaks.h)
+ * and resolve the remaining stack frames against every module ever seen.
+ * Live blocks stay live: they are the leaks. Call once.
  */
 void mh_replay_finish(struct mh_replay *rp);
 
 /* Value of a stack at the process's heap peak (see peak_ver). */
 uint64_t mh_stack_peak_bytes(const struct mh_process *p, const struct mh_stack_stats *st);
 
-/* Timestamp of a record, or 0 for types without one (STACK, LEAK). */
-uint64_t mh_rec_ts(const struct mh_rec_hdr *rec);
+/*
+ * Timestamp of a record, or 0 for types without one (STACK, LEAK). Every
+ * other record, kernel ones included, has ts_ns right after the header.
+ */
+static inline uint64_t mh_rec_ts(const struct mh_rec_hdr *rec)
+{
+	if (rec->type == MH_REC_STACK || rec->type == MH_REC_LEAK ||
+	    rec->size < sizeof(*rec) + sizeof(uint64_t))
+		return 0;
+	return *(const uint64_t *)(rec + 1);
+}
 
 #endif /* MEMHOOK_MERGER_REPLAY_H */

@@ -29,6 +29,11 @@ static const char *const key_names[MH_KEY_COUNT] = {
 	[MH_KEY_ALLOCATED] = "allocated",
 	[MH_KEY_CALLS] = "calls",
 	[MH_KEY_TEMPORARY] = "temporary",
+	[MH_KEY_DEFINITE] = "definite",
+	[MH_KEY_RSS] = "rss",
+	[MH_KEY_FAULTS] = "faults",
+	[MH_KEY_SWAPINS] = "swapins",
+	[MH_KEY_RECLAIM] = "reclaim",
 };
 
 static const char *const format_names[] = {
@@ -87,6 +92,16 @@ uint64_t mh_report_metric(const struct mh_process *p, const struct mh_stack_stat
 		return st->alloc_calls;
 	case MH_KEY_TEMPORARY:
 		return st->temporary;
+	case MH_KEY_DEFINITE:
+		return st->leak_kind_bytes[MH_LEAK_DEFINITE];
+	case MH_KEY_RSS:
+		return st->resident_bytes;
+	case MH_KEY_FAULTS:
+		return st->faults;
+	case MH_KEY_SWAPINS:
+		return st->swapins;
+	case MH_KEY_RECLAIM:
+		return st->reclaim_stall_ns;
 	default:
 		return 0;
 	}
@@ -101,6 +116,11 @@ struct mh_process *mh_report_root(const struct mh_report_ctx *ctx)
 			return p;
 	}
 	return ctx->rp->procs;
+}
+
+bool mh_report_scanned(const struct mh_process *p)
+{
+	return p->leakscan_status || p->leak_verdicts;
 }
 
 uint64_t mh_report_events_lost(const struct mh_report_ctx *ctx)
@@ -120,23 +140,23 @@ uint64_t mh_report_duration_ns(const struct mh_process *p)
 	return end > p->start_ts_ns && p->start_ts_ns ? end - p->start_ts_ns : 0;
 }
 
-/* qsort has no context argument: the sort runs under this one. */
-static struct {
+struct sort_ctx {
 	const struct mh_process *p;
 	enum mh_report_key key;
-} sort_ctx;
+};
 
 static int cmp_u64_desc(uint64_t a, uint64_t b)
 {
 	return a < b ? 1 : a > b ? -1 : 0;
 }
 
-static int stack_cmp(const void *a, const void *b)
+static int stack_cmp(const void *a, const void *b, void *arg)
 {
 	const struct mh_stack_stats *x = *(struct mh_stack_stats *const *)a;
 	const struct mh_stack_stats *y = *(struct mh_stack_stats *const *)b;
-	int c = cmp_u64_desc(mh_report_metric(sort_ctx.p, x, sort_ctx.key),
-			     mh_report_metric(sort_ctx.p, y, sort_ctx.key));
+	const struct sort_ctx *sc = arg;
+	int c = cmp_u64_desc(mh_report_metric(sc->p, x, sc->key),
+			     mh_report_metric(sc->p, y, sc->key));
 
 	if (!c)
 		c = cmp_u64_desc(x->bytes_allocated, y->bytes_allocated);
@@ -148,6 +168,7 @@ static int stack_cmp(const void *a, const void *b)
 struct mh_stack_stats **mh_report_sorted(const struct mh_process *p, enum mh_report_key key,
 					 unsigned top, size_t *n)
 {
+	struct sort_ctx sc = { .p = p, .key = key };
 	struct mh_stack_stats **v, *st;
 	size_t i = 0, count = HASH_COUNT(p->stacks);
 
@@ -159,9 +180,7 @@ struct mh_stack_stats **mh_report_sorted(const struct mh_process *p, enum mh_rep
 		return NULL;
 	for (st = p->stacks; st; st = st->hh.next)
 		v[i++] = st;
-	sort_ctx.p = p;
-	sort_ctx.key = key;
-	qsort(v, count, sizeof(*v), stack_cmp);
+	qsort_r(v, count, sizeof(*v), stack_cmp, &sc);
 	*n = top && top < count ? top : count;
 	return v;
 }

@@ -26,6 +26,11 @@ enum mh_report_key {
 	MH_KEY_ALLOCATED,	/* bytes_allocated */
 	MH_KEY_CALLS,		/* alloc_calls */
 	MH_KEY_TEMPORARY,	/* temporary allocations */
+	MH_KEY_DEFINITE,	/* definitely lost bytes (exit-time scan) */
+	MH_KEY_RSS,		/* resident bytes at exit (attribute.h) */
+	MH_KEY_FAULTS,		/* page faults in the stack's blocks */
+	MH_KEY_SWAPINS,		/* pages swapped in to the stack's blocks */
+	MH_KEY_RECLAIM,		/* reclaim stall ns charged to the stack */
 	MH_KEY_COUNT,
 };
 

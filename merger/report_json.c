@@ -16,15 +16,28 @@
 /* Bump when a field changes meaning or disappears; adding one is compatible. */
 #define MH_REPORT_JSON_VERSION 1
 
+/* known: the field is null unless known(p) (NULL: always known). */
 struct proc_field {
 	const char *name;
 	uint64_t (*get)(const struct mh_process *p, const struct mh_report_ctx *ctx);
+	bool (*known)(const struct mh_process *p);
 };
 
 struct stack_field {
 	const char *name;
 	uint64_t (*get)(const struct mh_process *p, const struct mh_stack_stats *st);
+	bool (*known)(const struct mh_process *p);
 };
+
+/* JSON names of the leak kinds, by enum mh_leak_kind; 0: no verdict. */
+static const char *const leak_kind_names[MH_LEAK_KINDS] = {
+	[0] = "unclassified",
+	[MH_LEAK_DEFINITE] = "definite",
+	[MH_LEAK_INDIRECT] = "indirect",
+	[MH_LEAK_POSSIBLE] = "possible",
+	[MH_LEAK_REACHABLE] = "reachable",
+};
+
 
 #define PROC_GETTER(field) \
 	static uint64_t get_##field(const struct mh_process *p, const struct mh_report_ctx *ctx) \
@@ -82,36 +95,36 @@ static uint64_t sget_peak(const struct mh_process *p, const struct mh_stack_stat
 }
 
 static const struct proc_field summary_fields[] = {
-	{ "duration_ns", get_duration },
-	{ "alloc_calls", get_alloc_calls },
-	{ "free_calls", get_frees },
-	{ "bytes_allocated", get_bytes_allocated },
-	{ "bytes_freed", get_bytes_freed },
-	{ "peak_live_bytes", get_peak_live_bytes },
-	{ "peak_time_ns", get_peak_offset },
-	{ "leaked_bytes", get_live_bytes },
-	{ "leaked_blocks", get_live_blocks },
-	{ "temporary_allocs", get_temporary },
-	{ "unmatched_frees", get_unmatched_frees },
-	{ "events_lost", get_lost },
-	{ "distinct_stacks", get_stack_count },
-	{ "mmap_calls", get_mmap_calls },
-	{ "mmap_bytes", get_mmap_bytes },
-	{ "munmap_calls", get_munmap_calls },
-	{ "munmap_bytes", get_munmap_bytes },
-	{ "mremap_calls", get_mremap_calls },
-	{ "brk_calls", get_brk_calls },
+	{ "duration_ns", get_duration, NULL },
+	{ "alloc_calls", get_alloc_calls, NULL },
+	{ "free_calls", get_frees, NULL },
+	{ "bytes_allocated", get_bytes_allocated, NULL },
+	{ "bytes_freed", get_bytes_freed, NULL },
+	{ "peak_live_bytes", get_peak_live_bytes, NULL },
+	{ "peak_time_ns", get_peak_offset, NULL },
+	{ "leaked_bytes", get_live_bytes, NULL },
+	{ "leaked_blocks", get_live_blocks, NULL },
+	{ "temporary_allocs", get_temporary, NULL },
+	{ "unmatched_frees", get_unmatched_frees, NULL },
+	{ "events_lost", get_lost, NULL },
+	{ "distinct_stacks", get_stack_count, NULL },
+	{ "mmap_calls", get_mmap_calls, NULL },
+	{ "mmap_bytes", get_mmap_bytes, NULL },
+	{ "munmap_calls", get_munmap_calls, NULL },
+	{ "munmap_bytes", get_munmap_bytes, NULL },
+	{ "mremap_calls", get_mremap_calls, NULL },
+	{ "brk_calls", get_brk_calls, NULL },
 };
 
 static const struct stack_field stack_fields[] = {
-	{ "alloc_calls", sget_alloc_calls },
-	{ "bytes_allocated", sget_bytes_allocated },
-	{ "free_calls", sget_frees },
-	{ "bytes_freed", sget_bytes_freed },
-	{ "peak_live_bytes", sget_peak },
-	{ "leaked_bytes", sget_live_bytes },
-	{ "leaked_blocks", sget_live_blocks },
-	{ "temporary_allocs", sget_temporary },
+	{ "alloc_calls", sget_alloc_calls, NULL },
+	{ "bytes_allocated", sget_bytes_allocated, NULL },
+	{ "free_calls", sget_frees, NULL },
+	{ "bytes_freed", sget_bytes_freed, NULL },
+	{ "peak_live_bytes", sget_peak, NULL },
+	{ "leaked_bytes", sget_live_bytes, NULL },
+	{ "leaked_blocks", sget_live_blocks, NULL },
+	{ "temporary_allocs", sget_temporary, NULL },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -152,6 +165,33 @@ static void write_process_info(struct mh_json *j, const struct mh_process *p)
 	else
 		mh_json_null(j, "signal");
 	mh_json_bool(j, "core_dumped", p->core_dumped);
+	mh_json_string(j, "leak_scan", p->leakscan_status);
+	mh_json_object_end(j);
+}
+
+/*
+ * "leaks": { KIND: { "bytes", "blocks" } } for the four kinds, then
+ * "unclassified"; every value null when the process was not scanned.
+ */
+static void write_leaks(struct mh_json *j, bool scanned, const uint64_t *bytes,
+			const uint64_t *blocks)
+{
+	static const unsigned order[] = { MH_LEAK_DEFINITE, MH_LEAK_INDIRECT, MH_LEAK_POSSIBLE,
+					  MH_LEAK_REACHABLE, 0 };
+	unsigned i;
+
+	mh_json_object_begin(j, "leaks");
+	for (i = 0; i < ARRAY_SIZE(order); i++) {
+		mh_json_object_begin(j, leak_kind_names[order[i]]);
+		if (scanned) {
+			mh_json_uint(j, "bytes", bytes[order[i]]);
+			mh_json_uint(j, "blocks", blocks[order[i]]);
+		} else {
+			mh_json_null(j, "bytes");
+			mh_json_null(j, "blocks");
+		}
+		mh_json_object_end(j);
+	}
 	mh_json_object_end(j);
 }
 
@@ -194,13 +234,20 @@ static void write_histogram(struct mh_json *j, const struct mh_stack_stats *st)
 static int write_stack(struct mh_report_ctx *ctx, struct mh_json *j, const struct mh_process *p,
 		       const struct mh_stack_stats *st)
 {
-	unsigned i;
+	unsigned i, kind;
 	int err;
 
 	mh_json_object_begin(j, NULL);
 	mh_json_hex(j, "id", st->stack_id);
-	for (i = 0; i < ARRAY_SIZE(stack_fields); i++)
-		mh_json_uint(j, stack_fields[i].name, stack_fields[i].get(p, st));
+	for (i = 0; i < ARRAY_SIZE(stack_fields); i++) {
+		if (stack_fields[i].known && !stack_fields[i].known(p))
+			mh_json_null(j, stack_fields[i].name);
+		else
+			mh_json_uint(j, stack_fields[i].name, stack_fields[i].get(p, st));
+	}
+	kind = mh_report_scanned(p) ? mh_stack_leak_kind(st) : 0;
+	mh_json_string(j, "leak_kind", kind ? leak_kind_names[kind] : NULL);
+	write_leaks(j, mh_report_scanned(p), st->leak_kind_bytes, st->leak_kind_blocks);
 	mh_json_bool(j, "truncated", st->info && (st->info->flags & MH_STACK_TRUNCATED));
 	write_histogram(j, st);
 	mh_json_array_begin(j, "frames");
@@ -219,8 +266,13 @@ static int write_process(struct mh_report_ctx *ctx, struct mh_json *j, const str
 
 	write_process_info(j, p);
 	mh_json_object_begin(j, "summary");
-	for (i = 0; i < ARRAY_SIZE(summary_fields); i++)
-		mh_json_uint(j, summary_fields[i].name, summary_fields[i].get(p, ctx));
+	for (i = 0; i < ARRAY_SIZE(summary_fields); i++) {
+		if (summary_fields[i].known && !summary_fields[i].known(p))
+			mh_json_null(j, summary_fields[i].name);
+		else
+			mh_json_uint(j, summary_fields[i].name, summary_fields[i].get(p, ctx));
+	}
+	write_leaks(j, mh_report_scanned(p), p->leak_kind_bytes, p->leak_kind_blocks);
 	mh_json_object_end(j);
 	v = mh_report_sorted(p, ctx->opts->sort, ctx->opts->top, &n);
 	mh_json_array_begin(j, "stacks");

@@ -36,6 +36,9 @@ uint64_t mh_report_metric(const struct mh_process *p, const struct mh_stack_stat
 /* The process the report leads with: the header's root pid, else the first. */
 struct mh_process *mh_report_root(const struct mh_report_ctx *ctx);
 
+/* True if p's exit-time leak scan reported (leak kinds are known). */
+bool mh_report_scanned(const struct mh_process *p);
+
 /* Events lost in every stream together. */
 uint64_t mh_report_events_lost(const struct mh_report_ctx *ctx);
 

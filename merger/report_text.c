@@ -8,6 +8,7 @@
  */
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "modules.h"
 #include "report_model.h"
@@ -51,6 +52,35 @@ static void write_warnings(struct mh_report_ctx *ctx)
 			lost);
 }
 
+/* memcheck's LEAK SUMMARY lines, from the exit-time scan. */
+static void write_leak_kinds(struct mh_report_ctx *ctx, const struct mh_process *p)
+{
+	static const char *const names[MH_LEAK_KINDS] = {
+		[0] = "without a verdict",
+		[MH_LEAK_DEFINITE] = "definitely lost",
+		[MH_LEAK_INDIRECT] = "indirectly lost",
+		[MH_LEAK_POSSIBLE] = "possibly lost",
+		[MH_LEAK_REACHABLE] = "still reachable",
+	};
+	char b[32];
+	unsigned k;
+
+	if (!p->live_blocks)
+		return;
+	if (!mh_report_scanned(p)) {
+		fprintf(ctx->out, "    leak kinds unknown: no exit-time scan of this process\n");
+		return;
+	}
+	for (k = MH_LEAK_DEFINITE; k < MH_LEAK_KINDS; k++)
+		fprintf(ctx->out, "    %s: %s in %" PRIu64 " blocks\n", names[k],
+			human(p->leak_kind_bytes[k], b, sizeof(b)), p->leak_kind_blocks[k]);
+	if (p->leak_kind_blocks[0])
+		fprintf(ctx->out, "    %s: %s in %" PRIu64 " blocks\n", names[0],
+			human(p->leak_kind_bytes[0], b, sizeof(b)), p->leak_kind_blocks[0]);
+	if (p->leakscan_status && strcmp(p->leakscan_status, "complete"))
+		fprintf(ctx->out, "    WARNING: leak scan: %s\n", p->leakscan_status);
+}
+
 static void write_summary(struct mh_report_ctx *ctx, const struct mh_process *p)
 {
 	char end[128], b1[32], b2[32];
@@ -67,6 +97,7 @@ static void write_summary(struct mh_report_ctx *ctx, const struct mh_process *p)
 	fprintf(out, "  %s: %s in %" PRIu64 " blocks\n",
 		p->exited ? "leaked (in use at exit)" : "in use at end of trace",
 		human(p->live_bytes, b2, sizeof(b2)), p->live_blocks);
+	write_leak_kinds(ctx, p);
 	fprintf(out, "  temporary allocations: %" PRIu64 "\n", p->temporary);
 	if (p->mmap_calls || p->munmap_calls || p->mremap_calls || p->brk_calls)
 		fprintf(out, "  mappings (not heap): %" PRIu64 " mmap (%s), %" PRIu64

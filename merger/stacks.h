@@ -16,8 +16,19 @@
 
 #include <uthash.h>
 
+#include "memhook/events.h"
+
 struct mh_module;
 struct mh_modmap;
+
+/* First-touch instruction pointers kept per stack (space-saving top-k). */
+#define MH_TOUCH_IPS 8
+
+/* A code location that faulted pages of a stack's blocks in, and how often. */
+struct mh_touch {
+	uint64_t ip;		/* user instruction pointer of the faulting access */
+	uint64_t faults;	/* faults counted for it (an upper bound once evicted) */
+};
 
 /* Power-of-two size buckets: bucket b counts sizes in [2^(b-1), 2^b), 0 in b = 0. */
 #define MH_SIZE_BUCKETS 48
@@ -46,6 +57,20 @@ struct mh_stack_stats {
 	uint64_t peak_snap_bytes;	/* live_bytes at the process's last heap peak */
 	uint64_t peak_ver;		/* process peak version when last changed */
 	uint64_t size_hist[MH_SIZE_BUCKETS];
+	uint64_t leak_kind_bytes[MH_LEAK_REACHABLE + 1]; /* at exit, by mh_leak_kind; 0: no verdict */
+	uint64_t leak_kind_blocks[MH_LEAK_REACHABLE + 1];
+
+	/* Residency and kernel events (attribute.h); 0 when the trace has none. */
+	uint64_t resident_bytes;	/* in the latest residency snapshot (snap_id) */
+	uint64_t swapped_bytes;		/* likewise, bytes of swapped-out pages */
+	uint64_t snap_id;		/* snapshot resident/swapped_bytes belong to */
+	uint64_t resident_at_rss_peak;	/* in the snapshot taken at the largest RSS */
+	uint64_t faults;		/* page faults whose address was in a live block */
+	uint64_t major_faults;		/* of which major (I/O) */
+	uint64_t faults_during_alloc;	/* faults next to a block while it was being allocated */
+	uint64_t swapins;		/* pages swapped in at addresses of live blocks */
+	uint64_t reclaim_stall_ns;	/* direct/memcg reclaim charged to the stack */
+	struct mh_touch touch[MH_TOUCH_IPS]; /* first-touch ips, by faults (unsorted) */
 	UT_hash_handle hh;
 };
 
@@ -87,6 +112,21 @@ static inline unsigned mh_size_bucket(uint64_t size)
 	unsigned b = size ? 64 - (unsigned)__builtin_clzll(size) : 0;
 
 	return b < MH_SIZE_BUCKETS ? b : MH_SIZE_BUCKETS - 1;
+}
+
+/*
+ * The worst leak kind among the stack's blocks live at exit: definite,
+ * then indirect, possible, reachable; 0 if it has no classified block.
+ */
+static inline unsigned mh_stack_leak_kind(const struct mh_stack_stats *st)
+{
+	unsigned k;
+
+	for (k = MH_LEAK_DEFINITE; k <= MH_LEAK_REACHABLE; k++) {
+		if (st->leak_kind_blocks[k])
+			return k;
+	}
+	return 0;
 }
 
 #endif /* MEMHOOK_MERGER_STACKS_H */

@@ -17,7 +17,7 @@ endif
 
 # Hidden visibility: the library exports only what libmemhook.map lists.
 # initial-exec TLS: a first access never detours through the loader and
-# into malloc (see preload/tls.h).
+# into malloc (see struct mh_thread in preload/core.h).
 PRELOAD_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec
 
 $(O)/preload/%.pic.o: preload/%.c

@@ -21,6 +21,8 @@ extern char **environ;
 
 /* "NAME=digits" of MH_ENV_TRACED_PID, owned by this image. */
 static char marker[sizeof(MH_ENV_TRACED_PID) + 24];
+/* "NAME=path" of MH_ENV_RING_PATH, owned by this image. */
+static char path_var[sizeof(MH_ENV_RING_PATH) + 64];
 
 static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
 {
@@ -93,6 +95,7 @@ int mh_config_load(struct mh_core_config *cfg, const char **bad)
 		goto out_inval;
 	}
 	cfg->root_pid = (pid_t)v;
+	cfg->ring_path = getenv(MH_ENV_RING_PATH);
 	cfg->start = image_start(pid, cfg->root_pid);
 	errno = saved;
 	/* Env vars inherited by a fork+exec we were told not to follow. */
@@ -114,13 +117,13 @@ static size_t env_count(void)
 	return n;
 }
 
-int mh_config_mark_image(pid_t pid)
+/* Format "MEMHOOK_TRACED_PID=<pid>" into our own buffer. */
+static void write_marker(pid_t pid)
 {
-	size_t len = sizeof(MH_ENV_TRACED_PID), n, i;
+	size_t len = sizeof(MH_ENV_TRACED_PID);
+	unsigned long p = (unsigned long)pid;
 	char digits[16];
 	int d = 0;
-	char **env;
-	unsigned long p = (unsigned long)pid;
 
 	do {
 		digits[d++] = (char)('0' + p % 10);
@@ -130,27 +133,69 @@ int mh_config_mark_image(pid_t pid)
 	while (d)
 		marker[len++] = digits[--d];
 	marker[len] = '\0';
+}
 
-	n = env_count();
-	for (i = 0; i < n; i++) {
-		if (environ[i] == marker)
-			return 0;
-		if (!strncmp(environ[i], MH_ENV_TRACED_PID "=", sizeof(MH_ENV_TRACED_PID))) {
-			environ[i] = marker;
-			return 0;
+/*
+ * Point environ's NAME= slot at value (our own buffer), or return false if
+ * there is no such slot. This runs before main, while environ is still the
+ * array the kernel built: its slots belong to nobody's malloc.
+ */
+static bool replace_var(const char *name, size_t name_len, char *value)
+{
+	size_t i;
+
+	for (i = 0; environ && environ[i]; i++) {
+		if (environ[i] == value)
+			return true;
+		if (!strncmp(environ[i], name, name_len) && environ[i][name_len] == '=') {
+			environ[i] = value;
+			return true;
 		}
 	}
-	/* Not there yet: a new array, from mmap since malloc is not ours to call. */
-	env = mh_sys_mmap(NULL, (n + 2) * sizeof(*env), PROT_READ | PROT_WRITE,
+	return false;
+}
+
+int mh_config_mark_image(pid_t pid, const char *ring_path)
+{
+	char *add[2];
+	size_t n, k = 0;
+	char **env;
+
+	write_marker(pid);
+	if (!replace_var(MH_ENV_TRACED_PID, sizeof(MH_ENV_TRACED_PID) - 1, marker))
+		add[k++] = marker;
+	if (ring_path && strlen(ring_path) < sizeof(path_var) - sizeof(MH_ENV_RING_PATH) - 1) {
+		memcpy(path_var, MH_ENV_RING_PATH "=", sizeof(MH_ENV_RING_PATH));
+		memcpy(path_var + sizeof(MH_ENV_RING_PATH), ring_path, strlen(ring_path) + 1);
+		if (!replace_var(MH_ENV_RING_PATH, sizeof(MH_ENV_RING_PATH) - 1, path_var))
+			add[k++] = path_var;
+	}
+	if (!k)
+		return 0;
+	/* A new array, from mmap since malloc is not ours to call. */
+	n = env_count();
+	env = mh_sys_mmap(NULL, (n + k + 1) * sizeof(*env), PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (env == MAP_FAILED)
 		return -errno;
 	if (n)
 		memcpy(env, environ, n * sizeof(*env));
-	env[n] = marker;
-	env[n + 1] = NULL;
+	memcpy(env + n, add, k * sizeof(*env));
+	env[n + k] = NULL;
 	environ = env;
 	return 0;
+}
+
+void mh_config_mark_child(pid_t pid)
+{
+	/*
+	 * Only our own buffer is rewritten: by now environ may be an array the
+	 * program owns (bash frees its entries), so no slot of it is touched.
+	 * If the program copied the environment, the marker goes stale and an
+	 * exec in this child reports itself FORKED rather than EXECED.
+	 */
+	if (marker[0])
+		write_marker(pid);
 }
 
 static bool is_self(const char *entry, size_t len, const char *self_path)

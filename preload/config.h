@@ -22,9 +22,17 @@
  * launch. Owned by the preload; the launcher never sets it.
  */
 #define MH_ENV_TRACED_PID "MEMHOOK_TRACED_PID"
+/*
+ * "/proc/<recorder pid>/fd/<ring fd>": how an exec'd image reaches the ring
+ * when the program closed the inherited fd before exec (Python's
+ * subprocess, for one, closes every fd it does not pass on). Set by the
+ * preload of the first image.
+ */
+#define MH_ENV_RING_PATH "MEMHOOK_RING_PATH"
 
 struct mh_core_config {
 	int ring_fd;			/* the inherited ring memfd */
+	const char *ring_path;		/* MH_ENV_RING_PATH, or NULL */
 	unsigned int depth;		/* frames per stack, 1..MH_STACK_MAX_DEPTH */
 	enum mh_unwind unwind;		/* how stacks are captured */
 	bool follow_forks;		/* fork children keep recording */
@@ -45,10 +53,14 @@ struct mh_core_config {
 int mh_config_load(struct mh_core_config *cfg, const char **bad);
 
 /*
- * Mark the environment with this process's pid (MH_ENV_TRACED_PID) without
- * allocating; call again in a fork child to update it. 0 or -errno.
+ * Mark the environment with this process's pid (MH_ENV_TRACED_PID) and
+ * the ring's path (MH_ENV_RING_PATH, if ring_path is not NULL) without
+ * allocating. Call once per image, before main. 0 or -errno.
  */
-int mh_config_mark_image(pid_t pid);
+int mh_config_mark_image(pid_t pid, const char *ring_path);
+
+/* In a fork child: make the marker name the child, touching only our own memory. */
+void mh_config_mark_child(pid_t pid);
 
 /*
  * Remove MEMHOOK_* variables and our entry in LD_PRELOAD from the

@@ -54,6 +54,8 @@ static struct mh_stackids *stacks;
 static pid_t cur_pid;
 static char exe_path[PATH_MAX];
 static int log_fd = -1;
+/* Separates this image's stack ids from other images' (see mh_stack_hash). */
+static __u64 image_seed;
 static unsigned int said;
 
 enum problem {
@@ -180,7 +182,7 @@ static __u64 caller_stack(void)
 		n = cfg.depth;
 		truncated = true;
 	}
-	id = mh_stack_hash(ips + skip, n);
+	id = mh_stack_hash(image_seed, ips + skip, n);
 	if (mh_unlikely(mh_stackids_intern(stacks, id) == MH_INTERN_SEND))
 		send_stack(id, ips + skip, n, truncated);
 	return id;
@@ -206,6 +208,32 @@ void mh_core_alloc(enum mh_alloc_kind kind, const void *addr, size_t size)
 	r->tid = mh_self.tid;
 	r->pid = (__u32)cur_pid;
 	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_ALLOC, .kind = kind,
+					       .size = sizeof(*r) });
+}
+
+void mh_core_remap(enum mh_alloc_kind kind, const void *old, size_t old_size, const void *addr,
+		   size_t size)
+{
+	struct mh_rec_realloc *r;
+	__u64 id;
+
+	if (mh_unlikely(!mh_self.tid))
+		thread_first();
+	id = caller_stack();
+	r = mh_ring_reserve(&ring, sizeof(*r));
+	if (mh_unlikely(!r)) {
+		ring_refused();
+		return;
+	}
+	r->ts_ns = mh_now_ns();
+	r->addr = (uintptr_t)addr;
+	r->size = size;
+	r->old_addr = (uintptr_t)old;
+	r->old_size = old_size;
+	r->stack_id = id;
+	r->tid = mh_self.tid;
+	r->pid = (__u32)cur_pid;
+	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_REALLOC, .kind = kind,
 					       .size = sizeof(*r) });
 }
 
@@ -272,6 +300,43 @@ static void read_exe_path(void)
 	exe_path[n > 0 ? n : 0] = '\0';
 }
 
+/*
+ * Map the ring from the inherited fd or, if the program closed it before
+ * exec (the fd then fails the header check or is gone), from the
+ * recorder's /proc entry for it.
+ */
+static int attach(struct mh_ring *r)
+{
+	int err = mh_ring_attach(r, cfg.ring_fd), fd;
+
+	if (!err || !cfg.ring_path)
+		return err;
+	fd = open(cfg.ring_path, O_RDWR);
+	if (fd < 0)
+		return err;
+	err = mh_ring_attach(r, fd);
+	if (err)
+		close(fd);
+	return err;
+}
+
+const char *mh_core_ring_path(void)
+{
+	static char path[64] = "/proc/";
+	int len = 6;
+
+	if (cfg.ring_path)
+		return cfg.ring_path;
+	if (!ring.hdr)
+		return NULL;
+	len += utoa(path + len, ring.hdr->consumer_pid);
+	memcpy(path + len, "/fd/", 4);
+	len += 4;
+	len += utoa(path + len, (unsigned long)ring.fd);
+	path[len] = '\0';
+	return path;
+}
+
 int mh_core_start(const struct mh_core_config *c)
 {
 	int err;
@@ -280,9 +345,10 @@ int mh_core_start(const struct mh_core_config *c)
 		log_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 	cfg = *c;
 	cur_pid = getpid();
+	image_seed = mh_now_ns() ^ ((__u64)cur_pid << 32);
 	mh_self.tid = 0;
 	read_exe_path();
-	err = mh_ring_attach(&ring, cfg.ring_fd);
+	err = attach(&ring);
 	if (err)
 		goto out_say;
 	stacks = mh_stackids_new(STACKDB_CAPACITY_LOG2);
@@ -317,7 +383,6 @@ void mh_core_stop(void)
 
 void mh_core_fork_child(void)
 {
-	mh_modules_after_fork();
 	cur_pid = getpid();
 	mh_self.tid = 0;
 	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_RELAXED))
@@ -326,8 +391,7 @@ void mh_core_fork_child(void)
 		mh_core_stop();
 		return;
 	}
-	if (cfg.follow_exec)
-		(void)mh_config_mark_image(cur_pid); /* failing only misnames a later exec */
+	mh_config_mark_child(cur_pid);
 	if (send_process(MH_PROCESS_FORKED))
 		ring_refused();
 }

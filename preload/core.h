@@ -32,13 +32,23 @@ extern __thread struct mh_thread mh_self __attribute__((tls_model("initial-exec"
 extern int mh_core_recording;
 
 /*
- * Attach the ring named by cfg, send PROCESS and MODULE records, and start
- * recording. exe_path may be NULL (read from /proc/self/exe). 0 or -errno;
- * on failure nothing is recorded.
+ * Attach the ring named by cfg (cfg->ring_fd), send the PROCESS record
+ * (start cfg->start, exe path from /proc/self/exe) and a MODULE record per
+ * loaded object, and start recording. 0 or -errno; on failure nothing is
+ * recorded and the reason is said once on stderr.
  */
 int mh_core_start(const struct mh_core_config *cfg);
 
-/* Stop recording (pass through from now on) and unmap the ring. */
+/*
+ * Where an exec'd image finds the ring if the program closed its fd:
+ * "/proc/<recorder pid>/fd/<fd>". NULL before mh_core_start succeeded.
+ */
+const char *mh_core_ring_path(void);
+
+/*
+ * Stop recording: pass through from now on. The ring stays mapped, since
+ * another thread may still be inside a hook writing to it.
+ */
 void mh_core_stop(void);
 
 /*
@@ -47,6 +57,14 @@ void mh_core_stop(void);
  * ALLOC record.
  */
 void mh_core_alloc(enum mh_alloc_kind kind, const void *addr, size_t size);
+
+/*
+ * A mapping moved or changed size (mremap; call after it succeeded): one
+ * REALLOC record. Mappings are not heap blocks, so this one record, made
+ * after the call, is ordered well enough (see hooks.c for the heap).
+ */
+void mh_core_remap(enum mh_alloc_kind kind, const void *old, size_t old_size, const void *addr,
+		   size_t size);
 
 /*
  * A block is about to go away (call before the real function): stamps and

@@ -17,8 +17,10 @@
  *                                       ALLOC kind REALLOC of the result:
  *                                       1 free + 1 alloc, as memcheck counts
  *   realloc(p, 0)                       FREE kind REALLOC (glibc frees p)
- *   mmap/mremap/munmap/brk/sbrk         ALLOC/FREE of kind MMAP, MREMAP,
- *                                       MUNMAP, BRK, SBRK (not heap usage)
+ *   mmap, munmap, brk, sbrk             ALLOC/FREE of kind MMAP, MUNMAP, BRK,
+ *                                       SBRK (not heap usage)
+ *   mremap                              one REALLOC of kind MREMAP, after it
+ *                                       succeeded (mappings are not heap blocks)
  * free(NULL) and calls that fail record nothing, except that a release
  * reserved before a call that then failed is published with address 0.
  *
@@ -28,22 +30,25 @@
  * (it may be an address another thread freed while realloc ran). One
  * record cannot sit at both points. The FREE is stamped and reserved before
  * the call; if realloc fails it is published with address 0 (a no-op, like
- * free(NULL)), so a failed realloc changes nothing. mremap is the same.
+ * free(NULL)), so a failed realloc changes nothing.
  *
  * free_sized and free_aligned_sized (C23) are exported even though glibc
  * 2.36 lacks them: a program that finds them calls ours, which forwards to
- * libc's if it has them and otherwise to free, which C23 allows.
+ * libc's if it has them (looked up on first use) and otherwise to free,
+ * which C23 allows.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "bootstrap.h"
@@ -93,12 +98,13 @@ static const char *const real_names[] = { REAL_FUNCTIONS(REAL_NAME) };
 
 enum { UNRESOLVED, RESOLVING, RESOLVED };
 static int resolve_state;
+/* Set while this thread runs dlsym for resolve_real. */
+static __thread int resolving_here __attribute__((tls_model("initial-exec")));
 
 /*
  * Find the next definition of every name. dlsym may allocate: while it
- * runs, allocations come from the bootstrap arena. Returns false to a
- * caller that must use the arena (we are inside dlsym, or another thread
- * is and this one must not wait on it: the arena is fine for both).
+ * runs, that thread's allocations come from the bootstrap arena (false is
+ * returned to it); other threads wait for the answer.
  */
 static __attribute__((noinline, cold)) bool resolve_real(void)
 {
@@ -109,12 +115,20 @@ static __attribute__((noinline, cold)) bool resolve_real(void)
 	int guard = mh_self.guard;
 
 	if (!__atomic_compare_exchange_n(&resolve_state, &state, RESOLVING, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return state == RESOLVED;
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		if (state == RESOLVED || resolving_here)
+			return state == RESOLVED;
+		/* Another thread is in dlsym: only it may use the arena meanwhile. */
+		while (__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) != RESOLVED)
+			sched_yield();
+		return true;
+	}
 	/* Whatever dlsym allocates is the loader's business, not the program's. */
 	mh_self.guard = 1;
+	resolving_here = 1;
 	for (i = 0; i < sizeof(real_names) / sizeof(real_names[0]); i++)
 		__atomic_store_n(&slot[i], dlsym(RTLD_NEXT, real_names[i]), __ATOMIC_RELEASE);
+	resolving_here = 0;
 	mh_self.guard = guard;
 	__atomic_store_n(&resolve_state, RESOLVED, __ATOMIC_RELEASE);
 	return true;
@@ -366,7 +380,6 @@ MH_EXPORT int munmap(void *addr, size_t len)
 
 MH_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 {
-	struct mh_rec_free *rec;
 	void *new_addr = NULL, *p;
 	va_list ap;
 	int saved;
@@ -380,13 +393,10 @@ MH_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
 		return (void *)syscall(SYS_mremap, old, old_len, new_len, flags, new_addr);
 	if (!hook_enter())
 		return real.mremap(old, old_len, new_len, flags, new_addr);
-	rec = mh_core_free_begin(MH_KIND_MREMAP, old, old_len);
 	p = real.mremap(old, old_len, new_len, flags, new_addr);
 	saved = errno;
-	/* MREMAP_DONTUNMAP leaves the old range mapped. */
-	mh_core_free_end(rec, MH_KIND_MREMAP, p != MAP_FAILED && !(flags & MREMAP_DONTUNMAP));
 	if (p != MAP_FAILED)
-		mh_core_alloc(MH_KIND_MREMAP, p, new_len);
+		mh_core_remap(MH_KIND_MREMAP, old, old_len, p, new_len);
 	hook_leave(saved);
 	return p;
 }
@@ -474,10 +484,14 @@ static void start_once(void)
 	mh_self.guard = 1;
 	err = mh_config_load(&cfg, &bad);
 	if (err == -EINVAL) {
-		static const char msg[] = "memhook: malformed environment variable, not recording\n";
+		struct iovec msg[3] = {
+			{ "memhook: malformed ", 19 },
+			{ (void *)bad, strlen(bad) },
+			{ ", not recording\n", 16 },
+		};
 
 		/* Best effort: there is no other channel this early. */
-		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		(void)!writev(STDERR_FILENO, msg, 3);
 	}
 	if (err)
 		goto out;
@@ -485,10 +499,11 @@ static void start_once(void)
 	cfg.skip_hi = (uintptr_t)__etext;
 	if (!cfg.follow_exec)
 		mh_config_strip_env(dladdr((void *)start_once, &self) ? self.dli_fname : NULL);
-	else
-		(void)mh_config_mark_image(getpid()); /* failing only misnames a later exec */
 	if (mh_core_start(&cfg))
 		goto out;
+	/* Failing only misnames a later exec or loses one whose program closed the fd. */
+	if (cfg.follow_exec)
+		(void)mh_config_mark_image(getpid(), mh_core_ring_path());
 	/* Without the handler a child would write under its parent's pid. */
 	if (pthread_atfork(NULL, NULL, fork_child))
 		mh_core_stop();

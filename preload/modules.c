@@ -4,18 +4,14 @@
  * path, load bias, PT_LOAD segments and GNU build-id, from
  * dl_iterate_phdr, at start and whenever its add/remove counters move.
  *
- * Never allocates through malloc and never prints. The one lock here
- * (scan_lock) serialises scans, because a thread that saw the counters
- * move must not send a stack before the module it points into; it is held
- * across dl_iterate_phdr and ring writes, never across anything that can
- * re-enter this file (the caller holds the preload's re-entrancy guard).
+ * Never allocates through malloc and never prints. Takes no lock of its
+ * own: scans run under the loader's lock (see sync_locked).
  */
 #include "modules.h"
 
 #include <elf.h>
 #include <errno.h>
 #include <link.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -39,7 +35,6 @@ static unsigned int nmods;
 static __u32 scan_gen;
 static unsigned long long seen_adds, seen_subs;
 static bool synced;
-static int scan_lock;
 
 struct scan {
 	struct mh_ring *ring;
@@ -48,17 +43,9 @@ struct scan {
 	__u64 now_ns;
 	unsigned long long adds, subs;
 	bool first;
+	bool force;
 	int err;
 };
-
-static int read_counters(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	unsigned long long *c = arg;
-
-	c[0] = info->dlpi_adds;
-	c[1] = info->dlpi_subs;
-	return 1;
-}
 
 static __u32 seg_prot(__u32 flags)
 {
@@ -171,10 +158,10 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
 			break;
 		}
 	}
-	if (i == nmods) {
-		if (!s->err)
-			s->err = send_module(s, info);
-		if (nmods < MAX_MODULES)
+	/* Remembered only once sent: a lossy ring may drop it, and then it goes again. */
+	if (i == nmods && !s->err) {
+		s->err = send_module(s, info);
+		if (!s->err && nmods < MAX_MODULES)
 			mods[nmods++] = (struct module){ info->dlpi_phdr, info->dlpi_addr, scan_gen };
 	}
 	s->first = false;
@@ -194,60 +181,53 @@ static int send_unload(struct scan *s, __u64 bias)
 	return 0;
 }
 
-static void lock_scan(void)
+static bool unchanged(const struct dl_phdr_info *info)
 {
-	while (__atomic_exchange_n(&scan_lock, 1, __ATOMIC_ACQUIRE))
-		sched_yield();
+	return synced && seen_adds == info->dlpi_adds && seen_subs == info->dlpi_subs;
 }
 
-static void unlock_scan(void)
+/*
+ * Called for the first object only: dl_iterate_phdr holds the loader's
+ * (recursive) lock around it, and the scan runs nested inside, under that
+ * same lock. So scans are serialised by the loader's lock alone, with no
+ * lock of ours to order against it: a program that allocates inside its
+ * own dl_iterate_phdr callback cannot deadlock with a scan.
+ */
+static int sync_locked(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	__atomic_store_n(&scan_lock, 0, __ATOMIC_RELEASE);
-}
-
-static bool unchanged(const unsigned long long *c)
-{
-	return __atomic_load_n(&synced, __ATOMIC_ACQUIRE) &&
-	       __atomic_load_n(&seen_adds, __ATOMIC_RELAXED) == c[0] &&
-	       __atomic_load_n(&seen_subs, __ATOMIC_RELAXED) == c[1];
-}
-
-int mh_modules_sync(struct mh_ring *ring, pid_t pid, const char *exe_path, bool force)
-{
-	struct scan s = { .ring = ring, .pid = pid, .exe = exe_path, .first = true };
-	unsigned long long c[2] = { 0, 0 };
+	struct scan *s = arg;
 	unsigned int i, kept = 0;
 
-	dl_iterate_phdr(read_counters, c);
-	if (!force && unchanged(c))
-		return 0;
-	lock_scan();
-	if (!force && unchanged(c)) {
-		unlock_scan();
-		return 0;
-	}
-	if (force)
+	if (!s->force && unchanged(info))
+		return 1;
+	if (s->force)
 		nmods = 0;
 	scan_gen++;
-	s.now_ns = mh_now_ns();
-	dl_iterate_phdr(scan_one, &s);
+	s->now_ns = mh_now_ns();
+	dl_iterate_phdr(scan_one, s);
 	for (i = 0; i < nmods; i++) {
-		if (mods[i].gen != scan_gen) {
-			if (!s.err)
-				s.err = send_unload(&s, mods[i].bias);
-			continue;
+		if (mods[i].gen != scan_gen && !s->err) {
+			s->err = send_unload(s, mods[i].bias);
+			if (!s->err)
+				continue;
 		}
 		mods[kept++] = mods[i];
 	}
 	nmods = kept;
-	__atomic_store_n(&seen_adds, s.adds, __ATOMIC_RELAXED);
-	__atomic_store_n(&seen_subs, s.subs, __ATOMIC_RELAXED);
-	__atomic_store_n(&synced, true, __ATOMIC_RELEASE);
-	unlock_scan();
-	return s.err;
+	/* After a refused record the counters stay stale, so the next sync retries. */
+	if (!s->err) {
+		seen_adds = s->adds;
+		seen_subs = s->subs;
+		synced = true;
+	}
+	return 1;
 }
 
-void mh_modules_after_fork(void)
+int mh_modules_sync(struct mh_ring *ring, pid_t pid, const char *exe_path, bool force)
 {
-	__atomic_store_n(&scan_lock, 0, __ATOMIC_RELAXED);
+	struct scan s = { .ring = ring, .pid = pid, .exe = exe_path, .first = true,
+			  .force = force };
+
+	dl_iterate_phdr(sync_locked, &s);
+	return s.err;
 }

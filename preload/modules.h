@@ -22,13 +22,10 @@
  * send every loaded object again (a new image, or a fork child that
  * starts afresh). exe_path names the main program (dl_iterate_phdr gives
  * it an empty name). Cheap when nothing changed: one dl_iterate_phdr step.
- * Thread-safe: concurrent callers wait for the one that sends, so a
- * caller's later records follow the modules they refer to.
+ * Thread-safe: callers are serialised by the loader's lock, so a caller's
+ * later records follow the modules they refer to.
  * Returns 0, or -EPIPE if the ring refused a record.
  */
 int mh_modules_sync(struct mh_ring *ring, pid_t pid, const char *exe_path, bool force);
-
-/* A fork child: forget a scan the parent was in the middle of. */
-void mh_modules_after_fork(void);
 
 #endif /* MEMHOOK_PRELOAD_MODULES_H */

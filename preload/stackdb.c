@@ -78,7 +78,8 @@ static __attribute__((noinline)) unsigned int capture_fp(__u64 *ips, unsigned in
 		return 0;
 	/* Start at mh_stack_capture's frame: its return address comes first. */
 	fp = (const uintptr_t *)fp[0];
-	while ((uintptr_t)fp >= stack_lo && (uintptr_t)fp + 2 * sizeof(*fp) <= stack_hi &&
+	/* Written so that no garbage value can overflow the comparison. */
+	while ((uintptr_t)fp - stack_lo <= stack_hi - stack_lo - 2 * sizeof(*fp) &&
 	       !((uintptr_t)fp & (sizeof(*fp) - 1))) {
 		const uintptr_t *next = (const uintptr_t *)fp[0];
 
@@ -141,10 +142,10 @@ static __u64 fmix64(__u64 k)
 	return k;
 }
 
-__u64 mh_stack_hash(const __u64 *ips, unsigned int depth)
+__u64 mh_stack_hash(__u64 seed, const __u64 *ips, unsigned int depth)
 {
 	/* Two independent lanes halve the multiply chain on the hot path. */
-	__u64 a = 0x9e3779b97f4a7c15ULL ^ depth, b = 0xc2b2ae3d27d4eb4fULL;
+	__u64 a = 0x9e3779b97f4a7c15ULL ^ depth ^ seed, b = 0xc2b2ae3d27d4eb4fULL;
 	unsigned int i;
 
 	for (i = 0; i + 1 < depth; i += 2) {

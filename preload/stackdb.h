@@ -38,8 +38,13 @@ void mh_stack_setup(enum mh_unwind mode);
  */
 unsigned int mh_stack_capture(enum mh_unwind mode, __u64 *ips, unsigned int max, bool *truncated);
 
-/* The stack id of ips[0..depth): a 64-bit content hash, odd and never 1. */
-__u64 mh_stack_hash(const __u64 *ips, unsigned int depth);
+/*
+ * The stack id of ips[0..depth): a 64-bit content hash, odd and never 1.
+ * seed separates process images: the same addresses in two different
+ * executables are different code, so they must not share an id (the
+ * merger keys stacks by id across the whole trace).
+ */
+__u64 mh_stack_hash(__u64 seed, const __u64 *ips, unsigned int depth);
 
 /*
  * The set of stack ids a process has sent: an mmap'd open-addressing

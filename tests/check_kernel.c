@@ -34,6 +34,8 @@
 #define MIB (1024LL * 1024)
 /* Pages kern_touch touches. */
 #define TOUCH_PAGES 1000
+/* Pages kern_majfault reads back from disk. */
+#define MAJFAULT_PAGES 500
 /* Swap test: the buffer and the cgroup limit, MiB; the swap file, MiB. */
 #define SWAP_BUF_MB 192
 #define SWAP_LIMIT_MB 64
@@ -122,9 +124,15 @@ static long long report_val(const struct traced_run *r, const char *key)
 	return -1;
 }
 
-static void child_exec(const char *prog, const char *arg, const char *cgroup, int go, int rep)
+/* Most arguments a test program takes. */
+#define MAX_ARGS 4
+
+static void child_exec(const char *prog, const char *const *args, const char *cgroup, int go,
+		       int rep)
 {
 	char path[512], pid[32], c;
+	const char *argv[MAX_ARGS + 2] = { prog };
+	int i;
 	int fd;
 
 	if (cgroup) {
@@ -137,7 +145,9 @@ static void child_exec(const char *prog, const char *arg, const char *cgroup, in
 	}
 	if (dup2(rep, 3) < 0 || read(go, &c, 1) != 1)
 		_exit(125);
-	execl(prog, prog, arg, (char *)NULL);
+	for (i = 0; i < MAX_ARGS && args[i]; i++)
+		argv[i + 1] = args[i];
+	execv(prog, (char *const *)argv);
 	_exit(127);
 }
 
@@ -146,7 +156,7 @@ static void child_exec(const char *prog, const char *arg, const char *cgroup, in
  * collect until it exits. Returns 0, or -errno from the collector (the
  * child is then killed; why says why).
  */
-static int run_traced(const char *name, const char *arg, const char *cgroup,
+static int run_traced(const char *name, const char *const *args, const char *cgroup,
 		      struct traced_run *r, char *why, size_t why_len)
 {
 	char *prog = mh_test_path(name);
@@ -162,7 +172,7 @@ static int run_traced(const char *name, const char *arg, const char *cgroup,
 	r->pid = fork();
 	ck_assert_int_ge(r->pid, 0);
 	if (r->pid == 0)
-		child_exec(prog, arg, cgroup, go[0], rep[1]);
+		child_exec(prog, args, cgroup, go[0], rep[1]);
 	close(go[0]);
 	close(rep[1]);
 	o.pid = r->pid;
@@ -190,7 +200,7 @@ static int run_traced(const char *name, const char *arg, const char *cgroup,
 }
 
 /* run_traced, or SKIP: true if the test can go on. */
-static bool traced_or_skip(const char *test, const char *prog, const char *arg,
+static bool traced_or_skip(const char *test, const char *prog, const char *const *args,
 			   const char *cgroup, struct traced_run *r)
 {
 	char why[256];
@@ -199,7 +209,7 @@ static bool traced_or_skip(const char *test, const char *prog, const char *arg,
 		mh_test_skip(test, "needs root to load BPF programs");
 		return false;
 	}
-	if (run_traced(prog, arg, cgroup, r, why, sizeof(why))) {
+	if (run_traced(prog, args, cgroup, r, why, sizeof(why))) {
 		mh_test_skip(test, why);
 		return false;
 	}
@@ -212,10 +222,11 @@ START_TEST(test_faults_exact)
 	struct traced_run r;
 	long long buf, len, tid, in_buf = 0, foreign = 0, exe_faults = 0;
 	char arg[32], *exe = mh_test_path("tests/progs/kern_touch");
+	const char *args[] = { arg, NULL };
 	struct stat st;
 
 	snprintf(arg, sizeof(arg), "%d", TOUCH_PAGES);
-	if (!traced_or_skip("faults_exact", "tests/progs/kern_touch", arg, NULL, &r) ||
+	if (!traced_or_skip("faults_exact", "tests/progs/kern_touch", args, NULL, &r) ||
 	    !need_probe(&r.cap, "faults_exact", "page_fault"))
 		return;
 	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
@@ -251,6 +262,42 @@ START_TEST(test_faults_exact)
 }
 END_TEST
 
+START_TEST(test_major_faults_match_rusage)
+{
+	const struct mh_rec_hdr *hdr;
+	struct traced_run r;
+	long long buf, len, majflt, seen = 0;
+	char path[64], pages[16];
+	const char *args[] = { path, pages, NULL };
+
+	/* On disk, not tmpfs: the reads must need I/O. */
+	snprintf(path, sizeof(path), "/var/tmp/memhook-kmaj.%d", (int)getpid());
+	snprintf(pages, sizeof(pages), "%d", MAJFAULT_PAGES);
+	if (!traced_or_skip("major_faults_match_rusage", "tests/progs/kern_majfault", args, NULL,
+			    &r) ||
+	    !need_probe(&r.cap, "major_faults_match_rusage", "major_fault")) {
+		unlink(path);
+		return;
+	}
+	unlink(path);
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+		      "kern_majfault failed: status %#x", r.status);
+	buf = report_val(&r, "buf");
+	len = report_val(&r, "len");
+	majflt = report_val(&r, "majflt");
+	for_each_rec(hdr, &r.cap) {
+		const struct mh_rec_kmajfault *m = (const void *)hdr;
+
+		if (hdr->type == MH_REC_KMAJFAULT && m->pid == (__u32)r.pid &&
+		    m->addr >= (__u64)buf && m->addr < (__u64)(buf + len))
+			seen++;
+	}
+	ck_assert_int_gt(majflt, MAJFAULT_PAGES / 2);
+	ck_assert_int_eq(seen, majflt);
+	free(r.cap.buf);
+}
+END_TEST
+
 /* The latest RSS sample of member for pid taken no later than ts, or -1. */
 static long long last_rss(const struct capture *c, pid_t pid, __u32 member, __u64 ts)
 {
@@ -277,11 +324,12 @@ START_TEST(test_rss_matches_status)
 		{ MH_RSS_SHMEM, "shmem_kb" },
 	};
 	long long page = sysconf(_SC_PAGESIZE), got, want;
+	const char *args[] = { "300", NULL };
 	struct traced_run r;
 	__u64 after;
 	size_t i;
 
-	if (!traced_or_skip("rss_matches_status", "tests/progs/kern_touch", "300", NULL, &r) ||
+	if (!traced_or_skip("rss_matches_status", "tests/progs/kern_touch", args, NULL, &r) ||
 	    !need_probe(&r.cap, "rss_matches_status", "rss_stat"))
 		return;
 	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
@@ -416,13 +464,14 @@ START_TEST(test_swapins_match_pagemap)
 	struct traced_run r;
 	long long buf, len, measured, seen = 0, episodes = 0;
 	char arg[16];
+	const char *args[] = { arg, NULL };
 
 	if (setup_skip[0]) {
 		mh_test_skip("swapins_match_pagemap", setup_skip);
 		return;
 	}
 	snprintf(arg, sizeof(arg), "%d", SWAP_BUF_MB);
-	if (!traced_or_skip("swapins_match_pagemap", "tests/progs/kern_swap", arg, cgroup_dir,
+	if (!traced_or_skip("swapins_match_pagemap", "tests/progs/kern_swap", args, cgroup_dir,
 			    &r) ||
 	    !need_probe(&r.cap, "swapins_match_pagemap", "rss_stat") ||
 	    !need_probe(&r.cap, "swapins_match_pagemap", "page_fault") ||
@@ -476,13 +525,14 @@ START_TEST(test_oom_victim)
 	struct traced_run r;
 	long long max_usage;
 	char arg[16];
+	const char *args[] = { arg, NULL };
 
 	if (setup_skip[0]) {
 		mh_test_skip("oom_victim", setup_skip);
 		return;
 	}
 	snprintf(arg, sizeof(arg), "%d", OOM_TOUCH_MB);
-	if (!traced_or_skip("oom_victim", "tests/progs/kern_oom", arg, cgroup_dir, &r) ||
+	if (!traced_or_skip("oom_victim", "tests/progs/kern_oom", args, cgroup_dir, &r) ||
 	    !need_probe(&r.cap, "oom_victim", "mark_victim") ||
 	    !need_probe(&r.cap, "oom_victim", "signal_generate"))
 		return;
@@ -552,6 +602,7 @@ static Suite *kernel_suite(void)
 
 	tcase_add_test(tc, test_faults_exact);
 	tcase_add_test(tc, test_rss_matches_status);
+	tcase_add_test(tc, test_major_faults_match_rusage);
 	tcase_add_unchecked_fixture(swap, swap_setup, swap_teardown);
 	tcase_add_test(swap, test_swapins_match_pagemap);
 	tcase_add_unchecked_fixture(oom, oom_setup, remove_cgroup);

@@ -307,6 +307,42 @@ START_TEST(test_fork_child_inherits_live_blocks)
 }
 END_TEST
 
+static void ev_leak(uint32_t pid, uint64_t addr, uint32_t kind)
+{
+	struct mh_rec_leak l = { { MH_REC_LEAK, 0, sizeof(l) }, addr, pid, kind };
+
+	feed(&l);
+}
+
+/* Verdicts join the blocks live at the end; a freed block's verdict is dropped. */
+START_TEST(test_leak_kinds_per_stack)
+{
+	struct mh_process *p;
+
+	ev_alloc(PID, TID, 0x10, 100, 1, MH_KIND_MALLOC);
+	ev_alloc(PID, TID, 0x20, 20, 2, MH_KIND_MALLOC);
+	ev_alloc(PID, TID, 0x30, 3, 2, MH_KIND_MALLOC);
+	ev_alloc(PID, TID, 0x40, 4, 2, MH_KIND_MALLOC);
+	ev_leak(PID, 0x10, MH_LEAK_DEFINITE);
+	ev_leak(PID, 0x20, MH_LEAK_REACHABLE);
+	ev_leak(PID, 0x40, MH_LEAK_INDIRECT);
+	ev_free(PID, TID, 0x40, MH_KIND_FREE, 0);	/* after the scan */
+	ev_exit(PID, 0);
+	mh_replay_finish(rp);
+
+	p = proc(PID);
+	ck_assert_uint_eq(p->leak_kind_bytes[MH_LEAK_DEFINITE], 100);
+	ck_assert_uint_eq(p->leak_kind_blocks[MH_LEAK_DEFINITE], 1);
+	ck_assert_uint_eq(p->leak_kind_bytes[MH_LEAK_REACHABLE], 20);
+	ck_assert_uint_eq(p->leak_kind_bytes[MH_LEAK_INDIRECT], 0);
+	ck_assert_uint_eq(p->leak_kind_bytes[0], 3);	/* 0x30: no verdict */
+	ck_assert_uint_eq(p->leak_kind_blocks[0], 1);
+	ck_assert_uint_eq(stack(PID, 1)->leak_kind_bytes[MH_LEAK_DEFINITE], 100);
+	ck_assert_uint_eq(stack(PID, 2)->leak_kind_bytes[MH_LEAK_REACHABLE], 20);
+	ck_assert_uint_eq(stack(PID, 2)->leak_kind_bytes[0], 3);
+}
+END_TEST
+
 /* Replay the calls merger_heap_calls printed under memcheck; compare totals. */
 START_TEST(test_totals_match_valgrind)
 {
@@ -611,6 +647,7 @@ static Suite *merger_suite(void)
 	tcase_add_test(tc, test_size_histogram);
 	tcase_add_test(tc, test_processes_apart);
 	tcase_add_test(tc, test_fork_child_inherits_live_blocks);
+	tcase_add_test(tc, test_leak_kinds_per_stack);
 	tcase_add_test(tc, test_totals_match_valgrind);
 	suite_add_tcase(s, tc);
 

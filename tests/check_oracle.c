@@ -146,6 +146,7 @@ struct oracle_prog {
 	const char *name;	/* under <build>/examples/ */
 	const char *args[4];
 	int threads;		/* threads it creates (see DTV_SLOT_BYTES) */
+	bool prints_layout;	/* prints residency, which memcheck's heap changes */
 };
 
 static const struct oracle_prog oracle_progs[] = {
@@ -158,6 +159,9 @@ static const struct oracle_prog oracle_progs[] = {
 	{ .name = "inlined" },
 	{ .name = "cxx_lost" },
 	{ .name = "leaky-stripped" },
+	{ .name = "rss_growth", .args = { "4", "1", "0", NULL } },
+	{ .name = "fragmentation", .prints_layout = true },
+	{ .name = "four_sites", .prints_layout = true },
 };
 
 /* Report fields compared with memcheck's summary. */
@@ -217,7 +221,8 @@ static void compare_with_memcheck(const struct oracle_prog *p, const struct vg_f
 	ck_assert_msg(mh_status == vg_status, "%s: status %#x under memhook, %#x under memcheck: %s",
 		      p->name, mh_status, vg_status, err ? err : "");
 	free(err);
-	ck_assert_msg(mh_test_files_equal(vg_out, mh_out), "%s: stdout differs", p->name);
+	ck_assert_msg(p->prints_layout || mh_test_files_equal(vg_out, mh_out), "%s: stdout differs",
+		      p->name);
 	json = report_json(trace);
 	for (i = 0; i < nfields; i++) {
 		long long want = vg_get(&vg, fields[i].vg_offset);

@@ -240,11 +240,50 @@ static unsigned int count_allocs(const struct trace *t, __u32 pid, __u64 size)
 	return n;
 }
 
+/*
+ * The program maps and unmaps one page, grows an 8 KiB mapping to 16 KiB,
+ * and moves the break up and back one page.
+ */
+static void check_mappings(const struct trace *t)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	__u64 mapped = 0, grown = 0;
+	unsigned int unmapped = 0, shrunk = 0, remapped = 0;
+
+	for_each_rec(t, h) {
+		const struct mh_rec_alloc *a = (const void *)h;
+		const struct mh_rec_free *f = (const void *)h;
+
+		if (h->type == MH_REC_ALLOC && h->kind == MH_KIND_MMAP && a->size == (__u64)page)
+			mapped = a->addr;
+		if (h->type == MH_REC_FREE && h->kind == MH_KIND_MUNMAP && f->addr == mapped &&
+		    f->size == (__u64)page)
+			unmapped++;
+		if (h->type == MH_REC_ALLOC && h->kind == MH_KIND_SBRK && a->size == 4096)
+			grown = a->addr;
+		if (h->type == MH_REC_REALLOC && h->kind == MH_KIND_MREMAP) {
+			const struct mh_rec_realloc *r = (const void *)h;
+
+			ck_assert_uint_eq(r->old_size, 8192);
+			ck_assert_uint_eq(r->size, 16384);
+			remapped++;
+		}
+		if (h->type == MH_REC_FREE && h->kind == MH_KIND_SBRK && f->addr == grown &&
+		    f->size == 4096)
+			shrunk++;
+	}
+	ck_assert_uint_ne(mapped, 0);
+	ck_assert_uint_eq(unmapped, 1);
+	ck_assert_uint_ne(grown, 0);
+	ck_assert_uint_eq(shrunk, 1);
+	ck_assert_uint_eq(remapped, 1);
+}
+
 START_TEST(test_counts_match_memcheck)
 {
 	const char *args[] = { "calls", NULL };
 	struct run_opts o = { .argv = args, .ring_bytes = BIG_RING };
-	char *prog = prog_path(), *out = mh_test_join("/tmp", "mh-check-preload.out");
+	char *prog = prog_path(), *dir, *out;
 	const char *vg_argv[] = { prog, "calls", NULL };
 	struct mh_vg_summary vg;
 	struct replay r;
@@ -256,6 +295,8 @@ START_TEST(test_counts_match_memcheck)
 		mh_test_skip("counts_match_memcheck", "valgrind is not installed");
 		return;
 	}
+	dir = mh_test_tmpdir();
+	out = mh_test_join(dir, "stdout");
 	run_traced(&t, &o);
 	ck_assert(WIFEXITED(t.status));
 	ck_assert_int_eq(WEXITSTATUS(t.status), 0);
@@ -268,8 +309,10 @@ START_TEST(test_counts_match_memcheck)
 	ck_assert_int_eq(r.live_blocks, vg.in_use_blocks);
 	ck_assert_int_eq(r.live_bytes, vg.in_use_bytes);
 	ck_assert_uint_eq(count_allocs(&t, (__u32)t.pid, 77), 3);
+	check_mappings(&t);
 	trace_free(&t);
-	unlink(out);
+	mh_test_rmdir(dir);
+	free(dir);
 	free(out);
 	free(prog);
 }
@@ -363,6 +406,96 @@ START_TEST(test_stacks_and_modules)
 	}
 	/* The first stacks come from libc's own startup; the program's are most. */
 	ck_assert_uint_ge(stacks, 10);
+	trace_free(&t);
+}
+END_TEST
+
+static const struct mh_rec_stack *find_stack(const struct trace *t, __u64 id)
+{
+	for_each_rec(t, h)
+		if (h->type == MH_REC_STACK && ((const struct mh_rec_stack *)h)->stack_id == id)
+			return (const void *)h;
+	return NULL;
+}
+
+/* The first module sent is the program itself. */
+static __u64 exe_bias(const struct trace *t)
+{
+	for_each_rec(t, h)
+		if (h->type == MH_REC_MODULE)
+			return ((const struct mh_rec_module *)h)->load_bias;
+	return 0;
+}
+
+/* The stack of the first allocation of size bytes, and the program's load bias. */
+static const struct mh_rec_stack *stack_of_size(const struct trace *t, __u64 size)
+{
+	for_each_rec(t, h) {
+		const struct mh_rec_alloc *a = (const void *)h;
+
+		if (h->type == MH_REC_ALLOC && a->size == size)
+			return find_stack(t, a->stack_id);
+	}
+	return NULL;
+}
+
+/*
+ * The program is built with frame pointers: both unwinders must give the
+ * same frames inside it (as offsets from its load address, which ASLR
+ * moves between runs).
+ */
+START_TEST(test_fp_matches_libunwind)
+{
+	const char *args[] = { "calls", NULL };
+	const char *fp_env[] = { MH_ENV_UNWIND "=fp", NULL };
+	struct run_opts o = { .argv = args, .ring_bytes = BIG_RING };
+	const struct mh_rec_stack *a, *b;
+	const __u64 *ia, *ib;
+	struct trace ta, tb;
+	unsigned int i;
+
+	if (!have_artefacts("fp_matches_libunwind"))
+		return;
+	run_traced(&ta, &o);
+	o.env = fp_env;
+	run_traced(&tb, &o);
+	a = stack_of_size(&ta, 77);
+	b = stack_of_size(&tb, 77);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ia = (const void *)(a + 1);
+	ib = (const void *)(b + 1);
+	/* calls() then main(): both in the program. */
+	ck_assert_uint_ge(a->depth, 2);
+	ck_assert_uint_ge(b->depth, 2);
+	for (i = 0; i < 2; i++)
+		ck_assert_uint_eq(ia[i] - exe_bias(&ta), ib[i] - exe_bias(&tb));
+	trace_free(&ta);
+	trace_free(&tb);
+}
+END_TEST
+
+START_TEST(test_depth_limit)
+{
+	const char *args[] = { "calls", NULL };
+	const char *env[] = { MH_ENV_DEPTH "=2", NULL };
+	struct run_opts o = { .argv = args, .ring_bytes = BIG_RING, .env = env };
+	unsigned int truncated = 0;
+	struct trace t;
+
+	if (!have_artefacts("depth_limit"))
+		return;
+	run_traced(&t, &o);
+	for_each_rec(&t, h) {
+		const struct mh_rec_stack *s = (const void *)h;
+
+		if (h->type != MH_REC_STACK)
+			continue;
+		ck_assert_uint_le(s->depth, 2);
+		truncated += !!(s->flags & MH_STACK_TRUNCATED);
+	}
+	/* main() is at least three frames from the top (calls, main, libc). */
+	ck_assert_uint_ge(truncated, 10);
 	trace_free(&t);
 }
 END_TEST
@@ -473,9 +606,11 @@ END_TEST
 
 START_TEST(test_exec)
 {
-	const char *args[] = { "exec", NULL };
+	/* 0: exec followed; 1: MEMHOOK_FOLLOW_EXEC=0; 2: followed though the fd was closed. */
+	const char *args[] = { _i == 2 ? "exec-closefds" : "exec", NULL };
 	const char *no_follow[] = { MH_ENV_FOLLOW_EXEC "=0", NULL };
-	struct run_opts o = { .argv = args, .ring_bytes = BIG_RING, .env = _i ? no_follow : NULL };
+	struct run_opts o = { .argv = args, .ring_bytes = BIG_RING,
+			      .env = _i == 1 ? no_follow : NULL };
 	const struct mh_rec_process *p;
 	struct trace t;
 
@@ -483,12 +618,13 @@ START_TEST(test_exec)
 		return;
 	run_traced(&t, &o);
 	ck_assert(WIFEXITED(t.status) && !WEXITSTATUS(t.status));
+	ck_assert_str_eq(t.err, "");
 	p = find_process(&t, 0);
 	ck_assert_ptr_nonnull(p);
 	ck_assert_uint_eq(p->start, MH_PROCESS_LAUNCHED);
 	ck_assert_uint_eq(count_allocs(&t, (__u32)t.pid, 333), 1);
 	p = find_process(&t, 1);
-	if (_i) {
+	if (_i == 1) {
 		ck_assert_ptr_null(p);
 		ck_assert_uint_eq(count_allocs(&t, (__u32)t.pid, 444), 0);
 	} else {
@@ -497,6 +633,42 @@ START_TEST(test_exec)
 		ck_assert_uint_eq(p->pid, (__u32)t.pid);
 		ck_assert_uint_eq(count_allocs(&t, (__u32)t.pid, 444), 1);
 	}
+	trace_free(&t);
+}
+END_TEST
+
+/* Whatever was recorded before an abrupt end is in the ring: nothing waits for exit. */
+START_TEST(test_abrupt_exit)
+{
+	const char *args[] = { _i ? "_exit" : "abort", NULL };
+	struct run_opts o = { .argv = args, .ring_bytes = BIG_RING };
+	struct trace t;
+
+	if (!have_artefacts("abrupt_exit"))
+		return;
+	run_traced(&t, &o);
+	if (_i)
+		ck_assert(WIFEXITED(t.status) && !WEXITSTATUS(t.status));
+	else
+		ck_assert(WIFSIGNALED(t.status) && WTERMSIG(t.status) == SIGABRT);
+	ck_assert_uint_eq(count_allocs(&t, (__u32)t.pid, _i ? 666 : 555), 1);
+	trace_free(&t);
+}
+END_TEST
+
+START_TEST(test_malformed_env)
+{
+	const char *args[] = { "calls", NULL };
+	const char *env[] = { MH_ENV_DEPTH "=1000", NULL };
+	struct run_opts o = { .argv = args, .ring_bytes = BIG_RING, .env = env };
+	struct trace t;
+
+	if (!have_artefacts("malformed_env"))
+		return;
+	run_traced(&t, &o);
+	ck_assert(WIFEXITED(t.status) && !WEXITSTATUS(t.status));
+	ck_assert_str_eq(t.err, "memhook: malformed " MH_ENV_DEPTH ", not recording\n");
+	ck_assert_uint_eq(t.len, 0);
 	trace_free(&t);
 }
 END_TEST
@@ -589,12 +761,16 @@ static Suite *preload_suite(void)
 	tcase_add_test(events, test_stacks_and_modules);
 	tcase_add_test(events, test_threads_replay_in_order);
 	tcase_add_test(events, test_dlopen_dlclose);
+	tcase_add_test(events, test_fp_matches_libunwind);
+	tcase_add_test(events, test_depth_limit);
 	suite_add_tcase(s, events);
 
 	tcase_add_loop_test(process, test_fork, 0, 2);
-	tcase_add_loop_test(process, test_exec, 0, 2);
+	tcase_add_loop_test(process, test_exec, 0, 3);
 	suite_add_tcase(s, process);
 
+	tcase_add_loop_test(limits, test_abrupt_exit, 0, 2);
+	tcase_add_test(limits, test_malformed_env);
 	tcase_add_test(limits, test_recorder_death);
 	tcase_add_test(limits, test_lossy_counts_drops);
 	tcase_add_test(limits, test_no_ring_passes_through);

@@ -118,19 +118,21 @@ START_TEST(test_hash_content)
 {
 	__u64 a[5] = { 0x401000, 0x401234, 0x7f0000001000, 0x7f0000002000, 0x7f0000003000 };
 	__u64 b[5];
-	__u64 id = mh_stack_hash(a, 5);
+	__u64 id = mh_stack_hash(0, a, 5);
 
 	memcpy(b, a, sizeof(a));
-	ck_assert_uint_eq(mh_stack_hash(b, 5), id);
+	ck_assert_uint_eq(mh_stack_hash(0, b, 5), id);
 	ck_assert_uint_ne(id, 0);
 	ck_assert_uint_eq(id & 1, 1);
 	b[3] ^= 0x10;
-	ck_assert_uint_ne(mh_stack_hash(b, 5), id);
-	ck_assert_uint_ne(mh_stack_hash(a, 4), id);
+	ck_assert_uint_ne(mh_stack_hash(0, b, 5), id);
+	ck_assert_uint_ne(mh_stack_hash(0, a, 4), id);
 	b[3] = a[4];
 	b[4] = a[3];
-	ck_assert_uint_ne(mh_stack_hash(b, 5), id);
-	ck_assert_uint_ne(mh_stack_hash(a, 0), 0);
+	ck_assert_uint_ne(mh_stack_hash(0, b, 5), id);
+	ck_assert_uint_ne(mh_stack_hash(0, a, 0), 0);
+	/* Another image, same addresses: another id. */
+	ck_assert_uint_ne(mh_stack_hash(12345, a, 5), id);
 }
 END_TEST
 
@@ -144,7 +146,7 @@ START_TEST(test_hash_no_collisions)
 	ck_assert_ptr_nonnull(db);
 	for (i = 0; i < 200000; i++) {
 		ips[4] = 0x7f1234560000 + 16 * i;
-		ck_assert_int_eq(mh_stackids_intern(db, mh_stack_hash(ips, 8)), MH_INTERN_SEND);
+		ck_assert_int_eq(mh_stackids_intern(db, mh_stack_hash(0, ips, 8)), MH_INTERN_SEND);
 	}
 	ck_assert_uint_eq(mh_stackids_count(db), 200000);
 	mh_stackids_free(db);
@@ -155,7 +157,7 @@ START_TEST(test_intern_once)
 {
 	struct mh_stackids *db = mh_stackids_new(10);
 	__u64 ips[3] = { 1, 2, 3 };
-	__u64 id = mh_stack_hash(ips, 3);
+	__u64 id = mh_stack_hash(0, ips, 3);
 
 	ck_assert_ptr_nonnull(db);
 	ck_assert_int_eq(mh_stackids_intern(db, id), MH_INTERN_SEND);
@@ -166,7 +168,7 @@ START_TEST(test_intern_once)
 	ck_assert_int_eq(mh_stackids_intern(db, id), MH_INTERN_KNOWN);
 	ck_assert_uint_eq(mh_stackids_count(db), 1);
 	ips[2] = 4;
-	ck_assert_int_eq(mh_stackids_intern(db, mh_stack_hash(ips, 3)), MH_INTERN_SEND);
+	ck_assert_int_eq(mh_stackids_intern(db, mh_stack_hash(0, ips, 3)), MH_INTERN_SEND);
 	ck_assert_uint_eq(mh_stackids_count(db), 2);
 	mh_stackids_free(db);
 }
@@ -201,7 +203,7 @@ static void *intern_all(void *arg)
 
 	for (i = 0; i < INTERN_IDS; i++) {
 		__u64 ips[2] = { i, 77 };
-		__u64 id = mh_stack_hash(ips, 2);
+		__u64 id = mh_stack_hash(0, ips, 2);
 
 		if (mh_stackids_intern(shared_db, id) == MH_INTERN_SEND) {
 			__atomic_fetch_add(&sends[i], 1, __ATOMIC_RELAXED);

@@ -305,7 +305,7 @@ struct mh_rec_exit_scan {
 	__u32 pid;
 	__u32 tid;		/* the waiting thread */
 	__u32 path;		/* enum mh_exit_path */
-	__u32 pad;
+	__s32 status;		/* exit code (NORMAL, IMMEDIATE) or signal number (SIGNAL) */
 };
 
 _Static_assert(sizeof(struct mh_rec_hdr) == 8, "record header size");

@@ -3,7 +3,8 @@
  * kern_touch.c - touch N pages of a fresh anonymous mapping, then read its
  * own /proc/self/status; tells the kernel-collector tests what it did on
  * fd 3 (buffer address and length, its tid, the RSS counters it read and
- * when, and how long touching took), one "key=value" per line.
+ * when, how long touching took and the CPU time it used), one "key=value"
+ * per line.
  *
  * Usage: kern_touch PAGES
  */
@@ -15,6 +16,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #define REPORT_FD 3
@@ -40,7 +42,8 @@ static long field_kb(const char *text, const char *key)
 int main(int argc, char **argv)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	unsigned long long t0, t1, before, after;
+	unsigned long long t0, t1, before, after, cpu_ns;
+	struct rusage ru;
 	char line[512];
 	size_t pages, i, len;
 	ssize_t n;
@@ -74,10 +77,13 @@ int main(int argc, char **argv)
 	if (n <= 0)
 		return 1;
 	status[n] = '\0';
+	getrusage(RUSAGE_SELF, &ru);
+	cpu_ns = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ULL +
+		 (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ULL;
 	n = snprintf(line, sizeof(line), "anon_kb=%ld\nfile_kb=%ld\nshmem_kb=%ld\n"
-		     "status_before=%llu\nstatus_after=%llu\ntouch_ns=%llu\n",
+		     "status_before=%llu\nstatus_after=%llu\ntouch_ns=%llu\ncpu_ns=%llu\n",
 		     field_kb(status, "RssAnon:"), field_kb(status, "RssFile:"),
-		     field_kb(status, "RssShmem:"), before, after, t1 - t0);
+		     field_kb(status, "RssShmem:"), before, after, t1 - t0, cpu_ns);
 	if (write(REPORT_FD, line, n) != n)
 		return 1;
 	return 0;

@@ -2,14 +2,20 @@
 /*
  * preload_calls.c - a program of known allocation behaviour for
  * tests/check_preload.c. argv[1] picks the scenario:
- *   calls    every interposed allocation call once or more; leaks 3 x 77 bytes
+ *   calls    every interposed allocation call once or more, mmap/munmap of one
+ *            page, mremap of 8 KiB to 16 KiB, sbrk up and down one page;
+ *            leaks 3 x 77 bytes
  *   threads  4 threads handing blocks to each other, so addresses freed by
  *            one thread are reused by another (tests ring ordering)
  *   dlopen   dlopen libz, allocate, dlclose, allocate again
  *   fork     the child allocates 5 x 111 bytes, the parent 1 x 222
  *   exec     allocate 1 x 333 bytes, exec itself as "exec2" (1 x 444 bytes)
+ *   exec-closefds  the same, closing every fd above 2 before the exec
  *   churn    argv[2] malloc/free pairs (default 2,000,000)
+ *   abort    allocate 1 x 555 bytes, then abort()
+ *   _exit    allocate 1 x 666 bytes, then _exit(0)
  */
+#define _GNU_SOURCE
 #include <dlfcn.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -53,9 +59,18 @@ static void calls(void)
 	q = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (q != MAP_FAILED)
 		munmap(q, 4096);
+	q = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q != MAP_FAILED) {
+		q = mremap(q, 8192, 16384, MREMAP_MAYMOVE);
+		if (q != MAP_FAILED)
+			munmap(q, 16384);
+	}
 	p = malloc(5);
 	sink = realloc(p, 0);
 	free(NULL);
+	/* Move the break up a page and back: glibc's malloc copes with foreign sbrk. */
+	if (sbrk(4096) != (void *)-1)
+		sbrk(-4096);
 }
 
 #define HANDOFF_THREADS 4
@@ -147,9 +162,22 @@ int main(int argc, char **argv)
 		sink = malloc(333);
 		execl("/proc/self/exe", argv[0], "exec2", (char *)NULL);
 		return 2;
+	} else if (!strcmp(mode, "exec-closefds")) {
+		/* As Python's subprocess does: close every inherited fd, then exec. */
+		sink = malloc(333);
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
+		execl("/proc/self/exe", argv[0], "exec2", (char *)NULL);
+		return 2;
 	} else if (!strcmp(mode, "exec2"))
 		sink = malloc(444);
-	else if (!strcmp(mode, "churn"))
+	else if (!strcmp(mode, "abort")) {
+		sink = malloc(555);
+		abort();
+	} else if (!strcmp(mode, "_exit")) {
+		sink = malloc(666);
+		_exit(0);
+	} else if (!strcmp(mode, "churn"))
 		churn(argc > 2 ? atol(argv[2]) : 2000000);
 	else
 		return 2;

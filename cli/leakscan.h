@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * leakscan.h - answer a process's MH_REC_EXIT_SCAN: find its live heap
+ * blocks by replaying the trace written so far, then let exitscan.c
+ * classify them while the process waits.
+ */
+#ifndef MEMHOOK_CLI_LEAKSCAN_H
+#define MEMHOOK_CLI_LEAKSCAN_H
+
+#include "memhook/events.h"
+#include "recorder.h"
+
+/*
+ * Handle one request, from the ring drainer, after every record before
+ * it has been appended. Always releases the waiting process. Returns 0 or
+ * -errno; the failure is also recorded as "leakscan.status" in the trace.
+ */
+int mh_leakscan_handle(struct mh_recorder *r, const struct mh_rec_exit_scan *req);
+
+#endif /* MEMHOOK_CLI_LEAKSCAN_H */
