@@ -8,7 +8,6 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,20 +16,7 @@
 #include "exit_codes.h"
 #include "options.h"
 #include "record.h"
-
-/* A name for the temporary trace in $TMPDIR (or /tmp). The file is created by the recorder. */
-static int temp_trace(char *buf, size_t len)
-{
-	const char *dir = getenv("TMPDIR");
-	int fd;
-
-	snprintf(buf, len, "%s/memhook.XXXXXX.mht", dir && *dir ? dir : "/tmp");
-	fd = mkstemps(buf, 4);
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
+#include "temp_trace.h"
 
 /* Write the report; returns 0 or an exit code. */
 static int report(const struct mh_record_opts *opts, const char *trace)
@@ -71,10 +57,10 @@ int mh_cmd_run(int argc, char **argv)
 	if (ret)
 		return ret > 0 ? MH_EXIT_OK : MH_EXIT_USAGE;
 	if (!opts.keep_trace) {
-		ret = temp_trace(tmp, sizeof(tmp));
+		ret = mh_temp_trace(tmp, sizeof(tmp));
 		if (ret) {
 			fprintf(stderr, "memhook: cannot create a temporary trace in '%s': %s\n",
-				getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(-ret));
+				mh_temp_dir(), strerror(-ret));
 			return MH_EXIT_CANT_CREATE;
 		}
 		opts.output = tmp;

@@ -19,6 +19,9 @@ int mh_cmd_dump(int argc, char **argv);
 /* memhook report [opts] FILE (cli/cmd_report.c). */
 int mh_cmd_report(int argc, char **argv);
 
+/* memhook check [opts] -- PROG [ARGS] (cli/cmd_check.c). */
+int mh_cmd_check(int argc, char **argv);
+
 /* memhook collect [opts] (cli/cmd_collect.c). */
 int mh_cmd_collect(int argc, char **argv);
 

@@ -115,6 +115,15 @@ static void dump_pagemap(FILE *out, const struct mh_rec_pagemap *pm)
 		(unsigned long long)swapped);
 }
 
+static void dump_exit_scan(FILE *out, const struct mh_rec_exit_scan *e)
+{
+	static const char *const paths[] = { "?", "normal", "immediate", "signal" };
+
+	fprintf(out, "EXIT_SCAN ts=%llu pid=%u tid=%u path=%s status=%d sp=0x%llx ack=0x%llx",
+		(unsigned long long)e->ts_ns, e->pid, e->tid, e->path < 4 ? paths[e->path] : "?",
+		e->status, (unsigned long long)e->sp, (unsigned long long)e->ack_addr);
+}
+
 static void dump_exit(FILE *out, const struct mh_rec_exit *e)
 {
 	static const char *const reasons[] = { "unknown", "normal", "signal", "oom" };
@@ -206,6 +215,9 @@ void mh_dump_record(FILE *out, int stream, const struct mh_rec_hdr *rec)
 		break;
 	case MH_REC_EXIT:
 		dump_exit(out, (const void *)rec);
+		break;
+	case MH_REC_EXIT_SCAN:
+		dump_exit_scan(out, (const void *)rec);
 		break;
 	case MH_REC_INFO:
 		dump_info(out, (const void *)rec);

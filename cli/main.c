@@ -4,8 +4,11 @@
  * the code it returns (exit_codes.h, docs/EXIT_CODES.md). Holds no logic
  * of its own.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "exit_codes.h"
@@ -21,11 +24,30 @@ static const struct subcommand subcommands[] = {
 	{ "run", mh_cmd_run, "record a program, then print the report" },
 	{ "record", mh_cmd_record, "record a program into a trace file" },
 	{ "report", mh_cmd_report, "write the report of a trace file" },
+	{ "check", mh_cmd_check, "record a program and fail on leaks (for CI)" },
 	{ "dump", mh_cmd_dump, "print every record of a trace file" },
 	{ "collect", mh_cmd_collect, "record kernel memory events of running processes" },
 };
 
 #define SUBCOMMAND_COUNT (sizeof(subcommands) / sizeof(subcommands[0]))
+
+/*
+ * Put /dev/null on any of fds 0-2 that is closed. Otherwise the ring's
+ * memfd or the trace could land on fd 1 or 2: the program would write its
+ * output into the ring, or memhook its messages into the trace.
+ */
+static void open_std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* open() returns the lowest free fd: this one. */
+		if (open("/dev/null", O_RDWR) != fd)
+			_exit(MH_EXIT_INTERNAL);
+	}
+}
 
 static void usage(FILE *out)
 {
@@ -41,6 +63,7 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
+	open_std_fds();
 	if (argc < 2) {
 		fputs("memhook: missing command (see memhook --help)\n", stderr);
 		return MH_EXIT_USAGE;

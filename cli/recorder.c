@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "leakscan.h"
+
 /* Ring bytes handed to the writer at once: bounds how long ring space stays held. */
 #define DRAIN_BATCH_BYTES (1U << 20)
 /* Empty polls answered with sched_yield() before the drainer starts sleeping. */
@@ -98,17 +100,28 @@ int mh_recorder_info(struct mh_recorder *r, pid_t pid, const char *key, const ch
 	return err;
 }
 
-/* The whole records at the start of buf that fit in DRAIN_BATCH_BYTES (at least one). */
-static size_t batch_bytes(const unsigned char *buf, size_t bytes)
+/*
+ * The whole records at the start of buf that fit in DRAIN_BATCH_BYTES (at
+ * least one). A batch ends right after an MH_REC_EXIT_SCAN, which is then
+ * copied to *scan: its process waits for an answer.
+ */
+static size_t batch_bytes(const unsigned char *buf, size_t bytes, struct mh_rec_exit_scan *scan,
+			  bool *have_scan)
 {
 	const struct mh_rec_hdr *rec;
 	size_t off = 0;
 
+	*have_scan = false;
 	while (off < bytes) {
 		rec = (const struct mh_rec_hdr *)(buf + off);
 		if (off && off + rec->size > DRAIN_BATCH_BYTES)
 			break;
 		off += rec->size;
+		if (rec->type == MH_REC_EXIT_SCAN && rec->size >= sizeof(*scan)) {
+			memcpy(scan, rec, sizeof(*scan));
+			*have_scan = true;
+			break;
+		}
 	}
 	return off < bytes ? off : bytes;
 }
@@ -117,21 +130,28 @@ static size_t batch_bytes(const unsigned char *buf, size_t bytes)
  * Move what is committed from the ring to the trace, releasing it in
  * batches so producers get room back while the rest is compressed.
  * mh_ring_peek() walks every committed header, so it is called once per
- * pass, not once per batch. Returns the bytes moved.
+ * pass, not once per batch. An exit-scan request is answered once every
+ * record before it is in the trace. Returns the bytes moved.
  */
 static size_t drain_once(struct mh_recorder *r)
 {
+	struct mh_rec_exit_scan scan;
 	const unsigned char *p;
 	size_t bytes, n, moved = 0;
+	bool have_scan;
 
 	p = mh_ring_peek(&r->ring, &bytes);
 	while (bytes) {
-		n = batch_bytes(p, bytes);
+		n = batch_bytes(p, bytes, &scan, &have_scan);
 		(void)mh_recorder_append(r, MH_STREAM_ALLOC, p, n); /* reported once inside */
 		mh_ring_release(&r->ring, n);
 		p += n;
 		bytes -= n;
 		moved += n;
+		if (have_scan) {
+			/* Failures are recorded as "leakscan.status"; the process is released anyway. */
+			(void)mh_leakscan_handle(r, &scan);
+		}
 	}
 	return moved;
 }

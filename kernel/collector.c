@@ -3,7 +3,8 @@
  * collector.c - the BPF collector's public face (collector.h): configure
  * the BPF side for this kernel, keep the tgid filter, drain the shared ring
  * buffer into the caller's sink in batches, and report what was skipped
- * (MH_REC_INFO) and what was dropped (MH_REC_LOST).
+ * (MH_REC_INFO) and what was dropped (MH_REC_LOST). Faults on files are
+ * preceded by one MH_REC_KFILE per file, named in user space (files.c).
  *
  * The INFO records are built at open but handed to the sink by the first
  * poll (or by free), so the sink only ever runs on the polling thread.
@@ -26,6 +27,7 @@
 
 #include "memhook/kernel_events.h"
 #include "memhook/trace.h"
+#include "files.h"
 #include "loader.h"
 
 /* Default BPF ring buffer, bytes: ~100k faults' worth of records. */
@@ -38,6 +40,7 @@
 struct mh_collector {
 	struct mh_kloader *loader;
 	struct ring_buffer *rb;
+	struct mh_kfiles *files;
 	mh_collector_sink_fn sink;
 	void *sink_ctx;
 	int sink_err;			/* first error the sink returned */
@@ -68,13 +71,11 @@ static int silent_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-/* Queue "kernel.probe.<probe>" = how as an INFO record for the META stream. */
-static void queue_probe_info(void *ctx, const char *probe, const char *how)
+/* Queue key = value as an INFO record for the META stream. */
+static void queue_info(struct mh_collector *c, const char *key, const char *value)
 {
-	struct mh_collector *c = ctx;
-	char key[96];
-	size_t klen = snprintf(key, sizeof(key), "kernel.probe.%s", probe);
-	size_t vlen = strlen(how);
+	size_t klen = strlen(key);
+	size_t vlen = strlen(value);
 	size_t size = MH_REC_PAD(sizeof(struct mh_rec_info) + klen + 1 + vlen + 1);
 	struct mh_rec_info *rec;
 	char *meta = realloc(c->meta, c->meta_len + size);
@@ -90,8 +91,17 @@ static void queue_probe_info(void *ctx, const char *probe, const char *how)
 	rec->key_len = klen;
 	rec->value_len = vlen;
 	memcpy((char *)(rec + 1), key, klen);
-	memcpy((char *)(rec + 1) + klen + 1, how, vlen);
+	memcpy((char *)(rec + 1) + klen + 1, value, vlen);
 	c->meta_len += size;
+}
+
+/* Queue "kernel.probe.<probe>" = how (the loader's report callback). */
+static void queue_probe_info(void *ctx, const char *probe, const char *how)
+{
+	char key[96];
+
+	snprintf(key, sizeof(key), "kernel.probe.%s", probe);
+	queue_info(ctx, key, how);
 }
 
 /* Find the values of the kernel's anonymous MM_* enum in its BTF. */
@@ -157,19 +167,48 @@ static int flush_batch(struct mh_collector *c)
 	return err;
 }
 
-static int on_record(void *ctx, void *data, size_t size)
+/* Copy one whole record into the batch, flushing first if it would not fit. */
+static int batch_add(struct mh_collector *c, const void *data, size_t size)
 {
-	struct mh_collector *c = ctx;
-	const struct mh_rec_hdr *hdr = data;
-
-	if (size < sizeof(*hdr) || hdr->size != size || size % MH_REC_ALIGN)
-		return 0;	/* cannot happen: every BPF record is emitted whole */
 	if (c->batch_len + size > sizeof(c->batch) && flush_batch(c))
 		return c->sink_err;
 	memcpy(c->batch + c->batch_len, data, size);
 	c->batch_len += size;
 	c->delivered++;
 	return 0;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct mh_collector *c = ctx;
+	const struct mh_rec_hdr *hdr = data;
+	const struct mh_rec_kfile *file;
+
+	if (size < sizeof(*hdr) || hdr->size != size || size % MH_REC_ALIGN)
+		return 0;	/* cannot happen: every BPF record is emitted whole */
+	/* Out of memory only leaves the file unnamed: the fault itself still goes out. */
+	if (hdr->type == MH_REC_KFAULT && size >= sizeof(struct mh_rec_kfault) &&
+	    mh_kfiles_note(c->files, data, &file) > 0 && batch_add(c, file, file->hdr.size))
+		return c->sink_err;
+	return batch_add(c, data, size);
+}
+
+/* The tgids in the BPF filter, for naming a file its faulting process no longer maps. */
+static void traced_pids(void *ctx, int (*try_pid)(void *arg, pid_t pid), void *arg)
+{
+	struct mh_collector *c = ctx;
+	int fd = mh_kloader_map_fd(c->loader, "traced");
+	__u32 key, next;
+	int err;
+
+	if (fd < 0)
+		return;
+	for (err = bpf_map_get_next_key(fd, NULL, &next); !err;
+	     err = bpf_map_get_next_key(fd, &key, &next)) {
+		if (try_pid(arg, next))
+			return;
+		key = next;
+	}
 }
 
 static int flush_meta(struct mh_collector *c)
@@ -218,6 +257,12 @@ int mh_collector_open(const struct mh_collector_opts *opts, struct mh_collector 
 	}
 	c->sink = opts->sink;
 	c->sink_ctx = opts->sink_ctx;
+	c->files = mh_kfiles_new(traced_pids, c);
+	if (!c->files) {
+		free(c);
+		snprintf(reason, sizeof(reason), "out of memory");
+		return -ENOMEM;
+	}
 	fill_conf(&conf, opts);
 	old_print = libbpf_set_print(silent_print);
 	conf.wakeup_bytes = ringbuf_size(opts->ringbuf_bytes) / WAKEUP_FRACTION;
@@ -245,6 +290,7 @@ int mh_collector_open(const struct mh_collector_opts *opts, struct mh_collector 
 out_free:
 	ring_buffer__free(c->rb);
 	mh_kloader_free(c->loader);
+	mh_kfiles_free(c->files);
 	free(c->meta);
 	free(c);
 	return err;
@@ -295,6 +341,7 @@ int mh_collector_poll(struct mh_collector *c, int timeout_ms)
 	if (flush_meta(c))
 		return c->sink_err;
 	c->delivered = 0;
+	mh_kfiles_next_round(c->files);
 	n = ring_buffer__poll(c->rb, timeout_ms);
 	/* Records are written without waking us: take what the timeout left. */
 	if (n >= 0)
@@ -327,12 +374,22 @@ static __u64 dropped(struct mh_collector *c)
 	return total;
 }
 
+bool mh_collector_oom_victim(struct mh_collector *c, pid_t pid)
+{
+	int fd = mh_kloader_map_fd(c->loader, "oom_victims");
+	__u32 key = pid;
+	__u64 ts_ns;
+
+	return fd >= 0 && bpf_map_lookup_elem(fd, &key, &ts_ns) == 0;
+}
+
 void mh_collector_free(struct mh_collector *c)
 {
 	struct mh_rec_lost lost = {
 		.hdr = { .type = MH_REC_LOST, .size = sizeof(lost) },
 		.stream = MH_STREAM_KERNEL,
 	};
+	char num[32];
 
 	if (!c)
 		return;
@@ -341,12 +398,16 @@ void mh_collector_free(struct mh_collector *c)
 		(void)ring_buffer__consume(c->rb);
 		(void)flush_batch(c);
 	}
+	snprintf(num, sizeof(num), "%zu", mh_kfiles_unresolved(c->files));
+	queue_info(c, "kernel.files.unresolved", num);
+	(void)flush_meta(c);	/* as above */
 	lost.ts_ns = now_ns();
 	lost.count = dropped(c);
 	if (!c->sink_err)
 		(void)c->sink(c->sink_ctx, MH_STREAM_META, &lost, sizeof(lost));
 	ring_buffer__free(c->rb);
 	mh_kloader_free(c->loader);
+	mh_kfiles_free(c->files);
 	free(c->meta);
 	free(c);
 }

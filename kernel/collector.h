@@ -54,8 +54,19 @@ int mh_collector_add_pid(struct mh_collector *c, pid_t pid);
 int mh_collector_poll(struct mh_collector *c, int timeout_ms);
 
 /*
- * Drain what is left, emit the per-CPU drop counts as MH_REC_LOST records,
- * detach and free. Accepts NULL.
+ * True if the OOM killer chose pid (a traced tgid) as its victim since the
+ * collector opened: the BPF side marks it in a map when oom:mark_victim
+ * fires, before the victim can finish exiting, so a caller that has just
+ * reaped pid (waitpid) gets the answer without waiting for the ring to be
+ * drained. False when the mark_victim probe is not attached. Thread-safe
+ * with mh_collector_poll() (not with mh_collector_free()).
+ */
+bool mh_collector_oom_victim(struct mh_collector *c, pid_t pid);
+
+/*
+ * Drain what is left, emit the per-CPU drop counts as MH_REC_LOST records
+ * and the INFO "kernel.files.unresolved" (files faults named that no
+ * /proc/PID/maps could name), detach and free. Accepts NULL.
  */
 void mh_collector_free(struct mh_collector *c);
 

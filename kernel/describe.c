@@ -65,6 +65,7 @@ static __u32 min_size(__u16 type)
 	case MH_REC_KSYSCALL: return sizeof(struct mh_rec_ksyscall);
 	case MH_REC_KPROC: return sizeof(struct mh_rec_kproc);
 	case MH_REC_KMEMCG: return sizeof(struct mh_rec_kmemcg);
+	case MH_REC_KFILE: return sizeof(struct mh_rec_kfile);
 	default: return 0;
 	}
 }
@@ -78,6 +79,17 @@ static void describe_fault(FILE *out, const struct mh_rec_kfault *r)
 	if (r->ino)
 		fprintf(out, " dev=%u:%u ino=%llu file_offset=%llu", r->dev >> 20,
 			r->dev & 0xfffff, U(r->ino), U(r->file_offset));
+}
+
+/* The path must lie inside the record: -EINVAL otherwise. */
+static int describe_file(FILE *out, const struct mh_rec_kfile *r)
+{
+	if ((__u64)r->path_len + 1 > r->hdr.size - sizeof(*r))
+		return -EINVAL;
+	fprintf(out, "KFILE ts=%llu pid=%u dev=%u:%u ino=%llu path=%.*s", U(r->ts_ns), r->pid,
+		r->dev >> 20, r->dev & 0xfffff, U(r->ino), (int)r->path_len,
+		(const char *)(r + 1));
+	return 0;
 }
 
 static void describe_syscall(FILE *out, const struct mh_rec_ksyscall *r)
@@ -183,6 +195,8 @@ int mh_kernel_describe(FILE *out, const struct mh_rec_hdr *rec)
 	case MH_REC_KOOM:
 		describe_oom(out, (const struct mh_rec_koom *)rec);
 		break;
+	case MH_REC_KFILE:
+		return describe_file(out, (const struct mh_rec_kfile *)rec);
 	default:
 		describe_small(out, rec);
 		break;

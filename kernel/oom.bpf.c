@@ -10,6 +10,17 @@
 /* include/uapi/asm-generic/signal.h */
 #define SIGKILL 9
 
+/*
+ * Traced tgids the OOM killer chose: key tgid, value ts_ns of the mark.
+ * Read from user space by mh_collector_oom_victim().
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} oom_victims SEC(".maps");
+
 static __always_inline int on_victim(struct task_struct *task)
 {
 	struct mh_rec_koom r = {};
@@ -31,6 +42,7 @@ static __always_inline int on_victim(struct task_struct *task)
 	r.tid = BPF_CORE_READ(task, pid);
 	r.killer_tid = (__u32)bpf_get_current_pid_tgid();
 	r.oom_score_adj = BPF_CORE_READ(task, signal, oom_score_adj);
+	bpf_map_update_elem(&oom_victims, &tgid, &r.ts_ns, BPF_ANY);
 	emit(&r, sizeof(r));
 	return 0;
 }

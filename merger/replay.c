@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attribute.h"
 #include "blocks.h"
 #include "leaks.h"
 #include "modules.h"
@@ -55,6 +56,7 @@ static void process_free(struct mh_process *p)
 		free(t);
 	}
 	mh_leaks_free(p);
+	mh_attr_free(p->attr);
 	mh_stack_stats_free_all(&p->stacks);
 	mh_blocks_free(p->blocks);
 	free(p->leakscan_status);
@@ -119,6 +121,11 @@ static struct mh_process *process_get(struct mh_replay *rp, uint32_t pid)
 	struct mh_process *p = process_find(rp, pid);
 
 	return p ? p : process_new(rp, pid);
+}
+
+struct mh_process *mh_replay_process(struct mh_replay *rp, uint32_t pid)
+{
+	return process_get(rp, pid);
 }
 
 static struct mh_thread *thread_get(struct mh_process *p, uint32_t tid)
@@ -197,6 +204,8 @@ static void heap_release(struct mh_process *p, struct mh_block *blk, uint32_t ti
 		p->temporary++;
 		t->last_alloc = 0;
 	}
+	if (p->attr)
+		mh_attr_block_removed(p, blk);
 	mh_blocks_remove(p->blocks, blk);
 }
 
@@ -219,7 +228,7 @@ static int heap_alloc(struct mh_replay *rp, struct mh_process *p, uint32_t tid, 
 		      uint64_t size, uint64_t stack_id, uint64_t ts)
 {
 	struct mh_stack_stats *st;
-	struct mh_block *old;
+	struct mh_block *old, *blk;
 	struct mh_thread *t;
 
 	if (!addr)
@@ -231,7 +240,8 @@ static int heap_alloc(struct mh_replay *rp, struct mh_process *p, uint32_t tid, 
 		heap_release(p, old, tid);
 	}
 	st = stats_get(rp, p, stack_id);
-	if (!st || !mh_blocks_add(p->blocks, addr, size, st))
+	blk = st ? mh_blocks_add(p->blocks, addr, size, st) : NULL;
+	if (!blk || (p->attr && mh_attr_block_added(p, blk, tid, ts)))
 		return -ENOMEM;
 	stats_touch(p, st);
 	st->alloc_calls++;
@@ -265,7 +275,10 @@ static int on_alloc(struct mh_replay *rp, const struct mh_rec_alloc *a)
 	case MH_KIND_MMAP:
 		p->mmap_calls++;
 		p->mmap_bytes += a->size;
-		return 0;
+		if (!a->addr || a->addr == UINT64_MAX)
+			return 0;
+		return mh_attr_get(rp, p) ? mh_attr_mmap(p, a->addr, a->size, a->stack_id) :
+					    -ENOMEM;
 	case MH_KIND_BRK:
 	case MH_KIND_SBRK:
 		p->brk_calls++;
@@ -287,6 +300,8 @@ static int on_free(struct mh_replay *rp, const struct mh_rec_free *f)
 	case MH_KIND_MUNMAP:
 		p->munmap_calls++;
 		p->munmap_bytes += f->size;
+		if (p->attr)
+			mh_attr_munmap(p, f->addr, f->size);
 		return 0;
 	case MH_KIND_BRK:
 	case MH_KIND_SBRK:
@@ -307,7 +322,10 @@ static int on_realloc(struct mh_replay *rp, const struct mh_rec_realloc *r)
 	p->last_ts_ns = r->ts_ns;
 	if (r->hdr.kind == MH_KIND_MREMAP) {
 		p->mremap_calls++;
-		return 0;
+		if (!p->attr || !r->addr || r->addr == UINT64_MAX)
+			return 0;
+		mh_attr_munmap(p, r->old_addr, r->old_size);
+		return mh_attr_mmap(p, r->addr, r->size, r->stack_id);
 	}
 	/* A failed realloc(p, n > 0) leaves p alone. */
 	if (!r->addr && r->size)
@@ -493,13 +511,15 @@ static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 	case MH_REC_INFO:
 		return on_info(rp, (const void *)rec);
 	case MH_REC_THREAD:
-	case MH_REC_RSS_SAMPLE:
-	case MH_REC_PAGEMAP:
 	case MH_REC_EXIT_SCAN:
 		return 0;
 	default:
-		if (rec->type < MH_REC_KERNEL_FIRST)
-			rp->unknown_records++;
+		if (mh_attr_wants(rec->type)) {
+			if (rec->type >= MH_REC_KERNEL_FIRST)
+				rp->kernel_records++;
+			return mh_attr_record(rp, rec);
+		}
+		rp->unknown_records++;
 		return 0;
 	}
 }
@@ -529,6 +549,12 @@ int mh_replay_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 
 	if (rec->type < sizeof(min_size) / sizeof(min_size[0]) && rec->size < min_size[rec->type])
 		return -EBADMSG;
+	if (rp->snap_pending && rec->type != MH_REC_PAGEMAP) {
+		int err = mh_attr_apply_pending(rp);
+
+		if (err)
+			return err;
+	}
 	rp->records++;
 	if (rec->type >= MH_REC_ALLOC && rec->type <= MH_REC_REALLOC) {
 		rp->events++;
@@ -545,12 +571,15 @@ int mh_replay_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 	return dispatch(rp, rec);
 }
 
-void mh_replay_finish(struct mh_replay *rp)
+int mh_replay_finish(struct mh_replay *rp)
 {
 	struct mh_process *p;
 	struct mh_stack_stats *st, *tmp;
+	int err = 0;
 
 	for (p = rp->procs; p; p = p->next) {
+		if (!err)
+			err = mh_attr_finish(rp, p);
 		mh_leaks_classify(p);
 		HASH_ITER(hh, p->stacks, st, tmp) {
 			if (!st->info && st->stack_id)
@@ -559,4 +588,5 @@ void mh_replay_finish(struct mh_replay *rp)
 				mh_stack_resolve(st->info, rp->modules, true);
 		}
 	}
+	return err;
 }

@@ -104,11 +104,16 @@ void mh_replay_free(struct mh_replay *rp);
 int mh_replay_record(struct mh_replay *rp, const struct mh_rec_hdr *rec);
 
 /*
- * End of trace: classify the live blocks by their leak verdicts (leaks.h)
- * and resolve the remaining stack frames against every module ever seen.
- * Live blocks stay live: they are the leaks. Call once.
+ * End of trace: apply the last residency snapshot and what kernel events
+ * still wait for an owner (attribute.h), classify the live blocks by their
+ * leak verdicts (leaks.h) and resolve the remaining stack frames against
+ * every module ever seen. Live blocks stay live: they are the leaks. Call
+ * once. 0 or -ENOMEM (the report is then incomplete).
  */
-void mh_replay_finish(struct mh_replay *rp);
+int mh_replay_finish(struct mh_replay *rp);
+
+/* The current image of pid, created if it was never seen. NULL on ENOMEM. */
+struct mh_process *mh_replay_process(struct mh_replay *rp, uint32_t pid);
 
 /* Value of a stack at the process's heap peak (see peak_ver). */
 uint64_t mh_stack_peak_bytes(const struct mh_process *p, const struct mh_stack_stats *st);

@@ -10,6 +10,7 @@
 #include "report.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ static const char *const format_names[] = {
 	[MH_REPORT_TEXT] = "text",
 	[MH_REPORT_JSON] = "json",
 	[MH_REPORT_FOLDED] = "folded",
+	[MH_REPORT_LEAKS] = "leaks",
 };
 
 const char *mh_report_error(void)
@@ -105,6 +107,25 @@ uint64_t mh_report_metric(const struct mh_process *p, const struct mh_stack_stat
 	default:
 		return 0;
 	}
+}
+
+/* Bytes as "512 B", "1.5 KiB", "3.2 GiB". */
+const char *mh_report_human(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)bytes;
+	unsigned u = 0;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%" PRIu64 " B", bytes);
+		return buf;
+	}
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f %s", v, units[u]);
+	return buf;
 }
 
 struct mh_process *mh_report_root(const struct mh_report_ctx *ctx)
@@ -287,6 +308,9 @@ int mh_report_write(struct mh_report_ctx *ctx)
 	case MH_REPORT_FOLDED:
 		err = mh_report_write_folded(ctx);
 		break;
+	case MH_REPORT_LEAKS:
+		err = mh_report_write_leaks(ctx);
+		break;
 	default:
 		err = mh_report_write_text(ctx);
 		break;
@@ -315,7 +339,12 @@ int mh_report_generate(const char *path, const struct mh_report_opts *opts, FILE
 	err = replay_trace(path, opts, &ctx);
 	if (err)
 		goto out;
-	mh_replay_finish(ctx.rp);
+	err = mh_replay_finish(ctx.rp);
+	if (err) {
+		snprintf(report_error, sizeof(report_error), "cannot report on '%s': %s", path,
+			 strerror(-err));
+		goto out;
+	}
 	err = mh_report_write(&ctx);
 out:
 	mh_symbolizer_free(ctx.sym);

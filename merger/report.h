@@ -11,12 +11,37 @@
 #define MEMHOOK_MERGER_REPORT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include "memhook/events.h"
 
 enum mh_report_format {
 	MH_REPORT_TEXT = 0,
 	MH_REPORT_JSON,
 	MH_REPORT_FOLDED,
+	MH_REPORT_LEAKS,	/* memcheck-style loss records (memhook check) */
+};
+
+/* Bit of an enum mh_leak_kind in a kind mask. */
+#define MH_LEAK_MASK(kind) (1U << (kind))
+
+/*
+ * The leaks format's verdict on one process, after suppressions and
+ * --min-bytes. Index 0 of the arrays holds blocks without a verdict (the
+ * process could not be scanned: killed by SIGKILL, or still running).
+ */
+struct mh_leak_verdict {
+	uint32_t pid;
+	const char *command;		/* exe path, "" if never announced */
+	const char *end;		/* "exited with status 0", "killed by signal 9 (SIGKILL)" */
+	bool scanned;			/* leak kinds are known */
+	uint64_t bytes[MH_LEAK_REACHABLE + 1];
+	uint64_t blocks[MH_LEAK_REACHABLE + 1];
+	uint64_t suppressed_bytes, suppressed_blocks;
+	unsigned failing;		/* MH_LEAK_MASK of the kinds found that fail */
+	double seconds;			/* how long the process ran */
+	const char *records;		/* its loss records as printed, for JUnit */
 };
 
 /* Sort keys; the folded format uses the same names for --value. */
@@ -40,7 +65,17 @@ struct mh_report_opts {
 	enum mh_report_key value;	/* folded: which metric */
 	unsigned top;			/* stacks to print, 0 = all */
 	bool progress;			/* show progress on stderr (a terminal) */
+
+	/* The leaks format only. */
+	const struct mh_suppressions *suppressions; /* NULL: none */
+	uint64_t min_bytes;		/* loss records smaller than this are left out */
+	unsigned fail_kinds;		/* MH_LEAK_MASK of the kinds that fail */
+	/* Called once per process with its verdict; may be NULL. */
+	void (*on_verdict)(const struct mh_leak_verdict *verdict, void *arg);
+	void *verdict_arg;
 };
+
+struct mh_suppressions;
 
 /*
  * Read the trace at path and write the report to out.

@@ -248,6 +248,7 @@ static int write_stack(struct mh_report_ctx *ctx, struct mh_json *j, const struc
 	kind = mh_report_scanned(p) ? mh_stack_leak_kind(st) : 0;
 	mh_json_string(j, "leak_kind", kind ? leak_kind_names[kind] : NULL);
 	write_leaks(j, mh_report_scanned(p), st->leak_kind_bytes, st->leak_kind_blocks);
+	mh_report_json_attr_stack(ctx, j, p, st);
 	mh_json_bool(j, "truncated", st->info && (st->info->flags & MH_STACK_TRUNCATED));
 	write_histogram(j, st);
 	mh_json_array_begin(j, "frames");
@@ -273,6 +274,7 @@ static int write_process(struct mh_report_ctx *ctx, struct mh_json *j, const str
 			mh_json_uint(j, summary_fields[i].name, summary_fields[i].get(p, ctx));
 	}
 	write_leaks(j, mh_report_scanned(p), p->leak_kind_bytes, p->leak_kind_blocks);
+	mh_report_json_attr_summary(j, p);
 	mh_json_object_end(j);
 	v = mh_report_sorted(p, ctx->opts->sort, ctx->opts->top, &n);
 	mh_json_array_begin(j, "stacks");
@@ -280,6 +282,8 @@ static int write_process(struct mh_report_ctx *ctx, struct mh_json *j, const str
 		err = write_stack(ctx, j, p, v[i]);
 	mh_json_array_end(j);
 	free(v);
+	mh_report_json_mappings(j, p);
+	mh_report_json_timeline(j, p);
 	return err;
 }
 

@@ -71,9 +71,30 @@ void mh_report_describe_end(const struct mh_process *p, char *buf, size_t len);
  */
 int mh_report_write(struct mh_report_ctx *ctx);
 
+/* Bytes as "512 B", "1.5 KiB", "3.2 GiB" in buf; returns buf. */
+const char *mh_report_human(uint64_t bytes, char *buf, size_t len);
+
+/* Which attribution figures p has (report_attr.c): pagemap, kernel events, RSS. */
+bool mh_report_has_residency(const struct mh_process *p);
+bool mh_report_has_kernel(const struct mh_process *p);
+bool mh_report_has_rss(const struct mh_process *p);
+
+struct mh_json;
+/* JSON members of the open SUMMARY / STACK object; whole "mappings" and "timeline" arrays. */
+void mh_report_json_attr_summary(struct mh_json *j, const struct mh_process *p);
+void mh_report_json_attr_stack(struct mh_report_ctx *ctx, struct mh_json *j,
+			       const struct mh_process *p, const struct mh_stack_stats *st);
+void mh_report_json_mappings(struct mh_json *j, const struct mh_process *p);
+void mh_report_json_timeline(struct mh_json *j, const struct mh_process *p);
+/* Text lines after a process summary / a stack's headline. */
+void mh_report_text_attr_summary(struct mh_report_ctx *ctx, const struct mh_process *p);
+void mh_report_text_attr_stack(struct mh_report_ctx *ctx, const struct mh_process *p,
+			       const struct mh_stack_stats *st);
+
 /* Writers. 0 or -errno (-EIO when out failed). */
 int mh_report_write_text(struct mh_report_ctx *ctx);
 int mh_report_write_json(struct mh_report_ctx *ctx);
 int mh_report_write_folded(struct mh_report_ctx *ctx);
+int mh_report_write_leaks(struct mh_report_ctx *ctx);
 
 #endif /* MEMHOOK_MERGER_REPORT_MODEL_H */

@@ -13,25 +13,6 @@
 #include "modules.h"
 #include "report_model.h"
 
-/* Bytes as "512 B", "1.5 KiB", "3.2 GiB". */
-static const char *human(uint64_t bytes, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)bytes;
-	unsigned u = 0;
-
-	if (bytes < 1024) {
-		snprintf(buf, len, "%" PRIu64 " B", bytes);
-		return buf;
-	}
-	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.1f %s", v, units[u]);
-	return buf;
-}
-
 static double seconds(uint64_t ns)
 {
 	return (double)ns / 1e9;
@@ -73,10 +54,10 @@ static void write_leak_kinds(struct mh_report_ctx *ctx, const struct mh_process 
 	}
 	for (k = MH_LEAK_DEFINITE; k < MH_LEAK_KINDS; k++)
 		fprintf(ctx->out, "    %s: %s in %" PRIu64 " blocks\n", names[k],
-			human(p->leak_kind_bytes[k], b, sizeof(b)), p->leak_kind_blocks[k]);
+			mh_report_human(p->leak_kind_bytes[k], b, sizeof(b)), p->leak_kind_blocks[k]);
 	if (p->leak_kind_blocks[0])
 		fprintf(ctx->out, "    %s: %s in %" PRIu64 " blocks\n", names[0],
-			human(p->leak_kind_bytes[0], b, sizeof(b)), p->leak_kind_blocks[0]);
+			mh_report_human(p->leak_kind_bytes[0], b, sizeof(b)), p->leak_kind_blocks[0]);
 	if (p->leakscan_status && strcmp(p->leakscan_status, "complete"))
 		fprintf(ctx->out, "    WARNING: leak scan: %s\n", p->leakscan_status);
 }
@@ -91,18 +72,19 @@ static void write_summary(struct mh_report_ctx *ctx, const struct mh_process *p)
 		p->command ? p->command : "?", end, seconds(mh_report_duration_ns(p)));
 	fprintf(out, "  total heap usage: %" PRIu64 " allocs, %" PRIu64 " frees, %" PRIu64
 		" bytes allocated\n", p->alloc_calls, p->frees, p->bytes_allocated);
-	fprintf(out, "  peak heap: %s at +%.3f s\n", human(p->peak_live_bytes, b1, sizeof(b1)),
+	fprintf(out, "  peak heap: %s at +%.3f s\n", mh_report_human(p->peak_live_bytes, b1, sizeof(b1)),
 		p->peak_ts_ns > p->start_ts_ns && p->start_ts_ns ?
 		seconds(p->peak_ts_ns - p->start_ts_ns) : 0.0);
 	fprintf(out, "  %s: %s in %" PRIu64 " blocks\n",
 		p->exited ? "leaked (in use at exit)" : "in use at end of trace",
-		human(p->live_bytes, b2, sizeof(b2)), p->live_blocks);
+		mh_report_human(p->live_bytes, b2, sizeof(b2)), p->live_blocks);
 	write_leak_kinds(ctx, p);
 	fprintf(out, "  temporary allocations: %" PRIu64 "\n", p->temporary);
+	mh_report_text_attr_summary(ctx, p);
 	if (p->mmap_calls || p->munmap_calls || p->mremap_calls || p->brk_calls)
 		fprintf(out, "  mappings (not heap): %" PRIu64 " mmap (%s), %" PRIu64
 			" munmap, %" PRIu64 " mremap, %" PRIu64 " brk/sbrk\n", p->mmap_calls,
-			human(p->mmap_bytes, b1, sizeof(b1)), p->munmap_calls, p->mremap_calls,
+			mh_report_human(p->mmap_bytes, b1, sizeof(b1)), p->munmap_calls, p->mremap_calls,
 			p->brk_calls);
 	if (p->unmatched_frees)
 		fprintf(out, "  WARNING: %" PRIu64
@@ -144,10 +126,11 @@ static int write_stack(struct mh_report_ctx *ctx, const struct mh_process *p,
 
 	fprintf(ctx->out, "\n#%zu: leaked %s in %" PRIu64 " blocks, peak %s, allocated %s in %"
 		PRIu64 " calls, %" PRIu64 " frees, %" PRIu64 " temporary\n", rank,
-		human(st->live_bytes, b1, sizeof(b1)), st->live_blocks,
-		human(mh_stack_peak_bytes(p, st), b2, sizeof(b2)),
-		human(st->bytes_allocated, b3, sizeof(b3)), st->alloc_calls, st->frees,
+		mh_report_human(st->live_bytes, b1, sizeof(b1)), st->live_blocks,
+		mh_report_human(mh_stack_peak_bytes(p, st), b2, sizeof(b2)),
+		mh_report_human(st->bytes_allocated, b3, sizeof(b3)), st->alloc_calls, st->frees,
 		st->temporary);
+	mh_report_text_attr_stack(ctx, p, st);
 	if (st->info && (st->info->flags & MH_STACK_TRUNCATED))
 		fprintf(ctx->out, "    (stack truncated at the depth limit)\n");
 	return mh_report_frames(ctx, st, print_frame, &fp);

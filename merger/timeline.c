@@ -411,6 +411,7 @@ int mh_timeline_run(struct mh_timeline *tl, struct mh_replay *rp, mh_timeline_pr
 	int err = 0;
 
 	rp->root_pid = tl->root_pid;
+	rp->page_size = mh_trace_reader_header(tl->master)->page_size;
 	for (i = 0; i < SRC_COUNT && !err; i++) {
 		if (!tl->src[i].window)
 			err = source_next(tl, &tl->src[i]);

@@ -125,6 +125,7 @@ static const char *check_layout(const struct mh_rec_hdr *rec)
 		[MH_REC_RSS_SAMPLE] = sizeof(struct mh_rec_rss_sample),
 		[MH_REC_PAGEMAP] = sizeof(struct mh_rec_pagemap),
 		[MH_REC_LEAK] = sizeof(struct mh_rec_leak),
+		[MH_REC_EXIT_SCAN] = sizeof(struct mh_rec_exit_scan),
 		[MH_REC_KFAULT] = sizeof(struct mh_rec_kfault),
 		[MH_REC_KMAJFAULT] = sizeof(struct mh_rec_kmajfault),
 		[MH_REC_KSWAPIN] = sizeof(struct mh_rec_kswapin),
@@ -136,12 +137,14 @@ static const char *check_layout(const struct mh_rec_hdr *rec)
 		[MH_REC_KSYSCALL] = sizeof(struct mh_rec_ksyscall),
 		[MH_REC_KPROC] = sizeof(struct mh_rec_kproc),
 		[MH_REC_KMEMCG] = sizeof(struct mh_rec_kmemcg),
+		[MH_REC_KFILE] = sizeof(struct mh_rec_kfile),
 	};
 	const struct mh_rec_stack *st = (const void *)rec;
 	const struct mh_rec_module *mod = (const void *)rec;
 	const struct mh_rec_process *proc = (const void *)rec;
 	const struct mh_rec_info *info = (const void *)rec;
 	const struct mh_rec_pagemap *pm = (const void *)rec;
+	const struct mh_rec_kfile *kf = (const void *)rec;
 
 	if (rec->type == MH_REC_NONE)
 		return "record of type 0";
@@ -167,6 +170,9 @@ static const char *check_layout(const struct mh_rec_hdr *rec)
 		return pm->page_count <= (__u64)UINT32_MAX * 32 &&
 		       fits(sizeof(*pm), (2 * pm->page_count + 63) / 64 * 8, rec->size) ? NULL :
 		       "pagemap bits past the record";
+	case MH_REC_KFILE:
+		return fits(sizeof(*kf), (__u64)kf->path_len + 1, rec->size) ? NULL :
+		       "file path past the record";
 	default:
 		return NULL;
 	}

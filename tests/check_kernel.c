@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,8 @@ struct capture {
 struct traced_run {
 	pid_t pid;
 	int status;
+	bool kill_when_done;	/* in: SIGKILL the program once it reported "done=1" */
+	bool oom_victim;	/* out: mh_collector_oom_victim() once it was reaped */
 	struct capture cap;
 	char report[4096];
 };
@@ -151,22 +154,34 @@ static void child_exec(const char *prog, const char *const *args, const char *cg
 	_exit(127);
 }
 
+/* Read what the program reported so far (rep is non-blocking). */
+static void read_report(int rep, struct traced_run *r, size_t *used)
+{
+	ssize_t n;
+
+	while ((n = read(rep, r->report + *used, sizeof(r->report) - 1 - *used)) > 0)
+		*used += n;
+	r->report[*used] = '\0';
+}
+
 /*
  * Fork, park the child, open the collector on it, release it into prog and
- * collect until it exits. Returns 0, or -errno from the collector (the
- * child is then killed; why says why).
+ * collect until it exits (or, with r->kill_when_done, until it reported
+ * "done=1": one more poll, then SIGKILL). Returns 0, or -errno from the
+ * collector (the child is then killed; why says why).
  */
 static int run_traced(const char *name, const char *const *args, const char *cgroup,
 		      struct traced_run *r, char *why, size_t why_len)
 {
 	char *prog = mh_test_path(name);
 	struct mh_collector_opts o = { .sink = capture_sink, .sink_ctx = &r->cap };
+	bool kill_when_done = r->kill_when_done;
 	struct mh_collector *c;
 	int go[2], rep[2], err;
 	size_t used = 0;
-	ssize_t n;
 
 	memset(r, 0, sizeof(*r));
+	r->kill_when_done = kill_when_done;
 	ck_assert_int_eq(pipe2(go, O_CLOEXEC), 0);
 	ck_assert_int_eq(pipe(rep), 0);
 	r->pid = fork();
@@ -188,12 +203,19 @@ static int run_traced(const char *name, const char *const *args, const char *cgr
 	}
 	ck_assert_int_eq(write(go[1], "g", 1), 1);
 	close(go[1]);
-	while (waitpid(r->pid, &r->status, WNOHANG) == 0)
+	ck_assert_int_eq(fcntl(rep[0], F_SETFL, O_NONBLOCK), 0);
+	while (waitpid(r->pid, &r->status, WNOHANG) == 0) {
 		ck_assert_int_ge(mh_collector_poll(c, 100), 0);
+		read_report(rep[0], r, &used);
+		if (r->kill_when_done && strstr(r->report, "done=1\n")) {
+			/* Its faults were in the ring before it reported: take them while it lives. */
+			ck_assert_int_ge(mh_collector_poll(c, 0), 0);
+			kill(r->pid, SIGKILL);
+		}
+	}
+	r->oom_victim = mh_collector_oom_victim(c, r->pid);
 	mh_collector_free(c);
-	while ((n = read(rep[0], r->report + used, sizeof(r->report) - 1 - used)) > 0)
-		used += n;
-	r->report[used] = '\0';
+	read_report(rep[0], r, &used);
 	close(rep[0]);
 	free(prog);
 	return 0;
@@ -219,7 +241,7 @@ static bool traced_or_skip(const char *test, const char *prog, const char *const
 START_TEST(test_faults_exact)
 {
 	const struct mh_rec_hdr *hdr;
-	struct traced_run r;
+	struct traced_run r = { 0 };
 	long long buf, len, tid, in_buf = 0, foreign = 0, exe_faults = 0;
 	char arg[32], *exe = mh_test_path("tests/progs/kern_touch");
 	const char *args[] = { arg, NULL };
@@ -256,16 +278,112 @@ START_TEST(test_faults_exact)
 	}
 	ck_assert_int_eq(in_buf, TOUCH_PAGES);
 	ck_assert_int_eq(foreign, 0);
+	ck_assert(!r.oom_victim);
 	ck_assert_int_gt(exe_faults, 0);
 	free(exe);
 	free(r.cap.buf);
 }
 END_TEST
 
+/* True if the kernel dev_t of a fault or file record is st's device. */
+static bool same_dev(__u32 dev, const struct stat *st)
+{
+	return dev >> 20 == major(st->st_dev) && (dev & 0xfffff) == minor(st->st_dev);
+}
+
+/* The KFILE records for st's file: how many, and the first (with its offset in the capture). */
+static int find_kfile(const struct capture *c, const struct stat *st,
+		      const struct mh_rec_kfile **first, size_t *offset)
+{
+	const struct mh_rec_hdr *hdr;
+	int n = 0;
+
+	*first = NULL;
+	for_each_rec(hdr, c) {
+		const struct mh_rec_kfile *k = (const void *)hdr;
+
+		if (hdr->type != MH_REC_KFILE || k->ino != st->st_ino || !same_dev(k->dev, st))
+			continue;
+		ck_assert_uint_ge(hdr->size, sizeof(*k) + k->path_len + 1);
+		ck_assert_int_eq(((const char *)(k + 1))[k->path_len], '\0');
+		if (!n++) {
+			*first = k;
+			*offset = (const char *)hdr - c->buf;
+		}
+	}
+	return n;
+}
+
+/* Faults on a mapped file (and on the executable) come with the file's path. */
+START_TEST(test_file_faults_named)
+{
+	char *dir = mh_test_tmpdir(), *file = mh_test_join(dir, "mapped file.bin");
+	char *exe = mh_test_path("tests/progs/kern_mapfile"), real_exe[PATH_MAX], pages[16];
+	const char *args[] = { file, pages, NULL };
+	const struct mh_rec_kfile *named, *exe_named;
+	const struct mh_rec_hdr *hdr;
+	struct traced_run r = { .kill_when_done = true };
+	long long buf, len, in_buf = 0;
+	size_t at, exe_at, off;
+	struct stat st, exe_st;
+	char block[4096];
+	int fd, i;
+
+	memset(block, 0x5a, sizeof(block));
+	fd = open(file, O_CREAT | O_WRONLY, 0644);
+	ck_assert_int_ge(fd, 0);
+	for (i = 0; i < 64; i++)
+		ck_assert_int_eq(write(fd, block, sizeof(block)), sizeof(block));
+	close(fd);
+	ck_assert_int_eq(stat(file, &st), 0);
+	ck_assert_int_eq(stat(exe, &exe_st), 0);
+	ck_assert_ptr_nonnull(realpath(exe, real_exe));
+	snprintf(pages, sizeof(pages), "%lld", 64 * 4096LL / sysconf(_SC_PAGESIZE));
+	if (!traced_or_skip("file_faults_named", "tests/progs/kern_mapfile", args, NULL, &r) ||
+	    !need_probe(&r.cap, "file_faults_named", "page_fault"))
+		goto out;
+	ck_assert_msg(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGKILL,
+		      "kern_mapfile did not wait to be killed: status %#x", r.status);
+	buf = report_val(&r, "buf");
+	len = report_val(&r, "len");
+	/* Exactly one KFILE per file, with the path the file has, before its first fault. */
+	ck_assert_int_eq(find_kfile(&r.cap, &st, &named, &at), 1);
+	ck_assert_str_eq((const char *)(named + 1), file);
+	ck_assert_int_eq(named->pid, r.pid);
+	ck_assert_int_eq(find_kfile(&r.cap, &exe_st, &exe_named, &exe_at), 1);
+	ck_assert_str_eq((const char *)(exe_named + 1), real_exe);
+	for_each_rec(hdr, &r.cap) {
+		const struct mh_rec_kfault *f = (const void *)hdr;
+
+		if (hdr->type != MH_REC_KFAULT || f->pid != (__u32)r.pid)
+			continue;
+		off = (const char *)hdr - r.cap.buf;
+		if (f->ino == exe_st.st_ino && same_dev(f->dev, &exe_st))
+			ck_assert_uint_gt(off, exe_at);
+		if (f->addr < (__u64)buf || f->addr >= (__u64)(buf + len))
+			continue;
+		in_buf++;
+		ck_assert_int_eq(f->vma_class, MH_VMA_FILE);
+		ck_assert_uint_eq(f->ino, st.st_ino);
+		ck_assert(same_dev(f->dev, &st));
+		ck_assert_uint_gt(off, at);
+		ck_assert_uint_ge(f->ts_ns, named->ts_ns);
+	}
+	ck_assert_int_gt(in_buf, 0);
+	free(r.cap.buf);
+out:
+	unlink(file);
+	mh_test_rmdir(dir);
+	free(file);
+	free(dir);
+	free(exe);
+}
+END_TEST
+
 START_TEST(test_major_faults_match_rusage)
 {
 	const struct mh_rec_hdr *hdr;
-	struct traced_run r;
+	struct traced_run r = { 0 };
 	long long buf, len, majflt, seen = 0;
 	char path[64], pages[16];
 	const char *args[] = { path, pages, NULL };
@@ -325,7 +443,7 @@ START_TEST(test_rss_matches_status)
 	};
 	long long page = sysconf(_SC_PAGESIZE), got, want;
 	const char *args[] = { "300", NULL };
-	struct traced_run r;
+	struct traced_run r = { 0 };
 	__u64 after;
 	size_t i;
 
@@ -461,7 +579,7 @@ static void swap_teardown(void)
 START_TEST(test_swapins_match_pagemap)
 {
 	const struct mh_rec_hdr *hdr;
-	struct traced_run r;
+	struct traced_run r = { 0 };
 	long long buf, len, measured, seen = 0, episodes = 0;
 	char arg[16];
 	const char *args[] = { arg, NULL };
@@ -522,7 +640,7 @@ START_TEST(test_oom_victim)
 	const struct mh_rec_hdr *hdr;
 	const struct mh_rec_koom *victim = NULL;
 	const struct mh_rec_ksignal *kill_rec = NULL;
-	struct traced_run r;
+	struct traced_run r = { 0 };
 	long long max_usage;
 	char arg[16];
 	const char *args[] = { arg, NULL };
@@ -549,6 +667,7 @@ START_TEST(test_oom_victim)
 	}
 	ck_assert_ptr_nonnull(victim);
 	ck_assert_ptr_nonnull(kill_rec);
+	ck_assert(r.oom_victim);
 	ck_assert_uint_eq(kill_rec->sig, SIGKILL);
 	ck_assert_uint_le(kill_rec->ts_ns, victim->ts_ns);
 	/* The victim's anonymous RSS is what the cgroup charged, less its file pages. */
@@ -601,6 +720,7 @@ static Suite *kernel_suite(void)
 	TCase *fmt = tcase_create("Describe");
 
 	tcase_add_test(tc, test_faults_exact);
+	tcase_add_test(tc, test_file_faults_named);
 	tcase_add_test(tc, test_rss_matches_status);
 	tcase_add_test(tc, test_major_faults_match_rusage);
 	tcase_add_unchecked_fixture(swap, swap_setup, swap_teardown);

@@ -30,7 +30,8 @@ enum mh_krec_type {
 	MH_REC_KSYSCALL = 72,			/* struct mh_rec_ksyscall */
 	MH_REC_KPROC = 73,			/* struct mh_rec_kproc */
 	MH_REC_KMEMCG = 74,			/* struct mh_rec_kmemcg */
-	MH_REC_KERNEL_LAST = 74,
+	MH_REC_KFILE = 75,			/* struct mh_rec_kfile, then the path */
+	MH_REC_KERNEL_LAST = 75,
 };
 
 /* What kind of mapping a faulting address lies in (from its vma). */
@@ -227,6 +228,28 @@ struct mh_rec_kmemcg {
 	__u32 pad;
 };
 
+/*
+ * The name of a mapped file that faults were delivered for, written by the
+ * collector in user space (never by BPF) once per distinct (dev, ino), just
+ * before the first MH_REC_KFAULT (vma_class FILE or SHMEM) that names it,
+ * with that fault's ts_ns. The path is what /proc/PID/maps showed for the
+ * mapping in the faulting process (or in another traced process that maps
+ * the same inode): absolute, possibly ending in " (deleted)", or a pseudo
+ * name such as "/memfd:x (deleted)" or "/dev/zero (deleted)" for shared
+ * anonymous memory. A (dev, ino) that could not be resolved has no record
+ * (the INFO "kernel.files.unresolved" counts them).
+ */
+struct mh_rec_kfile {
+	struct mh_rec_hdr hdr;
+	__u64 ts_ns;		/* CLOCK_MONOTONIC ns of the first fault naming the file */
+	__u64 ino;		/* inode number, as in mh_rec_kfault.ino */
+	__u32 dev;		/* kernel dev_t (MAJOR << 20 | MINOR), as in mh_rec_kfault.dev */
+	__u32 pid;		/* process whose /proc/PID/maps gave the path */
+	__u32 path_len;		/* bytes of the path, NUL excluded */
+	__u32 pad;
+	/* char path[path_len + 1]; padded to MH_REC_ALIGN */
+};
+
 _Static_assert(sizeof(struct mh_rec_kfault) == 88, "kfault size");
 _Static_assert(sizeof(struct mh_rec_kmajfault) == 40, "kmajfault size");
 _Static_assert(sizeof(struct mh_rec_kswapin) == 40, "kswapin size");
@@ -238,5 +261,6 @@ _Static_assert(sizeof(struct mh_rec_ksignal) == 40, "ksignal size");
 _Static_assert(sizeof(struct mh_rec_ksyscall) == 96, "ksyscall size");
 _Static_assert(sizeof(struct mh_rec_kproc) == 48, "kproc size");
 _Static_assert(sizeof(struct mh_rec_kmemcg) == 40, "kmemcg size");
+_Static_assert(sizeof(struct mh_rec_kfile) == 40, "kfile size");
 
 #endif /* MEMHOOK_INCLUDE_KERNEL_EVENTS_H */

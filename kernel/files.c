@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: MIT
+/*
+ * files.c - name the files behind file-backed faults (files.h).
+ *
+ * BPF sees a faulting vma's file only as (dev, ino): naming it there
+ * would mean walking dentries in the fault path. Instead, at poll time, the
+ * first fault naming an unknown (dev, ino) makes us read /proc/PID/maps of
+ * the faulting process, which names every file it maps, so one read
+ * usually covers all its libraries. If that process is gone or no longer
+ * maps the file, the other traced processes are asked, then memhook's own
+ * maps (it maps the same libc and ld.so). What cannot be named is counted,
+ * never guessed. Never prints.
+ */
+#include "files.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uthash.h>
+
+/* Longest path kept, bytes (longer ones are truncated). */
+#define KFILE_PATH_MAX PATH_MAX
+
+enum file_state {
+	FILE_KNOWN = 1,		/* path read from some maps, not announced yet */
+	FILE_ANNOUNCED = 2,	/* its MH_REC_KFILE went out */
+	FILE_UNRESOLVED = 3,	/* faults named it, no maps did */
+};
+
+struct file_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
+};
+
+struct file_entry {
+	struct file_key key;
+	enum file_state state;
+	unsigned long round;	/* UNRESOLVED: the round it was last tried */
+	pid_t pid;		/* whose maps named it */
+	char *path;
+	UT_hash_handle hh;
+};
+
+struct mh_kfiles {
+	struct file_entry *files;
+	unsigned long round;
+	mh_kfiles_pids_fn others;
+	void *ctx;
+	/* Scratch for the fallback search. */
+	const struct file_key *want;
+	int err;
+	union {
+		struct mh_rec_kfile rec;
+		char bytes[sizeof(struct mh_rec_kfile) + KFILE_PATH_MAX + MH_REC_ALIGN];
+	} out;
+};
+
+struct mh_kfiles *mh_kfiles_new(mh_kfiles_pids_fn others, void *ctx)
+{
+	struct mh_kfiles *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->others = others;
+	f->ctx = ctx;
+	f->round = 1;
+	return f;
+}
+
+void mh_kfiles_free(struct mh_kfiles *f)
+{
+	struct file_entry *e, *tmp;
+
+	if (!f)
+		return;
+	HASH_ITER(hh, f->files, e, tmp) {
+		HASH_DEL(f->files, e);
+		free(e->path);
+		free(e);
+	}
+	free(f);
+}
+
+void mh_kfiles_next_round(struct mh_kfiles *f)
+{
+	f->round++;
+}
+
+size_t mh_kfiles_unresolved(const struct mh_kfiles *f)
+{
+	const struct file_entry *e;
+	size_t n = 0;
+
+	for (e = f->files; e; e = e->hh.next)
+		n += e->state == FILE_UNRESOLVED;
+	return n;
+}
+
+static struct file_entry *find(struct mh_kfiles *f, __u32 dev, __u64 ino)
+{
+	struct file_key key = { .ino = ino, .dev = dev };
+	struct file_entry *e;
+
+	HASH_FIND(hh, f->files, &key, sizeof(key), e);
+	return e;
+}
+
+/* Remember path for (dev, ino) unless it is already named. 0 or -ENOMEM. */
+static int learn(struct mh_kfiles *f, __u32 dev, __u64 ino, const char *path, pid_t pid)
+{
+	struct file_entry *e = find(f, dev, ino);
+	char *copy;
+
+	if (e && e->state != FILE_UNRESOLVED)
+		return 0;
+	copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e) {
+			free(copy);
+			return -ENOMEM;
+		}
+		e->key.ino = ino;
+		e->key.dev = dev;
+		HASH_ADD(hh, f->files, key, sizeof(e->key), e);
+	}
+	e->state = FILE_KNOWN;
+	e->pid = pid;
+	e->path = copy;
+	return 0;
+}
+
+/*
+ * Learn every file mapping of pid (0: memhook itself). Returns 0, -ENOENT
+ * when the maps cannot be read (the process is gone), or -ENOMEM.
+ */
+static int read_maps(struct mh_kfiles *f, pid_t pid)
+{
+	char path[64], *line = NULL;
+	unsigned major, minor;
+	unsigned long long ino;
+	size_t cap = 0;
+	ssize_t len;
+	int at, err = 0;
+	FILE *maps;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/maps");
+	maps = fopen(path, "re");
+	if (!maps)
+		return -ENOENT;
+	while (!err && (len = getline(&line, &cap, maps)) > 0) {
+		/* start-end perms offset major:minor inode   path */
+		if (sscanf(line, "%*x-%*x %*s %*x %x:%x %llu %n", &major, &minor, &ino, &at) != 3 ||
+		    !ino || at >= len || line[at] == '\n')
+			continue;
+		if (line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		err = learn(f, major << 20 | minor, ino, line + at, pid ? pid : getpid());
+	}
+	free(line);
+	fclose(maps);
+	return err;
+}
+
+/* Fallback search: read pid's maps; non-zero stops (found, or out of memory). */
+static int try_pid(void *arg, pid_t pid)
+{
+	struct mh_kfiles *f = arg;
+	struct file_entry *e;
+	int err = read_maps(f, pid);
+
+	if (err == -ENOMEM) {
+		f->err = err;
+		return 1;
+	}
+	e = find(f, f->want->dev, f->want->ino);
+	return e && e->state == FILE_KNOWN;
+}
+
+/* Look (dev, ino) up for a fault of pid, falling back as described atop. 0 or -ENOMEM. */
+static int resolve(struct mh_kfiles *f, __u32 dev, __u64 ino, pid_t pid)
+{
+	struct file_key key = { .ino = ino, .dev = dev };
+	struct file_entry *e;
+
+	f->want = &key;
+	f->err = 0;
+	if (!try_pid(f, pid) && !f->err && f->others)
+		f->others(f->ctx, try_pid, f);
+	if (!f->err && !try_pid(f, 0) && !f->err) {
+		e = find(f, dev, ino);
+		if (!e) {
+			e = calloc(1, sizeof(*e));
+			if (!e)
+				return -ENOMEM;
+			e->key = key;
+			HASH_ADD(hh, f->files, key, sizeof(e->key), e);
+		}
+		e->state = FILE_UNRESOLVED;
+		e->round = f->round;
+	}
+	return f->err;
+}
+
+/* Fill f->out with e's record. */
+static const struct mh_rec_kfile *build(struct mh_kfiles *f, const struct file_entry *e,
+					__u64 ts_ns)
+{
+	size_t len = strnlen(e->path, KFILE_PATH_MAX);
+	size_t size = MH_REC_PAD(sizeof(f->out.rec) + len + 1);
+
+	memset(f->out.bytes, 0, size);
+	f->out.rec.hdr.type = MH_REC_KFILE;
+	f->out.rec.hdr.size = size;
+	f->out.rec.ts_ns = ts_ns;
+	f->out.rec.ino = e->key.ino;
+	f->out.rec.dev = e->key.dev;
+	f->out.rec.pid = e->pid;
+	f->out.rec.path_len = len;
+	memcpy(f->out.bytes + sizeof(f->out.rec), e->path, len);
+	return &f->out.rec;
+}
+
+int mh_kfiles_note(struct mh_kfiles *f, const struct mh_rec_kfault *fault,
+		   const struct mh_rec_kfile **rec)
+{
+	struct file_entry *e;
+	int err;
+
+	if ((fault->vma_class != MH_VMA_FILE && fault->vma_class != MH_VMA_SHMEM) || !fault->ino)
+		return 0;
+	e = find(f, fault->dev, fault->ino);
+	if (e && (e->state == FILE_ANNOUNCED ||
+		  (e->state == FILE_UNRESOLVED && e->round == f->round)))
+		return 0;
+	if (!e || e->state == FILE_UNRESOLVED) {
+		err = resolve(f, fault->dev, fault->ino, fault->pid);
+		if (err)
+			return err;
+		e = find(f, fault->dev, fault->ino);
+		if (!e || e->state != FILE_KNOWN)
+			return 0;
+	}
+	e->state = FILE_ANNOUNCED;
+	*rec = build(f, e, fault->ts_ns);
+	return 1;
+}

@@ -1,0 +1,653 @@
+// SPDX-License-Identifier: MIT
+/*
+ * attribute.c - charge kernel events to the live block that owns the
+ * address at that moment (merger/addrindex.h over the live blocks), or to
+ * the mapping around it (a second index over the mappings the preload and
+ * the kernel's syscall records announced).
+ *
+ * Rules (docs/ATTRIBUTION.md): a fault inside a live block is the block's
+ * stack's; a fault in no block is held on its thread until that thread's
+ * next allocation: if that allocation comes within ALLOC_WINDOW_NS and
+ * overlaps the faulting page, the fault is the allocation's
+ * (faults_during_alloc), else it goes to its mapping. A reclaim stall is
+ * charged to the fault its thread entered at most FAULT_WINDOW_NS before
+ * the stall began, else to the thread's next allocation if that returns
+ * within ALLOC_WINDOW_NS of the stall's end, else it stays unattributed.
+ *
+ * Must never keep anything per event or per page: per live block, per
+ * mapping, per thread (a few pending faults) and per mapping name only.
+ */
+#include "attribute.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <utlist.h>
+
+#include "addrindex.h"
+#include "attr_internal.h"
+#include "blocks.h"
+#include "modules.h"
+#include "replay.h"
+
+/* A fault and the allocation call it happened in: at most this far apart, ns. */
+#define ALLOC_WINDOW_NS 1000000ULL
+/* A reclaim stall begins at most this long after the fault that caused it, ns. */
+#define FAULT_WINDOW_NS 1000000ULL
+/* Faults outside blocks held per thread for its next allocation. */
+#define PENDING_FAULTS 4
+/* Page size when the trace header does not say. */
+#define DEFAULT_PAGE_BYTES 4096
+
+enum mapping_origin {
+	ORIGIN_PROGRAM = 1,	/* the program's mmap, recorded by the preload */
+	ORIGIN_KERNEL,		/* a mmap only the kernel's syscall records saw */
+};
+
+struct mh_mapping {
+	uint64_t start, size;
+	enum mapping_origin origin;
+	uint64_t stack_id;		/* ORIGIN_PROGRAM */
+	bool held_heap;			/* a live block was seen inside it */
+	struct mh_mapping *prev, *next;	/* every mapping of the process (utlist) */
+};
+
+struct pending_fault {
+	uint64_t addr, ts_ns;
+	uint64_t reclaim_ns;		/* stalls charged to this fault so far */
+	struct mh_map_stats *map;	/* where it goes if no allocation claims it */
+};
+
+struct mh_attr_thread {
+	uint32_t tid;
+	uint64_t last_fault_ts;
+	struct mh_stack_stats *last_fault_stack; /* owner of the last fault, if a block */
+	struct mh_map_stats *last_fault_map;	 /* else its mapping (if no longer pending) */
+	struct pending_fault pending[PENDING_FAULTS];
+	unsigned pending_count;
+	uint64_t reclaim_ns, reclaim_end_ns;	/* a stall waiting for the next allocation */
+	UT_hash_handle hh;
+};
+
+struct mh_attr *mh_attr_get(struct mh_replay *rp, struct mh_process *p)
+{
+	struct mh_attr *a = p->attr;
+
+	if (a)
+		return a;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->page_size = rp->page_size ? rp->page_size : DEFAULT_PAGE_BYTES;
+	a->map_index = mh_addrindex_new(a->page_size);
+	if (!a->map_index) {
+		free(a);
+		return NULL;
+	}
+	p->attr = a;
+	return a;
+}
+
+struct mh_map_stats *mh_map_stats_get(struct mh_attr *a, enum mh_map_kind kind,
+				      const char *name, uint64_t stack_id)
+{
+	struct mh_map_stats *ms;
+
+	HASH_FIND_STR(a->map_stats, name, ms);
+	if (ms)
+		return ms;
+	ms = calloc(1, sizeof(*ms));
+	if (!ms)
+		return NULL;
+	ms->name = strdup(name);
+	if (!ms->name) {
+		free(ms);
+		return NULL;
+	}
+	ms->kind = kind;
+	ms->stack_id = stack_id;
+	HASH_ADD_KEYPTR(hh, a->map_stats, ms->name, strlen(ms->name), ms);
+	return ms;
+}
+
+static struct mh_mapping *mapping_find(struct mh_attr *a, uint64_t addr)
+{
+	struct mh_mapping *m = a->last_map;
+
+	if (m && addr - m->start < m->size)
+		return m;
+	m = mh_addrindex_find(a->map_index, addr, NULL, NULL);
+	if (m)
+		a->last_map = m;
+	return m;
+}
+
+struct mh_map_stats *mh_attr_mapping_of(struct mh_replay *rp, struct mh_process *p,
+					uint64_t addr)
+{
+	struct mh_attr *a = p->attr;
+	struct mh_mapping *m = mapping_find(a, addr);
+	char name[64];
+
+	if (m && m->origin == ORIGIN_PROGRAM) {
+		snprintf(name, sizeof(name), "mmap 0x%" PRIx64, m->stack_id);
+		return mh_map_stats_get(a, MH_MAP_PROGRAM_MMAP, name, m->stack_id);
+	}
+	if ((m && m->held_heap) || (addr >= a->brk_start && addr < a->brk_end))
+		return mh_map_stats_get(a, MH_MAP_HEAP_FREE, "[heap free]", 0);
+	if (m)
+		return mh_map_stats_get(a, MH_MAP_LIBC_MMAP, "[libc mmap]", 0);
+	return mh_map_stats_get(a, MH_MAP_ANON, "[anon]", 0);
+}
+
+/* The mapping of a fault outside blocks, from the kernel's vma class first. */
+static struct mh_map_stats *fault_mapping(struct mh_replay *rp, struct mh_process *p,
+					  const struct mh_rec_kfault *f)
+{
+	struct mh_attr *a = p->attr;
+	struct mh_module *mod;
+	char name[96];
+
+	switch (f->vma_class) {
+	case MH_VMA_FILE:
+		mod = mh_modmap_lookup(rp->modules, p->pid, f->addr);
+		if (mod)
+			return mh_map_stats_get(a, MH_MAP_FILE, mod->path, 0);
+		snprintf(name, sizeof(name), "file dev %u:%u inode %" PRIu64, f->dev >> 20,
+			 f->dev & 0xfffff, (uint64_t)f->ino);
+		return mh_map_stats_get(a, MH_MAP_FILE, name, 0);
+	case MH_VMA_STACK:
+		return mh_map_stats_get(a, MH_MAP_STACK, "[stack]", 0);
+	case MH_VMA_SHMEM:
+		return mh_map_stats_get(a, MH_MAP_SHMEM, "[shmem]", 0);
+	case MH_VMA_HUGETLB:
+		return mh_map_stats_get(a, MH_MAP_OTHER, "[hugetlb]", 0);
+	case MH_VMA_NONE:
+		return mh_map_stats_get(a, MH_MAP_OTHER, "[no mapping]", 0);
+	default:
+		return mh_attr_mapping_of(rp, p, f->addr);
+	}
+}
+
+/* ---- live block index, built on first need ---- */
+
+static int index_insert(struct mh_attr *a, struct mh_block *blk)
+{
+	int err = mh_addrindex_insert(a->block_index, blk->addr, blk->size, blk);
+
+	if (err == -EEXIST) {
+		mh_addrindex_remove(a->block_index, blk->addr);
+		err = mh_addrindex_insert(a->block_index, blk->addr, blk->size, blk);
+	}
+	return err;
+}
+
+struct build_ctx {
+	struct mh_attr *a;
+	int err;
+};
+
+static void build_one(struct mh_block *blk, void *arg)
+{
+	struct build_ctx *bc = arg;
+
+	if (!bc->err)
+		bc->err = index_insert(bc->a, blk);
+}
+
+static int block_index_ensure(struct mh_process *p)
+{
+	struct mh_attr *a = p->attr;
+	struct build_ctx bc = { .a = a };
+
+	if (a->block_index)
+		return 0;
+	a->block_index = mh_addrindex_new(a->page_size);
+	if (!a->block_index)
+		return -ENOMEM;
+	mh_blocks_foreach(p->blocks, build_one, &bc);
+	return bc.err;
+}
+
+static struct mh_block *block_at(struct mh_attr *a, uint64_t addr)
+{
+	return mh_addrindex_find(a->block_index, addr, NULL, NULL);
+}
+
+/* ---- threads ---- */
+
+static struct mh_attr_thread *thread_get(struct mh_attr *a, uint32_t tid, bool create)
+{
+	struct mh_attr_thread *t;
+
+	HASH_FIND(hh, a->threads, &tid, sizeof(tid), t);
+	if (t || !create)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->tid = tid;
+	HASH_ADD(hh, a->threads, tid, sizeof(t->tid), t);
+	return t;
+}
+
+/* A pending fault nobody claimed: its mapping's. */
+static void pending_to_mapping(struct mh_attr_thread *t, unsigned i)
+{
+	struct pending_fault *pf = &t->pending[i];
+
+	pf->map->faults++;
+	pf->map->reclaim_stall_ns += pf->reclaim_ns;
+	if (t->last_fault_ts == pf->ts_ns && !t->last_fault_stack)
+		t->last_fault_map = pf->map;
+	memmove(&t->pending[i], &t->pending[i + 1], (t->pending_count - i - 1) * sizeof(*pf));
+	t->pending_count--;
+}
+
+/* Space-saving top-k: a new ip replaces the least counted one. */
+static void touch_note(struct mh_stack_stats *st, uint64_t ip)
+{
+	unsigned i, min = 0;
+
+	for (i = 0; i < MH_TOUCH_IPS; i++) {
+		if (st->touch[i].ip == ip && st->touch[i].faults) {
+			st->touch[i].faults++;
+			return;
+		}
+		if (st->touch[i].faults < st->touch[min].faults)
+			min = i;
+	}
+	st->touch[min].ip = ip;
+	st->touch[min].faults++;
+}
+
+/* ---- hooks from the replay ---- */
+
+int mh_attr_block_added(struct mh_process *p, struct mh_block *blk, uint32_t tid, uint64_t ts)
+{
+	struct mh_attr *a = p->attr;
+	struct mh_stack_stats *st = blk->stack;
+	struct mh_attr_thread *t;
+	struct mh_mapping *m;
+	uint64_t page_mask = ~(uint64_t)(a->page_size - 1);
+	unsigned i;
+
+	if (!a->block_index)
+		return 0;
+	if (index_insert(a, blk))
+		return -ENOMEM;
+	m = mapping_find(a, blk->addr);
+	if (m)
+		m->held_heap = true;
+	t = a->threads ? thread_get(a, tid, false) : NULL;
+	if (!t)
+		return 0;
+	for (i = 0; i < t->pending_count;) {
+		struct pending_fault *pf = &t->pending[i];
+		uint64_t page = pf->addr & page_mask;
+
+		if (ts - pf->ts_ns <= ALLOC_WINDOW_NS && page < blk->addr + blk->size + !blk->size &&
+		    blk->addr < page + a->page_size) {
+			st->faults_during_alloc++;
+			st->reclaim_stall_ns += pf->reclaim_ns;
+			a->faults_during_alloc++;
+			memmove(pf, pf + 1, (t->pending_count - i - 1) * sizeof(*pf));
+			t->pending_count--;
+			continue;
+		}
+		i++;
+	}
+	while (t->pending_count)
+		pending_to_mapping(t, 0);
+	if (t->reclaim_ns) {
+		if (ts - t->reclaim_end_ns <= ALLOC_WINDOW_NS)
+			st->reclaim_stall_ns += t->reclaim_ns;
+		else
+			a->reclaim_unattributed_ns += t->reclaim_ns;
+		t->reclaim_ns = 0;
+	}
+	return 0;
+}
+
+void mh_attr_block_removed(struct mh_process *p, struct mh_block *blk)
+{
+	if (p->attr->block_index)
+		mh_addrindex_remove(p->attr->block_index, blk->addr);
+}
+
+/* Drop the mappings around [addr, addr + size) before a new one takes the place. */
+static void mapping_clear(struct mh_attr *a, uint64_t addr, uint64_t size)
+{
+	uint64_t probe[2] = { addr, addr + (size ? size - 1 : 0) };
+	__u64 start;
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		struct mh_mapping *m = mh_addrindex_find(a->map_index, probe[i], &start, NULL);
+
+		if (m) {
+			mh_addrindex_remove(a->map_index, start);
+			if (a->last_map == m)
+				a->last_map = NULL;
+			DL_DELETE(a->mappings, m);
+			free(m);
+		}
+	}
+}
+
+static int mapping_add(struct mh_attr *a, uint64_t addr, uint64_t size, enum mapping_origin origin,
+		       uint64_t stack_id)
+{
+	struct mh_mapping *m;
+	int err;
+
+	if (!size)
+		return 0;
+	mapping_clear(a, addr, size);
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	*m = (struct mh_mapping){ .start = addr, .size = size, .origin = origin,
+				  .stack_id = stack_id };
+	err = mh_addrindex_insert(a->map_index, addr, size, m);
+	if (err) {
+		free(m);
+		return err == -EEXIST ? 0 : err;
+	}
+	DL_APPEND(a->mappings, m);
+	return 0;
+}
+
+int mh_attr_mmap(struct mh_process *p, uint64_t addr, uint64_t size, uint64_t stack_id)
+{
+	return mapping_add(p->attr, addr, size, ORIGIN_PROGRAM, stack_id);
+}
+
+void mh_attr_munmap(struct mh_process *p, uint64_t addr, uint64_t size)
+{
+	mapping_clear(p->attr, addr, size);
+}
+
+/* ---- kernel records ---- */
+
+static int on_fault(struct mh_replay *rp, struct mh_process *p, const struct mh_rec_kfault *f)
+{
+	struct mh_attr *a = p->attr;
+	struct mh_attr_thread *t = thread_get(a, f->tid, true);
+	struct mh_block *blk;
+	struct pending_fault *pf;
+
+	if (!t || block_index_ensure(p))
+		return -ENOMEM;
+	a->faults++;
+	t->last_fault_ts = f->ts_ns;
+	t->last_fault_stack = NULL;
+	t->last_fault_map = NULL;
+	blk = block_at(a, f->addr);
+	if (blk) {
+		blk->stack->faults++;
+		a->faults_in_blocks++;
+		touch_note(blk->stack, f->ip);
+		t->last_fault_stack = blk->stack;
+		return 0;
+	}
+	if (t->pending_count == PENDING_FAULTS)
+		pending_to_mapping(t, 0);
+	pf = &t->pending[t->pending_count];
+	*pf = (struct pending_fault){ .addr = f->addr, .ts_ns = f->ts_ns };
+	pf->map = fault_mapping(rp, p, f);
+	if (!pf->map)
+		return -ENOMEM;
+	t->pending_count++;
+	return 0;
+}
+
+static int on_majfault(struct mh_replay *rp, struct mh_process *p,
+		       const struct mh_rec_kmajfault *f)
+{
+	struct mh_attr *a = p->attr;
+	struct mh_block *blk;
+	struct mh_map_stats *ms;
+
+	if (block_index_ensure(p))
+		return -ENOMEM;
+	a->major_faults++;
+	blk = block_at(a, f->addr);
+	if (blk) {
+		blk->stack->major_faults++;
+		return 0;
+	}
+	ms = mh_attr_mapping_of(rp, p, f->addr);
+	if (!ms)
+		return -ENOMEM;
+	ms->major_faults++;
+	return 0;
+}
+
+static int on_swapin(struct mh_replay *rp, struct mh_process *p, const struct mh_rec_kswapin *s)
+{
+	struct mh_attr *a = p->attr;
+	struct mh_block *blk;
+	struct mh_map_stats *ms;
+
+	if (block_index_ensure(p))
+		return -ENOMEM;
+	a->swapins += s->pages;
+	blk = block_at(a, s->addr);
+	if (blk) {
+		blk->stack->swapins += s->pages;
+		return 0;
+	}
+	ms = mh_attr_mapping_of(rp, p, s->addr);
+	if (!ms)
+		return -ENOMEM;
+	ms->swapins += s->pages;
+	return 0;
+}
+
+static int on_reclaim(struct mh_process *p, const struct mh_rec_kreclaim *r)
+{
+	struct mh_attr *a = p->attr;
+	struct mh_attr_thread *t = thread_get(a, r->tid, true);
+	uint64_t ns = r->ts_ns > r->start_ns ? r->ts_ns - r->start_ns : 0;
+	unsigned i;
+
+	if (!t)
+		return -ENOMEM;
+	a->reclaim_stall_ns += ns;
+	if (t->last_fault_ts && t->last_fault_ts <= r->start_ns &&
+	    r->start_ns - t->last_fault_ts <= FAULT_WINDOW_NS) {
+		if (t->last_fault_stack) {
+			t->last_fault_stack->reclaim_stall_ns += ns;
+			return 0;
+		}
+		for (i = 0; i < t->pending_count; i++) {
+			if (t->pending[i].ts_ns == t->last_fault_ts) {
+				t->pending[i].reclaim_ns += ns;
+				return 0;
+			}
+		}
+		if (t->last_fault_map) {
+			t->last_fault_map->reclaim_stall_ns += ns;
+			return 0;
+		}
+	}
+	t->reclaim_ns += ns;
+	t->reclaim_end_ns = r->ts_ns;
+	return 0;
+}
+
+static int on_syscall(struct mh_process *p, const struct mh_rec_ksyscall *s)
+{
+	struct mh_attr *a = p->attr;
+
+	if (s->ret < 0)
+		return 0;
+	switch (s->sys) {
+	case MH_KSYS_MMAP:
+		return mapping_add(a, (uint64_t)s->ret, s->args[1], ORIGIN_KERNEL, 0);
+	case MH_KSYS_MUNMAP:
+		mapping_clear(a, s->args[0], s->args[1]);
+		return 0;
+	case MH_KSYS_MREMAP:
+		mapping_clear(a, s->args[0], s->args[1]);
+		return mapping_add(a, (uint64_t)s->ret, s->args[2], ORIGIN_KERNEL, 0);
+	case MH_KSYS_BRK:
+		if (!a->brk_start)
+			a->brk_start = (uint64_t)s->ret;
+		if ((uint64_t)s->ret >= a->brk_start)
+			a->brk_end = (uint64_t)s->ret;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Process id of a record mh_attr_wants(), 0 if it names none. */
+static uint32_t record_pid(const struct mh_rec_hdr *rec)
+{
+	switch (rec->type) {
+	case MH_REC_PAGEMAP:
+		return ((const struct mh_rec_pagemap *)rec)->pid;
+	case MH_REC_RSS_SAMPLE:
+		return ((const struct mh_rec_rss_sample *)rec)->pid;
+	case MH_REC_KFAULT:
+		return ((const struct mh_rec_kfault *)rec)->pid;
+	case MH_REC_KMAJFAULT:
+		return ((const struct mh_rec_kmajfault *)rec)->pid;
+	case MH_REC_KSWAPIN:
+		return ((const struct mh_rec_kswapin *)rec)->pid;
+	case MH_REC_KRSS:
+		return ((const struct mh_rec_krss *)rec)->pid;
+	case MH_REC_KRECLAIM:
+		return ((const struct mh_rec_kreclaim *)rec)->pid;
+	case MH_REC_KSYSCALL:
+		return ((const struct mh_rec_ksyscall *)rec)->pid;
+	default:
+		return 0;
+	}
+}
+
+/* Smallest size of each handled record, bytes. */
+static uint32_t min_size(uint16_t type)
+{
+	switch (type) {
+	case MH_REC_PAGEMAP:
+		return sizeof(struct mh_rec_pagemap);
+	case MH_REC_RSS_SAMPLE:
+		return sizeof(struct mh_rec_rss_sample);
+	case MH_REC_KFAULT:
+		return sizeof(struct mh_rec_kfault);
+	case MH_REC_KMAJFAULT:
+		return sizeof(struct mh_rec_kmajfault);
+	case MH_REC_KSWAPIN:
+		return sizeof(struct mh_rec_kswapin);
+	case MH_REC_KRSS:
+		return sizeof(struct mh_rec_krss);
+	case MH_REC_KRECLAIM:
+		return sizeof(struct mh_rec_kreclaim);
+	case MH_REC_KSYSCALL:
+		return sizeof(struct mh_rec_ksyscall);
+	default:
+		return 0;
+	}
+}
+
+int mh_attr_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
+{
+	uint32_t pid, need = min_size(rec->type);
+	struct mh_process *p;
+
+	if (!need)
+		return 0;
+	if (rec->size < need)
+		return -EBADMSG;
+	pid = record_pid(rec);
+	p = pid ? mh_replay_process(rp, pid) : NULL;
+	if (!p)
+		return pid ? -ENOMEM : 0;
+	if (rec->type == MH_REC_PAGEMAP)
+		return mh_residency_add(rp, p, (const void *)rec);
+	if (!mh_attr_get(rp, p))
+		return -ENOMEM;
+	if (rec->type >= MH_REC_KERNEL_FIRST)
+		p->attr->kernel = true;
+	switch (rec->type) {
+	case MH_REC_RSS_SAMPLE:
+		mh_rss_sample(p, (const void *)rec);
+		return 0;
+	case MH_REC_KRSS:
+		mh_rss_kernel(p, (const void *)rec);
+		return 0;
+	case MH_REC_KFAULT:
+		return on_fault(rp, p, (const void *)rec);
+	case MH_REC_KMAJFAULT:
+		return on_majfault(rp, p, (const void *)rec);
+	case MH_REC_KSWAPIN:
+		return on_swapin(rp, p, (const void *)rec);
+	case MH_REC_KRECLAIM:
+		return on_reclaim(p, (const void *)rec);
+	default:
+		return on_syscall(p, (const void *)rec);
+	}
+}
+
+int mh_attr_finish(struct mh_replay *rp, struct mh_process *p)
+{
+	struct mh_attr *a = p->attr;
+	struct mh_attr_thread *t, *tmp;
+	struct mh_stack_stats *st;
+	int err = 0;
+
+	if (!a)
+		return 0;
+	if (rp->snap_pending == p)
+		err = mh_attr_apply_pending(rp);
+	mh_residency_close(p);
+	HASH_ITER(hh, a->threads, t, tmp) {
+		while (t->pending_count)
+			pending_to_mapping(t, 0);
+		a->reclaim_unattributed_ns += t->reclaim_ns;
+		t->reclaim_ns = 0;
+	}
+	/* Stacks with no block in the latest snapshot have nothing resident. */
+	for (st = p->stacks; st; st = st->hh.next) {
+		if (st->snap_id != a->snap_id) {
+			st->resident_bytes = 0;
+			st->swapped_bytes = 0;
+		}
+	}
+	return err;
+}
+
+void mh_attr_free(struct mh_attr *a)
+{
+	struct mh_attr_thread *t, *ttmp;
+	struct mh_map_stats *ms, *mtmp;
+	struct mh_mapping *m, *mnext;
+	size_t i;
+
+	if (!a)
+		return;
+	HASH_ITER(hh, a->threads, t, ttmp) {
+		HASH_DEL(a->threads, t);
+		free(t);
+	}
+	HASH_ITER(hh, a->map_stats, ms, mtmp) {
+		HASH_DEL(a->map_stats, ms);
+		free(ms->name);
+		free(ms);
+	}
+	DL_FOREACH_SAFE(a->mappings, m, mnext)
+		free(m);
+	mh_addrindex_free(a->map_index);
+	mh_addrindex_free(a->block_index);
+	for (i = 0; i < a->part_count; i++)
+		free(a->parts[i].rec);
+	free(a->parts);
+	free(a->heap_ranges);
+	free(a);
+}
