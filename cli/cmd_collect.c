@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * cmd_collect.c - `memhook collect -p PID [-o FILE] [--follow-forks]`:
+ * cmd_collect.c - `memhook collect -p PID [-o FILE] [--follow-forks] [-q]`:
  * attach the kernel stream alone to a running process and record it into
  * a trace until the process exits or memhook is interrupted (Ctrl-C,
- * SIGTERM). There is no allocation stream: the process was not started
- * under the preload. Prints one line per failure, never debug output.
+ * SIGTERM); either way the trace is closed complete. There is no
+ * allocation stream: the process was not started under the preload. When
+ * the process exits, its MH_REC_EXIT is written from the kernel's own exit
+ * record (reason OOM when the OOM killer chose it).
+ *
+ * Exit codes: 0 done; 64 bad arguments or no such process; 69 the kernel
+ * stream cannot start (no privilege over the process, no CAP_BPF/CAP_PERFMON,
+ * no probe); 73 the trace cannot be created; 74 writing it failed.
+ * Prints "memhook: collecting ..." once attached (not with -q) and one line
+ * per failure, never debug output.
  */
 #include "commands.h"
 
@@ -17,10 +25,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "exit_codes.h"
 #include "kernel/collector.h"
 #include "memhook/events.h"
+#include "memhook/kernel_events.h"
 #include "memhook/trace.h"
 #include "trace_writer.h"
 
@@ -42,9 +52,63 @@ static __u64 clock_ns(clockid_t clk)
 	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* What the sink passes records to, and what it noticed on the way. */
+struct collect_sink {
+	struct mh_trace_writer *w;
+	pid_t pid;
+	bool exited;		/* the kernel reported the process's last thread gone */
+	__s32 exit_code;	/* its task exit_code: status << 8, or the signal */
+};
+
+/* Note the traced process's own exit among the kernel records. */
+static void watch_exit(struct collect_sink *s, const void *records, size_t bytes)
+{
+	const char *p = records, *end = p + bytes;
+
+	while (p + sizeof(struct mh_rec_hdr) <= end) {
+		const struct mh_rec_hdr *hdr = (const void *)p;
+		const struct mh_rec_kproc *k = (const void *)p;
+
+		if (hdr->size < sizeof(*hdr) || hdr->size > (size_t)(end - p))
+			return;
+		if (hdr->type == MH_REC_KPROC && hdr->size >= sizeof(*k) &&
+		    k->kind == MH_KPROC_EXIT && k->group_dead && k->pid == (__u32)s->pid) {
+			s->exited = true;
+			s->exit_code = k->exit_code;
+		}
+		p += hdr->size;
+	}
+}
+
 static int sink(void *ctx, int stream, const void *records, size_t bytes)
 {
-	return mh_trace_writer_append(ctx, stream, records, bytes);
+	struct collect_sink *s = ctx;
+
+	if (stream == MH_STREAM_KERNEL)
+		watch_exit(s, records, bytes);
+	return mh_trace_writer_append(s->w, stream, records, bytes);
+}
+
+/* MH_REC_EXIT for a process whose exit the kernel stream saw. 0 or -errno. */
+static int write_exit(struct mh_trace_writer *w, struct mh_collector *c,
+		      const struct collect_sink *s)
+{
+	struct mh_rec_exit e = {
+		.hdr = { .type = MH_REC_EXIT, .size = sizeof(e) },
+		.ts_ns = clock_ns(CLOCK_MONOTONIC),
+		.pid = s->pid,
+	};
+
+	/* exit_code is a wait status: the same macros read it. */
+	if (WIFSIGNALED(s->exit_code)) {
+		e.reason = mh_collector_oom_victim(c, s->pid) ? MH_EXIT_OOM : MH_EXIT_SIGNAL;
+		e.status = WTERMSIG(s->exit_code);
+		e.core_dumped = WCOREDUMP(s->exit_code) ? 1 : 0;
+	} else {
+		e.reason = MH_EXIT_NORMAL;
+		e.status = WEXITSTATUS(s->exit_code);
+	}
+	return mh_trace_writer_append(w, MH_STREAM_META, &e, sizeof(e));
 }
 
 /* Append a record with a NUL-terminated tail (key/value or path) padded to MH_REC_ALIGN. */
@@ -113,13 +177,14 @@ static int write_process(struct mh_trace_writer *w, pid_t pid)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: memhook collect -p PID [-o FILE] [--follow-forks]\n");
+	fprintf(out, "usage: memhook collect -p PID [-o FILE] [--follow-forks] [-q]\n");
 }
 
 struct collect_opts {
 	pid_t pid;
 	const char *output;
 	int follow_forks;
+	int quiet;
 };
 
 /* Parse argv; returns 0, or an exit code after printing why. */
@@ -129,6 +194,7 @@ static int parse_args(int argc, char **argv, struct collect_opts *o)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "follow-forks", no_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -137,7 +203,7 @@ static int parse_args(int argc, char **argv, struct collect_opts *o)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:o:fh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:o:fqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			errno = 0;
@@ -153,6 +219,9 @@ static int parse_args(int argc, char **argv, struct collect_opts *o)
 			break;
 		case 'f':
 			o->follow_forks = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -184,20 +253,49 @@ static struct mh_trace_writer *open_trace(const char *path, pid_t pid)
 	return mh_trace_writer_open(path, &h);
 }
 
-/* Poll until the process is gone, a signal asks us to stop, or an error. 0 or -errno. */
-static int collect_loop(struct mh_collector *c, pid_t pid)
+/*
+ * Ctrl-C and SIGTERM only ask the loop to stop, so the trace is always
+ * closed. No SA_RESTART: the poll must return to see the request.
+ */
+static void catch_stop_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_stop };
-	int n;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* True once pid is gone or a zombie nobody has reaped yet (it runs no more). */
+static bool process_gone(pid_t pid)
+{
+	char path[64], stat[512], *close_paren;
+	bool gone = false;
+	FILE *f;
+
+	if (kill(pid, 0) && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT;
+	/* comm may hold spaces and parentheses: the state follows the last ')'. */
+	if (fgets(stat, sizeof(stat), f) && (close_paren = strrchr(stat, ')')))
+		gone = close_paren[1] == ' ' && (close_paren[2] == 'Z' || close_paren[2] == 'X');
+	fclose(f);
+	return gone;
+}
+
+/* Poll until the process is gone, a signal asks us to stop, or an error. 0 or -errno. */
+static int collect_loop(struct mh_collector *c, pid_t pid)
+{
+	int n;
+
 	while (!stop_requested) {
 		n = mh_collector_poll(c, COLLECT_POLL_MS);
 		if (n < 0)
 			return n;
-		if (kill(pid, 0) && errno == ESRCH)
+		if (process_gone(pid))
 			break;
 	}
 	return 0;
@@ -207,18 +305,21 @@ int mh_cmd_collect(int argc, char **argv)
 {
 	struct collect_opts o = { 0 };
 	struct mh_collector_opts co = { 0 };
+	struct collect_sink cs = { 0 };
 	struct mh_trace_writer *w;
 	struct mh_collector *c;
 	char def_out[64];
-	int err, ret;
+	int err, ret, n;
 
 	ret = parse_args(argc, argv, &o);
 	if (ret)
 		return ret < 0 ? MH_EXIT_OK : ret;
-	if (kill(o.pid, 0) && errno == ESRCH) {
-		fprintf(stderr, "memhook: cannot attach to pid %d: %s\n", (int)o.pid, strerror(ESRCH));
-		return MH_EXIT_USAGE;
+	if (kill(o.pid, 0)) {
+		err = errno;
+		fprintf(stderr, "memhook: cannot attach to pid %d: %s\n", (int)o.pid, strerror(err));
+		return err == ESRCH ? MH_EXIT_USAGE : MH_EXIT_UNAVAILABLE;
 	}
+	catch_stop_signals();
 	if (!o.output) {
 		snprintf(def_out, sizeof(def_out), "memhook-%d.mht", (int)o.pid);
 		o.output = def_out;
@@ -230,8 +331,10 @@ int mh_cmd_collect(int argc, char **argv)
 	}
 	co.pid = o.pid;
 	co.follow_children = o.follow_forks;
+	cs.w = w;
+	cs.pid = o.pid;
 	co.sink = sink;
-	co.sink_ctx = w;
+	co.sink_ctx = &cs;
 	err = mh_collector_open(&co, &c);
 	if (err) {
 		fprintf(stderr, "memhook: kernel stream unavailable: %s\n", mh_collector_reason());
@@ -242,8 +345,18 @@ int mh_cmd_collect(int argc, char **argv)
 	err = write_process(w, o.pid);
 	if (!err)
 		err = write_info(w, o.pid, "kernel.status", "on");
+	if (!err && !o.quiet)
+		fprintf(stderr, "memhook: collecting kernel events of pid %d into '%s' (Ctrl-C to stop)\n",
+			(int)o.pid, o.output);
 	if (!err)
 		err = collect_loop(c, o.pid);
+	if (!err) {
+		/* The exit record may still sit in the ring: take it before deciding. */
+		n = mh_collector_poll(c, 0);
+		err = n < 0 ? n : 0;
+	}
+	if (!err && cs.exited)
+		err = write_exit(w, c, &cs);
 	mh_collector_free(c);
 	ret = mh_trace_writer_close(w);
 	if (!err)

@@ -94,11 +94,15 @@ struct mh_attr *mh_attr_get(struct mh_replay *rp, struct mh_process *p)
 struct mh_map_stats *mh_map_stats_get(struct mh_attr *a, enum mh_map_kind kind,
 				      const char *name, uint64_t stack_id)
 {
-	struct mh_map_stats *ms;
+	struct mh_map_stats *ms = a->last_map_stats;
 
-	HASH_FIND_STR(a->map_stats, name, ms);
-	if (ms)
+	if (ms && !strcmp(ms->name, name))
 		return ms;
+	HASH_FIND_STR(a->map_stats, name, ms);
+	if (ms) {
+		a->last_map_stats = ms;
+		return ms;
+	}
 	ms = calloc(1, sizeof(*ms));
 	if (!ms)
 		return NULL;
@@ -174,14 +178,19 @@ static struct mh_map_stats *fault_mapping(struct mh_replay *rp, struct mh_proces
 
 /* ---- live block index, built on first need ---- */
 
+/* Index a live block; the mapping it lies in holds heap from now on. */
 static int index_insert(struct mh_attr *a, struct mh_block *blk)
 {
 	int err = mh_addrindex_insert(a->block_index, blk->addr, blk->size, blk);
+	struct mh_mapping *m;
 
 	if (err == -EEXIST) {
 		mh_addrindex_remove(a->block_index, blk->addr);
 		err = mh_addrindex_insert(a->block_index, blk->addr, blk->size, blk);
 	}
+	m = a->mappings ? mapping_find(a, blk->addr) : NULL;
+	if (m)
+		m->held_heap = true;
 	return err;
 }
 
@@ -221,16 +230,20 @@ static struct mh_block *block_at(struct mh_attr *a, uint64_t addr)
 
 static struct mh_attr_thread *thread_get(struct mh_attr *a, uint32_t tid, bool create)
 {
-	struct mh_attr_thread *t;
+	struct mh_attr_thread *t = a->last_thread;
 
-	HASH_FIND(hh, a->threads, &tid, sizeof(tid), t);
-	if (t || !create)
+	if (t && t->tid == tid)
 		return t;
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return NULL;
-	t->tid = tid;
-	HASH_ADD(hh, a->threads, tid, sizeof(t->tid), t);
+	HASH_FIND(hh, a->threads, &tid, sizeof(tid), t);
+	if (!t && create) {
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			return NULL;
+		t->tid = tid;
+		HASH_ADD(hh, a->threads, tid, sizeof(t->tid), t);
+	}
+	if (t)
+		a->last_thread = t;
 	return t;
 }
 
@@ -271,7 +284,6 @@ int mh_attr_block_added(struct mh_process *p, struct mh_block *blk, uint32_t tid
 	struct mh_attr *a = p->attr;
 	struct mh_stack_stats *st = blk->stack;
 	struct mh_attr_thread *t;
-	struct mh_mapping *m;
 	uint64_t page_mask = ~(uint64_t)(a->page_size - 1);
 	unsigned i;
 
@@ -279,9 +291,6 @@ int mh_attr_block_added(struct mh_process *p, struct mh_block *blk, uint32_t tid
 		return 0;
 	if (index_insert(a, blk))
 		return -ENOMEM;
-	m = mapping_find(a, blk->addr);
-	if (m)
-		m->held_heap = true;
 	t = a->threads ? thread_get(a, tid, false) : NULL;
 	if (!t)
 		return 0;

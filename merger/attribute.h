@@ -108,6 +108,8 @@ struct mh_attr {
 	struct mh_mapping *last_map;		/* cache for blocks landing in a mapping */
 	struct mh_map_stats *map_stats;		/* uthash by name */
 	struct mh_attr_thread *threads;		/* uthash by tid */
+	struct mh_attr_thread *last_thread;	/* cache */
+	struct mh_map_stats *last_map_stats;	/* cache */
 	uint64_t faults, major_faults, swapins, reclaim_stall_ns;
 	uint64_t faults_in_blocks, faults_during_alloc, reclaim_unattributed_ns;
 	uint64_t brk_start, brk_end;		/* the brk heap as the kernel saw it, 0 if never */

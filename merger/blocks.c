@@ -25,6 +25,9 @@ static inline uint32_t addr_hash(uint64_t k)
 
 #undef HASH_FUNCTION
 #define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = addr_hash(*(const uint64_t *)(keyptr)))
+/* Keys are one address: compare it directly, not through memcmp(). */
+#undef HASH_KEYCMP
+#define HASH_KEYCMP(a, b, n) (*(const uint64_t *)(a) != *(const uint64_t *)(b))
 
 /* Block nodes allocated together; a slab is never returned before the end. */
 #define BLOCKS_PER_SLAB 4096

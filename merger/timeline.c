@@ -20,8 +20,16 @@
 #include "replay.h"
 #include "trace_reader.h"
 
-/* Kernel records come from per-CPU buffers: reorder up to this many. */
-#define KERNEL_REORDER_WINDOW 256
+/*
+ * Kernel records come from per-CPU buffers, so their file order is only
+ * roughly their time order: the timeline holds up to this many, sorted,
+ * and releases the oldest. A record that arrives after a later one was
+ * already released (more than the window out of place) is replayed late
+ * and counted in mh_replay.kernel_late. docs/ATTRIBUTION.md.
+ */
+#define KERNEL_REORDER_WINDOW 4096
+/* Held records up to this size live in a preallocated pool, bytes. */
+#define POOL_SLOT_BYTES 128
 /* Master records between two progress callbacks. */
 #define PROGRESS_EVERY (1U << 20)
 /* Master records travel between the threads in batches of this many bytes. */
@@ -54,6 +62,10 @@ struct source {
 	unsigned window;		/* 0: the stream is in timestamp order */
 	unsigned first, pending;	/* ring of pending records, sorted by ts (window > 0) */
 	struct mh_rec_hdr **slots;
+	unsigned char *pool;		/* window * POOL_SLOT_BYTES bytes */
+	void **pool_free;		/* free pool slots (a stack) */
+	unsigned pool_free_count;
+	uint64_t released_ts;		/* newest timestamp released so far */
 };
 
 /* The i-th oldest pending record of a windowed source. */
@@ -78,10 +90,32 @@ static int source_open(struct source *s, const char *path, int stream, unsigned 
 		return -errno;
 	if (window) {
 		s->slots = calloc(window, sizeof(*s->slots));
-		if (!s->slots)
+		s->pool = malloc((size_t)window * POOL_SLOT_BYTES);
+		s->pool_free = calloc(window, sizeof(*s->pool_free));
+		if (!s->slots || !s->pool || !s->pool_free)
 			return -ENOMEM;
+		for (unsigned i = 0; i < window; i++)
+			s->pool_free[s->pool_free_count++] = s->pool + (size_t)i * POOL_SLOT_BYTES;
 	}
 	return 0;
+}
+
+/* A buffer for a held record of size bytes: from the pool if it fits. */
+static struct mh_rec_hdr *slot_get(struct source *s, size_t bytes)
+{
+	if (bytes <= POOL_SLOT_BYTES && s->pool_free_count)
+		return s->pool_free[--s->pool_free_count];
+	return malloc(bytes);
+}
+
+static void slot_put(struct source *s, struct mh_rec_hdr *rec)
+{
+	unsigned char *p = (unsigned char *)rec;
+
+	if (s->pool && p >= s->pool && p < s->pool + (size_t)s->window * POOL_SLOT_BYTES)
+		s->pool_free[s->pool_free_count++] = p;
+	else
+		free(rec);
 }
 
 struct mh_timeline *mh_timeline_open(const char *path)
@@ -122,8 +156,10 @@ void mh_timeline_free(struct mh_timeline *tl)
 	for (i = 0; i < SRC_COUNT; i++) {
 		mh_trace_reader_free(tl->src[i].r);
 		for (j = 0; j < tl->src[i].pending; j++)
-			free(SLOT(&tl->src[i], j));
+			slot_put(&tl->src[i], SLOT(&tl->src[i], j));
 		free(tl->src[i].slots);
+		free(tl->src[i].pool);
+		free(tl->src[i].pool_free);
 	}
 	free(tl);
 }
@@ -170,7 +206,7 @@ static int window_fill(struct mh_timeline *tl, struct source *s)
 			s->done = true;
 			break;
 		}
-		copy = malloc(rec->size);
+		copy = slot_get(s, rec->size);
 		if (!copy)
 			return -ENOMEM;
 		memcpy(copy, rec, rec->size);
@@ -192,6 +228,7 @@ static int source_release(struct mh_timeline *tl, struct source *s, struct mh_re
 			  uint64_t clock, bool drain)
 {
 	struct mh_rec_hdr *head;
+	uint64_t ts;
 	int err;
 
 	if (!s->window) {
@@ -213,8 +250,13 @@ static int source_release(struct mh_timeline *tl, struct source *s, struct mh_re
 		head = SLOT(s, 0);
 		if (!drain && mh_rec_ts(head) > clock)
 			return 0;
+		ts = mh_rec_ts(head);
+		if (ts < s->released_ts)
+			rp->kernel_late++;
+		else
+			s->released_ts = ts;
 		err = mh_replay_record(rp, head);
-		free(head);
+		slot_put(s, head);
 		s->first = (s->first + 1) % s->window;
 		s->pending--;
 		if (err)

@@ -16,20 +16,6 @@
 #include "memhook/events.h"
 #include "stackdb.h"
 
-/*
- * Marks the environment of a traced image with its pid, so the next image
- * exec'd in the same pid knows it is an exec (MH_PROCESS_EXECED), not the
- * launch. Owned by the preload; the launcher never sets it.
- */
-#define MH_ENV_TRACED_PID "MEMHOOK_TRACED_PID"
-/*
- * "/proc/<recorder pid>/fd/<ring fd>": how an exec'd image reaches the ring
- * when the program closed the inherited fd before exec (Python's
- * subprocess, for one, closes every fd it does not pass on). Set by the
- * preload of the first image.
- */
-#define MH_ENV_RING_PATH "MEMHOOK_RING_PATH"
-
 struct mh_core_config {
 	int ring_fd;			/* the inherited ring memfd */
 	const char *ring_path;		/* MH_ENV_RING_PATH, or NULL */

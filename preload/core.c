@@ -24,6 +24,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "modules.h"
 #include "ring.h"
 #include "stackdb.h"
@@ -35,6 +36,8 @@
 #define STACKDB_CAPACITY_LOG2 20
 /* Frames of the preload itself that a capture may see above the caller. */
 #define OWN_FRAMES_SLACK 8
+/* How often a process waiting for its exit scan looks for the ack, in ns. */
+#define EXIT_POLL_NS 1000000L
 
 /* glibc: free what libc itself keeps until exit (memcheck calls it too). */
 extern void __libc_freeres(void);
@@ -57,6 +60,14 @@ static int log_fd = -1;
 /* Separates this image's stack ids from other images' (see mh_stack_hash). */
 static __u64 image_seed;
 static unsigned int said;
+/* Bumped by mh_core_names_changed: threads compare it with their name_gen. */
+static unsigned int names_gen;
+/* The name this thread last sent. */
+static __thread char sent_name[MH_THREAD_NAME_LEN] __attribute__((tls_model("initial-exec")));
+/* Set once this process has sent its exit records (reset in a fork child). */
+static int exit_sent;
+/* Set to 1 by the recorder (process_vm_writev) when the exit scan is done. */
+static __u32 exit_ack;
 
 enum problem {
 	PROBLEM_GONE = 0x1,
@@ -125,21 +136,54 @@ static void thread_name(__u32 tid, char *name)
 	name[got > 0 ? got : 0] = '\0';
 }
 
-static __attribute__((noinline, cold)) void thread_first(void)
+static void send_thread(const char *name)
 {
-	struct mh_rec_thread *r;
+	struct mh_rec_thread *r = mh_ring_reserve(&ring, sizeof(*r));
 
-	mh_self.tid = (__u32)syscall(SYS_gettid);
-	r = mh_ring_reserve(&ring, sizeof(*r));
 	if (!r) {
 		ring_refused();
 		return;
 	}
-	r->ts_ns = mh_now_ns();
+	r->ts_ns = mh_clock_ns();
 	r->pid = (__u32)cur_pid;
 	r->tid = mh_self.tid;
-	thread_name(mh_self.tid, r->name);
+	memcpy(r->name, name, MH_THREAD_NAME_LEN);
 	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_THREAD, .size = sizeof(*r) });
+}
+
+/* A thread's first event, a rename announced, or time to look at the name again. */
+static __attribute__((noinline, cold)) void thread_slow(void)
+{
+	char name[MH_THREAD_NAME_LEN] = "";
+	bool first = !mh_self.tid;
+
+	if (first)
+		mh_self.tid = (__u32)syscall(SYS_gettid);
+	mh_self.name_gen = __atomic_load_n(&names_gen, __ATOMIC_ACQUIRE);
+	mh_self.name_countdown = MH_CORE_NAME_RECHECK;
+	thread_name(mh_self.tid, name);
+	if (!first && !memcmp(name, sent_name, sizeof(name)))
+		return;
+	memcpy(sent_name, name, sizeof(name));
+	send_thread(name);
+}
+
+/* Send the thread's name before its first event and again when it changed. */
+static inline void thread_check(void)
+{
+	if (mh_unlikely(!mh_self.name_countdown-- ||
+			mh_self.name_gen != __atomic_load_n(&names_gen, __ATOMIC_RELAXED)))
+		thread_slow();
+}
+
+void mh_core_thread_sync(void)
+{
+	thread_slow();
+}
+
+void mh_core_names_changed(void)
+{
+	__atomic_fetch_add(&names_gen, 1, __ATOMIC_RELEASE);
 }
 
 static __attribute__((noinline, cold)) void send_stack(__u64 id, const __u64 *ips,
@@ -193,15 +237,14 @@ void mh_core_alloc(enum mh_alloc_kind kind, const void *addr, size_t size)
 	struct mh_rec_alloc *r;
 	__u64 id;
 
-	if (mh_unlikely(!mh_self.tid))
-		thread_first();
+	thread_check();
 	id = caller_stack();
 	r = mh_ring_reserve(&ring, sizeof(*r));
 	if (mh_unlikely(!r)) {
 		ring_refused();
 		return;
 	}
-	r->ts_ns = mh_now_ns();
+	r->ts_ns = mh_clock_ns();
 	r->addr = (uintptr_t)addr;
 	r->size = size;
 	r->stack_id = id;
@@ -217,15 +260,14 @@ void mh_core_remap(enum mh_alloc_kind kind, const void *old, size_t old_size, co
 	struct mh_rec_realloc *r;
 	__u64 id;
 
-	if (mh_unlikely(!mh_self.tid))
-		thread_first();
+	thread_check();
 	id = caller_stack();
 	r = mh_ring_reserve(&ring, sizeof(*r));
 	if (mh_unlikely(!r)) {
 		ring_refused();
 		return;
 	}
-	r->ts_ns = mh_now_ns();
+	r->ts_ns = mh_clock_ns();
 	r->addr = (uintptr_t)addr;
 	r->size = size;
 	r->old_addr = (uintptr_t)old;
@@ -242,9 +284,8 @@ struct mh_rec_free *mh_core_free_begin(enum mh_alloc_kind kind, const void *addr
 	struct mh_rec_free *r;
 	__u64 now;
 
-	if (mh_unlikely(!mh_self.tid))
-		thread_first();
-	now = mh_now_ns();
+	thread_check();
+	now = mh_clock_ns();
 	r = mh_ring_reserve(&ring, sizeof(*r));
 	if (mh_unlikely(!r)) {
 		ring_refused();
@@ -283,7 +324,7 @@ static int send_process(enum mh_process_start start)
 
 	if (!r)
 		return -EPIPE;
-	r->ts_ns = mh_now_ns();
+	r->ts_ns = mh_clock_ns();
 	r->pid = (__u32)cur_pid;
 	r->ppid = (__u32)getppid();
 	r->start = start;
@@ -347,6 +388,8 @@ int mh_core_start(const struct mh_core_config *c)
 	cur_pid = getpid();
 	image_seed = mh_now_ns() ^ ((__u64)cur_pid << 32);
 	mh_self.tid = 0;
+	mh_self.name_countdown = 0;
+	mh_clock_setup();
 	read_exe_path();
 	err = attach(&ring);
 	if (err)
@@ -385,6 +428,9 @@ void mh_core_fork_child(void)
 {
 	cur_pid = getpid();
 	mh_self.tid = 0;
+	mh_self.name_countdown = 0;
+	exit_sent = 0;
+	exit_ack = 0;
 	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_RELAXED))
 		return;
 	if (!cfg.follow_forks) {
@@ -409,4 +455,62 @@ void mh_core_exit(void)
 		__libc_freeres();
 		mh_self.guard = 1;
 	}
+}
+
+static void send_exit(enum mh_exit_reason reason, int status)
+{
+	struct mh_rec_exit *r = mh_ring_reserve(&ring, sizeof(*r));
+
+	if (!r) {
+		ring_refused();
+		return;
+	}
+	r->ts_ns = mh_clock_ns();
+	r->pid = (__u32)cur_pid;
+	r->reason = reason;
+	r->status = status;
+	/* Whether a core is written is the kernel's decision, after us: the recorder's waitpid knows. */
+	r->core_dumped = 0;
+	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_EXIT, .size = sizeof(*r) });
+}
+
+/* Poll for the ack while the recorder lives. nanosleep is async-signal-safe. */
+static void wait_for_scan(void)
+{
+	struct timespec ts = { 0, EXIT_POLL_NS };
+	int saved = errno;
+
+	while (!__atomic_load_n(&exit_ack, __ATOMIC_ACQUIRE) && !mh_ring_consumer_probe(&ring))
+		nanosleep(&ts, NULL);
+	errno = saved;
+}
+
+void mh_core_exit_scan(enum mh_exit_path path, enum mh_exit_reason reason, int status)
+{
+	struct mh_rec_exit_scan *r;
+	volatile char here;
+
+	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_ACQUIRE) || getpid() != cur_pid ||
+	    __atomic_exchange_n(&exit_sent, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (!mh_self.tid)
+		mh_self.tid = (__u32)syscall(SYS_gettid);
+	send_exit(reason, status);
+	if (!(ring.hdr->flags & MH_RING_EXIT_SCAN))
+		return;
+	r = mh_ring_reserve(&ring, sizeof(*r));
+	if (!r) {
+		ring_refused();
+		return;
+	}
+	r->ts_ns = mh_clock_ns();
+	/* Everything the caller's frames hold is above this. */
+	r->sp = (uintptr_t)&here;
+	r->ack_addr = (uintptr_t)&exit_ack;
+	r->pid = (__u32)cur_pid;
+	r->tid = mh_self.tid;
+	r->path = path;
+	r->status = status;
+	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_EXIT_SCAN, .size = sizeof(*r) });
+	wait_for_scan();
 }

@@ -24,6 +24,9 @@
 struct mh_thread {
 	int guard;		/* non-zero while inside the preload: pass through */
 	__u32 tid;		/* cached gettid(), 0 until the thread's first event */
+	int pending_signal;	/* fatal signal deferred until the guard drops (exit.c) */
+	unsigned int name_gen;	/* the rename generation this thread's name was sent at */
+	unsigned int name_countdown; /* events until the name is read again */
 };
 
 extern __thread struct mh_thread mh_self __attribute__((tls_model("initial-exec")));
@@ -97,5 +100,31 @@ void mh_core_fork_child(void);
  * its frees are in the trace), as memcheck does.
  */
 void mh_core_exit(void);
+
+/*
+ * The process is ending: send MH_REC_EXIT (reason, status) and, if the
+ * consumer answers scans (MH_RING_EXIT_SCAN), MH_REC_EXIT_SCAN (path,
+ * status), then wait, polling every millisecond, until the recorder has
+ * scanned the process and written the ack, or is gone. No fixed timeout:
+ * the recorder always answers. Does nothing in a process that does not
+ * record, in a vfork child (its pid is not ours) and after the first call
+ * in this process. Async-signal-safe; the caller holds the guard.
+ */
+void mh_core_exit_scan(enum mh_exit_path path, enum mh_exit_reason reason, int status);
+
+/*
+ * A thread may have been renamed (pthread_setname_np): every thread reads
+ * its name again at its next event and re-sends MH_REC_THREAD if it
+ * changed. Renames made another way (prctl(PR_SET_NAME), writing comm)
+ * are picked up within MH_CORE_NAME_RECHECK events of the renamed thread.
+ * Thread-safe, async-signal-safe.
+ */
+void mh_core_names_changed(void);
+
+/* Read the calling thread's name now; send MH_REC_THREAD if it changed. */
+void mh_core_thread_sync(void);
+
+/* A thread re-reads its own name after this many events. */
+#define MH_CORE_NAME_RECHECK 65536
 
 #endif /* MEMHOOK_PRELOAD_CORE_H */

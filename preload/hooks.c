@@ -54,6 +54,7 @@
 #include "bootstrap.h"
 #include "config.h"
 #include "core.h"
+#include "exit.h"
 #include "sys.h"
 
 #define MH_EXPORT __attribute__((visibility("default")))
@@ -83,7 +84,8 @@ extern char **environ;
 	X(munmap, int, (void *, size_t))                                     \
 	X(mremap, void *, (void *, size_t, size_t, int, ...))                \
 	X(brk, int, (void *))                                                \
-	X(sbrk, void *, (intptr_t))
+	X(sbrk, void *, (intptr_t))                                          \
+	X(pthread_setname_np, int, (pthread_t, const char *))
 
 #define REAL_FIELD(name, ret, params) ret(*name) params;
 static struct {
@@ -185,7 +187,7 @@ static inline bool hook_enter(void)
 
 static inline void hook_leave(int saved_errno)
 {
-	mh_self.guard = 0;
+	mh_guard_drop();
 	errno = saved_errno;
 }
 
@@ -465,7 +467,30 @@ static void fork_child(void)
 {
 	mh_self.guard = 1;
 	mh_core_fork_child();
-	mh_self.guard = 0;
+	mh_guard_drop();
+}
+
+/*
+ * Every thread looks at its name again at its next event; a thread that
+ * renamed itself does so now, so the rename is recorded even if it never
+ * allocates again.
+ */
+MH_EXPORT int pthread_setname_np(pthread_t thread, const char *name)
+{
+	int ret, saved;
+
+	if (mh_unlikely(!real.pthread_setname_np))
+		resolve_real();
+	ret = real.pthread_setname_np(thread, name);
+	if (ret)
+		return ret;
+	mh_core_names_changed();
+	if (pthread_equal(thread, pthread_self()) && hook_enter()) {
+		saved = errno;
+		mh_core_thread_sync();
+		hook_leave(saved);
+	}
+	return ret;
 }
 
 /* Read the configuration and start recording; once per process image. */
@@ -501,6 +526,8 @@ static void start_once(void)
 		mh_config_strip_env(dladdr((void *)start_once, &self) ? self.dli_fname : NULL);
 	if (mh_core_start(&cfg))
 		goto out;
+	/* Failing only loses the verdicts of the exit paths that could not be set up. */
+	(void)mh_exit_setup();
 	/* Failing only misnames a later exec or loses one whose program closed the fd. */
 	if (cfg.follow_exec)
 		(void)mh_config_mark_image(getpid(), mh_core_ring_path());
@@ -508,8 +535,8 @@ static void start_once(void)
 	if (pthread_atfork(NULL, NULL, fork_child))
 		mh_core_stop();
 out:
-	mh_self.guard = 0;
 	__atomic_store_n(&start_state, START_DONE, __ATOMIC_RELEASE);
+	mh_guard_drop();
 	errno = saved;
 }
 
@@ -518,9 +545,8 @@ static __attribute__((constructor)) void preload_init(void)
 	start_once();
 }
 
+/* The normal exit path goes on in exit.c, after the program's destructors. */
 static __attribute__((destructor)) void preload_fini(void)
 {
-	mh_self.guard = 1;
-	mh_core_exit();
-	mh_self.guard = 0;
+	mh_exit_destructor();
 }

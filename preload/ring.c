@@ -165,7 +165,7 @@ bool mh_ring_consumer_gone(const struct mh_ring *ring)
  * shared header so every producer (in every process) stops at once.
  * Preserves errno: we run inside the program's malloc.
  */
-static bool consumer_check(struct mh_ring *ring)
+bool mh_ring_consumer_probe(struct mh_ring *ring)
 {
 	struct mh_ring_header *h = ring->hdr;
 	int saved = errno;
@@ -221,7 +221,7 @@ static bool wait_for_room(struct mh_ring *ring, __u64 pos, __u32 bytes)
 		}
 		__u64 now = mh_now_ns();
 		if (now >= next_probe) {
-			if (consumer_check(ring))
+			if (mh_ring_consumer_probe(ring))
 				return false;
 			next_probe = now + LIVENESS_PERIOD_NS;
 		}
@@ -240,7 +240,7 @@ static void *reserve_lossy(struct mh_ring *ring, __u32 bytes)
 			__u64 lost = __atomic_add_fetch(&h->lost_records, 1, __ATOMIC_RELAXED);
 
 			if (lost % LOSSY_PROBE_EVERY == 0)
-				consumer_check(ring);
+				mh_ring_consumer_probe(ring);
 			return NULL;
 		}
 		if (__atomic_compare_exchange_n(&h->head, &head, head + bytes, true,

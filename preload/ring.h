@@ -58,6 +58,13 @@ void mh_ring_commit(void *rec, struct mh_rec_hdr hdr);
 bool mh_ring_consumer_gone(const struct mh_ring *ring);
 
 /*
+ * Producer: like mh_ring_consumer_gone, but also probes the consumer's pid
+ * (kill(pid, 0)) and marks the ring gone if it no longer exists. One
+ * system call; preserves errno. Async-signal-safe.
+ */
+bool mh_ring_consumer_probe(struct mh_ring *ring);
+
+/*
  * Consumer: the committed records starting at the tail, contiguous in
  * memory. Sets *bytes to their total size (0 if none) and returns a
  * pointer to the first. Stops at the first record not yet committed.

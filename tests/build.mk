@@ -40,6 +40,7 @@ check: all $(CHECK_PROGRAMS) $(TEST_PROGS)
 	$(Q)tests/run.sh $(O) $(CHECK_PROGRAMS)
 
 include tests/fuzz.mk
+include tests/verdicts.mk
 
 # ---- symbolization test programs (tests/check_symbolize.c) ----
 # sym_inline is built -O0 by the generic rule above; these add an -O2

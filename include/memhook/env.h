@@ -23,5 +23,18 @@
 #define MH_ENV_FREERES "MEMHOOK_FREERES"
 /* Path of libmemhook.so when it is not beside the memhook binary. */
 #define MH_ENV_PRELOAD_PATH "MEMHOOK_PRELOAD"
+/*
+ * Marks the environment of a traced image with its pid, so the next image
+ * exec'd in the same pid knows it is an exec (MH_PROCESS_EXECED), not the
+ * launch. Set by the preload; the launcher never sets it.
+ */
+#define MH_ENV_TRACED_PID "MEMHOOK_TRACED_PID"
+/*
+ * "/proc/<recorder pid>/fd/<ring fd>": how an exec'd image reaches the ring
+ * when the program closed the inherited fd before exec (Python's
+ * subprocess, for one, closes every fd it does not pass on). Set by the
+ * preload of the first image; the launcher never sets it.
+ */
+#define MH_ENV_RING_PATH "MEMHOOK_RING_PATH"
 
 #endif /* MEMHOOK_INCLUDE_ENV_H */

@@ -36,6 +36,11 @@
 
 enum mh_ring_flags {
 	MH_RING_LOSSY = 0x1,	/* drop and count when full instead of waiting */
+	/*
+	 * The consumer answers MH_REC_EXIT_SCAN (writes the ack): a producer
+	 * process waits for it at exit. Without it, none is sent.
+	 */
+	MH_RING_EXIT_SCAN = 0x2,
 };
 
 enum mh_ring_consumer_state {

@@ -8,7 +8,7 @@
  *
  * Usage: kern_entry [N]   (N defaults to 10; output on stdout, "key=value")
  */
-#include <elf.h>
+#include <link.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: MIT
+/*
+ * check_attribution.c - the join of the two streams (merger/attribute.c,
+ * merger/residency.c, merger/rss_timeline.c): synthetic traces whose
+ * answers are worked out by hand in each test's comment: blocks sharing
+ * pages of a residency snapshot each get their own bytes, the retained
+ * free heap, faults charged to the block, to the allocation in progress
+ * or to the mapping by name, swap-ins, reclaim stalls, the RSS peak, and
+ * the JSON fields that carry all of it (leak kinds included).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "../cli/trace_writer.h"
+#include "../merger/attribute.h"
+#include "../merger/replay.h"
+#include "../merger/report.h"
+
+#define PID 7
+#define TID 7
+#define PAGE 4096ULL
+#define MAX_PAGES 64
+
+static struct mh_replay *rp;
+static uint64_t now_ns = 1000;
+
+static void setup(void)
+{
+	rp = mh_replay_new();
+	ck_assert_ptr_nonnull(rp);
+	rp->page_size = PAGE;
+}
+
+static void teardown(void)
+{
+	mh_replay_free(rp);
+	rp = NULL;
+}
+
+static void feed(const void *rec)
+{
+	ck_assert_int_eq(mh_replay_record(rp, rec), 0);
+}
+
+static void ev_alloc(uint64_t addr, uint64_t size, uint64_t stack, int kind)
+{
+	struct mh_rec_alloc a = {
+		.hdr = { MH_REC_ALLOC, kind, sizeof(a) },
+		.ts_ns = now_ns++, .addr = addr, .size = size, .stack_id = stack,
+		.tid = TID, .pid = PID,
+	};
+
+	feed(&a);
+}
+
+static void ev_free(uint64_t addr)
+{
+	struct mh_rec_free f = {
+		.hdr = { MH_REC_FREE, MH_KIND_FREE, sizeof(f) },
+		.ts_ns = now_ns++, .addr = addr, .tid = TID, .pid = PID,
+	};
+
+	feed(&f);
+}
+
+/* A PAGEMAP record: states[i] is 'P' present, 'S' swapped, '.' neither. */
+static void ev_pagemap(uint64_t start, const char *states)
+{
+	struct {
+		struct mh_rec_pagemap r;
+		uint64_t bits[(2 * MAX_PAGES + 63) / 64];
+	} rec = { { { MH_REC_PAGEMAP, 0, sizeof(rec) }, now_ns++, start, strlen(states), PID,
+		    PAGE }, { 0 } };
+	size_t i;
+
+	ck_assert_uint_le(strlen(states), MAX_PAGES);
+	for (i = 0; states[i]; i++) {
+		if (states[i] == 'P')
+			rec.bits[i / 32] |= 1ULL << (2 * (i % 32));
+		else if (states[i] == 'S')
+			rec.bits[i / 32] |= 1ULL << (2 * (i % 32) + 1);
+	}
+	feed(&rec);
+}
+
+static void ev_rss(uint64_t anon)
+{
+	struct mh_rec_rss_sample s = {
+		.hdr = { MH_REC_RSS_SAMPLE, 0, sizeof(s) },
+		.ts_ns = now_ns++, .anon_bytes = anon, .file_bytes = 1000, .pid = PID,
+	};
+
+	feed(&s);
+}
+
+static void ev_fault(uint64_t addr, uint64_t ip, uint32_t vma_class)
+{
+	struct mh_rec_kfault f = {
+		.hdr = { MH_REC_KFAULT, 0, sizeof(f) },
+		.ts_ns = now_ns++, .addr = addr, .ip = ip, .tid = TID, .pid = PID,
+		.vma_class = vma_class, .dev = (8 << 20) | 1, .ino = 1234,
+	};
+
+	feed(&f);
+}
+
+static void ev_kernel_mmap(uint64_t addr, uint64_t len)
+{
+	struct mh_rec_ksyscall s = {
+		.hdr = { MH_REC_KSYSCALL, 0, sizeof(s) },
+		.ts_ns = now_ns++, .args = { 0, len }, .ret = (int64_t)addr,
+		.tid = TID, .pid = PID, .sys = MH_KSYS_MMAP,
+	};
+
+	feed(&s);
+}
+
+/* A no-op record: the replay moves on, so pending snapshot ranges are applied. */
+static void ev_tick(void)
+{
+	struct mh_rec_thread t = { .hdr = { MH_REC_THREAD, 0, sizeof(t) }, .ts_ns = now_ns++,
+				   .pid = PID, .tid = TID };
+
+	feed(&t);
+}
+
+static struct mh_process *proc(void)
+{
+	struct mh_process *p;
+
+	for (p = rp->procs; p; p = p->next) {
+		if (p->pid == PID)
+			return p;
+	}
+	ck_abort_msg("no process %u", PID);
+	return NULL;
+}
+
+static struct mh_stack_stats *stack(uint64_t id)
+{
+	struct mh_stack_stats *st = mh_stack_stats_find(&proc()->stacks, id);
+
+	ck_assert_ptr_nonnull(st);
+	return st;
+}
+
+static struct mh_map_stats *mapping(const char *name)
+{
+	struct mh_map_stats *ms;
+
+	ck_assert_ptr_nonnull(proc()->attr);
+	HASH_FIND_STR(proc()->attr->map_stats, name, ms);
+	ck_assert_msg(ms != NULL, "no mapping named %s", name);
+	return ms;
+}
+
+/*
+ * Heap pages 0x10000.. : P P . S P. Stack 1: [0x10000, +6000) = all of
+ * page 0 and 1904 bytes of page 1 -> 6000 resident. Stack 2: [0x11770,
+ * +100) in page 1 (present) -> 100, and [0x12000, +4096), page 2 not
+ * present -> 0. Stack 3: [0x13000, +8192): page 3 swapped, page 4
+ * present -> 4096 resident, 4096 swapped. Heap resident = 3 pages =
+ * 12288, covered 6000 + 100 + 4096 = 10196, retained free heap 2092.
+ * A second range with no block, 2 present pages, is "[anon]": 8192.
+ */
+START_TEST(test_shared_pages_split_fairly)
+{
+	struct mh_attr *a;
+
+	ev_alloc(0x10000, 6000, 1, MH_KIND_MALLOC);
+	ev_alloc(0x11770, 100, 2, MH_KIND_MALLOC);
+	ev_alloc(0x12000, 4096, 2, MH_KIND_MALLOC);
+	ev_alloc(0x13000, 8192, 3, MH_KIND_MALLOC);
+	ev_pagemap(0x10000, "PP.SP");
+	ev_pagemap(0x100000, "PP");
+	mh_replay_finish(rp);
+	a = proc()->attr;
+	ck_assert_uint_eq(stack(1)->resident_bytes, 6000);
+	ck_assert_uint_eq(stack(2)->resident_bytes, 100);
+	ck_assert_uint_eq(stack(3)->resident_bytes, 4096);
+	ck_assert_uint_eq(stack(3)->swapped_bytes, 4096);
+	ck_assert_uint_eq(stack(1)->swapped_bytes, 0);
+	ck_assert_uint_eq(a->heap_resident_bytes, 12288);
+	ck_assert_uint_eq(a->retained_free_heap_bytes, 12288 - 10196);
+	ck_assert_uint_eq(a->resident_bytes, 12288 + 8192);
+	ck_assert_uint_eq(mapping("[anon]")->resident_bytes, 8192);
+	ck_assert_uint_eq(a->snapshots, 1);
+}
+END_TEST
+
+/*
+ * A block crossing two records (two adjacent mappings) is counted in both.
+ * [0x20800, +0x1000) spans page 0x20000 (P) and 0x21000 (P, next record):
+ * 0x800 + 0x800 = 4096.
+ */
+START_TEST(test_block_across_records)
+{
+	ev_alloc(0x20800, 0x1000, 1, MH_KIND_MALLOC);
+	ev_pagemap(0x20000, "P");
+	ev_pagemap(0x21000, "P");
+	mh_replay_finish(rp);
+	ck_assert_uint_eq(stack(1)->resident_bytes, 4096);
+	ck_assert_uint_eq(proc()->attr->retained_free_heap_bytes, 2 * 4096 - 4096);
+}
+END_TEST
+
+/*
+ * Snapshot 1 at RSS 10 MiB: stack 1 has 2 pages resident. Its block is
+ * freed; snapshot 2 at RSS 2 MiB: stack 1 has nothing live (0), stack 2
+ * one page. At the RSS peak (snapshot 1) stack 1 had 8192. The heap range
+ * still counts as heap in snapshot 2 (it held a block before): its two
+ * resident pages minus stack 2's page are retained free heap.
+ */
+START_TEST(test_latest_snapshot_and_rss_peak)
+{
+	struct mh_attr *a;
+
+	ev_alloc(0x40000, 8192, 1, MH_KIND_MALLOC);
+	ev_rss(10 << 20);
+	ev_pagemap(0x40000, "PP.");
+	ev_free(0x40000);
+	ev_alloc(0x42000, 4096, 2, MH_KIND_MALLOC);
+	ev_rss(2 << 20);
+	ev_pagemap(0x40000, "PPP");
+	ev_tick();
+	mh_replay_finish(rp);
+	a = proc()->attr;
+	ck_assert_uint_eq(a->snapshots, 2);
+	ck_assert_uint_eq(stack(1)->resident_bytes, 0);
+	ck_assert_uint_eq(stack(1)->resident_at_rss_peak, 8192);
+	ck_assert_uint_eq(stack(2)->resident_bytes, 4096);
+	ck_assert_uint_eq(stack(2)->resident_at_rss_peak, 0);
+	ck_assert_uint_eq(a->retained_free_heap_bytes, 8192);
+	ck_assert_uint_eq(a->rss_peak_bytes, (10 << 20) + 1000);
+	ck_assert_uint_ge(a->point_count, 2);
+}
+END_TEST
+
+/*
+ * Faults: in stack 1's block (x2, two ips) -> faults 2, first-touch ips
+ * 0xaaa (1) and 0xbbb (1). At 0x50ff0, in no block: the thread's next
+ * allocation [0x51000, +64) does not overlap page 0x50000, so it is not
+ * claimed and goes to "[anon]". At 0x52010, then allocation [0x52020,
+ * +32) in the same page -> faults_during_alloc 1 for stack 3. A fault in a file mapping covered
+ * by a module is named by its path; a stack fault is "[stack]"; a fault
+ * in the program's own mmap goes to "mmap 0x9"; one in a kernel-only
+ * mmap that never held a block is "[libc mmap]".
+ */
+START_TEST(test_faults_charged)
+{
+	ev_alloc(0x30000, 8192, 1, MH_KIND_MALLOC);
+	ev_fault(0x30010, 0xaaa, MH_VMA_ANON);
+	ev_fault(0x31010, 0xbbb, MH_VMA_ANON);
+	ev_fault(0x50ff0, 0xccc, MH_VMA_ANON);
+	ev_alloc(0x51000, 64, 2, MH_KIND_MALLOC);
+	ev_fault(0x52010, 0xddd, MH_VMA_ANON);
+	ev_alloc(0x52020, 32, 3, MH_KIND_MALLOC);
+	ev_fault(0x7ffc0000, 0xeee, MH_VMA_STACK);
+	ev_fault(0x900000, 0xfff, MH_VMA_FILE);
+	ev_alloc(0xa00000, 1 << 20, 9, MH_KIND_MMAP);
+	ev_fault(0xa10000, 0x111, MH_VMA_ANON);
+	ev_kernel_mmap(0xc00000, 1 << 20);
+	ev_fault(0xc00100, 0x222, MH_VMA_ANON);
+	mh_replay_finish(rp);
+	ck_assert_uint_eq(stack(1)->faults, 2);
+	ck_assert_uint_eq(stack(1)->touch[0].faults + stack(1)->touch[1].faults, 2);
+	ck_assert_uint_eq(stack(2)->faults + stack(2)->faults_during_alloc, 0);
+	ck_assert_uint_eq(stack(3)->faults_during_alloc, 1);
+	ck_assert_uint_eq(mapping("[stack]")->faults, 1);
+	ck_assert_uint_eq(mapping("file dev 8:1 inode 1234")->faults, 1);
+	ck_assert_uint_eq(mapping("mmap 0x9")->faults, 1);
+	ck_assert_uint_eq(mapping("[libc mmap]")->faults, 1);
+	ck_assert_uint_eq(mapping("[anon]")->faults, 1);	/* 0x50ff0 */
+	ck_assert_uint_eq(proc()->attr->faults, 8);
+	ck_assert_uint_eq(proc()->attr->faults_in_blocks, 2);
+}
+END_TEST
+
+/*
+ * A block inside a kernel-only mmap marks it as allocator memory: a fault
+ * there outside the block is "[heap free]". Major faults and swap-ins go
+ * by address; a reclaim stall that begins 10 ns after a fault in stack
+ * 1's block is stack 1's (990 ns); one with no fault before it goes to the
+ * thread's next allocation (stack 2, 500 ns).
+ */
+START_TEST(test_swapins_majors_reclaim)
+{
+	struct mh_rec_kmajfault mj = { { MH_REC_KMAJFAULT, 0, sizeof(mj) }, 0, 0x600010, 0x1, TID,
+				       PID };
+	struct mh_rec_kswapin sw = { { MH_REC_KSWAPIN, 0, sizeof(sw) }, 0, 0x600010, 3, TID, PID };
+	struct mh_rec_kreclaim rc;
+	uint64_t t;
+
+	ev_kernel_mmap(0x600000, 1 << 20);
+	ev_alloc(0x600010, 4096, 1, MH_KIND_MALLOC);
+	ev_fault(0x600010, 0x1, MH_VMA_ANON);
+	t = now_ns;
+	mj.ts_ns = now_ns++;
+	feed(&mj);
+	sw.ts_ns = now_ns++;
+	feed(&sw);
+	rc = (struct mh_rec_kreclaim){ { MH_REC_KRECLAIM, 0, sizeof(rc) }, t + 1000, t + 10, 5, 0,
+				       TID, PID, MH_RECLAIM_DIRECT, 0 };
+	now_ns = t + 1001;
+	feed(&rc);
+	ev_fault(0x680000, 0x2, MH_VMA_ANON);	/* outside the block, inside the mmap */
+	now_ns += 5 * 1000 * 1000;		/* later than any window */
+	rc.start_ns = now_ns;
+	rc.ts_ns = now_ns + 500;
+	now_ns += 501;
+	feed(&rc);
+	ev_alloc(0x700000, 64, 2, MH_KIND_MALLOC);
+	mh_replay_finish(rp);
+	ck_assert_uint_eq(stack(1)->major_faults, 1);
+	ck_assert_uint_eq(stack(1)->swapins, 3);
+	ck_assert_uint_eq(stack(1)->reclaim_stall_ns, 990);
+	ck_assert_uint_eq(stack(2)->reclaim_stall_ns, 500);
+	ck_assert_uint_eq(mapping("[heap free]")->faults, 1);
+	ck_assert_uint_eq(proc()->attr->reclaim_stall_ns, 1490);
+	ck_assert_uint_eq(proc()->attr->reclaim_unattributed_ns, 0);
+}
+END_TEST
+
+/* ---- the JSON report from a trace file ---- */
+
+static char *tmpdir;
+
+static void trace_setup(void)
+{
+	tmpdir = mh_test_tmpdir();
+}
+
+static void trace_teardown(void)
+{
+	mh_test_rmdir(tmpdir);
+	free(tmpdir);
+}
+
+static void append(struct mh_trace_writer *w, int stream, const void *rec)
+{
+	ck_assert_int_eq(mh_trace_writer_append(w, stream, rec,
+						((const struct mh_rec_hdr *)rec)->size), 0);
+}
+
+/*
+ * Process 9: stack 0x51 allocates [0x10000, +4096) (definitely lost) and
+ * stack 0x52 [0x11000, +2048) (still reachable); a snapshot with both
+ * pages present: 4096 and 2048 resident, retained 2048; RSS samples peak
+ * at 5 MiB anon + 1 MiB file; one fault in 0x51's block.
+ */
+static char *write_trace(void)
+{
+	struct mh_trace_header hdr = {
+		.magic = MH_TRACE_MAGIC, .version = MH_TRACE_VERSION,
+		.header_bytes = sizeof(hdr), .flags = MH_TRACE_LITTLE_ENDIAN,
+		.page_size = PAGE, .root_pid = 9, .pointer_bytes = 8,
+	};
+	struct mh_rec_alloc a = { { MH_REC_ALLOC, MH_KIND_MALLOC, sizeof(a) }, 20, 0x10000, 4096,
+				  0x51, 9, 9 };
+	struct mh_rec_rss_sample s = { { MH_REC_RSS_SAMPLE, 0, sizeof(s) }, 25, 5 << 20, 1 << 20,
+				       0, 0, 9, 0 };
+	struct mh_rec_kfault f = { .hdr = { MH_REC_KFAULT, 0, sizeof(f) }, .ts_ns = 26,
+				   .addr = 0x10008, .ip = 0x4242, .tid = 9, .pid = 9,
+				   .vma_class = MH_VMA_ANON };
+	struct {
+		struct mh_rec_pagemap r;
+		uint64_t bits[1];
+	} pm = { { { MH_REC_PAGEMAP, 0, sizeof(pm) }, 40, 0x10000, 2, 9, PAGE }, { 0x5 } };
+	struct mh_rec_leak l = { { MH_REC_LEAK, 0, sizeof(l) }, 0x10000, 9, MH_LEAK_DEFINITE };
+	struct mh_rec_exit ex = { { MH_REC_EXIT, 0, sizeof(ex) }, 50, 9, MH_EXIT_NORMAL, 0, 0 };
+	char *path = mh_test_join(tmpdir, "a.mht");
+	struct mh_trace_writer *w = mh_trace_writer_open(path, &hdr);
+
+	ck_assert_ptr_nonnull(w);
+	append(w, MH_STREAM_ALLOC, &a);
+	a.ts_ns = 21;
+	a.addr = 0x11000;
+	a.size = 2048;
+	a.stack_id = 0x52;
+	append(w, MH_STREAM_ALLOC, &a);
+	append(w, MH_STREAM_SAMPLE, &s);
+	append(w, MH_STREAM_KERNEL, &f);
+	append(w, MH_STREAM_SAMPLE, &pm);
+	append(w, MH_STREAM_META, &l);
+	l.addr = 0x11000;
+	l.kind = MH_LEAK_REACHABLE;
+	append(w, MH_STREAM_META, &l);
+	append(w, MH_STREAM_META, &ex);
+	ck_assert_int_eq(mh_trace_writer_close(w), 0);
+	return path;
+}
+
+static char *report(const char *trace, enum mh_report_format format, enum mh_report_key key)
+{
+	struct mh_report_opts opts = { .format = format, .sort = key, .value = key };
+	char *out_path = mh_test_join(tmpdir, "report.out");
+	FILE *out = fopen(out_path, "w");
+	char *text;
+
+	ck_assert_ptr_nonnull(out);
+	ck_assert_msg(mh_report_generate(trace, &opts, out) == 0, "%s", mh_report_error());
+	fclose(out);
+	text = mh_test_read_file(out_path, NULL);
+	ck_assert_ptr_nonnull(text);
+	free(out_path);
+	return text;
+}
+
+static long long json_int(const char *json, const char *path)
+{
+	long long v = -1;
+
+	ck_assert_msg(mh_test_json_int(json, path, &v) == 0, "no %s in %s", path, json);
+	return v;
+}
+
+/* The integer of the first "key": after text (stacks are array elements). */
+static long long int_after(const char *text, const char *key)
+{
+	char quoted[64];
+	const char *at;
+
+	snprintf(quoted, sizeof(quoted), "\"%s\": ", key);
+	at = strstr(text, quoted);
+	ck_assert_msg(at != NULL, "no %s", key);
+	return strtoll(at + strlen(quoted), NULL, 10);
+}
+
+START_TEST(test_json_fields)
+{
+	char *trace = write_trace();
+	char *json = report(trace, MH_REPORT_JSON, MH_KEY_RSS);
+	char *first = strstr(json, "\"stacks\"");
+
+	ck_assert_int_eq(json_int(json, "summary.leaks.definite.bytes"), 4096);
+	ck_assert_int_eq(json_int(json, "summary.leaks.definite.blocks"), 1);
+	ck_assert_int_eq(json_int(json, "summary.leaks.reachable.bytes"), 2048);
+	ck_assert_int_eq(json_int(json, "summary.leaks.indirect.blocks"), 0);
+	ck_assert_int_eq(json_int(json, "summary.rss_peak_bytes"), 6 << 20);
+	ck_assert_int_eq(json_int(json, "summary.retained_free_heap_bytes"), 2048);
+	ck_assert_int_eq(json_int(json, "summary.faults"), 1);
+	ck_assert_ptr_nonnull(first);
+	/* Sorted by rss: 0x51 (4096 resident) first, with its figures. */
+	ck_assert_ptr_nonnull(strstr(first, "\"id\": \"0x51\""));
+	ck_assert_int_lt(strstr(first, "0x51") - first, strstr(first, "0x52") - first);
+	ck_assert_ptr_nonnull(strstr(first, "\"leak_kind\": \"definite\""));
+	ck_assert_int_eq(int_after(first, "resident_bytes"), 4096);
+	ck_assert_int_eq(int_after(first, "faults"), 1);
+	ck_assert_int_eq(int_after(strstr(first, "\"definite\""), "bytes"), 4096);
+	ck_assert_ptr_nonnull(strstr(first, "\"leak_kind\": \"reachable\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"timeline\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"mappings\""));
+	free(json);
+	json = report(trace, MH_REPORT_TEXT, MH_KEY_RSS);
+	ck_assert_ptr_nonnull(strstr(json, "retained free heap: 2.0 KiB"));
+	ck_assert_ptr_nonnull(strstr(json, "malloc_trim"));
+	free(json);
+	free(trace);
+}
+END_TEST
+
+static Suite *attribution_suite(void)
+{
+	Suite *s = suite_create("attribution");
+	TCase *tc = tcase_create("Join");
+	TCase *tr = tcase_create("Reports");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_shared_pages_split_fairly);
+	tcase_add_test(tc, test_block_across_records);
+	tcase_add_test(tc, test_latest_snapshot_and_rss_peak);
+	tcase_add_test(tc, test_faults_charged);
+	tcase_add_test(tc, test_swapins_majors_reclaim);
+	suite_add_tcase(s, tc);
+
+	tcase_add_checked_fixture(tr, trace_setup, trace_teardown);
+	tcase_add_test(tr, test_json_fields);
+	suite_add_tcase(s, tr);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(attribution_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
