@@ -9,5 +9,5 @@ $(O)/bench/progs/%: bench/progs/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 -g $(EXAMPLE_CFLAGS:-O0=) -o $@ $< $(EXAMPLE_LIBS)
 
-bench: all $(BENCH_PROGS)
+bench: all $(BENCH_PROGS) $(TEST_PROGS) $(LEAK_EXTRA_PROGS)
 	$(Q)bench/run.sh $(O)

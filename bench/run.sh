@@ -14,11 +14,26 @@
 # `memhook report` and `heaptrack_print` on the two tools' traces of that
 # workload, timed with /usr/bin/time -v (wall time, events/s, peak RSS).
 #
+# Part 3, leak check speed: one `sh -c 'a; b; ...'` running test programs
+# (tests/progs/check_clean, leak_* scenarios, examples, alloc_bench) natively,
+# under `memhook check` (default and --kernel=off) and under
+# `valgrind --leak-check=full --trace-children=yes`, BENCH_CHECK_REPS times;
+# median wall times and the ratios memhook/memcheck (target <= 0.10) and
+# memhook/native (target <= 2).
+# Part 4, the kernel stream on a fault-heavy workload: bench/kernel_faults.sh.
+# Part 5, merger throughput on both streams: fault_alloc (faults inside heap
+# blocks plus small allocations) recorded with --kernel=on, then
+# `memhook report` timed: events/s (alloc + kernel records) and peak RSS.
+# Skipped with a message when the kernel stream cannot start.
+#
 # Knobs (environment): BENCH_REPS (3), BENCH_OPS (alloc_bench ops per
 # thread, 3000000), BENCH_REPORT_OPS (10000000: 20M events),
-# BENCH_REPORT_DEPTH (alloc_bench stack depth for part 2, 25: see alloc_1t_d25).
+# BENCH_REPORT_DEPTH (alloc_bench stack depth for part 2, 25: see alloc_1t_d25),
+# BENCH_CHECK_REPS (3), BENCH_FAULT_MB and BENCH_FAULT_REPS (part 4; 4096
+# and 3 here), BENCH_MERGE_MB (part 5, MiB touched, 20480: >= 5M kernel
+# records). BENCH_PARTS selects parts (default "1 2 3 4 5").
 # Traces go to a temporary directory under /tmp, deleted at the end.
-# Takes about 10 minutes on 2 cores.
+# Takes about 12 minutes on 2 cores.
 set -u
 
 O=${1:-build}
@@ -26,8 +41,12 @@ REPS=${BENCH_REPS:-3}
 OPS=${BENCH_OPS:-3000000}
 REPORT_OPS=${BENCH_REPORT_OPS:-10000000}
 REPORT_DEPTH=${BENCH_REPORT_DEPTH:-25}
+CHECK_REPS=${BENCH_CHECK_REPS:-3}
+MERGE_MB=${BENCH_MERGE_MB:-20480}
+PARTS=" ${BENCH_PARTS:-1 2 3 4 5} "
 MEMHOOK=$O/memhook
 AB=$O/bench/progs/alloc_bench
+FA=$O/bench/progs/fault_alloc
 
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -104,46 +123,6 @@ print(s["alloc_calls"] + s["free_calls"])' 2>/dev/null || echo 0
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "nan") printf "%.2fx", a / b; else printf "-" }'; }
 per_event() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2f", a / b; else printf "-" }'; }
 
-echo "memhook bench: $(date -u '+%F %T') UTC, $(nproc) cpus, reps=$REPS, alloc_bench ops/thread=$OPS"
-echo
-echo "== recording overhead (median wall time, ratio to native; trace bytes per alloc+free event)"
-printf '%-13s %10s %10s %10s %12s %12s %12s\n' workload native_s memhook heaptrack mh_B/event \
-	ht_B/event events
-for w in "${workloads[@]}"; do
-	declare -n cmd="cmd_$w"
-	nat=() mh=() ht=()
-	mh_fail= ht_fail=
-	for ((r = 0; r < REPS; r++)); do
-		timed "${cmd[@]}"
-		nat+=("$secs")
-		rm -f "$work/t.mht"
-		timed "$MEMHOOK" record -o "$work/t.mht" -- "${cmd[@]}"
-		mh+=("$secs")
-		[ "$rc" -eq 0 ] || mh_fail="memhook exited $rc: $(tail -1 "$work/err")"
-		if [ "$have_heaptrack" = 1 ]; then
-			rm -f "$work"/ht.*
-			timed heaptrack -o "$work/ht" "${cmd[@]}"
-			ht+=("$secs")
-			grep -q 'terminate called\|bad_alloc' "$work/out" "$work/err" &&
-				ht_fail="heaptrack aborted (std::bad_alloc in its interpreter)"
-		fi
-	done
-	events=$(trace_events "$work/t.mht")
-	mh_bytes=$(stat -c %s "$work/t.mht" 2>/dev/null || echo 0)
-	ht_bytes=$(stat -c %s "$work"/ht.zst 2>/dev/null || echo 0)
-	n=$(median "${nat[@]}")
-	mh_r=$(ratio "$(median "${mh[@]}")" "$n")
-	ht_r=-
-	[ "$have_heaptrack" = 1 ] && ht_r=$(ratio "$(median "${ht[@]}")" "$n")
-	[ -n "$ht_fail" ] && ht_r="fail" ht_bytes=0
-	[ -n "$mh_fail" ] && mh_r="fail"
-	printf '%-13s %10s %10s %10s %12s %12s %12s\n' "$w" "$n" "$mh_r" "$ht_r" \
-		"$(per_event "$mh_bytes" "$events")" "$(per_event "$ht_bytes" "$events")" "$events"
-	[ -n "$mh_fail" ] && echo "   $w: $mh_fail"
-	[ -n "$ht_fail" ] && echo "   $w: $ht_fail"
-	unset -n cmd
-done
-
 # /usr/bin/time -v of a command: sets $rc, then "<wall s> <max RSS kB>"
 # go to $work/time.sum.
 time_v() {
@@ -155,32 +134,186 @@ time_v() {
 		END { printf "%.2f %d\n", s, rss }' "$work/time" >"$work/time.sum"
 }
 
-echo
-echo "== report throughput (alloc_bench 1 thread, $REPORT_OPS ops, depth up to $REPORT_DEPTH)"
-rm -f "$work/t.mht" "$work"/ht.*
-"$MEMHOOK" record -o "$work/t.mht" -- "$AB" 1 "$REPORT_OPS" "$REPORT_DEPTH" >/dev/null 2>&1 ||
-	echo "   memhook record exited $?"
-events=$(trace_events "$work/t.mht")
-printf '%-16s %12s %10s %14s %12s %12s\n' tool trace_MB wall_s events/s peak_RSS_MB events
-time_v "$MEMHOOK" report --format text "$work/t.mht"
-read -r s rss <"$work/time.sum"
-[ "$rc" -eq 0 ] || echo "   memhook report exited $rc: $(tail -1 "$work/err")"
-printf '%-16s %12s %10s %14s %12s %12s\n' "memhook report" \
-	"$(awk -v b="$(stat -c %s "$work/t.mht" 2>/dev/null || echo 0)" 'BEGIN { printf "%.1f", b / 1048576 }')" \
-	"$s" "$(awk -v e="$events" -v s="$s" 'BEGIN { if (s > 0) printf "%.0f", e / s; else print "-" }')" \
-	"$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')" "$events"
-rm -f "$work/t.mht"
-if [ "$have_heaptrack" = 1 ]; then
-	heaptrack -o "$work/ht" "$AB" 1 "$REPORT_OPS" "$REPORT_DEPTH" >"$work/out" 2>&1
-	if grep -q 'bad_alloc' "$work/out"; then
-		echo "   heaptrack aborted while recording (std::bad_alloc in its interpreter);" \
-			"try another BENCH_REPORT_DEPTH"
-	fi
-	time_v heaptrack_print -f "$work/ht.zst"
+# Part 1: recording overhead.
+part1() {
+	echo
+	echo "== recording overhead (median wall time, ratio to native; trace bytes per alloc+free event)"
+	printf '%-13s %10s %10s %10s %12s %12s %12s\n' workload native_s memhook heaptrack mh_B/event \
+		ht_B/event events
+	for w in "${workloads[@]}"; do
+		declare -n cmd="cmd_$w"
+		nat=() mh=() ht=()
+		mh_fail= ht_fail=
+		for ((r = 0; r < REPS; r++)); do
+			timed "${cmd[@]}"
+			nat+=("$secs")
+			rm -f "$work/t.mht"
+			timed "$MEMHOOK" record -o "$work/t.mht" -- "${cmd[@]}"
+			mh+=("$secs")
+			[ "$rc" -eq 0 ] || mh_fail="memhook exited $rc: $(tail -1 "$work/err")"
+			if [ "$have_heaptrack" = 1 ]; then
+				rm -f "$work"/ht.*
+				timed heaptrack -o "$work/ht" "${cmd[@]}"
+				ht+=("$secs")
+				grep -q 'terminate called\|bad_alloc' "$work/out" "$work/err" &&
+					ht_fail="heaptrack aborted (std::bad_alloc in its interpreter)"
+			fi
+		done
+		events=$(trace_events "$work/t.mht")
+		mh_bytes=$(stat -c %s "$work/t.mht" 2>/dev/null || echo 0)
+		ht_bytes=$(stat -c %s "$work"/ht.zst 2>/dev/null || echo 0)
+		n=$(median "${nat[@]}")
+		mh_r=$(ratio "$(median "${mh[@]}")" "$n")
+		ht_r=-
+		[ "$have_heaptrack" = 1 ] && ht_r=$(ratio "$(median "${ht[@]}")" "$n")
+		[ -n "$ht_fail" ] && ht_r="fail" ht_bytes=0
+		[ -n "$mh_fail" ] && mh_r="fail"
+		printf '%-13s %10s %10s %10s %12s %12s %12s\n' "$w" "$n" "$mh_r" "$ht_r" \
+			"$(per_event "$mh_bytes" "$events")" "$(per_event "$ht_bytes" "$events")" "$events"
+		[ -n "$mh_fail" ] && echo "   $w: $mh_fail"
+		[ -n "$ht_fail" ] && echo "   $w: $ht_fail"
+		unset -n cmd
+	done
+}
+
+# Part 2: report throughput on an allocation trace.
+part2() {
+	echo
+	echo "== report throughput (alloc_bench 1 thread, $REPORT_OPS ops, depth up to $REPORT_DEPTH)"
+	rm -f "$work/t.mht" "$work"/ht.*
+	"$MEMHOOK" record -o "$work/t.mht" -- "$AB" 1 "$REPORT_OPS" "$REPORT_DEPTH" >/dev/null 2>&1 ||
+		echo "   memhook record exited $?"
+	events=$(trace_events "$work/t.mht")
+	printf '%-16s %12s %10s %14s %12s %12s\n' tool trace_MB wall_s events/s peak_RSS_MB events
+	time_v "$MEMHOOK" report --format text "$work/t.mht"
 	read -r s rss <"$work/time.sum"
-	[ "$rc" -eq 0 ] || echo "   heaptrack_print exited $rc"
-	printf '%-16s %12s %10s %14s %12s %12s\n' "heaptrack_print" \
-		"$(awk -v b="$(stat -c %s "$work/ht.zst" 2>/dev/null || echo 0)" 'BEGIN { printf "%.1f", b / 1048576 }')" \
+	[ "$rc" -eq 0 ] || echo "   memhook report exited $rc: $(tail -1 "$work/err")"
+	printf '%-16s %12s %10s %14s %12s %12s\n' "memhook report" \
+		"$(awk -v b="$(stat -c %s "$work/t.mht" 2>/dev/null || echo 0)" 'BEGIN { printf "%.1f", b / 1048576 }')" \
 		"$s" "$(awk -v e="$events" -v s="$s" 'BEGIN { if (s > 0) printf "%.0f", e / s; else print "-" }')" \
 		"$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')" "$events"
-fi
+	rm -f "$work/t.mht"
+	if [ "$have_heaptrack" = 1 ]; then
+		heaptrack -o "$work/ht" "$AB" 1 "$REPORT_OPS" "$REPORT_DEPTH" >"$work/out" 2>&1
+		if grep -q 'bad_alloc' "$work/out"; then
+			echo "   heaptrack aborted while recording (std::bad_alloc in its interpreter);" \
+				"try another BENCH_REPORT_DEPTH"
+		fi
+		time_v heaptrack_print -f "$work/ht.zst"
+		read -r s rss <"$work/time.sum"
+		[ "$rc" -eq 0 ] || echo "   heaptrack_print exited $rc"
+		printf '%-16s %12s %10s %14s %12s %12s\n' "heaptrack_print" \
+			"$(awk -v b="$(stat -c %s "$work/ht.zst" 2>/dev/null || echo 0)" 'BEGIN { printf "%.1f", b / 1048576 }')" \
+			"$s" "$(awk -v e="$events" -v s="$s" 'BEGIN { if (s > 0) printf "%.0f", e / s; else print "-" }')" \
+			"$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')" "$events"
+	fi
+}
+
+# Part 3: `memhook check` against memcheck and native on one shell running
+# several test programs.
+part3() {
+	local P=$O/tests/progs E=$O/examples prog progs=() script= m
+	local -A t
+	for prog in "$P/check_clean" "$P/leak_list" "$P/leak_tree" "$P/leak_cxx_containers" \
+		"$P/leak_libc" "$P/leak_fork" "$P/leak_thread_exited" "$E/leaky" "$E/alloc_mix" \
+		"$E/cxx_lost" "$E/threads 4 100000" "$AB 1 1000000"; do
+		[ -x "${prog%% *}" ] && progs+=("${prog#"$O"/}")
+	done
+	echo
+	if ! command -v valgrind >/dev/null; then
+		echo "== leak check speed: skipped (valgrind is not installed)"
+		return
+	fi
+	for prog in "${progs[@]}"; do
+		script+="$O/$prog; "
+	done
+	echo "== leak check speed: sh -c running ${#progs[@]} programs, median of $CHECK_REPS"
+	printf '   %s\n' "${progs[@]}"
+	local -a modes=(native memcheck check check_koff)
+	local -a cmd_native=(sh -c "$script")
+	local -a cmd_memcheck=(valgrind --leak-check=full --trace-children=yes sh -c "$script")
+	local -a cmd_check=("$MEMHOOK" check -- sh -c "$script")
+	local -a cmd_check_koff=("$MEMHOOK" check --kernel=off -- sh -c "$script")
+	for m in "${modes[@]}"; do
+		t[$m]=
+	done
+	for ((r = 0; r < CHECK_REPS; r++)); do
+		for m in "${modes[@]}"; do
+			declare -n c="cmd_$m"
+			timed "${c[@]}"
+			unset -n c
+			t[$m]+="$secs "
+			# memhook check exits 23 on leaks (expected here), memcheck as the shell.
+			[ "$rc" -lt 64 ] || [ "$rc" -eq 23 ] ||
+				echo "   $m exited $rc: $(tail -1 "$work/err")"
+		done
+	done
+	local native memcheck
+	native=$(median ${t[native]})
+	memcheck=$(median ${t[memcheck]})
+	printf '%-36s %9s %14s %12s\n' run wall_s "/memcheck" "/native"
+	printf '%-36s %9s %14s %12s\n' native "$native" "$(ratio "$native" "$memcheck")" 1.00x
+	printf '%-36s %9s %14s %12s\n' "valgrind --leak-check=full" "$memcheck" 1.00x \
+		"$(ratio "$memcheck" "$native")"
+	for m in check check_koff; do
+		local v label="memhook check"
+		v=$(median ${t[$m]})
+		[ "$m" = check_koff ] && label="memhook check --kernel=off"
+		printf '%-36s %9s %14s %12s\n' "$label" "$v" "$(ratio "$v" "$memcheck")" \
+			"$(ratio "$v" "$native")"
+	done
+	echo "   targets: memhook check <= 0.10x memcheck, <= 2.00x native"
+}
+
+# Part 4: the kernel stream's own bench, when it is there.
+part4() {
+	echo
+	if [ ! -x bench/kernel_faults.sh ]; then
+		echo "== kernel stream: skipped (bench/kernel_faults.sh is not there)"
+		return
+	fi
+	echo "== kernel stream (bench/kernel_faults.sh)"
+	BENCH_FAULT_MB=${BENCH_FAULT_MB:-4096} BENCH_FAULT_REPS=${BENCH_FAULT_REPS:-3} \
+		bench/kernel_faults.sh "$O" 2>&1 || echo "   kernel_faults.sh exited $?"
+}
+
+# Part 5: merger throughput on a trace with both streams.
+part5() {
+	local t=$work/both.mht recs events s rss
+	echo
+	if [ ! -x "$FA" ]; then
+		echo "== merger throughput, both streams: skipped ($FA is not built)"
+		return
+	fi
+	if ! "$MEMHOOK" record -q --kernel=on -o "$t" -- /bin/true 2>"$work/err"; then
+		echo "== merger throughput, both streams: skipped (the kernel stream cannot start:" \
+			"$(tail -1 "$work/err"))"
+		return
+	fi
+	echo "== merger throughput, both streams (fault_alloc $MERGE_MB MiB, --kernel=on)"
+	"$MEMHOOK" record -q --kernel=on -o "$t" -- "$FA" "$MERGE_MB" >/dev/null 2>"$work/err" ||
+		echo "   memhook record exited $?: $(tail -1 "$work/err")"
+	# Records per stream, from the raw dump: "alloc ALLOC", "kernel KFAULT", ...
+	read -r recs events < <("$MEMHOOK" dump "$t" | awk '
+		$1 == "kernel" { k++ } $2 == "ALLOC" || $2 == "FREE" || $2 == "REALLOC" { a++ }
+		END { print k + 0, a + k }')
+	printf '%-16s %10s %12s %12s %10s %14s %12s\n' tool trace_MB kernel_recs events wall_s \
+		events/s peak_RSS_MB
+	time_v "$MEMHOOK" report --format text "$t"
+	read -r s rss <"$work/time.sum"
+	[ "$rc" -eq 0 ] || echo "   memhook report exited $rc: $(tail -1 "$work/err")"
+	printf '%-16s %10s %12s %12s %10s %14s %12s\n' "memhook report" \
+		"$(awk -v b="$(stat -c %s "$t" 2>/dev/null || echo 0)" 'BEGIN { printf "%.1f", b / 1048576 }')" \
+		"$recs" "$events" "$s" \
+		"$(awk -v e="$events" -v s="$s" 'BEGIN { if (s > 0) printf "%.0f", e / s; else print "-" }')" \
+		"$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')"
+	[ "$recs" -ge 5000000 ] || echo "   fewer than 5M kernel records: raise BENCH_MERGE_MB"
+	rm -f "$t"
+}
+
+echo "memhook bench: $(date -u '+%F %T') UTC, $(nproc) cpus, reps=$REPS, alloc_bench ops/thread=$OPS"
+for part in 1 2 3 4 5; do
+	case $PARTS in
+	*" $part "*) "part$part" ;;
+	esac
+done

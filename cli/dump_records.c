@@ -55,6 +55,34 @@ static void print_str(FILE *out, const char *s, size_t len)
 	}
 }
 
+/*
+ * A kernel record through mh_kernel_describe(), with the file names and
+ * command names it prints verbatim escaped like every other string here.
+ * Its own text has no backslash or control character, so escaping the
+ * whole line changes only what came from the traced system. The line is
+ * built in one memory stream, reused record after record.
+ */
+static int describe_kernel(FILE *out, const struct mh_rec_hdr *rec)
+{
+	static char *line;
+	static size_t line_bytes;
+	static FILE *mem;
+	long len;
+	int err;
+
+	if (!mem)
+		mem = open_memstream(&line, &line_bytes);
+	if (!mem)
+		return mh_kernel_describe(out, rec);	/* out of memory: print it as it is */
+	rewind(mem);
+	err = mh_kernel_describe(mem, rec);
+	fflush(mem);
+	len = ftell(mem);
+	if (!err && len > 0)
+		print_str(out, line, (size_t)len);
+	return err;
+}
+
 static const char *kind_name(unsigned kind)
 {
 	return kind < MH_KIND_COUNT ? kind_names[kind] : "?";
@@ -226,7 +254,7 @@ void mh_dump_record(FILE *out, int stream, const struct mh_rec_hdr *rec)
 		dump_pagemap(out, (const void *)rec);
 		break;
 	default:
-		if (rec->type >= MH_REC_KERNEL_FIRST && mh_kernel_describe(out, rec) == 0)
+		if (rec->type >= MH_REC_KERNEL_FIRST && describe_kernel(out, rec) == 0)
 			break;
 		fprintf(out, "UNKNOWN type=%u kind=%u size=%u", rec->type, rec->kind, rec->size);
 		break;

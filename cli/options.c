@@ -16,6 +16,12 @@
 
 /* Sampling period of /proc/PID/status when --sample-interval is not given, ms. */
 #define DEFAULT_SAMPLE_MS 100
+/*
+ * Period of the pagemap residency snapshots, ms. A snapshot of 1 GiB of
+ * heap takes a few ms (docs/RECORD.md), well under 1% at one a second;
+ * the sampler also stretches the period when a snapshot costs more.
+ */
+#define DEFAULT_PAGEMAP_MS 1000
 
 enum {
 	OPT_RING_SIZE = 256,
@@ -27,6 +33,9 @@ enum {
 	OPT_NO_FREERES,
 	OPT_KERNEL,
 	OPT_SAMPLE,
+	OPT_PAGEMAP,
+	OPT_USER,
+	OPT_AS_ROOT,
 	OPT_TRACE,
 	OPT_FORMAT,
 	OPT_SORT,
@@ -46,6 +55,9 @@ static const struct option long_opts[] = {
 	{ "no-freeres", no_argument, NULL, OPT_NO_FREERES },
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
 	{ "sample-interval", required_argument, NULL, OPT_SAMPLE },
+	{ "pagemap-interval", required_argument, NULL, OPT_PAGEMAP },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "as-root", no_argument, NULL, OPT_AS_ROOT },
 	/* memhook run only */
 	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "format", required_argument, NULL, OPT_FORMAT },
@@ -72,6 +84,9 @@ void mh_options_usage(FILE *out, bool run)
 	      "  --no-freeres           do not call __libc_freeres at exit\n"
 	      "  --kernel=auto|on|off   kernel events via BPF (default auto: use if permitted)\n"
 	      "  --sample-interval MS   /proc RSS sampling period (default 100, 0 = off)\n"
+	      "  --pagemap-interval MS  residency snapshot period (default 1000, 0 = off)\n"
+	      "  --user NAME|UID        run PROG as this user (memhook must run as root)\n"
+	      "  --as-root              under sudo, run PROG as root (default: as the sudo user)\n"
 	      "  -q, --quiet            do not print the trace's path at the end\n", out);
 	if (run)
 		fputs("  --trace FILE           keep the trace in FILE (default: a temporary file)\n"
@@ -181,6 +196,16 @@ static int apply(struct mh_record_opts *o, int c, const char *arg, bool run)
 		return parse_kernel(arg, &o->kernel) ? bad("--kernel (auto, on or off)", arg) : 0;
 	case OPT_SAMPLE:
 		return parse_uint(arg, 0, 3600000, &o->sample_ms) ? bad("--sample-interval", arg) : 0;
+	case OPT_PAGEMAP:
+		return parse_uint(arg, 0, 3600000, &o->pagemap_ms) ? bad("--pagemap-interval", arg) : 0;
+	case OPT_USER:
+		if (!*arg)
+			return bad("--user", arg);
+		o->user = arg;
+		return 0;
+	case OPT_AS_ROOT:
+		o->as_root = true;
+		return 0;
 	case OPT_TRACE:
 		o->keep_trace = arg;
 		return 0;
@@ -205,6 +230,7 @@ static void set_defaults(struct mh_record_opts *o)
 	o->freeres = true;
 	o->kernel = MH_KERNEL_AUTO;
 	o->sample_ms = DEFAULT_SAMPLE_MS;
+	o->pagemap_ms = DEFAULT_PAGEMAP_MS;
 	o->report.format = MH_REPORT_TEXT;
 	o->report.sort = MH_KEY_LEAKED;
 	o->report.value = MH_KEY_LEAKED;
@@ -242,6 +268,10 @@ int mh_options_parse(struct mh_record_opts *o, int argc, char **argv, bool run)
 			argv[0]);
 		return -EINVAL;
 	}
+	if (o->user && o->as_root) {
+		fprintf(stderr, "memhook: --user and --as-root exclude each other\n");
+		return -EINVAL;
+	}
 	o->prog_argv = &argv[optind];
 	o->report.value = o->report.sort;
 	return 0;
@@ -249,10 +279,11 @@ int mh_options_parse(struct mh_record_opts *o, int argc, char **argv, bool run)
 
 void mh_options_format(const struct mh_record_opts *o, char *buf, size_t len)
 {
-	snprintf(buf, len, "--ring-size %llu%s --depth %u%s%s --unwind=%s%s --kernel=%s --sample-interval %u",
+	snprintf(buf, len, "--ring-size %llu%s --depth %u%s%s --unwind=%s%s --kernel=%s --sample-interval %u --pagemap-interval %u%s%s%s",
 		 (unsigned long long)o->ring_bytes, o->lossy ? " --lossy" : "", o->depth,
 		 o->follow_forks ? " --follow-forks" : "", o->follow_exec ? "" : " --no-follow-exec",
 		 o->unwind, o->freeres ? "" : " --no-freeres",
 		 o->kernel == MH_KERNEL_ON ? "on" : o->kernel == MH_KERNEL_OFF ? "off" : "auto",
-		 o->sample_ms);
+		 o->sample_ms, o->pagemap_ms, o->user ? " --user " : "", o->user ? o->user : "",
+		 o->as_root ? " --as-root" : "");
 }

@@ -32,7 +32,10 @@ struct mh_record_opts {
 	bool freeres;			/* cleared by --no-freeres */
 	enum mh_kernel_mode kernel;	/* --kernel=auto|on|off */
 	unsigned sample_ms;		/* --sample-interval, ms; 0 = no sampling */
+	unsigned pagemap_ms;		/* --pagemap-interval, ms; 0 = no periodic snapshots */
 	bool quiet;			/* -q: no "trace written" line */
+	const char *user;		/* --user NAME|UID: run the program as this user (root only) */
+	bool as_root;			/* --as-root: under sudo, keep the program root */
 	char **prog_argv;		/* PROG [ARGS], NULL-terminated */
 
 	/* memhook run only */

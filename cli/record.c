@@ -28,6 +28,7 @@
 #include "launch.h"
 #include "recorder.h"
 #include "supervise.h"
+#include "tracked.h"
 #include "version.h"
 
 /* Longest command line recorded in the INFO "command" record, bytes. */
@@ -151,6 +152,17 @@ static void default_path(char *path, size_t len, const struct mh_record_opts *o,
 		snprintf(path, len, "memhook.%s.%d.mht", basename(prog), (int)pid);
 }
 
+/* Under sudo, the trace belongs to the user who typed the command, so they can read it. */
+static void give_to_sudo_user(const char *path)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (mh_launch_sudo_owner(&uid, &gid) && chown(path, uid, gid) < 0)
+		fprintf(stderr, "memhook: cannot give trace '%s' to user %u: %s (it stays root's)\n",
+			path, (unsigned)uid, strerror(errno));
+}
+
 /* Open the trace and the kernel stream for the parked child. 0 or an exit code. */
 static int prepare(struct mh_recorder *r, const struct mh_record_opts *o, pid_t pid,
 		   char *path, size_t len)
@@ -166,6 +178,7 @@ static int prepare(struct mh_recorder *r, const struct mh_record_opts *o, pid_t 
 		fprintf(stderr, "memhook: cannot create trace '%s': %s\n", path, strerror(errno));
 		return MH_EXIT_CANT_CREATE;
 	}
+	give_to_sudo_user(path);
 	write_infos(r, o);
 	code = open_kernel(r, o, pid);
 	/* The facts about the recording reach the disk before the program starts. */
@@ -188,19 +201,50 @@ static int prepare(struct mh_recorder *r, const struct mh_record_opts *o, pid_t 
 	return code;
 }
 
+/* One line saying why the released child did not become the program. */
+static void launch_error(const struct mh_record_opts *o, const struct mh_launch *l, int err)
+{
+	const char *prog = o->prog_argv[0];
+
+	switch (l->failed_step) {
+	case MH_LAUNCH_STEP_EXEC:
+		fprintf(stderr, "memhook: cannot run '%s': %s\n", prog, strerror(-err));
+		break;
+	case MH_LAUNCH_STEP_DROP:
+		fprintf(stderr, "memhook: cannot run '%s' as user %u: %s\n", prog,
+			(unsigned)l->id.uid, strerror(-err));
+		break;
+	case MH_LAUNCH_STEP_PRELOAD:
+		fprintf(stderr, "memhook: cannot run '%s' as user %u: the preload library is not readable by that user: %s (install memhook where the user can read it, or use --as-root)\n",
+			prog, (unsigned)l->id.uid, strerror(-err));
+		break;
+	default:
+		fprintf(stderr, "memhook: cannot prepare '%s': %s\n", prog, strerror(-err));
+		break;
+	}
+}
+
 /* Run the released program to its end and close the trace. Returns the exit code. */
 static int run_to_end(struct mh_recorder *r, const struct mh_record_opts *o, struct mh_launch *l,
 		      bool *ran)
 {
+	struct mh_sampler *sampler = NULL;
 	int status = 0, err, exec_err;
 
+	if (o->sample_ms || o->pagemap_ms) {
+		sampler = mh_sampler_new(r, o->sample_ms, o->pagemap_ms);
+		if (!sampler)
+			fprintf(stderr, "memhook: cannot start sampling: %s (the recording goes on without samples)\n",
+				strerror(errno));
+	}
 	exec_err = mh_launch_release(l);
 	*ran = !exec_err;
 	if (exec_err)
-		fprintf(stderr, "memhook: cannot run '%s': %s\n", o->prog_argv[0], strerror(-exec_err));
-	err = mh_supervise(r, l->pid, o->follow_forks, o->sample_ms, &status);
+		launch_error(o, l, exec_err);
+	err = mh_supervise(r, l->pid, o->follow_forks, sampler, &status);
 	if (err)
 		fprintf(stderr, "memhook: lost track of '%s': %s\n", o->prog_argv[0], strerror(-err));
+	mh_sampler_free(sampler);
 	mh_recorder_stop(r);
 	write_final_records(r);
 	err = mh_trace_writer_close(r->writer);
@@ -209,6 +253,8 @@ static int run_to_end(struct mh_recorder *r, const struct mh_record_opts *o, str
 		fprintf(stderr, "memhook: cannot write trace '%s': %s\n", r->trace_path, strerror(-err));
 	if (err || atomic_load(&r->write_err))
 		return MH_EXIT_IO;
+	if (exec_err && l->failed_step != MH_LAUNCH_STEP_EXEC)
+		return MH_EXIT_INTERNAL;
 	if (exec_err)
 		return exec_err == -ENOENT || exec_err == -ENOTDIR ? MH_EXIT_NOT_FOUND :
 		       MH_EXIT_CANT_EXEC;
@@ -219,20 +265,31 @@ int mh_record_session(const struct mh_record_opts *o, char *path, size_t len, bo
 {
 	struct mh_recorder r = { .write_err = 0 };
 	struct mh_launch l;
-	char preload[PATH_MAX];
+	char preload[PATH_MAX], why[256];
 	sigset_t block, old;
 	int err, code;
 
 	*traced = false;
+	err = mh_launch_identity(o, &l.id, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "memhook: cannot run '%s': %s\n", o->prog_argv[0], why);
+		return MH_EXIT_USAGE;
+	}
 	err = mh_launch_find_preload(preload, sizeof(preload));
 	if (err) {
 		fprintf(stderr, "memhook: cannot find '%s': %s (set %s)\n", preload, strerror(-err),
 			"MEMHOOK_PRELOAD");
 		return MH_EXIT_INTERNAL;
 	}
+	r.tracked = mh_tracked_new();
+	if (!r.tracked) {
+		fprintf(stderr, "memhook: cannot set up the recorder: %s\n", strerror(errno));
+		return MH_EXIT_INTERNAL;
+	}
 	err = mh_ring_create(&r.ring, o->ring_bytes, o->lossy ? MH_RING_LOSSY : 0);
 	if (err) {
 		fprintf(stderr, "memhook: cannot create the event ring: %s\n", strerror(-err));
+		mh_tracked_free(r.tracked);
 		return MH_EXIT_INTERNAL;
 	}
 	/* Orphaned descendants are reaped by memhook, so it knows when all are gone. */
@@ -249,6 +306,11 @@ int mh_record_session(const struct mh_record_opts *o, char *path, size_t len, bo
 		code = MH_EXIT_INTERNAL;
 		goto out_ring;
 	}
+	/* Sampled from the start; its forked children join through their PROCESS records. */
+	err = mh_tracked_add(r.tracked, l.pid);
+	if (err)
+		fprintf(stderr, "memhook: cannot follow '%s' for sampling: %s\n", o->prog_argv[0],
+			strerror(-err));
 	code = prepare(&r, o, l.pid, path, len);
 	if (code) {
 		mh_launch_abort(&l);
@@ -261,6 +323,7 @@ int mh_record_session(const struct mh_record_opts *o, char *path, size_t len, bo
 		fprintf(stderr, "memhook: trace written to '%s'\n", path);
 out_ring:
 	mh_ring_unmap(&r.ring);
+	mh_tracked_free(r.tracked);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return code;
 }

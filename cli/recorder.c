@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "leakscan.h"
+#include "tracked.h"
 
 /* Ring bytes handed to the writer at once: bounds how long ring space stays held. */
 #define DRAIN_BATCH_BYTES (1U << 20)
@@ -103,10 +104,11 @@ int mh_recorder_info(struct mh_recorder *r, pid_t pid, const char *key, const ch
 /*
  * The whole records at the start of buf that fit in DRAIN_BATCH_BYTES (at
  * least one). A batch ends right after an MH_REC_EXIT_SCAN, which is then
- * copied to *scan: its process waits for an answer.
+ * copied to *scan: its process waits for an answer. The pid of every
+ * PROCESS record joins the set the sampler follows.
  */
-static size_t batch_bytes(const unsigned char *buf, size_t bytes, struct mh_rec_exit_scan *scan,
-			  bool *have_scan)
+static size_t batch_bytes(struct mh_recorder *r, const unsigned char *buf, size_t bytes,
+			  struct mh_rec_exit_scan *scan, bool *have_scan)
 {
 	const struct mh_rec_hdr *rec;
 	size_t off = 0;
@@ -117,6 +119,9 @@ static size_t batch_bytes(const unsigned char *buf, size_t bytes, struct mh_rec_
 		if (off && off + rec->size > DRAIN_BATCH_BYTES)
 			break;
 		off += rec->size;
+		if (rec->type == MH_REC_PROCESS && r->tracked && rec->size >= sizeof(struct mh_rec_process))
+			/* -ESRCH: it is gone already, nothing left to sample. */
+			(void)mh_tracked_add(r->tracked, (pid_t)((const struct mh_rec_process *)rec)->pid);
 		if (rec->type == MH_REC_EXIT_SCAN && rec->size >= sizeof(*scan)) {
 			memcpy(scan, rec, sizeof(*scan));
 			*have_scan = true;
@@ -142,7 +147,7 @@ static size_t drain_once(struct mh_recorder *r)
 
 	p = mh_ring_peek(&r->ring, &bytes);
 	while (bytes) {
-		n = batch_bytes(p, bytes, &scan, &have_scan);
+		n = batch_bytes(r, p, bytes, &scan, &have_scan);
 		(void)mh_recorder_append(r, MH_STREAM_ALLOC, p, n); /* reported once inside */
 		mh_ring_release(&r->ring, n);
 		p += n;

@@ -20,10 +20,13 @@
 #include "../preload/ring.h"
 #include "trace_writer.h"
 
+struct mh_tracked;
+
 struct mh_recorder {
 	struct mh_ring ring;
 	struct mh_trace_writer *writer;
 	struct mh_collector *collector;	/* NULL when the kernel stream is off */
+	struct mh_tracked *tracked;	/* processes to sample; the drainer adds PROCESS pids */
 	const char *trace_path;
 	pthread_t drain_thread;
 	pthread_t collect_thread;

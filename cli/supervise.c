@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * supervise.c - wait for the traced program, forward signals, sample RSS
- * (supervise.h). memhook itself must survive the signals that end the
+ * supervise.c - wait for the traced program, forward signals, run the
+ * sampler (supervise.h). memhook itself must survive the signals that end the
  * program: they are blocked and taken with sigtimedwait().
  */
 #include "supervise.h"
@@ -11,10 +11,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "sampler.h"
+#include "tracked.h"
 
-/* Wake-up period when sampling is off, ms. */
-#define IDLE_WAKE_MS 1000
 /* How often buffered records are written out while the program runs, ns. */
 #define FLUSH_PERIOD_NS 1000000000ULL
 
@@ -47,7 +45,9 @@ static void record_exit(struct mh_recorder *r, pid_t pid, int status)
 	};
 
 	if (WIFSIGNALED(status)) {
-		e.reason = MH_EXIT_SIGNAL;
+		/* The collector marks OOM victims before they die: the answer is there now. */
+		e.reason = WTERMSIG(status) == SIGKILL && r->collector &&
+			   mh_collector_oom_victim(r->collector, pid) ? MH_EXIT_OOM : MH_EXIT_SIGNAL;
 		e.status = WTERMSIG(status);
 		e.core_dumped = WCOREDUMP(status) ? 1 : 0;
 	} else {
@@ -76,6 +76,8 @@ static int reap(struct mh_recorder *r, pid_t root, bool follow_forks, bool *root
 		if (pid == 0)
 			return 0;
 		record_exit(r, pid, status);
+		if (r->tracked)
+			mh_tracked_remove(r->tracked, pid);
 		if (pid == root) {
 			*root_done = true;
 			*root_status = status;
@@ -85,22 +87,11 @@ static int reap(struct mh_recorder *r, pid_t root, bool follow_forks, bool *root
 	}
 }
 
-static void sample(struct mh_recorder *r, pid_t pid, bool *sampling)
-{
-	struct mh_rec_rss_sample s;
-
-	if (mh_sampler_read(pid, &s) == 0)
-		(void)mh_recorder_append(r, MH_STREAM_SAMPLE, &s, sizeof(s));
-	else
-		*sampling = false;	/* the process is gone (or a zombie) */
-}
-
-int mh_supervise(struct mh_recorder *r, pid_t root, bool follow_forks, unsigned sample_ms,
+int mh_supervise(struct mh_recorder *r, pid_t root, bool follow_forks, struct mh_sampler *sampler,
 		 int *root_status)
 {
-	__u64 period_ns = (__u64)(sample_ms ? sample_ms : IDLE_WAKE_MS) * 1000000ULL;
-	__u64 next_ns = now_ns(), flush_ns = next_ns + FLUSH_PERIOD_NS, now;
-	bool root_done = false, sampling = sample_ms != 0;
+	__u64 now = now_ns(), next_ns = now, flush_ns = now + FLUSH_PERIOD_NS, wake_ns;
+	bool root_done = false;
 	struct timespec tmo;
 	siginfo_t si;
 	sigset_t set;
@@ -109,18 +100,18 @@ int mh_supervise(struct mh_recorder *r, pid_t root, bool follow_forks, unsigned 
 	mh_supervise_sigset(&set);
 	for (;;) {
 		now = now_ns();
-		if (now >= next_ns) {
-			if (sampling && !root_done)
-				sample(r, root, &sampling);
-			next_ns = now + period_ns;
-		}
+		if (sampler && now >= next_ns)
+			next_ns = mh_sampler_tick(sampler, now);
 		if (now >= flush_ns) {
 			/* Low-volume streams would otherwise sit in memory until the end. */
 			(void)mh_recorder_flush(r); /* reported inside */
 			flush_ns = now + FLUSH_PERIOD_NS;
 		}
-		tmo.tv_sec = (time_t)((next_ns - now) / 1000000000ULL);
-		tmo.tv_nsec = (long)((next_ns - now) % 1000000000ULL);
+		now = now_ns();
+		wake_ns = sampler && next_ns < flush_ns ? next_ns : flush_ns;
+		wake_ns = wake_ns > now ? wake_ns - now : 0;
+		tmo.tv_sec = (time_t)(wake_ns / 1000000000ULL);
+		tmo.tv_nsec = (long)(wake_ns % 1000000000ULL);
 		sig = sigtimedwait(&set, &si, &tmo);
 		if (sig < 0 && errno != EAGAIN && errno != EINTR)
 			return -errno;

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "recorder.h"
+#include "sampler.h"
 
 /* Signals the recorder blocks and handles itself (SIGCHLD and the ones it forwards). */
 void mh_supervise_sigset(sigset_t *set);
@@ -20,13 +21,14 @@ void mh_supervise_sigset(sigset_t *set);
  * Wait until root has exited (and, with follow_forks, every orphaned
  * descendant, which memhook reaps as their subreaper). Meanwhile forward
  * SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to memhook by another process to root
- * (terminal-generated ones already reached root's process group), sample
- * root's /proc/PID/status every sample_ms (0: never) into MH_STREAM_SAMPLE,
- * and append an MH_REC_EXIT for every process reaped. The signals of
+ * (terminal-generated ones already reached root's process group), run
+ * sampler (may be NULL) when it is due, and append an MH_REC_EXIT for every
+ * process reaped: reason MH_EXIT_OOM when SIGKILL came from the OOM killer
+ * (r->collector saw it), and the pid leaves r->tracked. The signals of
  * mh_supervise_sigset() must be blocked in every thread. Sets *root_status
  * to root's wait status. Returns 0 or -errno.
  */
-int mh_supervise(struct mh_recorder *r, pid_t root, bool follow_forks, unsigned sample_ms,
+int mh_supervise(struct mh_recorder *r, pid_t root, bool follow_forks, struct mh_sampler *sampler,
 		 int *root_status);
 
 #endif /* MEMHOOK_CLI_SUPERVISE_H */

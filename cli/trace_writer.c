@@ -23,16 +23,20 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "merger/trace_columns.h"
+
 /*
- * zstd level for chunks. Negative levels trade ratio for speed; -1 keeps
- * up with the ring at well over 10M records/s on one core while still
- * shrinking allocation records about 4x (docs/FORMAT.md, "Compression").
+ * zstd level for chunks. On the column layout (trace_columns.h) level 1
+ * is both smaller and faster than -1: 3.2 bytes per event at 19M
+ * records/s on one core, against 3.8 at 15M (docs/FORMAT.md,
+ * "Compression").
  */
-#define TRACE_ZSTD_LEVEL (-1)
+#define TRACE_ZSTD_LEVEL 1
 
 struct stream_buf {
 	pthread_mutex_t lock;
 	unsigned char *raw;		/* MH_CHUNK_MAX_RAW_BYTES of pending records */
+	unsigned char *packed;		/* the same records in the column layout */
 	size_t raw_bytes;		/* bytes used in raw */
 	__u32 record_count;		/* records in raw */
 	__u64 first_ts_ns;		/* smallest timestamp in raw, 0 if none */
@@ -141,10 +145,11 @@ static int flush_stream(struct mh_trace_writer *w, int stream)
 
 	if (!s->raw_bytes)
 		return 0;
-	n = ZSTD_compressCCtx(s->cctx, payload, s->chunk_cap - sizeof(ch), s->raw, s->raw_bytes,
+	mh_trace_columns_encode(s->raw, s->raw_bytes, s->record_count, s->packed);
+	n = ZSTD_compressCCtx(s->cctx, payload, s->chunk_cap - sizeof(ch), s->packed, s->raw_bytes,
 			      TRACE_ZSTD_LEVEL);
 	if (!ZSTD_isError(n) && n < s->raw_bytes) {
-		ch.flags = MH_CHUNK_ZSTD;
+		ch.flags = MH_CHUNK_COLUMNS | MH_CHUNK_ZSTD;
 		ch.stored_bytes = (__u32)n;
 	} else {
 		/* Incompressible (or zstd refused): store the records as they are. */
@@ -248,6 +253,7 @@ static void free_writer(struct mh_trace_writer *w)
 
 	for (i = 0; i < MH_STREAM_COUNT; i++) {
 		free(w->streams[i].raw);
+		free(w->streams[i].packed);
 		free(w->streams[i].chunk);
 		ZSTD_freeCCtx(w->streams[i].cctx);
 		pthread_mutex_destroy(&w->streams[i].lock);
@@ -268,10 +274,11 @@ static int init_streams(struct mh_trace_writer *w)
 		s = &w->streams[i];
 		pthread_mutex_init(&s->lock, NULL);
 		s->raw = malloc(MH_CHUNK_MAX_RAW_BYTES);
+		s->packed = malloc(MH_CHUNK_MAX_RAW_BYTES);
 		s->chunk = malloc(cap);
 		s->chunk_cap = cap;
 		s->cctx = ZSTD_createCCtx();
-		if (!s->raw || !s->chunk || !s->cctx)
+		if (!s->raw || !s->packed || !s->chunk || !s->cctx)
 			return -ENOMEM;
 	}
 	return 0;

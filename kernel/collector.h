@@ -29,6 +29,14 @@ struct mh_collector_opts {
 	mh_collector_sink_fn sink;	/* receives the records */
 	void *sink_ctx;			/* passed to sink */
 	size_t ringbuf_bytes;		/* BPF ring buffer size, 0 = default */
+	/*
+	 * Also record memcg:count_memcg_events (MH_REC_KMEMCG: swap-ins,
+	 * swap-outs, major faults counted in a traced thread). Off by default:
+	 * the tracepoint fires on every page fault of every process, which
+	 * costs about 40 ns a fault, and the same facts come from the
+	 * swap-in, major-fault and reclaim records.
+	 */
+	bool memcg_events;
 };
 
 struct mh_collector;
@@ -52,6 +60,16 @@ int mh_collector_add_pid(struct mh_collector *c, pid_t pid);
  * number of records delivered, or -errno. Call from one thread only.
  */
 int mh_collector_poll(struct mh_collector *c, int timeout_ms);
+
+/*
+ * A file descriptor that polls readable (POLLIN) when the BPF side has
+ * signalled records, for a caller that waits on several things at once
+ * (say, its own stop eventfd): poll it, then call mh_collector_poll(c, 0).
+ * The BPF side signals in batches (every 1/8 of the ring, and at once for
+ * the first fault on a file), so call mh_collector_poll(c, 0) at least
+ * every ~100 ms too. Owned by the collector: never close it.
+ */
+int mh_collector_fd(const struct mh_collector *c);
 
 /*
  * True if the OOM killer chose pid (a traced tgid) as its victim since the

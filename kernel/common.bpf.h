@@ -24,12 +24,12 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 const volatile struct mh_kconf conf = {};
 
-/* Traced tgids: key tgid, value 1. */
+/* Traced tgids: key tgid, value its pending RSS reports. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct mh_traced);
 } traced SEC(".maps");
 
 /* Every record of every stream, in one ring. */
@@ -85,9 +85,14 @@ struct {
 	__type(value, struct vma_info);
 } vma_cache SEC(".maps");
 
+static __always_inline struct mh_traced *traced_of(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&traced, &tgid);
+}
+
 static __always_inline bool is_traced(__u32 tgid)
 {
-	return bpf_map_lookup_elem(&traced, &tgid) != NULL;
+	return traced_of(tgid) != NULL;
 }
 
 static __always_inline void count_drop(void)
@@ -104,13 +109,18 @@ static __always_inline void count_drop(void)
  * woken only once conf.wakeup_bytes are waiting (it also drains on its poll
  * timeout): a wakeup per record costs an irq_work per fault.
  */
-static __always_inline void emit(const void *rec, __u32 size)
+static __always_inline void emit_wake(const void *rec, __u32 size, bool wake)
 {
-	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= conf.wakeup_bytes ?
+	__u64 flags = wake || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= conf.wakeup_bytes ?
 		      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 
 	if (bpf_ringbuf_output(&events, (void *)rec, size, flags))
 		count_drop();
+}
+
+static __always_inline void emit(const void *rec, __u32 size)
+{
+	emit_wake(rec, size, false);
 }
 
 static __always_inline void fill_hdr(struct mh_rec_hdr *hdr, __u16 type, __u32 size)

@@ -8,7 +8,8 @@
  * missing; major faults from the PERF_COUNT_SW_PAGE_FAULTS_MAJ perf event.
  * kmem:rss_stat gives the counters; its value is re-summed over every CPU
  * slot, because the tracepoint's own value is the approximate percpu
- * count. A swap-in is a MM_SWAPENTS decrease on a thread whose latest user
+ * count. A process's own changes are coalesced (see on_rss), since a
+ * record per fault would double the cost of tracing faults. A swap-in is a MM_SWAPENTS decrease on a thread whose latest user
  * fault has not been followed by a syscall (munmap and exit also drop swap
  * entries, outside any fault). Never blocks, never prints.
  */
@@ -29,6 +30,25 @@ struct {
 	__type(key, __u32);
 	__type(value, __s64);
 } swapents SEC(".maps");
+
+struct file_id {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
+};
+
+/*
+ * Files faults were reported for. The first fault on a file wakes the
+ * reader at once, so it can name the file from /proc/PID/maps while the
+ * process still maps it (a short-lived process may be gone by the next
+ * regular wakeup). LRU: forgetting a file only costs an early wakeup.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct file_id);
+	__type(value, __u8);
+} files_seen SEC(".maps");
 
 static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, void *data)
 {
@@ -60,9 +80,25 @@ static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, v
 	return 0;
 }
 
-/* Fill r's vma fields from the cache, or from bpf_find_vma (then cached). */
-static __always_inline void lookup_vma(struct mh_rec_kfault *r, __u32 tgid)
+/* True the first time a file shows up in a fault. */
+static __always_inline bool first_on_file(const struct vma_info *v)
 {
+	struct file_id id = { .ino = v->ino, .dev = v->dev };
+	__u8 one = 1;
+
+	if (!v->ino || bpf_map_lookup_elem(&files_seen, &id))
+		return false;
+	return bpf_map_update_elem(&files_seen, &id, &one, BPF_NOEXIST) == 0;
+}
+
+/*
+ * Fill r's vma fields from the cache, or from bpf_find_vma (then cached).
+ * Returns true when the fault is the first on its file.
+ */
+static __always_inline bool lookup_vma(struct mh_rec_kfault *r, __u32 tgid)
+{
+	bool first = false;
+
 	struct vma_info *cached = bpf_map_lookup_elem(&vma_cache, &tgid);
 	struct vma_info v = {};
 	long err;
@@ -73,9 +109,10 @@ static __always_inline void lookup_vma(struct mh_rec_kfault *r, __u32 tgid)
 		err = bpf_find_vma(bpf_get_current_task_btf(), r->addr, classify_vma, &v, 0);
 		if (err) {
 			r->vma_class = err == -ENOENT ? MH_VMA_NONE : MH_VMA_UNKNOWN;
-			return;
+			return false;
 		}
 		bpf_map_update_elem(&vma_cache, &tgid, &v, BPF_ANY);
+		first = first_on_file(&v);
 	}
 	r->vma_start = v.start;
 	r->vma_end = v.end;
@@ -83,6 +120,7 @@ static __always_inline void lookup_vma(struct mh_rec_kfault *r, __u32 tgid)
 	r->ino = v.ino;
 	r->dev = v.dev;
 	r->vma_class = v.vma_class;
+	return first;
 }
 
 static __always_inline int on_fault(__u64 address, __u64 ip, __u64 error_code)
@@ -107,8 +145,7 @@ static __always_inline int on_fault(__u64 address, __u64 ip, __u64 error_code)
 		st->addr = address;
 		st->ts_ns = r.ts_ns;
 	}
-	lookup_vma(&r, id >> 32);
-	emit(&r, sizeof(r));
+	emit_wake(&r, sizeof(r), lookup_vma(&r, id >> 32));
 	return 0;
 }
 
@@ -188,8 +225,8 @@ static __always_inline void on_swapents(__u32 tgid, __s64 now)
 
 static __always_inline int on_rss(struct mm_struct *mm, int member)
 {
-	struct mh_rec_krss r = {};
-	__u32 tgid;
+	struct mh_traced *t;
+	__u32 tgid, idx;
 	__s64 pages;
 
 	/*
@@ -201,17 +238,23 @@ static __always_inline int on_rss(struct mm_struct *mm, int member)
 		tgid = BPF_CORE_READ(mm, owner, tgid);
 	else
 		tgid = bpf_get_current_pid_tgid() >> 32;
-	if (!is_traced(tgid) || member < 0 || member >= 4)
+	t = traced_of(tgid);
+	idx = rss_member(member);
+	if (!t || idx == MH_RSS_UNKNOWN)
 		return 0;
-	pages = mm_counter(mm, member);
-	INIT_REC(r, MH_REC_KRSS);
-	r.ts_ns = bpf_ktime_get_ns();
-	r.bytes = (__u64)pages << conf.page_shift;
-	r.tid = (__u32)bpf_get_current_pid_tgid();
-	r.pid = tgid;
-	r.member = rss_member(member);
-	emit(&r, sizeof(r));
-	if (r.member == MH_RSS_SWAPENTS)
+	/*
+	 * The process's own changes (one per fault) are coalesced: marked here,
+	 * reported at its next syscall, at its exit, or every conf.rss_batch
+	 * changes. Swap entries and changes by other tasks go out at once.
+	 */
+	if (idx != MH_RSS_SWAPENTS && (bpf_get_current_pid_tgid() >> 32) == tgid) {
+		t->rss_dirty[idx & 3] = 1;
+		if (++t->rss_changes >= conf.rss_batch)
+			flush_rss(mm, tgid, t);
+		return 0;
+	}
+	pages = emit_rss(mm, tgid, idx, bpf_ktime_get_ns());
+	if (idx == MH_RSS_SWAPENTS)
 		on_swapents(tgid, pages);
 	return 0;
 }
@@ -233,8 +276,7 @@ static __always_inline int on_memcg(int item, unsigned long val)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct mh_rec_kmemcg r = {};
 
-	if (!is_traced(id >> 32))
-		return 0;
+	/* Every fault of every process counts PGFAULT here: drop those first, cheaply. */
 	if (item == bpf_core_enum_value(enum vm_event_item, PSWPIN))
 		r.item = MH_MEMCG_PSWPIN;
 	else if (item == bpf_core_enum_value(enum vm_event_item, PSWPOUT))
@@ -242,6 +284,8 @@ static __always_inline int on_memcg(int item, unsigned long val)
 	else if (item == bpf_core_enum_value(enum vm_event_item, PGMAJFAULT))
 		r.item = MH_MEMCG_PGMAJFAULT;
 	else
+		return 0;
+	if (!is_traced(id >> 32))
 		return 0;
 	INIT_REC(r, MH_REC_KMEMCG);
 	r.ts_ns = bpf_ktime_get_ns();

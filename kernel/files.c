@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +149,7 @@ static int read_maps(struct mh_kfiles *f, pid_t pid)
 	unsigned long long ino;
 	size_t cap = 0;
 	ssize_t len;
-	int at, err = 0;
+	int at = 0, err = 0;
 	FILE *maps;
 
 	if (pid)
@@ -172,19 +173,25 @@ static int read_maps(struct mh_kfiles *f, pid_t pid)
 	return err;
 }
 
+/* True once the wanted file has a path. */
+static bool wanted_known(struct mh_kfiles *f)
+{
+	struct file_entry *e = find(f, f->want->dev, f->want->ino);
+
+	return e && e->state == FILE_KNOWN;
+}
+
 /* Fallback search: read pid's maps; non-zero stops (found, or out of memory). */
 static int try_pid(void *arg, pid_t pid)
 {
 	struct mh_kfiles *f = arg;
-	struct file_entry *e;
 	int err = read_maps(f, pid);
 
 	if (err == -ENOMEM) {
 		f->err = err;
 		return 1;
 	}
-	e = find(f, f->want->dev, f->want->ino);
-	return e && e->state == FILE_KNOWN;
+	return wanted_known(f);
 }
 
 /* Look (dev, ino) up for a fault of pid, falling back as described atop. 0 or -ENOMEM. */
@@ -195,21 +202,26 @@ static int resolve(struct mh_kfiles *f, __u32 dev, __u64 ino, pid_t pid)
 
 	f->want = &key;
 	f->err = 0;
-	if (!try_pid(f, pid) && !f->err && f->others)
+	(void)try_pid(f, pid);	/* the outcome is read from the table below */
+	if (!wanted_known(f) && !f->err && f->others)
 		f->others(f->ctx, try_pid, f);
-	if (!f->err && !try_pid(f, 0) && !f->err) {
-		e = find(f, dev, ino);
-		if (!e) {
-			e = calloc(1, sizeof(*e));
-			if (!e)
-				return -ENOMEM;
-			e->key = key;
-			HASH_ADD(hh, f->files, key, sizeof(e->key), e);
-		}
-		e->state = FILE_UNRESOLVED;
-		e->round = f->round;
+	if (!wanted_known(f) && !f->err)
+		(void)try_pid(f, 0);
+	if (f->err)
+		return f->err;
+	if (wanted_known(f))
+		return 0;
+	e = find(f, dev, ino);
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		e->key = key;
+		HASH_ADD(hh, f->files, key, sizeof(e->key), e);
 	}
-	return f->err;
+	e->state = FILE_UNRESOLVED;
+	e->round = f->round;
+	return 0;
 }
 
 /* Fill f->out with e's record. */

@@ -13,6 +13,18 @@
 /* Most CPUs whose per-CPU counter slots the BPF side sums. */
 #define MH_KCONF_MAX_CPUS 256
 
+/*
+ * The value of a traced tgid in the "traced" map: which RSS counters the
+ * process changed since they were last reported (enum mh_rss_member
+ * index, 1 = changed) and how many changes that was. Plain byte stores,
+ * no atomics: a mark lost to a race only means a report that is not
+ * needed, since a report reads the counters after clearing the marks.
+ */
+struct mh_traced {
+	__u8 rss_dirty[4];
+	__u32 rss_changes;
+};
+
 struct mh_kconf {
 	__u32 follow_children;	/* 1: add forked children's tgids to the filter */
 	__u32 page_shift;	/* log2 of the page size */
@@ -23,6 +35,8 @@ struct mh_kconf {
 	__u32 nr_brk;
 	__u32 nr_madvise;
 	__u32 wakeup_bytes;	/* wake the reader once this many bytes wait in the ring */
+	__u32 rss_batch;	/* a process's own RSS changes reported at most this many late */
+	__u32 memcg_events;	/* 1: attach memcg:count_memcg_events (loader only) */
 	__u32 pad;
 	/*
 	 * The kernel's value of MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS and

@@ -16,6 +16,7 @@
 #include "loader.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,9 @@ struct probe_def {
 	const char *progs[PROBE_MAX_PROGS];	/* fallback order, NULL-terminated */
 	int perf_config;			/* PERF_COUNT_SW_* for perf_event programs */
 };
+
+/* Why an opt-in probe was left out. */
+#define NOT_REQUESTED "skipped: not requested (it runs on every page fault of every process)"
 
 struct stream_def {
 	const char *name;
@@ -157,6 +161,27 @@ static int set_rodata(struct bpf_object *obj, const struct mh_kconf *conf)
 	return err;
 }
 
+/* The probe only attached when asked for (conf.memcg_events). */
+static const char OPT_IN_PROBE[] = "memcg_events";
+
+/* True if p is the opt-in probe and it was not asked for. */
+static bool probe_unwanted(const struct mh_kloader *l, const struct probe_def *p)
+{
+	return !l->conf.memcg_events && !strcmp(p->name, OPT_IN_PROBE);
+}
+
+/* True if prog belongs to a probe that was not asked for: it is not even loaded. */
+static bool prog_unwanted(const struct mh_kloader *l, const struct stream_def *s, const char *prog)
+{
+	size_t p, k;
+
+	for (p = 0; p < s->nr_probes; p++)
+		for (k = 0; k < PROBE_MAX_PROGS && s->probes[p].progs[k]; k++)
+			if (probe_unwanted(l, &s->probes[p]) && !strcmp(s->probes[p].progs[k], prog))
+				return true;
+	return false;
+}
+
 /*
  * Open one stream's object configured for this loader. only, if not NULL,
  * is the one program to keep (test-loading); test shrinks the ring buffer.
@@ -195,6 +220,8 @@ static struct bpf_object *open_stream(struct mh_kloader *l, const struct stream_
 
 		if (only)
 			load = !strcmp(bpf_program__name(prog), only);
+		if (prog_unwanted(l, s, bpf_program__name(prog)))
+			load = false;
 		for (i = 0; keep && i < nr_keep; i++)
 			if (!strcmp(bpf_program__name(prog), keep[i].name))
 				load = keep[i].err == 0;
@@ -403,8 +430,12 @@ struct mh_kloader *mh_kloader_new(const struct mh_kconf *conf, size_t ringbuf_by
 			skip_stream(l, &streams[i], err);
 			continue;
 		}
-		for (p = 0; p < streams[i].nr_probes; p++)
-			attach_probe(l, l->objs[i], &streams[i].probes[p], verdicts, nv);
+		for (p = 0; p < streams[i].nr_probes; p++) {
+			if (probe_unwanted(l, &streams[i].probes[p]))
+				report(ctx, streams[i].probes[p].name, NOT_REQUESTED);
+			else
+				attach_probe(l, l->objs[i], &streams[i].probes[p], verdicts, nv);
+		}
 	}
 	if (l->attached)
 		return l;

@@ -83,4 +83,45 @@ static __always_inline __u64 mm_bytes(struct mm_struct *mm, __u32 idx)
 	return (__u64)mm_counter(mm, member) << conf.page_shift;
 }
 
+/* Emit member idx (enum mh_rss_member) of tgid's mm as a KRSS record at ts; its pages. */
+static __always_inline __s64 emit_rss(struct mm_struct *mm, __u32 tgid, __u32 idx, __u64 ts)
+{
+	int member = conf.mm_member[idx & 3];
+	struct mh_rec_krss r = {};
+	__s64 pages;
+
+	if (member < 0 || member >= 4)
+		return 0;
+	pages = mm_counter(mm, member);
+	INIT_REC(r, MH_REC_KRSS);
+	r.ts_ns = ts;
+	r.bytes = (__u64)pages << conf.page_shift;
+	r.tid = (__u32)bpf_get_current_pid_tgid();
+	r.pid = tgid;
+	r.member = idx & 3;
+	emit(&r, sizeof(r));
+	return pages;
+}
+
+/*
+ * Report the counters of tgid changed since their last report, with their
+ * exact values now. The marks are cleared before the counters are read, so
+ * a change racing with us is either in the value read or marked again.
+ */
+static __always_inline void flush_rss(struct mm_struct *mm, __u32 tgid, struct mh_traced *t)
+{
+	__u64 ts = 0;
+	__u32 i;
+
+	t->rss_changes = 0;
+	for (i = 0; i < 4; i++) {
+		if (!t->rss_dirty[i])
+			continue;
+		t->rss_dirty[i] = 0;
+		if (!ts)
+			ts = bpf_ktime_get_ns();
+		emit_rss(mm, tgid, i, ts);
+	}
+}
+
 #endif /* MEMHOOK_KERNEL_MM_COUNTERS_BPF_H */

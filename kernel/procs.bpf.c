@@ -5,14 +5,14 @@
  * in the kernel, before the child can run, so none of its events is lost.
  * Never blocks, never prints.
  */
-#include "common.bpf.h"
+#include "mm_counters.bpf.h"
 
 static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
 	struct mh_rec_kproc r = {};
-	__u32 one = 1;
+	struct mh_traced fresh = {};
 
 	if (!is_traced(ptgid))
 		return 0;
@@ -27,7 +27,7 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 		r.kind = MH_KPROC_FORK;
 		r.child_pid = ctgid;
 		if (conf.follow_children &&
-		    bpf_map_update_elem(&traced, &ctgid, &one, BPF_ANY) == 0)
+		    bpf_map_update_elem(&traced, &ctgid, &fresh, BPF_ANY) == 0)
 			r.followed = 1;
 	}
 	emit(&r, sizeof(r));
@@ -53,10 +53,16 @@ static __always_inline int on_exec(struct task_struct *p)
 static __always_inline int on_exit(struct task_struct *p, bool group_dead)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct mh_traced *t = traced_of(tgid);
 	struct mh_rec_kproc r = {};
+	struct mm_struct *mm;
 
-	if (!is_traced(tgid))
+	if (!t)
 		return 0;
+	/* The mm is still attached here: report its counters before the teardown. */
+	mm = BPF_CORE_READ(p, mm);
+	if (mm)
+		flush_rss(mm, tgid, t);
 	INIT_REC(r, MH_REC_KPROC);
 	r.ts_ns = bpf_ktime_get_ns();
 	r.tid = BPF_CORE_READ(p, pid);

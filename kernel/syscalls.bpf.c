@@ -8,7 +8,7 @@
  * process's cached vma, since syscalls are what reshape vmas.
  * Never blocks, never prints.
  */
-#include "common.bpf.h"
+#include "mm_counters.bpf.h"
 
 struct pending_call {
 	__u64 enter_ns;
@@ -46,10 +46,18 @@ static __always_inline int on_enter(struct pt_regs *regs, long id)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32;
 	struct pending_call call = {};
+	struct mh_traced *t = traced_of(tgid);
 	struct fault_state *st;
+	struct mm_struct *mm;
 
-	if (!is_traced(pid_tgid >> 32))
+	if (!t)
 		return 0;
+	/* A syscall may observe the counters (/proc/self/status): report them first. */
+	if (t->rss_changes) {
+		mm = BPF_CORE_READ(bpf_get_current_task_btf(), mm);
+		if (mm)
+			flush_rss(mm, tgid, t);
+	}
 	st = bpf_task_storage_get(&cur_fault, bpf_get_current_task_btf(), NULL, 0);
 	if (st)
 		st->ts_ns = 0;

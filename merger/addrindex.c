@@ -8,7 +8,8 @@
  * lookup looks at the page of the address and the page before it. Large
  * ranges live in glibc's tsearch tree (a red-black tree), ordered by
  * start; lookups descend it with a containment comparison, valid because
- * ranges never overlap.
+ * ranges never overlap. Emptied buckets are kept for reuse, so a block
+ * that comes and goes on a page costs no allocation here.
  */
 #include "addrindex.h"
 
@@ -19,6 +20,20 @@
 #include <string.h>
 
 #include <uthash.h>
+
+/* Page numbers are clustered: mix all bits for uthash's buckets (murmur3 finalizer). */
+static inline unsigned int page_hash(__u64 k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return (unsigned int)k;
+}
+
+#undef HASH_FUNCTION
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = page_hash(*(const __u64 *)(keyptr)))
+#undef HASH_KEYCMP
+#define HASH_KEYCMP(a, b, n) (*(const __u64 *)(a) != *(const __u64 *)(b))
 
 struct range {
 	__u64 start;
@@ -38,6 +53,7 @@ struct mh_addrindex {
 	__u64 page_bytes;
 	unsigned int page_shift;
 	struct bucket *buckets;	/* uthash head */
+	struct bucket *spare;	/* emptied buckets kept for reuse, linked through hh.next */
 	void *large;		/* tsearch root of struct range * */
 	size_t count;
 };
@@ -71,6 +87,12 @@ void mh_addrindex_free(struct mh_addrindex *idx)
 		return;
 	HASH_ITER(hh, idx->buckets, b, tmp) {
 		HASH_DEL(idx->buckets, b);
+		free(b->ranges);
+		free(b);
+	}
+	while (idx->spare) {
+		b = idx->spare;
+		idx->spare = b->hh.next;
 		free(b->ranges);
 		free(b);
 	}
@@ -137,7 +159,12 @@ static int insert_small(struct mh_addrindex *idx, const struct range *r)
 	struct bucket *b = find_bucket(idx, page);
 	size_t at;
 
-	if (!b) {
+	if (!b && idx->spare) {
+		b = idx->spare;
+		idx->spare = b->hh.next;
+		b->page = page;
+		HASH_ADD(hh, idx->buckets, page, sizeof(b->page), b);
+	} else if (!b) {
 		b = calloc(1, sizeof(*b));
 		if (!b)
 			return -ENOMEM;
@@ -207,8 +234,8 @@ static void *remove_small(struct mh_addrindex *idx, __u64 start)
 	memmove(&b->ranges[at], &b->ranges[at + 1], (b->count - at - 1) * sizeof(*b->ranges));
 	if (--b->count == 0) {
 		HASH_DEL(idx->buckets, b);
-		free(b->ranges);
-		free(b);
+		b->hh.next = idx->spare;
+		idx->spare = b;
 	}
 	return owner;
 }

@@ -38,7 +38,7 @@
 /* A reclaim stall begins at most this long after the fault that caused it, ns. */
 #define FAULT_WINDOW_NS 1000000ULL
 /* Faults outside blocks held per thread for its next allocation. */
-#define PENDING_FAULTS 4
+#define PENDING_FAULTS 256
 /* Page size when the trace header does not say. */
 #define DEFAULT_PAGE_BYTES 4096
 
@@ -71,6 +71,53 @@ struct mh_attr_thread {
 	uint64_t reclaim_ns, reclaim_end_ns;	/* a stall waiting for the next allocation */
 	UT_hash_handle hh;
 };
+
+int mh_attr_note_granule(struct mh_process *p, uint64_t addr)
+{
+	uint64_t number = addr >> MH_GRANULE_SHIFT;
+	struct mh_granule *g;
+
+	HASH_FIND(hh, p->granules, &number, sizeof(number), g);
+	if (!g) {
+		g = calloc(1, sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		g->number = number;
+		g->lo = g->hi = addr;
+		HASH_ADD(hh, p->granules, number, sizeof(g->number), g);
+	}
+	if (addr < g->lo)
+		g->lo = addr;
+	if (addr > g->hi)
+		g->hi = addr;
+	p->granule_cache[number % MH_GRANULE_CACHE] = g;
+	return 0;
+}
+
+bool mh_attr_held_heap(const struct mh_process *p, uint64_t start, uint64_t end)
+{
+	uint64_t n;
+	struct mh_granule *g;
+
+	if (!p->granules || end <= start)
+		return false;
+	for (n = start >> MH_GRANULE_SHIFT; n <= (end - 1) >> MH_GRANULE_SHIFT; n++) {
+		HASH_FIND(hh, p->granules, &n, sizeof(n), g);
+		if (g && g->lo < end && g->hi >= start)
+			return true;
+	}
+	return false;
+}
+
+void mh_attr_free_granules(struct mh_process *p)
+{
+	struct mh_granule *g, *tmp;
+
+	HASH_ITER(hh, p->granules, g, tmp) {
+		HASH_DEL(p->granules, g);
+		free(g);
+	}
+}
 
 struct mh_attr *mh_attr_get(struct mh_replay *rp, struct mh_process *p)
 {
@@ -152,27 +199,93 @@ static struct mh_map_stats *fault_mapping(struct mh_replay *rp, struct mh_proces
 					  const struct mh_rec_kfault *f)
 {
 	struct mh_attr *a = p->attr;
-	struct mh_module *mod;
 	char name[96];
 
+	struct mh_map_stats *ms;
+
+	if (f->vma_class == MH_VMA_SHMEM && !f->ino)
+		return mh_map_stats_get(a, MH_MAP_SHMEM, "[shmem]", 0);
 	switch (f->vma_class) {
+	case MH_VMA_SHMEM:	/* a tmpfs or memfd file: named like any file */
 	case MH_VMA_FILE:
-		mod = mh_modmap_lookup(rp->modules, p->pid, f->addr);
-		if (mod)
-			return mh_map_stats_get(a, MH_MAP_FILE, mod->path, 0);
-		snprintf(name, sizeof(name), "file dev %u:%u inode %" PRIu64, f->dev >> 20,
+		snprintf(name, sizeof(name), "%s dev %u:%u inode %" PRIu64,
+			 f->vma_class == MH_VMA_FILE ? "file" : "shmem", f->dev >> 20,
 			 f->dev & 0xfffff, (uint64_t)f->ino);
-		return mh_map_stats_get(a, MH_MAP_FILE, name, 0);
+		ms = mh_map_stats_get(a, f->vma_class == MH_VMA_FILE ? MH_MAP_FILE : MH_MAP_SHMEM,
+				      name, 0);
+		if (ms && !ms->sample_addr) {
+			ms->dev = f->dev;
+			ms->ino = f->ino;
+			ms->sample_addr = f->addr;
+		}
+		return ms;
 	case MH_VMA_STACK:
 		return mh_map_stats_get(a, MH_MAP_STACK, "[stack]", 0);
-	case MH_VMA_SHMEM:
-		return mh_map_stats_get(a, MH_MAP_SHMEM, "[shmem]", 0);
 	case MH_VMA_HUGETLB:
 		return mh_map_stats_get(a, MH_MAP_OTHER, "[hugetlb]", 0);
 	case MH_VMA_NONE:
 		return mh_map_stats_get(a, MH_MAP_OTHER, "[no mapping]", 0);
 	default:
 		return mh_attr_mapping_of(rp, p, f->addr);
+	}
+}
+
+/* ---- file names ---- */
+
+static uint64_t file_key(uint32_t dev, uint64_t ino)
+{
+	return ((uint64_t)dev << 40) ^ ino;
+}
+
+static int on_kfile(struct mh_replay *rp, const struct mh_rec_kfile *r)
+{
+	uint64_t key = file_key(r->dev, r->ino);
+	struct mh_kfile *f;
+
+	if (r->hdr.size < sizeof(*r) + (size_t)r->path_len + 1)
+		return -EBADMSG;
+	HASH_FIND(hh, rp->files, &key, sizeof(key), f);
+	if (f)
+		return 0;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->key = key;
+	f->dev = r->dev;
+	f->ino = r->ino;
+	f->path = strndup((const char *)(r + 1), r->path_len);
+	if (!f->path) {
+		free(f);
+		return -ENOMEM;
+	}
+	HASH_ADD(hh, rp->files, key, sizeof(f->key), f);
+	return 0;
+}
+
+const char *mh_attr_map_name(struct mh_replay *rp, const struct mh_process *p,
+			     const struct mh_map_stats *ms)
+{
+	uint64_t key = file_key(ms->dev, ms->ino);
+	struct mh_module *mod;
+	struct mh_kfile *f;
+
+	if ((ms->kind != MH_MAP_FILE && ms->kind != MH_MAP_SHMEM) || !ms->sample_addr)
+		return ms->name;
+	HASH_FIND(hh, rp->files, &key, sizeof(key), f);
+	if (f && f->dev == ms->dev && f->ino == ms->ino)
+		return f->path;
+	mod = mh_modmap_lookup_any(rp->modules, p->pid, ms->sample_addr);
+	return mod ? mod->path : ms->name;
+}
+
+void mh_attr_free_files(struct mh_replay *rp)
+{
+	struct mh_kfile *f, *tmp;
+
+	HASH_ITER(hh, rp->files, f, tmp) {
+		HASH_DEL(rp->files, f);
+		free(f->path);
+		free(f);
 	}
 }
 
@@ -248,15 +361,19 @@ static struct mh_attr_thread *thread_get(struct mh_attr *a, uint32_t tid, bool c
 }
 
 /* A pending fault nobody claimed: its mapping's. */
-static void pending_to_mapping(struct mh_attr_thread *t, unsigned i)
+static void charge_mapping(struct mh_attr_thread *t, const struct pending_fault *pf)
 {
-	struct pending_fault *pf = &t->pending[i];
-
 	pf->map->faults++;
 	pf->map->reclaim_stall_ns += pf->reclaim_ns;
 	if (t->last_fault_ts == pf->ts_ns && !t->last_fault_stack)
 		t->last_fault_map = pf->map;
-	memmove(&t->pending[i], &t->pending[i + 1], (t->pending_count - i - 1) * sizeof(*pf));
+}
+
+/* The oldest pending fault gives way to a new one. */
+static void pending_evict(struct mh_attr_thread *t)
+{
+	charge_mapping(t, &t->pending[0]);
+	memmove(&t->pending[0], &t->pending[1], (t->pending_count - 1) * sizeof(t->pending[0]));
 	t->pending_count--;
 }
 
@@ -294,23 +411,22 @@ int mh_attr_block_added(struct mh_process *p, struct mh_block *blk, uint32_t tid
 	t = a->threads ? thread_get(a, tid, false) : NULL;
 	if (!t)
 		return 0;
-	for (i = 0; i < t->pending_count;) {
+	/* This allocation settles every fault waiting on its thread. */
+	for (i = 0; i < t->pending_count; i++) {
 		struct pending_fault *pf = &t->pending[i];
 		uint64_t page = pf->addr & page_mask;
+		bool overlaps = page < blk->addr + blk->size + !blk->size &&
+				blk->addr < page + a->page_size;
 
-		if (ts - pf->ts_ns <= ALLOC_WINDOW_NS && page < blk->addr + blk->size + !blk->size &&
-		    blk->addr < page + a->page_size) {
+		if (ts - pf->ts_ns <= ALLOC_WINDOW_NS && overlaps) {
 			st->faults_during_alloc++;
 			st->reclaim_stall_ns += pf->reclaim_ns;
 			a->faults_during_alloc++;
-			memmove(pf, pf + 1, (t->pending_count - i - 1) * sizeof(*pf));
-			t->pending_count--;
-			continue;
+		} else {
+			charge_mapping(t, pf);
 		}
-		i++;
 	}
-	while (t->pending_count)
-		pending_to_mapping(t, 0);
+	t->pending_count = 0;
 	if (t->reclaim_ns) {
 		if (ts - t->reclaim_end_ns <= ALLOC_WINDOW_NS)
 			st->reclaim_stall_ns += t->reclaim_ns;
@@ -404,7 +520,7 @@ static int on_fault(struct mh_replay *rp, struct mh_process *p, const struct mh_
 		return 0;
 	}
 	if (t->pending_count == PENDING_FAULTS)
-		pending_to_mapping(t, 0);
+		pending_evict(t);
 	pf = &t->pending[t->pending_count];
 	*pf = (struct pending_fault){ .addr = f->addr, .ts_ns = f->ts_ns };
 	pf->map = fault_mapping(rp, p, f);
@@ -560,6 +676,8 @@ static uint32_t min_size(uint16_t type)
 		return sizeof(struct mh_rec_kreclaim);
 	case MH_REC_KSYSCALL:
 		return sizeof(struct mh_rec_ksyscall);
+	case MH_REC_KFILE:
+		return sizeof(struct mh_rec_kfile);
 	default:
 		return 0;
 	}
@@ -574,6 +692,8 @@ int mh_attr_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 		return 0;
 	if (rec->size < need)
 		return -EBADMSG;
+	if (rec->type == MH_REC_KFILE)
+		return on_kfile(rp, (const void *)rec);
 	pid = record_pid(rec);
 	p = pid ? mh_replay_process(rp, pid) : NULL;
 	if (!p)
@@ -609,6 +729,7 @@ int mh_attr_finish(struct mh_replay *rp, struct mh_process *p)
 	struct mh_attr *a = p->attr;
 	struct mh_attr_thread *t, *tmp;
 	struct mh_stack_stats *st;
+	unsigned i;
 	int err = 0;
 
 	if (!a)
@@ -617,8 +738,9 @@ int mh_attr_finish(struct mh_replay *rp, struct mh_process *p)
 		err = mh_attr_apply_pending(rp);
 	mh_residency_close(p);
 	HASH_ITER(hh, a->threads, t, tmp) {
-		while (t->pending_count)
-			pending_to_mapping(t, 0);
+		for (i = 0; i < t->pending_count; i++)
+			charge_mapping(t, &t->pending[i]);
+		t->pending_count = 0;
 		a->reclaim_unattributed_ns += t->reclaim_ns;
 		t->reclaim_ns = 0;
 	}

@@ -50,6 +50,9 @@ struct mh_map_stats {
 	char *name;			/* key */
 	enum mh_map_kind kind;
 	uint64_t stack_id;		/* MH_MAP_PROGRAM_MMAP: the mmap call's stack */
+	uint32_t dev;			/* MH_MAP_FILE: the file's kernel dev_t */
+	uint64_t ino;			/* MH_MAP_FILE: its inode */
+	uint64_t sample_addr;		/* MH_MAP_FILE: an address that faulted in it */
 	uint64_t faults, major_faults, swapins, reclaim_stall_ns;
 	uint64_t resident_bytes;	/* in the latest snapshot (snap_id), outside live blocks */
 	uint64_t swapped_bytes;
@@ -78,7 +81,7 @@ struct mh_attr {
 	uint32_t page_size;
 
 	/* Process RSS, bytes, as last reported; the kernel's rss_stat wins over samples. */
-	uint64_t rss[4];			/* by enum mh_rss_member (FILE, ANON, SWAPENTS, SHMEM) */
+	uint64_t rss[4];			/* by enum mh_rss_member */
 	bool rss_from_kernel, rss_from_sampler;
 	uint64_t rss_peak_bytes, rss_peak_ts_ns; /* anon + file + shmem */
 
@@ -88,6 +91,9 @@ struct mh_attr {
 	uint64_t snap_id;			/* the current (latest) snapshot */
 	uint64_t snap_ts_ns;			/* its first record's time */
 	uint64_t snap_last_start;		/* start of its latest range */
+	uint64_t snap_rss[4];			/* RSS counters when it began */
+	uint64_t snap_live_bytes;		/* live heap when it began */
+	bool snap_rss_known;
 	uint64_t snap_resident, snap_heap_resident, snap_covered, snap_swapped;
 	uint64_t retained_free_heap_bytes;	/* of the latest complete snapshot */
 	uint64_t heap_resident_bytes;		/* likewise, allocator ranges */
@@ -145,10 +151,44 @@ void mh_attr_block_removed(struct mh_process *p, struct mh_block *blk);
 int mh_attr_mmap(struct mh_process *p, uint64_t addr, uint64_t size, uint64_t stack_id);
 void mh_attr_munmap(struct mh_process *p, uint64_t addr, uint64_t size);
 
+/*
+ * Remember that a heap block started at addr (replay.h's mh_granule_note()
+ * calls it when its cache misses). 0 or -ENOMEM. Needs no p->attr.
+ */
+int mh_attr_note_granule(struct mh_process *p, uint64_t addr);
+/* True if a heap block ever started in [start, end) (to granule precision: see residency.c). */
+bool mh_attr_held_heap(const struct mh_process *p, uint64_t start, uint64_t end);
+void mh_attr_free_granules(struct mh_process *p);
+
+/*
+ * p's traced image announced itself (MH_REC_PROCESS): RSS seen before
+ * belongs to what ran in the pid before exec (the launcher's child), so
+ * the RSS peak and the timeline start again.
+ */
+void mh_attr_image_start(struct mh_process *p);
+
 /* End of trace: close the last snapshot and charge what is still pending. */
 int mh_attr_finish(struct mh_replay *rp, struct mh_process *p);
 
 void mh_attr_free(struct mh_attr *a);
+
+/* A file the kernel stream named (MH_REC_KFILE), global to the trace. */
+struct mh_kfile {
+	uint64_t key;			/* dev << 40 ^ ino, see attribute.c */
+	uint32_t dev;
+	uint64_t ino;
+	char *path;
+	UT_hash_handle hh;
+};
+
+/*
+ * The name to show for a mapping entry: for a file, its path from the
+ * kernel's file records, else the module covering the address that
+ * faulted in it, else ms->name.
+ */
+const char *mh_attr_map_name(struct mh_replay *rp, const struct mh_process *p,
+			     const struct mh_map_stats *ms);
+void mh_attr_free_files(struct mh_replay *rp);
 
 /* Sum of the process RSS counters (anon + file + shmem), bytes. */
 static inline uint64_t mh_attr_rss(const struct mh_attr *a)

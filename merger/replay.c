@@ -57,6 +57,7 @@ static void process_free(struct mh_process *p)
 	}
 	mh_leaks_free(p);
 	mh_attr_free(p->attr);
+	mh_attr_free_granules(p);
 	mh_stack_stats_free_all(&p->stacks);
 	mh_blocks_free(p->blocks);
 	free(p->leakscan_status);
@@ -74,6 +75,7 @@ void mh_replay_free(struct mh_replay *rp)
 		next = p->next;
 		process_free(p);
 	}
+	mh_attr_free_files(rp);
 	mh_stackdb_free(rp->stacks);
 	mh_modmap_free(rp->modules);
 	free(rp);
@@ -239,6 +241,8 @@ static int heap_alloc(struct mh_replay *rp, struct mh_process *p, uint32_t tid, 
 		p->double_allocs++;
 		heap_release(p, old, tid);
 	}
+	if (mh_granule_note(p, addr))
+		return -ENOMEM;
 	st = stats_get(rp, p, stack_id);
 	blk = st ? mh_blocks_add(p->blocks, addr, size, st) : NULL;
 	if (!blk || (p->attr && mh_attr_block_added(p, blk, tid, ts)))
@@ -423,6 +427,8 @@ static int on_process(struct mh_replay *rp, const struct mh_rec_process *r)
 	p->ppid = r->ppid;
 	p->start = r->start;
 	p->start_ts_ns = r->ts_ns;
+	if (p->attr)
+		mh_attr_image_start(p);
 	free(p->command);
 	p->command = strndup(path, r->path_len);
 	if (!p->command)

@@ -22,11 +22,24 @@
 /* Leak kinds by enum mh_leak_kind; index 0 holds blocks without a verdict. */
 #define MH_LEAK_KINDS (MH_LEAK_REACHABLE + 1)
 
+/* Heap granules are 2^MH_GRANULE_SHIFT bytes (1 MiB): residency uses them to tell heap ranges. */
+#define MH_GRANULE_SHIFT 20
+/* Direct-mapped cache in front of a process's granules, entries. */
+#define MH_GRANULE_CACHE 256
+
+/* Where heap blocks started within one granule: [lo, hi]. */
+struct mh_granule {
+	uint64_t number;	/* address >> MH_GRANULE_SHIFT */
+	uint64_t lo, hi;	/* lowest and highest block start seen */
+	UT_hash_handle hh;
+};
+
 /* Direct-mapped cache in front of a process's stack table, entries. */
 #define MH_STACK_CACHE_SIZE 4096
 
 struct mh_attr;
 struct mh_blocks;
+struct mh_kfile;
 struct mh_modmap;
 struct mh_stackdb;
 struct mh_thread;
@@ -71,6 +84,9 @@ struct mh_process {
 	struct mh_blocks *blocks;
 	struct mh_thread *threads;	/* uthash by tid */
 	struct mh_thread *last_thread;	/* cache */
+	/* Address granules (MH_GRANULE_SHIFT) where heap blocks ever started. */
+	struct mh_granule *granules;	/* uthash by granule number */
+	struct mh_granule *granule_cache[MH_GRANULE_CACHE]; /* by granule number bits */
 	struct mh_stack_stats *stack_cache[MH_STACK_CACHE_SIZE]; /* by stack id bits */
 	struct mh_process *next;	/* in order of appearance */
 };
@@ -88,8 +104,9 @@ struct mh_replay {
 	uint32_t root_pid;		/* from the trace header, 0 if unknown */
 	uint32_t page_size;		/* from the trace header, 0 if unknown */
 	struct mh_process *snap_pending; /* a process with a residency snapshot part to apply */
+	struct mh_kfile *files;		/* file names from the kernel stream (attribute.h) */
 	uint64_t kernel_records;	/* records of the kernel stream replayed */
-	uint64_t kernel_late;		/* kernel records replayed after a later one (reorder window) */
+	uint64_t kernel_late;		/* kernel records replayed after a later one */
 };
 
 /* A fresh replay. NULL with errno set. */
@@ -122,6 +139,19 @@ uint64_t mh_stack_peak_bytes(const struct mh_process *p, const struct mh_stack_s
  * Timestamp of a record, or 0 for types without one (STACK, LEAK). Every
  * other record, kernel ones included, has ts_ns right after the header.
  */
+int mh_attr_note_granule(struct mh_process *p, uint64_t addr);
+
+/* Note that a heap block starts at addr; cheap when its granule already covers it. */
+static inline int mh_granule_note(struct mh_process *p, uint64_t addr)
+{
+	uint64_t number = addr >> MH_GRANULE_SHIFT;
+	const struct mh_granule *g = p->granule_cache[number % MH_GRANULE_CACHE];
+
+	if (g && g->number == number && addr >= g->lo && addr <= g->hi)
+		return 0;
+	return mh_attr_note_granule(p, addr);
+}
+
 static inline uint64_t mh_rec_ts(const struct mh_rec_hdr *rec)
 {
 	if (rec->type == MH_REC_STACK || rec->type == MH_REC_LEAK ||

@@ -167,6 +167,30 @@ void mh_report_json_attr_stack(struct mh_report_ctx *ctx, struct mh_json *j,
 	json_touch(ctx, j, p, st);
 }
 
+bool mh_report_stack_of(struct mh_report_ctx *ctx, uint64_t id, struct mh_stack_stats *out)
+{
+	struct mh_stack_info *info = mh_stackdb_find(ctx->rp->stacks, id);
+
+	memset(out, 0, sizeof(*out));
+	out->stack_id = id;
+	if (!info)
+		return false;
+	mh_stack_resolve(info, ctx->rp->modules, true);
+	out->info = info;
+	return true;
+}
+
+/* The first frame with a function name, for one-line text. */
+static int first_named(const struct mh_frame *f, void *arg)
+{
+	const char **name = arg;
+
+	if (!f->function)
+		return 0;
+	*name = f->function;
+	return 1;
+}
+
 static int map_cmp(const void *x, const void *y)
 {
 	const struct mh_map_stats *a = *(struct mh_map_stats *const *)x;
@@ -202,9 +226,11 @@ static struct mh_map_stats **maps_sorted(const struct mh_process *p, size_t *n)
 	return v;
 }
 
-void mh_report_json_mappings(struct mh_json *j, const struct mh_process *p)
+void mh_report_json_mappings(struct mh_report_ctx *ctx, struct mh_json *j,
+			     const struct mh_process *p)
 {
 	bool res = mh_report_has_residency(p), kern = mh_report_has_kernel(p);
+	struct mh_stack_stats mst;
 	struct mh_map_stats **v;
 	size_t n, i;
 
@@ -214,7 +240,7 @@ void mh_report_json_mappings(struct mh_json *j, const struct mh_process *p)
 		const struct mh_map_stats *ms = v[i];
 
 		mh_json_object_begin(j, NULL);
-		mh_json_string(j, "name", ms->name);
+		mh_json_string(j, "name", mh_attr_map_name(ctx->rp, p, ms));
 		mh_json_string(j, "kind", map_kind_names[ms->kind]);
 		if (ms->kind == MH_MAP_PROGRAM_MMAP)
 			mh_json_hex(j, "stack_id", ms->stack_id);
@@ -226,6 +252,10 @@ void mh_report_json_mappings(struct mh_json *j, const struct mh_process *p)
 		json_uint_if(j, "major_faults", kern, ms->major_faults);
 		json_uint_if(j, "swapins", kern, ms->swapins);
 		json_uint_if(j, "reclaim_stall_ns", kern, ms->reclaim_stall_ns);
+		mh_json_array_begin(j, "frames");
+		if (ms->kind == MH_MAP_PROGRAM_MMAP && mh_report_stack_of(ctx, ms->stack_id, &mst))
+			(void)mh_report_frames(ctx, &mst, mh_report_json_frame, j); /* best effort */
+		mh_json_array_end(j);
 		mh_json_object_end(j);
 	}
 	mh_json_array_end(j);
@@ -289,18 +319,30 @@ static void text_retained(struct mh_report_ctx *ctx, const struct mh_process *p)
 
 static void text_mappings(struct mh_report_ctx *ctx, const struct mh_process *p)
 {
+	bool res = mh_report_has_residency(p), kern = mh_report_has_kernel(p);
+	struct mh_stack_stats mst;
 	struct mh_map_stats **v;
+	const char *fn;
 	char b1[32];
 	size_t n, i;
 
 	v = maps_sorted(p, &n);
 	if (n)
 		fprintf(ctx->out, "  outside live blocks (top %d):\n", TEXT_MAPPINGS);
-	for (i = 0; i < n && i < TEXT_MAPPINGS; i++)
-		fprintf(ctx->out, "    %s: resident %s, %" PRIu64 " faults (%" PRIu64 " major), %"
-			PRIu64 " swap-ins\n", v[i]->name,
-			mh_report_human(v[i]->resident_bytes, b1, sizeof(b1)), v[i]->faults,
-			v[i]->major_faults, v[i]->swapins);
+	for (i = 0; i < n && i < TEXT_MAPPINGS; i++) {
+		fn = NULL;
+		if (v[i]->kind == MH_MAP_PROGRAM_MMAP && mh_report_stack_of(ctx, v[i]->stack_id, &mst))
+			(void)mh_report_frames(ctx, &mst, first_named, &fn); /* 1: found one */
+		fprintf(ctx->out, "    %s%s%s:", mh_attr_map_name(ctx->rp, p, v[i]), fn ? " in " : "",
+			fn ? fn : "");
+		if (res)
+			fprintf(ctx->out, " resident %s%s",
+				mh_report_human(v[i]->resident_bytes, b1, sizeof(b1)), kern ? "," : "");
+		if (kern)
+			fprintf(ctx->out, " %" PRIu64 " faults (%" PRIu64 " major), %" PRIu64
+				" swap-ins", v[i]->faults, v[i]->major_faults, v[i]->swapins);
+		fputc('\n', ctx->out);
+	}
 	free(v);
 }
 

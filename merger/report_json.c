@@ -195,7 +195,7 @@ static void write_leaks(struct mh_json *j, bool scanned, const uint64_t *bytes,
 	mh_json_object_end(j);
 }
 
-static int write_frame(const struct mh_frame *f, void *arg)
+int mh_report_json_frame(const struct mh_frame *f, void *arg)
 {
 	struct mh_json *j = arg;
 
@@ -252,7 +252,7 @@ static int write_stack(struct mh_report_ctx *ctx, struct mh_json *j, const struc
 	mh_json_bool(j, "truncated", st->info && (st->info->flags & MH_STACK_TRUNCATED));
 	write_histogram(j, st);
 	mh_json_array_begin(j, "frames");
-	err = mh_report_frames(ctx, st, write_frame, j);
+	err = mh_report_frames(ctx, st, mh_report_json_frame, j);
 	mh_json_array_end(j);
 	mh_json_object_end(j);
 	return err;
@@ -282,7 +282,7 @@ static int write_process(struct mh_report_ctx *ctx, struct mh_json *j, const str
 		err = write_stack(ctx, j, p, v[i]);
 	mh_json_array_end(j);
 	free(v);
-	mh_report_json_mappings(j, p);
+	mh_report_json_mappings(ctx, j, p);
 	mh_report_json_timeline(j, p);
 	return err;
 }
@@ -294,6 +294,9 @@ static void write_warnings(struct mh_report_ctx *ctx, struct mh_json *j)
 		mh_json_string(j, NULL, "trace truncated: the recorder died or is still writing");
 	if (mh_report_events_lost(ctx))
 		mh_json_string(j, NULL, "events were lost: counts are lower bounds");
+	if (ctx->rp->kernel_late)
+		mh_json_string(j, NULL, "kernel records arrived further out of order than the reorder"
+			       " window: some were charged after later events");
 	mh_json_array_end(j);
 }
 
@@ -321,6 +324,8 @@ int mh_report_write_json(struct mh_report_ctx *ctx)
 		mh_json_null(&j, "truncated_at");
 	mh_json_uint(&j, "events_lost", mh_report_events_lost(ctx));
 	mh_json_string(&j, "sort", mh_report_key_name(ctx->opts->sort));
+	mh_json_uint(&j, "kernel_records", ctx->rp->kernel_records);
+	mh_json_uint(&j, "kernel_records_late", ctx->rp->kernel_late);
 	write_warnings(ctx, &j);
 	if (root)
 		err = write_process(ctx, &j, root);

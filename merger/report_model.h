@@ -84,8 +84,18 @@ struct mh_json;
 void mh_report_json_attr_summary(struct mh_json *j, const struct mh_process *p);
 void mh_report_json_attr_stack(struct mh_report_ctx *ctx, struct mh_json *j,
 			       const struct mh_process *p, const struct mh_stack_stats *st);
-void mh_report_json_mappings(struct mh_json *j, const struct mh_process *p);
+void mh_report_json_mappings(struct mh_report_ctx *ctx, struct mh_json *j,
+			     const struct mh_process *p);
 void mh_report_json_timeline(struct mh_json *j, const struct mh_process *p);
+/* mh_report_frames() callback writing one frame object into the open JSON array arg. */
+int mh_report_json_frame(const struct mh_frame *f, void *arg);
+/*
+ * A stack that is not one of p's allocation stacks (an mmap's), as a
+ * struct mh_stack_stats mh_report_frames() can walk; false if its record
+ * never came.
+ */
+bool mh_report_stack_of(struct mh_report_ctx *ctx, uint64_t id, struct mh_stack_stats *out);
+
 /* Text lines after a process summary / a stack's headline. */
 void mh_report_text_attr_summary(struct mh_report_ctx *ctx, const struct mh_process *p);
 void mh_report_text_attr_stack(struct mh_report_ctx *ctx, const struct mh_process *p,

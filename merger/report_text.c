@@ -31,6 +31,10 @@ static void write_warnings(struct mh_report_ctx *ctx)
 		fprintf(out, "WARNING: %" PRIu64
 			" events were lost (--lossy ring or kernel buffer full): counts are lower bounds\n",
 			lost);
+	if (ctx->rp->kernel_late)
+		fprintf(out, "WARNING: %" PRIu64
+			" kernel records arrived further out of order than the reorder window: they were charged late\n",
+			ctx->rp->kernel_late);
 }
 
 /* memcheck's LEAK SUMMARY lines, from the exit-time scan. */

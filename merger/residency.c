@@ -179,7 +179,8 @@ static int account_part(struct mh_replay *rp, struct mh_process *p, struct mh_sn
 
 	a->snap_resident += res;
 	a->snap_swapped += swp;
-	if (pt->has_block || held_heap(a, pt->rec->start, pt->end)) {
+	if (pt->has_block || held_heap(a, pt->rec->start, pt->end) ||
+	    mh_attr_held_heap(p, pt->rec->start, pt->end)) {
 		a->snap_heap_resident += res;
 		a->snap_covered += pt->covered;
 		return pt->has_block ? remember_heap_range(a, pt->rec->start, pt->end) : 0;
@@ -225,6 +226,7 @@ void mh_residency_close(struct mh_process *p)
 {
 	struct mh_attr *a = p->attr;
 	struct mh_stack_stats *st;
+	struct mh_map_stats *ms;
 	uint64_t rss;
 
 	if (!a || !a->snap_open)
@@ -235,13 +237,22 @@ void mh_residency_close(struct mh_process *p)
 	a->retained_free_heap_bytes = a->snap_heap_resident > a->snap_covered ?
 				      a->snap_heap_resident - a->snap_covered : 0;
 	a->exit_snap_ts_ns = a->snap_ts_ns;
-	rss = a->rss_from_kernel || a->rss_from_sampler ? mh_attr_rss(a) : a->snap_resident;
+	/* "[heap free]" in mappings[] is the retained free heap. */
+	ms = mh_map_stats_get(a, MH_MAP_HEAP_FREE, "[heap free]", 0);
+	if (ms) {
+		ms->snap_id = a->snap_id;
+		ms->resident_bytes = a->retained_free_heap_bytes;
+		ms->swapped_bytes = 0;
+	}
+	rss = a->snap_rss_known ? a->snap_rss[MH_RSS_ANON] + a->snap_rss[MH_RSS_FILE] +
+				  a->snap_rss[MH_RSS_SHMEM] : a->snap_resident;
 	if (rss > a->peak_snap_rss || a->snapshots == 1) {
 		a->peak_snap_rss = rss;
 		a->peak_snap_ts_ns = a->snap_ts_ns;
 		a->retained_at_rss_peak = a->retained_free_heap_bytes;
 		for (st = p->stacks; st; st = st->hh.next)
-			st->resident_at_rss_peak = st->snap_id == a->snap_id ? st->resident_bytes : 0;
+			st->resident_at_rss_peak =
+				st->snap_id == a->snap_id ? st->resident_bytes : 0;
 	}
 	mh_timeline_snapshot(p, a->snap_ts_ns);
 }
@@ -275,6 +286,9 @@ int mh_residency_add(struct mh_replay *rp, struct mh_process *p,
 		a->snap_open = true;
 		a->snap_ts_ns = rec->ts_ns;
 		a->snap_resident = a->snap_heap_resident = a->snap_covered = a->snap_swapped = 0;
+		memcpy(a->snap_rss, a->rss, sizeof(a->snap_rss));
+		a->snap_rss_known = a->rss_from_kernel || a->rss_from_sampler;
+		a->snap_live_bytes = p->live_bytes;
 	}
 	if (a->part_count == a->part_cap) {
 		size_t cap = a->part_cap ? 2 * a->part_cap : 64;

@@ -30,7 +30,8 @@ static void compact(struct mh_attr *a)
 
 	for (i = 0; i + 1 < a->point_count; i += 2) {
 		struct mh_timeline_point *x = &a->points[i], *y = &a->points[i + 1];
-		bool take_y = y->snapshot != x->snapshot ? y->snapshot : point_rss(y) > point_rss(x);
+		bool take_y = y->snapshot != x->snapshot ? y->snapshot :
+			      point_rss(y) > point_rss(x);
 
 		a->points[n++] = take_y ? *y : *x;
 	}
@@ -106,7 +107,11 @@ void mh_timeline_snapshot(struct mh_process *p, uint64_t ts)
 	struct mh_timeline_point *pt = point_new(a, ts);
 	struct mh_stack_stats *st;
 
-	fill_state(p, pt);
+	pt->rss_anon = a->snap_rss[MH_RSS_ANON];
+	pt->rss_file = a->snap_rss[MH_RSS_FILE];
+	pt->rss_shmem = a->snap_rss[MH_RSS_SHMEM];
+	pt->swap = a->snap_rss[MH_RSS_SWAPENTS];
+	pt->live_heap_bytes = a->snap_live_bytes;
 	pt->snapshot = true;
 	pt->resident_bytes = a->resident_bytes;
 	pt->heap_resident_bytes = a->heap_resident_bytes;
@@ -115,6 +120,20 @@ void mh_timeline_snapshot(struct mh_process *p, uint64_t ts)
 		if (st->snap_id == a->snap_id)
 			top_insert(pt, st->stack_id, st->resident_bytes);
 	}
+}
+
+void mh_attr_image_start(struct mh_process *p)
+{
+	struct mh_attr *a = p->attr;
+
+	a->rss_peak_bytes = 0;
+	a->rss_peak_ts_ns = 0;
+	memset(a->rss, 0, sizeof(a->rss));
+	a->rss_from_kernel = false;
+	a->rss_from_sampler = false;
+	a->point_count = 0;
+	a->bucket_ns = 0;
+	a->bucket_end_ns = 0;
 }
 
 void mh_rss_kernel(struct mh_process *p, const struct mh_rec_krss *r)

@@ -27,6 +27,7 @@
 #include <zstd.h>
 
 #include "memhook/kernel_events.h"
+#include "trace_columns.h"
 
 /* Header bytes a newer writer may add that this reader skips, at most. */
 #define TRACE_HEADER_MAX_BYTES 4096
@@ -40,6 +41,8 @@ struct mh_trace_reader {
 	size_t stored_cap;
 	unsigned char *raw;		/* decompressed records of the current chunk */
 	size_t raw_cap;
+	unsigned char *packed;		/* a column-layout chunk before it is undone */
+	size_t packed_cap;
 	size_t raw_bytes;		/* bytes of records in raw */
 	size_t cursor;			/* next record in raw */
 	int chunk_stream;		/* stream of the current chunk */
@@ -245,7 +248,7 @@ static int check_chunk_header(struct mh_trace_reader *r, const struct mh_chunk_h
 	}
 	if (ch->stream >= MH_STREAM_COUNT)
 		return fail(r, -EBADMSG, "unknown stream %u at offset %" PRIu64, ch->stream, off);
-	if (ch->flags & ~MH_CHUNK_ZSTD)
+	if (ch->flags & ~(MH_CHUNK_ZSTD | MH_CHUNK_COLUMNS))
 		return fail(r, -EBADMSG, "unknown chunk flags 0x%x at offset %" PRIu64, ch->flags, off);
 	if (ch->raw_bytes > MH_CHUNK_MAX_RAW_BYTES ||
 	    ch->stored_bytes > ZSTD_compressBound(MH_CHUNK_MAX_RAW_BYTES) ||
@@ -255,19 +258,32 @@ static int check_chunk_header(struct mh_trace_reader *r, const struct mh_chunk_h
 	return 0;
 }
 
-/* Decompress (or copy) the stored payload into raw. */
+/* Undo the column layout of the ch->raw_bytes in r->packed into r->raw. */
+static int uncolumn(struct mh_trace_reader *r, const struct mh_chunk_header *ch)
+{
+	if (mh_trace_columns_decode(r->packed, ch->raw_bytes, ch->record_count, r->raw))
+		return fail(r, -EBADMSG, "bad column layout in chunk at offset %" PRIu64, r->offset);
+	r->raw_bytes = ch->raw_bytes;
+	return 0;
+}
+
+/* Decompress (or copy) the stored payload into raw, undoing the column layout. */
 static int unpack(struct mh_trace_reader *r, const struct mh_chunk_header *ch)
 {
+	bool columns = ch->flags & MH_CHUNK_COLUMNS;
+	unsigned char *dst;
 	size_t n;
 
-	if (grow(&r->raw, &r->raw_cap, ch->raw_bytes ? ch->raw_bytes : 1))
+	if (grow(&r->raw, &r->raw_cap, ch->raw_bytes ? ch->raw_bytes : 1) ||
+	    (columns && grow(&r->packed, &r->packed_cap, ch->raw_bytes ? ch->raw_bytes : 1)))
 		return fail(r, -ENOMEM, "out of memory for chunk at offset %" PRIu64, r->offset);
+	dst = columns ? r->packed : r->raw;
 	if (!(ch->flags & MH_CHUNK_ZSTD)) {
-		memcpy(r->raw, r->stored, ch->raw_bytes);
+		memcpy(dst, r->stored, ch->raw_bytes);
 		r->raw_bytes = ch->raw_bytes;
-		return 0;
+		return columns ? uncolumn(r, ch) : 0;
 	}
-	n = ZSTD_decompressDCtx(r->dctx, r->raw, ch->raw_bytes, r->stored, ch->stored_bytes);
+	n = ZSTD_decompressDCtx(r->dctx, dst, ch->raw_bytes, r->stored, ch->stored_bytes);
 	if (ZSTD_isError(n))
 		return fail(r, -EBADMSG, "bad zstd frame in chunk at offset %" PRIu64 ": %s",
 			    r->offset, ZSTD_getErrorName(n));
@@ -275,7 +291,7 @@ static int unpack(struct mh_trace_reader *r, const struct mh_chunk_header *ch)
 		return fail(r, -EBADMSG, "chunk at offset %" PRIu64 " decompresses to %zu bytes, not %u",
 			    r->offset, n, ch->raw_bytes);
 	r->raw_bytes = n;
-	return 0;
+	return columns ? uncolumn(r, ch) : 0;
 }
 
 /* Load the next chunk. 1 when one is loaded, 0 at the end (clean or cut), or -errno. */
@@ -377,7 +393,7 @@ static int check_header(struct mh_trace_reader *r)
 		return (int)n;
 	if ((size_t)n < sizeof(r->hdr) || memcmp(r->hdr.magic, MH_TRACE_MAGIC, sizeof(r->hdr.magic)))
 		return -EPROTO;
-	if (r->hdr.version != MH_TRACE_VERSION)
+	if (r->hdr.version < MH_TRACE_VERSION_MIN || r->hdr.version > MH_TRACE_VERSION)
 		return -EPROTONOSUPPORT;
 	if (r->hdr.header_bytes < sizeof(r->hdr) || r->hdr.header_bytes > TRACE_HEADER_MAX_BYTES ||
 	    r->hdr.header_bytes % MH_REC_ALIGN)
@@ -428,6 +444,7 @@ void mh_trace_reader_free(struct mh_trace_reader *r)
 	ZSTD_freeDCtx(r->dctx);
 	free(r->stored);
 	free(r->raw);
+	free(r->packed);
 	free(r->path);
 	free(r);
 }

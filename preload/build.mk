@@ -1,12 +1,12 @@
 # preload/build.mk - libmemhook.so, the LD_PRELOAD library.
 #
-# hooks.c holds the interposed libc names; everything else in preload/ is
+# hooks.c and exit.c hold the interposed libc names; everything else in preload/ is
 # the recording core, also linked into the unit tests (and ring.c into the
 # recorder, which is the ring's consumer).
 
 PRELOAD_SRCS := $(wildcard preload/*.c)
 PRELOAD_OBJS := $(PRELOAD_SRCS:%.c=$(O)/%.pic.o)
-PRELOAD_CORE_OBJS := $(filter-out $(O)/preload/hooks.pic.o,$(PRELOAD_OBJS))
+PRELOAD_CORE_OBJS := $(filter-out $(O)/preload/hooks.pic.o $(O)/preload/exit.pic.o,$(PRELOAD_OBJS))
 RING_OBJ := $(O)/preload/ring.pic.o
 PRELOAD_LIBS := $(call pc_libs,libunwind) -ldl -lpthread
 DEPS += $(PRELOAD_OBJS:.o=.d)

@@ -429,6 +429,7 @@ void mh_core_fork_child(void)
 	cur_pid = getpid();
 	mh_self.tid = 0;
 	mh_self.name_countdown = 0;
+	ring.populated = 0;
 	exit_sent = 0;
 	exit_ack = 0;
 	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_RELAXED))

@@ -113,10 +113,10 @@ void mh_core_exit(void);
 void mh_core_exit_scan(enum mh_exit_path path, enum mh_exit_reason reason, int status);
 
 /*
- * A thread may have been renamed (pthread_setname_np): every thread reads
- * its name again at its next event and re-sends MH_REC_THREAD if it
- * changed. Renames made another way (prctl(PR_SET_NAME), writing comm)
- * are picked up within MH_CORE_NAME_RECHECK events of the renamed thread.
+ * Another thread was renamed (pthread_setname_np): every thread reads its
+ * name again at its next event and re-sends MH_REC_THREAD if it changed.
+ * Renames made another way (prctl(PR_SET_NAME), writing comm) are picked
+ * up within MH_CORE_NAME_RECHECK events of the renamed thread.
  * Thread-safe, async-signal-safe.
  */
 void mh_core_names_changed(void);

@@ -61,8 +61,11 @@ static void *lookup(void **slot, const char *name)
 
 static int real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	if (!lookup((void **)&real.sigaction, "sigaction"))
-		return (int)syscall(SYS_rt_sigaction, sig, act, old, _NSIG / 8); /* never: libc has it */
+	/* libc always has it; without it there is nothing sound to fall back on. */
+	if (!lookup((void **)&real.sigaction, "sigaction")) {
+		errno = ENOSYS;
+		return -1;
+	}
 	return real.sigaction(sig, act, old);
 }
 
@@ -131,8 +134,13 @@ static void raise_self(int sig)
  */
 static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
 {
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	int saved = errno;
 	bool fault = is_fault(sig, si);
+
+	/* SA_RESETHAND did it already; made sure of, so a re-executed fault cannot loop. */
+	sigemptyset(&dfl.sa_mask);
+	(void)real_sigaction(sig, &dfl, NULL); /* resolved at setup: cannot fail for a valid sig */
 
 	if (mh_self.guard) {
 		/* Inside the preload, maybe holding an unpublished record: not now. */

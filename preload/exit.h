@@ -12,13 +12,21 @@
  *   does not handle            signal again with its default action, so the
  *                              exit status and core dump are unchanged.
  *
- * Our handler is installed only for signals whose disposition is SIG_DFL
- * and whose default action ends the process. The interposed sigaction()
- * and signal() report it as SIG_DFL, so a program that installs its own
- * handler only over the default (CPython's SIGINT, for one) still does,
- * and a program that restores SIG_DFL gets ours back, which behaves the
- * same. rt_sigaction called directly and sysv_signal()/sigset() see our
- * handler as it is.
+ * Our handler is installed for SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGABRT,
+ * SIGBUS, SIGFPE, SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM,
+ * SIGXCPU, SIGXFSZ and SIGSYS, each only if its disposition is SIG_DFL
+ * when the image starts (an ignored signal, as under nohup, stays ignored;
+ * a program's own handler is never replaced). SIGTRAP (debuggers),
+ * SIGPROF/SIGVTALRM (profilers) and real-time signals are left alone;
+ * SIGKILL cannot be caught, and a stack overflow on a thread without an
+ * alternate signal stack kills before any handler runs: no scan then.
+ *
+ * Trade-off: a program asking for a disposition would see our handler
+ * where it expects SIG_DFL, and some install theirs only over the default
+ * (CPython's SIGINT, for one). So the interposed sigaction() and signal()
+ * report ours as SIG_DFL, and a request for SIG_DFL gets ours back, which
+ * ends the process the same way. rt_sigaction called directly and
+ * bsd_signal(), sysv_signal() and sigset() see our handler as it is.
  *
  * Never allocates, never prints; a signal arriving while its thread is
  * inside the preload is deferred until the preload is left.

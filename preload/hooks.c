@@ -24,6 +24,11 @@
  * free(NULL) and calls that fail record nothing, except that a release
  * reserved before a call that then failed is published with address 0.
  *
+ * pthread_setname_np is interposed too, so that a rename after a thread's
+ * first event is recorded (MH_REC_THREAD again); the exit paths (_exit,
+ * _Exit, quick_exit, and sigaction/signal for the fatal-signal handlers)
+ * live in exit.c.
+ *
  * Why realloc is two records and not one MH_REC_REALLOC: the release of p
  * must be ordered before the real call (another thread may be handed p the
  * moment realloc frees it), while the new block must be ordered after it
@@ -471,9 +476,10 @@ static void fork_child(void)
 }
 
 /*
- * Every thread looks at its name again at its next event; a thread that
- * renamed itself does so now, so the rename is recorded even if it never
- * allocates again.
+ * A thread that renamed itself sends its new name now, so the rename is
+ * recorded even if it never allocates again; after a rename of another
+ * thread, every thread looks at its name again at its next event (there
+ * is no portable way to learn the other thread's tid).
  */
 MH_EXPORT int pthread_setname_np(pthread_t thread, const char *name)
 {
@@ -484,8 +490,10 @@ MH_EXPORT int pthread_setname_np(pthread_t thread, const char *name)
 	ret = real.pthread_setname_np(thread, name);
 	if (ret)
 		return ret;
-	mh_core_names_changed();
-	if (pthread_equal(thread, pthread_self()) && hook_enter()) {
+	/* Only a rename of another thread makes every thread look again. */
+	if (!pthread_equal(thread, pthread_self())) {
+		mh_core_names_changed();
+	} else if (hook_enter()) {
 		saved = errno;
 		mh_core_thread_sync();
 		hook_leave(saved);

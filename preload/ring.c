@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -33,6 +34,13 @@
 #define LOSSY_PROBE_EVERY 1024
 /* Bytes ahead of a reservation a producer prefetches for writing. */
 #define PREFETCH_AHEAD (4 * MH_CACHELINE)
+/*
+ * A producer pre-faults the data area this far ahead of its writes, in
+ * bytes, on the first lap (see populate_ahead).
+ */
+#define POPULATE_CHUNK (256 << 10)
+/* ring->populated once the whole data area is mapped in this process. */
+#define POPULATED_ALL UINT64_MAX
 /* Smallest record: a bare header. */
 #define REC_MIN_BYTES ((__u32)sizeof(struct mh_rec_hdr))
 
@@ -249,6 +257,38 @@ static void *reserve_lossy(struct mh_ring *ring, __u32 bytes)
 	}
 }
 
+/*
+ * On the ring's first lap every page is new to this process, and a write
+ * fault per page (allocating it, zeroing it, mapping it) costs more than
+ * the records written into it. One MADV_POPULATE_WRITE per chunk, ahead of
+ * the writes, does the same work in one system call. Threads race for the
+ * chunk with a compare-and-swap; a loser just takes the faults. A fork
+ * child starts again from its own position (its page tables are its own). Kernels
+ * before 5.14 refuse the advice: then the faults are taken as they come.
+ */
+static __attribute__((noinline, cold)) void populate_ahead(struct mh_ring *ring, __u64 end)
+{
+	__u64 done = __atomic_load_n(&ring->populated, __ATOMIC_RELAXED);
+	__u64 data_bytes = ring->mask + 1;
+	__u64 target = (end + POPULATE_CHUNK - 1) / POPULATE_CHUNK * POPULATE_CHUNK +
+		       POPULATE_CHUNK;
+	int saved = errno;
+
+	if (target >= data_bytes)
+		target = POPULATED_ALL;
+	if (done >= end ||
+	    !__atomic_compare_exchange_n(&ring->populated, &done, target, false,
+					 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	/* What lies behind us (a fork child, a new image) is reached again only on the next lap. */
+	if (done < end - end % POPULATE_CHUNK)
+		done = end - end % POPULATE_CHUNK;
+	if (madvise(ring->data + done, (target == POPULATED_ALL ? data_bytes : target) - done,
+		    MADV_POPULATE_WRITE) < 0 && errno == EINVAL)
+		__atomic_store_n(&ring->populated, POPULATED_ALL, __ATOMIC_RELAXED);
+	errno = saved;
+}
+
 void *mh_ring_reserve(struct mh_ring *ring, __u32 bytes)
 {
 	struct mh_ring_header *h = ring->hdr;
@@ -264,6 +304,8 @@ void *mh_ring_reserve(struct mh_ring *ring, __u32 bytes)
 	if (pos + bytes - __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE) > h->data_bytes &&
 	    !wait_for_room(ring, pos, bytes))
 		return NULL;
+	if (__builtin_expect(pos + bytes > __atomic_load_n(&ring->populated, __ATOMIC_RELAXED), 0))
+		populate_ahead(ring, pos + bytes);
 	/*
 	 * The lines ahead were last touched by the consumer (it zeroes what it
 	 * releases). Ask for them now, so the next reservation's locked add

@@ -21,6 +21,7 @@ struct mh_ring {
 	unsigned char *data;		/* data area, mapped twice back to back */
 	__u64 mask;			/* data_bytes - 1 */
 	size_t map_bytes;		/* bytes of the whole mapping */
+	__u64 populated;		/* producer: data bytes this process pre-faulted (see ring.c) */
 	int fd;				/* the memfd */
 };
 

@@ -33,8 +33,9 @@ void mh_stack_setup(enum mh_unwind mode);
  * Capture the current call stack into ips (at most max entries). ips[0] is
  * the return address into the caller of mh_stack_capture; every entry is
  * a return address. Returns the number of entries; sets *truncated when
- * the stack was deeper than max. max is capped at MH_STACK_CAPTURE_MAX. Async-signal-safe for MH_UNWIND_FP;
- * MH_UNWIND_LIBUNWIND is as safe as libunwind's local unwinding.
+ * the stack was deeper than max. max is capped at MH_STACK_CAPTURE_MAX.
+ * Async-signal-safe for MH_UNWIND_FP; MH_UNWIND_LIBUNWIND is as safe as
+ * libunwind's local unwinding.
  */
 unsigned int mh_stack_capture(enum mh_unwind mode, __u64 *ips, unsigned int max, bool *truncated);
 

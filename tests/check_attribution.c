@@ -9,6 +9,7 @@
  * the JSON fields that carry all of it (leak kinds included).
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,18 @@ static void ev_kernel_mmap(uint64_t addr, uint64_t len)
 	feed(&s);
 }
 
+static void ev_kfile(uint32_t dev, uint64_t ino, const char *path)
+{
+	struct {
+		struct mh_rec_kfile r;
+		char path[32];
+	} rec = { { { MH_REC_KFILE, 0, sizeof(rec) }, now_ns++, ino, dev, PID,
+		    (uint32_t)strlen(path), 0 }, "" };
+
+	strcpy(rec.path, path);
+	feed(&rec);
+}
+
 /* A no-op record: the replay moves on, so pending snapshot ranges are applied. */
 static void ev_tick(void)
 {
@@ -208,6 +221,24 @@ START_TEST(test_block_across_records)
 END_TEST
 
 /*
+ * A range whose blocks were all freed before the only snapshot is still
+ * allocator memory (a block started there): its 2 resident pages are
+ * retained free heap. A range where no block ever was is "[anon]".
+ */
+START_TEST(test_freed_heap_is_retained)
+{
+	ev_alloc(0x80010, 64, 1, MH_KIND_MALLOC);
+	ev_free(0x80010);
+	ev_pagemap(0x80000, "PP");
+	ev_pagemap(0x900000, "P");
+	mh_replay_finish(rp);
+	ck_assert_uint_eq(proc()->attr->retained_free_heap_bytes, 8192);
+	ck_assert_uint_eq(mapping("[anon]")->resident_bytes, 4096);
+	ck_assert_uint_eq(stack(1)->resident_bytes, 0);
+}
+END_TEST
+
+/*
  * Snapshot 1 at RSS 10 MiB: stack 1 has 2 pages resident. Its block is
  * freed; snapshot 2 at RSS 2 MiB: stack 1 has nothing live (0), stack 2
  * one page. At the RSS peak (snapshot 1) stack 1 had 8192. The heap range
@@ -246,7 +277,8 @@ END_TEST
  * claimed and goes to "[anon]". At 0x52010, then allocation [0x52020,
  * +32) in the same page -> faults_during_alloc 1 for stack 3. A fault in a file mapping covered
  * by a module is named by its path; a stack fault is "[stack]"; a fault
- * in the program's own mmap goes to "mmap 0x9"; one in a kernel-only
+ * in the program's own mmap goes to "mmap 0x9"; a file is shown by the
+ * path the kernel's file record gives its device and inode; one in a kernel-only
  * mmap that never held a block is "[libc mmap]".
  */
 START_TEST(test_faults_charged)
@@ -260,6 +292,7 @@ START_TEST(test_faults_charged)
 	ev_alloc(0x52020, 32, 3, MH_KIND_MALLOC);
 	ev_fault(0x7ffc0000, 0xeee, MH_VMA_STACK);
 	ev_fault(0x900000, 0xfff, MH_VMA_FILE);
+	ev_kfile((8 << 20) | 1, 1234, "/usr/lib/libdemo.so");
 	ev_alloc(0xa00000, 1 << 20, 9, MH_KIND_MMAP);
 	ev_fault(0xa10000, 0x111, MH_VMA_ANON);
 	ev_kernel_mmap(0xc00000, 1 << 20);
@@ -271,6 +304,8 @@ START_TEST(test_faults_charged)
 	ck_assert_uint_eq(stack(3)->faults_during_alloc, 1);
 	ck_assert_uint_eq(mapping("[stack]")->faults, 1);
 	ck_assert_uint_eq(mapping("file dev 8:1 inode 1234")->faults, 1);
+	ck_assert_str_eq(mh_attr_map_name(rp, proc(), mapping("file dev 8:1 inode 1234")),
+			 "/usr/lib/libdemo.so");
 	ck_assert_uint_eq(mapping("mmap 0x9")->faults, 1);
 	ck_assert_uint_eq(mapping("[libc mmap]")->faults, 1);
 	ck_assert_uint_eq(mapping("[anon]")->faults, 1);	/* 0x50ff0 */
@@ -349,7 +384,9 @@ static void append(struct mh_trace_writer *w, int stream, const void *rec)
  * Process 9: stack 0x51 allocates [0x10000, +4096) (definitely lost) and
  * stack 0x52 [0x11000, +2048) (still reachable); a snapshot with both
  * pages present: 4096 and 2048 resident, retained 2048; RSS samples peak
- * at 5 MiB anon + 1 MiB file; one fault in 0x51's block.
+ * at 5 MiB anon + 1 MiB file; one fault in 0x51's block. The program
+ * mmaps 1 MiB at 0x900000 from stack 0x77 (one frame, 0xabc) and faults
+ * there once.
  */
 static char *write_trace(void)
 {
@@ -371,6 +408,12 @@ static char *write_trace(void)
 	} pm = { { { MH_REC_PAGEMAP, 0, sizeof(pm) }, 40, 0x10000, 2, 9, PAGE }, { 0x5 } };
 	struct mh_rec_leak l = { { MH_REC_LEAK, 0, sizeof(l) }, 0x10000, 9, MH_LEAK_DEFINITE };
 	struct mh_rec_exit ex = { { MH_REC_EXIT, 0, sizeof(ex) }, 50, 9, MH_EXIT_NORMAL, 0, 0 };
+	struct {
+		struct mh_rec_stack s;
+		uint64_t ips[1];
+	} st = { { { MH_REC_STACK, 0, sizeof(st) }, 0x77, 9, 1, 0 }, { 0xabc } };
+	struct mh_rec_alloc mm = { { MH_REC_ALLOC, MH_KIND_MMAP, sizeof(mm) }, 22, 0x900000,
+				   1 << 20, 0x77, 9, 9 };
 	char *path = mh_test_join(tmpdir, "a.mht");
 	struct mh_trace_writer *w = mh_trace_writer_open(path, &hdr);
 
@@ -381,7 +424,12 @@ static char *write_trace(void)
 	a.size = 2048;
 	a.stack_id = 0x52;
 	append(w, MH_STREAM_ALLOC, &a);
+	append(w, MH_STREAM_ALLOC, &st);
+	append(w, MH_STREAM_ALLOC, &mm);
 	append(w, MH_STREAM_SAMPLE, &s);
+	append(w, MH_STREAM_KERNEL, &f);
+	f.ts_ns = 27;
+	f.addr = 0x900100;
 	append(w, MH_STREAM_KERNEL, &f);
 	append(w, MH_STREAM_SAMPLE, &pm);
 	append(w, MH_STREAM_META, &l);
@@ -434,6 +482,7 @@ START_TEST(test_json_fields)
 	char *trace = write_trace();
 	char *json = report(trace, MH_REPORT_JSON, MH_KEY_RSS);
 	char *first = strstr(json, "\"stacks\"");
+	const char *at;
 
 	ck_assert_int_eq(json_int(json, "summary.leaks.definite.bytes"), 4096);
 	ck_assert_int_eq(json_int(json, "summary.leaks.definite.blocks"), 1);
@@ -441,7 +490,12 @@ START_TEST(test_json_fields)
 	ck_assert_int_eq(json_int(json, "summary.leaks.indirect.blocks"), 0);
 	ck_assert_int_eq(json_int(json, "summary.rss_peak_bytes"), 6 << 20);
 	ck_assert_int_eq(json_int(json, "summary.retained_free_heap_bytes"), 2048);
-	ck_assert_int_eq(json_int(json, "summary.faults"), 1);
+	ck_assert_int_eq(json_int(json, "summary.faults"), 2);
+	/* The mmap's fault is its mapping's, which names the mmap's stack. */
+	at = strstr(json, "\"name\": \"mmap 0x77\"");
+	ck_assert_ptr_nonnull(at);
+	ck_assert_int_eq(int_after(at, "faults"), 1);
+	ck_assert_ptr_nonnull(strstr(at, "\"address\": \"0xabc\""));
 	ck_assert_ptr_nonnull(first);
 	/* Sorted by rss: 0x51 (4096 resident) first, with its figures. */
 	ck_assert_ptr_nonnull(strstr(first, "\"id\": \"0x51\""));
@@ -462,6 +516,243 @@ START_TEST(test_json_fields)
 }
 END_TEST
 
+/* ---- end to end: examples/four_sites measures its own residency ---- */
+
+/* True if transparent huge pages are on for every mapping (one fault maps 512 pages). */
+static bool thp_always(void)
+{
+	char *text = mh_test_read_file("/sys/kernel/mm/transparent_hugepage/enabled", NULL);
+	bool always = text && strstr(text, "[always]");
+
+	free(text);
+	return always;
+}
+
+/* resident_pages the program printed for site, -1 if absent. */
+static long long site_pages(const char *out, const char *site)
+{
+	char key[64];
+	const char *at;
+
+	snprintf(key, sizeof(key), "site=%s ", site);
+	at = strstr(out, key);
+	at = at ? strstr(at, "resident_pages=") : NULL;
+	return at ? strtoll(at + strlen("resident_pages="), NULL, 10) : -1;
+}
+
+/* Sum of the integer fields of the stack whose frames name site; -1 if no such stack. */
+static long long site_sum(const char *json, const char *site, const char *const *fields)
+{
+	const char *stacks = mh_test_json_value(json, "stacks"), *el, *next;
+	char want[64];
+	size_t i, k;
+
+	snprintf(want, sizeof(want), "\"function\": \"%s\"", site);
+	for (i = 0; stacks && (el = mh_test_json_element(stacks, i)); i++) {
+		const char *hit = strstr(el, want);
+		long long sum = 0, v;
+
+		next = mh_test_json_element(stacks, i + 1);
+		if (!hit || (next && hit > next))
+			continue;
+		for (k = 0; fields[k]; k++) {
+			ck_assert_msg(mh_test_json_int(el, fields[k], &v) == 0, "no %s", fields[k]);
+			sum += v;
+		}
+		return sum;
+	}
+	return -1;
+}
+
+static long long site_faults(const char *json, const char *site)
+{
+	static const char *const fields[] = { "faults", "faults_during_alloc", NULL };
+
+	return site_sum(json, site, fields);
+}
+
+static long long site_resident_pages(const char *json, const char *site)
+{
+	static const char *const fields[] = { "resident_bytes_at_rss_peak", NULL };
+	long long bytes = site_sum(json, site, fields);
+
+	return bytes < 0 ? -1 : (bytes + (long long)PAGE - 1) / (long long)PAGE;
+}
+
+/* Record four_sites with extra options, then report in JSON; NULL (skipped) if not built. */
+static char *four_sites_run(const char *name, const char *const *opts, char **out)
+{
+	char *memhook = mh_test_path("memhook"), *prog = mh_test_path("examples/four_sites");
+	char *trace = mh_test_join(tmpdir, "fs.mht"), *out_path = mh_test_join(tmpdir, "fs.out");
+	char *json_path = mh_test_join(tmpdir, "fs.json"), *json = NULL;
+	const char *rec[16] = { memhook, "record", "-q", "-o", trace };
+	const char *rep[] = { memhook, "report", "--format", "json", "-o", json_path, trace, NULL };
+	struct mh_test_cmd cmd = { .argv = rec, .stdout_path = out_path };
+	size_t n = 5, i;
+
+	*out = NULL;
+	if (!mh_test_executable(memhook) || !mh_test_executable(prog)) {
+		mh_test_skip(name, "memhook or examples/four_sites not built");
+		goto out;
+	}
+	if (thp_always()) {
+		mh_test_skip(name, "transparent huge pages are 'always': one fault maps many pages");
+		goto out;
+	}
+	for (i = 0; opts[i]; i++)
+		rec[n++] = opts[i];
+	rec[n++] = "--";
+	rec[n++] = prog;
+	ck_assert_int_eq(mh_test_run(&cmd), 0);
+	cmd = (struct mh_test_cmd){ .argv = rep };
+	ck_assert_int_eq(mh_test_run(&cmd), 0);
+	*out = mh_test_read_file(out_path, NULL);
+	json = mh_test_read_file(json_path, NULL);
+	ck_assert_ptr_nonnull(*out);
+	ck_assert_ptr_nonnull(json);
+out:
+	free(memhook);
+	free(prog);
+	free(trace);
+	free(out_path);
+	free(json_path);
+	return json;
+}
+
+static const char *const four_sites[] = { "site_10", "site_50", "site_100", "site_0" };
+
+/*
+ * Each site's block gets one fault per page it makes resident (no huge
+ * pages): the faults charged to its stack, in the block or during its
+ * malloc, equal the resident pages the program read from its own pagemap.
+ */
+START_TEST(test_four_sites_faults_match_own_pagemap)
+{
+	static const char *const opts[] = { "--kernel=auto", NULL };
+	char *out, *json = four_sites_run("four_sites_faults", opts, &out);
+	long long kernel = 0;
+	unsigned i;
+
+	if (!json)
+		return;
+	ck_assert_int_eq(mh_test_json_int(json, "kernel_records", &kernel), 0);
+	if (!kernel) {
+		mh_test_skip("four_sites_faults", "no kernel stream: BPF is not permitted here");
+		goto out;
+	}
+	for (i = 0; i < sizeof(four_sites) / sizeof(four_sites[0]); i++) {
+		long long want = site_pages(out, four_sites[i]);
+		long long got = site_faults(json, four_sites[i]);
+
+		ck_assert_msg(want >= 0, "four_sites printed nothing for %s: %s", four_sites[i], out);
+		ck_assert_msg(got >= want - 2 && got <= want + 2,
+			      "%s: %lld faults charged, %lld pages resident", four_sites[i], got, want);
+	}
+out:
+	free(out);
+	free(json);
+}
+END_TEST
+
+/*
+ * Without the kernel, from pagemap snapshots alone: the snapshot taken at
+ * the largest RSS (while the program reads its own pagemap, all four
+ * blocks live and touched) gives each stack the resident pages the
+ * program counted, within 2 pages. If no snapshot landed in that window
+ * the test cannot judge and says so.
+ */
+START_TEST(test_four_sites_resident_match_own_pagemap)
+{
+	static const char *const opts[] = { "--kernel=off", "--pagemap-interval", "5", NULL };
+	char *out, *json = four_sites_run("four_sites_resident", opts, &out);
+	long long want[4], got[4], want_sum = 0, got_sum = 0;
+	unsigned i;
+
+	if (!json)
+		return;
+	for (i = 0; i < 4; i++) {
+		want[i] = site_pages(out, four_sites[i]);
+		got[i] = site_resident_pages(json, four_sites[i]);
+		ck_assert_msg(want[i] >= 0, "four_sites printed nothing for %s: %s", four_sites[i], out);
+		want_sum += want[i];
+		got_sum += got[i];
+	}
+	if (got_sum < want_sum - 8) {
+		mh_test_skip("four_sites_resident", "no residency snapshot while all four blocks were resident");
+		goto out;
+	}
+	for (i = 0; i < 4; i++)
+		ck_assert_msg(got[i] >= want[i] - 2 && got[i] <= want[i] + 2,
+			      "%s: %lld pages resident by the report, %lld by the program",
+			      four_sites[i], got[i], want[i]);
+out:
+	free(out);
+	free(json);
+}
+END_TEST
+
+/*
+ * examples/fragmentation frees 7 of 8 small blocks and prints the Rss of
+ * its [heap] while 8,000,000 bytes stay live there (plus its 8,000,000-byte
+ * pointer array, an mmapped chunk). A residency snapshot taken in that
+ * phase (live heap 16,000,000 bytes, within a page) must show a retained
+ * free heap within 2% of the heap's Rss minus the 8,000,000 live bytes.
+ */
+START_TEST(test_fragmentation_retained_matches_own_smaps)
+{
+	char *memhook = mh_test_path("memhook"), *prog = mh_test_path("examples/fragmentation");
+	char *trace = mh_test_join(tmpdir, "fr.mht"), *out_path = mh_test_join(tmpdir, "fr.out");
+	char *json_path = mh_test_join(tmpdir, "fr.json"), *out = NULL, *json = NULL;
+	const char *rec[] = { memhook, "record", "-q", "--kernel=off", "--pagemap-interval", "5",
+			      "-o", trace, "--", prog, NULL };
+	const char *rep[] = { memhook, "report", "--format", "json", "-o", json_path, trace, NULL };
+	struct mh_test_cmd cmd = { .argv = rec, .stdout_path = out_path };
+	const char *timeline, *el, *at;
+	long long heap_kb, live, retained, found = -1, want;
+	size_t i;
+
+	if (!mh_test_executable(memhook) || !mh_test_executable(prog)) {
+		mh_test_skip("fragmentation_retained", "memhook or examples/fragmentation not built");
+		goto out;
+	}
+	ck_assert_int_eq(mh_test_run(&cmd), 0);
+	cmd = (struct mh_test_cmd){ .argv = rep };
+	ck_assert_int_eq(mh_test_run(&cmd), 0);
+	out = mh_test_read_file(out_path, NULL);
+	json = mh_test_read_file(json_path, NULL);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_ptr_nonnull(json);
+	at = strstr(out, "heap_rss_kb=");
+	ck_assert_msg(at != NULL, "fragmentation printed no heap_rss_kb: %s", out);
+	heap_kb = strtoll(at + strlen("heap_rss_kb="), NULL, 10);
+	timeline = mh_test_json_value(json, "timeline");
+	ck_assert_ptr_nonnull(timeline);
+	for (i = 0; (el = mh_test_json_element(timeline, i)); i++) {
+		if (mh_test_json_int(el, "retained_free_heap_bytes", &retained) ||
+		    mh_test_json_int(el, "live_heap_bytes", &live))
+			continue;	/* not a snapshot point */
+		if (live >= 16000000 && live < 16000000 + (long long)PAGE)
+			found = retained;
+	}
+	if (found < 0) {
+		mh_test_skip("fragmentation_retained", "no residency snapshot while the heap was fragmented");
+		goto out;
+	}
+	want = heap_kb * 1024 - 8000000;
+	ck_assert_msg(found >= want - want / 50 && found <= want + want / 50,
+		      "retained free heap %lld bytes, the program's heap Rss minus live bytes %lld",
+		      found, want);
+out:
+	free(out);
+	free(json);
+	free(memhook);
+	free(prog);
+	free(trace);
+	free(out_path);
+	free(json_path);
+}
+END_TEST
+
 static Suite *attribution_suite(void)
 {
 	Suite *s = suite_create("attribution");
@@ -471,6 +762,7 @@ static Suite *attribution_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_shared_pages_split_fairly);
 	tcase_add_test(tc, test_block_across_records);
+	tcase_add_test(tc, test_freed_heap_is_retained);
 	tcase_add_test(tc, test_latest_snapshot_and_rss_peak);
 	tcase_add_test(tc, test_faults_charged);
 	tcase_add_test(tc, test_swapins_majors_reclaim);
@@ -478,6 +770,9 @@ static Suite *attribution_suite(void)
 
 	tcase_add_checked_fixture(tr, trace_setup, trace_teardown);
 	tcase_add_test(tr, test_json_fields);
+	tcase_add_test(tr, test_four_sites_faults_match_own_pagemap);
+	tcase_add_test(tr, test_four_sites_resident_match_own_pagemap);
+	tcase_add_test(tr, test_fragmentation_retained_matches_own_smaps);
 	suite_add_tcase(s, tr);
 	return s;
 }

@@ -9,16 +9,19 @@
  * Needs root and the kernel's probes; otherwise each test prints
  * "SKIP <name>: <reason>". The swap and OOM cases set up a swap file and
  * memory cgroups in unchecked fixtures and always remove them.
+ * `memhook record --kernel` and `memhook collect` are tested as commands
+ * in check_kernel_cli.c.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <poll.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
 #include <sys/sysmacros.h>
@@ -28,9 +31,10 @@
 
 #include "kernel/collector.h"
 #include "kernel/describe.h"
+#include "kernel/files.h"
 #include "memhook/kernel_events.h"
 #include "memhook/trace.h"
-#include "merger/trace_reader.h"
+#include "kernel_records.h"
 #include "testutil.h"
 
 #define CGROUP_V1_MEMORY "/sys/fs/cgroup/memory"
@@ -47,93 +51,20 @@
 #define OOM_LIMIT_MB 32
 #define OOM_TOUCH_MB 512
 
-/* Every record the collector handed over, back to back. */
-struct capture {
-	char *buf;
-	size_t len;
-	size_t cap;
-};
-
 struct traced_run {
 	pid_t pid;
 	int status;
 	bool kill_when_done;	/* in: SIGKILL the program once it reported "done=1" */
+	bool memcg_events;	/* in: ask for the opt-in memcg_events probe */
 	bool oom_victim;	/* out: mh_collector_oom_victim() once it was reaped */
+	bool fd_woke;		/* out: mh_collector_fd() polled readable at least once */
 	struct capture cap;
 	char report[4096];
 };
 
-static int capture_sink(void *ctx, int stream, const void *records, size_t bytes)
-{
-	struct capture *c = ctx;
-
-	if (c->len + bytes > c->cap) {
-		size_t cap = (c->len + bytes) * 2;
-		char *buf = realloc(c->buf, cap);
-
-		if (!buf)
-			return -ENOMEM;
-		c->buf = buf;
-		c->cap = cap;
-	}
-	memcpy(c->buf + c->len, records, bytes);
-	c->len += bytes;
-	return 0;
-}
-
-#define for_each_rec(hdr, c)							\
-	for (hdr = (const struct mh_rec_hdr *)(c)->buf;				\
-	     (const char *)hdr < (c)->buf + (c)->len;				\
-	     hdr = (const struct mh_rec_hdr *)((const char *)hdr + hdr->size))
-
-/* The value of the first INFO record with this key, or NULL. */
-static const char *info_value(const struct capture *c, const char *key)
-{
-	const struct mh_rec_hdr *hdr;
-
-	for_each_rec(hdr, c) {
-		const struct mh_rec_info *info = (const void *)hdr;
-		const char *k = (const char *)(info + 1);
-
-		if (hdr->type == MH_REC_INFO && !strcmp(k, key))
-			return k + info->key_len + 1;
-	}
-	return NULL;
-}
-
-/* The value of "kernel.probe.<probe>", or NULL. */
-static const char *probe_status(const struct capture *c, const char *probe)
-{
-	char key[96];
-
-	snprintf(key, sizeof(key), "kernel.probe.%s", probe);
-	return info_value(c, key);
-}
-
-/* True if the probe attached; else prints SKIP with its status. */
-static bool need_probe(const struct capture *c, const char *test, const char *probe)
-{
-	const char *st = probe_status(c, probe);
-	char why[320];
-
-	if (st && !strncmp(st, "attached", 8))
-		return true;
-	snprintf(why, sizeof(why), "probe %s: %s", probe, st ? st : "not reported");
-	mh_test_skip(test, why);
-	return false;
-}
-
 static long long report_val(const struct traced_run *r, const char *key)
 {
-	char pat[64];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "%s=", key);
-	for (p = r->report; (p = strstr(p, pat)); p++)
-		if (p == r->report || p[-1] == '\n')
-			return strtoll(p + strlen(pat), NULL, 10);
-	ck_abort_msg("the program did not report %s (report: %s)", key, r->report);
-	return -1;
+	return report_value(r->report, key);
 }
 
 /* Most arguments a test program takes. */
@@ -184,13 +115,15 @@ static int run_traced(const char *name, const char *const *args, const char *cgr
 {
 	char *prog = mh_test_path(name);
 	struct mh_collector_opts o = { .sink = capture_sink, .sink_ctx = &r->cap };
-	bool kill_when_done = r->kill_when_done;
+	bool kill_when_done = r->kill_when_done, memcg_events = r->memcg_events;
+	struct pollfd pfd = { .events = POLLIN };
 	struct mh_collector *c;
-	int go[2], rep[2], err;
+	int go[2], rep[2], err, ready;
 	size_t used = 0;
 
 	memset(r, 0, sizeof(*r));
 	r->kill_when_done = kill_when_done;
+	r->memcg_events = o.memcg_events = memcg_events;
 	ck_assert_int_eq(pipe2(go, O_CLOEXEC), 0);
 	ck_assert_int_eq(pipe(rep), 0);
 	r->pid = fork();
@@ -213,8 +146,14 @@ static int run_traced(const char *name, const char *const *args, const char *cgr
 	ck_assert_int_eq(write(go[1], "g", 1), 1);
 	close(go[1]);
 	ck_assert_int_eq(fcntl(rep[0], F_SETFL, O_NONBLOCK), 0);
+	pfd.fd = mh_collector_fd(c);
 	while (waitpid(r->pid, &r->status, WNOHANG) == 0) {
-		ck_assert_int_ge(mh_collector_poll(c, 100), 0);
+		ready = poll(&pfd, 1, 100);
+		ck_assert_int_ge(ready, 0);
+		ck_assert_int_eq(pfd.revents & (POLLNVAL | POLLERR), 0);
+		if (ready)
+			r->fd_woke = true;
+		ck_assert_int_ge(mh_collector_poll(c, 0), 0);
 		read_report(rep[0], r, &used);
 		if (r->kill_when_done && strstr(r->report, "done=1\n")) {
 			/* Its faults were in the ring before it reported: take them while it lives. */
@@ -288,40 +227,12 @@ START_TEST(test_faults_exact)
 	ck_assert_int_eq(in_buf, TOUCH_PAGES);
 	ck_assert_int_eq(foreign, 0);
 	ck_assert(!r.oom_victim);
+	ck_assert_ptr_nonnull(strstr(probe_status(&r.cap, "memcg_events"), "not requested"));
 	ck_assert_int_gt(exe_faults, 0);
 	free(exe);
 	free(r.cap.buf);
 }
 END_TEST
-
-/* True if the kernel dev_t of a fault or file record is st's device. */
-static bool same_dev(__u32 dev, const struct stat *st)
-{
-	return dev >> 20 == major(st->st_dev) && (dev & 0xfffff) == minor(st->st_dev);
-}
-
-/* The KFILE records for st's file: how many, and the first (with its offset in the capture). */
-static int find_kfile(const struct capture *c, const struct stat *st,
-		      const struct mh_rec_kfile **first, size_t *offset)
-{
-	const struct mh_rec_hdr *hdr;
-	int n = 0;
-
-	*first = NULL;
-	for_each_rec(hdr, c) {
-		const struct mh_rec_kfile *k = (const void *)hdr;
-
-		if (hdr->type != MH_REC_KFILE || k->ino != st->st_ino || !same_dev(k->dev, st))
-			continue;
-		ck_assert_uint_ge(hdr->size, sizeof(*k) + k->path_len + 1);
-		ck_assert_int_eq(((const char *)(k + 1))[k->path_len], '\0');
-		if (!n++) {
-			*first = k;
-			*offset = (const char *)hdr - c->buf;
-		}
-	}
-	return n;
-}
 
 /* Faults on a mapped file (and on the executable) come with the file's path. */
 START_TEST(test_file_faults_named)
@@ -353,6 +264,7 @@ START_TEST(test_file_faults_named)
 		goto out;
 	ck_assert_msg(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGKILL,
 		      "kern_mapfile did not wait to be killed: status %#x", r.status);
+	ck_assert(r.fd_woke);	/* at least the first fault on each file wakes the reader */
 	buf = report_val(&r, "buf");
 	len = report_val(&r, "len");
 	/* Exactly one KFILE per file, with the path the file has, before its first fault. */
@@ -588,8 +500,8 @@ static void swap_teardown(void)
 START_TEST(test_swapins_match_pagemap)
 {
 	const struct mh_rec_hdr *hdr;
-	struct traced_run r = { 0 };
-	long long buf, len, measured, seen = 0, episodes = 0;
+	struct traced_run r = { .memcg_events = true };
+	long long buf, len, measured, seen = 0, episodes = 0, memcg_in = 0;
 	char arg[16];
 	const char *args[] = { arg, NULL };
 
@@ -602,7 +514,8 @@ START_TEST(test_swapins_match_pagemap)
 			    &r) ||
 	    !need_probe(&r.cap, "swapins_match_pagemap", "rss_stat") ||
 	    !need_probe(&r.cap, "swapins_match_pagemap", "page_fault") ||
-	    !need_probe(&r.cap, "swapins_match_pagemap", "memcg_reclaim_end"))
+	    !need_probe(&r.cap, "swapins_match_pagemap", "memcg_reclaim_end") ||
+	    !need_probe(&r.cap, "swapins_match_pagemap", "memcg_events"))
 		return;
 	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
 		      "kern_swap failed: status %#x", r.status);
@@ -616,6 +529,9 @@ START_TEST(test_swapins_match_pagemap)
 		if (hdr->type == MH_REC_KSWAPIN && s->pid == (__u32)r.pid &&
 		    s->addr >= (__u64)buf && s->addr < (__u64)(buf + len))
 			seen += s->pages;
+		if (hdr->type == MH_REC_KMEMCG && ((const struct mh_rec_kmemcg *)hdr)->pid ==
+		    (__u32)r.pid && ((const struct mh_rec_kmemcg *)hdr)->item == MH_MEMCG_PSWPIN)
+			memcg_in += ((const struct mh_rec_kmemcg *)hdr)->count;
 		if (hdr->type == MH_REC_KRECLAIM && rc->kind == MH_RECLAIM_MEMCG &&
 		    rc->pid == (__u32)r.pid) {
 			ck_assert_uint_gt(rc->ts_ns, rc->start_ns);
@@ -627,6 +543,9 @@ START_TEST(test_swapins_match_pagemap)
 	ck_assert_msg(llabs(seen - measured) * 100 <= measured * 5,
 		      "swap-ins: collector %lld pages, pagemap %lld pages", seen, measured);
 	ck_assert_int_gt(episodes, 0);
+	/* The opt-in memcg counter saw the same swap-ins (the cgroup counts each once). */
+	ck_assert_msg(llabs(memcg_in - measured) * 100 <= measured * 5,
+		      "memcg pswpin: %lld pages, pagemap %lld pages", memcg_in, measured);
 	free(r.cap.buf);
 }
 END_TEST
@@ -687,6 +606,79 @@ START_TEST(test_oom_victim)
 }
 END_TEST
 
+/* A fault record on st's file by pid. */
+static struct mh_rec_kfault file_fault(const struct stat *st, pid_t pid)
+{
+	struct mh_rec_kfault f = {
+		.hdr = { .type = MH_REC_KFAULT, .size = sizeof(f) },
+		.ts_ns = 1,
+		.ino = st->st_ino,
+		.dev = major(st->st_dev) << 20 | minor(st->st_dev),
+		.pid = pid,
+		.vma_class = MH_VMA_FILE,
+	};
+
+	return f;
+}
+
+/*
+ * Naming files without BPF: a file the faulting process (gone) no longer
+ * maps is named from another process that maps it (here, this one), once;
+ * one nobody maps is counted, not named.
+ */
+START_TEST(test_files_fallback_and_unresolved)
+{
+	char *dir = mh_test_tmpdir(), *mapped = mh_test_join(dir, "mapped");
+	char *unmapped = mh_test_join(dir, "unmapped");
+	const struct mh_rec_kfile *rec = NULL;
+	struct mh_rec_kfault f;
+	struct mh_kfiles *files = mh_kfiles_new(NULL, NULL);
+	struct stat st, st2;
+	pid_t gone = fork();
+	void *map;
+	int fd;
+
+	ck_assert_ptr_nonnull(files);
+	ck_assert_int_ge(gone, 0);
+	if (gone == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(gone, NULL, 0), gone);
+	fd = open(mapped, O_CREAT | O_RDWR, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 4096), 0);
+	map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(map, MAP_FAILED);
+	close(fd);
+	fd = open(unmapped, O_CREAT | O_RDWR, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(stat(mapped, &st), 0);
+	ck_assert_int_eq(stat(unmapped, &st2), 0);
+
+	f = file_fault(&st, gone);
+	ck_assert_int_eq(mh_kfiles_note(files, &f, &rec), 1);
+	ck_assert_str_eq((const char *)(rec + 1), mapped);
+	ck_assert_int_eq(rec->pid, getpid());
+	ck_assert_uint_eq(rec->ino, st.st_ino);
+	ck_assert_uint_eq(rec->hdr.size % MH_REC_ALIGN, 0);
+	ck_assert_int_eq(mh_kfiles_note(files, &f, &rec), 0);	/* announced once */
+
+	f = file_fault(&st2, gone);
+	ck_assert_int_eq(mh_kfiles_note(files, &f, &rec), 0);
+	ck_assert_uint_eq(mh_kfiles_unresolved(files), 1);
+	f.vma_class = MH_VMA_ANON;
+	ck_assert_int_eq(mh_kfiles_note(files, &f, &rec), 0);
+	ck_assert_uint_eq(mh_kfiles_unresolved(files), 1);
+
+	munmap(map, 4096);
+	mh_kfiles_free(files);
+	mh_test_rmdir(dir);
+	free(unmapped);
+	free(mapped);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_describe_every_type)
 {
 	union {
@@ -720,605 +712,13 @@ START_TEST(test_describe_every_type)
 }
 END_TEST
 
-/* ---- memhook record and memhook collect, run as a user runs them ---- */
-
-/* Time limit of one memhook command in these tests, s (a hang guard, not a measure). */
-#define CMD_TIMEOUT_S 120
-/* uid and gid of the unprivileged user the degradation tests switch to (nobody). */
-#define NOBODY "65534"
-
-/* One trace's records: kernel and meta streams copied out, allocation records counted. */
-struct trace_recs {
-	struct capture kern;
-	struct capture meta;
-	long long allocs;
-	bool truncated;
-	__u32 root_pid;
-};
-
-static void load_trace(const char *path, struct trace_recs *t)
-{
-	struct mh_trace_reader *r = mh_trace_reader_open(path);
-	const struct mh_rec_hdr *rec;
-	int stream, ret;
-
-	memset(t, 0, sizeof(*t));
-	ck_assert_msg(r != NULL, "cannot open trace '%s': %s", path, strerror(errno));
-	t->root_pid = mh_trace_reader_header(r)->root_pid;
-	while ((ret = mh_trace_reader_next(r, MH_STREAM_ANY, &rec, &stream)) == 1) {
-		if (stream == MH_STREAM_KERNEL)
-			ck_assert_int_eq(capture_sink(&t->kern, stream, rec, rec->size), 0);
-		else if (stream == MH_STREAM_META)
-			ck_assert_int_eq(capture_sink(&t->meta, stream, rec, rec->size), 0);
-		else if (stream == MH_STREAM_ALLOC && rec->type == MH_REC_ALLOC)
-			t->allocs++;
-	}
-	ck_assert_msg(ret == 0, "reading '%s': %s", path, mh_trace_reader_error(r));
-	t->truncated = mh_trace_reader_truncated(r);
-	mh_trace_reader_free(r);
-}
-
-static void free_trace(struct trace_recs *t)
-{
-	free(t->kern.buf);
-	free(t->meta.buf);
-}
-
-/* A file's text with its one trailing newline removed; asserts it is exactly one line. */
-static char *one_line(const char *path)
-{
-	char *text = mh_test_read_file(path, NULL), *nl;
-
-	ck_assert_ptr_nonnull(text);
-	nl = strchr(text, '\n');
-	ck_assert_msg(nl && !nl[1], "expected exactly one line on stderr, got: '%s'", text);
-	*nl = '\0';
-	return text;
-}
-
-/* Copy a built artefact into dir, readable and executable by everyone. */
-static void stage(const char *dir, const char *rel)
-{
-	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
-	char *src = mh_test_path(rel), *dst = mh_test_join(dir, base), *bytes;
-	size_t len;
-	int fd;
-
-	bytes = mh_test_read_file(src, &len);
-	ck_assert_msg(bytes != NULL, "%s is not built", src);
-	fd = open(dst, O_CREAT | O_TRUNC | O_WRONLY, 0755);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, bytes, len), (ssize_t)len);
-	close(fd);
-	ck_assert_int_eq(chmod(dst, 0755), 0);
-	free(bytes);
-	free(dst);
-	free(src);
-}
-
-/*
- * A directory the unprivileged user can write, holding memhook,
- * libmemhook.so and kern_entry (the build directory may be out of its
- * reach). NULL, after printing SKIP, when the test cannot switch users.
- */
-static char *unprivileged_dir(const char *test)
-{
-	const char *probe[] = { "setpriv", "--reuid=" NOBODY, "--regid=" NOBODY,
-				"--clear-groups", "test", "-w", NULL, NULL };
-	struct mh_test_cmd cmd = { .argv = probe, .timeout_s = CMD_TIMEOUT_S };
-	char *dir;
-
-	if (geteuid() != 0) {
-		mh_test_skip(test, "needs root to switch to an unprivileged user");
-		return NULL;
-	}
-	if (!mh_test_have_program("setpriv")) {
-		mh_test_skip(test, "setpriv (util-linux) is not installed");
-		return NULL;
-	}
-	dir = mh_test_tmpdir();
-	ck_assert_int_eq(chmod(dir, 0777), 0);
-	probe[6] = dir;
-	if (mh_test_run(&cmd) != 0) {
-		mh_test_skip(test, "the temporary directory is out of reach of uid " NOBODY);
-		mh_test_rmdir(dir);
-		free(dir);
-		return NULL;
-	}
-	stage(dir, "memhook");
-	stage(dir, "libmemhook.so");
-	stage(dir, "tests/progs/kern_entry");
-	return dir;
-}
-
-/* Run memhook (staged in dir) as the unprivileged user; its stdout/stderr to dir/out, dir/err. */
-static int run_unprivileged(const char *dir, const char *const *args)
-{
-	const char *argv[24] = { "setpriv", "--reuid=" NOBODY, "--regid=" NOBODY, "--clear-groups" };
-	char *memhook = mh_test_join(dir, "memhook"), *out = mh_test_join(dir, "out");
-	char *err = mh_test_join(dir, "err");
-	struct mh_test_cmd cmd = { .argv = argv, .stdout_path = out, .stderr_path = err,
-				   .timeout_s = CMD_TIMEOUT_S };
-	int i, st;
-
-	argv[4] = memhook;
-	for (i = 0; args[i]; i++)
-		argv[5 + i] = args[i];
-	st = mh_test_run(&cmd);
-	free(memhook);
-	free(out);
-	free(err);
-	return st;
-}
-
-/* Without privileges, --kernel=auto still records the allocations and says why not the kernel's. */
-START_TEST(test_record_unprivileged_auto)
-{
-	char *dir = unprivileged_dir("record_unprivileged_auto"), *trace, *prog, *err, *line;
-	const char *prefix = "memhook: kernel stream off: ", *status;
-	struct trace_recs t;
-	char want[512];
-	int st;
-
-	if (!dir)
-		return;
-	trace = mh_test_join(dir, "t.mht");
-	prog = mh_test_join(dir, "kern_entry");
-	err = mh_test_join(dir, "err");
-	{
-		const char *args[] = { "record", "-q", "--kernel=auto", "-o", trace, "--", prog,
-				       "25", NULL };
-
-		st = run_unprivileged(dir, args);
-	}
-	line = one_line(err);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x, stderr: %s", st, line);
-	ck_assert_msg(!strncmp(line, prefix, strlen(prefix)) && strlen(line) > strlen(prefix),
-		      "stderr: %s", line);
-	load_trace(trace, &t);
-	snprintf(want, sizeof(want), "off: %s", line + strlen(prefix));
-	status = info_value(&t.meta, "kernel.status");
-	ck_assert_ptr_nonnull(status);
-	ck_assert_str_eq(status, want);
-	ck_assert_uint_eq(t.kern.len, 0);
-	ck_assert_int_ge(t.allocs, 25);	/* the program's own 25, and whatever libc adds */
-	ck_assert(!t.truncated);
-	free_trace(&t);
-	free(line);
-	free(err);
-	free(prog);
-	free(trace);
-	mh_test_rmdir(dir);
-	free(dir);
-}
-END_TEST
-
-/* Without privileges, --kernel=on refuses to run the program, in one line. */
-START_TEST(test_record_unprivileged_on)
-{
-	char *dir = unprivileged_dir("record_unprivileged_on"), *trace, *prog, *err, *out, *line;
-	const char *prefix = "memhook: kernel stream unavailable: ";
-	size_t out_len;
-	int st;
-
-	if (!dir)
-		return;
-	trace = mh_test_join(dir, "t.mht");
-	prog = mh_test_join(dir, "kern_entry");
-	err = mh_test_join(dir, "err");
-	{
-		const char *args[] = { "record", "-q", "--kernel=on", "-o", trace, "--", prog,
-				       NULL };
-
-		st = run_unprivileged(dir, args);
-	}
-	line = one_line(err);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 69, "status %#x, stderr: %s", st, line);
-	ck_assert_msg(!strncmp(line, prefix, strlen(prefix)) && strlen(line) > strlen(prefix),
-		      "stderr: %s", line);
-	out = mh_test_join(dir, "out");
-	free(mh_test_read_file(out, &out_len));
-	ck_assert_uint_eq(out_len, 0);		/* the program never ran */
-	ck_assert_int_ne(access(trace, F_OK), 0);
-	free(out);
-	free(line);
-	free(err);
-	free(prog);
-	free(trace);
-	mh_test_rmdir(dir);
-	free(dir);
-}
-END_TEST
-
-/* The earliest fault of pid at or after ts, or NULL. */
-static const struct mh_rec_kfault *first_fault(const struct capture *c, __u32 pid, __u64 ts)
-{
-	const struct mh_rec_kfault *best = NULL;
-	const struct mh_rec_hdr *hdr;
-
-	for_each_rec(hdr, c) {
-		const struct mh_rec_kfault *f = (const void *)hdr;
-
-		if (hdr->type == MH_REC_KFAULT && f->pid == pid && f->ts_ns >= ts &&
-		    (!best || f->ts_ns < best->ts_ns))
-			best = f;
-	}
-	return best;
-}
-
-/*
- * The probes are attached before the program execs: its very first fault,
- * fetching the dynamic loader's entry instruction, is in the trace, and the
- * loader's file is named.
- */
-START_TEST(test_record_first_fault)
-{
-	char *dir = mh_test_tmpdir(), *trace = mh_test_join(dir, "t.mht");
-	char *out = mh_test_join(dir, "out"), *err = mh_test_join(dir, "err");
-	char *memhook = mh_test_path("memhook"), *prog = mh_test_path("tests/progs/kern_entry");
-	const char *argv[] = { memhook, "record", "-q", "--kernel=on", "-o", trace, "--", prog,
-			       NULL };
-	struct mh_test_cmd cmd = { .argv = argv, .stdout_path = out, .stderr_path = err,
-				   .timeout_s = CMD_TIMEOUT_S };
-	const struct mh_rec_kfault *f;
-	const struct mh_rec_kfile *named = NULL;
-	const struct mh_rec_hdr *hdr;
-	struct traced_run rep = { 0 };
-	struct trace_recs t;
-	__u64 exec_ts = 0;
-	struct stat st;
-	char *text;
-	int status;
-
-	if (geteuid() != 0) {
-		mh_test_skip("record_first_fault", "needs root to load BPF programs");
-		goto out;
-	}
-	status = mh_test_run(&cmd);
-	text = mh_test_read_file(err, NULL);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 69) {
-		mh_test_skip("record_first_fault", text);
-		free(text);
-		goto out;
-	}
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x: %s", status,
-		      text);
-	free(text);
-	text = mh_test_read_file(out, NULL);
-	snprintf(rep.report, sizeof(rep.report), "%s", text);
-	free(text);
-	load_trace(trace, &t);
-	if (!need_probe(&t.meta, "record_first_fault", "page_fault") ||
-	    !need_probe(&t.meta, "record_first_fault", "process_exec"))
-		goto out_trace;
-	for_each_rec(hdr, &t.kern) {
-		const struct mh_rec_kproc *k = (const void *)hdr;
-
-		if (hdr->type == MH_REC_KPROC && k->kind == MH_KPROC_EXEC && k->pid == t.root_pid)
-			exec_ts = k->ts_ns;
-	}
-	ck_assert_uint_gt(exec_ts, 0);
-	f = first_fault(&t.kern, t.root_pid, exec_ts);
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(f->ip, report_val(&rep, "entry"));
-	ck_assert_uint_eq(f->addr, report_val(&rep, "entry"));
-	ck_assert_int_eq(f->vma_class, MH_VMA_FILE);
-	ck_assert_uint_ge(f->vma_start, report_val(&rep, "base"));
-	for_each_rec(hdr, &t.kern) {
-		const struct mh_rec_kfile *k = (const void *)hdr;
-
-		if (hdr->type == MH_REC_KFILE && k->ino == f->ino && k->dev == f->dev)
-			named = k;
-	}
-	ck_assert_ptr_nonnull(named);
-	ck_assert_int_eq(stat((const char *)(named + 1), &st), 0);
-	ck_assert_uint_eq(st.st_ino, f->ino);
-	ck_assert(same_dev(f->dev, &st));
-out_trace:
-	free_trace(&t);
-out:
-	free(prog);
-	free(memhook);
-	free(err);
-	free(out);
-	free(trace);
-	mh_test_rmdir(dir);
-	free(dir);
-}
-END_TEST
-
-/* Wait for pid, killing it after CMD_TIMEOUT_S. Returns its wait status, or -ETIMEDOUT. */
-static int wait_guarded(pid_t pid)
-{
-	int status, i;
-
-	for (i = 0; i < CMD_TIMEOUT_S * 100; i++) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return status;
-		usleep(10000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return -ETIMEDOUT;
-}
-
-/* Read from fd until text contains want, EOF, or the time limit. NUL-terminated. */
-static void read_until(int fd, char *text, size_t len, const char *want)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	size_t used = strlen(text);
-	ssize_t n;
-
-	while (!strstr(text, want) && used < len - 1 && poll(&pfd, 1, CMD_TIMEOUT_S * 1000) > 0) {
-		n = read(fd, text + used, len - 1 - used);
-		if (n <= 0)
-			break;
-		used += n;
-		text[used] = '\0';
-	}
-}
-
-/* A program and `memhook collect` attached to it. */
-struct collect_run {
-	char *dir, *file, *trace;
-	pid_t target, collector;
-	bool reaped;		/* the target was waited for */
-	int go, rep, err;
-	char report[1024], errors[1024];
-};
-
-/* Fork, with stdin from *in, fd 3 (or stderr, when to_stderr) to a pipe kept in *out. */
-static pid_t spawn(const char *const *argv, int *in, int *out, bool to_stderr)
-{
-	int a[2], b[2];
-	pid_t pid;
-
-	ck_assert_int_eq(pipe2(a, O_CLOEXEC), 0);
-	ck_assert_int_eq(pipe2(b, O_CLOEXEC), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		if (dup2(a[0], 0) < 0 || dup2(b[1], to_stderr ? 2 : 3) < 0)
-			_exit(125);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(a[0]);
-	close(b[1]);
-	*in = a[1];
-	*out = b[0];
-	return pid;
-}
-
-/* Start kern_mapfile waiting, attach memhook collect to it, release it. False after SKIP. */
-static bool collect_start(const char *test, struct collect_run *r)
-{
-	char *prog = mh_test_path("tests/progs/kern_mapfile"), *memhook = mh_test_path("memhook");
-	const char *target[] = { prog, NULL, "16", "wait", NULL };
-	const char *collect[] = { memhook, "collect", "-p", NULL, "-o", NULL, NULL };
-	char pid[16], block[4096] = { 0 };
-	int fd, i, unused;
-
-	memset(r, 0, sizeof(*r));
-	if (geteuid() != 0) {
-		mh_test_skip(test, "needs root to load BPF programs");
-		free(prog);
-		free(memhook);
-		return false;
-	}
-	r->dir = mh_test_tmpdir();
-	r->file = mh_test_join(r->dir, "data");
-	r->trace = mh_test_join(r->dir, "t.mht");
-	fd = open(r->file, O_CREAT | O_WRONLY, 0644);
-	ck_assert_int_ge(fd, 0);
-	for (i = 0; i < 16; i++)
-		ck_assert_int_eq(write(fd, block, sizeof(block)), sizeof(block));
-	close(fd);
-	target[1] = r->file;
-	r->target = spawn(target, &r->go, &r->rep, false);
-	snprintf(pid, sizeof(pid), "%d", (int)r->target);
-	collect[3] = pid;
-	collect[5] = r->trace;
-	r->collector = spawn(collect, &unused, &r->err, true);
-	close(unused);
-	read_until(r->err, r->errors, sizeof(r->errors), "memhook: collecting");
-	free(prog);
-	free(memhook);
-	if (!strstr(r->errors, "memhook: collecting")) {
-		ck_assert_int_eq(wait_guarded(r->collector) >> 8, 69);	/* only "unavailable" skips */
-		mh_test_skip(test, r->errors);
-		return false;
-	}
-	ck_assert_int_eq(write(r->go, "g", 1), 1);
-	read_until(r->rep, r->report, sizeof(r->report), "done=1\n");
-	ck_assert_msg(strstr(r->report, "done=1\n"), "kern_mapfile said: %s", r->report);
-	return true;
-}
-
-static void collect_cleanup(struct collect_run *r)
-{
-	if (r->target > 0 && !r->reaped) {
-		kill(r->target, SIGKILL);
-		waitpid(r->target, NULL, 0);
-	}
-	if (r->go > 0)
-		close(r->go);
-	if (r->rep > 0)
-		close(r->rep);
-	if (r->err > 0)
-		close(r->err);
-	if (r->dir)
-		mh_test_rmdir(r->dir);
-	free(r->file);
-	free(r->trace);
-	free(r->dir);
-}
-
-/* What every complete collect trace holds: who, "on", the faults on the file and its name. */
-static void check_collect_trace(struct collect_run *r, struct trace_recs *t)
-{
-	const struct mh_rec_hdr *hdr;
-	struct traced_run rep = { 0 };
-	const struct mh_rec_kfile *named;
-	bool attached = false;
-	long long buf, in_buf = 0;
-	struct stat st;
-	size_t at;
-
-	load_trace(r->trace, t);
-	ck_assert(!t->truncated);
-	ck_assert_uint_eq(t->root_pid, r->target);
-	ck_assert_str_eq(info_value(&t->meta, "kernel.status"), "on");
-	for_each_rec(hdr, &t->meta) {
-		const struct mh_rec_process *p = (const void *)hdr;
-
-		if (hdr->type == MH_REC_PROCESS && p->pid == (__u32)r->target &&
-		    p->start == MH_PROCESS_ATTACHED)
-			attached = true;
-	}
-	ck_assert(attached);
-	snprintf(rep.report, sizeof(rep.report), "%s", r->report);
-	buf = report_val(&rep, "buf");
-	for_each_rec(hdr, &t->kern) {
-		const struct mh_rec_kfault *f = (const void *)hdr;
-
-		if (hdr->type == MH_REC_KFAULT && f->pid == (__u32)r->target &&
-		    f->addr >= (__u64)buf && f->addr < (__u64)(buf + report_val(&rep, "len")))
-			in_buf++;
-	}
-	ck_assert_int_gt(in_buf, 0);
-	ck_assert_int_eq(stat(r->file, &st), 0);
-	ck_assert_int_eq(find_kfile(&t->kern, &st, &named, &at), 1);
-	ck_assert_str_eq((const char *)(named + 1), r->file);
-}
-
-/* The traced process dying ends collect, whose trace says how it died. */
-START_TEST(test_collect_until_exit)
-{
-	const struct mh_rec_exit *exit_rec = NULL;
-	const struct mh_rec_hdr *hdr;
-	struct collect_run r;
-	struct trace_recs t;
-	int status;
-
-	if (!collect_start("collect_until_exit", &r))
-		goto out;
-	kill(r.target, SIGKILL);
-	ck_assert_int_eq(waitpid(r.target, &status, 0), r.target);
-	r.reaped = true;
-	status = wait_guarded(r.collector);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "collect: status %#x", status);
-	check_collect_trace(&r, &t);
-	for_each_rec(hdr, &t.meta)
-		if (hdr->type == MH_REC_EXIT)
-			exit_rec = (const void *)hdr;
-	ck_assert_ptr_nonnull(exit_rec);
-	ck_assert_uint_eq(exit_rec->pid, t.root_pid);
-	ck_assert_uint_eq(exit_rec->reason, MH_EXIT_SIGNAL);
-	ck_assert_int_eq(exit_rec->status, SIGKILL);
-	free_trace(&t);
-out:
-	collect_cleanup(&r);
-}
-END_TEST
-
-/* Ctrl-C (SIGINT) stops collect; the trace is complete and the process untouched. */
-START_TEST(test_collect_sigint)
-{
-	const struct mh_rec_hdr *hdr;
-	struct collect_run r;
-	struct trace_recs t;
-	int status;
-
-	if (!collect_start("collect_sigint", &r))
-		goto out;
-	ck_assert_int_eq(kill(r.collector, SIGINT), 0);
-	status = wait_guarded(r.collector);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "collect: status %#x", status);
-	ck_assert_int_eq(kill(r.target, 0), 0);	/* still running */
-	check_collect_trace(&r, &t);
-	for_each_rec(hdr, &t.meta)
-		ck_assert_int_ne(hdr->type, MH_REC_EXIT);
-	free_trace(&t);
-out:
-	collect_cleanup(&r);
-}
-END_TEST
-
-/* Run memhook collect -p pid (as uid 65534 when dir is set); one stderr line in *line. */
-static int collect_fails(const char *dir, pid_t pid, char **line)
-{
-	char *tmp = dir ? NULL : mh_test_tmpdir(), *err, *trace, *memhook, num[16];
-	const char *args[] = { "collect", "-p", num, "-o", NULL, NULL };
-	const char *argv[] = { NULL, "collect", "-p", num, "-o", NULL, NULL };
-	struct mh_test_cmd cmd = { .argv = argv, .timeout_s = CMD_TIMEOUT_S };
-	int st;
-
-	snprintf(num, sizeof(num), "%d", (int)pid);
-	err = mh_test_join(dir ? dir : tmp, "err");
-	trace = mh_test_join(dir ? dir : tmp, "t.mht");
-	if (dir) {
-		args[4] = trace;
-		st = run_unprivileged(dir, args);
-	} else {
-		memhook = mh_test_path("memhook");
-		argv[0] = memhook;
-		argv[5] = trace;
-		cmd.stderr_path = err;
-		st = mh_test_run(&cmd);
-		free(memhook);
-	}
-	*line = one_line(err);
-	ck_assert_int_ne(access(trace, F_OK), 0);	/* no trace left behind */
-	free(trace);
-	free(err);
-	if (tmp)
-		mh_test_rmdir(tmp);
-	free(tmp);
-	return st;
-}
-
-/* A pid that does not exist, or one we may not trace: one line and a documented code. */
-START_TEST(test_collect_errors)
-{
-	char *line, want[128], *dir;
-	pid_t gone = fork();
-	int st;
-
-	ck_assert_int_ge(gone, 0);
-	if (gone == 0)
-		_exit(0);
-	ck_assert_int_eq(waitpid(gone, NULL, 0), gone);
-	st = collect_fails(NULL, gone, &line);
-	snprintf(want, sizeof(want), "memhook: cannot attach to pid %d: %s", (int)gone,
-		 strerror(ESRCH));
-	ck_assert_str_eq(line, want);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 64, "status %#x", st);
-	free(line);
-
-	dir = unprivileged_dir("collect_errors_no_permission");
-	if (!dir)
-		return;
-	st = collect_fails(dir, getpid(), &line);
-	snprintf(want, sizeof(want), "memhook: cannot attach to pid %d: %s", (int)getpid(),
-		 strerror(EPERM));
-	ck_assert_str_eq(line, want);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 69, "status %#x", st);
-	free(line);
-	mh_test_rmdir(dir);
-	free(dir);
-}
-END_TEST
-
 static Suite *kernel_suite(void)
 {
 	Suite *s = suite_create("kernel");
 	TCase *tc = tcase_create("Events");
 	TCase *swap = tcase_create("Swap");
 	TCase *oom = tcase_create("OOM");
-	TCase *fmt = tcase_create("Describe");
-	TCase *rec = tcase_create("Record");
-	TCase *col = tcase_create("Collect");
+	TCase *fmt = tcase_create("Userspace");
 
 	tcase_add_test(tc, test_faults_exact);
 	tcase_add_test(tc, test_file_faults_named);
@@ -1329,18 +729,11 @@ static Suite *kernel_suite(void)
 	tcase_add_unchecked_fixture(oom, oom_setup, remove_cgroup);
 	tcase_add_test(oom, test_oom_victim);
 	tcase_add_test(fmt, test_describe_every_type);
-	tcase_add_test(rec, test_record_first_fault);
-	tcase_add_test(rec, test_record_unprivileged_auto);
-	tcase_add_test(rec, test_record_unprivileged_on);
-	tcase_add_test(col, test_collect_until_exit);
-	tcase_add_test(col, test_collect_sigint);
-	tcase_add_test(col, test_collect_errors);
+	tcase_add_test(fmt, test_files_fallback_and_unresolved);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, swap);
 	suite_add_tcase(s, oom);
 	suite_add_tcase(s, fmt);
-	suite_add_tcase(s, rec);
-	suite_add_tcase(s, col);
 	return s;
 }
 

@@ -119,6 +119,8 @@ static long long field(const char *json, const char *path)
 	long long v = -1;
 	int rc = mh_test_json_int(json, path, &v);
 
+	ck_assert_msg(rc != -EINVAL, "report JSON: field %s is not an integer (null: no verdict)",
+		      path);
 	ck_assert_msg(rc == 0, "report JSON: field %s: %s", path, strerror(-rc));
 	return v;
 }
@@ -182,14 +184,14 @@ static const struct vg_field total_fields[] = {
 };
 
 static const struct vg_field kind_fields[] = {
-	{ .json = "summary.definitely_lost_bytes", .vg_offset = VG(definite_bytes) },
-	{ .json = "summary.definitely_lost_blocks", .vg_offset = VG(definite_blocks) },
-	{ .json = "summary.indirectly_lost_bytes", .vg_offset = VG(indirect_bytes) },
-	{ .json = "summary.indirectly_lost_blocks", .vg_offset = VG(indirect_blocks) },
-	{ .json = "summary.possibly_lost_bytes", .vg_offset = VG(possible_bytes) },
-	{ .json = "summary.possibly_lost_blocks", .vg_offset = VG(possible_blocks) },
-	{ .json = "summary.still_reachable_bytes", .vg_offset = VG(reachable_bytes) },
-	{ .json = "summary.still_reachable_blocks", .vg_offset = VG(reachable_blocks) },
+	{ .json = "summary.leaks.definite.bytes", .vg_offset = VG(definite_bytes) },
+	{ .json = "summary.leaks.definite.blocks", .vg_offset = VG(definite_blocks) },
+	{ .json = "summary.leaks.indirect.bytes", .vg_offset = VG(indirect_bytes) },
+	{ .json = "summary.leaks.indirect.blocks", .vg_offset = VG(indirect_blocks) },
+	{ .json = "summary.leaks.possible.bytes", .vg_offset = VG(possible_bytes) },
+	{ .json = "summary.leaks.possible.blocks", .vg_offset = VG(possible_blocks) },
+	{ .json = "summary.leaks.reachable.bytes", .vg_offset = VG(reachable_bytes) },
+	{ .json = "summary.leaks.reachable.blocks", .vg_offset = VG(reachable_blocks) },
 };
 
 static long long vg_get(const struct mh_vg_summary *vg, size_t offset)

@@ -1,167 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
  * check_preload.c - libmemhook.so on real programs (tests/progs/
- * preload_calls.c): the test plays the recorder, creating the ring,
- * launching the program with the preload and draining what it records.
+ * preload_calls.c), through the harness in preload_run.h: the events,
+ * stacks, modules, threads and processes it records.
  *
  * Oracles: Valgrind memcheck's "total heap usage" and "in use at exit" on
  * the same program; the program's own knowledge (sizes it allocates, who
- * forks and execs); and replaying the records in ring order, which must be
- * consistent (no address allocated twice while live, none freed that is
- * not live, every stack and module sent before it is referenced).
+ * forks and execs, what it names its threads); and replaying the records
+ * in ring order, which must be consistent (no address allocated twice
+ * while live, none freed that is not live, every stack and module sent
+ * before it is referenced).
  */
-#include <check.h>
-#include <errno.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
 #include <uthash.h>
 
-#include "../preload/ring.h"
-#include "memhook/env.h"
-#include "testutil.h"
-
-/* A program gets this long to finish before the test fails, in seconds. */
-#define RUN_LIMIT_S 120
-#define SMALL_RING (64 << 10)
-#define BIG_RING (16 << 20)
-
-struct trace {
-	unsigned char *buf;	/* every record, in ring order */
-	size_t len, cap;
-	pid_t pid;		/* the launched process */
-	int status;		/* its wait status */
-	char *err;		/* its stderr */
-	__u64 lost;		/* ring's lost_records at the end */
-};
-
-struct run_opts {
-	const char *const *argv;	/* after the program path */
-	const char *const *env;		/* extra NAME=value */
-	__u64 ring_bytes;
-	__u32 flags;
-	pid_t consumer;			/* stand-in consumer pid; 0: the test drains */
-};
-
-static char *prog_path(void)
-{
-	return mh_test_path("tests/progs/preload_calls");
-}
-
-static bool have_artefacts(const char *name)
-{
-	char *lib = mh_test_path("libmemhook.so"), *prog = prog_path();
-	bool ok = !access(lib, R_OK) && mh_test_executable(prog);
-
-	if (!ok)
-		mh_test_skip(name, "libmemhook.so or tests/progs/preload_calls not built");
-	free(lib);
-	free(prog);
-	return ok;
-}
-
-static void keep(struct trace *t, const void *p, size_t bytes)
-{
-	if (t->len + bytes > t->cap) {
-		t->cap = (t->len + bytes) * 2;
-		t->buf = realloc(t->buf, t->cap);
-		ck_assert_ptr_nonnull(t->buf);
-	}
-	memcpy(t->buf + t->len, p, bytes);
-	t->len += bytes;
-}
-
-static size_t drain(struct mh_ring *ring, struct trace *t)
-{
-	size_t bytes;
-	const void *p = mh_ring_peek(ring, &bytes);
-
-	if (bytes) {
-		keep(t, p, bytes);
-		mh_ring_release(ring, bytes);
-	}
-	return bytes;
-}
-
-static void exec_child(const struct mh_ring *ring, const struct run_opts *o, int err_fd)
-{
-	char fd[16], pid[16], *lib = mh_test_path("libmemhook.so");
-	const char *argv[16] = { "preload_calls" };
-	int i;
-
-	snprintf(fd, sizeof(fd), "%d", ring->fd);
-	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	setenv("LD_PRELOAD", lib, 1);
-	setenv(MH_ENV_RING_FD, fd, 1);
-	setenv(MH_ENV_ROOT_PID, pid, 1);
-	for (i = 0; o->env && o->env[i]; i++)
-		putenv((char *)o->env[i]);
-	for (i = 0; o->argv && o->argv[i] && i < 14; i++)
-		argv[i + 1] = o->argv[i];
-	dup2(err_fd, STDERR_FILENO);
-	execv(prog_path(), (char *const *)argv);
-	_exit(127);
-}
-
-/* Launch the program under the preload and collect its records. */
-static void run_traced(struct trace *t, const struct run_opts *o)
-{
-	char err_path[] = "/tmp/mh-check-preload-XXXXXX";
-	struct mh_ring ring;
-	time_t deadline = time(NULL) + RUN_LIMIT_S;
-	bool done = false;
-	int err_fd;
-
-	memset(t, 0, sizeof(*t));
-	ck_assert_int_eq(mh_ring_create(&ring, o->ring_bytes, o->flags), 0);
-	if (o->consumer)
-		ring.hdr->consumer_pid = (__u32)o->consumer;
-	err_fd = mkstemp(err_path);
-	ck_assert_int_ge(err_fd, 0);
-	t->pid = fork();
-	ck_assert_int_ge(t->pid, 0);
-	if (t->pid == 0)
-		exec_child(&ring, o, err_fd);
-	close(err_fd);
-	for (;;) {
-		size_t n;
-
-		if (!done && waitpid(t->pid, &t->status, WNOHANG) == t->pid)
-			done = true;
-		/* With a stand-in consumer, the records are read only at the end. */
-		n = !o->consumer || done ? drain(&ring, t) : 0;
-		if (done && !n)
-			break;
-		if (time(NULL) > deadline) {
-			kill(t->pid, SIGKILL);
-			ck_abort_msg("traced program did not finish in %d s", RUN_LIMIT_S);
-		}
-		if (!n)
-			usleep(500);
-	}
-	t->lost = ring.hdr->lost_records;
-	mh_ring_close(&ring);
-	mh_ring_unmap(&ring);
-	t->err = mh_test_read_file(err_path, NULL);
-	unlink(err_path);
-	ck_assert_ptr_nonnull(t->err);
-}
-
-static void trace_free(struct trace *t)
-{
-	free(t->buf);
-	free(t->err);
-}
-
-#define for_each_rec(t, h)                                                          \
-	for (const struct mh_rec_hdr *h = (const void *)(t)->buf;                   \
-	     (const unsigned char *)h < (t)->buf + (t)->len;                          \
-	     h = (const void *)((const unsigned char *)h + h->size))
+#include "preload_run.h"
 
 static bool heap_kind(unsigned int kind)
 {
@@ -227,18 +79,6 @@ static void replay(const struct trace *t, __u32 pid, struct replay *r)
 	}
 }
 
-static unsigned int count_allocs(const struct trace *t, __u32 pid, __u64 size)
-{
-	unsigned int n = 0;
-
-	for_each_rec(t, h) {
-		const struct mh_rec_alloc *a = (const void *)h;
-
-		if (h->type == MH_REC_ALLOC && a->pid == pid && a->size == size)
-			n++;
-	}
-	return n;
-}
 
 /*
  * The program maps and unmaps one page, grows an 8 KiB mapping to 16 KiB,
@@ -562,13 +402,6 @@ START_TEST(test_dlopen_dlclose)
 }
 END_TEST
 
-static const struct mh_rec_process *find_process(const struct trace *t, unsigned int nth)
-{
-	for_each_rec(t, h)
-		if (h->type == MH_REC_PROCESS && !nth--)
-			return (const void *)h;
-	return NULL;
-}
 
 START_TEST(test_fork)
 {
@@ -676,7 +509,8 @@ END_TEST
 START_TEST(test_recorder_death)
 {
 	const char *args[] = { "churn", "200000", NULL };
-	struct run_opts o = { .argv = args, .ring_bytes = SMALL_RING };
+	/* The process would wait for its exit scan if it did not notice. */
+	struct run_opts o = { .argv = args, .ring_bytes = SMALL_RING, .flags = MH_RING_EXIT_SCAN };
 	struct trace t;
 	int status;
 
@@ -749,6 +583,37 @@ START_TEST(test_no_ring_passes_through)
 }
 END_TEST
 
+
+static bool has_thread(const struct trace *t, const char *name, bool main_thread)
+{
+	for_each_rec(t, h) {
+		const struct mh_rec_thread *th = (const void *)h;
+
+		if (h->type == MH_REC_THREAD && !strcmp(th->name, name) &&
+		    (th->tid == th->pid) == main_thread)
+			return true;
+	}
+	return false;
+}
+
+/* Renames after a thread's first event are recorded, however made. */
+START_TEST(test_thread_rename)
+{
+	const char *args[] = { "rename", "70000", NULL };
+	struct run_opts o = { .argv = args, .ring_bytes = BIG_RING };
+	struct trace t;
+
+	if (!have_artefacts("thread_rename"))
+		return;
+	run_traced(&t, &o);
+	ck_assert(WIFEXITED(t.status) && !WEXITSTATUS(t.status));
+	ck_assert(has_thread(&t, "mh-self-named", true));
+	ck_assert(has_thread(&t, "mh-other-named", false));
+	ck_assert(has_thread(&t, "mh-prctl-named", true));
+	trace_free(&t);
+}
+END_TEST
+
 static Suite *preload_suite(void)
 {
 	Suite *s = suite_create("preload");
@@ -767,7 +632,9 @@ static Suite *preload_suite(void)
 
 	tcase_add_loop_test(process, test_fork, 0, 2);
 	tcase_add_loop_test(process, test_exec, 0, 3);
+	tcase_add_test(process, test_thread_rename);
 	suite_add_tcase(s, process);
+
 
 	tcase_add_loop_test(limits, test_abrupt_exit, 0, 2);
 	tcase_add_test(limits, test_malformed_env);

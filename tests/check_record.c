@@ -21,7 +21,9 @@
 #include <check.h>
 
 #include "../cli/exit_codes.h"
+#include "../cli/trace_writer.h"
 #include "../merger/trace_reader.h"
+#include "memhook/kernel_events.h"
 #include "testutil.h"
 
 static char *dir;
@@ -279,6 +281,37 @@ START_TEST(dump_prints_every_record)
 }
 END_TEST
 
+/* A file name with a newline and a backslash in a kernel record still dumps as one line. */
+START_TEST(dump_escapes_kernel_strings)
+{
+	static const char path[] = "/tmp/a\nb\\c";	/* bytes: a, newline, b, backslash, c */
+	const char *dump_args[] = { "dump", trace, NULL };
+	struct mh_trace_header h = { .magic = MH_TRACE_MAGIC, .version = MH_TRACE_VERSION,
+				     .header_bytes = sizeof(h), .flags = MH_TRACE_LITTLE_ENDIAN,
+				     .page_size = 4096, .root_pid = 1, .pointer_bytes = 8 };
+	struct {
+		struct mh_rec_kfile k;
+		char path[16];
+	} rec = { .k = { .hdr = { .type = MH_REC_KFILE, .size = sizeof(rec) }, .ts_ns = 5,
+			 .pid = 1, .path_len = sizeof(path) - 1 } };
+	struct mh_trace_writer *w;
+	char *text;
+
+	if (skip_unbuilt("dump_escapes_kernel_strings"))
+		return;
+	memcpy(rec.path, path, sizeof(path));
+	w = mh_trace_writer_open(trace, &h);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(mh_trace_writer_append(w, MH_STREAM_KERNEL, &rec, sizeof(rec)), 0);
+	ck_assert_int_eq(mh_trace_writer_close(w), 0);
+	ck_assert_int_eq(run_memhook(dump_args, NULL), 0);
+	ck_assert_uint_eq(line_count(out_path), 2);
+	text = mh_test_read_file(out_path, NULL);
+	ck_assert_ptr_nonnull(strstr(text, "path=/tmp/a\\x0ab\\\\c\n"));
+	free(text);
+}
+END_TEST
+
 /* A trace cut short (its recorder was killed) dumps to the cut with a warning, exit 0. */
 START_TEST(truncated_trace_dumps_with_warning)
 {
@@ -398,7 +431,7 @@ static bool small_disk(const char *name, const char *mnt)
 		return false;
 	}
 	ck_assert_int_eq(mkdir(mnt, 0700), 0);
-	ck_assert_int_eq(mount("tmpfs", mnt, "tmpfs", 0, "size=256k"), 0);
+	ck_assert_int_eq(mount("tmpfs", mnt, "tmpfs", 0, "size=64k"), 0);
 	return true;
 }
 
@@ -639,6 +672,7 @@ static Suite *record_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, stdout_is_untouched);
 	tcase_add_test(tc, dump_prints_every_record);
+	tcase_add_test(tc, dump_escapes_kernel_strings);
 	tcase_add_test(tc, closed_stdout_is_harmless);
 	tcase_add_test(tc, run_reports_and_passes_status);
 	suite_add_tcase(s, tc);

@@ -20,6 +20,7 @@
 #include <check.h>
 
 #include "../cli/trace_writer.h"
+#include "../merger/trace_columns.h"
 #include "../merger/trace_reader.h"
 
 static char tmp_dir[] = "/tmp/check_trace.XXXXXX";
@@ -379,7 +380,7 @@ END_TEST
 /* Child of full_disk_keeps_written_chunks: 0 when the writer saw EFBIG as specified. */
 static int write_until_full(void)
 {
-	struct rlimit lim = { .rlim_cur = 1 << 20, .rlim_max = RLIM_INFINITY };
+	struct rlimit lim = { .rlim_cur = 1 << 16, .rlim_max = RLIM_INFINITY };
 	struct mh_trace_header h = make_header();
 	struct mh_rec_alloc batch[256];
 	struct mh_trace_writer *w;
@@ -518,6 +519,118 @@ START_TEST(concurrent_appends_keep_order)
 }
 END_TEST
 
+/* Deterministic pseudo-random words for the column tests. */
+static __u64 next_word(__u64 *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/*
+ * Records of every shape the layout must keep: fixed and variable sizes,
+ * one word to long tails, types that share a bucket (4 and 260), types
+ * past 255. Returns the bytes written to buf; *count gets the records.
+ */
+static size_t make_shapes(__u64 *buf, size_t max_words, __u32 *count)
+{
+	static const __u16 types[] = { MH_REC_ALLOC, MH_REC_FREE, MH_REC_REALLOC, MH_REC_STACK,
+				       MH_REC_INFO, MH_REC_PAGEMAP, MH_REC_LEAK, 64, 75, 260, 300 };
+	__u64 x = 88172645463325252ULL;
+	size_t used = 0;
+	__u32 n = 0;
+
+	while (used + 64 < max_words) {
+		unsigned words = 1 + next_word(&x) % 60;
+		struct mh_rec_hdr h = {
+			.type = types[next_word(&x) % (sizeof(types) / sizeof(types[0]))],
+			.kind = (__u16)next_word(&x),
+			.size = words * 8,
+		};
+
+		memcpy(&buf[used], &h, sizeof(h));
+		for (unsigned i = 1; i < words; i++)
+			buf[used + i] = i == 1 ? 1000000 * n + next_word(&x) % 999 : next_word(&x);
+		used += words;
+		n++;
+	}
+	*count = n;
+	return used * 8;
+}
+
+/* The column layout gives back exactly the records it was given. */
+START_TEST(columns_round_trip_every_shape)
+{
+	size_t max_words = 1 << 16, bytes;
+	__u64 *in = calloc(max_words, 8), *packed = calloc(max_words, 8), *out = calloc(max_words, 8);
+	__u32 count;
+
+	ck_assert(in && packed && out);
+	bytes = make_shapes(in, max_words, &count);
+	ck_assert_uint_gt(count, 1000);
+	mh_trace_columns_encode(in, bytes, count, packed);
+	ck_assert_int_ne(memcmp(in, packed, bytes), 0);
+	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, count, out), 0);
+	ck_assert_int_eq(memcmp(in, out, bytes), 0);
+	/* No records at all. */
+	ck_assert_int_eq(mh_trace_columns_decode(packed, 0, 0, out), 0);
+	free(in);
+	free(packed);
+	free(out);
+}
+END_TEST
+
+/* A layout that cannot hold count records of bytes bytes is refused, never overrun. */
+START_TEST(columns_reject_bad_layouts)
+{
+	size_t max_words = 1 << 12, bytes;
+	__u64 *in = calloc(max_words, 8), *packed = calloc(max_words, 8), *out = calloc(max_words, 8);
+	unsigned char *planes = (unsigned char *)packed;
+	__u32 count;
+
+	ck_assert(in && packed && out);
+	bytes = make_shapes(in, max_words, &count);
+	mh_trace_columns_encode(in, bytes, count, packed);
+	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes - 4, count, out), -EBADMSG);
+	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, (__u32)(bytes / 8 + 1), out),
+			 -EBADMSG);
+	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, count - 1, out), -EBADMSG);
+	/* Byte 4 of each word is the low byte of a header's size: plane 4, word 0. */
+	planes[4 * (bytes / 8)] ^= 0x08;
+	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, count, out), -EBADMSG);
+	planes[4 * (bytes / 8)] ^= 0x08;
+	planes[4 * (bytes / 8)] ^= 0x03;	/* not a multiple of 8 */
+	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, count, out), -EBADMSG);
+	free(in);
+	free(packed);
+	free(out);
+}
+END_TEST
+
+/* Version 1 traces (no column chunks) still read; an unknown newer version does not. */
+START_TEST(older_versions_still_read)
+{
+	__u16 version = 1;
+	struct mh_trace_reader *r;
+	unsigned counts[MH_STREAM_COUNT], ok;
+	int fd;
+
+	ck_assert_int_eq(write_trace(1000, true), 0);
+	fd = open(trace_path, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, &version, sizeof(version), 8), (ssize_t)sizeof(version));
+	ck_assert_int_eq(read_all(trace_path, counts, &ok), 0);
+	ck_assert_uint_eq(ok, 1000);
+	version = MH_TRACE_VERSION + 1;
+	ck_assert_int_eq(pwrite(fd, &version, sizeof(version), 8), (ssize_t)sizeof(version));
+	close(fd);
+	r = mh_trace_reader_open(trace_path);
+	ck_assert_ptr_null(r);
+	ck_assert_int_eq(errno, EPROTONOSUPPORT);
+}
+END_TEST
+
 static Suite *trace_suite(void)
 {
 	Suite *s = suite_create("trace");
@@ -528,6 +641,8 @@ static Suite *trace_suite(void)
 	tcase_add_test(tc, round_trip_all_streams);
 	tcase_add_test(tc, bad_records_are_refused_by_writer);
 	tcase_add_test(tc, concurrent_appends_keep_order);
+	tcase_add_test(tc, columns_round_trip_every_shape);
+	tcase_add_test(tc, older_versions_still_read);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("Damage");
@@ -539,6 +654,7 @@ static Suite *trace_suite(void)
 	tcase_add_test(tc, every_corrupt_byte_is_handled);
 	tcase_add_test(tc, not_a_trace_is_eproto);
 	tcase_add_test(tc, full_disk_keeps_written_chunks);
+	tcase_add_test(tc, columns_reject_bad_layouts);
 	suite_add_tcase(s, tc);
 	return s;
 }

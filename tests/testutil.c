@@ -268,36 +268,121 @@ int mh_test_valgrind_parse(const char *log, struct mh_vg_summary *out)
 	return 0;
 }
 
-int mh_test_valgrind(const char *const *argv, const char *stdout_path, unsigned timeout_s,
-		     struct mh_vg_summary *out)
+int mh_test_valgrind_log(const char *const *opts, const char *const *argv,
+			 const char *stdout_path, unsigned timeout_s, char **log)
 {
 	const char *vg[] = { "valgrind", "--leak-check=full", "--show-leak-kinds=all",
 			     "--errors-for-leak-kinds=none", NULL };
-	size_t nvg = sizeof(vg) / sizeof(vg[0]) - 1, nargs = 0, i;
-	char *log_path = NULL, *log_opt = NULL, *log;
+	size_t nvg = sizeof(vg) / sizeof(vg[0]) - 1, nopts = 0, nargs = 0, i, n = 0;
+	char *log_path = NULL, *log_opt = NULL;
 	const char **full;
-	int status, rc;
+	int status;
 
+	while (opts && opts[nopts])
+		nopts++;
 	while (argv[nargs])
 		nargs++;
 	if (asprintf(&log_path, "%s.vg", stdout_path) < 0 ||
 	    asprintf(&log_opt, "--log-file=%s", log_path) < 0)
 		abort();
-	full = xalloc(calloc(nvg + nargs + 2, sizeof(*full)));
+	full = xalloc(calloc(nvg + nopts + nargs + 2, sizeof(*full)));
 	for (i = 0; i < nvg; i++)
-		full[i] = vg[i];
-	full[nvg] = log_opt;
+		full[n++] = vg[i];
+	for (i = 0; i < nopts; i++)
+		full[n++] = opts[i];
+	full[n++] = log_opt;
 	for (i = 0; i < nargs; i++)
-		full[nvg + 1 + i] = argv[i];
+		full[n++] = argv[i];
 	status = mh_test_run(&(struct mh_test_cmd){ .argv = full, .stdout_path = stdout_path,
 						    .timeout_s = timeout_s });
-	log = status >= 0 ? mh_test_read_file(log_path, NULL) : NULL;
-	rc = status < 0 ? status : !log ? -errno : mh_test_valgrind_parse(log, out);
-	free(log);
+	*log = NULL;
+	if (status >= 0) {
+		*log = mh_test_read_file(log_path, NULL);
+		if (!*log)
+			status = -errno;
+	}
 	free(full);
 	free(log_opt);
 	free(log_path);
+	return status;
+}
+
+int mh_test_valgrind(const char *const *argv, const char *stdout_path, unsigned timeout_s,
+		     struct mh_vg_summary *out)
+{
+	char *log;
+	int status = mh_test_valgrind_log(NULL, argv, stdout_path, timeout_s, &log), rc;
+
+	if (status < 0)
+		return status;
+	rc = mh_test_valgrind_parse(log, out);
+	free(log);
 	return rc < 0 ? rc : status;
+}
+
+/* The pid in a "==PID==" line prefix at s, or -1. */
+static long vg_line_pid(const char *s)
+{
+	char *end;
+	long pid;
+
+	if (strncmp(s, "==", 2) != 0)
+		return -1;
+	pid = strtol(s + 2, &end, 10);
+	return end > s + 2 && strncmp(end, "==", 2) == 0 ? pid : -1;
+}
+
+long mh_test_valgrind_pid(const char *log, int nth)
+{
+	long seen[64];
+	int nseen = 0, i;
+	const char *line;
+
+	for (line = log; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		long pid = vg_line_pid(line);
+
+		if (pid < 0)
+			continue;
+		for (i = 0; i < nseen && seen[i] != pid; i++)
+			;
+		if (i < nseen)
+			continue;
+		if (nseen == nth)
+			return pid;
+		if (nseen < (int)(sizeof(seen) / sizeof(seen[0])))
+			seen[nseen++] = pid;
+	}
+	return -1;
+}
+
+char *mh_test_valgrind_lines(const char *log, long pid)
+{
+	size_t len = strlen(log), used = 0;
+	char *out = xalloc(malloc(len + 1));
+	const char *line, *next;
+
+	for (line = log; *line; line = next) {
+		next = strchr(line, '\n');
+		next = next ? next + 1 : line + strlen(line);
+		if (vg_line_pid(line) == pid) {
+			memcpy(out + used, line, (size_t)(next - line));
+			used += (size_t)(next - line);
+		}
+	}
+	out[used] = '\0';
+	return out;
+}
+
+long long mh_test_count(const char *text, const char *needle)
+{
+	long long n = 0;
+	size_t len = strlen(needle);
+
+	if (!len)
+		return 0;
+	for (text = strstr(text, needle); text; text = strstr(text + len, needle))
+		n++;
+	return n;
 }
 
 /*
@@ -394,21 +479,57 @@ static const char *find_key(const char *s, const char *key, size_t len, int *err
 	return NULL;
 }
 
-int mh_test_json_int(const char *json, const char *path, long long *out)
+/* The value at path, or NULL with *err set. */
+static const char *find_path(const char *json, const char *path, int *err)
 {
 	const char *v = json, *seg = path, *dot;
+
+	for (;; seg = dot + 1) {
+		dot = strchr(seg, '.');
+		v = find_key(v, seg, dot ? (size_t)(dot - seg) : strlen(seg), err);
+		if (!v || !dot)
+			return v;
+	}
+}
+
+const char *mh_test_json_value(const char *json, const char *path)
+{
+	int err = 0;
+
+	return find_path(json, path, &err);
+}
+
+const char *mh_test_json_element(const char *array, size_t i)
+{
+	const char *s = array ? skip_ws(array) : NULL;
+
+	if (!s || *s != '[')
+		return NULL;
+	s = skip_ws(s + 1);
+	if (*s == ']')
+		return NULL;
+	for (; i; i--) {
+		s = skip_value(s, 0);
+		if (!s)
+			return NULL;
+		s = skip_ws(s);
+		if (*s != ',')
+			return NULL;
+		s = skip_ws(s + 1);
+	}
+	return s;
+}
+
+int mh_test_json_int(const char *json, const char *path, long long *out)
+{
+	const char *v;
 	char *end;
 	int err = 0;
 	double d;
 
-	for (;; seg = dot + 1) {
-		dot = strchr(seg, '.');
-		v = find_key(v, seg, dot ? (size_t)(dot - seg) : strlen(seg), &err);
-		if (!v)
-			return err;
-		if (!dot)
-			break;
-	}
+	v = find_path(json, path, &err);
+	if (!v)
+		return err;
 	errno = 0;
 	*out = strtoll(v, &end, 10);
 	if (end != v && !errno && !strchr(".eE", *end))

@@ -3,8 +3,7 @@
  * testutil.h - helpers every test suite shares: where the built artefacts
  * are, running a command with a time limit, reading files, skipping a test
  * with a reason, running a program under Valgrind's memcheck and parsing
- * its summary (the oracle), and reading one number out of memhook's JSON
- * report.
+ * its log (the oracle), and reading numbers out of memhook's JSON report.
  *
  * Test code only: it may allocate, print and abort. It must never hang: every
  * child is killed (with its whole process group) after its time limit.
@@ -104,6 +103,27 @@ int mh_test_valgrind(const char *const *argv, const char *stdout_path, unsigned 
 		     struct mh_vg_summary *out);
 
 /*
+ * As mh_test_valgrind(), with more memcheck options (NULL-terminated, or
+ * NULL), placed after the defaults so they override them (e.g.
+ * "--trace-children=yes"), and without parsing: *log gets the whole log
+ * (malloc'd) when the run finished. Returns the wait status or -errno.
+ */
+int mh_test_valgrind_log(const char *const *opts, const char *const *argv,
+			 const char *stdout_path, unsigned timeout_s, char **log);
+
+/*
+ * The pid of the nth process (0: the first) that wrote to a memcheck log,
+ * in order of first appearance of its "==PID==" prefix; -1 if fewer.
+ */
+long mh_test_valgrind_pid(const char *log, int nth);
+
+/* The lines of a memcheck log written by process pid, malloc'd. */
+char *mh_test_valgrind_lines(const char *log, long pid);
+
+/* How many times needle occurs in text. */
+long long mh_test_count(const char *text, const char *needle);
+
+/*
  * The integer at a dotted path of object keys ("summary.leaked_bytes") in a
  * JSON text. Limits: objects only (no array indexing), keys compared
  * byte for byte (no escapes in the wanted keys), the value must be an
@@ -112,5 +132,18 @@ int mh_test_valgrind(const char *const *argv, const char *stdout_path, unsigned 
  * the text is not JSON as far as it was read.
  */
 int mh_test_json_int(const char *json, const char *path, long long *out);
+
+/*
+ * Where the value at a dotted path of object keys begins in a JSON text
+ * (same limits as mh_test_json_int); NULL if absent or not JSON.
+ */
+const char *mh_test_json_value(const char *json, const char *path);
+
+/*
+ * Element i of the JSON array at text (as mh_test_json_value returns it):
+ * where it begins, or NULL if text is not an array or has no element i.
+ * Pass the element to mh_test_json_int() to read its fields.
+ */
+const char *mh_test_json_element(const char *array, size_t i);
 
 #endif /* MEMHOOK_TESTS_TESTUTIL_H */

@@ -92,11 +92,21 @@ enum mh_rss_member {
 	MH_RSS_UNKNOWN = 15,	/* a member this build does not know */
 };
 
-/* A process memory counter after it changed (kmem:rss_stat). */
+/*
+ * A process memory counter's exact value (kmem:rss_stat). Changes made by
+ * the process itself (its faults, its munmaps) are coalesced: a counter it
+ * changed is reported at its next syscall (any thread), at a thread's exit
+ * (before the mm is torn down), or after 64 changes, whichever comes
+ * first, with its value at that moment; so the value is never more than 64
+ * changes behind, and exact whenever the process makes a syscall (as it
+ * must to look at its own counters). MM_SWAPENTS changes and changes made
+ * by other tasks (reclaim, another process's munmap of shared memory) are
+ * reported at once.
+ */
 struct mh_rec_krss {
 	struct mh_rec_hdr hdr;
-	__u64 ts_ns;		/* CLOCK_MONOTONIC ns of the change */
-	__u64 bytes;		/* counter value after the change, bytes (exact per-CPU sum) */
+	__u64 ts_ns;		/* CLOCK_MONOTONIC ns the value was read */
+	__u64 bytes;		/* counter value then, bytes (exact per-CPU sum) */
 	__u32 tid;		/* kernel thread that changed it (may be another process) */
 	__u32 pid;		/* process whose counter it is (the mm owner's tgid) */
 	__u32 member;		/* enum mh_rss_member */

@@ -19,7 +19,9 @@
 #include <linux/types.h>
 
 #define MH_TRACE_MAGIC "MEMHOOK\0"	/* 8 bytes, NUL included */
-#define MH_TRACE_VERSION 1
+#define MH_TRACE_VERSION 2	/* 2: chunks may have MH_CHUNK_COLUMNS */
+/* Oldest version a reader of this build still reads. */
+#define MH_TRACE_VERSION_MIN 1
 #define MH_CHUNK_MAGIC 0x4b43484dU	/* "MHCK" little-endian */
 /* Largest uncompressed chunk a writer produces and a reader accepts. */
 #define MH_CHUNK_MAX_RAW_BYTES (4U << 20)
@@ -40,6 +42,7 @@ enum mh_stream {
 
 enum mh_chunk_flags {
 	MH_CHUNK_ZSTD = 0x1,	/* payload is one zstd frame; else raw records */
+	MH_CHUNK_COLUMNS = 0x2,	/* records in the column layout (docs/FORMAT.md), before zstd */
 };
 
 struct mh_trace_header {

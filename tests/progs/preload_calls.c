@@ -14,6 +14,18 @@
  *   churn    argv[2] malloc/free pairs (default 2,000,000)
  *   abort    allocate 1 x 555 bytes, then abort()
  *   _exit    allocate 1 x 666 bytes, then _exit(0)
+ *   exit7    allocate 1 x 777 bytes, return 7 from main
+ *   quick_exit  allocate 1 x 888 bytes, then quick_exit(5)
+ *   sigterm  allocate 1 x 999 bytes, then kill itself with SIGTERM
+ *   segv     write through a null pointer
+ *   sigquery every fatal signal reads as SIG_DFL; signal() and sigaction()
+ *            install the program's own handlers, which run; exits 0 if all
+ *            held, else the number of the first check that failed
+ *   nohup    started with SIGHUP ignored: it still reads as ignored and
+ *            raising it changes nothing; exits 0, else 2 or 3
+ *   rename   renames itself (pthread_setname_np), another thread
+ *            (pthread_setname_np from main) and itself again with
+ *            prctl(PR_SET_NAME) followed by argv[2] malloc/free pairs
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -21,8 +33,10 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -146,6 +160,73 @@ static void churn(long n)
 	}
 }
 
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+/* What a program sees of the dispositions: the defaults, and its own handlers working. */
+static int sigquery(void)
+{
+	static const int fatal[] = { SIGHUP, SIGINT, SIGQUIT, SIGABRT, SIGSEGV, SIGPIPE, SIGTERM };
+	struct sigaction old, act = { .sa_handler = on_signal };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+		if (sigaction(fatal[i], NULL, &old) || old.sa_handler != SIG_DFL ||
+		    (old.sa_flags & SA_SIGINFO))
+			return 10 + (int)i;
+	}
+	if (signal(SIGINT, on_signal) != SIG_DFL)
+		return 2;
+	raise(SIGINT);
+	if (got_signal != SIGINT)
+		return 3;
+	sigemptyset(&act.sa_mask);
+	if (sigaction(SIGUSR1, &act, &old) || old.sa_handler != SIG_DFL)
+		return 4;
+	raise(SIGUSR1);
+	if (got_signal != SIGUSR1)
+		return 5;
+	/* Back to the default: reads as the default again. */
+	if (signal(SIGUSR1, SIG_DFL) != on_signal || signal(SIGUSR1, SIG_DFL) != SIG_DFL)
+		return 6;
+	return 0;
+}
+
+static pthread_barrier_t named;
+
+/* Allocates once under its first name, then again after main renamed it. */
+static void *renamed_worker(void *unused __attribute__((unused)))
+{
+	sink = malloc(31);
+	free(sink);
+	pthread_barrier_wait(&named);
+	pthread_barrier_wait(&named);
+	sink = malloc(31);
+	free(sink);
+	return NULL;
+}
+
+/* Every rename happens after the thread's first event. */
+static void rename_threads(long pairs)
+{
+	pthread_t t;
+
+	churn(1);
+	pthread_setname_np(pthread_self(), "mh-self-named");
+	pthread_barrier_init(&named, NULL, 2);
+	pthread_create(&t, NULL, renamed_worker, NULL);
+	pthread_barrier_wait(&named);
+	pthread_setname_np(t, "mh-other-named");
+	pthread_barrier_wait(&named);
+	pthread_join(t, NULL);
+	prctl(PR_SET_NAME, "mh-prctl-named");
+	churn(pairs);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "calls";
@@ -177,6 +258,29 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "_exit")) {
 		sink = malloc(666);
 		_exit(0);
+	} else if (!strcmp(mode, "exit7")) {
+		sink = malloc(777);
+		return 7;
+	} else if (!strcmp(mode, "quick_exit")) {
+		sink = malloc(888);
+		quick_exit(5);
+	} else if (!strcmp(mode, "sigterm")) {
+		sink = malloc(999);
+		kill(getpid(), SIGTERM);
+		pause();
+	} else if (!strcmp(mode, "segv")) {
+		*(volatile int *)sink = 1;
+	} else if (!strcmp(mode, "sigquery")) {
+		return sigquery();
+	} else if (!strcmp(mode, "nohup")) {
+		struct sigaction old;
+
+		if (sigaction(SIGHUP, NULL, &old) || old.sa_handler != SIG_IGN)
+			return 2;
+		raise(SIGHUP);
+		return sigaction(SIGHUP, NULL, &old) || old.sa_handler != SIG_IGN ? 3 : 0;
+	} else if (!strcmp(mode, "rename")) {
+		rename_threads(argc > 2 ? atol(argv[2]) : 100000);
 	} else if (!strcmp(mode, "churn"))
 		churn(argc > 2 ? atol(argv[2]) : 2000000);
 	else

@@ -11,12 +11,17 @@
  *   rec_target print N    print N numbered lines, allocating for each
  *   rec_target cat        copy stdin to stdout
  *   rec_target pause      allocate, then wait for a signal (exit 0 on SIGUSR1)
+ *   rec_target forkgrow N MS   fork; the child mallocs N MiB, writes every
+ *                         page, holds it MS ms, frees it and exits 0; the
+ *                         parent waits and exits with the child's status
  */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile int got_usr1;
@@ -65,6 +70,32 @@ static int cat(void)
 	return n < 0;
 }
 
+static int fork_grow(size_t mib, long hold_ms)
+{
+	struct timespec ts = { hold_ms / 1000, (hold_ms % 1000) * 1000000L };
+	long page = sysconf(_SC_PAGESIZE);
+	int status;
+	pid_t pid;
+	char *p;
+
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		p = malloc(mib << 20);
+		if (!p)
+			_exit(1);
+		for (size_t i = 0; i < mib << 20; i += (size_t)page)
+			p[i] = 1;
+		nanosleep(&ts, NULL);
+		free(p);
+		exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return 1;
+	return WEXITSTATUS(status);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "exit";
@@ -103,6 +134,8 @@ int main(int argc, char **argv)
 			pause();
 		return 0;
 	}
+	if (!strcmp(mode, "forkgrow") && argc > 3)
+		return fork_grow((size_t)atol(argv[2]), atol(argv[3]));
 	fprintf(stderr, "rec_target: unknown mode '%s'\n", mode);
 	return 2;
 }

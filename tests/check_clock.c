@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+/*
+ * check_clock.c - the preload's timestamps (preload/clock.c): every value
+ * lies between two clock_gettime(CLOCK_MONOTONIC) readings taken around
+ * it, give or take a few microseconds, from before the TSC rate is
+ * calibrated through many per-thread refreshes, in several threads; and
+ * within a thread it never goes back.
+ *
+ * Oracle: clock_gettime itself, the clock the kernel's records use.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "../preload/clock.h"
+#include "testutil.h"
+
+/* How far a converted TSC reading may stray from clock_gettime, in ns. */
+#define SLACK_NS 5000
+/* Readings per thread, and how many of them sleep first (to force refreshes). */
+#define READINGS 20000
+#define SLEEP_EVERY 50
+#define SLEEP_NS 300000L
+#define THREADS 2
+
+static __u64 gettime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+struct result {
+	unsigned long out_of_bounds;	/* readings outside [before - slack, after + slack] */
+	unsigned long backwards;	/* readings below the previous one */
+	long long worst_ns;		/* largest distance outside the bounds */
+};
+
+/* READINGS readings, sleeping now and then so the base ages past its refresh period. */
+static void *read_many(void *arg)
+{
+	struct result *r = arg;
+	__u64 prev = 0;
+
+	for (int i = 0; i < READINGS; i++) {
+		struct timespec pause = { 0, SLEEP_NS };
+		__u64 before, now, after;
+
+		if (i % SLEEP_EVERY == 0)
+			nanosleep(&pause, NULL);
+		before = gettime_ns();
+		now = mh_clock_ns();
+		after = gettime_ns();
+		if (now + SLACK_NS < before || now > after + SLACK_NS) {
+			long long off = now < before ? (long long)(before - now) :
+						       (long long)(now - after);
+
+			r->out_of_bounds++;
+			if (off > r->worst_ns)
+				r->worst_ns = off;
+		}
+		r->backwards += now < prev;
+		prev = now;
+	}
+	return NULL;
+}
+
+START_TEST(test_tracks_clock_gettime)
+{
+	struct result res[THREADS] = { 0 };
+	pthread_t t[THREADS];
+
+	mh_clock_setup();
+	if (!mh_clock_uses_tsc())
+		mh_test_skip("tracks_clock_gettime",
+			     "no invariant TSC used as the kernel's clocksource: clock_gettime is used as is");
+	for (int i = 0; i < THREADS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, read_many, &res[i]), 0);
+	for (int i = 0; i < THREADS; i++) {
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+		ck_assert_msg(!res[i].out_of_bounds,
+			      "%lu readings more than %d ns off clock_gettime (worst %lld ns)",
+			      res[i].out_of_bounds, SLACK_NS, res[i].worst_ns);
+		ck_assert_uint_eq(res[i].backwards, 0);
+	}
+}
+END_TEST
+
+static Suite *clock_suite(void)
+{
+	Suite *s = suite_create("clock");
+	TCase *core = tcase_create("Core");
+
+	tcase_set_timeout(core, 120);
+	tcase_add_test(core, test_tracks_clock_gettime);
+	suite_add_tcase(s, core);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(clock_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
