@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <elf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -296,6 +297,18 @@ static int emit_leaks(const struct target *t, const struct mh_reach_block *block
 	return 0;
 }
 
+static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void mh_exitscan_lock(void)
+{
+	pthread_mutex_lock(&scan_lock);
+}
+
+void mh_exitscan_unlock(void)
+{
+	pthread_mutex_unlock(&scan_lock);
+}
+
 int mh_exitscan_release(const struct mh_exitscan_request *req)
 {
 	__u32 done = 1;
@@ -312,6 +325,7 @@ int mh_exitscan_run(const struct mh_exitscan_request *req, struct mh_reach_block
 	char status[160];
 	int err;
 
+	mh_exitscan_lock();
 	err = list_threads(&t);
 	for (size_t i = 0; !err && i < t.thread_count; i++) {
 		stop_thread(&t.threads[i]);
@@ -327,6 +341,7 @@ int mh_exitscan_run(const struct mh_exitscan_request *req, struct mh_reach_block
 	if (!err)
 		err = classify(&t, blocks, count);
 	resume_threads(&t);
+	mh_exitscan_unlock();
 	if (!err)
 		err = emit_leaks(&t, blocks, count, sink, ctx);
 	if (err)
@@ -336,7 +351,7 @@ int mh_exitscan_run(const struct mh_exitscan_request *req, struct mh_reach_block
 			 "partial: %zu of %zu threads stopped, registers of the others not scanned",
 			 t.stopped_count, t.thread_count);
 	else
-		snprintf(status, sizeof(status), "complete: %zu threads", t.thread_count);
+		snprintf(status, sizeof(status), "complete");
 	if (!err)
 		err = emit_info(&t, status, sink, ctx);
 	else

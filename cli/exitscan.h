@@ -33,6 +33,15 @@ struct mh_exitscan_request {
 int mh_exitscan_run(const struct mh_exitscan_request *req, struct mh_reach_block *blocks,
 		    size_t count, mh_record_sink_fn sink, void *ctx);
 
+/*
+ * Held while a scan has threads ptrace-stopped. The recorder's waitpid()
+ * must hold it too: the scanning thread and the traced program's real
+ * parent share a thread group, so waitpid() in the parent would reap the
+ * ptrace stops the scan waits for.
+ */
+void mh_exitscan_lock(void);
+void mh_exitscan_unlock(void);
+
 /* Write the ack so the process goes on exiting. 0 or -errno. */
 int mh_exitscan_release(const struct mh_exitscan_request *req);
 

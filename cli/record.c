@@ -286,7 +286,9 @@ int mh_record_session(const struct mh_record_opts *o, char *path, size_t len, bo
 		fprintf(stderr, "memhook: cannot set up the recorder: %s\n", strerror(errno));
 		return MH_EXIT_INTERNAL;
 	}
-	err = mh_ring_create(&r.ring, o->ring_bytes, o->lossy ? MH_RING_LOSSY : 0);
+	/* The drainer answers exit scans (leakscan.c): processes wait for their verdicts. */
+	err = mh_ring_create(&r.ring, o->ring_bytes,
+			     MH_RING_EXIT_SCAN | (o->lossy ? MH_RING_LOSSY : 0));
 	if (err) {
 		fprintf(stderr, "memhook: cannot create the event ring: %s\n", strerror(-err));
 		mh_tracked_free(r.tracked);

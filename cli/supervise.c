@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "exitscan.h"
 #include "tracked.h"
 
 /* How often buffered records are written out while the program runs, ns. */
@@ -68,7 +69,9 @@ static int reap(struct mh_recorder *r, pid_t root, bool follow_forks, bool *root
 	pid_t pid;
 
 	for (;;) {
+		mh_exitscan_lock();
 		pid = waitpid(follow_forks ? -1 : root, &status, WNOHANG);
+		mh_exitscan_unlock();
 		if (pid < 0 && errno == EINTR)
 			continue;
 		if (pid < 0)

@@ -3,6 +3,8 @@
  * procs.bpf.c - fork, thread creation, exec and exit of traced processes.
  * With conf.follow_children, a forked child's tgid joins the filter here,
  * in the kernel, before the child can run, so none of its events is lost.
+ * A thread's exit reports the RSS counters its process changed since their
+ * last report, while the mm is still attached.
  * Never blocks, never prints.
  */
 #include "mm_counters.bpf.h"

@@ -5,7 +5,9 @@
  * their result (emitted at sys_exit). Every syscall entry of a traced
  * thread also ends its "in a user fault" state (faults.bpf.c), so swap
  * entries dropped by munmap are not taken for swap-ins, and drops its
- * process's cached vma, since syscalls are what reshape vmas.
+ * process's cached vma, since syscalls are what reshape vmas, and reports
+ * the RSS counters the process changed since their last report (a syscall
+ * is how a process observes them: see mh_rec_krss).
  * Never blocks, never prints.
  */
 #include "mm_counters.bpf.h"

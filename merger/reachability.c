@@ -117,6 +117,21 @@ static bool heuristic_reaches(const struct scan *s, __u64 p, const struct mh_rea
 	return false;
 }
 
+/*
+ * glibc's malloc keeps pointers to chunk headers (the top chunk, bins).
+ * The header of the chunk after b lies at b->addr - 16 + chunksize(b),
+ * which can fall inside b's requested bytes: the next chunk's prev_size
+ * overlaps the last word of b's usable space. Such a pointer is the
+ * allocator's own, not the program's.
+ */
+static bool is_next_chunk_header(const struct scan *s, __u64 p, const struct mh_reach_block *b)
+{
+	__u64 size_field;
+
+	return p > b->addr && read_word(s, b->addr - 8, &size_field) &&
+	       p == b->addr - 16 + (size_field & ~(__u64)7);
+}
+
 static int push(struct scan *s, size_t index)
 {
 	if (s->depth == s->capacity) {
@@ -142,7 +157,7 @@ static int mark_from_roots(struct scan *s, __u64 p, bool prior_definite)
 	if (k < 0)
 		return 0;
 	b = &s->blocks[k];
-	if (b->kind == REACHABLE)
+	if (b->kind == REACHABLE || is_next_chunk_header(s, p, b))
 		return 0;
 	start_like = p == b->addr || heuristic_reaches(s, p, b);
 	if (start_like && prior_definite) {
