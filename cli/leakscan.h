@@ -2,7 +2,8 @@
 /*
  * leakscan.h - answer a process's MH_REC_EXIT_SCAN: find its live heap
  * blocks by replaying the trace written so far, then let exitscan.c
- * classify them while the process waits.
+ * classify them while the process waits. Called from the ring drainer
+ * only: not thread-safe.
  */
 #ifndef MEMHOOK_CLI_LEAKSCAN_H
 #define MEMHOOK_CLI_LEAKSCAN_H
@@ -16,5 +17,8 @@
  * -errno; the failure is also recorded as "leakscan.status" in the trace.
  */
 int mh_leakscan_handle(struct mh_recorder *r, const struct mh_rec_exit_scan *req);
+
+/* Forget the replay kept between requests (the recording is over). */
+void mh_leakscan_reset(void);
 
 #endif /* MEMHOOK_CLI_LEAKSCAN_H */

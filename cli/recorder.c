@@ -255,6 +255,7 @@ void mh_recorder_stop(struct mh_recorder *r)
 		atomic_store(&r->stop_drain, 1);
 		pthread_join(r->drain_thread, NULL);
 		r->drain_started = false;
+		mh_leakscan_reset();
 	}
 	if (r->collect_started) {
 		atomic_store(&r->stop_collect, 1);
