@@ -11,7 +11,9 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <limits.h>
 #include <link.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -93,7 +95,14 @@ static unsigned int build_id(const struct dl_phdr_info *info, __u8 *id)
 	return 0;
 }
 
-static const char *module_path(const struct dl_phdr_info *info, const struct scan *s)
+/*
+ * dlopen() keeps a relative name as it was given; the merger opens modules
+ * long after, from another directory, so make it absolute. realpath() with
+ * a caller's buffer only allocates for paths longer than PATH_MAX, and the
+ * caller holds the recursion guard, so that would pass straight through.
+ */
+static const char *module_path(const struct dl_phdr_info *info, const struct scan *s,
+			       char *resolved)
 {
 	const ElfW(Ehdr) *vdso = (const ElfW(Ehdr) *)getauxval(AT_SYSINFO_EHDR);
 
@@ -101,12 +110,15 @@ static const char *module_path(const struct dl_phdr_info *info, const struct sca
 		return "[vdso]";
 	if (s->first || !info->dlpi_name || !*info->dlpi_name)
 		return s->exe;
+	if (info->dlpi_name[0] != '/' && realpath(info->dlpi_name, resolved))
+		return resolved;
 	return info->dlpi_name;
 }
 
 static int send_module(struct scan *s, const struct dl_phdr_info *info)
 {
-	const char *path = module_path(info, s);
+	char resolved[PATH_MAX];
+	const char *path = module_path(info, s, resolved);
 	size_t path_len = strlen(path);
 	unsigned int nseg = 0, i;
 	struct mh_module_segment *seg;

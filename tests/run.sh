@@ -9,7 +9,9 @@ set -u
 
 build_dir=$1
 shift
-export MEMHOOK_BUILD_DIR="$build_dir"
+# Absolute: tests record module paths and read them back from other directories.
+MEMHOOK_BUILD_DIR=$(cd "$build_dir" && pwd) || exit 1
+export MEMHOOK_BUILD_DIR
 export CK_DEFAULT_TIMEOUT="${CK_DEFAULT_TIMEOUT:-300}"
 
 passed=0
