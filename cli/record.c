@@ -163,11 +163,24 @@ static void give_to_sudo_user(const char *path)
 			path, (unsigned)uid, strerror(errno));
 }
 
+/* INFO "launch.user": who the program runs as, when memhook switches it to another user. */
+static void write_identity(struct mh_recorder *r, const struct mh_launch_identity *id)
+{
+	char buf[160];
+
+	if (!id->drop)
+		return;
+	snprintf(buf, sizeof(buf), "uid=%u gid=%u name=%s", (unsigned)id->uid, (unsigned)id->gid,
+		 id->name[0] ? id->name : "-");
+	(void)mh_recorder_info(r, 0, "launch.user", buf);
+}
+
 /* Open the trace and the kernel stream for the parked child. 0 or an exit code. */
-static int prepare(struct mh_recorder *r, const struct mh_record_opts *o, pid_t pid,
-		   char *path, size_t len)
+static int prepare(struct mh_recorder *r, const struct mh_record_opts *o,
+		   const struct mh_launch *l, char *path, size_t len)
 {
 	struct mh_trace_header hdr;
+	pid_t pid = l->pid;
 	int code, err;
 
 	default_path(path, len, o, pid);
@@ -180,6 +193,7 @@ static int prepare(struct mh_recorder *r, const struct mh_record_opts *o, pid_t 
 	}
 	give_to_sudo_user(path);
 	write_infos(r, o);
+	write_identity(r, &l->id);
 	code = open_kernel(r, o, pid);
 	/* The facts about the recording reach the disk before the program starts. */
 	if (!code)
@@ -313,7 +327,7 @@ int mh_record_session(const struct mh_record_opts *o, char *path, size_t len, bo
 	if (err)
 		fprintf(stderr, "memhook: cannot follow '%s' for sampling: %s\n", o->prog_argv[0],
 			strerror(-err));
-	code = prepare(&r, o, l.pid, path, len);
+	code = prepare(&r, o, &l, path, len);
 	if (code) {
 		mh_launch_abort(&l);
 		goto out_ring;

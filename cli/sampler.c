@@ -154,7 +154,8 @@ static void snapshot(struct mh_sampler *s, pid_t pid, struct held *h)
 		err = mh_pagemap_snapshot(pid, &maps, hold, h);
 	mh_procmaps_free(&maps);
 	if (!err && h->bytes && mh_tracked_alive(s->r->tracked, pid))
-		(void)mh_recorder_append(s->r, MH_STREAM_SAMPLE, h->buf, h->bytes); /* reported inside */
+		/* A write error is reported inside, once. */
+		(void)mh_recorder_append(s->r, MH_STREAM_SAMPLE, h->buf, h->bytes);
 }
 
 /* A snapshot round; schedules the next so rounds take at most MAX_SHARE of the time. */
@@ -215,7 +216,8 @@ void mh_sampler_free(struct mh_sampler *s)
 	if (s->pagemap_period_ns) {
 		snprintf(buf, sizeof(buf), "%llu snapshots, %llu deferred, %llu us total, %llu us max",
 			 (unsigned long long)s->snapshots, (unsigned long long)s->deferred,
-			 (unsigned long long)s->cost_ns / 1000, (unsigned long long)s->max_cost_ns / 1000);
+			 (unsigned long long)s->cost_ns / 1000,
+			 (unsigned long long)s->max_cost_ns / 1000);
 		(void)mh_recorder_info(s->r, 0, "sampler.pagemap", buf);
 	}
 	free(s);

@@ -78,6 +78,8 @@ static int reap(struct mh_recorder *r, pid_t root, bool follow_forks, bool *root
 			return errno == ECHILD ? 1 : -errno;
 		if (pid == 0)
 			return 0;
+		if (!WIFEXITED(status) && !WIFSIGNALED(status))
+			continue;	/* a stop or continue report, not an end */
 		record_exit(r, pid, status);
 		if (r->tracked)
 			mh_tracked_remove(r->tracked, pid);

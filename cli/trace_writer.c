@@ -2,7 +2,8 @@
 /*
  * trace_writer.c - appends records to a trace file as zstd-compressed
  * chunks, one buffer per stream (format: include/memhook/trace.h,
- * docs/FORMAT.md).
+ * docs/FORMAT.md). A chunk's records are put in the column layout
+ * (merger/trace_columns.h) before compression.
  *
  * Each stream has its own lock, buffer and compression context, so the
  * ring drainer and the kernel collector compress in parallel; only the

@@ -11,11 +11,13 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_P
 	-Iinclude -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$(call pc_cflags,libzstd zlib)
 
-FUZZ_SRCS := tests/fuzz/fuzz_trace_reader.c merger/trace_reader.c merger/trace_columns.c cli/dump_records.c \
+FUZZ_SRCS := tests/fuzz/fuzz_trace_reader.c merger/trace_reader.c merger/trace_columns.c \
+	merger/records.c cli/dump_records.c \
 	kernel/describe.c
 
-$(FUZZ_DIR)/fuzz_trace_reader: $(FUZZ_SRCS) merger/trace_reader.h merger/trace_columns.h cli/dump_records.h \
-		kernel/describe.h include/memhook/trace.h include/memhook/events.h \
+$(FUZZ_DIR)/fuzz_trace_reader: $(FUZZ_SRCS) merger/trace_reader.h merger/trace_columns.h \
+		merger/records.h cli/dump_records.h kernel/describe.h include/memhook/trace.h \
+		include/memhook/events.h \
 		include/memhook/kernel_events.h
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
