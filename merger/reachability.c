@@ -127,9 +127,18 @@ static bool heuristic_reaches(const struct scan *s, __u64 p, const struct mh_rea
 static bool is_next_chunk_header(const struct scan *s, __u64 p, const struct mh_reach_block *b)
 {
 	__u64 size_field;
+	ssize_t next;
 
-	return p > b->addr && read_word(s, b->addr - 8, &size_field) &&
-	       p == b->addr - 16 + (size_field & ~(__u64)7);
+	if (p <= b->addr || !read_word(s, b->addr - 8, &size_field) ||
+	    p != b->addr - 16 + (size_field & ~(__u64)7))
+		return false;
+	/*
+	 * glibc points only at free chunks and the top chunk. When a live
+	 * block starts right after that header, the next chunk is in use and
+	 * p is the program's own interior pointer (a C++ base sub-object).
+	 */
+	next = find_block(s, p + 16);
+	return next < 0 || s->blocks[next].addr != p + 16;
 }
 
 static int push(struct scan *s, size_t index)

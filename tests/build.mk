@@ -64,3 +64,22 @@ $(O)/tests/progs/libsym_stripped.so: $(O)/tests/progs/libsym_O2.so
 	$(Q)strip --strip-all -o $@ $<
 
 $(O)/tests/check_symbolize: | $(SYM_PROGS) $(O)/tests/progs/sym_inline
+
+# ---- unwinding test programs (tests/check_unwind.c) ----
+# unwind_paths is built -O0 with frame pointers by the generic rule; these
+# add an -O2 -fomit-frame-pointer build of it and the C++ program.
+UNWIND_PROGS := $(O)/tests/progs/unwind_paths $(O)/tests/progs/unwind_paths_O2 \
+	$(O)/tests/progs/unwind_cxx
+
+$(O)/tests/progs/unwind_paths_O2: tests/progs/unwind_paths.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 $(filter-out -O0 -fno-omit-frame-pointer,$(EXAMPLE_CFLAGS)) \
+		-O2 -fomit-frame-pointer -o $@ $< $(EXAMPLE_LIBS)
+
+$(O)/tests/progs/unwind_cxx: tests/progs/unwind_cxx.cc
+	$(call msg,CXX,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(EXAMPLE_CFLAGS) -o $@ $< $(EXAMPLE_LIBS)
+
+$(O)/tests/check_unwind: | $(UNWIND_PROGS) $(O)/libmemhook.so

@@ -10,7 +10,8 @@
  * child's pid), the test asserts:
  *   - definitely and indirectly lost bytes and blocks equal memcheck's;
  *   - the stacks with definitely lost blocks are as many as memcheck's
- *     "definitely lost in loss record" records;
+ *     "definitely lost in loss record" records, and lose the same bytes
+ *     and blocks directly (compared as sorted lists);
  *   - possibly lost and still reachable bytes and blocks equal memcheck's,
  *     or differ exactly as docs/LEAKS.md ("Differences from memcheck")
  *     says they do for that scenario.
@@ -65,6 +66,7 @@ static const struct scenario scenarios[] = {
 	{ "leak_libc", 1, 0 },
 	{ "leak_cxx_new", 1, 0 },
 	{ "leak_cxx_containers", 1, 0 },
+	{ "leak_cxx_heuristics", 1, 0 },
 	{ "leak_thread_exited", 1, 0 },
 	{ "leak_fork", 2, 0 },
 	{ "leak_dlclose", 1, 0 },
@@ -74,10 +76,19 @@ static const struct scenario scenarios[] = {
 	{ "leak_sigterm", 1, 0 },
 };
 
+/* Loss records (memcheck) or stacks (memhook) with definitely lost blocks, at most. */
+#define MAX_LOSSES 64
+
+/* The directly lost blocks of one loss record or stack. */
+struct loss {
+	long long bytes, blocks;
+};
+
 /* One process's verdicts, from either tool. */
 struct verdicts {
 	long long bytes[4], blocks[4];	/* definite, indirect, possible, reachable */
 	long long definite_stacks;	/* memcheck: definite loss records */
+	struct loss losses[MAX_LOSSES];	/* of those records / stacks, sorted */
 };
 
 static const char *const kind_names[4] = { "definite", "indirect", "possible", "reachable" };
@@ -105,6 +116,59 @@ static char *artefact(const char *rel)
 	return path;
 }
 
+static int by_loss(const void *a, const void *b)
+{
+	const struct loss *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? -1 : 1;
+	return (x->blocks > y->blocks) - (x->blocks < y->blocks);
+}
+
+/* A decimal number with thousands separators ("1,112"); -1 if none. */
+static long long vg_count(const char *p, const char **end)
+{
+	long long v = -1;
+
+	for (; (*p >= '0' && *p <= '9') || (*p == ',' && v >= 0); p++)
+		if (*p != ',')
+			v = (v < 0 ? 0 : v * 10) + (*p - '0');
+	*end = p;
+	return v;
+}
+
+/*
+ * "==P== 480 (24 direct, 456 indirect) bytes in 1 blocks are definitely
+ * lost in loss record ..." or "==P== 40 bytes in 1 blocks are ...": the
+ * directly lost bytes and the blocks of each definite loss record.
+ */
+static void memcheck_losses(const char *lines, struct verdicts *v)
+{
+	static const char tag[] = "are definitely lost in loss record";
+	const char *line, *p;
+	long long n = 0;
+
+	for (line = lines; (p = strstr(line, tag)); line = p + sizeof(tag) - 1) {
+		const char *start = p, *q;
+		struct loss l;
+
+		while (start > lines && start[-1] != '\n')
+			start--;
+		q = strstr(start, "== ");
+		ck_assert_msg(q && q < p, "memcheck loss record without a pid prefix");
+		l.bytes = vg_count(q + 3, &q);
+		if (!strncmp(q, " (", 2))
+			l.bytes = vg_count(q + 2, &q);
+		q = strstr(q, " bytes in ");
+		ck_assert_msg(q && q < p, "unexpected memcheck loss record line");
+		l.blocks = vg_count(q + strlen(" bytes in "), &q);
+		ck_assert_int_lt(n, MAX_LOSSES);
+		v->losses[n++] = l;
+	}
+	v->definite_stacks = n;
+	qsort(v->losses, (size_t)n, sizeof(v->losses[0]), by_loss);
+}
+
 /* memcheck's verdicts for the nth process of its log. */
 static void memcheck_verdicts(const char *log, int nth, struct verdicts *v)
 {
@@ -124,7 +188,9 @@ static void memcheck_verdicts(const char *log, int nth, struct verdicts *v)
 	v->blocks[2] = s.possible_blocks;
 	v->bytes[3] = s.reachable_bytes;
 	v->blocks[3] = s.reachable_blocks;
-	v->definite_stacks = mh_test_count(lines, "are definitely lost in loss record");
+	memcheck_losses(lines, v);
+	ck_assert_int_eq(v->definite_stacks,
+			 mh_test_count(lines, "are definitely lost in loss record"));
 	free(lines);
 }
 
@@ -153,9 +219,16 @@ static void memhook_verdicts(const char *proc, const char *what, struct verdicts
 	}
 	ck_assert_msg(stacks != NULL, "%s: the report has no stacks", what);
 	v->definite_stacks = 0;
-	for (i = 0; (st = mh_test_json_element(stacks, i)); i++)
-		if (json_field(st, "leaks.definite.blocks", what) > 0)
-			v->definite_stacks++;
+	for (i = 0; (st = mh_test_json_element(stacks, i)); i++) {
+		struct loss l = { .blocks = json_field(st, "leaks.definite.blocks", what) };
+
+		if (l.blocks <= 0)
+			continue;
+		l.bytes = json_field(st, "leaks.definite.bytes", what);
+		ck_assert_int_lt(v->definite_stacks, MAX_LOSSES);
+		v->losses[v->definite_stacks++] = l;
+	}
+	qsort(v->losses, (size_t)v->definite_stacks, sizeof(v->losses[0]), by_loss);
 }
 
 /* `memhook record --follow-forks`, then the JSON report's text. */
@@ -232,7 +305,8 @@ static int compare(const struct scenario *sc, int proc, const struct verdicts *v
 		if (mh->bytes[k] != vg->bytes[k] + extra || mh->blocks[k] != vg->blocks[k])
 			bad++;
 	}
-	if (mh->definite_stacks != vg->definite_stacks)
+	if (mh->definite_stacks != vg->definite_stacks ||
+	    memcmp(mh->losses, vg->losses, (size_t)vg->definite_stacks * sizeof(vg->losses[0])))
 		bad++;
 	printf("# %s[%d]: %-9s memcheck bytes/blocks   memhook bytes/blocks\n", sc->name, proc,
 	       "kind");
@@ -248,8 +322,14 @@ static int compare(const struct scenario *sc, int proc, const struct verdicts *v
 		note(why, size, " %s %lld/%lld (memcheck %lld/%lld%s);", kind_names[k],
 		     mh->bytes[k], mh->blocks[k], vg->bytes[k], vg->blocks[k],
 		     k == 2 && dtv_extra ? ", +DTV bytes" : "");
-	note(why, size, " definite stacks %lld (memcheck %lld)", mh->definite_stacks,
-	     vg->definite_stacks);
+	note(why, size, " definite stacks %lld (memcheck %lld), bytes/blocks of each:",
+	     mh->definite_stacks, vg->definite_stacks);
+	for (k = 0; k < (size_t)mh->definite_stacks; k++)
+		note(why, size, " %lld/%lld", mh->losses[k].bytes, mh->losses[k].blocks);
+	note(why, size, " (memcheck");
+	for (k = 0; k < (size_t)vg->definite_stacks; k++)
+		note(why, size, " %lld/%lld", vg->losses[k].bytes, vg->losses[k].blocks);
+	note(why, size, ")");
 	return bad;
 }
 
@@ -320,6 +400,25 @@ START_TEST(test_log_split)
 }
 END_TEST
 
+START_TEST(test_loss_records)
+{
+	static const char log[] =
+		"==7== 1,480 (1,024 direct, 456 indirect) bytes in 2 blocks are definitely lost"
+		" in loss record 8 of 9\n"
+		"==7==    at 0x4846990: malloc\n"
+		"==7== 48 bytes in 3 blocks are definitely lost in loss record 4 of 9\n"
+		"==7== 64 bytes in 1 blocks are possibly lost in loss record 5 of 9\n";
+	struct verdicts v;
+
+	memcheck_losses(log, &v);
+	ck_assert_int_eq(v.definite_stacks, 2);
+	ck_assert_int_eq(v.losses[0].bytes, 48);
+	ck_assert_int_eq(v.losses[0].blocks, 3);
+	ck_assert_int_eq(v.losses[1].bytes, 1024);
+	ck_assert_int_eq(v.losses[1].blocks, 2);
+}
+END_TEST
+
 START_TEST(test_json_arrays)
 {
 	static const char json[] =
@@ -350,6 +449,7 @@ int main(void)
 	int failed;
 
 	tcase_add_test(tc, test_log_split);
+	tcase_add_test(tc, test_loss_records);
 	tcase_add_test(tc, test_json_arrays);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("SameVerdictsAsMemcheck");

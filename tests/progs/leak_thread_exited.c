@@ -1,19 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
- * leak_thread_exited.c - a thread loses a 77-byte block and exits; main
- * joins it, so the thread is gone when the process exits. The block is
- * definitely lost. The thread's stack (with its TLS) stays mapped in
- * glibc's stack cache until __libc_freeres unmaps it, so nothing of the
- * thread's may be left on it: it also scrubs its stack.
+ * leak_thread_exited.c - a thread loses a 77-byte block, keeps a 500-byte
+ * block in a thread-local variable and exits; main joins it, so the
+ * thread is gone when the process exits. Both blocks are definitely lost:
+ * the thread's stack, with its TLS at the top, stays mapped in glibc's
+ * stack cache only until __libc_freeres unmaps it, before either tool
+ * scans. The thread scrubs its stack all the same.
  *
  * memcheck --leak-check=full:
- *   definitely lost: 77 bytes in 1 blocks (1 loss record)
+ *   definitely lost: 577 bytes in 2 blocks (2 loss records)
  *   indirectly lost: 0, possibly lost: 0, still reachable: 0
  */
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "leak_scrub.h"
+
+static __thread char *tls_buf;
 
 __attribute__((noinline)) static void lose_one(void)
 {
@@ -23,6 +26,8 @@ __attribute__((noinline)) static void lose_one(void)
 static void *worker(void *arg)
 {
 	lose_one();
+	tls_buf = malloc(500);
+	memset(tls_buf, 't', 500);
 	leak_scrub();
 	return arg;
 }
