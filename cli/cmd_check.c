@@ -60,7 +60,9 @@ static void usage(FILE *out)
 	      "  --json=FILE            write the JSON report (docs/REPORT.md)\n"
 	      "  --trace=FILE           keep the trace in FILE\n"
 	      "  --no-follow-forks      check only PROG itself\n"
-	      "and the options of memhook record (memhook record --help).\n"
+	      "and the options of memhook record (memhook record --help); check leaves\n"
+	      "the kernel stream and the periodic samples off unless --kernel,\n"
+	      "--sample-interval or --pagemap-interval ask for them.\n"
 	      "Exit: --error-exitcode if a failing leak was found, else PROG's status.\n", out);
 }
 
@@ -100,6 +102,18 @@ static int parse_number(const char *s, unsigned long long max, unsigned long lon
 	errno = 0;
 	*out = strtoull(s, &end, 10);
 	return errno || end == s || *end || *out > max || *s == '-' ? -EINVAL : 0;
+}
+
+/* True if argv, up to "--" or the program, holds option name (as "name" or "name=..."). */
+static bool given(int argc, char **argv, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") && argv[i][0] == '-'; i++) {
+		if (!strncmp(argv[i], name, len) && (!argv[i][len] || argv[i][len] == '='))
+			return true;
+	}
+	return false;
 }
 
 /* Apply one check option; 0, 1 (not a check option) or -EINVAL after printing why. */
@@ -234,7 +248,7 @@ static int write_report(const char *trace, struct mh_report_opts *ropts, const c
 	int err;
 
 	if (!f) {
-		fprintf(stderr, "memhook: cannot create '%s': %s\n", path, strerror(errno));
+		fprintf(stderr, "memhook: cannot create JSON report '%s': %s\n", path, strerror(errno));
 		return MH_EXIT_CANT_CREATE;
 	}
 	err = mh_report_generate(trace, ropts, f);
@@ -242,7 +256,8 @@ static int write_report(const char *trace, struct mh_report_opts *ropts, const c
 		err = -errno;
 	if (err) {
 		fprintf(stderr, "memhook: %s\n", *mh_report_error() ? mh_report_error() : strerror(-err));
-		return err == -EBADMSG || err == -EPROTO ? MH_EXIT_BAD_TRACE : MH_EXIT_INTERNAL;
+		return err == -EBADMSG || err == -EPROTO ? MH_EXIT_BAD_TRACE :
+		       err == -EIO || err == -ENOSPC ? MH_EXIT_IO : MH_EXIT_INTERNAL;
 	}
 	return 0;
 }
@@ -322,6 +337,13 @@ int mh_cmd_check(int argc, char **argv)
 	}
 	ropts.follow_forks = o.follow_forks;
 	ropts.quiet = true;
+	/* A leak gate needs neither the kernel's view nor residency over time. */
+	if (!given(argc, argv, "--kernel"))
+		ropts.kernel = MH_KERNEL_OFF;
+	if (!given(argc, argv, "--sample-interval"))
+		ropts.sample_ms = 0;
+	if (!given(argc, argv, "--pagemap-interval"))
+		ropts.pagemap_ms = 0;
 	ropts.output = o.keep_trace;
 	if (!o.keep_trace) {
 		ret = mh_temp_trace(tmp, sizeof(tmp));
@@ -334,6 +356,8 @@ int mh_cmd_check(int argc, char **argv)
 		ropts.output = tmp;
 	}
 	code = mh_record_session(&ropts, path, sizeof(path), &traced);
+	/* The temporary trace is removed even if the reader of stderr has gone. */
+	mh_record_survive_closed_pipe();
 	if (traced)
 		code = judge(&o, path, code);
 	if (!o.keep_trace)
