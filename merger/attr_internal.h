@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * attr_internal.h - what attribute.c, residency.c and rss_timeline.c share.
+ * attr_internal.h - what attribute.c, mappings.c, residency.c and
+ * rss_timeline.c share.
  * Internal to those files. Never prints.
  */
 #ifndef MEMHOOK_MERGER_ATTR_INTERNAL_H
@@ -33,6 +34,14 @@ void mh_timeline_snapshot(struct mh_process *p, uint64_t ts);
 /* Apply an RSS record (kernel rss_stat or sampler). */
 void mh_rss_kernel(struct mh_process *p, const struct mh_rec_krss *r);
 void mh_rss_sample(struct mh_process *p, const struct mh_rec_rss_sample *s);
+
+/* mappings.c */
+/* A live block was seen at addr: the mapping around it is allocator memory. */
+void mh_mapping_note_heap(struct mh_attr *a, uint64_t addr);
+/* Apply a kernel mmap/munmap/mremap/brk record. 0 or -ENOMEM. */
+int mh_mappings_syscall(struct mh_attr *a, const struct mh_rec_ksyscall *s);
+/* Free every mapping (a->map_index, which holds them, is attribute.c's). */
+void mh_mappings_free(struct mh_attr *a);
 
 /* attribute.c */
 struct mh_map_stats *mh_map_stats_get(struct mh_attr *a, enum mh_map_kind kind,

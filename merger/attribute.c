@@ -2,8 +2,8 @@
 /*
  * attribute.c - charge kernel events to the live block that owns the
  * address at that moment (merger/addrindex.h over the live blocks), or to
- * the mapping around it (a second index over the mappings the preload and
- * the kernel's syscall records announced).
+ * the mapping around it (mappings.c: a second index over the mappings the
+ * preload and the kernel's syscall records announced).
  *
  * Rules (docs/ATTRIBUTION.md): a fault inside a live block is the block's
  * stack's; a fault in no block is held on its thread until that thread's
@@ -25,12 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <utlist.h>
-
 #include "addrindex.h"
 #include "attr_internal.h"
 #include "blocks.h"
 #include "modules.h"
+#include "records.h"
 #include "replay.h"
 
 /* A fault and the allocation call it happened in: at most this far apart, ns. */
@@ -41,19 +40,6 @@
 #define PENDING_FAULTS 256
 /* Page size when the trace header does not say. */
 #define DEFAULT_PAGE_BYTES 4096
-
-enum mapping_origin {
-	ORIGIN_PROGRAM = 1,	/* the program's mmap, recorded by the preload */
-	ORIGIN_KERNEL,		/* a mmap only the kernel's syscall records saw */
-};
-
-struct mh_mapping {
-	uint64_t start, size;
-	enum mapping_origin origin;
-	uint64_t stack_id;		/* ORIGIN_PROGRAM */
-	bool held_heap;			/* a live block was seen inside it */
-	struct mh_mapping *prev, *next;	/* every mapping of the process (utlist) */
-};
 
 struct pending_fault {
 	uint64_t addr, ts_ns;
@@ -164,36 +150,6 @@ struct mh_map_stats *mh_map_stats_get(struct mh_attr *a, enum mh_map_kind kind,
 	return ms;
 }
 
-static struct mh_mapping *mapping_find(struct mh_attr *a, uint64_t addr)
-{
-	struct mh_mapping *m = a->last_map;
-
-	if (m && addr - m->start < m->size)
-		return m;
-	m = mh_addrindex_find(a->map_index, addr, NULL, NULL);
-	if (m)
-		a->last_map = m;
-	return m;
-}
-
-struct mh_map_stats *mh_attr_mapping_of(struct mh_replay *rp, struct mh_process *p,
-					uint64_t addr)
-{
-	struct mh_attr *a = p->attr;
-	struct mh_mapping *m = mapping_find(a, addr);
-	char name[64];
-
-	if (m && m->origin == ORIGIN_PROGRAM) {
-		snprintf(name, sizeof(name), "mmap 0x%" PRIx64, m->stack_id);
-		return mh_map_stats_get(a, MH_MAP_PROGRAM_MMAP, name, m->stack_id);
-	}
-	if ((m && m->held_heap) || (addr >= a->brk_start && addr < a->brk_end))
-		return mh_map_stats_get(a, MH_MAP_HEAP_FREE, "[heap free]", 0);
-	if (m)
-		return mh_map_stats_get(a, MH_MAP_LIBC_MMAP, "[libc mmap]", 0);
-	return mh_map_stats_get(a, MH_MAP_ANON, "[anon]", 0);
-}
-
 /* The mapping of a fault outside blocks, from the kernel's vma class first. */
 static struct mh_map_stats *fault_mapping(struct mh_replay *rp, struct mh_process *p,
 					  const struct mh_rec_kfault *f)
@@ -291,19 +247,19 @@ void mh_attr_free_files(struct mh_replay *rp)
 
 /* ---- live block index, built on first need ---- */
 
-/* Index a live block; the mapping it lies in holds heap from now on. */
-static int index_insert(struct mh_attr *a, struct mh_block *blk)
+/*
+ * Index a live block by its stack (block pointers move inside the block
+ * table; stacks stay put); the mapping it lies in holds heap from now on.
+ */
+static int index_insert(struct mh_attr *a, const struct mh_block *blk)
 {
-	int err = mh_addrindex_insert(a->block_index, blk->addr, blk->size, blk);
-	struct mh_mapping *m;
+	int err = mh_addrindex_insert(a->block_index, blk->addr, blk->size, blk->stack);
 
 	if (err == -EEXIST) {
 		mh_addrindex_remove(a->block_index, blk->addr);
-		err = mh_addrindex_insert(a->block_index, blk->addr, blk->size, blk);
+		err = mh_addrindex_insert(a->block_index, blk->addr, blk->size, blk->stack);
 	}
-	m = a->mappings ? mapping_find(a, blk->addr) : NULL;
-	if (m)
-		m->held_heap = true;
+	mh_mapping_note_heap(a, blk->addr);
 	return err;
 }
 
@@ -334,7 +290,8 @@ static int block_index_ensure(struct mh_process *p)
 	return bc.err;
 }
 
-static struct mh_block *block_at(struct mh_attr *a, uint64_t addr)
+/* The stack of the live block covering addr, or NULL. */
+static struct mh_stack_stats *block_at(struct mh_attr *a, uint64_t addr)
 {
 	return mh_addrindex_find(a->block_index, addr, NULL, NULL);
 }
@@ -443,66 +400,13 @@ void mh_attr_block_removed(struct mh_process *p, struct mh_block *blk)
 		mh_addrindex_remove(p->attr->block_index, blk->addr);
 }
 
-/* Drop the mappings around [addr, addr + size) before a new one takes the place. */
-static void mapping_clear(struct mh_attr *a, uint64_t addr, uint64_t size)
-{
-	uint64_t probe[2] = { addr, addr + (size ? size - 1 : 0) };
-	__u64 start;
-	unsigned i;
-
-	for (i = 0; i < 2; i++) {
-		struct mh_mapping *m = mh_addrindex_find(a->map_index, probe[i], &start, NULL);
-
-		if (m) {
-			mh_addrindex_remove(a->map_index, start);
-			if (a->last_map == m)
-				a->last_map = NULL;
-			DL_DELETE(a->mappings, m);
-			free(m);
-		}
-	}
-}
-
-static int mapping_add(struct mh_attr *a, uint64_t addr, uint64_t size, enum mapping_origin origin,
-		       uint64_t stack_id)
-{
-	struct mh_mapping *m;
-	int err;
-
-	if (!size)
-		return 0;
-	mapping_clear(a, addr, size);
-	m = calloc(1, sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	*m = (struct mh_mapping){ .start = addr, .size = size, .origin = origin,
-				  .stack_id = stack_id };
-	err = mh_addrindex_insert(a->map_index, addr, size, m);
-	if (err) {
-		free(m);
-		return err == -EEXIST ? 0 : err;
-	}
-	DL_APPEND(a->mappings, m);
-	return 0;
-}
-
-int mh_attr_mmap(struct mh_process *p, uint64_t addr, uint64_t size, uint64_t stack_id)
-{
-	return mapping_add(p->attr, addr, size, ORIGIN_PROGRAM, stack_id);
-}
-
-void mh_attr_munmap(struct mh_process *p, uint64_t addr, uint64_t size)
-{
-	mapping_clear(p->attr, addr, size);
-}
-
 /* ---- kernel records ---- */
 
 static int on_fault(struct mh_replay *rp, struct mh_process *p, const struct mh_rec_kfault *f)
 {
 	struct mh_attr *a = p->attr;
 	struct mh_attr_thread *t = thread_get(a, f->tid, true);
-	struct mh_block *blk;
+	struct mh_stack_stats *st;
 	struct pending_fault *pf;
 
 	if (!t || block_index_ensure(p))
@@ -511,12 +415,12 @@ static int on_fault(struct mh_replay *rp, struct mh_process *p, const struct mh_
 	t->last_fault_ts = f->ts_ns;
 	t->last_fault_stack = NULL;
 	t->last_fault_map = NULL;
-	blk = block_at(a, f->addr);
-	if (blk) {
-		blk->stack->faults++;
+	st = block_at(a, f->addr);
+	if (st) {
+		st->faults++;
 		a->faults_in_blocks++;
-		touch_note(blk->stack, f->ip);
-		t->last_fault_stack = blk->stack;
+		touch_note(st, f->ip);
+		t->last_fault_stack = st;
 		return 0;
 	}
 	if (t->pending_count == PENDING_FAULTS)
@@ -534,15 +438,15 @@ static int on_majfault(struct mh_replay *rp, struct mh_process *p,
 		       const struct mh_rec_kmajfault *f)
 {
 	struct mh_attr *a = p->attr;
-	struct mh_block *blk;
+	struct mh_stack_stats *st;
 	struct mh_map_stats *ms;
 
 	if (block_index_ensure(p))
 		return -ENOMEM;
 	a->major_faults++;
-	blk = block_at(a, f->addr);
-	if (blk) {
-		blk->stack->major_faults++;
+	st = block_at(a, f->addr);
+	if (st) {
+		st->major_faults++;
 		return 0;
 	}
 	ms = mh_attr_mapping_of(rp, p, f->addr);
@@ -555,15 +459,15 @@ static int on_majfault(struct mh_replay *rp, struct mh_process *p,
 static int on_swapin(struct mh_replay *rp, struct mh_process *p, const struct mh_rec_kswapin *s)
 {
 	struct mh_attr *a = p->attr;
-	struct mh_block *blk;
+	struct mh_stack_stats *st;
 	struct mh_map_stats *ms;
 
 	if (block_index_ensure(p))
 		return -ENOMEM;
 	a->swapins += s->pages;
-	blk = block_at(a, s->addr);
-	if (blk) {
-		blk->stack->swapins += s->pages;
+	st = block_at(a, s->addr);
+	if (st) {
+		st->swapins += s->pages;
 		return 0;
 	}
 	ms = mh_attr_mapping_of(rp, p, s->addr);
@@ -605,33 +509,7 @@ static int on_reclaim(struct mh_process *p, const struct mh_rec_kreclaim *r)
 	return 0;
 }
 
-static int on_syscall(struct mh_process *p, const struct mh_rec_ksyscall *s)
-{
-	struct mh_attr *a = p->attr;
-
-	if (s->ret < 0)
-		return 0;
-	switch (s->sys) {
-	case MH_KSYS_MMAP:
-		return mapping_add(a, (uint64_t)s->ret, s->args[1], ORIGIN_KERNEL, 0);
-	case MH_KSYS_MUNMAP:
-		mapping_clear(a, s->args[0], s->args[1]);
-		return 0;
-	case MH_KSYS_MREMAP:
-		mapping_clear(a, s->args[0], s->args[1]);
-		return mapping_add(a, (uint64_t)s->ret, s->args[2], ORIGIN_KERNEL, 0);
-	case MH_KSYS_BRK:
-		if (!a->brk_start)
-			a->brk_start = (uint64_t)s->ret;
-		if ((uint64_t)s->ret >= a->brk_start)
-			a->brk_end = (uint64_t)s->ret;
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-/* Process id of a record mh_attr_wants(), 0 if it names none. */
+/* Process id of a record mh_attr_wants(), 0 if it names none or is not handled. */
 static uint32_t record_pid(const struct mh_rec_hdr *rec)
 {
 	switch (rec->type) {
@@ -656,41 +534,12 @@ static uint32_t record_pid(const struct mh_rec_hdr *rec)
 	}
 }
 
-/* Smallest size of each handled record, bytes. */
-static uint32_t min_size(uint16_t type)
-{
-	switch (type) {
-	case MH_REC_PAGEMAP:
-		return sizeof(struct mh_rec_pagemap);
-	case MH_REC_RSS_SAMPLE:
-		return sizeof(struct mh_rec_rss_sample);
-	case MH_REC_KFAULT:
-		return sizeof(struct mh_rec_kfault);
-	case MH_REC_KMAJFAULT:
-		return sizeof(struct mh_rec_kmajfault);
-	case MH_REC_KSWAPIN:
-		return sizeof(struct mh_rec_kswapin);
-	case MH_REC_KRSS:
-		return sizeof(struct mh_rec_krss);
-	case MH_REC_KRECLAIM:
-		return sizeof(struct mh_rec_kreclaim);
-	case MH_REC_KSYSCALL:
-		return sizeof(struct mh_rec_ksyscall);
-	case MH_REC_KFILE:
-		return sizeof(struct mh_rec_kfile);
-	default:
-		return 0;
-	}
-}
-
 int mh_attr_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 {
-	uint32_t pid, need = min_size(rec->type);
 	struct mh_process *p;
+	uint32_t pid;
 
-	if (!need)
-		return 0;
-	if (rec->size < need)
+	if (rec->size < mh_rec_min_size(rec->type))
 		return -EBADMSG;
 	if (rec->type == MH_REC_KFILE)
 		return on_kfile(rp, (const void *)rec);
@@ -720,7 +569,7 @@ int mh_attr_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 	case MH_REC_KRECLAIM:
 		return on_reclaim(p, (const void *)rec);
 	default:
-		return on_syscall(p, (const void *)rec);
+		return mh_mappings_syscall(p->attr, (const void *)rec);
 	}
 }
 
@@ -758,7 +607,6 @@ void mh_attr_free(struct mh_attr *a)
 {
 	struct mh_attr_thread *t, *ttmp;
 	struct mh_map_stats *ms, *mtmp;
-	struct mh_mapping *m, *mnext;
 	size_t i;
 
 	if (!a)
@@ -772,8 +620,7 @@ void mh_attr_free(struct mh_attr *a)
 		free(ms->name);
 		free(ms);
 	}
-	DL_FOREACH_SAFE(a->mappings, m, mnext)
-		free(m);
+	mh_mappings_free(a);
 	mh_addrindex_free(a->map_index);
 	mh_addrindex_free(a->block_index);
 	for (i = 0; i < a->part_count; i++)

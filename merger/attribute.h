@@ -108,7 +108,7 @@ struct mh_attr {
 
 	/* Kernel events. */
 	bool kernel;				/* a kernel record about this process came */
-	struct mh_addrindex *block_index;	/* live blocks by address, once needed */
+	struct mh_addrindex *block_index;	/* live block ranges -> stack, once needed */
 	struct mh_addrindex *map_index;		/* struct mh_mapping by address */
 	struct mh_mapping *mappings;		/* every entry of map_index (utlist) */
 	struct mh_mapping *last_map;		/* cache for blocks landing in a mapping */
@@ -145,11 +145,16 @@ int mh_attr_record(struct mh_replay *rp, const struct mh_rec_hdr *rec);
  */
 int mh_attr_apply_pending(struct mh_replay *rp);
 
-/* Hooks from the replay, called only when p->attr is set. 0 or -ENOMEM. */
+/*
+ * Hooks from the replay, called only when p->attr is set. 0 or -ENOMEM.
+ * mh_attr_mmap() and mh_attr_munmap() act as the syscalls do on page
+ * boundaries: a mapping (or unmapping) over older mappings unmaps what it
+ * covers, wholly or in part (docs/ATTRIBUTION.md).
+ */
 int mh_attr_block_added(struct mh_process *p, struct mh_block *blk, uint32_t tid, uint64_t ts);
 void mh_attr_block_removed(struct mh_process *p, struct mh_block *blk);
 int mh_attr_mmap(struct mh_process *p, uint64_t addr, uint64_t size, uint64_t stack_id);
-void mh_attr_munmap(struct mh_process *p, uint64_t addr, uint64_t size);
+int mh_attr_munmap(struct mh_process *p, uint64_t addr, uint64_t size);
 
 /*
  * Remember that a heap block started at addr (replay.h's mh_granule_note()

@@ -23,6 +23,7 @@
 #include "blocks.h"
 #include "leaks.h"
 #include "modules.h"
+#include "records.h"
 
 /* Per-thread state for the temporary-allocation rule. */
 struct mh_thread {
@@ -130,12 +131,53 @@ struct mh_process *mh_replay_process(struct mh_replay *rp, uint32_t pid)
 	return process_get(rp, pid);
 }
 
-static struct mh_thread *thread_get(struct mh_process *p, uint32_t tid)
-{
-	struct mh_thread *t = p->last_thread;
+/*
+ * Below this the table sits in a core's cache and prefetching only costs
+ * (replaying 20M events with 8k blocks live: 0.72 s without, 0.80 s with);
+ * above it, lookups miss and prefetching pays (500k live: 1.9 s without,
+ * 0.93 s with). Bytes.
+ */
+#define PREFETCH_MIN_TABLE_BYTES (1U << 20)
 
-	if (t && t->tid == tid)
-		return t;
+bool mh_replay_prefetch_pays(const struct mh_replay *rp)
+{
+	return rp->last_proc &&
+	       mh_blocks_table_bytes(rp->last_proc->blocks) >= PREFETCH_MIN_TABLE_BYTES;
+}
+
+void mh_replay_prefetch(const struct mh_replay *rp, const struct mh_rec_hdr *rec)
+{
+	const struct mh_process *p = rp->last_proc;
+	const struct mh_rec_realloc *r = (const void *)rec;
+
+	/* Only the process replayed last: finding another would cost more than the miss. */
+	if (!p)
+		return;
+	switch (rec->type) {
+	case MH_REC_ALLOC:
+		if (((const struct mh_rec_alloc *)rec)->pid == p->pid)
+			mh_blocks_prefetch(p->blocks, ((const struct mh_rec_alloc *)rec)->addr);
+		return;
+	case MH_REC_FREE:
+		if (((const struct mh_rec_free *)rec)->pid == p->pid)
+			mh_blocks_prefetch(p->blocks, ((const struct mh_rec_free *)rec)->addr);
+		return;
+	case MH_REC_REALLOC:
+		if (r->pid == p->pid) {
+			mh_blocks_prefetch(p->blocks, r->old_addr);
+			mh_blocks_prefetch(p->blocks, r->addr);
+		}
+		return;
+	default:
+		return;
+	}
+}
+
+static __attribute__((noinline)) struct mh_thread *thread_get_slow(struct mh_process *p,
+								    uint32_t tid)
+{
+	struct mh_thread *t;
+
 	HASH_FIND(hh, p->threads, &tid, sizeof(tid), t);
 	if (!t) {
 		t = calloc(1, sizeof(*t));
@@ -148,15 +190,20 @@ static struct mh_thread *thread_get(struct mh_process *p, uint32_t tid)
 	return t;
 }
 
-static struct mh_stack_stats *stats_get(struct mh_replay *rp, struct mh_process *p, uint64_t id)
+/* The per-event path: one thread runs for long stretches, so the cache mostly answers. */
+static inline struct mh_thread *thread_get(struct mh_process *p, uint32_t tid)
 {
-	/* Stack ids are content hashes: their low bits index the cache. */
-	struct mh_stack_stats **slot = &p->stack_cache[(id ^ (id >> 32)) % MH_STACK_CACHE_SIZE];
-	struct mh_stack_stats *st = *slot;
+	struct mh_thread *t = p->last_thread;
 
-	if (st && st->stack_id == id)
-		return st;
-	st = mh_stack_stats_find(&p->stacks, id);
+	return t && t->tid == tid ? t : thread_get_slow(p, tid);
+}
+
+static __attribute__((noinline)) struct mh_stack_stats *
+stats_get_slow(struct mh_replay *rp, struct mh_process *p, uint64_t id,
+	       struct mh_stack_stats **slot)
+{
+	struct mh_stack_stats *st = mh_stack_stats_find(&p->stacks, id);
+
 	if (!st) {
 		st = mh_stack_stats_get(&p->stacks, id, p->peak_ver);
 		if (!st)
@@ -168,6 +215,16 @@ static struct mh_stack_stats *stats_get(struct mh_replay *rp, struct mh_process 
 	}
 	*slot = st;
 	return st;
+}
+
+static inline struct mh_stack_stats *stats_get(struct mh_replay *rp, struct mh_process *p,
+					       uint64_t id)
+{
+	/* Stack ids are content hashes: their low bits index the cache. */
+	struct mh_stack_stats **slot = &p->stack_cache[(id ^ (id >> 32)) % MH_STACK_CACHE_SIZE];
+	struct mh_stack_stats *st = *slot;
+
+	return st && st->stack_id == id ? st : stats_get_slow(rp, p, id, slot);
 }
 
 /*
@@ -230,21 +287,22 @@ static int heap_alloc(struct mh_replay *rp, struct mh_process *p, uint32_t tid, 
 		      uint64_t size, uint64_t stack_id, uint64_t ts)
 {
 	struct mh_stack_stats *st;
-	struct mh_block *old, *blk;
+	struct mh_block *blk;
 	struct mh_thread *t;
+	bool added;
 
 	if (!addr)
 		return 0;	/* a failed call: memcheck counts nothing either */
-	old = mh_blocks_find(p->blocks, addr);
-	if (old) {
-		/* Its free was lost: retire the old block so the new one is exact. */
-		p->double_allocs++;
-		heap_release(p, old, tid);
-	}
 	if (mh_granule_note(p, addr))
 		return -ENOMEM;
 	st = stats_get(rp, p, stack_id);
-	blk = st ? mh_blocks_add(p->blocks, addr, size, st) : NULL;
+	blk = st ? mh_blocks_insert(p->blocks, addr, size, st, &added) : NULL;
+	if (blk && !added) {
+		/* Its free was lost: retire the old block so the new one is exact. */
+		p->double_allocs++;
+		heap_release(p, blk, tid);
+		blk = mh_blocks_add(p->blocks, addr, size, st);
+	}
 	if (!blk || (p->attr && mh_attr_block_added(p, blk, tid, ts)))
 		return -ENOMEM;
 	stats_touch(p, st);
@@ -304,9 +362,7 @@ static int on_free(struct mh_replay *rp, const struct mh_rec_free *f)
 	case MH_KIND_MUNMAP:
 		p->munmap_calls++;
 		p->munmap_bytes += f->size;
-		if (p->attr)
-			mh_attr_munmap(p, f->addr, f->size);
-		return 0;
+		return p->attr ? mh_attr_munmap(p, f->addr, f->size) : 0;
 	case MH_KIND_BRK:
 	case MH_KIND_SBRK:
 		p->brk_calls++;
@@ -320,6 +376,7 @@ static int on_free(struct mh_replay *rp, const struct mh_rec_free *f)
 static int on_realloc(struct mh_replay *rp, const struct mh_rec_realloc *r)
 {
 	struct mh_process *p = process_get(rp, r->pid);
+	int err;
 
 	if (!p)
 		return -ENOMEM;
@@ -328,8 +385,8 @@ static int on_realloc(struct mh_replay *rp, const struct mh_rec_realloc *r)
 		p->mremap_calls++;
 		if (!p->attr || !r->addr || r->addr == UINT64_MAX)
 			return 0;
-		mh_attr_munmap(p, r->old_addr, r->old_size);
-		return mh_attr_mmap(p, r->addr, r->size, r->stack_id);
+		err = mh_attr_munmap(p, r->old_addr, r->old_size);
+		return err ? err : mh_attr_mmap(p, r->addr, r->size, r->stack_id);
 	}
 	/* A failed realloc(p, n > 0) leaves p alone. */
 	if (!r->addr && r->size)
@@ -530,30 +587,11 @@ static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 	}
 }
 
-/* Smallest record of each type this build reads, in bytes. */
-static const uint32_t min_size[] = {
-	[MH_REC_ALLOC] = sizeof(struct mh_rec_alloc),
-	[MH_REC_FREE] = sizeof(struct mh_rec_free),
-	[MH_REC_REALLOC] = sizeof(struct mh_rec_realloc),
-	[MH_REC_STACK] = sizeof(struct mh_rec_stack),
-	[MH_REC_MODULE] = sizeof(struct mh_rec_module),
-	[MH_REC_MODULE_UNLOAD] = sizeof(struct mh_rec_module_unload),
-	[MH_REC_THREAD] = sizeof(struct mh_rec_thread),
-	[MH_REC_PROCESS] = sizeof(struct mh_rec_process),
-	[MH_REC_EXIT] = sizeof(struct mh_rec_exit),
-	[MH_REC_LOST] = sizeof(struct mh_rec_lost),
-	[MH_REC_INFO] = sizeof(struct mh_rec_info),
-	[MH_REC_RSS_SAMPLE] = sizeof(struct mh_rec_rss_sample),
-	[MH_REC_PAGEMAP] = sizeof(struct mh_rec_pagemap),
-	[MH_REC_LEAK] = sizeof(struct mh_rec_leak),
-	[MH_REC_EXIT_SCAN] = sizeof(struct mh_rec_exit_scan),
-};
-
 int mh_replay_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 {
 	uint64_t ts;
 
-	if (rec->type < sizeof(min_size) / sizeof(min_size[0]) && rec->size < min_size[rec->type])
+	if (rec->size < mh_rec_min_size(rec->type))
 		return -EBADMSG;
 	if (rp->snap_pending && rec->type != MH_REC_PAGEMAP) {
 		int err = mh_attr_apply_pending(rp);

@@ -129,29 +129,46 @@ int mh_replay_record(struct mh_replay *rp, const struct mh_rec_hdr *rec);
  */
 int mh_replay_finish(struct mh_replay *rp);
 
+/*
+ * Hint that rec is replayed soon: start loading the live-block slots it
+ * will look up. Changes nothing; any record may be passed.
+ */
+void mh_replay_prefetch(const struct mh_replay *rp, const struct mh_rec_hdr *rec);
+
+/*
+ * True when the live-block table of the process replayed last outgrew a
+ * core's cache: only then does mh_replay_prefetch() pay for its cost.
+ */
+bool mh_replay_prefetch_pays(const struct mh_replay *rp);
+
 /* The current image of pid, created if it was never seen. NULL on ENOMEM. */
 struct mh_process *mh_replay_process(struct mh_replay *rp, uint32_t pid);
 
 /* Value of a stack at the process's heap peak (see peak_ver). */
 uint64_t mh_stack_peak_bytes(const struct mh_process *p, const struct mh_stack_stats *st);
 
+/* attribute.h: the slow path of mh_granule_note(). */
+int mh_attr_note_granule(struct mh_process *p, uint64_t addr);
+
+/* Note that a heap block starts at addr; cheap when its granule is in the cache. */
+static inline int mh_granule_note(struct mh_process *p, uint64_t addr)
+{
+	uint64_t number = addr >> MH_GRANULE_SHIFT;
+	struct mh_granule *g = p->granule_cache[number % MH_GRANULE_CACHE];
+
+	if (!g || g->number != number)
+		return mh_attr_note_granule(p, addr);
+	if (addr < g->lo)
+		g->lo = addr;
+	else if (addr > g->hi)
+		g->hi = addr;
+	return 0;
+}
+
 /*
  * Timestamp of a record, or 0 for types without one (STACK, LEAK). Every
  * other record, kernel ones included, has ts_ns right after the header.
  */
-int mh_attr_note_granule(struct mh_process *p, uint64_t addr);
-
-/* Note that a heap block starts at addr; cheap when its granule already covers it. */
-static inline int mh_granule_note(struct mh_process *p, uint64_t addr)
-{
-	uint64_t number = addr >> MH_GRANULE_SHIFT;
-	const struct mh_granule *g = p->granule_cache[number % MH_GRANULE_CACHE];
-
-	if (g && g->number == number && addr >= g->lo && addr <= g->hi)
-		return 0;
-	return mh_attr_note_granule(p, addr);
-}
-
 static inline uint64_t mh_rec_ts(const struct mh_rec_hdr *rec)
 {
 	if (rec->type == MH_REC_STACK || rec->type == MH_REC_LEAK ||

@@ -264,6 +264,24 @@ void mh_report_describe_end(const struct mh_process *p, char *buf, size_t len)
 	}
 }
 
+const char *mh_report_unscanned_why(const struct mh_process *p, char *buf, size_t len)
+{
+	if (mh_report_scanned(p))
+		return NULL;
+	if (!p->exited)
+		snprintf(buf, len, "%s", p->replaced_by_exec ?
+			 "the image was replaced by exec, which scans nothing" :
+			 "the process had not exited when the trace ended");
+	else if (p->exit_reason == MH_EXIT_OOM)
+		snprintf(buf, len, "killed by the OOM killer (signal %d): a killed process cannot be scanned at exit",
+			 p->exit_status);
+	else if (p->exit_reason == MH_EXIT_SIGNAL && p->exit_status == SIGKILL)
+		snprintf(buf, len, "killed by SIGKILL: a killed process cannot be scanned at exit");
+	else
+		snprintf(buf, len, "no exit-time scan was recorded (preload not active, or the recorder did not answer its request)");
+	return buf;
+}
+
 static void show_progress(uint64_t records, void *arg)
 {
 	fprintf(stderr, "\rmemhook: replayed %llu M records", (unsigned long long)(records >> 20));

@@ -146,6 +146,7 @@ static const char *const reason_names[] = {
 static void write_process_info(struct mh_json *j, const struct mh_process *p)
 {
 	bool sig = p->exited && (p->exit_reason == MH_EXIT_SIGNAL || p->exit_reason == MH_EXIT_OOM);
+	char why[160];
 
 	mh_json_object_begin(j, "process");
 	mh_json_uint(j, "pid", p->pid);
@@ -166,6 +167,7 @@ static void write_process_info(struct mh_json *j, const struct mh_process *p)
 		mh_json_null(j, "signal");
 	mh_json_bool(j, "core_dumped", p->core_dumped);
 	mh_json_string(j, "leak_scan", p->leakscan_status);
+	mh_json_string(j, "leak_kinds_unknown", mh_report_unscanned_why(p, why, sizeof(why)));
 	mh_json_object_end(j);
 }
 

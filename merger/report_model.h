@@ -66,6 +66,13 @@ int mh_report_frames(struct mh_report_ctx *ctx, const struct mh_stack_stats *st,
 void mh_report_describe_end(const struct mh_process *p, char *buf, size_t len);
 
 /*
+ * Why p's leaks have no kinds (no exit-time scan: killed by SIGKILL, by
+ * the OOM killer, still running, ...), written into buf and returned;
+ * NULL when p was scanned.
+ */
+const char *mh_report_unscanned_why(const struct mh_process *p, char *buf, size_t len);
+
+/*
  * Write the report of an already replayed (and finished) trace in
  * ctx->opts->format to ctx->out. 0 or -errno; mh_report_error() says why.
  */

@@ -47,13 +47,14 @@ static void write_leak_kinds(struct mh_report_ctx *ctx, const struct mh_process 
 		[MH_LEAK_POSSIBLE] = "possibly lost",
 		[MH_LEAK_REACHABLE] = "still reachable",
 	};
-	char b[32];
+	char b[160];
 	unsigned k;
 
 	if (!p->live_blocks)
 		return;
 	if (!mh_report_scanned(p)) {
-		fprintf(ctx->out, "    leak kinds unknown: no exit-time scan of this process\n");
+		fprintf(ctx->out, "    leak kinds unknown: %s\n",
+			mh_report_unscanned_why(p, b, sizeof(b)));
 		return;
 	}
 	for (k = MH_LEAK_DEFINITE; k < MH_LEAK_KINDS; k++)

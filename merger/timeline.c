@@ -36,9 +36,12 @@
 #define BATCH_BYTES (1U << 20)
 /* Batches in flight: the reader thread runs at most this far ahead. */
 #define BATCH_COUNT 4
+/* Records between a live-block prefetch and its lookup (about one L2 miss of work). */
+#define PREFETCH_AHEAD 8
 
 struct batch {
 	size_t bytes;
+	size_t cap;			/* BATCH_BYTES, more after a larger record */
 	unsigned char *data;
 };
 
@@ -306,6 +309,23 @@ static void prefetch_publish(struct prefetch *pf, int ret)
 	pthread_mutex_unlock(&pf->lock);
 }
 
+/* Start batch b with rec; a record larger than the batch grows it. 0 or -ENOMEM. */
+static int batch_start(struct batch *b, const struct mh_rec_hdr *rec)
+{
+	unsigned char *data;
+
+	if (rec->size > b->cap) {
+		data = realloc(b->data, rec->size);
+		if (!data)
+			return -ENOMEM;
+		b->data = data;
+		b->cap = rec->size;
+	}
+	memcpy(b->data, rec, rec->size);
+	b->bytes = rec->size;
+	return 0;
+}
+
 /* Reader thread: fill batches with master records until the end or an error. */
 static void *prefetch_main(void *arg)
 {
@@ -317,19 +337,25 @@ static void *prefetch_main(void *arg)
 
 	while (b) {
 		ret = mh_trace_reader_next(tl->master, MH_STREAM_ALLOC, &rec, NULL);
-		if (ret > 0 && b->bytes + rec->size <= BATCH_BYTES) {
+		if (ret > 0 && b->bytes + rec->size <= b->cap) {
 			memcpy(b->data + b->bytes, rec, rec->size);
 			b->bytes += rec->size;
 			continue;
+		}
+		if (ret > 0 && !b->bytes) {
+			/* Larger than an empty batch: it goes alone, in a grown one. */
+			ret = batch_start(b, rec);
+			if (!ret)
+				continue;
 		}
 		prefetch_publish(pf, ret);
 		if (ret <= 0)
 			break;
 		/* The record that did not fit starts the next batch. */
 		b = prefetch_claim(pf);
-		if (b) {
-			memcpy(b->data, rec, rec->size);
-			b->bytes = rec->size;
+		if (b && batch_start(b, rec)) {
+			prefetch_publish(pf, -ENOMEM);
+			break;
 		}
 	}
 	return NULL;
@@ -345,6 +371,7 @@ static int prefetch_start(struct mh_timeline *tl)
 		pf->batches[i].data = malloc(BATCH_BYTES);
 		if (!pf->batches[i].data)
 			return -ENOMEM;
+		pf->batches[i].cap = BATCH_BYTES;
 	}
 	pthread_mutex_init(&pf->lock, NULL);
 	pthread_cond_init(&pf->cond, NULL);
@@ -411,18 +438,33 @@ static uint64_t next_secondary_ts(const struct mh_timeline *tl)
 	return next;
 }
 
-/* Replay one batch of master records, releasing secondaries as the clock passes them. */
+/*
+ * Replay one batch of master records, releasing secondaries as the clock
+ * passes them. Where the live-block table is large, the slot of the
+ * record PREFETCH_AHEAD places on is loaded while this one is replayed.
+ */
 static int replay_batch(struct mh_timeline *tl, struct mh_replay *rp, const struct batch *b,
 			uint64_t *clock, uint64_t *next_release, uint64_t *n,
 			mh_timeline_progress_fn fn, void *arg)
 {
 	const struct mh_rec_hdr *rec;
-	size_t off;
+	size_t off, ahead = b->bytes;
+	unsigned i;
 	uint64_t ts;
 	int err;
 
+	if (mh_replay_prefetch_pays(rp)) {
+		for (i = 0, ahead = 0; i < PREFETCH_AHEAD && ahead < b->bytes; i++)
+			ahead += ((const struct mh_rec_hdr *)(b->data + ahead))->size;
+	}
 	for (off = 0; off < b->bytes; off += rec->size) {
 		rec = (const struct mh_rec_hdr *)(b->data + off);
+		if (ahead < b->bytes) {
+			const struct mh_rec_hdr *next = (const void *)(b->data + ahead);
+
+			mh_replay_prefetch(rp, next);
+			ahead += next->size;
+		}
 		ts = mh_rec_ts(rec);
 		if (ts > *clock)
 			*clock = ts;

@@ -27,6 +27,7 @@
 #include <zstd.h>
 
 #include "memhook/kernel_events.h"
+#include "records.h"
 #include "trace_columns.h"
 
 /* Header bytes a newer writer may add that this reader skips, at most. */
@@ -113,35 +114,6 @@ static bool fits(__u64 fixed, __u64 extra, __u32 size)
 /* Check one record's type-specific layout. Returns a reason or NULL. */
 static const char *check_layout(const struct mh_rec_hdr *rec)
 {
-	static const __u32 min_size[] = {
-		[MH_REC_ALLOC] = sizeof(struct mh_rec_alloc),
-		[MH_REC_FREE] = sizeof(struct mh_rec_free),
-		[MH_REC_REALLOC] = sizeof(struct mh_rec_realloc),
-		[MH_REC_STACK] = sizeof(struct mh_rec_stack),
-		[MH_REC_MODULE] = sizeof(struct mh_rec_module),
-		[MH_REC_MODULE_UNLOAD] = sizeof(struct mh_rec_module_unload),
-		[MH_REC_THREAD] = sizeof(struct mh_rec_thread),
-		[MH_REC_PROCESS] = sizeof(struct mh_rec_process),
-		[MH_REC_EXIT] = sizeof(struct mh_rec_exit),
-		[MH_REC_LOST] = sizeof(struct mh_rec_lost),
-		[MH_REC_INFO] = sizeof(struct mh_rec_info),
-		[MH_REC_RSS_SAMPLE] = sizeof(struct mh_rec_rss_sample),
-		[MH_REC_PAGEMAP] = sizeof(struct mh_rec_pagemap),
-		[MH_REC_LEAK] = sizeof(struct mh_rec_leak),
-		[MH_REC_EXIT_SCAN] = sizeof(struct mh_rec_exit_scan),
-		[MH_REC_KFAULT] = sizeof(struct mh_rec_kfault),
-		[MH_REC_KMAJFAULT] = sizeof(struct mh_rec_kmajfault),
-		[MH_REC_KSWAPIN] = sizeof(struct mh_rec_kswapin),
-		[MH_REC_KRSS] = sizeof(struct mh_rec_krss),
-		[MH_REC_KRECLAIM] = sizeof(struct mh_rec_kreclaim),
-		[MH_REC_KKSWAPD] = sizeof(struct mh_rec_kkswapd),
-		[MH_REC_KOOM] = sizeof(struct mh_rec_koom),
-		[MH_REC_KSIGNAL] = sizeof(struct mh_rec_ksignal),
-		[MH_REC_KSYSCALL] = sizeof(struct mh_rec_ksyscall),
-		[MH_REC_KPROC] = sizeof(struct mh_rec_kproc),
-		[MH_REC_KMEMCG] = sizeof(struct mh_rec_kmemcg),
-		[MH_REC_KFILE] = sizeof(struct mh_rec_kfile),
-	};
 	const struct mh_rec_stack *st = (const void *)rec;
 	const struct mh_rec_module *mod = (const void *)rec;
 	const struct mh_rec_process *proc = (const void *)rec;
@@ -151,9 +123,9 @@ static const char *check_layout(const struct mh_rec_hdr *rec)
 
 	if (rec->type == MH_REC_NONE)
 		return "record of type 0";
-	if (rec->type >= sizeof(min_size) / sizeof(min_size[0]) || !min_size[rec->type])
+	if (!mh_rec_min_size(rec->type))
 		return NULL;	/* a newer record type: only the generic checks apply */
-	if (rec->size < min_size[rec->type])
+	if (rec->size < mh_rec_min_size(rec->type))
 		return "record shorter than its type";
 	switch (rec->type) {
 	case MH_REC_STACK:

@@ -14,11 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
-#include "../cli/trace_writer.h"
+#include "merger_fixtures.h"
 #include "../merger/attribute.h"
-#include "../merger/replay.h"
-#include "../merger/report.h"
 
 #define PID 7
 #define TID 7
@@ -26,7 +23,6 @@
 #define MAX_PAGES 64
 
 static struct mh_replay *rp;
-static uint64_t now_ns = 1000;
 
 static void setup(void)
 {
@@ -43,28 +39,17 @@ static void teardown(void)
 
 static void feed(const void *rec)
 {
-	ck_assert_int_eq(mh_replay_record(rp, rec), 0);
+	mh_fx_feed(rp, rec);
 }
 
 static void ev_alloc(uint64_t addr, uint64_t size, uint64_t stack, int kind)
 {
-	struct mh_rec_alloc a = {
-		.hdr = { MH_REC_ALLOC, kind, sizeof(a) },
-		.ts_ns = now_ns++, .addr = addr, .size = size, .stack_id = stack,
-		.tid = TID, .pid = PID,
-	};
-
-	feed(&a);
+	mh_fx_alloc(rp, PID, TID, addr, size, stack, kind);
 }
 
 static void ev_free(uint64_t addr)
 {
-	struct mh_rec_free f = {
-		.hdr = { MH_REC_FREE, MH_KIND_FREE, sizeof(f) },
-		.ts_ns = now_ns++, .addr = addr, .tid = TID, .pid = PID,
-	};
-
-	feed(&f);
+	mh_fx_free(rp, PID, TID, addr, MH_KIND_FREE, 0);
 }
 
 /* A PAGEMAP record: states[i] is 'P' present, 'S' swapped, '.' neither. */
@@ -73,7 +58,7 @@ static void ev_pagemap(uint64_t start, const char *states)
 	struct {
 		struct mh_rec_pagemap r;
 		uint64_t bits[(2 * MAX_PAGES + 63) / 64];
-	} rec = { { { MH_REC_PAGEMAP, 0, sizeof(rec) }, now_ns++, start, strlen(states), PID,
+	} rec = { { { MH_REC_PAGEMAP, 0, sizeof(rec) }, mh_fx_now_ns++, start, strlen(states), PID,
 		    PAGE }, { 0 } };
 	size_t i;
 
@@ -91,7 +76,7 @@ static void ev_rss(uint64_t anon)
 {
 	struct mh_rec_rss_sample s = {
 		.hdr = { MH_REC_RSS_SAMPLE, 0, sizeof(s) },
-		.ts_ns = now_ns++, .anon_bytes = anon, .file_bytes = 1000, .pid = PID,
+		.ts_ns = mh_fx_now_ns++, .anon_bytes = anon, .file_bytes = 1000, .pid = PID,
 	};
 
 	feed(&s);
@@ -101,7 +86,7 @@ static void ev_fault(uint64_t addr, uint64_t ip, uint32_t vma_class)
 {
 	struct mh_rec_kfault f = {
 		.hdr = { MH_REC_KFAULT, 0, sizeof(f) },
-		.ts_ns = now_ns++, .addr = addr, .ip = ip, .tid = TID, .pid = PID,
+		.ts_ns = mh_fx_now_ns++, .addr = addr, .ip = ip, .tid = TID, .pid = PID,
 		.vma_class = vma_class, .dev = (8 << 20) | 1, .ino = 1234,
 	};
 
@@ -112,11 +97,28 @@ static void ev_kernel_mmap(uint64_t addr, uint64_t len)
 {
 	struct mh_rec_ksyscall s = {
 		.hdr = { MH_REC_KSYSCALL, 0, sizeof(s) },
-		.ts_ns = now_ns++, .args = { 0, len }, .ret = (int64_t)addr,
+		.ts_ns = mh_fx_now_ns++, .args = { 0, len }, .ret = (int64_t)addr,
 		.tid = TID, .pid = PID, .sys = MH_KSYS_MMAP,
 	};
 
 	feed(&s);
+}
+
+static void ev_kernel_munmap(uint64_t addr, uint64_t len)
+{
+	struct mh_rec_ksyscall s = {
+		.hdr = { MH_REC_KSYSCALL, 0, sizeof(s) },
+		.ts_ns = mh_fx_now_ns++, .args = { addr, len }, .ret = 0,
+		.tid = TID, .pid = PID, .sys = MH_KSYS_MUNMAP,
+	};
+
+	feed(&s);
+}
+
+/* The program's own munmap(), as the preload records it. */
+static void ev_munmap(uint64_t addr, uint64_t len)
+{
+	mh_fx_free(rp, PID, TID, addr, MH_KIND_MUNMAP, len);
 }
 
 static void ev_kfile(uint32_t dev, uint64_t ino, const char *path)
@@ -124,7 +126,7 @@ static void ev_kfile(uint32_t dev, uint64_t ino, const char *path)
 	struct {
 		struct mh_rec_kfile r;
 		char path[32];
-	} rec = { { { MH_REC_KFILE, 0, sizeof(rec) }, now_ns++, ino, dev, PID,
+	} rec = { { { MH_REC_KFILE, 0, sizeof(rec) }, mh_fx_now_ns++, ino, dev, PID,
 		    (uint32_t)strlen(path), 0 }, "" };
 
 	strcpy(rec.path, path);
@@ -134,7 +136,7 @@ static void ev_kfile(uint32_t dev, uint64_t ino, const char *path)
 /* A no-op record: the replay moves on, so pending snapshot ranges are applied. */
 static void ev_tick(void)
 {
-	struct mh_rec_thread t = { .hdr = { MH_REC_THREAD, 0, sizeof(t) }, .ts_ns = now_ns++,
+	struct mh_rec_thread t = { .hdr = { MH_REC_THREAD, 0, sizeof(t) }, .ts_ns = mh_fx_now_ns++,
 				   .pid = PID, .tid = TID };
 
 	feed(&t);
@@ -142,22 +144,12 @@ static void ev_tick(void)
 
 static struct mh_process *proc(void)
 {
-	struct mh_process *p;
-
-	for (p = rp->procs; p; p = p->next) {
-		if (p->pid == PID)
-			return p;
-	}
-	ck_abort_msg("no process %u", PID);
-	return NULL;
+	return mh_fx_proc(rp, PID);
 }
 
 static struct mh_stack_stats *stack(uint64_t id)
 {
-	struct mh_stack_stats *st = mh_stack_stats_find(&proc()->stacks, id);
-
-	ck_assert_ptr_nonnull(st);
-	return st;
+	return mh_fx_stack(rp, PID, id);
 }
 
 static struct mh_map_stats *mapping(const char *name)
@@ -315,6 +307,43 @@ START_TEST(test_faults_charged)
 END_TEST
 
 /*
+ * munmap() as the kernel does it, on whole pages. The program maps 8
+ * pages at 0xa00000 (stack 9) and unmaps pages 2-3 (a hole: pages 0-1 and
+ * 4-7 stay) and then 100 bytes at page 6 (the whole page 6 goes: 4-5 and
+ * 7 stay). A kernel-only mmap of 4 pages at 0xc00000 is unmapped by a
+ * munmap from 0xbff000 to 0xc05000, wider on both sides; one at 0xe00000
+ * loses its first page to a munmap from 0xdff000. Faults: 0xa00010,
+ * 0xa05010, 0xa07010 in what is left of the program's mapping -> "mmap
+ * 0x9" 3; 0xe02010 in what is left of the kernel-only one -> "[libc
+ * mmap]" 1; 0xa02010, 0xa06800, 0xc01000, 0xe00010 in unmapped holes ->
+ * "[anon]" 4.
+ */
+START_TEST(test_munmap_splits_and_removes)
+{
+	ev_alloc(0xa00000, 8 * PAGE, 9, MH_KIND_MMAP);
+	ev_kernel_mmap(0xc00000, 4 * PAGE);
+	ev_kernel_mmap(0xe00000, 4 * PAGE);
+	ev_munmap(0xa02000, 2 * PAGE);
+	ev_munmap(0xa06000, 100);
+	ev_kernel_munmap(0xbff000, 0x6000);
+	ev_kernel_munmap(0xdff000, 2 * PAGE);
+	ev_fault(0xa00010, 0x1, MH_VMA_ANON);
+	ev_fault(0xa05010, 0x2, MH_VMA_ANON);
+	ev_fault(0xa07010, 0x3, MH_VMA_ANON);
+	ev_fault(0xe02010, 0x4, MH_VMA_ANON);
+	ev_fault(0xa02010, 0x5, MH_VMA_ANON);
+	ev_fault(0xa06800, 0x6, MH_VMA_ANON);
+	ev_fault(0xc01000, 0x7, MH_VMA_ANON);
+	ev_fault(0xe00010, 0x8, MH_VMA_ANON);
+	mh_replay_finish(rp);
+	ck_assert_uint_eq(mapping("mmap 0x9")->faults, 3);
+	ck_assert_uint_eq(mapping("[libc mmap]")->faults, 1);
+	ck_assert_uint_eq(mapping("[anon]")->faults, 4);
+	ck_assert_uint_eq(proc()->munmap_calls, 2);
+}
+END_TEST
+
+/*
  * A block inside a kernel-only mmap marks it as allocator memory: a fault
  * there outside the block is "[heap free]". Major faults and swap-ins go
  * by address; a reclaim stall that begins 10 ns after a fault in stack
@@ -332,20 +361,20 @@ START_TEST(test_swapins_majors_reclaim)
 	ev_kernel_mmap(0x600000, 1 << 20);
 	ev_alloc(0x600010, 4096, 1, MH_KIND_MALLOC);
 	ev_fault(0x600010, 0x1, MH_VMA_ANON);
-	t = now_ns;
-	mj.ts_ns = now_ns++;
+	t = mh_fx_now_ns;
+	mj.ts_ns = mh_fx_now_ns++;
 	feed(&mj);
-	sw.ts_ns = now_ns++;
+	sw.ts_ns = mh_fx_now_ns++;
 	feed(&sw);
 	rc = (struct mh_rec_kreclaim){ { MH_REC_KRECLAIM, 0, sizeof(rc) }, t + 1000, t + 10, 5, 0,
 				       TID, PID, MH_RECLAIM_DIRECT, 0 };
-	now_ns = t + 1001;
+	mh_fx_now_ns = t + 1001;
 	feed(&rc);
 	ev_fault(0x680000, 0x2, MH_VMA_ANON);	/* outside the block, inside the mmap */
-	now_ns += 5 * 1000 * 1000;		/* later than any window */
-	rc.start_ns = now_ns;
-	rc.ts_ns = now_ns + 500;
-	now_ns += 501;
+	mh_fx_now_ns += 5 * 1000 * 1000;		/* later than any window */
+	rc.start_ns = mh_fx_now_ns;
+	rc.ts_ns = mh_fx_now_ns + 500;
+	mh_fx_now_ns += 501;
 	feed(&rc);
 	ev_alloc(0x700000, 64, 2, MH_KIND_MALLOC);
 	mh_replay_finish(rp);
@@ -361,25 +390,6 @@ END_TEST
 
 /* ---- the JSON report from a trace file ---- */
 
-static char *tmpdir;
-
-static void trace_setup(void)
-{
-	tmpdir = mh_test_tmpdir();
-}
-
-static void trace_teardown(void)
-{
-	mh_test_rmdir(tmpdir);
-	free(tmpdir);
-}
-
-static void append(struct mh_trace_writer *w, int stream, const void *rec)
-{
-	ck_assert_int_eq(mh_trace_writer_append(w, stream, rec,
-						((const struct mh_rec_hdr *)rec)->size), 0);
-}
-
 /*
  * Process 9: stack 0x51 allocates [0x10000, +4096) (definitely lost) and
  * stack 0x52 [0x11000, +2048) (still reachable); a snapshot with both
@@ -390,11 +400,7 @@ static void append(struct mh_trace_writer *w, int stream, const void *rec)
  */
 static char *write_trace(void)
 {
-	struct mh_trace_header hdr = {
-		.magic = MH_TRACE_MAGIC, .version = MH_TRACE_VERSION,
-		.header_bytes = sizeof(hdr), .flags = MH_TRACE_LITTLE_ENDIAN,
-		.page_size = PAGE, .root_pid = 9, .pointer_bytes = 8,
-	};
+	struct mh_trace_header hdr = mh_fx_header(9, PAGE);
 	struct mh_rec_alloc a = { { MH_REC_ALLOC, MH_KIND_MALLOC, sizeof(a) }, 20, 0x10000, 4096,
 				  0x51, 9, 9 };
 	struct mh_rec_rss_sample s = { { MH_REC_RSS_SAMPLE, 0, sizeof(s) }, 25, 5 << 20, 1 << 20,
@@ -414,55 +420,31 @@ static char *write_trace(void)
 	} st = { { { MH_REC_STACK, 0, sizeof(st) }, 0x77, 9, 1, 0 }, { 0xabc } };
 	struct mh_rec_alloc mm = { { MH_REC_ALLOC, MH_KIND_MMAP, sizeof(mm) }, 22, 0x900000,
 				   1 << 20, 0x77, 9, 9 };
-	char *path = mh_test_join(tmpdir, "a.mht");
+	char *path = mh_test_join(mh_fx_tmpdir, "a.mht");
 	struct mh_trace_writer *w = mh_trace_writer_open(path, &hdr);
 
 	ck_assert_ptr_nonnull(w);
-	append(w, MH_STREAM_ALLOC, &a);
+	mh_fx_append(w, MH_STREAM_ALLOC, &a);
 	a.ts_ns = 21;
 	a.addr = 0x11000;
 	a.size = 2048;
 	a.stack_id = 0x52;
-	append(w, MH_STREAM_ALLOC, &a);
-	append(w, MH_STREAM_ALLOC, &st);
-	append(w, MH_STREAM_ALLOC, &mm);
-	append(w, MH_STREAM_SAMPLE, &s);
-	append(w, MH_STREAM_KERNEL, &f);
+	mh_fx_append(w, MH_STREAM_ALLOC, &a);
+	mh_fx_append(w, MH_STREAM_ALLOC, &st);
+	mh_fx_append(w, MH_STREAM_ALLOC, &mm);
+	mh_fx_append(w, MH_STREAM_SAMPLE, &s);
+	mh_fx_append(w, MH_STREAM_KERNEL, &f);
 	f.ts_ns = 27;
 	f.addr = 0x900100;
-	append(w, MH_STREAM_KERNEL, &f);
-	append(w, MH_STREAM_SAMPLE, &pm);
-	append(w, MH_STREAM_META, &l);
+	mh_fx_append(w, MH_STREAM_KERNEL, &f);
+	mh_fx_append(w, MH_STREAM_SAMPLE, &pm);
+	mh_fx_append(w, MH_STREAM_META, &l);
 	l.addr = 0x11000;
 	l.kind = MH_LEAK_REACHABLE;
-	append(w, MH_STREAM_META, &l);
-	append(w, MH_STREAM_META, &ex);
+	mh_fx_append(w, MH_STREAM_META, &l);
+	mh_fx_append(w, MH_STREAM_META, &ex);
 	ck_assert_int_eq(mh_trace_writer_close(w), 0);
 	return path;
-}
-
-static char *report(const char *trace, enum mh_report_format format, enum mh_report_key key)
-{
-	struct mh_report_opts opts = { .format = format, .sort = key, .value = key };
-	char *out_path = mh_test_join(tmpdir, "report.out");
-	FILE *out = fopen(out_path, "w");
-	char *text;
-
-	ck_assert_ptr_nonnull(out);
-	ck_assert_msg(mh_report_generate(trace, &opts, out) == 0, "%s", mh_report_error());
-	fclose(out);
-	text = mh_test_read_file(out_path, NULL);
-	ck_assert_ptr_nonnull(text);
-	free(out_path);
-	return text;
-}
-
-static long long json_int(const char *json, const char *path)
-{
-	long long v = -1;
-
-	ck_assert_msg(mh_test_json_int(json, path, &v) == 0, "no %s in %s", path, json);
-	return v;
 }
 
 /* The integer of the first "key": after text (stacks are array elements). */
@@ -480,17 +462,17 @@ static long long int_after(const char *text, const char *key)
 START_TEST(test_json_fields)
 {
 	char *trace = write_trace();
-	char *json = report(trace, MH_REPORT_JSON, MH_KEY_RSS);
+	char *json = mh_fx_report(mh_fx_tmpdir, trace, MH_REPORT_JSON, MH_KEY_RSS);
 	char *first = strstr(json, "\"stacks\"");
 	const char *at;
 
-	ck_assert_int_eq(json_int(json, "summary.leaks.definite.bytes"), 4096);
-	ck_assert_int_eq(json_int(json, "summary.leaks.definite.blocks"), 1);
-	ck_assert_int_eq(json_int(json, "summary.leaks.reachable.bytes"), 2048);
-	ck_assert_int_eq(json_int(json, "summary.leaks.indirect.blocks"), 0);
-	ck_assert_int_eq(json_int(json, "summary.rss_peak_bytes"), 6 << 20);
-	ck_assert_int_eq(json_int(json, "summary.retained_free_heap_bytes"), 2048);
-	ck_assert_int_eq(json_int(json, "summary.faults"), 2);
+	ck_assert_int_eq(mh_fx_json_int(json, "summary.leaks.definite.bytes"), 4096);
+	ck_assert_int_eq(mh_fx_json_int(json, "summary.leaks.definite.blocks"), 1);
+	ck_assert_int_eq(mh_fx_json_int(json, "summary.leaks.reachable.bytes"), 2048);
+	ck_assert_int_eq(mh_fx_json_int(json, "summary.leaks.indirect.blocks"), 0);
+	ck_assert_int_eq(mh_fx_json_int(json, "summary.rss_peak_bytes"), 6 << 20);
+	ck_assert_int_eq(mh_fx_json_int(json, "summary.retained_free_heap_bytes"), 2048);
+	ck_assert_int_eq(mh_fx_json_int(json, "summary.faults"), 2);
 	/* The mmap's fault is its mapping's, which names the mmap's stack. */
 	at = strstr(json, "\"name\": \"mmap 0x77\"");
 	ck_assert_ptr_nonnull(at);
@@ -508,7 +490,7 @@ START_TEST(test_json_fields)
 	ck_assert_ptr_nonnull(strstr(json, "\"timeline\""));
 	ck_assert_ptr_nonnull(strstr(json, "\"mappings\""));
 	free(json);
-	json = report(trace, MH_REPORT_TEXT, MH_KEY_RSS);
+	json = mh_fx_report(mh_fx_tmpdir, trace, MH_REPORT_TEXT, MH_KEY_RSS);
 	ck_assert_ptr_nonnull(strstr(json, "retained free heap: 2.0 KiB"));
 	ck_assert_ptr_nonnull(strstr(json, "malloc_trim"));
 	free(json);
@@ -583,8 +565,8 @@ static long long site_resident_pages(const char *json, const char *site)
 static char *four_sites_run(const char *name, const char *const *opts, char **out)
 {
 	char *memhook = mh_test_path("memhook"), *prog = mh_test_path("examples/four_sites");
-	char *trace = mh_test_join(tmpdir, "fs.mht"), *out_path = mh_test_join(tmpdir, "fs.out");
-	char *json_path = mh_test_join(tmpdir, "fs.json"), *json = NULL;
+	char *trace = mh_test_join(mh_fx_tmpdir, "fs.mht"), *out_path = mh_test_join(mh_fx_tmpdir, "fs.out");
+	char *json_path = mh_test_join(mh_fx_tmpdir, "fs.json"), *json = NULL;
 	const char *rec[16] = { memhook, "record", "-q", "-o", trace };
 	const char *rep[] = { memhook, "report", "--format", "json", "-o", json_path, trace, NULL };
 	struct mh_test_cmd cmd = { .argv = rec, .stdout_path = out_path };
@@ -701,8 +683,8 @@ END_TEST
 START_TEST(test_fragmentation_retained_matches_own_smaps)
 {
 	char *memhook = mh_test_path("memhook"), *prog = mh_test_path("examples/fragmentation");
-	char *trace = mh_test_join(tmpdir, "fr.mht"), *out_path = mh_test_join(tmpdir, "fr.out");
-	char *json_path = mh_test_join(tmpdir, "fr.json"), *out = NULL, *json = NULL;
+	char *trace = mh_test_join(mh_fx_tmpdir, "fr.mht"), *out_path = mh_test_join(mh_fx_tmpdir, "fr.out");
+	char *json_path = mh_test_join(mh_fx_tmpdir, "fr.json"), *out = NULL, *json = NULL;
 	const char *rec[] = { memhook, "record", "-q", "--kernel=off", "--pagemap-interval", "5",
 			      "-o", trace, "--", prog, NULL };
 	const char *rep[] = { memhook, "report", "--format", "json", "-o", json_path, trace, NULL };
@@ -766,9 +748,10 @@ static Suite *attribution_suite(void)
 	tcase_add_test(tc, test_latest_snapshot_and_rss_peak);
 	tcase_add_test(tc, test_faults_charged);
 	tcase_add_test(tc, test_swapins_majors_reclaim);
+	tcase_add_test(tc, test_munmap_splits_and_removes);
 	suite_add_tcase(s, tc);
 
-	tcase_add_checked_fixture(tr, trace_setup, trace_teardown);
+	tcase_add_checked_fixture(tr, mh_fx_tmpdir_setup, mh_fx_tmpdir_teardown);
 	tcase_add_test(tr, test_json_fields);
 	tcase_add_test(tr, test_four_sites_faults_match_own_pagemap);
 	tcase_add_test(tr, test_four_sites_resident_match_own_pagemap);

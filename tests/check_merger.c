@@ -10,15 +10,13 @@
 #include <check.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "testutil.h"
-#include "../cli/trace_writer.h"
-#include "../merger/replay.h"
-#include "../merger/report.h"
+#include "merger_fixtures.h"
 
 #define PID 100
 #define TID 100
@@ -37,40 +35,27 @@ static void teardown(void)
 	rp = NULL;
 }
 
-static uint64_t now_ns = 1000;
-
 static void feed(const void *rec)
 {
-	ck_assert_int_eq(mh_replay_record(rp, rec), 0);
+	mh_fx_feed(rp, rec);
 }
 
 static void ev_alloc(uint32_t pid, uint32_t tid, uint64_t addr, uint64_t size, uint64_t stack,
 		     int kind)
 {
-	struct mh_rec_alloc a = {
-		.hdr = { MH_REC_ALLOC, kind, sizeof(a) },
-		.ts_ns = now_ns++, .addr = addr, .size = size, .stack_id = stack,
-		.tid = tid, .pid = pid,
-	};
-
-	feed(&a);
+	mh_fx_alloc(rp, pid, tid, addr, size, stack, kind);
 }
 
 static void ev_free(uint32_t pid, uint32_t tid, uint64_t addr, int kind, uint64_t size)
 {
-	struct mh_rec_free f = {
-		.hdr = { MH_REC_FREE, kind, sizeof(f) },
-		.ts_ns = now_ns++, .addr = addr, .size = size, .tid = tid, .pid = pid,
-	};
-
-	feed(&f);
+	mh_fx_free(rp, pid, tid, addr, kind, size);
 }
 
 static void ev_realloc(uint32_t pid, uint64_t old, uint64_t addr, uint64_t size, uint64_t stack)
 {
 	struct mh_rec_realloc r = {
 		.hdr = { MH_REC_REALLOC, MH_KIND_REALLOC, sizeof(r) },
-		.ts_ns = now_ns++, .addr = addr, .size = size, .old_addr = old,
+		.ts_ns = mh_fx_now_ns++, .addr = addr, .size = size, .old_addr = old,
 		.stack_id = stack, .tid = pid, .pid = pid,
 	};
 
@@ -81,7 +66,7 @@ static void ev_exit(uint32_t pid, int status)
 {
 	struct mh_rec_exit e = {
 		.hdr = { MH_REC_EXIT, 0, sizeof(e) },
-		.ts_ns = now_ns++, .pid = pid, .reason = MH_EXIT_NORMAL, .status = status,
+		.ts_ns = mh_fx_now_ns++, .pid = pid, .reason = MH_EXIT_NORMAL, .status = status,
 	};
 
 	feed(&e);
@@ -92,7 +77,7 @@ static void ev_process(uint32_t pid, uint32_t ppid, uint32_t start, const char *
 	struct {
 		struct mh_rec_process r;
 		char path[64];
-	} rec = { { { MH_REC_PROCESS, 0, sizeof(rec) }, now_ns++, pid, ppid, start,
+	} rec = { { { MH_REC_PROCESS, 0, sizeof(rec) }, mh_fx_now_ns++, pid, ppid, start,
 		    (uint32_t)strlen(path) }, "" };
 
 	strcpy(rec.path, path);
@@ -101,22 +86,12 @@ static void ev_process(uint32_t pid, uint32_t ppid, uint32_t start, const char *
 
 static struct mh_process *proc(uint32_t pid)
 {
-	struct mh_process *p;
-
-	for (p = rp->procs; p; p = p->next) {
-		if (p->pid == pid)
-			return p;
-	}
-	ck_abort_msg("no process %u", pid);
-	return NULL;
+	return mh_fx_proc(rp, pid);
 }
 
 static struct mh_stack_stats *stack(uint32_t pid, uint64_t id)
 {
-	struct mh_stack_stats *st = mh_stack_stats_find(&proc(pid)->stacks, id);
-
-	ck_assert_ptr_nonnull(st);
-	return st;
+	return mh_fx_stack(rp, pid, id);
 }
 
 START_TEST(test_counts_like_memcheck_rules)
@@ -185,7 +160,7 @@ START_TEST(test_peak_is_global_moment)
 
 	ev_alloc(PID, TID, 0xa0, 100, 1, MH_KIND_MALLOC);
 	ev_alloc(PID, TID, 0xb0, 50, 2, MH_KIND_MALLOC);
-	peak_ts = now_ns - 1;
+	peak_ts = mh_fx_now_ns - 1;
 	ev_free(PID, TID, 0xa0, MH_KIND_FREE, 0);
 	ev_alloc(PID, TID, 0xc0, 60, 2, MH_KIND_MALLOC);	/* stack 2 now 110, total 110 */
 	ev_alloc(PID, TID, 0xd0, 30, 3, MH_KIND_MALLOC);	/* total 140 < 150 */
@@ -344,6 +319,31 @@ START_TEST(test_leak_kinds_per_stack)
 END_TEST
 
 /* Replay the calls merger_heap_calls printed under memcheck; compare totals. */
+/*
+ * An allocation at an address that is still live (its free was lost)
+ * retires the old block first: 100 bytes from stack 1 at 0x10, then 50
+ * from stack 2 at 0x10 -> one live block of 50 bytes, stack 2's; stack 1
+ * counts one free of 100; a block elsewhere is untouched.
+ */
+START_TEST(test_alloc_over_live_block)
+{
+	struct mh_process *p;
+
+	ev_alloc(PID, TID, 0x10, 100, 1, MH_KIND_MALLOC);
+	ev_alloc(PID, TID, 0x900, 7, 1, MH_KIND_MALLOC);
+	ev_alloc(PID, TID, 0x10, 50, 2, MH_KIND_MALLOC);
+	mh_replay_finish(rp);
+	p = proc(PID);
+	ck_assert_uint_eq(p->double_allocs, 1);
+	ck_assert_uint_eq(p->live_blocks, 2);
+	ck_assert_uint_eq(p->live_bytes, 57);
+	ck_assert_uint_eq(stack(PID, 1)->frees, 1);
+	ck_assert_uint_eq(stack(PID, 1)->bytes_freed, 100);
+	ck_assert_uint_eq(stack(PID, 1)->live_bytes, 7);
+	ck_assert_uint_eq(stack(PID, 2)->live_bytes, 50);
+}
+END_TEST
+
 START_TEST(test_totals_match_valgrind)
 {
 	char *prog = mh_test_path("tests/progs/merger_heap_calls");
@@ -393,25 +393,6 @@ END_TEST
 
 /* ---- reports from a trace file ---- */
 
-static char *tmpdir;
-
-static void trace_setup(void)
-{
-	tmpdir = mh_test_tmpdir();
-}
-
-static void trace_teardown(void)
-{
-	mh_test_rmdir(tmpdir);
-	free(tmpdir);
-}
-
-static void append(struct mh_trace_writer *w, int stream, const void *rec)
-{
-	ck_assert_int_eq(mh_trace_writer_append(w, stream, rec,
-						((const struct mh_rec_hdr *)rec)->size), 0);
-}
-
 /*
  * A small trace: process 42 "/bin/demo", stack 0x51 (2 frames) allocates
  * 3 x 100 bytes and frees one, stack 0x52 allocates 40 and frees it;
@@ -420,11 +401,7 @@ static void append(struct mh_trace_writer *w, int stream, const void *rec)
  */
 static char *write_trace(bool closed)
 {
-	struct mh_trace_header hdr = {
-		.magic = MH_TRACE_MAGIC, .version = MH_TRACE_VERSION,
-		.header_bytes = sizeof(hdr), .flags = MH_TRACE_LITTLE_ENDIAN,
-		.page_size = 4096, .root_pid = 42, .pointer_bytes = 8,
-	};
+	struct mh_trace_header hdr = mh_fx_header(42, 4096);
 	struct {
 		struct mh_rec_process r;
 		char path[16];
@@ -439,31 +416,31 @@ static char *write_trace(bool closed)
 	struct mh_rec_free f = { { MH_REC_FREE, MH_KIND_FREE, sizeof(f) }, 30, 0, 0, 42, 42 };
 	struct mh_rec_lost lost = { { MH_REC_LOST, 0, sizeof(lost) }, 35, 3, MH_STREAM_ALLOC, 0 };
 	struct mh_rec_exit ex = { { MH_REC_EXIT, 0, sizeof(ex) }, 50, 42, MH_EXIT_NORMAL, 1, 0 };
-	char *path = mh_test_join(tmpdir, "t.mht");
+	char *path = mh_test_join(mh_fx_tmpdir, "t.mht");
 	struct mh_trace_writer *w = mh_trace_writer_open(path, &hdr);
 	int i;
 
 	ck_assert_ptr_nonnull(w);
-	append(w, MH_STREAM_META, &proc_rec);
-	append(w, MH_STREAM_ALLOC, &st);
+	mh_fx_append(w, MH_STREAM_META, &proc_rec);
+	mh_fx_append(w, MH_STREAM_ALLOC, &st);
 	st.s.stack_id = 0x52;
 	st.ips[0] = 0x4321;
-	append(w, MH_STREAM_ALLOC, &st);
+	mh_fx_append(w, MH_STREAM_ALLOC, &st);
 	for (i = 0; i < 3; i++) {
 		a.addr = 0x1000 + 0x100 * i;
 		a.ts_ns++;
-		append(w, MH_STREAM_ALLOC, &a);
+		mh_fx_append(w, MH_STREAM_ALLOC, &a);
 	}
 	f.addr = 0x1000;
-	append(w, MH_STREAM_ALLOC, &f);
+	mh_fx_append(w, MH_STREAM_ALLOC, &f);
 	a.addr = 0x9000;
 	a.size = 40;
 	a.stack_id = 0x52;
-	append(w, MH_STREAM_ALLOC, &a);
+	mh_fx_append(w, MH_STREAM_ALLOC, &a);
 	f.addr = 0x9000;
-	append(w, MH_STREAM_ALLOC, &f);
-	append(w, MH_STREAM_META, &lost);
-	append(w, MH_STREAM_META, &ex);
+	mh_fx_append(w, MH_STREAM_ALLOC, &f);
+	mh_fx_append(w, MH_STREAM_META, &lost);
+	mh_fx_append(w, MH_STREAM_META, &ex);
 	if (closed) {
 		ck_assert_int_eq(mh_trace_writer_close(w), 0);
 	} else {
@@ -474,45 +451,21 @@ static char *write_trace(bool closed)
 	return path;
 }
 
-static char *report(const char *trace, enum mh_report_format format, enum mh_report_key key)
-{
-	struct mh_report_opts opts = { .format = format, .sort = key, .value = key };
-	char *out_path = mh_test_join(tmpdir, "report.out");
-	FILE *out = fopen(out_path, "w");
-	char *text;
-
-	ck_assert_ptr_nonnull(out);
-	ck_assert_msg(mh_report_generate(trace, &opts, out) == 0, "%s", mh_report_error());
-	fclose(out);
-	text = mh_test_read_file(out_path, NULL);
-	ck_assert_ptr_nonnull(text);
-	free(out_path);
-	return text;
-}
-
-static long long json_int(const char *json, const char *path)
-{
-	long long v = -1;
-
-	ck_assert_msg(mh_test_json_int(json, path, &v) == 0, "no %s in %s", path, json);
-	return v;
-}
-
 START_TEST(test_json_report)
 {
 	char *trace = write_trace(true);
-	char *json = report(trace, MH_REPORT_JSON, MH_KEY_LEAKED);
+	char *json = mh_fx_report(mh_fx_tmpdir, trace, MH_REPORT_JSON, MH_KEY_LEAKED);
 
-	ck_assert_int_eq(json_int(json, "version"), 1);
-	ck_assert_int_eq(json_int(json, "summary.alloc_calls"), 4);
-	ck_assert_int_eq(json_int(json, "summary.free_calls"), 2);
-	ck_assert_int_eq(json_int(json, "summary.bytes_allocated"), 340);
-	ck_assert_int_eq(json_int(json, "summary.peak_live_bytes"), 300);
-	ck_assert_int_eq(json_int(json, "summary.leaked_bytes"), 200);
-	ck_assert_int_eq(json_int(json, "summary.leaked_blocks"), 2);
-	ck_assert_int_eq(json_int(json, "summary.events_lost"), 3);
-	ck_assert_int_eq(json_int(json, "process.pid"), 42);
-	ck_assert_int_eq(json_int(json, "process.exit_status"), 1);
+	ck_assert_int_eq(mh_fx_json_int(json, "version"), 1);
+	ck_assert_int_eq(mh_fx_json_int(json, "summary.alloc_calls"), 4);
+	ck_assert_int_eq(mh_fx_json_int(json, "summary.free_calls"), 2);
+	ck_assert_int_eq(mh_fx_json_int(json, "summary.bytes_allocated"), 340);
+	ck_assert_int_eq(mh_fx_json_int(json, "summary.peak_live_bytes"), 300);
+	ck_assert_int_eq(mh_fx_json_int(json, "summary.leaked_bytes"), 200);
+	ck_assert_int_eq(mh_fx_json_int(json, "summary.leaked_blocks"), 2);
+	ck_assert_int_eq(mh_fx_json_int(json, "summary.events_lost"), 3);
+	ck_assert_int_eq(mh_fx_json_int(json, "process.pid"), 42);
+	ck_assert_int_eq(mh_fx_json_int(json, "process.exit_status"), 1);
 	ck_assert_ptr_nonnull(strstr(json, "\"command\": \"/bin/demo\""));
 	ck_assert_ptr_nonnull(strstr(json, "\"truncated\": false"));
 	/* The leak's stack first, with its two frames. */
@@ -528,7 +481,7 @@ END_TEST
 START_TEST(test_text_report_flags_loss_and_truncation)
 {
 	char *trace = write_trace(false);
-	char *text = report(trace, MH_REPORT_TEXT, MH_KEY_LEAKED);
+	char *text = mh_fx_report(mh_fx_tmpdir, trace, MH_REPORT_TEXT, MH_KEY_LEAKED);
 
 	ck_assert_ptr_nonnull(strstr(text, "WARNING: the trace is truncated"));
 	ck_assert_ptr_nonnull(strstr(text, "WARNING: 3 events were lost"));
@@ -539,10 +492,51 @@ START_TEST(test_text_report_flags_loss_and_truncation)
 }
 END_TEST
 
+/*
+ * examples/self_kill mallocs 1000 blocks of 512 bytes and SIGKILLs itself
+ * (its own account). No exit-time scan can run: the report keeps the
+ * blocks as leaked, leaves every leak kind null, and says why.
+ */
+START_TEST(test_sigkill_leak_kinds_unknown)
+{
+	char *memhook = mh_test_path("memhook"), *prog = mh_test_path("examples/self_kill");
+	char *trace = mh_test_join(mh_fx_tmpdir, "k.mht");
+	const char *rec[] = { memhook, "record", "-q", "--kernel=off", "-o", trace, "--", prog,
+			      NULL };
+	struct mh_test_cmd cmd = { .argv = rec };
+	char *json = NULL, *text = NULL;
+	const char *v;
+
+	if (!mh_test_executable(memhook) || !mh_test_executable(prog)) {
+		mh_test_skip("sigkill_leak_kinds_unknown", "memhook or examples/self_kill not built");
+		goto out;
+	}
+	ck_assert_int_ge(mh_test_run(&cmd), 0);	/* it ran; its status is the child's fate */
+	json = mh_fx_report(mh_fx_tmpdir, trace, MH_REPORT_JSON, MH_KEY_LEAKED);
+	text = mh_fx_report(mh_fx_tmpdir, trace, MH_REPORT_TEXT, MH_KEY_LEAKED);
+	ck_assert_ptr_nonnull(strstr(json, "\"end\": \"signal\""));
+	ck_assert_int_eq(mh_fx_json_int(json, "process.signal"), SIGKILL);
+	ck_assert_int_ge(mh_fx_json_int(json, "summary.leaked_bytes"), 1000 * 512);
+	ck_assert_int_ge(mh_fx_json_int(json, "summary.leaked_blocks"), 1000);
+	v = mh_test_json_value(json, "summary.leaks.definite.bytes");
+	ck_assert_msg(v && !strncmp(v, "null", 4), "definite bytes not null: %.20s", v ? v : "-");
+	v = mh_test_json_value(json, "process.leak_kinds_unknown");
+	ck_assert_msg(v && !strncmp(v, "\"killed by SIGKILL", 18), "no SIGKILL reason: %.80s",
+		      v ? v : "-");
+	ck_assert_ptr_nonnull(strstr(text, "leak kinds unknown: killed by SIGKILL"));
+out:
+	free(json);
+	free(text);
+	free(memhook);
+	free(prog);
+	free(trace);
+}
+END_TEST
+
 START_TEST(test_folded_report)
 {
 	char *trace = write_trace(true);
-	char *text = report(trace, MH_REPORT_FOLDED, MH_KEY_ALLOCATED);
+	char *text = mh_fx_report(mh_fx_tmpdir, trace, MH_REPORT_FOLDED, MH_KEY_ALLOCATED);
 
 	/* Outermost first; frames without a module are raw addresses. */
 	ck_assert_ptr_nonnull(strstr(text, "0x5678;0x1234 300\n"));
@@ -570,7 +564,7 @@ static void append_module(struct mh_trace_writer *w, uint64_t ts, uint64_t start
 	seg->start = start;
 	seg->size = 0x1000;
 	memcpy(seg + 1, path, len);
-	append(w, MH_STREAM_META, m);
+	mh_fx_append(w, MH_STREAM_META, m);
 }
 
 /*
@@ -580,11 +574,7 @@ static void append_module(struct mh_trace_writer *w, uint64_t ts, uint64_t start
  */
 START_TEST(test_modules_at_the_time_of_use)
 {
-	struct mh_trace_header hdr = {
-		.magic = MH_TRACE_MAGIC, .version = MH_TRACE_VERSION,
-		.header_bytes = sizeof(hdr), .flags = MH_TRACE_LITTLE_ENDIAN,
-		.page_size = 4096, .root_pid = 42, .pointer_bytes = 8,
-	};
+	struct mh_trace_header hdr = mh_fx_header(42, 4096);
 	struct {
 		struct mh_rec_stack s;
 		uint64_t ips[1];
@@ -593,27 +583,27 @@ START_TEST(test_modules_at_the_time_of_use)
 				  42, 42 };
 	struct mh_rec_module_unload u = { { MH_REC_MODULE_UNLOAD, 0, sizeof(u) }, 40, 0x7000000,
 					  42, 0 };
-	char *path = mh_test_join(tmpdir, "mods.mht");
+	char *path = mh_test_join(mh_fx_tmpdir, "mods.mht");
 	struct mh_trace_writer *w = mh_trace_writer_open(path, &hdr);
 	char *text;
 
 	ck_assert_ptr_nonnull(w);
 	append_module(w, 20, 0x7000000, "/nonexistent/libfirst.so");
-	append(w, MH_STREAM_ALLOC, &st);
-	append(w, MH_STREAM_ALLOC, &a);
-	append(w, MH_STREAM_META, &u);
+	mh_fx_append(w, MH_STREAM_ALLOC, &st);
+	mh_fx_append(w, MH_STREAM_ALLOC, &a);
+	mh_fx_append(w, MH_STREAM_META, &u);
 	append_module(w, 50, 0x7000000, "/nonexistent/libsecond.so");
 	st.s.stack_id = 0x62;
 	st.ips[0] = 0x7000600;
-	append(w, MH_STREAM_ALLOC, &st);
+	mh_fx_append(w, MH_STREAM_ALLOC, &st);
 	a.ts_ns = 60;
 	a.addr = 0x20;
 	a.size = 16;
 	a.stack_id = 0x62;
-	append(w, MH_STREAM_ALLOC, &a);
+	mh_fx_append(w, MH_STREAM_ALLOC, &a);
 	ck_assert_int_eq(mh_trace_writer_close(w), 0);
 
-	text = report(path, MH_REPORT_FOLDED, MH_KEY_ALLOCATED);
+	text = mh_fx_report(mh_fx_tmpdir, path, MH_REPORT_FOLDED, MH_KEY_ALLOCATED);
 	ck_assert_ptr_nonnull(strstr(text, "libfirst.so+0x4ff 8\n"));
 	ck_assert_ptr_nonnull(strstr(text, "libsecond.so+0x5ff 16\n"));
 	free(text);
@@ -621,10 +611,46 @@ START_TEST(test_modules_at_the_time_of_use)
 }
 END_TEST
 
+/*
+ * The format allows a record up to a chunk's size (4 MiB), larger than
+ * the batches the master stream travels in: a 1.5 MiB INFO record (key
+ * "pad") between two mallocs of 100 bytes must not cut the stream or
+ * overrun a batch. 2 allocs, 200 bytes: the trace's own content.
+ */
+START_TEST(test_record_larger_than_a_batch)
+{
+	struct mh_trace_header hdr = mh_fx_header(42, 4096);
+	struct mh_rec_alloc a = { { MH_REC_ALLOC, MH_KIND_MALLOC, sizeof(a) }, 20, 0x1000, 100, 0,
+				  42, 42 };
+	size_t big = 3 << 19;
+	struct mh_rec_info *info = calloc(1, big);
+	char *path = mh_test_join(mh_fx_tmpdir, "big.mht");
+	struct mh_trace_writer *w = mh_trace_writer_open(path, &hdr);
+	char *json;
+
+	ck_assert_ptr_nonnull(info);
+	ck_assert_ptr_nonnull(w);
+	*info = (struct mh_rec_info){ { MH_REC_INFO, 0, (uint32_t)big }, 21, 42, 3, 0 };
+	memcpy(info + 1, "pad", 4);
+	mh_fx_append(w, MH_STREAM_ALLOC, &a);
+	mh_fx_append(w, MH_STREAM_ALLOC, info);
+	a.addr = 0x2000;
+	a.ts_ns = 22;
+	mh_fx_append(w, MH_STREAM_ALLOC, &a);
+	ck_assert_int_eq(mh_trace_writer_close(w), 0);
+	json = mh_fx_report(mh_fx_tmpdir, path, MH_REPORT_JSON, MH_KEY_LEAKED);
+	ck_assert_int_eq(mh_fx_json_int(json, "summary.alloc_calls"), 2);
+	ck_assert_int_eq(mh_fx_json_int(json, "summary.bytes_allocated"), 200);
+	free(json);
+	free(info);
+	free(path);
+}
+END_TEST
+
 START_TEST(test_missing_trace_is_an_error)
 {
 	struct mh_report_opts opts = { 0 };
-	char *path = mh_test_join(tmpdir, "absent.mht");
+	char *path = mh_test_join(mh_fx_tmpdir, "absent.mht");
 
 	ck_assert_int_eq(mh_report_generate(path, &opts, stdout), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(mh_report_error(), "absent.mht"));
@@ -640,6 +666,7 @@ static Suite *merger_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_counts_like_memcheck_rules);
+	tcase_add_test(tc, test_alloc_over_live_block);
 	tcase_add_test(tc, test_realloc_chain);
 	tcase_add_test(tc, test_peak_is_global_moment);
 	tcase_add_test(tc, test_leaks_per_stack);
@@ -651,10 +678,12 @@ static Suite *merger_suite(void)
 	tcase_add_test(tc, test_totals_match_valgrind);
 	suite_add_tcase(s, tc);
 
-	tcase_add_checked_fixture(tr, trace_setup, trace_teardown);
+	tcase_add_checked_fixture(tr, mh_fx_tmpdir_setup, mh_fx_tmpdir_teardown);
 	tcase_add_test(tr, test_json_report);
 	tcase_add_test(tr, test_text_report_flags_loss_and_truncation);
 	tcase_add_test(tr, test_folded_report);
+	tcase_add_test(tr, test_sigkill_leak_kinds_unknown);
+	tcase_add_test(tr, test_record_larger_than_a_batch);
 	tcase_add_test(tr, test_modules_at_the_time_of_use);
 	tcase_add_test(tr, test_missing_trace_is_an_error);
 	suite_add_tcase(s, tr);

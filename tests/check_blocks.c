@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+/*
+ * check_blocks.c - the live block table (merger/blocks.c), an
+ * open-addressing table with backward-shift deletion that grows and
+ * shrinks with the live set: random adds and removes, clustered
+ * addresses and strides that collide, checked at every step against a
+ * plain array that holds the same blocks.
+ */
+#include <check.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "../merger/blocks.h"
+
+/* Model: slot i holds the address live there (0: none), its size is i + 1. */
+#define MODEL_SLOTS 50000
+
+static uint64_t model[MODEL_SLOTS];
+static uint64_t rng = 88172645463325252ULL;
+
+static uint64_t next_random(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void count_one(struct mh_block *blk, void *arg)
+{
+	(*(uint64_t *)arg)++;
+}
+
+/* Every model block is found with its size; the table holds nothing else. */
+static void check_same(struct mh_blocks *b, uint64_t live)
+{
+	uint64_t seen = 0;
+
+	for (size_t i = 0; i < MODEL_SLOTS; i++) {
+		struct mh_block *blk;
+
+		if (!model[i])
+			continue;
+		blk = mh_blocks_find(b, model[i]);
+		ck_assert_ptr_nonnull(blk);
+		ck_assert_uint_eq(blk->addr, model[i]);
+		ck_assert_uint_eq(blk->size, i + 1);
+	}
+	mh_blocks_foreach(b, count_one, &seen);
+	ck_assert_uint_eq(seen, live);
+	ck_assert_uint_eq(mh_blocks_count(b), live);
+}
+
+/*
+ * addr_of(i, pattern) gives slot i's address: 16-byte steps, 4 KiB pages
+ * and 1 MiB strides, so home slots collide and runs wrap.
+ */
+static uint64_t addr_of(size_t i, unsigned pattern)
+{
+	switch (pattern) {
+	case 0:
+		return 0x555555554000ULL + 16 * i;
+	case 1:
+		return 0x7f0000000000ULL + 4096 * i;
+	default:
+		return 0x7f0000000010ULL + ((uint64_t)i << 20);
+	}
+}
+
+static void run_pattern(unsigned pattern)
+{
+	struct mh_blocks *b = mh_blocks_new();
+	uint64_t live = 0;
+	unsigned step;
+
+	ck_assert_ptr_nonnull(b);
+	for (size_t i = 0; i < MODEL_SLOTS; i++)
+		model[i] = 0;
+	/* Grow to about MODEL_SLOTS / 2 live, then drain: the table grows, then shrinks. */
+	for (step = 0; step < 400000; step++) {
+		size_t i = next_random() % MODEL_SLOTS;
+		bool draining = step >= 200000;
+
+		if (model[i]) {
+			struct mh_block *blk = mh_blocks_find(b, model[i]);
+
+			ck_assert_ptr_nonnull(blk);
+			mh_blocks_remove(b, blk);
+			ck_assert_ptr_null(mh_blocks_find(b, model[i]));
+			model[i] = 0;
+			live--;
+		} else if (!draining) {
+			model[i] = addr_of(i, pattern);
+			ck_assert_ptr_null(mh_blocks_find(b, model[i]));
+			ck_assert_ptr_nonnull(mh_blocks_add(b, model[i], i + 1, NULL));
+			live++;
+		}
+		if (step % 20000 == 0)
+			check_same(b, live);
+	}
+	check_same(b, live);
+	for (size_t i = 0; i < MODEL_SLOTS; i++) {
+		if (model[i]) {
+			mh_blocks_remove(b, mh_blocks_find(b, model[i]));
+			model[i] = 0;
+		}
+	}
+	check_same(b, 0);
+	/* Drained, the table is back near its starting size: it follows the live set. */
+	ck_assert_uint_le(mh_blocks_table_bytes(b), 4096 * sizeof(struct mh_block));
+	mh_blocks_free(b);
+}
+
+START_TEST(test_matches_model)
+{
+	run_pattern((unsigned)_i);
+}
+END_TEST
+
+START_TEST(test_address_zero_refused)
+{
+	struct mh_blocks *b = mh_blocks_new();
+
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_null(mh_blocks_add(b, 0, 1, NULL));
+	ck_assert_ptr_null(mh_blocks_find(b, 0));
+	ck_assert_uint_eq(mh_blocks_count(b), 0);
+	mh_blocks_free(b);
+}
+END_TEST
+
+static Suite *blocks_suite(void)
+{
+	Suite *s = suite_create("blocks");
+	TCase *tc = tcase_create("Table");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_matches_model, 0, 3);
+	tcase_add_test(tc, test_address_zero_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(blocks_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
