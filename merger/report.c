@@ -44,6 +44,19 @@ static const char *const format_names[] = {
 	[MH_REPORT_LEAKS] = "leaks",
 };
 
+const char *mh_leak_kind_name(unsigned kind)
+{
+	static const char *const names[] = {
+		[0] = "without a verdict",
+		[MH_LEAK_DEFINITE] = "definitely lost",
+		[MH_LEAK_INDIRECT] = "indirectly lost",
+		[MH_LEAK_POSSIBLE] = "possibly lost",
+		[MH_LEAK_REACHABLE] = "still reachable",
+	};
+
+	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
+}
+
 const char *mh_report_error(void)
 {
 	return report_error;

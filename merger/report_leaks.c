@@ -23,14 +23,6 @@
 /* Frames kept per loss record for printing and matching. */
 #define MAX_FRAMES 256
 
-static const char *const kind_names[MH_LEAK_REACHABLE + 1] = {
-	[0] = "in use at exit (no verdict)",
-	[MH_LEAK_DEFINITE] = "definitely lost",
-	[MH_LEAK_INDIRECT] = "indirectly lost",
-	[MH_LEAK_POSSIBLE] = "possibly lost",
-	[MH_LEAK_REACHABLE] = "still reachable",
-};
-
 static const char *const kind_keys[MH_LEAK_REACHABLE + 1] = {
 	[0] = "unclassified",
 	[MH_LEAK_DEFINITE] = "definite",
@@ -89,7 +81,7 @@ static void print_record(FILE *out, const struct mh_process *p, unsigned kind, u
 			 uint64_t blocks, const struct frame_list *list)
 {
 	fprintf(out, "memhook: %" PRIu64 " bytes in %" PRIu64 " blocks are %s (pid %u %s)\n", bytes,
-		blocks, kind_names[kind], p->pid, p->command ? p->command : "");
+		blocks, kind ? mh_leak_kind_name(kind) : "in use at exit (no verdict)", p->pid, p->command ? p->command : "");
 	for (size_t i = 0; i < list->count; i++) {
 		const struct mh_supp_frame *f = &list->frames[i];
 		const char *module = f->module ? strrchr(f->module, '/') : NULL;
@@ -144,7 +136,7 @@ static void print_verdict(FILE *out, const struct mh_leak_verdict *v)
 		fprintf(out, " no exit-time leak scan; %" PRIu64 " bytes in %" PRIu64
 			" blocks in use at exit without a verdict;", v->bytes[0], v->blocks[0]);
 	for (unsigned k = MH_LEAK_DEFINITE; k <= MH_LEAK_REACHABLE; k++)
-		fprintf(out, " %s %" PRIu64 " bytes in %" PRIu64 " blocks%s", kind_names[k],
+		fprintf(out, " %s %" PRIu64 " bytes in %" PRIu64 " blocks%s", mh_leak_kind_name(k),
 			v->bytes[k], v->blocks[k], k < MH_LEAK_REACHABLE ? "," : ";");
 	fprintf(out, " suppressed %" PRIu64 " bytes in %" PRIu64 " blocks: ", v->suppressed_bytes,
 		v->suppressed_blocks);

@@ -26,6 +26,9 @@ struct mh_report_ctx {
 	FILE *out;
 };
 
+/* "definitely lost", ... for an enum mh_leak_kind; "without a verdict" for 0. */
+const char *mh_leak_kind_name(unsigned kind);
+
 /* The sort key's name ("leaked", ...). */
 const char *mh_report_key_name(enum mh_report_key key);
 

@@ -40,13 +40,6 @@ static void write_warnings(struct mh_report_ctx *ctx)
 /* memcheck's LEAK SUMMARY lines, from the exit-time scan. */
 static void write_leak_kinds(struct mh_report_ctx *ctx, const struct mh_process *p)
 {
-	static const char *const names[MH_LEAK_KINDS] = {
-		[0] = "without a verdict",
-		[MH_LEAK_DEFINITE] = "definitely lost",
-		[MH_LEAK_INDIRECT] = "indirectly lost",
-		[MH_LEAK_POSSIBLE] = "possibly lost",
-		[MH_LEAK_REACHABLE] = "still reachable",
-	};
 	char b[160];
 	unsigned k;
 
@@ -58,10 +51,10 @@ static void write_leak_kinds(struct mh_report_ctx *ctx, const struct mh_process 
 		return;
 	}
 	for (k = MH_LEAK_DEFINITE; k < MH_LEAK_KINDS; k++)
-		fprintf(ctx->out, "    %s: %s in %" PRIu64 " blocks\n", names[k],
+		fprintf(ctx->out, "    %s: %s in %" PRIu64 " blocks\n", mh_leak_kind_name(k),
 			mh_report_human(p->leak_kind_bytes[k], b, sizeof(b)), p->leak_kind_blocks[k]);
 	if (p->leak_kind_blocks[0])
-		fprintf(ctx->out, "    %s: %s in %" PRIu64 " blocks\n", names[0],
+		fprintf(ctx->out, "    %s: %s in %" PRIu64 " blocks\n", mh_leak_kind_name(0),
 			mh_report_human(p->leak_kind_bytes[0], b, sizeof(b)), p->leak_kind_blocks[0]);
 	if (p->leakscan_status && strcmp(p->leakscan_status, "complete"))
 		fprintf(ctx->out, "    WARNING: leak scan: %s\n", p->leakscan_status);
@@ -123,6 +116,27 @@ static int print_frame(const struct mh_frame *f, void *arg)
 	return 0;
 }
 
+
+/* The exit-time verdicts on a stack's leaked blocks, one line, when the process was scanned. */
+static void write_stack_leak_kinds(struct mh_report_ctx *ctx, const struct mh_process *p,
+				   const struct mh_stack_stats *st)
+{
+	const char *sep = "    ";
+	char b[32];
+
+	if (!st->live_blocks || !mh_report_scanned(p))
+		return;
+	for (unsigned k = MH_LEAK_DEFINITE; k <= MH_LEAK_REACHABLE; k++) {
+		if (!st->leak_kind_blocks[k])
+			continue;
+		fprintf(ctx->out, "%s%s %s in %" PRIu64 " blocks", sep, mh_leak_kind_name(k),
+			mh_report_human(st->leak_kind_bytes[k], b, sizeof(b)), st->leak_kind_blocks[k]);
+		sep = ", ";
+	}
+	if (*sep == ',')
+		fputc('\n', ctx->out);
+}
+
 static int write_stack(struct mh_report_ctx *ctx, const struct mh_process *p,
 		       const struct mh_stack_stats *st, size_t rank)
 {
@@ -135,6 +149,7 @@ static int write_stack(struct mh_report_ctx *ctx, const struct mh_process *p,
 		mh_report_human(mh_stack_peak_bytes(p, st), b2, sizeof(b2)),
 		mh_report_human(st->bytes_allocated, b3, sizeof(b3)), st->alloc_calls, st->frees,
 		st->temporary);
+	write_stack_leak_kinds(ctx, p, st);
 	mh_report_text_attr_stack(ctx, p, st);
 	if (st->info && (st->info->flags & MH_STACK_TRUNCATED))
 		fprintf(ctx->out, "    (stack truncated at the depth limit)\n");
