@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "exit_codes.h"
@@ -301,6 +302,15 @@ static int collect_loop(struct mh_collector *c, pid_t pid)
 	return 0;
 }
 
+/* Remove the trace just created; never a device or anything not a plain file. */
+static void remove_empty_trace(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+		unlink(path);
+}
+
 int mh_cmd_collect(int argc, char **argv)
 {
 	struct collect_opts o = { 0 };
@@ -338,8 +348,9 @@ int mh_cmd_collect(int argc, char **argv)
 	err = mh_collector_open(&co, &c);
 	if (err) {
 		fprintf(stderr, "memhook: kernel stream unavailable: %s\n", mh_collector_reason());
-		(void)write_info(w, o.pid, "kernel.status", mh_collector_reason());
-		(void)mh_trace_writer_close(w);	/* the failure above is what the user needs */
+		/* A trace of nothing is not kept (docs/COLLECT.md); the line above says why. */
+		(void)mh_trace_writer_close(w);
+		remove_empty_trace(o.output);
 		return MH_EXIT_UNAVAILABLE;
 	}
 	err = write_process(w, o.pid);

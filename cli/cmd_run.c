@@ -25,8 +25,12 @@ static int report(const struct mh_record_opts *opts, const char *trace)
 	FILE *out = stderr;
 	int err;
 
-	/* Progress lines would interleave with a report written to the terminal itself. */
-	ropts.progress = opts->report_out && isatty(STDERR_FILENO);
+	/*
+	 * The whole trace is replayed before the first line of the report is
+	 * written, and the progress line is erased by then: it can share the
+	 * terminal with a report written to stderr.
+	 */
+	ropts.progress = isatty(STDERR_FILENO);
 	if (opts->report_out) {
 		out = fopen(opts->report_out, "we");
 		if (!out) {
@@ -41,7 +45,8 @@ static int report(const struct mh_record_opts *opts, const char *trace)
 	if (err) {
 		fprintf(stderr, "memhook: %s\n",
 			mh_report_error() && *mh_report_error() ? mh_report_error() : strerror(-err));
-		return err == -EBADMSG || err == -EPROTO ? MH_EXIT_BAD_TRACE : MH_EXIT_INTERNAL;
+		return err == -EBADMSG || err == -EPROTO ? MH_EXIT_BAD_TRACE :
+		       err == -EIO || err == -ENOSPC ? MH_EXIT_IO : MH_EXIT_INTERNAL;
 	}
 	return 0;
 }
@@ -69,6 +74,8 @@ int mh_cmd_run(int argc, char **argv)
 		opts.output = opts.keep_trace;
 	}
 	code = mh_record_session(&opts, path, sizeof(path), &traced);
+	/* The temporary trace is removed even if the reader of stderr has gone. */
+	mh_record_survive_closed_pipe();
 	if (traced) {
 		ret = report(&opts, path);
 		/* The program's status wins; a report failure shows only when it succeeded. */

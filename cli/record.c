@@ -26,6 +26,7 @@
 
 #include "exit_codes.h"
 #include "launch.h"
+#include "noevents.h"
 #include "recorder.h"
 #include "supervise.h"
 #include "tracked.h"
@@ -238,6 +239,28 @@ static void launch_error(const struct mh_record_opts *o, const struct mh_launch 
 	}
 }
 
+/*
+ * A program that ran but never sent its PROCESS record ran without the
+ * preload: say why, on stderr and in the trace (the report shows the
+ * root's "leakscan.status"), instead of reporting an empty program.
+ */
+static void check_preloaded(struct mh_recorder *r, const struct mh_record_opts *o,
+			    const struct mh_launch *l)
+{
+	char why[PATH_MAX + 160], status[PATH_MAX + 200];
+
+	/* A lossy ring may have dropped the PROCESS record itself. */
+	if (atomic_load(&r->processes) ||
+	    __atomic_load_n(&r->ring.hdr->lost_records, __ATOMIC_ACQUIRE))
+		return;
+	mh_noevents_reason(o->prog_argv[0], l->id.drop ? l->id.uid : getuid(),
+			   l->id.drop ? l->id.gid : getgid(), why, sizeof(why));
+	fprintf(stderr, "memhook: no allocation events: %s\n", why);
+	(void)mh_recorder_info(r, 0, "preload.status", why);
+	snprintf(status, sizeof(status), "not run: no allocation events: %s", why);
+	(void)mh_recorder_info(r, l->pid, "leakscan.status", status);
+}
+
 /* Run the released program to its end and close the trace. Returns the exit code. */
 static int run_to_end(struct mh_recorder *r, const struct mh_record_opts *o, struct mh_launch *l,
 		      bool *ran)
@@ -260,6 +283,8 @@ static int run_to_end(struct mh_recorder *r, const struct mh_record_opts *o, str
 		fprintf(stderr, "memhook: lost track of '%s': %s\n", o->prog_argv[0], strerror(-err));
 	mh_sampler_free(sampler);
 	mh_recorder_stop(r);
+	if (*ran)
+		check_preloaded(r, o, l);
 	write_final_records(r);
 	err = mh_trace_writer_close(r->writer);
 	r->writer = NULL;
@@ -342,4 +367,13 @@ out_ring:
 	mh_tracked_free(r.tracked);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return code;
+}
+
+void mh_record_survive_closed_pipe(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }

@@ -21,4 +21,13 @@
  */
 int mh_record_session(const struct mh_record_opts *opts, char *path, size_t len, bool *traced);
 
+/*
+ * Block SIGPIPE in memhook from now on, so a reader that closes the pipe
+ * memhook reports into (memhook run ... 2>&1 | head) makes writes fail
+ * with EPIPE instead of killing memhook before it has removed its
+ * temporary trace. Call after mh_record_session(): the program must start
+ * with memhook's original signal mask.
+ */
+void mh_record_survive_closed_pipe(void);
+
 #endif /* MEMHOOK_CLI_RECORD_H */

@@ -11,12 +11,15 @@
 #include "recorder.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "leakscan.h"
 #include "tracked.h"
@@ -29,7 +32,10 @@
 #define DRAIN_MAX_SLEEP_NS 1000000L
 /* How long a reserved-but-uncommitted record may stay so at the end, ms. */
 #define TORN_TAIL_WAIT_MS 500
-/* mh_collector_poll() timeout, ms: bounds how fast the collector thread stops. */
+/*
+ * Longest wait between two collector drains, ms: the BPF side wakes the
+ * reader only in batches (collector.h), so a quiet ring is drained anyway.
+ */
 #define COLLECT_POLL_MS 100
 
 static __u64 now_ns(void)
@@ -119,6 +125,8 @@ static size_t batch_bytes(struct mh_recorder *r, const unsigned char *buf, size_
 		if (off && off + rec->size > DRAIN_BATCH_BYTES)
 			break;
 		off += rec->size;
+		if (rec->type == MH_REC_PROCESS)
+			atomic_fetch_add(&r->processes, 1);
 		if (rec->type == MH_REC_PROCESS && r->tracked && rec->size >= sizeof(struct mh_rec_process))
 			/* -ESRCH: it is gone already, nothing left to sample. */
 			(void)mh_tracked_add(r->tracked, (pid_t)((const struct mh_rec_process *)rec)->pid);
@@ -211,13 +219,29 @@ static void *drain_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Wait on the collector's fd and the stop eventfd together, so a stop is
+ * seen at once instead of after the poll timeout; then drain without
+ * waiting. The last records are drained by mh_collector_free().
+ */
 static void *collect_main(void *arg)
 {
 	struct mh_recorder *r = arg;
+	struct pollfd fds[2] = {
+		{ .fd = r->stop_fd, .events = POLLIN },
+		{ .fd = mh_collector_fd(r->collector), .events = POLLIN },
+	};
 	int n;
 
 	while (!atomic_load(&r->stop_collect)) {
-		n = mh_collector_poll(r->collector, COLLECT_POLL_MS);
+		n = poll(fds, 2, COLLECT_POLL_MS);
+		if (n < 0 && errno != EINTR) {
+			r->collect_err = -errno;
+			break;
+		}
+		if (n > 0 && fds[0].revents)
+			break;
+		n = mh_collector_poll(r->collector, 0);
 		if (n < 0 && n != -EINTR) {
 			r->collect_err = n;
 			break;
@@ -236,9 +260,14 @@ int mh_recorder_start(struct mh_recorder *r)
 	r->drain_started = true;
 	if (!r->collector)
 		return 0;
+	r->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (r->stop_fd < 0)
+		return -errno;
 	err = -pthread_create(&r->collect_thread, NULL, collect_main, r);
-	if (err)
+	if (err) {
+		close(r->stop_fd);
 		return err;
+	}
 	r->collect_started = true;
 	return 0;
 }
@@ -259,7 +288,10 @@ void mh_recorder_stop(struct mh_recorder *r)
 	}
 	if (r->collect_started) {
 		atomic_store(&r->stop_collect, 1);
+		/* Cannot fail: the counter is far from its maximum. */
+		(void)eventfd_write(r->stop_fd, 1);
 		pthread_join(r->collect_thread, NULL);
+		close(r->stop_fd);
 		r->collect_started = false;
 	}
 	/* Flushes the collector's last records and loss counts through the sink. */

@@ -34,8 +34,10 @@ struct mh_recorder {
 	bool collect_started;
 	atomic_int stop_drain;		/* 1: drain what is left, then return */
 	atomic_int stop_collect;
+	int stop_fd;			/* eventfd that wakes the collector thread to stop */
 	atomic_int write_err;		/* first -errno from the writer, 0 if none */
 	int collect_err;		/* -errno that stopped the collector thread */
+	atomic_uint processes;		/* PROCESS records drained: 0 = the preload never loaded */
 	__u64 torn_bytes;		/* reserved but never committed when draining stopped */
 };
 

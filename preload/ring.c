@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -169,6 +170,26 @@ bool mh_ring_consumer_gone(const struct mh_ring *ring)
 }
 
 /*
+ * True once the consumer has exited. kill(pid, 0) is not enough: a killed
+ * recorder whose parent has not reaped it yet is a zombie that kill()
+ * still finds, and a producer would wait on it for as long as the parent
+ * keeps it (forever, for a parent that waits on something else). A pidfd
+ * polls readable as soon as the process has exited, zombie or not.
+ */
+static bool consumer_exited(pid_t pid)
+{
+	struct pollfd p = { .events = POLLIN };
+	bool exited;
+
+	p.fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (p.fd < 0)
+		return errno == ESRCH || (kill(pid, 0) < 0 && errno == ESRCH);
+	exited = poll(&p, 1, 0) == 1;
+	(void)syscall(SYS_close, p.fd);	/* our own fd: nothing to do if close fails */
+	return exited;
+}
+
+/*
  * Probe the consumer; if it no longer exists, mark the ring gone in the
  * shared header so every producer (in every process) stops at once.
  * Preserves errno: we run inside the program's malloc.
@@ -181,7 +202,7 @@ bool mh_ring_consumer_probe(struct mh_ring *ring)
 
 	if (mh_ring_consumer_gone(ring))
 		return true;
-	if (h->consumer_pid && kill((pid_t)h->consumer_pid, 0) < 0 && errno == ESRCH) {
+	if (h->consumer_pid && consumer_exited((pid_t)h->consumer_pid)) {
 		__atomic_store_n(&h->consumer_state, MH_RING_CONSUMER_GONE, __ATOMIC_RELEASE);
 		gone = true;
 	}

@@ -676,7 +676,7 @@ static int collect_fails(const char *dir, pid_t pid, char **line)
 START_TEST(test_collect_errors)
 {
 	char *line, want[128], *dir;
-	pid_t gone = fork();
+	pid_t gone = fork(), own;
 	int st;
 
 	ck_assert_int_ge(gone, 0);
@@ -697,6 +697,21 @@ START_TEST(test_collect_errors)
 	snprintf(want, sizeof(want), "memhook: cannot attach to pid %d: %s", (int)getpid(),
 		 strerror(EPERM));
 	ck_assert_str_eq(line, want);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 69, "status %#x", st);
+	free(line);
+
+	/* A process of its own user, but no CAP_BPF: 69, and no empty trace left. */
+	own = fork();
+	ck_assert_int_ge(own, 0);
+	if (own == 0) {
+		if (setgid(65534) == 0 && setuid(65534) == 0)
+			pause();
+		_exit(1);
+	}
+	st = collect_fails(dir, own, &line);
+	kill(own, SIGKILL);
+	ck_assert_int_eq(waitpid(own, NULL, 0), own);
+	ck_assert_msg(!strncmp(line, "memhook: kernel stream unavailable: ", 36), "line '%s'", line);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 69, "status %#x", st);
 	free(line);
 	mh_test_rmdir(dir);

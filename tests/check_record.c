@@ -24,73 +24,8 @@
 #include "../cli/trace_writer.h"
 #include "../merger/trace_reader.h"
 #include "memhook/kernel_events.h"
+#include "record_cmd.h"
 #include "testutil.h"
-
-static char *dir;
-static char *memhook;
-static char *target;
-static char *trace;
-static char *out_path;
-static char *err_path;
-
-static void setup(void)
-{
-	dir = mh_test_tmpdir();
-	memhook = mh_test_path("memhook");
-	target = mh_test_path("tests/progs/rec_target");
-	trace = mh_test_join(dir, "t.mht");
-	out_path = mh_test_join(dir, "out");
-	err_path = mh_test_join(dir, "err");
-}
-
-static void teardown(void)
-{
-	mh_test_rmdir(dir);
-	free(dir);
-	free(memhook);
-	free(target);
-	free(trace);
-	free(out_path);
-	free(err_path);
-}
-
-/* True (after printing SKIP) when memhook or libmemhook.so is not built. */
-static bool skip_unbuilt(const char *name)
-{
-	char *lib = mh_test_path("libmemhook.so");
-	bool missing = access(lib, R_OK) != 0;
-
-	free(lib);
-	if (!mh_test_executable(memhook)) {
-		mh_test_skip(name, "memhook is not built");
-		return true;
-	}
-	if (missing) {
-		mh_test_skip(name, "libmemhook.so is not built");
-		return true;
-	}
-	return false;
-}
-
-/* Run memhook with argv (after "memhook"); stdout/stderr to out_path/err_path. */
-static int run_memhook(const char *const *args, const char *stdin_path)
-{
-	const char *argv[32] = { memhook };
-	struct mh_test_cmd cmd = {
-		.argv = argv,
-		.stdin_path = stdin_path,
-		.stdout_path = out_path,
-		.stderr_path = err_path,
-	};
-	int i, status;
-
-	for (i = 0; args[i] && i < 30; i++)
-		argv[i + 1] = args[i];
-	status = mh_test_run(&cmd);
-	ck_assert_int_ge(status, 0);
-	ck_assert(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
 
 struct trace_facts {
 	int last_ret;			/* mh_trace_reader_next()'s final result */
@@ -124,20 +59,6 @@ static void read_facts(const char *path, struct trace_facts *f)
 	}
 	f->truncated = mh_trace_reader_truncated(r);
 	mh_trace_reader_free(r);
-}
-
-/* The number of lines in a file. */
-static unsigned line_count(const char *path)
-{
-	char *text = mh_test_read_file(path, NULL);
-	unsigned n = 0;
-	char *p;
-
-	ck_assert_ptr_nonnull(text);
-	for (p = text; *p; p++)
-		n += *p == '\n';
-	free(text);
-	return n;
 }
 
 /* Record rec_target MODE ARG; check the exit code and the trace's EXIT record. */
@@ -604,6 +525,38 @@ out_free:
 }
 END_TEST
 
+/*
+ * A program that closes every inherited fd (the ring's among them), opens
+ * files of its own on those numbers, then forks and execs (as Python's
+ * subprocess does): the exec'd child still records. Oracle: the child
+ * runs "rec_target exit 0", whose churn makes 1000 mallocs.
+ */
+START_TEST(closed_fds_then_exec_still_records)
+{
+	const char *args[] = { "record", "-q", "--kernel=off", "--follow-forks", "-o", trace, "--",
+			       target, "closefds", NULL };
+	struct mh_trace_reader *r;
+	const struct mh_rec_hdr *rec;
+	unsigned child_mallocs = 0;
+	__u32 root;
+
+	if (skip_unbuilt("closed_fds_then_exec_still_records"))
+		return;
+	ck_assert_int_eq(run_memhook(args, NULL), 0);
+	ck_assert_uint_eq(line_count(err_path), 0);
+	r = mh_trace_reader_open(trace);
+	ck_assert_ptr_nonnull(r);
+	root = mh_trace_reader_header(r)->root_pid;
+	while (mh_trace_reader_next(r, MH_STREAM_ANY, &rec, NULL) == 1) {
+		if (rec->type == MH_REC_ALLOC && rec->kind == MH_KIND_MALLOC &&
+		    ((const struct mh_rec_alloc *)rec)->pid != root)
+			child_mallocs++;
+	}
+	mh_trace_reader_free(r);
+	ck_assert_uint_ge(child_mallocs, 1000);
+}
+END_TEST
+
 /* True while pid exists and is not a zombie (its new parent may reap it late). */
 static bool process_running(pid_t pid)
 {
@@ -652,6 +605,39 @@ START_TEST(recorder_killed_leaves_readable_trace)
 }
 END_TEST
 
+/*
+ * memhook killed while the program waits in its exit scan, and left a
+ * zombie by a parent that does not reap it yet (kill(pid, 0) still finds a
+ * zombie): the program must notice its recorder is gone and end (a
+ * liveness bound of 60 s, not a timing).
+ */
+START_TEST(recorder_killed_during_exit_scan_releases_program)
+{
+	struct mh_trace_reader *r;
+	int status, i;
+	pid_t pid, prog;
+	FILE *in;
+
+	if (skip_unbuilt("recorder_killed_during_exit_scan_releases_program"))
+		return;
+	pid = start_paused(&in);
+	r = mh_trace_reader_open(trace);
+	ck_assert_ptr_nonnull(r);
+	prog = (pid_t)mh_trace_reader_header(r)->root_pid;
+	mh_trace_reader_free(r);
+	/* A stopped recorder answers no exit scan: the program waits in it. */
+	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
+	ck_assert_int_eq(kill(prog, SIGUSR1), 0);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	for (i = 0; i < 600 && process_running(prog); i++)
+		usleep(100000);
+	ck_assert_msg(!process_running(prog), "the program waits for a dead recorder");
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	fclose(in);
+}
+END_TEST
+
 static Suite *record_suite(void)
 {
 	Suite *s = suite_create("record");
@@ -665,6 +651,8 @@ static Suite *record_suite(void)
 	tcase_add_test(tc, sigkill_mid_run_gives_a_complete_trace);
 	tcase_add_test(tc, sigterm_is_forwarded);
 	tcase_add_test(tc, recorder_killed_leaves_readable_trace);
+	tcase_add_test(tc, recorder_killed_during_exit_scan_releases_program);
+	tcase_add_test(tc, closed_fds_then_exec_still_records);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("Output");

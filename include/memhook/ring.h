@@ -53,7 +53,7 @@ struct mh_ring_header {
 	__u32 version;			/* MH_RING_VERSION */
 	__u32 flags;			/* enum mh_ring_flags */
 	__u64 data_bytes;		/* size of the data area, a power of two */
-	__u32 consumer_pid;		/* the recorder; producers probe it with kill(pid, 0) */
+	__u32 consumer_pid;		/* the recorder; producers probe it with a pidfd */
 	__u32 consumer_state;		/* enum mh_ring_consumer_state */
 
 	/* Producers' reservation cursor, in bytes since creation. */

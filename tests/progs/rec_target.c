@@ -11,10 +11,15 @@
  *   rec_target print N    print N numbered lines, allocating for each
  *   rec_target cat        copy stdin to stdout
  *   rec_target pause      allocate, then wait for a signal (exit 0 on SIGUSR1)
+ *   rec_target closefds  close every fd above 2, reopen fds 3-9 on /dev/zero
+ *                         (as a program that closes what it inherited
+ *                         and opens files of its own), then fork and exec
+ *                         "rec_target exit 0"; exits with its status
  *   rec_target forkgrow N MS   fork; the child mallocs N MiB, writes every
  *                         page, holds it MS ms, frees it and exits 0; the
  *                         parent waits and exits with the child's status
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -96,6 +101,34 @@ static int fork_grow(size_t mib, long hold_ms)
 	return WEXITSTATUS(status);
 }
 
+/* Lowest fd the closefds mode reopens, and one past its highest. */
+#define CLOSEFDS_FIRST 3
+#define CLOSEFDS_END 10
+
+static int closefds_exec(const char *self)
+{
+	int status, fd;
+	pid_t pid;
+
+	fflush(stdout);
+	for (fd = CLOSEFDS_FIRST; fd < 1024; fd++)
+		close(fd);
+	for (fd = CLOSEFDS_FIRST; fd < CLOSEFDS_END; fd++) {
+		if (open("/dev/zero", O_RDWR) != fd)
+			return 1;
+	}
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		execl(self, self, "exit", "0", (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return 1;
+	return WEXITSTATUS(status);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "exit";
@@ -134,6 +167,8 @@ int main(int argc, char **argv)
 			pause();
 		return 0;
 	}
+	if (!strcmp(mode, "closefds"))
+		return closefds_exec(argv[0]);
 	if (!strcmp(mode, "forkgrow") && argc > 3)
 		return fork_grow((size_t)atol(argv[2]), atol(argv[3]));
 	fprintf(stderr, "rec_target: unknown mode '%s'\n", mode);
