@@ -44,6 +44,7 @@ struct verdicts {
 	char **strings;		/* owned copies, freed at the end */
 	size_t count, string_count;
 	bool failed;
+	size_t scanned;		/* processes whose leaks could be classified */
 	int err;
 };
 
@@ -223,6 +224,7 @@ static void on_verdict(const struct mh_leak_verdict *verdict, void *arg)
 	}
 	v->cases = cases;
 	v->failed |= verdict->failing != 0;
+	v->scanned += verdict->scanned;
 	snprintf(name, sizeof(name), "%u %s", verdict->pid, verdict->command);
 	snprintf(message, sizeof(message),
 		 "%llu bytes definitely lost, %llu bytes indirectly lost, %llu possibly lost, %llu still reachable",
@@ -302,8 +304,15 @@ static int judge(const struct check_opts *o, const char *trace, int program_code
 
 		code = write_report(trace, &json, o->json, NULL);
 	}
+	if (!code && v.failed)
+		code = o->error_exitcode;
+	/* A gate that checked nothing must not pass: say so, unless the program failed anyway. */
+	if (!code && !v.scanned && !program_code) {
+		fputs("memhook: no process could be checked for leaks (see the lines above)\n", stderr);
+		code = MH_EXIT_UNAVAILABLE;
+	}
 	if (!code)
-		code = v.failed ? o->error_exitcode : program_code;
+		code = program_code;
 	for (size_t i = 0; i < v.string_count; i++)
 		free(v.strings[i]);
 	free(v.strings);

@@ -80,7 +80,8 @@ void mh_options_usage(FILE *out, bool run)
 	      "  --depth N              stack depth in frames (1-128, default 64)\n"
 	      "  --follow-forks         keep recording in forked children; wait for all of them\n"
 	      "  --no-follow-exec       stop recording when the program execs another image\n"
-	      "  --unwind=libunwind|fp  stack capture method (default libunwind)\n"
+	      "  --unwind=auto|libunwind|fp  stack capture method (default auto: frame pointers\n"
+	      "                         where checked equal to libunwind, libunwind elsewhere)\n"
 	      "  --no-freeres           do not call __libc_freeres at exit\n"
 	      "  --kernel=auto|on|off   kernel events via BPF (default auto: use if permitted)\n"
 	      "  --sample-interval MS   /proc RSS sampling period (default 100, 0 = off)\n"
@@ -185,8 +186,8 @@ static int apply(struct mh_record_opts *o, int c, const char *arg, bool run)
 		o->follow_exec = false;
 		return 0;
 	case OPT_UNWIND:
-		if (strcmp(arg, "libunwind") && strcmp(arg, "fp"))
-			return bad("--unwind (libunwind or fp)", arg);
+		if (strcmp(arg, "auto") && strcmp(arg, "libunwind") && strcmp(arg, "fp"))
+			return bad("--unwind (auto, libunwind or fp)", arg);
 		o->unwind = arg;
 		return 0;
 	case OPT_NO_FREERES:
@@ -226,7 +227,7 @@ static void set_defaults(struct mh_record_opts *o)
 	o->ring_bytes = MH_RING_DEFAULT_DATA_BYTES;
 	o->depth = MH_STACK_DEFAULT_DEPTH;
 	o->follow_exec = true;
-	o->unwind = "libunwind";
+	o->unwind = "auto";
 	o->freeres = true;
 	o->kernel = MH_KERNEL_AUTO;
 	o->sample_ms = DEFAULT_SAMPLE_MS;

@@ -154,7 +154,11 @@ struct mh_process *mh_report_root(const struct mh_report_ctx *ctx)
 
 bool mh_report_scanned(const struct mh_process *p)
 {
-	return p->leakscan_status || p->leak_verdicts;
+	const char *status = p->leakscan_status;
+
+	/* "failed: ..." or a reason why nothing was recorded is not a scan. */
+	return p->leak_verdicts ||
+	       (status && (!strncmp(status, "complete", 8) || !strncmp(status, "partial", 7)));
 }
 
 uint64_t mh_report_events_lost(const struct mh_report_ctx *ctx)

@@ -79,7 +79,9 @@ int mh_config_load(struct mh_core_config *cfg, const char **bad)
 		}
 		cfg->depth = (unsigned int)v;
 	}
-	if (!unwind || !*unwind || !strcmp(unwind, "libunwind")) {
+	if (!unwind || !*unwind || !strcmp(unwind, "auto")) {
+		cfg->unwind = MH_UNWIND_AUTO;
+	} else if (!strcmp(unwind, "libunwind")) {
 		cfg->unwind = MH_UNWIND_LIBUNWIND;
 	} else if (!strcmp(unwind, "fp")) {
 		cfg->unwind = MH_UNWIND_FP;

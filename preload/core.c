@@ -72,6 +72,7 @@ static __u32 exit_ack;
 enum problem {
 	PROBLEM_GONE = 0x1,
 	PROBLEM_ATTACH = 0x2,
+	PROBLEM_UNWIND = 0x4,
 };
 
 /* "memhook: <msg>[: <reason>]\n" on the saved stderr, once per problem. */
@@ -399,7 +400,9 @@ int mh_core_start(const struct mh_core_config *c)
 		err = -errno;
 		goto out_unmap;
 	}
-	mh_stack_setup(cfg.unwind);
+	if (mh_stack_setup(cfg.unwind, cfg.skip_lo, cfg.skip_hi))
+		say_once(PROBLEM_UNWIND, "cannot map the unwinding tables, stacks by libunwind",
+			 ENOMEM);
 	err = send_process(cfg.start);
 	if (!err)
 		err = mh_modules_sync(&ring, cur_pid, exe_path, true);

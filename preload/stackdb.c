@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * stackdb.c - capture call stacks, hash them into stack ids and remember
- * which ids this process already sent.
+ * stackdb.c - hash call stacks into stack ids and remember which ids this
+ * process already sent (capturing them is unwind.c's job).
  *
  * Never allocates through malloc and never prints: it runs inside the
  * target's malloc. The id set is an mmap'd array; uthash would allocate
@@ -13,18 +13,12 @@
 #include "stackdb.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <sys/mman.h>
-
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 
 #include "sys.h"
 
 /* Probes before an insertion gives up and the stack is simply re-sent. */
 #define MAX_PROBES 64
-/* Frames libunwind reports above mh_stack_capture's caller (see capture_unw). */
-#define UNW_OWN_FRAMES 1
 
 struct mh_stackids {
 	__u64 mask;		/* slots - 1 */
@@ -32,105 +26,6 @@ struct mh_stackids {
 	size_t map_bytes;
 	__u64 slots[];		/* 0 empty, id ^ 1 being sent, id sent */
 };
-
-/* The calling thread's stack, for the frame-pointer walker. */
-static __thread uintptr_t stack_lo, stack_hi;
-
-void mh_stack_setup(enum mh_unwind mode)
-{
-	if (mode == MH_UNWIND_LIBUNWIND)
-		unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-}
-
-/* Bounds of this thread's stack; pthread_getattr_np may allocate, once. */
-static bool stack_bounds(void)
-{
-	pthread_attr_t attr;
-	void *addr;
-	size_t size;
-
-	if (stack_hi)
-		return true;
-	if (pthread_getattr_np(pthread_self(), &attr))
-		return false;
-	if (!pthread_attr_getstack(&attr, &addr, &size)) {
-		stack_lo = (uintptr_t)addr;
-		stack_hi = (uintptr_t)addr + size;
-	}
-	pthread_attr_destroy(&attr);
-	return stack_hi != 0;
-}
-
-/*
- * Walk the frame-pointer chain: each frame holds the caller's frame
- * pointer then the return address. A frame must be aligned, inside this
- * thread's stack and above the previous one, or the walk stops: code
- * built without frame pointers leaves garbage in the chain.
- */
-static __attribute__((noinline)) unsigned int capture_fp(__u64 *ips, unsigned int max,
-							  bool *truncated)
-{
-	const uintptr_t *fp = __builtin_frame_address(0);
-	unsigned int n = 0;
-
-	*truncated = false;
-	if (!stack_bounds())
-		return 0;
-	/* Start at mh_stack_capture's frame: its return address comes first. */
-	fp = (const uintptr_t *)fp[0];
-	/* Written so that no garbage value can overflow the comparison. */
-	while ((uintptr_t)fp - stack_lo <= stack_hi - stack_lo - 2 * sizeof(*fp) &&
-	       !((uintptr_t)fp & (sizeof(*fp) - 1))) {
-		const uintptr_t *next = (const uintptr_t *)fp[0];
-
-		if (!fp[1])
-			break;
-		if (n == max) {
-			*truncated = true;
-			break;
-		}
-		ips[n++] = fp[1];
-		if (next <= fp)
-			break;
-		fp = next;
-	}
-	return n;
-}
-
-/*
- * unw_backtrace reports return addresses starting with the one into its
- * caller (capture_unw); capture_unw's own frame is dropped so ips[0] is
- * the return address into mh_stack_capture's caller, as capture_fp gives.
- */
-static __attribute__((noinline)) unsigned int capture_unw(__u64 *ips, unsigned int max,
-							   bool *truncated)
-{
-	void *buf[MH_STACK_CAPTURE_MAX + UNW_OWN_FRAMES + 2];
-	int want = (int)max + UNW_OWN_FRAMES + 2, got, i;
-	unsigned int n = 0;
-
-	got = unw_backtrace(buf, want);
-	for (i = UNW_OWN_FRAMES + 1; i < got && n < max; i++)
-		ips[n++] = (uintptr_t)buf[i];
-	*truncated = got == want;
-	return n;
-}
-
-__attribute__((noinline)) unsigned int mh_stack_capture(enum mh_unwind mode, __u64 *ips,
-							 unsigned int max, bool *truncated)
-{
-	unsigned int n;
-
-	if (max > MH_STACK_CAPTURE_MAX)
-		max = MH_STACK_CAPTURE_MAX;
-	if (mode == MH_UNWIND_FP)
-		n = capture_fp(ips, max, truncated);
-	else
-		n = capture_unw(ips, max, truncated);
-	/* Keep this frame real so both walkers see the same frames above it. */
-	__asm__ __volatile__("" ::: "memory");
-	return n;
-}
 
 static __u64 fmix64(__u64 k)
 {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stackdb.h - call-stack capture (libunwind or frame pointers), the stack
- * id (a content hash of the return addresses) and the per-process set of
- * ids already sent, so each stack crosses the ring once.
+ * stackdb.h - the stack id (a content hash of the return addresses) and
+ * the per-process set of ids already sent, so each stack crosses the ring
+ * once. Capture is in unwind.h, included here for its users.
  *
  * Never allocates through malloc, never prints: it runs inside malloc.
  */
@@ -14,30 +14,7 @@
 #include <stdint.h>
 
 #include "memhook/events.h"
-
-/* Most frames one capture returns: the depth limit plus room for frames to skip. */
-#define MH_STACK_CAPTURE_MAX (MH_STACK_MAX_DEPTH + 16)
-
-enum mh_unwind {
-	MH_UNWIND_LIBUNWIND = 0,	/* unw_backtrace, DWARF/CFI based */
-	MH_UNWIND_FP = 1,		/* frame-pointer chain, bounds-checked */
-};
-
-/*
- * One-time setup of the unwinder (libunwind's per-thread cache). Call once
- * before the first capture, from a context where malloc may be called.
- */
-void mh_stack_setup(enum mh_unwind mode);
-
-/*
- * Capture the current call stack into ips (at most max entries). ips[0] is
- * the return address into the caller of mh_stack_capture; every entry is
- * a return address. Returns the number of entries; sets *truncated when
- * the stack was deeper than max. max is capped at MH_STACK_CAPTURE_MAX.
- * Async-signal-safe for MH_UNWIND_FP; MH_UNWIND_LIBUNWIND is as safe as
- * libunwind's local unwinding.
- */
-unsigned int mh_stack_capture(enum mh_unwind mode, __u64 *ips, unsigned int max, bool *truncated);
+#include "unwind.h"
 
 /*
  * The stack id of ips[0..depth): a 64-bit content hash, odd and never 1.

@@ -288,7 +288,8 @@ START_TEST(test_fp_matches_libunwind)
 {
 	const char *args[] = { "calls", NULL };
 	const char *fp_env[] = { MH_ENV_UNWIND "=fp", NULL };
-	struct run_opts o = { .argv = args, .ring_bytes = BIG_RING };
+	const char *unw_env[] = { MH_ENV_UNWIND "=libunwind", NULL };
+	struct run_opts o = { .argv = args, .ring_bytes = BIG_RING, .env = unw_env };
 	const struct mh_rec_stack *a, *b;
 	const __u64 *ia, *ib;
 	struct trace ta, tb;

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * check_stackdb.c - stack capture, stack ids and interning
- * (preload/stackdb.c): the same stack gives the same id and is sent once,
- * different stacks give different ids, and both unwinders report the
- * return addresses the compiler itself reports (__builtin_return_address)
- * on a chain of frame-pointer functions.
+ * check_stackdb.c - stack capture (preload/unwind.c), stack ids and
+ * interning (preload/stackdb.c): the same stack gives the same id and is
+ * sent once, different stacks give different ids, both unwinders report
+ * the return addresses the compiler itself reports
+ * (__builtin_return_address) on a chain of frame-pointer functions, and
+ * auto mode gives libunwind's answer, by the frame-pointer walk on such a
+ * chain and despite it through glibc's qsort (built without frame
+ * pointers), where the walk alone is wrong.
  */
 #include <check.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +64,7 @@ static void check_chain(enum mh_unwind mode)
 {
 	unsigned int i;
 
-	mh_stack_setup(mode);
+	mh_stack_setup(mode, 0, 0);
 	level1(mode, MH_STACK_DEFAULT_DEPTH);
 	ck_assert_uint_ge(got_n, CHAIN + 1);
 	/* ips[0] is inside capture_here, just after its call. */
@@ -87,7 +91,7 @@ START_TEST(test_fp_agrees_with_libunwind)
 	__u64 fp[MH_STACK_MAX_DEPTH];
 	unsigned int fp_n, i;
 
-	mh_stack_setup(MH_UNWIND_LIBUNWIND);
+	mh_stack_setup(MH_UNWIND_LIBUNWIND, 0, 0);
 	run_chain(MH_UNWIND_FP, MH_STACK_DEFAULT_DEPTH);
 	fp_n = got_n;
 	memcpy(fp, got, sizeof(fp));
@@ -95,7 +99,8 @@ START_TEST(test_fp_agrees_with_libunwind)
 	/* Past the test's own frames, code without frame pointers may end the fp walk. */
 	ck_assert_uint_ge(fp_n, CHAIN + 2);
 	for (i = 0; i <= CHAIN && i < got_n; i++)
-		ck_assert_msg(fp[i] == got[i], "frame %u: fp %#llx libunwind %#llx", i, (unsigned long long)fp[i], (unsigned long long)got[i]);
+		ck_assert_msg(fp[i] == got[i], "frame %u: fp %#llx libunwind %#llx", i,
+			      (unsigned long long)fp[i], (unsigned long long)got[i]);
 }
 END_TEST
 
@@ -103,7 +108,7 @@ START_TEST(test_capture_truncates)
 {
 	enum mh_unwind mode = _i ? MH_UNWIND_FP : MH_UNWIND_LIBUNWIND;
 
-	mh_stack_setup(mode);
+	mh_stack_setup(mode, 0, 0);
 	level1(mode, 3);
 	ck_assert_uint_eq(got_n, 3);
 	ck_assert(got_truncated);
@@ -111,6 +116,135 @@ START_TEST(test_capture_truncates)
 	ck_assert_uint_eq(got[2], expect[2]);
 	level1(mode, MH_STACK_MAX_DEPTH);
 	ck_assert(!got_truncated);
+}
+END_TEST
+
+/* One capture per mode from the same call site, so every frame must compare equal. */
+struct modes {
+	__u64 ips[3][MH_STACK_MAX_DEPTH];
+	unsigned int n[3];
+	bool truncated[3];
+};
+
+static __attribute__((noinline)) void capture_modes(struct modes *m)
+{
+	static const enum mh_unwind order[3] = { MH_UNWIND_AUTO, MH_UNWIND_LIBUNWIND,
+						 MH_UNWIND_FP };
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		capture_here(order[i], MH_STACK_DEFAULT_DEPTH);
+		memcpy(m->ips[i], got, sizeof(got));
+		m->n[i] = got_n;
+		m->truncated[i] = got_truncated;
+	}
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static bool modes_equal(const struct modes *m, unsigned int a, unsigned int b)
+{
+	return m->n[a] == m->n[b] && m->truncated[a] == m->truncated[b] &&
+	       !memcmp(m->ips[a], m->ips[b], m->n[a] * sizeof(__u64));
+}
+
+struct auto_run {
+	unsigned int rounds;
+	unsigned int auto_differs;	/* auto's answer was not libunwind's */
+	unsigned int fp_differs;	/* the plain frame-pointer walk's was not */
+	struct mh_unwind_stats stats;
+};
+
+static struct auto_run *cur_run;
+
+static __attribute__((noinline)) void chain_leaf(void)
+{
+	struct modes m;
+
+	capture_modes(&m);
+	cur_run->auto_differs += !modes_equal(&m, 0, 1);
+	cur_run->fp_differs += !modes_equal(&m, 2, 1);
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static __attribute__((noinline)) void chain_mid(int depth)
+{
+	if (depth)
+		chain_mid(depth - 1);
+	else
+		chain_leaf();
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static int by_value(const void *a, const void *b)
+{
+	chain_leaf();
+	return *(const int *)a - *(const int *)b;
+}
+
+/* In a thread: below its start function, libunwind finds only clone's frame. */
+static void *run_fp_chain(void *arg)
+{
+	struct auto_run *r = arg;
+	unsigned int i;
+
+	cur_run = r;
+	for (i = 0; i < r->rounds; i++)
+		chain_mid((int)(i % 3));
+	mh_unwind_stats(&r->stats);
+	return NULL;
+}
+
+static void *run_qsort(void *arg)
+{
+	struct auto_run *r = arg;
+	int v[64];
+	unsigned int i, k;
+
+	cur_run = r;
+	for (k = 0; k < r->rounds; k++) {
+		for (i = 0; i < 64; i++)
+			v[i] = (int)((i * 37 + k) % 64);
+		qsort(v, 64, sizeof(v[0]), by_value);
+	}
+	mh_unwind_stats(&r->stats);
+	return NULL;
+}
+
+static void run_in_thread(void *(*fn)(void *), struct auto_run *r)
+{
+	pthread_t t;
+
+	ck_assert_int_eq(mh_stack_setup(MH_UNWIND_AUTO, 0, 0), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, fn, r), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+}
+
+/* Frame pointers all the way down to the thread's start: the walk answers. */
+START_TEST(test_auto_fast_on_fp_chain)
+{
+	struct auto_run r = { .rounds = 3000 };
+
+	run_in_thread(run_fp_chain, &r);
+	ck_assert_uint_eq(r.auto_differs, 0);
+	ck_assert_uint_eq(r.stats.mismatched, 0);
+	ck_assert_uint_eq(r.stats.sites_fp, 1);
+	/* Three stacks checked once each, then a recheck every MH_UNWIND_RECHECK. */
+	ck_assert_uint_ge(r.stats.fp, r.rounds - 3 - r.rounds / MH_UNWIND_RECHECK - 1);
+	ck_assert_uint_eq(r.stats.fp + r.stats.checked + r.stats.libunwind, r.rounds);
+}
+END_TEST
+
+/* qsort's frames have no frame pointers: the walk is wrong, the checks catch it. */
+START_TEST(test_auto_through_qsort)
+{
+	struct auto_run r = { .rounds = 20 };
+
+	run_in_thread(run_qsort, &r);
+	ck_assert_uint_gt(r.fp_differs, 0);
+	ck_assert_uint_eq(r.auto_differs, 0);
+	ck_assert_uint_eq(r.stats.sites_libunwind, 1);
+	ck_assert_uint_eq(r.stats.fp, 0);
+	ck_assert_uint_gt(r.stats.libunwind, 0);
 }
 END_TEST
 
@@ -245,6 +379,8 @@ static Suite *stackdb_suite(void)
 	tcase_add_test(capture, test_capture_libunwind);
 	tcase_add_test(capture, test_fp_agrees_with_libunwind);
 	tcase_add_loop_test(capture, test_capture_truncates, 0, 2);
+	tcase_add_test(capture, test_auto_fast_on_fp_chain);
+	tcase_add_test(capture, test_auto_through_qsort);
 	suite_add_tcase(s, capture);
 
 	tcase_add_test(intern, test_hash_content);

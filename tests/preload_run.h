@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * preload_run.h - the harness of the preload's suites (check_preload.c,
- * check_exit.c): the test plays the recorder, creating the ring, launching
- * tests/progs/preload_calls under libmemhook.so and draining what it
+ * check_exit.c, check_unwind.c): the test plays the recorder, creating the
+ * ring, launching tests/progs/preload_calls (or another program of
+ * tests/progs) under libmemhook.so and draining what it
  * records; with MH_RING_EXIT_SCAN it also answers the exit handshake by
  * writing the ack into the waiting process with process_vm_writev, as
  * cli/exitscan.c does, after checking that the process is alive (not a
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -48,6 +50,8 @@ struct run_opts {
 	__u32 flags;
 	pid_t consumer;			/* stand-in consumer pid; 0: the test drains */
 	bool ignore_sighup;		/* start the program with SIGHUP ignored, as nohup does */
+	const char *prog;		/* tests/progs/<prog>; NULL: preload_calls */
+	bool no_aslr;			/* run without address-space randomization */
 };
 
 static inline char *prog_path(void)
@@ -137,9 +141,18 @@ static inline void answer_scans(struct trace *t, size_t from)
 
 static inline void exec_child(const struct mh_ring *ring, const struct run_opts *o, int err_fd)
 {
-	char fd[16], pid[16], *lib = mh_test_path("libmemhook.so");
+	char fd[16], pid[16], *lib = mh_test_path("libmemhook.so"), *path = prog_path();
 	const char *argv[16] = { "preload_calls" };
 	int i;
+
+	if (o->prog) {
+		free(path);
+		if (asprintf(&path, "%s/tests/progs/%s", mh_test_build_dir(), o->prog) < 0)
+			_exit(127);
+		argv[0] = o->prog;
+	}
+	if (o->no_aslr && personality(ADDR_NO_RANDOMIZE) < 0)
+		_exit(126);
 
 	snprintf(fd, sizeof(fd), "%d", ring->fd);
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
@@ -153,7 +166,7 @@ static inline void exec_child(const struct mh_ring *ring, const struct run_opts 
 	if (o->ignore_sighup)
 		signal(SIGHUP, SIG_IGN);
 	dup2(err_fd, STDERR_FILENO);
-	execv(prog_path(), (char *const *)argv);
+	execv(path, (char *const *)argv);
 	_exit(127);
 }
 

@@ -11,7 +11,11 @@
 #define MH_ENV_RING_FD "MEMHOOK_RING_FD"
 /* Maximum stack depth in frames (1..MH_STACK_MAX_DEPTH). */
 #define MH_ENV_DEPTH "MEMHOOK_DEPTH"
-/* "libunwind" (default) or "fp": how stacks are captured. */
+/*
+ * How stacks are captured: "auto" (default: frame pointers where they were
+ * checked to give libunwind's frames, libunwind elsewhere; preload/unwind.c),
+ * "libunwind", or "fp" (frame pointers only, unchecked).
+ */
 #define MH_ENV_UNWIND "MEMHOOK_UNWIND"
 /* "1": fork children keep recording into the ring; "0" (default): they stop. */
 #define MH_ENV_FOLLOW_FORKS "MEMHOOK_FOLLOW_FORKS"

@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: MIT
+/*
+ * unwind.c - capture call stacks: with libunwind (DWARF call-frame
+ * information, right for any code that has it), along the frame-pointer
+ * chain (about a quarter of the cost, right only where every frame keeps
+ * a frame pointer), or "auto": the frame-pointer walk wherever it has been
+ * checked to give libunwind's exact answer, libunwind elsewhere.
+ *
+ * Never allocates through malloc (its tables are mmap'd by raw system
+ * call), never prints, never blocks: it runs inside the target's malloc.
+ *
+ * The auto rule. A capture's *site* is its first return address outside
+ * the caller's own code (the preload): the return address into the
+ * function that called malloc. A lock-free mmap'd table holds one verdict
+ * per site: unknown, fp-safe or needs-libunwind. Verdicts only go forward
+ * (unknown -> fp-safe -> needs-libunwind); when two threads judge a site
+ * differently, needs-libunwind wins.
+ *
+ *   - needs-libunwind: libunwind alone (the frame-pointer walk goes only
+ *     as far as the site, through the preload's own frames).
+ *   - unknown: both walks run. The site becomes fp-safe if the
+ *     frame-pointer result is exactly libunwind's (same frames, same
+ *     count, same truncation), else needs-libunwind; the event always
+ *     uses libunwind's answer.
+ *   - fp-safe: the frame-pointer walk answers, except that it is checked
+ *     against libunwind (and the site demoted on any difference, the
+ *     event then using libunwind's answer) when
+ *       - the walk gives a stack this process never verified (a hash of
+ *         the result is looked up in a table of verified results): a new
+ *         path into a known site, new code deeper in the chain, a signal
+ *         frame, are all new stacks, and new stacks are rare;
+ *         (a thread remembers its last verified result, so a loop
+ *         repeating one stack skips the lookup);
+ *       - every MH_UNWIND_RECHECK-th fp-served capture of the thread, in
+ *         case a wrong walk happens to equal a verified stack;
+ *       - the chain's end is not cached (below).
+ *
+ * The chain's end. A frame-pointer chain ends where a frame's saved frame
+ * pointer is not a frame (outside the thread's stack, misaligned, or not
+ * above the previous one): in every thread that is the outermost frames,
+ * libc's start-up code or the thread-start function, built without frame
+ * pointers, below which libunwind still finds one or two frames
+ * (__libc_start_main, _start; clone3). So the walk is completed with the
+ * frames libunwind found below that end, cached per thread: an entry is
+ * keyed by the last frame's stack address, saved frame pointer and return
+ * address, and holds up to MH_UNWIND_TAIL_MAX return addresses with the
+ * stack slots they were found in; it is used only while every slot still
+ * holds its return address. A chain that ends higher up, with more frames
+ * below it than that (code without frame pointers mid-stack: a callback
+ * from glibc's qsort, an interpreter), makes its site needs-libunwind.
+ *
+ * What the checks catch, and why the site is the key: whether the walk is
+ * right depends on every frame of the chain. A frame of code built without
+ * frame pointers (glibc, libstdc++'s operator new, -O2 code) either ends
+ * the chain (its register holds no stack address: the walk stops short) or
+ * leaves its caller's frame pointer in place, so the walk skips its
+ * caller's return address; a signal frame hides the interrupted function.
+ * Each of these gives a result that differs from libunwind's, and that
+ * result is new to the process, so it is checked. The verdict of the
+ * site itself records whether the site's own function keeps a frame
+ * pointer, which is what decides the second frame of every capture there.
+ * Per thread, the walk never leaves [stack_lo, stack_hi) of the calling
+ * thread, so it reads only live stack; on an alternate signal stack it
+ * finds no frame of its own and the capture goes to libunwind. Verdicts are
+ * keyed by address: code unloaded and replaced at the same address keeps
+ * the old verdict until a check (its stacks are new) demotes it. A fork
+ * child inherits the tables and the thread's cache, both still true of
+ * its copy of the memory. Whatever the walk gets wrong costs only time:
+ * the answer is libunwind's in every case the checks reach.
+ */
+#include "unwind.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "stackdb.h"
+#include "sys.h"
+
+#define mh_unlikely(x) __builtin_expect(!!(x), 0)
+
+/* Set by the dynamic loader: the stack pointer the process started with. */
+extern void *__libc_stack_end;
+
+/* Frames libunwind reports above mh_stack_capture's caller (see capture_unw). */
+#define UNW_OWN_FRAMES 1
+/* The site table: 2^16 call sites, 9 bytes each, touched as used. */
+#define SITES_LOG2 16
+/* Probes before a site lookup gives up: the site is then served by libunwind. */
+#define SITE_PROBES 32
+/* Verified frame-pointer results: 2^20 ids of 8 bytes, touched as used. */
+#define VERIFIED_LOG2 20
+/*
+ * Most bytes of main-thread stack taken on trust from the stack limit: a
+ * capture deeper than that asks glibc. Thread stacks lie far further away
+ * (in the mmap area), so one never passes for the main thread's.
+ */
+#define MAIN_STACK_MAX (64UL << 20)
+/* Chain ends cached per thread. */
+#define TAILS 4
+
+enum {
+	VERDICT_UNKNOWN = 0,
+	VERDICT_FP = 1,		/* bit: a check found the walk right */
+	VERDICT_LIBUNWIND = 2,	/* bit: a check found it wrong (dominates) */
+};
+
+struct site_table {
+	__u64 mask;		/* slots - 1 */
+	size_t map_bytes;
+	__u8 *verdicts;		/* one per slot, after keys[] */
+	__u64 keys[];		/* 0 empty, else a site address */
+};
+
+/* Where a frame-pointer chain ended: the last frame it trusted. */
+struct chain_end {
+	uintptr_t frame;	/* stack address of that frame, 0 if none */
+	uintptr_t saved_fp;	/* what that frame holds as its caller's frame pointer */
+};
+
+/* The frames libunwind found below a chain's end. */
+struct tail {
+	uintptr_t frame;	/* chain_end.frame; 0 for an empty entry */
+	uintptr_t saved_fp;	/* chain_end.saved_fp */
+	__u64 ret;		/* the chain's last return address */
+	unsigned int n;
+	__u64 ips[MH_UNWIND_TAIL_MAX];
+	uintptr_t slots[MH_UNWIND_TAIL_MAX];	/* stack words that held ips[] */
+};
+
+struct unwind_thread {
+	uintptr_t stack_lo, stack_hi;	/* the thread's stack, for the walker */
+	unsigned int recheck;		/* fp-served captures until the next check */
+	unsigned int next_tail;		/* round-robin replacement */
+	struct tail tails[TAILS];
+	struct mh_unwind_stats stats;
+	/* The last verified result the walk served: a repeat needs no lookup. */
+	unsigned int last_n;
+	bool last_truncated;
+	__u64 last[MH_STACK_CAPTURE_MAX];
+};
+
+static __thread struct unwind_thread me __attribute__((tls_model("initial-exec")));
+/* What MH_UNWIND_AUTO runs as: libunwind until its tables are mapped. */
+static enum mh_unwind auto_as = MH_UNWIND_LIBUNWIND;
+static struct site_table *sites;
+static struct mh_stackids *verified;
+static __u64 own_lo, own_hi;
+
+/*
+ * Bounds of this thread's stack, once per thread. The main thread's come
+ * from the loader's __libc_stack_end and the stack limit: glibc's
+ * pthread_getattr_np reads /proc/self/maps through stdio for it, and the
+ * buffers it mallocs and frees (unrecorded, under the guard) would move
+ * the program's later blocks, which changes the leak verdicts of cycles
+ * (their first block by address leads). Other threads' come from
+ * pthread_getattr_np, whose one small block is reused by the next malloc.
+ */
+static bool stack_bounds(void)
+{
+	pthread_attr_t attr;
+	struct rlimit lim;
+	void *addr;
+	size_t size;
+
+	if (me.stack_hi)
+		return true;
+	/* Our own frame is on that stack (not so in a thread that forked: use glibc). */
+	if (syscall(SYS_gettid) == getpid() && (uintptr_t)&attr < (uintptr_t)__libc_stack_end) {
+		uintptr_t hi = (uintptr_t)__libc_stack_end;
+
+		size = getrlimit(RLIMIT_STACK, &lim) || lim.rlim_cur > MAIN_STACK_MAX ?
+			       MAIN_STACK_MAX : lim.rlim_cur;
+		if ((uintptr_t)&attr > hi - size) {
+			me.stack_lo = hi - size;
+			me.stack_hi = hi;
+			return true;
+		}
+	}
+	if (pthread_getattr_np(pthread_self(), &attr))
+		return false;
+	if (!pthread_attr_getstack(&attr, &addr, &size)) {
+		me.stack_lo = (uintptr_t)addr;
+		me.stack_hi = (uintptr_t)addr + size;
+	}
+	pthread_attr_destroy(&attr);
+	return me.stack_hi != 0;
+}
+
+/* Inside this thread's stack with room for a frame (no overflow on garbage). */
+static inline bool frame_ok(uintptr_t fp)
+{
+	return fp - me.stack_lo <= me.stack_hi - me.stack_lo - 2 * sizeof(uintptr_t) &&
+	       !(fp & (sizeof(uintptr_t) - 1));
+}
+
+/* A frame-pointer walk in progress. */
+struct fp_walk {
+	const uintptr_t *fp;	/* the next frame to read */
+	unsigned int n;		/* return addresses found */
+	bool truncated;		/* stopped at max with frames left */
+	bool done;
+	struct chain_end end;
+};
+
+static inline bool own_ip(__u64 ip)
+{
+	return ip - own_lo < own_hi - own_lo;
+}
+
+/*
+ * Walk the frame-pointer chain: each frame holds the caller's frame
+ * pointer then the return address. A frame must be aligned, inside this
+ * thread's stack and above the previous one, or the walk stops: code
+ * built without frame pointers leaves garbage in the chain. With to_site,
+ * pause after the first return address outside our own code (the site).
+ */
+static void walk_on(struct fp_walk *w, __u64 *ips, unsigned int max, bool to_site)
+{
+	while (!w->done && frame_ok((uintptr_t)w->fp)) {
+		const uintptr_t *fp = w->fp, *next = (const uintptr_t *)fp[0];
+
+		if (!fp[1])
+			break;
+		if (w->n == max) {
+			w->truncated = true;
+			break;
+		}
+		ips[w->n++] = fp[1];
+		w->end.frame = (uintptr_t)fp;
+		w->end.saved_fp = (uintptr_t)next;
+		if (next <= fp)
+			break;
+		w->fp = next;
+		if (to_site && !own_ip(fp[1]))
+			return;
+	}
+	w->done = true;
+}
+
+/* Start a walk at mh_stack_capture's frame: its return address comes first. */
+static __attribute__((noinline)) void capture_fp(struct fp_walk *w, __u64 *ips, unsigned int max,
+						 bool to_site)
+{
+	const uintptr_t *fp = __builtin_frame_address(0);
+
+	*w = (struct fp_walk){ .fp = (const uintptr_t *)fp[0] };
+	if (!stack_bounds())
+		w->done = true;
+	walk_on(w, ips, max, to_site);
+}
+
+/*
+ * unw_backtrace reports return addresses starting with the one into its
+ * caller (capture_unw); capture_unw's own frame is dropped so ips[0] is
+ * the return address into mh_stack_capture's caller, as capture_fp gives.
+ */
+static __attribute__((noinline)) unsigned int capture_unw(__u64 *ips, unsigned int max,
+							   bool *truncated)
+{
+	void *buf[MH_STACK_CAPTURE_MAX + UNW_OWN_FRAMES + 2];
+	int want = (int)max + UNW_OWN_FRAMES + 2, got, i;
+	unsigned int n = 0;
+
+	got = unw_backtrace(buf, want);
+	for (i = UNW_OWN_FRAMES + 1; i < got && n < max; i++)
+		ips[n++] = (uintptr_t)buf[i];
+	*truncated = got == want;
+	return n;
+}
+
+static __u64 mix(__u64 k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return k;
+}
+
+/* The verdict byte of site; NULL if the table has no room (then: libunwind). */
+static __u8 *site_slot(__u64 site, bool insert, bool *absent)
+{
+	__u64 i = mix(site) & sites->mask;
+	unsigned int probe;
+
+	*absent = false;
+	for (probe = 0; probe < SITE_PROBES; probe++, i = (i + 1) & sites->mask) {
+		__u64 k = __atomic_load_n(&sites->keys[i], __ATOMIC_ACQUIRE);
+
+		if (!k) {
+			if (!insert) {
+				*absent = true;
+				return NULL;
+			}
+			if (__atomic_compare_exchange_n(&sites->keys[i], &k, site, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+				return &sites->verdicts[i];
+			/* Lost the race: k now holds the winner's key. */
+		}
+		if (k == site)
+			return &sites->verdicts[i];
+	}
+	return NULL;
+}
+
+static unsigned int site_verdict(__u64 site)
+{
+	bool absent;
+	__u8 *v = site_slot(site, false, &absent);
+
+	if (!v)
+		return absent ? VERDICT_UNKNOWN : VERDICT_LIBUNWIND;
+	return __atomic_load_n(v, __ATOMIC_RELAXED);
+}
+
+static void site_judge(__u64 site, bool fp_ok)
+{
+	bool absent;
+	__u8 *v = site_slot(site, true, &absent);
+	__u8 bit = fp_ok ? VERDICT_FP : VERDICT_LIBUNWIND;
+
+	if (v && !(__atomic_fetch_or(v, bit, __ATOMIC_RELAXED) & bit)) {
+		if (fp_ok)
+			me.stats.sites_fp++;
+		else
+			me.stats.sites_libunwind++;
+	}
+}
+
+/* The cached frames below this chain end, if every slot still holds them. */
+static const struct tail *tail_find(const struct chain_end *end, __u64 ret)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < TAILS; i++) {
+		const struct tail *t = &me.tails[i];
+
+		if (t->frame != end->frame || t->saved_fp != end->saved_fp || t->ret != ret)
+			continue;
+		for (j = 0; j < t->n; j++)
+			if (*(const __u64 *)t->slots[j] != t->ips[j])
+				break;
+		if (j == t->n)
+			return t;
+	}
+	return NULL;
+}
+
+/*
+ * Remember libunwind's frames below a chain end, with the stack words that
+ * hold them: each found above the previous one, between the end's frame
+ * and the top of the stack. False if one is not there (nothing cached).
+ */
+static bool tail_learn(const struct chain_end *end, __u64 ret, const __u64 *ips, unsigned int n)
+{
+	struct tail *t = &me.tails[me.next_tail];
+	uintptr_t p = end->frame + 2 * sizeof(uintptr_t);
+	unsigned int j;
+
+	for (j = 0; j < n; j++, p += sizeof(uintptr_t)) {
+		while (p + sizeof(uintptr_t) <= me.stack_hi && *(const __u64 *)p != ips[j])
+			p += sizeof(uintptr_t);
+		if (p + sizeof(uintptr_t) > me.stack_hi)
+			return false;
+		t->slots[j] = p;
+		t->ips[j] = ips[j];
+	}
+	t->n = n;
+	t->frame = end->frame;
+	t->saved_fp = end->saved_fp;
+	t->ret = ret;
+	me.next_tail = (me.next_tail + 1) % TAILS;
+	return true;
+}
+
+/*
+ * Complete a chain that ended (not truncated) with its cached tail.
+ * Truncation follows libunwind's: more than max frames in all.
+ */
+static bool tail_append(__u64 *ips, unsigned int *n, unsigned int max, bool *truncated,
+			const struct chain_end *end)
+{
+	const struct tail *t;
+	unsigned int j;
+
+	if (!*n || !end->frame)
+		return false;
+	t = tail_find(end, ips[*n - 1]);
+	if (!t)
+		return false;
+	for (j = 0; j < t->n && *n < max; j++)
+		ips[(*n)++] = t->ips[j];
+	*truncated = j < t->n;
+	return true;
+}
+
+static bool same(const __u64 *a, unsigned int na, bool ta, const __u64 *b, unsigned int nb,
+		 bool tb)
+{
+	return na == nb && ta == tb && !memcmp(a, b, na * sizeof(*a));
+}
+
+/*
+ * Judge the site by libunwind's answer ref and the walk's ips: equal, or,
+ * when the chain ended without a cached tail (complete false), equal up to
+ * the chain's end with at most MH_UNWIND_TAIL_MAX frames below it, which
+ * are then cached. Returns whether the walk was right.
+ */
+static bool check(__u64 site, const __u64 *ips, unsigned int n, bool truncated, bool complete,
+		  const struct chain_end *end, const __u64 *ref, unsigned int m, bool rtrunc)
+{
+	bool ok;
+
+	me.stats.checked++;
+	if (complete)
+		ok = same(ips, n, truncated, ref, m, rtrunc);
+	else
+		ok = n && m >= n && m - n <= MH_UNWIND_TAIL_MAX && !rtrunc &&
+		     !memcmp(ips, ref, n * sizeof(*ips)) && tail_learn(end, ips[n - 1], ref + n, m - n);
+	if (ok) {
+		/* Verified: this exact result may now be served by the walk alone. */
+		__u64 id = mh_stack_hash(rtrunc, ref, m);
+
+		if (mh_stackids_intern(verified, id) == MH_INTERN_SEND)
+			mh_stackids_sent(verified, id);
+	} else {
+		me.stats.mismatched++;
+	}
+	site_judge(site, ok);
+	return ok;
+}
+
+/* Does the frame-pointer walk's answer need a check? (see the rule above) */
+static inline bool must_check(const __u64 *ips, unsigned int n, bool truncated)
+{
+	if (mh_unlikely(!me.recheck--)) {
+		me.recheck = MH_UNWIND_RECHECK - 1;
+		return true;
+	}
+	if (same(ips, n, truncated, me.last, me.last_n, me.last_truncated))
+		return false;
+	if (mh_unlikely(mh_stackids_intern(verified, mh_stack_hash(truncated, ips, n)) ==
+			MH_INTERN_SEND))
+		return true;
+	memcpy(me.last, ips, n * sizeof(*ips));
+	me.last_n = n;
+	me.last_truncated = truncated;
+	return false;
+}
+
+/*
+ * Auto mode. Inlined into mh_stack_capture so that both walkers are called
+ * from the same frame and report the same frames above it.
+ */
+static inline __attribute__((always_inline)) unsigned int
+capture_auto(__u64 *ips, unsigned int max, bool *truncated)
+{
+	__u64 ref[MH_STACK_CAPTURE_MAX];
+	struct fp_walk w;
+	unsigned int m, verdict;
+	__u64 site;
+	bool complete, rtrunc;
+
+	capture_fp(&w, ips, max, true);
+	/* No frame of the caller's: the walk found nothing (an alternate signal stack). */
+	verdict = w.n && !own_ip(ips[w.n - 1]) ? site_verdict(ips[w.n - 1]) : VERDICT_LIBUNWIND;
+	if (verdict & VERDICT_LIBUNWIND) {
+		me.stats.libunwind++;
+		return capture_unw(ips, max, truncated);
+	}
+	site = ips[w.n - 1];
+	walk_on(&w, ips, max, false);
+	*truncated = w.truncated;
+	complete = w.truncated || tail_append(ips, &w.n, max, truncated, &w.end);
+	if (verdict == VERDICT_FP && complete && !must_check(ips, w.n, *truncated)) {
+		me.stats.fp++;
+		return w.n;
+	}
+	m = capture_unw(ref, max, &rtrunc);
+	check(site, ips, w.n, *truncated, complete, &w.end, ref, m, rtrunc);
+	memcpy(ips, ref, m * sizeof(*ips));
+	*truncated = rtrunc;
+	return m;
+}
+
+static struct site_table *sites_new(unsigned int log2)
+{
+	size_t slots = (size_t)1 << log2;
+	size_t bytes = sizeof(struct site_table) + slots * (sizeof(__u64) + 1);
+	struct site_table *t;
+
+	/* MAP_NORESERVE: pages are touched only as sites land in them. */
+	t = mh_sys_mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (t == MAP_FAILED)
+		return NULL;
+	t->mask = slots - 1;
+	t->map_bytes = bytes;
+	t->verdicts = (__u8 *)(t->keys + slots);
+	return t;
+}
+
+int mh_stack_setup(enum mh_unwind mode, __u64 skip_lo, __u64 skip_hi)
+{
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	own_lo = skip_lo;
+	own_hi = skip_hi;
+	if (mode != MH_UNWIND_AUTO || sites)
+		return 0;
+	sites = sites_new(SITES_LOG2);
+	verified = mh_stackids_new(VERIFIED_LOG2);
+	if (sites && verified) {
+		auto_as = MH_UNWIND_AUTO;
+		return 0;
+	}
+	return -ENOMEM;
+}
+
+__attribute__((noinline)) unsigned int mh_stack_capture(enum mh_unwind mode, __u64 *ips,
+							 unsigned int max, bool *truncated)
+{
+	unsigned int n;
+
+	if (max > MH_STACK_CAPTURE_MAX)
+		max = MH_STACK_CAPTURE_MAX;
+	if (mode == MH_UNWIND_AUTO)
+		mode = auto_as;
+	if (mode == MH_UNWIND_AUTO) {
+		n = capture_auto(ips, max, truncated);
+	} else if (mode == MH_UNWIND_FP) {
+		struct fp_walk w;
+
+		capture_fp(&w, ips, max, false);
+		n = w.n;
+		*truncated = w.truncated;
+	} else {
+		n = capture_unw(ips, max, truncated);
+	}
+	/* Keep this frame real so both walkers see the same frames above it. */
+	__asm__ __volatile__("" ::: "memory");
+	return n;
+}
+
+void mh_unwind_stats(struct mh_unwind_stats *out)
+{
+	*out = me.stats;
+}

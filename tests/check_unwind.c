@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+/*
+ * check_unwind.c - MEMHOOK_UNWIND=auto (preload/unwind.c) records exactly
+ * the stacks MEMHOOK_UNWIND=libunwind records, on programs where the
+ * frame-pointer walk alone goes wrong: built -O2 -fomit-frame-pointer,
+ * calling back through glibc's qsort, allocating through libstdc++'s
+ * operator new, and in a second thread.
+ *
+ * Oracle: libunwind's own answer. Each program runs twice under
+ * libmemhook.so without address-space randomization, once per mode; it is
+ * deterministic, so the k-th block of each size it allocates must carry
+ * the same frames in both runs, and both runs must send the same set of
+ * distinct stacks. (That auto mode answers by frame pointers where it
+ * can is checked in-process by check_stackdb.c, through the statistics.)
+ */
+#include "preload_run.h"
+
+struct program {
+	const char *name;
+	__u64 sizes[6];		/* its marker sizes, 0-terminated */
+};
+
+static const struct program programs[] = {
+	{ "unwind_paths", { 1001, 1002, 1003, 1008, 1009, 0 } },
+	{ "unwind_paths_O2", { 1001, 1002, 1003, 1008, 1009, 0 } },
+	{ "unwind_cxx", { 1004, 1005 * sizeof(int), 1006 + 1, 0 } },	/* a string adds its NUL */
+};
+
+static const struct mh_rec_stack *find_stack(const struct trace *t, __u64 id)
+{
+	for_each_rec(t, h)
+		if (h->type == MH_REC_STACK && ((const struct mh_rec_stack *)h)->stack_id == id)
+			return (const void *)h;
+	return NULL;
+}
+
+static bool same_frames(const struct mh_rec_stack *a, const struct mh_rec_stack *b)
+{
+	return a->depth == b->depth && a->flags == b->flags &&
+	       !memcmp(a + 1, b + 1, a->depth * sizeof(__u64));
+}
+
+/* The stack of the k-th ALLOC of size bytes, NULL if there are fewer. */
+static const struct mh_rec_stack *kth_stack(const struct trace *t, __u64 size, unsigned int k)
+{
+	for_each_rec(t, h) {
+		const struct mh_rec_alloc *a = (const void *)h;
+
+		if (h->type == MH_REC_ALLOC && a->pid == (__u32)t->pid && a->size == size && !k--)
+			return find_stack(t, a->stack_id);
+	}
+	return NULL;
+}
+
+/* Every stack a sent has the same frames as some stack b sent. */
+static unsigned int stacks_missing(const struct trace *a, const struct trace *b)
+{
+	unsigned int missing = 0;
+
+	for_each_rec(a, h) {
+		bool found = false;
+
+		if (h->type != MH_REC_STACK)
+			continue;
+		for_each_rec(b, g)
+			if (g->type == MH_REC_STACK &&
+			    same_frames((const void *)h, (const void *)g)) {
+				found = true;
+				break;
+			}
+		missing += !found;
+	}
+	return missing;
+}
+
+static bool run_mode(struct trace *t, const char *prog, const char *mode)
+{
+	char var[64];
+	const char *env[] = { var, NULL };
+	struct run_opts o = { .ring_bytes = BIG_RING, .env = env, .prog = prog, .no_aslr = true };
+
+	snprintf(var, sizeof(var), "%s=%s", MH_ENV_UNWIND, mode);
+	run_traced(t, &o);
+	if (WIFEXITED(t->status) && WEXITSTATUS(t->status) == 126) {
+		mh_test_skip("auto_equals_libunwind", "cannot disable address randomization");
+		trace_free(t);
+		return false;
+	}
+	ck_assert_msg(WIFEXITED(t->status) && !WEXITSTATUS(t->status), "%s under %s: status %#x",
+		      prog, mode, t->status);
+	ck_assert_str_eq(t->err, "");
+	ck_assert_uint_eq(t->lost, 0);
+	return true;
+}
+
+START_TEST(test_auto_equals_libunwind)
+{
+	const struct program *p = &programs[_i];
+	char *path = mh_test_join("tests/progs", p->name), *full = mh_test_path(path);
+	struct trace ref, got;
+	unsigned int s, k;
+
+	if (!have_artefacts("auto_equals_libunwind"))
+		goto out;
+	if (!mh_test_executable(full)) {
+		mh_test_skip("auto_equals_libunwind", "the unwind test programs are not built");
+		goto out;
+	}
+	if (!run_mode(&ref, p->name, "libunwind"))
+		goto out;
+	if (!run_mode(&got, p->name, "auto")) {
+		trace_free(&ref);
+		goto out;
+	}
+	for (s = 0; p->sizes[s]; s++) {
+		for (k = 0;; k++) {
+			const struct mh_rec_stack *a = kth_stack(&ref, p->sizes[s], k);
+			const struct mh_rec_stack *b = kth_stack(&got, p->sizes[s], k);
+
+			ck_assert_msg(!a == !b, "%s: %s blocks of %llu bytes", p->name,
+				      a ? "fewer" : "more", (unsigned long long)p->sizes[s]);
+			if (!a)
+				break;
+			ck_assert_msg(same_frames(a, b), "%s: block %u of %llu bytes: other frames",
+				      p->name, k, (unsigned long long)p->sizes[s]);
+		}
+		/* Each size is allocated many times: every phase of a site's verdict is seen. */
+		ck_assert_uint_ge(k, 30);
+	}
+	ck_assert_uint_eq(stacks_missing(&ref, &got), 0);
+	ck_assert_uint_eq(stacks_missing(&got, &ref), 0);
+	trace_free(&ref);
+	trace_free(&got);
+out:
+	free(full);
+	free(path);
+}
+END_TEST
+
+static Suite *unwind_suite(void)
+{
+	Suite *s = suite_create("unwind");
+	TCase *equal = tcase_create("AutoEqualsLibunwind");
+
+	tcase_set_timeout(equal, 300);
+	tcase_add_loop_test(equal, test_auto_equals_libunwind, 0,
+			    sizeof(programs) / sizeof(programs[0]));
+	suite_add_tcase(s, equal);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(unwind_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
