@@ -162,6 +162,13 @@ static size_t drain_once(struct mh_recorder *r)
 		bytes -= n;
 		moved += n;
 		if (have_scan) {
+			/*
+			 * The scan reads the process's memory and so faults pages
+			 * back in: a later sample would show residency memhook
+			 * caused. Its own snapshot, taken first, is the last one.
+			 */
+			if (r->tracked)
+				mh_tracked_remove(r->tracked, (pid_t)scan.pid);
 			/* Failures are recorded as "leakscan.status"; the process is released anyway. */
 			(void)mh_leakscan_handle(r, &scan);
 		}
