@@ -100,6 +100,7 @@ struct mh_attr {
 	uint64_t resident_bytes;		/* likewise, every range */
 	uint64_t exit_snap_ts_ns;		/* ts of the latest complete snapshot */
 	uint64_t peak_snap_rss, peak_snap_ts_ns; /* the snapshot taken at the largest RSS */
+	uint64_t peak_snap_resident;	/* its resident anonymous bytes, for ties on RSS */
 	uint64_t retained_at_rss_peak;
 	struct mh_snap_part *parts;		/* ranges of the current part, not applied yet */
 	size_t part_count, part_cap;

@@ -246,8 +246,15 @@ void mh_residency_close(struct mh_process *p)
 	}
 	rss = a->snap_rss_known ? a->snap_rss[MH_RSS_ANON] + a->snap_rss[MH_RSS_FILE] +
 				  a->snap_rss[MH_RSS_SHMEM] : a->snap_resident;
-	if (rss > a->peak_snap_rss || a->snapshots == 1) {
+	/*
+	 * RSS samples come less often than snapshots, so several snapshots
+	 * can share the peak sample: among those, the one with most resident
+	 * anonymous memory is nearest the peak.
+	 */
+	if (rss > a->peak_snap_rss || a->snapshots == 1 ||
+	    (rss == a->peak_snap_rss && a->snap_resident >= a->peak_snap_resident)) {
 		a->peak_snap_rss = rss;
+		a->peak_snap_resident = a->snap_resident;
 		a->peak_snap_ts_ns = a->snap_ts_ns;
 		a->retained_at_rss_peak = a->retained_free_heap_bytes;
 		for (st = p->stacks; st; st = st->hh.next)
