@@ -117,7 +117,21 @@ static bool given(int argc, char **argv, const char *name)
 	return false;
 }
 
-/* Apply one check option; 0, 1 (not a check option) or -EINVAL after printing why. */
+static bool is_check_option(const char *name)
+{
+	static const char *const names[] = {
+		"--fail-on", "--error-exitcode", "--min-bytes", "--suppressions", "--junit",
+		"--json", "--trace",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(name, names[i]))
+			return true;
+	}
+	return false;
+}
+
+/* Apply one check option (is_check_option(name)); 0 or -EINVAL after printing why. */
 static int apply(struct check_opts *o, const char *name, const char *value)
 {
 	unsigned long long n;
@@ -141,10 +155,8 @@ static int apply(struct check_opts *o, const char *name, const char *value)
 		o->junit = value;
 	} else if (!strcmp(name, "--json")) {
 		o->json = value;
-	} else if (!strcmp(name, "--trace")) {
-		o->keep_trace = value;
 	} else {
-		return 1;
+		o->keep_trace = value;
 	}
 	if (err)
 		fprintf(stderr, "memhook: bad value '%s' for option '%s' (see memhook check --help)\n",
@@ -177,16 +189,19 @@ static int take_check_options(struct check_opts *o, int *argc, char **argv)
 			continue;
 		}
 		snprintf(name, sizeof(name), "%.*s", (int)len, arg);
-		ret = 1;
-		if (value || in + 1 < *argc)
-			ret = apply(o, name, value ? value : argv[in + 1]);
-		if (ret < 0)
-			return ret;
-		if (ret == 0) {
-			in += value ? 1 : 2;
+		if (!is_check_option(name)) {
+			argv[out++] = argv[in++];
 			continue;
 		}
-		argv[out++] = argv[in++];
+		if (!value && in + 1 >= *argc) {
+			fprintf(stderr, "memhook: missing argument for option '%s' (see memhook check --help)\n",
+				name);
+			return -EINVAL;
+		}
+		ret = apply(o, name, value ? value : argv[in + 1]);
+		if (ret < 0)
+			return ret;
+		in += value ? 1 : 2;
 	}
 	while (in < *argc)
 		argv[out++] = argv[in++];
