@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "merger/addrindex.h"
+#include "testutil.h"
 
 #define PAGE 4096ULL
 #define SLOTS 2000
@@ -99,16 +100,10 @@ int main(void)
 {
 	Suite *s = suite_create("addrindex");
 	TCase *core = tcase_create("Core");
-	SRunner *runner;
-	int failed;
 
 	tcase_add_test(core, random_operations_agree_with_brute_force);
 	tcase_add_test(core, huge_range_is_one_entry);
 	tcase_add_test(core, duplicate_start_is_refused);
 	suite_add_tcase(s, core);
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(s);
 }

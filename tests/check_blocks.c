@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "../merger/blocks.h"
+#include "testutil.h"
 
 /* Model: slot i holds the address live there (0: none), its size is i + 1. */
 #define MODEL_SLOTS 50000
@@ -144,11 +145,5 @@ static Suite *blocks_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(blocks_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(blocks_suite());
 }

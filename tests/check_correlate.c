@@ -24,14 +24,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sys/swap.h>
 #include <sys/wait.h>
 
 #include <check.h>
 
 #include "testutil.h"
 
-#define CGROUP_V1_MEMORY "/sys/fs/cgroup/memory"
 #define MIB (1024LL * 1024)
 /* memhook's exit status when --kernel=on cannot have the kernel stream. */
 #define EXIT_KERNEL_UNAVAILABLE 69
@@ -40,20 +38,6 @@
 #define SWAP_LIMIT_MB 64
 #define QUIET_KB 1024
 #define SWAP_FILE_MB 512
-
-static char *tmpdir;
-
-static void tmpdir_setup(void)
-{
-	tmpdir = mh_test_tmpdir();
-}
-
-static void tmpdir_teardown(void)
-{
-	mh_test_rmdir(tmpdir);
-	free(tmpdir);
-	tmpdir = NULL;
-}
 
 /* The number after "key=" on the program's output line starting with line; -1 if absent. */
 static long long out_val(const char *out, const char *line, const char *key)
@@ -120,10 +104,10 @@ static bool record(const char *name, const char *prog, const char *const *opts,
 		   const char *const *args, struct recording *r)
 {
 	char *memhook = mh_test_path("memhook"), *rel = mh_test_join("tests/progs", prog);
-	char *path = mh_test_path(rel), *trace = mh_test_join(tmpdir, "corr.mht");
-	char *out_path = mh_test_join(tmpdir, "corr.out");
-	char *err_path = mh_test_join(tmpdir, "corr.err");
-	char *json_path = mh_test_join(tmpdir, "corr.json");
+	char *path = mh_test_path(rel), *trace = mh_test_join(mh_test_tmp, "corr.mht");
+	char *out_path = mh_test_join(mh_test_tmp, "corr.out");
+	char *err_path = mh_test_join(mh_test_tmp, "corr.err");
+	char *json_path = mh_test_join(mh_test_tmp, "corr.json");
 	const char *rec[24] = { memhook, "record", "-q", "-o", trace };
 	const char *rep[] = { memhook, "report", "--format", "json", "-o", json_path, trace, NULL };
 	struct mh_test_cmd cmd = { .argv = rec, .stdout_path = out_path, .stderr_path = err_path };
@@ -231,96 +215,17 @@ END_TEST
 /* ---- swap-ins attributed ---- */
 
 /* What the swap fixture set up, or why it could not. */
-static char cgroup_dir[128];
-static char swap_path[128];
-static char setup_skip[512];
-static bool swap_on;
-
-static int write_number(const char *dir, const char *name, long long value)
-{
-	char path[512], text[32];
-	int fd, n, err = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	n = snprintf(text, sizeof(text), "%lld", value);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, n) != n)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static void make_cgroup(void)
-{
-	int err;
-
-	snprintf(cgroup_dir, sizeof(cgroup_dir), "%s/memhook-corr.%d", CGROUP_V1_MEMORY,
-		 (int)getpid());
-	if (mkdir(cgroup_dir, 0755)) {
-		snprintf(setup_skip, sizeof(setup_skip), "cannot create memory cgroup %s: %s",
-			 cgroup_dir, strerror(errno));
-		cgroup_dir[0] = '\0';
-		return;
-	}
-	err = write_number(cgroup_dir, "memory.limit_in_bytes", SWAP_LIMIT_MB * MIB);
-	if (err)
-		snprintf(setup_skip, sizeof(setup_skip), "cannot set the cgroup's limit: %s",
-			 strerror(-err));
-}
+static struct mh_test_swapcg swapcg;
 
 /* Unchecked fixture: runs in the runner's process, so teardown runs even if the test failed. */
 static void swap_setup(void)
 {
-	const char *mkswap[] = { "mkswap", "-q", swap_path, NULL };
-	struct mh_test_cmd cmd = { .argv = mkswap };
-	int fd, st;
-
-	setup_skip[0] = '\0';
-	swap_on = false;
-	if (geteuid() != 0) {
-		snprintf(setup_skip, sizeof(setup_skip), "needs root for swap and cgroups");
-		return;
-	}
-	if (access(CGROUP_V1_MEMORY "/memory.limit_in_bytes", F_OK)) {
-		snprintf(setup_skip, sizeof(setup_skip), "no cgroup v1 memory controller at %s",
-			 CGROUP_V1_MEMORY);
-		return;
-	}
-	snprintf(swap_path, sizeof(swap_path), "/var/tmp/memhook-corr-swap.%d", (int)getpid());
-	fd = open(swap_path, O_CREAT | O_EXCL | O_WRONLY, 0600);
-	if (fd < 0 || posix_fallocate(fd, 0, SWAP_FILE_MB * MIB)) {
-		snprintf(setup_skip, sizeof(setup_skip), "cannot create swap file %s", swap_path);
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	close(fd);
-	st = mh_test_run(&cmd);
-	if (st != 0 || swapon(swap_path, 0)) {
-		snprintf(setup_skip, sizeof(setup_skip), "cannot enable swap file %s: %s",
-			 swap_path, st ? "mkswap failed" : strerror(errno));
-		return;
-	}
-	swap_on = true;
-	make_cgroup();
+	mh_test_swapcg_setup(&swapcg, "corr", SWAP_FILE_MB, SWAP_LIMIT_MB * MIB);
 }
 
 static void swap_teardown(void)
 {
-	int tries;
-
-	/* The last task leaves the cgroup shortly after it is reaped. */
-	for (tries = 0; cgroup_dir[0] && tries < 50 && rmdir(cgroup_dir) && errno == EBUSY; tries++)
-		usleep(100000);
-	cgroup_dir[0] = '\0';
-	if (swap_on)
-		(void)swapoff(swap_path);	/* nothing else can be done if it fails */
-	if (swap_path[0])
-		unlink(swap_path);
-	swap_on = false;
-	swap_path[0] = '\0';
+	mh_test_swapcg_teardown(&swapcg);
 }
 
 /*
@@ -336,12 +241,12 @@ START_TEST(test_swapins_attributed)
 {
 	static const char *const opts[] = { "--kernel=on", NULL };
 	char mb[16], kb[16];
-	const char *args[] = { cgroup_dir, mb, kb, NULL };
+	const char *args[] = { swapcg.cgroup_dir, mb, kb, NULL };
 	long long came_back, quiet_swapped, swapins, quiet_swapins, stall, total;
 	struct recording r;
 
-	if (setup_skip[0]) {
-		mh_test_skip("swapins_attributed", setup_skip);
+	if (swapcg.skip[0]) {
+		mh_test_skip("swapins_attributed", swapcg.skip);
 		return;
 	}
 	snprintf(mb, sizeof(mb), "%d", SWAP_BUF_MB);
@@ -377,13 +282,13 @@ static Suite *correlate_suite(void)
 	TCase *tp = tcase_create("Pages");
 	TCase *ts = tcase_create("Swap");
 
-	tcase_add_checked_fixture(tp, tmpdir_setup, tmpdir_teardown);
+	tcase_add_checked_fixture(tp, mh_test_tmp_setup, mh_test_tmp_teardown);
 	tcase_add_test(tp, test_pages_shared_pagemap);
 	tcase_add_test(tp, test_pages_shared_kernel);
 	suite_add_tcase(s, tp);
 
 	tcase_add_unchecked_fixture(ts, swap_setup, swap_teardown);
-	tcase_add_checked_fixture(ts, tmpdir_setup, tmpdir_teardown);
+	tcase_add_checked_fixture(ts, mh_test_tmp_setup, mh_test_tmp_teardown);
 	tcase_add_test(ts, test_swapins_attributed);
 	suite_add_tcase(s, ts);
 	return s;
@@ -391,11 +296,5 @@ static Suite *correlate_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(correlate_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(correlate_suite());
 }

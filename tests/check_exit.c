@@ -219,11 +219,5 @@ static Suite *exit_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(exit_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(exit_suite());
 }

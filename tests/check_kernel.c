@@ -23,7 +23,6 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/swap.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
@@ -37,7 +36,6 @@
 #include "kernel_records.h"
 #include "testutil.h"
 
-#define CGROUP_V1_MEMORY "/sys/fs/cgroup/memory"
 #define MIB (1024LL * 1024)
 /* Pages kern_touch touches. */
 #define TOUCH_PAGES 1000
@@ -387,26 +385,7 @@ START_TEST(test_rss_matches_status)
 END_TEST
 
 /* Shared by the swap and OOM fixtures: what was set up, or why not. */
-static char cgroup_dir[128];
-static char swap_path[128];
-static char setup_skip[512];
-static bool swap_on;
-
-static int write_file(const char *dir, const char *name, long long value)
-{
-	char path[512], text[32];
-	int fd, n, err = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	n = snprintf(text, sizeof(text), "%lld", value);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, n) != n)
-		err = -errno;
-	close(fd);
-	return err;
-}
+static struct mh_test_swapcg kfix;
 
 static long long read_number(const char *dir, const char *name)
 {
@@ -422,79 +401,14 @@ static long long read_number(const char *dir, const char *name)
 	return v;
 }
 
-/* Make a v1 memory cgroup with a limit (and the same memsw limit if memsw). */
-static void make_cgroup(const char *tag, long long limit, bool memsw)
-{
-	int err;
-
-	snprintf(cgroup_dir, sizeof(cgroup_dir), "%s/memhook-%s.%d", CGROUP_V1_MEMORY, tag,
-		 (int)getpid());
-	if (mkdir(cgroup_dir, 0755)) {
-		snprintf(setup_skip, sizeof(setup_skip), "cannot create memory cgroup %s: %s",
-			 cgroup_dir, strerror(errno));
-		cgroup_dir[0] = '\0';
-		return;
-	}
-	err = write_file(cgroup_dir, "memory.limit_in_bytes", limit);
-	if (!err && memsw)
-		err = write_file(cgroup_dir, "memory.memsw.limit_in_bytes", limit);
-	if (err)
-		snprintf(setup_skip, sizeof(setup_skip), "cannot set the cgroup's limit: %s",
-			 strerror(-err));
-}
-
-static void remove_cgroup(void)
-{
-	int tries;
-
-	if (!cgroup_dir[0])
-		return;
-	/* The last task leaves the cgroup shortly after it is reaped. */
-	for (tries = 0; tries < 50 && rmdir(cgroup_dir) && errno == EBUSY; tries++)
-		usleep(100000);
-	cgroup_dir[0] = '\0';
-}
-
 static void swap_setup(void)
 {
-	const char *mkswap[] = { "mkswap", "-q", swap_path, NULL };
-	struct mh_test_cmd cmd = { .argv = mkswap };
-	int fd, st;
-
-	setup_skip[0] = '\0';
-	swap_on = false;
-	if (geteuid() != 0) {
-		snprintf(setup_skip, sizeof(setup_skip), "needs root for swap and cgroups");
-		return;
-	}
-	snprintf(swap_path, sizeof(swap_path), "/var/tmp/memhook-kswap.%d", (int)getpid());
-	fd = open(swap_path, O_CREAT | O_EXCL | O_WRONLY, 0600);
-	if (fd < 0 || posix_fallocate(fd, 0, SWAP_FILE_MB * MIB)) {
-		snprintf(setup_skip, sizeof(setup_skip), "cannot create swap file %s", swap_path);
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	close(fd);
-	st = mh_test_run(&cmd);
-	if (st != 0 || swapon(swap_path, 0)) {
-		snprintf(setup_skip, sizeof(setup_skip), "cannot enable swap file %s: %s",
-			 swap_path, st ? "mkswap failed" : strerror(errno));
-		return;
-	}
-	swap_on = true;
-	make_cgroup("kswap", SWAP_LIMIT_MB * MIB, false);
+	mh_test_swapcg_setup(&kfix, "kswap", SWAP_FILE_MB, SWAP_LIMIT_MB * MIB);
 }
 
 static void swap_teardown(void)
 {
-	remove_cgroup();
-	if (swap_on)
-		(void)swapoff(swap_path);	/* nothing else can be done if it fails */
-	if (swap_path[0])
-		unlink(swap_path);
-	swap_on = false;
-	swap_path[0] = '\0';
+	mh_test_swapcg_teardown(&kfix);
 }
 
 START_TEST(test_swapins_match_pagemap)
@@ -505,12 +419,12 @@ START_TEST(test_swapins_match_pagemap)
 	char arg[16];
 	const char *args[] = { arg, NULL };
 
-	if (setup_skip[0]) {
-		mh_test_skip("swapins_match_pagemap", setup_skip);
+	if (kfix.skip[0]) {
+		mh_test_skip("swapins_match_pagemap", kfix.skip);
 		return;
 	}
 	snprintf(arg, sizeof(arg), "%d", SWAP_BUF_MB);
-	if (!traced_or_skip("swapins_match_pagemap", "tests/progs/kern_swap", args, cgroup_dir,
+	if (!traced_or_skip("swapins_match_pagemap", "tests/progs/kern_swap", args, kfix.cgroup_dir,
 			    &r) ||
 	    !need_probe(&r.cap, "swapins_match_pagemap", "rss_stat") ||
 	    !need_probe(&r.cap, "swapins_match_pagemap", "page_fault") ||
@@ -554,13 +468,19 @@ static void oom_setup(void)
 {
 	char memsw[512];
 
-	setup_skip[0] = '\0';
+	kfix.skip[0] = '\0';
 	if (geteuid() != 0) {
-		snprintf(setup_skip, sizeof(setup_skip), "needs root for cgroups");
+		snprintf(kfix.skip, sizeof(kfix.skip), "needs root for cgroups");
 		return;
 	}
-	snprintf(memsw, sizeof(memsw), "%s/memory.memsw.limit_in_bytes", CGROUP_V1_MEMORY);
-	make_cgroup("koom", OOM_LIMIT_MB * MIB, access(memsw, F_OK) == 0);
+	snprintf(memsw, sizeof(memsw), "%s/memory.memsw.limit_in_bytes",
+		 MH_TEST_CGROUP_V1_MEMORY);
+	mh_test_cgroup_make(&kfix, "koom", OOM_LIMIT_MB * MIB, access(memsw, F_OK) == 0);
+}
+
+static void oom_teardown(void)
+{
+	mh_test_cgroup_remove(&kfix);
 }
 
 START_TEST(test_oom_victim)
@@ -573,19 +493,19 @@ START_TEST(test_oom_victim)
 	char arg[16];
 	const char *args[] = { arg, NULL };
 
-	if (setup_skip[0]) {
-		mh_test_skip("oom_victim", setup_skip);
+	if (kfix.skip[0]) {
+		mh_test_skip("oom_victim", kfix.skip);
 		return;
 	}
 	snprintf(arg, sizeof(arg), "%d", OOM_TOUCH_MB);
-	if (!traced_or_skip("oom_victim", "tests/progs/kern_oom", args, cgroup_dir, &r) ||
+	if (!traced_or_skip("oom_victim", "tests/progs/kern_oom", args, kfix.cgroup_dir, &r) ||
 	    !need_probe(&r.cap, "oom_victim", "mark_victim") ||
 	    !need_probe(&r.cap, "oom_victim", "signal_generate"))
 		return;
 	ck_assert_msg(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGKILL,
 		      "kern_oom was not killed: status %#x", r.status);
 	ck_assert_int_eq(report_val(&r, "pid"), r.pid);
-	max_usage = read_number(cgroup_dir, "memory.max_usage_in_bytes");
+	max_usage = read_number(kfix.cgroup_dir, "memory.max_usage_in_bytes");
 	for_each_rec(hdr, &r.cap) {
 		if (hdr->type == MH_REC_KOOM && ((const struct mh_rec_koom *)hdr)->pid == (__u32)r.pid)
 			victim = (const void *)hdr;
@@ -726,7 +646,7 @@ static Suite *kernel_suite(void)
 	tcase_add_test(tc, test_major_faults_match_rusage);
 	tcase_add_unchecked_fixture(swap, swap_setup, swap_teardown);
 	tcase_add_test(swap, test_swapins_match_pagemap);
-	tcase_add_unchecked_fixture(oom, oom_setup, remove_cgroup);
+	tcase_add_unchecked_fixture(oom, oom_setup, oom_teardown);
 	tcase_add_test(oom, test_oom_victim);
 	tcase_add_test(fmt, test_describe_every_type);
 	tcase_add_test(fmt, test_files_fallback_and_unresolved);
@@ -739,11 +659,5 @@ static Suite *kernel_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(kernel_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(kernel_suite());
 }

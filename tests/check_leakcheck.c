@@ -155,8 +155,6 @@ int main(void)
 {
 	Suite *s = suite_create("leakcheck");
 	TCase *ci = tcase_create("CI");
-	SRunner *runner;
-	int failed;
 
 	tcase_add_checked_fixture(ci, setup, teardown);
 	tcase_set_timeout(ci, 300);
@@ -165,9 +163,5 @@ int main(void)
 	tcase_add_test(ci, missing_suppression_file_is_an_error);
 	tcase_add_test(ci, clean_program_reports_nothing);
 	suite_add_tcase(s, ci);
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(s);
 }

@@ -126,11 +126,5 @@ static Suite *noevents_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(noevents_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(noevents_suite());
 }

@@ -32,38 +32,14 @@
 #define RUN_TIMEOUT_S 240
 #define ARGV_MAX 16
 
-static char *tmp;
-
-static void setup(void)
-{
-	tmp = mh_test_tmpdir();
-}
-
-static void teardown(void)
-{
-	mh_test_rmdir(tmp);
-	free(tmp);
-	tmp = NULL;
-}
-
 static char *tmp_file(const char *name)
 {
-	return mh_test_join(tmp, name);
-}
-
-/* A built artefact that must exist: `make check` builds them all first. */
-static char *artefact(const char *rel)
-{
-	char *path = mh_test_path(rel);
-
-	ck_assert_msg(mh_test_executable(path), "%s is not built (MEMHOOK_BUILD_DIR=%s)", path,
-		      mh_test_build_dir());
-	return path;
+	return mh_test_join(mh_test_tmp, name);
 }
 
 static char *example(const char *name)
 {
-	char *rel = mh_test_join("examples", name), *path = artefact(rel);
+	char *rel = mh_test_join("examples", name), *path = mh_test_artefact(rel);
 
 	free(rel);
 	return path;
@@ -73,7 +49,7 @@ static char *example(const char *name)
 static int record(const char *trace, const char *const *argv, const char *out, const char *err)
 {
 	const char *full[ARGV_MAX + 6];
-	char *memhook = artefact("memhook");
+	char *memhook = mh_test_artefact("memhook");
 	size_t i = 0, j;
 	int status;
 
@@ -95,7 +71,7 @@ static int record(const char *trace, const char *const *argv, const char *out, c
 /* `memhook report --format json TRACE`, which must succeed: the JSON text. */
 static char *report_json(const char *trace)
 {
-	char *memhook = artefact("memhook"), *out = tmp_file("report.json"),
+	char *memhook = mh_test_artefact("memhook"), *out = tmp_file("report.json"),
 	     *err = tmp_file("report.err"), *json, *msg;
 	const char *argv[] = { memhook, "report", "--format", "json", trace, NULL };
 	int status = mh_test_run(&(struct mh_test_cmd){ .argv = argv, .stdout_path = out,
@@ -573,7 +549,7 @@ static void real_argv(const struct real_prog *p, char **argv)
 		if (i == 0 && !p->tool)
 			argv[i] = example(a);
 		else if (a[0] == '@')
-			argv[i] = mh_test_join(tmp, a + 2);
+			argv[i] = mh_test_join(mh_test_tmp, a + 2);
 		else
 			argv[i] = strdup(a);
 		ck_assert_ptr_nonnull(argv[i]);
@@ -700,14 +676,14 @@ static Suite *oracle_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("TotalsMatchMemcheck");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, mh_test_tmp_setup, mh_test_tmp_teardown);
 	tcase_set_timeout(tc, 2 * RUN_TIMEOUT_S);
 	tcase_add_loop_test(tc, test_totals_match_memcheck, 0, N_OF(oracle_progs));
 	tcase_add_loop_test(tc, test_leak_kinds_match_memcheck, 0, 3);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("ProgramKnowledge");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, mh_test_tmp_setup, mh_test_tmp_teardown);
 	tcase_set_timeout(tc, 2 * RUN_TIMEOUT_S);
 	tcase_add_test(tc, test_peak_matches_program);
 	tcase_add_test(tc, test_threads_trace_exact);
@@ -715,7 +691,7 @@ static Suite *oracle_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("RealProgramsUnaffected");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, mh_test_tmp_setup, mh_test_tmp_teardown);
 	tcase_set_timeout(tc, 2 * RUN_TIMEOUT_S);
 	tcase_add_loop_test(tc, test_real_program_unaffected, 0, N_OF(real_progs));
 	suite_add_tcase(s, tc);
@@ -724,11 +700,5 @@ static Suite *oracle_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(oracle_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(oracle_suite());
 }

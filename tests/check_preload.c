@@ -648,11 +648,5 @@ static Suite *preload_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(preload_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(preload_suite());
 }

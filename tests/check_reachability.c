@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "merger/reachability.h"
+#include "testutil.h"
 
 #define MAX_BLOCKS 16
 
@@ -258,11 +259,5 @@ static Suite *reachability_suite(void)
 
 int main(void)
 {
-	SRunner *runner = srunner_create(reachability_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(reachability_suite());
 }

@@ -680,11 +680,5 @@ static Suite *record_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(record_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(record_suite());
 }

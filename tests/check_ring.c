@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../preload/ring.h"
+#include "testutil.h"
 
 /* A test record: header, producer, sequence, then filler words. */
 struct test_rec {
@@ -373,11 +374,5 @@ static Suite *ring_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ring_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(ring_suite());
 }

@@ -148,11 +148,5 @@ static Suite *run_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(run_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(run_suite());
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../preload/stackdb.h"
+#include "testutil.h"
 
 #define CHAIN 4
 
@@ -394,11 +395,5 @@ static Suite *stackdb_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(stackdb_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(stackdb_suite());
 }

@@ -21,6 +21,7 @@
 
 #include "../cli/exit_codes.h"
 #include "../merger/trace_reader.h"
+#include "record_cmd.h"
 #include "testutil.h"
 
 /* forkgrow: the child's block, MiB, and how long it holds it, ms. */
@@ -32,33 +33,8 @@
 #define OOM_TOUCH_MIB "256"
 #define CGROUP_V1_MEMORY "/sys/fs/cgroup/memory"
 
-static char *dir;
-static char *memhook;
-static char *trace;
-static char *out_path;
-static char *err_path;
-
-static void setup(void)
-{
-	dir = mh_test_tmpdir();
-	memhook = mh_test_path("memhook");
-	trace = mh_test_join(dir, "t.mht");
-	out_path = mh_test_join(dir, "out");
-	err_path = mh_test_join(dir, "err");
-}
-
-static void teardown(void)
-{
-	mh_test_rmdir(dir);
-	free(dir);
-	free(memhook);
-	free(trace);
-	free(out_path);
-	free(err_path);
-}
-
 /* True (after printing SKIP) when memhook, libmemhook.so or prog is not built. */
-static bool skip_unbuilt(const char *name, const char *prog)
+static bool skip_unbuilt_prog(const char *name, const char *prog)
 {
 	char *lib = mh_test_path("libmemhook.so");
 	char *p = mh_test_path(prog);
@@ -70,26 +46,6 @@ static bool skip_unbuilt(const char *name, const char *prog)
 	if (missing)
 		mh_test_skip(name, "memhook, libmemhook.so or the test program is not built");
 	return missing;
-}
-
-/* Run memhook with args (after "memhook") and env; returns its exit code. */
-static int run_memhook(const char *const *args, const char *const *env)
-{
-	const char *argv[32] = { memhook };
-	struct mh_test_cmd cmd = {
-		.argv = argv,
-		.env = env,
-		.stdout_path = out_path,
-		.stderr_path = err_path,
-	};
-	int i, status;
-
-	for (i = 0; args[i] && i < 30; i++)
-		argv[i + 1] = args[i];
-	status = mh_test_run(&cmd);
-	ck_assert_int_ge(status, 0);
-	ck_assert(WIFEXITED(status));
-	return WEXITSTATUS(status);
 }
 
 static bool file_has(const char *path, const char *what)
@@ -171,23 +127,20 @@ static void read_child_facts(struct child_facts *f, long page)
 /* A forked child is sampled like the launched program, and its snapshot matches what it wrote. */
 START_TEST(followed_child_is_sampled)
 {
-	char *target = mh_test_path("tests/progs/rec_target");
 	const char *args[] = { "record", "--kernel=off", "--follow-forks", "--pagemap-interval",
 			       "200", "--sample-interval", "100", "-o", trace, "--", target,
 			       "forkgrow", GROW_MIB_ARG, GROW_HOLD_MS, NULL };
 	long page = sysconf(_SC_PAGESIZE);
 	struct child_facts f;
 
-	if (skip_unbuilt("followed_child_is_sampled", "tests/progs/rec_target"))
-		goto out_free;
+	if (skip_unbuilt_prog("followed_child_is_sampled", "tests/progs/rec_target"))
+		return;
 	ck_assert_int_eq(run_memhook(args, NULL), 0);
 	read_child_facts(&f, page);
 	ck_assert_uint_ge(f.snapshots, 1);
 	/* Every whole page of the block was written and held: all present. */
 	ck_assert_uint_eq(f.most_present, (((__u64)GROW_MIB << 20) - (__u64)page) / (__u64)page);
 	ck_assert_uint_ge(f.most_anon, (__u64)GROW_MIB << 20);
-out_free:
-	free(target);
 }
 END_TEST
 
@@ -228,7 +181,6 @@ static bool at_exit_scan(const struct scans *sc, const struct mh_rec_pagemap *pm
 /* --pagemap-interval 0: no periodic snapshot; only exit-time scans take one. */
 START_TEST(pagemap_interval_zero_takes_none)
 {
-	char *target = mh_test_path("tests/progs/rec_target");
 	const char *args[] = { "record", "--kernel=off", "--follow-forks", "--pagemap-interval",
 			       "0", "-o", trace, "--", target, "forkgrow", GROW_MIB_ARG, GROW_HOLD_MS, NULL };
 	const struct mh_rec_hdr *rec;
@@ -236,8 +188,8 @@ START_TEST(pagemap_interval_zero_takes_none)
 	unsigned samples = 0;
 	struct scans sc;
 
-	if (skip_unbuilt("pagemap_interval_zero_takes_none", "tests/progs/rec_target"))
-		goto out_free;
+	if (skip_unbuilt_prog("pagemap_interval_zero_takes_none", "tests/progs/rec_target"))
+		return;
 	ck_assert_int_eq(run_memhook(args, NULL), 0);
 	read_scans(&sc);
 	r = mh_trace_reader_open(trace);
@@ -250,8 +202,6 @@ START_TEST(pagemap_interval_zero_takes_none)
 	}
 	mh_trace_reader_free(r);
 	ck_assert_uint_ge(samples, 1);	/* RSS samples are still taken */
-out_free:
-	free(target);
 }
 END_TEST
 
@@ -337,7 +287,7 @@ START_TEST(oom_kill_is_an_oom_exit)
 	struct mh_rec_exit e;
 	int code;
 
-	if (skip_unbuilt("oom_kill_is_an_oom_exit", "tests/progs/kern_oom"))
+	if (skip_unbuilt_prog("oom_kill_is_an_oom_exit", "tests/progs/kern_oom"))
 		goto out_free;
 	if (geteuid() != 0 || access(CGROUP_V1_MEMORY, W_OK)) {
 		mh_test_skip("oom_kill_is_an_oom_exit", "needs root and a v1 memory cgroup hierarchy");
@@ -376,7 +326,7 @@ static bool run_id_under_sudo(const char *name, const char *extra, int *code)
 	const char *args[] = { "record", "--kernel=off", "-q", "-o", trace, extra ? extra : "--",
 			       extra ? "--" : "id", extra ? "id" : "-u", extra ? "-u" : NULL, NULL };
 
-	*code = run_memhook(args, env);
+	*code = run_memhook_env(args, NULL, env);
 	if (*code == MH_EXIT_INTERNAL && file_has(err_path, "not readable by that user")) {
 		mh_test_skip(name, "the build directory is not readable by uid 65534");
 		return false;
@@ -390,7 +340,7 @@ START_TEST(sudo_runs_program_as_invoking_user)
 	struct stat st;
 	int code;
 
-	if (skip_unbuilt("sudo_runs_program_as_invoking_user", "libmemhook.so"))
+	if (skip_unbuilt_prog("sudo_runs_program_as_invoking_user", "libmemhook.so"))
 		return;
 	if (geteuid() != 0) {
 		mh_test_skip("sudo_runs_program_as_invoking_user", "needs root");
@@ -433,11 +383,5 @@ static Suite *supervise_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(supervise_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(supervise_suite());
 }

@@ -12,6 +12,7 @@
 
 #include "memhook/events.h"
 #include "merger/suppress.h"
+#include "testutil.h"
 
 /* malloc <- make_node (mangled C++) <- build_list in libwidget <- main */
 static const struct mh_supp_frame stack[] = {
@@ -200,11 +201,5 @@ static Suite *suppress_suite(void)
 
 int main(void)
 {
-	SRunner *runner = srunner_create(suppress_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(suppress_suite());
 }

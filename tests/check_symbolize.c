@@ -410,15 +410,9 @@ static Suite *symbolize_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(symbolize_suite());
-	int failed;
-
 	if (!mh_test_have_program("addr2line") || !mh_test_have_program("nm")) {
 		mh_test_skip("check_symbolize", "binutils (addr2line, nm) is not installed");
 		return EXIT_SUCCESS;
 	}
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(symbolize_suite());
 }

@@ -22,6 +22,7 @@
 #include "../cli/trace_writer.h"
 #include "../merger/trace_columns.h"
 #include "../merger/trace_reader.h"
+#include "testutil.h"
 
 static char tmp_dir[] = "/tmp/check_trace.XXXXXX";
 static char trace_path[256];
@@ -661,11 +662,5 @@ static Suite *trace_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(trace_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(trace_suite());
 }

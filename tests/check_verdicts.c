@@ -93,29 +93,6 @@ struct verdicts {
 
 static const char *const kind_names[4] = { "definite", "indirect", "possible", "reachable" };
 
-static char *tmp;
-
-static void setup(void)
-{
-	tmp = mh_test_tmpdir();
-}
-
-static void teardown(void)
-{
-	mh_test_rmdir(tmp);
-	free(tmp);
-	tmp = NULL;
-}
-
-static char *artefact(const char *rel)
-{
-	char *path = mh_test_path(rel);
-
-	ck_assert_msg(mh_test_executable(path), "%s is not built (MEMHOOK_BUILD_DIR=%s)", path,
-		      mh_test_build_dir());
-	return path;
-}
-
 static int by_loss(const void *a, const void *b)
 {
 	const struct loss *x = a, *y = b;
@@ -234,9 +211,9 @@ static void memhook_verdicts(const char *proc, const char *what, struct verdicts
 /* `memhook record --follow-forks`, then the JSON report's text. */
 static char *memhook_json(const char *exe, int *status)
 {
-	char *memhook = artefact("memhook"), *trace = mh_test_join(tmp, "t.mht"),
-	     *out = mh_test_join(tmp, "mh.out"), *err = mh_test_join(tmp, "mh.err"),
-	     *json_path = mh_test_join(tmp, "report.json"), *json, *msg;
+	char *memhook = mh_test_artefact("memhook"), *trace = mh_test_join(mh_test_tmp, "t.mht"),
+	     *out = mh_test_join(mh_test_tmp, "mh.out"), *err = mh_test_join(mh_test_tmp, "mh.err"),
+	     *json_path = mh_test_join(mh_test_tmp, "report.json"), *json, *msg;
 	const char *rec[] = { memhook, "record", "--follow-forks", "-q", "-o", trace, "--", exe,
 			      NULL };
 	const char *rep[] = { memhook, "report", "--format", "json", trace, NULL };
@@ -337,8 +314,8 @@ START_TEST(test_verdicts_match_memcheck)
 {
 	const struct scenario *sc = &scenarios[_i];
 	const char *vg_opts[] = { "--trace-children=yes", NULL };
-	char *rel = mh_test_join("tests/progs", sc->name), *exe = artefact(rel);
-	char *vg_out = mh_test_join(tmp, "vg.out"), *log, *json, why[4096] = "";
+	char *rel = mh_test_join("tests/progs", sc->name), *exe = mh_test_artefact(rel);
+	char *vg_out = mh_test_join(mh_test_tmp, "vg.out"), *log, *json, why[4096] = "";
 	const char *argv[] = { exe, NULL };
 	struct verdicts vg, mh;
 	int vg_status, mh_status, p, bad = 0;
@@ -445,21 +422,15 @@ int main(void)
 {
 	Suite *s = suite_create("verdicts");
 	TCase *tc = tcase_create("Helpers");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_log_split);
 	tcase_add_test(tc, test_loss_records);
 	tcase_add_test(tc, test_json_arrays);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("SameVerdictsAsMemcheck");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, mh_test_tmp_setup, mh_test_tmp_teardown);
 	tcase_set_timeout(tc, 3 * RUN_TIMEOUT_S);
 	tcase_add_loop_test(tc, test_verdicts_match_memcheck, 0, N_OF(scenarios));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mh_test_run_suite(s);
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * record_cmd.h - the harness of the suites that run the built memhook
- * command as a user does (check_record.c, check_run.c, check_noevents.c):
- * a fresh directory per test, the paths of memhook, libmemhook.so and
- * tests/progs/rec_target, and running memhook with its stdout and stderr
- * captured in files.
+ * command as a user does (check_record.c, check_run.c, check_noevents.c,
+ * check_supervise.c): a fresh directory per test, the paths of memhook,
+ * libmemhook.so and tests/progs/rec_target, and running memhook with its
+ * stdout and stderr captured in files.
  */
 #ifndef MEMHOOK_TESTS_RECORD_CMD_H
 #define MEMHOOK_TESTS_RECORD_CMD_H
@@ -63,12 +63,18 @@ static inline bool skip_unbuilt(const char *name)
 	return false;
 }
 
-/* Run memhook with argv (after "memhook"); stdout/stderr to out_path/err_path. */
-static inline int run_memhook(const char *const *args, const char *stdin_path)
+/*
+ * Run memhook with argv (after "memhook"), stdin from stdin_path (NULL:
+ * /dev/null) and env added to its environment (NULL: none); stdout/stderr
+ * to out_path/err_path. Returns its exit code.
+ */
+static inline int run_memhook_env(const char *const *args, const char *stdin_path,
+				  const char *const *env)
 {
 	const char *argv[32] = { memhook };
 	struct mh_test_cmd cmd = {
 		.argv = argv,
+		.env = env,
 		.stdin_path = stdin_path,
 		.stdout_path = out_path,
 		.stderr_path = err_path,
@@ -81,6 +87,12 @@ static inline int run_memhook(const char *const *args, const char *stdin_path)
 	ck_assert_int_ge(status, 0);
 	ck_assert(WIFEXITED(status));
 	return WEXITSTATUS(status);
+}
+
+/* Run memhook with argv (after "memhook"); stdout/stderr to out_path/err_path. */
+static inline int run_memhook(const char *const *args, const char *stdin_path)
+{
+	return run_memhook_env(args, stdin_path, NULL);
 }
 
 /* The number of lines in a file. */

@@ -2,7 +2,7 @@
 /*
  * testutil.c - helpers shared by the test suites (see testutil.h): paths of
  * built artefacts, a command runner with a time limit, file helpers, the
- * Valgrind oracle and a minimal JSON number reader.
+ * Valgrind oracle, a minimal JSON number reader and the Check suite runner.
  */
 #include "testutil.h"
 
@@ -16,10 +16,12 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define MS_PER_S 1000
+#define MIB (1024LL * 1024)
 
 static void *xalloc(void *p)
 {
@@ -539,4 +541,134 @@ int mh_test_json_int(const char *json, const char *path, long long *out)
 		return -EINVAL;
 	*out = (long long)d;
 	return 0;
+}
+
+char *mh_test_tmp;
+
+void mh_test_tmp_setup(void)
+{
+	mh_test_tmp = mh_test_tmpdir();
+}
+
+void mh_test_tmp_teardown(void)
+{
+	mh_test_rmdir(mh_test_tmp);
+	free(mh_test_tmp);
+	mh_test_tmp = NULL;
+}
+
+int mh_test_write_number(const char *dir, const char *name, long long value)
+{
+	char path[512], text[32];
+	int fd, n, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	n = snprintf(text, sizeof(text), "%lld", value);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, n) != n)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+void mh_test_cgroup_make(struct mh_test_swapcg *f, const char *tag, long long limit, bool memsw)
+{
+	int err;
+
+	snprintf(f->cgroup_dir, sizeof(f->cgroup_dir), "%s/memhook-%s.%d",
+		 MH_TEST_CGROUP_V1_MEMORY, tag, (int)getpid());
+	if (mkdir(f->cgroup_dir, 0755)) {
+		snprintf(f->skip, sizeof(f->skip), "cannot create memory cgroup %s: %s",
+			 f->cgroup_dir, strerror(errno));
+		f->cgroup_dir[0] = '\0';
+		return;
+	}
+	err = mh_test_write_number(f->cgroup_dir, "memory.limit_in_bytes", limit);
+	if (!err && memsw)
+		err = mh_test_write_number(f->cgroup_dir, "memory.memsw.limit_in_bytes", limit);
+	if (err)
+		snprintf(f->skip, sizeof(f->skip), "cannot set the cgroup's limit: %s",
+			 strerror(-err));
+}
+
+void mh_test_cgroup_remove(struct mh_test_swapcg *f)
+{
+	int tries;
+
+	if (!f->cgroup_dir[0])
+		return;
+	/* The last task leaves the cgroup shortly after it is reaped. */
+	for (tries = 0; tries < 50 && rmdir(f->cgroup_dir) && errno == EBUSY; tries++)
+		usleep(100000);
+	f->cgroup_dir[0] = '\0';
+}
+
+void mh_test_swapcg_setup(struct mh_test_swapcg *f, const char *tag, long long swap_mib,
+			  long long limit)
+{
+	const char *mkswap[] = { "mkswap", "-q", f->swap_path, NULL };
+	struct mh_test_cmd cmd = { .argv = mkswap };
+	int fd, st;
+
+	memset(f, 0, sizeof(*f));
+	if (geteuid() != 0) {
+		snprintf(f->skip, sizeof(f->skip), "needs root for swap and cgroups");
+		return;
+	}
+	if (access(MH_TEST_CGROUP_V1_MEMORY "/memory.limit_in_bytes", F_OK)) {
+		snprintf(f->skip, sizeof(f->skip), "no cgroup v1 memory controller at %s",
+			 MH_TEST_CGROUP_V1_MEMORY);
+		return;
+	}
+	snprintf(f->swap_path, sizeof(f->swap_path), "/var/tmp/memhook-%s-swap.%d", tag,
+		 (int)getpid());
+	fd = open(f->swap_path, O_CREAT | O_EXCL | O_WRONLY, 0600);
+	if (fd < 0 || posix_fallocate(fd, 0, swap_mib * MIB)) {
+		snprintf(f->skip, sizeof(f->skip), "cannot create swap file %s", f->swap_path);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	st = mh_test_run(&cmd);
+	if (st != 0 || swapon(f->swap_path, 0)) {
+		snprintf(f->skip, sizeof(f->skip), "cannot enable swap file %s: %s", f->swap_path,
+			 st ? "mkswap failed" : strerror(errno));
+		return;
+	}
+	f->swap_on = true;
+	mh_test_cgroup_make(f, tag, limit, false);
+}
+
+void mh_test_swapcg_teardown(struct mh_test_swapcg *f)
+{
+	mh_test_cgroup_remove(f);
+	if (f->swap_on)
+		(void)swapoff(f->swap_path);	/* nothing else can be done if it fails */
+	if (f->swap_path[0])
+		unlink(f->swap_path);
+	f->swap_on = false;
+	f->swap_path[0] = '\0';
+}
+
+char *mh_test_artefact(const char *rel)
+{
+	char *path = mh_test_path(rel);
+
+	ck_assert_msg(mh_test_executable(path), "%s is not built (MEMHOOK_BUILD_DIR=%s)", path,
+		      mh_test_build_dir());
+	return path;
+}
+
+int mh_test_run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -3,7 +3,9 @@
  * testutil.h - helpers every test suite shares: where the built artefacts
  * are, running a command with a time limit, reading files, skipping a test
  * with a reason, running a program under Valgrind's memcheck and parsing
- * its log (the oracle), and reading numbers out of memhook's JSON report.
+ * its log (the oracle), reading numbers out of memhook's JSON report,
+ * fixtures for a per-test directory and for a swap file and memory cgroup,
+ * and running a Check suite from a test program's main().
  *
  * Test code only: it may allocate, print and abort. It must never hang: every
  * child is killed (with its whole process group) after its time limit.
@@ -11,6 +13,7 @@
 #ifndef MEMHOOK_TESTS_TESTUTIL_H
 #define MEMHOOK_TESTS_TESTUTIL_H
 
+#include <check.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -66,6 +69,61 @@ void mh_test_rmdir(const char *dir);
 
 /* "<dir>/<name>", malloc'd. */
 char *mh_test_join(const char *dir, const char *name);
+
+/*
+ * A fresh directory per test: mh_test_tmp_setup() and mh_test_tmp_teardown()
+ * are a checked fixture (tcase_add_checked_fixture) that makes mh_test_tmp
+ * and removes it with everything in it; mh_test_tmp is NULL outside it.
+ */
+extern char *mh_test_tmp;
+void mh_test_tmp_setup(void);
+void mh_test_tmp_teardown(void);
+
+/* Where the v1 memory cgroup hierarchy is mounted. */
+#define MH_TEST_CGROUP_V1_MEMORY "/sys/fs/cgroup/memory"
+
+/*
+ * What a swap or memory-cgroup fixture set up for a test, or why it could
+ * not: a v1 memory cgroup and a swap file, both owned by this process.
+ */
+struct mh_test_swapcg {
+	char cgroup_dir[128];	/* "" when there is none */
+	char swap_path[128];	/* "" when there is none */
+	char skip[512];		/* "" when all is set up, else the reason to skip */
+	bool swap_on;
+};
+
+/* Write value in decimal to "<dir>/<name>". Returns 0 or -errno. */
+int mh_test_write_number(const char *dir, const char *name, long long value);
+
+/*
+ * Make the v1 memory cgroup memhook-<tag>.<pid> with a limit of limit bytes
+ * (and the same memsw limit if memsw). On failure sets f->skip.
+ */
+void mh_test_cgroup_make(struct mh_test_swapcg *f, const char *tag, long long limit, bool memsw);
+
+/* Remove f's cgroup, if any, waiting (up to 5 s) for its last task to leave. */
+void mh_test_cgroup_remove(struct mh_test_swapcg *f);
+
+/*
+ * For an unchecked fixture (in the runner's process, so the teardown runs
+ * even if the test failed): clear f, then (as root, with the v1 memory
+ * controller) create, mkswap and enable the swap file
+ * /var/tmp/memhook-<tag>-swap.<pid> of swap_mib MiB and make the cgroup
+ * memhook-<tag>.<pid> limited to limit bytes. On failure sets f->skip.
+ */
+void mh_test_swapcg_setup(struct mh_test_swapcg *f, const char *tag, long long swap_mib,
+			  long long limit);
+
+/* Undo mh_test_swapcg_setup(): remove the cgroup, disable and delete the swap file. */
+void mh_test_swapcg_teardown(struct mh_test_swapcg *f);
+
+/*
+ * "<build dir>/<rel>", malloc'd, for a built artefact that must exist
+ * (`make check` builds them all first): fails the calling test when it is
+ * not an executable.
+ */
+char *mh_test_artefact(const char *rel);
 
 /* What memcheck says at exit; -1 in a field it did not print. */
 struct mh_vg_summary {
@@ -145,5 +203,14 @@ const char *mh_test_json_value(const char *json, const char *path);
  * Pass the element to mh_test_json_int() to read its fields.
  */
 const char *mh_test_json_element(const char *array, size_t i);
+
+/*
+ * Run every test of suite s with Check's defaults (CK_ENV: the verbosity
+ * CK_VERBOSITY names, CK_NORMAL when it is unset; fork mode, time limits and
+ * TAP output from Check's own environment variables) and free it. Returns
+ * EXIT_SUCCESS if no test failed, else EXIT_FAILURE: a test program's main()
+ * returns it.
+ */
+int mh_test_run_suite(Suite *s);
 
 #endif /* MEMHOOK_TESTS_TESTUTIL_H */

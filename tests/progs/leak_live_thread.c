@@ -15,13 +15,8 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "leak_scrub.h"
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t ready = PTHREAD_COND_INITIALIZER;
-static int started;
 
 __attribute__((noinline)) static void lose_one(void)
 {
@@ -35,12 +30,7 @@ __attribute__((noinline)) static void *worker(void *arg)
 	memset(mine, 'w', 700);
 	lose_one();
 	leak_scrub();
-	pthread_mutex_lock(&lock);
-	started = 1;
-	pthread_cond_signal(&ready);
-	pthread_mutex_unlock(&lock);
-	for (;;)
-		pause();
+	leak_park();
 	return arg;
 }
 
@@ -50,10 +40,7 @@ int main(void)
 
 	if (pthread_create(&t, NULL, worker, NULL))
 		return 1;
-	pthread_mutex_lock(&lock);
-	while (!started)
-		pthread_cond_wait(&ready, &lock);
-	pthread_mutex_unlock(&lock);
+	leak_wait_parked();
 	leak_scrub();
 	return 0;
 }

@@ -14,26 +14,17 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "leak_scrub.h"
 
 static __thread char *tls_buf;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t ready = PTHREAD_COND_INITIALIZER;
-static int started;
 
 __attribute__((noinline)) static void *worker(void *arg)
 {
 	tls_buf = malloc(400);
 	memset(tls_buf, 'w', 400);
 	leak_scrub();
-	pthread_mutex_lock(&lock);
-	started = 1;
-	pthread_cond_signal(&ready);
-	pthread_mutex_unlock(&lock);
-	for (;;)
-		pause();
+	leak_park();
 	return arg;
 }
 
@@ -45,10 +36,7 @@ int main(void)
 	memset(tls_buf, 'm', 300);
 	if (pthread_create(&t, NULL, worker, NULL))
 		return 1;
-	pthread_mutex_lock(&lock);
-	while (!started)
-		pthread_cond_wait(&ready, &lock);
-	pthread_mutex_unlock(&lock);
+	leak_wait_parked();
 	leak_scrub();
 	return 0;
 }
