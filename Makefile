@@ -64,6 +64,9 @@ TOOL_LIBS := $(call pc_libs,libbpf libelf libdw libzstd zlib) -lpthread -lm
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
+# Keep intermediate files (test objects, BPF objects): no rebuilds, and
+# `make check` ends on the test summary, not on make's clean-up.
+.SECONDARY:
 .PHONY: all check bench fuzz clean
 
 # Fragments append to these.
