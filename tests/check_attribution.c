@@ -666,6 +666,80 @@ START_TEST(test_four_sites_resident_match_own_pagemap)
 END_TEST
 
 /*
+ * Record examples/fragmentation (with mode as its argument, or none) with
+ * --kernel=off and the given pagemap interval, then report in JSON; NULL
+ * (skipped) if not built. *out gets what the program printed.
+ */
+static char *fragmentation_run(const char *name, const char *mode, const char *interval,
+			       char **out)
+{
+	char *memhook = mh_test_path("memhook"), *prog = mh_test_path("examples/fragmentation");
+	char *trace = mh_test_join(mh_fx_tmpdir, "fr.mht"), *out_path = mh_test_join(mh_fx_tmpdir, "fr.out");
+	char *json_path = mh_test_join(mh_fx_tmpdir, "fr.json"), *json = NULL;
+	const char *rec[] = { memhook, "record", "-q", "--kernel=off", "--pagemap-interval", interval,
+			      "-o", trace, "--", prog, mode, NULL };
+	const char *rep[] = { memhook, "report", "--format", "json", "-o", json_path, trace, NULL };
+	struct mh_test_cmd cmd = { .argv = rec, .stdout_path = out_path };
+
+	*out = NULL;
+	if (!mh_test_executable(memhook) || !mh_test_executable(prog)) {
+		mh_test_skip(name, "memhook or examples/fragmentation not built");
+		goto out;
+	}
+	ck_assert_int_eq(mh_test_run(&cmd), 0);
+	cmd = (struct mh_test_cmd){ .argv = rep };
+	ck_assert_int_eq(mh_test_run(&cmd), 0);
+	*out = mh_test_read_file(out_path, NULL);
+	json = mh_test_read_file(json_path, NULL);
+	ck_assert_ptr_nonnull(*out);
+	ck_assert_ptr_nonnull(json);
+out:
+	free(memhook);
+	free(prog);
+	free(trace);
+	free(out_path);
+	free(json_path);
+	return json;
+}
+
+/*
+ * The program's own figure from the line of its output that begins with
+ * prefix ("live_bytes=" or "after_trim live_bytes="): the [heap] Rss in
+ * bytes minus the live bytes it printed; *live gets the live bytes.
+ */
+static long long fragmentation_printed(const char *out, const char *prefix, long long *live)
+{
+	const char *at = strstr(out, prefix), *kb;
+
+	ck_assert_msg(at != NULL, "fragmentation printed no '%s': %s", prefix, out);
+	*live = strtoll(at + strlen(prefix), NULL, 10);
+	kb = strstr(at, "heap_rss_kb=");
+	ck_assert_msg(kb != NULL, "fragmentation printed no heap_rss_kb: %s", out);
+	return strtoll(kb + strlen("heap_rss_kb="), NULL, 10) * 1024 - *live;
+}
+
+/*
+ * The retained free heap of the last snapshot point in timeline[] whose
+ * live heap lies in [lo, hi); -1 if there is none.
+ */
+static long long fragmentation_snapshot(const char *json, long long lo, long long hi)
+{
+	const char *timeline = mh_test_json_value(json, "timeline"), *el;
+	long long live, retained, found = -1;
+	size_t i;
+
+	ck_assert_ptr_nonnull(timeline);
+	for (i = 0; (el = mh_test_json_element(timeline, i)); i++) {
+		if (mh_test_json_int(el, "retained_free_heap_bytes", &retained) ||
+		    mh_test_json_int(el, "live_heap_bytes", &live))
+			continue;	/* not a snapshot point */
+		if (live >= lo && live < hi)
+			found = retained;
+	}
+	return found;
+}
+
+/*
  * examples/fragmentation frees 7 of 8 small blocks and prints the Rss of
  * its [heap] while 8,000,000 bytes stay live there (plus its 8,000,000-byte
  * pointer array, an mmapped chunk). A residency snapshot taken in that
@@ -674,56 +748,68 @@ END_TEST
  */
 START_TEST(test_fragmentation_retained_matches_own_smaps)
 {
-	char *memhook = mh_test_path("memhook"), *prog = mh_test_path("examples/fragmentation");
-	char *trace = mh_test_join(mh_fx_tmpdir, "fr.mht"), *out_path = mh_test_join(mh_fx_tmpdir, "fr.out");
-	char *json_path = mh_test_join(mh_fx_tmpdir, "fr.json"), *out = NULL, *json = NULL;
-	const char *rec[] = { memhook, "record", "-q", "--kernel=off", "--pagemap-interval", "5",
-			      "-o", trace, "--", prog, NULL };
-	const char *rep[] = { memhook, "report", "--format", "json", "-o", json_path, trace, NULL };
-	struct mh_test_cmd cmd = { .argv = rec, .stdout_path = out_path };
-	const char *timeline, *el, *at;
-	long long heap_kb, live, retained, found = -1, want;
-	size_t i;
+	char *out, *json = fragmentation_run("fragmentation_retained", NULL, "5", &out);
+	long long live, found, want;
 
-	if (!mh_test_executable(memhook) || !mh_test_executable(prog)) {
-		mh_test_skip("fragmentation_retained", "memhook or examples/fragmentation not built");
-		goto out;
-	}
-	ck_assert_int_eq(mh_test_run(&cmd), 0);
-	cmd = (struct mh_test_cmd){ .argv = rep };
-	ck_assert_int_eq(mh_test_run(&cmd), 0);
-	out = mh_test_read_file(out_path, NULL);
-	json = mh_test_read_file(json_path, NULL);
-	ck_assert_ptr_nonnull(out);
-	ck_assert_ptr_nonnull(json);
-	at = strstr(out, "heap_rss_kb=");
-	ck_assert_msg(at != NULL, "fragmentation printed no heap_rss_kb: %s", out);
-	heap_kb = strtoll(at + strlen("heap_rss_kb="), NULL, 10);
-	timeline = mh_test_json_value(json, "timeline");
-	ck_assert_ptr_nonnull(timeline);
-	for (i = 0; (el = mh_test_json_element(timeline, i)); i++) {
-		if (mh_test_json_int(el, "retained_free_heap_bytes", &retained) ||
-		    mh_test_json_int(el, "live_heap_bytes", &live))
-			continue;	/* not a snapshot point */
-		if (live >= 16000000 && live < 16000000 + (long long)PAGE)
-			found = retained;
-	}
+	if (!json)
+		return;
+	want = fragmentation_printed(out, "live_bytes=", &live);
+	found = fragmentation_snapshot(json, live + 8000000, live + 8000000 + (long long)PAGE);
 	if (found < 0) {
 		mh_test_skip("fragmentation_retained", "no residency snapshot while the heap was fragmented");
 		goto out;
 	}
-	want = heap_kb * 1024 - 8000000;
 	ck_assert_msg(found >= want - want / 50 && found <= want + want / 50,
 		      "retained free heap %lld bytes, the program's heap Rss minus live bytes %lld",
 		      found, want);
 out:
 	free(out);
 	free(json);
-	free(memhook);
-	free(prog);
-	free(trace);
-	free(out_path);
-	free(json_path);
+}
+END_TEST
+
+/*
+ * "examples/fragmentation trimmable" keeps the first eighth of its blocks
+ * and the last one, plus a 100,000-byte marker until just before it calls
+ * malloc_trim(0), and prints its [heap] Rss and live bytes before and
+ * after the trim. A snapshot taken before the trim (live heap: the first
+ * live bytes plus stdio's buffer, within two pages) must show a retained
+ * free heap within 2% of the first Rss minus live bytes; the exit snapshot
+ * (summary.retained_free_heap_bytes, after the trim) within 2% or four
+ * pages of the second, and less than a quarter of the first.
+ */
+START_TEST(test_fragmentation_trim_drops_retained)
+{
+	char *out, *json = fragmentation_run("fragmentation_trim", "trimmable", "20", &out);
+	long long live, live_after, before, after, found, got, tol;
+
+	if (!json)
+		return;
+	before = fragmentation_printed(out, "live_bytes=", &live);
+	after = fragmentation_printed(out, "after_trim live_bytes=", &live_after);
+	ck_assert_msg(live - live_after > 2 * (long long)PAGE,
+		      "the marker does not tell the phases apart: %s", out);
+	ck_assert_int_eq(mh_test_json_int(json, "summary.retained_free_heap_bytes", &got), 0);
+	tol = after / 50 > 4 * (long long)PAGE ? after / 50 : 4 * (long long)PAGE;
+	ck_assert_msg(got >= after - tol && got <= after + tol,
+		      "after malloc_trim: retained free heap %lld bytes, heap Rss minus live bytes %lld",
+		      got, after);
+	ck_assert_msg(got < before / 4,
+		      "after malloc_trim the retained free heap %lld bytes did not drop from %lld",
+		      got, before);
+	found = fragmentation_snapshot(json, live, live + 2 * (long long)PAGE);
+	if (found < 0) {
+		mh_test_skip("fragmentation_trim_before", "no residency snapshot before malloc_trim");
+		goto out;
+	}
+	ck_assert_msg(found >= before - before / 50 && found <= before + before / 50,
+		      "before malloc_trim: retained free heap %lld bytes, heap Rss minus live bytes %lld",
+		      found, before);
+	ck_assert_msg(got < found / 4, "retained free heap %lld bytes after malloc_trim, %lld before",
+		      got, found);
+out:
+	free(out);
+	free(json);
 }
 END_TEST
 
@@ -748,6 +834,7 @@ static Suite *attribution_suite(void)
 	tcase_add_test(tr, test_four_sites_faults_match_own_pagemap);
 	tcase_add_test(tr, test_four_sites_resident_match_own_pagemap);
 	tcase_add_test(tr, test_fragmentation_retained_matches_own_smaps);
+	tcase_add_test(tr, test_fragmentation_trim_drops_retained);
 	suite_add_tcase(s, tr);
 	return s;
 }
