@@ -18,6 +18,7 @@
 #include "../merger/suppress.h"
 #include "commands.h"
 #include "exit_codes.h"
+#include "report_file.h"
 #include "junit.h"
 #include "options.h"
 #include "record.h"
@@ -257,28 +258,6 @@ static void on_verdict(const struct mh_leak_verdict *verdict, void *arg)
 	v->count++;
 }
 
-/* Write a report of trace in format to path. 0 or an exit code. */
-static int write_report(const char *trace, struct mh_report_opts *ropts, const char *path,
-			FILE *out)
-{
-	FILE *f = path ? fopen(path, "we") : out;
-	int err;
-
-	if (!f) {
-		fprintf(stderr, "memhook: cannot create JSON report '%s': %s\n", path, strerror(errno));
-		return MH_EXIT_CANT_CREATE;
-	}
-	err = mh_report_generate(trace, ropts, f);
-	if (path && fclose(f) && !err)
-		err = -errno;
-	if (err) {
-		fprintf(stderr, "memhook: %s\n", *mh_report_error() ? mh_report_error() : strerror(-err));
-		return err == -EBADMSG || err == -EPROTO ? MH_EXIT_BAD_TRACE :
-		       err == -EIO || err == -ENOSPC ? MH_EXIT_IO : MH_EXIT_INTERNAL;
-	}
-	return 0;
-}
-
 static int write_junit(const char *path, const struct verdicts *v)
 {
 	FILE *f = fopen(path, "we");
@@ -308,7 +287,7 @@ static int judge(const struct check_opts *o, const char *trace, int program_code
 		.on_verdict = on_verdict,
 		.verdict_arg = &v,
 	};
-	int code = write_report(trace, &ropts, NULL, stderr);
+	int code = mh_report_to_file(trace, &ropts, NULL, stderr);
 
 	if (!code && v.err)
 		code = MH_EXIT_INTERNAL;
@@ -317,7 +296,7 @@ static int judge(const struct check_opts *o, const char *trace, int program_code
 	if (!code && o->json) {
 		struct mh_report_opts json = { .format = MH_REPORT_JSON, .sort = MH_KEY_LEAKED };
 
-		code = write_report(trace, &json, o->json, NULL);
+		code = mh_report_to_file(trace, &json, o->json, NULL);
 	}
 	if (!code && v.failed)
 		code = o->error_exitcode;

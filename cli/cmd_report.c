@@ -16,6 +16,7 @@
 
 #include "commands.h"
 #include "exit_codes.h"
+#include "report_file.h"
 #include "../merger/report.h"
 
 /* Stacks shown by the text report unless --top says otherwise. */
@@ -102,27 +103,6 @@ static int parse_args(int argc, char **argv, struct mh_report_opts *opts, const 
 	return 0;
 }
 
-static int exit_code_of(int err)
-{
-	switch (err) {
-	case -ENOENT:
-	case -EACCES:
-	case -EISDIR:
-	case -ENOTDIR:
-	case -EPERM:
-		return MH_EXIT_NO_INPUT;
-	case -EPROTO:
-	case -EPROTONOSUPPORT:
-	case -EBADMSG:
-		return MH_EXIT_BAD_TRACE;
-	case -EIO:
-	case -ENOSPC:
-		return MH_EXIT_IO;
-	default:
-		return MH_EXIT_INTERNAL;
-	}
-}
-
 int mh_cmd_report(int argc, char **argv)
 {
 	struct mh_report_opts opts = {
@@ -131,27 +111,11 @@ int mh_cmd_report(int argc, char **argv)
 		.value = MH_KEY_ALLOCATED,
 	};
 	const char *output = NULL, *trace = NULL;
-	FILE *out = stdout;
 	int err;
 
 	err = parse_args(argc, argv, &opts, &output, &trace);
 	if (err)
 		return err > 0 ? MH_EXIT_OK : MH_EXIT_USAGE;
 	opts.progress = isatty(STDERR_FILENO);
-	if (output) {
-		out = fopen(output, "we");
-		if (!out) {
-			fprintf(stderr, "memhook: cannot create report '%s': %s\n", output,
-				strerror(errno));
-			return MH_EXIT_CANT_CREATE;
-		}
-	}
-	err = mh_report_generate(trace, &opts, out);
-	if (err)
-		fprintf(stderr, "memhook: %s\n", mh_report_error());
-	if (output && fclose(out) && !err) {
-		fprintf(stderr, "memhook: cannot write report '%s': %s\n", output, strerror(errno));
-		return MH_EXIT_IO;
-	}
-	return err ? exit_code_of(err) : MH_EXIT_OK;
+	return mh_report_to_file(trace, &opts, output, stdout);
 }

@@ -14,6 +14,7 @@
 #include "../merger/report.h"
 #include "commands.h"
 #include "exit_codes.h"
+#include "report_file.h"
 #include "options.h"
 #include "record.h"
 #include "temp_trace.h"
@@ -22,8 +23,6 @@
 static int report(const struct mh_record_opts *opts, const char *trace)
 {
 	struct mh_report_opts ropts = opts->report;
-	FILE *out = stderr;
-	int err;
 
 	/*
 	 * The whole trace is replayed before the first line of the report is
@@ -31,24 +30,7 @@ static int report(const struct mh_record_opts *opts, const char *trace)
 	 * terminal with a report written to stderr.
 	 */
 	ropts.progress = isatty(STDERR_FILENO);
-	if (opts->report_out) {
-		out = fopen(opts->report_out, "we");
-		if (!out) {
-			fprintf(stderr, "memhook: cannot create report '%s': %s\n", opts->report_out,
-				strerror(errno));
-			return MH_EXIT_CANT_CREATE;
-		}
-	}
-	err = mh_report_generate(trace, &ropts, out);
-	if (out != stderr && fclose(out) && !err)
-		err = -errno;
-	if (err) {
-		fprintf(stderr, "memhook: %s\n",
-			mh_report_error() && *mh_report_error() ? mh_report_error() : strerror(-err));
-		return err == -EBADMSG || err == -EPROTO ? MH_EXIT_BAD_TRACE :
-		       err == -EIO || err == -ENOSPC ? MH_EXIT_IO : MH_EXIT_INTERNAL;
-	}
-	return 0;
+	return mh_report_to_file(trace, &ropts, opts->report_out, stderr);
 }
 
 int mh_cmd_run(int argc, char **argv)
