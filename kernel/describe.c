@@ -9,6 +9,7 @@
 #include <errno.h>
 
 #include "memhook/kernel_events.h"
+#include "../merger/records.h"
 
 #define U(x) ((unsigned long long)(x))
 
@@ -49,26 +50,6 @@ static const char *name_of(const char *const *names, size_t n, __u32 v)
 }
 
 #define NAME(table, v) name_of(table, sizeof(table) / sizeof(table[0]), v)
-
-/* The smallest size a record of this type has, 0 for unknown types. */
-static __u32 min_size(__u16 type)
-{
-	switch (type) {
-	case MH_REC_KFAULT: return sizeof(struct mh_rec_kfault);
-	case MH_REC_KMAJFAULT: return sizeof(struct mh_rec_kmajfault);
-	case MH_REC_KSWAPIN: return sizeof(struct mh_rec_kswapin);
-	case MH_REC_KRSS: return sizeof(struct mh_rec_krss);
-	case MH_REC_KRECLAIM: return sizeof(struct mh_rec_kreclaim);
-	case MH_REC_KKSWAPD: return sizeof(struct mh_rec_kkswapd);
-	case MH_REC_KOOM: return sizeof(struct mh_rec_koom);
-	case MH_REC_KSIGNAL: return sizeof(struct mh_rec_ksignal);
-	case MH_REC_KSYSCALL: return sizeof(struct mh_rec_ksyscall);
-	case MH_REC_KPROC: return sizeof(struct mh_rec_kproc);
-	case MH_REC_KMEMCG: return sizeof(struct mh_rec_kmemcg);
-	case MH_REC_KFILE: return sizeof(struct mh_rec_kfile);
-	default: return 0;
-	}
-}
 
 static void describe_fault(FILE *out, const struct mh_rec_kfault *r)
 {
@@ -181,9 +162,9 @@ static void describe_small(FILE *out, const struct mh_rec_hdr *rec)
 
 int mh_kernel_describe(FILE *out, const struct mh_rec_hdr *rec)
 {
-	__u32 need = min_size(rec->type);
+	__u32 need = mh_rec_min_size(rec->type);
 
-	if (!need || rec->size < need)
+	if (rec->type < MH_REC_KERNEL_FIRST || !need || rec->size < need)
 		return -EINVAL;
 	switch (rec->type) {
 	case MH_REC_KFAULT:
