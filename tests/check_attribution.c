@@ -561,12 +561,16 @@ static long long site_resident_pages(const char *json, const char *site)
 	return bytes < 0 ? -1 : (bytes + (long long)PAGE - 1) / (long long)PAGE;
 }
 
-/* Record four_sites with extra options, then report in JSON; NULL (skipped) if not built. */
-static char *four_sites_run(const char *name, const char *const *opts, char **out)
+/*
+ * Record examples/<example> [arg] with extra record options, then report
+ * in JSON; NULL (skipped) if not built. *out gets what the program printed.
+ */
+static char *example_run(const char *name, const char *example, const char *const *opts,
+			 const char *arg, char **out)
 {
-	char *memhook = mh_test_path("memhook"), *prog = mh_test_path("examples/four_sites");
-	char *trace = mh_test_join(mh_fx_tmpdir, "fs.mht"), *out_path = mh_test_join(mh_fx_tmpdir, "fs.out");
-	char *json_path = mh_test_join(mh_fx_tmpdir, "fs.json"), *json = NULL;
+	char *memhook = mh_test_path("memhook"), *prog = mh_test_join(mh_test_build_dir(), example);
+	char *trace = mh_test_join(mh_fx_tmpdir, "ex.mht"), *out_path = mh_test_join(mh_fx_tmpdir, "ex.out");
+	char *json_path = mh_test_join(mh_fx_tmpdir, "ex.json"), *json = NULL;
 	const char *rec[16] = { memhook, "record", "-q", "-o", trace };
 	const char *rep[] = { memhook, "report", "--format", "json", "-o", json_path, trace, NULL };
 	struct mh_test_cmd cmd = { .argv = rec, .stdout_path = out_path };
@@ -574,17 +578,14 @@ static char *four_sites_run(const char *name, const char *const *opts, char **ou
 
 	*out = NULL;
 	if (!mh_test_executable(memhook) || !mh_test_executable(prog)) {
-		mh_test_skip(name, "memhook or examples/four_sites not built");
-		goto out;
-	}
-	if (thp_always()) {
-		mh_test_skip(name, "transparent huge pages are 'always': one fault maps many pages");
+		mh_test_skip(name, "memhook or the example program not built");
 		goto out;
 	}
 	for (i = 0; opts[i]; i++)
 		rec[n++] = opts[i];
 	rec[n++] = "--";
 	rec[n++] = prog;
+	rec[n++] = arg;
 	ck_assert_int_eq(mh_test_run(&cmd), 0);
 	cmd = (struct mh_test_cmd){ .argv = rep };
 	ck_assert_int_eq(mh_test_run(&cmd), 0);
@@ -599,6 +600,17 @@ out:
 	free(out_path);
 	free(json_path);
 	return json;
+}
+
+/* Record four_sites with extra options, then report in JSON; NULL (skipped) if not possible. */
+static char *four_sites_run(const char *name, const char *const *opts, char **out)
+{
+	*out = NULL;
+	if (thp_always()) {
+		mh_test_skip(name, "transparent huge pages are 'always': one fault maps many pages");
+		return NULL;
+	}
+	return example_run(name, "examples/four_sites", opts, NULL, out);
 }
 
 static const char *const four_sites[] = { "site_10", "site_50", "site_100", "site_0" };
@@ -673,33 +685,9 @@ END_TEST
 static char *fragmentation_run(const char *name, const char *mode, const char *interval,
 			       char **out)
 {
-	char *memhook = mh_test_path("memhook"), *prog = mh_test_path("examples/fragmentation");
-	char *trace = mh_test_join(mh_fx_tmpdir, "fr.mht"), *out_path = mh_test_join(mh_fx_tmpdir, "fr.out");
-	char *json_path = mh_test_join(mh_fx_tmpdir, "fr.json"), *json = NULL;
-	const char *rec[] = { memhook, "record", "-q", "--kernel=off", "--pagemap-interval", interval,
-			      "-o", trace, "--", prog, mode, NULL };
-	const char *rep[] = { memhook, "report", "--format", "json", "-o", json_path, trace, NULL };
-	struct mh_test_cmd cmd = { .argv = rec, .stdout_path = out_path };
+	const char *const opts[] = { "--kernel=off", "--pagemap-interval", interval, NULL };
 
-	*out = NULL;
-	if (!mh_test_executable(memhook) || !mh_test_executable(prog)) {
-		mh_test_skip(name, "memhook or examples/fragmentation not built");
-		goto out;
-	}
-	ck_assert_int_eq(mh_test_run(&cmd), 0);
-	cmd = (struct mh_test_cmd){ .argv = rep };
-	ck_assert_int_eq(mh_test_run(&cmd), 0);
-	*out = mh_test_read_file(out_path, NULL);
-	json = mh_test_read_file(json_path, NULL);
-	ck_assert_ptr_nonnull(*out);
-	ck_assert_ptr_nonnull(json);
-out:
-	free(memhook);
-	free(prog);
-	free(trace);
-	free(out_path);
-	free(json_path);
-	return json;
+	return example_run(name, "examples/fragmentation", opts, mode, out);
 }
 
 /*
