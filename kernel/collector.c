@@ -11,7 +11,7 @@
  * Never prints: libbpf's own messages are swallowed while loading (the
  * outcome of every probe is reported as an INFO record instead).
  */
-#include "collector.h"
+#include "kernel/collector.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -27,8 +27,9 @@
 
 #include "memhook/kernel_events.h"
 #include "memhook/trace.h"
-#include "files.h"
-#include "loader.h"
+#include "kernel/files.h"
+#include "kernel/loader.h"
+#include "common/clock.h"
 
 /* Default BPF ring buffer, bytes: ~350k faults' worth of records. */
 #define DEFAULT_RINGBUF_BYTES (32U << 20)
@@ -65,14 +66,6 @@ const char *mh_collector_reason(void)
 	return reason;
 }
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return 0;
@@ -94,7 +87,7 @@ static void queue_info(struct mh_collector *c, const char *key, const char *valu
 	memset(rec, 0, size);
 	rec->hdr.type = MH_REC_INFO;
 	rec->hdr.size = size;
-	rec->ts_ns = now_ns();
+	rec->ts_ns = mh_clock_now_ns();
 	rec->key_len = klen;
 	rec->value_len = vlen;
 	memcpy((char *)(rec + 1), key, klen);
@@ -416,7 +409,7 @@ void mh_collector_free(struct mh_collector *c)
 	snprintf(num, sizeof(num), "%zu", mh_kfiles_unresolved(c->files));
 	queue_info(c, "kernel.files.unresolved", num);
 	(void)flush_meta(c);	/* as above */
-	lost.ts_ns = now_ns();
+	lost.ts_ns = mh_clock_now_ns();
 	lost.count = dropped(c);
 	if (!c->sink_err)
 		(void)c->sink(c->sink_ctx, MH_STREAM_META, &lost, sizeof(lost));

@@ -10,12 +10,12 @@
  * lock around every lookup, while here the hot path is one acquire load
  * and a new id costs one compare-and-swap.
  */
-#include "stackdb.h"
+#include "preload/stackdb.h"
 
 #include <errno.h>
 #include <sys/mman.h>
 
-#include "sys.h"
+#include "preload/sys.h"
 
 /* Probes before an insertion gives up and the stack is simply re-sent. */
 #define MAX_PROBES 64

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "memhook/events.h"
-#include "unwind.h"
+#include "preload/unwind.h"
 
 /*
  * The stack id of ips[0..depth): a 64-bit content hash, odd and never 1.

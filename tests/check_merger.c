@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * check_merger.c - the merger's replay and reports (merger/replay.c,
+ * check_merger.c - the merger's replay and reports (merger/replay/replay.c,
  * merger/report*.c): heap counts as memcheck counts them (checked against
  * Valgrind on a program that logs its own calls), the heap peak and each
  * stack's share of it, leaks, temporary allocations, realloc chains,
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "merger_fixtures.h"
+#include "tests/merger_fixtures.h"
 
 #define PID 100
 #define TID 100

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merger/reachability.h"
-#include "testutil.h"
+#include "recorder/exitscan/mark.h"
+#include "tests/testutil.h"
 
 #define MAX_BLOCKS 16
 

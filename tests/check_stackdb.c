@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../preload/stackdb.h"
-#include "testutil.h"
+#include "preload/stackdb.h"
+#include "tests/testutil.h"
 
 #define CHAIN 4
 

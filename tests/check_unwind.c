@@ -13,7 +13,7 @@
  * distinct stacks. (That auto mode answers by frame pointers where it
  * can is checked in-process by check_stackdb.c, through the statistics.)
  */
-#include "preload_run.h"
+#include "tests/preload_run.h"
 
 struct program {
 	const char *name;
