@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * merger_fixtures.h - what the merger's suites (check_merger.c,
+ * merger_fixtures.h - what the merger's suites (check_report.c,
  * check_attribution.c) share: feeding hand-made records to a replay,
  * finding a process or a stack in it, writing a trace file and reading
  * back its report. Header-only (static inline), so each suite links as

@@ -28,9 +28,9 @@ void mh_residency_close(struct mh_process *p);
 
 /* rss_timeline.c */
 /* Note the process state at ts (an RSS change): keeps the bucket's largest RSS. */
-void mh_timeline_note(struct mh_process *p, uint64_t ts);
+void mh_rss_timeline_note(struct mh_process *p, uint64_t ts);
 /* Add a snapshot point at ts with p's current figures. */
-void mh_timeline_snapshot(struct mh_process *p, uint64_t ts);
+void mh_rss_timeline_snapshot(struct mh_process *p, uint64_t ts);
 /* Apply an RSS record (kernel rss_stat or sampler). */
 void mh_rss_kernel(struct mh_process *p, const struct mh_rec_krss *r);
 void mh_rss_sample(struct mh_process *p, const struct mh_rec_rss_sample *s);

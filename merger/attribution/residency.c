@@ -261,7 +261,7 @@ void mh_residency_close(struct mh_process *p)
 			st->resident_at_rss_peak =
 				st->snap_id == a->snap_id ? st->resident_bytes : 0;
 	}
-	mh_timeline_snapshot(p, a->snap_ts_ns);
+	mh_rss_timeline_snapshot(p, a->snap_ts_ns);
 }
 
 int mh_residency_add(struct mh_replay *rp, struct mh_process *p,

@@ -167,11 +167,6 @@ void mh_timeline_free(struct mh_timeline *tl)
 	free(tl);
 }
 
-uint32_t mh_timeline_root_pid(const struct mh_timeline *tl)
-{
-	return tl->root_pid;
-}
-
 static int read_error(struct mh_timeline *tl, struct mh_trace_reader *r, int err)
 {
 	snprintf(tl->error, sizeof(tl->error), "%s", mh_trace_reader_error(r));

@@ -22,11 +22,11 @@
 #include "merger/attribution/attribute.h"
 #include "merger/replay/blocks.h"
 #include "merger/leaks/leaks.h"
-#include "merger/replay/modules.h"
+#include "merger/replay/modmap.h"
 #include "trace/records.h"
 
 /* Per-thread state for the temporary-allocation rule. */
-struct mh_thread {
+struct mh_replay_thread {
 	uint32_t tid;
 	uint64_t last_alloc;	/* last block this thread allocated, 0 once freed */
 	UT_hash_handle hh;
@@ -50,7 +50,7 @@ struct mh_replay *mh_replay_new(void)
 
 static void process_free(struct mh_process *p)
 {
-	struct mh_thread *t, *tmp;
+	struct mh_replay_thread *t, *tmp;
 
 	HASH_ITER(hh, p->threads, t, tmp) {
 		HASH_DEL(p->threads, t);
@@ -173,10 +173,10 @@ void mh_replay_prefetch(const struct mh_replay *rp, const struct mh_rec_hdr *rec
 	}
 }
 
-static __attribute__((noinline)) struct mh_thread *thread_get_slow(struct mh_process *p,
+static __attribute__((noinline)) struct mh_replay_thread *thread_get_slow(struct mh_process *p,
 								    uint32_t tid)
 {
-	struct mh_thread *t;
+	struct mh_replay_thread *t;
 
 	HASH_FIND(hh, p->threads, &tid, sizeof(tid), t);
 	if (!t) {
@@ -191,9 +191,9 @@ static __attribute__((noinline)) struct mh_thread *thread_get_slow(struct mh_pro
 }
 
 /* The per-event path: one thread runs for long stretches, so the cache mostly answers. */
-static inline struct mh_thread *thread_get(struct mh_process *p, uint32_t tid)
+static inline struct mh_replay_thread *thread_get(struct mh_process *p, uint32_t tid)
 {
-	struct mh_thread *t = p->last_thread;
+	struct mh_replay_thread *t = p->last_thread;
 
 	return t && t->tid == tid ? t : thread_get_slow(p, tid);
 }
@@ -247,7 +247,7 @@ uint64_t mh_stack_peak_bytes(const struct mh_process *p, const struct mh_stack_s
 static void heap_release(struct mh_process *p, struct mh_block *blk, uint32_t tid)
 {
 	struct mh_stack_stats *st = blk->stack;
-	struct mh_thread *t = thread_get(p, tid);
+	struct mh_replay_thread *t = thread_get(p, tid);
 
 	stats_touch(p, st);
 	st->frees++;
@@ -288,7 +288,7 @@ static int heap_alloc(struct mh_replay *rp, struct mh_process *p, uint32_t tid, 
 {
 	struct mh_stack_stats *st;
 	struct mh_block *blk;
-	struct mh_thread *t;
+	struct mh_replay_thread *t;
 	bool added;
 
 	if (!addr)

@@ -17,7 +17,7 @@
 
 #include "memhook/events.h"
 #include "memhook/trace.h"
-#include "merger/replay/stacks.h"
+#include "merger/replay/stackdb.h"
 
 /* Leak kinds by enum mh_leak_kind; index 0 holds blocks without a verdict. */
 #define MH_LEAK_KINDS (MH_LEAK_REACHABLE + 1)
@@ -42,7 +42,7 @@ struct mh_blocks;
 struct mh_kfile;
 struct mh_modmap;
 struct mh_stackdb;
-struct mh_thread;
+struct mh_replay_thread;
 
 /* One process image (a pid after exec is a new image). */
 struct mh_process {
@@ -82,8 +82,8 @@ struct mh_process {
 
 	struct mh_stack_stats *stacks;	/* uthash by stack id */
 	struct mh_blocks *blocks;
-	struct mh_thread *threads;	/* uthash by tid */
-	struct mh_thread *last_thread;	/* cache */
+	struct mh_replay_thread *threads;	/* uthash by tid */
+	struct mh_replay_thread *last_thread;	/* cache */
 	/* Address granules (MH_GRANULE_SHIFT) where heap blocks ever started. */
 	struct mh_granule *granules;	/* uthash by granule number */
 	struct mh_granule *granule_cache[MH_GRANULE_CACHE]; /* by granule number bits */

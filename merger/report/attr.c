@@ -14,7 +14,7 @@
 
 #include "merger/attribution/attribute.h"
 #include "merger/report/json_writer.h"
-#include "merger/replay/modules.h"
+#include "merger/replay/modmap.h"
 #include "merger/report/model.h"
 
 /* Mappings listed in the text report. */

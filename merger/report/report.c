@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merger/replay/modules.h"
+#include "merger/replay/modmap.h"
 #include "merger/report/model.h"
 #include "merger/merge/timeline.h"
 

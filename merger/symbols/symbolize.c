@@ -20,7 +20,7 @@
 #include <uthash.h>
 
 #include "merger/symbols/demangle.h"
-#include "merger/replay/modules.h"
+#include "merger/replay/modmap.h"
 
 /* Innermost-to-outermost frames one address can expand to. */
 #define MAX_INLINE_FRAMES 32

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * check_merger.c - the merger's replay and reports (merger/replay/replay.c,
- * merger/report*.c): heap counts as memcheck counts them (checked against
+ * check_report.c - the merger's replay and reports (merger/replay/replay.c,
+ * merger/report/): heap counts as memcheck counts them (checked against
  * Valgrind on a program that logs its own calls), the heap peak and each
  * stack's share of it, leaks, temporary allocations, realloc chains,
  * several processes, and reports written from a real trace file
@@ -660,7 +660,7 @@ END_TEST
 
 static Suite *merger_suite(void)
 {
-	Suite *s = suite_create("merger");
+	Suite *s = suite_create("report");
 	TCase *tc = tcase_create("Replay");
 	TCase *tr = tcase_create("Reports");
 
