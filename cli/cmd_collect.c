@@ -33,6 +33,7 @@
 #include "memhook/events.h"
 #include "memhook/kernel_events.h"
 #include "memhook/trace.h"
+#include "trace/records.h"
 #include "trace/writer.h"
 #include "common/clock.h"
 
@@ -127,15 +128,15 @@ static int append_with_tail(struct mh_trace_writer *w, void *rec, size_t head,
 
 static int write_info(struct mh_trace_writer *w, pid_t pid, const char *key, const char *value)
 {
-	struct mh_rec_info rec = {
-		.hdr = { .type = MH_REC_INFO },
-		.ts_ns = mh_clock_ns(CLOCK_MONOTONIC),
-		.pid = pid,
-		.key_len = strlen(key),
-		.value_len = strlen(value),
-	};
+	size_t size;
+	struct mh_rec_info *rec = mh_rec_info_new((__u32)pid, key, value, &size);
+	int err;
 
-	return append_with_tail(w, &rec, sizeof(rec), key, rec.key_len, value, rec.value_len);
+	if (!rec)
+		return -errno;
+	err = mh_trace_writer_append(w, MH_STREAM_META, rec, size);
+	free(rec);
+	return err;
 }
 
 /* The PROCESS record of the attached process, with its executable's path. */
@@ -234,16 +235,9 @@ static int parse_args(int argc, char **argv, struct collect_opts *o)
 
 static struct mh_trace_writer *open_trace(const char *path, pid_t pid)
 {
-	struct mh_trace_header h = { .version = MH_TRACE_VERSION };
+	struct mh_trace_header h;
 
-	memcpy(h.magic, MH_TRACE_MAGIC, sizeof(h.magic));
-	h.header_bytes = sizeof(h);
-	h.flags = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? MH_TRACE_LITTLE_ENDIAN : 0;
-	h.start_ns = mh_clock_ns(CLOCK_MONOTONIC);
-	h.start_realtime_ns = mh_clock_ns(CLOCK_REALTIME);
-	h.page_size = (__u32)sysconf(_SC_PAGESIZE);
-	h.root_pid = pid;
-	h.pointer_bytes = sizeof(void *);
+	mh_trace_header_init(&h, (__u32)pid, 0);
 	return mh_trace_writer_open(path, &h);
 }
 
