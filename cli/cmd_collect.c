@@ -40,6 +40,7 @@
 /* How long one poll waits, ms: bounds how quickly an exit or Ctrl-C is noticed. */
 #define COLLECT_POLL_MS 200
 
+/* Set by the signal handler: the one state a handler may share (file scope by necessity). */
 static volatile sig_atomic_t stop_requested;
 
 static void on_stop(int sig)
