@@ -19,6 +19,7 @@
 
 #include "merger/replay/replay.h"
 #include "trace/reader.h"
+#include "common/assert.h"
 
 /*
  * Kernel records come from per-CPU buffers, so their file order is only
@@ -214,6 +215,8 @@ static int window_fill(struct mh_timeline *tl, struct source *s)
 			SLOT(s, i) = SLOT(s, i - 1);
 		SLOT(s, i) = copy;
 		s->pending++;
+		MH_ASSERT(i == 0 || mh_rec_ts(SLOT(s, i - 1)) <= ts);
+		MH_ASSERT(i + 1 == s->pending || ts <= mh_rec_ts(SLOT(s, i + 1)));
 	}
 	return 0;
 }
