@@ -20,6 +20,7 @@ struct mh_report_ctx {
 	const char *path;		/* the trace */
 	const struct mh_report_opts *opts;
 	struct mh_replay *rp;
+	struct mh_attribution *attribution;	/* rp's subscriber */
 	struct mh_symbolizer *sym;
 	bool truncated;
 	uint64_t truncated_at;		/* file offset, valid when truncated */

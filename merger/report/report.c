@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "merger/attribution/attribute.h"
 #include "merger/replay/modmap.h"
 #include "merger/report/model.h"
 #include "merger/merge/timeline.h"
@@ -365,8 +366,9 @@ int mh_report_generate(const char *path, const struct mh_report_opts *opts, FILE
 
 	report_error[0] = '\0';
 	ctx.rp = mh_replay_new();
+	ctx.attribution = ctx.rp ? mh_attribution_new(ctx.rp) : NULL;
 	ctx.sym = mh_symbolizer_new();
-	if (!ctx.rp || !ctx.sym) {
+	if (!ctx.attribution || !ctx.sym) {
 		snprintf(report_error, sizeof(report_error), "cannot report on '%s': %s", path,
 			 strerror(ENOMEM));
 		goto out;
@@ -384,5 +386,6 @@ int mh_report_generate(const char *path, const struct mh_report_opts *opts, FILE
 out:
 	mh_symbolizer_free(ctx.sym);
 	mh_replay_free(ctx.rp);
+	mh_attribution_free(ctx.attribution);
 	return err;
 }
