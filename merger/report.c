@@ -42,6 +42,7 @@ static const char *const format_names[] = {
 	[MH_REPORT_JSON] = "json",
 	[MH_REPORT_FOLDED] = "folded",
 	[MH_REPORT_LEAKS] = "leaks",
+	[MH_REPORT_PPROF] = "pprof",
 };
 
 const char *mh_leak_kind_name(unsigned kind)
@@ -345,6 +346,9 @@ int mh_report_write(struct mh_report_ctx *ctx)
 		break;
 	case MH_REPORT_LEAKS:
 		err = mh_report_write_leaks(ctx);
+		break;
+	case MH_REPORT_PPROF:
+		err = mh_report_write_pprof(ctx);
 		break;
 	default:
 		err = mh_report_write_text(ctx);

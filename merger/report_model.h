@@ -116,5 +116,6 @@ int mh_report_write_text(struct mh_report_ctx *ctx);
 int mh_report_write_json(struct mh_report_ctx *ctx);
 int mh_report_write_folded(struct mh_report_ctx *ctx);
 int mh_report_write_leaks(struct mh_report_ctx *ctx);
+int mh_report_write_pprof(struct mh_report_ctx *ctx);
 
 #endif /* MEMHOOK_MERGER_REPORT_MODEL_H */

@@ -7,6 +7,7 @@ PACKAGES="
 	build-essential pkg-config make gcc g++ clang llvm
 	libbpf-dev bpftool libelf-dev libdw-dev elfutils libunwind-dev
 	uthash-dev check libzstd-dev zstd zlib1g-dev
+	libprotobuf-c-dev protobuf-c-compiler golang-go
 	valgrind heaptrack binutils
 	python3 python3-junitparser perl git sqlite3 procps util-linux
 	libclang-rt-14-dev

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+/*
+ * check_views.c - the report formats other tools read: pprof (read back by
+ * `go tool pprof -raw`), speedscope (read back by python3's json module),
+ * folded stacks (summed by awk), and `memhook run` giving the same bytes
+ * as `memhook report` for one trace. Each records examples/leaky with the
+ * built memhook; the truth is the JSON report's summary, read by the
+ * test's own JSON reader, and the tools' own parsers.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record_cmd.h"
+#include "testutil.h"
+
+/* The report's process totals the other formats must add up to. */
+struct totals {
+	long long bytes_allocated, alloc_calls, leaked_bytes, leaked_blocks;
+};
+
+static char *example;
+
+static void views_setup(void)
+{
+	setup();
+	example = mh_test_path("examples/leaky");
+}
+
+static void views_teardown(void)
+{
+	free(example);
+	teardown();
+}
+
+/* Record examples/leaky into trace; false (after SKIP) when memhook is not built. */
+static bool record_example(const char *name)
+{
+	const char *args[] = { "record", "-q", "-o", trace, "--", example, NULL };
+
+	if (skip_unbuilt(name))
+		return false;
+	ck_assert_msg(run_memhook(args, NULL) == 0, "memhook record failed");
+	return true;
+}
+
+/* `memhook report --format FORMAT -o path trace`. */
+static void report_to(const char *format, const char *path)
+{
+	const char *args[] = { "report", "--format", format, "-o", path, trace, NULL };
+
+	ck_assert_msg(run_memhook(args, NULL) == 0, "memhook report --format %s failed", format);
+}
+
+static void read_totals(struct totals *t)
+{
+	char *json_path = mh_test_join(dir, "report.json");
+	char *json;
+
+	report_to("json", json_path);
+	json = mh_test_read_file(json_path, NULL);
+	ck_assert_ptr_nonnull(json);
+	ck_assert_int_eq(mh_test_json_int(json, "summary.bytes_allocated", &t->bytes_allocated), 0);
+	ck_assert_int_eq(mh_test_json_int(json, "summary.alloc_calls", &t->alloc_calls), 0);
+	ck_assert_int_eq(mh_test_json_int(json, "summary.leaked_bytes", &t->leaked_bytes), 0);
+	ck_assert_int_eq(mh_test_json_int(json, "summary.leaked_blocks", &t->leaked_blocks), 0);
+	ck_assert_int_gt(t->leaked_blocks, 0);	/* the example leaks: inuse is not all zero */
+	free(json);
+	free(json_path);
+}
+
+/* Run a shell command line; stdout to path. Returns its exit code. */
+static int shell(const char *line, const char *path)
+{
+	const char *argv[] = { "sh", "-c", line, NULL };
+	struct mh_test_cmd cmd = { .argv = argv, .stdout_path = path, .stderr_path = err_path };
+	int status = mh_test_run(&cmd);
+
+	ck_assert_int_ge(status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* Column of name in the header line of `pprof -raw` ("alloc_space/bytes[dflt]" ...). */
+static int raw_column(const char *header, const char *name)
+{
+	char word[128];
+	int col = 0, used;
+
+	while (sscanf(header, "%127s%n", word, &used) == 1) {
+		if (!strncmp(word, name, strlen(name)) && word[strlen(name)] == '/')
+			return col;
+		header += used;
+		col++;
+	}
+	return -1;
+}
+
+/* Sum of one sample type over the Samples section of `pprof -raw` output. */
+static long long raw_sum(const char *raw, const char *name)
+{
+	const char *p = strstr(raw, "\nSamples:\n"), *end;
+	long long sum = 0, v;
+	int col, i, used;
+
+	ck_assert_ptr_nonnull(p);
+	p += strlen("\nSamples:\n");
+	col = raw_column(p, name);
+	ck_assert_msg(col >= 0, "no sample type %s in pprof -raw output", name);
+	end = strstr(p, "\nLocations");
+	ck_assert_ptr_nonnull(end);
+	for (p = strchr(p, '\n') + 1; p && p < end; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		const char *q = p;
+
+		for (i = 0; i <= col; i++) {
+			ck_assert_int_eq(sscanf(q, "%lld%n", &v, &used), 1);
+			q += used;
+		}
+		sum += v;
+	}
+	return sum;
+}
+
+/* The build-id readelf sees in path, as hex, into id. */
+static void readelf_build_id(const char *path, char *id, size_t len)
+{
+	char *line, *out = mh_test_join(dir, "readelf"), *text, *p;
+
+	ck_assert_int_ge(asprintf(&line, "readelf -n '%s'", path), 0);
+	ck_assert_int_eq(shell(line, out), 0);
+	text = mh_test_read_file(out, NULL);
+	ck_assert_ptr_nonnull(text);
+	p = strstr(text, "Build ID: ");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(sscanf(p + strlen("Build ID: "), "%127[0-9a-f]", id), 1);
+	ck_assert_int_lt(strlen(id), len);
+	free(text);
+	free(line);
+	free(out);
+}
+
+START_TEST(pprof_sums_match_report)
+{
+	char *pb = mh_test_join(dir, "heap.pb.gz"), *raw_path = mh_test_join(dir, "raw");
+	char *line, *raw, build_id[128];
+	struct totals t;
+
+	if (!mh_test_have_program("go")) {
+		mh_test_skip("pprof_sums_match_report", "go is not installed (Debian golang-go)");
+		goto out;
+	}
+	if (!record_example("pprof_sums_match_report"))
+		goto out;
+	read_totals(&t);
+	report_to("pprof", pb);
+	ck_assert_int_ge(asprintf(&line, "HOME='%s' GOCACHE='%s/gocache' go tool pprof -raw '%s'",
+				  dir, dir, pb), 0);
+	ck_assert_msg(shell(line, raw_path) == 0, "go tool pprof could not read the profile");
+	free(line);
+	raw = mh_test_read_file(raw_path, NULL);
+	ck_assert_ptr_nonnull(raw);
+	ck_assert_int_eq(raw_sum(raw, "alloc_space"), t.bytes_allocated);
+	ck_assert_int_eq(raw_sum(raw, "alloc_objects"), t.alloc_calls);
+	ck_assert_int_eq(raw_sum(raw, "inuse_space"), t.leaked_bytes);
+	ck_assert_int_eq(raw_sum(raw, "inuse_objects"), t.leaked_blocks);
+	/* Symbolized with file and line; the program's mapping has its build-id. */
+	ck_assert_ptr_nonnull(strstr(raw, " leaf_alloc examples/leaky.c:"));
+	readelf_build_id(example, build_id, sizeof(build_id));
+	ck_assert_msg(strstr(raw, build_id), "build-id %s not in the mappings", build_id);
+	free(raw);
+out:
+	free(pb);
+	free(raw_path);
+}
+END_TEST
+
+static Suite *views_suite(void)
+{
+	Suite *s = suite_create("views");
+	TCase *tc = tcase_create("pprof");
+
+	tcase_add_checked_fixture(tc, views_setup, views_teardown);
+	tcase_add_test(tc, pprof_sums_match_report);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return mh_test_run_suite(views_suite());
+}
