@@ -43,6 +43,7 @@ static const char *const format_names[] = {
 	[MH_REPORT_FOLDED] = "folded",
 	[MH_REPORT_LEAKS] = "leaks",
 	[MH_REPORT_PPROF] = "pprof",
+	[MH_REPORT_SPEEDSCOPE] = "speedscope",
 };
 
 const char *mh_leak_kind_name(unsigned kind)
@@ -255,6 +256,17 @@ int mh_report_frames(struct mh_report_ctx *ctx, const struct mh_stack_stats *st,
 	return 0;
 }
 
+const char *mh_report_frame_name(const struct mh_frame *f, char *buf, size_t len)
+{
+	if (f->function)
+		return f->function;
+	if (f->module)
+		snprintf(buf, len, "%s+0x%" PRIx64, mh_module_basename(f->module), f->offset);
+	else
+		snprintf(buf, len, "0x%" PRIx64, f->ip);
+	return buf;
+}
+
 void mh_report_describe_end(const struct mh_process *p, char *buf, size_t len)
 {
 	const char *sig;
@@ -349,6 +361,9 @@ int mh_report_write(struct mh_report_ctx *ctx)
 		break;
 	case MH_REPORT_PPROF:
 		err = mh_report_write_pprof(ctx);
+		break;
+	case MH_REPORT_SPEEDSCOPE:
+		err = mh_report_write_speedscope(ctx);
 		break;
 	default:
 		err = mh_report_write_text(ctx);

@@ -65,6 +65,12 @@ struct mh_stack_stats **mh_report_sorted(const struct mh_process *p, enum mh_rep
 int mh_report_frames(struct mh_report_ctx *ctx, const struct mh_stack_stats *st,
 		     int (*fn)(const struct mh_frame *f, void *arg), void *arg);
 
+/*
+ * What to call frame f: its function, else "module+0xoffset", else
+ * "0xaddress" (written into buf, which is then returned).
+ */
+const char *mh_report_frame_name(const struct mh_frame *f, char *buf, size_t len);
+
 /* "exited with status 3", "killed by signal 9 (SIGKILL)", ... into buf. */
 void mh_report_describe_end(const struct mh_process *p, char *buf, size_t len);
 
@@ -117,5 +123,6 @@ int mh_report_write_json(struct mh_report_ctx *ctx);
 int mh_report_write_folded(struct mh_report_ctx *ctx);
 int mh_report_write_leaks(struct mh_report_ctx *ctx);
 int mh_report_write_pprof(struct mh_report_ctx *ctx);
+int mh_report_write_speedscope(struct mh_report_ctx *ctx);
 
 #endif /* MEMHOOK_MERGER_REPORT_MODEL_H */

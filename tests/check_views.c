@@ -174,6 +174,39 @@ out:
 }
 END_TEST
 
+/* Scripts of this suite, relative to the source tree (make check runs from its top). */
+#define SPEEDSCOPE_CHECK "tests/views/speedscope_check.py"
+
+START_TEST(speedscope_weights_match_report)
+{
+	char *json = mh_test_join(dir, "heap.speedscope.json"), *sum_path = mh_test_join(dir, "sum");
+	char *line, *text;
+	struct totals t;
+	long long sum;
+
+	if (!mh_test_have_program("python3")) {
+		mh_test_skip("speedscope_weights_match_report", "python3 is not installed");
+		goto out;
+	}
+	ck_assert_msg(access(SPEEDSCOPE_CHECK, R_OK) == 0, "run from the source tree's top");
+	if (!record_example("speedscope_weights_match_report"))
+		goto out;
+	read_totals(&t);
+	report_to("speedscope", json);
+	ck_assert_int_ge(asprintf(&line, "python3 %s '%s' leaf_alloc", SPEEDSCOPE_CHECK, json), 0);
+	ck_assert_msg(shell(line, sum_path) == 0, "%s", mh_test_read_file(err_path, NULL));
+	free(line);
+	text = mh_test_read_file(sum_path, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(sscanf(text, "%lld", &sum), 1);
+	ck_assert_int_eq(sum, t.bytes_allocated);
+	free(text);
+out:
+	free(json);
+	free(sum_path);
+}
+END_TEST
+
 static Suite *views_suite(void)
 {
 	Suite *s = suite_create("views");
@@ -181,6 +214,10 @@ static Suite *views_suite(void)
 
 	tcase_add_checked_fixture(tc, views_setup, views_teardown);
 	tcase_add_test(tc, pprof_sums_match_report);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("speedscope");
+	tcase_add_checked_fixture(tc, views_setup, views_teardown);
+	tcase_add_test(tc, speedscope_weights_match_report);
 	suite_add_tcase(s, tc);
 	return s;
 }
