@@ -90,6 +90,32 @@ int mh_report_format_parse(const char *name, enum mh_report_format *format)
 	return -EINVAL;
 }
 
+/* names joined by '|' into buf (of len bytes); returns buf. */
+static const char *join_names(const char *const *names, size_t n, char *buf, size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%s", i ? "|" : "", names[i]);
+	return buf;
+}
+
+const char *mh_report_format_list(void)
+{
+	static char buf[256];
+
+	return join_names(format_names, sizeof(format_names) / sizeof(format_names[0]), buf,
+			  sizeof(buf));
+}
+
+const char *mh_report_key_list(void)
+{
+	static char buf[256];
+
+	return join_names(key_names, MH_KEY_COUNT, buf, sizeof(buf));
+}
+
 const char *mh_report_key_name(enum mh_report_key key)
 {
 	return key < MH_KEY_COUNT ? key_names[key] : "?";

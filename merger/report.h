@@ -93,4 +93,8 @@ const char *mh_report_error(void);
 int mh_report_key_parse(const char *name, enum mh_report_key *key);
 int mh_report_format_parse(const char *name, enum mh_report_format *format);
 
+/* Every format / sort key name, "text|json|...", for --help (static storage). */
+const char *mh_report_format_list(void);
+const char *mh_report_key_list(void);
+
 #endif /* MEMHOOK_MERGER_REPORT_H */

@@ -207,6 +207,69 @@ out:
 }
 END_TEST
 
+/* Sum of the last field of every line of a folded file, by awk. */
+static long long awk_sum(const char *path)
+{
+	char *line, *out = mh_test_join(dir, "awk"), *text;
+	long long sum;
+
+	ck_assert_int_ge(asprintf(&line, "awk '{ s += $NF } END { printf \"%%d\\n\", s }' '%s'",
+				  path), 0);
+	ck_assert_int_eq(shell(line, out), 0);
+	text = mh_test_read_file(out, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(sscanf(text, "%lld", &sum), 1);
+	free(text);
+	free(line);
+	free(out);
+	return sum;
+}
+
+/*
+ * `memhook run --format F` writes what `memhook report --format F` writes
+ * of the same trace, for the default options and for --value; folded
+ * lines add up to the report's totals.
+ */
+START_TEST(run_and_report_agree)
+{
+	static const char *const formats[][3] = {
+		{ "folded", NULL, NULL }, { "folded", "--value", "calls" },
+		{ "folded", "--value", "leaked" }, { "text", NULL, NULL }, { "json", NULL, NULL },
+	};
+	char *run_out = mh_test_join(dir, "run.out"), *rep_out = mh_test_join(dir, "report.out");
+	long long sums[3];
+	struct totals t;
+	size_t i;
+
+	if (skip_unbuilt("run_and_report_agree"))
+		goto out;
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		const char *run[] = { "run", "-q", "--trace", trace, "--format", formats[i][0],
+				      "-o", run_out, formats[i][1], formats[i][2], "--", example, NULL };
+		const char *rep[] = { "report", "--format", formats[i][0], "-o", rep_out, trace,
+				      formats[i][1], formats[i][2], NULL };
+
+		if (!formats[i][1]) {
+			memmove(&run[8], &run[10], 3 * sizeof(run[0]));
+			rep[6] = NULL;
+		}
+		ck_assert_int_eq(run_memhook(run, NULL), 0);
+		ck_assert_int_eq(run_memhook(rep, NULL), 0);
+		ck_assert_msg(mh_test_files_equal(run_out, rep_out), "run and report differ for %s %s",
+			      formats[i][0], formats[i][2] ? formats[i][2] : "");
+		if (i < 3)
+			sums[i] = awk_sum(rep_out);
+	}
+	read_totals(&t);
+	ck_assert_int_eq(sums[0], t.bytes_allocated);
+	ck_assert_int_eq(sums[1], t.alloc_calls);
+	ck_assert_int_eq(sums[2], t.leaked_bytes);
+out:
+	free(run_out);
+	free(rep_out);
+}
+END_TEST
+
 static Suite *views_suite(void)
 {
 	Suite *s = suite_create("views");
@@ -218,6 +281,10 @@ static Suite *views_suite(void)
 	tc = tcase_create("speedscope");
 	tcase_add_checked_fixture(tc, views_setup, views_teardown);
 	tcase_add_test(tc, speedscope_weights_match_report);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("options");
+	tcase_add_checked_fixture(tc, views_setup, views_teardown);
+	tcase_add_test(tc, run_and_report_agree);
 	suite_add_tcase(s, tc);
 	return s;
 }
