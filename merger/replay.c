@@ -24,6 +24,7 @@
 #include "leaks.h"
 #include "modules.h"
 #include "records.h"
+#include "merger/replay/series.h"
 
 /* Per-thread state for the temporary-allocation rule. */
 struct mh_thread {
@@ -59,6 +60,7 @@ static void process_free(struct mh_process *p)
 	mh_leaks_free(p);
 	mh_attr_free(p->attr);
 	mh_attr_free_granules(p);
+	mh_series_free(p);
 	mh_stack_stats_free_all(&p->stacks);
 	mh_blocks_free(p->blocks);
 	free(p->leakscan_status);
@@ -293,7 +295,7 @@ static int heap_alloc(struct mh_replay *rp, struct mh_process *p, uint32_t tid, 
 
 	if (!addr)
 		return 0;	/* a failed call: memcheck counts nothing either */
-	if (mh_granule_note(p, addr))
+	if (mh_granule_note(p, addr) || mh_series_tick(p, p->series, ts))
 		return -ENOMEM;
 	st = stats_get(rp, p, stack_id);
 	blk = st ? mh_blocks_insert(p->blocks, addr, size, st, &added) : NULL;
@@ -369,7 +371,7 @@ static int on_free(struct mh_replay *rp, const struct mh_rec_free *f)
 		p->brk_bytes -= (int64_t)f->size;
 		return 0;
 	default:
-		return heap_free(p, f->addr, f->tid);
+		return mh_series_tick(p, p->series, f->ts_ns) ? -ENOMEM : heap_free(p, f->addr, f->tid);
 	}
 }
 
@@ -391,6 +393,8 @@ static int on_realloc(struct mh_replay *rp, const struct mh_rec_realloc *r)
 	/* A failed realloc(p, n > 0) leaves p alone. */
 	if (!r->addr && r->size)
 		return 0;
+	if (mh_series_tick(p, p->series, r->ts_ns))
+		return -ENOMEM;
 	heap_free(p, r->old_addr, r->tid);
 	return heap_alloc(rp, p, r->tid, r->addr, r->size, r->stack_id, r->ts_ns);
 }
@@ -624,6 +628,8 @@ int mh_replay_finish(struct mh_replay *rp)
 	for (p = rp->procs; p; p = p->next) {
 		if (!err)
 			err = mh_attr_finish(rp, p);
+		if (!err)
+			err = mh_series_end(p, p->exited ? p->exit_ts_ns : p->last_ts_ns);
 		mh_leaks_classify(p);
 		HASH_ITER(hh, p->stacks, st, tmp) {
 			if (!st->info && st->stack_id)

@@ -41,6 +41,7 @@ struct mh_attr;
 struct mh_blocks;
 struct mh_kfile;
 struct mh_modmap;
+struct mh_series;
 struct mh_stackdb;
 struct mh_thread;
 
@@ -79,6 +80,8 @@ struct mh_process {
 
 	/* Residency, kernel events, mappings (attribute.h); NULL until such a record came. */
 	struct mh_attr *attr;
+	/* Per-stack timelines (replay/series.h); NULL until the first heap event. */
+	struct mh_series *series;
 
 	struct mh_stack_stats *stacks;	/* uthash by stack id */
 	struct mh_blocks *blocks;

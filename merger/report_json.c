@@ -286,6 +286,7 @@ static int write_process(struct mh_report_ctx *ctx, struct mh_json *j, const str
 	free(v);
 	mh_report_json_mappings(ctx, j, p);
 	mh_report_json_timeline(j, p);
+	mh_report_json_stack_timeline(ctx, j, p);
 	return err;
 }
 

@@ -103,6 +103,11 @@ void mh_report_json_attr_stack(struct mh_report_ctx *ctx, struct mh_json *j,
 void mh_report_json_mappings(struct mh_report_ctx *ctx, struct mh_json *j,
 			     const struct mh_process *p);
 void mh_report_json_timeline(struct mh_json *j, const struct mh_process *p);
+/* Stacks a "stack_timeline" shows: the largest at some point of the grid. */
+#define MH_REPORT_TIMELINE_STACKS 10
+/* The whole "stack_timeline" object of p (merger/report/timelines.c). */
+void mh_report_json_stack_timeline(struct mh_report_ctx *ctx, struct mh_json *j,
+				   const struct mh_process *p);
 /* mh_report_frames() callback writing one frame object into the open JSON array arg. */
 int mh_report_json_frame(const struct mh_frame *f, void *arg);
 /*

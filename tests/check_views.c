@@ -176,6 +176,7 @@ END_TEST
 
 /* Scripts of this suite, relative to the source tree (make check runs from its top). */
 #define SPEEDSCOPE_CHECK "tests/views/speedscope_check.py"
+#define TIMELINE_CHECK "tests/views/timeline_check.py"
 
 START_TEST(speedscope_weights_match_report)
 {
@@ -270,6 +271,39 @@ out:
 }
 END_TEST
 
+/*
+ * examples/rss_growth 8 1 60: one stack grows 1 MiB per step, 60 ms
+ * apart, then frees all. Its timeline must step through the live bytes
+ * the program printed (checked by python3 with its json module).
+ */
+START_TEST(stack_timeline_follows_program)
+{
+	char *prog = mh_test_path("examples/rss_growth"), *stdout_path = mh_test_join(dir, "prog");
+	char *json = mh_test_join(dir, "report.json"), *line;
+	const char *argv[] = { memhook, "record", "-q", "--pagemap-interval", "100", "-o", trace,
+			       "--", prog, "8", "1", "60", NULL };
+	struct mh_test_cmd cmd = { .argv = argv, .stdout_path = stdout_path,
+				   .stderr_path = err_path };
+
+	if (skip_unbuilt("stack_timeline_follows_program"))
+		goto out;
+	if (!mh_test_have_program("python3")) {
+		mh_test_skip("stack_timeline_follows_program", "python3 is not installed");
+		goto out;
+	}
+	ck_assert_int_eq(mh_test_run(&cmd), 0);
+	report_to("json", json);
+	ck_assert_int_ge(asprintf(&line, "python3 %s '%s' '%s' grow", TIMELINE_CHECK, json,
+				  stdout_path), 0);
+	ck_assert_msg(shell(line, out_path) == 0, "%s", mh_test_read_file(err_path, NULL));
+	free(line);
+out:
+	free(prog);
+	free(stdout_path);
+	free(json);
+}
+END_TEST
+
 static Suite *views_suite(void)
 {
 	Suite *s = suite_create("views");
@@ -285,6 +319,10 @@ static Suite *views_suite(void)
 	tc = tcase_create("options");
 	tcase_add_checked_fixture(tc, views_setup, views_teardown);
 	tcase_add_test(tc, run_and_report_agree);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("timelines");
+	tcase_add_checked_fixture(tc, views_setup, views_teardown);
+	tcase_add_test(tc, stack_timeline_follows_program);
 	suite_add_tcase(s, tc);
 	return s;
 }
