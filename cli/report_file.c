@@ -106,7 +106,7 @@ void mh_report_opts_usage(FILE *out)
 	fprintf(out, "  --format F   %s\n"
 		"               text (default), json, folded (flamegraph.pl input), leaks\n"
 		"               (memcheck-style records), pprof (gzipped profile.proto),\n"
-		"               speedscope (JSON)\n"
+		"               speedscope (JSON), html (one self-contained page: use -o)\n"
 		"  --sort KEY   order of stacks (default leaked), KEY one of\n"
 		"               %s\n"
 		"  --top N      stacks to show (text default %d, other formats all; 0 = all)\n"

@@ -81,6 +81,7 @@ void mh_replay_free(struct mh_replay *rp)
 	mh_attr_free_files(rp);
 	mh_stackdb_free(rp->stacks);
 	mh_modmap_free(rp->modules);
+	free(rp->kernel_status);
 	free(rp);
 }
 
@@ -531,11 +532,17 @@ static int on_leak(struct mh_replay *rp, const struct mh_rec_leak *l)
 static int on_info(struct mh_replay *rp, const struct mh_rec_info *i)
 {
 	static const char leakscan[] = "leakscan.status";
+	static const char kernel[] = "kernel.status";
 	const char *key = (const char *)(i + 1), *value = key + i->key_len + 1;
 	struct mh_process *p;
 
 	if (i->hdr.size < sizeof(*i) + (size_t)i->key_len + i->value_len + 2)
 		return -EBADMSG;
+	if (i->key_len == sizeof(kernel) - 1 && !memcmp(key, kernel, i->key_len)) {
+		free(rp->kernel_status);
+		rp->kernel_status = strndup(value, i->value_len);
+		return rp->kernel_status ? 0 : -ENOMEM;
+	}
 	if (!i->pid || i->key_len != sizeof(leakscan) - 1 || memcmp(key, leakscan, i->key_len))
 		return 0;
 	p = process_get(rp, i->pid);

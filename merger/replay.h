@@ -110,6 +110,7 @@ struct mh_replay {
 	struct mh_kfile *files;		/* file names from the kernel stream (attribute.h) */
 	uint64_t kernel_records;	/* records of the kernel stream replayed */
 	uint64_t kernel_late;		/* kernel records replayed after a later one */
+	char *kernel_status;		/* "kernel.status" INFO value ("on", "off: why"), NULL if none */
 };
 
 /* A fresh replay. NULL with errno set. */

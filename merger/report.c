@@ -44,6 +44,7 @@ static const char *const format_names[] = {
 	[MH_REPORT_LEAKS] = "leaks",
 	[MH_REPORT_PPROF] = "pprof",
 	[MH_REPORT_SPEEDSCOPE] = "speedscope",
+	[MH_REPORT_HTML] = "html",
 };
 
 const char *mh_leak_kind_name(unsigned kind)
@@ -390,6 +391,9 @@ int mh_report_write(struct mh_report_ctx *ctx)
 		break;
 	case MH_REPORT_SPEEDSCOPE:
 		err = mh_report_write_speedscope(ctx);
+		break;
+	case MH_REPORT_HTML:
+		err = mh_report_write_html(ctx);
 		break;
 	default:
 		err = mh_report_write_text(ctx);

@@ -23,6 +23,7 @@ enum mh_report_format {
 	MH_REPORT_LEAKS,	/* memcheck-style loss records (memhook check) */
 	MH_REPORT_PPROF,	/* gzipped profile.proto (merger/report/pprof.c) */
 	MH_REPORT_SPEEDSCOPE,	/* speedscope's JSON file format */
+	MH_REPORT_HTML,		/* one self-contained page (merger/report/html.c) */
 };
 
 /* Bit of an enum mh_leak_kind in a kind mask. */

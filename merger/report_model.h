@@ -117,6 +117,14 @@ int mh_report_json_frame(const struct mh_frame *f, void *arg);
  */
 bool mh_report_stack_of(struct mh_report_ctx *ctx, uint64_t id, struct mh_stack_stats *out);
 
+/* The "process" and "summary" members of p (report_json.c), into the open object. */
+void mh_report_json_summary(struct mh_report_ctx *ctx, struct mh_json *j,
+			    const struct mh_process *p);
+
+/* The text report's warnings about the trace, and p's summary (report_text.c). */
+void mh_report_text_warnings(struct mh_report_ctx *ctx);
+void mh_report_text_summary(struct mh_report_ctx *ctx, const struct mh_process *p);
+
 /* Text lines after a process summary / a stack's headline. */
 void mh_report_text_attr_summary(struct mh_report_ctx *ctx, const struct mh_process *p);
 void mh_report_text_attr_stack(struct mh_report_ctx *ctx, const struct mh_process *p,
@@ -129,5 +137,6 @@ int mh_report_write_folded(struct mh_report_ctx *ctx);
 int mh_report_write_leaks(struct mh_report_ctx *ctx);
 int mh_report_write_pprof(struct mh_report_ctx *ctx);
 int mh_report_write_speedscope(struct mh_report_ctx *ctx);
+int mh_report_write_html(struct mh_report_ctx *ctx);
 
 #endif /* MEMHOOK_MERGER_REPORT_MODEL_H */

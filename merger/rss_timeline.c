@@ -65,6 +65,14 @@ static void fill_kernel(const struct mh_attr *a, struct mh_timeline_point *pt)
 	pt->reclaim_stall_ns = a->reclaim_stall_ns;
 }
 
+static void fill_kernel_from(const struct mh_timeline_point *from, struct mh_timeline_point *pt)
+{
+	pt->faults = from->faults;
+	pt->major_faults = from->major_faults;
+	pt->swapins = from->swapins;
+	pt->reclaim_stall_ns = from->reclaim_stall_ns;
+}
+
 static void fill_state(const struct mh_process *p, struct mh_timeline_point *pt)
 {
 	const struct mh_attr *a = p->attr;
@@ -139,6 +147,12 @@ void mh_timeline_snapshot(struct mh_process *p, uint64_t ts)
 		a->points[i] = tmp;
 	}
 	pt = &a->points[i];
+	if (i + 1 < a->point_count) {
+		/* Kernel counts at its time are not known: keep the previous point's. */
+		struct mh_timeline_point none = { 0 };
+
+		fill_kernel_from(i ? &a->points[i - 1] : &none, pt);
+	}
 	for (st = p->stacks; st; st = st->hh.next) {
 		if (st->snap_id == a->snap_id)
 			top_insert(pt, st->stack_id, st->resident_bytes);

@@ -177,6 +177,16 @@ END_TEST
 /* Scripts of this suite, relative to the source tree (make check runs from its top). */
 #define SPEEDSCOPE_CHECK "tests/views/speedscope_check.py"
 #define TIMELINE_CHECK "tests/views/timeline_check.py"
+#define PAGE_CHECK "tests/views/page_check.js"
+#define PYWORK "tests/views/pywork.py"
+/* Where scripts/install-deps.sh puts the npm packages (ws for PAGE_CHECK). */
+#define NODE_MODULES "vendor/node_modules"
+/* The python3 whose allocations are traced (Debian's, not a wrapper script). */
+#define PYTHON "/usr/bin/python3"
+/* Largest HTML page allowed for the python3 trace, bytes. */
+#define PAGE_MAX_BYTES (20LL << 20)
+/* Fewest distinct stacks the python3 trace must have to be a fair test. */
+#define PY_MIN_STACKS 10000
 
 START_TEST(speedscope_weights_match_report)
 {
@@ -304,6 +314,96 @@ out:
 }
 END_TEST
 
+/* True (after SKIP) when headless Chromium cannot be driven here. */
+static bool skip_no_browser(const char *name)
+{
+	if (!mh_test_have_program("chromium")) {
+		mh_test_skip(name, "chromium is not installed (Debian chromium)");
+		return true;
+	}
+	if (!mh_test_have_program("node") || access(NODE_MODULES "/ws", R_OK)) {
+		mh_test_skip(name, "node or the npm package ws is missing (scripts/install-deps.sh)");
+		return true;
+	}
+	return false;
+}
+
+/* Open page in Chromium (page_check.js): no error, charts drawn, expect in the text. */
+static void check_page(const char *page, const char *expect, const char *shot)
+{
+	char *line, *result = mh_test_join(dir, "page_check"), *text;
+	int ret;
+
+	ck_assert_int_ge(asprintf(&line, "NODE_PATH=%s node %s '%s' %s%s%s %s%s", NODE_MODULES,
+				  PAGE_CHECK, page, expect ? "--expect '" : "", expect ? expect : "",
+				  expect ? "'" : "", shot ? "--screenshot " : "", shot ? shot : ""), 0);
+	ret = shell(line, result);
+	text = mh_test_read_file(result, NULL);
+	ck_assert_msg(ret == 0, "%s: %s", page, text ? text : "no output");
+	free(text);
+	free(line);
+	free(result);
+}
+
+START_TEST(html_page_of_leaky_draws)
+{
+	char *page = mh_test_join(dir, "leaky.html"), *shot = mh_test_join(dir, "leaky.png");
+	char *html;
+
+	if (skip_no_browser("html_page_of_leaky_draws") || !record_example("html_page_of_leaky_draws"))
+		goto out;
+	report_to("html", page);
+	html = mh_test_read_file(page, NULL);
+	ck_assert_ptr_nonnull(html);
+	/* Self-contained: no script, style or image is loaded from elsewhere. */
+	ck_assert_ptr_null(strstr(html, "<script src"));
+	ck_assert_ptr_null(strstr(html, "<link"));
+	ck_assert_ptr_null(strstr(html, "<img"));
+	/* The licences of the libraries it carries: d3 (ISC), d3-flame-graph, uPlot (MIT). */
+	ck_assert_ptr_nonnull(strstr(html, "Permission to use, copy, modify, and/or distribute"));
+	ck_assert_ptr_nonnull(strstr(html, "Apache License"));
+	ck_assert_ptr_nonnull(strstr(html, "The MIT License"));
+	free(html);
+	check_page(page, "leaf_alloc", shot);
+	ck_assert_int_eq(access(shot, R_OK), 0);
+out:
+	free(page);
+	free(shot);
+}
+END_TEST
+
+START_TEST(html_page_of_python_is_small)
+{
+	const char *env[] = { "PYTHONMALLOC=malloc", NULL };
+	const char *rec[] = { "record", "-q", "-o", trace, "--", PYTHON, PYWORK, NULL };
+	char *page = mh_test_join(dir, "python.html"), *folded = mh_test_join(dir, "folded");
+	const char *rep[] = { "report", "--format", "folded", "--value", "calls", "-o", folded,
+			      trace, NULL };
+	size_t size;
+	char *html;
+
+	if (!mh_test_executable(PYTHON)) {
+		mh_test_skip("html_page_of_python_is_small", PYTHON " is not installed");
+		goto out;
+	}
+	if (skip_no_browser("html_page_of_python_is_small") ||
+	    skip_unbuilt("html_page_of_python_is_small"))
+		goto out;
+	ck_assert_int_eq(run_memhook_env(rec, NULL, env), 0);
+	ck_assert_int_eq(run_memhook(rep, NULL), 0);
+	ck_assert_uint_ge(line_count(folded), PY_MIN_STACKS);
+	report_to("html", page);
+	html = mh_test_read_file(page, &size);
+	ck_assert_ptr_nonnull(html);
+	free(html);
+	ck_assert_int_le((long long)size, PAGE_MAX_BYTES);
+	check_page(page, NULL, NULL);
+out:
+	free(page);
+	free(folded);
+}
+END_TEST
+
 static Suite *views_suite(void)
 {
 	Suite *s = suite_create("views");
@@ -323,6 +423,11 @@ static Suite *views_suite(void)
 	tc = tcase_create("timelines");
 	tcase_add_checked_fixture(tc, views_setup, views_teardown);
 	tcase_add_test(tc, stack_timeline_follows_program);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("html");
+	tcase_add_checked_fixture(tc, views_setup, views_teardown);
+	tcase_add_test(tc, html_page_of_leaky_draws);
+	tcase_add_test(tc, html_page_of_python_is_small);
 	suite_add_tcase(s, tc);
 	return s;
 }
