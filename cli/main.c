@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "exit_codes.h"
-#include "version.h"
+#include "cli/commands.h"
+#include "common/exit_codes.h"
+#include "common/version.h"
 
 struct subcommand {
 	const char *name;

@@ -10,7 +10,7 @@
 #include <limits.h>
 #include <stdio.h>
 
-#include "../merger/report.h"
+#include "merger/report/report.h"
 
 /*
  * Write the report of trace to path (created or truncated) or, when path

@@ -1,4 +1,6 @@
-# merger/build.mk - trace reader, replay, attribution, symbolization, reports.
+# merger/build.mk - the merger: merge/ (one causal order), replay/ (heap,
+# mappings, modules, stacks), attribution/ (kernel events and residency to
+# blocks), leaks/ (verdicts, suppressions), symbols/, report/ (writers).
 #
 # The pprof writer's protobuf-c code is generated from
 # merger/report/profile.proto into $(O)/merger/report/ (never committed).
@@ -8,10 +10,14 @@ ifeq ($(filter clean,$(MAKECMDGOALS)),)
 $(if $(shell command -v $(PROTOC_C)),,$(error missing $(PROTOC_C): install the Debian package protobuf-c-compiler (scripts/install-deps.sh)))
 endif
 
-MERGER_SRCS := $(sort $(wildcard merger/*.c merger/*/*.c))
 MERGER_PROTO_OBJ := $(O)/merger/report/profile.pb-c.o
-MERGER_OBJS := $(MERGER_SRCS:%.c=$(O)/%.o) $(MERGER_PROTO_OBJ)
+MERGER_OBJS := $(patsubst %.c,$(O)/%.o,$(call folder_srcs,merger)) $(MERGER_PROTO_OBJ)
+MERGER_LIB := $(O)/libmerger.a
 DEPS += $(MERGER_OBJS:.o=.d)
+
+$(MERGER_LIB): $(MERGER_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(O)/%.pb-c.c $(O)/%.pb-c.h: %.proto
 	$(call msg,PROTOC,$@)
@@ -50,6 +56,7 @@ endif
 
 HTML_ASSETS_OBJ := $(O)/merger/report/html_assets.o
 MERGER_OBJS += $(HTML_ASSETS_OBJ)
+$(MERGER_LIB): $(HTML_ASSETS_OBJ)
 
 $(O)/merger/report/html_assets.S: merger/build.mk
 	$(call msg,GEN,$@)

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merger/replay.h"
+#include "merger/replay/replay.h"
 
 static struct mh_series *series_get(struct mh_process *p)
 {

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merger/modules.h"
+#include "merger/replay/modmap.h"
 #include "merger/report/intern.h"
-#include "merger/report_model.h"
+#include "merger/report/model.h"
 
 struct entry {
 	char *name;

@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "merger/json.h"
+#include "merger/report/json_writer.h"
 #include "merger/report/html.h"
-#include "merger/report_model.h"
+#include "merger/report/model.h"
 
 /* Built in from files by merger/build.mk, each NUL-terminated. */
 extern const char mh_html_d3_js[], mh_html_d3_license[];

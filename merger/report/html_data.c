@@ -16,12 +16,12 @@
 
 #include <uthash.h>
 
-#include "merger/json.h"
-#include "merger/modules.h"
+#include "merger/report/json_writer.h"
+#include "merger/replay/modmap.h"
 #include "merger/report/frametab.h"
 #include "merger/report/html.h"
 #include "merger/report/intern.h"
-#include "merger/report_model.h"
+#include "merger/report/model.h"
 
 enum flame_metric {
 	FM_ALLOCATED,

@@ -20,10 +20,10 @@
 #include <uthash.h>
 #include <zlib.h>
 
-#include "merger/modules.h"
+#include "merger/replay/modmap.h"
 #include "merger/report/intern.h"
 #include "merger/report/profile.pb-c.h"
-#include "merger/report_model.h"
+#include "merger/report/model.h"
 
 typedef Perftools__Profiles__Profile Profile;
 typedef Perftools__Profiles__ValueType ValueType;

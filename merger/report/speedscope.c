@@ -11,10 +11,10 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "merger/json.h"
-#include "merger/modules.h"
+#include "merger/report/json_writer.h"
+#include "merger/replay/modmap.h"
 #include "merger/report/frametab.h"
-#include "merger/report_model.h"
+#include "merger/report/model.h"
 
 #define SPEEDSCOPE_SCHEMA "https://www.speedscope.app/file-format-schema.json"
 

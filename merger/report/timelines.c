@@ -10,9 +10,9 @@
  */
 #include <stdlib.h>
 
-#include "merger/json.h"
+#include "merger/report/json_writer.h"
 #include "merger/replay/series.h"
-#include "merger/report_model.h"
+#include "merger/report/model.h"
 
 static uint64_t since_start(const struct mh_process *p, uint64_t ts)
 {
