@@ -18,7 +18,7 @@
 #   WERROR=0       do not turn warnings into errors (default 1)
 #   DEBUG=1        check MH_ASSERT invariants and build the tool (not the
 #                  preload) with AddressSanitizer and UBSan; use another O=
-#   CC, CLANG, BPFTOOL, PKG_CONFIG   tools to use
+#   CC, CLANG, BPFTOOL, PKG_CONFIG, PROTOC_C   tools to use
 #
 # Each folder contributes a fragment, <folder>/build.mk, that adds its own
 # objects and rules; this file holds what they share.
@@ -42,7 +42,7 @@ endif
 
 # pkg-config module -> Debian package that provides it.
 PKGS := libbpf:libbpf-dev libelf:libelf-dev libdw:libdw-dev libunwind:libunwind-dev \
-	check:check libzstd:libzstd-dev zlib:zlib1g-dev
+	check:check libzstd:libzstd-dev zlib:zlib1g-dev libprotobuf-c:libprotobuf-c-dev
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
 $(foreach p,$(PKGS),$(if $(shell $(PKG_CONFIG) --exists $(firstword $(subst :, ,$(p))) && echo y),,\
 	$(error missing $(firstword $(subst :, ,$(p))): install the Debian package $(lastword $(subst :, ,$(p))) (scripts/install-deps.sh))))
@@ -61,7 +61,7 @@ endif
 CFLAGS ?= -O2 -g
 BASE_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude -I. -I$(O) \
 	-fno-omit-frame-pointer -MMD -MP
-DEP_CFLAGS := $(call pc_cflags,libbpf libelf libdw libunwind libzstd zlib)
+DEP_CFLAGS := $(call pc_cflags,libbpf libelf libdw libunwind libzstd zlib libprotobuf-c)
 ALL_CFLAGS = $(BASE_CFLAGS) $(DEP_CFLAGS) $(CFLAGS)
 
 # DEBUG=1: sanitizers for everything but the preload (it runs inside other
@@ -73,7 +73,8 @@ endif
 TOOL_CFLAGS = $(ALL_CFLAGS) $(SAN_FLAGS)
 
 # Libraries of the memhook command and the tests that link its modules.
-TOOL_LIBS := $(call pc_libs,libbpf libelf libdw libzstd zlib) -lpthread -lm $(SAN_FLAGS)
+TOOL_LIBS := $(call pc_libs,libbpf libelf libdw libzstd zlib libprotobuf-c) -lpthread -lm \
+	$(SAN_FLAGS)
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:

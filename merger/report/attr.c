@@ -265,7 +265,7 @@ void mh_report_json_mappings(struct mh_report_ctx *ctx, struct mh_json *j,
 void mh_report_json_timeline(struct mh_json *j, const struct mh_process *p)
 {
 	const struct mh_attr *a = p->attr;
-	bool rss = mh_report_has_rss(p);
+	bool rss = mh_report_has_rss(p), kern = mh_report_has_kernel(p);
 	unsigned i, k;
 
 	mh_json_array_begin(j, "timeline");
@@ -279,6 +279,10 @@ void mh_report_json_timeline(struct mh_json *j, const struct mh_process *p)
 		json_uint_if(j, "rss_shmem_bytes", rss, pt->rss_shmem);
 		json_uint_if(j, "swap_bytes", rss, pt->swap);
 		mh_json_uint(j, "live_heap_bytes", pt->live_heap_bytes);
+		json_uint_if(j, "faults", kern, pt->faults);
+		json_uint_if(j, "major_faults", kern, pt->major_faults);
+		json_uint_if(j, "swapins", kern, pt->swapins);
+		json_uint_if(j, "reclaim_stall_ns", kern, pt->reclaim_stall_ns);
 		mh_json_bool(j, "snapshot", pt->snapshot);
 		json_uint_if(j, "resident_bytes", pt->snapshot, pt->resident_bytes);
 		json_uint_if(j, "retained_free_heap_bytes", pt->snapshot,

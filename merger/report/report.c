@@ -41,6 +41,9 @@ static const char *const format_names[] = {
 	[MH_REPORT_JSON] = "json",
 	[MH_REPORT_FOLDED] = "folded",
 	[MH_REPORT_LEAKS] = "leaks",
+	[MH_REPORT_PPROF] = "pprof",
+	[MH_REPORT_SPEEDSCOPE] = "speedscope",
+	[MH_REPORT_HTML] = "html",
 };
 
 const char *mh_leak_kind_name(unsigned kind)
@@ -80,6 +83,32 @@ int mh_report_format_parse(const char *name, enum mh_report_format *format)
 		}
 	}
 	return -EINVAL;
+}
+
+/* names joined by '|' into buf (of len bytes); returns buf. */
+static const char *join_names(const char *const *names, size_t n, char *buf, size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%s", i ? "|" : "", names[i]);
+	return buf;
+}
+
+const char *mh_report_format_list(void)
+{
+	static char buf[256];
+
+	return join_names(format_names, sizeof(format_names) / sizeof(format_names[0]), buf,
+			  sizeof(buf));
+}
+
+const char *mh_report_key_list(void)
+{
+	static char buf[256];
+
+	return join_names(key_names, MH_KEY_COUNT, buf, sizeof(buf));
 }
 
 const char *mh_report_key_name(enum mh_report_key key)
@@ -248,6 +277,17 @@ int mh_report_frames(struct mh_report_ctx *ctx, const struct mh_stack_stats *st,
 	return 0;
 }
 
+const char *mh_report_frame_name(const struct mh_frame *f, char *buf, size_t len)
+{
+	if (f->function)
+		return f->function;
+	if (f->module)
+		snprintf(buf, len, "%s+0x%" PRIx64, mh_module_basename(f->module), f->offset);
+	else
+		snprintf(buf, len, "0x%" PRIx64, f->ip);
+	return buf;
+}
+
 void mh_report_describe_end(const struct mh_process *p, char *buf, size_t len)
 {
 	const char *sig;
@@ -339,6 +379,15 @@ int mh_report_write(struct mh_report_ctx *ctx)
 		break;
 	case MH_REPORT_LEAKS:
 		err = mh_report_write_leaks(ctx);
+		break;
+	case MH_REPORT_PPROF:
+		err = mh_report_write_pprof(ctx);
+		break;
+	case MH_REPORT_SPEEDSCOPE:
+		err = mh_report_write_speedscope(ctx);
+		break;
+	case MH_REPORT_HTML:
+		err = mh_report_write_html(ctx);
 		break;
 	default:
 		err = mh_report_write_text(ctx);
