@@ -67,7 +67,8 @@ TOOL_LIBS := $(call pc_libs,libbpf libelf libdw libzstd zlib) -lpthread -lm
 # Keep intermediate files (test objects, BPF objects): no rebuilds, and
 # `make check` ends on the test summary, not on make's clean-up.
 .SECONDARY:
-.PHONY: all check bench fuzz clean
+.PHONY: all check bench fuzz clean FORCE
+FORCE:
 
 # Fragments append to these.
 ALL_TARGETS :=

@@ -13,6 +13,13 @@ endif
 
 $(CLI_OBJS) $(O)/cli/main.o: | $(BPF_SKELS)
 
+# The git revision `memhook --version` names (scripts/revision.sh). Looked
+# up at every build, rewritten only when it changed: only main.o rebuilds.
+$(O)/gen/revision.h: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)scripts/revision.sh . > $@.tmp && { cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@; }
+$(O)/cli/main.o: $(O)/gen/revision.h
+
 $(O)/memhook: $(O)/cli/main.o $(TOOL_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -o $@ $^ $(TOOL_LIBS)

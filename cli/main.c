@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "version.h"
+#include "gen/revision.h"
 
 struct subcommand {
 	const char *name;
@@ -73,7 +74,7 @@ int main(int argc, char **argv)
 		return MH_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf("memhook %s\n", MH_VERSION);
+		printf("memhook %s (%s)\n", MH_VERSION, MH_REVISION);
 		return MH_EXIT_OK;
 	}
 	for (i = 0; i < SUBCOMMAND_COUNT; i++)

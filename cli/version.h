@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * version.h - the memhook release, printed by --version and recorded in
+ * version.h - the memhook release, printed by --version (with the git
+ * revision, $(O)/gen/revision.h from scripts/revision.sh) and recorded in
  * every trace's INFO "memhook.version".
  */
 #ifndef MEMHOOK_CLI_VERSION_H

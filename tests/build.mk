@@ -4,11 +4,14 @@
 # archives of memhook's modules so each suite pulls in only what it uses.
 # tests/progs/<name>.c   -> $(O)/tests/progs/<name>: programs of known
 # behaviour that only the tests need.
+# tests/check_<name>.sh -> run from the source tree (tests/tap.sh).
 # `make check` builds everything and runs tests/run.sh, which runs every
 # suite and prints one "N passed, N failed, N skipped" line.
 
 CHECK_SRCS := $(wildcard tests/check_*.c)
 CHECK_PROGRAMS := $(CHECK_SRCS:tests/%.c=$(O)/tests/%)
+# Shell test scripts (tests/check_*.sh, helpers in tests/tap.sh) run as they are.
+CHECK_PROGRAMS += $(wildcard tests/check_*.sh)
 TEST_PROG_SRCS := $(wildcard tests/progs/*.c)
 TEST_PROGS := $(TEST_PROG_SRCS:tests/progs/%.c=$(O)/tests/progs/%)
 DEPS += $(CHECK_SRCS:tests/%.c=$(O)/tests/%.d) $(O)/tests/testutil.d
