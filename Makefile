@@ -9,9 +9,13 @@
 #   bench          run the benchmarks under bench/ (slow; not part of check)
 #   fuzz           build and run the trace-reader fuzzer (FUZZ_SECONDS=600)
 #   clean          remove $(O)
+#   install        install under $(DESTDIR)$(PREFIX) (share/build.mk says where)
+#   uninstall      remove what install put there
 #
 # Knobs:
 #   O=dir          build directory (default build)
+#   PREFIX=dir     where install puts memhook (default /usr/local)
+#   DESTDIR=dir    staging root prepended to every installed path
 #   V=1            print full commands
 #   WERROR=0       do not turn warnings into errors (default 1)
 #   CC, CLANG, BPFTOOL, PKG_CONFIG   tools to use
@@ -82,6 +86,7 @@ include cli/build.mk
 include examples/build.mk
 include tests/build.mk
 include bench/build.mk
+include share/build.mk
 
 all: $(ALL_TARGETS)
 
