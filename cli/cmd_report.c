@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * cmd_report.c - `memhook report [--format text|json|folded] [--sort KEY]
+ * cmd_report.c - `memhook report [--format FMT] [--sort KEY]
  * [--top N] [--value KEY] [-o OUT] TRACE`: the report of a recorded trace.
  *
  * Thin glue over merger/report.h: parses options, opens the output, maps
@@ -24,14 +24,22 @@
 
 static void usage(FILE *out)
 {
-	fputs("usage: memhook report [--format text|json|folded] [--sort KEY] [--top N]\n"
-	      "                      [--value KEY] [-o OUT] TRACE\n"
-	      "  --format F   text (default), json, folded (flamegraph.pl input)\n"
-	      "  --sort KEY   order of stacks: leaked (default), peak, allocated, calls, temporary\n"
-	      "  --top N      stacks to show (text default 20, json and folded: all; 0 = all)\n"
-	      "  --value KEY  folded: the metric of each line (default: allocated)\n"
-	      "  -o OUT       write the report to OUT instead of standard output\n",
-	      out);
+	char formats[256], keys[256];
+
+	mh_report_format_names(formats, sizeof(formats));
+	mh_report_key_names(keys, sizeof(keys));
+	fprintf(out, "usage: memhook report [--format FMT] [--sort KEY] [--top N]\n"
+		     "                      [--value KEY] [-o OUT] TRACE\n"
+		     "Write the report of TRACE to standard output (or -o OUT).\n"
+		     "  --format FMT   report format (default text): %s\n"
+		     "                 (folded: flamegraph.pl input)\n"
+		     "  --sort KEY     order of stacks (default leaked), one of\n"
+		     "                 %s\n"
+		     "  --top N        stacks to show (text default 20, json and folded: all; 0 = all)\n"
+		     "  --value KEY    folded: the metric of each line (default allocated), a --sort KEY\n"
+		     "  -o, --output OUT  write the report to OUT instead of standard output\n"
+		     "  -h, --help     print this help\n",
+		formats, keys);
 }
 
 static int parse_top(const char *s, unsigned *top)

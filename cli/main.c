@@ -57,7 +57,11 @@ static void usage(FILE *out)
 	fputs("usage: memhook COMMAND [options] [-- PROG [ARGS...]]\n\ncommands:\n", out);
 	for (i = 0; i < SUBCOMMAND_COUNT; i++)
 		fprintf(out, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
-	fputs("\n'memhook COMMAND --help' describes a command's options.\n", out);
+	fputs("\noptions:\n"
+	      "  -h, --help             print this help\n"
+	      "  -V, --version          print the version and the git revision of the build\n"
+	      "\n'memhook COMMAND --help' describes a command's options; man memhook, all of them.\n",
+	      out);
 }
 
 int main(int argc, char **argv)

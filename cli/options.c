@@ -66,15 +66,29 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The lines of --format and --sort: their values come from the report's own tables. */
+static void usage_report(FILE *out)
+{
+	char names[256];
+
+	mh_report_format_names(names, sizeof(names));
+	fprintf(out, "  --format FMT           report format (default text): %s\n", names);
+	mh_report_key_names(names, sizeof(names));
+	fprintf(out, "  --sort KEY             order of stacks (default leaked), one of\n"
+		     "                         %s\n", names);
+}
+
 void mh_options_usage(FILE *out, bool run)
 {
 	if (run)
 		fputs("usage: memhook run [options] [-o REPORT] -- PROG [ARGS...]\n"
-		      "Record PROG, then write the report to stderr (or -o REPORT).\n", out);
+		      "Record PROG, then write the report to stderr (or -o REPORT).\n"
+		      "  -o, --output REPORT    write the report to REPORT instead of stderr\n", out);
 	else
 		fputs("usage: memhook record [options] [-o TRACE] -- PROG [ARGS...]\n"
-		      "Record PROG's allocations (and kernel events) into TRACE\n"
-		      "(default: memhook.PROG.PID.mht in the current directory).\n", out);
+		      "Record PROG's allocations (and kernel events) into TRACE.\n"
+		      "  -o, --output TRACE     the trace (default: memhook.PROG.PID.mht in the\n"
+		      "                         current directory)\n", out);
 	fputs("  --ring-size BYTES      ring data area, a power of two (K/M/G suffixes; default 64M)\n"
 	      "  --lossy                drop and count events when the ring is full (default: wait)\n"
 	      "  --depth N              stack depth in frames (1-128, default 64)\n"
@@ -88,13 +102,14 @@ void mh_options_usage(FILE *out, bool run)
 	      "  --pagemap-interval MS  residency snapshot period (default 1000, 0 = off)\n"
 	      "  --user NAME|UID        run PROG as this user (memhook must run as root)\n"
 	      "  --as-root              under sudo, run PROG as root (default: as the sudo user)\n"
-	      "  -q, --quiet            do not print the trace's path at the end\n", out);
-	if (run)
-		fputs("  --trace FILE           keep the trace in FILE (default: a temporary file)\n"
-		      "  --format text|json|folded   report format (default text)\n"
-		      "  --sort KEY             leaked|peak|allocated|calls|temporary\n"
-		      "  --top N                stacks to print (0 = all)\n"
-		      "  -o FILE                write the report to FILE\n", out);
+	      "  -q, --quiet            do not print the trace's path at the end\n"
+	      "  -h, --help             print this help\n", out);
+	if (run) {
+		fputs("  --trace FILE           keep the trace in FILE (default: a temporary file)\n",
+		      out);
+		usage_report(out);
+		fputs("  --top N                stacks to print (0 = all)\n", out);
+	}
 }
 
 static int bad(const char *what, const char *arg)

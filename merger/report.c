@@ -88,6 +88,26 @@ int mh_report_format_parse(const char *name, enum mh_report_format *format)
 	return -EINVAL;
 }
 
+static void join_names(const char *const *names, size_t count, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; i < count && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : "", names[i]);
+}
+
+void mh_report_format_names(char *buf, size_t len)
+{
+	join_names(format_names, sizeof(format_names) / sizeof(format_names[0]), buf, len);
+}
+
+void mh_report_key_names(char *buf, size_t len)
+{
+	join_names(key_names, MH_KEY_COUNT, buf, len);
+}
+
 const char *mh_report_key_name(enum mh_report_key key)
 {
 	return key < MH_KEY_COUNT ? key_names[key] : "?";

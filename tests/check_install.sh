@@ -54,6 +54,7 @@ installed_layout() {
 	bin/memhook
 	lib/memhook/libmemhook.so
 	share/doc/memhook/README.md
+	share/man/man1/memhook.1
 	LIST
 	for f in "$T_SRC"/docs/*.md; do
 		printf 'share/doc/memhook/%s\n' "${f##*/}"
