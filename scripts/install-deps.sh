@@ -9,7 +9,7 @@ PACKAGES="
 	uthash-dev check libzstd-dev zstd zlib1g-dev
 	valgrind heaptrack binutils
 	python3 python3-junitparser perl git sqlite3 procps util-linux
-	scdoc man-db
+	scdoc man-db zsh tmux
 	libclang-rt-14-dev
 "
 

@@ -10,6 +10,11 @@ set -u
 
 T_MAN=$T_BUILD/memhook.1
 
+# The man page test reads $T_MAN as built; the rest reads the files as installed.
+T_STAGE=$T_TMP/stage
+env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s -C "$T_SRC" O="$T_BUILD" \
+	install DESTDIR="$T_STAGE" PREFIX=/usr >/dev/null || echo "# make install failed"
+
 # The commands `memhook --help` lists.
 help_commands() {
 	"$T_MEMHOOK" --help | awk '/^commands:/ { on = 1; next } /^$/ { on = 0 } on { print $1 }'
@@ -130,10 +135,7 @@ man_names_every_value() {
 }
 
 man_renders_installed() {
-	dest=$T_TMP/stage
-	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s -C "$T_SRC" O="$T_BUILD" \
-		install DESTDIR="$dest" PREFIX=/usr || t_fail "make install failed" || return 1
-	page=$dest/usr/share/man/man1/memhook.1
+	page=$T_STAGE/usr/share/man/man1/memhook.1
 	[ -f "$page" ] || t_fail "no man page installed at $page" || return 1
 	out=$(LC_ALL=C MANWIDTH=80 man -l "$page" 2>&1) || t_fail "man -l failed: $out" || return 1
 	case $out in
@@ -141,6 +143,100 @@ man_renders_installed() {
 	*) t_fail "man -l does not show the page: $out" ;;
 	esac
 }
+
+T_BASH_COMP=$T_STAGE/usr/share/bash-completion/completions/memhook
+T_ZSH_DIR=$T_STAGE/usr/share/zsh/site-functions
+
+# bash_complete WORD...: what the installed bash completion offers for the
+# command line WORD... (the last word is the one being completed), one a line.
+bash_complete() {
+	bash -c '. "$0" && COMP_WORDS=("$@") && COMP_CWORD=$(($# - 1)) && _memhook &&
+		printf "%s\n" "${COMPREPLY[@]}"' "$T_BASH_COMP" "$@" | sort -u
+}
+
+bash_completion_loads() {
+	out=$(bash -c '. "$0" && complete -p memhook' "$T_BASH_COMP" 2>&1) ||
+		t_fail "sourcing $T_BASH_COMP failed: $out" || return 1
+	[ "$out" = "complete -F _memhook memhook" ] || t_fail "unexpected: $out"
+}
+
+# Commands, every command's options and every listed option value, as --help has them.
+bash_completion_offers_help_lists() {
+	help_commands | sort > want
+	bash_complete memhook "" > got
+	diff want got || t_fail "commands: --help (-) and completion (+) differ" || return 1
+	help_options | expand_record > help.opts
+	for cmd in memhook $(help_commands); do
+		awk -v c="$cmd" '$1 == c { print $2 }' help.opts | sort > want
+		if [ "$cmd" = memhook ]; then
+			bash_complete memhook -
+		else
+			bash_complete memhook "$cmd" -
+		fi > got
+		diff want got || t_fail "options of $cmd: --help (-) and completion (+) differ" ||
+			return 1
+	done
+	help_values | sort -u > help.values
+	[ "$(wc -l < help.values)" -gt 15 ] || t_fail "too few values read from --help" || return 1
+	awk '{ print $1, $2 }' help.values | sort -u > pairs
+	while read -r cmd opt; do
+		awk -v c="$cmd" -v o="$opt" '$1 == c && $2 == o { print $3 }' help.values | sort > want
+		bash_complete memhook "$cmd" "$opt" "" > got
+		diff want got || t_fail "values of $cmd $opt: --help (-) and completion (+) differ" ||
+			return 1
+	done < pairs
+	# "--kernel=" reaches the completion split at '=' (COMP_WORDBREAKS).
+	bash_complete memhook run --kernel = "" | tr '\n' ' ' > got
+	[ "$(cat got)" = "auto off on " ] || t_fail "--kernel= offers: $(cat got)"
+}
+
+# zsh_screen KEYS: what an interactive zsh with the installed completion
+# shows after KEYS and a Tab, in a tmux pane of 200 x 50 (the screen once
+# it shows more than the command line, or after 10 s).
+zsh_screen() {
+	tm="tmux -L memhook-docs-$$"
+	mkdir -p zdot
+	cat > zdot/.zshrc <<-RC
+	PS1='%# '
+	fpath=('$T_ZSH_DIR' \$fpath)
+	path=('$T_BUILD' \$path)
+	autoload -U compinit && compinit -u -D
+	LISTMAX=0
+	RC
+	$tm new-session -d -x 200 -y 50 "env ZDOTDIR='$T_TMP/zdot' zsh -i"
+	for i in $(seq 50); do
+		$tm capture-pane -p | grep -q '^[#%]' && break
+		sleep 0.2
+	done
+	$tm send-keys "$1" Tab
+	for i in $(seq 50); do
+		[ "$($tm capture-pane -p | grep -c .)" -gt 1 ] && break
+		sleep 0.2
+	done
+	$tm capture-pane -p
+	$tm kill-server
+}
+
+# Every word in file $1 is a word of file $2.
+words_shown() {
+	tr ' ' '\n' < "$2" | sort -u > shown.words
+	missing=$(sort -u "$1" | comm -23 - shown.words)
+	[ -z "$missing" ] || t_fail "not offered:" $missing
+}
+
+zsh_completion_offers_help_lists() {
+	help_commands > want
+	zsh_screen 'memhook ' > screen
+	words_shown want screen || { cat screen; return 1; }
+	help_values | awk '$1 == "report" && $2 == "--format" { print $3 }' > want
+	[ -s want ] || t_fail "no --format values in memhook report --help" || return 1
+	zsh_screen 'memhook report --format ' > screen
+	words_shown want screen || { cat screen; return 1; }
+	help_options | expand_record | awk '$1 == "record" { print $2 }' > want
+	zsh_screen 'memhook record -' > screen
+	words_shown want screen || { cat screen; return 1; }
+}
+
 
 if ! command -v man >/dev/null; then
 	t_skip man_lists_every_option "man is not installed (scripts/install-deps.sh: man-db)"
@@ -150,5 +246,12 @@ else
 	t_run man_lists_every_option man_lists_every_option
 	t_run man_names_every_value man_names_every_value
 	t_run man_renders_installed man_renders_installed
+fi
+t_run bash_completion_loads bash_completion_loads
+t_run bash_completion_offers_help_lists bash_completion_offers_help_lists
+if ! command -v zsh >/dev/null || ! command -v tmux >/dev/null; then
+	t_skip zsh_completion_offers_help_lists "zsh or tmux is not installed (scripts/install-deps.sh)"
+else
+	t_run zsh_completion_offers_help_lists zsh_completion_offers_help_lists
 fi
 t_done

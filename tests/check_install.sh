@@ -55,6 +55,8 @@ installed_layout() {
 	lib/memhook/libmemhook.so
 	share/doc/memhook/README.md
 	share/man/man1/memhook.1
+	share/bash-completion/completions/memhook
+	share/zsh/site-functions/_memhook
 	LIST
 	for f in "$T_SRC"/docs/*.md; do
 		printf 'share/doc/memhook/%s\n' "${f##*/}"
