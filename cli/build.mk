@@ -1,6 +1,7 @@
 # cli/build.mk - the memhook command: launcher, recorder, subcommands.
 
-CLI_SRCS := $(filter-out cli/main.c,$(wildcard cli/*.c))
+# recorder/: the new home of the recording side (docs/DESIGN.md), built with it.
+CLI_SRCS := $(filter-out cli/main.c,$(wildcard cli/*.c)) $(wildcard recorder/*.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
 DEPS += $(CLI_OBJS:.o=.d) $(O)/cli/main.d
 

@@ -36,7 +36,9 @@ enum {
 	OPT_PAGEMAP,
 	OPT_USER,
 	OPT_AS_ROOT,
+	OPT_NO_PROGRESS,
 	OPT_TRACE,
+	OPT_LIVE,
 	OPT_FORMAT,
 	OPT_SORT,
 	OPT_TOP,
@@ -58,8 +60,10 @@ static const struct option long_opts[] = {
 	{ "pagemap-interval", required_argument, NULL, OPT_PAGEMAP },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "as-root", no_argument, NULL, OPT_AS_ROOT },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	/* memhook run only */
 	{ "trace", required_argument, NULL, OPT_TRACE },
+	{ "live", no_argument, NULL, OPT_LIVE },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "top", required_argument, NULL, OPT_TOP },
@@ -102,11 +106,11 @@ void mh_options_usage(FILE *out, bool run)
 	      "  --pagemap-interval MS  residency snapshot period (default 1000, 0 = off)\n"
 	      "  --user NAME|UID        run PROG as this user (memhook must run as root)\n"
 	      "  --as-root              under sudo, run PROG as root (default: as the sudo user)\n"
+	      "  --no-progress          no status line on a terminal while the program runs\n"
 	      "  -q, --quiet            do not print the trace's path at the end\n"
 	      "  -h, --help             print this help\n", out);
 	if (run) {
-		fputs("  --trace FILE           keep the trace in FILE (default: a temporary file)\n",
-		      out);
+		fputs("  --trace FILE           keep the trace in FILE (default: a temporary file)\n", out);
 		usage_report(out);
 		fputs("  --top N                stacks to print (0 = all)\n", out);
 	}
@@ -222,8 +226,14 @@ static int apply(struct mh_record_opts *o, int c, const char *arg, bool run)
 	case OPT_AS_ROOT:
 		o->as_root = true;
 		return 0;
+	case OPT_NO_PROGRESS:
+		o->progress = false;
+		return 0;
 	case OPT_TRACE:
 		o->keep_trace = arg;
+		return 0;
+	case OPT_LIVE:
+		o->live = true;
 		return 0;
 	case OPT_FORMAT:
 		return mh_report_format_parse(arg, &o->report.format) ? bad("--format", arg) : 0;
@@ -244,6 +254,7 @@ static void set_defaults(struct mh_record_opts *o)
 	o->follow_exec = true;
 	o->unwind = "auto";
 	o->freeres = true;
+	o->progress = true;
 	o->kernel = MH_KERNEL_AUTO;
 	o->sample_ms = DEFAULT_SAMPLE_MS;
 	o->pagemap_ms = DEFAULT_PAGEMAP_MS;

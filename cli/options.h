@@ -15,6 +15,8 @@
 
 #include "../merger/report.h"
 
+struct mh_record_watcher;
+
 enum mh_kernel_mode {
 	MH_KERNEL_AUTO = 0,	/* use the kernel stream if it can start, say so if not */
 	MH_KERNEL_ON,		/* fail when it cannot start */
@@ -36,11 +38,15 @@ struct mh_record_opts {
 	bool quiet;			/* -q: no "trace written" line */
 	const char *user;		/* --user NAME|UID: run the program as this user (root only) */
 	bool as_root;			/* --as-root: under sudo, keep the program root */
+	bool progress;			/* cleared by --no-progress: no status line on a terminal */
+	/* Watches the program instead of the progress line (record.h); NULL: none. */
+	const struct mh_record_watcher *watcher;
 	char **prog_argv;		/* PROG [ARGS], NULL-terminated */
 
 	/* memhook run only */
 	const char *report_out;		/* -o: report path; NULL = stderr */
 	const char *keep_trace;		/* --trace FILE: keep the trace there */
+	bool live;			/* --live: the full-screen view while the program runs */
 	struct mh_report_opts report;
 };
 

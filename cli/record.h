@@ -11,6 +11,20 @@
 
 #include "options.h"
 
+struct mh_recorder;
+
+/*
+ * What watches a recording while the program runs, in place of the
+ * progress line (recorder/progress.h): `memhook run --live`.
+ */
+struct mh_record_watcher {
+	/* Called once the program runs; returns the state stop() gets (may be NULL). */
+	void *(*start)(struct mh_recorder *r, void *arg);
+	/* Called once the program has ended, before memhook prints anything else. */
+	void (*stop)(void *state);
+	void *arg;
+};
+
 /*
  * Record opts->prog_argv into opts->output (or, when that is NULL, into
  * memhook.PROG.PID.mht in the current directory). The path used is copied

@@ -99,4 +99,7 @@ int mh_report_format_parse(const char *name, enum mh_report_format *format);
 void mh_report_format_names(char *buf, size_t len);
 void mh_report_key_names(char *buf, size_t len);
 
+/* Bytes as "512 B", "1.5 KiB", "3.2 GiB" in buf; returns buf. */
+const char *mh_report_human(uint64_t bytes, char *buf, size_t len);
+
 #endif /* MEMHOOK_MERGER_REPORT_H */

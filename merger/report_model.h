@@ -81,9 +81,6 @@ const char *mh_report_unscanned_why(const struct mh_process *p, char *buf, size_
  */
 int mh_report_write(struct mh_report_ctx *ctx);
 
-/* Bytes as "512 B", "1.5 KiB", "3.2 GiB" in buf; returns buf. */
-const char *mh_report_human(uint64_t bytes, char *buf, size_t len);
-
 /* Which attribution figures p has (report_attr.c): pagemap, kernel events, RSS. */
 bool mh_report_has_residency(const struct mh_process *p);
 bool mh_report_has_kernel(const struct mh_process *p);
