@@ -6,6 +6,8 @@
 # Targets:
 #   all (default)  libmemhook.so, the memhook command, the examples
 #   check          build and run every Check suite and integration test
+#   check-unit, check-e2e, check-oracle, check-kernel   one kind of suite
+#   layers         check includes against docs/DESIGN.md's layer table
 #   bench          run the benchmarks under bench/ (slow; not part of check)
 #   fuzz           build and run the trace-reader fuzzer (FUZZ_SECONDS=600)
 #   clean          remove $(O)
@@ -71,7 +73,7 @@ TOOL_LIBS := $(call pc_libs,libbpf libelf libdw libzstd zlib) -lpthread -lm
 # Keep intermediate files (test objects, BPF objects): no rebuilds, and
 # `make check` ends on the test summary, not on make's clean-up.
 .SECONDARY:
-.PHONY: all check bench fuzz clean FORCE
+.PHONY: all check bench fuzz clean layers FORCE
 FORCE:
 
 # Fragments append to these.
@@ -79,9 +81,16 @@ ALL_TARGETS :=
 CHECK_PROGRAMS :=
 DEPS :=
 
+# One static library per folder of the tool, named after it: $(O)/lib<folder>.a.
+# $(call folder_srcs,DIR) lists DIR's C sources, subfolders included.
+folder_srcs = $(filter-out %.bpf.c,$(shell find $(1) -name '*.c' 2>/dev/null | sort))
+
 include preload/build.mk
+include common/build.mk
+include trace/build.mk
 include kernel/build.mk
 include merger/build.mk
+include recorder/build.mk
 include cli/build.mk
 include examples/build.mk
 include tests/build.mk

@@ -1,12 +1,15 @@
-# cli/build.mk - the memhook command: launcher, recorder, subcommands.
+# cli/build.mk - the memhook command: main, options, one cmd_*.c per
+# subcommand, linked against the libraries of the other folders.
 
-# recorder/: the new home of the recording side (docs/DESIGN.md), built with it.
-CLI_SRCS := $(filter-out cli/main.c,$(wildcard cli/*.c)) $(wildcard recorder/*.c)
+CLI_SRCS := $(filter-out cli/main.c,$(call folder_srcs,cli))
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
+CLI_LIB := $(O)/libcli.a
 DEPS += $(CLI_OBJS:.o=.d) $(O)/cli/main.d
 
-# Every module the memhook command (and the tests) link.
-TOOL_OBJS = $(CLI_OBJS) $(MERGER_OBJS) $(KERNEL_OBJS) $(RING_OBJ)
+# The tool's libraries in link order: each may use only those after it
+# (docs/DESIGN.md, "Layers"; `make layers` checks the includes).
+TOOL_LIBS_A = $(CLI_LIB) $(RECORDER_LIB) $(MERGER_LIB) $(KERNEL_LIB) $(TRACE_LIB) \
+	$(COMMON_LIB) $(RING_OBJ)
 
 ifneq ($(wildcard cli/main.c),)
 ALL_TARGETS += $(O)/memhook
@@ -14,13 +17,18 @@ endif
 
 $(CLI_OBJS) $(O)/cli/main.o: | $(BPF_SKELS)
 
-# The git revision `memhook --version` names (scripts/revision.sh). Looked
-# up at every build, rewritten only when it changed: only main.o rebuilds.
-$(O)/gen/revision.h: FORCE
+# The git revision `memhook --version` names (scripts/revision.sh), generated
+# as $(O)/cli/revision.h: looked up at every build, rewritten only when it
+# changed, so only main.o rebuilds.
+$(O)/cli/revision.h: FORCE
 	$(Q)mkdir -p $(@D)
 	$(Q)scripts/revision.sh . > $@.tmp && { cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@; }
-$(O)/cli/main.o: $(O)/gen/revision.h
+$(O)/cli/main.o: $(O)/cli/revision.h
 
-$(O)/memhook: $(O)/cli/main.o $(TOOL_OBJS)
+$(CLI_LIB): $(CLI_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/memhook: $(O)/cli/main.o $(TOOL_LIBS_A)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -o $@ $^ $(TOOL_LIBS)

@@ -14,15 +14,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../merger/report.h"
-#include "../merger/suppress.h"
-#include "commands.h"
-#include "exit_codes.h"
-#include "report_file.h"
-#include "junit.h"
-#include "options.h"
-#include "record.h"
-#include "temp_trace.h"
+#include "merger/report/report.h"
+#include "merger/leaks/suppress.h"
+#include "cli/commands.h"
+#include "common/exit_codes.h"
+#include "cli/report_file.h"
+#include "cli/junit.h"
+#include "cli/options.h"
+#include "recorder/session.h"
+#include "cli/temp_trace.h"
 
 /* LeakSanitizer's exit code when it finds leaks; the default of --error-exitcode. */
 #define DEFAULT_LEAK_EXIT_CODE 23
@@ -328,7 +328,8 @@ int mh_cmd_check(int argc, char **argv)
 		.error_exitcode = DEFAULT_LEAK_EXIT_CODE,
 		.follow_forks = true,
 	};
-	struct mh_record_opts ropts;
+	struct mh_cli_opts cli;
+	struct mh_record_opts *ropts = &cli.record;
 	char tmp[PATH_MAX], path[PATH_MAX];
 	bool traced = false;
 	int ret, code;
@@ -340,21 +341,21 @@ int mh_cmd_check(int argc, char **argv)
 	}
 	ret = take_check_options(&o, &argc, argv);
 	if (!ret)
-		ret = mh_options_parse(&ropts, argc, argv, false);
+		ret = mh_options_parse(&cli, argc, argv, false);
 	if (ret) {
 		mh_suppressions_free(o.suppressions);
 		return ret > 0 ? MH_EXIT_OK : MH_EXIT_USAGE;
 	}
-	ropts.follow_forks = o.follow_forks;
-	ropts.quiet = true;
+	ropts->follow_forks = o.follow_forks;
+	ropts->quiet = true;
 	/* A leak gate needs neither the kernel's view nor residency over time. */
 	if (!given(argc, argv, "--kernel"))
-		ropts.kernel = MH_KERNEL_OFF;
+		ropts->kernel = MH_KERNEL_OFF;
 	if (!given(argc, argv, "--sample-interval"))
-		ropts.sample_ms = 0;
+		ropts->sample_ms = 0;
 	if (!given(argc, argv, "--pagemap-interval"))
-		ropts.pagemap_ms = 0;
-	ropts.output = o.keep_trace;
+		ropts->pagemap_ms = 0;
+	ropts->output = o.keep_trace;
 	if (!o.keep_trace) {
 		ret = mh_temp_trace(tmp, sizeof(tmp));
 		if (ret) {
@@ -363,9 +364,9 @@ int mh_cmd_check(int argc, char **argv)
 			mh_suppressions_free(o.suppressions);
 			return MH_EXIT_CANT_CREATE;
 		}
-		ropts.output = tmp;
+		ropts->output = tmp;
 	}
-	code = mh_record_session(&ropts, path, sizeof(path), &traced);
+	code = mh_record_session(ropts, path, sizeof(path), &traced);
 	/* The temporary trace is removed even if the reader of stderr has gone. */
 	mh_record_survive_closed_pipe();
 	if (traced)

@@ -14,7 +14,7 @@
  * Prints "memhook: collecting ..." once attached (not with -q) and one line
  * per failure, never debug output.
  */
-#include "commands.h"
+#include "cli/commands.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -28,29 +28,24 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "exit_codes.h"
+#include "common/exit_codes.h"
 #include "kernel/collector.h"
 #include "memhook/events.h"
 #include "memhook/kernel_events.h"
 #include "memhook/trace.h"
-#include "trace_writer.h"
+#include "trace/records.h"
+#include "trace/writer.h"
+#include "common/clock.h"
 
 /* How long one poll waits, ms: bounds how quickly an exit or Ctrl-C is noticed. */
 #define COLLECT_POLL_MS 200
 
+/* Set by the signal handler: the one state a handler may share (file scope by necessity). */
 static volatile sig_atomic_t stop_requested;
 
 static void on_stop(int sig)
 {
 	stop_requested = 1;
-}
-
-static __u64 clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 /* What the sink passes records to, and what it noticed on the way. */
@@ -96,7 +91,7 @@ static int write_exit(struct mh_trace_writer *w, struct mh_collector *c,
 {
 	struct mh_rec_exit e = {
 		.hdr = { .type = MH_REC_EXIT, .size = sizeof(e) },
-		.ts_ns = clock_ns(CLOCK_MONOTONIC),
+		.ts_ns = mh_clock_ns(CLOCK_MONOTONIC),
 		.pid = s->pid,
 	};
 
@@ -134,15 +129,15 @@ static int append_with_tail(struct mh_trace_writer *w, void *rec, size_t head,
 
 static int write_info(struct mh_trace_writer *w, pid_t pid, const char *key, const char *value)
 {
-	struct mh_rec_info rec = {
-		.hdr = { .type = MH_REC_INFO },
-		.ts_ns = clock_ns(CLOCK_MONOTONIC),
-		.pid = pid,
-		.key_len = strlen(key),
-		.value_len = strlen(value),
-	};
+	size_t size;
+	struct mh_rec_info *rec = mh_rec_info_new((__u32)pid, key, value, &size);
+	int err;
 
-	return append_with_tail(w, &rec, sizeof(rec), key, rec.key_len, value, rec.value_len);
+	if (!rec)
+		return -errno;
+	err = mh_trace_writer_append(w, MH_STREAM_META, rec, size);
+	free(rec);
+	return err;
 }
 
 /* The PROCESS record of the attached process, with its executable's path. */
@@ -150,7 +145,7 @@ static int write_process(struct mh_trace_writer *w, pid_t pid)
 {
 	struct mh_rec_process rec = {
 		.hdr = { .type = MH_REC_PROCESS },
-		.ts_ns = clock_ns(CLOCK_MONOTONIC),
+		.ts_ns = mh_clock_ns(CLOCK_MONOTONIC),
 		.pid = pid,
 		.start = MH_PROCESS_ATTACHED,
 	};
@@ -247,16 +242,9 @@ static int parse_args(int argc, char **argv, struct collect_opts *o)
 
 static struct mh_trace_writer *open_trace(const char *path, pid_t pid)
 {
-	struct mh_trace_header h = { .version = MH_TRACE_VERSION };
+	struct mh_trace_header h;
 
-	memcpy(h.magic, MH_TRACE_MAGIC, sizeof(h.magic));
-	h.header_bytes = sizeof(h);
-	h.flags = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? MH_TRACE_LITTLE_ENDIAN : 0;
-	h.start_ns = clock_ns(CLOCK_MONOTONIC);
-	h.start_realtime_ns = clock_ns(CLOCK_REALTIME);
-	h.page_size = (__u32)sysconf(_SC_PAGESIZE);
-	h.root_pid = pid;
-	h.pointer_bytes = sizeof(void *);
+	mh_trace_header_init(&h, (__u32)pid, 0);
 	return mh_trace_writer_open(path, &h);
 }
 

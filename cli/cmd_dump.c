@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../merger/trace_reader.h"
-#include "commands.h"
-#include "dump_records.h"
-#include "exit_codes.h"
+#include "trace/reader.h"
+#include "cli/commands.h"
+#include "trace/describe.h"
+#include "common/exit_codes.h"
 
 static void dump_header(const struct mh_trace_header *h)
 {

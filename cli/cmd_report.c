@@ -3,7 +3,7 @@
  * cmd_report.c - `memhook report [--format FMT] [--sort KEY]
  * [--top N] [--value KEY] [-o OUT] TRACE`: the report of a recorded trace.
  *
- * Thin glue over merger/report.h: parses options, opens the output, maps
+ * Thin glue over merger/report/report.h: parses options, opens the output, maps
  * failures to exit codes (exit_codes.h). Must never print more than one
  * line per failure.
  */
@@ -14,10 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "exit_codes.h"
-#include "report_file.h"
-#include "../merger/report.h"
+#include "cli/commands.h"
+#include "common/exit_codes.h"
+#include "cli/report_file.h"
+#include "merger/report/report.h"
 
 /* Stacks shown by the text report unless --top says otherwise. */
 #define DEFAULT_TEXT_TOP 20

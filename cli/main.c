@@ -10,10 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "exit_codes.h"
-#include "version.h"
-#include "gen/revision.h"
+#include "cli/commands.h"
+#include "common/exit_codes.h"
+#include "common/version.h"
+#include "cli/revision.h"	/* generated: $(O)/cli/revision.h */
 
 struct subcommand {
 	const char *name;

@@ -3,7 +3,7 @@
  * options.c - parse `memhook record` and `memhook run` command lines.
  * Prints at most one line per bad argument, to stderr; never exits.
  */
-#include "options.h"
+#include "cli/options.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -176,12 +176,13 @@ static bool is_pow2(__u64 v)
 }
 
 /* One option; returns 0 or -EINVAL after printing. */
-static int apply(struct mh_record_opts *o, int c, const char *arg, bool run)
+static int apply(struct mh_cli_opts *cli, int c, const char *arg, bool run)
 {
+	struct mh_record_opts *o = &cli->record;
 	switch (c) {
 	case 'o':
 		if (run)
-			o->report_out = arg;
+			cli->report_out = arg;
 		else
 			o->output = arg;
 		return 0;
@@ -230,25 +231,26 @@ static int apply(struct mh_record_opts *o, int c, const char *arg, bool run)
 		o->progress = false;
 		return 0;
 	case OPT_TRACE:
-		o->keep_trace = arg;
+		cli->keep_trace = arg;
 		return 0;
 	case OPT_LIVE:
-		o->live = true;
+		cli->live = true;
 		return 0;
 	case OPT_FORMAT:
-		return mh_report_format_parse(arg, &o->report.format) ? bad("--format", arg) : 0;
+		return mh_report_format_parse(arg, &cli->report.format) ? bad("--format", arg) : 0;
 	case OPT_SORT:
-		return mh_report_key_parse(arg, &o->report.sort) ? bad("--sort", arg) : 0;
+		return mh_report_key_parse(arg, &cli->report.sort) ? bad("--sort", arg) : 0;
 	case OPT_TOP:
-		return parse_uint(arg, 0, UINT_MAX, &o->report.top) ? bad("--top", arg) : 0;
+		return parse_uint(arg, 0, UINT_MAX, &cli->report.top) ? bad("--top", arg) : 0;
 	default:
 		return -EINVAL;
 	}
 }
 
-static void set_defaults(struct mh_record_opts *o)
+static void set_defaults(struct mh_cli_opts *cli)
 {
-	memset(o, 0, sizeof(*o));
+	struct mh_record_opts *o = &cli->record;
+	memset(cli, 0, sizeof(*cli));
 	o->ring_bytes = MH_RING_DEFAULT_DATA_BYTES;
 	o->depth = MH_STACK_DEFAULT_DEPTH;
 	o->follow_exec = true;
@@ -258,16 +260,17 @@ static void set_defaults(struct mh_record_opts *o)
 	o->kernel = MH_KERNEL_AUTO;
 	o->sample_ms = DEFAULT_SAMPLE_MS;
 	o->pagemap_ms = DEFAULT_PAGEMAP_MS;
-	o->report.format = MH_REPORT_TEXT;
-	o->report.sort = MH_KEY_LEAKED;
-	o->report.value = MH_KEY_LEAKED;
+	cli->report.format = MH_REPORT_TEXT;
+	cli->report.sort = MH_KEY_LEAKED;
+	cli->report.value = MH_KEY_LEAKED;
 }
 
-int mh_options_parse(struct mh_record_opts *o, int argc, char **argv, bool run)
+int mh_options_parse(struct mh_cli_opts *cli, int argc, char **argv, bool run)
 {
+	struct mh_record_opts *o = &cli->record;
 	int c;
 
-	set_defaults(o);
+	set_defaults(cli);
 	opterr = 0;
 	optind = 1;
 	/* '+': stop at the program's name, so its own options are left alone. */
@@ -287,7 +290,7 @@ int mh_options_parse(struct mh_record_opts *o, int argc, char **argv, bool run)
 				argv[optind - 1], argv[0]);
 			return -EINVAL;
 		}
-		if (apply(o, c, optarg, run))
+		if (apply(cli, c, optarg, run))
 			return -EINVAL;
 	}
 	if (optind >= argc) {
@@ -300,17 +303,6 @@ int mh_options_parse(struct mh_record_opts *o, int argc, char **argv, bool run)
 		return -EINVAL;
 	}
 	o->prog_argv = &argv[optind];
-	o->report.value = o->report.sort;
+	cli->report.value = cli->report.sort;
 	return 0;
-}
-
-void mh_options_format(const struct mh_record_opts *o, char *buf, size_t len)
-{
-	snprintf(buf, len, "--ring-size %llu%s --depth %u%s%s --unwind=%s%s --kernel=%s --sample-interval %u --pagemap-interval %u%s%s%s",
-		 (unsigned long long)o->ring_bytes, o->lossy ? " --lossy" : "", o->depth,
-		 o->follow_forks ? " --follow-forks" : "", o->follow_exec ? "" : " --no-follow-exec",
-		 o->unwind, o->freeres ? "" : " --no-freeres",
-		 o->kernel == MH_KERNEL_ON ? "on" : o->kernel == MH_KERNEL_OFF ? "off" : "auto",
-		 o->sample_ms, o->pagemap_ms, o->user ? " --user " : "", o->user ? o->user : "",
-		 o->as_root ? " --as-root" : "");
 }

@@ -3,12 +3,12 @@
  * report_file.c - a report into a file or a stream, errors mapped to the
  * command's exit codes.
  */
-#include "report_file.h"
+#include "cli/report_file.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "exit_codes.h"
+#include "common/exit_codes.h"
 
 static int exit_code_of(int err)
 {

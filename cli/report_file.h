@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "../merger/report.h"
+#include "merger/report/report.h"
 
 /*
  * Write the report of trace to path (created or truncated) or, when path

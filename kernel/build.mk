@@ -8,6 +8,7 @@ BPF_OBJS := $(BPF_SRCS:%.bpf.c=$(O)/%.bpf.o)
 BPF_SKELS := $(BPF_SRCS:%.bpf.c=$(O)/%.skel.h)
 KERNEL_SRCS := $(filter-out $(BPF_SRCS),$(wildcard kernel/*.c))
 KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(O)/%.o)
+KERNEL_LIB := $(O)/libkernel.a
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 DEPS += $(KERNEL_OBJS:.o=.d) $(BPF_OBJS:.o=.d)
@@ -19,7 +20,7 @@ $(O)/kernel/vmlinux.h:
 
 $(O)/kernel/%.bpf.o: kernel/%.bpf.c $(O)/kernel/vmlinux.h
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(O)/kernel \
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I. -I$(O)/kernel \
 		-MMD -MP -c $< -o $@
 
 $(O)/kernel/%.skel.h: $(O)/kernel/%.bpf.o
@@ -28,3 +29,7 @@ $(O)/kernel/%.skel.h: $(O)/kernel/%.bpf.o
 
 # Loaders include their skeletons.
 $(KERNEL_OBJS): | $(BPF_SKELS)
+
+$(KERNEL_LIB): $(KERNEL_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^

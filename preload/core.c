@@ -13,7 +13,7 @@
  * an address can precede its release. A new stack goes into the ring before
  * the first event that uses it, and module changes before that stack.
  */
-#include "core.h"
+#include "preload/core.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,13 +24,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "modules.h"
-#include "ring.h"
-#include "stackdb.h"
-#include "sys.h"
-
-#define mh_unlikely(x) __builtin_expect(!!(x), 0)
+#include "preload/clock.h"
+#include "preload/modules.h"
+#include "preload/ring.h"
+#include "preload/stackids.h"
+#include "preload/sys.h"
+#include "common/compiler.h"
 
 /* The stack-id set holds 2^20 ids: 8 MiB of address space, touched as used. */
 #define STACKDB_CAPACITY_LOG2 20

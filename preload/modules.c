@@ -7,7 +7,7 @@
  * Never allocates through malloc and never prints. Takes no lock of its
  * own: scans run under the loader's lock (see sync_locked).
  */
-#include "modules.h"
+#include "preload/modules.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -19,7 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "sys.h"
+#include "preload/sys.h"
 
 /* Objects tracked at once; past this, new ones are sent but not diffed. */
 #define MAX_MODULES 4096

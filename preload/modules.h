@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "ring.h"
+#include "preload/ring.h"
 
 /*
  * Send MODULE records for objects loaded since the last call and

@@ -7,7 +7,7 @@
  * runs inside the target's malloc. Its own mappings are made with raw
  * system calls so the preload's mmap hook never sees them.
  */
-#include "ring.h"
+#include "preload/ring.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sys.h"
+#include "preload/sys.h"
 
 /* Busy-wait rounds before a waiting producer starts yielding the CPU. */
 #define SPIN_ROUNDS 200

@@ -68,7 +68,7 @@
  * its copy of the memory. Whatever the walk gets wrong costs only time:
  * the answer is libunwind's in every case the checks reach.
  */
-#include "unwind.h"
+#include "preload/unwind.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -81,10 +81,9 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-#include "stackdb.h"
-#include "sys.h"
-
-#define mh_unlikely(x) __builtin_expect(!!(x), 0)
+#include "preload/stackids.h"
+#include "preload/sys.h"
+#include "common/compiler.h"
 
 /* Set by the dynamic loader: the stack pointer the process started with. */
 extern void *__libc_stack_end;

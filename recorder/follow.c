@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merger/replay.h"
-#include "merger/trace_reader.h"
+#include "merger/replay/replay.h"
+#include "trace/reader.h"
 
 struct mh_follow {
 	char *path;

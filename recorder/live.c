@@ -14,15 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <uthash.h>
 
-#include "cli/recorder.h"
-#include "cli/sampler.h"
-#include "cli/tracked.h"
-#include "merger/replay.h"
+#include "common/clock.h"
+#include "recorder/drain.h"
+#include "recorder/sampler.h"
+#include "recorder/tracked.h"
+#include "merger/replay/replay.h"
 #include "recorder/follow.h"
 
 /*
@@ -50,14 +50,6 @@ struct mh_live {
 	uint64_t last_ns;		/* CLOCK_MONOTONIC of the previous /proc read */
 	uint64_t minflt, majflt;	/* summed at the previous /proc read */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 struct mh_live *mh_live_new(struct mh_recorder *r)
 {
@@ -122,7 +114,7 @@ static void read_proc(struct mh_live *l)
 	struct mh_live_totals *t = &l->totals;
 	pid_t pids[LIVE_PIDS_MAX];
 	struct mh_rec_rss_sample s;
-	uint64_t minflt = 0, majflt = 0, mn = 0, mj = 0, now = now_ns();
+	uint64_t minflt = 0, majflt = 0, mn = 0, mj = 0, now = mh_clock_now_ns();
 	size_t n = mh_tracked_list(l->r->tracked, pids, LIVE_PIDS_MAX);
 	double dt = l->last_ns ? (double)(now - l->last_ns) / 1e9 : 0;
 

@@ -24,8 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/recorder.h"
-#include "merger/report.h"
+#include "recorder/drain.h"
+#include "common/units.h"
 #include "recorder/live.h"
 
 /* Time between two redraws, ms: four a second. */
@@ -134,11 +134,11 @@ static void draw(struct mh_progress *p, double elapsed, double rate)
 	lost = __atomic_load_n(&p->r->ring.hdr->lost_records, __ATOMIC_RELAXED);
 	format_rate(rate, ev, sizeof(ev));
 	if (p->have_heap)
-		mh_report_human(t->heap_bytes, heap, sizeof(heap));
+		mh_human_bytes(t->heap_bytes, heap, sizeof(heap));
 	else
 		snprintf(heap, sizeof(heap), "?");
-	mh_report_human(t->rss_bytes, rss, sizeof(rss));
-	mh_report_human(stat(p->r->trace_path, &st) ? 0 : (uint64_t)st.st_size, size, sizeof(size));
+	mh_human_bytes(t->rss_bytes, rss, sizeof(rss));
+	mh_human_bytes(stat(p->r->trace_path, &st) ? 0 : (uint64_t)st.st_size, size, sizeof(size));
 	snprintf(line, sizeof(line),
 		 "memhook: %.1f s  %s events/s  heap %s%s  RSS %s  trace %s  lost %llu",
 		 elapsed, ev, heap, t->behind ? " (catching up)" : "", rss, size, lost);

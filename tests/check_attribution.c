@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * check_attribution.c - the join of the two streams (merger/attribute.c,
- * merger/residency.c, merger/rss_timeline.c): synthetic traces whose
+ * check_attribution.c - the join of the two streams (merger/attribution/attribute.c,
+ * merger/attribution/residency.c, merger/attribution/rss_timeline.c): synthetic traces whose
  * answers are worked out by hand in each test's comment: blocks sharing
  * pages of a residency snapshot each get their own bytes, the retained
  * free heap, faults charged to the block, to the allocation in progress
@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merger_fixtures.h"
-#include "../merger/attribute.h"
+#include "tests/merger_fixtures.h"
+#include "merger/attribution/attribute.h"
 
 #define PID 7
 #define TID 7

@@ -11,7 +11,7 @@
  * the program's own knowledge (how it ends, what sigaction() must report);
  * /proc (the process waiting for the ack is not a zombie).
  */
-#include "preload_run.h"
+#include "tests/preload_run.h"
 
 
 /* The program's wait status without the preload. */

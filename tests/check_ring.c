@@ -19,8 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../preload/ring.h"
-#include "testutil.h"
+#include "preload/ring.h"
+#include "tests/testutil.h"
 
 /* A test record: header, producer, sequence, then filler words. */
 struct test_rec {

@@ -8,17 +8,12 @@
 FUZZ_SECONDS ?= 600
 FUZZ_DIR := $(O)/fuzz
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
-	-Iinclude -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-Iinclude -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$(call pc_cflags,libzstd zlib)
 
-FUZZ_SRCS := tests/fuzz/fuzz_trace_reader.c merger/trace_reader.c merger/trace_columns.c \
-	merger/records.c cli/dump_records.c \
-	kernel/describe.c
+FUZZ_SRCS := tests/fuzz/fuzz_trace_reader.c $(call folder_srcs,trace)
 
-$(FUZZ_DIR)/fuzz_trace_reader: $(FUZZ_SRCS) merger/trace_reader.h merger/trace_columns.h \
-		merger/records.h cli/dump_records.h kernel/describe.h include/memhook/trace.h \
-		include/memhook/events.h \
-		include/memhook/kernel_events.h
+$(FUZZ_DIR)/fuzz_trace_reader: $(FUZZ_SRCS) $(wildcard trace/*.h) $(wildcard include/memhook/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRCS) $(call pc_libs,libzstd zlib)

@@ -18,7 +18,7 @@
 #include <check.h>
 
 #include "memhook/kernel_events.h"
-#include "testutil.h"
+#include "tests/testutil.h"
 
 /* Every record the collector handed over, back to back. */
 struct capture {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * merger_fixtures.h - what the merger's suites (check_merger.c,
+ * merger_fixtures.h - what the merger's suites (check_report.c,
  * check_attribution.c) share: feeding hand-made records to a replay,
  * finding a process or a stack in it, writing a trace file and reading
  * back its report. Header-only (static inline), so each suite links as
@@ -14,10 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "testutil.h"
-#include "../cli/trace_writer.h"
-#include "../merger/replay.h"
-#include "../merger/report.h"
+#include "tests/testutil.h"
+#include "trace/writer.h"
+#include "merger/replay/replay.h"
+#include "merger/report/report.h"
 
 /* Timestamp of the next hand-made record: every record gets its own. */
 static uint64_t mh_fx_now_ns = 1000;

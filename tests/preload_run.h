@@ -6,7 +6,7 @@
  * tests/progs) under libmemhook.so and draining what it
  * records; with MH_RING_EXIT_SCAN it also answers the exit handshake by
  * writing the ack into the waiting process with process_vm_writev, as
- * cli/exitscan.c does, after checking that the process is alive (not a
+ * recorder/exitscan/stop.c does, after checking that the process is alive (not a
  * zombie) and its memory readable.
  */
 #ifndef MEMHOOK_TESTS_PRELOAD_RUN_H
@@ -24,9 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../preload/ring.h"
+#include "preload/ring.h"
 #include "memhook/env.h"
-#include "testutil.h"
+#include "tests/testutil.h"
 
 #define RUN_LIMIT_S 120
 #define SMALL_RING (64 << 10)

@@ -4,7 +4,7 @@
  * built artefacts, a command runner with a time limit, file helpers, the
  * Valgrind oracle, a minimal JSON number reader and the Check suite runner.
  */
-#include "testutil.h"
+#include "tests/testutil.h"
 
 #include <errno.h>
 #include <fcntl.h>

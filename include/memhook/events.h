@@ -295,7 +295,7 @@ enum mh_exit_path {
  * Sent by the preload from its exit path, which then waits (polling, while
  * the recorder lives) until the recorder sets the __u32 at ack_addr to 1.
  * Meanwhile the recorder stops the threads, snapshots residency and
- * classifies the live blocks (cli/exitscan.c).
+ * classifies the live blocks (recorder/exitscan/stop.c).
  */
 struct mh_rec_exit_scan {
 	struct mh_rec_hdr hdr;

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stop.h - the recorder's side of a process's exit: while the process
+ * waits in its exit path with its memory intact, stop its threads, take a
+ * residency snapshot, classify the blocks still live (reachability.h) and
+ * let it go on exiting.
+ */
+#ifndef MEMHOOK_RECORDER_EXITSCAN_STOP_H
+#define MEMHOOK_RECORDER_EXITSCAN_STOP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "memhook/events.h"
+#include "recorder/exitscan/mark.h"
+#include "recorder/pagemap.h"
+
+struct mh_exitscan_request {
+	pid_t pid;		/* the exiting process */
+	pid_t tid;		/* the thread waiting for the verdict */
+	__u64 sp;		/* its stack pointer when it asked */
+	__u64 ack_addr;		/* a __u32 in the process set to 1 when done */
+};
+
+/*
+ * Scan the process of req: blocks[0..count) are its live heap blocks
+ * (malloc family), classified in place; emits MH_REC_PAGEMAP records into
+ * MH_STREAM_SAMPLE and one MH_REC_LEAK per block into MH_STREAM_META, and
+ * MH_REC_INFO "leakscan.status" saying how complete the scan was. Always
+ * releases the process (writes the ack) before returning, even on error.
+ * Returns 0 or -errno.
+ */
+int mh_exitscan_run(const struct mh_exitscan_request *req, struct mh_reach_block *blocks,
+		    size_t count, mh_record_sink_fn sink, void *ctx);
+
+/*
+ * Held while a scan has threads ptrace-stopped. The recorder's waitpid()
+ * must hold it too: the scanning thread and the traced program's real
+ * parent share a thread group, so waitpid() in the parent would reap the
+ * ptrace stops the scan waits for.
+ */
+void mh_exitscan_lock(void);
+void mh_exitscan_unlock(void);
+
+/* Write the ack so the process goes on exiting. 0 or -errno. */
+int mh_exitscan_release(const struct mh_exitscan_request *req);
+
+#endif /* MEMHOOK_RECORDER_EXITSCAN_STOP_H */
