@@ -43,7 +43,7 @@ endif
 
 # pkg-config module -> Debian package that provides it.
 PKGS := libbpf:libbpf-dev libelf:libelf-dev libdw:libdw-dev libunwind:libunwind-dev \
-	check:check libzstd:libzstd-dev zlib:zlib1g-dev
+	check:check libzstd:libzstd-dev zlib:zlib1g-dev ncursesw:libncurses-dev
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
 $(foreach p,$(PKGS),$(if $(shell $(PKG_CONFIG) --exists $(firstword $(subst :, ,$(p))) && echo y),,\
 	$(error missing $(firstword $(subst :, ,$(p))): install the Debian package $(lastword $(subst :, ,$(p))) (scripts/install-deps.sh))))
@@ -62,11 +62,11 @@ endif
 CFLAGS ?= -O2 -g
 BASE_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude -I. -I$(O) \
 	-fno-omit-frame-pointer -MMD -MP
-DEP_CFLAGS := $(call pc_cflags,libbpf libelf libdw libunwind libzstd zlib)
+DEP_CFLAGS := $(call pc_cflags,libbpf libelf libdw libunwind libzstd zlib ncursesw)
 ALL_CFLAGS = $(BASE_CFLAGS) $(DEP_CFLAGS) $(CFLAGS)
 
 # Libraries of the memhook command and the tests that link its modules.
-TOOL_LIBS := $(call pc_libs,libbpf libelf libdw libzstd zlib) -lpthread -lm
+TOOL_LIBS := $(call pc_libs,libbpf libelf libdw libzstd zlib ncursesw) -lpthread -lm
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:

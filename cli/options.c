@@ -110,7 +110,10 @@ void mh_options_usage(FILE *out, bool run)
 	      "  -q, --quiet            do not print the trace's path at the end\n"
 	      "  -h, --help             print this help\n", out);
 	if (run) {
-		fputs("  --trace FILE           keep the trace in FILE (default: a temporary file)\n", out);
+		fputs("  --trace FILE           keep the trace in FILE (default: a temporary file)\n"
+		      "  --live                 show the top stacks full-screen while PROG runs\n"
+		      "                         (keys: l g b a sort by live bytes, growth, blocks,\n"
+		      "                         allocated; q stops watching, PROG goes on)\n", out);
 		usage_report(out);
 		fputs("  --top N                stacks to print (0 = all)\n", out);
 	}

@@ -6,7 +6,7 @@ set -eu
 PACKAGES="
 	build-essential pkg-config make gcc g++ clang llvm
 	libbpf-dev bpftool libelf-dev libdw-dev elfutils libunwind-dev
-	uthash-dev check libzstd-dev zstd zlib1g-dev
+	uthash-dev check libzstd-dev zstd zlib1g-dev libncurses-dev
 	valgrind heaptrack binutils
 	python3 python3-junitparser perl git sqlite3 procps util-linux
 	scdoc man-db zsh tmux

@@ -19,9 +19,6 @@
 #include "merger/report/model.h"
 #include "merger/merge/timeline.h"
 
-/* The preload's own frames are hidden if any leak into a stack. */
-#define PRELOAD_NAME "libmemhook.so"
-
 static char report_error[512];
 
 static const char *const key_names[MH_KEY_COUNT] = {
@@ -224,35 +221,10 @@ struct mh_stack_stats **mh_report_sorted(const struct mh_process *p, enum mh_rep
 	return v;
 }
 
-static bool is_preload(const struct mh_module *mod)
-{
-	return mod && !strncmp(mh_module_basename(mod), PRELOAD_NAME, strlen(PRELOAD_NAME));
-}
-
 int mh_report_frames(struct mh_report_ctx *ctx, const struct mh_stack_stats *st,
 		     int (*fn)(const struct mh_frame *f, void *arg), void *arg)
 {
-	static const struct mh_frame unknown = { .function = "[unknown stack]" };
-	const struct mh_stack_info *info = st->info;
-	const struct mh_frame *frames;
-	unsigned i;
-	int n, j, err;
-
-	if (!info)
-		return fn(&unknown, arg);
-	for (i = 0; i < info->depth; i++) {
-		if (is_preload(info->modules[i]))
-			continue;
-		n = mh_symbolize(ctx->sym, info->modules[i], info->ips[i], &frames);
-		if (n < 0)
-			return n;
-		for (j = 0; j < n; j++) {
-			err = fn(&frames[j], arg);
-			if (err)
-				return err;
-		}
-	}
-	return 0;
+	return mh_symbolize_stack(ctx->sym, st->info, fn, arg);
 }
 
 void mh_report_describe_end(const struct mh_process *p, char *buf, size_t len)
