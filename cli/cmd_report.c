@@ -23,6 +23,8 @@ static void usage(FILE *out)
 	fputs("usage: memhook report [--format F] [--sort KEY] [--top N] [--value KEY] [-o OUT] TRACE\n"
 	      "Write the report of TRACE to standard output (or -o OUT).\n", out);
 	mh_report_opts_usage(out);
+	fputs("  -o, --output OUT  write the report to OUT instead of standard output\n"
+	      "  -h, --help   print this help\n", out);
 }
 
 static int parse_args(int argc, char **argv, struct mh_report_opts *opts, const char **output,

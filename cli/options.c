@@ -36,7 +36,9 @@ enum {
 	OPT_PAGEMAP,
 	OPT_USER,
 	OPT_AS_ROOT,
+	OPT_NO_PROGRESS,
 	OPT_TRACE,
+	OPT_LIVE,
 	OPT_FORMAT,
 	OPT_SORT,
 	OPT_TOP,
@@ -59,8 +61,10 @@ static const struct option long_opts[] = {
 	{ "pagemap-interval", required_argument, NULL, OPT_PAGEMAP },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "as-root", no_argument, NULL, OPT_AS_ROOT },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	/* memhook run only */
 	{ "trace", required_argument, NULL, OPT_TRACE },
+	{ "live", no_argument, NULL, OPT_LIVE },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "top", required_argument, NULL, OPT_TOP },
@@ -68,15 +72,18 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The lines of --format and --sort: their values come from the report's own tables. */
 void mh_options_usage(FILE *out, bool run)
 {
 	if (run)
 		fputs("usage: memhook run [options] [-o REPORT] -- PROG [ARGS...]\n"
-		      "Record PROG, then write the report to stderr (or -o REPORT).\n", out);
+		      "Record PROG, then write the report to stderr (or -o REPORT).\n"
+		      "  -o, --output REPORT    write the report to REPORT instead of stderr\n", out);
 	else
 		fputs("usage: memhook record [options] [-o TRACE] -- PROG [ARGS...]\n"
-		      "Record PROG's allocations (and kernel events) into TRACE\n"
-		      "(default: memhook.PROG.PID.mht in the current directory).\n", out);
+		      "Record PROG's allocations (and kernel events) into TRACE.\n"
+		      "  -o, --output TRACE     the trace (default: memhook.PROG.PID.mht in the\n"
+		      "                         current directory)\n", out);
 	fputs("  --ring-size BYTES      ring data area, a power of two (K/M/G suffixes; default 64M)\n"
 	      "  --lossy                drop and count events when the ring is full (default: wait)\n"
 	      "  --depth N              stack depth in frames (1-128, default 64)\n"
@@ -90,9 +97,14 @@ void mh_options_usage(FILE *out, bool run)
 	      "  --pagemap-interval MS  residency snapshot period (default 1000, 0 = off)\n"
 	      "  --user NAME|UID        run PROG as this user (memhook must run as root)\n"
 	      "  --as-root              under sudo, run PROG as root (default: as the sudo user)\n"
-	      "  -q, --quiet            do not print the trace's path at the end\n", out);
+	      "  --no-progress          no status line on a terminal while the program runs\n"
+	      "  -q, --quiet            do not print the trace's path at the end\n"
+	      "  -h, --help             print this help\n", out);
 	if (run) {
 		fputs("  --trace FILE           keep the trace in FILE (default: a temporary file)\n"
+		      "  --live                 show the top stacks full-screen while PROG runs\n"
+		      "                         (keys: l g b a sort by live bytes, growth, blocks,\n"
+		      "                         allocated; q stops watching, PROG goes on)\n"
 		      "report options, as `memhook report` takes them:\n", out);
 		mh_report_opts_usage(out);
 	}
@@ -209,8 +221,14 @@ static int apply(struct mh_cli_opts *cli, int c, const char *arg, bool run)
 	case OPT_AS_ROOT:
 		o->as_root = true;
 		return 0;
+	case OPT_NO_PROGRESS:
+		o->progress = false;
+		return 0;
 	case OPT_TRACE:
 		cli->keep_trace = arg;
+		return 0;
+	case OPT_LIVE:
+		cli->live = true;
 		return 0;
 	case OPT_FORMAT:
 		return mh_report_opt(&cli->report, "format", arg);
@@ -234,6 +252,7 @@ static void set_defaults(struct mh_cli_opts *cli)
 	o->follow_exec = true;
 	o->unwind = "auto";
 	o->freeres = true;
+	o->progress = true;
 	o->kernel = MH_KERNEL_AUTO;
 	o->sample_ms = DEFAULT_SAMPLE_MS;
 	o->pagemap_ms = DEFAULT_PAGEMAP_MS;

@@ -103,6 +103,10 @@ void mh_report_opts_finish(struct mh_report_opts *opts)
 
 void mh_report_opts_usage(FILE *out)
 {
+	char formats[256], keys[256];
+
+	mh_report_format_names(formats, sizeof(formats));
+	mh_report_key_names(keys, sizeof(keys));
 	fprintf(out, "  --format F   %s\n"
 		"               text (default), json, folded (flamegraph.pl input), leaks\n"
 		"               (memcheck-style records), pprof (gzipped profile.proto),\n"
@@ -110,7 +114,6 @@ void mh_report_opts_usage(FILE *out)
 		"  --sort KEY   order of stacks (default leaked), KEY one of\n"
 		"               %s\n"
 		"  --top N      stacks to show (text default %d, other formats all; 0 = all)\n"
-		"  --value KEY  folded: the metric of each line (default allocated)\n"
-		"  -o OUT       write the report to OUT\n",
-		mh_report_format_list(), mh_report_key_list(), MH_REPORT_TEXT_TOP);
+		"  --value KEY  folded: the metric of each line (default allocated)\n",
+		formats, keys, MH_REPORT_TEXT_TOP);
 }

@@ -15,10 +15,11 @@ VENDOR_DIR=${VENDOR_DIR:-$(dirname "$0")/../vendor}
 PACKAGES="
 	build-essential pkg-config make gcc g++ clang llvm
 	libbpf-dev bpftool libelf-dev libdw-dev elfutils libunwind-dev
-	uthash-dev check libzstd-dev zstd zlib1g-dev
+	uthash-dev check libzstd-dev zstd zlib1g-dev libncurses-dev
 	libprotobuf-c-dev protobuf-c-compiler golang-go chromium
 	valgrind heaptrack binutils
 	python3 python3-junitparser perl git sqlite3 procps util-linux
+	scdoc man-db zsh tmux
 	libclang-rt-14-dev
 "
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "merger/replay/replay.h"
+#include "common/units.h"
 #include "merger/report/report.h"
 #include "merger/symbols/symbolize.h"
 
@@ -88,9 +89,6 @@ const char *mh_report_unscanned_why(const struct mh_process *p, char *buf, size_
  * ctx->opts->format to ctx->out. 0 or -errno; ctx->error says why.
  */
 int mh_report_write(struct mh_report_ctx *ctx);
-
-/* Bytes as "512 B", "1.5 KiB", "3.2 GiB" in buf; returns buf. */
-const char *mh_report_human(uint64_t bytes, char *buf, size_t len);
 
 /* Which attribution figures p has (attr.c): pagemap, kernel events, RSS. */
 bool mh_report_has_residency(const struct mh_process *p);

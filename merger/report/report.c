@@ -20,9 +20,6 @@
 #include "merger/report/model.h"
 #include "merger/merge/timeline.h"
 
-/* The preload's own frames are hidden if any leak into a stack. */
-#define PRELOAD_NAME "libmemhook.so"
-
 static const char *const key_names[MH_KEY_COUNT] = {
 	[MH_KEY_LEAKED] = "leaked",
 	[MH_KEY_PEAK] = "peak",
@@ -85,30 +82,24 @@ int mh_report_format_parse(const char *name, enum mh_report_format *format)
 	return -EINVAL;
 }
 
-/* names joined by '|' into buf (of len bytes); returns buf. */
-static const char *join_names(const char *const *names, size_t n, char *buf, size_t len)
+static void join_names(const char *const *names, size_t count, char *buf, size_t len)
 {
-	size_t i, used = 0;
+	size_t used = 0;
 
-	buf[0] = '\0';
-	for (i = 0; i < n && used < len; i++)
-		used += snprintf(buf + used, len - used, "%s%s", i ? "|" : "", names[i]);
-	return buf;
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; i < count && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : "", names[i]);
 }
 
-const char *mh_report_format_list(void)
+void mh_report_format_names(char *buf, size_t len)
 {
-	static char buf[256];
-
-	return join_names(format_names, sizeof(format_names) / sizeof(format_names[0]), buf,
-			  sizeof(buf));
+	join_names(format_names, sizeof(format_names) / sizeof(format_names[0]), buf, len);
 }
 
-const char *mh_report_key_list(void)
+void mh_report_key_names(char *buf, size_t len)
 {
-	static char buf[256];
-
-	return join_names(key_names, MH_KEY_COUNT, buf, sizeof(buf));
+	join_names(key_names, MH_KEY_COUNT, buf, len);
 }
 
 const char *mh_report_key_name(enum mh_report_key key)
@@ -143,25 +134,6 @@ uint64_t mh_report_metric(const struct mh_process *p, const struct mh_stack_stat
 	default:
 		return 0;
 	}
-}
-
-/* Bytes as "512 B", "1.5 KiB", "3.2 GiB". */
-const char *mh_report_human(uint64_t bytes, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)bytes;
-	unsigned u = 0;
-
-	if (bytes < 1024) {
-		snprintf(buf, len, "%" PRIu64 " B", bytes);
-		return buf;
-	}
-	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.1f %s", v, units[u]);
-	return buf;
 }
 
 struct mh_process *mh_report_root(const struct mh_report_ctx *ctx)
@@ -246,35 +218,10 @@ struct mh_stack_stats **mh_report_sorted(const struct mh_process *p, enum mh_rep
 	return v;
 }
 
-static bool is_preload(const struct mh_module *mod)
-{
-	return mod && !strncmp(mh_module_basename(mod), PRELOAD_NAME, strlen(PRELOAD_NAME));
-}
-
 int mh_report_frames(struct mh_report_ctx *ctx, const struct mh_stack_stats *st,
 		     int (*fn)(const struct mh_frame *f, void *arg), void *arg)
 {
-	static const struct mh_frame unknown = { .function = "[unknown stack]" };
-	const struct mh_stack_info *info = st->info;
-	const struct mh_frame *frames;
-	unsigned i;
-	int n, j, err;
-
-	if (!info)
-		return fn(&unknown, arg);
-	for (i = 0; i < info->depth; i++) {
-		if (is_preload(info->modules[i]))
-			continue;
-		n = mh_symbolize(ctx->sym, info->modules[i], info->ips[i], &frames);
-		if (n < 0)
-			return n;
-		for (j = 0; j < n; j++) {
-			err = fn(&frames[j], arg);
-			if (err)
-				return err;
-		}
-	}
-	return 0;
+	return mh_symbolize_stack(ctx->sym, st->info, fn, arg);
 }
 
 const char *mh_report_frame_name(const struct mh_frame *f, char *buf, size_t len)

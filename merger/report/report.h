@@ -96,8 +96,12 @@ int mh_report_generate(const char *path, const struct mh_report_opts *opts, FILE
 int mh_report_key_parse(const char *name, enum mh_report_key *key);
 int mh_report_format_parse(const char *name, enum mh_report_format *format);
 
-/* Every format / sort key name, "text|json|...", for --help (static storage). */
-const char *mh_report_format_list(void);
-const char *mh_report_key_list(void);
+/*
+ * Every name mh_report_format_parse() / mh_report_key_parse() accepts,
+ * joined by '|' ("text|json|folded|leaks"), into buf (cut at len). For
+ * --help, which the man page and the shell completions are checked against.
+ */
+void mh_report_format_names(char *buf, size_t len);
+void mh_report_key_names(char *buf, size_t len);
 
 #endif /* MEMHOOK_MERGER_REPORT_REPORT_H */
