@@ -515,5 +515,6 @@ void mh_core_exit_scan(enum mh_exit_path path, enum mh_exit_reason reason, int s
 	r->path = path;
 	r->status = status;
 	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_EXIT_SCAN, .size = sizeof(*r) });
+	mh_ring_wake_consumer(&ring);
 	wait_for_scan();
 }

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -22,13 +21,12 @@
 #include <unistd.h>
 
 #include "preload/sys.h"
+#include "common/compiler.h"
 
-/* Busy-wait rounds before a waiting producer starts yielding the CPU. */
+/* Busy-wait rounds before a waiting producer starts sleeping. */
 #define SPIN_ROUNDS 200
-/* Yields before it starts sleeping. */
-#define YIELD_ROUNDS 50
-/* Sleep between checks once yielding did not help, in ns. */
-#define WAIT_SLEEP_NS 50000
+/* Longest sleep of a waiting producer between checks, in ns. */
+#define WAIT_SLEEP_NS 1000000
 /* How often a waiting producer checks that the consumer lives, in ns. */
 #define LIVENESS_PERIOD_NS 1000000
 /* A lossy producer checks the consumer once per this many drops. */
@@ -219,21 +217,54 @@ static void cpu_relax(void)
 #endif
 }
 
+/* Sleep on tail_wake until the consumer releases something (or a timeout). */
+static void sleep_for_room(struct mh_ring *ring, __u64 need)
+{
+	struct mh_ring_header *h = ring->hdr;
+	int saved = errno;
+	__u32 seen;
+
+	__atomic_fetch_add(&h->producers_sleeping, 1, __ATOMIC_SEQ_CST);
+	seen = __atomic_load_n(&h->tail_wake, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&h->tail, __ATOMIC_SEQ_CST) < need)
+		mh_ring_futex_wait(&h->tail_wake, seen, WAIT_SLEEP_NS);
+	__atomic_fetch_sub(&h->producers_sleeping, 1, __ATOMIC_SEQ_CST);
+	errno = saved;
+}
+
+void mh_ring_wake_consumer(struct mh_ring *ring)
+{
+	struct mh_ring_header *h = ring->hdr;
+	int saved = errno;
+
+	mh_ring_wake_word(&h->wake_seq, &h->consumer_sleeping);
+	errno = saved;
+}
+
+/* Wake the consumer when [pos, pos + bytes) crosses a wake boundary. */
+static inline void wake_on_crossing(struct mh_ring *ring, __u64 pos, __u32 bytes)
+{
+	if (mh_unlikely((pos ^ (pos + bytes)) >= (ring->mask + 1) >> MH_RING_WAKE_SHIFT))
+		mh_ring_wake_consumer(ring);
+}
+
 /*
  * Lossless: wait until [pos, pos + bytes) is free, i.e. the consumer's
- * tail has passed pos + bytes - data_bytes. Spins, then yields, then
- * sleeps, probing the consumer about every millisecond. false if the
+ * tail has passed pos + bytes - data_bytes. Wakes the consumer, spins a
+ * little, then sleeps on tail_wake (the consumer wakes it after a
+ * release), probing the consumer about every millisecond. false if the
  * consumer went away: the reservation is then abandoned, which is
  * harmless since nobody will read the ring again.
  */
 static bool wait_for_room(struct mh_ring *ring, __u64 pos, __u32 bytes)
 {
 	struct mh_ring_header *h = ring->hdr;
-	__u64 need = pos + bytes - h->data_bytes;
+	__u64 need = pos + bytes - (ring->mask + 1);
 	__u64 next_probe = 0;
 	unsigned int round;
 
 	__atomic_fetch_add(&h->producer_waits, 1, __ATOMIC_RELAXED);
+	mh_ring_wake_consumer(ring);
 	for (round = 0;; round++) {
 		if (__atomic_load_n(&h->tail, __ATOMIC_ACQUIRE) >= need)
 			return true;
@@ -241,13 +272,7 @@ static bool wait_for_room(struct mh_ring *ring, __u64 pos, __u32 bytes)
 			cpu_relax();
 			continue;
 		}
-		if (round < SPIN_ROUNDS + YIELD_ROUNDS) {
-			sched_yield();
-		} else {
-			struct timespec ts = { 0, WAIT_SLEEP_NS };
-
-			nanosleep(&ts, NULL);
-		}
+		sleep_for_room(ring, need);
 		__u64 now = mh_now_ns();
 		if (now >= next_probe) {
 			if (mh_ring_consumer_probe(ring))
@@ -265,7 +290,7 @@ static void *reserve_lossy(struct mh_ring *ring, __u32 bytes)
 	for (;;) {
 		__u64 tail = __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE);
 
-		if (head + bytes - tail > h->data_bytes) {
+		if (head + bytes - tail > ring->mask + 1) {
 			__u64 lost = __atomic_add_fetch(&h->lost_records, 1, __ATOMIC_RELAXED);
 
 			if (lost % LOSSY_PROBE_EVERY == 0)
@@ -273,8 +298,10 @@ static void *reserve_lossy(struct mh_ring *ring, __u32 bytes)
 			return NULL;
 		}
 		if (__atomic_compare_exchange_n(&h->head, &head, head + bytes, true,
-						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+			wake_on_crossing(ring, head, bytes);
 			return ring->data + (head & ring->mask);
+		}
 	}
 }
 
@@ -315,16 +342,17 @@ void *mh_ring_reserve(struct mh_ring *ring, __u32 bytes)
 	struct mh_ring_header *h = ring->hdr;
 	__u64 pos;
 
-	if (!h || bytes < REC_MIN_BYTES || bytes % MH_REC_ALIGN || bytes > h->data_bytes / 4 ||
+	if (!h || bytes < REC_MIN_BYTES || bytes % MH_REC_ALIGN || bytes > (ring->mask + 1) / 4 ||
 	    mh_ring_consumer_gone(ring))
 		return NULL;
 	if (h->flags & MH_RING_LOSSY)
 		return reserve_lossy(ring, bytes);
 
 	pos = __atomic_fetch_add(&h->head, bytes, __ATOMIC_RELAXED);
-	if (pos + bytes - __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE) > h->data_bytes &&
+	if (pos + bytes - __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE) > ring->mask + 1 &&
 	    !wait_for_room(ring, pos, bytes))
 		return NULL;
+	wake_on_crossing(ring, pos, bytes);
 	if (__builtin_expect(pos + bytes > __atomic_load_n(&ring->populated, __ATOMIC_RELAXED), 0))
 		populate_ahead(ring, pos + bytes);
 	/*
@@ -381,7 +409,21 @@ void mh_ring_release(struct mh_ring *ring, size_t bytes)
 
 	/* Zeroed bytes are the "not committed" mark for the next lap. */
 	memset(ring->data + (tail & ring->mask), 0, bytes);
-	__atomic_store_n(&ring->hdr->tail, tail + bytes, __ATOMIC_RELEASE);
+	__atomic_store_n(&ring->hdr->tail, tail + bytes, __ATOMIC_SEQ_CST);
+	mh_ring_wake_word(&ring->hdr->tail_wake, &ring->hdr->producers_sleeping);
+}
+
+void mh_ring_wait(struct mh_ring *ring, long timeout_ns)
+{
+	struct mh_ring_header *h = ring->hdr;
+	__u64 tail = __atomic_load_n(&h->tail, __ATOMIC_RELAXED);
+	__u32 seen = __atomic_load_n(&h->wake_seq, __ATOMIC_SEQ_CST);
+
+	__atomic_store_n(&h->consumer_sleeping, 1, __ATOMIC_SEQ_CST);
+	/* A record committed before the flag was seen would wake nobody: look once more. */
+	if (!__atomic_load_n((const __u64 *)(ring->data + (tail & ring->mask)), __ATOMIC_SEQ_CST))
+		mh_ring_futex_wait(&h->wake_seq, seen, timeout_ns);
+	__atomic_store_n(&h->consumer_sleeping, 0, __ATOMIC_RELAXED);
 }
 
 __u64 mh_ring_pending_bytes(const struct mh_ring *ring)

@@ -55,6 +55,12 @@ void *mh_ring_reserve(struct mh_ring *ring, __u32 bytes);
  */
 void mh_ring_commit(void *rec, struct mh_rec_hdr hdr);
 
+/*
+ * Wake the consumer if it sleeps in mh_ring_wait (a record it must answer
+ * was committed, or the recorder is stopping). Preserves errno.
+ */
+void mh_ring_wake_consumer(struct mh_ring *ring);
+
 /* Producer: true once the consumer has closed the ring or died. */
 bool mh_ring_consumer_gone(const struct mh_ring *ring);
 
@@ -72,8 +78,18 @@ bool mh_ring_consumer_probe(struct mh_ring *ring);
  */
 const void *mh_ring_peek(struct mh_ring *ring, size_t *bytes);
 
-/* Consumer: zero `bytes` of records returned by mh_ring_peek and advance the tail. */
+/*
+ * Consumer: zero `bytes` of records returned by mh_ring_peek, advance the
+ * tail and wake producers waiting for room.
+ */
 void mh_ring_release(struct mh_ring *ring, size_t bytes);
+
+/*
+ * Consumer: sleep until a producer wakes us (mh_ring_wake_consumer, a wake
+ * boundary crossed, a producer waiting for room) or timeout_ns pass;
+ * returns at once if a record is committed at the tail.
+ */
+void mh_ring_wait(struct mh_ring *ring, long timeout_ns);
 
 /*
  * Consumer: bytes reserved by producers but not committed (a producer is

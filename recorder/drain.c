@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +26,10 @@
 
 /* Ring bytes handed to the writer at once: bounds how long ring space stays held. */
 #define DRAIN_BATCH_BYTES (1U << 20)
-/* Empty polls answered with sched_yield() before the drainer starts sleeping. */
-#define DRAIN_YIELD_POLLS 16
-/* Longest sleep between polls of an empty ring, ns. */
-#define DRAIN_MAX_SLEEP_NS 1000000L
+/* Longest sleep of an idle drainer, ns: producers wake it (ring.h), this bounds a missed wake. */
+#define DRAIN_IDLE_NS (MH_RING_IDLE_WAKE_MS * 1000000L)
+/* Sleep between looks at a torn tail at the end, ns. */
+#define TORN_TAIL_POLL_NS 1000000L
 /* How long a reserved-but-uncommitted record may stay so at the end, ms. */
 #define TORN_TAIL_WAIT_MS 500
 /*
@@ -169,51 +168,30 @@ static size_t drain_once(struct mh_recorder *r)
 	return moved;
 }
 
-static void idle_wait(unsigned polls)
-{
-	struct timespec ts = { 0, 50000L };
-
-	if (polls < DRAIN_YIELD_POLLS) {
-		sched_yield();
-		return;
-	}
-	/* Grow the sleep from 50us to 1ms: producers only wait when the ring is full. */
-	if (polls - DRAIN_YIELD_POLLS < 5)
-		ts.tv_nsec <<= polls - DRAIN_YIELD_POLLS;
-	else
-		ts.tv_nsec = DRAIN_MAX_SLEEP_NS;
-	nanosleep(&ts, NULL);
-}
-
 /* After stop: drain until empty, waiting a bounded time for producers still mid-write. */
 static void drain_rest(struct mh_recorder *r)
 {
 	__u64 deadline = mh_clock_now_ns() + TORN_TAIL_WAIT_MS * 1000000ULL;
-	unsigned polls = 0;
 
 	for (;;) {
 		if (drain_once(r)) {
 			deadline = mh_clock_now_ns() + TORN_TAIL_WAIT_MS * 1000000ULL;
-			polls = 0;
 			continue;
 		}
 		r->torn_bytes = mh_ring_pending_bytes(&r->ring);
 		if (!r->torn_bytes || mh_clock_now_ns() > deadline)
 			return;
-		idle_wait(polls++);
+		mh_ring_wait(&r->ring, TORN_TAIL_POLL_NS);
 	}
 }
 
 static void *drain_main(void *arg)
 {
 	struct mh_recorder *r = arg;
-	unsigned polls = 0;
 
 	while (!atomic_load(&r->stop_drain)) {
-		if (drain_once(r))
-			polls = 0;
-		else
-			idle_wait(polls++);
+		if (!drain_once(r))
+			mh_ring_wait(&r->ring, DRAIN_IDLE_NS);
 	}
 	drain_rest(r);
 	return NULL;
@@ -282,6 +260,7 @@ void mh_recorder_stop(struct mh_recorder *r)
 		mh_ring_close(&r->ring);
 	if (r->drain_started) {
 		atomic_store(&r->stop_drain, 1);
+		mh_ring_wake_consumer(&r->ring);
 		pthread_join(r->drain_thread, NULL);
 		r->drain_started = false;
 		mh_leakscan_reset();
