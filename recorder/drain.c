@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include "recorder/exitscan/request.h"
+#include "recorder/liveset.h"
 #include "recorder/tracked.h"
+#include "trace/records.h"
 #include "common/clock.h"
 
 /* Ring bytes handed to the writer at once: bounds how long ring space stays held. */
@@ -37,6 +39,30 @@
  * reader only in batches (collector.h), so a quiet ring is drained anyway.
  */
 #define COLLECT_POLL_MS 100
+
+/* The whole records at the start of buf that fit in DRAIN_BATCH_BYTES (at least one). */
+static size_t batch_bytes(const unsigned char *buf, size_t bytes)
+{
+	size_t off = 0;
+
+	while (off < bytes) {
+		const struct mh_rec_hdr *rec = (const struct mh_rec_hdr *)(buf + off);
+
+		if (off && off + rec->size > DRAIN_BATCH_BYTES)
+			break;
+		off += rec->size;
+	}
+	return off;
+}
+
+/* The live set ran out of memory: exit scans of this recording will miss blocks. Say it once. */
+static void note_liveset_error(struct mh_recorder *r)
+{
+	if (!r->liveset_err) {
+		r->liveset_err = true;
+		fprintf(stderr, "memhook: out of memory for the live-block set; leak verdicts may be incomplete\n");
+	}
+}
 
 /* Remember the first write error and say it once. Returns err. */
 static int note_error(struct mh_recorder *r, int err)
@@ -99,71 +125,93 @@ int mh_recorder_info(struct mh_recorder *r, pid_t pid, const char *key, const ch
 	return err;
 }
 
-/*
- * The whole records at the start of buf that fit in DRAIN_BATCH_BYTES (at
- * least one). A batch ends right after an MH_REC_EXIT_SCAN, which is then
- * copied to *scan: its process waits for an answer. The pid of every
- * PROCESS record joins the set the sampler follows.
- */
-static size_t batch_bytes(struct mh_recorder *r, const unsigned char *buf, size_t bytes,
-			  struct mh_rec_exit_scan *scan, bool *have_scan)
+/* A PROCESS record: follow its pid (sampler) and start its live blocks. */
+static void on_process(struct mh_recorder *r, const struct mh_rec_process *rec)
 {
-	const struct mh_rec_hdr *rec;
+	atomic_fetch_add(&r->processes, 1);
+	if (rec->hdr.size < sizeof(*rec) + (size_t)rec->path_len + 1)
+		return;
+	/* -ESRCH: it is gone already, nothing left to sample or scan. */
+	if (r->tracked && mh_tracked_add(r->tracked, (pid_t)rec->pid))
+		return;
+	if (mh_liveset_admit(r->liveset, rec))
+		note_liveset_error(r);
+}
+
+/* An exit-scan request: hand the process's live blocks to the scan thread. */
+static void on_exit_scan(struct mh_recorder *r, const struct mh_rec_exit_scan *rec)
+{
+	struct mh_exitscan_request req = {
+		.pid = (pid_t)rec->pid,
+		.tid = (pid_t)rec->tid,
+		.sp = rec->sp,
+		.ack_addr = rec->ack_addr,
+	};
+	struct mh_reach_block *blocks;
+	size_t count;
+	int err;
+
+	/*
+	 * The scan reads the process's memory and so faults pages back in: a
+	 * later sample would show residency memhook caused. Its own snapshot,
+	 * taken first, is the last one.
+	 */
+	if (r->tracked)
+		mh_tracked_remove(r->tracked, req.pid);
+	err = mh_liveset_take(r->liveset, req.pid, &blocks, &count);
+	mh_leakscan_submit(r->scans, &req, blocks, count, err);
+}
+
+/* Keep the records' meaning for the recorder: processes, live blocks, exit scans. */
+static void observe(struct mh_recorder *r, const unsigned char *buf, size_t bytes)
+{
 	size_t off = 0;
 
-	*have_scan = false;
 	while (off < bytes) {
-		rec = (const struct mh_rec_hdr *)(buf + off);
-		if (off && off + rec->size > DRAIN_BATCH_BYTES)
-			break;
+		const struct mh_rec_hdr *rec = (const struct mh_rec_hdr *)(buf + off);
+
 		off += rec->size;
-		if (rec->type == MH_REC_PROCESS)
-			atomic_fetch_add(&r->processes, 1);
-		if (rec->type == MH_REC_PROCESS && r->tracked && rec->size >= sizeof(struct mh_rec_process))
-			/* -ESRCH: it is gone already, nothing left to sample. */
-			(void)mh_tracked_add(r->tracked, (pid_t)((const struct mh_rec_process *)rec)->pid);
-		if (rec->type == MH_REC_EXIT_SCAN && rec->size >= sizeof(*scan)) {
-			memcpy(scan, rec, sizeof(*scan));
-			*have_scan = true;
+		if (rec->size < mh_rec_min_size(rec->type))
+			continue;
+		switch (rec->type) {
+		case MH_REC_ALLOC:
+		case MH_REC_FREE:
+		case MH_REC_REALLOC:
+			if (mh_liveset_apply(r->liveset, rec))
+				note_liveset_error(r);
+			break;
+		case MH_REC_PROCESS:
+			on_process(r, (const void *)rec);
+			break;
+		case MH_REC_EXIT_SCAN:
+			on_exit_scan(r, (const void *)rec);
+			break;
+		default:
 			break;
 		}
 	}
-	return off < bytes ? off : bytes;
 }
 
 /*
  * Move what is committed from the ring to the trace, releasing it in
- * batches so producers get room back while the rest is compressed.
- * mh_ring_peek() walks every committed header, so it is called once per
- * pass, not once per batch. An exit-scan request is answered once every
- * record before it is in the trace. Returns the bytes moved.
+ * batches of about DRAIN_BATCH_BYTES so producers get room back while the
+ * rest is compressed. mh_ring_peek() walks every committed header, so it
+ * is called once per pass, not once per batch. Returns the bytes moved.
  */
 static size_t drain_once(struct mh_recorder *r)
 {
-	struct mh_rec_exit_scan scan;
 	const unsigned char *p;
 	size_t bytes, n, moved = 0;
-	bool have_scan;
 
 	p = mh_ring_peek(&r->ring, &bytes);
 	while (bytes) {
-		n = batch_bytes(r, p, bytes, &scan, &have_scan);
+		n = batch_bytes(p, bytes);
+		observe(r, p, n);
 		(void)mh_recorder_append(r, MH_STREAM_ALLOC, p, n); /* reported once inside */
 		mh_ring_release(&r->ring, n);
 		p += n;
 		bytes -= n;
 		moved += n;
-		if (have_scan) {
-			/*
-			 * The scan reads the process's memory and so faults pages
-			 * back in: a later sample would show residency memhook
-			 * caused. Its own snapshot, taken first, is the last one.
-			 */
-			if (r->tracked)
-				mh_tracked_remove(r->tracked, (pid_t)scan.pid);
-			/* Failures are recorded as "leakscan.status"; the process is released anyway. */
-			(void)mh_leakscan_handle(r, &scan);
-		}
 	}
 	return moved;
 }
@@ -232,9 +280,16 @@ int mh_recorder_start(struct mh_recorder *r)
 {
 	int err;
 
+	r->liveset = mh_liveset_new();
+	r->scans = r->liveset ? mh_leakscan_start(r) : NULL;
+	if (!r->scans) {
+		mh_liveset_free(r->liveset);
+		r->liveset = NULL;
+		return -ENOMEM;
+	}
 	err = -pthread_create(&r->drain_thread, NULL, drain_main, r);
 	if (err)
-		return err;
+		return err;	/* mh_recorder_stop() stops the scan thread */
 	r->drain_started = true;
 	if (!r->collector)
 		return 0;
@@ -263,8 +318,12 @@ void mh_recorder_stop(struct mh_recorder *r)
 		mh_ring_wake_consumer(&r->ring);
 		pthread_join(r->drain_thread, NULL);
 		r->drain_started = false;
-		mh_leakscan_reset();
 	}
+	/* Answers every request still queued: no process is left waiting. */
+	mh_leakscan_stop(r->scans);
+	r->scans = NULL;
+	mh_liveset_free(r->liveset);
+	r->liveset = NULL;
 	if (r->collect_started) {
 		atomic_store(&r->stop_collect, 1);
 		/* Cannot fail: the counter is far from its maximum. */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * drain.h - the recording side of `memhook record`: owns the ring and
- * the trace writer, drains the ring into MH_STREAM_ALLOC on one thread and
- * the BPF collector into MH_STREAM_KERNEL on another.
+ * the trace writer, drains the ring into MH_STREAM_ALLOC on one thread
+ * (keeping the live blocks per process as records pass, for exit scans,
+ * which run on a thread of their own) and the BPF collector into
+ * MH_STREAM_KERNEL on another.
  *
  * A write error (disk full) is reported once on stderr and remembered;
  * the ring keeps being drained and its records dropped, so the traced
@@ -21,12 +23,16 @@
 #include "trace/writer.h"
 
 struct mh_tracked;
+struct mh_liveset;
+struct mh_leakscan;
 
 struct mh_recorder {
 	struct mh_ring ring;
 	struct mh_trace_writer *writer;
 	struct mh_collector *collector;	/* NULL when the kernel stream is off */
 	struct mh_tracked *tracked;	/* processes to sample; the drainer adds PROCESS pids */
+	struct mh_liveset *liveset;	/* live blocks per process, kept by the drainer */
+	struct mh_leakscan *scans;	/* the exit-scan thread */
 	const char *trace_path;
 	pthread_t drain_thread;
 	pthread_t collect_thread;
@@ -39,6 +45,7 @@ struct mh_recorder {
 	int collect_err;		/* -errno that stopped the collector thread */
 	atomic_uint processes;		/* PROCESS records drained: 0 = the preload never loaded */
 	__u64 torn_bytes;		/* reserved but never committed when draining stopped */
+	bool liveset_err;		/* the live set ran out of memory (said once) */
 };
 
 /*
@@ -60,7 +67,10 @@ int mh_recorder_info(struct mh_recorder *r, pid_t pid, const char *key, const ch
 /* The collector's sink: ctx is the recorder. */
 int mh_recorder_sink(void *ctx, int stream, const void *records, size_t bytes);
 
-/* Start the ring drainer and, if r->collector is set, the collector thread. 0 or -errno. */
+/*
+ * Start the exit-scan thread, the ring drainer and, if r->collector is
+ * set, the collector thread. 0 or -errno.
+ */
 int mh_recorder_start(struct mh_recorder *r);
 
 /*

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "merger/attribution/attribute.h"
-#include "merger/replay/blocks.h"
+#include "common/blocks.h"
 #include "merger/leaks/leaks.h"
 #include "merger/replay/modules.h"
 #include "trace/records.h"
