@@ -40,21 +40,6 @@
  */
 #define COLLECT_POLL_MS 100
 
-/* The whole records at the start of buf that fit in DRAIN_BATCH_BYTES (at least one). */
-static size_t batch_bytes(const unsigned char *buf, size_t bytes)
-{
-	size_t off = 0;
-
-	while (off < bytes) {
-		const struct mh_rec_hdr *rec = (const struct mh_rec_hdr *)(buf + off);
-
-		if (off && off + rec->size > DRAIN_BATCH_BYTES)
-			break;
-		off += rec->size;
-	}
-	return off;
-}
-
 /* The live set ran out of memory: exit scans of this recording will miss blocks. Say it once. */
 static void note_liveset_error(struct mh_recorder *r)
 {
@@ -125,54 +110,67 @@ int mh_recorder_info(struct mh_recorder *r, pid_t pid, const char *key, const ch
 	return err;
 }
 
-/* A PROCESS record: follow its pid (sampler) and start its live blocks. */
+/* A PROCESS record: follow its pid (sampler, scans) if the kernel says it is ours. */
 static void on_process(struct mh_recorder *r, const struct mh_rec_process *rec)
 {
 	atomic_fetch_add(&r->processes, 1);
-	if (rec->hdr.size < sizeof(*rec) + (size_t)rec->path_len + 1)
-		return;
-	/* -ESRCH: it is gone already, nothing left to sample or scan. */
-	if (r->tracked && mh_tracked_add(r->tracked, (pid_t)rec->pid))
+	/* -ESRCH: gone already; -EPERM: not the program's, its claim is ignored. */
+	if (mh_tracked_admit(r->tracked, (pid_t)rec->pid))
 		return;
 	if (mh_liveset_admit(r->liveset, rec))
 		note_liveset_error(r);
 }
 
-/* An exit-scan request: hand the process's live blocks to the scan thread. */
-static void on_exit_scan(struct mh_recorder *r, const struct mh_rec_exit_scan *rec)
+/*
+ * An exit-scan request ending at ring position ticket: hand the process's
+ * live blocks to the scan thread, or have it refused there (in order).
+ */
+static void on_exit_scan(struct mh_recorder *r, const struct mh_rec_exit_scan *rec, __u64 ticket)
 {
 	struct mh_exitscan_request req = {
 		.pid = (pid_t)rec->pid,
 		.tid = (pid_t)rec->tid,
 		.sp = rec->sp,
-		.ack_addr = rec->ack_addr,
+		.pidfd = -1,
+		.tracked = r->tracked,
+		.ring = &r->ring,
+		.ticket = ticket,
 	};
-	struct mh_reach_block *blocks;
-	size_t count;
+	struct mh_reach_block *blocks = NULL;
+	size_t count = 0;
 	int err;
 
 	/*
-	 * The scan reads the process's memory and so faults pages back in: a
-	 * later sample would show residency memhook caused. Its own snapshot,
-	 * taken first, is the last one.
+	 * Taking it out of the set also stops its sampling: the scan reads the
+	 * process's memory and so faults pages back in, and a later sample
+	 * would show residency memhook caused.
 	 */
-	if (r->tracked)
-		mh_tracked_remove(r->tracked, req.pid);
-	err = mh_liveset_take(r->liveset, req.pid, &blocks, &count);
+	err = mh_tracked_take(r->tracked, req.pid);
+	if (err >= 0) {
+		req.pidfd = err;
+		err = mh_liveset_take(r->liveset, req.pid, &blocks, &count);
+	}
 	mh_leakscan_submit(r->scans, &req, blocks, count, err);
 }
 
-/* Keep the records' meaning for the recorder: processes, live blocks, exit scans. */
-static void observe(struct mh_recorder *r, const unsigned char *buf, size_t bytes)
+/*
+ * Keep the records' meaning for the recorder: processes, live blocks,
+ * exit scans. buf holds records read from ring position pos on. Returns
+ * the bytes of good records; at a bad one, *why says how it is bad.
+ */
+static size_t observe(struct mh_recorder *r, const unsigned char *buf, size_t bytes, __u64 pos,
+		      const char **why)
 {
 	size_t off = 0;
 
+	*why = NULL;
 	while (off < bytes) {
 		const struct mh_rec_hdr *rec = (const struct mh_rec_hdr *)(buf + off);
 
+		*why = mh_ring_record_error(rec);
+		if (*why)
+			return off;
 		off += rec->size;
-		if (rec->size < mh_rec_min_size(rec->type))
-			continue;
 		switch (rec->type) {
 		case MH_REC_ALLOC:
 		case MH_REC_FREE:
@@ -184,34 +182,57 @@ static void observe(struct mh_recorder *r, const unsigned char *buf, size_t byte
 			on_process(r, (const void *)rec);
 			break;
 		case MH_REC_EXIT_SCAN:
-			on_exit_scan(r, (const void *)rec);
+			on_exit_scan(r, (const void *)rec, pos + off);
 			break;
 		default:
 			break;
 		}
 	}
+	return off;
 }
 
 /*
- * Move what is committed from the ring to the trace, releasing it in
- * batches of about DRAIN_BATCH_BYTES so producers get room back while the
- * rest is compressed. mh_ring_peek() walks every committed header, so it
- * is called once per pass, not once per batch. Returns the bytes moved.
+ * The ring holds a record no preload wrote: the program (or a bug) broke
+ * the protocol. Say where in the trace, stop reading the ring and close
+ * it, so the program's processes pass through from now on.
+ */
+static void ring_corrupt(struct mh_recorder *r, __u64 pos, const char *why)
+{
+	char value[160];
+
+	snprintf(value, sizeof(value), "at ring byte %llu: %s; the rest of the ring was not read",
+		 (unsigned long long)pos, why);
+	(void)mh_recorder_info(r, 0, "ring.corrupt", value); /* reported once inside */
+	fprintf(stderr, "memhook: event ring corrupt %s\n", value);
+	r->ring_corrupt = true;
+	mh_ring_close(&r->ring);
+}
+
+/*
+ * Move what is committed from the ring to the trace, in batches of about
+ * DRAIN_BATCH_BYTES copied out of the shared memory first (the program
+ * may change it while we look), so producers get room back while the rest
+ * is compressed. Returns the bytes moved.
  */
 static size_t drain_once(struct mh_recorder *r)
 {
-	const unsigned char *p;
-	size_t bytes, n, moved = 0;
+	const char *why, *bad;
+	size_t n, good, moved = 0;
+	__u64 pos;
 
-	p = mh_ring_peek(&r->ring, &bytes);
-	while (bytes) {
-		n = batch_bytes(p, bytes);
-		observe(r, p, n);
-		(void)mh_recorder_append(r, MH_STREAM_ALLOC, p, n); /* reported once inside */
+	while (!r->ring_corrupt) {
+		pos = r->ring.tail;
+		(void)mh_ring_read(&r->ring, r->batch, DRAIN_BATCH_BYTES, &n, &why);
+		good = observe(r, r->batch, n, pos, &bad);
+		(void)mh_recorder_append(r, MH_STREAM_ALLOC, r->batch, good); /* reported inside */
 		mh_ring_release(&r->ring, n);
-		p += n;
-		bytes -= n;
 		moved += n;
+		if (bad || why) {
+			ring_corrupt(r, pos + good, bad ? bad : why);
+			break;
+		}
+		if (!n)
+			break;
 	}
 	return moved;
 }
@@ -226,7 +247,7 @@ static void drain_rest(struct mh_recorder *r)
 			deadline = mh_clock_now_ns() + TORN_TAIL_WAIT_MS * 1000000ULL;
 			continue;
 		}
-		r->torn_bytes = mh_ring_pending_bytes(&r->ring);
+		r->torn_bytes = r->ring_corrupt ? 0 : mh_ring_pending_bytes(&r->ring);
 		if (!r->torn_bytes || mh_clock_now_ns() > deadline)
 			return;
 		mh_ring_wait(&r->ring, TORN_TAIL_POLL_NS);
@@ -280,6 +301,9 @@ int mh_recorder_start(struct mh_recorder *r)
 {
 	int err;
 
+	r->batch = malloc(DRAIN_BATCH_BYTES + mh_ring_max_record(&r->ring));
+	if (!r->batch)
+		return -ENOMEM;
 	r->liveset = mh_liveset_new();
 	r->scans = r->liveset ? mh_leakscan_start(r) : NULL;
 	if (!r->scans) {
@@ -315,7 +339,7 @@ void mh_recorder_stop(struct mh_recorder *r)
 		mh_ring_close(&r->ring);
 	if (r->drain_started) {
 		atomic_store(&r->stop_drain, 1);
-		mh_ring_wake_consumer(&r->ring);
+		mh_ring_wake(&r->ring);
 		pthread_join(r->drain_thread, NULL);
 		r->drain_started = false;
 	}
@@ -324,6 +348,8 @@ void mh_recorder_stop(struct mh_recorder *r)
 	r->scans = NULL;
 	mh_liveset_free(r->liveset);
 	r->liveset = NULL;
+	free(r->batch);
+	r->batch = NULL;
 	if (r->collect_started) {
 		atomic_store(&r->stop_collect, 1);
 		/* Cannot fail: the counter is far from its maximum. */

@@ -19,7 +19,7 @@
 #include <sys/types.h>
 
 #include "kernel/collector.h"
-#include "preload/ring.h"
+#include "recorder/ring_consumer.h"
 #include "trace/writer.h"
 
 struct mh_tracked;
@@ -46,6 +46,8 @@ struct mh_recorder {
 	atomic_uint processes;		/* PROCESS records drained: 0 = the preload never loaded */
 	__u64 torn_bytes;		/* reserved but never committed when draining stopped */
 	bool liveset_err;		/* the live set ran out of memory (said once) */
+	bool ring_corrupt;		/* a record no preload wrote was found: ring closed */
+	unsigned char *batch;		/* records copied out of the ring before use */
 };
 
 /*

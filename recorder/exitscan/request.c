@@ -37,16 +37,23 @@ struct mh_leakscan {
 
 static void answer(struct mh_leakscan *ls, struct job *j)
 {
-	char status[128];
+	char status[160];
 
 	if (!j->err) {
 		/* Failures are recorded as "leakscan.status"; the process is released anyway. */
 		(void)mh_exitscan_run(&j->req, j->blocks, j->count, mh_recorder_sink, ls->r);
+	} else if (j->err == -EPERM || j->err == -ESRCH) {
+		/* Not a process of ours: say so about the trace, not about that pid. */
+		snprintf(status, sizeof(status),
+			 "exit scan refused for pid %d: not a live process of this recording running as its user",
+			 (int)j->req.pid);
+		(void)mh_recorder_info(ls->r, 0, "ring.refused", status); /* best effort */
+		mh_exitscan_release(&j->req); /* answers the ticket: the requester goes on */
 	} else {
 		snprintf(status, sizeof(status), "failed: cannot list the live blocks: %s",
 			 strerror(-j->err));
 		(void)mh_recorder_info(ls->r, j->req.pid, "leakscan.status", status); /* best effort */
-		(void)mh_exitscan_release(&j->req); /* the process must go on exiting */
+		mh_exitscan_release(&j->req); /* the process must go on exiting */
 	}
 	free(j->blocks);
 	free(j);
@@ -97,7 +104,7 @@ struct mh_leakscan *mh_leakscan_start(struct mh_recorder *r)
 	return ls;
 }
 
-void mh_leakscan_submit(struct mh_leakscan *ls, const struct mh_exitscan_request *req,
+void mh_leakscan_submit(struct mh_leakscan *ls, struct mh_exitscan_request *req,
 			struct mh_reach_block *blocks, size_t count, int err)
 {
 	struct job *j = calloc(1, sizeof(*j));
@@ -105,7 +112,7 @@ void mh_leakscan_submit(struct mh_leakscan *ls, const struct mh_exitscan_request
 	if (!j) {
 		/* No memory to queue it: let it go unscanned rather than wait forever. */
 		free(blocks);
-		(void)mh_exitscan_release(req);
+		mh_exitscan_release(req);
 		return;
 	}
 	*j = (struct job){ .req = *req, .blocks = blocks, .count = count, .err = err };

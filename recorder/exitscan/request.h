@@ -22,11 +22,14 @@ struct mh_leakscan *mh_leakscan_start(struct mh_recorder *r);
 
 /*
  * Queue one request with its process's live blocks (a malloc'd array the
- * queue now owns; NULL if none). err != 0: the blocks could not be had;
- * the process is released with "leakscan.status" saying why. The process
- * is always released, by the scan thread, in submission order.
+ * queue now owns; NULL if none) and its pidfd (owned too). err != 0: the
+ * request is answered without a scan: -EPERM/-ESRCH, the pid is not a
+ * live process of the recording ("ring.refused" INFO about the trace);
+ * else the blocks could not be had ("leakscan.status" about the pid).
+ * Every request is answered, by the scan thread, in submission order,
+ * which must be ring order.
  */
-void mh_leakscan_submit(struct mh_leakscan *ls, const struct mh_exitscan_request *req,
+void mh_leakscan_submit(struct mh_leakscan *ls, struct mh_exitscan_request *req,
 			struct mh_reach_block *blocks, size_t count, int err);
 
 /* Answer every request still queued, then stop the thread and free. Accepts NULL. */
