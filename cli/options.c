@@ -7,12 +7,12 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "memhook/events.h"
 #include "memhook/ring.h"
+#include "cli/report_file.h"
 
 /* Sampling period of /proc/PID/status when --sample-interval is not given, ms. */
 #define DEFAULT_SAMPLE_MS 100
@@ -40,6 +40,7 @@ enum {
 	OPT_FORMAT,
 	OPT_SORT,
 	OPT_TOP,
+	OPT_VALUE,
 };
 
 static const struct option long_opts[] = {
@@ -63,6 +64,7 @@ static const struct option long_opts[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "top", required_argument, NULL, OPT_TOP },
+	{ "value", required_argument, NULL, OPT_VALUE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -89,12 +91,11 @@ void mh_options_usage(FILE *out, bool run)
 	      "  --user NAME|UID        run PROG as this user (memhook must run as root)\n"
 	      "  --as-root              under sudo, run PROG as root (default: as the sudo user)\n"
 	      "  -q, --quiet            do not print the trace's path at the end\n", out);
-	if (run)
+	if (run) {
 		fputs("  --trace FILE           keep the trace in FILE (default: a temporary file)\n"
-		      "  --format text|json|folded   report format (default text)\n"
-		      "  --sort KEY             leaked|peak|allocated|calls|temporary\n"
-		      "  --top N                stacks to print (0 = all)\n"
-		      "  -o FILE                write the report to FILE\n", out);
+		      "report options, as `memhook report` takes them:\n", out);
+		mh_report_opts_usage(out);
+	}
 }
 
 static int bad(const char *what, const char *arg)
@@ -212,11 +213,13 @@ static int apply(struct mh_cli_opts *cli, int c, const char *arg, bool run)
 		cli->keep_trace = arg;
 		return 0;
 	case OPT_FORMAT:
-		return mh_report_format_parse(arg, &cli->report.format) ? bad("--format", arg) : 0;
+		return mh_report_opt(&cli->report, "format", arg);
 	case OPT_SORT:
-		return mh_report_key_parse(arg, &cli->report.sort) ? bad("--sort", arg) : 0;
+		return mh_report_opt(&cli->report, "sort", arg);
 	case OPT_TOP:
-		return parse_uint(arg, 0, UINT_MAX, &cli->report.top) ? bad("--top", arg) : 0;
+		return mh_report_opt(&cli->report, "top", arg);
+	case OPT_VALUE:
+		return mh_report_opt(&cli->report, "value", arg);
 	default:
 		return -EINVAL;
 	}
@@ -234,9 +237,7 @@ static void set_defaults(struct mh_cli_opts *cli)
 	o->kernel = MH_KERNEL_AUTO;
 	o->sample_ms = DEFAULT_SAMPLE_MS;
 	o->pagemap_ms = DEFAULT_PAGEMAP_MS;
-	cli->report.format = MH_REPORT_TEXT;
-	cli->report.sort = MH_KEY_LEAKED;
-	cli->report.value = MH_KEY_LEAKED;
+	mh_report_opts_defaults(&cli->report);
 }
 
 int mh_options_parse(struct mh_cli_opts *cli, int argc, char **argv, bool run)
@@ -277,6 +278,6 @@ int mh_options_parse(struct mh_cli_opts *cli, int argc, char **argv, bool run)
 		return -EINVAL;
 	}
 	o->prog_argv = &argv[optind];
-	cli->report.value = cli->report.sort;
+	mh_report_opts_finish(&cli->report);
 	return 0;
 }

@@ -14,7 +14,7 @@
 
 #include "merger/attribution/attribute.h"
 #include "merger/report/json_writer.h"
-#include "merger/replay/modules.h"
+#include "merger/replay/modmap.h"
 #include "merger/report/model.h"
 
 /* Mappings listed in the text report. */
@@ -240,7 +240,7 @@ void mh_report_json_mappings(struct mh_report_ctx *ctx, struct mh_json *j,
 		const struct mh_map_stats *ms = v[i];
 
 		mh_json_object_begin(j, NULL);
-		mh_json_string(j, "name", mh_attr_map_name(ctx->rp, p, ms));
+		mh_json_string(j, "name", mh_attr_map_name(ctx->attribution, p, ms));
 		mh_json_string(j, "kind", map_kind_names[ms->kind]);
 		if (ms->kind == MH_MAP_PROGRAM_MMAP)
 			mh_json_hex(j, "stack_id", ms->stack_id);
@@ -265,7 +265,7 @@ void mh_report_json_mappings(struct mh_report_ctx *ctx, struct mh_json *j,
 void mh_report_json_timeline(struct mh_json *j, const struct mh_process *p)
 {
 	const struct mh_attr *a = p->attr;
-	bool rss = mh_report_has_rss(p);
+	bool rss = mh_report_has_rss(p), kern = mh_report_has_kernel(p);
 	unsigned i, k;
 
 	mh_json_array_begin(j, "timeline");
@@ -279,6 +279,10 @@ void mh_report_json_timeline(struct mh_json *j, const struct mh_process *p)
 		json_uint_if(j, "rss_shmem_bytes", rss, pt->rss_shmem);
 		json_uint_if(j, "swap_bytes", rss, pt->swap);
 		mh_json_uint(j, "live_heap_bytes", pt->live_heap_bytes);
+		json_uint_if(j, "faults", kern, pt->faults);
+		json_uint_if(j, "major_faults", kern, pt->major_faults);
+		json_uint_if(j, "swapins", kern, pt->swapins);
+		json_uint_if(j, "reclaim_stall_ns", kern, pt->reclaim_stall_ns);
 		mh_json_bool(j, "snapshot", pt->snapshot);
 		json_uint_if(j, "resident_bytes", pt->snapshot, pt->resident_bytes);
 		json_uint_if(j, "retained_free_heap_bytes", pt->snapshot,
@@ -333,7 +337,7 @@ static void text_mappings(struct mh_report_ctx *ctx, const struct mh_process *p)
 		fn = NULL;
 		if (v[i]->kind == MH_MAP_PROGRAM_MMAP && mh_report_stack_of(ctx, v[i]->stack_id, &mst))
 			(void)mh_report_frames(ctx, &mst, first_named, &fn); /* 1: found one */
-		fprintf(ctx->out, "    %s%s%s:", mh_attr_map_name(ctx->rp, p, v[i]), fn ? " in " : "",
+		fprintf(ctx->out, "    %s%s%s:", mh_attr_map_name(ctx->attribution, p, v[i]), fn ? " in " : "",
 			fn ? fn : "");
 		if (res)
 			fprintf(ctx->out, " resident %s%s",

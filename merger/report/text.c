@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merger/replay/modules.h"
+#include "merger/replay/modmap.h"
 #include "merger/report/model.h"
 
 static double seconds(uint64_t ns)
@@ -18,7 +18,7 @@ static double seconds(uint64_t ns)
 	return (double)ns / 1e9;
 }
 
-static void write_warnings(struct mh_report_ctx *ctx)
+void mh_report_text_warnings(struct mh_report_ctx *ctx)
 {
 	FILE *out = ctx->out;
 	uint64_t lost = mh_report_events_lost(ctx);
@@ -60,7 +60,7 @@ static void write_leak_kinds(struct mh_report_ctx *ctx, const struct mh_process 
 		fprintf(ctx->out, "    WARNING: leak scan: %s\n", p->leakscan_status);
 }
 
-static void write_summary(struct mh_report_ctx *ctx, const struct mh_process *p)
+void mh_report_text_summary(struct mh_report_ctx *ctx, const struct mh_process *p)
 {
 	char end[128], b1[32], b2[32];
 	FILE *out = ctx->out;
@@ -163,7 +163,7 @@ static int write_process(struct mh_report_ctx *ctx, const struct mh_process *p)
 	size_t n, i, shown = 0;
 	int err = 0;
 
-	write_summary(ctx, p);
+	mh_report_text_summary(ctx, p);
 	v = mh_report_sorted(p, key, ctx->opts->top, &n);
 	for (i = 0; i < n && !err; i++) {
 		/* A stack with nothing under the sort key says nothing. */
@@ -209,7 +209,7 @@ int mh_report_write_text(struct mh_report_ctx *ctx)
 	int err;
 
 	fprintf(ctx->out, "memhook report of %s\n", ctx->path);
-	write_warnings(ctx);
+	mh_report_text_warnings(ctx);
 	if (!root) {
 		fprintf(ctx->out, "no traced process in this trace\n");
 		return 0;
