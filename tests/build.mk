@@ -46,7 +46,7 @@ $(O)/tests/check_%.o: | $(BPF_SKELS)
 $(O)/tests/progs/%: tests/progs/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -std=gnu11 $(EXAMPLE_CFLAGS) -o $@ $< $(EXAMPLE_LIBS)
+	$(Q)$(CC) -std=gnu11 $(EXAMPLE_CFLAGS) -Iinclude -o $@ $< $(EXAMPLE_LIBS)
 
 # Suites by kind: unit (one module, no process launched), oracle (against
 # memcheck, addr2line or the program's own pagemap), kernel (the BPF stream;

@@ -35,7 +35,7 @@ void keep(struct trace *t, const void *p, size_t bytes)
 size_t drain(struct mh_ring *ring, struct trace *t)
 {
 	size_t bytes;
-	const void *p = mh_ring_peek(ring, &bytes);
+	const void *p = mh_test_ring_peek(ring, &bytes);
 
 	if (bytes) {
 		keep(t, p, bytes);
@@ -63,14 +63,14 @@ bool process_waiting(pid_t pid)
 /*
  * The recorder's part of the exit handshake, for the records from offset
  * `from` on: check that the process waits with its memory intact (its
- * stack at sp can be read), then write the ack.
+ * stack at sp can be read), then answer its ticket.
  */
-void answer_scans(struct trace *t, size_t from)
+void answer_scans(struct mh_ring *ring, struct trace *t, size_t from)
 {
+	/* t->buf holds the ring from its first byte on: offsets are ring positions. */
 	for (size_t off = from; off < t->len;) {
 		const struct mh_rec_hdr *h = (const void *)(t->buf + off);
 		const struct mh_rec_exit_scan *s = (const void *)h;
-		__u32 one = 1;
 		__u64 word;
 		struct iovec local = { &word, sizeof(word) };
 		struct iovec remote = { (void *)(uintptr_t)s->sp, sizeof(word) };
@@ -82,10 +82,8 @@ void answer_scans(struct trace *t, size_t from)
 		if (process_waiting((pid_t)s->pid) &&
 		    process_vm_readv((pid_t)s->pid, &local, 1, &remote, 1, 0) == sizeof(word))
 			t->scans_waiting++;
-		local = (struct iovec){ &one, sizeof(one) };
-		remote = (struct iovec){ (void *)(uintptr_t)s->ack_addr, sizeof(one) };
-		ck_assert_int_eq(process_vm_writev((pid_t)s->pid, &local, 1, &remote, 1, 0),
-				 sizeof(one));
+		ck_assert_uint_eq(s->ticket, off);
+		mh_ring_answer(ring, off);
 	}
 }
 
@@ -149,7 +147,7 @@ void run_traced(struct trace *t, const struct run_opts *o)
 
 		/* With a stand-in consumer, the records are read only at the end. */
 		n = !o->consumer || done ? drain(&ring, t) : 0;
-		answer_scans(t, before);
+		answer_scans(&ring, t, before);
 		if (done && !n)
 			break;
 		if (time(NULL) > deadline) {

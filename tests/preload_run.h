@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "preload/ring.h"
+#include "recorder/ring_consumer.h"
 #include "memhook/env.h"
 #include "tests/testutil.h"
 
@@ -68,9 +69,9 @@ bool process_waiting(pid_t pid);
 /*
  * The recorder's part of the exit handshake, for the records from offset
  * `from` on: check that the process waits with its memory intact (its
- * stack at sp can be read), then write the ack.
+ * stack at sp can be read), then answer its ticket.
  */
-void answer_scans(struct trace *t, size_t from);
+void answer_scans(struct mh_ring *ring, struct trace *t, size_t from);
 
 void exec_child(const struct mh_ring *ring, const struct run_opts *o, int err_fd);
 
