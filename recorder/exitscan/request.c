@@ -72,18 +72,6 @@ static void add_block(struct mh_block *blk, void *arg)
 	list->blocks[list->count++] = (struct mh_reach_block){ .addr = blk->addr, .size = blk->size };
 }
 
-/* The current image of pid: the last one announced with that pid. */
-static struct mh_process *current_image(struct mh_replay *rp, __u32 pid)
-{
-	struct mh_process *found = NULL;
-
-	for (struct mh_process *p = rp->procs; p; p = p->next) {
-		if (p->pid == pid)
-			found = p;
-	}
-	return found;
-}
-
 static int live_blocks(const char *trace_path, __u32 pid, struct block_list *list)
 {
 	struct mh_process *p;
@@ -91,7 +79,8 @@ static int live_blocks(const char *trace_path, __u32 pid, struct block_list *lis
 
 	if (err)
 		return err;
-	p = current_image(cache.replay, pid);
+	/* The image asking: an exec ended its predecessors and their blocks (image.h). */
+	p = mh_replay_current(cache.replay, pid);
 	if (!p)
 		return 0;
 	list->blocks = calloc(mh_blocks_count(p->blocks) + 1, sizeof(*list->blocks));
