@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "merger/report/json_writer.h"
-#include "merger/replay/modules.h"
+#include "merger/replay/modmap.h"
 #include "merger/report/model.h"
 
 /* Bump when a field changes meaning or disappears; adding one is compatible. */
