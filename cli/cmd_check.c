@@ -58,7 +58,7 @@ static void usage(FILE *out)
 	      "  --error-exitcode=N     exit code when a failing leak is found (default 23)\n"
 	      "  --suppressions=FILE    LeakSanitizer or Valgrind suppressions (repeatable)\n"
 	      "  --min-bytes=N          ignore loss records smaller than N bytes\n"
-	      "  --junit=FILE           write a JUnit report, one test case per process\n"
+	      "  --junit=FILE           write a JUnit report, one test case per process image\n"
 	      "  --json=FILE            write the JSON report (docs/REPORT.md)\n"
 	      "  --trace=FILE           keep the trace in FILE\n"
 	      "  --no-follow-forks      check only PROG itself\n"
