@@ -24,6 +24,7 @@
 #include "merger/replay/granules.h"
 #include "merger/replay/image.h"
 #include "merger/replay/modmap.h"
+#include "merger/replay/series.h"
 #include "trace/records.h"
 
 /* Per-thread state for the temporary-allocation rule. */
@@ -92,6 +93,7 @@ static void process_free(struct mh_replay *rp, struct mh_process *p)
 	}
 	mh_leaks_free(p);
 	mh_granules_free(p);
+	mh_series_free(p);
 	mh_stack_stats_free_all(&p->stacks);
 	mh_blocks_free(p->blocks);
 	free(p->leakscan_status);
@@ -118,6 +120,7 @@ void mh_replay_free(struct mh_replay *rp)
 	}
 	mh_stackdb_free(rp->stacks);
 	mh_modmap_free(rp->modules);
+	free(rp->kernel_status);
 	free(rp);
 }
 
@@ -338,7 +341,7 @@ static int heap_alloc(struct mh_replay *rp, struct mh_process *p, uint32_t tid, 
 
 	if (!addr)
 		return 0;	/* a failed call: memcheck counts nothing either */
-	if (mh_granule_note(p, addr))
+	if (mh_granule_note(p, addr) || mh_series_tick(p, p->series, ts))
 		return -ENOMEM;
 	st = stats_get(rp, p, stack_id);
 	blk = st ? mh_blocks_insert(p->blocks, addr, size, st, &added) : NULL;
@@ -413,7 +416,8 @@ static int on_free(struct mh_replay *rp, const struct mh_rec_free *f)
 		p->brk_bytes -= (int64_t)f->size;
 		return 0;
 	default:
-		return heap_free(rp, p, f->addr, f->tid);
+		return mh_series_tick(p, p->series, f->ts_ns) ? -ENOMEM :
+								heap_free(rp, p, f->addr, f->tid);
 	}
 }
 
@@ -434,6 +438,8 @@ static int on_realloc(struct mh_replay *rp, const struct mh_rec_realloc *r)
 	/* A failed realloc(p, n > 0) leaves p alone. */
 	if (!r->addr && r->size)
 		return 0;
+	if (mh_series_tick(p, p->series, r->ts_ns))
+		return -ENOMEM;
 	heap_free(rp, p, r->old_addr, r->tid);
 	return heap_alloc(rp, p, r->tid, r->addr, r->size, r->stack_id, r->ts_ns);
 }
@@ -656,6 +662,11 @@ static int on_info(struct mh_replay *rp, const struct mh_rec_info *i)
 
 	if (i->hdr.size < sizeof(*i) + (size_t)i->key_len + i->value_len + 2)
 		return -EBADMSG;
+	if (key_is(i, key, "kernel.status")) {
+		free(rp->kernel_status);
+		rp->kernel_status = strndup(value, i->value_len);
+		return rp->kernel_status ? 0 : -ENOMEM;
+	}
 	if (!i->pid)
 		return 0;
 	if (key_is(i, key, "process.untraced"))
@@ -756,6 +767,8 @@ int mh_replay_finish(struct mh_replay *rp)
 	for (p = rp->procs; p; p = p->next) {
 		if (!err)
 			err = PUBLISH(rp, process_finished, p);
+		if (!err)
+			err = mh_series_end(p, p->exited ? p->exit_ts_ns : p->last_ts_ns);
 		mh_leaks_classify(p);
 		HASH_ITER(hh, p->stacks, st, tmp) {
 			if (!st->info && st->stack_id)

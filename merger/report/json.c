@@ -321,12 +321,10 @@ static int write_verdict(struct mh_report_ctx *ctx, struct mh_json *j, const str
 	return 0;
 }
 
-/* process, summary, verdict and stacks of one process image, as members of the open object. */
-static int write_process(struct mh_report_ctx *ctx, struct mh_json *j, const struct mh_process *p)
+void mh_report_json_summary(struct mh_report_ctx *ctx, struct mh_json *j,
+			    const struct mh_process *p)
 {
-	struct mh_stack_stats **v;
-	size_t n, i;
-	int err;
+	size_t i;
 
 	write_process_info(j, p);
 	mh_json_object_begin(j, "summary");
@@ -339,6 +337,16 @@ static int write_process(struct mh_report_ctx *ctx, struct mh_json *j, const str
 	write_leaks(j, mh_report_scanned(p), p->leak_kind_bytes, p->leak_kind_blocks);
 	mh_report_json_attr_summary(j, p);
 	mh_json_object_end(j);
+}
+
+/* process, summary, verdict and stacks of one process image, as members of the open object. */
+static int write_process(struct mh_report_ctx *ctx, struct mh_json *j, const struct mh_process *p)
+{
+	struct mh_stack_stats **v;
+	size_t n, i;
+	int err;
+
+	mh_report_json_summary(ctx, j, p);
 	err = write_verdict(ctx, j, p);
 	if (err)
 		return err;
@@ -350,6 +358,7 @@ static int write_process(struct mh_report_ctx *ctx, struct mh_json *j, const str
 	free(v);
 	mh_report_json_mappings(ctx, j, p);
 	mh_report_json_timeline(j, p);
+	mh_report_json_stack_timeline(ctx, j, p);
 	return err;
 }
 
