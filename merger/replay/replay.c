@@ -22,6 +22,7 @@
 #include "common/blocks.h"
 #include "merger/leaks/leaks.h"
 #include "merger/replay/granules.h"
+#include "common/image.h"
 #include "merger/replay/modmap.h"
 #include "merger/replay/series.h"
 #include "trace/records.h"
@@ -30,6 +31,12 @@
 struct mh_replay_thread {
 	uint32_t tid;
 	uint64_t last_alloc;	/* last block this thread allocated, 0 once freed */
+	UT_hash_handle hh;
+};
+
+/* A pid in a set. */
+struct mh_pid_entry {
+	uint32_t pid;
 	UT_hash_handle hh;
 };
 
@@ -91,18 +98,25 @@ static void process_free(struct mh_replay *rp, struct mh_process *p)
 	mh_blocks_free(p->blocks);
 	free(p->leakscan_status);
 	free(p->command);
+	free(p->argv);
 	free(p);
 }
 
 void mh_replay_free(struct mh_replay *rp)
 {
 	struct mh_process *p, *next;
+	struct mh_pid_entry *e, *tmp;
 
 	if (!rp)
 		return;
 	for (p = rp->procs; p; p = next) {
 		next = p->next;
 		process_free(rp, p);
+	}
+	mh_leaks_free_pending(rp);
+	HASH_ITER(hh, rp->untraced, e, tmp) {
+		HASH_DEL(rp->untraced, e);
+		free(e);
 	}
 	mh_stackdb_free(rp->stacks);
 	mh_modmap_free(rp->modules);
@@ -159,6 +173,11 @@ struct mh_process *mh_replay_process(struct mh_replay *rp, uint32_t pid)
 	return process_get(rp, pid);
 }
 
+struct mh_process *mh_replay_current(struct mh_replay *rp, uint32_t pid)
+{
+	return process_find(rp, pid);
+}
+
 /*
  * Below this the table sits in a core's cache and prefetching only costs
  * (replaying 20M events with 8k blocks live: 0.72 s without, 0.80 s with);
@@ -179,7 +198,7 @@ void mh_replay_prefetch(const struct mh_replay *rp, const struct mh_rec_hdr *rec
 	const struct mh_rec_realloc *r = (const void *)rec;
 
 	/* Only the process replayed last: finding another would cost more than the miss. */
-	if (!p)
+	if (!p || !p->blocks)
 		return;
 	switch (rec->type) {
 	case MH_REC_ALLOC:
@@ -460,15 +479,22 @@ static void inherit_block(struct mh_block *blk, void *arg)
 
 /*
  * A fork child's memory is a copy of its parent's: it starts with the
- * parent's live blocks (its frees of them match, its leaks include them),
- * but its call counts cover only its own calls. Its heap peak starts at
- * what it inherited.
+ * parent's live blocks (its frees of them match, its leaks include them)
+ * and runs the parent's program with its arguments, but its call counts
+ * cover only its own calls. Its heap peak starts at what it inherited.
  */
 static int inherit_heap(struct mh_replay *rp, struct mh_process *child,
 			const struct mh_process *parent, uint64_t ts)
 {
 	struct inherit_ctx ic = { .rp = rp, .child = child };
 
+	if (parent->argv && !child->argv) {
+		child->argv = malloc((size_t)parent->argv_len + 1);
+		if (!child->argv)
+			return -ENOMEM;
+		memcpy(child->argv, parent->argv, (size_t)parent->argv_len + 1);
+		child->argv_len = parent->argv_len;
+	}
 	mh_blocks_foreach(parent->blocks, inherit_block, &ic);
 	if (ic.err)
 		return ic.err;
@@ -480,37 +506,78 @@ static int inherit_heap(struct mh_replay *rp, struct mh_process *child,
 	return 0;
 }
 
-/*
- * A FORKED record names the image the child runs: the parent's own image
- * after fork(), or a new program when the child exec()ed without the
- * preload noticing the fork first (vfork). Only the first inherits.
- */
-static bool is_fork_of(const struct mh_process *child, const struct mh_process *parent,
-		       const char *path, uint32_t path_len)
+struct drop_ctx {
+	struct mh_replay *rp;
+	struct mh_process *p;
+};
+
+static void drop_block(struct mh_block *blk, void *arg)
 {
-	return parent && parent != child && parent->command && !child->alloc_calls &&
-	       !child->frees && !child->live_blocks && strlen(parent->command) == path_len &&
-	       !memcmp(parent->command, path, path_len);
+	struct drop_ctx *dc = arg;
+	struct mh_stack_stats *st = blk->stack;
+
+	stats_touch(dc->p, st);
+	st->live_bytes -= blk->size;
+	st->live_blocks--;
+	if (dc->rp->sub && dc->rp->sub->block_removed)
+		dc->rp->sub->block_removed(dc->rp->sub_ctx, dc->p, blk);
 }
 
+/*
+ * An exec ended image p: its address space went, and every block live in
+ * it with it. They are nobody's leaks (memcheck and LeakSanitizer judge
+ * no image at exec) and never the new image's.
+ */
+static void end_by_exec(struct mh_replay *rp, struct mh_process *p)
+{
+	struct drop_ctx dc = { .rp = rp, .p = p };
+
+	mh_blocks_foreach(p->blocks, drop_block, &dc);
+	mh_blocks_free(p->blocks);
+	p->blocks = NULL;
+	p->live_bytes = 0;
+	p->live_blocks = 0;
+	p->replaced_by_exec = true;
+}
+
+static void image_facts(const struct mh_process *p, struct mh_image_facts *f)
+{
+	*f = (struct mh_image_facts){
+		.announced = p->start != 0,
+		.exited = p->exited,
+		.pristine = !p->alloc_calls && !p->frees && !p->live_blocks,
+		.command = p->command,
+	};
+}
+
+/* The image a PROCESS record announces, by the rules of image.h. */
 static int on_process(struct mh_replay *rp, const struct mh_rec_process *r)
 {
 	const char *path = (const char *)(r + 1);
-	struct mh_process *p = process_find(rp, r->pid);
-	struct mh_process *parent;
+	struct mh_process *cur, *parent, *p;
+	struct mh_image_facts cf, pf;
+	enum mh_image_start start;
 	int err;
 
 	if (r->hdr.size < sizeof(*r) + (size_t)r->path_len + 1)
 		return -EBADMSG;
-	if (p && p->start && r->start == MH_PROCESS_EXECED) {
-		p->replaced_by_exec = true;
-		p = NULL;
+	parent = r->ppid != r->pid ? process_find(rp, r->ppid) : NULL;
+	cur = process_find(rp, r->pid);
+	if (cur)
+		image_facts(cur, &cf);
+	if (parent)
+		image_facts(parent, &pf);
+	start = mh_image_classify(cur ? &cf : NULL, parent ? &pf : NULL, r);
+	if (start == MH_IMAGE_EXEC) {
+		end_by_exec(rp, cur);
 		mh_modmap_exec(rp->modules, r->pid);
 	}
-	if (!p)
-		p = process_new(rp, r->pid);
+	/* An image that only had events (or kernel records) so far is the one announced. */
+	p = cur && !cur->start && !cur->exited ? cur : process_new(rp, r->pid);
 	if (!p)
 		return -ENOMEM;
+	if (start == MH_IMAGE_EXEC)
+		p->exec_index = cur->exec_index + 1;
 	p->ppid = r->ppid;
 	p->start = r->start;
 	p->start_ts_ns = r->ts_ns;
@@ -520,16 +587,11 @@ static int on_process(struct mh_replay *rp, const struct mh_rec_process *r)
 	p->command = strndup(path, r->path_len);
 	if (!p->command)
 		return -ENOMEM;
-	if (r->start != MH_PROCESS_FORKED)
-		return 0;
-	parent = process_find(rp, r->ppid);
 	rp->last_proc = p;
-	if (is_fork_of(p, parent, path, r->path_len)) {
-		err = inherit_heap(rp, p, parent, r->ts_ns);
-		if (err)
-			return err;
-	}
-	return mh_modmap_fork(rp->modules, r->ppid, r->pid);
+	if (start != MH_IMAGE_FORK)
+		return 0;
+	err = inherit_heap(rp, p, parent, r->ts_ns);
+	return err ? err : mh_modmap_fork(rp->modules, r->ppid, r->pid);
 }
 
 static int on_exit_rec(struct mh_replay *rp, const struct mh_rec_exit *e)
@@ -548,34 +610,77 @@ static int on_exit_rec(struct mh_replay *rp, const struct mh_rec_exit *e)
 
 static int on_leak(struct mh_replay *rp, const struct mh_rec_leak *l)
 {
-	struct mh_process *p = process_get(rp, l->pid);
-
-	return p ? mh_leaks_note(p, l) : -ENOMEM;
+	return mh_leaks_note(rp, l);
 }
 
-/* INFO records about a process that the report shows. */
+static bool key_is(const struct mh_rec_info *i, const char *key, const char *name)
+{
+	return i->key_len == strlen(name) && !memcmp(key, name, i->key_len);
+}
+
+/* Count a child that ran untraced, once per pid. */
+static int note_untraced(struct mh_replay *rp, uint32_t pid)
+{
+	struct mh_pid_entry *e;
+
+	HASH_FIND(hh, rp->untraced, &pid, sizeof(pid), e);
+	if (e)
+		return 0;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->pid = pid;
+	HASH_ADD(hh, rp->untraced, pid, sizeof(e->pid), e);
+	rp->untraced_children++;
+	return 0;
+}
+
+/* The arguments of the image just announced (the preload sends them after its PROCESS). */
+static int set_argv(struct mh_process *p, const char *value, uint32_t len)
+{
+	char *argv = malloc((size_t)len + 1);
+
+	if (!argv)
+		return -ENOMEM;
+	memcpy(argv, value, len);
+	argv[len] = '\0';
+	free(p->argv);
+	p->argv = argv;
+	p->argv_len = len;
+	return 0;
+}
+
+/*
+ * INFO records about a process: its arguments, a child not followed, and
+ * the end of its exit-time scan, which names the image its verdicts are
+ * for (they came before it, without a timestamp).
+ */
 static int on_info(struct mh_replay *rp, const struct mh_rec_info *i)
 {
-	static const char leakscan[] = "leakscan.status";
-	static const char kernel[] = "kernel.status";
 	const char *key = (const char *)(i + 1), *value = key + i->key_len + 1;
 	struct mh_process *p;
 
 	if (i->hdr.size < sizeof(*i) + (size_t)i->key_len + i->value_len + 2)
 		return -EBADMSG;
-	if (i->key_len == sizeof(kernel) - 1 && !memcmp(key, kernel, i->key_len)) {
+	if (key_is(i, key, "kernel.status")) {
 		free(rp->kernel_status);
 		rp->kernel_status = strndup(value, i->value_len);
 		return rp->kernel_status ? 0 : -ENOMEM;
 	}
-	if (!i->pid || i->key_len != sizeof(leakscan) - 1 || memcmp(key, leakscan, i->key_len))
+	if (!i->pid)
+		return 0;
+	if (key_is(i, key, "process.untraced"))
+		return note_untraced(rp, i->pid);
+	if (!key_is(i, key, "process.argv") && !key_is(i, key, "leakscan.status"))
 		return 0;
 	p = process_get(rp, i->pid);
 	if (!p)
 		return -ENOMEM;
+	if (key_is(i, key, "process.argv"))
+		return set_argv(p, value, i->value_len);
 	free(p->leakscan_status);
 	p->leakscan_status = strndup(value, i->value_len);
-	return p->leakscan_status ? 0 : -ENOMEM;
+	return p->leakscan_status ? mh_leaks_adopt(rp, p) : -ENOMEM;
 }
 
 static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
@@ -658,6 +763,7 @@ int mh_replay_finish(struct mh_replay *rp)
 	struct mh_stack_stats *st, *tmp;
 	int err = 0;
 
+	err = mh_leaks_adopt_rest(rp);
 	for (p = rp->procs; p; p = p->next) {
 		if (!err)
 			err = PUBLISH(rp, process_finished, p);
