@@ -1,15 +1,15 @@
 # kernel/build.mk - BPF programs, their skeletons and their loaders.
 #
-# kernel/<stream>.bpf.c -> $(O)/kernel/<stream>.bpf.o -> $(O)/kernel/<stream>.subskel.h
-# all $(O)/kernel/<stream>.bpf.o, linked -> $(O)/kernel/streams.bpf.o -> streams.skel.h
-# The streams are linked into one object so that libbpf reads the kernel's
-# BTF, relocates and loads once per run; each stream's kernel/<stream>.c
-# reaches its own programs, maps and rodata through its subskeleton.
+# kernel/<stream>.bpf.c -> $(O)/kernel/<stream>.bpf.o, all of them linked
+# (bpftool gen object) -> $(O)/kernel/streams.bpf.o -> $(O)/kernel/streams.skel.h
+# One object, so that libbpf reads the kernel's BTF, relocates and loads
+# once per run; each kernel/<stream>.c reaches its programs and rodata
+# through the skeleton's names.
 # vmlinux.h is generated from the running kernel's BTF and never committed.
 
 BPF_SRCS := $(wildcard kernel/*.bpf.c)
 BPF_OBJS := $(BPF_SRCS:%.bpf.c=$(O)/%.bpf.o)
-BPF_SKELS := $(O)/kernel/streams.skel.h $(BPF_SRCS:%.bpf.c=$(O)/%.subskel.h)
+BPF_SKELS := $(O)/kernel/streams.skel.h
 KERNEL_SRCS := $(filter-out $(BPF_SRCS),$(wildcard kernel/*.c))
 KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(O)/%.o)
 KERNEL_LIB := $(O)/libkernel.a
@@ -34,10 +34,6 @@ $(O)/kernel/streams.bpf.o: $(BPF_OBJS)
 $(O)/kernel/streams.skel.h: $(O)/kernel/streams.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name streams_bpf > $@
-
-$(O)/kernel/%.subskel.h: $(O)/kernel/%.bpf.o
-	$(call msg,SUBSKEL,$@)
-	$(Q)$(BPFTOOL) gen subskeleton $< name $*_bpf > $@
 
 # Loaders include their skeletons.
 $(KERNEL_OBJS): | $(BPF_SKELS)

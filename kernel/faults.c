@@ -7,11 +7,10 @@
  */
 #include "kernel/streams.h"
 
-#include <errno.h>
 #include <linux/perf_event.h>
 
 #include "kernel/kconf.h"
-#include "kernel/faults.subskel.h"
+#include "kernel/streams.skel.h"
 
 /* A process's own RSS changes are reported at least every this many changes (pages, mostly). */
 #define RSS_BATCH_CHANGES 64
@@ -19,40 +18,23 @@
 /* Why memcg_events is left out unless asked for. */
 #define NOT_REQUESTED "not requested (it runs on every page fault of every process)"
 
-/* Append the stream's probes, each with its programs in fallback order. */
-static int list_probes(const struct faults_bpf *skel, const struct mh_kstream_opts *opts,
-		       unsigned int group, struct mh_kprobe_list *list)
+int mh_kstream_faults(const struct mh_kstream_ctx *c)
 {
 	const struct mh_kprobe probes[] = {
 		{ .name = "page_fault",
-		  .progs = { skel->progs.faults__page_fault,
-			     skel->progs.faults__page_fault_raw,
-			     skel->progs.faults__page_fault_perf },
+		  .progs = { c->skel->progs.faults__page_fault,
+			     c->skel->progs.faults__page_fault_raw,
+			     c->skel->progs.faults__page_fault_perf },
 		  .perf_config = PERF_COUNT_SW_PAGE_FAULTS },
-		{ .name = "major_fault",
-		  .progs = { skel->progs.faults__major_fault },
+		{ .name = "major_fault", .progs = { c->skel->progs.faults__major_fault },
 		  .perf_config = PERF_COUNT_SW_PAGE_FAULTS_MAJ },
-		{ .name = "rss_stat",
-		  .progs = { skel->progs.faults__rss_stat, skel->progs.faults__rss_stat_raw } },
+		MH_KSTREAM_TP(c->skel, "rss_stat", faults__rss_stat),
 		{ .name = "memcg_events",
-		  .progs = { skel->progs.faults__memcg_events,
-			     skel->progs.faults__memcg_events_raw },
-		  .unwanted = opts->memcg_events ? NULL : NOT_REQUESTED },
+		  .progs = { c->skel->progs.faults__memcg_events,
+			     c->skel->progs.faults__memcg_events_raw },
+		  .unwanted = c->opts->memcg_events ? NULL : NOT_REQUESTED },
 	};
 
-	return mh_kprobe_add(list, group, probes, sizeof(probes) / sizeof(probes[0]));
-}
-
-int mh_kstream_faults(struct bpf_object *obj, const struct mh_kstream_opts *opts,
-		      unsigned int group, struct mh_kprobe_list *list)
-{
-	struct faults_bpf *skel = faults_bpf__open(obj);
-	int err;
-
-	if (!skel)
-		return -errno;
-	*skel->rodata.rss_batch = RSS_BATCH_CHANGES;
-	err = list_probes(skel, opts, group, list);
-	faults_bpf__destroy(skel);
-	return err;
+	c->skel->rodata->rss_batch = RSS_BATCH_CHANGES;
+	return mh_kprobe_add(c->list, c->group, probes, sizeof(probes) / sizeof(probes[0]));
 }

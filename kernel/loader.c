@@ -7,8 +7,9 @@
  * per run, and the maps they share (tgid filter, ring buffer, drop
  * counter, per-thread fault state) are one map each by construction. Each
  * copy is opened through the skeleton; the shared rodata is set here,
- * each stream sets its own and lists its probes (kernel/<stream>.c), and
- * probes.c settles which program of each probe loads. Never prints.
+ * each stream sets its own and lists its probes by their skeleton names
+ * (kernel/<stream>.c), and probes.c settles which program of each probe
+ * loads. Never prints.
  */
 #include "kernel/loader.h"
 
@@ -48,7 +49,7 @@ static void *open_copy(void *ctx, bool test, struct bpf_object **obj, struct mh_
 {
 	struct mh_kloader *l = ctx;
 	struct streams_bpf *skel = streams_bpf__open();
-	size_t i;
+	struct mh_kstream_ctx c = { .skel = skel, .opts = &l->stream_opts, .list = list };
 	int err;
 
 	if (!skel)
@@ -57,8 +58,8 @@ static void *open_copy(void *ctx, bool test, struct bpf_object **obj, struct mh_
 	/* A test copy is closed unused: the smallest ring buffer allowed (a page). */
 	err = bpf_map__set_max_entries(skel->maps.events,
 				       test ? (size_t)getpagesize() : l->ringbuf_bytes);
-	for (i = 0; !err && i < sizeof(streams) / sizeof(streams[0]); i++)
-		err = streams[i](skel->obj, &l->stream_opts, i, list);
+	for (c.group = 0; !err && c.group < sizeof(streams) / sizeof(streams[0]); c.group++)
+		err = streams[c.group](&c);
 	if (err) {
 		streams_bpf__destroy(skel);
 		errno = -err;

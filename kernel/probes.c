@@ -108,6 +108,14 @@ static const char *probe_raw_tp(struct mh_kprobes *p, const char *tp)
 	return fd == -ENOENT ? "no such tracepoint" : NULL;
 }
 
+/* Done probing: only the programs attached stay loaded. */
+static void close_raw_tp_probe(struct mh_kprobes *p)
+{
+	if (p->raw_tp_fd >= 0)
+		close(p->raw_tp_fd);
+	p->raw_tp_fd = -1;
+}
+
 /* Is the tracepoint ("category/name") in tracefs? Without tracefs, attaching will tell. */
 static const char *probe_tracepoint(struct mh_kprobes *p, const char *tp)
 {
@@ -417,6 +425,7 @@ int mh_kprobes_load(struct mh_kprobes *p, void **handle)
 		if (!again)
 			break;
 	}
+	close_raw_tp_probe(p);
 	if (err) {
 		p->load_err = err;
 		return err;
@@ -471,7 +480,6 @@ void mh_kprobes_free(struct mh_kprobes *p)
 	unload(p);
 	free(p->links);
 	btf__free(p->btf);
-	if (p->raw_tp_fd >= 0)
-		close(p->raw_tp_fd);
+	close_raw_tp_probe(p);
 	free(p);
 }

@@ -6,37 +6,17 @@
  */
 #include "kernel/streams.h"
 
-#include <errno.h>
-
 #include "kernel/kconf.h"
-#include "kernel/procs.subskel.h"
+#include "kernel/streams.skel.h"
 
-/* Append the stream's probes, each with its programs in fallback order. */
-static int list_probes(const struct procs_bpf *skel, const struct mh_kstream_opts *opts,
-		       unsigned int group, struct mh_kprobe_list *list)
+int mh_kstream_procs(const struct mh_kstream_ctx *c)
 {
 	const struct mh_kprobe probes[] = {
-		{ .name = "process_fork",
-		  .progs = { skel->progs.procs__fork, skel->progs.procs__fork_raw } },
-		{ .name = "process_exec",
-		  .progs = { skel->progs.procs__exec, skel->progs.procs__exec_raw } },
-		{ .name = "process_exit",
-		  .progs = { skel->progs.procs__exit, skel->progs.procs__exit_raw } },
+		MH_KSTREAM_TP(c->skel, "process_fork", procs__fork),
+		MH_KSTREAM_TP(c->skel, "process_exec", procs__exec),
+		MH_KSTREAM_TP(c->skel, "process_exit", procs__exit),
 	};
 
-	return mh_kprobe_add(list, group, probes, sizeof(probes) / sizeof(probes[0]));
-}
-
-int mh_kstream_procs(struct bpf_object *obj, const struct mh_kstream_opts *opts,
-		     unsigned int group, struct mh_kprobe_list *list)
-{
-	struct procs_bpf *skel = procs_bpf__open(obj);
-	int err;
-
-	if (!skel)
-		return -errno;
-	*skel->rodata.follow_children = opts->follow_children;
-	err = list_probes(skel, opts, group, list);
-	procs_bpf__destroy(skel);
-	return err;
+	c->skel->rodata->follow_children = c->opts->follow_children;
+	return mh_kprobe_add(c->list, c->group, probes, sizeof(probes) / sizeof(probes[0]));
 }
