@@ -16,6 +16,8 @@
 #   O=dir          build directory (default build)
 #   V=1            print full commands
 #   WERROR=0       do not turn warnings into errors (default 1)
+#   DEBUG=1        check MH_ASSERT invariants and build the tool (not the
+#                  preload) with AddressSanitizer and UBSan; use another O=
 #   CC, CLANG, BPFTOOL, PKG_CONFIG   tools to use
 #
 # Each folder contributes a fragment, <folder>/build.mk, that adds its own
@@ -24,6 +26,7 @@
 O ?= build
 V ?= 0
 WERROR ?= 1
+DEBUG ?= 0
 CC ?= gcc
 CLANG ?= clang
 BPFTOOL ?= $(firstword $(wildcard /usr/sbin/bpftool /usr/bin/bpftool) bpftool)
@@ -61,8 +64,16 @@ BASE_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude -I. -I$(O) \
 DEP_CFLAGS := $(call pc_cflags,libbpf libelf libdw libunwind libzstd zlib)
 ALL_CFLAGS = $(BASE_CFLAGS) $(DEP_CFLAGS) $(CFLAGS)
 
+# DEBUG=1: sanitizers for everything but the preload (it runs inside other
+# programs, which would then need the sanitizer runtime), and MH_ASSERT.
+ifeq ($(DEBUG),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+BASE_CFLAGS += -DMH_DEBUG
+endif
+TOOL_CFLAGS = $(ALL_CFLAGS) $(SAN_FLAGS)
+
 # Libraries of the memhook command and the tests that link its modules.
-TOOL_LIBS := $(call pc_libs,libbpf libelf libdw libzstd zlib) -lpthread -lm
+TOOL_LIBS := $(call pc_libs,libbpf libelf libdw libzstd zlib) -lpthread -lm $(SAN_FLAGS)
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
@@ -79,6 +90,18 @@ DEPS :=
 # One static library per folder of the tool, named after it: $(O)/lib<folder>.a.
 # $(call folder_srcs,DIR) lists DIR's C sources, subfolders included.
 folder_srcs = $(filter-out %.bpf.c,$(shell find $(1) -name '*.c' 2>/dev/null | sort))
+
+# $(eval $(call folder_library,NAME,DIR[,EXCLUDED SOURCES])): NAME_OBJS,
+# NAME_LIB ($(O)/libDIR.a) and the rule that archives them.
+define folder_library
+$(1)_OBJS := $$(patsubst %.c,$$(O)/%.o,$$(filter-out $(3),$$(call folder_srcs,$(2))))
+$(1)_LIB := $$(O)/lib$(2).a
+DEPS += $$($(1)_OBJS:.o=.d)
+
+$$($(1)_LIB): $$($(1)_OBJS)
+	$$(call msg,AR,$$@)
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+endef
 
 include preload/build.mk
 include common/build.mk
@@ -97,7 +120,7 @@ all: $(ALL_TARGETS)
 $(O)/%.o: %.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(TOOL_CFLAGS) -c $< -o $@
 
 clean:
 	$(call msg,CLEAN,$(O))

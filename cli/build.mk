@@ -1,10 +1,8 @@
 # cli/build.mk - the memhook command: main, options, one cmd_*.c per
 # subcommand, linked against the libraries of the other folders.
 
-CLI_SRCS := $(filter-out cli/main.c,$(call folder_srcs,cli))
-CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
-CLI_LIB := $(O)/libcli.a
-DEPS += $(CLI_OBJS:.o=.d) $(O)/cli/main.d
+$(eval $(call folder_library,CLI,cli,cli/main.c))
+DEPS += $(O)/cli/main.d
 
 # The tool's libraries in link order: each may use only those after it
 # (docs/DESIGN.md, "Layers"; `make layers` checks the includes).
@@ -16,10 +14,6 @@ ALL_TARGETS += $(O)/memhook
 endif
 
 $(CLI_OBJS) $(O)/cli/main.o: | $(BPF_SKELS)
-
-$(CLI_LIB): $(CLI_OBJS)
-	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(O)/memhook: $(O)/cli/main.o $(TOOL_LIBS_A)
 	$(call msg,LINK,$@)

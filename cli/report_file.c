@@ -34,6 +34,7 @@ static int exit_code_of(int err)
 int mh_report_to_file(const char *trace, const struct mh_report_opts *opts, const char *path,
 		      FILE *out)
 {
+	char why[MH_REPORT_ERROR_BYTES];
 	int err;
 
 	if (path) {
@@ -44,10 +45,9 @@ int mh_report_to_file(const char *trace, const struct mh_report_opts *opts, cons
 			return MH_EXIT_CANT_CREATE;
 		}
 	}
-	err = mh_report_generate(trace, opts, out);
+	err = mh_report_generate(trace, opts, out, why);
 	if (err)
-		fprintf(stderr, "memhook: %s\n",
-			*mh_report_error() ? mh_report_error() : strerror(-err));
+		fprintf(stderr, "memhook: %s\n", *why ? why : strerror(-err));
 	if (path && fclose(out) && !err) {
 		fprintf(stderr, "memhook: cannot write report '%s': %s\n", path, strerror(errno));
 		return MH_EXIT_IO;

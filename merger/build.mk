@@ -2,10 +2,4 @@
 # mappings, modules, stacks), attribution/ (kernel events and residency to
 # blocks), leaks/ (verdicts, suppressions), symbols/, report/ (writers).
 
-MERGER_OBJS := $(patsubst %.c,$(O)/%.o,$(call folder_srcs,merger))
-MERGER_LIB := $(O)/libmerger.a
-DEPS += $(MERGER_OBJS:.o=.d)
-
-$(MERGER_LIB): $(MERGER_OBJS)
-	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+$(eval $(call folder_library,MERGER,merger))

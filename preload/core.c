@@ -27,7 +27,7 @@
 #include "preload/clock.h"
 #include "preload/modules.h"
 #include "preload/ring.h"
-#include "preload/stackdb.h"
+#include "preload/stackids.h"
 #include "preload/sys.h"
 #include "common/compiler.h"
 

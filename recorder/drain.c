@@ -24,6 +24,7 @@
 #include "recorder/exitscan/request.h"
 #include "recorder/tracked.h"
 #include "common/clock.h"
+#include "trace/records.h"
 
 /* Ring bytes handed to the writer at once: bounds how long ring space stays held. */
 #define DRAIN_BATCH_BYTES (1U << 20)
@@ -77,24 +78,12 @@ int mh_recorder_sink(void *ctx, int stream, const void *records, size_t bytes)
 
 int mh_recorder_info(struct mh_recorder *r, pid_t pid, const char *key, const char *value)
 {
-	size_t klen = strlen(key), vlen = strlen(value);
-	size_t size = MH_REC_PAD(sizeof(struct mh_rec_info) + klen + vlen + 2);
-	struct mh_rec_info *info;
+	size_t size;
+	struct mh_rec_info *info = mh_rec_info_new((__u32)pid, key, value, &size);
 	int err;
 
-	if (klen > UINT16_MAX || vlen > UINT16_MAX)
-		return -EINVAL;
-	info = calloc(1, size);
 	if (!info)
-		return -ENOMEM;
-	info->hdr.type = MH_REC_INFO;
-	info->hdr.size = (__u32)size;
-	info->ts_ns = mh_clock_now_ns();
-	info->pid = (__u32)pid;
-	info->key_len = (__u16)klen;
-	info->value_len = (__u16)vlen;
-	memcpy(info + 1, key, klen);
-	memcpy((char *)(info + 1) + klen + 1, value, vlen);
+		return -errno;
 	err = mh_recorder_append(r, MH_STREAM_META, info, size);
 	free(info);
 	return err;

@@ -36,22 +36,6 @@
 /* Longest command line recorded in the INFO "command" record, bytes. */
 #define COMMAND_INFO_BYTES 4096
 
-static void trace_header(struct mh_trace_header *h, const struct mh_record_opts *o, pid_t root)
-{
-	memset(h, 0, sizeof(*h));
-	memcpy(h->magic, MH_TRACE_MAGIC, sizeof(h->magic));
-	h->version = MH_TRACE_VERSION;
-	h->header_bytes = sizeof(*h);
-	h->flags = (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? MH_TRACE_LITTLE_ENDIAN : 0) |
-		   (o->lossy ? MH_TRACE_LOSSY : 0);
-	h->start_ns = mh_clock_ns(CLOCK_MONOTONIC);
-	h->start_realtime_ns = mh_clock_ns(CLOCK_REALTIME);
-	h->page_size = (__u32)sysconf(_SC_PAGESIZE);
-	h->root_pid = (__u32)root;
-	h->pointer_bytes = sizeof(void *);
-}
-
-/* INFO records about the recording itself. */
 /* The options as one line ("--depth 64 --kernel=auto ..."), for the trace's INFO record. */
 static void format_options(const struct mh_record_opts *o, char *buf, size_t len)
 {
@@ -64,6 +48,7 @@ static void format_options(const struct mh_record_opts *o, char *buf, size_t len
 		 o->as_root ? " --as-root" : "");
 }
 
+/* INFO records about the recording itself. */
 static void write_infos(struct mh_recorder *r, const struct mh_record_opts *o)
 {
 	char buf[COMMAND_INFO_BYTES];
@@ -191,7 +176,7 @@ static int prepare(struct mh_recorder *r, const struct mh_record_opts *o,
 
 	default_path(path, len, o, pid);
 	r->trace_path = path;
-	trace_header(&hdr, o, pid);
+	mh_trace_header_init(&hdr, (__u32)pid, o->lossy ? MH_TRACE_LOSSY : 0);
 	r->writer = mh_trace_writer_open(path, &hdr);
 	if (!r->writer) {
 		fprintf(stderr, "memhook: cannot create trace '%s': %s\n", path, strerror(errno));

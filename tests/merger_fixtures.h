@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * merger_fixtures.h - what the merger's suites (check_merger.c,
+ * merger_fixtures.h - what the merger's suites (check_report.c,
  * check_attribution.c) share: feeding hand-made records to a replay,
  * finding a process or a stack in it, writing a trace file and reading
  * back its report. Header-only (static inline), so each suite links as
@@ -112,10 +112,10 @@ static inline char *mh_fx_report(const char *dir, const char *trace, enum mh_rep
 	struct mh_report_opts opts = { .format = format, .sort = key, .value = key };
 	char *out_path = mh_test_join(dir, "report.out");
 	FILE *out = fopen(out_path, "w");
-	char *text;
+	char *text, why[MH_REPORT_ERROR_BYTES];
 
 	ck_assert_ptr_nonnull(out);
-	ck_assert_msg(mh_report_generate(trace, &opts, out) == 0, "%s", mh_report_error());
+	ck_assert_msg(mh_report_generate(trace, &opts, out, why) == 0, "%s", why);
 	fclose(out);
 	text = mh_test_read_file(out_path, NULL);
 	ck_assert_ptr_nonnull(text);

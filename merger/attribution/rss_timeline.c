@@ -67,7 +67,7 @@ static void fill_state(const struct mh_process *p, struct mh_timeline_point *pt)
 	pt->live_heap_bytes = p->live_bytes;
 }
 
-void mh_timeline_note(struct mh_process *p, uint64_t ts)
+void mh_rss_timeline_note(struct mh_process *p, uint64_t ts)
 {
 	struct mh_attr *a = p->attr;
 	struct mh_timeline_point *pt;
@@ -101,7 +101,7 @@ static void top_insert(struct mh_timeline_point *pt, uint64_t id, uint64_t bytes
 	pt->top_id[i] = id;
 }
 
-void mh_timeline_snapshot(struct mh_process *p, uint64_t ts)
+void mh_rss_timeline_snapshot(struct mh_process *p, uint64_t ts)
 {
 	struct mh_attr *a = p->attr;
 	struct mh_timeline_point *pt = point_new(a, ts);
@@ -145,7 +145,7 @@ void mh_rss_kernel(struct mh_process *p, const struct mh_rec_krss *r)
 	/* The kernel's counters are exact: once seen, samples no longer move RSS. */
 	a->rss_from_kernel = true;
 	a->rss[r->member] = r->bytes;
-	mh_timeline_note(p, r->ts_ns);
+	mh_rss_timeline_note(p, r->ts_ns);
 }
 
 void mh_rss_sample(struct mh_process *p, const struct mh_rec_rss_sample *s)
@@ -159,5 +159,5 @@ void mh_rss_sample(struct mh_process *p, const struct mh_rec_rss_sample *s)
 	a->rss[MH_RSS_FILE] = s->file_bytes;
 	a->rss[MH_RSS_SHMEM] = s->shmem_bytes;
 	a->rss[MH_RSS_SWAPENTS] = s->swap_bytes;
-	mh_timeline_note(p, s->ts_ns);
+	mh_rss_timeline_note(p, s->ts_ns);
 }

@@ -22,6 +22,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "common/assert.h"
+
 /* Slots of an empty table; it never shrinks below this. Power of two. */
 #define BLOCKS_MIN_SLOTS 1024
 
@@ -132,6 +134,7 @@ struct mh_block *mh_blocks_insert(struct mh_blocks *b, uint64_t addr, uint64_t s
 		errno = ENOMEM;
 		return NULL;
 	}
+	MH_ASSERT(b->count * 2 < b->mask + 1);	/* an empty slot ends every probe */
 	for (i = home_of(b, addr);; i = (i + 1) & b->mask) {
 		struct mh_block *s = &b->slots[i];
 
@@ -167,6 +170,7 @@ void mh_blocks_remove(struct mh_blocks *b, struct mh_block *blk)
 {
 	uint64_t i = (uint64_t)(blk - b->slots), j = i;
 
+	MH_ASSERT(i <= b->mask && blk->addr && b->count > 0);
 	/* Backward-shift deletion: pull later blocks of the run into the hole, no tombstones. */
 	for (;;) {
 		j = (j + 1) & b->mask;

@@ -14,7 +14,7 @@
 
 #include "merger/attribution/attribute.h"
 #include "merger/report/json_writer.h"
-#include "merger/replay/modules.h"
+#include "merger/replay/modmap.h"
 #include "merger/report/model.h"
 
 /* Mappings listed in the text report. */
@@ -240,7 +240,7 @@ void mh_report_json_mappings(struct mh_report_ctx *ctx, struct mh_json *j,
 		const struct mh_map_stats *ms = v[i];
 
 		mh_json_object_begin(j, NULL);
-		mh_json_string(j, "name", mh_attr_map_name(ctx->rp, p, ms));
+		mh_json_string(j, "name", mh_attr_map_name(ctx->attribution, p, ms));
 		mh_json_string(j, "kind", map_kind_names[ms->kind]);
 		if (ms->kind == MH_MAP_PROGRAM_MMAP)
 			mh_json_hex(j, "stack_id", ms->stack_id);
@@ -333,7 +333,7 @@ static void text_mappings(struct mh_report_ctx *ctx, const struct mh_process *p)
 		fn = NULL;
 		if (v[i]->kind == MH_MAP_PROGRAM_MMAP && mh_report_stack_of(ctx, v[i]->stack_id, &mst))
 			(void)mh_report_frames(ctx, &mst, first_named, &fn); /* 1: found one */
-		fprintf(ctx->out, "    %s%s%s:", mh_attr_map_name(ctx->rp, p, v[i]), fn ? " in " : "",
+		fprintf(ctx->out, "    %s%s%s:", mh_attr_map_name(ctx->attribution, p, v[i]), fn ? " in " : "",
 			fn ? fn : "");
 		if (res)
 			fprintf(ctx->out, " resident %s%s",

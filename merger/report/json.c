@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "merger/report/json_writer.h"
-#include "merger/replay/modules.h"
+#include "merger/replay/modmap.h"
 #include "merger/report/model.h"
 
 /* Bump when a field changes meaning or disappears; adding one is compatible. */

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merger/replay/modules.h"
+#include "merger/replay/modmap.h"
 #include "merger/report/model.h"
 #include "merger/leaks/suppress.h"
 

@@ -20,10 +20,12 @@ struct mh_report_ctx {
 	const char *path;		/* the trace */
 	const struct mh_report_opts *opts;
 	struct mh_replay *rp;
+	struct mh_attribution *attribution;	/* rp's subscriber */
 	struct mh_symbolizer *sym;
 	bool truncated;
 	uint64_t truncated_at;		/* file offset, valid when truncated */
 	FILE *out;
+	char *error;			/* MH_REPORT_ERROR_BYTES: why the report failed */
 };
 
 /* "definitely lost", ... for an enum mh_leak_kind; "without a verdict" for 0. */
@@ -77,7 +79,7 @@ const char *mh_report_unscanned_why(const struct mh_process *p, char *buf, size_
 
 /*
  * Write the report of an already replayed (and finished) trace in
- * ctx->opts->format to ctx->out. 0 or -errno; mh_report_error() says why.
+ * ctx->opts->format to ctx->out. 0 or -errno; ctx->error says why.
  */
 int mh_report_write(struct mh_report_ctx *ctx);
 

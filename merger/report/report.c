@@ -5,7 +5,7 @@
  * sorting, frame walking).
  *
  * Must never print except to the report stream and, when asked, progress
- * on stderr; trace problems come back as -errno and mh_report_error().
+ * on stderr; trace problems come back as -errno and a one-line reason.
  */
 #include "merger/report/report.h"
 
@@ -15,14 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merger/replay/modules.h"
+#include "merger/attribution/attribute.h"
+#include "merger/replay/modmap.h"
 #include "merger/report/model.h"
 #include "merger/merge/timeline.h"
 
 /* The preload's own frames are hidden if any leak into a stack. */
 #define PRELOAD_NAME "libmemhook.so"
-
-static char report_error[512];
 
 static const char *const key_names[MH_KEY_COUNT] = {
 	[MH_KEY_LEAKED] = "leaked",
@@ -55,11 +54,6 @@ const char *mh_leak_kind_name(unsigned kind)
 	};
 
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
-}
-
-const char *mh_report_error(void)
-{
-	return report_error;
 }
 
 int mh_report_key_parse(const char *name, enum mh_report_key *key)
@@ -312,7 +306,7 @@ static int replay_trace(const char *path, const struct mh_report_opts *opts,
 
 	if (!tl) {
 		err = -errno;
-		snprintf(report_error, sizeof(report_error), "cannot open trace '%s': %s", path,
+		snprintf(ctx->error, MH_REPORT_ERROR_BYTES, "cannot open trace '%s': %s", path,
 			 err == -EPROTO ? "not a memhook trace" :
 			 err == -EPROTONOSUPPORT ?
 			 "trace version or byte order not supported by this build" : strerror(-err));
@@ -322,7 +316,7 @@ static int replay_trace(const char *path, const struct mh_report_opts *opts,
 	if (opts->progress)
 		fputs("\r\033[K", stderr);
 	if (err) {
-		snprintf(report_error, sizeof(report_error), "cannot read trace '%s': %s", path,
+		snprintf(ctx->error, MH_REPORT_ERROR_BYTES, "cannot read trace '%s': %s", path,
 			 mh_timeline_error(tl)[0] ? mh_timeline_error(tl) : strerror(-err));
 	} else {
 		ctx->truncated = mh_timeline_truncated(tl);
@@ -353,21 +347,23 @@ int mh_report_write(struct mh_report_ctx *ctx)
 	if (!err && (fflush(ctx->out) || ferror(ctx->out)))
 		err = -EIO;
 	if (err)
-		snprintf(report_error, sizeof(report_error), "cannot write the report of '%s': %s",
+		snprintf(ctx->error, MH_REPORT_ERROR_BYTES, "cannot write the report of '%s': %s",
 			 ctx->path, strerror(-err));
 	return err;
 }
 
-int mh_report_generate(const char *path, const struct mh_report_opts *opts, FILE *out)
+int mh_report_generate(const char *path, const struct mh_report_opts *opts, FILE *out,
+		       char error[MH_REPORT_ERROR_BYTES])
 {
-	struct mh_report_ctx ctx = { .path = path, .opts = opts, .out = out };
+	struct mh_report_ctx ctx = { .path = path, .opts = opts, .out = out, .error = error };
 	int err = -ENOMEM;
 
-	report_error[0] = '\0';
+	error[0] = '\0';
 	ctx.rp = mh_replay_new();
+	ctx.attribution = ctx.rp ? mh_attribution_new(ctx.rp) : NULL;
 	ctx.sym = mh_symbolizer_new();
-	if (!ctx.rp || !ctx.sym) {
-		snprintf(report_error, sizeof(report_error), "cannot report on '%s': %s", path,
+	if (!ctx.attribution || !ctx.sym) {
+		snprintf(error, MH_REPORT_ERROR_BYTES, "cannot report on '%s': %s", path,
 			 strerror(ENOMEM));
 		goto out;
 	}
@@ -376,7 +372,7 @@ int mh_report_generate(const char *path, const struct mh_report_opts *opts, FILE
 		goto out;
 	err = mh_replay_finish(ctx.rp);
 	if (err) {
-		snprintf(report_error, sizeof(report_error), "cannot report on '%s': %s", path,
+		snprintf(error, MH_REPORT_ERROR_BYTES, "cannot report on '%s': %s", path,
 			 strerror(-err));
 		goto out;
 	}
@@ -384,5 +380,6 @@ int mh_report_generate(const char *path, const struct mh_report_opts *opts, FILE
 out:
 	mh_symbolizer_free(ctx.sym);
 	mh_replay_free(ctx.rp);
+	mh_attribution_free(ctx.attribution);
 	return err;
 }

@@ -20,7 +20,7 @@
 #include <uthash.h>
 
 #include "merger/symbols/demangle.h"
-#include "merger/replay/modules.h"
+#include "merger/replay/modmap.h"
 
 /* Innermost-to-outermost frames one address can expand to. */
 #define MAX_INLINE_FRAMES 32
@@ -48,20 +48,24 @@ struct addrsym {
 struct mh_symbolizer {
 	struct modsym *mods;
 	struct addrsym *addrs;
-};
-
-static char *debuginfo_path;
-
-static const Dwfl_Callbacks callbacks = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-	.section_address = dwfl_offline_section_address,
-	.debuginfo_path = &debuginfo_path,
+	/* libdwfl keeps a pointer to these for every Dwfl begun with them. */
+	Dwfl_Callbacks callbacks;
+	char *debuginfo_path;	/* NULL: libdwfl's default search path */
 };
 
 struct mh_symbolizer *mh_symbolizer_new(void)
 {
-	return calloc(1, sizeof(struct mh_symbolizer));
+	struct mh_symbolizer *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->callbacks = (Dwfl_Callbacks){
+		.find_elf = dwfl_build_id_find_elf,
+		.find_debuginfo = dwfl_standard_find_debuginfo,
+		.section_address = dwfl_offline_section_address,
+		.debuginfo_path = &s->debuginfo_path,
+	};
+	return s;
 }
 
 void mh_symbolizer_free(struct mh_symbolizer *s)
@@ -127,7 +131,7 @@ static struct modsym *modsym_get(struct mh_symbolizer *s, const struct mh_module
 		return NULL;
 	ms->key = mod;
 	HASH_ADD(hh, s->mods, key, sizeof(ms->key), ms);
-	ms->dwfl = dwfl_begin(&callbacks);
+	ms->dwfl = dwfl_begin(&s->callbacks);
 	if (!ms->dwfl) {
 		set_problem(ms, dwfl_errmsg(-1));
 		return ms;

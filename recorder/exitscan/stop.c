@@ -37,6 +37,7 @@
 #include "memhook/trace.h"
 #include "common/procmaps.h"
 #include "common/clock.h"
+#include "trace/records.h"
 
 /* Bytes below the stack pointer the ABI lets a leaf function use (x86-64 red zone). */
 #define STACK_RED_ZONE_BYTES 128
@@ -252,22 +253,13 @@ static int classify(struct target *t, struct mh_reach_block *blocks, size_t coun
 
 static int emit_info(const struct target *t, const char *value, mh_record_sink_fn sink, void *ctx)
 {
-	static const char key[] = "leakscan.status";
-	size_t value_len = strlen(value);
-	size_t bytes = MH_REC_PAD(sizeof(struct mh_rec_info) + sizeof(key) + value_len + 1);
-	struct mh_rec_info *rec = calloc(1, bytes);
+	size_t size;
+	struct mh_rec_info *rec = mh_rec_info_new(t->pid, "leakscan.status", value, &size);
 	int err;
 
 	if (!rec)
-		return -ENOMEM;
-	rec->hdr = (struct mh_rec_hdr){ .type = MH_REC_INFO, .size = bytes };
-	rec->ts_ns = mh_clock_now_ns();
-	rec->pid = t->pid;
-	rec->key_len = sizeof(key) - 1;
-	rec->value_len = value_len;
-	memcpy(rec + 1, key, sizeof(key));
-	memcpy((char *)(rec + 1) + sizeof(key), value, value_len);
-	err = sink(ctx, MH_STREAM_META, rec, bytes);
+		return -errno;
+	err = sink(ctx, MH_STREAM_META, rec, size);
 	free(rec);
 	return err;
 }

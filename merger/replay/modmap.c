@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * modules.c - per-process module maps over time (uthash keyed by pid).
+ * modmap.c - per-process module maps over time (uthash keyed by pid).
  *
  * Must never drop a module object before the map is freed: stacks hold
  * pointers to the modules that were active when they were captured.
  */
-#include "merger/replay/modules.h"
+#include "merger/replay/modmap.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -238,11 +238,6 @@ struct mh_module *mh_modmap_lookup_any(struct mh_modmap *m, uint32_t pid, uint64
 	}
 	/* A forked child inherits its parent's modules without re-sending them. */
 	return other;
-}
-
-struct mh_module *mh_modmap_first(struct mh_modmap *m)
-{
-	return m->first;
 }
 
 const char *mh_module_basename(const struct mh_module *mod)
