@@ -120,7 +120,7 @@ static void fill_conf(struct mh_kconf *conf, const struct mh_kloader_opts *opts,
 
 /* Heap kept for the two reads of the kernel's BTF (~5 MiB each here, more on distributions). */
 #define BTF_HEAP_BYTES (24U << 20)
-/* glibc's largest M_MMAP_THRESHOLD on 64-bit, and its default one and M_TRIM_THRESHOLD, bytes. */
+/* glibc's largest M_MMAP_THRESHOLD (64-bit), and its default M_MMAP_ and M_TRIM_THRESHOLD. */
 #define GLIBC_MMAP_THRESHOLD_MAX (32 << 20)
 #define GLIBC_THRESHOLD_DEFAULT (128 << 10)
 
@@ -132,8 +132,9 @@ static void fill_conf(struct mh_kconf *conf, const struct mh_kloader_opts *opts,
  * heap and stay there when freed, so libbpf's copy reuses ours, and the
  * heap is first grown by BTF_HEAP_BYTES advised for transparent huge
  * pages, so both reads fault a few 2 MiB pages (~300 faults in all). Off
- * restores glibc's defaults and returns the memory. Hints only: if one is
- * refused, loading is slower, nothing else.
+ * sets glibc's default thresholds back (fixed ones from then on) and
+ * returns the memory. Hints only: if one is refused, loading is slower,
+ * nothing else.
  */
 static void btf_heap(bool on)
 {
