@@ -49,12 +49,23 @@ struct verdicts {
 	int err;
 };
 
+/* The names --fail-on takes, by enum mh_leak_kind. */
+static const char *const kind_names[] = {
+	[MH_LEAK_DEFINITE] = "definite", [MH_LEAK_INDIRECT] = "indirect",
+	[MH_LEAK_POSSIBLE] = "possible", [MH_LEAK_REACHABLE] = "reachable",
+};
+
 static void usage(FILE *out)
 {
+	unsigned k;
+
 	fputs("usage: memhook check [options] -- PROG [ARGS...]\n"
 	      "Run PROG (and every process it starts) and fail on leaks.\n"
-	      "  --fail-on=KINDS        kinds that fail: definite,indirect,possible,reachable\n"
-	      "                         or all (default definite,indirect)\n"
+	      "  --fail-on=KINDS        comma-separated kinds that fail (default definite,indirect):\n"
+	      "                         ", out);
+	for (k = MH_LEAK_DEFINITE; k <= MH_LEAK_REACHABLE; k++)
+		fprintf(out, "%s|", kind_names[k]);
+	fputs("all\n"
 	      "  --error-exitcode=N     exit code when a failing leak is found (default 23)\n"
 	      "  --suppressions=FILE    LeakSanitizer or Valgrind suppressions (repeatable)\n"
 	      "  --min-bytes=N          ignore loss records smaller than N bytes\n"
@@ -62,6 +73,7 @@ static void usage(FILE *out)
 	      "  --json=FILE            write the JSON report (docs/REPORT.md)\n"
 	      "  --trace=FILE           keep the trace in FILE\n"
 	      "  --no-follow-forks      check only PROG itself\n"
+	      "  -h, --help             print this help\n"
 	      "and the options of memhook record (memhook record --help); check leaves\n"
 	      "the kernel stream and the periodic samples off unless --kernel,\n"
 	      "--sample-interval or --pagemap-interval ask for them.\n"
@@ -70,11 +82,6 @@ static void usage(FILE *out)
 
 static int parse_kinds(const char *list, unsigned *kinds)
 {
-	static const char *const names[] = {
-		[MH_LEAK_DEFINITE] = "definite", [MH_LEAK_INDIRECT] = "indirect",
-		[MH_LEAK_POSSIBLE] = "possible", [MH_LEAK_REACHABLE] = "reachable",
-	};
-
 	*kinds = 0;
 	while (*list) {
 		size_t len = strcspn(list, ",");
@@ -85,7 +92,7 @@ static int parse_kinds(const char *list, unsigned *kinds)
 				  MH_LEAK_MASK(MH_LEAK_POSSIBLE) | MH_LEAK_MASK(MH_LEAK_REACHABLE);
 		} else {
 			for (k = MH_LEAK_DEFINITE; k <= MH_LEAK_REACHABLE; k++) {
-				if (strlen(names[k]) == len && !strncmp(list, names[k], len))
+				if (strlen(kind_names[k]) == len && !strncmp(list, kind_names[k], len))
 					break;
 			}
 			if (k > MH_LEAK_REACHABLE)

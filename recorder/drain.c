@@ -99,7 +99,7 @@ static size_t batch_bytes(struct mh_recorder *r, const unsigned char *buf, size_
 			  struct mh_rec_exit_scan *scan, bool *have_scan)
 {
 	const struct mh_rec_hdr *rec;
-	size_t off = 0;
+	size_t off = 0, n = 0;
 
 	*have_scan = false;
 	while (off < bytes) {
@@ -107,6 +107,7 @@ static size_t batch_bytes(struct mh_recorder *r, const unsigned char *buf, size_
 		if (off && off + rec->size > DRAIN_BATCH_BYTES)
 			break;
 		off += rec->size;
+		n++;
 		if (rec->type == MH_REC_PROCESS)
 			atomic_fetch_add(&r->processes, 1);
 		if (rec->type == MH_REC_PROCESS && r->tracked && rec->size >= sizeof(struct mh_rec_process))
@@ -118,6 +119,8 @@ static size_t batch_bytes(struct mh_recorder *r, const unsigned char *buf, size_
 			break;
 		}
 	}
+	/* One atomic add per batch, not per record. */
+	atomic_fetch_add_explicit(&r->records, n, memory_order_relaxed);
 	return off < bytes ? off : bytes;
 }
 

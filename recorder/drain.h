@@ -38,6 +38,7 @@ struct mh_recorder {
 	atomic_int write_err;		/* first -errno from the writer, 0 if none */
 	int collect_err;		/* -errno that stopped the collector thread */
 	atomic_uint processes;		/* PROCESS records drained: 0 = the preload never loaded */
+	atomic_ullong records;		/* records drained from the ring (the progress line's events/s) */
 	__u64 torn_bytes;		/* reserved but never committed when draining stopped */
 };
 

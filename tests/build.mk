@@ -4,11 +4,16 @@
 # archives of memhook's modules so each suite pulls in only what it uses.
 # tests/progs/<name>.c   -> $(O)/tests/progs/<name>: programs of known
 # behaviour that only the tests need.
+# tests/check_<name>.sh -> run from the source tree (tests/tap.sh).
 # `make check` builds everything and runs tests/run.sh, which runs every
 # suite and prints one "N passed, N failed, N skipped" line.
 
 CHECK_SRCS := $(wildcard tests/check_*.c)
 CHECK_PROGRAMS := $(CHECK_SRCS:tests/%.c=$(O)/tests/%)
+# Shell test scripts (tests/check_*.sh, helpers in tests/tap.sh) run as they
+# are, with the e2e suites; check_layers.sh runs first, on its own.
+CHECK_SCRIPTS := $(filter-out tests/check_layers.sh,$(wildcard tests/check_*.sh))
+CHECK_PROGRAMS += $(CHECK_SCRIPTS)
 TEST_PROG_SRCS := $(wildcard tests/progs/*.c)
 TEST_PROGS := $(TEST_PROG_SRCS:tests/progs/%.c=$(O)/tests/progs/%)
 DEPS += $(CHECK_SRCS:tests/%.c=$(O)/tests/%.d) $(O)/tests/testutil.d
@@ -56,7 +61,8 @@ CHECK_ORACLE := oracle verdicts attribution symbolize
 CHECK_KERNEL := kernel kernel_cli kernel_probes correlate
 CHECK_E2E := $(filter-out $(CHECK_UNIT) $(CHECK_ORACLE) $(CHECK_KERNEL),\
 	$(CHECK_SRCS:tests/check_%.c=%))
-check_kind = $(filter $(patsubst %,$(O)/tests/check_%,$(CHECK_$(1))),$(CHECK_PROGRAMS))
+check_kind = $(filter $(patsubst %,$(O)/tests/check_%,$(CHECK_$(1))),$(CHECK_PROGRAMS)) \
+	$(if $(filter E2E,$(1)),$(CHECK_SCRIPTS))
 
 .PHONY: layers check-unit check-e2e check-oracle check-kernel
 

@@ -67,6 +67,8 @@ struct mh_timeline_point {
 	uint64_t ts_ns;
 	uint64_t rss_anon, rss_file, rss_shmem, swap;	/* bytes; at the bucket's largest RSS */
 	uint64_t live_heap_bytes;
+	uint64_t faults, major_faults, swapins;		/* kernel events so far (cumulative) */
+	uint64_t reclaim_stall_ns;			/* likewise */
 	bool snapshot;					/* a residency snapshot ended here */
 	uint64_t resident_bytes;			/* snapshot: every range it covered */
 	uint64_t heap_resident_bytes;			/* snapshot: ranges holding heap */

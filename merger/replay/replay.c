@@ -23,6 +23,7 @@
 #include "merger/replay/blocks.h"
 #include "merger/replay/granules.h"
 #include "merger/replay/modmap.h"
+#include "merger/replay/series.h"
 #include "trace/records.h"
 
 /* Per-thread state for the temporary-allocation rule. */
@@ -85,6 +86,7 @@ static void process_free(struct mh_replay *rp, struct mh_process *p)
 	}
 	mh_leaks_free(p);
 	mh_granules_free(p);
+	mh_series_free(p);
 	mh_stack_stats_free_all(&p->stacks);
 	mh_blocks_free(p->blocks);
 	free(p->leakscan_status);
@@ -104,6 +106,7 @@ void mh_replay_free(struct mh_replay *rp)
 	}
 	mh_stackdb_free(rp->stacks);
 	mh_modmap_free(rp->modules);
+	free(rp->kernel_status);
 	free(rp);
 }
 
@@ -319,7 +322,7 @@ static int heap_alloc(struct mh_replay *rp, struct mh_process *p, uint32_t tid, 
 
 	if (!addr)
 		return 0;	/* a failed call: memcheck counts nothing either */
-	if (mh_granule_note(p, addr))
+	if (mh_granule_note(p, addr) || mh_series_tick(p, p->series, ts))
 		return -ENOMEM;
 	st = stats_get(rp, p, stack_id);
 	blk = st ? mh_blocks_insert(p->blocks, addr, size, st, &added) : NULL;
@@ -394,7 +397,8 @@ static int on_free(struct mh_replay *rp, const struct mh_rec_free *f)
 		p->brk_bytes -= (int64_t)f->size;
 		return 0;
 	default:
-		return heap_free(rp, p, f->addr, f->tid);
+		return mh_series_tick(p, p->series, f->ts_ns) ? -ENOMEM :
+								heap_free(rp, p, f->addr, f->tid);
 	}
 }
 
@@ -415,6 +419,8 @@ static int on_realloc(struct mh_replay *rp, const struct mh_rec_realloc *r)
 	/* A failed realloc(p, n > 0) leaves p alone. */
 	if (!r->addr && r->size)
 		return 0;
+	if (mh_series_tick(p, p->series, r->ts_ns))
+		return -ENOMEM;
 	heap_free(rp, p, r->old_addr, r->tid);
 	return heap_alloc(rp, p, r->tid, r->addr, r->size, r->stack_id, r->ts_ns);
 }
@@ -551,11 +557,17 @@ static int on_leak(struct mh_replay *rp, const struct mh_rec_leak *l)
 static int on_info(struct mh_replay *rp, const struct mh_rec_info *i)
 {
 	static const char leakscan[] = "leakscan.status";
+	static const char kernel[] = "kernel.status";
 	const char *key = (const char *)(i + 1), *value = key + i->key_len + 1;
 	struct mh_process *p;
 
 	if (i->hdr.size < sizeof(*i) + (size_t)i->key_len + i->value_len + 2)
 		return -EBADMSG;
+	if (i->key_len == sizeof(kernel) - 1 && !memcmp(key, kernel, i->key_len)) {
+		free(rp->kernel_status);
+		rp->kernel_status = strndup(value, i->value_len);
+		return rp->kernel_status ? 0 : -ENOMEM;
+	}
 	if (!i->pid || i->key_len != sizeof(leakscan) - 1 || memcmp(key, leakscan, i->key_len))
 		return 0;
 	p = process_get(rp, i->pid);
@@ -649,6 +661,8 @@ int mh_replay_finish(struct mh_replay *rp)
 	for (p = rp->procs; p; p = p->next) {
 		if (!err)
 			err = PUBLISH(rp, process_finished, p);
+		if (!err)
+			err = mh_series_end(p, p->exited ? p->exit_ts_ns : p->last_ts_ns);
 		mh_leaks_classify(p);
 		HASH_ITER(hh, p->stacks, st, tmp) {
 			if (!st->info && st->stack_id)

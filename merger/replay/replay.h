@@ -47,6 +47,7 @@ struct mh_block;
 struct mh_blocks;
 struct mh_kfile;
 struct mh_modmap;
+struct mh_series;
 struct mh_stackdb;
 struct mh_replay_thread;
 
@@ -88,6 +89,8 @@ struct mh_process {
 	 * NULL until it creates it. The replay never reads or writes it.
 	 */
 	struct mh_attr *attr;
+	/* Per-stack timelines (replay/series.h); NULL until the first heap event. */
+	struct mh_series *series;
 
 	struct mh_stack_stats *stacks;	/* uthash by stack id */
 	struct mh_blocks *blocks;
@@ -114,6 +117,7 @@ struct mh_replay {
 	uint32_t page_size;		/* from the trace header, 0 if unknown */
 	uint64_t kernel_records;	/* records of the kernel stream replayed */
 	uint64_t kernel_late;		/* kernel records replayed after a later one */
+	char *kernel_status;		/* "kernel.status" INFO value ("on", "off: why"), NULL if none */
 	const struct mh_replay_events *sub; /* the subscriber, NULL if none */
 	void *sub_ctx;
 };

@@ -20,9 +20,6 @@
 #include "merger/report/model.h"
 #include "merger/merge/timeline.h"
 
-/* The preload's own frames are hidden if any leak into a stack. */
-#define PRELOAD_NAME "libmemhook.so"
-
 static const char *const key_names[MH_KEY_COUNT] = {
 	[MH_KEY_LEAKED] = "leaked",
 	[MH_KEY_PEAK] = "peak",
@@ -41,6 +38,9 @@ static const char *const format_names[] = {
 	[MH_REPORT_JSON] = "json",
 	[MH_REPORT_FOLDED] = "folded",
 	[MH_REPORT_LEAKS] = "leaks",
+	[MH_REPORT_PPROF] = "pprof",
+	[MH_REPORT_SPEEDSCOPE] = "speedscope",
+	[MH_REPORT_HTML] = "html",
 };
 
 const char *mh_leak_kind_name(unsigned kind)
@@ -82,6 +82,26 @@ int mh_report_format_parse(const char *name, enum mh_report_format *format)
 	return -EINVAL;
 }
 
+static void join_names(const char *const *names, size_t count, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; i < count && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : "", names[i]);
+}
+
+void mh_report_format_names(char *buf, size_t len)
+{
+	join_names(format_names, sizeof(format_names) / sizeof(format_names[0]), buf, len);
+}
+
+void mh_report_key_names(char *buf, size_t len)
+{
+	join_names(key_names, MH_KEY_COUNT, buf, len);
+}
+
 const char *mh_report_key_name(enum mh_report_key key)
 {
 	return key < MH_KEY_COUNT ? key_names[key] : "?";
@@ -114,25 +134,6 @@ uint64_t mh_report_metric(const struct mh_process *p, const struct mh_stack_stat
 	default:
 		return 0;
 	}
-}
-
-/* Bytes as "512 B", "1.5 KiB", "3.2 GiB". */
-const char *mh_report_human(uint64_t bytes, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)bytes;
-	unsigned u = 0;
-
-	if (bytes < 1024) {
-		snprintf(buf, len, "%" PRIu64 " B", bytes);
-		return buf;
-	}
-	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.1f %s", v, units[u]);
-	return buf;
 }
 
 struct mh_process *mh_report_root(const struct mh_report_ctx *ctx)
@@ -217,35 +218,21 @@ struct mh_stack_stats **mh_report_sorted(const struct mh_process *p, enum mh_rep
 	return v;
 }
 
-static bool is_preload(const struct mh_module *mod)
-{
-	return mod && !strncmp(mh_module_basename(mod), PRELOAD_NAME, strlen(PRELOAD_NAME));
-}
-
 int mh_report_frames(struct mh_report_ctx *ctx, const struct mh_stack_stats *st,
 		     int (*fn)(const struct mh_frame *f, void *arg), void *arg)
 {
-	static const struct mh_frame unknown = { .function = "[unknown stack]" };
-	const struct mh_stack_info *info = st->info;
-	const struct mh_frame *frames;
-	unsigned i;
-	int n, j, err;
+	return mh_symbolize_stack(ctx->sym, st->info, fn, arg);
+}
 
-	if (!info)
-		return fn(&unknown, arg);
-	for (i = 0; i < info->depth; i++) {
-		if (is_preload(info->modules[i]))
-			continue;
-		n = mh_symbolize(ctx->sym, info->modules[i], info->ips[i], &frames);
-		if (n < 0)
-			return n;
-		for (j = 0; j < n; j++) {
-			err = fn(&frames[j], arg);
-			if (err)
-				return err;
-		}
-	}
-	return 0;
+const char *mh_report_frame_name(const struct mh_frame *f, char *buf, size_t len)
+{
+	if (f->function)
+		return f->function;
+	if (f->module)
+		snprintf(buf, len, "%s+0x%" PRIx64, mh_module_basename(f->module), f->offset);
+	else
+		snprintf(buf, len, "0x%" PRIx64, f->ip);
+	return buf;
 }
 
 void mh_report_describe_end(const struct mh_process *p, char *buf, size_t len)
@@ -339,6 +326,15 @@ int mh_report_write(struct mh_report_ctx *ctx)
 		break;
 	case MH_REPORT_LEAKS:
 		err = mh_report_write_leaks(ctx);
+		break;
+	case MH_REPORT_PPROF:
+		err = mh_report_write_pprof(ctx);
+		break;
+	case MH_REPORT_SPEEDSCOPE:
+		err = mh_report_write_speedscope(ctx);
+		break;
+	case MH_REPORT_HTML:
+		err = mh_report_write_html(ctx);
 		break;
 	default:
 		err = mh_report_write_text(ctx);

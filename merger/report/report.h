@@ -21,6 +21,9 @@ enum mh_report_format {
 	MH_REPORT_JSON,
 	MH_REPORT_FOLDED,
 	MH_REPORT_LEAKS,	/* memcheck-style loss records (memhook check) */
+	MH_REPORT_PPROF,	/* gzipped profile.proto (merger/report/pprof.c) */
+	MH_REPORT_SPEEDSCOPE,	/* speedscope's JSON file format */
+	MH_REPORT_HTML,		/* one self-contained page (merger/report/html.c) */
 };
 
 /* Bit of an enum mh_leak_kind in a kind mask. */
@@ -92,5 +95,13 @@ int mh_report_generate(const char *path, const struct mh_report_opts *opts, FILE
 /* Parse a sort key / format name. Return 0 or -EINVAL. */
 int mh_report_key_parse(const char *name, enum mh_report_key *key);
 int mh_report_format_parse(const char *name, enum mh_report_format *format);
+
+/*
+ * Every name mh_report_format_parse() / mh_report_key_parse() accepts,
+ * joined by '|' ("text|json|folded|leaks"), into buf (cut at len). For
+ * --help, which the man page and the shell completions are checked against.
+ */
+void mh_report_format_names(char *buf, size_t len);
+void mh_report_key_names(char *buf, size_t len);
 
 #endif /* MEMHOOK_MERGER_REPORT_REPORT_H */

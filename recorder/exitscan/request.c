@@ -5,10 +5,10 @@
  * The recorder keeps no live-block table while it drains (that would slow
  * the drainer the program may be waiting on); it finds the exiting
  * process's live blocks when asked, by replaying the allocation stream of
- * the trace it has flushed so far with the merger's replay. The reader and
- * the replay are kept between requests and only read what was added since
- * the last one, so a recording of many processes (memhook check -- make
- * test) replays its trace once, not once per exit.
+ * the trace it has flushed so far with the merger's replay, through a
+ * follower (recorder/follow.h) kept between requests: a recording of many
+ * processes (memhook check -- make test) replays its trace once, not once
+ * per exit.
  */
 #include "recorder/exitscan/request.h"
 
@@ -20,7 +20,7 @@
 #include "recorder/exitscan/stop.h"
 #include "merger/replay/blocks.h"
 #include "merger/replay/replay.h"
-#include "trace/reader.h"
+#include "recorder/follow.h"
 
 struct block_list {
 	struct mh_reach_block *blocks;
@@ -28,41 +28,12 @@ struct block_list {
 };
 
 /* The replay of the trace being recorded, as far as it was read. */
-static struct {
-	struct mh_trace_reader *reader;
-	struct mh_replay *replay;
-} cache;
+static struct mh_follow *follow;
 
 void mh_leakscan_reset(void)
 {
-	mh_trace_reader_free(cache.reader);
-	mh_replay_free(cache.replay);
-	memset(&cache, 0, sizeof(cache));
-}
-
-/* Replay what the writer has added to the allocation stream since the last call. */
-static int catch_up(const char *trace_path)
-{
-	const struct mh_rec_hdr *rec;
-	int ret;
-
-	if (!cache.reader) {
-		cache.reader = mh_trace_reader_open(trace_path);
-		cache.replay = cache.reader ? mh_replay_new() : NULL;
-		if (!cache.replay) {
-			ret = -errno;
-			mh_leakscan_reset();
-			return ret;
-		}
-	}
-	while ((ret = mh_trace_reader_next(cache.reader, MH_STREAM_ALLOC, &rec, NULL)) > 0) {
-		ret = mh_replay_record(cache.replay, rec);
-		if (ret)
-			break;
-	}
-	if (ret)
-		mh_leakscan_reset();	/* start afresh at the next request */
-	return ret;
+	mh_follow_free(follow);
+	follow = NULL;
 }
 
 static void add_block(struct mh_block *blk, void *arg)
@@ -87,11 +58,16 @@ static struct mh_process *current_image(struct mh_replay *rp, __u32 pid)
 static int live_blocks(const char *trace_path, __u32 pid, struct block_list *list)
 {
 	struct mh_process *p;
-	int err = catch_up(trace_path);
+	int err;
 
+	if (!follow)
+		follow = mh_follow_new(trace_path);
+	if (!follow)
+		return -errno;
+	err = mh_follow_catch_up(follow, 0); /* on failure, starts afresh at the next request */
 	if (err)
 		return err;
-	p = current_image(cache.replay, pid);
+	p = current_image(mh_follow_replay(follow), pid);
 	if (!p)
 		return 0;
 	list->blocks = calloc(mh_blocks_count(p->blocks) + 1, sizeof(*list->blocks));
