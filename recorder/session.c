@@ -331,7 +331,7 @@ int mh_record_session(const struct mh_record_opts *o, char *path, size_t len, bo
 			"MEMHOOK_PRELOAD");
 		return MH_EXIT_INTERNAL;
 	}
-	r.tracked = mh_tracked_new();
+	r.tracked = mh_tracked_new(l.id.drop ? l.id.uid : getuid());
 	if (!r.tracked) {
 		fprintf(stderr, "memhook: cannot set up the recorder: %s\n", strerror(errno));
 		return MH_EXIT_INTERNAL;

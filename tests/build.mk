@@ -16,7 +16,18 @@ CHECK_SCRIPTS := $(filter-out tests/check_layers.sh,$(wildcard tests/check_*.sh)
 CHECK_PROGRAMS += $(CHECK_SCRIPTS)
 TEST_PROG_SRCS := $(wildcard tests/progs/*.c)
 TEST_PROGS := $(TEST_PROG_SRCS:tests/progs/%.c=$(O)/tests/progs/%)
-DEPS += $(CHECK_SRCS:tests/%.c=$(O)/tests/%.d) $(O)/tests/testutil.d
+# The suites' shared helpers (testutil.c, record_cmd.c, ...): one archive,
+# so a suite links only the helpers it calls.
+TEST_HELPER_SRCS := $(filter-out $(CHECK_SRCS),$(wildcard tests/*.c))
+TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(O)/%.o)
+TEST_HELPERS_LIB := $(O)/tests/libtesthelpers.a
+DEPS += $(CHECK_SRCS:tests/%.c=$(O)/tests/%.d) $(TEST_HELPER_OBJS:.o=.d)
+
+$(TEST_HELPERS_LIB): $(TEST_HELPER_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(TEST_HELPER_OBJS): | $(BPF_SKELS)
 
 PRELOAD_ARCHIVE := $(O)/libmhpreload.a
 
@@ -24,9 +35,9 @@ $(PRELOAD_ARCHIVE): $(PRELOAD_CORE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(O)/tests/check_%: $(O)/tests/check_%.o $(O)/tests/testutil.o $(TOOL_LIBS_A) $(PRELOAD_ARCHIVE)
+$(O)/tests/check_%: $(O)/tests/check_%.o $(TEST_HELPERS_LIB) $(TOOL_LIBS_A) $(PRELOAD_ARCHIVE)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) -o $@ $< $(O)/tests/testutil.o $(filter %.a,$(TOOL_LIBS_A)) $(PRELOAD_ARCHIVE) \
+	$(Q)$(CC) -o $@ $< $(TEST_HELPERS_LIB) $(filter %.a,$(TOOL_LIBS_A)) $(PRELOAD_ARCHIVE) \
 		$(TOOL_LIBS) \
 		$(call pc_libs,check libunwind) -ldl
 
@@ -50,7 +61,7 @@ $(O)/tests/bpf/%.skel.h: $(O)/tests/bpf/%.bpf.o
 $(O)/tests/progs/%: tests/progs/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -std=gnu11 $(EXAMPLE_CFLAGS) -o $@ $< $(EXAMPLE_LIBS)
+	$(Q)$(CC) -std=gnu11 $(EXAMPLE_CFLAGS) -Iinclude -o $@ $< $(EXAMPLE_LIBS)
 
 # Suites by kind: unit (one module, no process launched), oracle (against
 # memcheck, addr2line or the program's own pagemap), kernel (the BPF stream;

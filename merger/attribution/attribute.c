@@ -27,7 +27,7 @@
 
 #include "merger/attribution/addrindex.h"
 #include "merger/attribution/attr_internal.h"
-#include "merger/replay/blocks.h"
+#include "common/blocks.h"
 #include "merger/replay/modmap.h"
 #include "trace/records.h"
 #include "merger/replay/replay.h"

@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "merger/attribution/attr_internal.h"
-#include "merger/replay/blocks.h"
+#include "common/blocks.h"
 #include "merger/replay/replay.h"
 
 #define PRESENT_BITS 0x5555555555555555ULL

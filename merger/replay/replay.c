@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/blocks.h"
 #include "merger/leaks/leaks.h"
-#include "merger/replay/blocks.h"
 #include "merger/replay/granules.h"
 #include "merger/replay/modmap.h"
 #include "merger/replay/series.h"

@@ -5,7 +5,8 @@
  * stored in the slots.
  *
  * Why not uthash, our hash library: this table is the hottest structure of
- * the merger, looked up once or twice per allocation event. uthash chains
+ * the merger and of the recorder's live set, looked up once or twice per
+ * allocation event. uthash chains
  * separately allocated nodes (a bucket read, then a node read per probe,
  * 80 bytes a node); here a lookup reads one slot, mostly one cache line,
  * and no node is ever allocated. Measured replaying 20M malloc/free
@@ -16,7 +17,7 @@
  * Must never grow with the number of events: the table doubles above half
  * full and halves below an eighth full, so its size follows the live set.
  */
-#include "merger/replay/blocks.h"
+#include "common/blocks.h"
 
 #include <errno.h>
 #include <stdbool.h>
