@@ -1,11 +1,13 @@
-# cli/build.mk - the memhook command: launcher, recorder, subcommands.
+# cli/build.mk - the memhook command: main, options, one cmd_*.c per
+# subcommand, linked against the libraries of the other folders.
 
-CLI_SRCS := $(filter-out cli/main.c,$(wildcard cli/*.c))
-CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
-DEPS += $(CLI_OBJS:.o=.d) $(O)/cli/main.d
+$(eval $(call folder_library,CLI,cli,cli/main.c))
+DEPS += $(O)/cli/main.d
 
-# Every module the memhook command (and the tests) link.
-TOOL_OBJS = $(CLI_OBJS) $(MERGER_OBJS) $(KERNEL_OBJS) $(RING_OBJ)
+# The tool's libraries in link order: each may use only those after it
+# (docs/DESIGN.md, "Layers"; `make layers` checks the includes).
+TOOL_LIBS_A = $(CLI_LIB) $(RECORDER_LIB) $(MERGER_LIB) $(KERNEL_LIB) $(TRACE_LIB) \
+	$(COMMON_LIB) $(RING_OBJ)
 
 ifneq ($(wildcard cli/main.c),)
 ALL_TARGETS += $(O)/memhook
@@ -13,6 +15,14 @@ endif
 
 $(CLI_OBJS) $(O)/cli/main.o: | $(BPF_SKELS)
 
-$(O)/memhook: $(O)/cli/main.o $(TOOL_OBJS)
+# The git revision `memhook --version` names (scripts/revision.sh), generated
+# as $(O)/cli/revision.h: looked up at every build, rewritten only when it
+# changed, so only main.o rebuilds.
+$(O)/cli/revision.h: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)scripts/revision.sh . > $@.tmp && { cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@; }
+$(O)/cli/main.o: $(O)/cli/revision.h
+
+$(O)/memhook: $(O)/cli/main.o $(TOOL_LIBS_A)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -o $@ $^ $(TOOL_LIBS)

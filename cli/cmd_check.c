@@ -14,15 +14,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../merger/report.h"
-#include "../merger/suppress.h"
-#include "commands.h"
-#include "exit_codes.h"
-#include "report_file.h"
-#include "junit.h"
-#include "options.h"
-#include "record.h"
-#include "temp_trace.h"
+#include "merger/report/report.h"
+#include "merger/leaks/suppress.h"
+#include "cli/commands.h"
+#include "common/exit_codes.h"
+#include "cli/report_file.h"
+#include "cli/junit.h"
+#include "cli/options.h"
+#include "recorder/session.h"
+#include "cli/temp_trace.h"
 
 /* LeakSanitizer's exit code when it finds leaks; the default of --error-exitcode. */
 #define DEFAULT_LEAK_EXIT_CODE 23
@@ -49,12 +49,23 @@ struct verdicts {
 	int err;
 };
 
+/* The names --fail-on takes, by enum mh_leak_kind. */
+static const char *const kind_names[] = {
+	[MH_LEAK_DEFINITE] = "definite", [MH_LEAK_INDIRECT] = "indirect",
+	[MH_LEAK_POSSIBLE] = "possible", [MH_LEAK_REACHABLE] = "reachable",
+};
+
 static void usage(FILE *out)
 {
+	unsigned k;
+
 	fputs("usage: memhook check [options] -- PROG [ARGS...]\n"
 	      "Run PROG (and every process it starts) and fail on leaks.\n"
-	      "  --fail-on=KINDS        kinds that fail: definite,indirect,possible,reachable\n"
-	      "                         or all (default definite,indirect)\n"
+	      "  --fail-on=KINDS        comma-separated kinds that fail (default definite,indirect):\n"
+	      "                         ", out);
+	for (k = MH_LEAK_DEFINITE; k <= MH_LEAK_REACHABLE; k++)
+		fprintf(out, "%s|", kind_names[k]);
+	fputs("all\n"
 	      "  --error-exitcode=N     exit code when a failing leak is found (default 23)\n"
 	      "  --suppressions=FILE    LeakSanitizer or Valgrind suppressions (repeatable)\n"
 	      "  --min-bytes=N          ignore loss records smaller than N bytes\n"
@@ -62,6 +73,7 @@ static void usage(FILE *out)
 	      "  --json=FILE            write the JSON report (docs/REPORT.md)\n"
 	      "  --trace=FILE           keep the trace in FILE\n"
 	      "  --no-follow-forks      check only PROG itself\n"
+	      "  -h, --help             print this help\n"
 	      "and the options of memhook record (memhook record --help); check leaves\n"
 	      "the kernel stream and the periodic samples off unless --kernel,\n"
 	      "--sample-interval or --pagemap-interval ask for them.\n"
@@ -70,11 +82,6 @@ static void usage(FILE *out)
 
 static int parse_kinds(const char *list, unsigned *kinds)
 {
-	static const char *const names[] = {
-		[MH_LEAK_DEFINITE] = "definite", [MH_LEAK_INDIRECT] = "indirect",
-		[MH_LEAK_POSSIBLE] = "possible", [MH_LEAK_REACHABLE] = "reachable",
-	};
-
 	*kinds = 0;
 	while (*list) {
 		size_t len = strcspn(list, ",");
@@ -85,7 +92,7 @@ static int parse_kinds(const char *list, unsigned *kinds)
 				  MH_LEAK_MASK(MH_LEAK_POSSIBLE) | MH_LEAK_MASK(MH_LEAK_REACHABLE);
 		} else {
 			for (k = MH_LEAK_DEFINITE; k <= MH_LEAK_REACHABLE; k++) {
-				if (strlen(names[k]) == len && !strncmp(list, names[k], len))
+				if (strlen(kind_names[k]) == len && !strncmp(list, kind_names[k], len))
 					break;
 			}
 			if (k > MH_LEAK_REACHABLE)
@@ -321,7 +328,8 @@ int mh_cmd_check(int argc, char **argv)
 		.error_exitcode = DEFAULT_LEAK_EXIT_CODE,
 		.follow_forks = true,
 	};
-	struct mh_record_opts ropts;
+	struct mh_cli_opts cli;
+	struct mh_record_opts *ropts = &cli.record;
 	char tmp[PATH_MAX], path[PATH_MAX];
 	bool traced = false;
 	int ret, code;
@@ -333,21 +341,21 @@ int mh_cmd_check(int argc, char **argv)
 	}
 	ret = take_check_options(&o, &argc, argv);
 	if (!ret)
-		ret = mh_options_parse(&ropts, argc, argv, false);
+		ret = mh_options_parse(&cli, argc, argv, false);
 	if (ret) {
 		mh_suppressions_free(o.suppressions);
 		return ret > 0 ? MH_EXIT_OK : MH_EXIT_USAGE;
 	}
-	ropts.follow_forks = o.follow_forks;
-	ropts.quiet = true;
+	ropts->follow_forks = o.follow_forks;
+	ropts->quiet = true;
 	/* A leak gate needs neither the kernel's view nor residency over time. */
 	if (!given(argc, argv, "--kernel"))
-		ropts.kernel = MH_KERNEL_OFF;
+		ropts->kernel = MH_KERNEL_OFF;
 	if (!given(argc, argv, "--sample-interval"))
-		ropts.sample_ms = 0;
+		ropts->sample_ms = 0;
 	if (!given(argc, argv, "--pagemap-interval"))
-		ropts.pagemap_ms = 0;
-	ropts.output = o.keep_trace;
+		ropts->pagemap_ms = 0;
+	ropts->output = o.keep_trace;
 	if (!o.keep_trace) {
 		ret = mh_temp_trace(tmp, sizeof(tmp));
 		if (ret) {
@@ -356,9 +364,9 @@ int mh_cmd_check(int argc, char **argv)
 			mh_suppressions_free(o.suppressions);
 			return MH_EXIT_CANT_CREATE;
 		}
-		ropts.output = tmp;
+		ropts->output = tmp;
 	}
-	code = mh_record_session(&ropts, path, sizeof(path), &traced);
+	code = mh_record_session(ropts, path, sizeof(path), &traced);
 	/* The temporary trace is removed even if the reader of stderr has gone. */
 	mh_record_survive_closed_pipe();
 	if (traced)

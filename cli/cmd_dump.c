@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../merger/trace_reader.h"
-#include "commands.h"
-#include "dump_records.h"
-#include "exit_codes.h"
+#include "trace/reader.h"
+#include "cli/commands.h"
+#include "trace/describe.h"
+#include "common/exit_codes.h"
 
 static void dump_header(const struct mh_trace_header *h)
 {
@@ -41,7 +41,8 @@ int mh_cmd_dump(int argc, char **argv)
 	int stream, ret, code = MH_EXIT_OK;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		puts("usage: memhook dump TRACE\nPrint every record of TRACE, one per line.");
+		puts("usage: memhook dump TRACE\nPrint every record of TRACE, one per line.\n"
+		     "  -h, --help             print this help");
 		return MH_EXIT_OK;
 	}
 	if (argc != 2 || argv[1][0] == '-') {

@@ -6,14 +6,14 @@
 #include <limits.h>
 #include <stdbool.h>
 
-#include "commands.h"
-#include "exit_codes.h"
-#include "options.h"
-#include "record.h"
+#include "cli/commands.h"
+#include "common/exit_codes.h"
+#include "cli/options.h"
+#include "recorder/session.h"
 
 int mh_cmd_record(int argc, char **argv)
 {
-	struct mh_record_opts opts;
+	struct mh_cli_opts opts;
 	char path[PATH_MAX];
 	bool traced;
 	int ret;
@@ -21,5 +21,5 @@ int mh_cmd_record(int argc, char **argv)
 	ret = mh_options_parse(&opts, argc, argv, false);
 	if (ret)
 		return ret > 0 ? MH_EXIT_OK : MH_EXIT_USAGE;
-	return mh_record_session(&opts, path, sizeof(path), &traced);
+	return mh_record_session(&opts.record, path, sizeof(path), &traced);
 }

@@ -11,16 +11,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../merger/report.h"
-#include "commands.h"
-#include "exit_codes.h"
-#include "report_file.h"
-#include "options.h"
-#include "record.h"
-#include "temp_trace.h"
+#include "merger/report/report.h"
+#include "cli/commands.h"
+#include "common/exit_codes.h"
+#include "cli/report_file.h"
+#include "cli/options.h"
+#include "recorder/session.h"
+#include "cli/temp_trace.h"
+#include "cli/live_view.h"
 
 /* Write the report; returns 0 or an exit code. */
-static int report(const struct mh_record_opts *opts, const char *trace)
+static int report(const struct mh_cli_opts *opts, const char *trace)
 {
 	struct mh_report_opts ropts = opts->report;
 
@@ -35,7 +36,8 @@ static int report(const struct mh_record_opts *opts, const char *trace)
 
 int mh_cmd_run(int argc, char **argv)
 {
-	struct mh_record_opts opts;
+	struct mh_cli_opts opts;
+	struct mh_record_watcher live = { mh_live_view_start, mh_live_view_stop, NULL };
 	char tmp[PATH_MAX], path[PATH_MAX];
 	bool traced;
 	int ret, code;
@@ -50,12 +52,16 @@ int mh_cmd_run(int argc, char **argv)
 				mh_temp_dir(), strerror(-ret));
 			return MH_EXIT_CANT_CREATE;
 		}
-		opts.output = tmp;
-		opts.quiet = true;
+		opts.record.output = tmp;
+		opts.record.quiet = true;
 	} else {
-		opts.output = opts.keep_trace;
+		opts.record.output = opts.keep_trace;
 	}
-	code = mh_record_session(&opts, path, sizeof(path), &traced);
+	if (opts.live) {
+		live.arg = opts.record.prog_argv[0];
+		opts.record.watcher = &live;
+	}
+	code = mh_record_session(&opts.record, path, sizeof(path), &traced);
 	/* The temporary trace is removed even if the reader of stderr has gone. */
 	mh_record_survive_closed_pipe();
 	if (traced) {

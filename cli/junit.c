@@ -3,7 +3,7 @@
  * junit.c - JUnit XML for CI systems (Jenkins, GitLab, GitHub actions
  * parsers): the common subset of the schema they all accept.
  */
-#include "junit.h"
+#include "cli/junit.h"
 
 #include <errno.h>
 

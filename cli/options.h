@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * options.h - the command-line options of `memhook record` and
- * `memhook run`, parsed into one struct shared by the launcher and the
- * recorder.
+ * `memhook run`: the recorder's options (recorder/session.h) and run's
+ * report options.
  */
 #ifndef MEMHOOK_CLI_OPTIONS_H
 #define MEMHOOK_CLI_OPTIONS_H
@@ -13,35 +13,16 @@
 
 #include <linux/types.h>
 
-#include "../merger/report.h"
+#include "merger/report/report.h"
+#include "recorder/session.h"
 
-enum mh_kernel_mode {
-	MH_KERNEL_AUTO = 0,	/* use the kernel stream if it can start, say so if not */
-	MH_KERNEL_ON,		/* fail when it cannot start */
-	MH_KERNEL_OFF,
-};
-
-struct mh_record_opts {
-	const char *output;		/* -o: trace path; NULL = default name */
-	__u64 ring_bytes;		/* --ring-size, a power of two */
-	bool lossy;			/* --lossy */
-	unsigned depth;			/* --depth, frames */
-	bool follow_forks;		/* --follow-forks */
-	bool follow_exec;		/* cleared by --no-follow-exec */
-	const char *unwind;		/* --unwind=libunwind|fp */
-	bool freeres;			/* cleared by --no-freeres */
-	enum mh_kernel_mode kernel;	/* --kernel=auto|on|off */
-	unsigned sample_ms;		/* --sample-interval, ms; 0 = no sampling */
-	unsigned pagemap_ms;		/* --pagemap-interval, ms; 0 = no periodic snapshots */
-	bool quiet;			/* -q: no "trace written" line */
-	const char *user;		/* --user NAME|UID: run the program as this user (root only) */
-	bool as_root;			/* --as-root: under sudo, keep the program root */
-	char **prog_argv;		/* PROG [ARGS], NULL-terminated */
-
-	/* memhook run only */
-	const char *report_out;		/* -o: report path; NULL = stderr */
-	const char *keep_trace;		/* --trace FILE: keep the trace there */
-	struct mh_report_opts report;
+/* A command line of record, run or check: the recording and the report. */
+struct mh_cli_opts {
+	struct mh_record_opts record;
+	const char *report_out;		/* run -o: report path; NULL = stderr */
+	const char *keep_trace;		/* run --trace FILE: keep the trace there */
+	struct mh_report_opts report;	/* run: the report's format, sort, top */
+	bool live;			/* run --live: the full-screen view while the program runs */
 };
 
 /*
@@ -49,12 +30,9 @@ struct mh_record_opts {
  * extra report options. Returns 0, 1 when --help was printed, or -EINVAL
  * after printing one line naming the bad argument to stderr.
  */
-int mh_options_parse(struct mh_record_opts *opts, int argc, char **argv, bool run);
+int mh_options_parse(struct mh_cli_opts *opts, int argc, char **argv, bool run);
 
 /* The option summary for --help, to out. */
 void mh_options_usage(FILE *out, bool run);
-
-/* The options as one line ("--depth 64 --kernel=auto ..."), for the trace's INFO record. */
-void mh_options_format(const struct mh_record_opts *opts, char *buf, size_t len);
 
 #endif /* MEMHOOK_CLI_OPTIONS_H */

@@ -2,7 +2,7 @@
 /*
  * temp_trace.c - private temporary trace files.
  */
-#include "temp_trace.h"
+#include "cli/temp_trace.h"
 
 #include <errno.h>
 #include <stdio.h>

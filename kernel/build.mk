@@ -6,11 +6,10 @@
 BPF_SRCS := $(wildcard kernel/*.bpf.c)
 BPF_OBJS := $(BPF_SRCS:%.bpf.c=$(O)/%.bpf.o)
 BPF_SKELS := $(BPF_SRCS:%.bpf.c=$(O)/%.skel.h)
-KERNEL_SRCS := $(filter-out $(BPF_SRCS),$(wildcard kernel/*.c))
-KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(O)/%.o)
+$(eval $(call folder_library,KERNEL,kernel))
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
-DEPS += $(KERNEL_OBJS:.o=.d) $(BPF_OBJS:.o=.d)
+DEPS += $(BPF_OBJS:.o=.d)
 
 $(O)/kernel/vmlinux.h:
 	$(call msg,BTF,$@)
@@ -19,7 +18,7 @@ $(O)/kernel/vmlinux.h:
 
 $(O)/kernel/%.bpf.o: kernel/%.bpf.c $(O)/kernel/vmlinux.h
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(O)/kernel \
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I. -I$(O)/kernel \
 		-MMD -MP -c $< -o $@
 
 $(O)/kernel/%.skel.h: $(O)/kernel/%.bpf.o

@@ -11,7 +11,7 @@
  * Never prints: libbpf's own messages are swallowed while loading (the
  * outcome of every probe is reported as an INFO record instead).
  */
-#include "collector.h"
+#include "kernel/collector.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -27,8 +27,10 @@
 
 #include "memhook/kernel_events.h"
 #include "memhook/trace.h"
-#include "files.h"
-#include "loader.h"
+#include "kernel/files.h"
+#include "kernel/loader.h"
+#include "common/clock.h"
+#include "trace/records.h"
 
 /* Default BPF ring buffer, bytes: ~350k faults' worth of records. */
 #define DEFAULT_RINGBUF_BYTES (32U << 20)
@@ -65,14 +67,6 @@ const char *mh_collector_reason(void)
 	return reason;
 }
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return 0;
@@ -81,25 +75,17 @@ static int silent_print(enum libbpf_print_level level, const char *fmt, va_list 
 /* Queue key = value as an INFO record for the META stream. */
 static void queue_info(struct mh_collector *c, const char *key, const char *value)
 {
-	size_t klen = strlen(key);
-	size_t vlen = strlen(value);
-	size_t size = MH_REC_PAD(sizeof(struct mh_rec_info) + klen + 1 + vlen + 1);
-	struct mh_rec_info *rec;
-	char *meta = realloc(c->meta, c->meta_len + size);
+	size_t size;
+	struct mh_rec_info *rec = mh_rec_info_new(0, key, value, &size);
+	char *meta = rec ? realloc(c->meta, c->meta_len + size) : NULL;
 
-	if (!meta)
-		return;	/* only the INFO line is lost; the probe itself is unaffected */
-	c->meta = meta;
-	rec = (struct mh_rec_info *)(meta + c->meta_len);
-	memset(rec, 0, size);
-	rec->hdr.type = MH_REC_INFO;
-	rec->hdr.size = size;
-	rec->ts_ns = now_ns();
-	rec->key_len = klen;
-	rec->value_len = vlen;
-	memcpy((char *)(rec + 1), key, klen);
-	memcpy((char *)(rec + 1) + klen + 1, value, vlen);
-	c->meta_len += size;
+	if (meta) {
+		c->meta = meta;
+		memcpy(meta + c->meta_len, rec, size);
+		c->meta_len += size;
+	}
+	/* On failure only the INFO line is lost; the probe itself is unaffected. */
+	free(rec);
 }
 
 /* Queue "kernel.probe.<probe>" = how (the loader's report callback). */
@@ -416,7 +402,7 @@ void mh_collector_free(struct mh_collector *c)
 	snprintf(num, sizeof(num), "%zu", mh_kfiles_unresolved(c->files));
 	queue_info(c, "kernel.files.unresolved", num);
 	(void)flush_meta(c);	/* as above */
-	lost.ts_ns = now_ns();
+	lost.ts_ns = mh_clock_now_ns();
 	lost.count = dropped(c);
 	if (!c->sink_err)
 		(void)c->sink(c->sink_ctx, MH_STREAM_META, &lost, sizeof(lost));

@@ -18,7 +18,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "memhook/kernel_events.h"
-#include "kconf.h"
+#include "kernel/kconf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 

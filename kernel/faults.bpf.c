@@ -13,7 +13,7 @@
  * fault has not been followed by a syscall (munmap and exit also drop swap
  * entries, outside any fault). Never blocks, never prints.
  */
-#include "mm_counters.bpf.h"
+#include "kernel/mm_counters.bpf.h"
 
 /* vm_flags bits (include/linux/mm.h): macros, so not in the BTF. */
 #define VM_GROWSDOWN 0x00000100UL

@@ -11,7 +11,7 @@
  * maps (it maps the same libc and ld.so). What cannot be named is counted,
  * never guessed. Never prints.
  */
-#include "files.h"
+#include "kernel/files.h"
 
 #include <errno.h>
 #include <limits.h>

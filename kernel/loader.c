@@ -13,7 +13,7 @@
  * and reused by the others. Nothing here depends on the kernel version and
  * nothing needs tracefs. Never prints: outcomes go to the report callback.
  */
-#include "loader.h"
+#include "kernel/loader.h"
 
 #include <errno.h>
 #include <stdbool.h>

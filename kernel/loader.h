@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "kconf.h"
+#include "kernel/kconf.h"
 
 struct mh_kloader;
 

@@ -18,7 +18,7 @@
 #ifndef MEMHOOK_KERNEL_MM_COUNTERS_BPF_H
 #define MEMHOOK_KERNEL_MM_COUNTERS_BPF_H
 
-#include "common.bpf.h"
+#include "kernel/common.bpf.h"
 
 /* One per-CPU element whose addresses reveal the per-CPU offsets. */
 struct {

@@ -5,7 +5,7 @@
  * process (signal:signal_generate), which precedes the victim mark.
  * Never blocks, never prints.
  */
-#include "mm_counters.bpf.h"
+#include "kernel/mm_counters.bpf.h"
 
 /* include/uapi/asm-generic/signal.h */
 #define SIGKILL 9

@@ -7,7 +7,7 @@
  * last report, while the mm is still attached.
  * Never blocks, never prints.
  */
-#include "mm_counters.bpf.h"
+#include "kernel/mm_counters.bpf.h"
 
 static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
 {

@@ -5,7 +5,7 @@
  * activity system-wide (kswapd serves every process, so it is not
  * filtered). Never blocks, never prints.
  */
-#include "common.bpf.h"
+#include "kernel/common.bpf.h"
 
 struct reclaim_episode {
 	__u64 start_ns;

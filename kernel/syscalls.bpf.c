@@ -10,7 +10,7 @@
  * is how a process observes them: see mh_rec_krss).
  * Never blocks, never prints.
  */
-#include "mm_counters.bpf.h"
+#include "kernel/mm_counters.bpf.h"
 
 struct pending_call {
 	__u64 enter_ns;

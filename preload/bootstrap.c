@@ -6,7 +6,7 @@
  *
  * Never calls anything: no allocator, no system call, no stdio.
  */
-#include "bootstrap.h"
+#include "preload/bootstrap.h"
 
 #include <errno.h>
 #include <stdint.h>

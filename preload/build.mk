@@ -16,6 +16,8 @@ ALL_TARGETS += $(O)/libmemhook.so
 endif
 
 # Hidden visibility: the library exports only what libmemhook.map lists.
+# --no-undefined: it links nothing of the tool's libraries (common/ gives it
+# headers only).
 # initial-exec TLS: a first access never detours through the loader and
 # into malloc (see struct mh_thread in preload/core.h).
 PRELOAD_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec
@@ -28,4 +30,4 @@ $(O)/preload/%.pic.o: preload/%.c
 $(O)/libmemhook.so: $(PRELOAD_OBJS) preload/libmemhook.map
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -shared -o $@ $(PRELOAD_OBJS) -Wl,--version-script=preload/libmemhook.map \
-		-Wl,-z,now -Wl,-z,nodelete $(PRELOAD_LIBS)
+		-Wl,-z,now -Wl,-z,nodelete -Wl,--no-undefined $(PRELOAD_LIBS)

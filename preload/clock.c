@@ -8,15 +8,14 @@
  * first reading taken at least CALIBRATE_NS after setup, so starting a
  * process costs nothing; until then readings come from clock_gettime.
  */
-#include "clock.h"
+#include "preload/clock.h"
 
 #include <fcntl.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#define mh_likely(x) __builtin_expect(!!(x), 1)
-#define mh_unlikely(x) __builtin_expect(!!(x), 0)
+#include "common/compiler.h"
 
 /* A thread re-reads clock_gettime once this much TSC time has passed, in ns. */
 #define REFRESH_NS 1000000ULL

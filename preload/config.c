@@ -6,7 +6,7 @@
  * Never allocates through malloc (it runs in the constructor, when the
  * program's allocator may be anything) and never prints.
  */
-#include "config.h"
+#include "preload/config.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "memhook/env.h"
-#include "sys.h"
+#include "preload/sys.h"
 
 extern char **environ;
 

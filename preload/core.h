@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "preload/config.h"
 #include "memhook/events.h"
 
 /* Per-thread state of the preload; initial-exec TLS (see build.mk). */

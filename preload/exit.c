@@ -10,7 +10,7 @@
  * the handler cannot loop: SA_RESETHAND has restored the default action
  * before the handler runs.
  */
-#include "exit.h"
+#include "preload/exit.h"
 
 #include <dlfcn.h>
 #include <errno.h>

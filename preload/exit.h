@@ -34,7 +34,7 @@
 #ifndef MEMHOOK_PRELOAD_EXIT_H
 #define MEMHOOK_PRELOAD_EXIT_H
 
-#include "core.h"
+#include "preload/core.h"
 
 #define mh_exit_unlikely(x) __builtin_expect(!!(x), 0)
 

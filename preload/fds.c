@@ -14,7 +14,7 @@
  * numbers back from open(): so each use first checks, by device and inode,
  * that the number still refers to memhook's file.
  */
-#include "fds.h"
+#include "preload/fds.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -58,20 +58,19 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "bootstrap.h"
-#include "config.h"
-#include "core.h"
-#include "exit.h"
-#include "sys.h"
-#include "unw_local.h"
+#include "preload/bootstrap.h"
+#include "preload/config.h"
+#include "preload/core.h"
+#include "preload/exit.h"
+#include "preload/sys.h"
+#include "preload/unw_local.h"
+#include "common/compiler.h"
 
 #define MH_EXPORT __attribute__((visibility("default")))
 
 /* C23 names glibc 2.36 does not declare. */
 void free_sized(void *p, size_t size);
 void free_aligned_sized(void *p, size_t align, size_t size);
-#define mh_likely(x) __builtin_expect(!!(x), 1)
-#define mh_unlikely(x) __builtin_expect(!!(x), 0)
 
 extern char **environ;
 

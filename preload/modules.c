@@ -16,7 +16,7 @@
  * _dl_find_object's answer for its first segment, so a later lookup
  * recognises it.
  */
-#include "modules.h"
+#include "preload/modules.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -28,8 +28,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "objects.h"
-#include "sys.h"
+#include "preload/objects.h"
+#include "preload/sys.h"
 
 /* Objects remembered at once; past this, new ones are sent at every sighting. */
 #define MAX_MODULES 4096

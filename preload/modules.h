@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "ring.h"
+#include "preload/ring.h"
 
 /*
  * Forget what was sent and send a MODULE record for every loaded object

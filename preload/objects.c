@@ -21,7 +21,7 @@
  * is checked (magic, class, header sizes, and a first PT_LOAD at offset 0
  * whose page is map_start) before anything is taken from it.
  */
-#include "objects.h"
+#include "preload/objects.h"
 
 #include <dlfcn.h>
 #include <elf.h>

@@ -30,7 +30,7 @@
  * Everything in [lo, hi) then stays mapped and readable while the thread
  * lives: the stack block is unmapped only after the thread is gone.
  */
-#include "stack_bounds.h"
+#include "preload/stack_bounds.h"
 
 #include <fcntl.h>
 #include <pthread.h>

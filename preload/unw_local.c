@@ -45,7 +45,7 @@
  * itself; these changes keep its results and only take away the lock and
  * the fd.
  */
-#include "unw_local.h"
+#include "preload/unw_local.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,8 +62,8 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-#include "objects.h"
-#include "sys.h"
+#include "preload/objects.h"
+#include "preload/sys.h"
 
 /*
  * libunwind 1.6 and later pass, as the accessor's arg on x86-64, the

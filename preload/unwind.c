@@ -71,7 +71,7 @@
  * capture waits (unw_local.c), a capture that needs libunwind keeps only
  * the frames up to the site and is marked truncated (to_site).
  */
-#include "unwind.h"
+#include "preload/unwind.h"
 
 #include <errno.h>
 #include <string.h>
@@ -81,12 +81,11 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-#include "stack_bounds.h"
-#include "stackdb.h"
-#include "sys.h"
-#include "unw_local.h"
-
-#define mh_unlikely(x) __builtin_expect(!!(x), 0)
+#include "preload/stack_bounds.h"
+#include "preload/stackids.h"
+#include "preload/sys.h"
+#include "preload/unw_local.h"
+#include "common/compiler.h"
 
 /* Frames libunwind reports above mh_stack_capture's caller (see capture_unw). */
 #define UNW_OWN_FRAMES 1

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "merger/addrindex.h"
-#include "testutil.h"
+#include "merger/attribution/addrindex.h"
+#include "tests/testutil.h"
 
 #define PAGE 4096ULL
 #define SLOTS 2000

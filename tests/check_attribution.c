@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * check_attribution.c - the join of the two streams (merger/attribute.c,
- * merger/residency.c, merger/rss_timeline.c): synthetic traces whose
+ * check_attribution.c - the join of the two streams (merger/attribution/attribute.c,
+ * merger/attribution/residency.c, merger/attribution/rss_timeline.c): synthetic traces whose
  * answers are worked out by hand in each test's comment: blocks sharing
  * pages of a residency snapshot each get their own bytes, the retained
  * free heap, faults charged to the block, to the allocation in progress
@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merger_fixtures.h"
-#include "../merger/attribute.h"
+#include "tests/merger_fixtures.h"
+#include "merger/attribution/attribute.h"
 
 #define PID 7
 #define TID 7
@@ -23,18 +23,23 @@
 #define MAX_PAGES 64
 
 static struct mh_replay *rp;
+static struct mh_attribution *attribution;
 
 static void setup(void)
 {
 	rp = mh_replay_new();
 	ck_assert_ptr_nonnull(rp);
-	rp->page_size = PAGE;
+	attribution = mh_attribution_new(rp);
+	ck_assert_ptr_nonnull(attribution);
+	mh_replay_set_header(rp, 0, PAGE);
 }
 
 static void teardown(void)
 {
 	mh_replay_free(rp);
+	mh_attribution_free(attribution);
 	rp = NULL;
+	attribution = NULL;
 }
 
 static void feed(const void *rec)
@@ -296,7 +301,7 @@ START_TEST(test_faults_charged)
 	ck_assert_uint_eq(stack(3)->faults_during_alloc, 1);
 	ck_assert_uint_eq(mapping("[stack]")->faults, 1);
 	ck_assert_uint_eq(mapping("file dev 8:1 inode 1234")->faults, 1);
-	ck_assert_str_eq(mh_attr_map_name(rp, proc(), mapping("file dev 8:1 inode 1234")),
+	ck_assert_str_eq(mh_attr_map_name(attribution, proc(), mapping("file dev 8:1 inode 1234")),
 			 "/usr/lib/libdemo.so");
 	ck_assert_uint_eq(mapping("mmap 0x9")->faults, 1);
 	ck_assert_uint_eq(mapping("[libc mmap]")->faults, 1);

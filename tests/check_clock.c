@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "../preload/clock.h"
-#include "testutil.h"
+#include "preload/clock.h"
+#include "tests/testutil.h"
 
 /* How far a converted TSC reading may stray from clock_gettime, in ns. */
 #define SLACK_NS 5000

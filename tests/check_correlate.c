@@ -28,7 +28,7 @@
 
 #include <check.h>
 
-#include "testutil.h"
+#include "tests/testutil.h"
 
 #define MIB (1024LL * 1024)
 /* memhook's exit status when --kernel=on cannot have the kernel stream. */

@@ -11,7 +11,7 @@
  * the program's own knowledge (how it ends, what sigaction() must report);
  * /proc (the process waiting for the ack is not a zombie).
  */
-#include "preload_run.h"
+#include "tests/preload_run.h"
 
 
 /* The program's wait status without the preload. */
@@ -113,7 +113,7 @@ START_TEST(test_exit_handshake)
 	ck_assert_uint_eq(scan->path, exit_cases[_i].path);
 	ck_assert_int_eq(scan->status, exit_cases[_i].status);
 	ck_assert_uint_eq(scan->tid, (__u32)t.pid);
-	ck_assert_uint_ne(scan->ack_addr, 0);
+	ck_assert_uint_ne(scan->ticket, 0);
 	ck_assert_uint_lt((uintptr_t)ex, (uintptr_t)scan);
 	ck_assert_uint_lt((uintptr_t)last_heap_event(&t, (__u32)t.pid), (uintptr_t)ex);
 	ck_assert_uint_eq(t.scans, 1);

@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../merger/trace_reader.h"
-#include "testutil.h"
+#include "trace/reader.h"
+#include "tests/testutil.h"
 
 /* Time limit of one run, in s: natively each takes well under a tenth of it. */
 #define RUN_LIMIT_S 60

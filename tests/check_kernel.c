@@ -29,12 +29,12 @@
 #include <check.h>
 
 #include "kernel/collector.h"
-#include "kernel/describe.h"
+#include "trace/describe_kernel.h"
 #include "kernel/files.h"
 #include "memhook/kernel_events.h"
 #include "memhook/trace.h"
-#include "kernel_records.h"
-#include "testutil.h"
+#include "tests/kernel_records.h"
+#include "tests/testutil.h"
 
 #define MIB (1024LL * 1024)
 /* Pages kern_touch touches. */

@@ -29,9 +29,9 @@
 #include "memhook/events.h"
 #include "memhook/kernel_events.h"
 #include "memhook/trace.h"
-#include "merger/trace_reader.h"
-#include "kernel_records.h"
-#include "testutil.h"
+#include "trace/reader.h"
+#include "tests/kernel_records.h"
+#include "tests/testutil.h"
 
 /* Time limit of one memhook command in these tests, s (a hang guard, not a measure). */
 #define CMD_TIMEOUT_S 120

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "tests/testutil.h"
 
 /* Debian's python3, which has python3-junitparser (not a pyenv shim). */
 #define SYSTEM_PYTHON "/usr/bin/python3"

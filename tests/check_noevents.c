@@ -15,9 +15,9 @@
 
 #include <check.h>
 
-#include "../merger/trace_reader.h"
-#include "record_cmd.h"
-#include "testutil.h"
+#include "trace/reader.h"
+#include "tests/record_cmd.h"
+#include "tests/testutil.h"
 
 /* Record prog; its stderr must say why no allocation event came, and the trace too. */
 static void check_no_events(const char *prog, const char *want)

@@ -25,8 +25,8 @@
 #include <check.h>
 #include <uthash.h>
 
-#include "../merger/trace_reader.h"
-#include "testutil.h"
+#include "trace/reader.h"
+#include "tests/testutil.h"
 
 /* Time limits, in seconds (generous: valgrind and 8M-event runs are slow). */
 #define RUN_TIMEOUT_S 240

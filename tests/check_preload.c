@@ -13,7 +13,7 @@
  */
 #include <uthash.h>
 
-#include "preload_run.h"
+#include "tests/preload_run.h"
 
 static bool heap_kind(unsigned int kind)
 {

@@ -20,12 +20,12 @@
 
 #include <check.h>
 
-#include "../cli/exit_codes.h"
-#include "../cli/trace_writer.h"
-#include "../merger/trace_reader.h"
+#include "common/exit_codes.h"
+#include "trace/writer.h"
+#include "trace/reader.h"
 #include "memhook/kernel_events.h"
-#include "record_cmd.h"
-#include "testutil.h"
+#include "tests/record_cmd.h"
+#include "tests/testutil.h"
 
 struct trace_facts {
 	int last_ret;			/* mh_trace_reader_next()'s final result */

@@ -16,9 +16,9 @@
 
 #include <check.h>
 
-#include "../cli/exit_codes.h"
-#include "record_cmd.h"
-#include "testutil.h"
+#include "common/exit_codes.h"
+#include "tests/record_cmd.h"
+#include "tests/testutil.h"
 
 /* True if dir holds a file whose name starts with "memhook." (a temporary trace). */
 static bool has_temp_trace(const char *d)

@@ -19,10 +19,10 @@
 
 #include <check.h>
 
-#include "../cli/exit_codes.h"
-#include "../merger/trace_reader.h"
-#include "record_cmd.h"
-#include "testutil.h"
+#include "common/exit_codes.h"
+#include "trace/reader.h"
+#include "tests/record_cmd.h"
+#include "tests/testutil.h"
 
 /* forkgrow: the child's block, MiB, and how long it holds it, ms. */
 #define GROW_MIB 16

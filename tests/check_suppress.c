@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "memhook/events.h"
-#include "merger/suppress.h"
-#include "testutil.h"
+#include "merger/leaks/suppress.h"
+#include "tests/testutil.h"
 
 /* malloc <- make_node (mangled C++) <- build_list in libwidget <- main */
 static const struct mh_supp_frame stack[] = {

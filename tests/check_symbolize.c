@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * check_symbolize.c - symbolization (merger/symbolize.c) of real stacks
+ * check_symbolize.c - symbolization (merger/symbols/symbolize.c) of real stacks
  * against `addr2line -f -i -C -e MODULE ADDR` run live as the oracle:
  * a PIE executable and a dlopen()ed, then dlclose()d, shared library, at
  * -O0 and at -O2 with inlined frames; and a stripped library, whose
@@ -18,11 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
-#include "../merger/demangle.h"
-#include "../merger/modules.h"
-#include "../merger/replay.h"
-#include "../merger/symbolize.h"
+#include "tests/testutil.h"
+#include "merger/symbols/demangle.h"
+#include "merger/replay/modmap.h"
+#include "merger/replay/replay.h"
+#include "merger/symbols/symbolize.h"
 
 #define PID 77
 #define MAX_MODULES 32

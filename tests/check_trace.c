@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * check_trace.c - the trace writer (cli/trace_writer.c) and reader
- * (merger/trace_reader.c): round trips through every stream, truncated
+ * check_trace.c - the trace writer (trace/writer.c) and reader
+ * (trace/reader.c): round trips through every stream, truncated
  * files, corrupted bytes. The oracle is the list of records the test
  * itself generated; the reader must return exactly those, in order.
  */
@@ -19,10 +19,10 @@
 
 #include <check.h>
 
-#include "../cli/trace_writer.h"
-#include "../merger/trace_columns.h"
-#include "../merger/trace_reader.h"
-#include "testutil.h"
+#include "trace/writer.h"
+#include "trace/columns.h"
+#include "trace/reader.h"
+#include "tests/testutil.h"
 
 static char tmp_dir[] = "/tmp/check_trace.XXXXXX";
 static char trace_path[256];

@@ -11,9 +11,9 @@
  * deterministic, so the k-th block of each size it allocates must carry
  * the same frames in both runs, and both runs must send the same set of
  * distinct stacks. (That auto mode answers by frame pointers where it
- * can is checked in-process by check_stackdb.c, through the statistics.)
+ * can is checked in-process by check_stackids.c, through the statistics.)
  */
-#include "preload_run.h"
+#include "tests/preload_run.h"
 
 struct program {
 	const char *name;

@@ -26,7 +26,7 @@
 
 #include <check.h>
 
-#include "testutil.h"
+#include "tests/testutil.h"
 
 /* Time limit of one run, in seconds (memcheck is slow to start). */
 #define RUN_TIMEOUT_S 120

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * fuzz_trace_reader.c - libFuzzer entry for the trace reader
- * (merger/trace_reader.c) and `memhook dump`'s record printer: every input
+ * (trace/reader.c) and `memhook dump`'s record printer: every input
  * is written to a memfd and read to the end, every byte of every record
  * handed out is touched and the record is printed to /dev/null, so
  * AddressSanitizer sees any over-read. The reader must return an error,
@@ -13,8 +13,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../cli/dump_records.h"
-#include "../../merger/trace_reader.h"
+#include "trace/describe.h"
+#include "trace/reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * attribute.h - join the kernel's view with the allocator's: residency
+ * snapshots (MH_REC_PAGEMAP), page faults, swap-ins and reclaim stalls
+ * (kernel_events.h), process RSS (kernel rss_stat or MH_REC_RSS_SAMPLE),
+ * charged to the live block that owns the address at that moment, or to
+ * the mapping around it. docs/ATTRIBUTION.md defines every figure.
+ *
+ * It subscribes to the replay's events (block added and removed, mapped,
+ * unmapped, image start) and to the records the replay does not handle.
+ * A process gets its struct mh_attr only when the first such record
+ * arrives, and the address index of its live blocks only when the first
+ * record that needs one (a fault or swap-in) arrives: a trace without a
+ * kernel stream pays one pointer test per allocation. Memory is bounded by
+ * the live blocks, the mappings, the distinct mapping names and a fixed
+ * number of timeline points. Never prints.
+ */
+#ifndef MEMHOOK_MERGER_ATTRIBUTION_ATTRIBUTE_H
+#define MEMHOOK_MERGER_ATTRIBUTION_ATTRIBUTE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uthash.h>
+
+#include "memhook/kernel_events.h"
+
+struct mh_addrindex;
+struct mh_block;
+struct mh_process;
+struct mh_replay;
+struct mh_stack_stats;
+
+/* Timeline points kept per process; older points are merged pairwise when full. */
+#define MH_TIMELINE_POINTS 256
+/* Stacks whose resident bytes a snapshot point keeps. */
+#define MH_TIMELINE_TOP_STACKS 5
+
+/* Where memory outside live blocks is: one entry per name (docs/ATTRIBUTION.md). */
+enum mh_map_kind {
+	MH_MAP_ANON = 1,	/* "[anon]": anonymous memory no record explains */
+	MH_MAP_HEAP_FREE,	/* "[heap free]": allocator regions outside live blocks */
+	MH_MAP_LIBC_MMAP,	/* "[libc mmap]": mmaps only the kernel saw, holding no heap */
+	MH_MAP_PROGRAM_MMAP,	/* "mmap": the program's own mmap, by its call stack */
+	MH_MAP_STACK,		/* "[stack]" */
+	MH_MAP_FILE,		/* a file, by module path or "dev M:m inode N" */
+	MH_MAP_SHMEM,		/* "[shmem]" */
+	MH_MAP_OTHER,		/* "[hugetlb]", "[no mapping]" */
+};
+
+struct mh_map_stats {
+	char *name;			/* key */
+	enum mh_map_kind kind;
+	uint64_t stack_id;		/* MH_MAP_PROGRAM_MMAP: the mmap call's stack */
+	uint32_t dev;			/* MH_MAP_FILE: the file's kernel dev_t */
+	uint64_t ino;			/* MH_MAP_FILE: its inode */
+	uint64_t sample_addr;		/* MH_MAP_FILE: an address that faulted in it */
+	uint64_t faults, major_faults, swapins, reclaim_stall_ns;
+	uint64_t resident_bytes;	/* in the latest snapshot (snap_id), outside live blocks */
+	uint64_t swapped_bytes;
+	uint64_t snap_id;
+	UT_hash_handle hh;
+};
+
+/* One timeline point: a time bucket's largest RSS, or a residency snapshot. */
+struct mh_timeline_point {
+	uint64_t ts_ns;
+	uint64_t rss_anon, rss_file, rss_shmem, swap;	/* bytes; at the bucket's largest RSS */
+	uint64_t live_heap_bytes;
+	uint64_t faults, major_faults, swapins;		/* kernel events so far (cumulative) */
+	uint64_t reclaim_stall_ns;			/* likewise */
+	bool snapshot;					/* a residency snapshot ended here */
+	uint64_t resident_bytes;			/* snapshot: every range it covered */
+	uint64_t heap_resident_bytes;			/* snapshot: ranges holding heap */
+	uint64_t retained_free_heap_bytes;		/* snapshot only */
+	uint64_t top_id[MH_TIMELINE_TOP_STACKS];	/* snapshot: largest resident stacks */
+	uint64_t top_bytes[MH_TIMELINE_TOP_STACKS];
+};
+
+struct mh_attr_thread;
+struct mh_mapping;
+struct mh_snap_part;
+
+struct mh_attr {
+	uint32_t page_size;
+
+	/* Process RSS, bytes, as last reported; the kernel's rss_stat wins over samples. */
+	uint64_t rss[4];			/* by enum mh_rss_member */
+	bool rss_from_kernel, rss_from_sampler;
+	uint64_t rss_peak_bytes, rss_peak_ts_ns; /* anon + file + shmem */
+
+	/* Residency snapshots. */
+	uint64_t snapshots;			/* snapshots seen (0: resident figures unknown) */
+	bool snap_open;				/* the current snapshot may get more ranges */
+	uint64_t snap_id;			/* the current (latest) snapshot */
+	uint64_t snap_ts_ns;			/* its first record's time */
+	uint64_t snap_last_start;		/* start of its latest range */
+	uint64_t snap_rss[4];			/* RSS counters when it began */
+	uint64_t snap_live_bytes;		/* live heap when it began */
+	bool snap_rss_known;
+	uint64_t snap_resident, snap_heap_resident, snap_covered, snap_swapped;
+	uint64_t retained_free_heap_bytes;	/* of the latest complete snapshot */
+	uint64_t heap_resident_bytes;		/* likewise, allocator ranges */
+	uint64_t resident_bytes;		/* likewise, every range */
+	uint64_t exit_snap_ts_ns;		/* ts of the latest complete snapshot */
+	uint64_t peak_snap_rss, peak_snap_ts_ns; /* the snapshot taken at the largest RSS */
+	uint64_t peak_snap_resident;	/* its resident anonymous bytes, for ties on RSS */
+	uint64_t retained_at_rss_peak;
+	struct mh_snap_part *parts;		/* ranges of the current part, not applied yet */
+	size_t part_count, part_cap;
+	uint64_t (*heap_ranges)[2];		/* ranges that held heap in some snapshot */
+	size_t heap_range_count, heap_range_cap;
+
+	/* Kernel events. */
+	bool kernel;				/* a kernel record about this process came */
+	struct mh_addrindex *block_index;	/* live block ranges -> stack, once needed */
+	struct mh_addrindex *map_index;		/* struct mh_mapping by address */
+	struct mh_mapping *mappings;		/* every entry of map_index (utlist) */
+	struct mh_mapping *last_map;		/* cache for blocks landing in a mapping */
+	struct mh_map_stats *map_stats;		/* uthash by name */
+	struct mh_attr_thread *threads;		/* uthash by tid */
+	struct mh_attr_thread *last_thread;	/* cache */
+	struct mh_map_stats *last_map_stats;	/* cache */
+	uint64_t faults, major_faults, swapins, reclaim_stall_ns;
+	uint64_t faults_in_blocks, faults_during_alloc, reclaim_unattributed_ns;
+	uint64_t brk_start, brk_end;		/* the brk heap as the kernel saw it, 0 if never */
+
+	/* Timeline. */
+	struct mh_timeline_point points[MH_TIMELINE_POINTS];
+	unsigned point_count;
+	uint64_t bucket_ns, bucket_end_ns;	/* current bucket width and end */
+};
+
+/* The attribution of one replay: its subscriber (replay.h, struct mh_replay_events). */
+struct mh_attribution;
+
+/*
+ * Attribute what rp replays from now on: subscribes to rp. Free it after
+ * rp (mh_replay_free() tells it about every process it frees). NULL with
+ * errno set.
+ */
+struct mh_attribution *mh_attribution_new(struct mh_replay *rp);
+void mh_attribution_free(struct mh_attribution *at);
+
+/*
+ * The name to show for a mapping entry: for a file, its path from the
+ * kernel's file records, else the module covering the address that
+ * faulted in it, else ms->name.
+ */
+const char *mh_attr_map_name(const struct mh_attribution *at, const struct mh_process *p,
+			     const struct mh_map_stats *ms);
+
+/* Sum of the process RSS counters (anon + file + shmem), bytes. */
+static inline uint64_t mh_attr_rss(const struct mh_attr *a)
+{
+	return a->rss[MH_RSS_ANON] + a->rss[MH_RSS_FILE] + a->rss[MH_RSS_SHMEM];
+}
+
+#endif /* MEMHOOK_MERGER_ATTRIBUTION_ATTRIBUTE_H */

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * leaks.h - exit-time leak verdicts (MH_REC_LEAK, from the recorder's
+ * reachability scan) joined with the blocks still live at the end of the
+ * replay: bytes and blocks per leak kind, per process and per stack.
+ *
+ * Verdicts arrive without a timestamp, so they are kept by address until
+ * the replay ends and only then matched to the live blocks. Memory is
+ * bounded by the blocks live at exit. Never prints.
+ */
+#ifndef MEMHOOK_MERGER_LEAKS_LEAKS_H
+#define MEMHOOK_MERGER_LEAKS_LEAKS_H
+
+#include <stdint.h>
+
+#include "memhook/events.h"
+
+struct mh_process;
+struct mh_verdict;
+
+/* Remember the verdict on one block of p. 0 or -ENOMEM. */
+int mh_leaks_note(struct mh_process *p, const struct mh_rec_leak *rec);
+
+/*
+ * Classify p's live blocks by their verdicts into p->leak_kind_* and each
+ * stack's leak_kind_* (index 0: no verdict), then drop the verdicts.
+ */
+void mh_leaks_classify(struct mh_process *p);
+
+/* Drop p's verdicts (when the process is freed before classification). */
+void mh_leaks_free(struct mh_process *p);
+
+#endif /* MEMHOOK_MERGER_LEAKS_LEAKS_H */

@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: MIT
+/*
+ * timeline.c - merge a trace's streams into one causal order for replay.
+ *
+ * The master (ALLOC) stream is read and decompressed by a second thread
+ * into a few fixed batches while this thread replays the previous ones:
+ * decompression and replay overlap.
+ *
+ * Must never hold more than one chunk per stream, the master batches and
+ * a bounded reorder window, whatever the trace length.
+ */
+#include "merger/merge/timeline.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "merger/replay/replay.h"
+#include "trace/reader.h"
+#include "common/assert.h"
+
+/*
+ * Kernel records come from per-CPU buffers, so their file order is only
+ * roughly their time order: the timeline holds up to this many, sorted,
+ * and releases the oldest. A record that arrives after a later one was
+ * already released (more than the window out of place) is replayed late
+ * and counted in mh_replay.kernel_late. docs/ATTRIBUTION.md.
+ */
+#define KERNEL_REORDER_WINDOW 4096
+/* Held records up to this size live in a preallocated pool, bytes. */
+#define POOL_SLOT_BYTES 128
+/* Master records between two progress callbacks. */
+#define PROGRESS_EVERY (1U << 20)
+/* Master records travel between the threads in batches of this many bytes. */
+#define BATCH_BYTES (1U << 20)
+/* Batches in flight: the reader thread runs at most this far ahead. */
+#define BATCH_COUNT 4
+/* Records between a live-block prefetch and its lookup (about one L2 miss of work). */
+#define PREFETCH_AHEAD 8
+
+struct batch {
+	size_t bytes;
+	size_t cap;			/* BATCH_BYTES, more after a larger record */
+	unsigned char *data;
+};
+
+/* The master stream's reader thread and the batches it fills. */
+struct prefetch {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct batch batches[BATCH_COUNT];
+	unsigned head, count;		/* filled batches: [head, head + count) */
+	bool done, stop;		/* reader finished / consumer gave up */
+	int err;			/* reader's error, 0 if none */
+};
+
+/* A secondary stream released by timestamp. */
+struct source {
+	int stream;
+	struct mh_trace_reader *r;
+	const struct mh_rec_hdr *cur;	/* next record (window 0), NULL at the end */
+	bool done;
+	unsigned window;		/* 0: the stream is in timestamp order */
+	unsigned first, pending;	/* ring of pending records, sorted by ts (window > 0) */
+	struct mh_rec_hdr **slots;
+	unsigned char *pool;		/* window * POOL_SLOT_BYTES bytes */
+	void **pool_free;		/* free pool slots (a stack) */
+	unsigned pool_free_count;
+	uint64_t released_ts;		/* newest timestamp released so far */
+};
+
+/* The i-th oldest pending record of a windowed source. */
+#define SLOT(s, i) ((s)->slots[((s)->first + (i)) % (s)->window])
+
+enum { SRC_META, SRC_SAMPLE, SRC_KERNEL, SRC_COUNT };
+
+struct mh_timeline {
+	struct mh_trace_reader *master;
+	struct prefetch pf;
+	struct source src[SRC_COUNT];
+	uint32_t root_pid;
+	char error[256];
+};
+
+static int source_open(struct source *s, const char *path, int stream, unsigned window)
+{
+	s->stream = stream;
+	s->window = window;
+	s->r = mh_trace_reader_open(path);
+	if (!s->r)
+		return -errno;
+	if (window) {
+		s->slots = calloc(window, sizeof(*s->slots));
+		s->pool = malloc((size_t)window * POOL_SLOT_BYTES);
+		s->pool_free = calloc(window, sizeof(*s->pool_free));
+		if (!s->slots || !s->pool || !s->pool_free)
+			return -ENOMEM;
+		for (unsigned i = 0; i < window; i++)
+			s->pool_free[s->pool_free_count++] = s->pool + (size_t)i * POOL_SLOT_BYTES;
+	}
+	return 0;
+}
+
+/* A buffer for a held record of size bytes: from the pool if it fits. */
+static struct mh_rec_hdr *slot_get(struct source *s, size_t bytes)
+{
+	if (bytes <= POOL_SLOT_BYTES && s->pool_free_count)
+		return s->pool_free[--s->pool_free_count];
+	return malloc(bytes);
+}
+
+static void slot_put(struct source *s, struct mh_rec_hdr *rec)
+{
+	unsigned char *p = (unsigned char *)rec;
+
+	if (s->pool && p >= s->pool && p < s->pool + (size_t)s->window * POOL_SLOT_BYTES)
+		s->pool_free[s->pool_free_count++] = p;
+	else
+		free(rec);
+}
+
+struct mh_timeline *mh_timeline_open(const char *path)
+{
+	struct mh_timeline *tl = calloc(1, sizeof(*tl));
+	int err = -ENOMEM;
+
+	if (!tl)
+		goto err;
+	tl->master = mh_trace_reader_open(path);
+	if (!tl->master) {
+		err = -errno;
+		goto err;
+	}
+	tl->root_pid = mh_trace_reader_header(tl->master)->root_pid;
+	err = source_open(&tl->src[SRC_META], path, MH_STREAM_META, 0);
+	if (!err)
+		err = source_open(&tl->src[SRC_SAMPLE], path, MH_STREAM_SAMPLE, 0);
+	if (!err)
+		err = source_open(&tl->src[SRC_KERNEL], path, MH_STREAM_KERNEL,
+				  KERNEL_REORDER_WINDOW);
+	if (err)
+		goto err;
+	return tl;
+err:
+	mh_timeline_free(tl);
+	errno = -err;
+	return NULL;
+}
+
+void mh_timeline_free(struct mh_timeline *tl)
+{
+	unsigned i, j;
+
+	if (!tl)
+		return;
+	mh_trace_reader_free(tl->master);
+	for (i = 0; i < SRC_COUNT; i++) {
+		mh_trace_reader_free(tl->src[i].r);
+		for (j = 0; j < tl->src[i].pending; j++)
+			slot_put(&tl->src[i], SLOT(&tl->src[i], j));
+		free(tl->src[i].slots);
+		free(tl->src[i].pool);
+		free(tl->src[i].pool_free);
+	}
+	free(tl);
+}
+
+static int read_error(struct mh_timeline *tl, struct mh_trace_reader *r, int err)
+{
+	snprintf(tl->error, sizeof(tl->error), "%s", mh_trace_reader_error(r));
+	return err;
+}
+
+/* Advance a window-0 source to its next record. */
+static int source_next(struct mh_timeline *tl, struct source *s)
+{
+	int ret = mh_trace_reader_next(s->r, s->stream, &s->cur, NULL);
+
+	if (ret < 0)
+		return read_error(tl, s->r, ret);
+	if (ret == 0) {
+		s->cur = NULL;
+		s->done = true;
+	}
+	return 0;
+}
+
+/* Keep a windowed source's slots full, sorted by timestamp. */
+static int window_fill(struct mh_timeline *tl, struct source *s)
+{
+	const struct mh_rec_hdr *rec;
+	struct mh_rec_hdr *copy;
+	uint64_t ts;
+	unsigned i;
+	int ret;
+
+	while (!s->done && s->pending < s->window) {
+		ret = mh_trace_reader_next(s->r, s->stream, &rec, NULL);
+		if (ret < 0)
+			return read_error(tl, s->r, ret);
+		if (ret == 0) {
+			s->done = true;
+			break;
+		}
+		copy = slot_get(s, rec->size);
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, rec, rec->size);
+		/* Mostly in order already: the scan from the newest end is short. */
+		ts = mh_rec_ts(copy);
+		for (i = s->pending; i > 0 && mh_rec_ts(SLOT(s, i - 1)) > ts; i--)
+			SLOT(s, i) = SLOT(s, i - 1);
+		SLOT(s, i) = copy;
+		s->pending++;
+		MH_ASSERT(i == 0 || mh_rec_ts(SLOT(s, i - 1)) <= ts);
+		MH_ASSERT(i + 1 == s->pending || ts <= mh_rec_ts(SLOT(s, i + 1)));
+	}
+	return 0;
+}
+
+/*
+ * Replay the source's records with a timestamp <= clock (every record
+ * when drain is set). Records without a timestamp go with their stream.
+ */
+static int source_release(struct mh_timeline *tl, struct source *s, struct mh_replay *rp,
+			  uint64_t clock, bool drain)
+{
+	struct mh_rec_hdr *head;
+	uint64_t ts;
+	int err;
+
+	if (!s->window) {
+		while (s->cur && (drain || mh_rec_ts(s->cur) <= clock)) {
+			err = mh_replay_record(rp, s->cur);
+			if (!err)
+				err = source_next(tl, s);
+			if (err)
+				return err;
+		}
+		return 0;
+	}
+	for (;;) {
+		err = window_fill(tl, s);
+		if (err)
+			return err;
+		if (!s->pending)
+			return 0;
+		head = SLOT(s, 0);
+		if (!drain && mh_rec_ts(head) > clock)
+			return 0;
+		ts = mh_rec_ts(head);
+		if (ts < s->released_ts)
+			mh_replay_count_late(rp);
+		else
+			s->released_ts = ts;
+		err = mh_replay_record(rp, head);
+		slot_put(s, head);
+		s->first = (s->first + 1) % s->window;
+		s->pending--;
+		if (err)
+			return err;
+	}
+}
+
+static int release_all(struct mh_timeline *tl, struct mh_replay *rp, uint64_t clock, bool drain)
+{
+	unsigned i;
+	int err;
+
+	for (i = 0; i < SRC_COUNT; i++) {
+		err = source_release(tl, &tl->src[i], rp, clock, drain);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Wait for a free batch slot; NULL when the consumer stopped. */
+static struct batch *prefetch_claim(struct prefetch *pf)
+{
+	struct batch *b = NULL;
+
+	pthread_mutex_lock(&pf->lock);
+	while (pf->count == BATCH_COUNT && !pf->stop)
+		pthread_cond_wait(&pf->cond, &pf->lock);
+	if (!pf->stop) {
+		b = &pf->batches[(pf->head + pf->count) % BATCH_COUNT];
+		b->bytes = 0;
+	}
+	pthread_mutex_unlock(&pf->lock);
+	return b;
+}
+
+/* Hand a filled batch to the consumer; ret <= 0 also ends the stream. */
+static void prefetch_publish(struct prefetch *pf, int ret)
+{
+	pthread_mutex_lock(&pf->lock);
+	pf->count++;
+	if (ret <= 0) {
+		pf->done = true;
+		pf->err = ret;
+	}
+	pthread_cond_broadcast(&pf->cond);
+	pthread_mutex_unlock(&pf->lock);
+}
+
+/* Start batch b with rec; a record larger than the batch grows it. 0 or -ENOMEM. */
+static int batch_start(struct batch *b, const struct mh_rec_hdr *rec)
+{
+	unsigned char *data;
+
+	if (rec->size > b->cap) {
+		data = realloc(b->data, rec->size);
+		if (!data)
+			return -ENOMEM;
+		b->data = data;
+		b->cap = rec->size;
+	}
+	memcpy(b->data, rec, rec->size);
+	b->bytes = rec->size;
+	return 0;
+}
+
+/* Reader thread: fill batches with master records until the end or an error. */
+static void *prefetch_main(void *arg)
+{
+	struct mh_timeline *tl = arg;
+	struct prefetch *pf = &tl->pf;
+	const struct mh_rec_hdr *rec;
+	struct batch *b = prefetch_claim(pf);
+	int ret;
+
+	while (b) {
+		ret = mh_trace_reader_next(tl->master, MH_STREAM_ALLOC, &rec, NULL);
+		if (ret > 0 && b->bytes + rec->size <= b->cap) {
+			memcpy(b->data + b->bytes, rec, rec->size);
+			b->bytes += rec->size;
+			continue;
+		}
+		if (ret > 0 && !b->bytes) {
+			/* Larger than an empty batch: it goes alone, in a grown one. */
+			ret = batch_start(b, rec);
+			if (!ret)
+				continue;
+		}
+		prefetch_publish(pf, ret);
+		if (ret <= 0)
+			break;
+		/* The record that did not fit starts the next batch. */
+		b = prefetch_claim(pf);
+		if (b && batch_start(b, rec)) {
+			prefetch_publish(pf, -ENOMEM);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int prefetch_start(struct mh_timeline *tl)
+{
+	struct prefetch *pf = &tl->pf;
+	unsigned i;
+	int err;
+
+	for (i = 0; i < BATCH_COUNT; i++) {
+		pf->batches[i].data = malloc(BATCH_BYTES);
+		if (!pf->batches[i].data)
+			return -ENOMEM;
+		pf->batches[i].cap = BATCH_BYTES;
+	}
+	pthread_mutex_init(&pf->lock, NULL);
+	pthread_cond_init(&pf->cond, NULL);
+	err = pthread_create(&pf->thread, NULL, prefetch_main, tl);
+	return -err;
+}
+
+/* Wait for the next filled batch. NULL when the stream is over. */
+static struct batch *prefetch_take(struct prefetch *pf)
+{
+	struct batch *b = NULL;
+
+	pthread_mutex_lock(&pf->lock);
+	while (!pf->count && !pf->done)
+		pthread_cond_wait(&pf->cond, &pf->lock);
+	if (pf->count)
+		b = &pf->batches[pf->head];
+	pthread_mutex_unlock(&pf->lock);
+	return b;
+}
+
+/* The batch from prefetch_take() was replayed: its slot is free again. */
+static void prefetch_release(struct prefetch *pf)
+{
+	pthread_mutex_lock(&pf->lock);
+	pf->head = (pf->head + 1) % BATCH_COUNT;
+	pf->count--;
+	pthread_cond_broadcast(&pf->cond);
+	pthread_mutex_unlock(&pf->lock);
+}
+
+static void prefetch_stop(struct mh_timeline *tl)
+{
+	struct prefetch *pf = &tl->pf;
+	unsigned i;
+
+	pthread_mutex_lock(&pf->lock);
+	pf->stop = true;
+	pthread_cond_broadcast(&pf->cond);
+	pthread_mutex_unlock(&pf->lock);
+	pthread_join(pf->thread, NULL);
+	pthread_cond_destroy(&pf->cond);
+	pthread_mutex_destroy(&pf->lock);
+	for (i = 0; i < BATCH_COUNT; i++)
+		free(pf->batches[i].data);
+}
+
+/* Earliest timestamp waiting in a secondary stream, UINT64_MAX if none. */
+static uint64_t next_secondary_ts(const struct mh_timeline *tl)
+{
+	uint64_t next = UINT64_MAX, ts;
+	unsigned i;
+
+	for (i = 0; i < SRC_COUNT; i++) {
+		const struct source *s = &tl->src[i];
+
+		if (s->window)
+			ts = s->pending ? mh_rec_ts(SLOT(s, 0)) : UINT64_MAX;
+		else
+			ts = s->cur ? mh_rec_ts(s->cur) : UINT64_MAX;
+		if (ts < next)
+			next = ts;
+	}
+	return next;
+}
+
+/*
+ * Replay one batch of master records, releasing secondaries as the clock
+ * passes them. Where the live-block table is large, the slot of the
+ * record PREFETCH_AHEAD places on is loaded while this one is replayed.
+ */
+static int replay_batch(struct mh_timeline *tl, struct mh_replay *rp, const struct batch *b,
+			uint64_t *clock, uint64_t *next_release, uint64_t *n,
+			mh_timeline_progress_fn fn, void *arg)
+{
+	const struct mh_rec_hdr *rec;
+	size_t off, ahead = b->bytes;
+	unsigned i;
+	uint64_t ts;
+	int err;
+
+	if (mh_replay_prefetch_pays(rp)) {
+		for (i = 0, ahead = 0; i < PREFETCH_AHEAD && ahead < b->bytes; i++)
+			ahead += ((const struct mh_rec_hdr *)(b->data + ahead))->size;
+	}
+	for (off = 0; off < b->bytes; off += rec->size) {
+		rec = (const struct mh_rec_hdr *)(b->data + off);
+		if (ahead < b->bytes) {
+			const struct mh_rec_hdr *next = (const void *)(b->data + ahead);
+
+			mh_replay_prefetch(rp, next);
+			ahead += next->size;
+		}
+		ts = mh_rec_ts(rec);
+		if (ts > *clock)
+			*clock = ts;
+		if (*clock >= *next_release) {
+			err = release_all(tl, rp, *clock, false);
+			if (err)
+				return err;
+			*next_release = next_secondary_ts(tl);
+		}
+		err = mh_replay_record(rp, rec);
+		if (err) {
+			snprintf(tl->error, sizeof(tl->error), "cannot replay record of type %u: %s",
+				 rec->type, strerror(-err));
+			return err;
+		}
+		if (fn && !(++*n % PROGRESS_EVERY))
+			fn(*n, arg);
+	}
+	return 0;
+}
+
+int mh_timeline_run(struct mh_timeline *tl, struct mh_replay *rp, mh_timeline_progress_fn fn,
+		    void *arg)
+{
+	uint64_t clock = 0, next_release = 0, n = 0;
+	struct batch *b;
+	unsigned i;
+	int err = 0;
+
+	mh_replay_set_header(rp, tl->root_pid, mh_trace_reader_header(tl->master)->page_size);
+	for (i = 0; i < SRC_COUNT && !err; i++) {
+		if (!tl->src[i].window)
+			err = source_next(tl, &tl->src[i]);
+	}
+	if (err)
+		return err;
+	err = prefetch_start(tl);
+	if (err) {
+		snprintf(tl->error, sizeof(tl->error), "cannot start the trace reader thread: %s",
+			 strerror(-err));
+		for (i = 0; i < BATCH_COUNT; i++)
+			free(tl->pf.batches[i].data);
+		return err;
+	}
+	while (!err && (b = prefetch_take(&tl->pf))) {
+		err = replay_batch(tl, rp, b, &clock, &next_release, &n, fn, arg);
+		prefetch_release(&tl->pf);
+	}
+	if (!err && tl->pf.err < 0)
+		err = read_error(tl, tl->master, tl->pf.err);
+	prefetch_stop(tl);
+	if (err)
+		return err;
+	return release_all(tl, rp, clock, true);
+}
+
+bool mh_timeline_truncated(const struct mh_timeline *tl)
+{
+	return mh_trace_reader_truncated(tl->master);
+}
+
+uint64_t mh_timeline_truncated_at(const struct mh_timeline *tl)
+{
+	return mh_trace_reader_truncated_at(tl->master);
+}
+
+const char *mh_timeline_error(const struct mh_timeline *tl)
+{
+	return tl->error;
+}

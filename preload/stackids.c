@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stackids.c - hash call stacks into stack ids and remember which ids this
+ * process already sent (capturing them is unwind.c's job).
+ *
+ * Never allocates through malloc and never prints: it runs inside the
+ * target's malloc. The id set is an mmap'd array; uthash would allocate
+ * its buckets with malloc (re-entering the allocator we wrap, possibly
+ * from a signal handler or under the allocator's own lock) and needs a
+ * lock around every lookup, while here the hot path is one acquire load
+ * and a new id costs one compare-and-swap.
+ */
+#include "preload/stackids.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+
+#include "preload/sys.h"
+
+/* Probes before an insertion gives up and the stack is simply re-sent. */
+#define MAX_PROBES 64
+
+struct mh_stackids {
+	__u64 mask;		/* slots - 1 */
+	__u64 count;		/* ids claimed */
+	size_t map_bytes;
+	__u64 slots[];		/* 0 empty, id ^ 1 being sent, id sent */
+};
+
+static __u64 fmix64(__u64 k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	k ^= k >> 33;
+	return k;
+}
+
+__u64 mh_stack_hash(__u64 seed, const __u64 *ips, unsigned int depth)
+{
+	/* Two independent lanes halve the multiply chain on the hot path. */
+	__u64 a = 0x9e3779b97f4a7c15ULL ^ depth ^ seed, b = 0xc2b2ae3d27d4eb4fULL;
+	unsigned int i;
+
+	for (i = 0; i + 1 < depth; i += 2) {
+		a = ((a ^ ips[i]) * 0x87c37b91114253d5ULL);
+		b = ((b ^ ips[i + 1]) * 0x4cf5ad432745937fULL);
+		a = (a << 31) | (a >> 33);
+		b = (b << 29) | (b >> 35);
+	}
+	if (i < depth)
+		a = ((a ^ ips[i]) * 0x87c37b91114253d5ULL);
+	a = fmix64(a ^ fmix64(b)) | 1;
+	/* 1 ^ 1 would be 0, the empty-slot mark. */
+	return a == 1 ? 3 : a;
+}
+
+struct mh_stackids *mh_stackids_new(unsigned int capacity_log2)
+{
+	size_t slots = (size_t)1 << capacity_log2;
+	size_t bytes = sizeof(struct mh_stackids) + slots * sizeof(__u64);
+	struct mh_stackids *db;
+
+	if (capacity_log2 < 4 || capacity_log2 > 30) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* MAP_NORESERVE: pages are touched only as ids land in them. */
+	db = mh_sys_mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (db == MAP_FAILED)
+		return NULL;
+	db->mask = slots - 1;
+	db->map_bytes = bytes;
+	return db;
+}
+
+void mh_stackids_free(struct mh_stackids *db)
+{
+	if (db)
+		mh_sys_munmap(db, db->map_bytes);
+}
+
+enum mh_intern_result mh_stackids_intern(struct mh_stackids *db, __u64 id)
+{
+	__u64 pending = id ^ 1, i = (id >> 1) & db->mask;
+	unsigned int probe;
+
+	for (probe = 0; probe < MAX_PROBES; probe++, i = (i + 1) & db->mask) {
+		__u64 v = __atomic_load_n(&db->slots[i], __ATOMIC_ACQUIRE);
+
+		if (!v) {
+			if (__atomic_compare_exchange_n(&db->slots[i], &v, pending, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				__atomic_fetch_add(&db->count, 1, __ATOMIC_RELAXED);
+				return MH_INTERN_SEND;
+			}
+			/* Lost the race: v now holds the winner's value. */
+		}
+		if (v == id)
+			return MH_INTERN_KNOWN;
+		if (v == pending)
+			return MH_INTERN_SEND;
+	}
+	return MH_INTERN_SEND;
+}
+
+void mh_stackids_sent(struct mh_stackids *db, __u64 id)
+{
+	__u64 pending = id ^ 1, i = (id >> 1) & db->mask;
+	unsigned int probe;
+
+	for (probe = 0; probe < MAX_PROBES; probe++, i = (i + 1) & db->mask) {
+		__u64 v = __atomic_load_n(&db->slots[i], __ATOMIC_ACQUIRE);
+
+		if (v == pending) {
+			/* Release: our STACK record is committed before anyone sees "sent". */
+			__atomic_store_n(&db->slots[i], id, __ATOMIC_RELEASE);
+			return;
+		}
+		if (!v || v == id)
+			return;
+	}
+}
+
+size_t mh_stackids_count(const struct mh_stackids *db)
+{
+	return __atomic_load_n(&db->count, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: MIT
+/*
+ * drain.c - drain the ring and the BPF collector into the trace
+ * (recorder.h).
+ *
+ * The drainer must never stop consuming while the traced program runs:
+ * in lossless mode producers wait for room, so a stalled drainer would
+ * stall the program. When the trace cannot be written, records are still
+ * taken out of the ring and dropped.
+ */
+#include "recorder/drain.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "recorder/exitscan/request.h"
+#include "recorder/liveset.h"
+#include "recorder/tracked.h"
+#include "common/clock.h"
+#include "trace/records.h"
+
+/* Ring bytes handed to the writer at once: bounds how long ring space stays held. */
+#define DRAIN_BATCH_BYTES (1U << 20)
+/* Longest sleep of an idle drainer, ns: producers wake it (ring.h), this bounds a missed wake. */
+#define DRAIN_IDLE_NS (MH_RING_IDLE_WAKE_MS * 1000000L)
+/* Sleep between looks at a torn tail at the end, ns. */
+#define TORN_TAIL_POLL_NS 1000000L
+/* How long a reserved-but-uncommitted record may stay so at the end, ms. */
+#define TORN_TAIL_WAIT_MS 500
+/*
+ * Longest wait between two collector drains, ms: the BPF side wakes the
+ * reader only in batches (collector.h), so a quiet ring is drained anyway.
+ */
+#define COLLECT_POLL_MS 100
+
+/* The live set ran out of memory: exit scans of this recording will miss blocks. Say it once. */
+static void note_liveset_error(struct mh_recorder *r)
+{
+	if (!r->liveset_err) {
+		r->liveset_err = true;
+		fprintf(stderr, "memhook: out of memory for the live-block set; leak verdicts may be incomplete\n");
+	}
+}
+
+/* Remember the first write error and say it once. Returns err. */
+static int note_error(struct mh_recorder *r, int err)
+{
+	int none = 0;
+
+	if (err && atomic_compare_exchange_strong(&r->write_err, &none, err))
+		fprintf(stderr, "memhook: cannot write trace '%s': %s (recording stopped; the trace keeps what was written)\n",
+			r->trace_path, strerror(-err));
+	return err;
+}
+
+int mh_recorder_append(struct mh_recorder *r, int stream, const void *records, size_t bytes)
+{
+	int err = atomic_load(&r->write_err);
+
+	if (err)
+		return err;
+	return note_error(r, mh_trace_writer_append(r->writer, stream, records, bytes));
+}
+
+int mh_recorder_flush(struct mh_recorder *r)
+{
+	int err = atomic_load(&r->write_err);
+
+	if (err)
+		return err;
+	return note_error(r, mh_trace_writer_flush(r->writer));
+}
+
+int mh_recorder_sink(void *ctx, int stream, const void *records, size_t bytes)
+{
+	/* The kernel's ring buffer must keep draining even if the trace cannot grow. */
+	(void)mh_recorder_append(ctx, stream, records, bytes);
+	return 0;
+}
+
+int mh_recorder_info(struct mh_recorder *r, pid_t pid, const char *key, const char *value)
+{
+	size_t size;
+	struct mh_rec_info *info = mh_rec_info_new((__u32)pid, key, value, &size);
+	int err;
+
+	if (!info)
+		return -errno;
+	err = mh_recorder_append(r, MH_STREAM_META, info, size);
+	free(info);
+	return err;
+}
+
+/* A PROCESS record: follow its pid (sampler, scans) if the kernel says it is ours. */
+static void on_process(struct mh_recorder *r, const struct mh_rec_process *rec)
+{
+	atomic_fetch_add(&r->processes, 1);
+	/* -ESRCH: gone already; -EPERM: not the program's, its claim is ignored. */
+	if (mh_tracked_admit(r->tracked, (pid_t)rec->pid))
+		return;
+	if (mh_liveset_admit(r->liveset, rec))
+		note_liveset_error(r);
+}
+
+/*
+ * An exit-scan request ending at ring position ticket: hand the process's
+ * live blocks to the scan thread, or have it refused there (in order).
+ */
+static void on_exit_scan(struct mh_recorder *r, const struct mh_rec_exit_scan *rec, __u64 ticket)
+{
+	struct mh_exitscan_request req = {
+		.pid = (pid_t)rec->pid,
+		.tid = (pid_t)rec->tid,
+		.sp = rec->sp,
+		.pidfd = -1,
+		.tracked = r->tracked,
+		.ring = &r->ring,
+		.ticket = ticket,
+	};
+	struct mh_reach_block *blocks = NULL;
+	size_t count = 0;
+	int err;
+
+	/*
+	 * Taking it out of the set also stops its sampling: the scan reads the
+	 * process's memory and so faults pages back in, and a later sample
+	 * would show residency memhook caused.
+	 */
+	err = mh_tracked_take(r->tracked, req.pid);
+	if (err >= 0) {
+		req.pidfd = err;
+		err = mh_liveset_take(r->liveset, req.pid, &blocks, &count);
+	}
+	mh_leakscan_submit(r->scans, &req, blocks, count, err);
+}
+
+/*
+ * Keep the records' meaning for the recorder: processes, live blocks,
+ * exit scans. buf holds records read from ring position pos on. Returns
+ * the bytes of good records; at a bad one, *why says how it is bad.
+ */
+static size_t observe(struct mh_recorder *r, const unsigned char *buf, size_t bytes, __u64 pos,
+		      const char **why)
+{
+	size_t off = 0, n = 0;
+
+	*why = NULL;
+	while (off < bytes) {
+		const struct mh_rec_hdr *rec = (const struct mh_rec_hdr *)(buf + off);
+
+		*why = mh_ring_record_error(rec);
+		if (*why)
+			break;
+		off += rec->size;
+		n++;
+		switch (rec->type) {
+		case MH_REC_ALLOC:
+		case MH_REC_FREE:
+		case MH_REC_REALLOC:
+			if (mh_liveset_apply(r->liveset, rec))
+				note_liveset_error(r);
+			break;
+		case MH_REC_PROCESS:
+			on_process(r, (const void *)rec);
+			break;
+		case MH_REC_EXIT_SCAN:
+			on_exit_scan(r, (const void *)rec, pos + off);
+			break;
+		default:
+			break;
+		}
+	}
+	/* One atomic add per batch, not per record: the progress line's events/s. */
+	atomic_fetch_add_explicit(&r->records, n, memory_order_relaxed);
+	return off;
+}
+
+/*
+ * The ring holds a record no preload wrote: the program (or a bug) broke
+ * the protocol. Say where in the trace, stop reading the ring and close
+ * it, so the program's processes pass through from now on.
+ */
+static void ring_corrupt(struct mh_recorder *r, __u64 pos, const char *why)
+{
+	char value[160];
+
+	snprintf(value, sizeof(value), "at ring byte %llu: %s; the rest of the ring was not read",
+		 (unsigned long long)pos, why);
+	(void)mh_recorder_info(r, 0, "ring.corrupt", value); /* reported once inside */
+	fprintf(stderr, "memhook: event ring corrupt %s\n", value);
+	r->ring_corrupt = true;
+	mh_ring_close(&r->ring);
+}
+
+/*
+ * Move what is committed from the ring to the trace, in batches of about
+ * DRAIN_BATCH_BYTES copied out of the shared memory first (the program
+ * may change it while we look), so producers get room back while the rest
+ * is compressed. Returns the bytes moved.
+ */
+static size_t drain_once(struct mh_recorder *r)
+{
+	const char *why, *bad;
+	size_t n, good, moved = 0;
+	__u64 pos;
+
+	while (!r->ring_corrupt) {
+		pos = r->ring.tail;
+		(void)mh_ring_read(&r->ring, r->batch, DRAIN_BATCH_BYTES, &n, &why);
+		good = observe(r, r->batch, n, pos, &bad);
+		(void)mh_recorder_append(r, MH_STREAM_ALLOC, r->batch, good); /* reported inside */
+		mh_ring_release(&r->ring, n);
+		moved += n;
+		if (bad || why) {
+			ring_corrupt(r, pos + good, bad ? bad : why);
+			break;
+		}
+		if (!n)
+			break;
+	}
+	return moved;
+}
+
+/* After stop: drain until empty, waiting a bounded time for producers still mid-write. */
+static void drain_rest(struct mh_recorder *r)
+{
+	__u64 deadline = mh_clock_now_ns() + TORN_TAIL_WAIT_MS * 1000000ULL;
+
+	for (;;) {
+		if (drain_once(r)) {
+			deadline = mh_clock_now_ns() + TORN_TAIL_WAIT_MS * 1000000ULL;
+			continue;
+		}
+		r->torn_bytes = r->ring_corrupt ? 0 : mh_ring_pending_bytes(&r->ring);
+		if (!r->torn_bytes || mh_clock_now_ns() > deadline)
+			return;
+		mh_ring_wait(&r->ring, TORN_TAIL_POLL_NS);
+	}
+}
+
+static void *drain_main(void *arg)
+{
+	struct mh_recorder *r = arg;
+
+	while (!atomic_load(&r->stop_drain)) {
+		if (!drain_once(r))
+			mh_ring_wait(&r->ring, DRAIN_IDLE_NS);
+	}
+	drain_rest(r);
+	return NULL;
+}
+
+/*
+ * Wait on the collector's fd and the stop eventfd together, so a stop is
+ * seen at once instead of after the poll timeout; then drain without
+ * waiting. The last records are drained by mh_collector_free().
+ */
+static void *collect_main(void *arg)
+{
+	struct mh_recorder *r = arg;
+	struct pollfd fds[2] = {
+		{ .fd = r->stop_fd, .events = POLLIN },
+		{ .fd = mh_collector_fd(r->collector), .events = POLLIN },
+	};
+	int n;
+
+	while (!atomic_load(&r->stop_collect)) {
+		n = poll(fds, 2, COLLECT_POLL_MS);
+		if (n < 0 && errno != EINTR) {
+			r->collect_err = -errno;
+			break;
+		}
+		if (n > 0 && fds[0].revents)
+			break;
+		n = mh_collector_poll(r->collector, 0);
+		if (n < 0 && n != -EINTR) {
+			r->collect_err = n;
+			break;
+		}
+	}
+	return NULL;
+}
+
+int mh_recorder_start(struct mh_recorder *r)
+{
+	int err;
+
+	r->batch = malloc(DRAIN_BATCH_BYTES + mh_ring_max_record(&r->ring));
+	if (!r->batch)
+		return -ENOMEM;
+	r->liveset = mh_liveset_new();
+	r->scans = r->liveset ? mh_leakscan_start(r) : NULL;
+	if (!r->scans) {
+		mh_liveset_free(r->liveset);
+		r->liveset = NULL;
+		return -ENOMEM;
+	}
+	err = -pthread_create(&r->drain_thread, NULL, drain_main, r);
+	if (err)
+		return err;	/* mh_recorder_stop() stops the scan thread */
+	r->drain_started = true;
+	if (!r->collector)
+		return 0;
+	r->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (r->stop_fd < 0)
+		return -errno;
+	err = -pthread_create(&r->collect_thread, NULL, collect_main, r);
+	if (err) {
+		close(r->stop_fd);
+		return err;
+	}
+	r->collect_started = true;
+	return 0;
+}
+
+void mh_recorder_stop(struct mh_recorder *r)
+{
+	/*
+	 * Close first: a producer that comes late passes through instead of
+	 * committing records after the last drain.
+	 */
+	if (r->ring.hdr)
+		mh_ring_close(&r->ring);
+	if (r->drain_started) {
+		atomic_store(&r->stop_drain, 1);
+		mh_ring_wake(&r->ring);
+		pthread_join(r->drain_thread, NULL);
+		r->drain_started = false;
+	}
+	/* Answers every request still queued: no process is left waiting. */
+	mh_leakscan_stop(r->scans);
+	r->scans = NULL;
+	mh_liveset_free(r->liveset);
+	r->liveset = NULL;
+	free(r->batch);
+	r->batch = NULL;
+	if (r->collect_started) {
+		atomic_store(&r->stop_collect, 1);
+		/* Cannot fail: the counter is far from its maximum. */
+		(void)eventfd_write(r->stop_fd, 1);
+		pthread_join(r->collect_thread, NULL);
+		close(r->stop_fd);
+		r->collect_started = false;
+	}
+	/* Flushes the collector's last records and loss counts through the sink. */
+	mh_collector_free(r->collector);
+	r->collector = NULL;
+}

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pagemap.c - residency snapshots from /proc/PID/pagemap.
+ *
+ * Each page's 64-bit pagemap entry is reduced to two bits (present,
+ * swapped), so a snapshot of 1 GiB of 4 KiB pages is 64 KiB.
+ */
+#include "recorder/pagemap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "memhook/events.h"
+#include "memhook/trace.h"
+#include "common/clock.h"
+
+/* Pages per record, so a record stays far below MH_CHUNK_MAX_RAW_BYTES. */
+#define PAGES_PER_RECORD (256 * 1024)
+/* pagemap entries read per pread. */
+#define ENTRIES_PER_READ 4096
+#define PAGEMAP_PRESENT (1ULL << 63)
+#define PAGEMAP_SWAPPED (1ULL << 62)
+
+bool mh_pagemap_wants(const struct mh_map *map)
+{
+	if (!(map->prot & PROT_WRITE) || !(map->prot & PROT_READ) || map->shared)
+		return false;
+	return map->inode == 0 && !strstr(map->path, "memhook-ring") &&
+	       strcmp(map->path, "[vvar]") != 0 && strcmp(map->path, "[vsyscall]") != 0;
+}
+
+/* Fill rec's bitmap for page_count pages starting at rec->start. */
+static int read_bits(int fd, struct mh_rec_pagemap *rec, __u64 *bits)
+{
+	__u64 entries[ENTRIES_PER_READ];
+	__u64 first = rec->start / rec->page_size;
+
+	for (__u64 done = 0; done < rec->page_count;) {
+		__u64 want = rec->page_count - done;
+		ssize_t got;
+
+		if (want > ENTRIES_PER_READ)
+			want = ENTRIES_PER_READ;
+		got = pread(fd, entries, want * sizeof(__u64), (first + done) * sizeof(__u64));
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			return -ESRCH;
+		for (size_t i = 0; i < (size_t)got / sizeof(__u64); i++, done++) {
+			if (entries[i] & PAGEMAP_PRESENT)
+				bits[done / 32] |= 1ULL << (2 * (done % 32));
+			if (entries[i] & PAGEMAP_SWAPPED)
+				bits[done / 32] |= 1ULL << (2 * (done % 32) + 1);
+		}
+	}
+	return 0;
+}
+
+static int snapshot_range(int fd, pid_t pid, __u64 start, __u64 pages, __u32 page_size,
+			  mh_record_sink_fn sink, void *ctx)
+{
+	size_t bitmap_bytes = (2 * pages + 63) / 64 * sizeof(__u64);
+	size_t bytes = MH_REC_PAD(sizeof(struct mh_rec_pagemap) + bitmap_bytes);
+	struct mh_rec_pagemap *rec = calloc(1, bytes);
+	int err;
+
+	if (!rec)
+		return -ENOMEM;
+	rec->hdr = (struct mh_rec_hdr){ .type = MH_REC_PAGEMAP, .size = bytes };
+	rec->ts_ns = mh_clock_now_ns();
+	rec->start = start;
+	rec->page_count = pages;
+	rec->pid = pid;
+	rec->page_size = page_size;
+	err = read_bits(fd, rec, (__u64 *)(rec + 1));
+	if (!err)
+		err = sink(ctx, MH_STREAM_SAMPLE, rec, bytes);
+	free(rec);
+	return err;
+}
+
+int mh_pagemap_snapshot(pid_t pid, const struct mh_maps *maps, mh_record_sink_fn sink, void *ctx)
+{
+	__u32 page_size = sysconf(_SC_PAGESIZE);
+	char path[64];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	for (size_t i = 0; i < maps->count && !err; i++) {
+		const struct mh_map *m = &maps->maps[i];
+
+		if (!mh_pagemap_wants(m))
+			continue;
+		for (__u64 at = m->start; at < m->end && !err;) {
+			__u64 pages = (m->end - at) / page_size;
+
+			if (pages > PAGES_PER_RECORD)
+				pages = PAGES_PER_RECORD;
+			err = snapshot_range(fd, pid, at, pages, page_size, sink, ctx);
+			at += pages * page_size;
+		}
+	}
+	close(fd);
+	return err;
+}

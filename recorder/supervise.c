@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+/*
+ * supervise.c - wait for the traced program, forward signals, run the
+ * sampler (supervise.h). memhook itself must survive the signals that end the
+ * program: they are blocked and taken with sigtimedwait().
+ */
+#include "recorder/supervise.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "recorder/exitscan/stop.h"
+#include "recorder/tracked.h"
+#include "common/clock.h"
+
+/* How often buffered records are written out while the program runs, ns. */
+#define FLUSH_PERIOD_NS 1000000000ULL
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+void mh_supervise_sigset(sigset_t *set)
+{
+	size_t i;
+
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(set, forwarded[i]);
+}
+
+static void record_exit(struct mh_recorder *r, pid_t pid, int status)
+{
+	struct mh_rec_exit e = {
+		.hdr = { .type = MH_REC_EXIT, .size = sizeof(e) },
+		.ts_ns = mh_clock_now_ns(),
+		.pid = (__u32)pid,
+	};
+
+	if (WIFSIGNALED(status)) {
+		/* The collector marks OOM victims before they die: the answer is there now. */
+		e.reason = WTERMSIG(status) == SIGKILL && r->collector &&
+			   mh_collector_oom_victim(r->collector, pid) ? MH_EXIT_OOM : MH_EXIT_SIGNAL;
+		e.status = WTERMSIG(status);
+		e.core_dumped = WCOREDUMP(status) ? 1 : 0;
+	} else {
+		e.reason = MH_EXIT_NORMAL;
+		e.status = WEXITSTATUS(status);
+	}
+	(void)mh_recorder_append(r, MH_STREAM_META, &e, sizeof(e)); /* reported inside */
+}
+
+/*
+ * Reap what has ended. Returns 1 when supervision is over: root is gone
+ * and, with follow_forks, no child is left.
+ */
+static int reap(struct mh_recorder *r, pid_t root, bool follow_forks, bool *root_done,
+		int *root_status)
+{
+	int status;
+	pid_t pid;
+
+	for (;;) {
+		mh_exitscan_lock();
+		pid = waitpid(follow_forks ? -1 : root, &status, WNOHANG);
+		mh_exitscan_unlock();
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0)
+			return errno == ECHILD ? 1 : -errno;
+		if (pid == 0)
+			return 0;
+		if (!WIFEXITED(status) && !WIFSIGNALED(status))
+			continue;	/* a stop or continue report, not an end */
+		record_exit(r, pid, status);
+		if (r->tracked)
+			mh_tracked_remove(r->tracked, pid);
+		if (pid == root) {
+			*root_done = true;
+			*root_status = status;
+			if (!follow_forks)
+				return 1;
+		}
+	}
+}
+
+int mh_supervise(struct mh_recorder *r, pid_t root, bool follow_forks, struct mh_sampler *sampler,
+		 int *root_status)
+{
+	__u64 now = mh_clock_now_ns(), next_ns = now, flush_ns = now + FLUSH_PERIOD_NS, wake_ns;
+	bool root_done = false;
+	struct timespec tmo;
+	siginfo_t si;
+	sigset_t set;
+	int sig, ret;
+
+	mh_supervise_sigset(&set);
+	for (;;) {
+		now = mh_clock_now_ns();
+		if (sampler && now >= next_ns)
+			next_ns = mh_sampler_tick(sampler, now);
+		if (now >= flush_ns) {
+			/* Low-volume streams would otherwise sit in memory until the end. */
+			(void)mh_recorder_flush(r); /* reported inside */
+			flush_ns = now + FLUSH_PERIOD_NS;
+		}
+		now = mh_clock_now_ns();
+		wake_ns = sampler && next_ns < flush_ns ? next_ns : flush_ns;
+		wake_ns = wake_ns > now ? wake_ns - now : 0;
+		tmo.tv_sec = (time_t)(wake_ns / 1000000000ULL);
+		tmo.tv_nsec = (long)(wake_ns % 1000000000ULL);
+		sig = sigtimedwait(&set, &si, &tmo);
+		if (sig < 0 && errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (sig > 0 && sig != SIGCHLD && !root_done && si.si_code <= 0)
+			kill(root, sig);	/* sent with kill(2) to memhook: pass it on */
+		ret = reap(r, root, follow_forks, &root_done, root_status);
+		if (ret)
+			return ret < 0 ? ret : 0;
+	}
+}

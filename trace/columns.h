@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * columns.h - the reversible layout a chunk's records take before
+ * compression when the chunk has MH_CHUNK_COLUMNS (trace.h): records split
+ * into columns of like fields, timestamps as differences, and the bytes of
+ * every 8-byte word spread into eight planes, so zstd sees long runs of
+ * equal bytes. docs/FORMAT.md, "Column layout", is the specification.
+ */
+#ifndef MEMHOOK_TRACE_COLUMNS_H
+#define MEMHOOK_TRACE_COLUMNS_H
+
+#include <stddef.h>
+
+#include <linux/types.h>
+
+/*
+ * Lay out count whole records (bytes long, already valid: sizes >= 8,
+ * multiples of 8, summing to bytes) from records into out (bytes long, not
+ * overlapping). Never fails. Thread-safe (no shared state).
+ */
+void mh_trace_columns_encode(const void *records, size_t bytes, __u32 count, void *out);
+
+/*
+ * Undo mh_trace_columns_encode: rebuild count records (bytes long) from
+ * packed into out (bytes long, not overlapping). Returns 0, or -EBADMSG
+ * when packed cannot be the layout of count records of bytes bytes (the
+ * record sizes it holds are not all >= 8 and multiples of 8, or do not sum
+ * to bytes). Never reads or writes outside the two buffers. Thread-safe.
+ */
+int mh_trace_columns_decode(const void *packed, size_t bytes, __u32 count, void *out);
+
+#endif /* MEMHOOK_TRACE_COLUMNS_H */

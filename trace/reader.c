@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: MIT
+/*
+ * reader.c - streaming, validating reader of trace files
+ * (include/memhook/trace.h, docs/FORMAT.md).
+ *
+ * One chunk is held at a time. Before a chunk's records are handed out,
+ * the whole chunk is checked: chunk magic, stream, flags and sizes, the
+ * CRC32 of the stored bytes, the zstd frame and its decompressed size, and
+ * every record (size at least 8, a multiple of 8, inside the chunk, at
+ * least the fixed size of its type, variable parts inside the record, the
+ * chunk's record count). It must never crash or over-read on any input,
+ * and never print.
+ */
+#include "trace/reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+#include <zstd.h>
+
+#include "memhook/kernel_events.h"
+#include "trace/records.h"
+#include "trace/columns.h"
+
+/* Header bytes a newer writer may add that this reader skips, at most. */
+#define TRACE_HEADER_MAX_BYTES 4096
+
+struct mh_trace_reader {
+	int fd;
+	char *path;
+	struct mh_trace_header hdr;
+	uint64_t offset;			/* file offset of the next chunk header */
+	unsigned char *stored;		/* compressed payload of the current chunk */
+	size_t stored_cap;
+	unsigned char *raw;		/* decompressed records of the current chunk */
+	size_t raw_cap;
+	unsigned char *packed;		/* a column-layout chunk before it is undone */
+	size_t packed_cap;
+	size_t raw_bytes;		/* bytes of records in raw */
+	size_t cursor;			/* next record in raw */
+	int chunk_stream;		/* stream of the current chunk */
+	ZSTD_DCtx *dctx;
+	bool ended;			/* the END chunk was read */
+	bool truncated;
+	uint64_t truncated_at;
+	int error;			/* sticky -errno, 0 if none */
+	char reason[256];
+};
+
+static int fail(struct mh_trace_reader *r, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct mh_trace_reader *r, int err, const char *fmt, ...)
+{
+	char what[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(r->reason, sizeof(r->reason), "trace '%s': %s", r->path, what);
+	r->error = err;
+	return err;
+}
+
+/* Read exactly len bytes at off. Returns bytes read (< len at EOF) or -errno. */
+static ssize_t read_at(int fd, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+static int grow(unsigned char **buf, size_t *cap, size_t need)
+{
+	unsigned char *p;
+
+	if (*cap >= need)
+		return 0;
+	p = realloc(*buf, need);
+	if (!p)
+		return -ENOMEM;
+	*buf = p;
+	*cap = need;
+	return 0;
+}
+
+/* True when a fixed part plus extra bytes fit in a record of size bytes. */
+static bool fits(__u64 fixed, __u64 extra, __u32 size)
+{
+	return fixed <= size && extra <= size - fixed;
+}
+
+/* Check one record's type-specific layout. Returns a reason or NULL. */
+static const char *check_layout(const struct mh_rec_hdr *rec)
+{
+	const struct mh_rec_stack *st = (const void *)rec;
+	const struct mh_rec_module *mod = (const void *)rec;
+	const struct mh_rec_process *proc = (const void *)rec;
+	const struct mh_rec_info *info = (const void *)rec;
+	const struct mh_rec_pagemap *pm = (const void *)rec;
+	const struct mh_rec_kfile *kf = (const void *)rec;
+
+	if (rec->type == MH_REC_NONE)
+		return "record of type 0";
+	if (!mh_rec_min_size(rec->type))
+		return NULL;	/* a newer record type: only the generic checks apply */
+	if (rec->size < mh_rec_min_size(rec->type))
+		return "record shorter than its type";
+	switch (rec->type) {
+	case MH_REC_STACK:
+		return fits(sizeof(*st), (__u64)st->depth * 8, rec->size) ? NULL :
+		       "stack depth past the record";
+	case MH_REC_MODULE:
+		return fits(sizeof(*mod), (__u64)mod->segment_count * sizeof(struct mh_module_segment)
+			    + mod->path_len + 1, rec->size) && mod->build_id_len <= MH_BUILD_ID_MAX ?
+		       NULL : "module segments or path past the record";
+	case MH_REC_PROCESS:
+		return fits(sizeof(*proc), (__u64)proc->path_len + 1, rec->size) ? NULL :
+		       "process path past the record";
+	case MH_REC_INFO:
+		return fits(sizeof(*info), (__u64)info->key_len + info->value_len + 2, rec->size) ?
+		       NULL : "info key or value past the record";
+	case MH_REC_PAGEMAP:
+		return pm->page_count <= (__u64)UINT32_MAX * 32 &&
+		       fits(sizeof(*pm), (2 * pm->page_count + 63) / 64 * 8, rec->size) ? NULL :
+		       "pagemap bits past the record";
+	case MH_REC_KFILE:
+		return fits(sizeof(*kf), (__u64)kf->path_len + 1, rec->size) ? NULL :
+		       "file path past the record";
+	default:
+		return NULL;
+	}
+}
+
+/* Validate every record of the chunk just decompressed. */
+static int check_records(struct mh_trace_reader *r, uint64_t chunk_off, __u32 record_count)
+{
+	const struct mh_rec_hdr *rec;
+	const char *why;
+	size_t off = 0;
+	__u32 n = 0;
+
+	while (off < r->raw_bytes) {
+		if (r->raw_bytes - off < sizeof(*rec))
+			return fail(r, -EBADMSG, "partial record header at byte %zu of chunk at offset %"
+				    PRIu64, off, chunk_off);
+		rec = (const struct mh_rec_hdr *)(r->raw + off);
+		if (rec->size < sizeof(*rec) || rec->size % MH_REC_ALIGN ||
+		    rec->size > r->raw_bytes - off)
+			return fail(r, -EBADMSG, "bad record size %u at byte %zu of chunk at offset %"
+				    PRIu64, rec->size, off, chunk_off);
+		why = check_layout(rec);
+		if (why)
+			return fail(r, -EBADMSG, "%s (type %u) at byte %zu of chunk at offset %" PRIu64,
+				    why, rec->type, off, chunk_off);
+		off += rec->size;
+		n++;
+	}
+	if (n != record_count)
+		return fail(r, -EBADMSG, "chunk at offset %" PRIu64 " holds %u records, header says %u",
+			    chunk_off, n, record_count);
+	return 0;
+}
+
+/*
+ * True if the stored payload matches its CRC. The fuzzing build skips the
+ * check so the fuzzer reaches the record checks behind it.
+ */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+static bool crc_matches(const void *buf, size_t len, __u32 crc)
+{
+	return true;
+}
+#else
+static bool crc_matches(const void *buf, size_t len, __u32 crc)
+{
+	return (__u32)crc32(0L, buf, (uInt)len) == crc;
+}
+#endif /* FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION */
+
+/* Mark the trace cut at off and report the end. */
+static int cut(struct mh_trace_reader *r, uint64_t off)
+{
+	r->truncated = true;
+	r->truncated_at = off;
+	return 0;
+}
+
+static int check_chunk_header(struct mh_trace_reader *r, const struct mh_chunk_header *ch)
+{
+	uint64_t off = r->offset;
+
+	if (ch->magic != MH_CHUNK_MAGIC)
+		return fail(r, -EBADMSG, "bad chunk magic at offset %" PRIu64, off);
+	if (ch->stream == MH_STREAM_END) {
+		if (ch->stored_bytes || ch->raw_bytes || ch->record_count || ch->crc32 || ch->flags)
+			return fail(r, -EBADMSG, "non-empty end chunk at offset %" PRIu64, off);
+		return 0;
+	}
+	if (ch->stream >= MH_STREAM_COUNT)
+		return fail(r, -EBADMSG, "unknown stream %u at offset %" PRIu64, ch->stream, off);
+	if (ch->flags & ~(MH_CHUNK_ZSTD | MH_CHUNK_COLUMNS))
+		return fail(r, -EBADMSG, "unknown chunk flags 0x%x at offset %" PRIu64, ch->flags, off);
+	if (ch->raw_bytes > MH_CHUNK_MAX_RAW_BYTES ||
+	    ch->stored_bytes > ZSTD_compressBound(MH_CHUNK_MAX_RAW_BYTES) ||
+	    (!(ch->flags & MH_CHUNK_ZSTD) && ch->stored_bytes != ch->raw_bytes))
+		return fail(r, -EBADMSG, "bad chunk sizes (stored %u, raw %u) at offset %" PRIu64,
+			    ch->stored_bytes, ch->raw_bytes, off);
+	return 0;
+}
+
+/* Undo the column layout of the ch->raw_bytes in r->packed into r->raw. */
+static int uncolumn(struct mh_trace_reader *r, const struct mh_chunk_header *ch)
+{
+	if (mh_trace_columns_decode(r->packed, ch->raw_bytes, ch->record_count, r->raw))
+		return fail(r, -EBADMSG, "bad column layout in chunk at offset %" PRIu64, r->offset);
+	r->raw_bytes = ch->raw_bytes;
+	return 0;
+}
+
+/* Decompress (or copy) the stored payload into raw, undoing the column layout. */
+static int unpack(struct mh_trace_reader *r, const struct mh_chunk_header *ch)
+{
+	bool columns = ch->flags & MH_CHUNK_COLUMNS;
+	unsigned char *dst;
+	size_t n;
+
+	if (grow(&r->raw, &r->raw_cap, ch->raw_bytes ? ch->raw_bytes : 1) ||
+	    (columns && grow(&r->packed, &r->packed_cap, ch->raw_bytes ? ch->raw_bytes : 1)))
+		return fail(r, -ENOMEM, "out of memory for chunk at offset %" PRIu64, r->offset);
+	dst = columns ? r->packed : r->raw;
+	if (!(ch->flags & MH_CHUNK_ZSTD)) {
+		memcpy(dst, r->stored, ch->raw_bytes);
+		r->raw_bytes = ch->raw_bytes;
+		return columns ? uncolumn(r, ch) : 0;
+	}
+	n = ZSTD_decompressDCtx(r->dctx, dst, ch->raw_bytes, r->stored, ch->stored_bytes);
+	if (ZSTD_isError(n))
+		return fail(r, -EBADMSG, "bad zstd frame in chunk at offset %" PRIu64 ": %s",
+			    r->offset, ZSTD_getErrorName(n));
+	if (n != ch->raw_bytes)
+		return fail(r, -EBADMSG, "chunk at offset %" PRIu64 " decompresses to %zu bytes, not %u",
+			    r->offset, n, ch->raw_bytes);
+	r->raw_bytes = n;
+	return columns ? uncolumn(r, ch) : 0;
+}
+
+/* Load the next chunk. 1 when one is loaded, 0 at the end (clean or cut), or -errno. */
+/*
+ * Step over a chunk of a stream the caller did not ask for without reading
+ * its payload (its CRC and records are not checked: none is handed out).
+ * Returns 1 when skipped, 0 when the payload is not all in the file yet.
+ */
+static int skip_chunk(struct mh_trace_reader *r, const struct mh_chunk_header *ch)
+{
+	struct stat st;
+
+	if (fstat(r->fd, &st) < 0)
+		return fail(r, -EIO, "cannot stat at offset %" PRIu64 ": %s", r->offset,
+			    strerror(errno));
+	if ((uint64_t)st.st_size < r->offset + sizeof(*ch) + ch->stored_bytes)
+		return cut(r, r->offset);
+	r->offset += sizeof(*ch) + ch->stored_bytes;
+	return 1;
+}
+
+static int load_chunk(struct mh_trace_reader *r, int want)
+{
+	struct mh_chunk_header ch;
+	ssize_t n;
+	int err;
+
+	n = read_at(r->fd, &ch, sizeof(ch), r->offset);
+	if (n < 0)
+		return fail(r, -EIO, "read error at offset %" PRIu64 ": %s", r->offset, strerror((int)-n));
+	if ((size_t)n < sizeof(ch))
+		return cut(r, r->offset);
+	err = check_chunk_header(r, &ch);
+	if (err)
+		return err;
+	if (ch.stream == MH_STREAM_END) {
+		r->ended = true;
+		r->truncated = false;
+		return 0;
+	}
+	if (want != MH_STREAM_ANY && want != ch.stream)
+		return skip_chunk(r, &ch);
+	if (grow(&r->stored, &r->stored_cap, ch.stored_bytes ? ch.stored_bytes : 1))
+		return fail(r, -ENOMEM, "out of memory for chunk at offset %" PRIu64, r->offset);
+	n = read_at(r->fd, r->stored, ch.stored_bytes, r->offset + sizeof(ch));
+	if (n < 0)
+		return fail(r, -EIO, "read error at offset %" PRIu64 ": %s", r->offset, strerror((int)-n));
+	if ((size_t)n < ch.stored_bytes)
+		return cut(r, r->offset);
+	if (!crc_matches(r->stored, ch.stored_bytes, ch.crc32))
+		return fail(r, -EBADMSG, "CRC mismatch in chunk at offset %" PRIu64, r->offset);
+	err = unpack(r, &ch);
+	if (!err)
+		err = check_records(r, r->offset, ch.record_count);
+	if (err) {
+		r->raw_bytes = 0;
+		return err;
+	}
+	r->cursor = 0;
+	r->chunk_stream = ch.stream;
+	r->truncated = false;
+	r->offset += sizeof(ch) + ch.stored_bytes;
+	return 1;
+}
+
+int mh_trace_reader_next(struct mh_trace_reader *r, int stream, const struct mh_rec_hdr **rec,
+			 int *stream_out)
+{
+	const struct mh_rec_hdr *h;
+	int err;
+
+	for (;;) {
+		if (r->error)
+			return r->error;
+		if (r->cursor < r->raw_bytes && (stream == MH_STREAM_ANY || stream == r->chunk_stream)) {
+			h = (const struct mh_rec_hdr *)(r->raw + r->cursor);
+			r->cursor += h->size;
+			*rec = h;
+			if (stream_out)
+				*stream_out = r->chunk_stream;
+			return 1;
+		}
+		if (r->ended)
+			return 0;
+		r->raw_bytes = 0;
+		r->cursor = 0;
+		/* Cut chunks are retried on the next call: the writer may still be appending. */
+		err = load_chunk(r, stream);
+		if (err <= 0)
+			return err;
+	}
+}
+
+static int check_header(struct mh_trace_reader *r)
+{
+	ssize_t n = read_at(r->fd, &r->hdr, sizeof(r->hdr), 0);
+
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n < sizeof(r->hdr) || memcmp(r->hdr.magic, MH_TRACE_MAGIC, sizeof(r->hdr.magic)))
+		return -EPROTO;
+	if (r->hdr.version < MH_TRACE_VERSION_MIN || r->hdr.version > MH_TRACE_VERSION)
+		return -EPROTONOSUPPORT;
+	if (r->hdr.header_bytes < sizeof(r->hdr) || r->hdr.header_bytes > TRACE_HEADER_MAX_BYTES ||
+	    r->hdr.header_bytes % MH_REC_ALIGN)
+		return -EPROTO;
+	if (!(r->hdr.flags & MH_TRACE_LITTLE_ENDIAN) != (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__))
+		return -EPROTONOSUPPORT;
+	r->offset = r->hdr.header_bytes;
+	return 0;
+}
+
+struct mh_trace_reader *mh_trace_reader_open(const char *path)
+{
+	struct mh_trace_reader *r;
+	int err;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->fd = -1;
+	r->path = strdup(path);
+	r->dctx = ZSTD_createDCtx();
+	if (!r->path || !r->dctx) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0) {
+		err = -errno;
+		goto out_free;
+	}
+	err = check_header(r);
+	if (err)
+		goto out_free;
+	return r;
+
+out_free:
+	mh_trace_reader_free(r);
+	errno = -err;
+	return NULL;
+}
+
+void mh_trace_reader_free(struct mh_trace_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	ZSTD_freeDCtx(r->dctx);
+	free(r->stored);
+	free(r->raw);
+	free(r->packed);
+	free(r->path);
+	free(r);
+}
+
+const struct mh_trace_header *mh_trace_reader_header(const struct mh_trace_reader *r)
+{
+	return &r->hdr;
+}
+
+bool mh_trace_reader_truncated(const struct mh_trace_reader *r)
+{
+	return r->truncated;
+}
+
+uint64_t mh_trace_reader_truncated_at(const struct mh_trace_reader *r)
+{
+	return r->truncated_at;
+}
+
+const char *mh_trace_reader_error(const struct mh_trace_reader *r)
+{
+	return r->error ? r->reason : "";
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * records.h - facts about trace records (include/memhook/events.h and
+ * kernel_events.h) that every writer and reader needs: the fixed size of
+ * each record type (one table, so a new record type is taught to every
+ * reader at once) and the one builder of the variable-size INFO record.
+ * Never prints.
+ */
+#ifndef MEMHOOK_TRACE_RECORDS_H
+#define MEMHOOK_TRACE_RECORDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "memhook/events.h"
+#include "memhook/kernel_events.h"
+
+/* Record types the table covers: 0 .. MH_REC_TYPE_LIMIT - 1. */
+#define MH_REC_TYPE_LIMIT (MH_REC_KERNEL_LAST + 1)
+
+/* Fixed size of each type in bytes, indexed by type; 0 for types this build does not know. */
+extern const uint32_t mh_rec_min_sizes[MH_REC_TYPE_LIMIT];
+
+/*
+ * Smallest valid record of `type` in bytes (its fixed part: variable parts
+ * follow it), or 0 for a type this build does not know (a newer writer's:
+ * only the generic header checks apply). Thread-safe.
+ */
+static inline uint32_t mh_rec_min_size(uint16_t type)
+{
+	return type < MH_REC_TYPE_LIMIT ? mh_rec_min_sizes[type] : 0;
+}
+
+/*
+ * A new INFO record "key = value" about pid (0: the whole trace), stamped
+ * now (CLOCK_MONOTONIC). Its padded size in bytes goes to *size; free it
+ * with free(). Returns NULL with errno set: EINVAL when key or value is
+ * longer than 65535 bytes, ENOMEM. Thread-safe.
+ */
+struct mh_rec_info *mh_rec_info_new(uint32_t pid, const char *key, const char *value,
+				    size_t *size);
+
+#endif /* MEMHOOK_TRACE_RECORDS_H */

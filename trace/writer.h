@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * writer.h - appends records to a trace file (include/memhook/trace.h),
+ * one zstd-compressed chunk per stream at a time.
+ *
+ * Each stream has its own buffer; a chunk is written with one write(2) when
+ * its buffer fills or mh_trace_writer_flush() is called, so the file is
+ * always a valid trace up to its last chunk. Thread-safe: the recorder's
+ * ring drainer and the BPF collector append from different threads.
+ * Never prints; errors are returned as -errno (-ENOSPC for a full disk).
+ */
+#ifndef MEMHOOK_TRACE_WRITER_H
+#define MEMHOOK_TRACE_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "memhook/events.h"
+#include "memhook/trace.h"
+
+struct mh_trace_writer;
+
+/*
+ * Fill hdr for a trace recorded now, by this build, of the process tree
+ * rooted at root_pid; flags adds MH_TRACE_* bits (byte order is set here).
+ */
+void mh_trace_header_init(struct mh_trace_header *hdr, uint32_t root_pid, uint32_t flags);
+
+/*
+ * Create path (mode 0600, truncating an existing file) and write the
+ * header. Returns NULL with errno set.
+ */
+struct mh_trace_writer *mh_trace_writer_open(const char *path, const struct mh_trace_header *hdr);
+
+/*
+ * Append whole records (back to back, each a multiple of 8 bytes) to a
+ * stream. Returns 0 or -errno; after a write error every later call
+ * returns it too, and what was written before stays readable. A malformed
+ * record gives -EINVAL (not sticky): records of the same call that did not
+ * fit in the stream's buffer before it are dropped with it.
+ */
+int mh_trace_writer_append(struct mh_trace_writer *w, int stream, const void *records,
+			   size_t bytes);
+
+/* Write out every stream's buffered records as chunks. 0 or -errno. */
+int mh_trace_writer_flush(struct mh_trace_writer *w);
+
+/*
+ * Flush, write the END chunk, fsync and close; frees w. Returns 0 or the
+ * first error seen. Accepts NULL.
+ */
+int mh_trace_writer_close(struct mh_trace_writer *w);
+
+#endif /* MEMHOOK_TRACE_WRITER_H */
