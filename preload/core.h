@@ -6,10 +6,11 @@
  * directly without LD_PRELOAD.
  *
  * Never allocates through malloc, never calls stdio, never blocks without
- * a deadline (the ring's liveness check). Every event function expects
- * the caller to hold the calling thread's re-entrancy guard (mh_self.guard
- * set), so that whatever the core calls (libunwind, dl_iterate_phdr)
- * passes through the hooks unrecorded.
+ * a deadline (the ring's liveness check), never takes a lock the program
+ * may hold, and keeps its fds out of the program's way (fds.h). Every
+ * event function expects the caller to hold the calling thread's
+ * re-entrancy guard (mh_self.guard set), so that whatever the core calls
+ * (libunwind) passes through the hooks unrecorded.
  */
 #ifndef MEMHOOK_PRELOAD_CORE_H
 #define MEMHOOK_PRELOAD_CORE_H
@@ -104,8 +105,7 @@ void mh_core_free(enum mh_alloc_kind kind, const void *addr, size_t size);
 void mh_core_fork_child(void);
 
 /*
- * At exit: send module changes, then, if configured, run glibc's
- * __libc_freeres while still recording (the guard is dropped around it so
+ * At exit: if configured, run glibc's __libc_freeres while still recording (the guard is dropped around it so
  * its frees are in the trace), as memcheck does.
  */
 void mh_core_exit(void);

@@ -132,3 +132,16 @@ $(O)/tests/progs/unwind_cxx: tests/progs/unwind_cxx.cc
 	$(Q)$(CXX) $(EXAMPLE_CFLAGS) -o $@ $< $(EXAMPLE_LIBS)
 
 $(O)/tests/check_unwind: | $(UNWIND_PROGS) $(O)/libmemhook.so
+
+# ---- guest test programs (tests/check_guest.c) ----
+# guest_daemon is built without unwind tables, so a DWARF unwinder finds
+# none for its code and takes its address-validating path.
+GUEST_PROGS := $(patsubst tests/progs/%.c,$(O)/tests/progs/%,$(wildcard tests/progs/guest_*.c))
+
+$(O)/tests/progs/guest_daemon: tests/progs/guest_daemon.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 $(EXAMPLE_CFLAGS) -fno-asynchronous-unwind-tables -fno-unwind-tables \
+		-o $@ $< $(EXAMPLE_LIBS)
+
+$(O)/tests/check_guest: | $(GUEST_PROGS) $(O)/libmemhook.so $(O)/memhook
