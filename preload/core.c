@@ -15,6 +15,7 @@
  */
 #include "preload/core.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -263,18 +264,45 @@ static __u64 caller_stack(void)
 	return id;
 }
 
-void mh_core_alloc(enum mh_alloc_kind kind, const void *addr, size_t size)
+void *mh_core_real(void **slot, const char *name)
 {
-	struct mh_rec_alloc *r;
-	__u64 id;
+	void *fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	int guard = mh_self.guard;
+
+	if (!fn) {
+		/* dlsym may allocate: that is the loader's business, not the program's. */
+		mh_self.guard = 1;
+		fn = dlsym(RTLD_NEXT, name);
+		mh_self.guard = guard;
+		__atomic_store_n(slot, fn, __ATOMIC_RELEASE);
+	}
+	return fn;
+}
+
+/*
+ * The steps every allocation event starts with: this thread's state, the
+ * caller's stack (into *id) and room in the ring for bytes. NULL when the
+ * ring refused (said once); inlined into each event's hot path.
+ */
+static inline __attribute__((always_inline)) void *event_begin(size_t bytes, __u64 *id)
+{
+	void *r;
 
 	thread_check();
-	id = caller_stack();
-	r = mh_ring_reserve(&ring, sizeof(*r));
-	if (mh_unlikely(!r)) {
+	*id = caller_stack();
+	r = mh_ring_reserve(&ring, bytes);
+	if (mh_unlikely(!r))
 		ring_refused();
+	return r;
+}
+
+void mh_core_alloc(enum mh_alloc_kind kind, const void *addr, size_t size)
+{
+	__u64 id;
+	struct mh_rec_alloc *r = event_begin(sizeof(*r), &id);
+
+	if (mh_unlikely(!r))
 		return;
-	}
 	r->ts_ns = mh_clock_ns();
 	r->addr = (uintptr_t)addr;
 	r->size = size;
@@ -288,21 +316,16 @@ void mh_core_alloc(enum mh_alloc_kind kind, const void *addr, size_t size)
 void mh_core_remap(enum mh_alloc_kind kind, const void *old, size_t old_size, const void *addr,
 		   size_t size)
 {
-	struct mh_rec_realloc *r;
 	__u64 id;
+	struct mh_rec_realloc *r = event_begin(sizeof(*r), &id);
 
-	thread_check();
-	id = caller_stack();
-	r = mh_ring_reserve(&ring, sizeof(*r));
-	if (mh_unlikely(!r)) {
-		ring_refused();
+	if (mh_unlikely(!r))
 		return;
-	}
 	r->ts_ns = mh_clock_ns();
-	r->addr = (uintptr_t)addr;
-	r->size = size;
 	r->old_addr = (uintptr_t)old;
 	r->old_size = old_size;
+	r->addr = (uintptr_t)addr;
+	r->size = size;
 	r->stack_id = id;
 	r->tid = mh_self.tid;
 	r->pid = (__u32)cur_pid;

@@ -136,4 +136,12 @@ void mh_core_thread_sync(void);
 /* A thread re-reads its own name after this many events. */
 #define MH_CORE_NAME_RECHECK 65536
 
+/*
+ * The next definition of name after libmemhook.so (the real libc
+ * function), cached in *slot; NULL when there is none. dlsym may allocate:
+ * it runs under this thread's guard, so that is never recorded.
+ * Thread-safe.
+ */
+void *mh_core_real(void **slot, const char *name);
+
 #endif /* MEMHOOK_PRELOAD_CORE_H */

@@ -154,14 +154,10 @@ static void *sized_free(void **slot, const char *name)
 {
 	static const char none[1];
 	void *fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-	int guard = mh_self.guard;
 
-	if (!fn) {
-		mh_self.guard = 1;
-		fn = dlsym(RTLD_NEXT, name);
-		mh_self.guard = guard;
-		__atomic_store_n(slot, fn ? fn : (void *)none, __ATOMIC_RELEASE);
-	}
+	/* Absent from libc: remember that, so it is looked up once. */
+	if (!fn && !(fn = mh_core_real(slot, name)))
+		__atomic_store_n(slot, (void *)none, __ATOMIC_RELEASE);
 	return fn == (void *)none ? NULL : fn;
 }
 
