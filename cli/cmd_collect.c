@@ -17,7 +17,6 @@
 #include "cli/commands.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,10 +24,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "cli/options.h"
 #include "common/exit_codes.h"
+#include "common/output_file.h"
 #include "kernel/collector.h"
 #include "memhook/events.h"
 #include "memhook/kernel_events.h"
@@ -169,72 +169,19 @@ static int write_process(struct mh_trace_writer *w, pid_t pid)
 	return append_with_tail(w, &rec, sizeof(rec), exe, rec.path_len, NULL, 0);
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: memhook collect -p PID [-o FILE] [--follow-forks] [-q]\n");
-}
-
-struct collect_opts {
-	pid_t pid;
-	const char *output;
-	int follow_forks;
-	int quiet;
-};
-
-/* Parse argv; returns 0, or an exit code after printing why. */
-static int parse_args(int argc, char **argv, struct collect_opts *o)
-{
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "follow-forks", no_argument, NULL, 'f' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char *end;
-	long v;
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:o:fqh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || v <= 0 || v > INT_MAX) {
-				fprintf(stderr, "memhook: invalid pid '%s'\n", optarg);
-				return MH_EXIT_USAGE;
-			}
-			o->pid = v;
-			break;
-		case 'o':
-			o->output = optarg;
-			break;
-		case 'f':
-			o->follow_forks = 1;
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return -1;
-		default:
-			usage(stderr);
-			return MH_EXIT_USAGE;
-		}
-	}
-	if (!o->pid || optind != argc) {
-		usage(stderr);
-		return MH_EXIT_USAGE;
-	}
-	return 0;
-}
-
-static struct mh_trace_writer *open_trace(const char *path, pid_t pid)
+/* Create the trace for its user (common/output_file.h); NULL after printing why. */
+static struct mh_trace_writer *open_trace(const struct mh_output_owner *owner, const char *path,
+					  pid_t pid)
 {
 	struct mh_trace_header h = { .version = MH_TRACE_VERSION };
+	struct mh_trace_writer *w;
+	int fd = mh_output_open(owner, path, 0600);
+
+	if (fd < 0) {
+		fprintf(stderr, "memhook: cannot create trace '%s': %s\n", path,
+			mh_output_strerror(owner, fd));
+		return NULL;
+	}
 
 	memcpy(h.magic, MH_TRACE_MAGIC, sizeof(h.magic));
 	h.header_bytes = sizeof(h);
@@ -244,7 +191,10 @@ static struct mh_trace_writer *open_trace(const char *path, pid_t pid)
 	h.page_size = (__u32)sysconf(_SC_PAGESIZE);
 	h.root_pid = pid;
 	h.pointer_bytes = sizeof(void *);
-	return mh_trace_writer_open(path, &h);
+	w = mh_trace_writer_fdopen(fd, &h);
+	if (!w)
+		fprintf(stderr, "memhook: cannot write trace '%s': %s\n", path, strerror(errno));
+	return w;
 }
 
 /*
@@ -295,43 +245,39 @@ static int collect_loop(struct mh_collector *c, pid_t pid)
 	return 0;
 }
 
-/* Remove the trace just created; never a device or anything not a plain file. */
-static void remove_empty_trace(const char *path)
-{
-	struct stat st;
-
-	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
-		unlink(path);
-}
-
 int mh_cmd_collect(int argc, char **argv)
 {
-	struct collect_opts o = { 0 };
+	struct mh_output_owner owner;
+	struct mh_cli_opts o;
 	struct mh_collector_opts co = { 0 };
 	struct collect_sink cs = { 0 };
 	struct mh_trace_writer *w;
 	struct mh_collector *c;
+	const char *output;
 	char def_out[64];
 	int err, ret, n;
 
-	ret = parse_args(argc, argv, &o);
+	ret = mh_options_parse(&o, MH_CMD_COLLECT, argc, argv);
 	if (ret)
-		return ret < 0 ? MH_EXIT_OK : ret;
+		return ret > 0 ? MH_EXIT_OK : MH_EXIT_USAGE;
 	if (kill(o.pid, 0)) {
 		err = errno;
 		fprintf(stderr, "memhook: cannot attach to pid %d: %s\n", (int)o.pid, strerror(err));
 		return err == ESRCH ? MH_EXIT_USAGE : MH_EXIT_UNAVAILABLE;
 	}
 	catch_stop_signals();
-	if (!o.output) {
+	output = o.record.output;
+	if (!output) {
 		snprintf(def_out, sizeof(def_out), "memhook-%d.mht", (int)o.pid);
-		o.output = def_out;
+		output = def_out;
 	}
-	w = open_trace(o.output, o.pid);
-	if (!w) {
-		fprintf(stderr, "memhook: cannot create trace '%s': %s\n", o.output, strerror(errno));
+	if (mh_output_owner_init(&owner, false)) {
+		fprintf(stderr, "memhook: SUDO_UID or SUDO_GID is not a number\n");
+		return MH_EXIT_USAGE;
+	}
+	w = open_trace(&owner, output, o.pid);
+	if (!w)
 		return MH_EXIT_CANT_CREATE;
-	}
 	co.pid = o.pid;
 	co.follow_children = o.follow_forks;
 	cs.w = w;
@@ -343,7 +289,7 @@ int mh_cmd_collect(int argc, char **argv)
 		fprintf(stderr, "memhook: kernel stream unavailable: %s\n", mh_collector_reason());
 		/* A trace of nothing is not kept (docs/COLLECT.md); the line above says why. */
 		(void)mh_trace_writer_close(w);
-		remove_empty_trace(o.output);
+		(void)mh_output_remove(&owner, output); /* clean-up; never anything but a file */
 		return MH_EXIT_UNAVAILABLE;
 	}
 	err = write_process(w, o.pid);
@@ -351,7 +297,7 @@ int mh_cmd_collect(int argc, char **argv)
 		err = write_info(w, o.pid, "kernel.status", "on");
 	if (!err && !o.quiet)
 		fprintf(stderr, "memhook: collecting kernel events of pid %d into '%s' (Ctrl-C to stop)\n",
-			(int)o.pid, o.output);
+			(int)o.pid, output);
 	if (!err)
 		err = collect_loop(c, o.pid);
 	if (!err) {
@@ -366,7 +312,7 @@ int mh_cmd_collect(int argc, char **argv)
 	if (!err)
 		err = ret;
 	if (err) {
-		fprintf(stderr, "memhook: cannot write trace '%s': %s\n", o.output, strerror(-err));
+		fprintf(stderr, "memhook: cannot write trace '%s': %s\n", output, strerror(-err));
 		return MH_EXIT_IO;
 	}
 	return MH_EXIT_OK;

@@ -36,8 +36,9 @@ $(O)/tests/progs/%: tests/progs/%.c
 # memcheck, addr2line or the program's own pagemap), kernel (the BPF stream;
 # skipped without privileges), e2e (everything else: the memhook command
 # end to end). `make check` runs them all, layers first.
-CHECK_UNIT := addrindex blocks clock reachability ring stackdb suppress trace merger unwind
-CHECK_ORACLE := oracle verdicts attribution symbolize
+CHECK_UNIT := addrindex blocks clock reachability ring stackdb suppress trace merger unwind \
+	options
+CHECK_ORACLE := oracle verdicts attribution symbolize lossy
 CHECK_KERNEL := kernel kernel_cli correlate
 CHECK_E2E := $(filter-out $(CHECK_UNIT) $(CHECK_ORACLE) $(CHECK_KERNEL),\
 	$(CHECK_SRCS:tests/check_%.c=%))

@@ -77,6 +77,7 @@ void mh_replay_free(struct mh_replay *rp)
 		process_free(p);
 	}
 	mh_attr_free_files(rp);
+	free(rp->loss_windows);
 	mh_stackdb_free(rp->stacks);
 	mh_modmap_free(rp->modules);
 	free(rp);
@@ -439,6 +440,7 @@ static int inherit_heap(struct mh_replay *rp, struct mh_process *child,
 {
 	struct inherit_ctx ic = { .rp = rp, .child = child };
 
+	child->heap_since_ns = parent->heap_since_ns ? parent->heap_since_ns : parent->start_ts_ns;
 	mh_blocks_foreach(parent->blocks, inherit_block, &ic);
 	if (ic.err)
 		return ic.err;
@@ -562,13 +564,8 @@ static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 		return on_process(rp, (const void *)rec);
 	case MH_REC_EXIT:
 		return on_exit_rec(rp, (const void *)rec);
-	case MH_REC_LOST: {
-		const struct mh_rec_lost *l = (const void *)rec;
-
-		if (l->stream < MH_STREAM_COUNT)
-			rp->lost[l->stream] += l->count;
-		return 0;
-	}
+	case MH_REC_LOST:
+		return mh_leaks_note_lost(rp, (const void *)rec);
 	case MH_REC_LEAK:
 		return on_leak(rp, (const void *)rec);
 	case MH_REC_INFO:
@@ -624,7 +621,7 @@ int mh_replay_finish(struct mh_replay *rp)
 	for (p = rp->procs; p; p = p->next) {
 		if (!err)
 			err = mh_attr_finish(rp, p);
-		mh_leaks_classify(p);
+		mh_leaks_classify(rp, p);
 		HASH_ITER(hh, p->stacks, st, tmp) {
 			if (!st->info && st->stack_id)
 				st->info = mh_stackdb_find(rp->stacks, st->stack_id);

@@ -71,6 +71,8 @@ struct mh_process {
 	struct mh_verdict *verdicts;	/* by address, until classified */
 	uint64_t leak_kind_bytes[MH_LEAK_KINDS];
 	uint64_t leak_kind_blocks[MH_LEAK_KINDS];
+	uint64_t heap_since_ns;		/* its heap began then (a fork's parent's start), 0: at start */
+	bool events_lost;		/* allocation events were lost in its lifetime: kinds unknown */
 
 	/* Mappings: mmap/munmap/mremap/brk, not heap. */
 	uint64_t mmap_calls, mmap_bytes, munmap_calls, munmap_bytes;
@@ -97,6 +99,9 @@ struct mh_replay {
 	struct mh_stackdb *stacks;
 	struct mh_modmap *modules;
 	uint64_t lost[MH_STREAM_COUNT];	/* from MH_REC_LOST, per stream */
+	struct mh_loss_window *loss_windows;	/* allocation events lost in these (leaks.h) */
+	size_t loss_window_count, loss_window_cap;
+	uint64_t loss_seen_ns;		/* the last MH_REC_LOST of the allocation stream */
 	uint64_t events;		/* ALLOC/FREE/REALLOC records replayed */
 	uint64_t records;		/* every record replayed */
 	uint64_t unknown_records;	/* types this build does not know */

@@ -9,13 +9,15 @@
  * opts->min_bytes, is left out of the records and the counts alike
  * (suppressed bytes are counted apart). Frame 0 of a record is the
  * allocation function, as Valgrind shows it, so Valgrind suppression files
- * match as they do under memcheck.
+ * match as they do under memcheck. Names from the program are escaped
+ * (common/escape.h): they reach a terminal.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/escape.h"
 #include "merger/replay/modules.h"
 #include "merger/report/model.h"
 #include "merger/leaks/suppress.h"
@@ -24,7 +26,7 @@
 #define MAX_FRAMES 256
 
 static const char *const kind_keys[MH_LEAK_REACHABLE + 1] = {
-	[0] = "unclassified",
+	[0] = "unknown",
 	[MH_LEAK_DEFINITE] = "definite",
 	[MH_LEAK_INDIRECT] = "indirect",
 	[MH_LEAK_POSSIBLE] = "possible",
@@ -80,17 +82,26 @@ static int collect_frames(struct mh_report_ctx *ctx, const struct mh_stack_stats
 static void print_record(FILE *out, const struct mh_process *p, unsigned kind, uint64_t bytes,
 			 uint64_t blocks, const struct frame_list *list)
 {
-	fprintf(out, "memhook: %" PRIu64 " bytes in %" PRIu64 " blocks are %s (pid %u %s)\n", bytes,
-		blocks, kind ? mh_leak_kind_name(kind) : "in use at exit (no verdict)", p->pid, p->command ? p->command : "");
+	fprintf(out, "memhook: %" PRIu64 " bytes in %" PRIu64 " blocks are %s (pid %u ", bytes,
+		blocks, kind ? mh_leak_kind_name(kind) : "in use at exit, leak kind unknown", p->pid);
+	mh_escape_fputs(p->command ? p->command : "", out);
+	fputs(")\n", out);
 	for (size_t i = 0; i < list->count; i++) {
 		const struct mh_supp_frame *f = &list->frames[i];
 		const char *module = f->module ? strrchr(f->module, '/') : NULL;
 
-		fprintf(out, "    #%-2zu %s", i, f->function ? f->function : "??");
-		if (f->file)
-			fprintf(out, " %s:%u", f->file, list->lines[i]);
-		if (f->module)
-			fprintf(out, " (%s)", module ? module + 1 : f->module);
+		fprintf(out, "    #%-2zu ", i);
+		mh_escape_fputs(f->function ? f->function : "??", out);
+		if (f->file) {
+			fputc(' ', out);
+			mh_escape_fputs(f->file, out);
+			fprintf(out, ":%u", list->lines[i]);
+		}
+		if (f->module) {
+			fputs(" (", out);
+			mh_escape_fputs(module ? module + 1 : f->module, out);
+			fputc(')', out);
+		}
 		fputc('\n', out);
 	}
 	fputc('\n', out);
@@ -131,15 +142,20 @@ static int account(struct mh_report_ctx *ctx, const struct mh_process *p,
 
 static void print_verdict(FILE *out, const struct mh_leak_verdict *v)
 {
-	fprintf(out, "memhook: pid %u (%s) %s:", v->pid, v->command, v->end);
+	fprintf(out, "memhook: pid %u (", v->pid);
+	mh_escape_fputs(v->command, out);
+	fprintf(out, ") %s:", v->end);
 	if (!v->scanned)
-		fprintf(out, " no exit-time leak scan; %" PRIu64 " bytes in %" PRIu64
-			" blocks in use at exit without a verdict;", v->bytes[0], v->blocks[0]);
+		fprintf(out, " leak kinds unknown (%s): %" PRIu64 " bytes in %" PRIu64 " blocks;",
+			v->unknown_why, v->bytes[0], v->blocks[0]);
 	for (unsigned k = MH_LEAK_DEFINITE; k <= MH_LEAK_REACHABLE; k++)
 		fprintf(out, " %s %" PRIu64 " bytes in %" PRIu64 " blocks%s", mh_leak_kind_name(k),
 			v->bytes[k], v->blocks[k], k < MH_LEAK_REACHABLE ? "," : ";");
-	fprintf(out, " suppressed %" PRIu64 " bytes in %" PRIu64 " blocks: ", v->suppressed_bytes,
+	fprintf(out, " suppressed %" PRIu64 " bytes in %" PRIu64 " blocks", v->suppressed_bytes,
 		v->suppressed_blocks);
+	if (v->events_lost)
+		fprintf(out, "; %" PRIu64 " events lost in this recording", v->events_lost);
+	fputs(": ", out);
 	if (!v->failing) {
 		fputs("ok\n", out);
 		return;
@@ -160,10 +176,11 @@ static int write_process(struct mh_report_ctx *ctx, struct mh_process *p)
 		.pid = p->pid,
 		.command = p->command ? p->command : "",
 		.scanned = mh_report_scanned(p),
+		.events_lost = mh_report_alloc_events_lost(ctx),
 		.seconds = (double)mh_report_duration_ns(p) / 1e9,
 	};
 	struct mh_stack_stats **stacks;
-	char end[128], *records = NULL;
+	char end[128], why[256], *records = NULL;
 	size_t n, records_len = 0;
 	FILE *out = open_memstream(&records, &records_len);
 	int err = 0;
@@ -172,6 +189,7 @@ static int write_process(struct mh_report_ctx *ctx, struct mh_process *p)
 		return -errno;
 	mh_report_describe_end(p, end, sizeof(end));
 	v.end = end;
+	v.unknown_why = mh_report_unscanned_why(p, why, sizeof(why));
 	stacks = mh_report_sorted(p, MH_KEY_LEAKED, 0, &n);
 	for (size_t i = 0; i < n && !err; i++) {
 		for (unsigned k = 0; k <= MH_LEAK_REACHABLE && !err; k++)

@@ -26,7 +26,7 @@ struct mh_report_ctx {
 	FILE *out;
 };
 
-/* "definitely lost", ... for an enum mh_leak_kind; "without a verdict" for 0. */
+/* "definitely lost", ... for an enum mh_leak_kind; "leak kind unknown" for 0 (no verdict). */
 const char *mh_leak_kind_name(unsigned kind);
 
 /* The sort key's name ("leaked", ...). */
@@ -39,11 +39,17 @@ uint64_t mh_report_metric(const struct mh_process *p, const struct mh_stack_stat
 /* The process the report leads with: the header's root pid, else the first. */
 struct mh_process *mh_report_root(const struct mh_report_ctx *ctx);
 
-/* True if p's exit-time leak scan reported (leak kinds are known). */
+/*
+ * True if p's exit-time leak scan reported and no allocation event of p
+ * was lost (leak kinds are known).
+ */
 bool mh_report_scanned(const struct mh_process *p);
 
 /* Events lost in every stream together. */
 uint64_t mh_report_events_lost(const struct mh_report_ctx *ctx);
+
+/* Allocation-stream events lost (those that make leak kinds unknown). */
+uint64_t mh_report_alloc_events_lost(const struct mh_report_ctx *ctx);
 
 /* Process lifetime in ns: start (or first event) to exit (or last event). */
 uint64_t mh_report_duration_ns(const struct mh_process *p);

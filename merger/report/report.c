@@ -47,7 +47,7 @@ static const char *const format_names[] = {
 const char *mh_leak_kind_name(unsigned kind)
 {
 	static const char *const names[] = {
-		[0] = "without a verdict",
+		[0] = "leak kind unknown",
 		[MH_LEAK_DEFINITE] = "definitely lost",
 		[MH_LEAK_INDIRECT] = "indirectly lost",
 		[MH_LEAK_POSSIBLE] = "possibly lost",
@@ -156,6 +156,9 @@ bool mh_report_scanned(const struct mh_process *p)
 {
 	const char *status = p->leakscan_status;
 
+	/* Lost events make every verdict doubtful (leaks.h): the kinds are unknown. */
+	if (p->events_lost)
+		return false;
 	/* "failed: ..." or a reason why nothing was recorded is not a scan. */
 	return p->leak_verdicts ||
 	       (status && (!strncmp(status, "complete", 8) || !strncmp(status, "partial", 7)));
@@ -169,6 +172,11 @@ uint64_t mh_report_events_lost(const struct mh_report_ctx *ctx)
 	for (i = 0; i < MH_STREAM_COUNT; i++)
 		n += ctx->rp->lost[i];
 	return n;
+}
+
+uint64_t mh_report_alloc_events_lost(const struct mh_report_ctx *ctx)
+{
+	return ctx->rp->lost[MH_STREAM_ALLOC];
 }
 
 uint64_t mh_report_duration_ns(const struct mh_process *p)
@@ -285,7 +293,9 @@ const char *mh_report_unscanned_why(const struct mh_process *p, char *buf, size_
 {
 	if (mh_report_scanned(p))
 		return NULL;
-	if (!p->exited)
+	if (p->events_lost)
+		snprintf(buf, len, "allocation events were lost while it ran (--lossy ring full), so a live block may be one whose free was lost");
+	else if (!p->exited)
 		snprintf(buf, len, "%s", p->replaced_by_exec ?
 			 "the image was replaced by exec, which scans nothing" :
 			 "the process had not exited when the trace ended");
@@ -350,8 +360,9 @@ int mh_report_write(struct mh_report_ctx *ctx)
 		err = mh_report_write_text(ctx);
 		break;
 	}
+	/* errno still holds the cause of the failed write (ENOSPC, EPIPE...). */
 	if (!err && (fflush(ctx->out) || ferror(ctx->out)))
-		err = -EIO;
+		err = errno ? -errno : -EIO;
 	if (err)
 		snprintf(report_error, sizeof(report_error), "cannot write the report of '%s': %s",
 			 ctx->path, strerror(-err));

@@ -28,14 +28,17 @@ enum mh_report_format {
 
 /*
  * The leaks format's verdict on one process, after suppressions and
- * --min-bytes. Index 0 of the arrays holds blocks without a verdict (the
- * process could not be scanned: killed by SIGKILL, or still running).
+ * --min-bytes. Index 0 of the arrays holds blocks of unknown leak kind
+ * (the process could not be scanned: killed by SIGKILL, still running,
+ * or events were lost while it ran).
  */
 struct mh_leak_verdict {
 	uint32_t pid;
 	const char *command;		/* exe path, "" if never announced */
 	const char *end;		/* "exited with status 0", "killed by signal 9 (SIGKILL)" */
 	bool scanned;			/* leak kinds are known */
+	const char *unknown_why;	/* when !scanned: why the kinds are unknown */
+	uint64_t events_lost;		/* allocation events lost in the whole recording */
 	uint64_t bytes[MH_LEAK_REACHABLE + 1];
 	uint64_t blocks[MH_LEAK_REACHABLE + 1];
 	uint64_t suppressed_bytes, suppressed_blocks;

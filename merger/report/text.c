@@ -4,12 +4,14 @@
  * the top stacks by the sort key with their symbolized frames.
  *
  * Must never hide a degraded result: truncated traces, lost events and
- * unmatched frees are stated before the numbers they affect.
+ * unmatched frees are stated before the numbers they affect. Names from
+ * the program (its path, symbols, files) are escaped (common/escape.h).
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/escape.h"
 #include "merger/replay/modules.h"
 #include "merger/report/model.h"
 
@@ -66,8 +68,9 @@ static void write_summary(struct mh_report_ctx *ctx, const struct mh_process *p)
 	FILE *out = ctx->out;
 
 	mh_report_describe_end(p, end, sizeof(end));
-	fprintf(out, "process %u (%s): %s after %.3f s\n", p->pid,
-		p->command ? p->command : "?", end, seconds(mh_report_duration_ns(p)));
+	fprintf(out, "process %u (", p->pid);
+	mh_escape_fputs(p->command ? p->command : "?", out);
+	fprintf(out, "): %s after %.3f s\n", end, seconds(mh_report_duration_ns(p)));
 	fprintf(out, "  total heap usage: %" PRIu64 " allocs, %" PRIu64 " frees, %" PRIu64
 		" bytes allocated\n", p->alloc_calls, p->frees, p->bytes_allocated);
 	fprintf(out, "  peak heap: %s at +%.3f s\n", mh_report_human(p->peak_live_bytes, b1, sizeof(b1)),
@@ -100,18 +103,25 @@ static int print_frame(const struct mh_frame *f, void *arg)
 	struct frame_printer *fp = arg;
 
 	fprintf(fp->out, "    #%-2u ", fp->n++);
-	if (f->function)
-		fprintf(fp->out, "%s", f->function);
-	else if (f->module)
-		fprintf(fp->out, "%s+0x%" PRIx64, mh_module_basename(f->module), f->offset);
-	else if (f->ip)
+	if (f->function) {
+		mh_escape_fputs(f->function, fp->out);
+	} else if (f->module) {
+		mh_escape_fputs(mh_module_basename(f->module), fp->out);
+		fprintf(fp->out, "+0x%" PRIx64, f->offset);
+	} else if (f->ip) {
 		fprintf(fp->out, "0x%" PRIx64, f->ip);
-	if (f->file)
-		fprintf(fp->out, " (%s:%u)", f->file, f->line);
+	}
+	if (f->file) {
+		fputs(" (", fp->out);
+		mh_escape_fputs(f->file, fp->out);
+		fprintf(fp->out, ":%u)", f->line);
+	}
 	if (f->inlined)
 		fprintf(fp->out, " [inlined]");
-	if (f->module && f->function)
-		fprintf(fp->out, " in %s", mh_module_basename(f->module));
+	if (f->module && f->function) {
+		fputs(" in ", fp->out);
+		mh_escape_fputs(mh_module_basename(f->module), fp->out);
+	}
 	fputc('\n', fp->out);
 	return 0;
 }
@@ -208,7 +218,9 @@ int mh_report_write_text(struct mh_report_ctx *ctx)
 	const struct mh_process *p;
 	int err;
 
-	fprintf(ctx->out, "memhook report of %s\n", ctx->path);
+	fputs("memhook report of ", ctx->out);
+	mh_escape_fputs(ctx->path, ctx->out);
+	fputc('\n', ctx->out);
 	write_warnings(ctx);
 	if (!root) {
 		fprintf(ctx->out, "no traced process in this trace\n");
