@@ -61,6 +61,7 @@ static void process_free(struct mh_process *p)
 	mh_attr_free_granules(p);
 	mh_stack_stats_free_all(&p->stacks);
 	mh_blocks_free(p->blocks);
+	free(p->stack_cache);
 	free(p->leakscan_status);
 	free(p->command);
 	free(p);
@@ -72,6 +73,7 @@ void mh_replay_free(struct mh_replay *rp)
 
 	if (!rp)
 		return;
+	HASH_CLEAR(pid_hh, rp->by_pid);
 	for (p = rp->procs; p; p = next) {
 		next = p->next;
 		process_free(p);
@@ -85,7 +87,7 @@ void mh_replay_free(struct mh_replay *rp)
 
 static struct mh_process *process_new(struct mh_replay *rp, uint32_t pid)
 {
-	struct mh_process *p = calloc(1, sizeof(*p));
+	struct mh_process *p = calloc(1, sizeof(*p)), *older;
 
 	if (!p)
 		return NULL;
@@ -101,23 +103,24 @@ static struct mh_process *process_new(struct mh_replay *rp, uint32_t pid)
 		rp->procs = p;
 	rp->procs_last = p;
 	rp->last_proc = p;
+	/* The newest image of a pid is the one its records go to: one lookup, not a walk. */
+	HASH_REPLACE(pid_hh, rp->by_pid, pid, sizeof(p->pid), p, older);
+	(void)older; /* still in rp->procs */
 	return p;
 }
 
-/* The current image of pid (the last one that did not exec away). */
+/* The current image of pid (the newest, unless it exec'd away). */
 static struct mh_process *process_find(struct mh_replay *rp, uint32_t pid)
 {
-	struct mh_process *p, *found = NULL;
+	struct mh_process *p;
 
-	if (rp->last_proc && rp->last_proc->pid == pid)
+	if (rp->last_proc && rp->last_proc->pid == pid && !rp->last_proc->replaced_by_exec)
 		return rp->last_proc;
-	for (p = rp->procs; p; p = p->next) {
-		if (p->pid == pid && !p->replaced_by_exec)
-			found = p;
-	}
-	if (found)
-		rp->last_proc = found;
-	return found;
+	HASH_FIND(pid_hh, rp->by_pid, &pid, sizeof(pid), p);
+	if (!p || p->replaced_by_exec)
+		return NULL;
+	rp->last_proc = p;
+	return p;
 }
 
 static struct mh_process *process_get(struct mh_replay *rp, uint32_t pid)
@@ -214,17 +217,23 @@ stats_get_slow(struct mh_replay *rp, struct mh_process *p, uint64_t id,
 		if (st->info && !st->info->resolved)
 			mh_stack_resolve(st->info, rp->modules, false);
 	}
-	*slot = st;
+	if (slot)
+		*slot = st;
+	else if (p->alloc_calls > MH_STACK_CACHE_AFTER)
+		p->stack_cache = calloc(MH_STACK_CACHE_SIZE, sizeof(*p->stack_cache)); /* NULL: later */
 	return st;
 }
 
 static inline struct mh_stack_stats *stats_get(struct mh_replay *rp, struct mh_process *p,
 					       uint64_t id)
 {
-	/* Stack ids are content hashes: their low bits index the cache. */
-	struct mh_stack_stats **slot = &p->stack_cache[(id ^ (id >> 32)) % MH_STACK_CACHE_SIZE];
-	struct mh_stack_stats *st = *slot;
+	struct mh_stack_stats **slot, *st;
 
+	if (!p->stack_cache)
+		return stats_get_slow(rp, p, id, NULL);
+	/* Stack ids are content hashes: their low bits index the cache. */
+	slot = &p->stack_cache[(id ^ (id >> 32)) % MH_STACK_CACHE_SIZE];
+	st = *slot;
 	return st && st->stack_id == id ? st : stats_get_slow(rp, p, id, slot);
 }
 

@@ -26,6 +26,8 @@
 #define MH_GRANULE_SHIFT 20
 /* Direct-mapped cache in front of a process's granules, entries. */
 #define MH_GRANULE_CACHE 256
+/* Granules of a process before it gets that cache. */
+#define MH_GRANULE_CACHE_AFTER 4
 
 /* Where heap blocks started within one granule: [lo, hi]. */
 struct mh_granule {
@@ -36,6 +38,8 @@ struct mh_granule {
 
 /* Direct-mapped cache in front of a process's stack table, entries. */
 #define MH_STACK_CACHE_SIZE 4096
+/* Allocation calls of a process before it gets that cache (a short-lived one never does). */
+#define MH_STACK_CACHE_AFTER 1024
 
 struct mh_attr;
 struct mh_blocks;
@@ -88,13 +92,17 @@ struct mh_process {
 	struct mh_thread *last_thread;	/* cache */
 	/* Address granules (MH_GRANULE_SHIFT) where heap blocks ever started. */
 	struct mh_granule *granules;	/* uthash by granule number */
-	struct mh_granule *granule_cache[MH_GRANULE_CACHE]; /* by granule number bits */
-	struct mh_stack_stats *stack_cache[MH_STACK_CACHE_SIZE]; /* by stack id bits */
+	/* MH_GRANULE_CACHE entries by granule number bits; NULL while it has few granules. */
+	struct mh_granule **granule_cache;
+	/* MH_STACK_CACHE_SIZE entries by stack id bits; NULL until the process is busy. */
+	struct mh_stack_stats **stack_cache;
 	struct mh_process *next;	/* in order of appearance */
+	UT_hash_handle pid_hh;		/* in mh_replay.by_pid while the newest image of pid */
 };
 
 struct mh_replay {
 	struct mh_process *procs, *procs_last;
+	struct mh_process *by_pid;	/* uthash (pid_hh): the newest image of each pid */
 	struct mh_process *last_proc;	/* cache */
 	struct mh_stackdb *stacks;
 	struct mh_modmap *modules;
@@ -159,7 +167,7 @@ int mh_attr_note_granule(struct mh_process *p, uint64_t addr);
 static inline int mh_granule_note(struct mh_process *p, uint64_t addr)
 {
 	uint64_t number = addr >> MH_GRANULE_SHIFT;
-	struct mh_granule *g = p->granule_cache[number % MH_GRANULE_CACHE];
+	struct mh_granule *g = p->granule_cache ? p->granule_cache[number % MH_GRANULE_CACHE] : NULL;
 
 	if (!g || g->number != number)
 		return mh_attr_note_granule(p, addr);
