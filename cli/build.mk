@@ -1,10 +1,8 @@
 # cli/build.mk - the memhook command: main, options, one cmd_*.c per
 # subcommand, linked against the libraries of the other folders.
 
-CLI_SRCS := $(filter-out cli/main.c,$(call folder_srcs,cli))
-CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
-CLI_LIB := $(O)/libcli.a
-DEPS += $(CLI_OBJS:.o=.d) $(O)/cli/main.d
+$(eval $(call folder_library,CLI,cli,cli/main.c))
+DEPS += $(O)/cli/main.d
 
 # The tool's libraries in link order: each may use only those after it
 # (docs/DESIGN.md, "Layers"; `make layers` checks the includes).
@@ -17,9 +15,13 @@ endif
 
 $(CLI_OBJS) $(O)/cli/main.o: | $(BPF_SKELS)
 
-$(CLI_LIB): $(CLI_OBJS)
-	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+# The git revision `memhook --version` names (scripts/revision.sh), generated
+# as $(O)/cli/revision.h: looked up at every build, rewritten only when it
+# changed, so only main.o rebuilds.
+$(O)/cli/revision.h: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)scripts/revision.sh . > $@.tmp && { cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@; }
+$(O)/cli/main.o: $(O)/cli/revision.h
 
 $(O)/memhook: $(O)/cli/main.o $(TOOL_LIBS_A)
 	$(call msg,LINK,$@)

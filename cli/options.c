@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/report_file.h"
 #include "memhook/events.h"
 #include "memhook/ring.h"
 
@@ -30,8 +31,6 @@
 #define MAX_INTERVAL_MS 3600000
 /* LeakSanitizer's exit code when it finds leaks; the default of --error-exitcode. */
 #define DEFAULT_LEAK_EXIT_CODE 23
-/* Stacks shown by the text report of `memhook report` unless --top says otherwise. */
-#define DEFAULT_TEXT_TOP 20
 
 #define REC (MH_CMD_RECORD | MH_CMD_RUN | MH_CMD_CHECK)
 #define ALL (REC | MH_CMD_REPORT | MH_CMD_COLLECT)
@@ -50,7 +49,9 @@ enum {
 	OPT_PAGEMAP,
 	OPT_USER,
 	OPT_AS_ROOT,
+	OPT_NO_PROGRESS,
 	OPT_TRACE,
+	OPT_LIVE,
 	OPT_FORMAT,
 	OPT_SORT,
 	OPT_TOP,
@@ -64,68 +65,51 @@ enum {
 	OPT_JSON,
 };
 
-/* One option: its spellings, the subcommands that take it, its --help line. */
+/*
+ * One option: its spellings and the subcommands that take it. Their
+ * --help lines are written out in full below, per subcommand, as the
+ * manual page and the shell completions quote them.
+ */
 struct opt_def {
 	const char *name;
 	char short_name;	/* 0: long only */
 	int id;			/* the short name, or OPT_* */
 	unsigned commands;	/* enum mh_command bits */
-	const char *arg;	/* name of its argument in --help, NULL: takes none */
-	const char *help;
+	bool has_arg;
 };
 
 static const struct opt_def defs[] = {
-	{ "output", 'o', 'o', MH_CMD_RECORD, "FILE",
-	  "write the trace to FILE (default: memhook.PROG.PID.mht)" },
-	{ "output", 'o', 'o', MH_CMD_COLLECT, "FILE", "write the trace to FILE (default: memhook-PID.mht)" },
-	{ "output", 'o', 'o', MH_CMD_CHECK, "FILE", "keep the trace in FILE, as --trace" },
-	{ "output", 'o', 'o', MH_CMD_RUN | MH_CMD_REPORT, "FILE",
-	  "write the report to FILE (default: run to stderr, report to stdout)" },
-	{ "pid", 'p', OPT_PID, MH_CMD_COLLECT, "PID", "the running process to collect" },
-	{ "ring-size", 0, OPT_RING_SIZE, REC, "BYTES",
-	  "ring data area, a power of two from 64K to 1T (K/M/G suffixes; default 64M)" },
-	{ "lossy", 0, OPT_LOSSY, REC, NULL,
-	  "drop and count events when the ring is full (default: wait); leak kinds of processes that lost events are unknown" },
-	{ "depth", 0, OPT_DEPTH, REC, "N", "stack depth in frames (1-128, default 64)" },
-	{ "follow-forks", 0, OPT_FOLLOW_FORKS, REC, NULL,
-	  "keep recording in forked children; wait for all of them (check: the default)" },
-	{ "follow-forks", 'f', OPT_FOLLOW_FORKS, MH_CMD_COLLECT, NULL, "also collect forked children" },
-	{ "no-follow-forks", 0, OPT_NO_FOLLOW_FORKS, MH_CMD_CHECK, NULL, "check only PROG itself" },
-	{ "no-follow-exec", 0, OPT_NO_FOLLOW_EXEC, REC, NULL,
-	  "stop recording when the program execs another image" },
-	{ "unwind", 0, OPT_UNWIND, REC, "auto|libunwind|fp",
-	  "stack capture method (default auto: frame pointers where checked equal to libunwind, libunwind elsewhere)" },
-	{ "no-freeres", 0, OPT_NO_FREERES, REC, NULL, "do not call __libc_freeres at exit" },
-	{ "kernel", 0, OPT_KERNEL, REC, "auto|on|off",
-	  "kernel events via BPF (default auto: use if permitted; check: off)" },
-	{ "sample-interval", 0, OPT_SAMPLE, REC, "MS",
-	  "/proc RSS sampling period (default 100, check: 0; 0 = off)" },
-	{ "pagemap-interval", 0, OPT_PAGEMAP, REC, "MS",
-	  "residency snapshot period (default 1000, check: 0; 0 = off)" },
-	{ "user", 0, OPT_USER, REC, "NAME|UID", "run PROG as this user (memhook must run as root)" },
-	{ "as-root", 0, OPT_AS_ROOT, REC, NULL,
-	  "under sudo, run PROG as root (default: as the sudo user)" },
-	{ "trace", 0, OPT_TRACE, MH_CMD_RUN | MH_CMD_CHECK, "FILE",
-	  "keep the trace in FILE (default: a temporary file)" },
-	{ "format", 'f', OPT_FORMAT, MH_CMD_RUN | MH_CMD_REPORT, "text|json|folded",
-	  "report format (default text)" },
-	{ "sort", 's', OPT_SORT, MH_CMD_RUN | MH_CMD_REPORT, "KEY",
-	  "order of stacks: leaked (default), peak, allocated, calls, temporary" },
-	{ "top", 'n', OPT_TOP, MH_CMD_RUN | MH_CMD_REPORT, "N",
-	  "stacks to show (report text default 20, otherwise all; 0 = all)" },
-	{ "value", 'v', OPT_VALUE, MH_CMD_REPORT, "KEY",
-	  "folded: the metric of each line (default: allocated)" },
-	{ "fail-on", 0, OPT_FAIL_ON, MH_CMD_CHECK, "KINDS",
-	  "kinds that fail: definite,indirect,possible,reachable,unknown or all (default definite,indirect)" },
-	{ "error-exitcode", 0, OPT_ERROR_EXITCODE, MH_CMD_CHECK, "N",
-	  "exit code when a failing leak is found (default 23)" },
-	{ "suppressions", 0, OPT_SUPPRESSIONS, MH_CMD_CHECK, "FILE",
-	  "LeakSanitizer or Valgrind suppressions (repeatable)" },
-	{ "min-bytes", 0, OPT_MIN_BYTES, MH_CMD_CHECK, "N", "ignore loss records smaller than N bytes" },
-	{ "junit", 0, OPT_JUNIT, MH_CMD_CHECK, "FILE", "write a JUnit report, one test case per process" },
-	{ "json", 0, OPT_JSON, MH_CMD_CHECK, "FILE", "write the JSON report (docs/REPORT.md)" },
-	{ "quiet", 'q', 'q', REC | MH_CMD_COLLECT, NULL, "do not print the trace's path at the end" },
-	{ "help", 'h', 'h', ALL, NULL, "show this help" },
+	{ "output", 'o', 'o', ALL, true },
+	{ "pid", 'p', OPT_PID, MH_CMD_COLLECT, true },
+	{ "ring-size", 0, OPT_RING_SIZE, REC, true },
+	{ "lossy", 0, OPT_LOSSY, REC, false },
+	{ "depth", 0, OPT_DEPTH, REC, true },
+	{ "follow-forks", 0, OPT_FOLLOW_FORKS, REC, false },
+	{ "follow-forks", 'f', OPT_FOLLOW_FORKS, MH_CMD_COLLECT, false },
+	{ "no-follow-forks", 0, OPT_NO_FOLLOW_FORKS, MH_CMD_CHECK, false },
+	{ "no-follow-exec", 0, OPT_NO_FOLLOW_EXEC, REC, false },
+	{ "unwind", 0, OPT_UNWIND, REC, true },
+	{ "no-freeres", 0, OPT_NO_FREERES, REC, false },
+	{ "kernel", 0, OPT_KERNEL, REC, true },
+	{ "sample-interval", 0, OPT_SAMPLE, REC, true },
+	{ "pagemap-interval", 0, OPT_PAGEMAP, REC, true },
+	{ "user", 0, OPT_USER, REC, true },
+	{ "as-root", 0, OPT_AS_ROOT, REC, false },
+	{ "no-progress", 0, OPT_NO_PROGRESS, REC, false },
+	{ "trace", 0, OPT_TRACE, MH_CMD_RUN | MH_CMD_CHECK, true },
+	{ "live", 0, OPT_LIVE, MH_CMD_RUN, false },
+	{ "format", 0, OPT_FORMAT, MH_CMD_RUN | MH_CMD_REPORT, true },
+	{ "sort", 0, OPT_SORT, MH_CMD_RUN | MH_CMD_REPORT, true },
+	{ "top", 0, OPT_TOP, MH_CMD_RUN | MH_CMD_REPORT, true },
+	{ "value", 0, OPT_VALUE, MH_CMD_RUN | MH_CMD_REPORT, true },
+	{ "fail-on", 0, OPT_FAIL_ON, MH_CMD_CHECK, true },
+	{ "error-exitcode", 0, OPT_ERROR_EXITCODE, MH_CMD_CHECK, true },
+	{ "suppressions", 0, OPT_SUPPRESSIONS, MH_CMD_CHECK, true },
+	{ "min-bytes", 0, OPT_MIN_BYTES, MH_CMD_CHECK, true },
+	{ "junit", 0, OPT_JUNIT, MH_CMD_CHECK, true },
+	{ "json", 0, OPT_JSON, MH_CMD_CHECK, true },
+	{ "quiet", 'q', 'q', REC | MH_CMD_COLLECT, false },
+	{ "help", 'h', 'h', ALL, false },
 };
 
 #define DEF_COUNT (sizeof(defs) / sizeof(defs[0]))
@@ -147,43 +131,95 @@ static const char *command_name(enum mh_command c)
 	}
 }
 
-static const char *synopsis(enum mh_command c)
+/* The recorder's options, as record, run and check take them. */
+static void usage_record(FILE *out)
 {
-	switch (c) {
-	case MH_CMD_RECORD:
-		return "usage: memhook record [options] [-o TRACE] -- PROG [ARGS...]\n"
-		       "Record PROG's allocations (and kernel events) into TRACE\n"
-		       "(default: memhook.PROG.PID.mht in the current directory).\n";
-	case MH_CMD_RUN:
-		return "usage: memhook run [options] [-o REPORT] -- PROG [ARGS...]\n"
-		       "Record PROG, then write the report to stderr (or -o REPORT).\n";
-	case MH_CMD_CHECK:
-		return "usage: memhook check [options] -- PROG [ARGS...]\n"
-		       "Run PROG (and every process it starts) and fail on leaks.\n"
-		       "Exit: --error-exitcode if a failing leak was found, else PROG's status.\n";
-	case MH_CMD_REPORT:
-		return "usage: memhook report [options] [-o OUT] TRACE\n"
-		       "Write the report of a recorded trace.\n";
-	default:
-		return "usage: memhook collect -p PID [-o FILE] [--follow-forks] [-q]\n"
-		       "Record the kernel memory events of a running process.\n";
-	}
+	fputs("  --ring-size BYTES      ring data area, a power of two from 64K to 1T (K/M/G suffixes;\n"
+	      "                         default 64M)\n"
+	      "  --lossy                drop and count events when the ring is full (default: wait);\n"
+	      "                         leak kinds of the processes that lost events are unknown\n"
+	      "  --depth N              stack depth in frames (1-128, default 64)\n"
+	      "  --follow-forks         keep recording in forked children; wait for all of them\n"
+	      "  --no-follow-exec       stop recording when the program execs another image\n"
+	      "  --unwind=auto|libunwind|fp  stack capture method (default auto: frame pointers\n"
+	      "                         where checked equal to libunwind, libunwind elsewhere)\n"
+	      "  --no-freeres           do not call __libc_freeres at exit\n"
+	      "  --kernel=auto|on|off   kernel events via BPF (default auto: use if permitted)\n"
+	      "  --sample-interval MS   /proc RSS sampling period (default 100, 0 = off)\n"
+	      "  --pagemap-interval MS  residency snapshot period (default 1000, 0 = off)\n"
+	      "  --user NAME|UID        run PROG as this user (memhook must run as root)\n"
+	      "  --as-root              under sudo, run PROG as root (default: as the sudo user)\n"
+	      "  --no-progress          no status line on a terminal while the program runs\n"
+	      "  -q, --quiet            do not print the trace's path at the end\n"
+	      "  -h, --help             print this help\n", out);
+}
+
+static void usage_check(FILE *out)
+{
+	fputs("usage: memhook check [options] -- PROG [ARGS...]\n"
+	      "Run PROG (and every process it starts) and fail on leaks.\n"
+	      "  --fail-on=KINDS        comma-separated kinds that fail (default definite,indirect):\n"
+	      "                         ", out);
+	for (size_t k = MH_LEAK_DEFINITE; k < sizeof(leak_kind_names) / sizeof(*leak_kind_names); k++)
+		fprintf(out, "%s|", leak_kind_names[k]);
+	fprintf(out, "%s|all\n"
+		"                         (unknown: blocks without a verdict, e.g. events lost)\n"
+		"  --error-exitcode=N     exit code when a failing leak is found (default %d)\n"
+		"  --suppressions=FILE    LeakSanitizer or Valgrind suppressions (repeatable)\n"
+		"  --min-bytes=N          ignore loss records smaller than N bytes\n"
+		"  --junit=FILE           write a JUnit report, one test case per process\n"
+		"  --json=FILE            write the JSON report (docs/REPORT.md)\n"
+		"  --trace=FILE           keep the trace in FILE (also -o FILE)\n"
+		"  --no-follow-forks      check only PROG itself\n"
+		"  -h, --help             print this help\n"
+		"and the options of memhook record (memhook record --help), in any order and\n"
+		"spelling; check leaves the kernel stream and the periodic samples off unless\n"
+		"--kernel, --sample-interval or --pagemap-interval ask for them.\n"
+		"Exit: --error-exitcode if a failing leak was found, else PROG's status.\n",
+		leak_kind_names[MH_LEAK_UNKNOWN], DEFAULT_LEAK_EXIT_CODE);
 }
 
 void mh_options_usage(FILE *out, enum mh_command command)
 {
-	fputs(synopsis(command), out);
-	for (size_t i = 0; i < DEF_COUNT; i++) {
-		const struct opt_def *d = &defs[i];
-		char spelled[64];
-
-		if (!(d->commands & command))
-			continue;
-		/* A choice of words reads --opt=a|b, a value --opt V. */
-		snprintf(spelled, sizeof(spelled), "%s%c%s--%s%s%s", d->short_name ? "-" : "",
-			 d->short_name ? d->short_name : ' ', d->short_name ? ", " : "   ", d->name,
-			 !d->arg ? "" : strchr(d->arg, '|') ? "=" : " ", d->arg ? d->arg : "");
-		fprintf(out, " %-28s %s\n", d->short_name ? spelled : spelled + 1, d->help);
+	switch (command) {
+	case MH_CMD_RECORD:
+		fputs("usage: memhook record [options] [-o TRACE] -- PROG [ARGS...]\n"
+		      "Record PROG's allocations (and kernel events) into TRACE.\n"
+		      "  -o, --output TRACE     the trace (default: memhook.PROG.PID.mht in the\n"
+		      "                         current directory)\n", out);
+		usage_record(out);
+		break;
+	case MH_CMD_RUN:
+		fputs("usage: memhook run [options] [-o REPORT] -- PROG [ARGS...]\n"
+		      "Record PROG, then write the report to stderr (or -o REPORT).\n"
+		      "  -o, --output REPORT    write the report to REPORT instead of stderr\n", out);
+		usage_record(out);
+		fputs("  --trace FILE           keep the trace in FILE (default: a temporary file)\n"
+		      "  --live                 show the top stacks full-screen while PROG runs\n"
+		      "                         (keys: l g b a sort by live bytes, growth, blocks,\n"
+		      "                         allocated; q stops watching, PROG goes on)\n"
+		      "report options, as `memhook report` takes them:\n", out);
+		mh_report_opts_usage(out);
+		break;
+	case MH_CMD_CHECK:
+		usage_check(out);
+		break;
+	case MH_CMD_REPORT:
+		fputs("usage: memhook report [--format F] [--sort KEY] [--top N] [--value KEY] [-o OUT] TRACE\n"
+		      "Write the report of TRACE to standard output (or -o OUT).\n", out);
+		mh_report_opts_usage(out);
+		fputs("  -o, --output OUT  write the report to OUT instead of standard output\n"
+		      "  -h, --help   print this help\n", out);
+		break;
+	default:
+		fputs("usage: memhook collect -p PID [-o FILE] [--follow-forks] [-q]\n"
+		      "Record the kernel memory events of a running process into FILE.\n"
+		      "  -p, --pid PID          the process to watch\n"
+		      "  -o, --output FILE      the trace (default: memhook-PID.mht)\n"
+		      "  --follow-forks         also watch the children it starts\n"
+		      "  -q, --quiet            do not print the trace's path at the end\n"
+		      "  -h, --help             print this help\n", out);
+		break;
 	}
 }
 
@@ -331,6 +367,9 @@ static int apply_record(struct mh_record_opts *o, int c, const char *arg)
 	case OPT_AS_ROOT:
 		o->as_root = true;
 		return 0;
+	case OPT_NO_PROGRESS:
+		o->progress = false;
+		return 0;
 	case 'q':
 		o->quiet = true;
 		return 0;
@@ -389,15 +428,16 @@ static int apply(struct mh_cli_opts *cli, int c, const char *arg)
 		cli->keep_trace = arg;
 		return 0;
 	case OPT_FORMAT:
-		return mh_report_format_parse(arg, &cli->report.format) ? bad("--format", arg) : 0;
+		return mh_report_opt(&cli->report, "format", arg);
 	case OPT_SORT:
-		return mh_report_key_parse(arg, &cli->report.sort) ? bad("--sort", arg) : 0;
+		return mh_report_opt(&cli->report, "sort", arg);
 	case OPT_VALUE:
-		return mh_report_key_parse(arg, &cli->report.value) ? bad("--value", arg) : 0;
+		return mh_report_opt(&cli->report, "value", arg);
 	case OPT_TOP:
-		ret = parse_unsigned(arg, 0, UINT_MAX, &cli->report.top) ? bad("--top", arg) : 0;
-		cli->top_given = true;
-		return ret;
+		return mh_report_opt(&cli->report, "top", arg);
+	case OPT_LIVE:
+		cli->live = true;
+		return 0;
 	case OPT_PID: {
 		unsigned long long v;
 
@@ -432,12 +472,11 @@ static void set_defaults(struct mh_cli_opts *cli, enum mh_command command)
 	o->follow_exec = true;
 	o->unwind = "auto";
 	o->freeres = true;
+	o->progress = true;
 	o->kernel = MH_KERNEL_AUTO;
 	o->sample_ms = DEFAULT_SAMPLE_MS;
 	o->pagemap_ms = DEFAULT_PAGEMAP_MS;
-	cli->report.format = MH_REPORT_TEXT;
-	cli->report.sort = MH_KEY_LEAKED;
-	cli->report.value = command == MH_CMD_REPORT ? MH_KEY_ALLOCATED : MH_KEY_LEAKED;
+	mh_report_opts_defaults(&cli->report);
 	if (command != MH_CMD_CHECK)
 		return;
 	/* A leak gate needs neither the kernel's view nor residency over time, unless asked. */
@@ -463,11 +502,11 @@ static void build_tables(enum mh_command command, struct option *longs, char *sh
 
 		if (!(d->commands & command))
 			continue;
-		longs[n++] = (struct option){ d->name, d->arg ? required_argument : no_argument,
+		longs[n++] = (struct option){ d->name, d->has_arg ? required_argument : no_argument,
 					      NULL, d->id };
 		if (d->short_name) {
 			shorts[s++] = d->short_name;
-			if (d->arg)
+			if (d->has_arg)
 				shorts[s++] = ':';
 		}
 	}
@@ -500,8 +539,7 @@ static int take_operands(struct mh_cli_opts *cli, int argc, char **argv)
 	if (cli->command == MH_CMD_REPORT) {
 		if (optind + 1 == argc) {
 			cli->trace = argv[optind];
-			if (!cli->top_given && cli->report.format == MH_REPORT_TEXT)
-				cli->report.top = DEFAULT_TEXT_TOP;
+			mh_report_opts_finish(&cli->report);
 			return 0;
 		}
 		fprintf(stderr, "memhook: report takes exactly one trace file (see memhook report --help)\n");
@@ -517,8 +555,7 @@ static int take_operands(struct mh_cli_opts *cli, int argc, char **argv)
 		return -EINVAL;
 	}
 	cli->record.prog_argv = &argv[optind];
-	if (cli->command == MH_CMD_RUN)
-		cli->report.value = cli->report.sort;
+	mh_report_opts_finish(&cli->report);
 	return 0;
 }
 

@@ -53,8 +53,8 @@ struct mh_cli_opts {
 	const char *report_out;		/* run, report -o: report path; NULL = stderr/stdout */
 	const char *keep_trace;		/* run, check --trace FILE: keep the trace there */
 	struct mh_report_opts report;	/* run, report: format, sort, top, value */
-	bool top_given;			/* --top was given (report's text default is 20) */
 	struct mh_check_opts check;	/* check */
+	bool live;			/* run --live: the full-screen view while the program runs */
 	const char *trace;		/* report: the trace to read */
 	pid_t pid;			/* collect -p */
 	bool follow_forks;		/* collect --follow-forks */

@@ -8,6 +8,7 @@
 #ifndef MEMHOOK_CLI_REPORT_FILE_H
 #define MEMHOOK_CLI_REPORT_FILE_H
 
+#include <limits.h>
 #include <stdio.h>
 
 #include "common/output_file.h"
@@ -36,5 +37,30 @@ int mh_report_file_close(FILE *f, const char *path, const char *what);
  */
 int mh_report_to_file(const char *trace, const struct mh_report_opts *opts,
 		      const struct mh_output_owner *owner, const char *path, FILE *out);
+
+/*
+ * The report options `memhook report` and `memhook run` share, parsed
+ * alike so that both give the same report of the same trace.
+ */
+
+/* Stacks of the text report when --top is not given. */
+#define MH_REPORT_TEXT_TOP 20
+/* --top was not given: mh_report_opts_finish() picks the format's default. */
+#define MH_REPORT_TOP_UNSET UINT_MAX
+
+/* The options before the command line: text, --sort leaked, --value allocated. */
+void mh_report_opts_defaults(struct mh_report_opts *opts);
+
+/*
+ * Apply --NAME ARG, NAME one of "format", "sort", "value", "top". 0, or
+ * -EINVAL after printing one line naming the option and the value.
+ */
+int mh_report_opt(struct mh_report_opts *opts, const char *name, const char *arg);
+
+/* After the command line: the defaults that depend on the format (--top). */
+void mh_report_opts_finish(struct mh_report_opts *opts);
+
+/* The --help lines of those options, every format and sort key listed. */
+void mh_report_opts_usage(FILE *out);
 
 #endif /* MEMHOOK_CLI_REPORT_FILE_H */

@@ -6,12 +6,10 @@
 BPF_SRCS := $(wildcard kernel/*.bpf.c)
 BPF_OBJS := $(BPF_SRCS:%.bpf.c=$(O)/%.bpf.o)
 BPF_SKELS := $(BPF_SRCS:%.bpf.c=$(O)/%.skel.h)
-KERNEL_SRCS := $(filter-out $(BPF_SRCS),$(wildcard kernel/*.c))
-KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(O)/%.o)
-KERNEL_LIB := $(O)/libkernel.a
+$(eval $(call folder_library,KERNEL,kernel))
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
-DEPS += $(KERNEL_OBJS:.o=.d) $(BPF_OBJS:.o=.d)
+DEPS += $(BPF_OBJS:.o=.d)
 
 $(O)/kernel/vmlinux.h:
 	$(call msg,BTF,$@)
@@ -29,7 +27,3 @@ $(O)/kernel/%.skel.h: $(O)/kernel/%.bpf.o
 
 # Loaders include their skeletons.
 $(KERNEL_OBJS): | $(BPF_SKELS)
-
-$(KERNEL_LIB): $(KERNEL_OBJS)
-	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^

@@ -30,6 +30,7 @@
 #include "kernel/files.h"
 #include "kernel/loader.h"
 #include "common/clock.h"
+#include "trace/records.h"
 
 /* Default BPF ring buffer, bytes: ~350k faults' worth of records. */
 #define DEFAULT_RINGBUF_BYTES (32U << 20)
@@ -74,25 +75,17 @@ static int silent_print(enum libbpf_print_level level, const char *fmt, va_list 
 /* Queue key = value as an INFO record for the META stream. */
 static void queue_info(struct mh_collector *c, const char *key, const char *value)
 {
-	size_t klen = strlen(key);
-	size_t vlen = strlen(value);
-	size_t size = MH_REC_PAD(sizeof(struct mh_rec_info) + klen + 1 + vlen + 1);
-	struct mh_rec_info *rec;
-	char *meta = realloc(c->meta, c->meta_len + size);
+	size_t size;
+	struct mh_rec_info *rec = mh_rec_info_new(0, key, value, &size);
+	char *meta = rec ? realloc(c->meta, c->meta_len + size) : NULL;
 
-	if (!meta)
-		return;	/* only the INFO line is lost; the probe itself is unaffected */
-	c->meta = meta;
-	rec = (struct mh_rec_info *)(meta + c->meta_len);
-	memset(rec, 0, size);
-	rec->hdr.type = MH_REC_INFO;
-	rec->hdr.size = size;
-	rec->ts_ns = mh_clock_now_ns();
-	rec->key_len = klen;
-	rec->value_len = vlen;
-	memcpy((char *)(rec + 1), key, klen);
-	memcpy((char *)(rec + 1) + klen + 1, value, vlen);
-	c->meta_len += size;
+	if (meta) {
+		c->meta = meta;
+		memcpy(meta + c->meta_len, rec, size);
+		c->meta_len += size;
+	}
+	/* On failure only the INFO line is lost; the probe itself is unaffected. */
+	free(rec);
 }
 
 /* Queue "kernel.probe.<probe>" = how (the loader's report callback). */

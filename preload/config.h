@@ -14,7 +14,7 @@
 #include <sys/types.h>
 
 #include "memhook/events.h"
-#include "preload/stackdb.h"
+#include "preload/stackids.h"
 
 struct mh_core_config {
 	int ring_fd;			/* the inherited ring memfd */

@@ -27,7 +27,7 @@
 #include "preload/clock.h"
 #include "preload/modules.h"
 #include "preload/ring.h"
-#include "preload/stackdb.h"
+#include "preload/stackids.h"
 #include "preload/sys.h"
 #include "common/compiler.h"
 
@@ -35,8 +35,6 @@
 #define STACKDB_CAPACITY_LOG2 20
 /* Frames of the preload itself that a capture may see above the caller. */
 #define OWN_FRAMES_SLACK 8
-/* How often a process waiting for its exit scan looks for the ack, in ns. */
-#define EXIT_POLL_NS 1000000L
 
 /* glibc: free what libc itself keeps until exit (memcheck calls it too). */
 extern void __libc_freeres(void);
@@ -65,8 +63,6 @@ static unsigned int names_gen;
 static __thread char sent_name[MH_THREAD_NAME_LEN] __attribute__((tls_model("initial-exec")));
 /* Set once this process has sent its exit records (reset in a fork child). */
 static int exit_sent;
-/* Set to 1 by the recorder (process_vm_writev) when the exit scan is done. */
-static __u32 exit_ack;
 
 enum problem {
 	PROBLEM_GONE = 0x1,
@@ -433,7 +429,6 @@ void mh_core_fork_child(void)
 	mh_self.name_countdown = 0;
 	ring.populated = 0;
 	exit_sent = 0;
-	exit_ack = 0;
 	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_RELAXED))
 		return;
 	if (!cfg.follow_forks) {
@@ -477,21 +472,11 @@ static void send_exit(enum mh_exit_reason reason, int status)
 	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_EXIT, .size = sizeof(*r) });
 }
 
-/* Poll for the ack while the recorder lives. nanosleep is async-signal-safe. */
-static void wait_for_scan(void)
-{
-	struct timespec ts = { 0, EXIT_POLL_NS };
-	int saved = errno;
-
-	while (!__atomic_load_n(&exit_ack, __ATOMIC_ACQUIRE) && !mh_ring_consumer_probe(&ring))
-		nanosleep(&ts, NULL);
-	errno = saved;
-}
-
 void mh_core_exit_scan(enum mh_exit_path path, enum mh_exit_reason reason, int status)
 {
 	struct mh_rec_exit_scan *r;
 	volatile char here;
+	__u64 pos;
 
 	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_ACQUIRE) || getpid() != cur_pid ||
 	    __atomic_exchange_n(&exit_sent, 1, __ATOMIC_ACQ_REL))
@@ -501,7 +486,7 @@ void mh_core_exit_scan(enum mh_exit_path path, enum mh_exit_reason reason, int s
 	send_exit(reason, status);
 	if (!(ring.hdr->flags & MH_RING_EXIT_SCAN))
 		return;
-	r = mh_ring_reserve(&ring, sizeof(*r));
+	r = mh_ring_reserve_at(&ring, sizeof(*r), &pos);
 	if (!r) {
 		ring_refused();
 		return;
@@ -509,11 +494,13 @@ void mh_core_exit_scan(enum mh_exit_path path, enum mh_exit_reason reason, int s
 	r->ts_ns = mh_clock_ns();
 	/* Everything the caller's frames hold is above this. */
 	r->sp = (uintptr_t)&here;
-	r->ack_addr = (uintptr_t)&exit_ack;
+	r->ticket = pos + sizeof(*r);
 	r->pid = (__u32)cur_pid;
 	r->tid = mh_self.tid;
 	r->path = path;
 	r->status = status;
 	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_EXIT_SCAN, .size = sizeof(*r) });
-	wait_for_scan();
+	mh_ring_wake_consumer(&ring);
+	/* Until the recorder has scanned us (or is gone). */
+	mh_ring_wait_answer(&ring, pos + sizeof(*r));
 }

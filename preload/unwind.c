@@ -81,7 +81,7 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-#include "preload/stackdb.h"
+#include "preload/stackids.h"
 #include "preload/sys.h"
 #include "common/compiler.h"
 

@@ -24,7 +24,7 @@ static void append(struct mh_losses *l, struct mh_recorder *r, __u64 now)
 
 __u64 mh_losses_tick(struct mh_losses *l, struct mh_recorder *r, __u64 now)
 {
-	if (!(r->ring.hdr->flags & MH_RING_LOSSY))
+	if (!l->lossy)
 		return ~0ULL;
 	if (now >= l->next_ns) {
 		append(l, r, now);

@@ -9,6 +9,8 @@
 #ifndef MEMHOOK_RECORDER_LOSSES_H
 #define MEMHOOK_RECORDER_LOSSES_H
 
+#include <stdbool.h>
+
 #include <linux/types.h>
 
 #include "recorder/drain.h"
@@ -17,6 +19,7 @@
 #define MH_LOSSES_PERIOD_NS (50ULL * 1000 * 1000)
 
 struct mh_losses {
+	bool lossy;		/* the recording's own setting (--lossy), not the shared header's */
 	__u64 reported;		/* ring losses already in MH_REC_LOST records */
 	__u64 next_ns;		/* when the next record is due; 0: now */
 };

@@ -30,6 +30,7 @@
 #include "common/output_file.h"
 #include "recorder/launch.h"
 #include "recorder/noevents.h"
+#include "recorder/progress.h"
 #include "recorder/drain.h"
 #include "recorder/supervise.h"
 #include "recorder/tracked.h"
@@ -50,22 +51,6 @@ static const char *prog_name(const struct mh_record_opts *o)
 /* Longest command line recorded in the INFO "command" record, bytes. */
 #define COMMAND_INFO_BYTES 4096
 
-static void trace_header(struct mh_trace_header *h, const struct mh_record_opts *o, pid_t root)
-{
-	memset(h, 0, sizeof(*h));
-	memcpy(h->magic, MH_TRACE_MAGIC, sizeof(h->magic));
-	h->version = MH_TRACE_VERSION;
-	h->header_bytes = sizeof(*h);
-	h->flags = (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? MH_TRACE_LITTLE_ENDIAN : 0) |
-		   (o->lossy ? MH_TRACE_LOSSY : 0);
-	h->start_ns = mh_clock_ns(CLOCK_MONOTONIC);
-	h->start_realtime_ns = mh_clock_ns(CLOCK_REALTIME);
-	h->page_size = (__u32)sysconf(_SC_PAGESIZE);
-	h->root_pid = (__u32)root;
-	h->pointer_bytes = sizeof(void *);
-}
-
-/* INFO records about the recording itself. */
 /* The options as one line ("--depth 64 --kernel=auto ..."), for the trace's INFO record. */
 static void format_options(const struct mh_record_opts *o, char *buf, size_t len)
 {
@@ -78,6 +63,7 @@ static void format_options(const struct mh_record_opts *o, char *buf, size_t len
 		 o->as_root ? " --as-root" : "");
 }
 
+/* INFO records about the recording itself. */
 static void write_infos(struct mh_recorder *r, const struct mh_record_opts *o)
 {
 	char buf[COMMAND_INFO_BYTES];
@@ -192,7 +178,7 @@ static struct mh_trace_writer *create_trace(const struct mh_record_opts *o,
 			mh_output_strerror(owner, fd));
 		return NULL;
 	}
-	trace_header(&hdr, o, pid);
+	mh_trace_header_init(&hdr, (__u32)pid, o->lossy ? MH_TRACE_LOSSY : 0);
 	w = mh_trace_writer_fdopen(fd, &hdr);
 	if (!w)
 		fprintf(stderr, "memhook: cannot write trace '%s': %s\n", path, strerror(errno));
@@ -292,12 +278,29 @@ static void check_preloaded(struct mh_recorder *r, const struct mh_record_opts *
 	(void)mh_recorder_info(r, l->pid, "leakscan.status", status);
 }
 
+/* The watcher of the running program: opts->watcher, else the progress line. */
+static void *watch_start(struct mh_recorder *r, const struct mh_record_opts *o)
+{
+	if (o->watcher)
+		return o->watcher->start(r, o->watcher->arg);
+	return o->progress ? mh_progress_start(r) : NULL;
+}
+
+static void watch_stop(const struct mh_record_opts *o, void *state)
+{
+	if (o->watcher)
+		o->watcher->stop(state);
+	else
+		mh_progress_stop(state);
+}
+
 /* Run the released program to its end and close the trace. Returns the exit code. */
 static int run_to_end(struct mh_recorder *r, const struct mh_record_opts *o, struct mh_launch *l,
 		      bool *ran)
 {
 	struct mh_sampler *sampler = NULL;
-	struct mh_losses losses = { 0 };
+	struct mh_losses losses = { .lossy = o->lossy };
+	void *watch;
 	int status = 0, err, exec_err;
 
 	if (o->sample_ms || o->pagemap_ms) {
@@ -310,7 +313,10 @@ static int run_to_end(struct mh_recorder *r, const struct mh_record_opts *o, str
 	*ran = !exec_err;
 	if (exec_err)
 		launch_error(o, l, exec_err);
+	watch = exec_err ? NULL : watch_start(r, o);
 	err = mh_supervise(r, l->pid, o->follow_forks, sampler, &losses, &status);
+	if (!exec_err)
+		watch_stop(o, watch);
 	if (err)
 		fprintf(stderr, "memhook: lost track of '%s': %s\n", prog_name(o), strerror(-err));
 	mh_sampler_free(sampler);
@@ -355,7 +361,7 @@ int mh_record_session(const struct mh_record_opts *o, char *path, size_t len, bo
 			"MEMHOOK_PRELOAD");
 		return MH_EXIT_INTERNAL;
 	}
-	r.tracked = mh_tracked_new();
+	r.tracked = mh_tracked_new(l.id.drop ? l.id.uid : getuid());
 	if (!r.tracked) {
 		fprintf(stderr, "memhook: cannot set up the recorder: %s\n", strerror(errno));
 		return MH_EXIT_INTERNAL;

@@ -20,7 +20,7 @@
 
 #include "tests/testutil.h"
 #include "merger/symbols/demangle.h"
-#include "merger/replay/modules.h"
+#include "merger/replay/modmap.h"
 #include "merger/replay/replay.h"
 #include "merger/symbols/symbolize.h"
 

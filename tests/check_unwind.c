@@ -11,7 +11,7 @@
  * deterministic, so the k-th block of each size it allocates must carry
  * the same frames in both runs, and both runs must send the same set of
  * distinct stacks. (That auto mode answers by frame pointers where it
- * can is checked in-process by check_stackdb.c, through the statistics.)
+ * can is checked in-process by check_stackids.c, through the statistics.)
  */
 #include "tests/preload_run.h"
 

@@ -13,6 +13,10 @@ shift
 MEMHOOK_BUILD_DIR=$(cd "$build_dir" && pwd) || exit 1
 export MEMHOOK_BUILD_DIR
 export CK_DEFAULT_TIMEOUT="${CK_DEFAULT_TIMEOUT:-300}"
+# A DEBUG=1 build: UBSan and ASan errors fail the test; leak reports stay
+# off, since suites leave writers open and children exit mid-way on purpose.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 passed=0
 failed=0

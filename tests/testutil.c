@@ -5,6 +5,7 @@
  * Valgrind oracle, a minimal JSON number reader and the Check suite runner.
  */
 #include "tests/testutil.h"
+#include "recorder/ring_consumer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -671,4 +672,20 @@ int mh_test_run_suite(Suite *s)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+const void *mh_test_ring_peek(struct mh_ring *ring, size_t *bytes)
+{
+	static unsigned char *buf;
+	static size_t cap;
+	const char *why;
+
+	if (cap < ring->mask + 1) {
+		free(buf);
+		cap = ring->mask + 1;
+		buf = malloc(cap);
+		ck_assert_ptr_nonnull(buf);
+	}
+	ck_assert_int_eq(mh_ring_read(ring, buf, cap, bytes, &why), 0);
+	return buf;
 }

@@ -213,4 +213,12 @@ const char *mh_test_json_element(const char *array, size_t i);
  */
 int mh_test_run_suite(Suite *s);
 
+struct mh_ring;
+/*
+ * The consumer's view of a ring for tests: every committed record from the
+ * tail, read with mh_ring_read into a buffer kept until the next call.
+ * Sets *bytes; the records must be released with mh_ring_release.
+ */
+const void *mh_test_ring_peek(struct mh_ring *ring, size_t *bytes);
+
 #endif /* MEMHOOK_TESTS_TESTUTIL_H */

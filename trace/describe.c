@@ -147,9 +147,9 @@ static void dump_exit_scan(FILE *out, const struct mh_rec_exit_scan *e)
 {
 	static const char *const paths[] = { "?", "normal", "immediate", "signal" };
 
-	fprintf(out, "EXIT_SCAN ts=%llu pid=%u tid=%u path=%s status=%d sp=0x%llx ack=0x%llx",
+	fprintf(out, "EXIT_SCAN ts=%llu pid=%u tid=%u path=%s status=%d sp=0x%llx ticket=%llu",
 		(unsigned long long)e->ts_ns, e->pid, e->tid, e->path < 4 ? paths[e->path] : "?",
-		e->status, (unsigned long long)e->sp, (unsigned long long)e->ack_addr);
+		e->status, (unsigned long long)e->sp, (unsigned long long)e->ticket);
 }
 
 static void dump_exit(FILE *out, const struct mh_rec_exit *e)

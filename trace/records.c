@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * records.c - the fixed size of every record type this build knows
- * (records.h). Must stay in step with events.h and kernel_events.h: a
- * type missing here is treated as unknown (skipped), never misread.
+ * records.c - the fixed size of every record type this build knows and
+ * the INFO record builder (records.h). The table must stay in step with
+ * events.h and kernel_events.h: a type missing here is treated as unknown
+ * (skipped), never misread.
  */
 #include "trace/records.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
 
 const uint32_t mh_rec_min_sizes[MH_REC_TYPE_LIMIT] = {
 	[MH_REC_ALLOC] = sizeof(struct mh_rec_alloc),
@@ -35,3 +42,29 @@ const uint32_t mh_rec_min_sizes[MH_REC_TYPE_LIMIT] = {
 	[MH_REC_KMEMCG] = sizeof(struct mh_rec_kmemcg),
 	[MH_REC_KFILE] = sizeof(struct mh_rec_kfile),
 };
+
+struct mh_rec_info *mh_rec_info_new(uint32_t pid, const char *key, const char *value,
+				    size_t *size)
+{
+	size_t klen = strlen(key), vlen = strlen(value);
+	struct mh_rec_info *info;
+
+	if (klen > UINT16_MAX || vlen > UINT16_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* key and value each end with a NUL (calloc), then padding to 8. */
+	*size = MH_REC_PAD(sizeof(*info) + klen + 1 + vlen + 1);
+	info = calloc(1, *size);
+	if (!info)
+		return NULL;
+	info->hdr.type = MH_REC_INFO;
+	info->hdr.size = (uint32_t)*size;
+	info->ts_ns = mh_clock_now_ns();
+	info->pid = pid;
+	info->key_len = (uint16_t)klen;
+	info->value_len = (uint16_t)vlen;
+	memcpy(info + 1, key, klen);
+	memcpy((char *)(info + 1) + klen + 1, value, vlen);
+	return info;
+}

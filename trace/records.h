@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * records.h - facts about trace records (include/memhook/events.h and
- * kernel_events.h) that both the trace reader and the replay need: the
- * fixed size of each record type. One table, so a new record type is
- * taught to every reader at once. Never prints.
+ * kernel_events.h) that every writer and reader needs: the fixed size of
+ * each record type (one table, so a new record type is taught to every
+ * reader at once) and the one builder of the variable-size INFO record.
+ * Never prints.
  */
 #ifndef MEMHOOK_TRACE_RECORDS_H
 #define MEMHOOK_TRACE_RECORDS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "memhook/events.h"
@@ -28,5 +30,14 @@ static inline uint32_t mh_rec_min_size(uint16_t type)
 {
 	return type < MH_REC_TYPE_LIMIT ? mh_rec_min_sizes[type] : 0;
 }
+
+/*
+ * A new INFO record "key = value" about pid (0: the whole trace), stamped
+ * now (CLOCK_MONOTONIC). Its padded size in bytes goes to *size; free it
+ * with free(). Returns NULL with errno set: EINVAL when key or value is
+ * longer than 65535 bytes, ENOMEM. Thread-safe.
+ */
+struct mh_rec_info *mh_rec_info_new(uint32_t pid, const char *key, const char *value,
+				    size_t *size);
 
 #endif /* MEMHOOK_TRACE_RECORDS_H */

@@ -24,6 +24,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "common/clock.h"
 #include "trace/columns.h"
 
 /*
@@ -283,6 +284,20 @@ static int init_streams(struct mh_trace_writer *w)
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+void mh_trace_header_init(struct mh_trace_header *h, uint32_t root_pid, uint32_t flags)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->magic, MH_TRACE_MAGIC, sizeof(h->magic));
+	h->version = MH_TRACE_VERSION;
+	h->header_bytes = sizeof(*h);
+	h->flags = (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? MH_TRACE_LITTLE_ENDIAN : 0) | flags;
+	h->start_ns = mh_clock_ns(CLOCK_MONOTONIC);
+	h->start_realtime_ns = mh_clock_ns(CLOCK_REALTIME);
+	h->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+	h->root_pid = root_pid;
+	h->pointer_bytes = sizeof(void *);
 }
 
 struct mh_trace_writer *mh_trace_writer_fdopen(int fd, const struct mh_trace_header *hdr)

@@ -13,11 +13,18 @@
 #define MEMHOOK_TRACE_WRITER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "memhook/events.h"
 #include "memhook/trace.h"
 
 struct mh_trace_writer;
+
+/*
+ * Fill hdr for a trace recorded now, by this build, of the process tree
+ * rooted at root_pid; flags adds MH_TRACE_* bits (byte order is set here).
+ */
+void mh_trace_header_init(struct mh_trace_header *hdr, uint32_t root_pid, uint32_t flags);
 
 /*
  * Create path (mode 0600, truncating an existing file) and write the

@@ -292,16 +292,18 @@ enum mh_exit_path {
 };
 
 /*
- * Sent by the preload from its exit path, which then waits (polling, while
- * the recorder lives) until the recorder sets the __u32 at ack_addr to 1.
- * Meanwhile the recorder stops the threads, snapshots residency and
- * classifies the live blocks (recorder/exitscan/stop.c).
+ * Sent by the preload from its exit path, which then waits (while the
+ * recorder lives) until the ring's scans_answered reaches the position
+ * just past this record (ring.h). Meanwhile the recorder stops the
+ * threads, snapshots residency and classifies the live blocks
+ * (recorder/exitscan/stop.c). The recorder counts ring positions itself:
+ * ticket is the sender's note of it, for `memhook dump`, never obeyed.
  */
 struct mh_rec_exit_scan {
 	struct mh_rec_hdr hdr;
 	__u64 ts_ns;		/* CLOCK_MONOTONIC ns */
 	__u64 sp;		/* stack pointer of the waiting thread */
-	__u64 ack_addr;		/* address of the __u32 the recorder sets */
+	__u64 ticket;		/* ring position just past this record */
 	__u32 pid;
 	__u32 tid;		/* the waiting thread */
 	__u32 path;		/* enum mh_exit_path */

@@ -27,8 +27,8 @@
 
 #include "merger/attribution/addrindex.h"
 #include "merger/attribution/attr_internal.h"
-#include "merger/replay/blocks.h"
-#include "merger/replay/modules.h"
+#include "common/blocks.h"
+#include "merger/replay/modmap.h"
 #include "trace/records.h"
 #include "merger/replay/replay.h"
 
@@ -58,60 +58,7 @@ struct mh_attr_thread {
 	UT_hash_handle hh;
 };
 
-int mh_attr_note_granule(struct mh_process *p, uint64_t addr)
-{
-	uint64_t number = addr >> MH_GRANULE_SHIFT;
-	struct mh_granule *g;
-
-	HASH_FIND(hh, p->granules, &number, sizeof(number), g);
-	if (!g) {
-		g = calloc(1, sizeof(*g));
-		if (!g)
-			return -ENOMEM;
-		g->number = number;
-		g->lo = g->hi = addr;
-		HASH_ADD(hh, p->granules, number, sizeof(g->number), g);
-	}
-	if (addr < g->lo)
-		g->lo = addr;
-	if (addr > g->hi)
-		g->hi = addr;
-	/* Most processes have a granule or two: the hash is fast enough, the cache costs 2 KiB. */
-	if (!p->granule_cache && HASH_COUNT(p->granules) > MH_GRANULE_CACHE_AFTER)
-		p->granule_cache = calloc(MH_GRANULE_CACHE, sizeof(*p->granule_cache));
-	if (p->granule_cache)
-		p->granule_cache[number % MH_GRANULE_CACHE] = g;
-	return 0;
-}
-
-bool mh_attr_held_heap(const struct mh_process *p, uint64_t start, uint64_t end)
-{
-	uint64_t n;
-	struct mh_granule *g;
-
-	if (!p->granules || end <= start)
-		return false;
-	for (n = start >> MH_GRANULE_SHIFT; n <= (end - 1) >> MH_GRANULE_SHIFT; n++) {
-		HASH_FIND(hh, p->granules, &n, sizeof(n), g);
-		if (g && g->lo < end && g->hi >= start)
-			return true;
-	}
-	return false;
-}
-
-void mh_attr_free_granules(struct mh_process *p)
-{
-	struct mh_granule *g, *tmp;
-
-	free(p->granule_cache);
-	p->granule_cache = NULL;
-	HASH_ITER(hh, p->granules, g, tmp) {
-		HASH_DEL(p->granules, g);
-		free(g);
-	}
-}
-
-struct mh_attr *mh_attr_get(struct mh_replay *rp, struct mh_process *p)
+struct mh_attr *mh_attr_get(struct mh_attribution *at, struct mh_process *p)
 {
 	struct mh_attr *a = p->attr;
 
@@ -120,7 +67,7 @@ struct mh_attr *mh_attr_get(struct mh_replay *rp, struct mh_process *p)
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return NULL;
-	a->page_size = rp->page_size ? rp->page_size : DEFAULT_PAGE_BYTES;
+	a->page_size = at->rp->page_size ? at->rp->page_size : DEFAULT_PAGE_BYTES;
 	a->map_index = mh_addrindex_new(a->page_size);
 	if (!a->map_index) {
 		free(a);
@@ -157,7 +104,7 @@ struct mh_map_stats *mh_map_stats_get(struct mh_attr *a, enum mh_map_kind kind,
 }
 
 /* The mapping of a fault outside blocks, from the kernel's vma class first. */
-static struct mh_map_stats *fault_mapping(struct mh_replay *rp, struct mh_process *p,
+static struct mh_map_stats *fault_mapping(struct mh_attribution *at, struct mh_process *p,
 					  const struct mh_rec_kfault *f)
 {
 	struct mh_attr *a = p->attr;
@@ -188,7 +135,7 @@ static struct mh_map_stats *fault_mapping(struct mh_replay *rp, struct mh_proces
 	case MH_VMA_NONE:
 		return mh_map_stats_get(a, MH_MAP_OTHER, "[no mapping]", 0);
 	default:
-		return mh_attr_mapping_of(rp, p, f->addr);
+		return mh_attr_mapping_of(at, p, f->addr);
 	}
 }
 
@@ -199,14 +146,14 @@ static uint64_t file_key(uint32_t dev, uint64_t ino)
 	return ((uint64_t)dev << 40) ^ ino;
 }
 
-static int on_kfile(struct mh_replay *rp, const struct mh_rec_kfile *r)
+static int on_kfile(struct mh_attribution *at, const struct mh_rec_kfile *r)
 {
 	uint64_t key = file_key(r->dev, r->ino);
 	struct mh_kfile *f;
 
 	if (r->hdr.size < sizeof(*r) + (size_t)r->path_len + 1)
 		return -EBADMSG;
-	HASH_FIND(hh, rp->files, &key, sizeof(key), f);
+	HASH_FIND(hh, at->files, &key, sizeof(key), f);
 	if (f)
 		return 0;
 	f = calloc(1, sizeof(*f));
@@ -220,11 +167,11 @@ static int on_kfile(struct mh_replay *rp, const struct mh_rec_kfile *r)
 		free(f);
 		return -ENOMEM;
 	}
-	HASH_ADD(hh, rp->files, key, sizeof(f->key), f);
+	HASH_ADD(hh, at->files, key, sizeof(f->key), f);
 	return 0;
 }
 
-const char *mh_attr_map_name(struct mh_replay *rp, const struct mh_process *p,
+const char *mh_attr_map_name(const struct mh_attribution *at, const struct mh_process *p,
 			     const struct mh_map_stats *ms)
 {
 	uint64_t key = file_key(ms->dev, ms->ino);
@@ -233,19 +180,19 @@ const char *mh_attr_map_name(struct mh_replay *rp, const struct mh_process *p,
 
 	if ((ms->kind != MH_MAP_FILE && ms->kind != MH_MAP_SHMEM) || !ms->sample_addr)
 		return ms->name;
-	HASH_FIND(hh, rp->files, &key, sizeof(key), f);
+	HASH_FIND(hh, at->files, &key, sizeof(key), f);
 	if (f && f->dev == ms->dev && f->ino == ms->ino)
 		return f->path;
-	mod = mh_modmap_lookup_any(rp->modules, p->pid, ms->sample_addr);
+	mod = mh_modmap_lookup_any(at->rp->modules, p->pid, ms->sample_addr);
 	return mod ? mod->path : ms->name;
 }
 
-void mh_attr_free_files(struct mh_replay *rp)
+void mh_attr_free_files(struct mh_attribution *at)
 {
 	struct mh_kfile *f, *tmp;
 
-	HASH_ITER(hh, rp->files, f, tmp) {
-		HASH_DEL(rp->files, f);
+	HASH_ITER(hh, at->files, f, tmp) {
+		HASH_DEL(at->files, f);
 		free(f->path);
 		free(f);
 	}
@@ -408,7 +355,7 @@ void mh_attr_block_removed(struct mh_process *p, struct mh_block *blk)
 
 /* ---- kernel records ---- */
 
-static int on_fault(struct mh_replay *rp, struct mh_process *p, const struct mh_rec_kfault *f)
+static int on_fault(struct mh_attribution *at, struct mh_process *p, const struct mh_rec_kfault *f)
 {
 	struct mh_attr *a = p->attr;
 	struct mh_attr_thread *t = thread_get(a, f->tid, true);
@@ -433,14 +380,14 @@ static int on_fault(struct mh_replay *rp, struct mh_process *p, const struct mh_
 		pending_evict(t);
 	pf = &t->pending[t->pending_count];
 	*pf = (struct pending_fault){ .addr = f->addr, .ts_ns = f->ts_ns };
-	pf->map = fault_mapping(rp, p, f);
+	pf->map = fault_mapping(at, p, f);
 	if (!pf->map)
 		return -ENOMEM;
 	t->pending_count++;
 	return 0;
 }
 
-static int on_majfault(struct mh_replay *rp, struct mh_process *p,
+static int on_majfault(struct mh_attribution *at, struct mh_process *p,
 		       const struct mh_rec_kmajfault *f)
 {
 	struct mh_attr *a = p->attr;
@@ -455,14 +402,14 @@ static int on_majfault(struct mh_replay *rp, struct mh_process *p,
 		st->major_faults++;
 		return 0;
 	}
-	ms = mh_attr_mapping_of(rp, p, f->addr);
+	ms = mh_attr_mapping_of(at, p, f->addr);
 	if (!ms)
 		return -ENOMEM;
 	ms->major_faults++;
 	return 0;
 }
 
-static int on_swapin(struct mh_replay *rp, struct mh_process *p, const struct mh_rec_kswapin *s)
+static int on_swapin(struct mh_attribution *at, struct mh_process *p, const struct mh_rec_kswapin *s)
 {
 	struct mh_attr *a = p->attr;
 	struct mh_stack_stats *st;
@@ -476,7 +423,7 @@ static int on_swapin(struct mh_replay *rp, struct mh_process *p, const struct mh
 		st->swapins += s->pages;
 		return 0;
 	}
-	ms = mh_attr_mapping_of(rp, p, s->addr);
+	ms = mh_attr_mapping_of(at, p, s->addr);
 	if (!ms)
 		return -ENOMEM;
 	ms->swapins += s->pages;
@@ -540,7 +487,7 @@ static uint32_t record_pid(const struct mh_rec_hdr *rec)
 	}
 }
 
-int mh_attr_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
+int mh_attr_record(struct mh_attribution *at, const struct mh_rec_hdr *rec)
 {
 	struct mh_process *p;
 	uint32_t pid;
@@ -548,14 +495,14 @@ int mh_attr_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 	if (rec->size < mh_rec_min_size(rec->type))
 		return -EBADMSG;
 	if (rec->type == MH_REC_KFILE)
-		return on_kfile(rp, (const void *)rec);
+		return on_kfile(at, (const void *)rec);
 	pid = record_pid(rec);
-	p = pid ? mh_replay_process(rp, pid) : NULL;
+	p = pid ? mh_replay_process(at->rp, pid) : NULL;
 	if (!p)
 		return pid ? -ENOMEM : 0;
 	if (rec->type == MH_REC_PAGEMAP)
-		return mh_residency_add(rp, p, (const void *)rec);
-	if (!mh_attr_get(rp, p))
+		return mh_residency_add(at, p, (const void *)rec);
+	if (!mh_attr_get(at, p))
 		return -ENOMEM;
 	if (rec->type >= MH_REC_KERNEL_FIRST)
 		p->attr->kernel = true;
@@ -567,11 +514,11 @@ int mh_attr_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 		mh_rss_kernel(p, (const void *)rec);
 		return 0;
 	case MH_REC_KFAULT:
-		return on_fault(rp, p, (const void *)rec);
+		return on_fault(at, p, (const void *)rec);
 	case MH_REC_KMAJFAULT:
-		return on_majfault(rp, p, (const void *)rec);
+		return on_majfault(at, p, (const void *)rec);
 	case MH_REC_KSWAPIN:
-		return on_swapin(rp, p, (const void *)rec);
+		return on_swapin(at, p, (const void *)rec);
 	case MH_REC_KRECLAIM:
 		return on_reclaim(p, (const void *)rec);
 	default:
@@ -579,7 +526,7 @@ int mh_attr_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 	}
 }
 
-int mh_attr_finish(struct mh_replay *rp, struct mh_process *p)
+int mh_attr_finish(struct mh_attribution *at, struct mh_process *p)
 {
 	struct mh_attr *a = p->attr;
 	struct mh_attr_thread *t, *tmp;
@@ -589,8 +536,8 @@ int mh_attr_finish(struct mh_replay *rp, struct mh_process *p)
 
 	if (!a)
 		return 0;
-	if (rp->snap_pending == p)
-		err = mh_attr_apply_pending(rp);
+	if (at->snap_pending == p)
+		err = mh_attr_apply_pending(at);
 	mh_residency_close(p);
 	HASH_ITER(hh, a->threads, t, tmp) {
 		for (i = 0; i < t->pending_count; i++)

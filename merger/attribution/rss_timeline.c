@@ -14,6 +14,7 @@
 
 #include "merger/attribution/attr_internal.h"
 #include "merger/replay/replay.h"
+#include "merger/replay/series.h"
 
 /* Width of the first timeline buckets, ns. */
 #define FIRST_BUCKET_NS 1000000ULL
@@ -56,6 +57,22 @@ static struct mh_timeline_point *point_new(struct mh_attr *a, uint64_t ts)
 	return pt;
 }
 
+static void fill_kernel(const struct mh_attr *a, struct mh_timeline_point *pt)
+{
+	pt->faults = a->faults;
+	pt->major_faults = a->major_faults;
+	pt->swapins = a->swapins;
+	pt->reclaim_stall_ns = a->reclaim_stall_ns;
+}
+
+static void fill_kernel_from(const struct mh_timeline_point *from, struct mh_timeline_point *pt)
+{
+	pt->faults = from->faults;
+	pt->major_faults = from->major_faults;
+	pt->swapins = from->swapins;
+	pt->reclaim_stall_ns = from->reclaim_stall_ns;
+}
+
 static void fill_state(const struct mh_process *p, struct mh_timeline_point *pt)
 {
 	const struct mh_attr *a = p->attr;
@@ -65,9 +82,10 @@ static void fill_state(const struct mh_process *p, struct mh_timeline_point *pt)
 	pt->rss_shmem = a->rss[MH_RSS_SHMEM];
 	pt->swap = a->rss[MH_RSS_SWAPENTS];
 	pt->live_heap_bytes = p->live_bytes;
+	fill_kernel(a, pt);
 }
 
-void mh_timeline_note(struct mh_process *p, uint64_t ts)
+void mh_rss_timeline_note(struct mh_process *p, uint64_t ts)
 {
 	struct mh_attr *a = p->attr;
 	struct mh_timeline_point *pt;
@@ -101,11 +119,12 @@ static void top_insert(struct mh_timeline_point *pt, uint64_t id, uint64_t bytes
 	pt->top_id[i] = id;
 }
 
-void mh_timeline_snapshot(struct mh_process *p, uint64_t ts)
+void mh_rss_timeline_snapshot(struct mh_process *p, uint64_t ts)
 {
 	struct mh_attr *a = p->attr;
 	struct mh_timeline_point *pt = point_new(a, ts);
 	struct mh_stack_stats *st;
+	unsigned i;
 
 	pt->rss_anon = a->snap_rss[MH_RSS_ANON];
 	pt->rss_file = a->snap_rss[MH_RSS_FILE];
@@ -116,10 +135,29 @@ void mh_timeline_snapshot(struct mh_process *p, uint64_t ts)
 	pt->resident_bytes = a->resident_bytes;
 	pt->heap_resident_bytes = a->heap_resident_bytes;
 	pt->retained_free_heap_bytes = a->retained_free_heap_bytes;
+	fill_kernel(a, pt);
+	/*
+	 * A snapshot is closed when the next one begins or the trace ends,
+	 * after later RSS points: move it back to its time.
+	 */
+	for (i = a->point_count - 1; i > 0 && a->points[i - 1].ts_ns > ts; i--) {
+		struct mh_timeline_point tmp = a->points[i - 1];
+
+		a->points[i - 1] = a->points[i];
+		a->points[i] = tmp;
+	}
+	pt = &a->points[i];
+	if (i + 1 < a->point_count) {
+		/* Kernel counts at its time are not known: keep the previous point's. */
+		struct mh_timeline_point none = { 0 };
+
+		fill_kernel_from(i ? &a->points[i - 1] : &none, pt);
+	}
 	for (st = p->stacks; st; st = st->hh.next) {
 		if (st->snap_id == a->snap_id)
 			top_insert(pt, st->stack_id, st->resident_bytes);
 	}
+	mh_series_snapshot(p, ts, a->snap_id);	/* ENOMEM comes back from mh_series_end() */
 }
 
 void mh_attr_image_start(struct mh_process *p)
@@ -145,7 +183,7 @@ void mh_rss_kernel(struct mh_process *p, const struct mh_rec_krss *r)
 	/* The kernel's counters are exact: once seen, samples no longer move RSS. */
 	a->rss_from_kernel = true;
 	a->rss[r->member] = r->bytes;
-	mh_timeline_note(p, r->ts_ns);
+	mh_rss_timeline_note(p, r->ts_ns);
 }
 
 void mh_rss_sample(struct mh_process *p, const struct mh_rec_rss_sample *s)
@@ -159,5 +197,5 @@ void mh_rss_sample(struct mh_process *p, const struct mh_rec_rss_sample *s)
 	a->rss[MH_RSS_FILE] = s->file_bytes;
 	a->rss[MH_RSS_SHMEM] = s->shmem_bytes;
 	a->rss[MH_RSS_SWAPENTS] = s->swap_bytes;
-	mh_timeline_note(p, s->ts_ns);
+	mh_rss_timeline_note(p, s->ts_ns);
 }

@@ -15,7 +15,7 @@
 
 #include <uthash.h>
 
-#include "merger/replay/blocks.h"
+#include "common/blocks.h"
 #include "merger/replay/replay.h"
 
 struct mh_verdict {

@@ -19,6 +19,7 @@
 
 #include "merger/replay/replay.h"
 #include "trace/reader.h"
+#include "common/assert.h"
 
 /*
  * Kernel records come from per-CPU buffers, so their file order is only
@@ -167,11 +168,6 @@ void mh_timeline_free(struct mh_timeline *tl)
 	free(tl);
 }
 
-uint32_t mh_timeline_root_pid(const struct mh_timeline *tl)
-{
-	return tl->root_pid;
-}
-
 static int read_error(struct mh_timeline *tl, struct mh_trace_reader *r, int err)
 {
 	snprintf(tl->error, sizeof(tl->error), "%s", mh_trace_reader_error(r));
@@ -219,6 +215,8 @@ static int window_fill(struct mh_timeline *tl, struct source *s)
 			SLOT(s, i) = SLOT(s, i - 1);
 		SLOT(s, i) = copy;
 		s->pending++;
+		MH_ASSERT(i == 0 || mh_rec_ts(SLOT(s, i - 1)) <= ts);
+		MH_ASSERT(i + 1 == s->pending || ts <= mh_rec_ts(SLOT(s, i + 1)));
 	}
 	return 0;
 }
@@ -255,7 +253,7 @@ static int source_release(struct mh_timeline *tl, struct source *s, struct mh_re
 			return 0;
 		ts = mh_rec_ts(head);
 		if (ts < s->released_ts)
-			rp->kernel_late++;
+			mh_replay_count_late(rp);
 		else
 			s->released_ts = ts;
 		err = mh_replay_record(rp, head);
@@ -494,8 +492,7 @@ int mh_timeline_run(struct mh_timeline *tl, struct mh_replay *rp, mh_timeline_pr
 	unsigned i;
 	int err = 0;
 
-	rp->root_pid = tl->root_pid;
-	rp->page_size = mh_trace_reader_header(tl->master)->page_size;
+	mh_replay_set_header(rp, tl->root_pid, mh_trace_reader_header(tl->master)->page_size);
 	for (i = 0; i < SRC_COUNT && !err; i++) {
 		if (!tl->src[i].window)
 			err = source_next(tl, &tl->src[i]);

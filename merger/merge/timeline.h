@@ -33,9 +33,6 @@ typedef void (*mh_timeline_progress_fn)(uint64_t records, void *arg);
 struct mh_timeline *mh_timeline_open(const char *path);
 void mh_timeline_free(struct mh_timeline *tl);
 
-/* Header's root pid. */
-uint32_t mh_timeline_root_pid(const struct mh_timeline *tl);
-
 /*
  * Replay every record into rp. 0 or -errno (-EBADMSG: corrupt trace,
  * -EIO, -ENOMEM); mh_timeline_error() then says why.

@@ -19,14 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merger/attribution/attribute.h"
-#include "merger/replay/blocks.h"
+#include "common/blocks.h"
 #include "merger/leaks/leaks.h"
-#include "merger/replay/modules.h"
+#include "merger/replay/granules.h"
+#include "merger/replay/modmap.h"
+#include "merger/replay/series.h"
 #include "trace/records.h"
 
 /* Per-thread state for the temporary-allocation rule. */
-struct mh_thread {
+struct mh_replay_thread {
 	uint32_t tid;
 	uint64_t last_alloc;	/* last block this thread allocated, 0 once freed */
 	UT_hash_handle hh;
@@ -48,17 +49,44 @@ struct mh_replay *mh_replay_new(void)
 	return rp;
 }
 
-static void process_free(struct mh_process *p)
+void mh_replay_subscribe(struct mh_replay *rp, const struct mh_replay_events *ev, void *ctx)
 {
-	struct mh_thread *t, *tmp;
+	rp->sub = ev;
+	rp->sub_ctx = ctx;
+}
+
+void mh_replay_set_header(struct mh_replay *rp, uint32_t root_pid, uint32_t page_size)
+{
+	rp->root_pid = root_pid;
+	rp->page_size = page_size;
+}
+
+void mh_replay_count_late(struct mh_replay *rp)
+{
+	rp->kernel_late++;
+}
+
+/*
+ * Publish one event to the subscriber: PUBLISH(rp, name, args...) calls
+ * rp->sub->name(rp->sub_ctx, args...) when both are set, else yields 0.
+ */
+#define PUBLISH(rp, name, ...)							\
+	((rp)->sub && (rp)->sub->name ? (rp)->sub->name((rp)->sub_ctx, __VA_ARGS__) : 0)
+
+static void process_free(struct mh_replay *rp, struct mh_process *p)
+{
+	struct mh_replay_thread *t, *tmp;
+
+	if (rp->sub && rp->sub->process_freed)
+		rp->sub->process_freed(rp->sub_ctx, p);
 
 	HASH_ITER(hh, p->threads, t, tmp) {
 		HASH_DEL(p->threads, t);
 		free(t);
 	}
 	mh_leaks_free(p);
-	mh_attr_free(p->attr);
-	mh_attr_free_granules(p);
+	mh_granules_free(p);
+	mh_series_free(p);
 	mh_stack_stats_free_all(&p->stacks);
 	mh_blocks_free(p->blocks);
 	free(p->stack_cache);
@@ -76,12 +104,12 @@ void mh_replay_free(struct mh_replay *rp)
 	HASH_CLEAR(pid_hh, rp->by_pid);
 	for (p = rp->procs; p; p = next) {
 		next = p->next;
-		process_free(p);
+		process_free(rp, p);
 	}
-	mh_attr_free_files(rp);
 	free(rp->loss_windows);
 	mh_stackdb_free(rp->stacks);
 	mh_modmap_free(rp->modules);
+	free(rp->kernel_status);
 	free(rp);
 }
 
@@ -177,10 +205,10 @@ void mh_replay_prefetch(const struct mh_replay *rp, const struct mh_rec_hdr *rec
 	}
 }
 
-static __attribute__((noinline)) struct mh_thread *thread_get_slow(struct mh_process *p,
+static __attribute__((noinline)) struct mh_replay_thread *thread_get_slow(struct mh_process *p,
 								    uint32_t tid)
 {
-	struct mh_thread *t;
+	struct mh_replay_thread *t;
 
 	HASH_FIND(hh, p->threads, &tid, sizeof(tid), t);
 	if (!t) {
@@ -195,9 +223,9 @@ static __attribute__((noinline)) struct mh_thread *thread_get_slow(struct mh_pro
 }
 
 /* The per-event path: one thread runs for long stretches, so the cache mostly answers. */
-static inline struct mh_thread *thread_get(struct mh_process *p, uint32_t tid)
+static inline struct mh_replay_thread *thread_get(struct mh_process *p, uint32_t tid)
 {
-	struct mh_thread *t = p->last_thread;
+	struct mh_replay_thread *t = p->last_thread;
 
 	return t && t->tid == tid ? t : thread_get_slow(p, tid);
 }
@@ -254,10 +282,11 @@ uint64_t mh_stack_peak_bytes(const struct mh_process *p, const struct mh_stack_s
 	return st->peak_ver != p->peak_ver ? st->live_bytes : st->peak_snap_bytes;
 }
 
-static void heap_release(struct mh_process *p, struct mh_block *blk, uint32_t tid)
+static void heap_release(struct mh_replay *rp, struct mh_process *p, struct mh_block *blk,
+			 uint32_t tid)
 {
 	struct mh_stack_stats *st = blk->stack;
-	struct mh_thread *t = thread_get(p, tid);
+	struct mh_replay_thread *t = thread_get(p, tid);
 
 	stats_touch(p, st);
 	st->frees++;
@@ -273,12 +302,12 @@ static void heap_release(struct mh_process *p, struct mh_block *blk, uint32_t ti
 		p->temporary++;
 		t->last_alloc = 0;
 	}
-	if (p->attr)
-		mh_attr_block_removed(p, blk);
+	if (rp->sub && rp->sub->block_removed)
+		rp->sub->block_removed(rp->sub_ctx, p, blk);
 	mh_blocks_remove(p->blocks, blk);
 }
 
-static int heap_free(struct mh_process *p, uint64_t addr, uint32_t tid)
+static int heap_free(struct mh_replay *rp, struct mh_process *p, uint64_t addr, uint32_t tid)
 {
 	struct mh_block *blk;
 
@@ -289,7 +318,7 @@ static int heap_free(struct mh_process *p, uint64_t addr, uint32_t tid)
 		p->unmatched_frees++;
 		return 0;
 	}
-	heap_release(p, blk, tid);
+	heap_release(rp, p, blk, tid);
 	return 0;
 }
 
@@ -298,22 +327,22 @@ static int heap_alloc(struct mh_replay *rp, struct mh_process *p, uint32_t tid, 
 {
 	struct mh_stack_stats *st;
 	struct mh_block *blk;
-	struct mh_thread *t;
+	struct mh_replay_thread *t;
 	bool added;
 
 	if (!addr)
 		return 0;	/* a failed call: memcheck counts nothing either */
-	if (mh_granule_note(p, addr))
+	if (mh_granule_note(p, addr) || mh_series_tick(p, p->series, ts))
 		return -ENOMEM;
 	st = stats_get(rp, p, stack_id);
 	blk = st ? mh_blocks_insert(p->blocks, addr, size, st, &added) : NULL;
 	if (blk && !added) {
 		/* Its free was lost: retire the old block so the new one is exact. */
 		p->double_allocs++;
-		heap_release(p, blk, tid);
+		heap_release(rp, p, blk, tid);
 		blk = mh_blocks_add(p->blocks, addr, size, st);
 	}
-	if (!blk || (p->attr && mh_attr_block_added(p, blk, tid, ts)))
+	if (!blk || PUBLISH(rp, block_added, p, blk, tid, ts))
 		return -ENOMEM;
 	stats_touch(p, st);
 	st->alloc_calls++;
@@ -349,8 +378,7 @@ static int on_alloc(struct mh_replay *rp, const struct mh_rec_alloc *a)
 		p->mmap_bytes += a->size;
 		if (!a->addr || a->addr == UINT64_MAX)
 			return 0;
-		return mh_attr_get(rp, p) ? mh_attr_mmap(p, a->addr, a->size, a->stack_id) :
-					    -ENOMEM;
+		return PUBLISH(rp, mapped, p, a->addr, a->size, a->stack_id);
 	case MH_KIND_BRK:
 	case MH_KIND_SBRK:
 		p->brk_calls++;
@@ -372,36 +400,38 @@ static int on_free(struct mh_replay *rp, const struct mh_rec_free *f)
 	case MH_KIND_MUNMAP:
 		p->munmap_calls++;
 		p->munmap_bytes += f->size;
-		return p->attr ? mh_attr_munmap(p, f->addr, f->size) : 0;
+		return PUBLISH(rp, unmapped, p, f->addr, f->size);
 	case MH_KIND_BRK:
 	case MH_KIND_SBRK:
 		p->brk_calls++;
 		p->brk_bytes -= (int64_t)f->size;
 		return 0;
 	default:
-		return heap_free(p, f->addr, f->tid);
+		return mh_series_tick(p, p->series, f->ts_ns) ? -ENOMEM :
+								heap_free(rp, p, f->addr, f->tid);
 	}
 }
 
 static int on_realloc(struct mh_replay *rp, const struct mh_rec_realloc *r)
 {
 	struct mh_process *p = process_get(rp, r->pid);
-	int err;
 
 	if (!p)
 		return -ENOMEM;
 	p->last_ts_ns = r->ts_ns;
 	if (r->hdr.kind == MH_KIND_MREMAP) {
 		p->mremap_calls++;
-		if (!p->attr || !r->addr || r->addr == UINT64_MAX)
+		if (!r->addr || r->addr == UINT64_MAX)
 			return 0;
-		err = mh_attr_munmap(p, r->old_addr, r->old_size);
-		return err ? err : mh_attr_mmap(p, r->addr, r->size, r->stack_id);
+		return PUBLISH(rp, remapped, p, r->old_addr, r->old_size, r->addr, r->size,
+			       r->stack_id);
 	}
 	/* A failed realloc(p, n > 0) leaves p alone. */
 	if (!r->addr && r->size)
 		return 0;
-	heap_free(p, r->old_addr, r->tid);
+	if (mh_series_tick(p, p->series, r->ts_ns))
+		return -ENOMEM;
+	heap_free(rp, p, r->old_addr, r->tid);
 	return heap_alloc(rp, p, r->tid, r->addr, r->size, r->stack_id, r->ts_ns);
 }
 
@@ -495,8 +525,8 @@ static int on_process(struct mh_replay *rp, const struct mh_rec_process *r)
 	p->ppid = r->ppid;
 	p->start = r->start;
 	p->start_ts_ns = r->ts_ns;
-	if (p->attr)
-		mh_attr_image_start(p);
+	if (rp->sub && rp->sub->image_started)
+		rp->sub->image_started(rp->sub_ctx, p);
 	free(p->command);
 	p->command = strndup(path, r->path_len);
 	if (!p->command)
@@ -538,11 +568,17 @@ static int on_leak(struct mh_replay *rp, const struct mh_rec_leak *l)
 static int on_info(struct mh_replay *rp, const struct mh_rec_info *i)
 {
 	static const char leakscan[] = "leakscan.status";
+	static const char kernel[] = "kernel.status";
 	const char *key = (const char *)(i + 1), *value = key + i->key_len + 1;
 	struct mh_process *p;
 
 	if (i->hdr.size < sizeof(*i) + (size_t)i->key_len + i->value_len + 2)
 		return -EBADMSG;
+	if (i->key_len == sizeof(kernel) - 1 && !memcmp(key, kernel, i->key_len)) {
+		free(rp->kernel_status);
+		rp->kernel_status = strndup(value, i->value_len);
+		return rp->kernel_status ? 0 : -ENOMEM;
+	}
 	if (!i->pid || i->key_len != sizeof(leakscan) - 1 || memcmp(key, leakscan, i->key_len))
 		return 0;
 	p = process_get(rp, i->pid);
@@ -583,10 +619,11 @@ static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 	case MH_REC_EXIT_SCAN:
 		return 0;
 	default:
-		if (mh_attr_wants(rec->type)) {
+		if (rec->type >= MH_REC_KERNEL_FIRST || rec->type == MH_REC_PAGEMAP ||
+		    rec->type == MH_REC_RSS_SAMPLE) {
 			if (rec->type >= MH_REC_KERNEL_FIRST)
 				rp->kernel_records++;
-			return mh_attr_record(rp, rec);
+			return PUBLISH(rp, record, rec);
 		}
 		rp->unknown_records++;
 		return 0;
@@ -599,8 +636,8 @@ int mh_replay_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 
 	if (rec->size < mh_rec_min_size(rec->type))
 		return -EBADMSG;
-	if (rp->snap_pending && rec->type != MH_REC_PAGEMAP) {
-		int err = mh_attr_apply_pending(rp);
+	if (rp->sub && rp->sub->before_record) {
+		int err = rp->sub->before_record(rp->sub_ctx, rec);
 
 		if (err)
 			return err;
@@ -629,7 +666,9 @@ int mh_replay_finish(struct mh_replay *rp)
 
 	for (p = rp->procs; p; p = p->next) {
 		if (!err)
-			err = mh_attr_finish(rp, p);
+			err = PUBLISH(rp, process_finished, p);
+		if (!err)
+			err = mh_series_end(p, p->exited ? p->exit_ts_ns : p->last_ts_ns);
 		mh_leaks_classify(rp, p);
 		HASH_ITER(hh, p->stacks, st, tmp) {
 			if (!st->info && st->stack_id)

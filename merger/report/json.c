@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "merger/report/json_writer.h"
-#include "merger/replay/modules.h"
+#include "merger/replay/modmap.h"
 #include "merger/report/model.h"
 
 /* Bump when a field changes meaning or disappears; adding one is compatible. */
@@ -260,12 +260,10 @@ static int write_stack(struct mh_report_ctx *ctx, struct mh_json *j, const struc
 	return err;
 }
 
-/* process, summary and stacks of one process, as members of the open object. */
-static int write_process(struct mh_report_ctx *ctx, struct mh_json *j, const struct mh_process *p)
+void mh_report_json_summary(struct mh_report_ctx *ctx, struct mh_json *j,
+			    const struct mh_process *p)
 {
-	struct mh_stack_stats **v;
-	size_t n, i;
-	int err = 0;
+	size_t i;
 
 	write_process_info(j, p);
 	mh_json_object_begin(j, "summary");
@@ -278,6 +276,16 @@ static int write_process(struct mh_report_ctx *ctx, struct mh_json *j, const str
 	write_leaks(j, mh_report_scanned(p), p->leak_kind_bytes, p->leak_kind_blocks);
 	mh_report_json_attr_summary(j, p);
 	mh_json_object_end(j);
+}
+
+/* process, summary and stacks of one process, as members of the open object. */
+static int write_process(struct mh_report_ctx *ctx, struct mh_json *j, const struct mh_process *p)
+{
+	struct mh_stack_stats **v;
+	size_t n, i;
+	int err = 0;
+
+	mh_report_json_summary(ctx, j, p);
 	v = mh_report_sorted(p, ctx->opts->sort, ctx->opts->top, &n);
 	mh_json_array_begin(j, "stacks");
 	for (i = 0; i < n && !err; i++)
@@ -286,6 +294,7 @@ static int write_process(struct mh_report_ctx *ctx, struct mh_json *j, const str
 	free(v);
 	mh_report_json_mappings(ctx, j, p);
 	mh_report_json_timeline(j, p);
+	mh_report_json_stack_timeline(ctx, j, p);
 	return err;
 }
 

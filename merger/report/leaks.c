@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "common/escape.h"
-#include "merger/replay/modules.h"
+#include "merger/replay/modmap.h"
 #include "merger/report/model.h"
 #include "merger/leaks/suppress.h"
 

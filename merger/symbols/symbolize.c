@@ -23,7 +23,8 @@
 #include <uthash.h>
 
 #include "merger/symbols/demangle.h"
-#include "merger/replay/modules.h"
+#include "merger/replay/modmap.h"
+#include "merger/replay/stackdb.h"
 
 /* Innermost-to-outermost frames one address can expand to. */
 #define MAX_INLINE_FRAMES 32
@@ -76,20 +77,24 @@ struct mh_symbolizer {
 	struct modsym *mods;
 	struct offsym *offsets;
 	struct addrsym *addrs;
-};
-
-static char *debuginfo_path;
-
-static const Dwfl_Callbacks callbacks = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-	.section_address = dwfl_offline_section_address,
-	.debuginfo_path = &debuginfo_path,
+	/* libdwfl keeps a pointer to these for every Dwfl begun with them. */
+	Dwfl_Callbacks callbacks;
+	char *debuginfo_path;	/* NULL: libdwfl's default search path */
 };
 
 struct mh_symbolizer *mh_symbolizer_new(void)
 {
-	return calloc(1, sizeof(struct mh_symbolizer));
+	struct mh_symbolizer *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->callbacks = (Dwfl_Callbacks){
+		.find_elf = dwfl_build_id_find_elf,
+		.find_debuginfo = dwfl_standard_find_debuginfo,
+		.section_address = dwfl_offline_section_address,
+		.debuginfo_path = &s->debuginfo_path,
+	};
+	return s;
 }
 
 void mh_symbolizer_free(struct mh_symbolizer *s)
@@ -156,10 +161,10 @@ static bool build_id_matches(struct modfile *f, const struct mh_module *mod)
 }
 
 /* Open the file of mod in a Dwfl of its own, at mod's load bias. */
-static void file_open(struct modfile *f, const struct mh_module *mod)
+static void file_open(struct mh_symbolizer *s, struct modfile *f, const struct mh_module *mod)
 {
 	f->bias = mod->load_bias;
-	f->dwfl = dwfl_begin(&callbacks);
+	f->dwfl = dwfl_begin(&s->callbacks);
 	if (!f->dwfl) {
 		set_problem(f, dwfl_errmsg(-1));
 		return;
@@ -200,7 +205,7 @@ static struct modfile *file_get(struct mh_symbolizer *s, const struct mh_module 
 	f->key_len = len;
 	f->path = key;
 	HASH_ADD_KEYPTR(hh, s->files, f->key, f->key_len, f);
-	file_open(f, mod);
+	file_open(s, f, mod);
 	return f;
 }
 
@@ -439,4 +444,37 @@ int mh_symbolize(struct mh_symbolizer *s, const struct mh_module *mod, uint64_t 
 	HASH_ADD(hh, s->addrs, key, sizeof(a->key), a);
 	*frames = a->frames;
 	return a->count;
+}
+
+/* The preload's own frames are hidden if any leak into a stack. */
+#define PRELOAD_NAME "libmemhook.so"
+
+static bool is_preload(const struct mh_module *mod)
+{
+	return mod && !strncmp(mh_module_basename(mod), PRELOAD_NAME, strlen(PRELOAD_NAME));
+}
+
+int mh_symbolize_stack(struct mh_symbolizer *s, const struct mh_stack_info *info,
+		       int (*fn)(const struct mh_frame *f, void *arg), void *arg)
+{
+	static const struct mh_frame unknown = { .function = "[unknown stack]" };
+	const struct mh_frame *frames;
+	unsigned i;
+	int n, j, err;
+
+	if (!info)
+		return fn(&unknown, arg);
+	for (i = 0; i < info->depth; i++) {
+		if (is_preload(info->modules[i]))
+			continue;
+		n = mh_symbolize(s, info->modules[i], info->ips[i], &frames);
+		if (n < 0)
+			return n;
+		for (j = 0; j < n; j++) {
+			err = fn(&frames[j], arg);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
 }

@@ -13,13 +13,17 @@
  * and says so in "leakscan.status".
  *
  * Must never leave the process stopped or waiting: every path detaches
- * and writes the ack.
+ * and answers. Must never read a process that is not the program's: the
+ * pid is checked against the recorder's own bookkeeping (tracked.h)
+ * before the request is queued and again once its threads are stopped;
+ * nothing is ever written into the process.
  */
 #include "recorder/exitscan/stop.h"
 
 #include <dirent.h>
 #include <elf.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -35,8 +39,11 @@
 #include <unistd.h>
 
 #include "memhook/trace.h"
+#include "recorder/ring_consumer.h"
+#include "recorder/tracked.h"
 #include "common/procmaps.h"
 #include "common/clock.h"
+#include "trace/records.h"
 
 /* Bytes below the stack pointer the ABI lets a leaf function use (x86-64 red zone). */
 #define STACK_RED_ZONE_BYTES 128
@@ -252,22 +259,13 @@ static int classify(struct target *t, struct mh_reach_block *blocks, size_t coun
 
 static int emit_info(const struct target *t, const char *value, mh_record_sink_fn sink, void *ctx)
 {
-	static const char key[] = "leakscan.status";
-	size_t value_len = strlen(value);
-	size_t bytes = MH_REC_PAD(sizeof(struct mh_rec_info) + sizeof(key) + value_len + 1);
-	struct mh_rec_info *rec = calloc(1, bytes);
+	size_t size;
+	struct mh_rec_info *rec = mh_rec_info_new(t->pid, "leakscan.status", value, &size);
 	int err;
 
 	if (!rec)
-		return -ENOMEM;
-	rec->hdr = (struct mh_rec_hdr){ .type = MH_REC_INFO, .size = bytes };
-	rec->ts_ns = mh_clock_now_ns();
-	rec->pid = t->pid;
-	rec->key_len = sizeof(key) - 1;
-	rec->value_len = value_len;
-	memcpy(rec + 1, key, sizeof(key));
-	memcpy((char *)(rec + 1) + sizeof(key), value, value_len);
-	err = sink(ctx, MH_STREAM_META, rec, bytes);
+		return -errno;
+	err = sink(ctx, MH_STREAM_META, rec, size);
 	free(rec);
 	return err;
 }
@@ -302,16 +300,28 @@ void mh_exitscan_unlock(void)
 	pthread_mutex_unlock(&scan_lock);
 }
 
-int mh_exitscan_release(const struct mh_exitscan_request *req)
+void mh_exitscan_release(struct mh_exitscan_request *req)
 {
-	__u32 done = 1;
-	struct iovec local = { .iov_base = &done, .iov_len = sizeof(done) };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)req->ack_addr, .iov_len = sizeof(done) };
-
-	return process_vm_writev(req->pid, &local, 1, &remote, 1, 0) == sizeof(done) ? 0 : -errno;
+	if (req->pidfd >= 0)
+		close(req->pidfd);
+	req->pidfd = -1;
+	mh_ring_answer(req->ring, req->ticket);
 }
 
-int mh_exitscan_run(const struct mh_exitscan_request *req, struct mh_reach_block *blocks,
+/*
+ * With its threads stopped the process cannot exec or change its uids:
+ * check now that it is still the tracked process and still the user's.
+ */
+static int still_ours(const struct mh_exitscan_request *req)
+{
+	struct pollfd p = { .fd = req->pidfd, .events = POLLIN };
+
+	if (req->pidfd < 0 || poll(&p, 1, 0) != 0)
+		return -ESRCH;
+	return mh_tracked_check_user(req->tracked, req->pid);
+}
+
+int mh_exitscan_run(struct mh_exitscan_request *req, struct mh_reach_block *blocks,
 		    size_t count, mh_record_sink_fn sink, void *ctx)
 {
 	struct target t = { .pid = req->pid };
@@ -319,7 +329,9 @@ int mh_exitscan_run(const struct mh_exitscan_request *req, struct mh_reach_block
 	int err;
 
 	mh_exitscan_lock();
-	err = list_threads(&t);
+	err = still_ours(req);
+	if (!err)
+		err = list_threads(&t);
 	for (size_t i = 0; !err && i < t.thread_count; i++) {
 		stop_thread(&t.threads[i]);
 		if (t.threads[i].stopped)
@@ -327,6 +339,8 @@ int mh_exitscan_run(const struct mh_exitscan_request *req, struct mh_reach_block
 		else if (t.threads[i].tid == req->tid)
 			t.threads[i].sp = req->sp;
 	}
+	if (!err)
+		err = still_ours(req);
 	if (!err)
 		err = mh_procmaps_read(t.pid, &t.maps);
 	if (!err)
@@ -351,7 +365,6 @@ int mh_exitscan_run(const struct mh_exitscan_request *req, struct mh_reach_block
 		(void)emit_info(&t, status, sink, ctx); /* the first error is the one returned */
 	mh_procmaps_free(&t.maps);
 	free(t.threads);
-	if (mh_exitscan_release(req) < 0 && !err)
-		err = -errno;
+	mh_exitscan_release(req);
 	return err;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * check_reachability.c - the memcheck-compatible classifier on heaps
+ * check_mark.c - the memcheck-compatible classifier on heaps
  * built in this process, whose pointer graph each test knows by
  * construction.
  */
@@ -238,7 +238,7 @@ END_TEST
 
 static Suite *reachability_suite(void)
 {
-	Suite *s = suite_create("reachability");
+	Suite *s = suite_create("mark");
 	TCase *core = tcase_create("Core");
 	TCase *heuristics = tcase_create("Heuristics");
 

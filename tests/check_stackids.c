@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * check_stackdb.c - stack capture (preload/unwind.c), stack ids and
- * interning (preload/stackdb.c): the same stack gives the same id and is
+ * check_stackids.c - stack capture (preload/unwind.c), stack ids and
+ * interning (preload/stackids.c): the same stack gives the same id and is
  * sent once, different stacks give different ids, both unwinders report
  * the return addresses the compiler itself reports
  * (__builtin_return_address) on a chain of frame-pointer functions, and
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "preload/stackdb.h"
+#include "preload/stackids.h"
 #include "tests/testutil.h"
 
 #define CHAIN 4
@@ -372,7 +372,7 @@ END_TEST
 
 static Suite *stackdb_suite(void)
 {
-	Suite *s = suite_create("stackdb");
+	Suite *s = suite_create("stackids");
 	TCase *capture = tcase_create("Capture");
 	TCase *intern = tcase_create("Intern");
 

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stackdb.h - the stack id (a content hash of the return addresses) and
+ * stackids.h - the stack id (a content hash of the return addresses) and
  * the per-process set of ids already sent, so each stack crosses the ring
  * once. Capture is in unwind.h, included here for its users.
  *
  * Never allocates through malloc, never prints: it runs inside malloc.
  */
-#ifndef MEMHOOK_PRELOAD_STACKDB_H
-#define MEMHOOK_PRELOAD_STACKDB_H
+#ifndef MEMHOOK_PRELOAD_STACKIDS_H
+#define MEMHOOK_PRELOAD_STACKIDS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,4 +56,4 @@ void mh_stackids_sent(struct mh_stackids *db, __u64 id);
 /* Ids held, for tests and statistics. */
 size_t mh_stackids_count(const struct mh_stackids *db);
 
-#endif /* MEMHOOK_PRELOAD_STACKDB_H */
+#endif /* MEMHOOK_PRELOAD_STACKIDS_H */

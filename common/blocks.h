@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * blocks.h - the live allocation table of one process: address -> block.
+ * blocks.h - the live allocation table of one process: address -> block
+ * (the merger's replay and the recorder's live set).
  *
  * Holds only blocks that are live right now and shrinks as they go, so
  * its memory follows the program's live set, never the trace length. A
  * block lives inside the table: a pointer to it is valid only until the
  * next add or remove on the same table. Never prints.
  */
-#ifndef MEMHOOK_MERGER_REPLAY_BLOCKS_H
-#define MEMHOOK_MERGER_REPLAY_BLOCKS_H
+#ifndef MEMHOOK_COMMON_BLOCKS_H
+#define MEMHOOK_COMMON_BLOCKS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,7 +19,7 @@ struct mh_stack_stats;
 struct mh_block {
 	uint64_t addr;			/* key: start of the block, never 0 */
 	uint64_t size;			/* bytes requested */
-	struct mh_stack_stats *stack;	/* who allocated it */
+	struct mh_stack_stats *stack;	/* who allocated it (the merger's; NULL in the recorder) */
 };
 
 struct mh_blocks;
@@ -67,4 +68,4 @@ void mh_blocks_prefetch(const struct mh_blocks *b, uint64_t addr);
 /* Bytes the table's slots take now (it follows the live set). */
 uint64_t mh_blocks_table_bytes(const struct mh_blocks *b);
 
-#endif /* MEMHOOK_MERGER_REPLAY_BLOCKS_H */
+#endif /* MEMHOOK_COMMON_BLOCKS_H */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * modules.h - the module map of every traced process over time.
+ * modmap.h - the module map of every traced process over time.
  *
  * Built from MH_REC_MODULE / MH_REC_MODULE_UNLOAD records. A module object
  * lives until the map is freed, so a stack captured while a library was
@@ -8,8 +8,8 @@
  * from the recorded path and load bias and the file on disk, never from
  * /proc. Never prints.
  */
-#ifndef MEMHOOK_MERGER_REPLAY_MODULES_H
-#define MEMHOOK_MERGER_REPLAY_MODULES_H
+#ifndef MEMHOOK_MERGER_REPLAY_MODMAP_H
+#define MEMHOOK_MERGER_REPLAY_MODMAP_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -74,4 +74,4 @@ bool mh_module_contains(const struct mh_module *mod, uint64_t ip);
 /* The module's file name without its directory. */
 const char *mh_module_basename(const struct mh_module *mod);
 
-#endif /* MEMHOOK_MERGER_REPLAY_MODULES_H */
+#endif /* MEMHOOK_MERGER_REPLAY_MODMAP_H */

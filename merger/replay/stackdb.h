@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stacks.h - call stacks and per-stack aggregates.
+ * stackdb.h - call stacks and per-stack aggregates.
  *
  * struct mh_stack_info is one MH_REC_STACK (global across processes: the
  * id is a content hash), with each frame's module resolved against the
@@ -8,8 +8,8 @@
  * one process did from one stack. Both tables grow with the number of
  * distinct stacks only. Never prints.
  */
-#ifndef MEMHOOK_MERGER_REPLAY_STACKS_H
-#define MEMHOOK_MERGER_REPLAY_STACKS_H
+#ifndef MEMHOOK_MERGER_REPLAY_STACKDB_H
+#define MEMHOOK_MERGER_REPLAY_STACKDB_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,6 +20,7 @@
 
 struct mh_module;
 struct mh_modmap;
+struct mh_stack_series;
 
 /* First-touch instruction pointers kept per stack (space-saving top-k). */
 #define MH_TOUCH_IPS 8
@@ -71,6 +72,7 @@ struct mh_stack_stats {
 	uint64_t swapins;		/* pages swapped in at addresses of live blocks */
 	uint64_t reclaim_stall_ns;	/* direct/memcg reclaim charged to the stack */
 	struct mh_touch touch[MH_TOUCH_IPS]; /* first-touch ips, by faults (unsorted) */
+	struct mh_stack_series *series;	/* over time (replay/series.h), NULL if never live at a point */
 	UT_hash_handle hh;
 };
 
@@ -129,4 +131,4 @@ static inline unsigned mh_stack_leak_kind(const struct mh_stack_stats *st)
 	return 0;
 }
 
-#endif /* MEMHOOK_MERGER_REPLAY_STACKS_H */
+#endif /* MEMHOOK_MERGER_REPLAY_STACKDB_H */

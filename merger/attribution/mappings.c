@@ -47,7 +47,7 @@ static struct mh_mapping *mapping_find(struct mh_attr *a, uint64_t addr)
 	return m;
 }
 
-struct mh_map_stats *mh_attr_mapping_of(struct mh_replay *rp, struct mh_process *p,
+struct mh_map_stats *mh_attr_mapping_of(struct mh_attribution *at, struct mh_process *p,
 					uint64_t addr)
 {
 	struct mh_attr *a = p->attr;

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * modules.c - per-process module maps over time (uthash keyed by pid).
+ * modmap.c - per-process module maps over time (uthash keyed by pid).
  *
  * Must never drop a module object before the map is freed: stacks hold
  * pointers to the modules that were active when they were captured.
  */
-#include "merger/replay/modules.h"
+#include "merger/replay/modmap.h"
 
 #include <errno.h>
 #include <stdlib.h>

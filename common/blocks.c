@@ -5,7 +5,8 @@
  * stored in the slots.
  *
  * Why not uthash, our hash library: this table is the hottest structure of
- * the merger, looked up once or twice per allocation event. uthash chains
+ * the merger and of the recorder's live set, looked up once or twice per
+ * allocation event. uthash chains
  * separately allocated nodes (a bucket read, then a node read per probe,
  * 80 bytes a node); here a lookup reads one slot, mostly one cache line,
  * and no node is ever allocated. Measured replaying 20M malloc/free
@@ -16,11 +17,13 @@
  * Must never grow with the number of events: the table doubles above half
  * full and halves below an eighth full, so its size follows the live set.
  */
-#include "merger/replay/blocks.h"
+#include "common/blocks.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+
+#include "common/assert.h"
 
 /*
  * Slots of an empty table; it never shrinks below this. Power of two.
@@ -135,6 +138,7 @@ struct mh_block *mh_blocks_insert(struct mh_blocks *b, uint64_t addr, uint64_t s
 		errno = ENOMEM;
 		return NULL;
 	}
+	MH_ASSERT(b->count * 2 < b->mask + 1);	/* an empty slot ends every probe */
 	for (i = home_of(b, addr);; i = (i + 1) & b->mask) {
 		struct mh_block *s = &b->slots[i];
 
@@ -170,6 +174,7 @@ void mh_blocks_remove(struct mh_blocks *b, struct mh_block *blk)
 {
 	uint64_t i = (uint64_t)(blk - b->slots), j = i;
 
+	MH_ASSERT(i <= b->mask && blk->addr && b->count > 0);
 	/* Backward-shift deletion: pull later blocks of the run into the hole, no tombstones. */
 	for (;;) {
 		j = (j + 1) & b->mask;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * check_merger.c - the merger's replay and reports (merger/replay/replay.c,
- * merger/report*.c): heap counts as memcheck counts them (checked against
+ * check_report.c - the merger's replay and reports (merger/replay/replay.c,
+ * merger/report/): heap counts as memcheck counts them (checked against
  * Valgrind on a program that logs its own calls), the heap peak and each
  * stack's share of it, leaks, temporary allocations, realloc chains,
  * several processes, and reports written from a real trace file
@@ -650,17 +650,17 @@ END_TEST
 START_TEST(test_missing_trace_is_an_error)
 {
 	struct mh_report_opts opts = { 0 };
-	char *path = mh_test_join(mh_fx_tmpdir, "absent.mht");
+	char *path = mh_test_join(mh_fx_tmpdir, "absent.mht"), why[MH_REPORT_ERROR_BYTES];
 
-	ck_assert_int_eq(mh_report_generate(path, &opts, stdout), -ENOENT);
-	ck_assert_ptr_nonnull(strstr(mh_report_error(), "absent.mht"));
+	ck_assert_int_eq(mh_report_generate(path, &opts, stdout, why), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(why, "absent.mht"));
 	free(path);
 }
 END_TEST
 
 static Suite *merger_suite(void)
 {
-	Suite *s = suite_create("merger");
+	Suite *s = suite_create("report");
 	TCase *tc = tcase_create("Replay");
 	TCase *tr = tcase_create("Reports");
 

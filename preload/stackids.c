@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * stackdb.c - hash call stacks into stack ids and remember which ids this
+ * stackids.c - hash call stacks into stack ids and remember which ids this
  * process already sent (capturing them is unwind.c's job).
  *
  * Never allocates through malloc and never prints: it runs inside the
@@ -10,7 +10,7 @@
  * lock around every lookup, while here the hot path is one acquire load
  * and a new id costs one compare-and-swap.
  */
-#include "preload/stackdb.h"
+#include "preload/stackids.h"
 
 #include <errno.h>
 #include <sys/mman.h>

@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * stacks.c - stack records (uthash keyed by content-hash id) and the
+ * stackdb.c - stack records (uthash keyed by content-hash id) and the
  * per-process per-stack aggregates.
  *
  * Must never hold anything per event: only per distinct stack.
  */
-#include "merger/replay/stacks.h"
+#include "merger/replay/stackdb.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "merger/replay/modules.h"
+#include "merger/replay/modmap.h"
 
 /* Stack ids are already content hashes: use their low bits directly. */
 #undef HASH_FUNCTION
