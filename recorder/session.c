@@ -30,6 +30,7 @@
 #include "common/output_file.h"
 #include "recorder/launch.h"
 #include "recorder/noevents.h"
+#include "recorder/procwatch.h"
 #include "recorder/progress.h"
 #include "recorder/drain.h"
 #include "recorder/supervise.h"
@@ -294,10 +295,26 @@ static void watch_stop(const struct mh_record_opts *o, void *state)
 		mh_progress_stop(state);
 }
 
+/*
+ * Watch the program's processes from the kernel's side (recorder/procwatch.h)
+ * where memhook may: say in the trace whether it does.
+ */
+static struct mh_procwatch *watch_processes(struct mh_recorder *r, pid_t root,
+					    const char *preload)
+{
+	char why[256], status[300];
+	struct mh_procwatch *w = mh_procwatch_start(r, root, preload, why, sizeof(why));
+
+	snprintf(status, sizeof(status), "%s%s", w ? "on" : "off: ", w ? "" : why);
+	(void)mh_recorder_info(r, 0, "procwatch.status", status); /* reported inside */
+	return w;
+}
+
 /* Run the released program to its end and close the trace. Returns the exit code. */
 static int run_to_end(struct mh_recorder *r, const struct mh_record_opts *o, struct mh_launch *l,
-		      bool *ran)
+		      const char *preload, bool *ran)
 {
+	struct mh_procwatch *procwatch;
 	struct mh_sampler *sampler = NULL;
 	struct mh_losses losses = { .lossy = o->lossy };
 	void *watch;
@@ -309,6 +326,7 @@ static int run_to_end(struct mh_recorder *r, const struct mh_record_opts *o, str
 			fprintf(stderr, "memhook: cannot start sampling: %s (the recording goes on without samples)\n",
 				strerror(errno));
 	}
+	procwatch = watch_processes(r, l->pid, preload);
 	exec_err = mh_launch_release(l);
 	*ran = !exec_err;
 	if (exec_err)
@@ -320,6 +338,7 @@ static int run_to_end(struct mh_recorder *r, const struct mh_record_opts *o, str
 	if (err)
 		fprintf(stderr, "memhook: lost track of '%s': %s\n", prog_name(o), strerror(-err));
 	mh_sampler_free(sampler);
+	mh_procwatch_stop(procwatch);
 	mh_recorder_stop(r);
 	if (*ran)
 		check_preloaded(r, o, l);
@@ -398,7 +417,7 @@ int mh_record_session(const struct mh_record_opts *o, char *path, size_t len, bo
 		mh_launch_abort(&l);
 		goto out_ring;
 	}
-	code = run_to_end(&r, o, &l, traced);
+	code = run_to_end(&r, o, &l, preload, traced);
 	if (!*traced)
 		remove_trace(o, &owner, path);	/* the program never ran: nothing worth keeping */
 	else if (!o->quiet)

@@ -91,6 +91,7 @@ static void process_free(struct mh_replay *rp, struct mh_process *p)
 	mh_blocks_free(p->blocks);
 	free(p->stack_cache);
 	free(p->leakscan_status);
+	free(p->untraced_why);
 	free(p->command);
 	free(p);
 }
@@ -525,6 +526,9 @@ static int on_process(struct mh_replay *rp, const struct mh_rec_process *r)
 	p->ppid = r->ppid;
 	p->start = r->start;
 	p->start_ts_ns = r->ts_ns;
+	/* An image the kernel saw exec'd (exec_seen()) that has now attached. */
+	free(p->untraced_why);
+	p->untraced_why = NULL;
 	if (rp->sub && rp->sub->image_started)
 		rp->sub->image_started(rp->sub_ctx, p);
 	free(p->command);
@@ -564,6 +568,51 @@ static int on_leak(struct mh_replay *rp, const struct mh_rec_leak *l)
 	return p ? mh_leaks_note(p, l) : -ENOMEM;
 }
 
+/*
+ * The kernel saw pid exec path at ts (INFO "exec", recorder/procwatch.h).
+ * Unless the image has already announced itself (its PROCESS record is as
+ * late or later), the pid's image is replaced by a new one, named by
+ * path and "untraced" until its own PROCESS record adopts it.
+ */
+static int exec_seen(struct mh_replay *rp, uint32_t pid, uint64_t ts, const char *path,
+		     size_t path_len)
+{
+	struct mh_process *cur = process_find(rp, pid), *p;
+
+	/* Announced at or after the exec: that image is the exec's. Never announced: unknown yet. */
+	if (cur && ((cur->start && cur->start_ts_ns >= ts) || (!cur->start && !cur->untraced_why)))
+		return 0;
+	if (cur) {
+		cur->replaced_by_exec = true;
+		mh_modmap_exec(rp->modules, pid);
+	}
+	p = process_new(rp, pid);
+	if (!p)
+		return -ENOMEM;
+	p->ppid = cur ? cur->ppid : 0;
+	p->start_ts_ns = ts;
+	p->command = strndup(path, path_len);
+	p->untraced_why = strdup("it did not attach to the recording (the preload's message on stderr says why)");
+	return p->command && p->untraced_why ? 0 : -ENOMEM;
+}
+
+/* INFO "exec.why": why the image just exec'd cannot attach, if it did not. */
+static int exec_why(struct mh_replay *rp, uint32_t pid, const char *why, size_t len)
+{
+	struct mh_process *p = process_find(rp, pid);
+
+	if (!p || !p->untraced_why)
+		return 0;
+	free(p->untraced_why);
+	p->untraced_why = strndup(why, len);
+	return p->untraced_why ? 0 : -ENOMEM;
+}
+
+static bool is_key(const struct mh_rec_info *i, const char *key, const char *want)
+{
+	return i->key_len == strlen(want) && !memcmp(key, want, i->key_len);
+}
+
 /* INFO records about a process that the report shows. */
 static int on_info(struct mh_replay *rp, const struct mh_rec_info *i)
 {
@@ -579,6 +628,10 @@ static int on_info(struct mh_replay *rp, const struct mh_rec_info *i)
 		rp->kernel_status = strndup(value, i->value_len);
 		return rp->kernel_status ? 0 : -ENOMEM;
 	}
+	if (i->pid && is_key(i, key, "exec"))
+		return exec_seen(rp, i->pid, i->ts_ns, value, i->value_len);
+	if (i->pid && is_key(i, key, "exec.why"))
+		return exec_why(rp, i->pid, value, i->value_len);
 	if (!i->pid || i->key_len != sizeof(leakscan) - 1 || memcmp(key, leakscan, i->key_len))
 		return 0;
 	p = process_get(rp, i->pid);
@@ -587,6 +640,15 @@ static int on_info(struct mh_replay *rp, const struct mh_rec_info *i)
 	free(p->leakscan_status);
 	p->leakscan_status = strndup(value, i->value_len);
 	return p->leakscan_status ? 0 : -ENOMEM;
+}
+
+/* The process asked for its exit scan: its end is explained by whatever answered. */
+static void mark_scan_requested(struct mh_replay *rp, const struct mh_rec_exit_scan *req)
+{
+	struct mh_process *p = process_find(rp, req->pid);
+
+	if (p)
+		p->scan_requested = true;
 }
 
 static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
@@ -615,8 +677,10 @@ static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 		return on_leak(rp, (const void *)rec);
 	case MH_REC_INFO:
 		return on_info(rp, (const void *)rec);
-	case MH_REC_THREAD:
 	case MH_REC_EXIT_SCAN:
+		mark_scan_requested(rp, (const void *)rec);
+		return 0;
+	case MH_REC_THREAD:
 		return 0;
 	default:
 		if (rec->type >= MH_REC_KERNEL_FIRST || rec->type == MH_REC_PAGEMAP ||

@@ -66,6 +66,8 @@ struct mh_process {
 	int32_t exit_status;		/* exit code or signal number */
 	bool core_dumped;
 	bool replaced_by_exec;		/* the pid exec'd a new image afterwards */
+	/* An image the kernel saw exec'd that never announced itself: why (NULL: it did). */
+	char *untraced_why;
 
 	/* Heap: malloc family only. */
 	uint64_t alloc_calls, frees, bytes_allocated, bytes_freed;
@@ -77,6 +79,7 @@ struct mh_process {
 	uint64_t double_allocs;		/* allocation at an address already live */
 
 	/* Exit-time leak scan (leaks.h). */
+	bool scan_requested;		/* its MH_REC_EXIT_SCAN came */
 	char *leakscan_status;		/* "leakscan.status" INFO value, NULL if none came */
 	uint64_t leak_verdicts;		/* MH_REC_LEAK records seen */
 	struct mh_verdict *verdicts;	/* by address, until classified */

@@ -180,7 +180,7 @@ static int write_process(struct mh_report_ctx *ctx, struct mh_process *p)
 		.seconds = (double)mh_report_duration_ns(p) / 1e9,
 	};
 	struct mh_stack_stats **stacks;
-	char end[128], why[256], *records = NULL;
+	char end[128], why[512], *records = NULL;
 	size_t n, records_len = 0;
 	FILE *out = open_memstream(&records, &records_len);
 	int err = 0;

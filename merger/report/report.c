@@ -274,7 +274,9 @@ const char *mh_report_unscanned_why(const struct mh_process *p, char *buf, size_
 {
 	if (mh_report_scanned(p))
 		return NULL;
-	if (p->events_lost)
+	if (p->untraced_why)
+		snprintf(buf, len, "not traced: %s", p->untraced_why);
+	else if (p->events_lost)
 		snprintf(buf, len, "allocation events were lost while it ran (--lossy ring full), so a live block may be one whose free was lost");
 	else if (!p->exited)
 		snprintf(buf, len, "%s", p->replaced_by_exec ?
@@ -285,8 +287,15 @@ const char *mh_report_unscanned_why(const struct mh_process *p, char *buf, size_
 			 p->exit_status);
 	else if (p->exit_reason == MH_EXIT_SIGNAL && p->exit_status == SIGKILL)
 		snprintf(buf, len, "killed by SIGKILL: a killed process cannot be scanned at exit");
+	else if (!p->start)
+		snprintf(buf, len, "the preload was not active in it, so no exit-time scan was asked for");
+	else if (p->exit_reason == MH_EXIT_SIGNAL && !p->scan_requested)
+		snprintf(buf, len, "killed by SIG%s before it could ask for its exit-time scan: the signal came inside malloc, free or another call memhook intercepts (glibc aborts there on a double free or heap corruption), where the heap cannot be scanned, or the program replaced memhook's signal handler",
+			 sigabbrev_np(p->exit_status) ? sigabbrev_np(p->exit_status) : "?");
+	else if (!p->scan_requested)
+		snprintf(buf, len, "it ended without asking for its exit-time scan (its exit path did not run)");
 	else
-		snprintf(buf, len, "no exit-time scan was recorded (preload not active, or the recorder did not answer its request)");
+		snprintf(buf, len, "the recorder did not answer its exit-time scan request");
 	return buf;
 }
 

@@ -42,7 +42,7 @@ void mh_report_text_warnings(struct mh_report_ctx *ctx)
 /* memcheck's LEAK SUMMARY lines, from the exit-time scan. */
 static void write_leak_kinds(struct mh_report_ctx *ctx, const struct mh_process *p)
 {
-	char b[160];
+	char b[512];
 	unsigned k;
 
 	if (!p->live_blocks)
@@ -71,6 +71,8 @@ void mh_report_text_summary(struct mh_report_ctx *ctx, const struct mh_process *
 	fprintf(out, "process %u (", p->pid);
 	mh_escape_fputs(p->command ? p->command : "?", out);
 	fprintf(out, "): %s after %.3f s\n", end, seconds(mh_report_duration_ns(p)));
+	if (p->untraced_why)
+		fprintf(out, "  WARNING: not traced: %s\n", p->untraced_why);
 	fprintf(out, "  total heap usage: %" PRIu64 " allocs, %" PRIu64 " frees, %" PRIu64
 		" bytes allocated\n", p->alloc_calls, p->frees, p->bytes_allocated);
 	fprintf(out, "  peak heap: %s at +%.3f s\n", mh_human_bytes(p->peak_live_bytes, b1, sizeof(b1)),
