@@ -158,12 +158,15 @@ static void default_path(char *path, size_t len, const struct mh_record_opts *o,
  * Create the trace for its user (common/output_file.h): under sudo as the
  * invoking user, guarded as root when the program runs as another user.
  * A private temporary trace already exists, made by memhook itself.
- * Returns the writer, or NULL after printing why.
+ * Returns the writer, or NULL after printing why, with *code set:
+ * MH_EXIT_CANT_CREATE, or MH_EXIT_IO when its header could not be written
+ * (the disk is full: the empty file is removed).
  */
 static struct mh_trace_writer *create_trace(const struct mh_record_opts *o,
 					    const struct mh_output_owner *owner, const char *path,
-					    pid_t pid)
+					    pid_t pid, int *code)
 {
+	struct mh_output_owner self = { 0 };
 	struct mh_trace_header hdr;
 	struct mh_trace_writer *w;
 	int fd;
@@ -177,12 +180,16 @@ static struct mh_trace_writer *create_trace(const struct mh_record_opts *o,
 	if (fd < 0) {
 		fprintf(stderr, "memhook: cannot create trace '%s': %s\n", path,
 			mh_output_strerror(owner, fd));
+		*code = MH_EXIT_CANT_CREATE;
 		return NULL;
 	}
 	mh_trace_header_init(&hdr, (__u32)pid, o->lossy ? MH_TRACE_LOSSY : 0);
 	w = mh_trace_writer_fdopen(fd, &hdr);
-	if (!w)
+	if (!w) {
 		fprintf(stderr, "memhook: cannot write trace '%s': %s\n", path, strerror(errno));
+		(void)mh_output_remove(o->output_private ? &self : owner, path); /* a clean-up */
+		*code = MH_EXIT_IO;
+	}
 	return w;
 }
 
@@ -208,9 +215,9 @@ static int prepare(struct mh_recorder *r, const struct mh_record_opts *o,
 
 	default_path(path, len, o, pid);
 	r->trace_path = path;
-	r->writer = create_trace(o, owner, path, pid);
+	r->writer = create_trace(o, owner, path, pid, &code);
 	if (!r->writer)
-		return MH_EXIT_CANT_CREATE;
+		return code;
 	write_infos(r, o);
 	write_identity(r, &l->id);
 	code = open_kernel(r, o, pid);

@@ -315,7 +315,9 @@ static int replay_trace(const char *path, const struct mh_report_opts *opts,
 		snprintf(ctx->error, MH_REPORT_ERROR_BYTES, "cannot open trace '%s': %s", path,
 			 err == -EPROTO ? "not a memhook trace" :
 			 err == -EPROTONOSUPPORT ?
-			 "trace version or byte order not supported by this build" : strerror(-err));
+			 "trace version or byte order not supported by this build" :
+			 err == -EBADMSG ? "corrupt header (page size not a power of two)" :
+			 strerror(-err));
 		return err;
 	}
 	err = mh_timeline_run(tl, ctx->rp, opts->progress ? show_progress : NULL, NULL);
