@@ -71,7 +71,7 @@ static void on_verdict(const struct mh_leak_verdict *verdict, void *arg)
 {
 	struct verdicts *v = arg;
 	struct mh_junit_case *cases = realloc(v->cases, (v->count + 1) * sizeof(*cases));
-	char name[PATH_MAX + 32], message[512], lost[160] = "";
+	char message[1024], lost[640] = "";
 
 	if (!cases) {
 		v->err = -ENOMEM;
@@ -79,10 +79,10 @@ static void on_verdict(const struct mh_leak_verdict *verdict, void *arg)
 	}
 	v->cases = cases;
 	v->failed |= verdict->failing != 0;
-	v->scanned += verdict->scanned;
+	/* An image replaced by exec passes without a scan: it proves no gate ran. */
+	v->scanned += verdict->scanned && !verdict->replaced;
 	v->lossy += verdict->events_lost && !verdict->scanned;
 	v->events_lost = verdict->events_lost;
-	snprintf(name, sizeof(name), "%u %s", verdict->pid, verdict->command);
 	if (!verdict->scanned)
 		snprintf(lost, sizeof(lost), "; leak kinds unknown (%s): %llu bytes in %llu blocks",
 			 verdict->unknown_why, (unsigned long long)verdict->bytes[MH_LEAK_UNKNOWN],
@@ -95,7 +95,7 @@ static void on_verdict(const struct mh_leak_verdict *verdict, void *arg)
 		 (unsigned long long)verdict->bytes[MH_LEAK_REACHABLE], lost, "; ",
 		 (unsigned long long)verdict->events_lost);
 	v->cases[v->count] = (struct mh_junit_case){
-		.name = keep(v, name),
+		.name = keep(v, verdict->name),
 		.failed = verdict->failing != 0,
 		.message = keep(v, message),
 		.details = keep(v, verdict->records),
@@ -153,8 +153,12 @@ static int judge(const struct mh_cli_opts *cli, const struct mh_suppressions *su
 	if (!code && o->junit)
 		code = write_junit(&owner, o->junit, &v);
 	if (!code && o->json) {
-		struct mh_report_opts json = { .format = MH_REPORT_JSON, .sort = MH_KEY_LEAKED };
+		struct mh_report_opts json = ropts;
 
+		/* The same loss records and verdicts as printed, with the rest of the report. */
+		json.format = MH_REPORT_JSON;
+		json.sort = MH_KEY_LEAKED;
+		json.on_verdict = NULL;
 		code = mh_report_to_file(trace, &json, &owner, o->json, NULL);
 	}
 	if (!code && v.failed)

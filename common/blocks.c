@@ -194,13 +194,13 @@ void mh_blocks_remove(struct mh_blocks *b, struct mh_block *blk)
 
 uint64_t mh_blocks_count(const struct mh_blocks *b)
 {
-	return b->count;
+	return b ? b->count : 0;
 }
 
 void mh_blocks_foreach(struct mh_blocks *b, void (*fn)(struct mh_block *blk, void *arg),
 		       void *arg)
 {
-	for (uint64_t i = 0; i <= b->mask; i++) {
+	for (uint64_t i = 0; b && i <= b->mask; i++) {
 		if (b->slots[i].addr)
 			fn(&b->slots[i], arg);
 	}
@@ -213,5 +213,5 @@ void mh_blocks_prefetch(const struct mh_blocks *b, uint64_t addr)
 
 uint64_t mh_blocks_table_bytes(const struct mh_blocks *b)
 {
-	return (b->mask + 1) * sizeof(*b->slots);
+	return b ? (b->mask + 1) * sizeof(*b->slots) : 0;
 }

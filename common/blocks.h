@@ -52,12 +52,12 @@ struct mh_block *mh_blocks_insert(struct mh_blocks *b, uint64_t addr, uint64_t s
 /* Remove a block just returned by mh_blocks_find()/mh_blocks_add()/mh_blocks_insert(). */
 void mh_blocks_remove(struct mh_blocks *b, struct mh_block *blk);
 
-/* Number of live blocks. */
+/* Number of live blocks; 0 for NULL (an image whose table went with its exec). */
 uint64_t mh_blocks_count(const struct mh_blocks *b);
 
 /*
- * Call fn on every live block (in no particular order). fn must not add
- * to or remove from this table.
+ * Call fn on every live block (in no particular order); none for NULL.
+ * fn must not add to or remove from this table.
  */
 void mh_blocks_foreach(struct mh_blocks *b, void (*fn)(struct mh_block *blk, void *arg),
 		       void *arg);
@@ -65,7 +65,7 @@ void mh_blocks_foreach(struct mh_blocks *b, void (*fn)(struct mh_block *blk, voi
 /* Hint that addr is about to be looked up (a prefetch; no effect on the contents). */
 void mh_blocks_prefetch(const struct mh_blocks *b, uint64_t addr);
 
-/* Bytes the table's slots take now (it follows the live set). */
+/* Bytes the table's slots take now (it follows the live set); 0 for NULL. */
 uint64_t mh_blocks_table_bytes(const struct mh_blocks *b);
 
 #endif /* MEMHOOK_COMMON_BLOCKS_H */

@@ -35,6 +35,8 @@
 #define STACKDB_CAPACITY_LOG2 20
 /* Frames of the preload itself that a capture may see above the caller. */
 #define OWN_FRAMES_SLACK 8
+/* The longest argument list sent for an image ("process.argv"), bytes; longer ones are cut. */
+#define ARGV_MAX_BYTES 4096
 
 /* glibc: free what libc itself keeps until exit (memcheck calls it too). */
 extern void __libc_freeres(void);
@@ -53,6 +55,8 @@ static struct mh_ring ring;
 static struct mh_stackids *stacks;
 static pid_t cur_pid;
 static char exe_path[PATH_MAX];
+/* This image's arguments, read from /proc/self/cmdline once at start. */
+static char argv_buf[ARGV_MAX_BYTES];
 static int log_fd = -1;
 /* Separates this image's stack ids from other images' (see mh_stack_hash). */
 static __u64 image_seed;
@@ -330,6 +334,50 @@ static int send_process(enum mh_process_start start)
 	return 0;
 }
 
+/*
+ * An INFO record about this process from ring r: key, then value of len
+ * bytes (it may hold NULs). -EPIPE when the ring refuses it.
+ */
+static int send_info(struct mh_ring *r, const char *key, const char *value, size_t len)
+{
+	size_t klen = strlen(key);
+	__u32 bytes = (__u32)MH_REC_PAD(sizeof(struct mh_rec_info) + klen + len + 2);
+	struct mh_rec_info *rec = mh_ring_reserve(r, bytes);
+	char *text;
+
+	if (!rec)
+		return -EPIPE;
+	rec->ts_ns = mh_clock_ns();
+	rec->pid = (__u32)cur_pid;
+	rec->key_len = (__u16)klen;
+	rec->value_len = (__u16)len;
+	text = (char *)(rec + 1);
+	memcpy(text, key, klen + 1);
+	memcpy(text + klen + 1, value, len);
+	text[klen + 1 + len] = '\0';
+	mh_ring_commit(rec, (struct mh_rec_hdr){ .type = MH_REC_INFO, .size = bytes });
+	return 0;
+}
+
+/* "process.argv": the arguments, each NUL-terminated (the last NUL is the value's own). */
+static int send_argv(void)
+{
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	ssize_t n = 1;
+
+	if (fd < 0)
+		return 0;	/* the report names the image by its executable instead */
+	while (n > 0 && len < sizeof(argv_buf)) {
+		n = read(fd, argv_buf + len, sizeof(argv_buf) - len);
+		len += n > 0 ? (size_t)n : 0;
+	}
+	close(fd);
+	while (len && !argv_buf[len - 1])
+		len--;
+	return len ? send_info(&ring, "process.argv", argv_buf, len) : 0;
+}
+
 static void read_exe_path(void)
 {
 	ssize_t n = readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
@@ -400,6 +448,8 @@ int mh_core_start(const struct mh_core_config *c)
 			 ENOMEM);
 	err = send_process(cfg.start);
 	if (!err)
+		err = send_argv();
+	if (!err)
 		err = mh_modules_sync(&ring, cur_pid, exe_path, true);
 	if (err)
 		goto out_free;
@@ -414,6 +464,23 @@ out_unmap:
 out_say:
 	say_once(PROBLEM_ATTACH, "cannot attach the event ring, not recording", -err);
 	return err;
+}
+
+void mh_core_note_untraced(const struct mh_core_config *c)
+{
+	struct mh_ring r = { 0 };
+
+	cfg = *c;
+	cur_pid = getpid();
+	read_exe_path();
+	if (attach(&r))
+		return;
+	/* Best effort: a full lossy ring or a recorder gone only lowers the count. */
+	(void)send_info(&r, "process.untraced", exe_path, strlen(exe_path));
+	/* The inherited fd stays open, as the program got it: its own children note themselves. */
+	if (r.fd == cfg.ring_fd)
+		r.fd = -1;
+	mh_ring_unmap(&r);
 }
 
 void mh_core_stop(void)
@@ -432,6 +499,8 @@ void mh_core_fork_child(void)
 	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_RELAXED))
 		return;
 	if (!cfg.follow_forks) {
+		/* Counted for the report ("N child processes ran untraced"); best effort. */
+		(void)send_info(&ring, "process.untraced", exe_path, strlen(exe_path));
 		mh_core_stop();
 		return;
 	}

@@ -20,6 +20,7 @@
 #include <uthash.h>
 
 #include "common/blocks.h"
+#include "common/image.h"
 
 struct proc {
 	pid_t pid;
@@ -85,25 +86,46 @@ static void copy_block(struct mh_block *blk, void *arg)
 		c->err = -ENOMEM;
 }
 
-/* A fork child running its parent's image starts with the parent's blocks. */
+/* A fork child starts with a copy of its parent's blocks. */
 static int inherit(struct proc *child, const struct proc *parent)
 {
 	struct copy_ctx c = { .to = child->blocks };
 
-	if (!parent || parent == child || parent->path_len != child->path_len ||
-	    memcmp(parent->path, child->path, child->path_len))
-		return 0;
 	mh_blocks_foreach(parent->blocks, copy_block, &c);
 	return c.err;
 }
 
+/* What the image rules (common/image.h) need of a process the set holds. */
+static struct mh_image_facts facts_of(const struct proc *p)
+{
+	/* The set holds a process only from its PROCESS record on, until it is replaced. */
+	return (struct mh_image_facts){
+		.announced = true,
+		.pristine = mh_blocks_count(p->blocks) == 0,
+		.command = p->path,
+	};
+}
+
 int mh_liveset_admit(struct mh_liveset *ls, const struct mh_rec_process *rec)
 {
-	struct proc *p = proc_find(ls, (pid_t)rec->pid), *parent;
+	struct proc *p = proc_find(ls, (pid_t)rec->pid), *parent = NULL;
+	struct mh_image_facts cur_facts, parent_facts;
+	enum mh_image_start start;
 
-	/* A new image, or a pid reused after a process that ended unscanned. */
+	if (rec->start == MH_PROCESS_FORKED)
+		parent = proc_find(ls, (pid_t)rec->ppid);
+	if (p)
+		cur_facts = facts_of(p);
+	if (parent)
+		parent_facts = facts_of(parent);
+	start = mh_image_classify(p ? &cur_facts : NULL, parent ? &parent_facts : NULL, rec);
+	if (start == MH_IMAGE_ADOPT)
+		return 0;
+	/* An exec ends the image and its blocks; a reused pid is a new process. */
 	if (p)
 		proc_drop(ls, p);
+	if (parent == p)
+		parent = NULL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
@@ -120,10 +142,7 @@ int mh_liveset_admit(struct mh_liveset *ls, const struct mh_rec_process *rec)
 	p->path[rec->path_len] = '\0';
 	p->path_len = rec->path_len;
 	HASH_ADD_INT(ls->table, pid, p);
-	if (rec->start != MH_PROCESS_FORKED)
-		return 0;
-	parent = proc_find(ls, (pid_t)rec->ppid);
-	return inherit(p, parent);
+	return start == MH_IMAGE_FORK && parent ? inherit(p, parent) : 0;
 }
 
 static int block_add(struct proc *p, __u64 addr, __u64 size)

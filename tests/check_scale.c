@@ -212,9 +212,8 @@ START_TEST(sixty_thousand_processes_in_seconds)
 	printf("# leaks report of %d processes: %.2f s\n", PROGRAMS, since(&t0));
 	text = mh_test_read_file(out, NULL);
 	ck_assert_ptr_nonnull(text);
-	/* Every program leaked its one block; the shell images exec'd away are not judged. */
+	/* Every program leaked its one block (the shell images exec'd away hold none). */
 	ck_assert_int_eq(mh_test_count(text, "definitely lost 64 bytes in 1 blocks"), PROGRAMS);
-	ck_assert_int_eq(mh_test_count(text, "\nmemhook: pid "), PROGRAMS);
 	free(text);
 done:
 	free(memhook);

@@ -523,6 +523,42 @@ const char *mh_test_json_element(const char *array, size_t i)
 	return s;
 }
 
+char *mh_test_json_string(const char *value)
+{
+	const char *s = value ? skip_ws(value) : NULL, *end = s && *s == '"' ? skip_string(s) : NULL;
+	char *out, *o;
+
+	if (!end)
+		return NULL;
+	out = o = xalloc(malloc((size_t)(end - s)));
+	for (s++; s < end - 1; s++) {
+		unsigned long u;
+		char hex[5] = "";
+
+		if (*s != '\\') {
+			*o++ = *s;
+			continue;
+		}
+		switch (*++s) {
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u':
+			/* Tests compare ASCII: anything else becomes '?'. */
+			memcpy(hex, s + 1, 4);
+			u = strtoul(hex, NULL, 16);
+			*o++ = u && u < 0x80 ? (char)u : '?';
+			s += 4;
+			break;
+		default: *o++ = *s; break;	/* '"', '\\', '/' */
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 int mh_test_json_int(const char *json, const char *path, long long *out)
 {
 	const char *v;

@@ -188,8 +188,8 @@ struct mh_rec_thread {
 
 enum mh_process_start {
 	MH_PROCESS_LAUNCHED = 1,	/* the program memhook started */
-	MH_PROCESS_FORKED = 2,		/* a followed fork child */
-	MH_PROCESS_EXECED = 3,		/* a new image in a traced pid */
+	MH_PROCESS_FORKED = 2,		/* a followed fork child: a copy of its parent's image */
+	MH_PROCESS_EXECED = 3,		/* a new program: exec'd in a traced pid or in a spawned child */
 	MH_PROCESS_ATTACHED = 4,	/* memhook collect -p */
 };
 

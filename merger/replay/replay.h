@@ -49,6 +49,8 @@ struct mh_granule {
 struct mh_attr;
 struct mh_block;
 struct mh_blocks;
+struct mh_pending_verdicts;
+struct mh_pid_entry;
 struct mh_kfile;
 struct mh_modmap;
 struct mh_series;
@@ -60,12 +62,15 @@ struct mh_process {
 	uint32_t pid, ppid;
 	uint32_t start;			/* enum mh_process_start, 0 if never announced */
 	char *command;			/* exe path, NULL if never announced */
+	char *argv;			/* its arguments, each NUL-terminated; NULL if unknown */
+	uint32_t argv_len;		/* bytes of argv, the last NUL excluded */
+	uint32_t exec_index;		/* 0: the pid's first image; n: the image after its nth exec */
 	uint64_t start_ts_ns, last_ts_ns, exit_ts_ns;
 	bool exited;
 	uint32_t exit_reason;		/* enum mh_exit_reason */
 	int32_t exit_status;		/* exit code or signal number */
 	bool core_dumped;
-	bool replaced_by_exec;		/* the pid exec'd a new image afterwards */
+	bool replaced_by_exec;		/* the pid exec'd a new image afterwards: its heap went with it */
 	/* An image the kernel saw exec'd that never announced itself: why (NULL: it did). */
 	char *untraced_why;
 
@@ -102,7 +107,7 @@ struct mh_process {
 	struct mh_series *series;
 
 	struct mh_stack_stats *stacks;	/* uthash by stack id */
-	struct mh_blocks *blocks;
+	struct mh_blocks *blocks;	/* NULL once replaced by exec */
 	struct mh_replay_thread *threads;	/* uthash by tid */
 	struct mh_replay_thread *last_thread;	/* cache */
 	/* Address granules (MH_GRANULE_SHIFT) where heap blocks ever started. */
@@ -134,6 +139,10 @@ struct mh_replay {
 	uint64_t kernel_records;	/* records of the kernel stream replayed */
 	uint64_t kernel_late;		/* kernel records replayed after a later one */
 	char *kernel_status;		/* "kernel.status" INFO value ("on", "off: why"), NULL if none */
+	/* Exit-time verdicts by pid, until the scan's "leakscan.status" names the image (leaks.h). */
+	struct mh_pending_verdicts *pending_verdicts;
+	struct mh_pid_entry *untraced;	/* pids of children not followed ("process.untraced") */
+	uint64_t untraced_children;	/* how many */
 	const struct mh_replay_events *sub; /* the subscriber, NULL if none */
 	void *sub_ctx;
 };
@@ -211,6 +220,12 @@ bool mh_replay_prefetch_pays(const struct mh_replay *rp);
 
 /* The current image of pid, created if it was never seen. NULL on ENOMEM. */
 struct mh_process *mh_replay_process(struct mh_replay *rp, uint32_t pid);
+
+/*
+ * The current image of pid (its latest, unless an exec replaced it: see
+ * image.h), or NULL if pid was never seen. Creates nothing.
+ */
+struct mh_process *mh_replay_current(struct mh_replay *rp, uint32_t pid);
 
 /* Value of a stack at the process's heap peak (see peak_ver). */
 uint64_t mh_stack_peak_bytes(const struct mh_process *p, const struct mh_stack_stats *st);

@@ -32,6 +32,39 @@ struct mh_report_ctx {
 /* "definitely lost", ... for an enum mh_leak_kind; "leak kind unknown" for 0 (no verdict). */
 const char *mh_leak_kind_name(unsigned kind);
 
+/* "definite", ... for an enum mh_leak_kind; "unclassified" for 0 (the JSON names). */
+const char *mh_leak_kind_key(unsigned kind);
+
+/* One loss record: the blocks of one leak kind allocated from one stack. */
+struct mh_loss_record {
+	const struct mh_stack_stats *st;
+	unsigned kind;			/* enum mh_leak_kind, 0: no verdict */
+	uint64_t bytes, blocks;
+	bool fails;			/* its kind is one that fails (opts->fail_kinds) */
+};
+
+/*
+ * p's loss records in memcheck's order (by kind: definite, indirect,
+ * possible, reachable, then no verdict; within a kind the largest
+ * first), without those smaller than opts->min_bytes or matching
+ * opts->suppressions, each counted into v (bytes, blocks, failing,
+ * suppressed_*). *out is malloc'd (NULL when *n is 0). 0 or -ENOMEM.
+ */
+int mh_report_loss_records(struct mh_report_ctx *ctx, const struct mh_process *p,
+			   struct mh_leak_verdict *v, struct mh_loss_record **out, size_t *n);
+
+/*
+ * p's verdict as the leaks format gives it (name, command and records
+ * left NULL; end written into end), with its loss records as
+ * mh_report_loss_records() returns them. 0 or -ENOMEM.
+ */
+int mh_report_leak_verdict(struct mh_report_ctx *ctx, const struct mh_process *p,
+			   struct mh_leak_verdict *v, char *end, size_t end_len,
+			   struct mh_loss_record **records, size_t *n);
+
+/* "3 child processes ran untraced: ..." into buf (when the trace counted any); returns buf. */
+const char *mh_report_untraced_note(const struct mh_report_ctx *ctx, char *buf, size_t len);
+
 /* The sort key's name ("leaked", ...). */
 const char *mh_report_key_name(enum mh_report_key key);
 
@@ -43,10 +76,24 @@ uint64_t mh_report_metric(const struct mh_process *p, const struct mh_stack_stat
 struct mh_process *mh_report_root(const struct mh_report_ctx *ctx);
 
 /*
- * True if p's exit-time leak scan reported and no allocation event of p
- * was lost (leak kinds are known).
+ * True if p's leak kinds are known: its exit-time scan reported (and no
+ * allocation event of p was lost), or an exec replaced it (its blocks went
+ * with it: every kind is empty).
  */
 bool mh_report_scanned(const struct mh_process *p);
+
+/*
+ * The image's command line, shell-quoted (sh -c './leaky | cat'), or its
+ * executable's path when its arguments never came; control bytes and
+ * invalid UTF-8 shown as \xNN (common/escape.h).
+ */
+void mh_report_put_command(FILE *out, const struct mh_process *p);
+
+/* Which image of its pid p is: "pid 687", or "pid 687 exec 1" after its first exec. */
+void mh_report_put_image(FILE *out, const struct mh_process *p);
+
+/* "pid 687 exec 1: ./leaky": image and command line, malloc'd; NULL on ENOMEM. */
+char *mh_report_image_name(const struct mh_process *p);
 
 /* Events lost in every stream together. */
 uint64_t mh_report_events_lost(const struct mh_report_ctx *ctx);

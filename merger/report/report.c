@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/escape.h"
 #include "merger/attribution/attribute.h"
 #include "merger/replay/modmap.h"
 #include "merger/report/model.h"
@@ -151,12 +152,101 @@ bool mh_report_scanned(const struct mh_process *p)
 {
 	const char *status = p->leakscan_status;
 
+	/* An image replaced by exec has no blocks left to judge: its kinds are known, all empty. */
+	if (p->replaced_by_exec)
+		return true;
 	/* Lost events make every verdict doubtful (leaks.h): the kinds are unknown. */
 	if (p->events_lost)
 		return false;
 	/* "failed: ..." or a reason why nothing was recorded is not a scan. */
 	return p->leak_verdicts ||
 	       (status && (!strncmp(status, "complete", 8) || !strncmp(status, "partial", 7)));
+}
+
+/* True if arg reads the same to a POSIX shell unquoted. */
+static bool shell_safe(const char *arg)
+{
+	return *arg && arg[strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				   "0123456789_@%+=:,./-")] == '\0';
+}
+
+/* The shell-quoted command line of p, unescaped, into out. */
+static void put_quoted(FILE *out, const struct mh_process *p)
+{
+	const char *arg, *end = p->argv + p->argv_len;
+
+	for (arg = p->argv; arg <= end; arg += strlen(arg) + 1) {
+		if (arg != p->argv)
+			fputc(' ', out);
+		if (shell_safe(arg)) {
+			fputs(arg, out);
+			continue;
+		}
+		fputc('\'', out);
+		for (const char *c = arg; *c; c++) {
+			if (*c == '\'')
+				fputs("'\\''", out);
+			else
+				fputc(*c, out);
+		}
+		fputc('\'', out);
+	}
+}
+
+void mh_report_put_command(FILE *out, const struct mh_process *p)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem;
+
+	/* Names are data: the program chose them, a terminal or a parser reads them. */
+	if (!p->argv) {
+		mh_escape_fputs(p->command ? p->command : "?", out);
+		return;
+	}
+	mem = open_memstream(&text, &len);
+	if (!mem) {
+		mh_escape_fputs(p->command ? p->command : "?", out);
+		return;
+	}
+	put_quoted(mem, p);
+	if (!fclose(mem))
+		mh_escape_fputs(text, out);
+	free(text);
+}
+
+void mh_report_put_image(FILE *out, const struct mh_process *p)
+{
+	fprintf(out, "pid %u", p->pid);
+	if (p->exec_index)
+		fprintf(out, " exec %u", p->exec_index);
+}
+
+char *mh_report_image_name(const struct mh_process *p)
+{
+	char *name = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&name, &len);
+
+	if (!out)
+		return NULL;
+	mh_report_put_image(out, p);
+	fputs(": ", out);
+	mh_report_put_command(out, p);
+	if (fclose(out)) {
+		free(name);
+		return NULL;
+	}
+	return name;
+}
+
+const char *mh_report_untraced_note(const struct mh_report_ctx *ctx, char *buf, size_t len)
+{
+	uint64_t n = ctx->rp->untraced_children;
+
+	snprintf(buf, len, "%" PRIu64 " child process%s ran untraced (not followed): record %s with --follow-forks",
+		 n, n == 1 ? "" : "es", n == 1 ? "it" : "them");
+	return buf;
 }
 
 uint64_t mh_report_events_lost(const struct mh_report_ctx *ctx)
@@ -279,9 +369,7 @@ const char *mh_report_unscanned_why(const struct mh_process *p, char *buf, size_
 	else if (p->events_lost)
 		snprintf(buf, len, "allocation events were lost while it ran (--lossy ring full), so a live block may be one whose free was lost");
 	else if (!p->exited)
-		snprintf(buf, len, "%s", p->replaced_by_exec ?
-			 "the image was replaced by exec, which scans nothing" :
-			 "the process had not exited when the trace ended");
+		snprintf(buf, len, "the process had not exited when the trace ended");
 	else if (p->exit_reason == MH_EXIT_OOM)
 		snprintf(buf, len, "killed by the OOM killer (signal %d): a killed process cannot be scanned at exit",
 			 p->exit_status);

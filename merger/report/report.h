@@ -28,6 +28,8 @@ enum mh_report_format {
 
 /* Bit of an enum mh_leak_kind in a kind mask. */
 #define MH_LEAK_MASK(kind) (1U << (kind))
+/* The kinds that fail unless told otherwise (memhook check --fail-on). */
+#define MH_LEAK_FAIL_DEFAULT (MH_LEAK_MASK(MH_LEAK_DEFINITE) | MH_LEAK_MASK(MH_LEAK_INDIRECT))
 
 /*
  * The leaks format's verdict on one process, after suppressions and
@@ -37,11 +39,13 @@ enum mh_report_format {
  */
 struct mh_leak_verdict {
 	uint32_t pid;
-	const char *command;		/* exe path, "" if never announced */
+	const char *name;		/* the image: "pid 687 exec 1: ./leaky" (see exec_index) */
+	const char *command;		/* its command line, shell-quoted, or its exe path */
 	const char *end;		/* "exited with status 0", "killed by signal 9 (SIGKILL)" */
 	bool scanned;			/* leak kinds are known */
 	const char *unknown_why;	/* when !scanned: why the kinds are unknown */
 	uint64_t events_lost;		/* allocation events lost in the whole recording */
+	bool replaced;			/* an exec replaced the image: nothing of it can leak */
 	uint64_t bytes[MH_LEAK_REACHABLE + 1];
 	uint64_t blocks[MH_LEAK_REACHABLE + 1];
 	uint64_t suppressed_bytes, suppressed_blocks;
@@ -72,10 +76,10 @@ struct mh_report_opts {
 	unsigned top;			/* stacks to print, 0 = all */
 	bool progress;			/* show progress on stderr (a terminal) */
 
-	/* The leaks format only. */
+	/* Loss records (the leaks format; JSON's "loss_records" and "verdict"). */
 	const struct mh_suppressions *suppressions; /* NULL: none */
 	uint64_t min_bytes;		/* loss records smaller than this are left out */
-	unsigned fail_kinds;		/* MH_LEAK_MASK of the kinds that fail */
+	unsigned fail_kinds;		/* MH_LEAK_MASK of the kinds that fail; 0: MH_LEAK_FAIL_DEFAULT */
 	/* Called once per process with its verdict; may be NULL. */
 	void (*on_verdict)(const struct mh_leak_verdict *verdict, void *arg);
 	void *verdict_arg;

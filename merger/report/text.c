@@ -24,6 +24,7 @@ void mh_report_text_warnings(struct mh_report_ctx *ctx)
 {
 	FILE *out = ctx->out;
 	uint64_t lost = mh_report_events_lost(ctx);
+	char note[160];
 
 	if (ctx->truncated)
 		fprintf(out, "WARNING: the trace is truncated at byte %" PRIu64
@@ -37,6 +38,8 @@ void mh_report_text_warnings(struct mh_report_ctx *ctx)
 		fprintf(out, "WARNING: %" PRIu64
 			" kernel records arrived further out of order than the reorder window: they were charged late\n",
 			ctx->rp->kernel_late);
+	if (ctx->rp->untraced_children)
+		fprintf(out, "WARNING: %s\n", mh_report_untraced_note(ctx, note, sizeof(note)));
 }
 
 /* memcheck's LEAK SUMMARY lines, from the exit-time scan. */
@@ -68,8 +71,9 @@ void mh_report_text_summary(struct mh_report_ctx *ctx, const struct mh_process *
 	FILE *out = ctx->out;
 
 	mh_report_describe_end(p, end, sizeof(end));
-	fprintf(out, "process %u (", p->pid);
-	mh_escape_fputs(p->command ? p->command : "?", out);
+	mh_report_put_image(out, p);
+	fputs(" (", out);
+	mh_report_put_command(out, p);
 	fprintf(out, "): %s after %.3f s\n", end, seconds(mh_report_duration_ns(p)));
 	if (p->untraced_why)
 		fprintf(out, "  WARNING: not traced: %s\n", p->untraced_why);
