@@ -22,6 +22,7 @@
 #include "common/blocks.h"
 #include "merger/leaks/leaks.h"
 #include "merger/replay/granules.h"
+#include "merger/replay/images.h"
 #include "common/image.h"
 #include "merger/replay/modmap.h"
 #include "merger/replay/series.h"
@@ -31,12 +32,6 @@
 struct mh_replay_thread {
 	uint32_t tid;
 	uint64_t last_alloc;	/* last block this thread allocated, 0 once freed */
-	UT_hash_handle hh;
-};
-
-/* A pid in a set. */
-struct mh_pid_entry {
-	uint32_t pid;
 	UT_hash_handle hh;
 };
 
@@ -128,7 +123,7 @@ void mh_replay_free(struct mh_replay *rp)
 	free(rp);
 }
 
-static struct mh_process *process_new(struct mh_replay *rp, uint32_t pid)
+struct mh_process *mh_replay_new_image(struct mh_replay *rp, uint32_t pid)
 {
 	struct mh_process *p = calloc(1, sizeof(*p)), *older;
 
@@ -170,7 +165,7 @@ static struct mh_process *process_get(struct mh_replay *rp, uint32_t pid)
 {
 	struct mh_process *p = process_find(rp, pid);
 
-	return p ? p : process_new(rp, pid);
+	return p ? p : mh_replay_new_image(rp, pid);
 }
 
 struct mh_process *mh_replay_process(struct mh_replay *rp, uint32_t pid)
@@ -540,7 +535,7 @@ static void drop_block(struct mh_block *blk, void *arg)
  * it with it. They are nobody's leaks (memcheck and LeakSanitizer judge
  * no image at exec) and never the new image's.
  */
-static void end_by_exec(struct mh_replay *rp, struct mh_process *p)
+void mh_replay_end_by_exec(struct mh_replay *rp, struct mh_process *p)
 {
 	struct drop_ctx dc = { .rp = rp, .p = p };
 
@@ -550,35 +545,6 @@ static void end_by_exec(struct mh_replay *rp, struct mh_process *p)
 	p->live_bytes = 0;
 	p->live_blocks = 0;
 	p->replaced_by_exec = true;
-}
-
-/*
- * The kernel saw pid exec path at ts (INFO "exec", recorder/procwatch.h).
- * Unless the image has already announced itself (its PROCESS record is as
- * late or later), the pid's image is replaced by a new one, named by
- * path and "untraced" until its own PROCESS record adopts it.
- */
-static int exec_seen(struct mh_replay *rp, uint32_t pid, uint64_t ts, const char *path,
-		     size_t path_len)
-{
-	struct mh_process *cur = process_find(rp, pid), *p;
-
-	/* Announced at or after the exec: that image is the exec's. Never announced: unknown yet. */
-	if (cur && ((cur->start && cur->start_ts_ns >= ts) || (!cur->start && !cur->untraced_why)))
-		return 0;
-	if (cur) {
-		end_by_exec(rp, cur);
-		mh_modmap_exec(rp->modules, pid);
-	}
-	p = process_new(rp, pid);
-	if (!p)
-		return -ENOMEM;
-	p->exec_index = cur ? cur->exec_index + 1 : 0;
-	p->ppid = cur ? cur->ppid : 0;
-	p->start_ts_ns = ts;
-	p->command = strndup(path, path_len);
-	p->untraced_why = strdup("it did not attach to the recording (the preload's message on stderr says why)");
-	return p->command && p->untraced_why ? 0 : -ENOMEM;
 }
 
 static void image_facts(const struct mh_process *p, struct mh_image_facts *f)
@@ -610,11 +576,11 @@ static int on_process(struct mh_replay *rp, const struct mh_rec_process *r)
 		image_facts(parent, &pf);
 	start = mh_image_classify(cur ? &cf : NULL, parent ? &pf : NULL, r);
 	if (start == MH_IMAGE_EXEC) {
-		end_by_exec(rp, cur);
+		mh_replay_end_by_exec(rp, cur);
 		mh_modmap_exec(rp->modules, r->pid);
 	}
 	/* An image that only had events (or kernel records) so far is the one announced. */
-	p = cur && !cur->start && !cur->exited ? cur : process_new(rp, r->pid);
+	p = cur && !cur->start && !cur->exited ? cur : mh_replay_new_image(rp, r->pid);
 	if (!p)
 		return -ENOMEM;
 	if (start == MH_IMAGE_EXEC)
@@ -657,92 +623,6 @@ static int on_leak(struct mh_replay *rp, const struct mh_rec_leak *l)
 	return mh_leaks_note(rp, l);
 }
 
-static bool key_is(const struct mh_rec_info *i, const char *key, const char *name)
-{
-	return i->key_len == strlen(name) && !memcmp(key, name, i->key_len);
-}
-
-/* INFO "exec.why": why the image just exec'd cannot attach, if it did not. */
-static int exec_why(struct mh_replay *rp, uint32_t pid, const char *why, size_t len)
-{
-	struct mh_process *p = process_find(rp, pid);
-
-	if (!p || !p->untraced_why)
-		return 0;
-	free(p->untraced_why);
-	p->untraced_why = strndup(why, len);
-	return p->untraced_why ? 0 : -ENOMEM;
-}
-
-/* Count a child that ran untraced, once per pid. */
-static int note_untraced(struct mh_replay *rp, uint32_t pid)
-{
-	struct mh_pid_entry *e;
-
-	HASH_FIND(hh, rp->untraced, &pid, sizeof(pid), e);
-	if (e)
-		return 0;
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	e->pid = pid;
-	HASH_ADD(hh, rp->untraced, pid, sizeof(e->pid), e);
-	rp->untraced_children++;
-	return 0;
-}
-
-/* The arguments of the image just announced (the preload sends them after its PROCESS). */
-static int set_argv(struct mh_process *p, const char *value, uint32_t len)
-{
-	char *argv = malloc((size_t)len + 1);
-
-	if (!argv)
-		return -ENOMEM;
-	memcpy(argv, value, len);
-	argv[len] = '\0';
-	free(p->argv);
-	p->argv = argv;
-	p->argv_len = len;
-	return 0;
-}
-
-/*
- * INFO records about a process: its arguments, a child not followed, and
- * the end of its exit-time scan, which names the image its verdicts are
- * for (they came before it, without a timestamp).
- */
-static int on_info(struct mh_replay *rp, const struct mh_rec_info *i)
-{
-	const char *key = (const char *)(i + 1), *value = key + i->key_len + 1;
-	struct mh_process *p;
-
-	if (i->hdr.size < sizeof(*i) + (size_t)i->key_len + i->value_len + 2)
-		return -EBADMSG;
-	if (key_is(i, key, "kernel.status")) {
-		free(rp->kernel_status);
-		rp->kernel_status = strndup(value, i->value_len);
-		return rp->kernel_status ? 0 : -ENOMEM;
-	}
-	if (!i->pid)
-		return 0;
-	if (key_is(i, key, "exec"))
-		return exec_seen(rp, i->pid, i->ts_ns, value, i->value_len);
-	if (key_is(i, key, "exec.why"))
-		return exec_why(rp, i->pid, value, i->value_len);
-	if (key_is(i, key, "process.untraced"))
-		return note_untraced(rp, i->pid);
-	if (!key_is(i, key, "process.argv") && !key_is(i, key, "leakscan.status"))
-		return 0;
-	p = process_get(rp, i->pid);
-	if (!p)
-		return -ENOMEM;
-	if (key_is(i, key, "process.argv"))
-		return set_argv(p, value, i->value_len);
-	free(p->leakscan_status);
-	p->leakscan_status = strndup(value, i->value_len);
-	return p->leakscan_status ? mh_leaks_adopt(rp, p) : -ENOMEM;
-}
-
 /* The process asked for its exit scan: its end is explained by whatever answered. */
 static void mark_scan_requested(struct mh_replay *rp, const struct mh_rec_exit_scan *req)
 {
@@ -777,7 +657,7 @@ static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 	case MH_REC_LEAK:
 		return on_leak(rp, (const void *)rec);
 	case MH_REC_INFO:
-		return on_info(rp, (const void *)rec);
+		return mh_replay_info(rp, (const void *)rec);
 	case MH_REC_EXIT_SCAN:
 		mark_scan_requested(rp, (const void *)rec);
 		return 0;
