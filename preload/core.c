@@ -26,6 +26,7 @@
 
 #include "preload/clock.h"
 #include "preload/modules.h"
+#include "preload/ownmaps.h"
 #include "preload/ring.h"
 #include "preload/stackids.h"
 #include "preload/sys.h"
@@ -394,6 +395,7 @@ int mh_core_start(const struct mh_core_config *c)
 	err = attach(&ring);
 	if (err)
 		goto out_say;
+	mh_ownmaps_note_tls();
 	stacks = mh_stackids_new(STACKDB_CAPACITY_LOG2);
 	if (!stacks) {
 		err = -errno;
