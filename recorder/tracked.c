@@ -19,6 +19,7 @@
 struct entry {
 	pid_t pid;
 	int pidfd;
+	unsigned images;	/* times added: each PROCESS record is a new image */
 	UT_hash_handle hh;
 };
 
@@ -62,9 +63,11 @@ int mh_tracked_add(struct mh_tracked *t, pid_t pid)
 
 	pthread_mutex_lock(&t->lock);
 	HASH_FIND_INT(t->table, &pid, e);
-	if (e)
+	if (e) {
+		e->images++;
 		goto out_unlock;
-	e = malloc(sizeof(*e));
+	}
+	e = calloc(1, sizeof(*e));
 	if (!e) {
 		err = -ENOMEM;
 		goto out_unlock;
@@ -124,6 +127,18 @@ size_t mh_tracked_list(struct mh_tracked *t, pid_t *out, size_t max)
 	}
 	pthread_mutex_unlock(&t->lock);
 	return n;
+}
+
+unsigned mh_tracked_images(struct mh_tracked *t, pid_t pid)
+{
+	struct entry *e;
+	unsigned images;
+
+	pthread_mutex_lock(&t->lock);
+	HASH_FIND_INT(t->table, &pid, e);
+	images = e ? e->images : 0;
+	pthread_mutex_unlock(&t->lock);
+	return images;
 }
 
 bool mh_tracked_alive(struct mh_tracked *t, pid_t pid)

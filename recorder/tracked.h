@@ -38,6 +38,12 @@ void mh_tracked_remove(struct mh_tracked *t, pid_t pid);
 size_t mh_tracked_list(struct mh_tracked *t, pid_t *out, size_t max);
 
 /*
+ * How many times pid was added since it was first: a new value means a
+ * new image (an exec: its PROCESS record was added again). Thread-safe.
+ */
+unsigned mh_tracked_images(struct mh_tracked *t, pid_t pid);
+
+/*
  * True while pid is tracked and has not exited. Called after reading
  * /proc/PID/..., it proves the data came from the tracked process and not
  * from a later one that reused the pid. Thread-safe.

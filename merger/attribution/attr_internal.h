@@ -34,6 +34,11 @@ void mh_rss_timeline_snapshot(struct mh_process *p, uint64_t ts);
 /* Apply an RSS record (kernel rss_stat or sampler). */
 void mh_rss_kernel(struct mh_process *p, const struct mh_rec_krss *r);
 void mh_rss_sample(struct mh_process *p, const struct mh_rec_rss_sample *s);
+/* memhook's own share (MH_REC_OWN_SAMPLE) and what an exit scan did (MH_REC_SCAN_COST). */
+void mh_rss_own(struct mh_process *p, const struct mh_rec_own_sample *o);
+void mh_rss_scan_cost(struct mh_process *p, const struct mh_rec_scan_cost *c);
+/* End of trace: the peak is at least what the kernel's high-water mark showed. */
+void mh_rss_finish(struct mh_process *p);
 
 /* mappings.c */
 /* A live block was seen at addr: the mapping around it is allocator memory. */

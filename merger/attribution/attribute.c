@@ -40,6 +40,11 @@
 #define PENDING_FAULTS 256
 /* Page size when the trace header does not say. */
 #define DEFAULT_PAGE_BYTES 4096
+/* What the event ring's memfd is called (recorder's mh_ring_create). */
+#define MH_RING_FILE_NAME "memhook-ring"
+/* madvise advice values (include/uapi/asm-generic/mman-common.h, since 5.14). */
+#define MH_MADV_POPULATE_READ 22
+#define MH_MADV_POPULATE_WRITE 23
 
 struct pending_fault {
 	uint64_t addr, ts_ns;
@@ -402,13 +407,57 @@ void mh_attr_block_removed(struct mh_process *p, struct mh_block *blk)
 
 /* ---- kernel records ---- */
 
+/*
+ * A fault in memhook's event ring (its memfd, named by the kernel's file
+ * records): memhook's page, not the program's. Each maps one more page of
+ * the ring into the process (the preload writes it; no fault-around on a
+ * shared write fault), until the next own sample measures the share.
+ */
+static bool is_ring_fault(struct mh_replay *rp, const struct mh_rec_kfault *f)
+{
+	uint64_t key = file_key(f->dev, f->ino);
+	struct mh_kfile *file;
+
+	if (f->vma_class != MH_VMA_SHMEM || !f->ino)
+		return false;
+	HASH_FIND(hh, rp->files, &key, sizeof(key), file);
+	return file && file->dev == f->dev && file->ino == f->ino &&
+	       strstr(file->path, MH_RING_FILE_NAME);
+}
+
+/*
+ * The preload maps ring pages ahead of its writes with
+ * madvise(MADV_POPULATE_WRITE), which takes no user fault: count them as
+ * memhook's when the advice names the ring the own samples located.
+ */
+static void ring_populated(struct mh_attr *a, const struct mh_rec_ksyscall *s)
+{
+	uint64_t addr = s->args[0], len = s->args[1], ring = a->ring_end - a->ring_start;
+
+	if (s->sys != MH_KSYS_MADVISE || s->ret < 0 || a->rss_frozen ||
+	    (s->args[2] != MH_MADV_POPULATE_READ && s->args[2] != MH_MADV_POPULATE_WRITE) ||
+	    addr < a->ring_start || len > a->ring_end - addr)
+		return;
+	a->own[MH_RSS_SHMEM] += len;
+	if (a->own[MH_RSS_SHMEM] > ring)
+		a->own[MH_RSS_SHMEM] = ring;
+}
+
 static int on_fault(struct mh_replay *rp, struct mh_process *p, const struct mh_rec_kfault *f)
 {
 	struct mh_attr *a = p->attr;
-	struct mh_attr_thread *t = thread_get(a, f->tid, true);
+	struct mh_attr_thread *t;
 	struct mh_stack_stats *st;
 	struct pending_fault *pf;
 
+	if (is_ring_fault(rp, f)) {
+		a->own_faults++;
+		if (!a->rss_frozen && a->own[MH_RSS_SHMEM] + a->page_size <=
+		    a->ring_end - a->ring_start)
+			a->own[MH_RSS_SHMEM] += a->page_size;
+		return 0;
+	}
+	t = thread_get(a, f->tid, true);
 	if (!t || block_index_ensure(p))
 		return -ENOMEM;
 	a->faults++;
@@ -517,6 +566,10 @@ static uint32_t record_pid(const struct mh_rec_hdr *rec)
 		return ((const struct mh_rec_pagemap *)rec)->pid;
 	case MH_REC_RSS_SAMPLE:
 		return ((const struct mh_rec_rss_sample *)rec)->pid;
+	case MH_REC_OWN_SAMPLE:
+		return ((const struct mh_rec_own_sample *)rec)->pid;
+	case MH_REC_SCAN_COST:
+		return ((const struct mh_rec_scan_cost *)rec)->pid;
 	case MH_REC_KFAULT:
 		return ((const struct mh_rec_kfault *)rec)->pid;
 	case MH_REC_KMAJFAULT:
@@ -557,6 +610,12 @@ int mh_attr_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 	case MH_REC_RSS_SAMPLE:
 		mh_rss_sample(p, (const void *)rec);
 		return 0;
+	case MH_REC_OWN_SAMPLE:
+		mh_rss_own(p, (const void *)rec);
+		return 0;
+	case MH_REC_SCAN_COST:
+		mh_rss_scan_cost(p, (const void *)rec);
+		return 0;
 	case MH_REC_KRSS:
 		mh_rss_kernel(p, (const void *)rec);
 		return 0;
@@ -568,8 +627,11 @@ int mh_attr_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 		return on_swapin(rp, p, (const void *)rec);
 	case MH_REC_KRECLAIM:
 		return on_reclaim(p, (const void *)rec);
-	default:
+	case MH_REC_KSYSCALL:
+		ring_populated(p->attr, (const void *)rec);
 		return mh_mappings_syscall(p->attr, (const void *)rec);
+	default:
+		return 0;
 	}
 }
 
@@ -586,6 +648,7 @@ int mh_attr_finish(struct mh_replay *rp, struct mh_process *p)
 	if (rp->snap_pending == p)
 		err = mh_attr_apply_pending(rp);
 	mh_residency_close(p);
+	mh_rss_finish(p);
 	HASH_ITER(hh, a->threads, t, tmp) {
 		for (i = 0; i < t->pending_count; i++)
 			charge_mapping(t, &t->pending[i]);

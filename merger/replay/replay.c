@@ -345,7 +345,9 @@ static int on_alloc(struct mh_replay *rp, const struct mh_rec_alloc *a)
 	case MH_KIND_SBRK:
 		p->brk_calls++;
 		p->brk_bytes += (int64_t)a->size;
-		return 0;
+		/* The program's own break memory: a region of its own, like its mmaps. */
+		return mh_attr_get(rp, p) ? mh_attr_brk(p, a->addr, a->size, a->stack_id, true) :
+					    -ENOMEM;
 	default:
 		return heap_alloc(rp, p, a->tid, a->addr, a->size, a->stack_id, a->ts_ns);
 	}
@@ -367,7 +369,7 @@ static int on_free(struct mh_replay *rp, const struct mh_rec_free *f)
 	case MH_KIND_SBRK:
 		p->brk_calls++;
 		p->brk_bytes -= (int64_t)f->size;
-		return 0;
+		return p->attr ? mh_attr_brk(p, f->addr, f->size, 0, false) : 0;
 	default:
 		return heap_free(p, f->addr, f->tid);
 	}

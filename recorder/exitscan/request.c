@@ -19,12 +19,15 @@
 
 #include "recorder/exitscan/stop.h"
 #include "merger/replay/blocks.h"
+#include "merger/replay/mappings.h"
 #include "merger/replay/replay.h"
 #include "trace/reader.h"
 
 struct block_list {
 	struct mh_reach_block *blocks;
 	size_t count;
+	struct mh_reach_range *regions;	/* the program's own mmap and sbrk memory */
+	size_t region_count, region_cap;
 };
 
 /* The replay of the trace being recorded, as far as it was read. */
@@ -72,6 +75,22 @@ static void add_block(struct mh_block *blk, void *arg)
 	list->blocks[list->count++] = (struct mh_reach_block){ .addr = blk->addr, .size = blk->size };
 }
 
+static void add_region(uint64_t start, uint64_t end, void *arg)
+{
+	struct block_list *list = arg;
+
+	if (list->region_count == list->region_cap) {
+		size_t cap = list->region_cap ? 2 * list->region_cap : 16;
+		struct mh_reach_range *v = realloc(list->regions, cap * sizeof(*v));
+
+		if (!v)
+			return;	/* fewer roots: the scan says less, never more */
+		list->regions = v;
+		list->region_cap = cap;
+	}
+	list->regions[list->region_count++] = (struct mh_reach_range){ .start = start, .end = end };
+}
+
 /* The current image of pid: the last one announced with that pid. */
 static struct mh_process *current_image(struct mh_replay *rp, __u32 pid)
 {
@@ -98,6 +117,7 @@ static int live_blocks(const char *trace_path, __u32 pid, struct block_list *lis
 	if (!list->blocks)
 		return -ENOMEM;
 	mh_blocks_foreach(p->blocks, add_block, list);
+	mh_mappings_foreach_program(p, add_region, list);
 	return 0;
 }
 
@@ -117,7 +137,14 @@ int mh_leakscan_handle(struct mh_recorder *r, const struct mh_rec_exit_scan *req
 	if (!err)
 		err = live_blocks(r->trace_path, req->pid, &list);
 	if (!err) {
-		err = mh_exitscan_run(&scan, list.blocks, list.count, mh_recorder_sink, r);
+		struct mh_exitscan_program prog = {
+			.blocks = list.blocks,
+			.count = list.count,
+			.regions = list.regions,
+			.region_count = list.region_count,
+		};
+
+		err = mh_exitscan_run(&scan, &prog, mh_recorder_sink, r);
 	} else {
 		snprintf(status, sizeof(status), "failed: cannot replay the trace: %s",
 			 strerror(-err));
@@ -125,5 +152,6 @@ int mh_leakscan_handle(struct mh_recorder *r, const struct mh_rec_exit_scan *req
 		(void)mh_exitscan_release(&scan); /* the process must go on exiting */
 	}
 	free(list.blocks);
+	free(list.regions);
 	return err;
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * stop.h - the recorder's side of a process's exit: while the process
- * waits in its exit path with its memory intact, stop its threads, take a
- * residency snapshot, classify the blocks still live (reachability.h) and
- * let it go on exiting.
+ * waits in its exit path with its memory intact, stop its threads, take
+ * its last RSS figures and a residency snapshot, classify the blocks
+ * still live (mark.h) and let it go on exiting.
  */
 #ifndef MEMHOOK_RECORDER_EXITSCAN_STOP_H
 #define MEMHOOK_RECORDER_EXITSCAN_STOP_H
@@ -22,16 +22,26 @@ struct mh_exitscan_request {
 	__u64 ack_addr;		/* a __u32 in the process set to 1 when done */
 };
 
+/* What the trace says the process has of its own, for the scan. */
+struct mh_exitscan_program {
+	struct mh_reach_block *blocks;		/* live heap blocks (malloc family) */
+	size_t count;
+	const struct mh_reach_range *regions;	/* its own mmap and sbrk memory, live */
+	size_t region_count;
+};
+
 /*
- * Scan the process of req: blocks[0..count) are its live heap blocks
- * (malloc family), classified in place; emits MH_REC_PAGEMAP records into
- * MH_STREAM_SAMPLE and one MH_REC_LEAK per block into MH_STREAM_META, and
+ * Scan the process of req: prog->blocks are classified in place (and
+ * sorted); emits into MH_STREAM_SAMPLE the process's RSS and memhook's
+ * own share of it as the threads stop (MH_REC_RSS_SAMPLE, then
+ * MH_REC_OWN_SAMPLE with MH_OWN_AT_EXIT_SCAN), MH_REC_PAGEMAP records and
+ * MH_REC_SCAN_COST; into MH_STREAM_META one MH_REC_LEAK per block and
  * MH_REC_INFO "leakscan.status" saying how complete the scan was. Always
  * releases the process (writes the ack) before returning, even on error.
  * Returns 0 or -errno.
  */
-int mh_exitscan_run(const struct mh_exitscan_request *req, struct mh_reach_block *blocks,
-		    size_t count, mh_record_sink_fn sink, void *ctx);
+int mh_exitscan_run(const struct mh_exitscan_request *req, struct mh_exitscan_program *prog,
+		    mh_record_sink_fn sink, void *ctx);
 
 /*
  * Held while a scan has threads ptrace-stopped. The recorder's waitpid()
