@@ -447,10 +447,45 @@ void mh_core_fork_child(void)
 		ring_refused();
 }
 
+static void wait_for_scan(void);
+
+/*
+ * Ask the recorder to take this process's figures at exit (its RSS, and
+ * memhook's share of it) and wait: __libc_freeres, next, touches pages the
+ * program never would.
+ */
+static void exit_figures(void)
+{
+	struct mh_rec_exit_scan *r;
+	volatile char here;
+
+	if (!(ring.hdr->flags & MH_RING_EXIT_SCAN) || __atomic_load_n(&exit_sent, __ATOMIC_ACQUIRE))
+		return;
+	if (!mh_self.tid)
+		mh_self.tid = (__u32)syscall(SYS_gettid);
+	r = mh_ring_reserve(&ring, sizeof(*r));
+	if (!r) {
+		ring_refused();
+		return;
+	}
+	__atomic_store_n(&exit_ack, 0, __ATOMIC_RELEASE);
+	r->ts_ns = mh_clock_ns();
+	r->sp = (uintptr_t)&here;
+	r->ack_addr = (uintptr_t)&exit_ack;
+	r->pid = (__u32)cur_pid;
+	r->tid = mh_self.tid;
+	r->path = MH_EXIT_PATH_FIGURES;
+	r->status = 0;
+	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_EXIT_SCAN, .size = sizeof(*r) });
+	wait_for_scan();
+	__atomic_store_n(&exit_ack, 0, __ATOMIC_RELEASE);
+}
+
 void mh_core_exit(void)
 {
-	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_ACQUIRE))
+	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_ACQUIRE) || getpid() != cur_pid)
 		return;
+	exit_figures();
 	if (mh_modules_sync(&ring, cur_pid, exe_path, false))
 		ring_refused();
 	if (cfg.freeres) {

@@ -335,8 +335,14 @@ int mh_own_measure(pid_t pid, const struct mh_own_map *own, struct mh_own_bytes 
 			for (size_t i = 0; !err && i < n; i++) {
 				if (!(entries[i] & MH_PAGEMAP_PRESENT))
 					continue;
-				if (!(entries[i] & MH_PAGEMAP_FILE))
-					out->anon += page;
+				if (!(entries[i] & MH_PAGEMAP_FILE)) {
+					/*
+					 * The shared zero page (read, never written) is
+					 * neither exclusive nor dirty, and in no RSS counter.
+					 */
+					if (entries[i] & (MH_PAGEMAP_EXCLUSIVE | MH_PAGEMAP_SOFT_DIRTY))
+						out->anon += page;
+				}
 				else if (sp->kind == MH_OWN_RING)
 					out->shmem += page;
 				else

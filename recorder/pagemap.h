@@ -22,6 +22,8 @@ typedef int (*mh_record_sink_fn)(void *ctx, int stream, const void *records, siz
 #define MH_PAGEMAP_PRESENT (1ULL << 63)
 #define MH_PAGEMAP_SWAPPED (1ULL << 62)
 #define MH_PAGEMAP_FILE (1ULL << 61)	/* a file page or shared anonymous memory */
+#define MH_PAGEMAP_EXCLUSIVE (1ULL << 56) /* mapped by this process only */
+#define MH_PAGEMAP_SOFT_DIRTY (1ULL << 55) /* written (never cleared here: set since it was made) */
 
 /* Open /proc/PID/pagemap for reading. An fd, or -errno (-ESRCH: pid gone). */
 int mh_pagemap_open(pid_t pid);

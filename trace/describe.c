@@ -145,10 +145,10 @@ static void dump_pagemap(FILE *out, const struct mh_rec_pagemap *pm)
 
 static void dump_exit_scan(FILE *out, const struct mh_rec_exit_scan *e)
 {
-	static const char *const paths[] = { "?", "normal", "immediate", "signal" };
+	static const char *const paths[] = { "?", "normal", "immediate", "signal", "figures" };
 
 	fprintf(out, "EXIT_SCAN ts=%llu pid=%u tid=%u path=%s status=%d sp=0x%llx ack=0x%llx",
-		(unsigned long long)e->ts_ns, e->pid, e->tid, e->path < 4 ? paths[e->path] : "?",
+		(unsigned long long)e->ts_ns, e->pid, e->tid, e->path < 5 ? paths[e->path] : "?",
 		e->status, (unsigned long long)e->sp, (unsigned long long)e->ack_addr);
 }
 

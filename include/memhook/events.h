@@ -340,6 +340,13 @@ enum mh_exit_path {
 	MH_EXIT_PATH_NORMAL = 1,	/* exit() or return from main: late destructor */
 	MH_EXIT_PATH_IMMEDIATE = 2,	/* _exit() / _Exit() called by the program */
 	MH_EXIT_PATH_SIGNAL = 3,	/* a fatal signal the program does not handle */
+	/*
+	 * Not an exit yet: the program is done (exit() or return from main,
+	 * its handlers and destructors ran); take its figures at exit now,
+	 * before memhook's own exit work (__libc_freeres) touches memory,
+	 * and answer. The scan request follows.
+	 */
+	MH_EXIT_PATH_FIGURES = 4,
 };
 
 /*

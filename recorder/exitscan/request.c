@@ -133,6 +133,8 @@ int mh_leakscan_handle(struct mh_recorder *r, const struct mh_rec_exit_scan *req
 	char status[128];
 	int err;
 
+	if (req->path == MH_EXIT_PATH_FIGURES)
+		return mh_exitscan_figures(&scan, mh_recorder_sink, r);
 	err = mh_recorder_flush(r);
 	if (!err)
 		err = live_blocks(r->trace_path, req->pid, &list);

@@ -281,6 +281,22 @@ int mh_exitscan_release(const struct mh_exitscan_request *req)
 	return process_vm_writev(req->pid, &local, 1, &remote, 1, 0) == sizeof(done) ? 0 : -errno;
 }
 
+int mh_exitscan_figures(const struct mh_exitscan_request *req, mh_record_sink_fn sink, void *ctx)
+{
+	struct target t = { .pid = req->pid };
+	int err = mh_procmaps_read(t.pid, &t.maps);
+
+	if (!err)
+		err = mh_own_find(t.pid, &t.maps, &t.own);
+	if (!err)
+		err = emit_exit_figures(&t, sink, ctx);
+	mh_own_free(&t.own);
+	mh_procmaps_free(&t.maps);
+	if (mh_exitscan_release(req) < 0 && !err)
+		err = -errno;
+	return err;
+}
+
 /* Stop the threads, take the exit figures and the snapshot, classify; threads resumed after. */
 static int scan_stopped(struct target *t, const struct mh_exitscan_request *req,
 			struct mh_exitscan_program *prog, mh_record_sink_fn sink, void *ctx)

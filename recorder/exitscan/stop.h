@@ -44,6 +44,14 @@ int mh_exitscan_run(const struct mh_exitscan_request *req, struct mh_exitscan_pr
 		    mh_record_sink_fn sink, void *ctx);
 
 /*
+ * Answer an MH_EXIT_PATH_FIGURES request: the process is done and waits;
+ * emit its RSS and memhook's own share of it (MH_REC_OWN_SAMPLE with
+ * MH_OWN_AT_EXIT_SCAN, then MH_REC_RSS_SAMPLE) into MH_STREAM_SAMPLE and
+ * release it. Its threads are not stopped. Returns 0 or -errno.
+ */
+int mh_exitscan_figures(const struct mh_exitscan_request *req, mh_record_sink_fn sink, void *ctx);
+
+/*
  * Held while a scan has threads ptrace-stopped. The recorder's waitpid()
  * must hold it too: the scanning thread and the traced program's real
  * parent share a thread group, so waitpid() in the parent would reap the
