@@ -9,7 +9,9 @@
  * stack's; a fault in no block is held on its thread until that thread's
  * next allocation: if that allocation comes within ALLOC_WINDOW_NS and
  * overlaps the faulting page, the fault is the allocation's
- * (faults_during_alloc), else it goes to its mapping. A reclaim stall is
+ * (faults_during_alloc), else it goes to its mapping. A major fault
+ * (reported when it completes) goes wherever the thread's fault at that
+ * page went. Faults in memhook's ring are memhook's, never the program's. A reclaim stall is
  * charged to the fault its thread entered at most FAULT_WINDOW_NS before
  * the stall began, else to the thread's next allocation if that returns
  * within ALLOC_WINDOW_NS of the stall's end, else it stays unattributed.
@@ -49,12 +51,14 @@
 struct pending_fault {
 	uint64_t addr, ts_ns;
 	uint64_t reclaim_ns;		/* stalls charged to this fault so far */
+	uint64_t majors;		/* it was a major fault (the perf event said so) */
 	struct mh_map_stats *map;	/* where it goes if no allocation claims it */
 };
 
 struct mh_attr_thread {
 	uint32_t tid;
 	uint64_t last_fault_ts;
+	uint64_t last_fault_addr;		/* its address; 0 once a major fault matched it */
 	struct mh_stack_stats *last_fault_stack; /* owner of the last fault, if a block */
 	struct mh_map_stats *last_fault_map;	 /* else its mapping (if no longer pending) */
 	struct pending_fault pending[PENDING_FAULTS];
@@ -326,6 +330,7 @@ static struct mh_attr_thread *thread_get(struct mh_attr *a, uint32_t tid, bool c
 static void charge_mapping(struct mh_attr_thread *t, const struct pending_fault *pf)
 {
 	pf->map->faults++;
+	pf->map->major_faults += pf->majors;
 	pf->map->reclaim_stall_ns += pf->reclaim_ns;
 	if (t->last_fault_ts == pf->ts_ns && !t->last_fault_stack)
 		t->last_fault_map = pf->map;
@@ -382,6 +387,7 @@ int mh_attr_block_added(struct mh_process *p, struct mh_block *blk, uint32_t tid
 
 		if (ts - pf->ts_ns <= ALLOC_WINDOW_NS && overlaps) {
 			st->faults_during_alloc++;
+			st->major_faults += pf->majors;
 			st->reclaim_stall_ns += pf->reclaim_ns;
 			a->faults_during_alloc++;
 		} else {
@@ -462,6 +468,7 @@ static int on_fault(struct mh_replay *rp, struct mh_process *p, const struct mh_
 		return -ENOMEM;
 	a->faults++;
 	t->last_fault_ts = f->ts_ns;
+	t->last_fault_addr = f->addr;
 	t->last_fault_stack = NULL;
 	t->last_fault_map = NULL;
 	st = block_at(a, f->addr);
@@ -483,6 +490,36 @@ static int on_fault(struct mh_replay *rp, struct mh_process *p, const struct mh_
 	return 0;
 }
 
+/*
+ * Where the fault a major fault completes went: the thread's last fault,
+ * if it was at the same page. True when it was charged there.
+ */
+static bool charge_like_minor(struct mh_attr *a, const struct mh_rec_kmajfault *f)
+{
+	uint64_t page_mask = ~(uint64_t)(a->page_size - 1);
+	struct mh_attr_thread *t = a->threads ? thread_get(a, f->tid, false) : NULL;
+
+	if (!t || !t->last_fault_addr || t->last_fault_ts > f->ts_ns ||
+	    (t->last_fault_addr & page_mask) != (f->addr & page_mask))
+		return false;
+	t->last_fault_addr = 0;
+	if (t->last_fault_stack) {
+		t->last_fault_stack->major_faults++;
+		return true;
+	}
+	for (unsigned i = 0; i < t->pending_count; i++) {
+		if (t->pending[i].ts_ns == t->last_fault_ts) {
+			t->pending[i].majors++;
+			return true;
+		}
+	}
+	if (t->last_fault_map) {
+		t->last_fault_map->major_faults++;
+		return true;
+	}
+	return false;
+}
+
 static int on_majfault(struct mh_replay *rp, struct mh_process *p,
 		       const struct mh_rec_kmajfault *f)
 {
@@ -493,6 +530,9 @@ static int on_majfault(struct mh_replay *rp, struct mh_process *p,
 	if (block_index_ensure(p))
 		return -ENOMEM;
 	a->major_faults++;
+	/* One home per fault: a major fault goes where its minor (entry) record went. */
+	if (charge_like_minor(a, f))
+		return 0;
 	st = block_at(a, f->addr);
 	if (st) {
 		st->major_faults++;

@@ -91,6 +91,7 @@ struct mh_attr {
 	uint64_t own[4];			/* likewise; SWAPENTS unused */
 	unsigned kernel_members;		/* bit m: the kernel reported member m */
 	bool rss_from_kernel, rss_from_sampler;
+	uint64_t rss_samples;			/* periodic samples (the exit scan's not counted) */
 	bool own_known, own_tables_known;	/* an own sample came; it had the preload's tables */
 	bool pending_exit;			/* the next RSS sample is the exit scan's */
 	bool rss_frozen;			/* the exit scan's figures came: later RSS is not the program's */

@@ -201,6 +201,7 @@ void mh_attr_image_start(struct mh_process *p)
 	a->kernel_members = 0;
 	a->rss_from_kernel = false;
 	a->rss_from_sampler = false;
+	a->rss_samples = 0;
 	a->own_known = false;
 	a->own_tables_known = false;
 	a->own_peak_bytes = 0;
@@ -253,6 +254,8 @@ void mh_rss_sample(struct mh_process *p, const struct mh_rec_rss_sample *s)
 	if (a->rss_frozen)
 		return;
 	a->rss_from_sampler = true;
+	if (!a->pending_exit)
+		a->rss_samples++;
 	/* Samples seed the counters the kernel has not reported (rss_stat reports changes only). */
 	for (unsigned m = 0; m < 4; m++) {
 		if (!(a->kernel_members & (1U << m)))

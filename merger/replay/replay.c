@@ -25,6 +25,12 @@
 #include "merger/replay/modmap.h"
 #include "trace/records.h"
 
+/* An INFO record about the whole trace. */
+struct mh_info_entry {
+	char *key, *value;
+	UT_hash_handle hh;
+};
+
 /* Per-thread state for the temporary-allocation rule. */
 struct mh_replay_thread {
 	uint32_t tid;
@@ -66,6 +72,50 @@ static void process_free(struct mh_process *p)
 	free(p);
 }
 
+static void free_infos(struct mh_replay *rp)
+{
+	struct mh_info_entry *e, *tmp;
+
+	HASH_ITER(hh, rp->infos, e, tmp) {
+		HASH_DEL(rp->infos, e);
+		free(e->key);
+		free(e->value);
+		free(e);
+	}
+}
+
+const char *mh_replay_info(const struct mh_replay *rp, const char *key)
+{
+	struct mh_info_entry *e;
+
+	HASH_FIND_STR(rp->infos, key, e);
+	return e ? e->value : NULL;
+}
+
+/* Keep a trace-wide INFO value; a later one with the same key replaces it. */
+static int keep_info(struct mh_replay *rp, const char *key, size_t key_len, const char *value,
+		     size_t value_len)
+{
+	char *v = strndup(value, value_len);
+	struct mh_info_entry *e;
+
+	if (!v)
+		return -ENOMEM;
+	HASH_FIND(hh, rp->infos, key, key_len, e);
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e || !(e->key = strndup(key, key_len))) {
+			free(e);
+			free(v);
+			return -ENOMEM;
+		}
+		HASH_ADD_KEYPTR(hh, rp->infos, e->key, strlen(e->key), e);
+	}
+	free(e->value);
+	e->value = v;
+	return 0;
+}
+
 void mh_replay_free(struct mh_replay *rp)
 {
 	struct mh_process *p, *next;
@@ -77,6 +127,7 @@ void mh_replay_free(struct mh_replay *rp)
 		process_free(p);
 	}
 	mh_attr_free_files(rp);
+	free_infos(rp);
 	mh_stackdb_free(rp->stacks);
 	mh_modmap_free(rp->modules);
 	free(rp);
@@ -525,7 +576,7 @@ static int on_leak(struct mh_replay *rp, const struct mh_rec_leak *l)
 	return p ? mh_leaks_note(p, l) : -ENOMEM;
 }
 
-/* INFO records about a process that the report shows. */
+/* INFO records about the whole trace, and those about a process that the report shows. */
 static int on_info(struct mh_replay *rp, const struct mh_rec_info *i)
 {
 	static const char leakscan[] = "leakscan.status";
@@ -534,7 +585,9 @@ static int on_info(struct mh_replay *rp, const struct mh_rec_info *i)
 
 	if (i->hdr.size < sizeof(*i) + (size_t)i->key_len + i->value_len + 2)
 		return -EBADMSG;
-	if (!i->pid || i->key_len != sizeof(leakscan) - 1 || memcmp(key, leakscan, i->key_len))
+	if (!i->pid)
+		return keep_info(rp, key, i->key_len, value, i->value_len);
+	if (i->key_len != sizeof(leakscan) - 1 || memcmp(key, leakscan, i->key_len))
 		return 0;
 	p = process_get(rp, i->pid);
 	if (!p)

@@ -39,6 +39,7 @@ struct mh_granule {
 
 struct mh_attr;
 struct mh_blocks;
+struct mh_info_entry;
 struct mh_kfile;
 struct mh_modmap;
 struct mh_stackdb;
@@ -107,6 +108,7 @@ struct mh_replay {
 	struct mh_kfile *files;		/* file names from the kernel stream (attribute.h) */
 	uint64_t kernel_records;	/* records of the kernel stream replayed */
 	uint64_t kernel_late;		/* kernel records replayed after a later one */
+	struct mh_info_entry *infos;	/* INFO records about the whole trace (pid 0), by key */
 };
 
 /* A fresh replay. NULL with errno set. */
@@ -140,6 +142,12 @@ void mh_replay_prefetch(const struct mh_replay *rp, const struct mh_rec_hdr *rec
  * core's cache: only then does mh_replay_prefetch() pay for its cost.
  */
 bool mh_replay_prefetch_pays(const struct mh_replay *rp);
+
+/*
+ * The value of the last INFO record with this key about the whole trace
+ * (pid 0: "kernel.status", "options", ...), NULL if none came.
+ */
+const char *mh_replay_info(const struct mh_replay *rp, const char *key);
 
 /* The current image of pid, created if it was never seen. NULL on ENOMEM. */
 struct mh_process *mh_replay_process(struct mh_replay *rp, uint32_t pid);

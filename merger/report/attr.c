@@ -54,7 +54,9 @@ static const char *rss_source(const struct mh_process *p)
 {
 	if (!mh_report_has_rss(p))
 		return NULL;
-	return p->attr->rss_from_kernel ? "kernel rss_stat" : "proc sampler";
+	if (p->attr->rss_from_kernel)
+		return "kernel rss_stat";
+	return p->attr->rss_samples ? "proc sampler" : "/proc at the exit scan";
 }
 
 static uint64_t since_start(const struct mh_process *p, uint64_t ts)

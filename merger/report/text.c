@@ -12,6 +12,7 @@
 
 #include "merger/replay/modmap.h"
 #include "merger/report/model.h"
+#include "merger/report/streams.h"
 
 static double seconds(uint64_t ns)
 {
@@ -60,14 +61,21 @@ static void write_leak_kinds(struct mh_report_ctx *ctx, const struct mh_process 
 		fprintf(ctx->out, "    WARNING: leak scan: %s\n", p->leakscan_status);
 }
 
-static void write_summary(struct mh_report_ctx *ctx, const struct mh_process *p)
+/* The heap lines, only when the allocation stream measured them. */
+static void write_heap(struct mh_report_ctx *ctx, const struct mh_process *p)
 {
-	char end[128], b1[32], b2[32];
+	struct mh_stream_state states[MH_RSTREAM_COUNT];
+	char b1[32], b2[32];
 	FILE *out = ctx->out;
 
-	mh_report_describe_end(p, end, sizeof(end));
-	fprintf(out, "process %u (%s): %s after %.3f s\n", p->pid,
-		p->command ? p->command : "?", end, seconds(mh_report_duration_ns(p)));
+	if (!mh_report_has_heap(ctx, p)) {
+		mh_report_streams(ctx, states);
+		fprintf(out, "  heap: not recorded (allocation stream %s)\n",
+			p->start == MH_PROCESS_ATTACHED && states[MH_RSTREAM_ALLOC].on ?
+			"off: the process was watched by memhook collect" :
+			states[MH_RSTREAM_ALLOC].what);
+		return;
+	}
 	fprintf(out, "  total heap usage: %" PRIu64 " allocs, %" PRIu64 " frees, %" PRIu64
 		" bytes allocated\n", p->alloc_calls, p->frees, p->bytes_allocated);
 	fprintf(out, "  peak heap: %s at +%.3f s\n", mh_report_human(p->peak_live_bytes, b1, sizeof(b1)),
@@ -78,6 +86,17 @@ static void write_summary(struct mh_report_ctx *ctx, const struct mh_process *p)
 		mh_report_human(p->live_bytes, b2, sizeof(b2)), p->live_blocks);
 	write_leak_kinds(ctx, p);
 	fprintf(out, "  temporary allocations: %" PRIu64 "\n", p->temporary);
+}
+
+static void write_summary(struct mh_report_ctx *ctx, const struct mh_process *p)
+{
+	char end[128], b1[32];
+	FILE *out = ctx->out;
+
+	mh_report_describe_end(p, end, sizeof(end));
+	fprintf(out, "process %u (%s): %s after %.3f s\n", p->pid,
+		p->command ? p->command : "?", end, seconds(mh_report_duration_ns(p)));
+	write_heap(ctx, p);
 	mh_report_text_attr_summary(ctx, p);
 	if (p->mmap_calls || p->munmap_calls || p->mremap_calls || p->brk_calls)
 		fprintf(out, "  mappings (not heap): %" PRIu64 " mmap (%s), %" PRIu64
@@ -209,6 +228,7 @@ int mh_report_write_text(struct mh_report_ctx *ctx)
 	int err;
 
 	fprintf(ctx->out, "memhook report of %s\n", ctx->path);
+	mh_report_text_streams(ctx, ctx->out);
 	write_warnings(ctx);
 	if (!root) {
 		fprintf(ctx->out, "no traced process in this trace\n");
