@@ -8,7 +8,7 @@ PACKAGES="
 	libbpf-dev bpftool libelf-dev libdw-dev elfutils libunwind-dev
 	uthash-dev check libzstd-dev zstd zlib1g-dev
 	valgrind heaptrack binutils
-	python3 python3-junitparser perl git sqlite3 procps util-linux
+	python3 python3-junitparser perl git sqlite3 procps util-linux time
 	libclang-rt-14-dev
 "
 

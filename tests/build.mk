@@ -32,12 +32,15 @@ $(O)/tests/progs/%: tests/progs/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 $(EXAMPLE_CFLAGS) -o $@ $< $(EXAMPLE_LIBS)
 
+# fid_status reads the preload's registry of its own memory (memhook/own.h).
+$(O)/tests/progs/fid_status: EXAMPLE_CFLAGS += -Iinclude
+
 # Suites by kind: unit (one module, no process launched), oracle (against
 # memcheck, addr2line or the program's own pagemap), kernel (the BPF stream;
 # skipped without privileges), e2e (everything else: the memhook command
 # end to end). `make check` runs them all, layers first.
 CHECK_UNIT := addrindex blocks clock mark ring stackids suppress trace report unwind
-CHECK_ORACLE := oracle verdicts attribution symbolize
+CHECK_ORACLE := oracle verdicts attribution symbolize fidelity
 CHECK_KERNEL := kernel kernel_cli correlate
 CHECK_E2E := $(filter-out $(CHECK_UNIT) $(CHECK_ORACLE) $(CHECK_KERNEL),\
 	$(CHECK_SRCS:tests/check_%.c=%))
