@@ -11,14 +11,18 @@
 #   bench          run the benchmarks under bench/ (slow; not part of check)
 #   fuzz           build and run the trace-reader fuzzer (FUZZ_SECONDS=600)
 #   clean          remove $(O)
+#   install        install under $(DESTDIR)$(PREFIX) (share/build.mk says where)
+#   uninstall      remove what install put there
 #
 # Knobs:
 #   O=dir          build directory (default build)
+#   PREFIX=dir     where install puts memhook (default /usr/local)
+#   DESTDIR=dir    staging root prepended to every installed path
 #   V=1            print full commands
 #   WERROR=0       do not turn warnings into errors (default 1)
 #   DEBUG=1        check MH_ASSERT invariants and build the tool (not the
 #                  preload) with AddressSanitizer and UBSan; use another O=
-#   CC, CLANG, BPFTOOL, PKG_CONFIG   tools to use
+#   CC, CLANG, BPFTOOL, PKG_CONFIG, PROTOC_C   tools to use
 #
 # Each folder contributes a fragment, <folder>/build.mk, that adds its own
 # objects and rules; this file holds what they share.
@@ -42,7 +46,8 @@ endif
 
 # pkg-config module -> Debian package that provides it.
 PKGS := libbpf:libbpf-dev libelf:libelf-dev libdw:libdw-dev libunwind:libunwind-dev \
-	check:check libzstd:libzstd-dev zlib:zlib1g-dev
+	check:check libzstd:libzstd-dev zlib:zlib1g-dev libprotobuf-c:libprotobuf-c-dev \
+	ncursesw:libncurses-dev
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
 $(foreach p,$(PKGS),$(if $(shell $(PKG_CONFIG) --exists $(firstword $(subst :, ,$(p))) && echo y),,\
 	$(error missing $(firstword $(subst :, ,$(p))): install the Debian package $(lastword $(subst :, ,$(p))) (scripts/install-deps.sh))))
@@ -61,7 +66,7 @@ endif
 CFLAGS ?= -O2 -g
 BASE_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude -I. -I$(O) \
 	-fno-omit-frame-pointer -MMD -MP
-DEP_CFLAGS := $(call pc_cflags,libbpf libelf libdw libunwind libzstd zlib)
+DEP_CFLAGS := $(call pc_cflags,libbpf libelf libdw libunwind libzstd zlib libprotobuf-c ncursesw)
 ALL_CFLAGS = $(BASE_CFLAGS) $(DEP_CFLAGS) $(CFLAGS)
 
 # DEBUG=1: sanitizers for everything but the preload (it runs inside other
@@ -73,14 +78,16 @@ endif
 TOOL_CFLAGS = $(ALL_CFLAGS) $(SAN_FLAGS)
 
 # Libraries of the memhook command and the tests that link its modules.
-TOOL_LIBS := $(call pc_libs,libbpf libelf libdw libzstd zlib) -lpthread -lm $(SAN_FLAGS)
+TOOL_LIBS := $(call pc_libs,libbpf libelf libdw libzstd zlib libprotobuf-c ncursesw) \
+	-lpthread -lm $(SAN_FLAGS)
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 # Keep intermediate files (test objects, BPF objects): no rebuilds, and
 # `make check` ends on the test summary, not on make's clean-up.
 .SECONDARY:
-.PHONY: all check bench fuzz clean layers
+.PHONY: all check bench fuzz clean layers FORCE
+FORCE:
 
 # Fragments append to these.
 ALL_TARGETS :=
@@ -113,6 +120,7 @@ include cli/build.mk
 include examples/build.mk
 include tests/build.mk
 include bench/build.mk
+include share/build.mk
 
 all: $(ALL_TARGETS)
 

@@ -15,6 +15,14 @@ endif
 
 $(CLI_OBJS) $(O)/cli/main.o: | $(BPF_SKELS)
 
+# The git revision `memhook --version` names (scripts/revision.sh), generated
+# as $(O)/cli/revision.h: looked up at every build, rewritten only when it
+# changed, so only main.o rebuilds.
+$(O)/cli/revision.h: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)scripts/revision.sh . > $@.tmp && { cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@; }
+$(O)/cli/main.o: $(O)/cli/revision.h
+
 $(O)/memhook: $(O)/cli/main.o $(TOOL_LIBS_A)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -o $@ $^ $(TOOL_LIBS)

@@ -49,19 +49,31 @@ struct verdicts {
 	int err;
 };
 
+/* The names --fail-on takes, by enum mh_leak_kind. */
+static const char *const kind_names[] = {
+	[MH_LEAK_DEFINITE] = "definite", [MH_LEAK_INDIRECT] = "indirect",
+	[MH_LEAK_POSSIBLE] = "possible", [MH_LEAK_REACHABLE] = "reachable",
+};
+
 static void usage(FILE *out)
 {
+	unsigned k;
+
 	fputs("usage: memhook check [options] -- PROG [ARGS...]\n"
 	      "Run PROG (and every process it starts) and fail on leaks.\n"
-	      "  --fail-on=KINDS        kinds that fail: definite,indirect,possible,reachable\n"
-	      "                         or all (default definite,indirect)\n"
+	      "  --fail-on=KINDS        comma-separated kinds that fail (default definite,indirect):\n"
+	      "                         ", out);
+	for (k = MH_LEAK_DEFINITE; k <= MH_LEAK_REACHABLE; k++)
+		fprintf(out, "%s|", kind_names[k]);
+	fputs("all\n"
 	      "  --error-exitcode=N     exit code when a failing leak is found (default 23)\n"
 	      "  --suppressions=FILE    LeakSanitizer or Valgrind suppressions (repeatable)\n"
 	      "  --min-bytes=N          ignore loss records smaller than N bytes\n"
-	      "  --junit=FILE           write a JUnit report, one test case per process\n"
+	      "  --junit=FILE           write a JUnit report, one test case per process image\n"
 	      "  --json=FILE            write the JSON report (docs/REPORT.md)\n"
 	      "  --trace=FILE           keep the trace in FILE\n"
 	      "  --no-follow-forks      check only PROG itself\n"
+	      "  -h, --help             print this help\n"
 	      "and the options of memhook record (memhook record --help); check leaves\n"
 	      "the kernel stream and the periodic samples off unless --kernel,\n"
 	      "--sample-interval or --pagemap-interval ask for them.\n"
@@ -70,11 +82,6 @@ static void usage(FILE *out)
 
 static int parse_kinds(const char *list, unsigned *kinds)
 {
-	static const char *const names[] = {
-		[MH_LEAK_DEFINITE] = "definite", [MH_LEAK_INDIRECT] = "indirect",
-		[MH_LEAK_POSSIBLE] = "possible", [MH_LEAK_REACHABLE] = "reachable",
-	};
-
 	*kinds = 0;
 	while (*list) {
 		size_t len = strcspn(list, ",");
@@ -85,7 +92,7 @@ static int parse_kinds(const char *list, unsigned *kinds)
 				  MH_LEAK_MASK(MH_LEAK_POSSIBLE) | MH_LEAK_MASK(MH_LEAK_REACHABLE);
 		} else {
 			for (k = MH_LEAK_DEFINITE; k <= MH_LEAK_REACHABLE; k++) {
-				if (strlen(names[k]) == len && !strncmp(list, names[k], len))
+				if (strlen(kind_names[k]) == len && !strncmp(list, kind_names[k], len))
 					break;
 			}
 			if (k > MH_LEAK_REACHABLE)
@@ -232,7 +239,7 @@ static void on_verdict(const struct mh_leak_verdict *verdict, void *arg)
 {
 	struct verdicts *v = arg;
 	struct mh_junit_case *cases = realloc(v->cases, (v->count + 1) * sizeof(*cases));
-	char name[PATH_MAX + 32], message[256];
+	char message[256];
 
 	if (!cases) {
 		v->err = -ENOMEM;
@@ -240,8 +247,8 @@ static void on_verdict(const struct mh_leak_verdict *verdict, void *arg)
 	}
 	v->cases = cases;
 	v->failed |= verdict->failing != 0;
-	v->scanned += verdict->scanned;
-	snprintf(name, sizeof(name), "%u %s", verdict->pid, verdict->command);
+	/* An image replaced by exec passes without a scan: it proves no gate ran. */
+	v->scanned += verdict->scanned && !verdict->replaced;
 	snprintf(message, sizeof(message),
 		 "%llu bytes definitely lost, %llu bytes indirectly lost, %llu possibly lost, %llu still reachable",
 		 (unsigned long long)verdict->bytes[MH_LEAK_DEFINITE],
@@ -249,7 +256,7 @@ static void on_verdict(const struct mh_leak_verdict *verdict, void *arg)
 		 (unsigned long long)verdict->bytes[MH_LEAK_POSSIBLE],
 		 (unsigned long long)verdict->bytes[MH_LEAK_REACHABLE]);
 	v->cases[v->count] = (struct mh_junit_case){
-		.name = keep(v, name),
+		.name = keep(v, verdict->name),
 		.failed = verdict->failing != 0,
 		.message = keep(v, message),
 		.details = keep(v, verdict->records),
@@ -294,8 +301,12 @@ static int judge(const struct check_opts *o, const char *trace, int program_code
 	if (!code && o->junit)
 		code = write_junit(o->junit, &v);
 	if (!code && o->json) {
-		struct mh_report_opts json = { .format = MH_REPORT_JSON, .sort = MH_KEY_LEAKED };
+		struct mh_report_opts json = ropts;
 
+		/* The same loss records and verdicts as printed, with the rest of the report. */
+		json.format = MH_REPORT_JSON;
+		json.sort = MH_KEY_LEAKED;
+		json.on_verdict = NULL;
 		code = mh_report_to_file(trace, &json, o->json, NULL);
 	}
 	if (!code && v.failed)

@@ -24,7 +24,13 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: memhook collect -p PID [-o FILE] [--follow-forks] [-q]\n");
+	fputs("usage: memhook collect -p PID [-o FILE] [--follow-forks] [-q]\n"
+	      "Record the kernel memory events of a running process into FILE.\n"
+	      "  -p, --pid PID          the process to watch\n"
+	      "  -o, --output FILE      the trace (default: memhook-PID.mht)\n"
+	      "  --follow-forks         also watch the children it starts\n"
+	      "  -q, --quiet            do not print the trace's path at the end\n"
+	      "  -h, --help             print this help\n", out);
 }
 
 /* Parse argv; returns 0, or an exit code after printing why. */

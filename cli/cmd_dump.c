@@ -41,7 +41,8 @@ int mh_cmd_dump(int argc, char **argv)
 	int stream, ret, code = MH_EXIT_OK;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		puts("usage: memhook dump TRACE\nPrint every record of TRACE, one per line.");
+		puts("usage: memhook dump TRACE\nPrint every record of TRACE, one per line.\n"
+		     "  -h, --help             print this help");
 		return MH_EXIT_OK;
 	}
 	if (argc != 2 || argv[1][0] == '-') {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * cmd_report.c - `memhook report [--format text|json|folded] [--sort KEY]
- * [--top N] [--value KEY] [-o OUT] TRACE`: the report of a recorded trace.
+ * cmd_report.c - `memhook report [--format F] [--sort KEY] [--top N]
+ * [--value KEY] [-o OUT] TRACE`: the report of a recorded trace.
  *
  * Thin glue over merger/report/report.h: parses options, opens the output, maps
  * failures to exit codes (exit_codes.h). Must never print more than one
@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,32 +18,13 @@
 #include "cli/report_file.h"
 #include "merger/report/report.h"
 
-/* Stacks shown by the text report unless --top says otherwise. */
-#define DEFAULT_TEXT_TOP 20
-
 static void usage(FILE *out)
 {
-	fputs("usage: memhook report [--format text|json|folded] [--sort KEY] [--top N]\n"
-	      "                      [--value KEY] [-o OUT] TRACE\n"
-	      "  --format F   text (default), json, folded (flamegraph.pl input)\n"
-	      "  --sort KEY   order of stacks: leaked (default), peak, allocated, calls, temporary\n"
-	      "  --top N      stacks to show (text default 20, json and folded: all; 0 = all)\n"
-	      "  --value KEY  folded: the metric of each line (default: allocated)\n"
-	      "  -o OUT       write the report to OUT instead of standard output\n",
-	      out);
-}
-
-static int parse_top(const char *s, unsigned *top)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || end == s || s[0] == '-' || v > 0xffffffffUL)
-		return -EINVAL;
-	*top = (unsigned)v;
-	return 0;
+	fputs("usage: memhook report [--format F] [--sort KEY] [--top N] [--value KEY] [-o OUT] TRACE\n"
+	      "Write the report of TRACE to standard output (or -o OUT).\n", out);
+	mh_report_opts_usage(out);
+	fputs("  -o, --output OUT  write the report to OUT instead of standard output\n"
+	      "  -h, --help   print this help\n", out);
 }
 
 static int parse_args(int argc, char **argv, struct mh_report_opts *opts, const char **output,
@@ -59,24 +39,16 @@ static int parse_args(int argc, char **argv, struct mh_report_opts *opts, const 
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool top_set = false;
-	int c, err = 0;
+	int c, index, err = 0;
 
 	optind = 1;
-	while (!err && (c = getopt_long(argc, argv, "f:s:n:v:o:h", longopts, NULL)) != -1) {
+	while (!err && (c = getopt_long(argc, argv, "o:h", longopts, &index)) != -1) {
 		switch (c) {
 		case 'f':
-			err = mh_report_format_parse(optarg, &opts->format);
-			break;
 		case 's':
-			err = mh_report_key_parse(optarg, &opts->sort);
-			break;
-		case 'v':
-			err = mh_report_key_parse(optarg, &opts->value);
-			break;
 		case 'n':
-			err = parse_top(optarg, &opts->top);
-			top_set = true;
+		case 'v':
+			err = mh_report_opt(opts, longopts[index].name, optarg);
 			break;
 		case 'o':
 			*output = optarg;
@@ -87,9 +59,6 @@ static int parse_args(int argc, char **argv, struct mh_report_opts *opts, const 
 		default:
 			return -EINVAL;	/* getopt printed the reason */
 		}
-		if (err)
-			fprintf(stderr, "memhook: invalid value '%s' for --%s\n", optarg,
-				c == 'f' ? "format" : c == 's' ? "sort" : c == 'v' ? "value" : "top");
 	}
 	if (err)
 		return err;
@@ -98,21 +67,17 @@ static int parse_args(int argc, char **argv, struct mh_report_opts *opts, const 
 		return -EINVAL;
 	}
 	*trace = argv[optind];
-	if (!top_set && opts->format == MH_REPORT_TEXT)
-		opts->top = DEFAULT_TEXT_TOP;
+	mh_report_opts_finish(opts);
 	return 0;
 }
 
 int mh_cmd_report(int argc, char **argv)
 {
-	struct mh_report_opts opts = {
-		.format = MH_REPORT_TEXT,
-		.sort = MH_KEY_LEAKED,
-		.value = MH_KEY_ALLOCATED,
-	};
+	struct mh_report_opts opts;
 	const char *output = NULL, *trace = NULL;
 	int err;
 
+	mh_report_opts_defaults(&opts);
 	err = parse_args(argc, argv, &opts, &output, &trace);
 	if (err)
 		return err > 0 ? MH_EXIT_OK : MH_EXIT_USAGE;

@@ -18,6 +18,7 @@
 #include "cli/options.h"
 #include "recorder/session.h"
 #include "cli/temp_trace.h"
+#include "cli/live_view.h"
 
 /* Write the report; returns 0 or an exit code. */
 static int report(const struct mh_cli_opts *opts, const char *trace)
@@ -36,6 +37,7 @@ static int report(const struct mh_cli_opts *opts, const char *trace)
 int mh_cmd_run(int argc, char **argv)
 {
 	struct mh_cli_opts opts;
+	struct mh_record_watcher live = { mh_live_view_start, mh_live_view_stop, NULL };
 	char tmp[PATH_MAX], path[PATH_MAX];
 	bool traced;
 	int ret, code;
@@ -54,6 +56,10 @@ int mh_cmd_run(int argc, char **argv)
 		opts.record.quiet = true;
 	} else {
 		opts.record.output = opts.keep_trace;
+	}
+	if (opts.live) {
+		live.arg = opts.record.prog_argv[0];
+		opts.record.watcher = &live;
 	}
 	code = mh_record_session(&opts.record, path, sizeof(path), &traced);
 	/* The temporary trace is removed even if the reader of stderr has gone. */

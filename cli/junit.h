@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * junit.h - a JUnit XML report for `memhook check`: one test case per
- * traced process, failed when it has leaks of a kind --fail-on names.
+ * traced process image, failed when it has leaks of a kind --fail-on
+ * names.
  */
 #ifndef MEMHOOK_CLI_JUNIT_H
 #define MEMHOOK_CLI_JUNIT_H
@@ -10,7 +11,7 @@
 #include <stdio.h>
 
 struct mh_junit_case {
-	const char *name;	/* the process: "PID COMMAND" */
+	const char *name;	/* the process image: "pid 687 exec 1: ./leaky" */
 	bool failed;
 	const char *message;	/* one-line verdict, for the failure element */
 	const char *details;	/* the leak records, for the failure body; may be NULL */

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "common/exit_codes.h"
 #include "common/version.h"
+#include "cli/revision.h"	/* generated: $(O)/cli/revision.h */
 
 struct subcommand {
 	const char *name;
@@ -56,7 +57,11 @@ static void usage(FILE *out)
 	fputs("usage: memhook COMMAND [options] [-- PROG [ARGS...]]\n\ncommands:\n", out);
 	for (i = 0; i < SUBCOMMAND_COUNT; i++)
 		fprintf(out, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
-	fputs("\n'memhook COMMAND --help' describes a command's options.\n", out);
+	fputs("\noptions:\n"
+	      "  -h, --help             print this help\n"
+	      "  -V, --version          print the version and the git revision of the build\n"
+	      "\n'memhook COMMAND --help' describes a command's options; man memhook, all of them.\n",
+	      out);
 }
 
 int main(int argc, char **argv)
@@ -73,7 +78,7 @@ int main(int argc, char **argv)
 		return MH_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf("memhook %s\n", MH_VERSION);
+		printf("memhook %s (%s)\n", MH_VERSION, MH_REVISION);
 		return MH_EXIT_OK;
 	}
 	for (i = 0; i < SUBCOMMAND_COUNT; i++)

@@ -7,12 +7,12 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "memhook/events.h"
 #include "memhook/ring.h"
+#include "cli/report_file.h"
 
 /* Sampling period of /proc/PID/status when --sample-interval is not given, ms. */
 #define DEFAULT_SAMPLE_MS 100
@@ -36,10 +36,13 @@ enum {
 	OPT_PAGEMAP,
 	OPT_USER,
 	OPT_AS_ROOT,
+	OPT_NO_PROGRESS,
 	OPT_TRACE,
+	OPT_LIVE,
 	OPT_FORMAT,
 	OPT_SORT,
 	OPT_TOP,
+	OPT_VALUE,
 };
 
 static const struct option long_opts[] = {
@@ -58,23 +61,29 @@ static const struct option long_opts[] = {
 	{ "pagemap-interval", required_argument, NULL, OPT_PAGEMAP },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "as-root", no_argument, NULL, OPT_AS_ROOT },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	/* memhook run only */
 	{ "trace", required_argument, NULL, OPT_TRACE },
+	{ "live", no_argument, NULL, OPT_LIVE },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "top", required_argument, NULL, OPT_TOP },
+	{ "value", required_argument, NULL, OPT_VALUE },
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The lines of --format and --sort: their values come from the report's own tables. */
 void mh_options_usage(FILE *out, bool run)
 {
 	if (run)
 		fputs("usage: memhook run [options] [-o REPORT] -- PROG [ARGS...]\n"
-		      "Record PROG, then write the report to stderr (or -o REPORT).\n", out);
+		      "Record PROG, then write the report to stderr (or -o REPORT).\n"
+		      "  -o, --output REPORT    write the report to REPORT instead of stderr\n", out);
 	else
 		fputs("usage: memhook record [options] [-o TRACE] -- PROG [ARGS...]\n"
-		      "Record PROG's allocations (and kernel events) into TRACE\n"
-		      "(default: memhook.PROG.PID.mht in the current directory).\n", out);
+		      "Record PROG's allocations (and kernel events) into TRACE.\n"
+		      "  -o, --output TRACE     the trace (default: memhook.PROG.PID.mht in the\n"
+		      "                         current directory)\n", out);
 	fputs("  --ring-size BYTES      ring data area, a power of two (K/M/G suffixes; default 64M)\n"
 	      "  --lossy                drop and count events when the ring is full (default: wait)\n"
 	      "  --depth N              stack depth in frames (1-128, default 64)\n"
@@ -88,13 +97,17 @@ void mh_options_usage(FILE *out, bool run)
 	      "  --pagemap-interval MS  residency snapshot period (default 1000, 0 = off)\n"
 	      "  --user NAME|UID        run PROG as this user (memhook must run as root)\n"
 	      "  --as-root              under sudo, run PROG as root (default: as the sudo user)\n"
-	      "  -q, --quiet            do not print the trace's path at the end\n", out);
-	if (run)
+	      "  --no-progress          no status line on a terminal while the program runs\n"
+	      "  -q, --quiet            do not print the trace's path at the end\n"
+	      "  -h, --help             print this help\n", out);
+	if (run) {
 		fputs("  --trace FILE           keep the trace in FILE (default: a temporary file)\n"
-		      "  --format text|json|folded   report format (default text)\n"
-		      "  --sort KEY             leaked|peak|allocated|calls|temporary\n"
-		      "  --top N                stacks to print (0 = all)\n"
-		      "  -o FILE                write the report to FILE\n", out);
+		      "  --live                 show the top stacks full-screen while PROG runs\n"
+		      "                         (keys: l g b a sort by live bytes, growth, blocks,\n"
+		      "                         allocated; q stops watching, PROG goes on)\n"
+		      "report options, as `memhook report` takes them:\n", out);
+		mh_report_opts_usage(out);
+	}
 }
 
 static int bad(const char *what, const char *arg)
@@ -208,15 +221,23 @@ static int apply(struct mh_cli_opts *cli, int c, const char *arg, bool run)
 	case OPT_AS_ROOT:
 		o->as_root = true;
 		return 0;
+	case OPT_NO_PROGRESS:
+		o->progress = false;
+		return 0;
 	case OPT_TRACE:
 		cli->keep_trace = arg;
 		return 0;
+	case OPT_LIVE:
+		cli->live = true;
+		return 0;
 	case OPT_FORMAT:
-		return mh_report_format_parse(arg, &cli->report.format) ? bad("--format", arg) : 0;
+		return mh_report_opt(&cli->report, "format", arg);
 	case OPT_SORT:
-		return mh_report_key_parse(arg, &cli->report.sort) ? bad("--sort", arg) : 0;
+		return mh_report_opt(&cli->report, "sort", arg);
 	case OPT_TOP:
-		return parse_uint(arg, 0, UINT_MAX, &cli->report.top) ? bad("--top", arg) : 0;
+		return mh_report_opt(&cli->report, "top", arg);
+	case OPT_VALUE:
+		return mh_report_opt(&cli->report, "value", arg);
 	default:
 		return -EINVAL;
 	}
@@ -231,12 +252,11 @@ static void set_defaults(struct mh_cli_opts *cli)
 	o->follow_exec = true;
 	o->unwind = "auto";
 	o->freeres = true;
+	o->progress = true;
 	o->kernel = MH_KERNEL_AUTO;
 	o->sample_ms = DEFAULT_SAMPLE_MS;
 	o->pagemap_ms = DEFAULT_PAGEMAP_MS;
-	cli->report.format = MH_REPORT_TEXT;
-	cli->report.sort = MH_KEY_LEAKED;
-	cli->report.value = MH_KEY_LEAKED;
+	mh_report_opts_defaults(&cli->report);
 }
 
 int mh_options_parse(struct mh_cli_opts *cli, int argc, char **argv, bool run)
@@ -277,6 +297,6 @@ int mh_options_parse(struct mh_cli_opts *cli, int argc, char **argv, bool run)
 		return -EINVAL;
 	}
 	o->prog_argv = &argv[optind];
-	cli->report.value = cli->report.sort;
+	mh_report_opts_finish(&cli->report);
 	return 0;
 }

@@ -22,6 +22,7 @@ struct mh_cli_opts {
 	const char *report_out;		/* run -o: report path; NULL = stderr */
 	const char *keep_trace;		/* run --trace FILE: keep the trace there */
 	struct mh_report_opts report;	/* run: the report's format, sort, top */
+	bool live;			/* run --live: the full-screen view while the program runs */
 };
 
 /*

@@ -6,6 +6,7 @@
 #include "cli/report_file.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/exit_codes.h"
@@ -34,6 +35,7 @@ static int exit_code_of(int err)
 int mh_report_to_file(const char *trace, const struct mh_report_opts *opts, const char *path,
 		      FILE *out)
 {
+	char why[MH_REPORT_ERROR_BYTES];
 	int err;
 
 	if (path) {
@@ -44,13 +46,74 @@ int mh_report_to_file(const char *trace, const struct mh_report_opts *opts, cons
 			return MH_EXIT_CANT_CREATE;
 		}
 	}
-	err = mh_report_generate(trace, opts, out);
+	err = mh_report_generate(trace, opts, out, why);
 	if (err)
-		fprintf(stderr, "memhook: %s\n",
-			*mh_report_error() ? mh_report_error() : strerror(-err));
+		fprintf(stderr, "memhook: %s\n", *why ? why : strerror(-err));
 	if (path && fclose(out) && !err) {
 		fprintf(stderr, "memhook: cannot write report '%s': %s\n", path, strerror(errno));
 		return MH_EXIT_IO;
 	}
 	return err ? exit_code_of(err) : 0;
+}
+
+void mh_report_opts_defaults(struct mh_report_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->format = MH_REPORT_TEXT;
+	opts->sort = MH_KEY_LEAKED;
+	opts->value = MH_KEY_ALLOCATED;
+	opts->top = MH_REPORT_TOP_UNSET;
+}
+
+static int parse_top(const char *s, unsigned *top)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || s[0] == '-' || v >= MH_REPORT_TOP_UNSET)
+		return -EINVAL;
+	*top = (unsigned)v;
+	return 0;
+}
+
+int mh_report_opt(struct mh_report_opts *opts, const char *name, const char *arg)
+{
+	int err = -EINVAL;
+
+	if (!strcmp(name, "format"))
+		err = mh_report_format_parse(arg, &opts->format);
+	else if (!strcmp(name, "sort"))
+		err = mh_report_key_parse(arg, &opts->sort);
+	else if (!strcmp(name, "value"))
+		err = mh_report_key_parse(arg, &opts->value);
+	else if (!strcmp(name, "top"))
+		err = parse_top(arg, &opts->top);
+	if (err)
+		fprintf(stderr, "memhook: invalid value '%s' for --%s\n", arg, name);
+	return err;
+}
+
+void mh_report_opts_finish(struct mh_report_opts *opts)
+{
+	if (opts->top == MH_REPORT_TOP_UNSET)
+		opts->top = opts->format == MH_REPORT_TEXT ? MH_REPORT_TEXT_TOP : 0;
+}
+
+void mh_report_opts_usage(FILE *out)
+{
+	char formats[256], keys[256];
+
+	mh_report_format_names(formats, sizeof(formats));
+	mh_report_key_names(keys, sizeof(keys));
+	fprintf(out, "  --format F   %s\n"
+		"               text (default), json, folded (flamegraph.pl input), leaks\n"
+		"               (memcheck-style records), pprof (gzipped profile.proto),\n"
+		"               speedscope (JSON), html (one self-contained page: use -o)\n"
+		"  --sort KEY   order of stacks (default leaked), KEY one of\n"
+		"               %s\n"
+		"  --top N      stacks to show (text default %d, other formats all; 0 = all)\n"
+		"  --value KEY  folded: the metric of each line (default allocated)\n",
+		formats, keys, MH_REPORT_TEXT_TOP);
 }

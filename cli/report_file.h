@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * report_file.h - write a trace's report to a named file or a stream, with
- * the memhook command's one-line errors and exit codes. Shared by `report`,
- * `run` and `check`.
+ * the memhook command's one-line errors and exit codes, and the report
+ * options. Shared by `report`, `run` and `check`.
  */
 #ifndef MEMHOOK_CLI_REPORT_FILE_H
 #define MEMHOOK_CLI_REPORT_FILE_H
 
+#include <limits.h>
 #include <stdio.h>
 
 #include "merger/report/report.h"
@@ -19,5 +20,30 @@
  */
 int mh_report_to_file(const char *trace, const struct mh_report_opts *opts, const char *path,
 		      FILE *out);
+
+/*
+ * The report options `memhook report` and `memhook run` share, parsed
+ * alike so that both give the same report of the same trace.
+ */
+
+/* Stacks of the text report when --top is not given. */
+#define MH_REPORT_TEXT_TOP 20
+/* --top was not given: mh_report_opts_finish() picks the format's default. */
+#define MH_REPORT_TOP_UNSET UINT_MAX
+
+/* The options before the command line: text, --sort leaked, --value allocated. */
+void mh_report_opts_defaults(struct mh_report_opts *opts);
+
+/*
+ * Apply --NAME ARG, NAME one of "format", "sort", "value", "top". 0, or
+ * -EINVAL after printing one line naming the option and the value.
+ */
+int mh_report_opt(struct mh_report_opts *opts, const char *name, const char *arg);
+
+/* After the command line: the defaults that depend on the format (--top). */
+void mh_report_opts_finish(struct mh_report_opts *opts);
+
+/* The --help lines of those options, every format and sort key listed. */
+void mh_report_opts_usage(FILE *out);
 
 #endif /* MEMHOOK_CLI_REPORT_FILE_H */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * version.h - the memhook release, printed by --version and recorded in
+ * version.h - the memhook release, printed by --version (with the git
+ * revision, $(O)/cli/revision.h from scripts/revision.sh) and recorded in
  * every trace's INFO "memhook.version".
  */
 #ifndef MEMHOOK_COMMON_VERSION_H

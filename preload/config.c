@@ -44,7 +44,13 @@ static bool flag(const char *name, bool dflt)
 	return strcmp(v, "0") != 0;
 }
 
-/* How did this image come to be traced? See MH_ENV_TRACED_PID. */
+/*
+ * How did this image come to be traced? See MH_ENV_TRACED_PID. A fork
+ * copies an image and never runs its constructors (the atfork handler
+ * announces it): an image starting here is a new program, exec'd in this
+ * pid, or in a child whose fork the preload did not see (vfork,
+ * posix_spawn) or whose marker a shell copied away (bash).
+ */
 static enum mh_process_start image_start(pid_t pid, pid_t root)
 {
 	unsigned long marked;
@@ -52,7 +58,7 @@ static enum mh_process_start image_start(pid_t pid, pid_t root)
 	if (parse_ulong(getenv(MH_ENV_TRACED_PID), 0x7fffffff, &marked) &&
 	    (pid_t)marked == pid)
 		return MH_PROCESS_EXECED;
-	return pid == root ? MH_PROCESS_LAUNCHED : MH_PROCESS_FORKED;
+	return pid == root ? MH_PROCESS_LAUNCHED : MH_PROCESS_EXECED;
 }
 
 int mh_config_load(struct mh_core_config *cfg, const char **bad)
@@ -193,8 +199,8 @@ void mh_config_mark_child(pid_t pid)
 	/*
 	 * Only our own buffer is rewritten: by now environ may be an array the
 	 * program owns (bash frees its entries), so no slot of it is touched.
-	 * If the program copied the environment, the marker goes stale and an
-	 * exec in this child reports itself FORKED rather than EXECED.
+	 * If the program copied the environment, the marker goes stale; an
+	 * exec in this child still reports itself EXECED (image_start()).
 	 */
 	if (marker[0])
 		write_marker(pid);

@@ -36,8 +36,8 @@
 #define STACKDB_CAPACITY_LOG2 20
 /* Frames of the preload itself that a capture may see above the caller. */
 #define OWN_FRAMES_SLACK 8
-/* How often a process waiting for its exit scan looks for the ack, in ns. */
-#define EXIT_POLL_NS 1000000L
+/* The longest argument list sent for an image ("process.argv"), bytes; longer ones are cut. */
+#define ARGV_MAX_BYTES 4096
 
 /* glibc: free what libc itself keeps until exit (memcheck calls it too). */
 extern void __libc_freeres(void);
@@ -56,6 +56,8 @@ static struct mh_ring ring;
 static struct mh_stackids *stacks;
 static pid_t cur_pid;
 static char exe_path[PATH_MAX];
+/* This image's arguments, read from /proc/self/cmdline once at start. */
+static char argv_buf[ARGV_MAX_BYTES];
 static int log_fd = -1;
 /* Separates this image's stack ids from other images' (see mh_stack_hash). */
 static __u64 image_seed;
@@ -66,8 +68,6 @@ static unsigned int names_gen;
 static __thread char sent_name[MH_THREAD_NAME_LEN] __attribute__((tls_model("initial-exec")));
 /* Set once this process has sent its exit records (reset in a fork child). */
 static int exit_sent;
-/* Set to 1 by the recorder (process_vm_writev) when the exit scan is done. */
-static __u32 exit_ack;
 
 enum problem {
 	PROBLEM_GONE = 0x1,
@@ -335,6 +335,50 @@ static int send_process(enum mh_process_start start)
 	return 0;
 }
 
+/*
+ * An INFO record about this process from ring r: key, then value of len
+ * bytes (it may hold NULs). -EPIPE when the ring refuses it.
+ */
+static int send_info(struct mh_ring *r, const char *key, const char *value, size_t len)
+{
+	size_t klen = strlen(key);
+	__u32 bytes = (__u32)MH_REC_PAD(sizeof(struct mh_rec_info) + klen + len + 2);
+	struct mh_rec_info *rec = mh_ring_reserve(r, bytes);
+	char *text;
+
+	if (!rec)
+		return -EPIPE;
+	rec->ts_ns = mh_clock_ns();
+	rec->pid = (__u32)cur_pid;
+	rec->key_len = (__u16)klen;
+	rec->value_len = (__u16)len;
+	text = (char *)(rec + 1);
+	memcpy(text, key, klen + 1);
+	memcpy(text + klen + 1, value, len);
+	text[klen + 1 + len] = '\0';
+	mh_ring_commit(rec, (struct mh_rec_hdr){ .type = MH_REC_INFO, .size = bytes });
+	return 0;
+}
+
+/* "process.argv": the arguments, each NUL-terminated (the last NUL is the value's own). */
+static int send_argv(void)
+{
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	ssize_t n = 1;
+
+	if (fd < 0)
+		return 0;	/* the report names the image by its executable instead */
+	while (n > 0 && len < sizeof(argv_buf)) {
+		n = read(fd, argv_buf + len, sizeof(argv_buf) - len);
+		len += n > 0 ? (size_t)n : 0;
+	}
+	close(fd);
+	while (len && !argv_buf[len - 1])
+		len--;
+	return len ? send_info(&ring, "process.argv", argv_buf, len) : 0;
+}
+
 static void read_exe_path(void)
 {
 	ssize_t n = readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
@@ -406,6 +450,8 @@ int mh_core_start(const struct mh_core_config *c)
 			 ENOMEM);
 	err = send_process(cfg.start);
 	if (!err)
+		err = send_argv();
+	if (!err)
 		err = mh_modules_sync(&ring, cur_pid, exe_path, true);
 	if (err)
 		goto out_free;
@@ -422,6 +468,23 @@ out_say:
 	return err;
 }
 
+void mh_core_note_untraced(const struct mh_core_config *c)
+{
+	struct mh_ring r = { 0 };
+
+	cfg = *c;
+	cur_pid = getpid();
+	read_exe_path();
+	if (attach(&r))
+		return;
+	/* Best effort: a full lossy ring or a recorder gone only lowers the count. */
+	(void)send_info(&r, "process.untraced", exe_path, strlen(exe_path));
+	/* The inherited fd stays open, as the program got it: its own children note themselves. */
+	if (r.fd == cfg.ring_fd)
+		r.fd = -1;
+	mh_ring_unmap(&r);
+}
+
 void mh_core_stop(void)
 {
 	__atomic_store_n(&mh_core_recording, 0, __ATOMIC_RELEASE);
@@ -435,10 +498,11 @@ void mh_core_fork_child(void)
 	mh_self.name_countdown = 0;
 	ring.populated = 0;
 	exit_sent = 0;
-	exit_ack = 0;
 	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_RELAXED))
 		return;
 	if (!cfg.follow_forks) {
+		/* Counted for the report ("N child processes ran untraced"); best effort. */
+		(void)send_info(&ring, "process.untraced", exe_path, strlen(exe_path));
 		mh_core_stop();
 		return;
 	}
@@ -447,45 +511,18 @@ void mh_core_fork_child(void)
 		ring_refused();
 }
 
-static void wait_for_scan(void);
-
-/*
- * Ask the recorder to take this process's figures at exit (its RSS, and
- * memhook's share of it) and wait: __libc_freeres, next, touches pages the
- * program never would.
- */
-static void exit_figures(void)
-{
-	struct mh_rec_exit_scan *r;
-	volatile char here;
-
-	if (!(ring.hdr->flags & MH_RING_EXIT_SCAN) || __atomic_load_n(&exit_sent, __ATOMIC_ACQUIRE))
-		return;
-	if (!mh_self.tid)
-		mh_self.tid = (__u32)syscall(SYS_gettid);
-	r = mh_ring_reserve(&ring, sizeof(*r));
-	if (!r) {
-		ring_refused();
-		return;
-	}
-	__atomic_store_n(&exit_ack, 0, __ATOMIC_RELEASE);
-	r->ts_ns = mh_clock_ns();
-	r->sp = (uintptr_t)&here;
-	r->ack_addr = (uintptr_t)&exit_ack;
-	r->pid = (__u32)cur_pid;
-	r->tid = mh_self.tid;
-	r->path = MH_EXIT_PATH_FIGURES;
-	r->status = 0;
-	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_EXIT_SCAN, .size = sizeof(*r) });
-	wait_for_scan();
-	__atomic_store_n(&exit_ack, 0, __ATOMIC_RELEASE);
-}
+static void ask_recorder(enum mh_exit_path path, int status);
 
 void mh_core_exit(void)
 {
 	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_ACQUIRE) || getpid() != cur_pid)
 		return;
-	exit_figures();
+	/*
+	 * The program is done: its figures at exit now, before
+	 * __libc_freeres touches pages the program never would.
+	 */
+	if (ring.hdr->flags & MH_RING_EXIT_SCAN && !__atomic_load_n(&exit_sent, __ATOMIC_ACQUIRE))
+		ask_recorder(MH_EXIT_PATH_FIGURES, 0);
 	if (mh_modules_sync(&ring, cur_pid, exe_path, false))
 		ring_refused();
 	if (cfg.freeres) {
@@ -514,31 +551,16 @@ static void send_exit(enum mh_exit_reason reason, int status)
 	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_EXIT, .size = sizeof(*r) });
 }
 
-/* Poll for the ack while the recorder lives. nanosleep is async-signal-safe. */
-static void wait_for_scan(void)
-{
-	struct timespec ts = { 0, EXIT_POLL_NS };
-	int saved = errno;
-
-	while (!__atomic_load_n(&exit_ack, __ATOMIC_ACQUIRE) && !mh_ring_consumer_probe(&ring))
-		nanosleep(&ts, NULL);
-	errno = saved;
-}
-
-void mh_core_exit_scan(enum mh_exit_path path, enum mh_exit_reason reason, int status)
+/* Send an EXIT_SCAN request and wait until the recorder answers it (or is gone). */
+static void ask_recorder(enum mh_exit_path path, int status)
 {
 	struct mh_rec_exit_scan *r;
 	volatile char here;
+	__u64 pos;
 
-	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_ACQUIRE) || getpid() != cur_pid ||
-	    __atomic_exchange_n(&exit_sent, 1, __ATOMIC_ACQ_REL))
-		return;
 	if (!mh_self.tid)
 		mh_self.tid = (__u32)syscall(SYS_gettid);
-	send_exit(reason, status);
-	if (!(ring.hdr->flags & MH_RING_EXIT_SCAN))
-		return;
-	r = mh_ring_reserve(&ring, sizeof(*r));
+	r = mh_ring_reserve_at(&ring, sizeof(*r), &pos);
 	if (!r) {
 		ring_refused();
 		return;
@@ -546,11 +568,24 @@ void mh_core_exit_scan(enum mh_exit_path path, enum mh_exit_reason reason, int s
 	r->ts_ns = mh_clock_ns();
 	/* Everything the caller's frames hold is above this. */
 	r->sp = (uintptr_t)&here;
-	r->ack_addr = (uintptr_t)&exit_ack;
+	r->ticket = pos + sizeof(*r);
 	r->pid = (__u32)cur_pid;
 	r->tid = mh_self.tid;
 	r->path = path;
 	r->status = status;
 	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_EXIT_SCAN, .size = sizeof(*r) });
-	wait_for_scan();
+	mh_ring_wake_consumer(&ring);
+	mh_ring_wait_answer(&ring, pos + sizeof(*r));
+}
+
+void mh_core_exit_scan(enum mh_exit_path path, enum mh_exit_reason reason, int status)
+{
+	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_ACQUIRE) || getpid() != cur_pid ||
+	    __atomic_exchange_n(&exit_sent, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (!mh_self.tid)
+		mh_self.tid = (__u32)syscall(SYS_gettid);
+	send_exit(reason, status);
+	if (ring.hdr->flags & MH_RING_EXIT_SCAN)
+		ask_recorder(path, status);
 }

@@ -43,6 +43,14 @@ extern int mh_core_recording;
 int mh_core_start(const struct mh_core_config *cfg);
 
 /*
+ * In an image that must not record (a child, without follow_forks; cfg
+ * as mh_config_load() filled it): send one "process.untraced" record so
+ * the report can count the children that ran untraced, then let go of
+ * the ring. Best effort: failures are silent and only lower the count.
+ */
+void mh_core_note_untraced(const struct mh_core_config *cfg);
+
+/*
  * Where an exec'd image finds the ring if the program closed its fd:
  * "/proc/<recorder pid>/fd/<fd>". NULL before mh_core_start succeeded.
  */
@@ -90,7 +98,8 @@ void mh_core_free(enum mh_alloc_kind kind, const void *addr, size_t size);
 
 /*
  * pthread_atfork child handler: with follow_forks the child records under
- * its own pid (PROCESS FORKED), else it stops recording.
+ * its own pid (PROCESS FORKED), else it sends "process.untraced" and stops
+ * recording.
  */
 void mh_core_fork_child(void);
 

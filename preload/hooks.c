@@ -525,6 +525,8 @@ static void start_once(void)
 		/* Best effort: there is no other channel this early. */
 		(void)!writev(STDERR_FILENO, msg, 3);
 	}
+	if (err == -EPERM)
+		mh_core_note_untraced(&cfg);
 	if (err)
 		goto out;
 	cfg.skip_lo = (uintptr_t)__ehdr_start;

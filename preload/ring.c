@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * ring.c - event ring shared by the preload (producers) and the recorder
- * (the one consumer); the protocol is described in include/memhook/ring.h.
+ * ring.c - the producers' half of the event ring (the protocol is in
+ * include/memhook/ring.h; the consumer's half is recorder/ring_consumer.c).
  *
  * Never allocates, never calls stdio, never blocks without a deadline: it
  * runs inside the target's malloc. Its own mappings are made with raw
@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -22,15 +21,16 @@
 #include <unistd.h>
 
 #include "preload/sys.h"
+#include "common/compiler.h"
 
-/* Busy-wait rounds before a waiting producer starts yielding the CPU. */
+/* Busy-wait rounds before a waiting producer starts sleeping. */
 #define SPIN_ROUNDS 200
-/* Yields before it starts sleeping. */
-#define YIELD_ROUNDS 50
-/* Sleep between checks once yielding did not help, in ns. */
-#define WAIT_SLEEP_NS 50000
+/* Longest sleep of a waiting producer between checks, in ns. */
+#define WAIT_SLEEP_NS 1000000
 /* How often a waiting producer checks that the consumer lives, in ns. */
 #define LIVENESS_PERIOD_NS 1000000
+/* How often a process waiting for its exit scan checks that the consumer lives, in ns. */
+#define ANSWER_POLL_NS 1000000L
 /* A lossy producer checks the consumer once per this many drops. */
 #define LOSSY_PROBE_EVERY 1024
 /* Bytes ahead of a reservation a producer prefetches for writing. */
@@ -45,95 +45,6 @@
 /* Smallest record: a bare header. */
 #define REC_MIN_BYTES ((__u32)sizeof(struct mh_rec_hdr))
 
-static bool is_pow2(__u64 x)
-{
-	return x && !(x & (x - 1));
-}
-
-static size_t map_bytes_for(__u64 data_bytes)
-{
-	return MH_RING_HEADER_BYTES + 2 * data_bytes;
-}
-
-/*
- * Map header + data, then the data pages a second time right after, inside
- * one PROT_NONE reservation so nothing else can land between the two.
- */
-static int map_ring(struct mh_ring *ring, int fd, __u64 data_bytes)
-{
-	size_t total = map_bytes_for(data_bytes);
-	unsigned char *base, *p;
-	int err;
-
-	base = mh_sys_mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-			   -1, 0);
-	if (base == MAP_FAILED)
-		return -errno;
-	p = mh_sys_mmap(base, MH_RING_HEADER_BYTES + data_bytes, PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_FIXED, fd, 0);
-	if (p == MAP_FAILED)
-		goto out_unmap;
-	p = mh_sys_mmap(base + MH_RING_HEADER_BYTES + data_bytes, data_bytes,
-			PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, MH_RING_HEADER_BYTES);
-	if (p == MAP_FAILED)
-		goto out_unmap;
-
-	ring->hdr = (struct mh_ring_header *)base;
-	ring->data = base + MH_RING_HEADER_BYTES;
-	ring->mask = data_bytes - 1;
-	ring->map_bytes = total;
-	ring->fd = fd;
-	return 0;
-
-out_unmap:
-	err = -errno;
-	mh_sys_munmap(base, total);
-	return err;
-}
-
-int mh_ring_create(struct mh_ring *ring, __u64 data_bytes, __u32 flags)
-{
-	struct mh_ring_header *h;
-	long page = sysconf(_SC_PAGESIZE);
-	int fd, err;
-
-	memset(ring, 0, sizeof(*ring));
-	ring->fd = -1;
-	if (!is_pow2(data_bytes) || page <= 0 || data_bytes % (__u64)page ||
-	    MH_RING_HEADER_BYTES % page)
-		return -EINVAL;
-
-	/* Not MFD_CLOEXEC: the traced program inherits it across exec. */
-	fd = memfd_create("memhook-ring", MFD_ALLOW_SEALING);
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, MH_RING_HEADER_BYTES + data_bytes) < 0) {
-		err = -errno;
-		goto out_close;
-	}
-	/* The size is part of the protocol: nobody may change it. */
-	(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
-
-	err = map_ring(ring, fd, data_bytes);
-	if (err)
-		goto out_close;
-
-	h = ring->hdr;
-	h->version = MH_RING_VERSION;
-	h->flags = flags;
-	h->data_bytes = data_bytes;
-	h->consumer_pid = (__u32)getpid();
-	h->consumer_state = MH_RING_CONSUMER_ALIVE;
-	__atomic_store_n(&h->magic, MH_RING_MAGIC, __ATOMIC_RELEASE);
-	return 0;
-
-out_close:
-	close(fd);
-	memset(ring, 0, sizeof(*ring));
-	ring->fd = -1;
-	return err;
-}
-
 int mh_ring_attach(struct mh_ring *ring, int fd)
 {
 	struct mh_ring_header h;
@@ -147,20 +58,10 @@ int mh_ring_attach(struct mh_ring *ring, int fd)
 		return -EPROTO;
 	if (h.magic != MH_RING_MAGIC || h.version != MH_RING_VERSION)
 		return -EPROTO;
-	if (!is_pow2(h.data_bytes) || (__u64)st.st_size != MH_RING_HEADER_BYTES + h.data_bytes)
+	if (!mh_ring_size_ok(h.data_bytes) ||
+	    (__u64)st.st_size != MH_RING_HEADER_BYTES + h.data_bytes)
 		return -EPROTO;
-	return map_ring(ring, fd, h.data_bytes);
-}
-
-void mh_ring_unmap(struct mh_ring *ring)
-{
-	if (!ring->hdr)
-		return;
-	mh_sys_munmap(ring->hdr, ring->map_bytes);
-	close(ring->fd);
-	ring->hdr = NULL;
-	ring->data = NULL;
-	ring->fd = -1;
+	return mh_ring_map(ring, fd, h.data_bytes);
 }
 
 bool mh_ring_consumer_gone(const struct mh_ring *ring)
@@ -219,21 +120,54 @@ static void cpu_relax(void)
 #endif
 }
 
+/* Sleep on tail_wake until the consumer releases something (or a timeout). */
+static void sleep_for_room(struct mh_ring *ring, __u64 need)
+{
+	struct mh_ring_header *h = ring->hdr;
+	int saved = errno;
+	__u32 seen;
+
+	__atomic_fetch_add(&h->producers_sleeping, 1, __ATOMIC_SEQ_CST);
+	seen = __atomic_load_n(&h->tail_wake, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&h->tail, __ATOMIC_SEQ_CST) < need)
+		mh_ring_futex_wait(&h->tail_wake, seen, WAIT_SLEEP_NS);
+	__atomic_fetch_sub(&h->producers_sleeping, 1, __ATOMIC_SEQ_CST);
+	errno = saved;
+}
+
+void mh_ring_wake_consumer(struct mh_ring *ring)
+{
+	struct mh_ring_header *h = ring->hdr;
+	int saved = errno;
+
+	mh_ring_wake_word(&h->wake_seq, &h->consumer_sleeping);
+	errno = saved;
+}
+
+/* Wake the consumer when [pos, pos + bytes) crosses a wake boundary. */
+static inline void wake_on_crossing(struct mh_ring *ring, __u64 pos, __u32 bytes)
+{
+	if (mh_unlikely((pos ^ (pos + bytes)) >= (ring->mask + 1) >> MH_RING_WAKE_SHIFT))
+		mh_ring_wake_consumer(ring);
+}
+
 /*
  * Lossless: wait until [pos, pos + bytes) is free, i.e. the consumer's
- * tail has passed pos + bytes - data_bytes. Spins, then yields, then
- * sleeps, probing the consumer about every millisecond. false if the
+ * tail has passed pos + bytes - data_bytes. Wakes the consumer, spins a
+ * little, then sleeps on tail_wake (the consumer wakes it after a
+ * release), probing the consumer about every millisecond. false if the
  * consumer went away: the reservation is then abandoned, which is
  * harmless since nobody will read the ring again.
  */
 static bool wait_for_room(struct mh_ring *ring, __u64 pos, __u32 bytes)
 {
 	struct mh_ring_header *h = ring->hdr;
-	__u64 need = pos + bytes - h->data_bytes;
+	__u64 need = pos + bytes - (ring->mask + 1);
 	__u64 next_probe = 0;
 	unsigned int round;
 
 	__atomic_fetch_add(&h->producer_waits, 1, __ATOMIC_RELAXED);
+	mh_ring_wake_consumer(ring);
 	for (round = 0;; round++) {
 		if (__atomic_load_n(&h->tail, __ATOMIC_ACQUIRE) >= need)
 			return true;
@@ -241,13 +175,7 @@ static bool wait_for_room(struct mh_ring *ring, __u64 pos, __u32 bytes)
 			cpu_relax();
 			continue;
 		}
-		if (round < SPIN_ROUNDS + YIELD_ROUNDS) {
-			sched_yield();
-		} else {
-			struct timespec ts = { 0, WAIT_SLEEP_NS };
-
-			nanosleep(&ts, NULL);
-		}
+		sleep_for_room(ring, need);
 		__u64 now = mh_now_ns();
 		if (now >= next_probe) {
 			if (mh_ring_consumer_probe(ring))
@@ -257,7 +185,7 @@ static bool wait_for_room(struct mh_ring *ring, __u64 pos, __u32 bytes)
 	}
 }
 
-static void *reserve_lossy(struct mh_ring *ring, __u32 bytes)
+static void *reserve_lossy(struct mh_ring *ring, __u32 bytes, __u64 *at)
 {
 	struct mh_ring_header *h = ring->hdr;
 	__u64 head = __atomic_load_n(&h->head, __ATOMIC_RELAXED);
@@ -265,7 +193,7 @@ static void *reserve_lossy(struct mh_ring *ring, __u32 bytes)
 	for (;;) {
 		__u64 tail = __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE);
 
-		if (head + bytes - tail > h->data_bytes) {
+		if (head + bytes - tail > ring->mask + 1) {
 			__u64 lost = __atomic_add_fetch(&h->lost_records, 1, __ATOMIC_RELAXED);
 
 			if (lost % LOSSY_PROBE_EVERY == 0)
@@ -273,8 +201,11 @@ static void *reserve_lossy(struct mh_ring *ring, __u32 bytes)
 			return NULL;
 		}
 		if (__atomic_compare_exchange_n(&h->head, &head, head + bytes, true,
-						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+			wake_on_crossing(ring, head, bytes);
+			*at = head;
 			return ring->data + (head & ring->mask);
+		}
 	}
 }
 
@@ -310,21 +241,23 @@ static __attribute__((noinline, cold)) void populate_ahead(struct mh_ring *ring,
 	errno = saved;
 }
 
-void *mh_ring_reserve(struct mh_ring *ring, __u32 bytes)
+static inline __attribute__((always_inline)) void *reserve(struct mh_ring *ring, __u32 bytes,
+							    __u64 *at)
 {
 	struct mh_ring_header *h = ring->hdr;
 	__u64 pos;
 
-	if (!h || bytes < REC_MIN_BYTES || bytes % MH_REC_ALIGN || bytes > h->data_bytes / 4 ||
+	if (!h || bytes < REC_MIN_BYTES || bytes % MH_REC_ALIGN || bytes > mh_ring_max_record(ring) ||
 	    mh_ring_consumer_gone(ring))
 		return NULL;
 	if (h->flags & MH_RING_LOSSY)
-		return reserve_lossy(ring, bytes);
+		return reserve_lossy(ring, bytes, at);
 
 	pos = __atomic_fetch_add(&h->head, bytes, __ATOMIC_RELAXED);
-	if (pos + bytes - __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE) > h->data_bytes &&
+	if (pos + bytes - __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE) > ring->mask + 1 &&
 	    !wait_for_room(ring, pos, bytes))
 		return NULL;
+	wake_on_crossing(ring, pos, bytes);
 	if (__builtin_expect(pos + bytes > __atomic_load_n(&ring->populated, __ATOMIC_RELAXED), 0))
 		populate_ahead(ring, pos + bytes);
 	/*
@@ -333,7 +266,37 @@ void *mh_ring_reserve(struct mh_ring *ring, __u32 bytes)
 	 * does not stall draining our stores behind cross-core misses.
 	 */
 	__builtin_prefetch(ring->data + ((pos + PREFETCH_AHEAD) & ring->mask), 1);
+	*at = pos;
 	return ring->data + (pos & ring->mask);
+}
+
+void *mh_ring_reserve(struct mh_ring *ring, __u32 bytes)
+{
+	__u64 pos;
+
+	return reserve(ring, bytes, &pos);
+}
+
+void *mh_ring_reserve_at(struct mh_ring *ring, __u32 bytes, __u64 *pos)
+{
+	return reserve(ring, bytes, pos);
+}
+
+void mh_ring_wait_answer(struct mh_ring *ring, __u64 ticket)
+{
+	struct mh_ring_header *h = ring->hdr;
+	int saved = errno;
+	__u32 seen;
+
+	while (__atomic_load_n(&h->scans_answered, __ATOMIC_ACQUIRE) < ticket &&
+	       !mh_ring_consumer_probe(ring)) {
+		__atomic_fetch_add(&h->scan_waiters, 1, __ATOMIC_SEQ_CST);
+		seen = __atomic_load_n(&h->scan_seq, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&h->scans_answered, __ATOMIC_SEQ_CST) < ticket)
+			mh_ring_futex_wait(&h->scan_seq, seen, ANSWER_POLL_NS);
+		__atomic_fetch_sub(&h->scan_waiters, 1, __ATOMIC_SEQ_CST);
+	}
+	errno = saved;
 }
 
 void mh_ring_commit(void *rec, struct mh_rec_hdr hdr)
@@ -344,55 +307,3 @@ void mh_ring_commit(void *rec, struct mh_rec_hdr hdr)
 	__atomic_store_n((__u64 *)rec, word, __ATOMIC_RELEASE);
 }
 
-/* Bytes of committed records from the tail on, at most one data area. */
-static __u64 committed_bytes(const struct mh_ring *ring, __u64 tail)
-{
-	__u64 data_bytes = ring->hdr->data_bytes;
-	__u64 pos = tail;
-
-	while (pos - tail + REC_MIN_BYTES <= data_bytes) {
-		const __u64 *word = (const __u64 *)(ring->data + (pos & ring->mask));
-		struct mh_rec_hdr hdr;
-		__u64 w = __atomic_load_n(word, __ATOMIC_ACQUIRE);
-
-		if (!w)
-			break;
-		memcpy(&hdr, &w, sizeof(hdr));
-		/* A malformed size would desynchronise us: stop before it. */
-		if (hdr.size < REC_MIN_BYTES || hdr.size % MH_REC_ALIGN ||
-		    pos - tail + hdr.size > data_bytes)
-			break;
-		pos += hdr.size;
-	}
-	return pos - tail;
-}
-
-const void *mh_ring_peek(struct mh_ring *ring, size_t *bytes)
-{
-	__u64 tail = __atomic_load_n(&ring->hdr->tail, __ATOMIC_RELAXED);
-
-	*bytes = committed_bytes(ring, tail);
-	return ring->data + (tail & ring->mask);
-}
-
-void mh_ring_release(struct mh_ring *ring, size_t bytes)
-{
-	__u64 tail = __atomic_load_n(&ring->hdr->tail, __ATOMIC_RELAXED);
-
-	/* Zeroed bytes are the "not committed" mark for the next lap. */
-	memset(ring->data + (tail & ring->mask), 0, bytes);
-	__atomic_store_n(&ring->hdr->tail, tail + bytes, __ATOMIC_RELEASE);
-}
-
-__u64 mh_ring_pending_bytes(const struct mh_ring *ring)
-{
-	__u64 tail = __atomic_load_n(&ring->hdr->tail, __ATOMIC_ACQUIRE);
-	__u64 head = __atomic_load_n(&ring->hdr->head, __ATOMIC_ACQUIRE);
-
-	return head - tail - committed_bytes(ring, tail);
-}
-
-void mh_ring_close(struct mh_ring *ring)
-{
-	__atomic_store_n(&ring->hdr->consumer_state, MH_RING_CONSUMER_GONE, __ATOMIC_RELEASE);
-}

@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,16 +21,17 @@
 #include <unistd.h>
 
 #include "recorder/exitscan/request.h"
+#include "recorder/liveset.h"
 #include "recorder/tracked.h"
 #include "common/clock.h"
 #include "trace/records.h"
 
 /* Ring bytes handed to the writer at once: bounds how long ring space stays held. */
 #define DRAIN_BATCH_BYTES (1U << 20)
-/* Empty polls answered with sched_yield() before the drainer starts sleeping. */
-#define DRAIN_YIELD_POLLS 16
-/* Longest sleep between polls of an empty ring, ns. */
-#define DRAIN_MAX_SLEEP_NS 1000000L
+/* Longest sleep of an idle drainer, ns: producers wake it (ring.h), this bounds a missed wake. */
+#define DRAIN_IDLE_NS (MH_RING_IDLE_WAKE_MS * 1000000L)
+/* Sleep between looks at a torn tail at the end, ns. */
+#define TORN_TAIL_POLL_NS 1000000L
 /* How long a reserved-but-uncommitted record may stay so at the end, ms. */
 #define TORN_TAIL_WAIT_MS 500
 /*
@@ -39,6 +39,15 @@
  * reader only in batches (collector.h), so a quiet ring is drained anyway.
  */
 #define COLLECT_POLL_MS 100
+
+/* The live set ran out of memory: exit scans of this recording will miss blocks. Say it once. */
+static void note_liveset_error(struct mh_recorder *r)
+{
+	if (!r->liveset_err) {
+		r->liveset_err = true;
+		fprintf(stderr, "memhook: out of memory for the live-block set; leak verdicts may be incomplete\n");
+	}
+}
 
 /* Remember the first write error and say it once. Returns err. */
 static int note_error(struct mh_recorder *r, int err)
@@ -89,120 +98,168 @@ int mh_recorder_info(struct mh_recorder *r, pid_t pid, const char *key, const ch
 	return err;
 }
 
-/*
- * The whole records at the start of buf that fit in DRAIN_BATCH_BYTES (at
- * least one). A batch ends right after an MH_REC_EXIT_SCAN, which is then
- * copied to *scan: its process waits for an answer. The pid of every
- * PROCESS record joins the set the sampler follows.
- */
-static size_t batch_bytes(struct mh_recorder *r, const unsigned char *buf, size_t bytes,
-			  struct mh_rec_exit_scan *scan, bool *have_scan)
+/* A PROCESS record: follow its pid (sampler, scans) if the kernel says it is ours. */
+static void on_process(struct mh_recorder *r, const struct mh_rec_process *rec)
 {
-	const struct mh_rec_hdr *rec;
-	size_t off = 0;
-
-	*have_scan = false;
-	while (off < bytes) {
-		rec = (const struct mh_rec_hdr *)(buf + off);
-		if (off && off + rec->size > DRAIN_BATCH_BYTES)
-			break;
-		off += rec->size;
-		if (rec->type == MH_REC_PROCESS)
-			atomic_fetch_add(&r->processes, 1);
-		if (rec->type == MH_REC_PROCESS && r->tracked && rec->size >= sizeof(struct mh_rec_process))
-			/* -ESRCH: it is gone already, nothing left to sample. */
-			(void)mh_tracked_add(r->tracked, (pid_t)((const struct mh_rec_process *)rec)->pid);
-		if (rec->type == MH_REC_EXIT_SCAN && rec->size >= sizeof(*scan)) {
-			memcpy(scan, rec, sizeof(*scan));
-			*have_scan = true;
-			break;
-		}
-	}
-	return off < bytes ? off : bytes;
+	atomic_fetch_add(&r->processes, 1);
+	/* -ESRCH: gone already; -EPERM: not the program's, its claim is ignored. */
+	if (mh_tracked_admit(r->tracked, (pid_t)rec->pid))
+		return;
+	if (mh_liveset_admit(r->liveset, rec))
+		note_liveset_error(r);
 }
 
 /*
- * Move what is committed from the ring to the trace, releasing it in
- * batches so producers get room back while the rest is compressed.
- * mh_ring_peek() walks every committed header, so it is called once per
- * pass, not once per batch. An exit-scan request is answered once every
- * record before it is in the trace. Returns the bytes moved.
+ * An exit-scan request ending at ring position ticket: hand the process's
+ * live blocks to the scan thread, or have it refused there (in order).
+ */
+static void on_exit_scan(struct mh_recorder *r, const struct mh_rec_exit_scan *rec, __u64 ticket)
+{
+	struct mh_exitscan_request req = {
+		.pid = (pid_t)rec->pid,
+		.tid = (pid_t)rec->tid,
+		.sp = rec->sp,
+		.pidfd = -1,
+		.tracked = r->tracked,
+		.ring = &r->ring,
+		.ticket = ticket,
+	};
+	struct mh_exitscan_program prog = { 0 };
+	int err;
+
+	/* The figures at exit come first; the process stays tracked for its scan. */
+	if (rec->path == MH_EXIT_PATH_FIGURES) {
+		req.figures = true;
+		err = mh_tracked_pidfd(r->tracked, req.pid);
+		if (err >= 0)
+			req.pidfd = err;
+		mh_leakscan_submit(r->scans, &req, &prog, err < 0 ? err : 0);
+		return;
+	}
+	/*
+	 * Taking it out of the set also stops its sampling: the scan reads the
+	 * process's swapped-out pages back in, and a later sample would show
+	 * residency memhook caused.
+	 */
+	err = mh_tracked_take(r->tracked, req.pid);
+	if (err >= 0) {
+		req.pidfd = err;
+		err = mh_liveset_take(r->liveset, req.pid, &prog);
+	}
+	mh_leakscan_submit(r->scans, &req, &prog, err);
+}
+
+/*
+ * Keep the records' meaning for the recorder: processes, live blocks,
+ * exit scans. buf holds records read from ring position pos on. Returns
+ * the bytes of good records; at a bad one, *why says how it is bad.
+ */
+static size_t observe(struct mh_recorder *r, const unsigned char *buf, size_t bytes, __u64 pos,
+		      const char **why)
+{
+	size_t off = 0, n = 0;
+
+	*why = NULL;
+	while (off < bytes) {
+		const struct mh_rec_hdr *rec = (const struct mh_rec_hdr *)(buf + off);
+
+		*why = mh_ring_record_error(rec);
+		if (*why)
+			break;
+		off += rec->size;
+		n++;
+		switch (rec->type) {
+		case MH_REC_ALLOC:
+		case MH_REC_FREE:
+		case MH_REC_REALLOC:
+			if (mh_liveset_apply(r->liveset, rec))
+				note_liveset_error(r);
+			break;
+		case MH_REC_PROCESS:
+			on_process(r, (const void *)rec);
+			break;
+		case MH_REC_EXIT_SCAN:
+			on_exit_scan(r, (const void *)rec, pos + off);
+			break;
+		default:
+			break;
+		}
+	}
+	/* One atomic add per batch, not per record: the progress line's events/s. */
+	atomic_fetch_add_explicit(&r->records, n, memory_order_relaxed);
+	return off;
+}
+
+/*
+ * The ring holds a record no preload wrote: the program (or a bug) broke
+ * the protocol. Say where in the trace, stop reading the ring and close
+ * it, so the program's processes pass through from now on.
+ */
+static void ring_corrupt(struct mh_recorder *r, __u64 pos, const char *why)
+{
+	char value[160];
+
+	snprintf(value, sizeof(value), "at ring byte %llu: %s; the rest of the ring was not read",
+		 (unsigned long long)pos, why);
+	(void)mh_recorder_info(r, 0, "ring.corrupt", value); /* reported once inside */
+	fprintf(stderr, "memhook: event ring corrupt %s\n", value);
+	r->ring_corrupt = true;
+	mh_ring_close(&r->ring);
+}
+
+/*
+ * Move what is committed from the ring to the trace, in batches of about
+ * DRAIN_BATCH_BYTES copied out of the shared memory first (the program
+ * may change it while we look), so producers get room back while the rest
+ * is compressed. Returns the bytes moved.
  */
 static size_t drain_once(struct mh_recorder *r)
 {
-	struct mh_rec_exit_scan scan;
-	const unsigned char *p;
-	size_t bytes, n, moved = 0;
-	bool have_scan;
+	const char *why, *bad;
+	size_t n, good, moved = 0;
+	__u64 pos;
 
-	p = mh_ring_peek(&r->ring, &bytes);
-	while (bytes) {
-		n = batch_bytes(r, p, bytes, &scan, &have_scan);
-		(void)mh_recorder_append(r, MH_STREAM_ALLOC, p, n); /* reported once inside */
+	while (!r->ring_corrupt) {
+		pos = r->ring.tail;
+		(void)mh_ring_read(&r->ring, r->batch, DRAIN_BATCH_BYTES, &n, &why);
+		good = observe(r, r->batch, n, pos, &bad);
+		(void)mh_recorder_append(r, MH_STREAM_ALLOC, r->batch, good); /* reported inside */
 		mh_ring_release(&r->ring, n);
-		p += n;
-		bytes -= n;
 		moved += n;
-		if (have_scan) {
-			/*
-			 * The scan reads the process's memory and so faults pages
-			 * back in: a later sample would show residency memhook
-			 * caused. Its own snapshot, taken first, is the last one.
-			 */
-			if (r->tracked)
-				mh_tracked_remove(r->tracked, (pid_t)scan.pid);
-			/* Failures are recorded as "leakscan.status"; the process is released anyway. */
-			(void)mh_leakscan_handle(r, &scan);
+		if (bad || why) {
+			ring_corrupt(r, pos + good, bad ? bad : why);
+			break;
 		}
+		if (!n)
+			break;
 	}
 	return moved;
-}
-
-static void idle_wait(unsigned polls)
-{
-	struct timespec ts = { 0, 50000L };
-
-	if (polls < DRAIN_YIELD_POLLS) {
-		sched_yield();
-		return;
-	}
-	/* Grow the sleep from 50us to 1ms: producers only wait when the ring is full. */
-	if (polls - DRAIN_YIELD_POLLS < 5)
-		ts.tv_nsec <<= polls - DRAIN_YIELD_POLLS;
-	else
-		ts.tv_nsec = DRAIN_MAX_SLEEP_NS;
-	nanosleep(&ts, NULL);
 }
 
 /* After stop: drain until empty, waiting a bounded time for producers still mid-write. */
 static void drain_rest(struct mh_recorder *r)
 {
 	__u64 deadline = mh_clock_now_ns() + TORN_TAIL_WAIT_MS * 1000000ULL;
-	unsigned polls = 0;
 
 	for (;;) {
 		if (drain_once(r)) {
 			deadline = mh_clock_now_ns() + TORN_TAIL_WAIT_MS * 1000000ULL;
-			polls = 0;
 			continue;
 		}
-		r->torn_bytes = mh_ring_pending_bytes(&r->ring);
+		r->torn_bytes = r->ring_corrupt ? 0 : mh_ring_pending_bytes(&r->ring);
 		if (!r->torn_bytes || mh_clock_now_ns() > deadline)
 			return;
-		idle_wait(polls++);
+		mh_ring_wait(&r->ring, TORN_TAIL_POLL_NS);
 	}
 }
 
 static void *drain_main(void *arg)
 {
 	struct mh_recorder *r = arg;
-	unsigned polls = 0;
 
 	while (!atomic_load(&r->stop_drain)) {
-		if (drain_once(r))
-			polls = 0;
-		else
-			idle_wait(polls++);
+		if (!drain_once(r))
+			mh_ring_wait(&r->ring, DRAIN_IDLE_NS);
 	}
 	drain_rest(r);
 	return NULL;
@@ -243,9 +300,19 @@ int mh_recorder_start(struct mh_recorder *r)
 {
 	int err;
 
+	r->batch = malloc(DRAIN_BATCH_BYTES + mh_ring_max_record(&r->ring));
+	if (!r->batch)
+		return -ENOMEM;
+	r->liveset = mh_liveset_new();
+	r->scans = r->liveset ? mh_leakscan_start(r) : NULL;
+	if (!r->scans) {
+		mh_liveset_free(r->liveset);
+		r->liveset = NULL;
+		return -ENOMEM;
+	}
 	err = -pthread_create(&r->drain_thread, NULL, drain_main, r);
 	if (err)
-		return err;
+		return err;	/* mh_recorder_stop() stops the scan thread */
 	r->drain_started = true;
 	if (!r->collector)
 		return 0;
@@ -271,10 +338,17 @@ void mh_recorder_stop(struct mh_recorder *r)
 		mh_ring_close(&r->ring);
 	if (r->drain_started) {
 		atomic_store(&r->stop_drain, 1);
+		mh_ring_wake(&r->ring);
 		pthread_join(r->drain_thread, NULL);
 		r->drain_started = false;
-		mh_leakscan_reset();
 	}
+	/* Answers every request still queued: no process is left waiting. */
+	mh_leakscan_stop(r->scans);
+	r->scans = NULL;
+	mh_liveset_free(r->liveset);
+	r->liveset = NULL;
+	free(r->batch);
+	r->batch = NULL;
 	if (r->collect_started) {
 		atomic_store(&r->stop_collect, 1);
 		/* Cannot fail: the counter is far from its maximum. */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * drain.h - the recording side of `memhook record`: owns the ring and
- * the trace writer, drains the ring into MH_STREAM_ALLOC on one thread and
- * the BPF collector into MH_STREAM_KERNEL on another.
+ * the trace writer, drains the ring into MH_STREAM_ALLOC on one thread
+ * (keeping the live blocks per process as records pass, for exit scans,
+ * which run on a thread of their own) and the BPF collector into
+ * MH_STREAM_KERNEL on another.
  *
  * A write error (disk full) is reported once on stderr and remembered;
  * the ring keeps being drained and its records dropped, so the traced
@@ -17,16 +19,20 @@
 #include <sys/types.h>
 
 #include "kernel/collector.h"
-#include "preload/ring.h"
+#include "recorder/ring_consumer.h"
 #include "trace/writer.h"
 
 struct mh_tracked;
+struct mh_liveset;
+struct mh_leakscan;
 
 struct mh_recorder {
 	struct mh_ring ring;
 	struct mh_trace_writer *writer;
 	struct mh_collector *collector;	/* NULL when the kernel stream is off */
 	struct mh_tracked *tracked;	/* processes to sample; the drainer adds PROCESS pids */
+	struct mh_liveset *liveset;	/* live blocks per process, kept by the drainer */
+	struct mh_leakscan *scans;	/* the exit-scan thread */
 	const char *trace_path;
 	pthread_t drain_thread;
 	pthread_t collect_thread;
@@ -38,7 +44,11 @@ struct mh_recorder {
 	atomic_int write_err;		/* first -errno from the writer, 0 if none */
 	int collect_err;		/* -errno that stopped the collector thread */
 	atomic_uint processes;		/* PROCESS records drained: 0 = the preload never loaded */
+	atomic_ullong records;		/* records drained from the ring (the progress line's events/s) */
 	__u64 torn_bytes;		/* reserved but never committed when draining stopped */
+	bool liveset_err;		/* the live set ran out of memory (said once) */
+	bool ring_corrupt;		/* a record no preload wrote was found: ring closed */
+	unsigned char *batch;		/* records copied out of the ring before use */
 };
 
 /*
@@ -60,7 +70,10 @@ int mh_recorder_info(struct mh_recorder *r, pid_t pid, const char *key, const ch
 /* The collector's sink: ctx is the recorder. */
 int mh_recorder_sink(void *ctx, int stream, const void *records, size_t bytes);
 
-/* Start the ring drainer and, if r->collector is set, the collector thread. 0 or -errno. */
+/*
+ * Start the exit-scan thread, the ring drainer and, if r->collector is
+ * set, the collector thread. 0 or -errno.
+ */
 int mh_recorder_start(struct mh_recorder *r);
 
 /*

@@ -28,12 +28,30 @@
 #include "memhook/env.h"
 
 #define LIBMEMHOOK_NAME "libmemhook.so"
+/* Where `make install` puts the preload, relative to the bin/ folder of memhook. */
+#define INSTALLED_PRELOAD_DIR "../lib/memhook"
+
+/* 0 if dir/rel/LIBMEMHOOK_NAME is readable (buf names it either way), else -errno. */
+static int try_preload(char *buf, size_t len, const char *dir, const char *rel)
+{
+	char found[PATH_MAX];
+
+	snprintf(buf, len, "%s%s%s/%s", dir, *rel ? "/" : "", rel, LIBMEMHOOK_NAME);
+	if (access(buf, R_OK))
+		return -errno;
+	/* LD_PRELOAD gets the plain path, not ".../bin/../lib/...". */
+	if (realpath(buf, found))
+		snprintf(buf, len, "%s", found);
+	return 0;
+}
 
 int mh_launch_find_preload(char *buf, size_t len)
 {
 	const char *env = getenv(MH_ENV_PRELOAD_PATH);
-	char exe[PATH_MAX];
+	const char *first, *second;
+	char exe[PATH_MAX], *dir, *name;
 	ssize_t n;
+	int err;
 
 	if (env && *env) {
 		snprintf(buf, len, "%s", env);
@@ -43,8 +61,25 @@ int mh_launch_find_preload(char *buf, size_t len)
 	if (n < 0)
 		return -errno;
 	exe[n] = '\0';
-	snprintf(buf, len, "%s/%s", dirname(exe), LIBMEMHOOK_NAME);
-	return access(buf, R_OK) ? -errno : 0;
+	dir = dirname(exe);
+	name = strrchr(dir, '/');
+	/*
+	 * Installed, memhook is PREFIX/bin/memhook; in the build tree the
+	 * preload sits beside it. The layout the folder's name suggests is
+	 * tried first and named when neither is there.
+	 */
+	first = INSTALLED_PRELOAD_DIR;
+	second = "";
+	if (strcmp(name ? name + 1 : dir, "bin")) {
+		first = "";
+		second = INSTALLED_PRELOAD_DIR;
+	}
+	err = try_preload(buf, len, dir, first);
+	if (err && !try_preload(buf, len, dir, second))
+		return 0;
+	if (err)
+		(void)try_preload(buf, len, dir, first); /* name the expected place */
+	return err;
 }
 
 static int set_env_uint(const char *name, unsigned long v)

@@ -61,9 +61,11 @@ int mh_launch_identity(const struct mh_record_opts *opts, struct mh_launch_ident
 bool mh_launch_sudo_owner(uid_t *uid, gid_t *gid);
 
 /*
- * Path of libmemhook.so: $MEMHOOK_PRELOAD, else beside the running
- * memhook binary. Returns 0 and fills buf, or -errno (-ENOENT if neither
- * exists; buf then names where it was looked for).
+ * Path of libmemhook.so: $MEMHOOK_PRELOAD, else, relative to the running
+ * memhook binary (/proc/self/exe, symlinks resolved), the installed
+ * layout's ../lib/memhook/ or the build tree's same folder. Returns 0 and
+ * fills buf, or -errno (-ENOENT if none exists; buf then names where it
+ * was expected).
  */
 int mh_launch_find_preload(char *buf, size_t len);
 

@@ -27,6 +27,7 @@
 #include "common/exit_codes.h"
 #include "recorder/launch.h"
 #include "recorder/noevents.h"
+#include "recorder/progress.h"
 #include "recorder/drain.h"
 #include "recorder/supervise.h"
 #include "recorder/tracked.h"
@@ -251,11 +252,28 @@ static void check_preloaded(struct mh_recorder *r, const struct mh_record_opts *
 	(void)mh_recorder_info(r, l->pid, "leakscan.status", status);
 }
 
+/* The watcher of the running program: opts->watcher, else the progress line. */
+static void *watch_start(struct mh_recorder *r, const struct mh_record_opts *o)
+{
+	if (o->watcher)
+		return o->watcher->start(r, o->watcher->arg);
+	return o->progress ? mh_progress_start(r) : NULL;
+}
+
+static void watch_stop(const struct mh_record_opts *o, void *state)
+{
+	if (o->watcher)
+		o->watcher->stop(state);
+	else
+		mh_progress_stop(state);
+}
+
 /* Run the released program to its end and close the trace. Returns the exit code. */
 static int run_to_end(struct mh_recorder *r, const struct mh_record_opts *o, struct mh_launch *l,
 		      bool *ran)
 {
 	struct mh_sampler *sampler = NULL;
+	void *watch;
 	int status = 0, err, exec_err;
 
 	if (o->sample_ms || o->pagemap_ms) {
@@ -268,7 +286,10 @@ static int run_to_end(struct mh_recorder *r, const struct mh_record_opts *o, str
 	*ran = !exec_err;
 	if (exec_err)
 		launch_error(o, l, exec_err);
+	watch = exec_err ? NULL : watch_start(r, o);
 	err = mh_supervise(r, l->pid, o->follow_forks, sampler, &status);
+	if (!exec_err)
+		watch_stop(o, watch);
 	if (err)
 		fprintf(stderr, "memhook: lost track of '%s': %s\n", o->prog_argv[0], strerror(-err));
 	mh_sampler_free(sampler);
@@ -310,7 +331,7 @@ int mh_record_session(const struct mh_record_opts *o, char *path, size_t len, bo
 			"MEMHOOK_PRELOAD");
 		return MH_EXIT_INTERNAL;
 	}
-	r.tracked = mh_tracked_new();
+	r.tracked = mh_tracked_new(l.id.drop ? l.id.uid : getuid());
 	if (!r.tracked) {
 		fprintf(stderr, "memhook: cannot set up the recorder: %s\n", strerror(errno));
 		return MH_EXIT_INTERNAL;

@@ -13,6 +13,20 @@
 
 #include <linux/types.h>
 
+struct mh_recorder;
+
+/*
+ * What watches a recording while the program runs, in place of the
+ * progress line (recorder/progress.h): `memhook run --live`.
+ */
+struct mh_record_watcher {
+	/* Called once the program runs; returns the state stop() gets (may be NULL). */
+	void *(*start)(struct mh_recorder *r, void *arg);
+	/* Called once the program has ended, before memhook prints anything else. */
+	void (*stop)(void *state);
+	void *arg;
+};
+
 enum mh_kernel_mode {
 	MH_KERNEL_AUTO = 0,	/* use the kernel stream if it can start, say so if not */
 	MH_KERNEL_ON,		/* fail when it cannot start */
@@ -34,6 +48,9 @@ struct mh_record_opts {
 	bool quiet;			/* -q: no "trace written" line */
 	const char *user;		/* --user NAME|UID: run the program as this user (root only) */
 	bool as_root;			/* --as-root: under sudo, keep the program root */
+	bool progress;			/* cleared by --no-progress: no status line on a terminal */
+	/* Watches the program instead of the progress line; NULL: none. */
+	const struct mh_record_watcher *watcher;
 	char **prog_argv;		/* PROG [ARGS], NULL-terminated */
 };
 

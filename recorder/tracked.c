@@ -8,8 +8,10 @@
 #include "recorder/tracked.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/pidfd.h>
 #include <unistd.h>
@@ -26,14 +28,22 @@ struct entry {
 struct mh_tracked {
 	pthread_mutex_t lock;
 	struct entry *table;
+	uid_t uid;			/* the program's user */
 };
 
-struct mh_tracked *mh_tracked_new(void)
+static bool exited(int pidfd);
+
+/* How many parents up /proc is followed looking for a tracked ancestor. */
+#define ANCESTRY_MAX 256
+
+struct mh_tracked *mh_tracked_new(uid_t uid)
 {
 	struct mh_tracked *t = calloc(1, sizeof(*t));
 
-	if (t)
+	if (t) {
 		pthread_mutex_init(&t->lock, NULL);
+		t->uid = uid;
+	}
 	return t;
 }
 
@@ -85,6 +95,127 @@ out_unlock:
 	return err;
 }
 
+/* Read "PPid:" and the four "Uid:" values of pid from /proc. 0 or -errno. */
+static int read_status(pid_t pid, pid_t *ppid, uid_t uids[4])
+{
+	char path[64], line[256];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "PPid: %d", ppid) == 1)
+			found |= 1;
+		else if (sscanf(line, "Uid: %u %u %u %u", &uids[0], &uids[1], &uids[2],
+				&uids[3]) == 4)
+			found |= 2;
+	}
+	fclose(f);
+	return found == 3 ? 0 : -EPROTO;
+}
+
+int mh_tracked_check_user(const struct mh_tracked *t, pid_t pid)
+{
+	uid_t uids[4];
+	pid_t ppid;
+	int err = read_status(pid, &ppid, uids);
+
+	if (err)
+		return err;
+	if (!t->uid)
+		return 0;
+	for (int i = 0; i < 4; i++) {
+		if (uids[i] != t->uid)
+			return -EPERM;
+	}
+	return 0;
+}
+
+/* Does pid descend from a tracked process or from memhook itself? Called locked. */
+static int is_descendant(struct mh_tracked *t, pid_t pid)
+{
+	pid_t self = getpid(), cur = pid, ppid;
+	uid_t uids[4];
+	struct entry *e;
+
+	for (int depth = 0; depth < ANCESTRY_MAX; depth++) {
+		int err = read_status(cur, &ppid, uids);
+
+		if (err)
+			return err == -ESRCH && cur != pid ? -EPERM : err;
+		if (ppid == self)
+			return 0;
+		HASH_FIND_INT(t->table, &ppid, e);
+		if (e && !exited(e->pidfd))
+			return 0;
+		if (ppid <= 1)
+			return -EPERM;
+		cur = ppid;
+	}
+	return -EPERM;
+}
+
+int mh_tracked_admit(struct mh_tracked *t, pid_t pid)
+{
+	struct entry *e;
+	int err = 0, pidfd;
+
+	/* The pidfd first: whatever /proc says next is about this process or it has exited. */
+	pidfd = pidfd_open(pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	pthread_mutex_lock(&t->lock);
+	HASH_FIND_INT(t->table, &pid, e);
+	if (e) {
+		e->images++;	/* an exec: a new image of a pid we follow */
+		goto out_unlock;
+	}
+	err = is_descendant(t, pid);
+	if (!err)
+		err = mh_tracked_check_user(t, pid);
+	if (!err && exited(pidfd))
+		err = -ESRCH;
+	if (!err) {
+		e = calloc(1, sizeof(*e));
+		err = e ? 0 : -ENOMEM;
+	}
+	if (!err) {
+		e->pid = pid;
+		e->pidfd = pidfd;
+		pidfd = -1;
+		HASH_ADD_INT(t->table, pid, e);
+	}
+out_unlock:
+	pthread_mutex_unlock(&t->lock);
+	if (pidfd >= 0)
+		close(pidfd);
+	return err;
+}
+
+int mh_tracked_take(struct mh_tracked *t, pid_t pid)
+{
+	struct entry *e;
+	int ret;
+
+	pthread_mutex_lock(&t->lock);
+	HASH_FIND_INT(t->table, &pid, e);
+	if (!e || exited(e->pidfd)) {
+		ret = -ESRCH;
+	} else {
+		ret = mh_tracked_check_user(t, pid);
+		if (!ret) {
+			ret = e->pidfd;
+			HASH_DEL(t->table, e);
+			free(e);
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	return ret;
+}
+
 void mh_tracked_remove(struct mh_tracked *t, pid_t pid)
 {
 	struct entry *e;
@@ -127,6 +258,27 @@ size_t mh_tracked_list(struct mh_tracked *t, pid_t *out, size_t max)
 	}
 	pthread_mutex_unlock(&t->lock);
 	return n;
+}
+
+int mh_tracked_pidfd(struct mh_tracked *t, pid_t pid)
+{
+	struct entry *e;
+	int ret;
+
+	pthread_mutex_lock(&t->lock);
+	HASH_FIND_INT(t->table, &pid, e);
+	if (!e || exited(e->pidfd)) {
+		ret = -ESRCH;
+	} else {
+		ret = mh_tracked_check_user(t, pid);
+		if (!ret) {
+			ret = fcntl(e->pidfd, F_DUPFD_CLOEXEC, 0);
+			if (ret < 0)
+				ret = -errno;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	return ret;
 }
 
 unsigned mh_tracked_images(struct mh_tracked *t, pid_t pid)

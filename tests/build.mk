@@ -4,14 +4,30 @@
 # archives of memhook's modules so each suite pulls in only what it uses.
 # tests/progs/<name>.c   -> $(O)/tests/progs/<name>: programs of known
 # behaviour that only the tests need.
+# tests/check_<name>.sh -> run from the source tree (tests/tap.sh).
 # `make check` builds everything and runs tests/run.sh, which runs every
 # suite and prints one "N passed, N failed, N skipped" line.
 
 CHECK_SRCS := $(wildcard tests/check_*.c)
 CHECK_PROGRAMS := $(CHECK_SRCS:tests/%.c=$(O)/tests/%)
+# Shell test scripts (tests/check_*.sh, helpers in tests/tap.sh) run as they
+# are, with the e2e suites; check_layers.sh runs first, on its own.
+CHECK_SCRIPTS := $(filter-out tests/check_layers.sh,$(wildcard tests/check_*.sh))
+CHECK_PROGRAMS += $(CHECK_SCRIPTS)
 TEST_PROG_SRCS := $(wildcard tests/progs/*.c)
 TEST_PROGS := $(TEST_PROG_SRCS:tests/progs/%.c=$(O)/tests/progs/%)
-DEPS += $(CHECK_SRCS:tests/%.c=$(O)/tests/%.d) $(O)/tests/testutil.d
+# The suites' shared helpers (testutil.c, record_cmd.c, ...): one archive,
+# so a suite links only the helpers it calls.
+TEST_HELPER_SRCS := $(filter-out $(CHECK_SRCS),$(wildcard tests/*.c))
+TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(O)/%.o)
+TEST_HELPERS_LIB := $(O)/tests/libtesthelpers.a
+DEPS += $(CHECK_SRCS:tests/%.c=$(O)/tests/%.d) $(TEST_HELPER_OBJS:.o=.d)
+
+$(TEST_HELPERS_LIB): $(TEST_HELPER_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(TEST_HELPER_OBJS): | $(BPF_SKELS)
 
 PRELOAD_ARCHIVE := $(O)/libmhpreload.a
 
@@ -19,9 +35,9 @@ $(PRELOAD_ARCHIVE): $(PRELOAD_CORE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(O)/tests/check_%: $(O)/tests/check_%.o $(O)/tests/testutil.o $(TOOL_LIBS_A) $(PRELOAD_ARCHIVE)
+$(O)/tests/check_%: $(O)/tests/check_%.o $(TEST_HELPERS_LIB) $(TOOL_LIBS_A) $(PRELOAD_ARCHIVE)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) -o $@ $< $(O)/tests/testutil.o $(filter %.a,$(TOOL_LIBS_A)) $(PRELOAD_ARCHIVE) \
+	$(Q)$(CC) -o $@ $< $(TEST_HELPERS_LIB) $(filter %.a,$(TOOL_LIBS_A)) $(PRELOAD_ARCHIVE) \
 		$(TOOL_LIBS) \
 		$(call pc_libs,check libunwind) -ldl
 
@@ -30,7 +46,7 @@ $(O)/tests/check_%.o: | $(BPF_SKELS)
 $(O)/tests/progs/%: tests/progs/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -std=gnu11 $(EXAMPLE_CFLAGS) -o $@ $< $(EXAMPLE_LIBS)
+	$(Q)$(CC) -std=gnu11 $(EXAMPLE_CFLAGS) -Iinclude -o $@ $< $(EXAMPLE_LIBS)
 
 # fid_status reads the preload's registry of its own memory (memhook/own.h).
 $(O)/tests/progs/fid_status: EXAMPLE_CFLAGS += -Iinclude
@@ -39,12 +55,13 @@ $(O)/tests/progs/fid_status: EXAMPLE_CFLAGS += -Iinclude
 # memcheck, addr2line or the program's own pagemap), kernel (the BPF stream;
 # skipped without privileges), e2e (everything else: the memhook command
 # end to end). `make check` runs them all, layers first.
-CHECK_UNIT := addrindex blocks clock mark ring stackids suppress trace report unwind
-CHECK_ORACLE := oracle verdicts attribution symbolize fidelity
+CHECK_UNIT := addrindex blocks clock image mark ring stackids suppress trace report unwind
+CHECK_ORACLE := oracle verdicts attribution symbolize shells fidelity
 CHECK_KERNEL := kernel kernel_cli correlate
 CHECK_E2E := $(filter-out $(CHECK_UNIT) $(CHECK_ORACLE) $(CHECK_KERNEL),\
 	$(CHECK_SRCS:tests/check_%.c=%))
-check_kind = $(filter $(patsubst %,$(O)/tests/check_%,$(CHECK_$(1))),$(CHECK_PROGRAMS))
+check_kind = $(filter $(patsubst %,$(O)/tests/check_%,$(CHECK_$(1))),$(CHECK_PROGRAMS)) \
+	$(if $(filter E2E,$(1)),$(CHECK_SCRIPTS))
 
 .PHONY: layers check-unit check-e2e check-oracle check-kernel
 

@@ -23,18 +23,23 @@
 #define MAX_PAGES 64
 
 static struct mh_replay *rp;
+static struct mh_attribution *attribution;
 
 static void setup(void)
 {
 	rp = mh_replay_new();
 	ck_assert_ptr_nonnull(rp);
-	rp->page_size = PAGE;
+	attribution = mh_attribution_new(rp);
+	ck_assert_ptr_nonnull(attribution);
+	mh_replay_set_header(rp, 0, PAGE);
 }
 
 static void teardown(void)
 {
 	mh_replay_free(rp);
+	mh_attribution_free(attribution);
 	rp = NULL;
+	attribution = NULL;
 }
 
 static void feed(const void *rec)
@@ -296,7 +301,7 @@ START_TEST(test_faults_charged)
 	ck_assert_uint_eq(stack(3)->faults_during_alloc, 1);
 	ck_assert_uint_eq(mapping("[stack]")->faults, 1);
 	ck_assert_uint_eq(mapping("file dev 8:1 inode 1234")->faults, 1);
-	ck_assert_str_eq(mh_attr_map_name(rp, proc(), mapping("file dev 8:1 inode 1234")),
+	ck_assert_str_eq(mh_attr_map_name(attribution, proc(), mapping("file dev 8:1 inode 1234")),
 			 "/usr/lib/libdemo.so");
 	ck_assert_uint_eq(mapping("mmap 0x9")->faults, 1);
 	ck_assert_uint_eq(mapping("[libc mmap]")->faults, 1);

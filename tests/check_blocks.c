@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * check_blocks.c - the live block table (merger/replay/blocks.c), an
+ * check_blocks.c - the live block table (common/blocks.c), an
  * open-addressing table with backward-shift deletion that grows and
  * shrinks with the live set: random adds and removes, clustered
  * addresses and strides that collide, checked at every step against a
@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "merger/replay/blocks.h"
+#include "common/blocks.h"
 #include "tests/testutil.h"
 
 /* Model: slot i holds the address live there (0: none), its size is i + 1. */

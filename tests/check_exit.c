@@ -130,7 +130,7 @@ START_TEST(test_exit_handshake)
 	ck_assert_uint_eq(scan->path, exit_cases[_i].path);
 	ck_assert_int_eq(scan->status, exit_cases[_i].status);
 	ck_assert_uint_eq(scan->tid, (__u32)t.pid);
-	ck_assert_uint_ne(scan->ack_addr, 0);
+	ck_assert_uint_ne(scan->ticket, 0);
 	ck_assert_uint_lt((uintptr_t)ex, (uintptr_t)scan);
 	ck_assert_uint_lt((uintptr_t)last_heap_event(&t, (__u32)t.pid), (uintptr_t)ex);
 	ck_assert_uint_eq(t.scans, 1 + n_figures);

@@ -650,10 +650,10 @@ END_TEST
 START_TEST(test_missing_trace_is_an_error)
 {
 	struct mh_report_opts opts = { 0 };
-	char *path = mh_test_join(mh_fx_tmpdir, "absent.mht");
+	char *path = mh_test_join(mh_fx_tmpdir, "absent.mht"), why[MH_REPORT_ERROR_BYTES];
 
-	ck_assert_int_eq(mh_report_generate(path, &opts, stdout), -ENOENT);
-	ck_assert_ptr_nonnull(strstr(mh_report_error(), "absent.mht"));
+	ck_assert_int_eq(mh_report_generate(path, &opts, stdout, why), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(why, "absent.mht"));
 	free(path);
 }
 END_TEST

@@ -5,6 +5,7 @@
  * Valgrind oracle, a minimal JSON number reader and the Check suite runner.
  */
 #include "tests/testutil.h"
+#include "recorder/ring_consumer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -522,6 +523,42 @@ const char *mh_test_json_element(const char *array, size_t i)
 	return s;
 }
 
+char *mh_test_json_string(const char *value)
+{
+	const char *s = value ? skip_ws(value) : NULL, *end = s && *s == '"' ? skip_string(s) : NULL;
+	char *out, *o;
+
+	if (!end)
+		return NULL;
+	out = o = xalloc(malloc((size_t)(end - s)));
+	for (s++; s < end - 1; s++) {
+		unsigned long u;
+		char hex[5] = "";
+
+		if (*s != '\\') {
+			*o++ = *s;
+			continue;
+		}
+		switch (*++s) {
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u':
+			/* Tests compare ASCII: anything else becomes '?'. */
+			memcpy(hex, s + 1, 4);
+			u = strtoul(hex, NULL, 16);
+			*o++ = u && u < 0x80 ? (char)u : '?';
+			s += 4;
+			break;
+		default: *o++ = *s; break;	/* '"', '\\', '/' */
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 int mh_test_json_int(const char *json, const char *path, long long *out)
 {
 	const char *v;
@@ -741,4 +778,20 @@ int mh_test_run_unprivileged(const char *dir, const char *const *args, unsigned 
 	free(out);
 	free(err);
 	return st;
+}
+
+const void *mh_test_ring_peek(struct mh_ring *ring, size_t *bytes)
+{
+	static unsigned char *buf;
+	static size_t cap;
+	const char *why;
+
+	if (cap < ring->mask + 1) {
+		free(buf);
+		cap = ring->mask + 1;
+		buf = malloc(cap);
+		ck_assert_ptr_nonnull(buf);
+	}
+	ck_assert_int_eq(mh_ring_read(ring, buf, cap, bytes, &why), 0);
+	return buf;
 }

@@ -226,6 +226,13 @@ const char *mh_test_json_value(const char *json, const char *path);
 const char *mh_test_json_element(const char *array, size_t i);
 
 /*
+ * The JSON string whose value begins at value (as mh_test_json_value() or
+ * mh_test_json_element() return it), unescaped, malloc'd; NULL if value is
+ * not a string. \u escapes outside ASCII become '?'.
+ */
+char *mh_test_json_string(const char *value);
+
+/*
  * Run every test of suite s with Check's defaults (CK_ENV: the verbosity
  * CK_VERBOSITY names, CK_NORMAL when it is unset; fork mode, time limits and
  * TAP output from Check's own environment variables) and free it. Returns
@@ -233,5 +240,13 @@ const char *mh_test_json_element(const char *array, size_t i);
  * returns it.
  */
 int mh_test_run_suite(Suite *s);
+
+struct mh_ring;
+/*
+ * The consumer's view of a ring for tests: every committed record from the
+ * tail, read with mh_ring_read into a buffer kept until the next call.
+ * Sets *bytes; the records must be released with mh_ring_release.
+ */
+const void *mh_test_ring_peek(struct mh_ring *ring, size_t *bytes);
 
 #endif /* MEMHOOK_TESTS_TESTUTIL_H */

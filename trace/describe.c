@@ -9,6 +9,7 @@
 #include "trace/describe.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 #include "trace/describe_kernel.h"
 #include "memhook/trace.h"
@@ -122,10 +123,21 @@ static void dump_info(FILE *out, const struct mh_rec_info *info)
 {
 	const char *key = (const char *)(info + 1);
 
+	const char *value = key + info->key_len + 1, *end = value + info->value_len;
+
 	fprintf(out, "INFO ts=%llu pid=%u ", (unsigned long long)info->ts_ns, info->pid);
 	print_str(out, key, info->key_len);
 	fputc('=', out);
-	print_str(out, key + info->key_len + 1, info->value_len);
+	/* A value may hold NULs ("process.argv" separates arguments with them). */
+	for (;;) {
+		size_t len = strnlen(value, (size_t)(end - value));
+
+		print_str(out, value, len);
+		value += len + 1;
+		if (value > end)
+			break;
+		fputs("\\0", out);
+	}
 }
 
 static void dump_pagemap(FILE *out, const struct mh_rec_pagemap *pm)
@@ -147,9 +159,9 @@ static void dump_exit_scan(FILE *out, const struct mh_rec_exit_scan *e)
 {
 	static const char *const paths[] = { "?", "normal", "immediate", "signal", "figures" };
 
-	fprintf(out, "EXIT_SCAN ts=%llu pid=%u tid=%u path=%s status=%d sp=0x%llx ack=0x%llx",
+	fprintf(out, "EXIT_SCAN ts=%llu pid=%u tid=%u path=%s status=%d sp=0x%llx ticket=%llu",
 		(unsigned long long)e->ts_ns, e->pid, e->tid, e->path < 5 ? paths[e->path] : "?",
-		e->status, (unsigned long long)e->sp, (unsigned long long)e->ack_addr);
+		e->status, (unsigned long long)e->sp, (unsigned long long)e->ticket);
 }
 
 static void dump_exit(FILE *out, const struct mh_rec_exit *e)

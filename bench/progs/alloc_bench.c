@@ -2,8 +2,8 @@
 /*
  * alloc_bench.c - an allocation-heavy workload for bench/run.sh.
  *
- * Usage: alloc_bench [THREADS (1 or 2) [OPS_PER_THREAD [MAX_DEPTH]]]
- *        (defaults 1, 2000000, 30)
+ * Usage: alloc_bench [THREADS (1 or 2) [OPS_PER_THREAD [MAX_DEPTH [ROUND]]]]
+ *        (defaults 1, 2000000, 30, 1)
  *
  * Each thread performs OPS_PER_THREAD malloc calls, each from the bottom of
  * a recursion 3 to MAX_DEPTH frames deep (the depth varies with the operation
@@ -12,7 +12,8 @@
  * 16..1024 bytes, every 16th 1..16 KiB, every 1024th 64 KiB. Each block
  * replaces the oldest in a window of 4096 live blocks, which is freed, so
  * every malloc (but the first 4096) comes with a free; all is freed at the
- * end. Deterministic: the same arguments give the same calls. It prints
+ * end. ROUND > 1 rounds every size up to a multiple of it (64 keeps
+ * heaptrack 1.4's interpreter from aborting). Deterministic: the same arguments give the same calls. It prints
  * the totals (mallocs, frees, bytes) so runs can be checked for equality.
  */
 #define _GNU_SOURCE
@@ -27,6 +28,7 @@
 #define MAX_DEPTH 30
 
 static int max_depth = MAX_DEPTH;
+static size_t round_to = 1;
 #define LEAVES 4
 
 struct worker {
@@ -52,12 +54,15 @@ static unsigned next_rand(unsigned *s)
 static size_t pick_size(struct worker *w, long i)
 {
 	unsigned r = next_rand(&w->seed);
+	size_t size;
 
 	if (i % 1024 == 0)
-		return 64 * 1024;
-	if (i % 16 == 0)
-		return 1024 + r % (15 * 1024);
-	return 16 + r % 1009;
+		size = 64 * 1024;
+	else if (i % 16 == 0)
+		size = 1024 + r % (15 * 1024);
+	else
+		size = 16 + r % 1009;
+	return (size + round_to - 1) / round_to * round_to;
 }
 
 static void *take(struct worker *w, size_t size)
@@ -142,10 +147,12 @@ int main(int argc, char **argv)
 
 	if (argc > 3)
 		max_depth = atoi(argv[3]);
+	if (argc > 4)
+		round_to = (size_t)atol(argv[4]);
 	if (nthreads < 1 || nthreads > 2 || ops < 1 || max_depth < MIN_DEPTH ||
-	    max_depth > MAX_DEPTH) {
+	    max_depth > MAX_DEPTH || round_to < 1 || round_to > 4096) {
 		fprintf(stderr, "usage: alloc_bench [THREADS (1 or 2) [OPS_PER_THREAD [MAX_DEPTH "
-				"(%d..%d)]]]\n", MIN_DEPTH, MAX_DEPTH);
+				"(%d..%d) [ROUND (1..4096)]]]]\n", MIN_DEPTH, MAX_DEPTH);
 		return 2;
 	}
 	w = calloc((size_t)nthreads, sizeof(*w));

@@ -190,8 +190,8 @@ struct mh_rec_thread {
 
 enum mh_process_start {
 	MH_PROCESS_LAUNCHED = 1,	/* the program memhook started */
-	MH_PROCESS_FORKED = 2,		/* a followed fork child */
-	MH_PROCESS_EXECED = 3,		/* a new image in a traced pid */
+	MH_PROCESS_FORKED = 2,		/* a followed fork child: a copy of its parent's image */
+	MH_PROCESS_EXECED = 3,		/* a new program: exec'd in a traced pid or in a spawned child */
 	MH_PROCESS_ATTACHED = 4,	/* memhook collect -p */
 };
 
@@ -350,16 +350,18 @@ enum mh_exit_path {
 };
 
 /*
- * Sent by the preload from its exit path, which then waits (polling, while
- * the recorder lives) until the recorder sets the __u32 at ack_addr to 1.
- * Meanwhile the recorder stops the threads, snapshots residency and
- * classifies the live blocks (recorder/exitscan/stop.c).
+ * Sent by the preload from its exit path, which then waits (while the
+ * recorder lives) until the ring's scans_answered reaches the position
+ * just past this record (ring.h). Meanwhile the recorder stops the
+ * threads, snapshots residency and classifies the live blocks
+ * (recorder/exitscan/stop.c). The recorder counts ring positions itself:
+ * ticket is the sender's note of it, for `memhook dump`, never obeyed.
  */
 struct mh_rec_exit_scan {
 	struct mh_rec_hdr hdr;
 	__u64 ts_ns;		/* CLOCK_MONOTONIC ns */
 	__u64 sp;		/* stack pointer of the waiting thread */
-	__u64 ack_addr;		/* address of the __u32 the recorder sets */
+	__u64 ticket;		/* ring position just past this record */
 	__u32 pid;
 	__u32 tid;		/* the waiting thread */
 	__u32 path;		/* enum mh_exit_path */

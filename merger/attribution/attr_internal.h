@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * attr_internal.h - what attribute.c, mappings.c, residency.c and
- * rss_timeline.c share.
+ * rss_timeline.c share: the attribution object and the steps the replay's
+ * events drive.
  * Internal to those files. Never prints.
  */
 #ifndef MEMHOOK_MERGER_ATTRIBUTION_ATTR_INTERNAL_H
@@ -10,6 +11,61 @@
 #include "merger/attribution/attribute.h"
 
 struct mh_rec_pagemap;
+
+struct mh_attribution {
+	struct mh_replay *rp;		/* the replay it subscribed to */
+	struct mh_kfile *files;		/* file names from the kernel stream, by key */
+	struct mh_process *snap_pending; /* a process with a residency snapshot part to apply */
+};
+
+/* p's attribution state, created on first use. NULL on ENOMEM. */
+struct mh_attr *mh_attr_get(struct mh_attribution *at, struct mh_process *p);
+
+/* Apply one such record. 0, -EBADMSG, -ENOMEM. */
+int mh_attr_record(struct mh_attribution *at, const struct mh_rec_hdr *rec);
+
+/*
+ * Apply the residency snapshot ranges received so far (at->snap_pending)
+ * to the blocks live now: before any record but another PAGEMAP.
+ */
+int mh_attr_apply_pending(struct mh_attribution *at);
+
+/*
+ * The replay's events, acted on only when p->attr is set. 0 or -ENOMEM.
+ * mh_attr_mmap() and mh_attr_munmap() act as the syscalls do on page
+ * boundaries: a mapping (or unmapping) over older mappings unmaps what it
+ * covers, wholly or in part (docs/ATTRIBUTION.md).
+ */
+int mh_attr_block_added(struct mh_process *p, struct mh_block *blk, uint32_t tid, uint64_t ts);
+void mh_attr_block_removed(struct mh_process *p, struct mh_block *blk);
+int mh_attr_mmap(struct mh_process *p, uint64_t addr, uint64_t size, uint64_t stack_id);
+int mh_attr_munmap(struct mh_process *p, uint64_t addr, uint64_t size);
+/* The program moved its break itself over [addr, addr + size), up (grow) or down: by bytes. */
+int mh_attr_brk(struct mh_process *p, uint64_t addr, uint64_t size, uint64_t stack_id, bool grow);
+
+/*
+ * p's traced image announced itself (MH_REC_PROCESS): RSS seen before
+ * belongs to what ran in the pid before exec (the launcher's child), so
+ * the RSS peak and the timeline start again.
+ */
+void mh_attr_image_start(struct mh_process *p);
+
+/* End of trace: close the last snapshot and charge what is still pending. */
+int mh_attr_finish(struct mh_attribution *at, struct mh_process *p);
+
+void mh_attr_free(struct mh_attr *a);
+
+/* A file the kernel stream named (MH_REC_KFILE), global to the trace. */
+struct mh_kfile {
+	uint64_t key;			/* dev << 40 ^ ino, see attribute.c */
+	uint32_t dev;
+	uint64_t ino;
+	char *path;
+	UT_hash_handle hh;
+};
+
+void mh_attr_free_files(struct mh_attribution *at);
+
 
 /* One range of a residency snapshot, copied until it is applied. */
 struct mh_snap_part {
@@ -21,7 +77,7 @@ struct mh_snap_part {
 };
 
 /* residency.c */
-int mh_residency_add(struct mh_replay *rp, struct mh_process *p,
+int mh_residency_add(struct mh_attribution *at, struct mh_process *p,
 		     const struct mh_rec_pagemap *rec);
 /* Close the current snapshot (its parts are applied): totals, timeline, RSS peak. */
 void mh_residency_close(struct mh_process *p);
@@ -52,7 +108,7 @@ void mh_mappings_free(struct mh_attr *a);
 struct mh_map_stats *mh_map_stats_get(struct mh_attr *a, enum mh_map_kind kind,
 				      const char *name, uint64_t stack_id);
 /* The mapping stats for memory at addr outside live blocks, from the mapping index. */
-struct mh_map_stats *mh_attr_mapping_of(struct mh_replay *rp, struct mh_process *p,
+struct mh_map_stats *mh_attr_mapping_of(struct mh_attribution *at, struct mh_process *p,
 					uint64_t addr);
 
 #endif /* MEMHOOK_MERGER_ATTRIBUTION_ATTR_INTERNAL_H */

@@ -29,7 +29,7 @@
 
 #include "merger/attribution/addrindex.h"
 #include "merger/attribution/attr_internal.h"
-#include "merger/replay/blocks.h"
+#include "common/blocks.h"
 #include "merger/replay/modmap.h"
 #include "trace/records.h"
 #include "merger/replay/replay.h"
@@ -67,54 +67,7 @@ struct mh_attr_thread {
 	UT_hash_handle hh;
 };
 
-int mh_attr_note_granule(struct mh_process *p, uint64_t addr)
-{
-	uint64_t number = addr >> MH_GRANULE_SHIFT;
-	struct mh_granule *g;
-
-	HASH_FIND(hh, p->granules, &number, sizeof(number), g);
-	if (!g) {
-		g = calloc(1, sizeof(*g));
-		if (!g)
-			return -ENOMEM;
-		g->number = number;
-		g->lo = g->hi = addr;
-		HASH_ADD(hh, p->granules, number, sizeof(g->number), g);
-	}
-	if (addr < g->lo)
-		g->lo = addr;
-	if (addr > g->hi)
-		g->hi = addr;
-	p->granule_cache[number % MH_GRANULE_CACHE] = g;
-	return 0;
-}
-
-bool mh_attr_held_heap(const struct mh_process *p, uint64_t start, uint64_t end)
-{
-	uint64_t n;
-	struct mh_granule *g;
-
-	if (!p->granules || end <= start)
-		return false;
-	for (n = start >> MH_GRANULE_SHIFT; n <= (end - 1) >> MH_GRANULE_SHIFT; n++) {
-		HASH_FIND(hh, p->granules, &n, sizeof(n), g);
-		if (g && g->lo < end && g->hi >= start)
-			return true;
-	}
-	return false;
-}
-
-void mh_attr_free_granules(struct mh_process *p)
-{
-	struct mh_granule *g, *tmp;
-
-	HASH_ITER(hh, p->granules, g, tmp) {
-		HASH_DEL(p->granules, g);
-		free(g);
-	}
-}
-
-struct mh_attr *mh_attr_get(struct mh_replay *rp, struct mh_process *p)
+struct mh_attr *mh_attr_get(struct mh_attribution *at, struct mh_process *p)
 {
 	struct mh_attr *a = p->attr;
 
@@ -123,7 +76,7 @@ struct mh_attr *mh_attr_get(struct mh_replay *rp, struct mh_process *p)
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return NULL;
-	a->page_size = rp->page_size ? rp->page_size : DEFAULT_PAGE_BYTES;
+	a->page_size = at->rp->page_size ? at->rp->page_size : DEFAULT_PAGE_BYTES;
 	a->map_index = mh_addrindex_new(a->page_size);
 	if (!a->map_index) {
 		free(a);
@@ -160,7 +113,7 @@ struct mh_map_stats *mh_map_stats_get(struct mh_attr *a, enum mh_map_kind kind,
 }
 
 /* The mapping of a fault outside blocks, from the kernel's vma class first. */
-static struct mh_map_stats *fault_mapping(struct mh_replay *rp, struct mh_process *p,
+static struct mh_map_stats *fault_mapping(struct mh_attribution *at, struct mh_process *p,
 					  const struct mh_rec_kfault *f)
 {
 	struct mh_attr *a = p->attr;
@@ -191,7 +144,7 @@ static struct mh_map_stats *fault_mapping(struct mh_replay *rp, struct mh_proces
 	case MH_VMA_NONE:
 		return mh_map_stats_get(a, MH_MAP_OTHER, "[no mapping]", 0);
 	default:
-		return mh_attr_mapping_of(rp, p, f->addr);
+		return mh_attr_mapping_of(at, p, f->addr);
 	}
 }
 
@@ -202,14 +155,14 @@ static uint64_t file_key(uint32_t dev, uint64_t ino)
 	return ((uint64_t)dev << 40) ^ ino;
 }
 
-static int on_kfile(struct mh_replay *rp, const struct mh_rec_kfile *r)
+static int on_kfile(struct mh_attribution *at, const struct mh_rec_kfile *r)
 {
 	uint64_t key = file_key(r->dev, r->ino);
 	struct mh_kfile *f;
 
 	if (r->hdr.size < sizeof(*r) + (size_t)r->path_len + 1)
 		return -EBADMSG;
-	HASH_FIND(hh, rp->files, &key, sizeof(key), f);
+	HASH_FIND(hh, at->files, &key, sizeof(key), f);
 	if (f)
 		return 0;
 	f = calloc(1, sizeof(*f));
@@ -223,11 +176,11 @@ static int on_kfile(struct mh_replay *rp, const struct mh_rec_kfile *r)
 		free(f);
 		return -ENOMEM;
 	}
-	HASH_ADD(hh, rp->files, key, sizeof(f->key), f);
+	HASH_ADD(hh, at->files, key, sizeof(f->key), f);
 	return 0;
 }
 
-const char *mh_attr_map_name(struct mh_replay *rp, const struct mh_process *p,
+const char *mh_attr_map_name(const struct mh_attribution *at, const struct mh_process *p,
 			     const struct mh_map_stats *ms)
 {
 	uint64_t key = file_key(ms->dev, ms->ino);
@@ -236,19 +189,19 @@ const char *mh_attr_map_name(struct mh_replay *rp, const struct mh_process *p,
 
 	if ((ms->kind != MH_MAP_FILE && ms->kind != MH_MAP_SHMEM) || !ms->sample_addr)
 		return ms->name;
-	HASH_FIND(hh, rp->files, &key, sizeof(key), f);
+	HASH_FIND(hh, at->files, &key, sizeof(key), f);
 	if (f && f->dev == ms->dev && f->ino == ms->ino)
 		return f->path;
-	mod = mh_modmap_lookup_any(rp->modules, p->pid, ms->sample_addr);
+	mod = mh_modmap_lookup_any(at->rp->modules, p->pid, ms->sample_addr);
 	return mod ? mod->path : ms->name;
 }
 
-void mh_attr_free_files(struct mh_replay *rp)
+void mh_attr_free_files(struct mh_attribution *at)
 {
 	struct mh_kfile *f, *tmp;
 
-	HASH_ITER(hh, rp->files, f, tmp) {
-		HASH_DEL(rp->files, f);
+	HASH_ITER(hh, at->files, f, tmp) {
+		HASH_DEL(at->files, f);
 		free(f->path);
 		free(f);
 	}
@@ -419,14 +372,14 @@ void mh_attr_block_removed(struct mh_process *p, struct mh_block *blk)
  * the ring into the process (the preload writes it; no fault-around on a
  * shared write fault), until the next own sample measures the share.
  */
-static bool is_ring_fault(struct mh_replay *rp, const struct mh_rec_kfault *f)
+static bool is_ring_fault(struct mh_attribution *at, const struct mh_rec_kfault *f)
 {
 	uint64_t key = file_key(f->dev, f->ino);
 	struct mh_kfile *file;
 
 	if (f->vma_class != MH_VMA_SHMEM || !f->ino)
 		return false;
-	HASH_FIND(hh, rp->files, &key, sizeof(key), file);
+	HASH_FIND(hh, at->files, &key, sizeof(key), file);
 	return file && file->dev == f->dev && file->ino == f->ino &&
 	       strstr(file->path, MH_RING_FILE_NAME);
 }
@@ -449,14 +402,14 @@ static void ring_populated(struct mh_attr *a, const struct mh_rec_ksyscall *s)
 		a->own[MH_RSS_SHMEM] = ring;
 }
 
-static int on_fault(struct mh_replay *rp, struct mh_process *p, const struct mh_rec_kfault *f)
+static int on_fault(struct mh_attribution *at, struct mh_process *p, const struct mh_rec_kfault *f)
 {
 	struct mh_attr *a = p->attr;
 	struct mh_attr_thread *t;
 	struct mh_stack_stats *st;
 	struct pending_fault *pf;
 
-	if (is_ring_fault(rp, f)) {
+	if (is_ring_fault(at, f)) {
 		a->own_faults++;
 		if (!a->rss_frozen && a->own[MH_RSS_SHMEM] + a->page_size <=
 		    a->ring_end - a->ring_start)
@@ -483,7 +436,7 @@ static int on_fault(struct mh_replay *rp, struct mh_process *p, const struct mh_
 		pending_evict(t);
 	pf = &t->pending[t->pending_count];
 	*pf = (struct pending_fault){ .addr = f->addr, .ts_ns = f->ts_ns };
-	pf->map = fault_mapping(rp, p, f);
+	pf->map = fault_mapping(at, p, f);
 	if (!pf->map)
 		return -ENOMEM;
 	t->pending_count++;
@@ -520,7 +473,7 @@ static bool charge_like_minor(struct mh_attr *a, const struct mh_rec_kmajfault *
 	return false;
 }
 
-static int on_majfault(struct mh_replay *rp, struct mh_process *p,
+static int on_majfault(struct mh_attribution *at, struct mh_process *p,
 		       const struct mh_rec_kmajfault *f)
 {
 	struct mh_attr *a = p->attr;
@@ -538,14 +491,14 @@ static int on_majfault(struct mh_replay *rp, struct mh_process *p,
 		st->major_faults++;
 		return 0;
 	}
-	ms = mh_attr_mapping_of(rp, p, f->addr);
+	ms = mh_attr_mapping_of(at, p, f->addr);
 	if (!ms)
 		return -ENOMEM;
 	ms->major_faults++;
 	return 0;
 }
 
-static int on_swapin(struct mh_replay *rp, struct mh_process *p, const struct mh_rec_kswapin *s)
+static int on_swapin(struct mh_attribution *at, struct mh_process *p, const struct mh_rec_kswapin *s)
 {
 	struct mh_attr *a = p->attr;
 	struct mh_stack_stats *st;
@@ -559,7 +512,7 @@ static int on_swapin(struct mh_replay *rp, struct mh_process *p, const struct mh
 		st->swapins += s->pages;
 		return 0;
 	}
-	ms = mh_attr_mapping_of(rp, p, s->addr);
+	ms = mh_attr_mapping_of(at, p, s->addr);
 	if (!ms)
 		return -ENOMEM;
 	ms->swapins += s->pages;
@@ -598,7 +551,7 @@ static int on_reclaim(struct mh_process *p, const struct mh_rec_kreclaim *r)
 	return 0;
 }
 
-/* Process id of a record mh_attr_wants(), 0 if it names none or is not handled. */
+/* Process id of a record the attribution handles, 0 if it names none or is not handled. */
 static uint32_t record_pid(const struct mh_rec_hdr *rec)
 {
 	switch (rec->type) {
@@ -627,7 +580,7 @@ static uint32_t record_pid(const struct mh_rec_hdr *rec)
 	}
 }
 
-int mh_attr_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
+int mh_attr_record(struct mh_attribution *at, const struct mh_rec_hdr *rec)
 {
 	struct mh_process *p;
 	uint32_t pid;
@@ -635,14 +588,14 @@ int mh_attr_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 	if (rec->size < mh_rec_min_size(rec->type))
 		return -EBADMSG;
 	if (rec->type == MH_REC_KFILE)
-		return on_kfile(rp, (const void *)rec);
+		return on_kfile(at, (const void *)rec);
 	pid = record_pid(rec);
-	p = pid ? mh_replay_process(rp, pid) : NULL;
+	p = pid ? mh_replay_process(at->rp, pid) : NULL;
 	if (!p)
 		return pid ? -ENOMEM : 0;
 	if (rec->type == MH_REC_PAGEMAP)
-		return mh_residency_add(rp, p, (const void *)rec);
-	if (!mh_attr_get(rp, p))
+		return mh_residency_add(at, p, (const void *)rec);
+	if (!mh_attr_get(at, p))
 		return -ENOMEM;
 	if (rec->type >= MH_REC_KERNEL_FIRST)
 		p->attr->kernel = true;
@@ -660,11 +613,11 @@ int mh_attr_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 		mh_rss_kernel(p, (const void *)rec);
 		return 0;
 	case MH_REC_KFAULT:
-		return on_fault(rp, p, (const void *)rec);
+		return on_fault(at, p, (const void *)rec);
 	case MH_REC_KMAJFAULT:
-		return on_majfault(rp, p, (const void *)rec);
+		return on_majfault(at, p, (const void *)rec);
 	case MH_REC_KSWAPIN:
-		return on_swapin(rp, p, (const void *)rec);
+		return on_swapin(at, p, (const void *)rec);
 	case MH_REC_KRECLAIM:
 		return on_reclaim(p, (const void *)rec);
 	case MH_REC_KSYSCALL:
@@ -675,7 +628,7 @@ int mh_attr_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 	}
 }
 
-int mh_attr_finish(struct mh_replay *rp, struct mh_process *p)
+int mh_attr_finish(struct mh_attribution *at, struct mh_process *p)
 {
 	struct mh_attr *a = p->attr;
 	struct mh_attr_thread *t, *tmp;
@@ -685,8 +638,8 @@ int mh_attr_finish(struct mh_replay *rp, struct mh_process *p)
 
 	if (!a)
 		return 0;
-	if (rp->snap_pending == p)
-		err = mh_attr_apply_pending(rp);
+	if (at->snap_pending == p)
+		err = mh_attr_apply_pending(at);
 	mh_residency_close(p);
 	mh_rss_finish(p);
 	HASH_ITER(hh, a->threads, t, tmp) {

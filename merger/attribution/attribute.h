@@ -6,6 +6,8 @@
  * charged to the live block that owns the address at that moment, or to
  * the mapping around it. docs/ATTRIBUTION.md defines every figure.
  *
+ * It subscribes to the replay's events (block added and removed, mapped,
+ * unmapped, image start) and to the records the replay does not handle.
  * A process gets its struct mh_attr only when the first such record
  * arrives, and the address index of its live blocks only when the first
  * record that needs one (a fault or swap-in) arrives: a trace without a
@@ -65,6 +67,8 @@ struct mh_timeline_point {
 	uint64_t ts_ns;
 	uint64_t rss_anon, rss_file, rss_shmem, swap;	/* bytes; at the bucket's largest RSS */
 	uint64_t live_heap_bytes;
+	uint64_t faults, major_faults, swapins;		/* kernel events so far (cumulative) */
+	uint64_t reclaim_stall_ns;			/* likewise */
 	bool snapshot;					/* a residency snapshot ended here */
 	bool provisional;				/* rss_*: the process's, memhook's share not known yet */
 	uint64_t resident_bytes;			/* snapshot: every range it covered */
@@ -151,77 +155,24 @@ struct mh_attr {
 	uint64_t bucket_ns, bucket_end_ns;	/* current bucket width and end */
 };
 
-/* True for the record types attribute.c handles (kernel stream, PAGEMAP, RSS and own samples). */
-static inline bool mh_attr_wants(uint16_t type)
-{
-	return type >= MH_REC_KERNEL_FIRST || type == MH_REC_PAGEMAP ||
-	       type == MH_REC_RSS_SAMPLE || type == MH_REC_OWN_SAMPLE ||
-	       type == MH_REC_SCAN_COST;
-}
-
-/* p's attribution state, created on first use. NULL on ENOMEM. */
-struct mh_attr *mh_attr_get(struct mh_replay *rp, struct mh_process *p);
-
-/* Apply one such record. 0, -EBADMSG, -ENOMEM. */
-int mh_attr_record(struct mh_replay *rp, const struct mh_rec_hdr *rec);
+/* The attribution of one replay: its subscriber (replay.h, struct mh_replay_events). */
+struct mh_attribution;
 
 /*
- * Apply the residency snapshot ranges received so far (rp->snap_pending)
- * to the blocks live now. replay.c calls it before any other record.
+ * Attribute what rp replays from now on: subscribes to rp. Free it after
+ * rp (mh_replay_free() tells it about every process it frees). NULL with
+ * errno set.
  */
-int mh_attr_apply_pending(struct mh_replay *rp);
-
-/*
- * Hooks from the replay, called only when p->attr is set. 0 or -ENOMEM.
- * mh_attr_mmap() and mh_attr_munmap() act as the syscalls do on page
- * boundaries: a mapping (or unmapping) over older mappings unmaps what it
- * covers, wholly or in part (docs/ATTRIBUTION.md).
- */
-int mh_attr_block_added(struct mh_process *p, struct mh_block *blk, uint32_t tid, uint64_t ts);
-void mh_attr_block_removed(struct mh_process *p, struct mh_block *blk);
-int mh_attr_mmap(struct mh_process *p, uint64_t addr, uint64_t size, uint64_t stack_id);
-int mh_attr_munmap(struct mh_process *p, uint64_t addr, uint64_t size);
-/* The program's own brk/sbrk moved its break over [addr, addr + size), up (grow) or down. */
-int mh_attr_brk(struct mh_process *p, uint64_t addr, uint64_t size, uint64_t stack_id, bool grow);
-
-/*
- * Remember that a heap block started at addr (replay.h's mh_granule_note()
- * calls it when its cache misses). 0 or -ENOMEM. Needs no p->attr.
- */
-int mh_attr_note_granule(struct mh_process *p, uint64_t addr);
-/* True if a heap block ever started in [start, end) (to granule precision: see residency.c). */
-bool mh_attr_held_heap(const struct mh_process *p, uint64_t start, uint64_t end);
-void mh_attr_free_granules(struct mh_process *p);
-
-/*
- * p's traced image announced itself (MH_REC_PROCESS): RSS seen before
- * belongs to what ran in the pid before exec (the launcher's child), so
- * the RSS peak and the timeline start again.
- */
-void mh_attr_image_start(struct mh_process *p);
-
-/* End of trace: close the last snapshot and charge what is still pending. */
-int mh_attr_finish(struct mh_replay *rp, struct mh_process *p);
-
-void mh_attr_free(struct mh_attr *a);
-
-/* A file the kernel stream named (MH_REC_KFILE), global to the trace. */
-struct mh_kfile {
-	uint64_t key;			/* dev << 40 ^ ino, see attribute.c */
-	uint32_t dev;
-	uint64_t ino;
-	char *path;
-	UT_hash_handle hh;
-};
+struct mh_attribution *mh_attribution_new(struct mh_replay *rp);
+void mh_attribution_free(struct mh_attribution *at);
 
 /*
  * The name to show for a mapping entry: for a file, its path from the
  * kernel's file records, else the module covering the address that
  * faulted in it, else ms->name.
  */
-const char *mh_attr_map_name(struct mh_replay *rp, const struct mh_process *p,
+const char *mh_attr_map_name(const struct mh_attribution *at, const struct mh_process *p,
 			     const struct mh_map_stats *ms);
-void mh_attr_free_files(struct mh_replay *rp);
 
 /* The program's share of RSS counter m: the process's less memhook's own. */
 static inline uint64_t mh_attr_program(const struct mh_attr *a, unsigned m)

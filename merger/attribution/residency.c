@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "merger/attribution/attr_internal.h"
-#include "merger/replay/blocks.h"
+#include "common/blocks.h"
 #include "merger/replay/replay.h"
 
 #define PRESENT_BITS 0x5555555555555555ULL
@@ -169,7 +169,7 @@ static uint64_t popcount_bits(const struct mh_rec_pagemap *rec, uint64_t mask)
 }
 
 /* Totals of one applied part: heap or mapping. */
-static int account_part(struct mh_replay *rp, struct mh_process *p, struct mh_snap_part *pt)
+static int account_part(struct mh_attribution *at, struct mh_process *p, struct mh_snap_part *pt)
 {
 	struct mh_attr *a = p->attr;
 	uint64_t ps = pt->rec->page_size;
@@ -180,12 +180,12 @@ static int account_part(struct mh_replay *rp, struct mh_process *p, struct mh_sn
 	a->snap_resident += res;
 	a->snap_swapped += swp;
 	if (pt->has_block || held_heap(a, pt->rec->start, pt->end) ||
-	    mh_attr_held_heap(p, pt->rec->start, pt->end)) {
+	    mh_replay_held_heap(p, pt->rec->start, pt->end)) {
 		a->snap_heap_resident += res;
 		a->snap_covered += pt->covered;
 		return pt->has_block ? remember_heap_range(a, pt->rec->start, pt->end) : 0;
 	}
-	ms = mh_attr_mapping_of(rp, p, pt->rec->start);
+	ms = mh_attr_mapping_of(at, p, pt->rec->start);
 	if (!ms)
 		return -ENOMEM;
 	if (ms->snap_id != a->snap_id) {
@@ -198,15 +198,15 @@ static int account_part(struct mh_replay *rp, struct mh_process *p, struct mh_sn
 	return 0;
 }
 
-int mh_attr_apply_pending(struct mh_replay *rp)
+int mh_attr_apply_pending(struct mh_attribution *at)
 {
-	struct mh_process *p = rp->snap_pending;
+	struct mh_process *p = at->snap_pending;
 	struct mh_attr *a;
 	struct apply_ctx ctx;
 	size_t i;
 	int err = 0;
 
-	rp->snap_pending = NULL;
+	at->snap_pending = NULL;
 	if (!p || !p->attr || !p->attr->part_count)
 		return 0;
 	a = p->attr;
@@ -215,7 +215,7 @@ int mh_attr_apply_pending(struct mh_replay *rp)
 	mh_blocks_foreach(p->blocks, apply_block, &ctx);
 	for (i = 0; i < a->part_count; i++) {
 		if (!err)
-			err = account_part(rp, p, &a->parts[i]);
+			err = account_part(at, p, &a->parts[i]);
 		free(a->parts[i].rec);
 	}
 	a->part_count = 0;
@@ -264,10 +264,10 @@ void mh_residency_close(struct mh_process *p)
 	mh_rss_timeline_snapshot(p, a->snap_ts_ns);
 }
 
-int mh_residency_add(struct mh_replay *rp, struct mh_process *p,
+int mh_residency_add(struct mh_attribution *at, struct mh_process *p,
 		     const struct mh_rec_pagemap *rec)
 {
-	struct mh_attr *a = mh_attr_get(rp, p);
+	struct mh_attr *a = mh_attr_get(at, p);
 	uint64_t words = bitmap_words(rec->page_count);
 	struct mh_snap_part *pt;
 	int err;
@@ -278,13 +278,13 @@ int mh_residency_add(struct mh_replay *rp, struct mh_process *p,
 	    rec->page_count > (UINT64_MAX - rec->start) / rec->page_size ||
 	    (rec->hdr.size - sizeof(*rec)) / sizeof(uint64_t) < words)
 		return -EBADMSG;
-	if (rp->snap_pending && rp->snap_pending != p) {
-		err = mh_attr_apply_pending(rp);
+	if (at->snap_pending && at->snap_pending != p) {
+		err = mh_attr_apply_pending(at);
 		if (err)
 			return err;
 	}
 	if (!a->snap_open || rec->start <= a->snap_last_start) {
-		err = mh_attr_apply_pending(rp);
+		err = mh_attr_apply_pending(at);
 		if (err)
 			return err;
 		mh_residency_close(p);
@@ -318,6 +318,6 @@ int mh_residency_add(struct mh_replay *rp, struct mh_process *p,
 	a->snap_last_start = rec->start;
 	if (!a->page_size)
 		a->page_size = rec->page_size;
-	rp->snap_pending = p;
+	at->snap_pending = p;
 	return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "merger/attribution/attr_internal.h"
 #include "merger/replay/replay.h"
+#include "merger/replay/series.h"
 
 /* Width of the first timeline buckets, ns. */
 #define FIRST_BUCKET_NS 1000000ULL
@@ -57,25 +58,20 @@ static struct mh_timeline_point *point_new(struct mh_attr *a, uint64_t ts)
 	return pt;
 }
 
-/*
- * A point at ts where it belongs in time: a snapshot closes after later
- * RSS records were noted, so its point may go before the last ones.
- */
-static struct mh_timeline_point *point_insert(struct mh_attr *a, uint64_t ts)
+static void fill_kernel(const struct mh_attr *a, struct mh_timeline_point *pt)
 {
-	unsigned at;
+	pt->faults = a->faults;
+	pt->major_faults = a->major_faults;
+	pt->swapins = a->swapins;
+	pt->reclaim_stall_ns = a->reclaim_stall_ns;
+}
 
-	if (!a->point_count || a->points[a->point_count - 1].ts_ns <= ts)
-		return point_new(a, ts);
-	if (a->point_count == MH_TIMELINE_POINTS)
-		compact(a);
-	for (at = a->point_count; at > 0 && a->points[at - 1].ts_ns > ts; at--)
-		;
-	memmove(&a->points[at + 1], &a->points[at], (a->point_count - at) * sizeof(a->points[0]));
-	a->point_count++;
-	memset(&a->points[at], 0, sizeof(a->points[at]));
-	a->points[at].ts_ns = ts;
-	return &a->points[at];
+static void fill_kernel_from(const struct mh_timeline_point *from, struct mh_timeline_point *pt)
+{
+	pt->faults = from->faults;
+	pt->major_faults = from->major_faults;
+	pt->swapins = from->swapins;
+	pt->reclaim_stall_ns = from->reclaim_stall_ns;
 }
 
 /*
@@ -91,6 +87,7 @@ static void fill_state(const struct mh_process *p, struct mh_timeline_point *pt)
 	pt->rss_shmem = mh_attr_program(a, MH_RSS_SHMEM);
 	pt->swap = a->rss[MH_RSS_SWAPENTS];
 	pt->live_heap_bytes = p->live_bytes;
+	fill_kernel(a, pt);
 	pt->provisional = !a->own_known;
 }
 
@@ -169,8 +166,9 @@ static void top_insert(struct mh_timeline_point *pt, uint64_t id, uint64_t bytes
 void mh_rss_timeline_snapshot(struct mh_process *p, uint64_t ts)
 {
 	struct mh_attr *a = p->attr;
-	struct mh_timeline_point *pt = point_insert(a, ts);
+	struct mh_timeline_point *pt = point_new(a, ts);
 	struct mh_stack_stats *st;
+	unsigned i;
 
 	pt->rss_anon = a->snap_rss[MH_RSS_ANON];
 	pt->rss_file = a->snap_rss[MH_RSS_FILE];
@@ -181,10 +179,29 @@ void mh_rss_timeline_snapshot(struct mh_process *p, uint64_t ts)
 	pt->resident_bytes = a->resident_bytes;
 	pt->heap_resident_bytes = a->heap_resident_bytes;
 	pt->retained_free_heap_bytes = a->retained_free_heap_bytes;
+	fill_kernel(a, pt);
+	/*
+	 * A snapshot is closed when the next one begins or the trace ends,
+	 * after later RSS points: move it back to its time.
+	 */
+	for (i = a->point_count - 1; i > 0 && a->points[i - 1].ts_ns > ts; i--) {
+		struct mh_timeline_point tmp = a->points[i - 1];
+
+		a->points[i - 1] = a->points[i];
+		a->points[i] = tmp;
+	}
+	pt = &a->points[i];
+	if (i + 1 < a->point_count) {
+		/* Kernel counts at its time are not known: keep the previous point's. */
+		struct mh_timeline_point none = { 0 };
+
+		fill_kernel_from(i ? &a->points[i - 1] : &none, pt);
+	}
 	for (st = p->stacks; st; st = st->hh.next) {
 		if (st->snap_id == a->snap_id)
 			top_insert(pt, st->stack_id, st->resident_bytes);
 	}
+	mh_series_snapshot(p, ts, a->snap_id);	/* ENOMEM comes back from mh_series_end() */
 }
 
 void mh_attr_image_start(struct mh_process *p)

@@ -14,7 +14,7 @@
 
 #include <uthash.h>
 
-#include "merger/replay/blocks.h"
+#include "common/blocks.h"
 #include "merger/replay/replay.h"
 
 struct mh_verdict {
@@ -23,21 +23,107 @@ struct mh_verdict {
 	UT_hash_handle hh;
 };
 
-int mh_leaks_note(struct mh_process *p, const struct mh_rec_leak *rec)
+/* The verdicts of one pid whose image is not named yet. */
+struct mh_pending_verdicts {
+	uint32_t pid;
+	uint64_t records;		/* MH_REC_LEAK records */
+	struct mh_verdict *verdicts;	/* by address */
+	UT_hash_handle hh;
+};
+
+/* Set the verdict on addr in *table (the last one given wins). 0 or -ENOMEM. */
+static int verdict_set(struct mh_verdict **table, uint64_t addr, uint32_t kind)
 {
 	struct mh_verdict *v;
 
-	p->leak_verdicts++;
-	HASH_FIND(hh, p->verdicts, &rec->addr, sizeof(rec->addr), v);
+	HASH_FIND(hh, *table, &addr, sizeof(addr), v);
 	if (!v) {
 		v = calloc(1, sizeof(*v));
 		if (!v)
 			return -ENOMEM;
-		v->addr = rec->addr;
-		HASH_ADD(hh, p->verdicts, addr, sizeof(v->addr), v);
+		v->addr = addr;
+		HASH_ADD(hh, *table, addr, sizeof(v->addr), v);
 	}
-	v->kind = rec->kind < MH_LEAK_KINDS ? rec->kind : 0;
+	v->kind = kind;
 	return 0;
+}
+
+int mh_leaks_note(struct mh_replay *rp, const struct mh_rec_leak *rec)
+{
+	struct mh_pending_verdicts *pv;
+
+	HASH_FIND(hh, rp->pending_verdicts, &rec->pid, sizeof(rec->pid), pv);
+	if (!pv) {
+		pv = calloc(1, sizeof(*pv));
+		if (!pv)
+			return -ENOMEM;
+		pv->pid = rec->pid;
+		HASH_ADD(hh, rp->pending_verdicts, pid, sizeof(pv->pid), pv);
+	}
+	pv->records++;
+	return verdict_set(&pv->verdicts, rec->addr, rec->kind < MH_LEAK_KINDS ? rec->kind : 0);
+}
+
+static void free_table(struct mh_verdict **table)
+{
+	struct mh_verdict *v, *tmp;
+
+	HASH_ITER(hh, *table, v, tmp) {
+		HASH_DEL(*table, v);
+		free(v);
+	}
+}
+
+int mh_leaks_adopt(struct mh_replay *rp, struct mh_process *p)
+{
+	struct mh_pending_verdicts *pv;
+	struct mh_verdict *v, *tmp;
+	int err = 0;
+
+	HASH_FIND(hh, rp->pending_verdicts, &p->pid, sizeof(p->pid), pv);
+	if (!pv)
+		return 0;
+	HASH_DEL(rp->pending_verdicts, pv);
+	p->leak_verdicts += pv->records;
+	if (!p->verdicts) {
+		p->verdicts = pv->verdicts;
+		pv->verdicts = NULL;
+	}
+	HASH_ITER(hh, pv->verdicts, v, tmp) {
+		if (!err)
+			err = verdict_set(&p->verdicts, v->addr, v->kind);
+	}
+	free_table(&pv->verdicts);
+	free(pv);
+	return err;
+}
+
+int mh_leaks_adopt_rest(struct mh_replay *rp)
+{
+	struct mh_pending_verdicts *pv, *tmp;
+	struct mh_process *p;
+	int err = 0;
+
+	HASH_ITER(hh, rp->pending_verdicts, pv, tmp) {
+		p = mh_replay_process(rp, pv->pid);
+		if (!p)
+			return -ENOMEM;
+		err = mh_leaks_adopt(rp, p);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+void mh_leaks_free_pending(struct mh_replay *rp)
+{
+	struct mh_pending_verdicts *pv, *tmp;
+
+	HASH_ITER(hh, rp->pending_verdicts, pv, tmp) {
+		HASH_DEL(rp->pending_verdicts, pv);
+		free_table(&pv->verdicts);
+		free(pv);
+	}
 }
 
 static void classify_block(struct mh_block *blk, void *arg)
@@ -62,10 +148,5 @@ void mh_leaks_classify(struct mh_process *p)
 
 void mh_leaks_free(struct mh_process *p)
 {
-	struct mh_verdict *v, *tmp;
-
-	HASH_ITER(hh, p->verdicts, v, tmp) {
-		HASH_DEL(p->verdicts, v);
-		free(v);
-	}
+	free_table(&p->verdicts);
 }

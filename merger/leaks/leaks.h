@@ -4,9 +4,12 @@
  * reachability scan) joined with the blocks still live at the end of the
  * replay: bytes and blocks per leak kind, per process and per stack.
  *
- * Verdicts arrive without a timestamp, so they are kept by address until
- * the replay ends and only then matched to the live blocks. Memory is
- * bounded by the blocks live at exit. Never prints.
+ * Verdicts arrive without a timestamp, and may be replayed before the
+ * records of the image they judge (a pid that exec'd before it exited):
+ * they are kept by pid until the scan's "leakscan.status" INFO, which has
+ * a timestamp, names the image; then by address until the replay ends,
+ * when they are matched to the live blocks. Memory is bounded by the
+ * blocks live at exit. Never prints.
  */
 #ifndef MEMHOOK_MERGER_LEAKS_LEAKS_H
 #define MEMHOOK_MERGER_LEAKS_LEAKS_H
@@ -16,10 +19,20 @@
 #include "memhook/events.h"
 
 struct mh_process;
+struct mh_replay;
 struct mh_verdict;
 
-/* Remember the verdict on one block of p. 0 or -ENOMEM. */
-int mh_leaks_note(struct mh_process *p, const struct mh_rec_leak *rec);
+/* Remember a verdict for rec->pid's scanned image, named later. 0 or -ENOMEM. */
+int mh_leaks_note(struct mh_replay *rp, const struct mh_rec_leak *rec);
+
+/* The verdicts kept for p's pid are p's (its scan has ended). 0 or -ENOMEM. */
+int mh_leaks_adopt(struct mh_replay *rp, struct mh_process *p);
+
+/* End of trace: verdicts still kept by pid go to the pid's current image. 0 or -ENOMEM. */
+int mh_leaks_adopt_rest(struct mh_replay *rp);
+
+/* Drop the verdicts still kept by pid. */
+void mh_leaks_free_pending(struct mh_replay *rp);
 
 /*
  * Classify p's live blocks by their verdicts into p->leak_kind_* and each

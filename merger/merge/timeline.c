@@ -253,7 +253,7 @@ static int source_release(struct mh_timeline *tl, struct source *s, struct mh_re
 			return 0;
 		ts = mh_rec_ts(head);
 		if (ts < s->released_ts)
-			rp->kernel_late++;
+			mh_replay_count_late(rp);
 		else
 			s->released_ts = ts;
 		err = mh_replay_record(rp, head);
@@ -492,8 +492,7 @@ int mh_timeline_run(struct mh_timeline *tl, struct mh_replay *rp, mh_timeline_pr
 	unsigned i;
 	int err = 0;
 
-	rp->root_pid = tl->root_pid;
-	rp->page_size = mh_trace_reader_header(tl->master)->page_size;
+	mh_replay_set_header(rp, tl->root_pid, mh_trace_reader_header(tl->master)->page_size);
 	for (i = 0; i < SRC_COUNT && !err; i++) {
 		if (!tl->src[i].window)
 			err = source_next(tl, &tl->src[i]);

@@ -240,6 +240,11 @@ struct mh_module *mh_modmap_lookup_any(struct mh_modmap *m, uint32_t pid, uint64
 	return other;
 }
 
+struct mh_module *mh_modmap_first(struct mh_modmap *m)
+{
+	return m->first;
+}
+
 const char *mh_module_basename(const struct mh_module *mod)
 {
 	const char *slash = strrchr(mod->path, '/');

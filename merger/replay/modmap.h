@@ -65,6 +65,9 @@ struct mh_module *mh_modmap_lookup(struct mh_modmap *m, uint32_t pid, uint64_t i
  */
 struct mh_module *mh_modmap_lookup_any(struct mh_modmap *m, uint32_t pid, uint64_t ip);
 
+/* Every module ever loaded, in load order (follow ->next). */
+struct mh_module *mh_modmap_first(struct mh_modmap *m);
+
 /* True if runtime address ip lies in one of mod's segments. */
 bool mh_module_contains(const struct mh_module *mod, uint64_t ip);
 

@@ -19,10 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merger/attribution/attribute.h"
-#include "merger/replay/blocks.h"
+#include "common/blocks.h"
 #include "merger/leaks/leaks.h"
+#include "merger/replay/granules.h"
+#include "common/image.h"
 #include "merger/replay/modmap.h"
+#include "merger/replay/series.h"
 #include "trace/records.h"
 
 /* An INFO record about the whole trace. */
@@ -35,6 +37,12 @@ struct mh_info_entry {
 struct mh_replay_thread {
 	uint32_t tid;
 	uint64_t last_alloc;	/* last block this thread allocated, 0 once freed */
+	UT_hash_handle hh;
+};
+
+/* A pid in a set. */
+struct mh_pid_entry {
+	uint32_t pid;
 	UT_hash_handle hh;
 };
 
@@ -54,21 +62,49 @@ struct mh_replay *mh_replay_new(void)
 	return rp;
 }
 
-static void process_free(struct mh_process *p)
+void mh_replay_subscribe(struct mh_replay *rp, const struct mh_replay_events *ev, void *ctx)
+{
+	rp->sub = ev;
+	rp->sub_ctx = ctx;
+}
+
+void mh_replay_set_header(struct mh_replay *rp, uint32_t root_pid, uint32_t page_size)
+{
+	rp->root_pid = root_pid;
+	rp->page_size = page_size;
+}
+
+void mh_replay_count_late(struct mh_replay *rp)
+{
+	rp->kernel_late++;
+}
+
+/*
+ * Publish one event to the subscriber: PUBLISH(rp, name, args...) calls
+ * rp->sub->name(rp->sub_ctx, args...) when both are set, else yields 0.
+ */
+#define PUBLISH(rp, name, ...)							\
+	((rp)->sub && (rp)->sub->name ? (rp)->sub->name((rp)->sub_ctx, __VA_ARGS__) : 0)
+
+static void process_free(struct mh_replay *rp, struct mh_process *p)
 {
 	struct mh_replay_thread *t, *tmp;
+
+	if (rp->sub && rp->sub->process_freed)
+		rp->sub->process_freed(rp->sub_ctx, p);
 
 	HASH_ITER(hh, p->threads, t, tmp) {
 		HASH_DEL(p->threads, t);
 		free(t);
 	}
 	mh_leaks_free(p);
-	mh_attr_free(p->attr);
-	mh_attr_free_granules(p);
+	mh_granules_free(p);
+	mh_series_free(p);
 	mh_stack_stats_free_all(&p->stacks);
 	mh_blocks_free(p->blocks);
 	free(p->leakscan_status);
 	free(p->command);
+	free(p->argv);
 	free(p);
 }
 
@@ -119,17 +155,23 @@ static int keep_info(struct mh_replay *rp, const char *key, size_t key_len, cons
 void mh_replay_free(struct mh_replay *rp)
 {
 	struct mh_process *p, *next;
+	struct mh_pid_entry *e, *tmp;
 
 	if (!rp)
 		return;
 	for (p = rp->procs; p; p = next) {
 		next = p->next;
-		process_free(p);
+		process_free(rp, p);
 	}
-	mh_attr_free_files(rp);
+	mh_leaks_free_pending(rp);
+	HASH_ITER(hh, rp->untraced, e, tmp) {
+		HASH_DEL(rp->untraced, e);
+		free(e);
+	}
 	free_infos(rp);
 	mh_stackdb_free(rp->stacks);
 	mh_modmap_free(rp->modules);
+	free(rp->kernel_status);
 	free(rp);
 }
 
@@ -182,6 +224,11 @@ struct mh_process *mh_replay_process(struct mh_replay *rp, uint32_t pid)
 	return process_get(rp, pid);
 }
 
+struct mh_process *mh_replay_current(struct mh_replay *rp, uint32_t pid)
+{
+	return process_find(rp, pid);
+}
+
 /*
  * Below this the table sits in a core's cache and prefetching only costs
  * (replaying 20M events with 8k blocks live: 0.72 s without, 0.80 s with);
@@ -202,7 +249,7 @@ void mh_replay_prefetch(const struct mh_replay *rp, const struct mh_rec_hdr *rec
 	const struct mh_rec_realloc *r = (const void *)rec;
 
 	/* Only the process replayed last: finding another would cost more than the miss. */
-	if (!p)
+	if (!p || !p->blocks)
 		return;
 	switch (rec->type) {
 	case MH_REC_ALLOC:
@@ -295,7 +342,8 @@ uint64_t mh_stack_peak_bytes(const struct mh_process *p, const struct mh_stack_s
 	return st->peak_ver != p->peak_ver ? st->live_bytes : st->peak_snap_bytes;
 }
 
-static void heap_release(struct mh_process *p, struct mh_block *blk, uint32_t tid)
+static void heap_release(struct mh_replay *rp, struct mh_process *p, struct mh_block *blk,
+			 uint32_t tid)
 {
 	struct mh_stack_stats *st = blk->stack;
 	struct mh_replay_thread *t = thread_get(p, tid);
@@ -314,12 +362,12 @@ static void heap_release(struct mh_process *p, struct mh_block *blk, uint32_t ti
 		p->temporary++;
 		t->last_alloc = 0;
 	}
-	if (p->attr)
-		mh_attr_block_removed(p, blk);
+	if (rp->sub && rp->sub->block_removed)
+		rp->sub->block_removed(rp->sub_ctx, p, blk);
 	mh_blocks_remove(p->blocks, blk);
 }
 
-static int heap_free(struct mh_process *p, uint64_t addr, uint32_t tid)
+static int heap_free(struct mh_replay *rp, struct mh_process *p, uint64_t addr, uint32_t tid)
 {
 	struct mh_block *blk;
 
@@ -330,7 +378,7 @@ static int heap_free(struct mh_process *p, uint64_t addr, uint32_t tid)
 		p->unmatched_frees++;
 		return 0;
 	}
-	heap_release(p, blk, tid);
+	heap_release(rp, p, blk, tid);
 	return 0;
 }
 
@@ -344,17 +392,17 @@ static int heap_alloc(struct mh_replay *rp, struct mh_process *p, uint32_t tid, 
 
 	if (!addr)
 		return 0;	/* a failed call: memcheck counts nothing either */
-	if (mh_granule_note(p, addr))
+	if (mh_granule_note(p, addr) || mh_series_tick(p, p->series, ts))
 		return -ENOMEM;
 	st = stats_get(rp, p, stack_id);
 	blk = st ? mh_blocks_insert(p->blocks, addr, size, st, &added) : NULL;
 	if (blk && !added) {
 		/* Its free was lost: retire the old block so the new one is exact. */
 		p->double_allocs++;
-		heap_release(p, blk, tid);
+		heap_release(rp, p, blk, tid);
 		blk = mh_blocks_add(p->blocks, addr, size, st);
 	}
-	if (!blk || (p->attr && mh_attr_block_added(p, blk, tid, ts)))
+	if (!blk || PUBLISH(rp, block_added, p, blk, tid, ts))
 		return -ENOMEM;
 	stats_touch(p, st);
 	st->alloc_calls++;
@@ -390,15 +438,14 @@ static int on_alloc(struct mh_replay *rp, const struct mh_rec_alloc *a)
 		p->mmap_bytes += a->size;
 		if (!a->addr || a->addr == UINT64_MAX)
 			return 0;
-		return mh_attr_get(rp, p) ? mh_attr_mmap(p, a->addr, a->size, a->stack_id) :
-					    -ENOMEM;
+		return PUBLISH(rp, mapped, p, a->addr, a->size, a->stack_id);
 	case MH_KIND_BRK:
 	case MH_KIND_SBRK:
 		p->brk_calls++;
 		p->brk_bytes += (int64_t)a->size;
 		/* The program's own break memory: a region of its own, like its mmaps. */
-		return mh_attr_get(rp, p) ? mh_attr_brk(p, a->addr, a->size, a->stack_id, true) :
-					    -ENOMEM;
+		return a->size ? PUBLISH(rp, break_moved, p, a->addr, a->size, a->stack_id, true) :
+				 0;
 	default:
 		return heap_alloc(rp, p, a->tid, a->addr, a->size, a->stack_id, a->ts_ns);
 	}
@@ -415,36 +462,38 @@ static int on_free(struct mh_replay *rp, const struct mh_rec_free *f)
 	case MH_KIND_MUNMAP:
 		p->munmap_calls++;
 		p->munmap_bytes += f->size;
-		return p->attr ? mh_attr_munmap(p, f->addr, f->size) : 0;
+		return PUBLISH(rp, unmapped, p, f->addr, f->size);
 	case MH_KIND_BRK:
 	case MH_KIND_SBRK:
 		p->brk_calls++;
 		p->brk_bytes -= (int64_t)f->size;
-		return p->attr ? mh_attr_brk(p, f->addr, f->size, 0, false) : 0;
+		return f->size ? PUBLISH(rp, break_moved, p, f->addr, f->size, 0, false) : 0;
 	default:
-		return heap_free(p, f->addr, f->tid);
+		return mh_series_tick(p, p->series, f->ts_ns) ? -ENOMEM :
+								heap_free(rp, p, f->addr, f->tid);
 	}
 }
 
 static int on_realloc(struct mh_replay *rp, const struct mh_rec_realloc *r)
 {
 	struct mh_process *p = process_get(rp, r->pid);
-	int err;
 
 	if (!p)
 		return -ENOMEM;
 	p->last_ts_ns = r->ts_ns;
 	if (r->hdr.kind == MH_KIND_MREMAP) {
 		p->mremap_calls++;
-		if (!p->attr || !r->addr || r->addr == UINT64_MAX)
+		if (!r->addr || r->addr == UINT64_MAX)
 			return 0;
-		err = mh_attr_munmap(p, r->old_addr, r->old_size);
-		return err ? err : mh_attr_mmap(p, r->addr, r->size, r->stack_id);
+		return PUBLISH(rp, remapped, p, r->old_addr, r->old_size, r->addr, r->size,
+			       r->stack_id);
 	}
 	/* A failed realloc(p, n > 0) leaves p alone. */
 	if (!r->addr && r->size)
 		return 0;
-	heap_free(p, r->old_addr, r->tid);
+	if (mh_series_tick(p, p->series, r->ts_ns))
+		return -ENOMEM;
+	heap_free(rp, p, r->old_addr, r->tid);
 	return heap_alloc(rp, p, r->tid, r->addr, r->size, r->stack_id, r->ts_ns);
 }
 
@@ -483,15 +532,22 @@ static void inherit_block(struct mh_block *blk, void *arg)
 
 /*
  * A fork child's memory is a copy of its parent's: it starts with the
- * parent's live blocks (its frees of them match, its leaks include them),
- * but its call counts cover only its own calls. Its heap peak starts at
- * what it inherited.
+ * parent's live blocks (its frees of them match, its leaks include them)
+ * and runs the parent's program with its arguments, but its call counts
+ * cover only its own calls. Its heap peak starts at what it inherited.
  */
 static int inherit_heap(struct mh_replay *rp, struct mh_process *child,
 			const struct mh_process *parent, uint64_t ts)
 {
 	struct inherit_ctx ic = { .rp = rp, .child = child };
 
+	if (parent->argv && !child->argv) {
+		child->argv = malloc((size_t)parent->argv_len + 1);
+		if (!child->argv)
+			return -ENOMEM;
+		memcpy(child->argv, parent->argv, (size_t)parent->argv_len + 1);
+		child->argv_len = parent->argv_len;
+	}
 	mh_blocks_foreach(parent->blocks, inherit_block, &ic);
 	if (ic.err)
 		return ic.err;
@@ -503,56 +559,92 @@ static int inherit_heap(struct mh_replay *rp, struct mh_process *child,
 	return 0;
 }
 
-/*
- * A FORKED record names the image the child runs: the parent's own image
- * after fork(), or a new program when the child exec()ed without the
- * preload noticing the fork first (vfork). Only the first inherits.
- */
-static bool is_fork_of(const struct mh_process *child, const struct mh_process *parent,
-		       const char *path, uint32_t path_len)
+struct drop_ctx {
+	struct mh_replay *rp;
+	struct mh_process *p;
+};
+
+static void drop_block(struct mh_block *blk, void *arg)
 {
-	return parent && parent != child && parent->command && !child->alloc_calls &&
-	       !child->frees && !child->live_blocks && strlen(parent->command) == path_len &&
-	       !memcmp(parent->command, path, path_len);
+	struct drop_ctx *dc = arg;
+	struct mh_stack_stats *st = blk->stack;
+
+	stats_touch(dc->p, st);
+	st->live_bytes -= blk->size;
+	st->live_blocks--;
+	if (dc->rp->sub && dc->rp->sub->block_removed)
+		dc->rp->sub->block_removed(dc->rp->sub_ctx, dc->p, blk);
 }
 
+/*
+ * An exec ended image p: its address space went, and every block live in
+ * it with it. They are nobody's leaks (memcheck and LeakSanitizer judge
+ * no image at exec) and never the new image's.
+ */
+static void end_by_exec(struct mh_replay *rp, struct mh_process *p)
+{
+	struct drop_ctx dc = { .rp = rp, .p = p };
+
+	mh_blocks_foreach(p->blocks, drop_block, &dc);
+	mh_blocks_free(p->blocks);
+	p->blocks = NULL;
+	p->live_bytes = 0;
+	p->live_blocks = 0;
+	p->replaced_by_exec = true;
+}
+
+static void image_facts(const struct mh_process *p, struct mh_image_facts *f)
+{
+	*f = (struct mh_image_facts){
+		.announced = p->start != 0,
+		.exited = p->exited,
+		.pristine = !p->alloc_calls && !p->frees && !p->live_blocks,
+		.command = p->command,
+	};
+}
+
+/* The image a PROCESS record announces, by the rules of image.h. */
 static int on_process(struct mh_replay *rp, const struct mh_rec_process *r)
 {
 	const char *path = (const char *)(r + 1);
-	struct mh_process *p = process_find(rp, r->pid);
-	struct mh_process *parent;
+	struct mh_process *cur, *parent, *p;
+	struct mh_image_facts cf, pf;
+	enum mh_image_start start;
 	int err;
 
 	if (r->hdr.size < sizeof(*r) + (size_t)r->path_len + 1)
 		return -EBADMSG;
-	if (p && p->start && r->start == MH_PROCESS_EXECED) {
-		p->replaced_by_exec = true;
-		p = NULL;
+	parent = r->ppid != r->pid ? process_find(rp, r->ppid) : NULL;
+	cur = process_find(rp, r->pid);
+	if (cur)
+		image_facts(cur, &cf);
+	if (parent)
+		image_facts(parent, &pf);
+	start = mh_image_classify(cur ? &cf : NULL, parent ? &pf : NULL, r);
+	if (start == MH_IMAGE_EXEC) {
+		end_by_exec(rp, cur);
 		mh_modmap_exec(rp->modules, r->pid);
 	}
-	if (!p)
-		p = process_new(rp, r->pid);
+	/* An image that only had events (or kernel records) so far is the one announced. */
+	p = cur && !cur->start && !cur->exited ? cur : process_new(rp, r->pid);
 	if (!p)
 		return -ENOMEM;
+	if (start == MH_IMAGE_EXEC)
+		p->exec_index = cur->exec_index + 1;
 	p->ppid = r->ppid;
 	p->start = r->start;
 	p->start_ts_ns = r->ts_ns;
-	if (p->attr)
-		mh_attr_image_start(p);
+	if (rp->sub && rp->sub->image_started)
+		rp->sub->image_started(rp->sub_ctx, p);
 	free(p->command);
 	p->command = strndup(path, r->path_len);
 	if (!p->command)
 		return -ENOMEM;
-	if (r->start != MH_PROCESS_FORKED)
-		return 0;
-	parent = process_find(rp, r->ppid);
 	rp->last_proc = p;
-	if (is_fork_of(p, parent, path, r->path_len)) {
-		err = inherit_heap(rp, p, parent, r->ts_ns);
-		if (err)
-			return err;
-	}
-	return mh_modmap_fork(rp->modules, r->ppid, r->pid);
+	if (start != MH_IMAGE_FORK)
+		return 0;
+	err = inherit_heap(rp, p, parent, r->ts_ns);
+	return err ? err : mh_modmap_fork(rp->modules, r->ppid, r->pid);
 }
 
 static int on_exit_rec(struct mh_replay *rp, const struct mh_rec_exit *e)
@@ -571,30 +663,78 @@ static int on_exit_rec(struct mh_replay *rp, const struct mh_rec_exit *e)
 
 static int on_leak(struct mh_replay *rp, const struct mh_rec_leak *l)
 {
-	struct mh_process *p = process_get(rp, l->pid);
-
-	return p ? mh_leaks_note(p, l) : -ENOMEM;
+	return mh_leaks_note(rp, l);
 }
 
-/* INFO records about the whole trace, and those about a process that the report shows. */
+static bool key_is(const struct mh_rec_info *i, const char *key, const char *name)
+{
+	return i->key_len == strlen(name) && !memcmp(key, name, i->key_len);
+}
+
+/* Count a child that ran untraced, once per pid. */
+static int note_untraced(struct mh_replay *rp, uint32_t pid)
+{
+	struct mh_pid_entry *e;
+
+	HASH_FIND(hh, rp->untraced, &pid, sizeof(pid), e);
+	if (e)
+		return 0;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->pid = pid;
+	HASH_ADD(hh, rp->untraced, pid, sizeof(e->pid), e);
+	rp->untraced_children++;
+	return 0;
+}
+
+/* The arguments of the image just announced (the preload sends them after its PROCESS). */
+static int set_argv(struct mh_process *p, const char *value, uint32_t len)
+{
+	char *argv = malloc((size_t)len + 1);
+
+	if (!argv)
+		return -ENOMEM;
+	memcpy(argv, value, len);
+	argv[len] = '\0';
+	free(p->argv);
+	p->argv = argv;
+	p->argv_len = len;
+	return 0;
+}
+
+/*
+ * INFO records about a process: its arguments, a child not followed, and
+ * the end of its exit-time scan, which names the image its verdicts are
+ * for (they came before it, without a timestamp).
+ */
 static int on_info(struct mh_replay *rp, const struct mh_rec_info *i)
 {
-	static const char leakscan[] = "leakscan.status";
 	const char *key = (const char *)(i + 1), *value = key + i->key_len + 1;
 	struct mh_process *p;
 
 	if (i->hdr.size < sizeof(*i) + (size_t)i->key_len + i->value_len + 2)
 		return -EBADMSG;
+	if (key_is(i, key, "kernel.status")) {
+		free(rp->kernel_status);
+		rp->kernel_status = strndup(value, i->value_len);
+		if (!rp->kernel_status)
+			return -ENOMEM;
+	}
 	if (!i->pid)
 		return keep_info(rp, key, i->key_len, value, i->value_len);
-	if (i->key_len != sizeof(leakscan) - 1 || memcmp(key, leakscan, i->key_len))
+	if (key_is(i, key, "process.untraced"))
+		return note_untraced(rp, i->pid);
+	if (!key_is(i, key, "process.argv") && !key_is(i, key, "leakscan.status"))
 		return 0;
 	p = process_get(rp, i->pid);
 	if (!p)
 		return -ENOMEM;
+	if (key_is(i, key, "process.argv"))
+		return set_argv(p, value, i->value_len);
 	free(p->leakscan_status);
 	p->leakscan_status = strndup(value, i->value_len);
-	return p->leakscan_status ? 0 : -ENOMEM;
+	return p->leakscan_status ? mh_leaks_adopt(rp, p) : -ENOMEM;
 }
 
 static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
@@ -632,10 +772,12 @@ static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 	case MH_REC_EXIT_SCAN:
 		return 0;
 	default:
-		if (mh_attr_wants(rec->type)) {
+		if (rec->type >= MH_REC_KERNEL_FIRST || rec->type == MH_REC_PAGEMAP ||
+		    rec->type == MH_REC_RSS_SAMPLE || rec->type == MH_REC_OWN_SAMPLE ||
+		    rec->type == MH_REC_SCAN_COST) {
 			if (rec->type >= MH_REC_KERNEL_FIRST)
 				rp->kernel_records++;
-			return mh_attr_record(rp, rec);
+			return PUBLISH(rp, record, rec);
 		}
 		rp->unknown_records++;
 		return 0;
@@ -648,8 +790,8 @@ int mh_replay_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 
 	if (rec->size < mh_rec_min_size(rec->type))
 		return -EBADMSG;
-	if (rp->snap_pending && rec->type != MH_REC_PAGEMAP) {
-		int err = mh_attr_apply_pending(rp);
+	if (rp->sub && rp->sub->before_record) {
+		int err = rp->sub->before_record(rp->sub_ctx, rec);
 
 		if (err)
 			return err;
@@ -676,9 +818,12 @@ int mh_replay_finish(struct mh_replay *rp)
 	struct mh_stack_stats *st, *tmp;
 	int err = 0;
 
+	err = mh_leaks_adopt_rest(rp);
 	for (p = rp->procs; p; p = p->next) {
 		if (!err)
-			err = mh_attr_finish(rp, p);
+			err = PUBLISH(rp, process_finished, p);
+		if (!err)
+			err = mh_series_end(p, p->exited ? p->exit_ts_ns : p->last_ts_ns);
 		mh_leaks_classify(p);
 		HASH_ITER(hh, p->stacks, st, tmp) {
 			if (!st->info && st->stack_id)

@@ -8,6 +8,11 @@
  * with the live allocation set and the number of distinct stacks, never
  * with the number of events. Counting follows Valgrind memcheck's "total
  * heap usage" line: see docs/REPORT.md. Never prints.
+ *
+ * The replay publishes what happens to the heap and the mappings (struct
+ * mh_replay_events) to one subscriber, the attribution
+ * (merger/attribution/), and hands it the records it does not handle
+ * itself; it knows nothing of the subscriber's state.
  */
 #ifndef MEMHOOK_MERGER_REPLAY_REPLAY_H
 #define MEMHOOK_MERGER_REPLAY_REPLAY_H
@@ -38,10 +43,14 @@ struct mh_granule {
 #define MH_STACK_CACHE_SIZE 4096
 
 struct mh_attr;
+struct mh_block;
 struct mh_blocks;
 struct mh_info_entry;
+struct mh_pending_verdicts;
+struct mh_pid_entry;
 struct mh_kfile;
 struct mh_modmap;
+struct mh_series;
 struct mh_stackdb;
 struct mh_replay_thread;
 
@@ -50,12 +59,15 @@ struct mh_process {
 	uint32_t pid, ppid;
 	uint32_t start;			/* enum mh_process_start, 0 if never announced */
 	char *command;			/* exe path, NULL if never announced */
+	char *argv;			/* its arguments, each NUL-terminated; NULL if unknown */
+	uint32_t argv_len;		/* bytes of argv, the last NUL excluded */
+	uint32_t exec_index;		/* 0: the pid's first image; n: the image after its nth exec */
 	uint64_t start_ts_ns, last_ts_ns, exit_ts_ns;
 	bool exited;
 	uint32_t exit_reason;		/* enum mh_exit_reason */
 	int32_t exit_status;		/* exit code or signal number */
 	bool core_dumped;
-	bool replaced_by_exec;		/* the pid exec'd a new image afterwards */
+	bool replaced_by_exec;		/* the pid exec'd a new image afterwards: its heap went with it */
 
 	/* Heap: malloc family only. */
 	uint64_t alloc_calls, frees, bytes_allocated, bytes_freed;
@@ -78,11 +90,16 @@ struct mh_process {
 	uint64_t mremap_calls, brk_calls;
 	int64_t brk_bytes;		/* net brk/sbrk growth */
 
-	/* Residency, kernel events, mappings (attribute.h); NULL until such a record came. */
+	/*
+	 * The subscriber's state for this process (attribution/attribute.h),
+	 * NULL until it creates it. The replay never reads or writes it.
+	 */
 	struct mh_attr *attr;
+	/* Per-stack timelines (replay/series.h); NULL until the first heap event. */
+	struct mh_series *series;
 
 	struct mh_stack_stats *stacks;	/* uthash by stack id */
-	struct mh_blocks *blocks;
+	struct mh_blocks *blocks;	/* NULL once replaced by exec */
 	struct mh_replay_thread *threads;	/* uthash by tid */
 	struct mh_replay_thread *last_thread;	/* cache */
 	/* Address granules (MH_GRANULE_SHIFT) where heap blocks ever started. */
@@ -104,16 +121,63 @@ struct mh_replay {
 	uint64_t first_ts_ns, last_ts_ns;
 	uint32_t root_pid;		/* from the trace header, 0 if unknown */
 	uint32_t page_size;		/* from the trace header, 0 if unknown */
-	struct mh_process *snap_pending; /* a process with a residency snapshot part to apply */
-	struct mh_kfile *files;		/* file names from the kernel stream (attribute.h) */
 	uint64_t kernel_records;	/* records of the kernel stream replayed */
 	uint64_t kernel_late;		/* kernel records replayed after a later one */
 	struct mh_info_entry *infos;	/* INFO records about the whole trace (pid 0), by key */
+	char *kernel_status;		/* "kernel.status" INFO value ("on", "off: why"), NULL if none */
+	/* Exit-time verdicts by pid, until the scan's "leakscan.status" names the image (leaks.h). */
+	struct mh_pending_verdicts *pending_verdicts;
+	struct mh_pid_entry *untraced;	/* pids of children not followed ("process.untraced") */
+	uint64_t untraced_children;	/* how many */
+	const struct mh_replay_events *sub; /* the subscriber, NULL if none */
+	void *sub_ctx;
+};
+
+/*
+ * What the replay publishes, in replay order. Any callback may be NULL.
+ * Those returning int return 0 or -errno (-ENOMEM, -EBADMSG), which ends
+ * the replay with that error.
+ */
+struct mh_replay_events {
+	/* Before every record (to apply what waited for the next record). */
+	int (*before_record)(void *ctx, const struct mh_rec_hdr *rec);
+	/* A record the replay does not handle: kernel stream, PAGEMAP, RSS_SAMPLE. */
+	int (*record)(void *ctx, const struct mh_rec_hdr *rec);
+	/* A heap block became live on thread tid at ts; and stopped being live. */
+	int (*block_added)(void *ctx, struct mh_process *p, struct mh_block *blk, uint32_t tid,
+			   uint64_t ts);
+	void (*block_removed)(void *ctx, struct mh_process *p, struct mh_block *blk);
+	/* The program mapped [addr, addr + size) from stack_id, or unmapped a range. */
+	int (*mapped)(void *ctx, struct mh_process *p, uint64_t addr, uint64_t size,
+		      uint64_t stack_id);
+	int (*unmapped)(void *ctx, struct mh_process *p, uint64_t addr, uint64_t size);
+	/* mremap moved or resized [old_addr, +old_size) to [addr, +size). */
+	int (*remapped)(void *ctx, struct mh_process *p, uint64_t old_addr, uint64_t old_size,
+			uint64_t addr, uint64_t size, uint64_t stack_id);
+	/* The program moved its break itself (brk/sbrk) over [addr, +size), up (grow) or down. */
+	int (*break_moved)(void *ctx, struct mh_process *p, uint64_t addr, uint64_t size,
+			   uint64_t stack_id, bool grow);
+	/* p's traced image announced itself (MH_REC_PROCESS). */
+	void (*image_started)(void *ctx, struct mh_process *p);
+	/* End of trace, before p's leak kinds are classified. */
+	int (*process_finished)(void *ctx, struct mh_process *p);
+	/* p is about to be freed. */
+	void (*process_freed)(void *ctx, struct mh_process *p);
 };
 
 /* A fresh replay. NULL with errno set. */
 struct mh_replay *mh_replay_new(void);
+/* Frees rp; the subscriber must outlive this call. Accepts NULL. */
 void mh_replay_free(struct mh_replay *rp);
+
+/* Publish to ev (with ctx) from now on; replaces any earlier subscriber. */
+void mh_replay_subscribe(struct mh_replay *rp, const struct mh_replay_events *ev, void *ctx);
+
+/* Note the trace header's facts the replay keeps (root pid, page size). */
+void mh_replay_set_header(struct mh_replay *rp, uint32_t root_pid, uint32_t page_size);
+
+/* Count a kernel record the merge released after a later one. */
+void mh_replay_count_late(struct mh_replay *rp);
 
 /*
  * Apply one record (validated by the reader: hdr->size covers the
@@ -123,11 +187,11 @@ void mh_replay_free(struct mh_replay *rp);
 int mh_replay_record(struct mh_replay *rp, const struct mh_rec_hdr *rec);
 
 /*
- * End of trace: apply the last residency snapshot and what kernel events
- * still wait for an owner (attribute.h), classify the live blocks by their
- * leak verdicts (leaks.h) and resolve the remaining stack frames against
- * every module ever seen. Live blocks stay live: they are the leaks. Call
- * once. 0 or -ENOMEM (the report is then incomplete).
+ * End of trace: tell the subscriber (which applies the last residency
+ * snapshot and charges what still waits for an owner), classify the live
+ * blocks by their leak verdicts (leaks.h) and resolve the remaining stack
+ * frames against every module ever seen. Live blocks stay live: they are
+ * the leaks. Call once. 0 or -ENOMEM (the report is then incomplete).
  */
 int mh_replay_finish(struct mh_replay *rp);
 
@@ -152,26 +216,20 @@ const char *mh_replay_info(const struct mh_replay *rp, const char *key);
 /* The current image of pid, created if it was never seen. NULL on ENOMEM. */
 struct mh_process *mh_replay_process(struct mh_replay *rp, uint32_t pid);
 
+/*
+ * The current image of pid (its latest, unless an exec replaced it: see
+ * image.h), or NULL if pid was never seen. Creates nothing.
+ */
+struct mh_process *mh_replay_current(struct mh_replay *rp, uint32_t pid);
+
 /* Value of a stack at the process's heap peak (see peak_ver). */
 uint64_t mh_stack_peak_bytes(const struct mh_process *p, const struct mh_stack_stats *st);
 
-/* attribute.h: the slow path of mh_granule_note(). */
-int mh_attr_note_granule(struct mh_process *p, uint64_t addr);
-
-/* Note that a heap block starts at addr; cheap when its granule is in the cache. */
-static inline int mh_granule_note(struct mh_process *p, uint64_t addr)
-{
-	uint64_t number = addr >> MH_GRANULE_SHIFT;
-	struct mh_granule *g = p->granule_cache[number % MH_GRANULE_CACHE];
-
-	if (!g || g->number != number)
-		return mh_attr_note_granule(p, addr);
-	if (addr < g->lo)
-		g->lo = addr;
-	else if (addr > g->hi)
-		g->hi = addr;
-	return 0;
-}
+/*
+ * True if a heap block ever started in [start, end) of p, to granule
+ * precision (granules.c).
+ */
+bool mh_replay_held_heap(const struct mh_process *p, uint64_t start, uint64_t end);
 
 /*
  * Timestamp of a record, or 0 for types without one (STACK, LEAK). Every

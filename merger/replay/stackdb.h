@@ -20,6 +20,7 @@
 
 struct mh_module;
 struct mh_modmap;
+struct mh_stack_series;
 
 /* First-touch instruction pointers kept per stack (space-saving top-k). */
 #define MH_TOUCH_IPS 8
@@ -71,6 +72,7 @@ struct mh_stack_stats {
 	uint64_t swapins;		/* pages swapped in at addresses of live blocks */
 	uint64_t reclaim_stall_ns;	/* direct/memcg reclaim charged to the stack */
 	struct mh_touch touch[MH_TOUCH_IPS]; /* first-touch ips, by faults (unsorted) */
+	struct mh_stack_series *series;	/* over time (replay/series.h), NULL if never live at a point */
 	UT_hash_handle hh;
 };
 

@@ -280,7 +280,7 @@ void mh_report_json_mappings(struct mh_report_ctx *ctx, struct mh_json *j,
 		const struct mh_map_stats *ms = v[i];
 
 		mh_json_object_begin(j, NULL);
-		mh_json_string(j, "name", mh_attr_map_name(ctx->rp, p, ms));
+		mh_json_string(j, "name", mh_attr_map_name(ctx->attribution, p, ms));
 		mh_json_string(j, "kind", map_kind_names[ms->kind]);
 		if (ms->kind == MH_MAP_PROGRAM_MMAP)
 			mh_json_hex(j, "stack_id", ms->stack_id);
@@ -305,7 +305,7 @@ void mh_report_json_mappings(struct mh_report_ctx *ctx, struct mh_json *j,
 void mh_report_json_timeline(struct mh_json *j, const struct mh_process *p)
 {
 	const struct mh_attr *a = p->attr;
-	bool rss = mh_report_has_rss(p);
+	bool rss = mh_report_has_rss(p), kern = mh_report_has_kernel(p);
 	unsigned i, k;
 
 	mh_json_array_begin(j, "timeline");
@@ -319,6 +319,10 @@ void mh_report_json_timeline(struct mh_json *j, const struct mh_process *p)
 		json_uint_if(j, "rss_shmem_bytes", rss, pt->rss_shmem);
 		json_uint_if(j, "swap_bytes", rss, pt->swap);
 		mh_json_uint(j, "live_heap_bytes", pt->live_heap_bytes);
+		json_uint_if(j, "faults", kern, pt->faults);
+		json_uint_if(j, "major_faults", kern, pt->major_faults);
+		json_uint_if(j, "swapins", kern, pt->swapins);
+		json_uint_if(j, "reclaim_stall_ns", kern, pt->reclaim_stall_ns);
 		mh_json_bool(j, "snapshot", pt->snapshot);
 		json_uint_if(j, "resident_bytes", pt->snapshot, pt->resident_bytes);
 		json_uint_if(j, "retained_free_heap_bytes", pt->snapshot,
@@ -345,14 +349,14 @@ static void text_retained(struct mh_report_ctx *ctx, const struct mh_process *p)
 
 	fprintf(ctx->out, "  resident at +%.3f s (pagemap snapshot): %s in anonymous memory, %s of"
 		" it in allocator regions\n", (double)since_start(p, a->exit_snap_ts_ns) / 1e9,
-		mh_report_human(a->resident_bytes, b1, sizeof(b1)),
-		mh_report_human(a->heap_resident_bytes, b2, sizeof(b2)));
+		mh_human_bytes(a->resident_bytes, b1, sizeof(b1)),
+		mh_human_bytes(a->heap_resident_bytes, b2, sizeof(b2)));
 	fprintf(ctx->out, "  retained free heap: %s resident in allocator regions but in no live"
-		" block", mh_report_human(a->retained_free_heap_bytes, b3, sizeof(b3)));
+		" block", mh_human_bytes(a->retained_free_heap_bytes, b3, sizeof(b3)));
 	/* Which snapshot was at the RSS peak is known only with RSS figures. */
 	if (mh_report_has_rss(p))
 		fprintf(ctx->out, " (at the RSS peak: %s)",
-			mh_report_human(a->retained_at_rss_peak, b1, sizeof(b1)));
+			mh_human_bytes(a->retained_at_rss_peak, b1, sizeof(b1)));
 	fputc('\n', ctx->out);
 	if (a->retained_free_heap_bytes)
 		fprintf(ctx->out, "    = memory the allocator keeps after free(): try malloc_trim(0),"
@@ -376,11 +380,11 @@ static void text_mappings(struct mh_report_ctx *ctx, const struct mh_process *p)
 		fn = NULL;
 		if (v[i]->kind == MH_MAP_PROGRAM_MMAP && mh_report_stack_of(ctx, v[i]->stack_id, &mst))
 			(void)mh_report_frames(ctx, &mst, first_named, &fn); /* 1: found one */
-		fprintf(ctx->out, "    %s%s%s:", mh_attr_map_name(ctx->rp, p, v[i]), fn ? " in " : "",
+		fprintf(ctx->out, "    %s%s%s:", mh_attr_map_name(ctx->attribution, p, v[i]), fn ? " in " : "",
 			fn ? fn : "");
 		if (res)
 			fprintf(ctx->out, " resident %s%s",
-				mh_report_human(v[i]->resident_bytes, b1, sizeof(b1)), kern ? "," : "");
+				mh_human_bytes(v[i]->resident_bytes, b1, sizeof(b1)), kern ? "," : "");
 		if (kern)
 			fprintf(ctx->out, " %" PRIu64 " faults (%" PRIu64 " major), %" PRIu64
 				" swap-ins", v[i]->faults, v[i]->major_faults, v[i]->swapins);
@@ -403,9 +407,9 @@ static void text_timeline(struct mh_report_ctx *ctx, const struct mh_process *p)
 
 		fprintf(ctx->out, "    +%8.3f s: %10s / %10s / %10s%s\n",
 			(double)since_start(p, pt->ts_ns) / 1e9,
-			mh_report_human(pt->rss_anon + pt->rss_file + pt->rss_shmem, b1, sizeof(b1)),
-			mh_report_human(pt->swap, b2, sizeof(b2)),
-			mh_report_human(pt->live_heap_bytes, b3, sizeof(b3)),
+			mh_human_bytes(pt->rss_anon + pt->rss_file + pt->rss_shmem, b1, sizeof(b1)),
+			mh_human_bytes(pt->swap, b2, sizeof(b2)),
+			mh_human_bytes(pt->live_heap_bytes, b3, sizeof(b3)),
 			pt->snapshot ? "  (snapshot)" : "");
 	}
 }
@@ -418,19 +422,19 @@ static void text_rss(struct mh_report_ctx *ctx, const struct mh_process *p)
 
 	if (a->rss_peak_from_hwm)
 		fprintf(ctx->out, "  RSS peak: %s by +%.3f s (the kernel's high-water mark; %s between"
-			" samples)\n", mh_report_human(a->rss_peak_bytes, b1, sizeof(b1)),
+			" samples)\n", mh_human_bytes(a->rss_peak_bytes, b1, sizeof(b1)),
 			(double)since_start(p, a->rss_peak_ts_ns) / 1e9, rss_source(p));
 	else
 		fprintf(ctx->out, "  RSS peak: %s at +%.3f s (%s)\n",
-			mh_report_human(a->rss_peak_bytes, b1, sizeof(b1)),
+			mh_human_bytes(a->rss_peak_bytes, b1, sizeof(b1)),
 			(double)since_start(p, a->rss_peak_ts_ns) / 1e9, rss_source(p));
 	if (a->exit_known)
 		fprintf(ctx->out, "  RSS at exit: %s (anon %s, file %s, shmem %s)\n",
-			mh_report_human(a->exit_rss[MH_RSS_ANON] + a->exit_rss[MH_RSS_FILE] +
+			mh_human_bytes(a->exit_rss[MH_RSS_ANON] + a->exit_rss[MH_RSS_FILE] +
 					a->exit_rss[MH_RSS_SHMEM], b1, sizeof(b1)),
-			mh_report_human(a->exit_rss[MH_RSS_ANON], b2, sizeof(b2)),
-			mh_report_human(a->exit_rss[MH_RSS_FILE], b3, sizeof(b3)),
-			mh_report_human(a->exit_rss[MH_RSS_SHMEM], b4, sizeof(b4)));
+			mh_human_bytes(a->exit_rss[MH_RSS_ANON], b2, sizeof(b2)),
+			mh_human_bytes(a->exit_rss[MH_RSS_FILE], b3, sizeof(b3)),
+			mh_human_bytes(a->exit_rss[MH_RSS_SHMEM], b4, sizeof(b4)));
 }
 
 /* memhook's own pages and what its exit scan did: said once, never in the figures. */
@@ -443,12 +447,12 @@ static void text_own(struct mh_report_ctx *ctx, const struct mh_process *p)
 	if (a->own_known)
 		fprintf(ctx->out, "  memhook's own footprint: %s resident %s(ring %s, tables and data %s,"
 			" libraries %s; at most %s), not counted above%s\n",
-			mh_report_human(own[MH_RSS_ANON] + own[MH_RSS_FILE] + own[MH_RSS_SHMEM], b1,
+			mh_human_bytes(own[MH_RSS_ANON] + own[MH_RSS_FILE] + own[MH_RSS_SHMEM], b1,
 					sizeof(b1)), a->exit_known ? "at exit " : "",
-			mh_report_human(own[MH_RSS_SHMEM], b2, sizeof(b2)),
-			mh_report_human(own[MH_RSS_ANON], b3, sizeof(b3)),
-			mh_report_human(own[MH_RSS_FILE], b4, sizeof(b4)),
-			mh_report_human(a->own_peak_bytes, b5, sizeof(b5)),
+			mh_human_bytes(own[MH_RSS_SHMEM], b2, sizeof(b2)),
+			mh_human_bytes(own[MH_RSS_ANON], b3, sizeof(b3)),
+			mh_human_bytes(own[MH_RSS_FILE], b4, sizeof(b4)),
+			mh_human_bytes(a->own_peak_bytes, b5, sizeof(b5)),
 			a->own_tables_known ? "" : " (the preload's tables could not be told apart:"
 			" they are in the program's figures)");
 	if (a->scans)
@@ -456,7 +460,7 @@ static void text_own(struct mh_report_ctx *ctx, const struct mh_process *p)
 			" pages back from swap (RSS +%s), left %" PRIu64 " never-touched pages"
 			" unread; memhook's doing, not counted above\n", a->scan_read_pages,
 			a->scan_swapped_in_pages,
-			mh_report_human(a->scan_rss_raised_bytes, b1, sizeof(b1)),
+			mh_human_bytes(a->scan_rss_raised_bytes, b1, sizeof(b1)),
 			a->scan_untouched_pages);
 }
 
@@ -493,13 +497,13 @@ void mh_report_text_attr_stack(struct mh_report_ctx *ctx, const struct mh_proces
 
 	if (mh_report_has_residency(p) && mh_report_has_rss(p))
 		fprintf(ctx->out, "    resident %s (at the RSS peak %s), swapped %s\n",
-			mh_report_human(st->resident_bytes, b1, sizeof(b1)),
-			mh_report_human(st->resident_at_rss_peak, b2, sizeof(b2)),
-			mh_report_human(st->swapped_bytes, b3, sizeof(b3)));
+			mh_human_bytes(st->resident_bytes, b1, sizeof(b1)),
+			mh_human_bytes(st->resident_at_rss_peak, b2, sizeof(b2)),
+			mh_human_bytes(st->swapped_bytes, b3, sizeof(b3)));
 	else if (mh_report_has_residency(p))
 		fprintf(ctx->out, "    resident %s, swapped %s\n",
-			mh_report_human(st->resident_bytes, b1, sizeof(b1)),
-			mh_report_human(st->swapped_bytes, b3, sizeof(b3)));
+			mh_human_bytes(st->resident_bytes, b1, sizeof(b1)),
+			mh_human_bytes(st->swapped_bytes, b3, sizeof(b3)));
 	if (!mh_report_has_kernel(p))
 		return;
 	fprintf(ctx->out, "    %" PRIu64 " faults (%" PRIu64 " major) + %" PRIu64

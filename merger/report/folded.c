@@ -8,10 +8,10 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "merger/replay/modmap.h"
 #include "merger/report/model.h"
 
 /* Frame names of one stack, innermost first, collected before printing. */
@@ -22,17 +22,9 @@ struct collected {
 
 static char *frame_name(const struct mh_frame *f)
 {
-	char *name = NULL, *c;
-	int ret = 0;
+	char buf[PATH_MAX + 32], *name, *c;
 
-	if (f->function)
-		name = strdup(f->function);
-	else if (f->module)
-		ret = asprintf(&name, "%s+0x%" PRIx64, mh_module_basename(f->module), f->offset);
-	else
-		ret = asprintf(&name, "0x%" PRIx64, f->ip);
-	if (ret < 0)
-		return NULL;
+	name = strdup(mh_report_frame_name(f, buf, sizeof(buf)));
 	for (c = name; c && *c; c++) {
 		if (*c == ';' || *c == '\n')
 			*c = '_';

@@ -7,7 +7,9 @@
  *
  * Must never write invalid JSON: every string goes through json.c.
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "merger/report/json_writer.h"
 #include "merger/replay/modmap.h"
@@ -150,6 +152,19 @@ static const char *const reason_names[] = {
 	[MH_EXIT_OOM] = "oom",
 };
 
+/* "argv": the image's arguments, null when they never came. */
+static void write_argv(struct mh_json *j, const struct mh_process *p)
+{
+	if (!p->argv) {
+		mh_json_null(j, "argv");
+		return;
+	}
+	mh_json_array_begin(j, "argv");
+	for (const char *arg = p->argv; arg <= p->argv + p->argv_len; arg += strlen(arg) + 1)
+		mh_json_string(j, NULL, arg);
+	mh_json_array_end(j);
+}
+
 static void write_process_info(struct mh_json *j, const struct mh_process *p)
 {
 	bool sig = p->exited && (p->exit_reason == MH_EXIT_SIGNAL || p->exit_reason == MH_EXIT_OOM);
@@ -159,6 +174,8 @@ static void write_process_info(struct mh_json *j, const struct mh_process *p)
 	mh_json_uint(j, "pid", p->pid);
 	mh_json_uint(j, "ppid", p->ppid);
 	mh_json_string(j, "command", p->command);
+	write_argv(j, p);
+	mh_json_uint(j, "exec_index", p->exec_index);
 	mh_json_string(j, "start", p->start && p->start < ARRAY_SIZE(start_names) ?
 		       start_names[p->start] : NULL);
 	mh_json_string(j, "end", !p->exited ? (p->replaced_by_exec ? "exec" : "running") :
@@ -267,12 +284,54 @@ static int write_stack(struct mh_report_ctx *ctx, struct mh_json *j, const struc
 	return err;
 }
 
-/* process, summary and stacks of one process, as members of the open object. */
-static int write_process(struct mh_report_ctx *ctx, struct mh_json *j, const struct mh_process *p)
+/*
+ * "verdict" and "loss_records": what `memhook check` prints for the image,
+ * in the same order (leaks.c), with the same suppressions and limits.
+ */
+static int write_verdict(struct mh_report_ctx *ctx, struct mh_json *j, const struct mh_process *p)
 {
-	struct mh_stack_stats **v;
-	size_t n, i;
-	int err = 0;
+	struct mh_leak_verdict v;
+	struct mh_loss_record *recs = NULL;
+	char end[128], *name = mh_report_image_name(p);
+	size_t n = 0;
+	int err = name ? mh_report_leak_verdict(ctx, p, &v, end, sizeof(end), &recs, &n) : -ENOMEM;
+
+	if (err) {
+		free(name);
+		return err;
+	}
+	mh_json_object_begin(j, "verdict");
+	mh_json_string(j, "name", name);
+	mh_json_bool(j, "failed", v.failing != 0);
+	mh_json_array_begin(j, "failing_kinds");
+	for (unsigned k = 0; k <= MH_LEAK_REACHABLE; k++) {
+		if (v.failing & MH_LEAK_MASK(k))
+			mh_json_string(j, NULL, mh_leak_kind_key(k));
+	}
+	mh_json_array_end(j);
+	mh_json_uint(j, "suppressed_bytes", v.suppressed_bytes);
+	mh_json_uint(j, "suppressed_blocks", v.suppressed_blocks);
+	mh_json_object_end(j);
+	mh_json_array_begin(j, "loss_records");
+	for (size_t i = 0; i < n; i++) {
+		mh_json_object_begin(j, NULL);
+		mh_json_string(j, "kind", mh_leak_kind_key(recs[i].kind));
+		mh_json_uint(j, "bytes", recs[i].bytes);
+		mh_json_uint(j, "blocks", recs[i].blocks);
+		mh_json_hex(j, "stack", recs[i].st->stack_id);
+		mh_json_bool(j, "fails", recs[i].fails);
+		mh_json_object_end(j);
+	}
+	mh_json_array_end(j);
+	free(recs);
+	free(name);
+	return 0;
+}
+
+void mh_report_json_summary(struct mh_report_ctx *ctx, struct mh_json *j,
+			    const struct mh_process *p)
+{
+	size_t i;
 
 	write_process_info(j, p);
 	mh_json_object_begin(j, "summary");
@@ -285,6 +344,19 @@ static int write_process(struct mh_report_ctx *ctx, struct mh_json *j, const str
 	write_leaks(j, mh_report_scanned(p), p->leak_kind_bytes, p->leak_kind_blocks);
 	mh_report_json_attr_summary(j, p);
 	mh_json_object_end(j);
+}
+
+/* process, summary, verdict and stacks of one process image, as members of the open object. */
+static int write_process(struct mh_report_ctx *ctx, struct mh_json *j, const struct mh_process *p)
+{
+	struct mh_stack_stats **v;
+	size_t n, i;
+	int err;
+
+	mh_report_json_summary(ctx, j, p);
+	err = write_verdict(ctx, j, p);
+	if (err)
+		return err;
 	v = mh_report_sorted(p, ctx->opts->sort, ctx->opts->top, &n);
 	mh_json_array_begin(j, "stacks");
 	for (i = 0; i < n && !err; i++)
@@ -293,11 +365,14 @@ static int write_process(struct mh_report_ctx *ctx, struct mh_json *j, const str
 	free(v);
 	mh_report_json_mappings(ctx, j, p);
 	mh_report_json_timeline(j, p);
+	mh_report_json_stack_timeline(ctx, j, p);
 	return err;
 }
 
 static void write_warnings(struct mh_report_ctx *ctx, struct mh_json *j)
 {
+	char note[160];
+
 	mh_json_array_begin(j, "warnings");
 	if (ctx->truncated)
 		mh_json_string(j, NULL, "trace truncated: the recorder died or is still writing");
@@ -306,6 +381,8 @@ static void write_warnings(struct mh_report_ctx *ctx, struct mh_json *j)
 	if (ctx->rp->kernel_late)
 		mh_json_string(j, NULL, "kernel records arrived further out of order than the reorder"
 			       " window: some were charged after later events");
+	if (ctx->rp->untraced_children)
+		mh_json_string(j, NULL, mh_report_untraced_note(ctx, note, sizeof(note)));
 	mh_report_json_stream_warnings(ctx, j);
 	mh_json_array_end(j);
 }
@@ -336,6 +413,7 @@ int mh_report_write_json(struct mh_report_ctx *ctx)
 	mh_json_string(&j, "sort", mh_report_key_name(ctx->opts->sort));
 	mh_json_uint(&j, "kernel_records", ctx->rp->kernel_records);
 	mh_json_uint(&j, "kernel_records_late", ctx->rp->kernel_late);
+	mh_json_uint(&j, "untraced_children", ctx->rp->untraced_children);
 	write_warnings(ctx, &j);
 	mh_report_json_streams(ctx, &j);
 	if (root)

@@ -10,6 +10,7 @@
 void mh_json_init(struct mh_json *j, FILE *out)
 {
 	j->out = out;
+	j->compact = false;
 	j->depth = 0;
 	j->has_items[0] = false;
 }
@@ -18,6 +19,8 @@ static void indent(struct mh_json *j)
 {
 	int i;
 
+	if (j->compact)
+		return;
 	fputc('\n', j->out);
 	for (i = 0; i < j->depth; i++)
 		fputs("  ", j->out);
@@ -84,7 +87,7 @@ static void member(struct mh_json *j, const char *key)
 	j->has_items[j->depth] = true;
 	if (key) {
 		write_escaped(j->out, key);
-		fputs(": ", j->out);
+		fputs(j->compact ? ":" : ": ", j->out);
 	}
 }
 

@@ -17,6 +17,7 @@
 
 struct mh_json {
 	FILE *out;
+	bool compact;			/* no newlines or indentation (set after init) */
 	int depth;
 	bool has_items[MH_JSON_MAX_DEPTH];
 };

@@ -5,7 +5,7 @@
  * sorting, frame walking).
  *
  * Must never print except to the report stream and, when asked, progress
- * on stderr; trace problems come back as -errno and mh_report_error().
+ * on stderr; trace problems come back as -errno and a one-line reason.
  */
 #include "merger/report/report.h"
 
@@ -15,14 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "merger/attribution/attribute.h"
 #include "merger/replay/modmap.h"
 #include "merger/report/model.h"
 #include "merger/merge/timeline.h"
-
-/* The preload's own frames are hidden if any leak into a stack. */
-#define PRELOAD_NAME "libmemhook.so"
-
-static char report_error[512];
 
 static const char *const key_names[MH_KEY_COUNT] = {
 	[MH_KEY_LEAKED] = "leaked",
@@ -42,6 +38,9 @@ static const char *const format_names[] = {
 	[MH_REPORT_JSON] = "json",
 	[MH_REPORT_FOLDED] = "folded",
 	[MH_REPORT_LEAKS] = "leaks",
+	[MH_REPORT_PPROF] = "pprof",
+	[MH_REPORT_SPEEDSCOPE] = "speedscope",
+	[MH_REPORT_HTML] = "html",
 };
 
 const char *mh_leak_kind_name(unsigned kind)
@@ -55,11 +54,6 @@ const char *mh_leak_kind_name(unsigned kind)
 	};
 
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
-}
-
-const char *mh_report_error(void)
-{
-	return report_error;
 }
 
 int mh_report_key_parse(const char *name, enum mh_report_key *key)
@@ -86,6 +80,26 @@ int mh_report_format_parse(const char *name, enum mh_report_format *format)
 		}
 	}
 	return -EINVAL;
+}
+
+static void join_names(const char *const *names, size_t count, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; i < count && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : "", names[i]);
+}
+
+void mh_report_format_names(char *buf, size_t len)
+{
+	join_names(format_names, sizeof(format_names) / sizeof(format_names[0]), buf, len);
+}
+
+void mh_report_key_names(char *buf, size_t len)
+{
+	join_names(key_names, MH_KEY_COUNT, buf, len);
 }
 
 const char *mh_report_key_name(enum mh_report_key key)
@@ -122,25 +136,6 @@ uint64_t mh_report_metric(const struct mh_process *p, const struct mh_stack_stat
 	}
 }
 
-/* Bytes as "512 B", "1.5 KiB", "3.2 GiB". */
-const char *mh_report_human(uint64_t bytes, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)bytes;
-	unsigned u = 0;
-
-	if (bytes < 1024) {
-		snprintf(buf, len, "%" PRIu64 " B", bytes);
-		return buf;
-	}
-	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.1f %s", v, units[u]);
-	return buf;
-}
-
 struct mh_process *mh_report_root(const struct mh_report_ctx *ctx)
 {
 	struct mh_process *p;
@@ -156,9 +151,80 @@ bool mh_report_scanned(const struct mh_process *p)
 {
 	const char *status = p->leakscan_status;
 
+	/* An image replaced by exec has no blocks left to judge: its kinds are known, all empty. */
+	if (p->replaced_by_exec)
+		return true;
 	/* "failed: ..." or a reason why nothing was recorded is not a scan. */
 	return p->leak_verdicts ||
 	       (status && (!strncmp(status, "complete", 8) || !strncmp(status, "partial", 7)));
+}
+
+/* True if arg reads the same to a POSIX shell unquoted. */
+static bool shell_safe(const char *arg)
+{
+	return *arg && arg[strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				   "0123456789_@%+=:,./-")] == '\0';
+}
+
+void mh_report_put_command(FILE *out, const struct mh_process *p)
+{
+	const char *arg, *end;
+
+	if (!p->argv) {
+		fputs(p->command ? p->command : "?", out);
+		return;
+	}
+	end = p->argv + p->argv_len;
+	for (arg = p->argv; arg <= end; arg += strlen(arg) + 1) {
+		if (arg != p->argv)
+			fputc(' ', out);
+		if (shell_safe(arg)) {
+			fputs(arg, out);
+			continue;
+		}
+		fputc('\'', out);
+		for (const char *c = arg; *c; c++) {
+			if (*c == '\'')
+				fputs("'\\''", out);
+			else
+				fputc(*c, out);
+		}
+		fputc('\'', out);
+	}
+}
+
+void mh_report_put_image(FILE *out, const struct mh_process *p)
+{
+	fprintf(out, "pid %u", p->pid);
+	if (p->exec_index)
+		fprintf(out, " exec %u", p->exec_index);
+}
+
+char *mh_report_image_name(const struct mh_process *p)
+{
+	char *name = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&name, &len);
+
+	if (!out)
+		return NULL;
+	mh_report_put_image(out, p);
+	fputs(": ", out);
+	mh_report_put_command(out, p);
+	if (fclose(out)) {
+		free(name);
+		return NULL;
+	}
+	return name;
+}
+
+const char *mh_report_untraced_note(const struct mh_report_ctx *ctx, char *buf, size_t len)
+{
+	uint64_t n = ctx->rp->untraced_children;
+
+	snprintf(buf, len, "%" PRIu64 " child process%s ran untraced (not followed): record %s with --follow-forks",
+		 n, n == 1 ? "" : "es", n == 1 ? "it" : "them");
+	return buf;
 }
 
 uint64_t mh_report_events_lost(const struct mh_report_ctx *ctx)
@@ -223,35 +289,21 @@ struct mh_stack_stats **mh_report_sorted(const struct mh_process *p, enum mh_rep
 	return v;
 }
 
-static bool is_preload(const struct mh_module *mod)
-{
-	return mod && !strncmp(mh_module_basename(mod), PRELOAD_NAME, strlen(PRELOAD_NAME));
-}
-
 int mh_report_frames(struct mh_report_ctx *ctx, const struct mh_stack_stats *st,
 		     int (*fn)(const struct mh_frame *f, void *arg), void *arg)
 {
-	static const struct mh_frame unknown = { .function = "[unknown stack]" };
-	const struct mh_stack_info *info = st->info;
-	const struct mh_frame *frames;
-	unsigned i;
-	int n, j, err;
+	return mh_symbolize_stack(ctx->sym, st->info, fn, arg);
+}
 
-	if (!info)
-		return fn(&unknown, arg);
-	for (i = 0; i < info->depth; i++) {
-		if (is_preload(info->modules[i]))
-			continue;
-		n = mh_symbolize(ctx->sym, info->modules[i], info->ips[i], &frames);
-		if (n < 0)
-			return n;
-		for (j = 0; j < n; j++) {
-			err = fn(&frames[j], arg);
-			if (err)
-				return err;
-		}
-	}
-	return 0;
+const char *mh_report_frame_name(const struct mh_frame *f, char *buf, size_t len)
+{
+	if (f->function)
+		return f->function;
+	if (f->module)
+		snprintf(buf, len, "%s+0x%" PRIx64, mh_module_basename(f->module), f->offset);
+	else
+		snprintf(buf, len, "0x%" PRIx64, f->ip);
+	return buf;
 }
 
 void mh_report_describe_end(const struct mh_process *p, char *buf, size_t len)
@@ -286,9 +338,7 @@ const char *mh_report_unscanned_why(const struct mh_process *p, char *buf, size_
 	if (mh_report_scanned(p))
 		return NULL;
 	if (!p->exited)
-		snprintf(buf, len, "%s", p->replaced_by_exec ?
-			 "the image was replaced by exec, which scans nothing" :
-			 "the process had not exited when the trace ended");
+		snprintf(buf, len, "the process had not exited when the trace ended");
 	else if (p->exit_reason == MH_EXIT_OOM)
 		snprintf(buf, len, "killed by the OOM killer (signal %d): a killed process cannot be scanned at exit",
 			 p->exit_status);
@@ -312,7 +362,7 @@ static int replay_trace(const char *path, const struct mh_report_opts *opts,
 
 	if (!tl) {
 		err = -errno;
-		snprintf(report_error, sizeof(report_error), "cannot open trace '%s': %s", path,
+		snprintf(ctx->error, MH_REPORT_ERROR_BYTES, "cannot open trace '%s': %s", path,
 			 err == -EPROTO ? "not a memhook trace" :
 			 err == -EPROTONOSUPPORT ?
 			 "trace version or byte order not supported by this build" : strerror(-err));
@@ -322,7 +372,7 @@ static int replay_trace(const char *path, const struct mh_report_opts *opts,
 	if (opts->progress)
 		fputs("\r\033[K", stderr);
 	if (err) {
-		snprintf(report_error, sizeof(report_error), "cannot read trace '%s': %s", path,
+		snprintf(ctx->error, MH_REPORT_ERROR_BYTES, "cannot read trace '%s': %s", path,
 			 mh_timeline_error(tl)[0] ? mh_timeline_error(tl) : strerror(-err));
 	} else {
 		ctx->truncated = mh_timeline_truncated(tl);
@@ -346,6 +396,15 @@ int mh_report_write(struct mh_report_ctx *ctx)
 	case MH_REPORT_LEAKS:
 		err = mh_report_write_leaks(ctx);
 		break;
+	case MH_REPORT_PPROF:
+		err = mh_report_write_pprof(ctx);
+		break;
+	case MH_REPORT_SPEEDSCOPE:
+		err = mh_report_write_speedscope(ctx);
+		break;
+	case MH_REPORT_HTML:
+		err = mh_report_write_html(ctx);
+		break;
 	default:
 		err = mh_report_write_text(ctx);
 		break;
@@ -353,21 +412,23 @@ int mh_report_write(struct mh_report_ctx *ctx)
 	if (!err && (fflush(ctx->out) || ferror(ctx->out)))
 		err = -EIO;
 	if (err)
-		snprintf(report_error, sizeof(report_error), "cannot write the report of '%s': %s",
+		snprintf(ctx->error, MH_REPORT_ERROR_BYTES, "cannot write the report of '%s': %s",
 			 ctx->path, strerror(-err));
 	return err;
 }
 
-int mh_report_generate(const char *path, const struct mh_report_opts *opts, FILE *out)
+int mh_report_generate(const char *path, const struct mh_report_opts *opts, FILE *out,
+		       char error[MH_REPORT_ERROR_BYTES])
 {
-	struct mh_report_ctx ctx = { .path = path, .opts = opts, .out = out };
+	struct mh_report_ctx ctx = { .path = path, .opts = opts, .out = out, .error = error };
 	int err = -ENOMEM;
 
-	report_error[0] = '\0';
+	error[0] = '\0';
 	ctx.rp = mh_replay_new();
+	ctx.attribution = ctx.rp ? mh_attribution_new(ctx.rp) : NULL;
 	ctx.sym = mh_symbolizer_new();
-	if (!ctx.rp || !ctx.sym) {
-		snprintf(report_error, sizeof(report_error), "cannot report on '%s': %s", path,
+	if (!ctx.attribution || !ctx.sym) {
+		snprintf(error, MH_REPORT_ERROR_BYTES, "cannot report on '%s': %s", path,
 			 strerror(ENOMEM));
 		goto out;
 	}
@@ -376,7 +437,7 @@ int mh_report_generate(const char *path, const struct mh_report_opts *opts, FILE
 		goto out;
 	err = mh_replay_finish(ctx.rp);
 	if (err) {
-		snprintf(report_error, sizeof(report_error), "cannot report on '%s': %s", path,
+		snprintf(error, MH_REPORT_ERROR_BYTES, "cannot report on '%s': %s", path,
 			 strerror(-err));
 		goto out;
 	}
@@ -384,5 +445,6 @@ int mh_report_generate(const char *path, const struct mh_report_opts *opts, FILE
 out:
 	mh_symbolizer_free(ctx.sym);
 	mh_replay_free(ctx.rp);
+	mh_attribution_free(ctx.attribution);
 	return err;
 }

@@ -5,7 +5,7 @@
  *
  * The entry point used by `memhook report` and `memhook run`. Never prints
  * except to the stream it is given; problems with the trace come back as
- * -errno plus a one-line reason (mh_report_error()).
+ * -errno plus a one-line reason.
  */
 #ifndef MEMHOOK_MERGER_REPORT_REPORT_H
 #define MEMHOOK_MERGER_REPORT_REPORT_H
@@ -21,10 +21,15 @@ enum mh_report_format {
 	MH_REPORT_JSON,
 	MH_REPORT_FOLDED,
 	MH_REPORT_LEAKS,	/* memcheck-style loss records (memhook check) */
+	MH_REPORT_PPROF,	/* gzipped profile.proto (merger/report/pprof.c) */
+	MH_REPORT_SPEEDSCOPE,	/* speedscope's JSON file format */
+	MH_REPORT_HTML,		/* one self-contained page (merger/report/html.c) */
 };
 
 /* Bit of an enum mh_leak_kind in a kind mask. */
 #define MH_LEAK_MASK(kind) (1U << (kind))
+/* The kinds that fail unless told otherwise (memhook check --fail-on). */
+#define MH_LEAK_FAIL_DEFAULT (MH_LEAK_MASK(MH_LEAK_DEFINITE) | MH_LEAK_MASK(MH_LEAK_INDIRECT))
 
 /*
  * The leaks format's verdict on one process, after suppressions and
@@ -33,9 +38,11 @@ enum mh_report_format {
  */
 struct mh_leak_verdict {
 	uint32_t pid;
-	const char *command;		/* exe path, "" if never announced */
+	const char *name;		/* the image: "pid 687 exec 1: ./leaky" (see exec_index) */
+	const char *command;		/* its command line, shell-quoted, or its exe path */
 	const char *end;		/* "exited with status 0", "killed by signal 9 (SIGKILL)" */
 	bool scanned;			/* leak kinds are known */
+	bool replaced;			/* an exec replaced the image: nothing of it can leak */
 	uint64_t bytes[MH_LEAK_REACHABLE + 1];
 	uint64_t blocks[MH_LEAK_REACHABLE + 1];
 	uint64_t suppressed_bytes, suppressed_blocks;
@@ -66,10 +73,10 @@ struct mh_report_opts {
 	unsigned top;			/* stacks to print, 0 = all */
 	bool progress;			/* show progress on stderr (a terminal) */
 
-	/* The leaks format only. */
+	/* Loss records (the leaks format; JSON's "loss_records" and "verdict"). */
 	const struct mh_suppressions *suppressions; /* NULL: none */
 	uint64_t min_bytes;		/* loss records smaller than this are left out */
-	unsigned fail_kinds;		/* MH_LEAK_MASK of the kinds that fail */
+	unsigned fail_kinds;		/* MH_LEAK_MASK of the kinds that fail; 0: MH_LEAK_FAIL_DEFAULT */
 	/* Called once per process with its verdict; may be NULL. */
 	void (*on_verdict)(const struct mh_leak_verdict *verdict, void *arg);
 	void *verdict_arg;
@@ -77,18 +84,28 @@ struct mh_report_opts {
 
 struct mh_suppressions;
 
-/*
- * Read the trace at path and write the report to out.
- * Returns 0 or -errno; mh_report_error() then says why in one line,
- * naming the trace. Warnings (a truncated trace) go into the report.
- */
-int mh_report_generate(const char *path, const struct mh_report_opts *opts, FILE *out);
+/* Size of the buffer that receives mh_report_generate()'s reason for failing. */
+#define MH_REPORT_ERROR_BYTES 512
 
-/* The reason for the last failure of mh_report_generate(). */
-const char *mh_report_error(void);
+/*
+ * Read the trace at path and write the report to out. Returns 0 or
+ * -errno; error then holds why in one line, naming the trace (empty when
+ * only errno is known). Warnings (a truncated trace) go into the report.
+ * Thread-safe for distinct out and error.
+ */
+int mh_report_generate(const char *path, const struct mh_report_opts *opts, FILE *out,
+		       char error[MH_REPORT_ERROR_BYTES]);
 
 /* Parse a sort key / format name. Return 0 or -EINVAL. */
 int mh_report_key_parse(const char *name, enum mh_report_key *key);
 int mh_report_format_parse(const char *name, enum mh_report_format *format);
+
+/*
+ * Every name mh_report_format_parse() / mh_report_key_parse() accepts,
+ * joined by '|' ("text|json|folded|leaks"), into buf (cut at len). For
+ * --help, which the man page and the shell completions are checked against.
+ */
+void mh_report_format_names(char *buf, size_t len);
+void mh_report_key_names(char *buf, size_t len);
 
 #endif /* MEMHOOK_MERGER_REPORT_REPORT_H */

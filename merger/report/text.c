@@ -19,10 +19,11 @@ static double seconds(uint64_t ns)
 	return (double)ns / 1e9;
 }
 
-static void write_warnings(struct mh_report_ctx *ctx)
+void mh_report_text_warnings(struct mh_report_ctx *ctx)
 {
 	FILE *out = ctx->out;
 	uint64_t lost = mh_report_events_lost(ctx);
+	char note[160];
 
 	if (ctx->truncated)
 		fprintf(out, "WARNING: the trace is truncated at byte %" PRIu64
@@ -36,6 +37,8 @@ static void write_warnings(struct mh_report_ctx *ctx)
 		fprintf(out, "WARNING: %" PRIu64
 			" kernel records arrived further out of order than the reorder window: they were charged late\n",
 			ctx->rp->kernel_late);
+	if (ctx->rp->untraced_children)
+		fprintf(out, "WARNING: %s\n", mh_report_untraced_note(ctx, note, sizeof(note)));
 }
 
 /* memcheck's LEAK SUMMARY lines, from the exit-time scan. */
@@ -53,10 +56,10 @@ static void write_leak_kinds(struct mh_report_ctx *ctx, const struct mh_process 
 	}
 	for (k = MH_LEAK_DEFINITE; k < MH_LEAK_KINDS; k++)
 		fprintf(ctx->out, "    %s: %s in %" PRIu64 " blocks\n", mh_leak_kind_name(k),
-			mh_report_human(p->leak_kind_bytes[k], b, sizeof(b)), p->leak_kind_blocks[k]);
+			mh_human_bytes(p->leak_kind_bytes[k], b, sizeof(b)), p->leak_kind_blocks[k]);
 	if (p->leak_kind_blocks[0])
 		fprintf(ctx->out, "    %s: %s in %" PRIu64 " blocks\n", mh_leak_kind_name(0),
-			mh_report_human(p->leak_kind_bytes[0], b, sizeof(b)), p->leak_kind_blocks[0]);
+			mh_human_bytes(p->leak_kind_bytes[0], b, sizeof(b)), p->leak_kind_blocks[0]);
 	if (p->leakscan_status && strcmp(p->leakscan_status, "complete"))
 		fprintf(ctx->out, "    WARNING: leak scan: %s\n", p->leakscan_status);
 }
@@ -78,30 +81,32 @@ static void write_heap(struct mh_report_ctx *ctx, const struct mh_process *p)
 	}
 	fprintf(out, "  total heap usage: %" PRIu64 " allocs, %" PRIu64 " frees, %" PRIu64
 		" bytes allocated\n", p->alloc_calls, p->frees, p->bytes_allocated);
-	fprintf(out, "  peak heap: %s at +%.3f s\n", mh_report_human(p->peak_live_bytes, b1, sizeof(b1)),
+	fprintf(out, "  peak heap: %s at +%.3f s\n", mh_human_bytes(p->peak_live_bytes, b1, sizeof(b1)),
 		p->peak_ts_ns > p->start_ts_ns && p->start_ts_ns ?
 		seconds(p->peak_ts_ns - p->start_ts_ns) : 0.0);
 	fprintf(out, "  %s: %s in %" PRIu64 " blocks\n",
 		p->exited ? "leaked (in use at exit)" : "in use at end of trace",
-		mh_report_human(p->live_bytes, b2, sizeof(b2)), p->live_blocks);
+		mh_human_bytes(p->live_bytes, b2, sizeof(b2)), p->live_blocks);
 	write_leak_kinds(ctx, p);
 	fprintf(out, "  temporary allocations: %" PRIu64 "\n", p->temporary);
 }
 
-static void write_summary(struct mh_report_ctx *ctx, const struct mh_process *p)
+void mh_report_text_summary(struct mh_report_ctx *ctx, const struct mh_process *p)
 {
 	char end[128], b1[32];
 	FILE *out = ctx->out;
 
 	mh_report_describe_end(p, end, sizeof(end));
-	fprintf(out, "process %u (%s): %s after %.3f s\n", p->pid,
-		p->command ? p->command : "?", end, seconds(mh_report_duration_ns(p)));
+	mh_report_put_image(out, p);
+	fputs(" (", out);
+	mh_report_put_command(out, p);
+	fprintf(out, "): %s after %.3f s\n", end, seconds(mh_report_duration_ns(p)));
 	write_heap(ctx, p);
 	mh_report_text_attr_summary(ctx, p);
 	if (p->mmap_calls || p->munmap_calls || p->mremap_calls || p->brk_calls)
 		fprintf(out, "  mappings (not heap): %" PRIu64 " mmap (%s), %" PRIu64
 			" munmap, %" PRIu64 " mremap, %" PRIu64 " brk/sbrk\n", p->mmap_calls,
-			mh_report_human(p->mmap_bytes, b1, sizeof(b1)), p->munmap_calls, p->mremap_calls,
+			mh_human_bytes(p->mmap_bytes, b1, sizeof(b1)), p->munmap_calls, p->mremap_calls,
 			p->brk_calls);
 	if (p->unmatched_frees)
 		fprintf(out, "  WARNING: %" PRIu64
@@ -149,7 +154,7 @@ static void write_stack_leak_kinds(struct mh_report_ctx *ctx, const struct mh_pr
 		if (!st->leak_kind_blocks[k])
 			continue;
 		fprintf(ctx->out, "%s%s %s in %" PRIu64 " blocks", sep, mh_leak_kind_name(k),
-			mh_report_human(st->leak_kind_bytes[k], b, sizeof(b)), st->leak_kind_blocks[k]);
+			mh_human_bytes(st->leak_kind_bytes[k], b, sizeof(b)), st->leak_kind_blocks[k]);
 		sep = ", ";
 	}
 	if (*sep == ',')
@@ -164,9 +169,9 @@ static int write_stack(struct mh_report_ctx *ctx, const struct mh_process *p,
 
 	fprintf(ctx->out, "\n#%zu: leaked %s in %" PRIu64 " blocks, peak %s, allocated %s in %"
 		PRIu64 " calls, %" PRIu64 " frees, %" PRIu64 " temporary\n", rank,
-		mh_report_human(st->live_bytes, b1, sizeof(b1)), st->live_blocks,
-		mh_report_human(mh_stack_peak_bytes(p, st), b2, sizeof(b2)),
-		mh_report_human(st->bytes_allocated, b3, sizeof(b3)), st->alloc_calls, st->frees,
+		mh_human_bytes(st->live_bytes, b1, sizeof(b1)), st->live_blocks,
+		mh_human_bytes(mh_stack_peak_bytes(p, st), b2, sizeof(b2)),
+		mh_human_bytes(st->bytes_allocated, b3, sizeof(b3)), st->alloc_calls, st->frees,
 		st->temporary);
 	write_stack_leak_kinds(ctx, p, st);
 	mh_report_text_attr_stack(ctx, p, st);
@@ -182,7 +187,7 @@ static int write_process(struct mh_report_ctx *ctx, const struct mh_process *p)
 	size_t n, i, shown = 0;
 	int err = 0;
 
-	write_summary(ctx, p);
+	mh_report_text_summary(ctx, p);
 	v = mh_report_sorted(p, key, ctx->opts->top, &n);
 	for (i = 0; i < n && !err; i++) {
 		/* A stack with nothing under the sort key says nothing. */
@@ -229,7 +234,7 @@ int mh_report_write_text(struct mh_report_ctx *ctx)
 
 	fprintf(ctx->out, "memhook report of %s\n", ctx->path);
 	mh_report_text_streams(ctx, ctx->out);
-	write_warnings(ctx);
+	mh_report_text_warnings(ctx);
 	if (!root) {
 		fprintf(ctx->out, "no traced process in this trace\n");
 		return 0;

@@ -21,6 +21,7 @@
 
 #include "merger/symbols/demangle.h"
 #include "merger/replay/modmap.h"
+#include "merger/replay/stackdb.h"
 
 /* Innermost-to-outermost frames one address can expand to. */
 #define MAX_INLINE_FRAMES 32
@@ -334,4 +335,37 @@ int mh_symbolize(struct mh_symbolizer *s, const struct mh_module *mod, uint64_t 
 	HASH_ADD(hh, s->addrs, key, sizeof(a->key), a);
 	*frames = a->frames;
 	return n;
+}
+
+/* The preload's own frames are hidden if any leak into a stack. */
+#define PRELOAD_NAME "libmemhook.so"
+
+static bool is_preload(const struct mh_module *mod)
+{
+	return mod && !strncmp(mh_module_basename(mod), PRELOAD_NAME, strlen(PRELOAD_NAME));
+}
+
+int mh_symbolize_stack(struct mh_symbolizer *s, const struct mh_stack_info *info,
+		       int (*fn)(const struct mh_frame *f, void *arg), void *arg)
+{
+	static const struct mh_frame unknown = { .function = "[unknown stack]" };
+	const struct mh_frame *frames;
+	unsigned i;
+	int n, j, err;
+
+	if (!info)
+		return fn(&unknown, arg);
+	for (i = 0; i < info->depth; i++) {
+		if (is_preload(info->modules[i]))
+			continue;
+		n = mh_symbolize(s, info->modules[i], info->ips[i], &frames);
+		if (n < 0)
+			return n;
+		for (j = 0; j < n; j++) {
+			err = fn(&frames[j], arg);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct mh_module;
+struct mh_stack_info;
 
 struct mh_frame {
 	const char *function;		/* demangled name, NULL if unknown */
@@ -42,6 +43,15 @@ void mh_symbolizer_free(struct mh_symbolizer *s);
  */
 int mh_symbolize(struct mh_symbolizer *s, const struct mh_module *mod, uint64_t ip,
 		 const struct mh_frame **frames);
+
+/*
+ * Call fn on every frame of a recorded stack (info may be NULL: its
+ * record never came, one frame "[unknown stack]"), innermost first,
+ * inlined frames expanded, the preload's own frames (libmemhook.so) left
+ * out. Stops at fn's first non-zero return and returns it; -ENOMEM.
+ */
+int mh_symbolize_stack(struct mh_symbolizer *s, const struct mh_stack_info *info,
+		       int (*fn)(const struct mh_frame *f, void *arg), void *arg);
 
 /*
  * Why mod could not be opened or did not match its recorded build-id,

@@ -1,159 +1,142 @@
 // SPDX-License-Identifier: MIT
 /*
- * request.c - the recorder's answer to MH_REC_EXIT_SCAN.
+ * request.c - the exit-scan thread (request.h): a FIFO of requests under
+ * one mutex, answered one at a time.
  *
- * The recorder keeps no live-block table while it drains (that would slow
- * the drainer the program may be waiting on); it finds the exiting
- * process's live blocks when asked, by replaying the allocation stream of
- * the trace it has flushed so far with the merger's replay. The reader and
- * the replay are kept between requests and only read what was added since
- * the last one, so a recording of many processes (memhook check -- make
- * test) replays its trace once, not once per exit.
+ * Never reads the trace back and never blocks the drainer: submitting
+ * takes the lock only to link a node. Every queued process is released,
+ * even when its scan fails or the recording stops.
  */
 #include "recorder/exitscan/request.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "recorder/exitscan/stop.h"
-#include "merger/replay/blocks.h"
-#include "merger/replay/mappings.h"
-#include "merger/replay/replay.h"
-#include "trace/reader.h"
+#include "recorder/drain.h"
 
-struct block_list {
-	struct mh_reach_block *blocks;
-	size_t count;
-	struct mh_reach_range *regions;	/* the program's own mmap and sbrk memory */
-	size_t region_count, region_cap;
+struct job {
+	struct mh_exitscan_request req;
+	struct mh_exitscan_program prog;	/* owned: blocks and regions */
+	int err;			/* the blocks could not be had */
+	struct job *next;
 };
 
-/* The replay of the trace being recorded, as far as it was read. */
-static struct {
-	struct mh_trace_reader *reader;
-	struct mh_replay *replay;
-} cache;
+struct mh_leakscan {
+	struct mh_recorder *r;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct job *head, **tail;
+	bool stop;
+};
 
-void mh_leakscan_reset(void)
+static void answer(struct mh_leakscan *ls, struct job *j)
 {
-	mh_trace_reader_free(cache.reader);
-	mh_replay_free(cache.replay);
-	memset(&cache, 0, sizeof(cache));
+	char status[160];
+
+	if (!j->err && j->req.figures) {
+		/* A process that is not ours any more is only released. */
+		(void)mh_exitscan_figures(&j->req, mh_recorder_sink, ls->r);
+	} else if (!j->err) {
+		/* Failures are recorded as "leakscan.status"; the process is released anyway. */
+		(void)mh_exitscan_run(&j->req, &j->prog, mh_recorder_sink, ls->r);
+	} else if (j->err == -EPERM || j->err == -ESRCH) {
+		/* Not a process of ours: say so about the trace, not about that pid. */
+		snprintf(status, sizeof(status),
+			 "exit scan refused for pid %d: not a live process of this recording running as its user",
+			 (int)j->req.pid);
+		(void)mh_recorder_info(ls->r, 0, "ring.refused", status); /* best effort */
+		mh_exitscan_release(&j->req); /* answers the ticket: the requester goes on */
+	} else {
+		snprintf(status, sizeof(status), "failed: cannot list the live blocks: %s",
+			 strerror(-j->err));
+		(void)mh_recorder_info(ls->r, j->req.pid, "leakscan.status", status); /* best effort */
+		mh_exitscan_release(&j->req); /* the process must go on exiting */
+	}
+	free(j->prog.blocks);
+	free(j->prog.regions);
+	free(j);
 }
 
-/* Replay what the writer has added to the allocation stream since the last call. */
-static int catch_up(const char *trace_path)
+static void *scan_main(void *arg)
 {
-	const struct mh_rec_hdr *rec;
-	int ret;
+	struct mh_leakscan *ls = arg;
+	struct job *j;
 
-	if (!cache.reader) {
-		cache.reader = mh_trace_reader_open(trace_path);
-		cache.replay = cache.reader ? mh_replay_new() : NULL;
-		if (!cache.replay) {
-			ret = -errno;
-			mh_leakscan_reset();
-			return ret;
-		}
-	}
-	while ((ret = mh_trace_reader_next(cache.reader, MH_STREAM_ALLOC, &rec, NULL)) > 0) {
-		ret = mh_replay_record(cache.replay, rec);
-		if (ret)
+	pthread_mutex_lock(&ls->lock);
+	for (;;) {
+		while (!ls->head && !ls->stop)
+			pthread_cond_wait(&ls->cond, &ls->lock);
+		j = ls->head;
+		if (!j)
 			break;
+		ls->head = j->next;
+		if (!ls->head)
+			ls->tail = &ls->head;
+		pthread_mutex_unlock(&ls->lock);
+		answer(ls, j);
+		pthread_mutex_lock(&ls->lock);
 	}
-	if (ret)
-		mh_leakscan_reset();	/* start afresh at the next request */
-	return ret;
+	pthread_mutex_unlock(&ls->lock);
+	return NULL;
 }
 
-static void add_block(struct mh_block *blk, void *arg)
+struct mh_leakscan *mh_leakscan_start(struct mh_recorder *r)
 {
-	struct block_list *list = arg;
-
-	list->blocks[list->count++] = (struct mh_reach_block){ .addr = blk->addr, .size = blk->size };
-}
-
-static void add_region(uint64_t start, uint64_t end, void *arg)
-{
-	struct block_list *list = arg;
-
-	if (list->region_count == list->region_cap) {
-		size_t cap = list->region_cap ? 2 * list->region_cap : 16;
-		struct mh_reach_range *v = realloc(list->regions, cap * sizeof(*v));
-
-		if (!v)
-			return;	/* fewer roots: the scan says less, never more */
-		list->regions = v;
-		list->region_cap = cap;
-	}
-	list->regions[list->region_count++] = (struct mh_reach_range){ .start = start, .end = end };
-}
-
-/* The current image of pid: the last one announced with that pid. */
-static struct mh_process *current_image(struct mh_replay *rp, __u32 pid)
-{
-	struct mh_process *found = NULL;
-
-	for (struct mh_process *p = rp->procs; p; p = p->next) {
-		if (p->pid == pid)
-			found = p;
-	}
-	return found;
-}
-
-static int live_blocks(const char *trace_path, __u32 pid, struct block_list *list)
-{
-	struct mh_process *p;
-	int err = catch_up(trace_path);
-
-	if (err)
-		return err;
-	p = current_image(cache.replay, pid);
-	if (!p)
-		return 0;
-	list->blocks = calloc(mh_blocks_count(p->blocks) + 1, sizeof(*list->blocks));
-	if (!list->blocks)
-		return -ENOMEM;
-	mh_blocks_foreach(p->blocks, add_block, list);
-	mh_mappings_foreach_program(p, add_region, list);
-	return 0;
-}
-
-int mh_leakscan_handle(struct mh_recorder *r, const struct mh_rec_exit_scan *req)
-{
-	struct mh_exitscan_request scan = {
-		.pid = req->pid,
-		.tid = req->tid,
-		.sp = req->sp,
-		.ack_addr = req->ack_addr,
-	};
-	struct block_list list = { 0 };
-	char status[128];
+	struct mh_leakscan *ls = calloc(1, sizeof(*ls));
 	int err;
 
-	if (req->path == MH_EXIT_PATH_FIGURES)
-		return mh_exitscan_figures(&scan, mh_recorder_sink, r);
-	err = mh_recorder_flush(r);
-	if (!err)
-		err = live_blocks(r->trace_path, req->pid, &list);
-	if (!err) {
-		struct mh_exitscan_program prog = {
-			.blocks = list.blocks,
-			.count = list.count,
-			.regions = list.regions,
-			.region_count = list.region_count,
-		};
-
-		err = mh_exitscan_run(&scan, &prog, mh_recorder_sink, r);
-	} else {
-		snprintf(status, sizeof(status), "failed: cannot replay the trace: %s",
-			 strerror(-err));
-		(void)mh_recorder_info(r, req->pid, "leakscan.status", status); /* best effort */
-		(void)mh_exitscan_release(&scan); /* the process must go on exiting */
+	if (!ls)
+		return NULL;
+	ls->r = r;
+	ls->tail = &ls->head;
+	pthread_mutex_init(&ls->lock, NULL);
+	pthread_cond_init(&ls->cond, NULL);
+	err = pthread_create(&ls->thread, NULL, scan_main, ls);
+	if (err) {
+		pthread_cond_destroy(&ls->cond);
+		pthread_mutex_destroy(&ls->lock);
+		free(ls);
+		errno = err;
+		return NULL;
 	}
-	free(list.blocks);
-	free(list.regions);
-	return err;
+	return ls;
+}
+
+void mh_leakscan_submit(struct mh_leakscan *ls, struct mh_exitscan_request *req,
+			struct mh_exitscan_program *prog, int err)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		/* No memory to queue it: let it go unscanned rather than wait forever. */
+		free(prog->blocks);
+		free(prog->regions);
+		mh_exitscan_release(req);
+		return;
+	}
+	*j = (struct job){ .req = *req, .prog = *prog, .err = err };
+	pthread_mutex_lock(&ls->lock);
+	*ls->tail = j;
+	ls->tail = &j->next;
+	pthread_cond_signal(&ls->cond);
+	pthread_mutex_unlock(&ls->lock);
+}
+
+void mh_leakscan_stop(struct mh_leakscan *ls)
+{
+	if (!ls)
+		return;
+	pthread_mutex_lock(&ls->lock);
+	ls->stop = true;
+	pthread_cond_signal(&ls->cond);
+	pthread_mutex_unlock(&ls->lock);
+	pthread_join(ls->thread, NULL);
+	pthread_cond_destroy(&ls->cond);
+	pthread_mutex_destroy(&ls->lock);
+	free(ls);
 }

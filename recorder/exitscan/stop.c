@@ -13,13 +13,17 @@
  * what it did read back from swap is recorded in MH_REC_SCAN_COST.
  *
  * Must never leave the process stopped or waiting: every path detaches
- * and writes the ack.
+ * and answers. Must never read a process that is not the program's: the
+ * pid is checked against the recorder's own bookkeeping (tracked.h)
+ * before the request is queued and again once its threads are stopped;
+ * nothing is ever written into the process.
  */
 #include "recorder/exitscan/stop.h"
 
 #include <dirent.h>
 #include <elf.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -35,6 +39,8 @@
 #include <unistd.h>
 
 #include "memhook/trace.h"
+#include "recorder/ring_consumer.h"
+#include "recorder/tracked.h"
 #include "common/procmaps.h"
 #include "common/clock.h"
 #include "recorder/exitscan/peek.h"
@@ -272,28 +278,41 @@ void mh_exitscan_unlock(void)
 	pthread_mutex_unlock(&scan_lock);
 }
 
-int mh_exitscan_release(const struct mh_exitscan_request *req)
+void mh_exitscan_release(struct mh_exitscan_request *req)
 {
-	__u32 done = 1;
-	struct iovec local = { .iov_base = &done, .iov_len = sizeof(done) };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)req->ack_addr, .iov_len = sizeof(done) };
-
-	return process_vm_writev(req->pid, &local, 1, &remote, 1, 0) == sizeof(done) ? 0 : -errno;
+	if (req->pidfd >= 0)
+		close(req->pidfd);
+	req->pidfd = -1;
+	mh_ring_answer(req->ring, req->ticket);
 }
 
-int mh_exitscan_figures(const struct mh_exitscan_request *req, mh_record_sink_fn sink, void *ctx)
+/*
+ * With its threads stopped the process cannot exec or change its uids:
+ * check now that it is still the tracked process and still the user's.
+ */
+static int still_ours(const struct mh_exitscan_request *req)
+{
+	struct pollfd p = { .fd = req->pidfd, .events = POLLIN };
+
+	if (req->pidfd < 0 || poll(&p, 1, 0) != 0)
+		return -ESRCH;
+	return mh_tracked_check_user(req->tracked, req->pid);
+}
+
+int mh_exitscan_figures(struct mh_exitscan_request *req, mh_record_sink_fn sink, void *ctx)
 {
 	struct target t = { .pid = req->pid };
-	int err = mh_procmaps_read(t.pid, &t.maps);
+	int err = still_ours(req);
 
+	if (!err)
+		err = mh_procmaps_read(t.pid, &t.maps);
 	if (!err)
 		err = mh_own_find(t.pid, &t.maps, &t.own);
 	if (!err)
 		err = emit_exit_figures(&t, sink, ctx);
 	mh_own_free(&t.own);
 	mh_procmaps_free(&t.maps);
-	if (mh_exitscan_release(req) < 0 && !err)
-		err = -errno;
+	mh_exitscan_release(req);
 	return err;
 }
 
@@ -305,7 +324,9 @@ static int scan_stopped(struct target *t, const struct mh_exitscan_request *req,
 	int err;
 
 	mh_exitscan_lock();
-	err = list_threads(t, req->tid);
+	err = still_ours(req);
+	if (!err)
+		err = list_threads(t, req->tid);
 	for (size_t i = 0; !err && i < t->thread_count; i++) {
 		stop_thread(&t->threads[i]);
 		if (t->threads[i].stopped)
@@ -314,6 +335,8 @@ static int scan_stopped(struct target *t, const struct mh_exitscan_request *req,
 			t->threads[i].sp = req->sp;
 	}
 	start_ns = mh_clock_now_ns();
+	if (!err)
+		err = still_ours(req);
 	if (!err)
 		err = mh_procmaps_read(t->pid, &t->maps);
 	if (!err)
@@ -335,7 +358,7 @@ static int scan_stopped(struct target *t, const struct mh_exitscan_request *req,
 	return err;
 }
 
-int mh_exitscan_run(const struct mh_exitscan_request *req, struct mh_exitscan_program *prog,
+int mh_exitscan_run(struct mh_exitscan_request *req, struct mh_exitscan_program *prog,
 		    mh_record_sink_fn sink, void *ctx)
 {
 	struct target t = { .pid = req->pid };
@@ -363,7 +386,6 @@ int mh_exitscan_run(const struct mh_exitscan_request *req, struct mh_exitscan_pr
 	mh_own_free(&t.own);
 	mh_procmaps_free(&t.maps);
 	free(t.threads);
-	if (mh_exitscan_release(req) < 0 && !err)
-		err = -errno;
+	mh_exitscan_release(req);
 	return err;
 }

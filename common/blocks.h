@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * blocks.h - the live allocation table of one process: address -> block
+ * (the merger's replay and the recorder's live set).
+ *
+ * Holds only blocks that are live right now and shrinks as they go, so
+ * its memory follows the program's live set, never the trace length. A
+ * block lives inside the table: a pointer to it is valid only until the
+ * next add or remove on the same table. Never prints.
+ */
+#ifndef MEMHOOK_COMMON_BLOCKS_H
+#define MEMHOOK_COMMON_BLOCKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct mh_stack_stats;
+
+struct mh_block {
+	uint64_t addr;			/* key: start of the block, never 0 */
+	uint64_t size;			/* bytes requested */
+	struct mh_stack_stats *stack;	/* who allocated it (the merger's; NULL in the recorder) */
+};
+
+struct mh_blocks;
+
+/* An empty table. NULL with errno set (ENOMEM). */
+struct mh_blocks *mh_blocks_new(void);
+
+/* Free the table and every block in it. Accepts NULL. */
+void mh_blocks_free(struct mh_blocks *b);
+
+/* The live block starting at addr, or NULL. Valid until the next add or remove. */
+struct mh_block *mh_blocks_find(struct mh_blocks *b, uint64_t addr);
+
+/*
+ * Insert a block. The caller checked that addr (not 0) is not live.
+ * Returns the new block (valid until the next add or remove), or NULL
+ * with errno set (ENOMEM).
+ */
+struct mh_block *mh_blocks_add(struct mh_blocks *b, uint64_t addr, uint64_t size,
+			       struct mh_stack_stats *stack);
+
+/*
+ * The live block at addr (not 0) if there is one (*added false, the block
+ * unchanged), else a new block (*added true): one probe where find then
+ * add take two. NULL with errno set (ENOMEM).
+ */
+struct mh_block *mh_blocks_insert(struct mh_blocks *b, uint64_t addr, uint64_t size,
+				  struct mh_stack_stats *stack, bool *added);
+
+/* Remove a block just returned by mh_blocks_find()/mh_blocks_add()/mh_blocks_insert(). */
+void mh_blocks_remove(struct mh_blocks *b, struct mh_block *blk);
+
+/* Number of live blocks; 0 for NULL (an image whose table went with its exec). */
+uint64_t mh_blocks_count(const struct mh_blocks *b);
+
+/*
+ * Call fn on every live block (in no particular order); none for NULL.
+ * fn must not add to or remove from this table.
+ */
+void mh_blocks_foreach(struct mh_blocks *b, void (*fn)(struct mh_block *blk, void *arg),
+		       void *arg);
+
+/* Hint that addr is about to be looked up (a prefetch; no effect on the contents). */
+void mh_blocks_prefetch(const struct mh_blocks *b, uint64_t addr);
+
+/* Bytes the table's slots take now (it follows the live set); 0 for NULL. */
+uint64_t mh_blocks_table_bytes(const struct mh_blocks *b);
+
+#endif /* MEMHOOK_COMMON_BLOCKS_H */

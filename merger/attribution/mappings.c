@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mappings.c - the address ranges a process has mapped, as far as the
+ * trace tells: the program's own mmaps and sbrk growth (preload records,
+ * with their call stack), those only the kernel's syscall records saw,
+ * and the brk heap's bounds. attribute.c names memory outside live blocks from them
+ * (docs/ATTRIBUTION.md). Unmapping acts as the kernel does, on whole
+ * pages.
+ *
+ * Must never keep anything per page or per event: one entry per mapping
+ * live now (a 100 GiB mapping is one entry of the address index).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <utlist.h>
+
+#include "merger/attribution/addrindex.h"
+#include "merger/attribution/attr_internal.h"
+#include "memhook/kernel_events.h"
+#include "merger/replay/replay.h"
+
+enum mapping_origin {
+	ORIGIN_PROGRAM = 1,	/* the program's mmap, recorded by the preload */
+	ORIGIN_KERNEL,		/* a mmap only the kernel's syscall records saw */
+	ORIGIN_BREAK,		/* the program's own brk/sbrk growth (bytes, not pages) */
+};
+
+struct mh_mapping {
+	uint64_t start, size;
+	enum mapping_origin origin;
+	uint64_t stack_id;		/* ORIGIN_PROGRAM */
+	bool held_heap;			/* a live block was seen inside it */
+	struct mh_mapping *prev, *next;	/* every mapping of the process (utlist) */
+};
+
+static struct mh_mapping *mapping_find(struct mh_attr *a, uint64_t addr)
+{
+	struct mh_mapping *m = a->last_map;
+
+	if (m && addr - m->start < m->size)
+		return m;
+	m = mh_addrindex_find(a->map_index, addr, NULL, NULL);
+	if (m)
+		a->last_map = m;
+	return m;
+}
+
+struct mh_map_stats *mh_attr_mapping_of(struct mh_attribution *at, struct mh_process *p,
+					uint64_t addr)
+{
+	struct mh_attr *a = p->attr;
+	struct mh_mapping *m = mapping_find(a, addr);
+	char name[64];
+
+	if (m && (m->origin == ORIGIN_PROGRAM || m->origin == ORIGIN_BREAK)) {
+		snprintf(name, sizeof(name), "%s 0x%" PRIx64,
+			 m->origin == ORIGIN_BREAK ? "sbrk" : "mmap", m->stack_id);
+		return mh_map_stats_get(a, MH_MAP_PROGRAM_MMAP, name, m->stack_id);
+	}
+	if ((m && m->held_heap) || (addr >= a->brk_start && addr < a->brk_end))
+		return mh_map_stats_get(a, MH_MAP_HEAP_FREE, "[heap free]", 0);
+	if (m)
+		return mh_map_stats_get(a, MH_MAP_LIBC_MMAP, "[libc mmap]", 0);
+	return mh_map_stats_get(a, MH_MAP_ANON, "[anon]", 0);
+}
+
+void mh_mapping_note_heap(struct mh_attr *a, uint64_t addr)
+{
+	struct mh_mapping *m = a->mappings ? mapping_find(a, addr) : NULL;
+
+	if (m)
+		m->held_heap = true;
+}
+
+static void mapping_drop(struct mh_attr *a, struct mh_mapping *m)
+{
+	mh_addrindex_remove(a->map_index, m->start);
+	if (a->last_map == m)
+		a->last_map = NULL;
+	DL_DELETE(a->mappings, m);
+	free(m);
+}
+
+/* Give m the range [start, end) (inside its old one), keeping its index entry in step. */
+static int mapping_reshape(struct mh_attr *a, struct mh_mapping *m, uint64_t start, uint64_t end)
+{
+	mh_addrindex_remove(a->map_index, m->start);
+	m->start = start;
+	m->size = end - start;
+	return mh_addrindex_insert(a->map_index, m->start, m->size, m);
+}
+
+/*
+ * Take [lo, hi) out of m, as munmap() does: drop it if nothing is left,
+ * trim a head or a tail, or split it in two when the hole is in the
+ * middle (the far part keeps m's origin and stack). 0 or -ENOMEM; on
+ * failure no mapping is left covering [lo, hi).
+ */
+static int mapping_cut(struct mh_attr *a, struct mh_mapping *m, uint64_t lo, uint64_t hi)
+{
+	uint64_t end = m->start + m->size;
+	struct mh_mapping *tail;
+	int err;
+
+	if (lo <= m->start && hi >= end) {
+		mapping_drop(a, m);
+		return 0;
+	}
+	if (lo <= m->start)		/* the head goes */
+		err = mapping_reshape(a, m, hi, end);
+	else if (hi >= end)		/* the tail goes */
+		err = mapping_reshape(a, m, m->start, lo);
+	else				/* a hole in the middle: m keeps the head */
+		err = mapping_reshape(a, m, m->start, lo);
+	if (err) {
+		DL_DELETE(a->mappings, m);
+		if (a->last_map == m)
+			a->last_map = NULL;
+		free(m);
+		return err;
+	}
+	if (lo <= m->start || hi >= end)
+		return 0;
+	tail = malloc(sizeof(*tail));
+	if (!tail)
+		return -ENOMEM;
+	*tail = *m;
+	tail->start = hi;
+	tail->size = end - hi;
+	err = mh_addrindex_insert(a->map_index, tail->start, tail->size, tail);
+	if (err) {
+		free(tail);
+		return err;
+	}
+	DL_APPEND(a->mappings, tail);
+	return 0;
+}
+
+/*
+ * Unmap [addr, addr + size) rounded out to pages, as munmap() and a
+ * MAP_FIXED mmap do: mappings wholly inside go, those across an end are
+ * trimmed or split. When one mapping covers the whole range (the usual
+ * munmap of what one mmap returned) it is found in O(1); otherwise every
+ * mapping of the process is checked, which costs O(live mappings) per
+ * such call. 0 or -ENOMEM.
+ */
+static int mapping_clear(struct mh_attr *a, uint64_t addr, uint64_t size)
+{
+	uint64_t page_mask = a->page_size - 1;
+	uint64_t lo = addr & ~page_mask, hi = (addr + size + page_mask) & ~page_mask;
+	struct mh_mapping *m, *tmp;
+	int err = 0;
+
+	if (hi <= lo)
+		return 0;
+	m = mh_addrindex_find(a->map_index, lo, NULL, NULL);
+	if (m && m->start + m->size >= hi)
+		return mapping_cut(a, m, lo, hi);
+	DL_FOREACH_SAFE(a->mappings, m, tmp) {
+		if (m->start < hi && m->start + m->size > lo && !err)
+			err = mapping_cut(a, m, lo, hi);
+	}
+	return err;
+}
+
+static int mapping_add(struct mh_attr *a, uint64_t addr, uint64_t size, enum mapping_origin origin,
+		       uint64_t stack_id)
+{
+	struct mh_mapping *m;
+	int err;
+
+	if (!size)
+		return 0;
+	err = mapping_clear(a, addr, size);
+	if (err)
+		return err;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	*m = (struct mh_mapping){ .start = addr, .size = size, .origin = origin,
+				  .stack_id = stack_id };
+	err = mh_addrindex_insert(a->map_index, addr, size, m);
+	if (err) {
+		free(m);
+		return err == -EEXIST ? 0 : err;
+	}
+	DL_APPEND(a->mappings, m);
+	return 0;
+}
+
+int mh_attr_mmap(struct mh_process *p, uint64_t addr, uint64_t size, uint64_t stack_id)
+{
+	return mapping_add(p->attr, addr, size, ORIGIN_PROGRAM, stack_id);
+}
+
+int mh_attr_munmap(struct mh_process *p, uint64_t addr, uint64_t size)
+{
+	return mapping_clear(p->attr, addr, size);
+}
+
+/*
+ * The break moves by bytes, not pages: growth right after the program's
+ * last growth extends it, and shrinking cuts exactly what it gives back.
+ */
+int mh_attr_brk(struct mh_process *p, uint64_t addr, uint64_t size, uint64_t stack_id, bool grow)
+{
+	struct mh_attr *a = p->attr;
+	struct mh_mapping *m, *tmp;
+	int err = 0;
+
+	if (!size)
+		return 0;
+	m = addr ? mapping_find(a, addr - 1) : NULL;
+	if (grow && m && m->origin == ORIGIN_BREAK && m->start + m->size == addr)
+		return mapping_reshape(a, m, m->start, addr + size);
+	if (grow) {
+		m = calloc(1, sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		*m = (struct mh_mapping){ .start = addr, .size = size, .origin = ORIGIN_BREAK,
+					  .stack_id = stack_id };
+		err = mh_addrindex_insert(a->map_index, addr, size, m);
+		if (err) {
+			free(m);
+			return err == -EEXIST ? 0 : err;
+		}
+		DL_APPEND(a->mappings, m);
+		return 0;
+	}
+	DL_FOREACH_SAFE(a->mappings, m, tmp) {
+		if (m->origin == ORIGIN_BREAK && m->start < addr + size &&
+		    m->start + m->size > addr && !err)
+			err = mapping_cut(a, m, addr, addr + size);
+	}
+	return err;
+}
+
+int mh_mappings_syscall(struct mh_attr *a, const struct mh_rec_ksyscall *s)
+{
+	int err;
+
+	if (s->ret < 0)
+		return 0;
+	switch (s->sys) {
+	case MH_KSYS_MMAP:
+		return mapping_add(a, (uint64_t)s->ret, s->args[1], ORIGIN_KERNEL, 0);
+	case MH_KSYS_MUNMAP:
+		return mapping_clear(a, s->args[0], s->args[1]);
+	case MH_KSYS_MREMAP:
+		err = mapping_clear(a, s->args[0], s->args[1]);
+		return err ? err : mapping_add(a, (uint64_t)s->ret, s->args[2], ORIGIN_KERNEL, 0);
+	case MH_KSYS_BRK:
+		if (!a->brk_start)
+			a->brk_start = (uint64_t)s->ret;
+		if ((uint64_t)s->ret >= a->brk_start)
+			a->brk_end = (uint64_t)s->ret;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+void mh_mappings_free(struct mh_attr *a)
+{
+	struct mh_mapping *m, *next;
+
+	DL_FOREACH_SAFE(a->mappings, m, next)
+		free(m);
+	a->mappings = NULL;
+	a->last_map = NULL;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * liveset.h - the recorder's live heap blocks per process, kept from the
+ * records as the drainer passes them (address -> size), so an exit scan
+ * has its process's live blocks at hand without reading the trace back.
+ *
+ * Rules (the merger's replay applies the same ones): malloc-family
+ * ALLOC/FREE/REALLOC records are blocks; mmap, munmap, mremap, brk and
+ * sbrk records are the program's own regions (not blocks: roots of its
+ * exit scan); a failed realloc(p, n > 0) leaves p alone; an allocation at a
+ * live address replaces the block (its free was lost). A process image
+ * starts empty (LAUNCHED, EXECED); a FORKED child running its parent's
+ * image starts with a copy of the parent's blocks. Records for a pid the
+ * recorder never admitted (mh_liveset_admit) change nothing.
+ *
+ * Used by the drainer thread only: not thread-safe. Never prints.
+ */
+#ifndef MEMHOOK_RECORDER_LIVESET_H
+#define MEMHOOK_RECORDER_LIVESET_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "memhook/events.h"
+#include "recorder/exitscan/mark.h"
+#include "recorder/exitscan/stop.h"
+
+struct mh_liveset;
+
+/* An empty set. NULL with errno set. */
+struct mh_liveset *mh_liveset_new(void);
+
+/* Free the set and every process in it. Accepts NULL. */
+void mh_liveset_free(struct mh_liveset *ls);
+
+/*
+ * A PROCESS record the recorder accepted (its pid is one it tracks): start
+ * the image's table as the rules above say. rec->hdr.size was checked to
+ * hold the path. 0 or -errno (-ENOMEM).
+ */
+int mh_liveset_admit(struct mh_liveset *ls, const struct mh_rec_process *rec);
+
+/*
+ * Apply an ALLOC, FREE or REALLOC record (others are ignored); its size
+ * was checked to be at least its type's. 0 or -errno (-ENOMEM).
+ */
+int mh_liveset_apply(struct mh_liveset *ls, const struct mh_rec_hdr *rec);
+
+/*
+ * Hand over pid's live blocks and regions (prog: malloc'd arrays, NULL
+ * and 0 when it has none) and forget the process: it is exiting. 0 or
+ * -errno (-ENOMEM: the process is forgotten anyway).
+ */
+int mh_liveset_take(struct mh_liveset *ls, pid_t pid, struct mh_exitscan_program *prog);
+
+/* Forget pid (it ended without an exit scan). */
+void mh_liveset_forget(struct mh_liveset *ls, pid_t pid);
+
+#endif /* MEMHOOK_RECORDER_LIVESET_H */

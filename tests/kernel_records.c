@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kernel_records.c - the definitions behind kernel_records.h.
+ */
+#include "tests/kernel_records.h"
+
+#include <errno.h>
+
+int capture_sink(void *ctx, int stream, const void *records, size_t bytes)
+{
+	struct capture *c = ctx;
+
+	if (c->len + bytes > c->cap) {
+		size_t cap = (c->len + bytes) * 2;
+		char *buf = realloc(c->buf, cap);
+
+		if (!buf)
+			return -ENOMEM;
+		c->buf = buf;
+		c->cap = cap;
+	}
+	memcpy(c->buf + c->len, records, bytes);
+	c->len += bytes;
+	return 0;
+}
+
+/* The value of the first INFO record with this key, or NULL. */
+const char *info_value(const struct capture *c, const char *key)
+{
+	const struct mh_rec_hdr *hdr;
+
+	for_each_rec(hdr, c) {
+		const struct mh_rec_info *info = (const void *)hdr;
+		const char *k = (const char *)(info + 1);
+
+		if (hdr->type == MH_REC_INFO && !strcmp(k, key))
+			return k + info->key_len + 1;
+	}
+	return NULL;
+}
+
+/* The value of "kernel.probe.<probe>", or NULL. */
+const char *probe_status(const struct capture *c, const char *probe)
+{
+	char key[96];
+
+	snprintf(key, sizeof(key), "kernel.probe.%s", probe);
+	return info_value(c, key);
+}
+
+/* True if the probe attached; else prints SKIP with its status. */
+bool need_probe(const struct capture *c, const char *test, const char *probe)
+{
+	const char *st = probe_status(c, probe);
+	char why[320];
+
+	if (st && !strncmp(st, "attached", 8))
+		return true;
+	snprintf(why, sizeof(why), "probe %s: %s", probe, st ? st : "not reported");
+	mh_test_skip(test, why);
+	return false;
+}
+
+/* True if the kernel dev_t of a fault or file record is st's device. */
+bool same_dev(__u32 dev, const struct stat *st)
+{
+	return dev >> 20 == major(st->st_dev) && (dev & 0xfffff) == minor(st->st_dev);
+}
+
+/* The KFILE records for st's file: how many, and the first (with its offset in the capture). */
+int find_kfile(const struct capture *c, const struct stat *st,
+		      const struct mh_rec_kfile **first, size_t *offset)
+{
+	const struct mh_rec_hdr *hdr;
+	int n = 0;
+
+	*first = NULL;
+	for_each_rec(hdr, c) {
+		const struct mh_rec_kfile *k = (const void *)hdr;
+
+		if (hdr->type != MH_REC_KFILE || k->ino != st->st_ino || !same_dev(k->dev, st))
+			continue;
+		ck_assert_uint_ge(hdr->size, sizeof(*k) + k->path_len + 1);
+		ck_assert_int_eq(((const char *)(k + 1))[k->path_len], '\0');
+		if (!n++) {
+			*first = k;
+			*offset = (const char *)hdr - c->buf;
+		}
+	}
+	return n;
+}
+
+/* The number after "key=" at the start of a line of a program's report; aborts if absent. */
+long long report_value(const char *report, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "%s=", key);
+	for (p = report; (p = strstr(p, pat)); p++)
+		if (p == report || p[-1] == '\n')
+			return strtoll(p + strlen(pat), NULL, 10);
+	ck_abort_msg("the program did not report %s (report: %s)", key, report);
+	return -1;
+}
