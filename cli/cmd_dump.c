@@ -26,6 +26,11 @@ static int open_error(const char *path, int err)
 		fprintf(stderr, "memhook: '%s' is not a memhook trace\n", path);
 		return MH_EXIT_BAD_TRACE;
 	}
+	if (err == EBADMSG) {
+		fprintf(stderr, "memhook: trace '%s' has a corrupt header (page size not a power of two)\n",
+			path);
+		return MH_EXIT_BAD_TRACE;
+	}
 	if (err == EPROTONOSUPPORT) {
 		fprintf(stderr, "memhook: trace '%s' has a format version this memhook cannot read\n", path);
 		return MH_EXIT_BAD_TRACE;

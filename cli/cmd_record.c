@@ -18,7 +18,7 @@ int mh_cmd_record(int argc, char **argv)
 	bool traced;
 	int ret;
 
-	ret = mh_options_parse(&opts, argc, argv, false);
+	ret = mh_options_parse(&opts, MH_CMD_RECORD, argc, argv);
 	if (ret)
 		return ret > 0 ? MH_EXIT_OK : MH_EXIT_USAGE;
 	return mh_record_session(&opts.record, path, sizeof(path), &traced);

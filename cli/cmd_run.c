@@ -30,8 +30,12 @@ static int report(const struct mh_cli_opts *opts, const char *trace)
 	 * written, and the progress line is erased by then: it can share the
 	 * terminal with a report written to stderr.
 	 */
+	struct mh_output_owner owner;
+
 	ropts.progress = isatty(STDERR_FILENO);
-	return mh_report_to_file(trace, &ropts, opts->report_out, stderr);
+	/* SUDO_UID and SUDO_GID were checked by the recording. */
+	(void)mh_output_owner_init(&owner, opts->record.user != NULL);
+	return mh_report_to_file(trace, &ropts, &owner, opts->report_out, stderr);
 }
 
 int mh_cmd_run(int argc, char **argv)
@@ -42,7 +46,7 @@ int mh_cmd_run(int argc, char **argv)
 	bool traced;
 	int ret, code;
 
-	ret = mh_options_parse(&opts, argc, argv, true);
+	ret = mh_options_parse(&opts, MH_CMD_RUN, argc, argv);
 	if (ret)
 		return ret > 0 ? MH_EXIT_OK : MH_EXIT_USAGE;
 	if (!opts.keep_trace) {
@@ -53,6 +57,7 @@ int mh_cmd_run(int argc, char **argv)
 			return MH_EXIT_CANT_CREATE;
 		}
 		opts.record.output = tmp;
+		opts.record.output_private = true;
 		opts.record.quiet = true;
 	} else {
 		opts.record.output = opts.keep_trace;

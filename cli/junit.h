@@ -8,6 +8,7 @@
 #define MEMHOOK_CLI_JUNIT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct mh_junit_case {
@@ -20,8 +21,12 @@ struct mh_junit_case {
 
 /*
  * Write a <testsuites> document with one <testsuite name=suite> holding
- * cases[0..count). Strings are escaped for XML. Returns 0 or -EIO.
+ * cases[0..count), and the events lost in the recording as the suite's
+ * property "events_lost". A passed case carries its message as
+ * system-out. Strings are escaped for XML (invalid UTF-8 replaced).
+ * Returns 0 or -EIO.
  */
-int mh_junit_write(FILE *out, const char *suite, const struct mh_junit_case *cases, size_t count);
+int mh_junit_write(FILE *out, const char *suite, const struct mh_junit_case *cases, size_t count,
+		   uint64_t events_lost);
 
 #endif /* MEMHOOK_CLI_JUNIT_H */

@@ -25,8 +25,11 @@
 
 #include "common/assert.h"
 
-/* Slots of an empty table; it never shrinks below this. Power of two. */
-#define BLOCKS_MIN_SLOTS 1024
+/*
+ * Slots of an empty table; it never shrinks below this. Power of two.
+ * Small: a trace of 60,000 short-lived processes holds 60,000 tables.
+ */
+#define BLOCKS_MIN_SLOTS 16
 
 struct mh_blocks {
 	struct mh_block *slots;	/* addr 0: empty */

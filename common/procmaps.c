@@ -14,12 +14,11 @@
 static int parse_line(const char *line, struct mh_map *map)
 {
 	char perms[5] = "";
-	unsigned int dev_major, dev_minor;
 	int path_at = 0;
 
 	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 " %n",
 		   (uint64_t *)&map->start, (uint64_t *)&map->end, perms,
-		   (uint64_t *)&map->offset, &dev_major, &dev_minor,
+		   (uint64_t *)&map->offset, &map->dev_major, &map->dev_minor,
 		   (uint64_t *)&map->inode, &path_at) < 7)
 		return -EPROTO;
 	map->prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |

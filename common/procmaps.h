@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * procmaps.h - a parsed snapshot of /proc/PID/maps, for the recorder's
- * exit-time scan and residency snapshots.
+ * exit-time scan and residency snapshots and for naming the files of the
+ * kernel stream's faults.
  */
 #ifndef MEMHOOK_COMMON_PROCMAPS_H
 #define MEMHOOK_COMMON_PROCMAPS_H
@@ -17,6 +18,8 @@ struct mh_map {
 	__u64 end;		/* one past the last byte */
 	__u64 offset;		/* file offset of start, bytes */
 	__u64 inode;		/* 0 for anonymous memory */
+	unsigned int dev_major;	/* the device of the file (0:0 for anonymous memory) */
+	unsigned int dev_minor;
 	unsigned int prot;	/* PROT_READ | PROT_WRITE | PROT_EXEC */
 	bool shared;		/* 's' rather than 'p' */
 	char *path;		/* file, "[heap]", "[stack]", ... or "" for anonymous */

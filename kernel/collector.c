@@ -19,16 +19,16 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "memhook/kernel_events.h"
 #include "memhook/trace.h"
 #include "kernel/files.h"
+#include "kernel/kconf.h"
 #include "kernel/loader.h"
+#include "kernel/streams.skel.h"
 #include "common/clock.h"
 #include "trace/records.h"
 
@@ -41,8 +41,6 @@
  * bench/kernel_faults.sh) and still leave 24 MiB for the reader to catch up.
  */
 #define WAKEUP_FRACTION 4
-/* A process's own RSS changes are reported at least every this many changes (pages, mostly). */
-#define RSS_BATCH_CHANGES 64
 /* Records are handed to the sink in batches of up to this many bytes. */
 #define BATCH_BYTES (64U << 10)
 
@@ -60,7 +58,11 @@ struct mh_collector {
 	char batch[BATCH_BYTES];
 };
 
-static char reason[256];
+/*
+ * Why the calling thread's last mh_collector_open() failed: no collector
+ * exists to hold it, so it is kept per thread, as dlerror() keeps its own.
+ */
+static __thread char reason[256];
 
 const char *mh_collector_reason(void)
 {
@@ -95,58 +97,6 @@ static void queue_probe_info(void *ctx, const char *probe, const char *how)
 
 	snprintf(key, sizeof(key), "kernel.probe.%s", probe);
 	queue_info(ctx, key, how);
-}
-
-/* Find the values of the kernel's anonymous MM_* enum in its BTF. */
-static void resolve_mm_members(struct mh_kconf *conf)
-{
-	static const char *const names[4] = {
-		[MH_RSS_FILE] = "MM_FILEPAGES", [MH_RSS_ANON] = "MM_ANONPAGES",
-		[MH_RSS_SWAPENTS] = "MM_SWAPENTS", [MH_RSS_SHMEM] = "MM_SHMEMPAGES",
-	};
-	struct btf *btf = btf__load_vmlinux_btf();
-	__u32 id, n, i, k;
-
-	for (i = 0; i < 4; i++)
-		conf->mm_member[i] = -1;
-	if (!btf)
-		return;
-	n = btf__type_cnt(btf);
-	for (id = 1; id < n; id++) {
-		const struct btf_type *t = btf__type_by_id(btf, id);
-		const struct btf_enum *e;
-
-		if (!btf_is_enum(t))
-			continue;
-		e = btf_enum(t);
-		for (i = 0; i < btf_vlen(t); i++)
-			for (k = 0; k < 4; k++)
-				if (!strcmp(btf__name_by_offset(btf, e[i].name_off), names[k]))
-					conf->mm_member[k] = e[i].val;
-		if (conf->mm_member[MH_RSS_SWAPENTS] >= 0)
-			break;
-	}
-	btf__free(btf);
-}
-
-static void fill_conf(struct mh_kconf *conf, const struct mh_collector_opts *opts)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	int cpus = libbpf_num_possible_cpus();
-
-	memset(conf, 0, sizeof(*conf));
-	conf->follow_children = opts->follow_children;
-	while ((1L << conf->page_shift) < page)
-		conf->page_shift++;
-	conf->nr_cpus = cpus > 0 ? cpus : 1;
-	conf->nr_mmap = SYS_mmap;
-	conf->nr_munmap = SYS_munmap;
-	conf->nr_mremap = SYS_mremap;
-	conf->nr_brk = SYS_brk;
-	conf->nr_madvise = SYS_madvise;
-	conf->rss_batch = RSS_BATCH_CHANGES;
-	conf->memcg_events = opts->memcg_events;
-	resolve_mm_members(conf);
 }
 
 static int flush_batch(struct mh_collector *c)
@@ -192,12 +142,10 @@ static int on_record(void *ctx, void *data, size_t size)
 static void traced_pids(void *ctx, int (*try_pid)(void *arg, pid_t pid), void *arg)
 {
 	struct mh_collector *c = ctx;
-	int fd = mh_kloader_map_fd(c->loader, "traced");
+	int fd = bpf_map__fd(mh_kloader_skel(c->loader)->maps.traced);
 	__u32 key, next;
 	int err;
 
-	if (fd < 0)
-		return;
 	for (err = bpf_map_get_next_key(fd, NULL, &next); !err;
 	     err = bpf_map_get_next_key(fd, &key, &next)) {
 		if (try_pid(arg, next))
@@ -234,9 +182,9 @@ static size_t ringbuf_size(size_t want)
 
 int mh_collector_open(const struct mh_collector_opts *opts, struct mh_collector **out)
 {
+	struct mh_kloader_opts lo = { .report = queue_probe_info };
 	libbpf_print_fn_t old_print;
 	struct mh_collector *c;
-	struct mh_kconf conf;
 	int err;
 
 	*out = NULL;
@@ -258,16 +206,19 @@ int mh_collector_open(const struct mh_collector_opts *opts, struct mh_collector 
 		snprintf(reason, sizeof(reason), "out of memory");
 		return -ENOMEM;
 	}
-	fill_conf(&conf, opts);
+	lo.follow_children = opts->follow_children;
+	lo.memcg_events = opts->memcg_events;
+	lo.ringbuf_bytes = ringbuf_size(opts->ringbuf_bytes);
+	lo.wakeup_bytes = lo.ringbuf_bytes / WAKEUP_FRACTION;
+	lo.ctx = c;
 	old_print = libbpf_set_print(silent_print);
-	conf.wakeup_bytes = ringbuf_size(opts->ringbuf_bytes) / WAKEUP_FRACTION;
-	c->loader = mh_kloader_new(&conf, ringbuf_size(opts->ringbuf_bytes), queue_probe_info,
-				   c, reason, sizeof(reason));
+	c->loader = mh_kloader_new(&lo, reason, sizeof(reason));
 	err = -errno;
 	libbpf_set_print(old_print);
 	if (!c->loader)
 		goto out_free;
-	c->rb = ring_buffer__new(mh_kloader_map_fd(c->loader, "events"), on_record, c, NULL);
+	c->rb = ring_buffer__new(bpf_map__fd(mh_kloader_skel(c->loader)->maps.events), on_record,
+				 c, NULL);
 	if (!c->rb) {
 		err = -errno;
 		snprintf(reason, sizeof(reason), "cannot open the BPF ring buffer: %s",
@@ -311,21 +262,15 @@ static __s64 current_swap_pages(pid_t pid)
 
 int mh_collector_add_pid(struct mh_collector *c, pid_t pid)
 {
-	int fd = mh_kloader_map_fd(c->loader, "traced");
-	int swap_fd = mh_kloader_map_fd(c->loader, "swapents");
+	const struct streams_bpf *skel = mh_kloader_skel(c->loader);
 	struct mh_traced fresh = { 0 };
+	__s64 swap = current_swap_pages(pid);
 	__u32 key = pid;
-	__s64 swap;
 
-	if (fd < 0)
-		return fd;
 	/* Seed the swap counter so the first swap-in has a baseline. */
-	if (swap_fd >= 0) {
-		swap = current_swap_pages(pid);
-		if (bpf_map_update_elem(swap_fd, &key, &swap, BPF_ANY))
-			return -errno;
-	}
-	if (bpf_map_update_elem(fd, &key, &fresh, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.swapents), &key, &swap, BPF_ANY))
+		return -errno;
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.traced), &key, &fresh, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -352,13 +297,13 @@ int mh_collector_poll(struct mh_collector *c, int timeout_ms)
 /* Sum of the per-CPU ring-buffer reserve failures, records. */
 static __u64 dropped(struct mh_collector *c)
 {
-	int fd = mh_kloader_map_fd(c->loader, "drops");
+	int fd = bpf_map__fd(mh_kloader_skel(c->loader)->maps.drops);
 	int cpus = libbpf_num_possible_cpus();
 	__u64 *vals, total = 0;
 	__u32 zero = 0;
 	int i;
 
-	if (fd < 0 || cpus <= 0)
+	if (cpus <= 0)
 		return 0;
 	vals = calloc(cpus, sizeof(*vals));
 	if (!vals)
@@ -377,11 +322,11 @@ int mh_collector_fd(const struct mh_collector *c)
 
 bool mh_collector_oom_victim(struct mh_collector *c, pid_t pid)
 {
-	int fd = mh_kloader_map_fd(c->loader, "oom_victims");
+	int fd = bpf_map__fd(mh_kloader_skel(c->loader)->maps.oom_victims);
 	__u32 key = pid;
 	__u64 ts_ns;
 
-	return fd >= 0 && bpf_map_lookup_elem(fd, &key, &ts_ns) == 0;
+	return bpf_map_lookup_elem(fd, &key, &ts_ns) == 0;
 }
 
 void mh_collector_free(struct mh_collector *c)

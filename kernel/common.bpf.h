@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * common.bpf.h - what every BPF object of the collector shares: the maps
- * that cross objects (the tgid filter, the ring buffer, the drop counter,
- * per-thread fault state), the rodata configuration and small helpers.
- * The loader creates these maps once (with the first object) and hands the
- * same fds to every other object, so all streams share one filter and one
- * ring. Never bpf_printk: failures are counted in maps.
+ * common.bpf.h - what every stream's BPF code shares: the maps that cross
+ * streams (the tgid filter, the ring buffer, the drop counter, per-thread
+ * fault state), the rodata configuration and small helpers.
+ * The streams are linked into one BPF object (kernel/build.mk), where these
+ * weak definitions, one per stream, become a single map or variable: all
+ * streams share one filter and one ring. Never bpf_printk: failures are
+ * counted in maps.
  */
 #ifndef MEMHOOK_KERNEL_COMMON_BPF_H
 #define MEMHOOK_KERNEL_COMMON_BPF_H
@@ -20,9 +21,10 @@
 #include "memhook/kernel_events.h"
 #include "kernel/kconf.h"
 
-char LICENSE[] SEC("license") = "Dual MIT/GPL";
+char LICENSE[] SEC("license") __weak = "Dual MIT/GPL";
 
-const volatile struct mh_kconf conf = {};
+/* Set by kernel/loader.c before load. */
+const volatile struct mh_kconf conf __weak = {};
 
 /* Traced tgids: key tgid, value its pending RSS reports. */
 struct {
@@ -30,13 +32,13 @@ struct {
 	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, struct mh_traced);
-} traced SEC(".maps");
+} traced SEC(".maps") __weak;
 
 /* Every record of every stream, in one ring. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
-} events SEC(".maps");
+} events SEC(".maps") __weak;
 
 /* Slot 0: records dropped because the ring was full, per CPU. */
 struct {
@@ -44,7 +46,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
-} drops SEC(".maps");
+} drops SEC(".maps") __weak;
 
 /*
  * The user fault a thread is handling: set at fault entry, cleared
@@ -60,7 +62,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct fault_state);
-} cur_fault SEC(".maps");
+} cur_fault SEC(".maps") __weak;
 
 /*
  * The vma a process faulted in last, so a run of faults in one mapping
@@ -83,7 +85,7 @@ struct {
 	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, struct vma_info);
-} vma_cache SEC(".maps");
+} vma_cache SEC(".maps") __weak;
 
 static __always_inline struct mh_traced *traced_of(__u32 tgid)
 {

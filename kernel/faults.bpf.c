@@ -9,9 +9,10 @@
  * kmem:rss_stat gives the counters; its value is re-summed over every CPU
  * slot, because the tracepoint's own value is the approximate percpu
  * count. A process's own changes are coalesced (see on_rss), since a
- * record per fault would double the cost of tracing faults. A swap-in is a MM_SWAPENTS decrease on a thread whose latest user
- * fault has not been followed by a syscall (munmap and exit also drop swap
- * entries, outside any fault). Never blocks, never prints.
+ * record per fault would double the cost of tracing faults. A swap-in is
+ * a MM_SWAPENTS decrease on a thread whose latest user fault has not been
+ * followed by a syscall (munmap and exit also drop swap entries, outside
+ * any fault). Never blocks, never prints.
  */
 #include "kernel/mm_counters.bpf.h"
 
@@ -23,7 +24,10 @@
 /* include/uapi/asm-generic/errno-base.h */
 #define ENOENT 2
 
-/* Last MM_SWAPENTS value seen per traced tgid, pages. Seeded by the loader. */
+/* A process's own RSS changes are reported at most this many changes late (faults.c). */
+const volatile __u32 rss_batch = 0;
+
+/* Last MM_SWAPENTS value seen per traced tgid, pages. Seeded by the collector. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -244,12 +248,12 @@ static __always_inline int on_rss(struct mm_struct *mm, int member)
 		return 0;
 	/*
 	 * The process's own changes (one per fault) are coalesced: marked here,
-	 * reported at its next syscall, at its exit, or every conf.rss_batch
+	 * reported at its next syscall, at its exit, or every rss_batch
 	 * changes. Swap entries and changes by other tasks go out at once.
 	 */
 	if (idx != MH_RSS_SWAPENTS && (bpf_get_current_pid_tgid() >> 32) == tgid) {
 		t->rss_dirty[idx & 3] = 1;
-		if (++t->rss_changes >= conf.rss_batch)
+		if (++t->rss_changes >= rss_batch)
 			flush_rss(mm, tgid, t);
 		return 0;
 	}

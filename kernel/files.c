@@ -16,12 +16,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <uthash.h>
+
+#include "common/procmaps.h"
 
 /* Longest path kept, bytes (longer ones are truncated). */
 #define KFILE_PATH_MAX PATH_MAX
@@ -139,37 +140,24 @@ static int learn(struct mh_kfiles *f, __u32 dev, __u64 ino, const char *path, pi
 }
 
 /*
- * Learn every file mapping of pid (0: memhook itself). Returns 0, -ENOENT
- * when the maps cannot be read (the process is gone), or -ENOMEM.
+ * Learn every file mapping of pid. Returns 0, -ESRCH when the maps cannot
+ * be read (the process is gone), or -ENOMEM.
  */
 static int read_maps(struct mh_kfiles *f, pid_t pid)
 {
-	char path[64], *line = NULL;
-	unsigned major, minor;
-	unsigned long long ino;
-	size_t cap = 0;
-	ssize_t len;
-	int at = 0, err = 0;
-	FILE *maps;
+	struct mh_maps maps;
+	size_t i;
+	int err;
 
-	if (pid)
-		snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	else
-		snprintf(path, sizeof(path), "/proc/self/maps");
-	maps = fopen(path, "re");
-	if (!maps)
-		return -ENOENT;
-	while (!err && (len = getline(&line, &cap, maps)) > 0) {
-		/* start-end perms offset major:minor inode   path */
-		if (sscanf(line, "%*x-%*x %*s %*x %x:%x %llu %n", &major, &minor, &ino, &at) != 3 ||
-		    !ino || at >= len || line[at] == '\n')
-			continue;
-		if (line[len - 1] == '\n')
-			line[len - 1] = '\0';
-		err = learn(f, major << 20 | minor, ino, line + at, pid ? pid : getpid());
+	err = mh_procmaps_read(pid, &maps);
+	for (i = 0; !err && i < maps.count; i++) {
+		const struct mh_map *m = &maps.maps[i];
+
+		/* The kernel's dev_t: major in the bits above 20, as in struct super_block. */
+		if (m->inode && m->path[0])
+			err = learn(f, m->dev_major << 20 | m->dev_minor, m->inode, m->path, pid);
 	}
-	free(line);
-	fclose(maps);
+	mh_procmaps_free(&maps);
 	return err;
 }
 
@@ -206,7 +194,7 @@ static int resolve(struct mh_kfiles *f, __u32 dev, __u64 ino, pid_t pid)
 	if (!wanted_known(f) && !f->err && f->others)
 		f->others(f->ctx, try_pid, f);
 	if (!wanted_known(f) && !f->err)
-		(void)try_pid(f, 0);
+		(void)try_pid(f, getpid());
 	if (f->err)
 		return f->err;
 	if (wanted_known(f))

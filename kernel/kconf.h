@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * kconf.h - the configuration every BPF object of the collector reads from
- * its .rodata (const volatile struct mh_kconf conf), written by the loader
- * before load so the verifier prunes what it rules out. Shared by the BPF
- * programs and kernel/collector.c; plain fixed-width fields only.
+ * kconf.h - the configuration every stream's BPF code reads from .rodata
+ * (const volatile struct mh_kconf conf), written by kernel/loader.c before
+ * load so the verifier prunes what it rules out, and the value type of the
+ * shared tgid filter. Shared by the BPF programs and kernel/; plain
+ * fixed-width fields only.
  */
 #ifndef MEMHOOK_KERNEL_KCONF_H
 #define MEMHOOK_KERNEL_KCONF_H
@@ -25,18 +26,11 @@ struct mh_traced {
 	__u32 rss_changes;
 };
 
+/* What every stream reads; a stream's own settings are rodata of its own. */
 struct mh_kconf {
-	__u32 follow_children;	/* 1: add forked children's tgids to the filter */
 	__u32 page_shift;	/* log2 of the page size */
 	__u32 nr_cpus;		/* possible CPUs to sum per-CPU counters over */
-	__u32 nr_mmap;		/* this architecture's syscall numbers, from <sys/syscall.h> */
-	__u32 nr_munmap;
-	__u32 nr_mremap;
-	__u32 nr_brk;
-	__u32 nr_madvise;
 	__u32 wakeup_bytes;	/* wake the reader once this many bytes wait in the ring */
-	__u32 rss_batch;	/* a process's own RSS changes reported at most this many late */
-	__u32 memcg_events;	/* 1: attach memcg:count_memcg_events (loader only) */
 	__u32 pad;
 	/*
 	 * The kernel's value of MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS and

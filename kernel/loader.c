@@ -1,449 +1,188 @@
 // SPDX-License-Identifier: MIT
 /*
- * loader.c - open, configure, load and attach the collector's BPF objects.
+ * loader.c - open, configure, load and attach the collector's BPF object.
  *
- * Each stream (faults, reclaim, oom, syscalls, procs) is one BPF object
- * holding, for every probe, one program per attach mechanism in fallback
- * order (<stream>__<event> for tp_btf, <event>_raw for raw_tp, <event>_perf
- * for a software perf event). An object is first loaded whole; if the
- * kernel refuses it, each program is test-loaded alone and only those that
- * load are kept. Every probe then attaches through its first program that
- * attaches. The maps every stream shares (tgid filter, ring buffer, drop
- * counter, per-thread fault state) are created by the first object loaded
- * and reused by the others. Nothing here depends on the kernel version and
- * nothing needs tracefs. Never prints: outcomes go to the report callback.
+ * The five streams (faults, reclaim, oom, syscalls, procs) are linked into
+ * one object, so libbpf reads the kernel's BTF, relocates and loads once
+ * per run, and the maps they share (tgid filter, ring buffer, drop
+ * counter, per-thread fault state) are one map each by construction. Each
+ * copy is opened through the skeleton; the shared rodata is set here,
+ * each stream sets its own and lists its probes by their skeleton names
+ * (kernel/<stream>.c), and probes.c settles which program of each probe
+ * loads. Never prints.
  */
 #include "kernel/loader.h"
 
 #include <errno.h>
-#include <stdbool.h>
+#include <malloc.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/perf_event.h>
-#include <sys/syscall.h>
+#include <sys/mman.h>
 
-#include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "kernel/faults.skel.h"
-#include "kernel/oom.skel.h"
-#include "kernel/procs.skel.h"
-#include "kernel/reclaim.skel.h"
-#include "kernel/syscalls.skel.h"
+#include "memhook/kernel_events.h"
+#include "kernel/kconf.h"
+#include "kernel/streams.h"
+#include "kernel/streams.skel.h"
 
-/* Most programs one probe falls back through. */
-#define PROBE_MAX_PROGS 3
-/* Pages of the ring buffer while test-loading (one page is the smallest allowed). */
-#define TEST_RINGBUF_PAGES 1
-
-struct probe_def {
-	const char *name;			/* "kernel.probe.<name>" */
-	const char *progs[PROBE_MAX_PROGS];	/* fallback order, NULL-terminated */
-	int perf_config;			/* PERF_COUNT_SW_* for perf_event programs */
+/* The streams, in the order their probes are told. */
+static const mh_kstream_open_fn streams[] = {
+	mh_kstream_faults, mh_kstream_reclaim, mh_kstream_oom, mh_kstream_syscalls,
+	mh_kstream_procs,
 };
-
-/* Why an opt-in probe was left out. */
-#define NOT_REQUESTED "skipped: not requested (it runs on every page fault of every process)"
-
-struct stream_def {
-	const char *name;
-	const void *(*elf_bytes)(size_t *sz);
-	const struct probe_def *probes;
-	size_t nr_probes;
-};
-
-static const struct probe_def fault_probes[] = {
-	{ "page_fault", { "faults__page_fault", "faults__page_fault_raw",
-			  "faults__page_fault_perf" }, PERF_COUNT_SW_PAGE_FAULTS },
-	{ "major_fault", { "faults__major_fault" }, PERF_COUNT_SW_PAGE_FAULTS_MAJ },
-	{ "rss_stat", { "faults__rss_stat", "faults__rss_stat_raw" }, 0 },
-	{ "memcg_events", { "faults__memcg_events", "faults__memcg_events_raw" }, 0 },
-};
-
-static const struct probe_def reclaim_probes[] = {
-	{ "direct_reclaim_begin", { "reclaim__direct_begin", "reclaim__direct_begin_raw" }, 0 },
-	{ "direct_reclaim_end", { "reclaim__direct_end", "reclaim__direct_end_raw" }, 0 },
-	{ "memcg_reclaim_begin", { "reclaim__memcg_begin", "reclaim__memcg_begin_raw" }, 0 },
-	{ "memcg_reclaim_end", { "reclaim__memcg_end", "reclaim__memcg_end_raw" }, 0 },
-	{ "kswapd_wake", { "reclaim__kswapd_wake", "reclaim__kswapd_wake_raw" }, 0 },
-	{ "kswapd_sleep", { "reclaim__kswapd_sleep", "reclaim__kswapd_sleep_raw" }, 0 },
-	{ "wakeup_kswapd", { "reclaim__wakeup_kswapd", "reclaim__wakeup_kswapd_raw" }, 0 },
-};
-
-static const struct probe_def oom_probes[] = {
-	{ "mark_victim", { "oom__mark_victim", "oom__mark_victim_raw" }, 0 },
-	{ "signal_generate", { "oom__signal_generate", "oom__signal_generate_raw" }, 0 },
-};
-
-static const struct probe_def syscall_probes[] = {
-	{ "sys_enter", { "syscalls__sys_enter", "syscalls__sys_enter_raw" }, 0 },
-	{ "sys_exit", { "syscalls__sys_exit", "syscalls__sys_exit_raw" }, 0 },
-};
-
-static const struct probe_def proc_probes[] = {
-	{ "process_fork", { "procs__fork", "procs__fork_raw" }, 0 },
-	{ "process_exec", { "procs__exec", "procs__exec_raw" }, 0 },
-	{ "process_exit", { "procs__exit", "procs__exit_raw" }, 0 },
-};
-
-#define STREAM(n, p) { #n, n##_bpf__elf_bytes, p, sizeof(p) / sizeof(p[0]) }
-
-static const struct stream_def streams[] = {
-	STREAM(faults, fault_probes),
-	STREAM(reclaim, reclaim_probes),
-	STREAM(oom, oom_probes),
-	STREAM(syscalls, syscall_probes),
-	STREAM(procs, proc_probes),
-};
-
-#define NR_STREAMS (sizeof(streams) / sizeof(streams[0]))
-
-/* Maps the streams share, by name; the first object loaded creates them. */
-static const char *const shared_maps[] = {
-	"traced", "events", "drops", "cur_fault", "vma_cache",
-};
-#define NR_SHARED (sizeof(shared_maps) / sizeof(shared_maps[0]))
 
 struct mh_kloader {
-	struct mh_kconf conf;
+	struct mh_kconf conf;			/* the shared rodata of every copy */
+	struct mh_kstream_opts stream_opts;
 	size_t ringbuf_bytes;
-	struct bpf_object *objs[NR_STREAMS];
-	int shared_fds[NR_SHARED];
-	struct bpf_link **links;
-	size_t nr_links;
-	size_t attached;			/* probes attached */
-	mh_kprobe_report_fn report;
-	void *ctx;
+	struct mh_kprobes *probes;
+	struct streams_bpf *skel;		/* the copy loaded and attached */
 };
 
-/* What test-loading one program of a stream found: 0 or -errno. */
-struct prog_verdict {
-	const char *name;
-	int err;
-};
-
-static int add_link(struct mh_kloader *l, struct bpf_link *link)
+/* Open a copy of the object (mh_kobject_ops.open). */
+static void *open_copy(void *ctx, bool test, struct bpf_object **obj, struct mh_kprobe_list *list)
 {
-	struct bpf_link **links = realloc(l->links, (l->nr_links + 1) * sizeof(*links));
+	struct mh_kloader *l = ctx;
+	struct streams_bpf *skel = streams_bpf__open();
+	struct mh_kstream_ctx c = { .skel = skel, .opts = &l->stream_opts, .list = list };
+	int err;
 
-	if (!links) {
-		bpf_link__destroy(link);
-		return -ENOMEM;
+	if (!skel)
+		return NULL;
+	skel->rodata->conf = l->conf;
+	/* A test copy is closed unused: the smallest ring buffer allowed (a page). */
+	err = bpf_map__set_max_entries(skel->maps.events,
+				       test ? (size_t)getpagesize() : l->ringbuf_bytes);
+	for (c.group = 0; !err && c.group < sizeof(streams) / sizeof(streams[0]); c.group++)
+		err = streams[c.group](&c);
+	if (err) {
+		streams_bpf__destroy(skel);
+		errno = -err;
+		return NULL;
 	}
-	links[l->nr_links++] = link;
-	l->links = links;
-	return 0;
+	*obj = skel->obj;
+	return skel;
 }
 
-/* Write conf into the object's .rodata (conf is its only variable, at offset 0). */
-static int set_rodata(struct bpf_object *obj, const struct mh_kconf *conf)
+static void close_copy(void *ctx, void *handle)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
-	const void *init;
-	size_t size;
-	char *buf;
-	int err;
-
-	if (!map)
-		return -ENOENT;
-	init = bpf_map__initial_value(map, &size);
-	if (!init || size < sizeof(*conf))
-		return -EINVAL;
-	buf = malloc(size);
-	if (!buf)
-		return -ENOMEM;
-	memcpy(buf, init, size);
-	memcpy(buf, conf, sizeof(*conf));
-	err = bpf_map__set_initial_value(map, buf, size);
-	free(buf);
-	return err;
+	streams_bpf__destroy(handle);
 }
 
-/* The probe only attached when asked for (conf.memcg_events). */
-static const char OPT_IN_PROBE[] = "memcg_events";
+static const struct mh_kobject_ops copy_ops = { .open = open_copy, .close = close_copy };
 
-/* True if p is the opt-in probe and it was not asked for. */
-static bool probe_unwanted(const struct mh_kloader *l, const struct probe_def *p)
+/* Find the values of the kernel's anonymous MM_* enum in its BTF (-1: absent). */
+static void resolve_mm_members(struct mh_kconf *conf, const struct btf *btf)
 {
-	return !l->conf.memcg_events && !strcmp(p->name, OPT_IN_PROBE);
+	static const char *const names[4] = {
+		[MH_RSS_FILE] = "MM_FILEPAGES", [MH_RSS_ANON] = "MM_ANONPAGES",
+		[MH_RSS_SWAPENTS] = "MM_SWAPENTS", [MH_RSS_SHMEM] = "MM_SHMEMPAGES",
+	};
+	__u32 id, n, i, k;
+
+	for (i = 0; i < 4; i++)
+		conf->mm_member[i] = -1;
+	n = btf ? btf__type_cnt(btf) : 0;
+	for (id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const struct btf_enum *e;
+
+		if (!btf_is_enum(t))
+			continue;
+		e = btf_enum(t);
+		for (i = 0; i < btf_vlen(t); i++)
+			for (k = 0; k < 4; k++)
+				if (!strcmp(btf__name_by_offset(btf, e[i].name_off), names[k]))
+					conf->mm_member[k] = e[i].val;
+		if (conf->mm_member[MH_RSS_SWAPENTS] >= 0)
+			break;
+	}
 }
 
-/* True if prog belongs to a probe that was not asked for: it is not even loaded. */
-static bool prog_unwanted(const struct mh_kloader *l, const struct stream_def *s, const char *prog)
+static void fill_conf(struct mh_kconf *conf, const struct mh_kloader_opts *opts,
+		      const struct btf *btf)
 {
-	size_t p, k;
+	long page = sysconf(_SC_PAGESIZE);
+	int cpus = libbpf_num_possible_cpus();
 
-	for (p = 0; p < s->nr_probes; p++)
-		for (k = 0; k < PROBE_MAX_PROGS && s->probes[p].progs[k]; k++)
-			if (probe_unwanted(l, &s->probes[p]) && !strcmp(s->probes[p].progs[k], prog))
-				return true;
-	return false;
+	memset(conf, 0, sizeof(*conf));
+	while ((1L << conf->page_shift) < page)
+		conf->page_shift++;
+	conf->nr_cpus = cpus > 0 ? cpus : 1;
+	conf->wakeup_bytes = opts->wakeup_bytes;
+	resolve_mm_members(conf, btf);
 }
+
+/* Heap kept for the two reads of the kernel's BTF (~5 MiB each here, more on distributions). */
+#define BTF_HEAP_BYTES (24U << 20)
+/* glibc's largest M_MMAP_THRESHOLD (64-bit), and its default M_MMAP_ and M_TRIM_THRESHOLD. */
+#define GLIBC_MMAP_THRESHOLD_MAX (32 << 20)
+#define GLIBC_THRESHOLD_DEFAULT (128 << 10)
 
 /*
- * Open one stream's object configured for this loader. only, if not NULL,
- * is the one program to keep (test-loading); test shrinks the ring buffer.
+ * The kernel's BTF is read twice per run: here for the feature probes
+ * (freed before load) and by libbpf at load. Each read fills fresh pages,
+ * and a page fault costs ~18 us under some hypervisors (measured: 3,000
+ * faults, half the collector's start). With on, large blocks come from the
+ * heap and stay there when freed, so libbpf's copy reuses ours, and the
+ * heap is first grown by BTF_HEAP_BYTES advised for transparent huge
+ * pages, so both reads fault a few 2 MiB pages (~300 faults in all). Off
+ * sets glibc's default thresholds back (fixed ones from then on) and
+ * returns the memory. Hints only: if one is refused, loading is slower,
+ * nothing else.
  */
-static struct bpf_object *open_stream(struct mh_kloader *l, const struct stream_def *s,
-				      const char *only, const struct prog_verdict *keep,
-				      size_t nr_keep, int *errp)
+static void btf_heap(bool on)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = s->name);
-	struct bpf_program *prog;
-	struct bpf_object *obj;
-	const void *elf;
-	size_t sz, i;
-	int err;
+	size_t huge = 2U << 20;
+	char *block, *start;
 
-	elf = s->elf_bytes(&sz);
-	obj = bpf_object__open_mem(elf, sz, &opts);
-	if (!obj) {
-		*errp = -errno;
-		return NULL;
+	(void)mallopt(M_MMAP_THRESHOLD, on ? GLIBC_MMAP_THRESHOLD_MAX : GLIBC_THRESHOLD_DEFAULT);
+	(void)mallopt(M_TRIM_THRESHOLD, on ? 2 * GLIBC_MMAP_THRESHOLD_MAX : GLIBC_THRESHOLD_DEFAULT);
+	if (!on) {
+		(void)malloc_trim(0);
+		return;
 	}
-	err = set_rodata(obj, &l->conf);
-	for (i = 0; !err && i < NR_SHARED; i++) {
-		struct bpf_map *map = bpf_object__find_map_by_name(obj, shared_maps[i]);
-
-		if (!map)
-			continue;
-		if (l->shared_fds[i] >= 0)
-			err = bpf_map__reuse_fd(map, l->shared_fds[i]);
-		else if (!strcmp(shared_maps[i], "events"))
-			err = bpf_map__set_max_entries(map, only ? (size_t)getpagesize() *
-						       TEST_RINGBUF_PAGES : l->ringbuf_bytes);
-	}
-	bpf_object__for_each_program(prog, obj) {
-		bool load = true;
-
-		if (only)
-			load = !strcmp(bpf_program__name(prog), only);
-		if (prog_unwanted(l, s, bpf_program__name(prog)))
-			load = false;
-		for (i = 0; keep && i < nr_keep; i++)
-			if (!strcmp(bpf_program__name(prog), keep[i].name))
-				load = keep[i].err == 0;
-		if (!err)
-			err = bpf_program__set_autoload(prog, load);
-	}
-	if (err) {
-		bpf_object__close(obj);
-		*errp = err;
-		return NULL;
-	}
-	return obj;
+	block = malloc(BTF_HEAP_BYTES);
+	if (!block)
+		return;
+	start = (char *)(((uintptr_t)block + huge - 1) & ~(uintptr_t)(huge - 1));
+	(void)madvise(start, (block + BTF_HEAP_BYTES - start) & ~(huge - 1), MADV_HUGEPAGE);
+	free(block);
 }
 
-/* Test-load each program of a stream alone; fills verdicts (one per program). */
-static size_t test_programs(struct mh_kloader *l, const struct stream_def *s,
-			    struct prog_verdict *verdicts, size_t max)
+struct mh_kloader *mh_kloader_new(const struct mh_kloader_opts *opts, char *why, size_t why_len)
 {
-	size_t n = 0, p, k;
-
-	for (p = 0; p < s->nr_probes; p++) {
-		for (k = 0; k < PROBE_MAX_PROGS && s->probes[p].progs[k] && n < max; k++) {
-			const char *name = s->probes[p].progs[k];
-			struct bpf_object *obj;
-			int err = 0;
-
-			obj = open_stream(l, s, name, NULL, 0, &err);
-			if (obj) {
-				err = bpf_object__load(obj);
-				bpf_object__close(obj);
-			}
-			verdicts[n].name = name;
-			verdicts[n++].err = err;
-		}
-	}
-	return n;
-}
-
-/* Load a stream whole, or else the programs that load alone. 0 or -errno. */
-static int load_stream(struct mh_kloader *l, size_t idx, struct prog_verdict *verdicts,
-		       size_t *nr_verdicts, size_t max)
-{
-	const struct stream_def *s = &streams[idx];
-	struct bpf_object *obj;
-	int err = 0;
-	size_t i;
-
-	*nr_verdicts = 0;
-	obj = open_stream(l, s, NULL, NULL, 0, &err);
-	if (obj && (err = bpf_object__load(obj)) != 0) {
-		bpf_object__close(obj);
-		*nr_verdicts = test_programs(l, s, verdicts, max);
-		obj = open_stream(l, s, NULL, verdicts, *nr_verdicts, &err);
-		if (obj && (err = bpf_object__load(obj)) != 0) {
-			bpf_object__close(obj);
-			obj = NULL;
-		}
-	}
-	if (!obj)
-		return err;
-	l->objs[idx] = obj;
-	for (i = 0; i < NR_SHARED; i++) {
-		struct bpf_map *map = bpf_object__find_map_by_name(obj, shared_maps[i]);
-
-		if (map && l->shared_fds[i] < 0)
-			l->shared_fds[i] = bpf_map__fd(map);
-	}
-	return 0;
-}
-
-/* Attach a perf_event program to a software event on every CPU. 0 or -errno. */
-static int attach_perf(struct mh_kloader *l, struct bpf_program *prog, int config)
-{
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_SOFTWARE,
-		.size = sizeof(attr),
-		.config = config,
-		.sample_period = 1,
-	};
-	int cpus = libbpf_num_possible_cpus(), cpu, fd, err, attached = 0;
-
-	if (cpus < 0)
-		return cpus;
-	for (cpu = 0; cpu < cpus; cpu++) {
-		struct bpf_link *link;
-
-		fd = syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-		if (fd < 0) {
-			err = -errno;
-			if (err == -ENODEV)	/* an offline CPU */
-				continue;
-			return err;
-		}
-		link = bpf_program__attach_perf_event(prog, fd);
-		if (!link) {
-			err = -errno;
-			close(fd);
-			return err;
-		}
-		err = add_link(l, link);
-		if (err)
-			return err;
-		attached++;
-	}
-	return attached ? 0 : -ENODEV;
-}
-
-/* "tp_btf", "raw_tp" or "perf event" from a program's section. */
-static const char *mechanism(const struct bpf_program *prog, char *buf, size_t len)
-{
-	const char *sec = bpf_program__section_name(prog);
-	size_t n = strcspn(sec, "/");
-
-	if (bpf_program__type(prog) == BPF_PROG_TYPE_PERF_EVENT)
-		return "perf event";
-	snprintf(buf, len, "%.*s", (int)n, sec);
-	return buf;
-}
-
-static int verdict_of(const struct prog_verdict *v, size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(v[i].name, name))
-			return v[i].err;
-	return 0;
-}
-
-/* Attach one probe through its first program that attaches; report the outcome. */
-static void attach_probe(struct mh_kloader *l, struct bpf_object *obj,
-			 const struct probe_def *p, const struct prog_verdict *v, size_t nv)
-{
-	char how[256] = "skipped:", mech[32];
-	size_t k, used = strlen(how);
-
-	for (k = 0; k < PROBE_MAX_PROGS && p->progs[k]; k++) {
-		struct bpf_program *prog = bpf_object__find_program_by_name(obj, p->progs[k]);
-		int err = verdict_of(v, nv, p->progs[k]);
-		struct bpf_link *link;
-		const char *stage = "load";
-
-		if (!err && prog && bpf_program__fd(prog) < 0)
-			err = -ENOENT;
-		if (!err && prog) {
-			stage = "attach";
-			if (bpf_program__type(prog) == BPF_PROG_TYPE_PERF_EVENT) {
-				err = attach_perf(l, prog, p->perf_config);
-			} else {
-				link = bpf_program__attach(prog);
-				err = link ? add_link(l, link) : -errno;
-			}
-		}
-		if (!err && prog) {
-			snprintf(how, sizeof(how), "attached via %s",
-				 mechanism(prog, mech, sizeof(mech)));
-			l->attached++;
-			l->report(l->ctx, p->name, how);
-			return;
-		}
-		prog = bpf_object__find_program_by_name(obj, p->progs[k]);
-		used += snprintf(how + used, used < sizeof(how) ? sizeof(how) - used : 0,
-				 " %s %s: %s;", prog ? mechanism(prog, mech, sizeof(mech)) :
-				 p->progs[k], stage, strerror(err < 0 ? -err : ENOENT));
-		if (used >= sizeof(how))
-			used = sizeof(how) - 1;
-	}
-	l->report(l->ctx, p->name, how);
-}
-
-static void skip_stream(struct mh_kloader *l, const struct stream_def *s, int err)
-{
-	char how[160];
-	size_t p;
-
-	snprintf(how, sizeof(how), "skipped: BPF object '%s' does not load: %s", s->name,
-		 strerror(-err));
-	for (p = 0; p < s->nr_probes; p++)
-		l->report(l->ctx, s->probes[p].name, how);
-}
-
-struct mh_kloader *mh_kloader_new(const struct mh_kconf *conf, size_t ringbuf_bytes,
-				  mh_kprobe_report_fn report, void *ctx,
-				  char *why, size_t why_len)
-{
-	struct prog_verdict verdicts[32];
 	struct mh_kloader *l = calloc(1, sizeof(*l));
-	int err, first_err = 0;
-	size_t i, p, nv;
+	void *handle;
+	int n, err;
 
-	if (!l) {
+	btf_heap(true);
+	if (!l || !(l->probes = mh_kprobes_new(&copy_ops, l))) {
+		btf_heap(false);
+		free(l);
 		snprintf(why, why_len, "out of memory");
+		errno = ENOMEM;
 		return NULL;
 	}
-	l->conf = *conf;
-	l->ringbuf_bytes = ringbuf_bytes;
-	l->report = report;
-	l->ctx = ctx;
-	for (i = 0; i < NR_SHARED; i++)
-		l->shared_fds[i] = -1;
-	for (i = 0; i < NR_STREAMS; i++) {
-		err = load_stream(l, i, verdicts, &nv, sizeof(verdicts) / sizeof(verdicts[0]));
-		if (err) {
-			if (!first_err)
-				first_err = err;
-			skip_stream(l, &streams[i], err);
-			continue;
-		}
-		for (p = 0; p < streams[i].nr_probes; p++) {
-			if (probe_unwanted(l, &streams[i].probes[p]))
-				report(ctx, streams[i].probes[p].name, NOT_REQUESTED);
-			else
-				attach_probe(l, l->objs[i], &streams[i].probes[p], verdicts, nv);
-		}
-	}
-	if (l->attached)
+	l->stream_opts.follow_children = opts->follow_children;
+	l->stream_opts.memcg_events = opts->memcg_events;
+	l->ringbuf_bytes = opts->ringbuf_bytes;
+	fill_conf(&l->conf, opts, mh_kprobes_btf(l->probes));
+	n = mh_kprobes_load(l->probes, &handle);
+	btf_heap(false);
+	l->skel = handle;
+	mh_kprobes_report(l->probes, opts->report, opts->ctx);
+	if (n > 0)
 		return l;
-	err = first_err == -EPERM ? EPERM : EOPNOTSUPP;
-	if (first_err)
-		snprintf(why, why_len, "no kernel probe could be attached: %s%s",
-			 strerror(-first_err), err == EPERM ?
-			 " (needs root, or CAP_BPF and CAP_PERFMON)" : "");
+	err = n == -EPERM ? EPERM : EOPNOTSUPP;
+	if (n < 0)
+		snprintf(why, why_len, "no kernel probe could be attached: %s%s", strerror(-n),
+			 err == EPERM ? " (needs root, or CAP_BPF and CAP_PERFMON)" : "");
 	else
 		snprintf(why, why_len, "no kernel probe could be attached");
 	mh_kloader_free(l);
@@ -451,35 +190,15 @@ struct mh_kloader *mh_kloader_new(const struct mh_kconf *conf, size_t ringbuf_by
 	return NULL;
 }
 
-int mh_kloader_map_fd(const struct mh_kloader *l, const char *name)
+const struct streams_bpf *mh_kloader_skel(const struct mh_kloader *l)
 {
-	size_t i;
-
-	for (i = 0; i < NR_SHARED; i++)
-		if (!strcmp(shared_maps[i], name))
-			return l->shared_fds[i] >= 0 ? l->shared_fds[i] : -ENOENT;
-	for (i = 0; i < NR_STREAMS; i++) {
-		struct bpf_map *map;
-
-		if (!l->objs[i])
-			continue;
-		map = bpf_object__find_map_by_name(l->objs[i], name);
-		if (map)
-			return bpf_map__fd(map);
-	}
-	return -ENOENT;
+	return l->skel;
 }
 
 void mh_kloader_free(struct mh_kloader *l)
 {
-	size_t i;
-
 	if (!l)
 		return;
-	for (i = 0; i < l->nr_links; i++)
-		bpf_link__destroy(l->links[i]);
-	free(l->links);
-	for (i = 0; i < NR_STREAMS; i++)
-		bpf_object__close(l->objs[i]);
+	mh_kprobes_free(l->probes);	/* closes the loaded copy too */
 	free(l);
 }

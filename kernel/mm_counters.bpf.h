@@ -26,7 +26,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
-} pcpu_probe SEC(".maps");
+} pcpu_probe SEC(".maps") __weak;
 
 /* A pointer's value as a number (copied, so the verifier sees a scalar). */
 static __always_inline __u64 addr_of(const void *ptr)

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * procs.bpf.c - fork, thread creation, exec and exit of traced processes.
- * With conf.follow_children, a forked child's tgid joins the filter here,
+ * With follow_children, a forked child's tgid joins the filter here,
  * in the kernel, before the child can run, so none of its events is lost.
  * A thread's exit reports the RSS counters its process changed since their
  * last report, while the mm is still attached.
  * Never blocks, never prints.
  */
 #include "kernel/mm_counters.bpf.h"
+
+/* Add forked children's tgids to the filter (procs.c). */
+const volatile bool follow_children = false;
 
 static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
 {
@@ -28,7 +31,7 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	} else {
 		r.kind = MH_KPROC_FORK;
 		r.child_pid = ctgid;
-		if (conf.follow_children &&
+		if (follow_children &&
 		    bpf_map_update_elem(&traced, &ctgid, &fresh, BPF_ANY) == 0)
 			r.followed = 1;
 	}

@@ -12,6 +12,13 @@
  */
 #include "kernel/mm_counters.bpf.h"
 
+/* This architecture's numbers of the syscalls recorded (syscalls.c). */
+const volatile __u32 nr_mmap = 0;
+const volatile __u32 nr_munmap = 0;
+const volatile __u32 nr_mremap = 0;
+const volatile __u32 nr_brk = 0;
+const volatile __u32 nr_madvise = 0;
+
 struct pending_call {
 	__u64 enter_ns;
 	__u64 args[6];
@@ -30,15 +37,15 @@ struct {
 /* enum mh_ksys for a syscall number, 0 for the ones not recorded. */
 static __always_inline __u32 mem_syscall(long id)
 {
-	if (id == conf.nr_mmap)
+	if (id == nr_mmap)
 		return MH_KSYS_MMAP;
-	if (id == conf.nr_munmap)
+	if (id == nr_munmap)
 		return MH_KSYS_MUNMAP;
-	if (id == conf.nr_mremap)
+	if (id == nr_mremap)
 		return MH_KSYS_MREMAP;
-	if (id == conf.nr_brk)
+	if (id == nr_brk)
 		return MH_KSYS_BRK;
-	if (id == conf.nr_madvise)
+	if (id == nr_madvise)
 		return MH_KSYS_MADVISE;
 	return 0;
 }

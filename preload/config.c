@@ -23,6 +23,8 @@ extern char **environ;
 static char marker[sizeof(MH_ENV_TRACED_PID) + 24];
 /* "NAME=path" of MH_ENV_RING_PATH, owned by this image. */
 static char path_var[sizeof(MH_ENV_RING_PATH) + 64];
+/* "NAME=digits" of MH_ENV_RING_FD, owned by this image once the fd moved. */
+static char ring_fd_var[sizeof(MH_ENV_RING_FD) + 24];
 
 static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
 {
@@ -125,22 +127,27 @@ static size_t env_count(void)
 	return n;
 }
 
-/* Format "MEMHOOK_TRACED_PID=<pid>" into our own buffer. */
-static void write_marker(pid_t pid)
+/* Format "<name_eq><v>" into buf (big enough: name_eq and 20 digits). */
+static void write_number_var(char *buf, const char *name_eq, unsigned long v)
 {
-	size_t len = sizeof(MH_ENV_TRACED_PID);
-	unsigned long p = (unsigned long)pid;
-	char digits[16];
+	size_t len = strlen(name_eq);
+	char digits[24];
 	int d = 0;
 
 	do {
-		digits[d++] = (char)('0' + p % 10);
-		p /= 10;
-	} while (p);
-	memcpy(marker, MH_ENV_TRACED_PID "=", len);
+		digits[d++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(buf, name_eq, len);
 	while (d)
-		marker[len++] = digits[--d];
-	marker[len] = '\0';
+		buf[len++] = digits[--d];
+	buf[len] = '\0';
+}
+
+/* Format "MEMHOOK_TRACED_PID=<pid>" into our own buffer. */
+static void write_marker(pid_t pid)
+{
+	write_number_var(marker, MH_ENV_TRACED_PID "=", (unsigned long)pid);
 }
 
 /*
@@ -192,6 +199,12 @@ int mh_config_mark_image(pid_t pid, const char *ring_path)
 	env[n + k] = NULL;
 	environ = env;
 	return 0;
+}
+
+int mh_config_set_ring_fd(int fd)
+{
+	write_number_var(ring_fd_var, MH_ENV_RING_FD "=", (unsigned long)fd);
+	return replace_var(MH_ENV_RING_FD, sizeof(MH_ENV_RING_FD) - 1, ring_fd_var) ? 0 : -ENOENT;
 }
 
 void mh_config_mark_child(pid_t pid)

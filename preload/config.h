@@ -45,6 +45,13 @@ int mh_config_load(struct mh_core_config *cfg, const char **bad);
  */
 int mh_config_mark_image(pid_t pid, const char *ring_path);
 
+/*
+ * The ring moved to fd: name the new number in the environment (without
+ * allocating), for images exec'd later. Call before main, as
+ * mh_config_mark_image. 0, or -ENOENT if the environment names no ring fd.
+ */
+int mh_config_set_ring_fd(int fd);
+
 /* In a fork child: make the marker name the child, touching only our own memory. */
 void mh_config_mark_child(pid_t pid);
 

@@ -15,16 +15,19 @@
  */
 #include "preload/core.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "preload/clock.h"
+#include "preload/fds.h"
 #include "preload/modules.h"
 #include "preload/ownmaps.h"
 #include "preload/ring.h"
@@ -58,7 +61,9 @@ static pid_t cur_pid;
 static char exe_path[PATH_MAX];
 /* This image's arguments, read from /proc/self/cmdline once at start. */
 static char argv_buf[ARGV_MAX_BYTES];
+/* memhook's copy of stderr, at the top of the fd range, and what it and fd 2 referred to. */
 static int log_fd = -1;
+static struct mh_fd_id log_id, stderr_id;
 /* Separates this image's stack ids from other images' (see mh_stack_hash). */
 static __u64 image_seed;
 static unsigned int said;
@@ -73,26 +78,61 @@ enum problem {
 	PROBLEM_GONE = 0x1,
 	PROBLEM_ATTACH = 0x2,
 	PROBLEM_UNWIND = 0x4,
+	PROBLEM_LOG_FD = 0x8,
 };
 
-/* "memhook: <msg>[: <reason>]\n" on the saved stderr, once per problem. */
-static void say_once(unsigned int problem, const char *msg, int err)
+static int utoa(char *buf, unsigned long v);
+
+/* "memhook: <msg>[<num>][: <reason>]\n" on fd; num < 0: none. */
+static void say(int fd, const char *msg, long num, int err)
 {
-	struct iovec iov[5];
 	const char *reason = err ? strerrordesc_np(err) : NULL;
+	struct iovec iov[6];
+	char digits[24];
 	int n = 0;
 
-	if (__atomic_fetch_or(&said, problem, __ATOMIC_RELAXED) & problem || log_fd < 0)
-		return;
 	iov[n++] = (struct iovec){ "memhook: ", 9 };
 	iov[n++] = (struct iovec){ (void *)msg, strlen(msg) };
+	if (num >= 0)
+		iov[n++] = (struct iovec){ digits, (size_t)utoa(digits, (unsigned long)num) };
 	if (reason) {
 		iov[n++] = (struct iovec){ ": ", 2 };
 		iov[n++] = (struct iovec){ (void *)reason, strlen(reason) };
 	}
 	iov[n++] = (struct iovec){ "\n", 1 };
 	/* Nothing to do if stderr is gone: the message is best effort. */
-	(void)!writev(log_fd, iov, n);
+	(void)!writev(fd, iov, n);
+}
+
+/*
+ * Where messages go: memhook's copy of stderr while that number still
+ * refers to it; once the program has closed it (and perhaps opened a file
+ * of its own there), the program's fd 2 if that is still the stderr it
+ * started with, saying once what happened; else nowhere. Never into a
+ * file of the program's.
+ */
+static int log_target(void)
+{
+	bool stderr_ok = mh_fd_is(STDERR_FILENO, &stderr_id);
+
+	if (log_fd >= 0 && mh_fd_is(log_fd, &log_id))
+		return log_fd;
+	if (log_fd >= 0 && stderr_ok &&
+	    !(__atomic_fetch_or(&said, PROBLEM_LOG_FD, __ATOMIC_RELAXED) & PROBLEM_LOG_FD))
+		say(STDERR_FILENO, "the program closed memhook's copy of stderr, fd ", log_fd, 0);
+	return stderr_ok ? STDERR_FILENO : -1;
+}
+
+/* "memhook: <msg>[: <reason>]\n", once per problem. */
+static void say_once(unsigned int problem, const char *msg, int err)
+{
+	int fd;
+
+	if (__atomic_fetch_or(&said, problem, __ATOMIC_RELAXED) & problem)
+		return;
+	fd = log_target();
+	if (fd >= 0)
+		say(fd, msg, -1, err);
 }
 
 /* The ring refused a record: stop for good if the recorder is gone. */
@@ -118,23 +158,15 @@ static int utoa(char *buf, unsigned long v)
 	return n;
 }
 
-/* Read /proc/self/task/TID/comm with open/read: no stdio, no malloc. */
-static void thread_name(__u32 tid, char *name)
+/* The calling thread's name (its comm): no fd, no stdio, no malloc. */
+static void thread_name(char *name)
 {
-	char path[64] = "/proc/self/task/";
-	int len = 16, fd;
-	ssize_t got;
+	char comm[MH_THREAD_NAME_LEN + 1] = "";
 
-	len += utoa(path + len, tid);
-	memcpy(path + len, "/comm", 6);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	got = read(fd, name, MH_THREAD_NAME_LEN - 1);
-	close(fd);
-	if (got > 0 && name[got - 1] == '\n')
-		got--;
-	name[got > 0 ? got : 0] = '\0';
+	/* Cannot fail for the calling thread; the name stays empty if it did. */
+	(void)prctl(PR_GET_NAME, comm);
+	memcpy(name, comm, MH_THREAD_NAME_LEN - 1);
+	name[MH_THREAD_NAME_LEN - 1] = '\0';
 }
 
 static void send_thread(const char *name)
@@ -162,7 +194,7 @@ static __attribute__((noinline, cold)) void thread_slow(void)
 		mh_self.tid = (__u32)syscall(SYS_gettid);
 	mh_self.name_gen = __atomic_load_n(&names_gen, __ATOMIC_ACQUIRE);
 	mh_self.name_countdown = MH_CORE_NAME_RECHECK;
-	thread_name(mh_self.tid, name);
+	thread_name(name);
 	if (!first && !memcmp(name, sent_name, sizeof(name)))
 		return;
 	memcpy(sent_name, name, sizeof(name));
@@ -193,7 +225,7 @@ static __attribute__((noinline, cold)) void send_stack(__u64 id, const __u64 *ip
 	__u32 bytes = (__u32)(sizeof(struct mh_rec_stack) + depth * sizeof(__u64));
 	struct mh_rec_stack *r;
 
-	if (mh_modules_sync(&ring, cur_pid, exe_path, false)) {
+	if (mh_modules_note(&ring, cur_pid, exe_path, ips, depth)) {
 		ring_refused();
 		return;
 	}
@@ -233,18 +265,45 @@ static __u64 caller_stack(void)
 	return id;
 }
 
-void mh_core_alloc(enum mh_alloc_kind kind, const void *addr, size_t size)
+void *mh_core_real(void **slot, const char *name)
 {
-	struct mh_rec_alloc *r;
-	__u64 id;
+	void *fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	int guard = mh_self.guard;
+
+	if (!fn) {
+		/* dlsym may allocate: that is the loader's business, not the program's. */
+		mh_self.guard = 1;
+		fn = dlsym(RTLD_NEXT, name);
+		mh_self.guard = guard;
+		__atomic_store_n(slot, fn, __ATOMIC_RELEASE);
+	}
+	return fn;
+}
+
+/*
+ * The steps every allocation event starts with: this thread's state, the
+ * caller's stack (into *id) and room in the ring for bytes. NULL when the
+ * ring refused (said once); inlined into each event's hot path.
+ */
+static inline __attribute__((always_inline)) void *event_begin(size_t bytes, __u64 *id)
+{
+	void *r;
 
 	thread_check();
-	id = caller_stack();
-	r = mh_ring_reserve(&ring, sizeof(*r));
-	if (mh_unlikely(!r)) {
+	*id = caller_stack();
+	r = mh_ring_reserve(&ring, bytes);
+	if (mh_unlikely(!r))
 		ring_refused();
+	return r;
+}
+
+void mh_core_alloc(enum mh_alloc_kind kind, const void *addr, size_t size)
+{
+	__u64 id;
+	struct mh_rec_alloc *r = event_begin(sizeof(*r), &id);
+
+	if (mh_unlikely(!r))
 		return;
-	}
 	r->ts_ns = mh_clock_ns();
 	r->addr = (uintptr_t)addr;
 	r->size = size;
@@ -258,21 +317,16 @@ void mh_core_alloc(enum mh_alloc_kind kind, const void *addr, size_t size)
 void mh_core_remap(enum mh_alloc_kind kind, const void *old, size_t old_size, const void *addr,
 		   size_t size)
 {
-	struct mh_rec_realloc *r;
 	__u64 id;
+	struct mh_rec_realloc *r = event_begin(sizeof(*r), &id);
 
-	thread_check();
-	id = caller_stack();
-	r = mh_ring_reserve(&ring, sizeof(*r));
-	if (mh_unlikely(!r)) {
-		ring_refused();
+	if (mh_unlikely(!r))
 		return;
-	}
 	r->ts_ns = mh_clock_ns();
-	r->addr = (uintptr_t)addr;
-	r->size = size;
 	r->old_addr = (uintptr_t)old;
 	r->old_size = old_size;
+	r->addr = (uintptr_t)addr;
+	r->size = size;
 	r->stack_id = id;
 	r->tid = mh_self.tid;
 	r->pid = (__u32)cur_pid;
@@ -418,17 +472,52 @@ const char *mh_core_ring_path(void)
 	len += utoa(path + len, ring.hdr->consumer_pid);
 	memcpy(path + len, "/fd/", 4);
 	len += 4;
-	len += utoa(path + len, (unsigned long)ring.fd);
+	/* The number the recorder holds it at: the one this image inherited. */
+	len += utoa(path + len, (unsigned long)cfg.ring_fd);
 	path[len] = '\0';
 	return path;
+}
+
+/*
+ * Take the ring's fd out of the program's way (fds.h). Exec'd images find
+ * it by its number, so it stays inheritable and the environment names the
+ * new number; if they do not record, nothing needs it once it is mapped.
+ */
+static void ring_fd_aside(void)
+{
+	int fd;
+
+	if (!cfg.follow_exec) {
+		close(ring.fd);
+		ring.fd = -1;
+		return;
+	}
+	fd = mh_fd_dup_high(ring.fd, false);
+	/* No room up there: it stays where it is, which only costs the program a number. */
+	if (fd < 0)
+		return;
+	close(ring.fd);
+	ring.fd = fd;
+	/* Failing leaves the old number named: exec'd images then use the /proc path. */
+	(void)mh_config_set_ring_fd(fd);
+}
+
+/* Keep a copy of stderr for messages, out of the program's way (fds.h). */
+static void log_setup(void)
+{
+	if (log_fd >= 0)
+		return;
+	mh_fd_id_take(STDERR_FILENO, &stderr_id);
+	log_fd = mh_fd_dup_high(STDERR_FILENO, true);
+	if (log_fd >= 0)
+		mh_fd_id_take(log_fd, &log_id);
 }
 
 int mh_core_start(const struct mh_core_config *c)
 {
 	int err;
 
-	if (log_fd < 0)
-		log_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	log_setup();
 	cfg = *c;
 	cur_pid = getpid();
 	image_seed = mh_now_ns() ^ ((__u64)cur_pid << 32);
@@ -440,6 +529,7 @@ int mh_core_start(const struct mh_core_config *c)
 	if (err)
 		goto out_say;
 	mh_ownmaps_note_tls();
+	ring_fd_aside();
 	stacks = mh_stackids_new(STACKDB_CAPACITY_LOG2);
 	if (!stacks) {
 		err = -errno;
@@ -452,7 +542,7 @@ int mh_core_start(const struct mh_core_config *c)
 	if (!err)
 		err = send_argv();
 	if (!err)
-		err = mh_modules_sync(&ring, cur_pid, exe_path, true);
+		err = mh_modules_scan(&ring, cur_pid, exe_path);
 	if (err)
 		goto out_free;
 	__atomic_store_n(&mh_core_recording, 1, __ATOMIC_RELEASE);
@@ -523,8 +613,6 @@ void mh_core_exit(void)
 	 */
 	if (ring.hdr->flags & MH_RING_EXIT_SCAN && !__atomic_load_n(&exit_sent, __ATOMIC_ACQUIRE))
 		ask_recorder(MH_EXIT_PATH_FIGURES, 0);
-	if (mh_modules_sync(&ring, cur_pid, exe_path, false))
-		ring_refused();
 	if (cfg.freeres) {
 		mh_self.guard = 0;
 		if (cxx_freeres)

@@ -6,10 +6,11 @@
  * directly without LD_PRELOAD.
  *
  * Never allocates through malloc, never calls stdio, never blocks without
- * a deadline (the ring's liveness check). Every event function expects
- * the caller to hold the calling thread's re-entrancy guard (mh_self.guard
- * set), so that whatever the core calls (libunwind, dl_iterate_phdr)
- * passes through the hooks unrecorded.
+ * a deadline (the ring's liveness check), never takes a lock the program
+ * may hold, and keeps its fds out of the program's way (fds.h). Every
+ * event function expects the caller to hold the calling thread's
+ * re-entrancy guard (mh_self.guard set), so that whatever the core calls
+ * (libunwind) passes through the hooks unrecorded.
  */
 #ifndef MEMHOOK_PRELOAD_CORE_H
 #define MEMHOOK_PRELOAD_CORE_H
@@ -104,8 +105,7 @@ void mh_core_free(enum mh_alloc_kind kind, const void *addr, size_t size);
 void mh_core_fork_child(void);
 
 /*
- * At exit: send module changes, then, if configured, run glibc's
- * __libc_freeres while still recording (the guard is dropped around it so
+ * At exit: if configured, run glibc's __libc_freeres while still recording (the guard is dropped around it so
  * its frees are in the trace), as memcheck does.
  */
 void mh_core_exit(void);
@@ -135,5 +135,13 @@ void mh_core_thread_sync(void);
 
 /* A thread re-reads its own name after this many events. */
 #define MH_CORE_NAME_RECHECK 65536
+
+/*
+ * The next definition of name after libmemhook.so (the real libc
+ * function), cached in *slot; NULL when there is none. dlsym may allocate:
+ * it runs under this thread's guard, so that is never recorded.
+ * Thread-safe.
+ */
+void *mh_core_real(void **slot, const char *name);
 
 #endif /* MEMHOOK_PRELOAD_CORE_H */

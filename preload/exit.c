@@ -44,25 +44,10 @@ static int normal_done;
 /* quick_exit()'s status, for the at_quick_exit handler. */
 static int quick_status;
 
-static void *lookup(void **slot, const char *name)
-{
-	void *fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-	int guard = mh_self.guard;
-
-	if (!fn) {
-		/* dlsym may allocate: that is the loader's business, not the program's. */
-		mh_self.guard = 1;
-		fn = dlsym(RTLD_NEXT, name);
-		mh_self.guard = guard;
-		__atomic_store_n(slot, fn, __ATOMIC_RELEASE);
-	}
-	return fn;
-}
-
 static int real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	/* libc always has it; without it there is nothing sound to fall back on. */
-	if (!lookup((void **)&real.sigaction, "sigaction")) {
+	if (!mh_core_real((void **)&real.sigaction, "sigaction")) {
 		errno = ENOSYS;
 		return -1;
 	}
@@ -201,7 +186,7 @@ int mh_exit_setup(void)
 	on_exit_registered = !on_exit(on_exit_handler, NULL);
 	if (!on_exit_registered || at_quick_exit(quick_exit_handler))
 		err = -ENOMEM;
-	lookup((void **)&real.quick_exit, "quick_exit");
+	mh_core_real((void **)&real.quick_exit, "quick_exit");
 	our_action(&mine);
 	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++) {
 		int sig = fatal_signals[i];
@@ -227,7 +212,7 @@ MH_EXPORT void _Exit(int status) __attribute__((alias("_exit")));
 MH_EXPORT void quick_exit(int status)
 {
 	quick_status = status;
-	if (lookup((void **)&real.quick_exit, "quick_exit"))
+	if (mh_core_real((void **)&real.quick_exit, "quick_exit"))
 		real.quick_exit(status);
 	/* Without libc's (never the case): leave as it would, scanning first. */
 	_exit(status);

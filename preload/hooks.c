@@ -25,7 +25,8 @@
  * reserved before a call that then failed is published with address 0.
  *
  * pthread_setname_np is interposed too, so that a rename after a thread's
- * first event is recorded (MH_REC_THREAD again); the exit paths (_exit,
+ * first event is recorded (MH_REC_THREAD again), and dl_iterate_phdr, so
+ * that libunwind's lookups inside a capture take no loader lock; the exit paths (_exit,
  * _Exit, quick_exit, and sigaction/signal for the fatal-signal handlers)
  * live in exit.c.
  *
@@ -44,6 +45,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
@@ -61,6 +63,7 @@
 #include "preload/core.h"
 #include "preload/exit.h"
 #include "preload/sys.h"
+#include "preload/unw_local.h"
 #include "common/compiler.h"
 
 #define MH_EXPORT __attribute__((visibility("default")))
@@ -89,7 +92,8 @@ extern char **environ;
 	X(mremap, void *, (void *, size_t, size_t, int, ...))                \
 	X(brk, int, (void *))                                                \
 	X(sbrk, void *, (intptr_t))                                          \
-	X(pthread_setname_np, int, (pthread_t, const char *))
+	X(pthread_setname_np, int, (pthread_t, const char *))                  \
+	X(dl_iterate_phdr, int, (int (*)(struct dl_phdr_info *, size_t, void *), void *))
 
 #define REAL_FIELD(name, ret, params) ret(*name) params;
 static struct {
@@ -150,14 +154,10 @@ static void *sized_free(void **slot, const char *name)
 {
 	static const char none[1];
 	void *fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-	int guard = mh_self.guard;
 
-	if (!fn) {
-		mh_self.guard = 1;
-		fn = dlsym(RTLD_NEXT, name);
-		mh_self.guard = guard;
-		__atomic_store_n(slot, fn ? fn : (void *)none, __ATOMIC_RELEASE);
-	}
+	/* Absent from libc: remember that, so it is looked up once. */
+	if (!fn && !(fn = mh_core_real(slot, name)))
+		__atomic_store_n(slot, (void *)none, __ATOMIC_RELEASE);
 	return fn == (void *)none ? NULL : fn;
 }
 
@@ -469,9 +469,25 @@ extern const char __etext[] __attribute__((visibility("hidden")));
 
 static void fork_child(void)
 {
+	mh_unw_fork_child();
 	mh_self.guard = 1;
 	mh_core_fork_child();
 	mh_guard_drop();
+}
+
+/*
+ * libunwind looks up the object holding each address it unwinds through
+ * with dl_iterate_phdr, which holds the loader's lock (see unw_local.c):
+ * inside a capture, the lookup is answered without it. Everyone else,
+ * the program included, gets glibc's.
+ */
+MH_EXPORT int dl_iterate_phdr(int (*callback)(struct dl_phdr_info *, size_t, void *), void *data)
+{
+	if (mh_unw_inside())
+		return mh_unw_iterate_phdr(callback, data);
+	if (mh_unlikely(!real.dl_iterate_phdr) && !resolve_real())
+		return 0;	/* only inside dlsym, on the thread resolving: nothing to report yet */
+	return real.dl_iterate_phdr(callback, data);
 }
 
 /*
@@ -541,7 +557,7 @@ static void start_once(void)
 	if (cfg.follow_exec)
 		(void)mh_config_mark_image(getpid(), mh_core_ring_path());
 	/* Without the handler a child would write under its parent's pid. */
-	if (pthread_atfork(NULL, NULL, fork_child))
+	if (pthread_atfork(mh_unw_fork_prepare, mh_unw_fork_parent, fork_child))
 		mh_core_stop();
 out:
 	__atomic_store_n(&start_state, START_DONE, __ATOMIC_RELEASE);

@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
  * modules.c - tell the recorder which ELF objects are loaded and where:
- * path, load bias, PT_LOAD segments and GNU build-id, from
- * dl_iterate_phdr, at start and whenever its add/remove counters move.
+ * path, load bias, PT_LOAD segments and GNU build-id. All of them once at
+ * start (dl_iterate_phdr); afterwards each object the first time a new
+ * stack passes through it (objects.c, without the loader's lock).
  *
- * Never allocates through malloc and never prints. Takes no lock of its
- * own: scans run under the loader's lock (see sync_locked).
+ * Never allocates through malloc, never prints, and takes no lock inside
+ * the hooks: the table of sent objects is append-only, its entries claimed
+ * with an atomic counter and published with a release store.
+ *
+ * What the recorder learns, and when: every object loaded at start; a
+ * dlopen'ed object before the first stack through it (objects never on a
+ * stack are not needed to name a frame); an unloaded object when another
+ * object is seen where it was. An object sent at start is identified by
+ * _dl_find_object's answer for its first segment, so a later lookup
+ * recognises it.
  */
 #include "preload/modules.h"
 
@@ -19,33 +28,36 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "preload/objects.h"
 #include "preload/sys.h"
 
-/* Objects tracked at once; past this, new ones are sent but not diffed. */
+/* Objects remembered at once; past this, new ones are sent at every sighting. */
 #define MAX_MODULES 4096
 /* Bytes of a note's name and descriptor alignment in a 4-aligned PT_NOTE. */
 #define NOTE_ALIGN 4
 
+enum {
+	SLOT_EMPTY = 0,		/* claimed, not written yet */
+	SLOT_SENT = 1,		/* its MODULE record is in the ring (or going in) */
+	SLOT_GONE = 2,		/* unloaded (UNLOAD sent) or never sent: ignore */
+};
+
 struct module {
-	const void *phdr;	/* identity while loaded */
-	__u64 bias;		/* dlpi_addr */
-	__u32 gen;		/* scan generation that last saw it */
+	uintptr_t map_start;	/* identity: _dl_find_object's mapping ... */
+	uintptr_t map_end;
+	const void *link_map;	/* ... and link map */
+	__u64 bias;		/* dlpi_addr, for MODULE_UNLOAD */
+	int state;		/* SLOT_*, written last (release) */
 };
 
 static struct module mods[MAX_MODULES];
 static unsigned int nmods;
-static __u32 scan_gen;
-static unsigned long long seen_adds, seen_subs;
-static bool synced;
 
-struct scan {
+struct sender {
 	struct mh_ring *ring;
 	pid_t pid;
 	const char *exe;
 	__u64 now_ns;
-	unsigned long long adds, subs;
-	bool first;
-	bool force;
 	int err;
 };
 
@@ -96,26 +108,27 @@ static unsigned int build_id(const struct dl_phdr_info *info, __u8 *id)
 }
 
 /*
- * dlopen() keeps a relative name as it was given; the merger opens modules
- * long after, from another directory, so make it absolute. realpath() with
- * a caller's buffer only allocates for paths longer than PATH_MAX, and the
+ * The loader names the main program "" (the caller passes its path) and
+ * keeps a relative dlopen() name as given; the merger opens modules long
+ * after, from another directory, so make it absolute. realpath() with a
+ * caller's buffer only allocates for paths longer than PATH_MAX, and the
  * caller holds the recursion guard, so that would pass straight through.
  */
-static const char *module_path(const struct dl_phdr_info *info, const struct scan *s,
+static const char *module_path(const struct dl_phdr_info *info, const struct sender *s,
 			       char *resolved)
 {
 	const ElfW(Ehdr) *vdso = (const ElfW(Ehdr) *)getauxval(AT_SYSINFO_EHDR);
 
 	if (vdso && (const char *)info->dlpi_phdr == (const char *)vdso + vdso->e_phoff)
 		return "[vdso]";
-	if (s->first || !info->dlpi_name || !*info->dlpi_name)
+	if (!info->dlpi_name || !*info->dlpi_name)
 		return s->exe;
 	if (info->dlpi_name[0] != '/' && realpath(info->dlpi_name, resolved))
 		return resolved;
 	return info->dlpi_name;
 }
 
-static int send_module(struct scan *s, const struct dl_phdr_info *info)
+static int send_module(struct sender *s, const struct dl_phdr_info *info)
 {
 	char resolved[PATH_MAX];
 	const char *path = module_path(info, s, resolved);
@@ -155,32 +168,7 @@ static int send_module(struct scan *s, const struct dl_phdr_info *info)
 	return 0;
 }
 
-static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	struct scan *s = arg;
-	unsigned int i;
-
-	if (s->first) {
-		s->adds = info->dlpi_adds;
-		s->subs = info->dlpi_subs;
-	}
-	for (i = 0; i < nmods; i++) {
-		if (mods[i].phdr == info->dlpi_phdr && mods[i].bias == info->dlpi_addr) {
-			mods[i].gen = scan_gen;
-			break;
-		}
-	}
-	/* Remembered only once sent: a lossy ring may drop it, and then it goes again. */
-	if (i == nmods && !s->err) {
-		s->err = send_module(s, info);
-		if (!s->err && nmods < MAX_MODULES)
-			mods[nmods++] = (struct module){ info->dlpi_phdr, info->dlpi_addr, scan_gen };
-	}
-	s->first = false;
-	return 0;
-}
-
-static int send_unload(struct scan *s, __u64 bias)
+static int send_unload(struct sender *s, __u64 bias)
 {
 	struct mh_rec_module_unload *r = mh_ring_reserve(s->ring, sizeof(*r));
 
@@ -193,53 +181,117 @@ static int send_unload(struct scan *s, __u64 bias)
 	return 0;
 }
 
-static bool unchanged(const struct dl_phdr_info *info)
-{
-	return synced && seen_adds == info->dlpi_adds && seen_subs == info->dlpi_subs;
-}
-
 /*
- * Called for the first object only: dl_iterate_phdr holds the loader's
- * (recursive) lock around it, and the scan runs nested inside, under that
- * same lock. So scans are serialised by the loader's lock alone, with no
- * lock of ours to order against it: a program that allocates inside its
- * own dl_iterate_phdr callback cannot deadlock with a scan.
+ * Send the object and remember it as sent (a slot is claimed first, so
+ * nothing waits for anything). A refused record leaves the slot GONE, so
+ * the object is tried again at its next sighting.
  */
-static int sync_locked(struct dl_phdr_info *info, size_t size, void *arg)
+static void send_and_remember(struct sender *s, const struct mh_object *o)
 {
-	struct scan *s = arg;
-	unsigned int i, kept = 0;
+	unsigned int i = __atomic_fetch_add(&nmods, 1, __ATOMIC_ACQ_REL);
+	struct module *m = i < MAX_MODULES ? &mods[i] : NULL;
 
-	if (!s->force && unchanged(info))
-		return 1;
-	if (s->force)
-		nmods = 0;
-	scan_gen++;
-	s->now_ns = mh_now_ns();
-	dl_iterate_phdr(scan_one, s);
-	for (i = 0; i < nmods; i++) {
-		if (mods[i].gen != scan_gen && !s->err) {
-			s->err = send_unload(s, mods[i].bias);
-			if (!s->err)
-				continue;
-		}
-		mods[kept++] = mods[i];
+	if (i >= MAX_MODULES)
+		__atomic_store_n(&nmods, MAX_MODULES, __ATOMIC_RELAXED);
+	if (m) {
+		*m = (struct module){ o->map_start, o->map_end, o->link_map, o->info.dlpi_addr,
+				      SLOT_EMPTY };
+		__atomic_store_n(&m->state, SLOT_SENT, __ATOMIC_RELEASE);
 	}
-	nmods = kept;
-	/* After a refused record the counters stay stale, so the next sync retries. */
-	if (!s->err) {
-		seen_adds = s->adds;
-		seen_subs = s->subs;
-		synced = true;
-	}
-	return 1;
+	if (!s->err)
+		s->err = send_module(s, &o->info);
+	if (s->err && m)
+		__atomic_store_n(&m->state, SLOT_GONE, __ATOMIC_RELEASE);
 }
 
-int mh_modules_sync(struct mh_ring *ring, pid_t pid, const char *exe_path, bool force)
+static bool same_object(const struct module *m, const struct mh_object *o)
 {
-	struct scan s = { .ring = ring, .pid = pid, .exe = exe_path, .first = true,
-			  .force = force };
+	return m->map_start == o->map_start && m->map_end == o->map_end &&
+	       m->link_map == o->link_map && m->bias == o->info.dlpi_addr;
+}
 
-	dl_iterate_phdr(sync_locked, &s);
+/* Sent already? Else unload what it took the place of. */
+static bool known(struct sender *s, const struct mh_object *o)
+{
+	unsigned int n = __atomic_load_n(&nmods, __ATOMIC_ACQUIRE), i;
+
+	for (i = 0; i < n && i < MAX_MODULES; i++) {
+		struct module *m = &mods[i];
+		int state = __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
+
+		if (state == SLOT_SENT && same_object(m, o))
+			return true;
+	}
+	for (i = 0; i < n && i < MAX_MODULES; i++) {
+		struct module *m = &mods[i];
+		int state = SLOT_SENT;
+
+		if (m->map_start >= o->map_end || o->map_start >= m->map_end ||
+		    same_object(m, o))
+			continue;
+		/* Exactly one thread unloads each: the one that moves it to GONE. */
+		if (__atomic_compare_exchange_n(&m->state, &state, SLOT_GONE, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&
+		    !s->err)
+			s->err = send_unload(s, m->bias);
+	}
+	return false;
+}
+
+int mh_modules_note(struct mh_ring *ring, pid_t pid, const char *exe_path, const __u64 *ips,
+		    unsigned int n)
+{
+	struct sender s = { .ring = ring, .pid = pid, .exe = exe_path };
+	struct mh_object o = { .map_end = 0 };
+	unsigned int i;
+
+	for (i = 0; i < n && !s.err; i++) {
+		/* A return address points after its call: look up the call itself. */
+		uintptr_t ip = (uintptr_t)ips[i] - 1;
+
+		if (ip - o.map_start < o.map_end - o.map_start)
+			continue;
+		if (!mh_object_at(ip, &o)) {
+			o.map_start = o.map_end = 0;
+			continue;
+		}
+		if (known(&s, &o))
+			continue;
+		if (!s.now_ns)
+			s.now_ns = mh_now_ns();
+		send_and_remember(&s, &o);
+	}
+	return s.err;
+}
+
+/* One object of the start scan: its identity comes from _dl_find_object. */
+static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct sender *s = arg;
+	struct mh_object o = { .info = *info };
+	unsigned int i;
+
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		struct mh_object found;
+
+		if (info->dlpi_phdr[i].p_type != PT_LOAD)
+			continue;
+		if (mh_object_at(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr, &found)) {
+			o.map_start = found.map_start;
+			o.map_end = found.map_end;
+			o.link_map = found.link_map;
+		}
+		break;
+	}
+	send_and_remember(s, &o);
+	return s->err ? 1 : 0;
+}
+
+int mh_modules_scan(struct mh_ring *ring, pid_t pid, const char *exe_path)
+{
+	struct sender s = { .ring = ring, .pid = pid, .exe = exe_path, .now_ns = mh_now_ns() };
+
+	__atomic_store_n(&nmods, 0, __ATOMIC_RELEASE);
+	dl_iterate_phdr(scan_one, &s);
 	return s.err;
 }

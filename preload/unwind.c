@@ -66,28 +66,27 @@
  * the old verdict until a check (its stacks are new) demotes it. A fork
  * child inherits the tables and the thread's cache, both still true of
  * its copy of the memory. Whatever the walk gets wrong costs only time:
- * the answer is libunwind's in every case the checks reach.
+ * the answer is libunwind's in every case the checks reach. The one
+ * exception: while a fork keeps libunwind closed for longer than a
+ * capture waits (unw_local.c), a capture that needs libunwind keeps only
+ * the frames up to the site and is marked truncated (to_site).
  */
 #include "preload/unwind.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
 #include "preload/ownmaps.h"
+#include "preload/stack_bounds.h"
 #include "preload/stackids.h"
 #include "preload/sys.h"
+#include "preload/unw_local.h"
 #include "common/compiler.h"
-
-/* Set by the dynamic loader: the stack pointer the process started with. */
-extern void *__libc_stack_end;
 
 /* Frames libunwind reports above mh_stack_capture's caller (see capture_unw). */
 #define UNW_OWN_FRAMES 1
@@ -97,12 +96,9 @@ extern void *__libc_stack_end;
 #define SITE_PROBES 32
 /* Verified frame-pointer results: 2^20 ids of 8 bytes, touched as used. */
 #define VERIFIED_LOG2 20
-/*
- * Most bytes of main-thread stack taken on trust from the stack limit: a
- * capture deeper than that asks glibc. Thread stacks lie far further away
- * (in the mmap area), so one never passes for the main thread's.
- */
-#define MAIN_STACK_MAX (64UL << 20)
+/* Captures a thread waits, after failing to find its stack bounds, before trying again. */
+#define BOUNDS_RETRY_MIN 16
+#define BOUNDS_RETRY_MAX 65536
 /* Chain ends cached per thread. */
 #define TAILS 4
 
@@ -137,6 +133,8 @@ struct tail {
 
 struct unwind_thread {
 	uintptr_t stack_lo, stack_hi;	/* the thread's stack, for the walker */
+	unsigned int bounds_wait;	/* captures before looking for them again */
+	unsigned int bounds_backoff;	/* ...and the wait after the next failure */
 	unsigned int recheck;		/* fp-served captures until the next check */
 	unsigned int next_tail;		/* round-robin replacement */
 	struct tail tails[TAILS];
@@ -155,43 +153,27 @@ static struct mh_stackids *verified;
 static __u64 own_lo, own_hi;
 
 /*
- * Bounds of this thread's stack, once per thread. The main thread's come
- * from the loader's __libc_stack_end and the stack limit: glibc's
- * pthread_getattr_np reads /proc/self/maps through stdio for it, and the
- * buffers it mallocs and frees (unrecorded, under the guard) would move
- * the program's later blocks, which changes the leak verdicts of cycles
- * (their first block by address leads). Other threads' come from
- * pthread_getattr_np, whose one small block is reused by the next malloc.
+ * Bounds of this thread's own stack (stack_bounds.c: no lock, no lasting
+ * fd), found once per thread. A capture made on another stack (an
+ * alternate signal stack, a coroutine's) finds none; the next attempts
+ * then wait exponentially more captures, so that a thread running on such
+ * stacks does not read /proc/self/maps every time.
  */
-static bool stack_bounds(void)
+static bool stack_bounds(uintptr_t sp)
 {
-	pthread_attr_t attr;
-	struct rlimit lim;
-	void *addr;
-	size_t size;
-
 	if (me.stack_hi)
 		return true;
-	/* Our own frame is on that stack (not so in a thread that forked: use glibc). */
-	if (syscall(SYS_gettid) == getpid() && (uintptr_t)&attr < (uintptr_t)__libc_stack_end) {
-		uintptr_t hi = (uintptr_t)__libc_stack_end;
-
-		size = getrlimit(RLIMIT_STACK, &lim) || lim.rlim_cur > MAIN_STACK_MAX ?
-			       MAIN_STACK_MAX : lim.rlim_cur;
-		if ((uintptr_t)&attr > hi - size) {
-			me.stack_lo = hi - size;
-			me.stack_hi = hi;
-			return true;
-		}
-	}
-	if (pthread_getattr_np(pthread_self(), &attr))
+	if (me.bounds_wait) {
+		me.bounds_wait--;
 		return false;
-	if (!pthread_attr_getstack(&attr, &addr, &size)) {
-		me.stack_lo = (uintptr_t)addr;
-		me.stack_hi = (uintptr_t)addr + size;
 	}
-	pthread_attr_destroy(&attr);
-	return me.stack_hi != 0;
+	if (mh_stack_bounds(sp, &me.stack_lo, &me.stack_hi))
+		return true;
+	me.bounds_backoff = me.bounds_backoff ? 2 * me.bounds_backoff : BOUNDS_RETRY_MIN;
+	if (me.bounds_backoff > BOUNDS_RETRY_MAX)
+		me.bounds_backoff = BOUNDS_RETRY_MAX;
+	me.bounds_wait = me.bounds_backoff;
+	return false;
 }
 
 /* Inside this thread's stack with room for a frame (no overflow on garbage). */
@@ -252,7 +234,7 @@ static __attribute__((noinline)) void capture_fp(struct fp_walk *w, __u64 *ips, 
 	const uintptr_t *fp = __builtin_frame_address(0);
 
 	*w = (struct fp_walk){ .fp = (const uintptr_t *)fp[0] };
-	if (!stack_bounds())
+	if (!stack_bounds((uintptr_t)fp))
 		w->done = true;
 	walk_on(w, ips, max, to_site);
 }
@@ -261,19 +243,24 @@ static __attribute__((noinline)) void capture_fp(struct fp_walk *w, __u64 *ips, 
  * unw_backtrace reports return addresses starting with the one into its
  * caller (capture_unw); capture_unw's own frame is dropped so ips[0] is
  * the return address into mh_stack_capture's caller, as capture_fp gives.
+ * False (ips untouched) if a fork is being prepared for longer than
+ * libunwind waits to be let in (unw_local.c): see to_site.
  */
-static __attribute__((noinline)) unsigned int capture_unw(__u64 *ips, unsigned int max,
-							   bool *truncated)
+static __attribute__((noinline)) bool capture_unw(__u64 *ips, unsigned int max, bool *truncated,
+						  unsigned int *n)
 {
 	void *buf[MH_STACK_CAPTURE_MAX + UNW_OWN_FRAMES + 2];
 	int want = (int)max + UNW_OWN_FRAMES + 2, got, i;
-	unsigned int n = 0;
 
+	if (!mh_unw_enter())
+		return false;
 	got = unw_backtrace(buf, want);
-	for (i = UNW_OWN_FRAMES + 1; i < got && n < max; i++)
-		ips[n++] = (uintptr_t)buf[i];
+	mh_unw_leave();
+	*n = 0;
+	for (i = UNW_OWN_FRAMES + 1; i < got && *n < max; i++)
+		ips[(*n)++] = (uintptr_t)buf[i];
 	*truncated = got == want;
-	return n;
+	return true;
 }
 
 static __u64 mix(__u64 k)
@@ -456,6 +443,18 @@ static inline bool must_check(const __u64 *ips, unsigned int n, bool truncated)
 }
 
 /*
+ * libunwind is closed while a fork is being prepared (unw_local.c) and the
+ * walk beyond the site is unchecked: keep the frames up to the site, all
+ * in our own code but the site itself, which the frame pointers we keep
+ * give exactly, and say the stack was cut.
+ */
+static inline unsigned int to_site(unsigned int site_n, bool *truncated)
+{
+	*truncated = true;
+	return site_n;
+}
+
+/*
  * Auto mode. Inlined into mh_stack_capture so that both walkers are called
  * from the same frame and report the same frames above it.
  */
@@ -464,16 +463,17 @@ capture_auto(__u64 *ips, unsigned int max, bool *truncated)
 {
 	__u64 ref[MH_STACK_CAPTURE_MAX];
 	struct fp_walk w;
-	unsigned int m, verdict;
+	unsigned int m, verdict, site_n;
 	__u64 site;
 	bool complete, rtrunc;
 
 	capture_fp(&w, ips, max, true);
+	site_n = w.n;
 	/* No frame of the caller's: the walk found nothing (an alternate signal stack). */
 	verdict = w.n && !own_ip(ips[w.n - 1]) ? site_verdict(ips[w.n - 1]) : VERDICT_LIBUNWIND;
 	if (verdict & VERDICT_LIBUNWIND) {
 		me.stats.libunwind++;
-		return capture_unw(ips, max, truncated);
+		return capture_unw(ips, max, truncated, &m) ? m : to_site(site_n, truncated);
 	}
 	site = ips[w.n - 1];
 	walk_on(&w, ips, max, false);
@@ -483,7 +483,8 @@ capture_auto(__u64 *ips, unsigned int max, bool *truncated)
 		me.stats.fp++;
 		return w.n;
 	}
-	m = capture_unw(ref, max, &rtrunc);
+	if (!capture_unw(ref, max, &rtrunc, &m))
+		return to_site(site_n, truncated);
 	check(site, ips, w.n, *truncated, complete, &w.end, ref, m, rtrunc);
 	memcpy(ips, ref, m * sizeof(*ips));
 	*truncated = rtrunc;
@@ -510,7 +511,8 @@ static struct site_table *sites_new(unsigned int log2)
 
 int mh_stack_setup(enum mh_unwind mode, __u64 skip_lo, __u64 skip_hi)
 {
-	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	/* Cannot fail in a way that matters: libunwind keeps its own defaults then. */
+	(void)mh_unw_local_setup();
 	own_lo = skip_lo;
 	own_hi = skip_hi;
 	if (mode != MH_UNWIND_AUTO || sites)
@@ -541,8 +543,11 @@ __attribute__((noinline)) unsigned int mh_stack_capture(enum mh_unwind mode, __u
 		capture_fp(&w, ips, max, false);
 		n = w.n;
 		*truncated = w.truncated;
-	} else {
-		n = capture_unw(ips, max, truncated);
+	} else if (!capture_unw(ips, max, truncated, &n)) {
+		struct fp_walk w;
+
+		capture_fp(&w, ips, max, true);
+		n = to_site(w.n, truncated);
 	}
 	/* Keep this frame real so both walkers see the same frames above it. */
 	__asm__ __volatile__("" ::: "memory");

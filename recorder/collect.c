@@ -19,11 +19,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "common/clock.h"
 #include "common/exit_codes.h"
+#include "common/output_file.h"
 #include "kernel/collector.h"
 #include "memhook/events.h"
 #include "memhook/kernel_events.h"
@@ -165,12 +165,24 @@ static int write_process(struct mh_trace_writer *w, pid_t pid)
 	return append_with_tail(w, &rec, sizeof(rec), exe, rec.path_len, NULL, 0);
 }
 
-static struct mh_trace_writer *open_trace(const char *path, pid_t pid)
+/* Create the trace for its user (common/output_file.h); NULL after printing why. */
+static struct mh_trace_writer *open_trace(const struct mh_output_owner *owner, const char *path,
+					  pid_t pid)
 {
 	struct mh_trace_header h;
+	struct mh_trace_writer *w;
+	int fd = mh_output_open(owner, path, 0600);
 
+	if (fd < 0) {
+		fprintf(stderr, "memhook: cannot create trace '%s': %s\n", path,
+			mh_output_strerror(owner, fd));
+		return NULL;
+	}
 	mh_trace_header_init(&h, (__u32)pid, 0);
-	return mh_trace_writer_open(path, &h);
+	w = mh_trace_writer_fdopen(fd, &h);
+	if (!w)
+		fprintf(stderr, "memhook: cannot write trace '%s': %s\n", path, strerror(errno));
+	return w;
 }
 
 /*
@@ -221,18 +233,10 @@ static int collect_loop(struct mh_collector *c, pid_t pid)
 	return 0;
 }
 
-/* Remove the trace just created; never a device or anything not a plain file. */
-static void remove_empty_trace(const char *path)
-{
-	struct stat st;
-
-	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
-		unlink(path);
-}
-
 int mh_collect_session(const struct mh_collect_opts *opts)
 {
 	struct mh_collect_opts o = *opts;
+	struct mh_output_owner owner;
 	struct mh_collector_opts co = { 0 };
 	struct collect_sink cs = { 0 };
 	struct mh_trace_writer *w;
@@ -250,11 +254,13 @@ int mh_collect_session(const struct mh_collect_opts *opts)
 		snprintf(def_out, sizeof(def_out), "memhook-%d.mht", (int)o.pid);
 		o.output = def_out;
 	}
-	w = open_trace(o.output, o.pid);
-	if (!w) {
-		fprintf(stderr, "memhook: cannot create trace '%s': %s\n", o.output, strerror(errno));
-		return MH_EXIT_CANT_CREATE;
+	if (mh_output_owner_init(&owner, false)) {
+		fprintf(stderr, "memhook: SUDO_UID or SUDO_GID is not a number\n");
+		return MH_EXIT_USAGE;
 	}
+	w = open_trace(&owner, o.output, o.pid);
+	if (!w)
+		return MH_EXIT_CANT_CREATE;
 	co.pid = o.pid;
 	co.follow_children = o.follow_forks;
 	cs.w = w;
@@ -266,7 +272,7 @@ int mh_collect_session(const struct mh_collect_opts *opts)
 		fprintf(stderr, "memhook: kernel stream unavailable: %s\n", mh_collector_reason());
 		/* A trace of nothing is not kept (docs/COLLECT.md); the line above says why. */
 		(void)mh_trace_writer_close(w);
-		remove_empty_trace(o.output);
+		(void)mh_output_remove(&owner, o.output); /* clean-up; never anything but a file */
 		return MH_EXIT_UNAVAILABLE;
 	}
 	err = write_process(w, o.pid);

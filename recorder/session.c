@@ -13,6 +13,7 @@
 #include "recorder/session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -24,15 +25,29 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/escape.h"
 #include "common/exit_codes.h"
+#include "common/output_file.h"
 #include "recorder/launch.h"
 #include "recorder/noevents.h"
+#include "recorder/procwatch.h"
 #include "recorder/progress.h"
 #include "recorder/drain.h"
 #include "recorder/supervise.h"
 #include "recorder/tracked.h"
 #include "common/version.h"
 #include "common/clock.h"
+
+/*
+ * The program's name for a message on stderr, its bytes escaped
+ * (common/escape.h). One buffer: messages come from the main thread.
+ */
+static const char *prog_name(const struct mh_record_opts *o)
+{
+	static char buf[4 * PATH_MAX + 1];
+
+	return mh_escape_str(o->prog_argv[0], buf, sizeof(buf));
+}
 
 /* Longest command line recorded in the INFO "command" record, bytes. */
 #define COMMAND_INFO_BYTES 4096
@@ -101,17 +116,11 @@ static int open_kernel(struct mh_recorder *r, const struct mh_record_opts *o, pi
 }
 
 /* The records that close a recording: losses and a torn ring tail. */
-static void write_final_records(struct mh_recorder *r)
+static void write_final_records(struct mh_recorder *r, struct mh_losses *losses)
 {
-	struct mh_rec_lost lost = {
-		.hdr = { .type = MH_REC_LOST, .size = sizeof(lost) },
-		.ts_ns = mh_clock_ns(CLOCK_MONOTONIC),
-		.count = __atomic_load_n(&r->ring.hdr->lost_records, __ATOMIC_ACQUIRE),
-		.stream = MH_STREAM_ALLOC,
-	};
 	char num[32];
 
-	(void)mh_recorder_append(r, MH_STREAM_META, &lost, sizeof(lost));
+	mh_losses_finish(losses, r);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->torn_bytes);
 	(void)mh_recorder_info(r, 0, "ring.torn_tail_bytes", num);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)
@@ -124,13 +133,14 @@ static void write_final_records(struct mh_recorder *r)
 		fprintf(stderr, "memhook: kernel stream stopped early: %s\n", strerror(-r->collect_err));
 }
 
-/* Remove a trace that holds nothing useful; never a device or anything not a plain file. */
-static void remove_trace(const char *path)
+/* Remove a trace that holds nothing useful, with the rights it was created with. */
+static void remove_trace(const struct mh_record_opts *o, const struct mh_output_owner *owner,
+			 const char *path)
 {
-	struct stat st;
+	struct mh_output_owner self = { 0 };
 
-	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
-		unlink(path);
+	/* Never a device or anything not a plain file; reported by nobody: it is a clean-up. */
+	(void)mh_output_remove(o->output_private ? &self : owner, path);
 }
 
 static void default_path(char *path, size_t len, const struct mh_record_opts *o, pid_t pid)
@@ -144,15 +154,43 @@ static void default_path(char *path, size_t len, const struct mh_record_opts *o,
 		snprintf(path, len, "memhook.%s.%d.mht", basename(prog), (int)pid);
 }
 
-/* Under sudo, the trace belongs to the user who typed the command, so they can read it. */
-static void give_to_sudo_user(const char *path)
+/*
+ * Create the trace for its user (common/output_file.h): under sudo as the
+ * invoking user, guarded as root when the program runs as another user.
+ * A private temporary trace already exists, made by memhook itself.
+ * Returns the writer, or NULL after printing why, with *code set:
+ * MH_EXIT_CANT_CREATE, or MH_EXIT_IO when its header could not be written
+ * (the disk is full: the empty file is removed).
+ */
+static struct mh_trace_writer *create_trace(const struct mh_record_opts *o,
+					    const struct mh_output_owner *owner, const char *path,
+					    pid_t pid, int *code)
 {
-	uid_t uid;
-	gid_t gid;
+	struct mh_output_owner self = { 0 };
+	struct mh_trace_header hdr;
+	struct mh_trace_writer *w;
+	int fd;
 
-	if (mh_launch_sudo_owner(&uid, &gid) && chown(path, uid, gid) < 0)
-		fprintf(stderr, "memhook: cannot give trace '%s' to user %u: %s (it stays root's)\n",
-			path, (unsigned)uid, strerror(errno));
+	if (o->output_private)
+		fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	else
+		fd = mh_output_open(owner, path, 0600);
+	if (fd < 0 && o->output_private)
+		fd = -errno;
+	if (fd < 0) {
+		fprintf(stderr, "memhook: cannot create trace '%s': %s\n", path,
+			mh_output_strerror(owner, fd));
+		*code = MH_EXIT_CANT_CREATE;
+		return NULL;
+	}
+	mh_trace_header_init(&hdr, (__u32)pid, o->lossy ? MH_TRACE_LOSSY : 0);
+	w = mh_trace_writer_fdopen(fd, &hdr);
+	if (!w) {
+		fprintf(stderr, "memhook: cannot write trace '%s': %s\n", path, strerror(errno));
+		(void)mh_output_remove(o->output_private ? &self : owner, path); /* a clean-up */
+		*code = MH_EXIT_IO;
+	}
+	return w;
 }
 
 /* INFO "launch.user": who the program runs as, when memhook switches it to another user. */
@@ -169,21 +207,17 @@ static void write_identity(struct mh_recorder *r, const struct mh_launch_identit
 
 /* Open the trace and the kernel stream for the parked child. 0 or an exit code. */
 static int prepare(struct mh_recorder *r, const struct mh_record_opts *o,
-		   const struct mh_launch *l, char *path, size_t len)
+		   const struct mh_output_owner *owner, const struct mh_launch *l, char *path,
+		   size_t len)
 {
-	struct mh_trace_header hdr;
 	pid_t pid = l->pid;
 	int code, err;
 
 	default_path(path, len, o, pid);
 	r->trace_path = path;
-	mh_trace_header_init(&hdr, (__u32)pid, o->lossy ? MH_TRACE_LOSSY : 0);
-	r->writer = mh_trace_writer_open(path, &hdr);
-	if (!r->writer) {
-		fprintf(stderr, "memhook: cannot create trace '%s': %s\n", path, strerror(errno));
-		return MH_EXIT_CANT_CREATE;
-	}
-	give_to_sudo_user(path);
+	r->writer = create_trace(o, owner, path, pid, &code);
+	if (!r->writer)
+		return code;
 	write_infos(r, o);
 	write_identity(r, &l->id);
 	code = open_kernel(r, o, pid);
@@ -202,7 +236,7 @@ static int prepare(struct mh_recorder *r, const struct mh_record_opts *o,
 		mh_recorder_stop(r);
 		(void)mh_trace_writer_close(r->writer); /* the file is removed anyway */
 		r->writer = NULL;
-		remove_trace(path);
+		remove_trace(o, owner, path);
 	}
 	return code;
 }
@@ -210,7 +244,7 @@ static int prepare(struct mh_recorder *r, const struct mh_record_opts *o,
 /* One line saying why the released child did not become the program. */
 static void launch_error(const struct mh_record_opts *o, const struct mh_launch *l, int err)
 {
-	const char *prog = o->prog_argv[0];
+	const char *prog = prog_name(o);
 
 	switch (l->failed_step) {
 	case MH_LAUNCH_STEP_EXEC:
@@ -238,7 +272,7 @@ static void launch_error(const struct mh_record_opts *o, const struct mh_launch 
 static void check_preloaded(struct mh_recorder *r, const struct mh_record_opts *o,
 			    const struct mh_launch *l)
 {
-	char why[PATH_MAX + 160], status[PATH_MAX + 200];
+	char why[PATH_MAX + 160], status[PATH_MAX + 200], shown[4 * sizeof(why)];
 
 	/* A lossy ring may have dropped the PROCESS record itself. */
 	if (atomic_load(&r->processes) ||
@@ -246,7 +280,7 @@ static void check_preloaded(struct mh_recorder *r, const struct mh_record_opts *
 		return;
 	mh_noevents_reason(o->prog_argv[0], l->id.drop ? l->id.uid : getuid(),
 			   l->id.drop ? l->id.gid : getgid(), why, sizeof(why));
-	fprintf(stderr, "memhook: no allocation events: %s\n", why);
+	fprintf(stderr, "memhook: no allocation events: %s\n", mh_escape_str(why, shown, sizeof(shown)));
 	(void)mh_recorder_info(r, 0, "preload.status", why);
 	snprintf(status, sizeof(status), "not run: no allocation events: %s", why);
 	(void)mh_recorder_info(r, l->pid, "leakscan.status", status);
@@ -268,11 +302,28 @@ static void watch_stop(const struct mh_record_opts *o, void *state)
 		mh_progress_stop(state);
 }
 
+/*
+ * Watch the program's processes from the kernel's side (recorder/procwatch.h)
+ * where memhook may: say in the trace whether it does.
+ */
+static struct mh_procwatch *watch_processes(struct mh_recorder *r, pid_t root,
+					    const char *preload)
+{
+	char why[256], status[300];
+	struct mh_procwatch *w = mh_procwatch_start(r, root, preload, why, sizeof(why));
+
+	snprintf(status, sizeof(status), "%s%s", w ? "on" : "off: ", w ? "" : why);
+	(void)mh_recorder_info(r, 0, "procwatch.status", status); /* reported inside */
+	return w;
+}
+
 /* Run the released program to its end and close the trace. Returns the exit code. */
 static int run_to_end(struct mh_recorder *r, const struct mh_record_opts *o, struct mh_launch *l,
-		      bool *ran)
+		      const char *preload, bool *ran)
 {
+	struct mh_procwatch *procwatch;
 	struct mh_sampler *sampler = NULL;
+	struct mh_losses losses = { .lossy = o->lossy };
 	void *watch;
 	int status = 0, err, exec_err;
 
@@ -282,21 +333,23 @@ static int run_to_end(struct mh_recorder *r, const struct mh_record_opts *o, str
 			fprintf(stderr, "memhook: cannot start sampling: %s (the recording goes on without samples)\n",
 				strerror(errno));
 	}
+	procwatch = watch_processes(r, l->pid, preload);
 	exec_err = mh_launch_release(l);
 	*ran = !exec_err;
 	if (exec_err)
 		launch_error(o, l, exec_err);
 	watch = exec_err ? NULL : watch_start(r, o);
-	err = mh_supervise(r, l->pid, o->follow_forks, sampler, &status);
+	err = mh_supervise(r, l->pid, o->follow_forks, sampler, &losses, &status);
 	if (!exec_err)
 		watch_stop(o, watch);
 	if (err)
-		fprintf(stderr, "memhook: lost track of '%s': %s\n", o->prog_argv[0], strerror(-err));
+		fprintf(stderr, "memhook: lost track of '%s': %s\n", prog_name(o), strerror(-err));
 	mh_sampler_free(sampler);
+	mh_procwatch_stop(procwatch);
 	mh_recorder_stop(r);
 	if (*ran)
 		check_preloaded(r, o, l);
-	write_final_records(r);
+	write_final_records(r, &losses);
 	err = mh_trace_writer_close(r->writer);
 	r->writer = NULL;
 	if (err && !atomic_load(&r->write_err))
@@ -314,17 +367,20 @@ static int run_to_end(struct mh_recorder *r, const struct mh_record_opts *o, str
 int mh_record_session(const struct mh_record_opts *o, char *path, size_t len, bool *traced)
 {
 	struct mh_recorder r = { .write_err = 0 };
+	struct mh_output_owner owner;
 	struct mh_launch l;
-	char preload[PATH_MAX], why[256];
+	char preload[PATH_MAX], why[256], shown[4 * PATH_MAX + 1];
 	sigset_t block, old;
 	int err, code;
 
 	*traced = false;
 	err = mh_launch_identity(o, &l.id, why, sizeof(why));
 	if (err) {
-		fprintf(stderr, "memhook: cannot run '%s': %s\n", o->prog_argv[0], why);
+		fprintf(stderr, "memhook: cannot run '%s': %s\n", prog_name(o), why);
 		return MH_EXIT_USAGE;
 	}
+	/* SUDO_UID and SUDO_GID were checked just above. */
+	(void)mh_output_owner_init(&owner, l.id.drop);
 	err = mh_launch_find_preload(preload, sizeof(preload));
 	if (err) {
 		fprintf(stderr, "memhook: cannot find '%s': %s (set %s)\n", preload, strerror(-err),
@@ -354,25 +410,25 @@ int mh_record_session(const struct mh_record_opts *o, char *path, size_t len, bo
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	err = mh_launch_fork(&l, o, r.ring.fd, preload, &old);
 	if (err) {
-		fprintf(stderr, "memhook: cannot start '%s': %s\n", o->prog_argv[0], strerror(-err));
+		fprintf(stderr, "memhook: cannot start '%s': %s\n", prog_name(o), strerror(-err));
 		code = MH_EXIT_INTERNAL;
 		goto out_ring;
 	}
 	/* Sampled from the start; its forked children join through their PROCESS records. */
 	err = mh_tracked_add(r.tracked, l.pid);
 	if (err)
-		fprintf(stderr, "memhook: cannot follow '%s' for sampling: %s\n", o->prog_argv[0],
+		fprintf(stderr, "memhook: cannot follow '%s' for sampling: %s\n", prog_name(o),
 			strerror(-err));
-	code = prepare(&r, o, &l, path, len);
+	code = prepare(&r, o, &owner, &l, path, len);
 	if (code) {
 		mh_launch_abort(&l);
 		goto out_ring;
 	}
-	code = run_to_end(&r, o, &l, traced);
+	code = run_to_end(&r, o, &l, preload, traced);
 	if (!*traced)
-		remove_trace(path);	/* the program never ran: nothing worth keeping */
+		remove_trace(o, &owner, path);	/* the program never ran: nothing worth keeping */
 	else if (!o->quiet)
-		fprintf(stderr, "memhook: trace written to '%s'\n", path);
+		fprintf(stderr, "memhook: trace written to '%s'\n", mh_escape_str(path, shown, sizeof(shown)));
 out_ring:
 	mh_ring_unmap(&r.ring);
 	mh_tracked_free(r.tracked);

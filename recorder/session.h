@@ -35,6 +35,7 @@ enum mh_kernel_mode {
 
 struct mh_record_opts {
 	const char *output;		/* -o: trace path; NULL = default name */
+	bool output_private;		/* output is a private file memhook made (a temporary trace) */
 	__u64 ring_bytes;		/* --ring-size, a power of two */
 	bool lossy;			/* --lossy */
 	unsigned depth;			/* --depth, frames */

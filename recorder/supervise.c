@@ -86,9 +86,10 @@ static int reap(struct mh_recorder *r, pid_t root, bool follow_forks, bool *root
 }
 
 int mh_supervise(struct mh_recorder *r, pid_t root, bool follow_forks, struct mh_sampler *sampler,
-		 int *root_status)
+		 struct mh_losses *losses, int *root_status)
 {
 	__u64 now = mh_clock_now_ns(), next_ns = now, flush_ns = now + FLUSH_PERIOD_NS, wake_ns;
+	__u64 loss_ns;
 	bool root_done = false;
 	struct timespec tmo;
 	siginfo_t si;
@@ -106,7 +107,10 @@ int mh_supervise(struct mh_recorder *r, pid_t root, bool follow_forks, struct mh
 			flush_ns = now + FLUSH_PERIOD_NS;
 		}
 		now = mh_clock_now_ns();
+		loss_ns = mh_losses_tick(losses, r, now);
 		wake_ns = sampler && next_ns < flush_ns ? next_ns : flush_ns;
+		if (loss_ns < wake_ns)
+			wake_ns = loss_ns;
 		wake_ns = wake_ns > now ? wake_ns - now : 0;
 		tmo.tv_sec = (time_t)(wake_ns / 1000000000ULL);
 		tmo.tv_nsec = (long)(wake_ns % 1000000000ULL);

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "recorder/drain.h"
+#include "recorder/losses.h"
 #include "recorder/sampler.h"
 
 /* Signals the recorder blocks and handles itself (SIGCHLD and the ones it forwards). */
@@ -24,11 +25,12 @@ void mh_supervise_sigset(sigset_t *set);
  * (terminal-generated ones already reached root's process group), run
  * sampler (may be NULL) when it is due, and append an MH_REC_EXIT for every
  * process reaped: reason MH_EXIT_OOM when SIGKILL came from the OOM killer
- * (r->collector saw it), and the pid leaves r->tracked. The signals of
+ * (r->collector saw it), and the pid leaves r->tracked; and note the
+ * ring's losses in time (losses.h). The signals of
  * mh_supervise_sigset() must be blocked in every thread. Sets *root_status
  * to root's wait status. Returns 0 or -errno.
  */
 int mh_supervise(struct mh_recorder *r, pid_t root, bool follow_forks, struct mh_sampler *sampler,
-		 int *root_status);
+		 struct mh_losses *losses, int *root_status);
 
 #endif /* MEMHOOK_RECORDER_SUPERVISE_H */

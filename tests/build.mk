@@ -41,7 +41,22 @@ $(O)/tests/check_%: $(O)/tests/check_%.o $(TEST_HELPERS_LIB) $(TOOL_LIBS_A) $(PR
 		$(TOOL_LIBS) \
 		$(call pc_libs,check libunwind) -ldl
 
-$(O)/tests/check_%.o: | $(BPF_SKELS)
+# BPF objects only the tests load: tests/bpf/<name>.bpf.c -> $(O)/tests/bpf/<name>.skel.h
+TEST_BPF_SRCS := $(wildcard tests/bpf/*.bpf.c)
+TEST_BPF_SKELS := $(TEST_BPF_SRCS:tests/bpf/%.bpf.c=$(O)/tests/bpf/%.skel.h)
+DEPS += $(TEST_BPF_SRCS:tests/bpf/%.c=$(O)/tests/bpf/%.d)
+
+# Explicit targets: a pattern rule without a recipe would add no prerequisite.
+$(CHECK_SRCS:tests/%.c=$(O)/tests/%.o): | $(BPF_SKELS) $(TEST_BPF_SKELS)
+
+$(O)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(O)/kernel/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/tests/bpf/%.skel.h: $(O)/tests/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 $(O)/tests/progs/%: tests/progs/%.c
 	$(call msg,CC,$@)
@@ -55,9 +70,9 @@ $(O)/tests/progs/fid_status: EXAMPLE_CFLAGS += -Iinclude
 # memcheck, addr2line or the program's own pagemap), kernel (the BPF stream;
 # skipped without privileges), e2e (everything else: the memhook command
 # end to end). `make check` runs them all, layers first.
-CHECK_UNIT := addrindex blocks clock image mark ring stackids suppress trace report unwind
-CHECK_ORACLE := oracle verdicts attribution symbolize shells fidelity
-CHECK_KERNEL := kernel kernel_cli correlate
+CHECK_UNIT := addrindex blocks clock image mark ring stackids suppress trace report unwind options
+CHECK_ORACLE := oracle verdicts attribution symbolize shells lossy fidelity
+CHECK_KERNEL := kernel kernel_cli kernel_probes correlate
 CHECK_E2E := $(filter-out $(CHECK_UNIT) $(CHECK_ORACLE) $(CHECK_KERNEL),\
 	$(CHECK_SRCS:tests/check_%.c=%))
 check_kind = $(filter $(patsubst %,$(O)/tests/check_%,$(CHECK_$(1))),$(CHECK_PROGRAMS)) \
@@ -120,3 +135,16 @@ $(O)/tests/progs/unwind_cxx: tests/progs/unwind_cxx.cc
 	$(Q)$(CXX) $(EXAMPLE_CFLAGS) -o $@ $< $(EXAMPLE_LIBS)
 
 $(O)/tests/check_unwind: | $(UNWIND_PROGS) $(O)/libmemhook.so
+
+# ---- guest test programs (tests/check_guest.c) ----
+# guest_daemon is built without unwind tables, so a DWARF unwinder finds
+# none for its code and takes its address-validating path.
+GUEST_PROGS := $(patsubst tests/progs/%.c,$(O)/tests/progs/%,$(wildcard tests/progs/guest_*.c))
+
+$(O)/tests/progs/guest_daemon: tests/progs/guest_daemon.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 $(EXAMPLE_CFLAGS) -fno-asynchronous-unwind-tables -fno-unwind-tables \
+		-o $@ $< $(EXAMPLE_LIBS)
+
+$(O)/tests/check_guest: | $(GUEST_PROGS) $(O)/libmemhook.so $(O)/memhook

@@ -334,7 +334,10 @@ static bool run_id_under_sudo(const char *name, const char *extra, int *code)
 	return true;
 }
 
-/* Under sudo the program runs as the invoking user; the trace is theirs too. */
+/*
+ * Under sudo the program runs as the invoking user; the trace is theirs
+ * too, created by them in their own directory.
+ */
 START_TEST(sudo_runs_program_as_invoking_user)
 {
 	struct stat st;
@@ -346,6 +349,7 @@ START_TEST(sudo_runs_program_as_invoking_user)
 		mh_test_skip("sudo_runs_program_as_invoking_user", "needs root");
 		return;
 	}
+	ck_assert_int_eq(chown(dir, 65534, 65534), 0);
 	if (!run_id_under_sudo("sudo_runs_program_as_invoking_user", NULL, &code))
 		return;
 	ck_assert_int_eq(code, 0);

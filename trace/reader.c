@@ -357,6 +357,10 @@ int mh_trace_reader_next(struct mh_trace_reader *r, int stream, const struct mh_
 	}
 }
 
+/* Page sizes a trace header may give, bytes: 0 (unknown), or a power of two in this range. */
+#define MIN_PAGE_BYTES 512U
+#define MAX_PAGE_BYTES (1U << 30)
+
 static int check_header(struct mh_trace_reader *r)
 {
 	ssize_t n = read_at(r->fd, &r->hdr, sizeof(r->hdr), 0);
@@ -372,6 +376,10 @@ static int check_header(struct mh_trace_reader *r)
 		return -EPROTO;
 	if (!(r->hdr.flags & MH_TRACE_LITTLE_ENDIAN) != (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__))
 		return -EPROTONOSUPPORT;
+	/* Residency and attribution divide by it and mask with it: 0 (unknown) or a real one. */
+	if (r->hdr.page_size && (r->hdr.page_size < MIN_PAGE_BYTES || r->hdr.page_size > MAX_PAGE_BYTES ||
+				 (r->hdr.page_size & (r->hdr.page_size - 1))))
+		return -EBADMSG;
 	r->offset = r->hdr.header_bytes;
 	return 0;
 }

@@ -25,7 +25,8 @@ struct mh_trace_reader;
 /*
  * Open a trace and validate its header. Returns NULL with errno set:
  * ENOENT/EACCES/... from open, EPROTO when the file is not a memhook trace,
- * EPROTONOSUPPORT for a version this build cannot read.
+ * EPROTONOSUPPORT for a version this build cannot read, EBADMSG for a
+ * header with impossible values (a page size that is not a power of two).
  */
 struct mh_trace_reader *mh_trace_reader_open(const char *path);
 

@@ -300,33 +300,34 @@ void mh_trace_header_init(struct mh_trace_header *h, uint32_t root_pid, uint32_t
 	h->pointer_bytes = sizeof(void *);
 }
 
-struct mh_trace_writer *mh_trace_writer_open(const char *path, const struct mh_trace_header *hdr)
+struct mh_trace_writer *mh_trace_writer_fdopen(int fd, const struct mh_trace_header *hdr)
 {
 	struct mh_trace_writer *w;
 	int err;
 
 	w = calloc(1, sizeof(*w));
-	if (!w)
+	if (!w) {
+		close(fd);
 		return NULL;
-	w->fd = -1;
+	}
+	w->fd = fd;
 	pthread_mutex_init(&w->file_lock, NULL);
 	err = init_streams(w);
-	if (err)
-		goto out_free;
-	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (w->fd < 0) {
-		err = -errno;
-		goto out_free;
+	if (!err)
+		err = write_all(w, hdr, sizeof(*hdr));
+	if (err) {
+		free_writer(w);	/* closes fd */
+		errno = -err;
+		return NULL;
 	}
-	err = write_all(w, hdr, sizeof(*hdr));
-	if (err)
-		goto out_free;
 	return w;
+}
 
-out_free:
-	free_writer(w);
-	errno = -err;
-	return NULL;
+struct mh_trace_writer *mh_trace_writer_open(const char *path, const struct mh_trace_header *hdr)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	return fd < 0 ? NULL : mh_trace_writer_fdopen(fd, hdr);
 }
 
 int mh_trace_writer_close(struct mh_trace_writer *w)

@@ -33,6 +33,13 @@ void mh_trace_header_init(struct mh_trace_header *hdr, uint32_t root_pid, uint32
 struct mh_trace_writer *mh_trace_writer_open(const char *path, const struct mh_trace_header *hdr);
 
 /*
+ * As mh_trace_writer_open() on an fd already open for writing (the
+ * recorder creates its traces through common/output_file.h). The writer
+ * owns fd from now on, also when it fails: NULL with errno set.
+ */
+struct mh_trace_writer *mh_trace_writer_fdopen(int fd, const struct mh_trace_header *hdr);
+
+/*
  * Append whole records (back to back, each a multiple of 8 bytes) to a
  * stream. Returns 0 or -errno; after a write error every later call
  * returns it too, and what was written before stays readable. A malformed

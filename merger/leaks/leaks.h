@@ -22,6 +22,11 @@ struct mh_process;
 struct mh_replay;
 struct mh_verdict;
 
+/* Allocation events were lost after from_ns and by to_ns (two MH_REC_LOST records). */
+struct mh_loss_window {
+	uint64_t from_ns, to_ns;
+};
+
 /* Remember a verdict for rec->pid's scanned image, named later. 0 or -ENOMEM. */
 int mh_leaks_note(struct mh_replay *rp, const struct mh_rec_leak *rec);
 
@@ -35,10 +40,21 @@ int mh_leaks_adopt_rest(struct mh_replay *rp);
 void mh_leaks_free_pending(struct mh_replay *rp);
 
 /*
- * Classify p's live blocks by their verdicts into p->leak_kind_* and each
- * stack's leak_kind_* (index 0: no verdict), then drop the verdicts.
+ * Count an MH_REC_LOST record into rp->lost and, for the allocation
+ * stream, remember when the loss happened: between the previous such
+ * record (or the start) and this one. 0 or -ENOMEM.
  */
-void mh_leaks_classify(struct mh_process *p);
+int mh_leaks_note_lost(struct mh_replay *rp, const struct mh_rec_lost *rec);
+
+/*
+ * Classify p's live blocks by their verdicts into p->leak_kind_* and each
+ * stack's leak_kind_* (index 0: no verdict), then drop the verdicts. When
+ * allocation events were lost while p's heap existed (p->events_lost),
+ * no verdict holds: a block may be one whose free was lost, and a block
+ * whose allocation was lost may hold the only pointer to another. Every
+ * block is then of unknown kind (index 0), never "definitely lost".
+ */
+void mh_leaks_classify(struct mh_replay *rp, struct mh_process *p);
 
 /* Drop p's verdicts (when the process is freed before classification). */
 void mh_leaks_free(struct mh_process *p);

@@ -28,7 +28,11 @@ int mh_granule_note_slow(struct mh_process *p, uint64_t addr)
 		g->lo = addr;
 	if (addr > g->hi)
 		g->hi = addr;
-	p->granule_cache[number % MH_GRANULE_CACHE] = g;
+	/* Most processes have a granule or two: the hash is fast enough, the cache costs 2 KiB. */
+	if (!p->granule_cache && HASH_COUNT(p->granules) > MH_GRANULE_CACHE_AFTER)
+		p->granule_cache = calloc(MH_GRANULE_CACHE, sizeof(*p->granule_cache));
+	if (p->granule_cache)
+		p->granule_cache[number % MH_GRANULE_CACHE] = g;
 	return 0;
 }
 
@@ -51,6 +55,8 @@ void mh_granules_free(struct mh_process *p)
 {
 	struct mh_granule *g, *tmp;
 
+	free(p->granule_cache);
+	p->granule_cache = NULL;
 	HASH_ITER(hh, p->granules, g, tmp) {
 		HASH_DEL(p->granules, g);
 		free(g);

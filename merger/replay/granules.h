@@ -19,7 +19,7 @@ int mh_granule_note_slow(struct mh_process *p, uint64_t addr);
 static inline int mh_granule_note(struct mh_process *p, uint64_t addr)
 {
 	uint64_t number = addr >> MH_GRANULE_SHIFT;
-	struct mh_granule *g = p->granule_cache[number % MH_GRANULE_CACHE];
+	struct mh_granule *g = p->granule_cache ? p->granule_cache[number % MH_GRANULE_CACHE] : NULL;
 
 	if (!g || g->number != number)
 		return mh_granule_note_slow(p, addr);

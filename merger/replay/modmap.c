@@ -21,8 +21,17 @@ struct pid_map {
 	UT_hash_handle hh;
 };
 
+/* The newest module of a file at a load bias: key is the bias, then the path. */
+struct placed {
+	char *key;
+	size_t key_len;
+	struct mh_module *mod;
+	UT_hash_handle hh;
+};
+
 struct mh_modmap {
 	struct pid_map *pids;
+	struct placed *placed;		/* every (bias, path) seen: one lookup, not a walk */
 	struct mh_module *first, *last;
 };
 
@@ -35,9 +44,15 @@ void mh_modmap_free(struct mh_modmap *m)
 {
 	struct pid_map *p, *tmp;
 	struct mh_module *mod, *next;
+	struct placed *pl, *pltmp;
 
 	if (!m)
 		return;
+	HASH_ITER(hh, m->placed, pl, pltmp) {
+		HASH_DEL(m->placed, pl);
+		free(pl->key);
+		free(pl);
+	}
 	HASH_ITER(hh, m->pids, p, tmp) {
 		HASH_DEL(m->pids, p);
 		free(p->active);
@@ -89,18 +104,58 @@ static int pid_activate(struct pid_map *p, struct mh_module *mod)
 	return 0;
 }
 
-/* Same file at the same place: reuse the object (fork children, re-sends). */
+/* The key of a file at a place: its load bias, then its path. malloc'd; NULL on ENOMEM. */
+static char *place_key(const char *path, size_t path_len, uint64_t bias, size_t *len)
+{
+	char *key = malloc(sizeof(bias) + path_len);
+
+	if (key) {
+		memcpy(key, &bias, sizeof(bias));
+		memcpy(key + sizeof(bias), path, path_len);
+	}
+	*len = sizeof(bias) + path_len;
+	return key;
+}
+
+/*
+ * Same file at the same place: reuse the object (fork children, re-sends).
+ * A trace of many processes holds many modules: found by hash.
+ */
 static struct mh_module *module_find(struct mh_modmap *m, const char *path, size_t path_len,
 				     uint64_t bias)
 {
-	struct mh_module *mod;
+	struct placed *pl;
+	size_t len;
+	char *key = place_key(path, path_len, bias, &len);
 
-	for (mod = m->first; mod; mod = mod->next) {
-		if (mod->load_bias == bias && !mod->unload_ts_ns &&
-		    strlen(mod->path) == path_len && !memcmp(mod->path, path, path_len))
-			return mod;
+	if (!key)
+		return NULL;	/* a new object then: correct, only less shared */
+	HASH_FIND(hh, m->placed, key, len, pl);
+	free(key);
+	return pl && !pl->mod->unload_ts_ns ? pl->mod : NULL;
+}
+
+/* Make mod the one module_find() answers for its file and place. 0 or -ENOMEM. */
+static int module_place(struct mh_modmap *m, struct mh_module *mod)
+{
+	struct placed *pl, *old;
+	size_t len;
+
+	pl = calloc(1, sizeof(*pl));
+	if (pl)
+		pl->key = place_key(mod->path, strlen(mod->path), mod->load_bias, &len);
+	if (!pl || !pl->key) {
+		free(pl);
+		return -ENOMEM;
 	}
-	return NULL;
+	pl->key_len = len;
+	pl->mod = mod;
+	HASH_REPLACE(hh, m->placed, key[0], pl->key_len, pl, old);
+	if (old) {
+		free(old->key);
+		free(old);
+	}
+	return 0;
 }
 
 static struct mh_module *module_create(const struct mh_rec_module *rec, const char *path)
@@ -148,6 +203,8 @@ int mh_modmap_load(struct mh_modmap *m, const struct mh_rec_module *rec)
 		else
 			m->first = mod;
 		m->last = mod;
+		if (module_place(m, mod))
+			return -ENOMEM;
 	}
 	p = pid_get(m, rec->pid, true);
 	if (!p)

@@ -102,7 +102,9 @@ static void process_free(struct mh_replay *rp, struct mh_process *p)
 	mh_series_free(p);
 	mh_stack_stats_free_all(&p->stacks);
 	mh_blocks_free(p->blocks);
+	free(p->stack_cache);
 	free(p->leakscan_status);
+	free(p->untraced_why);
 	free(p->command);
 	free(p->argv);
 	free(p);
@@ -159,10 +161,12 @@ void mh_replay_free(struct mh_replay *rp)
 
 	if (!rp)
 		return;
+	HASH_CLEAR(pid_hh, rp->by_pid);
 	for (p = rp->procs; p; p = next) {
 		next = p->next;
 		process_free(rp, p);
 	}
+	free(rp->loss_windows);
 	mh_leaks_free_pending(rp);
 	HASH_ITER(hh, rp->untraced, e, tmp) {
 		HASH_DEL(rp->untraced, e);
@@ -177,7 +181,7 @@ void mh_replay_free(struct mh_replay *rp)
 
 static struct mh_process *process_new(struct mh_replay *rp, uint32_t pid)
 {
-	struct mh_process *p = calloc(1, sizeof(*p));
+	struct mh_process *p = calloc(1, sizeof(*p)), *older;
 
 	if (!p)
 		return NULL;
@@ -193,23 +197,24 @@ static struct mh_process *process_new(struct mh_replay *rp, uint32_t pid)
 		rp->procs = p;
 	rp->procs_last = p;
 	rp->last_proc = p;
+	/* The newest image of a pid is the one its records go to: one lookup, not a walk. */
+	HASH_REPLACE(pid_hh, rp->by_pid, pid, sizeof(p->pid), p, older);
+	(void)older; /* still in rp->procs */
 	return p;
 }
 
-/* The current image of pid (the last one that did not exec away). */
+/* The current image of pid (the newest, unless it exec'd away). */
 static struct mh_process *process_find(struct mh_replay *rp, uint32_t pid)
 {
-	struct mh_process *p, *found = NULL;
+	struct mh_process *p;
 
-	if (rp->last_proc && rp->last_proc->pid == pid)
+	if (rp->last_proc && rp->last_proc->pid == pid && !rp->last_proc->replaced_by_exec)
 		return rp->last_proc;
-	for (p = rp->procs; p; p = p->next) {
-		if (p->pid == pid && !p->replaced_by_exec)
-			found = p;
-	}
-	if (found)
-		rp->last_proc = found;
-	return found;
+	HASH_FIND(pid_hh, rp->by_pid, &pid, sizeof(pid), p);
+	if (!p || p->replaced_by_exec)
+		return NULL;
+	rp->last_proc = p;
+	return p;
 }
 
 static struct mh_process *process_get(struct mh_replay *rp, uint32_t pid)
@@ -311,17 +316,23 @@ stats_get_slow(struct mh_replay *rp, struct mh_process *p, uint64_t id,
 		if (st->info && !st->info->resolved)
 			mh_stack_resolve(st->info, rp->modules, false);
 	}
-	*slot = st;
+	if (slot)
+		*slot = st;
+	else if (p->alloc_calls > MH_STACK_CACHE_AFTER)
+		p->stack_cache = calloc(MH_STACK_CACHE_SIZE, sizeof(*p->stack_cache)); /* NULL: later */
 	return st;
 }
 
 static inline struct mh_stack_stats *stats_get(struct mh_replay *rp, struct mh_process *p,
 					       uint64_t id)
 {
-	/* Stack ids are content hashes: their low bits index the cache. */
-	struct mh_stack_stats **slot = &p->stack_cache[(id ^ (id >> 32)) % MH_STACK_CACHE_SIZE];
-	struct mh_stack_stats *st = *slot;
+	struct mh_stack_stats **slot, *st;
 
+	if (!p->stack_cache)
+		return stats_get_slow(rp, p, id, NULL);
+	/* Stack ids are content hashes: their low bits index the cache. */
+	slot = &p->stack_cache[(id ^ (id >> 32)) % MH_STACK_CACHE_SIZE];
+	st = *slot;
 	return st && st->stack_id == id ? st : stats_get_slow(rp, p, id, slot);
 }
 
@@ -541,6 +552,7 @@ static int inherit_heap(struct mh_replay *rp, struct mh_process *child,
 {
 	struct inherit_ctx ic = { .rp = rp, .child = child };
 
+	child->heap_since_ns = parent->heap_since_ns ? parent->heap_since_ns : parent->start_ts_ns;
 	if (parent->argv && !child->argv) {
 		child->argv = malloc((size_t)parent->argv_len + 1);
 		if (!child->argv)
@@ -593,6 +605,35 @@ static void end_by_exec(struct mh_replay *rp, struct mh_process *p)
 	p->replaced_by_exec = true;
 }
 
+/*
+ * The kernel saw pid exec path at ts (INFO "exec", recorder/procwatch.h).
+ * Unless the image has already announced itself (its PROCESS record is as
+ * late or later), the pid's image is replaced by a new one, named by
+ * path and "untraced" until its own PROCESS record adopts it.
+ */
+static int exec_seen(struct mh_replay *rp, uint32_t pid, uint64_t ts, const char *path,
+		     size_t path_len)
+{
+	struct mh_process *cur = process_find(rp, pid), *p;
+
+	/* Announced at or after the exec: that image is the exec's. Never announced: unknown yet. */
+	if (cur && ((cur->start && cur->start_ts_ns >= ts) || (!cur->start && !cur->untraced_why)))
+		return 0;
+	if (cur) {
+		end_by_exec(rp, cur);
+		mh_modmap_exec(rp->modules, pid);
+	}
+	p = process_new(rp, pid);
+	if (!p)
+		return -ENOMEM;
+	p->exec_index = cur ? cur->exec_index + 1 : 0;
+	p->ppid = cur ? cur->ppid : 0;
+	p->start_ts_ns = ts;
+	p->command = strndup(path, path_len);
+	p->untraced_why = strdup("it did not attach to the recording (the preload's message on stderr says why)");
+	return p->command && p->untraced_why ? 0 : -ENOMEM;
+}
+
 static void image_facts(const struct mh_process *p, struct mh_image_facts *f)
 {
 	*f = (struct mh_image_facts){
@@ -634,6 +675,9 @@ static int on_process(struct mh_replay *rp, const struct mh_rec_process *r)
 	p->ppid = r->ppid;
 	p->start = r->start;
 	p->start_ts_ns = r->ts_ns;
+	/* An image the kernel saw exec'd (exec_seen()) that has now attached. */
+	free(p->untraced_why);
+	p->untraced_why = NULL;
 	if (rp->sub && rp->sub->image_started)
 		rp->sub->image_started(rp->sub_ctx, p);
 	free(p->command);
@@ -669,6 +713,18 @@ static int on_leak(struct mh_replay *rp, const struct mh_rec_leak *l)
 static bool key_is(const struct mh_rec_info *i, const char *key, const char *name)
 {
 	return i->key_len == strlen(name) && !memcmp(key, name, i->key_len);
+}
+
+/* INFO "exec.why": why the image just exec'd cannot attach, if it did not. */
+static int exec_why(struct mh_replay *rp, uint32_t pid, const char *why, size_t len)
+{
+	struct mh_process *p = process_find(rp, pid);
+
+	if (!p || !p->untraced_why)
+		return 0;
+	free(p->untraced_why);
+	p->untraced_why = strndup(why, len);
+	return p->untraced_why ? 0 : -ENOMEM;
 }
 
 /* Count a child that ran untraced, once per pid. */
@@ -723,6 +779,10 @@ static int on_info(struct mh_replay *rp, const struct mh_rec_info *i)
 	}
 	if (!i->pid)
 		return keep_info(rp, key, i->key_len, value, i->value_len);
+	if (key_is(i, key, "exec"))
+		return exec_seen(rp, i->pid, i->ts_ns, value, i->value_len);
+	if (key_is(i, key, "exec.why"))
+		return exec_why(rp, i->pid, value, i->value_len);
 	if (key_is(i, key, "process.untraced"))
 		return note_untraced(rp, i->pid);
 	if (!key_is(i, key, "process.argv") && !key_is(i, key, "leakscan.status"))
@@ -735,6 +795,15 @@ static int on_info(struct mh_replay *rp, const struct mh_rec_info *i)
 	free(p->leakscan_status);
 	p->leakscan_status = strndup(value, i->value_len);
 	return p->leakscan_status ? mh_leaks_adopt(rp, p) : -ENOMEM;
+}
+
+/* The process asked for its exit scan: its end is explained by whatever answered. */
+static void mark_scan_requested(struct mh_replay *rp, const struct mh_rec_exit_scan *req)
+{
+	struct mh_process *p = process_find(rp, req->pid);
+
+	if (p)
+		p->scan_requested = true;
 }
 
 static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
@@ -757,19 +826,16 @@ static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 		return on_process(rp, (const void *)rec);
 	case MH_REC_EXIT:
 		return on_exit_rec(rp, (const void *)rec);
-	case MH_REC_LOST: {
-		const struct mh_rec_lost *l = (const void *)rec;
-
-		if (l->stream < MH_STREAM_COUNT)
-			rp->lost[l->stream] += l->count;
-		return 0;
-	}
+	case MH_REC_LOST:
+		return mh_leaks_note_lost(rp, (const void *)rec);
 	case MH_REC_LEAK:
 		return on_leak(rp, (const void *)rec);
 	case MH_REC_INFO:
 		return on_info(rp, (const void *)rec);
-	case MH_REC_THREAD:
 	case MH_REC_EXIT_SCAN:
+		mark_scan_requested(rp, (const void *)rec);
+		return 0;
+	case MH_REC_THREAD:
 		return 0;
 	default:
 		if (rec->type >= MH_REC_KERNEL_FIRST || rec->type == MH_REC_PAGEMAP ||
@@ -824,7 +890,7 @@ int mh_replay_finish(struct mh_replay *rp)
 			err = PUBLISH(rp, process_finished, p);
 		if (!err)
 			err = mh_series_end(p, p->exited ? p->exit_ts_ns : p->last_ts_ns);
-		mh_leaks_classify(p);
+		mh_leaks_classify(rp, p);
 		HASH_ITER(hh, p->stacks, st, tmp) {
 			if (!st->info && st->stack_id)
 				st->info = mh_stackdb_find(rp->stacks, st->stack_id);

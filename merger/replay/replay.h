@@ -31,6 +31,8 @@
 #define MH_GRANULE_SHIFT 20
 /* Direct-mapped cache in front of a process's granules, entries. */
 #define MH_GRANULE_CACHE 256
+/* Granules of a process before it gets that cache. */
+#define MH_GRANULE_CACHE_AFTER 4
 
 /* Where heap blocks started within one granule: [lo, hi]. */
 struct mh_granule {
@@ -41,6 +43,8 @@ struct mh_granule {
 
 /* Direct-mapped cache in front of a process's stack table, entries. */
 #define MH_STACK_CACHE_SIZE 4096
+/* Allocation calls of a process before it gets that cache (a short-lived one never does). */
+#define MH_STACK_CACHE_AFTER 1024
 
 struct mh_attr;
 struct mh_block;
@@ -68,6 +72,8 @@ struct mh_process {
 	int32_t exit_status;		/* exit code or signal number */
 	bool core_dumped;
 	bool replaced_by_exec;		/* the pid exec'd a new image afterwards: its heap went with it */
+	/* An image the kernel saw exec'd that never announced itself: why (NULL: it did). */
+	char *untraced_why;
 
 	/* Heap: malloc family only. */
 	uint64_t alloc_calls, frees, bytes_allocated, bytes_freed;
@@ -79,11 +85,14 @@ struct mh_process {
 	uint64_t double_allocs;		/* allocation at an address already live */
 
 	/* Exit-time leak scan (leaks.h). */
+	bool scan_requested;		/* its MH_REC_EXIT_SCAN came */
 	char *leakscan_status;		/* "leakscan.status" INFO value, NULL if none came */
 	uint64_t leak_verdicts;		/* MH_REC_LEAK records seen */
 	struct mh_verdict *verdicts;	/* by address, until classified */
 	uint64_t leak_kind_bytes[MH_LEAK_KINDS];
 	uint64_t leak_kind_blocks[MH_LEAK_KINDS];
+	uint64_t heap_since_ns;		/* its heap began then (a fork's parent's start), 0: at start */
+	bool events_lost;		/* allocation events were lost in its lifetime: kinds unknown */
 
 	/* Mappings: mmap/munmap/mremap/brk, not heap. */
 	uint64_t mmap_calls, mmap_bytes, munmap_calls, munmap_bytes;
@@ -104,17 +113,24 @@ struct mh_process {
 	struct mh_replay_thread *last_thread;	/* cache */
 	/* Address granules (MH_GRANULE_SHIFT) where heap blocks ever started. */
 	struct mh_granule *granules;	/* uthash by granule number */
-	struct mh_granule *granule_cache[MH_GRANULE_CACHE]; /* by granule number bits */
-	struct mh_stack_stats *stack_cache[MH_STACK_CACHE_SIZE]; /* by stack id bits */
+	/* MH_GRANULE_CACHE entries by granule number bits; NULL while it has few granules. */
+	struct mh_granule **granule_cache;
+	/* MH_STACK_CACHE_SIZE entries by stack id bits; NULL until the process is busy. */
+	struct mh_stack_stats **stack_cache;
 	struct mh_process *next;	/* in order of appearance */
+	UT_hash_handle pid_hh;		/* in mh_replay.by_pid while the newest image of pid */
 };
 
 struct mh_replay {
 	struct mh_process *procs, *procs_last;
+	struct mh_process *by_pid;	/* uthash (pid_hh): the newest image of each pid */
 	struct mh_process *last_proc;	/* cache */
 	struct mh_stackdb *stacks;
 	struct mh_modmap *modules;
 	uint64_t lost[MH_STREAM_COUNT];	/* from MH_REC_LOST, per stream */
+	struct mh_loss_window *loss_windows;	/* allocation events lost in these (leaks.h) */
+	size_t loss_window_count, loss_window_cap;
+	uint64_t loss_seen_ns;		/* the last MH_REC_LOST of the allocation stream */
 	uint64_t events;		/* ALLOC/FREE/REALLOC records replayed */
 	uint64_t records;		/* every record replayed */
 	uint64_t unknown_records;	/* types this build does not know */

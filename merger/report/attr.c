@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/escape.h"
 #include "merger/attribution/attribute.h"
 #include "merger/report/json_writer.h"
 #include "merger/replay/modmap.h"
@@ -380,8 +381,13 @@ static void text_mappings(struct mh_report_ctx *ctx, const struct mh_process *p)
 		fn = NULL;
 		if (v[i]->kind == MH_MAP_PROGRAM_MMAP && mh_report_stack_of(ctx, v[i]->stack_id, &mst))
 			(void)mh_report_frames(ctx, &mst, first_named, &fn); /* 1: found one */
-		fprintf(ctx->out, "    %s%s%s:", mh_attr_map_name(ctx->attribution, p, v[i]), fn ? " in " : "",
-			fn ? fn : "");
+		fputs("    ", ctx->out);
+		mh_escape_fputs(mh_attr_map_name(ctx->attribution, p, v[i]), ctx->out);
+		if (fn) {
+			fputs(" in ", ctx->out);
+			mh_escape_fputs(fn, ctx->out);
+		}
+		fputc(':', ctx->out);
 		if (res)
 			fprintf(ctx->out, " resident %s%s",
 				mh_human_bytes(v[i]->resident_bytes, b1, sizeof(b1)), kern ? "," : "");
@@ -514,9 +520,13 @@ void mh_report_text_attr_stack(struct mh_report_ctx *ctx, const struct mh_proces
 	for (i = 0; i < n && i < TEXT_TOUCH_IPS; i++) {
 		const struct mh_frame *f = touch_frame(ctx, p, st->touch[order[i]].ip);
 
-		fprintf(ctx->out, "    first touch: %s", f && f->function ? f->function : "?");
-		if (f && f->file)
-			fprintf(ctx->out, " (%s:%u)", f->file, f->line);
+		fputs("    first touch: ", ctx->out);
+		mh_escape_fputs(f && f->function ? f->function : "?", ctx->out);
+		if (f && f->file) {
+			fputs(" (", ctx->out);
+			mh_escape_fputs(f->file, ctx->out);
+			fprintf(ctx->out, ":%u)", f->line);
+		}
 		fprintf(ctx->out, " 0x%" PRIx64 ": %" PRIu64 " faults\n", st->touch[order[i]].ip,
 			st->touch[order[i]].faults);
 	}

@@ -307,7 +307,7 @@ static void write_missing(struct mh_report_ctx *ctx, struct mh_json *j,
 			  const struct mh_process *p)
 {
 	const char *kstat = ctx->rp->kernel_status;
-	char why[256], line[512];
+	char why[512], line[768];
 
 	mh_json_array_begin(j, "missing");
 	if (!mh_report_has_kernel(p)) {

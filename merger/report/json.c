@@ -168,7 +168,7 @@ static void write_argv(struct mh_json *j, const struct mh_process *p)
 static void write_process_info(struct mh_json *j, const struct mh_process *p)
 {
 	bool sig = p->exited && (p->exit_reason == MH_EXIT_SIGNAL || p->exit_reason == MH_EXIT_OOM);
-	char why[160];
+	char why[512];
 
 	mh_json_object_begin(j, "process");
 	mh_json_uint(j, "pid", p->pid);

@@ -7,6 +7,8 @@
 
 #include <inttypes.h>
 
+#include "common/escape.h"
+
 void mh_json_init(struct mh_json *j, FILE *out)
 {
 	j->out = out;
@@ -24,28 +26,6 @@ static void indent(struct mh_json *j)
 	fputc('\n', j->out);
 	for (i = 0; i < j->depth; i++)
 		fputs("  ", j->out);
-}
-
-/* Length of a valid UTF-8 sequence at s, or 0. */
-static int utf8_len(const unsigned char *s)
-{
-	int n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	}
-	return n;
 }
 
 static void write_escaped(FILE *out, const char *str)
@@ -66,7 +46,7 @@ static void write_escaped(FILE *out, const char *str)
 			s++;
 		} else if (*s < 0x20 || *s == 0x7f) {
 			fprintf(out, "\\u%04x", *s++);
-		} else if ((n = utf8_len(s)) > 0) {
+		} else if ((n = mh_utf8_len((const char *)s)) > 0) {
 			fwrite(s, 1, n, out);
 			s += n;
 		} else {

@@ -12,13 +12,15 @@
  * (suppressed bytes are counted apart). Frame 0 of a record is the
  * allocation function, as Valgrind shows it, so Valgrind suppression
  * files match as they do under memcheck. The JSON writer takes the same
- * records from mh_report_loss_records().
+ * records from mh_report_loss_records(). Names from the program are
+ * escaped (common/escape.h): they reach a terminal.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/escape.h"
 #include "merger/replay/modmap.h"
 #include "merger/report/model.h"
 #include "merger/leaks/suppress.h"
@@ -84,8 +86,8 @@ static void print_record(FILE *out, const struct mh_process *p, const struct mh_
 			 size_t nth, size_t count, const struct frame_list *list)
 {
 	fprintf(out, "memhook: %" PRIu64 " bytes in %" PRIu64 " blocks are %s in loss record %zu of %zu (",
-		r->bytes, r->blocks, r->kind ? mh_leak_kind_name(r->kind) : "in use at exit (no verdict)",
-		nth, count);
+		r->bytes, r->blocks,
+		r->kind ? mh_leak_kind_name(r->kind) : "in use at exit, leak kind unknown", nth, count);
 	mh_report_put_image(out, p);
 	fputs(": ", out);
 	mh_report_put_command(out, p);
@@ -94,11 +96,18 @@ static void print_record(FILE *out, const struct mh_process *p, const struct mh_
 		const struct mh_supp_frame *f = &list->frames[i];
 		const char *module = f->module ? strrchr(f->module, '/') : NULL;
 
-		fprintf(out, "    #%-2zu %s", i, f->function ? f->function : "??");
-		if (f->file)
-			fprintf(out, " %s:%u", f->file, list->lines[i]);
-		if (f->module)
-			fprintf(out, " (%s)", module ? module + 1 : f->module);
+		fprintf(out, "    #%-2zu ", i);
+		mh_escape_fputs(f->function ? f->function : "??", out);
+		if (f->file) {
+			fputc(' ', out);
+			mh_escape_fputs(f->file, out);
+			fprintf(out, ":%u", list->lines[i]);
+		}
+		if (f->module) {
+			fputs(" (", out);
+			mh_escape_fputs(module ? module + 1 : f->module, out);
+			fputc(')', out);
+		}
 		fputc('\n', out);
 	}
 	fputc('\n', out);
@@ -216,13 +225,16 @@ static void print_verdict(FILE *out, const struct mh_process *p, const struct mh
 	mh_report_put_command(out, p);
 	fprintf(out, ") %s:", v->end);
 	if (!v->scanned)
-		fprintf(out, " no exit-time leak scan; %" PRIu64 " bytes in %" PRIu64
-			" blocks in use at exit without a verdict;", v->bytes[0], v->blocks[0]);
+		fprintf(out, " leak kinds unknown (%s): %" PRIu64 " bytes in %" PRIu64 " blocks;",
+			v->unknown_why, v->bytes[0], v->blocks[0]);
 	for (unsigned k = MH_LEAK_DEFINITE; k <= MH_LEAK_REACHABLE; k++)
 		fprintf(out, " %s %" PRIu64 " bytes in %" PRIu64 " blocks%s", mh_leak_kind_name(k),
 			v->bytes[k], v->blocks[k], k < MH_LEAK_REACHABLE ? "," : ";");
-	fprintf(out, " suppressed %" PRIu64 " bytes in %" PRIu64 " blocks: ", v->suppressed_bytes,
+	fprintf(out, " suppressed %" PRIu64 " bytes in %" PRIu64 " blocks", v->suppressed_bytes,
 		v->suppressed_blocks);
+	if (v->events_lost)
+		fprintf(out, "; %" PRIu64 " events lost in this recording", v->events_lost);
+	fputs(": ", out);
 	if (!v->failing) {
 		fputs("ok\n", out);
 		return;
@@ -230,7 +242,8 @@ static void print_verdict(FILE *out, const struct mh_process *p, const struct mh
 	fputs("FAILED (", out);
 	for (unsigned k = 0, first = 1; k <= MH_LEAK_REACHABLE; k++) {
 		if (v->failing & MH_LEAK_MASK(k)) {
-			fprintf(out, "%s%s", first ? "" : ", ", kind_keys[k]);
+			/* --fail-on's name for blocks without a verdict. */
+			fprintf(out, "%s%s", first ? "" : ", ", k ? kind_keys[k] : "unknown");
 			first = 0;
 		}
 	}
@@ -267,6 +280,7 @@ int mh_report_leak_verdict(struct mh_report_ctx *ctx, const struct mh_process *p
 	*v = (struct mh_leak_verdict){
 		.pid = p->pid,
 		.scanned = mh_report_scanned(p),
+		.events_lost = mh_report_alloc_events_lost(ctx),
 		.replaced = p->replaced_by_exec,
 		.seconds = (double)mh_report_duration_ns(p) / 1e9,
 		.end = end,
@@ -279,7 +293,7 @@ static int write_process(struct mh_report_ctx *ctx, struct mh_process *p)
 {
 	struct mh_leak_verdict v;
 	struct mh_loss_record *recs = NULL;
-	char end[128], *text = NULL, *name = mh_report_image_name(p), *command = NULL;
+	char end[128], why[512], *text = NULL, *name = mh_report_image_name(p), *command = NULL;
 	size_t n = 0, text_len = 0, command_len = 0;
 	FILE *out = open_memstream(&text, &text_len), *cmd = open_memstream(&command, &command_len);
 	int err = out && cmd && name ? 0 : -ENOMEM;
@@ -295,6 +309,7 @@ static int write_process(struct mh_report_ctx *ctx, struct mh_process *p)
 	if (cmd && fclose(cmd) && !err)
 		err = -EIO;
 	if (!err) {
+		v.unknown_why = mh_report_unscanned_why(p, why, sizeof(why));
 		fputs(text, ctx->out);
 		print_verdict(ctx->out, p, &v);
 		v.name = name;

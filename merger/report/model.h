@@ -29,7 +29,7 @@ struct mh_report_ctx {
 	char *error;			/* MH_REPORT_ERROR_BYTES: why the report failed */
 };
 
-/* "definitely lost", ... for an enum mh_leak_kind; "without a verdict" for 0. */
+/* "definitely lost", ... for an enum mh_leak_kind; "leak kind unknown" for 0 (no verdict). */
 const char *mh_leak_kind_name(unsigned kind);
 
 /* "definite", ... for an enum mh_leak_kind; "unclassified" for 0 (the JSON names). */
@@ -76,14 +76,16 @@ uint64_t mh_report_metric(const struct mh_process *p, const struct mh_stack_stat
 struct mh_process *mh_report_root(const struct mh_report_ctx *ctx);
 
 /*
- * True if p's leak kinds are known: its exit-time scan reported, or an
- * exec replaced it (its blocks went with it: every kind is empty).
+ * True if p's leak kinds are known: its exit-time scan reported (and no
+ * allocation event of p was lost), or an exec replaced it (its blocks went
+ * with it: every kind is empty).
  */
 bool mh_report_scanned(const struct mh_process *p);
 
 /*
  * The image's command line, shell-quoted (sh -c './leaky | cat'), or its
- * executable's path when its arguments never came.
+ * executable's path when its arguments never came; control bytes and
+ * invalid UTF-8 shown as \xNN (common/escape.h).
  */
 void mh_report_put_command(FILE *out, const struct mh_process *p);
 
@@ -95,6 +97,9 @@ char *mh_report_image_name(const struct mh_process *p);
 
 /* Events lost in every stream together. */
 uint64_t mh_report_events_lost(const struct mh_report_ctx *ctx);
+
+/* Allocation-stream events lost (those that make leak kinds unknown). */
+uint64_t mh_report_alloc_events_lost(const struct mh_report_ctx *ctx);
 
 /* Process lifetime in ns: start (or first event) to exit (or last event). */
 uint64_t mh_report_duration_ns(const struct mh_process *p);

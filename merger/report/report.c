@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/escape.h"
 #include "merger/attribution/attribute.h"
 #include "merger/replay/modmap.h"
 #include "merger/report/model.h"
@@ -46,7 +47,7 @@ static const char *const format_names[] = {
 const char *mh_leak_kind_name(unsigned kind)
 {
 	static const char *const names[] = {
-		[0] = "without a verdict",
+		[0] = "leak kind unknown",
 		[MH_LEAK_DEFINITE] = "definitely lost",
 		[MH_LEAK_INDIRECT] = "indirectly lost",
 		[MH_LEAK_POSSIBLE] = "possibly lost",
@@ -154,6 +155,9 @@ bool mh_report_scanned(const struct mh_process *p)
 	/* An image replaced by exec has no blocks left to judge: its kinds are known, all empty. */
 	if (p->replaced_by_exec)
 		return true;
+	/* Lost events make every verdict doubtful (leaks.h): the kinds are unknown. */
+	if (p->events_lost)
+		return false;
 	/* "failed: ..." or a reason why nothing was recorded is not a scan. */
 	return p->leak_verdicts ||
 	       (status && (!strncmp(status, "complete", 8) || !strncmp(status, "partial", 7)));
@@ -166,15 +170,11 @@ static bool shell_safe(const char *arg)
 				   "0123456789_@%+=:,./-")] == '\0';
 }
 
-void mh_report_put_command(FILE *out, const struct mh_process *p)
+/* The shell-quoted command line of p, unescaped, into out. */
+static void put_quoted(FILE *out, const struct mh_process *p)
 {
-	const char *arg, *end;
+	const char *arg, *end = p->argv + p->argv_len;
 
-	if (!p->argv) {
-		fputs(p->command ? p->command : "?", out);
-		return;
-	}
-	end = p->argv + p->argv_len;
 	for (arg = p->argv; arg <= end; arg += strlen(arg) + 1) {
 		if (arg != p->argv)
 			fputc(' ', out);
@@ -191,6 +191,28 @@ void mh_report_put_command(FILE *out, const struct mh_process *p)
 		}
 		fputc('\'', out);
 	}
+}
+
+void mh_report_put_command(FILE *out, const struct mh_process *p)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem;
+
+	/* Names are data: the program chose them, a terminal or a parser reads them. */
+	if (!p->argv) {
+		mh_escape_fputs(p->command ? p->command : "?", out);
+		return;
+	}
+	mem = open_memstream(&text, &len);
+	if (!mem) {
+		mh_escape_fputs(p->command ? p->command : "?", out);
+		return;
+	}
+	put_quoted(mem, p);
+	if (!fclose(mem))
+		mh_escape_fputs(text, out);
+	free(text);
 }
 
 void mh_report_put_image(FILE *out, const struct mh_process *p)
@@ -235,6 +257,11 @@ uint64_t mh_report_events_lost(const struct mh_report_ctx *ctx)
 	for (i = 0; i < MH_STREAM_COUNT; i++)
 		n += ctx->rp->lost[i];
 	return n;
+}
+
+uint64_t mh_report_alloc_events_lost(const struct mh_report_ctx *ctx)
+{
+	return ctx->rp->lost[MH_STREAM_ALLOC];
 }
 
 uint64_t mh_report_duration_ns(const struct mh_process *p)
@@ -337,15 +364,26 @@ const char *mh_report_unscanned_why(const struct mh_process *p, char *buf, size_
 {
 	if (mh_report_scanned(p))
 		return NULL;
-	if (!p->exited)
+	if (p->untraced_why)
+		snprintf(buf, len, "not traced: %s", p->untraced_why);
+	else if (p->events_lost)
+		snprintf(buf, len, "allocation events were lost while it ran (--lossy ring full), so a live block may be one whose free was lost");
+	else if (!p->exited)
 		snprintf(buf, len, "the process had not exited when the trace ended");
 	else if (p->exit_reason == MH_EXIT_OOM)
 		snprintf(buf, len, "killed by the OOM killer (signal %d): a killed process cannot be scanned at exit",
 			 p->exit_status);
 	else if (p->exit_reason == MH_EXIT_SIGNAL && p->exit_status == SIGKILL)
 		snprintf(buf, len, "killed by SIGKILL: a killed process cannot be scanned at exit");
+	else if (!p->start)
+		snprintf(buf, len, "the preload was not active in it, so no exit-time scan was asked for");
+	else if (p->exit_reason == MH_EXIT_SIGNAL && !p->scan_requested)
+		snprintf(buf, len, "killed by SIG%s before it could ask for its exit-time scan: the signal came inside malloc, free or another call memhook intercepts (glibc aborts there on a double free or heap corruption), where the heap cannot be scanned, or the program replaced memhook's signal handler",
+			 sigabbrev_np(p->exit_status) ? sigabbrev_np(p->exit_status) : "?");
+	else if (!p->scan_requested)
+		snprintf(buf, len, "it ended without asking for its exit-time scan (its exit path did not run)");
 	else
-		snprintf(buf, len, "no exit-time scan was recorded (preload not active, or the recorder did not answer its request)");
+		snprintf(buf, len, "the recorder did not answer its exit-time scan request");
 	return buf;
 }
 
@@ -365,7 +403,9 @@ static int replay_trace(const char *path, const struct mh_report_opts *opts,
 		snprintf(ctx->error, MH_REPORT_ERROR_BYTES, "cannot open trace '%s': %s", path,
 			 err == -EPROTO ? "not a memhook trace" :
 			 err == -EPROTONOSUPPORT ?
-			 "trace version or byte order not supported by this build" : strerror(-err));
+			 "trace version or byte order not supported by this build" :
+			 err == -EBADMSG ? "corrupt header (page size not a power of two)" :
+			 strerror(-err));
 		return err;
 	}
 	err = mh_timeline_run(tl, ctx->rp, opts->progress ? show_progress : NULL, NULL);
@@ -409,8 +449,9 @@ int mh_report_write(struct mh_report_ctx *ctx)
 		err = mh_report_write_text(ctx);
 		break;
 	}
+	/* errno still holds the cause of the failed write (ENOSPC, EPIPE...). */
 	if (!err && (fflush(ctx->out) || ferror(ctx->out)))
-		err = -EIO;
+		err = errno ? -errno : -EIO;
 	if (err)
 		snprintf(ctx->error, MH_REPORT_ERROR_BYTES, "cannot write the report of '%s': %s",
 			 ctx->path, strerror(-err));

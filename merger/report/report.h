@@ -33,8 +33,9 @@ enum mh_report_format {
 
 /*
  * The leaks format's verdict on one process, after suppressions and
- * --min-bytes. Index 0 of the arrays holds blocks without a verdict (the
- * process could not be scanned: killed by SIGKILL, or still running).
+ * --min-bytes. Index 0 of the arrays holds blocks of unknown leak kind
+ * (the process could not be scanned: killed by SIGKILL, still running,
+ * or events were lost while it ran).
  */
 struct mh_leak_verdict {
 	uint32_t pid;
@@ -42,6 +43,8 @@ struct mh_leak_verdict {
 	const char *command;		/* its command line, shell-quoted, or its exe path */
 	const char *end;		/* "exited with status 0", "killed by signal 9 (SIGKILL)" */
 	bool scanned;			/* leak kinds are known */
+	const char *unknown_why;	/* when !scanned: why the kinds are unknown */
+	uint64_t events_lost;		/* allocation events lost in the whole recording */
 	bool replaced;			/* an exec replaced the image: nothing of it can leak */
 	uint64_t bytes[MH_LEAK_REACHABLE + 1];
 	uint64_t blocks[MH_LEAK_REACHABLE + 1];

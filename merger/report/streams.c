@@ -117,7 +117,8 @@ bool mh_report_has_heap(const struct mh_report_ctx *ctx, const struct mh_process
 {
 	struct mh_stream_state st;
 
-	if (p->start == MH_PROCESS_ATTACHED)
+	/* Watched by collect, or a process the preload never ran in. */
+	if (p->start == MH_PROCESS_ATTACHED || p->untraced_why)
 		return false;
 	alloc_state(ctx, &st);
 	return st.on || p->alloc_calls || p->frees;

@@ -4,12 +4,14 @@
  * the top stacks by the sort key with their symbolized frames.
  *
  * Must never hide a degraded result: truncated traces, lost events and
- * unmatched frees are stated before the numbers they affect.
+ * unmatched frees are stated before the numbers they affect. Names from
+ * the program (its path, symbols, files) are escaped (common/escape.h).
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/escape.h"
 #include "merger/replay/modmap.h"
 #include "merger/report/model.h"
 #include "merger/report/streams.h"
@@ -44,7 +46,7 @@ void mh_report_text_warnings(struct mh_report_ctx *ctx)
 /* memcheck's LEAK SUMMARY lines, from the exit-time scan. */
 static void write_leak_kinds(struct mh_report_ctx *ctx, const struct mh_process *p)
 {
-	char b[160];
+	char b[512];
 	unsigned k;
 
 	if (!p->live_blocks)
@@ -71,6 +73,10 @@ static void write_heap(struct mh_report_ctx *ctx, const struct mh_process *p)
 	char b1[32], b2[32];
 	FILE *out = ctx->out;
 
+	if (p->untraced_why) {
+		fprintf(out, "  heap: not recorded (the process ran without the preload)\n");
+		return;
+	}
 	if (!mh_report_has_heap(ctx, p)) {
 		mh_report_streams(ctx, states);
 		fprintf(out, "  heap: not recorded (allocation stream %s)\n",
@@ -101,6 +107,8 @@ void mh_report_text_summary(struct mh_report_ctx *ctx, const struct mh_process *
 	fputs(" (", out);
 	mh_report_put_command(out, p);
 	fprintf(out, "): %s after %.3f s\n", end, seconds(mh_report_duration_ns(p)));
+	if (p->untraced_why)
+		fprintf(out, "  WARNING: not traced: %s\n", p->untraced_why);
 	write_heap(ctx, p);
 	mh_report_text_attr_summary(ctx, p);
 	if (p->mmap_calls || p->munmap_calls || p->mremap_calls || p->brk_calls)
@@ -124,18 +132,25 @@ static int print_frame(const struct mh_frame *f, void *arg)
 	struct frame_printer *fp = arg;
 
 	fprintf(fp->out, "    #%-2u ", fp->n++);
-	if (f->function)
-		fprintf(fp->out, "%s", f->function);
-	else if (f->module)
-		fprintf(fp->out, "%s+0x%" PRIx64, mh_module_basename(f->module), f->offset);
-	else if (f->ip)
+	if (f->function) {
+		mh_escape_fputs(f->function, fp->out);
+	} else if (f->module) {
+		mh_escape_fputs(mh_module_basename(f->module), fp->out);
+		fprintf(fp->out, "+0x%" PRIx64, f->offset);
+	} else if (f->ip) {
 		fprintf(fp->out, "0x%" PRIx64, f->ip);
-	if (f->file)
-		fprintf(fp->out, " (%s:%u)", f->file, f->line);
+	}
+	if (f->file) {
+		fputs(" (", fp->out);
+		mh_escape_fputs(f->file, fp->out);
+		fprintf(fp->out, ":%u)", f->line);
+	}
 	if (f->inlined)
 		fprintf(fp->out, " [inlined]");
-	if (f->module && f->function)
-		fprintf(fp->out, " in %s", mh_module_basename(f->module));
+	if (f->module && f->function) {
+		fputs(" in ", fp->out);
+		mh_escape_fputs(mh_module_basename(f->module), fp->out);
+	}
 	fputc('\n', fp->out);
 	return 0;
 }
@@ -232,7 +247,9 @@ int mh_report_write_text(struct mh_report_ctx *ctx)
 	const struct mh_process *p;
 	int err;
 
-	fprintf(ctx->out, "memhook report of %s\n", ctx->path);
+	fputs("memhook report of ", ctx->out);
+	mh_escape_fputs(ctx->path, ctx->out);
+	fputc('\n', ctx->out);
 	mh_report_text_streams(ctx, ctx->out);
 	mh_report_text_warnings(ctx);
 	if (!root) {

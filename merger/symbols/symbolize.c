@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * symbolize.c - addresses to function, file and line with libdwfl, one
- * Dwfl per recorded module (at its recorded load bias), one cache entry
- * per distinct address.
+ * symbolize.c - addresses to function, file and line with libdwfl: one
+ * Dwfl per file (path and build-id), shared by every process that loaded
+ * it wherever ASLR put it; one cache entry per distinct file offset, and
+ * one per recorded (module, address).
  *
  * Must never read /proc of the traced process (it is gone, and a
  * dlclose()d library was never in its final map), and never name a
- * frame from a file whose build-id differs from the recorded one.
+ * frame from a file whose build-id differs from the recorded one. Must
+ * never open a file once per process: a trace of 60,000 processes loads
+ * libc's debug information once.
  */
 #include "merger/symbols/symbolize.h"
 
@@ -26,11 +29,33 @@
 /* Innermost-to-outermost frames one address can expand to. */
 #define MAX_INLINE_FRAMES 32
 
+/* One file on disk, as recorded: its path and build-id. */
+struct modfile {
+	char *key;			/* path, NUL, build-id bytes */
+	size_t key_len;
+	const char *path;		/* = key */
+	uint64_t bias;			/* where its Dwfl has it: the first module's load bias */
+	Dwfl *dwfl;
+	Dwfl_Module *dmod;		/* NULL if the file could not be used */
+	char *problem;
+	UT_hash_handle hh;
+};
+
+/* A recorded module (a process's mapping of a file): which file. */
 struct modsym {
 	const struct mh_module *key;
-	Dwfl *dwfl;
-	Dwfl_Module *dmod;		/* NULL if the module could not be used */
-	char *problem;
+	struct modfile *file;		/* NULL when out of memory */
+	UT_hash_handle hh;
+};
+
+/* What an offset of a file resolves to: names and lines only, strings owned here. */
+struct offsym {
+	struct off_key {
+		const struct modfile *file;
+		uint64_t offset;	/* ip - 1 - load bias */
+	} key;
+	int count;
+	struct mh_frame *frames;
 	UT_hash_handle hh;
 };
 
@@ -39,6 +64,7 @@ struct addr_key {
 	uint64_t ip;
 };
 
+/* The frames handed out for one recorded address; strings belong to an offsym. */
 struct addrsym {
 	struct addr_key key;
 	int count;
@@ -47,7 +73,9 @@ struct addrsym {
 };
 
 struct mh_symbolizer {
+	struct modfile *files;
 	struct modsym *mods;
+	struct offsym *offsets;
 	struct addrsym *addrs;
 	/* libdwfl keeps a pointer to these for every Dwfl begun with them. */
 	Dwfl_Callbacks callbacks;
@@ -71,7 +99,9 @@ struct mh_symbolizer *mh_symbolizer_new(void)
 
 void mh_symbolizer_free(struct mh_symbolizer *s)
 {
+	struct modfile *f, *ftmp;
 	struct modsym *m, *mtmp;
+	struct offsym *o, *otmp;
 	struct addrsym *a, *atmp;
 	int i;
 
@@ -79,45 +109,104 @@ void mh_symbolizer_free(struct mh_symbolizer *s)
 		return;
 	HASH_ITER(hh, s->addrs, a, atmp) {
 		HASH_DEL(s->addrs, a);
-		for (i = 0; i < a->count; i++) {
-			free((char *)a->frames[i].function);
-			free((char *)a->frames[i].file);
-		}
 		free(a->frames);
 		free(a);
 	}
+	HASH_ITER(hh, s->offsets, o, otmp) {
+		HASH_DEL(s->offsets, o);
+		for (i = 0; i < o->count; i++) {
+			free((char *)o->frames[i].function);
+			free((char *)o->frames[i].file);
+		}
+		free(o->frames);
+		free(o);
+	}
 	HASH_ITER(hh, s->mods, m, mtmp) {
 		HASH_DEL(s->mods, m);
-		if (m->dwfl)
-			dwfl_end(m->dwfl);
-		free(m->problem);
 		free(m);
+	}
+	HASH_ITER(hh, s->files, f, ftmp) {
+		HASH_DEL(s->files, f);
+		if (f->dwfl)
+			dwfl_end(f->dwfl);
+		free(f->problem);
+		free(f->key);
+		free(f);
 	}
 	free(s);
 }
 
-static void set_problem(struct modsym *ms, const char *what)
+static void set_problem(struct modfile *f, const char *what)
 {
-	if (asprintf(&ms->problem, "%s: %s", ms->key->path, what) < 0)
-		ms->problem = NULL;
+	if (asprintf(&f->problem, "%s: %s", f->path, what) < 0)
+		f->problem = NULL;
 }
 
 /* Refuse a file on disk whose build-id is not the one recorded. */
-static bool build_id_matches(struct modsym *ms)
+static bool build_id_matches(struct modfile *f, const struct mh_module *mod)
 {
 	const unsigned char *bits;
 	GElf_Addr vaddr;
 	int len;
 
-	if (!ms->key->build_id_len)
+	if (!mod->build_id_len)
 		return true;
-	len = dwfl_module_build_id(ms->dmod, &bits, &vaddr);
+	len = dwfl_module_build_id(f->dmod, &bits, &vaddr);
 	if (len <= 0)
 		return true;	/* the file has none: nothing to compare */
-	if ((unsigned)len == ms->key->build_id_len && !memcmp(bits, ms->key->build_id, len))
+	if ((unsigned)len == mod->build_id_len && !memcmp(bits, mod->build_id, len))
 		return true;
-	set_problem(ms, "build-id differs from the recorded one (file changed since recording)");
+	set_problem(f, "build-id differs from the recorded one (file changed since recording)");
 	return false;
+}
+
+/* Open the file of mod in a Dwfl of its own, at mod's load bias. */
+static void file_open(struct mh_symbolizer *s, struct modfile *f, const struct mh_module *mod)
+{
+	f->bias = mod->load_bias;
+	f->dwfl = dwfl_begin(&s->callbacks);
+	if (!f->dwfl) {
+		set_problem(f, dwfl_errmsg(-1));
+		return;
+	}
+	dwfl_report_begin(f->dwfl);
+	/* add_p_vaddr: base is the load bias, as dl_iterate_phdr's dlpi_addr. */
+	f->dmod = dwfl_report_elf(f->dwfl, mh_module_basename(mod), mod->path, -1,
+				  mod->load_bias, true);
+	dwfl_report_end(f->dwfl, NULL, NULL);
+	if (!f->dmod)
+		set_problem(f, dwfl_errmsg(-1));
+	else if (!build_id_matches(f, mod))
+		f->dmod = NULL;
+}
+
+/* The file of mod, opened on first use; NULL when out of memory. */
+static struct modfile *file_get(struct mh_symbolizer *s, const struct mh_module *mod)
+{
+	size_t path_len = strlen(mod->path), len = path_len + 1 + mod->build_id_len;
+	struct modfile *f;
+	char *key = malloc(len);
+
+	if (!key)
+		return NULL;
+	memcpy(key, mod->path, path_len + 1);
+	memcpy(key + path_len + 1, mod->build_id, mod->build_id_len);
+	HASH_FIND(hh, s->files, key, len, f);
+	if (f) {
+		free(key);
+		return f;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		free(key);
+		return NULL;
+	}
+	f->key = key;
+	f->key_len = len;
+	f->path = key;
+	HASH_ADD_KEYPTR(hh, s->files, f->key, f->key_len, f);
+	file_open(s, f, mod);
+	return f;
 }
 
 static struct modsym *modsym_get(struct mh_symbolizer *s, const struct mh_module *mod)
@@ -131,21 +220,8 @@ static struct modsym *modsym_get(struct mh_symbolizer *s, const struct mh_module
 	if (!ms)
 		return NULL;
 	ms->key = mod;
+	ms->file = file_get(s, mod);
 	HASH_ADD(hh, s->mods, key, sizeof(ms->key), ms);
-	ms->dwfl = dwfl_begin(&s->callbacks);
-	if (!ms->dwfl) {
-		set_problem(ms, dwfl_errmsg(-1));
-		return ms;
-	}
-	dwfl_report_begin(ms->dwfl);
-	/* add_p_vaddr: base is the load bias, as dl_iterate_phdr's dlpi_addr. */
-	ms->dmod = dwfl_report_elf(ms->dwfl, mh_module_basename(mod), mod->path, -1,
-				   mod->load_bias, true);
-	dwfl_report_end(ms->dwfl, NULL, NULL);
-	if (!ms->dmod)
-		set_problem(ms, dwfl_errmsg(-1));
-	else if (!build_id_matches(ms))
-		ms->dmod = NULL;
 	return ms;
 }
 
@@ -154,17 +230,17 @@ const char *mh_symbolizer_module_problem(struct mh_symbolizer *s, const struct m
 	struct modsym *ms;
 
 	HASH_FIND(hh, s->mods, &mod, sizeof(mod), ms);
-	return ms ? ms->problem : NULL;
+	return ms && ms->file ? ms->file->problem : NULL;
 }
 
 void mh_symbolizer_foreach_problem(struct mh_symbolizer *s,
 				   void (*fn)(const char *problem, void *arg), void *arg)
 {
-	struct modsym *ms;
+	struct modfile *f;
 
-	for (ms = s->mods; ms; ms = ms->hh.next) {
-		if (ms->problem)
-			fn(ms->problem, arg);
+	for (f = s->files; f; f = f->hh.next) {
+		if (f->problem)
+			fn(f->problem, arg);
 	}
 }
 
@@ -273,39 +349,68 @@ static void resolve_line(Dwfl_Module *dmod, Dwarf_Addr addr, struct mh_frame *f)
 	f->line = lineno > 0 ? (unsigned)lineno : 0;
 }
 
-static int resolve(struct mh_symbolizer *s, const struct mh_module *mod, uint64_t ip,
-		   struct mh_frame *frames)
+/* Resolve addr (where f's Dwfl has it) into frames; returns how many (>= 1). */
+static int resolve(const struct modfile *f, Dwarf_Addr addr, struct mh_frame *frames)
 {
-	struct modsym *ms = mod ? modsym_get(s, mod) : NULL;
-	Dwarf_Addr addr = ip - 1;	/* inside the call instruction, not after it */
 	const char *sym;
 	GElf_Off off;
 	GElf_Sym esym;
 	int n = 0;
 
-	if (ms && ms->dmod) {
-		n = resolve_dwarf(ms->dmod, addr, frames);
+	if (f && f->dmod) {
+		n = resolve_dwarf(f->dmod, addr, frames);
 		if (!n || !frames[0].function) {
-			sym = dwfl_module_addrinfo(ms->dmod, addr, &off, &esym, NULL, NULL, NULL);
+			sym = dwfl_module_addrinfo(f->dmod, addr, &off, &esym, NULL, NULL, NULL);
 			if (!n)
 				n = 1;
 			if (sym)
 				frames[0].function = mh_demangle(sym);
 		}
-		resolve_line(ms->dmod, addr, &frames[0]);
+		resolve_line(f->dmod, addr, &frames[0]);
 	}
-	if (!n)
-		n = 1;
-	return n;
+	return n ? n : 1;
+}
+
+/* The names of an offset of a file, resolved once. NULL when out of memory. */
+static struct offsym *offset_get(struct mh_symbolizer *s, const struct modfile *f,
+				 uint64_t offset)
+{
+	struct mh_frame tmp[MAX_INLINE_FRAMES];
+	struct off_key key;
+	struct offsym *o;
+
+	memset(&key, 0, sizeof(key));
+	key.file = f;
+	key.offset = offset;
+	HASH_FIND(hh, s->offsets, &key, sizeof(key), o);
+	if (o)
+		return o;
+	memset(tmp, 0, sizeof(tmp));
+	/* Inside the call instruction, not after it: ip - 1, where f's Dwfl has the file. */
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->count = resolve(f, f ? offset + f->bias : offset, tmp);
+	o->frames = malloc(o->count * sizeof(*o->frames));
+	if (!o->frames) {
+		free(o);
+		return NULL;
+	}
+	memcpy(o->frames, tmp, o->count * sizeof(*tmp));
+	o->key = key;
+	HASH_ADD(hh, s->offsets, key, sizeof(o->key), o);
+	return o;
 }
 
 int mh_symbolize(struct mh_symbolizer *s, const struct mh_module *mod, uint64_t ip,
 		 const struct mh_frame **frames)
 {
-	struct mh_frame tmp[MAX_INLINE_FRAMES];
+	struct modsym *ms = NULL;
 	struct addr_key key;
 	struct addrsym *a;
-	int i, n;
+	struct offsym *o;
+	uint64_t offset = mod ? ip - 1 - mod->load_bias : ip - 1;
+	int i;
 
 	memset(&key, 0, sizeof(key));
 	key.mod = mod;
@@ -315,26 +420,30 @@ int mh_symbolize(struct mh_symbolizer *s, const struct mh_module *mod, uint64_t 
 		*frames = a->frames;
 		return a->count;
 	}
-	memset(tmp, 0, sizeof(tmp));
-	n = resolve(s, mod, ip, tmp);
-	a = calloc(1, sizeof(*a));
+	if (mod) {
+		ms = modsym_get(s, mod);
+		if (!ms)
+			return -ENOMEM;
+	}
+	o = offset_get(s, ms ? ms->file : NULL, offset);
+	a = o ? calloc(1, sizeof(*a)) : NULL;
 	if (a)
-		a->frames = malloc(n * sizeof(*a->frames));
+		a->frames = malloc(o->count * sizeof(*a->frames));
 	if (!a || !a->frames) {
 		free(a);
 		return -ENOMEM;
 	}
-	for (i = 0; i < n; i++) {
-		tmp[i].module = mod;
-		tmp[i].ip = ip;
-		tmp[i].offset = mod ? ip - 1 - mod->load_bias : ip;
+	for (i = 0; i < o->count; i++) {
+		a->frames[i] = o->frames[i];
+		a->frames[i].module = mod;
+		a->frames[i].ip = ip;
+		a->frames[i].offset = mod ? offset : ip;
 	}
-	memcpy(a->frames, tmp, n * sizeof(*tmp));
 	a->key = key;
-	a->count = n;
+	a->count = o->count;
 	HASH_ADD(hh, s->addrs, key, sizeof(a->key), a);
 	*frames = a->frames;
-	return n;
+	return a->count;
 }
 
 /* The preload's own frames are hidden if any leak into a stack. */

@@ -7,7 +7,8 @@
  *            leaks 3 x 77 bytes
  *   threads  4 threads handing blocks to each other, so addresses freed by
  *            one thread are reused by another (tests ring ordering)
- *   dlopen   dlopen libz, allocate, dlclose, allocate again
+ *   dlopen   dlopen libz, compress through it (allocations from inside
+ *            libz), dlclose, allocate again
  *   fork     the child allocates 5 x 111 bytes, the parent 1 x 222
  *   exec     allocate 1 x 333 bytes, exec itself as "exec2" (1 x 444 bytes)
  *   exec-closefds  the same, closing every fd above 2 before the exec
@@ -123,11 +124,17 @@ static void threads(void)
 
 static int dlopen_twice(void)
 {
+	int (*compress2)(unsigned char *, unsigned long *, const unsigned char *, unsigned long,
+			 int);
+	unsigned char in[256] = "memhook", out[512];
+	unsigned long len = sizeof(out);
 	void *h = dlopen("libz.so.1", RTLD_NOW);
 
 	if (!h)
 		return 2;
-	free(malloc(12));
+	compress2 = (__typeof__(compress2))dlsym(h, "compress2");
+	if (!compress2 || compress2(out, &len, in, sizeof(in), 6))
+		return 3;
 	dlclose(h);
 	free(malloc(13));
 	return 0;
