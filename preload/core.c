@@ -29,6 +29,7 @@
 #include "preload/clock.h"
 #include "preload/fds.h"
 #include "preload/modules.h"
+#include "preload/ownmaps.h"
 #include "preload/ring.h"
 #include "preload/stackids.h"
 #include "preload/sys.h"
@@ -527,6 +528,7 @@ int mh_core_start(const struct mh_core_config *c)
 	err = attach(&ring);
 	if (err)
 		goto out_say;
+	mh_ownmaps_note_tls();
 	ring_fd_aside();
 	stacks = mh_stackids_new(STACKDB_CAPACITY_LOG2);
 	if (!stacks) {
@@ -599,10 +601,18 @@ void mh_core_fork_child(void)
 		ring_refused();
 }
 
+static void ask_recorder(enum mh_exit_path path, int status);
+
 void mh_core_exit(void)
 {
-	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_ACQUIRE))
+	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_ACQUIRE) || getpid() != cur_pid)
 		return;
+	/*
+	 * The program is done: its figures at exit now, before
+	 * __libc_freeres touches pages the program never would.
+	 */
+	if (ring.hdr->flags & MH_RING_EXIT_SCAN && !__atomic_load_n(&exit_sent, __ATOMIC_ACQUIRE))
+		ask_recorder(MH_EXIT_PATH_FIGURES, 0);
 	if (cfg.freeres) {
 		mh_self.guard = 0;
 		if (cxx_freeres)
@@ -629,20 +639,15 @@ static void send_exit(enum mh_exit_reason reason, int status)
 	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_EXIT, .size = sizeof(*r) });
 }
 
-void mh_core_exit_scan(enum mh_exit_path path, enum mh_exit_reason reason, int status)
+/* Send an EXIT_SCAN request and wait until the recorder answers it (or is gone). */
+static void ask_recorder(enum mh_exit_path path, int status)
 {
 	struct mh_rec_exit_scan *r;
 	volatile char here;
 	__u64 pos;
 
-	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_ACQUIRE) || getpid() != cur_pid ||
-	    __atomic_exchange_n(&exit_sent, 1, __ATOMIC_ACQ_REL))
-		return;
 	if (!mh_self.tid)
 		mh_self.tid = (__u32)syscall(SYS_gettid);
-	send_exit(reason, status);
-	if (!(ring.hdr->flags & MH_RING_EXIT_SCAN))
-		return;
 	r = mh_ring_reserve_at(&ring, sizeof(*r), &pos);
 	if (!r) {
 		ring_refused();
@@ -658,6 +663,17 @@ void mh_core_exit_scan(enum mh_exit_path path, enum mh_exit_reason reason, int s
 	r->status = status;
 	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_EXIT_SCAN, .size = sizeof(*r) });
 	mh_ring_wake_consumer(&ring);
-	/* Until the recorder has scanned us (or is gone). */
 	mh_ring_wait_answer(&ring, pos + sizeof(*r));
+}
+
+void mh_core_exit_scan(enum mh_exit_path path, enum mh_exit_reason reason, int status)
+{
+	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_ACQUIRE) || getpid() != cur_pid ||
+	    __atomic_exchange_n(&exit_sent, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (!mh_self.tid)
+		mh_self.tid = (__u32)syscall(SYS_gettid);
+	send_exit(reason, status);
+	if (ring.hdr->flags & MH_RING_EXIT_SCAN)
+		ask_recorder(path, status);
 }

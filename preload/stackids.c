@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <sys/mman.h>
 
+#include "preload/ownmaps.h"
 #include "preload/sys.h"
 
 /* Probes before an insertion gives up and the stack is simply re-sent. */
@@ -71,6 +72,7 @@ struct mh_stackids *mh_stackids_new(unsigned int capacity_log2)
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (db == MAP_FAILED)
 		return NULL;
+	mh_ownmaps_note(db, bytes);
 	db->mask = slots - 1;
 	db->map_bytes = bytes;
 	return db;
@@ -78,8 +80,10 @@ struct mh_stackids *mh_stackids_new(unsigned int capacity_log2)
 
 void mh_stackids_free(struct mh_stackids *db)
 {
-	if (db)
-		mh_sys_munmap(db, db->map_bytes);
+	if (!db)
+		return;
+	mh_ownmaps_forget(db);
+	mh_sys_munmap(db, db->map_bytes);
 }
 
 enum mh_intern_result mh_stackids_intern(struct mh_stackids *db, __u64 id)

@@ -81,6 +81,7 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include "preload/ownmaps.h"
 #include "preload/stack_bounds.h"
 #include "preload/stackids.h"
 #include "preload/sys.h"
@@ -501,6 +502,7 @@ static struct site_table *sites_new(unsigned int log2)
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (t == MAP_FAILED)
 		return NULL;
+	mh_ownmaps_note(t, bytes);
 	t->mask = slots - 1;
 	t->map_bytes = bytes;
 	t->verdicts = (__u8 *)(t->keys + slots);

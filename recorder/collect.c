@@ -278,6 +278,10 @@ int mh_collect_session(const struct mh_collect_opts *opts)
 	err = write_process(w, o.pid);
 	if (!err)
 		err = write_info(w, o.pid, "kernel.status", "on");
+	/* The report must not show heap figures of zero as if they were measured. */
+	if (!err)
+		err = write_info(w, 0, "alloc.status",
+				 "off: memhook collect watches a running process without the preload");
 	if (!err && !o.quiet)
 		fprintf(stderr, "memhook: collecting kernel events of pid %d into '%s' (Ctrl-C to stop)\n",
 			(int)o.pid, o.output);

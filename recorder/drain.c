@@ -124,21 +124,29 @@ static void on_exit_scan(struct mh_recorder *r, const struct mh_rec_exit_scan *r
 		.ring = &r->ring,
 		.ticket = ticket,
 	};
-	struct mh_reach_block *blocks = NULL;
-	size_t count = 0;
+	struct mh_exitscan_program prog = { 0 };
 	int err;
 
+	/* The figures at exit come first; the process stays tracked for its scan. */
+	if (rec->path == MH_EXIT_PATH_FIGURES) {
+		req.figures = true;
+		err = mh_tracked_pidfd(r->tracked, req.pid);
+		if (err >= 0)
+			req.pidfd = err;
+		mh_leakscan_submit(r->scans, &req, &prog, err < 0 ? err : 0);
+		return;
+	}
 	/*
 	 * Taking it out of the set also stops its sampling: the scan reads the
-	 * process's memory and so faults pages back in, and a later sample
-	 * would show residency memhook caused.
+	 * process's swapped-out pages back in, and a later sample would show
+	 * residency memhook caused.
 	 */
 	err = mh_tracked_take(r->tracked, req.pid);
 	if (err >= 0) {
 		req.pidfd = err;
-		err = mh_liveset_take(r->liveset, req.pid, &blocks, &count);
+		err = mh_liveset_take(r->liveset, req.pid, &prog);
 	}
-	mh_leakscan_submit(r->scans, &req, blocks, count, err);
+	mh_leakscan_submit(r->scans, &req, &prog, err);
 }
 
 /*

@@ -121,7 +121,7 @@ static void read_proc(struct mh_live *l)
 	t->rss_bytes = t->swap_bytes = 0;
 	t->processes = 0;
 	for (size_t i = 0; i < n && i < LIVE_PIDS_MAX; i++) {
-		if (mh_sampler_read(pids[i], &s) || read_faults(pids[i], &mn, &mj) ||
+		if (mh_sampler_read(pids[i], &s, NULL) || read_faults(pids[i], &mn, &mj) ||
 		    !mh_tracked_alive(l->r->tracked, pids[i]))
 			continue;
 		t->rss_bytes += s.anon_bytes + s.file_bytes;

@@ -2,8 +2,10 @@
 /*
  * liveset.c - live heap blocks per process, from the records as they pass
  * (liveset.h): a uthash table of processes, each with its own block table
- * (common/blocks.c). The process of the last record is remembered, so a
- * run of records from one process costs one pid comparison each.
+ * (common/blocks.c) and the list of the regions it mapped or grew itself
+ * (a plain array: a munmap looks through it, so it costs O(regions)).
+ * The process of the last record is remembered, so a run of records from
+ * one process costs one pid comparison each.
  *
  * Must never decode the trace and never print; it trusts no field of a
  * record beyond the sizes the drainer checked: an unknown pid, a zero or
@@ -16,6 +18,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <uthash.h>
 
@@ -25,6 +28,8 @@
 struct proc {
 	pid_t pid;
 	struct mh_blocks *blocks;
+	struct mh_reach_range *regions;	/* its own mmap and brk/sbrk memory, live */
+	size_t region_count, region_cap;
 	char *path;			/* the image's exe path, for the fork rule */
 	size_t path_len;
 	UT_hash_handle hh;
@@ -46,6 +51,7 @@ static void proc_drop(struct mh_liveset *ls, struct proc *p)
 	if (ls->last == p)
 		ls->last = NULL;
 	mh_blocks_free(p->blocks);
+	free(p->regions);
 	free(p->path);
 	free(p);
 }
@@ -86,13 +92,20 @@ static void copy_block(struct mh_block *blk, void *arg)
 		c->err = -ENOMEM;
 }
 
-/* A fork child starts with a copy of its parent's blocks. */
+/* A fork child starts with a copy of its parent's blocks and regions. */
 static int inherit(struct proc *child, const struct proc *parent)
 {
 	struct copy_ctx c = { .to = child->blocks };
 
 	mh_blocks_foreach(parent->blocks, copy_block, &c);
-	return c.err;
+	if (c.err || !parent->region_count)
+		return c.err;
+	child->regions = malloc(parent->region_count * sizeof(*child->regions));
+	if (!child->regions)
+		return -ENOMEM;
+	memcpy(child->regions, parent->regions, parent->region_count * sizeof(*child->regions));
+	child->region_count = child->region_cap = parent->region_count;
+	return 0;
 }
 
 /* What the image rules (common/image.h) need of a process the set holds. */
@@ -173,6 +186,96 @@ static bool is_mapping_kind(__u16 kind)
 	       kind == MH_KIND_BRK || kind == MH_KIND_SBRK;
 }
 
+/* Take [lo, hi) out of p's regions, as munmap() and a shrinking brk do. */
+static int region_cut(struct proc *p, __u64 lo, __u64 hi)
+{
+	for (size_t i = 0; i < p->region_count; i++) {
+		struct mh_reach_range *r = &p->regions[i];
+		struct mh_reach_range tail = { .start = hi, .end = r->end };
+
+		if (r->end <= lo || r->start >= hi)
+			continue;
+		if (r->start < lo && r->end > hi) {
+			/* A hole in the middle: the tail becomes a region of its own. */
+			r->end = lo;
+			if (p->region_count == p->region_cap) {
+				size_t cap = 2 * p->region_cap;
+				struct mh_reach_range *v = realloc(p->regions, cap * sizeof(*v));
+
+				if (!v)
+					return -ENOMEM;
+				p->regions = v;
+				p->region_cap = cap;
+			}
+			p->regions[p->region_count++] = tail;
+			return 0;
+		}
+		if (r->start >= lo && r->end <= hi) {
+			*r = p->regions[--p->region_count];
+			i--;
+		} else if (r->start < lo) {
+			r->end = lo;
+		} else {
+			r->start = hi;
+		}
+	}
+	return 0;
+}
+
+static int region_add(struct proc *p, __u64 start, __u64 end)
+{
+	int err = region_cut(p, start, end);
+
+	if (err || end <= start)
+		return err;
+	if (p->region_count == p->region_cap) {
+		size_t cap = p->region_cap ? 2 * p->region_cap : 16;
+		struct mh_reach_range *v = realloc(p->regions, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		p->regions = v;
+		p->region_cap = cap;
+	}
+	p->regions[p->region_count++] = (struct mh_reach_range){ .start = start, .end = end };
+	return 0;
+}
+
+/*
+ * The program's own mmap and brk/sbrk records: memory it has that is not
+ * heap, a root of its exit scan. An mmap or munmap acts on whole pages, a
+ * break moves by bytes. A failed call (address 0 or -1) changes nothing.
+ */
+static int apply_mapping(struct proc *p, const struct mh_rec_hdr *rec)
+{
+	const struct mh_rec_realloc *re = (const void *)rec;
+	const struct mh_rec_alloc *a = (const void *)rec;
+	const struct mh_rec_free *f = (const void *)rec;
+	__u64 page = (__u64)sysconf(_SC_PAGESIZE);
+
+	switch (rec->kind) {
+	case MH_KIND_MMAP:
+		if (rec->type != MH_REC_ALLOC || !a->addr || a->addr == UINT64_MAX)
+			return 0;
+		return region_add(p, a->addr, (a->addr + a->size + page - 1) & ~(page - 1));
+	case MH_KIND_MUNMAP:
+		return rec->type == MH_REC_FREE ?
+		       region_cut(p, f->addr & ~(page - 1), (f->addr + f->size + page - 1) & ~(page - 1)) : 0;
+	case MH_KIND_MREMAP:
+		if (rec->type != MH_REC_REALLOC || !re->addr || re->addr == UINT64_MAX)
+			return 0;
+		if (region_cut(p, re->old_addr, re->old_addr + re->old_size))
+			return -ENOMEM;
+		return region_add(p, re->addr, (re->addr + re->size + page - 1) & ~(page - 1));
+	default:	/* BRK, SBRK */
+		if (rec->type == MH_REC_ALLOC && a->size)
+			return region_add(p, a->addr, a->addr + a->size);
+		if (rec->type == MH_REC_FREE && f->size)
+			return region_cut(p, f->addr, f->addr + f->size);
+		return 0;
+	}
+}
+
 int mh_liveset_apply(struct mh_liveset *ls, const struct mh_rec_hdr *rec)
 {
 	const struct mh_rec_realloc *re = (const void *)rec;
@@ -180,8 +283,12 @@ int mh_liveset_apply(struct mh_liveset *ls, const struct mh_rec_hdr *rec)
 	const struct mh_rec_free *f = (const void *)rec;
 	struct proc *p;
 
-	if (is_mapping_kind(rec->kind))
-		return 0;
+	if (is_mapping_kind(rec->kind)) {
+		p = proc_find(ls, (pid_t)(rec->type == MH_REC_ALLOC ? a->pid :
+					  rec->type == MH_REC_FREE ? f->pid : re->pid));
+		return p && rec->type >= MH_REC_ALLOC && rec->type <= MH_REC_REALLOC ?
+		       apply_mapping(p, rec) : 0;
+	}
 	switch (rec->type) {
 	case MH_REC_ALLOC:
 		p = proc_find(ls, (pid_t)a->pid);
@@ -217,13 +324,13 @@ static void list_block(struct mh_block *blk, void *arg)
 	l->blocks[l->count++] = (struct mh_reach_block){ .addr = blk->addr, .size = blk->size };
 }
 
-int mh_liveset_take(struct mh_liveset *ls, pid_t pid, struct mh_reach_block **blocks,
-		    size_t *count)
+int mh_liveset_take(struct mh_liveset *ls, pid_t pid, struct mh_exitscan_program *prog)
 {
 	struct proc *p = proc_find(ls, pid);
 	struct list_ctx l = { 0 };
 	int err = 0;
 
+	memset(prog, 0, sizeof(*prog));
 	if (p && mh_blocks_count(p->blocks)) {
 		l.blocks = malloc(mh_blocks_count(p->blocks) * sizeof(*l.blocks));
 		if (l.blocks)
@@ -231,10 +338,15 @@ int mh_liveset_take(struct mh_liveset *ls, pid_t pid, struct mh_reach_block **bl
 		else
 			err = -ENOMEM;
 	}
-	if (p)
+	if (p) {
+		/* The regions go with the process: the set forgets it. */
+		prog->regions = p->regions;
+		prog->region_count = p->region_count;
+		p->regions = NULL;
 		proc_drop(ls, p);
-	*blocks = l.blocks;
-	*count = l.count;
+	}
+	prog->blocks = l.blocks;
+	prog->count = l.count;
 	return err;
 }
 

@@ -5,8 +5,9 @@
  * has its process's live blocks at hand without reading the trace back.
  *
  * Rules (the merger's replay applies the same ones): malloc-family
- * ALLOC/FREE/REALLOC records only (mmap, brk and mremap are mappings, not
- * blocks); a failed realloc(p, n > 0) leaves p alone; an allocation at a
+ * ALLOC/FREE/REALLOC records are blocks; mmap, munmap, mremap, brk and
+ * sbrk records are the program's own regions (not blocks: roots of its
+ * exit scan); a failed realloc(p, n > 0) leaves p alone; an allocation at a
  * live address replaces the block (its free was lost). A process image
  * starts empty (LAUNCHED, EXECED); a FORKED child running its parent's
  * image starts with a copy of the parent's blocks. Records for a pid the
@@ -22,6 +23,7 @@
 
 #include "memhook/events.h"
 #include "recorder/exitscan/mark.h"
+#include "recorder/exitscan/stop.h"
 
 struct mh_liveset;
 
@@ -45,12 +47,11 @@ int mh_liveset_admit(struct mh_liveset *ls, const struct mh_rec_process *rec);
 int mh_liveset_apply(struct mh_liveset *ls, const struct mh_rec_hdr *rec);
 
 /*
- * Hand over pid's live blocks as a malloc'd array (*blocks, *count; NULL
+ * Hand over pid's live blocks and regions (prog: malloc'd arrays, NULL
  * and 0 when it has none) and forget the process: it is exiting. 0 or
  * -errno (-ENOMEM: the process is forgotten anyway).
  */
-int mh_liveset_take(struct mh_liveset *ls, pid_t pid, struct mh_reach_block **blocks,
-		    size_t *count);
+int mh_liveset_take(struct mh_liveset *ls, pid_t pid, struct mh_exitscan_program *prog);
 
 /* Forget pid (it ended without an exit scan). */
 void mh_liveset_forget(struct mh_liveset *ls, pid_t pid);

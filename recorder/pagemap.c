@@ -3,7 +3,9 @@
  * pagemap.c - residency snapshots from /proc/PID/pagemap.
  *
  * Each page's 64-bit pagemap entry is reduced to two bits (present,
- * swapped), so a snapshot of 1 GiB of 4 KiB pages is 64 KiB.
+ * swapped), so a snapshot of 1 GiB of 4 KiB pages is 64 KiB. memhook's
+ * own mappings (own.h) are never in a snapshot. Reading pagemap never
+ * faults a page in.
  */
 #include "recorder/pagemap.h"
 
@@ -19,17 +21,47 @@
 #include "memhook/events.h"
 #include "memhook/trace.h"
 #include "common/clock.h"
+#include "recorder/own.h"
 
 /* Pages per record, so a record stays far below MH_CHUNK_MAX_RAW_BYTES. */
 #define PAGES_PER_RECORD (256 * 1024)
 /* pagemap entries read per pread. */
 #define ENTRIES_PER_READ 4096
-#define PAGEMAP_PRESENT (1ULL << 63)
-#define PAGEMAP_SWAPPED (1ULL << 62)
 
-bool mh_pagemap_wants(const struct mh_map *map)
+int mh_pagemap_open(pid_t pid)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	return fd;
+}
+
+int mh_pagemap_entries(int fd, __u64 first, size_t count, __u64 *entries)
+{
+	size_t done = 0;
+
+	while (done < count) {
+		ssize_t got = pread(fd, entries + done, (count - done) * sizeof(__u64),
+				    (off_t)((first + done) * sizeof(__u64)));
+
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			return -ESRCH;
+		done += (size_t)got / sizeof(__u64);
+	}
+	return 0;
+}
+
+bool mh_pagemap_wants(const struct mh_map *map, const struct mh_own_map *own)
 {
 	if (!(map->prot & PROT_WRITE) || !(map->prot & PROT_READ) || map->shared)
+		return false;
+	if (own && mh_own_span_at(own, map->start))
 		return false;
 	return map->inode == 0 && !strstr(map->path, "memhook-ring") &&
 	       strcmp(map->path, "[vvar]") != 0 && strcmp(map->path, "[vsyscall]") != 0;
@@ -42,20 +74,16 @@ static int read_bits(int fd, struct mh_rec_pagemap *rec, __u64 *bits)
 	__u64 first = rec->start / rec->page_size;
 
 	for (__u64 done = 0; done < rec->page_count;) {
-		__u64 want = rec->page_count - done;
-		ssize_t got;
+		size_t want = rec->page_count - done < ENTRIES_PER_READ ?
+			      (size_t)(rec->page_count - done) : ENTRIES_PER_READ;
+		int err = mh_pagemap_entries(fd, first + done, want, entries);
 
-		if (want > ENTRIES_PER_READ)
-			want = ENTRIES_PER_READ;
-		got = pread(fd, entries, want * sizeof(__u64), (first + done) * sizeof(__u64));
-		if (got < 0)
-			return -errno;
-		if (got == 0)
-			return -ESRCH;
-		for (size_t i = 0; i < (size_t)got / sizeof(__u64); i++, done++) {
-			if (entries[i] & PAGEMAP_PRESENT)
+		if (err)
+			return err;
+		for (size_t i = 0; i < want; i++, done++) {
+			if (entries[i] & MH_PAGEMAP_PRESENT)
 				bits[done / 32] |= 1ULL << (2 * (done % 32));
-			if (entries[i] & PAGEMAP_SWAPPED)
+			if (entries[i] & MH_PAGEMAP_SWAPPED)
 				bits[done / 32] |= 1ULL << (2 * (done % 32) + 1);
 		}
 	}
@@ -85,20 +113,18 @@ static int snapshot_range(int fd, pid_t pid, __u64 start, __u64 pages, __u32 pag
 	return err;
 }
 
-int mh_pagemap_snapshot(pid_t pid, const struct mh_maps *maps, mh_record_sink_fn sink, void *ctx)
+int mh_pagemap_snapshot(pid_t pid, const struct mh_maps *maps, const struct mh_own_map *own,
+			mh_record_sink_fn sink, void *ctx)
 {
 	__u32 page_size = sysconf(_SC_PAGESIZE);
-	char path[64];
-	int fd, err = 0;
+	int fd = mh_pagemap_open(pid), err = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
+		return fd;
 	for (size_t i = 0; i < maps->count && !err; i++) {
 		const struct mh_map *m = &maps->maps[i];
 
-		if (!mh_pagemap_wants(m))
+		if (!mh_pagemap_wants(m, own))
 			continue;
 		for (__u64 at = m->start; at < m->end && !err;) {
 			__u64 pages = (m->end - at) / page_size;

@@ -6,7 +6,10 @@
  *
  * What is read from /proc/PID is kept back until the process is known to
  * be alive after the read (its pidfd), so records never describe a later
- * process that reused the pid.
+ * process that reused the pid. Where memhook's own mappings are in each
+ * process (own.h) is looked up again after an exec (a new PROCESS record),
+ * while no preload is seen, and every OWN_REFRESH_NS: they are made when
+ * the preload starts.
  */
 #include "recorder/sampler.h"
 
@@ -19,6 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <uthash.h>
+
+#include "recorder/own.h"
 #include "recorder/pagemap.h"
 #include "common/procmaps.h"
 #include "recorder/tracked.h"
@@ -28,6 +34,18 @@
 #define STATUS_BUF_BYTES 8192
 /* Processes sampled per tick, at most. */
 #define SAMPLED_PIDS_MAX 256
+/* How long a process's list of memhook's own mappings is trusted, ns. */
+#define OWN_REFRESH_NS 1000000000ULL
+
+/* Where memhook's own mappings are in one process. */
+struct own_entry {
+	pid_t pid;
+	struct mh_own_map own;
+	__u64 found_ns;		/* when own was looked up */
+	unsigned images;	/* mh_tracked_images() then */
+	__u64 seen_tick;	/* the last tick that sampled pid */
+	UT_hash_handle hh;
+};
 
 struct mh_sampler {
 	struct mh_recorder *r;
@@ -39,6 +57,8 @@ struct mh_sampler {
 	__u64 deferred;			/* rounds started late to keep the cost share */
 	__u64 cost_ns;			/* total time spent in snapshot rounds */
 	__u64 max_cost_ns;		/* longest round */
+	struct own_entry *owns;		/* uthash by pid */
+	__u64 tick;			/* RSS rounds taken */
 };
 
 /* Pagemap records of one process, held until the process is known alive. */
@@ -58,7 +78,7 @@ static __u64 field_bytes(const char *text, const char *name)
 	return strtoull(p + strlen(name), NULL, 10) * 1024;
 }
 
-int mh_sampler_read(pid_t pid, struct mh_rec_rss_sample *s)
+int mh_sampler_read(pid_t pid, struct mh_rec_rss_sample *s, __u64 *hwm_bytes)
 {
 	char path[64], text[STATUS_BUF_BYTES];
 	ssize_t n;
@@ -87,6 +107,8 @@ int mh_sampler_read(pid_t pid, struct mh_rec_rss_sample *s)
 	s->shmem_bytes = field_bytes(text, "\nRssShmem:");
 	s->swap_bytes = field_bytes(text, "\nVmSwap:");
 	s->pid = (__u32)pid;
+	if (hwm_bytes)
+		*hwm_bytes = field_bytes(text, "\nVmHWM:");
 	return 0;
 }
 
@@ -106,14 +128,77 @@ struct mh_sampler *mh_sampler_new(struct mh_recorder *r, unsigned rss_ms, unsign
 	return s;
 }
 
-static void sample_rss(struct mh_sampler *s, const pid_t *pids, size_t n)
+/* pid's own mappings, looked up again when older than OWN_REFRESH_NS. NULL if unknown. */
+static const struct mh_own_map *own_of(struct mh_sampler *s, pid_t pid, __u64 now)
 {
-	struct mh_rec_rss_sample rec;
+	struct own_entry *e;
+	struct mh_maps maps;
+	unsigned images;
 
-	for (size_t i = 0; i < n; i++) {
-		if (mh_sampler_read(pids[i], &rec) == 0 && mh_tracked_alive(s->r->tracked, pids[i]))
-			(void)mh_recorder_append(s->r, MH_STREAM_SAMPLE, &rec, sizeof(rec));
+	HASH_FIND_INT(s->owns, &pid, e);
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return NULL;
+		e->pid = pid;
+		HASH_ADD_INT(s->owns, pid, e);
 	}
+	e->seen_tick = s->tick;
+	images = mh_tracked_images(s->r->tracked, pid);
+	/* Until the preload is seen (before exec), and after each exec, look again. */
+	if (e->found_ns && e->own.count && e->images == images &&
+	    now - e->found_ns < OWN_REFRESH_NS)
+		return &e->own;
+	mh_own_free(&e->own);
+	e->found_ns = 0;
+	if (mh_procmaps_read(pid, &maps))
+		return NULL;
+	if (!mh_own_find(pid, &maps, &e->own)) {
+		e->found_ns = now;
+		e->images = images;
+	}
+	mh_procmaps_free(&maps);
+	return e->found_ns ? &e->own : NULL;
+}
+
+/* Forget the processes the last tick did not sample (gone or untracked). */
+static void own_prune(struct mh_sampler *s)
+{
+	struct own_entry *e, *tmp;
+
+	HASH_ITER(hh, s->owns, e, tmp) {
+		if (e->seen_tick == s->tick)
+			continue;
+		HASH_DEL(s->owns, e);
+		mh_own_free(&e->own);
+		free(e);
+	}
+}
+
+/* memhook's own share of each process's RSS, then the RSS sample of the same time. */
+static void sample_rss(struct mh_sampler *s, const pid_t *pids, size_t n, __u64 now)
+{
+	struct {
+		struct mh_rec_own_sample own;
+		struct mh_rec_rss_sample rss;
+	} recs;
+	const struct mh_own_map *own;
+	__u64 hwm;
+
+	s->tick++;
+	for (size_t i = 0; i < n; i++) {
+		const void *from = &recs;
+
+		if (mh_sampler_read(pids[i], &recs.rss, &hwm))
+			continue;
+		own = own_of(s, pids[i], now);
+		if (!own || mh_own_sample(pids[i], own, recs.rss.ts_ns, hwm, 0, &recs.own))
+			from = &recs.rss;
+		if (mh_tracked_alive(s->r->tracked, pids[i]))
+			(void)mh_recorder_append(s->r, MH_STREAM_SAMPLE, from,
+						 (size_t)((const char *)(&recs + 1) - (const char *)from));
+	}
+	own_prune(s);
 }
 
 static int hold(void *ctx, int stream, const void *records, size_t bytes)
@@ -136,15 +221,16 @@ static int hold(void *ctx, int stream, const void *records, size_t bytes)
 }
 
 /* One process's snapshot into the trace, if it is still that process afterwards. */
-static void snapshot(struct mh_sampler *s, pid_t pid, struct held *h)
+static void snapshot(struct mh_sampler *s, pid_t pid, struct held *h, __u64 now)
 {
+	const struct mh_own_map *own = own_of(s, pid, now);
 	struct mh_maps maps = { 0 };
 	int err;
 
 	h->bytes = 0;
 	err = mh_procmaps_read(pid, &maps);
 	if (!err)
-		err = mh_pagemap_snapshot(pid, &maps, hold, h);
+		err = mh_pagemap_snapshot(pid, &maps, own, hold, h);
 	mh_procmaps_free(&maps);
 	if (!err && h->bytes && mh_tracked_alive(s->r->tracked, pid))
 		/* A write error is reported inside, once. */
@@ -158,7 +244,7 @@ static void sample_pagemap(struct mh_sampler *s, const pid_t *pids, size_t n, __
 	__u64 end, cost, spaced;
 
 	for (size_t i = 0; i < n; i++)
-		snapshot(s, pids[i], &h);
+		snapshot(s, pids[i], &h, start);
 	free(h.buf);
 	end = mh_clock_now_ns();
 	cost = end - start;
@@ -188,7 +274,7 @@ __u64 mh_sampler_tick(struct mh_sampler *s, __u64 now)
 			n = SAMPLED_PIDS_MAX;
 	}
 	if (rss_due) {
-		sample_rss(s, pids, n);
+		sample_rss(s, pids, n, now);
 		s->next_rss_ns = now + s->rss_period_ns;
 	}
 	if (pagemap_due)
@@ -213,5 +299,7 @@ void mh_sampler_free(struct mh_sampler *s)
 			 (unsigned long long)s->max_cost_ns / 1000);
 		(void)mh_recorder_info(s->r, 0, "sampler.pagemap", buf);
 	}
+	s->tick++;
+	own_prune(s);
 	free(s);
 }

@@ -2,7 +2,8 @@
 /*
  * sampler.h - the recorder's periodic view of the traced processes'
  * memory, into MH_STREAM_SAMPLE: MH_REC_RSS_SAMPLE records from
- * /proc/PID/status and MH_REC_PAGEMAP residency snapshots of their
+ * /proc/PID/status, each followed by an MH_REC_OWN_SAMPLE of memhook's own
+ * share of it (own.h), and MH_REC_PAGEMAP residency snapshots of their
  * private anonymous writable memory (/proc/PID/maps + /proc/PID/pagemap),
  * for every process of the recording's tracked set (tracked.h).
  *
@@ -26,9 +27,10 @@ struct mh_sampler;
 
 /*
  * Fill *s (header, timestamp, RssAnon/RssFile/RssShmem/VmSwap in bytes)
- * for pid. Returns 0, or -errno (-ENOENT/-ESRCH once the process is gone).
+ * and *hwm_bytes (VmHWM, the process's peak RSS so far; may be NULL) for
+ * pid. Returns 0, or -errno (-ENOENT/-ESRCH once the process is gone).
  */
-int mh_sampler_read(pid_t pid, struct mh_rec_rss_sample *s);
+int mh_sampler_read(pid_t pid, struct mh_rec_rss_sample *s, __u64 *hwm_bytes);
 
 /*
  * A sampler for r->tracked: RSS every rss_ms, pagemap snapshots every

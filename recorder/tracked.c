@@ -8,6 +8,7 @@
 #include "recorder/tracked.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 struct entry {
 	pid_t pid;
 	int pidfd;
+	unsigned images;	/* times added: each PROCESS record is a new image */
 	UT_hash_handle hh;
 };
 
@@ -71,9 +73,11 @@ int mh_tracked_add(struct mh_tracked *t, pid_t pid)
 
 	pthread_mutex_lock(&t->lock);
 	HASH_FIND_INT(t->table, &pid, e);
-	if (e)
+	if (e) {
+		e->images++;
 		goto out_unlock;
-	e = malloc(sizeof(*e));
+	}
+	e = calloc(1, sizeof(*e));
 	if (!e) {
 		err = -ENOMEM;
 		goto out_unlock;
@@ -165,15 +169,17 @@ int mh_tracked_admit(struct mh_tracked *t, pid_t pid)
 		return -errno;
 	pthread_mutex_lock(&t->lock);
 	HASH_FIND_INT(t->table, &pid, e);
-	if (e)
+	if (e) {
+		e->images++;	/* an exec: a new image of a pid we follow */
 		goto out_unlock;
+	}
 	err = is_descendant(t, pid);
 	if (!err)
 		err = mh_tracked_check_user(t, pid);
 	if (!err && exited(pidfd))
 		err = -ESRCH;
 	if (!err) {
-		e = malloc(sizeof(*e));
+		e = calloc(1, sizeof(*e));
 		err = e ? 0 : -ENOMEM;
 	}
 	if (!err) {
@@ -252,6 +258,39 @@ size_t mh_tracked_list(struct mh_tracked *t, pid_t *out, size_t max)
 	}
 	pthread_mutex_unlock(&t->lock);
 	return n;
+}
+
+int mh_tracked_pidfd(struct mh_tracked *t, pid_t pid)
+{
+	struct entry *e;
+	int ret;
+
+	pthread_mutex_lock(&t->lock);
+	HASH_FIND_INT(t->table, &pid, e);
+	if (!e || exited(e->pidfd)) {
+		ret = -ESRCH;
+	} else {
+		ret = mh_tracked_check_user(t, pid);
+		if (!ret) {
+			ret = fcntl(e->pidfd, F_DUPFD_CLOEXEC, 0);
+			if (ret < 0)
+				ret = -errno;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	return ret;
+}
+
+unsigned mh_tracked_images(struct mh_tracked *t, pid_t pid)
+{
+	struct entry *e;
+	unsigned images;
+
+	pthread_mutex_lock(&t->lock);
+	HASH_FIND_INT(t->table, &pid, e);
+	images = e ? e->images : 0;
+	pthread_mutex_unlock(&t->lock);
+	return images;
 }
 
 bool mh_tracked_alive(struct mh_tracked *t, pid_t pid)

@@ -53,6 +53,13 @@ int mh_tracked_admit(struct mh_tracked *t, pid_t pid);
 int mh_tracked_take(struct mh_tracked *t, pid_t pid);
 
 /*
+ * As mh_tracked_take, but pid stays in the set: a new pidfd of it (the
+ * caller closes it), for a request that is not its exit scan yet (the
+ * figures at exit). Thread-safe.
+ */
+int mh_tracked_pidfd(struct mh_tracked *t, pid_t pid);
+
+/*
  * 0 if pid runs as the program's user on all four uids (or the program
  * runs as root), else -EPERM; -ESRCH if it is gone.
  */
@@ -67,6 +74,12 @@ void mh_tracked_remove(struct mh_tracked *t, pid_t pid);
  * Thread-safe.
  */
 size_t mh_tracked_list(struct mh_tracked *t, pid_t *out, size_t max);
+
+/*
+ * How many times pid was added since it was first: a new value means a
+ * new image (an exec: its PROCESS record was added again). Thread-safe.
+ */
+unsigned mh_tracked_images(struct mh_tracked *t, pid_t pid);
 
 /*
  * True while pid is tracked and has not exited. Called after reading

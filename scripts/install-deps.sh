@@ -18,7 +18,7 @@ PACKAGES="
 	uthash-dev check libzstd-dev zstd zlib1g-dev libncurses-dev
 	libprotobuf-c-dev protobuf-c-compiler golang-go chromium
 	valgrind heaptrack binutils
-	python3 python3-junitparser perl git sqlite3 procps util-linux
+	python3 python3-junitparser perl git sqlite3 procps util-linux time
 	scdoc man-db zsh tmux
 	libclang-rt-14-dev
 "

@@ -63,12 +63,15 @@ $(O)/tests/progs/%: tests/progs/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 $(EXAMPLE_CFLAGS) -Iinclude -o $@ $< $(EXAMPLE_LIBS)
 
+# fid_status reads the preload's registry of its own memory (memhook/own.h).
+$(O)/tests/progs/fid_status: EXAMPLE_CFLAGS += -Iinclude
+
 # Suites by kind: unit (one module, no process launched), oracle (against
 # memcheck, addr2line or the program's own pagemap), kernel (the BPF stream;
 # skipped without privileges), e2e (everything else: the memhook command
 # end to end). `make check` runs them all, layers first.
 CHECK_UNIT := addrindex blocks clock image mark ring stackids suppress trace report unwind options
-CHECK_ORACLE := oracle verdicts attribution symbolize shells lossy
+CHECK_ORACLE := oracle verdicts attribution symbolize shells lossy fidelity
 CHECK_KERNEL := kernel kernel_cli kernel_probes correlate
 CHECK_E2E := $(filter-out $(CHECK_UNIT) $(CHECK_ORACLE) $(CHECK_KERNEL),\
 	$(CHECK_SRCS:tests/check_%.c=%))

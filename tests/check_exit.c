@@ -3,9 +3,11 @@
  * check_exit.c - how a traced process ends (preload/exit.c): exit(),
  * return from main, _exit(), quick_exit() and fatal signals each send one
  * MH_REC_EXIT and one MH_REC_EXIT_SCAN and then wait, alive with memory
- * intact, until the (test's) recorder acks; a followed fork child does the
- * same under its own pid; and the fatal-signal handlers stay invisible to
- * the program.
+ * intact, until the (test's) recorder acks; exit() and return from main
+ * first send one figures request (MH_EXIT_PATH_FIGURES: the program is
+ * done, before __libc_freeres) and wait for it too; a followed fork child
+ * does the same under its own pid; and the fatal-signal handlers stay
+ * invisible to the program.
  *
  * Oracles: the same program run without the preload (its wait status);
  * the program's own knowledge (how it ends, what sigaction() must report);
@@ -41,18 +43,28 @@ static const struct mh_rec_exit *find_exit(const struct trace *t, __u32 pid, uns
 	return found;
 }
 
-static const struct mh_rec_exit_scan *find_scan(const struct trace *t, __u32 pid, unsigned int *n)
+/* The last EXIT_SCAN of pid that is (figures) or is not (!figures) a figures request; *n counts them. */
+static const struct mh_rec_exit_scan *find_request(const struct trace *t, __u32 pid, bool figures,
+						  unsigned int *n)
 {
 	const struct mh_rec_exit_scan *found = NULL;
 
 	*n = 0;
 	for_each_rec(t, h) {
-		if (h->type == MH_REC_EXIT_SCAN && ((const struct mh_rec_exit_scan *)h)->pid == pid) {
-			found = (const void *)h;
+		const struct mh_rec_exit_scan *s = (const void *)h;
+
+		if (h->type == MH_REC_EXIT_SCAN && s->pid == pid &&
+		    (s->path == MH_EXIT_PATH_FIGURES) == figures) {
+			found = s;
 			(*n)++;
 		}
 	}
 	return found;
+}
+
+static const struct mh_rec_exit_scan *find_scan(const struct trace *t, __u32 pid, unsigned int *n)
+{
+	return find_request(t, pid, false, n);
 }
 
 /* The last ALLOC or FREE of process pid in ring order, NULL if none. */
@@ -91,9 +103,9 @@ START_TEST(test_exit_handshake)
 {
 	const char *args[] = { exit_cases[_i].mode, NULL };
 	struct run_opts o = { .argv = args, .ring_bytes = BIG_RING, .flags = MH_RING_EXIT_SCAN };
-	const struct mh_rec_exit_scan *scan;
+	const struct mh_rec_exit_scan *scan, *figures;
 	const struct mh_rec_exit *ex;
-	unsigned int n_exit, n_scan;
+	unsigned int n_exit, n_scan, n_figures;
 	struct trace t;
 
 	if (!have_artefacts("exit_handshake"))
@@ -106,8 +118,13 @@ START_TEST(test_exit_handshake)
 		ck_assert(WIFEXITED(t.status) && WEXITSTATUS(t.status) == exit_cases[_i].status);
 	ex = find_exit(&t, (__u32)t.pid, &n_exit);
 	scan = find_scan(&t, (__u32)t.pid, &n_scan);
+	figures = find_request(&t, (__u32)t.pid, true, &n_figures);
 	ck_assert_uint_eq(n_exit, 1);
 	ck_assert_uint_eq(n_scan, 1);
+	/* Only exit() takes its figures before memhook's own exit work. */
+	ck_assert_uint_eq(n_figures, exit_cases[_i].path == MH_EXIT_PATH_NORMAL);
+	if (figures)
+		ck_assert_uint_lt((uintptr_t)figures, (uintptr_t)ex);
 	ck_assert_uint_eq(ex->reason, exit_cases[_i].reason);
 	ck_assert_int_eq(ex->status, exit_cases[_i].status);
 	ck_assert_uint_eq(scan->path, exit_cases[_i].path);
@@ -116,8 +133,8 @@ START_TEST(test_exit_handshake)
 	ck_assert_uint_ne(scan->ticket, 0);
 	ck_assert_uint_lt((uintptr_t)ex, (uintptr_t)scan);
 	ck_assert_uint_lt((uintptr_t)last_heap_event(&t, (__u32)t.pid), (uintptr_t)ex);
-	ck_assert_uint_eq(t.scans, 1);
-	ck_assert_uint_eq(t.scans_waiting, 1);
+	ck_assert_uint_eq(t.scans, 1 + n_figures);
+	ck_assert_uint_eq(t.scans_waiting, 1 + n_figures);
 	ck_assert_str_eq(t.err, "");
 	trace_free(&t);
 }
@@ -149,8 +166,9 @@ START_TEST(test_exit_handshake_fork)
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(find_scan(&t, (__u32)t.pid, &n)->path, MH_EXIT_PATH_NORMAL);
 	ck_assert_uint_eq(n, 1);
-	ck_assert_uint_eq(t.scans, 2);
-	ck_assert_uint_eq(t.scans_waiting, 2);
+	/* The child's _exit() and the parent's exit(), which asked for its figures first. */
+	ck_assert_uint_eq(t.scans, 3);
+	ck_assert_uint_eq(t.scans_waiting, 3);
 	trace_free(&t);
 }
 END_TEST

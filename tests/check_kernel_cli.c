@@ -35,8 +35,6 @@
 
 /* Time limit of one memhook command in these tests, s (a hang guard, not a measure). */
 #define CMD_TIMEOUT_S 120
-/* uid and gid of the unprivileged user the degradation tests switch to (nobody). */
-#define NOBODY "65534"
 
 /* One trace's records: kernel and meta streams copied out, allocation records counted. */
 struct trace_recs {
@@ -87,79 +85,17 @@ static char *one_line(const char *path)
 	return text;
 }
 
-/* Copy a built artefact into dir, readable and executable by everyone. */
-static void stage(const char *dir, const char *rel)
-{
-	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
-	char *src = mh_test_path(rel), *dst = mh_test_join(dir, base), *bytes;
-	size_t len;
-	int fd;
-
-	bytes = mh_test_read_file(src, &len);
-	ck_assert_msg(bytes != NULL, "%s is not built", src);
-	fd = open(dst, O_CREAT | O_TRUNC | O_WRONLY, 0755);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, bytes, len), (ssize_t)len);
-	close(fd);
-	ck_assert_int_eq(chmod(dst, 0755), 0);
-	free(bytes);
-	free(dst);
-	free(src);
-}
-
-/*
- * A directory the unprivileged user can write, holding memhook,
- * libmemhook.so and kern_entry (the build directory may be out of its
- * reach). NULL, after printing SKIP, when the test cannot switch users.
- */
+/* A directory uid 65534 can write, with memhook, libmemhook.so and kern_entry; NULL: skipped. */
 static char *unprivileged_dir(const char *test)
 {
-	const char *probe[] = { "setpriv", "--reuid=" NOBODY, "--regid=" NOBODY,
-				"--clear-groups", "test", "-w", NULL, NULL };
-	struct mh_test_cmd cmd = { .argv = probe, .timeout_s = CMD_TIMEOUT_S };
-	char *dir;
+	static const char *const progs[] = { "tests/progs/kern_entry", NULL };
 
-	if (geteuid() != 0) {
-		mh_test_skip(test, "needs root to switch to an unprivileged user");
-		return NULL;
-	}
-	if (!mh_test_have_program("setpriv")) {
-		mh_test_skip(test, "setpriv (util-linux) is not installed");
-		return NULL;
-	}
-	dir = mh_test_tmpdir();
-	ck_assert_int_eq(chmod(dir, 0777), 0);
-	probe[6] = dir;
-	if (mh_test_run(&cmd) != 0) {
-		mh_test_skip(test, "the temporary directory is out of reach of uid " NOBODY);
-		mh_test_rmdir(dir);
-		free(dir);
-		return NULL;
-	}
-	stage(dir, "memhook");
-	stage(dir, "libmemhook.so");
-	stage(dir, "tests/progs/kern_entry");
-	return dir;
+	return mh_test_unprivileged_dir(test, progs);
 }
 
-/* Run memhook (staged in dir) as the unprivileged user; its stdout/stderr to dir/out, dir/err. */
 static int run_unprivileged(const char *dir, const char *const *args)
 {
-	const char *argv[24] = { "setpriv", "--reuid=" NOBODY, "--regid=" NOBODY, "--clear-groups" };
-	char *memhook = mh_test_join(dir, "memhook"), *out = mh_test_join(dir, "out");
-	char *err = mh_test_join(dir, "err");
-	struct mh_test_cmd cmd = { .argv = argv, .stdout_path = out, .stderr_path = err,
-				   .timeout_s = CMD_TIMEOUT_S };
-	int i, st;
-
-	argv[4] = memhook;
-	for (i = 0; args[i]; i++)
-		argv[5 + i] = args[i];
-	st = mh_test_run(&cmd);
-	free(memhook);
-	free(out);
-	free(err);
-	return st;
+	return mh_test_run_unprivileged(dir, args, CMD_TIMEOUT_S);
 }
 
 /* Without privileges, --kernel=auto still records the allocations and says why not the kernel's. */

@@ -74,6 +74,9 @@ static const struct scenario scenarios[] = {
 	{ "leak_underscore_exit", 1, 0 },
 	{ "leak_return_main", 1, 0 },
 	{ "leak_sigterm", 1, 0 },
+	{ "leak_sbrk", 1, 0 },
+	{ "leak_mmap_only", 1, 0 },
+	{ "leak_cycle_opt", 1, 0 },
 };
 
 /* Loss records (memcheck) or stacks (memhook) with definitely lost blocks, at most. */

@@ -710,6 +710,76 @@ int mh_test_run_suite(Suite *s)
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+void mh_test_stage(const char *dir, const char *rel)
+{
+	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	char *src = mh_test_path(rel), *dst = mh_test_join(dir, base), *bytes;
+	size_t len;
+	int fd;
+
+	bytes = mh_test_read_file(src, &len);
+	ck_assert_msg(bytes != NULL, "%s is not built", src);
+	fd = open(dst, O_CREAT | O_TRUNC | O_WRONLY, 0755);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, bytes, len), (ssize_t)len);
+	close(fd);
+	ck_assert_int_eq(chmod(dst, 0755), 0);
+	free(bytes);
+	free(dst);
+	free(src);
+}
+
+char *mh_test_unprivileged_dir(const char *test, const char *const *rels)
+{
+	const char *probe[] = { "setpriv", "--reuid=" MH_TEST_NOBODY, "--regid=" MH_TEST_NOBODY,
+				"--clear-groups", "test", "-w", NULL, NULL };
+	struct mh_test_cmd cmd = { .argv = probe };
+	char *dir;
+
+	if (geteuid() != 0) {
+		mh_test_skip(test, "needs root to switch to an unprivileged user");
+		return NULL;
+	}
+	if (!mh_test_have_program("setpriv")) {
+		mh_test_skip(test, "setpriv (util-linux) is not installed");
+		return NULL;
+	}
+	dir = mh_test_tmpdir();
+	ck_assert_int_eq(chmod(dir, 0777), 0);
+	probe[6] = dir;
+	if (mh_test_run(&cmd) != 0) {
+		mh_test_skip(test, "the temporary directory is out of reach of uid " MH_TEST_NOBODY);
+		mh_test_rmdir(dir);
+		free(dir);
+		return NULL;
+	}
+	mh_test_stage(dir, "memhook");
+	mh_test_stage(dir, "libmemhook.so");
+	for (size_t i = 0; rels && rels[i]; i++)
+		mh_test_stage(dir, rels[i]);
+	return dir;
+}
+
+int mh_test_run_unprivileged(const char *dir, const char *const *args, unsigned timeout_s)
+{
+	const char *argv[32] = { "setpriv", "--reuid=" MH_TEST_NOBODY, "--regid=" MH_TEST_NOBODY,
+				 "--clear-groups" };
+	char *memhook = mh_test_join(dir, "memhook"), *out = mh_test_join(dir, "out");
+	char *err = mh_test_join(dir, "err");
+	struct mh_test_cmd cmd = { .argv = argv, .stdout_path = out, .stderr_path = err,
+				   .timeout_s = timeout_s };
+	int i, st;
+
+	argv[4] = memhook;
+	for (i = 0; args[i] && i < 26; i++)
+		argv[5 + i] = args[i];
+	st = mh_test_run(&cmd);
+	free(memhook);
+	free(out);
+	free(err);
+	return st;
+}
+
 const void *mh_test_ring_peek(struct mh_ring *ring, size_t *bytes)
 {
 	static unsigned char *buf;

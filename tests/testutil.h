@@ -118,6 +118,27 @@ void mh_test_swapcg_setup(struct mh_test_swapcg *f, const char *tag, long long s
 /* Undo mh_test_swapcg_setup(): remove the cgroup, disable and delete the swap file. */
 void mh_test_swapcg_teardown(struct mh_test_swapcg *f);
 
+/* uid and gid of the unprivileged user tests switch to (nobody). */
+#define MH_TEST_NOBODY "65534"
+
+/* Copy the built artefact rel into dir, readable and executable by everyone. */
+void mh_test_stage(const char *dir, const char *rel);
+
+/*
+ * A fresh directory uid MH_TEST_NOBODY can write, holding memhook,
+ * libmemhook.so and the built artefacts rels (NULL-terminated, may be
+ * NULL): the build directory may be out of that user's reach. NULL, after
+ * printing "SKIP <test>: <reason>", when this process cannot switch users
+ * (not root, no setpriv). Remove it with mh_test_rmdir().
+ */
+char *mh_test_unprivileged_dir(const char *test, const char *const *rels);
+
+/*
+ * Run dir's memhook with args as uid/gid MH_TEST_NOBODY, no supplementary
+ * groups; its stdout to dir/out, its stderr to dir/err. The wait status.
+ */
+int mh_test_run_unprivileged(const char *dir, const char *const *args, unsigned timeout_s);
+
 /*
  * "<build dir>/<rel>", malloc'd, for a built artefact that must exist
  * (`make check` builds them all first): fails the calling test when it is

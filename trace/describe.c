@@ -157,10 +157,10 @@ static void dump_pagemap(FILE *out, const struct mh_rec_pagemap *pm)
 
 static void dump_exit_scan(FILE *out, const struct mh_rec_exit_scan *e)
 {
-	static const char *const paths[] = { "?", "normal", "immediate", "signal" };
+	static const char *const paths[] = { "?", "normal", "immediate", "signal", "figures" };
 
 	fprintf(out, "EXIT_SCAN ts=%llu pid=%u tid=%u path=%s status=%d sp=0x%llx ticket=%llu",
-		(unsigned long long)e->ts_ns, e->pid, e->tid, e->path < 4 ? paths[e->path] : "?",
+		(unsigned long long)e->ts_ns, e->pid, e->tid, e->path < 5 ? paths[e->path] : "?",
 		e->status, (unsigned long long)e->sp, (unsigned long long)e->ticket);
 }
 
@@ -171,6 +171,26 @@ static void dump_exit(FILE *out, const struct mh_rec_exit *e)
 	fprintf(out, "EXIT ts=%llu pid=%u reason=%s status=%d core_dumped=%u",
 		(unsigned long long)e->ts_ns, e->pid, e->reason < 4 ? reasons[e->reason] : "?",
 		e->status, e->core_dumped);
+}
+
+/* memhook's own footprint in a process, and what an exit scan cost it. */
+static void dump_own(FILE *out, const struct mh_rec_hdr *rec)
+{
+	const struct mh_rec_own_sample *o = (const void *)rec;
+	const struct mh_rec_scan_cost *c = (const void *)rec;
+
+	if (rec->type == MH_REC_OWN_SAMPLE)
+		fprintf(out, "OWN_SAMPLE ts=%llu pid=%u anon=%llu file=%llu shmem=%llu hwm=%llu ring=0x%llx-0x%llx flags=0x%x",
+			(unsigned long long)o->ts_ns, o->pid, (unsigned long long)o->anon_bytes,
+			(unsigned long long)o->file_bytes, (unsigned long long)o->shmem_bytes,
+			(unsigned long long)o->hwm_bytes, (unsigned long long)o->ring_start,
+			(unsigned long long)o->ring_end, o->flags);
+	else
+		fprintf(out, "SCAN_COST ts=%llu start=%llu pid=%u read=%llu swapped_in=%llu untouched=%llu rss_raised=%llu",
+			(unsigned long long)c->ts_ns, (unsigned long long)c->start_ns, c->pid,
+			(unsigned long long)c->read_pages, (unsigned long long)c->swapped_in_pages,
+			(unsigned long long)c->untouched_pages,
+			(unsigned long long)c->rss_raised_bytes);
 }
 
 /* The simple fixed-size records. Returns false for a type it does not print. */
@@ -264,6 +284,10 @@ void mh_dump_record(FILE *out, int stream, const struct mh_rec_hdr *rec)
 		break;
 	case MH_REC_PAGEMAP:
 		dump_pagemap(out, (const void *)rec);
+		break;
+	case MH_REC_OWN_SAMPLE:
+	case MH_REC_SCAN_COST:
+		dump_own(out, rec);
 		break;
 	default:
 		if (rec->type >= MH_REC_KERNEL_FIRST && describe_kernel(out, rec) == 0)

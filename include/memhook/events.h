@@ -47,6 +47,8 @@ enum mh_rec_type {
 	MH_REC_PAGEMAP = 13,	/* struct mh_rec_pagemap, then a bitmap */
 	MH_REC_LEAK = 14,	/* struct mh_rec_leak (exit-time reachability verdict) */
 	MH_REC_EXIT_SCAN = 15,	/* struct mh_rec_exit_scan: the process waits to be scanned */
+	MH_REC_OWN_SAMPLE = 16,	/* struct mh_rec_own_sample: memhook's own share of a process's RSS */
+	MH_REC_SCAN_COST = 17,	/* struct mh_rec_scan_cost: what an exit scan did to the process */
 
 	/* 64 and up belong to the kernel stream: kernel_events.h */
 	MH_REC_KERNEL_FIRST = 64,
@@ -270,6 +272,55 @@ struct mh_rec_pagemap {
 	/* __u64 bits[(2 * page_count + 63) / 64]; */
 };
 
+enum mh_own_sample_flags {
+	/*
+	 * Taken while the exit scan held the process's threads stopped: with
+	 * the RSS sample that follows, the process's figures at exit. The
+	 * merger takes no later RSS of that image as the program's (the
+	 * scan's reads and the teardown are not the program's doing).
+	 */
+	MH_OWN_AT_EXIT_SCAN = 0x1,
+	/* The preload's registry was read: its tables are in anon_bytes. */
+	MH_OWN_TABLES_KNOWN = 0x2,
+};
+
+/*
+ * memhook's own resident memory in a traced process (the event ring, the
+ * preload's tables, memhook's libraries: recorder/own.c), written right
+ * before the MH_REC_RSS_SAMPLE it belongs to (same pid and ts_ns). The
+ * program's RSS is the process's minus these, counter by counter.
+ */
+struct mh_rec_own_sample {
+	struct mh_rec_hdr hdr;
+	__u64 ts_ns;		/* CLOCK_MONOTONIC ns, as the RSS sample's */
+	__u64 anon_bytes;	/* memhook's pages in RssAnon, bytes */
+	__u64 file_bytes;	/* in RssFile, bytes */
+	__u64 shmem_bytes;	/* in RssShmem (the ring), bytes */
+	__u64 hwm_bytes;	/* the process's VmHWM (peak RSS, memhook's pages included), bytes; 0 unknown */
+	__u64 ring_start;	/* the event ring's mappings in the process: first byte, 0 if none */
+	__u64 ring_end;		/* one past their last byte */
+	__u32 pid;
+	__u32 flags;		/* enum mh_own_sample_flags */
+};
+
+/*
+ * What one exit scan did to the process it scanned (recorder/exitscan/):
+ * it reads only pages the process has (present or swapped out), so the
+ * untouched ones stay untouched; pages it read back from swap are
+ * memhook's doing, not the program's.
+ */
+struct mh_rec_scan_cost {
+	struct mh_rec_hdr hdr;
+	__u64 ts_ns;		/* CLOCK_MONOTONIC ns when the scan released the process */
+	__u64 start_ns;		/* CLOCK_MONOTONIC ns when its threads were stopped */
+	__u64 read_pages;	/* resident pages read, pages */
+	__u64 swapped_in_pages;	/* swapped-out pages read (brought back into RAM), pages */
+	__u64 untouched_pages;	/* pages never touched (holding zeros or the file's bytes), skipped */
+	__u64 rss_raised_bytes;	/* the process's RSS after the scan minus before, bytes (>= 0) */
+	__u32 pid;
+	__u32 pad;
+};
+
 enum mh_leak_kind {
 	MH_LEAK_DEFINITE = 1,	/* no pointer to it or into it */
 	MH_LEAK_INDIRECT = 2,	/* reachable only from lost blocks */
@@ -289,6 +340,13 @@ enum mh_exit_path {
 	MH_EXIT_PATH_NORMAL = 1,	/* exit() or return from main: late destructor */
 	MH_EXIT_PATH_IMMEDIATE = 2,	/* _exit() / _Exit() called by the program */
 	MH_EXIT_PATH_SIGNAL = 3,	/* a fatal signal the program does not handle */
+	/*
+	 * Not an exit yet: the program is done (exit() or return from main,
+	 * its handlers and destructors ran); take its figures at exit now,
+	 * before memhook's own exit work (__libc_freeres) touches memory,
+	 * and answer. The scan request follows.
+	 */
+	MH_EXIT_PATH_FIGURES = 4,
 };
 
 /*
@@ -327,5 +385,7 @@ _Static_assert(sizeof(struct mh_rec_rss_sample) == 56, "rss sample size");
 _Static_assert(sizeof(struct mh_rec_pagemap) == 40, "pagemap record size");
 _Static_assert(sizeof(struct mh_rec_leak) == 24, "leak record size");
 _Static_assert(sizeof(struct mh_rec_exit_scan) == 48, "exit scan record size");
+_Static_assert(sizeof(struct mh_rec_own_sample) == 72, "own sample record size");
+_Static_assert(sizeof(struct mh_rec_scan_cost) == 64, "scan cost record size");
 
 #endif /* MEMHOOK_INCLUDE_EVENTS_H */

@@ -19,7 +19,7 @@
 #include <linux/types.h>
 
 #define MH_TRACE_MAGIC "MEMHOOK\0"	/* 8 bytes, NUL included */
-#define MH_TRACE_VERSION 2	/* 2: chunks may have MH_CHUNK_COLUMNS */
+#define MH_TRACE_VERSION 3	/* 2: chunks may have MH_CHUNK_COLUMNS; 3: OWN_SAMPLE, SCAN_COST */
 /* Oldest version a reader of this build still reads. */
 #define MH_TRACE_VERSION_MIN 1
 #define MH_CHUNK_MAGIC 0x4b43484dU	/* "MHCK" little-endian */

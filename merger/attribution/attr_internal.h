@@ -40,6 +40,8 @@ int mh_attr_block_added(struct mh_process *p, struct mh_block *blk, uint32_t tid
 void mh_attr_block_removed(struct mh_process *p, struct mh_block *blk);
 int mh_attr_mmap(struct mh_process *p, uint64_t addr, uint64_t size, uint64_t stack_id);
 int mh_attr_munmap(struct mh_process *p, uint64_t addr, uint64_t size);
+/* The program moved its break itself over [addr, addr + size), up (grow) or down: by bytes. */
+int mh_attr_brk(struct mh_process *p, uint64_t addr, uint64_t size, uint64_t stack_id, bool grow);
 
 /*
  * p's traced image announced itself (MH_REC_PROCESS): RSS seen before
@@ -88,6 +90,11 @@ void mh_rss_timeline_snapshot(struct mh_process *p, uint64_t ts);
 /* Apply an RSS record (kernel rss_stat or sampler). */
 void mh_rss_kernel(struct mh_process *p, const struct mh_rec_krss *r);
 void mh_rss_sample(struct mh_process *p, const struct mh_rec_rss_sample *s);
+/* memhook's own share (MH_REC_OWN_SAMPLE) and what an exit scan did (MH_REC_SCAN_COST). */
+void mh_rss_own(struct mh_process *p, const struct mh_rec_own_sample *o);
+void mh_rss_scan_cost(struct mh_process *p, const struct mh_rec_scan_cost *c);
+/* End of trace: the peak is at least what the kernel's high-water mark showed. */
+void mh_rss_finish(struct mh_process *p);
 
 /* mappings.c */
 /* A live block was seen at addr: the mapping around it is allocator memory. */

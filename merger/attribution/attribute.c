@@ -9,7 +9,9 @@
  * stack's; a fault in no block is held on its thread until that thread's
  * next allocation: if that allocation comes within ALLOC_WINDOW_NS and
  * overlaps the faulting page, the fault is the allocation's
- * (faults_during_alloc), else it goes to its mapping. A reclaim stall is
+ * (faults_during_alloc), else it goes to its mapping. A major fault
+ * (reported when it completes) goes wherever the thread's fault at that
+ * page went. Faults in memhook's ring are memhook's, never the program's. A reclaim stall is
  * charged to the fault its thread entered at most FAULT_WINDOW_NS before
  * the stall began, else to the thread's next allocation if that returns
  * within ALLOC_WINDOW_NS of the stall's end, else it stays unattributed.
@@ -40,16 +42,23 @@
 #define PENDING_FAULTS 256
 /* Page size when the trace header does not say. */
 #define DEFAULT_PAGE_BYTES 4096
+/* What the event ring's memfd is called (recorder's mh_ring_create). */
+#define MH_RING_FILE_NAME "memhook-ring"
+/* madvise advice values (include/uapi/asm-generic/mman-common.h, since 5.14). */
+#define MH_MADV_POPULATE_READ 22
+#define MH_MADV_POPULATE_WRITE 23
 
 struct pending_fault {
 	uint64_t addr, ts_ns;
 	uint64_t reclaim_ns;		/* stalls charged to this fault so far */
+	uint64_t majors;		/* it was a major fault (the perf event said so) */
 	struct mh_map_stats *map;	/* where it goes if no allocation claims it */
 };
 
 struct mh_attr_thread {
 	uint32_t tid;
 	uint64_t last_fault_ts;
+	uint64_t last_fault_addr;		/* its address; 0 once a major fault matched it */
 	struct mh_stack_stats *last_fault_stack; /* owner of the last fault, if a block */
 	struct mh_map_stats *last_fault_map;	 /* else its mapping (if no longer pending) */
 	struct pending_fault pending[PENDING_FAULTS];
@@ -274,6 +283,7 @@ static struct mh_attr_thread *thread_get(struct mh_attr *a, uint32_t tid, bool c
 static void charge_mapping(struct mh_attr_thread *t, const struct pending_fault *pf)
 {
 	pf->map->faults++;
+	pf->map->major_faults += pf->majors;
 	pf->map->reclaim_stall_ns += pf->reclaim_ns;
 	if (t->last_fault_ts == pf->ts_ns && !t->last_fault_stack)
 		t->last_fault_map = pf->map;
@@ -330,6 +340,7 @@ int mh_attr_block_added(struct mh_process *p, struct mh_block *blk, uint32_t tid
 
 		if (ts - pf->ts_ns <= ALLOC_WINDOW_NS && overlaps) {
 			st->faults_during_alloc++;
+			st->major_faults += pf->majors;
 			st->reclaim_stall_ns += pf->reclaim_ns;
 			a->faults_during_alloc++;
 		} else {
@@ -355,17 +366,62 @@ void mh_attr_block_removed(struct mh_process *p, struct mh_block *blk)
 
 /* ---- kernel records ---- */
 
+/*
+ * A fault in memhook's event ring (its memfd, named by the kernel's file
+ * records): memhook's page, not the program's. Each maps one more page of
+ * the ring into the process (the preload writes it; no fault-around on a
+ * shared write fault), until the next own sample measures the share.
+ */
+static bool is_ring_fault(struct mh_attribution *at, const struct mh_rec_kfault *f)
+{
+	uint64_t key = file_key(f->dev, f->ino);
+	struct mh_kfile *file;
+
+	if (f->vma_class != MH_VMA_SHMEM || !f->ino)
+		return false;
+	HASH_FIND(hh, at->files, &key, sizeof(key), file);
+	return file && file->dev == f->dev && file->ino == f->ino &&
+	       strstr(file->path, MH_RING_FILE_NAME);
+}
+
+/*
+ * The preload maps ring pages ahead of its writes with
+ * madvise(MADV_POPULATE_WRITE), which takes no user fault: count them as
+ * memhook's when the advice names the ring the own samples located.
+ */
+static void ring_populated(struct mh_attr *a, const struct mh_rec_ksyscall *s)
+{
+	uint64_t addr = s->args[0], len = s->args[1], ring = a->ring_end - a->ring_start;
+
+	if (s->sys != MH_KSYS_MADVISE || s->ret < 0 || a->rss_frozen ||
+	    (s->args[2] != MH_MADV_POPULATE_READ && s->args[2] != MH_MADV_POPULATE_WRITE) ||
+	    addr < a->ring_start || len > a->ring_end - addr)
+		return;
+	a->own[MH_RSS_SHMEM] += len;
+	if (a->own[MH_RSS_SHMEM] > ring)
+		a->own[MH_RSS_SHMEM] = ring;
+}
+
 static int on_fault(struct mh_attribution *at, struct mh_process *p, const struct mh_rec_kfault *f)
 {
 	struct mh_attr *a = p->attr;
-	struct mh_attr_thread *t = thread_get(a, f->tid, true);
+	struct mh_attr_thread *t;
 	struct mh_stack_stats *st;
 	struct pending_fault *pf;
 
+	if (is_ring_fault(at, f)) {
+		a->own_faults++;
+		if (!a->rss_frozen && a->own[MH_RSS_SHMEM] + a->page_size <=
+		    a->ring_end - a->ring_start)
+			a->own[MH_RSS_SHMEM] += a->page_size;
+		return 0;
+	}
+	t = thread_get(a, f->tid, true);
 	if (!t || block_index_ensure(p))
 		return -ENOMEM;
 	a->faults++;
 	t->last_fault_ts = f->ts_ns;
+	t->last_fault_addr = f->addr;
 	t->last_fault_stack = NULL;
 	t->last_fault_map = NULL;
 	st = block_at(a, f->addr);
@@ -387,6 +443,36 @@ static int on_fault(struct mh_attribution *at, struct mh_process *p, const struc
 	return 0;
 }
 
+/*
+ * Where the fault a major fault completes went: the thread's last fault,
+ * if it was at the same page. True when it was charged there.
+ */
+static bool charge_like_minor(struct mh_attr *a, const struct mh_rec_kmajfault *f)
+{
+	uint64_t page_mask = ~(uint64_t)(a->page_size - 1);
+	struct mh_attr_thread *t = a->threads ? thread_get(a, f->tid, false) : NULL;
+
+	if (!t || !t->last_fault_addr || t->last_fault_ts > f->ts_ns ||
+	    (t->last_fault_addr & page_mask) != (f->addr & page_mask))
+		return false;
+	t->last_fault_addr = 0;
+	if (t->last_fault_stack) {
+		t->last_fault_stack->major_faults++;
+		return true;
+	}
+	for (unsigned i = 0; i < t->pending_count; i++) {
+		if (t->pending[i].ts_ns == t->last_fault_ts) {
+			t->pending[i].majors++;
+			return true;
+		}
+	}
+	if (t->last_fault_map) {
+		t->last_fault_map->major_faults++;
+		return true;
+	}
+	return false;
+}
+
 static int on_majfault(struct mh_attribution *at, struct mh_process *p,
 		       const struct mh_rec_kmajfault *f)
 {
@@ -397,6 +483,9 @@ static int on_majfault(struct mh_attribution *at, struct mh_process *p,
 	if (block_index_ensure(p))
 		return -ENOMEM;
 	a->major_faults++;
+	/* One home per fault: a major fault goes where its minor (entry) record went. */
+	if (charge_like_minor(a, f))
+		return 0;
 	st = block_at(a, f->addr);
 	if (st) {
 		st->major_faults++;
@@ -462,7 +551,7 @@ static int on_reclaim(struct mh_process *p, const struct mh_rec_kreclaim *r)
 	return 0;
 }
 
-/* Process id of a record mh_attr_wants(), 0 if it names none or is not handled. */
+/* Process id of a record the attribution handles, 0 if it names none or is not handled. */
 static uint32_t record_pid(const struct mh_rec_hdr *rec)
 {
 	switch (rec->type) {
@@ -470,6 +559,10 @@ static uint32_t record_pid(const struct mh_rec_hdr *rec)
 		return ((const struct mh_rec_pagemap *)rec)->pid;
 	case MH_REC_RSS_SAMPLE:
 		return ((const struct mh_rec_rss_sample *)rec)->pid;
+	case MH_REC_OWN_SAMPLE:
+		return ((const struct mh_rec_own_sample *)rec)->pid;
+	case MH_REC_SCAN_COST:
+		return ((const struct mh_rec_scan_cost *)rec)->pid;
 	case MH_REC_KFAULT:
 		return ((const struct mh_rec_kfault *)rec)->pid;
 	case MH_REC_KMAJFAULT:
@@ -510,6 +603,12 @@ int mh_attr_record(struct mh_attribution *at, const struct mh_rec_hdr *rec)
 	case MH_REC_RSS_SAMPLE:
 		mh_rss_sample(p, (const void *)rec);
 		return 0;
+	case MH_REC_OWN_SAMPLE:
+		mh_rss_own(p, (const void *)rec);
+		return 0;
+	case MH_REC_SCAN_COST:
+		mh_rss_scan_cost(p, (const void *)rec);
+		return 0;
 	case MH_REC_KRSS:
 		mh_rss_kernel(p, (const void *)rec);
 		return 0;
@@ -521,8 +620,11 @@ int mh_attr_record(struct mh_attribution *at, const struct mh_rec_hdr *rec)
 		return on_swapin(at, p, (const void *)rec);
 	case MH_REC_KRECLAIM:
 		return on_reclaim(p, (const void *)rec);
-	default:
+	case MH_REC_KSYSCALL:
+		ring_populated(p->attr, (const void *)rec);
 		return mh_mappings_syscall(p->attr, (const void *)rec);
+	default:
+		return 0;
 	}
 }
 
@@ -539,6 +641,7 @@ int mh_attr_finish(struct mh_attribution *at, struct mh_process *p)
 	if (at->snap_pending == p)
 		err = mh_attr_apply_pending(at);
 	mh_residency_close(p);
+	mh_rss_finish(p);
 	HASH_ITER(hh, a->threads, t, tmp) {
 		for (i = 0; i < t->pending_count; i++)
 			charge_mapping(t, &t->pending[i]);

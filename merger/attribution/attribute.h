@@ -70,6 +70,7 @@ struct mh_timeline_point {
 	uint64_t faults, major_faults, swapins;		/* kernel events so far (cumulative) */
 	uint64_t reclaim_stall_ns;			/* likewise */
 	bool snapshot;					/* a residency snapshot ended here */
+	bool provisional;				/* rss_*: the process's, memhook's share not known yet */
 	uint64_t resident_bytes;			/* snapshot: every range it covered */
 	uint64_t heap_resident_bytes;			/* snapshot: ranges holding heap */
 	uint64_t retained_free_heap_bytes;		/* snapshot only */
@@ -84,10 +85,33 @@ struct mh_snap_part;
 struct mh_attr {
 	uint32_t page_size;
 
-	/* Process RSS, bytes, as last reported; the kernel's rss_stat wins over samples. */
+	/*
+	 * Process RSS, bytes, as last reported: a counter the kernel's
+	 * rss_stat reported for this image wins over samples, which seed the
+	 * others. own[] is memhook's share of it (MH_REC_OWN_SAMPLE); the
+	 * program's RSS is rss - own, counter by counter (mh_attr_program()).
+	 */
 	uint64_t rss[4];			/* by enum mh_rss_member */
+	uint64_t own[4];			/* likewise; SWAPENTS unused */
+	unsigned kernel_members;		/* bit m: the kernel reported member m */
 	bool rss_from_kernel, rss_from_sampler;
-	uint64_t rss_peak_bytes, rss_peak_ts_ns; /* anon + file + shmem */
+	uint64_t rss_samples;			/* periodic samples (the exit scan's not counted) */
+	bool own_known, own_tables_known;	/* an own sample came; it had the preload's tables */
+	bool pending_exit;			/* the next RSS sample is the exit scan's */
+	bool rss_frozen;			/* the exit scan's figures came: later RSS is not the program's */
+	uint64_t rss_peak_bytes, rss_peak_ts_ns; /* program RSS, anon + file + shmem */
+	bool rss_peak_from_hwm;			/* the peak is the kernel's high-water mark less own */
+	uint64_t hwm_peak_bytes, hwm_ts_ns;	/* max over own samples of VmHWM less own */
+	uint64_t own_peak_bytes;		/* memhook's own share at its largest */
+	uint64_t own_faults;			/* faults in memhook's ring: its, not the program's */
+	uint64_t ring_start, ring_end;		/* the ring's mappings, from the own samples */
+	uint64_t exit_rss[4], exit_own[4];	/* at the exit scan, if exit_known */
+	uint64_t exit_ts_ns;
+	bool exit_known;
+
+	/* What exit scans did to the process (MH_REC_SCAN_COST). */
+	uint64_t scans, scan_read_pages, scan_swapped_in_pages, scan_untouched_pages;
+	uint64_t scan_rss_raised_bytes;
 
 	/* Residency snapshots. */
 	uint64_t snapshots;			/* snapshots seen (0: resident figures unknown) */
@@ -150,10 +174,23 @@ void mh_attribution_free(struct mh_attribution *at);
 const char *mh_attr_map_name(const struct mh_attribution *at, const struct mh_process *p,
 			     const struct mh_map_stats *ms);
 
-/* Sum of the process RSS counters (anon + file + shmem), bytes. */
+/* The program's share of RSS counter m: the process's less memhook's own. */
+static inline uint64_t mh_attr_program(const struct mh_attr *a, unsigned m)
+{
+	return a->rss[m] > a->own[m] ? a->rss[m] - a->own[m] : 0;
+}
+
+/* The program's RSS (anon + file + shmem, memhook's own pages left out), bytes. */
 static inline uint64_t mh_attr_rss(const struct mh_attr *a)
 {
-	return a->rss[MH_RSS_ANON] + a->rss[MH_RSS_FILE] + a->rss[MH_RSS_SHMEM];
+	return mh_attr_program(a, MH_RSS_ANON) + mh_attr_program(a, MH_RSS_FILE) +
+	       mh_attr_program(a, MH_RSS_SHMEM);
+}
+
+/* memhook's own resident bytes in the process, as last sampled. */
+static inline uint64_t mh_attr_own(const struct mh_attr *a)
+{
+	return a->own[MH_RSS_ANON] + a->own[MH_RSS_FILE] + a->own[MH_RSS_SHMEM];
 }
 
 #endif /* MEMHOOK_MERGER_ATTRIBUTION_ATTRIBUTE_H */

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * mappings.c - the address ranges a process has mapped, as far as the
- * trace tells: the program's own mmaps (preload records, with their call
- * stack), those only the kernel's syscall records saw, and the brk heap's
- * bounds. attribute.c names memory outside live blocks from them
+ * trace tells: the program's own mmaps and sbrk growth (preload records,
+ * with their call stack), those only the kernel's syscall records saw,
+ * and the brk heap's bounds. attribute.c names memory outside live blocks from them
  * (docs/ATTRIBUTION.md). Unmapping acts as the kernel does, on whole
  * pages.
  *
@@ -25,6 +25,7 @@
 enum mapping_origin {
 	ORIGIN_PROGRAM = 1,	/* the program's mmap, recorded by the preload */
 	ORIGIN_KERNEL,		/* a mmap only the kernel's syscall records saw */
+	ORIGIN_BREAK,		/* the program's own brk/sbrk growth (bytes, not pages) */
 };
 
 struct mh_mapping {
@@ -54,8 +55,9 @@ struct mh_map_stats *mh_attr_mapping_of(struct mh_attribution *at, struct mh_pro
 	struct mh_mapping *m = mapping_find(a, addr);
 	char name[64];
 
-	if (m && m->origin == ORIGIN_PROGRAM) {
-		snprintf(name, sizeof(name), "mmap 0x%" PRIx64, m->stack_id);
+	if (m && (m->origin == ORIGIN_PROGRAM || m->origin == ORIGIN_BREAK)) {
+		snprintf(name, sizeof(name), "%s 0x%" PRIx64,
+			 m->origin == ORIGIN_BREAK ? "sbrk" : "mmap", m->stack_id);
 		return mh_map_stats_get(a, MH_MAP_PROGRAM_MMAP, name, m->stack_id);
 	}
 	if ((m && m->held_heap) || (addr >= a->brk_start && addr < a->brk_end))
@@ -197,6 +199,43 @@ int mh_attr_mmap(struct mh_process *p, uint64_t addr, uint64_t size, uint64_t st
 int mh_attr_munmap(struct mh_process *p, uint64_t addr, uint64_t size)
 {
 	return mapping_clear(p->attr, addr, size);
+}
+
+/*
+ * The break moves by bytes, not pages: growth right after the program's
+ * last growth extends it, and shrinking cuts exactly what it gives back.
+ */
+int mh_attr_brk(struct mh_process *p, uint64_t addr, uint64_t size, uint64_t stack_id, bool grow)
+{
+	struct mh_attr *a = p->attr;
+	struct mh_mapping *m, *tmp;
+	int err = 0;
+
+	if (!size)
+		return 0;
+	m = addr ? mapping_find(a, addr - 1) : NULL;
+	if (grow && m && m->origin == ORIGIN_BREAK && m->start + m->size == addr)
+		return mapping_reshape(a, m, m->start, addr + size);
+	if (grow) {
+		m = calloc(1, sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		*m = (struct mh_mapping){ .start = addr, .size = size, .origin = ORIGIN_BREAK,
+					  .stack_id = stack_id };
+		err = mh_addrindex_insert(a->map_index, addr, size, m);
+		if (err) {
+			free(m);
+			return err == -EEXIST ? 0 : err;
+		}
+		DL_APPEND(a->mappings, m);
+		return 0;
+	}
+	DL_FOREACH_SAFE(a->mappings, m, tmp) {
+		if (m->origin == ORIGIN_BREAK && m->start < addr + size &&
+		    m->start + m->size > addr && !err)
+			err = mapping_cut(a, m, addr, addr + size);
+	}
+	return err;
 }
 
 int mh_mappings_syscall(struct mh_attr *a, const struct mh_rec_ksyscall *s)

@@ -293,7 +293,8 @@ int mh_residency_add(struct mh_attribution *at, struct mh_process *p,
 		a->snap_open = true;
 		a->snap_ts_ns = rec->ts_ns;
 		a->snap_resident = a->snap_heap_resident = a->snap_covered = a->snap_swapped = 0;
-		memcpy(a->snap_rss, a->rss, sizeof(a->snap_rss));
+		for (unsigned m = 0; m < 4; m++)
+			a->snap_rss[m] = m == MH_RSS_SWAPENTS ? a->rss[m] : mh_attr_program(a, m);
 		a->snap_rss_known = a->rss_from_kernel || a->rss_from_sampler;
 		a->snap_live_bytes = p->live_bytes;
 	}

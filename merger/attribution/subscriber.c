@@ -65,6 +65,15 @@ static int remapped(void *ctx, struct mh_process *p, uint64_t old_addr, uint64_t
 	return err ? err : mh_attr_mmap(p, addr, size, stack_id);
 }
 
+/* The program's own break memory, like its mmaps: a region of its own, by its call stack. */
+static int break_moved(void *ctx, struct mh_process *p, uint64_t addr, uint64_t size,
+		       uint64_t stack_id, bool grow)
+{
+	if (!grow)
+		return p->attr ? mh_attr_brk(p, addr, size, stack_id, false) : 0;
+	return mh_attr_get(ctx, p) ? mh_attr_brk(p, addr, size, stack_id, true) : -ENOMEM;
+}
+
 static void image_started(void *ctx, struct mh_process *p)
 {
 	if (p->attr)
@@ -94,6 +103,7 @@ static const struct mh_replay_events events = {
 	.mapped = mapped,
 	.unmapped = unmapped,
 	.remapped = remapped,
+	.break_moved = break_moved,
 	.image_started = image_started,
 	.process_finished = process_finished,
 	.process_freed = process_freed,

@@ -26,6 +26,8 @@ struct mh_process *mh_replay_new_image(struct mh_replay *rp, uint32_t pid);
 void mh_replay_end_by_exec(struct mh_replay *rp, struct mh_process *p);
 
 /* Apply an INFO record (its sizes checked here). 0, -EBADMSG or -ENOMEM. */
-int mh_replay_info(struct mh_replay *rp, const struct mh_rec_info *i);
+int mh_replay_on_info(struct mh_replay *rp, const struct mh_rec_info *i);
+/* Free the trace-wide INFO values kept by mh_replay_on_info(). */
+void mh_replay_infos_free(struct mh_replay *rp);
 
 #endif /* MEMHOOK_MERGER_REPLAY_IMAGES_H */

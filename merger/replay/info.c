@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * info.c - the INFO records the replay acts on (images.h): the trace's
- * kernel status, an image's arguments and the end of its exit-time scan,
- * children not followed, and execs the kernel saw that never attached.
+ * kernel status and other trace-wide values, an image's arguments and the
+ * end of its exit-time scan, children not followed, and execs the kernel
+ * saw that never attached.
  * Never prints; keeps nothing per record.
  */
 #include "merger/replay/images.h"
@@ -13,6 +14,56 @@
 
 #include "merger/leaks/leaks.h"
 #include "merger/replay/modmap.h"
+
+/* An INFO record about the whole trace. */
+struct mh_info_entry {
+	char *key, *value;
+	UT_hash_handle hh;
+};
+
+void mh_replay_infos_free(struct mh_replay *rp)
+{
+	struct mh_info_entry *e, *tmp;
+
+	HASH_ITER(hh, rp->infos, e, tmp) {
+		HASH_DEL(rp->infos, e);
+		free(e->key);
+		free(e->value);
+		free(e);
+	}
+}
+
+const char *mh_replay_info(const struct mh_replay *rp, const char *key)
+{
+	struct mh_info_entry *e;
+
+	HASH_FIND_STR(rp->infos, key, e);
+	return e ? e->value : NULL;
+}
+
+/* Keep a trace-wide INFO value; a later one with the same key replaces it. */
+static int keep_info(struct mh_replay *rp, const char *key, size_t key_len, const char *value,
+		     size_t value_len)
+{
+	char *v = strndup(value, value_len);
+	struct mh_info_entry *e;
+
+	if (!v)
+		return -ENOMEM;
+	HASH_FIND(hh, rp->infos, key, key_len, e);
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e || !(e->key = strndup(key, key_len))) {
+			free(e);
+			free(v);
+			return -ENOMEM;
+		}
+		HASH_ADD_KEYPTR(hh, rp->infos, e->key, strlen(e->key), e);
+	}
+	free(e->value);
+	e->value = v;
+	return 0;
+}
 
 static bool key_is(const struct mh_rec_info *i, const char *key, const char *name)
 {
@@ -97,7 +148,7 @@ static int set_argv(struct mh_process *p, const char *value, uint32_t len)
  * the end of its exit-time scan, which names the image its verdicts are
  * for (they came before it, without a timestamp).
  */
-int mh_replay_info(struct mh_replay *rp, const struct mh_rec_info *i)
+int mh_replay_on_info(struct mh_replay *rp, const struct mh_rec_info *i)
 {
 	const char *key = (const char *)(i + 1), *value = key + i->key_len + 1;
 	struct mh_process *p;
@@ -107,10 +158,11 @@ int mh_replay_info(struct mh_replay *rp, const struct mh_rec_info *i)
 	if (key_is(i, key, "kernel.status")) {
 		free(rp->kernel_status);
 		rp->kernel_status = strndup(value, i->value_len);
-		return rp->kernel_status ? 0 : -ENOMEM;
+		if (!rp->kernel_status)
+			return -ENOMEM;
 	}
 	if (!i->pid)
-		return 0;
+		return keep_info(rp, key, i->key_len, value, i->value_len);
 	if (key_is(i, key, "exec"))
 		return exec_seen(rp, i->pid, i->ts_ns, value, i->value_len);
 	if (key_is(i, key, "exec.why"))

@@ -117,6 +117,7 @@ void mh_replay_free(struct mh_replay *rp)
 		HASH_DEL(rp->untraced, e);
 		free(e);
 	}
+	mh_replay_infos_free(rp);
 	mh_stackdb_free(rp->stacks);
 	mh_modmap_free(rp->modules);
 	free(rp->kernel_status);
@@ -398,7 +399,9 @@ static int on_alloc(struct mh_replay *rp, const struct mh_rec_alloc *a)
 	case MH_KIND_SBRK:
 		p->brk_calls++;
 		p->brk_bytes += (int64_t)a->size;
-		return 0;
+		/* The program's own break memory: a region of its own, like its mmaps. */
+		return a->size ? PUBLISH(rp, break_moved, p, a->addr, a->size, a->stack_id, true) :
+				 0;
 	default:
 		return heap_alloc(rp, p, a->tid, a->addr, a->size, a->stack_id, a->ts_ns);
 	}
@@ -420,7 +423,7 @@ static int on_free(struct mh_replay *rp, const struct mh_rec_free *f)
 	case MH_KIND_SBRK:
 		p->brk_calls++;
 		p->brk_bytes -= (int64_t)f->size;
-		return 0;
+		return f->size ? PUBLISH(rp, break_moved, p, f->addr, f->size, 0, false) : 0;
 	default:
 		return mh_series_tick(p, p->series, f->ts_ns) ? -ENOMEM :
 								heap_free(rp, p, f->addr, f->tid);
@@ -657,7 +660,7 @@ static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 	case MH_REC_LEAK:
 		return on_leak(rp, (const void *)rec);
 	case MH_REC_INFO:
-		return mh_replay_info(rp, (const void *)rec);
+		return mh_replay_on_info(rp, (const void *)rec);
 	case MH_REC_EXIT_SCAN:
 		mark_scan_requested(rp, (const void *)rec);
 		return 0;
@@ -665,7 +668,8 @@ static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 		return 0;
 	default:
 		if (rec->type >= MH_REC_KERNEL_FIRST || rec->type == MH_REC_PAGEMAP ||
-		    rec->type == MH_REC_RSS_SAMPLE) {
+		    rec->type == MH_REC_RSS_SAMPLE || rec->type == MH_REC_OWN_SAMPLE ||
+		    rec->type == MH_REC_SCAN_COST) {
 			if (rec->type >= MH_REC_KERNEL_FIRST)
 				rp->kernel_records++;
 			return PUBLISH(rp, record, rec);

@@ -49,6 +49,7 @@ struct mh_granule {
 struct mh_attr;
 struct mh_block;
 struct mh_blocks;
+struct mh_info_entry;
 struct mh_pending_verdicts;
 struct mh_pid_entry;
 struct mh_kfile;
@@ -138,6 +139,7 @@ struct mh_replay {
 	uint32_t page_size;		/* from the trace header, 0 if unknown */
 	uint64_t kernel_records;	/* records of the kernel stream replayed */
 	uint64_t kernel_late;		/* kernel records replayed after a later one */
+	struct mh_info_entry *infos;	/* INFO records about the whole trace (pid 0), by key */
 	char *kernel_status;		/* "kernel.status" INFO value ("on", "off: why"), NULL if none */
 	/* Exit-time verdicts by pid, until the scan's "leakscan.status" names the image (leaks.h). */
 	struct mh_pending_verdicts *pending_verdicts;
@@ -168,6 +170,9 @@ struct mh_replay_events {
 	/* mremap moved or resized [old_addr, +old_size) to [addr, +size). */
 	int (*remapped)(void *ctx, struct mh_process *p, uint64_t old_addr, uint64_t old_size,
 			uint64_t addr, uint64_t size, uint64_t stack_id);
+	/* The program moved its break itself (brk/sbrk) over [addr, +size), up (grow) or down. */
+	int (*break_moved)(void *ctx, struct mh_process *p, uint64_t addr, uint64_t size,
+			   uint64_t stack_id, bool grow);
 	/* p's traced image announced itself (MH_REC_PROCESS). */
 	void (*image_started)(void *ctx, struct mh_process *p);
 	/* End of trace, before p's leak kinds are classified. */
@@ -217,6 +222,12 @@ void mh_replay_prefetch(const struct mh_replay *rp, const struct mh_rec_hdr *rec
  * core's cache: only then does mh_replay_prefetch() pay for its cost.
  */
 bool mh_replay_prefetch_pays(const struct mh_replay *rp);
+
+/*
+ * The value of the last INFO record with this key about the whole trace
+ * (pid 0: "kernel.status", "options", ...), NULL if none came.
+ */
+const char *mh_replay_info(const struct mh_replay *rp, const char *key);
 
 /* The current image of pid, created if it was never seen. NULL on ENOMEM. */
 struct mh_process *mh_replay_process(struct mh_replay *rp, uint32_t pid);

@@ -55,7 +55,9 @@ static const char *rss_source(const struct mh_process *p)
 {
 	if (!mh_report_has_rss(p))
 		return NULL;
-	return p->attr->rss_from_kernel ? "kernel rss_stat" : "proc sampler";
+	if (p->attr->rss_from_kernel)
+		return "kernel rss_stat";
+	return p->attr->rss_samples ? "proc sampler" : "/proc at the exit scan";
 }
 
 static uint64_t since_start(const struct mh_process *p, uint64_t ts)
@@ -71,21 +73,58 @@ static void json_uint_if(struct mh_json *j, const char *key, bool known, uint64_
 		mh_json_null(j, key);
 }
 
+/* "memhook_own": memhook's own pages in the process, never counted as the program's. */
+static void json_own(struct mh_json *j, const struct mh_attr *a)
+{
+	bool known = a && a->own_known;
+	const uint64_t *own = known && a->exit_known ? a->exit_own : known ? a->own : NULL;
+
+	mh_json_object_begin(j, "memhook_own");
+	json_uint_if(j, "anon_bytes", known, known ? own[MH_RSS_ANON] : 0);
+	json_uint_if(j, "file_bytes", known, known ? own[MH_RSS_FILE] : 0);
+	json_uint_if(j, "shmem_bytes", known, known ? own[MH_RSS_SHMEM] : 0);
+	json_uint_if(j, "peak_bytes", known, known ? a->own_peak_bytes : 0);
+	mh_json_bool(j, "tables_known", known && a->own_tables_known);
+	mh_json_object_end(j);
+}
+
+/* "exit_scan": what the exit-time leak scan did to the process (memhook's, not the program's). */
+static void json_scan_cost(struct mh_json *j, const struct mh_attr *a)
+{
+	bool known = a && a->scans;
+
+	mh_json_object_begin(j, "exit_scan");
+	json_uint_if(j, "pages_read", known, known ? a->scan_read_pages : 0);
+	json_uint_if(j, "pages_swapped_in", known, known ? a->scan_swapped_in_pages : 0);
+	json_uint_if(j, "pages_untouched_skipped", known, known ? a->scan_untouched_pages : 0);
+	json_uint_if(j, "rss_raised_bytes", known, known ? a->scan_rss_raised_bytes : 0);
+	mh_json_object_end(j);
+}
+
 void mh_report_json_attr_summary(struct mh_json *j, const struct mh_process *p)
 {
 	const struct mh_attr *a = p->attr;
 	bool res = mh_report_has_residency(p), kern = mh_report_has_kernel(p);
-	bool rss = mh_report_has_rss(p);
+	bool rss = mh_report_has_rss(p), at_exit = rss && a->exit_known;
 
 	json_uint_if(j, "rss_peak_bytes", rss, rss ? a->rss_peak_bytes : 0);
-	json_uint_if(j, "rss_peak_time_ns", rss, rss ? since_start(p, a->rss_peak_ts_ns) : 0);
+	json_uint_if(j, "rss_peak_time_ns", rss && !a->rss_peak_from_hwm,
+		     rss ? since_start(p, a->rss_peak_ts_ns) : 0);
+	mh_json_bool(j, "rss_peak_from_high_water_mark", rss && a->rss_peak_from_hwm);
+	json_uint_if(j, "rss_at_exit_anon_bytes", at_exit, at_exit ? a->exit_rss[MH_RSS_ANON] : 0);
+	json_uint_if(j, "rss_at_exit_file_bytes", at_exit, at_exit ? a->exit_rss[MH_RSS_FILE] : 0);
+	json_uint_if(j, "rss_at_exit_shmem_bytes", at_exit,
+		     at_exit ? a->exit_rss[MH_RSS_SHMEM] : 0);
+	json_uint_if(j, "rss_at_exit_time_ns", at_exit, at_exit ? since_start(p, a->exit_ts_ns) : 0);
+	json_own(j, a);
+	json_scan_cost(j, a);
 	json_uint_if(j, "resident_bytes", res, res ? a->resident_bytes : 0);
 	json_uint_if(j, "heap_resident_bytes", res, res ? a->heap_resident_bytes : 0);
 	json_uint_if(j, "retained_free_heap_bytes", res, res ? a->retained_free_heap_bytes : 0);
-	json_uint_if(j, "retained_free_heap_at_rss_peak_bytes", res,
+	json_uint_if(j, "retained_free_heap_at_rss_peak_bytes", res && rss,
 		     res ? a->retained_at_rss_peak : 0);
 	json_uint_if(j, "residency_time_ns", res, res ? since_start(p, a->exit_snap_ts_ns) : 0);
-	json_uint_if(j, "residency_at_rss_peak_time_ns", res,
+	json_uint_if(j, "residency_at_rss_peak_time_ns", res && rss,
 		     res ? since_start(p, a->peak_snap_ts_ns) : 0);
 	json_uint_if(j, "residency_snapshots", true, a ? a->snapshots : 0);
 	json_uint_if(j, "faults", kern, kern ? a->faults : 0);
@@ -158,7 +197,8 @@ void mh_report_json_attr_stack(struct mh_report_ctx *ctx, struct mh_json *j,
 	bool res = mh_report_has_residency(p), kern = mh_report_has_kernel(p);
 
 	json_uint_if(j, "resident_bytes", res, st->resident_bytes);
-	json_uint_if(j, "resident_bytes_at_rss_peak", res, st->resident_at_rss_peak);
+	json_uint_if(j, "resident_bytes_at_rss_peak", res && mh_report_has_rss(p),
+		     st->resident_at_rss_peak);
 	json_uint_if(j, "swapped_bytes", res, st->swapped_bytes);
 	json_uint_if(j, "faults", kern, st->faults);
 	json_uint_if(j, "major_faults", kern, st->major_faults);
@@ -313,9 +353,12 @@ static void text_retained(struct mh_report_ctx *ctx, const struct mh_process *p)
 		mh_human_bytes(a->resident_bytes, b1, sizeof(b1)),
 		mh_human_bytes(a->heap_resident_bytes, b2, sizeof(b2)));
 	fprintf(ctx->out, "  retained free heap: %s resident in allocator regions but in no live"
-		" block (at the RSS peak: %s)\n",
-		mh_human_bytes(a->retained_free_heap_bytes, b3, sizeof(b3)),
-		mh_human_bytes(a->retained_at_rss_peak, b1, sizeof(b1)));
+		" block", mh_human_bytes(a->retained_free_heap_bytes, b3, sizeof(b3)));
+	/* Which snapshot was at the RSS peak is known only with RSS figures. */
+	if (mh_report_has_rss(p))
+		fprintf(ctx->out, " (at the RSS peak: %s)",
+			mh_human_bytes(a->retained_at_rss_peak, b1, sizeof(b1)));
+	fputc('\n', ctx->out);
 	if (a->retained_free_heap_bytes)
 		fprintf(ctx->out, "    = memory the allocator keeps after free(): try malloc_trim(0),"
 			" fewer arenas (MALLOC_ARENA_MAX=2 / mallopt(M_ARENA_MAX)) or another"
@@ -364,7 +407,7 @@ static void text_timeline(struct mh_report_ctx *ctx, const struct mh_process *p)
 
 	if (a->point_count < 2)
 		return;
-	fprintf(ctx->out, "  timeline (time: RSS anon+file+shmem / swap / live heap):\n");
+	fprintf(ctx->out, "  timeline (time: program RSS anon+file+shmem / swap / live heap):\n");
 	for (i = 0; i < a->point_count; i += step ? step : 1) {
 		const struct mh_timeline_point *pt = &a->points[i];
 
@@ -377,15 +420,64 @@ static void text_timeline(struct mh_report_ctx *ctx, const struct mh_process *p)
 	}
 }
 
-void mh_report_text_attr_summary(struct mh_report_ctx *ctx, const struct mh_process *p)
+/* The program's RSS peak and RSS at exit, memhook's own pages left out. */
+static void text_rss(struct mh_report_ctx *ctx, const struct mh_process *p)
 {
 	const struct mh_attr *a = p->attr;
-	char b1[32];
+	char b1[32], b2[32], b3[32], b4[32];
 
-	if (mh_report_has_rss(p))
+	if (a->rss_peak_from_hwm)
+		fprintf(ctx->out, "  RSS peak: %s by +%.3f s (the kernel's high-water mark; %s between"
+			" samples)\n", mh_human_bytes(a->rss_peak_bytes, b1, sizeof(b1)),
+			(double)since_start(p, a->rss_peak_ts_ns) / 1e9, rss_source(p));
+	else
 		fprintf(ctx->out, "  RSS peak: %s at +%.3f s (%s)\n",
 			mh_human_bytes(a->rss_peak_bytes, b1, sizeof(b1)),
 			(double)since_start(p, a->rss_peak_ts_ns) / 1e9, rss_source(p));
+	if (a->exit_known)
+		fprintf(ctx->out, "  RSS at exit: %s (anon %s, file %s, shmem %s)\n",
+			mh_human_bytes(a->exit_rss[MH_RSS_ANON] + a->exit_rss[MH_RSS_FILE] +
+					a->exit_rss[MH_RSS_SHMEM], b1, sizeof(b1)),
+			mh_human_bytes(a->exit_rss[MH_RSS_ANON], b2, sizeof(b2)),
+			mh_human_bytes(a->exit_rss[MH_RSS_FILE], b3, sizeof(b3)),
+			mh_human_bytes(a->exit_rss[MH_RSS_SHMEM], b4, sizeof(b4)));
+}
+
+/* memhook's own pages and what its exit scan did: said once, never in the figures. */
+static void text_own(struct mh_report_ctx *ctx, const struct mh_process *p)
+{
+	const struct mh_attr *a = p->attr;
+	const uint64_t *own = a->exit_known ? a->exit_own : a->own;
+	char b1[32], b2[32], b3[32], b4[32], b5[32];
+
+	if (a->own_known)
+		fprintf(ctx->out, "  memhook's own footprint: %s resident %s(ring %s, tables and data %s,"
+			" libraries %s; at most %s), not counted above%s\n",
+			mh_human_bytes(own[MH_RSS_ANON] + own[MH_RSS_FILE] + own[MH_RSS_SHMEM], b1,
+					sizeof(b1)), a->exit_known ? "at exit " : "",
+			mh_human_bytes(own[MH_RSS_SHMEM], b2, sizeof(b2)),
+			mh_human_bytes(own[MH_RSS_ANON], b3, sizeof(b3)),
+			mh_human_bytes(own[MH_RSS_FILE], b4, sizeof(b4)),
+			mh_human_bytes(a->own_peak_bytes, b5, sizeof(b5)),
+			a->own_tables_known ? "" : " (the preload's tables could not be told apart:"
+			" they are in the program's figures)");
+	if (a->scans)
+		fprintf(ctx->out, "  exit scan: read %" PRIu64 " resident pages, brought %" PRIu64
+			" pages back from swap (RSS +%s), left %" PRIu64 " never-touched pages"
+			" unread; memhook's doing, not counted above\n", a->scan_read_pages,
+			a->scan_swapped_in_pages,
+			mh_human_bytes(a->scan_rss_raised_bytes, b1, sizeof(b1)),
+			a->scan_untouched_pages);
+}
+
+void mh_report_text_attr_summary(struct mh_report_ctx *ctx, const struct mh_process *p)
+{
+	const struct mh_attr *a = p->attr;
+
+	if (mh_report_has_rss(p))
+		text_rss(ctx, p);
+	if (a)
+		text_own(ctx, p);
 	if (mh_report_has_residency(p))
 		text_retained(ctx, p);
 	else
@@ -409,10 +501,14 @@ void mh_report_text_attr_stack(struct mh_report_ctx *ctx, const struct mh_proces
 	unsigned order[MH_TOUCH_IPS], n, i;
 	char b1[32], b2[32], b3[32];
 
-	if (mh_report_has_residency(p))
+	if (mh_report_has_residency(p) && mh_report_has_rss(p))
 		fprintf(ctx->out, "    resident %s (at the RSS peak %s), swapped %s\n",
 			mh_human_bytes(st->resident_bytes, b1, sizeof(b1)),
 			mh_human_bytes(st->resident_at_rss_peak, b2, sizeof(b2)),
+			mh_human_bytes(st->swapped_bytes, b3, sizeof(b3)));
+	else if (mh_report_has_residency(p))
+		fprintf(ctx->out, "    resident %s, swapped %s\n",
+			mh_human_bytes(st->resident_bytes, b1, sizeof(b1)),
 			mh_human_bytes(st->swapped_bytes, b3, sizeof(b3)));
 	if (!mh_report_has_kernel(p))
 		return;

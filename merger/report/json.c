@@ -14,15 +14,16 @@
 #include "merger/report/json_writer.h"
 #include "merger/replay/modmap.h"
 #include "merger/report/model.h"
+#include "merger/report/streams.h"
 
 /* Bump when a field changes meaning or disappears; adding one is compatible. */
 #define MH_REPORT_JSON_VERSION 1
 
-/* known: the field is null unless known(p) (NULL: always known). */
+/* known: the field is null unless known(p, ctx) (NULL: always known). */
 struct proc_field {
 	const char *name;
 	uint64_t (*get)(const struct mh_process *p, const struct mh_report_ctx *ctx);
-	bool (*known)(const struct mh_process *p);
+	bool (*known)(const struct mh_process *p, const struct mh_report_ctx *ctx);
 };
 
 struct stack_field {
@@ -96,26 +97,32 @@ static uint64_t sget_peak(const struct mh_process *p, const struct mh_stack_stat
 	return mh_stack_peak_bytes(p, st);
 }
 
+/* Heap and mapping-call figures exist only where the allocation stream was recorded. */
+static bool heap_known(const struct mh_process *p, const struct mh_report_ctx *ctx)
+{
+	return mh_report_has_heap(ctx, p);
+}
+
 static const struct proc_field summary_fields[] = {
 	{ "duration_ns", get_duration, NULL },
-	{ "alloc_calls", get_alloc_calls, NULL },
-	{ "free_calls", get_frees, NULL },
-	{ "bytes_allocated", get_bytes_allocated, NULL },
-	{ "bytes_freed", get_bytes_freed, NULL },
-	{ "peak_live_bytes", get_peak_live_bytes, NULL },
-	{ "peak_time_ns", get_peak_offset, NULL },
-	{ "leaked_bytes", get_live_bytes, NULL },
-	{ "leaked_blocks", get_live_blocks, NULL },
-	{ "temporary_allocs", get_temporary, NULL },
-	{ "unmatched_frees", get_unmatched_frees, NULL },
+	{ "alloc_calls", get_alloc_calls, heap_known },
+	{ "free_calls", get_frees, heap_known },
+	{ "bytes_allocated", get_bytes_allocated, heap_known },
+	{ "bytes_freed", get_bytes_freed, heap_known },
+	{ "peak_live_bytes", get_peak_live_bytes, heap_known },
+	{ "peak_time_ns", get_peak_offset, heap_known },
+	{ "leaked_bytes", get_live_bytes, heap_known },
+	{ "leaked_blocks", get_live_blocks, heap_known },
+	{ "temporary_allocs", get_temporary, heap_known },
+	{ "unmatched_frees", get_unmatched_frees, heap_known },
 	{ "events_lost", get_lost, NULL },
-	{ "distinct_stacks", get_stack_count, NULL },
-	{ "mmap_calls", get_mmap_calls, NULL },
-	{ "mmap_bytes", get_mmap_bytes, NULL },
-	{ "munmap_calls", get_munmap_calls, NULL },
-	{ "munmap_bytes", get_munmap_bytes, NULL },
-	{ "mremap_calls", get_mremap_calls, NULL },
-	{ "brk_calls", get_brk_calls, NULL },
+	{ "distinct_stacks", get_stack_count, heap_known },
+	{ "mmap_calls", get_mmap_calls, heap_known },
+	{ "mmap_bytes", get_mmap_bytes, heap_known },
+	{ "munmap_calls", get_munmap_calls, heap_known },
+	{ "munmap_bytes", get_munmap_bytes, heap_known },
+	{ "mremap_calls", get_mremap_calls, heap_known },
+	{ "brk_calls", get_brk_calls, heap_known },
 };
 
 static const struct stack_field stack_fields[] = {
@@ -329,7 +336,7 @@ void mh_report_json_summary(struct mh_report_ctx *ctx, struct mh_json *j,
 	write_process_info(j, p);
 	mh_json_object_begin(j, "summary");
 	for (i = 0; i < ARRAY_SIZE(summary_fields); i++) {
-		if (summary_fields[i].known && !summary_fields[i].known(p))
+		if (summary_fields[i].known && !summary_fields[i].known(p, ctx))
 			mh_json_null(j, summary_fields[i].name);
 		else
 			mh_json_uint(j, summary_fields[i].name, summary_fields[i].get(p, ctx));
@@ -376,6 +383,7 @@ static void write_warnings(struct mh_report_ctx *ctx, struct mh_json *j)
 			       " window: some were charged after later events");
 	if (ctx->rp->untraced_children)
 		mh_json_string(j, NULL, mh_report_untraced_note(ctx, note, sizeof(note)));
+	mh_report_json_stream_warnings(ctx, j);
 	mh_json_array_end(j);
 }
 
@@ -407,6 +415,7 @@ int mh_report_write_json(struct mh_report_ctx *ctx)
 	mh_json_uint(&j, "kernel_records_late", ctx->rp->kernel_late);
 	mh_json_uint(&j, "untraced_children", ctx->rp->untraced_children);
 	write_warnings(ctx, &j);
+	mh_report_json_streams(ctx, &j);
 	if (root)
 		err = write_process(ctx, &j, root);
 	mh_json_array_begin(&j, "children");

@@ -14,6 +14,7 @@
 #include "common/escape.h"
 #include "merger/replay/modmap.h"
 #include "merger/report/model.h"
+#include "merger/report/streams.h"
 
 static double seconds(uint64_t ns)
 {
@@ -65,18 +66,25 @@ static void write_leak_kinds(struct mh_report_ctx *ctx, const struct mh_process 
 		fprintf(ctx->out, "    WARNING: leak scan: %s\n", p->leakscan_status);
 }
 
-void mh_report_text_summary(struct mh_report_ctx *ctx, const struct mh_process *p)
+/* The heap lines, only when the allocation stream measured them. */
+static void write_heap(struct mh_report_ctx *ctx, const struct mh_process *p)
 {
-	char end[128], b1[32], b2[32];
+	struct mh_stream_state states[MH_RSTREAM_COUNT];
+	char b1[32], b2[32];
 	FILE *out = ctx->out;
 
-	mh_report_describe_end(p, end, sizeof(end));
-	mh_report_put_image(out, p);
-	fputs(" (", out);
-	mh_report_put_command(out, p);
-	fprintf(out, "): %s after %.3f s\n", end, seconds(mh_report_duration_ns(p)));
-	if (p->untraced_why)
-		fprintf(out, "  WARNING: not traced: %s\n", p->untraced_why);
+	if (p->untraced_why) {
+		fprintf(out, "  heap: not recorded (the process ran without the preload)\n");
+		return;
+	}
+	if (!mh_report_has_heap(ctx, p)) {
+		mh_report_streams(ctx, states);
+		fprintf(out, "  heap: not recorded (allocation stream %s)\n",
+			p->start == MH_PROCESS_ATTACHED && states[MH_RSTREAM_ALLOC].on ?
+			"off: the process was watched by memhook collect" :
+			states[MH_RSTREAM_ALLOC].what);
+		return;
+	}
 	fprintf(out, "  total heap usage: %" PRIu64 " allocs, %" PRIu64 " frees, %" PRIu64
 		" bytes allocated\n", p->alloc_calls, p->frees, p->bytes_allocated);
 	fprintf(out, "  peak heap: %s at +%.3f s\n", mh_human_bytes(p->peak_live_bytes, b1, sizeof(b1)),
@@ -87,6 +95,21 @@ void mh_report_text_summary(struct mh_report_ctx *ctx, const struct mh_process *
 		mh_human_bytes(p->live_bytes, b2, sizeof(b2)), p->live_blocks);
 	write_leak_kinds(ctx, p);
 	fprintf(out, "  temporary allocations: %" PRIu64 "\n", p->temporary);
+}
+
+void mh_report_text_summary(struct mh_report_ctx *ctx, const struct mh_process *p)
+{
+	char end[128], b1[32];
+	FILE *out = ctx->out;
+
+	mh_report_describe_end(p, end, sizeof(end));
+	mh_report_put_image(out, p);
+	fputs(" (", out);
+	mh_report_put_command(out, p);
+	fprintf(out, "): %s after %.3f s\n", end, seconds(mh_report_duration_ns(p)));
+	if (p->untraced_why)
+		fprintf(out, "  WARNING: not traced: %s\n", p->untraced_why);
+	write_heap(ctx, p);
 	mh_report_text_attr_summary(ctx, p);
 	if (p->mmap_calls || p->munmap_calls || p->mremap_calls || p->brk_calls)
 		fprintf(out, "  mappings (not heap): %" PRIu64 " mmap (%s), %" PRIu64
@@ -227,6 +250,7 @@ int mh_report_write_text(struct mh_report_ctx *ctx)
 	fputs("memhook report of ", ctx->out);
 	mh_escape_fputs(ctx->path, ctx->out);
 	fputc('\n', ctx->out);
+	mh_report_text_streams(ctx, ctx->out);
 	mh_report_text_warnings(ctx);
 	if (!root) {
 		fprintf(ctx->out, "no traced process in this trace\n");

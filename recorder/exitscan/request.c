@@ -20,8 +20,7 @@
 
 struct job {
 	struct mh_exitscan_request req;
-	struct mh_reach_block *blocks;
-	size_t count;
+	struct mh_exitscan_program prog;	/* owned: blocks and regions */
 	int err;			/* the blocks could not be had */
 	struct job *next;
 };
@@ -39,9 +38,12 @@ static void answer(struct mh_leakscan *ls, struct job *j)
 {
 	char status[160];
 
-	if (!j->err) {
+	if (!j->err && j->req.figures) {
+		/* A process that is not ours any more is only released. */
+		(void)mh_exitscan_figures(&j->req, mh_recorder_sink, ls->r);
+	} else if (!j->err) {
 		/* Failures are recorded as "leakscan.status"; the process is released anyway. */
-		(void)mh_exitscan_run(&j->req, j->blocks, j->count, mh_recorder_sink, ls->r);
+		(void)mh_exitscan_run(&j->req, &j->prog, mh_recorder_sink, ls->r);
 	} else if (j->err == -EPERM || j->err == -ESRCH) {
 		/* Not a process of ours: say so about the trace, not about that pid. */
 		snprintf(status, sizeof(status),
@@ -55,7 +57,8 @@ static void answer(struct mh_leakscan *ls, struct job *j)
 		(void)mh_recorder_info(ls->r, j->req.pid, "leakscan.status", status); /* best effort */
 		mh_exitscan_release(&j->req); /* the process must go on exiting */
 	}
-	free(j->blocks);
+	free(j->prog.blocks);
+	free(j->prog.regions);
 	free(j);
 }
 
@@ -105,17 +108,18 @@ struct mh_leakscan *mh_leakscan_start(struct mh_recorder *r)
 }
 
 void mh_leakscan_submit(struct mh_leakscan *ls, struct mh_exitscan_request *req,
-			struct mh_reach_block *blocks, size_t count, int err)
+			struct mh_exitscan_program *prog, int err)
 {
 	struct job *j = calloc(1, sizeof(*j));
 
 	if (!j) {
 		/* No memory to queue it: let it go unscanned rather than wait forever. */
-		free(blocks);
+		free(prog->blocks);
+		free(prog->regions);
 		mh_exitscan_release(req);
 		return;
 	}
-	*j = (struct job){ .req = *req, .blocks = blocks, .count = count, .err = err };
+	*j = (struct job){ .req = *req, .prog = *prog, .err = err };
 	pthread_mutex_lock(&ls->lock);
 	*ls->tail = j;
 	ls->tail = &j->next;

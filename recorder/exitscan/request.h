@@ -21,8 +21,9 @@ struct mh_leakscan;
 struct mh_leakscan *mh_leakscan_start(struct mh_recorder *r);
 
 /*
- * Queue one request with its process's live blocks (a malloc'd array the
- * queue now owns; NULL if none) and its pidfd (owned too). err != 0: the
+ * Queue one request with what its process has of its own (prog: malloc'd
+ * arrays the queue now owns, NULL if none) and its pidfd (owned too).
+ * A figures request (req->figures) carries nothing. err != 0: the
  * request is answered without a scan: -EPERM/-ESRCH, the pid is not a
  * live process of the recording ("ring.refused" INFO about the trace);
  * else the blocks could not be had ("leakscan.status" about the pid).
@@ -30,7 +31,7 @@ struct mh_leakscan *mh_leakscan_start(struct mh_recorder *r);
  * which must be ring order.
  */
 void mh_leakscan_submit(struct mh_leakscan *ls, struct mh_exitscan_request *req,
-			struct mh_reach_block *blocks, size_t count, int err);
+			struct mh_exitscan_program *prog, int err);
 
 /* Answer every request still queued, then stop the thread and free. Accepts NULL. */
 void mh_leakscan_stop(struct mh_leakscan *ls);

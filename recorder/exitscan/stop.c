@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * stop.c - leak verdicts and a last residency snapshot while a process
- * waits in its exit path.
+ * stop.c - leak verdicts, the last RSS figures and a last residency
+ * snapshot while a process waits in its exit path.
  *
- * Roots are those memcheck uses: every readable, writable mapping that is
- * not heap (the brk heap, malloc arenas and mmapped chunks, recognised as
- * mappings holding live blocks), each thread's stack from its stack
- * pointer up (which takes in glibc's static TLS at the top of a thread's
- * stack), and every thread's registers. Threads are stopped with
- * PTRACE_SEIZE/PTRACE_INTERRUPT; where that is refused (the process is
- * already traced, or ptrace is restricted) the scan goes on without them
- * and says so in "leakscan.status".
+ * Threads are stopped with PTRACE_SEIZE/PTRACE_INTERRUPT; where that is
+ * refused (the process is already traced, or ptrace is restricted) the
+ * scan goes on without them and says so in "leakscan.status". With the
+ * threads stopped, the process's RSS and memhook's own share of it are
+ * its figures at exit. The scan reads only pages the process has
+ * (peek.h), from the program's roots (roots.h), so it never faults
+ * untouched memory in and never raises the program above its own peak;
+ * what it did read back from swap is recorded in MH_REC_SCAN_COST.
  *
  * Must never leave the process stopped or waiting: every path detaches
  * and answers. Must never read a process that is not the program's: the
@@ -43,30 +43,28 @@
 #include "recorder/tracked.h"
 #include "common/procmaps.h"
 #include "common/clock.h"
+#include "recorder/exitscan/peek.h"
+#include "recorder/exitscan/roots.h"
+#include "recorder/own.h"
+#include "recorder/sampler.h"
 #include "trace/records.h"
 
-/* Bytes below the stack pointer the ABI lets a leaf function use (x86-64 red zone). */
-#define STACK_RED_ZONE_BYTES 128
 /* How long to wait for one thread to stop, in milliseconds. */
 #define STOP_TIMEOUT_MS 2000
-#define REG_WORDS (sizeof(struct user_regs_struct) / sizeof(__u64))
-
-struct thread {
-	pid_t tid;
-	bool stopped;		/* seized and in a ptrace stop: registers valid */
-	__u64 sp;		/* stack pointer, 0 if unknown */
-	__u64 regs[REG_WORDS];
-};
 
 struct target {
 	pid_t pid;
 	struct mh_maps maps;
-	struct thread *threads;
+	struct mh_own_map own;
+	struct mh_root_thread *threads;
 	size_t thread_count;
 	size_t stopped_count;
+	struct mh_peek peek;
+	__u64 rss_before;		/* anon + file + shmem as the threads stopped, bytes */
+	bool blind;			/* pagemap was unreadable: every page was read */
 };
 
-static int list_threads(struct target *t)
+static int list_threads(struct target *t, pid_t requester)
 {
 	char path[64];
 	struct dirent *d;
@@ -78,11 +76,13 @@ static int list_threads(struct target *t)
 	if (!dir)
 		return -errno;
 	while ((d = readdir(dir))) {
+		pid_t tid;
+
 		if (d->d_name[0] == '.')
 			continue;
 		if (t->thread_count == capacity) {
 			size_t grown = capacity ? 2 * capacity : 16;
-			struct thread *threads = realloc(t->threads, grown * sizeof(*threads));
+			struct mh_root_thread *threads = realloc(t->threads, grown * sizeof(*threads));
 
 			if (!threads) {
 				closedir(dir);
@@ -91,7 +91,9 @@ static int list_threads(struct target *t)
 			t->threads = threads;
 			capacity = grown;
 		}
-		t->threads[t->thread_count++] = (struct thread){ .tid = atoi(d->d_name) };
+		tid = atoi(d->d_name);
+		t->threads[t->thread_count++] = (struct mh_root_thread){
+			.tid = tid, .requester = tid == requester };
 	}
 	closedir(dir);
 	return 0;
@@ -113,7 +115,7 @@ static bool wait_stopped(pid_t tid)
 	return false;
 }
 
-static void stop_thread(struct thread *th)
+static void stop_thread(struct mh_root_thread *th)
 {
 	struct user_regs_struct regs;
 	struct iovec iov = { .iov_base = &regs, .iov_len = sizeof(regs) };
@@ -144,14 +146,7 @@ static void resume_threads(struct target *t)
 
 static int read_target(void *ctx, __u64 addr, void *buf, size_t bytes)
 {
-	const struct target *t = ctx;
-	struct iovec local = { .iov_base = buf, .iov_len = bytes };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = bytes };
-	ssize_t got = process_vm_readv(t->pid, &local, 1, &remote, 1, 0);
-
-	if (got == (ssize_t)bytes)
-		return 0;
-	return got < 0 ? -errno : -EFAULT;
+	return mh_peek_read(&((struct target *)ctx)->peek, addr, buf, bytes);
 }
 
 /* Vtables live in read-only, file-backed memory (.rodata, .data.rel.ro after RELRO). */
@@ -163,98 +158,81 @@ static bool is_vtable_addr(void *ctx, __u64 addr)
 	return m && m->inode != 0 && (m->prot & PROT_READ) && !(m->prot & PROT_WRITE);
 }
 
-static bool holds_block(const struct mh_map *m, const struct mh_reach_block *blocks, size_t count)
-{
-	size_t lo = 0, hi = count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (blocks[mid].addr < m->start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < count && blocks[lo].addr < m->end;
-}
-
-static const struct thread *thread_on(const struct target *t, const struct mh_map *m)
-{
-	for (size_t i = 0; i < t->thread_count; i++) {
-		if (t->threads[i].sp >= m->start && t->threads[i].sp < m->end)
-			return &t->threads[i];
-	}
-	return NULL;
-}
-
-static bool is_root_mapping(const struct mh_map *m)
-{
-	if ((m->prot & (PROT_READ | PROT_WRITE)) != (PROT_READ | PROT_WRITE))
-		return false;
-	if (!strcmp(m->path, "[heap]") || !strcmp(m->path, "[vvar]") ||
-	    !strcmp(m->path, "[vsyscall]") || strstr(m->path, "memhook-ring"))
-		return false;
-	/* Device memory may have side effects when read. */
-	return strncmp(m->path, "/dev/", 5) != 0 || !strncmp(m->path, "/dev/zero", 9);
-}
-
-/* Root ranges: data mappings whole, stacks from their thread's stack pointer. */
-static int collect_ranges(const struct target *t, const struct mh_reach_block *blocks,
-			  size_t count, struct mh_reach_range **out, size_t *out_count)
-{
-	struct mh_reach_range *ranges = calloc(t->maps.count, sizeof(*ranges));
-	size_t n = 0;
-
-	if (!ranges)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->maps.count; i++) {
-		const struct mh_map *m = &t->maps.maps[i];
-		const struct thread *th = thread_on(t, m);
-		__u64 start = m->start;
-
-		if (!is_root_mapping(m))
-			continue;
-		if (th) {
-			if (th->sp - STACK_RED_ZONE_BYTES > m->start)
-				start = th->sp - STACK_RED_ZONE_BYTES;
-		} else if (holds_block(m, blocks, count)) {
-			continue;
-		}
-		ranges[n++] = (struct mh_reach_range){ .start = start, .end = m->end };
-	}
-	*out = ranges;
-	*out_count = n;
-	return 0;
-}
-
-static int classify(struct target *t, struct mh_reach_block *blocks, size_t count)
+static int classify(struct target *t, const struct mh_exitscan_request *req,
+		    struct mh_exitscan_program *prog)
 {
 	struct mh_reach_memory mem = { .read = read_target, .is_vtable_addr = is_vtable_addr, .ctx = t };
-	struct mh_reach_roots roots = { 0 };
-	struct mh_reach_range *ranges;
-	__u64 *values;
+	struct mh_root_input in = {
+		.maps = &t->maps,
+		.own = &t->own,
+		.threads = t->threads,
+		.thread_count = t->thread_count,
+		.request_sp = req->sp,
+		.blocks = prog->blocks,
+		.block_count = prog->count,
+		.regions = prog->regions,
+		.region_count = prog->region_count,
+		.read = read_target,
+		.ctx = t,
+	};
+	struct mh_reach_roots roots;
 	int err;
 
-	values = calloc(t->thread_count * REG_WORDS + 1, sizeof(*values));
-	if (!values)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->thread_count; i++) {
-		if (t->threads[i].stopped) {
-			memcpy(values + roots.value_count, t->threads[i].regs, sizeof(t->threads[i].regs));
-			roots.value_count += REG_WORDS;
-		}
-	}
-	/* Sorted first so holds_block() can search. */
-	mh_reach_sort(blocks, count);
-	err = collect_ranges(t, blocks, count, &ranges, &roots.range_count);
-	if (!err) {
-		roots.ranges = ranges;
-		roots.values = values;
-		err = mh_reach_classify(blocks, count, &roots, &mem);
-		free(ranges);
-	}
-	free(values);
+	/* Sorted first so the roots can tell heap mappings. */
+	mh_reach_sort(prog->blocks, prog->count);
+	err = mh_roots_collect(&in, &roots);
+	if (err)
+		return err;
+	err = mh_reach_classify(prog->blocks, prog->count, &roots, &mem);
+	mh_roots_free(&roots);
 	return err;
+}
+
+static __u64 rss_of(const struct mh_rec_rss_sample *s)
+{
+	return s->anon_bytes + s->file_bytes + s->shmem_bytes;
+}
+
+/*
+ * The process's figures at exit, read with its threads stopped:
+ * memhook's own share of its RSS, then the RSS (same timestamp).
+ */
+static int emit_exit_figures(struct target *t, mh_record_sink_fn sink, void *ctx)
+{
+	struct {
+		struct mh_rec_own_sample own;
+		struct mh_rec_rss_sample rss;
+	} recs;
+	__u64 hwm = 0;
+	int err = mh_sampler_read(t->pid, &recs.rss, &hwm);
+
+	if (!err)
+		err = mh_own_sample(t->pid, &t->own, recs.rss.ts_ns, hwm, MH_OWN_AT_EXIT_SCAN,
+				    &recs.own);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	t->rss_before = rss_of(&recs.rss);
+	return sink(ctx, MH_STREAM_SAMPLE, &recs, sizeof(recs));
+}
+
+/* What the scan did to the process, once it is done reading. */
+static int emit_cost(struct target *t, __u64 start_ns, mh_record_sink_fn sink, void *ctx)
+{
+	struct mh_rec_rss_sample after;
+	struct mh_rec_scan_cost rec = {
+		.hdr = { .type = MH_REC_SCAN_COST, .size = sizeof(rec) },
+		.start_ns = start_ns,
+		.read_pages = t->peek.read_pages,
+		.swapped_in_pages = t->peek.swapped_in_pages,
+		.untouched_pages = t->peek.untouched_pages,
+		.pid = (__u32)t->pid,
+	};
+
+	if (t->rss_before && mh_sampler_read(t->pid, &after, NULL) == 0 &&
+	    rss_of(&after) > t->rss_before)
+		rec.rss_raised_bytes = rss_of(&after) - t->rss_before;
+	rec.ts_ns = mh_clock_now_ns();
+	return sink(ctx, MH_STREAM_SAMPLE, &rec, sizeof(rec));
 }
 
 static int emit_info(const struct target *t, const char *value, mh_record_sink_fn sink, void *ctx)
@@ -321,48 +299,91 @@ static int still_ours(const struct mh_exitscan_request *req)
 	return mh_tracked_check_user(req->tracked, req->pid);
 }
 
-int mh_exitscan_run(struct mh_exitscan_request *req, struct mh_reach_block *blocks,
-		    size_t count, mh_record_sink_fn sink, void *ctx)
+int mh_exitscan_figures(struct mh_exitscan_request *req, mh_record_sink_fn sink, void *ctx)
 {
 	struct target t = { .pid = req->pid };
-	char status[160];
+	int err = still_ours(req);
+
+	if (!err)
+		err = mh_procmaps_read(t.pid, &t.maps);
+	if (!err)
+		err = mh_own_find(t.pid, &t.maps, &t.own);
+	if (!err)
+		err = emit_exit_figures(&t, sink, ctx);
+	mh_own_free(&t.own);
+	mh_procmaps_free(&t.maps);
+	mh_exitscan_release(req);
+	return err;
+}
+
+/* Stop the threads, take the exit figures and the snapshot, classify; threads resumed after. */
+static int scan_stopped(struct target *t, const struct mh_exitscan_request *req,
+			struct mh_exitscan_program *prog, mh_record_sink_fn sink, void *ctx)
+{
+	__u64 start_ns;
 	int err;
 
 	mh_exitscan_lock();
 	err = still_ours(req);
 	if (!err)
-		err = list_threads(&t);
-	for (size_t i = 0; !err && i < t.thread_count; i++) {
-		stop_thread(&t.threads[i]);
-		if (t.threads[i].stopped)
-			t.stopped_count++;
-		else if (t.threads[i].tid == req->tid)
-			t.threads[i].sp = req->sp;
+		err = list_threads(t, req->tid);
+	for (size_t i = 0; !err && i < t->thread_count; i++) {
+		stop_thread(&t->threads[i]);
+		if (t->threads[i].stopped)
+			t->stopped_count++;
+		else if (t->threads[i].requester)
+			t->threads[i].sp = req->sp;
 	}
+	start_ns = mh_clock_now_ns();
 	if (!err)
 		err = still_ours(req);
 	if (!err)
-		err = mh_procmaps_read(t.pid, &t.maps);
+		err = mh_procmaps_read(t->pid, &t->maps);
 	if (!err)
-		err = mh_pagemap_snapshot(t.pid, &t.maps, sink, ctx);
+		err = mh_own_find(t->pid, &t->maps, &t->own);
 	if (!err)
-		err = classify(&t, blocks, count);
-	resume_threads(&t);
+		err = emit_exit_figures(t, sink, ctx);
+	if (!err)
+		err = mh_pagemap_snapshot(t->pid, &t->maps, &t->own, sink, ctx);
+	if (!err) {
+		mh_peek_open(&t->peek, t->pid);
+		t->blind = t->peek.pagemap_fd < 0;
+		err = classify(t, req, prog);
+		mh_peek_close(&t->peek);
+	}
+	if (!err)
+		err = emit_cost(t, start_ns, sink, ctx);
+	resume_threads(t);
 	mh_exitscan_unlock();
+	return err;
+}
+
+int mh_exitscan_run(struct mh_exitscan_request *req, struct mh_exitscan_program *prog,
+		    mh_record_sink_fn sink, void *ctx)
+{
+	struct target t = { .pid = req->pid };
+	char status[200];
+	int err = scan_stopped(&t, req, prog, sink, ctx);
+
 	if (!err)
-		err = emit_leaks(&t, blocks, count, sink, ctx);
+		err = emit_leaks(&t, prog->blocks, prog->count, sink, ctx);
 	if (err)
 		snprintf(status, sizeof(status), "failed: %s", strerror(-err));
 	else if (t.stopped_count < t.thread_count)
 		snprintf(status, sizeof(status),
 			 "partial: %zu of %zu threads stopped, registers of the others not scanned",
 			 t.stopped_count, t.thread_count);
+	else if (t.blind)
+		snprintf(status, sizeof(status),
+			 "complete, but /proc/%d/pagemap was unreadable: pages never touched were read too",
+			 (int)t.pid);
 	else
 		snprintf(status, sizeof(status), "complete");
 	if (!err)
 		err = emit_info(&t, status, sink, ctx);
 	else
 		(void)emit_info(&t, status, sink, ctx); /* the first error is the one returned */
+	mh_own_free(&t.own);
 	mh_procmaps_free(&t.maps);
 	free(t.threads);
 	mh_exitscan_release(req);

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * stop.h - the recorder's side of a process's exit: while the process
- * waits in its exit path with its memory intact, stop its threads, take a
- * residency snapshot, classify the blocks still live (reachability.h) and
- * let it go on exiting.
+ * waits in its exit path with its memory intact, stop its threads, take
+ * its last RSS figures and a residency snapshot, classify the blocks
+ * still live (mark.h) and let it go on exiting.
  */
 #ifndef MEMHOOK_RECORDER_EXITSCAN_STOP_H
 #define MEMHOOK_RECORDER_EXITSCAN_STOP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -26,20 +27,40 @@ struct mh_exitscan_request {
 	const struct mh_tracked *tracked; /* whose user the process must still run as */
 	struct mh_ring *ring;	/* where the answer is published */
 	__u64 ticket;		/* ring position just past the request */
+	bool figures;		/* an MH_EXIT_PATH_FIGURES request, not the scan */
+};
+
+/* What the recorder knows the process has of its own, for the scan. */
+struct mh_exitscan_program {
+	struct mh_reach_block *blocks;		/* live heap blocks (malloc family) */
+	size_t count;
+	struct mh_reach_range *regions;		/* its own mmap and sbrk memory, live */
+	size_t region_count;
 };
 
 /*
- * Scan the process of req: blocks[0..count) are its live heap blocks
- * (malloc family), classified in place; emits MH_REC_PAGEMAP records into
- * MH_STREAM_SAMPLE and one MH_REC_LEAK per block into MH_STREAM_META, and
- * MH_REC_INFO "leakscan.status" saying how complete the scan was. Once its
- * threads are stopped, the process must still be the tracked one (its
- * pidfd) running as the program's user, or nothing of it is read
+ * Scan the process of req: prog->blocks are classified in place (and
+ * sorted); emits into MH_STREAM_SAMPLE the process's figures as its
+ * threads stop (MH_REC_OWN_SAMPLE with MH_OWN_AT_EXIT_SCAN, then
+ * MH_REC_RSS_SAMPLE), MH_REC_PAGEMAP records and MH_REC_SCAN_COST; into
+ * MH_STREAM_META one MH_REC_LEAK per block and MH_REC_INFO
+ * "leakscan.status" saying how complete the scan was. Once its threads
+ * are stopped, the process must still be the tracked one (its pidfd)
+ * running as the program's user, or nothing of it is read
  * (-EPERM/-ESRCH). Always answers the request (mh_exitscan_release)
  * before returning, even on error. Returns 0 or -errno.
  */
-int mh_exitscan_run(struct mh_exitscan_request *req, struct mh_reach_block *blocks,
-		    size_t count, mh_record_sink_fn sink, void *ctx);
+int mh_exitscan_run(struct mh_exitscan_request *req, struct mh_exitscan_program *prog,
+		    mh_record_sink_fn sink, void *ctx);
+
+/*
+ * Answer an MH_EXIT_PATH_FIGURES request (req->figures): the program is
+ * done and waits; if it is still the tracked process running as the
+ * program's user, emit its figures at exit (MH_REC_OWN_SAMPLE with
+ * MH_OWN_AT_EXIT_SCAN, then MH_REC_RSS_SAMPLE) into MH_STREAM_SAMPLE.
+ * Its threads are not stopped. Always answers the request. 0 or -errno.
+ */
+int mh_exitscan_figures(struct mh_exitscan_request *req, mh_record_sink_fn sink, void *ctx);
 
 /*
  * Held while a scan has threads ptrace-stopped. The recorder's waitpid()

@@ -28,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void apply(struct mh_liveset *ls, const unsigned char *buf, size_t bytes)
 {
 	static volatile unsigned char sink;
-	struct mh_reach_block *blocks;
-	size_t off = 0, count;
+	struct mh_exitscan_program prog;
+	size_t off = 0;
 
 	while (off < bytes) {
 		const struct mh_rec_hdr *rec = (const void *)(buf + off);
@@ -42,9 +42,9 @@ static void apply(struct mh_liveset *ls, const unsigned char *buf, size_t bytes)
 		if (rec->type == MH_REC_PROCESS) {
 			(void)mh_liveset_admit(ls, (const void *)rec);
 		} else if (rec->type == MH_REC_EXIT_SCAN) {
-			if (!mh_liveset_take(ls, ((const struct mh_rec_exit_scan *)rec)->pid, &blocks,
-					     &count))
-				free(blocks);
+			(void)mh_liveset_take(ls, ((const struct mh_rec_exit_scan *)rec)->pid, &prog);
+			free(prog.blocks);
+			free(prog.regions);
 		} else {
 			(void)mh_liveset_apply(ls, rec);
 		}

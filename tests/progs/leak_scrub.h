@@ -22,9 +22,11 @@
 
 static __attribute__((noinline, unused)) void leak_scrub(void)
 {
-	volatile char junk[LEAK_SCRUB_BYTES];
+	char junk[LEAK_SCRUB_BYTES];
 
-	memset((char *)junk, 0, sizeof(junk));
+	memset(junk, 0, sizeof(junk));
+	/* The stores must happen even at -O2, where junk is otherwise dead. */
+	__asm__ __volatile__("" : : "r"(junk) : "memory");
 }
 
 static pthread_mutex_t leak_park_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: MIT
+/*
+ * own.c - memhook's own memory in a traced process (own.h).
+ *
+ * memhook's mappings are: the event ring (its memfd is named
+ * "memhook-ring"); the preload library (a file whose name starts with
+ * "libmemhook") with the anonymous .bss right after its last segment;
+ * the libraries only the preload needs (its DT_NEEDED closure less the
+ * program's, so libc stays the program's and libunwind is memhook's);
+ * and the preload's anonymous tables, which the preload lists in its
+ * registry (memhook/own.h) since the kernel cannot name anonymous memory
+ * everywhere. The registry is program-writable memory: a range is used
+ * only where /proc/PID/maps shows private anonymous memory under it.
+ *
+ * Never writes to the process, never prints.
+ */
+#include "recorder/own.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "memhook/own.h"
+#include "recorder/pagemap.h"
+
+#define PRELOAD_PREFIX "libmemhook"
+#define RING_NAME "memhook-ring"
+/* Libraries followed through DT_NEEDED, at most (each side). */
+#define CLOSURE_MAX 64
+/* A TLS block larger than this is not the preload's (a forged registry). */
+#define TLS_MAX_BYTES (1U << 20)
+/* pagemap entries read at once. */
+#define ENTRIES_PER_READ 4096
+
+/* Sonames and the mapped files they resolved to. */
+struct closure {
+	const char *paths[CLOSURE_MAX];	/* into the maps */
+	size_t count;
+};
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static bool is_preload_file(const struct mh_map *m)
+{
+	return m->inode && !strncmp(base_name(m->path), PRELOAD_PREFIX, strlen(PRELOAD_PREFIX));
+}
+
+/* The mapped file soname loads as: "libunwind.so.8" is ".../libunwind.so.8.0.1". */
+static const char *mapped_soname(const struct mh_maps *maps, const char *soname)
+{
+	size_t len = strlen(soname);
+
+	for (size_t i = 0; i < maps->count; i++) {
+		const char *b = base_name(maps->maps[i].path);
+
+		if (maps->maps[i].inode && !strncmp(b, soname, len) && (!b[len] || b[len] == '.'))
+			return maps->maps[i].path;
+	}
+	return NULL;
+}
+
+static bool closure_has(const struct closure *c, const char *path)
+{
+	for (size_t i = 0; i < c->count; i++) {
+		if (!strcmp(c->paths[i], path))
+			return true;
+	}
+	return false;
+}
+
+/* Add path and, through the DT_NEEDED entries of its file, what it loads. */
+static void closure_add(struct closure *c, const struct mh_maps *maps, const char *path)
+{
+	size_t next = c->count;
+
+	if (closure_has(c, path) || c->count == CLOSURE_MAX)
+		return;
+	c->paths[c->count++] = path;
+	for (; next < c->count; next++) {
+		int fd = open(c->paths[next], O_RDONLY | O_CLOEXEC);
+		Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
+		Elf_Scn *scn = NULL;
+		GElf_Shdr sh;
+
+		while (elf && (scn = elf_nextscn(elf, scn))) {
+			Elf_Data *data = gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNAMIC ?
+					 elf_getdata(scn, NULL) : NULL;
+			GElf_Dyn dyn;
+
+			for (int i = 0; data && gelf_getdyn(data, i, &dyn); i++) {
+				const char *name = dyn.d_tag == DT_NEEDED ?
+						   elf_strptr(elf, sh.sh_link, dyn.d_un.d_val) : NULL;
+				const char *mapped = name ? mapped_soname(maps, name) : NULL;
+
+				if (mapped && !closure_has(c, mapped) && c->count < CLOSURE_MAX)
+					c->paths[c->count++] = mapped;
+			}
+		}
+		elf_end(elf);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+/* The program's executable as mapped, or NULL. */
+static const char *mapped_exe(pid_t pid, const struct mh_maps *maps)
+{
+	char link[64], exe[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	for (size_t i = 0; i < maps->count; i++) {
+		if (maps->maps[i].inode && !strcmp(maps->maps[i].path, exe))
+			return maps->maps[i].path;
+	}
+	return NULL;
+}
+
+static int span_add(struct mh_own_map *own, size_t *cap, __u64 start, __u64 end,
+		    enum mh_own_kind kind)
+{
+	if (own->count == *cap) {
+		size_t grown = *cap ? 2 * *cap : 16;
+		struct mh_own_span *spans = realloc(own->spans, grown * sizeof(*spans));
+
+		if (!spans)
+			return -ENOMEM;
+		own->spans = spans;
+		*cap = grown;
+	}
+	own->spans[own->count++] = (struct mh_own_span){ .start = start, .end = end, .kind = kind };
+	return 0;
+}
+
+/* Where the preload's registry is in pid: its load bias plus the symbol's value. 0 if unknown. */
+static __u64 registry_addr(const struct mh_map *first)
+{
+	int fd = open(first->path, O_RDONLY | O_CLOEXEC);
+	Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
+	__u64 addr = 0, load_vaddr = UINT64_MAX;
+	Elf_Scn *scn = NULL;
+	size_t phnum = 0;
+	GElf_Phdr ph;
+	GElf_Shdr sh;
+	GElf_Sym sym;
+
+	for (size_t i = 0; elf && !elf_getphdrnum(elf, &phnum) && i < phnum; i++) {
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD && ph.p_vaddr < load_vaddr)
+			load_vaddr = ph.p_vaddr & ~(__u64)(sysconf(_SC_PAGESIZE) - 1);
+	}
+	while (elf && load_vaddr != UINT64_MAX && !addr && (scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data = gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNSYM ?
+				 elf_getdata(scn, NULL) : NULL;
+
+		for (int i = 0; data && gelf_getsym(data, i, &sym); i++) {
+			const char *name = elf_strptr(elf, sh.sh_link, sym.st_name);
+
+			if (name && !strcmp(name, MH_OWN_REGISTRY_SYMBOL) && sym.st_value) {
+				addr = first->start - load_vaddr + sym.st_value;
+				break;
+			}
+		}
+	}
+	elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+	return addr;
+}
+
+/* A registry range is used only inside one private anonymous mapping. */
+static bool is_anon_under(const struct mh_maps *maps, __u64 start, __u64 end)
+{
+	const struct mh_map *m = mh_procmaps_find(maps, start);
+
+	return m && !m->inode && !m->shared && end <= m->end && end > start &&
+	       (m->path[0] == '\0' || !strncmp(m->path, "[anon:", 6));
+}
+
+static int add_registry(pid_t pid, const struct mh_maps *maps, const struct mh_map *lib,
+			struct mh_own_map *own, size_t *cap)
+{
+	struct mh_own_registry reg;
+	__u64 addr = registry_addr(lib), page = (__u64)sysconf(_SC_PAGESIZE);
+	struct iovec local = { .iov_base = &reg, .iov_len = sizeof(reg) };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = sizeof(reg) };
+	int err = 0;
+
+	if (!addr || process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(reg) ||
+	    reg.magic != MH_OWN_MAGIC)
+		return 0;
+	own->registry = true;
+	if (reg.tls_bytes && reg.tls_bytes <= TLS_MAX_BYTES) {
+		own->tls_offset = reg.tls_offset;
+		own->tls_bytes = reg.tls_bytes;
+	}
+	for (__u32 i = 0; i < reg.range_count && i < MH_OWN_RANGES && !err; i++) {
+		__u64 start = reg.ranges[i].start & ~(page - 1);
+		__u64 end = (reg.ranges[i].start + reg.ranges[i].bytes + page - 1) & ~(page - 1);
+
+		if (reg.ranges[i].bytes && is_anon_under(maps, start, end))
+			err = span_add(own, cap, start, end, MH_OWN_TABLE);
+	}
+	return err;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct mh_own_span *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The mappings of memhook's libraries, with the .bss after each one's last segment. */
+static int add_libraries(pid_t pid, const struct mh_maps *maps, struct mh_own_map *own,
+			 size_t *cap, const struct mh_map **preload)
+{
+	struct closure mine = { .count = 0 }, program = { .count = 0 };
+	const char *exe = mapped_exe(pid, maps);
+	int err = 0;
+
+	for (size_t i = 0; i < maps->count && !*preload; i++) {
+		if (is_preload_file(&maps->maps[i]) && maps->maps[i].offset == 0)
+			*preload = &maps->maps[i];
+	}
+	if (!*preload)
+		return 0;
+	closure_add(&mine, maps, (*preload)->path);
+	/* Without the program's own closure, only the preload itself is surely memhook's. */
+	if (exe)
+		closure_add(&program, maps, exe);
+	else
+		mine.count = 1;
+	for (size_t i = 0; i < maps->count && !err; i++) {
+		const struct mh_map *m = &maps->maps[i], *prev = i ? &maps->maps[i - 1] : NULL;
+		bool lib = m->inode && closure_has(&mine, m->path) && !closure_has(&program, m->path);
+		bool bss = !m->inode && !m->path[0] && prev && prev->end == m->start &&
+			   prev->inode && closure_has(&mine, prev->path) &&
+			   !closure_has(&program, prev->path) && (prev->prot & PROT_WRITE);
+
+		if (lib || bss)
+			err = span_add(own, cap, m->start, m->end, MH_OWN_LIBRARY);
+	}
+	return err;
+}
+
+int mh_own_find(pid_t pid, const struct mh_maps *maps, struct mh_own_map *out)
+{
+	const struct mh_map *preload = NULL;
+	size_t cap = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -ENOSYS;
+	for (size_t i = 0; i < maps->count; i++) {
+		const struct mh_map *m = &maps->maps[i];
+
+		if (strstr(m->path, RING_NAME) && m->shared) {
+			err = span_add(out, &cap, m->start, m->end, MH_OWN_RING);
+			if (err)
+				goto fail;
+		}
+	}
+	err = add_libraries(pid, maps, out, &cap, &preload);
+	if (!err && preload)
+		err = add_registry(pid, maps, preload, out, &cap);
+	if (err)
+		goto fail;
+	qsort(out->spans, out->count, sizeof(*out->spans), by_start);
+	return 0;
+fail:
+	mh_own_free(out);
+	return err;
+}
+
+void mh_own_free(struct mh_own_map *own)
+{
+	free(own->spans);
+	memset(own, 0, sizeof(*own));
+}
+
+const struct mh_own_span *mh_own_span_at(const struct mh_own_map *own, __u64 addr)
+{
+	size_t lo = 0, hi = own->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr < own->spans[mid].start)
+			hi = mid;
+		else if (addr >= own->spans[mid].end)
+			lo = mid + 1;
+		else
+			return &own->spans[mid];
+	}
+	return NULL;
+}
+
+int mh_own_measure(pid_t pid, const struct mh_own_map *own, struct mh_own_bytes *out)
+{
+	__u64 page = (__u64)sysconf(_SC_PAGESIZE), entries[ENTRIES_PER_READ];
+	int fd, err = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!own->count)
+		return 0;
+	fd = mh_pagemap_open(pid);
+	if (fd < 0)
+		return fd;
+	for (size_t s = 0; s < own->count && !err; s++) {
+		const struct mh_own_span *sp = &own->spans[s];
+
+		for (__u64 at = sp->start / page; at < sp->end / page && !err;) {
+			size_t n = sp->end / page - at < ENTRIES_PER_READ ?
+				   (size_t)(sp->end / page - at) : ENTRIES_PER_READ;
+
+			err = mh_pagemap_entries(fd, at, n, entries);
+			for (size_t i = 0; !err && i < n; i++) {
+				if (!(entries[i] & MH_PAGEMAP_PRESENT))
+					continue;
+				if (!(entries[i] & MH_PAGEMAP_FILE)) {
+					/*
+					 * The shared zero page (read, never written) is
+					 * neither exclusive nor dirty, and in no RSS counter.
+					 */
+					if (entries[i] & (MH_PAGEMAP_EXCLUSIVE | MH_PAGEMAP_SOFT_DIRTY))
+						out->anon += page;
+				}
+				else if (sp->kind == MH_OWN_RING)
+					out->shmem += page;
+				else
+					out->file += page;
+			}
+			at += n;
+		}
+	}
+	close(fd);
+	return err;
+}
+
+int mh_own_sample(pid_t pid, const struct mh_own_map *own, __u64 ts_ns, __u64 hwm_bytes,
+		  __u32 flags, struct mh_rec_own_sample *rec)
+{
+	struct mh_own_bytes b;
+	int err = mh_own_measure(pid, own, &b);
+
+	if (err)
+		return err;
+	*rec = (struct mh_rec_own_sample){
+		.hdr = { .type = MH_REC_OWN_SAMPLE, .size = sizeof(*rec) },
+		.ring_start = UINT64_MAX,
+		.ts_ns = ts_ns,
+		.anon_bytes = b.anon,
+		.file_bytes = b.file,
+		.shmem_bytes = b.shmem,
+		.hwm_bytes = hwm_bytes,
+		.pid = (__u32)pid,
+		.flags = flags | (own->registry ? MH_OWN_TABLES_KNOWN : 0),
+	};
+	for (size_t i = 0; i < own->count; i++) {
+		if (own->spans[i].kind != MH_OWN_RING)
+			continue;
+		if (own->spans[i].start < rec->ring_start)
+			rec->ring_start = own->spans[i].start;
+		if (own->spans[i].end > rec->ring_end)
+			rec->ring_end = own->spans[i].end;
+	}
+	if (rec->ring_start == UINT64_MAX)
+		rec->ring_start = 0;
+	return 0;
+}
