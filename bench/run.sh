@@ -13,7 +13,8 @@
 # ratios to native, trace bytes per allocation event (alloc + free calls,
 # counted by memhook's report) for memhook's trace and heaptrack's .zst,
 # and the events/s of `memhook report` and `heaptrack_print` on them.
-# Part 2, report throughput: one trace of >= 20M events (alloc_bench), then
+# Part 2, report throughput: one trace of >= 20M events (alloc_bench, two
+# threads), then
 # `memhook report` and `heaptrack_print` on the two tools' traces of that
 # workload, timed with /usr/bin/time -v (wall time, events/s, peak RSS).
 #
@@ -30,7 +31,7 @@
 # Skipped with a message when the kernel stream cannot start.
 #
 # Knobs (environment): BENCH_REPS (3), BENCH_OPS (alloc_bench ops per
-# thread, 3000000), BENCH_REPORT_OPS (10000000: 20M events),
+# thread, 3000000), BENCH_REPORT_OPS (10000000 over two threads: 20M events),
 # BENCH_REPORT_DEPTH (alloc_bench stack depth for part 2, 25),
 # BENCH_CHECK_REPS (3), BENCH_FAULT_MB and BENCH_FAULT_REPS (part 4; 4096
 # and 3 here), BENCH_MERGE_MB (part 5, MiB touched, 20480: >= 5M kernel
@@ -229,9 +230,9 @@ part1() {
 # Part 2: report throughput on an allocation trace.
 part2() {
 	echo
-	echo "== report throughput (alloc_bench 1 thread, $REPORT_OPS ops, depth up to $REPORT_DEPTH)"
+	echo "== report throughput (alloc_bench 2 threads, $REPORT_OPS ops, depth up to $REPORT_DEPTH)"
 	rm -f "$work/t.mht" "$work"/ht.*
-	"$MEMHOOK" record -o "$work/t.mht" -- "$AB" 1 "$REPORT_OPS" "$REPORT_DEPTH" >/dev/null 2>&1 ||
+	"$MEMHOOK" record -o "$work/t.mht" -- "$AB" 2 $((REPORT_OPS / 2)) "$REPORT_DEPTH" >/dev/null 2>&1 ||
 		echo "   memhook record exited $?"
 	events=$(trace_events "$work/t.mht")
 	printf '%-16s %12s %10s %14s %12s %12s\n' tool trace_MB wall_s events/s peak_RSS_MB events
@@ -244,7 +245,7 @@ part2() {
 		"$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')" "$events"
 	rm -f "$work/t.mht"
 	if [ "$have_heaptrack" = 1 ]; then
-		heaptrack -o "$work/ht" "$AB" 1 "$REPORT_OPS" "$REPORT_DEPTH" >"$work/out" 2>&1
+		heaptrack -o "$work/ht" "$AB" 2 $((REPORT_OPS / 2)) "$REPORT_DEPTH" >"$work/out" 2>&1
 		if grep -q 'bad_alloc' "$work/out"; then
 			echo "   heaptrack aborted while recording (std::bad_alloc in its interpreter);" \
 				"try another BENCH_REPORT_DEPTH"
