@@ -509,6 +509,11 @@ static inline __u64 get_varint(struct input *in, enum part part)
 	__u64 v = 0;
 	unsigned shift;
 
+	/* Most varints are one byte. */
+	if (p < end && !(*p & 0x80)) {
+		in->p[part] = p + 1;
+		return *p;
+	}
 	for (shift = 0; shift < 64 && p < end; shift += 7) {
 		unsigned char b = *p++;
 
@@ -590,8 +595,7 @@ static __u64 get_stack(struct mh_trace_compact *c, struct thread *t, struct inpu
 }
 
 /* An address put by put_addr(); sets in->bad for a reference to no address. */
-static __u64 get_addr(struct mh_trace_compact *c, struct thread *t, struct input *in, bool ref,
-		      int *err)
+static __u64 get_addr(struct mh_trace_compact *c, struct thread *t, struct input *in, bool ref)
 {
 	__u64 v = get_varint(in, P_ADDR);
 
@@ -603,9 +607,8 @@ static __u64 get_addr(struct mh_trace_compact *c, struct thread *t, struct input
 		in->bad = true;
 		return 0;
 	}
-	*err = RESERVE(c, addr);
-	if (!*err)
-		c->addrs[c->addr_count++] = t->addr;
+	/* Room for two addresses per event was made at the chunk's start. */
+	c->addrs[c->addr_count++] = t->addr;
 	return t->addr;
 }
 
@@ -614,16 +617,13 @@ static int get_realloc(struct mh_trace_compact *c, struct thread *t, struct inpu
 		       struct event *e)
 {
 	unsigned flags = get_byte(in, P_TAG);
-	int err = 0;
 
 	if ((flags & ~RE_FLAGS) || (flags & (RE_OLD_ADDR | RE_OLD_REF)) == RE_OLD_REF)
 		return -EBADMSG;
 	if (flags & RE_OLD_ADDR)
-		e->old_addr = get_addr(c, t, in, flags & RE_OLD_REF, &err);
+		e->old_addr = get_addr(c, t, in, flags & RE_OLD_REF);
 	if (flags & RE_OLD_SIZE)
 		e->old_size = get_varint(in, P_SIZE);
-	if (err)
-		return err;
 	/* A field flagged as present decoded as zero cannot come from the encoder. */
 	if (in->bad || (flags & RE_OLD_ADDR && !e->old_addr) || (flags & RE_OLD_SIZE && !e->old_size))
 		return -EBADMSG;
@@ -653,7 +653,7 @@ static int get_event(struct mh_trace_compact *c, struct chunk *ck, unsigned tag,
 		if (err)
 			return err;
 	}
-	e->addr = get_addr(c, t, in, tag & TAG_ADDR_REF, &err);
+	e->addr = get_addr(c, t, in, tag & TAG_ADDR_REF);
 	e->size = get_varint(in, P_SIZE);
 	ck->last_ts_ns = e->ts_ns;
 	ck->last_addr = e->addr;
@@ -750,6 +750,15 @@ int mh_trace_compact_decode(struct mh_trace_compact *c, const void *packed, size
 	if (split_parts(&in, packed, len))
 		return -EBADMSG;
 	start_chunk(c);
+	/* At most two addresses per event, and at least 40 bytes of records per event. */
+	if (raw_bytes / 20 > c->addr_cap) {
+		free(c->addrs);
+		c->addr_cap = 0;
+		c->addrs = malloc(raw_bytes / 20 * sizeof(*c->addrs));
+		if (!c->addrs)
+			return -ENOMEM;
+		c->addr_cap = (__u32)(raw_bytes / 20);
+	}
 	for (records = 0; in.p[P_TAG] < in.end[P_TAG]; records++) {
 		if (records == count)
 			return -EBADMSG;
