@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
@@ -36,13 +38,117 @@ static const mh_kstream_open_fn streams[] = {
 	mh_kstream_procs,
 };
 
+/* Most maps made ahead of the load. */
+#define PREMADE_MAX 16
+
+/*
+ * The maps libbpf would create one after the other at load: the ring
+ * buffer is zeroed and the hashes are preallocated (~14 ms in all here,
+ * a third of the load). A second thread makes them while this one reads
+ * the kernel's BTF, from the definitions of a copy opened for that alone,
+ * and the first copy loaded takes them over (bpf_map__reuse_fd). Only the
+ * maps that need no BTF of their own; any map not made here (or refused
+ * by the kernel) is made by libbpf at load, as without this.
+ */
+struct premade {
+	struct streams_bpf *skel;	/* opened for its map definitions only */
+	pthread_t thread;
+	bool started;
+	int fds[PREMADE_MAX];		/* by the map's position in the object, or -1 */
+};
+
 struct mh_kloader {
 	struct mh_kconf conf;			/* the shared rodata of every copy */
 	struct mh_kstream_opts stream_opts;
 	size_t ringbuf_bytes;
 	struct mh_kprobes *probes;
 	struct streams_bpf *skel;		/* the copy loaded and attached */
+	struct premade premade;
 };
+
+static bool premadeable(const struct bpf_map *map)
+{
+	enum bpf_map_type type = bpf_map__type(map);
+
+	return !bpf_map__is_internal(map) && (type == BPF_MAP_TYPE_RINGBUF ||
+	       type == BPF_MAP_TYPE_HASH || type == BPF_MAP_TYPE_LRU_HASH);
+}
+
+static void *premade_main(void *arg)
+{
+	struct premade *pm = arg;
+	const struct bpf_map *map;
+	size_t i = 0;
+
+	bpf_object__for_each_map(map, pm->skel->obj) {
+		LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = bpf_map__map_flags(map));
+
+		if (i >= PREMADE_MAX)
+			break;
+		if (premadeable(map))
+			pm->fds[i] = bpf_map_create(bpf_map__type(map), bpf_map__name(map),
+						    bpf_map__key_size(map),
+						    bpf_map__value_size(map),
+						    bpf_map__max_entries(map), &o);
+		i++;
+	}
+	return NULL;
+}
+
+/* Start making the maps of a ring buffer of ringbuf_bytes. A hint: on failure, libbpf makes them. */
+static void premade_start(struct premade *pm, size_t ringbuf_bytes)
+{
+	size_t i;
+
+	for (i = 0; i < PREMADE_MAX; i++)
+		pm->fds[i] = -1;
+	pm->skel = streams_bpf__open();
+	if (!pm->skel)
+		return;
+	if (!bpf_map__set_max_entries(pm->skel->maps.events, ringbuf_bytes) &&
+	    !pthread_create(&pm->thread, NULL, premade_main, pm)) {
+		pm->started = true;
+		return;
+	}
+	streams_bpf__destroy(pm->skel);
+	pm->skel = NULL;
+}
+
+/* Wait for the maps, and close those not taken over. */
+static void premade_release(struct premade *pm)
+{
+	size_t i;
+
+	if (pm->started)
+		pthread_join(pm->thread, NULL);
+	pm->started = false;
+	for (i = 0; i < PREMADE_MAX; i++) {
+		if (pm->fds[i] >= 0)
+			close(pm->fds[i]);
+		pm->fds[i] = -1;
+	}
+	streams_bpf__destroy(pm->skel);	/* accepts NULL */
+	pm->skel = NULL;
+}
+
+/* Hand the maps made ahead to skel, a fresh copy of the same object, once. */
+static void premade_hand_over(struct premade *pm, struct streams_bpf *skel)
+{
+	struct bpf_map *map;
+	size_t i = 0;
+
+	if (!pm->skel)
+		return;
+	if (pm->started)
+		pthread_join(pm->thread, NULL);
+	pm->started = false;
+	bpf_object__for_each_map(map, skel->obj) {
+		if (i < PREMADE_MAX && pm->fds[i] >= 0)
+			(void)bpf_map__reuse_fd(map, pm->fds[i]); /* refused: libbpf makes it */
+		i++;
+	}
+	premade_release(pm);	/* the copy holds its own duplicates */
+}
 
 /* Open a copy of the object (mh_kobject_ops.open). */
 static void *open_copy(void *ctx, bool test, struct bpf_object **obj, struct mh_kprobe_list *list)
@@ -54,6 +160,8 @@ static void *open_copy(void *ctx, bool test, struct bpf_object **obj, struct mh_
 
 	if (!skel)
 		return NULL;
+	if (!test)
+		premade_hand_over(&l->premade, skel);
 	skel->rodata->conf = l->conf;
 	/* A test copy is closed unused: the smallest ring buffer allowed (a page). */
 	err = bpf_map__set_max_entries(skel->maps.events,
@@ -162,8 +270,12 @@ struct mh_kloader *mh_kloader_new(const struct mh_kloader_opts *opts, char *why,
 	int n, err;
 
 	btf_heap(true);
+	if (l)
+		premade_start(&l->premade, opts->ringbuf_bytes);
 	if (!l || !(l->probes = mh_kprobes_new(&copy_ops, l))) {
 		btf_heap(false);
+		if (l)
+			premade_release(&l->premade);
 		free(l);
 		snprintf(why, why_len, "out of memory");
 		errno = ENOMEM;
@@ -200,5 +312,6 @@ void mh_kloader_free(struct mh_kloader *l)
 	if (!l)
 		return;
 	mh_kprobes_free(l->probes);	/* closes the loaded copy too */
+	premade_release(&l->premade);	/* when no copy took them */
 	free(l);
 }
