@@ -38,23 +38,19 @@ static const mh_kstream_open_fn streams[] = {
 	mh_kstream_procs,
 };
 
-/* Most maps made ahead of the load. */
-#define PREMADE_MAX 16
-
 /*
- * The maps libbpf would create one after the other at load: the ring
- * buffer is zeroed and the hashes are preallocated (~14 ms in all here,
- * a third of the load). A second thread makes them while this one reads
- * the kernel's BTF, from the definitions of a copy opened for that alone,
- * and the first copy loaded takes them over (bpf_map__reuse_fd). Only the
- * maps that need no BTF of their own; any map not made here (or refused
- * by the kernel) is made by libbpf at load, as without this.
+ * The first copy, opened and given its maps on a second thread while this
+ * one reads the kernel's BTF: libbpf would otherwise create the maps one
+ * after the other at load, and the ring buffer is zeroed and the hashes
+ * preallocated (~14 ms in all here, a third of the load). Only the maps
+ * that need no BTF of their own are made here, and any the kernel refuses
+ * is made by libbpf at load, as without this.
  */
 struct premade {
-	struct streams_bpf *skel;	/* opened for its map definitions only */
+	size_t ringbuf_bytes;
 	pthread_t thread;
 	bool started;
-	int fds[PREMADE_MAX];		/* by the map's position in the object, or -1 */
+	struct streams_bpf *skel;	/* not taken yet */
 };
 
 struct mh_kloader {
@@ -77,95 +73,70 @@ static bool premadeable(const struct bpf_map *map)
 static void *premade_main(void *arg)
 {
 	struct premade *pm = arg;
-	const struct bpf_map *map;
-	size_t i = 0;
+	struct bpf_map *map;
+	int fd;
 
+	pm->skel = streams_bpf__open();
+	if (!pm->skel || bpf_map__set_max_entries(pm->skel->maps.events, pm->ringbuf_bytes)) {
+		streams_bpf__destroy(pm->skel);	/* accepts NULL */
+		pm->skel = NULL;
+		return NULL;
+	}
 	bpf_object__for_each_map(map, pm->skel->obj) {
 		LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = bpf_map__map_flags(map));
 
-		if (i >= PREMADE_MAX)
-			break;
-		if (premadeable(map))
-			pm->fds[i] = bpf_map_create(bpf_map__type(map), bpf_map__name(map),
-						    bpf_map__key_size(map),
-						    bpf_map__value_size(map),
-						    bpf_map__max_entries(map), &o);
-		i++;
+		if (!premadeable(map))
+			continue;
+		fd = bpf_map_create(bpf_map__type(map), bpf_map__name(map), bpf_map__key_size(map),
+				    bpf_map__value_size(map), bpf_map__max_entries(map), &o);
+		if (fd < 0)
+			continue;	/* libbpf makes it at load */
+		(void)bpf_map__reuse_fd(map, fd);	/* takes a duplicate; refused: as above */
+		close(fd);
 	}
 	return NULL;
 }
 
-/* Start making the maps of a ring buffer of ringbuf_bytes. A hint: on failure, libbpf makes them. */
+/* Start opening the first copy, with a ring buffer of ringbuf_bytes. */
 static void premade_start(struct premade *pm, size_t ringbuf_bytes)
 {
-	size_t i;
-
-	for (i = 0; i < PREMADE_MAX; i++)
-		pm->fds[i] = -1;
-	pm->skel = streams_bpf__open();
-	if (!pm->skel)
-		return;
-	if (!bpf_map__set_max_entries(pm->skel->maps.events, ringbuf_bytes) &&
-	    !pthread_create(&pm->thread, NULL, premade_main, pm)) {
-		pm->started = true;
-		return;
-	}
-	streams_bpf__destroy(pm->skel);
+	pm->ringbuf_bytes = ringbuf_bytes;
 	pm->skel = NULL;
+	pm->started = !pthread_create(&pm->thread, NULL, premade_main, pm);
 }
 
-/* Wait for the maps, and close those not taken over. */
-static void premade_release(struct premade *pm)
+/* The first copy, once (NULL after, or if it could not be opened). */
+static struct streams_bpf *premade_take(struct premade *pm)
 {
-	size_t i;
+	struct streams_bpf *skel;
 
 	if (pm->started)
 		pthread_join(pm->thread, NULL);
 	pm->started = false;
-	for (i = 0; i < PREMADE_MAX; i++) {
-		if (pm->fds[i] >= 0)
-			close(pm->fds[i]);
-		pm->fds[i] = -1;
-	}
-	streams_bpf__destroy(pm->skel);	/* accepts NULL */
+	skel = pm->skel;
 	pm->skel = NULL;
-}
-
-/* Hand the maps made ahead to skel, a fresh copy of the same object, once. */
-static void premade_hand_over(struct premade *pm, struct streams_bpf *skel)
-{
-	struct bpf_map *map;
-	size_t i = 0;
-
-	if (!pm->skel)
-		return;
-	if (pm->started)
-		pthread_join(pm->thread, NULL);
-	pm->started = false;
-	bpf_object__for_each_map(map, skel->obj) {
-		if (i < PREMADE_MAX && pm->fds[i] >= 0)
-			(void)bpf_map__reuse_fd(map, pm->fds[i]); /* refused: libbpf makes it */
-		i++;
-	}
-	premade_release(pm);	/* the copy holds its own duplicates */
+	return skel;
 }
 
 /* Open a copy of the object (mh_kobject_ops.open). */
 static void *open_copy(void *ctx, bool test, struct bpf_object **obj, struct mh_kprobe_list *list)
 {
 	struct mh_kloader *l = ctx;
-	struct streams_bpf *skel = streams_bpf__open();
-	struct mh_kstream_ctx c = { .skel = skel, .opts = &l->stream_opts, .list = list };
-	int err;
+	struct streams_bpf *skel = test ? NULL : premade_take(&l->premade);
+	bool sized = skel;	/* the premade copy has its ring buffer already */
+	struct mh_kstream_ctx c = { .opts = &l->stream_opts, .list = list };
+	int err = 0;
 
 	if (!skel)
+		skel = streams_bpf__open();
+	if (!skel)
 		return NULL;
-	if (!test)
-		premade_hand_over(&l->premade, skel);
+	c.skel = skel;
 	skel->rodata->conf = l->conf;
 	/* A test copy is closed unused: the smallest ring buffer allowed (a page). */
-	err = bpf_map__set_max_entries(skel->maps.events,
-				       test ? (size_t)getpagesize() : l->ringbuf_bytes);
+	if (!sized)
+		err = bpf_map__set_max_entries(skel->maps.events,
+					       test ? (size_t)getpagesize() : l->ringbuf_bytes);
 	for (c.group = 0; !err && c.group < sizeof(streams) / sizeof(streams[0]); c.group++)
 		err = streams[c.group](&c);
 	if (err) {
@@ -275,7 +246,7 @@ struct mh_kloader *mh_kloader_new(const struct mh_kloader_opts *opts, char *why,
 	if (!l || !(l->probes = mh_kprobes_new(&copy_ops, l))) {
 		btf_heap(false);
 		if (l)
-			premade_release(&l->premade);
+			streams_bpf__destroy(premade_take(&l->premade)); /* accepts NULL */
 		free(l);
 		snprintf(why, why_len, "out of memory");
 		errno = ENOMEM;
@@ -312,6 +283,6 @@ void mh_kloader_free(struct mh_kloader *l)
 	if (!l)
 		return;
 	mh_kprobes_free(l->probes);	/* closes the loaded copy too */
-	premade_release(&l->premade);	/* when no copy took them */
+	streams_bpf__destroy(premade_take(&l->premade));	/* when no copy took it */
 	free(l);
 }
