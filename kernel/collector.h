@@ -37,6 +37,13 @@ struct mh_collector_opts {
 	 * swap-in, major-fault and reclaim records.
 	 */
 	bool memcg_events;
+	/*
+	 * The process exits soon after mh_collector_free(): the probes are
+	 * then detached by a helper once it is gone (kernel/linger.h), so its
+	 * exit is not held up by it (~10 ms). Never for a process that goes
+	 * on: the probes would stay attached until it exits.
+	 */
+	bool exit_after_free;
 };
 
 struct mh_collector;

@@ -29,6 +29,7 @@
 
 #include "memhook/kernel_events.h"
 #include "kernel/kconf.h"
+#include "kernel/linger.h"
 #include "kernel/streams.h"
 #include "kernel/streams.skel.h"
 
@@ -276,6 +277,15 @@ struct mh_kloader *mh_kloader_new(const struct mh_kloader_opts *opts, char *why,
 const struct streams_bpf *mh_kloader_skel(const struct mh_kloader *l)
 {
 	return l->skel;
+}
+
+void mh_kloader_linger(struct mh_kloader *l)
+{
+	int fds[MH_KLINGER_MAX_FDS];
+	size_t n = mh_kprobes_link_fds(l->probes, fds, MH_KLINGER_MAX_FDS);
+
+	/* Links past the first MH_KLINGER_MAX_FDS, or all without a helper: detached at free. */
+	(void)mh_klinger(fds, n);
 }
 
 void mh_kloader_free(struct mh_kloader *l)

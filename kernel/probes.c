@@ -500,6 +500,15 @@ void mh_kprobes_report(const struct mh_kprobes *p, mh_kprobe_report_fn report, v
 	}
 }
 
+size_t mh_kprobes_link_fds(const struct mh_kprobes *p, int *fds, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nr_links && n < max; i++)
+		fds[n++] = bpf_link__fd(p->links[i]);
+	return n;
+}
+
 void mh_kprobes_free(struct mh_kprobes *p)
 {
 	if (!p)
