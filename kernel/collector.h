@@ -38,10 +38,11 @@ struct mh_collector_opts {
 	 */
 	bool memcg_events;
 	/*
-	 * The process exits soon after mh_collector_free(): the probes are
+	 * The process exits right after mh_collector_free(): the probes are
 	 * then detached by a helper once it is gone (kernel/linger.h), so its
 	 * exit is not held up by it (~10 ms). Never for a process that goes
-	 * on: the probes would stay attached until it exits.
+	 * on (a report to write): the probes would stay attached, running on
+	 * every syscall of the machine, until it exits.
 	 */
 	bool exit_after_free;
 };
