@@ -279,13 +279,13 @@ const struct streams_bpf *mh_kloader_skel(const struct mh_kloader *l)
 	return l->skel;
 }
 
-void mh_kloader_linger(struct mh_kloader *l)
+int mh_kloader_linger(struct mh_kloader *l)
 {
 	int fds[MH_KLINGER_MAX_FDS];
 	size_t n = mh_kprobes_link_fds(l->probes, fds, MH_KLINGER_MAX_FDS);
 
 	/* Links past the first MH_KLINGER_MAX_FDS, or all without a helper: detached at free. */
-	(void)mh_klinger(fds, n);
+	return mh_klinger(fds, n);
 }
 
 void mh_kloader_free(struct mh_kloader *l)

@@ -42,8 +42,10 @@ const struct streams_bpf *mh_kloader_skel(const struct mh_kloader *l);
  * closes them once the process is gone (linger.h), so neither
  * mh_kloader_free() nor the exit waits for the detaching (~10 ms). If no
  * helper starts, nothing changes. The probes stay attached until the exit.
+ * 0 when a helper holds them (and shares this process's memory, which it
+ * tears down after the exit), else -errno.
  */
-void mh_kloader_linger(struct mh_kloader *l);
+int mh_kloader_linger(struct mh_kloader *l);
 
 /* Detach and unload everything. Accepts NULL. */
 void mh_kloader_free(struct mh_kloader *l);
