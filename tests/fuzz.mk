@@ -20,7 +20,7 @@ $(FUZZ_DIR)/fuzz_trace_reader: $(FUZZ_SRCS) $(wildcard trace/*.h) $(wildcard inc
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRCS) $(call pc_libs,libzstd zlib)
 
 # The recorder's side of the event ring: header and data area from the input.
-FUZZ_RING_SRCS := tests/fuzz/fuzz_ring_reader.c recorder/ring_consumer.c recorder/liveset.c \
+FUZZ_RING_SRCS := tests/fuzz/fuzz_ring_reader.c recorder/ring_consumer.c recorder/liveset.c common/image.c \
 	common/blocks.c trace/records.c
 
 $(FUZZ_DIR)/fuzz_ring_reader: $(FUZZ_RING_SRCS) $(wildcard recorder/*.h) $(wildcard include/memhook/*.h)
