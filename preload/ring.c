@@ -335,7 +335,7 @@ static inline __attribute__((always_inline)) void *reserve(struct mh_ring *ring,
 	if (ring->busy_xchg) {
 		__atomic_exchange_n(&me.slot->busy, 1, __ATOMIC_SEQ_CST);
 	} else {
-		__atomic_store_n(&me.slot->busy, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&me.slot->busy, 1, __ATOMIC_RELEASE);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	}
 	me.pending = bytes;
@@ -363,7 +363,7 @@ void mh_ring_commit(void *rec, struct mh_rec_hdr hdr)
 	memcpy(rec, &hdr, sizeof(hdr));
 	if (mh_ring_type_has_ts(hdr.type) && me.pending >= 2 * sizeof(__u64)) {
 		memcpy(&ts, (const unsigned char *)rec + sizeof(hdr), sizeof(ts));
-		__atomic_store_n(&s->last_ts, ts, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->last_ts, ts, __ATOMIC_RELEASE);
 	}
 	me.head = old + me.pending;
 	__atomic_store_n(&s->head, me.head, __ATOMIC_RELEASE);

@@ -261,25 +261,27 @@ static void pass_begin(struct mh_ring *ring)
 	for (__u32 i = 0; i < ring->slot_count; i++) {
 		struct cursor *c = &m->cur[i];
 		struct mh_slot_header *s = &ring->slots[i];
+		__u64 head, last;
 		__u32 busy;
-		__u64 head;
 
 		c->state = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
 		if (c->broken || c->state == MH_SLOT_FREE)
 			continue;
+		/*
+		 * busy, last_ts, head, each acquire (the producer stores them
+		 * release in the other order): a last_ts newer than the record
+		 * in flight when busy was read comes with that record's head.
+		 */
 		busy = __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE);
+		last = __atomic_load_n(&s->last_ts, __ATOMIC_ACQUIRE);
 		head = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE);
 		if (head < c->tail || head - c->tail > ring->slot_bytes) {
 			break_slot(ring, i, "head outside its slot");
 			continue;
 		}
 		c->head = head;
-		if (busy && !c->dead) {
-			__u64 last = __atomic_load_n(&s->last_ts, __ATOMIC_RELAXED);
-
-			if (last < w)
-				w = last;
-		}
+		if (busy && !c->dead && last < w)
+			w = last;
 	}
 	find_dead(ring, t0);
 	m->w = m->final ? UINT64_MAX : w > MH_RING_SKEW_NS ? w - MH_RING_SKEW_NS : 0;

@@ -28,7 +28,8 @@
  *             exec replaced; a fork child forgets its parent's slot.
  *   consumer: each pass: T0 = CLOCK_MONOTONIC; membarrier
  *             (MEMBARRIER_CMD_GLOBAL_EXPEDITED) or a full fence; then per
- *             slot: acquire state, busy, head. The watermark W is T0, or
+ *             slot: acquire state, busy, last_ts, head (the reverse of
+ *             the producer's release stores). The watermark W is T0, or
  *             last_ts of a slot seen busy if lower, minus MH_RING_SKEW_NS.
  *             Records below W are merged from all slots by (timestamp,
  *             FREE before the rest); the tails are then release-stored. A
