@@ -60,6 +60,8 @@ struct mh_ring_merge {
 	bool membarrier;	/* GLOBAL_EXPEDITED works here */
 	bool unsaid;		/* a slot was broken off and mh_ring_read has not said so */
 	char why[192];		/* how, for mh_ring_read */
+	__u32 nactive;		/* slots this pass may still take records from */
+	__u32 active[MH_RING_SLOTS_MAX];
 	struct cursor cur[MH_RING_SLOTS_MAX];
 };
 
@@ -258,6 +260,7 @@ static void pass_begin(struct mh_ring *ring)
 
 	if (!m->membarrier || syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) < 0)
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	m->nactive = 0;
 	for (__u32 i = 0; i < ring->slot_count; i++) {
 		struct cursor *c = &m->cur[i];
 		struct mh_slot_header *s = &ring->slots[i];
@@ -282,6 +285,8 @@ static void pass_begin(struct mh_ring *ring)
 		c->head = head;
 		if (busy && !c->dead && last < w)
 			w = last;
+		if (c->staged || c->tail != c->head)
+			m->active[m->nactive++] = i;
 	}
 	find_dead(ring, t0);
 	m->w = m->final ? UINT64_MAX : w > MH_RING_SKEW_NS ? w - MH_RING_SKEW_NS : 0;
@@ -290,30 +295,35 @@ static void pass_begin(struct mh_ring *ring)
 
 /*
  * The slot whose staged record comes next and is below the watermark, or
- * -1; -2 when a slot was just broken off (say it first).
+ * -1; -2 when a slot was just broken off (say it first). Only the slots
+ * that had records at the pass's start are looked at; one that runs out
+ * leaves the list. Ties: the lower rank, then the lower slot.
  */
 static int pick(struct mh_ring *ring)
 {
 	struct mh_ring_merge *m = ring->merge;
+	struct cursor *b = NULL;
 	int best = -1;
 
-	if (m->unsaid)
-		return -2;
-	for (__u32 i = 0; i < ring->slot_count; i++) {
-		struct cursor *c = &m->cur[i], *b;
+	for (__u32 k = 0; k < m->nactive && !m->unsaid; k++) {
+		__u32 i = m->active[k];
+		struct cursor *c = &m->cur[i];
 
-		if (c->broken || c->state == MH_SLOT_FREE || (!c->staged && !stage(ring, i)))
+		if (c->broken || (!c->staged && !stage(ring, i))) {
+			m->active[k--] = m->active[--m->nactive];
 			continue;
+		}
 		if (c->front_key >= m->w)
 			continue;
-		if (m->unsaid)
-			return -2;
-		b = best < 0 ? NULL : &m->cur[best];
 		if (!b || c->front_key < b->front_key ||
-		    (c->front_key == b->front_key && c->front_rank < b->front_rank))
+		    (c->front_key == b->front_key &&
+		     (c->front_rank < b->front_rank ||
+		      (c->front_rank == b->front_rank && (int)i < best)))) {
 			best = (int)i;
+			b = c;
+		}
 	}
-	return best;
+	return m->unsaid ? -2 : best;
 }
 
 /*
