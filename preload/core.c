@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "preload/clock.h"
+#include "preload/dtv.h"
 #include "preload/fds.h"
 #include "preload/modules.h"
 #include "preload/ownmaps.h"
@@ -253,8 +254,11 @@ static __attribute__((noinline, cold)) void send_stack(__u64 id, const __u64 *ip
 	mh_stackids_sent(stacks, id);
 }
 
-/* Capture the program's stack (our own frames dropped), intern it, send it if new. */
-static __u64 caller_stack(void)
+/*
+ * Capture the program's stack (our own frames dropped), intern it, send it
+ * if new. *frame1 gets its second return address (0 if none).
+ */
+static inline __attribute__((always_inline)) __u64 caller_stack(__u64 *frame1)
 {
 	__u64 ips[MH_STACK_CAPTURE_MAX];
 	unsigned int n, skip = 0;
@@ -269,6 +273,7 @@ static __u64 caller_stack(void)
 		n = cfg.depth;
 		truncated = true;
 	}
+	*frame1 = n > 1 ? ips[skip + 1] : 0;
 	id = mh_stack_hash(image_seed, ips + skip, n);
 	if (mh_unlikely(mh_stackids_intern(stacks, id) == MH_INTERN_SEND))
 		send_stack(id, ips + skip, n, truncated);
@@ -295,12 +300,13 @@ void *mh_core_real(void **slot, const char *name)
  * caller's stack (into *id) and room in the ring for bytes. NULL when the
  * ring refused (said once); inlined into each event's hot path.
  */
-static inline __attribute__((always_inline)) void *event_begin(size_t bytes, __u64 *id)
+static inline __attribute__((always_inline)) void *event_begin(size_t bytes, __u64 *id,
+								   __u64 *frame1)
 {
 	void *r;
 
 	thread_check();
-	*id = caller_stack();
+	*id = caller_stack(frame1);
 	r = mh_ring_reserve(&ring, bytes);
 	if (mh_unlikely(!r))
 		ring_refused();
@@ -309,14 +315,14 @@ static inline __attribute__((always_inline)) void *event_begin(size_t bytes, __u
 
 void mh_core_alloc(enum mh_alloc_kind kind, const void *addr, size_t size)
 {
-	__u64 id;
-	struct mh_rec_alloc *r = event_begin(sizeof(*r), &id);
+	__u64 id, frame1;
+	struct mh_rec_alloc *r = event_begin(sizeof(*r), &id, &frame1);
 
 	if (mh_unlikely(!r))
 		return;
 	r->ts_ns = mh_clock_ns();
 	r->addr = (uintptr_t)addr;
-	r->size = size;
+	r->size = kind == MH_KIND_CALLOC ? mh_dtv_program_size(frame1, size) : size;
 	r->stack_id = id;
 	r->tid = mh_self.tid;
 	r->pid = (__u32)cur_pid;
@@ -327,8 +333,8 @@ void mh_core_alloc(enum mh_alloc_kind kind, const void *addr, size_t size)
 void mh_core_remap(enum mh_alloc_kind kind, const void *old, size_t old_size, const void *addr,
 		   size_t size)
 {
-	__u64 id;
-	struct mh_rec_realloc *r = event_begin(sizeof(*r), &id);
+	__u64 id, frame1;
+	struct mh_rec_realloc *r = event_begin(sizeof(*r), &id, &frame1);
 
 	if (mh_unlikely(!r))
 		return;
@@ -533,6 +539,16 @@ static void thread_ended(void *unused)
 	mh_self.guard = guard;
 }
 
+/* dlsym may allocate: that is the loader's business, not the program's. */
+static void dtv_setup(void)
+{
+	int guard = mh_self.guard;
+
+	mh_self.guard = 1;
+	mh_dtv_setup();
+	mh_self.guard = guard;
+}
+
 int mh_core_start(const struct mh_core_config *c)
 {
 	int err;
@@ -553,6 +569,7 @@ int mh_core_start(const struct mh_core_config *c)
 	if (!slot_key_ok)
 		slot_key_ok = !pthread_key_create(&slot_key, thread_ended);
 	mh_ownmaps_note_tls();
+	dtv_setup();
 	ring_fd_aside();
 	stacks = mh_stackids_new(STACKDB_CAPACITY_LOG2);
 	if (!stacks) {
