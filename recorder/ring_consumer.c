@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/membarrier.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,10 +221,30 @@ static bool stage(struct mh_ring *ring, __u32 i)
 }
 
 /*
+ * Has thread tid of process pid ended? tgkill(pid, tid, 0) no longer finds
+ * it, or its process has exited (a zombie nobody reaps still answers
+ * tgkill; its pidfd polls readable). Harmless with forged ids: signal 0 is
+ * never sent, a pidfd only looked at.
+ */
+static bool thread_gone(long pid, long tid)
+{
+	struct pollfd p = { .events = POLLIN };
+	bool gone;
+
+	if (syscall(SYS_tgkill, pid, tid, 0) < 0)
+		return errno == ESRCH;
+	p.fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (p.fd < 0)
+		return errno == ESRCH;
+	gone = poll(&p, 1, 0) == 1;
+	close(p.fd);
+	return gone;
+}
+
+/*
  * Look for slots whose thread is gone (killed, or ended without closing):
  * a claimed slot whose head has not moved since the last look and whose
- * owner tgkill(pid, tid, 0) no longer finds. Harmless with forged owners:
- * signal 0 is never sent.
+ * owner thread_gone() says has ended.
  */
 static void find_dead(struct mh_ring *ring, __u64 now)
 {
@@ -240,8 +261,7 @@ static void find_dead(struct mh_ring *ring, __u64 now)
 
 		if (c->broken || c->dead || c->state != MH_SLOT_CLAIMED)
 			continue;
-		if (c->head == c->checked_head && pid > 0 && tid > 0 &&
-		    syscall(SYS_tgkill, pid, tid, 0) < 0 && errno == ESRCH)
+		if (c->head == c->checked_head && pid > 0 && tid > 0 && thread_gone(pid, tid))
 			c->dead = true;
 		c->checked_head = c->head;
 	}
