@@ -8,10 +8,13 @@
  * once), never blocks without a deadline. Every entry point runs with the
  * caller's re-entrancy guard held (core.h).
  *
- * Ordering: a FREE is stamped and reserved before the real release and an
- * ALLOC after the real allocation, so in ring order no thread's reuse of
- * an address can precede its release. A new stack goes into the ring before
- * the first event that uses it, and module changes before that stack.
+ * Ordering: each thread writes to its own slot of the ring, and the
+ * recorder merges the slots by timestamp (include/memhook/ring.h). A FREE
+ * is stamped before the real release and an ALLOC after the real
+ * allocation returns, each after its slot was marked busy, so no thread's
+ * reuse of an address can be stamped before its release. A new stack goes
+ * into the thread's slot before the first event that uses it, and module
+ * changes before that stack.
  */
 #include "preload/core.h"
 
@@ -74,6 +77,9 @@ static unsigned int names_gen;
 static __thread char sent_name[MH_THREAD_NAME_LEN] __attribute__((tls_model("initial-exec")));
 /* Set once this process has sent its exit records (reset in a fork child). */
 static int exit_sent;
+/* Its destructor closes a thread's slot when the thread ends. */
+static pthread_key_t slot_key;
+static bool slot_key_ok;
 
 enum problem {
 	PROBLEM_GONE = 0x1,
@@ -191,8 +197,12 @@ static __attribute__((noinline, cold)) void thread_slow(void)
 	char name[MH_THREAD_NAME_LEN] = "";
 	bool first = !mh_self.tid;
 
-	if (first)
+	if (first) {
 		mh_self.tid = (__u32)syscall(SYS_gettid);
+		/* A key below PTHREAD_KEY_2NDLEVEL_SIZE needs no memory; above, the guard lets calloc through. */
+		if (slot_key_ok)
+			(void)pthread_setspecific(slot_key, &slot_key);
+	}
 	mh_self.name_gen = __atomic_load_n(&names_gen, __ATOMIC_ACQUIRE);
 	mh_self.name_countdown = MH_CORE_NAME_RECHECK;
 	thread_name(name);
@@ -343,16 +353,15 @@ void mh_core_remap(enum mh_alloc_kind kind, const void *old, size_t old_size, co
 struct mh_rec_free *mh_core_free_begin(enum mh_alloc_kind kind, const void *addr, size_t size)
 {
 	struct mh_rec_free *r;
-	__u64 now;
 
 	thread_check();
-	now = mh_clock_ns();
+	/* Reserved (the slot marked busy) first, then stamped: ring.h. */
 	r = mh_ring_reserve(&ring, sizeof(*r));
 	if (mh_unlikely(!r)) {
 		ring_refused();
 		return NULL;
 	}
-	r->ts_ns = now;
+	r->ts_ns = mh_clock_ns();
 	r->addr = (uintptr_t)addr;
 	r->size = size;
 	r->tid = mh_self.tid;
@@ -519,6 +528,17 @@ static void log_setup(void)
 		mh_fd_id_take(log_fd, &log_id);
 }
 
+/* A thread's end (its pthread key destructor): its slot goes back to the recorder. */
+static void thread_ended(void *unused)
+{
+	int guard = mh_self.guard;
+
+	(void)unused;
+	mh_self.guard = 1;
+	mh_ring_close_slot(&ring);
+	mh_self.guard = guard;
+}
+
 /* dlsym may allocate: that is the loader's business, not the program's. */
 static void dtv_setup(void)
 {
@@ -544,6 +564,10 @@ int mh_core_start(const struct mh_core_config *c)
 	err = attach(&ring);
 	if (err)
 		goto out_say;
+	/* The slots this pid held before an exec are done with. */
+	mh_ring_close_stale(&ring);
+	if (!slot_key_ok)
+		slot_key_ok = !pthread_key_create(&slot_key, thread_ended);
 	mh_ownmaps_note_tls();
 	dtv_setup();
 	ring_fd_aside();
@@ -558,6 +582,9 @@ int mh_core_start(const struct mh_core_config *c)
 	err = send_process(cfg.start);
 	if (!err)
 		err = send_argv();
+	if (!err && ring.busy_xchg && ring.hdr->flags & MH_RING_MEMBARRIER)
+		err = send_info(&ring, "process.ring_order", "exchange: membarrier registration refused",
+				strlen("exchange: membarrier registration refused"));
 	if (!err)
 		err = mh_modules_scan(&ring, cur_pid, exe_path);
 	if (err)
@@ -586,6 +613,7 @@ void mh_core_note_untraced(const struct mh_core_config *c)
 		return;
 	/* Best effort: a full lossy ring or a recorder gone only lowers the count. */
 	(void)send_info(&r, "process.untraced", exe_path, strlen(exe_path));
+	mh_ring_close_slot(&r);
 	/* The inherited fd stays open, as the program got it: its own children note themselves. */
 	if (r.fd == cfg.ring_fd)
 		r.fd = -1;
@@ -603,13 +631,15 @@ void mh_core_fork_child(void)
 	cur_pid = getpid();
 	mh_self.tid = 0;
 	mh_self.name_countdown = 0;
-	ring.populated = 0;
 	exit_sent = 0;
+	if (ring.hdr)
+		mh_ring_fork_child(&ring);
 	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_RELAXED))
 		return;
 	if (!cfg.follow_forks) {
 		/* Counted for the report ("N child processes ran untraced"); best effort. */
 		(void)send_info(&ring, "process.untraced", exe_path, strlen(exe_path));
+		mh_ring_close_slot(&ring);
 		mh_core_stop();
 		return;
 	}
@@ -673,7 +703,7 @@ static void ask_recorder(enum mh_exit_path path, int status)
 	r->ts_ns = mh_clock_ns();
 	/* Everything the caller's frames hold is above this. */
 	r->sp = (uintptr_t)&here;
-	r->ticket = pos + sizeof(*r);
+	r->ticket = pos + sizeof(*r);	/* in this thread's slot */
 	r->pid = (__u32)cur_pid;
 	r->tid = mh_self.tid;
 	r->path = path;
@@ -693,4 +723,6 @@ void mh_core_exit_scan(enum mh_exit_path path, enum mh_exit_reason reason, int s
 	send_exit(reason, status);
 	if (ring.hdr->flags & MH_RING_EXIT_SCAN)
 		ask_recorder(path, status);
+	/* Whatever still comes (later exit handlers) claims a slot anew. */
+	mh_ring_close_slot(&ring);
 }

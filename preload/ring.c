@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * ring.c - the producers' half of the event ring (the protocol is in
+ * ring.c - the producers' half of the event ring: each thread claims a
+ * slot once and then appends to it with plain stores (the protocol is in
  * include/memhook/ring.h; the consumer's half is recorder/ring_consumer.c).
  *
  * Never allocates, never calls stdio, never blocks without a deadline: it
@@ -11,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/membarrier.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -33,22 +35,39 @@
 #define ANSWER_POLL_NS 1000000L
 /* A lossy producer checks the consumer once per this many drops. */
 #define LOSSY_PROBE_EVERY 1024
-/* Bytes ahead of a reservation a producer prefetches for writing. */
-#define PREFETCH_AHEAD (4 * MH_CACHELINE)
 /*
- * A producer pre-faults the data area this far ahead of its writes, in
- * bytes, on the first lap (see populate_ahead).
+ * How long a lossless thread waits for a free slot before it drops its
+ * events (every slot held by a live thread: more threads than slots).
  */
-#define POPULATE_CHUNK (256 << 10)
-/* ring->populated once the whole data area is mapped in this process. */
-#define POPULATED_ALL UINT64_MAX
+#define CLAIM_GIVE_UP_NS 2000000000ULL
 /* Smallest record: a bare header. */
 #define REC_MIN_BYTES ((__u32)sizeof(struct mh_rec_hdr))
+
+/* The calling thread's slot. */
+struct slot_ref {
+	struct mh_ring *ring;		/* the ring it is in, NULL: none */
+	struct mh_slot_header *slot;
+	unsigned char *data;		/* the slot's bytes */
+	__u64 head;			/* own copy of the published head */
+	__u64 tail;			/* the consumer's tail when last read */
+	__u32 pending;			/* bytes of the record being written */
+	int starved;			/* gave up waiting for a slot: do not wait again */
+};
+
+static __thread struct slot_ref me __attribute__((tls_model("initial-exec")));
+
+/* Register for the consumer's membarrier; without it, busy = 1 is an exchange. */
+static void choose_busy_store(struct mh_ring *ring)
+{
+	ring->busy_xchg = !(ring->hdr->flags & MH_RING_MEMBARRIER) ||
+			  syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) < 0;
+}
 
 int mh_ring_attach(struct mh_ring *ring, int fd)
 {
 	struct mh_ring_header h;
 	struct stat st;
+	int err;
 
 	memset(ring, 0, sizeof(*ring));
 	ring->fd = -1;
@@ -61,7 +80,10 @@ int mh_ring_attach(struct mh_ring *ring, int fd)
 	if (!mh_ring_size_ok(h.data_bytes) ||
 	    (__u64)st.st_size != MH_RING_HEADER_BYTES + h.data_bytes)
 		return -EPROTO;
-	return mh_ring_map(ring, fd, h.data_bytes);
+	err = mh_ring_map(ring, fd, h.data_bytes);
+	if (!err)
+		choose_busy_store(ring);
+	return err;
 }
 
 bool mh_ring_consumer_gone(const struct mh_ring *ring)
@@ -120,21 +142,6 @@ static void cpu_relax(void)
 #endif
 }
 
-/* Sleep on tail_wake until the consumer releases something (or a timeout). */
-static void sleep_for_room(struct mh_ring *ring, __u64 need)
-{
-	struct mh_ring_header *h = ring->hdr;
-	int saved = errno;
-	__u32 seen;
-
-	__atomic_fetch_add(&h->producers_sleeping, 1, __ATOMIC_SEQ_CST);
-	seen = __atomic_load_n(&h->tail_wake, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&h->tail, __ATOMIC_SEQ_CST) < need)
-		mh_ring_futex_wait(&h->tail_wake, seen, WAIT_SLEEP_NS);
-	__atomic_fetch_sub(&h->producers_sleeping, 1, __ATOMIC_SEQ_CST);
-	errno = saved;
-}
-
 void mh_ring_wake_consumer(struct mh_ring *ring)
 {
 	struct mh_ring_header *h = ring->hdr;
@@ -144,38 +151,63 @@ void mh_ring_wake_consumer(struct mh_ring *ring)
 	errno = saved;
 }
 
-/* Wake the consumer when [pos, pos + bytes) crosses a wake boundary. */
-static inline void wake_on_crossing(struct mh_ring *ring, __u64 pos, __u32 bytes)
+/* Count a dropped record; now and then look whether the consumer still lives. */
+static void count_lost(struct mh_ring *ring)
 {
-	if (mh_unlikely((pos ^ (pos + bytes)) >= (ring->mask + 1) >> MH_RING_WAKE_SHIFT))
-		mh_ring_wake_consumer(ring);
+	__u64 lost = __atomic_add_fetch(&ring->hdr->lost_records, 1, __ATOMIC_RELAXED);
+
+	if (lost % LOSSY_PROBE_EVERY == 0)
+		mh_ring_consumer_probe(ring);
 }
 
 /*
- * Lossless: wait until [pos, pos + bytes) is free, i.e. the consumer's
- * tail has passed pos + bytes - data_bytes. Wakes the consumer, spins a
- * little, then sleeps on tail_wake (the consumer wakes it after a
- * release), probing the consumer about every millisecond. false if the
- * consumer went away: the reservation is then abandoned, which is
- * harmless since nobody will read the ring again.
+ * Sleep on tail_wake until the consumer ends a pass (or a timeout), unless
+ * done() already holds. Preserves errno.
  */
-static bool wait_for_room(struct mh_ring *ring, __u64 pos, __u32 bytes)
+static void sleep_for_consumer(struct mh_ring *ring, bool (*done)(struct mh_ring *, __u64),
+			       __u64 arg)
 {
 	struct mh_ring_header *h = ring->hdr;
-	__u64 need = pos + bytes - (ring->mask + 1);
+	int saved = errno;
+	__u32 seen;
+
+	__atomic_fetch_add(&h->producers_sleeping, 1, __ATOMIC_SEQ_CST);
+	seen = __atomic_load_n(&h->tail_wake, __ATOMIC_SEQ_CST);
+	if (!done(ring, arg))
+		mh_ring_futex_wait(&h->tail_wake, seen, WAIT_SLEEP_NS);
+	__atomic_fetch_sub(&h->producers_sleeping, 1, __ATOMIC_SEQ_CST);
+	errno = saved;
+}
+
+/* Does a record of need bytes fit behind the consumer's tail? */
+static bool room_for(struct mh_ring *ring, __u64 need)
+{
+	me.tail = __atomic_load_n(&me.slot->tail, __ATOMIC_ACQUIRE);
+	return me.head + need - me.tail <= ring->slot_bytes ||
+	       __atomic_load_n(&me.slot->state, __ATOMIC_RELAXED) == MH_SLOT_BROKEN;
+}
+
+/*
+ * Lossless: wait until need bytes are free in our slot. Wakes the
+ * consumer, spins a little, then sleeps on tail_wake, probing the consumer
+ * about every millisecond. false if the consumer went away or broke the
+ * slot off: the record is then dropped.
+ */
+static bool wait_for_room(struct mh_ring *ring, __u64 need)
+{
 	__u64 next_probe = 0;
 	unsigned int round;
 
-	__atomic_fetch_add(&h->producer_waits, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&ring->hdr->producer_waits, 1, __ATOMIC_RELAXED);
 	mh_ring_wake_consumer(ring);
 	for (round = 0;; round++) {
-		if (__atomic_load_n(&h->tail, __ATOMIC_ACQUIRE) >= need)
-			return true;
+		if (room_for(ring, need))
+			break;
 		if (round < SPIN_ROUNDS) {
 			cpu_relax();
 			continue;
 		}
-		sleep_for_room(ring, need);
+		sleep_for_consumer(ring, room_for, need);
 		__u64 now = mh_now_ns();
 		if (now >= next_probe) {
 			if (mh_ring_consumer_probe(ring))
@@ -183,91 +215,132 @@ static bool wait_for_room(struct mh_ring *ring, __u64 pos, __u32 bytes)
 			next_probe = now + LIVENESS_PERIOD_NS;
 		}
 	}
+	return __atomic_load_n(&me.slot->state, __ATOMIC_RELAXED) != MH_SLOT_BROKEN;
 }
 
-static void *reserve_lossy(struct mh_ring *ring, __u32 bytes, __u64 *at)
+static __attribute__((noinline, cold)) bool make_room(struct mh_ring *ring, __u64 need)
 {
-	struct mh_ring_header *h = ring->hdr;
-	__u64 head = __atomic_load_n(&h->head, __ATOMIC_RELAXED);
+	if (room_for(ring, need) &&
+	    __atomic_load_n(&me.slot->state, __ATOMIC_RELAXED) != MH_SLOT_BROKEN)
+		return true;
+	if (!(ring->hdr->flags & MH_RING_LOSSY) && wait_for_room(ring, need))
+		return true;
+	count_lost(ring);
+	return false;
+}
 
-	for (;;) {
-		__u64 tail = __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE);
+/* Take slot i, just claimed, as the calling thread's. */
+static void take(struct mh_ring *ring, __u32 i, __u32 tid)
+{
+	struct mh_slot_header *s = &ring->slots[i];
 
-		if (head + bytes - tail > ring->mask + 1) {
-			__u64 lost = __atomic_add_fetch(&h->lost_records, 1, __ATOMIC_RELAXED);
+	s->pid = (__u32)syscall(SYS_getpid);
+	s->tid = tid;
+	__atomic_store_n(&s->last_ts, mh_now_ns(), __ATOMIC_RELAXED);
+	me.ring = ring;
+	me.slot = s;
+	me.data = ring->data + (__u64)i * ring->slot_bytes;
+	me.head = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE);
+	me.tail = __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE);
+	me.starved = 0;
+}
 
-			if (lost % LOSSY_PROBE_EVERY == 0)
-				mh_ring_consumer_probe(ring);
-			return NULL;
-		}
-		if (__atomic_compare_exchange_n(&h->head, &head, head + bytes, true,
-						__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-			wake_on_crossing(ring, head, bytes);
-			*at = head;
-			return ring->data + (head & ring->mask);
+/* One look over the table for a free slot, starting at this thread's own place. */
+static bool claim_once(struct mh_ring *ring, __u32 tid)
+{
+	__u32 n = ring->slot_count;
+
+	for (__u32 k = 0; k < n; k++) {
+		__u32 i = (tid + k) % n, free_state = MH_SLOT_FREE;
+		struct mh_slot_header *s = &ring->slots[i];
+
+		if (__atomic_load_n(&s->state, __ATOMIC_RELAXED) == MH_SLOT_FREE &&
+		    __atomic_compare_exchange_n(&s->state, &free_state, MH_SLOT_CLAIMED, false,
+						__ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+			take(ring, i, tid);
+			return true;
 		}
 	}
+	return false;
+}
+
+static bool any_free(struct mh_ring *ring, __u64 unused)
+{
+	(void)unused;
+	for (__u32 i = 0; i < ring->slot_count; i++)
+		if (__atomic_load_n(&ring->slots[i].state, __ATOMIC_RELAXED) == MH_SLOT_FREE)
+			return true;
+	return false;
 }
 
 /*
- * On the ring's first lap every page is new to this process, and a write
- * fault per page (allocating it, zeroing it, mapping it) costs more than
- * the records written into it. One MADV_POPULATE_WRITE per chunk, ahead of
- * the writes, does the same work in one system call. Threads race for the
- * chunk with a compare-and-swap; a loser just takes the faults. A fork
- * child starts again from its own position (its page tables are its own). Kernels
- * before 5.14 refuse the advice: then the faults are taken as they come.
+ * The calling thread's first record (or first since its slot was closed):
+ * claim a free slot. Lossy, or after having given up once: drop if none is
+ * free. Lossless: wake the consumer (it frees the slots of threads that
+ * are gone) and wait, for at most CLAIM_GIVE_UP_NS.
  */
-static __attribute__((noinline, cold)) void populate_ahead(struct mh_ring *ring, __u64 end)
+static __attribute__((noinline, cold)) bool claim(struct mh_ring *ring)
 {
-	__u64 done = __atomic_load_n(&ring->populated, __ATOMIC_RELAXED);
-	__u64 data_bytes = ring->mask + 1;
-	__u64 target = (end + POPULATE_CHUNK - 1) / POPULATE_CHUNK * POPULATE_CHUNK +
-		       POPULATE_CHUNK;
+	__u32 tid = (__u32)syscall(SYS_gettid);
+	__u64 deadline = 0;
 	int saved = errno;
 
-	if (target >= data_bytes)
-		target = POPULATED_ALL;
-	if (done >= end ||
-	    !__atomic_compare_exchange_n(&ring->populated, &done, target, false,
-					 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		return;
-	/* What lies behind us (a fork child, a new image) is reached again only on the next lap. */
-	if (done < end - end % POPULATE_CHUNK)
-		done = end - end % POPULATE_CHUNK;
-	if (madvise(ring->data + done, (target == POPULATED_ALL ? data_bytes : target) - done,
-		    MADV_POPULATE_WRITE) < 0 && errno == EINVAL)
-		__atomic_store_n(&ring->populated, POPULATED_ALL, __ATOMIC_RELAXED);
+	me.slot = NULL;
+	while (!claim_once(ring, tid)) {
+		__u64 now = mh_now_ns();
+
+		if (ring->hdr->flags & MH_RING_LOSSY || me.starved || mh_ring_consumer_probe(ring) ||
+		    (deadline && now > deadline)) {
+			me.starved = !(ring->hdr->flags & MH_RING_LOSSY);
+			count_lost(ring);
+			errno = saved;
+			return false;
+		}
+		if (!deadline) {
+			deadline = now + CLAIM_GIVE_UP_NS;
+			__atomic_fetch_add(&ring->hdr->producer_waits, 1, __ATOMIC_RELAXED);
+		}
+		mh_ring_wake_consumer(ring);
+		sleep_for_consumer(ring, any_free, 0);
+	}
 	errno = saved;
+	return true;
 }
 
 static inline __attribute__((always_inline)) void *reserve(struct mh_ring *ring, __u32 bytes,
 							    __u64 *at)
 {
-	struct mh_ring_header *h = ring->hdr;
-	__u64 pos;
+	__u64 off, need;
 
-	if (!h || bytes < REC_MIN_BYTES || bytes % MH_REC_ALIGN || bytes > mh_ring_max_record(ring) ||
-	    mh_ring_consumer_gone(ring))
+	if (!ring->hdr || bytes < REC_MIN_BYTES || bytes % MH_REC_ALIGN ||
+	    bytes > mh_ring_max_record(ring) || mh_ring_consumer_gone(ring))
 		return NULL;
-	if (h->flags & MH_RING_LOSSY)
-		return reserve_lossy(ring, bytes, at);
-
-	pos = __atomic_fetch_add(&h->head, bytes, __ATOMIC_RELAXED);
-	if (pos + bytes - __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE) > ring->mask + 1 &&
-	    !wait_for_room(ring, pos, bytes))
+	if (mh_unlikely(me.ring != ring || !me.slot) && !claim(ring))
 		return NULL;
-	wake_on_crossing(ring, pos, bytes);
-	if (__builtin_expect(pos + bytes > __atomic_load_n(&ring->populated, __ATOMIC_RELAXED), 0))
-		populate_ahead(ring, pos + bytes);
+	off = me.head & (ring->slot_bytes - 1);
+	/* A record never straddles the slot's end: the rest of the lap is skipped. */
+	need = off + bytes > ring->slot_bytes ? ring->slot_bytes - off + bytes : bytes;
+	if (mh_unlikely(me.head + need - me.tail > ring->slot_bytes) && !make_room(ring, need))
+		return NULL;
+	if (mh_unlikely(off + bytes > ring->slot_bytes)) {
+		memset(me.data + off, 0, sizeof(struct mh_rec_hdr));	/* the wrap mark */
+		me.head += ring->slot_bytes - off;
+		off = 0;
+	}
 	/*
-	 * The lines ahead were last touched by the consumer (it zeroes what it
-	 * releases). Ask for them now, so the next reservation's locked add
-	 * does not stall draining our stores behind cross-core misses.
+	 * busy = 1 before the caller reads the clock (ring.h). The consumer's
+	 * membarrier orders this store for registered processes; the others
+	 * pay for a full barrier here.
 	 */
-	__builtin_prefetch(ring->data + ((pos + PREFETCH_AHEAD) & ring->mask), 1);
-	*at = pos;
-	return ring->data + (pos & ring->mask);
+	if (ring->busy_xchg) {
+		__atomic_exchange_n(&me.slot->busy, 1, __ATOMIC_SEQ_CST);
+	} else {
+		__atomic_store_n(&me.slot->busy, 1, __ATOMIC_RELEASE);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	}
+	me.pending = bytes;
+	*at = me.head;
+	return me.data + off;
 }
 
 void *mh_ring_reserve(struct mh_ring *ring, __u32 bytes)
@@ -282,28 +355,79 @@ void *mh_ring_reserve_at(struct mh_ring *ring, __u32 bytes, __u64 *pos)
 	return reserve(ring, bytes, pos);
 }
 
+void mh_ring_commit(void *rec, struct mh_rec_hdr hdr)
+{
+	struct mh_slot_header *s = me.slot;
+	__u64 old = me.head, ts;
+
+	memcpy(rec, &hdr, sizeof(hdr));
+	if (mh_ring_type_has_ts(hdr.type) && me.pending >= 2 * sizeof(__u64)) {
+		memcpy(&ts, (const unsigned char *)rec + sizeof(hdr), sizeof(ts));
+		__atomic_store_n(&s->last_ts, ts, __ATOMIC_RELEASE);
+	}
+	me.head = old + me.pending;
+	__atomic_store_n(&s->head, me.head, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
+	if (mh_unlikely((old ^ me.head) >= me.ring->slot_bytes >> MH_RING_WAKE_SHIFT))
+		mh_ring_wake_consumer(me.ring);
+}
+
+static bool answered(struct mh_ring *ring, __u64 ticket)
+{
+	(void)ring;
+	return __atomic_load_n(&me.slot->answered, __ATOMIC_ACQUIRE) >= ticket;
+}
+
 void mh_ring_wait_answer(struct mh_ring *ring, __u64 ticket)
 {
 	struct mh_ring_header *h = ring->hdr;
 	int saved = errno;
 	__u32 seen;
 
-	while (__atomic_load_n(&h->scans_answered, __ATOMIC_ACQUIRE) < ticket &&
-	       !mh_ring_consumer_probe(ring)) {
+	if (me.ring != ring || !me.slot)
+		return;
+	while (!answered(ring, ticket) && !mh_ring_consumer_probe(ring)) {
 		__atomic_fetch_add(&h->scan_waiters, 1, __ATOMIC_SEQ_CST);
 		seen = __atomic_load_n(&h->scan_seq, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&h->scans_answered, __ATOMIC_SEQ_CST) < ticket)
+		if (!answered(ring, ticket))
 			mh_ring_futex_wait(&h->scan_seq, seen, ANSWER_POLL_NS);
 		__atomic_fetch_sub(&h->scan_waiters, 1, __ATOMIC_SEQ_CST);
 	}
 	errno = saved;
 }
 
-void mh_ring_commit(void *rec, struct mh_rec_hdr hdr)
+void mh_ring_close_slot(struct mh_ring *ring)
 {
-	__u64 word;
+	__u32 claimed = MH_SLOT_CLAIMED;
 
-	memcpy(&word, &hdr, sizeof(word));
-	__atomic_store_n((__u64 *)rec, word, __ATOMIC_RELEASE);
+	if (me.ring != ring || !me.slot)
+		return;
+	/* A slot the consumer broke off stays so. */
+	__atomic_compare_exchange_n(&me.slot->state, &claimed, MH_SLOT_CLOSED, false,
+				    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+	me.slot = NULL;
+	me.ring = NULL;
 }
 
+void mh_ring_fork_child(struct mh_ring *ring)
+{
+	me.slot = NULL;
+	me.ring = NULL;
+	me.starved = 0;
+	if (ring->hdr)
+		choose_busy_store(ring);
+}
+
+void mh_ring_close_stale(struct mh_ring *ring)
+{
+	__u32 pid = (__u32)syscall(SYS_getpid);
+
+	for (__u32 i = 0; i < ring->slot_count; i++) {
+		struct mh_slot_header *s = &ring->slots[i];
+		__u32 claimed = MH_SLOT_CLAIMED;
+
+		if (&ring->slots[i] != me.slot && __atomic_load_n(&s->pid, __ATOMIC_RELAXED) == pid)
+			__atomic_compare_exchange_n(&s->state, &claimed, MH_SLOT_CLOSED, false,
+						    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+	}
+}

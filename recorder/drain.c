@@ -32,7 +32,7 @@
 #define DRAIN_IDLE_NS (MH_RING_IDLE_WAKE_MS * 1000000L)
 /* Sleep between looks at a torn tail at the end, ns. */
 #define TORN_TAIL_POLL_NS 1000000L
-/* How long a reserved-but-uncommitted record may stay so at the end, ms. */
+/* How long a producer may stay mid-record at the end, ms. */
 #define TORN_TAIL_WAIT_MS 500
 /*
  * Longest wait between two collector drains, ms: the BPF side wakes the
@@ -110,10 +110,11 @@ static void on_process(struct mh_recorder *r, const struct mh_rec_process *rec)
 }
 
 /*
- * An exit-scan request ending at ring position ticket: hand the process's
- * live blocks to the scan thread, or have it refused there (in order).
+ * An exit-scan request (its ticket the recorder's own, from
+ * mh_ring_read): hand the process's live blocks to the scan thread, or
+ * have it refused there (in order).
  */
-static void on_exit_scan(struct mh_recorder *r, const struct mh_rec_exit_scan *rec, __u64 ticket)
+static void on_exit_scan(struct mh_recorder *r, const struct mh_rec_exit_scan *rec)
 {
 	struct mh_exitscan_request req = {
 		.pid = (pid_t)rec->pid,
@@ -122,7 +123,7 @@ static void on_exit_scan(struct mh_recorder *r, const struct mh_rec_exit_scan *r
 		.pidfd = -1,
 		.tracked = r->tracked,
 		.ring = &r->ring,
-		.ticket = ticket,
+		.ticket = rec->ticket,
 	};
 	struct mh_exitscan_program prog = { 0 };
 	int err;
@@ -151,10 +152,11 @@ static void on_exit_scan(struct mh_recorder *r, const struct mh_rec_exit_scan *r
 
 /*
  * Keep the records' meaning for the recorder: processes, live blocks,
- * exit scans. buf holds records read from ring position pos on. Returns
- * the bytes of good records; at a bad one, *why says how it is bad.
+ * exit scans. buf holds records from mh_ring_read (each one checked
+ * there). Returns the bytes of good records; at a bad one, *why says how
+ * it is bad.
  */
-static size_t observe(struct mh_recorder *r, const unsigned char *buf, size_t bytes, __u64 pos,
+static size_t observe(struct mh_recorder *r, const unsigned char *buf, size_t bytes,
 		      const char **why)
 {
 	size_t off = 0, n = 0;
@@ -179,7 +181,7 @@ static size_t observe(struct mh_recorder *r, const unsigned char *buf, size_t by
 			on_process(r, (const void *)rec);
 			break;
 		case MH_REC_EXIT_SCAN:
-			on_exit_scan(r, (const void *)rec, pos + off);
+			on_exit_scan(r, (const void *)rec);
 			break;
 		default:
 			break;
@@ -191,52 +193,47 @@ static size_t observe(struct mh_recorder *r, const unsigned char *buf, size_t by
 }
 
 /*
- * The ring holds a record no preload wrote: the program (or a bug) broke
- * the protocol. Say where in the trace, stop reading the ring and close
- * it, so the program's processes pass through from now on.
+ * A slot holds what no preload wrote: the program (or a bug) broke the
+ * protocol. Say where in the trace; mh_ring_read reads that slot no more,
+ * and its thread's records are dropped from now on.
  */
-static void ring_corrupt(struct mh_recorder *r, __u64 pos, const char *why)
+static void slot_corrupt(struct mh_recorder *r, const char *why)
 {
-	char value[160];
-
-	snprintf(value, sizeof(value), "at ring byte %llu: %s; the rest of the ring was not read",
-		 (unsigned long long)pos, why);
-	(void)mh_recorder_info(r, 0, "ring.corrupt", value); /* reported once inside */
-	fprintf(stderr, "memhook: event ring corrupt %s\n", value);
+	(void)mh_recorder_info(r, 0, "ring.corrupt", why); /* reported once inside */
+	fprintf(stderr, "memhook: event ring corrupt %s\n", why);
 	r->ring_corrupt = true;
-	mh_ring_close(&r->ring);
 }
 
 /*
- * Move what is committed from the ring to the trace, in batches of about
- * DRAIN_BATCH_BYTES copied out of the shared memory first (the program
- * may change it while we look), so producers get room back while the rest
- * is compressed. Returns the bytes moved.
+ * Move what is published from the ring to the trace, merged by time, in
+ * batches of about DRAIN_BATCH_BYTES copied out of the shared memory
+ * first (the program may change it while we look), so producers get room
+ * back while the rest is compressed. Returns the bytes moved.
  */
 static size_t drain_once(struct mh_recorder *r)
 {
 	const char *why, *bad;
 	size_t n, good, moved = 0;
-	__u64 pos;
+	int err;
 
-	while (!r->ring_corrupt) {
-		pos = r->ring.tail;
-		(void)mh_ring_read(&r->ring, r->batch, DRAIN_BATCH_BYTES, &n, &why);
-		good = observe(r, r->batch, n, pos, &bad);
+	do {
+		err = mh_ring_read(&r->ring, r->batch, DRAIN_BATCH_BYTES, &n, &why);
+		good = observe(r, r->batch, n, &bad);
 		(void)mh_recorder_append(r, MH_STREAM_ALLOC, r->batch, good); /* reported inside */
 		mh_ring_release(&r->ring, n);
 		moved += n;
-		if (bad || why) {
-			ring_corrupt(r, pos + good, bad ? bad : why);
-			break;
-		}
-		if (!n)
-			break;
-	}
+		if (bad)
+			slot_corrupt(r, bad);
+		if (err)
+			slot_corrupt(r, why);
+	} while (n || err);
 	return moved;
 }
 
-/* After stop: drain until empty, waiting a bounded time for producers still mid-write. */
+/*
+ * After stop: drain until empty, waiting a bounded time for producers
+ * still mid-write; then merge everything published, whatever its time.
+ */
 static void drain_rest(struct mh_recorder *r)
 {
 	__u64 deadline = mh_clock_now_ns() + TORN_TAIL_WAIT_MS * 1000000ULL;
@@ -246,11 +243,14 @@ static void drain_rest(struct mh_recorder *r)
 			deadline = mh_clock_now_ns() + TORN_TAIL_WAIT_MS * 1000000ULL;
 			continue;
 		}
-		r->torn_bytes = r->ring_corrupt ? 0 : mh_ring_pending_bytes(&r->ring);
-		if (!r->torn_bytes || mh_clock_now_ns() > deadline)
-			return;
+		r->torn_records = mh_ring_busy_slots(&r->ring);
+		if (!r->torn_records || mh_clock_now_ns() > deadline)
+			break;
 		mh_ring_wait(&r->ring, TORN_TAIL_POLL_NS);
 	}
+	mh_ring_finish(&r->ring);
+	drain_once(r);
+	r->order_repairs = mh_liveset_repairs(r->liveset);
 }
 
 static void *drain_main(void *arg)

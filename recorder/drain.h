@@ -45,9 +45,10 @@ struct mh_recorder {
 	int collect_err;		/* -errno that stopped the collector thread */
 	atomic_uint processes;		/* PROCESS records drained: 0 = the preload never loaded */
 	atomic_ullong records;		/* records drained from the ring (the progress line's events/s) */
-	__u64 torn_bytes;		/* reserved but never committed when draining stopped */
+	unsigned int torn_records;	/* slots still mid-record when draining stopped */
+	__u64 order_repairs;		/* allocations of a live address (liveset.h) */
 	bool liveset_err;		/* the live set ran out of memory (said once) */
-	bool ring_corrupt;		/* a record no preload wrote was found: ring closed */
+	bool ring_corrupt;		/* a slot held what no preload wrote: that slot was dropped */
 	unsigned char *batch;		/* records copied out of the ring before use */
 };
 

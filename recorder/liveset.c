@@ -38,6 +38,7 @@ struct proc {
 struct mh_liveset {
 	struct proc *table;
 	struct proc *last;		/* process of the last record applied */
+	__u64 repairs;			/* allocations at a live address */
 };
 
 struct mh_liveset *mh_liveset_new(void)
@@ -158,7 +159,7 @@ int mh_liveset_admit(struct mh_liveset *ls, const struct mh_rec_process *rec)
 	return start == MH_IMAGE_FORK && parent ? inherit(p, parent) : 0;
 }
 
-static int block_add(struct proc *p, __u64 addr, __u64 size)
+static int block_add(struct mh_liveset *ls, struct proc *p, __u64 addr, __u64 size)
 {
 	struct mh_block *blk;
 	bool added;
@@ -168,7 +169,9 @@ static int block_add(struct proc *p, __u64 addr, __u64 size)
 	blk = mh_blocks_insert(p->blocks, addr, size, NULL, &added);
 	if (!blk)
 		return -ENOMEM;
-	blk->size = size;	/* a live address allocated again: its free was lost */
+	/* A live address allocated again: its free was lost, or came later (ring.h). */
+	ls->repairs += !added;
+	blk->size = size;
 	return 0;
 }
 
@@ -294,7 +297,7 @@ int mh_liveset_apply(struct mh_liveset *ls, const struct mh_rec_hdr *rec)
 		p = proc_find(ls, (pid_t)a->pid);
 		if (!p)
 			return 0;
-		return block_add(p, a->addr, a->size);
+		return block_add(ls, p, a->addr, a->size);
 	case MH_REC_FREE:
 		p = proc_find(ls, (pid_t)f->pid);
 		if (p)
@@ -306,7 +309,7 @@ int mh_liveset_apply(struct mh_liveset *ls, const struct mh_rec_hdr *rec)
 		if (!p || (!re->addr && re->size))
 			return 0;
 		block_remove(p, re->old_addr);
-		return block_add(p, re->addr, re->size);
+		return block_add(ls, p, re->addr, re->size);
 	default:
 		return 0;
 	}
@@ -356,4 +359,9 @@ void mh_liveset_forget(struct mh_liveset *ls, pid_t pid)
 
 	if (p)
 		proc_drop(ls, p);
+}
+
+__u64 mh_liveset_repairs(const struct mh_liveset *ls)
+{
+	return ls ? ls->repairs : 0;
 }

@@ -53,6 +53,13 @@ int mh_liveset_apply(struct mh_liveset *ls, const struct mh_rec_hdr *rec);
  */
 int mh_liveset_take(struct mh_liveset *ls, pid_t pid, struct mh_exitscan_program *prog);
 
+/*
+ * Allocations applied at an address that was still live (the rule above
+ * replaced the block): a lost free, or a free merged after the reuse of
+ * its address (include/memhook/ring.h). Accepts NULL (0).
+ */
+__u64 mh_liveset_repairs(const struct mh_liveset *ls);
+
 /* Forget pid (it ended without an exit scan). */
 void mh_liveset_forget(struct mh_liveset *ls, pid_t pid);
 

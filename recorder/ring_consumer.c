@@ -1,25 +1,85 @@
 // SPDX-License-Identifier: MIT
 /*
- * ring_consumer.c - the recorder's half of the event ring
- * (ring_consumer.h; the protocol is in include/memhook/ring.h).
+ * ring_consumer.c - the recorder's half of the event ring: it merges the
+ * threads' slots into one stream in timestamp order up to a watermark
+ * (ring_consumer.h; the protocol is in include/memhook/ring.h, the
+ * argument in docs/DESIGN.md, "Per-thread buffers").
  *
  * Must never read or write outside the mapping whatever the program wrote
- * into the ring: every offset is masked with the recorder's own data size,
- * every length bounded by it, and the tail the recorder works from is its
- * own. It never writes into a traced process's memory.
+ * into it: every slot is located and sized from the recorder's own layout,
+ * every position bounded by it, every record copied out before it is
+ * looked at, and the positions the recorder works from are its own. It
+ * never writes into a traced process's memory.
  */
 #include "recorder/ring_consumer.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/membarrier.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "trace/records.h"
 
 /* Smallest record: a bare header. */
 #define REC_MIN_BYTES ((__u32)sizeof(struct mh_rec_hdr))
+/* Bytes of a record staged before it is taken: its header and timestamp. */
+#define FRONT_BYTES 16
+/* How often the slots of threads that are gone are looked for, ns. */
+#define RECLAIM_PERIOD_NS 20000000ULL
+/* How long the consumer sleeps when only records above the watermark wait, ns. */
+#define HELD_SLEEP_NS 100000L
+
+/* The consumer's own view of one slot. */
+struct cursor {
+	__u64 tail;		/* own read position */
+	__u64 released;		/* tail last stored in the slot */
+	__u64 head;		/* the slot's head as loaded this pass, checked */
+	__u64 key;		/* merge key of the last record taken */
+	__u64 checked_head;	/* head at the last liveness check */
+	__u64 front_key;	/* the staged record's merge key */
+	struct mh_rec_hdr front; /* the staged record's header, copied */
+	__u64 front_ts;		/* and its timestamp word */
+	__u32 state;		/* enum mh_slot_state, as last loaded */
+	__u8 front_rank;	/* 0 no timestamp, 1 FREE, 2 the rest: ties go in this order */
+	bool staged;		/* front_* describe the record at tail */
+	bool broken;		/* never read again */
+	bool dead;		/* its thread is gone: nothing more will come */
+};
+
+struct mh_ring_merge {
+	__u64 w;		/* this pass's watermark: records below it are merged */
+	__u64 next_reclaim;	/* CLOCK_MONOTONIC ns of the next liveness check */
+	bool open;		/* a pass is going on */
+	bool final;		/* the recording stopped: merge everything */
+	bool membarrier;	/* GLOBAL_EXPEDITED works here */
+	bool unsaid;		/* a slot was broken off and mh_ring_read has not said so */
+	char why[192];		/* how, for mh_ring_read */
+	__u32 nactive;		/* slots this pass may still take records from */
+	__u32 active[MH_RING_SLOTS_MAX];
+	struct cursor cur[MH_RING_SLOTS_MAX];
+};
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static bool membarrier_works(void)
+{
+	long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+
+	return cmds > 0 && (cmds & MEMBARRIER_CMD_GLOBAL_EXPEDITED);
+}
 
 int mh_ring_create(struct mh_ring *ring, __u64 data_bytes, __u32 flags)
 {
@@ -32,11 +92,19 @@ int mh_ring_create(struct mh_ring *ring, __u64 data_bytes, __u32 flags)
 	if (!mh_ring_size_ok(data_bytes) || page <= 0 || data_bytes % (__u64)page ||
 	    MH_RING_HEADER_BYTES % page)
 		return -EINVAL;
+	ring->merge = calloc(1, sizeof(*ring->merge));
+	if (!ring->merge)
+		return -ENOMEM;
+	ring->merge->membarrier = membarrier_works();
+	if (ring->merge->membarrier)
+		flags |= MH_RING_MEMBARRIER;
 
 	/* Not MFD_CLOEXEC: the traced program inherits it across exec. */
 	fd = memfd_create("memhook-ring", MFD_ALLOW_SEALING);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		err = -errno;
+		goto out_free;
+	}
 	if (ftruncate(fd, MH_RING_HEADER_BYTES + data_bytes) < 0) {
 		err = -errno;
 		goto out_close;
@@ -52,27 +120,48 @@ int mh_ring_create(struct mh_ring *ring, __u64 data_bytes, __u32 flags)
 	h->version = MH_RING_VERSION;
 	h->flags = flags;
 	h->data_bytes = data_bytes;
+	h->slot_bytes = ring->slot_bytes;
+	h->slot_count = ring->slot_count;
 	h->consumer_pid = (__u32)getpid();
 	h->consumer_state = MH_RING_CONSUMER_ALIVE;
+	/* Producers in this process (tests) did not register for membarrier. */
+	ring->busy_xchg = 1;
 	__atomic_store_n(&h->magic, MH_RING_MAGIC, __ATOMIC_RELEASE);
 	return 0;
 
 out_close:
 	close(fd);
+out_free:
+	free(ring->merge);
 	memset(ring, 0, sizeof(*ring));
 	ring->fd = -1;
 	return err;
 }
 
-/* The committed header at ring position pos (0: not committed yet). */
-static struct mh_rec_hdr header_at(const struct mh_ring *ring, __u64 pos)
+void mh_ring_destroy(struct mh_ring *ring)
 {
-	__u64 w = __atomic_load_n((const __u64 *)(ring->data + (pos & ring->mask)),
-				  __ATOMIC_ACQUIRE);
-	struct mh_rec_hdr hdr;
+	free(ring->merge);
+	ring->merge = NULL;
+	mh_ring_unmap(ring);
+}
 
-	memcpy(&hdr, &w, sizeof(hdr));
-	return hdr;
+bool mh_ring_uses_membarrier(const struct mh_ring *ring)
+{
+	return ring->merge && ring->merge->membarrier;
+}
+
+/* Stop reading slot i for good; why says where and how, for mh_ring_read. */
+static void break_slot(struct mh_ring *ring, __u32 i, const char *why)
+{
+	struct mh_ring_merge *m = ring->merge;
+	struct cursor *c = &m->cur[i];
+
+	snprintf(m->why, sizeof(m->why), "at ring byte %llu of slot %u: %s; that slot was not read further",
+		 (unsigned long long)c->tail, i, why);
+	c->broken = true;
+	c->staged = false;
+	m->unsaid = true;
+	__atomic_store_n(&ring->slots[i].state, MH_SLOT_BROKEN, __ATOMIC_RELEASE);
 }
 
 static const char *frame_error(const struct mh_ring *ring, struct mh_rec_hdr hdr)
@@ -86,45 +175,237 @@ static const char *frame_error(const struct mh_ring *ring, struct mh_rec_hdr hdr
 	return NULL;
 }
 
-/* Committed bytes from the tail on that fit in cap (the first record always). */
-static size_t committed(const struct mh_ring *ring, size_t cap, const char **why)
+/*
+ * Copy the first bytes of the record at slot i's tail (past a wrap mark)
+ * and give it its merge key. false when the slot has nothing published
+ * there or broke the protocol (then broken).
+ */
+static bool stage(struct mh_ring *ring, __u32 i)
 {
-	size_t off = 0;
+	struct cursor *c = &ring->merge->cur[i];
+	const unsigned char *base = ring->data + (__u64)i * ring->slot_bytes;
+	const char *why;
+	__u64 off;
 
-	*why = NULL;
-	while (off + REC_MIN_BYTES <= ring->mask + 1) {
-		struct mh_rec_hdr hdr = header_at(ring, ring->tail + off);
-
-		if (!hdr.type && !hdr.kind && !hdr.size)
-			break;
-		*why = frame_error(ring, hdr);
-		if (*why)
-			break;
-		if (off + hdr.size > ring->mask + 1 || (off && off + hdr.size > cap))
-			break;
-		off += hdr.size;
+	while (c->tail != c->head) {
+		off = c->tail & (ring->slot_bytes - 1);
+		memcpy(&c->front, base + off, sizeof(c->front));
+		if (!c->front.type && !c->front.kind && !c->front.size) {
+			if (!off || c->tail + (ring->slot_bytes - off) > c->head) {
+				break_slot(ring, i, "wrap mark past what is published");
+				return false;
+			}
+			c->tail += ring->slot_bytes - off;
+			continue;
+		}
+		why = frame_error(ring, c->front);
+		if (!why && (off + c->front.size > ring->slot_bytes || c->tail + c->front.size > c->head))
+			why = "record past the end of its slot or of what is published";
+		if (why) {
+			break_slot(ring, i, why);
+			return false;
+		}
+		c->front_ts = 0;
+		if (c->front.size >= FRONT_BYTES)
+			memcpy(&c->front_ts, base + off + sizeof(c->front), sizeof(c->front_ts));
+		c->front_key = c->key;
+		if (mh_ring_type_has_ts(c->front.type) && c->front.size >= FRONT_BYTES &&
+		    c->front_ts > c->key)
+			c->front_key = c->front_ts;
+		c->front_rank = !mh_ring_type_has_ts(c->front.type) ? 0 :
+				c->front.type == MH_REC_FREE ? 1 : 2;
+		c->staged = true;
+		return true;
 	}
-	return off;
+	return false;
 }
 
-/* Walk the private copy: the program may have changed the records since. */
-static size_t check_copy(const struct mh_ring *ring, const unsigned char *buf, size_t bytes,
-			 const char **why)
+/*
+ * Has thread tid of process pid ended? tgkill(pid, tid, 0) no longer finds
+ * it, or its process has exited (a zombie nobody reaps still answers
+ * tgkill; its pidfd polls readable). Harmless with forged ids: signal 0 is
+ * never sent, a pidfd only looked at.
+ */
+static bool thread_gone(long pid, long tid)
 {
-	size_t off = 0;
+	struct pollfd p = { .events = POLLIN };
+	bool gone;
 
-	while (off < bytes) {
-		struct mh_rec_hdr hdr;
+	if (syscall(SYS_tgkill, pid, tid, 0) < 0)
+		return errno == ESRCH;
+	p.fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (p.fd < 0)
+		return errno == ESRCH;
+	gone = poll(&p, 1, 0) == 1;
+	close(p.fd);
+	return gone;
+}
 
-		memcpy(&hdr, buf + off, sizeof(hdr));
-		*why = frame_error(ring, hdr);
-		if (!*why && hdr.size > bytes - off)
-			*why = "record changed while it was read";
-		if (*why)
-			return off;
-		off += hdr.size;
+/*
+ * Look for slots whose thread is gone (killed, or ended without closing):
+ * a claimed slot whose head has not moved since the last look and whose
+ * owner thread_gone() says has ended.
+ */
+static void find_dead(struct mh_ring *ring, __u64 now)
+{
+	struct mh_ring_merge *m = ring->merge;
+
+	if (now < m->next_reclaim && !__atomic_load_n(&ring->hdr->producers_sleeping, __ATOMIC_RELAXED))
+		return;
+	m->next_reclaim = now + RECLAIM_PERIOD_NS;
+	for (__u32 i = 0; i < ring->slot_count; i++) {
+		struct cursor *c = &m->cur[i];
+		struct mh_slot_header *s = &ring->slots[i];
+		long pid = __atomic_load_n(&s->pid, __ATOMIC_RELAXED);
+		long tid = __atomic_load_n(&s->tid, __ATOMIC_RELAXED);
+
+		if (c->broken || c->dead || c->state != MH_SLOT_CLAIMED)
+			continue;
+		if (c->head == c->checked_head && pid > 0 && tid > 0 && thread_gone(pid, tid))
+			c->dead = true;
+		c->checked_head = c->head;
 	}
-	return off;
+}
+
+/*
+ * Start a merge pass: T0, the barrier that makes every busy flag set
+ * before it visible, then each slot's state, busy flag and head. The
+ * watermark is T0, or the last timestamp of a slot caught mid-record if
+ * lower, less the clocks' skew.
+ */
+static void pass_begin(struct mh_ring *ring)
+{
+	struct mh_ring_merge *m = ring->merge;
+	__u64 t0 = now_ns(), w = t0;
+
+	if (!m->membarrier || syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) < 0)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	m->nactive = 0;
+	for (__u32 i = 0; i < ring->slot_count; i++) {
+		struct cursor *c = &m->cur[i];
+		struct mh_slot_header *s = &ring->slots[i];
+		__u64 head, last;
+		__u32 busy;
+
+		c->state = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+		if (c->broken || c->state == MH_SLOT_FREE)
+			continue;
+		/*
+		 * busy, last_ts, head, each acquire (the producer stores them
+		 * release in the other order): a last_ts newer than the record
+		 * in flight when busy was read comes with that record's head.
+		 */
+		busy = __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE);
+		last = __atomic_load_n(&s->last_ts, __ATOMIC_ACQUIRE);
+		head = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE);
+		if (head < c->tail || head - c->tail > ring->slot_bytes) {
+			break_slot(ring, i, "head outside its slot");
+			continue;
+		}
+		c->head = head;
+		if (busy && !c->dead && last < w)
+			w = last;
+		if (c->staged || c->tail != c->head)
+			m->active[m->nactive++] = i;
+	}
+	find_dead(ring, t0);
+	m->w = m->final ? UINT64_MAX : w > MH_RING_SKEW_NS ? w - MH_RING_SKEW_NS : 0;
+	m->open = true;
+}
+
+/*
+ * The slot whose staged record comes next and is below the watermark, or
+ * -1; -2 when a slot was just broken off (say it first). Only the slots
+ * that had records at the pass's start are looked at; one that runs out
+ * leaves the list. Ties: the lower rank, then the lower slot.
+ */
+static int pick(struct mh_ring *ring)
+{
+	struct mh_ring_merge *m = ring->merge;
+	struct cursor *b = NULL;
+	int best = -1;
+
+	for (__u32 k = 0; k < m->nactive && !m->unsaid; k++) {
+		__u32 i = m->active[k];
+		struct cursor *c = &m->cur[i];
+
+		if (c->broken || (!c->staged && !stage(ring, i))) {
+			m->active[k--] = m->active[--m->nactive];
+			continue;
+		}
+		if (c->front_key >= m->w)
+			continue;
+		if (!b || c->front_key < b->front_key ||
+		    (c->front_key == b->front_key &&
+		     (c->front_rank < b->front_rank ||
+		      (c->front_rank == b->front_rank && (int)i < best)))) {
+			best = (int)i;
+			b = c;
+		}
+	}
+	return m->unsaid ? -2 : best;
+}
+
+/*
+ * Copy slot i's staged record to out, its header and timestamp the ones
+ * staged (the program may have changed the slot since), and check it. An
+ * exit-scan request's ticket becomes the recorder's own: slot and
+ * position past it. false: the slot is broken off, nothing copied.
+ */
+static bool take(struct mh_ring *ring, __u32 i, unsigned char *out)
+{
+	struct cursor *c = &ring->merge->cur[i];
+	__u64 off = c->tail & (ring->slot_bytes - 1);
+	const char *why;
+
+	memcpy(out, ring->data + (__u64)i * ring->slot_bytes + off, c->front.size);
+	memcpy(out, &c->front, sizeof(c->front));
+	if (c->front.size >= FRONT_BYTES)
+		memcpy(out + sizeof(c->front), &c->front_ts, sizeof(c->front_ts));
+	why = mh_ring_record_error((const struct mh_rec_hdr *)out);
+	if (why) {
+		break_slot(ring, i, why);
+		return false;
+	}
+	c->tail += c->front.size;
+	c->key = c->front_key;
+	c->staged = false;
+	if (c->front.type == MH_REC_EXIT_SCAN) {
+		struct mh_rec_exit_scan *s = (struct mh_rec_exit_scan *)out;
+
+		s->ticket = ((__u64)i << MH_RING_TICKET_SHIFT) | c->tail;
+	}
+	return true;
+}
+
+int mh_ring_read(struct mh_ring *ring, void *buf, size_t cap, size_t *bytes, const char **why)
+{
+	struct mh_ring_merge *m = ring->merge;
+	unsigned char *out = buf;
+	size_t n = 0;
+	int i;
+
+	*why = NULL;
+	if (!m->open)
+		pass_begin(ring);
+	while ((i = pick(ring)) >= 0) {
+		struct cursor *c = &m->cur[i];
+
+		if (n && n + c->front.size > cap)
+			break;
+		if (!take(ring, (__u32)i, out + n))
+			continue;	/* pick() says it */
+		n += c->front.size;
+	}
+	*bytes = n;
+	if (i == -1)
+		m->open = false;	/* the pass is done: the next read starts one */
+	if (m->unsaid) {
+		m->unsaid = false;
+		*why = m->why;
+		return -EBADMSG;
+	}
+	return 0;
 }
 
 /* The INFO keys the preload sends: the program can claim nothing about the trace itself. */
@@ -169,40 +450,84 @@ const char *mh_ring_record_error(const struct mh_rec_hdr *rec)
 	return NULL;
 }
 
-int mh_ring_read(struct mh_ring *ring, void *buf, size_t cap, size_t *bytes, const char **why)
+/* Slot i's thread is done and all it published is taken: hand the slot out again. */
+static bool free_if_done(struct mh_ring *ring, __u32 i)
 {
-	size_t n = committed(ring, cap, why), good;
+	struct cursor *c = &ring->merge->cur[i];
+	struct mh_slot_header *s = &ring->slots[i];
 
-	memcpy(buf, ring->data + (ring->tail & ring->mask), n);
-	good = check_copy(ring, buf, n, why);
-	*bytes = good;
-	return *why ? -EBADMSG : 0;
+	if (c->broken || c->staged || (c->state != MH_SLOT_CLOSED && !c->dead) ||
+	    c->tail != __atomic_load_n(&s->head, __ATOMIC_ACQUIRE))
+		return false;
+	/* No stale owner for the next claimer's first instants (find_dead). */
+	__atomic_store_n(&s->pid, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->tid, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->busy, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->state, MH_SLOT_FREE, __ATOMIC_RELEASE);
+	c->state = MH_SLOT_FREE;
+	c->dead = false;
+	c->key = 0;
+	return true;
 }
 
 void mh_ring_release(struct mh_ring *ring, size_t bytes)
 {
-	struct mh_ring_header *h = ring->hdr;
+	struct mh_ring_merge *m = ring->merge;
+	bool moved = false;
 
-	if (bytes > ring->mask + 1)
-		bytes = ring->mask + 1;
-	/* Zeroed bytes are the "not committed" mark for the next lap. */
-	memset(ring->data + (ring->tail & ring->mask), 0, bytes);
-	ring->tail += bytes;
-	__atomic_store_n(&h->tail, ring->tail, __ATOMIC_SEQ_CST);
-	mh_ring_wake_word(&h->tail_wake, &h->producers_sleeping);
+	(void)bytes;	/* every slot's taken records are released */
+	for (__u32 i = 0; i < ring->slot_count; i++) {
+		struct cursor *c = &m->cur[i];
+
+		if (c->tail != c->released && !c->broken) {
+			__atomic_store_n(&ring->slots[i].tail, c->tail, __ATOMIC_SEQ_CST);
+			c->released = c->tail;
+			moved = true;
+		}
+		if (c->state != MH_SLOT_FREE && free_if_done(ring, i)) {
+			c->released = c->tail;
+			moved = true;
+		}
+	}
+	if (moved)
+		mh_ring_wake_word(&ring->hdr->tail_wake, &ring->hdr->producers_sleeping);
+}
+
+/*
+ * 1: a slot published what this pass has not seen; 2: only records held
+ * back by the watermark wait; 0: nothing.
+ */
+static int unread(const struct mh_ring *ring)
+{
+	const struct mh_ring_merge *m = ring->merge;
+	int held = 0;
+
+	for (__u32 i = 0; i < ring->slot_count; i++) {
+		const struct cursor *c = &m->cur[i];
+
+		if (c->broken)
+			continue;
+		if (__atomic_load_n(&ring->slots[i].head, __ATOMIC_ACQUIRE) != c->head ||
+		    __atomic_load_n(&ring->slots[i].state, __ATOMIC_ACQUIRE) != c->state)
+			return 1;
+		if (c->tail != c->head)
+			held = 2;
+	}
+	return held;
 }
 
 void mh_ring_wait(struct mh_ring *ring, long timeout_ns)
 {
 	struct mh_ring_header *h = ring->hdr;
 	__u32 seen = __atomic_load_n(&h->wake_seq, __ATOMIC_SEQ_CST);
-	struct mh_rec_hdr hdr;
+	int what;
 
 	__atomic_store_n(&h->consumer_sleeping, 1, __ATOMIC_SEQ_CST);
-	/* A record committed before the flag was seen would wake nobody: look once more. */
-	hdr = header_at(ring, ring->tail);
-	if (!hdr.type && !hdr.kind && !hdr.size)
-		mh_ring_futex_wait(&h->wake_seq, seen, timeout_ns);
+	/* A record published before the flag was seen would wake nobody: look once more. */
+	what = unread(ring);
+	if (what != 1)
+		mh_ring_futex_wait(&h->wake_seq, seen,
+				   what == 2 && timeout_ns > HELD_SLEEP_NS ? HELD_SLEEP_NS : timeout_ns);
 	__atomic_store_n(&h->consumer_sleeping, 0, __ATOMIC_RELAXED);
 }
 
@@ -211,25 +536,35 @@ void mh_ring_wake(struct mh_ring *ring)
 	mh_ring_wake_word(&ring->hdr->wake_seq, &ring->hdr->consumer_sleeping);
 }
 
-__u64 mh_ring_pending_bytes(const struct mh_ring *ring)
+unsigned int mh_ring_busy_slots(const struct mh_ring *ring)
 {
-	__u64 head = __atomic_load_n(&ring->hdr->head, __ATOMIC_ACQUIRE);
-	const char *why;
-	__u64 reserved;
+	unsigned int n = 0;
 
-	if (head <= ring->tail)
-		return 0;
-	reserved = head - ring->tail;
-	if (reserved > ring->mask + 1)
-		reserved = ring->mask + 1;
-	return reserved - committed(ring, ring->mask + 1, &why);
+	for (__u32 i = 0; i < ring->slot_count; i++) {
+		const struct cursor *c = &ring->merge->cur[i];
+
+		if (!c->broken && !c->dead &&
+		    __atomic_load_n(&ring->slots[i].state, __ATOMIC_ACQUIRE) != MH_SLOT_FREE &&
+		    __atomic_load_n(&ring->slots[i].busy, __ATOMIC_ACQUIRE))
+			n++;
+	}
+	return n;
+}
+
+void mh_ring_finish(struct mh_ring *ring)
+{
+	ring->merge->final = true;
+	ring->merge->open = false;
 }
 
 void mh_ring_answer(struct mh_ring *ring, __u64 ticket)
 {
+	__u64 slot = ticket >> MH_RING_TICKET_SHIFT;
 	struct mh_ring_header *h = ring->hdr;
 
-	__atomic_store_n(&h->scans_answered, ticket, __ATOMIC_SEQ_CST);
+	if (slot < ring->slot_count)
+		__atomic_store_n(&ring->slots[slot].answered,
+				 ticket & ((1ULL << MH_RING_TICKET_SHIFT) - 1), __ATOMIC_SEQ_CST);
 	mh_ring_wake_word(&h->scan_seq, &h->scan_waiters);
 }
 

@@ -116,20 +116,26 @@ static int open_kernel(struct mh_recorder *r, const struct mh_record_opts *o, pi
 	return 0;
 }
 
-/* The records that close a recording: losses and a torn ring tail. */
+/* The records that close a recording: losses, torn records, the merge's figures. */
 static void write_final_records(struct mh_recorder *r, struct mh_losses *losses)
 {
 	char num[32];
 
 	mh_losses_finish(losses, r);
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->torn_bytes);
-	(void)mh_recorder_info(r, 0, "ring.torn_tail_bytes", num);
+	snprintf(num, sizeof(num), "%u", r->torn_records);
+	(void)mh_recorder_info(r, 0, "ring.torn_records", num);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->order_repairs);
+	(void)mh_recorder_info(r, 0, "ring.order_repairs", num);
+	(void)mh_recorder_info(r, 0, "ring.order",
+			       mh_ring_uses_membarrier(&r->ring) ?
+			       "per-thread slots merged by time; busy flags ordered by membarrier" :
+			       "per-thread slots merged by time; busy flags set by exchange (no membarrier)");
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)
 		 __atomic_load_n(&r->ring.hdr->producer_waits, __ATOMIC_RELAXED));
 	(void)mh_recorder_info(r, 0, "ring.producer_waits", num);
-	if (r->torn_bytes)
-		fprintf(stderr, "memhook: %llu bytes of events were never completed (a process died mid-write)\n",
-			(unsigned long long)r->torn_bytes);
+	if (r->torn_records)
+		fprintf(stderr, "memhook: %u events were never completed (a thread died mid-write)\n",
+			r->torn_records);
 	if (r->collect_err)
 		fprintf(stderr, "memhook: kernel stream stopped early: %s\n", strerror(-r->collect_err));
 }
@@ -431,7 +437,7 @@ int mh_record_session(const struct mh_record_opts *o, char *path, size_t len, bo
 	else if (!o->quiet)
 		fprintf(stderr, "memhook: trace written to '%s'\n", mh_escape_str(path, shown, sizeof(shown)));
 out_ring:
-	mh_ring_unmap(&r.ring);
+	mh_ring_destroy(&r.ring);
 	mh_tracked_free(r.tracked);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return code;

@@ -1,49 +1,67 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ring.h - layout of the shared-memory event ring between the preload
- * (many producers, possibly in several processes after fork) and the
- * recorder (one consumer).
+ * ring.h - layout of the shared memory between the preload (many threads,
+ * possibly in several processes after fork and exec) and the recorder (one
+ * consumer): a header, a table of slot headers and the data area cut into
+ * slots, each slot a single-producer single-consumer ring owned by one
+ * thread at a time (docs/DESIGN.md, "Per-thread buffers").
  *
- * The ring lives in a memfd created by the recorder and inherited by the
- * traced program (MEMHOOK_RING_FD, env.h). Its first MH_RING_HEADER_BYTES
- * hold struct mh_ring_header; the data area follows and is mapped twice,
- * back to back, so a record never has to be split at the wrap point.
+ * The memory is a memfd created by the recorder and inherited by the
+ * traced program (MEMHOOK_RING_FD, env.h): MH_RING_HEADER_BYTES of header
+ * (struct mh_ring_header, then the slot table at MH_RING_SLOT_TABLE), then
+ * slot_count slots of slot_bytes (both powers of two).
  *
- * Protocol (byte positions grow forever; position & (data_bytes - 1) is
- * the offset in the data area):
- *   producer: lossless: pos = fetch_add(head, len), then wait until
- *             pos + len - tail <= data_bytes; lossy: compare-and-swap head
- *             only while the record fits, else count it in lost_records.
- *             Write the payload, then release-store the 8-byte record
- *             header: a non-zero header is the commit mark.
- *   consumer: acquire-load the header at tail; zero means "not committed
- *             yet"; copy the record out, zero its bytes, release-store the
- *             new tail.
+ * Protocol of a slot (positions are bytes since the recording started and
+ * grow forever, also across owners; position & (slot_bytes - 1) is the
+ * offset in the slot). A record never straddles the slot's end: a producer
+ * that would cross it writes an all-zero record header there (a wrap mark)
+ * and goes on at the slot's start.
+ *   claim:    CAS state FREE -> CLAIMED (the one atomic read-modify-write
+ *             of a thread's life), then owner pid and tid.
+ *   producer: wait for room (head + bytes - tail <= slot_bytes; lossy:
+ *             drop and count instead), store busy = 1 (an exchange when
+ *             the process has no membarrier registration, see below), read
+ *             the clock, write the record, store last_ts, release-store
+ *             head, store busy = 0.
+ *   close:    CLAIMED -> CLOSED at the thread's end, process exit, an
+ *             untraced image's note, and for the slots of the image an
+ *             exec replaced; a fork child forgets its parent's slot.
+ *   consumer: each pass: T0 = CLOCK_MONOTONIC; membarrier
+ *             (MEMBARRIER_CMD_GLOBAL_EXPEDITED) or a full fence; then per
+ *             slot: acquire state, busy, last_ts, head (the reverse of
+ *             the producer's release stores). The watermark W is T0, or
+ *             last_ts of a slot seen busy if lower, minus MH_RING_SKEW_NS.
+ *             Records below W are merged from all slots by (timestamp,
+ *             FREE before the rest); the tails are then release-stored. A
+ *             CLOSED slot drained to its head, or the slot of a thread the
+ *             kernel says is gone, is set FREE again; a slot whose content
+ *             breaks the protocol is set BROKEN and never read again.
+ * A record without a timestamp (MH_REC_STACK) is merged at its slot's last
+ * timestamp. When the recording stops, everything published is merged.
  *
- * Exit scans: a producer process sends MH_REC_EXIT_SCAN and waits until
- * scans_answered reaches the ring position just past that record (its
- * ticket); the recorder, which counts positions itself, publishes each
- * answered request's end position there, in ring order, and wakes the
- * waiters on scan_seq. The recorder never writes into a traced process.
+ * Exit scans: a process sends MH_REC_EXIT_SCAN and waits until its slot's
+ * `answered` reaches the slot position just past that record (its
+ * ticket). The recorder, which counts slot positions itself, stores the
+ * position there once the scan is done and wakes the waiters on scan_seq.
+ * The recorder never writes into a traced process: only into this memory.
  *
  * Trust: the consumer (often root) treats everything in this mapping as
  * hostile. It sizes and bounds every access from its own copy of the
- * layout (struct mh_ring, never the header's data_bytes, head or tail),
- * copies records out before it looks at them, and on the first malformed
- * record stops reading the ring, says so in the trace and closes the ring.
+ * layout (struct mh_ring), never from the header, a slot's head or a
+ * record's claims; it copies records out before it looks at them; a
+ * malformed slot ends the reading of that slot only.
  *
  * Sleeping (no polling on either side):
- *   consumer: with nothing committed, it sets consumer_sleeping, checks
+ *   consumer: with nothing published, it sets consumer_sleeping, checks
  *             once more, and waits on the futex word wake_seq with a
  *             timeout (MH_RING_IDLE_WAKE_MS): a missed wake costs at most
- *             that long.
- *   producer: when its reservation crosses a multiple of
- *             data_bytes >> MH_RING_WAKE_SHIFT, when it must wait for room,
- *             and after a record the consumer must answer (an exit-scan
- *             request), it wakes a sleeping consumer (mh_ring_wake_word).
- *   A lossless producer waiting for room sleeps on the futex word
- *   tail_wake (the consumer bumps and wakes it after a release while
- *   producers_sleeping is non-zero), with a timeout for its liveness check.
+ *             that long, and the timeout is also the periodic flush.
+ *   producer: when its slot's head crosses a multiple of
+ *             slot_bytes >> MH_RING_WAKE_SHIFT, when it must wait for room
+ *             or for a free slot, and after an exit-scan request, it wakes
+ *             a sleeping consumer (mh_ring_wake_word). A producer waiting
+ *             for room sleeps on tail_wake (the consumer bumps and wakes
+ *             it after a pass while producers_sleeping is non-zero).
  * The futex words live in the shared mapping (not FUTEX_PRIVATE): the
  * producers may be several processes. A forged value can only cause a
  * spurious or a late wake, which the timeouts bound.
@@ -63,23 +81,39 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memhook/events.h"
+
 #define MH_RING_MAGIC 0x474e495248484d4dULL /* "MMHHRING" */
-#define MH_RING_VERSION 2
-/* Bytes reserved for the header, a multiple of every page size we run on. */
+#define MH_RING_VERSION 3
+/* Bytes reserved for the header and the slot table, a multiple of every page size we run on. */
 #define MH_RING_HEADER_BYTES 65536
+/* Offset of the slot table in the header. */
+#define MH_RING_SLOT_TABLE 4096
 /* Default data area: 64 MiB; --ring-size changes it (a power of two). */
 #define MH_RING_DEFAULT_DATA_BYTES (64ULL << 20)
 #define MH_CACHELINE 64
+/* Most slots a ring has (the table's room), and fewest. */
+#define MH_RING_SLOTS_MAX 256U
+#define MH_RING_SLOTS_MIN 4U
+/* A slot's size when the data area allows it (larger areas: more slots, then larger ones). */
+#define MH_RING_SLOT_BYTES (256ULL << 10)
 /*
  * Largest record a producer writes (a stack of MH_STACK_MAX_DEPTH frames is
- * 1 KiB, a module record a path and its segments); the consumer takes a
- * larger one for a broken ring. Also at most a quarter of the data area.
+ * 1 KiB, a module record a path and its segments); also at most a quarter
+ * of a slot.
  */
 #define MH_RING_RECORD_MAX (64U << 10)
-/* A producer wakes the consumer each time it crosses data_bytes >> this. */
+/* A producer wakes the consumer each time its slot's head crosses slot_bytes >> this. */
 #define MH_RING_WAKE_SHIFT 3
 /* The longest a consumer with nothing to read sleeps before looking again, ms. */
 #define MH_RING_IDLE_WAKE_MS 10
+/*
+ * The watermark's margin, ns: how far a producer's clock (TSC readings
+ * converted per thread, preload/clock.c) may lag CLOCK_MONOTONIC.
+ */
+#define MH_RING_SKEW_NS 20000ULL
+/* A ticket: slot index above this bit, slot position below. */
+#define MH_RING_TICKET_SHIFT 48
 
 enum mh_ring_flags {
 	MH_RING_LOSSY = 0x1,	/* drop and count when full instead of waiting */
@@ -88,6 +122,11 @@ enum mh_ring_flags {
 	 * process waits for it at exit. Without it, none is sent.
 	 */
 	MH_RING_EXIT_SCAN = 0x2,
+	/*
+	 * The consumer runs MEMBARRIER_CMD_GLOBAL_EXPEDITED each pass: a
+	 * process registered for it may store busy plainly.
+	 */
+	MH_RING_MEMBARRIER = 0x4,
 };
 
 enum mh_ring_consumer_state {
@@ -95,109 +134,134 @@ enum mh_ring_consumer_state {
 	MH_RING_CONSUMER_GONE = 2,	/* recorder closed the ring: pass through */
 };
 
+enum mh_slot_state {
+	MH_SLOT_FREE = 0,
+	MH_SLOT_CLAIMED = 1,	/* a thread writes into it */
+	MH_SLOT_CLOSED = 2,	/* its thread is done: free once drained */
+	MH_SLOT_BROKEN = 3,	/* the consumer found it malformed: never read again */
+};
+
 struct mh_ring_header {
 	__u64 magic;			/* MH_RING_MAGIC */
 	__u32 version;			/* MH_RING_VERSION */
 	__u32 flags;			/* enum mh_ring_flags */
-	__u64 data_bytes;		/* size of the data area, a power of two */
+	__u64 data_bytes;		/* size of the data area: slot_count * slot_bytes */
+	__u64 slot_bytes;		/* size of one slot, a power of two */
+	__u32 slot_count;		/* slots, at most MH_RING_SLOTS_MAX */
 	__u32 consumer_pid;		/* the recorder; producers probe it with a pidfd */
 	__u32 consumer_state;		/* enum mh_ring_consumer_state */
 
-	/* Producers' reservation cursor, in bytes since creation. */
-	_Alignas(MH_CACHELINE) __u64 head;
-	/* Consumer's cursor, in bytes since creation. */
-	_Alignas(MH_CACHELINE) __u64 tail;
 	/* Records dropped in lossy mode (or by a producer that gave up). */
 	_Alignas(MH_CACHELINE) __u64 lost_records;
-	/* Times a producer had to wait for space (lossless mode). */
+	/* Times a producer had to wait for room or for a slot (lossless mode). */
 	__u64 producer_waits;
 
 	/* Futex word the consumer sleeps on; producers bump it to wake it. */
 	_Alignas(MH_CACHELINE) __u32 wake_seq;
 	/* Non-zero while the consumer sleeps (or is about to). */
 	__u32 consumer_sleeping;
-	/* Futex word waiting producers sleep on; the consumer bumps it after a release. */
+	/* Futex word waiting producers sleep on; the consumer bumps it after a pass. */
 	_Alignas(MH_CACHELINE) __u32 tail_wake;
 	/* Producers sleeping on tail_wake. */
 	__u32 producers_sleeping;
 
-	/* Ring position past the last exit-scan request answered. */
-	_Alignas(MH_CACHELINE) __u64 scans_answered;
 	/* Futex word processes waiting for their exit scan sleep on. */
-	__u32 scan_seq;
+	_Alignas(MH_CACHELINE) __u32 scan_seq;
 	/* Processes sleeping on scan_seq. */
 	__u32 scan_waiters;
 };
 
-/*
- * One process's mapping of the ring. Its fields are that process's own:
- * the consumer never takes a size or a cursor from the shared header.
- */
-struct mh_ring {
-	struct mh_ring_header *hdr;	/* shared header page(s) */
-	unsigned char *data;		/* data area, mapped twice back to back */
-	__u64 mask;			/* data_bytes - 1 */
-	size_t map_bytes;		/* bytes of the whole mapping */
-	__u64 populated;		/* producer: data bytes this process pre-faulted */
-	__u64 tail;			/* consumer: its cursor (the header's is a copy for producers) */
-	int fd;				/* the memfd */
+/* One slot's header: the producer's cache line, then the shared one. */
+struct mh_slot_header {
+	/* Position past the last published record (release-stored). */
+	_Alignas(MH_CACHELINE) __u64 head;
+	/* Timestamp of the last published record that has one. */
+	__u64 last_ts;
+	/* 1 while the owner is between taking a timestamp and publishing it. */
+	__u32 busy;
+
+	/* Consumer's position: everything before it may be overwritten. */
+	_Alignas(MH_CACHELINE) __u64 tail;
+	/* Position past the last exit-scan request answered. */
+	__u64 answered;
+	__u32 state;			/* enum mh_slot_state */
+	__u32 pid;			/* owner, set after the claim */
+	__u32 tid;
 };
 
-_Static_assert(sizeof(struct mh_ring_header) <= MH_RING_HEADER_BYTES, "ring header fits");
+/*
+ * One process's mapping of the ring. Its fields are that process's own:
+ * the consumer never takes a size or a position from the shared memory.
+ */
+struct mh_ring {
+	struct mh_ring_header *hdr;	/* shared header */
+	struct mh_slot_header *slots;	/* shared slot table */
+	unsigned char *data;		/* data area: slot i at data + i * slot_bytes */
+	__u64 slot_bytes;		/* a power of two */
+	__u32 slot_count;
+	int busy_xchg;			/* producer: no membarrier here, busy = 1 by exchange */
+	size_t map_bytes;		/* bytes of the whole mapping */
+	int fd;				/* the memfd */
+	struct mh_ring_merge *merge;	/* consumer: its cursors (ring_consumer.c), else NULL */
+};
+
+_Static_assert(sizeof(struct mh_ring_header) <= MH_RING_SLOT_TABLE, "ring header fits");
+_Static_assert(MH_RING_SLOT_TABLE + MH_RING_SLOTS_MAX * sizeof(struct mh_slot_header) <=
+	       MH_RING_HEADER_BYTES, "slot table fits");
 
 /* Largest record a producer may write into this ring. */
 static inline __u32 mh_ring_max_record(const struct mh_ring *ring)
 {
-	__u64 quarter = (ring->mask + 1) / 4;
+	__u64 quarter = ring->slot_bytes / 4;
 
 	return quarter < MH_RING_RECORD_MAX ? (__u32)quarter : MH_RING_RECORD_MAX;
 }
 
 static inline bool mh_ring_size_ok(__u64 data_bytes)
 {
-	return data_bytes && !(data_bytes & (data_bytes - 1)) && data_bytes < (1ULL << 40);
+	return data_bytes >= 4 * 4096 && !(data_bytes & (data_bytes - 1)) &&
+	       data_bytes < (1ULL << 40);
+}
+
+/* How a data area of data_bytes is cut: slots of *slot_bytes, how many returned. */
+static inline __u32 mh_ring_slots_for(__u64 data_bytes, __u64 *slot_bytes)
+{
+	__u64 n = data_bytes / MH_RING_SLOT_BYTES;
+
+	if (n < MH_RING_SLOTS_MIN)
+		n = MH_RING_SLOTS_MIN;
+	if (n > MH_RING_SLOTS_MAX)
+		n = MH_RING_SLOTS_MAX;
+	*slot_bytes = data_bytes / n;
+	return (__u32)n;
 }
 
 /*
- * Map header + data of the memfd, then the data pages a second time right
- * after, inside one PROT_NONE reservation so nothing else can land between
- * the two. Raw system calls: the preload's own mmap hook must not see
- * them. data_bytes comes from the caller's own knowledge (the creator) or
- * the checked file size (an attaching producer). 0 or -errno.
+ * Map header + data of the memfd, shared. Raw system calls: the preload's
+ * own mmap hook must not see them. data_bytes comes from the caller's own
+ * knowledge (the creator) or the checked file size (an attaching
+ * producer); the slot layout follows from it. 0 or -errno.
  */
 static inline int mh_ring_map(struct mh_ring *ring, int fd, __u64 data_bytes)
 {
-	size_t total = MH_RING_HEADER_BYTES + 2 * data_bytes;
-	unsigned char *base, *p;
-	int err;
+	size_t total = MH_RING_HEADER_BYTES + data_bytes;
+	unsigned char *base;
 
 	/* Every argument a long: syscall() is variadic, the kernel reads whole registers. */
-	base = (unsigned char *)syscall(SYS_mmap, 0L, (long)total, (long)PROT_NONE,
-					(long)(MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE), -1L, 0L);
+	base = (unsigned char *)syscall(SYS_mmap, 0L, (long)total, (long)(PROT_READ | PROT_WRITE),
+					(long)MAP_SHARED, (long)fd, 0L);
 	if (base == MAP_FAILED)
 		return -errno;
-	p = (unsigned char *)syscall(SYS_mmap, (long)base, (long)(MH_RING_HEADER_BYTES + data_bytes),
-				     (long)(PROT_READ | PROT_WRITE), (long)(MAP_SHARED | MAP_FIXED),
-				     (long)fd, 0L);
-	if (p != MAP_FAILED)
-		p = (unsigned char *)syscall(SYS_mmap, (long)(base + MH_RING_HEADER_BYTES + data_bytes),
-					     (long)data_bytes, (long)(PROT_READ | PROT_WRITE),
-					     (long)(MAP_SHARED | MAP_FIXED), (long)fd,
-					     (long)MH_RING_HEADER_BYTES);
-	if (p == MAP_FAILED) {
-		err = -errno;
-		(void)syscall(SYS_munmap, base, total);
-		return err;
-	}
 	ring->hdr = (struct mh_ring_header *)base;
+	ring->slots = (struct mh_slot_header *)(base + MH_RING_SLOT_TABLE);
 	ring->data = base + MH_RING_HEADER_BYTES;
-	ring->mask = data_bytes - 1;
+	ring->slot_count = mh_ring_slots_for(data_bytes, &ring->slot_bytes);
 	ring->map_bytes = total;
 	ring->fd = fd;
 	return 0;
 }
 
-/* Unmap and close. Safe on a zeroed or already unmapped ring. */
+/* Unmap and close. Safe on a zeroed or already unmapped ring (the consumer frees its merge first). */
 static inline void mh_ring_unmap(struct mh_ring *ring)
 {
 	if (!ring->hdr)
@@ -205,6 +269,7 @@ static inline void mh_ring_unmap(struct mh_ring *ring)
 	(void)syscall(SYS_munmap, ring->hdr, (long)ring->map_bytes);
 	(void)syscall(SYS_close, (long)ring->fd);
 	ring->hdr = NULL;
+	ring->slots = NULL;
 	ring->data = NULL;
 	ring->fd = -1;
 }
@@ -225,6 +290,12 @@ static inline void mh_ring_wake_word(__u32 *word, const __u32 *sleepers)
 		return;
 	__atomic_fetch_add(word, 1, __ATOMIC_SEQ_CST);
 	(void)syscall(SYS_futex, word, (long)FUTEX_WAKE, 0x7fffffffL, NULL, NULL, 0L); /* best effort */
+}
+
+/* Does a record of this type carry a timestamp (ts_ns right after its header)? */
+static inline bool mh_ring_type_has_ts(__u16 type)
+{
+	return type != MH_REC_STACK;
 }
 
 #endif /* MEMHOOK_INCLUDE_RING_H */

@@ -3,12 +3,13 @@
  * fuzz_ring_reader.c - libFuzzer entry for the recorder's side of the
  * event ring (recorder/ring_consumer.c) and what the drainer does with the
  * records it reads (recorder/liveset.c): the input's first bytes overwrite
- * the shared header (cursors, sizes, flags: a program may write anything
- * there), the rest fills the data area. The ring is then drained the way
- * the drainer does it, every record that passes the checks is applied to
- * the live set, and every byte handed out is touched, so AddressSanitizer
- * sees any access outside the mapping. A corrupt ring must end the
- * reading, never crash it.
+ * the shared header (sizes, flags: a program may write anything there),
+ * the next ones the slot table (states, heads, tails, busy flags, owners),
+ * the rest fills the slots. The ring is then drained the way the drainer
+ * does it, merging the slots, every record handed out is applied to the
+ * live set and its exit-scan ticket answered, and every byte handed out is
+ * touched, so AddressSanitizer sees any access outside the mapping. A
+ * corrupt slot must end the reading of that slot, never crash the reader.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -20,12 +21,15 @@
 
 /* A small ring, so inputs wrap it. */
 #define FUZZ_RING_BYTES 65536
-/* Header bytes taken from the input (past magic and version: the cursors and more). */
-#define FUZZ_HEADER_BYTES 512
+/* Header bytes taken from the input (past magic and version: sizes, flags, futex words). */
+#define FUZZ_HEADER_BYTES 256
+/* Slot-table bytes taken from the input: the four slots of a 64 KiB ring. */
+#define FUZZ_TABLE_BYTES (4 * sizeof(struct mh_slot_header))
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void apply(struct mh_liveset *ls, const unsigned char *buf, size_t bytes)
+static void apply(struct mh_ring *ring, struct mh_liveset *ls, const unsigned char *buf,
+		  size_t bytes)
 {
 	static volatile unsigned char sink;
 	struct mh_exitscan_program prog;
@@ -43,6 +47,7 @@ static void apply(struct mh_liveset *ls, const unsigned char *buf, size_t bytes)
 			(void)mh_liveset_admit(ls, (const void *)rec);
 		} else if (rec->type == MH_REC_EXIT_SCAN) {
 			(void)mh_liveset_take(ls, ((const struct mh_rec_exit_scan *)rec)->pid, &prog);
+			mh_ring_answer(ring, ((const struct mh_rec_exit_scan *)rec)->ticket);
 			free(prog.blocks);
 			free(prog.regions);
 		} else {
@@ -51,34 +56,49 @@ static void apply(struct mh_liveset *ls, const unsigned char *buf, size_t bytes)
 	}
 }
 
+/* Take up to max bytes of the input. */
+static size_t take(const uint8_t **data, size_t *size, size_t max)
+{
+	size_t n = *size < max ? *size : max;
+
+	*data += n;
+	*size -= n;
+	return n;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct mh_ring ring;
 	static unsigned char *buf;
-	size_t head_bytes = size < FUZZ_HEADER_BYTES ? size : FUZZ_HEADER_BYTES, n;
+	struct mh_ring ring;
 	struct mh_liveset *ls;
+	const uint8_t *p = data;
 	const char *why;
+	size_t n;
 
-	if (!ring.hdr && (mh_ring_create(&ring, FUZZ_RING_BYTES, 0) ||
-			  !(buf = malloc(FUZZ_RING_BYTES))))
+	if (mh_ring_create(&ring, FUZZ_RING_BYTES, 0) || ring.slot_count != 4 ||
+	    (!buf && !(buf = malloc(FUZZ_RING_BYTES))))
 		abort();
-	ring.tail = 0;
-	memset(ring.data, 0, FUZZ_RING_BYTES);
-	memcpy((unsigned char *)ring.hdr + 16, data, head_bytes);
-	memcpy(ring.data, data + head_bytes,
-	       size - head_bytes < FUZZ_RING_BYTES ? size - head_bytes : FUZZ_RING_BYTES);
+	n = take(&data, &size, FUZZ_HEADER_BYTES);
+	memcpy((unsigned char *)ring.hdr + 16, p, n);
+	p = data;
+	n = take(&data, &size, FUZZ_TABLE_BYTES);
+	memcpy(ring.slots, p, n);
+	memcpy(ring.data, data, size < FUZZ_RING_BYTES ? size : FUZZ_RING_BYTES);
 	ls = mh_liveset_new();
 	if (!ls)
 		abort();
 	for (int rounds = 0; rounds < 64; rounds++) {
 		int err = mh_ring_read(&ring, buf, 4096, &n, &why);
 
-		apply(ls, buf, n);
+		apply(&ring, ls, buf, n);
 		mh_ring_release(&ring, n);
-		if (err || !n)
+		if (rounds == 32)
+			mh_ring_finish(&ring);
+		if (!err && !n && rounds > 32)
 			break;
 	}
-	(void)mh_ring_pending_bytes(&ring);
+	(void)mh_ring_busy_slots(&ring);
 	mh_liveset_free(ls);
+	mh_ring_destroy(&ring);
 	return 0;
 }
