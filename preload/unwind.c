@@ -108,7 +108,9 @@
  *   word above s_j-1 equal to f_j (so s_j is at or below the true slot,
  *   which holds f_j), and the entry is made only if no word equal to
  *   f_j-1 lies strictly between s_j-1 and s_j (j > 1) and none equal to
- *   f_n-1 lies above s_n-1 up to the top of the stack. Then, from the top
+ *   f_n-1 lies above s_n-1 up to the top of the stack (in a thread, up to
+ *   its static TLS, which glibc keeps above the stack in the same mapping,
+ *   and where our own TLS holds return addresses). Then, from the top
  *   down, the true slot t_n-1 is at or below the last f_n-1 word, which
  *   is s_n-1; and if s_j = t_j, the true t_j-1 < t_j is at or below the
  *   last f_j-1 word under s_j, which is s_j-1: every s_j is the true slot.
@@ -546,6 +548,12 @@ static inline bool site_frame(const struct fp_walk *w, const __u64 *ips, struct 
 				     .ip = ips[w->n - 1],
 				     .rbp = w->end.saved_fp,
 				     .stack_hi = me.stack_hi };
+	/*
+	 * A thread's static TLS (ours included, which holds return addresses)
+	 * lies above its stack in the same mapping: the frames end below it.
+	 */
+	if ((uintptr_t)&me > s->slot && (uintptr_t)&me < s->stack_hi)
+		s->stack_hi = (uintptr_t)&me;
 	return true;
 }
 
