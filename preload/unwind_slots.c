@@ -11,7 +11,7 @@
  * Never allocates (one table mmap'd at setup), never prints, never writes
  * anything but its table, and reads only the calling thread's stack
  * between the site's slot and the top of that stack, and the first bytes
- * of code at return addresses libunwind reported.
+ * of code at return addresses libunwind reported inside libc's code.
  *
  * One table serves every thread. An entry is keyed by the stack address of
  * the site's slot, and a thread's stack is its own, so a thread only ever
@@ -25,9 +25,12 @@
 #include "preload/unwind_slots.h"
 
 #include <errno.h>
+#include <link.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
+#include "preload/objects.h"
 #include "preload/ownmaps.h"
 #include "preload/sys.h"
 #include "common/compiler.h"
@@ -46,6 +49,28 @@ struct slot_entry {
 
 static struct slot_entry *table;
 static __u64 table_mask;
+/* libc's executable segment, where its signal return trampoline is. */
+static uintptr_t libc_text_lo, libc_text_hi;
+
+/* Where libc's code is, from the object holding one of its functions. */
+static void find_libc_text(void)
+{
+	struct mh_object o;
+	int i;
+
+	if (!mh_object_at((uintptr_t)&getpid, &o))
+		return;
+	for (i = 0; i < o.info.dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &o.info.dlpi_phdr[i];
+		uintptr_t lo = o.info.dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && ph->p_flags & PF_X && ph->p_flags & PF_R &&
+		    lo <= (uintptr_t)&getpid && (uintptr_t)&getpid - lo < ph->p_memsz) {
+			libc_text_lo = lo;
+			libc_text_hi = lo + ph->p_filesz;
+		}
+	}
+}
 
 int mh_slots_setup(unsigned int log2)
 {
@@ -62,6 +87,7 @@ int mh_slots_setup(unsigned int log2)
 	}
 	mh_ownmaps_note(table, bytes);
 	table_mask = ((__u64)1 << log2) - 1;
+	find_libc_text();
 	return 0;
 }
 
@@ -131,6 +157,9 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 /*
  * x86-64 Linux's signal return trampoline (glibc's __restore_rt):
  * mov $15, %rax; syscall. libunwind reports a signal frame by its address.
+ * Code is read only inside libc's executable segment: a frame libunwind
+ * guessed may hold any address. A trampoline elsewhere (a runtime's own)
+ * is not recognised; the proof and the rechecks are then what is left.
  */
 static bool sigreturn_at(__u64 ip)
 {
@@ -138,7 +167,8 @@ static bool sigreturn_at(__u64 ip)
 	const volatile unsigned char *p = (const volatile unsigned char *)(uintptr_t)ip;
 	unsigned int i;
 
-	/* Byte by byte: a return address's first byte is code, the rest read only while matching. */
+	if (ip < libc_text_lo || ip + sizeof(code) > libc_text_hi)
+		return false;
 	for (i = 0; i < sizeof(code); i++)
 		if (p[i] != code[i])
 			return false;
