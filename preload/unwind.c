@@ -130,10 +130,13 @@
  *   the same address). So, as for the frame-pointer walk, every
  *   MH_UNWIND_RECHECK-th answer of a thread from the cache is checked
  *   against a full libunwind unwind; on a difference that answer is
- *   libunwind's, the entry is dropped and the site marked no-slots (never
- *   cached again). An answer is always a stack libunwind gave when the
- *   entry was made, so there is no "new stack" to check. While a fork keeps
- *   libunwind closed the cache still answers; it learns nothing then.
+ *   libunwind's, every entry is dropped (the cache's epoch moves on) and
+ *   the site marked no-slots (never cached again). The cache is asked
+ *   before the site's verdict is looked up: entries are made only at sites
+ *   that need libunwind, and verdicts never go back. An answer is always
+ *   a stack libunwind gave when the entry was made, so there is no "new
+ *   stack" to check. While a fork keeps libunwind closed the cache still
+ *   answers; it learns nothing then.
  *   Entries are shared by all threads (unwind_slots.c says how a torn one
  *   is caught), and carry a memo where core.c keeps the stack's id, so a
  *   cached stack is interned without hashing.
@@ -585,7 +588,7 @@ slots_answer(const struct mh_site_frame *s, __u64 *ips, unsigned int n, unsigned
 	}
 	me.stats.slots_mismatched++;
 	site_mark(s->ip, VERDICT_NOSLOTS);
-	mh_slots_drop(s);
+	mh_slots_flush();
 	memo->at = NULL;
 	memcpy(ips, ref, m * sizeof(*ips));
 	*truncated = rtrunc;
@@ -593,29 +596,21 @@ slots_answer(const struct mh_site_frame *s, __u64 *ips, unsigned int n, unsigned
 }
 
 /*
- * A site that needs libunwind: from the slot cache if it holds this stack,
- * else by libunwind, whose answer the cache then learns when the walk's
- * frames of ours are libunwind's too.
+ * A site that needs libunwind: libunwind's answer, which the slot cache
+ * then learns (s not NULL) when the walk's frames of ours, own[], are
+ * libunwind's too.
  */
 static inline __attribute__((always_inline)) unsigned int
 capture_slots(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *memo,
-	      const struct fp_walk *w, unsigned int verdict, __u64 *ref)
+	      unsigned int site_n, const struct mh_site_frame *s, const __u64 *own)
 {
-	__u64 own[OWN_MAX];
-	struct mh_site_frame s;
-	unsigned int site_n = w->n, m;
-	bool cache = !(verdict & VERDICT_NOSLOTS) && site_frame(w, ips, &s);
+	unsigned int m;
 
-	if (cache) {
-		memcpy(own, ips, site_n * sizeof(*ips));
-		if (mh_slots_serve(&s, ips + site_n - 1, max - (site_n - 1), &m, truncated, memo))
-			return slots_answer(&s, ips, site_n - 1 + m, max, truncated, memo, ref);
-	}
 	me.stats.libunwind++;
 	if (!capture_unw(ips, max, truncated, &m))
 		return to_site(site_n, truncated);
-	if (cache && m >= site_n && !memcmp(own, ips, site_n * sizeof(*ips))) {
-		memo->at = mh_slots_learn(&s, ips + site_n - 1, m - (site_n - 1), *truncated,
+	if (s && m >= site_n && !memcmp(own, ips, site_n * sizeof(*ips))) {
+		memo->at = mh_slots_learn(s, ips + site_n - 1, m - (site_n - 1), *truncated,
 					  &memo->key);
 		me.stats.slots_learned += memo->at != NULL;
 	}
@@ -629,18 +624,28 @@ capture_slots(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref 
 static inline __attribute__((always_inline)) unsigned int
 capture_auto(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *memo)
 {
-	__u64 ref[MH_STACK_CAPTURE_MAX];
+	__u64 ref[MH_STACK_CAPTURE_MAX], own[OWN_MAX];
+	struct mh_site_frame s;
 	struct fp_walk w;
 	unsigned int m, verdict, site_n;
 	__u64 site;
-	bool complete, rtrunc;
+	bool complete, rtrunc, cache;
 
 	capture_fp(&w, ips, max, true);
 	site_n = w.n;
+	cache = site_frame(&w, ips, &s);
+	if (cache) {
+		/* Entries are made only at sites that need libunwind: no verdict to look up. */
+		memcpy(own, ips, site_n * sizeof(*ips));
+		if (mh_slots_serve(&s, ips + site_n - 1, max - (site_n - 1), &m, truncated, memo))
+			return slots_answer(&s, ips, site_n - 1 + m, max, truncated, memo, ref);
+		ips[site_n - 1] = s.ip;
+	}
 	/* No frame of the caller's: the walk found nothing (an alternate signal stack). */
 	verdict = w.n && !own_ip(ips[w.n - 1]) ? site_verdict(ips[w.n - 1]) : VERDICT_LIBUNWIND;
 	if (verdict & VERDICT_LIBUNWIND)
-		return capture_slots(ips, max, truncated, memo, &w, verdict, ref);
+		return capture_slots(ips, max, truncated, memo, site_n,
+				     cache && !(verdict & VERDICT_NOSLOTS) ? &s : NULL, own);
 	site = ips[w.n - 1];
 	walk_on(&w, ips, max, false);
 	*truncated = w.truncated;

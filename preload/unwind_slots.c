@@ -37,6 +37,7 @@
 
 struct slot_entry {
 	__u64 seq;		/* odd while being rewritten */
+	__u64 epoch;		/* the cache's epoch when made */
 	uintptr_t slot;		/* the site's slot; 0 for an empty entry */
 	__u64 rbp;		/* the site frame's RBP, compared when rbp_keyed */
 	unsigned int n;		/* frames, ips[0] being the site */
@@ -49,6 +50,8 @@ struct slot_entry {
 
 static struct slot_entry *table;
 static __u64 table_mask;
+/* Bumped to void every entry at once (mh_slots_flush). */
+static __u64 epoch;
 /* libc's executable segment, where its signal return trampoline is. */
 static uintptr_t libc_text_lo, libc_text_hi;
 
@@ -128,7 +131,8 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 	e = entry_of(s);
 	seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
 	if (seq & 1 || e->slot != s->slot || e->ips[0] != s->ip ||
-	    (e->rbp_keyed && e->rbp != s->rbp))
+	    (e->rbp_keyed && e->rbp != s->rbp) ||
+	    e->epoch != __atomic_load_n(&epoch, __ATOMIC_ACQUIRE))
 		return false;
 	en = e->n;
 	cut = e->cut;
@@ -226,6 +230,7 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 		return NULL;
 	e->slot = 0;
 	e->memo = (struct mh_stack_memo){ 0 };
+	e->epoch = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
 	ok = prove(e, s, frames, n);
 	if (ok) {
 		e->ips[0] = s->ip;
@@ -242,20 +247,7 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 	return ok ? &e->memo : NULL;
 }
 
-void mh_slots_drop(const struct mh_site_frame *s)
+void mh_slots_flush(void)
 {
-	struct slot_entry *e;
-	__u64 seq;
-
-	if (!table)
-		return;
-	e = entry_of(s);
-	seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
-	if (seq & 1 || e->slot != s->slot ||
-	    !__atomic_compare_exchange_n(&e->seq, &seq, seq + 1, false, __ATOMIC_ACQUIRE,
-					 __ATOMIC_RELAXED))
-		return;
-	if (e->slot == s->slot)
-		e->slot = 0;
-	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&epoch, 1, __ATOMIC_ACQ_REL);
 }

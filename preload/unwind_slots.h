@@ -41,7 +41,8 @@ int mh_slots_setup(unsigned int log2);
  * holds them for this exact site frame and every return-address slot
  * beyond it still holds its value: at most room into frames, *n of them,
  * *truncated when the stack has more than room. *memo refers to the
- * entry's memo (unwind.h). False on a miss (frames may be overwritten).
+ * entry's memo (unwind.h). False on a miss (frames, frames[0] included,
+ * may be overwritten).
  */
 bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int room,
 		    unsigned int *n, bool *truncated, struct mh_memo_ref *memo);
@@ -55,7 +56,7 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 *frames,
 				     unsigned int n, bool cut, __u64 *key);
 
-/* Forget whatever the cache holds for this site frame. */
-void mh_slots_drop(const struct mh_site_frame *s);
+/* Forget every entry (of every thread): a check found one wrong. */
+void mh_slots_flush(void);
 
 #endif /* MEMHOOK_PRELOAD_UNWIND_SLOTS_H */
