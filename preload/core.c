@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "preload/clock.h"
+#include "preload/dtv.h"
 #include "preload/fds.h"
 #include "preload/modules.h"
 #include "preload/ownmaps.h"
@@ -245,12 +246,13 @@ static __attribute__((noinline, cold)) void send_stack(__u64 id, const __u64 *ip
 
 /*
  * Capture the program's stack (our own frames dropped), intern it, send it
- * if new. When the capture comes with a memo (unwind.h: the same frames as
- * when the memo was kept), the id kept there is this stack's and already
- * sent: no hash, no lookup. The tag ties the memo to this image's seed and
- * id set and to the depth and truncation the id was made for.
+ * if new. *frame1 gets its second return address (0 if none). When the
+ * capture comes with a memo (unwind.h: the same frames as when the memo
+ * was kept), the id kept there is this stack's and already sent: no hash,
+ * no lookup. The tag ties the memo to this image's seed and id set and to
+ * the depth and truncation the id was made for.
  */
-static __u64 caller_stack(void)
+static inline __attribute__((always_inline)) __u64 caller_stack(__u64 *frame1)
 {
 	__u64 ips[MH_STACK_CAPTURE_MAX];
 	struct mh_memo_ref memo;
@@ -266,6 +268,7 @@ static __u64 caller_stack(void)
 		n = cfg.depth;
 		truncated = true;
 	}
+	*frame1 = n > 1 ? ips[skip + 1] : 0;
 	tag = image_seed ^ (uintptr_t)stacks ^ ((__u64)n << 1 | truncated) ^ memo.key;
 	if (memo.at) {
 		id = __atomic_load_n(&memo.at->id, __ATOMIC_RELAXED);
@@ -302,12 +305,13 @@ void *mh_core_real(void **slot, const char *name)
  * caller's stack (into *id) and room in the ring for bytes. NULL when the
  * ring refused (said once); inlined into each event's hot path.
  */
-static inline __attribute__((always_inline)) void *event_begin(size_t bytes, __u64 *id)
+static inline __attribute__((always_inline)) void *event_begin(size_t bytes, __u64 *id,
+								   __u64 *frame1)
 {
 	void *r;
 
 	thread_check();
-	*id = caller_stack();
+	*id = caller_stack(frame1);
 	r = mh_ring_reserve(&ring, bytes);
 	if (mh_unlikely(!r))
 		ring_refused();
@@ -316,14 +320,14 @@ static inline __attribute__((always_inline)) void *event_begin(size_t bytes, __u
 
 void mh_core_alloc(enum mh_alloc_kind kind, const void *addr, size_t size)
 {
-	__u64 id;
-	struct mh_rec_alloc *r = event_begin(sizeof(*r), &id);
+	__u64 id, frame1;
+	struct mh_rec_alloc *r = event_begin(sizeof(*r), &id, &frame1);
 
 	if (mh_unlikely(!r))
 		return;
 	r->ts_ns = mh_clock_ns();
 	r->addr = (uintptr_t)addr;
-	r->size = size;
+	r->size = kind == MH_KIND_CALLOC ? mh_dtv_program_size(frame1, size) : size;
 	r->stack_id = id;
 	r->tid = mh_self.tid;
 	r->pid = (__u32)cur_pid;
@@ -334,8 +338,8 @@ void mh_core_alloc(enum mh_alloc_kind kind, const void *addr, size_t size)
 void mh_core_remap(enum mh_alloc_kind kind, const void *old, size_t old_size, const void *addr,
 		   size_t size)
 {
-	__u64 id;
-	struct mh_rec_realloc *r = event_begin(sizeof(*r), &id);
+	__u64 id, frame1;
+	struct mh_rec_realloc *r = event_begin(sizeof(*r), &id, &frame1);
 
 	if (mh_unlikely(!r))
 		return;
@@ -530,6 +534,16 @@ static void log_setup(void)
 		mh_fd_id_take(log_fd, &log_id);
 }
 
+/* dlsym may allocate: that is the loader's business, not the program's. */
+static void dtv_setup(void)
+{
+	int guard = mh_self.guard;
+
+	mh_self.guard = 1;
+	mh_dtv_setup();
+	mh_self.guard = guard;
+}
+
 int mh_core_start(const struct mh_core_config *c)
 {
 	int err;
@@ -546,6 +560,7 @@ int mh_core_start(const struct mh_core_config *c)
 	if (err)
 		goto out_say;
 	mh_ownmaps_note_tls();
+	dtv_setup();
 	ring_fd_aside();
 	stacks = mh_stackids_new(STACKDB_CAPACITY_LOG2);
 	if (!stacks) {

@@ -109,21 +109,10 @@ static bool need_valgrind(const char *test)
 	return false;
 }
 
-/*
- * glibc gives every thread a DTV, calloc'd with one 16-byte slot per TLS
- * module in the process. libmemhook.so and libunwind each bring one, so a
- * program's threads allocate up to this many more bytes each under
- * memhook than under memcheck, whose preload has no TLS. That difference
- * is real (the process did allocate it), not a counting error.
- */
-#define DTV_SLOT_BYTES 16
-#define PRELOAD_TLS_MODULES 2
-
 /* Deterministic programs and their arguments. */
 struct oracle_prog {
 	const char *name;	/* under <build>/examples/ */
 	const char *args[4];
-	int threads;		/* threads it creates (see DTV_SLOT_BYTES) */
 	bool prints_layout;	/* prints residency, which memcheck's heap changes */
 };
 
@@ -131,7 +120,7 @@ static const struct oracle_prog oracle_progs[] = {
 	{ .name = "leaky" },
 	{ .name = "alloc_mix" },
 	{ .name = "peak" },
-	{ .name = "threads", .args = { "4", "2000", NULL }, .threads = 4 },
+	{ .name = "threads", .args = { "4", "2000", NULL } },
 	{ .name = "uses_lib" },
 	{ .name = "plugin_host" },
 	{ .name = "inlined" },
@@ -146,7 +135,6 @@ static const struct oracle_prog oracle_progs[] = {
 struct vg_field {
 	const char *json;
 	size_t vg_offset;
-	bool dtv_slack;		/* may exceed memcheck's by the threads' DTV growth */
 };
 
 #define VG(f) offsetof(struct mh_vg_summary, f)
@@ -154,7 +142,7 @@ struct vg_field {
 static const struct vg_field total_fields[] = {
 	{ .json = "summary.alloc_calls", .vg_offset = VG(allocs) },
 	{ .json = "summary.free_calls", .vg_offset = VG(frees) },
-	{ .json = "summary.bytes_allocated", .vg_offset = VG(bytes_allocated), .dtv_slack = true },
+	{ .json = "summary.bytes_allocated", .vg_offset = VG(bytes_allocated) },
 	{ .json = "summary.leaked_bytes", .vg_offset = VG(in_use_bytes) },
 	{ .json = "summary.leaked_blocks", .vg_offset = VG(in_use_blocks) },
 };
@@ -206,13 +194,8 @@ static void compare_with_memcheck(const struct oracle_prog *p, const struct vg_f
 		long long want = vg_get(&vg, fields[i].vg_offset);
 		long long got = field(json, fields[i].json);
 
-		long long extra = got - want;
-		long long slack = fields[i].dtv_slack ?
-					  p->threads * DTV_SLOT_BYTES * PRELOAD_TLS_MODULES : 0;
-
-		ck_assert_msg(extra >= 0 && extra <= slack && extra % DTV_SLOT_BYTES == 0,
-			      "%s: %s = %lld, memcheck says %lld (allowed extra: %lld for thread DTVs)",
-			      p->name, fields[i].json, got, want, slack);
+		ck_assert_msg(got == want, "%s: %s = %lld, memcheck says %lld", p->name,
+			      fields[i].json, got, want);
 	}
 	free(json);
 	free(trace);

@@ -32,51 +32,40 @@
 #define RUN_TIMEOUT_S 120
 #define MAX_PROCS 2
 
-/*
- * glibc gives every thread a DTV, calloc'd with one 16-byte slot per TLS
- * module in the process, and keeps a pointer to its second word only:
- * memcheck calls the DTV of a thread alive at exit possibly lost. Under
- * memhook the process has two TLS modules more (libmemhook.so and
- * libunwind), so each such DTV is 32 bytes larger (docs/LEAKS.md).
- */
-#define DTV_SLOT_BYTES 16
-#define PRELOAD_TLS_MODULES 2
-
 struct scenario {
 	const char *name;		/* under <build>/tests/progs/ */
 	int procs;			/* processes compared: 1, or 2 with a fork child */
-	int live_threads;		/* threads other than main alive at exit */
 };
 
 static const struct scenario scenarios[] = {
-	{ "leak_direct", 1, 0 },
-	{ "leak_stacks", 1, 0 },
-	{ "leak_struct", 1, 0 },
-	{ "leak_list", 1, 0 },
-	{ "leak_tree", 1, 0 },
-	{ "leak_cycle", 1, 0 },
-	{ "leak_global", 1, 0 },
-	{ "leak_static_local", 1, 0 },
-	{ "leak_main_stack", 1, 0 },
-	{ "leak_tls", 1, 1 },
-	{ "leak_live_thread", 1, 1 },
-	{ "leak_interior", 1, 0 },
-	{ "leak_realloc", 1, 0 },
-	{ "leak_aligned", 1, 0 },
-	{ "leak_libc", 1, 0 },
-	{ "leak_cxx_new", 1, 0 },
-	{ "leak_cxx_containers", 1, 0 },
-	{ "leak_cxx_heuristics", 1, 0 },
-	{ "leak_thread_exited", 1, 0 },
-	{ "leak_fork", 2, 0 },
-	{ "leak_dlclose", 1, 0 },
-	{ "leak_exit_nested", 1, 0 },
-	{ "leak_underscore_exit", 1, 0 },
-	{ "leak_return_main", 1, 0 },
-	{ "leak_sigterm", 1, 0 },
-	{ "leak_sbrk", 1, 0 },
-	{ "leak_mmap_only", 1, 0 },
-	{ "leak_cycle_opt", 1, 0 },
+	{ "leak_direct", 1 },
+	{ "leak_stacks", 1 },
+	{ "leak_struct", 1 },
+	{ "leak_list", 1 },
+	{ "leak_tree", 1 },
+	{ "leak_cycle", 1 },
+	{ "leak_global", 1 },
+	{ "leak_static_local", 1 },
+	{ "leak_main_stack", 1 },
+	{ "leak_tls", 1 },
+	{ "leak_live_thread", 1 },
+	{ "leak_interior", 1 },
+	{ "leak_realloc", 1 },
+	{ "leak_aligned", 1 },
+	{ "leak_libc", 1 },
+	{ "leak_cxx_new", 1 },
+	{ "leak_cxx_containers", 1 },
+	{ "leak_cxx_heuristics", 1 },
+	{ "leak_thread_exited", 1 },
+	{ "leak_fork", 2 },
+	{ "leak_dlclose", 1 },
+	{ "leak_exit_nested", 1 },
+	{ "leak_underscore_exit", 1 },
+	{ "leak_return_main", 1 },
+	{ "leak_sigterm", 1 },
+	{ "leak_sbrk", 1 },
+	{ "leak_mmap_only", 1 },
+	{ "leak_cycle_opt", 1 },
 };
 
 /* Loss records (memcheck) or stacks (memhook) with definitely lost blocks, at most. */
@@ -269,20 +258,18 @@ static void note(char *buf, size_t size, const char *fmt, ...)
 }
 
 /*
- * Compare one process. Definite and indirect must be equal; possible may
- * exceed memcheck's by the live threads' larger DTVs (bytes only).
+ * Compare one process: every kind's bytes and blocks, and the definite
+ * losses stack by stack, must be memcheck's (a live thread's DTV, possibly
+ * lost, included: docs/LEAKS.md).
  */
 static int compare(const struct scenario *sc, int proc, const struct verdicts *vg,
 		   const struct verdicts *mh, char *why, size_t size)
 {
-	long long dtv_extra = (long long)sc->live_threads * DTV_SLOT_BYTES * PRELOAD_TLS_MODULES;
 	int bad = 0;
 	size_t k;
 
 	for (k = 0; k < 4; k++) {
-		long long extra = k == 2 ? dtv_extra : 0;
-
-		if (mh->bytes[k] != vg->bytes[k] + extra || mh->blocks[k] != vg->blocks[k])
+		if (mh->bytes[k] != vg->bytes[k] || mh->blocks[k] != vg->blocks[k])
 			bad++;
 	}
 	if (mh->definite_stacks != vg->definite_stacks ||
@@ -299,9 +286,8 @@ static int compare(const struct scenario *sc, int proc, const struct verdicts *v
 		return 0;
 	note(why, size, "\n%s, process %d:", sc->name, proc);
 	for (k = 0; k < 4; k++)
-		note(why, size, " %s %lld/%lld (memcheck %lld/%lld%s);", kind_names[k],
-		     mh->bytes[k], mh->blocks[k], vg->bytes[k], vg->blocks[k],
-		     k == 2 && dtv_extra ? ", +DTV bytes" : "");
+		note(why, size, " %s %lld/%lld (memcheck %lld/%lld);", kind_names[k],
+		     mh->bytes[k], mh->blocks[k], vg->bytes[k], vg->blocks[k]);
 	note(why, size, " definite stacks %lld (memcheck %lld), bytes/blocks of each:",
 	     mh->definite_stacks, vg->definite_stacks);
 	for (k = 0; k < (size_t)mh->definite_stacks; k++)
