@@ -35,6 +35,9 @@
 #include "preload/sys.h"
 #include "common/compiler.h"
 
+/* Entries a site frame may be in: as many stacks above one site frame. */
+#define WAYS 16
+
 struct slot_entry {
 	__u64 seq;		/* odd while being rewritten */
 	__u64 epoch;		/* the cache's epoch when made */
@@ -49,9 +52,13 @@ struct slot_entry {
 };
 
 static struct slot_entry *table;
+/* One tag per entry, a group's in one cache line: which entries to look at. */
+static __u32 *tags;
 static __u64 table_mask;
 /* Bumped to void every entry at once (mh_slots_flush). */
 static __u64 epoch;
+/* Where this thread's next entry goes in its group. */
+static __thread unsigned int next_way __attribute__((tls_model("initial-exec")));
 /* libc's executable segment, where its signal return trampoline is. */
 static uintptr_t libc_text_lo, libc_text_hi;
 
@@ -77,7 +84,8 @@ static void find_libc_text(void)
 
 int mh_slots_setup(unsigned int log2)
 {
-	size_t bytes = sizeof(struct slot_entry) << log2;
+	size_t tag_bytes = sizeof(*tags) << log2;
+	size_t bytes = (sizeof(struct slot_entry) << log2) + tag_bytes;
 
 	if (table)
 		return 0;
@@ -89,18 +97,21 @@ int mh_slots_setup(unsigned int log2)
 		return -ENOMEM;
 	}
 	mh_ownmaps_note(table, bytes);
+	tags = (__u32 *)(table + ((size_t)1 << log2));
 	table_mask = ((__u64)1 << log2) - 1;
 	find_libc_text();
 	return 0;
 }
 
-static inline struct slot_entry *entry_of(const struct mh_site_frame *s)
+/* The first of the WAYS entries a site frame may be in, and its tag (never 0). */
+static inline __u64 group_of(const struct mh_site_frame *s, __u32 *tag)
 {
 	__u64 k = (s->slot >> 3) ^ s->ip;
 
 	k ^= k >> 29;
 	k *= 0x9e3779b97f4a7c15ULL;
-	return &table[(k >> 32) & table_mask];
+	*tag = (__u32)k | 1;
+	return (k >> 32) & table_mask & ~(__u64)(WAYS - 1);
 }
 
 /* Every frame's slot, read in this thread's stack only; false if one changed. */
@@ -118,17 +129,13 @@ static inline bool slots_hold(const struct slot_entry *e, unsigned int n, uintpt
 	return true;
 }
 
-bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int room,
-		    unsigned int *n, bool *truncated, struct mh_memo_ref *memo)
+static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u64 *frames,
+		       unsigned int room, unsigned int *n, bool *truncated, struct mh_memo_ref *memo)
 {
-	struct slot_entry *e;
 	unsigned int take, en;
 	__u64 seq;
 	bool cut;
 
-	if (!table)
-		return false;
-	e = entry_of(s);
 	seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
 	if (seq & 1 || e->slot != s->slot || e->ips[0] != s->ip ||
 	    (e->rbp_keyed && e->rbp != s->rbp) ||
@@ -156,6 +163,23 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 	*n = take;
 	*memo = (struct mh_memo_ref){ .at = &e->memo, .key = seq };
 	return true;
+}
+
+bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int room,
+		    unsigned int *n, bool *truncated, struct mh_memo_ref *memo)
+{
+	unsigned int w;
+	__u64 g;
+	__u32 tag;
+
+	if (!table)
+		return false;
+	g = group_of(s, &tag);
+	for (w = 0; w < WAYS; w++)
+		if (__atomic_load_n(&tags[g + w], __ATOMIC_RELAXED) == tag &&
+		    serve_from(&table[g + w], s, frames, room, n, truncated, memo))
+			return true;
+	return false;
 }
 
 /*
@@ -213,8 +237,9 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 				     unsigned int n, bool cut, __u64 *key)
 {
 	struct slot_entry *e;
-	unsigned int j;
-	__u64 seq;
+	unsigned int j, w;
+	__u64 seq, g;
+	__u32 tag;
 	bool ok;
 
 	if (!table || !n || n > MH_SLOTS_FRAMES || frames[0] != s->ip || s->slot >= s->stack_hi)
@@ -222,12 +247,16 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 	for (j = 0; j < n; j++)
 		if (sigreturn_at(frames[j]))
 			return NULL;
-	e = entry_of(s);
+	/* The same site frame with other frames above it replaces the entries in turn. */
+	g = group_of(s, &tag);
+	w = next_way++ % WAYS;
+	e = &table[g + w];
 	seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
 	/* Another thread is rewriting it: leave it to that one. */
 	if (seq & 1 || !__atomic_compare_exchange_n(&e->seq, &seq, seq + 1, false,
 						    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return NULL;
+	__atomic_store_n(&tags[g + w], 0, __ATOMIC_RELAXED);
 	e->slot = 0;
 	e->memo = (struct mh_stack_memo){ 0 };
 	e->epoch = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
@@ -241,6 +270,7 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 		/* A frame-pointer function: its CFA is RBP + 16, so RBP must match too. */
 		e->rbp_keyed = n < 2 || s->rbp + 2 * sizeof(__u64) == s->slot + e->off[1] + sizeof(__u64);
 		e->slot = s->slot;
+		__atomic_store_n(&tags[g + w], tag, __ATOMIC_RELAXED);
 	}
 	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
 	*key = seq + 2;
