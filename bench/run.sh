@@ -13,7 +13,8 @@
 # ratios to native, trace bytes per allocation event (alloc + free calls,
 # counted by memhook's report) for memhook's trace and heaptrack's .zst,
 # and the events/s of `memhook report` and `heaptrack_print` on them.
-# Part 2, report throughput: one trace of >= 20M events (alloc_bench), then
+# Part 2, report throughput: one trace of >= 20M events (alloc_bench, two
+# threads), then
 # `memhook report` and `heaptrack_print` on the two tools' traces of that
 # workload, timed with /usr/bin/time -v (wall time, events/s, peak RSS).
 #
@@ -22,7 +23,12 @@
 # under `memhook check` (default and --kernel=off) and under
 # `valgrind --leak-check=full --trace-children=yes`, BENCH_CHECK_REPS times;
 # median wall times and the ratios memhook/memcheck (target <= 0.10) and
-# memhook/native (target <= 2).
+# memhook/native (target <= 2). Then the fixed costs, BENCH_FIXED_REPS
+# alternating runs, medians: the ms `memhook check` adds per process (a
+# shell running /bin/true 50 times against one running it never, each
+# natively and under check; target <= 10) and the wall and CPU ms
+# `memhook record --kernel=on` adds to --kernel=off on /bin/true (target
+# <= 100; skipped when the kernel stream cannot start).
 # Part 4, the kernel stream on a fault-heavy workload: bench/kernel_faults.sh.
 # Part 5, merger throughput on both streams: fault_alloc (faults inside heap
 # blocks plus small allocations) recorded with --kernel=on, then
@@ -30,9 +36,9 @@
 # Skipped with a message when the kernel stream cannot start.
 #
 # Knobs (environment): BENCH_REPS (3), BENCH_OPS (alloc_bench ops per
-# thread, 3000000), BENCH_REPORT_OPS (10000000: 20M events),
+# thread, 3000000), BENCH_REPORT_OPS (10000000 over two threads: 20M events),
 # BENCH_REPORT_DEPTH (alloc_bench stack depth for part 2, 25),
-# BENCH_CHECK_REPS (3), BENCH_FAULT_MB and BENCH_FAULT_REPS (part 4; 4096
+# BENCH_CHECK_REPS (3), BENCH_FIXED_REPS (21), BENCH_FAULT_MB and BENCH_FAULT_REPS (part 4; 4096
 # and 3 here), BENCH_MERGE_MB (part 5, MiB touched, 20480: >= 5M kernel
 # records). BENCH_PARTS selects parts (default "1 2 3 4 5").
 # Traces go to a temporary directory under /tmp, deleted at the end.
@@ -45,6 +51,7 @@ OPS=${BENCH_OPS:-3000000}
 REPORT_OPS=${BENCH_REPORT_OPS:-10000000}
 REPORT_DEPTH=${BENCH_REPORT_DEPTH:-25}
 CHECK_REPS=${BENCH_CHECK_REPS:-3}
+FIXED_REPS=${BENCH_FIXED_REPS:-21}
 MERGE_MB=${BENCH_MERGE_MB:-20480}
 PARTS=" ${BENCH_PARTS:-1 2 3 4 5} "
 MEMHOOK=$O/memhook
@@ -229,9 +236,9 @@ part1() {
 # Part 2: report throughput on an allocation trace.
 part2() {
 	echo
-	echo "== report throughput (alloc_bench 1 thread, $REPORT_OPS ops, depth up to $REPORT_DEPTH)"
+	echo "== report throughput (alloc_bench 2 threads, $REPORT_OPS ops, depth up to $REPORT_DEPTH)"
 	rm -f "$work/t.mht" "$work"/ht.*
-	"$MEMHOOK" record -o "$work/t.mht" -- "$AB" 1 "$REPORT_OPS" "$REPORT_DEPTH" >/dev/null 2>&1 ||
+	"$MEMHOOK" record -o "$work/t.mht" -- "$AB" 2 $((REPORT_OPS / 2)) "$REPORT_DEPTH" >/dev/null 2>&1 ||
 		echo "   memhook record exited $?"
 	events=$(trace_events "$work/t.mht")
 	printf '%-16s %12s %10s %14s %12s %12s\n' tool trace_MB wall_s events/s peak_RSS_MB events
@@ -244,7 +251,7 @@ part2() {
 		"$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')" "$events"
 	rm -f "$work/t.mht"
 	if [ "$have_heaptrack" = 1 ]; then
-		heaptrack -o "$work/ht" "$AB" 1 "$REPORT_OPS" "$REPORT_DEPTH" >"$work/out" 2>&1
+		heaptrack -o "$work/ht" "$AB" 2 $((REPORT_OPS / 2)) "$REPORT_DEPTH" >"$work/out" 2>&1
 		if grep -q 'bad_alloc' "$work/out"; then
 			echo "   heaptrack aborted while recording (std::bad_alloc in its interpreter);" \
 				"try another BENCH_REPORT_DEPTH"
@@ -259,6 +266,64 @@ part2() {
 	fi
 }
 
+# Run commands (separated by a lone ";;") alternating, REPS rounds; print
+# one line per command: median wall ms and median CPU ms (user + system of
+# the command and its reaped children, from wait4).
+alternate_ms() {
+	python3 - "$@" <<'PY'
+import os, statistics, sys, time
+reps, cmds = int(sys.argv[1]), [[]]
+for a in sys.argv[2:]:
+    if a == ";;":
+        cmds.append([])
+    else:
+        cmds[-1].append(a)
+null = os.open(os.devnull, os.O_RDWR)
+wall, cpu = [[] for _ in cmds], [[] for _ in cmds]
+for _ in range(reps):
+    for i, c in enumerate(cmds):
+        t0 = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            os.execvp(c[0], c)
+        _, _, ru = os.wait4(pid, 0)
+        wall[i].append((time.perf_counter() - t0) * 1e3)
+        cpu[i].append((ru.ru_utime + ru.ru_stime) * 1e3)
+for i in range(len(cmds)):
+    print("%.1f %.1f" % (statistics.median(wall[i]), statistics.median(cpu[i])))
+PY
+}
+
+# The fixed costs: ms per process added by `memhook check`, ms per run by --kernel=on.
+fixed_costs() {
+	local loop='for i in $(seq 50); do /bin/true; done' t="$work/fixed.mht"
+	local -a r
+	echo "== fixed costs, median of $FIXED_REPS alternating runs"
+	mapfile -t r < <(alternate_ms "$FIXED_REPS" sh -c "$loop" ";;" \
+		"$MEMHOOK" check -- sh -c "$loop" ";;" sh -c true ";;" \
+		"$MEMHOOK" check -- sh -c true)
+	# 52 processes (sh, seq, 50 x true) against 1: the difference is 51.
+	awk -v a="${r[0]% *}" -v b="${r[1]% *}" -v c="${r[2]% *}" -v d="${r[3]% *}" 'BEGIN {
+		printf "   memhook check: %.2f ms added per process (%.1f ms added to sh -c true;", \
+			((b - a) - (d - c)) / 51, d - c
+		printf " %.2f ms per process with it, 52 processes)\n", (b - a) / 52
+		print "   target: <= 10 ms per process" }'
+	if ! "$MEMHOOK" record -q --kernel=on -o "$t" -- /bin/true 2>"$work/err"; then
+		echo "   --kernel=on: skipped (the kernel stream cannot start: $(tail -1 "$work/err"))"
+		return
+	fi
+	mapfile -t r < <(alternate_ms "$FIXED_REPS" "$MEMHOOK" record -q --kernel=off -o "$t" -- \
+		/bin/true ";;" "$MEMHOOK" record -q --kernel=on -o "$t" -- /bin/true)
+	awk -v off="${r[0]}" -v on="${r[1]}" 'BEGIN { split(off, a, " "); split(on, b, " ")
+		printf "   --kernel=on on /bin/true: %.1f ms wall, %.1f ms CPU added to --kernel=off", \
+			b[1] - a[1], b[2] - a[2]
+		printf " (%.1f / %.1f ms against %.1f / %.1f)\n", b[1], b[2], a[1], a[2]
+		print "   target: <= 100 ms per run" }'
+	rm -f "$t"
+}
+
 # Part 3: `memhook check` against memcheck and native on one shell running
 # several test programs.
 part3() {
@@ -270,6 +335,7 @@ part3() {
 		[ -x "${prog%% *}" ] && progs+=("${prog#"$O"/}")
 	done
 	echo
+	fixed_costs
 	if ! command -v valgrind >/dev/null; then
 		echo "== leak check speed: skipped (valgrind is not installed)"
 		return

@@ -21,5 +21,6 @@ int mh_cmd_record(int argc, char **argv)
 	ret = mh_options_parse(&opts, MH_CMD_RECORD, argc, argv);
 	if (ret)
 		return ret > 0 ? MH_EXIT_OK : MH_EXIT_USAGE;
+	opts.record.exit_after = true;	/* nothing follows the trace */
 	return mh_record_session(&opts.record, path, sizeof(path), &traced);
 }

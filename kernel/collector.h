@@ -37,6 +37,14 @@ struct mh_collector_opts {
 	 * swap-in, major-fault and reclaim records.
 	 */
 	bool memcg_events;
+	/*
+	 * The process exits right after mh_collector_free(): the probes are
+	 * then detached by a helper once it is gone (kernel/linger.h), so its
+	 * exit is not held up by it (~10 ms). Never for a process that goes
+	 * on (a report to write): the probes would stay attached, running on
+	 * every syscall of the machine, until it exits.
+	 */
+	bool exit_after_free;
 };
 
 struct mh_collector;

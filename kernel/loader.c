@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +23,13 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "memhook/kernel_events.h"
 #include "kernel/kconf.h"
+#include "kernel/linger.h"
 #include "kernel/streams.h"
 #include "kernel/streams.skel.h"
 
@@ -36,28 +39,105 @@ static const mh_kstream_open_fn streams[] = {
 	mh_kstream_procs,
 };
 
+/*
+ * The first copy, opened and given its maps on a second thread while this
+ * one reads the kernel's BTF: libbpf would otherwise create the maps one
+ * after the other at load, and the ring buffer is zeroed and the hashes
+ * preallocated (~14 ms in all here, a third of the load). Only the maps
+ * that need no BTF of their own are made here, and any the kernel refuses
+ * is made by libbpf at load, as without this.
+ */
+struct premade {
+	size_t ringbuf_bytes;
+	pthread_t thread;
+	bool started;
+	struct streams_bpf *skel;	/* not taken yet */
+};
+
 struct mh_kloader {
 	struct mh_kconf conf;			/* the shared rodata of every copy */
 	struct mh_kstream_opts stream_opts;
 	size_t ringbuf_bytes;
 	struct mh_kprobes *probes;
 	struct streams_bpf *skel;		/* the copy loaded and attached */
+	struct premade premade;
 };
+
+static bool premadeable(const struct bpf_map *map)
+{
+	enum bpf_map_type type = bpf_map__type(map);
+
+	return !bpf_map__is_internal(map) && (type == BPF_MAP_TYPE_RINGBUF ||
+	       type == BPF_MAP_TYPE_HASH || type == BPF_MAP_TYPE_LRU_HASH);
+}
+
+static void *premade_main(void *arg)
+{
+	struct premade *pm = arg;
+	struct bpf_map *map;
+	int fd;
+
+	pm->skel = streams_bpf__open();
+	if (!pm->skel || bpf_map__set_max_entries(pm->skel->maps.events, pm->ringbuf_bytes)) {
+		streams_bpf__destroy(pm->skel);	/* accepts NULL */
+		pm->skel = NULL;
+		return NULL;
+	}
+	bpf_object__for_each_map(map, pm->skel->obj) {
+		LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = bpf_map__map_flags(map));
+
+		if (!premadeable(map))
+			continue;
+		fd = bpf_map_create(bpf_map__type(map), bpf_map__name(map), bpf_map__key_size(map),
+				    bpf_map__value_size(map), bpf_map__max_entries(map), &o);
+		if (fd < 0)
+			continue;	/* libbpf makes it at load */
+		(void)bpf_map__reuse_fd(map, fd);	/* takes a duplicate; refused: as above */
+		close(fd);
+	}
+	return NULL;
+}
+
+/* Start opening the first copy, with a ring buffer of ringbuf_bytes. */
+static void premade_start(struct premade *pm, size_t ringbuf_bytes)
+{
+	pm->ringbuf_bytes = ringbuf_bytes;
+	pm->skel = NULL;
+	pm->started = !pthread_create(&pm->thread, NULL, premade_main, pm);
+}
+
+/* The first copy, once (NULL after, or if it could not be opened). */
+static struct streams_bpf *premade_take(struct premade *pm)
+{
+	struct streams_bpf *skel;
+
+	if (pm->started)
+		pthread_join(pm->thread, NULL);
+	pm->started = false;
+	skel = pm->skel;
+	pm->skel = NULL;
+	return skel;
+}
 
 /* Open a copy of the object (mh_kobject_ops.open). */
 static void *open_copy(void *ctx, bool test, struct bpf_object **obj, struct mh_kprobe_list *list)
 {
 	struct mh_kloader *l = ctx;
-	struct streams_bpf *skel = streams_bpf__open();
-	struct mh_kstream_ctx c = { .skel = skel, .opts = &l->stream_opts, .list = list };
-	int err;
+	struct streams_bpf *skel = test ? NULL : premade_take(&l->premade);
+	bool sized = skel;	/* the premade copy has its ring buffer already */
+	struct mh_kstream_ctx c = { .opts = &l->stream_opts, .list = list };
+	int err = 0;
 
 	if (!skel)
+		skel = streams_bpf__open();
+	if (!skel)
 		return NULL;
+	c.skel = skel;
 	skel->rodata->conf = l->conf;
 	/* A test copy is closed unused: the smallest ring buffer allowed (a page). */
-	err = bpf_map__set_max_entries(skel->maps.events,
-				       test ? (size_t)getpagesize() : l->ringbuf_bytes);
+	if (!sized)
+		err = bpf_map__set_max_entries(skel->maps.events,
+					       test ? (size_t)getpagesize() : l->ringbuf_bytes);
 	for (c.group = 0; !err && c.group < sizeof(streams) / sizeof(streams[0]); c.group++)
 		err = streams[c.group](&c);
 	if (err) {
@@ -162,8 +242,12 @@ struct mh_kloader *mh_kloader_new(const struct mh_kloader_opts *opts, char *why,
 	int n, err;
 
 	btf_heap(true);
+	if (l)
+		premade_start(&l->premade, opts->ringbuf_bytes);
 	if (!l || !(l->probes = mh_kprobes_new(&copy_ops, l))) {
 		btf_heap(false);
+		if (l)
+			streams_bpf__destroy(premade_take(&l->premade)); /* accepts NULL */
 		free(l);
 		snprintf(why, why_len, "out of memory");
 		errno = ENOMEM;
@@ -195,10 +279,20 @@ const struct streams_bpf *mh_kloader_skel(const struct mh_kloader *l)
 	return l->skel;
 }
 
+int mh_kloader_linger(struct mh_kloader *l)
+{
+	int fds[MH_KLINGER_MAX_FDS];
+	size_t n = mh_kprobes_link_fds(l->probes, fds, MH_KLINGER_MAX_FDS);
+
+	/* Links past the first MH_KLINGER_MAX_FDS, or all without a helper: detached at free. */
+	return mh_klinger(fds, n);
+}
+
 void mh_kloader_free(struct mh_kloader *l)
 {
 	if (!l)
 		return;
 	mh_kprobes_free(l->probes);	/* closes the loaded copy too */
+	streams_bpf__destroy(premade_take(&l->premade));	/* when no copy took it */
 	free(l);
 }

@@ -37,6 +37,16 @@ struct mh_kloader *mh_kloader_new(const struct mh_kloader_opts *opts, char *why,
 /* The loaded object's skeleton: its maps, by the names the BPF code gives them. */
 const struct streams_bpf *mh_kloader_skel(const struct mh_kloader *l);
 
+/*
+ * In a process about to exit: hand the probes' links to a helper that
+ * closes them once the process is gone (linger.h), so neither
+ * mh_kloader_free() nor the exit waits for the detaching (~10 ms). If no
+ * helper starts, nothing changes. The probes stay attached until the exit.
+ * 0 when a helper holds them (and shares this process's memory, which it
+ * tears down after the exit), else -errno.
+ */
+int mh_kloader_linger(struct mh_kloader *l);
+
 /* Detach and unload everything. Accepts NULL. */
 void mh_kloader_free(struct mh_kloader *l);
 

@@ -16,7 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <linux/perf_event.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <bpf/bpf.h>
@@ -377,6 +380,30 @@ static void unload(struct mh_kprobes *p)
 		p->st[i].attached = -1;
 }
 
+/*
+ * The kernel's BTF. Mapped in one call where the kernel allows it (6.16
+ * on): read(), which libbpf uses, returns it a page per call (~1,300 calls,
+ * 2 ms of the 6 ms parse here). NULL with errno set if there is none.
+ */
+static struct btf *kernel_btf(void)
+{
+	int fd = open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
+	struct btf *btf = NULL;
+	struct stat st;
+	void *data;
+
+	if (fd >= 0 && !fstat(fd, &st) && st.st_size > 0) {
+		data = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (data != MAP_FAILED) {
+			btf = btf__new(data, st.st_size);
+			munmap(data, st.st_size);
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return btf ? btf : btf__load_vmlinux_btf();
+}
+
 struct mh_kprobes *mh_kprobes_new(const struct mh_kobject_ops *ops, void *ctx)
 {
 	struct mh_kprobes *p = calloc(1, sizeof(*p));
@@ -389,7 +416,7 @@ struct mh_kprobes *mh_kprobes_new(const struct mh_kobject_ops *ops, void *ctx)
 	p->raw_tp_fd = -1;
 	for (i = 0; i < MH_KPROBES_MAX; i++)
 		p->st[i].attached = -1;
-	p->btf = btf__load_vmlinux_btf();
+	p->btf = kernel_btf();
 	if (!p->btf)
 		p->btf_err = -errno;
 	return p;
@@ -471,6 +498,15 @@ void mh_kprobes_report(const struct mh_kprobes *p, mh_kprobe_report_fn report, v
 			skipped(st, how, sizeof(how));
 		report(ctx, pr->name, how);
 	}
+}
+
+size_t mh_kprobes_link_fds(const struct mh_kprobes *p, int *fds, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nr_links && n < max; i++)
+		fds[n++] = bpf_link__fd(p->links[i]);
+	return n;
 }
 
 void mh_kprobes_free(struct mh_kprobes *p)

@@ -88,6 +88,9 @@ int mh_kprobes_load(struct mh_kprobes *p, void **handle);
 /* Tell report how each probe ended, in the order of the list. */
 void mh_kprobes_report(const struct mh_kprobes *p, mh_kprobe_report_fn report, void *ctx);
 
+/* The descriptors of the links attached (at most max, into fds): how many. */
+size_t mh_kprobes_link_fds(const struct mh_kprobes *p, int *fds, size_t max);
+
 /* Detach, close the loaded copy and free. Accepts NULL. */
 void mh_kprobes_free(struct mh_kprobes *p);
 

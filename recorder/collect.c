@@ -267,6 +267,7 @@ int mh_collect_session(const struct mh_collect_opts *opts)
 	cs.pid = o.pid;
 	co.sink = sink;
 	co.sink_ctx = &cs;
+	co.exit_after_free = true;	/* memhook exits once the trace is closed */
 	err = mh_collector_open(&co, &c);
 	if (err) {
 		fprintf(stderr, "memhook: kernel stream unavailable: %s\n", mh_collector_reason());

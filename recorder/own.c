@@ -21,6 +21,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,129 @@ static bool closure_has(const struct closure *c, const char *path)
 	return false;
 }
 
+/*
+ * The DT_NEEDED sonames of the files seen, by path and the device and
+ * inode they were mapped from: every traced process asks for its closures
+ * twice (exit figures, exit scan), most of them of the same few files,
+ * and reading them with libelf cost ~0.2 ms per request. Shared by the
+ * scan and sampler threads; dropped whole when full.
+ */
+#define NEEDED_CACHE_FILES 64
+
+struct needed_entry {
+	char *path;
+	__u64 inode;
+	unsigned int dev_major, dev_minor;
+	char **sonames;			/* NULL-terminated */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct needed_entry v[NEEDED_CACHE_FILES];
+	size_t count;
+} needed_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void needed_entry_free(struct needed_entry *e)
+{
+	for (char **n = e->sonames; n && *n; n++)
+		free(*n);
+	free(e->sonames);
+	free(e->path);
+}
+
+/* The DT_NEEDED sonames of the file at path, NULL-terminated, read with libelf. NULL: no memory. */
+static char **read_needed(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
+	char **v = calloc(CLOSURE_MAX + 1, sizeof(*v));
+	Elf_Scn *scn = NULL;
+	bool oom = !v;
+	size_t n = 0;
+	GElf_Shdr sh;
+
+	while (!oom && elf && (scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data = gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNAMIC ?
+				 elf_getdata(scn, NULL) : NULL;
+		GElf_Dyn dyn;
+
+		for (int i = 0; !oom && data && n < CLOSURE_MAX && gelf_getdyn(data, i, &dyn); i++) {
+			const char *name = dyn.d_tag == DT_NEEDED ?
+					   elf_strptr(elf, sh.sh_link, dyn.d_un.d_val) : NULL;
+
+			if (name)
+				oom = !(v[n++] = strdup(name));
+		}
+	}
+	elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+	if (oom && v) {
+		needed_entry_free(&(struct needed_entry){ .sonames = v });
+		v = NULL;
+	}
+	return v;
+}
+
+/* The mapping path is mapped from (its file's identity), or NULL. */
+static const struct mh_map *mapping_of(const struct mh_maps *maps, const char *path)
+{
+	for (size_t i = 0; i < maps->count; i++) {
+		if (maps->maps[i].inode && !strcmp(maps->maps[i].path, path))
+			return &maps->maps[i];
+	}
+	return NULL;
+}
+
+/*
+ * Call add(c, maps, soname) for each DT_NEEDED soname of the mapped file
+ * path, from the cache when the same file was read before.
+ */
+static void for_each_needed(struct closure *c, const struct mh_maps *maps, const char *path,
+			    void (*add)(struct closure *, const struct mh_maps *, const char *))
+{
+	const struct mh_map *m = mapping_of(maps, path);
+	struct needed_entry *e = NULL;
+	char **sonames;
+
+	pthread_mutex_lock(&needed_cache.lock);
+	for (size_t i = 0; m && i < needed_cache.count && !e; i++) {
+		struct needed_entry *x = &needed_cache.v[i];
+
+		if (x->inode == m->inode && x->dev_major == m->dev_major &&
+		    x->dev_minor == m->dev_minor && !strcmp(x->path, path))
+			e = x;
+	}
+	sonames = e ? e->sonames : read_needed(path);
+	if (!e && sonames && m) {
+		if (needed_cache.count == NEEDED_CACHE_FILES) {
+			while (needed_cache.count)
+				needed_entry_free(&needed_cache.v[--needed_cache.count]);
+		}
+		e = &needed_cache.v[needed_cache.count];
+		*e = (struct needed_entry){ .path = strdup(path), .inode = m->inode,
+					    .dev_major = m->dev_major, .dev_minor = m->dev_minor,
+					    .sonames = sonames };
+		if (e->path)
+			needed_cache.count++;
+		else
+			e = NULL;	/* out of memory: used once, below */
+	}
+	for (char **n = sonames; n && *n; n++)
+		add(c, maps, *n);
+	pthread_mutex_unlock(&needed_cache.lock);
+	if (!e && sonames)
+		needed_entry_free(&(struct needed_entry){ .sonames = sonames });
+}
+
+static void add_soname(struct closure *c, const struct mh_maps *maps, const char *soname)
+{
+	const char *mapped = mapped_soname(maps, soname);
+
+	if (mapped && !closure_has(c, mapped) && c->count < CLOSURE_MAX)
+		c->paths[c->count++] = mapped;
+}
+
 /* Add path and, through the DT_NEEDED entries of its file, what it loads. */
 static void closure_add(struct closure *c, const struct mh_maps *maps, const char *path)
 {
@@ -89,30 +213,8 @@ static void closure_add(struct closure *c, const struct mh_maps *maps, const cha
 	if (closure_has(c, path) || c->count == CLOSURE_MAX)
 		return;
 	c->paths[c->count++] = path;
-	for (; next < c->count; next++) {
-		int fd = open(c->paths[next], O_RDONLY | O_CLOEXEC);
-		Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
-		Elf_Scn *scn = NULL;
-		GElf_Shdr sh;
-
-		while (elf && (scn = elf_nextscn(elf, scn))) {
-			Elf_Data *data = gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNAMIC ?
-					 elf_getdata(scn, NULL) : NULL;
-			GElf_Dyn dyn;
-
-			for (int i = 0; data && gelf_getdyn(data, i, &dyn); i++) {
-				const char *name = dyn.d_tag == DT_NEEDED ?
-						   elf_strptr(elf, sh.sh_link, dyn.d_un.d_val) : NULL;
-				const char *mapped = name ? mapped_soname(maps, name) : NULL;
-
-				if (mapped && !closure_has(c, mapped) && c->count < CLOSURE_MAX)
-					c->paths[c->count++] = mapped;
-			}
-		}
-		elf_end(elf);
-		if (fd >= 0)
-			close(fd);
-	}
+	for (; next < c->count; next++)
+		for_each_needed(c, maps, c->paths[next], add_soname);
 }
 
 /* The program's executable as mapped, or NULL. */

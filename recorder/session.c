@@ -88,6 +88,7 @@ static int open_kernel(struct mh_recorder *r, const struct mh_record_opts *o, pi
 		.follow_children = o->follow_forks,
 		.sink = mh_recorder_sink,
 		.sink_ctx = r,
+		.exit_after_free = o->exit_after,
 	};
 	char status[512];
 	const char *why;

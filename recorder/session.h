@@ -52,6 +52,12 @@ struct mh_record_opts {
 	bool progress;			/* cleared by --no-progress: no status line on a terminal */
 	/* Watches the program instead of the progress line; NULL: none. */
 	const struct mh_record_watcher *watcher;
+	/*
+	 * memhook exits once the trace is closed (record, not check or run,
+	 * which report first): the kernel probes are then detached after it
+	 * has exited, not before (kernel/collector.h, exit_after_free).
+	 */
+	bool exit_after;
 	char **prog_argv;		/* PROG [ARGS], NULL-terminated */
 };
 

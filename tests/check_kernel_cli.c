@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -379,6 +380,68 @@ static void read_until(int fd, char *text, size_t len, const char *want)
 	}
 }
 
+/*
+ * The probes are detached after memhook exits, by a helper that outlives
+ * it (kernel/linger.c): the helper must end too, once memhook is gone,
+ * and must not hold memhook's output open. This process adopts what
+ * memhook leaves behind (a subreaper), so the oracle is the kernel's:
+ * every descendant reaped, and end of file on memhook's stdout and stderr.
+ */
+START_TEST(test_record_leaves_nothing_behind)
+{
+	char *dir = mh_test_tmpdir(), *trace = mh_test_join(dir, "t.mht");
+	char *memhook = mh_test_path("memhook");
+	const char *argv[] = { memhook, "record", "-q", "--kernel=on", "-o", trace, "--",
+			       "/bin/true", NULL };
+	char text[1024] = "";
+	int out[2], status, i;
+	pid_t pid, other;
+	ssize_t n = 0;
+
+	if (geteuid() != 0) {
+		mh_test_skip("record_leaves_nothing_behind", "needs root to load BPF programs");
+		goto out;
+	}
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
+			_exit(125);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(out[1]);
+	status = wait_guarded(pid);
+	read_until(out[0], text, sizeof(text), "\n\n");	/* to end of file */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 69) {
+		mh_test_skip("record_leaves_nothing_behind", text);
+		goto out_pipe;
+	}
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x: %s", status,
+		      text);
+	/* Whatever memhook left is ours now: all of it must end (a hang guard, not a measure). */
+	for (i = 0; i < CMD_TIMEOUT_S * 100; i++) {
+		other = waitpid(-1, &status, WNOHANG | __WALL);
+		if (other < 0 && errno == ECHILD)
+			break;
+		if (other == 0)
+			usleep(10000);
+	}
+	ck_assert_msg(i < CMD_TIMEOUT_S * 100, "a process memhook started outlived it");
+	n = read(out[0], text, sizeof(text));
+	ck_assert_msg(n == 0, "memhook's output still open after every process ended");
+out_pipe:
+	close(out[0]);
+out:
+	free(memhook);
+	free(trace);
+	mh_test_rmdir(dir);
+	free(dir);
+}
+END_TEST
+
 /* A program and `memhook collect` attached to it. */
 struct collect_run {
 	char *dir, *file, *trace;
@@ -665,6 +728,7 @@ static Suite *kernel_cli_suite(void)
 	tcase_add_test(rec, test_record_unprivileged_auto);
 	tcase_add_test(rec, test_record_unprivileged_on);
 	tcase_add_test(rec, test_record_follow_forks);
+	tcase_add_test(rec, test_record_leaves_nothing_behind);
 	tcase_add_test(col, test_collect_until_exit);
 	tcase_add_test(col, test_collect_sigint);
 	tcase_add_test(col, test_collect_errors);

@@ -29,6 +29,7 @@
 #include "memhook/kernel_events.h"
 #include "trace/records.h"
 #include "trace/columns.h"
+#include "trace/compact.h"
 
 /* Header bytes a newer writer may add that this reader skips, at most. */
 #define TRACE_HEADER_MAX_BYTES 4096
@@ -42,12 +43,13 @@ struct mh_trace_reader {
 	size_t stored_cap;
 	unsigned char *raw;		/* decompressed records of the current chunk */
 	size_t raw_cap;
-	unsigned char *packed;		/* a column-layout chunk before it is undone */
+	unsigned char *packed;		/* a column or compact chunk before it is undone */
 	size_t packed_cap;
 	size_t raw_bytes;		/* bytes of records in raw */
 	size_t cursor;			/* next record in raw */
 	int chunk_stream;		/* stream of the current chunk */
 	ZSTD_DCtx *dctx;
+	struct mh_trace_compact *compact; /* decoder of compact chunks, made at the first */
 	bool ended;			/* the END chunk was read */
 	bool truncated;
 	uint64_t truncated_at;
@@ -220,8 +222,14 @@ static int check_chunk_header(struct mh_trace_reader *r, const struct mh_chunk_h
 	}
 	if (ch->stream >= MH_STREAM_COUNT)
 		return fail(r, -EBADMSG, "unknown stream %u at offset %" PRIu64, ch->stream, off);
-	if (ch->flags & ~(MH_CHUNK_ZSTD | MH_CHUNK_COLUMNS))
+	if (ch->flags & ~(MH_CHUNK_ZSTD | MH_CHUNK_COLUMNS | MH_CHUNK_COMPACT))
 		return fail(r, -EBADMSG, "unknown chunk flags 0x%x at offset %" PRIu64, ch->flags, off);
+	/* Compact chunks exist from version 4 on, always compressed, never also in columns. */
+	if ((ch->flags & MH_CHUNK_COMPACT) &&
+	    (r->hdr.version < MH_TRACE_VERSION_COMPACT || !(ch->flags & MH_CHUNK_ZSTD) ||
+	     (ch->flags & MH_CHUNK_COLUMNS)))
+		return fail(r, -EBADMSG, "chunk flags 0x%x not valid in a version %u trace at offset %"
+			    PRIu64, ch->flags, r->hdr.version, off);
 	if (ch->raw_bytes > MH_CHUNK_MAX_RAW_BYTES ||
 	    ch->stored_bytes > ZSTD_compressBound(MH_CHUNK_MAX_RAW_BYTES) ||
 	    (!(ch->flags & MH_CHUNK_ZSTD) && ch->stored_bytes != ch->raw_bytes))
@@ -239,26 +247,49 @@ static int uncolumn(struct mh_trace_reader *r, const struct mh_chunk_header *ch)
 	return 0;
 }
 
-/* Decompress (or copy) the stored payload into raw, undoing the column layout. */
+/* Decode the len compact bytes in r->packed into r->raw. */
+static int uncompact(struct mh_trace_reader *r, const struct mh_chunk_header *ch, size_t len)
+{
+	int err;
+
+	if (!r->compact) {
+		r->compact = mh_trace_compact_new();
+		if (!r->compact)
+			return fail(r, -ENOMEM, "out of memory for chunk at offset %" PRIu64, r->offset);
+	}
+	err = mh_trace_compact_decode(r->compact, r->packed, len, r->raw, ch->raw_bytes,
+				      ch->record_count);
+	if (err == -ENOMEM)
+		return fail(r, err, "out of memory for chunk at offset %" PRIu64, r->offset);
+	if (err)
+		return fail(r, -EBADMSG, "bad compact encoding in chunk at offset %" PRIu64, r->offset);
+	r->raw_bytes = ch->raw_bytes;
+	return 0;
+}
+
+/* Decompress (or copy) the stored payload into raw, undoing the columns or compact encoding. */
 static int unpack(struct mh_trace_reader *r, const struct mh_chunk_header *ch)
 {
-	bool columns = ch->flags & MH_CHUNK_COLUMNS;
+	bool columns = ch->flags & MH_CHUNK_COLUMNS, compact = ch->flags & MH_CHUNK_COMPACT;
+	size_t cap = compact ? MH_TRACE_COMPACT_BOUND(ch->raw_bytes) : ch->raw_bytes;
 	unsigned char *dst;
 	size_t n;
 
 	if (grow(&r->raw, &r->raw_cap, ch->raw_bytes ? ch->raw_bytes : 1) ||
-	    (columns && grow(&r->packed, &r->packed_cap, ch->raw_bytes ? ch->raw_bytes : 1)))
+	    ((columns || compact) && grow(&r->packed, &r->packed_cap, cap ? cap : 1)))
 		return fail(r, -ENOMEM, "out of memory for chunk at offset %" PRIu64, r->offset);
-	dst = columns ? r->packed : r->raw;
+	dst = columns || compact ? r->packed : r->raw;
 	if (!(ch->flags & MH_CHUNK_ZSTD)) {
 		memcpy(dst, r->stored, ch->raw_bytes);
 		r->raw_bytes = ch->raw_bytes;
 		return columns ? uncolumn(r, ch) : 0;
 	}
-	n = ZSTD_decompressDCtx(r->dctx, dst, ch->raw_bytes, r->stored, ch->stored_bytes);
+	n = ZSTD_decompressDCtx(r->dctx, dst, cap, r->stored, ch->stored_bytes);
 	if (ZSTD_isError(n))
 		return fail(r, -EBADMSG, "bad zstd frame in chunk at offset %" PRIu64 ": %s",
 			    r->offset, ZSTD_getErrorName(n));
+	if (compact)
+		return uncompact(r, ch, n);
 	if (n != ch->raw_bytes)
 		return fail(r, -EBADMSG, "chunk at offset %" PRIu64 " decompresses to %zu bytes, not %u",
 			    r->offset, n, ch->raw_bytes);
@@ -422,6 +453,7 @@ void mh_trace_reader_free(struct mh_trace_reader *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	ZSTD_freeDCtx(r->dctx);
+	mh_trace_compact_free(r->compact);
 	free(r->stored);
 	free(r->raw);
 	free(r->packed);

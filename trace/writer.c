@@ -2,8 +2,9 @@
 /*
  * writer.c - appends records to a trace file as zstd-compressed
  * chunks, one buffer per stream (format: include/memhook/trace.h,
- * docs/FORMAT.md). A chunk's records are put in the column layout
- * (trace/columns.h) before compression.
+ * docs/FORMAT.md). Before compression, the alloc stream's records are
+ * put in the compact encoding (trace/compact.h), every other stream's in
+ * the column layout (trace/columns.h).
  *
  * Each stream has its own lock, buffer and compression context, so the
  * ring drainer and the kernel collector compress in parallel; only the
@@ -26,6 +27,7 @@
 
 #include "common/clock.h"
 #include "trace/columns.h"
+#include "trace/compact.h"
 
 /*
  * zstd level for chunks. On the column layout (trace_columns.h) level 1
@@ -38,13 +40,14 @@
 struct stream_buf {
 	pthread_mutex_t lock;
 	unsigned char *raw;		/* MH_CHUNK_MAX_RAW_BYTES of pending records */
-	unsigned char *packed;		/* the same records in the column layout */
+	unsigned char *packed;		/* the same records encoded (compact or columns) */
 	size_t raw_bytes;		/* bytes used in raw */
 	__u32 record_count;		/* records in raw */
 	__u64 first_ts_ns;		/* smallest timestamp in raw, 0 if none */
 	unsigned char *chunk;		/* chunk header + compressed payload */
 	size_t chunk_cap;		/* bytes allocated for chunk */
 	ZSTD_CCtx *cctx;
+	struct mh_trace_compact *compact; /* the compact encoder; NULL: columns */
 };
 
 struct mh_trace_writer {
@@ -130,6 +133,35 @@ static int write_chunk(struct mh_trace_writer *w, const void *chunk, size_t len)
 	return err;
 }
 
+/*
+ * Encode and compress a stream's pending records into the payload area
+ * (cap bytes). Returns the chunk flags and sets *stored; flags 0 (records
+ * as they are) when nothing shrinks them.
+ */
+static __u16 pack(struct stream_buf *s, unsigned char *payload, size_t cap, __u32 *stored)
+{
+	size_t len = 0, n;
+	__u16 flags = MH_CHUNK_COMPACT;
+
+	if (s->compact)
+		len = mh_trace_compact_encode(s->compact, s->raw, s->raw_bytes, s->packed);
+	if (!len) {
+		/* The column layout: other streams, or the compact encoder ran out of memory. */
+		mh_trace_columns_encode(s->raw, s->raw_bytes, s->record_count, s->packed);
+		len = s->raw_bytes;
+		flags = MH_CHUNK_COLUMNS;
+	}
+	n = ZSTD_compressCCtx(s->cctx, payload, cap, s->packed, len, TRACE_ZSTD_LEVEL);
+	if (!ZSTD_isError(n) && n < s->raw_bytes) {
+		*stored = (__u32)n;
+		return flags | MH_CHUNK_ZSTD;
+	}
+	/* Incompressible (or zstd refused): store the records as they are. */
+	memcpy(payload, s->raw, s->raw_bytes);
+	*stored = (__u32)s->raw_bytes;
+	return 0;
+}
+
 /* Compress and write a stream's pending records. Call with s->lock held. */
 static int flush_stream(struct mh_trace_writer *w, int stream)
 {
@@ -142,22 +174,11 @@ static int flush_stream(struct mh_trace_writer *w, int stream)
 		.first_ts_ns = s->first_ts_ns,
 	};
 	unsigned char *payload = s->chunk + sizeof(ch);
-	size_t n;
 	int err;
 
 	if (!s->raw_bytes)
 		return 0;
-	mh_trace_columns_encode(s->raw, s->raw_bytes, s->record_count, s->packed);
-	n = ZSTD_compressCCtx(s->cctx, payload, s->chunk_cap - sizeof(ch), s->packed, s->raw_bytes,
-			      TRACE_ZSTD_LEVEL);
-	if (!ZSTD_isError(n) && n < s->raw_bytes) {
-		ch.flags = MH_CHUNK_COLUMNS | MH_CHUNK_ZSTD;
-		ch.stored_bytes = (__u32)n;
-	} else {
-		/* Incompressible (or zstd refused): store the records as they are. */
-		memcpy(payload, s->raw, s->raw_bytes);
-		ch.stored_bytes = (__u32)s->raw_bytes;
-	}
+	ch.flags = pack(s, payload, s->chunk_cap - sizeof(ch), &ch.stored_bytes);
 	ch.crc32 = (__u32)crc32(0L, payload, ch.stored_bytes);
 	memcpy(s->chunk, &ch, sizeof(ch));
 	err = write_chunk(w, s->chunk, sizeof(ch) + ch.stored_bytes);
@@ -258,6 +279,7 @@ static void free_writer(struct mh_trace_writer *w)
 		free(w->streams[i].packed);
 		free(w->streams[i].chunk);
 		ZSTD_freeCCtx(w->streams[i].cctx);
+		mh_trace_compact_free(w->streams[i].compact);
 		pthread_mutex_destroy(&w->streams[i].lock);
 	}
 	pthread_mutex_destroy(&w->file_lock);
@@ -276,11 +298,18 @@ static int init_streams(struct mh_trace_writer *w)
 		s = &w->streams[i];
 		pthread_mutex_init(&s->lock, NULL);
 		s->raw = malloc(MH_CHUNK_MAX_RAW_BYTES);
-		s->packed = malloc(MH_CHUNK_MAX_RAW_BYTES);
+		/* The preload's events, the bulk of a trace, take the compact encoding. */
+		if (i == MH_STREAM_ALLOC) {
+			s->compact = mh_trace_compact_new();
+			s->packed = malloc(MH_TRACE_COMPACT_BOUND(MH_CHUNK_MAX_RAW_BYTES));
+		} else {
+			s->packed = malloc(MH_CHUNK_MAX_RAW_BYTES);
+		}
 		s->chunk = malloc(cap);
 		s->chunk_cap = cap;
 		s->cctx = ZSTD_createCCtx();
-		if (!s->raw || !s->packed || !s->chunk || !s->cctx)
+		if (!s->raw || !s->packed || !s->chunk || !s->cctx ||
+		    (i == MH_STREAM_ALLOC && !s->compact))
 			return -ENOMEM;
 	}
 	return 0;

@@ -11,7 +11,8 @@
  * compressed bytes, so a reader can follow a file that is still being
  * written and can read a file whose writer died up to its last complete
  * chunk. Inside a chunk, records are those of events.h and kernel_events.h,
- * back to back. docs/FORMAT.md is the full specification.
+ * back to back, once the chunk's encoding (columns or compact) is undone.
+ * docs/FORMAT.md is the full specification.
  */
 #ifndef MEMHOOK_INCLUDE_TRACE_H
 #define MEMHOOK_INCLUDE_TRACE_H
@@ -19,7 +20,8 @@
 #include <linux/types.h>
 
 #define MH_TRACE_MAGIC "MEMHOOK\0"	/* 8 bytes, NUL included */
-#define MH_TRACE_VERSION 3	/* 2: chunks may have MH_CHUNK_COLUMNS; 3: OWN_SAMPLE, SCAN_COST */
+/* 2: chunks may have MH_CHUNK_COLUMNS; 3: OWN_SAMPLE, SCAN_COST; 4: MH_CHUNK_COMPACT */
+#define MH_TRACE_VERSION 4
 /* Oldest version a reader of this build still reads. */
 #define MH_TRACE_VERSION_MIN 1
 #define MH_CHUNK_MAGIC 0x4b43484dU	/* "MHCK" little-endian */
@@ -43,7 +45,11 @@ enum mh_stream {
 enum mh_chunk_flags {
 	MH_CHUNK_ZSTD = 0x1,	/* payload is one zstd frame; else raw records */
 	MH_CHUNK_COLUMNS = 0x2,	/* records in the column layout (docs/FORMAT.md), before zstd */
+	MH_CHUNK_COMPACT = 0x4,	/* records in the compact encoding (docs/FORMAT.md), before zstd */
 };
+
+/* Oldest version whose chunks may have MH_CHUNK_COMPACT. */
+#define MH_TRACE_VERSION_COMPACT 4
 
 struct mh_trace_header {
 	char magic[8];		/* MH_TRACE_MAGIC */

@@ -1,0 +1,785 @@
+// SPDX-License-Identifier: MIT
+/*
+ * compact.c - the compact encoding of chunk payloads (compact.h,
+ * docs/FORMAT.md "Compact encoding").
+ *
+ * An ALLOC record is 48 bytes, but what it says is a few bytes of news:
+ * the thread did something some nanoseconds after its last event, near
+ * its last address, from a stack it used a moment ago. Each (pid, tid)
+ * therefore keeps its previous timestamp, its previous address and a
+ * move-to-front list of its recent stack ids; an event is written as a tag
+ * byte (operation, kind, "another thread") and LEB128 varints of the
+ * differences. A stack id outside the list is an index into the chunk's
+ * table of stack ids, with its 8 bytes the first time. zstd then sees a
+ * short, repetitive byte stream instead of 8-byte words. Records of every
+ * other type, and event records of a size or kind the encoding cannot
+ * express, are copied after a zero tag byte.
+ *
+ * Both sides start every chunk with empty tables, so a chunk decodes on
+ * its own (a reader may start anywhere, a truncated file keeps its whole
+ * chunks). The decoder trusts nothing: every read is bounds-checked and
+ * every reference checked against the tables built so far. Never prints;
+ * allocates only when a chunk holds more threads or stacks than any
+ * chunk before it on this coder.
+ */
+#include "trace/compact.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memhook/events.h"
+
+/*
+ * Tag byte: bits 0-1 the operation, bit 2 "a thread reference follows",
+ * bit 3 "the address is a reference", bits 4-7 the kind.
+ */
+enum op { OP_COPY = 0, OP_ALLOC = 1, OP_FREE = 2, OP_REALLOC = 3 };
+#define TAG_OP_MASK 0x3
+#define TAG_THREAD 0x4
+#define TAG_ADDR_REF 0x8
+#define TAG_KIND_SHIFT 4
+#define KIND_LIMIT 16
+
+/* REALLOC flags byte: which of the optional fields follow, and how. */
+#define RE_OLD_ADDR 0x1		/* old_addr is not 0: it follows */
+#define RE_OLD_SIZE 0x2		/* old_size is not 0: it follows */
+#define RE_OLD_REF 0x4		/* old_addr is a reference */
+#define RE_FLAGS (RE_OLD_ADDR | RE_OLD_SIZE | RE_OLD_REF)
+
+/*
+ * The encoding's parts: each field kind is written to a part of its own
+ * and the parts are stored one after the other (lengths first), so zstd
+ * codes each with statistics of its own.
+ */
+enum part {
+	P_TAG,		/* tag bytes, and each REALLOC's flags byte */
+	P_COPY,		/* records stored as they are */
+	P_THREAD,	/* thread references: index, and pid and tid for a new one */
+	P_TS,		/* timestamp differences */
+	P_ADDR,		/* address references or differences */
+	P_SIZE,		/* sizes, REALLOC old sizes */
+	P_STACK,	/* stack codes, and the id of a new one */
+	PARTS,
+};
+
+/* Stack ids each thread keeps in move-to-front order; codes below this name one. */
+#define RECENT 8
+
+/* What the three event records carry, whatever their layout. */
+struct event {
+	__u64 ts_ns, addr, size, old_addr, old_size, stack_id;
+	__u32 pid, tid;
+};
+
+struct thread {
+	__u64 ts_ns;			/* of its previous event */
+	__u64 addr;			/* its previous address */
+	__u64 recent[RECENT];		/* its last stack ids, most recent first */
+	__u32 pid, tid;
+};
+
+/* Open-addressing hash slot: valid only in the chunk whose gen it carries. */
+struct slot {
+	__u64 key;
+	__u32 gen;
+	__u32 index;
+};
+
+struct table {
+	struct slot *slots;
+	__u32 mask;			/* slot count - 1; slot count a power of two */
+	__u32 used;
+};
+
+struct mh_trace_compact {
+	struct thread *threads;		/* by index, this chunk */
+	__u32 thread_count, thread_cap;
+	__u64 *stacks;			/* decoder: stack ids by index, this chunk */
+	__u32 stack_count, stack_cap;
+	__u64 *addrs;			/* decoder: every address so far, this chunk */
+	__u32 addr_count, addr_cap;
+	struct table thread_index;	/* encoder: (pid, tid) -> thread index */
+	struct table stack_index;	/* encoder: stack id -> stack index */
+	struct table addr_index;	/* encoder: address -> its latest position in addrs */
+	unsigned char *scratch;		/* encoder: PARTS areas of scratch_part_bytes */
+	size_t scratch_part_bytes;
+	__u32 gen;			/* the chunk being coded */
+};
+
+/* Per-chunk cursor state besides the tables. */
+struct chunk {
+	struct thread *cur;		/* thread of the previous event, NULL before the first */
+	__u64 last_ts_ns;		/* of the previous event of any thread: a new thread's start */
+	__u64 last_addr;
+};
+
+struct mh_trace_compact *mh_trace_compact_new(void)
+{
+	return calloc(1, sizeof(struct mh_trace_compact));
+}
+
+void mh_trace_compact_free(struct mh_trace_compact *c)
+{
+	if (!c)
+		return;
+	free(c->threads);
+	free(c->stacks);
+	free(c->addrs);
+	free(c->scratch);
+	free(c->thread_index.slots);
+	free(c->stack_index.slots);
+	free(c->addr_index.slots);
+	free(c);
+}
+
+static void table_clear(struct table *t, bool slots)
+{
+	if (slots && t->slots)
+		memset(t->slots, 0, (t->mask + 1ULL) * sizeof(struct slot));
+	t->used = 0;
+}
+
+/* Forget the previous chunk: O(1) but for the rare wrap of gen. */
+static void start_chunk(struct mh_trace_compact *c)
+{
+	bool wrap = ++c->gen == 0;
+
+	table_clear(&c->thread_index, wrap);
+	table_clear(&c->stack_index, wrap);
+	table_clear(&c->addr_index, wrap);
+	if (wrap)
+		c->gen = 1;
+	c->thread_count = 0;
+	c->stack_count = 0;
+	c->addr_count = 0;
+}
+
+static inline __u64 mix(__u64 k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return k;
+}
+
+/* Double the table (64 slots at first), keeping this chunk's entries. 0 or -ENOMEM. */
+static int table_grow(struct table *t, __u32 gen)
+{
+	size_t n = t->slots ? (t->mask + 1ULL) * 2 : 64, i, j;
+	struct slot *s = calloc(n, sizeof(*s));
+
+	if (!s || n > UINT32_MAX) {
+		free(s);
+		return -ENOMEM;
+	}
+	for (i = 0; t->slots && i <= t->mask; i++) {
+		if (t->slots[i].gen != gen)
+			continue;
+		for (j = mix(t->slots[i].key) & (n - 1); s[j].gen == gen; j = (j + 1) & (n - 1))
+			;
+		s[j] = t->slots[i];
+	}
+	free(t->slots);
+	t->slots = s;
+	t->mask = (__u32)(n - 1);
+	return 0;
+}
+
+/*
+ * The slot of key in this chunk; when absent it is added and *fresh set
+ * (the caller fills in its index). NULL when out of memory.
+ */
+static struct slot *table_slot(struct table *t, __u32 gen, __u64 key, bool *fresh)
+{
+	struct slot *s;
+	size_t i;
+
+	if ((t->used + 1ULL) * 2 > t->mask + 1ULL && table_grow(t, gen))
+		return NULL;
+	for (i = mix(key) & t->mask;; i = (i + 1) & t->mask) {
+		s = &t->slots[i];
+		if (s->gen != gen) {
+			s->key = key;
+			s->gen = gen;
+			t->used++;
+			*fresh = true;
+			return s;
+		}
+		if (s->key == key) {
+			*fresh = false;
+			return s;
+		}
+	}
+}
+
+/* Room for one more element in an array of count (cap allocated) of `size` bytes. 0 or -ENOMEM. */
+static int reserve(void **array, __u32 count, __u32 *cap, size_t size)
+{
+	size_t n = *cap ? *cap * 2ULL : 256;
+	void *p;
+
+	if (count < *cap)
+		return 0;
+	p = n <= UINT32_MAX ? reallocarray(*array, n, size) : NULL;
+	if (!p)
+		return -ENOMEM;
+	*array = p;
+	*cap = (__u32)n;
+	return 0;
+}
+
+#define RESERVE(c, what) \
+	reserve((void **)&(c)->what##s, (c)->what##_count, &(c)->what##_cap, sizeof(*(c)->what##s))
+
+/* A thread first seen in this chunk starts from the chunk's previous event. */
+static struct thread *add_thread(struct mh_trace_compact *c, const struct chunk *ck, __u32 pid,
+				 __u32 tid)
+{
+	struct thread *t = &c->threads[c->thread_count++];
+
+	memset(t, 0, sizeof(*t));
+	t->ts_ns = ck->last_ts_ns;
+	t->addr = ck->last_addr;
+	t->pid = pid;
+	t->tid = tid;
+	return t;
+}
+
+/* Put id first in the thread's list, where it was at position `at` (RECENT - 1: absent). */
+static inline void move_to_front(struct thread *t, unsigned at, __u64 id)
+{
+	memmove(&t->recent[1], &t->recent[0], at * sizeof(t->recent[0]));
+	t->recent[0] = id;
+}
+
+static inline __u64 zigzag(__u64 delta)
+{
+	return (delta << 1) ^ (__u64)((__s64)delta >> 63);
+}
+
+static inline __u64 unzigzag(__u64 v)
+{
+	return (v >> 1) ^ (0 - (v & 1));
+}
+
+/* ---- encoder ---- */
+
+/* Where each part is being written. */
+struct output {
+	unsigned char *p[PARTS];
+};
+
+static inline void put_varint(struct output *o, enum part part, __u64 v)
+{
+	unsigned char *p = o->p[part];
+
+	while (v >= 0x80) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	o->p[part] = p;
+}
+
+static inline void put_byte(struct output *o, enum part part, unsigned char b)
+{
+	*o->p[part]++ = b;
+}
+
+/* Switch to the event's thread: its index, and pid and tid when new. -ENOMEM or 0. */
+static int put_thread(struct mh_trace_compact *c, struct chunk *ck, const struct event *e,
+		      struct output *o)
+{
+	struct slot *slot;
+	bool fresh;
+
+	if (RESERVE(c, thread))
+		return -ENOMEM;
+	slot = table_slot(&c->thread_index, c->gen, (__u64)e->pid << 32 | e->tid, &fresh);
+	if (!slot)
+		return -ENOMEM;
+	if (fresh)
+		slot->index = c->thread_count;
+	put_varint(o, P_THREAD, slot->index);
+	if (fresh) {
+		ck->cur = add_thread(c, ck, e->pid, e->tid);
+		put_varint(o, P_THREAD, e->pid);
+		put_varint(o, P_THREAD, e->tid);
+	} else {
+		ck->cur = &c->threads[slot->index];
+	}
+	return 0;
+}
+
+static int put_stack(struct mh_trace_compact *c, struct thread *t, __u64 id, struct output *o)
+{
+	struct slot *slot;
+	unsigned at;
+	bool fresh;
+
+	for (at = 0; at < RECENT; at++) {
+		if (t->recent[at] == id) {
+			move_to_front(t, at, id);
+			put_varint(o, P_STACK, at);
+			return 0;
+		}
+	}
+	slot = table_slot(&c->stack_index, c->gen, id, &fresh);
+	if (!slot)
+		return -ENOMEM;
+	if (fresh)
+		slot->index = c->stack_count++;
+	put_varint(o, P_STACK, RECENT + (__u64)slot->index);
+	if (fresh) {
+		memcpy(o->p[P_STACK], &id, sizeof(id));
+		o->p[P_STACK] += sizeof(id);
+	}
+	move_to_front(t, RECENT - 1, id);
+	return 0;
+}
+
+/*
+ * An address: how many addresses back in this chunk it was last seen
+ * (a free names its allocation, an allocation often a block freed a
+ * moment ago), else its difference from the thread's previous address.
+ * Sets *ref when it is a reference. 0 or -ENOMEM.
+ */
+static int put_addr(struct mh_trace_compact *c, struct thread *t, __u64 addr, bool *ref,
+		    struct output *o)
+{
+	struct slot *slot = table_slot(&c->addr_index, c->gen, addr, ref);
+
+	if (!slot)
+		return -ENOMEM;
+	*ref = !*ref;
+	if (*ref)
+		put_varint(o, P_ADDR, c->addr_count - 1 - slot->index);
+	else
+		put_varint(o, P_ADDR, zigzag(addr - t->addr));
+	slot->index = c->addr_count++;
+	t->addr = addr;
+	return 0;
+}
+
+/* The REALLOC fields before the address. 0 or -ENOMEM. */
+static int put_realloc(struct mh_trace_compact *c, struct thread *t, const struct event *e,
+		       struct output *o)
+{
+	unsigned char *flags = o->p[P_TAG]++;
+	bool ref;
+
+	*flags = (e->old_addr ? RE_OLD_ADDR : 0) | (e->old_size ? RE_OLD_SIZE : 0);
+	if (e->old_addr) {
+		if (put_addr(c, t, e->old_addr, &ref, o))
+			return -ENOMEM;
+		*flags |= ref ? RE_OLD_REF : 0;
+	}
+	if (e->old_size)
+		put_varint(o, P_SIZE, e->old_size);
+	return 0;
+}
+
+static int put_event(struct mh_trace_compact *c, struct chunk *ck, unsigned op, unsigned kind,
+		     const struct event *e, struct output *o)
+{
+	unsigned char *tag = o->p[P_TAG]++;
+	struct thread *t = ck->cur;
+	bool ref;
+
+	*tag = (unsigned char)(op | kind << TAG_KIND_SHIFT);
+	if (!t || t->pid != e->pid || t->tid != e->tid) {
+		*tag |= TAG_THREAD;
+		if (put_thread(c, ck, e, o))
+			return -ENOMEM;
+		t = ck->cur;
+	}
+	put_varint(o, P_TS, zigzag(e->ts_ns - t->ts_ns));
+	t->ts_ns = e->ts_ns;
+	if (op == OP_REALLOC && put_realloc(c, t, e, o))
+		return -ENOMEM;
+	if (put_addr(c, t, e->addr, &ref, o))
+		return -ENOMEM;
+	*tag |= ref ? TAG_ADDR_REF : 0;
+	put_varint(o, P_SIZE, e->size);
+	ck->last_ts_ns = e->ts_ns;
+	ck->last_addr = e->addr;
+	return op == OP_FREE ? 0 : put_stack(c, t, e->stack_id, o);
+}
+
+/* The operation that encodes rec, or OP_COPY; fills *e for an event. */
+static unsigned load_event(const void *rec, struct event *e)
+{
+	const struct mh_rec_hdr *h = rec;
+	const struct mh_rec_alloc *a = rec;
+	const struct mh_rec_free *f = rec;
+	const struct mh_rec_realloc *re = rec;
+
+	if (h->kind >= KIND_LIMIT)
+		return OP_COPY;
+	if (h->type == MH_REC_ALLOC && h->size == sizeof(*a)) {
+		*e = (struct event){ a->ts_ns, a->addr, a->size, 0, 0, a->stack_id, a->pid, a->tid };
+		return OP_ALLOC;
+	}
+	if (h->type == MH_REC_FREE && h->size == sizeof(*f)) {
+		*e = (struct event){ f->ts_ns, f->addr, f->size, 0, 0, 0, f->pid, f->tid };
+		return OP_FREE;
+	}
+	if (h->type == MH_REC_REALLOC && h->size == sizeof(*re)) {
+		*e = (struct event){ re->ts_ns, re->addr, re->size, re->old_addr, re->old_size,
+				     re->stack_id, re->pid, re->tid };
+		return OP_REALLOC;
+	}
+	return OP_COPY;
+}
+
+/* Scratch areas of `bytes` bytes per part (none takes more: compact.h's bound). 0 or -ENOMEM. */
+static int scratch_for(struct mh_trace_compact *c, size_t bytes)
+{
+	unsigned char *p;
+
+	bytes += 16;
+	if (bytes > c->scratch_part_bytes) {
+		p = realloc(c->scratch, bytes * PARTS);
+		if (!p)
+			return -ENOMEM;
+		c->scratch = p;
+		c->scratch_part_bytes = bytes;
+	}
+	return 0;
+}
+
+/* Lengths, then the parts back to back, into out. Returns the bytes written. */
+static size_t gather_parts(struct mh_trace_compact *c, const struct output *o, unsigned char *out)
+{
+	size_t at = PARTS * sizeof(__u32);
+	__u32 len;
+
+	for (unsigned i = 0; i < PARTS; i++) {
+		len = (__u32)(o->p[i] - (c->scratch + i * c->scratch_part_bytes));
+		memcpy(out + i * sizeof(len), &len, sizeof(len));
+		memcpy(out + at, c->scratch + i * c->scratch_part_bytes, len);
+		at += len;
+	}
+	return at;
+}
+
+size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, size_t bytes,
+			       void *out)
+{
+	const unsigned char *in = records;
+	struct chunk ck = { 0 };
+	struct output o;
+	struct mh_rec_hdr h;
+	struct event e;
+	unsigned op;
+	size_t off;
+
+	if (scratch_for(c, bytes))
+		return 0;
+	for (unsigned i = 0; i < PARTS; i++)
+		o.p[i] = c->scratch + i * c->scratch_part_bytes;
+	start_chunk(c);
+	for (off = 0; off < bytes; off += h.size) {
+		memcpy(&h, in + off, sizeof(h));
+		op = load_event(in + off, &e);
+		if (op == OP_COPY) {
+			put_byte(&o, P_TAG, OP_COPY);
+			memcpy(o.p[P_COPY], in + off, h.size);
+			o.p[P_COPY] += h.size;
+		} else if (put_event(c, &ck, op, h.kind, &e, &o)) {
+			return 0;
+		}
+	}
+	return gather_parts(c, &o, out);
+}
+
+/* ---- decoder ---- */
+
+struct input {
+	const unsigned char *p[PARTS], *end[PARTS];
+	bool bad;			/* a read went past a part's end or a varint past 64 bits */
+};
+
+static inline __u64 get_varint(struct input *in, enum part part)
+{
+	const unsigned char *p = in->p[part], *end = in->end[part];
+	__u64 v = 0;
+	unsigned shift;
+
+	/* Most varints are one byte. */
+	if (p < end && !(*p & 0x80)) {
+		in->p[part] = p + 1;
+		return *p;
+	}
+	for (shift = 0; shift < 64 && p < end; shift += 7) {
+		unsigned char b = *p++;
+
+		v |= (__u64)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			in->p[part] = p;
+			return v;
+		}
+	}
+	in->bad = true;
+	return 0;
+}
+
+static inline unsigned get_byte(struct input *in, enum part part)
+{
+	if (in->p[part] == in->end[part]) {
+		in->bad = true;
+		return 0;
+	}
+	return *in->p[part]++;
+}
+
+static inline __u64 get_u64(struct input *in, enum part part)
+{
+	__u64 v = 0;
+
+	if (in->end[part] - in->p[part] < (long)sizeof(v)) {
+		in->bad = true;
+		return 0;
+	}
+	memcpy(&v, in->p[part], sizeof(v));
+	in->p[part] += sizeof(v);
+	return v;
+}
+
+/* The thread an event names. NULL for a reference to no thread, or out of memory (*err). */
+static struct thread *get_thread(struct mh_trace_compact *c, struct chunk *ck, struct input *in,
+				 int *err)
+{
+	__u64 i = get_varint(in, P_THREAD), pid, tid;
+
+	if (i < c->thread_count)
+		return &c->threads[i];
+	if (i != c->thread_count)
+		return NULL;
+	pid = get_varint(in, P_THREAD);
+	tid = get_varint(in, P_THREAD);
+	if (in->bad || pid > UINT32_MAX || tid > UINT32_MAX)
+		return NULL;
+	*err = RESERVE(c, thread);
+	return *err ? NULL : add_thread(c, ck, (__u32)pid, (__u32)tid);
+}
+
+/* The stack id a code names; sets in->bad for a reference to no stack. */
+static __u64 get_stack(struct mh_trace_compact *c, struct thread *t, struct input *in, int *err)
+{
+	__u64 code = get_varint(in, P_STACK), id;
+
+	if (code < RECENT) {
+		id = t->recent[code];
+		move_to_front(t, (unsigned)code, id);
+		return id;
+	}
+	code -= RECENT;
+	if (code < c->stack_count) {
+		id = c->stacks[code];
+	} else if (code == c->stack_count) {
+		*err = RESERVE(c, stack);
+		id = get_u64(in, P_STACK);
+		if (*err)
+			return 0;
+		c->stacks[c->stack_count++] = id;
+	} else {
+		in->bad = true;
+		return 0;
+	}
+	move_to_front(t, RECENT - 1, id);
+	return id;
+}
+
+/* An address put by put_addr(); sets in->bad for a reference to no address. */
+static __u64 get_addr(struct mh_trace_compact *c, struct thread *t, struct input *in, bool ref)
+{
+	__u64 v = get_varint(in, P_ADDR);
+
+	if (!ref) {
+		t->addr += unzigzag(v);
+	} else if (v < c->addr_count) {
+		t->addr = c->addrs[c->addr_count - 1 - v];
+	} else {
+		in->bad = true;
+		return 0;
+	}
+	/* Room for two addresses per event was made at the chunk's start. */
+	c->addrs[c->addr_count++] = t->addr;
+	return t->addr;
+}
+
+/* The REALLOC fields before the address. 0, -EBADMSG or -ENOMEM. */
+static int get_realloc(struct mh_trace_compact *c, struct thread *t, struct input *in,
+		       struct event *e)
+{
+	unsigned flags = get_byte(in, P_TAG);
+
+	if ((flags & ~RE_FLAGS) || (flags & (RE_OLD_ADDR | RE_OLD_REF)) == RE_OLD_REF)
+		return -EBADMSG;
+	if (flags & RE_OLD_ADDR)
+		e->old_addr = get_addr(c, t, in, flags & RE_OLD_REF);
+	if (flags & RE_OLD_SIZE)
+		e->old_size = get_varint(in, P_SIZE);
+	/* A field flagged as present decoded as zero cannot come from the encoder. */
+	if (in->bad || (flags & RE_OLD_ADDR && !e->old_addr) || (flags & RE_OLD_SIZE && !e->old_size))
+		return -EBADMSG;
+	return 0;
+}
+
+/* Decode one event after its tag into *e. 0, -EBADMSG or -ENOMEM. */
+static int get_event(struct mh_trace_compact *c, struct chunk *ck, unsigned tag, struct input *in,
+		     struct event *e)
+{
+	unsigned op = tag & TAG_OP_MASK;
+	struct thread *t = ck->cur;
+	int err = 0;
+
+	if (tag & TAG_THREAD) {
+		t = get_thread(c, ck, in, &err);
+		ck->cur = t;
+	}
+	if (!t)
+		return err ? err : -EBADMSG;
+	memset(e, 0, sizeof(*e));
+	e->pid = t->pid;
+	e->tid = t->tid;
+	e->ts_ns = t->ts_ns += unzigzag(get_varint(in, P_TS));
+	if (op == OP_REALLOC) {
+		err = get_realloc(c, t, in, e);
+		if (err)
+			return err;
+	}
+	e->addr = get_addr(c, t, in, tag & TAG_ADDR_REF);
+	e->size = get_varint(in, P_SIZE);
+	ck->last_ts_ns = e->ts_ns;
+	ck->last_addr = e->addr;
+	if (op != OP_FREE && !err)
+		e->stack_id = get_stack(c, t, in, &err);
+	if (err)
+		return err;
+	return in->bad ? -EBADMSG : 0;
+}
+
+/* Write the record of an event at out; returns its size. */
+static size_t store_event(void *out, unsigned op, unsigned kind, const struct event *e)
+{
+	struct mh_rec_alloc a;
+	struct mh_rec_free f;
+	struct mh_rec_realloc re;
+
+	switch (op) {
+	case OP_ALLOC:
+		a = (struct mh_rec_alloc){ { MH_REC_ALLOC, (__u16)kind, sizeof(a) }, e->ts_ns, e->addr,
+					   e->size, e->stack_id, e->tid, e->pid };
+		memcpy(out, &a, sizeof(a));
+		return sizeof(a);
+	case OP_FREE:
+		f = (struct mh_rec_free){ { MH_REC_FREE, (__u16)kind, sizeof(f) }, e->ts_ns, e->addr,
+					  e->size, e->tid, e->pid };
+		memcpy(out, &f, sizeof(f));
+		return sizeof(f);
+	default:
+		re = (struct mh_rec_realloc){ { MH_REC_REALLOC, (__u16)kind, sizeof(re) }, e->ts_ns,
+					      e->addr, e->size, e->old_addr, e->old_size,
+					      e->stack_id, e->tid, e->pid };
+		memcpy(out, &re, sizeof(re));
+		return sizeof(re);
+	}
+}
+
+/* Bytes of the record an operation decodes to. */
+static const size_t op_bytes[4] = {
+	[OP_ALLOC] = sizeof(struct mh_rec_alloc),
+	[OP_FREE] = sizeof(struct mh_rec_free),
+	[OP_REALLOC] = sizeof(struct mh_rec_realloc),
+};
+
+/* Copy a record stored as it is. Returns its size, or 0 when it is not a whole, aligned one. */
+static size_t copy_record(struct input *in, unsigned char *out, size_t room)
+{
+	const unsigned char *p = in->p[P_COPY];
+	struct mh_rec_hdr h;
+
+	if (in->end[P_COPY] - p < (long)sizeof(h))
+		return 0;
+	memcpy(&h, p, sizeof(h));
+	if (h.size < sizeof(h) || h.size % MH_REC_ALIGN || h.size > room ||
+	    h.size > (size_t)(in->end[P_COPY] - p))
+		return 0;
+	memcpy(out, p, h.size);
+	in->p[P_COPY] += h.size;
+	return h.size;
+}
+
+/* Point each part's cursor at its bytes. 0, or -EBADMSG when the lengths do not add up. */
+static int split_parts(struct input *in, const unsigned char *packed, size_t len)
+{
+	size_t at = PARTS * sizeof(__u32);
+	__u32 n;
+
+	if (len < at)
+		return -EBADMSG;
+	for (unsigned i = 0; i < PARTS; i++) {
+		memcpy(&n, packed + i * sizeof(n), sizeof(n));
+		if (n > len - at)
+			return -EBADMSG;
+		in->p[i] = packed + at;
+		in->end[i] = packed + at + n;
+		at += n;
+	}
+	in->bad = false;
+	return at == len ? 0 : -EBADMSG;
+}
+
+int mh_trace_compact_decode(struct mh_trace_compact *c, const void *packed, size_t len,
+			    void *out, size_t raw_bytes, __u32 count)
+{
+	unsigned char *o = out;
+	struct chunk ck = { 0 };
+	struct input in;
+	size_t used = 0, n;
+	struct event e;
+	unsigned tag;
+	__u32 records;
+	int err;
+
+	if (split_parts(&in, packed, len))
+		return -EBADMSG;
+	start_chunk(c);
+	/* At most two addresses per event, and at least 40 bytes of records per event. */
+	if (raw_bytes / 20 > c->addr_cap) {
+		free(c->addrs);
+		c->addr_cap = 0;
+		c->addrs = malloc(raw_bytes / 20 * sizeof(*c->addrs));
+		if (!c->addrs)
+			return -ENOMEM;
+		c->addr_cap = (__u32)(raw_bytes / 20);
+	}
+	for (records = 0; in.p[P_TAG] < in.end[P_TAG]; records++) {
+		if (records == count)
+			return -EBADMSG;
+		tag = *in.p[P_TAG]++;
+		if ((tag & TAG_OP_MASK) == OP_COPY) {
+			n = tag ? 0 : copy_record(&in, o + used, raw_bytes - used);
+			if (!n)
+				return -EBADMSG;
+		} else {
+			if (raw_bytes - used < op_bytes[tag & TAG_OP_MASK])
+				return -EBADMSG;
+			err = get_event(c, &ck, tag, &in, &e);
+			if (err)
+				return err;
+			n = store_event(o + used, tag & TAG_OP_MASK, tag >> TAG_KIND_SHIFT, &e);
+		}
+		used += n;
+	}
+	/* Every part read to its end: nothing hidden after the records. */
+	for (unsigned i = 0; i < PARTS; i++)
+		if (in.p[i] != in.end[i])
+			return -EBADMSG;
+	return used == raw_bytes && records == count ? 0 : -EBADMSG;
+}

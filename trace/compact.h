@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * compact.h - the compact encoding of a chunk's records before
+ * compression when the chunk has MH_CHUNK_COMPACT (trace.h): ALLOC, FREE
+ * and REALLOC records become a tag byte and a few varints, as differences
+ * from the same thread's previous event (timestamp, address) and as
+ * references to recent stack ids; every other record is copied as it is.
+ * The decoder gives back the exact bytes of the records. State lives for
+ * one chunk only, so every chunk decodes on its own. docs/FORMAT.md,
+ * "Compact encoding", is the specification.
+ */
+#ifndef MEMHOOK_TRACE_COMPACT_H
+#define MEMHOOK_TRACE_COMPACT_H
+
+#include <stddef.h>
+
+#include <linux/types.h>
+
+/*
+ * Most bytes the encoding of `bytes` bytes of records can take: a copied
+ * record grows by one tag byte, an event record (>= 40 bytes) takes at
+ * most 80.
+ */
+#define MH_TRACE_COMPACT_BOUND(bytes) (2 * (size_t)(bytes) + 64)
+
+/* Per-chunk tables of one encoder or decoder; reused from chunk to chunk. */
+struct mh_trace_compact;
+
+/* A new coder, or NULL (ENOMEM). */
+struct mh_trace_compact *mh_trace_compact_new(void);
+
+/* Free a coder. Accepts NULL. */
+void mh_trace_compact_free(struct mh_trace_compact *c);
+
+/*
+ * Encode the whole, valid records (sizes >= 8, multiples of 8, summing to
+ * bytes) at records into out, which has room for
+ * MH_TRACE_COMPACT_BOUND(bytes) bytes. Returns the bytes written, or 0
+ * when the coder's tables could not grow (out of memory: store the chunk
+ * another way). Not thread-safe on one coder.
+ */
+size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, size_t bytes,
+			       void *out);
+
+/*
+ * Undo mh_trace_compact_encode: decode the len bytes at packed into
+ * exactly count records of raw_bytes bytes at out (raw_bytes long).
+ * Returns 0; -EBADMSG when packed is not such an encoding (a record cut
+ * short, a reference to no thread or stack, the wrong count or size; a
+ * copied record's header with a size that is not a multiple of 8);
+ * -ENOMEM. Never reads or writes outside the buffers. Not thread-safe on
+ * one coder.
+ */
+int mh_trace_compact_decode(struct mh_trace_compact *c, const void *packed, size_t len,
+			    void *out, size_t raw_bytes, __u32 count);
+
+#endif /* MEMHOOK_TRACE_COMPACT_H */
