@@ -256,16 +256,21 @@ static __attribute__((noinline, cold)) void send_stack(__u64 id, const __u64 *ip
 
 /*
  * Capture the program's stack (our own frames dropped), intern it, send it
- * if new. *frame1 gets its second return address (0 if none).
+ * if new. *frame1 gets its second return address (0 if none). When the
+ * capture comes with a memo (unwind.h: the same frames as when the memo
+ * was kept), the id kept there is this stack's and already sent: no hash,
+ * no lookup. The tag ties the memo to this image's seed and id set and to
+ * the depth and truncation the id was made for.
  */
 static inline __attribute__((always_inline)) __u64 caller_stack(__u64 *frame1)
 {
 	__u64 ips[MH_STACK_CAPTURE_MAX];
+	struct mh_memo_ref memo;
 	unsigned int n, skip = 0;
 	bool truncated;
-	__u64 id;
+	__u64 id, tag;
 
-	n = mh_stack_capture(cfg.unwind, ips, cfg.depth + OWN_FRAMES_SLACK, &truncated);
+	n = mh_stack_capture(cfg.unwind, ips, cfg.depth + OWN_FRAMES_SLACK, &truncated, &memo);
 	while (skip < n && ips[skip] - cfg.skip_lo < cfg.skip_hi - cfg.skip_lo)
 		skip++;
 	n -= skip;
@@ -274,9 +279,19 @@ static inline __attribute__((always_inline)) __u64 caller_stack(__u64 *frame1)
 		truncated = true;
 	}
 	*frame1 = n > 1 ? ips[skip + 1] : 0;
+	tag = image_seed ^ (uintptr_t)stacks ^ ((__u64)n << 1 | truncated) ^ memo.key;
+	if (memo.at) {
+		id = __atomic_load_n(&memo.at->id, __ATOMIC_RELAXED);
+		if (id && __atomic_load_n(&memo.at->check, __ATOMIC_RELAXED) == (id ^ tag))
+			return id;
+	}
 	id = mh_stack_hash(image_seed, ips + skip, n);
 	if (mh_unlikely(mh_stackids_intern(stacks, id) == MH_INTERN_SEND))
 		send_stack(id, ips + skip, n, truncated);
+	if (memo.at) {
+		__atomic_store_n(&memo.at->id, id, __ATOMIC_RELAXED);
+		__atomic_store_n(&memo.at->check, id ^ tag, __ATOMIC_RELAXED);
+	}
 	return id;
 }
 

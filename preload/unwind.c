@@ -70,6 +70,76 @@
  * exception: while a fork keeps libunwind closed for longer than a
  * capture waits (unw_local.c), a capture that needs libunwind keeps only
  * the frames up to the site and is marked truncated (to_site).
+ *
+ * The slot cache (unwind_slots.c). Code built without frame pointers
+ * (Debian's python3, sqlite3, cc1, git) makes its sites needs-libunwind,
+ * and a full libunwind unwind per allocation. Most allocations repeat a
+ * stack, so a needs-libunwind site first asks a cache of libunwind's
+ * earlier answers, keyed by the *site frame*: the stack address S of the
+ * word holding the site's return address and that address. The walk to
+ * the site gives both exactly (our own code keeps frame pointers), and the
+ * program's RBP at the call, which our outermost frame saved. An entry
+ * holds libunwind's frames from the site outward, f_0 (the site) .. f_n-1,
+ * with the stack word s_j each f_j was read from. It answers a capture
+ * whose site frame has the same S and site (and the same RBP, if the
+ * site's function keeps a frame pointer: RBP + 16 is its CFA) while every
+ * s_j still holds f_j; the answer is our frames from the walk, then f_0..
+ *
+ *   Why that is libunwind's answer. On x86-64, libunwind reads a frame's
+ *   return address from CFA - 8 of the frame below it, and the CFA of a
+ *   frame is its SP plus a constant fixed by the return address (the CFI
+ *   row there) or, in a frame-pointer function, RBP + 16, RBP being SP
+ *   plus a constant there too. So a frame's SP and return address fix
+ *   where the next return address is read. The site frame's SP is S + 8
+ *   now as when the entry was made; its caller's return address is read
+ *   from s_1, which holds f_1 as it did; so the caller's frame has the same
+ *   SP and return address as then, and so on outward: the walk retraces
+ *   the entry frame by frame, and ends where it ended (the end is a
+ *   property of the last return address). Threads have their own stacks,
+ *   so S names one thread's frame; longjmp and C++ exceptions unwind
+ *   frames whose slots later calls overwrite (the value check sees it);
+ *   a fork child has the same memory, so entries stay true in it.
+ *
+ *   Proving the slots. libunwind's fast trace gives return addresses, not
+ *   where it read them (its per-frame registers come only through
+ *   unw_step, which in Debian's libunwind 1.6 takes a global lock and two
+ *   sigprocmask calls per frame: microseconds). The slots are therefore
+ *   found in the stack and proved: s_0 = S is exact; s_j is the first
+ *   word above s_j-1 equal to f_j (so s_j is at or below the true slot,
+ *   which holds f_j), and the entry is made only if no word equal to
+ *   f_j-1 lies strictly between s_j-1 and s_j (j > 1) and none equal to
+ *   f_n-1 lies above s_n-1 up to the top of the stack (in a thread, up to
+ *   its static TLS, which glibc keeps above the stack in the same mapping,
+ *   and where our own TLS holds return addresses). Then, from the top
+ *   down, the true slot t_n-1 is at or below the last f_n-1 word, which
+ *   is s_n-1; and if s_j = t_j, the true t_j-1 < t_j is at or below the
+ *   last f_j-1 word under s_j, which is s_j-1: every s_j is the true slot.
+ *   An entry with a signal frame (libunwind reports glibc's sigreturn
+ *   trampoline) is not made: the interrupted frame's registers come from
+ *   the signal context, not from CFA - 8.
+ *
+ *   Where it is not sure, and what covers that. The step "same SP and
+ *   return address, same CFA" fails for frames whose CFA is not a
+ *   constant from SP or RBP at that point: alloca or variable-length
+ *   arrays in a function without a frame pointer, and stack realignment
+ *   (CFA read from memory). Such a frame at the same SP with a different
+ *   size reads its caller's return address elsewhere; the entry is then
+ *   wrong only if the old slot still holds the old value, which needs the
+ *   same return addresses at shifted places above it. And libunwind can
+ *   change its mind only through its caches (code unloaded and reloaded at
+ *   the same address). So, as for the frame-pointer walk, every
+ *   MH_UNWIND_RECHECK-th answer of a thread from the cache is checked
+ *   against a full libunwind unwind; on a difference that answer is
+ *   libunwind's, every entry is dropped (the cache's epoch moves on) and
+ *   the site marked no-slots (never cached again). The cache is asked
+ *   before the site's verdict is looked up: entries are made only at sites
+ *   that need libunwind, and verdicts never go back. An answer is always
+ *   a stack libunwind gave when the entry was made, so there is no "new
+ *   stack" to check. While a fork keeps libunwind closed the cache still
+ *   answers; it learns nothing then.
+ *   Entries are shared by all threads (unwind_slots.c says how a torn one
+ *   is caught), and carry a memo where core.c keeps the stack's id, so a
+ *   cached stack is interned without hashing.
  */
 #include "preload/unwind.h"
 
@@ -86,6 +156,7 @@
 #include "preload/stackids.h"
 #include "preload/sys.h"
 #include "preload/unw_local.h"
+#include "preload/unwind_slots.h"
 #include "common/compiler.h"
 
 /* Frames libunwind reports above mh_stack_capture's caller (see capture_unw). */
@@ -101,11 +172,16 @@
 #define BOUNDS_RETRY_MAX 65536
 /* Chain ends cached per thread. */
 #define TAILS 4
+/* Slot-cache entries (of about 920 bytes), shared by all threads, touched as used. */
+#define SLOTS_LOG2 13
+/* Most frames of our own above a site that the slot cache handles. */
+#define OWN_MAX 16
 
 enum {
 	VERDICT_UNKNOWN = 0,
 	VERDICT_FP = 1,		/* bit: a check found the walk right */
 	VERDICT_LIBUNWIND = 2,	/* bit: a check found it wrong (dominates) */
+	VERDICT_NOSLOTS = 4,	/* bit: a check found the slot cache wrong here */
 };
 
 struct site_table {
@@ -136,12 +212,14 @@ struct unwind_thread {
 	unsigned int bounds_wait;	/* captures before looking for them again */
 	unsigned int bounds_backoff;	/* ...and the wait after the next failure */
 	unsigned int recheck;		/* fp-served captures until the next check */
+	unsigned int slots_recheck;	/* slot-cache answers until the next check */
 	unsigned int next_tail;		/* round-robin replacement */
 	struct tail tails[TAILS];
 	struct mh_unwind_stats stats;
 	/* The last verified result the walk served: a repeat needs no lookup. */
 	unsigned int last_n;
 	bool last_truncated;
+	struct mh_stack_memo last_memo;
 	__u64 last[MH_STACK_CAPTURE_MAX];
 };
 
@@ -307,13 +385,18 @@ static unsigned int site_verdict(__u64 site)
 	return __atomic_load_n(v, __ATOMIC_RELAXED);
 }
 
-static void site_judge(__u64 site, bool fp_ok)
+/* Set a verdict bit of site; true if this call set it. */
+static bool site_mark(__u64 site, __u8 bit)
 {
 	bool absent;
 	__u8 *v = site_slot(site, true, &absent);
-	__u8 bit = fp_ok ? VERDICT_FP : VERDICT_LIBUNWIND;
 
-	if (v && !(__atomic_fetch_or(v, bit, __ATOMIC_RELAXED) & bit)) {
+	return v && !(__atomic_fetch_or(v, bit, __ATOMIC_RELAXED) & bit);
+}
+
+static void site_judge(__u64 site, bool fp_ok)
+{
+	if (site_mark(site, fp_ok ? VERDICT_FP : VERDICT_LIBUNWIND)) {
 		if (fp_ok)
 			me.stats.sites_fp++;
 		else
@@ -439,6 +522,7 @@ static inline bool must_check(const __u64 *ips, unsigned int n, bool truncated)
 	memcpy(me.last, ips, n * sizeof(*ips));
 	me.last_n = n;
 	me.last_truncated = truncated;
+	me.last_memo = (struct mh_stack_memo){ 0 };
 	return false;
 }
 
@@ -455,32 +539,120 @@ static inline unsigned int to_site(unsigned int site_n, bool *truncated)
 }
 
 /*
+ * The site's frame, from a walk that stopped at the site: the slot of its
+ * return address is in the last frame of ours, which also saved the
+ * program's RBP. False if the walk did not reach the program.
+ */
+static inline bool site_frame(const struct fp_walk *w, const __u64 *ips, struct mh_site_frame *s)
+{
+	if (!w->n || own_ip(ips[w->n - 1]) || !w->end.frame || w->n > OWN_MAX)
+		return false;
+	*s = (struct mh_site_frame){ .slot = w->end.frame + sizeof(uintptr_t),
+				     .ip = ips[w->n - 1],
+				     .rbp = w->end.saved_fp,
+				     .stack_hi = me.stack_hi };
+	/*
+	 * A thread's static TLS (ours included, which holds return addresses)
+	 * lies above its stack in the same mapping: the frames end below it.
+	 */
+	if ((uintptr_t)&me > s->slot && (uintptr_t)&me < s->stack_hi)
+		s->stack_hi = (uintptr_t)&me;
+	return true;
+}
+
+/*
+ * A slot-cache answer of n frames (own ones from the walk, then the
+ * entry's), every MH_UNWIND_RECHECK-th one checked against libunwind: on a
+ * difference the site's cache is switched off and libunwind's answer used.
+ */
+static inline __attribute__((always_inline)) unsigned int
+slots_answer(const struct mh_site_frame *s, __u64 *ips, unsigned int n, unsigned int max,
+	     bool *truncated, struct mh_memo_ref *memo, __u64 *ref)
+{
+	unsigned int m;
+	bool rtrunc;
+
+	if (mh_likely(me.slots_recheck--)) {
+		me.stats.slots++;
+		return n;
+	}
+	me.slots_recheck = MH_UNWIND_RECHECK - 1;
+	if (!capture_unw(ref, max, &rtrunc, &m)) {
+		me.stats.slots++;
+		return n;
+	}
+	me.stats.slots_rechecked++;
+	if (same(ips, n, *truncated, ref, m, rtrunc)) {
+		me.stats.slots++;
+		return n;
+	}
+	me.stats.slots_mismatched++;
+	site_mark(s->ip, VERDICT_NOSLOTS);
+	mh_slots_flush();
+	memo->at = NULL;
+	memcpy(ips, ref, m * sizeof(*ips));
+	*truncated = rtrunc;
+	return m;
+}
+
+/*
+ * A site that needs libunwind: libunwind's answer, which the slot cache
+ * then learns (s not NULL) when the walk's frames of ours, own[], are
+ * libunwind's too.
+ */
+static inline __attribute__((always_inline)) unsigned int
+capture_slots(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *memo,
+	      unsigned int site_n, const struct mh_site_frame *s, const __u64 *own)
+{
+	unsigned int m;
+
+	me.stats.libunwind++;
+	if (!capture_unw(ips, max, truncated, &m))
+		return to_site(site_n, truncated);
+	if (s && m >= site_n && !memcmp(own, ips, site_n * sizeof(*ips))) {
+		memo->at = mh_slots_learn(s, ips + site_n - 1, m - (site_n - 1), *truncated,
+					  &memo->key);
+		me.stats.slots_learned += memo->at != NULL;
+	}
+	return m;
+}
+
+/*
  * Auto mode. Inlined into mh_stack_capture so that both walkers are called
  * from the same frame and report the same frames above it.
  */
 static inline __attribute__((always_inline)) unsigned int
-capture_auto(__u64 *ips, unsigned int max, bool *truncated)
+capture_auto(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *memo)
 {
-	__u64 ref[MH_STACK_CAPTURE_MAX];
+	__u64 ref[MH_STACK_CAPTURE_MAX], own[OWN_MAX];
+	struct mh_site_frame s;
 	struct fp_walk w;
 	unsigned int m, verdict, site_n;
 	__u64 site;
-	bool complete, rtrunc;
+	bool complete, rtrunc, cache;
 
 	capture_fp(&w, ips, max, true);
 	site_n = w.n;
+	cache = site_frame(&w, ips, &s);
+	if (cache) {
+		/* Entries are made only at sites that need libunwind: no verdict to look up. */
+		memcpy(own, ips, site_n * sizeof(*ips));
+		if (mh_slots_serve(&s, ips + site_n - 1, max - (site_n - 1), &m, truncated, memo))
+			return slots_answer(&s, ips, site_n - 1 + m, max, truncated, memo, ref);
+		ips[site_n - 1] = s.ip;
+	}
 	/* No frame of the caller's: the walk found nothing (an alternate signal stack). */
 	verdict = w.n && !own_ip(ips[w.n - 1]) ? site_verdict(ips[w.n - 1]) : VERDICT_LIBUNWIND;
-	if (verdict & VERDICT_LIBUNWIND) {
-		me.stats.libunwind++;
-		return capture_unw(ips, max, truncated, &m) ? m : to_site(site_n, truncated);
-	}
+	if (verdict & VERDICT_LIBUNWIND)
+		return capture_slots(ips, max, truncated, memo, site_n,
+				     cache && !(verdict & VERDICT_NOSLOTS) ? &s : NULL, own);
 	site = ips[w.n - 1];
 	walk_on(&w, ips, max, false);
 	*truncated = w.truncated;
 	complete = w.truncated || tail_append(ips, &w.n, max, truncated, &w.end);
 	if (verdict == VERDICT_FP && complete && !must_check(ips, w.n, *truncated)) {
 		me.stats.fp++;
+		*memo = (struct mh_memo_ref){ .at = &me.last_memo };
 		return w.n;
 	}
 	if (!capture_unw(ref, max, &rtrunc, &m))
@@ -519,6 +691,8 @@ int mh_stack_setup(enum mh_unwind mode, __u64 skip_lo, __u64 skip_hi)
 		return 0;
 	sites = sites_new(SITES_LOG2);
 	verified = mh_stackids_new(VERIFIED_LOG2);
+	/* Without it, sites that need libunwind simply always get it. */
+	(void)mh_slots_setup(SLOTS_LOG2);
 	if (sites && verified) {
 		auto_as = MH_UNWIND_AUTO;
 		return 0;
@@ -527,8 +701,10 @@ int mh_stack_setup(enum mh_unwind mode, __u64 skip_lo, __u64 skip_hi)
 }
 
 __attribute__((noinline)) unsigned int mh_stack_capture(enum mh_unwind mode, __u64 *ips,
-							 unsigned int max, bool *truncated)
+							 unsigned int max, bool *truncated,
+							 struct mh_memo_ref *memo)
 {
+	struct mh_memo_ref m = { 0 };
 	unsigned int n;
 
 	if (max > MH_STACK_CAPTURE_MAX)
@@ -536,7 +712,7 @@ __attribute__((noinline)) unsigned int mh_stack_capture(enum mh_unwind mode, __u
 	if (mode == MH_UNWIND_AUTO)
 		mode = auto_as;
 	if (mode == MH_UNWIND_AUTO) {
-		n = capture_auto(ips, max, truncated);
+		n = capture_auto(ips, max, truncated, &m);
 	} else if (mode == MH_UNWIND_FP) {
 		struct fp_walk w;
 
@@ -549,6 +725,8 @@ __attribute__((noinline)) unsigned int mh_stack_capture(enum mh_unwind mode, __u
 		capture_fp(&w, ips, max, true);
 		n = to_site(w.n, truncated);
 	}
+	if (memo)
+		*memo = m;
 	/* Keep this frame real so both walkers see the same frames above it. */
 	__asm__ __volatile__("" ::: "memory");
 	return n;

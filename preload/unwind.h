@@ -21,6 +21,26 @@
 /* Most frames below the end of a frame-pointer chain that auto mode caches per thread. */
 #define MH_UNWIND_TAIL_MAX 4
 
+/*
+ * Two words a capture's caller may keep with one exact stack (core.c keeps
+ * its stack id there): zero until the caller sets them, zeroed again
+ * whenever the frames they were kept with change. A memo may be shared
+ * between threads: the caller must write check as a function of id, of
+ * what it keys the id by and of the reference's key (core.c: id ^ tag ^
+ * key), and trust the memo only if check still agrees, so that a memo torn
+ * by two writers is never taken for a valid one.
+ */
+struct mh_stack_memo {
+	__u64 id;
+	__u64 check;
+};
+
+/* A capture's memo and the key of the frames it came with. */
+struct mh_memo_ref {
+	struct mh_stack_memo *at;	/* NULL: no memo for this capture */
+	__u64 key;
+};
+
 enum mh_unwind {
 	MH_UNWIND_LIBUNWIND = 0,	/* unw_backtrace, DWARF/CFI based */
 	MH_UNWIND_FP = 1,		/* frame-pointer chain, bounds-checked */
@@ -44,10 +64,14 @@ int mh_stack_setup(enum mh_unwind mode, __u64 skip_lo, __u64 skip_hi);
  * a return address. Returns the number of entries; sets *truncated when
  * the stack was deeper than max. max is capped at MH_STACK_CAPTURE_MAX.
  * MH_UNWIND_AUTO returns what MH_UNWIND_LIBUNWIND would (see unwind.c for
- * how far that is checked). Thread-safe. Async-signal-safe for
- * MH_UNWIND_FP; the others are as safe as libunwind's local unwinding.
+ * how far that is checked). If memo is not NULL, *memo is set to the memo
+ * of this exact stack when the capture was answered from a cache that
+ * knows the stack unchanged, else memo->at to NULL. Thread-safe.
+ * Async-signal-safe for MH_UNWIND_FP; the others are as safe as
+ * libunwind's local unwinding.
  */
-unsigned int mh_stack_capture(enum mh_unwind mode, __u64 *ips, unsigned int max, bool *truncated);
+unsigned int mh_stack_capture(enum mh_unwind mode, __u64 *ips, unsigned int max, bool *truncated,
+			      struct mh_memo_ref *memo);
 
 /* What auto mode did on the calling thread, counted per capture. */
 struct mh_unwind_stats {
@@ -57,6 +81,10 @@ struct mh_unwind_stats {
 	__u64 mismatched;	/* ...of which the two differed (libunwind's answer used) */
 	__u64 sites_fp;		/* sites this thread judged fp-safe */
 	__u64 sites_libunwind;	/* sites this thread judged to need libunwind */
+	__u64 slots;		/* answered from the return-address-slot cache */
+	__u64 slots_learned;	/* slot-cache entries made (after a libunwind capture) */
+	__u64 slots_rechecked;	/* slot-cache answers checked against libunwind */
+	__u64 slots_mismatched;	/* ...of which differed (site's cache then off) */
 };
 
 /* The calling thread's counters since it started. Thread-safe. */

@@ -121,7 +121,8 @@ $(O)/tests/check_symbolize: | $(SYM_PROGS) $(O)/tests/progs/sym_inline
 # unwind_paths is built -O0 with frame pointers by the generic rule; these
 # add an -O2 -fomit-frame-pointer build of it and the C++ program.
 UNWIND_PROGS := $(O)/tests/progs/unwind_paths $(O)/tests/progs/unwind_paths_O2 \
-	$(O)/tests/progs/unwind_cxx
+	$(O)/tests/progs/unwind_cxx $(O)/tests/progs/unwind_nofp $(O)/tests/progs/unwind_nofp_cxx
+NOFP_CFLAGS = $(filter-out -O0 -fno-omit-frame-pointer,$(EXAMPLE_CFLAGS)) -O2 -fomit-frame-pointer
 
 $(O)/tests/progs/unwind_paths_O2: tests/progs/unwind_paths.c
 	$(call msg,CC,$@)
@@ -133,6 +134,17 @@ $(O)/tests/progs/unwind_cxx: tests/progs/unwind_cxx.cc
 	$(call msg,CXX,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CXX) $(EXAMPLE_CFLAGS) -o $@ $< $(EXAMPLE_LIBS)
+
+# Built without frame pointers: every site needs libunwind (its slot cache).
+$(O)/tests/progs/unwind_nofp: tests/progs/unwind_nofp.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 $(NOFP_CFLAGS) -o $@ $< $(EXAMPLE_LIBS)
+
+$(O)/tests/progs/unwind_nofp_cxx: tests/progs/unwind_nofp_cxx.cc
+	$(call msg,CXX,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(NOFP_CFLAGS) -o $@ $< $(EXAMPLE_LIBS)
 
 $(O)/tests/check_unwind: | $(UNWIND_PROGS) $(O)/libmemhook.so
 

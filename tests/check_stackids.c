@@ -29,7 +29,7 @@ static bool got_truncated;
 static __attribute__((noinline)) void capture_here(enum mh_unwind mode, unsigned int max)
 {
 	expect[1] = (uintptr_t)__builtin_return_address(0);
-	got_n = mh_stack_capture(mode, got, max, &got_truncated);
+	got_n = mh_stack_capture(mode, got, max, &got_truncated, NULL);
 	__asm__ __volatile__("" ::: "memory");
 }
 

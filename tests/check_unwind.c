@@ -12,18 +12,32 @@
  * the same frames in both runs, and both runs must send the same set of
  * distinct stacks. (That auto mode answers by frame pointers where it
  * can is checked in-process by check_stackids.c, through the statistics.)
+ *
+ * unwind_nofp and unwind_nofp_cxx are built without frame pointers, so
+ * auto mode answers them from its return-address-slot cache: one leaf
+ * reached by paths that put its frame at the same stack address (only the
+ * return addresses above it differ), recursion of varying depth and path,
+ * longjmp and C++ exceptions out of allocating frames, a signal handler
+ * allocating, and two threads at once.
  */
 #include "tests/preload_run.h"
 
 struct program {
 	const char *name;
+	const char *arg;	/* its one argument, or NULL */
 	__u64 sizes[6];		/* its marker sizes, 0-terminated */
 };
 
 static const struct program programs[] = {
-	{ "unwind_paths", { 1001, 1002, 1003, 1008, 1009, 0 } },
-	{ "unwind_paths_O2", { 1001, 1002, 1003, 1008, 1009, 0 } },
-	{ "unwind_cxx", { 1004, 1005 * sizeof(int), 1006 + 1, 0 } },	/* a string adds its NUL */
+	{ "unwind_paths", NULL, { 1001, 1002, 1003, 1008, 1009, 0 } },
+	{ "unwind_paths_O2", NULL, { 1001, 1002, 1003, 1008, 1009, 0 } },
+	{ "unwind_cxx", NULL, { 1004, 1005 * sizeof(int), 1006 + 1, 0 } },	/* a string adds its NUL */
+	{ "unwind_nofp", "paths", { 2001, 0 } },
+	{ "unwind_nofp", "recurse", { 2002, 0 } },
+	{ "unwind_nofp", "longjmp", { 2003, 0 } },
+	{ "unwind_nofp", "signal", { 2004, 0 } },
+	{ "unwind_nofp", "threads", { 2005, 2006, 0 } },
+	{ "unwind_nofp_cxx", NULL, { 3001, 3002, 0 } },
 };
 
 static const struct mh_rec_stack *find_stack(const struct trace *t, __u64 id)
@@ -73,11 +87,13 @@ static unsigned int stacks_missing(const struct trace *a, const struct trace *b)
 	return missing;
 }
 
-static bool run_mode(struct trace *t, const char *prog, const char *mode)
+static bool run_mode(struct trace *t, const struct program *p, const char *mode)
 {
 	char var[64];
-	const char *env[] = { var, NULL };
-	struct run_opts o = { .ring_bytes = BIG_RING, .env = env, .prog = prog, .no_aslr = true };
+	const char *env[] = { var, NULL }, *argv[] = { p->arg, NULL };
+	const char *prog = p->name;
+	struct run_opts o = { .ring_bytes = BIG_RING, .env = env, .prog = prog, .no_aslr = true,
+			      .argv = p->arg ? argv : NULL };
 
 	snprintf(var, sizeof(var), "%s=%s", MH_ENV_UNWIND, mode);
 	run_traced(t, &o);
@@ -86,8 +102,8 @@ static bool run_mode(struct trace *t, const char *prog, const char *mode)
 		trace_free(t);
 		return false;
 	}
-	ck_assert_msg(WIFEXITED(t->status) && !WEXITSTATUS(t->status), "%s under %s: status %#x",
-		      prog, mode, t->status);
+	ck_assert_msg(WIFEXITED(t->status) && !WEXITSTATUS(t->status), "%s %s under %s: status %#x",
+		      prog, p->arg ? p->arg : "", mode, t->status);
 	ck_assert_str_eq(t->err, "");
 	ck_assert_uint_eq(t->lost, 0);
 	return true;
@@ -106,9 +122,9 @@ START_TEST(test_auto_equals_libunwind)
 		mh_test_skip("auto_equals_libunwind", "the unwind test programs are not built");
 		goto out;
 	}
-	if (!run_mode(&ref, p->name, "libunwind"))
+	if (!run_mode(&ref, p, "libunwind"))
 		goto out;
-	if (!run_mode(&got, p->name, "auto")) {
+	if (!run_mode(&got, p, "auto")) {
 		trace_free(&ref);
 		goto out;
 	}
@@ -117,12 +133,14 @@ START_TEST(test_auto_equals_libunwind)
 			const struct mh_rec_stack *a = kth_stack(&ref, p->sizes[s], k);
 			const struct mh_rec_stack *b = kth_stack(&got, p->sizes[s], k);
 
-			ck_assert_msg(!a == !b, "%s: %s blocks of %llu bytes", p->name,
-				      a ? "fewer" : "more", (unsigned long long)p->sizes[s]);
+			ck_assert_msg(!a == !b, "%s %s: %s blocks of %llu bytes", p->name,
+				      p->arg ? p->arg : "", a ? "fewer" : "more",
+				      (unsigned long long)p->sizes[s]);
 			if (!a)
 				break;
-			ck_assert_msg(same_frames(a, b), "%s: block %u of %llu bytes: other frames",
-				      p->name, k, (unsigned long long)p->sizes[s]);
+			ck_assert_msg(same_frames(a, b), "%s %s: block %u of %llu bytes: other frames",
+				      p->name, p->arg ? p->arg : "", k,
+				      (unsigned long long)p->sizes[s]);
 		}
 		/* Each size is allocated many times: every phase of a site's verdict is seen. */
 		ck_assert_uint_ge(k, 30);

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+/*
+ * unwind_slots.c - auto mode's return-address-slot cache: stacks libunwind
+ * found beyond a call site, each with the exact stack words its return
+ * addresses were read from, served again without libunwind while the
+ * site's frame is at the same place and every one of those words still
+ * holds its return address. Why that answer is libunwind's, and where it
+ * is not sure, is argued atop unwind.c; this file keeps the entries and
+ * proves the slots.
+ *
+ * Never allocates (one table mmap'd at setup), never prints, never writes
+ * anything but its table, and reads only the calling thread's stack
+ * between the site's slot and the top of that stack, and the first bytes
+ * of code at return addresses libunwind reported inside libc's code.
+ *
+ * One table serves every thread. An entry is keyed by the stack address of
+ * the site's slot, and a thread's stack is its own, so a thread only ever
+ * matches entries made on its stack (by itself, or by a thread that had the
+ * same stack before it: the proof below does not care who made it). Each
+ * entry has a sequence number, odd while a thread rewrites it; a reader
+ * that sees it change throws away what it read, and every stack word it
+ * reads is bounded by its own stack's top first, so a torn entry costs a
+ * miss, never a read outside the reader's stack.
+ */
+#include "preload/unwind_slots.h"
+
+#include <errno.h>
+#include <link.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "preload/objects.h"
+#include "preload/ownmaps.h"
+#include "preload/sys.h"
+#include "common/compiler.h"
+
+/* Entries a site frame may be in: as many stacks above one site frame. */
+#define WAYS 16
+
+struct slot_entry {
+	__u64 seq;		/* odd while being rewritten */
+	__u64 epoch;		/* the cache's epoch when made */
+	uintptr_t slot;		/* the site's slot; 0 for an empty entry */
+	__u64 rbp;		/* the site frame's RBP, compared when rbp_keyed */
+	unsigned int n;		/* frames, ips[0] being the site */
+	bool cut;		/* libunwind had frames left beyond ips[n - 1] */
+	bool rbp_keyed;		/* the site's function may keep its CFA in RBP */
+	struct mh_stack_memo memo;
+	__u64 ips[MH_SLOTS_FRAMES];
+	__u32 off[MH_SLOTS_FRAMES];	/* ips[j] sits at slot + off[j] */
+};
+
+static struct slot_entry *table;
+/* One tag per entry, a group's in one cache line: which entries to look at. */
+static __u32 *tags;
+static __u64 table_mask;
+/* Bumped to void every entry at once (mh_slots_flush). */
+static __u64 epoch;
+/* Where this thread's next entry goes in its group. */
+static __thread unsigned int next_way __attribute__((tls_model("initial-exec")));
+/* libc's executable segment, where its signal return trampoline is. */
+static uintptr_t libc_text_lo, libc_text_hi;
+
+/* Where libc's code is, from the object holding one of its functions. */
+static void find_libc_text(void)
+{
+	struct mh_object o;
+	int i;
+
+	if (!mh_object_at((uintptr_t)&getpid, &o))
+		return;
+	for (i = 0; i < o.info.dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &o.info.dlpi_phdr[i];
+		uintptr_t lo = o.info.dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && ph->p_flags & PF_X && ph->p_flags & PF_R &&
+		    lo <= (uintptr_t)&getpid && (uintptr_t)&getpid - lo < ph->p_memsz) {
+			libc_text_lo = lo;
+			libc_text_hi = lo + ph->p_filesz;
+		}
+	}
+}
+
+int mh_slots_setup(unsigned int log2)
+{
+	size_t tag_bytes = sizeof(*tags) << log2;
+	size_t bytes = (sizeof(struct slot_entry) << log2) + tag_bytes;
+
+	if (table)
+		return 0;
+	/* MAP_NORESERVE: pages are touched only as entries land in them. */
+	table = mh_sys_mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (table == MAP_FAILED) {
+		table = NULL;
+		return -ENOMEM;
+	}
+	mh_ownmaps_note(table, bytes);
+	tags = (__u32 *)(table + ((size_t)1 << log2));
+	table_mask = ((__u64)1 << log2) - 1;
+	find_libc_text();
+	return 0;
+}
+
+/* The first of the WAYS entries a site frame may be in, and its tag (never 0). */
+static inline __u64 group_of(const struct mh_site_frame *s, __u32 *tag)
+{
+	__u64 k = (s->slot >> 3) ^ s->ip;
+
+	k ^= k >> 29;
+	k *= 0x9e3779b97f4a7c15ULL;
+	*tag = (__u32)k | 1;
+	return (k >> 32) & table_mask & ~(__u64)(WAYS - 1);
+}
+
+/* Every frame's slot, read in this thread's stack only; false if one changed. */
+static inline bool slots_hold(const struct slot_entry *e, unsigned int n, uintptr_t slot,
+			      uintptr_t room)
+{
+	unsigned int j;
+
+	for (j = 1; j < n; j++) {
+		__u32 off = e->off[j];
+
+		if (off > room || *(const volatile __u64 *)(slot + off) != e->ips[j])
+			return false;
+	}
+	return true;
+}
+
+static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u64 *frames,
+		       unsigned int room, unsigned int *n, bool *truncated, struct mh_memo_ref *memo)
+{
+	unsigned int take, en;
+	__u64 seq;
+	bool cut;
+
+	seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+	if (seq & 1 || e->slot != s->slot || e->ips[0] != s->ip ||
+	    (e->rbp_keyed && e->rbp != s->rbp) ||
+	    e->epoch != __atomic_load_n(&epoch, __ATOMIC_ACQUIRE))
+		return false;
+	en = e->n;
+	cut = e->cut;
+	if (en > MH_SLOTS_FRAMES ||
+	    !slots_hold(e, en, s->slot, s->stack_hi - s->slot - sizeof(__u64)))
+		return false;
+	if (en > room || (cut && en == room)) {
+		take = room;
+		*truncated = true;
+	} else if (cut) {
+		/* Frames beyond the cached ones would fit: they are not known. */
+		return false;
+	} else {
+		take = en;
+		*truncated = false;
+	}
+	memcpy(frames, e->ips, take * sizeof(*frames));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) != seq)
+		return false;
+	*n = take;
+	*memo = (struct mh_memo_ref){ .at = &e->memo, .key = seq };
+	return true;
+}
+
+bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int room,
+		    unsigned int *n, bool *truncated, struct mh_memo_ref *memo)
+{
+	unsigned int w;
+	__u64 g;
+	__u32 tag;
+
+	if (!table)
+		return false;
+	g = group_of(s, &tag);
+	for (w = 0; w < WAYS; w++)
+		if (__atomic_load_n(&tags[g + w], __ATOMIC_RELAXED) == tag &&
+		    serve_from(&table[g + w], s, frames, room, n, truncated, memo))
+			return true;
+	return false;
+}
+
+/*
+ * x86-64 Linux's signal return trampoline (glibc's __restore_rt):
+ * mov $15, %rax; syscall. libunwind reports a signal frame by its address.
+ * Code is read only inside libc's executable segment: a frame libunwind
+ * guessed may hold any address. A trampoline elsewhere (a runtime's own)
+ * is not recognised; the proof and the rechecks are then what is left.
+ */
+static bool sigreturn_at(__u64 ip)
+{
+	static const unsigned char code[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+	const volatile unsigned char *p = (const volatile unsigned char *)(uintptr_t)ip;
+	unsigned int i;
+
+	if (ip < libc_text_lo || ip + sizeof(code) > libc_text_hi)
+		return false;
+	for (i = 0; i < sizeof(code); i++)
+		if (p[i] != code[i])
+			return false;
+	return true;
+}
+
+/*
+ * Find the slot of each of frames[1..n) above the site's, proving it
+ * (unwind.c, "Proving the slots"): the first word equal to frames[j]
+ * above the slot of frames[j - 1], with no word equal to frames[j - 1]
+ * in between (for j > 1), and no word equal to frames[n - 1] above its
+ * slot up to the top of the stack. False if a proof fails.
+ */
+static bool prove(struct slot_entry *e, const struct mh_site_frame *s, const __u64 *frames,
+		  unsigned int n)
+{
+	const __u64 *p = (const __u64 *)(s->slot + sizeof(__u64));
+	const __u64 *hi = (const __u64 *)(s->stack_hi & ~(uintptr_t)(sizeof(__u64) - 1));
+	unsigned int j;
+
+	for (j = 1; j < n; j++) {
+		for (; p < hi && *p != frames[j]; p++)
+			if (j > 1 && *p == frames[j - 1])
+				return false;
+		if (p >= hi || (uintptr_t)p - s->slot > UINT32_MAX)
+			return false;
+		e->off[j] = (__u32)((uintptr_t)p - s->slot);
+		e->ips[j] = frames[j];
+		p++;
+	}
+	for (; p < hi; p++)
+		if (*p == frames[n - 1])
+			return false;
+	return true;
+}
+
+struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 *frames,
+				     unsigned int n, bool cut, __u64 *key)
+{
+	struct slot_entry *e;
+	unsigned int j, w;
+	__u64 seq, g;
+	__u32 tag;
+	bool ok;
+
+	if (!table || !n || n > MH_SLOTS_FRAMES || frames[0] != s->ip || s->slot >= s->stack_hi)
+		return NULL;
+	for (j = 0; j < n; j++)
+		if (sigreturn_at(frames[j]))
+			return NULL;
+	/* The same site frame with other frames above it replaces the entries in turn. */
+	g = group_of(s, &tag);
+	w = next_way++ % WAYS;
+	e = &table[g + w];
+	seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
+	/* Another thread is rewriting it: leave it to that one. */
+	if (seq & 1 || !__atomic_compare_exchange_n(&e->seq, &seq, seq + 1, false,
+						    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return NULL;
+	__atomic_store_n(&tags[g + w], 0, __ATOMIC_RELAXED);
+	e->slot = 0;
+	e->memo = (struct mh_stack_memo){ 0 };
+	e->epoch = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
+	ok = prove(e, s, frames, n);
+	if (ok) {
+		e->ips[0] = s->ip;
+		e->off[0] = 0;
+		e->n = n;
+		e->cut = cut;
+		e->rbp = s->rbp;
+		/* A frame-pointer function: its CFA is RBP + 16, so RBP must match too. */
+		e->rbp_keyed = n < 2 || s->rbp + 2 * sizeof(__u64) == s->slot + e->off[1] + sizeof(__u64);
+		e->slot = s->slot;
+		__atomic_store_n(&tags[g + w], tag, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
+	*key = seq + 2;
+	return ok ? &e->memo : NULL;
+}
+
+void mh_slots_flush(void)
+{
+	__atomic_add_fetch(&epoch, 1, __ATOMIC_ACQ_REL);
+}

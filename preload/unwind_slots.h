@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * unwind_slots.h - auto mode's return-address-slot cache (unwind_slots.c):
+ * per thread, the frames libunwind found beyond a call site, with the
+ * exact stack words their return addresses were read from, served again
+ * while the site's frame is where it was and every one of those words
+ * still holds its return address. The argument for why that is libunwind's
+ * answer, and where it is not sure, is atop unwind.c.
+ *
+ * Never allocates through malloc, never prints: it runs inside malloc.
+ */
+#ifndef MEMHOOK_PRELOAD_UNWIND_SLOTS_H
+#define MEMHOOK_PRELOAD_UNWIND_SLOTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "preload/unwind.h"
+
+/* Most frames beyond the site one entry holds (the default depth and the slack above it). */
+#define MH_SLOTS_FRAMES (MH_STACK_DEFAULT_DEPTH + 8)
+
+/*
+ * The program's frame that called into the preload, exactly as the frame
+ * pointers of the preload's own code give it: where its return address
+ * (the site) sits, and the caller's RBP at the call, which the preload's
+ * outermost frame saved.
+ */
+struct mh_site_frame {
+	uintptr_t slot;		/* stack word holding ip */
+	__u64 ip;		/* the site: the return address into the program */
+	__u64 rbp;		/* the program's RBP at the call */
+	uintptr_t stack_hi;	/* top of the calling thread's stack */
+};
+
+/* Map the table of 2^log2 entries, once. 0 or -ENOMEM (then nothing is cached). */
+int mh_slots_setup(unsigned int log2);
+
+/*
+ * The frames from the site outward (frames[0] == s->ip) if the cache
+ * holds them for this exact site frame and every return-address slot
+ * beyond it still holds its value: at most room into frames, *n of them,
+ * *truncated when the stack has more than room. *memo refers to the
+ * entry's memo (unwind.h). False on a miss (frames, frames[0] included,
+ * may be overwritten).
+ */
+bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int room,
+		    unsigned int *n, bool *truncated, struct mh_memo_ref *memo);
+
+/*
+ * Remember libunwind's frames from the site outward (frames[0] == s->ip;
+ * cut: libunwind stopped at its limit with frames left), if the slot of
+ * each one can be proved (see unwind.c); else nothing is cached. Returns
+ * the new entry's memo (and its key in *key), NULL if none was made.
+ */
+struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 *frames,
+				     unsigned int n, bool cut, __u64 *key);
+
+/* Forget every entry (of every thread): a check found one wrong. */
+void mh_slots_flush(void);
+
+#endif /* MEMHOOK_PRELOAD_UNWIND_SLOTS_H */

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+/*
+ * unwind_nofp.c - allocations in code built without frame pointers
+ * (-O2 -fomit-frame-pointer), for tests/check_unwind.c: every site needs
+ * libunwind, so auto mode answers from its return-address-slot cache
+ * (preload/unwind_slots.c) wherever it can. Each scenario reaches one
+ * allocating leaf through PATHS functions of the same frame size, so the
+ * leaf's frame lies at the same stack address whichever path led to it:
+ * only the return addresses above it tell the paths apart. Each path is
+ * taken three times in a row, then the next: a site's first capture
+ * judges the site, its second fills the cache, the third is the thread's
+ * first cached answer, which is always checked against libunwind; the
+ * answers after that are checked only by the cache's own proof.
+ *
+ * Usage: unwind_nofp SCENARIO, one of
+ *   paths    2001: PATHS paths into one leaf
+ *   recurse  2002: recursion 0..70 deep, each level through one of two
+ *            same-sized functions (deeper than the default 64 frames: cut)
+ *   longjmp  2003: the leaf allocates, then a deeper frame longjmps out
+ *   signal   2004: a signal raised at the end of each path; its handler
+ *            allocates through the leaf
+ *   threads  2005, 2006: two threads running the paths at once
+ * Deterministic: the k-th block of a size has the same stack in every run.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROUNDS 800
+#define PATHS 4
+#define MAX_DEPTH 70
+
+void *volatile sink;
+volatile int mark;
+static jmp_buf env;
+static size_t signal_size;
+
+static __attribute__((noinline)) void leaf(size_t size)
+{
+	sink = malloc(size);
+	free(sink);
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static __attribute__((noinline)) void jump_out(void)
+{
+	longjmp(env, 1);
+}
+
+/* What the end of a path does: allocate, or allocate and jump out, or raise. */
+enum how { ALLOC, JUMP, RAISE };
+
+static __attribute__((noinline)) void mid(size_t size, int k, enum how how)
+{
+	if (how == RAISE) {
+		signal_size = size;
+		raise(SIGUSR1);
+	} else {
+		leaf(size);
+		if (how == JUMP)
+			jump_out();
+	}
+	mark = k;
+	__asm__ __volatile__("" ::: "memory");
+}
+
+/* Same frame, different code (a constant): the compiler cannot fold them into one. */
+#define PATH(k)                                                                          \
+	static __attribute__((noinline)) void path##k(size_t size, enum how how)         \
+	{                                                                                \
+		mid(size, k, how);                                                       \
+		__asm__ __volatile__("" ::: "memory");                                   \
+	}
+PATH(0)
+PATH(1)
+PATH(2)
+PATH(3)
+
+static void (*const paths[PATHS])(size_t, enum how) = { path0, path1, path2, path3 };
+
+static void run_paths(size_t size, enum how how)
+{
+	/* volatile: kept across longjmp. */
+	volatile int i;
+
+	for (i = 0; i < ROUNDS; i++) {
+		if (how == JUMP && setjmp(env))
+			continue;
+		paths[i / 3 % PATHS](size, how);
+	}
+}
+
+static __attribute__((noinline)) void rec_b(int depth, unsigned int pattern);
+
+static __attribute__((noinline)) void rec_a(int depth, unsigned int pattern)
+{
+	if (!depth)
+		leaf(2002);
+	else if (pattern & 1)
+		rec_a(depth - 1, pattern >> 1 | pattern << 31);
+	else
+		rec_b(depth - 1, pattern >> 1 | pattern << 31);
+	mark = 1;
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static __attribute__((noinline)) void rec_b(int depth, unsigned int pattern)
+{
+	if (!depth)
+		leaf(2002);
+	else if (pattern & 1)
+		rec_a(depth - 1, pattern >> 1 | pattern << 31);
+	else
+		rec_b(depth - 1, pattern >> 1 | pattern << 31);
+	mark = 2;
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static void run_recurse(void)
+{
+	unsigned int pattern = 0x9e3779b9u;
+	int i;
+
+	for (i = 0; i < ROUNDS; i++) {
+		/* Three repeats first (see the top), then depths and paths that vary. */
+		if (i > 2)
+			pattern = pattern * 1103515245u + 12345u;
+		rec_a(i < 3 ? 5 : i * 7 % (MAX_DEPTH + 1), pattern);
+	}
+}
+
+static void on_signal(int sig)
+{
+	leaf(signal_size);
+	(void)sig;
+}
+
+static void *thread_main(void *arg)
+{
+	run_paths((size_t)(uintptr_t)arg, ALLOC);
+	return NULL;
+}
+
+static int run_threads(void)
+{
+	pthread_t t[2];
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (pthread_create(&t[i], NULL, thread_main, (void *)(uintptr_t)(2005 + i)))
+			return 1;
+	for (i = 0; i < 2; i++)
+		if (pthread_join(t[i], NULL))
+			return 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *s = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(s, "paths")) {
+		run_paths(2001, ALLOC);
+	} else if (!strcmp(s, "recurse")) {
+		run_recurse();
+	} else if (!strcmp(s, "longjmp")) {
+		run_paths(2003, JUMP);
+	} else if (!strcmp(s, "signal")) {
+		signal(SIGUSR1, on_signal);
+		run_paths(2004, RAISE);
+	} else if (!strcmp(s, "threads")) {
+		return run_threads();
+	} else {
+		return 2;
+	}
+	return 0;
+}
