@@ -195,22 +195,32 @@ out_unlock:
 	return err;
 }
 
+/*
+ * The entry of pid, still running and still the program's user's (t->lock
+ * held): 0 and *out, or -ESRCH / mh_tracked_check_user()'s error.
+ */
+static int find_live(struct mh_tracked *t, pid_t pid, struct entry **out)
+{
+	struct entry *e;
+
+	HASH_FIND_INT(t->table, &pid, e);
+	if (!e || exited(e->pidfd))
+		return -ESRCH;
+	*out = e;
+	return mh_tracked_check_user(t, pid);
+}
+
 int mh_tracked_take(struct mh_tracked *t, pid_t pid)
 {
 	struct entry *e;
 	int ret;
 
 	pthread_mutex_lock(&t->lock);
-	HASH_FIND_INT(t->table, &pid, e);
-	if (!e || exited(e->pidfd)) {
-		ret = -ESRCH;
-	} else {
-		ret = mh_tracked_check_user(t, pid);
-		if (!ret) {
-			ret = e->pidfd;
-			HASH_DEL(t->table, e);
-			free(e);
-		}
+	ret = find_live(t, pid, &e);
+	if (!ret) {
+		ret = e->pidfd;
+		HASH_DEL(t->table, e);
+		free(e);
 	}
 	pthread_mutex_unlock(&t->lock);
 	return ret;
@@ -266,16 +276,11 @@ int mh_tracked_pidfd(struct mh_tracked *t, pid_t pid)
 	int ret;
 
 	pthread_mutex_lock(&t->lock);
-	HASH_FIND_INT(t->table, &pid, e);
-	if (!e || exited(e->pidfd)) {
-		ret = -ESRCH;
-	} else {
-		ret = mh_tracked_check_user(t, pid);
-		if (!ret) {
-			ret = fcntl(e->pidfd, F_DUPFD_CLOEXEC, 0);
-			if (ret < 0)
-				ret = -errno;
-		}
+	ret = find_live(t, pid, &e);
+	if (!ret) {
+		ret = fcntl(e->pidfd, F_DUPFD_CLOEXEC, 0);
+		if (ret < 0)
+			ret = -errno;
 	}
 	pthread_mutex_unlock(&t->lock);
 	return ret;
