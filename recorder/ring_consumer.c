@@ -268,6 +268,23 @@ static void find_dead(struct mh_ring *ring, __u64 now)
 }
 
 /*
+ * Slots a thread writes into. With at most one, the barrier below is
+ * skipped: that thread's records are in its own order, and a thread that
+ * claims a slot after this count did so with a compare-and-swap (a full
+ * barrier), so it reads its clock after this pass read T0 and its records
+ * sort after every record this pass can merge. The barrier interrupts
+ * every CPU running the program; a single-threaded program never needs it.
+ */
+static unsigned int claimed_slots(const struct mh_ring *ring)
+{
+	unsigned int n = 0;
+
+	for (__u32 i = 0; i < ring->slot_count; i++)
+		n += __atomic_load_n(&ring->slots[i].state, __ATOMIC_ACQUIRE) == MH_SLOT_CLAIMED;
+	return n;
+}
+
+/*
  * Start a merge pass: T0, the barrier that makes every busy flag set
  * before it visible, then each slot's state, busy flag and head. The
  * watermark is T0, or the last timestamp of a slot caught mid-record if
@@ -278,7 +295,8 @@ static void pass_begin(struct mh_ring *ring)
 	struct mh_ring_merge *m = ring->merge;
 	__u64 t0 = now_ns(), w = t0;
 
-	if (!m->membarrier || syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) < 0)
+	if (claimed_slots(ring) < 2 || !m->membarrier ||
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) < 0)
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	m->nactive = 0;
 	for (__u32 i = 0; i < ring->slot_count; i++) {
