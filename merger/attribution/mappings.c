@@ -166,18 +166,13 @@ static int mapping_clear(struct mh_attr *a, uint64_t addr, uint64_t size)
 	return err;
 }
 
-static int mapping_add(struct mh_attr *a, uint64_t addr, uint64_t size, enum mapping_origin origin,
-		       uint64_t stack_id)
+/* Index a new mapping over [addr, addr + size); one already there keeps its place. */
+static int mapping_insert(struct mh_attr *a, uint64_t addr, uint64_t size,
+			  enum mapping_origin origin, uint64_t stack_id)
 {
-	struct mh_mapping *m;
+	struct mh_mapping *m = calloc(1, sizeof(*m));
 	int err;
 
-	if (!size)
-		return 0;
-	err = mapping_clear(a, addr, size);
-	if (err)
-		return err;
-	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	*m = (struct mh_mapping){ .start = addr, .size = size, .origin = origin,
@@ -189,6 +184,19 @@ static int mapping_add(struct mh_attr *a, uint64_t addr, uint64_t size, enum map
 	}
 	DL_APPEND(a->mappings, m);
 	return 0;
+}
+
+static int mapping_add(struct mh_attr *a, uint64_t addr, uint64_t size, enum mapping_origin origin,
+		       uint64_t stack_id)
+{
+	int err;
+
+	if (!size)
+		return 0;
+	err = mapping_clear(a, addr, size);
+	if (err)
+		return err;
+	return mapping_insert(a, addr, size, origin, stack_id);
 }
 
 int mh_attr_mmap(struct mh_process *p, uint64_t addr, uint64_t size, uint64_t stack_id)
@@ -217,18 +225,7 @@ int mh_attr_brk(struct mh_process *p, uint64_t addr, uint64_t size, uint64_t sta
 	if (grow && m && m->origin == ORIGIN_BREAK && m->start + m->size == addr)
 		return mapping_reshape(a, m, m->start, addr + size);
 	if (grow) {
-		m = calloc(1, sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		*m = (struct mh_mapping){ .start = addr, .size = size, .origin = ORIGIN_BREAK,
-					  .stack_id = stack_id };
-		err = mh_addrindex_insert(a->map_index, addr, size, m);
-		if (err) {
-			free(m);
-			return err == -EEXIST ? 0 : err;
-		}
-		DL_APPEND(a->mappings, m);
-		return 0;
+		return mapping_insert(a, addr, size, ORIGIN_BREAK, stack_id);
 	}
 	DL_FOREACH_SAFE(a->mappings, m, tmp) {
 		if (m->origin == ORIGIN_BREAK && m->start < addr + size &&
