@@ -345,8 +345,9 @@ static int scan_stopped(struct target *t, const struct mh_exitscan_request *req,
 		err = emit_exit_figures(t, sink, ctx);
 	if (!err)
 		err = mh_pagemap_snapshot(t->pid, &t->maps, &t->own, sink, ctx);
+	if (!err)
+		err = mh_peek_open(&t->peek, t->pid);
 	if (!err) {
-		mh_peek_open(&t->peek, t->pid);
 		t->blind = t->peek.pagemap_fd < 0;
 		err = classify(t, req, prog);
 		mh_peek_close(&t->peek);
