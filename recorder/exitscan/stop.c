@@ -178,6 +178,9 @@ static int classify(struct target *t, const struct mh_exitscan_request *req,
 	struct mh_reach_roots roots;
 	int err;
 
+	/* Nothing live: nothing to reach, no memory to read. */
+	if (!prog->count)
+		return 0;
 	/* Sorted first so the roots can tell heap mappings. */
 	mh_reach_sort(prog->blocks, prog->count);
 	err = mh_roots_collect(&in, &roots);
