@@ -190,6 +190,9 @@ static int classify(struct target *t, const struct mh_exitscan_request *req,
 	struct mh_reach_roots roots;
 	int err;
 
+	/* Nothing live: nothing to reach, no memory to read. */
+	if (!prog->count)
+		return 0;
 	/* Sorted first so the roots can tell heap mappings. */
 	mh_reach_sort(prog->blocks, prog->count);
 	err = mh_roots_collect(&in, &roots);
@@ -358,8 +361,9 @@ static int scan_stopped(struct target *t, const struct mh_exitscan_request *req,
 	if (!err)
 		err = mh_pagemap_snapshot(t->pid, &t->maps, &t->own, sink, ctx);
 	/* No live block, nothing to classify: the roots need not be read (most short processes). */
+	if (!err && prog->count)
+		err = mh_peek_open(&t->peek, t->pid);
 	if (!err && prog->count) {
-		mh_peek_open(&t->peek, t->pid);
 		t->blind = t->peek.pagemap_fd < 0;
 		err = classify(t, req, prog);
 		mh_peek_close(&t->peek);
