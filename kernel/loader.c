@@ -43,34 +43,7 @@ struct mh_kloader {
 	size_t ringbuf_bytes;
 	struct mh_kprobes *probes;
 	struct streams_bpf *skel;		/* the copy loaded and attached */
-	bool lazy_maps;				/* hash maps need not be preallocated */
 };
-
-/*
- * Where tracing programs have BPF's own allocator (struct bpf_mem_alloc in
- * the kernel's BTF, 6.1 on), a hash map's elements are allocated as they
- * are used: preallocating every map's 4,096 elements was most of the maps'
- * share of the start. Before it, a tracepoint allocating at run time is
- * unsafe (the verifier warns, or refuses on RT kernels), so there they
- * stay preallocated. LRU maps always preallocate.
- */
-static bool lazy_maps_allowed(const struct btf *btf)
-{
-	return btf && btf__find_by_name_kind(btf, "bpf_mem_alloc", BTF_KIND_STRUCT) > 0;
-}
-
-static int lazy_hash_maps(struct bpf_object *obj)
-{
-	struct bpf_map *map;
-	int err = 0;
-
-	bpf_object__for_each_map(map, obj) {
-		if (!err && bpf_map__type(map) == BPF_MAP_TYPE_HASH)
-			err = bpf_map__set_map_flags(map,
-						     bpf_map__map_flags(map) | BPF_F_NO_PREALLOC);
-	}
-	return err;
-}
 
 /* Open a copy of the object (mh_kobject_ops.open). */
 static void *open_copy(void *ctx, bool test, struct bpf_object **obj, struct mh_kprobe_list *list)
@@ -86,8 +59,6 @@ static void *open_copy(void *ctx, bool test, struct bpf_object **obj, struct mh_
 	/* A test copy is closed unused: the smallest ring buffer allowed (a page). */
 	err = bpf_map__set_max_entries(skel->maps.events,
 				       test ? (size_t)getpagesize() : l->ringbuf_bytes);
-	if (!err && l->lazy_maps)
-		err = lazy_hash_maps(skel->obj);
 	for (c.group = 0; !err && c.group < sizeof(streams) / sizeof(streams[0]); c.group++)
 		err = streams[c.group](&c);
 	if (err) {
@@ -203,7 +174,6 @@ struct mh_kloader *mh_kloader_new(const struct mh_kloader_opts *opts, char *why,
 	l->stream_opts.memcg_events = opts->memcg_events;
 	l->ringbuf_bytes = opts->ringbuf_bytes;
 	fill_conf(&l->conf, opts, mh_kprobes_btf(l->probes));
-	l->lazy_maps = lazy_maps_allowed(mh_kprobes_btf(l->probes));
 	n = mh_kprobes_load(l->probes, &handle);
 	btf_heap(false);
 	l->skel = handle;
