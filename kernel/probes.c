@@ -45,9 +45,6 @@ struct mh_kprobes {
 	void *ctx;
 	struct btf *btf;		/* the kernel's, until the first load */
 	int btf_err;			/* why there is none: -errno */
-	const char **tp_names;		/* its btf_trace_* typedefs' names, sorted (into btf) */
-	size_t tp_count;		/* how many; the index is built at the first probe */
-	bool tp_indexed;
 	int raw_tp_fd;			/* an empty raw_tp program for the raw_tp probe, or -1 */
 	void *handle;			/* the copy opened last */
 	struct bpf_object *obj;
@@ -80,82 +77,18 @@ static const char *target_of(const struct bpf_program *prog)
 	return slash ? slash + 1 : "";
 }
 
-#define TP_TYPEDEF_PREFIX "btf_trace_"
-
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/*
- * Index the kernel's btf_trace_* typedefs in one pass: btf__find_by_name_kind
- * walks every type (~130,000) per name, and every probe asks once. -ENOMEM
- * leaves no index (the probes then look each name up).
- */
-static int index_tp_typedefs(struct mh_kprobes *p)
-{
-	__u32 n = btf__type_cnt(p->btf), id;
-	size_t cap = 0;
-
-	p->tp_indexed = true;
-	for (id = 1; id < n; id++) {
-		const struct btf_type *t = btf__type_by_id(p->btf, id);
-		const char *name;
-
-		if (!btf_is_typedef(t))
-			continue;
-		name = btf__name_by_offset(p->btf, t->name_off);
-		if (!name || strncmp(name, TP_TYPEDEF_PREFIX, strlen(TP_TYPEDEF_PREFIX)))
-			continue;
-		if (p->tp_count == cap) {
-			const char **grown = realloc(p->tp_names, (cap ? 2 * cap : 1024) * sizeof(*grown));
-
-			if (!grown) {
-				free(p->tp_names);
-				p->tp_names = NULL;
-				p->tp_count = 0;
-				p->tp_indexed = false;
-				return -ENOMEM;
-			}
-			p->tp_names = grown;
-			cap = cap ? 2 * cap : 1024;
-		}
-		p->tp_names[p->tp_count++] = name;
-	}
-	qsort(p->tp_names, p->tp_count, sizeof(*p->tp_names), name_cmp);
-	return 0;
-}
-
-/* The BTF goes (the names point into it), and its index with it. */
-static void free_btf(struct mh_kprobes *p)
-{
-	free(p->tp_names);
-	p->tp_names = NULL;
-	p->tp_count = 0;
-	p->tp_indexed = false;
-	btf__free(p->btf);
-	p->btf = NULL;
-}
-
 /* Is tp's typedef btf_trace_<tp>, which tp_btf attaches through, in the kernel's BTF? */
 static const char *probe_tp_btf(struct mh_kprobes *p, const char *tp)
 {
 	char name[128];
-	const char *key = name;
-	bool found;
 
 	if (p->btf_err)
 		return "the kernel has no BTF";
 	if (!p->btf)
 		return NULL;	/* already freed: loading will tell */
-	snprintf(name, sizeof(name), TP_TYPEDEF_PREFIX "%s", tp);
-	if (!p->tp_indexed)
-		(void)index_tp_typedefs(p);	/* without it, the slow lookup below */
-	if (p->tp_indexed)
-		found = bsearch(&key, p->tp_names, p->tp_count, sizeof(*p->tp_names), name_cmp);
-	else
-		found = btf__find_by_name_kind(p->btf, name, BTF_KIND_TYPEDEF) > 0;
-	return found ? NULL : "not in the kernel's BTF";
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	return btf__find_by_name_kind(p->btf, name, BTF_KIND_TYPEDEF) > 0 ? NULL :
+	       "not in the kernel's BTF";
 }
 
 /* Can a raw_tp open tp? Asked with an empty program, opened and closed at once. */
@@ -507,7 +440,8 @@ int mh_kprobes_load(struct mh_kprobes *p, void **handle)
 			break;
 		err = choose(p, &p->list, 0, p->list.count);
 		/* Every tp_btf verdict is in: libbpf reads its own copy of the BTF. */
-		free_btf(p);
+		btf__free(p->btf);
+		p->btf = NULL;
 		if (!err)
 			err = bpf_object__load(p->obj);
 		/* Narrowed down while the copy is open: its programs say what they are. */
@@ -581,7 +515,7 @@ void mh_kprobes_free(struct mh_kprobes *p)
 		return;
 	unload(p);
 	free(p->links);
-	free_btf(p);
+	btf__free(p->btf);
 	close_raw_tp_probe(p);
 	free(p);
 }
