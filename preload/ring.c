@@ -147,6 +147,8 @@ void mh_ring_wake_consumer(struct mh_ring *ring)
 	struct mh_ring_header *h = ring->hdr;
 	int saved = errno;
 
+	/* Before the wake: the consumer clears it as a pass starts. */
+	__atomic_store_n(&h->pass_wanted, 1, __ATOMIC_SEQ_CST);
 	mh_ring_wake_word(&h->wake_seq, &h->consumer_sleeping);
 	errno = saved;
 }
@@ -368,7 +370,8 @@ void mh_ring_commit(void *rec, struct mh_rec_hdr hdr)
 	me.head = old + me.pending;
 	__atomic_store_n(&s->head, me.head, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
-	if (mh_unlikely((old ^ me.head) >= me.ring->slot_bytes >> MH_RING_WAKE_SHIFT))
+	if (mh_unlikely((old ^ me.head) >= me.ring->slot_bytes >> MH_RING_WAKE_SHIFT) &&
+	    me.head - __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE) >= me.ring->slot_bytes / 2)
 		mh_ring_wake_consumer(me.ring);
 }
 

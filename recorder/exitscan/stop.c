@@ -178,6 +178,9 @@ static int classify(struct target *t, const struct mh_exitscan_request *req,
 	struct mh_reach_roots roots;
 	int err;
 
+	/* Nothing live: nothing to reach, no memory to read. */
+	if (!prog->count)
+		return 0;
 	/* Sorted first so the roots can tell heap mappings. */
 	mh_reach_sort(prog->blocks, prog->count);
 	err = mh_roots_collect(&in, &roots);
@@ -345,8 +348,9 @@ static int scan_stopped(struct target *t, const struct mh_exitscan_request *req,
 		err = emit_exit_figures(t, sink, ctx);
 	if (!err)
 		err = mh_pagemap_snapshot(t->pid, &t->maps, &t->own, sink, ctx);
+	if (!err)
+		err = mh_peek_open(&t->peek, t->pid);
 	if (!err) {
-		mh_peek_open(&t->peek, t->pid);
 		t->blind = t->peek.pagemap_fd < 0;
 		err = classify(t, req, prog);
 		mh_peek_close(&t->peek);
