@@ -389,7 +389,10 @@ void mh_ring_wait_answer(struct mh_ring *ring, __u64 ticket)
 
 	if (me.ring != ring || !me.slot)
 		return;
-	while (!answered(ring, ticket) && !mh_ring_consumer_probe(ring)) {
+	/* The consumer was there a moment ago: look for its exit (3 syscalls) only after a wait. */
+	for (bool waited = false; !answered(ring, ticket); waited = true) {
+		if (waited ? mh_ring_consumer_probe(ring) : mh_ring_consumer_gone(ring))
+			break;
 		__atomic_fetch_add(&h->scan_waiters, 1, __ATOMIC_SEQ_CST);
 		seen = __atomic_load_n(&h->scan_seq, __ATOMIC_SEQ_CST);
 		if (!answered(ring, ticket))

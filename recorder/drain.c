@@ -130,13 +130,23 @@ static void on_exit_scan(struct mh_recorder *r, const struct mh_rec_exit_scan *r
 	struct mh_exitscan_program prog = { 0 };
 	int err;
 
-	/* The figures at exit come first; the process stays tracked for its scan. */
+	/*
+	 * The figures at exit come first; the process stays tracked for its
+	 * scan. They are a few /proc reads, taken here rather than on the scan
+	 * thread: the process waits for them, and a hand-over to another
+	 * thread is one more wake-up on its way out (the scan thread only
+	 * ever holds requests of other processes, answered in any order).
+	 */
 	if (rec->path == MH_EXIT_PATH_FIGURES) {
 		req.figures = true;
 		err = mh_tracked_pidfd(r->tracked, req.pid);
-		if (err >= 0)
-			req.pidfd = err;
-		mh_leakscan_submit(r->scans, &req, &prog, err < 0 ? err : 0);
+		if (err < 0) {
+			mh_leakscan_submit(r->scans, &req, &prog, err);
+			return;
+		}
+		req.pidfd = err;
+		/* Failures only leave the figures out; the process is released anyway. */
+		(void)mh_exitscan_figures(&req, mh_recorder_sink, r);
 		return;
 	}
 	/*

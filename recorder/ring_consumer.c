@@ -603,14 +603,34 @@ void mh_ring_finish(struct mh_ring *ring)
 	ring->merge->open = false;
 }
 
+/*
+ * Raise a slot's answered position to pos, never lower it: requests are
+ * not all answered by one thread (a slot's earlier owner, killed while it
+ * waited, may be answered after the next owner). The word is the
+ * program's to scribble on, so a few tries, then a plain store.
+ */
+static void answer_up_to(__u64 *answered, __u64 pos)
+{
+	__u64 seen = __atomic_load_n(answered, __ATOMIC_SEQ_CST);
+
+	for (int i = 0; i < 8; i++) {
+		if (seen >= pos)
+			return;
+		if (__atomic_compare_exchange_n(answered, &seen, pos, false, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			return;
+	}
+	__atomic_store_n(answered, pos, __ATOMIC_SEQ_CST);
+}
+
 void mh_ring_answer(struct mh_ring *ring, __u64 ticket)
 {
 	__u64 slot = ticket >> MH_RING_TICKET_SHIFT;
 	struct mh_ring_header *h = ring->hdr;
 
 	if (slot < ring->slot_count)
-		__atomic_store_n(&ring->slots[slot].answered,
-				 ticket & ((1ULL << MH_RING_TICKET_SHIFT) - 1), __ATOMIC_SEQ_CST);
+		answer_up_to(&ring->slots[slot].answered,
+			     ticket & ((1ULL << MH_RING_TICKET_SHIFT) - 1));
 	mh_ring_wake_word(&h->scan_seq, &h->scan_waiters);
 }
 
