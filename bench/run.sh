@@ -34,15 +34,26 @@
 # blocks plus small allocations) recorded with --kernel=on, then
 # `memhook report` timed: events/s (alloc + kernel records) and peak RSS.
 # Skipped with a message when the kernel stream cannot start.
+# Part 6, where the preload's time goes: memhook's in-process nanoseconds
+# per malloc+free pair split by step (stack capture, timestamps, interning,
+# buffer write), each timed alone by bench/progs/hotpath_steps at stack
+# depths 3, 15 and 30 in frames with and without frame pointers (thread
+# CPU, medians of 7 batches); then the whole pair, malloc(64)+free in a
+# loop, natively and under `memhook record --kernel=off`, alternating
+# BENCH_STEP_REPS times, medians, and the difference: the in-process cost,
+# whose part not in the steps is the hooks' own (guard, errno, dispatch),
+# ring waits and the cache misses the steps cause. Last, the same
+# difference for alloc_bench (1 thread, program CPU from /usr/bin/time).
 #
 # Knobs (environment): BENCH_REPS (3), BENCH_OPS (alloc_bench ops per
 # thread, 3000000), BENCH_REPORT_OPS (10000000 over two threads: 20M events),
 # BENCH_REPORT_DEPTH (alloc_bench stack depth for part 2, 25),
 # BENCH_CHECK_REPS (3), BENCH_FIXED_REPS (21), BENCH_FAULT_MB and BENCH_FAULT_REPS (part 4; 4096
 # and 3 here), BENCH_MERGE_MB (part 5, MiB touched, 20480: >= 5M kernel
-# records). BENCH_PARTS selects parts (default "1 2 3 4 5").
+# records), BENCH_STEP_REPS (part 6, 5), BENCH_STEP_PAIRS (part 6, pairs per
+# depth and kind, 1000000). BENCH_PARTS selects parts (default "1 2 3 4 5 6").
 # Traces go to a temporary directory under /tmp, deleted at the end.
-# Takes about 7 minutes on 2 cores.
+# Takes about 8 minutes on 2 cores (part 6: about 1).
 set -u
 
 O=${1:-build}
@@ -53,10 +64,13 @@ REPORT_DEPTH=${BENCH_REPORT_DEPTH:-25}
 CHECK_REPS=${BENCH_CHECK_REPS:-3}
 FIXED_REPS=${BENCH_FIXED_REPS:-21}
 MERGE_MB=${BENCH_MERGE_MB:-20480}
-PARTS=" ${BENCH_PARTS:-1 2 3 4 5} "
+STEP_REPS=${BENCH_STEP_REPS:-5}
+STEP_PAIRS=${BENCH_STEP_PAIRS:-1000000}
+PARTS=" ${BENCH_PARTS:-1 2 3 4 5 6} "
 MEMHOOK=$O/memhook
 AB=$O/bench/progs/alloc_bench
 FA=$O/bench/progs/fault_alloc
+HS=$O/bench/progs/hotpath_steps
 
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -427,8 +441,64 @@ part5() {
 	rm -f "$t"
 }
 
+# Program CPU ms (user + sys, /usr/bin/time) of a command, natively or
+# under memhook record (--follow-forks: time is the recorded process).
+cpu_ms() {
+	local pre=()
+
+	[ "$1" = memhook ] && pre=("$MEMHOOK" record -q --follow-forks --kernel=off -o "$work/c.mht" --)
+	shift
+	"${pre[@]}" /usr/bin/time -f '%U %S' -o "$work/cpu" "$@" >/dev/null 2>&1
+	awk '{ printf "%d\n", ($1 + $2) * 1000 }' "$work/cpu"
+	rm -f "$work/c.mht"
+}
+
+# Part 6: memhook's in-process ns per malloc+free pair, split by step.
+part6() {
+	local nat=() mh=() n=() m=() c r ab_nat=() ab_mh=()
+
+	if [ ! -x "$HS" ]; then
+		echo "== in-process cost per malloc+free pair: skipped ($HS is not built)"
+		return
+	fi
+	echo "== in-process ns per malloc+free pair, by step (hotpath_steps; fp: frame pointers)"
+	printf '%-34s %8s %8s %8s %8s %8s %8s\n' step fp_d3 fp_d15 fp_d30 nofp_d3 nofp_d15 nofp_d30
+	"$HS" steps >"$work/steps" 2>"$work/err" || echo "   hotpath_steps exited $?: $(tail -1 "$work/err")"
+	cat "$work/steps"
+	for ((r = 0; r < STEP_REPS; r++)); do
+		nat+=("$("$HS" pair "$STEP_PAIRS" | awk '$1 == "pair" { $1 = ""; print }')")
+		rm -f "$work/p.mht"
+		mh+=("$("$MEMHOOK" record -q --kernel=off -o "$work/p.mht" -- "$HS" pair "$STEP_PAIRS" |
+			awk '$1 == "pair" { $1 = ""; print }')")
+	done
+	rm -f "$work/p.mht"
+	# Column medians of the native and memhook rows, then the rows printed.
+	for c in 1 2 3 4 5 6; do
+		n[c]=$(median $(printf '%s\n' "${nat[@]}" | awk -v c=$c '{ print $c }'))
+		m[c]=$(median $(printf '%s\n' "${mh[@]}" | awk -v c=$c '{ print $c }'))
+	done
+	printf '%-34s' "sum of the steps"
+	awk '{ for (c = 2; c <= NF; c++) if ($c ~ /^[0-9]+$/) { k = c - (NF - 6); s[k] += $c } }
+		END { for (k = 1; k <= 6; k++) printf " %8d", s[k]; printf "\n" }' "$work/steps"
+	printf '%-34s' "pair, native"
+	for c in 1 2 3 4 5 6; do printf ' %8s' "${n[c]}"; done
+	printf '\n%-34s' "pair, under memhook"
+	for c in 1 2 3 4 5 6; do printf ' %8s' "${m[c]}"; done
+	printf '\n%-34s' "pair in-process (memhook - native)"
+	for c in 1 2 3 4 5 6; do printf ' %8s' "$(awk -v a="${m[c]}" -v b="${n[c]}" 'BEGIN { print a - b }')"; done
+	printf '\n'
+	for ((r = 0; r < STEP_REPS; r++)); do
+		ab_nat+=("$(cpu_ms native "$AB" 1 "$OPS" 30 64)")
+		ab_mh+=("$(cpu_ms memhook "$AB" 1 "$OPS" 30 64)")
+	done
+	echo "alloc_bench 1 $OPS 30 64: program CPU native $(median "${ab_nat[@]}") ms," \
+		"under memhook $(median "${ab_mh[@]}") ms: $(awk -v a="$(median "${ab_mh[@]}")" \
+		-v b="$(median "${ab_nat[@]}")" -v n="$OPS" 'BEGIN { printf "%.0f", (a - b) * 1e6 / n }')" \
+		"ns in-process per pair"
+}
+
 echo "memhook bench: $(date -u '+%F %T') UTC, $(nproc) cpus, reps=$REPS, alloc_bench ops/thread=$OPS"
-for part in 1 2 3 4 5; do
+for part in 1 2 3 4 5 6; do
 	case $PARTS in
 	*" $part "*) "part$part" ;;
 	esac

@@ -186,8 +186,16 @@ __u64 mh_clock_ns(void)
 {
 	__u64 m = __atomic_load_n(&mult, __ATOMIC_ACQUIRE), d;
 
-	if (mh_unlikely(!m))
+	/*
+	 * Without the TSC, clock_gettime alone: the TSC reads of a paired
+	 * read are only for calibrating, and each costs as much as a third
+	 * of clock_gettime under a hypervisor.
+	 */
+	if (mh_unlikely(!m)) {
+		if (!__atomic_load_n(&tsc_ok, __ATOMIC_RELAXED))
+			return monotonic(gettime_ns());
 		return refresh();
+	}
 	d = rdtsc() - tc.base_tsc;
 	if (mh_unlikely(d > refresh_ticks || !tc.base_tsc))
 		return refresh();

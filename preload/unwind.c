@@ -30,7 +30,10 @@
  *         path into a known site, new code deeper in the chain, a signal
  *         frame, are all new stacks, and new stacks are rare;
  *         (a thread remembers its last verified result, so a loop
- *         repeating one stack skips the lookup);
+ *         repeating one stack skips the hash, and the hashes of the
+ *         RECENT results it served lately, so a program cycling through
+ *         a few hundred stacks skips the lookup; each of these keeps a
+ *         memo, so core.c does not hash and intern that stack again);
  *       - every MH_UNWIND_RECHECK-th fp-served capture of the thread, in
  *         case a wrong walk happens to equal a verified stack;
  *       - the chain's end is not cached (below).
@@ -176,6 +179,8 @@
 #define SLOTS_LOG2 13
 /* Most frames of our own above a site that the slot cache handles. */
 #define OWN_MAX 16
+/* Verified frame-pointer results a thread remembers with their memos (a power of two). */
+#define RECENT 256
 
 enum {
 	VERDICT_UNKNOWN = 0,
@@ -207,6 +212,12 @@ struct tail {
 	uintptr_t slots[MH_UNWIND_TAIL_MAX];	/* stack words that held ips[] */
 };
 
+/* A verified frame-pointer result the thread served, and the memo kept with it. */
+struct recent {
+	__u64 key;			/* the result's hash (as in the verified set); 0: none */
+	struct mh_stack_memo memo;
+};
+
 struct unwind_thread {
 	uintptr_t stack_lo, stack_hi;	/* the thread's stack, for the walker */
 	unsigned int bounds_wait;	/* captures before looking for them again */
@@ -216,11 +227,13 @@ struct unwind_thread {
 	unsigned int next_tail;		/* round-robin replacement */
 	struct tail tails[TAILS];
 	struct mh_unwind_stats stats;
-	/* The last verified result the walk served: a repeat needs no lookup. */
+	/* The last verified result the walk served: a repeat needs no hash. */
 	unsigned int last_n;
 	bool last_truncated;
-	struct mh_stack_memo last_memo;
+	__u64 last_key;
 	__u64 last[MH_STACK_CAPTURE_MAX];
+	/* Results served lately, by key: one found here needs no lookup in the verified set. */
+	struct recent recent[RECENT];
 };
 
 static __thread struct unwind_thread me __attribute__((tls_model("initial-exec")));
@@ -507,22 +520,42 @@ static bool check(__u64 site, const __u64 *ips, unsigned int n, bool truncated, 
 	return ok;
 }
 
-/* Does the frame-pointer walk's answer need a check? (see the rule above) */
-static inline bool must_check(const __u64 *ips, unsigned int n, bool truncated)
+/*
+ * Does the frame-pointer walk's answer need a check? (see the rule above)
+ * If not, *memo is the memo kept with this result in the thread's table of
+ * recent results. Its key is the result's hash, so a memo written for
+ * another result (one that held the entry before, or a signal handler's,
+ * interrupting us here) never passes the caller's check word as this
+ * one's: an entry is only ever a hint, which the memo's check confirms.
+ */
+static inline bool must_check(const __u64 *ips, unsigned int n, bool truncated,
+			      struct mh_memo_ref *memo)
 {
+	struct recent *r;
+	__u64 key;
+
 	if (mh_unlikely(!me.recheck--)) {
 		me.recheck = MH_UNWIND_RECHECK - 1;
 		return true;
 	}
-	if (same(ips, n, truncated, me.last, me.last_n, me.last_truncated))
-		return false;
-	if (mh_unlikely(mh_stackids_intern(verified, mh_stack_hash(truncated, ips, n)) ==
-			MH_INTERN_SEND))
-		return true;
-	memcpy(me.last, ips, n * sizeof(*ips));
-	me.last_n = n;
-	me.last_truncated = truncated;
-	me.last_memo = (struct mh_stack_memo){ 0 };
+	if (same(ips, n, truncated, me.last, me.last_n, me.last_truncated)) {
+		key = me.last_key;
+		r = &me.recent[(key >> 1) & (RECENT - 1)];
+	} else {
+		key = mh_stack_hash(truncated, ips, n);
+		r = &me.recent[(key >> 1) & (RECENT - 1)];
+		if (r->key != key) {
+			if (mh_unlikely(mh_stackids_intern(verified, key) == MH_INTERN_SEND))
+				return true;
+			r->key = key;
+			r->memo = (struct mh_stack_memo){ 0 };
+		}
+		memcpy(me.last, ips, n * sizeof(*ips));
+		me.last_n = n;
+		me.last_truncated = truncated;
+		me.last_key = key;
+	}
+	*memo = (struct mh_memo_ref){ .at = &r->memo, .key = key };
 	return false;
 }
 
@@ -650,9 +683,8 @@ capture_auto(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *
 	walk_on(&w, ips, max, false);
 	*truncated = w.truncated;
 	complete = w.truncated || tail_append(ips, &w.n, max, truncated, &w.end);
-	if (verdict == VERDICT_FP && complete && !must_check(ips, w.n, *truncated)) {
+	if (verdict == VERDICT_FP && complete && !must_check(ips, w.n, *truncated, memo)) {
 		me.stats.fp++;
-		*memo = (struct mh_memo_ref){ .at = &me.last_memo };
 		return w.n;
 	}
 	if (!capture_unw(ref, max, &rtrunc, &m))

@@ -7,7 +7,8 @@
  * (__builtin_return_address) on a chain of frame-pointer functions, and
  * auto mode gives libunwind's answer, by the frame-pointer walk on such a
  * chain and despite it through glibc's qsort (built without frame
- * pointers), where the walk alone is wrong.
+ * pointers), where the walk alone is wrong, and a capture's memo, once
+ * its check word agrees, holds the id its caller kept for that stack.
  */
 #include <check.h>
 #include <stdio.h>
@@ -235,6 +236,86 @@ START_TEST(test_auto_fast_on_fp_chain)
 }
 END_TEST
 
+/*
+ * Memos as a caller keeps them (unwind.h): each capture's memo, once
+ * trusted by its check word, must hold the id of that very stack (the
+ * oracle: the hash of the frames the capture returned), whichever stacks
+ * came in between. Stacks of equal and of different depths alternate.
+ */
+struct memo_run {
+	unsigned int rounds;
+	unsigned int with_memo, trusted, wrong;
+};
+
+static struct memo_run *cur_memo;
+
+static __attribute__((noinline)) void memo_leaf(void)
+{
+	__u64 ips[MH_STACK_MAX_DEPTH], id;
+	struct mh_memo_ref memo;
+	unsigned int n;
+	bool truncated;
+
+	n = mh_stack_capture(MH_UNWIND_AUTO, ips, MH_STACK_DEFAULT_DEPTH, &truncated, &memo);
+	id = mh_stack_hash(truncated, ips, n);
+	if (memo.at) {
+		cur_memo->with_memo++;
+		if (memo.at->id && memo.at->check == (memo.at->id ^ memo.key)) {
+			cur_memo->trusted++;
+			cur_memo->wrong += memo.at->id != id;
+		}
+		memo.at->id = id;
+		memo.at->check = id ^ memo.key;
+	}
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static __attribute__((noinline)) void memo_mid(int depth)
+{
+	if (depth)
+		memo_mid(depth - 1);
+	else
+		memo_leaf();
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static __attribute__((noinline)) void memo_alt(int depth)
+{
+	if (depth)
+		memo_alt(depth - 1);
+	else
+		memo_leaf();
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static void *run_memos(void *arg)
+{
+	struct memo_run *r = arg;
+
+	cur_memo = r;
+	for (unsigned int i = 0; i < r->rounds; i++) {
+		if (i % 2)
+			memo_mid((int)(i / 2 % 3));
+		else
+			memo_alt((int)(i / 2 % 3));
+	}
+	return NULL;
+}
+
+START_TEST(test_auto_memo_per_stack)
+{
+	struct memo_run r = { .rounds = 6000 };
+	pthread_t t;
+
+	ck_assert_int_eq(mh_stack_setup(MH_UNWIND_AUTO, 0, 0), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, run_memos, &r), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_uint_gt(r.trusted, r.rounds / 2);
+	ck_assert_msg(!r.wrong, "%u of %u trusted memos held another stack's id", r.wrong,
+		      r.trusted);
+}
+END_TEST
+
 /* qsort's frames have no frame pointers: the walk is wrong, the checks catch it. */
 START_TEST(test_auto_through_qsort)
 {
@@ -382,6 +463,7 @@ static Suite *stackdb_suite(void)
 	tcase_add_loop_test(capture, test_capture_truncates, 0, 2);
 	tcase_add_test(capture, test_auto_fast_on_fp_chain);
 	tcase_add_test(capture, test_auto_through_qsort);
+	tcase_add_test(capture, test_auto_memo_per_stack);
 	suite_add_tcase(s, capture);
 
 	tcase_add_test(intern, test_hash_content);
