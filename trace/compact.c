@@ -62,8 +62,12 @@ enum part {
 	P_ADDR,		/* address references or differences */
 	P_SIZE,		/* sizes, REALLOC old sizes */
 	P_STACK,	/* stack codes, and the id of a new one */
+	P_TS_HIGH,	/* timestamp differences but their low byte (version 5 on) */
 	PARTS,
 };
+
+/* Parts of a version 4 encoding: all but P_TS_HIGH. */
+#define PARTS_V4 P_TS_HIGH
 
 /* Stack ids each thread keeps in move-to-front order; codes below this name one. */
 #define RECENT 8
@@ -106,7 +110,9 @@ struct mh_trace_compact {
 	struct table addr_index;	/* encoder: address -> its latest position in addrs */
 	unsigned char *scratch;		/* encoder: PARTS areas of scratch_part_bytes */
 	size_t scratch_part_bytes;
+	__u64 free_next;		/* position after the previous free's allocation */
 	__u32 gen;			/* the chunk being coded */
+	bool v4;			/* decoder: the trace is of version 4 */
 };
 
 /* Per-chunk cursor state besides the tables. */
@@ -119,6 +125,11 @@ struct chunk {
 struct mh_trace_compact *mh_trace_compact_new(void)
 {
 	return calloc(1, sizeof(struct mh_trace_compact));
+}
+
+void mh_trace_compact_set_version(struct mh_trace_compact *c, unsigned version)
+{
+	c->v4 = version < 5;
 }
 
 void mh_trace_compact_free(struct mh_trace_compact *c)
@@ -155,6 +166,7 @@ static void start_chunk(struct mh_trace_compact *c)
 	c->thread_count = 0;
 	c->stack_count = 0;
 	c->addr_count = 0;
+	c->free_next = 0;
 }
 
 static inline __u64 mix(__u64 k)
@@ -289,6 +301,18 @@ static inline void put_byte(struct output *o, enum part part, unsigned char b)
 	*o->p[part]++ = b;
 }
 
+/*
+ * A timestamp difference: its low byte, mostly clock noise that no coder
+ * can shrink, apart from the rest, which zstd then codes well.
+ */
+static inline void put_ts(struct output *o, __u64 delta)
+{
+	__u64 v = zigzag(delta);
+
+	put_byte(o, P_TS, (unsigned char)v);
+	put_varint(o, P_TS_HIGH, v >> 8);
+}
+
 /* Switch to the event's thread: its index, and pid and tid when new. -ENOMEM or 0. */
 static int put_thread(struct mh_trace_compact *c, struct chunk *ck, const struct event *e,
 		      struct output *o)
@@ -342,20 +366,27 @@ static int put_stack(struct mh_trace_compact *c, struct thread *t, __u64 id, str
 }
 
 /*
- * An address: how many addresses back in this chunk it was last seen
- * (a free names its allocation, an allocation often a block freed a
- * moment ago), else its difference from the thread's previous address.
- * Sets *ref when it is a reference. 0 or -ENOMEM.
+ * An address seen before in this chunk is a reference to its latest
+ * position in the chunk's address list: for a freed address (a free, a
+ * REALLOC's old address) the difference from the position after the
+ * previous such reference (programs often free in the order they
+ * allocated), for an allocation how many addresses back it was (a block
+ * freed a moment ago). Any other address is its difference from the
+ * thread's previous address. Sets *ref when it is a reference. 0 or
+ * -ENOMEM.
  */
-static int put_addr(struct mh_trace_compact *c, struct thread *t, __u64 addr, bool *ref,
-		    struct output *o)
+static int put_addr(struct mh_trace_compact *c, struct thread *t, __u64 addr, bool freed,
+		    bool *ref, struct output *o)
 {
 	struct slot *slot = table_slot(&c->addr_index, c->gen, addr, ref);
 
 	if (!slot)
 		return -ENOMEM;
 	*ref = !*ref;
-	if (*ref)
+	if (*ref && freed) {
+		put_varint(o, P_ADDR, zigzag(slot->index - c->free_next));
+		c->free_next = slot->index + 1ULL;
+	} else if (*ref)
 		put_varint(o, P_ADDR, c->addr_count - 1 - slot->index);
 	else
 		put_varint(o, P_ADDR, zigzag(addr - t->addr));
@@ -373,7 +404,7 @@ static int put_realloc(struct mh_trace_compact *c, struct thread *t, const struc
 
 	*flags = (e->old_addr ? RE_OLD_ADDR : 0) | (e->old_size ? RE_OLD_SIZE : 0);
 	if (e->old_addr) {
-		if (put_addr(c, t, e->old_addr, &ref, o))
+		if (put_addr(c, t, e->old_addr, true, &ref, o))
 			return -ENOMEM;
 		*flags |= ref ? RE_OLD_REF : 0;
 	}
@@ -396,11 +427,11 @@ static int put_event(struct mh_trace_compact *c, struct chunk *ck, unsigned op, 
 			return -ENOMEM;
 		t = ck->cur;
 	}
-	put_varint(o, P_TS, zigzag(e->ts_ns - t->ts_ns));
+	put_ts(o, e->ts_ns - t->ts_ns);
 	t->ts_ns = e->ts_ns;
 	if (op == OP_REALLOC && put_realloc(c, t, e, o))
 		return -ENOMEM;
-	if (put_addr(c, t, e->addr, &ref, o))
+	if (put_addr(c, t, e->addr, op == OP_FREE, &ref, o))
 		return -ENOMEM;
 	*tag |= ref ? TAG_ADDR_REF : 0;
 	put_varint(o, P_SIZE, e->size);
@@ -549,6 +580,17 @@ static inline __u64 get_u64(struct input *in, enum part part)
 	return v;
 }
 
+/* A timestamp difference put by put_ts(), zigzagged. */
+static inline __u64 get_ts(const struct mh_trace_compact *c, struct input *in)
+{
+	__u64 low;
+
+	if (c->v4)
+		return get_varint(in, P_TS);
+	low = get_byte(in, P_TS);
+	return low | get_varint(in, P_TS_HIGH) << 8;
+}
+
 /* The thread an event names. NULL for a reference to no thread, or out of memory (*err). */
 static struct thread *get_thread(struct mh_trace_compact *c, struct chunk *ck, struct input *in,
 				 int *err)
@@ -595,11 +637,20 @@ static __u64 get_stack(struct mh_trace_compact *c, struct thread *t, struct inpu
 }
 
 /* An address put by put_addr(); sets in->bad for a reference to no address. */
-static __u64 get_addr(struct mh_trace_compact *c, struct thread *t, struct input *in, bool ref)
+static __u64 get_addr(struct mh_trace_compact *c, struct thread *t, struct input *in, bool freed,
+		      bool ref)
 {
 	__u64 v = get_varint(in, P_ADDR);
 
-	if (!ref) {
+	if (ref && freed && !c->v4) {
+		v = c->free_next + unzigzag(v);
+		if (v >= c->addr_count) {
+			in->bad = true;
+			return 0;
+		}
+		c->free_next = v + 1;
+		t->addr = c->addrs[v];
+	} else if (!ref) {
 		t->addr += unzigzag(v);
 	} else if (v < c->addr_count) {
 		t->addr = c->addrs[c->addr_count - 1 - v];
@@ -621,7 +672,7 @@ static int get_realloc(struct mh_trace_compact *c, struct thread *t, struct inpu
 	if ((flags & ~RE_FLAGS) || (flags & (RE_OLD_ADDR | RE_OLD_REF)) == RE_OLD_REF)
 		return -EBADMSG;
 	if (flags & RE_OLD_ADDR)
-		e->old_addr = get_addr(c, t, in, flags & RE_OLD_REF);
+		e->old_addr = get_addr(c, t, in, true, flags & RE_OLD_REF);
 	if (flags & RE_OLD_SIZE)
 		e->old_size = get_varint(in, P_SIZE);
 	/* A field flagged as present decoded as zero cannot come from the encoder. */
@@ -647,13 +698,13 @@ static int get_event(struct mh_trace_compact *c, struct chunk *ck, unsigned tag,
 	memset(e, 0, sizeof(*e));
 	e->pid = t->pid;
 	e->tid = t->tid;
-	e->ts_ns = t->ts_ns += unzigzag(get_varint(in, P_TS));
+	e->ts_ns = t->ts_ns += unzigzag(get_ts(c, in));
 	if (op == OP_REALLOC) {
 		err = get_realloc(c, t, in, e);
 		if (err)
 			return err;
 	}
-	e->addr = get_addr(c, t, in, tag & TAG_ADDR_REF);
+	e->addr = get_addr(c, t, in, op == OP_FREE, tag & TAG_ADDR_REF);
 	e->size = get_varint(in, P_SIZE);
 	ck->last_ts_ns = e->ts_ns;
 	ck->last_addr = e->addr;
@@ -716,14 +767,16 @@ static size_t copy_record(struct input *in, unsigned char *out, size_t room)
 }
 
 /* Point each part's cursor at its bytes. 0, or -EBADMSG when the lengths do not add up. */
-static int split_parts(struct input *in, const unsigned char *packed, size_t len)
+static int split_parts(struct input *in, const unsigned char *packed, size_t len, unsigned parts)
 {
-	size_t at = PARTS * sizeof(__u32);
+	size_t at = parts * sizeof(__u32);
 	__u32 n;
 
+	for (unsigned i = parts; i < PARTS; i++)
+		in->p[i] = in->end[i] = packed;
 	if (len < at)
 		return -EBADMSG;
-	for (unsigned i = 0; i < PARTS; i++) {
+	for (unsigned i = 0; i < parts; i++) {
 		memcpy(&n, packed + i * sizeof(n), sizeof(n));
 		if (n > len - at)
 			return -EBADMSG;
@@ -747,7 +800,7 @@ int mh_trace_compact_decode(struct mh_trace_compact *c, const void *packed, size
 	__u32 records;
 	int err;
 
-	if (split_parts(&in, packed, len))
+	if (split_parts(&in, packed, len, c->v4 ? PARTS_V4 : PARTS))
 		return -EBADMSG;
 	start_chunk(c);
 	/* At most two addresses per event, and at least 40 bytes of records per event. */
