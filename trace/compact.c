@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "memhook/events.h"
+#include "trace/compact_table.h"
 
 /*
  * Tag byte: bits 0-1 the operation, bit 2 "a thread reference follows",
@@ -85,19 +86,6 @@ struct thread {
 	__u32 pid, tid;
 };
 
-/* Open-addressing hash slot: valid only in the chunk whose gen it carries. */
-struct slot {
-	__u64 key;
-	__u32 gen;
-	__u32 index;
-};
-
-struct table {
-	struct slot *slots;
-	__u32 mask;			/* slot count - 1; slot count a power of two */
-	__u32 used;
-};
-
 struct mh_trace_compact {
 	struct thread *threads;		/* by index, this chunk */
 	__u32 thread_count, thread_cap;
@@ -146,13 +134,6 @@ void mh_trace_compact_free(struct mh_trace_compact *c)
 	free(c);
 }
 
-static void table_clear(struct table *t, bool slots)
-{
-	if (slots && t->slots)
-		memset(t->slots, 0, (t->mask + 1ULL) * sizeof(struct slot));
-	t->used = 0;
-}
-
 /* Forget the previous chunk: O(1) but for the rare wrap of gen. */
 static void start_chunk(struct mh_trace_compact *c)
 {
@@ -167,64 +148,6 @@ static void start_chunk(struct mh_trace_compact *c)
 	c->stack_count = 0;
 	c->addr_count = 0;
 	c->free_next = 0;
-}
-
-static inline __u64 mix(__u64 k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return k;
-}
-
-/* Double the table (64 slots at first), keeping this chunk's entries. 0 or -ENOMEM. */
-static int table_grow(struct table *t, __u32 gen)
-{
-	size_t n = t->slots ? (t->mask + 1ULL) * 2 : 64, i, j;
-	struct slot *s = calloc(n, sizeof(*s));
-
-	if (!s || n > UINT32_MAX) {
-		free(s);
-		return -ENOMEM;
-	}
-	for (i = 0; t->slots && i <= t->mask; i++) {
-		if (t->slots[i].gen != gen)
-			continue;
-		for (j = mix(t->slots[i].key) & (n - 1); s[j].gen == gen; j = (j + 1) & (n - 1))
-			;
-		s[j] = t->slots[i];
-	}
-	free(t->slots);
-	t->slots = s;
-	t->mask = (__u32)(n - 1);
-	return 0;
-}
-
-/*
- * The slot of key in this chunk; when absent it is added and *fresh set
- * (the caller fills in its index). NULL when out of memory.
- */
-static struct slot *table_slot(struct table *t, __u32 gen, __u64 key, bool *fresh)
-{
-	struct slot *s;
-	size_t i;
-
-	if ((t->used + 1ULL) * 2 > t->mask + 1ULL && table_grow(t, gen))
-		return NULL;
-	for (i = mix(key) & t->mask;; i = (i + 1) & t->mask) {
-		s = &t->slots[i];
-		if (s->gen != gen) {
-			s->key = key;
-			s->gen = gen;
-			t->used++;
-			*fresh = true;
-			return s;
-		}
-		if (s->key == key) {
-			*fresh = false;
-			return s;
-		}
-	}
 }
 
 /* Room for one more element in an array of count (cap allocated) of `size` bytes. 0 or -ENOMEM. */
