@@ -82,6 +82,7 @@ struct event {
 struct thread {
 	__u64 ts_ns;			/* of its previous event */
 	__u64 addr;			/* its previous address */
+	__u64 new_addr;			/* its previous address new to the chunk, not freed */
 	__u64 recent[RECENT];		/* its last stack ids, most recent first */
 	__u32 pid, tid;
 };
@@ -178,6 +179,7 @@ static struct thread *add_thread(struct mh_trace_compact *c, const struct chunk 
 	memset(t, 0, sizeof(*t));
 	t->ts_ns = ck->last_ts_ns;
 	t->addr = ck->last_addr;
+	t->new_addr = ck->last_addr;
 	t->pid = pid;
 	t->tid = tid;
 	return t;
@@ -294,9 +296,11 @@ static int put_stack(struct mh_trace_compact *c, struct thread *t, __u64 id, str
  * REALLOC's old address) the difference from the position after the
  * previous such reference (programs often free in the order they
  * allocated), for an allocation how many addresses back it was (a block
- * freed a moment ago). Any other address is its difference from the
- * thread's previous address. Sets *ref when it is a reference. 0 or
- * -ENOMEM.
+ * freed a moment ago). Any other address is a difference: a freed one
+ * from the thread's previous address, an allocated one from the thread's
+ * previous allocated address new to the chunk (the heap's top moves on
+ * while old blocks are freed in between). Sets *ref when it is a
+ * reference. 0 or -ENOMEM.
  */
 static int put_addr(struct mh_trace_compact *c, struct thread *t, __u64 addr, bool freed,
 		    bool *ref, struct output *o)
@@ -309,10 +313,14 @@ static int put_addr(struct mh_trace_compact *c, struct thread *t, __u64 addr, bo
 	if (*ref && freed) {
 		put_varint(o, P_ADDR, zigzag(slot->index - c->free_next));
 		c->free_next = slot->index + 1ULL;
-	} else if (*ref)
+	} else if (*ref) {
 		put_varint(o, P_ADDR, c->addr_count - 1 - slot->index);
-	else
+	} else if (freed) {
 		put_varint(o, P_ADDR, zigzag(addr - t->addr));
+	} else {
+		put_varint(o, P_ADDR, zigzag(addr - t->new_addr));
+		t->new_addr = addr;
+	}
 	slot->index = c->addr_count++;
 	t->addr = addr;
 	return 0;
@@ -573,8 +581,10 @@ static __u64 get_addr(struct mh_trace_compact *c, struct thread *t, struct input
 		}
 		c->free_next = v + 1;
 		t->addr = c->addrs[v];
-	} else if (!ref) {
+	} else if (!ref && (freed || c->v4)) {
 		t->addr += unzigzag(v);
+	} else if (!ref) {
+		t->addr = t->new_addr += unzigzag(v);
 	} else if (v < c->addr_count) {
 		t->addr = c->addrs[c->addr_count - 1 - v];
 	} else {
