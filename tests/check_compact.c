@@ -534,6 +534,43 @@ START_TEST(heap_patterns)
 }
 END_TEST
 
+/*
+ * A block freed and allocated again at once, with a size of the same
+ * 16-byte class, is named by its rank (0) among its class's freed blocks:
+ * the address part is the first address, the free's 0 and the rank's 0.
+ */
+START_TEST(freed_block_by_rank)
+{
+	struct mh_rec_alloc a[2] = {
+		{ { MH_REC_ALLOC, 0, sizeof(a[0]) }, 100, 0x1000, 32, 7, 3, 3 },
+		{ { MH_REC_ALLOC, 0, sizeof(a[0]) }, 300, 0x1000, 40, 7, 3, 3 },
+	};
+	struct mh_rec_free f = { { MH_REC_FREE, 0, sizeof(f) }, 200, 0x1000, 0, 3, 3 };
+	static const unsigned char want_addr[] = { 0x80, 0x40, 0, 0 };
+	unsigned char in[3 * sizeof(a[0])], out[sizeof(in)], packed[MH_TRACE_COMPACT_BOUND(sizeof(in))];
+	struct mh_trace_compact *c = mh_trace_compact_new();
+	size_t bytes = 0, len, at = 8 * sizeof(__u32);
+	__u32 lengths[8];
+
+	ck_assert_ptr_nonnull(c);
+	memcpy(in, &a[0], sizeof(a[0]));
+	bytes += sizeof(a[0]);
+	memcpy(in + bytes, &f, sizeof(f));
+	bytes += sizeof(f);
+	memcpy(in + bytes, &a[1], sizeof(a[1]));
+	bytes += sizeof(a[1]);
+	len = mh_trace_compact_encode(c, in, bytes, packed);
+	memcpy(lengths, packed, sizeof(lengths));
+	for (unsigned i = 0; i < 4; i++)
+		at += lengths[i];
+	ck_assert_uint_eq(lengths[4], sizeof(want_addr));
+	ck_assert_int_eq(memcmp(packed + at, want_addr, sizeof(want_addr)), 0);
+	ck_assert_int_eq(mh_trace_compact_decode(c, packed, len, out, bytes, 3), 0);
+	ck_assert_int_eq(memcmp(in, out, bytes), 0);
+	mh_trace_compact_free(c);
+}
+END_TEST
+
 static Suite *compact_suite(void)
 {
 	Suite *s = suite_create("compact");
@@ -547,6 +584,7 @@ static Suite *compact_suite(void)
 	tcase_add_test(tc, previous_version_reads);
 	tcase_add_test(tc, encodings_by_hand);
 	tcase_add_test(tc, heap_patterns);
+	tcase_add_test(tc, freed_block_by_rank);
 	suite_add_tcase(s, tc);
 	return s;
 }

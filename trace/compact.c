@@ -93,7 +93,9 @@ struct mh_trace_compact {
 	__u64 *stacks;			/* decoder: stack ids by index, this chunk */
 	__u32 stack_count, stack_cap;
 	__u64 *addrs;			/* decoder: every address so far, this chunk */
+	__u8 *classes;			/* size class of the allocation at each address, 0: none */
 	__u32 addr_count, addr_cap;
+	struct freed_lists freed;	/* this chunk's last freed addresses by size class */
 	struct table thread_index;	/* encoder: (pid, tid) -> thread index */
 	struct table stack_index;	/* encoder: stack id -> stack index */
 	struct table addr_index;	/* encoder: address -> its latest position in addrs */
@@ -128,6 +130,7 @@ void mh_trace_compact_free(struct mh_trace_compact *c)
 	free(c->threads);
 	free(c->stacks);
 	free(c->addrs);
+	free(c->classes);
 	free(c->scratch);
 	free(c->thread_index.slots);
 	free(c->stack_index.slots);
@@ -149,26 +152,31 @@ static void start_chunk(struct mh_trace_compact *c)
 	c->stack_count = 0;
 	c->addr_count = 0;
 	c->free_next = 0;
+	memset(c->freed.count, 0, sizeof(c->freed.count));
 }
 
-/* Room for one more element in an array of count (cap allocated) of `size` bytes. 0 or -ENOMEM. */
-static int reserve(void **array, __u32 count, __u32 *cap, size_t size)
+/*
+ * Room for the address list of a chunk of `bytes` bytes of records (at
+ * most two addresses per event, at least 40 bytes per event): classes,
+ * and addrs when decoding. 0 or -ENOMEM.
+ */
+static int positions_for(struct mh_trace_compact *c, size_t bytes, bool decoder)
 {
-	size_t n = *cap ? *cap * 2ULL : 256;
-	void *p;
+	size_t n = bytes / 20 + 2;
 
-	if (count < *cap)
+	if (n <= c->addr_cap && (!decoder || c->addrs))
 		return 0;
-	p = n <= UINT32_MAX ? reallocarray(*array, n, size) : NULL;
-	if (!p)
+	free(c->addrs);
+	free(c->classes);
+	c->addr_cap = 0;
+	c->addrs = decoder ? malloc(n * sizeof(*c->addrs)) : NULL;
+	c->classes = malloc(n);
+	if (!c->classes || (decoder && !c->addrs) || n > UINT32_MAX)
 		return -ENOMEM;
-	*array = p;
-	*cap = (__u32)n;
+	c->addr_cap = (__u32)n;
 	return 0;
 }
 
-#define RESERVE(c, what) \
-	reserve((void **)&(c)->what##s, (c)->what##_count, &(c)->what##_cap, sizeof(*(c)->what##s))
 
 /* A thread first seen in this chunk starts from the chunk's previous event. */
 static struct thread *add_thread(struct mh_trace_compact *c, const struct chunk *ck, __u32 pid,
@@ -295,17 +303,19 @@ static int put_stack(struct mh_trace_compact *c, struct thread *t, __u64 id, str
  * position in the chunk's address list: for a freed address (a free, a
  * REALLOC's old address) the difference from the position after the
  * previous such reference (programs often free in the order they
- * allocated), for an allocation how many addresses back it was (a block
- * freed a moment ago). Any other address is a difference: a freed one
+ * allocated); an allocated one (of size class cls) is, when it is among
+ * its class's last freed blocks, twice its rank there, else twice how
+ * many addresses back it was, plus 1. Any other address is a difference: a freed one
  * from the thread's previous address, an allocated one from the thread's
  * previous allocated address new to the chunk (the heap's top moves on
  * while old blocks are freed in between). Sets *ref when it is a
  * reference. 0 or -ENOMEM.
  */
 static int put_addr(struct mh_trace_compact *c, struct thread *t, __u64 addr, bool freed,
-		    bool *ref, struct output *o)
+		    unsigned cls, bool *ref, struct output *o)
 {
 	struct slot *slot = table_slot(&c->addr_index, c->gen, addr, ref);
+	unsigned k = 0;
 
 	if (!slot)
 		return -ENOMEM;
@@ -313,14 +323,23 @@ static int put_addr(struct mh_trace_compact *c, struct thread *t, __u64 addr, bo
 	if (*ref && freed) {
 		put_varint(o, P_ADDR, zigzag(slot->index - c->free_next));
 		c->free_next = slot->index + 1ULL;
+		freed_push(&c->freed, c->classes[slot->index], addr);
 	} else if (*ref) {
-		put_varint(o, P_ADDR, c->addr_count - 1 - slot->index);
+		while (k < c->freed.count[cls] && c->freed.addr[cls][k] != addr)
+			k++;
+		if (k < c->freed.count[cls]) {
+			put_varint(o, P_ADDR, 2 * k);
+			freed_take(&c->freed, cls, k);
+		} else {
+			put_varint(o, P_ADDR, 2ULL * (c->addr_count - 1 - slot->index) + 1);
+		}
 	} else if (freed) {
 		put_varint(o, P_ADDR, zigzag(addr - t->addr));
 	} else {
 		put_varint(o, P_ADDR, zigzag(addr - t->new_addr));
 		t->new_addr = addr;
 	}
+	c->classes[c->addr_count] = (__u8)(freed ? 0 : cls);
 	slot->index = c->addr_count++;
 	t->addr = addr;
 	return 0;
@@ -335,7 +354,7 @@ static int put_realloc(struct mh_trace_compact *c, struct thread *t, const struc
 
 	*flags = (e->old_addr ? RE_OLD_ADDR : 0) | (e->old_size ? RE_OLD_SIZE : 0);
 	if (e->old_addr) {
-		if (put_addr(c, t, e->old_addr, true, &ref, o))
+		if (put_addr(c, t, e->old_addr, true, 0, &ref, o))
 			return -ENOMEM;
 		*flags |= ref ? RE_OLD_REF : 0;
 	}
@@ -362,7 +381,7 @@ static int put_event(struct mh_trace_compact *c, struct chunk *ck, unsigned op, 
 	t->ts_ns = e->ts_ns;
 	if (op == OP_REALLOC && put_realloc(c, t, e, o))
 		return -ENOMEM;
-	if (put_addr(c, t, e->addr, op == OP_FREE, &ref, o))
+	if (put_addr(c, t, e->addr, op == OP_FREE, size_class(e->size), &ref, o))
 		return -ENOMEM;
 	*tag |= ref ? TAG_ADDR_REF : 0;
 	put_varint(o, P_SIZE, e->size);
@@ -439,7 +458,7 @@ size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, 
 	unsigned op;
 	size_t off;
 
-	if (scratch_for(c, bytes))
+	if (scratch_for(c, bytes) || positions_for(c, bytes, false))
 		return 0;
 	for (unsigned i = 0; i < PARTS; i++)
 		o.p[i] = c->scratch + i * c->scratch_part_bytes;
@@ -569,7 +588,7 @@ static __u64 get_stack(struct mh_trace_compact *c, struct thread *t, struct inpu
 
 /* An address put by put_addr(); sets in->bad for a reference to no address. */
 static __u64 get_addr(struct mh_trace_compact *c, struct thread *t, struct input *in, bool freed,
-		      bool ref)
+		      unsigned cls, bool ref)
 {
 	__u64 v = get_varint(in, P_ADDR);
 
@@ -581,17 +600,26 @@ static __u64 get_addr(struct mh_trace_compact *c, struct thread *t, struct input
 		}
 		c->free_next = v + 1;
 		t->addr = c->addrs[v];
+		freed_push(&c->freed, c->classes[v], t->addr);
+	} else if (ref && !c->v4 && !(v & 1)) {
+		if (v / 2 >= c->freed.count[cls]) {
+			in->bad = true;
+			return 0;
+		}
+		t->addr = c->freed.addr[cls][v / 2];
+		freed_take(&c->freed, cls, (unsigned)(v / 2));
 	} else if (!ref && (freed || c->v4)) {
 		t->addr += unzigzag(v);
 	} else if (!ref) {
 		t->addr = t->new_addr += unzigzag(v);
-	} else if (v < c->addr_count) {
+	} else if ((v >>= !c->v4) < c->addr_count) {
 		t->addr = c->addrs[c->addr_count - 1 - v];
 	} else {
 		in->bad = true;
 		return 0;
 	}
 	/* Room for two addresses per event was made at the chunk's start. */
+	c->classes[c->addr_count] = (__u8)(freed ? 0 : cls);
 	c->addrs[c->addr_count++] = t->addr;
 	return t->addr;
 }
@@ -605,7 +633,7 @@ static int get_realloc(struct mh_trace_compact *c, struct thread *t, struct inpu
 	if ((flags & ~RE_FLAGS) || (flags & (RE_OLD_ADDR | RE_OLD_REF)) == RE_OLD_REF)
 		return -EBADMSG;
 	if (flags & RE_OLD_ADDR)
-		e->old_addr = get_addr(c, t, in, true, flags & RE_OLD_REF);
+		e->old_addr = get_addr(c, t, in, true, 0, flags & RE_OLD_REF);
 	if (flags & RE_OLD_SIZE)
 		e->old_size = get_varint(in, P_SIZE);
 	/* A field flagged as present decoded as zero cannot come from the encoder. */
@@ -637,8 +665,9 @@ static int get_event(struct mh_trace_compact *c, struct chunk *ck, unsigned tag,
 		if (err)
 			return err;
 	}
-	e->addr = get_addr(c, t, in, op == OP_FREE, tag & TAG_ADDR_REF);
+	/* The size first: the address may be a rank among its class's freed blocks. */
 	e->size = get_varint(in, P_SIZE);
+	e->addr = get_addr(c, t, in, op == OP_FREE, size_class(e->size), tag & TAG_ADDR_REF);
 	ck->last_ts_ns = e->ts_ns;
 	ck->last_addr = e->addr;
 	if (op != OP_FREE && !err)
@@ -736,15 +765,8 @@ int mh_trace_compact_decode(struct mh_trace_compact *c, const void *packed, size
 	if (split_parts(&in, packed, len, c->v4 ? PARTS_V4 : PARTS))
 		return -EBADMSG;
 	start_chunk(c);
-	/* At most two addresses per event, and at least 40 bytes of records per event. */
-	if (raw_bytes / 20 > c->addr_cap) {
-		free(c->addrs);
-		c->addr_cap = 0;
-		c->addrs = malloc(raw_bytes / 20 * sizeof(*c->addrs));
-		if (!c->addrs)
-			return -ENOMEM;
-		c->addr_cap = (__u32)(raw_bytes / 20);
-	}
+	if (positions_for(c, raw_bytes, true))
+		return -ENOMEM;
 	for (records = 0; in.p[P_TAG] < in.end[P_TAG]; records++) {
 		if (records == count)
 			return -EBADMSG;

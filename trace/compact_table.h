@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * compact_table.h - the compact encoder's hash tables (trace/compact.c
- * alone includes it): 64-bit key -> index, open addressing, valid for one
- * chunk, forgotten in O(1) by bumping a generation number. Inline, since
- * the encoder looks up two or three keys per event. Never prints.
+ * compact_table.h - the compact coder's lookup structures (trace/compact.c
+ * alone includes it): the encoder's hash tables, 64-bit key -> index,
+ * open addressing, valid for one chunk, forgotten in O(1) by bumping a
+ * generation number; both sides' lists of recently freed addresses by
+ * size class; the growth of the coder's arrays. Inline, since the coder
+ * uses them on every event. Never prints.
  */
 #ifndef MEMHOOK_TRACE_COMPACT_TABLE_H
 #define MEMHOOK_TRACE_COMPACT_TABLE_H
@@ -92,6 +94,65 @@ static inline struct slot *table_slot(struct table *t, __u32 gen, __u64 key, boo
 			return s;
 		}
 	}
+}
+
+/* Room for one more element in an array of count (cap allocated) of `size` bytes. 0 or -ENOMEM. */
+static inline int reserve(void **array, __u32 count, __u32 *cap, size_t size)
+{
+	size_t n = *cap ? *cap * 2ULL : 256;
+	void *p;
+
+	if (count < *cap)
+		return 0;
+	p = n <= UINT32_MAX ? reallocarray(*array, n, size) : NULL;
+	if (!p)
+		return -ENOMEM;
+	*array = p;
+	*cap = (__u32)n;
+	return 0;
+}
+
+#define RESERVE(c, what) \
+	reserve((void **)&(c)->what##s, (c)->what##_count, &(c)->what##_cap, sizeof(*(c)->what##s))
+
+/*
+ * Size classes (16 bytes wide, as glibc's chunks) whose freed addresses
+ * are kept, most recently freed first, CLASS_KEEP of each: an allocation
+ * is often the block of its class freed last (tcache, fastbins). Class 0:
+ * none (too large); its list stays empty.
+ */
+#define CLASSES 64
+#define CLASS_KEEP 8
+
+struct freed_lists {
+	__u64 addr[CLASSES][CLASS_KEEP];
+	__u8 count[CLASSES];
+};
+
+/* The size class of an allocation of size bytes (0: none). */
+static inline unsigned size_class(__u64 size)
+{
+	return size < CLASSES * 16 - 23 ? (unsigned)((size + 23) >> 4) : 0;
+}
+
+/* A block of class cls (0: none) was freed at addr. */
+static inline void freed_push(struct freed_lists *f, unsigned cls, __u64 addr)
+{
+	unsigned n = f->count[cls];
+
+	if (!cls)
+		return;
+	n -= n == CLASS_KEEP;
+	memmove(&f->addr[cls][1], &f->addr[cls][0], n * sizeof(addr));
+	f->addr[cls][0] = addr;
+	f->count[cls] = (__u8)(n + 1);
+}
+
+/* Forget the freed address at rank k (< count) of class cls: it was allocated again. */
+static inline void freed_take(struct freed_lists *f, unsigned cls, unsigned k)
+{
+	memmove(&f->addr[cls][k], &f->addr[cls][k + 1], (f->count[cls] - k - 1U) * sizeof(__u64));
+	f->count[cls]--;
 }
 
 #endif /* MEMHOOK_TRACE_COMPACT_TABLE_H */
