@@ -10,8 +10,12 @@
  * move-to-front list of its recent stack ids; an event is written as a tag
  * byte (operation, kind, "another thread") and LEB128 varints of the
  * differences. A stack id outside the list is an index into the chunk's
- * table of stack ids, with its 8 bytes the first time. zstd then sees a
- * short, repetitive byte stream instead of 8-byte words. Records of every
+ * table of stack ids, with its 8 bytes the first time. An address seen
+ * before in the chunk is a reference: a free names its allocation
+ * relative to the previous free's (blocks die in the order they were
+ * born), an allocation a block freed a moment ago by its rank among its
+ * size class's last frees (glibc's tcache is LIFO per class). zstd then
+ * sees a short, repetitive byte stream instead of 8-byte words. Records of every
  * other type, and event records of a size or kind the encoding cannot
  * express, are copied after a zero tag byte.
  *
