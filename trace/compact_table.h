@@ -138,14 +138,12 @@ static inline unsigned size_class(__u64 size)
 /* A block of class cls (0: none) was freed at addr. */
 static inline void freed_push(struct freed_lists *f, unsigned cls, __u64 addr)
 {
-	unsigned n = f->count[cls];
-
 	if (!cls)
 		return;
-	n -= n == CLASS_KEEP;
-	memmove(&f->addr[cls][1], &f->addr[cls][0], n * sizeof(addr));
+	/* A constant size: a few moves, and what lies past count is never read. */
+	memmove(&f->addr[cls][1], &f->addr[cls][0], (CLASS_KEEP - 1) * sizeof(addr));
 	f->addr[cls][0] = addr;
-	f->count[cls] = (__u8)(n + 1);
+	f->count[cls] += f->count[cls] < CLASS_KEEP;
 }
 
 /* Forget the freed address at rank k (< count) of class cls: it was allocated again. */
