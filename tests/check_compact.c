@@ -363,7 +363,7 @@ START_TEST(previous_version_reads)
 	ck_assert_int_eq(read_back(in, bytes, why, sizeof(why)), 0);
 	write_one_chunk(3, MH_CHUNK_COMPACT | MH_CHUNK_ZSTD, z, (__u32)zlen, (__u32)bytes, count);
 	ck_assert_int_eq(read_back(in, bytes, why, sizeof(why)), -EBADMSG);
-	ck_assert_msg(strstr(why, trace_path) && strstr(why, "version 3"), "%s", why);
+	ck_assert_msg(strstr(why, "version 3") && strstr(why, "offset 48"), "%s", why);
 	/* Compact but not compressed is no chunk a writer makes. */
 	write_one_chunk(MH_TRACE_VERSION, MH_CHUNK_COMPACT, packed, (__u32)len, (__u32)bytes, count);
 	ck_assert_int_eq(read_back(in, bytes, why, sizeof(why)), -EBADMSG);
