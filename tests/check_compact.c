@@ -358,22 +358,216 @@ START_TEST(previous_version_reads)
 	len = mh_trace_compact_encode(c, in, bytes, packed);
 	zlen = ZSTD_compress(z, ZSTD_compressBound(len), packed, len, 1);
 	ck_assert(!ZSTD_isError(zlen));
-	write_one_chunk(4, MH_CHUNK_COMPACT | MH_CHUNK_ZSTD, z, (__u32)zlen, (__u32)bytes, count);
+	write_one_chunk(MH_TRACE_VERSION, MH_CHUNK_COMPACT | MH_CHUNK_ZSTD, z, (__u32)zlen,
+			(__u32)bytes, count);
 	ck_assert_int_eq(read_back(in, bytes, why, sizeof(why)), 0);
 	write_one_chunk(3, MH_CHUNK_COMPACT | MH_CHUNK_ZSTD, z, (__u32)zlen, (__u32)bytes, count);
 	ck_assert_int_eq(read_back(in, bytes, why, sizeof(why)), -EBADMSG);
-	ck_assert_msg(strstr(why, trace_path) && strstr(why, "version 3"), "%s", why);
+	ck_assert_msg(strstr(why, "version 3") && strstr(why, "offset 48"), "%s", why);
 	/* Compact but not compressed is no chunk a writer makes. */
-	write_one_chunk(4, MH_CHUNK_COMPACT, packed, (__u32)len, (__u32)bytes, count);
+	write_one_chunk(MH_TRACE_VERSION, MH_CHUNK_COMPACT, packed, (__u32)len, (__u32)bytes, count);
 	ck_assert_int_eq(read_back(in, bytes, why, sizeof(why)), -EBADMSG);
 	/* A compact payload whose records do not add up names the chunk. */
-	write_one_chunk(4, MH_CHUNK_COMPACT | MH_CHUNK_ZSTD, z, (__u32)zlen, (__u32)bytes, count - 1);
+	write_one_chunk(MH_TRACE_VERSION, MH_CHUNK_COMPACT | MH_CHUNK_ZSTD, z, (__u32)zlen,
+			(__u32)bytes, count - 1);
 	ck_assert_int_eq(read_back(in, bytes, why, sizeof(why)), -EBADMSG);
 	ck_assert_msg(strstr(why, "compact encoding") && strstr(why, "offset 48"), "%s", why);
 	mh_trace_compact_free(c);
 	free(in);
 	free(packed);
 	free(z);
+}
+END_TEST
+
+/*
+ * Four events of one thread (two allocations, then their frees in the
+ * same order) and their encodings written out by hand from
+ * docs/FORMAT.md, for version 4 and for the current version.
+ */
+static const struct mh_rec_alloc hand_allocs[2] = {
+	{ { MH_REC_ALLOC, 0, sizeof(struct mh_rec_alloc) }, 1000, 0x1000, 32, 0x55, 9, 9 },
+	{ { MH_REC_ALLOC, 0, sizeof(struct mh_rec_alloc) }, 1300, 0x2000, 48, 0x55, 9, 9 },
+};
+static const struct mh_rec_free hand_frees[2] = {
+	{ { MH_REC_FREE, 0, sizeof(struct mh_rec_free) }, 1500, 0x1000, 32, 9, 9 },
+	{ { MH_REC_FREE, 0, sizeof(struct mh_rec_free) }, 1600, 0x2000, 48, 9, 9 },
+};
+/* Part lengths, then tags, threads, times, addresses, sizes, stacks. */
+static const __u32 hand_v4_lengths[7] = { 4, 0, 3, 8, 6, 4, 10 };
+static const unsigned char hand_v4_parts[] = {
+	0x05, 0x01, 0x0a, 0x0a,				/* alloc + thread, alloc, 2 x free + ref */
+	0, 9, 9,					/* new thread 0: pid 9, tid 9 */
+	0xd0, 0x0f, 0xd8, 0x04, 0x90, 0x03, 0xc8, 0x01,	/* zigzag 2000, 600, 400, 200 */
+	0x80, 0x40, 0x80, 0x40, 1, 1,			/* +0x1000, +0x1000, 1 back, 1 back */
+	32, 48, 32, 48,
+	8, 0x55, 0, 0, 0, 0, 0, 0, 0, 0,		/* new stack 0x55, then recent 0 */
+};
+static const __u32 hand_v5_lengths[8] = { 4, 0, 3, 4, 6, 4, 10, 4 };
+static const unsigned char hand_v5_parts[] = {
+	0x05, 0x01, 0x0a, 0x0a,
+	0, 9, 9,
+	0xd0, 0x58, 0x90, 0xc8,				/* low bytes of 2000, 600, 400, 200 */
+	0x80, 0x40, 0x80, 0x40, 0, 0,			/* each free: the position after the last */
+	32, 48, 32, 48,
+	8, 0x55, 0, 0, 0, 0, 0, 0, 0, 0,
+	7, 2, 1, 0,					/* the rest: >> 8 */
+};
+
+/* The hand-made payload of lengths and parts at out. Returns its bytes. */
+static size_t hand_payload(unsigned char *out, const __u32 *lengths, unsigned parts,
+			   const unsigned char *bytes, size_t n)
+{
+	memcpy(out, lengths, parts * sizeof(*lengths));
+	memcpy(out + parts * sizeof(*lengths), bytes, n);
+	return parts * sizeof(*lengths) + n;
+}
+
+/*
+ * The encoder writes exactly the hand-made encoding; a version 4 trace's
+ * encoding still decodes, in a coder set to version 4 and through the
+ * reader, and is refused as the current version's.
+ */
+START_TEST(encodings_by_hand)
+{
+	unsigned char records[4 * sizeof(struct mh_rec_alloc)], out[sizeof(records)];
+	unsigned char packed[MH_TRACE_COMPACT_BOUND(sizeof(records))], want[256];
+	struct mh_trace_compact *c = mh_trace_compact_new();
+	size_t bytes = 0, len, want_len, zlen;
+	unsigned char z[512];
+	char why[300];
+
+	ck_assert_ptr_nonnull(c);
+	memcpy(records, hand_allocs, sizeof(hand_allocs));
+	bytes += sizeof(hand_allocs);
+	memcpy(records + bytes, hand_frees, sizeof(hand_frees));
+	bytes += sizeof(hand_frees);
+
+	len = mh_trace_compact_encode(c, records, bytes, packed);
+	want_len = hand_payload(want, hand_v5_lengths, 8, hand_v5_parts, sizeof(hand_v5_parts));
+	ck_assert_uint_eq(len, want_len);
+	ck_assert_int_eq(memcmp(packed, want, len), 0);
+
+	want_len = hand_payload(want, hand_v4_lengths, 7, hand_v4_parts, sizeof(hand_v4_parts));
+	ck_assert_int_eq(mh_trace_compact_decode(c, want, want_len, out, bytes, 4), -EBADMSG);
+	mh_trace_compact_set_version(c, 4);
+	ck_assert_int_eq(mh_trace_compact_decode(c, want, want_len, out, bytes, 4), 0);
+	ck_assert_int_eq(memcmp(out, records, bytes), 0);
+
+	zlen = ZSTD_compress(z, sizeof(z), want, want_len, 1);
+	ck_assert(!ZSTD_isError(zlen));
+	write_one_chunk(4, MH_CHUNK_COMPACT | MH_CHUNK_ZSTD, z, (__u32)zlen, (__u32)bytes, 4);
+	ck_assert_int_eq(read_back(records, bytes, why, sizeof(why)), 0);
+	mh_trace_compact_free(c);
+}
+END_TEST
+
+/*
+ * A heap's patterns come back exactly: blocks freed in the order they
+ * were allocated, in the reverse order and at random, reallocated, and
+ * allocations at just-freed addresses. Frees in allocation order take one
+ * address byte each (the position after the previous free's block).
+ */
+START_TEST(heap_patterns)
+{
+	enum { N = 200 };
+	size_t max = 3 * N * sizeof(struct mh_rec_realloc) * 2, bytes = 0, len;
+	unsigned char *in = malloc(max), *packed = malloc(MH_TRACE_COMPACT_BOUND(max));
+	unsigned char *out = malloc(max);
+	struct mh_trace_compact *enc = mh_trace_compact_new(), *dec = mh_trace_compact_new();
+	__u64 ts = 5000, x = 777, base = 0x55550000ULL;
+	__u32 count = 0, addr_len, order[N];
+
+	ck_assert(in && packed && out && enc && dec);
+	for (int round = 0; round < 3; round++) {
+		for (__u32 i = 0; i < N; i++) {
+			struct mh_rec_alloc a = { { MH_REC_ALLOC, 0, sizeof(a) }, ts += 7,
+						  base + i * 32, 24, 1 + i % 3, 4, 4 };
+
+			memcpy(in + bytes, &a, sizeof(a));
+			bytes += sizeof(a);
+			order[i] = round == 0 ? i : round == 1 ? N - 1 - i : i;
+			count++;
+		}
+		for (__u32 i = 0; round == 2 && i < N; i++) {
+			__u32 j = (__u32)(next_rand(&x) % (N - i)) + i, t = order[i];
+
+			order[i] = order[j];
+			order[j] = t;
+		}
+		for (__u32 i = 0; i < N; i++) {
+			struct mh_rec_free f = { { MH_REC_FREE, 0, sizeof(f) }, ts += 5,
+						 base + order[i] * 32, 24, 4, 4 };
+			struct mh_rec_realloc re = { { MH_REC_REALLOC, 0, sizeof(re) }, ts += 3,
+						     base + order[i] * 32, 40, base + order[i] * 32,
+						     24, 2, 4, 4 };
+
+			if (round == 2 && i % 4 == 0) {
+				/* Reallocated in place, then freed. */
+				memcpy(in + bytes, &re, sizeof(re));
+				bytes += sizeof(re);
+				count++;
+				f.size = 40;
+			}
+			memcpy(in + bytes, &f, sizeof(f));
+			bytes += sizeof(f);
+			count++;
+		}
+		if (round == 0) {
+			len = mh_trace_compact_encode(enc, in, bytes, packed);
+			memcpy(&addr_len, packed + 4 * sizeof(__u32), sizeof(addr_len));
+			/*
+			 * N allocations 32 bytes apart, one byte each but the first
+			 * (5 bytes: base from 0), then N one-byte frees.
+			 */
+			ck_assert_uint_eq(addr_len, 2 * N + 4);
+		}
+	}
+	len = mh_trace_compact_encode(enc, in, bytes, packed);
+	ck_assert_uint_gt(len, 0);
+	ck_assert_int_eq(mh_trace_compact_decode(dec, packed, len, out, bytes, count), 0);
+	ck_assert_int_eq(memcmp(in, out, bytes), 0);
+	mh_trace_compact_free(enc);
+	mh_trace_compact_free(dec);
+	free(in);
+	free(packed);
+	free(out);
+}
+END_TEST
+
+/*
+ * A block freed and allocated again at once, with a size of the same
+ * 16-byte class, is named by its rank (0) among its class's freed blocks:
+ * the address part is the first address, the free's 0 and the rank's 0.
+ */
+START_TEST(freed_block_by_rank)
+{
+	struct mh_rec_alloc a[2] = {
+		{ { MH_REC_ALLOC, 0, sizeof(a[0]) }, 100, 0x1000, 32, 7, 3, 3 },
+		{ { MH_REC_ALLOC, 0, sizeof(a[0]) }, 300, 0x1000, 40, 7, 3, 3 },
+	};
+	struct mh_rec_free f = { { MH_REC_FREE, 0, sizeof(f) }, 200, 0x1000, 0, 3, 3 };
+	static const unsigned char want_addr[] = { 0x80, 0x40, 0, 0 };
+	unsigned char in[3 * sizeof(a[0])], out[sizeof(in)], packed[MH_TRACE_COMPACT_BOUND(sizeof(in))];
+	struct mh_trace_compact *c = mh_trace_compact_new();
+	size_t bytes = 0, len, at = 8 * sizeof(__u32);
+	__u32 lengths[8];
+
+	ck_assert_ptr_nonnull(c);
+	memcpy(in, &a[0], sizeof(a[0]));
+	bytes += sizeof(a[0]);
+	memcpy(in + bytes, &f, sizeof(f));
+	bytes += sizeof(f);
+	memcpy(in + bytes, &a[1], sizeof(a[1]));
+	bytes += sizeof(a[1]);
+	len = mh_trace_compact_encode(c, in, bytes, packed);
+	memcpy(lengths, packed, sizeof(lengths));
+	for (unsigned i = 0; i < 4; i++)
+		at += lengths[i];
+	ck_assert_uint_eq(lengths[4], sizeof(want_addr));
+	ck_assert_int_eq(memcmp(packed + at, want_addr, sizeof(want_addr)), 0);
+	ck_assert_int_eq(mh_trace_compact_decode(c, packed, len, out, bytes, 3), 0);
+	ck_assert_int_eq(memcmp(in, out, bytes), 0);
+	mh_trace_compact_free(c);
 }
 END_TEST
 
@@ -388,6 +582,9 @@ static Suite *compact_suite(void)
 	tcase_add_test(tc, damaged_encodings_are_refused);
 	tcase_add_test(tc, trace_round_trip);
 	tcase_add_test(tc, previous_version_reads);
+	tcase_add_test(tc, encodings_by_hand);
+	tcase_add_test(tc, heap_patterns);
+	tcase_add_test(tc, freed_block_by_rank);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,8 +10,12 @@
  * move-to-front list of its recent stack ids; an event is written as a tag
  * byte (operation, kind, "another thread") and LEB128 varints of the
  * differences. A stack id outside the list is an index into the chunk's
- * table of stack ids, with its 8 bytes the first time. zstd then sees a
- * short, repetitive byte stream instead of 8-byte words. Records of every
+ * table of stack ids, with its 8 bytes the first time. An address seen
+ * before in the chunk is a reference: a free names its allocation
+ * relative to the previous free's (blocks die in the order they were
+ * born), an allocation a block freed a moment ago by its rank among its
+ * size class's last frees (glibc's tcache is LIFO per class). zstd then
+ * sees a short, repetitive byte stream instead of 8-byte words. Records of every
  * other type, and event records of a size or kind the encoding cannot
  * express, are copied after a zero tag byte.
  *
@@ -31,6 +35,7 @@
 #include <string.h>
 
 #include "memhook/events.h"
+#include "trace/compact_table.h"
 
 /*
  * Tag byte: bits 0-1 the operation, bit 2 "a thread reference follows",
@@ -62,8 +67,12 @@ enum part {
 	P_ADDR,		/* address references or differences */
 	P_SIZE,		/* sizes, REALLOC old sizes */
 	P_STACK,	/* stack codes, and the id of a new one */
+	P_TS_HIGH,	/* timestamp differences but their low byte (version 5 on) */
 	PARTS,
 };
+
+/* Parts of a version 4 encoding: all but P_TS_HIGH. */
+#define PARTS_V4 P_TS_HIGH
 
 /* Stack ids each thread keeps in move-to-front order; codes below this name one. */
 #define RECENT 8
@@ -77,21 +86,9 @@ struct event {
 struct thread {
 	__u64 ts_ns;			/* of its previous event */
 	__u64 addr;			/* its previous address */
+	__u64 new_addr;			/* its previous address new to the chunk, not freed */
 	__u64 recent[RECENT];		/* its last stack ids, most recent first */
 	__u32 pid, tid;
-};
-
-/* Open-addressing hash slot: valid only in the chunk whose gen it carries. */
-struct slot {
-	__u64 key;
-	__u32 gen;
-	__u32 index;
-};
-
-struct table {
-	struct slot *slots;
-	__u32 mask;			/* slot count - 1; slot count a power of two */
-	__u32 used;
 };
 
 struct mh_trace_compact {
@@ -100,13 +97,17 @@ struct mh_trace_compact {
 	__u64 *stacks;			/* decoder: stack ids by index, this chunk */
 	__u32 stack_count, stack_cap;
 	__u64 *addrs;			/* decoder: every address so far, this chunk */
+	__u8 *classes;			/* size class of the allocation at each address, 0: none */
 	__u32 addr_count, addr_cap;
+	struct freed_lists freed;	/* this chunk's last freed addresses by size class */
 	struct table thread_index;	/* encoder: (pid, tid) -> thread index */
 	struct table stack_index;	/* encoder: stack id -> stack index */
 	struct table addr_index;	/* encoder: address -> its latest position in addrs */
 	unsigned char *scratch;		/* encoder: PARTS areas of scratch_part_bytes */
 	size_t scratch_part_bytes;
+	__u64 free_next;		/* position after the previous free's allocation */
 	__u32 gen;			/* the chunk being coded */
+	bool v4;			/* decoder: the trace is of version 4 */
 };
 
 /* Per-chunk cursor state besides the tables. */
@@ -121,6 +122,11 @@ struct mh_trace_compact *mh_trace_compact_new(void)
 	return calloc(1, sizeof(struct mh_trace_compact));
 }
 
+void mh_trace_compact_set_version(struct mh_trace_compact *c, unsigned version)
+{
+	c->v4 = version < 5;
+}
+
 void mh_trace_compact_free(struct mh_trace_compact *c)
 {
 	if (!c)
@@ -128,18 +134,12 @@ void mh_trace_compact_free(struct mh_trace_compact *c)
 	free(c->threads);
 	free(c->stacks);
 	free(c->addrs);
+	free(c->classes);
 	free(c->scratch);
 	free(c->thread_index.slots);
 	free(c->stack_index.slots);
 	free(c->addr_index.slots);
 	free(c);
-}
-
-static void table_clear(struct table *t, bool slots)
-{
-	if (slots && t->slots)
-		memset(t->slots, 0, (t->mask + 1ULL) * sizeof(struct slot));
-	t->used = 0;
 }
 
 /* Forget the previous chunk: O(1) but for the rare wrap of gen. */
@@ -155,84 +155,32 @@ static void start_chunk(struct mh_trace_compact *c)
 	c->thread_count = 0;
 	c->stack_count = 0;
 	c->addr_count = 0;
-}
-
-static inline __u64 mix(__u64 k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return k;
-}
-
-/* Double the table (64 slots at first), keeping this chunk's entries. 0 or -ENOMEM. */
-static int table_grow(struct table *t, __u32 gen)
-{
-	size_t n = t->slots ? (t->mask + 1ULL) * 2 : 64, i, j;
-	struct slot *s = calloc(n, sizeof(*s));
-
-	if (!s || n > UINT32_MAX) {
-		free(s);
-		return -ENOMEM;
-	}
-	for (i = 0; t->slots && i <= t->mask; i++) {
-		if (t->slots[i].gen != gen)
-			continue;
-		for (j = mix(t->slots[i].key) & (n - 1); s[j].gen == gen; j = (j + 1) & (n - 1))
-			;
-		s[j] = t->slots[i];
-	}
-	free(t->slots);
-	t->slots = s;
-	t->mask = (__u32)(n - 1);
-	return 0;
+	c->free_next = 0;
+	memset(c->freed.count, 0, sizeof(c->freed.count));
 }
 
 /*
- * The slot of key in this chunk; when absent it is added and *fresh set
- * (the caller fills in its index). NULL when out of memory.
+ * Room for the address list of a chunk of `bytes` bytes of records (at
+ * most two addresses per event, at least 40 bytes per event): classes,
+ * and addrs when decoding. 0 or -ENOMEM.
  */
-static struct slot *table_slot(struct table *t, __u32 gen, __u64 key, bool *fresh)
+static int positions_for(struct mh_trace_compact *c, size_t bytes, bool decoder)
 {
-	struct slot *s;
-	size_t i;
+	size_t n = bytes / 20 + 2;
 
-	if ((t->used + 1ULL) * 2 > t->mask + 1ULL && table_grow(t, gen))
-		return NULL;
-	for (i = mix(key) & t->mask;; i = (i + 1) & t->mask) {
-		s = &t->slots[i];
-		if (s->gen != gen) {
-			s->key = key;
-			s->gen = gen;
-			t->used++;
-			*fresh = true;
-			return s;
-		}
-		if (s->key == key) {
-			*fresh = false;
-			return s;
-		}
-	}
-}
-
-/* Room for one more element in an array of count (cap allocated) of `size` bytes. 0 or -ENOMEM. */
-static int reserve(void **array, __u32 count, __u32 *cap, size_t size)
-{
-	size_t n = *cap ? *cap * 2ULL : 256;
-	void *p;
-
-	if (count < *cap)
+	if (n <= c->addr_cap && (!decoder || c->addrs))
 		return 0;
-	p = n <= UINT32_MAX ? reallocarray(*array, n, size) : NULL;
-	if (!p)
+	free(c->addrs);
+	free(c->classes);
+	c->addr_cap = 0;
+	c->addrs = decoder ? malloc(n * sizeof(*c->addrs)) : NULL;
+	c->classes = malloc(n);
+	if (!c->classes || (decoder && !c->addrs) || n > UINT32_MAX)
 		return -ENOMEM;
-	*array = p;
-	*cap = (__u32)n;
+	c->addr_cap = (__u32)n;
 	return 0;
 }
 
-#define RESERVE(c, what) \
-	reserve((void **)&(c)->what##s, (c)->what##_count, &(c)->what##_cap, sizeof(*(c)->what##s))
 
 /* A thread first seen in this chunk starts from the chunk's previous event. */
 static struct thread *add_thread(struct mh_trace_compact *c, const struct chunk *ck, __u32 pid,
@@ -243,6 +191,7 @@ static struct thread *add_thread(struct mh_trace_compact *c, const struct chunk 
 	memset(t, 0, sizeof(*t));
 	t->ts_ns = ck->last_ts_ns;
 	t->addr = ck->last_addr;
+	t->new_addr = ck->last_addr;
 	t->pid = pid;
 	t->tid = tid;
 	return t;
@@ -287,6 +236,18 @@ static inline void put_varint(struct output *o, enum part part, __u64 v)
 static inline void put_byte(struct output *o, enum part part, unsigned char b)
 {
 	*o->p[part]++ = b;
+}
+
+/*
+ * A timestamp difference: its low byte, mostly clock noise that no coder
+ * can shrink, apart from the rest, which zstd then codes well.
+ */
+static inline void put_ts(struct output *o, __u64 delta)
+{
+	__u64 v = zigzag(delta);
+
+	put_byte(o, P_TS, (unsigned char)v);
+	put_varint(o, P_TS_HIGH, v >> 8);
 }
 
 /* Switch to the event's thread: its index, and pid and tid when new. -ENOMEM or 0. */
@@ -342,23 +303,47 @@ static int put_stack(struct mh_trace_compact *c, struct thread *t, __u64 id, str
 }
 
 /*
- * An address: how many addresses back in this chunk it was last seen
- * (a free names its allocation, an allocation often a block freed a
- * moment ago), else its difference from the thread's previous address.
- * Sets *ref when it is a reference. 0 or -ENOMEM.
+ * An address seen before in this chunk is a reference to its latest
+ * position in the chunk's address list: for a freed address (a free, a
+ * REALLOC's old address) the difference from the position after the
+ * previous such reference (programs often free in the order they
+ * allocated); an allocated one (of size class cls) is, when it is among
+ * its class's last freed blocks, twice its rank there, else twice how
+ * many addresses back it was, plus 1. Any other address is a difference: a freed one
+ * from the thread's previous address, an allocated one from the thread's
+ * previous allocated address new to the chunk (the heap's top moves on
+ * while old blocks are freed in between). Sets *ref when it is a
+ * reference. 0 or -ENOMEM.
  */
-static int put_addr(struct mh_trace_compact *c, struct thread *t, __u64 addr, bool *ref,
-		    struct output *o)
+static int put_addr(struct mh_trace_compact *c, struct thread *t, __u64 addr, bool freed,
+		    unsigned cls, bool *ref, struct output *o)
 {
 	struct slot *slot = table_slot(&c->addr_index, c->gen, addr, ref);
+	unsigned k = 0;
 
 	if (!slot)
 		return -ENOMEM;
 	*ref = !*ref;
-	if (*ref)
-		put_varint(o, P_ADDR, c->addr_count - 1 - slot->index);
-	else
+	if (*ref && freed) {
+		put_varint(o, P_ADDR, zigzag(slot->index - c->free_next));
+		c->free_next = slot->index + 1ULL;
+		freed_push(&c->freed, c->classes[slot->index], addr);
+	} else if (*ref) {
+		while (k < c->freed.count[cls] && c->freed.addr[cls][k] != addr)
+			k++;
+		if (k < c->freed.count[cls]) {
+			put_varint(o, P_ADDR, 2 * k);
+			freed_take(&c->freed, cls, k);
+		} else {
+			put_varint(o, P_ADDR, 2ULL * (c->addr_count - 1 - slot->index) + 1);
+		}
+	} else if (freed) {
 		put_varint(o, P_ADDR, zigzag(addr - t->addr));
+	} else {
+		put_varint(o, P_ADDR, zigzag(addr - t->new_addr));
+		t->new_addr = addr;
+	}
+	c->classes[c->addr_count] = (__u8)(freed ? 0 : cls);
 	slot->index = c->addr_count++;
 	t->addr = addr;
 	return 0;
@@ -373,7 +358,7 @@ static int put_realloc(struct mh_trace_compact *c, struct thread *t, const struc
 
 	*flags = (e->old_addr ? RE_OLD_ADDR : 0) | (e->old_size ? RE_OLD_SIZE : 0);
 	if (e->old_addr) {
-		if (put_addr(c, t, e->old_addr, &ref, o))
+		if (put_addr(c, t, e->old_addr, true, 0, &ref, o))
 			return -ENOMEM;
 		*flags |= ref ? RE_OLD_REF : 0;
 	}
@@ -396,11 +381,11 @@ static int put_event(struct mh_trace_compact *c, struct chunk *ck, unsigned op, 
 			return -ENOMEM;
 		t = ck->cur;
 	}
-	put_varint(o, P_TS, zigzag(e->ts_ns - t->ts_ns));
+	put_ts(o, e->ts_ns - t->ts_ns);
 	t->ts_ns = e->ts_ns;
 	if (op == OP_REALLOC && put_realloc(c, t, e, o))
 		return -ENOMEM;
-	if (put_addr(c, t, e->addr, &ref, o))
+	if (put_addr(c, t, e->addr, op == OP_FREE, size_class(e->size), &ref, o))
 		return -ENOMEM;
 	*tag |= ref ? TAG_ADDR_REF : 0;
 	put_varint(o, P_SIZE, e->size);
@@ -477,7 +462,7 @@ size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, 
 	unsigned op;
 	size_t off;
 
-	if (scratch_for(c, bytes))
+	if (scratch_for(c, bytes) || positions_for(c, bytes, false))
 		return 0;
 	for (unsigned i = 0; i < PARTS; i++)
 		o.p[i] = c->scratch + i * c->scratch_part_bytes;
@@ -549,6 +534,17 @@ static inline __u64 get_u64(struct input *in, enum part part)
 	return v;
 }
 
+/* A timestamp difference put by put_ts(), zigzagged. */
+static inline __u64 get_ts(const struct mh_trace_compact *c, struct input *in)
+{
+	__u64 low;
+
+	if (c->v4)
+		return get_varint(in, P_TS);
+	low = get_byte(in, P_TS);
+	return low | get_varint(in, P_TS_HIGH) << 8;
+}
+
 /* The thread an event names. NULL for a reference to no thread, or out of memory (*err). */
 static struct thread *get_thread(struct mh_trace_compact *c, struct chunk *ck, struct input *in,
 				 int *err)
@@ -595,19 +591,39 @@ static __u64 get_stack(struct mh_trace_compact *c, struct thread *t, struct inpu
 }
 
 /* An address put by put_addr(); sets in->bad for a reference to no address. */
-static __u64 get_addr(struct mh_trace_compact *c, struct thread *t, struct input *in, bool ref)
+static __u64 get_addr(struct mh_trace_compact *c, struct thread *t, struct input *in, bool freed,
+		      unsigned cls, bool ref)
 {
 	__u64 v = get_varint(in, P_ADDR);
 
-	if (!ref) {
+	if (ref && freed && !c->v4) {
+		v = c->free_next + unzigzag(v);
+		if (v >= c->addr_count) {
+			in->bad = true;
+			return 0;
+		}
+		c->free_next = v + 1;
+		t->addr = c->addrs[v];
+		freed_push(&c->freed, c->classes[v], t->addr);
+	} else if (ref && !c->v4 && !(v & 1)) {
+		if (v / 2 >= c->freed.count[cls]) {
+			in->bad = true;
+			return 0;
+		}
+		t->addr = c->freed.addr[cls][v / 2];
+		freed_take(&c->freed, cls, (unsigned)(v / 2));
+	} else if (!ref && (freed || c->v4)) {
 		t->addr += unzigzag(v);
-	} else if (v < c->addr_count) {
+	} else if (!ref) {
+		t->addr = t->new_addr += unzigzag(v);
+	} else if ((v >>= !c->v4) < c->addr_count) {
 		t->addr = c->addrs[c->addr_count - 1 - v];
 	} else {
 		in->bad = true;
 		return 0;
 	}
 	/* Room for two addresses per event was made at the chunk's start. */
+	c->classes[c->addr_count] = (__u8)(freed ? 0 : cls);
 	c->addrs[c->addr_count++] = t->addr;
 	return t->addr;
 }
@@ -621,7 +637,7 @@ static int get_realloc(struct mh_trace_compact *c, struct thread *t, struct inpu
 	if ((flags & ~RE_FLAGS) || (flags & (RE_OLD_ADDR | RE_OLD_REF)) == RE_OLD_REF)
 		return -EBADMSG;
 	if (flags & RE_OLD_ADDR)
-		e->old_addr = get_addr(c, t, in, flags & RE_OLD_REF);
+		e->old_addr = get_addr(c, t, in, true, 0, flags & RE_OLD_REF);
 	if (flags & RE_OLD_SIZE)
 		e->old_size = get_varint(in, P_SIZE);
 	/* A field flagged as present decoded as zero cannot come from the encoder. */
@@ -647,14 +663,15 @@ static int get_event(struct mh_trace_compact *c, struct chunk *ck, unsigned tag,
 	memset(e, 0, sizeof(*e));
 	e->pid = t->pid;
 	e->tid = t->tid;
-	e->ts_ns = t->ts_ns += unzigzag(get_varint(in, P_TS));
+	e->ts_ns = t->ts_ns += unzigzag(get_ts(c, in));
 	if (op == OP_REALLOC) {
 		err = get_realloc(c, t, in, e);
 		if (err)
 			return err;
 	}
-	e->addr = get_addr(c, t, in, tag & TAG_ADDR_REF);
+	/* The size first: the address may be a rank among its class's freed blocks. */
 	e->size = get_varint(in, P_SIZE);
+	e->addr = get_addr(c, t, in, op == OP_FREE, size_class(e->size), tag & TAG_ADDR_REF);
 	ck->last_ts_ns = e->ts_ns;
 	ck->last_addr = e->addr;
 	if (op != OP_FREE && !err)
@@ -716,14 +733,16 @@ static size_t copy_record(struct input *in, unsigned char *out, size_t room)
 }
 
 /* Point each part's cursor at its bytes. 0, or -EBADMSG when the lengths do not add up. */
-static int split_parts(struct input *in, const unsigned char *packed, size_t len)
+static int split_parts(struct input *in, const unsigned char *packed, size_t len, unsigned parts)
 {
-	size_t at = PARTS * sizeof(__u32);
+	size_t at = parts * sizeof(__u32);
 	__u32 n;
 
+	for (unsigned i = parts; i < PARTS; i++)
+		in->p[i] = in->end[i] = packed;
 	if (len < at)
 		return -EBADMSG;
-	for (unsigned i = 0; i < PARTS; i++) {
+	for (unsigned i = 0; i < parts; i++) {
 		memcpy(&n, packed + i * sizeof(n), sizeof(n));
 		if (n > len - at)
 			return -EBADMSG;
@@ -747,18 +766,11 @@ int mh_trace_compact_decode(struct mh_trace_compact *c, const void *packed, size
 	__u32 records;
 	int err;
 
-	if (split_parts(&in, packed, len))
+	if (split_parts(&in, packed, len, c->v4 ? PARTS_V4 : PARTS))
 		return -EBADMSG;
 	start_chunk(c);
-	/* At most two addresses per event, and at least 40 bytes of records per event. */
-	if (raw_bytes / 20 > c->addr_cap) {
-		free(c->addrs);
-		c->addr_cap = 0;
-		c->addrs = malloc(raw_bytes / 20 * sizeof(*c->addrs));
-		if (!c->addrs)
-			return -ENOMEM;
-		c->addr_cap = (__u32)(raw_bytes / 20);
-	}
+	if (positions_for(c, raw_bytes, true))
+		return -ENOMEM;
 	for (records = 0; in.p[P_TAG] < in.end[P_TAG]; records++) {
 		if (records == count)
 			return -EBADMSG;

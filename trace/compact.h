@@ -29,6 +29,13 @@ struct mh_trace_compact;
 /* A new coder, or NULL (ENOMEM). */
 struct mh_trace_compact *mh_trace_compact_new(void);
 
+/*
+ * Decode the encoding of a trace of this version from now on (default:
+ * the current one, the only one the encoder writes). Version 4 had no
+ * high timestamp part and named every address by its distance back.
+ */
+void mh_trace_compact_set_version(struct mh_trace_compact *c, unsigned version);
+
 /* Free a coder. Accepts NULL. */
 void mh_trace_compact_free(struct mh_trace_compact *c);
 

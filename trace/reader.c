@@ -253,6 +253,7 @@ static int uncompact(struct mh_trace_reader *r, const struct mh_chunk_header *ch
 		r->compact = mh_trace_compact_new();
 		if (!r->compact)
 			return fail(r, -ENOMEM, "out of memory for chunk at offset %" PRIu64, r->offset);
+		mh_trace_compact_set_version(r->compact, r->hdr.version);
 	}
 	err = mh_trace_compact_decode(r->compact, r->packed, len, r->raw, ch->raw_bytes,
 				      ch->record_count);

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * compact_table.h - the compact coder's lookup structures (trace/compact.c
+ * alone includes it): the encoder's hash tables, 64-bit key -> index,
+ * open addressing, valid for one chunk, forgotten in O(1) by bumping a
+ * generation number; both sides' lists of recently freed addresses by
+ * size class; the growth of the coder's arrays. Inline, since the coder
+ * uses them on every event. Never prints.
+ */
+#ifndef MEMHOOK_TRACE_COMPACT_TABLE_H
+#define MEMHOOK_TRACE_COMPACT_TABLE_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/types.h>
+
+/* Open-addressing hash slot: valid only in the chunk whose gen it carries. */
+struct slot {
+	__u64 key;
+	__u32 gen;
+	__u32 index;
+};
+
+struct table {
+	struct slot *slots;
+	__u32 mask;			/* slot count - 1; slot count a power of two */
+	__u32 used;
+};
+
+static inline void table_clear(struct table *t, bool slots)
+{
+	if (slots && t->slots)
+		memset(t->slots, 0, (t->mask + 1ULL) * sizeof(struct slot));
+	t->used = 0;
+}
+
+static inline __u64 mix(__u64 k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return k;
+}
+
+/* Double the table (64 slots at first), keeping this chunk's entries. 0 or -ENOMEM. */
+static inline int table_grow(struct table *t, __u32 gen)
+{
+	size_t n = t->slots ? (t->mask + 1ULL) * 2 : 64, i, j;
+	struct slot *s = calloc(n, sizeof(*s));
+
+	if (!s || n > UINT32_MAX) {
+		free(s);
+		return -ENOMEM;
+	}
+	for (i = 0; t->slots && i <= t->mask; i++) {
+		if (t->slots[i].gen != gen)
+			continue;
+		for (j = mix(t->slots[i].key) & (n - 1); s[j].gen == gen; j = (j + 1) & (n - 1))
+			;
+		s[j] = t->slots[i];
+	}
+	free(t->slots);
+	t->slots = s;
+	t->mask = (__u32)(n - 1);
+	return 0;
+}
+
+/*
+ * The slot of key in this chunk; when absent it is added and *fresh set
+ * (the caller fills in its index). NULL when out of memory.
+ */
+static inline struct slot *table_slot(struct table *t, __u32 gen, __u64 key, bool *fresh)
+{
+	struct slot *s;
+	size_t i;
+
+	if ((t->used + 1ULL) * 2 > t->mask + 1ULL && table_grow(t, gen))
+		return NULL;
+	for (i = mix(key) & t->mask;; i = (i + 1) & t->mask) {
+		s = &t->slots[i];
+		if (s->gen != gen) {
+			s->key = key;
+			s->gen = gen;
+			t->used++;
+			*fresh = true;
+			return s;
+		}
+		if (s->key == key) {
+			*fresh = false;
+			return s;
+		}
+	}
+}
+
+/* Room for one more element in an array of count (cap allocated) of `size` bytes. 0 or -ENOMEM. */
+static inline int reserve(void **array, __u32 count, __u32 *cap, size_t size)
+{
+	size_t n = *cap ? *cap * 2ULL : 256;
+	void *p;
+
+	if (count < *cap)
+		return 0;
+	p = n <= UINT32_MAX ? reallocarray(*array, n, size) : NULL;
+	if (!p)
+		return -ENOMEM;
+	*array = p;
+	*cap = (__u32)n;
+	return 0;
+}
+
+#define RESERVE(c, what) \
+	reserve((void **)&(c)->what##s, (c)->what##_count, &(c)->what##_cap, sizeof(*(c)->what##s))
+
+/*
+ * Size classes (16 bytes wide, as glibc's chunks) whose freed addresses
+ * are kept, most recently freed first, CLASS_KEEP of each: an allocation
+ * is often the block of its class freed last (tcache, fastbins). Class 0:
+ * none (too large); its list stays empty.
+ */
+#define CLASSES 64
+#define CLASS_KEEP 8
+
+struct freed_lists {
+	__u64 addr[CLASSES][CLASS_KEEP];
+	__u8 count[CLASSES];
+};
+
+/* The size class of an allocation of size bytes (0: none). */
+static inline unsigned size_class(__u64 size)
+{
+	return size < CLASSES * 16 - 23 ? (unsigned)((size + 23) >> 4) : 0;
+}
+
+/* A block of class cls (0: none) was freed at addr. */
+static inline void freed_push(struct freed_lists *f, unsigned cls, __u64 addr)
+{
+	if (!cls)
+		return;
+	/* A constant size: a few moves, and what lies past count is never read. */
+	memmove(&f->addr[cls][1], &f->addr[cls][0], (CLASS_KEEP - 1) * sizeof(addr));
+	f->addr[cls][0] = addr;
+	f->count[cls] += f->count[cls] < CLASS_KEEP;
+}
+
+/* Forget the freed address at rank k (< count) of class cls: it was allocated again. */
+static inline void freed_take(struct freed_lists *f, unsigned cls, unsigned k)
+{
+	memmove(&f->addr[cls][k], &f->addr[cls][k + 1], (f->count[cls] - k - 1U) * sizeof(__u64));
+	f->count[cls]--;
+}
+
+#endif /* MEMHOOK_TRACE_COMPACT_TABLE_H */
