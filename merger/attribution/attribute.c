@@ -212,13 +212,15 @@ void mh_attr_free_files(struct mh_attribution *at)
 /*
  * The index is read only by kernel records (a fault, a swap-in): a few
  * thousand in a trace of millions of allocations, most of them freed soon.
- * So a block added while the index exists is only noted (index_pending)
- * and a lookup searches the index, then the noted blocks. The noted ones
- * still live go into the index (index_flush) once the list is full or
- * has been searched INDEX_SYNC_QUERIES times; a block freed before then
- * never enters it. Measured on 20M events of two threads (perf record):
- * keeping the index current at every allocation and free took 31% of the
- * report's cycles.
+ * So a block added while the index exists is only noted (index_pending;
+ * the entries of freed blocks are reused) and a lookup searches the
+ * index, then the noted blocks. The noted blocks go into the index
+ * (index_flush) once INDEX_SYNC_QUERIES lookups searched them, so a
+ * lookup reads each noted entry a bounded number of times; a block freed
+ * before then never enters it. Measured on 20M events of two threads
+ * (perf record): keeping the index current at every allocation and free
+ * took 31% of the report's cycles. The noted list holds live blocks only:
+ * it never outgrows the live set.
  *
  * A block's marks say where it is: MARK_INDEXED, or its noted entry's
  * number + 1 shifted by MARK_PENDING_SHIFT, or 0 (not yet noted: the
@@ -229,15 +231,17 @@ void mh_attr_free_files(struct mh_attribution *at)
 
 /* Lookups that search the noted blocks before they go into the index. */
 #define INDEX_SYNC_QUERIES 32
-/* Noted blocks at most: half the block table's slots, at least this. */
-#define INDEX_PENDING_MIN 1024
 /* Noted blocks looked up this far ahead of their use while flushing. */
 #define INDEX_PREFETCH_AHEAD 8
 
+/*
+ * Not in struct mh_block's order: a block just written by 8-byte stores
+ * and copied here by one 16-byte load stalls (no store forwarding).
+ */
 struct mh_pending_block {
-	uint64_t addr;			/* 0: freed since */
-	uint64_t size;
+	uint64_t addr;			/* 0: a freed block's entry, free for reuse */
 	struct mh_stack_stats *stack;
+	uint64_t size;			/* if free: the next free entry + 1, 0 if none */
 };
 
 /* Index a live block by its stack (block pointers move inside the block table; stacks stay put). */
@@ -269,74 +273,68 @@ static void build_one(struct mh_block *blk, void *arg)
 		bc->err = index_insert(bc->a, blk);
 }
 
-/*
- * Drop the freed entries of the noted list; put the live ones into the
- * index (all), or keep them noted, renumbered (!all). 0 or -ENOMEM.
- */
-static int index_flush(struct mh_process *p, bool all)
+/* Put the noted blocks into the index and empty the list. 0 or -ENOMEM. */
+static int index_flush(struct mh_process *p)
 {
 	struct mh_attr *a = p->attr;
 	struct mh_pending_block *pb = a->index_pending;
-	size_t i, kept = 0, n = a->index_pending_count;
+	size_t i, n = a->index_pending_count;
 	struct mh_block *blk;
 	int err = 0;
 
-	for (i = 0; i < n && p->blocks; i++) {
+	for (i = 0; i < n && p->blocks && !err; i++) {
 		if (!pb[i].addr)
 			continue;
 		for (size_t j = i + 1; j < n && j <= i + INDEX_PREFETCH_AHEAD; j++)
 			if (pb[j].addr)
 				mh_blocks_prefetch(p->blocks, pb[j].addr);
 		blk = mh_blocks_find(p->blocks, pb[i].addr);
-		if (!blk) /* cannot be: its free would have marked the entry */
-			continue;
-		if (all) {
-			err = err ? err : index_insert(a, blk);
-		} else {
-			pb[kept] = pb[i];
-			blk->marks = (uint64_t)++kept << MARK_PENDING_SHIFT;
-		}
+		if (blk) /* always: its free would have freed the entry */
+			err = index_insert(a, blk);
 	}
-	a->index_pending_count = kept;
-	a->index_pending_dead = 0;
+	a->index_pending_count = 0;
+	a->index_pending_free = 0;
 	a->index_queries = 0;
 	return err;
 }
 
 /* Note a block added while the index exists. 0 or -ENOMEM. */
-static int index_note(struct mh_process *p, struct mh_block *blk)
+static int index_note(struct mh_attr *a, struct mh_block *blk)
 {
-	struct mh_attr *a = p->attr;
-	size_t cap = mh_blocks_table_bytes(p->blocks) / sizeof(*blk) / 2;
 	struct mh_pending_block *grown;
+	size_t i, cap;
 
-	if (cap < INDEX_PENDING_MIN)
-		cap = INDEX_PENDING_MIN;
-	/* Full: keep it noted if most went, else index it. */
-	if (a->index_pending_count >= cap &&
-	    index_flush(p, a->index_pending_dead < a->index_pending_count / 2))
-		return -ENOMEM;
-	if (a->index_pending_count == a->index_pending_cap) {
-		grown = realloc(a->index_pending, cap * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		a->index_pending = grown;
-		a->index_pending_cap = cap;
+	if (a->index_pending_free) {
+		i = a->index_pending_free - 1;
+		a->index_pending_free = a->index_pending[i].size;
+	} else {
+		if (a->index_pending_count == a->index_pending_cap) {
+			cap = a->index_pending_cap ? 2 * a->index_pending_cap : 256;
+			grown = reallocarray(a->index_pending, cap, sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			a->index_pending = grown;
+			a->index_pending_cap = cap;
+		}
+		i = a->index_pending_count++;
 	}
-	a->index_pending[a->index_pending_count++] = (struct mh_pending_block){
-		.addr = blk->addr, .size = blk->size, .stack = blk->stack };
-	blk->marks = (uint64_t)a->index_pending_count << MARK_PENDING_SHIFT;
+	a->index_pending[i] = (struct mh_pending_block){
+		.addr = blk->addr, .stack = blk->stack, .size = blk->size };
+	blk->marks = (uint64_t)(i + 1) << MARK_PENDING_SHIFT;
 	return 0;
 }
 
 /* A block is no longer live: out of the index or the noted list. */
 static void index_forget(struct mh_attr *a, const struct mh_block *blk)
 {
+	size_t i;
+
 	if (blk->marks == MARK_INDEXED) {
 		mh_addrindex_remove(a->block_index, blk->addr);
 	} else if (blk->marks) {
-		a->index_pending[(blk->marks >> MARK_PENDING_SHIFT) - 1].addr = 0;
-		a->index_pending_dead++;
+		i = (blk->marks >> MARK_PENDING_SHIFT) - 1;
+		a->index_pending[i] = (struct mh_pending_block){ .size = a->index_pending_free };
+		a->index_pending_free = i + 1;
 	}
 }
 
@@ -348,7 +346,7 @@ static int block_index_ensure(struct mh_process *p)
 
 	if (a->block_index) {
 		if (a->index_pending_count && ++a->index_queries >= INDEX_SYNC_QUERIES)
-			return index_flush(p, true);
+			return index_flush(p);
 		return 0;
 	}
 	a->block_index = mh_addrindex_new(a->page_size);
@@ -441,7 +439,7 @@ int mh_attr_block_added(struct mh_process *p, struct mh_block *blk, uint32_t tid
 		return 0;
 	/* The mapping it lies in holds heap from now on. */
 	mh_mapping_note_heap(a, blk->addr);
-	if (index_note(p, blk))
+	if (index_note(a, blk))
 		return -ENOMEM;
 	t = a->threads ? thread_get(a, tid, false) : NULL;
 	if (!t)

@@ -142,7 +142,7 @@ struct mh_attr {
 	/* Blocks added since block_index was last brought up to date (attribute.c). */
 	struct mh_pending_block *index_pending;
 	size_t index_pending_count, index_pending_cap;
-	size_t index_pending_dead;		/* of them, freed since */
+	size_t index_pending_free;		/* first entry freed since + 1, 0 if none */
 	unsigned index_queries;			/* lookups since then */
 	struct mh_addrindex *map_index;		/* struct mh_mapping by address */
 	struct mh_mapping *mappings;		/* every entry of map_index (utlist) */
