@@ -666,45 +666,28 @@ static int get_event(struct mh_trace_compact *c, struct chunk *ck, unsigned tag,
 
 /*
  * Write the record of an event at out (8-byte aligned); returns its size.
- * Field by field: a record built on the stack and copied out is read back
- * in 16-byte loads from 8-byte stores, which the store buffer cannot
+ * Straight into out: a record built on the stack and memcpy'd out is read
+ * back in 16-byte loads from 8-byte stores, which the store buffer cannot
  * forward; that stall took half of this decoder's cycles (perf annotate).
  */
 static size_t store_event(void *out, unsigned op, unsigned kind, const struct event *e)
 {
-	struct mh_rec_alloc *a = out;
-	struct mh_rec_free *f = out;
-	struct mh_rec_realloc *re = out;
-
 	switch (op) {
 	case OP_ALLOC:
-		a->hdr = (struct mh_rec_hdr){ MH_REC_ALLOC, (__u16)kind, sizeof(*a) };
-		a->ts_ns = e->ts_ns;
-		a->addr = e->addr;
-		a->size = e->size;
-		a->stack_id = e->stack_id;
-		a->tid = e->tid;
-		a->pid = e->pid;
-		return sizeof(*a);
+		*(struct mh_rec_alloc *)out = (struct mh_rec_alloc){
+			{ MH_REC_ALLOC, (__u16)kind, sizeof(struct mh_rec_alloc) }, e->ts_ns,
+			e->addr, e->size, e->stack_id, e->tid, e->pid };
+		return sizeof(struct mh_rec_alloc);
 	case OP_FREE:
-		f->hdr = (struct mh_rec_hdr){ MH_REC_FREE, (__u16)kind, sizeof(*f) };
-		f->ts_ns = e->ts_ns;
-		f->addr = e->addr;
-		f->size = e->size;
-		f->tid = e->tid;
-		f->pid = e->pid;
-		return sizeof(*f);
+		*(struct mh_rec_free *)out = (struct mh_rec_free){
+			{ MH_REC_FREE, (__u16)kind, sizeof(struct mh_rec_free) }, e->ts_ns, e->addr,
+			e->size, e->tid, e->pid };
+		return sizeof(struct mh_rec_free);
 	default:
-		re->hdr = (struct mh_rec_hdr){ MH_REC_REALLOC, (__u16)kind, sizeof(*re) };
-		re->ts_ns = e->ts_ns;
-		re->addr = e->addr;
-		re->size = e->size;
-		re->old_addr = e->old_addr;
-		re->old_size = e->old_size;
-		re->stack_id = e->stack_id;
-		re->tid = e->tid;
-		re->pid = e->pid;
-		return sizeof(*re);
+		*(struct mh_rec_realloc *)out = (struct mh_rec_realloc){
+			{ MH_REC_REALLOC, (__u16)kind, sizeof(struct mh_rec_realloc) }, e->ts_ns,
+			e->addr, e->size, e->old_addr, e->old_size, e->stack_id, e->tid, e->pid };
+		return sizeof(struct mh_rec_realloc);
 	}
 }
 

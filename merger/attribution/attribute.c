@@ -217,10 +217,9 @@ void mh_attr_free_files(struct mh_attribution *at)
  * index, then the noted blocks. The noted blocks go into the index
  * (index_flush) once INDEX_SYNC_QUERIES lookups searched them, so a
  * lookup reads each noted entry a bounded number of times; a block freed
- * before then never enters it. Measured on 20M events of two threads
- * (perf record): keeping the index current at every allocation and free
- * took 31% of the report's cycles. The noted list holds live blocks only:
- * it never outgrows the live set.
+ * before then never enters it. Keeping the index current at every
+ * allocation and free took 31% of a report's cycles (20M events, two
+ * threads, perf record). The list holds live blocks only.
  *
  * A block's marks say where it is: MARK_INDEXED, or its noted entry's
  * number + 1 shifted by MARK_PENDING_SHIFT, or 0 (not yet noted: the
@@ -234,10 +233,7 @@ void mh_attr_free_files(struct mh_attribution *at)
 /* Noted blocks looked up this far ahead of their use while flushing. */
 #define INDEX_PREFETCH_AHEAD 8
 
-/*
- * Not in struct mh_block's order: a block just written by 8-byte stores
- * and copied here by one 16-byte load stalls (no store forwarding).
- */
+/* Not in struct mh_block's order: copied by 16-byte loads, fresh 8-byte stores stall. */
 struct mh_pending_block {
 	uint64_t addr;			/* 0: a freed block's entry, free for reuse */
 	struct mh_stack_stats *stack;
