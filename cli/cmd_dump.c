@@ -63,7 +63,8 @@ int mh_cmd_dump(int argc, char **argv)
 		mh_dump_record(stdout, stream, rec);
 	fflush(stdout);
 	if (ret < 0) {
-		fprintf(stderr, "memhook: %s\n", mh_trace_reader_error(r));
+		fprintf(stderr, "memhook: cannot read trace '%s': %s\n", argv[1],
+			mh_trace_reader_error(r));
 		code = ret == -EIO ? MH_EXIT_NO_INPUT : MH_EXIT_BAD_TRACE;
 	} else if (mh_trace_reader_truncated(r)) {
 		fprintf(stderr, "memhook: warning: trace '%s' is truncated at offset %" PRIu64

@@ -147,6 +147,8 @@ void mh_ring_wake_consumer(struct mh_ring *ring)
 	struct mh_ring_header *h = ring->hdr;
 	int saved = errno;
 
+	/* Before the wake: the consumer clears it as a pass starts. */
+	__atomic_store_n(&h->pass_wanted, 1, __ATOMIC_SEQ_CST);
 	mh_ring_wake_word(&h->wake_seq, &h->consumer_sleeping);
 	errno = saved;
 }
@@ -368,7 +370,8 @@ void mh_ring_commit(void *rec, struct mh_rec_hdr hdr)
 	me.head = old + me.pending;
 	__atomic_store_n(&s->head, me.head, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
-	if (mh_unlikely((old ^ me.head) >= me.ring->slot_bytes >> MH_RING_WAKE_SHIFT))
+	if (mh_unlikely((old ^ me.head) >= me.ring->slot_bytes >> MH_RING_WAKE_SHIFT) &&
+	    me.head - __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE) >= me.ring->slot_bytes / 2)
 		mh_ring_wake_consumer(me.ring);
 }
 
@@ -386,7 +389,10 @@ void mh_ring_wait_answer(struct mh_ring *ring, __u64 ticket)
 
 	if (me.ring != ring || !me.slot)
 		return;
-	while (!answered(ring, ticket) && !mh_ring_consumer_probe(ring)) {
+	/* The consumer was there a moment ago: look for its exit (3 syscalls) only after a wait. */
+	for (bool waited = false; !answered(ring, ticket); waited = true) {
+		if (waited ? mh_ring_consumer_probe(ring) : mh_ring_consumer_gone(ring))
+			break;
 		__atomic_fetch_add(&h->scan_waiters, 1, __ATOMIC_SEQ_CST);
 		seen = __atomic_load_n(&h->scan_seq, __ATOMIC_SEQ_CST);
 		if (!answered(ring, ticket))

@@ -46,8 +46,8 @@ void *mh_ring_reserve_at(struct mh_ring *ring, __u32 bytes, __u64 *pos);
 void mh_ring_commit(void *rec, struct mh_rec_hdr hdr);
 
 /*
- * Wake the consumer if it sleeps (a record it must answer was committed,
- * or the recorder is stopping). Preserves errno.
+ * Ask the consumer for a pass now and wake it if it sleeps (a record it
+ * must answer was committed, or the recorder is stopping). Preserves errno.
  */
 void mh_ring_wake_consumer(struct mh_ring *ring);
 

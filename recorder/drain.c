@@ -28,6 +28,8 @@
 
 /* Ring bytes handed to the writer at once: bounds how long ring space stays held. */
 #define DRAIN_BATCH_BYTES (1U << 20)
+/* How many records ahead observe() prefetches the live set's slots. */
+#define PREFETCH_AHEAD 8
 /* Longest sleep of an idle drainer, ns: producers wake it (ring.h), this bounds a missed wake. */
 #define DRAIN_IDLE_NS (MH_RING_IDLE_WAKE_MS * 1000000L)
 /* Sleep between looks at a torn tail at the end, ns. */
@@ -128,13 +130,23 @@ static void on_exit_scan(struct mh_recorder *r, const struct mh_rec_exit_scan *r
 	struct mh_exitscan_program prog = { 0 };
 	int err;
 
-	/* The figures at exit come first; the process stays tracked for its scan. */
+	/*
+	 * The figures at exit come first; the process stays tracked for its
+	 * scan. They are a few /proc reads, taken here rather than on the scan
+	 * thread: the process waits for them, and a hand-over to another
+	 * thread is one more wake-up on its way out (the scan thread only
+	 * ever holds requests of other processes, answered in any order).
+	 */
 	if (rec->path == MH_EXIT_PATH_FIGURES) {
 		req.figures = true;
 		err = mh_tracked_pidfd(r->tracked, req.pid);
-		if (err >= 0)
-			req.pidfd = err;
-		mh_leakscan_submit(r->scans, &req, &prog, err < 0 ? err : 0);
+		if (err < 0) {
+			mh_leakscan_submit(r->scans, &req, &prog, err);
+			return;
+		}
+		req.pidfd = err;
+		/* Failures only leave the figures out; the process is released anyway. */
+		(void)mh_exitscan_figures(&req, mh_recorder_sink, r);
 		return;
 	}
 	/*
@@ -159,7 +171,7 @@ static void on_exit_scan(struct mh_recorder *r, const struct mh_rec_exit_scan *r
 static size_t observe(struct mh_recorder *r, const unsigned char *buf, size_t bytes,
 		      const char **why)
 {
-	size_t off = 0, n = 0;
+	size_t off = 0, n = 0, ahead = 0;
 
 	*why = NULL;
 	while (off < bytes) {
@@ -168,6 +180,13 @@ static size_t observe(struct mh_recorder *r, const unsigned char *buf, size_t by
 		*why = mh_ring_record_error(rec);
 		if (*why)
 			break;
+		/*
+		 * The live set's lookups miss the cache: start them about
+		 * PREFETCH_AHEAD records early (sizes checked by mh_ring_read).
+		 */
+		for (; ahead < bytes && ahead < off + PREFETCH_AHEAD * sizeof(struct mh_rec_alloc);
+		     ahead += ((const struct mh_rec_hdr *)(buf + ahead))->size)
+			mh_liveset_prefetch(r->liveset, (const struct mh_rec_hdr *)(buf + ahead));
 		off += rec->size;
 		n++;
 		switch (rec->type) {

@@ -41,6 +41,12 @@ void mh_liveset_free(struct mh_liveset *ls);
 int mh_liveset_admit(struct mh_liveset *ls, const struct mh_rec_process *rec);
 
 /*
+ * Hint that rec (any type, its size checked) is about to be applied: the
+ * table slot it will look at is fetched into the cache.
+ */
+void mh_liveset_prefetch(struct mh_liveset *ls, const struct mh_rec_hdr *rec);
+
+/*
  * Apply an ALLOC, FREE or REALLOC record (others are ignored); its size
  * was checked to be at least its type's. 0 or -errno (-ENOMEM).
  */

@@ -33,8 +33,8 @@
 #define FRONT_BYTES 16
 /* How often the slots of threads that are gone are looked for, ns. */
 #define RECLAIM_PERIOD_NS 20000000ULL
-/* How long the consumer sleeps when only records above the watermark wait, ns. */
-#define HELD_SLEEP_NS 100000L
+/* Time between two passes nobody asked for, ns. */
+#define PASS_PERIOD_NS (MH_RING_PASS_PERIOD_MS * 1000000ULL)
 
 /* The consumer's own view of one slot. */
 struct cursor {
@@ -56,6 +56,7 @@ struct cursor {
 struct mh_ring_merge {
 	__u64 w;		/* this pass's watermark: records below it are merged */
 	__u64 next_reclaim;	/* CLOCK_MONOTONIC ns of the next liveness check */
+	__u64 next_pass;	/* CLOCK_MONOTONIC ns of the next paced pass */
 	bool open;		/* a pass is going on */
 	bool final;		/* the recording stopped: merge everything */
 	bool membarrier;	/* GLOBAL_EXPEDITED works here */
@@ -285,15 +286,33 @@ static unsigned int claimed_slots(const struct mh_ring *ring)
 }
 
 /*
+ * Passes are paced (ring.h): ns until the next one may start, 0 now. A
+ * forged pass_wanted only brings a pass forward.
+ */
+static __u64 pass_wait_ns(const struct mh_ring *ring, __u64 now)
+{
+	const struct mh_ring_merge *m = ring->merge;
+
+	if (m->final || now >= m->next_pass ||
+	    __atomic_load_n(&ring->hdr->pass_wanted, __ATOMIC_SEQ_CST))
+		return 0;
+	return m->next_pass - now;
+}
+
+/*
  * Start a merge pass: T0, the barrier that makes every busy flag set
  * before it visible, then each slot's state, busy flag and head. The
  * watermark is T0, or the last timestamp of a slot caught mid-record if
  * lower, less the clocks' skew.
  */
-static void pass_begin(struct mh_ring *ring)
+static void pass_begin(struct mh_ring *ring, __u64 t0)
 {
 	struct mh_ring_merge *m = ring->merge;
-	__u64 t0 = now_ns(), w = t0;
+	__u64 w = t0;
+
+	/* Cleared before the slots are read: a later request gets a pass of its own. */
+	__atomic_store_n(&ring->hdr->pass_wanted, 0, __ATOMIC_SEQ_CST);
+	m->next_pass = t0 + PASS_PERIOD_NS;
 
 	if (claimed_slots(ring) < 2 || !m->membarrier ||
 	    syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) < 0)
@@ -404,8 +423,14 @@ int mh_ring_read(struct mh_ring *ring, void *buf, size_t cap, size_t *bytes, con
 	int i;
 
 	*why = NULL;
-	if (!m->open)
-		pass_begin(ring);
+	*bytes = 0;
+	if (!m->open) {
+		__u64 t0 = now_ns();
+
+		if (pass_wait_ns(ring, t0))
+			return 0;
+		pass_begin(ring, t0);
+	}
 	while ((i = pick(ring)) >= 0) {
 		struct cursor *c = &m->cur[i];
 
@@ -512,40 +537,43 @@ void mh_ring_release(struct mh_ring *ring, size_t bytes)
 }
 
 /*
- * 1: a slot published what this pass has not seen; 2: only records held
- * back by the watermark wait; 0: nothing.
+ * Has a slot published what no pass has taken, or records held back by
+ * the watermark?
  */
-static int unread(const struct mh_ring *ring)
+static bool unread(const struct mh_ring *ring)
 {
 	const struct mh_ring_merge *m = ring->merge;
-	int held = 0;
 
 	for (__u32 i = 0; i < ring->slot_count; i++) {
 		const struct cursor *c = &m->cur[i];
 
 		if (c->broken)
 			continue;
-		if (__atomic_load_n(&ring->slots[i].head, __ATOMIC_ACQUIRE) != c->head ||
+		if (c->tail != c->head ||
+		    __atomic_load_n(&ring->slots[i].head, __ATOMIC_ACQUIRE) != c->head ||
 		    __atomic_load_n(&ring->slots[i].state, __ATOMIC_ACQUIRE) != c->state)
-			return 1;
-		if (c->tail != c->head)
-			held = 2;
+			return true;
 	}
-	return held;
+	return false;
 }
 
 void mh_ring_wait(struct mh_ring *ring, long timeout_ns)
 {
 	struct mh_ring_header *h = ring->hdr;
 	__u32 seen = __atomic_load_n(&h->wake_seq, __ATOMIC_SEQ_CST);
-	int what;
+	__u64 left;
 
 	__atomic_store_n(&h->consumer_sleeping, 1, __ATOMIC_SEQ_CST);
 	/* A record published before the flag was seen would wake nobody: look once more. */
-	what = unread(ring);
-	if (what != 1)
-		mh_ring_futex_wait(&h->wake_seq, seen,
-				   what == 2 && timeout_ns > HELD_SLEEP_NS ? HELD_SLEEP_NS : timeout_ns);
+	if (unread(ring)) {
+		left = pass_wait_ns(ring, now_ns());
+		if (!left)
+			goto out;
+		if (left < (__u64)timeout_ns)
+			timeout_ns = (long)left;
+	}
+	mh_ring_futex_wait(&h->wake_seq, seen, timeout_ns);
+out:
 	__atomic_store_n(&h->consumer_sleeping, 0, __ATOMIC_RELAXED);
 }
 
@@ -575,14 +603,34 @@ void mh_ring_finish(struct mh_ring *ring)
 	ring->merge->open = false;
 }
 
+/*
+ * Raise a slot's answered position to pos, never lower it: requests are
+ * not all answered by one thread (a slot's earlier owner, killed while it
+ * waited, may be answered after the next owner). The word is the
+ * program's to scribble on, so a few tries, then a plain store.
+ */
+static void answer_up_to(__u64 *answered, __u64 pos)
+{
+	__u64 seen = __atomic_load_n(answered, __ATOMIC_SEQ_CST);
+
+	for (int i = 0; i < 8; i++) {
+		if (seen >= pos)
+			return;
+		if (__atomic_compare_exchange_n(answered, &seen, pos, false, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			return;
+	}
+	__atomic_store_n(answered, pos, __ATOMIC_SEQ_CST);
+}
+
 void mh_ring_answer(struct mh_ring *ring, __u64 ticket)
 {
 	__u64 slot = ticket >> MH_RING_TICKET_SHIFT;
 	struct mh_ring_header *h = ring->hdr;
 
 	if (slot < ring->slot_count)
-		__atomic_store_n(&ring->slots[slot].answered,
-				 ticket & ((1ULL << MH_RING_TICKET_SHIFT) - 1), __ATOMIC_SEQ_CST);
+		answer_up_to(&ring->slots[slot].answered,
+			     ticket & ((1ULL << MH_RING_TICKET_SHIFT) - 1));
 	mh_ring_wake_word(&h->scan_seq, &h->scan_waiters);
 }
 

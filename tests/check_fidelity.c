@@ -12,6 +12,9 @@
  *   - the program's own /proc/self/status and /proc/self/smaps read in its
  *     last code, against the report's RSS at exit and memhook's own share
  *     of it;
+ *   - a block whose only pointer lies in a page swapped out at exit: the
+ *     program's own pagemap says the page is out, the program knows the
+ *     block is reachable, and the exit scan must read the page to agree;
  *   - the program's getrusage() around reading a mapped file whose pages
  *     it dropped from the page cache, against the faults on the file's
  *     entry;
@@ -400,6 +403,69 @@ out:
 }
 END_TEST
 
+/* Swap for the swapped-pointer case: set up in the runner's process, undone even on failure. */
+static struct mh_test_swapcg swapfix;
+
+static void swap_setup(void)
+{
+	mh_test_swapcg_setup(&swapfix, "fidswap", 16, 256 * MIB);
+}
+
+static void swap_teardown(void)
+{
+	mh_test_swapcg_teardown(&swapfix);
+}
+
+/*
+ * The only pointer to a block lies in a page swapped out at exit
+ * (tests/progs/fid_swapped.c, which reads its own pagemap): the exit
+ * scan must read that page, as memcheck does, and say so: the block is
+ * still reachable, not definitely lost, and the page was brought back.
+ */
+START_TEST(test_scan_reads_swapped_pointer)
+{
+	char *exe = mh_test_artefact("tests/progs/fid_swapped");
+	char *out = tmp_file("swapped.out"), *trace = tmp_file("sw.mht"), *text, buf[256];
+	const char *pre[] = { "record", "-q", "--kernel=off", "-o", trace, "--", NULL };
+	const char *rep[] = { "report", trace, NULL };
+	const char *argv[] = { exe, NULL };
+	const char *brought;
+	long long pages = -1;
+	int st;
+
+	if (swapfix.skip[0]) {
+		mh_test_skip("scan_reads_swapped_pointer", swapfix.skip);
+		goto out;
+	}
+	st = memhook_status(pre, argv, NULL, out);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "record: status %#x", st);
+	text = mh_test_read_file(out, NULL);
+	if (!strstr(text, "swapped 1")) {
+		mh_test_skip("scan_reads_swapped_pointer", "MADV_PAGEOUT left the page in RAM");
+		free(text);
+		goto out;
+	}
+	free(text);
+	st = memhook_status(rep, NULL, NULL, out);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "report: status %#x", st);
+	text = mh_test_read_file(out, NULL);
+	ck_assert_msg(strstr(text, "definitely lost: 0 B in 0 blocks"), "%s",
+		      line_of(text, "definitely lost", buf, sizeof(buf)));
+	/* The holder and the block it points to. */
+	ck_assert_msg(strstr(line_of(text, "still reachable:", buf, sizeof(buf)), " in 2 blocks"),
+		      "%s", buf);
+	brought = strstr(text, "brought ");
+	ck_assert_msg(brought && sscanf(brought, "brought %lld pages back", &pages) == 1 &&
+			      pages >= 1,
+		      "%s", line_of(text, "exit scan:", buf, sizeof(buf)));
+	free(text);
+out:
+	free(trace);
+	free(out);
+	free(exe);
+}
+END_TEST
+
 /* Unprivileged: the kernel stream's absence and its reason, in the header and the JSON warnings. */
 START_TEST(test_unprivileged_names_missing_streams)
 {
@@ -560,6 +626,12 @@ int main(void)
 	tcase_add_checked_fixture(tc, mh_test_tmp_setup, mh_test_tmp_teardown);
 	tcase_set_timeout(tc, 2 * RUN_TIMEOUT_S);
 	tcase_add_test(tc, test_file_faults_one_home);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("ScanReadsSwap");
+	tcase_add_unchecked_fixture(tc, swap_setup, swap_teardown);
+	tcase_add_checked_fixture(tc, mh_test_tmp_setup, mh_test_tmp_teardown);
+	tcase_set_timeout(tc, 2 * RUN_TIMEOUT_S);
+	tcase_add_test(tc, test_scan_reads_swapped_pointer);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("SaysWhatIsMissing");
 	tcase_add_checked_fixture(tc, mh_test_tmp_setup, mh_test_tmp_teardown);

@@ -127,12 +127,22 @@ static unsigned int drain(struct mh_ring *ring, __u32 *next_seq)
 	return n;
 }
 
+/*
+ * Ask for a pass now, as a producer waiting for room does, and wait out
+ * the watermark's margin.
+ */
+static void settle(struct mh_ring *r)
+{
+	__atomic_store_n(&r->hdr->pass_wanted, 1, __ATOMIC_SEQ_CST);
+	usleep(2 * MH_RING_SKEW_NS / 1000);
+}
+
 /* Drain until nothing more comes, the watermark's margin included. */
 static unsigned int drain_all(struct mh_ring *ring, __u32 *next_seq)
 {
 	unsigned int n = 0, got;
 
-	usleep(2 * MH_RING_SKEW_NS / 1000);
+	settle(ring);
 	do {
 		got = drain(ring, next_seq);
 		n += got;
@@ -174,6 +184,44 @@ START_TEST(test_wraparound)
 		if (ring.slots[i].state == MH_SLOT_CLAIMED)
 			ck_assert_uint_gt(ring.slots[i].head, 10 * ring.slot_bytes);
 	ck_assert_uint_eq(mh_ring_busy_slots(&ring), 0);
+}
+END_TEST
+
+/*
+ * Passes are paced: right after one, a record nobody asked about waits
+ * for the next (a read gets nothing), one a producer asks for comes at
+ * once, and a paced wait ends when the next pass is due, not after the
+ * idle timeout. Attempts the scheduler stretched past half a period say
+ * nothing and are retried.
+ */
+START_TEST(test_passes_paced)
+{
+	const __u64 half = MH_RING_PASS_PERIOD_MS * 1000000ULL / 2;
+	__u32 next[MAX_PRODUCERS] = { 0 };
+	__u32 seq = 0;
+	unsigned int timed = 0;
+	__u64 t;
+
+	make_ring(64 << 10, 0);
+	for (int attempt = 0; attempt < 50 && timed < 5; attempt++) {
+		ck_assert(put(&ring, 0, seq++));
+		ck_assert_uint_eq(drain_all(&ring, next), 1);
+		t = now_ns();
+		ck_assert(put(&ring, 0, seq++));
+		usleep(2 * MH_RING_SKEW_NS / 1000);
+		if (drain(&ring, next)) {
+			if (now_ns() - t < half)
+				ck_abort_msg("a pass nobody asked for came %llu ns after the last",
+					     (unsigned long long)(now_ns() - t));
+			continue;
+		}
+		timed += now_ns() - t < half;
+		t = now_ns();
+		mh_ring_wait(&ring, MH_RING_IDLE_WAKE_MS * 1000000L);
+		ck_assert_uint_lt(now_ns() - t, MH_RING_IDLE_WAKE_MS * 1000000ULL);
+		ck_assert_uint_eq(drain(&ring, next), 1);
+	}
+	ck_assert_uint_ge(timed, 5);
 }
 END_TEST
 
@@ -264,7 +312,7 @@ static size_t drain_bytes(struct mh_ring *r)
 {
 	size_t bytes, total = 0;
 
-	usleep(2 * MH_RING_SKEW_NS / 1000);
+	settle(r);
 	do {
 		mh_test_ring_peek(r, &bytes);
 		mh_ring_release(r, bytes);
@@ -468,7 +516,7 @@ START_TEST(test_bad_slot_alone)
 			bad = (int)i;
 	ck_assert_int_ge(bad, 0);
 	ring.slots[bad].head += 3 * ring.slot_bytes;
-	usleep(2 * MH_RING_SKEW_NS / 1000);
+	settle(&ring);
 	buf = malloc(ring.slot_bytes * ring.slot_count);
 	ck_assert_ptr_nonnull(buf);
 	do {
@@ -548,6 +596,7 @@ static Suite *ring_suite(void)
 	tcase_add_checked_fixture(core, NULL, ring_teardown);
 	tcase_add_test(core, test_wraparound);
 	tcase_add_test(core, test_busy_holds_back);
+	tcase_add_test(core, test_passes_paced);
 	tcase_add_test(core, test_many_producers);
 	tcase_add_test(core, test_closed_slot_reused);
 	tcase_add_test(core, test_bad_slot_alone);

@@ -36,7 +36,6 @@
 
 struct mh_trace_reader {
 	int fd;
-	char *path;
 	struct mh_trace_header hdr;
 	uint64_t offset;			/* file offset of the next chunk header */
 	unsigned char *stored;		/* compressed payload of the current chunk */
@@ -62,13 +61,11 @@ static int fail(struct mh_trace_reader *r, int err, const char *fmt, ...)
 
 static int fail(struct mh_trace_reader *r, int err, const char *fmt, ...)
 {
-	char what[160];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
 	va_end(ap);
-	snprintf(r->reason, sizeof(r->reason), "trace '%s': %s", r->path, what);
 	r->error = err;
 	return err;
 }
@@ -429,9 +426,8 @@ struct mh_trace_reader *mh_trace_reader_open(const char *path)
 	if (!r)
 		return NULL;
 	r->fd = -1;
-	r->path = strdup(path);
 	r->dctx = ZSTD_createDCtx();
-	if (!r->path || !r->dctx) {
+	if (!r->dctx) {
 		err = -ENOMEM;
 		goto out_free;
 	}
@@ -462,7 +458,6 @@ void mh_trace_reader_free(struct mh_trace_reader *r)
 	free(r->stored);
 	free(r->raw);
 	free(r->packed);
-	free(r->path);
 	free(r);
 }
 

@@ -55,7 +55,7 @@ int mh_trace_reader_next(struct mh_trace_reader *r, int stream, const struct mh_
 bool mh_trace_reader_truncated(const struct mh_trace_reader *r);
 uint64_t mh_trace_reader_truncated_at(const struct mh_trace_reader *r);
 
-/* Human-readable description of the last error, naming the file offset. */
+/* Human-readable description of the last error, naming the file offset (not the file). */
 const char *mh_trace_reader_error(const struct mh_trace_reader *r);
 
 #endif /* MEMHOOK_TRACE_READER_H */

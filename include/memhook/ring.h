@@ -26,7 +26,10 @@
  *   close:    CLAIMED -> CLOSED at the thread's end, process exit, an
  *             untraced image's note, and for the slots of the image an
  *             exec replaced; a fork child forgets its parent's slot.
- *   consumer: each pass: T0 = CLOCK_MONOTONIC; membarrier
+ *   consumer: passes are paced: one starts MH_RING_PASS_PERIOD_MS after
+ *             the last, or at once when a producer set pass_wanted (it
+ *             waits for room or a slot, sent an exit-scan request, or
+ *             its slot is half full). Each pass: T0 = CLOCK_MONOTONIC; membarrier
  *             (MEMBARRIER_CMD_GLOBAL_EXPEDITED) or a full fence; then per
  *             slot: acquire state, busy, last_ts, head (the reverse of
  *             the producer's release stores). The watermark W is T0, or
@@ -52,14 +55,16 @@
  * malformed slot ends the reading of that slot only.
  *
  * Sleeping (no polling on either side):
- *   consumer: with nothing published, it sets consumer_sleeping, checks
- *             once more, and waits on the futex word wake_seq with a
- *             timeout (MH_RING_IDLE_WAKE_MS): a missed wake costs at most
- *             that long, and the timeout is also the periodic flush.
+ *   consumer: with no pass due, it sets consumer_sleeping, checks
+ *             once more, and waits on the futex word wake_seq until the
+ *             next paced pass, or with nothing published for
+ *             MH_RING_IDLE_WAKE_MS: a missed wake costs at most that
+ *             long, and the timeout is also the periodic flush.
  *   producer: when its slot's head crosses a multiple of
- *             slot_bytes >> MH_RING_WAKE_SHIFT, when it must wait for room
- *             or for a free slot, and after an exit-scan request, it wakes
- *             a sleeping consumer (mh_ring_wake_word). A producer waiting
+ *             slot_bytes >> MH_RING_WAKE_SHIFT with the slot half full,
+ *             when it must wait for room or for a free slot, and after an
+ *             exit-scan request, it sets pass_wanted and wakes a sleeping
+ *             consumer (mh_ring_wake_word). A producer waiting
  *             for room sleeps on tail_wake (the consumer bumps and wakes
  *             it after a pass while producers_sleeping is non-zero).
  * The futex words live in the shared mapping (not FUTEX_PRIVATE): the
@@ -84,7 +89,7 @@
 #include "memhook/events.h"
 
 #define MH_RING_MAGIC 0x474e495248484d4dULL /* "MMHHRING" */
-#define MH_RING_VERSION 3
+#define MH_RING_VERSION 4
 /* Bytes reserved for the header and the slot table, a multiple of every page size we run on. */
 #define MH_RING_HEADER_BYTES 65536
 /* Offset of the slot table in the header. */
@@ -103,10 +108,19 @@
  * of a slot.
  */
 #define MH_RING_RECORD_MAX (64U << 10)
-/* A producer wakes the consumer each time its slot's head crosses slot_bytes >> this. */
+/*
+ * A producer whose slot is half full wakes the consumer each time its
+ * head crosses slot_bytes >> this.
+ */
 #define MH_RING_WAKE_SHIFT 3
 /* The longest a consumer with nothing to read sleeps before looking again, ms. */
 #define MH_RING_IDLE_WAKE_MS 10
+/*
+ * Time between two passes nobody asked for, ms. Each pass with two
+ * threads writing costs a membarrier, which interrupts every CPU running
+ * the program; a millisecond of records fits in a slot many times over.
+ */
+#define MH_RING_PASS_PERIOD_MS 1
 /*
  * The watermark's margin, ns: how far a producer's clock (TSC readings
  * converted per thread, preload/clock.c) may lag CLOCK_MONOTONIC.
@@ -160,6 +174,8 @@ struct mh_ring_header {
 	_Alignas(MH_CACHELINE) __u32 wake_seq;
 	/* Non-zero while the consumer sleeps (or is about to). */
 	__u32 consumer_sleeping;
+	/* Non-zero: a producer needs a pass now, not at the next paced one. */
+	__u32 pass_wanted;
 	/* Futex word waiting producers sleep on; the consumer bumps it after a pass. */
 	_Alignas(MH_CACHELINE) __u32 tail_wake;
 	/* Producers sleeping on tail_wake. */

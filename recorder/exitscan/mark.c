@@ -43,6 +43,7 @@ struct scan {
 	size_t depth;
 	size_t capacity;
 	__u64 *window;		/* SCAN_WINDOW_BYTES of target memory */
+	__u64 lo, hi;		/* no block outside [lo, hi): most words miss all of them */
 };
 
 static int by_addr(const void *a, const void *b)
@@ -57,6 +58,8 @@ static ssize_t find_block(const struct scan *s, __u64 p)
 {
 	size_t lo = 0, hi = s->count;
 
+	if (p < s->lo || p >= s->hi)
+		return -1;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -243,9 +246,13 @@ int mh_reach_classify(struct mh_reach_block *blocks, size_t count,
 	if (!s.window)
 		return -ENOMEM;
 	mh_reach_sort(blocks, count);
+	s.lo = count ? blocks[0].addr : 0;
 	for (size_t i = 0; i < count; i++) {
+		__u64 end = blocks[i].addr + (blocks[i].size ? blocks[i].size : 1);
+
 		blocks[i].kind = UNREACHED;
 		blocks[i].clique = 0;
+		s.hi = end > s.hi ? end : s.hi;
 	}
 
 	for (size_t v = 0; v < roots->value_count && !err; v++) {

@@ -21,6 +21,17 @@
 
 /* pagemap entries cached per reader (they cover 2 MiB of 4 KiB pages). */
 #define MH_PEEK_CACHE_PAGES 512
+/* Pages read together, and chunks kept: 64 chunks of 64 KiB (4 KiB pages). */
+#define MH_PEEK_CHUNK_PAGES 16
+#define MH_PEEK_CHUNKS 64
+
+/* One cached chunk of the process's memory. */
+struct mh_peek_chunk {
+	__u64 first_page;		/* page number of its first page */
+	__u16 have;			/* bit n: page n was read (else zeros) */
+	__u16 swapped;			/* bit n: page n is swapped out, not read yet */
+	bool valid;
+};
 
 struct mh_peek {
 	pid_t pid;
@@ -30,21 +41,28 @@ struct mh_peek {
 	size_t cache_count;		/* valid entries */
 	__u64 cache[MH_PEEK_CACHE_PAGES];
 	__u64 no_entry;			/* what a page pagemap cannot say about reads as */
-	__u64 read_pages;		/* resident pages read (a page read twice counts twice) */
+	unsigned char *data;		/* MH_PEEK_CHUNKS chunks, direct-mapped by page number */
+	struct mh_peek_chunk chunks[MH_PEEK_CHUNKS];
+	__u64 read_pages;		/* resident pages read (again if evicted and asked again) */
 	__u64 swapped_in_pages;		/* swapped-out pages read: each came back into RAM */
 	__u64 untouched_pages;		/* never-touched pages skipped (twice if asked twice) */
 };
 
-/* Start reading pid. Never fails: without pagemap, every page is read (pagemap_fd -1). */
-void mh_peek_open(struct mh_peek *pk, pid_t pid);
+/*
+ * Start reading pid: without pagemap, every page is read (pagemap_fd
+ * -1). 0, or -ENOMEM.
+ */
+int mh_peek_open(struct mh_peek *pk, pid_t pid);
 void mh_peek_close(struct mh_peek *pk);
 
 /*
  * Copy [addr, addr + bytes) of the process into buf, zeros where the
- * process has no page (never touched, or not mapped). Returns 0;
- * -ENODATA when the process has none of those pages (buf is all zeros:
- * the range holds no pointer, a scan may skip it); -EFAULT when pagemap
- * is unreadable and the range could not be read.
+ * process has no page (never touched, or not mapped). The pages are read
+ * a chunk at a time and kept: a scan reads words and blocks in pointer
+ * order, and one system call per word would cost more than the scan.
+ * Returns 0; -ENODATA when the process has none of those pages (buf is
+ * all zeros: the range holds no pointer, a scan may skip it); -EFAULT
+ * when pagemap is unreadable and the range could not be read.
  */
 int mh_peek_read(struct mh_peek *pk, __u64 addr, void *buf, size_t bytes);
 

@@ -27,8 +27,8 @@ struct mh_leakscan *mh_leakscan_start(struct mh_recorder *r);
  * request is answered without a scan: -EPERM/-ESRCH, the pid is not a
  * live process of the recording ("ring.refused" INFO about the trace);
  * else the blocks could not be had ("leakscan.status" about the pid).
- * Every request is answered, by the scan thread, in submission order,
- * which must be ring order.
+ * Every request is answered, by the scan thread, in submission order.
+ * (The drainer answers a process's figures request itself when it can.)
  */
 void mh_leakscan_submit(struct mh_leakscan *ls, struct mh_exitscan_request *req,
 			struct mh_exitscan_program *prog, int err);

@@ -49,8 +49,11 @@
 #include "recorder/sampler.h"
 #include "trace/records.h"
 
-/* How long to wait for one thread to stop, in milliseconds. */
-#define STOP_TIMEOUT_MS 2000
+/* How long to wait for one thread to stop, ns. */
+#define STOP_TIMEOUT_NS 2000000000LL
+/* First and longest sleep between looks at a thread that is not stopped yet, ns. */
+#define STOP_POLL_MIN_NS 20000L
+#define STOP_POLL_MAX_NS 1000000L
 
 struct target {
 	pid_t pid;
@@ -99,20 +102,29 @@ static int list_threads(struct target *t, pid_t requester)
 	return 0;
 }
 
-/* Wait for tid's ptrace stop, polling so a thread that never stops cannot hang us. */
+/*
+ * Wait for tid's ptrace stop, polling so a thread that never stops cannot
+ * hang us. A running thread stops within microseconds, so the sleeps start
+ * short and double: the process waits for the whole scan, and a first
+ * sleep of a millisecond was most of a short process's exit.
+ */
 static bool wait_stopped(pid_t tid)
 {
-	for (int waited_ms = 0; waited_ms < STOP_TIMEOUT_MS; waited_ms++) {
+	__u64 deadline = mh_clock_now_ns() + STOP_TIMEOUT_NS;
+	long nap = STOP_POLL_MIN_NS;
+
+	for (;;) {
+		struct timespec ts = { .tv_nsec = nap };
 		int status;
 		pid_t got = waitpid(tid, &status, __WALL | WNOHANG);
 
 		if (got == tid)
 			return WIFSTOPPED(status);
-		if (got < 0)
+		if (got < 0 || mh_clock_now_ns() > deadline)
 			return false;
-		usleep(1000);
+		nanosleep(&ts, NULL);
+		nap = nap * 2 > STOP_POLL_MAX_NS ? STOP_POLL_MAX_NS : nap * 2;
 	}
-	return false;
 }
 
 static void stop_thread(struct mh_root_thread *th)
@@ -178,6 +190,9 @@ static int classify(struct target *t, const struct mh_exitscan_request *req,
 	struct mh_reach_roots roots;
 	int err;
 
+	/* Nothing live: nothing to reach, no memory to read. */
+	if (!prog->count)
+		return 0;
 	/* Sorted first so the roots can tell heap mappings. */
 	mh_reach_sort(prog->blocks, prog->count);
 	err = mh_roots_collect(&in, &roots);
@@ -345,8 +360,10 @@ static int scan_stopped(struct target *t, const struct mh_exitscan_request *req,
 		err = emit_exit_figures(t, sink, ctx);
 	if (!err)
 		err = mh_pagemap_snapshot(t->pid, &t->maps, &t->own, sink, ctx);
-	if (!err) {
-		mh_peek_open(&t->peek, t->pid);
+	/* No live block, nothing to classify: the roots need not be read (most short processes). */
+	if (!err && prog->count)
+		err = mh_peek_open(&t->peek, t->pid);
+	if (!err && prog->count) {
 		t->blind = t->peek.pagemap_fd < 0;
 		err = classify(t, req, prog);
 		mh_peek_close(&t->peek);

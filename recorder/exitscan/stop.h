@@ -73,7 +73,8 @@ void mh_exitscan_unlock(void);
 
 /*
  * Answer the request: publish its ticket in the ring (the process waits
- * for it) and close its pidfd. Requests are answered in ring order.
+ * for it) and close its pidfd. Any thread may answer, in any order: a
+ * slot's answered position only grows (mh_ring_answer).
  */
 void mh_exitscan_release(struct mh_exitscan_request *req);
 
