@@ -20,6 +20,7 @@ struct mh_block {
 	uint64_t addr;			/* key: start of the block, never 0 */
 	uint64_t size;			/* bytes requested */
 	struct mh_stack_stats *stack;	/* who allocated it (the merger's; NULL in the recorder) */
+	uint64_t marks;			/* the table's user's (the merger's attribution), 0 when added */
 };
 
 struct mh_blocks;

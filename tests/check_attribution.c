@@ -312,6 +312,45 @@ START_TEST(test_faults_charged)
 END_TEST
 
 /*
+ * Blocks allocated and freed after the first fault built the index of
+ * live blocks (attribute.c notes them and indexes them only after 32
+ * lookups): a fault inside a live block is its stack's before and after
+ * that, and an address freed, or reused by a smaller block, is no
+ * block's. Truth by construction: which block covers each address.
+ */
+START_TEST(test_faults_in_blocks_added_later)
+{
+	int i;
+
+	ev_alloc(0x10000, 32, 3, MH_KIND_MALLOC);
+	ev_fault(0x7ffc0000, 0x1, MH_VMA_STACK);	/* builds the index: no block there */
+	ev_alloc(0x100000, 64, 4, MH_KIND_MALLOC);
+	ev_fault(0x100010, 0x2, MH_VMA_ANON);		/* stack 4 */
+	ev_free(0x100000);
+	ev_fault(0x100010, 0x3, MH_VMA_ANON);		/* freed: no block */
+	ev_alloc(0x200000, 2 * PAGE, 5, MH_KIND_MALLOC);
+	ev_alloc(0x300000, 16, 6, MH_KIND_MALLOC);
+	for (i = 0; i < 40; i++)
+		ev_fault(0x200000 + i * 128, 0x4, MH_VMA_ANON);	/* stack 5 */
+	ev_fault(0x300008, 0x5, MH_VMA_ANON);		/* stack 6 */
+	ev_free(0x200000);
+	ev_alloc(0x200000, 16, 7, MH_KIND_MALLOC);
+	ev_fault(0x200008, 0x6, MH_VMA_ANON);		/* stack 7 */
+	ev_fault(0x200100, 0x7, MH_VMA_ANON);		/* past its 16 bytes: no block */
+	ev_free(0x300000);
+	ev_fault(0x300008, 0x8, MH_VMA_ANON);		/* freed: no block */
+	ev_fault(0x10010, 0x9, MH_VMA_ANON);		/* stack 3, indexed at the first fault */
+	mh_replay_finish(rp);
+	ck_assert_uint_eq(stack(3)->faults, 1);
+	ck_assert_uint_eq(stack(4)->faults, 1);
+	ck_assert_uint_eq(stack(5)->faults, 40);
+	ck_assert_uint_eq(stack(6)->faults, 1);
+	ck_assert_uint_eq(stack(7)->faults, 1);
+	ck_assert_uint_eq(proc()->attr->faults_in_blocks, 44);
+}
+END_TEST
+
+/*
  * munmap() as the kernel does it, on whole pages. The program maps 8
  * pages at 0xa00000 (stack 9) and unmaps pages 2-3 (a hole: pages 0-1 and
  * 4-7 stay) and then 100 bytes at page 6 (the whole page 6 goes: 4-5 and
@@ -828,6 +867,7 @@ static Suite *attribution_suite(void)
 	tcase_add_test(tc, test_freed_heap_is_retained);
 	tcase_add_test(tc, test_latest_snapshot_and_rss_peak);
 	tcase_add_test(tc, test_faults_charged);
+	tcase_add_test(tc, test_faults_in_blocks_added_later);
 	tcase_add_test(tc, test_swapins_majors_reclaim);
 	tcase_add_test(tc, test_munmap_splits_and_removes);
 	suite_add_tcase(s, tc);

@@ -681,30 +681,30 @@ static int get_event(struct mh_trace_compact *c, struct chunk *ck, unsigned tag,
 	return in->bad ? -EBADMSG : 0;
 }
 
-/* Write the record of an event at out; returns its size. */
+/*
+ * Write the record of an event at out (8-byte aligned); returns its size.
+ * Straight into out: a record built on the stack and memcpy'd out is read
+ * back in 16-byte loads from 8-byte stores, which the store buffer cannot
+ * forward; that stall took half of this decoder's cycles (perf annotate).
+ */
 static size_t store_event(void *out, unsigned op, unsigned kind, const struct event *e)
 {
-	struct mh_rec_alloc a;
-	struct mh_rec_free f;
-	struct mh_rec_realloc re;
-
 	switch (op) {
 	case OP_ALLOC:
-		a = (struct mh_rec_alloc){ { MH_REC_ALLOC, (__u16)kind, sizeof(a) }, e->ts_ns, e->addr,
-					   e->size, e->stack_id, e->tid, e->pid };
-		memcpy(out, &a, sizeof(a));
-		return sizeof(a);
+		*(struct mh_rec_alloc *)out = (struct mh_rec_alloc){
+			{ MH_REC_ALLOC, (__u16)kind, sizeof(struct mh_rec_alloc) }, e->ts_ns,
+			e->addr, e->size, e->stack_id, e->tid, e->pid };
+		return sizeof(struct mh_rec_alloc);
 	case OP_FREE:
-		f = (struct mh_rec_free){ { MH_REC_FREE, (__u16)kind, sizeof(f) }, e->ts_ns, e->addr,
-					  e->size, e->tid, e->pid };
-		memcpy(out, &f, sizeof(f));
-		return sizeof(f);
+		*(struct mh_rec_free *)out = (struct mh_rec_free){
+			{ MH_REC_FREE, (__u16)kind, sizeof(struct mh_rec_free) }, e->ts_ns, e->addr,
+			e->size, e->tid, e->pid };
+		return sizeof(struct mh_rec_free);
 	default:
-		re = (struct mh_rec_realloc){ { MH_REC_REALLOC, (__u16)kind, sizeof(re) }, e->ts_ns,
-					      e->addr, e->size, e->old_addr, e->old_size,
-					      e->stack_id, e->tid, e->pid };
-		memcpy(out, &re, sizeof(re));
-		return sizeof(re);
+		*(struct mh_rec_realloc *)out = (struct mh_rec_realloc){
+			{ MH_REC_REALLOC, (__u16)kind, sizeof(struct mh_rec_realloc) }, e->ts_ns,
+			e->addr, e->size, e->old_addr, e->old_size, e->stack_id, e->tid, e->pid };
+		return sizeof(struct mh_rec_realloc);
 	}
 }
 

@@ -26,6 +26,7 @@
 #include "memhook/kernel_events.h"
 
 struct mh_addrindex;
+struct mh_pending_block;
 struct mh_block;
 struct mh_process;
 struct mh_replay;
@@ -138,6 +139,11 @@ struct mh_attr {
 	/* Kernel events. */
 	bool kernel;				/* a kernel record about this process came */
 	struct mh_addrindex *block_index;	/* live block ranges -> stack, once needed */
+	/* Blocks added since block_index was last brought up to date (attribute.c). */
+	struct mh_pending_block *index_pending;
+	size_t index_pending_count, index_pending_cap;
+	size_t index_pending_free;		/* first entry freed since + 1, 0 if none */
+	unsigned index_queries;			/* lookups since then */
 	struct mh_addrindex *map_index;		/* struct mh_mapping by address */
 	struct mh_mapping *mappings;		/* every entry of map_index (utlist) */
 	struct mh_mapping *last_map;		/* cache for blocks landing in a mapping */
