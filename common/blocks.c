@@ -24,6 +24,7 @@
 #include <stdlib.h>
 
 #include "common/assert.h"
+#include "memhook/events.h"
 
 /*
  * Slots of an empty table; it never shrinks below this. Power of two.
@@ -209,6 +210,35 @@ void mh_blocks_foreach(struct mh_blocks *b, void (*fn)(struct mh_block *blk, voi
 void mh_blocks_prefetch(const struct mh_blocks *b, uint64_t addr)
 {
 	__builtin_prefetch(&b->slots[home_of(b, addr)]);
+}
+
+void mh_blocks_prefetch_event(const struct mh_blocks *b, uint32_t pid,
+			      const struct mh_rec_hdr *rec)
+{
+	const struct mh_rec_alloc *a = (const void *)rec;
+	const struct mh_rec_free *f = (const void *)rec;
+	const struct mh_rec_realloc *re = (const void *)rec;
+
+	if (!b)
+		return;
+	switch (rec->type) {
+	case MH_REC_ALLOC:
+		if (a->pid == pid)
+			mh_blocks_prefetch(b, a->addr);
+		return;
+	case MH_REC_FREE:
+		if (f->pid == pid)
+			mh_blocks_prefetch(b, f->addr);
+		return;
+	case MH_REC_REALLOC:
+		if (re->pid == pid) {
+			mh_blocks_prefetch(b, re->old_addr);
+			mh_blocks_prefetch(b, re->addr);
+		}
+		return;
+	default:
+		return;
+	}
 }
 
 uint64_t mh_blocks_table_bytes(const struct mh_blocks *b)

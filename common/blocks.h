@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct mh_rec_hdr;
 struct mh_stack_stats;
 
 struct mh_block {
@@ -65,6 +66,14 @@ void mh_blocks_foreach(struct mh_blocks *b, void (*fn)(struct mh_block *blk, voi
 
 /* Hint that addr is about to be looked up (a prefetch; no effect on the contents). */
 void mh_blocks_prefetch(const struct mh_blocks *b, uint64_t addr);
+
+/*
+ * Hint that rec, an ALLOC, FREE or REALLOC of process pid whose table is
+ * b, is about to be applied: the slots it looks up are prefetched. Any
+ * other record, another process's, or b NULL: nothing.
+ */
+void mh_blocks_prefetch_event(const struct mh_blocks *b, uint32_t pid,
+			      const struct mh_rec_hdr *rec);
 
 /* Bytes the table's slots take now (it follows the live set); 0 for NULL. */
 uint64_t mh_blocks_table_bytes(const struct mh_blocks *b);

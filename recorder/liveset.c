@@ -281,28 +281,9 @@ static int apply_mapping(struct proc *p, const struct mh_rec_hdr *rec)
 
 void mh_liveset_prefetch(struct mh_liveset *ls, const struct mh_rec_hdr *rec)
 {
-	const struct mh_rec_realloc *re = (const void *)rec;
-	const struct proc *p = ls->last;
-
 	/* Only the process seen last: finding another would cost more than the miss. */
-	if (!p || is_mapping_kind(rec->kind))
-		return;
-	switch (rec->type) {
-	case MH_REC_ALLOC:
-		if (((const struct mh_rec_alloc *)rec)->pid == (__u32)p->pid)
-			mh_blocks_prefetch(p->blocks, ((const struct mh_rec_alloc *)rec)->addr);
-		return;
-	case MH_REC_FREE:
-		if (((const struct mh_rec_free *)rec)->pid == (__u32)p->pid)
-			mh_blocks_prefetch(p->blocks, ((const struct mh_rec_free *)rec)->addr);
-		return;
-	case MH_REC_REALLOC:
-		if (re->pid == (__u32)p->pid)
-			mh_blocks_prefetch(p->blocks, re->old_addr);
-		return;
-	default:
-		return;
-	}
+	if (ls->last)
+		mh_blocks_prefetch_event(ls->last->blocks, (uint32_t)ls->last->pid, rec);
 }
 
 int mh_liveset_apply(struct mh_liveset *ls, const struct mh_rec_hdr *rec)

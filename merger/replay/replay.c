@@ -196,29 +196,10 @@ bool mh_replay_prefetch_pays(const struct mh_replay *rp)
 void mh_replay_prefetch(const struct mh_replay *rp, const struct mh_rec_hdr *rec)
 {
 	const struct mh_process *p = rp->last_proc;
-	const struct mh_rec_realloc *r = (const void *)rec;
 
 	/* Only the process replayed last: finding another would cost more than the miss. */
-	if (!p || !p->blocks)
-		return;
-	switch (rec->type) {
-	case MH_REC_ALLOC:
-		if (((const struct mh_rec_alloc *)rec)->pid == p->pid)
-			mh_blocks_prefetch(p->blocks, ((const struct mh_rec_alloc *)rec)->addr);
-		return;
-	case MH_REC_FREE:
-		if (((const struct mh_rec_free *)rec)->pid == p->pid)
-			mh_blocks_prefetch(p->blocks, ((const struct mh_rec_free *)rec)->addr);
-		return;
-	case MH_REC_REALLOC:
-		if (r->pid == p->pid) {
-			mh_blocks_prefetch(p->blocks, r->old_addr);
-			mh_blocks_prefetch(p->blocks, r->addr);
-		}
-		return;
-	default:
-		return;
-	}
+	if (p)
+		mh_blocks_prefetch_event(p->blocks, p->pid, rec);
 }
 
 static __attribute__((noinline)) struct mh_replay_thread *thread_get_slow(struct mh_process *p,

@@ -89,6 +89,7 @@ static void load_chunk(struct mh_peek *pk, struct mh_peek_chunk *c, unsigned cha
 		       __u64 first)
 {
 	struct iovec local[MH_PEEK_CHUNK_PAGES], remote[MH_PEEK_CHUNK_PAGES];
+	unsigned int first_bit[MH_PEEK_CHUNK_PAGES];	/* each run's first page in the chunk */
 	const __u64 page = pk->page_bytes;
 	size_t runs = 0, want = 0;
 	__u16 have = 0;
@@ -102,27 +103,29 @@ static void load_chunk(struct mh_peek *pk, struct mh_peek_chunk *c, unsigned cha
 			c->swapped |= e & MH_PAGEMAP_SWAPPED ? (__u16)(1U << n) : 0;
 			continue;
 		}
-		have |= (__u16)(1U << n);
 		pk->read_pages++;
 		want += page;
-		if (runs && (unsigned char *)local[runs - 1].iov_base + local[runs - 1].iov_len ==
-				    out + n * page) {
+		if (n && have & (1U << (n - 1))) {
+			/* The page before is read too: one run. */
 			local[runs - 1].iov_len += page;
 			remote[runs - 1].iov_len += page;
-			continue;
+		} else {
+			void *from = (void *)(uintptr_t)((first + n) * page);
+
+			first_bit[runs] = n;
+			local[runs] = (struct iovec){ .iov_base = out + n * page, .iov_len = page };
+			remote[runs++] = (struct iovec){ .iov_base = from, .iov_len = page };
 		}
-		local[runs] = (struct iovec){ .iov_base = out + n * page, .iov_len = page };
-		remote[runs++] = (struct iovec){ .iov_base = (void *)(uintptr_t)((first + n) * page),
-						 .iov_len = page };
+		have |= (__u16)(1U << n);
 	}
 	if (runs && process_vm_readv(pk->pid, local, runs, remote, runs, 0) != (ssize_t)want) {
 		for (size_t r = 0; r < runs; r++) {
-			if (copy_in(pk->pid, (__u64)(uintptr_t)remote[r].iov_base, local[r].iov_base,
-				    local[r].iov_len))
+			__u64 at = (__u64)(uintptr_t)remote[r].iov_base;
+
+			if (copy_in(pk->pid, at, local[r].iov_base, local[r].iov_len))
 				continue;
 			memset(local[r].iov_base, 0, local[r].iov_len);
-			for (__u64 o = 0; o < local[r].iov_len; o += page)
-				have &= (__u16)~(1U << (((unsigned char *)local[r].iov_base + o - out) / page));
+			have &= (__u16)~(((1U << (local[r].iov_len / page)) - 1) << first_bit[r]);
 		}
 	}
 	c->first_page = first;
