@@ -363,23 +363,19 @@ static __attribute__((noinline)) int load_chunk(struct mh_trace_reader *r, int w
 	return 1;
 }
 
-int mh_trace_reader_next(struct mh_trace_reader *r, int stream, const struct mh_rec_hdr **rec,
-			 int *stream_out)
+/*
+ * 1 when the current chunk has a record of stream left, loading chunks
+ * until one has; 0 at the end of the trace, or -errno.
+ */
+static inline int have_record(struct mh_trace_reader *r, int stream)
 {
-	const struct mh_rec_hdr *h;
 	int err;
 
 	for (;;) {
 		if (r->error)
 			return r->error;
-		if (r->cursor < r->raw_bytes && (stream == MH_STREAM_ANY || stream == r->chunk_stream)) {
-			h = (const struct mh_rec_hdr *)(r->raw + r->cursor);
-			r->cursor += h->size;
-			*rec = h;
-			if (stream_out)
-				*stream_out = r->chunk_stream;
+		if (r->cursor < r->raw_bytes && (stream == MH_STREAM_ANY || stream == r->chunk_stream))
 			return 1;
-		}
 		if (r->ended)
 			return 0;
 		r->raw_bytes = 0;
@@ -389,6 +385,44 @@ int mh_trace_reader_next(struct mh_trace_reader *r, int stream, const struct mh_
 		if (err <= 0)
 			return err;
 	}
+}
+
+int mh_trace_reader_next(struct mh_trace_reader *r, int stream, const struct mh_rec_hdr **rec,
+			 int *stream_out)
+{
+	const struct mh_rec_hdr *h;
+	int ret = have_record(r, stream);
+
+	if (ret <= 0)
+		return ret;
+	h = (const struct mh_rec_hdr *)(r->raw + r->cursor);
+	r->cursor += h->size;
+	*rec = h;
+	if (stream_out)
+		*stream_out = r->chunk_stream;
+	return 1;
+}
+
+int mh_trace_reader_take_chunk(struct mh_trace_reader *r, int stream, unsigned char **buf,
+			       size_t *cap, size_t *off, size_t *bytes)
+{
+	unsigned char *raw;
+	size_t raw_cap;
+	int ret = have_record(r, stream);
+
+	if (ret <= 0)
+		return ret;
+	raw = r->raw;
+	raw_cap = r->raw_cap;
+	*off = r->cursor;
+	*bytes = r->raw_bytes - r->cursor;
+	r->raw = *buf;
+	r->raw_cap = *cap;
+	r->raw_bytes = 0;
+	r->cursor = 0;
+	*buf = raw;
+	*cap = raw_cap;
+	return 1;
 }
 
 /* Page sizes a trace header may give, bytes: 0 (unknown), or a power of two in this range. */

@@ -12,6 +12,7 @@
 #define MEMHOOK_TRACE_READER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "memhook/events.h"
@@ -45,6 +46,17 @@ const struct mh_trace_header *mh_trace_reader_header(const struct mh_trace_reade
  */
 int mh_trace_reader_next(struct mh_trace_reader *r, int stream, const struct mh_rec_hdr **rec,
 			 int *stream_out);
+
+/*
+ * Next chunk of `stream` whole, its records handed over without a copy:
+ * the buffer holding them is swapped with the caller's *buf (*cap bytes;
+ * NULL and 0 at first), which the reader keeps for its next chunks. The
+ * records are then the *bytes bytes at *buf + *off (records of a chunk
+ * that mh_trace_reader_next() had begun: the rest of it). Returns 1, 0
+ * at the end of the trace, or -errno as mh_trace_reader_next().
+ */
+int mh_trace_reader_take_chunk(struct mh_trace_reader *r, int stream, unsigned char **buf,
+			       size_t *cap, size_t *off, size_t *bytes);
 
 /*
  * True once the end of the file was reached without the writer's END

@@ -2,12 +2,13 @@
 /*
  * timeline.c - merge a trace's streams into one causal order for replay.
  *
- * The master (ALLOC) stream is read and decompressed by a second thread
- * into a few fixed batches while this thread replays the previous ones:
- * decompression and replay overlap.
+ * The master (ALLOC) stream is read and decompressed by a second thread,
+ * a chunk at a time, while this thread replays the chunks before it:
+ * decompression and replay overlap. A decoded chunk changes hands whole
+ * (its buffer is swapped, not copied).
  *
- * Must never hold more than one chunk per stream, the master batches and
- * a bounded reorder window, whatever the trace length.
+ * Must never hold more than one chunk per stream, the master chunks in
+ * flight and a bounded reorder window, whatever the trace length.
  */
 #include "merger/merge/timeline.h"
 
@@ -33,16 +34,18 @@
 #define POOL_SLOT_BYTES 128
 /* Master records between two progress callbacks. */
 #define PROGRESS_EVERY (1U << 20)
-/* Master records travel between the threads in batches of this many bytes. */
-#define BATCH_BYTES (1U << 20)
-/* Batches in flight: the reader thread runs at most this far ahead. */
-#define BATCH_COUNT 4
+/*
+ * Decoded master chunks in flight (each up to MH_CHUNK_MAX_RAW_BYTES):
+ * the reader thread runs at most this far ahead, decoding one more.
+ */
+#define BATCH_COUNT 2
 /* Records between a live-block prefetch and its lookup (about one L2 miss of work). */
 #define PREFETCH_AHEAD 8
 
+/* One decoded chunk of master records: bytes of them at data + off. */
 struct batch {
-	size_t bytes;
-	size_t cap;			/* BATCH_BYTES, more after a larger record */
+	size_t off, bytes;
+	size_t cap;			/* of data */
 	unsigned char *data;
 };
 
@@ -307,54 +310,22 @@ static void prefetch_publish(struct prefetch *pf, int ret)
 	pthread_mutex_unlock(&pf->lock);
 }
 
-/* Start batch b with rec; a record larger than the batch grows it. 0 or -ENOMEM. */
-static int batch_start(struct batch *b, const struct mh_rec_hdr *rec)
-{
-	unsigned char *data;
-
-	if (rec->size > b->cap) {
-		data = realloc(b->data, rec->size);
-		if (!data)
-			return -ENOMEM;
-		b->data = data;
-		b->cap = rec->size;
-	}
-	memcpy(b->data, rec, rec->size);
-	b->bytes = rec->size;
-	return 0;
-}
-
-/* Reader thread: fill batches with master records until the end or an error. */
+/* Reader thread: hand decoded chunks over until the end or an error. */
 static void *prefetch_main(void *arg)
 {
 	struct mh_timeline *tl = arg;
 	struct prefetch *pf = &tl->pf;
-	const struct mh_rec_hdr *rec;
-	struct batch *b = prefetch_claim(pf);
+	struct batch *b;
 	int ret;
 
-	while (b) {
-		ret = mh_trace_reader_next(tl->master, MH_STREAM_ALLOC, &rec, NULL);
-		if (ret > 0 && b->bytes + rec->size <= b->cap) {
-			memcpy(b->data + b->bytes, rec, rec->size);
-			b->bytes += rec->size;
-			continue;
-		}
-		if (ret > 0 && !b->bytes) {
-			/* Larger than an empty batch: it goes alone, in a grown one. */
-			ret = batch_start(b, rec);
-			if (!ret)
-				continue;
-		}
+	while ((b = prefetch_claim(pf))) {
+		ret = mh_trace_reader_take_chunk(tl->master, MH_STREAM_ALLOC, &b->data, &b->cap,
+						 &b->off, &b->bytes);
+		if (ret <= 0)
+			b->bytes = 0;
 		prefetch_publish(pf, ret);
 		if (ret <= 0)
 			break;
-		/* The record that did not fit starts the next batch. */
-		b = prefetch_claim(pf);
-		if (b && batch_start(b, rec)) {
-			prefetch_publish(pf, -ENOMEM);
-			break;
-		}
 	}
 	return NULL;
 }
@@ -362,15 +333,8 @@ static void *prefetch_main(void *arg)
 static int prefetch_start(struct mh_timeline *tl)
 {
 	struct prefetch *pf = &tl->pf;
-	unsigned i;
 	int err;
 
-	for (i = 0; i < BATCH_COUNT; i++) {
-		pf->batches[i].data = malloc(BATCH_BYTES);
-		if (!pf->batches[i].data)
-			return -ENOMEM;
-		pf->batches[i].cap = BATCH_BYTES;
-	}
 	pthread_mutex_init(&pf->lock, NULL);
 	pthread_cond_init(&pf->cond, NULL);
 	err = pthread_create(&pf->thread, NULL, prefetch_main, tl);
@@ -446,18 +410,18 @@ static int replay_batch(struct mh_timeline *tl, struct mh_replay *rp, const stru
 			mh_timeline_progress_fn fn, void *arg)
 {
 	const struct mh_rec_hdr *rec;
-	size_t off, ahead = b->bytes;
+	size_t off, end = b->off + b->bytes, ahead = end;
 	unsigned i;
 	uint64_t ts;
 	int err;
 
 	if (mh_replay_prefetch_pays(rp)) {
-		for (i = 0, ahead = 0; i < PREFETCH_AHEAD && ahead < b->bytes; i++)
+		for (i = 0, ahead = b->off; i < PREFETCH_AHEAD && ahead < end; i++)
 			ahead += ((const struct mh_rec_hdr *)(b->data + ahead))->size;
 	}
-	for (off = 0; off < b->bytes; off += rec->size) {
+	for (off = b->off; off < end; off += rec->size) {
 		rec = (const struct mh_rec_hdr *)(b->data + off);
-		if (ahead < b->bytes) {
+		if (ahead < end) {
 			const struct mh_rec_hdr *next = (const void *)(b->data + ahead);
 
 			mh_replay_prefetch(rp, next);
@@ -503,8 +467,6 @@ int mh_timeline_run(struct mh_timeline *tl, struct mh_replay *rp, mh_timeline_pr
 	if (err) {
 		snprintf(tl->error, sizeof(tl->error), "cannot start the trace reader thread: %s",
 			 strerror(-err));
-		for (i = 0; i < BATCH_COUNT; i++)
-			free(tl->pf.batches[i].data);
 		return err;
 	}
 	while (!err && (b = prefetch_take(&tl->pf))) {
