@@ -197,10 +197,18 @@ static struct thread *add_thread(struct mh_trace_compact *c, const struct chunk 
 	return t;
 }
 
-/* Put id first in the thread's list, where it was at position `at` (RECENT - 1: absent). */
+/*
+ * Put id first in the thread's list, where it was at position `at`
+ * (RECENT - 1: absent). Through a copy, in a fixed loop: memmove, a libc
+ * call for a few words, took 2% of a report's cycles (perf record).
+ */
 static inline void move_to_front(struct thread *t, unsigned at, __u64 id)
 {
-	memmove(&t->recent[1], &t->recent[0], at * sizeof(t->recent[0]));
+	__u64 was[RECENT];
+
+	memcpy(was, t->recent, sizeof(was));
+	for (unsigned i = 1; i < RECENT; i++)
+		t->recent[i] = i <= at ? was[i - 1] : was[i];
 	t->recent[0] = id;
 }
 

@@ -138,10 +138,13 @@ static inline unsigned size_class(__u64 size)
 /* A block of class cls (0: none) was freed at addr. */
 static inline void freed_push(struct freed_lists *f, unsigned cls, __u64 addr)
 {
+	__u64 was[CLASS_KEEP];
+
 	if (!cls)
 		return;
-	/* A constant size: a few moves, and what lies past count is never read. */
-	memmove(&f->addr[cls][1], &f->addr[cls][0], (CLASS_KEEP - 1) * sizeof(addr));
+	/* Through a copy of constant size: a few moves, not a libc memmove call. */
+	memcpy(was, f->addr[cls], sizeof(was));
+	memcpy(&f->addr[cls][1], was, (CLASS_KEEP - 1) * sizeof(addr));
 	f->addr[cls][0] = addr;
 	f->count[cls] += f->count[cls] < CLASS_KEEP;
 }
@@ -149,7 +152,12 @@ static inline void freed_push(struct freed_lists *f, unsigned cls, __u64 addr)
 /* Forget the freed address at rank k (< count) of class cls: it was allocated again. */
 static inline void freed_take(struct freed_lists *f, unsigned cls, unsigned k)
 {
-	memmove(&f->addr[cls][k], &f->addr[cls][k + 1], (f->count[cls] - k - 1U) * sizeof(__u64));
+	__u64 was[CLASS_KEEP];
+
+	/* A fixed loop (what lies past count is never read), not a libc call for a few words. */
+	memcpy(was, f->addr[cls], sizeof(was));
+	for (unsigned i = 0; i < CLASS_KEEP - 1; i++)
+		f->addr[cls][i] = i >= k ? was[i + 1] : was[i];
 	f->count[cls]--;
 }
 
