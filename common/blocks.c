@@ -227,8 +227,13 @@ void mh_blocks_prefetch_event(const struct mh_blocks *b, uint32_t pid,
 			mh_blocks_prefetch(b, a->addr);
 		return;
 	case MH_REC_FREE:
-		if (f->pid == pid)
-			mh_blocks_prefetch(b, f->addr);
+		if (f->pid == pid) {
+			uint64_t h = home_of(b, f->addr);
+
+			/* Removal shifts the slots after it: their line too. */
+			__builtin_prefetch(&b->slots[h]);
+			__builtin_prefetch(&b->slots[(h + 1) & b->mask]);
+		}
 		return;
 	case MH_REC_REALLOC:
 		if (re->pid == pid) {
