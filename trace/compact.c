@@ -107,6 +107,7 @@ struct mh_trace_compact {
 	size_t scratch_part_bytes;
 	__u64 free_next;		/* position after the previous free's allocation */
 	__u32 gen;			/* the chunk being coded */
+	__u32 copies;			/* decoder: records of the chunk stored as they are */
 	bool v4;			/* decoder: the trace is of version 4 */
 };
 
@@ -156,6 +157,7 @@ static void start_chunk(struct mh_trace_compact *c)
 	c->stack_count = 0;
 	c->addr_count = 0;
 	c->free_next = 0;
+	c->copies = 0;
 	memset(c->freed.count, 0, sizeof(c->freed.count));
 }
 
@@ -762,6 +764,11 @@ static int split_parts(struct input *in, const unsigned char *packed, size_t len
 	return at == len ? 0 : -EBADMSG;
 }
 
+__u32 mh_trace_compact_copies(const struct mh_trace_compact *c)
+{
+	return c->copies;
+}
+
 int mh_trace_compact_decode(struct mh_trace_compact *c, const void *packed, size_t len,
 			    void *out, size_t raw_bytes, __u32 count)
 {
@@ -787,6 +794,7 @@ int mh_trace_compact_decode(struct mh_trace_compact *c, const void *packed, size
 			n = tag ? 0 : copy_record(&in, o + used, raw_bytes - used);
 			if (!n)
 				return -EBADMSG;
+			c->copies++;
 		} else {
 			if (raw_bytes - used < op_bytes[tag & TAG_OP_MASK])
 				return -EBADMSG;

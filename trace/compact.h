@@ -61,4 +61,11 @@ size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, 
 int mh_trace_compact_decode(struct mh_trace_compact *c, const void *packed, size_t len,
 			    void *out, size_t raw_bytes, __u32 count);
 
+/*
+ * Records of the chunk mh_trace_compact_decode() decoded last that were
+ * stored as they are. The others, ALLOC, FREE and REALLOC records, are
+ * whole and valid by construction: a reader need check only these.
+ */
+__u32 mh_trace_compact_copies(const struct mh_trace_compact *c);
+
 #endif /* MEMHOOK_TRACE_COMPACT_H */
