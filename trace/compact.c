@@ -600,9 +600,14 @@ static __u64 get_stack(struct mh_trace_compact *c, struct thread *t, struct inpu
 	return id;
 }
 
-/* An address put by put_addr(); sets in->bad for a reference to no address. */
-static __u64 get_addr(struct mh_trace_compact *c, struct thread *t, struct input *in, bool freed,
-		      unsigned cls, bool ref)
+/*
+ * An address put by put_addr(); sets in->bad for a reference to no
+ * address. Inlined: called, it took 3% more of a report's CPU (9
+ * alternating runs of perf stat on a 20M-event alloc_bench trace).
+ */
+static inline __attribute__((always_inline)) __u64
+get_addr(struct mh_trace_compact *c, struct thread *t, struct input *in, bool freed, unsigned cls,
+	 bool ref)
 {
 	__u64 v = get_varint(in, P_ADDR);
 
