@@ -571,6 +571,82 @@ START_TEST(freed_block_by_rank)
 }
 END_TEST
 
+/*
+ * A record the encoding copies is checked by the reader as in any other
+ * chunk, though the chunk's events are not walked again: a stack whose
+ * depth runs past its record, between two allocations, is refused.
+ */
+START_TEST(copied_record_is_checked)
+{
+	struct mh_rec_stack st = { { MH_REC_STACK, 0, sizeof(st) + 8 }, 5, 3, 40, 0 };
+	unsigned char in[2 * sizeof(hand_allocs[0]) + sizeof(st) + 8] = { 0 };
+	unsigned char packed[MH_TRACE_COMPACT_BOUND(sizeof(in))], z[1024];
+	struct mh_trace_compact *c = mh_trace_compact_new();
+	size_t len, zlen;
+	char why[300];
+
+	ck_assert_ptr_nonnull(c);
+	memcpy(in, &hand_allocs[0], sizeof(hand_allocs[0]));
+	memcpy(in + sizeof(hand_allocs[0]), &st, sizeof(st));
+	memcpy(in + sizeof(hand_allocs[0]) + sizeof(st) + 8, &hand_allocs[1], sizeof(hand_allocs[1]));
+	len = mh_trace_compact_encode(c, in, sizeof(in), packed);
+	ck_assert_uint_gt(len, 0);
+	zlen = ZSTD_compress(z, sizeof(z), packed, len, 1);
+	ck_assert(!ZSTD_isError(zlen));
+	write_one_chunk(MH_TRACE_VERSION, MH_CHUNK_COMPACT | MH_CHUNK_ZSTD, z, (__u32)zlen,
+			(__u32)sizeof(in), 3);
+	ck_assert_int_eq(read_back(in, sizeof(in), why, sizeof(why)), -EBADMSG);
+	ck_assert_msg(strstr(why, "stack depth past the record"), "%s", why);
+	mh_trace_compact_free(c);
+}
+END_TEST
+
+/*
+ * Whole chunks taken from the reader (mh_trace_reader_take_chunk(), the
+ * report's way) give back every record written, in order, after a record
+ * read alone: the rest of its chunk first, then the chunks after it.
+ */
+START_TEST(chunks_taken_whole)
+{
+	struct mh_trace_header h;
+	size_t max = 10 << 20, bytes, off = 0, cap = 0, at, n;
+	unsigned char *in = malloc(max), *buf = NULL;
+	const struct mh_rec_hdr *rec;
+	struct mh_trace_writer *w;
+	struct mh_trace_reader *r;
+	unsigned chunks = 0;
+	__u64 x = 4242;
+	__u32 count;
+	int ret;
+
+	ck_assert_ptr_nonnull(in);
+	bytes = make_records(&x, in, max, &count);
+	mh_trace_header_init(&h, 42, 0);
+	w = mh_trace_writer_open(trace_path, &h);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(mh_trace_writer_append(w, MH_STREAM_ALLOC, in, bytes), 0);
+	ck_assert_int_eq(mh_trace_writer_close(w), 0);
+	r = mh_trace_reader_open(trace_path);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(mh_trace_reader_next(r, MH_STREAM_ALLOC, &rec, NULL), 1);
+	ck_assert_int_eq(memcmp(rec, in, rec->size), 0);
+	off = rec->size;
+	while ((ret = mh_trace_reader_take_chunk(r, MH_STREAM_ALLOC, &buf, &cap, &at, &n)) == 1) {
+		ck_assert_uint_le(at + n, cap);
+		ck_assert_uint_le(off + n, bytes);
+		ck_assert_int_eq(memcmp(buf + at, in + off, n), 0);
+		off += n;
+		chunks++;
+	}
+	ck_assert_msg(ret == 0, "%s", mh_trace_reader_error(r));
+	ck_assert_uint_eq(off, bytes);
+	ck_assert_uint_ge(chunks, 3);
+	mh_trace_reader_free(r);
+	free(buf);
+	free(in);
+}
+END_TEST
+
 static Suite *compact_suite(void)
 {
 	Suite *s = suite_create("compact");
@@ -585,6 +661,8 @@ static Suite *compact_suite(void)
 	tcase_add_test(tc, encodings_by_hand);
 	tcase_add_test(tc, heap_patterns);
 	tcase_add_test(tc, freed_block_by_rank);
+	tcase_add_test(tc, copied_record_is_checked);
+	tcase_add_test(tc, chunks_taken_whole);
 	suite_add_tcase(s, tc);
 	return s;
 }
