@@ -388,6 +388,11 @@ static inline int have_record(struct mh_trace_reader *r, int stream)
 	}
 }
 
+int mh_trace_reader_ready(struct mh_trace_reader *r, int stream)
+{
+	return have_record(r, stream);
+}
+
 int mh_trace_reader_next(struct mh_trace_reader *r, int stream, const struct mh_rec_hdr **rec,
 			 int *stream_out)
 {

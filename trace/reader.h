@@ -48,6 +48,13 @@ int mh_trace_reader_next(struct mh_trace_reader *r, int stream, const struct mh_
 			 int *stream_out);
 
 /*
+ * Make sure the next record of `stream` is loaded (its chunk read,
+ * decoded and checked) without handing anything out: 1, 0 at the end of
+ * the trace, or -errno as mh_trace_reader_next().
+ */
+int mh_trace_reader_ready(struct mh_trace_reader *r, int stream);
+
+/*
  * Next chunk of `stream` whole, its records handed over without a copy:
  * the buffer holding them is swapped with the caller's *buf (*cap bytes;
  * NULL and 0 at first), which the reader keeps for its next chunks. The

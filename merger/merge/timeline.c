@@ -35,10 +35,11 @@
 /* Master records between two progress callbacks. */
 #define PROGRESS_EVERY (1U << 20)
 /*
- * Decoded master chunks in flight (each up to MH_CHUNK_MAX_RAW_BYTES):
- * the reader thread runs at most this far ahead, decoding one more.
+ * Decoded master chunks (each up to MH_CHUNK_MAX_RAW_BYTES) waiting for
+ * or in the replay: the reader thread decodes one more in its own buffer
+ * meanwhile, then waits.
  */
-#define BATCH_COUNT 2
+#define BATCH_COUNT 1
 /* Records between a live-block prefetch and its lookup (about one L2 miss of work). */
 #define PREFETCH_AHEAD 8
 
@@ -318,9 +319,15 @@ static void *prefetch_main(void *arg)
 	struct batch *b;
 	int ret;
 
-	while ((b = prefetch_claim(pf))) {
-		ret = mh_trace_reader_take_chunk(tl->master, MH_STREAM_ALLOC, &b->data, &b->cap,
-						 &b->off, &b->bytes);
+	for (;;) {
+		/* Decode first, then wait for a free batch: decoding overlaps the replay. */
+		ret = mh_trace_reader_ready(tl->master, MH_STREAM_ALLOC);
+		b = prefetch_claim(pf);
+		if (!b)
+			break;
+		if (ret > 0)
+			ret = mh_trace_reader_take_chunk(tl->master, MH_STREAM_ALLOC, &b->data,
+							 &b->cap, &b->off, &b->bytes);
 		if (ret <= 0)
 			b->bytes = 0;
 		prefetch_publish(pf, ret);
