@@ -4,7 +4,8 @@
  * alone includes it): the encoder's hash tables, 64-bit key -> index,
  * open addressing, valid for one chunk, forgotten in O(1) by bumping a
  * generation number; both sides' lists of recently freed addresses by
- * size class; the growth of the coder's arrays. Inline, since the coder
+ * size class; the recent stack ids' move to front and the zigzag of
+ * differences; the growth of the coder's arrays. Inline, since the coder
  * uses them on every event. Never prints.
  */
 #ifndef MEMHOOK_TRACE_COMPACT_TABLE_H
@@ -94,6 +95,24 @@ static inline struct slot *table_slot(struct table *t, __u32 gen, __u64 key, boo
 			return s;
 		}
 	}
+}
+
+/* Put id first in a list of recent ids, where it was at position `at` (the last: absent). */
+static inline void move_to_front(__u64 *recent, unsigned at, __u64 id)
+{
+	memmove(&recent[1], &recent[0], at * sizeof(*recent));
+	recent[0] = id;
+}
+
+/* A signed difference as an unsigned number that is small when the difference is near 0. */
+static inline __u64 zigzag(__u64 delta)
+{
+	return (delta << 1) ^ (__u64)((__s64)delta >> 63);
+}
+
+static inline __u64 unzigzag(__u64 v)
+{
+	return (v >> 1) ^ (0 - (v & 1));
 }
 
 /* Room for one more element in an array of count (cap allocated) of `size` bytes. 0 or -ENOMEM. */
