@@ -200,7 +200,6 @@ static int positions_for(struct mh_trace_compact *c, size_t bytes, bool decoder)
 	return 0;
 }
 
-
 /* A thread first seen in this chunk starts from the chunk's previous event. */
 static struct thread *add_thread(struct mh_trace_compact *c, const struct chunk *ck, __u32 pid,
 				 __u32 tid)
@@ -462,7 +461,7 @@ size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, 
 	struct mh_rec_hdr h;
 	struct event e;
 	unsigned op;
-	size_t off;
+	size_t off, ahead = 0;
 
 	if (scratch_for(c, bytes) || positions_for(c, bytes, false))
 		return 0;
@@ -471,6 +470,7 @@ size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, 
 	start_chunk(c);
 	for (off = 0; off < bytes; off += h.size) {
 		memcpy(&h, in + off, sizeof(h));
+		ahead = table_prefetch(&c->addr_index, in, bytes, off, ahead);
 		op = load_event(in + off, &e);
 		if (op == OP_COPY) {
 			put_byte(&o, P_TAG, OP_COPY);

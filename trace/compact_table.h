@@ -5,7 +5,8 @@
  * open addressing, valid for one chunk, forgotten in O(1) by bumping a
  * generation number; both sides' lists of recently freed addresses by
  * size class; the recent stack ids' move to front and the zigzag of
- * differences; the growth of the coder's arrays. Inline, since the coder
+ * differences; the growth of the coder's arrays; the prefetch of the
+ * address table's slots. Inline, since the coder
  * uses them on every event. Never prints.
  */
 #ifndef MEMHOOK_TRACE_COMPACT_TABLE_H
@@ -18,6 +19,8 @@
 #include <string.h>
 
 #include <linux/types.h>
+
+#include "memhook/events.h"
 
 /* Open-addressing hash slot: valid only in the chunk whose gen it carries. */
 struct slot {
@@ -113,6 +116,31 @@ static inline __u64 zigzag(__u64 delta)
 static inline __u64 unzigzag(__u64 v)
 {
 	return (v >> 1) ^ (0 - (v & 1));
+}
+
+/*
+ * The address table is far larger than the caches and its lookups land
+ * anywhere: the encoder starts loading the slots of the addresses of the
+ * records up to PREFETCH_BYTES ahead of the one it codes. Takes the offset
+ * prefetched so far; returns the new one.
+ */
+#define PREFETCH_BYTES 768
+
+static inline size_t table_prefetch(const struct table *t, const unsigned char *records,
+				    size_t bytes, size_t off, size_t ahead)
+{
+	struct mh_rec_hdr h;
+	__u64 addr;
+
+	for (; ahead < bytes && ahead < off + PREFETCH_BYTES && t->slots; ahead += h.size) {
+		memcpy(&h, records + ahead, sizeof(h));
+		if (h.type < MH_REC_ALLOC || h.type > MH_REC_REALLOC || h.size < 24)
+			continue;
+		/* The address follows the header and the timestamp in all three. */
+		memcpy(&addr, records + ahead + 16, sizeof(addr));
+		__builtin_prefetch(&t->slots[mix(addr) & t->mask]);
+	}
+	return ahead;
 }
 
 /* Room for one more element in an array of count (cap allocated) of `size` bytes. 0 or -ENOMEM. */
