@@ -51,9 +51,21 @@ struct slot_entry {
 	__u32 off[MH_SLOTS_FRAMES];	/* ips[j] sits at slot + off[j] */
 };
 
+/*
+ * Per entry, what tells most entries of a site frame apart without reading
+ * the entry: where its second frame's return address sits (0: no second
+ * frame) and that address's low half.
+ */
+struct entry_pre {
+	__u32 off1;
+	__u32 ip1;
+};
+
 static struct slot_entry *table;
 /* One tag per entry, a group's in one cache line: which entries to look at. */
 static __u32 *tags;
+/* One prefilter per entry, a group's in two cache lines. */
+static struct entry_pre *pres;
 static __u64 table_mask;
 /* Bumped to void every entry at once (mh_slots_flush). */
 static __u64 epoch;
@@ -85,7 +97,7 @@ static void find_libc_text(void)
 int mh_slots_setup(unsigned int log2)
 {
 	size_t tag_bytes = sizeof(*tags) << log2;
-	size_t bytes = (sizeof(struct slot_entry) << log2) + tag_bytes;
+	size_t bytes = ((sizeof(struct slot_entry) + sizeof(*pres)) << log2) + tag_bytes;
 
 	if (table)
 		return 0;
@@ -97,7 +109,8 @@ int mh_slots_setup(unsigned int log2)
 		return -ENOMEM;
 	}
 	mh_ownmaps_note(table, bytes);
-	tags = (__u32 *)(table + ((size_t)1 << log2));
+	pres = (struct entry_pre *)(table + ((size_t)1 << log2));
+	tags = (__u32 *)(pres + ((size_t)1 << log2));
 	table_mask = ((__u64)1 << log2) - 1;
 	find_libc_text();
 	return 0;
@@ -130,7 +143,8 @@ static inline bool slots_hold(const struct slot_entry *e, unsigned int n, uintpt
 }
 
 static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u64 *frames,
-		       unsigned int room, unsigned int *n, bool *truncated, struct mh_memo_ref *memo)
+		       unsigned int room, unsigned int *n, bool *truncated, struct mh_memo_ref *memo,
+		       enum mh_slots_miss *why)
 {
 	unsigned int take, en;
 	__u64 seq;
@@ -144,8 +158,10 @@ static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u6
 	en = e->n;
 	cut = e->cut;
 	if (en > MH_SLOTS_FRAMES ||
-	    !slots_hold(e, en, s->slot, s->stack_hi - s->slot - sizeof(__u64)))
+	    !slots_hold(e, en, s->slot, s->stack_hi - s->slot - sizeof(__u64))) {
+		*why = MH_SLOTS_CHANGED;
 		return false;
+	}
 	if (en > room || (cut && en == room)) {
 		take = room;
 		*truncated = true;
@@ -165,19 +181,41 @@ static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u6
 	return true;
 }
 
-bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int room,
-		    unsigned int *n, bool *truncated, struct mh_memo_ref *memo)
+/*
+ * Could entry i hold this site frame's stack? Its prefilter against the
+ * stack word where its second frame sat: a site function called from
+ * other callers at the same depth fills a group with entries that differ
+ * there, and this rules them out without reading them. Only a hint (read
+ * without the entry's sequence): serve_from decides.
+ */
+static inline bool pre_match(__u64 i, uintptr_t slot, uintptr_t room, enum mh_slots_miss *why)
 {
+	struct entry_pre p;
+
+	__atomic_load(&pres[i], &p, __ATOMIC_RELAXED);
+	if (!p.off1 || (p.off1 <= room && (__u32)*(const volatile __u64 *)(slot + p.off1) == p.ip1))
+		return true;
+	*why = MH_SLOTS_CHANGED;
+	return false;
+}
+
+bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int room,
+		    unsigned int *n, bool *truncated, struct mh_memo_ref *memo,
+		    enum mh_slots_miss *why)
+{
+	uintptr_t stack_room = s->stack_hi - s->slot - sizeof(__u64);
 	unsigned int w;
 	__u64 g;
 	__u32 tag;
 
+	*why = MH_SLOTS_COLD;
 	if (!table)
 		return false;
 	g = group_of(s, &tag);
 	for (w = 0; w < WAYS; w++)
 		if (__atomic_load_n(&tags[g + w], __ATOMIC_RELAXED) == tag &&
-		    serve_from(&table[g + w], s, frames, room, n, truncated, memo))
+		    pre_match(g + w, s->slot, stack_room, why) &&
+		    serve_from(&table[g + w], s, frames, room, n, truncated, memo, why))
 			return true;
 	return false;
 }
@@ -236,6 +274,7 @@ static bool prove(struct slot_entry *e, const struct mh_site_frame *s, const __u
 struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 *frames,
 				     unsigned int n, bool cut, __u64 *key)
 {
+	struct entry_pre pre;
 	struct slot_entry *e;
 	unsigned int j, w;
 	__u64 seq, g;
@@ -270,6 +309,9 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 		/* A frame-pointer function: its CFA is RBP + 16, so RBP must match too. */
 		e->rbp_keyed = n < 2 || s->rbp + 2 * sizeof(__u64) == s->slot + e->off[1] + sizeof(__u64);
 		e->slot = s->slot;
+		pre = (struct entry_pre){ .off1 = n > 1 ? e->off[1] : 0,
+					  .ip1 = n > 1 ? (__u32)e->ips[1] : 0 };
+		__atomic_store(&pres[g + w], &pre, __ATOMIC_RELAXED);
 		__atomic_store_n(&tags[g + w], tag, __ATOMIC_RELAXED);
 	}
 	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
