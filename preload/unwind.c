@@ -175,8 +175,8 @@
 #define BOUNDS_RETRY_MAX 65536
 /* Chain ends cached per thread. */
 #define TAILS 4
-/* Slot-cache entries (of about 920 bytes), shared by all threads, touched as used. */
-#define SLOTS_LOG2 13
+/* Slot-cache entries (of 256 bytes), shared by all threads, touched as used. */
+#define SLOTS_LOG2 14
 /* Most frames of our own above a site that the slot cache handles. */
 #define OWN_MAX 16
 /* Verified frame-pointer results a thread remembers with their memos (a power of two). */

@@ -32,24 +32,36 @@
 
 #include "preload/objects.h"
 #include "preload/ownmaps.h"
+#include "preload/stackids.h"
 #include "preload/sys.h"
 #include "common/compiler.h"
 
 /* Entries a site frame may be in: as many stacks above one site frame. */
-#define WAYS 16
+#define WAYS 64
 
+/* Largest gap between two frames' slots an entry holds, in stack words. */
+#define GAP_MAX UINT16_MAX
+
+/*
+ * An entry keeps where each frame's return address sits, not the addresses
+ * themselves: a capture reads them from the stack and compares their hash
+ * with the one of the frames libunwind gave, so a hit reads two or three
+ * cache lines of the entry, not the frames it returns. The first line
+ * holds what every look at the entry needs, the memo included.
+ */
 struct slot_entry {
 	__u64 seq;		/* odd while being rewritten */
-	__u64 epoch;		/* the cache's epoch when made */
 	uintptr_t slot;		/* the site's slot; 0 for an empty entry */
+	__u64 ip0;		/* the site */
 	__u64 rbp;		/* the site frame's RBP, compared when rbp_keyed */
-	unsigned int n;		/* frames, ips[0] being the site */
-	bool cut;		/* libunwind had frames left beyond ips[n - 1] */
-	bool rbp_keyed;		/* the site's function may keep its CFA in RBP */
+	__u64 sum;		/* mh_stack_hash(0, frames, n) of libunwind's frames */
+	__u64 epoch;		/* the cache's epoch when made */
 	struct mh_stack_memo memo;
-	__u64 ips[MH_SLOTS_FRAMES];
-	__u32 off[MH_SLOTS_FRAMES];	/* ips[j] sits at slot + off[j] */
-};
+	unsigned int n;		/* frames, the site's being the first */
+	bool cut;		/* libunwind had frames left beyond the last one */
+	bool rbp_keyed;		/* the site's function may keep its CFA in RBP */
+	__u16 gap[MH_SLOTS_FRAMES];	/* frame j's slot is gap[j] words above frame j - 1's */
+} __attribute__((aligned(64)));
 
 /*
  * Per entry, what tells most entries of a site frame apart without reading
@@ -127,17 +139,21 @@ static inline __u64 group_of(const struct mh_site_frame *s, __u32 *tag)
 	return (k >> 32) & table_mask & ~(__u64)(WAYS - 1);
 }
 
-/* Every frame's slot, read in this thread's stack only; false if one changed. */
-static inline bool slots_hold(const struct slot_entry *e, unsigned int n, uintptr_t slot,
-			      uintptr_t room)
+/*
+ * Read the n words the entry's frames sat in, in this thread's stack only
+ * (a torn entry's gaps may point anywhere): false if one lies beyond room.
+ */
+static inline bool slots_read(const struct slot_entry *e, unsigned int n, uintptr_t slot,
+			      uintptr_t room, __u64 *words)
 {
+	uintptr_t off = 0;
 	unsigned int j;
 
 	for (j = 1; j < n; j++) {
-		__u32 off = e->off[j];
-
-		if (off > room || *(const volatile __u64 *)(slot + off) != e->ips[j])
+		off += (uintptr_t)e->gap[j] * sizeof(__u64);
+		if (off > room)
 			return false;
+		words[j] = *(const volatile __u64 *)(slot + off);
 	}
 	return true;
 }
@@ -146,19 +162,22 @@ static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u6
 		       unsigned int room, unsigned int *n, bool *truncated, struct mh_memo_ref *memo,
 		       enum mh_slots_miss *why)
 {
+	__u64 words[MH_SLOTS_FRAMES];
 	unsigned int take, en;
 	__u64 seq;
 	bool cut;
 
 	seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-	if (seq & 1 || e->slot != s->slot || e->ips[0] != s->ip ||
+	if (seq & 1 || e->slot != s->slot || e->ip0 != s->ip ||
 	    (e->rbp_keyed && e->rbp != s->rbp) ||
 	    e->epoch != __atomic_load_n(&epoch, __ATOMIC_ACQUIRE))
 		return false;
 	en = e->n;
 	cut = e->cut;
-	if (en > MH_SLOTS_FRAMES ||
-	    !slots_hold(e, en, s->slot, s->stack_hi - s->slot - sizeof(__u64))) {
+	words[0] = s->ip;
+	if (!en || en > MH_SLOTS_FRAMES ||
+	    !slots_read(e, en, s->slot, s->stack_hi - s->slot - sizeof(__u64), words) ||
+	    mh_stack_hash(0, words, en) != e->sum) {
 		*why = MH_SLOTS_CHANGED;
 		return false;
 	}
@@ -172,7 +191,7 @@ static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u6
 		take = en;
 		*truncated = false;
 	}
-	memcpy(frames, e->ips, take * sizeof(*frames));
+	memcpy(frames, words, take * sizeof(*frames));
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) != seq)
 		return false;
@@ -253,17 +272,17 @@ static bool prove(struct slot_entry *e, const struct mh_site_frame *s, const __u
 {
 	const __u64 *p = (const __u64 *)(s->slot + sizeof(__u64));
 	const __u64 *hi = (const __u64 *)(s->stack_hi & ~(uintptr_t)(sizeof(__u64) - 1));
+	const __u64 *prev = (const __u64 *)s->slot;
 	unsigned int j;
 
 	for (j = 1; j < n; j++) {
 		for (; p < hi && *p != frames[j]; p++)
 			if (j > 1 && *p == frames[j - 1])
 				return false;
-		if (p >= hi || (uintptr_t)p - s->slot > UINT32_MAX)
+		if (p >= hi || p - prev > GAP_MAX)
 			return false;
-		e->off[j] = (__u32)((uintptr_t)p - s->slot);
-		e->ips[j] = frames[j];
-		p++;
+		e->gap[j] = (__u16)(p - prev);
+		prev = p++;
 	}
 	for (; p < hi; p++)
 		if (*p == frames[n - 1])
@@ -277,6 +296,7 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 	struct entry_pre pre;
 	struct slot_entry *e;
 	unsigned int j, w;
+	size_t off1;
 	__u64 seq, g;
 	__u32 tag;
 	bool ok;
@@ -301,16 +321,16 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 	e->epoch = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
 	ok = prove(e, s, frames, n);
 	if (ok) {
-		e->ips[0] = s->ip;
-		e->off[0] = 0;
+		off1 = n > 1 ? e->gap[1] * sizeof(__u64) : 0;
+		e->ip0 = s->ip;
+		e->sum = mh_stack_hash(0, frames, n);
 		e->n = n;
 		e->cut = cut;
 		e->rbp = s->rbp;
 		/* A frame-pointer function: its CFA is RBP + 16, so RBP must match too. */
-		e->rbp_keyed = n < 2 || s->rbp + 2 * sizeof(__u64) == s->slot + e->off[1] + sizeof(__u64);
+		e->rbp_keyed = n < 2 || s->rbp + 2 * sizeof(__u64) == s->slot + off1 + sizeof(__u64);
 		e->slot = s->slot;
-		pre = (struct entry_pre){ .off1 = n > 1 ? e->off[1] : 0,
-					  .ip1 = n > 1 ? (__u32)e->ips[1] : 0 };
+		pre = (struct entry_pre){ .off1 = (__u32)off1, .ip1 = n > 1 ? (__u32)frames[1] : 0 };
 		__atomic_store(&pres[g + w], &pre, __ATOMIC_RELAXED);
 		__atomic_store_n(&tags[g + w], tag, __ATOMIC_RELAXED);
 	}
