@@ -29,6 +29,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "preload/objects.h"
 #include "preload/ownmaps.h"
@@ -36,7 +39,7 @@
 #include "preload/sys.h"
 #include "common/compiler.h"
 
-/* Entries a site frame may be in: as many stacks above one site frame. */
+/* Entries a site frame may be in: as many stacks above one site frame (at most 64). */
 #define WAYS 64
 
 /* Largest gap between two frames' slots an entry holds, in stack words. */
@@ -218,12 +221,34 @@ static inline bool pre_match(__u64 i, uintptr_t slot, uintptr_t room, enum mh_sl
 	return false;
 }
 
+/* Bit w set for each of a group's ways whose tag is tag. */
+static inline __u64 ways_tagged(const __u32 *group, __u32 tag)
+{
+	__u64 match = 0;
+	unsigned int w;
+
+#ifdef __SSE2__
+	__m128i want = _mm_set1_epi32((int)tag);
+
+	for (w = 0; w < WAYS; w += 4) {
+		__m128i t = _mm_load_si128((const __m128i *)(group + w));
+
+		match |= (__u64)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(t, want))) << w;
+	}
+#else
+	for (w = 0; w < WAYS; w++)
+		match |= (__u64)(__atomic_load_n(&group[w], __ATOMIC_RELAXED) == tag) << w;
+#endif
+	return match;
+}
+
 bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int room,
 		    unsigned int *n, bool *truncated, struct mh_memo_ref *memo,
 		    enum mh_slots_miss *why)
 {
 	uintptr_t stack_room = s->stack_hi - s->slot - sizeof(__u64);
 	unsigned int w;
+	__u64 match;
 	__u64 g;
 	__u32 tag;
 
@@ -231,11 +256,14 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 	if (!table)
 		return false;
 	g = group_of(s, &tag);
-	for (w = 0; w < WAYS; w++)
-		if (__atomic_load_n(&tags[g + w], __ATOMIC_RELAXED) == tag &&
-		    pre_match(g + w, s->slot, stack_room, why) &&
+	for (match = ways_tagged(&tags[g], tag); match; match &= match - 1) {
+		w = (unsigned int)__builtin_ctzll(match);
+		/* Its first line is needed if the prefilter passes: load both at once. */
+		__builtin_prefetch(&table[g + w]);
+		if (pre_match(g + w, s->slot, stack_room, why) &&
 		    serve_from(&table[g + w], s, frames, room, n, truncated, memo, why))
 			return true;
+	}
 	return false;
 }
 
