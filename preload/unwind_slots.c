@@ -35,7 +35,6 @@
 
 #include "preload/objects.h"
 #include "preload/ownmaps.h"
-#include "preload/stackids.h"
 #include "preload/sys.h"
 #include "common/compiler.h"
 
@@ -57,7 +56,7 @@ struct slot_entry {
 	uintptr_t slot;		/* the site's slot; 0 for an empty entry */
 	__u64 ip0;		/* the site */
 	__u64 rbp;		/* the site frame's RBP, compared when rbp_keyed */
-	__u64 sum;		/* mh_stack_hash(0, frames, n) of libunwind's frames */
+	__u64 sum;		/* frames_sum of libunwind's frames */
 	__u64 epoch;		/* the cache's epoch when made */
 	struct mh_stack_memo memo;
 	unsigned int n;		/* frames, the site's being the first */
@@ -142,6 +141,46 @@ static inline __u64 group_of(const struct mh_site_frame *s, __u32 *tag)
 	return (k >> 32) & table_mask & ~(__u64)(WAYS - 1);
 }
 
+static inline __u64 fmix(__u64 k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	k ^= k >> 33;
+	return k;
+}
+
+/*
+ * A 64-bit hash of n frames, on every hit: four independent lanes, so the
+ * multiplies overlap. Each step (xor a word, multiply by an odd constant,
+ * rotate) and the final mix are one-to-one in each lane, so frames that
+ * differ in one word never hash alike; other differences collide with
+ * probability about 2^-64.
+ */
+static inline __u64 frames_sum(const __u64 *w, unsigned int n)
+{
+	__u64 a = 0x9e3779b97f4a7c15ULL ^ n, b = 0xc2b2ae3d27d4eb4fULL, c = 0x165667b19e3779f9ULL,
+	      d = 0x27d4eb2f165667c5ULL;
+	unsigned int i;
+
+	for (i = 0; i + 4 <= n; i += 4) {
+		a = (a ^ w[i]) * 0x87c37b91114253d5ULL;
+		b = (b ^ w[i + 1]) * 0x4cf5ad432745937fULL;
+		c = (c ^ w[i + 2]) * 0xff51afd7ed558ccdULL;
+		d = (d ^ w[i + 3]) * 0xc4ceb9fe1a85ec53ULL;
+		a = a << 31 | a >> 33;
+		b = b << 29 | b >> 35;
+		c = c << 27 | c >> 37;
+		d = d << 33 | d >> 31;
+	}
+	for (; i < n; i++) {
+		a = (a ^ w[i]) * 0x87c37b91114253d5ULL;
+		a = a << 31 | a >> 33;
+	}
+	return fmix(fmix(fmix(fmix(a) ^ b) ^ c) ^ d);
+}
+
 /*
  * Read the n words the entry's frames sat in, in this thread's stack only
  * (a torn entry's gaps may point anywhere): false if one lies beyond room.
@@ -180,7 +219,7 @@ static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u6
 	words[0] = s->ip;
 	if (!en || en > MH_SLOTS_FRAMES ||
 	    !slots_read(e, en, s->slot, s->stack_hi - s->slot - sizeof(__u64), words) ||
-	    mh_stack_hash(0, words, en) != e->sum) {
+	    frames_sum(words, en) != e->sum) {
 		*why = MH_SLOTS_CHANGED;
 		return false;
 	}
@@ -351,7 +390,7 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 	if (ok) {
 		off1 = n > 1 ? e->gap[1] * sizeof(__u64) : 0;
 		e->ip0 = s->ip;
-		e->sum = mh_stack_hash(0, frames, n);
+		e->sum = frames_sum(frames, n);
 		e->n = n;
 		e->cut = cut;
 		e->rbp = s->rbp;
