@@ -87,10 +87,6 @@
  * whose site frame has the same S and site (and the same RBP, if the
  * site's function keeps a frame pointer: RBP + 16 is its CFA) while every
  * s_j still holds f_j; the answer is our frames from the walk, then f_0..
- * (An entry keeps the s_j and a 64-bit hash of f_0..f_n-1, not the f_j:
- * a capture reads the words at the s_j, which are its answer if their
- * hash is the entry's. A word that differs passes only if the two hashes
- * collide, the trust the trace already puts in stack ids.)
  *
  *   Why that is libunwind's answer. On x86-64, libunwind reads a frame's
  *   return address from CFA - 8 of the frame below it, and the CFA of a
@@ -179,7 +175,7 @@
 #define BOUNDS_RETRY_MAX 65536
 /* Chain ends cached per thread. */
 #define TAILS 4
-/* Slot-cache entries (of 256 bytes), shared by all threads, touched as used. */
+/* Slot-cache entries (of 832 bytes), shared by all threads, touched as used. */
 #define SLOTS_LOG2 14
 /* Most frames of our own above a site that the slot cache handles. */
 #define OWN_MAX 16

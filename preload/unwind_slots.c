@@ -45,24 +45,23 @@
 #define GAP_MAX UINT16_MAX
 
 /*
- * An entry keeps where each frame's return address sits, not the addresses
- * themselves: a capture reads them from the stack and compares their hash
- * with the one of the frames libunwind gave, so a hit reads two or three
- * cache lines of the entry, not the frames it returns. The first line
- * holds what every look at the entry needs, the memo included.
+ * An entry: its first cache line holds what every look at it needs, the
+ * memo included; then where each frame's return address sits, as 16-bit
+ * gaps (one line for 32 frames); then the frames, compared with the stack
+ * words at those places and returned as they are read.
  */
 struct slot_entry {
 	__u64 seq;		/* odd while being rewritten */
 	uintptr_t slot;		/* the site's slot; 0 for an empty entry */
 	__u64 ip0;		/* the site */
 	__u64 rbp;		/* the site frame's RBP, compared when rbp_keyed */
-	__u64 sum;		/* frames_sum of libunwind's frames */
 	__u64 epoch;		/* the cache's epoch when made */
 	struct mh_stack_memo memo;
 	unsigned int n;		/* frames, the site's being the first */
 	bool cut;		/* libunwind had frames left beyond the last one */
 	bool rbp_keyed;		/* the site's function may keep its CFA in RBP */
 	__u16 gap[MH_SLOTS_FRAMES];	/* frame j's slot is gap[j] words above frame j - 1's */
+	__u64 ips[MH_SLOTS_FRAMES] __attribute__((aligned(64)));
 } __attribute__((aligned(64)));
 
 /*
@@ -141,46 +140,6 @@ static inline __u64 group_of(const struct mh_site_frame *s, __u32 *tag)
 	return (k >> 32) & table_mask & ~(__u64)(WAYS - 1);
 }
 
-static inline __u64 fmix(__u64 k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	k ^= k >> 33;
-	return k;
-}
-
-/*
- * A 64-bit hash of n frames, on every hit: four independent lanes, so the
- * multiplies overlap. Each step (xor a word, multiply by an odd constant,
- * rotate) and the final mix are one-to-one in each lane, so frames that
- * differ in one word never hash alike; other differences collide with
- * probability about 2^-64.
- */
-static inline __u64 frames_sum(const __u64 *w, unsigned int n)
-{
-	__u64 a = 0x9e3779b97f4a7c15ULL ^ n, b = 0xc2b2ae3d27d4eb4fULL, c = 0x165667b19e3779f9ULL,
-	      d = 0x27d4eb2f165667c5ULL;
-	unsigned int i;
-
-	for (i = 0; i + 4 <= n; i += 4) {
-		a = (a ^ w[i]) * 0x87c37b91114253d5ULL;
-		b = (b ^ w[i + 1]) * 0x4cf5ad432745937fULL;
-		c = (c ^ w[i + 2]) * 0xff51afd7ed558ccdULL;
-		d = (d ^ w[i + 3]) * 0xc4ceb9fe1a85ec53ULL;
-		a = a << 31 | a >> 33;
-		b = b << 29 | b >> 35;
-		c = c << 27 | c >> 37;
-		d = d << 33 | d >> 31;
-	}
-	for (; i < n; i++) {
-		a = (a ^ w[i]) * 0x87c37b91114253d5ULL;
-		a = a << 31 | a >> 33;
-	}
-	return fmix(fmix(fmix(fmix(a) ^ b) ^ c) ^ d);
-}
-
 /*
  * Read the n words the entry's frames sat in, in this thread's stack only
  * (a torn entry's gaps may point anywhere): false if one lies beyond room.
@@ -196,6 +155,8 @@ static inline bool slots_read(const struct slot_entry *e, unsigned int n, uintpt
 		if (off > room)
 			return false;
 		words[j] = *(const volatile __u64 *)(slot + off);
+		if (words[j] != e->ips[j])
+			return false;
 	}
 	return true;
 }
@@ -204,10 +165,10 @@ static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u6
 		       unsigned int room, unsigned int *n, bool *truncated, struct mh_memo_ref *memo,
 		       enum mh_slots_miss *why)
 {
-	__u64 words[MH_SLOTS_FRAMES];
+	__u64 words[MH_SLOTS_FRAMES], *out;
 	unsigned int take, en;
+	bool cut, trunc;
 	__u64 seq;
-	bool cut;
 
 	seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
 	if (seq & 1 || e->slot != s->slot || e->ip0 != s->ip ||
@@ -216,28 +177,32 @@ static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u6
 		return false;
 	en = e->n;
 	cut = e->cut;
-	words[0] = s->ip;
-	if (!en || en > MH_SLOTS_FRAMES ||
-	    !slots_read(e, en, s->slot, s->stack_hi - s->slot - sizeof(__u64), words) ||
-	    frames_sum(words, en) != e->sum) {
-		*why = MH_SLOTS_CHANGED;
+	if (!en || en > MH_SLOTS_FRAMES)
 		return false;
-	}
 	if (en > room || (cut && en == room)) {
 		take = room;
-		*truncated = true;
+		trunc = true;
 	} else if (cut) {
 		/* Frames beyond the cached ones would fit: they are not known. */
 		return false;
 	} else {
 		take = en;
-		*truncated = false;
+		trunc = false;
 	}
-	memcpy(frames, words, take * sizeof(*frames));
+	/* Straight into the answer when every frame fits. */
+	out = en <= room ? frames : words;
+	out[0] = s->ip;
+	if (!slots_read(e, en, s->slot, s->stack_hi - s->slot - sizeof(__u64), out)) {
+		*why = MH_SLOTS_CHANGED;
+		return false;
+	}
+	if (out != frames)
+		memcpy(frames, words, take * sizeof(*frames));
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) != seq)
 		return false;
 	*n = take;
+	*truncated = trunc;
 	*memo = (struct mh_memo_ref){ .at = &e->memo, .key = seq };
 	return true;
 }
@@ -260,19 +225,26 @@ static inline bool pre_match(__u64 i, uintptr_t slot, uintptr_t room, enum mh_sl
 	return false;
 }
 
-/* Bit w set for each of a group's ways whose tag is tag. */
+/*
+ * Bit w set for each of a group's ways whose tag is tag, four ways at a
+ * time, up to the first four ways that are all empty: a group fills from
+ * its first way (mh_slots_learn), so the rest are most likely empty too
+ * (if not, their entries are missed: a miss costs time, never a frame).
+ */
 static inline __u64 ways_tagged(const __u32 *group, __u32 tag)
 {
 	__u64 match = 0;
 	unsigned int w;
 
 #ifdef __SSE2__
-	__m128i want = _mm_set1_epi32((int)tag);
+	__m128i want = _mm_set1_epi32((int)tag), none = _mm_setzero_si128();
 
 	for (w = 0; w < WAYS; w += 4) {
 		__m128i t = _mm_load_si128((const __m128i *)(group + w));
 
 		match |= (__u64)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(t, want))) << w;
+		if (_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(t, none))) == 0xf)
+			break;
 	}
 #else
 	for (w = 0; w < WAYS; w++)
@@ -363,6 +335,7 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 	struct entry_pre pre;
 	struct slot_entry *e;
 	unsigned int j, w;
+	__u64 empty;
 	size_t off1;
 	__u64 seq, g;
 	__u32 tag;
@@ -373,9 +346,13 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 	for (j = 0; j < n; j++)
 		if (sigreturn_at(frames[j]))
 			return NULL;
-	/* The same site frame with other frames above it replaces the entries in turn. */
+	/*
+	 * The group's first empty way, else (the same site frame with other
+	 * frames above it) the entries in turn.
+	 */
 	g = group_of(s, &tag);
-	w = next_way++ % WAYS;
+	empty = ways_tagged(&tags[g], 0);
+	w = empty ? (unsigned int)__builtin_ctzll(empty) : next_way++ % WAYS;
 	e = &table[g + w];
 	seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
 	/* Another thread is rewriting it: leave it to that one. */
@@ -390,7 +367,7 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 	if (ok) {
 		off1 = n > 1 ? e->gap[1] * sizeof(__u64) : 0;
 		e->ip0 = s->ip;
-		e->sum = frames_sum(frames, n);
+		memcpy(e->ips, frames, n * sizeof(*frames));
 		e->n = n;
 		e->cut = cut;
 		e->rbp = s->rbp;
