@@ -7,7 +7,9 @@
  * checked to give libunwind's exact answer, libunwind elsewhere.
  *
  * Never allocates through malloc (its tables are mmap'd by raw system
- * call), never prints, never blocks: it runs inside the target's malloc.
+ * call), never prints (but in a measurement build, -DMH_UNWIND_DUMP: the
+ * main thread's counters to stderr at exit), never blocks: it runs
+ * inside the target's malloc.
  *
  * The auto rule. A capture's *site* is its first return address outside
  * the caller's own code (the preload): the return address into the
