@@ -65,11 +65,14 @@ struct {
 } cur_fault SEC(".maps") __weak;
 
 /*
- * The vma a process faulted in last, so a run of faults in one mapping
- * looks it up once (bpf_find_vma defers its unlock through an irq_work
- * when called with interrupts off, as at fault entry: costly per fault).
- * Any syscall of the process drops the entry, since mmap, munmap, mremap,
- * mprotect, madvise and friends are what reshape vmas.
+ * The vma a process faulted in last, or mapped last, so a run of faults in
+ * one mapping looks it up once (bpf_find_vma defers its unlock through an
+ * irq_work when called with interrupts off, as at fault entry: an
+ * interrupt per lookup, the largest cost of the kernel stream on a program
+ * that maps many files). A successful mmap fills it at syscall exit, where
+ * interrupts are on ("fresh": no fault has seen it yet). Any syscall of the
+ * process drops it, but those that cannot reshape vmas (syscalls.bpf.c):
+ * mmap, munmap, mremap, mprotect, madvise and friends do.
  */
 struct vma_info {
 	__u64 start;
@@ -78,6 +81,8 @@ struct vma_info {
 	__u64 ino;
 	__u32 dev;
 	__u32 vma_class;
+	__u32 fresh;
+	__u32 pad;
 };
 
 struct {
@@ -86,6 +91,44 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vma_info);
 } vma_cache SEC(".maps") __weak;
+
+/* vm_flags bits (include/linux/mm.h): macros, so not in the BTF. */
+#define VM_GROWSDOWN 0x00000100UL
+#define VM_HUGETLB 0x00400000UL
+/* include/uapi/linux/magic.h */
+#define TMPFS_MAGIC 0x01021994UL
+
+/* bpf_find_vma's callback: what a fault in vma is in (data: struct vma_info). */
+static __attribute__((unused)) long classify_vma(struct task_struct *task, struct vm_area_struct *vma,
+						 void *data)
+{
+	struct vma_info *v = data;
+	unsigned long flags = BPF_CORE_READ(vma, vm_flags);
+	unsigned long start_stack = BPF_CORE_READ(vma, vm_mm, start_stack);
+	struct file *file = BPF_CORE_READ(vma, vm_file);
+
+	v->start = BPF_CORE_READ(vma, vm_start);
+	v->end = BPF_CORE_READ(vma, vm_end);
+	if (flags & VM_HUGETLB) {
+		v->vma_class = MH_VMA_HUGETLB;
+	} else if (file) {
+		struct inode *inode = BPF_CORE_READ(file, f_inode);
+
+		v->ino = BPF_CORE_READ(inode, i_ino);
+		v->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		v->file_offset = BPF_CORE_READ(vma, vm_pgoff) << conf.page_shift;
+		if (BPF_CORE_READ(inode, i_sb, s_magic) == TMPFS_MAGIC)
+			v->vma_class = MH_VMA_SHMEM;
+		else
+			v->vma_class = MH_VMA_FILE;
+	} else if ((flags & VM_GROWSDOWN) ||
+		   (start_stack >= v->start && start_stack < v->end)) {
+		v->vma_class = MH_VMA_STACK;
+	} else {
+		v->vma_class = MH_VMA_ANON;
+	}
+	return 0;
+}
 
 static __always_inline struct mh_traced *traced_of(__u32 tgid)
 {

@@ -16,11 +16,6 @@
  */
 #include "kernel/mm_counters.bpf.h"
 
-/* vm_flags bits (include/linux/mm.h): macros, so not in the BTF. */
-#define VM_GROWSDOWN 0x00000100UL
-#define VM_HUGETLB 0x00400000UL
-/* include/uapi/linux/magic.h */
-#define TMPFS_MAGIC 0x01021994UL
 /* include/uapi/asm-generic/errno-base.h */
 #define ENOENT 2
 
@@ -54,36 +49,6 @@ struct {
 	__type(value, __u8);
 } files_seen SEC(".maps");
 
-static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, void *data)
-{
-	struct vma_info *v = data;
-	unsigned long flags = BPF_CORE_READ(vma, vm_flags);
-	unsigned long start_stack = BPF_CORE_READ(vma, vm_mm, start_stack);
-	struct file *file = BPF_CORE_READ(vma, vm_file);
-
-	v->start = BPF_CORE_READ(vma, vm_start);
-	v->end = BPF_CORE_READ(vma, vm_end);
-	if (flags & VM_HUGETLB) {
-		v->vma_class = MH_VMA_HUGETLB;
-	} else if (file) {
-		struct inode *inode = BPF_CORE_READ(file, f_inode);
-
-		v->ino = BPF_CORE_READ(inode, i_ino);
-		v->dev = BPF_CORE_READ(inode, i_sb, s_dev);
-		v->file_offset = BPF_CORE_READ(vma, vm_pgoff) << conf.page_shift;
-		if (BPF_CORE_READ(inode, i_sb, s_magic) == TMPFS_MAGIC)
-			v->vma_class = MH_VMA_SHMEM;
-		else
-			v->vma_class = MH_VMA_FILE;
-	} else if ((flags & VM_GROWSDOWN) ||
-		   (start_stack >= v->start && start_stack < v->end)) {
-		v->vma_class = MH_VMA_STACK;
-	} else {
-		v->vma_class = MH_VMA_ANON;
-	}
-	return 0;
-}
-
 /* True the first time a file shows up in a fault. */
 static __always_inline bool first_on_file(const struct vma_info *v)
 {
@@ -109,6 +74,11 @@ static __always_inline bool lookup_vma(struct mh_rec_kfault *r, __u32 tgid)
 
 	if (cached && r->addr >= cached->start && r->addr < cached->end) {
 		v = *cached;
+		/* Filled by an mmap: this is the first fault to see it. */
+		if (v.fresh) {
+			cached->fresh = 0;
+			first = first_on_file(&v);
+		}
 	} else {
 		err = bpf_find_vma(bpf_get_current_task_btf(), r->addr, classify_vma, &v, 0);
 		if (err) {

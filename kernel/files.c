@@ -289,8 +289,9 @@ static int resolve(struct mh_kfiles *f, __u32 dev, __u64 ino, pid_t pid, __u64 a
 	f->err = 0;
 	f->answered = 0;
 	asked = query_vma(f, pid, addr);
-	if (asked == -ENOMEM)
-		return asked;
+	/* Named by the query: the process's whole maps would cost ~100x more. */
+	if (asked == -ENOMEM || asked == 1)
+		return asked < 0 ? asked : 0;
 	/*
 	 * The process answered that it no longer maps the file there: it was
 	 * unmapped (a file read through mmap), so memhook's own libraries

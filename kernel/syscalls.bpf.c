@@ -5,7 +5,8 @@
  * their result (emitted at sys_exit). Every syscall entry of a traced
  * thread also ends its "in a user fault" state (faults.bpf.c), so swap
  * entries dropped by munmap are not taken for swap-ins, and drops its
- * process's cached vma, since syscalls are what reshape vmas, and reports
+ * process's cached vma, since syscalls are what reshape vmas (but for a
+ * few that cannot; a successful mmap caches its new vma), and reports
  * the RSS counters the process changed since their last report (a syscall
  * is how a process observes them: see mh_rec_krss).
  * Never blocks, never prints.
@@ -18,6 +19,15 @@ const volatile __u32 nr_munmap = 0;
 const volatile __u32 nr_mremap = 0;
 const volatile __u32 nr_brk = 0;
 const volatile __u32 nr_madvise = 0;
+/*
+ * Syscalls that cannot reshape the caller's vmas, so they keep its cached
+ * vma (common.bpf.h); (__u32)-1 fills unused places. A program that maps
+ * files closes, reads and stats them between its mmap and its faults.
+ */
+#define KEEP_VMA_MAX 8
+const volatile __u32 nr_keep_vma[KEEP_VMA_MAX] = {
+	(__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1,
+};
 
 struct pending_call {
 	__u64 enter_ns;
@@ -50,6 +60,25 @@ static __always_inline __u32 mem_syscall(long id)
 	return 0;
 }
 
+static __always_inline bool keeps_vma(long id)
+{
+	for (int i = 0; i < KEEP_VMA_MAX; i++)
+		if (id == nr_keep_vma[i])
+			return true;
+	return false;
+}
+
+/* A successful mmap: cache the new vma for the faults that follow (interrupts are on here). */
+static __always_inline void cache_mapped(__u32 tgid, __u64 addr)
+{
+	struct vma_info v = {};
+
+	if (bpf_find_vma(bpf_get_current_task_btf(), addr, classify_vma, &v, 0))
+		return;
+	v.fresh = 1;
+	bpf_map_update_elem(&vma_cache, &tgid, &v, BPF_ANY);
+}
+
 static __always_inline int on_enter(struct pt_regs *regs, long id)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -70,7 +99,7 @@ static __always_inline int on_enter(struct pt_regs *regs, long id)
 	st = bpf_task_storage_get(&cur_fault, bpf_get_current_task_btf(), NULL, 0);
 	if (st)
 		st->ts_ns = 0;
-	if (bpf_map_lookup_elem(&vma_cache, &tgid))
+	if (!keeps_vma(id) && bpf_map_lookup_elem(&vma_cache, &tgid))
 		bpf_map_delete_elem(&vma_cache, &tgid);
 	call.sys = mem_syscall(id);
 	if (!call.sys)
@@ -104,6 +133,9 @@ static __always_inline int on_exit(long ret)
 	r.pid = pid_tgid >> 32;
 	r.sys = call->sys;
 	bpf_map_delete_elem(&pending, &tid);
+	/* An error is -4095..-1: anything else is the mapping's address. */
+	if (r.sys == MH_KSYS_MMAP && (__u64)ret < (__u64)-4095)
+		cache_mapped(r.pid, (__u64)ret);
 	emit(&r, sizeof(r));
 	return 0;
 }

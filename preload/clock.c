@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * clock.c - CLOCK_MONOTONIC ns for the preload's records, from the TSC
- * where that is safe (see clock.h), else from clock_gettime.
+ * where that is safe (see clock.h), else from clock_gettime. The TSC is
+ * converted by one function of it shared by all threads (segments, below),
+ * never by per-thread bases: those differ by their pairing error (tens of
+ * ns under a hypervisor), enough to stamp another thread's reuse of an
+ * address before its release.
  *
  * Never allocates, never prints, never blocks: it runs inside malloc and
  * may run in a signal handler. The rate is calibrated lazily, from the
@@ -11,24 +15,43 @@
 #include "preload/clock.h"
 
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/compiler.h"
 
-/* A thread re-reads clock_gettime once this much TSC time has passed, in ns. */
+/* The conversion is re-anchored to clock_gettime once this much TSC time has passed, in ns. */
 #define REFRESH_NS 1000000ULL
-/* The rate is measured over at least this long, in ns (error ~ 60 ns / this). */
+/* The rate is first measured over at least this long, in ns (error ~ 60 ns / this). */
 #define CALIBRATE_NS 10000000ULL
 /* Fixed-point shift of the ns-per-tick multiplier. */
 #define MULT_SHIFT 32
 /* Bytes of /proc/cpuinfo read: the first processor's block is well within it. */
 #define CPUINFO_BYTES 8192
+/* Calls timed to tell a vDSO clock_gettime from a system call. */
+#define PROBE_READS 8
+/* A lag behind clock_gettime beyond this is stepped over at once, not slewed away, in ns. */
+#define STEP_NS 2000
+/* Most a re-anchoring may change the rate by, in parts per 2^16 (about 1000 ppm). */
+#define SLEW_MAX_SHIFT 10
+/* Segments kept: a reader holding an older one than this many refreshes back reads again. */
+#define SEGMENTS 4
+
+/*
+ * One piece of the conversion: ns = base_ns + (tsc - base_tsc) * mult >>
+ * MULT_SHIFT from base_tsc on. Every thread uses the same pieces, so the
+ * converted clock is one increasing function of the TSC, whichever thread
+ * reads it: two events are stamped in the order their rdtsc ran.
+ */
+struct segment {
+	__u64 base_tsc;
+	__u64 base_ns;
+	__u64 mult;
+};
 
 struct thread_clock {
-	__u64 base_tsc;		/* TSC at base_ns; 0: take the slow path */
-	__u64 base_ns;		/* CLOCK_MONOTONIC ns at base_tsc */
 	__u64 last_ns;		/* last value returned: never go back */
 };
 
@@ -36,8 +59,12 @@ static __thread struct thread_clock tc __attribute__((tls_model("initial-exec"))
 
 static bool tsc_ok;		/* the TSC may be used (setup decided) */
 static __u64 cal_tsc, cal_ns;	/* the calibration's start */
-static __u64 mult;		/* ns per tick << MULT_SHIFT; 0 until calibrated */
 static __u64 refresh_ticks;	/* REFRESH_NS in ticks */
+/* segs[gen % SEGMENTS] is current; 0: not calibrated yet (clock_gettime). */
+static struct segment segs[SEGMENTS];
+static __u64 gen;
+/* Non-zero while one thread makes the next segment (the others go on with the current one). */
+static int anchoring;
 
 static __u64 gettime_ns(void)
 {
@@ -52,7 +79,23 @@ static inline __u64 rdtsc(void)
 {
 	return __builtin_ia32_rdtsc();
 }
+
+/*
+ * rdtsc once everything before it has run, as the vDSO reads it: an
+ * allocation's stamp must not be taken before the allocator's own loads
+ * that found the block free (another thread's release, stamped earlier).
+ */
+static inline __u64 rdtsc_ordered(void)
+{
+	__builtin_ia32_lfence();
+	return __builtin_ia32_rdtsc();
+}
 #else
+static inline __u64 rdtsc_ordered(void)
+{
+	return 0;
+}
+
 static inline __u64 rdtsc(void)
 {
 	return 0;
@@ -94,9 +137,42 @@ static bool has_flag(const char *flags, const char *flag)
 	return false;
 }
 
+/* The shortest of PROBE_READS clock_gettime calls, through the vDSO or not, in TSC ticks. */
+static __u64 shortest(bool vdso)
+{
+	struct timespec ts;
+	__u64 best = ~0ULL;
+
+	for (int i = 0; i < PROBE_READS; i++) {
+		__u64 t = rdtsc();
+
+		if (vdso)
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+		else
+			syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+		t = rdtsc() - t;
+		best = t < best ? t : best;
+	}
+	return best;
+}
+
+/*
+ * kvm-clock whose vDSO reads the TSC: the kernel does so only while the
+ * host says the TSCs of all vCPUs are in step (PVCLOCK_TSC_STABLE_BIT);
+ * otherwise clock_gettime is a system call. The flag's page may not be
+ * mapped (reading it would raise SIGBUS), so the answer is taken from
+ * the cost: the vDSO's read, at its best, takes well under half of the
+ * system call's.
+ */
+static bool pvclock_in_vdso(void)
+{
+	return 2 * shortest(true) < shortest(false);
+}
+
 /*
  * Invariant TSC (constant rate, running in every C-state), and the kernel
- * itself keeps time with it (so it found the TSCs of all CPUs in step).
+ * itself keeps time with it (so it found the TSCs of all CPUs in step):
+ * its clocksource is the TSC, or kvm-clock reading it (pvclock_stable).
  */
 static bool tsc_usable(void)
 {
@@ -119,7 +195,7 @@ static bool tsc_usable(void)
 	/* Without sysfs (some containers) the flags have to do. */
 	if (read_text("/sys/devices/system/clocksource/clocksource0/current_clocksource", buf,
 		      sizeof(buf)))
-		return !strcmp(buf, "tsc\n");
+		return !strcmp(buf, "tsc\n") || (!strcmp(buf, "kvm-clock\n") && pvclock_in_vdso());
 	return true;
 }
 
@@ -136,21 +212,6 @@ bool mh_clock_uses_tsc(void)
 	return __atomic_load_n(&tsc_ok, __ATOMIC_ACQUIRE);
 }
 
-/* Once CALIBRATE_NS have passed since setup, fix the rate (first thread wins). */
-static void calibrate(__u64 tsc, __u64 ns)
-{
-	__u64 m, expected = 0;
-
-	if (ns - cal_ns < CALIBRATE_NS || tsc <= cal_tsc)
-		return;
-	m = ((ns - cal_ns) << MULT_SHIFT) / (tsc - cal_tsc);
-	if (!m)
-		return;
-	refresh_ticks = (REFRESH_NS << MULT_SHIFT) / m;
-	__atomic_compare_exchange_n(&mult, &expected, m, false, __ATOMIC_RELEASE,
-				    __ATOMIC_RELAXED);
-}
-
 static __u64 monotonic(__u64 ns)
 {
 	if (ns < tc.last_ns)
@@ -159,45 +220,121 @@ static __u64 monotonic(__u64 ns)
 	return ns;
 }
 
-/*
- * A fresh base for this thread. base_tsc is zeroed first so that a signal
- * handler interrupting us here takes this path too rather than mixing the
- * old and new halves of the pair.
- */
-static __attribute__((noinline, cold)) __u64 refresh(void)
+/* The value of segment g at tsc (an earlier tsc: its start, never below it). */
+static inline __u64 seg_ns(const struct segment *g, __u64 tsc)
 {
-	__u64 tsc, ns;
+	__u64 d = tsc > g->base_tsc ? tsc - g->base_tsc : 0;
 
-	tc.base_tsc = 0;
-	__asm__ __volatile__("" ::: "memory");
-	ns = paired_read(&tsc);
-	if (!__atomic_load_n(&mult, __ATOMIC_ACQUIRE)) {
-		if (__atomic_load_n(&tsc_ok, __ATOMIC_ACQUIRE))
-			calibrate(tsc, ns);
-		return monotonic(ns);
+	return g->base_ns + (__u64)(((unsigned __int128)d * g->mult) >> MULT_SHIFT);
+}
+
+/*
+ * The next segment, from a fresh (tsc, ns) pair: it starts where the
+ * current one is at that tsc, so the function never jumps back, and its
+ * rate is the long-run rate (measured from the calibration's start)
+ * corrected to close the gap to clock_gettime over the next REFRESH_NS.
+ * A lag beyond STEP_NS is closed at once (a jump forward). The first
+ * segment starts at the pair itself. Published by one store of gen; a
+ * reader (a signal handler too) sees the old segment or the new, whole.
+ */
+static void anchor(__u64 tsc, __u64 ns)
+{
+	__u64 g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE), m, at, fix, period;
+	struct segment *next = &segs[(g + 1) % SEGMENTS];
+
+	if (tsc <= cal_tsc || ns <= cal_ns)
+		return;
+	m = (__u64)((((unsigned __int128)(ns - cal_ns)) << MULT_SHIFT) / (tsc - cal_tsc));
+	if (!m)
+		return;
+	at = g ? seg_ns(&segs[g % SEGMENTS], tsc) : ns;
+	if (at + STEP_NS < ns)
+		at = ns;
+	period = (REFRESH_NS << MULT_SHIFT) / m;
+	if (!period)
+		return;
+	fix = (__u64)((((unsigned __int128)(at > ns ? at - ns : ns - at)) << MULT_SHIFT) / period);
+	if (fix > m >> SLEW_MAX_SHIFT)
+		fix = m >> SLEW_MAX_SHIFT;
+	next->base_tsc = tsc;
+	next->base_ns = at;
+	next->mult = at > ns ? m - fix : m + fix;
+	refresh_ticks = period;
+	__atomic_store_n(&gen, g + 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * The value at tsc by the segment it falls in: the current one, or the
+ * one before if the current one was made after tsc was read.
+ */
+static __u64 convert(__u64 tsc)
+{
+	__u64 g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
+	const struct segment *cur = &segs[g % SEGMENTS];
+
+	if (tsc < cur->base_tsc && g > 1)
+		cur = &segs[(g - 1) % SEGMENTS];
+	return seg_ns(cur, tsc);
+}
+
+/*
+ * Time for a new segment (or, before calibration, for the first): one
+ * thread makes it, the others (and a signal handler interrupting it) do
+ * not wait. Returns the value at tsc; before calibration, clock_gettime.
+ */
+static __attribute__((noinline, cold)) __u64 refresh(__u64 tsc)
+{
+	__u64 ptsc, ns;
+	int idle = 0;
+
+	__u64 g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
+	const struct segment *cur = &segs[g % SEGMENTS];
+
+	/* Not due after all (a segment made after our tick, a lapped copy). */
+	if (g && (tsc < cur->base_tsc || tsc - cur->base_tsc <= refresh_ticks))
+		return monotonic(convert(tsc));
+	if (!g) {
+		ns = gettime_ns();
+		if (ns - cal_ns < CALIBRATE_NS)
+			return monotonic(ns);
 	}
-	tc.base_ns = ns;
-	__asm__ __volatile__("" ::: "memory");
-	tc.base_tsc = tsc;
-	return monotonic(ns);
+	if (__atomic_compare_exchange_n(&anchoring, &idle, 1, false, __ATOMIC_ACQUIRE,
+					__ATOMIC_RELAXED)) {
+		ns = paired_read(&ptsc);
+		anchor(ptsc, ns);
+		__atomic_store_n(&anchoring, 0, __ATOMIC_RELEASE);
+	}
+	if (!__atomic_load_n(&gen, __ATOMIC_ACQUIRE))
+		return monotonic(gettime_ns());
+	return monotonic(convert(tsc));
+}
+
+void mh_clock_fork_child(void)
+{
+	/* The thread that was anchoring is not in the child. */
+	__atomic_store_n(&anchoring, 0, __ATOMIC_RELEASE);
 }
 
 __u64 mh_clock_ns(void)
 {
-	__u64 m = __atomic_load_n(&mult, __ATOMIC_ACQUIRE), d;
+	struct segment s;
+	__u64 tsc, g;
 
 	/*
 	 * Without the TSC, clock_gettime alone: the TSC reads of a paired
 	 * read are only for calibrating, and each costs as much as a third
 	 * of clock_gettime under a hypervisor.
 	 */
-	if (mh_unlikely(!m)) {
-		if (!__atomic_load_n(&tsc_ok, __ATOMIC_RELAXED))
-			return monotonic(gettime_ns());
-		return refresh();
-	}
-	d = rdtsc() - tc.base_tsc;
-	if (mh_unlikely(d > refresh_ticks || !tc.base_tsc))
-		return refresh();
-	return monotonic(tc.base_ns + ((d * m) >> MULT_SHIFT));
+	if (mh_unlikely(!__atomic_load_n(&tsc_ok, __ATOMIC_RELAXED)))
+		return monotonic(gettime_ns());
+	/* The tick first, then the segment: one made since is continuous with the old at tsc. */
+	tsc = rdtsc_ordered();
+	g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
+	s = segs[g % SEGMENTS];
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	/* A writer lapped this copy, a segment made after our tick, or one due: the slow path. */
+	if (mh_unlikely(__atomic_load_n(&gen, __ATOMIC_RELAXED) - g >= SEGMENTS - 2 ||
+			!g || tsc - s.base_tsc > refresh_ticks))
+		return refresh(tsc);
+	return monotonic(seg_ns(&s, tsc));
 }

@@ -4,15 +4,21 @@
  * nanoseconds, the clock the kernel stream uses (bpf_ktime_get_ns), read
  * cheaply.
  *
- * Where the TSC is invariant (constant_tsc and nonstop_tsc) and is the
- * kernel's own clocksource, a timestamp is rdtsc converted in-process to
- * CLOCK_MONOTONIC ns: each thread keeps a base pair (tsc, ns) taken with
- * clock_gettime and refreshed once more than about a millisecond of TSC
- * has passed, so a converted value stays within a microsecond of what
- * clock_gettime would have said (NTP slews CLOCK_MONOTONIC by at most 500
- * ppm, 0.5 us per ms). Elsewhere it is clock_gettime. Nothing in TSC units
- * ever leaves the process. Within a thread, timestamps never go back;
- * across threads, order is the ring's, not the timestamps'.
+ * Where the TSC is invariant (constant_tsc and nonstop_tsc) and the
+ * kernel's own clocksource reads it (tsc, or kvm-clock with the host's
+ * "TSCs in step" flag), a timestamp is rdtsc converted in-process to
+ * CLOCK_MONOTONIC ns by one piecewise-linear function shared by all
+ * threads: once more than about a millisecond of TSC has passed since the
+ * last piece began, one thread starts a new piece where the old one ends,
+ * its rate set to close the gap to clock_gettime over the next
+ * millisecond (a lag beyond 2 us is stepped over), so a converted value
+ * stays within a few microseconds of what clock_gettime would have said.
+ * Because the function is the same in every thread and never decreases,
+ * two events are stamped in the order their TSC reads ran, whatever
+ * threads they are on (clock_gettime itself adds an lfence and the
+ * pvclock page's reads to each rdtsc). Elsewhere it is clock_gettime.
+ * Nothing in TSC units ever leaves the process. Within a thread,
+ * timestamps never go back.
  *
  * Never allocates, never prints; async-signal-safe.
  */
@@ -33,6 +39,9 @@ void mh_clock_setup(void);
 
 /* True when mh_clock_ns() converts the TSC (set by mh_clock_setup). */
 bool mh_clock_uses_tsc(void);
+
+/* In a fork child: forget a conversion update the parent's other threads had under way. */
+void mh_clock_fork_child(void);
 
 /* CLOCK_MONOTONIC now, in ns. Thread-safe, async-signal-safe. */
 __u64 mh_clock_ns(void);

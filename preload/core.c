@@ -647,6 +647,7 @@ void mh_core_fork_child(void)
 	mh_self.tid = 0;
 	mh_self.name_countdown = 0;
 	exit_sent = 0;
+	mh_clock_fork_child();
 	if (ring.hdr)
 		mh_ring_fork_child(&ring);
 	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_RELAXED))

@@ -4,12 +4,17 @@
  * lies between two clock_gettime(CLOCK_MONOTONIC) readings taken around
  * it, give or take a few microseconds, from before the TSC rate is
  * calibrated through many per-thread refreshes, in several threads; and
- * within a thread it never goes back.
+ * within a thread it never goes back. Across threads: a stamp taken after
+ * seeing another thread's stamp is never below it (the cross-thread order
+ * of a free and another thread's reuse of the address rests on it).
  *
- * Oracle: clock_gettime itself, the clock the kernel's records use.
+ * Oracles: clock_gettime itself, the clock the kernel's records use; and
+ * causality (a thread that read a value another thread stored after its
+ * stamp reads the clock later).
  */
 #include <check.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -88,6 +93,66 @@ START_TEST(test_tracks_clock_gettime)
 }
 END_TEST
 
+/* Round trips of the cross-thread test, and how often a side sleeps past a refresh. */
+#define HANDOFFS 40000
+#define HANDOFF_SLEEP_EVERY 400
+#define HANDOFF_SLEEP_NS 1200000L
+
+struct handoff {
+	__u64 stamp[2];		/* each side's last stamp, published by turn */
+	int turn;		/* whose move it is: 0 or 1; 2: stop */
+	unsigned long behind[2];	/* stamps below the other side's last one */
+	long long worst_ns;
+};
+
+/* Wait for our turn, stamp, compare with the other side's stamp, pass the turn. */
+static void *hand_over(struct handoff *h, int me)
+{
+	for (int i = 0; i < HANDOFFS; i++) {
+		struct timespec pause = { 0, HANDOFF_SLEEP_NS };
+		__u64 theirs, now;
+
+		for (unsigned int spins = 1; __atomic_load_n(&h->turn, __ATOMIC_ACQUIRE) != me; spins++)
+			if (!(spins % 1024))
+				sched_yield();	/* the other side may share our CPU */
+		if (i % HANDOFF_SLEEP_EVERY == HANDOFF_SLEEP_EVERY - 1)
+			nanosleep(&pause, NULL);
+		theirs = h->stamp[!me];
+		now = mh_clock_ns();
+		if (now < theirs) {
+			h->behind[me]++;
+			if ((long long)(theirs - now) > h->worst_ns)
+				h->worst_ns = (long long)(theirs - now);
+		}
+		h->stamp[me] = now;
+		__atomic_store_n(&h->turn, !me, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void *side1(void *arg)
+{
+	return hand_over(arg, 1);
+}
+
+START_TEST(test_ordered_across_threads)
+{
+	struct handoff h = { .turn = 0 };
+	pthread_t t;
+
+	mh_clock_setup();
+	if (!mh_clock_uses_tsc())
+		mh_test_skip("ordered_across_threads",
+			     "no invariant TSC used as the kernel's clocksource: clock_gettime is used as is");
+	ck_assert_int_eq(pthread_create(&t, NULL, side1, &h), 0);
+	hand_over(&h, 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_msg(!h.behind[0] && !h.behind[1],
+		      "%lu + %lu stamps below the other thread's earlier stamp (worst %lld ns)",
+		      h.behind[0], h.behind[1], h.worst_ns);
+}
+END_TEST
+
 static Suite *clock_suite(void)
 {
 	Suite *s = suite_create("clock");
@@ -95,6 +160,7 @@ static Suite *clock_suite(void)
 
 	tcase_set_timeout(core, 120);
 	tcase_add_test(core, test_tracks_clock_gettime);
+	tcase_add_test(core, test_ordered_across_threads);
 	suite_add_tcase(s, core);
 	return s;
 }

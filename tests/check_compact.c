@@ -382,7 +382,7 @@ END_TEST
 /*
  * Four events of one thread (two allocations, then their frees in the
  * same order) and their encodings written out by hand from
- * docs/FORMAT.md, for version 4 and for the current version.
+ * docs/FORMAT.md, for versions 4, 5 and the current version.
  */
 static const struct mh_rec_alloc hand_allocs[2] = {
 	{ { MH_REC_ALLOC, 0, sizeof(struct mh_rec_alloc) }, 1000, 0x1000, 32, 0x55, 9, 9 },
@@ -412,6 +412,35 @@ static const unsigned char hand_v5_parts[] = {
 	8, 0x55, 0, 0, 0, 0, 0, 0, 0, 0,
 	7, 2, 1, 0,					/* the rest: >> 8 */
 };
+static const __u32 hand_v6_lengths[12] = { 4, 0, 3, 4, 2, 4, 2, 4, 0, 0, 4, 8 };
+static const unsigned char hand_v6_parts[] = {
+	0x05, 0x01, 0x0a, 0x0a,
+	0, 9, 9,
+	0xd0, 0x58, 0x90, 0xc8,
+	0, 0,						/* freed addresses' references */
+	32, 48, 32, 48,
+	8, 0,						/* stack codes */
+	7, 2, 1, 0,
+	0x80, 0x40, 0x80, 0x40,				/* new allocated addresses */
+	0x55, 0, 0, 0, 0, 0, 0, 0,			/* the new stack's id */
+};
+
+/* Parts of the current encoding that tests look into (docs/FORMAT.md). */
+enum { PART_ADDR = 4, PART_ADDR_ALLOC = 8, PART_ADDR_NEW = 10, PARTS_NOW = 12 };
+
+/* Part i of a current encoding at packed; sets *len to its bytes. */
+static const unsigned char *part_of(const unsigned char *packed, unsigned i, __u32 *len)
+{
+	size_t at = PARTS_NOW * sizeof(__u32);
+	__u32 n;
+
+	for (unsigned k = 0; k < i; k++) {
+		memcpy(&n, packed + k * sizeof(n), sizeof(n));
+		at += n;
+	}
+	memcpy(len, packed + i * sizeof(*len), sizeof(*len));
+	return packed + at;
+}
 
 /* The hand-made payload of lengths and parts at out. Returns its bytes. */
 static size_t hand_payload(unsigned char *out, const __u32 *lengths, unsigned parts,
@@ -422,19 +451,40 @@ static size_t hand_payload(unsigned char *out, const __u32 *lengths, unsigned pa
 	return parts * sizeof(*lengths) + n;
 }
 
+/* A previous version's encoding decodes in a coder set to it and through the reader. */
+static void previous_decodes(unsigned version, const __u32 *lengths, unsigned parts,
+			     const unsigned char *bytes, size_t n, const unsigned char *records,
+			     size_t raw_bytes)
+{
+	struct mh_trace_compact *c = mh_trace_compact_new();
+	unsigned char want[256], out[4 * sizeof(struct mh_rec_alloc)], z[512];
+	size_t want_len = hand_payload(want, lengths, parts, bytes, n), zlen;
+	char why[300];
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(mh_trace_compact_decode(c, want, want_len, out, raw_bytes, 4), -EBADMSG);
+	mh_trace_compact_set_version(c, version);
+	ck_assert_int_eq(mh_trace_compact_decode(c, want, want_len, out, raw_bytes, 4), 0);
+	ck_assert_int_eq(memcmp(out, records, raw_bytes), 0);
+	zlen = ZSTD_compress(z, sizeof(z), want, want_len, 1);
+	ck_assert(!ZSTD_isError(zlen));
+	write_one_chunk((__u16)version, MH_CHUNK_COMPACT | MH_CHUNK_ZSTD, z, (__u32)zlen,
+			(__u32)raw_bytes, 4);
+	ck_assert_int_eq(read_back(records, raw_bytes, why, sizeof(why)), 0);
+	mh_trace_compact_free(c);
+}
+
 /*
- * The encoder writes exactly the hand-made encoding; a version 4 trace's
- * encoding still decodes, in a coder set to version 4 and through the
- * reader, and is refused as the current version's.
+ * The encoder writes exactly the hand-made encoding; version 4 and 5
+ * traces' encodings still decode, in a coder set to their version and
+ * through the reader, and are refused as the current version's.
  */
 START_TEST(encodings_by_hand)
 {
 	unsigned char records[4 * sizeof(struct mh_rec_alloc)], out[sizeof(records)];
 	unsigned char packed[MH_TRACE_COMPACT_BOUND(sizeof(records))], want[256];
 	struct mh_trace_compact *c = mh_trace_compact_new();
-	size_t bytes = 0, len, want_len, zlen;
-	unsigned char z[512];
-	char why[300];
+	size_t bytes = 0, len, want_len;
 
 	ck_assert_ptr_nonnull(c);
 	memcpy(records, hand_allocs, sizeof(hand_allocs));
@@ -443,21 +493,17 @@ START_TEST(encodings_by_hand)
 	bytes += sizeof(hand_frees);
 
 	len = mh_trace_compact_encode(c, records, bytes, packed);
-	want_len = hand_payload(want, hand_v5_lengths, 8, hand_v5_parts, sizeof(hand_v5_parts));
+	want_len = hand_payload(want, hand_v6_lengths, 12, hand_v6_parts, sizeof(hand_v6_parts));
 	ck_assert_uint_eq(len, want_len);
 	ck_assert_int_eq(memcmp(packed, want, len), 0);
-
-	want_len = hand_payload(want, hand_v4_lengths, 7, hand_v4_parts, sizeof(hand_v4_parts));
-	ck_assert_int_eq(mh_trace_compact_decode(c, want, want_len, out, bytes, 4), -EBADMSG);
-	mh_trace_compact_set_version(c, 4);
 	ck_assert_int_eq(mh_trace_compact_decode(c, want, want_len, out, bytes, 4), 0);
 	ck_assert_int_eq(memcmp(out, records, bytes), 0);
-
-	zlen = ZSTD_compress(z, sizeof(z), want, want_len, 1);
-	ck_assert(!ZSTD_isError(zlen));
-	write_one_chunk(4, MH_CHUNK_COMPACT | MH_CHUNK_ZSTD, z, (__u32)zlen, (__u32)bytes, 4);
-	ck_assert_int_eq(read_back(records, bytes, why, sizeof(why)), 0);
 	mh_trace_compact_free(c);
+
+	previous_decodes(4, hand_v4_lengths, 7, hand_v4_parts, sizeof(hand_v4_parts), records,
+			 bytes);
+	previous_decodes(5, hand_v5_lengths, 8, hand_v5_parts, sizeof(hand_v5_parts), records,
+			 bytes);
 }
 END_TEST
 
@@ -514,12 +560,14 @@ START_TEST(heap_patterns)
 		}
 		if (round == 0) {
 			len = mh_trace_compact_encode(enc, in, bytes, packed);
-			memcpy(&addr_len, packed + 4 * sizeof(__u32), sizeof(addr_len));
 			/*
 			 * N allocations 32 bytes apart, one byte each but the first
 			 * (5 bytes: base from 0), then N one-byte frees.
 			 */
-			ck_assert_uint_eq(addr_len, 2 * N + 4);
+			part_of(packed, PART_ADDR_NEW, &addr_len);
+			ck_assert_uint_eq(addr_len, N + 4);
+			part_of(packed, PART_ADDR, &addr_len);
+			ck_assert_uint_eq(addr_len, N);
 		}
 	}
 	len = mh_trace_compact_encode(enc, in, bytes, packed);
@@ -537,7 +585,8 @@ END_TEST
 /*
  * A block freed and allocated again at once, with a size of the same
  * 16-byte class, is named by its rank (0) among its class's freed blocks:
- * the address part is the first address, the free's 0 and the rank's 0.
+ * the first address in the new addresses' part, the free's 0 in the freed
+ * references' part, the rank's 0 in the allocated references' part.
  */
 START_TEST(freed_block_by_rank)
 {
@@ -546,11 +595,21 @@ START_TEST(freed_block_by_rank)
 		{ { MH_REC_ALLOC, 0, sizeof(a[0]) }, 300, 0x1000, 40, 7, 3, 3 },
 	};
 	struct mh_rec_free f = { { MH_REC_FREE, 0, sizeof(f) }, 200, 0x1000, 0, 3, 3 };
-	static const unsigned char want_addr[] = { 0x80, 0x40, 0, 0 };
+	static const unsigned char want_new[] = { 0x80, 0x40 }, want_zero[] = { 0 };
 	unsigned char in[3 * sizeof(a[0])], out[sizeof(in)], packed[MH_TRACE_COMPACT_BOUND(sizeof(in))];
 	struct mh_trace_compact *c = mh_trace_compact_new();
-	size_t bytes = 0, len, at = 8 * sizeof(__u32);
-	__u32 lengths[8];
+	static const struct {
+		unsigned part;
+		const unsigned char *bytes;
+		__u32 len;
+	} want[] = {
+		{ PART_ADDR_NEW, want_new, sizeof(want_new) },
+		{ PART_ADDR, want_zero, sizeof(want_zero) },
+		{ PART_ADDR_ALLOC, want_zero, sizeof(want_zero) },
+	};
+	const unsigned char *got;
+	size_t bytes = 0, len;
+	__u32 got_len;
 
 	ck_assert_ptr_nonnull(c);
 	memcpy(in, &a[0], sizeof(a[0]));
@@ -560,11 +619,11 @@ START_TEST(freed_block_by_rank)
 	memcpy(in + bytes, &a[1], sizeof(a[1]));
 	bytes += sizeof(a[1]);
 	len = mh_trace_compact_encode(c, in, bytes, packed);
-	memcpy(lengths, packed, sizeof(lengths));
-	for (unsigned i = 0; i < 4; i++)
-		at += lengths[i];
-	ck_assert_uint_eq(lengths[4], sizeof(want_addr));
-	ck_assert_int_eq(memcmp(packed + at, want_addr, sizeof(want_addr)), 0);
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		got = part_of(packed, want[i].part, &got_len);
+		ck_assert_uint_eq(got_len, want[i].len);
+		ck_assert_int_eq(memcmp(got, want[i].bytes, got_len), 0);
+	}
 	ck_assert_int_eq(mh_trace_compact_decode(c, packed, len, out, bytes, 3), 0);
 	ck_assert_int_eq(memcmp(in, out, bytes), 0);
 	mh_trace_compact_free(c);

@@ -232,6 +232,41 @@ START_TEST(test_faults_exact)
 }
 END_TEST
 
+/*
+ * A fault after a syscall that reshaped its vma (mprotect splitting it)
+ * names the vma as it is then: the one the kernel's /proc maps would show,
+ * not the one an earlier fault in the same mapping saw.
+ */
+START_TEST(test_fault_after_split)
+{
+	const char *args[] = { NULL };
+	const struct mh_rec_hdr *hdr;
+	struct traced_run r = { 0 };
+	long long buf, page, second = 0;
+
+	if (!traced_or_skip("fault_after_split", "tests/progs/kern_vmasplit", args, NULL, &r) ||
+	    !need_probe(&r.cap, "fault_after_split", "page_fault"))
+		return;
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+		      "kern_vmasplit failed: status %#x", r.status);
+	buf = report_val(&r, "buf");
+	page = report_val(&r, "page");
+	for_each_rec(hdr, &r.cap) {
+		const struct mh_rec_kfault *f = (const void *)hdr;
+
+		if (hdr->type != MH_REC_KFAULT || f->pid != (__u32)r.pid ||
+		    f->addr < (__u64)(buf + page) || f->addr >= (__u64)(buf + 2 * page))
+			continue;
+		second++;
+		ck_assert_int_eq(f->vma_class, MH_VMA_ANON);
+		ck_assert_uint_eq(f->vma_start, buf + page);
+		ck_assert_uint_eq(f->vma_end, buf + 2 * page);
+	}
+	ck_assert_int_eq(second, 1);
+	free(r.cap.buf);
+}
+END_TEST
+
 /* Faults on a mapped file (and on the executable) come with the file's path. */
 START_TEST(test_file_faults_named)
 {
@@ -642,6 +677,7 @@ static Suite *kernel_suite(void)
 
 	tcase_add_test(tc, test_faults_exact);
 	tcase_add_test(tc, test_file_faults_named);
+	tcase_add_test(tc, test_fault_after_split);
 	tcase_add_test(tc, test_rss_matches_status);
 	tcase_add_test(tc, test_major_faults_match_rusage);
 	tcase_add_unchecked_fixture(swap, swap_setup, swap_teardown);

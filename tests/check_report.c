@@ -612,7 +612,7 @@ START_TEST(test_modules_at_the_time_of_use)
 END_TEST
 
 /*
- * The format allows a record up to a chunk's size (4 MiB), larger than
+ * The format allows a record up to a chunk's size (16 MiB), larger than
  * the batches the master stream travels in: a 1.5 MiB INFO record (key
  * "pad") between two mallocs of 100 bytes must not cut the stream or
  * overrun a batch. 2 allocs, 200 bytes: the trace's own content.

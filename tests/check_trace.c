@@ -382,7 +382,7 @@ END_TEST
 /* Child of full_disk_keeps_written_chunks: 0 when the writer saw EFBIG as specified. */
 static int write_until_full(void)
 {
-	struct rlimit lim = { .rlim_cur = 1 << 16, .rlim_max = RLIM_INFINITY };
+	struct rlimit lim = { .rlim_cur = 1 << 14, .rlim_max = RLIM_INFINITY };
 	struct mh_trace_header h = make_header();
 	struct mh_rec_alloc batch[256];
 	struct mh_trace_writer *w;

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "memhook/events.h"
+#include "memhook/trace.h"
 #include "trace/compact_table.h"
 
 /*
@@ -64,15 +65,20 @@ enum part {
 	P_COPY,		/* records stored as they are */
 	P_THREAD,	/* thread references: index, and pid and tid for a new one */
 	P_TS,		/* timestamp differences */
-	P_ADDR,		/* address references or differences */
+	P_ADDR,		/* freed addresses' references (before version 6: every address) */
 	P_SIZE,		/* sizes, REALLOC old sizes */
 	P_STACK,	/* stack codes, and the id of a new one */
 	P_TS_HIGH,	/* timestamp differences but their low byte (version 5 on) */
+	P_ADDR_ALLOC,	/* allocated addresses' references (version 6 on; before: P_ADDR) */
+	P_ADDR_FREED,	/* freed addresses' differences (version 6 on; before: P_ADDR) */
+	P_ADDR_NEW,	/* allocated addresses' differences (version 6 on; before: P_ADDR) */
+	P_STACK_ID,	/* the ids of stacks new to the chunk (version 6 on; before: P_STACK) */
 	PARTS,
 };
 
-/* Parts of a version 4 encoding: all but P_TS_HIGH. */
+/* Parts of a version 4 encoding: all before P_TS_HIGH; of version 5, before P_ADDR_ALLOC. */
 #define PARTS_V4 P_TS_HIGH
+#define PARTS_V5 P_ADDR_ALLOC
 
 /* Stack ids each thread keeps in move-to-front order; codes below this name one. */
 #define RECENT 8
@@ -108,6 +114,8 @@ struct mh_trace_compact {
 	__u64 free_next;		/* position after the previous free's allocation */
 	__u32 gen;			/* the chunk being coded */
 	bool v4;			/* decoder: the trace is of version 4 */
+	unsigned parts;			/* decoder: parts in the trace's version */
+	unsigned char part[PARTS];	/* decoder: where the trace's version puts each part */
 };
 
 /* Per-chunk cursor state besides the tables. */
@@ -117,14 +125,25 @@ struct chunk {
 	__u64 last_addr;
 };
 
-struct mh_trace_compact *mh_trace_compact_new(void)
-{
-	return calloc(1, sizeof(struct mh_trace_compact));
-}
-
 void mh_trace_compact_set_version(struct mh_trace_compact *c, unsigned version)
 {
 	c->v4 = version < 5;
+	c->parts = version < 5 ? PARTS_V4 : version < 6 ? PARTS_V5 : PARTS;
+	for (unsigned i = 0; i < PARTS; i++)
+		c->part[i] = (unsigned char)i;
+	if (version < 6) {
+		c->part[P_ADDR_ALLOC] = c->part[P_ADDR_FREED] = c->part[P_ADDR_NEW] = P_ADDR;
+		c->part[P_STACK_ID] = P_STACK;
+	}
+}
+
+struct mh_trace_compact *mh_trace_compact_new(void)
+{
+	struct mh_trace_compact *c = calloc(1, sizeof(*c));
+
+	if (c)
+		mh_trace_compact_set_version(c, MH_TRACE_VERSION);
+	return c;
 }
 
 void mh_trace_compact_free(struct mh_trace_compact *c)
@@ -181,7 +200,6 @@ static int positions_for(struct mh_trace_compact *c, size_t bytes, bool decoder)
 	return 0;
 }
 
-
 /* A thread first seen in this chunk starts from the chunk's previous event. */
 static struct thread *add_thread(struct mh_trace_compact *c, const struct chunk *ck, __u32 pid,
 				 __u32 tid)
@@ -195,23 +213,6 @@ static struct thread *add_thread(struct mh_trace_compact *c, const struct chunk 
 	t->pid = pid;
 	t->tid = tid;
 	return t;
-}
-
-/* Put id first in the thread's list, where it was at position `at` (RECENT - 1: absent). */
-static inline void move_to_front(struct thread *t, unsigned at, __u64 id)
-{
-	memmove(&t->recent[1], &t->recent[0], at * sizeof(t->recent[0]));
-	t->recent[0] = id;
-}
-
-static inline __u64 zigzag(__u64 delta)
-{
-	return (delta << 1) ^ (__u64)((__s64)delta >> 63);
-}
-
-static inline __u64 unzigzag(__u64 v)
-{
-	return (v >> 1) ^ (0 - (v & 1));
 }
 
 /* ---- encoder ---- */
@@ -283,7 +284,7 @@ static int put_stack(struct mh_trace_compact *c, struct thread *t, __u64 id, str
 
 	for (at = 0; at < RECENT; at++) {
 		if (t->recent[at] == id) {
-			move_to_front(t, at, id);
+			move_to_front(t->recent, at, id);
 			put_varint(o, P_STACK, at);
 			return 0;
 		}
@@ -295,10 +296,10 @@ static int put_stack(struct mh_trace_compact *c, struct thread *t, __u64 id, str
 		slot->index = c->stack_count++;
 	put_varint(o, P_STACK, RECENT + (__u64)slot->index);
 	if (fresh) {
-		memcpy(o->p[P_STACK], &id, sizeof(id));
-		o->p[P_STACK] += sizeof(id);
+		memcpy(o->p[P_STACK_ID], &id, sizeof(id));
+		o->p[P_STACK_ID] += sizeof(id);
 	}
-	move_to_front(t, RECENT - 1, id);
+	move_to_front(t->recent, RECENT - 1, id);
 	return 0;
 }
 
@@ -332,15 +333,15 @@ static int put_addr(struct mh_trace_compact *c, struct thread *t, __u64 addr, bo
 		while (k < c->freed.count[cls] && c->freed.addr[cls][k] != addr)
 			k++;
 		if (k < c->freed.count[cls]) {
-			put_varint(o, P_ADDR, 2 * k);
+			put_varint(o, P_ADDR_ALLOC, 2 * k);
 			freed_take(&c->freed, cls, k);
 		} else {
-			put_varint(o, P_ADDR, 2ULL * (c->addr_count - 1 - slot->index) + 1);
+			put_varint(o, P_ADDR_ALLOC, 2ULL * (c->addr_count - 1 - slot->index) + 1);
 		}
 	} else if (freed) {
-		put_varint(o, P_ADDR, zigzag(addr - t->addr));
+		put_varint(o, P_ADDR_FREED, zigzag(addr - t->addr));
 	} else {
-		put_varint(o, P_ADDR, zigzag(addr - t->new_addr));
+		put_varint(o, P_ADDR_NEW, zigzag(addr - t->new_addr));
 		t->new_addr = addr;
 	}
 	c->classes[c->addr_count] = (__u8)(freed ? 0 : cls);
@@ -460,7 +461,7 @@ size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, 
 	struct mh_rec_hdr h;
 	struct event e;
 	unsigned op;
-	size_t off;
+	size_t off, ahead = 0;
 
 	if (scratch_for(c, bytes) || positions_for(c, bytes, false))
 		return 0;
@@ -469,6 +470,7 @@ size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, 
 	start_chunk(c);
 	for (off = 0; off < bytes; off += h.size) {
 		memcpy(&h, in + off, sizeof(h));
+		ahead = table_prefetch(&c->addr_index, in, bytes, off, ahead);
 		op = load_event(in + off, &e);
 		if (op == OP_COPY) {
 			put_byte(&o, P_TAG, OP_COPY);
@@ -570,7 +572,7 @@ static __u64 get_stack(struct mh_trace_compact *c, struct thread *t, struct inpu
 
 	if (code < RECENT) {
 		id = t->recent[code];
-		move_to_front(t, (unsigned)code, id);
+		move_to_front(t->recent, (unsigned)code, id);
 		return id;
 	}
 	code -= RECENT;
@@ -578,7 +580,7 @@ static __u64 get_stack(struct mh_trace_compact *c, struct thread *t, struct inpu
 		id = c->stacks[code];
 	} else if (code == c->stack_count) {
 		*err = RESERVE(c, stack);
-		id = get_u64(in, P_STACK);
+		id = get_u64(in, c->part[P_STACK_ID]);
 		if (*err)
 			return 0;
 		c->stacks[c->stack_count++] = id;
@@ -586,7 +588,7 @@ static __u64 get_stack(struct mh_trace_compact *c, struct thread *t, struct inpu
 		in->bad = true;
 		return 0;
 	}
-	move_to_front(t, RECENT - 1, id);
+	move_to_front(t->recent, RECENT - 1, id);
 	return id;
 }
 
@@ -594,7 +596,8 @@ static __u64 get_stack(struct mh_trace_compact *c, struct thread *t, struct inpu
 static __u64 get_addr(struct mh_trace_compact *c, struct thread *t, struct input *in, bool freed,
 		      unsigned cls, bool ref)
 {
-	__u64 v = get_varint(in, P_ADDR);
+	enum part part = ref ? (freed ? P_ADDR : P_ADDR_ALLOC) : (freed ? P_ADDR_FREED : P_ADDR_NEW);
+	__u64 v = get_varint(in, c->part[part]);
 
 	if (ref && freed && !c->v4) {
 		v = c->free_next + unzigzag(v);
@@ -766,7 +769,7 @@ int mh_trace_compact_decode(struct mh_trace_compact *c, const void *packed, size
 	__u32 records;
 	int err;
 
-	if (split_parts(&in, packed, len, c->v4 ? PARTS_V4 : PARTS))
+	if (split_parts(&in, packed, len, c->parts))
 		return -EBADMSG;
 	start_chunk(c);
 	if (positions_for(c, raw_bytes, true))

@@ -32,7 +32,9 @@ struct mh_trace_compact *mh_trace_compact_new(void);
 /*
  * Decode the encoding of a trace of this version from now on (default:
  * the current one, the only one the encoder writes). Version 4 had no
- * high timestamp part and named every address by its distance back.
+ * high timestamp part and named every address by its distance back;
+ * versions 4 and 5 kept every address in one part and the new stack ids
+ * with the stack codes.
  */
 void mh_trace_compact_set_version(struct mh_trace_compact *c, unsigned version);
 

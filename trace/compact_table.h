@@ -4,7 +4,9 @@
  * alone includes it): the encoder's hash tables, 64-bit key -> index,
  * open addressing, valid for one chunk, forgotten in O(1) by bumping a
  * generation number; both sides' lists of recently freed addresses by
- * size class; the growth of the coder's arrays. Inline, since the coder
+ * size class; the recent stack ids' move to front and the zigzag of
+ * differences; the growth of the coder's arrays; the prefetch of the
+ * address table's slots. Inline, since the coder
  * uses them on every event. Never prints.
  */
 #ifndef MEMHOOK_TRACE_COMPACT_TABLE_H
@@ -17,6 +19,8 @@
 #include <string.h>
 
 #include <linux/types.h>
+
+#include "memhook/events.h"
 
 /* Open-addressing hash slot: valid only in the chunk whose gen it carries. */
 struct slot {
@@ -94,6 +98,49 @@ static inline struct slot *table_slot(struct table *t, __u32 gen, __u64 key, boo
 			return s;
 		}
 	}
+}
+
+/* Put id first in a list of recent ids, where it was at position `at` (the last: absent). */
+static inline void move_to_front(__u64 *recent, unsigned at, __u64 id)
+{
+	memmove(&recent[1], &recent[0], at * sizeof(*recent));
+	recent[0] = id;
+}
+
+/* A signed difference as an unsigned number that is small when the difference is near 0. */
+static inline __u64 zigzag(__u64 delta)
+{
+	return (delta << 1) ^ (__u64)((__s64)delta >> 63);
+}
+
+static inline __u64 unzigzag(__u64 v)
+{
+	return (v >> 1) ^ (0 - (v & 1));
+}
+
+/*
+ * The address table is far larger than the caches and its lookups land
+ * anywhere: the encoder starts loading the slots of the addresses of the
+ * records up to PREFETCH_BYTES ahead of the one it codes. Takes the offset
+ * prefetched so far; returns the new one.
+ */
+#define PREFETCH_BYTES 768
+
+static inline size_t table_prefetch(const struct table *t, const unsigned char *records,
+				    size_t bytes, size_t off, size_t ahead)
+{
+	struct mh_rec_hdr h;
+	__u64 addr;
+
+	for (; ahead < bytes && ahead < off + PREFETCH_BYTES && t->slots; ahead += h.size) {
+		memcpy(&h, records + ahead, sizeof(h));
+		if (h.type < MH_REC_ALLOC || h.type > MH_REC_REALLOC || h.size < 24)
+			continue;
+		/* The address follows the header and the timestamp in all three. */
+		memcpy(&addr, records + ahead + 16, sizeof(addr));
+		__builtin_prefetch(&t->slots[mix(addr) & t->mask]);
+	}
+	return ahead;
 }
 
 /* Room for one more element in an array of count (cap allocated) of `size` bytes. 0 or -ENOMEM. */

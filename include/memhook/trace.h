@@ -22,14 +22,16 @@
 #define MH_TRACE_MAGIC "MEMHOOK\0"	/* 8 bytes, NUL included */
 /*
  * 2: chunks may have MH_CHUNK_COLUMNS; 3: OWN_SAMPLE, SCAN_COST; 4: MH_CHUNK_COMPACT;
- * 5: the compact encoding splits timestamps, frees name their allocation relatively
+ * 5: the compact encoding splits timestamps, frees name their allocation relatively;
+ * 6: it gives each kind of address and the new stack ids parts of their own;
+ *    chunks up to 16 MiB
  */
-#define MH_TRACE_VERSION 5
+#define MH_TRACE_VERSION 6
 /* Oldest version a reader of this build still reads. */
 #define MH_TRACE_VERSION_MIN 1
 #define MH_CHUNK_MAGIC 0x4b43484dU	/* "MHCK" little-endian */
 /* Largest uncompressed chunk a writer produces and a reader accepts. */
-#define MH_CHUNK_MAX_RAW_BYTES (4U << 20)
+#define MH_CHUNK_MAX_RAW_BYTES (16U << 20)
 
 enum mh_trace_flags {
 	MH_TRACE_LITTLE_ENDIAN = 0x1,	/* records are little-endian */
