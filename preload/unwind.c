@@ -7,7 +7,9 @@
  * checked to give libunwind's exact answer, libunwind elsewhere.
  *
  * Never allocates through malloc (its tables are mmap'd by raw system
- * call), never prints, never blocks: it runs inside the target's malloc.
+ * call), never prints (but in a measurement build, -DMH_UNWIND_DUMP: the
+ * main thread's counters to stderr at exit), never blocks: it runs
+ * inside the target's malloc.
  *
  * The auto rule. A capture's *site* is its first return address outside
  * the caller's own code (the preload): the return address into the
@@ -175,8 +177,8 @@
 #define BOUNDS_RETRY_MAX 65536
 /* Chain ends cached per thread. */
 #define TAILS 4
-/* Slot-cache entries (of about 920 bytes), shared by all threads, touched as used. */
-#define SLOTS_LOG2 13
+/* Slot-cache entries (of 832 bytes), shared by all threads, touched as used. */
+#define SLOTS_LOG2 14
 /* Most frames of our own above a site that the slot cache handles. */
 #define OWN_MAX 16
 /* Verified frame-pointer results a thread remembers with their memos (a power of two). */
@@ -646,6 +648,7 @@ capture_slots(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref 
 		memo->at = mh_slots_learn(s, ips + site_n - 1, m - (site_n - 1), *truncated,
 					  &memo->key);
 		me.stats.slots_learned += memo->at != NULL;
+		me.stats.slots_unproved += memo->at == NULL;
 	}
 	return m;
 }
@@ -659,6 +662,7 @@ capture_auto(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *
 {
 	__u64 ref[MH_STACK_CAPTURE_MAX], own[OWN_MAX];
 	struct mh_site_frame s;
+	enum mh_slots_miss why;
 	struct fp_walk w;
 	unsigned int m, verdict, site_n;
 	__u64 site;
@@ -670,9 +674,14 @@ capture_auto(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *
 	if (cache) {
 		/* Entries are made only at sites that need libunwind: no verdict to look up. */
 		memcpy(own, ips, site_n * sizeof(*ips));
-		if (mh_slots_serve(&s, ips + site_n - 1, max - (site_n - 1), &m, truncated, memo))
+		if (mh_slots_serve(&s, ips + site_n - 1, max - (site_n - 1), &m, truncated, memo,
+				   &why))
 			return slots_answer(&s, ips, site_n - 1 + m, max, truncated, memo, ref);
 		ips[site_n - 1] = s.ip;
+		if (why == MH_SLOTS_CHANGED)
+			me.stats.slots_changed++;
+		else
+			me.stats.slots_cold++;
 	}
 	/* No frame of the caller's: the walk found nothing (an alternate signal stack). */
 	verdict = w.n && !own_ip(ips[w.n - 1]) ? site_verdict(ips[w.n - 1]) : VERDICT_LIBUNWIND;
@@ -768,3 +777,23 @@ void mh_unwind_stats(struct mh_unwind_stats *out)
 {
 	*out = me.stats;
 }
+
+#ifdef MH_UNWIND_DUMP
+#include <stdio.h>
+/* Measurement builds only (CFLAGS=-DMH_UNWIND_DUMP): the main thread's counters at exit. */
+static __attribute__((destructor)) void dump_stats(void)
+{
+	struct mh_unwind_stats *t = &me.stats;
+	char b[512];
+	int len;
+
+	len = snprintf(b, sizeof(b),
+		       "unwind pid %d: fp %llu libunwind %llu checked %llu slots %llu learned %llu "
+		       "unproved %llu cold %llu changed %llu rechecked %llu mismatched %llu\n",
+		       getpid(), t->fp, t->libunwind, t->checked, t->slots, t->slots_learned,
+		       t->slots_unproved, t->slots_cold, t->slots_changed, t->slots_rechecked,
+		       t->slots_mismatched);
+	if (len > 0)
+		(void)!write(2, b, (size_t)len);
+}
+#endif

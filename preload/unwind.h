@@ -85,6 +85,9 @@ struct mh_unwind_stats {
 	__u64 slots_learned;	/* slot-cache entries made (after a libunwind capture) */
 	__u64 slots_rechecked;	/* slot-cache answers checked against libunwind */
 	__u64 slots_mismatched;	/* ...of which differed (site's cache then off) */
+	__u64 slots_cold;	/* slot-cache misses: no entry for the site frame */
+	__u64 slots_changed;	/* ...an entry, but a slot beyond the site changed */
+	__u64 slots_unproved;	/* libunwind answers the slot cache could not learn */
 };
 
 /* The calling thread's counters since it started. Thread-safe. */

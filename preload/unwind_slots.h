@@ -36,16 +36,23 @@ struct mh_site_frame {
 /* Map the table of 2^log2 entries, once. 0 or -ENOMEM (then nothing is cached). */
 int mh_slots_setup(unsigned int log2);
 
+/* Why mh_slots_serve missed. */
+enum mh_slots_miss {
+	MH_SLOTS_COLD = 0,	/* no entry for this site frame */
+	MH_SLOTS_CHANGED = 1,	/* an entry, but a slot beyond the site no longer holds its frame */
+};
+
 /*
  * The frames from the site outward (frames[0] == s->ip) if the cache
  * holds them for this exact site frame and every return-address slot
  * beyond it still holds its value: at most room into frames, *n of them,
  * *truncated when the stack has more than room. *memo refers to the
- * entry's memo (unwind.h). False on a miss (frames, frames[0] included,
- * may be overwritten).
+ * entry's memo (unwind.h). False on a miss, *why saying why (frames,
+ * frames[0] included, may be overwritten).
  */
 bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int room,
-		    unsigned int *n, bool *truncated, struct mh_memo_ref *memo);
+		    unsigned int *n, bool *truncated, struct mh_memo_ref *memo,
+		    enum mh_slots_miss *why);
 
 /*
  * Remember libunwind's frames from the site outward (frames[0] == s->ip;
