@@ -156,6 +156,17 @@ static size_t make_records(__u64 *x, unsigned char *buf, size_t max, __u32 *coun
 	return used;
 }
 
+/* A writer on trace_path with a fresh header (in h). */
+static struct mh_trace_writer *open_writer(struct mh_trace_header *h)
+{
+	struct mh_trace_writer *w;
+
+	mh_trace_header_init(h, 42, 0);
+	w = mh_trace_writer_open(trace_path, h);
+	ck_assert_ptr_nonnull(w);
+	return w;
+}
+
 /* Encode then decode: the same bytes back, chunk after chunk on the same two coders. */
 START_TEST(round_trip_extremes)
 {
@@ -249,9 +260,7 @@ START_TEST(trace_round_trip)
 
 	ck_assert_ptr_nonnull(in);
 	bytes = make_records(&x, in, max, &count);
-	mh_trace_header_init(&h, 42, 0);
-	w = mh_trace_writer_open(trace_path, &h);
-	ck_assert_ptr_nonnull(w);
+	w = open_writer(&h);
 	/* Batches of uneven size, as the recorder's drainer hands them over. */
 	while (off < bytes) {
 		size_t batch = 0;
@@ -680,9 +689,7 @@ START_TEST(chunks_taken_whole)
 
 	ck_assert_ptr_nonnull(in);
 	bytes = make_records(&x, in, max, &count);
-	mh_trace_header_init(&h, 42, 0);
-	w = mh_trace_writer_open(trace_path, &h);
-	ck_assert_ptr_nonnull(w);
+	w = open_writer(&h);
 	ck_assert_int_eq(mh_trace_writer_append(w, MH_STREAM_ALLOC, in, bytes), 0);
 	ck_assert_int_eq(mh_trace_writer_close(w), 0);
 	r = mh_trace_reader_open(trace_path);
