@@ -284,11 +284,10 @@ static __u64 convert(__u64 tsc)
  */
 static __attribute__((noinline, cold)) __u64 refresh(__u64 tsc)
 {
-	__u64 ptsc, ns;
-	int idle = 0;
-
 	__u64 g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
 	const struct segment *cur = &segs[g % SEGMENTS];
+	__u64 ptsc, ns;
+	int idle = 0;
 
 	/* Not due after all (a segment made after our tick, a lapped copy). */
 	if (g && (tsc < cur->base_tsc || tsc - cur->base_tsc <= refresh_ticks))

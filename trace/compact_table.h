@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,10 +146,14 @@ static inline size_t table_prefetch(const struct table *t, const unsigned char *
 
 	for (; ahead < bytes && ahead < off + PREFETCH_BYTES && t->slots; ahead += h.size) {
 		memcpy(&h, records + ahead, sizeof(h));
-		if (h.type < MH_REC_ALLOC || h.type > MH_REC_REALLOC || h.size < 24)
+		if (h.type < MH_REC_ALLOC || h.type > MH_REC_REALLOC ||
+		    h.size < offsetof(struct mh_rec_free, addr) + sizeof(addr))
 			continue;
-		/* The address follows the header and the timestamp in all three. */
-		memcpy(&addr, records + ahead + 16, sizeof(addr));
+		/* The address sits at the same place in all three. */
+		_Static_assert(offsetof(struct mh_rec_alloc, addr) == offsetof(struct mh_rec_free, addr) &&
+			       offsetof(struct mh_rec_realloc, addr) == offsetof(struct mh_rec_free, addr),
+			       "alloc, free and realloc records keep addr at one offset");
+		memcpy(&addr, records + ahead + offsetof(struct mh_rec_free, addr), sizeof(addr));
 		__builtin_prefetch(&t->slots[mix(addr) & t->mask]);
 	}
 	return ahead;
