@@ -15,9 +15,10 @@
 
 static void dump_header(const struct mh_trace_header *h)
 {
-	printf("header version=%u flags=0x%x start_ns=%llu start_realtime_ns=%llu page_size=%u root_pid=%u pointer_bytes=%u\n",
+	printf("header version=%u flags=0x%x start_ns=%llu start_realtime_ns=%llu page_size=%u root_pid=%u pointer_bytes=%u time_unit_ns=%u\n",
 	       h->version, h->flags, (unsigned long long)h->start_ns,
-	       (unsigned long long)h->start_realtime_ns, h->page_size, h->root_pid, h->pointer_bytes);
+	       (unsigned long long)h->start_realtime_ns, h->page_size, h->root_pid, h->pointer_bytes,
+	       h->time_unit_ns);
 }
 
 static int open_error(const char *path, int err)
@@ -27,7 +28,7 @@ static int open_error(const char *path, int err)
 		return MH_EXIT_BAD_TRACE;
 	}
 	if (err == EBADMSG) {
-		fprintf(stderr, "memhook: trace '%s' has a corrupt header (page size not a power of two)\n",
+		fprintf(stderr, "memhook: trace '%s' has a corrupt header (bad page size or time unit)\n",
 			path);
 		return MH_EXIT_BAD_TRACE;
 	}

@@ -15,6 +15,7 @@
 #include "cli/report_file.h"
 #include "memhook/events.h"
 #include "memhook/ring.h"
+#include "memhook/trace.h"
 
 /* Sampling period of /proc/PID/status when --sample-interval is not given, ms. */
 #define DEFAULT_SAMPLE_MS 100
@@ -27,6 +28,8 @@
 /* Smallest and largest --ring-size, bytes: the ring is memory shared with the program. */
 #define MIN_RING_BYTES (64ULL << 10)
 #define MAX_RING_BYTES (1ULL << 40)
+/* Coarsest --time-resolution, ns (a millisecond). */
+#define MAX_TIME_UNIT_NS 1000000
 /* Longest --sample-interval and --pagemap-interval, ms (an hour). */
 #define MAX_INTERVAL_MS 3600000
 /* LeakSanitizer's exit code when it finds leaks; the default of --error-exitcode. */
@@ -63,6 +66,7 @@ enum {
 	OPT_SUPPRESSIONS,
 	OPT_JUNIT,
 	OPT_JSON,
+	OPT_TIME_RESOLUTION,
 };
 
 /*
@@ -96,6 +100,7 @@ static const struct opt_def defs[] = {
 	{ "user", 0, OPT_USER, REC, true },
 	{ "as-root", 0, OPT_AS_ROOT, REC, false },
 	{ "no-progress", 0, OPT_NO_PROGRESS, REC, false },
+	{ "time-resolution", 0, OPT_TIME_RESOLUTION, REC, true },
 	{ "trace", 0, OPT_TRACE, MH_CMD_RUN | MH_CMD_CHECK, true },
 	{ "live", 0, OPT_LIVE, MH_CMD_RUN, false },
 	{ "format", 0, OPT_FORMAT, MH_CMD_RUN | MH_CMD_REPORT, true },
@@ -150,6 +155,8 @@ static void usage_record(FILE *out)
 	      "  --user NAME|UID        run PROG as this user (memhook must run as root)\n"
 	      "  --as-root              under sudo, run PROG as root (default: as the sudo user)\n"
 	      "  --no-progress          no status line on a terminal while the program runs\n"
+	      "  --time-resolution NS   stamps in units of NS ns (1-1000000, default 1024;\n"
+	      "                         1 = exact ns): every event is still recorded\n"
 	      "  -q, --quiet            do not print the trace's path at the end\n"
 	      "  -h, --help             print this help\n", out);
 }
@@ -370,6 +377,9 @@ static int apply_record(struct mh_record_opts *o, int c, const char *arg)
 	case OPT_NO_PROGRESS:
 		o->progress = false;
 		return 0;
+	case OPT_TIME_RESOLUTION:
+		return parse_unsigned(arg, 1, MAX_TIME_UNIT_NS, &o->time_unit_ns) ?
+		       bad("--time-resolution (1-1000000 ns)", arg) : 0;
 	case 'q':
 		o->quiet = true;
 		return 0;
@@ -476,6 +486,7 @@ static void set_defaults(struct mh_cli_opts *cli, enum mh_command command)
 	o->kernel = MH_KERNEL_AUTO;
 	o->sample_ms = DEFAULT_SAMPLE_MS;
 	o->pagemap_ms = DEFAULT_PAGEMAP_MS;
+	o->time_unit_ns = MH_TRACE_TIME_UNIT_DEFAULT_NS;
 	mh_report_opts_defaults(&cli->report);
 	if (command != MH_CMD_CHECK)
 		return;

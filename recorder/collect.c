@@ -179,6 +179,7 @@ static struct mh_trace_writer *open_trace(const struct mh_output_owner *owner, c
 		return NULL;
 	}
 	mh_trace_header_init(&h, (__u32)pid, 0);
+	mh_trace_header_set_time_unit(&h, MH_TRACE_TIME_UNIT_DEFAULT_NS);
 	w = mh_trace_writer_fdopen(fd, &h);
 	if (!w)
 		fprintf(stderr, "memhook: cannot write trace '%s': %s\n", path, strerror(errno));

@@ -55,12 +55,12 @@ static const char *prog_name(const struct mh_record_opts *o)
 /* The options as one line ("--depth 64 --kernel=auto ..."), for the trace's INFO record. */
 static void format_options(const struct mh_record_opts *o, char *buf, size_t len)
 {
-	snprintf(buf, len, "--ring-size %llu%s --depth %u%s%s --unwind=%s%s --kernel=%s --sample-interval %u --pagemap-interval %u%s%s%s",
+	snprintf(buf, len, "--ring-size %llu%s --depth %u%s%s --unwind=%s%s --kernel=%s --sample-interval %u --pagemap-interval %u --time-resolution %u%s%s%s",
 		 (unsigned long long)o->ring_bytes, o->lossy ? " --lossy" : "", o->depth,
 		 o->follow_forks ? " --follow-forks" : "", o->follow_exec ? "" : " --no-follow-exec",
 		 o->unwind, o->freeres ? "" : " --no-freeres",
 		 o->kernel == MH_KERNEL_ON ? "on" : o->kernel == MH_KERNEL_OFF ? "off" : "auto",
-		 o->sample_ms, o->pagemap_ms, o->user ? " --user " : "", o->user ? o->user : "",
+		 o->sample_ms, o->pagemap_ms, o->time_unit_ns, o->user ? " --user " : "", o->user ? o->user : "",
 		 o->as_root ? " --as-root" : "");
 }
 
@@ -191,6 +191,7 @@ static struct mh_trace_writer *create_trace(const struct mh_record_opts *o,
 		return NULL;
 	}
 	mh_trace_header_init(&hdr, (__u32)pid, o->lossy ? MH_TRACE_LOSSY : 0);
+	mh_trace_header_set_time_unit(&hdr, o->time_unit_ns);
 	w = mh_trace_writer_fdopen(fd, &hdr);
 	if (!w) {
 		fprintf(stderr, "memhook: cannot write trace '%s': %s\n", path, strerror(errno));

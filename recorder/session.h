@@ -50,6 +50,7 @@ struct mh_record_opts {
 	const char *user;		/* --user NAME|UID: run the program as this user (root only) */
 	bool as_root;			/* --as-root: under sudo, keep the program root */
 	bool progress;			/* cleared by --no-progress: no status line on a terminal */
+	unsigned time_unit_ns;		/* --time-resolution: stamps floored to this, ns (1: exact) */
 	/* Watches the program instead of the progress line; NULL: none. */
 	const struct mh_record_watcher *watcher;
 	/*

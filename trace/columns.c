@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "memhook/events.h"
+#include "trace/records.h"
 
 /* Words 0..COLUMN_WORDS-1 of a record go to columns, the rest to the tail area. */
 #define COLUMN_WORDS 8
@@ -70,7 +71,8 @@ static void count_words(__u32 counts[BUCKETS][COLUMN_WORDS], unsigned bucket, un
 		counts[bucket][i]++;
 }
 
-void mh_trace_columns_encode(const void *records, size_t bytes, __u32 count, void *out)
+void mh_trace_columns_encode(const void *records, size_t bytes, __u32 count, __u32 unit_ns,
+			     void *out)
 {
 	__u32 counts[BUCKETS][COLUMN_WORDS];
 	size_t pos[BUCKETS][COLUMN_WORDS];
@@ -94,8 +96,9 @@ void mh_trace_columns_encode(const void *records, size_t bytes, __u32 count, voi
 		for (i = 1; i < words && i < COLUMN_WORDS; i++) {
 			v = w[i];
 			if (i == 1 && word1_is_delta(b)) {
+				v = mh_time_units(v, unit_ns);
 				v -= last[b];
-				last[b] = w[1];
+				last[b] = mh_time_units(w[1], unit_ns);
 			}
 			scatter(out, nwords, pos[b][i]++, v);
 		}
@@ -125,7 +128,8 @@ static int read_headers(const unsigned char *packed, size_t nwords, __u32 count,
 	return total == nwords ? 0 : -EBADMSG;
 }
 
-int mh_trace_columns_decode(const void *packed, size_t bytes, __u32 count, void *out)
+int mh_trace_columns_decode(const void *packed, size_t bytes, __u32 count, __u32 unit_ns,
+			    void *out)
 {
 	__u32 counts[BUCKETS][COLUMN_WORDS];
 	size_t pos[BUCKETS][COLUMN_WORDS];
@@ -148,8 +152,8 @@ int mh_trace_columns_decode(const void *packed, size_t bytes, __u32 count, void 
 		for (i = 1; i < words && i < COLUMN_WORDS; i++) {
 			w[i] = gather(packed, nwords, pos[b][i]++);
 			if (i == 1 && word1_is_delta(b)) {
-				w[1] += last[b];
-				last[b] = w[1];
+				last[b] += w[1];
+				w[1] = last[b] * unit_ns;
 			}
 		}
 		for (; i < words; i++)

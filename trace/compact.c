@@ -37,6 +37,7 @@
 #include "memhook/events.h"
 #include "memhook/trace.h"
 #include "trace/compact_table.h"
+#include "trace/records.h"
 
 /*
  * Tag byte: bits 0-1 the operation, bit 2 "a thread reference follows",
@@ -89,7 +90,7 @@ struct event {
 };
 
 struct thread {
-	__u64 ts_ns;			/* of its previous event */
+	__u64 ts;			/* of its previous event, in time units */
 	__u64 addr;			/* its previous address */
 	__u64 new_addr;			/* its previous address new to the chunk, not freed */
 	__u64 recent[RECENT];		/* its last stack ids, most recent first */
@@ -113,6 +114,7 @@ struct mh_trace_compact {
 	__u64 free_next;		/* position after the previous free's allocation */
 	__u32 gen;			/* the chunk being coded */
 	__u32 copies;			/* decoder: records of the chunk stored as they are */
+	__u32 unit_ns;			/* the trace's time unit: stamps are coded in it */
 	bool v4;			/* decoder: the trace is of version 4 */
 	unsigned parts;			/* decoder: parts in the trace's version */
 	unsigned char part[PARTS];	/* decoder: where the trace's version puts each part */
@@ -121,7 +123,8 @@ struct mh_trace_compact {
 /* Per-chunk cursor state besides the tables. */
 struct chunk {
 	struct thread *cur;		/* thread of the previous event, NULL before the first */
-	__u64 last_ts_ns;		/* of the previous event of any thread: a new thread's start */
+	__u64 last_ts;			/* of the previous event of any thread, in time units: */
+					/* a new thread's start */
 	__u64 last_addr;
 };
 
@@ -141,9 +144,16 @@ struct mh_trace_compact *mh_trace_compact_new(void)
 {
 	struct mh_trace_compact *c = calloc(1, sizeof(*c));
 
-	if (c)
+	if (c) {
 		mh_trace_compact_set_version(c, MH_TRACE_VERSION);
+		c->unit_ns = 1;
+	}
 	return c;
+}
+
+void mh_trace_compact_set_time_unit(struct mh_trace_compact *c, __u32 unit_ns)
+{
+	c->unit_ns = unit_ns ? unit_ns : 1;
 }
 
 void mh_trace_compact_free(struct mh_trace_compact *c)
@@ -208,7 +218,7 @@ static struct thread *add_thread(struct mh_trace_compact *c, const struct chunk 
 	struct thread *t = &c->threads[c->thread_count++];
 
 	memset(t, 0, sizeof(*t));
-	t->ts_ns = ck->last_ts_ns;
+	t->ts = ck->last_ts;
 	t->addr = ck->last_addr;
 	t->new_addr = ck->last_addr;
 	t->pid = pid;
@@ -375,6 +385,7 @@ static int put_event(struct mh_trace_compact *c, struct chunk *ck, unsigned op, 
 	unsigned char *tag = o->p[P_TAG]++;
 	struct thread *t = ck->cur;
 	bool ref;
+	__u64 ts;
 
 	*tag = (unsigned char)(op | kind << TAG_KIND_SHIFT);
 	if (!t || t->pid != e->pid || t->tid != e->tid) {
@@ -383,15 +394,16 @@ static int put_event(struct mh_trace_compact *c, struct chunk *ck, unsigned op, 
 			return -ENOMEM;
 		t = ck->cur;
 	}
-	put_ts(o, e->ts_ns - t->ts_ns);
-	t->ts_ns = e->ts_ns;
+	ts = mh_time_units(e->ts_ns, c->unit_ns);
+	put_ts(o, ts - t->ts);
+	t->ts = ts;
 	if (op == OP_REALLOC && put_realloc(c, t, e, o))
 		return -ENOMEM;
 	if (put_addr(c, t, e->addr, op == OP_FREE, size_class(e->size), &ref, o))
 		return -ENOMEM;
 	*tag |= ref ? TAG_ADDR_REF : 0;
 	put_varint(o, P_SIZE, e->size);
-	ck->last_ts_ns = e->ts_ns;
+	ck->last_ts = ts;
 	ck->last_addr = e->addr;
 	return op == OP_FREE ? 0 : put_stack(c, t, e->stack_id, o);
 }
@@ -476,6 +488,8 @@ size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, 
 		if (op == OP_COPY) {
 			put_byte(&o, P_TAG, OP_COPY);
 			memcpy(o.p[P_COPY], in + off, h.size);
+			/* Its stamps as the decoder gives back the events': floored to the unit. */
+			mh_rec_floor_stamps((struct mh_rec_hdr *)o.p[P_COPY], c->unit_ns);
 			o.p[P_COPY] += h.size;
 		} else if (put_event(c, &ck, op, h.kind, &e, &o)) {
 			return 0;
@@ -672,7 +686,8 @@ static int get_event(struct mh_trace_compact *c, struct chunk *ck, unsigned tag,
 	memset(e, 0, sizeof(*e));
 	e->pid = t->pid;
 	e->tid = t->tid;
-	e->ts_ns = t->ts_ns += unzigzag(get_ts(c, in));
+	t->ts += unzigzag(get_ts(c, in));
+	e->ts_ns = t->ts * c->unit_ns;
 	if (op == OP_REALLOC) {
 		err = get_realloc(c, t, in, e);
 		if (err)
@@ -681,7 +696,7 @@ static int get_event(struct mh_trace_compact *c, struct chunk *ck, unsigned tag,
 	/* The size first: the address may be a rank among its class's freed blocks. */
 	e->size = get_varint(in, P_SIZE);
 	e->addr = get_addr(c, t, in, op == OP_FREE, size_class(e->size), tag & TAG_ADDR_REF);
-	ck->last_ts_ns = e->ts_ns;
+	ck->last_ts = t->ts;
 	ck->last_addr = e->addr;
 	if (op != OP_FREE && !err)
 		e->stack_id = get_stack(c, t, in, &err);

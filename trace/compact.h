@@ -5,7 +5,8 @@
  * and REALLOC records become a tag byte and a few varints, as differences
  * from the same thread's previous event (timestamp, address) and as
  * references to recent stack ids; every other record is copied as it is.
- * The decoder gives back the exact bytes of the records. State lives for
+ * The decoder gives back the exact bytes of the records, but for stamps,
+ * floored to the trace's time unit. State lives for
  * one chunk only, so every chunk decodes on its own. docs/FORMAT.md,
  * "Compact encoding", is the specification.
  */
@@ -37,6 +38,15 @@ struct mh_trace_compact *mh_trace_compact_new(void);
  * with the stack codes.
  */
 void mh_trace_compact_set_version(struct mh_trace_compact *c, unsigned version);
+
+/*
+ * Code stamps in units of unit_ns ns from now on (default 1; 0 counts
+ * as 1): the encoder stores every stamp floored to the unit (the events'
+ * as differences in units, the copied records' floored in place), the
+ * decoder gives back ns, multiples of the unit. The trace header's
+ * time_unit_ns.
+ */
+void mh_trace_compact_set_time_unit(struct mh_trace_compact *c, __u32 unit_ns);
 
 /* Free a coder. Accepts NULL. */
 void mh_trace_compact_free(struct mh_trace_compact *c);

@@ -238,7 +238,8 @@ static int check_chunk_header(struct mh_trace_reader *r, const struct mh_chunk_h
 /* Undo the column layout of the ch->raw_bytes in r->packed into r->raw. */
 static int uncolumn(struct mh_trace_reader *r, const struct mh_chunk_header *ch)
 {
-	if (mh_trace_columns_decode(r->packed, ch->raw_bytes, ch->record_count, r->raw))
+	if (mh_trace_columns_decode(r->packed, ch->raw_bytes, ch->record_count, r->hdr.time_unit_ns,
+				    r->raw))
 		return fail(r, -EBADMSG, "bad column layout in chunk at offset %" PRIu64, r->offset);
 	r->raw_bytes = ch->raw_bytes;
 	return 0;
@@ -254,6 +255,7 @@ static int uncompact(struct mh_trace_reader *r, const struct mh_chunk_header *ch
 		if (!r->compact)
 			return fail(r, -ENOMEM, "out of memory for chunk at offset %" PRIu64, r->offset);
 		mh_trace_compact_set_version(r->compact, r->hdr.version);
+		mh_trace_compact_set_time_unit(r->compact, r->hdr.time_unit_ns);
 	}
 	err = mh_trace_compact_decode(r->compact, r->packed, len, r->raw, ch->raw_bytes,
 				      ch->record_count);
@@ -453,6 +455,11 @@ static int check_header(struct mh_trace_reader *r)
 	/* Residency and attribution divide by it and mask with it: 0 (unknown) or a real one. */
 	if (r->hdr.page_size && (r->hdr.page_size < MIN_PAGE_BYTES || r->hdr.page_size > MAX_PAGE_BYTES ||
 				 (r->hdr.page_size & (r->hdr.page_size - 1))))
+		return -EBADMSG;
+	/* Stamps are in ns before version 7 (the field was padding) and where it says 0. */
+	if (r->hdr.version < MH_TRACE_VERSION_TIME_UNIT || !r->hdr.time_unit_ns)
+		r->hdr.time_unit_ns = 1;
+	else if (r->hdr.time_unit_ns > MH_TRACE_TIME_UNIT_MAX_NS)
 		return -EBADMSG;
 	r->offset = r->hdr.header_bytes;
 	return 0;

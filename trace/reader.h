@@ -27,7 +27,9 @@ struct mh_trace_reader;
  * Open a trace and validate its header. Returns NULL with errno set:
  * ENOENT/EACCES/... from open, EPROTO when the file is not a memhook trace,
  * EPROTONOSUPPORT for a version this build cannot read, EBADMSG for a
- * header with impossible values (a page size that is not a power of two).
+ * header with impossible values (a page size that is not a power of two,
+ * a time unit above a second). The header's time_unit_ns is 1 for traces
+ * older than version 7 and where it says 0 (exact ns).
  */
 struct mh_trace_reader *mh_trace_reader_open(const char *path);
 

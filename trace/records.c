@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * records.c - the fixed size of every record type this build knows and
- * the INFO record builder (records.h). The table must stay in step with
+ * records.c - the fixed size of every record type this build knows, the
+ * INFO record builder and the flooring of stamps (records.h). The table must stay in step with
  * events.h and kernel_events.h: a type missing here is treated as unknown
  * (skipped), never misread.
  */
 #include "trace/records.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,4 +70,30 @@ struct mh_rec_info *mh_rec_info_new(uint32_t pid, const char *key, const char *v
 	memcpy(info + 1, key, klen);
 	memcpy((char *)(info + 1) + klen + 1, value, vlen);
 	return info;
+}
+
+/* Floor the u64 stamp at byte off of rec, when the record holds it. */
+static void floor_at(struct mh_rec_hdr *rec, size_t off, uint32_t unit_ns)
+{
+	uint64_t ts;
+
+	if (rec->size < off + sizeof(ts))
+		return;
+	memcpy(&ts, (unsigned char *)rec + off, sizeof(ts));
+	ts = mh_time_floor(ts, unit_ns);
+	memcpy((unsigned char *)rec + off, &ts, sizeof(ts));
+}
+
+void mh_rec_floor_stamps(struct mh_rec_hdr *rec, uint32_t unit_ns)
+{
+	if (unit_ns <= 1 || rec->type == MH_REC_STACK || rec->type == MH_REC_LEAK)
+		return;
+	/* Every other record, kernel ones included, puts ts_ns right after the header. */
+	floor_at(rec, sizeof(*rec), unit_ns);
+	if (rec->type == MH_REC_KRECLAIM)
+		floor_at(rec, offsetof(struct mh_rec_kreclaim, start_ns), unit_ns);
+	else if (rec->type == MH_REC_KSYSCALL)
+		floor_at(rec, offsetof(struct mh_rec_ksyscall, enter_ns), unit_ns);
+	else if (rec->type == MH_REC_SCAN_COST)
+		floor_at(rec, offsetof(struct mh_rec_scan_cost, start_ns), unit_ns);
 }

@@ -3,8 +3,9 @@
  * records.h - facts about trace records (include/memhook/events.h and
  * kernel_events.h) that every writer and reader needs: the fixed size of
  * each record type (one table, so a new record type is taught to every
- * reader at once) and the one builder of the variable-size INFO record.
- * Never prints.
+ * reader at once), the one builder of the variable-size INFO record, and
+ * the trace's time unit: where each record keeps its stamps and how they
+ * are floored to the unit. Never prints.
  */
 #ifndef MEMHOOK_TRACE_RECORDS_H
 #define MEMHOOK_TRACE_RECORDS_H
@@ -30,6 +31,29 @@ static inline uint32_t mh_rec_min_size(uint16_t type)
 {
 	return type < MH_REC_TYPE_LIMIT ? mh_rec_min_sizes[type] : 0;
 }
+
+/*
+ * ts in the trace's time units of unit_ns ns (floored). A shift when the
+ * unit is a power of two (the default), a division otherwise.
+ */
+static inline uint64_t mh_time_units(uint64_t ts, uint32_t unit_ns)
+{
+	return unit_ns & (unit_ns - 1) ? ts / unit_ns : ts >> __builtin_ctz(unit_ns);
+}
+
+/* ts floored to a multiple of unit_ns (>= 1). */
+static inline uint64_t mh_time_floor(uint64_t ts, uint32_t unit_ns)
+{
+	return mh_time_units(ts, unit_ns) * unit_ns;
+}
+
+/*
+ * Floor every stamp of a whole record to a multiple of unit_ns: the
+ * ts_ns right after the header of every type but STACK and LEAK, and the
+ * second stamp of KRECLAIM (start_ns), KSYSCALL (enter_ns) and SCAN_COST
+ * (start_ns). Flooring keeps every order and start <= end. Thread-safe.
+ */
+void mh_rec_floor_stamps(struct mh_rec_hdr *rec, uint32_t unit_ns);
 
 /*
  * A new INFO record "key = value" about pid (0: the whole trace), stamped

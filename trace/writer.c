@@ -4,7 +4,8 @@
  * chunks, one buffer per stream (format: include/memhook/trace.h,
  * docs/FORMAT.md). Before compression, the alloc stream's records are
  * put in the compact encoding (trace/compact.h), every other stream's in
- * the column layout (trace/columns.h).
+ * the column layout (trace/columns.h). Every stamp is floored to the
+ * header's time unit on the way (trace/records.h).
  *
  * Each stream has its own lock, buffer and compression context, so the
  * ring drainer and the kernel collector compress in parallel; only the
@@ -28,6 +29,7 @@
 #include "common/clock.h"
 #include "trace/columns.h"
 #include "trace/compact.h"
+#include "trace/records.h"
 
 /*
  * zstd level for chunks. On the column layout (trace_columns.h) level 1
@@ -55,6 +57,7 @@ struct mh_trace_writer {
 	pthread_mutex_t file_lock;	/* guards fd writes, end_offset and error */
 	off_t end_offset;		/* end of the last complete chunk */
 	int error;			/* first error, sticky; 0 if none */
+	__u32 unit_ns;			/* the header's time_unit_ns: stamps are floored to it */
 	struct stream_buf streams[MH_STREAM_COUNT];
 };
 
@@ -133,21 +136,37 @@ static int write_chunk(struct mh_trace_writer *w, const void *chunk, size_t len)
 	return err;
 }
 
+/* Floor the stamps of a stream's pending records to the unit, in place. */
+static void floor_stamps(struct stream_buf *s, __u32 unit_ns)
+{
+	struct mh_rec_hdr *rec;
+
+	if (unit_ns <= 1)
+		return;
+	for (size_t off = 0; off < s->raw_bytes; off += rec->size) {
+		rec = (struct mh_rec_hdr *)(s->raw + off);
+		mh_rec_floor_stamps(rec, unit_ns);
+	}
+}
+
 /*
  * Encode and compress a stream's pending records into the payload area
- * (cap bytes). Returns the chunk flags and sets *stored; flags 0 (records
- * as they are) when nothing shrinks them.
+ * (cap bytes), stamps floored to unit_ns. Returns the chunk flags and sets
+ * *stored; flags 0 (records as they are) when nothing shrinks them.
  */
-static __u16 pack(struct stream_buf *s, unsigned char *payload, size_t cap, __u32 *stored)
+static __u16 pack(struct stream_buf *s, __u32 unit_ns, unsigned char *payload, size_t cap,
+		  __u32 *stored)
 {
 	size_t len = 0, n;
 	__u16 flags = MH_CHUNK_COMPACT;
 
+	/* The compact encoder floors as it codes; every other way needs floored records. */
 	if (s->compact)
 		len = mh_trace_compact_encode(s->compact, s->raw, s->raw_bytes, s->packed);
 	if (!len) {
 		/* The column layout: other streams, or the compact encoder ran out of memory. */
-		mh_trace_columns_encode(s->raw, s->raw_bytes, s->record_count, s->packed);
+		floor_stamps(s, unit_ns);
+		mh_trace_columns_encode(s->raw, s->raw_bytes, s->record_count, unit_ns, s->packed);
 		len = s->raw_bytes;
 		flags = MH_CHUNK_COLUMNS;
 	}
@@ -157,6 +176,7 @@ static __u16 pack(struct stream_buf *s, unsigned char *payload, size_t cap, __u3
 		return flags | MH_CHUNK_ZSTD;
 	}
 	/* Incompressible (or zstd refused): store the records as they are. */
+	floor_stamps(s, unit_ns);
 	memcpy(payload, s->raw, s->raw_bytes);
 	*stored = (__u32)s->raw_bytes;
 	return 0;
@@ -171,14 +191,14 @@ static int flush_stream(struct mh_trace_writer *w, int stream)
 		.stream = (__u16)stream,
 		.raw_bytes = (__u32)s->raw_bytes,
 		.record_count = s->record_count,
-		.first_ts_ns = s->first_ts_ns,
+		.first_ts_ns = mh_time_floor(s->first_ts_ns, w->unit_ns),
 	};
 	unsigned char *payload = s->chunk + sizeof(ch);
 	int err;
 
 	if (!s->raw_bytes)
 		return 0;
-	ch.flags = pack(s, payload, s->chunk_cap - sizeof(ch), &ch.stored_bytes);
+	ch.flags = pack(s, w->unit_ns, payload, s->chunk_cap - sizeof(ch), &ch.stored_bytes);
 	ch.crc32 = (__u32)crc32(0L, payload, ch.stored_bytes);
 	memcpy(s->chunk, &ch, sizeof(ch));
 	err = write_chunk(w, s->chunk, sizeof(ch) + ch.stored_bytes);
@@ -301,6 +321,8 @@ static int init_streams(struct mh_trace_writer *w)
 		/* The preload's events, the bulk of a trace, take the compact encoding. */
 		if (i == MH_STREAM_ALLOC) {
 			s->compact = mh_trace_compact_new();
+			if (s->compact)
+				mh_trace_compact_set_time_unit(s->compact, w->unit_ns);
 			s->packed = malloc(MH_TRACE_COMPACT_BOUND(MH_CHUNK_MAX_RAW_BYTES));
 		} else {
 			s->packed = malloc(MH_CHUNK_MAX_RAW_BYTES);
@@ -327,6 +349,18 @@ void mh_trace_header_init(struct mh_trace_header *h, uint32_t root_pid, uint32_t
 	h->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	h->root_pid = root_pid;
 	h->pointer_bytes = sizeof(void *);
+	h->time_unit_ns = 1;
+}
+
+void mh_trace_header_set_time_unit(struct mh_trace_header *h, uint32_t unit_ns)
+{
+	__u64 lost;
+
+	h->time_unit_ns = unit_ns ? unit_ns : 1;
+	/* The start is a stamp too: no record's may fall before it. */
+	lost = h->start_ns - mh_time_floor(h->start_ns, h->time_unit_ns);
+	h->start_ns -= lost;
+	h->start_realtime_ns -= lost;
 }
 
 struct mh_trace_writer *mh_trace_writer_fdopen(int fd, const struct mh_trace_header *hdr)
@@ -340,6 +374,7 @@ struct mh_trace_writer *mh_trace_writer_fdopen(int fd, const struct mh_trace_hea
 		return NULL;
 	}
 	w->fd = fd;
+	w->unit_ns = hdr->time_unit_ns ? hdr->time_unit_ns : 1;
 	pthread_mutex_init(&w->file_lock, NULL);
 	err = init_streams(w);
 	if (!err)

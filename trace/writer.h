@@ -5,7 +5,8 @@
  *
  * Each stream has its own buffer; a chunk is written with one write(2) when
  * its buffer fills or mh_trace_writer_flush() is called, so the file is
- * always a valid trace up to its last chunk. Thread-safe: the recorder's
+ * always a valid trace up to its last chunk. Stamps are floored to the
+ * header's time_unit_ns. Thread-safe: the recorder's
  * ring drainer and the BPF collector append from different threads.
  * Never prints; errors are returned as -errno (-ENOSPC for a full disk).
  */
@@ -25,6 +26,13 @@ struct mh_trace_writer;
  * rooted at root_pid; flags adds MH_TRACE_* bits (byte order is set here).
  */
 void mh_trace_header_init(struct mh_trace_header *hdr, uint32_t root_pid, uint32_t flags);
+
+/*
+ * Record stamps in units of unit_ns ns (>= 1; header_init's default is 1,
+ * exact ns): the writer floors every stamp to a multiple of it, the start
+ * included (start_realtime_ns moves with it).
+ */
+void mh_trace_header_set_time_unit(struct mh_trace_header *hdr, uint32_t unit_ns);
 
 /*
  * Create path (mode 0600, truncating an existing file) and write the

@@ -24,9 +24,10 @@
  * 2: chunks may have MH_CHUNK_COLUMNS; 3: OWN_SAMPLE, SCAN_COST; 4: MH_CHUNK_COMPACT;
  * 5: the compact encoding splits timestamps, frees name their allocation relatively;
  * 6: it gives each kind of address and the new stack ids parts of their own;
- *    chunks up to 16 MiB
+ *    chunks up to 16 MiB;
+ * 7: stamps in units of the header's time_unit_ns (floored), coded in those units
  */
-#define MH_TRACE_VERSION 6
+#define MH_TRACE_VERSION 7
 /* Oldest version a reader of this build still reads. */
 #define MH_TRACE_VERSION_MIN 1
 #define MH_CHUNK_MAGIC 0x4b43484dU	/* "MHCK" little-endian */
@@ -55,6 +56,16 @@ enum mh_chunk_flags {
 
 /* Oldest version whose chunks may have MH_CHUNK_COMPACT. */
 #define MH_TRACE_VERSION_COMPACT 4
+/* Oldest version whose header has time_unit_ns (before it: exact ns, 1). */
+#define MH_TRACE_VERSION_TIME_UNIT 7
+/* Coarsest time unit a reader accepts, ns (a second). */
+#define MH_TRACE_TIME_UNIT_MAX_NS 1000000000U
+/*
+ * The recorder's time unit unless --time-resolution says otherwise, ns: a
+ * power of two (a shift, not a division, per stamp) near 1 us. Finer
+ * stamps are mostly clock noise that costs bytes (docs/FORMAT.md).
+ */
+#define MH_TRACE_TIME_UNIT_DEFAULT_NS 1024U
 
 struct mh_trace_header {
 	char magic[8];		/* MH_TRACE_MAGIC */
@@ -66,7 +77,11 @@ struct mh_trace_header {
 	__u32 page_size;	/* bytes per page on the recording machine */
 	__u32 root_pid;		/* the first traced process */
 	__u32 pointer_bytes;	/* sizeof(void *) of the traced program */
-	__u32 pad;
+	/*
+	 * Every stamp in the trace is a multiple of this many ns, floored to
+	 * it by the writer (version 7 on; 0, read as 1, before).
+	 */
+	__u32 time_unit_ns;
 };
 
 struct mh_chunk_header {

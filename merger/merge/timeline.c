@@ -408,6 +408,18 @@ static uint64_t next_secondary_ts(const struct mh_timeline *tl)
 }
 
 /*
+ * True when a master record ends something (a block, a module, a
+ * process): secondary records of its stamp go before it. They go after
+ * any other (an allocation's first-touch fault comes after it; a fault in
+ * a block's last unit before its free). docs/DESIGN.md, "Time resolution".
+ */
+static inline bool ends_something(const struct mh_rec_hdr *rec)
+{
+	return rec->type == MH_REC_FREE || rec->type == MH_REC_REALLOC ||
+	       rec->type == MH_REC_MODULE_UNLOAD || rec->type == MH_REC_EXIT;
+}
+
+/*
  * Replay one batch of master records, releasing secondaries as the clock
  * passes them. Where the live-block table is large, the slot of the
  * record PREFETCH_AHEAD places on is loaded while this one is replayed.
@@ -420,6 +432,7 @@ static int replay_batch(struct mh_timeline *tl, struct mh_replay *rp, const stru
 	size_t off, end = b->off + b->bytes, ahead = end;
 	unsigned i;
 	uint64_t ts;
+	bool ends;
 	int err;
 
 	if (mh_replay_prefetch_pays(rp)) {
@@ -437,8 +450,9 @@ static int replay_batch(struct mh_timeline *tl, struct mh_replay *rp, const stru
 		ts = mh_rec_ts(rec);
 		if (ts > *clock)
 			*clock = ts;
-		if (*clock >= *next_release) {
-			err = release_all(tl, rp, *clock, false);
+		ends = ends_something(rec);
+		if (*clock > *next_release || (ends && *clock == *next_release)) {
+			err = release_all(tl, rp, ends ? *clock : *clock - 1, false);
 			if (err)
 				return err;
 			*next_release = next_secondary_ts(tl);

@@ -6,9 +6,12 @@
  * The ALLOC stream is the master: its records are replayed in file order
  * (the ring's order is causal by construction, even where two threads'
  * timestamps interleave). Every other stream is a secondary source in
- * timestamp order; before a master record with timestamp T is replayed,
- * every secondary record with a timestamp <= the master clock (the largest
- * master timestamp so far) is replayed first. A secondary whose records
+ * timestamp order; before a master record is replayed, every secondary
+ * record with a timestamp below the master clock (the largest master
+ * timestamp so far) is replayed first, and those equal to it too when the
+ * master record ends something (FREE, REALLOC, MODULE_UNLOAD, EXIT): at
+ * equal stamps the kernel's records come after allocations, before frees
+ * (docs/DESIGN.md, "Time resolution"). A secondary whose records
  * are only roughly ordered (the kernel's per-CPU buffers) is smoothed by a
  * small reorder window. Memory is bounded by one chunk per stream plus the
  * window. Never prints.

@@ -404,7 +404,7 @@ static int replay_trace(const char *path, const struct mh_report_opts *opts,
 			 err == -EPROTO ? "not a memhook trace" :
 			 err == -EPROTONOSUPPORT ?
 			 "trace version or byte order not supported by this build" :
-			 err == -EBADMSG ? "corrupt header (page size not a power of two)" :
+			 err == -EBADMSG ? "corrupt header (bad page size or time unit)" :
 			 strerror(-err));
 		return err;
 	}
