@@ -561,6 +561,9 @@ static size_t make_shapes(__u64 *buf, size_t max_words, __u32 *count)
 	return used * 8;
 }
 
+/* The column layout as this build writes it, at exact ns. */
+#define THIS_VERSION MH_TRACE_VERSION
+
 /* The column layout gives back exactly the records it was given. */
 START_TEST(columns_round_trip_every_shape)
 {
@@ -573,10 +576,10 @@ START_TEST(columns_round_trip_every_shape)
 	ck_assert_uint_gt(count, 1000);
 	mh_trace_columns_encode(in, bytes, count, 1, packed);
 	ck_assert_int_ne(memcmp(in, packed, bytes), 0);
-	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, count, 1, out), 0);
+	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, count, THIS_VERSION, 1, out), 0);
 	ck_assert_int_eq(memcmp(in, out, bytes), 0);
 	/* No records at all. */
-	ck_assert_int_eq(mh_trace_columns_decode(packed, 0, 0, 1, out), 0);
+	ck_assert_int_eq(mh_trace_columns_decode(packed, 0, 0, THIS_VERSION, 1, out), 0);
 	free(in);
 	free(packed);
 	free(out);
@@ -594,16 +597,18 @@ START_TEST(columns_reject_bad_layouts)
 	ck_assert(in && packed && out);
 	bytes = make_shapes(in, max_words, &count);
 	mh_trace_columns_encode(in, bytes, count, 1, packed);
-	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes - 4, count, 1, out), -EBADMSG);
-	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, (__u32)(bytes / 8 + 1), 1, out),
+	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes - 4, count, THIS_VERSION, 1, out),
 			 -EBADMSG);
-	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, count - 1, 1, out), -EBADMSG);
+	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, (__u32)(bytes / 8 + 1), THIS_VERSION,
+						 1, out), -EBADMSG);
+	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, count - 1, THIS_VERSION, 1, out),
+			 -EBADMSG);
 	/* Byte 4 of each word is the low byte of a header's size: plane 4, word 0. */
 	planes[4 * (bytes / 8)] ^= 0x08;
-	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, count, 1, out), -EBADMSG);
+	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, count, THIS_VERSION, 1, out), -EBADMSG);
 	planes[4 * (bytes / 8)] ^= 0x08;
 	planes[4 * (bytes / 8)] ^= 0x03;	/* not a multiple of 8 */
-	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, count, 1, out), -EBADMSG);
+	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, count, THIS_VERSION, 1, out), -EBADMSG);
 	free(in);
 	free(packed);
 	free(out);

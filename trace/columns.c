@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "memhook/events.h"
+#include "memhook/kernel_events.h"
+#include "memhook/trace.h"
 #include "trace/records.h"
 
 /* Words 0..COLUMN_WORDS-1 of a record go to columns, the rest to the tail area. */
@@ -29,6 +31,17 @@
 static bool word1_is_delta(unsigned bucket)
 {
 	return bucket != MH_REC_STACK && bucket != MH_REC_LEAK;
+}
+
+/*
+ * Word 2 is the start of the span word 1 ends (a reclaim, a syscall, a
+ * scan): stored as the span's length in units (version 7 on), a byte or
+ * two instead of a second absolute stamp's noisy low bytes.
+ */
+static bool word2_is_start(unsigned bucket)
+{
+	return bucket == (MH_REC_KRECLAIM & 0xff) || bucket == (MH_REC_KSYSCALL & 0xff) ||
+	       bucket == MH_REC_SCAN_COST;
 }
 
 /* Word k of a plane-split area of nwords words. */
@@ -99,6 +112,8 @@ void mh_trace_columns_encode(const void *records, size_t bytes, __u32 count, __u
 				v = mh_time_units(v, unit_ns);
 				v -= last[b];
 				last[b] = mh_time_units(w[1], unit_ns);
+			} else if (i == 2 && word2_is_start(b)) {
+				v = last[b] - mh_time_units(v, unit_ns);
 			}
 			scatter(out, nwords, pos[b][i]++, v);
 		}
@@ -128,13 +143,14 @@ static int read_headers(const unsigned char *packed, size_t nwords, __u32 count,
 	return total == nwords ? 0 : -EBADMSG;
 }
 
-int mh_trace_columns_decode(const void *packed, size_t bytes, __u32 count, __u32 unit_ns,
-			    void *out)
+int mh_trace_columns_decode(const void *packed, size_t bytes, __u32 count, unsigned version,
+			    __u32 unit_ns, void *out)
 {
 	__u32 counts[BUCKETS][COLUMN_WORDS];
 	size_t pos[BUCKETS][COLUMN_WORDS];
 	size_t nwords = bytes / 8, tail;
 	__u64 last[BUCKETS] = { 0 };
+	bool spans = version >= MH_TRACE_VERSION_TIME_UNIT;
 	__u64 *w = out;
 	int err;
 
@@ -154,6 +170,8 @@ int mh_trace_columns_decode(const void *packed, size_t bytes, __u32 count, __u32
 			if (i == 1 && word1_is_delta(b)) {
 				last[b] += w[1];
 				w[1] = last[b] * unit_ns;
+			} else if (i == 2 && spans && word2_is_start(b)) {
+				w[2] = (last[b] - w[2]) * unit_ns;
 			}
 		}
 		for (; i < words; i++)

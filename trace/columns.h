@@ -17,21 +17,23 @@
  * Lay out count whole records (bytes long, already valid: sizes >= 8,
  * multiples of 8, summing to bytes) from records into out (bytes long, not
  * overlapping), the stamps at word 1 in units of unit_ns ns (>= 1),
- * floored: the writer floors every stamp first (mh_rec_floor_stamps), so
- * none is lost. Never fails. Thread-safe (no shared state).
+ * floored, and a span's start at word 2 (KRECLAIM, KSYSCALL, SCAN_COST)
+ * as its length in units: the writer floors every stamp first
+ * (mh_rec_floor_stamps), so none is lost. Never fails. Thread-safe (no shared state).
  */
 void mh_trace_columns_encode(const void *records, size_t bytes, __u32 count, __u32 unit_ns,
 			     void *out);
 
 /*
  * Undo mh_trace_columns_encode: rebuild count records (bytes long) from
- * packed into out (bytes long, not overlapping), stamps back in ns
- * (multiples of unit_ns, the header's time_unit_ns; 1 before version 7). Returns 0, or -EBADMSG
+ * packed into out (bytes long, not overlapping) as a trace of this
+ * version wrote it: stamps back in ns (multiples of unit_ns, the header's
+ * time_unit_ns; 1 and spans' starts as they are before version 7). Returns 0, or -EBADMSG
  * when packed cannot be the layout of count records of bytes bytes (the
  * record sizes it holds are not all >= 8 and multiples of 8, or do not sum
  * to bytes). Never reads or writes outside the two buffers. Thread-safe.
  */
-int mh_trace_columns_decode(const void *packed, size_t bytes, __u32 count, __u32 unit_ns,
-			    void *out);
+int mh_trace_columns_decode(const void *packed, size_t bytes, __u32 count, unsigned version,
+			    __u32 unit_ns, void *out);
 
 #endif /* MEMHOOK_TRACE_COLUMNS_H */

@@ -238,8 +238,8 @@ static int check_chunk_header(struct mh_trace_reader *r, const struct mh_chunk_h
 /* Undo the column layout of the ch->raw_bytes in r->packed into r->raw. */
 static int uncolumn(struct mh_trace_reader *r, const struct mh_chunk_header *ch)
 {
-	if (mh_trace_columns_decode(r->packed, ch->raw_bytes, ch->record_count, r->hdr.time_unit_ns,
-				    r->raw))
+	if (mh_trace_columns_decode(r->packed, ch->raw_bytes, ch->record_count, r->hdr.version,
+				    r->hdr.time_unit_ns, r->raw))
 		return fail(r, -EBADMSG, "bad column layout in chunk at offset %" PRIu64, r->offset);
 	r->raw_bytes = ch->raw_bytes;
 	return 0;
