@@ -361,8 +361,9 @@ START_TEST(full_disk_stops_writing_not_the_program)
 {
 	char *mnt = mh_test_join(dir, "small");
 	char *small_trace = mh_test_join(mnt, "t.mht");
+	/* Events enough for more than 64 KiB of trace at the default time resolution. */
 	const char *args[] = { "record", "--kernel=off", "-o", small_trace, "--", target, "print",
-			       "300000", NULL };
+			       "1000000", NULL };
 	struct trace_facts f;
 	char *text;
 
@@ -370,7 +371,7 @@ START_TEST(full_disk_stops_writing_not_the_program)
 	    !small_disk("full_disk_stops_writing_not_the_program", mnt))
 		goto out_free;
 	ck_assert_int_eq(run_memhook(args, NULL), MH_EXIT_IO);
-	ck_assert_uint_eq(line_count(out_path), 300000);
+	ck_assert_uint_eq(line_count(out_path), 1000000);
 	text = mh_test_read_file(err_path, NULL);
 	ck_assert_ptr_nonnull(strstr(text, "cannot write trace"));
 	ck_assert_ptr_nonnull(strstr(text, "No space left on device"));
