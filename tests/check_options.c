@@ -34,6 +34,7 @@ static bool no_freeres(const struct mh_cli_opts *o) { return !o->record.freeres;
 static bool kernel_on(const struct mh_cli_opts *o) { return o->record.kernel == MH_KERNEL_ON; }
 static bool sample_50(const struct mh_cli_opts *o) { return o->record.sample_ms == 50; }
 static bool pagemap_70(const struct mh_cli_opts *o) { return o->record.pagemap_ms == 70; }
+static bool unit_3(const struct mh_cli_opts *o) { return o->record.time_unit_ns == 3; }
 static bool user_nobody(const struct mh_cli_opts *o)
 {
 	return o->record.user && !strcmp(o->record.user, "nobody");
@@ -72,6 +73,7 @@ static const struct opt_case cases[] = {
 	{ "--kernel", "on", kernel_on, REC },
 	{ "--sample-interval", "50", sample_50, REC },
 	{ "--pagemap-interval", "70", pagemap_70, REC },
+	{ "--time-resolution", "3", unit_3, REC },
 	{ "--user", "nobody", user_nobody, REC },
 	{ "--quiet", NULL, quiet, REC },
 	{ "--junit", "j.xml", junit, MH_CMD_CHECK },
@@ -214,6 +216,8 @@ START_TEST(bad_command_lines_are_refused)
 		{ MH_CMD_RECORD, { "record", "--ring-size", "16777216G", "--", "prog" } },
 		{ MH_CMD_RECORD, { "record", "--ring-size", "96K", "--", "prog" } },
 		{ MH_CMD_RECORD, { "record", "--junit=j.xml", "--", "prog" } },	/* check only */
+		{ MH_CMD_RECORD, { "record", "--time-resolution", "0", "--", "prog" } },
+		{ MH_CMD_RUN, { "run", "--time-resolution=1000001", "--", "prog" } },
 		{ MH_CMD_CHECK, { "check", "--fail-on=bogus", "--", "prog" } },
 		{ MH_CMD_CHECK, { "check", "--error-exitcode", "256", "--", "prog" } },
 		{ MH_CMD_RUN, { "run", "--user=nobody", "--as-root", "--", "prog" } },
