@@ -155,6 +155,17 @@ static void traced_pids(void *ctx, int (*try_pid)(void *arg, pid_t pid), void *a
 	}
 }
 
+/* Faults on files of dev need not wake us early: they can be named by handle later. */
+static void handle_dev(void *ctx, __u32 dev)
+{
+	struct mh_collector *c = ctx;
+	int fd = bpf_map__fd(mh_kloader_skel(c->loader)->maps.handle_devs);
+	__u8 one = 1;
+
+	/* If the map is full, those faults keep waking us: slower, still correct. */
+	(void)bpf_map_update_elem(fd, &dev, &one, BPF_ANY);
+}
+
 static int flush_meta(struct mh_collector *c)
 {
 	int err;
@@ -202,7 +213,7 @@ int mh_collector_open(const struct mh_collector_opts *opts, struct mh_collector 
 	c->sink = opts->sink;
 	c->sink_ctx = opts->sink_ctx;
 	c->exit_after_free = opts->exit_after_free;
-	c->files = mh_kfiles_new(traced_pids, c);
+	c->files = mh_kfiles_new(traced_pids, handle_dev, c);
 	if (!c->files) {
 		free(c);
 		snprintf(reason, sizeof(reason), "out of memory");

@@ -82,6 +82,8 @@ struct vma_info {
 	__u32 dev;
 	__u32 vma_class;
 	__u32 fresh;
+	__u32 gen;		/* the file's inode generation */
+	__u32 nlink;		/* its links: 0 once deleted */
 	__u32 pad;
 };
 
@@ -116,6 +118,8 @@ static __attribute__((unused)) long classify_vma(struct task_struct *task, struc
 
 		v->ino = BPF_CORE_READ(inode, i_ino);
 		v->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		v->gen = BPF_CORE_READ(inode, i_generation);
+		v->nlink = BPF_CORE_READ(inode, i_nlink);
 		v->file_offset = BPF_CORE_READ(vma, vm_pgoff) << conf.page_shift;
 		if (BPF_CORE_READ(inode, i_sb, s_magic) == TMPFS_MAGIC)
 			v->vma_class = MH_VMA_SHMEM;

@@ -49,13 +49,31 @@ struct {
 	__type(value, __u8);
 } files_seen SEC(".maps");
 
-/* True the first time a file shows up in a fault. */
+/*
+ * Filesystems (kernel dev_t) on which the collector names files by handle
+ * (files.c): from (dev, ino, generation), whenever it gets to them, so a
+ * fault there never needs to wake it early. Filled by the collector.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u8);
+} handle_devs SEC(".maps");
+
+/*
+ * True the first time a file the collector must name at once (from the
+ * faulting process's maps) shows up in a fault.
+ */
 static __always_inline bool first_on_file(const struct vma_info *v)
 {
 	struct file_id id = { .ino = v->ino, .dev = v->dev };
+	__u32 dev = v->dev;
 	__u8 one = 1;
 
-	if (!v->ino || bpf_map_lookup_elem(&files_seen, &id))
+	if (!v->ino || (v->nlink && bpf_map_lookup_elem(&handle_devs, &dev)))
+		return false;
+	if (bpf_map_lookup_elem(&files_seen, &id))
 		return false;
 	return bpf_map_update_elem(&files_seen, &id, &one, BPF_NOEXIST) == 0;
 }
@@ -93,6 +111,7 @@ static __always_inline bool lookup_vma(struct mh_rec_kfault *r, __u32 tgid)
 	r->file_offset = v.file_offset;
 	r->ino = v.ino;
 	r->dev = v.dev;
+	r->gen = v.gen;
 	r->vma_class = v.vma_class;
 	return first;
 }

@@ -587,7 +587,7 @@ START_TEST(test_files_fallback_and_unresolved)
 	char *unmapped = mh_test_join(dir, "unmapped");
 	const struct mh_rec_kfile *rec = NULL;
 	struct mh_rec_kfault f;
-	struct mh_kfiles *files = mh_kfiles_new(NULL, NULL);
+	struct mh_kfiles *files = mh_kfiles_new(NULL, NULL, NULL);
 	struct stat st, st2;
 	pid_t gone = fork();
 	void *map;

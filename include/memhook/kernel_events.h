@@ -60,7 +60,7 @@ struct mh_rec_kfault {
 	__u32 tid;		/* kernel thread id that faulted */
 	__u32 pid;		/* its process id (tgid) */
 	__u32 vma_class;	/* enum mh_vma_class */
-	__u32 pad;
+	__u32 gen;		/* the file's inode generation (with ino, its NFS-style handle) */
 };
 
 /* A fault the kernel counted as major (I/O needed), from the perf event. */
