@@ -71,7 +71,8 @@ static __always_inline bool first_on_file(const struct vma_info *v)
 	__u32 dev = v->dev;
 	__u8 one = 1;
 
-	if (!v->ino || (v->nlink && bpf_map_lookup_elem(&handle_devs, &dev)))
+	/* Generation 0 does not identify a file: files.c names those from the maps only. */
+	if (!v->ino || (v->gen && v->nlink && bpf_map_lookup_elem(&handle_devs, &dev)))
 		return false;
 	if (bpf_map_lookup_elem(&files_seen, &id))
 		return false;

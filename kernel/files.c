@@ -371,11 +371,13 @@ static bool same_file(const struct stat *st, __u32 dev, __u64 ino)
 
 /*
  * Name (dev, ino) from its handle. 1: named, now learned; 0: no handle
- * works (another filesystem, deleted, renamed meanwhile); -ENOMEM.
+ * works (another filesystem, no generation, deleted, renamed meanwhile);
+ * -ENOMEM.
  */
-static int open_handle(struct mh_kfiles *f, __u32 dev, __u64 ino, __u32 gen, pid_t pid)
+static int open_handle(struct mh_kfiles *f, __u32 dev, __u64 ino, __u32 gen)
 {
-	struct dev_mount *m = ino <= UINT32_MAX ? mount_of(f, dev) : NULL;
+	/* Generation 0 matches any (ext4): a reused inode number could be named. */
+	struct dev_mount *m = ino <= UINT32_MAX && gen ? mount_of(f, dev) : NULL;
 	struct {
 		struct file_handle h;
 		__u32 words[2];
@@ -401,7 +403,8 @@ static int open_handle(struct mh_kfiles *f, __u32 dev, __u64 ino, __u32 gen, pid
 	/* A dentry the handle found outside the dcache has no full path. */
 	if (f->name[0] != '/' || stat(f->name, &st) || !same_file(&st, dev, ino))
 		return 0;
-	err = learn(f, dev, ino, f->name, pid);
+	/* The path is as memhook sees it, as when its own maps name a file. */
+	err = learn(f, dev, ino, f->name, getpid());
 	if (err)
 		return err;
 	if (f->by_handle && !m->told) {
@@ -429,7 +432,7 @@ static int resolve(struct mh_kfiles *f, __u32 dev, __u64 ino, __u32 gen, pid_t p
 	if (asked == -ENOMEM || asked == 1)
 		return asked < 0 ? asked : 0;
 	/* Gone from the process: its handle is the cheapest way left. */
-	named = open_handle(f, dev, ino, gen, pid);
+	named = open_handle(f, dev, ino, gen);
 	if (named)
 		return named < 0 ? named : 0;
 	/*

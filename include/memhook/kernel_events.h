@@ -254,7 +254,7 @@ struct mh_rec_kfile {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC ns of the first fault naming the file */
 	__u64 ino;		/* inode number, as in mh_rec_kfault.ino */
 	__u32 dev;		/* kernel dev_t (MAJOR << 20 | MINOR), as in mh_rec_kfault.dev */
-	__u32 pid;		/* process whose /proc/PID/maps gave the path */
+	__u32 pid;		/* process whose /proc/PID/maps gave the path (memhook's if its handle did) */
 	__u32 path_len;		/* bytes of the path, NUL excluded */
 	__u32 pad;
 	/* char path[path_len + 1]; padded to MH_REC_ALIGN */
