@@ -107,6 +107,7 @@ struct mh_kfiles {
 	mh_kfiles_pids_fn others;
 	mh_kfiles_dev_fn by_handle;
 	void *ctx;
+	int fd_dir;		/* /proc/self/fd, for the paths of handles; -1 not yet */
 	/* The faulting process's maps, open for PROCMAP_QUERY; -1 none. */
 	int query_fd;
 	pid_t query_pid;
@@ -133,6 +134,7 @@ struct mh_kfiles *mh_kfiles_new(mh_kfiles_pids_fn others, mh_kfiles_dev_fn by_ha
 	f->ctx = ctx;
 	f->round = 1;
 	f->query_fd = -1;
+	f->fd_dir = -1;
 	return f;
 }
 
@@ -156,6 +158,8 @@ void mh_kfiles_free(struct mh_kfiles *f)
 	}
 	if (f->query_fd >= 0)
 		close(f->query_fd);
+	if (f->fd_dir >= 0)
+		close(f->fd_dir);
 	free(f);
 }
 
@@ -383,24 +387,29 @@ static int open_handle(struct mh_kfiles *f, __u32 dev, __u64 ino, __u32 gen)
 		__u32 words[2];
 	} fh = { .h = { .handle_bytes = sizeof(fh.words), .handle_type = HANDLE_INO32_GEN },
 		 .words = { (__u32)ino, gen } };
-	char link[64];
+	char link[16];
 	struct stat st;
 	ssize_t len;
 	int fd, err;
 
 	if (!m || m->fd < 0)
 		return 0;
-	fd = open_by_handle_at(m->fd, &fh.h, O_PATH | O_CLOEXEC);
+	if (f->fd_dir < 0)
+		f->fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	fd = f->fd_dir < 0 ? -1 : open_by_handle_at(m->fd, &fh.h, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	len = fstat(fd, &st) || !same_file(&st, dev, ino) ? -1 :
-	      readlink(link, f->name, sizeof(f->name) - 1);
+	snprintf(link, sizeof(link), "%d", fd);
+	len = readlinkat(f->fd_dir, link, f->name, sizeof(f->name) - 1);
 	close(fd);
 	if (len <= 0)
 		return 0;
 	f->name[len] = '\0';
-	/* A dentry the handle found outside the dcache has no full path. */
+	/*
+	 * The path must lead back to the file: a dentry the handle found
+	 * outside the dcache has no full path, and a deleted file's ends in
+	 * " (deleted)".
+	 */
 	if (f->name[0] != '/' || stat(f->name, &st) || !same_file(&st, dev, ino))
 		return 0;
 	/* The path is as memhook sees it, as when its own maps name a file. */
