@@ -276,6 +276,7 @@ static __s64 current_swap_pages(pid_t pid)
 int mh_collector_add_pid(struct mh_collector *c, pid_t pid)
 {
 	const struct streams_bpf *skel = mh_kloader_skel(c->loader);
+	struct streams_bpf__bss *bss = mh_kloader_bss(c->loader);
 	struct mh_traced fresh = { 0 };
 	__s64 swap = current_swap_pages(pid);
 	__u32 key = pid;
@@ -285,6 +286,11 @@ int mh_collector_add_pid(struct mh_collector *c, pid_t pid)
 		return -errno;
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.traced), &key, &fresh, BPF_ANY))
 		return -errno;
+	if (!bss)
+		return -ENOMEM;
+	/* Shared memory: the BPF side may be setting other bits meanwhile. */
+	__atomic_fetch_or(&bss->traced_bits[key % MH_KCONF_TRACED_BITS / 64],
+			  1ULL << (key % MH_KCONF_TRACED_BITS % 64), __ATOMIC_RELAXED);
 	return 0;
 }
 
