@@ -40,7 +40,8 @@ struct file_id {
  * Files faults were reported for. The first fault on a file wakes the
  * reader at once, so it can name the file from /proc/PID/maps while the
  * process still maps it (a short-lived process may be gone by the next
- * regular wakeup). LRU: forgetting a file only costs an early wakeup.
+ * regular wakeup), unless the file can be named by handle (handle_devs).
+ * LRU: forgetting a file only costs an early wakeup.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
