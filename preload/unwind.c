@@ -673,7 +673,6 @@ capture_auto(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *
 	cache = site_frame(&w, ips, &s);
 	if (cache) {
 		/* Entries are made only at sites that need libunwind: no verdict to look up. */
-		memcpy(own, ips, site_n * sizeof(*ips));
 		if (mh_slots_serve(&s, ips + site_n - 1, max - (site_n - 1), &m, truncated, memo,
 				   &why))
 			return slots_answer(&s, ips, site_n - 1 + m, max, truncated, memo, ref);
@@ -685,9 +684,17 @@ capture_auto(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *
 	}
 	/* No frame of the caller's: the walk found nothing (an alternate signal stack). */
 	verdict = w.n && !own_ip(ips[w.n - 1]) ? site_verdict(ips[w.n - 1]) : VERDICT_LIBUNWIND;
-	if (verdict & VERDICT_LIBUNWIND)
+	if (verdict & VERDICT_LIBUNWIND) {
+		/*
+		 * The walk's frames of ours, as the slot cache left them (it
+		 * writes from ips[site_n - 1] on, restored above): copied only
+		 * here, a copy on every capture cost a rep movsq each.
+		 */
+		if (cache)
+			memcpy(own, ips, site_n * sizeof(*ips));
 		return capture_slots(ips, max, truncated, memo, site_n,
 				     cache && !(verdict & VERDICT_NOSLOTS) ? &s : NULL, own);
+	}
 	site = ips[w.n - 1];
 	walk_on(&w, ips, max, false);
 	*truncated = w.truncated;
@@ -745,15 +752,21 @@ __attribute__((noinline)) unsigned int mh_stack_capture(enum mh_unwind mode, __u
 							 unsigned int max, bool *truncated,
 							 struct mh_memo_ref *memo)
 {
-	struct mh_memo_ref m = { 0 };
+	/*
+	 * Written in place: a local copied out whole at the end is one
+	 * 16-byte load of two 8-byte stores, which the CPU cannot forward.
+	 */
+	struct mh_memo_ref none, *m = memo ? memo : &none;
 	unsigned int n;
 
+	m->at = NULL;
+	m->key = 0;
 	if (max > MH_STACK_CAPTURE_MAX)
 		max = MH_STACK_CAPTURE_MAX;
 	if (mode == MH_UNWIND_AUTO)
 		mode = auto_as;
 	if (mode == MH_UNWIND_AUTO) {
-		n = capture_auto(ips, max, truncated, &m);
+		n = capture_auto(ips, max, truncated, m);
 	} else if (mode == MH_UNWIND_FP) {
 		struct fp_walk w;
 
@@ -766,8 +779,6 @@ __attribute__((noinline)) unsigned int mh_stack_capture(enum mh_unwind mode, __u
 		capture_fp(&w, ips, max, true);
 		n = to_site(w.n, truncated);
 	}
-	if (memo)
-		*memo = m;
 	/* Keep this frame real so both walkers see the same frames above it. */
 	__asm__ __volatile__("" ::: "memory");
 	return n;
