@@ -7,6 +7,7 @@
 #include "tests/testutil.h"
 #include "recorder/ring_consumer.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -642,6 +643,39 @@ void mh_test_cgroup_remove(struct mh_test_swapcg *f)
 	f->cgroup_dir[0] = '\0';
 }
 
+/*
+ * Swap files and cgroups a test run left behind when it was killed before
+ * its teardown (a timeout): /var/tmp/memhook-<tag>-swap.<pid> and
+ * <memory controller>/memhook-<tag>.<pid> of a pid that is gone. Left
+ * active, such a swap file would change what later tests measure.
+ */
+static void sweep_stale(const char *dir, const char *suffix_after)
+{
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		return;
+	while ((d = readdir(dp))) {
+		char path[512], *dot = strrchr(d->d_name, '.');
+		long pid;
+
+		if (strncmp(d->d_name, "memhook-", 8) || !dot || !strstr(d->d_name, suffix_after))
+			continue;
+		pid = strtol(dot + 1, NULL, 10);
+		if (pid <= 0 || !kill((pid_t)pid, 0) || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		if (d->d_type == DT_DIR) {
+			(void)rmdir(path);
+		} else {
+			(void)swapoff(path);
+			(void)unlink(path);
+		}
+	}
+	closedir(dp);
+}
+
 void mh_test_swapcg_setup(struct mh_test_swapcg *f, const char *tag, long long swap_mib,
 			  long long limit)
 {
@@ -659,6 +693,8 @@ void mh_test_swapcg_setup(struct mh_test_swapcg *f, const char *tag, long long s
 			 MH_TEST_CGROUP_V1_MEMORY);
 		return;
 	}
+	sweep_stale("/var/tmp", "-swap.");
+	sweep_stale(MH_TEST_CGROUP_V1_MEMORY, "memhook-");
 	snprintf(f->swap_path, sizeof(f->swap_path), "/var/tmp/memhook-%s-swap.%d", tag,
 		 (int)getpid());
 	fd = open(f->swap_path, O_CREAT | O_EXCL | O_WRONLY, 0600);
