@@ -181,6 +181,15 @@ static void sleep_for_consumer(struct mh_ring *ring, bool (*done)(struct mh_ring
 	errno = saved;
 }
 
+/* Add the time since start to the ring's total of producer waits. */
+static void count_wait_ns(struct mh_ring *ring, __u64 start)
+{
+	__u64 now = mh_now_ns();
+
+	if (now > start)
+		__atomic_fetch_add(&ring->hdr->producer_wait_ns, now - start, __ATOMIC_RELAXED);
+}
+
 /* Does a record of need bytes fit behind the consumer's tail? */
 static bool room_for(struct mh_ring *ring, __u64 need)
 {
@@ -197,8 +206,9 @@ static bool room_for(struct mh_ring *ring, __u64 need)
  */
 static bool wait_for_room(struct mh_ring *ring, __u64 need)
 {
-	__u64 next_probe = 0;
+	__u64 start = mh_now_ns(), next_probe = 0;
 	unsigned int round;
+	bool ok = true;
 
 	__atomic_fetch_add(&ring->hdr->producer_waits, 1, __ATOMIC_RELAXED);
 	mh_ring_wake_consumer(ring);
@@ -212,12 +222,14 @@ static bool wait_for_room(struct mh_ring *ring, __u64 need)
 		sleep_for_consumer(ring, room_for, need);
 		__u64 now = mh_now_ns();
 		if (now >= next_probe) {
-			if (mh_ring_consumer_probe(ring))
-				return false;
+			ok = !mh_ring_consumer_probe(ring);
+			if (!ok)
+				break;
 			next_probe = now + LIVENESS_PERIOD_NS;
 		}
 	}
-	return __atomic_load_n(&me.slot->state, __ATOMIC_RELAXED) != MH_SLOT_BROKEN;
+	count_wait_ns(ring, start);
+	return ok && __atomic_load_n(&me.slot->state, __ATOMIC_RELAXED) != MH_SLOT_BROKEN;
 }
 
 static __attribute__((noinline, cold)) bool make_room(struct mh_ring *ring, __u64 need)
@@ -284,8 +296,9 @@ static bool any_free(struct mh_ring *ring, __u64 unused)
 static __attribute__((noinline, cold)) bool claim(struct mh_ring *ring)
 {
 	__u32 tid = (__u32)syscall(SYS_gettid);
-	__u64 deadline = 0;
+	__u64 start = 0, deadline = 0;
 	int saved = errno;
+	bool ok = true;
 
 	me.slot = NULL;
 	while (!claim_once(ring, tid)) {
@@ -295,18 +308,21 @@ static __attribute__((noinline, cold)) bool claim(struct mh_ring *ring)
 		    (deadline && now > deadline)) {
 			me.starved = !(ring->hdr->flags & MH_RING_LOSSY);
 			count_lost(ring);
-			errno = saved;
-			return false;
+			ok = false;
+			break;
 		}
 		if (!deadline) {
+			start = now;
 			deadline = now + CLAIM_GIVE_UP_NS;
 			__atomic_fetch_add(&ring->hdr->producer_waits, 1, __ATOMIC_RELAXED);
 		}
 		mh_ring_wake_consumer(ring);
 		sleep_for_consumer(ring, any_free, 0);
 	}
+	if (start)
+		count_wait_ns(ring, start);
 	errno = saved;
-	return true;
+	return ok;
 }
 
 static inline __attribute__((always_inline)) void *reserve(struct mh_ring *ring, __u32 bytes,

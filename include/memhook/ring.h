@@ -169,6 +169,8 @@ struct mh_ring_header {
 	_Alignas(MH_CACHELINE) __u64 lost_records;
 	/* Times a producer had to wait for room or for a slot (lossless mode). */
 	__u64 producer_waits;
+	/* Their total length, ns (the producers' clock): how long memhook held the program up. */
+	__u64 producer_wait_ns;
 
 	/* Futex word the consumer sleeps on; producers bump it to wake it. */
 	_Alignas(MH_CACHELINE) __u32 wake_seq;
