@@ -15,7 +15,12 @@
  * and the replay went from 21 to 26 M events/s.
  *
  * Must never grow with the number of events: the table doubles above half
- * full and halves below an eighth full, so its size follows the live set.
+ * full and shrinks below an eighth full, so its size follows the live set.
+ * It shrinks lazily, once the operations since its last resize could have
+ * paid for one (SHRINK_AFTER times its slot count): a live set that swings
+ * between 10,000 and 200,000 blocks (a Python program building and
+ * dropping lists) otherwise rebuilt and faulted fresh tables of megabytes
+ * at every swing, 8% of the recorder's time.
  */
 #include "common/blocks.h"
 
@@ -31,12 +36,15 @@
  * Small: a trace of 60,000 short-lived processes holds 60,000 tables.
  */
 #define BLOCKS_MIN_SLOTS 16
+/* Operations since the last resize, per slot, before an underfull table shrinks. */
+#define SHRINK_AFTER 16
 
 struct mh_blocks {
 	struct mh_block *slots;	/* addr 0: empty */
 	uint64_t mask;		/* slot count - 1 */
 	unsigned shift;		/* 64 - log2(slot count) */
 	uint64_t count;
+	uint64_t ops;		/* inserts and removals since the last resize */
 };
 
 /*
@@ -60,6 +68,7 @@ static int table_alloc(struct mh_blocks *b, uint64_t slots)
 	b->slots = s;
 	b->mask = slots - 1;
 	b->shift = shift;
+	b->ops = 0;
 	return 0;
 }
 
@@ -150,6 +159,7 @@ struct mh_block *mh_blocks_insert(struct mh_blocks *b, uint64_t addr, uint64_t s
 		if (!s->addr) {
 			*s = (struct mh_block){ .addr = addr, .size = size, .stack = stack };
 			b->count++;
+			b->ops++;
 			*added = true;
 			return s;
 		}
@@ -162,6 +172,16 @@ struct mh_block *mh_blocks_add(struct mh_blocks *b, uint64_t addr, uint64_t size
 	bool added;
 
 	return mh_blocks_insert(b, addr, size, stack, &added);
+}
+
+/* Slots for count blocks after a shrink: a quarter full, as after a doubling. */
+static uint64_t fitting_slots(uint64_t count)
+{
+	uint64_t slots = BLOCKS_MIN_SLOTS;
+
+	while (slots < count * 4)
+		slots *= 2;
+	return slots;
 }
 
 /* True when the block at slot j, whose home is h, may move back to the hole at i. */
@@ -188,9 +208,11 @@ void mh_blocks_remove(struct mh_blocks *b, struct mh_block *blk)
 	}
 	b->slots[i].addr = 0;
 	b->count--;
-	/* Below an eighth full: halve (a failed halving just keeps the larger table). */
-	if (b->mask + 1 > BLOCKS_MIN_SLOTS && b->count * 8 < b->mask + 1)
-		(void)rehash(b, (b->mask + 1) / 2);
+	b->ops++;
+	/* Below an eighth full for long enough: shrink (a failure just keeps the larger table). */
+	if (b->mask + 1 > BLOCKS_MIN_SLOTS && b->count * 8 < b->mask + 1 &&
+	    b->ops >= SHRINK_AFTER * (b->mask + 1))
+		(void)rehash(b, fitting_slots(b->count));
 }
 
 uint64_t mh_blocks_count(const struct mh_blocks *b)
