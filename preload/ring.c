@@ -48,6 +48,7 @@ struct slot_ref {
 	struct mh_ring *ring;		/* the ring it is in, NULL: none */
 	struct mh_slot_header *slot;
 	unsigned char *data;		/* the slot's bytes */
+	__u64 bytes;			/* the slot's size */
 	__u64 head;			/* own copy of the published head */
 	__u64 tail;			/* the consumer's tail when last read */
 	__u32 pending;			/* bytes of the record being written */
@@ -194,7 +195,7 @@ static void count_wait_ns(struct mh_ring *ring, __u64 start)
 static bool room_for(struct mh_ring *ring, __u64 need)
 {
 	me.tail = __atomic_load_n(&me.slot->tail, __ATOMIC_ACQUIRE);
-	return me.head + need - me.tail <= ring->slot_bytes ||
+	return me.head + need - me.tail <= me.bytes ||
 	       __atomic_load_n(&me.slot->state, __ATOMIC_RELAXED) == MH_SLOT_BROKEN;
 }
 
@@ -253,19 +254,23 @@ static void take(struct mh_ring *ring, __u32 i, __u32 tid)
 	__atomic_store_n(&s->last_ts, mh_now_ns(), __ATOMIC_RELAXED);
 	me.ring = ring;
 	me.slot = s;
-	me.data = ring->data + (__u64)i * ring->slot_bytes;
+	me.data = mh_ring_slot_data(ring, i);
+	me.bytes = mh_ring_slot_size(ring, i);
 	me.head = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE);
 	me.tail = __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE);
 	me.starved = 0;
 }
 
-/* One look over the table for a free slot, starting at this thread's own place. */
+/*
+ * One look over the table for a free slot: the big ones first, then the
+ * others from this thread's own place on.
+ */
 static bool claim_once(struct mh_ring *ring, __u32 tid)
 {
-	__u32 n = ring->slot_count;
+	__u32 big = ring->big_count, n = ring->slot_count;
 
 	for (__u32 k = 0; k < n; k++) {
-		__u32 i = (tid + k) % n, free_state = MH_SLOT_FREE;
+		__u32 i = k < big ? k : big + (tid + k) % (n - big), free_state = MH_SLOT_FREE;
 		struct mh_slot_header *s = &ring->slots[i];
 
 		if (__atomic_load_n(&s->state, __ATOMIC_RELAXED) == MH_SLOT_FREE &&
@@ -335,14 +340,14 @@ static inline __attribute__((always_inline)) void *reserve(struct mh_ring *ring,
 		return NULL;
 	if (mh_unlikely(me.ring != ring || !me.slot) && !claim(ring))
 		return NULL;
-	off = me.head & (ring->slot_bytes - 1);
+	off = me.head & (me.bytes - 1);
 	/* A record never straddles the slot's end: the rest of the lap is skipped. */
-	need = off + bytes > ring->slot_bytes ? ring->slot_bytes - off + bytes : bytes;
-	if (mh_unlikely(me.head + need - me.tail > ring->slot_bytes) && !make_room(ring, need))
+	need = off + bytes > me.bytes ? me.bytes - off + bytes : bytes;
+	if (mh_unlikely(me.head + need - me.tail > me.bytes) && !make_room(ring, need))
 		return NULL;
-	if (mh_unlikely(off + bytes > ring->slot_bytes)) {
+	if (mh_unlikely(off + bytes > me.bytes)) {
 		memset(me.data + off, 0, sizeof(struct mh_rec_hdr));	/* the wrap mark */
-		me.head += ring->slot_bytes - off;
+		me.head += me.bytes - off;
 		off = 0;
 	}
 	/*
@@ -386,8 +391,8 @@ void mh_ring_commit(void *rec, struct mh_rec_hdr hdr)
 	me.head = old + me.pending;
 	__atomic_store_n(&s->head, me.head, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
-	if (mh_unlikely((old ^ me.head) >= me.ring->slot_bytes >> MH_RING_WAKE_SHIFT) &&
-	    me.head - __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE) >= me.ring->slot_bytes / 2)
+	if (mh_unlikely((old ^ me.head) >= me.bytes >> MH_RING_WAKE_SHIFT) &&
+	    me.head - __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE) >= me.bytes / 2)
 		mh_ring_wake_consumer(me.ring);
 }
 
