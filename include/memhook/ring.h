@@ -10,8 +10,9 @@
  * traced program (MEMHOOK_RING_FD, env.h): MH_RING_HEADER_BYTES of header
  * (struct mh_ring_header, then the slot table at MH_RING_SLOT_TABLE), then
  * the slots (mh_ring_layout): in an area of at least MH_RING_BIG_MIN_AREA,
- * MH_RING_BIG_SLOTS large slots of an eighth of it each, which threads
- * claim first, then small ones in the other half; in smaller areas,
+ * MH_RING_BIG_SLOTS large slots of an eighth of it each, for the first
+ * thread of a process to claim one, then small ones in the other half
+ * for the other threads (and when no large one is free); in smaller areas,
  * slots of one size. Every size is a power of two.
  *
  * Protocol of a slot (positions are bytes since the recording started and
@@ -106,8 +107,8 @@
 /* A slot's size when the data area allows it (larger areas: more slots, then larger ones). */
 #define MH_RING_SLOT_BYTES (256ULL << 10)
 /*
- * The first threads to write (a process's main thread, a few workers) get
- * large slots: a program that frees 100,000 objects at once (Python
+ * The first thread of a process to write (its main thread, mostly) gets a
+ * large slot: a program that frees 100,000 objects at once (Python
  * dropping a list) writes several MiB in a few milliseconds, which a slot
  * of 256 KiB cannot hold until the recorder's next pass, so the program
  * waited. Large slots only from an area this big on.
