@@ -83,7 +83,9 @@ static inline __u64 rdtsc(void)
 /*
  * rdtsc once everything before it has run, as the vDSO reads it: an
  * allocation's stamp must not be taken before the allocator's own loads
- * that found the block free (another thread's release, stamped earlier).
+ * that found the block free (another thread's release, stamped earlier),
+ * nor a free's before the load that brought it the pointer (another
+ * thread's allocation, stamped earlier: docs/DESIGN.md).
  */
 static inline __u64 rdtsc_ordered(void)
 {
