@@ -15,13 +15,19 @@
  * and the replay went from 21 to 26 M events/s.
  *
  * Must never grow with the number of events: the table doubles above half
- * full and halves below an eighth full, so its size follows the live set.
+ * full and shrinks below an eighth full, so its size follows the live set.
+ * It shrinks lazily, once the operations since its last resize could have
+ * paid for one (SHRINK_AFTER times its slot count): a live set that swings
+ * between 10,000 and 200,000 blocks (a Python program building and
+ * dropping lists) otherwise rebuilt and faulted fresh tables of megabytes
+ * at every swing, 8% of the recorder's time.
  */
 #include "common/blocks.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "common/assert.h"
 #include "memhook/events.h"
@@ -31,12 +37,24 @@
  * Small: a trace of 60,000 short-lived processes holds 60,000 tables.
  */
 #define BLOCKS_MIN_SLOTS 16
+/*
+ * Tables of this size or more are mapped on their own, in huge pages
+ * where the kernel grants them (MADV_HUGEPAGE): a lookup in a table of
+ * megabytes misses the cache and, with 4 KiB pages, the TLB as well, and
+ * a new table took a page fault per 4 KiB. In the recorder's live set of
+ * a Python program (tables of 16 MiB) the prefetches waiting on those
+ * misses were the drain thread's largest item.
+ */
+#define HUGE_TABLE_BYTES (2ULL << 20)
+/* Operations since the last resize, per slot, before an underfull table shrinks. */
+#define SHRINK_AFTER 16
 
 struct mh_blocks {
 	struct mh_block *slots;	/* addr 0: empty */
 	uint64_t mask;		/* slot count - 1 */
 	unsigned shift;		/* 64 - log2(slot count) */
 	uint64_t count;
+	uint64_t ops;		/* inserts and removals since the last resize */
 };
 
 /*
@@ -48,9 +66,35 @@ static inline uint64_t home_of(const struct mh_blocks *b, uint64_t addr)
 	return (addr * 0x9e3779b97f4a7c15ULL) >> b->shift;
 }
 
+/* Zeroed memory for a table of `slots` slots, NULL if there is none. */
+static struct mh_block *slots_new(uint64_t slots)
+{
+	size_t bytes = slots * sizeof(struct mh_block);
+	void *p;
+
+	if (bytes < HUGE_TABLE_BYTES)
+		return calloc(slots, sizeof(struct mh_block));
+	/* A power of two >= 2 MiB: the kernel places it on a huge-page boundary. */
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	(void)madvise(p, bytes, MADV_HUGEPAGE);	/* only a hint: 4 KiB pages work too */
+	return p;
+}
+
+static void slots_free(struct mh_block *s, uint64_t slots)
+{
+	size_t bytes = slots * sizeof(struct mh_block);
+
+	if (bytes < HUGE_TABLE_BYTES)
+		free(s);
+	else if (s)
+		(void)munmap(s, bytes);	/* our own mapping: nothing to do if it fails */
+}
+
 static int table_alloc(struct mh_blocks *b, uint64_t slots)
 {
-	struct mh_block *s = calloc(slots, sizeof(*s));
+	struct mh_block *s = slots_new(slots);
 	unsigned shift = 64;
 
 	if (!s)
@@ -60,6 +104,7 @@ static int table_alloc(struct mh_blocks *b, uint64_t slots)
 	b->slots = s;
 	b->mask = slots - 1;
 	b->shift = shift;
+	b->ops = 0;
 	return 0;
 }
 
@@ -81,7 +126,7 @@ void mh_blocks_free(struct mh_blocks *b)
 {
 	if (!b)
 		return;
-	free(b->slots);
+	slots_free(b->slots, b->mask + 1);
 	free(b);
 }
 
@@ -121,7 +166,7 @@ static int rehash(struct mh_blocks *b, uint64_t slots)
 		if (old[i].addr)
 			*free_slot(b, old[i].addr) = old[i];
 	}
-	free(old);
+	slots_free(old, old_slots);
 	return 0;
 }
 
@@ -150,6 +195,7 @@ struct mh_block *mh_blocks_insert(struct mh_blocks *b, uint64_t addr, uint64_t s
 		if (!s->addr) {
 			*s = (struct mh_block){ .addr = addr, .size = size, .stack = stack };
 			b->count++;
+			b->ops++;
 			*added = true;
 			return s;
 		}
@@ -162,6 +208,16 @@ struct mh_block *mh_blocks_add(struct mh_blocks *b, uint64_t addr, uint64_t size
 	bool added;
 
 	return mh_blocks_insert(b, addr, size, stack, &added);
+}
+
+/* Slots for count blocks after a shrink: a quarter full, as after a doubling. */
+static uint64_t fitting_slots(uint64_t count)
+{
+	uint64_t slots = BLOCKS_MIN_SLOTS;
+
+	while (slots < count * 4)
+		slots *= 2;
+	return slots;
 }
 
 /* True when the block at slot j, whose home is h, may move back to the hole at i. */
@@ -188,9 +244,11 @@ void mh_blocks_remove(struct mh_blocks *b, struct mh_block *blk)
 	}
 	b->slots[i].addr = 0;
 	b->count--;
-	/* Below an eighth full: halve (a failed halving just keeps the larger table). */
-	if (b->mask + 1 > BLOCKS_MIN_SLOTS && b->count * 8 < b->mask + 1)
-		(void)rehash(b, (b->mask + 1) / 2);
+	b->ops++;
+	/* Below an eighth full for long enough: shrink (a failure just keeps the larger table). */
+	if (b->mask + 1 > BLOCKS_MIN_SLOTS && b->count * 8 < b->mask + 1 &&
+	    b->ops >= SHRINK_AFTER * (b->mask + 1))
+		(void)rehash(b, fitting_slots(b->count));
 }
 
 uint64_t mh_blocks_count(const struct mh_blocks *b)

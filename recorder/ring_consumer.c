@@ -184,23 +184,23 @@ static const char *frame_error(const struct mh_ring *ring, struct mh_rec_hdr hdr
 static bool stage(struct mh_ring *ring, __u32 i)
 {
 	struct cursor *c = &ring->merge->cur[i];
-	const unsigned char *base = ring->data + (__u64)i * ring->slot_bytes;
+	const unsigned char *base = mh_ring_slot_data(ring, i);
+	__u64 off, size = mh_ring_slot_size(ring, i);
 	const char *why;
-	__u64 off;
 
 	while (c->tail != c->head) {
-		off = c->tail & (ring->slot_bytes - 1);
+		off = c->tail & (size - 1);
 		memcpy(&c->front, base + off, sizeof(c->front));
 		if (!c->front.type && !c->front.kind && !c->front.size) {
-			if (!off || c->tail + (ring->slot_bytes - off) > c->head) {
+			if (!off || c->tail + (size - off) > c->head) {
 				break_slot(ring, i, "wrap mark past what is published");
 				return false;
 			}
-			c->tail += ring->slot_bytes - off;
+			c->tail += size - off;
 			continue;
 		}
 		why = frame_error(ring, c->front);
-		if (!why && (off + c->front.size > ring->slot_bytes || c->tail + c->front.size > c->head))
+		if (!why && (off + c->front.size > size || c->tail + c->front.size > c->head))
 			why = "record past the end of its slot or of what is published";
 		if (why) {
 			break_slot(ring, i, why);
@@ -335,7 +335,7 @@ static void pass_begin(struct mh_ring *ring, __u64 t0)
 		busy = __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE);
 		last = __atomic_load_n(&s->last_ts, __ATOMIC_ACQUIRE);
 		head = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE);
-		if (head < c->tail || head - c->tail > ring->slot_bytes) {
+		if (head < c->tail || head - c->tail > mh_ring_slot_size(ring, i)) {
 			break_slot(ring, i, "head outside its slot");
 			continue;
 		}
@@ -392,10 +392,10 @@ static int pick(struct mh_ring *ring)
 static bool take(struct mh_ring *ring, __u32 i, unsigned char *out)
 {
 	struct cursor *c = &ring->merge->cur[i];
-	__u64 off = c->tail & (ring->slot_bytes - 1);
+	__u64 off = c->tail & (mh_ring_slot_size(ring, i) - 1);
 	const char *why;
 
-	memcpy(out, ring->data + (__u64)i * ring->slot_bytes + off, c->front.size);
+	memcpy(out, mh_ring_slot_data(ring, i) + off, c->front.size);
 	memcpy(out, &c->front, sizeof(c->front));
 	if (c->front.size >= FRONT_BYTES)
 		memcpy(out + sizeof(c->front), &c->front_ts, sizeof(c->front_ts));

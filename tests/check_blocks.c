@@ -108,7 +108,16 @@ static void run_pattern(unsigned pattern)
 		}
 	}
 	check_same(b, 0);
-	/* Drained, the table is back near its starting size: it follows the live set. */
+	/*
+	 * Drained, the table shrinks once the operations since its last
+	 * resize paid for one (at most 16 per slot): after as many more as the
+	 * largest table could ask, it is back near its starting size.
+	 */
+	for (step = 0; step < 16 * 4 * MODEL_SLOTS; step++) {
+		ck_assert_ptr_nonnull(mh_blocks_add(b, addr_of(step % 8, pattern), 1, NULL));
+		mh_blocks_remove(b, mh_blocks_find(b, addr_of(step % 8, pattern)));
+	}
+	check_same(b, 0);
 	ck_assert_uint_le(mh_blocks_table_bytes(b), 4096 * sizeof(struct mh_block));
 	mh_blocks_free(b);
 }

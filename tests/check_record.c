@@ -16,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -639,6 +640,69 @@ START_TEST(recorder_killed_during_exit_scan_releases_program)
 }
 END_TEST
 
+/* The value of the trace-wide INFO record key, or -1 if the trace has none. */
+static long long info_value(const char *path, const char *key)
+{
+	struct mh_trace_reader *r = mh_trace_reader_open(path);
+	const struct mh_rec_hdr *rec;
+	long long v = -1;
+
+	ck_assert_ptr_nonnull(r);
+	while (mh_trace_reader_next(r, MH_STREAM_ANY, &rec, NULL) == 1) {
+		const struct mh_rec_info *i = (const void *)rec;
+		const char *text = (const char *)(i + 1);
+
+		if (rec->type == MH_REC_INFO && i->key_len == strlen(key) &&
+		    !memcmp(text, key, i->key_len))
+			v = strtoll(text + i->key_len + 1, NULL, 10);
+	}
+	mh_trace_reader_free(r);
+	return v;
+}
+
+/*
+ * A ring too small for the program's pace: the program waits for the
+ * recorder, and the trace must say how often and how long. The truth is
+ * the kernel's: the time the program's thread slept during its churn
+ * (off the CPU and off the run queue, /proc/thread-self/schedstat), which
+ * only the waits for room explain; the waits also spin and queue, so
+ * their total is at least that, and at most the whole run.
+ */
+START_TEST(waits_for_the_recorder_are_counted_and_timed)
+{
+	const char *args[] = { "record", "--kernel=off", "--ring-size", "64K", "-o", trace, "--",
+			       target, "waits", "2000000", NULL };
+	unsigned long long wall = 0, slept = 0;
+	long long waits, wait_ns;
+	struct timespec t0, t1;
+	double run_ns;
+	FILE *out;
+
+	if (skip_unbuilt("waits_for_the_recorder_are_counted_and_timed"))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(run_memhook(args, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	run_ns = (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
+	out = fopen(out_path, "r");
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(fscanf(out, "wall %llu slept %llu", &wall, &slept), 2);
+	fclose(out);
+	waits = info_value(trace, "ring.producer_waits");
+	wait_ns = info_value(trace, "ring.producer_wait_ns");
+	if (slept < 10000000ULL) {
+		printf("SKIP waits_for_the_recorder_are_counted_and_timed: the recorder kept up"
+		       " (the program slept %llu ns)\n", slept);
+		return;
+	}
+	ck_assert_int_ge(waits, 1);
+	ck_assert_msg(wait_ns >= (long long)slept,
+		      "waits of %lld ns in all, but the program slept %llu ns", wait_ns, slept);
+	ck_assert_msg((double)wait_ns <= run_ns,
+		      "waits of %lld ns in all, longer than the run (%.0f ns)", wait_ns, run_ns);
+}
+END_TEST
+
 static Suite *record_suite(void)
 {
 	Suite *s = suite_create("record");
@@ -654,6 +718,7 @@ static Suite *record_suite(void)
 	tcase_add_test(tc, recorder_killed_leaves_readable_trace);
 	tcase_add_test(tc, recorder_killed_during_exit_scan_releases_program);
 	tcase_add_test(tc, closed_fds_then_exec_still_records);
+	tcase_add_test(tc, waits_for_the_recorder_are_counted_and_timed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("Output");

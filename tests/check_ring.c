@@ -587,6 +587,59 @@ START_TEST(test_attach_rejects_garbage)
 }
 END_TEST
 
+/* Every layout tiles its area: slots in order, apart, inside, powers of two, records fit. */
+START_TEST(test_layout_tiles_the_area)
+{
+	for (__u64 area = 64 << 10; area <= (1ULL << 30); area *= 2) {
+		struct mh_ring r = { .data = (unsigned char *)4096 };
+		__u64 end = 0;
+
+		mh_ring_layout(&r, area);
+		ck_assert_uint_ge(r.slot_count, MH_RING_SLOTS_MIN);
+		ck_assert_uint_le(r.slot_count, MH_RING_SLOTS_MAX);
+		for (__u32 i = 0; i < r.slot_count; i++) {
+			__u64 size = mh_ring_slot_size(&r, i);
+			__u64 at = (__u64)(mh_ring_slot_data(&r, i) - r.data);
+
+			ck_assert_uint_eq(size & (size - 1), 0);
+			ck_assert_uint_ge(size, 4ULL * mh_ring_max_record(&r));
+			ck_assert_uint_ge(at, end);
+			end = at + size;
+		}
+		ck_assert_uint_le(end, area);
+		ck_assert_uint_eq(r.big_count ? r.big_bytes : 0, area >= MH_RING_BIG_MIN_AREA ?
+				  area / 8 : 0);
+	}
+}
+END_TEST
+
+/*
+ * A process's first thread gets a large slot: with nobody draining, a
+ * lossy 4 MiB ring takes 400 KiB of its records without dropping one (a
+ * slot of the small size, 128 KiB there, would have dropped most).
+ */
+START_TEST(test_first_thread_gets_a_large_slot)
+{
+	__u32 next[MAX_PRODUCERS] = { 0 };
+	__u32 seq = 0, seen = 0;
+	__u64 written = 0;
+
+	make_ring(4 << 20, MH_RING_LOSSY);
+	ck_assert_uint_le(ring.slot_bytes, 128 << 10);
+	while (written < (400 << 10)) {
+		ck_assert(put(&ring, 0, seq));
+		written += rec_bytes(0, seq++);
+	}
+	ck_assert_uint_eq(ring.hdr->lost_records, 0);
+	usleep(2 * MH_RING_SKEW_NS / 1000);	/* past the watermark's margin */
+	for (int round = 0; round < 1000 && seen < seq; round++) {
+		seen += drain(&ring, next);
+		usleep(1000);
+	}
+	ck_assert_uint_eq(seen, seq);
+}
+END_TEST
+
 static Suite *ring_suite(void)
 {
 	Suite *s = suite_create("ring");
@@ -600,6 +653,8 @@ static Suite *ring_suite(void)
 	tcase_add_test(core, test_many_producers);
 	tcase_add_test(core, test_closed_slot_reused);
 	tcase_add_test(core, test_bad_slot_alone);
+	tcase_add_test(core, test_layout_tiles_the_area);
+	tcase_add_test(core, test_first_thread_gets_a_large_slot);
 	suite_add_tcase(s, core);
 
 	tcase_add_checked_fixture(limits, NULL, ring_teardown);

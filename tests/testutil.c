@@ -822,9 +822,9 @@ const void *mh_test_ring_peek(struct mh_ring *ring, size_t *bytes)
 	static size_t cap;
 	const char *why;
 
-	if (cap < ring->slot_bytes * ring->slot_count) {
+	if (cap < ring->map_bytes) {
 		free(buf);
-		cap = ring->slot_bytes * ring->slot_count;
+		cap = ring->map_bytes;
 		buf = malloc(cap);
 		ck_assert_ptr_nonnull(buf);
 	}

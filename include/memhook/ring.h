@@ -9,16 +9,20 @@
  * The memory is a memfd created by the recorder and inherited by the
  * traced program (MEMHOOK_RING_FD, env.h): MH_RING_HEADER_BYTES of header
  * (struct mh_ring_header, then the slot table at MH_RING_SLOT_TABLE), then
- * slot_count slots of slot_bytes (both powers of two).
+ * the slots (mh_ring_layout): in an area of at least MH_RING_BIG_MIN_AREA,
+ * MH_RING_BIG_SLOTS large slots of an eighth of it each, for the first
+ * thread of a process to claim one, then small ones in the other half
+ * for the other threads (and when no large one is free); in smaller areas,
+ * slots of one size. Every size is a power of two.
  *
  * Protocol of a slot (positions are bytes since the recording started and
- * grow forever, also across owners; position & (slot_bytes - 1) is the
+ * grow forever, also across owners; position & (size - 1) is the
  * offset in the slot). A record never straddles the slot's end: a producer
  * that would cross it writes an all-zero record header there (a wrap mark)
  * and goes on at the slot's start.
  *   claim:    CAS state FREE -> CLAIMED (the one atomic read-modify-write
  *             of a thread's life), then owner pid and tid.
- *   producer: wait for room (head + bytes - tail <= slot_bytes; lossy:
+ *   producer: wait for room (head + bytes - tail <= size; lossy:
  *             drop and count instead), store busy = 1 (an exchange when
  *             the process has no membarrier registration, see below), read
  *             the clock, write the record, store last_ts, release-store
@@ -61,7 +65,7 @@
  *             MH_RING_IDLE_WAKE_MS: a missed wake costs at most that
  *             long, and the timeout is also the periodic flush.
  *   producer: when its slot's head crosses a multiple of
- *             slot_bytes >> MH_RING_WAKE_SHIFT with the slot half full,
+ *             size >> MH_RING_WAKE_SHIFT with the slot half full,
  *             when it must wait for room or for a free slot, and after an
  *             exit-scan request, it sets pass_wanted and wakes a sleeping
  *             consumer (mh_ring_wake_word). A producer waiting
@@ -89,7 +93,7 @@
 #include "memhook/events.h"
 
 #define MH_RING_MAGIC 0x474e495248484d4dULL /* "MMHHRING" */
-#define MH_RING_VERSION 4
+#define MH_RING_VERSION 5
 /* Bytes reserved for the header and the slot table, a multiple of every page size we run on. */
 #define MH_RING_HEADER_BYTES 65536
 /* Offset of the slot table in the header. */
@@ -103,6 +107,15 @@
 /* A slot's size when the data area allows it (larger areas: more slots, then larger ones). */
 #define MH_RING_SLOT_BYTES (256ULL << 10)
 /*
+ * The first thread of a process to write (its main thread, mostly) gets a
+ * large slot: a program that frees 100,000 objects at once (Python
+ * dropping a list) writes several MiB in a few milliseconds, which a slot
+ * of 256 KiB cannot hold until the recorder's next pass, so the program
+ * waited. Large slots only from an area this big on.
+ */
+#define MH_RING_BIG_SLOTS 4U
+#define MH_RING_BIG_MIN_AREA (4ULL << 20)
+/*
  * Largest record a producer writes (a stack of MH_STACK_MAX_DEPTH frames is
  * 1 KiB, a module record a path and its segments); also at most a quarter
  * of a slot.
@@ -110,7 +123,7 @@
 #define MH_RING_RECORD_MAX (64U << 10)
 /*
  * A producer whose slot is half full wakes the consumer each time its
- * head crosses slot_bytes >> this.
+ * head crosses its slot's size >> this.
  */
 #define MH_RING_WAKE_SHIFT 3
 /* The longest a consumer with nothing to read sleeps before looking again, ms. */
@@ -159,8 +172,8 @@ struct mh_ring_header {
 	__u64 magic;			/* MH_RING_MAGIC */
 	__u32 version;			/* MH_RING_VERSION */
 	__u32 flags;			/* enum mh_ring_flags */
-	__u64 data_bytes;		/* size of the data area: slot_count * slot_bytes */
-	__u64 slot_bytes;		/* size of one slot, a power of two */
+	__u64 data_bytes;		/* size of the data area (mh_ring_layout cuts it) */
+	__u64 slot_bytes;		/* size of the smallest slots, a power of two */
 	__u32 slot_count;		/* slots, at most MH_RING_SLOTS_MAX */
 	__u32 consumer_pid;		/* the recorder; producers probe it with a pidfd */
 	__u32 consumer_state;		/* enum mh_ring_consumer_state */
@@ -169,6 +182,8 @@ struct mh_ring_header {
 	_Alignas(MH_CACHELINE) __u64 lost_records;
 	/* Times a producer had to wait for room or for a slot (lossless mode). */
 	__u64 producer_waits;
+	/* Their total length, ns (the producers' clock): how long memhook held the program up. */
+	__u64 producer_wait_ns;
 
 	/* Futex word the consumer sleeps on; producers bump it to wake it. */
 	_Alignas(MH_CACHELINE) __u32 wake_seq;
@@ -212,9 +227,11 @@ struct mh_slot_header {
 struct mh_ring {
 	struct mh_ring_header *hdr;	/* shared header */
 	struct mh_slot_header *slots;	/* shared slot table */
-	unsigned char *data;		/* data area: slot i at data + i * slot_bytes */
-	__u64 slot_bytes;		/* a power of two */
-	__u32 slot_count;
+	unsigned char *data;		/* data area: slot i at mh_ring_slot_data() */
+	__u64 big_bytes;		/* size of each of the big_count first slots */
+	__u64 slot_bytes;		/* size of the others, the smallest: a power of two */
+	__u32 big_count;		/* 0 or MH_RING_BIG_SLOTS */
+	__u32 slot_count;		/* all slots, big ones included */
 	int busy_xchg;			/* producer: no membarrier here, busy = 1 by exchange */
 	size_t map_bytes;		/* bytes of the whole mapping */
 	int fd;				/* the memfd */
@@ -239,17 +256,47 @@ static inline bool mh_ring_size_ok(__u64 data_bytes)
 	       data_bytes < (1ULL << 40);
 }
 
-/* How a data area of data_bytes is cut: slots of *slot_bytes, how many returned. */
-static inline __u32 mh_ring_slots_for(__u64 data_bytes, __u64 *slot_bytes)
+/*
+ * How a data area of data_bytes is cut (sets the ring's big_bytes,
+ * big_count, slot_bytes and slot_count): as many slots as areas of
+ * MH_RING_SLOT_BYTES, 4 to 256 of them; from MH_RING_BIG_MIN_AREA on, the
+ * first MH_RING_BIG_SLOTS of them take half of the area and the others
+ * share the other half.
+ */
+static inline void mh_ring_layout(struct mh_ring *ring, __u64 data_bytes)
 {
-	__u64 n = data_bytes / MH_RING_SLOT_BYTES;
+	__u64 n = data_bytes / MH_RING_SLOT_BYTES, small;
 
 	if (n < MH_RING_SLOTS_MIN)
 		n = MH_RING_SLOTS_MIN;
 	if (n > MH_RING_SLOTS_MAX)
 		n = MH_RING_SLOTS_MAX;
-	*slot_bytes = data_bytes / n;
-	return (__u32)n;
+	ring->slot_count = (__u32)n;
+	ring->big_count = 0;
+	ring->big_bytes = ring->slot_bytes = data_bytes / n;
+	if (data_bytes < MH_RING_BIG_MIN_AREA)
+		return;
+	ring->big_count = MH_RING_BIG_SLOTS;
+	ring->big_bytes = data_bytes / 2 / MH_RING_BIG_SLOTS;
+	/* The largest power of two that lets the other slots fit in the other half. */
+	for (small = ring->big_bytes; small * (n - MH_RING_BIG_SLOTS) > data_bytes / 2;)
+		small /= 2;
+	ring->slot_bytes = small;
+}
+
+/* Size of slot i (i < slot_count). */
+static inline __u64 mh_ring_slot_size(const struct mh_ring *ring, __u32 i)
+{
+	return i < ring->big_count ? ring->big_bytes : ring->slot_bytes;
+}
+
+/* The first byte of slot i (i < slot_count). */
+static inline unsigned char *mh_ring_slot_data(const struct mh_ring *ring, __u32 i)
+{
+	if (i < ring->big_count)
+		return ring->data + (__u64)i * ring->big_bytes;
+	return ring->data + ring->big_count * ring->big_bytes +
+	       (__u64)(i - ring->big_count) * ring->slot_bytes;
 }
 
 /*
@@ -271,7 +318,7 @@ static inline int mh_ring_map(struct mh_ring *ring, int fd, __u64 data_bytes)
 	ring->hdr = (struct mh_ring_header *)base;
 	ring->slots = (struct mh_slot_header *)(base + MH_RING_SLOT_TABLE);
 	ring->data = base + MH_RING_HEADER_BYTES;
-	ring->slot_count = mh_ring_slots_for(data_bytes, &ring->slot_bytes);
+	mh_ring_layout(ring, data_bytes);
 	ring->map_bytes = total;
 	ring->fd = fd;
 	return 0;

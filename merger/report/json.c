@@ -414,6 +414,7 @@ int mh_report_write_json(struct mh_report_ctx *ctx)
 	mh_json_uint(&j, "kernel_records", ctx->rp->kernel_records);
 	mh_json_uint(&j, "kernel_records_late", ctx->rp->kernel_late);
 	mh_json_uint(&j, "untraced_children", ctx->rp->untraced_children);
+	mh_report_json_waits(ctx, &j);
 	write_warnings(ctx, &j);
 	mh_report_json_streams(ctx, &j);
 	if (root)

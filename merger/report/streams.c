@@ -3,7 +3,9 @@
  * streams.c - which streams a trace has, and why not the others
  * (streams.h), from the recorder's INFO records: "alloc.status" (memhook
  * collect), "preload.status" (no allocation events), "kernel.status",
- * "options" (--sample-interval, --pagemap-interval).
+ * "options" (--sample-interval, --pagemap-interval); and how long the
+ * program waited for room in the ring ("ring.producer_waits",
+ * "ring.producer_wait_ns").
  *
  * Must never call a stream on that the trace does not show: without its
  * INFO record a stream is "off" with the reason that the trace does not
@@ -11,6 +13,8 @@
  */
 #include "merger/report/streams.h"
 
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,10 +131,25 @@ bool mh_report_has_heap(const struct mh_report_ctx *ctx, const struct mh_process
 void mh_report_text_streams(const struct mh_report_ctx *ctx, FILE *out)
 {
 	struct mh_stream_state states[MH_RSTREAM_COUNT];
+	uint64_t waits, wait_ns;
 
 	mh_report_streams(ctx, states);
 	for (unsigned i = 0; i < MH_RSTREAM_COUNT; i++)
 		fprintf(out, "%s: %s\n", titles[i], states[i].what);
+	if (mh_report_waits(ctx, &waits, &wait_ns) && waits)
+		fprintf(out, "recorder waits: the program waited %" PRIu64 " times for room in the"
+			" ring, %.1f ms in all (memhook slowed it down by that much)\n",
+			waits, (double)wait_ns / 1e6);
+}
+
+bool mh_report_waits(const struct mh_report_ctx *ctx, uint64_t *waits, uint64_t *wait_ns)
+{
+	const char *n = mh_replay_info(ctx->rp, "ring.producer_waits");
+	const char *ns = mh_replay_info(ctx->rp, "ring.producer_wait_ns");
+
+	*waits = n ? strtoull(n, NULL, 10) : 0;
+	*wait_ns = ns ? strtoull(ns, NULL, 10) : 0;
+	return n && ns;
 }
 
 void mh_report_json_streams(const struct mh_report_ctx *ctx, struct mh_json *j)
@@ -142,6 +161,19 @@ void mh_report_json_streams(const struct mh_report_ctx *ctx, struct mh_json *j)
 	for (unsigned i = 0; i < MH_RSTREAM_COUNT; i++)
 		mh_json_string(j, names[i], states[i].what);
 	mh_json_object_end(j);
+}
+
+void mh_report_json_waits(const struct mh_report_ctx *ctx, struct mh_json *j)
+{
+	uint64_t waits, wait_ns;
+
+	if (mh_report_waits(ctx, &waits, &wait_ns)) {
+		mh_json_uint(j, "recorder_waits", waits);
+		mh_json_uint(j, "recorder_wait_ns", wait_ns);
+	} else {
+		mh_json_null(j, "recorder_waits");
+		mh_json_null(j, "recorder_wait_ns");
+	}
 }
 
 void mh_report_json_stream_warnings(const struct mh_report_ctx *ctx, struct mh_json *j)

@@ -10,6 +10,7 @@
 #define MEMHOOK_MERGER_REPORT_STREAMS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct mh_json;
@@ -39,11 +40,19 @@ const char *mh_report_stream_name(enum mh_report_stream s);
 /* True if p's heap figures were measured (its allocation stream was recorded). */
 bool mh_report_has_heap(const struct mh_report_ctx *ctx, const struct mh_process *p);
 
-/* Text: one line per stream, under the report's title. */
+/*
+ * How often and how long (ns) the program waited for room in the ring;
+ * false when the trace does not say (both then 0).
+ */
+bool mh_report_waits(const struct mh_report_ctx *ctx, uint64_t *waits, uint64_t *wait_ns);
+
+/* Text: one line per stream, under the report's title; then the waits, if any. */
 void mh_report_text_streams(const struct mh_report_ctx *ctx, FILE *out);
 
 /* JSON: "streams": { NAME: "on" | "every N ms" | "off: why" }; and a warning per stream off. */
 void mh_report_json_streams(const struct mh_report_ctx *ctx, struct mh_json *j);
+/* JSON: "recorder_waits" and "recorder_wait_ns", null when the trace does not say. */
+void mh_report_json_waits(const struct mh_report_ctx *ctx, struct mh_json *j);
 void mh_report_json_stream_warnings(const struct mh_report_ctx *ctx, struct mh_json *j);
 
 #endif /* MEMHOOK_MERGER_REPORT_STREAMS_H */

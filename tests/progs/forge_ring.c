@@ -34,6 +34,7 @@
 static struct mh_ring ring;
 static struct mh_slot_header *slot;
 static unsigned char *slot_data;
+static __u64 slot_size;
 
 static __u64 now_ns(void)
 {
@@ -54,7 +55,8 @@ static bool claim(void)
 			slot = &ring.slots[i];
 			slot->pid = (__u32)getpid();
 			slot->tid = (__u32)getpid();
-			slot_data = ring.data + i * ring.slot_bytes;
+			slot_data = mh_ring_slot_data(&ring, i);
+			slot_size = mh_ring_slot_size(&ring, i);
 			return true;
 		}
 	}
@@ -69,7 +71,7 @@ static bool claim(void)
 static void put(const void *rec, __u32 bytes, __u32 claimed_size)
 {
 	__u64 head = slot->head, ts = now_ns();
-	unsigned char *at = slot_data + (head & (ring.slot_bytes - 1));
+	unsigned char *at = slot_data + (head & (slot_size - 1));
 	struct mh_rec_hdr hdr;
 
 	memcpy(at, rec, bytes);

@@ -18,6 +18,10 @@
  *   rec_target forkgrow N MS   fork; the child mallocs N MiB, writes every
  *                         page, holds it MS ms, frees it and exits 0; the
  *                         parent waits and exits with the child's status
+ *   rec_target waits N    churn N allocations, then print how long that took
+ *                         ("wall NS slept NS"): slept is the time off the
+ *                         CPU and off the run queue, from the kernel's
+ *                         schedstat (the time the program waited in a sleep)
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -48,6 +52,42 @@ static void churn(int n)
 			for (int k = 0; k < 64; k++)
 				free(keep[k]);
 	}
+}
+
+static unsigned long long mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
+}
+
+/* The calling thread's time on the CPU plus on the run queue, ns (the kernel's schedstat). */
+static unsigned long long runnable_ns(void)
+{
+	unsigned long long run = 0, queued = 0;
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+
+	if (!f || fscanf(f, "%llu %llu", &run, &queued) != 2) {
+		fprintf(stderr, "rec_target: cannot read /proc/thread-self/schedstat\n");
+		exit(2);
+	}
+	fclose(f);
+	return run + queued;
+}
+
+/* churn(n), and how much of its time the thread slept. */
+static int timed_churn(int n)
+{
+	unsigned long long t0, r0, wall, slept;
+
+	t0 = mono_ns();
+	r0 = runnable_ns();
+	churn(n);
+	wall = mono_ns() - t0;
+	slept = wall - (runnable_ns() - r0);
+	printf("wall %llu slept %llu\n", wall, (long long)slept < 0 ? 0ULL : slept);
+	return 0;
 }
 
 static int print_lines(int n)
@@ -169,6 +209,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "closefds"))
 		return closefds_exec(argv[0]);
+	if (!strcmp(mode, "waits"))
+		return timed_churn(arg);
 	if (!strcmp(mode, "forkgrow") && argc > 3)
 		return fork_grow((size_t)atol(argv[2]), atol(argv[3]));
 	fprintf(stderr, "rec_target: unknown mode '%s'\n", mode);
