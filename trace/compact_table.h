@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * compact_table.h - the compact coder's lookup structures (trace/compact.c
- * alone includes it): the encoder's hash tables, 64-bit key -> index,
+ * compact_table.h - the compact coder's lookup structures (trace/compact.c and
+ * compact_decode.c include it): the encoder's hash tables, 64-bit key -> index,
  * open addressing, valid for one chunk, forgotten in O(1) by bumping a
  * generation number; both sides' lists of recently freed addresses by
  * size class; the recent stack ids' move to front and the zigzag of
