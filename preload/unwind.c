@@ -89,6 +89,10 @@
  * whose site frame has the same S and site (and the same RBP, if the
  * site's function keeps a frame pointer: RBP + 16 is its CFA) while every
  * s_j still holds f_j; the answer is our frames from the walk, then f_0..
+ * (An entry keeps the s_j and a hash of f_1.. keyed by the kernel's random
+ * bytes for the process, not the f_j: a capture reads the words at the
+ * s_j, hashes them and answers with them when the hash is the entry's.
+ * Words that differ from the f_j hash the same with odds of about 2^-64.)
  *
  *   Why that is libunwind's answer. On x86-64, libunwind reads a frame's
  *   return address from CFA - 8 of the frame below it, and the CFA of a
@@ -177,8 +181,8 @@
 #define BOUNDS_RETRY_MAX 65536
 /* Chain ends cached per thread. */
 #define TAILS 4
-/* Slot-cache entries (of 832 bytes), shared by all threads, touched as used. */
-#define SLOTS_LOG2 14
+/* Slot-cache entries (of 256 bytes), shared by all threads, touched as used. */
+#define SLOTS_LOG2 15
 /* Most frames of our own above a site that the slot cache handles. */
 #define OWN_MAX 16
 /* Verified frame-pointer results a thread remembers with their memos (a power of two). */
