@@ -88,11 +88,8 @@
  * with the stack word s_j each f_j was read from. It answers a capture
  * whose site frame has the same S and site (and the same RBP, if the
  * site's function keeps a frame pointer: RBP + 16 is its CFA) while every
- * s_j still holds f_j; the answer is our frames from the walk, then f_0..
- * (An entry keeps the s_j and a hash of f_1.. keyed by the kernel's random
- * bytes for the process, not the f_j: a capture reads the words at the
- * s_j, hashes them and answers with them when the hash is the entry's.
- * Words that differ from the f_j hash the same with odds of about 2^-64.)
+ * s_j still holds f_j (the words at the s_j hash as f_1.. did: a keyed
+ * 64-bit hash), and then answers with them, after our frames from the walk.
  *
  *   Why that is libunwind's answer. On x86-64, libunwind reads a frame's
  *   return address from CFA - 8 of the frame below it, and the CFA of a

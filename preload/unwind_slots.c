@@ -12,10 +12,10 @@
  * entries, and an entry's head with the first gaps. An entry keeps where
  * its frames sat and a keyed 64-bit hash of them, not the frames: a hit
  * reads the words at those places, hashes them, and answers with them
- * when the hash is the entry's. The group is chosen by the site frame and
- * the word where the site's caller keeps its return address (found
- * through a per-thread hint: where it was at this site last time), so a
- * group holds the stacks above one caller of one site frame.
+ * when the hash is the entry's. The group is chosen by the site frame, the
+ * tag also by the word where the site's caller keeps its return address
+ * (found through a per-thread hint: where it was at this site last time),
+ * so that only entries of stacks above that caller are read.
  *
  * Never allocates (one table mmap'd at setup), never prints, never writes
  * anything but its table, and reads only the calling thread's stack
@@ -35,6 +35,7 @@
 
 #include <errno.h>
 #include <link.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -48,12 +49,14 @@
 #include "preload/sys.h"
 #include "common/compiler.h"
 
-/* Entries a key may be in: stacks above one site frame and its caller's frame (at most 64). */
-#define WAYS 32
+/* Entries a site frame may be in: as many stacks above it (at most 64). */
+#define WAYS 64
 /* Largest gap between two frames' slots an entry holds, in stack words. */
 #define GAP_MAX UINT16_MAX
 /* Bytes of an entry's gap stream: 1 per gap, 3 for a gap above 255 words. */
-#define STREAM_BYTES 192
+#define STREAM_BYTES 188
+/* Frames beyond the site after which a hit compares what it hashed so far. */
+#define CHECK_AT 3
 /* Site hints per thread (a power of two). */
 #define HINTS 256
 
@@ -69,19 +72,25 @@ enum {
  * (frame j's slot is the j-th gap above frame j - 1's): one byte each, or
  * 0 and two bytes (little-endian) for a gap above 255. The frames
  * themselves are not kept: a hit answers with the stack words it read.
+ * The stream starts with the low half of the hash of the first CHECK_AT
+ * frames beyond the site, so that an entry of another stack above the
+ * same caller is most often rejected after reading a few words.
  */
 struct slot_entry {
 	__u64 seq;		/* odd while being rewritten */
 	uintptr_t slot;		/* the site's slot; 0 for an empty entry */
 	__u64 ip0;		/* the site */
 	__u64 rbp;		/* the site frame's RBP, compared when ENTRY_RBP_KEYED */
-	__u64 hash;		/* frames_hash of frames 1..n - 1 */
+	__u64 hash;		/* the hash (frame_mix) of frames 1..n - 1 */
 	struct mh_stack_memo memo;
 	__u32 epoch;		/* the cache's epoch when made */
 	__u8 n;			/* frames, the site's being the first */
 	__u8 flags;		/* ENTRY_* */
-	__u8 gaps[STREAM_BYTES] __attribute__((aligned(64)));
+	__u32 check;		/* low half of the hash of frames 1..CHECK_AT */
+	__u8 gaps[STREAM_BYTES];
 } __attribute__((aligned(256)));
+_Static_assert(sizeof(struct slot_entry) == 256 && offsetof(struct slot_entry, check) == 64,
+	       "an entry's head is one cache line, its gaps start the next");
 
 /*
  * Where a site's caller keeps its return address: off1 bytes above the
@@ -95,7 +104,7 @@ struct site_hint {
 };
 
 static struct slot_entry *table;
-/* One tag per entry, a group's in one cache line: which entries to look at. */
+/* One tag per entry, a group's in two cache lines: which entries to look at. */
 static __u16 *tags;
 static __u64 table_mask;
 /* Keys of frames_hash, random per process (a fork child keeps them, with the table). */
@@ -179,16 +188,16 @@ static inline __u64 frame_mix(__u64 w, unsigned int j)
 	return (__u64)p ^ (__u64)(p >> 64);
 }
 
-/* The group of WAYS entries a key may be in, and its tag (never 0). */
+/* The group of WAYS entries a site frame may be in, and the tag of its caller's (never 0). */
 static inline __u64 group_of(uintptr_t slot, __u64 ip0, __u64 off1, __u64 ip1, __u16 *tag)
 {
-	__u64 k = (slot >> 3) ^ ip0 ^ (ip1 + off1) * 0xc2b2ae3d27d4eb4fULL;
+	__u64 k = (slot >> 3) ^ ip0, t;
 
 	k ^= k >> 29;
 	k *= 0x9e3779b97f4a7c15ULL;
-	k ^= k >> 32;
-	*tag = (__u16)k | 1;
-	return (k >> 20) & table_mask & ~(__u64)(WAYS - 1);
+	t = (k ^ (ip1 + off1)) * 0xc2b2ae3d27d4eb4fULL;
+	*tag = (__u16)(t >> 48) | 1;
+	return (k >> 32) & table_mask & ~(__u64)(WAYS - 1);
 }
 
 static inline struct site_hint *hint_of(__u64 ip)
@@ -221,6 +230,8 @@ static inline bool slots_read(const struct slot_entry *e, unsigned int n, uintpt
 			return false;
 		words[j] = *(const volatile __u64 *)(slot + off);
 		h += frame_mix(words[j], j);
+		if (j == CHECK_AT && (__u32)h != e->check)
+			return false;
 	}
 	*hash = h;
 	return true;
@@ -322,10 +333,15 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 	*why = MH_SLOTS_COLD;
 	if (!table || !lookup_key(s, s->stack_hi - s->slot - sizeof(__u64), &g, &tag))
 		return false;
-	for (match = ways_tagged(&tags[g], tag); match; match &= match - 1)
-		if (serve_from(&table[g + (unsigned int)__builtin_ctzll(match)], s, frames, room, n,
-			       truncated, memo, why))
+	for (match = ways_tagged(&tags[g], tag); match; match &= match - 1) {
+		struct slot_entry *e = &table[g + (unsigned int)__builtin_ctzll(match)];
+
+		/* Both lines a hit reads, at once. */
+		__builtin_prefetch(e);
+		__builtin_prefetch(&e->check);
+		if (serve_from(e, s, frames, room, n, truncated, memo, why))
 			return true;
+	}
 	return false;
 }
 
@@ -456,6 +472,7 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 	struct slot_entry *e;
 	unsigned int j, len;
 	__u64 off1, seq, g;
+	__u32 check = 0;
 	__u16 tag;
 
 	if (!table || !n || n > MH_SLOTS_FRAMES || frames[0] != s->ip || s->slot >= s->stack_hi)
@@ -465,8 +482,11 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 			return NULL;
 	if (!prove(s, frames, n, gap) || !(len = gaps_encode(gap, n, stream)))
 		return NULL;
-	for (j = 1; j < n; j++)
+	for (j = 1; j < n; j++) {
 		l.hash += frame_mix(frames[j], j);
+		if (j == CHECK_AT)
+			check = (__u32)l.hash;
+	}
 	off1 = n > 1 ? gap[1] * sizeof(__u64) : 0;
 	/* A frame-pointer function: its CFA is RBP + 16, so RBP must match too. */
 	l.flags = (cut ? ENTRY_CUT : 0) |
@@ -484,6 +504,7 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 	e->ip0 = s->ip;
 	e->rbp = s->rbp;
 	e->hash = l.hash;
+	e->check = check;
 	e->memo = (struct mh_stack_memo){ 0 };
 	e->epoch = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
 	e->n = (__u8)n;
