@@ -155,6 +155,17 @@ static void traced_pids(void *ctx, int (*try_pid)(void *arg, pid_t pid), void *a
 	}
 }
 
+/* Faults on files of dev need not wake us early: they can be named by handle later. */
+static void handle_dev(void *ctx, __u32 dev)
+{
+	struct mh_collector *c = ctx;
+	int fd = bpf_map__fd(mh_kloader_skel(c->loader)->maps.handle_devs);
+	__u8 one = 1;
+
+	/* If the map is full, those faults keep waking us: slower, still correct. */
+	(void)bpf_map_update_elem(fd, &dev, &one, BPF_ANY);
+}
+
 static int flush_meta(struct mh_collector *c)
 {
 	int err;
@@ -202,7 +213,7 @@ int mh_collector_open(const struct mh_collector_opts *opts, struct mh_collector 
 	c->sink = opts->sink;
 	c->sink_ctx = opts->sink_ctx;
 	c->exit_after_free = opts->exit_after_free;
-	c->files = mh_kfiles_new(traced_pids, c);
+	c->files = mh_kfiles_new(traced_pids, handle_dev, c);
 	if (!c->files) {
 		free(c);
 		snprintf(reason, sizeof(reason), "out of memory");
@@ -265,6 +276,7 @@ static __s64 current_swap_pages(pid_t pid)
 int mh_collector_add_pid(struct mh_collector *c, pid_t pid)
 {
 	const struct streams_bpf *skel = mh_kloader_skel(c->loader);
+	struct streams_bpf__bss *bss = mh_kloader_bss(c->loader);
 	struct mh_traced fresh = { 0 };
 	__s64 swap = current_swap_pages(pid);
 	__u32 key = pid;
@@ -274,6 +286,11 @@ int mh_collector_add_pid(struct mh_collector *c, pid_t pid)
 		return -errno;
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.traced), &key, &fresh, BPF_ANY))
 		return -errno;
+	if (!bss)
+		return -ENOMEM;
+	/* Shared memory: the BPF side may be setting other bits meanwhile. */
+	__atomic_fetch_or(&bss->traced_bits[key % MH_KCONF_TRACED_BITS / 64],
+			  1ULL << (key % MH_KCONF_TRACED_BITS % 64), __ATOMIC_RELAXED);
 	return 0;
 }
 

@@ -34,6 +34,13 @@ struct {
 	__type(value, struct mh_traced);
 } traced SEC(".maps") __weak;
 
+/*
+ * The cheap first test of the filter (kconf.h), set by the collector and
+ * by procs.bpf.c: sys_enter and sys_exit run for every syscall of every
+ * process on the machine, nearly all of them not traced.
+ */
+__u64 traced_bits[MH_KCONF_TRACED_BITS / 64] __weak;
+
 /* Every record of every stream, in one ring. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -82,6 +89,8 @@ struct vma_info {
 	__u32 dev;
 	__u32 vma_class;
 	__u32 fresh;
+	__u32 gen;		/* the file's inode generation */
+	__u32 nlink;		/* its links: 0 once deleted */
 	__u32 pad;
 };
 
@@ -116,6 +125,8 @@ static __attribute__((unused)) long classify_vma(struct task_struct *task, struc
 
 		v->ino = BPF_CORE_READ(inode, i_ino);
 		v->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		v->gen = BPF_CORE_READ(inode, i_generation);
+		v->nlink = BPF_CORE_READ(inode, i_nlink);
 		v->file_offset = BPF_CORE_READ(vma, vm_pgoff) << conf.page_shift;
 		if (BPF_CORE_READ(inode, i_sb, s_magic) == TMPFS_MAGIC)
 			v->vma_class = MH_VMA_SHMEM;
@@ -132,7 +143,19 @@ static __attribute__((unused)) long classify_vma(struct task_struct *task, struc
 
 static __always_inline struct mh_traced *traced_of(__u32 tgid)
 {
+	__u32 bit = tgid % MH_KCONF_TRACED_BITS;
+
+	if (!(traced_bits[bit / 64] & (1ULL << (bit % 64))))
+		return NULL;
 	return bpf_map_lookup_elem(&traced, &tgid);
+}
+
+/* Add tgid to the filter's first test (its map entry is the caller's). */
+static __always_inline void mark_traced(__u32 tgid)
+{
+	__u32 bit = tgid % MH_KCONF_TRACED_BITS;
+
+	__sync_fetch_and_or(&traced_bits[bit / 64], 1ULL << (bit % 64));
 }
 
 static __always_inline bool is_traced(__u32 tgid)

@@ -40,7 +40,8 @@ struct file_id {
  * Files faults were reported for. The first fault on a file wakes the
  * reader at once, so it can name the file from /proc/PID/maps while the
  * process still maps it (a short-lived process may be gone by the next
- * regular wakeup). LRU: forgetting a file only costs an early wakeup.
+ * regular wakeup), unless the file can be named by handle (handle_devs).
+ * LRU: forgetting a file only costs an early wakeup.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -49,13 +50,32 @@ struct {
 	__type(value, __u8);
 } files_seen SEC(".maps");
 
-/* True the first time a file shows up in a fault. */
+/*
+ * Filesystems (kernel dev_t) on which the collector names files by handle
+ * (files.c): from (dev, ino, generation), whenever it gets to them, so a
+ * fault there never needs to wake it early. Filled by the collector.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u8);
+} handle_devs SEC(".maps");
+
+/*
+ * True the first time a file the collector must name at once (from the
+ * faulting process's maps) shows up in a fault.
+ */
 static __always_inline bool first_on_file(const struct vma_info *v)
 {
 	struct file_id id = { .ino = v->ino, .dev = v->dev };
+	__u32 dev = v->dev;
 	__u8 one = 1;
 
-	if (!v->ino || bpf_map_lookup_elem(&files_seen, &id))
+	/* Generation 0 does not identify a file: files.c names those from the maps only. */
+	if (!v->ino || (v->gen && v->nlink && bpf_map_lookup_elem(&handle_devs, &dev)))
+		return false;
+	if (bpf_map_lookup_elem(&files_seen, &id))
 		return false;
 	return bpf_map_update_elem(&files_seen, &id, &one, BPF_NOEXIST) == 0;
 }
@@ -93,6 +113,7 @@ static __always_inline bool lookup_vma(struct mh_rec_kfault *r, __u32 tgid)
 	r->file_offset = v.file_offset;
 	r->ino = v.ino;
 	r->dev = v.dev;
+	r->gen = v.gen;
 	r->vma_class = v.vma_class;
 	return first;
 }

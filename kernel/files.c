@@ -12,7 +12,14 @@
  * ioctl, the whole maps is read instead; it names every file the process
  * maps, so one read usually covers all its libraries. If that process is
  * gone or no longer maps the file, the other traced processes are asked,
- * then memhook's own maps (it maps the same libc and ld.so). What cannot
+ * then memhook's own maps (it maps the same libc and ld.so). Before that,
+ * a file is opened by handle where its filesystem takes the common
+ * (32-bit inode, generation) handle, as ext4 and xfs do: that names it
+ * long after it was unmapped or its process exited (`git log -p` maps
+ * and unmaps thousands of object files, most of them gone before the
+ * collector gets to them), and the BPF side stops waking the collector
+ * early for faults on such a filesystem (handle_devs). The path a handle
+ * gives is kept only if it still leads to the same (dev, ino). What cannot
  * be named is counted, never guessed. Never prints.
  */
 #include "kernel/files.h"
@@ -26,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <linux/fs.h>
@@ -80,11 +89,25 @@ struct file_entry {
 	UT_hash_handle hh;
 };
 
+/* FILEID_INO32_GEN (include/linux/exportfs.h): a 32-bit inode, then its generation. */
+#define HANDLE_INO32_GEN 1
+
+/* How files on one filesystem (kernel dev_t) open by handle. */
+struct dev_mount {
+	__u32 dev;
+	int fd;			/* a mount of its root, open; -1: handles do not work */
+	bool told;		/* by_handle was called for it */
+	UT_hash_handle hh;
+};
+
 struct mh_kfiles {
 	struct file_entry *files;
+	struct dev_mount *mounts;
 	unsigned long round;
 	mh_kfiles_pids_fn others;
+	mh_kfiles_dev_fn by_handle;
 	void *ctx;
+	int fd_dir;		/* /proc/self/fd, for the paths of handles; -1 not yet */
 	/* The faulting process's maps, open for PROCMAP_QUERY; -1 none. */
 	int query_fd;
 	pid_t query_pid;
@@ -100,22 +123,25 @@ struct mh_kfiles {
 	} out;
 };
 
-struct mh_kfiles *mh_kfiles_new(mh_kfiles_pids_fn others, void *ctx)
+struct mh_kfiles *mh_kfiles_new(mh_kfiles_pids_fn others, mh_kfiles_dev_fn by_handle, void *ctx)
 {
 	struct mh_kfiles *f = calloc(1, sizeof(*f));
 
 	if (!f)
 		return NULL;
 	f->others = others;
+	f->by_handle = by_handle;
 	f->ctx = ctx;
 	f->round = 1;
 	f->query_fd = -1;
+	f->fd_dir = -1;
 	return f;
 }
 
 void mh_kfiles_free(struct mh_kfiles *f)
 {
 	struct file_entry *e, *tmp;
+	struct dev_mount *m, *mtmp;
 
 	if (!f)
 		return;
@@ -124,8 +150,16 @@ void mh_kfiles_free(struct mh_kfiles *f)
 		free(e->path);
 		free(e);
 	}
+	HASH_ITER(hh, f->mounts, m, mtmp) {
+		HASH_DEL(f->mounts, m);
+		if (m->fd >= 0)
+			close(m->fd);
+		free(m);
+	}
 	if (f->query_fd >= 0)
 		close(f->query_fd);
+	if (f->fd_dir >= 0)
+		close(f->fd_dir);
 	free(f);
 }
 
@@ -275,15 +309,129 @@ static int query_vma(struct mh_kfiles *f, pid_t pid, __u64 addr)
 	return err ? err : 1;
 }
 
+/* The kernel's dev_t of a stat's st_dev (as in struct super_block). */
+static __u32 kernel_dev(dev_t dev)
+{
+	return major(dev) << 20 | minor(dev);
+}
+
+/*
+ * A mount of dev's root that opens (32-bit inode, generation) handles,
+ * or -1. Learned from /proc/self/mountinfo once per filesystem:
+ * mount points with escaped characters are passed over.
+ */
+static int open_mount(__u32 dev)
+{
+	char line[4096], root[PATH_MAX], point[PATH_MAX];
+	struct {
+		struct file_handle h;
+		__u32 words[32];
+	} fh;
+	unsigned int maj, min;
+	int fd = -1, mount_id;
+	FILE *in = fopen("/proc/self/mountinfo", "re");
+
+	while (in && fd < 0 && fgets(line, sizeof(line), in)) {
+		if (sscanf(line, "%*d %*d %u:%u %4095s %4095s", &maj, &min, root, point) != 4 ||
+		    (maj << 20 | min) != dev || strcmp(root, "/") || strchr(point, '\\'))
+			continue;
+		/* Not O_PATH: open_by_handle_at() refuses such a mount fd. */
+		fd = open(point, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		fh.h.handle_bytes = sizeof(fh.words);
+		/* Its root's handle says which kind the filesystem makes. */
+		if (fd >= 0 && (name_to_handle_at(fd, "", &fh.h, &mount_id, AT_EMPTY_PATH) ||
+				fh.h.handle_type != HANDLE_INO32_GEN ||
+				fh.h.handle_bytes != 2 * sizeof(__u32))) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (in)
+		fclose(in);
+	return fd;
+}
+
+static struct dev_mount *mount_of(struct mh_kfiles *f, __u32 dev)
+{
+	struct dev_mount *m;
+
+	HASH_FIND(hh, f->mounts, &dev, sizeof(dev), m);
+	if (m)
+		return m;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->dev = dev;
+	m->fd = open_mount(dev);
+	HASH_ADD(hh, f->mounts, dev, sizeof(m->dev), m);
+	return m;
+}
+
+/* Does st name (dev, ino), a file that still has a link? */
+static bool same_file(const struct stat *st, __u32 dev, __u64 ino)
+{
+	return st->st_ino == ino && kernel_dev(st->st_dev) == dev && st->st_nlink;
+}
+
+/*
+ * Name (dev, ino) from its handle. 1: named, now learned; 0: no handle
+ * works (another filesystem, no generation, deleted, renamed meanwhile);
+ * -ENOMEM.
+ */
+static int open_handle(struct mh_kfiles *f, __u32 dev, __u64 ino, __u32 gen)
+{
+	/* Generation 0 matches any (ext4): a reused inode number could be named. */
+	struct dev_mount *m = ino <= UINT32_MAX && gen ? mount_of(f, dev) : NULL;
+	struct {
+		struct file_handle h;
+		__u32 words[2];
+	} fh = { .h = { .handle_bytes = sizeof(fh.words), .handle_type = HANDLE_INO32_GEN },
+		 .words = { (__u32)ino, gen } };
+	char link[16];
+	struct stat st;
+	ssize_t len;
+	int fd, err;
+
+	if (!m || m->fd < 0)
+		return 0;
+	if (f->fd_dir < 0)
+		f->fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	fd = f->fd_dir < 0 ? -1 : open_by_handle_at(m->fd, &fh.h, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	snprintf(link, sizeof(link), "%d", fd);
+	len = readlinkat(f->fd_dir, link, f->name, sizeof(f->name) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	f->name[len] = '\0';
+	/*
+	 * The path must lead back to the file: a dentry the handle found
+	 * outside the dcache has no full path, and a deleted file's ends in
+	 * " (deleted)".
+	 */
+	if (f->name[0] != '/' || stat(f->name, &st) || !same_file(&st, dev, ino))
+		return 0;
+	/* The path is as memhook sees it, as when its own maps name a file. */
+	err = learn(f, dev, ino, f->name, getpid());
+	if (err)
+		return err;
+	if (f->by_handle && !m->told) {
+		m->told = true;
+		f->by_handle(f->ctx, dev);
+	}
+	return 1;
+}
+
 /*
  * Look (dev, ino) up for a fault of pid at addr, falling back as described
  * atop. 0 or -ENOMEM.
  */
-static int resolve(struct mh_kfiles *f, __u32 dev, __u64 ino, pid_t pid, __u64 addr)
+static int resolve(struct mh_kfiles *f, __u32 dev, __u64 ino, __u32 gen, pid_t pid, __u64 addr)
 {
 	struct file_key key = { .ino = ino, .dev = dev };
 	struct file_entry *e;
-	int asked;
+	int asked, named;
 
 	f->want = &key;
 	f->err = 0;
@@ -292,6 +440,10 @@ static int resolve(struct mh_kfiles *f, __u32 dev, __u64 ino, pid_t pid, __u64 a
 	/* Named by the query: the process's whole maps would cost ~100x more. */
 	if (asked == -ENOMEM || asked == 1)
 		return asked < 0 ? asked : 0;
+	/* Gone from the process: its handle is the cheapest way left. */
+	named = open_handle(f, dev, ino, gen);
+	if (named)
+		return named < 0 ? named : 0;
 	/*
 	 * The process answered that it no longer maps the file there: it was
 	 * unmapped (a file read through mmap), so memhook's own libraries
@@ -354,7 +506,7 @@ int mh_kfiles_note(struct mh_kfiles *f, const struct mh_rec_kfault *fault,
 		  (e->state == FILE_UNRESOLVED && e->round == f->round)))
 		return 0;
 	if (!e || e->state == FILE_UNRESOLVED) {
-		err = resolve(f, fault->dev, fault->ino, fault->pid, fault->addr);
+		err = resolve(f, fault->dev, fault->ino, fault->gen, fault->pid, fault->addr);
 		if (err)
 			return err;
 		e = find(f, fault->dev, fault->ino);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * files.h - name the files behind file-backed faults: map a fault's
- * (dev, ino) to the path /proc/PID/maps shows for it, once per file, so
+ * (dev, ino) to the path /proc/PID/maps shows for it (or its handle opens),
+ * once per file, so
  * the collector can emit one MH_REC_KFILE before the first fault that
  * names it. Internal to kernel/; never prints; not thread-safe (used by
  * the polling thread only).
@@ -22,8 +23,18 @@ struct mh_kfiles;
  */
 typedef void (*mh_kfiles_pids_fn)(void *ctx, int (*try_pid)(void *arg, pid_t pid), void *arg);
 
-/* A resolver; others(ctx, ...) lists the fallback pids. NULL with errno set. */
-struct mh_kfiles *mh_kfiles_new(mh_kfiles_pids_fn others, void *ctx);
+/*
+ * Told once per filesystem (kernel dev_t) on which a file was named by its
+ * handle: its files can be named whenever the resolver gets to them.
+ */
+typedef void (*mh_kfiles_dev_fn)(void *ctx, __u32 dev);
+
+/*
+ * A resolver; others(ctx, ...) lists the fallback pids, by_handle(ctx, dev)
+ * (either may be NULL) hears of filesystems that name files by handle.
+ * NULL with errno set.
+ */
+struct mh_kfiles *mh_kfiles_new(mh_kfiles_pids_fn others, mh_kfiles_dev_fn by_handle, void *ctx);
 
 /* Free it. Accepts NULL. */
 void mh_kfiles_free(struct mh_kfiles *f);

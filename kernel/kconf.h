@@ -15,6 +15,13 @@
 #define MH_KCONF_MAX_CPUS 256
 
 /*
+ * Bits of the traced_bits filter ahead of the "traced" map: a tgid's bit
+ * (tgid % MH_KCONF_TRACED_BITS) is set when it joins the map and never
+ * cleared, so a clear bit means "not traced" without a hash lookup.
+ */
+#define MH_KCONF_TRACED_BITS 32768
+
+/*
  * The value of a traced tgid in the "traced" map: which RSS counters the
  * process changed since they were last reported (enum mh_rss_member
  * index, 1 = changed) and how many changes that was. Plain byte stores,

@@ -43,6 +43,8 @@ struct mh_kloader {
 	size_t ringbuf_bytes;
 	struct mh_kprobes *probes;
 	struct streams_bpf *skel;		/* the copy loaded and attached */
+	struct streams_bpf__bss *bss;		/* its .bss, mapped; MAP_FAILED: not */
+	size_t bss_bytes;
 };
 
 /* Open a copy of the object (mh_kobject_ops.open). */
@@ -156,6 +158,19 @@ static void btf_heap(bool on)
 	free(block);
 }
 
+/*
+ * Map the loaded copy's .bss, shared with the BPF side (the skeleton's bss
+ * pointer is mapped only by a skeleton load, not by loading its object).
+ */
+static void map_bss(struct mh_kloader *l)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	l->bss_bytes = (bpf_map__value_size(l->skel->maps.bss) + page - 1) / page * page;
+	l->bss = mmap(NULL, l->bss_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      bpf_map__fd(l->skel->maps.bss), 0);
+}
+
 struct mh_kloader *mh_kloader_new(const struct mh_kloader_opts *opts, char *why, size_t why_len)
 {
 	struct mh_kloader *l = calloc(1, sizeof(*l));
@@ -177,6 +192,9 @@ struct mh_kloader *mh_kloader_new(const struct mh_kloader_opts *opts, char *why,
 	n = mh_kprobes_load(l->probes, &handle);
 	btf_heap(false);
 	l->skel = handle;
+	l->bss = MAP_FAILED;
+	if (n > 0)
+		map_bss(l);
 	mh_kprobes_report(l->probes, opts->report, opts->ctx);
 	if (n > 0)
 		return l;
@@ -196,6 +214,11 @@ const struct streams_bpf *mh_kloader_skel(const struct mh_kloader *l)
 	return l->skel;
 }
 
+struct streams_bpf__bss *mh_kloader_bss(struct mh_kloader *l)
+{
+	return l->bss == MAP_FAILED ? NULL : l->bss;
+}
+
 int mh_kloader_linger(struct mh_kloader *l)
 {
 	int fds[MH_KLINGER_MAX_FDS];
@@ -209,6 +232,8 @@ void mh_kloader_free(struct mh_kloader *l)
 {
 	if (!l)
 		return;
+	if (l->bss && l->bss != MAP_FAILED)
+		munmap(l->bss, l->bss_bytes);
 	mh_kprobes_free(l->probes);	/* closes the loaded copy too */
 	free(l);
 }

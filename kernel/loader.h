@@ -17,6 +17,7 @@
 
 struct mh_kloader;
 struct streams_bpf;
+struct streams_bpf__bss;
 
 struct mh_kloader_opts {
 	bool follow_children;		/* add forked children to the filter, in the kernel */
@@ -36,6 +37,9 @@ struct mh_kloader *mh_kloader_new(const struct mh_kloader_opts *opts, char *why,
 
 /* The loaded object's skeleton: its maps, by the names the BPF code gives them. */
 const struct streams_bpf *mh_kloader_skel(const struct mh_kloader *l);
+
+/* Its global variables (.bss), shared with the BPF side; NULL if they cannot be mapped. */
+struct streams_bpf__bss *mh_kloader_bss(struct mh_kloader *l);
 
 /*
  * In a process about to exit: hand the probes' links to a helper that

@@ -32,8 +32,10 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 		r.kind = MH_KPROC_FORK;
 		r.child_pid = ctgid;
 		if (follow_children &&
-		    bpf_map_update_elem(&traced, &ctgid, &fresh, BPF_ANY) == 0)
+		    bpf_map_update_elem(&traced, &ctgid, &fresh, BPF_ANY) == 0) {
+			mark_traced(ctgid);
 			r.followed = 1;
+		}
 	}
 	emit(&r, sizeof(r));
 	return 0;

@@ -32,15 +32,20 @@ const volatile __u32 nr_keep_vma[KEEP_VMA_MAX] = {
 struct pending_call {
 	__u64 enter_ns;
 	__u64 args[6];
-	__u32 sys;
+	__u32 sys;		/* enum mh_ksys; 0: none in flight */
 	__u32 pad;
 };
 
-/* Memory syscalls in flight, by thread id. */
+/*
+ * The memory syscall a thread has in flight. Task-local storage: sys_exit
+ * runs for every syscall of every process, and a thread that never made
+ * one of ours has no storage, which the lookup sees at once (a hash keyed
+ * by tid cost a bucket walk there, and its preallocated elements at load).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct pending_call);
 } pending SEC(".maps");
 
@@ -81,12 +86,13 @@ static __always_inline void cache_mapped(__u32 tgid, __u64 addr)
 
 static __always_inline int on_enter(struct pt_regs *regs, long id)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32;
-	struct pending_call call = {};
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct task_struct *task;
+	struct pending_call *call;
 	struct mh_traced *t = traced_of(tgid);
 	struct fault_state *st;
 	struct mm_struct *mm;
+	__u32 sys;
 
 	if (!t)
 		return 0;
@@ -96,22 +102,26 @@ static __always_inline int on_enter(struct pt_regs *regs, long id)
 		if (mm)
 			flush_rss(mm, tgid, t);
 	}
-	st = bpf_task_storage_get(&cur_fault, bpf_get_current_task_btf(), NULL, 0);
+	task = bpf_get_current_task_btf();
+	st = bpf_task_storage_get(&cur_fault, task, NULL, 0);
 	if (st)
 		st->ts_ns = 0;
 	if (!keeps_vma(id) && bpf_map_lookup_elem(&vma_cache, &tgid))
 		bpf_map_delete_elem(&vma_cache, &tgid);
-	call.sys = mem_syscall(id);
-	if (!call.sys)
+	sys = mem_syscall(id);
+	if (!sys)
 		return 0;
-	call.enter_ns = bpf_ktime_get_ns();
-	call.args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	call.args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	call.args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
-	call.args[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
-	call.args[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
-	call.args[5] = BPF_CORE_READ(regs, r9);
-	bpf_map_update_elem(&pending, &tid, &call, BPF_ANY);
+	call = bpf_task_storage_get(&pending, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!call)
+		return 0;
+	call->sys = sys;
+	call->enter_ns = bpf_ktime_get_ns();
+	call->args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	call->args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	call->args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	call->args[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
+	call->args[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
+	call->args[5] = BPF_CORE_READ(regs, r9);
 	return 0;
 }
 
@@ -119,10 +129,11 @@ static __always_inline int on_exit(long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
-	struct pending_call *call = bpf_map_lookup_elem(&pending, &tid);
+	struct pending_call *call = bpf_task_storage_get(&pending, bpf_get_current_task_btf(),
+							 NULL, 0);
 	struct mh_rec_ksyscall r = {};
 
-	if (!call)
+	if (!call || !call->sys)
 		return 0;
 	INIT_REC(r, MH_REC_KSYSCALL);
 	r.ts_ns = bpf_ktime_get_ns();
@@ -132,7 +143,7 @@ static __always_inline int on_exit(long ret)
 	r.tid = tid;
 	r.pid = pid_tgid >> 32;
 	r.sys = call->sys;
-	bpf_map_delete_elem(&pending, &tid);
+	call->sys = 0;
 	/* An error is -4095..-1: anything else is the mapping's address. */
 	if (r.sys == MH_KSYS_MMAP && (__u64)ret < (__u64)-4095)
 		cache_mapped(r.pid, (__u64)ret);

@@ -21,12 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include <check.h>
+#include <linux/fs.h>
 
 #include "kernel/collector.h"
 #include "trace/describe_kernel.h"
@@ -267,6 +269,18 @@ START_TEST(test_fault_after_split)
 }
 END_TEST
 
+/* The generation the filesystem gives path's file (FS_IOC_GETVERSION); false if none. */
+static bool file_generation(const char *path, __u32 *gen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), v = 0;
+	bool ok = fd >= 0 && ioctl(fd, FS_IOC_GETVERSION, &v) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	*gen = (__u32)v;
+	return ok;
+}
+
 /* Faults on a mapped file (and on the executable) come with the file's path. */
 START_TEST(test_file_faults_named)
 {
@@ -280,7 +294,9 @@ START_TEST(test_file_faults_named)
 	size_t at, exe_at, off;
 	struct stat st, exe_st;
 	char block[4096];
+	bool has_gen;
 	int fd, i;
+	__u32 gen;
 
 	memset(block, 0x5a, sizeof(block));
 	fd = open(file, O_CREAT | O_WRONLY, 0644);
@@ -289,6 +305,7 @@ START_TEST(test_file_faults_named)
 		ck_assert_int_eq(write(fd, block, sizeof(block)), sizeof(block));
 	close(fd);
 	ck_assert_int_eq(stat(file, &st), 0);
+	has_gen = file_generation(file, &gen);
 	ck_assert_int_eq(stat(exe, &exe_st), 0);
 	ck_assert_ptr_nonnull(realpath(exe, real_exe));
 	snprintf(pages, sizeof(pages), "%lld", 64 * 4096LL / sysconf(_SC_PAGESIZE));
@@ -318,6 +335,8 @@ START_TEST(test_file_faults_named)
 			continue;
 		in_buf++;
 		ck_assert_int_eq(f->vma_class, MH_VMA_FILE);
+		if (has_gen)
+			ck_assert_uint_eq(f->gen, gen);
 		ck_assert_uint_eq(f->ino, st.st_ino);
 		ck_assert(same_dev(f->dev, &st));
 		ck_assert_uint_gt(off, at);
@@ -587,7 +606,7 @@ START_TEST(test_files_fallback_and_unresolved)
 	char *unmapped = mh_test_join(dir, "unmapped");
 	const struct mh_rec_kfile *rec = NULL;
 	struct mh_rec_kfault f;
-	struct mh_kfiles *files = mh_kfiles_new(NULL, NULL);
+	struct mh_kfiles *files = mh_kfiles_new(NULL, NULL, NULL);
 	struct stat st, st2;
 	pid_t gone = fork();
 	void *map;
@@ -630,6 +649,70 @@ START_TEST(test_files_fallback_and_unresolved)
 	mh_test_rmdir(dir);
 	free(unmapped);
 	free(mapped);
+	free(dir);
+}
+END_TEST
+
+static void count_dev(void *ctx, __u32 dev)
+{
+	*(__u32 *)ctx = dev;
+}
+
+/*
+ * A file nobody maps any more, of a process that is gone, is named from
+ * its handle, and the filesystem is reported once; a wrong generation or
+ * a deleted file is not named.
+ */
+START_TEST(test_files_by_handle)
+{
+	char *dir = mh_test_tmpdir(), *path = mh_test_join(dir, "read once");
+	char *gone_path = mh_test_join(dir, "deleted");
+	const struct mh_rec_kfile *rec = NULL;
+	__u32 told = 0, gen, gone_gen;
+	struct mh_kfiles *files = mh_kfiles_new(NULL, count_dev, &told);
+	struct mh_rec_kfault f;
+	struct stat st, gone_st;
+	pid_t gone = fork();
+	int fd;
+
+	ck_assert_ptr_nonnull(files);
+	ck_assert_int_ge(gone, 0);
+	if (gone == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(gone, NULL, 0), gone);
+	fd = open(path, O_CREAT | O_RDWR, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = open(gone_path, O_CREAT | O_RDWR, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(stat(gone_path, &gone_st), 0);
+	if (!file_generation(path, &gen) || !file_generation(gone_path, &gone_gen)) {
+		mh_test_skip("files_by_handle", "the filesystem has no inode generations");
+		goto out;
+	}
+	f = file_fault(&st, gone);
+	f.gen = gen + 1;
+	ck_assert_int_eq(mh_kfiles_note(files, &f, &rec), 0);	/* not this file */
+	mh_kfiles_next_round(files);
+	f.gen = gen;
+	ck_assert_int_eq(mh_kfiles_note(files, &f, &rec), 1);
+	ck_assert_str_eq((const char *)(rec + 1), path);
+	ck_assert_uint_eq(rec->ino, st.st_ino);
+	ck_assert_uint_eq(told, f.dev);
+	ck_assert_uint_eq(mh_kfiles_unresolved(files), 0);
+
+	ck_assert_int_eq(unlink(gone_path), 0);
+	f = file_fault(&gone_st, gone);
+	f.gen = gone_gen;
+	ck_assert_int_eq(mh_kfiles_note(files, &f, &rec), 0);
+	ck_assert_uint_eq(mh_kfiles_unresolved(files), 1);
+out:
+	mh_kfiles_free(files);
+	mh_test_rmdir(dir);
+	free(gone_path);
+	free(path);
 	free(dir);
 }
 END_TEST
@@ -686,6 +769,7 @@ static Suite *kernel_suite(void)
 	tcase_add_test(oom, test_oom_victim);
 	tcase_add_test(fmt, test_describe_every_type);
 	tcase_add_test(fmt, test_files_fallback_and_unresolved);
+	tcase_add_test(fmt, test_files_by_handle);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, swap);
 	suite_add_tcase(s, oom);

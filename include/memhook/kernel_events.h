@@ -60,7 +60,7 @@ struct mh_rec_kfault {
 	__u32 tid;		/* kernel thread id that faulted */
 	__u32 pid;		/* its process id (tgid) */
 	__u32 vma_class;	/* enum mh_vma_class */
-	__u32 pad;
+	__u32 gen;		/* the file's inode generation (with ino, its NFS-style handle) */
 };
 
 /* A fault the kernel counted as major (I/O needed), from the perf event. */
@@ -254,7 +254,7 @@ struct mh_rec_kfile {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC ns of the first fault naming the file */
 	__u64 ino;		/* inode number, as in mh_rec_kfault.ino */
 	__u32 dev;		/* kernel dev_t (MAJOR << 20 | MINOR), as in mh_rec_kfault.dev */
-	__u32 pid;		/* process whose /proc/PID/maps gave the path */
+	__u32 pid;		/* process whose /proc/PID/maps gave the path (memhook's if its handle did) */
 	__u32 path_len;		/* bytes of the path, NUL excluded */
 	__u32 pad;
 	/* char path[path_len + 1]; padded to MH_REC_ALIGN */
