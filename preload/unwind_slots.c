@@ -57,8 +57,9 @@
 #define STREAM_BYTES 188
 /* Frames beyond the site after which a hit compares what it hashed so far. */
 #define CHECK_AT 3
-/* Site hints per thread (a power of two). */
+/* Site hints per thread, in sets of HINT_WAYS (one cache line; powers of two). */
 #define HINTS 256
+#define HINT_WAYS 4
 
 enum {
 	ENTRY_CUT = 1,		/* libunwind had frames left beyond the last one */
@@ -113,7 +114,10 @@ static __u64 hash_key0, hash_key1;
 static __u32 epoch;
 /* Where this thread's next entry goes in its group. */
 static __thread unsigned int next_way __attribute__((tls_model("initial-exec")));
-static __thread struct site_hint hints[HINTS] __attribute__((tls_model("initial-exec")));
+static __thread struct site_hint hints[HINTS]
+	__attribute__((tls_model("initial-exec"), aligned(64)));
+/* Where this thread's next hint goes in its set. */
+static __thread unsigned int next_hint __attribute__((tls_model("initial-exec")));
 /* libc's executable segment, where its signal return trampoline is. */
 static uintptr_t libc_text_lo, libc_text_hi;
 
@@ -200,9 +204,34 @@ static inline __u64 group_of(uintptr_t slot, __u64 ip0, __u64 off1, __u64 ip1, _
 	return (k >> 32) & table_mask & ~(__u64)(WAYS - 1);
 }
 
-static inline struct site_hint *hint_of(__u64 ip)
+/* The set of hints a site may be in. */
+static inline struct site_hint *hint_set(__u64 ip)
 {
-	return &hints[(ip * 0x9e3779b97f4a7c15ULL) >> 56 & (HINTS - 1)];
+	return &hints[(ip * 0x9e3779b97f4a7c15ULL) >> 56 & (HINTS - 1) & ~(HINT_WAYS - 1)];
+}
+
+static inline const struct site_hint *hint_find(__u64 ip)
+{
+	struct site_hint *set = hint_set(ip);
+	unsigned int w;
+
+	for (w = 0; w < HINT_WAYS; w++)
+		if (set[w].ip == ip)
+			return &set[w];
+	return NULL;
+}
+
+/* Note a site's hint, in place of its old one, else of the set's ways in turn. */
+static void hint_put(__u64 ip, __u64 off1)
+{
+	struct site_hint *set = hint_set(ip);
+	unsigned int w;
+
+	for (w = 0; w < HINT_WAYS && set[w].ip != ip; w++)
+		;
+	if (w == HINT_WAYS)
+		w = next_hint++ % HINT_WAYS;
+	set[w] = (struct site_hint){ .ip = ip, .off1 = off1 };
 }
 
 /*
@@ -313,10 +342,10 @@ static inline __u64 ways_tagged(const __u16 *group, __u16 tag)
  */
 static inline bool lookup_key(const struct mh_site_frame *s, uintptr_t room, __u64 *g, __u16 *tag)
 {
-	const struct site_hint *h = hint_of(s->ip);
-	__u64 off1 = h->off1;
+	const struct site_hint *h = hint_find(s->ip);
+	__u64 off1;
 
-	if (h->ip != s->ip || off1 > room)
+	if (!h || (off1 = h->off1) > room)
 		return false;
 	*g = group_of(s->slot, s->ip, off1, off1 ? *(const volatile __u64 *)(s->slot + off1) : 0,
 		      tag);
@@ -492,7 +521,7 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 	l.flags = (cut ? ENTRY_CUT : 0) |
 		  (n < 2 || s->rbp + 2 * sizeof(__u64) == s->slot + off1 + sizeof(__u64) ?
 			   ENTRY_RBP_KEYED : 0);
-	*hint_of(s->ip) = (struct site_hint){ .ip = s->ip, .off1 = off1 };
+	hint_put(s->ip, off1);
 	g = group_of(s->slot, s->ip, off1, n > 1 ? frames[1] : 0, &tag);
 	e = already(g, tag, &l, key);
 	if (e)
