@@ -88,7 +88,8 @@
  * with the stack word s_j each f_j was read from. It answers a capture
  * whose site frame has the same S and site (and the same RBP, if the
  * site's function keeps a frame pointer: RBP + 16 is its CFA) while every
- * s_j still holds f_j; the answer is our frames from the walk, then f_0..
+ * s_j still holds f_j (the words at the s_j hash as f_1.. did: a keyed
+ * 64-bit hash), and then answers with them, after our frames from the walk.
  *
  *   Why that is libunwind's answer. On x86-64, libunwind reads a frame's
  *   return address from CFA - 8 of the frame below it, and the CFA of a
@@ -177,8 +178,8 @@
 #define BOUNDS_RETRY_MAX 65536
 /* Chain ends cached per thread. */
 #define TAILS 4
-/* Slot-cache entries (of 832 bytes), shared by all threads, touched as used. */
-#define SLOTS_LOG2 14
+/* Slot-cache entries (of 256 bytes), shared by all threads, touched as used. */
+#define SLOTS_LOG2 15
 /* Most frames of our own above a site that the slot cache handles. */
 #define OWN_MAX 16
 /* Verified frame-pointer results a thread remembers with their memos (a power of two), 2 per set. */

@@ -85,8 +85,8 @@ struct mh_unwind_stats {
 	__u64 slots_learned;	/* slot-cache entries made (after a libunwind capture) */
 	__u64 slots_rechecked;	/* slot-cache answers checked against libunwind */
 	__u64 slots_mismatched;	/* ...of which differed (site's cache then off) */
-	__u64 slots_cold;	/* slot-cache misses: no entry for the site frame */
-	__u64 slots_changed;	/* ...an entry, but a slot beyond the site changed */
+	__u64 slots_cold;	/* slot-cache misses: no entry for the site frame and caller */
+	__u64 slots_changed;	/* ...an entry, but a slot further out changed */
 	__u64 slots_unproved;	/* libunwind answers the slot cache could not learn */
 };
 

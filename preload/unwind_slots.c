@@ -3,10 +3,19 @@
  * unwind_slots.c - auto mode's return-address-slot cache: stacks libunwind
  * found beyond a call site, each with the exact stack words its return
  * addresses were read from, served again without libunwind while the
- * site's frame is at the same place and every one of those words still
- * holds its return address. Why that answer is libunwind's, and where it
- * is not sure, is argued atop unwind.c; this file keeps the entries and
- * proves the slots.
+ * site's frame is at the same place and those words still hold its
+ * return addresses. Why that answer is libunwind's, and where it is not
+ * sure, is argued atop unwind.c; this file keeps the entries and proves
+ * the slots.
+ *
+ * A hit touches two cache lines of the table: the tags of a group of
+ * entries, and an entry's head with the first gaps. An entry keeps where
+ * its frames sat and a keyed 64-bit hash of them, not the frames: a hit
+ * reads the words at those places, hashes them, and answers with them
+ * when the hash is the entry's. The group is chosen by the site frame, the
+ * tag also by the word where the site's caller keeps its return address
+ * (found through a per-thread hint: where it was at this site last time),
+ * so that only entries of stacks above that caller are read.
  *
  * Never allocates (one table mmap'd at setup), never prints, never writes
  * anything but its table, and reads only the calling thread's stack
@@ -26,7 +35,9 @@
 
 #include <errno.h>
 #include <link.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #ifdef __SSE2__
@@ -38,52 +49,75 @@
 #include "preload/sys.h"
 #include "common/compiler.h"
 
-/* Entries a site frame may be in: as many stacks above one site frame (at most 64). */
+/* Entries a site frame may be in: as many stacks above it (at most 64). */
 #define WAYS 64
-
 /* Largest gap between two frames' slots an entry holds, in stack words. */
 #define GAP_MAX UINT16_MAX
+/* Bytes of an entry's gap stream: 1 per gap, 3 for a gap above 255 words. */
+#define STREAM_BYTES 188
+/* Frames beyond the site after which a hit compares what it hashed so far. */
+#define CHECK_AT 3
+/* Site hints per thread, in sets of HINT_WAYS (one cache line; powers of two). */
+#define HINTS 256
+#define HINT_WAYS 4
+
+enum {
+	ENTRY_CUT = 1,		/* libunwind had frames left beyond the last one */
+	ENTRY_RBP_KEYED = 2,	/* the site's function may keep its CFA in RBP */
+};
 
 /*
  * An entry: its first cache line holds what every look at it needs, the
- * memo included; then where each frame's return address sits, as 16-bit
- * gaps (one line for 32 frames); then the frames, compared with the stack
- * words at those places and returned as they are read.
+ * memo and the hash of its frames beyond the site included; then where
+ * each frame's return address sits, as a stream of gaps in stack words
+ * (frame j's slot is the j-th gap above frame j - 1's): one byte each, or
+ * 0 and two bytes (little-endian) for a gap above 255. The frames
+ * themselves are not kept: a hit answers with the stack words it read.
+ * The stream starts with the low half of the hash of the first CHECK_AT
+ * frames beyond the site, so that an entry of another stack above the
+ * same caller is most often rejected after reading a few words.
  */
 struct slot_entry {
 	__u64 seq;		/* odd while being rewritten */
 	uintptr_t slot;		/* the site's slot; 0 for an empty entry */
 	__u64 ip0;		/* the site */
-	__u64 rbp;		/* the site frame's RBP, compared when rbp_keyed */
-	__u64 epoch;		/* the cache's epoch when made */
+	__u64 rbp;		/* the site frame's RBP, compared when ENTRY_RBP_KEYED */
+	__u64 hash;		/* the hash (frame_mix) of frames 1..n - 1 */
 	struct mh_stack_memo memo;
-	unsigned int n;		/* frames, the site's being the first */
-	bool cut;		/* libunwind had frames left beyond the last one */
-	bool rbp_keyed;		/* the site's function may keep its CFA in RBP */
-	__u16 gap[MH_SLOTS_FRAMES];	/* frame j's slot is gap[j] words above frame j - 1's */
-	__u64 ips[MH_SLOTS_FRAMES] __attribute__((aligned(64)));
-} __attribute__((aligned(64)));
+	__u32 epoch;		/* the cache's epoch when made */
+	__u8 n;			/* frames, the site's being the first */
+	__u8 flags;		/* ENTRY_* */
+	__u32 check;		/* low half of the hash of frames 1..CHECK_AT */
+	__u8 gaps[STREAM_BYTES];
+} __attribute__((aligned(256)));
+_Static_assert(sizeof(struct slot_entry) == 256 && offsetof(struct slot_entry, check) == 64,
+	       "an entry's head is one cache line, its gaps start the next");
 
 /*
- * Per entry, what tells most entries of a site frame apart without reading
- * the entry: where its second frame's return address sits (0: no second
- * frame) and that address's low half.
+ * Where a site's caller keeps its return address: off1 bytes above the
+ * site's slot (0: no frame beyond the site). A property of the site's
+ * code (its frame size there), learned per thread from the entries it
+ * makes; only a hint, which selects the group to look in.
  */
-struct entry_pre {
-	__u32 off1;
-	__u32 ip1;
+struct site_hint {
+	__u64 ip;
+	__u64 off1;
 };
 
 static struct slot_entry *table;
-/* One tag per entry, a group's in one cache line: which entries to look at. */
-static __u32 *tags;
-/* One prefilter per entry, a group's in two cache lines. */
-static struct entry_pre *pres;
+/* One tag per entry, a group's in two cache lines: which entries to look at. */
+static __u16 *tags;
 static __u64 table_mask;
+/* Keys of frames_hash, random per process (a fork child keeps them, with the table). */
+static __u64 hash_key0, hash_key1;
 /* Bumped to void every entry at once (mh_slots_flush). */
-static __u64 epoch;
+static __u32 epoch;
 /* Where this thread's next entry goes in its group. */
 static __thread unsigned int next_way __attribute__((tls_model("initial-exec")));
+static __thread struct site_hint hints[HINTS]
+	__attribute__((tls_model("initial-exec"), aligned(64)));
+/* Where this thread's next hint goes in its set. */
+static __thread unsigned int next_hint __attribute__((tls_model("initial-exec")));
 /* libc's executable segment, where its signal return trampoline is. */
 static uintptr_t libc_text_lo, libc_text_hi;
 
@@ -107,10 +141,26 @@ static void find_libc_text(void)
 	}
 }
 
+/* The hash keys: the kernel's 16 random bytes for this process, else the clock. */
+static void pick_hash_keys(void)
+{
+	const __u64 *r = (const __u64 *)getauxval(AT_RANDOM);
+	__u64 k0, k1;
+
+	if (r) {
+		memcpy(&k0, r, sizeof(k0));
+		memcpy(&k1, r + 1, sizeof(k1));
+	} else {
+		k0 = (uintptr_t)&k0 ^ (__u64)getpid() << 32;
+		k1 = k0 * 0x9e3779b97f4a7c15ULL;
+	}
+	hash_key0 = k0;
+	hash_key1 = k1 | 1;
+}
+
 int mh_slots_setup(unsigned int log2)
 {
-	size_t tag_bytes = sizeof(*tags) << log2;
-	size_t bytes = ((sizeof(struct slot_entry) + sizeof(*pres)) << log2) + tag_bytes;
+	size_t bytes = (sizeof(struct slot_entry) + sizeof(*tags)) << log2;
 
 	if (table)
 		return 0;
@@ -122,42 +172,97 @@ int mh_slots_setup(unsigned int log2)
 		return -ENOMEM;
 	}
 	mh_ownmaps_note(table, bytes);
-	pres = (struct entry_pre *)(table + ((size_t)1 << log2));
-	tags = (__u32 *)(pres + ((size_t)1 << log2));
+	tags = (__u16 *)(table + ((size_t)1 << log2));
 	table_mask = ((__u64)1 << log2) - 1;
+	pick_hash_keys();
 	find_libc_text();
 	return 0;
 }
 
-/* The first of the WAYS entries a site frame may be in, and its tag (never 0). */
-static inline __u64 group_of(const struct mh_site_frame *s, __u32 *tag)
+/*
+ * Frame j's part of an entry's hash: a keyed multiply whose halves are
+ * folded (a different word gives an unrelated value), summed over the
+ * frames. Two different frame lists hash the same with odds of about
+ * 2^-64 whatever the stack holds, since the keys are random.
+ */
+static inline __u64 frame_mix(__u64 w, unsigned int j)
 {
-	__u64 k = (s->slot >> 3) ^ s->ip;
+	__uint128_t p = (__uint128_t)(w ^ (hash_key0 + j * 0x9e3779b97f4a7c15ULL)) * hash_key1;
+
+	return (__u64)p ^ (__u64)(p >> 64);
+}
+
+/* The group of WAYS entries a site frame may be in, and the tag of its caller's (never 0). */
+static inline __u64 group_of(uintptr_t slot, __u64 ip0, __u64 off1, __u64 ip1, __u16 *tag)
+{
+	__u64 k = (slot >> 3) ^ ip0, t;
 
 	k ^= k >> 29;
 	k *= 0x9e3779b97f4a7c15ULL;
-	*tag = (__u32)k | 1;
+	t = (k ^ (ip1 + off1)) * 0xc2b2ae3d27d4eb4fULL;
+	*tag = (__u16)(t >> 48) | 1;
 	return (k >> 32) & table_mask & ~(__u64)(WAYS - 1);
 }
 
+/* The set of hints a site may be in. */
+static inline struct site_hint *hint_set(__u64 ip)
+{
+	return &hints[(ip * 0x9e3779b97f4a7c15ULL) >> 56 & (HINTS - 1) & ~(HINT_WAYS - 1)];
+}
+
+static inline const struct site_hint *hint_find(__u64 ip)
+{
+	struct site_hint *set = hint_set(ip);
+	unsigned int w;
+
+	for (w = 0; w < HINT_WAYS; w++)
+		if (set[w].ip == ip)
+			return &set[w];
+	return NULL;
+}
+
+/* Note a site's hint, in place of its old one, else of the set's ways in turn. */
+static void hint_put(__u64 ip, __u64 off1)
+{
+	struct site_hint *set = hint_set(ip);
+	unsigned int w;
+
+	for (w = 0; w < HINT_WAYS && set[w].ip != ip; w++)
+		;
+	if (w == HINT_WAYS)
+		w = next_hint++ % HINT_WAYS;
+	set[w] = (struct site_hint){ .ip = ip, .off1 = off1 };
+}
+
 /*
- * Read the n words the entry's frames sat in, in this thread's stack only
- * (a torn entry's gaps may point anywhere): false if one lies beyond room.
+ * Read the n - 1 words beyond the site the entry's frames sat in, in this
+ * thread's stack only (a torn entry's gaps may point anywhere), and hash
+ * them: false if one lies beyond room.
  */
 static inline bool slots_read(const struct slot_entry *e, unsigned int n, uintptr_t slot,
-			      uintptr_t room, __u64 *words)
+			      uintptr_t room, __u64 *words, __u64 *hash)
 {
 	uintptr_t off = 0;
-	unsigned int j;
+	unsigned int i = 0, j, g;
+	__u64 h = 0;
 
 	for (j = 1; j < n; j++) {
-		off += (uintptr_t)e->gap[j] * sizeof(__u64);
+		if (mh_unlikely(i > STREAM_BYTES - 3))
+			return false;
+		g = e->gaps[i++];
+		if (mh_unlikely(!g)) {
+			g = e->gaps[i] | (unsigned int)e->gaps[i + 1] << 8;
+			i += 2;
+		}
+		off += (uintptr_t)g * sizeof(__u64);
 		if (off > room)
 			return false;
 		words[j] = *(const volatile __u64 *)(slot + off);
-		if (words[j] != e->ips[j])
+		h += frame_mix(words[j], j);
+		if (j == CHECK_AT && (__u32)h != e->check)
 			return false;
 	}
+	*hash = h;
 	return true;
 }
 
@@ -165,24 +270,24 @@ static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u6
 		       unsigned int room, unsigned int *n, bool *truncated, struct mh_memo_ref *memo,
 		       enum mh_slots_miss *why)
 {
-	__u64 words[MH_SLOTS_FRAMES], *out;
-	unsigned int take, en;
-	bool cut, trunc;
+	__u64 words[MH_SLOTS_FRAMES], *out, hash;
+	unsigned int take, en, flags;
+	bool trunc;
 	__u64 seq;
 
 	seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+	flags = e->flags;
 	if (seq & 1 || e->slot != s->slot || e->ip0 != s->ip ||
-	    (e->rbp_keyed && e->rbp != s->rbp) ||
+	    (flags & ENTRY_RBP_KEYED && e->rbp != s->rbp) ||
 	    e->epoch != __atomic_load_n(&epoch, __ATOMIC_ACQUIRE))
 		return false;
 	en = e->n;
-	cut = e->cut;
 	if (!en || en > MH_SLOTS_FRAMES)
 		return false;
-	if (en > room || (cut && en == room)) {
+	if (en > room || (flags & ENTRY_CUT && en == room)) {
 		take = room;
 		trunc = true;
-	} else if (cut) {
+	} else if (flags & ENTRY_CUT) {
 		/* Frames beyond the cached ones would fit: they are not known. */
 		return false;
 	} else {
@@ -192,7 +297,8 @@ static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u6
 	/* Straight into the answer when every frame fits. */
 	out = en <= room ? frames : words;
 	out[0] = s->ip;
-	if (!slots_read(e, en, s->slot, s->stack_hi - s->slot - sizeof(__u64), out)) {
+	if (!slots_read(e, en, s->slot, s->stack_hi - s->slot - sizeof(__u64), out, &hash) ||
+	    hash != e->hash) {
 		*why = MH_SLOTS_CHANGED;
 		return false;
 	}
@@ -207,44 +313,21 @@ static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u6
 	return true;
 }
 
-/*
- * Could entry i hold this site frame's stack? Its prefilter against the
- * stack word where its second frame sat: a site function called from
- * other callers at the same depth fills a group with entries that differ
- * there, and this rules them out without reading them. Only a hint (read
- * without the entry's sequence): serve_from decides.
- */
-static inline bool pre_match(__u64 i, uintptr_t slot, uintptr_t room, enum mh_slots_miss *why)
-{
-	struct entry_pre p;
-
-	__atomic_load(&pres[i], &p, __ATOMIC_RELAXED);
-	if (!p.off1 || (p.off1 <= room && (__u32)*(const volatile __u64 *)(slot + p.off1) == p.ip1))
-		return true;
-	*why = MH_SLOTS_CHANGED;
-	return false;
-}
-
-/*
- * Bit w set for each of a group's ways whose tag is tag, four ways at a
- * time, up to the first four ways that are all empty: a group fills from
- * its first way (mh_slots_learn), so the rest are most likely empty too
- * (if not, their entries are missed: a miss costs time, never a frame).
- */
-static inline __u64 ways_tagged(const __u32 *group, __u32 tag)
+/* Bit w set for each of a group's ways whose tag is tag. */
+static inline __u64 ways_tagged(const __u16 *group, __u16 tag)
 {
 	__u64 match = 0;
 	unsigned int w;
 
 #ifdef __SSE2__
-	__m128i want = _mm_set1_epi32((int)tag), none = _mm_setzero_si128();
+	__m128i want = _mm_set1_epi16((short)tag);
 
-	for (w = 0; w < WAYS; w += 4) {
-		__m128i t = _mm_load_si128((const __m128i *)(group + w));
+	for (w = 0; w < WAYS; w += 16) {
+		__m128i a = _mm_load_si128((const __m128i *)(group + w));
+		__m128i b = _mm_load_si128((const __m128i *)(group + w + 8));
 
-		match |= (__u64)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(t, want))) << w;
-		if (_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(t, none))) == 0xf)
-			break;
+		a = _mm_packs_epi16(_mm_cmpeq_epi16(a, want), _mm_cmpeq_epi16(b, want));
+		match |= (__u64)(unsigned int)_mm_movemask_epi8(a) << w;
 	}
 #else
 	for (w = 0; w < WAYS; w++)
@@ -253,26 +336,39 @@ static inline __u64 ways_tagged(const __u32 *group, __u32 tag)
 	return match;
 }
 
+/*
+ * The key of a lookup: the site frame and what its thread's hint says is
+ * the caller's return address (the stack word off1 above the site's slot).
+ */
+static inline bool lookup_key(const struct mh_site_frame *s, uintptr_t room, __u64 *g, __u16 *tag)
+{
+	const struct site_hint *h = hint_find(s->ip);
+	__u64 off1;
+
+	if (!h || (off1 = h->off1) > room)
+		return false;
+	*g = group_of(s->slot, s->ip, off1, off1 ? *(const volatile __u64 *)(s->slot + off1) : 0,
+		      tag);
+	return true;
+}
+
 bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int room,
 		    unsigned int *n, bool *truncated, struct mh_memo_ref *memo,
 		    enum mh_slots_miss *why)
 {
-	uintptr_t stack_room = s->stack_hi - s->slot - sizeof(__u64);
-	unsigned int w;
-	__u64 match;
-	__u64 g;
-	__u32 tag;
+	__u64 match, g;
+	__u16 tag;
 
 	*why = MH_SLOTS_COLD;
-	if (!table)
+	if (!table || !lookup_key(s, s->stack_hi - s->slot - sizeof(__u64), &g, &tag))
 		return false;
-	g = group_of(s, &tag);
 	for (match = ways_tagged(&tags[g], tag); match; match &= match - 1) {
-		w = (unsigned int)__builtin_ctzll(match);
-		/* Its first line is needed if the prefilter passes: load both at once. */
-		__builtin_prefetch(&table[g + w]);
-		if (pre_match(g + w, s->slot, stack_room, why) &&
-		    serve_from(&table[g + w], s, frames, room, n, truncated, memo, why))
+		struct slot_entry *e = &table[g + (unsigned int)__builtin_ctzll(match)];
+
+		/* Both lines a hit reads, at once. */
+		__builtin_prefetch(e);
+		__builtin_prefetch(&e->check);
+		if (serve_from(e, s, frames, room, n, truncated, memo, why))
 			return true;
 	}
 	return false;
@@ -304,10 +400,10 @@ static bool sigreturn_at(__u64 ip)
  * (unwind.c, "Proving the slots"): the first word equal to frames[j]
  * above the slot of frames[j - 1], with no word equal to frames[j - 1]
  * in between (for j > 1), and no word equal to frames[n - 1] above its
- * slot up to the top of the stack. False if a proof fails.
+ * slot up to the top of the stack. Writes the gaps into gap[1..n); false
+ * if a proof fails.
  */
-static bool prove(struct slot_entry *e, const struct mh_site_frame *s, const __u64 *frames,
-		  unsigned int n)
+static bool prove(const struct mh_site_frame *s, const __u64 *frames, unsigned int n, __u16 *gap)
 {
 	const __u64 *p = (const __u64 *)(s->slot + sizeof(__u64));
 	const __u64 *hi = (const __u64 *)(s->stack_hi & ~(uintptr_t)(sizeof(__u64) - 1));
@@ -320,7 +416,7 @@ static bool prove(struct slot_entry *e, const struct mh_site_frame *s, const __u
 				return false;
 		if (p >= hi || p - prev > GAP_MAX)
 			return false;
-		e->gap[j] = (__u16)(p - prev);
+		gap[j] = (__u16)(p - prev);
 		prev = p++;
 	}
 	for (; p < hi; p++)
@@ -329,58 +425,124 @@ static bool prove(struct slot_entry *e, const struct mh_site_frame *s, const __u
 	return true;
 }
 
+/* gap[1..n) as an entry's stream (slots_read): its length, 0 if it does not fit. */
+static unsigned int gaps_encode(const __u16 *gap, unsigned int n, __u8 *stream)
+{
+	unsigned int i = 0, j;
+
+	for (j = 1; j < n; j++) {
+		if (i > STREAM_BYTES - 3)
+			return 0;
+		if (gap[j] <= UINT8_MAX) {
+			stream[i++] = (__u8)gap[j];
+		} else {
+			stream[i++] = 0;
+			stream[i++] = (__u8)gap[j];
+			stream[i++] = (__u8)(gap[j] >> 8);
+		}
+	}
+	return i ? i : 1;
+}
+
+/* What an entry made of these would hold. */
+struct slot_learning {
+	const struct mh_site_frame *s;
+	__u64 hash, rbp;
+	unsigned int n, flags;
+};
+
+/*
+ * The entry of group g (tag) that already holds this stack (another
+ * thread's, or made before this thread's hint knew the site), or NULL.
+ */
+static struct slot_entry *already(__u64 g, __u16 tag, const struct slot_learning *l,
+				  __u64 *key)
+{
+	__u64 match, seq;
+
+	for (match = ways_tagged(&tags[g], tag); match; match &= match - 1) {
+		struct slot_entry *e = &table[g + (unsigned int)__builtin_ctzll(match)];
+
+		seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+		if (seq & 1 || e->slot != l->s->slot || e->ip0 != l->s->ip || e->n != l->n ||
+		    e->flags != l->flags || e->hash != l->hash || e->rbp != l->rbp ||
+		    e->epoch != __atomic_load_n(&epoch, __ATOMIC_ACQUIRE))
+			continue;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) != seq)
+			continue;
+		*key = seq;
+		return e;
+	}
+	return NULL;
+}
+
+/* Claim a way of group g to rewrite (its sequence made odd); NULL if another thread has it. */
+static struct slot_entry *claim(__u64 g, __u64 *seq)
+{
+	__u64 empty = ways_tagged(&tags[g], 0);
+	unsigned int w = empty ? (unsigned int)__builtin_ctzll(empty) : next_way++ % WAYS;
+	struct slot_entry *e = &table[g + w];
+
+	*seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
+	if (*seq & 1 || !__atomic_compare_exchange_n(&e->seq, seq, *seq + 1, false,
+						     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return NULL;
+	__atomic_store_n(&tags[g + w], 0, __ATOMIC_RELAXED);
+	return e;
+}
+
 struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 *frames,
 				     unsigned int n, bool cut, __u64 *key)
 {
-	struct entry_pre pre;
+	__u8 stream[STREAM_BYTES];
+	__u16 gap[MH_SLOTS_FRAMES];
+	struct slot_learning l = { .s = s, .n = n, .rbp = s->rbp };
 	struct slot_entry *e;
-	unsigned int j, w;
-	__u64 empty;
-	size_t off1;
-	__u64 seq, g;
-	__u32 tag;
-	bool ok;
+	unsigned int j, len;
+	__u64 off1, seq, g;
+	__u32 check = 0;
+	__u16 tag;
 
 	if (!table || !n || n > MH_SLOTS_FRAMES || frames[0] != s->ip || s->slot >= s->stack_hi)
 		return NULL;
 	for (j = 0; j < n; j++)
 		if (sigreturn_at(frames[j]))
 			return NULL;
-	/*
-	 * The group's first empty way, else (the same site frame with other
-	 * frames above it) the entries in turn.
-	 */
-	g = group_of(s, &tag);
-	empty = ways_tagged(&tags[g], 0);
-	w = empty ? (unsigned int)__builtin_ctzll(empty) : next_way++ % WAYS;
-	e = &table[g + w];
-	seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
-	/* Another thread is rewriting it: leave it to that one. */
-	if (seq & 1 || !__atomic_compare_exchange_n(&e->seq, &seq, seq + 1, false,
-						    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+	if (!prove(s, frames, n, gap) || !(len = gaps_encode(gap, n, stream)))
 		return NULL;
-	__atomic_store_n(&tags[g + w], 0, __ATOMIC_RELAXED);
-	e->slot = 0;
+	for (j = 1; j < n; j++) {
+		l.hash += frame_mix(frames[j], j);
+		if (j == CHECK_AT)
+			check = (__u32)l.hash;
+	}
+	off1 = n > 1 ? gap[1] * sizeof(__u64) : 0;
+	/* A frame-pointer function: its CFA is RBP + 16, so RBP must match too. */
+	l.flags = (cut ? ENTRY_CUT : 0) |
+		  (n < 2 || s->rbp + 2 * sizeof(__u64) == s->slot + off1 + sizeof(__u64) ?
+			   ENTRY_RBP_KEYED : 0);
+	hint_put(s->ip, off1);
+	g = group_of(s->slot, s->ip, off1, n > 1 ? frames[1] : 0, &tag);
+	e = already(g, tag, &l, key);
+	if (e)
+		return &e->memo;
+	e = claim(g, &seq);
+	if (!e)
+		return NULL;
+	e->slot = s->slot;
+	e->ip0 = s->ip;
+	e->rbp = s->rbp;
+	e->hash = l.hash;
+	e->check = check;
 	e->memo = (struct mh_stack_memo){ 0 };
 	e->epoch = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
-	ok = prove(e, s, frames, n);
-	if (ok) {
-		off1 = n > 1 ? e->gap[1] * sizeof(__u64) : 0;
-		e->ip0 = s->ip;
-		memcpy(e->ips, frames, n * sizeof(*frames));
-		e->n = n;
-		e->cut = cut;
-		e->rbp = s->rbp;
-		/* A frame-pointer function: its CFA is RBP + 16, so RBP must match too. */
-		e->rbp_keyed = n < 2 || s->rbp + 2 * sizeof(__u64) == s->slot + off1 + sizeof(__u64);
-		e->slot = s->slot;
-		pre = (struct entry_pre){ .off1 = (__u32)off1, .ip1 = n > 1 ? (__u32)frames[1] : 0 };
-		__atomic_store(&pres[g + w], &pre, __ATOMIC_RELAXED);
-		__atomic_store_n(&tags[g + w], tag, __ATOMIC_RELAXED);
-	}
+	e->n = (__u8)n;
+	e->flags = (__u8)l.flags;
+	memcpy(e->gaps, stream, len);
+	__atomic_store_n(&tags[g + (__u64)(e - &table[g])], tag, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
 	*key = seq + 2;
-	return ok ? &e->memo : NULL;
+	return &e->memo;
 }
 
 void mh_slots_flush(void)

@@ -3,9 +3,9 @@
  * unwind_slots.h - auto mode's return-address-slot cache (unwind_slots.c):
  * per thread, the frames libunwind found beyond a call site, with the
  * exact stack words their return addresses were read from, served again
- * while the site's frame is where it was and every one of those words
- * still holds its return address. The argument for why that is libunwind's
- * answer, and where it is not sure, is atop unwind.c.
+ * while the site's frame is where it was and those words still hold its
+ * return addresses (compared by a keyed 64-bit hash). The argument for why
+ * that is libunwind's answer, and where it is not sure, is atop unwind.c.
  *
  * Never allocates through malloc, never prints: it runs inside malloc.
  */
@@ -38,8 +38,8 @@ int mh_slots_setup(unsigned int log2);
 
 /* Why mh_slots_serve missed. */
 enum mh_slots_miss {
-	MH_SLOTS_COLD = 0,	/* no entry for this site frame */
-	MH_SLOTS_CHANGED = 1,	/* an entry, but a slot beyond the site no longer holds its frame */
+	MH_SLOTS_COLD = 0,	/* no entry for this site frame and the caller found above it */
+	MH_SLOTS_CHANGED = 1,	/* such an entry, but a slot further out no longer holds its frame */
 };
 
 /*

@@ -18,7 +18,8 @@
  * reached by paths that put its frame at the same stack address (only the
  * return addresses above it differ), recursion of varying depth and path,
  * longjmp and C++ exceptions out of allocating frames, a signal handler
- * allocating, and two threads at once.
+ * allocating, two threads at once, and stacks that differ only several
+ * frames above the leaf, where the frames above then sit at other places.
  */
 #include "tests/preload_run.h"
 
@@ -37,6 +38,7 @@ static const struct program programs[] = {
 	{ "unwind_nofp", "longjmp", { 2003, 0 } },
 	{ "unwind_nofp", "signal", { 2004, 0 } },
 	{ "unwind_nofp", "threads", { 2005, 2006, 0 } },
+	{ "unwind_nofp", "deep", { 2007, 0 } },
 	{ "unwind_nofp_cxx", NULL, { 3001, 3002, 0 } },
 };
 

@@ -20,6 +20,10 @@
  *   signal   2004: a signal raised at the end of each path; its handler
  *            allocates through the leaf
  *   threads  2005, 2006: two threads running the paths at once
+ *   deep     2007: one chain of LINKS frames into the leaf, reached
+ *            through one of two functions of different frame sizes: the
+ *            stacks differ only beyond the first LINKS frames above the
+ *            leaf, and there the return addresses sit at other places
  * Deterministic: the k-th block of a size has the same stack in every run.
  */
 #include <pthread.h>
@@ -32,6 +36,7 @@
 #define ROUNDS 800
 #define PATHS 4
 #define MAX_DEPTH 70
+#define LINKS 6
 
 void *volatile sink;
 volatile int mark;
@@ -132,6 +137,46 @@ static void run_recurse(void)
 	}
 }
 
+/* The chain "deep" shares: LINKS frames of one size above the leaf. */
+static __attribute__((noinline)) void chain(size_t size, int links)
+{
+	if (links)
+		chain(size, links - 1);
+	else
+		leaf(size);
+	mark = links;
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static __attribute__((noinline)) void via_small(size_t size)
+{
+	chain(size, LINKS - 1);
+	mark = 1;
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static __attribute__((noinline)) void via_big(size_t size)
+{
+	volatile char pad[256];
+
+	pad[0] = 1;
+	chain(size, LINKS - 1);
+	mark = pad[0];
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static void run_deep(void)
+{
+	int i;
+
+	for (i = 0; i < ROUNDS; i++) {
+		if (i / 3 % 2)
+			via_big(2007);
+		else
+			via_small(2007);
+	}
+}
+
 static void on_signal(int sig)
 {
 	leaf(signal_size);
@@ -171,6 +216,8 @@ int main(int argc, char **argv)
 	} else if (!strcmp(s, "signal")) {
 		signal(SIGUSR1, on_signal);
 		run_paths(2004, RAISE);
+	} else if (!strcmp(s, "deep")) {
+		run_deep();
 	} else if (!strcmp(s, "threads")) {
 		return run_threads();
 	} else {
