@@ -4,9 +4,78 @@
  * found beyond a call site, each with the exact stack words its return
  * addresses were read from, served again without libunwind while the
  * site's frame is at the same place and those words still hold its
- * return addresses. Why that answer is libunwind's, and where it is not
- * sure, is argued atop unwind.c; this file keeps the entries and proves
- * the slots.
+ * return addresses. This file keeps the entries and proves the slots.
+ *
+ * Why. Code built without frame pointers (Debian's python3, sqlite3,
+ * cc1, git) makes its sites needs-libunwind (unwind.c), and a full
+ * libunwind unwind per allocation. Most allocations repeat a stack, so a
+ * needs-libunwind site first asks a cache of libunwind's
+ * earlier answers, keyed by the *site frame*: the stack address S of the
+ * word holding the site's return address and that address. The walk to
+ * the site gives both exactly (our own code keeps frame pointers), and the
+ * program's RBP at the call, which our outermost frame saved. An entry
+ * holds libunwind's frames from the site outward, f_0 (the site) .. f_n-1,
+ * with the stack word s_j each f_j was read from. It answers a capture
+ * whose site frame has the same S and site (and the same RBP, if the
+ * site's function keeps a frame pointer: RBP + 16 is its CFA) while every
+ * s_j still holds f_j (the words at the s_j hash as f_1.. did: a keyed
+ * 64-bit hash), and then answers with them, after our frames from the walk.
+ *
+ *   Why that is libunwind's answer. On x86-64, libunwind reads a frame's
+ *   return address from CFA - 8 of the frame below it, and the CFA of a
+ *   frame is its SP plus a constant fixed by the return address (the CFI
+ *   row there) or, in a frame-pointer function, RBP + 16, RBP being SP
+ *   plus a constant there too. So a frame's SP and return address fix
+ *   where the next return address is read. The site frame's SP is S + 8
+ *   now as when the entry was made; its caller's return address is read
+ *   from s_1, which holds f_1 as it did; so the caller's frame has the same
+ *   SP and return address as then, and so on outward: the walk retraces
+ *   the entry frame by frame, and ends where it ended (the end is a
+ *   property of the last return address). Threads have their own stacks,
+ *   so S names one thread's frame; longjmp and C++ exceptions unwind
+ *   frames whose slots later calls overwrite (the value check sees it);
+ *   a fork child has the same memory, so entries stay true in it.
+ *
+ *   Proving the slots. libunwind's fast trace gives return addresses, not
+ *   where it read them (its per-frame registers come only through
+ *   unw_step, which in Debian's libunwind 1.6 takes a global lock and two
+ *   sigprocmask calls per frame: microseconds). The slots are therefore
+ *   found in the stack and proved: s_0 = S is exact; s_j is the first
+ *   word above s_j-1 equal to f_j (so s_j is at or below the true slot,
+ *   which holds f_j), and the entry is made only if no word equal to
+ *   f_j-1 lies strictly between s_j-1 and s_j (j > 1) and none equal to
+ *   f_n-1 lies above s_n-1 up to the top of the stack (in a thread, up to
+ *   its static TLS, which glibc keeps above the stack in the same mapping,
+ *   and where our own TLS holds return addresses). Then, from the top
+ *   down, the true slot t_n-1 is at or below the last f_n-1 word, which
+ *   is s_n-1; and if s_j = t_j, the true t_j-1 < t_j is at or below the
+ *   last f_j-1 word under s_j, which is s_j-1: every s_j is the true slot.
+ *   An entry with a signal frame (libunwind reports glibc's sigreturn
+ *   trampoline) is not made: the interrupted frame's registers come from
+ *   the signal context, not from CFA - 8.
+ *
+ *   Where it is not sure, and what covers that. The step "same SP and
+ *   return address, same CFA" fails for frames whose CFA is not a
+ *   constant from SP or RBP at that point: alloca or variable-length
+ *   arrays in a function without a frame pointer, and stack realignment
+ *   (CFA read from memory). Such a frame at the same SP with a different
+ *   size reads its caller's return address elsewhere; the entry is then
+ *   wrong only if the old slot still holds the old value, which needs the
+ *   same return addresses at shifted places above it. And libunwind can
+ *   change its mind only through its caches (code unloaded and reloaded at
+ *   the same address). So, as for the frame-pointer walk, every
+ *   MH_UNWIND_RECHECK-th answer of a thread from the cache is checked
+ *   against a full libunwind unwind; on a difference that answer is
+ *   libunwind's, every entry is dropped (the cache's epoch moves on) and
+ *   the site marked no-slots (never cached again). The cache is asked
+ *   before the site's verdict is looked up: entries are made only at sites
+ *   that need libunwind, and verdicts never go back. An answer is always
+ *   a stack libunwind gave when the entry was made, so there is no "new
+ *   stack" to check. While a fork keeps libunwind closed the cache still
+ *   answers; it learns nothing then.
+ *   Entries are shared by all threads (unwind_slots.c says how a torn one
+ *   is caught), and carry a memo where core.c keeps the stack's id, so a
+ *   cached stack is interned without hashing.
  *
  * A hit touches two cache lines of the table: the tags of a group of
  * entries, and an entry's head with the first gaps. An entry keeps where

@@ -5,7 +5,7 @@
  * exact stack words their return addresses were read from, served again
  * while the site's frame is where it was and those words still hold its
  * return addresses (compared by a keyed 64-bit hash). The argument for why
- * that is libunwind's answer, and where it is not sure, is atop unwind.c.
+ * that is libunwind's answer, and where it is not sure, is atop unwind_slots.c.
  *
  * Never allocates through malloc, never prints: it runs inside malloc.
  */
