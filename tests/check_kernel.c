@@ -595,6 +595,18 @@ static struct mh_rec_kfault file_fault(const struct stat *st, pid_t pid)
 	return f;
 }
 
+/* The pid of a child that has exited and been reaped: a process that is gone. */
+static pid_t gone_pid(void)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	return pid;
+}
+
 /*
  * Naming files without BPF: a file the faulting process (gone) no longer
  * maps is named from another process that maps it (here, this one), once;
@@ -608,15 +620,11 @@ START_TEST(test_files_fallback_and_unresolved)
 	struct mh_rec_kfault f;
 	struct mh_kfiles *files = mh_kfiles_new(NULL, NULL, NULL);
 	struct stat st, st2;
-	pid_t gone = fork();
+	pid_t gone = gone_pid();
 	void *map;
 	int fd;
 
 	ck_assert_ptr_nonnull(files);
-	ck_assert_int_ge(gone, 0);
-	if (gone == 0)
-		_exit(0);
-	ck_assert_int_eq(waitpid(gone, NULL, 0), gone);
 	fd = open(mapped, O_CREAT | O_RDWR, 0600);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(ftruncate(fd, 4096), 0);
@@ -672,14 +680,10 @@ START_TEST(test_files_by_handle)
 	struct mh_kfiles *files = mh_kfiles_new(NULL, count_dev, &told);
 	struct mh_rec_kfault f;
 	struct stat st, gone_st;
-	pid_t gone = fork();
+	pid_t gone = gone_pid();
 	int fd;
 
 	ck_assert_ptr_nonnull(files);
-	ck_assert_int_ge(gone, 0);
-	if (gone == 0)
-		_exit(0);
-	ck_assert_int_eq(waitpid(gone, NULL, 0), gone);
 	fd = open(path, O_CREAT | O_RDWR, 0600);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
