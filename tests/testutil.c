@@ -740,6 +740,14 @@ int mh_test_run_suite(Suite *s)
 	SRunner *sr = srunner_create(s);
 	int failed;
 
+	/*
+	 * A suite started in the background of a non-interactive shell (`&`)
+	 * inherits SIGINT and SIGQUIT ignored, and so would every program it
+	 * runs, natively or traced: tests that read dispositions need the
+	 * defaults a program normally starts with.
+	 */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
