@@ -175,8 +175,9 @@ static __u16 pack(struct stream_buf *s, __u32 unit_ns, unsigned char *payload, s
 		*stored = (__u32)n;
 		return flags | MH_CHUNK_ZSTD;
 	}
-	/* Incompressible (or zstd refused): store the records as they are. */
-	floor_stamps(s, unit_ns);
+	/* Incompressible (or zstd refused): store the records as they are, floored once. */
+	if (flags == MH_CHUNK_COMPACT)
+		floor_stamps(s, unit_ns);
 	memcpy(payload, s->raw, s->raw_bytes);
 	*stored = (__u32)s->raw_bytes;
 	return 0;
