@@ -96,6 +96,18 @@ void mh_rss_scan_cost(struct mh_process *p, const struct mh_rec_scan_cost *c);
 /* End of trace: the peak is at least what the kernel's high-water mark showed. */
 void mh_rss_finish(struct mh_process *p);
 
+/* blockindex.c */
+/* Make mh_block_index_at() answer for p's live blocks. 0 or -ENOMEM. */
+int mh_block_index_ensure(struct mh_process *p);
+/* The stack of the live block covering addr, or NULL. */
+struct mh_stack_stats *mh_block_index_at(struct mh_attr *a, uint64_t addr);
+/* Note a block added while the index exists. 0 or -ENOMEM. */
+int mh_block_index_note(struct mh_attr *a, struct mh_block *blk);
+/* A block is no longer live: out of the index or the noted list. */
+void mh_block_index_forget(struct mh_attr *a, const struct mh_block *blk);
+/* Free the index and the noted list. */
+void mh_block_index_free(struct mh_attr *a);
+
 /* mappings.c */
 /* A live block was seen at addr: the mapping around it is allocator memory. */
 void mh_mapping_note_heap(struct mh_attr *a, uint64_t addr);

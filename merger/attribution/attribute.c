@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * attribute.c - charge kernel events to the live block that owns the
- * address at that moment (merger/addrindex.h over the live blocks), or to
+ * address at that moment (blockindex.c, an index over the live blocks), or to
  * the mapping around it (mappings.c: a second index over the mappings the
  * preload and the kernel's syscall records announced).
  *
@@ -207,164 +207,6 @@ void mh_attr_free_files(struct mh_attribution *at)
 	}
 }
 
-/* ---- live block index, built on first need, brought up to date lazily ---- */
-
-/*
- * The index is read only by kernel records (a fault, a swap-in): a few
- * thousand in a trace of millions of allocations, most of them freed soon.
- * So a block added while the index exists is only noted (index_pending;
- * the entries of freed blocks are reused) and a lookup searches the
- * index, then the noted blocks. The noted blocks go into the index
- * (index_flush) once INDEX_SYNC_QUERIES lookups searched them, so a
- * lookup reads each noted entry a bounded number of times; a block freed
- * before then never enters it. Keeping the index current at every
- * allocation and free took 31% of a report's cycles (20M events, two
- * threads, perf record). The list holds live blocks only.
- *
- * A block's marks say where it is: MARK_INDEXED, or its noted entry's
- * number + 1 shifted by MARK_PENDING_SHIFT, or 0 (not yet noted: the
- * index does not exist).
- */
-#define MARK_INDEXED 1ULL
-#define MARK_PENDING_SHIFT 1
-
-/* Lookups that search the noted blocks before they go into the index. */
-#define INDEX_SYNC_QUERIES 32
-/* Noted blocks looked up this far ahead of their use while flushing. */
-#define INDEX_PREFETCH_AHEAD 8
-
-/* Not in struct mh_block's order: copied by 16-byte loads, fresh 8-byte stores stall. */
-struct mh_pending_block {
-	uint64_t addr;			/* 0: a freed block's entry, free for reuse */
-	struct mh_stack_stats *stack;
-	uint64_t size;			/* if free: the next free entry + 1, 0 if none */
-};
-
-/* Index a live block by its stack (block pointers move inside the block table; stacks stay put). */
-static int index_insert(struct mh_attr *a, struct mh_block *blk)
-{
-	int err = mh_addrindex_insert(a->block_index, blk->addr, blk->size, blk->stack);
-
-	if (err == -EEXIST) {
-		mh_addrindex_remove(a->block_index, blk->addr);
-		err = mh_addrindex_insert(a->block_index, blk->addr, blk->size, blk->stack);
-	}
-	if (!err)
-		blk->marks = MARK_INDEXED;
-	return err;
-}
-
-struct build_ctx {
-	struct mh_attr *a;
-	int err;
-};
-
-/* First build: every live block; the mappings they lie in hold heap from now on. */
-static void build_one(struct mh_block *blk, void *arg)
-{
-	struct build_ctx *bc = arg;
-
-	mh_mapping_note_heap(bc->a, blk->addr);
-	if (!bc->err)
-		bc->err = index_insert(bc->a, blk);
-}
-
-/* Put the noted blocks into the index and empty the list. 0 or -ENOMEM. */
-static int index_flush(struct mh_process *p)
-{
-	struct mh_attr *a = p->attr;
-	struct mh_pending_block *pb = a->index_pending;
-	size_t i, n = a->index_pending_count;
-	struct mh_block *blk;
-	int err = 0;
-
-	for (i = 0; i < n && p->blocks && !err; i++) {
-		if (!pb[i].addr)
-			continue;
-		for (size_t j = i + 1; j < n && j <= i + INDEX_PREFETCH_AHEAD; j++)
-			if (pb[j].addr)
-				mh_blocks_prefetch(p->blocks, pb[j].addr);
-		blk = mh_blocks_find(p->blocks, pb[i].addr);
-		if (blk) /* always: its free would have freed the entry */
-			err = index_insert(a, blk);
-	}
-	a->index_pending_count = 0;
-	a->index_pending_free = 0;
-	a->index_queries = 0;
-	return err;
-}
-
-/* Note a block added while the index exists. 0 or -ENOMEM. */
-static int index_note(struct mh_attr *a, struct mh_block *blk)
-{
-	struct mh_pending_block *grown;
-	size_t i, cap;
-
-	if (a->index_pending_free) {
-		i = a->index_pending_free - 1;
-		a->index_pending_free = a->index_pending[i].size;
-	} else {
-		if (a->index_pending_count == a->index_pending_cap) {
-			cap = a->index_pending_cap ? 2 * a->index_pending_cap : 256;
-			grown = reallocarray(a->index_pending, cap, sizeof(*grown));
-			if (!grown)
-				return -ENOMEM;
-			a->index_pending = grown;
-			a->index_pending_cap = cap;
-		}
-		i = a->index_pending_count++;
-	}
-	a->index_pending[i] = (struct mh_pending_block){
-		.addr = blk->addr, .stack = blk->stack, .size = blk->size };
-	blk->marks = (uint64_t)(i + 1) << MARK_PENDING_SHIFT;
-	return 0;
-}
-
-/* A block is no longer live: out of the index or the noted list. */
-static void index_forget(struct mh_attr *a, const struct mh_block *blk)
-{
-	size_t i;
-
-	if (blk->marks == MARK_INDEXED) {
-		mh_addrindex_remove(a->block_index, blk->addr);
-	} else if (blk->marks) {
-		i = (blk->marks >> MARK_PENDING_SHIFT) - 1;
-		a->index_pending[i] = (struct mh_pending_block){ .size = a->index_pending_free };
-		a->index_pending_free = i + 1;
-	}
-}
-
-/* Make block_at() answer for p's live blocks. 0 or -ENOMEM. */
-static int block_index_ensure(struct mh_process *p)
-{
-	struct mh_attr *a = p->attr;
-	struct build_ctx bc = { .a = a };
-
-	if (a->block_index) {
-		if (a->index_pending_count && ++a->index_queries >= INDEX_SYNC_QUERIES)
-			return index_flush(p);
-		return 0;
-	}
-	a->block_index = mh_addrindex_new(a->page_size);
-	if (!a->block_index)
-		return -ENOMEM;
-	mh_blocks_foreach(p->blocks, build_one, &bc);
-	return bc.err;
-}
-
-/* The stack of the live block covering addr, or NULL. */
-static struct mh_stack_stats *block_at(struct mh_attr *a, uint64_t addr)
-{
-	struct mh_stack_stats *st = mh_addrindex_find(a->block_index, addr, NULL, NULL);
-	const struct mh_pending_block *pb = a->index_pending;
-
-	/* A 0-byte block owns its start; a freed entry (addr 0) covers nothing. */
-	for (size_t i = 0; !st && i < a->index_pending_count; i++)
-		if (pb[i].addr && addr - pb[i].addr < (pb[i].size ? pb[i].size : 1))
-			st = pb[i].stack;
-	return st;
-}
-
 /* ---- threads ---- */
 
 static struct mh_attr_thread *thread_get(struct mh_attr *a, uint32_t tid, bool create)
@@ -384,6 +226,12 @@ static struct mh_attr_thread *thread_get(struct mh_attr *a, uint32_t tid, bool c
 	if (t)
 		a->last_thread = t;
 	return t;
+}
+
+/* Whether t holds something its next allocation settles (a->threads_waiting counts them). */
+static bool thread_waits(const struct mh_attr_thread *t)
+{
+	return t->pending_count || t->reclaim_ns;
 }
 
 /* A pending fault nobody claimed: its mapping's. */
@@ -435,11 +283,12 @@ int mh_attr_block_added(struct mh_process *p, struct mh_block *blk, uint32_t tid
 		return 0;
 	/* The mapping it lies in holds heap from now on. */
 	mh_mapping_note_heap(a, blk->addr);
-	if (index_note(a, blk))
+	if (mh_block_index_note(a, blk))
 		return -ENOMEM;
-	t = a->threads ? thread_get(a, tid, false) : NULL;
-	if (!t)
+	t = a->threads_waiting[tid % MH_WAIT_SLOTS] ? thread_get(a, tid, false) : NULL;
+	if (!t || !thread_waits(t))
 		return 0;
+	a->threads_waiting[tid % MH_WAIT_SLOTS]--;
 	/* This allocation settles every fault waiting on its thread. */
 	for (i = 0; i < t->pending_count; i++) {
 		struct pending_fault *pf = &t->pending[i];
@@ -470,7 +319,7 @@ int mh_attr_block_added(struct mh_process *p, struct mh_block *blk, uint32_t tid
 void mh_attr_block_removed(struct mh_process *p, struct mh_block *blk)
 {
 	if (p->attr->block_index)
-		index_forget(p->attr, blk);
+		mh_block_index_forget(p->attr, blk);
 }
 
 /* ---- kernel records ---- */
@@ -526,14 +375,14 @@ static int on_fault(struct mh_attribution *at, struct mh_process *p, const struc
 		return 0;
 	}
 	t = thread_get(a, f->tid, true);
-	if (!t || block_index_ensure(p))
+	if (!t || mh_block_index_ensure(p))
 		return -ENOMEM;
 	a->faults++;
 	t->last_fault_ts = f->ts_ns;
 	t->last_fault_addr = f->addr;
 	t->last_fault_stack = NULL;
 	t->last_fault_map = NULL;
-	st = block_at(a, f->addr);
+	st = mh_block_index_at(a, f->addr);
 	if (st) {
 		st->faults++;
 		a->faults_in_blocks++;
@@ -548,6 +397,8 @@ static int on_fault(struct mh_attribution *at, struct mh_process *p, const struc
 	pf->map = fault_mapping(at, p, f);
 	if (!pf->map)
 		return -ENOMEM;
+	if (!thread_waits(t))
+		a->threads_waiting[t->tid % MH_WAIT_SLOTS]++;
 	t->pending_count++;
 	return 0;
 }
@@ -589,13 +440,13 @@ static int on_majfault(struct mh_attribution *at, struct mh_process *p,
 	struct mh_stack_stats *st;
 	struct mh_map_stats *ms;
 
-	if (block_index_ensure(p))
+	if (mh_block_index_ensure(p))
 		return -ENOMEM;
 	a->major_faults++;
 	/* One home per fault: a major fault goes where its minor (entry) record went. */
 	if (charge_like_minor(a, f))
 		return 0;
-	st = block_at(a, f->addr);
+	st = mh_block_index_at(a, f->addr);
 	if (st) {
 		st->major_faults++;
 		return 0;
@@ -613,10 +464,10 @@ static int on_swapin(struct mh_attribution *at, struct mh_process *p, const stru
 	struct mh_stack_stats *st;
 	struct mh_map_stats *ms;
 
-	if (block_index_ensure(p))
+	if (mh_block_index_ensure(p))
 		return -ENOMEM;
 	a->swapins += s->pages;
-	st = block_at(a, s->addr);
+	st = mh_block_index_at(a, s->addr);
 	if (st) {
 		st->swapins += s->pages;
 		return 0;
@@ -633,6 +484,7 @@ static int on_reclaim(struct mh_process *p, const struct mh_rec_kreclaim *r)
 	struct mh_attr *a = p->attr;
 	struct mh_attr_thread *t = thread_get(a, r->tid, true);
 	uint64_t ns = r->ts_ns > r->start_ns ? r->ts_ns - r->start_ns : 0;
+	bool waited;
 	unsigned i;
 
 	if (!t)
@@ -655,8 +507,11 @@ static int on_reclaim(struct mh_process *p, const struct mh_rec_kreclaim *r)
 			return 0;
 		}
 	}
+	waited = thread_waits(t);
 	t->reclaim_ns += ns;
 	t->reclaim_end_ns = r->ts_ns;
+	if (!waited && thread_waits(t))
+		a->threads_waiting[t->tid % MH_WAIT_SLOTS]++;
 	return 0;
 }
 
@@ -758,6 +613,7 @@ int mh_attr_finish(struct mh_attribution *at, struct mh_process *p)
 		a->reclaim_unattributed_ns += t->reclaim_ns;
 		t->reclaim_ns = 0;
 	}
+	memset(a->threads_waiting, 0, sizeof(a->threads_waiting));
 	/* Stacks with no block in the latest snapshot have nothing resident. */
 	for (st = p->stacks; st; st = st->hh.next) {
 		if (st->snap_id != a->snap_id) {
@@ -787,8 +643,7 @@ void mh_attr_free(struct mh_attr *a)
 	}
 	mh_mappings_free(a);
 	mh_addrindex_free(a->map_index);
-	mh_addrindex_free(a->block_index);
-	free(a->index_pending);
+	mh_block_index_free(a);
 	for (i = 0; i < a->part_count; i++)
 		free(a->parts[i].rec);
 	free(a->parts);

@@ -83,6 +83,10 @@ struct mh_attr_thread;
 struct mh_mapping;
 struct mh_snap_part;
 
+/* Entries of struct mh_attr's heap_noted and threads_waiting. */
+#define MH_HEAP_NOTED 4
+#define MH_WAIT_SLOTS 64
+
 struct mh_attr {
 	uint32_t page_size;
 
@@ -147,9 +151,14 @@ struct mh_attr {
 	struct mh_addrindex *map_index;		/* struct mh_mapping by address */
 	struct mh_mapping *mappings;		/* every entry of map_index (utlist) */
 	struct mh_mapping *last_map;		/* cache for blocks landing in a mapping */
+	/* Ranges where a block needs no mh_mapping_note_heap() work (mappings.c). */
+	uint64_t heap_noted[MH_HEAP_NOTED][2];
+	unsigned heap_noted_next;		/* the entry to replace next */
 	struct mh_map_stats *map_stats;		/* uthash by name */
 	struct mh_attr_thread *threads;		/* uthash by tid */
 	struct mh_attr_thread *last_thread;	/* cache */
+	/* Threads holding faults or a stall for their next allocation, by tid % MH_WAIT_SLOTS. */
+	unsigned threads_waiting[MH_WAIT_SLOTS];
 	struct mh_map_stats *last_map_stats;	/* cache */
 	uint64_t faults, major_faults, swapins, reclaim_stall_ns;
 	uint64_t faults_in_blocks, faults_during_alloc, reclaim_unattributed_ns;

@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <utlist.h>
 
@@ -21,6 +22,9 @@
 #include "merger/attribution/attr_internal.h"
 #include "memhook/kernel_events.h"
 #include "merger/replay/replay.h"
+
+/* Mappings a process may have for mh_mapping_note_heap() to learn the gaps between them. */
+#define GAP_SCAN_MAX 64
 
 enum mapping_origin {
 	ORIGIN_PROGRAM = 1,	/* the program's mmap, recorded by the preload */
@@ -67,12 +71,64 @@ struct mh_map_stats *mh_attr_mapping_of(struct mh_attribution *at, struct mh_pro
 	return mh_map_stats_get(a, MH_MAP_ANON, "[anon]", 0);
 }
 
+/* Nothing to note for blocks in [lo, hi) until a mapping comes or grows (heap_forget()). */
+static void heap_noted_add(struct mh_attr *a, uint64_t lo, uint64_t hi)
+{
+	unsigned i = a->heap_noted_next++ % MH_HEAP_NOTED;
+
+	a->heap_noted[i][0] = lo;
+	a->heap_noted[i][1] = hi;
+}
+
+/*
+ * After a miss at addr, learn the gap around it between mappings, so the
+ * blocks of an allocator region no mapping covers (the brk heap) need no
+ * index lookup each. Only over a few mappings: it reads them all.
+ */
+static void gap_learn(struct mh_attr *a, uint64_t addr)
+{
+	uint64_t lo = 0, hi = UINT64_MAX;
+	struct mh_mapping *m;
+	unsigned n = 0;
+
+	DL_FOREACH(a->mappings, m) {
+		if (++n > GAP_SCAN_MAX)
+			return;
+		if (m->start > addr && m->start < hi)
+			hi = m->start;
+		else if (m->start <= addr && m->start + m->size > lo)
+			lo = m->start + m->size;
+	}
+	if (lo <= addr && addr < hi)
+		heap_noted_add(a, lo, hi);
+}
+
+/*
+ * Ranges in heap_noted are gaps between mappings or mappings already
+ * marked: both stay so as mappings go or shrink, not as they come or grow.
+ */
 void mh_mapping_note_heap(struct mh_attr *a, uint64_t addr)
 {
-	struct mh_mapping *m = a->mappings ? mapping_find(a, addr) : NULL;
+	struct mh_mapping *m;
 
-	if (m)
-		m->held_heap = true;
+	if (!a->mappings)
+		return;
+	for (unsigned i = 0; i < MH_HEAP_NOTED; i++)
+		if (addr - a->heap_noted[i][0] < a->heap_noted[i][1] - a->heap_noted[i][0])
+			return;
+	m = mapping_find(a, addr);
+	if (!m) {
+		gap_learn(a, addr);
+		return;
+	}
+	m->held_heap = true;
+	heap_noted_add(a, m->start, m->start + m->size);
+}
+
+/* A mapping grew or came: the ranges noted may no longer be what they were. */
+static void heap_forget(struct mh_attr *a)
+{
+	memset(a->heap_noted, 0, sizeof(a->heap_noted));
 }
 
 static void mapping_drop(struct mh_attr *a, struct mh_mapping *m)
@@ -87,6 +143,7 @@ static void mapping_drop(struct mh_attr *a, struct mh_mapping *m)
 /* Give m the range [start, end) (inside its old one), keeping its index entry in step. */
 static int mapping_reshape(struct mh_attr *a, struct mh_mapping *m, uint64_t start, uint64_t end)
 {
+	heap_forget(a);
 	mh_addrindex_remove(a->map_index, m->start);
 	m->start = start;
 	m->size = end - start;
@@ -177,6 +234,7 @@ static int mapping_insert(struct mh_attr *a, uint64_t addr, uint64_t size,
 		return -ENOMEM;
 	*m = (struct mh_mapping){ .start = addr, .size = size, .origin = origin,
 				  .stack_id = stack_id };
+	heap_forget(a);
 	err = mh_addrindex_insert(a->map_index, addr, size, m);
 	if (err) {
 		free(m);

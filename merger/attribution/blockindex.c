@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+/*
+ * blockindex.c - which live block covers an address, for the kernel
+ * records attribute.c charges: an address index (addrindex.h) over the
+ * live blocks, built on first need and brought up to date lazily.
+ *
+ * Must never cost an allocation or a free more than a note in a list:
+ * the index itself changes only when lookups ask for it. Never prints.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "merger/attribution/addrindex.h"
+#include "merger/attribution/attr_internal.h"
+#include "common/blocks.h"
+#include "merger/replay/replay.h"
+
+/*
+ * The index is read only by kernel records (a fault, a swap-in): a few
+ * thousand in a trace of millions of allocations, most of them freed soon.
+ * So a block added while the index exists is only noted (index_pending;
+ * the entries of freed blocks are reused) and a lookup searches the
+ * index, then the noted blocks. The noted blocks go into the index
+ * (index_flush) once INDEX_SYNC_QUERIES lookups searched them, so a
+ * lookup reads each noted entry a bounded number of times; a block freed
+ * before then never enters it. Keeping the index current at every
+ * allocation and free took 31% of a report's cycles (20M events, two
+ * threads, perf record). The list holds live blocks only.
+ *
+ * A block's marks say where it is: MARK_INDEXED, or its noted entry's
+ * number + 1 shifted by MARK_PENDING_SHIFT, or 0 (not yet noted: the
+ * index does not exist).
+ */
+#define MARK_INDEXED 1ULL
+#define MARK_PENDING_SHIFT 1
+
+/* Lookups that search the noted blocks before they go into the index. */
+#define INDEX_SYNC_QUERIES 32
+/* Noted blocks looked up this far ahead of their use while flushing. */
+#define INDEX_PREFETCH_AHEAD 8
+
+/* Not in struct mh_block's order: copied by 16-byte loads, fresh 8-byte stores stall. */
+struct mh_pending_block {
+	uint64_t addr;			/* 0: a freed block's entry, free for reuse */
+	struct mh_stack_stats *stack;
+	uint64_t size;			/* if free: the next free entry + 1, 0 if none */
+};
+
+/* Index a live block by its stack (block pointers move inside the block table; stacks stay put). */
+static int index_insert(struct mh_attr *a, struct mh_block *blk)
+{
+	int err = mh_addrindex_insert(a->block_index, blk->addr, blk->size, blk->stack);
+
+	if (err == -EEXIST) {
+		mh_addrindex_remove(a->block_index, blk->addr);
+		err = mh_addrindex_insert(a->block_index, blk->addr, blk->size, blk->stack);
+	}
+	if (!err)
+		blk->marks = MARK_INDEXED;
+	return err;
+}
+
+struct build_ctx {
+	struct mh_attr *a;
+	int err;
+};
+
+/* First build: every live block; the mappings they lie in hold heap from now on. */
+static void build_one(struct mh_block *blk, void *arg)
+{
+	struct build_ctx *bc = arg;
+
+	mh_mapping_note_heap(bc->a, blk->addr);
+	if (!bc->err)
+		bc->err = index_insert(bc->a, blk);
+}
+
+/* Put the noted blocks into the index and empty the list. 0 or -ENOMEM. */
+static int index_flush(struct mh_process *p)
+{
+	struct mh_attr *a = p->attr;
+	struct mh_pending_block *pb = a->index_pending;
+	size_t i, n = a->index_pending_count;
+	struct mh_block *blk;
+	int err = 0;
+
+	for (i = 0; i < n && p->blocks && !err; i++) {
+		if (!pb[i].addr)
+			continue;
+		for (size_t j = i + 1; j < n && j <= i + INDEX_PREFETCH_AHEAD; j++)
+			if (pb[j].addr)
+				mh_blocks_prefetch(p->blocks, pb[j].addr);
+		blk = mh_blocks_find(p->blocks, pb[i].addr);
+		if (blk) /* always: its free would have freed the entry */
+			err = index_insert(a, blk);
+	}
+	a->index_pending_count = 0;
+	a->index_pending_free = 0;
+	a->index_queries = 0;
+	return err;
+}
+
+/* Note a block added while the index exists. 0 or -ENOMEM. */
+int mh_block_index_note(struct mh_attr *a, struct mh_block *blk)
+{
+	struct mh_pending_block *grown;
+	size_t i, cap;
+
+	if (a->index_pending_free) {
+		i = a->index_pending_free - 1;
+		a->index_pending_free = a->index_pending[i].size;
+	} else {
+		if (a->index_pending_count == a->index_pending_cap) {
+			cap = a->index_pending_cap ? 2 * a->index_pending_cap : 256;
+			grown = reallocarray(a->index_pending, cap, sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			a->index_pending = grown;
+			a->index_pending_cap = cap;
+		}
+		i = a->index_pending_count++;
+	}
+	a->index_pending[i] = (struct mh_pending_block){
+		.addr = blk->addr, .stack = blk->stack, .size = blk->size };
+	blk->marks = (uint64_t)(i + 1) << MARK_PENDING_SHIFT;
+	return 0;
+}
+
+/* A block is no longer live: out of the index or the noted list. */
+void mh_block_index_forget(struct mh_attr *a, const struct mh_block *blk)
+{
+	size_t i;
+
+	if (blk->marks == MARK_INDEXED) {
+		mh_addrindex_remove(a->block_index, blk->addr);
+	} else if (blk->marks) {
+		i = (blk->marks >> MARK_PENDING_SHIFT) - 1;
+		a->index_pending[i] = (struct mh_pending_block){ .size = a->index_pending_free };
+		a->index_pending_free = i + 1;
+	}
+}
+
+/* Make block_at() answer for p's live blocks. 0 or -ENOMEM. */
+int mh_block_index_ensure(struct mh_process *p)
+{
+	struct mh_attr *a = p->attr;
+	struct build_ctx bc = { .a = a };
+
+	if (a->block_index) {
+		if (a->index_pending_count && ++a->index_queries >= INDEX_SYNC_QUERIES)
+			return index_flush(p);
+		return 0;
+	}
+	a->block_index = mh_addrindex_new(a->page_size);
+	if (!a->block_index)
+		return -ENOMEM;
+	mh_blocks_foreach(p->blocks, build_one, &bc);
+	return bc.err;
+}
+
+/* The stack of the live block covering addr, or NULL. */
+struct mh_stack_stats *mh_block_index_at(struct mh_attr *a, uint64_t addr)
+{
+	struct mh_stack_stats *st = mh_addrindex_find(a->block_index, addr, NULL, NULL);
+	const struct mh_pending_block *pb = a->index_pending;
+
+	/* A 0-byte block owns its start; a freed entry (addr 0) covers nothing. */
+	for (size_t i = 0; !st && i < a->index_pending_count; i++)
+		if (pb[i].addr && addr - pb[i].addr < (pb[i].size ? pb[i].size : 1))
+			st = pb[i].stack;
+	return st;
+}
+
+void mh_block_index_free(struct mh_attr *a)
+{
+	mh_addrindex_free(a->block_index);
+	free(a->index_pending);
+	a->block_index = NULL;
+	a->index_pending = NULL;
+}
