@@ -321,6 +321,7 @@ static int promote(struct mh_ring *ring)
 		__atomic_store_n(&s->tid, tid, __ATOMIC_RELAXED);
 		__atomic_compare_exchange_n(&old->state, &claimed, MH_SLOT_CLOSED, false,
 					    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&ring->hdr->promotions, 1, __ATOMIC_RELAXED);
 		ok = wait_until(ring, drained_to, end);
 		take(ring, i, tid);
 		return ok ? 1 : -1;

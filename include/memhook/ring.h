@@ -104,7 +104,7 @@
 #include "memhook/events.h"
 
 #define MH_RING_MAGIC 0x474e495248484d4dULL /* "MMHHRING" */
-#define MH_RING_VERSION 5
+#define MH_RING_VERSION 6
 /* Bytes reserved for the header and the slot table, a multiple of every page size we run on. */
 #define MH_RING_HEADER_BYTES 65536
 /* Offset of the slot table in the header. */
@@ -196,6 +196,8 @@ struct mh_ring_header {
 	__u64 producer_waits;
 	/* Their total length, ns (the producers' clock): how long memhook held the program up. */
 	__u64 producer_wait_ns;
+	/* Threads moved from a full small slot to a large one. */
+	__u64 promotions;
 
 	/* Futex word the consumer sleeps on; producers bump it to wake it. */
 	_Alignas(MH_CACHELINE) __u32 wake_seq;
