@@ -432,6 +432,29 @@ START_TEST(test_swapins_majors_reclaim)
 }
 END_TEST
 
+/*
+ * A mapping that comes where blocks used to land outside any mapping: a
+ * block in it still marks it allocator memory. Stack 1's block lies in
+ * no mapping (only 0x600000 is mapped); it is freed, the kernel maps a
+ * MiB at 0x10000000 over that address, stack 2 allocates there again,
+ * and a fault in the new mapping outside the block is "[heap free]"
+ * (the allocator's), not "[libc mmap]".
+ */
+START_TEST(test_new_mapping_over_heap_gap)
+{
+	ev_kernel_mmap(0x600000, 1 << 20);
+	ev_fault(0x600010, 0x1, MH_VMA_ANON);	/* the block index exists from here */
+	ev_alloc(0x10000010, 64, 1, MH_KIND_MALLOC);
+	ev_free(0x10000010);
+	ev_kernel_mmap(0x10000000, 1 << 20);
+	ev_alloc(0x10000010, 64, 2, MH_KIND_MALLOC);
+	ev_fault(0x10080000, 0x2, MH_VMA_ANON);
+	mh_replay_finish(rp);
+	ck_assert_ptr_nonnull(mapping("[heap free]"));
+	ck_assert_uint_eq(mapping("[heap free]")->faults, 1);
+}
+END_TEST
+
 /* ---- the JSON report from a trace file ---- */
 
 /*
@@ -870,6 +893,7 @@ static Suite *attribution_suite(void)
 	tcase_add_test(tc, test_faults_in_blocks_added_later);
 	tcase_add_test(tc, test_swapins_majors_reclaim);
 	tcase_add_test(tc, test_munmap_splits_and_removes);
+	tcase_add_test(tc, test_new_mapping_over_heap_gap);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(tr, mh_fx_tmpdir_setup, mh_fx_tmpdir_teardown);
