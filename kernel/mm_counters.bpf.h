@@ -83,16 +83,29 @@ static __always_inline __u64 mm_bytes(struct mm_struct *mm, __u32 idx)
 	return (__u64)mm_counter(mm, member) << conf.page_shift;
 }
 
-/* Emit member idx (enum mh_rss_member) of tgid's mm as a KRSS record at ts; its pages. */
-static __always_inline __s64 emit_rss(struct mm_struct *mm, __u32 tgid, __u32 idx, __u64 ts)
-{
-	int member = conf.mm_member[idx & 3];
-	struct mh_rec_krss r = {};
-	__s64 pages;
+/*
+ * A process's own RSS changes are reported at most this many changes late
+ * (faults.c); a change this large (pages) is never held back by a
+ * mapping syscall (flush_rss_lazy).
+ */
+const volatile __u32 rss_batch __weak = 0;
 
-	if (member < 0 || member >= 4)
-		return 0;
-	pages = mm_counter(mm, member);
+/* Note that the trace now says pages for member idx of t's process. */
+static __always_inline void told_rss(struct mh_traced *t, __u32 idx, __s64 pages)
+{
+	__s64 sum;
+
+	t->rss_told[idx & 3] = pages;
+	sum = t->rss_told[MH_RSS_ANON] + t->rss_told[MH_RSS_FILE] + t->rss_told[MH_RSS_SHMEM];
+	if (sum > t->rss_told_peak)
+		t->rss_told_peak = sum;
+}
+
+/* Emit pages as the value of member idx (enum mh_rss_member) of tgid, read at ts. */
+static __always_inline void emit_rss_value(__u32 tgid, __u32 idx, __s64 pages, __u64 ts)
+{
+	struct mh_rec_krss r = {};
+
 	INIT_REC(r, MH_REC_KRSS);
 	r.ts_ns = ts;
 	r.bytes = (__u64)pages << conf.page_shift;
@@ -100,28 +113,112 @@ static __always_inline __s64 emit_rss(struct mm_struct *mm, __u32 tgid, __u32 id
 	r.pid = tgid;
 	r.member = idx & 3;
 	emit(&r, sizeof(r));
+}
+
+/* Emit member idx of tgid's mm (t: its filter entry) as a KRSS record at ts; its pages. */
+static __always_inline __s64 emit_rss(struct mm_struct *mm, __u32 tgid, struct mh_traced *t,
+				      __u32 idx, __u64 ts)
+{
+	int member = conf.mm_member[idx & 3];
+	__s64 pages;
+
+	if (member < 0 || member >= 4)
+		return 0;
+	pages = mm_counter(mm, member);
+	emit_rss_value(tgid, idx, pages, ts);
+	told_rss(t, idx, pages);
 	return pages;
 }
 
 /*
- * Report the counters of tgid changed since their last report, with their
- * exact values now. The marks are cleared before the counters are read, so
- * a change racing with us is either in the value read or marked again.
+ * The counters of tgid changed since their last report, read now into
+ * pages[] (the others: as last reported); the marks are cleared before the
+ * counters are read, so a change racing with us is either in the value
+ * read or marked again. Returns the marks that were set (bit per member).
  */
-static __always_inline void flush_rss(struct mm_struct *mm, __u32 tgid, struct mh_traced *t)
+static __always_inline __u32 read_dirty(struct mm_struct *mm, struct mh_traced *t,
+					__s64 pages[4])
+{
+	__u32 i, dirty = 0;
+	int member;
+
+	t->rss_changes = 0;
+	for (i = 0; i < 4; i++) {
+		pages[i] = t->rss_told[i];
+		if (!t->rss_dirty[i])
+			continue;
+		t->rss_dirty[i] = 0;
+		dirty |= 1U << i;
+		member = conf.mm_member[i];
+		if (member >= 0 && member < 4)
+			pages[i] = mm_counter(mm, member);
+	}
+	return dirty;
+}
+
+/*
+ * Report the counters of tgid in dirty whose value differs from what the
+ * trace last said (one that went up and back down between two reports
+ * needs no record: the trace already holds its value).
+ */
+static __always_inline void report_dirty(__u32 tgid, struct mh_traced *t, __u32 dirty,
+					 const __s64 pages[4])
 {
 	__u64 ts = 0;
 	__u32 i;
 
-	t->rss_changes = 0;
 	for (i = 0; i < 4; i++) {
-		if (!t->rss_dirty[i])
+		if (!(dirty & (1U << i)) || pages[i] == t->rss_told[i] ||
+		    conf.mm_member[i] < 0 || conf.mm_member[i] >= 4)
 			continue;
-		t->rss_dirty[i] = 0;
 		if (!ts)
 			ts = bpf_ktime_get_ns();
-		emit_rss(mm, tgid, i, ts);
+		emit_rss_value(tgid, i, pages[i], ts);
+		told_rss(t, i, pages[i]);
 	}
+}
+
+/* Report the counters of tgid changed since their last report, with their exact values now. */
+static __always_inline void flush_rss(struct mm_struct *mm, __u32 tgid, struct mh_traced *t)
+{
+	__s64 pages[4];
+	__u32 dirty = read_dirty(mm, t, pages);
+
+	report_dirty(tgid, t, dirty, pages);
+}
+
+/*
+ * As flush_rss, at the entry of a syscall that cannot show the process its
+ * counters (mmap, munmap, brk, mremap, madvise: a file that maps, reads
+ * and unmaps a page per object, as git does, would report each counter up
+ * and back down). The changes are held back, still marked, unless one
+ * counter moved by rss_batch pages or more since its last report, or
+ * anon + file + shmem is above the largest the trace has said since the
+ * process began (so the peak, like VmHWM, is exact). Any other syscall,
+ * rss_batch changes or the thread's exit report them as before.
+ */
+static __always_inline void flush_rss_lazy(struct mm_struct *mm, __u32 tgid, struct mh_traced *t)
+{
+	__u32 changes = t->rss_changes, i;
+	__s64 pages[4], d;
+	__u32 dirty = read_dirty(mm, t, pages);
+	bool now = pages[MH_RSS_ANON] + pages[MH_RSS_FILE] + pages[MH_RSS_SHMEM] >
+		   t->rss_told_peak;
+
+	for (i = 0; i < 4; i++) {
+		d = pages[i] - t->rss_told[i];
+		if ((dirty & (1U << i)) && (d >= (__s64)rss_batch || -d >= (__s64)rss_batch))
+			now = true;
+	}
+	if (now) {
+		report_dirty(tgid, t, dirty, pages);
+		return;
+	}
+	/* Held back: mark them again (a mark set meanwhile is kept). */
+	for (i = 0; i < 4; i++)
+		if (dirty & (1U << i))
+			t->rss_dirty[i] = 1;
+	t->rss_changes += changes;
 }
 
 #endif /* MEMHOOK_KERNEL_MM_COUNTERS_BPF_H */

@@ -99,9 +99,14 @@ enum mh_rss_member {
  * (before the mm is torn down), or after 64 changes, whichever comes
  * first, with its value at that moment; so the value is never more than 64
  * changes behind, and exact whenever the process makes a syscall (as it
- * must to look at its own counters). MM_SWAPENTS changes and changes made
- * by other tasks (reclaim, another process's munmap of shared memory) are
- * reported at once.
+ * must to look at its own counters). The memory syscalls (mmap, munmap,
+ * mremap, brk, madvise), which cannot show a process its counters, hold
+ * them back unless one moved by 64 pages or more since its last report or
+ * anon + file + shmem is above any sum reported since the process began or
+ * exec'd, so every new peak is reported. A counter whose value is the one
+ * last reported is not reported again. MM_SWAPENTS changes and changes
+ * made by other tasks (reclaim, another process's munmap of shared memory)
+ * are reported at once.
  */
 struct mh_rec_krss {
 	struct mh_rec_hdr hdr;
@@ -191,7 +196,7 @@ struct mh_rec_ksyscall {
 	struct mh_rec_hdr hdr;
 	__u64 ts_ns;		/* CLOCK_MONOTONIC ns at syscall exit */
 	__u64 enter_ns;		/* CLOCK_MONOTONIC ns at syscall entry */
-	__u64 args[6];		/* raw arguments as passed (see enum mh_ksys) */
+	__u64 args[6];		/* raw arguments (enum mh_ksys names them), 0 past those */
 	__s64 ret;		/* return value: address, 0, or -errno */
 	__u32 tid;		/* kernel thread id */
 	__u32 pid;		/* process id (tgid) */
