@@ -60,7 +60,8 @@ struct mh_rec_kfault {
 	__u32 tid;		/* kernel thread id that faulted */
 	__u32 pid;		/* its process id (tgid) */
 	__u32 vma_class;	/* enum mh_vma_class */
-	__u32 gen;		/* the file's inode generation (with ino, its NFS-style handle) */
+	__u32 gen;		/* the file's inode generation (with ino, its NFS-style handle);
+				 * 0 once a MH_REC_KFILE has named the file, which holds it */
 };
 
 /* A fault the kernel counted as major (I/O needed), from the perf event. */
@@ -261,7 +262,7 @@ struct mh_rec_kfile {
 	__u32 dev;		/* kernel dev_t (MAJOR << 20 | MINOR), as in mh_rec_kfault.dev */
 	__u32 pid;		/* process whose /proc/PID/maps gave the path (memhook's if its handle did) */
 	__u32 path_len;		/* bytes of the path, NUL excluded */
-	__u32 pad;
+	__u32 gen;		/* inode generation, as the fault gave it (0: unknown, older traces) */
 	/* char path[path_len + 1]; padded to MH_REC_ALIGN */
 };
 
