@@ -131,48 +131,75 @@ static __always_inline __s64 emit_rss(struct mm_struct *mm, __u32 tgid, struct m
 }
 
 /*
- * The counters of tgid changed since their last report, read now into
- * pages[] (the others: as last reported); the marks are cleared before the
- * counters are read, so a change racing with us is either in the value
- * read or marked again. Returns the marks that were set (bit per member).
+ * Reporting a process's own changes: the counters it changed since their
+ * last report are read (rss_read) and reported with their exact values
+ * (rss_report). With lazy, at the entry of a syscall that cannot show the
+ * process its counters (mmap, munmap, brk, mremap, madvise: a program
+ * that maps, reads and unmaps a page per file, as git does per object,
+ * would report each counter up and back down), they are reported only if
+ * one moved by rss_batch pages or more since its last report, or anon +
+ * file + shmem is above the largest the trace has said since the process
+ * began (so the peak, like VmHWM, is exact); else they stay marked for
+ * any other syscall, rss_batch changes or the thread's exit. A counter
+ * back at the value last reported is not reported again.
+ *
+ * The marks are cleared before the counters are read, so a change racing
+ * with us is either in the value read or marked again. Which counters
+ * changed is told by their values alone, never kept as a mask: each
+ * combination of known bits would be a path of its own for the verifier.
  */
-static __always_inline __u32 read_dirty(struct mm_struct *mm, struct mh_traced *t,
-					__s64 pages[4])
-{
-	__u32 i, dirty = 0;
-	int member;
 
-	t->rss_changes = 0;
-	for (i = 0; i < 4; i++) {
+/* True if a counter in pages[] moved by rss_batch pages or more from what t last reported. */
+static __always_inline bool rss_moved(const struct mh_traced *t, const __s64 pages[4])
+{
+	__s64 d;
+
+	for (__u32 i = 0; i < 4; i++) {
+		d = pages[i] - t->rss_told[i];
+		if (d >= (__s64)rss_batch || -d >= (__s64)rss_batch)
+			return true;
+	}
+	return false;
+}
+
+/* Read the counters t marks as changed into pages[], the others as last told; clear the marks. */
+static __always_inline void rss_read(struct mm_struct *mm, struct mh_traced *t, __s64 pages[4])
+{
+	for (__u32 i = 0; i < 4; i++) {
 		pages[i] = t->rss_told[i];
 		if (!t->rss_dirty[i])
 			continue;
 		t->rss_dirty[i] = 0;
-		dirty |= 1U << i;
-		member = conf.mm_member[i];
-		if (member >= 0 && member < 4)
-			pages[i] = mm_counter(mm, member);
+		if (conf.mm_member[i] >= 0 && conf.mm_member[i] < 4)
+			pages[i] = mm_counter(mm, conf.mm_member[i]);
 	}
-	return dirty;
 }
 
 /*
- * Report the counters of tgid in dirty whose value differs from what the
- * trace last said (one that went up and back down between two reports
- * needs no record: the trace already holds its value).
+ * Report what rss_read() gave that differs from what t last reported
+ * (changes: t->rss_changes before it, which the caller zeroed), or with
+ * lazy, hold it back. Apart from rss_read() so that a caller deciding lazy
+ * late has the verifier walk the counter reads once.
  */
-static __always_inline void report_dirty(__u32 tgid, struct mh_traced *t, __u32 dirty,
-					 const __s64 pages[4])
+static __always_inline void rss_report(__u32 tgid, struct mh_traced *t, const __s64 pages[4],
+				       __u32 changes, bool lazy)
 {
-	__u64 ts = 0;
+	__u64 ts;
 	__u32 i;
 
+	if (lazy && pages[MH_RSS_ANON] + pages[MH_RSS_FILE] + pages[MH_RSS_SHMEM] <=
+	    t->rss_told_peak && !rss_moved(t, pages)) {
+		/* Held back: marked again. */
+		for (i = 0; i < 4; i++)
+			if (pages[i] != t->rss_told[i])
+				t->rss_dirty[i] = 1;
+		t->rss_changes += changes;
+		return;
+	}
+	ts = bpf_ktime_get_ns();
 	for (i = 0; i < 4; i++) {
-		if (!(dirty & (1U << i)) || pages[i] == t->rss_told[i] ||
-		    conf.mm_member[i] < 0 || conf.mm_member[i] >= 4)
+		if (pages[i] == t->rss_told[i])
 			continue;
-		if (!ts)
-			ts = bpf_ktime_get_ns();
 		emit_rss_value(tgid, i, pages[i], ts);
 		told_rss(t, i, pages[i]);
 	}
@@ -181,44 +208,12 @@ static __always_inline void report_dirty(__u32 tgid, struct mh_traced *t, __u32 
 /* Report the counters of tgid changed since their last report, with their exact values now. */
 static __always_inline void flush_rss(struct mm_struct *mm, __u32 tgid, struct mh_traced *t)
 {
+	__u32 changes = t->rss_changes;
 	__s64 pages[4];
-	__u32 dirty = read_dirty(mm, t, pages);
 
-	report_dirty(tgid, t, dirty, pages);
-}
-
-/*
- * As flush_rss, at the entry of a syscall that cannot show the process its
- * counters (mmap, munmap, brk, mremap, madvise: a file that maps, reads
- * and unmaps a page per object, as git does, would report each counter up
- * and back down). The changes are held back, still marked, unless one
- * counter moved by rss_batch pages or more since its last report, or
- * anon + file + shmem is above the largest the trace has said since the
- * process began (so the peak, like VmHWM, is exact). Any other syscall,
- * rss_batch changes or the thread's exit report them as before.
- */
-static __always_inline void flush_rss_lazy(struct mm_struct *mm, __u32 tgid, struct mh_traced *t)
-{
-	__u32 changes = t->rss_changes, i;
-	__s64 pages[4], d;
-	__u32 dirty = read_dirty(mm, t, pages);
-	bool now = pages[MH_RSS_ANON] + pages[MH_RSS_FILE] + pages[MH_RSS_SHMEM] >
-		   t->rss_told_peak;
-
-	for (i = 0; i < 4; i++) {
-		d = pages[i] - t->rss_told[i];
-		if ((dirty & (1U << i)) && (d >= (__s64)rss_batch || -d >= (__s64)rss_batch))
-			now = true;
-	}
-	if (now) {
-		report_dirty(tgid, t, dirty, pages);
-		return;
-	}
-	/* Held back: mark them again (a mark set meanwhile is kept). */
-	for (i = 0; i < 4; i++)
-		if (dirty & (1U << i))
-			t->rss_dirty[i] = 1;
-	t->rss_changes += changes;
+	t->rss_changes = 0;
+	rss_read(mm, t, pages);
+	rss_report(tgid, t, pages, changes, false);
 }
 
 #endif /* MEMHOOK_KERNEL_MM_COUNTERS_BPF_H */

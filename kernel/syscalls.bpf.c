@@ -112,21 +112,25 @@ static __always_inline int on_enter(struct pt_regs *regs, long id)
 	struct mh_traced *t = traced_of(tgid);
 	struct fault_state *st;
 	struct mm_struct *mm;
-	__u32 sys;
+	__u32 sys, changes;
+	__s64 pages[4];
 
 	if (!t)
 		return 0;
-	sys = mem_syscall(id);
 	/*
 	 * A syscall may observe the counters (/proc/self/status): report them
-	 * first. The memory syscalls cannot, and may hold them back.
+	 * first. The memory syscalls cannot, and may hold them back. (sys is
+	 * found after: one path through the flush per syscall number would
+	 * multiply the verifier's work.)
 	 */
 	if (t->rss_changes) {
 		mm = BPF_CORE_READ(bpf_get_current_task_btf(), mm);
-		if (mm && sys)
-			flush_rss_lazy(mm, tgid, t);
-		else if (mm)
-			flush_rss(mm, tgid, t);
+		changes = t->rss_changes;
+		t->rss_changes = 0;
+		if (mm) {
+			rss_read(mm, t, pages);
+			rss_report(tgid, t, pages, changes, mem_syscall(id) != 0);
+		}
 	}
 	task = bpf_get_current_task_btf();
 	st = bpf_task_storage_get(&cur_fault, task, NULL, 0);
@@ -134,6 +138,7 @@ static __always_inline int on_enter(struct pt_regs *regs, long id)
 		st->ts_ns = 0;
 	if (!keeps_vma(id) && bpf_map_lookup_elem(&vma_cache, &tgid))
 		bpf_map_delete_elem(&vma_cache, &tgid);
+	sys = mem_syscall(id);
 	if (!sys)
 		return 0;
 	call = bpf_task_storage_get(&pending, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
