@@ -400,7 +400,9 @@ void mh_core_remap(enum mh_alloc_kind kind, const void *old, size_t old_size, co
 					       .size = sizeof(*r) });
 }
 
-struct mh_rec_free *mh_core_free_begin(enum mh_alloc_kind kind, const void *addr, size_t size)
+/* mh_core_free_begin, inlined into mh_core_free too. */
+static inline __attribute__((always_inline)) struct mh_rec_free *
+free_begin(const void *addr, size_t size)
 {
 	struct mh_rec_free *r;
 
@@ -419,7 +421,15 @@ struct mh_rec_free *mh_core_free_begin(enum mh_alloc_kind kind, const void *addr
 	return r;
 }
 
-void mh_core_free_end(struct mh_rec_free *r, enum mh_alloc_kind kind, bool released)
+struct mh_rec_free *mh_core_free_begin(enum mh_alloc_kind kind, const void *addr, size_t size)
+{
+	(void)kind;	/* in the header, written by mh_core_free_end */
+	return free_begin(addr, size);
+}
+
+/* mh_core_free_end, inlined into mh_core_free too. */
+static inline __attribute__((always_inline)) void free_end(struct mh_rec_free *r,
+							   enum mh_alloc_kind kind, bool released)
 {
 	if (!r)
 		return;
@@ -431,9 +441,14 @@ void mh_core_free_end(struct mh_rec_free *r, enum mh_alloc_kind kind, bool relea
 					       .size = sizeof(*r) });
 }
 
+void mh_core_free_end(struct mh_rec_free *r, enum mh_alloc_kind kind, bool released)
+{
+	free_end(r, kind, released);
+}
+
 void mh_core_free(enum mh_alloc_kind kind, const void *addr, size_t size)
 {
-	mh_core_free_end(mh_core_free_begin(kind, addr, size), kind, true);
+	free_end(free_begin(addr, size), kind, true);
 }
 
 static int send_process(enum mh_process_start start)
@@ -655,6 +670,7 @@ out_free:
 	mh_stackids_free(stacks);
 	stacks = NULL;
 out_unmap:
+	mh_ring_close_slot(&ring);
 	mh_ring_unmap(&ring);
 out_say:
 	say_once(PROBLEM_ATTACH, "cannot attach the event ring, not recording", -err);
