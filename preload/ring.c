@@ -46,10 +46,8 @@
 __thread struct mh_ring_slot_ref mh_ring_me __attribute__((tls_model("initial-exec")));
 /*
  * Set once a thread of this process has claimed a slot: only the first
- * looks for a large one. Several threads running ahead of the recorder
- * only take the CPU it needs (alloc_bench 2 3000000 30 64: 4.5 s -> 10 s
- * wall with every thread in a large slot); one thread's bursts are what
- * the large slots are for.
+ * looks for a large slot at once; the others get one when their small
+ * slot fills (promote()), so threads that write little keep small ones.
  */
 static int claimed_once;
 
@@ -190,12 +188,12 @@ static bool room_for(struct mh_ring *ring, __u64 need)
 }
 
 /*
- * Lossless: wait until need bytes are free in our slot. Wakes the
+ * Lossless: wait until done(ring, arg) holds for our slot. Wakes the
  * consumer, spins a little, then sleeps on tail_wake, probing the consumer
- * about every millisecond. false if the consumer went away or broke the
- * slot off: the record is then dropped.
+ * about every millisecond. Counted as a producer wait. false if the
+ * consumer went away.
  */
-static bool wait_for_room(struct mh_ring *ring, __u64 need)
+static bool wait_until(struct mh_ring *ring, bool (*done)(struct mh_ring *, __u64), __u64 arg)
 {
 	__u64 start = mh_now_ns(), next_probe = 0;
 	unsigned int round;
@@ -204,13 +202,13 @@ static bool wait_for_room(struct mh_ring *ring, __u64 need)
 	__atomic_fetch_add(&ring->hdr->producer_waits, 1, __ATOMIC_RELAXED);
 	mh_ring_wake_consumer(ring);
 	for (round = 0;; round++) {
-		if (room_for(ring, need))
+		if (done(ring, arg))
 			break;
 		if (round < SPIN_ROUNDS) {
 			cpu_relax();
 			continue;
 		}
-		sleep_for_consumer(ring, room_for, need);
+		sleep_for_consumer(ring, done, arg);
 		__u64 now = mh_now_ns();
 		if (now >= next_probe) {
 			ok = !mh_ring_consumer_probe(ring);
@@ -220,18 +218,12 @@ static bool wait_for_room(struct mh_ring *ring, __u64 need)
 		}
 	}
 	count_wait_ns(ring, start);
-	return ok && __atomic_load_n(&mh_ring_me.slot->state, __ATOMIC_RELAXED) != MH_SLOT_BROKEN;
+	return ok;
 }
 
-static __attribute__((noinline, cold)) bool make_room(struct mh_ring *ring, __u64 need)
+static bool slot_broken(void)
 {
-	if (room_for(ring, need) &&
-	    __atomic_load_n(&mh_ring_me.slot->state, __ATOMIC_RELAXED) != MH_SLOT_BROKEN)
-		return true;
-	if (!(ring->hdr->flags & MH_RING_LOSSY) && wait_for_room(ring, need))
-		return true;
-	count_lost(ring);
-	return false;
+	return __atomic_load_n(&mh_ring_me.slot->state, __ATOMIC_RELAXED) == MH_SLOT_BROKEN;
 }
 
 /* Take slot i, just claimed, as the calling thread's. */
@@ -270,6 +262,80 @@ static bool claim_once(struct mh_ring *ring, __u32 tid, bool big)
 			return true;
 		}
 	}
+	return false;
+}
+
+/* Has the consumer taken our slot's records up to pos (or broken the slot off)? */
+static bool drained_to(struct mh_ring *ring, __u64 pos)
+{
+	(void)ring;
+	return __atomic_load_n(&mh_ring_me.slot->tail, __ATOMIC_ACQUIRE) >= pos || slot_broken();
+}
+
+/*
+ * Our small slot is full: move to a free large one, if there is one (the
+ * promotion, ring.h). Claim it, close the small one, wait until the
+ * consumer has taken every record of the small one, and only then write
+ * into the large one: the thread's records come out in its own order
+ * whatever their stamps. That wait is the one a full slot costs anyway;
+ * afterwards the thread has room for its bursts. 1: moved; 0: no large
+ * slot free, nothing changed; -1: moved, but the consumer went away.
+ */
+static int promote(struct mh_ring *ring)
+{
+	__u32 tid = (__u32)syscall(SYS_gettid), claimed = MH_SLOT_CLAIMED;
+	struct mh_slot_header *old = mh_ring_me.slot;
+	__u64 end = mh_ring_me.head;
+	bool ok;
+
+	if (mh_ring_me.bytes >= ring->big_bytes)
+		return 0;
+	for (__u32 i = 0; i < ring->big_count; i++) {
+		struct mh_slot_header *s = &ring->slots[i];
+		__u32 free_state = MH_SLOT_FREE;
+
+		if (__atomic_load_n(&s->state, __ATOMIC_RELAXED) != MH_SLOT_FREE ||
+		    !__atomic_compare_exchange_n(&s->state, &free_state, MH_SLOT_CLAIMED, false,
+						 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			continue;
+		/* Owned at once: the consumer frees it should the thread die while it waits. */
+		__atomic_store_n(&s->pid, (__u32)syscall(SYS_getpid), __ATOMIC_RELAXED);
+		__atomic_store_n(&s->tid, tid, __ATOMIC_RELAXED);
+		__atomic_compare_exchange_n(&old->state, &claimed, MH_SLOT_CLOSED, false,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&ring->hdr->promotions, 1, __ATOMIC_RELAXED);
+		ok = wait_until(ring, drained_to, end);
+		take(ring, i, tid);
+		return ok ? 1 : -1;
+	}
+	return 0;
+}
+
+/*
+ * Our slot has no room for a record of bytes. Lossy: drop and count.
+ * Lossless: move to a large slot, or wait for room. true: there is room
+ * now, in the slot `me` describes (perhaps another one than before).
+ */
+static __attribute__((noinline, cold)) bool make_room(struct mh_ring *ring, __u32 bytes)
+{
+	__u64 off = mh_ring_me.head & (mh_ring_me.bytes - 1);
+	__u64 need = off + bytes > mh_ring_me.bytes ? mh_ring_me.bytes - off + bytes : bytes;
+	int moved;
+
+	/* A slot the consumer broke off takes no more records (ring.h). */
+	if (slot_broken())
+		goto lost;
+	if (room_for(ring, need))
+		return true;
+	if (!(ring->hdr->flags & MH_RING_LOSSY)) {
+		moved = promote(ring);
+		if (moved > 0)
+			return true;
+		if (!moved && wait_until(ring, room_for, need) && !slot_broken())
+			return true;
+	}
+lost:
+	count_lost(ring);
 	return false;
 }
 
@@ -333,8 +399,12 @@ void *mh_ring_reserve_slow(struct mh_ring *ring, __u32 bytes, __u64 *pos)
 	off = mh_ring_me.head & (mh_ring_me.bytes - 1);
 	/* A record never straddles the slot's end: the rest of the lap is skipped. */
 	need = off + bytes > mh_ring_me.bytes ? mh_ring_me.bytes - off + bytes : bytes;
-	if (mh_ring_me.head + need - mh_ring_me.tail > mh_ring_me.bytes && !make_room(ring, need))
-		return NULL;
+	if (mh_ring_me.head + need - mh_ring_me.tail > mh_ring_me.bytes) {
+		if (!make_room(ring, bytes))
+			return NULL;
+		/* The thread may be in another slot now. */
+		off = mh_ring_me.head & (mh_ring_me.bytes - 1);
+	}
 	if (off + bytes > mh_ring_me.bytes) {
 		memset(mh_ring_me.data + off, 0, sizeof(struct mh_rec_hdr));	/* the wrap mark */
 		mh_ring_me.head += mh_ring_me.bytes - off;

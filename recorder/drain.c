@@ -224,21 +224,52 @@ static void slot_corrupt(struct mh_recorder *r, const char *why)
 }
 
 /*
+ * Where the next batch goes: straight into the trace's buffer for the
+ * allocation stream (the writer's lock held until commit_batch), or, when
+ * the trace cannot be written, the drainer's own buffer (dropped after).
+ * *cap is at most DRAIN_BATCH_BYTES and holds any record.
+ */
+static unsigned char *batch_room(struct mh_recorder *r, size_t *cap)
+{
+	void *at;
+
+	if (!atomic_load(&r->write_err) &&
+	    !note_error(r, mh_trace_writer_room(r->writer, MH_STREAM_ALLOC,
+						mh_ring_max_record(&r->ring), &at, cap))) {
+		if (*cap > DRAIN_BATCH_BYTES)
+			*cap = DRAIN_BATCH_BYTES;
+		return at;
+	}
+	*cap = DRAIN_BATCH_BYTES;
+	return r->batch;
+}
+
+/* Keep the first good bytes of a batch from batch_room in the trace. */
+static void commit_batch(struct mh_recorder *r, const unsigned char *batch, size_t good)
+{
+	if (batch != r->batch)
+		(void)note_error(r, mh_trace_writer_commit(r->writer, MH_STREAM_ALLOC, good));
+}
+
+/*
  * Move what is published from the ring to the trace, merged by time, in
  * batches of about DRAIN_BATCH_BYTES copied out of the shared memory
- * first (the program may change it while we look), so producers get room
- * back while the rest is compressed. Returns the bytes moved.
+ * first (the program may change it while we look), straight into the
+ * trace's buffer, so producers get room back while the rest is
+ * compressed. Returns the bytes moved.
  */
 static size_t drain_once(struct mh_recorder *r)
 {
 	const char *why, *bad;
-	size_t n, good, moved = 0;
+	unsigned char *batch;
+	size_t n, good, cap, moved = 0;
 	int err;
 
 	do {
-		err = mh_ring_read(&r->ring, r->batch, DRAIN_BATCH_BYTES, &n, &why);
-		good = observe(r, r->batch, n, &bad);
-		(void)mh_recorder_append(r, MH_STREAM_ALLOC, r->batch, good); /* reported inside */
+		batch = batch_room(r, &cap);
+		err = mh_ring_read(&r->ring, batch, cap, &n, &why);
+		good = observe(r, batch, n, &bad);
+		commit_batch(r, batch, good);
 		mh_ring_release(&r->ring, n);
 		moved += n;
 		if (bad)

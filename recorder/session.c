@@ -136,6 +136,9 @@ static void write_final_records(struct mh_recorder *r, struct mh_losses *losses)
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)
 		 __atomic_load_n(&r->ring.hdr->producer_wait_ns, __ATOMIC_RELAXED));
 	(void)mh_recorder_info(r, 0, "ring.producer_wait_ns", num);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)
+		 __atomic_load_n(&r->ring.hdr->promotions, __ATOMIC_RELAXED));
+	(void)mh_recorder_info(r, 0, "ring.promotions", num);
 	if (r->torn_records)
 		fprintf(stderr, "memhook: %u events were never completed (a thread died mid-write)\n",
 			r->torn_records);

@@ -260,6 +260,7 @@ struct trace_scan {
 	long long allocs, frees, own_allocs, own_frees, own_live_bytes, own_bytes;
 	long long unmatched_frees, double_allocs;
 	long long order_repairs;	/* the recorder's "ring.order_repairs", -1: none */
+	long long promotions;		/* its "ring.promotions", -1: none */
 	bool exited;
 	unsigned exit_reason;
 	int exit_status;
@@ -327,14 +328,24 @@ static void scan_alloc(struct trace_scan *s, struct live_block **live,
 	HASH_ADD(hh, *live, addr, sizeof(b->addr), b);
 }
 
-/* The recorder's count of allocations at a live address (drain.c). */
+/* Is info record i's key `key`? */
+static bool info_is(const struct mh_rec_info *i, const char *key)
+{
+	return i->key_len == strlen(key) && !memcmp(i + 1, key, i->key_len);
+}
+
+/*
+ * The recorder's count of allocations at a live address (drain.c), and of
+ * threads moved to a large slot (session.c).
+ */
 static void note_info(struct trace_scan *s, const struct mh_rec_info *i)
 {
-	static const char key[] = "ring.order_repairs";
-	const char *text = (const char *)(i + 1);
+	const char *value = (const char *)(i + 1) + i->key_len + 1;
 
-	if (i->key_len == sizeof(key) - 1 && !memcmp(text, key, sizeof(key) - 1))
-		s->order_repairs = strtoll(text + i->key_len + 1, NULL, 10);
+	if (info_is(i, "ring.order_repairs"))
+		s->order_repairs = strtoll(value, NULL, 10);
+	if (info_is(i, "ring.promotions"))
+		s->promotions = strtoll(value, NULL, 10);
 }
 
 static void scan_record(struct trace_scan *s, struct live_block **live,
@@ -410,12 +421,14 @@ static bool threads_own(const struct mh_rec_alloc *a)
  * time: any misordering shows as an allocation of a still-live address
  * (the test's own replay of the trace, and the recorder's repair count)
  * or a free of an unknown one. The oracle is the program's own count.
+ * The workers fill their small slots at once and move to large ones
+ * (ring.promotions): the order holds across those moves too.
  */
 START_TEST(test_threads_trace_exact)
 {
 	char *exe = example("threads"), *out = tmp_file("out"), *trace = tmp_file("t.mht");
 	const char *argv[] = { exe, "4", "1000000", NULL };
-	struct trace_scan s = { .own = threads_own, .order_repairs = -1 };
+	struct trace_scan s = { .own = threads_own, .order_repairs = -1, .promotions = -1 };
 	long long mallocs = -1, frees = -1, bytes = -1;
 	char *text, *json;
 
@@ -433,6 +446,7 @@ START_TEST(test_threads_trace_exact)
 	ck_assert_int_eq(s.unmatched_frees, 0);
 	ck_assert_int_eq(s.double_allocs, 0);
 	ck_assert_int_eq(s.order_repairs, 0);
+	ck_assert_int_ge(s.promotions, 1);
 	json = report_json(trace);
 	ck_assert_int_eq(field(json, "summary.leaked_bytes"), 0);
 	ck_assert_int_eq(field(json, "summary.unmatched_frees"), 0);

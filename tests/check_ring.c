@@ -640,6 +640,84 @@ START_TEST(test_first_thread_gets_a_large_slot)
 }
 END_TEST
 
+/* A stamp every record of the promotion test carries: only the slots' order can order them. */
+#define SAME_STAMP 1000
+
+struct mover {
+	struct mh_ring *ring;
+	unsigned int count;	/* records to write */
+	pid_t tid;
+	int done;
+};
+
+static void *put_same_stamp(void *arg)
+{
+	struct mover *m = arg;
+
+	m->tid = (pid_t)gettid();
+	for (__u32 seq = 0; seq < m->count; seq++) {
+		__u32 bytes = rec_bytes(1, seq);
+		struct test_rec *r = begin(m->ring, 1, seq, bytes);
+
+		ck_assert_ptr_nonnull(r);
+		r->ts = SAME_STAMP;
+		publish(r, bytes);
+	}
+	__atomic_store_n(&m->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * A thread whose small slot fills moves to a free large one, and its
+ * records still come out in its own order: every record here has the same
+ * stamp, so the merge's order at equal stamps (the lower slot first, and
+ * the large slots come first) would put the large slot's records before
+ * the rest of the small one's, unless the small one was drained before
+ * the thread wrote into the large one. The records fill the small slot
+ * and part of the large one, so a thread that moved without waiting
+ * would finish with records in both.
+ */
+START_TEST(test_promotion_keeps_thread_order)
+{
+	__u32 next[MAX_PRODUCERS] = { 0 };
+	struct mover m = { .ring = &ring };
+	unsigned int seen = 0;
+	pthread_t t;
+	int big = -1;
+
+	make_ring(4 << 20, 0);
+	ck_assert_uint_gt(ring.big_bytes, ring.slot_bytes);
+	/* This thread takes the process's first large slot, as a main thread does. */
+	ck_assert(put(&ring, 0, 0));
+	ck_assert_uint_eq(drain_all(&ring, next), 1);
+	last_ts = 0;
+	for (__u64 bytes = 0; bytes < ring.slot_bytes + ring.big_bytes / 2; m.count++)
+		bytes += rec_bytes(1, m.count);
+	ck_assert_int_eq(pthread_create(&t, NULL, put_same_stamp, &m), 0);
+	while (!__atomic_load_n(&ring.hdr->producer_waits, __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&m.done, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	usleep(10000);
+	while (seen < m.count) {
+		unsigned int got = drain(&ring, next);
+
+		seen += got;
+		if (!got)
+			mh_ring_wait(&ring, 1000000);
+	}
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_uint_eq(next[1], m.count);
+	/* It did move: a large slot other than this thread's is the mover's. */
+	for (__u32 i = 1; i < ring.big_count; i++)
+		if (ring.slots[i].state == MH_SLOT_CLAIMED && (pid_t)ring.slots[i].tid == m.tid)
+			big = (int)i;
+	ck_assert_int_ge(big, 1);
+	ck_assert_uint_gt(ring.slots[big].head, ring.slot_bytes);
+	ck_assert_uint_eq(ring.hdr->producer_waits, 1);
+	ck_assert_uint_eq(ring.hdr->lost_records, 0);
+}
+END_TEST
+
 static Suite *ring_suite(void)
 {
 	Suite *s = suite_create("ring");
@@ -655,6 +733,7 @@ static Suite *ring_suite(void)
 	tcase_add_test(core, test_bad_slot_alone);
 	tcase_add_test(core, test_layout_tiles_the_area);
 	tcase_add_test(core, test_first_thread_gets_a_large_slot);
+	tcase_add_test(core, test_promotion_keeps_thread_order);
 	suite_add_tcase(s, core);
 
 	tcase_add_checked_fixture(limits, NULL, ring_teardown);

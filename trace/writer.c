@@ -277,6 +277,47 @@ int mh_trace_writer_append(struct mh_trace_writer *w, int stream, const void *re
 	return err;
 }
 
+int mh_trace_writer_room(struct mh_trace_writer *w, int stream, size_t min, void **at,
+			 size_t *cap)
+{
+	struct stream_buf *s;
+	int err;
+
+	*at = NULL;
+	*cap = 0;
+	if (stream < 0 || stream >= MH_STREAM_COUNT || min > MH_CHUNK_MAX_RAW_BYTES)
+		return -EINVAL;
+	err = get_error(w);
+	if (err)
+		return err;
+	s = &w->streams[stream];
+	pthread_mutex_lock(&s->lock);
+	if (MH_CHUNK_MAX_RAW_BYTES - s->raw_bytes < min) {
+		err = flush_stream(w, stream);
+		if (err) {
+			pthread_mutex_unlock(&s->lock);
+			return err;
+		}
+	}
+	*at = s->raw + s->raw_bytes;
+	*cap = MH_CHUNK_MAX_RAW_BYTES - s->raw_bytes;
+	return 0;
+}
+
+int mh_trace_writer_commit(struct mh_trace_writer *w, int stream, size_t bytes)
+{
+	struct stream_buf *s = &w->streams[stream];
+	size_t taken = 0;
+	int err;
+
+	err = measure(s, s->raw + s->raw_bytes, bytes, MH_CHUNK_MAX_RAW_BYTES - s->raw_bytes,
+		      &taken);
+	s->raw_bytes += taken;
+	pthread_mutex_unlock(&s->lock);
+	/* Past the room given: cannot happen with the room kept to. */
+	return err ? err : taken == bytes ? 0 : -EINVAL;
+}
+
 int mh_trace_writer_flush(struct mh_trace_writer *w)
 {
 	int i, err, first = 0;

@@ -57,6 +57,21 @@ struct mh_trace_writer *mh_trace_writer_fdopen(int fd, const struct mh_trace_hea
 int mh_trace_writer_append(struct mh_trace_writer *w, int stream, const void *records,
 			   size_t bytes);
 
+/*
+ * Write records straight into a stream's buffer instead of appending a
+ * copy: *at gets room for at least min bytes (at most
+ * MH_CHUNK_MAX_RAW_BYTES; the buffer is written out as a chunk first
+ * when less is left), *cap its size. The stream stays locked until
+ * mh_trace_writer_commit, which the caller must call next with the bytes
+ * of whole records it put there (0: none): they are checked and taken as
+ * append takes them (-EINVAL, nothing taken, if one is malformed).
+ * Returns 0, or -errno (a write error, sticky as for append; -EINVAL for
+ * a bad stream or min) and the stream is not locked.
+ */
+int mh_trace_writer_room(struct mh_trace_writer *w, int stream, size_t min, void **at,
+			 size_t *cap);
+int mh_trace_writer_commit(struct mh_trace_writer *w, int stream, size_t bytes);
+
 /* Write out every stream's buffered records as chunks. 0 or -errno. */
 int mh_trace_writer_flush(struct mh_trace_writer *w);
 

@@ -11,17 +11,19 @@
  * (struct mh_ring_header, then the slot table at MH_RING_SLOT_TABLE), then
  * the slots (mh_ring_layout): in an area of at least MH_RING_BIG_MIN_AREA,
  * MH_RING_BIG_SLOTS large slots of an eighth of it each, for the first
- * thread of a process to claim one, then small ones in the other half
- * for the other threads (and when no large one is free); in smaller areas,
- * slots of one size. Every size is a power of two.
+ * thread of a process to claim one and for threads whose small slot made
+ * them wait (promotion, below), then small ones in the other half for the
+ * other threads (and when no large one is free); in smaller areas, slots
+ * of one size. Every size is a power of two.
  *
  * Protocol of a slot (positions are bytes since the recording started and
  * grow forever, also across owners; position & (size - 1) is the
  * offset in the slot). A record never straddles the slot's end: a producer
  * that would cross it writes an all-zero record header there (a wrap mark)
  * and goes on at the slot's start.
- *   claim:    CAS state FREE -> CLAIMED (the one atomic read-modify-write
- *             of a thread's life), then owner pid and tid.
+ *   claim:    CAS state FREE -> CLAIMED (with a promotion's, the only
+ *             atomic read-modify-writes of a thread's life), then owner
+ *             pid and tid.
  *   producer: wait for room (head + bytes - tail <= size; lossy:
  *             drop and count instead), store busy = 1 (an exchange when
  *             the process has no membarrier registration, see below), read
@@ -30,6 +32,15 @@
  *   close:    CLAIMED -> CLOSED at the thread's end, process exit, an
  *             untraced image's note, and for the slots of the image an
  *             exec replaced; a fork child forgets its parent's slot.
+ *   promotion: a lossless producer whose small slot has no room claims a
+ *             FREE large slot (CAS, then owner pid and tid), closes the
+ *             small one, waits until the small one's tail reaches its head
+ *             (every record of it taken by the consumer; or the slot
+ *             BROKEN), and only then writes into the large one. So a
+ *             thread's records never sit in two slots at once and come out
+ *             in its own order, whatever their stamps; the wait is the one
+ *             the full slot cost anyway. No large slot free: it waits for
+ *             room as before.
  *   consumer: passes are paced: one starts MH_RING_PASS_PERIOD_MS after
  *             the last, or at once when a producer set pass_wanted (it
  *             waits for room or a slot, sent an exit-scan request, or
@@ -93,7 +104,7 @@
 #include "memhook/events.h"
 
 #define MH_RING_MAGIC 0x474e495248484d4dULL /* "MMHHRING" */
-#define MH_RING_VERSION 5
+#define MH_RING_VERSION 6
 /* Bytes reserved for the header and the slot table, a multiple of every page size we run on. */
 #define MH_RING_HEADER_BYTES 65536
 /* Offset of the slot table in the header. */
@@ -111,7 +122,8 @@
  * large slot: a program that frees 100,000 objects at once (Python
  * dropping a list) writes several MiB in a few milliseconds, which a slot
  * of 256 KiB cannot hold until the recorder's next pass, so the program
- * waited. Large slots only from an area this big on.
+ * waited. A thread that fills its small slot moves to a free large one
+ * (promotion). Large slots only from an area this big on.
  */
 #define MH_RING_BIG_SLOTS 4U
 #define MH_RING_BIG_MIN_AREA (4ULL << 20)
@@ -184,6 +196,8 @@ struct mh_ring_header {
 	__u64 producer_waits;
 	/* Their total length, ns (the producers' clock): how long memhook held the program up. */
 	__u64 producer_wait_ns;
+	/* Threads moved from a full small slot to a large one. */
+	__u64 promotions;
 
 	/* Futex word the consumer sleeps on; producers bump it to wake it. */
 	_Alignas(MH_CACHELINE) __u32 wake_seq;
