@@ -19,9 +19,6 @@
 /* include/uapi/asm-generic/errno-base.h */
 #define ENOENT 2
 
-/* A process's own RSS changes are reported at most this many changes late (faults.c). */
-const volatile __u32 rss_batch = 0;
-
 /* Last MM_SWAPENTS value seen per traced tgid, pages. Seeded by the collector. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -248,7 +245,7 @@ static __always_inline int on_rss(struct mm_struct *mm, int member)
 			flush_rss(mm, tgid, t);
 		return 0;
 	}
-	pages = emit_rss(mm, tgid, idx, bpf_ktime_get_ns());
+	pages = emit_rss(mm, tgid, t, idx, bpf_ktime_get_ns());
 	if (idx == MH_RSS_SWAPENTS)
 		on_swapents(tgid, pages);
 	return 0;

@@ -476,7 +476,7 @@ static int resolve(struct mh_kfiles *f, __u32 dev, __u64 ino, __u32 gen, pid_t p
 
 /* Fill f->out with e's record. */
 static const struct mh_rec_kfile *build(struct mh_kfiles *f, const struct file_entry *e,
-					__u64 ts_ns)
+					const struct mh_rec_kfault *fault)
 {
 	size_t len = strnlen(e->path, KFILE_PATH_MAX);
 	size_t size = MH_REC_PAD(sizeof(f->out.rec) + len + 1);
@@ -484,11 +484,12 @@ static const struct mh_rec_kfile *build(struct mh_kfiles *f, const struct file_e
 	memset(f->out.bytes, 0, size);
 	f->out.rec.hdr.type = MH_REC_KFILE;
 	f->out.rec.hdr.size = size;
-	f->out.rec.ts_ns = ts_ns;
+	f->out.rec.ts_ns = fault->ts_ns;
 	f->out.rec.ino = e->key.ino;
 	f->out.rec.dev = e->key.dev;
 	f->out.rec.pid = e->pid;
 	f->out.rec.path_len = len;
+	f->out.rec.gen = fault->gen;
 	memcpy(f->out.bytes + sizeof(f->out.rec), e->path, len);
 	return &f->out.rec;
 }
@@ -514,6 +515,16 @@ int mh_kfiles_note(struct mh_kfiles *f, const struct mh_rec_kfault *fault,
 			return 0;
 	}
 	e->state = FILE_ANNOUNCED;
-	*rec = build(f, e, fault->ts_ns);
+	*rec = build(f, e, fault);
 	return 1;
+}
+
+bool mh_kfiles_named(struct mh_kfiles *f, const struct mh_rec_kfault *fault)
+{
+	const struct file_entry *e;
+
+	if ((fault->vma_class != MH_VMA_FILE && fault->vma_class != MH_VMA_SHMEM) || !fault->ino)
+		return false;
+	e = find(f, fault->dev, fault->ino);
+	return e && e->state == FILE_ANNOUNCED;
 }

@@ -10,6 +10,7 @@
 #ifndef MEMHOOK_KERNEL_FILES_H
 #define MEMHOOK_KERNEL_FILES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -54,6 +55,9 @@ void mh_kfiles_next_round(struct mh_kfiles *f);
  */
 int mh_kfiles_note(struct mh_kfiles *f, const struct mh_rec_kfault *fault,
 		   const struct mh_rec_kfile **rec);
+
+/* True if the file fault names has had its MH_REC_KFILE (which holds its generation). */
+bool mh_kfiles_named(struct mh_kfiles *f, const struct mh_rec_kfault *fault);
 
 /* Distinct files faults named that could not be resolved (so far). */
 size_t mh_kfiles_unresolved(const struct mh_kfiles *f);

@@ -24,13 +24,17 @@
 /*
  * The value of a traced tgid in the "traced" map: which RSS counters the
  * process changed since they were last reported (enum mh_rss_member
- * index, 1 = changed) and how many changes that was. Plain byte stores,
- * no atomics: a mark lost to a race only means a report that is not
- * needed, since a report reads the counters after clearing the marks.
+ * index, 1 = changed) and how many changes that was; what the trace last
+ * said of each counter and the largest anon + file + shmem it said, since
+ * the process began or exec'd (mm_counters.bpf.h). Plain stores, no
+ * atomics: a mark lost to a race only means a report that is not needed,
+ * since a report reads the counters after clearing the marks.
  */
 struct mh_traced {
 	__u8 rss_dirty[4];
 	__u32 rss_changes;
+	__s64 rss_told[4];	/* pages, the last value reported per member */
+	__s64 rss_told_peak;	/* pages, the largest anon + file + shmem reported */
 };
 
 /* What every stream reads; a stream's own settings are rodata of its own. */

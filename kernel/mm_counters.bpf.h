@@ -83,16 +83,29 @@ static __always_inline __u64 mm_bytes(struct mm_struct *mm, __u32 idx)
 	return (__u64)mm_counter(mm, member) << conf.page_shift;
 }
 
-/* Emit member idx (enum mh_rss_member) of tgid's mm as a KRSS record at ts; its pages. */
-static __always_inline __s64 emit_rss(struct mm_struct *mm, __u32 tgid, __u32 idx, __u64 ts)
-{
-	int member = conf.mm_member[idx & 3];
-	struct mh_rec_krss r = {};
-	__s64 pages;
+/*
+ * A process's own RSS changes are reported at most this many changes late
+ * (faults.c); a change this large (pages) is never held back by a
+ * mapping syscall (flush_rss_lazy).
+ */
+const volatile __u32 rss_batch __weak = 0;
 
-	if (member < 0 || member >= 4)
-		return 0;
-	pages = mm_counter(mm, member);
+/* Note that the trace now says pages for member idx of t's process. */
+static __always_inline void told_rss(struct mh_traced *t, __u32 idx, __s64 pages)
+{
+	__s64 sum;
+
+	t->rss_told[idx & 3] = pages;
+	sum = t->rss_told[MH_RSS_ANON] + t->rss_told[MH_RSS_FILE] + t->rss_told[MH_RSS_SHMEM];
+	if (sum > t->rss_told_peak)
+		t->rss_told_peak = sum;
+}
+
+/* Emit pages as the value of member idx (enum mh_rss_member) of tgid, read at ts. */
+static __always_inline void emit_rss_value(__u32 tgid, __u32 idx, __s64 pages, __u64 ts)
+{
+	struct mh_rec_krss r = {};
+
 	INIT_REC(r, MH_REC_KRSS);
 	r.ts_ns = ts;
 	r.bytes = (__u64)pages << conf.page_shift;
@@ -100,28 +113,107 @@ static __always_inline __s64 emit_rss(struct mm_struct *mm, __u32 tgid, __u32 id
 	r.pid = tgid;
 	r.member = idx & 3;
 	emit(&r, sizeof(r));
+}
+
+/* Emit member idx of tgid's mm (t: its filter entry) as a KRSS record at ts; its pages. */
+static __always_inline __s64 emit_rss(struct mm_struct *mm, __u32 tgid, struct mh_traced *t,
+				      __u32 idx, __u64 ts)
+{
+	int member = conf.mm_member[idx & 3];
+	__s64 pages;
+
+	if (member < 0 || member >= 4)
+		return 0;
+	pages = mm_counter(mm, member);
+	emit_rss_value(tgid, idx, pages, ts);
+	told_rss(t, idx, pages);
 	return pages;
 }
 
 /*
- * Report the counters of tgid changed since their last report, with their
- * exact values now. The marks are cleared before the counters are read, so
- * a change racing with us is either in the value read or marked again.
+ * Reporting a process's own changes: the counters it changed since their
+ * last report are read (rss_read) and reported with their exact values
+ * (rss_report). With lazy, at the entry of a syscall that cannot show the
+ * process its counters (mmap, munmap, brk, mremap, madvise: a program
+ * that maps, reads and unmaps a page per file, as git does per object,
+ * would report each counter up and back down), they are reported only if
+ * one moved by rss_batch pages or more since its last report, or anon +
+ * file + shmem is above the largest the trace has said since the process
+ * began (so the peak, like VmHWM, is exact); else they stay marked for
+ * any other syscall, rss_batch changes or the thread's exit. A counter
+ * back at the value last reported is not reported again.
+ *
+ * The marks are cleared before the counters are read, so a change racing
+ * with us is either in the value read or marked again. Which counters
+ * changed is told by their values alone, never kept as a mask: each
+ * combination of known bits would be a path of its own for the verifier.
  */
-static __always_inline void flush_rss(struct mm_struct *mm, __u32 tgid, struct mh_traced *t)
-{
-	__u64 ts = 0;
-	__u32 i;
 
-	t->rss_changes = 0;
-	for (i = 0; i < 4; i++) {
+/* True if a counter in pages[] moved by rss_batch pages or more from what t last reported. */
+static __always_inline bool rss_moved(const struct mh_traced *t, const __s64 pages[4])
+{
+	__s64 d;
+
+	for (__u32 i = 0; i < 4; i++) {
+		d = pages[i] - t->rss_told[i];
+		if (d >= (__s64)rss_batch || -d >= (__s64)rss_batch)
+			return true;
+	}
+	return false;
+}
+
+/* Read the counters t marks as changed into pages[], the others as last told; clear the marks. */
+static __always_inline void rss_read(struct mm_struct *mm, struct mh_traced *t, __s64 pages[4])
+{
+	for (__u32 i = 0; i < 4; i++) {
+		pages[i] = t->rss_told[i];
 		if (!t->rss_dirty[i])
 			continue;
 		t->rss_dirty[i] = 0;
-		if (!ts)
-			ts = bpf_ktime_get_ns();
-		emit_rss(mm, tgid, i, ts);
+		if (conf.mm_member[i] >= 0 && conf.mm_member[i] < 4)
+			pages[i] = mm_counter(mm, conf.mm_member[i]);
 	}
+}
+
+/*
+ * Report what rss_read() gave that differs from what t last reported
+ * (changes: t->rss_changes before it, which the caller zeroed), or with
+ * lazy, hold it back. Apart from rss_read() so that a caller deciding lazy
+ * late has the verifier walk the counter reads once.
+ */
+static __always_inline void rss_report(__u32 tgid, struct mh_traced *t, const __s64 pages[4],
+				       __u32 changes, bool lazy)
+{
+	__u64 ts;
+	__u32 i;
+
+	if (lazy && pages[MH_RSS_ANON] + pages[MH_RSS_FILE] + pages[MH_RSS_SHMEM] <=
+	    t->rss_told_peak && !rss_moved(t, pages)) {
+		/* Held back: marked again. */
+		for (i = 0; i < 4; i++)
+			if (pages[i] != t->rss_told[i])
+				t->rss_dirty[i] = 1;
+		t->rss_changes += changes;
+		return;
+	}
+	ts = bpf_ktime_get_ns();
+	for (i = 0; i < 4; i++) {
+		if (pages[i] == t->rss_told[i])
+			continue;
+		emit_rss_value(tgid, i, pages[i], ts);
+		told_rss(t, i, pages[i]);
+	}
+}
+
+/* Report the counters of tgid changed since their last report, with their exact values now. */
+static __always_inline void flush_rss(struct mm_struct *mm, __u32 tgid, struct mh_traced *t)
+{
+	__u32 changes = t->rss_changes;
+	__s64 pages[4];
+
+	t->rss_changes = 0;
+	rss_read(mm, t, pages);
+	rss_report(tgid, t, pages, changes, false);
 }
 
 #endif /* MEMHOOK_KERNEL_MM_COUNTERS_BPF_H */

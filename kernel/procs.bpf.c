@@ -44,10 +44,19 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 static __always_inline int on_exec(struct task_struct *p)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct mh_traced *t = traced_of(tgid);
 	struct mh_rec_kproc r = {};
+	__u32 i;
 
-	if (!is_traced(tgid))
+	if (!t)
 		return 0;
+	/* A new mm: what the trace said of the old one's counters says nothing of it. */
+	for (i = 0; i < 4; i++) {
+		t->rss_told[i] = 0;
+		t->rss_dirty[i] = 1;
+	}
+	t->rss_told_peak = 0;
+	t->rss_changes++;
 	INIT_REC(r, MH_REC_KPROC);
 	r.ts_ns = bpf_ktime_get_ns();
 	r.tid = BPF_CORE_READ(p, pid);

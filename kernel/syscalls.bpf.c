@@ -8,7 +8,8 @@
  * process's cached vma, since syscalls are what reshape vmas (but for a
  * few that cannot; a successful mmap caches its new vma), and reports
  * the RSS counters the process changed since their last report (a syscall
- * is how a process observes them: see mh_rec_krss).
+ * is how a process observes them: see mh_rec_krss; the memory syscalls
+ * themselves cannot, and report them only past a threshold).
  * Never blocks, never prints.
  */
 #include "kernel/mm_counters.bpf.h"
@@ -84,6 +85,25 @@ static __always_inline void cache_mapped(__u32 tgid, __u64 addr)
 	bpf_map_update_elem(&vma_cache, &tgid, &v, BPF_ANY);
 }
 
+/*
+ * The arguments sys takes; the registers past them (whatever the caller
+ * left there) are stored as 0, so the trace's argument columns of munmap
+ * and brk, most of a program's memory syscalls, compress to nothing
+ * (a column of leftover pointers cost git log -p ~28 KB of its trace).
+ */
+static __always_inline void read_args(struct pending_call *call, struct pt_regs *regs, __u32 sys)
+{
+	__u32 n = sys == MH_KSYS_BRK ? 1 : sys == MH_KSYS_MUNMAP ? 2 :
+		  sys == MH_KSYS_MADVISE ? 3 : sys == MH_KSYS_MREMAP ? 5 : 6;
+
+	call->args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	call->args[1] = n > 1 ? PT_REGS_PARM2_CORE_SYSCALL(regs) : 0;
+	call->args[2] = n > 2 ? PT_REGS_PARM3_CORE_SYSCALL(regs) : 0;
+	call->args[3] = n > 3 ? PT_REGS_PARM4_CORE_SYSCALL(regs) : 0;
+	call->args[4] = n > 4 ? PT_REGS_PARM5_CORE_SYSCALL(regs) : 0;
+	call->args[5] = n > 5 ? BPF_CORE_READ(regs, r9) : 0;
+}
+
 static __always_inline int on_enter(struct pt_regs *regs, long id)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -92,15 +112,25 @@ static __always_inline int on_enter(struct pt_regs *regs, long id)
 	struct mh_traced *t = traced_of(tgid);
 	struct fault_state *st;
 	struct mm_struct *mm;
-	__u32 sys;
+	__u32 sys, changes;
+	__s64 pages[4];
 
 	if (!t)
 		return 0;
-	/* A syscall may observe the counters (/proc/self/status): report them first. */
+	/*
+	 * A syscall may observe the counters (/proc/self/status): report them
+	 * first. The memory syscalls cannot, and may hold them back. (sys is
+	 * found after: one path through the flush per syscall number would
+	 * multiply the verifier's work.)
+	 */
 	if (t->rss_changes) {
 		mm = BPF_CORE_READ(bpf_get_current_task_btf(), mm);
-		if (mm)
-			flush_rss(mm, tgid, t);
+		changes = t->rss_changes;
+		t->rss_changes = 0;
+		if (mm) {
+			rss_read(mm, t, pages);
+			rss_report(tgid, t, pages, changes, mem_syscall(id) != 0);
+		}
 	}
 	task = bpf_get_current_task_btf();
 	st = bpf_task_storage_get(&cur_fault, task, NULL, 0);
@@ -116,12 +146,7 @@ static __always_inline int on_enter(struct pt_regs *regs, long id)
 		return 0;
 	call->sys = sys;
 	call->enter_ns = bpf_ktime_get_ns();
-	call->args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	call->args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	call->args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
-	call->args[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
-	call->args[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
-	call->args[5] = BPF_CORE_READ(regs, r9);
+	read_args(call, regs, sys);
 	return 0;
 }
 

@@ -103,3 +103,50 @@ long long report_value(const char *report, const char *key)
 	ck_abort_msg("the program did not report %s (report: %s)", key, report);
 	return -1;
 }
+
+/* The latest RSS sample of member for pid taken no later than ts, or -1. */
+long long last_rss(const struct capture *c, pid_t pid, __u32 member, __u64 ts)
+{
+	const struct mh_rec_hdr *hdr;
+	__u64 best_ts = 0;
+	long long val = -1;
+
+	for_each_rec(hdr, c) {
+		const struct mh_rec_krss *s = (const void *)hdr;
+
+		if (hdr->type == MH_REC_KRSS && s->pid == (__u32)pid && s->member == member &&
+		    s->ts_ns <= ts && s->ts_ns >= best_ts) {
+			best_ts = s->ts_ns;
+			val = s->bytes;
+		}
+	}
+	return val;
+}
+
+/*
+ * The largest anon + file + shmem the KRSS records of pid say it had from
+ * ts from to ts to, bytes: the values reported by from, then each group
+ * of records read at one instant (one report of several counters).
+ */
+long long rss_peak_between(const struct capture *c, pid_t pid, __u64 from, __u64 to)
+{
+	const struct mh_rec_hdr *hdr;
+	long long now[4] = { 0 }, peak = 0;
+	__u64 group = 0;
+
+	for_each_rec(hdr, c) {
+		const struct mh_rec_krss *s = (const void *)hdr;
+
+		if (hdr->type != MH_REC_KRSS || s->pid != (__u32)pid || s->member > MH_RSS_SHMEM ||
+		    s->ts_ns > to)
+			continue;
+		if (s->ts_ns != group && group >= from &&
+		    now[MH_RSS_ANON] + now[MH_RSS_FILE] + now[MH_RSS_SHMEM] > peak)
+			peak = now[MH_RSS_ANON] + now[MH_RSS_FILE] + now[MH_RSS_SHMEM];
+		group = s->ts_ns;
+		now[s->member] = s->bytes;
+	}
+	if (now[MH_RSS_ANON] + now[MH_RSS_FILE] + now[MH_RSS_SHMEM] > peak)
+		peak = now[MH_RSS_ANON] + now[MH_RSS_FILE] + now[MH_RSS_SHMEM];
+	return peak;
+}

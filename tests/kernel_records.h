@@ -53,4 +53,10 @@ int find_kfile(const struct capture *c, const struct stat *st,
 /* The number after "key=" at the start of a line of a program's report; aborts if absent. */
 long long report_value(const char *report, const char *key);
 
+/* The latest KRSS value of member for pid taken no later than ts, bytes, or -1. */
+long long last_rss(const struct capture *c, pid_t pid, __u32 member, __u64 ts);
+
+/* The largest anon + file + shmem the KRSS records of pid say it had from ts from to to, bytes. */
+long long rss_peak_between(const struct capture *c, pid_t pid, __u64 from, __u64 to);
+
 #endif /* MEMHOOK_TESTS_KERNEL_RECORDS_H */

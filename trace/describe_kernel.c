@@ -67,8 +67,8 @@ static int describe_file(FILE *out, const struct mh_rec_kfile *r)
 {
 	if ((__u64)r->path_len + 1 > r->hdr.size - sizeof(*r))
 		return -EINVAL;
-	fprintf(out, "KFILE ts=%llu pid=%u dev=%u:%u ino=%llu path=%.*s", U(r->ts_ns), r->pid,
-		r->dev >> 20, r->dev & 0xfffff, U(r->ino), (int)r->path_len,
+	fprintf(out, "KFILE ts=%llu pid=%u dev=%u:%u ino=%llu gen=%u path=%.*s", U(r->ts_ns),
+		r->pid, r->dev >> 20, r->dev & 0xfffff, U(r->ino), r->gen, (int)r->path_len,
 		(const char *)(r + 1));
 	return 0;
 }

@@ -60,7 +60,8 @@ struct mh_rec_kfault {
 	__u32 tid;		/* kernel thread id that faulted */
 	__u32 pid;		/* its process id (tgid) */
 	__u32 vma_class;	/* enum mh_vma_class */
-	__u32 gen;		/* the file's inode generation (with ino, its NFS-style handle) */
+	__u32 gen;		/* the file's inode generation (with ino, its NFS-style handle);
+				 * 0 once a MH_REC_KFILE has named the file, which holds it */
 };
 
 /* A fault the kernel counted as major (I/O needed), from the perf event. */
@@ -99,9 +100,14 @@ enum mh_rss_member {
  * (before the mm is torn down), or after 64 changes, whichever comes
  * first, with its value at that moment; so the value is never more than 64
  * changes behind, and exact whenever the process makes a syscall (as it
- * must to look at its own counters). MM_SWAPENTS changes and changes made
- * by other tasks (reclaim, another process's munmap of shared memory) are
- * reported at once.
+ * must to look at its own counters). The memory syscalls (mmap, munmap,
+ * mremap, brk, madvise), which cannot show a process its counters, hold
+ * them back unless one moved by 64 pages or more since its last report or
+ * anon + file + shmem is above any sum reported since the process began or
+ * exec'd, so every new peak is reported. A counter whose value is the one
+ * last reported is not reported again. MM_SWAPENTS changes and changes
+ * made by other tasks (reclaim, another process's munmap of shared memory)
+ * are reported at once.
  */
 struct mh_rec_krss {
 	struct mh_rec_hdr hdr;
@@ -191,7 +197,7 @@ struct mh_rec_ksyscall {
 	struct mh_rec_hdr hdr;
 	__u64 ts_ns;		/* CLOCK_MONOTONIC ns at syscall exit */
 	__u64 enter_ns;		/* CLOCK_MONOTONIC ns at syscall entry */
-	__u64 args[6];		/* raw arguments as passed (see enum mh_ksys) */
+	__u64 args[6];		/* raw arguments (enum mh_ksys names them), 0 past those */
 	__s64 ret;		/* return value: address, 0, or -errno */
 	__u32 tid;		/* kernel thread id */
 	__u32 pid;		/* process id (tgid) */
@@ -256,7 +262,7 @@ struct mh_rec_kfile {
 	__u32 dev;		/* kernel dev_t (MAJOR << 20 | MINOR), as in mh_rec_kfault.dev */
 	__u32 pid;		/* process whose /proc/PID/maps gave the path (memhook's if its handle did) */
 	__u32 path_len;		/* bytes of the path, NUL excluded */
-	__u32 pad;
+	__u32 gen;		/* inode generation, as the fault gave it (0: unknown, older traces) */
 	/* char path[path_len + 1]; padded to MH_REC_ALIGN */
 };
 
