@@ -36,9 +36,10 @@
 # Skipped with a message when the kernel stream cannot start.
 # Part 6, where the preload's time goes: memhook's in-process nanoseconds
 # per malloc+free pair split by step (stack capture, timestamps, interning,
-# buffer write), each timed alone by bench/progs/hotpath_steps at stack
-# depths 3, 15 and 30 in frames with and without frame pointers (thread
-# CPU, medians of 7 batches); then the whole pair, malloc(64)+free in a
+# buffer write; indented rows are alternatives, not summed), each timed
+# alone by bench/progs/hotpath_steps at stack depths 3, 15 and 30 in
+# frames with and without frame pointers (thread CPU, medians of 7
+# batches); then the whole pair, malloc(64)+free in a
 # loop, natively and under `memhook record --kernel=off`, alternating
 # BENCH_STEP_REPS times, medians, and the difference: the in-process cost,
 # whose part not in the steps is the hooks' own (guard, errno, dispatch),
@@ -478,7 +479,7 @@ part6() {
 		m[c]=$(median $(printf '%s\n' "${mh[@]}" | awk -v c=$c '{ print $c }'))
 	done
 	printf '%-34s' "sum of the steps"
-	awk '{ for (c = 2; c <= NF; c++) if ($c ~ /^[0-9]+$/) { k = c - (NF - 6); s[k] += $c } }
+	awk '/^ / { next } { for (c = 2; c <= NF; c++) if ($c ~ /^[0-9]+$/) { k = c - (NF - 6); s[k] += $c } }
 		END { for (k = 1; k <= 6; k++) printf " %8d", s[k]; printf "\n" }' "$work/steps"
 	printf '%-34s' "pair, native"
 	for c in 1 2 3 4 5 6; do printf ' %8s' "${n[c]}"; done

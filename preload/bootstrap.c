@@ -11,8 +11,6 @@
 #include <errno.h>
 #include <stdint.h>
 
-/* Enough for dlsym's error buffers and a few early requests, in bytes. */
-#define BOOT_ARENA_BYTES (256 << 10)
 #define BOOT_MIN_ALIGN 16
 
 /* Each block is preceded by its size, in the 16 bytes before it. */
@@ -21,7 +19,7 @@ struct boot_hdr {
 	size_t pad;
 };
 
-static _Alignas(BOOT_MIN_ALIGN) unsigned char arena[BOOT_ARENA_BYTES];
+_Alignas(BOOT_MIN_ALIGN) unsigned char mh_boot_arena[MH_BOOT_ARENA_BYTES];
 static size_t arena_used;
 
 void *mh_boot_alloc(size_t size, size_t align)
@@ -30,26 +28,21 @@ void *mh_boot_alloc(size_t size, size_t align)
 
 	if (align < BOOT_MIN_ALIGN)
 		align = BOOT_MIN_ALIGN;
-	if (align & (align - 1) || size > BOOT_ARENA_BYTES)
+	if (align & (align - 1) || size > MH_BOOT_ARENA_BYTES)
 		goto out_nomem;
 	do {
 		start = (used + sizeof(struct boot_hdr) + align - 1) & ~(align - 1);
 		end = start + size;
-		if (end > BOOT_ARENA_BYTES)
+		if (end > MH_BOOT_ARENA_BYTES)
 			goto out_nomem;
 	} while (!__atomic_compare_exchange_n(&arena_used, &used, end, true, __ATOMIC_RELAXED,
 					      __ATOMIC_RELAXED));
-	((struct boot_hdr *)(arena + start))[-1].size = size;
-	return arena + start;
+	((struct boot_hdr *)(mh_boot_arena + start))[-1].size = size;
+	return mh_boot_arena + start;
 
 out_nomem:
 	errno = ENOMEM;
 	return NULL;
-}
-
-bool mh_boot_owns(const void *p)
-{
-	return (uintptr_t)p - (uintptr_t)arena < BOOT_ARENA_BYTES;
 }
 
 size_t mh_boot_size(const void *p)

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * A zeroed block of size bytes aligned to align (0 or a power of two; at
@@ -19,8 +20,18 @@
  */
 void *mh_boot_alloc(size_t size, size_t align);
 
+/*
+ * The arena (bootstrap.c), here for mh_boot_owns, which every free asks:
+ * enough for dlsym's error buffers and a few early requests, in bytes.
+ */
+#define MH_BOOT_ARENA_BYTES (256 << 10)
+extern unsigned char mh_boot_arena[MH_BOOT_ARENA_BYTES] __attribute__((visibility("hidden")));
+
 /* True if p was handed out by mh_boot_alloc. */
-bool mh_boot_owns(const void *p);
+static inline bool mh_boot_owns(const void *p)
+{
+	return (uintptr_t)p - (uintptr_t)mh_boot_arena < MH_BOOT_ARENA_BYTES;
+}
 
 /* The size p was allocated with; p must be owned by the arena. */
 size_t mh_boot_size(const void *p);

@@ -77,6 +77,13 @@ static unsigned int names_gen;
 static __thread char sent_name[MH_THREAD_NAME_LEN] __attribute__((tls_model("initial-exec")));
 /* Set once this process has sent its exit records (reset in a fork child). */
 static int exit_sent;
+/*
+ * Threads of this process (image) that have stamped a record, and whether
+ * stamps must be ordered after earlier loads: set by the second of them,
+ * or from the start where busy = 1 is an exchange (see stamp()).
+ */
+static unsigned int stampers;
+static int stamp_ordered = 1;
 /* Its destructor closes a thread's slot when the thread ends. */
 static pthread_key_t slot_key;
 static bool slot_key_ok;
@@ -165,6 +172,34 @@ static int utoa(char *buf, unsigned long v)
 	return n;
 }
 
+/* The calling thread's first stamp: count it; the second thread to come orders all stamps. */
+static __attribute__((noinline, cold)) void first_stamp(void)
+{
+	mh_self.stamped = 1;
+	if (__atomic_fetch_add(&stampers, 1, __ATOMIC_SEQ_CST))
+		__atomic_store_n(&stamp_ordered, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * A record's timestamp. While one thread alone stamps this process's
+ * records, and the recorder's membarrier stands in for a fence at busy = 1,
+ * the tick needs no fence: the fence orders a stamp after loads that saw
+ * another thread's release or allocation, and there is none
+ * (docs/DESIGN.md, "One thread, no fence"). Every thread counts itself
+ * before its first stamp, so a thread that saw anything of a second
+ * stamping thread's (a block it released, a pointer it allocated) sees
+ * stamp_ordered set: x86 keeps loads in order, and the TSC is used only
+ * there.
+ */
+static inline __u64 stamp(void)
+{
+	if (mh_unlikely(!mh_self.stamped))
+		first_stamp();
+	if (__atomic_load_n(&stamp_ordered, __ATOMIC_RELAXED))
+		return mh_clock_ns();
+	return mh_clock_ns_unordered();
+}
+
 /* The calling thread's name (its comm): no fd, no stdio, no malloc. */
 static void thread_name(char *name)
 {
@@ -184,7 +219,7 @@ static void send_thread(const char *name)
 		ring_refused();
 		return;
 	}
-	r->ts_ns = mh_clock_ns();
+	r->ts_ns = stamp();
 	r->pid = (__u32)cur_pid;
 	r->tid = mh_self.tid;
 	memcpy(r->name, name, MH_THREAD_NAME_LEN);
@@ -335,7 +370,7 @@ void mh_core_alloc(enum mh_alloc_kind kind, const void *addr, size_t size)
 
 	if (mh_unlikely(!r))
 		return;
-	r->ts_ns = mh_clock_ns();
+	r->ts_ns = stamp();
 	r->addr = (uintptr_t)addr;
 	r->size = kind == MH_KIND_CALLOC ? mh_dtv_program_size(frame1, size) : size;
 	r->stack_id = id;
@@ -353,7 +388,7 @@ void mh_core_remap(enum mh_alloc_kind kind, const void *old, size_t old_size, co
 
 	if (mh_unlikely(!r))
 		return;
-	r->ts_ns = mh_clock_ns();
+	r->ts_ns = stamp();
 	r->old_addr = (uintptr_t)old;
 	r->old_size = old_size;
 	r->addr = (uintptr_t)addr;
@@ -365,7 +400,9 @@ void mh_core_remap(enum mh_alloc_kind kind, const void *old, size_t old_size, co
 					       .size = sizeof(*r) });
 }
 
-struct mh_rec_free *mh_core_free_begin(enum mh_alloc_kind kind, const void *addr, size_t size)
+/* mh_core_free_begin, inlined into mh_core_free too. */
+static inline __attribute__((always_inline)) struct mh_rec_free *
+free_begin(const void *addr, size_t size)
 {
 	struct mh_rec_free *r;
 
@@ -376,7 +413,7 @@ struct mh_rec_free *mh_core_free_begin(enum mh_alloc_kind kind, const void *addr
 		ring_refused();
 		return NULL;
 	}
-	r->ts_ns = mh_clock_ns();
+	r->ts_ns = stamp();
 	r->addr = (uintptr_t)addr;
 	r->size = size;
 	r->tid = mh_self.tid;
@@ -384,7 +421,15 @@ struct mh_rec_free *mh_core_free_begin(enum mh_alloc_kind kind, const void *addr
 	return r;
 }
 
-void mh_core_free_end(struct mh_rec_free *r, enum mh_alloc_kind kind, bool released)
+struct mh_rec_free *mh_core_free_begin(enum mh_alloc_kind kind, const void *addr, size_t size)
+{
+	(void)kind;	/* in the header, written by mh_core_free_end */
+	return free_begin(addr, size);
+}
+
+/* mh_core_free_end, inlined into mh_core_free too. */
+static inline __attribute__((always_inline)) void free_end(struct mh_rec_free *r,
+							   enum mh_alloc_kind kind, bool released)
 {
 	if (!r)
 		return;
@@ -396,9 +441,14 @@ void mh_core_free_end(struct mh_rec_free *r, enum mh_alloc_kind kind, bool relea
 					       .size = sizeof(*r) });
 }
 
+void mh_core_free_end(struct mh_rec_free *r, enum mh_alloc_kind kind, bool released)
+{
+	free_end(r, kind, released);
+}
+
 void mh_core_free(enum mh_alloc_kind kind, const void *addr, size_t size)
 {
-	mh_core_free_end(mh_core_free_begin(kind, addr, size), kind, true);
+	free_end(free_begin(addr, size), kind, true);
 }
 
 static int send_process(enum mh_process_start start)
@@ -409,7 +459,7 @@ static int send_process(enum mh_process_start start)
 
 	if (!r)
 		return -EPIPE;
-	r->ts_ns = mh_clock_ns();
+	r->ts_ns = stamp();
 	r->pid = (__u32)cur_pid;
 	r->ppid = (__u32)getppid();
 	r->start = start;
@@ -432,7 +482,7 @@ static int send_info(struct mh_ring *r, const char *key, const char *value, size
 
 	if (!rec)
 		return -EPIPE;
-	rec->ts_ns = mh_clock_ns();
+	rec->ts_ns = stamp();
 	rec->pid = (__u32)cur_pid;
 	rec->key_len = (__u16)klen;
 	rec->value_len = (__u16)len;
@@ -554,6 +604,14 @@ static void thread_ended(void *unused)
 	mh_self.guard = guard;
 }
 
+/* Just attached (or forked): no thread of this image has stamped yet. */
+static void stamps_reset(void)
+{
+	mh_self.stamped = 0;
+	__atomic_store_n(&stampers, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&stamp_ordered, ring.busy_xchg, __ATOMIC_RELAXED);
+}
+
 /* dlsym may allocate: that is the loader's business, not the program's. */
 static void dtv_setup(void)
 {
@@ -581,6 +639,7 @@ int mh_core_start(const struct mh_core_config *c)
 		goto out_say;
 	/* The slots this pid held before an exec are done with. */
 	mh_ring_close_stale(&ring);
+	stamps_reset();
 	if (!slot_key_ok)
 		slot_key_ok = !pthread_key_create(&slot_key, thread_ended);
 	mh_ownmaps_note_tls();
@@ -611,6 +670,7 @@ out_free:
 	mh_stackids_free(stacks);
 	stacks = NULL;
 out_unmap:
+	mh_ring_close_slot(&ring);
 	mh_ring_unmap(&ring);
 out_say:
 	say_once(PROBLEM_ATTACH, "cannot attach the event ring, not recording", -err);
@@ -648,8 +708,10 @@ void mh_core_fork_child(void)
 	mh_self.name_countdown = 0;
 	exit_sent = 0;
 	mh_clock_fork_child();
-	if (ring.hdr)
+	if (ring.hdr) {
 		mh_ring_fork_child(&ring);
+		stamps_reset();
+	}
 	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_RELAXED))
 		return;
 	if (!cfg.follow_forks) {
@@ -693,7 +755,7 @@ static void send_exit(enum mh_exit_reason reason, int status)
 		ring_refused();
 		return;
 	}
-	r->ts_ns = mh_clock_ns();
+	r->ts_ns = stamp();
 	r->pid = (__u32)cur_pid;
 	r->reason = reason;
 	r->status = status;
@@ -716,7 +778,7 @@ static void ask_recorder(enum mh_exit_path path, int status)
 		ring_refused();
 		return;
 	}
-	r->ts_ns = mh_clock_ns();
+	r->ts_ns = stamp();
 	/* Everything the caller's frames hold is above this. */
 	r->sp = (uintptr_t)&here;
 	r->ticket = pos + sizeof(*r);	/* in this thread's slot */

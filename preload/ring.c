@@ -43,19 +43,7 @@
 /* Smallest record: a bare header. */
 #define REC_MIN_BYTES ((__u32)sizeof(struct mh_rec_hdr))
 
-/* The calling thread's slot. */
-struct slot_ref {
-	struct mh_ring *ring;		/* the ring it is in, NULL: none */
-	struct mh_slot_header *slot;
-	unsigned char *data;		/* the slot's bytes */
-	__u64 bytes;			/* the slot's size */
-	__u64 head;			/* own copy of the published head */
-	__u64 tail;			/* the consumer's tail when last read */
-	__u32 pending;			/* bytes of the record being written */
-	int starved;			/* gave up waiting for a slot: do not wait again */
-};
-
-static __thread struct slot_ref me __attribute__((tls_model("initial-exec")));
+__thread struct mh_ring_slot_ref mh_ring_me __attribute__((tls_model("initial-exec")));
 /*
  * Set once a thread of this process has claimed a slot: only the first
  * looks for a large slot at once; the others get one when their small
@@ -91,12 +79,6 @@ int mh_ring_attach(struct mh_ring *ring, int fd)
 	if (!err)
 		choose_busy_store(ring);
 	return err;
-}
-
-bool mh_ring_consumer_gone(const struct mh_ring *ring)
-{
-	return __atomic_load_n(&ring->hdr->consumer_state, __ATOMIC_ACQUIRE) ==
-	       MH_RING_CONSUMER_GONE;
 }
 
 /*
@@ -200,9 +182,9 @@ static void count_wait_ns(struct mh_ring *ring, __u64 start)
 /* Does a record of need bytes fit behind the consumer's tail? */
 static bool room_for(struct mh_ring *ring, __u64 need)
 {
-	me.tail = __atomic_load_n(&me.slot->tail, __ATOMIC_ACQUIRE);
-	return me.head + need - me.tail <= me.bytes ||
-	       __atomic_load_n(&me.slot->state, __ATOMIC_RELAXED) == MH_SLOT_BROKEN;
+	mh_ring_me.tail = __atomic_load_n(&mh_ring_me.slot->tail, __ATOMIC_ACQUIRE);
+	return mh_ring_me.head + need - mh_ring_me.tail <= mh_ring_me.bytes ||
+	       __atomic_load_n(&mh_ring_me.slot->state, __ATOMIC_RELAXED) == MH_SLOT_BROKEN;
 }
 
 /*
@@ -241,7 +223,7 @@ static bool wait_until(struct mh_ring *ring, bool (*done)(struct mh_ring *, __u6
 
 static bool slot_broken(void)
 {
-	return __atomic_load_n(&me.slot->state, __ATOMIC_RELAXED) == MH_SLOT_BROKEN;
+	return __atomic_load_n(&mh_ring_me.slot->state, __ATOMIC_RELAXED) == MH_SLOT_BROKEN;
 }
 
 /* Take slot i, just claimed, as the calling thread's. */
@@ -252,13 +234,13 @@ static void take(struct mh_ring *ring, __u32 i, __u32 tid)
 	s->pid = (__u32)syscall(SYS_getpid);
 	s->tid = tid;
 	__atomic_store_n(&s->last_ts, mh_now_ns(), __ATOMIC_RELAXED);
-	me.ring = ring;
-	me.slot = s;
-	me.data = mh_ring_slot_data(ring, i);
-	me.bytes = mh_ring_slot_size(ring, i);
-	me.head = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE);
-	me.tail = __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE);
-	me.starved = 0;
+	mh_ring_me.ring = ring;
+	mh_ring_me.slot = s;
+	mh_ring_me.data = mh_ring_slot_data(ring, i);
+	mh_ring_me.bytes = mh_ring_slot_size(ring, i);
+	mh_ring_me.head = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE);
+	mh_ring_me.tail = __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE);
+	mh_ring_me.starved = 0;
 }
 
 /*
@@ -287,7 +269,7 @@ static bool claim_once(struct mh_ring *ring, __u32 tid, bool big)
 static bool drained_to(struct mh_ring *ring, __u64 pos)
 {
 	(void)ring;
-	return __atomic_load_n(&me.slot->tail, __ATOMIC_ACQUIRE) >= pos || slot_broken();
+	return __atomic_load_n(&mh_ring_me.slot->tail, __ATOMIC_ACQUIRE) >= pos || slot_broken();
 }
 
 /*
@@ -302,11 +284,11 @@ static bool drained_to(struct mh_ring *ring, __u64 pos)
 static int promote(struct mh_ring *ring)
 {
 	__u32 tid = (__u32)syscall(SYS_gettid), claimed = MH_SLOT_CLAIMED;
-	struct mh_slot_header *old = me.slot;
-	__u64 end = me.head;
+	struct mh_slot_header *old = mh_ring_me.slot;
+	__u64 end = mh_ring_me.head;
 	bool ok;
 
-	if (me.bytes >= ring->big_bytes)
+	if (mh_ring_me.bytes >= ring->big_bytes)
 		return 0;
 	for (__u32 i = 0; i < ring->big_count; i++) {
 		struct mh_slot_header *s = &ring->slots[i];
@@ -336,8 +318,8 @@ static int promote(struct mh_ring *ring)
  */
 static __attribute__((noinline, cold)) bool make_room(struct mh_ring *ring, __u32 bytes)
 {
-	__u64 off = me.head & (me.bytes - 1);
-	__u64 need = off + bytes > me.bytes ? me.bytes - off + bytes : bytes;
+	__u64 off = mh_ring_me.head & (mh_ring_me.bytes - 1);
+	__u64 need = off + bytes > mh_ring_me.bytes ? mh_ring_me.bytes - off + bytes : bytes;
 	int moved;
 
 	/* A slot the consumer broke off takes no more records (ring.h). */
@@ -379,13 +361,14 @@ static __attribute__((noinline, cold)) bool claim(struct mh_ring *ring)
 	__u64 start = 0, deadline = 0;
 	int saved = errno;
 
-	me.slot = NULL;
+	mh_ring_me.ring = NULL;	/* the inline path takes a set ring for a claimed slot */
+	mh_ring_me.slot = NULL;
 	while (!claim_once(ring, tid, big)) {
 		__u64 now = mh_now_ns();
 
-		if (ring->hdr->flags & MH_RING_LOSSY || me.starved || mh_ring_consumer_probe(ring) ||
-		    (deadline && now > deadline)) {
-			me.starved = !(ring->hdr->flags & MH_RING_LOSSY);
+		if (ring->hdr->flags & MH_RING_LOSSY || mh_ring_me.starved ||
+		    mh_ring_consumer_probe(ring) || (deadline && now > deadline)) {
+			mh_ring_me.starved = !(ring->hdr->flags & MH_RING_LOSSY);
 			count_lost(ring);
 			ok = false;
 			break;
@@ -404,79 +387,47 @@ static __attribute__((noinline, cold)) bool claim(struct mh_ring *ring)
 	return ok;
 }
 
-static inline __attribute__((always_inline)) void *reserve(struct mh_ring *ring, __u32 bytes,
-							    __u64 *at)
+void *mh_ring_reserve_slow(struct mh_ring *ring, __u32 bytes, __u64 *pos)
 {
 	__u64 off, need;
 
 	if (!ring->hdr || bytes < REC_MIN_BYTES || bytes % MH_REC_ALIGN ||
 	    bytes > mh_ring_max_record(ring) || mh_ring_consumer_gone(ring))
 		return NULL;
-	if (mh_unlikely(me.ring != ring || !me.slot) && !claim(ring))
+	if ((mh_ring_me.ring != ring || !mh_ring_me.slot) && !claim(ring))
 		return NULL;
-	off = me.head & (me.bytes - 1);
+	off = mh_ring_me.head & (mh_ring_me.bytes - 1);
 	/* A record never straddles the slot's end: the rest of the lap is skipped. */
-	need = off + bytes > me.bytes ? me.bytes - off + bytes : bytes;
-	if (mh_unlikely(me.head + need - me.tail > me.bytes)) {
+	need = off + bytes > mh_ring_me.bytes ? mh_ring_me.bytes - off + bytes : bytes;
+	if (mh_ring_me.head + need - mh_ring_me.tail > mh_ring_me.bytes) {
 		if (!make_room(ring, bytes))
 			return NULL;
-		off = me.head & (me.bytes - 1);	/* the thread may be in another slot now */
+		/* The thread may be in another slot now. */
+		off = mh_ring_me.head & (mh_ring_me.bytes - 1);
 	}
-	if (mh_unlikely(off + bytes > me.bytes)) {
-		memset(me.data + off, 0, sizeof(struct mh_rec_hdr));	/* the wrap mark */
-		me.head += me.bytes - off;
+	if (off + bytes > mh_ring_me.bytes) {
+		memset(mh_ring_me.data + off, 0, sizeof(struct mh_rec_hdr));	/* the wrap mark */
+		mh_ring_me.head += mh_ring_me.bytes - off;
 		off = 0;
 	}
-	/*
-	 * busy = 1 before the caller reads the clock (ring.h). The consumer's
-	 * membarrier orders this store for registered processes; the others
-	 * pay for a full barrier here.
-	 */
-	if (ring->busy_xchg) {
-		__atomic_exchange_n(&me.slot->busy, 1, __ATOMIC_SEQ_CST);
-	} else {
-		__atomic_store_n(&me.slot->busy, 1, __ATOMIC_RELEASE);
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	}
-	me.pending = bytes;
-	*at = me.head;
-	return me.data + off;
+	mh_ring_mark_busy(ring, mh_ring_me.slot);
+	mh_ring_me.pending = bytes;
+	*pos = mh_ring_me.head;
+	return mh_ring_me.data + off;
 }
 
-void *mh_ring_reserve(struct mh_ring *ring, __u32 bytes)
+void mh_ring_commit_crossed(void)
 {
-	__u64 pos;
-
-	return reserve(ring, bytes, &pos);
-}
-
-void *mh_ring_reserve_at(struct mh_ring *ring, __u32 bytes, __u64 *pos)
-{
-	return reserve(ring, bytes, pos);
-}
-
-void mh_ring_commit(void *rec, struct mh_rec_hdr hdr)
-{
-	struct mh_slot_header *s = me.slot;
-	__u64 old = me.head, ts;
-
-	memcpy(rec, &hdr, sizeof(hdr));
-	if (mh_ring_type_has_ts(hdr.type) && me.pending >= 2 * sizeof(__u64)) {
-		memcpy(&ts, (const unsigned char *)rec + sizeof(hdr), sizeof(ts));
-		__atomic_store_n(&s->last_ts, ts, __ATOMIC_RELEASE);
-	}
-	me.head = old + me.pending;
-	__atomic_store_n(&s->head, me.head, __ATOMIC_RELEASE);
-	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
-	if (mh_unlikely((old ^ me.head) >= me.bytes >> MH_RING_WAKE_SHIFT) &&
-	    me.head - __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE) >= me.bytes / 2)
-		mh_ring_wake_consumer(me.ring);
+	/* Half full behind the consumer: ask for a pass now rather than at the next paced one. */
+	if (mh_ring_me.head - __atomic_load_n(&mh_ring_me.slot->tail, __ATOMIC_ACQUIRE) >=
+	    mh_ring_me.bytes / 2)
+		mh_ring_wake_consumer(mh_ring_me.ring);
 }
 
 static bool answered(struct mh_ring *ring, __u64 ticket)
 {
 	(void)ring;
-	return __atomic_load_n(&me.slot->answered, __ATOMIC_ACQUIRE) >= ticket;
+	return __atomic_load_n(&mh_ring_me.slot->answered, __ATOMIC_ACQUIRE) >= ticket;
 }
 
 void mh_ring_wait_answer(struct mh_ring *ring, __u64 ticket)
@@ -485,7 +436,7 @@ void mh_ring_wait_answer(struct mh_ring *ring, __u64 ticket)
 	int saved = errno;
 	__u32 seen;
 
-	if (me.ring != ring || !me.slot)
+	if (mh_ring_me.ring != ring || !mh_ring_me.slot)
 		return;
 	/* The consumer was there a moment ago: look for its exit (3 syscalls) only after a wait. */
 	for (bool waited = false; !answered(ring, ticket); waited = true) {
@@ -504,21 +455,21 @@ void mh_ring_close_slot(struct mh_ring *ring)
 {
 	__u32 claimed = MH_SLOT_CLAIMED;
 
-	if (me.ring != ring || !me.slot)
+	if (mh_ring_me.ring != ring || !mh_ring_me.slot)
 		return;
 	/* A slot the consumer broke off stays so. */
-	__atomic_compare_exchange_n(&me.slot->state, &claimed, MH_SLOT_CLOSED, false,
+	__atomic_compare_exchange_n(&mh_ring_me.slot->state, &claimed, MH_SLOT_CLOSED, false,
 				    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
-	me.slot = NULL;
-	me.ring = NULL;
+	mh_ring_me.slot = NULL;
+	mh_ring_me.ring = NULL;
 }
 
 void mh_ring_fork_child(struct mh_ring *ring)
 {
 	claimed_once = 0;	/* the child's only thread claims first */
-	me.slot = NULL;
-	me.ring = NULL;
-	me.starved = 0;
+	mh_ring_me.slot = NULL;
+	mh_ring_me.ring = NULL;
+	mh_ring_me.starved = 0;
 	if (ring->hdr)
 		choose_busy_store(ring);
 }
@@ -531,7 +482,8 @@ void mh_ring_close_stale(struct mh_ring *ring)
 		struct mh_slot_header *s = &ring->slots[i];
 		__u32 claimed = MH_SLOT_CLAIMED;
 
-		if (&ring->slots[i] != me.slot && __atomic_load_n(&s->pid, __ATOMIC_RELAXED) == pid)
+		if (&ring->slots[i] != mh_ring_me.slot &&
+		    __atomic_load_n(&s->pid, __ATOMIC_RELAXED) == pid)
 			__atomic_compare_exchange_n(&s->state, &claimed, MH_SLOT_CLOSED, false,
 						    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 	}
