@@ -244,6 +244,21 @@ static int measure(struct stream_buf *s, const unsigned char *buf, size_t bytes,
 	return 0;
 }
 
+/* Check the stream and the writer's first error, then lock the stream: 0 or -errno (unlocked). */
+static int lock_stream(struct mh_trace_writer *w, int stream, struct stream_buf **out)
+{
+	int err;
+
+	if (stream < 0 || stream >= MH_STREAM_COUNT)
+		return -EINVAL;
+	err = get_error(w);
+	if (err)
+		return err;
+	*out = &w->streams[stream];
+	pthread_mutex_lock(&(*out)->lock);
+	return 0;
+}
+
 int mh_trace_writer_append(struct mh_trace_writer *w, int stream, const void *records,
 			   size_t bytes)
 {
@@ -252,13 +267,9 @@ int mh_trace_writer_append(struct mh_trace_writer *w, int stream, const void *re
 	size_t taken;
 	int err;
 
-	if (stream < 0 || stream >= MH_STREAM_COUNT)
-		return -EINVAL;
-	err = get_error(w);
+	err = lock_stream(w, stream, &s);
 	if (err)
 		return err;
-	s = &w->streams[stream];
-	pthread_mutex_lock(&s->lock);
 	while (bytes) {
 		err = measure(s, p, bytes, MH_CHUNK_MAX_RAW_BYTES - s->raw_bytes, &taken);
 		if (err)
@@ -285,13 +296,11 @@ int mh_trace_writer_room(struct mh_trace_writer *w, int stream, size_t min, void
 
 	*at = NULL;
 	*cap = 0;
-	if (stream < 0 || stream >= MH_STREAM_COUNT || min > MH_CHUNK_MAX_RAW_BYTES)
+	if (min > MH_CHUNK_MAX_RAW_BYTES)
 		return -EINVAL;
-	err = get_error(w);
+	err = lock_stream(w, stream, &s);
 	if (err)
 		return err;
-	s = &w->streams[stream];
-	pthread_mutex_lock(&s->lock);
 	if (MH_CHUNK_MAX_RAW_BYTES - s->raw_bytes < min) {
 		err = flush_stream(w, stream);
 		if (err) {
