@@ -77,11 +77,7 @@ static unsigned int names_gen;
 static __thread char sent_name[MH_THREAD_NAME_LEN] __attribute__((tls_model("initial-exec")));
 /* Set once this process has sent its exit records (reset in a fork child). */
 static int exit_sent;
-/*
- * Threads of this process (image) that have stamped a record, and whether
- * stamps must be ordered after earlier loads: set by the second of them,
- * or from the start where busy = 1 is an exchange (see stamp()).
- */
+/* Threads of this image that stamped; whether stamps are fenced (see stamp()). */
 static unsigned int stampers;
 static int stamp_ordered = 1;
 /* Its destructor closes a thread's slot when the thread ends. */
@@ -181,15 +177,11 @@ static __attribute__((noinline, cold)) void first_stamp(void)
 }
 
 /*
- * A record's timestamp. While one thread alone stamps this process's
- * records, and the recorder's membarrier stands in for a fence at busy = 1,
- * the tick needs no fence: the fence orders a stamp after loads that saw
- * another thread's release or allocation, and there is none
- * (docs/DESIGN.md, "One thread, no fence"). Every thread counts itself
- * before its first stamp, so a thread that saw anything of a second
- * stamping thread's (a block it released, a pointer it allocated) sees
- * stamp_ordered set: x86 keeps loads in order, and the TSC is used only
- * there.
+ * A record's timestamp, unfenced while one thread alone stamps this
+ * process's records and busy = 1 needs no exchange: the fence orders a
+ * stamp after loads that saw another thread's release or allocation, and
+ * a thread that saw any of a second stamper's sees stamp_ordered set (x86
+ * keeps loads in order). docs/DESIGN.md, "One thread, no fence".
  */
 static inline __u64 stamp(void)
 {
