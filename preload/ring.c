@@ -226,13 +226,29 @@ static bool slot_broken(void)
 	return __atomic_load_n(&mh_ring_me.slot->state, __ATOMIC_RELAXED) == MH_SLOT_BROKEN;
 }
 
-/* Take slot i, just claimed, as the calling thread's. */
-static void take(struct mh_ring *ring, __u32 i, __u32 tid)
+/*
+ * Claim slot i if it is free, owned at once by the calling thread (the
+ * consumer frees it should the thread die before it writes).
+ */
+static bool try_claim(struct mh_ring *ring, __u32 i, __u32 tid)
+{
+	struct mh_slot_header *s = &ring->slots[i];
+	__u32 free_state = MH_SLOT_FREE;
+
+	if (__atomic_load_n(&s->state, __ATOMIC_RELAXED) != MH_SLOT_FREE ||
+	    !__atomic_compare_exchange_n(&s->state, &free_state, MH_SLOT_CLAIMED, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		return false;
+	__atomic_store_n(&s->pid, (__u32)syscall(SYS_getpid), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->tid, tid, __ATOMIC_RELAXED);
+	return true;
+}
+
+/* Take slot i, claimed, as the calling thread's. */
+static void take(struct mh_ring *ring, __u32 i)
 {
 	struct mh_slot_header *s = &ring->slots[i];
 
-	s->pid = (__u32)syscall(SYS_getpid);
-	s->tid = tid;
 	__atomic_store_n(&s->last_ts, mh_now_ns(), __ATOMIC_RELAXED);
 	mh_ring_me.ring = ring;
 	mh_ring_me.slot = s;
@@ -252,13 +268,10 @@ static bool claim_once(struct mh_ring *ring, __u32 tid, bool big)
 	__u32 nbig = ring->big_count, n = ring->slot_count;
 
 	for (__u32 k = big ? 0 : nbig; k < n; k++) {
-		__u32 i = k < nbig ? k : nbig + (tid + k) % (n - nbig), free_state = MH_SLOT_FREE;
-		struct mh_slot_header *s = &ring->slots[i];
+		__u32 i = k < nbig ? k : nbig + (tid + k) % (n - nbig);
 
-		if (__atomic_load_n(&s->state, __ATOMIC_RELAXED) == MH_SLOT_FREE &&
-		    __atomic_compare_exchange_n(&s->state, &free_state, MH_SLOT_CLAIMED, false,
-						__ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
-			take(ring, i, tid);
+		if (try_claim(ring, i, tid)) {
+			take(ring, i);
 			return true;
 		}
 	}
@@ -291,35 +304,26 @@ static int promote(struct mh_ring *ring)
 	if (mh_ring_me.bytes >= ring->big_bytes)
 		return 0;
 	for (__u32 i = 0; i < ring->big_count; i++) {
-		struct mh_slot_header *s = &ring->slots[i];
-		__u32 free_state = MH_SLOT_FREE;
-
-		if (__atomic_load_n(&s->state, __ATOMIC_RELAXED) != MH_SLOT_FREE ||
-		    !__atomic_compare_exchange_n(&s->state, &free_state, MH_SLOT_CLAIMED, false,
-						 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		if (!try_claim(ring, i, tid))
 			continue;
-		/* Owned at once: the consumer frees it should the thread die while it waits. */
-		__atomic_store_n(&s->pid, (__u32)syscall(SYS_getpid), __ATOMIC_RELAXED);
-		__atomic_store_n(&s->tid, tid, __ATOMIC_RELAXED);
 		__atomic_compare_exchange_n(&old->state, &claimed, MH_SLOT_CLOSED, false,
 					    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&ring->hdr->promotions, 1, __ATOMIC_RELAXED);
 		ok = wait_until(ring, drained_to, end);
-		take(ring, i, tid);
+		take(ring, i);
 		return ok ? 1 : -1;
 	}
 	return 0;
 }
 
 /*
- * Our slot has no room for a record of bytes. Lossy: drop and count.
- * Lossless: move to a large slot, or wait for room. true: there is room
- * now, in the slot `me` describes (perhaps another one than before).
+ * Our slot has no room for the need bytes a record takes there. Lossy:
+ * drop and count. Lossless: move to a large slot, or wait for room. true:
+ * there is room now, in the slot mh_ring_me describes (perhaps another one
+ * than before).
  */
-static __attribute__((noinline, cold)) bool make_room(struct mh_ring *ring, __u32 bytes)
+static __attribute__((noinline, cold)) bool make_room(struct mh_ring *ring, __u64 need)
 {
-	__u64 off = mh_ring_me.head & (mh_ring_me.bytes - 1);
-	__u64 need = off + bytes > mh_ring_me.bytes ? mh_ring_me.bytes - off + bytes : bytes;
 	int moved;
 
 	/* A slot the consumer broke off takes no more records (ring.h). */
@@ -400,7 +404,7 @@ void *mh_ring_reserve_slow(struct mh_ring *ring, __u32 bytes, __u64 *pos)
 	/* A record never straddles the slot's end: the rest of the lap is skipped. */
 	need = off + bytes > mh_ring_me.bytes ? mh_ring_me.bytes - off + bytes : bytes;
 	if (mh_ring_me.head + need - mh_ring_me.tail > mh_ring_me.bytes) {
-		if (!make_room(ring, bytes))
+		if (!make_room(ring, need))
 			return NULL;
 		/* The thread may be in another slot now. */
 		off = mh_ring_me.head & (mh_ring_me.bytes - 1);
