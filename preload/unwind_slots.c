@@ -84,7 +84,12 @@
  * when the hash is the entry's. The group is chosen by the site frame, the
  * tag also by the word where the site's caller keeps its return address
  * (found through a per-thread hint: where it was at this site last time),
- * so that only entries of stacks above that caller are read.
+ * so that only entries of stacks above that caller are read. The hint
+ * also names the entry the thread last made or served at the site, with
+ * its tag: when the tag agrees, that entry is read first, and a hit there
+ * skips the tags (python3 repeats a site's last stack in about half its
+ * captures). Which entry is read never matters to the answer: an entry
+ * answers only if its site frame and every slot agree.
  *
  * Never allocates (one table mmap'd at setup), never prints, never writes
  * anything but its table, and reads only the calling thread's stack
@@ -163,14 +168,19 @@ _Static_assert(sizeof(struct slot_entry) == 256 && offsetof(struct slot_entry, c
 	       "an entry's head is one cache line, its gaps start the next");
 
 /*
- * Where a site's caller keeps its return address: off1 bytes above the
- * site's slot (0: no frame beyond the site). A property of the site's
+ * Where a site's caller keeps its return address: gap1 stack words above
+ * the site's slot (0: no frame beyond the site). A property of the site's
  * code (its frame size there), learned per thread from the entries it
- * makes; only a hint, which selects the group to look in.
+ * makes; only a hint, which selects the group to look in. With it, the
+ * entry this thread last made or served at the site and that entry's tag:
+ * a loop repeats its stacks, and that entry is tried first, without a
+ * look at the group's tags, when the caller's word gives the same tag.
  */
 struct site_hint {
 	__u64 ip;
-	__u64 off1;
+	__u16 gap1;
+	__u16 tag;		/* the tag of last */
+	__u32 last;		/* 1 + that entry's index; 0: none */
 };
 
 static struct slot_entry *table;
@@ -273,13 +283,19 @@ static inline __u64 group_of(uintptr_t slot, __u64 ip0, __u64 off1, __u64 ip1, _
 	return (k >> 32) & table_mask & ~(__u64)(WAYS - 1);
 }
 
+/* An entry as a hint names it: 1 + its index. */
+static inline __u32 entry_ref(const struct slot_entry *e)
+{
+	return (__u32)(e - table) + 1;
+}
+
 /* The set of hints a site may be in. */
 static inline struct site_hint *hint_set(__u64 ip)
 {
 	return &hints[(ip * 0x9e3779b97f4a7c15ULL) >> 56 & (HINTS - 1) & ~(HINT_WAYS - 1)];
 }
 
-static inline const struct site_hint *hint_find(__u64 ip)
+static inline struct site_hint *hint_find(__u64 ip)
 {
 	struct site_hint *set = hint_set(ip);
 	unsigned int w;
@@ -290,8 +306,8 @@ static inline const struct site_hint *hint_find(__u64 ip)
 	return NULL;
 }
 
-/* Note a site's hint, in place of its old one, else of the set's ways in turn. */
-static void hint_put(__u64 ip, __u64 off1)
+/* Note a site's hint and its entry e (tag), in place of its old one, else of the set's ways in turn. */
+static void hint_put(__u64 ip, __u16 gap1, const struct slot_entry *e, __u16 tag)
 {
 	struct site_hint *set = hint_set(ip);
 	unsigned int w;
@@ -300,7 +316,7 @@ static void hint_put(__u64 ip, __u64 off1)
 		;
 	if (w == HINT_WAYS)
 		w = next_hint++ % HINT_WAYS;
-	set[w] = (struct site_hint){ .ip = ip, .off1 = off1 };
+	set[w] = (struct site_hint){ .ip = ip, .gap1 = gap1, .tag = tag, .last = e ? entry_ref(e) : 0 };
 }
 
 /*
@@ -406,39 +422,58 @@ static inline __u64 ways_tagged(const __u16 *group, __u16 tag)
 }
 
 /*
- * The key of a lookup: the site frame and what its thread's hint says is
- * the caller's return address (the stack word off1 above the site's slot).
+ * The key of a lookup: the site frame and what its thread's hint h says
+ * is the caller's return address (the stack word gap1 above the site's
+ * slot).
  */
-static inline bool lookup_key(const struct mh_site_frame *s, uintptr_t room, __u64 *g, __u16 *tag)
+static inline bool lookup_key(const struct mh_site_frame *s, const struct site_hint *h,
+			      uintptr_t room, __u64 *g, __u16 *tag)
 {
-	const struct site_hint *h = hint_find(s->ip);
-	__u64 off1;
+	__u64 off1 = h->gap1 * sizeof(__u64);
 
-	if (!h || (off1 = h->off1) > room)
+	if (off1 > room)
 		return false;
 	*g = group_of(s->slot, s->ip, off1, off1 ? *(const volatile __u64 *)(s->slot + off1) : 0,
 		      tag);
 	return true;
 }
 
+/*
+ * First the entry the thread's hint names, if its tag is the one looked
+ * for, then the group's other entries with that tag. Any entry may be
+ * tried: serve_from takes one only if its site frame and every slot agree.
+ */
 bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int room,
 		    unsigned int *n, bool *truncated, struct mh_memo_ref *memo,
 		    enum mh_slots_miss *why)
 {
+	struct site_hint *h;
+	struct slot_entry *e;
 	__u64 match, g;
 	__u16 tag;
 
 	*why = MH_SLOTS_COLD;
-	if (!table || !lookup_key(s, s->stack_hi - s->slot - sizeof(__u64), &g, &tag))
+	if (!table || !(h = hint_find(s->ip)) ||
+	    !lookup_key(s, h, s->stack_hi - s->slot - sizeof(__u64), &g, &tag))
 		return false;
-	for (match = ways_tagged(&tags[g], tag); match; match &= match - 1) {
-		struct slot_entry *e = &table[g + (unsigned int)__builtin_ctzll(match)];
-
-		/* Both lines a hit reads, at once. */
-		__builtin_prefetch(e);
+	if (h->last && h->tag == tag) {
+		e = &table[h->last - 1];
 		__builtin_prefetch(&e->check);
 		if (serve_from(e, s, frames, room, n, truncated, memo, why))
 			return true;
+	}
+	for (match = ways_tagged(&tags[g], tag); match; match &= match - 1) {
+		e = &table[g + (unsigned int)__builtin_ctzll(match)];
+		if (entry_ref(e) == h->last)
+			continue;
+		/* Both lines a hit reads, at once. */
+		__builtin_prefetch(e);
+		__builtin_prefetch(&e->check);
+		if (serve_from(e, s, frames, room, n, truncated, memo, why)) {
+			h->last = entry_ref(e);
+			h->tag = tag;
+			return true;
+		}
 	}
 	return false;
 }
@@ -518,6 +553,7 @@ struct slot_learning {
 	const struct mh_site_frame *s;
 	__u64 hash, rbp;
 	unsigned int n, flags;
+	__u32 check;		/* low half of the hash of frames 1..CHECK_AT */
 };
 
 /*
@@ -561,6 +597,28 @@ static struct slot_entry *claim(__u64 g, __u64 *seq)
 	return e;
 }
 
+/*
+ * Write the entry of l into way e of group g (tag), claimed at seq, and
+ * publish it; the memo's key.
+ */
+static __u64 fill(struct slot_entry *e, const struct slot_learning *l, __u64 g, __u16 tag,
+		  const __u8 *stream, unsigned int len, __u64 seq)
+{
+	e->slot = l->s->slot;
+	e->ip0 = l->s->ip;
+	e->rbp = l->rbp;
+	e->hash = l->hash;
+	e->check = l->check;
+	e->memo = (struct mh_stack_memo){ 0 };
+	e->epoch = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
+	e->n = (__u8)l->n;
+	e->flags = (__u8)l->flags;
+	memcpy(e->gaps, stream, len);
+	__atomic_store_n(&tags[g + (__u64)(e - &table[g])], tag, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
+	return seq + 2;
+}
+
 struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 *frames,
 				     unsigned int n, bool cut, __u64 *key)
 {
@@ -570,7 +628,6 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 	struct slot_entry *e;
 	unsigned int j, len;
 	__u64 off1, seq, g;
-	__u32 check = 0;
 	__u16 tag;
 
 	if (!table || !n || n > MH_SLOTS_FRAMES || frames[0] != s->ip || s->slot >= s->stack_hi)
@@ -583,35 +640,19 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 	for (j = 1; j < n; j++) {
 		l.hash += frame_mix(frames[j], j);
 		if (j == CHECK_AT)
-			check = (__u32)l.hash;
+			l.check = (__u32)l.hash;
 	}
 	off1 = n > 1 ? gap[1] * sizeof(__u64) : 0;
 	/* A frame-pointer function: its CFA is RBP + 16, so RBP must match too. */
 	l.flags = (cut ? ENTRY_CUT : 0) |
 		  (n < 2 || s->rbp + 2 * sizeof(__u64) == s->slot + off1 + sizeof(__u64) ?
 			   ENTRY_RBP_KEYED : 0);
-	hint_put(s->ip, off1);
 	g = group_of(s->slot, s->ip, off1, n > 1 ? frames[1] : 0, &tag);
 	e = already(g, tag, &l, key);
-	if (e)
-		return &e->memo;
-	e = claim(g, &seq);
-	if (!e)
-		return NULL;
-	e->slot = s->slot;
-	e->ip0 = s->ip;
-	e->rbp = s->rbp;
-	e->hash = l.hash;
-	e->check = check;
-	e->memo = (struct mh_stack_memo){ 0 };
-	e->epoch = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
-	e->n = (__u8)n;
-	e->flags = (__u8)l.flags;
-	memcpy(e->gaps, stream, len);
-	__atomic_store_n(&tags[g + (__u64)(e - &table[g])], tag, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
-	*key = seq + 2;
-	return &e->memo;
+	if (!e && (e = claim(g, &seq)))
+		*key = fill(e, &l, g, tag, stream, len, seq);
+	hint_put(s->ip, n > 1 ? gap[1] : 0, e, tag);
+	return e ? &e->memo : NULL;
 }
 
 void mh_slots_flush(void)
