@@ -235,10 +235,13 @@ static inline bool own_ip(__u64 ip)
 static inline __attribute__((always_inline)) void walk_on(struct fp_walk *w, __u64 *ips,
 								   unsigned int max, bool to_site)
 {
-	/* In registers: the stores to ips[] may alias anything, the walk's state among it. */
+	/*
+	 * In registers: the stores to ips[] may alias anything, the walk's
+	 * state among it. The chain's end is the last frame read (its saved
+	 * frame pointer read again from it once, after the loop).
+	 */
 	uintptr_t lo = me.stack_lo, span = me.stack_hi - me.stack_lo - 2 * sizeof(uintptr_t);
-	const uintptr_t *fp = w->fp;
-	struct chain_end end = w->end;
+	const uintptr_t *fp = w->fp, *last = NULL;
 	unsigned int n = w->n;
 	__u64 key = w->key;
 	bool paused = false;
@@ -257,8 +260,7 @@ static inline __attribute__((always_inline)) void walk_on(struct fp_walk *w, __u
 		}
 		ips[n++] = ret;
 		key = mh_stack_key_step(key, ret);
-		end.frame = (uintptr_t)fp;
-		end.saved_fp = (uintptr_t)next;
+		last = fp;
 		if (next <= fp)
 			break;
 		fp = next;
@@ -267,8 +269,9 @@ static inline __attribute__((always_inline)) void walk_on(struct fp_walk *w, __u
 			break;
 		}
 	}
+	if (last)
+		w->end = (struct chain_end){ .frame = (uintptr_t)last, .saved_fp = last[0] };
 	w->fp = fp;
-	w->end = end;
 	w->n = n;
 	w->key = key;
 	w->done = !paused;
