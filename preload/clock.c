@@ -199,8 +199,9 @@ bool mh_clock_uses_tsc(void)
  * corrected to close the gap to clock_gettime over the next REFRESH_NS.
  * A lag beyond STEP_NS is closed at once (a jump forward). The first
  * segment starts at the pair itself. A pair wider than PAIR_MAX_NS makes
- * no segment: the current one stays due, and the next reading tries again. Published by one store of gen; a
- * reader (a signal handler too) sees the old segment or the new, whole.
+ * no segment: the current one stays due, and the next reading tries
+ * again. Published by one store of gen; a reader (a signal handler too)
+ * sees the old segment or the new, whole.
  */
 static void anchor(__u64 tsc, __u64 ns, __u64 window)
 {
