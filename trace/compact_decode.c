@@ -20,6 +20,7 @@
 #include "memhook/trace.h"
 #include "trace/compact_coder.h"
 #include "trace/records.h"
+#include "common/hugepages.h"
 
 struct input {
 	const unsigned char *p[PARTS], *end[PARTS];
@@ -309,6 +310,7 @@ int mh_trace_compact_decode(struct mh_trace_compact *c, const void *packed, size
 {
 	unsigned char *o = out;
 	struct chunk ck = { 0 };
+	__u32 cap = c->addr_cap;
 	struct input in;
 	size_t used = 0, n;
 	struct event e;
@@ -321,6 +323,9 @@ int mh_trace_compact_decode(struct mh_trace_compact *c, const void *packed, size
 	start_chunk(c);
 	if (positions_for(c, raw_bytes, true))
 		return -ENOMEM;
+	/* Up to 7 MiB, written in order, read back anywhere: huge pages. */
+	if (c->addr_cap != cap)
+		mh_hugepages_advise(c->addrs, c->addr_cap * sizeof(*c->addrs));
 	for (records = 0; in.p[P_TAG] < in.end[P_TAG]; records++) {
 		if (records == count)
 			return -EBADMSG;
