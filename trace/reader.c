@@ -468,28 +468,6 @@ int mh_trace_reader_next(struct mh_trace_reader *r, int stream, const struct mh_
 	return 1;
 }
 
-int mh_trace_reader_take_chunk(struct mh_trace_reader *r, int stream, unsigned char **buf,
-			       size_t *cap, size_t *off, size_t *bytes)
-{
-	unsigned char *raw;
-	size_t raw_cap;
-	int ret = have_record(r, stream);
-
-	if (ret <= 0)
-		return ret;
-	raw = r->raw;
-	raw_cap = r->raw_cap;
-	*off = r->cursor;
-	*bytes = r->raw_bytes - r->cursor;
-	r->raw = *buf;
-	r->raw_cap = *cap;
-	r->raw_bytes = 0;
-	r->cursor = 0;
-	*buf = raw;
-	*cap = raw_cap;
-	return 1;
-}
-
 /* Hand out the next slice of the sliced chunk: 1, 0 when it is all out, or -errno. */
 static int take_slice(struct mh_trace_reader *r, unsigned char **buf, size_t *cap, size_t *bytes)
 {

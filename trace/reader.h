@@ -57,17 +57,6 @@ int mh_trace_reader_next(struct mh_trace_reader *r, int stream, const struct mh_
 int mh_trace_reader_ready(struct mh_trace_reader *r, int stream);
 
 /*
- * Next chunk of `stream` whole, its records handed over without a copy:
- * the buffer holding them is swapped with the caller's *buf (*cap bytes;
- * NULL and 0 at first), which the reader keeps for its next chunks. The
- * records are then the *bytes bytes at *buf + *off (records of a chunk
- * that mh_trace_reader_next() had begun: the rest of it). Returns 1, 0
- * at the end of the trace, or -errno as mh_trace_reader_next().
- */
-int mh_trace_reader_take_chunk(struct mh_trace_reader *r, int stream, unsigned char **buf,
-			       size_t *cap, size_t *off, size_t *bytes);
-
-/*
  * Next records of `stream`, decoded straight into the caller's *buf (*cap
  * bytes; grown when one record needs more): as many whole records as
  * fit, a slice of a chunk at a time, so that they can be used while
