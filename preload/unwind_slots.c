@@ -15,11 +15,13 @@
  * the site gives both exactly (our own code keeps frame pointers), and the
  * program's RBP at the call, which our outermost frame saved. An entry
  * holds libunwind's frames from the site outward, f_0 (the site) .. f_n-1,
- * with the stack word s_j each f_j was read from. It answers a capture
- * whose site frame has the same S and site (and the same RBP, if the
- * site's function keeps a frame pointer: RBP + 16 is its CFA) while every
- * s_j still holds f_j (the words at the s_j hash as f_1.. did: a keyed
- * 64-bit hash), and then answers with them, after our frames from the walk.
+ * with the stack word t_j each f_j was read from (or the few words that
+ * may be t_j: "Proving the slots"). It answers a capture whose site frame
+ * has the same S and site (and the same RBP, if the site's function keeps
+ * a frame pointer: RBP + 16 is its CFA) while each of those words still
+ * holds its f_j (one word s_j per frame hashes as f_1.. did: a keyed
+ * 64-bit hash; the others, if any, equal the s_j word of their frame),
+ * and then answers with them, after our frames from the walk.
  *
  *   Why that is libunwind's answer. On x86-64, libunwind reads a frame's
  *   return address from CFA - 8 of the frame below it, and the CFA of a
@@ -28,7 +30,7 @@
  *   plus a constant there too. So a frame's SP and return address fix
  *   where the next return address is read. The site frame's SP is S + 8
  *   now as when the entry was made; its caller's return address is read
- *   from s_1, which holds f_1 as it did; so the caller's frame has the same
+ *   from t_1, which holds f_1 as it did; so the caller's frame has the same
  *   SP and return address as then, and so on outward: the walk retraces
  *   the entry frame by frame, and ends where it ended (the end is a
  *   property of the last return address). Threads have their own stacks,
@@ -40,16 +42,21 @@
  *   where it read them (its per-frame registers come only through
  *   unw_step, which in Debian's libunwind 1.6 takes a global lock and two
  *   sigprocmask calls per frame: microseconds). The slots are therefore
- *   found in the stack and proved: s_0 = S is exact; s_j is the first
- *   word above s_j-1 equal to f_j (so s_j is at or below the true slot,
- *   which holds f_j), and the entry is made only if no word equal to
- *   f_j-1 lies strictly between s_j-1 and s_j (j > 1) and none equal to
- *   f_n-1 lies above s_n-1 up to the top of the stack (in a thread, up to
- *   its static TLS, which glibc keeps above the stack in the same mapping,
- *   and where our own TLS holds return addresses). Then, from the top
- *   down, the true slot t_n-1 is at or below the last f_n-1 word, which
- *   is s_n-1; and if s_j = t_j, the true t_j-1 < t_j is at or below the
- *   last f_j-1 word under s_j, which is s_j-1: every s_j is the true slot.
+ *   found in the stack and bounded: s_0 = S is exact; s_j is the first
+ *   word above s_j-1 equal to f_j, so by induction s_j is at or below the
+ *   true slot t_j (t_j > t_j-1 >= s_j-1 and t_j holds f_j). From the top
+ *   of the stack down (in a thread, its static TLS, which glibc keeps
+ *   above the stack in the same mapping, and where our own TLS holds
+ *   return addresses), u_n-1 is the last word equal to f_n-1, and u_j-1
+ *   the last word equal to f_j-1 below u_j: t_n-1 <= u_n-1, and if
+ *   t_j <= u_j then t_j-1 < t_j holds f_j-1, so t_j-1 <= u_j-1. So t_j is
+ *   one of the words in [s_j, u_j] that hold f_j: most often s_j alone,
+ *   but a frame may keep an old copy of a return address below its slot
+ *   (left by a deeper call, or stored as data). The entry reads f_j at
+ *   s_j and checks that every other such word (its copies, at most
+ *   COPIES_MAX in all) still holds f_j. The walk below retraces the
+ *   frames as they were when the entry was made, so t_j is the same word
+ *   as then: one of the words checked.
  *   An entry with a signal frame (libunwind reports glibc's sigreturn
  *   trampoline) is not made: the interrupted frame's registers come from
  *   the signal context, not from CFA - 8.
@@ -84,7 +91,12 @@
  * when the hash is the entry's. The group is chosen by the site frame, the
  * tag also by the word where the site's caller keeps its return address
  * (found through a per-thread hint: where it was at this site last time),
- * so that only entries of stacks above that caller are read.
+ * so that only entries of stacks above that caller are read. The hint
+ * also names the entry the thread last made or served at the site, with
+ * its tag: when the tag agrees, that entry is read first, and a hit there
+ * skips the tags (python3 repeats a site's last stack in about half its
+ * captures). Which entry is read never matters to the answer: an entry
+ * answers only if its site frame and every slot agree.
  *
  * Never allocates (one table mmap'd at setup), never prints, never writes
  * anything but its table, and reads only the calling thread's stack
@@ -123,7 +135,9 @@
 /* Largest gap between two frames' slots an entry holds, in stack words. */
 #define GAP_MAX UINT16_MAX
 /* Bytes of an entry's gap stream: 1 per gap, 3 for a gap above 255 words. */
-#define STREAM_BYTES 188
+#define STREAM_BYTES 140
+/* Most other copies of its frames' return addresses an entry checks (see prove). */
+#define COPIES_MAX 16
 /* Frames beyond the site after which a hit compares what it hashed so far. */
 #define CHECK_AT 3
 /* Site hints per thread, in sets of HINT_WAYS (one cache line; powers of two). */
@@ -156,21 +170,29 @@ struct slot_entry {
 	__u32 epoch;		/* the cache's epoch when made */
 	__u8 n;			/* frames, the site's being the first */
 	__u8 flags;		/* ENTRY_* */
+	__u8 copies;		/* words of copy_at[] */
 	__u32 check;		/* low half of the hash of frames 1..CHECK_AT */
+	__u16 copy_at[COPIES_MAX];	/* stack words above the site's slot... */
+	__u8 copy_of[COPIES_MAX];	/* ...that hold these frames too (see prove) */
 	__u8 gaps[STREAM_BYTES];
 } __attribute__((aligned(256)));
 _Static_assert(sizeof(struct slot_entry) == 256 && offsetof(struct slot_entry, check) == 64,
 	       "an entry's head is one cache line, its gaps start the next");
 
 /*
- * Where a site's caller keeps its return address: off1 bytes above the
- * site's slot (0: no frame beyond the site). A property of the site's
+ * Where a site's caller keeps its return address: gap1 stack words above
+ * the site's slot (0: no frame beyond the site). A property of the site's
  * code (its frame size there), learned per thread from the entries it
- * makes; only a hint, which selects the group to look in.
+ * makes; only a hint, which selects the group to look in. With it, the
+ * entry this thread last made or served at the site and that entry's tag:
+ * a loop repeats its stacks, and that entry is tried first, without a
+ * look at the group's tags, when the caller's word gives the same tag.
  */
 struct site_hint {
 	__u64 ip;
-	__u64 off1;
+	__u16 gap1;
+	__u16 tag;		/* the tag of last */
+	__u32 last;		/* 1 + that entry's index; 0: none */
 };
 
 static struct slot_entry *table;
@@ -273,13 +295,19 @@ static inline __u64 group_of(uintptr_t slot, __u64 ip0, __u64 off1, __u64 ip1, _
 	return (k >> 32) & table_mask & ~(__u64)(WAYS - 1);
 }
 
+/* An entry as a hint names it: 1 + its index. */
+static inline __u32 entry_ref(const struct slot_entry *e)
+{
+	return (__u32)(e - table) + 1;
+}
+
 /* The set of hints a site may be in. */
 static inline struct site_hint *hint_set(__u64 ip)
 {
 	return &hints[(ip * 0x9e3779b97f4a7c15ULL) >> 56 & (HINTS - 1) & ~(HINT_WAYS - 1)];
 }
 
-static inline const struct site_hint *hint_find(__u64 ip)
+static inline struct site_hint *hint_find(__u64 ip)
 {
 	struct site_hint *set = hint_set(ip);
 	unsigned int w;
@@ -290,8 +318,8 @@ static inline const struct site_hint *hint_find(__u64 ip)
 	return NULL;
 }
 
-/* Note a site's hint, in place of its old one, else of the set's ways in turn. */
-static void hint_put(__u64 ip, __u64 off1)
+/* Note a site's hint and its entry e (tag), in place of its old one, else of the set's ways in turn. */
+static void hint_put(__u64 ip, __u16 gap1, const struct slot_entry *e, __u16 tag)
 {
 	struct site_hint *set = hint_set(ip);
 	unsigned int w;
@@ -300,7 +328,7 @@ static void hint_put(__u64 ip, __u64 off1)
 		;
 	if (w == HINT_WAYS)
 		w = next_hint++ % HINT_WAYS;
-	set[w] = (struct site_hint){ .ip = ip, .off1 = off1 };
+	set[w] = (struct site_hint){ .ip = ip, .gap1 = gap1, .tag = tag, .last = e ? entry_ref(e) : 0 };
 }
 
 /*
@@ -332,6 +360,27 @@ static inline bool slots_read(const struct slot_entry *e, unsigned int n, uintpt
 			return false;
 	}
 	*hash = h;
+	return true;
+}
+
+/*
+ * The entry's other copies of its frames, in this thread's stack only:
+ * each must still hold the frame read for it (words[0..n)).
+ */
+static inline bool copies_hold(const struct slot_entry *e, unsigned int n, uintptr_t slot,
+			       uintptr_t room, const __u64 *words)
+{
+	unsigned int i, c = e->copies;
+	uintptr_t off;
+
+	if (mh_unlikely(c > COPIES_MAX))
+		return false;
+	for (i = 0; i < c; i++) {
+		off = (uintptr_t)e->copy_at[i] * sizeof(__u64);
+		if (off > room || e->copy_of[i] >= n ||
+		    *(const volatile __u64 *)(slot + off) != words[e->copy_of[i]])
+			return false;
+	}
 	return true;
 }
 
@@ -367,7 +416,8 @@ static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u6
 	out = en <= room ? frames : words;
 	out[0] = s->ip;
 	if (!slots_read(e, en, s->slot, s->stack_hi - s->slot - sizeof(__u64), out, &hash) ||
-	    hash != e->hash) {
+	    hash != e->hash ||
+	    !copies_hold(e, en, s->slot, s->stack_hi - s->slot - sizeof(__u64), out)) {
 		*why = MH_SLOTS_CHANGED;
 		return false;
 	}
@@ -406,39 +456,58 @@ static inline __u64 ways_tagged(const __u16 *group, __u16 tag)
 }
 
 /*
- * The key of a lookup: the site frame and what its thread's hint says is
- * the caller's return address (the stack word off1 above the site's slot).
+ * The key of a lookup: the site frame and what its thread's hint h says
+ * is the caller's return address (the stack word gap1 above the site's
+ * slot).
  */
-static inline bool lookup_key(const struct mh_site_frame *s, uintptr_t room, __u64 *g, __u16 *tag)
+static inline bool lookup_key(const struct mh_site_frame *s, const struct site_hint *h,
+			      uintptr_t room, __u64 *g, __u16 *tag)
 {
-	const struct site_hint *h = hint_find(s->ip);
-	__u64 off1;
+	__u64 off1 = h->gap1 * sizeof(__u64);
 
-	if (!h || (off1 = h->off1) > room)
+	if (off1 > room)
 		return false;
 	*g = group_of(s->slot, s->ip, off1, off1 ? *(const volatile __u64 *)(s->slot + off1) : 0,
 		      tag);
 	return true;
 }
 
+/*
+ * First the entry the thread's hint names, if its tag is the one looked
+ * for, then the group's other entries with that tag. Any entry may be
+ * tried: serve_from takes one only if its site frame and every slot agree.
+ */
 bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int room,
 		    unsigned int *n, bool *truncated, struct mh_memo_ref *memo,
 		    enum mh_slots_miss *why)
 {
+	struct site_hint *h;
+	struct slot_entry *e;
 	__u64 match, g;
 	__u16 tag;
 
 	*why = MH_SLOTS_COLD;
-	if (!table || !lookup_key(s, s->stack_hi - s->slot - sizeof(__u64), &g, &tag))
+	if (!table || !(h = hint_find(s->ip)) ||
+	    !lookup_key(s, h, s->stack_hi - s->slot - sizeof(__u64), &g, &tag))
 		return false;
-	for (match = ways_tagged(&tags[g], tag); match; match &= match - 1) {
-		struct slot_entry *e = &table[g + (unsigned int)__builtin_ctzll(match)];
-
-		/* Both lines a hit reads, at once. */
-		__builtin_prefetch(e);
+	if (h->last && h->tag == tag) {
+		e = &table[h->last - 1];
 		__builtin_prefetch(&e->check);
 		if (serve_from(e, s, frames, room, n, truncated, memo, why))
 			return true;
+	}
+	for (match = ways_tagged(&tags[g], tag); match; match &= match - 1) {
+		e = &table[g + (unsigned int)__builtin_ctzll(match)];
+		if (entry_ref(e) == h->last)
+			continue;
+		/* Both lines a hit reads, at once. */
+		__builtin_prefetch(e);
+		__builtin_prefetch(&e->check);
+		if (serve_from(e, s, frames, room, n, truncated, memo, why)) {
+			h->last = entry_ref(e);
+			h->tag = tag;
+			return true;
+		}
 	}
 	return false;
 }
@@ -464,33 +533,55 @@ static bool sigreturn_at(__u64 ip)
 	return true;
 }
 
+/* Stack words that may be a frame's slot besides the one an entry reads (see prove). */
+struct copies {
+	unsigned int n;
+	__u16 at[COPIES_MAX];	/* stack words above the site's slot */
+	__u8 of[COPIES_MAX];	/* the frame each holds */
+};
+
 /*
- * Find the slot of each of frames[1..n) above the site's, proving it
- * (unwind.c, "Proving the slots"): the first word equal to frames[j]
- * above the slot of frames[j - 1], with no word equal to frames[j - 1]
- * in between (for j > 1), and no word equal to frames[n - 1] above its
- * slot up to the top of the stack. Writes the gaps into gap[1..n); false
- * if a proof fails.
+ * Find where each of frames[1..n) may have been read from (unwind_slots.c,
+ * "Proving the slots"). Upward, s_j: the first word equal to frames[j]
+ * above s_j-1, the lowest the true slot t_j can be. Then downward, u_j:
+ * the last word equal to frames[j] below u_j+1 (u_n: the top of the
+ * stack), the highest t_j can be. Writes the gaps between the s_j into
+ * gap[1..n) and the other words equal to frames[j] in (s_j, u_j] into c;
+ * false if a slot is not found or too far, or there are too many copies.
  */
-static bool prove(const struct mh_site_frame *s, const __u64 *frames, unsigned int n, __u16 *gap)
+static bool prove(const struct mh_site_frame *s, const __u64 *frames, unsigned int n, __u16 *gap,
+		  struct copies *c)
 {
-	const __u64 *p = (const __u64 *)(s->slot + sizeof(__u64));
+	const __u64 *base = (const __u64 *)s->slot;
 	const __u64 *hi = (const __u64 *)(s->stack_hi & ~(uintptr_t)(sizeof(__u64) - 1));
-	const __u64 *prev = (const __u64 *)s->slot;
+	const __u64 *at[MH_SLOTS_FRAMES], *p = base + 1, *u = hi, *q;
 	unsigned int j;
 
+	at[0] = base;
 	for (j = 1; j < n; j++) {
 		for (; p < hi && *p != frames[j]; p++)
-			if (j > 1 && *p == frames[j - 1])
-				return false;
-		if (p >= hi || p - prev > GAP_MAX)
+			;
+		if (p >= hi || p - at[j - 1] > GAP_MAX)
 			return false;
-		gap[j] = (__u16)(p - prev);
-		prev = p++;
+		gap[j] = (__u16)(p - at[j - 1]);
+		at[j] = p++;
 	}
-	for (; p < hi; p++)
-		if (*p == frames[n - 1])
-			return false;
+	c->n = 0;
+	for (j = n - 1; j > 0; j--) {
+		const __u64 *top = at[j];
+
+		for (q = u - 1; q > at[j]; q--) {
+			if (*q != frames[j])
+				continue;
+			if (top == at[j])
+				top = q;
+			if (c->n == COPIES_MAX || q - base > UINT16_MAX)
+				return false;
+			c->at[c->n] = (__u16)(q - base);
+			c->of[c->n++] = (__u8)j;
+		}
+		u = top;
+	}
 	return true;
 }
 
@@ -518,11 +609,16 @@ struct slot_learning {
 	const struct mh_site_frame *s;
 	__u64 hash, rbp;
 	unsigned int n, flags;
+	__u32 check;		/* low half of the hash of frames 1..CHECK_AT */
+	const struct copies *c;
 };
 
 /*
  * The entry of group g (tag) that already holds this stack (another
  * thread's, or made before this thread's hint knew the site), or NULL.
+ * Its copies must be at the same places: an entry whose copy was
+ * overwritten since (a live frame's local) misses on every capture, and
+ * is replaced by one without it.
  */
 static struct slot_entry *already(__u64 g, __u16 tag, const struct slot_learning *l,
 				  __u64 *key)
@@ -535,6 +631,8 @@ static struct slot_entry *already(__u64 g, __u16 tag, const struct slot_learning
 		seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
 		if (seq & 1 || e->slot != l->s->slot || e->ip0 != l->s->ip || e->n != l->n ||
 		    e->flags != l->flags || e->hash != l->hash || e->rbp != l->rbp ||
+		    e->copies != l->c->n ||
+		    memcmp(e->copy_at, l->c->at, l->c->n * sizeof(*e->copy_at)) ||
 		    e->epoch != __atomic_load_n(&epoch, __ATOMIC_ACQUIRE))
 			continue;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -561,16 +659,41 @@ static struct slot_entry *claim(__u64 g, __u64 *seq)
 	return e;
 }
 
+/*
+ * Write the entry of l into way e of group g (tag), claimed at seq, and
+ * publish it; the memo's key.
+ */
+static __u64 fill(struct slot_entry *e, const struct slot_learning *l, __u64 g, __u16 tag,
+		  const __u8 *stream, unsigned int len, __u64 seq)
+{
+	e->slot = l->s->slot;
+	e->ip0 = l->s->ip;
+	e->rbp = l->rbp;
+	e->hash = l->hash;
+	e->check = l->check;
+	e->memo = (struct mh_stack_memo){ 0 };
+	e->epoch = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
+	e->n = (__u8)l->n;
+	e->flags = (__u8)l->flags;
+	e->copies = (__u8)l->c->n;
+	memcpy(e->copy_at, l->c->at, l->c->n * sizeof(*e->copy_at));
+	memcpy(e->copy_of, l->c->of, l->c->n * sizeof(*e->copy_of));
+	memcpy(e->gaps, stream, len);
+	__atomic_store_n(&tags[g + (__u64)(e - &table[g])], tag, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
+	return seq + 2;
+}
+
 struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 *frames,
 				     unsigned int n, bool cut, __u64 *key)
 {
 	__u8 stream[STREAM_BYTES];
 	__u16 gap[MH_SLOTS_FRAMES];
-	struct slot_learning l = { .s = s, .n = n, .rbp = s->rbp };
+	struct copies c;
+	struct slot_learning l = { .s = s, .n = n, .rbp = s->rbp, .c = &c };
 	struct slot_entry *e;
 	unsigned int j, len;
 	__u64 off1, seq, g;
-	__u32 check = 0;
 	__u16 tag;
 
 	if (!table || !n || n > MH_SLOTS_FRAMES || frames[0] != s->ip || s->slot >= s->stack_hi)
@@ -578,40 +701,24 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 	for (j = 0; j < n; j++)
 		if (sigreturn_at(frames[j]))
 			return NULL;
-	if (!prove(s, frames, n, gap) || !(len = gaps_encode(gap, n, stream)))
+	if (!prove(s, frames, n, gap, &c) || !(len = gaps_encode(gap, n, stream)))
 		return NULL;
 	for (j = 1; j < n; j++) {
 		l.hash += frame_mix(frames[j], j);
 		if (j == CHECK_AT)
-			check = (__u32)l.hash;
+			l.check = (__u32)l.hash;
 	}
 	off1 = n > 1 ? gap[1] * sizeof(__u64) : 0;
 	/* A frame-pointer function: its CFA is RBP + 16, so RBP must match too. */
 	l.flags = (cut ? ENTRY_CUT : 0) |
 		  (n < 2 || s->rbp + 2 * sizeof(__u64) == s->slot + off1 + sizeof(__u64) ?
 			   ENTRY_RBP_KEYED : 0);
-	hint_put(s->ip, off1);
 	g = group_of(s->slot, s->ip, off1, n > 1 ? frames[1] : 0, &tag);
 	e = already(g, tag, &l, key);
-	if (e)
-		return &e->memo;
-	e = claim(g, &seq);
-	if (!e)
-		return NULL;
-	e->slot = s->slot;
-	e->ip0 = s->ip;
-	e->rbp = s->rbp;
-	e->hash = l.hash;
-	e->check = check;
-	e->memo = (struct mh_stack_memo){ 0 };
-	e->epoch = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
-	e->n = (__u8)n;
-	e->flags = (__u8)l.flags;
-	memcpy(e->gaps, stream, len);
-	__atomic_store_n(&tags[g + (__u64)(e - &table[g])], tag, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
-	*key = seq + 2;
-	return &e->memo;
+	if (!e && (e = claim(g, &seq)))
+		*key = fill(e, &l, g, tag, stream, len, seq);
+	hint_put(s->ip, n > 1 ? gap[1] : 0, e, tag);
+	return e ? &e->memo : NULL;
 }
 
 void mh_slots_flush(void)

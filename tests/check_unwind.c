@@ -18,8 +18,9 @@
  * reached by paths that put its frame at the same stack address (only the
  * return addresses above it differ), recursion of varying depth and path,
  * longjmp and C++ exceptions out of allocating frames, a signal handler
- * allocating, two threads at once, and stacks that differ only several
- * frames above the leaf, where the frames above then sit at other places.
+ * allocating, two threads at once, stacks that differ only several
+ * frames above the leaf, where the frames above then sit at other places,
+ * and a frame holding a stale copy of a return address below its slot.
  */
 #include "tests/preload_run.h"
 
@@ -39,6 +40,7 @@ static const struct program programs[] = {
 	{ "unwind_nofp", "signal", { 2004, 0 } },
 	{ "unwind_nofp", "threads", { 2005, 2006, 0 } },
 	{ "unwind_nofp", "deep", { 2007, 0 } },
+	{ "unwind_nofp", "copies", { 2008, 0 } },
 	{ "unwind_nofp_cxx", NULL, { 3001, 3002, 0 } },
 };
 

@@ -24,6 +24,11 @@
  *            through one of two functions of different frame sizes: the
  *            stacks differ only beyond the first LINKS frames above the
  *            leaf, and there the return addresses sit at other places
+ *   copies   2008: one function called from two sites of its caller in
+ *            turn; from the first only, it copies its return address into
+ *            its own frame, below the slot: from the second, that copy
+ *            still holds the first site's return address, the slot the
+ *            second's
  * Deterministic: the k-th block of a size has the same stack in every run.
  */
 #include <pthread.h>
@@ -177,6 +182,34 @@ static void run_deep(void)
 	}
 }
 
+/* "copies": see the top. cell[1] is left alone when keep is 0. */
+static __attribute__((noinline)) void keeper(size_t size, int keep)
+{
+	volatile uintptr_t cell[2];
+
+	if (keep)
+		cell[1] = (uintptr_t)__builtin_return_address(0);
+	leaf(size);
+	__asm__ __volatile__("" : : "r"(cell) : "memory");
+}
+
+static void run_copies(void)
+{
+	int i;
+
+	for (i = 0; i < ROUNDS; i++) {
+		/* Two call sites, each followed by its own store: not merged into one. */
+		if (i / 3 % 2) {
+			keeper(2008, 0);
+			mark = 1;
+		} else {
+			keeper(2008, 1);
+			mark = 2;
+		}
+		__asm__ __volatile__("" ::: "memory");
+	}
+}
+
 static void on_signal(int sig)
 {
 	leaf(signal_size);
@@ -218,6 +251,8 @@ int main(int argc, char **argv)
 		run_paths(2004, RAISE);
 	} else if (!strcmp(s, "deep")) {
 		run_deep();
+	} else if (!strcmp(s, "copies")) {
+		run_copies();
 	} else if (!strcmp(s, "threads")) {
 		return run_threads();
 	} else {
