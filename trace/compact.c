@@ -124,9 +124,18 @@ static inline void put_ts(struct output *o, __u64 delta)
 static int put_thread(struct mh_trace_compact *c, struct chunk *ck, const struct event *e,
 		      struct output *o)
 {
+	__u32 was = ck->cur ? (__u32)(ck->cur - c->threads) + 1 : 0;
+	struct thread *p = ck->prev ? &c->threads[ck->prev - 1] : NULL;
 	struct slot *slot;
 	bool fresh;
 
+	ck->prev = was;
+	/* Two threads taking turns: the one before the previous event's, without a lookup. */
+	if (p && p->pid == e->pid && p->tid == e->tid) {
+		put_varint(o, P_THREAD, (__u64)(p - c->threads));
+		ck->cur = p;
+		return 0;
+	}
 	if (RESERVE(c, thread))
 		return -ENOMEM;
 	slot = table_slot(&c->thread_index, c->gen, (__u64)e->pid << 32 | e->tid, &fresh);

@@ -104,6 +104,7 @@ struct chunk {
 	__u64 last_ts;			/* of the previous event of any thread, in time units: */
 					/* a new thread's start */
 	__u64 last_addr;
+	__u32 prev;			/* encoder: 1 + index of the thread before cur, 0: none */
 };
 
 /* Forget the previous chunk: O(1) but for the rare wrap of gen. */
