@@ -78,9 +78,9 @@ void mh_trace_compact_free(struct mh_trace_compact *c)
 	free(c->addrs);
 	free(c->classes);
 	free(c->scratch);
-	free(c->thread_index.slots);
-	free(c->stack_index.slots);
-	free(c->addr_index.slots);
+	table_slots_free(&c->thread_index);
+	table_slots_free(&c->stack_index);
+	table_slots_free(&c->addr_index);
 	free(c);
 }
 
@@ -332,22 +332,32 @@ static size_t gather_parts(struct mh_trace_compact *c, const struct output *o, u
 	return at;
 }
 
-size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, size_t bytes,
-			       void *out)
+int mh_trace_compact_begin(struct mh_trace_compact *c, size_t bytes)
+{
+	c->open = false;
+	if (scratch_for(c, bytes) || positions_for(c, bytes, false))
+		return -ENOMEM;
+	for (unsigned i = 0; i < PARTS; i++)
+		c->at[i] = c->scratch + i * c->scratch_part_bytes;
+	c->ck = (struct chunk){ 0 };
+	c->left = bytes;
+	c->open = true;
+	start_chunk(c);
+	return 0;
+}
+
+int mh_trace_compact_add(struct mh_trace_compact *c, const void *records, size_t bytes)
 {
 	const unsigned char *in = records;
-	struct chunk ck = { 0 };
 	struct output o;
 	struct mh_rec_hdr h;
 	struct event e;
 	unsigned op;
 	size_t off, ahead = 0;
 
-	if (scratch_for(c, bytes) || positions_for(c, bytes, false))
-		return 0;
-	for (unsigned i = 0; i < PARTS; i++)
-		o.p[i] = c->scratch + i * c->scratch_part_bytes;
-	start_chunk(c);
+	if (!c->open || bytes > c->left)
+		return -EINVAL;
+	memcpy(o.p, c->at, sizeof(o.p));
 	for (off = 0; off < bytes; off += h.size) {
 		memcpy(&h, in + off, sizeof(h));
 		ahead = table_prefetch(&c->addr_index, in, bytes, off, ahead);
@@ -358,9 +368,31 @@ size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, 
 			/* Its stamps as the decoder gives back the events': floored to the unit. */
 			mh_rec_floor_stamps((struct mh_rec_hdr *)o.p[P_COPY], c->unit_ns);
 			o.p[P_COPY] += h.size;
-		} else if (put_event(c, &ck, op, h.kind, &e, &o)) {
-			return 0;
+		} else if (put_event(c, &c->ck, op, h.kind, &e, &o)) {
+			c->open = false;
+			return -ENOMEM;
 		}
 	}
+	memcpy(c->at, o.p, sizeof(o.p));
+	c->left -= bytes;
+	return 0;
+}
+
+size_t mh_trace_compact_end(struct mh_trace_compact *c, void *out)
+{
+	struct output o;
+
+	if (!c->open)
+		return 0;
+	c->open = false;
+	memcpy(o.p, c->at, sizeof(o.p));
 	return gather_parts(c, &o, out);
+}
+
+size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, size_t bytes,
+			       void *out)
+{
+	if (mh_trace_compact_begin(c, bytes) || mh_trace_compact_add(c, records, bytes))
+		return 0;
+	return mh_trace_compact_end(c, out);
 }
