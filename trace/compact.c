@@ -355,8 +355,10 @@ int mh_trace_compact_add(struct mh_trace_compact *c, const void *records, size_t
 	unsigned op;
 	size_t off, ahead = 0;
 
-	if (!c->open || bytes > c->left)
+	if (!c->open || bytes > c->left) {
+		c->open = false;
 		return -EINVAL;
+	}
 	memcpy(o.p, c->at, sizeof(o.p));
 	for (off = 0; off < bytes; off += h.size) {
 		memcpy(&h, in + off, sizeof(h));
