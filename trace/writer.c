@@ -22,7 +22,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -41,15 +40,6 @@
  */
 #define TRACE_ZSTD_LEVEL 1
 
-/*
- * The alloc stream's buffers (16 MiB of records, their encoding, the
- * chunk) are mapped on their own in huge pages where the kernel grants
- * them: with 4 KiB pages their first fill took 8,000 page faults, 6% of
- * the drain thread's time (perf record, alloc_bench 2 threads), and the
- * encoder's reads of 16 MiB missed the TLB besides.
- */
-#define HUGE_ALIGN (2UL << 20)
-
 struct stream_buf {
 	pthread_mutex_t lock;
 	unsigned char *raw;		/* MH_CHUNK_MAX_RAW_BYTES of pending records */
@@ -61,7 +51,6 @@ struct stream_buf {
 	size_t chunk_cap;		/* bytes allocated for chunk */
 	ZSTD_CCtx *cctx;
 	struct mh_trace_compact *compact; /* the compact encoder; NULL: columns */
-	bool huge;			/* raw, packed and chunk are huge mappings (huge_alloc) */
 	bool coded;			/* compact: raw's records are all added to a begun chunk */
 };
 
@@ -372,55 +361,14 @@ int mh_trace_writer_flush(struct mh_trace_writer *w)
 	return first;
 }
 
-/* bytes rounded up to HUGE_ALIGN: a mapping of its own, in huge pages if granted. NULL if none. */
-static void *huge_alloc(size_t bytes)
-{
-	void *p = mmap(NULL, (bytes + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	(void)madvise(p, (bytes + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1), MADV_HUGEPAGE); /* a hint */
-	return p;
-}
-
-static void huge_free(void *p, size_t bytes)
-{
-	if (p)
-		(void)munmap(p, (bytes + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1)); /* our own mapping */
-}
-
-/* A buffer of the stream: huge_alloc() for the alloc stream's, malloc() for the others. */
-static void *buf_alloc(const struct stream_buf *s, size_t bytes)
-{
-	return s->huge ? huge_alloc(bytes) : malloc(bytes);
-}
-
-static void buf_free(const struct stream_buf *s, void *p, size_t bytes)
-{
-	if (s->huge)
-		huge_free(p, bytes);
-	else
-		free(p);
-}
-
-/* Bytes of a stream's packed buffer. */
-static size_t packed_bytes(int stream)
-{
-	return stream == MH_STREAM_ALLOC ? MH_TRACE_COMPACT_BOUND(MH_CHUNK_MAX_RAW_BYTES) :
-	       MH_CHUNK_MAX_RAW_BYTES;
-}
-
 static void free_writer(struct mh_trace_writer *w)
 {
 	int i;
 
 	for (i = 0; i < MH_STREAM_COUNT; i++) {
-		struct stream_buf *s = &w->streams[i];
-
-		buf_free(s, s->raw, MH_CHUNK_MAX_RAW_BYTES);
-		buf_free(s, s->packed, packed_bytes(i));
-		buf_free(s, s->chunk, s->chunk_cap);
+		free(w->streams[i].raw);
+		free(w->streams[i].packed);
+		free(w->streams[i].chunk);
 		ZSTD_freeCCtx(w->streams[i].cctx);
 		mh_trace_compact_free(w->streams[i].compact);
 		pthread_mutex_destroy(&w->streams[i].lock);
@@ -440,16 +388,17 @@ static int init_streams(struct mh_trace_writer *w)
 	for (i = 0; i < MH_STREAM_COUNT; i++) {
 		s = &w->streams[i];
 		pthread_mutex_init(&s->lock, NULL);
+		s->raw = malloc(MH_CHUNK_MAX_RAW_BYTES);
 		/* The preload's events, the bulk of a trace, take the compact encoding. */
-		s->huge = i == MH_STREAM_ALLOC;
-		s->raw = buf_alloc(s, MH_CHUNK_MAX_RAW_BYTES);
 		if (i == MH_STREAM_ALLOC) {
 			s->compact = mh_trace_compact_new();
 			if (s->compact)
 				mh_trace_compact_set_time_unit(s->compact, w->unit_ns);
+			s->packed = malloc(MH_TRACE_COMPACT_BOUND(MH_CHUNK_MAX_RAW_BYTES));
+		} else {
+			s->packed = malloc(MH_CHUNK_MAX_RAW_BYTES);
 		}
-		s->packed = buf_alloc(s, packed_bytes(i));
-		s->chunk = buf_alloc(s, cap);
+		s->chunk = malloc(cap);
 		s->chunk_cap = cap;
 		s->cctx = ZSTD_createCCtx();
 		if (!s->raw || !s->packed || !s->chunk || !s->cctx ||
