@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,47 +246,6 @@ START_TEST(damaged_encodings_are_refused)
 END_TEST
 
 /* Through the writer and the reader: several chunks, every record as written. */
-/* One batch into the alloc stream: appended, or through the room and commit the drainer uses. */
-static int write_batch(struct mh_trace_writer *w, const unsigned char *p, size_t bytes,
-		       bool room)
-{
-	size_t cap;
-	void *at;
-	int err;
-
-	if (!room)
-		return mh_trace_writer_append(w, MH_STREAM_ALLOC, p, bytes);
-	err = mh_trace_writer_room(w, MH_STREAM_ALLOC, bytes, &at, &cap);
-	if (err)
-		return err;
-	ck_assert_uint_ge(cap, bytes);
-	memcpy(at, p, bytes);
-	return mh_trace_writer_commit(w, MH_STREAM_ALLOC, bytes);
-}
-
-/* Alloc-stream chunks of the trace at trace_path not in the compact encoding (read by hand). */
-static unsigned alloc_chunks_not_compact(void)
-{
-	FILE *f = fopen(trace_path, "rb");
-	struct mh_trace_header h;
-	struct mh_chunk_header ch;
-	unsigned n = 0, seen = 0;
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fread(&h, sizeof(h), 1, f), 1);
-	ck_assert_int_eq(fseek(f, h.header_bytes, SEEK_SET), 0);
-	while (fread(&ch, sizeof(ch), 1, f) == 1 && ch.stream != MH_STREAM_END) {
-		if (ch.stream == MH_STREAM_ALLOC) {
-			seen++;
-			n += !(ch.flags & MH_CHUNK_COMPACT);
-		}
-		ck_assert_int_eq(fseek(f, ch.stored_bytes, SEEK_CUR), 0);
-	}
-	fclose(f);
-	ck_assert_uint_gt(seen, 0);
-	return n;
-}
-
 START_TEST(trace_round_trip)
 {
 	struct mh_trace_header h;
@@ -310,12 +268,10 @@ START_TEST(trace_round_trip)
 		while (off + batch < bytes && batch < 300000) {
 			batch += ((const struct mh_rec_hdr *)(in + off + batch))->size;
 		}
-		ck_assert_int_eq(write_batch(w, in + off, batch, (off / 300000) % 2), 0);
+		ck_assert_int_eq(mh_trace_writer_append(w, MH_STREAM_ALLOC, in + off, batch), 0);
 		off += batch;
 	}
 	ck_assert_int_eq(mh_trace_writer_close(w), 0);
-	/* Coded as the batches came, never the column layout: the encoder's fallback. */
-	ck_assert_uint_eq(alloc_chunks_not_compact(), 0);
 	r = mh_trace_reader_open(trace_path);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_uint_eq(mh_trace_reader_header(r)->version, MH_TRACE_VERSION);
@@ -331,65 +287,6 @@ START_TEST(trace_round_trip)
 	ck_assert_uint_eq(off, bytes);
 	mh_trace_reader_free(r);
 	free(in);
-}
-END_TEST
-
-/*
- * A chunk begun, its records added in batches of uneven size and ended is
- * the one-shot encoding, and decodes to the records; two threads taking
- * turns (the encoder names the one before last without a lookup) with a
- * third now and then. Adding past what was begun gives the chunk up.
- */
-START_TEST(built_in_batches)
-{
-	size_t max = 1 << 20, bytes = 0, len, whole, off, batch;
-	unsigned char *in = malloc(max), *packed = malloc(MH_TRACE_COMPACT_BOUND(max));
-	unsigned char *one = malloc(MH_TRACE_COMPACT_BOUND(max)), *out = malloc(max);
-	struct mh_trace_compact *enc = mh_trace_compact_new(), *dec = mh_trace_compact_new();
-	__u64 x = 31337, ts = 5000, addr = 0x7f0000001000ULL;
-	__u32 count = 0;
-
-	ck_assert(in && packed && one && out && enc && dec);
-	while (bytes + 256 < max) {
-		size_t at = bytes;
-
-		bytes += next_rand(&x) % 20 ? make_event(&x, in + bytes, &ts, &addr) :
-			 make_other(&x, in + bytes);
-		if (((const struct mh_rec_hdr *)(in + at))->type <= MH_REC_REALLOC) {
-			/* pid and tid are the last 8 bytes of all three event records */
-			__u32 ids[2] = { count % 2 ? 11 : 12, count % 7 == 6 ? 13 : 10 };
-
-			memcpy(in + bytes - sizeof(ids), ids, sizeof(ids));
-		}
-		count++;
-	}
-	whole = mh_trace_compact_encode(enc, in, bytes, one);
-	ck_assert_uint_gt(whole, 0);
-	for (int round = 0; round < 3; round++) {
-		ck_assert_int_eq(mh_trace_compact_begin(enc, max), 0);
-		for (off = 0; off < bytes; off += batch) {
-			batch = 0;
-			while (off + batch < bytes && batch < 1000 + (size_t)round * 20000)
-				batch += ((const struct mh_rec_hdr *)(in + off + batch))->size;
-			ck_assert_int_eq(mh_trace_compact_add(enc, in + off, batch), 0);
-		}
-		len = mh_trace_compact_end(enc, packed);
-		ck_assert_uint_eq(len, whole);
-		ck_assert_int_eq(memcmp(packed, one, len), 0);
-		ck_assert_int_eq(mh_trace_compact_decode(dec, packed, len, out, bytes, count), 0);
-		ck_assert_int_eq(memcmp(in, out, bytes), 0);
-	}
-	/* Past what was begun: refused, and the chunk given up. */
-	ck_assert_int_eq(mh_trace_compact_begin(enc, 64), 0);
-	ck_assert_int_eq(mh_trace_compact_add(enc, in, bytes), -EINVAL);
-	ck_assert_uint_eq(mh_trace_compact_end(enc, packed), 0);
-	ck_assert_int_eq(mh_trace_compact_add(enc, in, 48), -EINVAL);
-	mh_trace_compact_free(enc);
-	mh_trace_compact_free(dec);
-	free(in);
-	free(packed);
-	free(one);
-	free(out);
 }
 END_TEST
 
@@ -826,7 +723,6 @@ static Suite *compact_suite(void)
 	tcase_add_test(tc, round_trip_extremes);
 	tcase_add_test(tc, damaged_encodings_are_refused);
 	tcase_add_test(tc, trace_round_trip);
-	tcase_add_test(tc, built_in_batches);
 	tcase_add_test(tc, previous_version_reads);
 	tcase_add_test(tc, encodings_by_hand);
 	tcase_add_test(tc, heap_patterns);

@@ -78,9 +78,9 @@ void mh_trace_compact_free(struct mh_trace_compact *c)
 	free(c->addrs);
 	free(c->classes);
 	free(c->scratch);
-	table_slots_free(&c->thread_index);
-	table_slots_free(&c->stack_index);
-	table_slots_free(&c->addr_index);
+	free(c->thread_index.slots);
+	free(c->stack_index.slots);
+	free(c->addr_index.slots);
 	free(c);
 }
 
@@ -124,18 +124,9 @@ static inline void put_ts(struct output *o, __u64 delta)
 static int put_thread(struct mh_trace_compact *c, struct chunk *ck, const struct event *e,
 		      struct output *o)
 {
-	__u32 was = ck->cur ? (__u32)(ck->cur - c->threads) + 1 : 0;
-	struct thread *p = ck->prev ? &c->threads[ck->prev - 1] : NULL;
 	struct slot *slot;
 	bool fresh;
 
-	ck->prev = was;
-	/* Two threads taking turns: the one before the previous event's, without a lookup. */
-	if (p && p->pid == e->pid && p->tid == e->tid) {
-		put_varint(o, P_THREAD, (__u64)(p - c->threads));
-		ck->cur = p;
-		return 0;
-	}
 	if (RESERVE(c, thread))
 		return -ENOMEM;
 	slot = table_slot(&c->thread_index, c->gen, (__u64)e->pid << 32 | e->tid, &fresh);
@@ -332,34 +323,22 @@ static size_t gather_parts(struct mh_trace_compact *c, const struct output *o, u
 	return at;
 }
 
-int mh_trace_compact_begin(struct mh_trace_compact *c, size_t bytes)
-{
-	c->open = false;
-	if (scratch_for(c, bytes) || positions_for(c, bytes, false))
-		return -ENOMEM;
-	for (unsigned i = 0; i < PARTS; i++)
-		c->at[i] = c->scratch + i * c->scratch_part_bytes;
-	c->ck = (struct chunk){ 0 };
-	c->left = bytes;
-	c->open = true;
-	start_chunk(c);
-	return 0;
-}
-
-int mh_trace_compact_add(struct mh_trace_compact *c, const void *records, size_t bytes)
+size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, size_t bytes,
+			       void *out)
 {
 	const unsigned char *in = records;
+	struct chunk ck = { 0 };
 	struct output o;
 	struct mh_rec_hdr h;
 	struct event e;
 	unsigned op;
 	size_t off, ahead = 0;
 
-	if (!c->open || bytes > c->left) {
-		c->open = false;
-		return -EINVAL;
-	}
-	memcpy(o.p, c->at, sizeof(o.p));
+	if (scratch_for(c, bytes) || positions_for(c, bytes, false))
+		return 0;
+	for (unsigned i = 0; i < PARTS; i++)
+		o.p[i] = c->scratch + i * c->scratch_part_bytes;
+	start_chunk(c);
 	for (off = 0; off < bytes; off += h.size) {
 		memcpy(&h, in + off, sizeof(h));
 		ahead = table_prefetch(&c->addr_index, in, bytes, off, ahead);
@@ -370,31 +349,9 @@ int mh_trace_compact_add(struct mh_trace_compact *c, const void *records, size_t
 			/* Its stamps as the decoder gives back the events': floored to the unit. */
 			mh_rec_floor_stamps((struct mh_rec_hdr *)o.p[P_COPY], c->unit_ns);
 			o.p[P_COPY] += h.size;
-		} else if (put_event(c, &c->ck, op, h.kind, &e, &o)) {
-			c->open = false;
-			return -ENOMEM;
+		} else if (put_event(c, &ck, op, h.kind, &e, &o)) {
+			return 0;
 		}
 	}
-	memcpy(c->at, o.p, sizeof(o.p));
-	c->left -= bytes;
-	return 0;
-}
-
-size_t mh_trace_compact_end(struct mh_trace_compact *c, void *out)
-{
-	struct output o;
-
-	if (!c->open)
-		return 0;
-	c->open = false;
-	memcpy(o.p, c->at, sizeof(o.p));
 	return gather_parts(c, &o, out);
-}
-
-size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, size_t bytes,
-			       void *out)
-{
-	if (mh_trace_compact_begin(c, bytes) || mh_trace_compact_add(c, records, bytes))
-		return 0;
-	return mh_trace_compact_end(c, out);
 }

@@ -62,21 +62,6 @@ size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, 
 			       void *out);
 
 /*
- * The same encoding built as the records come: begin a chunk of at most
- * `bytes` bytes of records (0 or -ENOMEM), add whole, valid records to it
- * in order as often as needed (0; -ENOMEM: out of memory, -EINVAL: more
- * than begun for or no chunk begun; either way the chunk is given up),
- * then end it into out (room for MH_TRACE_COMPACT_BOUND(bytes) bytes):
- * the bytes written, the same as mh_trace_compact_encode() of all the
- * records added, or 0 when the chunk was given up. The coder's tables
- * stay warm from one add to the next; a writer encodes each batch while
- * it is still in the cache.
- */
-int mh_trace_compact_begin(struct mh_trace_compact *c, size_t bytes);
-int mh_trace_compact_add(struct mh_trace_compact *c, const void *records, size_t bytes);
-size_t mh_trace_compact_end(struct mh_trace_compact *c, void *out);
-
-/*
  * Undo mh_trace_compact_encode: decode the len bytes at packed into
  * exactly count records of raw_bytes bytes at out (raw_bytes long).
  * Returns 0; -EBADMSG when packed is not such an encoding (a record cut

@@ -75,15 +75,6 @@ struct thread {
 	__u32 pid, tid;
 };
 
-/* Per-chunk cursor state besides the tables. */
-struct chunk {
-	struct thread *cur;		/* thread of the previous event, NULL before the first */
-	__u64 last_ts;			/* of the previous event of any thread, in time units: */
-					/* a new thread's start */
-	__u64 last_addr;
-	__u32 prev;			/* encoder: 1 + index of the thread before cur, 0: none */
-};
-
 struct mh_trace_compact {
 	struct thread *threads;		/* by index, this chunk */
 	__u32 thread_count, thread_cap;
@@ -102,13 +93,17 @@ struct mh_trace_compact {
 	__u32 gen;			/* the chunk being coded */
 	__u32 copies;			/* decoder: records of the chunk stored as they are */
 	__u32 unit_ns;			/* the trace's time unit: stamps are coded in it */
-	unsigned char *at[PARTS];	/* encoder: where each part of the chunk goes on */
-	size_t left;			/* encoder: bytes of records the chunk has room for */
-	struct chunk ck;		/* encoder: the chunk's cursor */
-	bool open;			/* encoder: a chunk was begun and not ended */
 	bool v4;			/* decoder: the trace is of version 4 */
 	unsigned parts;			/* decoder: parts in the trace's version */
 	unsigned char part[PARTS];	/* decoder: where the trace's version puts each part */
+};
+
+/* Per-chunk cursor state besides the tables. */
+struct chunk {
+	struct thread *cur;		/* thread of the previous event, NULL before the first */
+	__u64 last_ts;			/* of the previous event of any thread, in time units: */
+					/* a new thread's start */
+	__u64 last_addr;
 };
 
 /* Forget the previous chunk: O(1) but for the rare wrap of gen. */

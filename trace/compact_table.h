@@ -18,7 +18,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <linux/types.h>
 
@@ -52,51 +51,16 @@ static inline __u64 mix(__u64 k)
 	return k;
 }
 
-/*
- * Tables of this size or more are mapped on their own, in huge pages
- * where the kernel grants them: the address table of a 16 MiB chunk
- * takes 16 MiB, its lookups land anywhere, and with 4 KiB pages each
- * missed the TLB as well as the cache (the encoder's largest stall,
- * perf record on the recorder's drain thread).
- */
-#define TABLE_HUGE_BYTES (2UL << 20)
-
-/* Zeroed slots of a table of n slots, NULL if none. */
-static inline struct slot *table_slots_new(size_t n)
-{
-	void *p;
-
-	if (n * sizeof(struct slot) < TABLE_HUGE_BYTES)
-		return calloc(n, sizeof(struct slot));
-	/* A power of two >= 2 MiB: the kernel places it on a huge-page boundary. */
-	p = mmap(NULL, n * sizeof(struct slot), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	(void)madvise(p, n * sizeof(struct slot), MADV_HUGEPAGE);	/* only a hint */
-	return p;
-}
-
-/* Free the slots of a table (of mask + 1 slots). */
-static inline void table_slots_free(struct table *t)
-{
-	size_t bytes = (t->mask + 1ULL) * sizeof(struct slot);
-
-	if (!t->slots || bytes < TABLE_HUGE_BYTES)
-		free(t->slots);
-	else
-		(void)munmap(t->slots, bytes);	/* our own mapping: nothing to do if it fails */
-	t->slots = NULL;
-}
-
 /* Double the table (64 slots at first), keeping this chunk's entries. 0 or -ENOMEM. */
 static inline int table_grow(struct table *t, __u32 gen)
 {
 	size_t n = t->slots ? (t->mask + 1ULL) * 2 : 64, i, j;
-	struct slot *s = n <= UINT32_MAX ? table_slots_new(n) : NULL;
+	struct slot *s = calloc(n, sizeof(*s));
 
-	if (!s)
+	if (!s || n > UINT32_MAX) {
+		free(s);
 		return -ENOMEM;
+	}
 	for (i = 0; t->slots && i <= t->mask; i++) {
 		if (t->slots[i].gen != gen)
 			continue;
@@ -104,7 +68,7 @@ static inline int table_grow(struct table *t, __u32 gen)
 			;
 		s[j] = t->slots[i];
 	}
-	table_slots_free(t);
+	free(t->slots);
 	t->slots = s;
 	t->mask = (__u32)(n - 1);
 	return 0;

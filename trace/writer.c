@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,7 +50,6 @@ struct stream_buf {
 	size_t chunk_cap;		/* bytes allocated for chunk */
 	ZSTD_CCtx *cctx;
 	struct mh_trace_compact *compact; /* the compact encoder; NULL: columns */
-	bool coded;			/* compact: raw's records are all added to a begun chunk */
 };
 
 struct mh_trace_writer {
@@ -163,9 +161,8 @@ static __u16 pack(struct stream_buf *s, __u32 unit_ns, unsigned char *payload, s
 	__u16 flags = MH_CHUNK_COMPACT;
 
 	/* The compact encoder floors as it codes; every other way needs floored records. */
-	if (s->coded)
-		len = mh_trace_compact_end(s->compact, s->packed);
-	s->coded = false;
+	if (s->compact)
+		len = mh_trace_compact_encode(s->compact, s->raw, s->raw_bytes, s->packed);
 	if (!len) {
 		/* The column layout: other streams, or the compact encoder ran out of memory. */
 		floor_stamps(s, unit_ns);
@@ -247,21 +244,6 @@ static int measure(struct stream_buf *s, const unsigned char *buf, size_t bytes,
 	return 0;
 }
 
-/*
- * The records that went into raw from `from` on (taken bytes): give them
- * to the compact encoder while they are in the cache. The encoder's
- * failure is no error: the chunk then takes the column layout.
- */
-static void took(struct stream_buf *s, size_t from, size_t taken)
-{
-	if (!s->compact || !taken)
-		return;
-	if (!from)
-		s->coded = !mh_trace_compact_begin(s->compact, MH_CHUNK_MAX_RAW_BYTES);
-	if (s->coded)
-		s->coded = !mh_trace_compact_add(s->compact, s->raw + from, taken);
-}
-
 /* Check the stream and the writer's first error, then lock the stream: 0 or -errno (unlocked). */
 static int lock_stream(struct mh_trace_writer *w, int stream, struct stream_buf **out)
 {
@@ -293,7 +275,6 @@ int mh_trace_writer_append(struct mh_trace_writer *w, int stream, const void *re
 		if (err)
 			break;
 		memcpy(s->raw + s->raw_bytes, p, taken);
-		took(s, s->raw_bytes, taken);
 		s->raw_bytes += taken;
 		p += taken;
 		bytes -= taken;
@@ -340,7 +321,6 @@ int mh_trace_writer_commit(struct mh_trace_writer *w, int stream, size_t bytes)
 
 	err = measure(s, s->raw + s->raw_bytes, bytes, MH_CHUNK_MAX_RAW_BYTES - s->raw_bytes,
 		      &taken);
-	took(s, s->raw_bytes, taken);
 	s->raw_bytes += taken;
 	pthread_mutex_unlock(&s->lock);
 	/* Past the room given: cannot happen with the room kept to. */
