@@ -27,7 +27,7 @@
 /* The rate is first measured over at least this long, in ns (error ~ 60 ns / this). */
 #define CALIBRATE_NS 10000000ULL
 /* Fixed-point shift of the ns-per-tick multiplier. */
-#define MULT_SHIFT 32
+#define MULT_SHIFT MH_CLOCK_MULT_SHIFT
 /* Bytes of /proc/cpuinfo read: the first processor's block is well within it. */
 #define CPUINFO_BYTES 8192
 /* Calls timed to tell a vDSO clock_gettime from a system call. */
@@ -45,72 +45,24 @@
 #define PAIR_TRIES 4
 #define PAIR_MAX_NS 1000
 /* Segments kept: a reader holding an older one than this many refreshes back reads again. */
-#define SEGMENTS 4
+#define SEGMENTS MH_CLOCK_SEGMENTS
 
-/*
- * One piece of the conversion: ns = base_ns + (tsc - base_tsc) * mult >>
- * MULT_SHIFT from base_tsc on. Every thread uses the same pieces, so the
- * converted clock is one increasing function of the TSC, whichever thread
- * reads it: two events are stamped in the order their rdtsc ran.
- */
-struct segment {
-	__u64 base_tsc;
-	__u64 base_ns;
-	__u64 mult;
-};
+/* The conversion the inline read uses (clock.h); sh is shorthand for it. */
+struct mh_clock_shared mh_clock_shared;
+static struct mh_clock_shared *const sh = &mh_clock_shared;
+__thread __u64 mh_clock_last_ns __attribute__((tls_model("initial-exec")));
 
-struct thread_clock {
-	__u64 last_ns;		/* last value returned: never go back */
-};
-
-static __thread struct thread_clock tc __attribute__((tls_model("initial-exec")));
-
-static bool tsc_ok;		/* the TSC may be used (setup decided) */
 static __u64 cal_tsc, cal_ns;	/* the calibration's start */
-static __u64 refresh_ticks;	/* REFRESH_NS in ticks */
-/* segs[gen % SEGMENTS] is current; 0: not calibrated yet (clock_gettime). */
-static struct segment segs[SEGMENTS];
-static __u64 gen;
 /* Non-zero while one thread makes the next segment (the others go on with the current one). */
 static int anchoring;
 
-static __u64 gettime_ns(void)
+__u64 mh_clock_gettime_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
-
-#if defined(__x86_64__)
-static inline __u64 rdtsc(void)
-{
-	return __builtin_ia32_rdtsc();
-}
-
-/*
- * rdtsc once everything before it has run, as the vDSO reads it: an
- * allocation's stamp must not be taken before the allocator's own loads
- * that found the block free (another thread's release, stamped earlier),
- * nor a free's before the load that brought it the pointer (another
- * thread's allocation, stamped earlier: docs/DESIGN.md).
- */
-static inline __u64 rdtsc_ordered(void)
-{
-	__builtin_ia32_lfence();
-	return __builtin_ia32_rdtsc();
-}
-#else
-static inline __u64 rdtsc_ordered(void)
-{
-	return 0;
-}
-
-static inline __u64 rdtsc(void)
-{
-	return 0;
-}
-#endif
 
 /*
  * clock_gettime and the TSC at the same moment: the TSC read around it,
@@ -125,7 +77,7 @@ static __u64 paired_read(__u64 *tsc, __u64 *window)
 	*tsc = 0;
 	*window = ~0ULL;
 	for (int i = 0; i < PAIR_TRIES; i++) {
-		__u64 a = rdtsc(), t = gettime_ns(), b = rdtsc();
+		__u64 a = mh_clock_rdtsc(), t = mh_clock_gettime_ns(), b = mh_clock_rdtsc();
 
 		if (b - a < *window) {
 			*window = b - a;
@@ -169,13 +121,13 @@ static __u64 shortest(bool vdso)
 	__u64 best = ~0ULL;
 
 	for (int i = 0; i < PROBE_READS; i++) {
-		__u64 t = rdtsc();
+		__u64 t = mh_clock_rdtsc();
 
 		if (vdso)
 			clock_gettime(CLOCK_MONOTONIC, &ts);
 		else
 			syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
-		t = rdtsc() - t;
+		t = mh_clock_rdtsc() - t;
 		best = t < best ? t : best;
 	}
 	return best;
@@ -228,32 +180,17 @@ void mh_clock_setup(void)
 {
 	__u64 window;
 
-	if (__atomic_load_n(&tsc_ok, __ATOMIC_ACQUIRE) || !tsc_usable())
+	if (__atomic_load_n(&sh->tsc_ok, __ATOMIC_ACQUIRE) || !tsc_usable())
 		return;
 	cal_ns = paired_read(&cal_tsc, &window);
-	__atomic_store_n(&tsc_ok, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&sh->tsc_ok, true, __ATOMIC_RELEASE);
 }
 
 bool mh_clock_uses_tsc(void)
 {
-	return __atomic_load_n(&tsc_ok, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&sh->tsc_ok, __ATOMIC_ACQUIRE);
 }
 
-static __u64 monotonic(__u64 ns)
-{
-	if (ns < tc.last_ns)
-		return tc.last_ns;
-	tc.last_ns = ns;
-	return ns;
-}
-
-/* The value of segment g at tsc (an earlier tsc: its start, never below it). */
-static inline __u64 seg_ns(const struct segment *g, __u64 tsc)
-{
-	__u64 d = tsc > g->base_tsc ? tsc - g->base_tsc : 0;
-
-	return g->base_ns + (__u64)(((unsigned __int128)d * g->mult) >> MULT_SHIFT);
-}
 
 /*
  * The next segment, from a fresh (tsc, ns) pair: it starts where the
@@ -262,20 +199,21 @@ static inline __u64 seg_ns(const struct segment *g, __u64 tsc)
  * corrected to close the gap to clock_gettime over the next REFRESH_NS.
  * A lag beyond STEP_NS is closed at once (a jump forward). The first
  * segment starts at the pair itself. A pair wider than PAIR_MAX_NS makes
- * no segment: the current one stays due, and the next reading tries again. Published by one store of gen; a
- * reader (a signal handler too) sees the old segment or the new, whole.
+ * no segment: the current one stays due, and the next reading tries
+ * again. Published by one store of gen; a reader (a signal handler too)
+ * sees the old segment or the new, whole.
  */
 static void anchor(__u64 tsc, __u64 ns, __u64 window)
 {
-	__u64 g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE), m, at, fix, period;
-	struct segment *next = &segs[(g + 1) % SEGMENTS];
+	__u64 g = __atomic_load_n(&sh->gen, __ATOMIC_ACQUIRE), m, at, fix, period;
+	struct mh_clock_segment *next = &sh->segs[(g + 1) % SEGMENTS];
 
 	if (tsc <= cal_tsc || ns <= cal_ns)
 		return;
 	m = (__u64)((((unsigned __int128)(ns - cal_ns)) << MULT_SHIFT) / (tsc - cal_tsc));
 	if (!m || (((unsigned __int128)window * m) >> MULT_SHIFT) > PAIR_MAX_NS)
 		return;
-	at = g ? seg_ns(&segs[g % SEGMENTS], tsc) : ns;
+	at = g ? mh_clock_seg_ns(&sh->segs[g % SEGMENTS], tsc) : ns;
 	if (at + STEP_NS < ns)
 		at = ns;
 	period = (REFRESH_NS << MULT_SHIFT) / m;
@@ -287,8 +225,8 @@ static void anchor(__u64 tsc, __u64 ns, __u64 window)
 	next->base_tsc = tsc;
 	next->base_ns = at;
 	next->mult = at > ns ? m - fix : m + fix;
-	refresh_ticks = period;
-	__atomic_store_n(&gen, g + 1, __ATOMIC_RELEASE);
+	sh->refresh_ticks = period;
+	__atomic_store_n(&sh->gen, g + 1, __ATOMIC_RELEASE);
 }
 
 /*
@@ -297,12 +235,12 @@ static void anchor(__u64 tsc, __u64 ns, __u64 window)
  */
 static __u64 convert(__u64 tsc)
 {
-	__u64 g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
-	const struct segment *cur = &segs[g % SEGMENTS];
+	__u64 g = __atomic_load_n(&sh->gen, __ATOMIC_ACQUIRE);
+	const struct mh_clock_segment *cur = &sh->segs[g % SEGMENTS];
 
 	if (tsc < cur->base_tsc && g > 1)
-		cur = &segs[(g - 1) % SEGMENTS];
-	return seg_ns(cur, tsc);
+		cur = &sh->segs[(g - 1) % SEGMENTS];
+	return mh_clock_seg_ns(cur, tsc);
 }
 
 /*
@@ -310,20 +248,20 @@ static __u64 convert(__u64 tsc)
  * thread makes it, the others (and a signal handler interrupting it) do
  * not wait. Returns the value at tsc; before calibration, clock_gettime.
  */
-static __attribute__((noinline, cold)) __u64 refresh(__u64 tsc)
+__attribute__((noinline, cold)) __u64 mh_clock_refresh(__u64 tsc)
 {
-	__u64 g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
-	const struct segment *cur = &segs[g % SEGMENTS];
+	__u64 g = __atomic_load_n(&sh->gen, __ATOMIC_ACQUIRE);
+	const struct mh_clock_segment *cur = &sh->segs[g % SEGMENTS];
 	__u64 ptsc, ns, window;
 	int idle = 0;
 
 	/* Not due after all (a segment made after our tick, a lapped copy). */
-	if (g && (tsc < cur->base_tsc || tsc - cur->base_tsc <= refresh_ticks))
-		return monotonic(convert(tsc));
+	if (g && (tsc < cur->base_tsc || tsc - cur->base_tsc <= sh->refresh_ticks))
+		return mh_clock_monotonic(convert(tsc));
 	if (!g) {
-		ns = gettime_ns();
+		ns = mh_clock_gettime_ns();
 		if (ns - cal_ns < CALIBRATE_NS)
-			return monotonic(ns);
+			return mh_clock_monotonic(ns);
 	}
 	if (__atomic_compare_exchange_n(&anchoring, &idle, 1, false, __ATOMIC_ACQUIRE,
 					__ATOMIC_RELAXED)) {
@@ -331,9 +269,9 @@ static __attribute__((noinline, cold)) __u64 refresh(__u64 tsc)
 		anchor(ptsc, ns, window);
 		__atomic_store_n(&anchoring, 0, __ATOMIC_RELEASE);
 	}
-	if (!__atomic_load_n(&gen, __ATOMIC_ACQUIRE))
-		return monotonic(gettime_ns());
-	return monotonic(convert(tsc));
+	if (!__atomic_load_n(&sh->gen, __ATOMIC_ACQUIRE))
+		return mh_clock_monotonic(mh_clock_gettime_ns());
+	return mh_clock_monotonic(convert(tsc));
 }
 
 void mh_clock_fork_child(void)
@@ -342,47 +280,12 @@ void mh_clock_fork_child(void)
 	__atomic_store_n(&anchoring, 0, __ATOMIC_RELEASE);
 }
 
-/*
- * The value at a tick just read (rdtsc_ordered or rdtsc), by the current
- * segment: the tick first, then the segment, so one made since is
- * continuous with the old at tsc.
- */
-static inline __attribute__((always_inline)) __u64 ns_at(__u64 tsc)
-{
-	struct segment s;
-	__u64 g;
-
-	g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
-	s = segs[g % SEGMENTS];
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	/* A writer lapped this copy, a segment made after our tick, or one due: the slow path. */
-	if (mh_unlikely(__atomic_load_n(&gen, __ATOMIC_RELAXED) - g >= SEGMENTS - 2 ||
-			!g || tsc - s.base_tsc > refresh_ticks))
-		return refresh(tsc);
-	return monotonic(seg_ns(&s, tsc));
-}
-
-/*
- * Without the TSC, clock_gettime alone: the TSC reads of a paired read
- * are only for calibrating, and each costs as much as a third of
- * clock_gettime under a hypervisor.
- */
 __u64 mh_clock_ns(void)
 {
-	if (mh_unlikely(!__atomic_load_n(&tsc_ok, __ATOMIC_RELAXED)))
-		return monotonic(gettime_ns());
-	return ns_at(rdtsc_ordered());
+	return mh_clock_read(true);
 }
 
-/*
- * The same without the fence: the tick may be read before earlier loads
- * complete (and, by a few ns, after the segment is loaded: a segment
- * another thread starts in between is then read past its start, which
- * is within a fraction of a ns of the new one there).
- */
 __u64 mh_clock_ns_unordered(void)
 {
-	if (mh_unlikely(!__atomic_load_n(&tsc_ok, __ATOMIC_RELAXED)))
-		return monotonic(gettime_ns());
-	return ns_at(rdtsc());
+	return mh_clock_read(false);
 }

@@ -47,7 +47,7 @@ void mh_clock_fork_child(void);
  * CLOCK_MONOTONIC now, in ns, read once every earlier instruction has
  * run (lfence before rdtsc): a stamp taken after a load that saw another
  * thread's stamped store is above that thread's stamp. Thread-safe,
- * async-signal-safe.
+ * async-signal-safe. mh_clock_read(true) is the same, inline.
  */
 __u64 mh_clock_ns(void);
 
@@ -58,8 +58,112 @@ __u64 mh_clock_ns(void);
  * Within a thread values still never go back, and the tick is still read
  * after any interrupt taken before the call. For a process in which one
  * thread alone stamps records (preload/core.c, docs/DESIGN.md).
- * Thread-safe, async-signal-safe.
+ * Thread-safe, async-signal-safe. mh_clock_read(false) is the same, inline.
  */
 __u64 mh_clock_ns_unordered(void);
+
+/*
+ * What the inline read below needs from clock.c; not for other users.
+ * One piece of the conversion: ns = base_ns + (tsc - base_tsc) * mult >>
+ * MH_CLOCK_MULT_SHIFT from base_tsc on. Every thread uses the same
+ * pieces, so the converted clock is one increasing function of the TSC,
+ * whichever thread reads it: two events are stamped in the order their
+ * rdtsc ran.
+ */
+#define MH_CLOCK_SEGMENTS 4
+#define MH_CLOCK_MULT_SHIFT 32
+
+struct mh_clock_segment {
+	__u64 base_tsc;
+	__u64 base_ns;
+	__u64 mult;
+};
+
+extern struct mh_clock_shared {
+	bool tsc_ok;		/* the TSC may be used (setup decided) */
+	__u64 refresh_ticks;	/* the conversion's refresh period, in ticks */
+	/* segs[gen % MH_CLOCK_SEGMENTS] is current; 0: not calibrated yet (clock_gettime). */
+	__u64 gen;
+	struct mh_clock_segment segs[MH_CLOCK_SEGMENTS];
+} mh_clock_shared __attribute__((visibility("hidden")));
+
+extern __thread __u64 mh_clock_last_ns
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+__u64 mh_clock_gettime_ns(void) __attribute__((visibility("hidden")));
+__u64 mh_clock_refresh(__u64 tsc) __attribute__((visibility("hidden")));
+
+static inline __u64 mh_clock_rdtsc(void)
+{
+#if defined(__x86_64__)
+	return __builtin_ia32_rdtsc();
+#else
+	return 0;
+#endif
+}
+
+/*
+ * rdtsc once everything before it has run, as the vDSO reads it: an
+ * allocation's stamp must not be taken before the allocator's own loads
+ * that found the block free (another thread's release, stamped earlier),
+ * nor a free's before the load that brought it the pointer (another
+ * thread's allocation, stamped earlier: docs/DESIGN.md).
+ */
+static inline __u64 mh_clock_rdtsc_ordered(void)
+{
+#if defined(__x86_64__)
+	__builtin_ia32_lfence();
+	return __builtin_ia32_rdtsc();
+#else
+	return 0;
+#endif
+}
+
+/* Within a thread, values never go back. */
+static inline __u64 mh_clock_monotonic(__u64 ns)
+{
+	if (ns < mh_clock_last_ns)
+		return mh_clock_last_ns;
+	mh_clock_last_ns = ns;
+	return ns;
+}
+
+/* The value of segment g at tsc (an earlier tsc: its start, never below it). */
+static inline __u64 mh_clock_seg_ns(const struct mh_clock_segment *g, __u64 tsc)
+{
+	__u64 d = tsc > g->base_tsc ? tsc - g->base_tsc : 0;
+
+	return g->base_ns + (__u64)(((unsigned __int128)d * g->mult) >> MH_CLOCK_MULT_SHIFT);
+}
+
+/*
+ * mh_clock_ns (ordered) or mh_clock_ns_unordered, inline. The tick is
+ * read first, then the current segment: one made since is continuous
+ * with the old at tsc. Without the TSC, clock_gettime alone (the TSC
+ * reads of a paired read are only for calibrating, and each costs as
+ * much as a third of clock_gettime under a hypervisor). Unordered, the
+ * tick may also be read a few ns after the segment is loaded: a segment
+ * another thread starts in between is then read past its start, which is
+ * within a fraction of a ns of the new one there.
+ */
+static inline __attribute__((always_inline)) __u64 mh_clock_read(bool ordered)
+{
+	struct mh_clock_shared *c = &mh_clock_shared;
+	struct mh_clock_segment s;
+	__u64 g, tsc;
+
+	if (__builtin_expect(!__atomic_load_n(&c->tsc_ok, __ATOMIC_RELAXED), 0))
+		return mh_clock_monotonic(mh_clock_gettime_ns());
+	tsc = ordered ? mh_clock_rdtsc_ordered() : mh_clock_rdtsc();
+	g = __atomic_load_n(&c->gen, __ATOMIC_ACQUIRE);
+	s = c->segs[g % MH_CLOCK_SEGMENTS];
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	/* A writer lapped this copy, a segment made after our tick, or one due: the slow path. */
+	if (__builtin_expect(__atomic_load_n(&c->gen, __ATOMIC_RELAXED) - g >=
+				     MH_CLOCK_SEGMENTS - 2 ||
+			     !g || tsc - s.base_tsc > c->refresh_ticks, 0))
+		return mh_clock_refresh(tsc);
+	return mh_clock_monotonic(mh_clock_seg_ns(&s, tsc));
+}
 
 #endif /* MEMHOOK_PRELOAD_CLOCK_H */

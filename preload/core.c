@@ -187,9 +187,7 @@ static inline __u64 stamp(void)
 {
 	if (mh_unlikely(!mh_self.stamped))
 		first_stamp();
-	if (__atomic_load_n(&stamp_ordered, __ATOMIC_RELAXED))
-		return mh_clock_ns();
-	return mh_clock_ns_unordered();
+	return mh_clock_read(__atomic_load_n(&stamp_ordered, __ATOMIC_RELAXED));
 }
 
 /* The calling thread's name (its comm): no fd, no stdio, no malloc. */

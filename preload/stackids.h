@@ -25,6 +25,27 @@
 __u64 mh_stack_hash(__u64 seed, const __u64 *ips, unsigned int depth);
 
 /*
+ * A stack key built one frame at a time, for a walker that hashes as it
+ * reads (the multiply chain then runs beside the walk's own chain of
+ * loads instead of after it): start from MH_STACK_KEY_START, feed every
+ * frame in order to mh_stack_key_step, end with mh_stack_key_end. Odd and
+ * never 1, like mh_stack_hash (an id for a set of ids), but a different
+ * function of the frames: keys and ids are never compared.
+ */
+#define MH_STACK_KEY_START 0x9e3779b97f4a7c15ULL
+
+static inline __u64 mh_stack_key_step(__u64 h, __u64 ip)
+{
+	h = (h ^ ip) * 0x87c37b91114253d5ULL;
+	return (h << 31) | (h >> 33);
+}
+
+__u64 mh_stack_key_end(__u64 h, unsigned int depth, bool truncated);
+
+/* The key of ips[0..depth) and truncated, in one call. */
+__u64 mh_stack_key(const __u64 *ips, unsigned int depth, bool truncated);
+
+/*
  * The set of stack ids a process has sent: an mmap'd open-addressing
  * table with lock-free insertion. Opaque.
  */

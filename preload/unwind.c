@@ -28,14 +28,14 @@
  *     against libunwind (and the site demoted on any difference, the
  *     event then using libunwind's answer) when
  *       - the walk gives a stack this process never verified (a hash of
- *         the result is looked up in a table of verified results): a new
+ *         the result, mh_stack_key, computed by the walk as it reads the
+ *         frames, is looked up in a table of verified results): a new
  *         path into a known site, new code deeper in the chain, a signal
  *         frame, are all new stacks, and new stacks are rare;
- *         (a thread remembers its last verified result, so a loop
- *         repeating one stack skips the hash, and the hashes of the
- *         RECENT results it served lately, so a program cycling through
- *         a few hundred stacks skips the lookup; each of these keeps a
- *         memo, so core.c does not hash and intern that stack again);
+ *         (a thread remembers the keys of the RECENT results it served
+ *         lately, so a program cycling through a few hundred stacks
+ *         skips the lookup; each keeps a memo, so core.c does not hash
+ *         and intern that stack again);
  *       - every MH_UNWIND_RECHECK-th fp-served capture of the thread, in
  *         case a wrong walk happens to equal a verified stack;
  *       - the chain's end is not cached (below).
@@ -122,8 +122,12 @@
 #define SLOTS_LOG2 15
 /* Most frames of our own above a site that the slot cache handles. */
 #define OWN_MAX 16
-/* Verified frame-pointer results a thread remembers with their memos (a power of two), 2 per set. */
-#define RECENT 256
+/*
+ * Verified frame-pointer results a thread remembers with their memos (a
+ * power of two), 2 per set: 24 KiB of each thread's static TLS, touched
+ * as used.
+ */
+#define RECENT 1024
 
 enum {
 	VERDICT_UNKNOWN = 0,
@@ -170,12 +174,6 @@ struct unwind_thread {
 	unsigned int next_tail;		/* round-robin replacement */
 	struct tail tails[TAILS];
 	struct mh_unwind_stats stats;
-	/* The last verified result the walk served: a repeat needs no hash. */
-	unsigned int last_n;
-	bool last_truncated;
-	__u64 last_key;
-	struct recent *last_at;		/* its entry in recent[] */
-	__u64 last[MH_STACK_CAPTURE_MAX];
 	/* Results served lately, by key: one found here needs no lookup in the verified set. */
 	struct recent recent[RECENT];
 	__u64 fp_site;			/* the site last judged fp: the slot cache has nothing there */
@@ -212,13 +210,6 @@ static bool stack_bounds(uintptr_t sp)
 	return false;
 }
 
-/* Inside this thread's stack with room for a frame (no overflow on garbage). */
-static inline bool frame_ok(uintptr_t fp)
-{
-	return fp - me.stack_lo <= me.stack_hi - me.stack_lo - 2 * sizeof(uintptr_t) &&
-	       !(fp & (sizeof(uintptr_t) - 1));
-}
-
 /* A frame-pointer walk in progress. */
 struct fp_walk {
 	const uintptr_t *fp;	/* the next frame to read */
@@ -226,6 +217,7 @@ struct fp_walk {
 	bool truncated;		/* stopped at max with frames left */
 	bool done;
 	struct chain_end end;
+	__u64 key;		/* mh_stack_key_step over ips[0..n) */
 };
 
 static inline bool own_ip(__u64 ip)
@@ -240,27 +232,49 @@ static inline bool own_ip(__u64 ip)
  * built without frame pointers leaves garbage in the chain. With to_site,
  * pause after the first return address outside our own code (the site).
  */
-static void walk_on(struct fp_walk *w, __u64 *ips, unsigned int max, bool to_site)
+static inline __attribute__((always_inline)) void walk_on(struct fp_walk *w, __u64 *ips,
+								   unsigned int max, bool to_site)
 {
-	while (!w->done && frame_ok((uintptr_t)w->fp)) {
-		const uintptr_t *fp = w->fp, *next = (const uintptr_t *)fp[0];
+	/*
+	 * In registers: the stores to ips[] may alias anything, the walk's
+	 * state among it. The chain's end is the last frame read (its saved
+	 * frame pointer read again from it once, after the loop).
+	 */
+	uintptr_t lo = me.stack_lo, span = me.stack_hi - me.stack_lo - 2 * sizeof(uintptr_t);
+	const uintptr_t *fp = w->fp, *last = NULL;
+	unsigned int n = w->n;
+	__u64 key = w->key;
+	bool paused = false;
 
-		if (!fp[1])
+	if (w->done)
+		return;
+	while ((uintptr_t)fp - lo <= span && !((uintptr_t)fp & (sizeof(uintptr_t) - 1))) {
+		const uintptr_t *next = (const uintptr_t *)fp[0];
+		uintptr_t ret = fp[1];
+
+		if (!ret)
 			break;
-		if (w->n == max) {
+		if (n == max) {
 			w->truncated = true;
 			break;
 		}
-		ips[w->n++] = fp[1];
-		w->end.frame = (uintptr_t)fp;
-		w->end.saved_fp = (uintptr_t)next;
+		ips[n++] = ret;
+		key = mh_stack_key_step(key, ret);
+		last = fp;
 		if (next <= fp)
 			break;
-		w->fp = next;
-		if (to_site && !own_ip(fp[1]))
-			return;
+		fp = next;
+		if (to_site && !own_ip(ret)) {
+			paused = true;
+			break;
+		}
 	}
-	w->done = true;
+	if (last)
+		w->end = (struct chain_end){ .frame = (uintptr_t)last, .saved_fp = last[0] };
+	w->fp = fp;
+	w->n = n;
+	w->key = key;
+	w->done = !paused;
 }
 
 /* Start a walk at mh_stack_capture's frame: its return address comes first. */
@@ -269,7 +283,7 @@ static __attribute__((noinline)) void capture_fp(struct fp_walk *w, __u64 *ips, 
 {
 	const uintptr_t *fp = __builtin_frame_address(0);
 
-	*w = (struct fp_walk){ .fp = (const uintptr_t *)fp[0] };
+	*w = (struct fp_walk){ .fp = (const uintptr_t *)fp[0], .key = MH_STACK_KEY_START };
 	if (!stack_bounds((uintptr_t)fp))
 		w->done = true;
 	walk_on(w, ips, max, to_site);
@@ -454,7 +468,7 @@ static bool check(__u64 site, const __u64 *ips, unsigned int n, bool truncated, 
 		     !memcmp(ips, ref, n * sizeof(*ips)) && tail_learn(end, ips[n - 1], ref + n, m - n);
 	if (ok) {
 		/* Verified: this exact result may now be served by the walk alone. */
-		__u64 id = mh_stack_hash(rtrunc, ref, m);
+		__u64 id = mh_stack_key(ref, m, rtrunc);
 
 		if (mh_stackids_intern(verified, id) == MH_INTERN_SEND)
 			mh_stackids_sent(verified, id);
@@ -467,45 +481,33 @@ static bool check(__u64 site, const __u64 *ips, unsigned int n, bool truncated, 
 
 /*
  * Does the frame-pointer walk's answer need a check? (see the rule above)
+ * key is the answer's mh_stack_key, which the walk computed as it went.
  * If not, *memo is the memo kept with this result in the thread's table of
- * recent results. Its key is the result's hash, so a memo written for
+ * recent results. Its key is the result's key, so a memo written for
  * another result (one that held the entry before, or a signal handler's,
  * interrupting us here) never passes the caller's check word as this
  * one's: an entry is only ever a hint, which the memo's check confirms.
  */
-static inline bool must_check(const __u64 *ips, unsigned int n, bool truncated,
-			      struct mh_memo_ref *memo)
+static inline bool must_check(__u64 key, struct mh_memo_ref *memo)
 {
 	struct recent *r;
-	__u64 key;
 
 	if (mh_unlikely(!me.recheck--)) {
 		me.recheck = MH_UNWIND_RECHECK - 1;
 		return true;
 	}
-	if (me.last_at && same(ips, n, truncated, me.last, me.last_n, me.last_truncated)) {
-		key = me.last_key;
-		r = me.last_at;
-	} else {
-		key = mh_stack_hash(truncated, ips, n);
-		/*
-		 * Two ways per set, the newer first: a few hundred stacks
-		 * in turn (alloc_bench's 112) no longer evict each other.
-		 */
-		r = &me.recent[(key >> 1) & (RECENT - 2)];
-		if (r->key != key && (++r)->key != key) {
-			if (mh_unlikely(mh_stackids_intern(verified, key) == MH_INTERN_SEND))
-				return true;
-			r[0] = r[-1];
-			r--;
-			r->key = key;
-			r->memo = (struct mh_stack_memo){ 0 };
-		}
-		memcpy(me.last, ips, n * sizeof(*ips));
-		me.last_at = r;
-		me.last_n = n;
-		me.last_truncated = truncated;
-		me.last_key = key;
+	/*
+	 * Two ways per set, the newer first: a few hundred stacks in turn
+	 * (alloc_bench's 112) rarely evict each other.
+	 */
+	r = &me.recent[(key >> 1) & (RECENT - 2)];
+	if (r->key != key && (++r)->key != key) {
+		if (mh_unlikely(mh_stackids_intern(verified, key) == MH_INTERN_SEND))
+			return true;
+		r[0] = r[-1];
+		r--;
+		r->key = key;
+		r->memo = (struct mh_stack_memo){ 0 };
 	}
 	*memo = (struct mh_memo_ref){ .at = &r->memo, .key = key };
 	return false;
@@ -614,7 +616,7 @@ capture_auto(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *
 	struct mh_site_frame s;
 	enum mh_slots_miss why;
 	struct fp_walk w;
-	unsigned int m, verdict, site_n;
+	unsigned int m, verdict, site_n, walked;
 	__u64 site;
 	bool complete, rtrunc, cache;
 
@@ -648,9 +650,13 @@ capture_auto(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *
 	}
 	site = ips[w.n - 1];
 	walk_on(&w, ips, max, false);
+	walked = w.n;	/* the walk keyed these; the tail's frames are keyed here */
 	*truncated = w.truncated;
 	complete = w.truncated || tail_append(ips, &w.n, max, truncated, &w.end);
-	if (verdict == VERDICT_FP && complete && !must_check(ips, w.n, *truncated, memo)) {
+	for (m = walked; m < w.n; m++)
+		w.key = mh_stack_key_step(w.key, ips[m]);
+	if (verdict == VERDICT_FP && complete &&
+	    !must_check(mh_stack_key_end(w.key, w.n, *truncated), memo)) {
 		me.stats.fp++;
 		return w.n;
 	}

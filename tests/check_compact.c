@@ -339,6 +339,35 @@ static int read_back(const unsigned char *want, size_t bytes, char *why, size_t 
 }
 
 /*
+ * As read_back(), but taking the records in slices of at most cap bytes
+ * (mh_trace_reader_take_records(), the report's way; the buffer grows
+ * for a larger record): the same records, the same errors.
+ */
+static int take_back(const unsigned char *want, size_t bytes, size_t cap, char *why, size_t why_len)
+{
+	struct mh_trace_reader *r = mh_trace_reader_open(trace_path);
+	unsigned char *buf = malloc(cap);
+	size_t off = 0, n;
+	int ret;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(buf);
+	while ((ret = mh_trace_reader_take_records(r, MH_STREAM_ALLOC, &buf, &cap, &n)) == 1) {
+		ck_assert_uint_gt(n, 0);
+		ck_assert_uint_le(n, cap);
+		ck_assert_uint_le(off + n, bytes);
+		ck_assert_int_eq(memcmp(buf, want + off, n), 0);
+		off += n;
+	}
+	snprintf(why, why_len, "%s", mh_trace_reader_error(r));
+	if (ret == 0)
+		ck_assert_uint_eq(off, bytes);
+	mh_trace_reader_free(r);
+	free(buf);
+	return ret;
+}
+
+/*
  * A version 3 trace (column chunks, built here by hand as docs/FORMAT.md
  * describes them) still reads; compact chunks in a file that says version
  * 3 are refused with a message naming the version.
@@ -665,24 +694,29 @@ START_TEST(copied_record_is_checked)
 			(__u32)sizeof(in), 3);
 	ck_assert_int_eq(read_back(in, sizeof(in), why, sizeof(why)), -EBADMSG);
 	ck_assert_msg(strstr(why, "stack depth past the record"), "%s", why);
+	/* Taken a slice at a time: the slice holding the copy is checked. */
+	ck_assert_int_eq(take_back(in, sizeof(in), 8, why, sizeof(why)), -EBADMSG);
+	ck_assert_msg(strstr(why, "stack depth past the record"), "%s", why);
 	mh_trace_compact_free(c);
 }
 END_TEST
 
 /*
- * Whole chunks taken from the reader (mh_trace_reader_take_chunk(), the
- * report's way) give back every record written, in order, after a record
- * read alone: the rest of its chunk first, then the chunks after it.
+ * Records taken in slices (mh_trace_reader_take_records(), the report's
+ * way) give back every record written, in order, after a record read
+ * alone: the rest of its chunk first, then the chunks after it, slices
+ * of at most the buffer's size, whatever its size.
  */
-START_TEST(chunks_taken_whole)
+START_TEST(records_taken_in_slices)
 {
+	static const size_t caps[] = { 8, 1000, 256 << 10 };
 	struct mh_trace_header h;
-	size_t max = 5 * (size_t)MH_CHUNK_MAX_RAW_BYTES / 2, bytes, off = 0, cap = 0, at, n;
-	unsigned char *in = malloc(max), *buf = NULL;
+	size_t max = 5 * (size_t)MH_CHUNK_MAX_RAW_BYTES / 2, bytes, off, cap, n, rec_first;
+	unsigned char *in = malloc(max), *buf;
 	const struct mh_rec_hdr *rec;
 	struct mh_trace_writer *w;
 	struct mh_trace_reader *r;
-	unsigned chunks = 0;
+	unsigned slices;
 	__u64 x = 4242;
 	__u32 count;
 	int ret;
@@ -692,23 +726,28 @@ START_TEST(chunks_taken_whole)
 	w = open_writer(&h);
 	ck_assert_int_eq(mh_trace_writer_append(w, MH_STREAM_ALLOC, in, bytes), 0);
 	ck_assert_int_eq(mh_trace_writer_close(w), 0);
-	r = mh_trace_reader_open(trace_path);
-	ck_assert_ptr_nonnull(r);
-	ck_assert_int_eq(mh_trace_reader_next(r, MH_STREAM_ALLOC, &rec, NULL), 1);
-	ck_assert_int_eq(memcmp(rec, in, rec->size), 0);
-	off = rec->size;
-	while ((ret = mh_trace_reader_take_chunk(r, MH_STREAM_ALLOC, &buf, &cap, &at, &n)) == 1) {
-		ck_assert_uint_le(at + n, cap);
-		ck_assert_uint_le(off + n, bytes);
-		ck_assert_int_eq(memcmp(buf + at, in + off, n), 0);
-		off += n;
-		chunks++;
+	for (unsigned i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		r = mh_trace_reader_open(trace_path);
+		ck_assert_ptr_nonnull(r);
+		ck_assert_int_eq(mh_trace_reader_next(r, MH_STREAM_ALLOC, &rec, NULL), 1);
+		ck_assert_int_eq(memcmp(rec, in, rec->size), 0);
+		off = rec_first = rec->size;
+		cap = caps[i];
+		buf = malloc(cap);
+		slices = 0;
+		while ((ret = mh_trace_reader_take_records(r, MH_STREAM_ALLOC, &buf, &cap, &n)) == 1) {
+			ck_assert_uint_le(n, cap);
+			ck_assert_uint_le(off + n, bytes);
+			ck_assert_int_eq(memcmp(buf, in + off, n), 0);
+			off += n;
+			slices++;
+		}
+		ck_assert_msg(ret == 0, "%s", mh_trace_reader_error(r));
+		ck_assert_uint_eq(off, bytes);
+		ck_assert_uint_ge(slices, (bytes - rec_first) / cap);
+		mh_trace_reader_free(r);
+		free(buf);
 	}
-	ck_assert_msg(ret == 0, "%s", mh_trace_reader_error(r));
-	ck_assert_uint_eq(off, bytes);
-	ck_assert_uint_ge(chunks, 3);
-	mh_trace_reader_free(r);
-	free(buf);
 	free(in);
 }
 END_TEST
@@ -728,7 +767,7 @@ static Suite *compact_suite(void)
 	tcase_add_test(tc, heap_patterns);
 	tcase_add_test(tc, freed_block_by_rank);
 	tcase_add_test(tc, copied_record_is_checked);
-	tcase_add_test(tc, chunks_taken_whole);
+	tcase_add_test(tc, records_taken_in_slices);
 	suite_add_tcase(s, tc);
 	return s;
 }

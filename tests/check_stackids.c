@@ -352,6 +352,30 @@ START_TEST(test_hash_content)
 }
 END_TEST
 
+/* The walker's key, frame by frame, is the one-call key of the same frames. */
+START_TEST(test_key_content)
+{
+	__u64 a[5] = { 0x401000, 0x401234, 0x7f0000001000, 0x7f0000002000, 0x7f0000003000 };
+	__u64 b[5], h = MH_STACK_KEY_START;
+	__u64 key = mh_stack_key(a, 5, false);
+
+	for (int i = 0; i < 5; i++)
+		h = mh_stack_key_step(h, a[i]);
+	ck_assert_uint_eq(mh_stack_key_end(h, 5, false), key);
+	ck_assert_uint_eq(key & 1, 1);
+	ck_assert_uint_ne(key, 1);
+	ck_assert_uint_ne(mh_stack_key(a, 5, true), key);
+	ck_assert_uint_ne(mh_stack_key(a, 4, false), key);
+	memcpy(b, a, sizeof(a));
+	b[3] = a[4];
+	b[4] = a[3];
+	ck_assert_uint_ne(mh_stack_key(b, 5, false), key);
+	b[4] = a[4];
+	b[3] = a[3] ^ 0x10;
+	ck_assert_uint_ne(mh_stack_key(b, 5, false), key);
+}
+END_TEST
+
 /* 200k stacks that differ in one frame: ids must not collide. */
 START_TEST(test_hash_no_collisions)
 {
@@ -467,6 +491,7 @@ static Suite *stackdb_suite(void)
 	suite_add_tcase(s, capture);
 
 	tcase_add_test(intern, test_hash_content);
+	tcase_add_test(intern, test_key_content);
 	tcase_add_test(intern, test_hash_no_collisions);
 	tcase_add_test(intern, test_intern_once);
 	tcase_add_test(intern, test_intern_full_table);

@@ -14,6 +14,7 @@
 #define MEMHOOK_TRACE_COMPACT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <linux/types.h>
 
@@ -72,6 +73,33 @@ size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, 
  */
 int mh_trace_compact_decode(struct mh_trace_compact *c, const void *packed, size_t len,
 			    void *out, size_t raw_bytes, __u32 count);
+
+/* Where the decoding of a chunk taken a slice at a time stands. */
+struct mh_trace_compact_cursor;
+
+/* A new cursor, or NULL (ENOMEM). */
+struct mh_trace_compact_cursor *mh_trace_compact_cursor_new(void);
+
+/* Free a cursor. Accepts NULL. */
+void mh_trace_compact_cursor_free(struct mh_trace_compact_cursor *cur);
+
+/*
+ * Start decoding the len bytes at packed (kept until the chunk is all
+ * decoded) as mh_trace_compact_decode() would, a slice at a time with
+ * mh_trace_compact_decode_some(). 0, -EBADMSG or -ENOMEM.
+ */
+int mh_trace_compact_begin(struct mh_trace_compact *c, struct mh_trace_compact_cursor *cur,
+			   const void *packed, size_t len, size_t raw_bytes, __u32 count);
+
+/*
+ * Decode the chunk's next whole records into out, as many as fit in room
+ * bytes. Returns the bytes written; 0 once the chunk is all decoded and
+ * was a valid encoding; -ENOSPC (*need: the bytes of the next record)
+ * when not even one record fits; -EBADMSG, -ENOMEM. Records handed out
+ * before an -EBADMSG were decoded right: the error is about what follows.
+ */
+ssize_t mh_trace_compact_decode_some(struct mh_trace_compact *c, struct mh_trace_compact_cursor *cur,
+				     void *out, size_t room, size_t *need);
 
 /*
  * Records of the chunk mh_trace_compact_decode() decoded last that were

@@ -15,11 +15,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "memhook/events.h"
 #include "memhook/trace.h"
 #include "trace/compact_coder.h"
 #include "trace/records.h"
+#include "common/hugepages.h"
 
 struct input {
 	const unsigned char *p[PARTS], *end[PARTS];
@@ -260,23 +262,6 @@ static const size_t op_bytes[4] = {
 	[OP_REALLOC] = sizeof(struct mh_rec_realloc),
 };
 
-/* Copy a record stored as it is. Returns its size, or 0 when it is not a whole, aligned one. */
-static size_t copy_record(struct input *in, unsigned char *out, size_t room)
-{
-	const unsigned char *p = in->p[P_COPY];
-	struct mh_rec_hdr h;
-
-	if (in->end[P_COPY] - p < (long)sizeof(h))
-		return 0;
-	memcpy(&h, p, sizeof(h));
-	if (h.size < sizeof(h) || h.size % MH_REC_ALIGN || h.size > room ||
-	    h.size > (size_t)(in->end[P_COPY] - p))
-		return 0;
-	memcpy(out, p, h.size);
-	in->p[P_COPY] += h.size;
-	return h.size;
-}
-
 /* Point each part's cursor at its bytes. 0, or -EBADMSG when the lengths do not add up. */
 static int split_parts(struct input *in, const unsigned char *packed, size_t len, unsigned parts)
 {
@@ -304,45 +289,123 @@ __u32 mh_trace_compact_copies(const struct mh_trace_compact *c)
 	return c->copies;
 }
 
-int mh_trace_compact_decode(struct mh_trace_compact *c, const void *packed, size_t len,
-			    void *out, size_t raw_bytes, __u32 count)
-{
-	unsigned char *o = out;
-	struct chunk ck = { 0 };
+/* A chunk decoded a slice at a time: where its decoding stands. */
+struct mh_trace_compact_cursor {
 	struct input in;
-	size_t used = 0, n;
-	struct event e;
-	unsigned tag;
-	__u32 records;
-	int err;
+	struct chunk ck;
+	size_t used, raw_bytes;		/* bytes of records decoded so far / in all */
+	__u32 records, count;		/* records decoded so far / in all */
+};
 
-	if (split_parts(&in, packed, len, c->parts))
+struct mh_trace_compact_cursor *mh_trace_compact_cursor_new(void)
+{
+	return calloc(1, sizeof(struct mh_trace_compact_cursor));
+}
+
+void mh_trace_compact_cursor_free(struct mh_trace_compact_cursor *cur)
+{
+	free(cur);
+}
+
+int mh_trace_compact_begin(struct mh_trace_compact *c, struct mh_trace_compact_cursor *cur,
+			   const void *packed, size_t len, size_t raw_bytes, __u32 count)
+{
+	__u32 cap = c->addr_cap;
+
+	memset(cur, 0, sizeof(*cur));
+	cur->raw_bytes = raw_bytes;
+	cur->count = count;
+	if (split_parts(&cur->in, packed, len, c->parts))
 		return -EBADMSG;
 	start_chunk(c);
 	if (positions_for(c, raw_bytes, true))
 		return -ENOMEM;
-	for (records = 0; in.p[P_TAG] < in.end[P_TAG]; records++) {
-		if (records == count)
+	/* Up to 7 MiB, written in order, read back anywhere: huge pages. */
+	if (c->addr_cap != cap)
+		mh_hugepages_advise(c->addrs, c->addr_cap * sizeof(*c->addrs));
+	return 0;
+}
+
+/* Bytes of the next record (tag at *tag), or 0 when it cannot be one of the chunk's left bytes. */
+static size_t next_bytes(const struct input *in, unsigned tag, size_t left)
+{
+	struct mh_rec_hdr h;
+
+	if ((tag & TAG_OP_MASK) != OP_COPY)
+		return op_bytes[tag & TAG_OP_MASK] <= left ? op_bytes[tag & TAG_OP_MASK] : 0;
+	if (tag || in->end[P_COPY] - in->p[P_COPY] < (long)sizeof(h))
+		return 0;
+	memcpy(&h, in->p[P_COPY], sizeof(h));
+	if (h.size < sizeof(h) || h.size % MH_REC_ALIGN || h.size > left ||
+	    h.size > (size_t)(in->end[P_COPY] - in->p[P_COPY]))
+		return 0;
+	return h.size;
+}
+
+/* The chunk was all decoded: every part read to its end, nothing hidden after the records. */
+static int check_end(const struct mh_trace_compact_cursor *cur)
+{
+	for (unsigned i = 0; i < PARTS; i++)
+		if (cur->in.p[i] != cur->in.end[i])
 			return -EBADMSG;
-		tag = *in.p[P_TAG]++;
-		if ((tag & TAG_OP_MASK) == OP_COPY) {
-			n = tag ? 0 : copy_record(&in, o + used, raw_bytes - used);
-			if (!n)
-				return -EBADMSG;
+	return cur->used == cur->raw_bytes && cur->records == cur->count ? 0 : -EBADMSG;
+}
+
+ssize_t mh_trace_compact_decode_some(struct mh_trace_compact *c, struct mh_trace_compact_cursor *cur,
+				     void *out, size_t room, size_t *need)
+{
+	unsigned char *o = out;
+	struct input in = cur->in;
+	size_t done = 0, n;
+	struct event e;
+	unsigned tag;
+	int err = 0;
+
+	while (in.p[P_TAG] < in.end[P_TAG]) {
+		tag = *in.p[P_TAG];
+		n = next_bytes(&in, tag, cur->raw_bytes - cur->used - done);
+		if (!n || cur->records == cur->count) {
+			err = -EBADMSG;
+			break;
+		}
+		if (n > room - done) {
+			*need = n;
+			err = done ? 0 : -ENOSPC;
+			break;
+		}
+		in.p[P_TAG]++;
+		if (tag == OP_COPY) {
+			memcpy(o + done, in.p[P_COPY], n);
+			in.p[P_COPY] += n;
 			c->copies++;
 		} else {
-			if (raw_bytes - used < op_bytes[tag & TAG_OP_MASK])
-				return -EBADMSG;
-			err = get_event(c, &ck, tag, &in, &e);
+			err = get_event(c, &cur->ck, tag, &in, &e);
 			if (err)
-				return err;
-			n = store_event(o + used, tag & TAG_OP_MASK, tag >> TAG_KIND_SHIFT, &e);
+				break;
+			store_event(o + done, tag & TAG_OP_MASK, tag >> TAG_KIND_SHIFT, &e);
 		}
-		used += n;
+		done += n;
+		cur->records++;
 	}
-	/* Every part read to its end: nothing hidden after the records. */
-	for (unsigned i = 0; i < PARTS; i++)
-		if (in.p[i] != in.end[i])
-			return -EBADMSG;
-	return used == raw_bytes && records == count ? 0 : -EBADMSG;
+	cur->in = in;
+	cur->used += done;
+	if (err)
+		return err;
+	return done ? (ssize_t)done : check_end(cur);
+}
+
+int mh_trace_compact_decode(struct mh_trace_compact *c, const void *packed, size_t len,
+			    void *out, size_t raw_bytes, __u32 count)
+{
+	struct mh_trace_compact_cursor cur;
+	size_t need;
+	ssize_t n;
+	int err = mh_trace_compact_begin(c, &cur, packed, len, raw_bytes, count);
+
+	if (err)
+		return err;
+	n = mh_trace_compact_decode_some(c, &cur, out, raw_bytes, &need);
+	if (n > 0)
+		n = mh_trace_compact_decode_some(c, &cur, (unsigned char *)out + n, 0, &need);
+	return n == -ENOSPC ? -EBADMSG : (int)n;
 }

@@ -28,6 +28,7 @@
 
 #include "memhook/kernel_events.h"
 #include "trace/records.h"
+#include "common/hugepages.h"
 #include "trace/columns.h"
 #include "trace/compact.h"
 
@@ -49,6 +50,10 @@ struct mh_trace_reader {
 	int chunk_stream;		/* stream of the current chunk */
 	ZSTD_DCtx *dctx;
 	struct mh_trace_compact *compact; /* decoder of compact chunks, made at the first */
+	struct mh_trace_compact_cursor *slices; /* a compact chunk handed out a slice at a time */
+	bool sliced;			/* slices holds a chunk not all handed out yet */
+	uint64_t sliced_at;		/* its file offset */
+	size_t sliced_done;		/* bytes of its records handed out */
 	bool ended;			/* the END chunk was read */
 	bool truncated;
 	uint64_t truncated_at;
@@ -90,6 +95,7 @@ static ssize_t read_at(int fd, void *buf, size_t len, uint64_t off)
 	return (ssize_t)done;
 }
 
+/* Large buffers get huge pages: a chunk's 16 MiB of records took 8,000 page faults (4% of a report's CPU). */
 static int grow(unsigned char **buf, size_t *cap, size_t need)
 {
 	unsigned char *p;
@@ -101,6 +107,7 @@ static int grow(unsigned char **buf, size_t *cap, size_t need)
 		return -ENOMEM;
 	*buf = p;
 	*cap = need;
+	mh_hugepages_advise(p, need);
 	return 0;
 }
 
@@ -153,33 +160,47 @@ static const char *check_layout(const struct mh_rec_hdr *rec)
 }
 
 /* Validate every record of the chunk just decompressed. */
-static int check_records(struct mh_trace_reader *r, uint64_t chunk_off, __u32 record_count)
+/*
+ * Check the bytes of whole records at buf, the ones from byte base of the
+ * chunk at chunk_off on; *count gets how many. 0 or -EBADMSG.
+ */
+static int check_span(struct mh_trace_reader *r, const unsigned char *buf, size_t bytes,
+		      uint64_t chunk_off, size_t base, __u32 *count)
 {
 	const struct mh_rec_hdr *rec;
 	const char *why;
 	size_t off = 0;
 	__u32 n = 0;
 
-	while (off < r->raw_bytes) {
-		if (r->raw_bytes - off < sizeof(*rec))
+	while (off < bytes) {
+		if (bytes - off < sizeof(*rec))
 			return fail(r, -EBADMSG, "partial record header at byte %zu of chunk at offset %"
-				    PRIu64, off, chunk_off);
-		rec = (const struct mh_rec_hdr *)(r->raw + off);
-		if (rec->size < sizeof(*rec) || rec->size % MH_REC_ALIGN ||
-		    rec->size > r->raw_bytes - off)
+				    PRIu64, base + off, chunk_off);
+		rec = (const struct mh_rec_hdr *)(buf + off);
+		if (rec->size < sizeof(*rec) || rec->size % MH_REC_ALIGN || rec->size > bytes - off)
 			return fail(r, -EBADMSG, "bad record size %u at byte %zu of chunk at offset %"
-				    PRIu64, rec->size, off, chunk_off);
+				    PRIu64, rec->size, base + off, chunk_off);
 		why = check_layout(rec);
 		if (why)
 			return fail(r, -EBADMSG, "%s (type %u) at byte %zu of chunk at offset %" PRIu64,
-				    why, rec->type, off, chunk_off);
+				    why, rec->type, base + off, chunk_off);
 		off += rec->size;
 		n++;
 	}
-	if (n != record_count)
+	*count = n;
+	return 0;
+}
+
+/* Check the records of the chunk at chunk_off in raw. */
+static int check_records(struct mh_trace_reader *r, uint64_t chunk_off, __u32 record_count)
+{
+	__u32 n;
+	int err = check_span(r, r->raw, r->raw_bytes, chunk_off, 0, &n);
+
+	if (!err && n != record_count)
 		return fail(r, -EBADMSG, "chunk at offset %" PRIu64 " holds %u records, header says %u",
 			    chunk_off, n, record_count);
-	return 0;
+	return err;
 }
 
 /*
@@ -246,10 +267,9 @@ static int uncolumn(struct mh_trace_reader *r, const struct mh_chunk_header *ch)
 }
 
 /* Decode the len compact bytes in r->packed into r->raw. */
-static int uncompact(struct mh_trace_reader *r, const struct mh_chunk_header *ch, size_t len)
+/* The compact decoder (and the slices' cursor when sliced), made at the first compact chunk. */
+static int compact_coder(struct mh_trace_reader *r, bool sliced)
 {
-	int err;
-
 	if (!r->compact) {
 		r->compact = mh_trace_compact_new();
 		if (!r->compact)
@@ -257,6 +277,39 @@ static int uncompact(struct mh_trace_reader *r, const struct mh_chunk_header *ch
 		mh_trace_compact_set_version(r->compact, r->hdr.version);
 		mh_trace_compact_set_time_unit(r->compact, r->hdr.time_unit_ns);
 	}
+	if (sliced && !r->slices) {
+		r->slices = mh_trace_compact_cursor_new();
+		if (!r->slices)
+			return fail(r, -ENOMEM, "out of memory for chunk at offset %" PRIu64, r->offset);
+	}
+	return 0;
+}
+
+/* Start handing out the compact chunk in r->packed a slice at a time (take_slice()). */
+static int begin_slices(struct mh_trace_reader *r, const struct mh_chunk_header *ch, size_t len)
+{
+	int err = compact_coder(r, true);
+
+	if (err)
+		return err;
+	err = mh_trace_compact_begin(r->compact, r->slices, r->packed, len, ch->raw_bytes,
+				     ch->record_count);
+	if (err == -ENOMEM)
+		return fail(r, err, "out of memory for chunk at offset %" PRIu64, r->offset);
+	if (err)
+		return fail(r, -EBADMSG, "bad compact encoding in chunk at offset %" PRIu64, r->offset);
+	r->sliced = true;
+	r->sliced_at = r->offset;
+	r->sliced_done = 0;
+	return 0;
+}
+
+static int uncompact(struct mh_trace_reader *r, const struct mh_chunk_header *ch, size_t len)
+{
+	int err = compact_coder(r, false);
+
+	if (err)
+		return err;
 	err = mh_trace_compact_decode(r->compact, r->packed, len, r->raw, ch->raw_bytes,
 				      ch->record_count);
 	if (err == -ENOMEM)
@@ -267,15 +320,19 @@ static int uncompact(struct mh_trace_reader *r, const struct mh_chunk_header *ch
 	return 0;
 }
 
-/* Decompress (or copy) the stored payload into raw, undoing the columns or compact encoding. */
-static int unpack(struct mh_trace_reader *r, const struct mh_chunk_header *ch)
+/*
+ * Decompress (or copy) the stored payload into raw, undoing the columns
+ * or compact encoding; with sliced, a compact chunk is only begun.
+ */
+static int unpack(struct mh_trace_reader *r, const struct mh_chunk_header *ch, bool sliced)
 {
 	bool columns = ch->flags & MH_CHUNK_COLUMNS, compact = ch->flags & MH_CHUNK_COMPACT;
 	size_t cap = compact ? MH_TRACE_COMPACT_BOUND(ch->raw_bytes) : ch->raw_bytes;
 	unsigned char *dst;
 	size_t n;
 
-	if (grow(&r->raw, &r->raw_cap, ch->raw_bytes ? ch->raw_bytes : 1) ||
+	sliced = sliced && compact;
+	if ((!sliced && grow(&r->raw, &r->raw_cap, ch->raw_bytes ? ch->raw_bytes : 1)) ||
 	    ((columns || compact) && grow(&r->packed, &r->packed_cap, cap ? cap : 1)))
 		return fail(r, -ENOMEM, "out of memory for chunk at offset %" PRIu64, r->offset);
 	dst = columns || compact ? r->packed : r->raw;
@@ -289,7 +346,7 @@ static int unpack(struct mh_trace_reader *r, const struct mh_chunk_header *ch)
 		return fail(r, -EBADMSG, "bad zstd frame in chunk at offset %" PRIu64 ": %s",
 			    r->offset, ZSTD_getErrorName(n));
 	if (compact)
-		return uncompact(r, ch, n);
+		return sliced ? begin_slices(r, ch, n) : uncompact(r, ch, n);
 	if (n != ch->raw_bytes)
 		return fail(r, -EBADMSG, "chunk at offset %" PRIu64 " decompresses to %zu bytes, not %u",
 			    r->offset, n, ch->raw_bytes);
@@ -321,7 +378,7 @@ static int skip_chunk(struct mh_trace_reader *r, const struct mh_chunk_header *c
  * this once per chunk; inlined, its stack frame and saved registers cost
  * every record (7% of a report's cycles, perf annotate).
  */
-static __attribute__((noinline)) int load_chunk(struct mh_trace_reader *r, int want)
+static __attribute__((noinline)) int load_chunk(struct mh_trace_reader *r, int want, bool sliced)
 {
 	struct mh_chunk_header ch;
 	ssize_t n;
@@ -351,7 +408,7 @@ static __attribute__((noinline)) int load_chunk(struct mh_trace_reader *r, int w
 		return cut(r, r->offset);
 	if (!crc_matches(r->stored, ch.stored_bytes, ch.crc32))
 		return fail(r, -EBADMSG, "CRC mismatch in chunk at offset %" PRIu64, r->offset);
-	err = unpack(r, &ch);
+	err = unpack(r, &ch, sliced);
 	/* A compact chunk of events only was checked by its decoder: no second pass over it. */
 	if (!err && !((ch.flags & MH_CHUNK_COMPACT) && !mh_trace_compact_copies(r->compact)))
 		err = check_records(r, r->offset, ch.record_count);
@@ -384,7 +441,7 @@ static inline int have_record(struct mh_trace_reader *r, int stream)
 		r->raw_bytes = 0;
 		r->cursor = 0;
 		/* Cut chunks are retried on the next call: the writer may still be appending. */
-		err = load_chunk(r, stream);
+		err = load_chunk(r, stream, false);
 		if (err <= 0)
 			return err;
 	}
@@ -411,26 +468,82 @@ int mh_trace_reader_next(struct mh_trace_reader *r, int stream, const struct mh_
 	return 1;
 }
 
-int mh_trace_reader_take_chunk(struct mh_trace_reader *r, int stream, unsigned char **buf,
-			       size_t *cap, size_t *off, size_t *bytes)
+/* Hand out the next slice of the sliced chunk: 1, 0 when it is all out, or -errno. */
+static int take_slice(struct mh_trace_reader *r, unsigned char **buf, size_t *cap, size_t *bytes)
 {
-	unsigned char *raw;
-	size_t raw_cap;
-	int ret = have_record(r, stream);
+	__u32 copies = mh_trace_compact_copies(r->compact), n_rec;
+	size_t need = 0;
+	ssize_t n = mh_trace_compact_decode_some(r->compact, r->slices, *buf, *cap, &need);
+	int err;
 
-	if (ret <= 0)
-		return ret;
-	raw = r->raw;
-	raw_cap = r->raw_cap;
-	*off = r->cursor;
-	*bytes = r->raw_bytes - r->cursor;
-	r->raw = *buf;
-	r->raw_cap = *cap;
-	r->raw_bytes = 0;
-	r->cursor = 0;
-	*buf = raw;
-	*cap = raw_cap;
+	if (n == -ENOSPC) {
+		if (grow(buf, cap, need))
+			return fail(r, -ENOMEM, "out of memory for chunk at offset %" PRIu64, r->sliced_at);
+		n = mh_trace_compact_decode_some(r->compact, r->slices, *buf, *cap, &need);
+	}
+	if (n == -ENOMEM)
+		return fail(r, -ENOMEM, "out of memory for chunk at offset %" PRIu64, r->sliced_at);
+	if (n < 0)
+		return fail(r, -EBADMSG, "bad compact encoding in chunk at offset %" PRIu64, r->sliced_at);
+	if (n == 0) {
+		r->sliced = false;
+		return 0;
+	}
+	/* Events are valid by construction; records stored as they are get checked. */
+	if (mh_trace_compact_copies(r->compact) != copies) {
+		err = check_span(r, *buf, (size_t)n, r->sliced_at, r->sliced_done, &n_rec);
+		if (err)
+			return err;
+	}
+	r->sliced_done += (size_t)n;
+	*bytes = (size_t)n;
 	return 1;
+}
+
+/* Hand out whole records of the chunk in raw, as many as fit in *cap (at least one). */
+static int take_copy(struct mh_trace_reader *r, unsigned char **buf, size_t *cap, size_t *bytes)
+{
+	const struct mh_rec_hdr *h = (const void *)(r->raw + r->cursor);
+	size_t n = 0;
+
+	if (h->size > *cap && grow(buf, cap, h->size))
+		return fail(r, -ENOMEM, "out of memory for chunk at offset %" PRIu64, r->offset);
+	while (r->cursor + n < r->raw_bytes) {
+		h = (const void *)(r->raw + r->cursor + n);
+		if (h->size > *cap - n)
+			break;
+		n += h->size;
+	}
+	memcpy(*buf, r->raw + r->cursor, n);
+	r->cursor += n;
+	*bytes = n;
+	return 1;
+}
+
+int mh_trace_reader_take_records(struct mh_trace_reader *r, int stream, unsigned char **buf,
+				 size_t *cap, size_t *bytes)
+{
+	int ret;
+
+	for (;;) {
+		if (r->error)
+			return r->error;
+		if (r->sliced) {
+			ret = take_slice(r, buf, cap, bytes);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (r->cursor < r->raw_bytes && (stream == MH_STREAM_ANY || stream == r->chunk_stream))
+			return take_copy(r, buf, cap, bytes);
+		if (r->ended)
+			return 0;
+		r->raw_bytes = 0;
+		r->cursor = 0;
+		ret = load_chunk(r, stream, true);
+		if (ret <= 0)
+			return ret;
+	}
 }
 
 /* Page sizes a trace header may give, bytes: 0 (unknown), or a power of two in this range. */
@@ -503,6 +616,7 @@ void mh_trace_reader_free(struct mh_trace_reader *r)
 		close(r->fd);
 	ZSTD_freeDCtx(r->dctx);
 	mh_trace_compact_free(r->compact);
+	mh_trace_compact_cursor_free(r->slices);
 	free(r->stored);
 	free(r->raw);
 	free(r->packed);

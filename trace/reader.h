@@ -57,15 +57,16 @@ int mh_trace_reader_next(struct mh_trace_reader *r, int stream, const struct mh_
 int mh_trace_reader_ready(struct mh_trace_reader *r, int stream);
 
 /*
- * Next chunk of `stream` whole, its records handed over without a copy:
- * the buffer holding them is swapped with the caller's *buf (*cap bytes;
- * NULL and 0 at first), which the reader keeps for its next chunks. The
- * records are then the *bytes bytes at *buf + *off (records of a chunk
- * that mh_trace_reader_next() had begun: the rest of it). Returns 1, 0
- * at the end of the trace, or -errno as mh_trace_reader_next().
+ * Next records of `stream`, decoded straight into the caller's *buf (*cap
+ * bytes; grown when one record needs more): as many whole records as
+ * fit, a slice of a chunk at a time, so that they can be used while
+ * still in the cache. *bytes gets their size. Returns 1, 0 at the end of
+ * the trace, or -errno as mh_trace_reader_next(); the slices handed out
+ * before a chunk's encoding proves bad are its right first records.
+ * A reader read this way must not be read with the calls above.
  */
-int mh_trace_reader_take_chunk(struct mh_trace_reader *r, int stream, unsigned char **buf,
-			       size_t *cap, size_t *off, size_t *bytes);
+int mh_trace_reader_take_records(struct mh_trace_reader *r, int stream, unsigned char **buf,
+				 size_t *cap, size_t *bytes);
 
 /*
  * True once the end of the file was reached without the writer's END
