@@ -164,22 +164,17 @@ static void on_exit_scan(struct mh_recorder *r, const struct mh_rec_exit_scan *r
 
 /*
  * Keep the records' meaning for the recorder: processes, live blocks,
- * exit scans. buf holds records from mh_ring_read (each one checked
- * there). Returns the bytes of good records; at a bad one, *why says how
- * it is bad.
+ * exit scans. buf holds records from mh_ring_read, each one checked there
+ * (mh_ring_record_error) once copied out of the shared memory: they are
+ * not checked again.
  */
-static size_t observe(struct mh_recorder *r, const unsigned char *buf, size_t bytes,
-		      const char **why)
+static void observe(struct mh_recorder *r, const unsigned char *buf, size_t bytes)
 {
 	size_t off = 0, n = 0, ahead = 0;
 
-	*why = NULL;
 	while (off < bytes) {
 		const struct mh_rec_hdr *rec = (const struct mh_rec_hdr *)(buf + off);
 
-		*why = mh_ring_record_error(rec);
-		if (*why)
-			break;
 		/*
 		 * The live set's lookups miss the cache: start them about
 		 * PREFETCH_AHEAD records early (sizes checked by mh_ring_read).
@@ -208,7 +203,6 @@ static size_t observe(struct mh_recorder *r, const unsigned char *buf, size_t by
 	}
 	/* One atomic add per batch, not per record: the progress line's events/s. */
 	atomic_fetch_add_explicit(&r->records, n, memory_order_relaxed);
-	return off;
 }
 
 /*
@@ -244,11 +238,11 @@ static unsigned char *batch_room(struct mh_recorder *r, size_t *cap)
 	return r->batch;
 }
 
-/* Keep the first good bytes of a batch from batch_room in the trace. */
-static void commit_batch(struct mh_recorder *r, const unsigned char *batch, size_t good)
+/* Keep the first `bytes` bytes of a batch from batch_room in the trace. */
+static void commit_batch(struct mh_recorder *r, const unsigned char *batch, size_t bytes)
 {
 	if (batch != r->batch)
-		(void)note_error(r, mh_trace_writer_commit(r->writer, MH_STREAM_ALLOC, good));
+		(void)note_error(r, mh_trace_writer_commit(r->writer, MH_STREAM_ALLOC, bytes));
 }
 
 /*
@@ -260,20 +254,18 @@ static void commit_batch(struct mh_recorder *r, const unsigned char *batch, size
  */
 static size_t drain_once(struct mh_recorder *r)
 {
-	const char *why, *bad;
+	const char *why;
 	unsigned char *batch;
-	size_t n, good, cap, moved = 0;
+	size_t n, cap, moved = 0;
 	int err;
 
 	do {
 		batch = batch_room(r, &cap);
 		err = mh_ring_read(&r->ring, batch, cap, &n, &why);
-		good = observe(r, batch, n, &bad);
-		commit_batch(r, batch, good);
+		observe(r, batch, n);
+		commit_batch(r, batch, n);
 		mh_ring_release(&r->ring, n);
 		moved += n;
-		if (bad)
-			slot_corrupt(r, bad);
 		if (err)
 			slot_corrupt(r, why);
 	} while (n || err);

@@ -533,6 +533,39 @@ START_TEST(test_bad_slot_alone)
 }
 END_TEST
 
+/*
+ * A record with a sound frame but of a type the preload never writes is
+ * refused when taken (the drainer trusts mh_ring_read's check alone):
+ * the records before it come out, it does not, and its slot breaks.
+ */
+START_TEST(test_foreign_type_refused)
+{
+	size_t n, total = 0, cap = 64 << 10;
+	unsigned char *buf = malloc(cap);
+	const char *why = NULL;
+	struct test_rec *r;
+	int err = 0;
+
+	ck_assert_ptr_nonnull(buf);
+	make_ring(64 << 10, 0);
+	ck_assert(put(&ring, 0, 0));
+	r = begin(&ring, 0, 1, sizeof(*r));
+	ck_assert_ptr_nonnull(r);
+	mh_ring_commit(r, (struct mh_rec_hdr){ .type = 300, .size = sizeof(*r) });
+	settle(&ring);
+	do {
+		err = mh_ring_read(&ring, buf + total, cap - total, &n, &why);
+		total += n;
+		mh_ring_release(&ring, n);
+	} while (!err && n);
+	ck_assert_int_eq(err, -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(why, "type the preload never writes"));
+	ck_assert_uint_eq(total, rec_bytes(0, 0));
+	ck_assert_uint_eq(((const struct test_rec *)buf)->seq, 0);
+	free(buf);
+}
+END_TEST
+
 START_TEST(test_consumer_death)
 {
 	struct filler f = { .ring = &ring };
@@ -731,6 +764,7 @@ static Suite *ring_suite(void)
 	tcase_add_test(core, test_many_producers);
 	tcase_add_test(core, test_closed_slot_reused);
 	tcase_add_test(core, test_bad_slot_alone);
+	tcase_add_test(core, test_foreign_type_refused);
 	tcase_add_test(core, test_layout_tiles_the_area);
 	tcase_add_test(core, test_first_thread_gets_a_large_slot);
 	tcase_add_test(core, test_promotion_keeps_thread_order);
