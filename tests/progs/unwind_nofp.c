@@ -43,7 +43,8 @@
 #define MAX_DEPTH 70
 #define LINKS 6
 
-void *volatile sink;
+/* Per thread: with one shared pointer, two threads in leaf() freed one block twice. */
+static __thread void *volatile sink;
 volatile int mark;
 static jmp_buf env;
 static size_t signal_size;
