@@ -101,6 +101,7 @@
 #include "preload/stack_bounds.h"
 #include "preload/stackids.h"
 #include "preload/sys.h"
+#include "preload/thread_blocks.h"
 #include "preload/unw_local.h"
 #include "preload/unwind_slots.h"
 #include "common/compiler.h"
@@ -124,8 +125,10 @@
 #define OWN_MAX 16
 /*
  * Verified frame-pointer results a thread remembers with their memos (a
- * power of two), 2 per set: 24 KiB of each thread's static TLS, touched
- * as used.
+ * power of two), 2 per set: a 24 KiB block from a pool (not static TLS,
+ * which glibc carves out of each thread's stack: thread_blocks.h), taken
+ * on first need. Without one (none mapped or left, the thread ended) every
+ * fp-served capture looks its result up in the verified set, memo-less.
  */
 #define RECENT 1024
 
@@ -174,8 +177,9 @@ struct unwind_thread {
 	unsigned int next_tail;		/* round-robin replacement */
 	struct tail tails[TAILS];
 	struct mh_unwind_stats stats;
-	/* Results served lately, by key: one found here needs no lookup in the verified set. */
-	struct recent recent[RECENT];
+	/* Results served lately (RECENT), by key: one found here needs no lookup. */
+	struct recent *recent;
+	bool recent_none;		/* no block: none left, or the thread has ended */
 	__u64 fp_site;			/* the site last judged fp: the slot cache has nothing there */
 };
 
@@ -185,6 +189,8 @@ static enum mh_unwind auto_as = MH_UNWIND_LIBUNWIND;
 static struct site_table *sites;
 static struct mh_stackids *verified;
 static __u64 own_lo, own_hi;
+/* Each thread's block of RECENT recent results. */
+static struct mh_thread_blocks recent_pool;
 
 /*
  * Bounds of this thread's own stack (stack_bounds.c: no lock, no lasting
@@ -479,6 +485,29 @@ static bool check(__u64 site, const __u64 *ips, unsigned int n, bool truncated, 
 	return ok;
 }
 
+/* First need of the thread's recent results (a signal handler's capture meanwhile: none). */
+static __attribute__((noinline, cold)) struct recent *recent_take(void)
+{
+	if (me.recent_none)
+		return NULL;
+	me.recent_none = true;
+	me.recent = mh_thread_blocks_take(&recent_pool);
+	me.recent_none = !me.recent;
+	return me.recent;
+}
+
+void mh_unwind_thread_end(void)
+{
+	struct recent *r = me.recent;
+
+	me.recent_none = true;
+	me.recent = NULL;
+	/* Before the block is given back: a signal handler's capture sees it gone. */
+	__asm__ __volatile__("" ::: "memory");
+	if (r)
+		mh_thread_blocks_give(&recent_pool, r);
+}
+
 /*
  * Does the frame-pointer walk's answer need a check? (see the rule above)
  * key is the answer's mh_stack_key, which the walk computed as it went.
@@ -496,11 +525,14 @@ static inline bool must_check(__u64 key, struct mh_memo_ref *memo)
 		me.recheck = MH_UNWIND_RECHECK - 1;
 		return true;
 	}
+	r = me.recent;
+	if (mh_unlikely(!r) && !(r = recent_take()))
+		return mh_stackids_intern(verified, key) == MH_INTERN_SEND;
 	/*
 	 * Two ways per set, the newer first: a few hundred stacks in turn
 	 * (alloc_bench's 112) rarely evict each other.
 	 */
-	r = &me.recent[(key >> 1) & (RECENT - 2)];
+	r += (key >> 1) & (RECENT - 2);
 	if (r->key != key && (++r)->key != key) {
 		if (mh_unlikely(mh_stackids_intern(verified, key) == MH_INTERN_SEND))
 			return true;
@@ -696,6 +728,7 @@ int mh_stack_setup(enum mh_unwind mode, __u64 skip_lo, __u64 skip_hi)
 		return 0;
 	sites = sites_new(SITES_LOG2);
 	verified = mh_stackids_new(VERIFIED_LOG2);
+	(void)mh_thread_blocks_setup(&recent_pool, RECENT * sizeof(struct recent));
 	/* Without it, sites that need libunwind simply always get it. */
 	(void)mh_slots_setup(SLOTS_LOG2);
 	if (sites && verified) {
