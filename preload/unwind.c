@@ -71,10 +71,11 @@
  * the old verdict until a check (its stacks are new) demotes it. A fork
  * child inherits the tables and the thread's cache, both still true of
  * its copy of the memory. Whatever the walk gets wrong costs only time:
- * the answer is libunwind's in every case the checks reach. The one
- * exception: while a fork keeps libunwind closed for longer than a
- * capture waits (unw_local.c), a capture that needs libunwind keeps only
- * the frames up to the site and is marked truncated (to_site).
+ * the answer is libunwind's in every case the checks reach. The
+ * exceptions: while a fork keeps libunwind closed for longer than a
+ * capture waits (unw_local.c), or where a thread's stack has too little
+ * left for libunwind (a small stack), a capture that needs libunwind keeps
+ * only the frames up to the site and is marked truncated (to_site).
  *
  * The slot cache (unwind_slots.c). Code built without frame pointers
  * (Debian's python3, sqlite3, cc1, git) makes its sites needs-libunwind,
@@ -108,6 +109,8 @@
 
 /* Frames libunwind reports above mh_stack_capture's caller (see capture_unw). */
 #define UNW_OWN_FRAMES 1
+/* Stack unw_backtrace may use: it took 5 KiB in a thread's first captures. */
+#define UNW_STACK_NEED 8192
 /* The site table: 2^16 call sites, 9 bytes each, touched as used. */
 #define SITES_LOG2 16
 /* Probes before a site lookup gives up: the site is then served by libunwind. */
@@ -124,11 +127,9 @@
 /* Most frames of our own above a site that the slot cache handles. */
 #define OWN_MAX 16
 /*
- * Verified frame-pointer results a thread remembers with their memos (a
- * power of two), 2 per set: a 24 KiB block from a pool (not static TLS,
- * which glibc carves out of each thread's stack: thread_blocks.h), taken
- * on first need. Without one (none mapped or left, the thread ended) every
- * fp-served capture looks its result up in the verified set, memo-less.
+ * Verified fp results a thread remembers with their memos (a power of two),
+ * 2 per set: a 24 KiB pool block (not static TLS: thread_blocks.h) taken on
+ * first need; without one (none left, thread ended) lookups, memo-less.
  */
 #define RECENT 1024
 
@@ -300,7 +301,8 @@ static __attribute__((noinline)) void capture_fp(struct fp_walk *w, __u64 *ips, 
  * caller (capture_unw); capture_unw's own frame is dropped so ips[0] is
  * the return address into mh_stack_capture's caller, as capture_fp gives.
  * False (ips untouched) if a fork is being prepared for longer than
- * libunwind waits to be let in (unw_local.c): see to_site.
+ * libunwind waits to be let in (unw_local.c), or if the thread's stack
+ * has less than UNW_STACK_NEED left (a small one): see to_site.
  */
 static __attribute__((noinline)) bool capture_unw(__u64 *ips, unsigned int max, bool *truncated,
 						  unsigned int *n)
@@ -308,6 +310,8 @@ static __attribute__((noinline)) bool capture_unw(__u64 *ips, unsigned int max, 
 	void *buf[MH_STACK_CAPTURE_MAX + UNW_OWN_FRAMES + 2];
 	int want = (int)max + UNW_OWN_FRAMES + 2, got, i;
 
+	if (stack_bounds((uintptr_t)buf) && (uintptr_t)buf - me.stack_lo < UNW_STACK_NEED)
+		return false;
 	if (!mh_unw_enter())
 		return false;
 	got = unw_backtrace(buf, want);
@@ -502,8 +506,7 @@ void mh_unwind_thread_end(void)
 
 	me.recent_none = true;
 	me.recent = NULL;
-	/* Before the block is given back: a signal handler's capture sees it gone. */
-	__asm__ __volatile__("" ::: "memory");
+	__asm__ __volatile__("" ::: "memory");	/* a signal handler's capture sees it gone */
 	if (r)
 		mh_thread_blocks_give(&recent_pool, r);
 }
@@ -546,7 +549,7 @@ static inline bool must_check(__u64 key, struct mh_memo_ref *memo)
 }
 
 /*
- * libunwind is closed while a fork is being prepared (unw_local.c) and the
+ * libunwind is closed (a fork, a small stack: capture_unw) and the
  * walk beyond the site is unchecked: keep the frames up to the site, all
  * in our own code but the site itself, which the frame pointers we keep
  * give exactly, and say the stack was cut.
@@ -742,10 +745,7 @@ __attribute__((noinline)) unsigned int mh_stack_capture(enum mh_unwind mode, __u
 							 unsigned int max, bool *truncated,
 							 struct mh_memo_ref *memo)
 {
-	/*
-	 * Written in place: a local copied out whole at the end is one
-	 * 16-byte load of two 8-byte stores, which the CPU cannot forward.
-	 */
+	/* Written in place: a local copied out whole is a 16-byte load of 2 unforwarded stores. */
 	struct mh_memo_ref none, *m = memo ? memo : &none;
 	unsigned int n;
 
