@@ -59,9 +59,12 @@ void *mh_thread_blocks_take(struct mh_thread_blocks *p)
 
 void mh_thread_blocks_give(struct mh_thread_blocks *p, void *block)
 {
-	size_t i = (size_t)((char *)block - p->base) / p->block_bytes;
 	int saved = errno;
+	size_t i;
 
+	if (!block)
+		return;
+	i = (size_t)((char *)block - p->base) / p->block_bytes;
 	/* Zero pages for the next holder, and none resident meanwhile. */
 	(void)syscall(SYS_madvise, block, p->block_bytes, MADV_DONTNEED);
 	errno = saved;

@@ -35,7 +35,7 @@ int mh_thread_blocks_setup(struct mh_thread_blocks *p, size_t block_bytes);
  */
 void *mh_thread_blocks_take(struct mh_thread_blocks *p);
 
-/* Give a taken block back (its pages are released). Async-signal-safe. */
+/* Give a taken block back (its pages are released); NULL: none. Async-signal-safe. */
 void mh_thread_blocks_give(struct mh_thread_blocks *p, void *block);
 
 #endif /* MEMHOOK_PRELOAD_THREAD_BLOCKS_H */

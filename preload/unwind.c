@@ -507,8 +507,8 @@ void mh_unwind_thread_end(void)
 	me.recent_none = true;
 	me.recent = NULL;
 	__asm__ __volatile__("" ::: "memory");	/* a signal handler's capture sees it gone */
-	if (r)
-		mh_thread_blocks_give(&recent_pool, r);
+	mh_thread_blocks_give(&recent_pool, r);
+	mh_slots_thread_end();
 }
 
 /*
