@@ -169,22 +169,22 @@ struct recent {
 	struct mh_stack_memo memo;
 };
 
+/* What every capture reads comes first, in one cache line (me is aligned). */
 struct unwind_thread {
 	uintptr_t stack_lo, stack_hi;	/* the thread's stack, for the walker */
 	unsigned int bounds_wait;	/* captures before looking for them again */
 	unsigned int bounds_backoff;	/* ...and the wait after the next failure */
 	unsigned int recheck;		/* fp-served captures until the next check */
 	unsigned int slots_recheck;	/* slot-cache answers until the next check */
+	struct recent *recent;		/* RECENT results served lately, by key: no lookup */
+	__u64 fp_site;			/* the site last judged fp: the slot cache has nothing there */
+	bool recent_none;		/* no block: none left, or the thread has ended */
 	unsigned int next_tail;		/* round-robin replacement */
 	struct tail tails[TAILS];
 	struct mh_unwind_stats stats;
-	/* Results served lately (RECENT), by key: one found here needs no lookup. */
-	struct recent *recent;
-	bool recent_none;		/* no block: none left, or the thread has ended */
-	__u64 fp_site;			/* the site last judged fp: the slot cache has nothing there */
 };
 
-static __thread struct unwind_thread me __attribute__((tls_model("initial-exec")));
+static __thread struct unwind_thread me __attribute__((tls_model("initial-exec"), aligned(64)));
 /* What MH_UNWIND_AUTO runs as: libunwind until its tables are mapped. */
 static enum mh_unwind auto_as = MH_UNWIND_LIBUNWIND;
 static struct site_table *sites;
