@@ -21,7 +21,6 @@
 #include "memhook/trace.h"
 #include "trace/compact_coder.h"
 #include "trace/records.h"
-#include "common/hugepages.h"
 
 struct input {
 	const unsigned char *p[PARTS], *end[PARTS];
@@ -310,8 +309,6 @@ void mh_trace_compact_cursor_free(struct mh_trace_compact_cursor *cur)
 int mh_trace_compact_begin(struct mh_trace_compact *c, struct mh_trace_compact_cursor *cur,
 			   const void *packed, size_t len, size_t raw_bytes, __u32 count)
 {
-	__u32 cap = c->addr_cap;
-
 	memset(cur, 0, sizeof(*cur));
 	cur->raw_bytes = raw_bytes;
 	cur->count = count;
@@ -320,9 +317,6 @@ int mh_trace_compact_begin(struct mh_trace_compact *c, struct mh_trace_compact_c
 	start_chunk(c);
 	if (positions_for(c, raw_bytes, true))
 		return -ENOMEM;
-	/* Up to 7 MiB, written in order, read back anywhere: huge pages. */
-	if (c->addr_cap != cap)
-		mh_hugepages_advise(c->addrs, c->addr_cap * sizeof(*c->addrs));
 	return 0;
 }
 

@@ -28,7 +28,6 @@
 
 #include "memhook/kernel_events.h"
 #include "trace/records.h"
-#include "common/hugepages.h"
 #include "trace/columns.h"
 #include "trace/compact.h"
 
@@ -95,7 +94,6 @@ static ssize_t read_at(int fd, void *buf, size_t len, uint64_t off)
 	return (ssize_t)done;
 }
 
-/* Large buffers get huge pages: a chunk's 16 MiB of records took 8,000 page faults (4% of a report's CPU). */
 static int grow(unsigned char **buf, size_t *cap, size_t need)
 {
 	unsigned char *p;
@@ -107,7 +105,6 @@ static int grow(unsigned char **buf, size_t *cap, size_t need)
 		return -ENOMEM;
 	*buf = p;
 	*cap = need;
-	mh_hugepages_advise(p, need);
 	return 0;
 }
 
