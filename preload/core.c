@@ -583,7 +583,10 @@ static void log_setup(void)
 		mh_fd_id_take(log_fd, &log_id);
 }
 
-/* A thread's end (its pthread key destructor): its slot goes back to the recorder. */
+/*
+ * A thread's end (its pthread key destructor): its slot goes back to the
+ * recorder, its unwinding memory to the pool.
+ */
 static void thread_ended(void *unused)
 {
 	int guard = mh_self.guard;
@@ -591,6 +594,7 @@ static void thread_ended(void *unused)
 	(void)unused;
 	mh_self.guard = 1;
 	mh_ring_close_slot(&ring);
+	mh_unwind_thread_end();
 	mh_self.guard = guard;
 }
 

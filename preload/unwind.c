@@ -71,10 +71,11 @@
  * the old verdict until a check (its stacks are new) demotes it. A fork
  * child inherits the tables and the thread's cache, both still true of
  * its copy of the memory. Whatever the walk gets wrong costs only time:
- * the answer is libunwind's in every case the checks reach. The one
- * exception: while a fork keeps libunwind closed for longer than a
- * capture waits (unw_local.c), a capture that needs libunwind keeps only
- * the frames up to the site and is marked truncated (to_site).
+ * the answer is libunwind's in every case the checks reach. The
+ * exceptions: while a fork keeps libunwind closed for longer than a
+ * capture waits (unw_local.c), or where a thread's stack has too little
+ * left for libunwind (a small stack), a capture that needs libunwind keeps
+ * only the frames up to the site and is marked truncated (to_site).
  *
  * The slot cache (unwind_slots.c). Code built without frame pointers
  * (Debian's python3, sqlite3, cc1, git) makes its sites needs-libunwind,
@@ -101,12 +102,15 @@
 #include "preload/stack_bounds.h"
 #include "preload/stackids.h"
 #include "preload/sys.h"
+#include "preload/thread_blocks.h"
 #include "preload/unw_local.h"
 #include "preload/unwind_slots.h"
 #include "common/compiler.h"
 
 /* Frames libunwind reports above mh_stack_capture's caller (see capture_unw). */
 #define UNW_OWN_FRAMES 1
+/* Stack unw_backtrace may use: it took 5 KiB in a thread's first captures. */
+#define UNW_STACK_NEED 8192
 /* The site table: 2^16 call sites, 9 bytes each, touched as used. */
 #define SITES_LOG2 16
 /* Probes before a site lookup gives up: the site is then served by libunwind. */
@@ -123,9 +127,9 @@
 /* Most frames of our own above a site that the slot cache handles. */
 #define OWN_MAX 16
 /*
- * Verified frame-pointer results a thread remembers with their memos (a
- * power of two), 2 per set: 24 KiB of each thread's static TLS, touched
- * as used.
+ * Verified fp results a thread remembers with their memos (a power of two),
+ * 2 per set: a 24 KiB pool block (not static TLS: thread_blocks.h) taken on
+ * first need; without one (none left, thread ended) lookups, memo-less.
  */
 #define RECENT 1024
 
@@ -165,26 +169,29 @@ struct recent {
 	struct mh_stack_memo memo;
 };
 
+/* What every capture reads comes first, in one cache line (me is aligned). */
 struct unwind_thread {
 	uintptr_t stack_lo, stack_hi;	/* the thread's stack, for the walker */
 	unsigned int bounds_wait;	/* captures before looking for them again */
 	unsigned int bounds_backoff;	/* ...and the wait after the next failure */
 	unsigned int recheck;		/* fp-served captures until the next check */
 	unsigned int slots_recheck;	/* slot-cache answers until the next check */
+	struct recent *recent;		/* RECENT results served lately, by key: no lookup */
+	__u64 fp_site;			/* the site last judged fp: the slot cache has nothing there */
+	bool recent_none;		/* no block: none left, or the thread has ended */
 	unsigned int next_tail;		/* round-robin replacement */
 	struct tail tails[TAILS];
 	struct mh_unwind_stats stats;
-	/* Results served lately, by key: one found here needs no lookup in the verified set. */
-	struct recent recent[RECENT];
-	__u64 fp_site;			/* the site last judged fp: the slot cache has nothing there */
 };
 
-static __thread struct unwind_thread me __attribute__((tls_model("initial-exec")));
+static __thread struct unwind_thread me __attribute__((tls_model("initial-exec"), aligned(64)));
 /* What MH_UNWIND_AUTO runs as: libunwind until its tables are mapped. */
 static enum mh_unwind auto_as = MH_UNWIND_LIBUNWIND;
 static struct site_table *sites;
 static struct mh_stackids *verified;
 static __u64 own_lo, own_hi;
+/* Each thread's block of RECENT recent results. */
+static struct mh_thread_blocks recent_pool;
 
 /*
  * Bounds of this thread's own stack (stack_bounds.c: no lock, no lasting
@@ -294,7 +301,8 @@ static __attribute__((noinline)) void capture_fp(struct fp_walk *w, __u64 *ips, 
  * caller (capture_unw); capture_unw's own frame is dropped so ips[0] is
  * the return address into mh_stack_capture's caller, as capture_fp gives.
  * False (ips untouched) if a fork is being prepared for longer than
- * libunwind waits to be let in (unw_local.c): see to_site.
+ * libunwind waits to be let in (unw_local.c), or if the thread's stack
+ * has less than UNW_STACK_NEED left (a small one): see to_site.
  */
 static __attribute__((noinline)) bool capture_unw(__u64 *ips, unsigned int max, bool *truncated,
 						  unsigned int *n)
@@ -302,6 +310,8 @@ static __attribute__((noinline)) bool capture_unw(__u64 *ips, unsigned int max, 
 	void *buf[MH_STACK_CAPTURE_MAX + UNW_OWN_FRAMES + 2];
 	int want = (int)max + UNW_OWN_FRAMES + 2, got, i;
 
+	if (stack_bounds((uintptr_t)buf) && (uintptr_t)buf - me.stack_lo < UNW_STACK_NEED)
+		return false;
 	if (!mh_unw_enter())
 		return false;
 	got = unw_backtrace(buf, want);
@@ -479,6 +489,28 @@ static bool check(__u64 site, const __u64 *ips, unsigned int n, bool truncated, 
 	return ok;
 }
 
+/* First need of the thread's recent results (a signal handler's capture meanwhile: none). */
+static __attribute__((noinline, cold)) struct recent *recent_take(void)
+{
+	if (me.recent_none)
+		return NULL;
+	me.recent_none = true;
+	me.recent = mh_thread_blocks_take(&recent_pool);
+	me.recent_none = !me.recent;
+	return me.recent;
+}
+
+void mh_unwind_thread_end(void)
+{
+	struct recent *r = me.recent;
+
+	me.recent_none = true;
+	me.recent = NULL;
+	__asm__ __volatile__("" ::: "memory");	/* a signal handler's capture sees it gone */
+	mh_thread_blocks_give(&recent_pool, r);
+	mh_slots_thread_end();
+}
+
 /*
  * Does the frame-pointer walk's answer need a check? (see the rule above)
  * key is the answer's mh_stack_key, which the walk computed as it went.
@@ -496,11 +528,14 @@ static inline bool must_check(__u64 key, struct mh_memo_ref *memo)
 		me.recheck = MH_UNWIND_RECHECK - 1;
 		return true;
 	}
+	r = me.recent;
+	if (mh_unlikely(!r) && !(r = recent_take()))
+		return mh_stackids_intern(verified, key) == MH_INTERN_SEND;
 	/*
 	 * Two ways per set, the newer first: a few hundred stacks in turn
 	 * (alloc_bench's 112) rarely evict each other.
 	 */
-	r = &me.recent[(key >> 1) & (RECENT - 2)];
+	r += (key >> 1) & (RECENT - 2);
 	if (r->key != key && (++r)->key != key) {
 		if (mh_unlikely(mh_stackids_intern(verified, key) == MH_INTERN_SEND))
 			return true;
@@ -514,7 +549,7 @@ static inline bool must_check(__u64 key, struct mh_memo_ref *memo)
 }
 
 /*
- * libunwind is closed while a fork is being prepared (unw_local.c) and the
+ * libunwind is closed (a fork, a small stack: capture_unw) and the
  * walk beyond the site is unchecked: keep the frames up to the site, all
  * in our own code but the site itself, which the frame pointers we keep
  * give exactly, and say the stack was cut.
@@ -696,6 +731,7 @@ int mh_stack_setup(enum mh_unwind mode, __u64 skip_lo, __u64 skip_hi)
 		return 0;
 	sites = sites_new(SITES_LOG2);
 	verified = mh_stackids_new(VERIFIED_LOG2);
+	(void)mh_thread_blocks_setup(&recent_pool, RECENT * sizeof(struct recent));
 	/* Without it, sites that need libunwind simply always get it. */
 	(void)mh_slots_setup(SLOTS_LOG2);
 	if (sites && verified) {
@@ -709,10 +745,7 @@ __attribute__((noinline)) unsigned int mh_stack_capture(enum mh_unwind mode, __u
 							 unsigned int max, bool *truncated,
 							 struct mh_memo_ref *memo)
 {
-	/*
-	 * Written in place: a local copied out whole at the end is one
-	 * 16-byte load of two 8-byte stores, which the CPU cannot forward.
-	 */
+	/* Written in place: a local copied out whole is a 16-byte load of 2 unforwarded stores. */
 	struct mh_memo_ref none, *m = memo ? memo : &none;
 	unsigned int n;
 

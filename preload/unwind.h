@@ -93,4 +93,10 @@ struct mh_unwind_stats {
 /* The calling thread's counters since it started. Thread-safe. */
 void mh_unwind_stats(struct mh_unwind_stats *out);
 
+/*
+ * The calling thread is ending: give back its per-thread memory. Captures
+ * after it still work, without that memory. Async-signal-safe.
+ */
+void mh_unwind_thread_end(void);
+
 #endif /* MEMHOOK_PRELOAD_UNWIND_H */

@@ -128,6 +128,7 @@
 #include "preload/objects.h"
 #include "preload/ownmaps.h"
 #include "preload/sys.h"
+#include "preload/thread_blocks.h"
 #include "common/compiler.h"
 
 /* Entries a site frame may be in: as many stacks above it (at most 64). */
@@ -140,7 +141,11 @@
 #define COPIES_MAX 16
 /* Frames beyond the site after which a hit compares what it hashed so far. */
 #define CHECK_AT 3
-/* Site hints per thread, in sets of HINT_WAYS (one cache line; powers of two). */
+/*
+ * Site hints per thread, in sets of HINT_WAYS (one cache line; powers of
+ * two): a 4 KiB pool block (not static TLS: thread_blocks.h) taken on first
+ * need; without one (none left, thread ended) the cache works unhinted.
+ */
 #define HINTS 256
 #define HINT_WAYS 4
 
@@ -205,8 +210,9 @@ static __u64 hash_key0, hash_key1;
 static __u32 epoch;
 /* Where this thread's next entry goes in its group. */
 static __thread unsigned int next_way __attribute__((tls_model("initial-exec")));
-static __thread struct site_hint hints[HINTS]
-	__attribute__((tls_model("initial-exec"), aligned(64)));
+static __thread struct site_hint *hints __attribute__((tls_model("initial-exec")));
+static __thread bool hints_none __attribute__((tls_model("initial-exec")));
+static struct mh_thread_blocks hints_pool;
 /* Where this thread's next hint goes in its set. */
 static __thread unsigned int next_hint __attribute__((tls_model("initial-exec")));
 /* libc's executable segment, where its signal return trampoline is. */
@@ -263,6 +269,8 @@ int mh_slots_setup(unsigned int log2)
 		return -ENOMEM;
 	}
 	mh_ownmaps_note(table, bytes);
+	/* Without it, every thread's cache works unhinted. */
+	(void)mh_thread_blocks_setup(&hints_pool, HINTS * sizeof(struct site_hint));
 	tags = (__u16 *)(table + ((size_t)1 << log2));
 	table_mask = ((__u64)1 << log2) - 1;
 	pick_hash_keys();
@@ -301,10 +309,35 @@ static inline __u32 entry_ref(const struct slot_entry *e)
 	return (__u32)(e - table) + 1;
 }
 
-/* The set of hints a site may be in. */
+/* First need of the thread's hints (a signal handler's capture meanwhile: none). */
+static __attribute__((noinline, cold)) struct site_hint *hints_take(void)
+{
+	if (hints_none)
+		return NULL;
+	hints_none = true;
+	hints = mh_thread_blocks_take(&hints_pool);
+	hints_none = !hints;
+	return hints;
+}
+
+void mh_slots_thread_end(void)
+{
+	struct site_hint *h = hints;
+
+	hints_none = true;
+	hints = NULL;
+	__asm__ __volatile__("" ::: "memory");	/* a signal handler's capture sees it gone */
+	mh_thread_blocks_give(&hints_pool, h);
+}
+
+/* The set of hints a site may be in; NULL without hints. */
 static inline struct site_hint *hint_set(__u64 ip)
 {
-	return &hints[(ip * 0x9e3779b97f4a7c15ULL) >> 56 & (HINTS - 1) & ~(HINT_WAYS - 1)];
+	struct site_hint *h = hints;
+
+	if (mh_unlikely(!h) && !(h = hints_take()))
+		return NULL;
+	return &h[(ip * 0x9e3779b97f4a7c15ULL) >> 56 & (HINTS - 1) & ~(HINT_WAYS - 1)];
 }
 
 static inline struct site_hint *hint_find(__u64 ip)
@@ -312,6 +345,8 @@ static inline struct site_hint *hint_find(__u64 ip)
 	struct site_hint *set = hint_set(ip);
 	unsigned int w;
 
+	if (!set)
+		return NULL;
 	for (w = 0; w < HINT_WAYS; w++)
 		if (set[w].ip == ip)
 			return &set[w];
@@ -324,6 +359,8 @@ static void hint_put(__u64 ip, __u16 gap1, const struct slot_entry *e, __u16 tag
 	struct site_hint *set = hint_set(ip);
 	unsigned int w;
 
+	if (!set)
+		return;
 	for (w = 0; w < HINT_WAYS && set[w].ip != ip; w++)
 		;
 	if (w == HINT_WAYS)

@@ -66,4 +66,7 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 /* Forget every entry (of every thread): a check found one wrong. */
 void mh_slots_flush(void);
 
+/* The calling thread is ending: give back its hints (the cache then works unhinted). */
+void mh_slots_thread_end(void);
+
 #endif /* MEMHOOK_PRELOAD_UNWIND_SLOTS_H */

@@ -25,6 +25,10 @@
 #define RUN_LIMIT_S 60
 /* ...and of the fork-heavy one under memhook check (each child gets an exit scan). */
 #define FORK_RUN_LIMIT_S 240
+/* tests/progs/guest_minstack.c: threads, and the allocations of BLOCK bytes each makes */
+#define MINSTACK_THREADS 8
+#define MINSTACK_ALLOCS 100
+#define MINSTACK_BLOCK_BYTES 4321
 /* tests/progs/guest_daemon.c */
 #define DAEMON_FILES 6
 #define DAEMON_LINES 200
@@ -176,6 +180,25 @@ START_TEST(daemon_keeps_its_files)
 END_TEST
 
 /*
+ * Threads on PTHREAD_STACK_MIN stacks: glibc makes room in each for every
+ * library's static TLS, ours too, and memhook's malloc runs on the same
+ * small stack. They start and run as natively, and every allocation they
+ * make is recorded.
+ */
+START_TEST(threads_on_the_smallest_stacks)
+{
+	char *trace = mh_test_join(dir, "t.mht");
+
+	if (skip_unbuilt("threads_on_the_smallest_stacks", "tests/progs/guest_minstack"))
+		return;
+	record_same_as_native("tests/progs/guest_minstack", NULL, NULL);
+	ck_assert_uint_eq(allocs_of_size(trace, MINSTACK_BLOCK_BYTES),
+			  MINSTACK_THREADS * MINSTACK_ALLOCS);
+	free(trace);
+}
+END_TEST
+
+/*
  * Four threads dlopen and dlclose libz in a loop while main forks 200
  * children, under memhook check (which follows forks): no child may hang
  * in the loader's or libunwind's locks that a vanished thread held at the
@@ -214,6 +237,7 @@ static Suite *guest_suite(void)
 	tcase_add_test(locks, getattr_in_a_thread);
 	tcase_add_test(locks, rust_like_threads);
 	tcase_add_test(locks, forks_while_threads_dlopen);
+	tcase_add_test(locks, threads_on_the_smallest_stacks);
 	suite_add_tcase(s, locks);
 
 	tcase_add_checked_fixture(fds, setup, teardown);
