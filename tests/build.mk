@@ -72,7 +72,7 @@ $(O)/tests/progs/fid_status: EXAMPLE_CFLAGS += -Iinclude
 # end to end). `make check` runs them all, layers first.
 CHECK_UNIT := addrindex blocks clock image mark ring stackids suppress trace report unwind options \
 	timeunit
-CHECK_ORACLE := oracle verdicts attribution symbolize shells lossy fidelity
+CHECK_ORACLE := oracle verdicts attribution attribution_reports symbolize shells lossy fidelity
 CHECK_KERNEL := kernel kernel_cli kernel_probes correlate
 CHECK_E2E := $(filter-out $(CHECK_UNIT) $(CHECK_ORACLE) $(CHECK_KERNEL),\
 	$(CHECK_SRCS:tests/check_%.c=%))
