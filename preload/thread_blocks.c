@@ -37,7 +37,7 @@ int mh_thread_blocks_setup(struct mh_thread_blocks *p, size_t block_bytes)
 	return 0;
 }
 
-void *mh_thread_blocks_take(struct mh_thread_blocks *p)
+static void *take(struct mh_thread_blocks *p)
 {
 	char *base = __atomic_load_n(&p->base, __ATOMIC_ACQUIRE);
 	unsigned int i, b;
@@ -57,7 +57,7 @@ void *mh_thread_blocks_take(struct mh_thread_blocks *p)
 	return NULL;
 }
 
-void mh_thread_blocks_give(struct mh_thread_blocks *p, void *block)
+static void give(struct mh_thread_blocks *p, void *block)
 {
 	int saved = errno;
 	size_t i;
@@ -69,4 +69,24 @@ void mh_thread_blocks_give(struct mh_thread_blocks *p, void *block)
 	(void)syscall(SYS_madvise, block, p->block_bytes, MADV_DONTNEED);
 	errno = saved;
 	__atomic_fetch_and(&p->held[i / 64], ~(1ULL << i % 64), __ATOMIC_RELEASE);
+}
+
+void *mh_thread_block_first(struct mh_thread_blocks *p, struct mh_thread_block *b)
+{
+	if (b->none)
+		return NULL;
+	b->none = true;
+	b->at = take(p);
+	b->none = !b->at;
+	return b->at;
+}
+
+void mh_thread_block_end(struct mh_thread_blocks *p, struct mh_thread_block *b)
+{
+	void *at = b->at;
+
+	b->none = true;
+	b->at = NULL;
+	__asm__ __volatile__("" ::: "memory");	/* a signal handler's capture sees it gone */
+	give(p, at);
 }

@@ -11,6 +11,7 @@
 #define MEMHOOK_PRELOAD_THREAD_BLOCKS_H
 
 #include <linux/types.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Blocks a pool holds: threads that find none free do without one. */
@@ -23,6 +24,12 @@ struct mh_thread_blocks {
 	__u64 held[MH_THREAD_BLOCKS / 64];	/* bit set: a thread holds the block */
 };
 
+/* A thread's block of one pool (a thread-local variable), taken on first need. */
+struct mh_thread_block {
+	void *at;	/* NULL: not taken yet, or none */
+	bool none;	/* none to take: the pool had none free, or the thread ended */
+};
+
 /*
  * Map the pool by raw system call and note it as memhook's own memory.
  * 0 or -errno (the pool then hands out nothing).
@@ -30,12 +37,13 @@ struct mh_thread_blocks {
 int mh_thread_blocks_setup(struct mh_thread_blocks *p, size_t block_bytes);
 
 /*
- * A free block, zeroed; NULL if there is none. Lock-free,
- * async-signal-safe.
+ * The calling thread's first need of its block b->at: take a free one,
+ * zeroed. NULL if there is none, then and from then on (a signal
+ * handler's capture meanwhile gets none too). Lock-free, async-signal-safe.
  */
-void *mh_thread_blocks_take(struct mh_thread_blocks *p);
+void *mh_thread_block_first(struct mh_thread_blocks *p, struct mh_thread_block *b);
 
-/* Give a taken block back (its pages are released); NULL: none. Async-signal-safe. */
-void mh_thread_blocks_give(struct mh_thread_blocks *p, void *block);
+/* The calling thread's end: give its block back (pages released); none is taken after. */
+void mh_thread_block_end(struct mh_thread_blocks *p, struct mh_thread_block *b);
 
 #endif /* MEMHOOK_PRELOAD_THREAD_BLOCKS_H */

@@ -176,9 +176,8 @@ struct unwind_thread {
 	unsigned int bounds_backoff;	/* ...and the wait after the next failure */
 	unsigned int recheck;		/* fp-served captures until the next check */
 	unsigned int slots_recheck;	/* slot-cache answers until the next check */
-	struct recent *recent;		/* RECENT results served lately, by key: no lookup */
+	struct mh_thread_block recent;	/* RECENT results served lately, by key: no lookup */
 	__u64 fp_site;			/* the site last judged fp: the slot cache has nothing there */
-	bool recent_none;		/* no block: none left, or the thread has ended */
 	unsigned int next_tail;		/* round-robin replacement */
 	struct tail tails[TAILS];
 	struct mh_unwind_stats stats;
@@ -489,25 +488,9 @@ static bool check(__u64 site, const __u64 *ips, unsigned int n, bool truncated, 
 	return ok;
 }
 
-/* First need of the thread's recent results (a signal handler's capture meanwhile: none). */
-static __attribute__((noinline, cold)) struct recent *recent_take(void)
-{
-	if (me.recent_none)
-		return NULL;
-	me.recent_none = true;
-	me.recent = mh_thread_blocks_take(&recent_pool);
-	me.recent_none = !me.recent;
-	return me.recent;
-}
-
 void mh_unwind_thread_end(void)
 {
-	struct recent *r = me.recent;
-
-	me.recent_none = true;
-	me.recent = NULL;
-	__asm__ __volatile__("" ::: "memory");	/* a signal handler's capture sees it gone */
-	mh_thread_blocks_give(&recent_pool, r);
+	mh_thread_block_end(&recent_pool, &me.recent);
 	mh_slots_thread_end();
 }
 
@@ -528,8 +511,8 @@ static inline bool must_check(__u64 key, struct mh_memo_ref *memo)
 		me.recheck = MH_UNWIND_RECHECK - 1;
 		return true;
 	}
-	r = me.recent;
-	if (mh_unlikely(!r) && !(r = recent_take()))
+	r = me.recent.at;
+	if (mh_unlikely(!r) && !(r = mh_thread_block_first(&recent_pool, &me.recent)))
 		return mh_stackids_intern(verified, key) == MH_INTERN_SEND;
 	/*
 	 * Two ways per set, the newer first: a few hundred stacks in turn

@@ -210,8 +210,7 @@ static __u64 hash_key0, hash_key1;
 static __u32 epoch;
 /* Where this thread's next entry goes in its group. */
 static __thread unsigned int next_way __attribute__((tls_model("initial-exec")));
-static __thread struct site_hint *hints __attribute__((tls_model("initial-exec")));
-static __thread bool hints_none __attribute__((tls_model("initial-exec")));
+static __thread struct mh_thread_block hints __attribute__((tls_model("initial-exec")));
 static struct mh_thread_blocks hints_pool;
 /* Where this thread's next hint goes in its set. */
 static __thread unsigned int next_hint __attribute__((tls_model("initial-exec")));
@@ -309,33 +308,17 @@ static inline __u32 entry_ref(const struct slot_entry *e)
 	return (__u32)(e - table) + 1;
 }
 
-/* First need of the thread's hints (a signal handler's capture meanwhile: none). */
-static __attribute__((noinline, cold)) struct site_hint *hints_take(void)
-{
-	if (hints_none)
-		return NULL;
-	hints_none = true;
-	hints = mh_thread_blocks_take(&hints_pool);
-	hints_none = !hints;
-	return hints;
-}
-
 void mh_slots_thread_end(void)
 {
-	struct site_hint *h = hints;
-
-	hints_none = true;
-	hints = NULL;
-	__asm__ __volatile__("" ::: "memory");	/* a signal handler's capture sees it gone */
-	mh_thread_blocks_give(&hints_pool, h);
+	mh_thread_block_end(&hints_pool, &hints);
 }
 
 /* The set of hints a site may be in; NULL without hints. */
 static inline struct site_hint *hint_set(__u64 ip)
 {
-	struct site_hint *h = hints;
+	struct site_hint *h = hints.at;
 
-	if (mh_unlikely(!h) && !(h = hints_take()))
+	if (mh_unlikely(!h) && !(h = mh_thread_block_first(&hints_pool, &hints)))
 		return NULL;
 	return &h[(ip * 0x9e3779b97f4a7c15ULL) >> 56 & (HINTS - 1) & ~(HINT_WAYS - 1)];
 }
