@@ -85,9 +85,10 @@
  * libunwind's, and where it is not sure. A thread's answers are sampled
  * and checked against libunwind, one in MH_UNWIND_RECHECK at first, less
  * often while the checks agree (unwind_slots.c says how and why); on a
- * difference the site is marked no-slots. The cache is asked before the site's verdict
- * is looked up (entries are made only at sites that need libunwind, and
- * verdicts never go back), except at the thread's last fp site.
+ * difference the site is marked no-slots. The cache is asked before the
+ * site's verdict is looked up (entries are made only at sites that need
+ * libunwind, and verdicts never go back), except at the thread's last fp
+ * site.
  */
 #include "preload/unwind.h"
 

@@ -70,28 +70,28 @@
  *   wrong only if the old slot still holds the old value, which needs the
  *   same return addresses at shifted places above it. And libunwind can
  *   change its mind only through its caches (code unloaded and reloaded at
- *   the same address). So, as for the frame-pointer walk, a thread's answers
- *   from the cache are sampled and checked against a full libunwind
- *   unwind; on a difference that answer is libunwind's, every entry is
- *   dropped (the cache's epoch moves on) and the site marked no-slots
- *   (never cached again). The schedule (mh_slots_recheck_after): the
- *   thread's first answer, then one in about MH_UNWIND_RECHECK, the mean
- *   interval doubling after each check that agrees up to RECHECK_MAX (16
- *   times that), back to MH_UNWIND_RECHECK once any thread found a
- *   difference (the epoch moved); each interval is drawn from half to
- *   one and a half times the mean, so that a loop whose period divides
- *   it cannot keep a stack out of the samples. Why it backs off: a check
- *   is a full unwind (microseconds on deep stacks), and at one in 256 the
+ *   the same address). So, as for the frame-pointer walk, a thread's
+ *   answers from the cache are sampled and checked against a full
+ *   libunwind unwind; on a difference that answer is libunwind's, every
+ *   entry is dropped (the cache's epoch moves on) and the site marked
+ *   no-slots (never cached again). The schedule (mh_slots_recheck_after):
+ *   the thread's first answer, then one in about MH_UNWIND_RECHECK, the
+ *   mean interval doubling after each check that agrees up to RECHECK_MAX
+ *   (16 times that), back to MH_UNWIND_RECHECK once any thread found a
+ *   difference (the epoch moved); each interval is drawn from half to one
+ *   and a half times the mean, so that a loop whose period divides it
+ *   cannot keep a stack out of the samples. Why it backs off: a check is
+ *   a full unwind (microseconds on deep stacks), and at one in 256 the
  *   checks were most of the unwinds (gcc's cc1: 33.5k of 41.4k per
- *   compile; python3: 28.6k of 32.5k); what makes an answer wrong is the
+ *   compile; python3: 28.6k of 61.0k); what makes an answer wrong is the
  *   code of its frames, not how new its entry is, so learning is no
  *   reason to check sooner. What it costs: when a fraction p of the
  *   answers is wrong, a check finds one after 1/p checks on average, so
  *   about one interval of wrong answers (at most 1.5 * RECHECK_MAX) is
  *   served before the site is switched off, whatever p; at 256 it was
- *   about 256. The cache is asked
- *   before the site's verdict is looked up: entries are made only at sites
- *   that need libunwind, and verdicts never go back. An answer is always
+ *   about 256. The cache is asked before the site's verdict is looked
+ *   up: entries are made only at sites that need libunwind, and verdicts
+ *   never go back. An answer is always
  *   a stack libunwind gave when the entry was made, so there is no "new
  *   stack" to check. While a fork keeps libunwind closed the cache still
  *   answers; it learns nothing then.
