@@ -72,14 +72,18 @@ struct {
 } cur_fault SEC(".maps") __weak;
 
 /*
- * The vma a process faulted in last, or mapped last, so a run of faults in
- * one mapping looks it up once (bpf_find_vma defers its unlock through an
- * irq_work when called with interrupts off, as at fault entry: an
- * interrupt per lookup, the largest cost of the kernel stream on a program
- * that maps many files). A successful mmap fills it at syscall exit, where
- * interrupts are on ("fresh": no fault has seen it yet). Any syscall of the
- * process drops it, but those that cannot reshape vmas (syscalls.bpf.c):
- * mmap, munmap, mremap, mprotect, madvise and friends do.
+ * The vmas a process faulted in or mapped last, up to VMA_CACHE_WAYS of
+ * them, so faults in the mappings a program goes back and forth between
+ * look each up once (bpf_find_vma defers its unlock through an irq_work
+ * when called with interrupts off, as at fault entry: an interrupt per
+ * lookup, the largest cost of the kernel stream on a program that maps
+ * many files). A successful mmap adds its new vma at syscall exit, where
+ * interrupts are on ("fresh": no fault has seen it yet). A way is kept
+ * until a syscall may reshape its vma (syscalls.bpf.c): munmap and mmap
+ * drop the ways that meet their range (git log -p maps, reads and unmaps
+ * an object file between faults in its heap: one way held the heap's vma
+ * only until the next mmap, a lookup for a fifth of its faults), every
+ * other syscall but those that cannot reshape vmas drops them all.
  */
 struct vma_info {
 	__u64 start;
@@ -94,10 +98,18 @@ struct vma_info {
 	__u32 pad;
 };
 
+#define VMA_CACHE_WAYS 4
+
+struct vma_key {
+	__u32 tgid;
+	__u32 way;		/* 0 .. VMA_CACHE_WAYS - 1 */
+};
+
+/* Full: a process's vmas are not cached, only looked up (slower, still exact). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
+	__uint(max_entries, 2048 * VMA_CACHE_WAYS);
+	__type(key, struct vma_key);
 	__type(value, struct vma_info);
 } vma_cache SEC(".maps") __weak;
 
@@ -161,6 +173,52 @@ static __always_inline void mark_traced(__u32 tgid)
 static __always_inline bool is_traced(__u32 tgid)
 {
 	return traced_of(tgid) != NULL;
+}
+
+/* tgid's cached vma that holds addr, or NULL. */
+static __always_inline struct vma_info *vma_cache_find(__u32 tgid, __u64 addr)
+{
+	struct vma_key k = { .tgid = tgid };
+	struct vma_info *v;
+
+	for (__u32 i = 0; i < VMA_CACHE_WAYS; i++) {
+		k.way = i;
+		v = bpf_map_lookup_elem(&vma_cache, &k);
+		if (v && addr >= v->start && addr < v->end)
+			return v;
+	}
+	return NULL;
+}
+
+/* Cache v for tgid (t: its filter entry, which picks the way replaced). */
+static __always_inline void vma_cache_add(__u32 tgid, struct mh_traced *t,
+					  const struct vma_info *v)
+{
+	struct vma_key k = { .tgid = tgid, .way = t->vma_next++ % VMA_CACHE_WAYS };
+
+	bpf_map_update_elem(&vma_cache, &k, v, BPF_ANY);
+}
+
+/*
+ * Forget tgid's cached vmas that meet [lo, hi], ends included: a vma next
+ * to a range mmap filled may have merged with it.
+ */
+static __always_inline void vma_cache_drop(__u32 tgid, __u64 lo, __u64 hi)
+{
+	struct vma_key k = { .tgid = tgid };
+	struct vma_info *v;
+
+	for (__u32 i = 0; i < VMA_CACHE_WAYS; i++) {
+		k.way = i;
+		v = bpf_map_lookup_elem(&vma_cache, &k);
+		if (v && v->start <= hi && v->end >= lo)
+			bpf_map_delete_elem(&vma_cache, &k);
+	}
+}
+
+static __always_inline void vma_cache_drop_all(__u32 tgid)
+{
+	vma_cache_drop(tgid, 0, ~0ULL);
 }
 
 static __always_inline void count_drop(void)

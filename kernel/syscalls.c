@@ -11,7 +11,7 @@
 #include "kernel/kconf.h"
 #include "kernel/streams.skel.h"
 
-/* The syscalls that keep a process's cached vma (syscalls.bpf.c): none reshapes vmas. */
+/* The syscalls that keep a process's cached vmas (syscalls.bpf.c): none reshapes vmas. */
 static void keep_vma(struct streams_bpf *skel)
 {
 	static const long keep[] = {
