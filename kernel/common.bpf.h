@@ -83,7 +83,8 @@ struct {
  * drop the ways that meet their range (git log -p maps, reads and unmaps
  * an object file between faults in its heap: one way held the heap's vma
  * only until the next mmap, a lookup for a fifth of its faults), every
- * other syscall but those that cannot reshape vmas drops them all.
+ * other syscall but those that cannot reshape vmas drops them all, by
+ * moving the process to a new epoch (no map operation per syscall).
  */
 struct vma_info {
 	__u64 start;
@@ -95,7 +96,7 @@ struct vma_info {
 	__u32 fresh;
 	__u32 gen;		/* the file's inode generation */
 	__u32 nlink;		/* its links: 0 once deleted */
-	__u32 pad;
+	__u32 epoch;		/* vma_cache: the process's vma_epoch when cached */
 };
 
 #define VMA_CACHE_WAYS 4
@@ -175,8 +176,9 @@ static __always_inline bool is_traced(__u32 tgid)
 	return traced_of(tgid) != NULL;
 }
 
-/* tgid's cached vma that holds addr, or NULL. */
-static __always_inline struct vma_info *vma_cache_find(__u32 tgid, __u64 addr)
+/* tgid's cached vma that holds addr, or NULL (t: its filter entry). */
+static __always_inline struct vma_info *vma_cache_find(__u32 tgid, const struct mh_traced *t,
+						       __u64 addr)
 {
 	struct vma_key k = { .tgid = tgid };
 	struct vma_info *v;
@@ -184,18 +186,18 @@ static __always_inline struct vma_info *vma_cache_find(__u32 tgid, __u64 addr)
 	for (__u32 i = 0; i < VMA_CACHE_WAYS; i++) {
 		k.way = i;
 		v = bpf_map_lookup_elem(&vma_cache, &k);
-		if (v && addr >= v->start && addr < v->end)
+		if (v && v->epoch == t->vma_epoch && addr >= v->start && addr < v->end)
 			return v;
 	}
 	return NULL;
 }
 
 /* Cache v for tgid (t: its filter entry, which picks the way replaced). */
-static __always_inline void vma_cache_add(__u32 tgid, struct mh_traced *t,
-					  const struct vma_info *v)
+static __always_inline void vma_cache_add(__u32 tgid, struct mh_traced *t, struct vma_info *v)
 {
 	struct vma_key k = { .tgid = tgid, .way = t->vma_next++ % VMA_CACHE_WAYS };
 
+	v->epoch = t->vma_epoch;
 	bpf_map_update_elem(&vma_cache, &k, v, BPF_ANY);
 }
 
@@ -216,7 +218,14 @@ static __always_inline void vma_cache_drop(__u32 tgid, __u64 lo, __u64 hi)
 	}
 }
 
-static __always_inline void vma_cache_drop_all(__u32 tgid)
+/* Forget all the vmas of t's process: a new epoch. */
+static __always_inline void vma_cache_drop_all(struct mh_traced *t)
+{
+	__sync_fetch_and_add(&t->vma_epoch, 1);
+}
+
+/* Delete tgid's ways (a process gone, or a new one with its tgid). */
+static __always_inline void vma_cache_forget(__u32 tgid)
 {
 	vma_cache_drop(tgid, 0, ~0ULL);
 }

@@ -84,7 +84,7 @@ static __always_inline bool first_on_file(const struct vma_info *v)
  */
 static __always_inline bool lookup_vma(struct mh_rec_kfault *r, __u32 tgid, struct mh_traced *t)
 {
-	struct vma_info *cached = vma_cache_find(tgid, r->addr);
+	struct vma_info *cached = vma_cache_find(tgid, t, r->addr);
 	struct vma_info v = {};
 	bool first = false;
 	long err;

@@ -89,13 +89,14 @@ static __always_inline __u64 range_end(const struct pending_call *call)
  * range, a MAP_FIXED mmap's (any other mmap makes a new vma: it is
  * cached at exit), everything for mremap, brk and madvise.
  */
-static __always_inline void drop_at_entry(__u32 tgid, const struct pending_call *call)
+static __always_inline void drop_at_entry(__u32 tgid, struct mh_traced *t,
+					  const struct pending_call *call)
 {
 	if (call->sys == MH_KSYS_MUNMAP ||
 	    (call->sys == MH_KSYS_MMAP && (call->args[3] & MAP_FIXED)))
 		vma_cache_drop(tgid, call->args[0], range_end(call));
 	else if (call->sys != MH_KSYS_MMAP)
-		vma_cache_drop_all(tgid);
+		vma_cache_drop_all(t);
 }
 
 /*
@@ -105,18 +106,18 @@ static __always_inline void drop_at_entry(__u32 tgid, const struct pending_call 
  */
 static __always_inline void cache_at_exit(__u32 tgid, const struct pending_call *call, __s64 ret)
 {
-	struct mh_traced *t = traced_of(tgid);
 	struct vma_info v = {};
+	struct mh_traced *t;
 
 	if (call->sys == MH_KSYS_MUNMAP) {
 		vma_cache_drop(tgid, call->args[0], range_end(call));
 		return;
 	}
-	if (call->sys != MH_KSYS_MMAP)
+	if (call->sys != MH_KSYS_MMAP || !(t = traced_of(tgid)))
 		return;
 	/* An error is -4095..-1: anything else is the mapping's address. */
-	if ((__u64)ret >= (__u64)-4095 || !t) {
-		vma_cache_drop_all(tgid);
+	if ((__u64)ret >= (__u64)-4095) {
+		vma_cache_drop_all(t);
 		return;
 	}
 	if (bpf_find_vma(bpf_get_current_task_btf(), (__u64)ret, classify_vma, &v, 0)) {
@@ -183,18 +184,18 @@ static __always_inline int on_enter(struct pt_regs *regs, long id)
 	sys = mem_syscall(id);
 	if (!sys) {
 		if (!keeps_vma(id))
-			vma_cache_drop_all(tgid);
+			vma_cache_drop_all(t);
 		return 0;
 	}
 	call = bpf_task_storage_get(&pending, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!call) {
-		vma_cache_drop_all(tgid);
+		vma_cache_drop_all(t);
 		return 0;
 	}
 	call->sys = sys;
 	call->enter_ns = bpf_ktime_get_ns();
 	read_args(call, regs, sys);
-	drop_at_entry(tgid, call);
+	drop_at_entry(tgid, t, call);
 	return 0;
 }
 
