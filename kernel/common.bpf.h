@@ -192,11 +192,25 @@ static __always_inline struct vma_info *vma_cache_find(__u32 tgid, const struct 
 	return NULL;
 }
 
-/* Cache v for tgid (t: its filter entry, which picks the way replaced). */
+/*
+ * Cache v for tgid (t: its filter entry) in a free way, one munmap emptied
+ * or of an older epoch, else in the next in turn: a file mapped, read
+ * and unmapped then leaves the other ways (the heap's) alone.
+ */
 static __always_inline void vma_cache_add(__u32 tgid, struct mh_traced *t, struct vma_info *v)
 {
-	struct vma_key k = { .tgid = tgid, .way = t->vma_next++ % VMA_CACHE_WAYS };
+	struct vma_key k = { .tgid = tgid };
+	struct vma_info *old;
+	__u32 i;
 
+	for (i = 0; i < VMA_CACHE_WAYS; i++) {
+		k.way = i;
+		old = bpf_map_lookup_elem(&vma_cache, &k);
+		if (!old || old->epoch != t->vma_epoch)
+			break;
+	}
+	if (i == VMA_CACHE_WAYS)
+		k.way = t->vma_next++ % VMA_CACHE_WAYS;
 	v->epoch = t->vma_epoch;
 	bpf_map_update_elem(&vma_cache, &k, v, BPF_ANY);
 }

@@ -22,7 +22,8 @@ static void keep_vma(struct streams_bpf *skel)
 #ifdef SYS_newfstatat
 		SYS_newfstatat,
 #endif
-		SYS_lseek,
+		SYS_lseek, SYS_rt_sigprocmask, SYS_getdents64, SYS_futex, SYS_getpid, SYS_gettid,
+		SYS_sched_yield, SYS_clock_gettime,
 	};
 	size_t n = sizeof(keep) / sizeof(keep[0]), max = sizeof(skel->rodata->nr_keep_vma) /
 							 sizeof(skel->rodata->nr_keep_vma[0]);
