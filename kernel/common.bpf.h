@@ -96,7 +96,8 @@ struct vma_info {
 	__u32 fresh;
 	__u32 gen;		/* the file's inode generation */
 	__u32 nlink;		/* its links: 0 once deleted */
-	__u32 epoch;		/* vma_cache: the process's vma_epoch when cached */
+	__u32 pad;
+	__u64 epoch;		/* vma_cache: the process's vma_epoch when cached */
 };
 
 #define VMA_CACHE_WAYS 4
