@@ -107,10 +107,15 @@ struct vma_key {
 	__u32 way;		/* 0 .. VMA_CACHE_WAYS - 1 */
 };
 
-/* Full: a process's vmas are not cached, only looked up (slower, still exact). */
+/*
+ * Room for 1,024 processes' ways (an exited process's are deleted), the
+ * size of the single-way cache before (preallocated: ~1 ms to create).
+ * Full: a process's vmas are not cached, only looked up (slower, still
+ * exact).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 2048 * VMA_CACHE_WAYS);
+	__uint(max_entries, 1024 * VMA_CACHE_WAYS);
 	__type(key, struct vma_key);
 	__type(value, struct vma_info);
 } vma_cache SEC(".maps") __weak;
