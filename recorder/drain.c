@@ -28,7 +28,7 @@
 
 /* Ring bytes handed to the writer at once: bounds how long ring space stays held. */
 #define DRAIN_BATCH_BYTES (1U << 20)
-/* How many records ahead observe() prefetches the live set's slots. */
+/* Records in each group observe() prefetches the live set's slots for: 8 to 16 records early. */
 #define PREFETCH_AHEAD 8
 /* Longest sleep of an idle drainer, ns: producers wake it (ring.h), this bounds a missed wake. */
 #define DRAIN_IDLE_NS (MH_RING_IDLE_WAKE_MS * 1000000L)
@@ -171,26 +171,28 @@ static void on_exit_scan(struct mh_recorder *r, const struct mh_rec_exit_scan *r
 static __u32 observe(struct mh_recorder *r, const unsigned char *buf, size_t bytes,
 		     __u64 *first_ts)
 {
-	size_t off = 0, n = 0, ahead = 0;
-	__u64 ts, first = 0;
+	size_t off = 0, n = 0, ahead = 0, next_group = 0;
+	__u64 ts, first = UINT64_MAX;
 
 	while (off < bytes) {
 		const struct mh_rec_hdr *rec = (const struct mh_rec_hdr *)(buf + off);
 
+		/*
+		 * The live set's lookups miss the cache: start them a group of
+		 * PREFETCH_AHEAD records early, a group at a time (sizes
+		 * checked by mh_ring_read).
+		 */
+		if (off >= next_group) {
+			if (!off)
+				ahead = mh_liveset_prefetch(r->liveset, buf, bytes, 0, PREFETCH_AHEAD);
+			next_group = ahead;
+			ahead = mh_liveset_prefetch(r->liveset, buf, bytes, ahead, PREFETCH_AHEAD);
+		}
 		/* The writer's chunk header wants the smallest stamp: found here, not by another walk. */
 		if (mh_ring_type_has_ts(rec->type) && rec->size >= sizeof(*rec) + sizeof(ts)) {
 			memcpy(&ts, rec + 1, sizeof(ts));
-			if (ts && (!first || ts < first))
-				first = ts;
+			first = ts && ts < first ? ts : first;
 		}
-
-		/*
-		 * The live set's lookups miss the cache: start them about
-		 * PREFETCH_AHEAD records early (sizes checked by mh_ring_read).
-		 */
-		for (; ahead < bytes && ahead < off + PREFETCH_AHEAD * sizeof(struct mh_rec_alloc);
-		     ahead += ((const struct mh_rec_hdr *)(buf + ahead))->size)
-			mh_liveset_prefetch(r->liveset, (const struct mh_rec_hdr *)(buf + ahead));
 		off += rec->size;
 		n++;
 		switch (rec->type) {
@@ -212,7 +214,7 @@ static __u32 observe(struct mh_recorder *r, const unsigned char *buf, size_t byt
 	}
 	/* One atomic add per batch, not per record: the progress line's events/s. */
 	atomic_fetch_add_explicit(&r->records, n, memory_order_relaxed);
-	*first_ts = first;
+	*first_ts = first == UINT64_MAX ? 0 : first;
 	return (__u32)n;
 }
 

@@ -38,6 +38,8 @@
 
 /* The consumer's own view of one slot. */
 struct cursor {
+	const unsigned char *base; /* the slot's first byte (mh_ring_slot_data) */
+	__u64 size;		/* its bytes (mh_ring_slot_size), a power of two */
 	__u64 tail;		/* own read position */
 	__u64 released;		/* tail last stored in the slot */
 	__u64 head;		/* the slot's head as loaded this pass, checked */
@@ -55,6 +57,7 @@ struct cursor {
 
 struct mh_ring_merge {
 	__u64 w;		/* this pass's watermark: records below it are merged */
+	__u32 max_record;	/* mh_ring_max_record() */
 	__u64 next_reclaim;	/* CLOCK_MONOTONIC ns of the next liveness check */
 	__u64 next_pass;	/* CLOCK_MONOTONIC ns of the next paced pass */
 	bool open;		/* a pass is going on */
@@ -116,6 +119,12 @@ int mh_ring_create(struct mh_ring *ring, __u64 data_bytes, __u32 flags)
 	err = mh_ring_map(ring, fd, data_bytes);
 	if (err)
 		goto out_close;
+	/* Where each slot is, once: the merge looks at it for every record. */
+	ring->merge->max_record = mh_ring_max_record(ring);
+	for (__u32 i = 0; i < ring->slot_count; i++) {
+		ring->merge->cur[i].base = mh_ring_slot_data(ring, i);
+		ring->merge->cur[i].size = mh_ring_slot_size(ring, i);
+	}
 
 	h = ring->hdr;
 	h->version = MH_RING_VERSION;
@@ -171,7 +180,7 @@ static const char *frame_error(const struct mh_ring *ring, struct mh_rec_hdr hdr
 		return "record of type 0";
 	if (hdr.size < REC_MIN_BYTES || hdr.size % MH_REC_ALIGN)
 		return "record size not a multiple of 8";
-	if (hdr.size > mh_ring_max_record(ring))
+	if (hdr.size > ring->merge->max_record)
 		return "record larger than any the preload writes";
 	return NULL;
 }
@@ -181,11 +190,11 @@ static const char *frame_error(const struct mh_ring *ring, struct mh_rec_hdr hdr
  * and give it its merge key. false when the slot has nothing published
  * there or broke the protocol (then broken).
  */
-static bool stage(struct mh_ring *ring, __u32 i)
+static inline __attribute__((always_inline)) bool stage(struct mh_ring *ring, __u32 i)
 {
 	struct cursor *c = &ring->merge->cur[i];
-	const unsigned char *base = mh_ring_slot_data(ring, i);
-	__u64 off, size = mh_ring_slot_size(ring, i);
+	const unsigned char *base = c->base;
+	__u64 off, size = c->size;
 	const char *why;
 
 	while (c->tail != c->head) {
@@ -422,10 +431,10 @@ static inline void copy_record(unsigned char *out, const unsigned char *from, __
 static bool take(struct mh_ring *ring, __u32 i, unsigned char *out)
 {
 	struct cursor *c = &ring->merge->cur[i];
-	__u64 off = c->tail & (mh_ring_slot_size(ring, i) - 1);
+	__u64 off = c->tail & (c->size - 1);
 	const char *why;
 
-	copy_record(out, mh_ring_slot_data(ring, i) + off, c->front.size);
+	copy_record(out, c->base + off, c->front.size);
 	memcpy(out, &c->front, sizeof(c->front));
 	if (c->front.size >= FRONT_BYTES)
 		memcpy(out + sizeof(c->front), &c->front_ts, sizeof(c->front_ts));
