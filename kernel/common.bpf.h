@@ -72,14 +72,19 @@ struct {
 } cur_fault SEC(".maps") __weak;
 
 /*
- * The vma a process faulted in last, or mapped last, so a run of faults in
- * one mapping looks it up once (bpf_find_vma defers its unlock through an
- * irq_work when called with interrupts off, as at fault entry: an
- * interrupt per lookup, the largest cost of the kernel stream on a program
- * that maps many files). A successful mmap fills it at syscall exit, where
- * interrupts are on ("fresh": no fault has seen it yet). Any syscall of the
- * process drops it, but those that cannot reshape vmas (syscalls.bpf.c):
- * mmap, munmap, mremap, mprotect, madvise and friends do.
+ * The vmas a process faulted in or mapped last, up to VMA_CACHE_WAYS of
+ * them, so faults in the mappings a program goes back and forth between
+ * look each up once (bpf_find_vma defers its unlock through an irq_work
+ * when called with interrupts off, as at fault entry: an interrupt per
+ * lookup, the largest cost of the kernel stream on a program that maps
+ * many files). A successful mmap adds its new vma at syscall exit, where
+ * interrupts are on ("fresh": no fault has seen it yet). A way is kept
+ * until a syscall may reshape its vma (syscalls.bpf.c): munmap and mmap
+ * drop the ways that meet their range (git log -p maps, reads and unmaps
+ * an object file between faults in its heap: one way held the heap's vma
+ * only until the next mmap, a lookup for a fifth of its faults), every
+ * other syscall but those that cannot reshape vmas drops them all, by
+ * moving the process to a new epoch (no map operation per syscall).
  */
 struct vma_info {
 	__u64 start;
@@ -92,12 +97,26 @@ struct vma_info {
 	__u32 gen;		/* the file's inode generation */
 	__u32 nlink;		/* its links: 0 once deleted */
 	__u32 pad;
+	__u64 epoch;		/* vma_cache: the process's vma_epoch when cached */
 };
 
+#define VMA_CACHE_WAYS 4
+
+struct vma_key {
+	__u32 tgid;
+	__u32 way;		/* 0 .. VMA_CACHE_WAYS - 1 */
+};
+
+/*
+ * Room for 1,024 processes' ways (an exited process's are deleted), the
+ * size of the single-way cache before (preallocated: ~1 ms to create).
+ * Full: a process's vmas are not cached, only looked up (slower, still
+ * exact).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
+	__uint(max_entries, 1024 * VMA_CACHE_WAYS);
+	__type(key, struct vma_key);
 	__type(value, struct vma_info);
 } vma_cache SEC(".maps") __weak;
 
@@ -161,6 +180,74 @@ static __always_inline void mark_traced(__u32 tgid)
 static __always_inline bool is_traced(__u32 tgid)
 {
 	return traced_of(tgid) != NULL;
+}
+
+/* tgid's cached vma that holds addr, or NULL (t: its filter entry). */
+static __always_inline struct vma_info *vma_cache_find(__u32 tgid, const struct mh_traced *t,
+						       __u64 addr)
+{
+	struct vma_key k = { .tgid = tgid };
+	struct vma_info *v;
+
+	for (__u32 i = 0; i < VMA_CACHE_WAYS; i++) {
+		k.way = i;
+		v = bpf_map_lookup_elem(&vma_cache, &k);
+		if (v && v->epoch == t->vma_epoch && addr >= v->start && addr < v->end)
+			return v;
+	}
+	return NULL;
+}
+
+/*
+ * Cache v for tgid (t: its filter entry) in a free way, one munmap emptied
+ * or of an older epoch, else in the next in turn: a file mapped, read
+ * and unmapped then leaves the other ways (the heap's) alone.
+ */
+static __always_inline void vma_cache_add(__u32 tgid, struct mh_traced *t, struct vma_info *v)
+{
+	struct vma_key k = { .tgid = tgid };
+	struct vma_info *old;
+	__u32 i;
+
+	for (i = 0; i < VMA_CACHE_WAYS; i++) {
+		k.way = i;
+		old = bpf_map_lookup_elem(&vma_cache, &k);
+		if (!old || old->epoch != t->vma_epoch)
+			break;
+	}
+	if (i == VMA_CACHE_WAYS)
+		k.way = t->vma_next++ % VMA_CACHE_WAYS;
+	v->epoch = t->vma_epoch;
+	bpf_map_update_elem(&vma_cache, &k, v, BPF_ANY);
+}
+
+/*
+ * Forget tgid's cached vmas that meet [lo, hi], ends included: a vma next
+ * to a range mmap filled may have merged with it.
+ */
+static __always_inline void vma_cache_drop(__u32 tgid, __u64 lo, __u64 hi)
+{
+	struct vma_key k = { .tgid = tgid };
+	struct vma_info *v;
+
+	for (__u32 i = 0; i < VMA_CACHE_WAYS; i++) {
+		k.way = i;
+		v = bpf_map_lookup_elem(&vma_cache, &k);
+		if (v && v->start <= hi && v->end >= lo)
+			bpf_map_delete_elem(&vma_cache, &k);
+	}
+}
+
+/* Forget all the vmas of t's process: a new epoch. */
+static __always_inline void vma_cache_drop_all(struct mh_traced *t)
+{
+	__sync_fetch_and_add(&t->vma_epoch, 1);
+}
+
+/* Delete tgid's ways (a process gone, or a new one with its tgid). */
+static __always_inline void vma_cache_forget(__u32 tgid)
+{
+	vma_cache_drop(tgid, 0, ~0ULL);
 }
 
 static __always_inline void count_drop(void)

@@ -78,18 +78,18 @@ static __always_inline bool first_on_file(const struct vma_info *v)
 }
 
 /*
- * Fill r's vma fields from the cache, or from bpf_find_vma (then cached).
- * Returns true when the fault is the first on its file.
+ * Fill r's vma fields from the cache, or from bpf_find_vma (then cached;
+ * t: the process's filter entry). Returns true when the fault is the
+ * first on its file.
  */
-static __always_inline bool lookup_vma(struct mh_rec_kfault *r, __u32 tgid)
+static __always_inline bool lookup_vma(struct mh_rec_kfault *r, __u32 tgid, struct mh_traced *t)
 {
-	bool first = false;
-
-	struct vma_info *cached = bpf_map_lookup_elem(&vma_cache, &tgid);
+	struct vma_info *cached = vma_cache_find(tgid, t, r->addr);
 	struct vma_info v = {};
+	bool first = false;
 	long err;
 
-	if (cached && r->addr >= cached->start && r->addr < cached->end) {
+	if (cached) {
 		v = *cached;
 		/* Filled by an mmap: this is the first fault to see it. */
 		if (v.fresh) {
@@ -102,7 +102,7 @@ static __always_inline bool lookup_vma(struct mh_rec_kfault *r, __u32 tgid)
 			r->vma_class = err == -ENOENT ? MH_VMA_NONE : MH_VMA_UNKNOWN;
 			return false;
 		}
-		bpf_map_update_elem(&vma_cache, &tgid, &v, BPF_ANY);
+		vma_cache_add(tgid, t, &v);
 		first = first_on_file(&v);
 	}
 	r->vma_start = v.start;
@@ -119,10 +119,11 @@ static __always_inline int on_fault(__u64 address, __u64 ip, __u64 error_code)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
+	struct mh_traced *t = traced_of(id >> 32);
 	struct mh_rec_kfault r = {};
 	struct fault_state *st;
 
-	if (!is_traced(id >> 32))
+	if (!t)
 		return 0;
 	INIT_REC(r, MH_REC_KFAULT);
 	r.ts_ns = bpf_ktime_get_ns();
@@ -137,7 +138,7 @@ static __always_inline int on_fault(__u64 address, __u64 ip, __u64 error_code)
 		st->addr = address;
 		st->ts_ns = r.ts_ns;
 	}
-	emit_wake(&r, sizeof(r), lookup_vma(&r, id >> 32));
+	emit_wake(&r, sizeof(r), lookup_vma(&r, id >> 32, t));
 	return 0;
 }
 

@@ -35,6 +35,9 @@ struct mh_traced {
 	__u32 rss_changes;
 	__s64 rss_told[4];	/* pages, the last value reported per member */
 	__s64 rss_told_peak;	/* pages, the largest anon + file + shmem reported */
+	__u64 vma_epoch;	/* vma_cache ways of another epoch are dropped */
+	__u32 vma_next;		/* the vma_cache way its next vma replaces */
+	__u32 pad;
 };
 
 /* What every stream reads; a stream's own settings are rodata of its own. */

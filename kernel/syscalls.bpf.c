@@ -5,7 +5,8 @@
  * their result (emitted at sys_exit). Every syscall entry of a traced
  * thread also ends its "in a user fault" state (faults.bpf.c), so swap
  * entries dropped by munmap are not taken for swap-ins, and drops its
- * process's cached vma, since syscalls are what reshape vmas (but for a
+ * process's cached vmas that the syscall may reshape (common.bpf.h: those
+ * meeting the range of an munmap or mmap, all for other syscalls but a
  * few that cannot; a successful mmap caches its new vma), and reports
  * the RSS counters the process changed since their last report (a syscall
  * is how a process observes them: see mh_rec_krss; the memory syscalls
@@ -22,11 +23,14 @@ const volatile __u32 nr_brk = 0;
 const volatile __u32 nr_madvise = 0;
 /*
  * Syscalls that cannot reshape the caller's vmas, so they keep its cached
- * vma (common.bpf.h); (__u32)-1 fills unused places. A program that maps
- * files closes, reads and stats them between its mmap and its faults.
+ * vmas (common.bpf.h); (__u32)-1 fills unused places. A program that maps
+ * files closes, reads and stats them between its mmap and its faults;
+ * memhook's preload blocks signals around its work (git log -p: 5,300
+ * rt_sigprocmask calls, each one dropped the cache).
  */
-#define KEEP_VMA_MAX 8
+#define KEEP_VMA_MAX 16
 const volatile __u32 nr_keep_vma[KEEP_VMA_MAX] = {
+	(__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1,
 	(__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1,
 };
 
@@ -74,15 +78,59 @@ static __always_inline bool keeps_vma(long id)
 	return false;
 }
 
-/* A successful mmap: cache the new vma for the faults that follow (interrupts are on here). */
-static __always_inline void cache_mapped(__u32 tgid, __u64 addr)
+/* MAP_FIXED (include/uapi/asm-generic/mman-common.h): the mapping replaces what was there. */
+#define MAP_FIXED 0x10
+
+/* The last byte a call's range (args addr, len) may reshape, rounded up by a page. */
+static __always_inline __u64 range_end(const struct pending_call *call)
+{
+	return call->args[0] + call->args[1] + (1ULL << conf.page_shift);
+}
+
+/*
+ * Drop the cached vmas call (just read at entry) may reshape: munmap's
+ * range, a MAP_FIXED mmap's (any other mmap makes a new vma: it is
+ * cached at exit), everything for mremap, brk and madvise.
+ */
+static __always_inline void drop_at_entry(__u32 tgid, struct mh_traced *t,
+					  const struct pending_call *call)
+{
+	if (call->sys == MH_KSYS_MUNMAP ||
+	    (call->sys == MH_KSYS_MMAP && (call->args[3] & MAP_FIXED)))
+		vma_cache_drop(tgid, call->args[0], range_end(call));
+	else if (call->sys != MH_KSYS_MMAP)
+		vma_cache_drop_all(t);
+}
+
+/*
+ * At exit: a successful mmap caches its new vma (interrupts are on here),
+ * first dropping the cached vmas it may have merged with; munmap drops
+ * its range again (another thread may have cached a vma of it meanwhile).
+ */
+static __always_inline void cache_at_exit(__u32 tgid, const struct pending_call *call, __s64 ret)
 {
 	struct vma_info v = {};
+	struct mh_traced *t;
 
-	if (bpf_find_vma(bpf_get_current_task_btf(), addr, classify_vma, &v, 0))
+	if (call->sys == MH_KSYS_MUNMAP) {
+		vma_cache_drop(tgid, call->args[0], range_end(call));
 		return;
+	}
+	if (call->sys != MH_KSYS_MMAP || !(t = traced_of(tgid)))
+		return;
+	/* An error is -4095..-1: anything else is the mapping's address. */
+	if ((__u64)ret >= (__u64)-4095) {
+		vma_cache_drop_all(t);
+		return;
+	}
+	if (bpf_find_vma(bpf_get_current_task_btf(), (__u64)ret, classify_vma, &v, 0)) {
+		vma_cache_drop(tgid, (__u64)ret, (__u64)ret + call->args[1] +
+			       (1ULL << conf.page_shift));
+		return;
+	}
+	vma_cache_drop(tgid, v.start, v.end);
 	v.fresh = 1;
-	bpf_map_update_elem(&vma_cache, &tgid, &v, BPF_ANY);
+	vma_cache_add(tgid, t, &v);
 }
 
 /*
@@ -136,17 +184,21 @@ static __always_inline int on_enter(struct pt_regs *regs, long id)
 	st = bpf_task_storage_get(&cur_fault, task, NULL, 0);
 	if (st)
 		st->ts_ns = 0;
-	if (!keeps_vma(id) && bpf_map_lookup_elem(&vma_cache, &tgid))
-		bpf_map_delete_elem(&vma_cache, &tgid);
 	sys = mem_syscall(id);
-	if (!sys)
+	if (!sys) {
+		if (!keeps_vma(id))
+			vma_cache_drop_all(t);
 		return 0;
+	}
 	call = bpf_task_storage_get(&pending, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!call)
+	if (!call) {
+		vma_cache_drop_all(t);
 		return 0;
+	}
 	call->sys = sys;
 	call->enter_ns = bpf_ktime_get_ns();
 	read_args(call, regs, sys);
+	drop_at_entry(tgid, t, call);
 	return 0;
 }
 
@@ -168,10 +220,8 @@ static __always_inline int on_exit(long ret)
 	r.tid = tid;
 	r.pid = pid_tgid >> 32;
 	r.sys = call->sys;
+	cache_at_exit(r.pid, call, ret);
 	call->sys = 0;
-	/* An error is -4095..-1: anything else is the mapping's address. */
-	if (r.sys == MH_KSYS_MMAP && (__u64)ret < (__u64)-4095)
-		cache_mapped(r.pid, (__u64)ret);
 	emit(&r, sizeof(r));
 	return 0;
 }

@@ -11,7 +11,7 @@
 #include "kernel/kconf.h"
 #include "kernel/streams.skel.h"
 
-/* The syscalls that keep a process's cached vma (syscalls.bpf.c): none reshapes vmas. */
+/* The syscalls that keep a process's cached vmas (syscalls.bpf.c): none reshapes vmas. */
 static void keep_vma(struct streams_bpf *skel)
 {
 	static const long keep[] = {
@@ -22,7 +22,8 @@ static void keep_vma(struct streams_bpf *skel)
 #ifdef SYS_newfstatat
 		SYS_newfstatat,
 #endif
-		SYS_lseek,
+		SYS_lseek, SYS_rt_sigprocmask, SYS_getdents64, SYS_futex, SYS_getpid, SYS_gettid,
+		SYS_sched_yield, SYS_clock_gettime,
 	};
 	size_t n = sizeof(keep) / sizeof(keep[0]), max = sizeof(skel->rodata->nr_keep_vma) /
 							 sizeof(skel->rodata->nr_keep_vma[0]);

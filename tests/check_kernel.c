@@ -269,6 +269,54 @@ START_TEST(test_fault_after_split)
 }
 END_TEST
 
+/*
+ * Faults after munmap, a MAP_FIXED mmap over a page and a MAP_FIXED mmap
+ * next to a mapping (which the kernel may merge with it) name the vma
+ * /proc/self/maps shows then, though a fault had seen each mapping before
+ * and the syscalls in between cannot reshape vmas.
+ */
+START_TEST(test_fault_after_reshape)
+{
+	const char *args[] = { NULL };
+	const struct mh_rec_hdr *hdr;
+	struct traced_run r = { 0 };
+	char key[16];
+	int i, seen;
+
+	if (!traced_or_skip("fault_after_reshape", "tests/progs/kern_vmacache", args, NULL, &r) ||
+	    !need_probe(&r.cap, "fault_after_reshape", "page_fault"))
+		return;
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+		      "kern_vmacache failed: status %#x", r.status);
+	for (i = 0; i < 3; i++) {
+		long long addr, start, end;
+
+		snprintf(key, sizeof(key), "addr%d", i);
+		addr = report_val(&r, key);
+		snprintf(key, sizeof(key), "start%d", i);
+		start = report_val(&r, key);
+		snprintf(key, sizeof(key), "end%d", i);
+		end = report_val(&r, key);
+		seen = 0;
+		for_each_rec(hdr, &r.cap) {
+			const struct mh_rec_kfault *f = (const void *)hdr;
+
+			if (hdr->type != MH_REC_KFAULT || f->pid != (__u32)r.pid ||
+			    f->addr != (__u64)addr)
+				continue;
+			seen++;
+			ck_assert_int_eq(f->vma_class, MH_VMA_ANON);
+			ck_assert_msg(f->vma_start == (__u64)start && f->vma_end == (__u64)end,
+				      "probe %d: fault at %#llx told vma %#llx-%#llx, maps say %#llx-%#llx",
+				      i, addr, (unsigned long long)f->vma_start,
+				      (unsigned long long)f->vma_end, start, end);
+		}
+		ck_assert_int_eq(seen, 1);
+	}
+	free(r.cap.buf);
+}
+END_TEST
+
 /* The generation the filesystem gives path's file (FS_IOC_GETVERSION); false if none. */
 static bool file_generation(const char *path, __u32 *gen)
 {
@@ -767,6 +815,7 @@ static Suite *kernel_suite(void)
 	tcase_add_test(tc, test_faults_exact);
 	tcase_add_test(tc, test_file_faults_named);
 	tcase_add_test(tc, test_fault_after_split);
+	tcase_add_test(tc, test_fault_after_reshape);
 	tcase_add_test(tc, test_rss_matches_status);
 	tcase_add_test(tc, test_rss_peak_reported);
 	tcase_add_test(tc, test_major_faults_match_rusage);
