@@ -179,14 +179,16 @@ static void fill_conf(struct mh_kconf *conf, const struct mh_kloader_opts *opts)
  * on, large blocks come from the heap and stay there when freed, so each
  * read reuses the last one's pages, and the heap is first grown by
  * BTF_HEAP_BYTES advised for transparent huge pages, so a read faults a
- * few 2 MiB pages. Off sets glibc's default thresholds back (fixed ones
+ * few 2 MiB pages; the block's head below its first 2 MiB boundary (up to
+ * 512 small pages, where the read began: 400 faults measured) is filled
+ * in one madvise call instead. Off sets glibc's default thresholds back (fixed ones
  * from then on) and returns the memory. Hints only: if one is refused,
  * loading is slower, nothing else.
  */
 static void btf_heap(bool on)
 {
 	size_t huge = 2U << 20;
-	char *block, *start;
+	char *block, *start, *page;
 
 	(void)mallopt(M_MMAP_THRESHOLD, on ? GLIBC_MMAP_THRESHOLD_MAX : GLIBC_THRESHOLD_DEFAULT);
 	(void)mallopt(M_TRIM_THRESHOLD, on ? 2 * GLIBC_MMAP_THRESHOLD_MAX : GLIBC_THRESHOLD_DEFAULT);
@@ -199,6 +201,10 @@ static void btf_heap(bool on)
 		return;
 	start = (char *)(((uintptr_t)block + huge - 1) & ~(uintptr_t)(huge - 1));
 	(void)madvise(start, (block + BTF_HEAP_BYTES - start) & ~(huge - 1), MADV_HUGEPAGE);
+	/* The head below the first 2 MiB boundary takes small pages: fill them in one call. */
+	page = (char *)(((uintptr_t)block + 4095) & ~(uintptr_t)4095);
+	if (start > page)
+		(void)madvise(page, start - page, MADV_POPULATE_WRITE);
 	free(block);
 }
 
