@@ -82,11 +82,13 @@
  * and a full libunwind unwind per allocation. Most allocations repeat a
  * stack, so such a site first asks a cache of libunwind's earlier answers
  * keyed by the site frame; unwind_slots.c argues why an answer is
- * libunwind's, and where it is not sure. Every MH_UNWIND_RECHECK-th
- * answer of a thread is checked against libunwind; on a difference the
- * site is marked no-slots. The cache is asked before the site's verdict
- * is looked up (entries are made only at sites that need libunwind, and
- * verdicts never go back), except at the thread's last fp site.
+ * libunwind's, and where it is not sure. A thread's answers are sampled
+ * and checked against libunwind, one in MH_UNWIND_RECHECK at first, less
+ * often while the checks agree (unwind_slots.c says how and why); on a
+ * difference the site is marked no-slots. The cache is asked before the
+ * site's verdict is looked up (entries are made only at sites that need
+ * libunwind, and verdicts never go back), except at the thread's last fp
+ * site.
  */
 #include "preload/unwind.h"
 
@@ -567,7 +569,7 @@ static inline bool site_frame(const struct fp_walk *w, const __u64 *ips, struct 
 
 /*
  * A slot-cache answer of n frames (own ones from the walk, then the
- * entry's), every MH_UNWIND_RECHECK-th one checked against libunwind: on a
+ * entry's), some checked against libunwind (mh_slots_recheck_after): on a
  * difference the site's cache is switched off and libunwind's answer used.
  */
 static inline __attribute__((always_inline)) unsigned int
@@ -575,25 +577,24 @@ slots_answer(const struct mh_site_frame *s, __u64 *ips, unsigned int n, unsigned
 	     bool *truncated, struct mh_memo_ref *memo, __u64 *ref)
 {
 	unsigned int m;
-	bool rtrunc;
+	bool rtrunc, ran;
 
 	if (mh_likely(me.slots_recheck--)) {
 		me.stats.slots++;
 		return n;
 	}
-	me.slots_recheck = MH_UNWIND_RECHECK - 1;
-	if (!capture_unw(ref, max, &rtrunc, &m)) {
+	ran = capture_unw(ref, max, &rtrunc, &m);
+	if (!ran || same(ips, n, *truncated, ref, m, rtrunc)) {
+		me.stats.slots_rechecked += ran;
+		me.slots_recheck = mh_slots_recheck_after(ran);
 		me.stats.slots++;
 		return n;
 	}
 	me.stats.slots_rechecked++;
-	if (same(ips, n, *truncated, ref, m, rtrunc)) {
-		me.stats.slots++;
-		return n;
-	}
 	me.stats.slots_mismatched++;
 	site_mark(s->ip, VERDICT_NOSLOTS);
 	mh_slots_flush();
+	me.slots_recheck = mh_slots_recheck_after(false);
 	memo->at = NULL;
 	memcpy(ips, ref, m * sizeof(*ips));
 	*truncated = rtrunc;

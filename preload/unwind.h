@@ -16,7 +16,10 @@
 
 /* Most frames one capture returns: the depth limit plus room for frames to skip. */
 #define MH_STACK_CAPTURE_MAX (MH_STACK_MAX_DEPTH + 16)
-/* In auto mode, a site served by the frame-pointer walk is re-checked once per this many. */
+/*
+ * In auto mode, a site served by the frame-pointer walk is re-checked once
+ * per this many; slot-cache answers start there (unwind_slots.c).
+ */
 #define MH_UNWIND_RECHECK 256
 /* Most frames below the end of a frame-pointer chain that auto mode caches per thread. */
 #define MH_UNWIND_TAIL_MAX 4

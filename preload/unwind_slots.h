@@ -66,6 +66,15 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 /* Forget every entry (of every thread): a check found one wrong. */
 void mh_slots_flush(void);
 
+/*
+ * A slot-cache answer of the calling thread was just checked against
+ * libunwind (agreed: it was libunwind's; false also when the check could
+ * not run): how many of its answers to serve before the next check. The
+ * schedule is argued atop unwind_slots.c. Call mh_slots_flush first on a
+ * difference.
+ */
+unsigned int mh_slots_recheck_after(bool agreed);
+
 /* The calling thread is ending: give back its hints (the cache then works unhinted). */
 void mh_slots_thread_end(void);
 

@@ -21,7 +21,13 @@
  * allocating, two threads at once, stacks that differ only several
  * frames above the leaf, where the frames above then sit at other places,
  * and a frame holding a stale copy of a return address below its slot.
+ * Its "shifted" scenario is the case the cache's proof does not cover:
+ * there the test checks that the cache's rechecks catch the wrong stacks
+ * within a bound.
  */
+#include <limits.h>
+
+#include "preload/unwind.h"
 #include "tests/preload_run.h"
 
 struct program {
@@ -159,15 +165,104 @@ out:
 }
 END_TEST
 
+/*
+ * unwind_nofp shifted: SHIFTED_ROUNDS blocks of 2009 bytes through
+ * outer_small, then as many through outer_big, where the slot cache's
+ * proof does not hold and its entry gives outer_small's stack again. The
+ * rechecks must catch it: the first half all libunwind's, and in the
+ * second, libunwind's from block SHIFTED_CAUGHT on, however far the
+ * thread's checks have backed off in the first half (to RECHECK_MAX,
+ * 16 * MH_UNWIND_RECHECK, drawn up to one and a half times that:
+ * preload/unwind_slots.c). That some blocks differ shows the scenario
+ * still reaches the case it is for.
+ */
+#define SHIFTED_ROUNDS 20000
+#define SHIFTED_CAUGHT (SHIFTED_ROUNDS + 3 * 16 * MH_UNWIND_RECHECK / 2)
+
+/* The stack ids of the blocks of size bytes, in order; their count. */
+static unsigned int size_stacks(const struct trace *t, __u64 size, __u64 *ids, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for_each_rec(t, h) {
+		const struct mh_rec_alloc *a = (const void *)h;
+
+		if (h->type == MH_REC_ALLOC && a->pid == (__u32)t->pid && a->size == size &&
+		    n < max)
+			ids[n++] = a->stack_id;
+	}
+	return n;
+}
+
+START_TEST(test_recheck_catches_shifted)
+{
+	static const struct program p = { "unwind_nofp", "shifted", { 2009, 0 } };
+	static __u64 ref_ids[2 * SHIFTED_ROUNDS + 1], got_ids[2 * SHIFTED_ROUNDS + 1];
+	char *path = mh_test_join("tests/progs", p.name), *full = mh_test_path(path);
+	unsigned int k, n, differ = 0, first = UINT_MAX, last = 0;
+	__u64 ref_id = 0, got_id = 0;
+	bool same_ids = true;
+	struct trace ref, got;
+
+	if (!have_artefacts("recheck_catches_shifted"))
+		goto out;
+	if (!mh_test_executable(full)) {
+		mh_test_skip("recheck_catches_shifted", "the unwind test programs are not built");
+		goto out;
+	}
+	if (!run_mode(&ref, &p, "libunwind"))
+		goto out;
+	if (!run_mode(&got, &p, "auto")) {
+		trace_free(&ref);
+		goto out;
+	}
+	n = size_stacks(&ref, 2009, ref_ids, 2 * SHIFTED_ROUNDS + 1);
+	ck_assert_uint_eq(n, 2 * SHIFTED_ROUNDS);
+	ck_assert_uint_eq(size_stacks(&got, 2009, got_ids, 2 * SHIFTED_ROUNDS + 1), n);
+	for (k = 0; k < n; k++) {
+		/* Frames compared again only when either id changes: a few times. */
+		if (!k || ref_ids[k] != ref_id || got_ids[k] != got_id) {
+			const struct mh_rec_stack *a, *b;
+
+			ref_id = ref_ids[k];
+			got_id = got_ids[k];
+			a = find_stack(&ref, ref_id);
+			b = find_stack(&got, got_id);
+			ck_assert_msg(a && b, "block %u: its stack was not sent", k);
+			same_ids = same_frames(a, b);
+		}
+		if (!same_ids) {
+			differ++;
+			first = k < first ? k : first;
+			last = k;
+		}
+	}
+	ck_assert_msg(differ, "no block's stack differed: the scenario no longer reaches the "
+		      "case the rechecks are for");
+	ck_assert_msg(first >= SHIFTED_ROUNDS && last < SHIFTED_CAUGHT,
+		      "blocks %u to %u (%u in all) had other frames than libunwind's", first, last,
+		      differ);
+	trace_free(&ref);
+	trace_free(&got);
+out:
+	free(full);
+	free(path);
+}
+END_TEST
+
 static Suite *unwind_suite(void)
 {
 	Suite *s = suite_create("unwind");
 	TCase *equal = tcase_create("AutoEqualsLibunwind");
+	TCase *recheck = tcase_create("Recheck");
 
 	tcase_set_timeout(equal, 300);
 	tcase_add_loop_test(equal, test_auto_equals_libunwind, 0,
 			    sizeof(programs) / sizeof(programs[0]));
 	suite_add_tcase(s, equal);
+	tcase_set_timeout(recheck, 300);
+	tcase_add_test(recheck, test_recheck_catches_shifted);
+	suite_add_tcase(s, recheck);
 	return s;
 }
 

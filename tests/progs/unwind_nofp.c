@@ -29,6 +29,15 @@
  *            its own frame, below the slot: from the second, that copy
  *            still holds the first site's return address, the slot the
  *            second's
+ *   shifted  2009: the case the slot cache's proof does not cover
+ *            (preload/unwind_slots.c, "Where it is not sure"), to show
+ *            that its rechecks catch it: SHIFTED_ROUNDS allocations
+ *            through a function with a variable-length array called from
+ *            outer_small, then as many from outer_big, whose frame is
+ *            bigger by exactly what the array is made smaller: the leaf's
+ *            frame stays where it was, and the word that held the return
+ *            address into outer_small, now inside outer_big's unwritten
+ *            pad, still holds it. Exits 3 if that layout is not reached.
  * Deterministic: the k-th block of a size has the same stack in every run.
  */
 #include <pthread.h>
@@ -211,6 +220,91 @@ static void run_copies(void)
 	}
 }
 
+/* "shifted": see the top. */
+#define SHIFTED_ROUNDS 20000
+#define SHIFTED_EXTRA 1024
+#define SHIFTED_PAD 512
+
+static uintptr_t shifted_at;
+
+static __attribute__((noinline)) void shifted_leaf(size_t size)
+{
+	volatile char probe = 0;
+
+	shifted_at = (uintptr_t)&probe;
+	if (size)
+		sink = malloc(size);
+	free(sink);
+	sink = NULL;
+	__asm__ __volatile__("" ::: "memory");
+}
+
+/* Its variable-length array makes it keep its frame by RBP. */
+static __attribute__((noinline)) void shifted_mid(size_t size, size_t extra)
+{
+	volatile char buf[extra];
+
+	buf[0] = 1;
+	shifted_leaf(size);
+	mark = buf[0];
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static __attribute__((noinline)) void outer_small(size_t size, size_t extra)
+{
+	shifted_mid(size, extra);
+	mark = 1;
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static __attribute__((noinline)) void outer_big(size_t size, size_t extra)
+{
+	char pad[SHIFTED_PAD];
+
+	/* Kept, never written. */
+	__asm__ __volatile__("" : : "r"(pad) : "memory");
+	shifted_mid(size, extra);
+	mark = 2;
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static void (*volatile shifted_fn[2])(size_t, size_t) = { outer_small, outer_big };
+static volatile size_t shifted_extra[2] = { SHIFTED_EXTRA, SHIFTED_EXTRA };
+
+/* Both outer functions are called from this one call site. */
+static __attribute__((noinline)) void shifted_call(void (*fn)(size_t, size_t), size_t size,
+						   size_t extra)
+{
+	fn(size, extra);
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static int run_shifted(void)
+{
+	size_t shift, extra;
+	uintptr_t small_at;
+	int i;
+
+	shifted_call(outer_small, 0, SHIFTED_EXTRA);
+	small_at = shifted_at;
+	shifted_call(outer_big, 0, SHIFTED_EXTRA);
+	shift = small_at - shifted_at;
+	if (shift > SHIFTED_EXTRA / 2)
+		return 3;
+	extra = SHIFTED_EXTRA - shift;
+	shifted_call(outer_big, 0, extra);
+	if (shifted_at != small_at)
+		return 3;
+	/* One call site for both halves: chosen by index, so not split into two. */
+	shifted_extra[1] = extra;
+	for (i = 0; i < 2 * SHIFTED_ROUNDS; i++) {
+		int big = i >= SHIFTED_ROUNDS;
+
+		shifted_call(shifted_fn[big], 2009, shifted_extra[big]);
+	}
+	return 0;
+}
+
 static void on_signal(int sig)
 {
 	leaf(signal_size);
@@ -254,6 +348,8 @@ int main(int argc, char **argv)
 		run_deep();
 	} else if (!strcmp(s, "copies")) {
 		run_copies();
+	} else if (!strcmp(s, "shifted")) {
+		return run_shifted();
 	} else if (!strcmp(s, "threads")) {
 		return run_threads();
 	} else {
