@@ -44,7 +44,8 @@
 # BENCH_STEP_REPS times, medians, and the difference: the in-process cost,
 # whose part not in the steps is the hooks' own (guard, errno, dispatch),
 # ring waits and the cache misses the steps cause. Last, the same
-# difference for alloc_bench (1 thread, program CPU from /usr/bin/time).
+# difference for alloc_bench (1 and 2 threads, program CPU from
+# /usr/bin/time; with 2 threads every stamp is fenced).
 #
 # Knobs (environment): BENCH_REPS (3), BENCH_OPS (alloc_bench ops per
 # thread, 3000000), BENCH_REPORT_OPS (10000000 over two threads: 20M events),
@@ -456,7 +457,7 @@ cpu_ms() {
 
 # Part 6: memhook's in-process ns per malloc+free pair, split by step.
 part6() {
-	local nat=() mh=() n=() m=() c r ab_nat=() ab_mh=()
+	local nat=() mh=() n=() m=() c r t ab_nat=() ab_mh=()
 
 	if [ ! -x "$HS" ]; then
 		echo "== in-process cost per malloc+free pair: skipped ($HS is not built)"
@@ -488,14 +489,18 @@ part6() {
 	printf '\n%-34s' "pair in-process (memhook - native)"
 	for c in 1 2 3 4 5 6; do printf ' %8s' "$(awk -v a="${m[c]}" -v b="${n[c]}" 'BEGIN { print a - b }')"; done
 	printf '\n'
-	for ((r = 0; r < STEP_REPS; r++)); do
-		ab_nat+=("$(cpu_ms native "$AB" 1 "$OPS" 30 64)")
-		ab_mh+=("$(cpu_ms memhook "$AB" 1 "$OPS" 30 64)")
+	for t in 1 2; do
+		ab_nat=()
+		ab_mh=()
+		for ((r = 0; r < STEP_REPS; r++)); do
+			ab_nat+=("$(cpu_ms native "$AB" $t "$OPS" 30 64)")
+			ab_mh+=("$(cpu_ms memhook "$AB" $t "$OPS" 30 64)")
+		done
+		echo "alloc_bench $t $OPS 30 64: program CPU native $(median "${ab_nat[@]}") ms," \
+			"under memhook $(median "${ab_mh[@]}") ms: $(awk -v a="$(median "${ab_mh[@]}")" \
+			-v b="$(median "${ab_nat[@]}")" -v n="$((t * OPS))" \
+			'BEGIN { printf "%.0f", (a - b) * 1e6 / n }')" "ns in-process per pair"
 	done
-	echo "alloc_bench 1 $OPS 30 64: program CPU native $(median "${ab_nat[@]}") ms," \
-		"under memhook $(median "${ab_mh[@]}") ms: $(awk -v a="$(median "${ab_mh[@]}")" \
-		-v b="$(median "${ab_nat[@]}")" -v n="$OPS" 'BEGIN { printf "%.0f", (a - b) * 1e6 / n }')" \
-		"ns in-process per pair"
 }
 
 echo "memhook bench: $(date -u '+%F %T') UTC, $(nproc) cpus, reps=$REPS, alloc_bench ops/thread=$OPS"

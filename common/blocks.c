@@ -270,8 +270,8 @@ void mh_blocks_prefetch(const struct mh_blocks *b, uint64_t addr)
 	__builtin_prefetch(&b->slots[home_of(b, addr)]);
 }
 
-void mh_blocks_prefetch_event(const struct mh_blocks *b, uint32_t pid,
-			      const struct mh_rec_hdr *rec)
+static inline void prefetch_event(const struct mh_blocks *b, uint32_t pid,
+				  const struct mh_rec_hdr *rec)
 {
 	const struct mh_rec_alloc *a = (const void *)rec;
 	const struct mh_rec_free *f = (const void *)rec;
@@ -302,6 +302,24 @@ void mh_blocks_prefetch_event(const struct mh_blocks *b, uint32_t pid,
 	default:
 		return;
 	}
+}
+
+void mh_blocks_prefetch_event(const struct mh_blocks *b, uint32_t pid,
+			      const struct mh_rec_hdr *rec)
+{
+	prefetch_event(b, pid, rec);
+}
+
+size_t mh_blocks_prefetch_events(const struct mh_blocks *b, uint32_t pid, const unsigned char *buf,
+				 size_t bytes, size_t from, unsigned count)
+{
+	for (; from < bytes && count; count--) {
+		const struct mh_rec_hdr *rec = (const struct mh_rec_hdr *)(buf + from);
+
+		prefetch_event(b, pid, rec);
+		from += rec->size;
+	}
+	return from;
 }
 
 uint64_t mh_blocks_table_bytes(const struct mh_blocks *b)

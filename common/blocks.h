@@ -12,6 +12,7 @@
 #define MEMHOOK_COMMON_BLOCKS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct mh_rec_hdr;
@@ -74,6 +75,15 @@ void mh_blocks_prefetch(const struct mh_blocks *b, uint64_t addr);
  */
 void mh_blocks_prefetch_event(const struct mh_blocks *b, uint32_t pid,
 			      const struct mh_rec_hdr *rec);
+
+/*
+ * mh_blocks_prefetch_event() for each of the `count` whole records at
+ * buf + from (buf is bytes long, every record's size at least 8 and
+ * checked): one call for a group of records. Returns the offset past
+ * them (at most bytes); with b NULL it only skips them.
+ */
+size_t mh_blocks_prefetch_events(const struct mh_blocks *b, uint32_t pid, const unsigned char *buf,
+				 size_t bytes, size_t from, unsigned count);
 
 /* Bytes the table's slots take now (it follows the live set); 0 for NULL. */
 uint64_t mh_blocks_table_bytes(const struct mh_blocks *b);

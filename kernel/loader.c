@@ -79,17 +79,16 @@ static void close_copy(void *ctx, void *handle)
 
 static const struct mh_kobject_ops copy_ops = { .open = open_copy, .close = close_copy };
 
+static const char *const mm_names[4] = {
+	[MH_RSS_FILE] = "MM_FILEPAGES", [MH_RSS_ANON] = "MM_ANONPAGES",
+	[MH_RSS_SWAPENTS] = "MM_SWAPENTS", [MH_RSS_SHMEM] = "MM_SHMEMPAGES",
+};
+
 /* Find the values of the kernel's anonymous MM_* enum in its BTF (-1: absent). */
-static void resolve_mm_members(struct mh_kconf *conf, const struct btf *btf)
+static void mm_members_from_btf(struct mh_kconf *conf, const struct btf *btf)
 {
-	static const char *const names[4] = {
-		[MH_RSS_FILE] = "MM_FILEPAGES", [MH_RSS_ANON] = "MM_ANONPAGES",
-		[MH_RSS_SWAPENTS] = "MM_SWAPENTS", [MH_RSS_SHMEM] = "MM_SHMEMPAGES",
-	};
 	__u32 id, n, i, k;
 
-	for (i = 0; i < 4; i++)
-		conf->mm_member[i] = -1;
 	n = btf ? btf__type_cnt(btf) : 0;
 	for (id = 1; id < n; id++) {
 		const struct btf_type *t = btf__type_by_id(btf, id);
@@ -100,15 +99,60 @@ static void resolve_mm_members(struct mh_kconf *conf, const struct btf *btf)
 		e = btf_enum(t);
 		for (i = 0; i < btf_vlen(t); i++)
 			for (k = 0; k < 4; k++)
-				if (!strcmp(btf__name_by_offset(btf, e[i].name_off), names[k]))
+				if (!strcmp(btf__name_by_offset(btf, e[i].name_off), mm_names[k]))
 					conf->mm_member[k] = e[i].val;
 		if (conf->mm_member[MH_RSS_SWAPENTS] >= 0)
 			break;
 	}
 }
 
-static void fill_conf(struct mh_kconf *conf, const struct mh_kloader_opts *opts,
-		      const struct btf *btf)
+/*
+ * Find them in the rss_stat tracepoint's format instead, where the kernel
+ * has put each value in its print format: "{ 0, \"MM_FILEPAGES\" }, ...".
+ * 0 if all four are there (a page of tracefs, against ~12 ms to parse the
+ * kernel's BTF); -ENOENT, and none set, if not.
+ */
+static int mm_members_from_tracefs(struct mh_kconf *conf)
+{
+	char *fmt = mh_ktracefs_read("events/kmem/rss_stat/format");
+	char want[32], said[32], *brace;
+	int k, val, got = 0;
+
+	for (k = 0; fmt && k < 4; k++) {
+		snprintf(want, sizeof(want), "\"%s\"", mm_names[k]);
+		brace = strstr(fmt, want);
+		while (brace && brace > fmt && *brace != '{')
+			brace--;
+		if (brace && *brace == '{' && sscanf(brace, "{ %d , %31s", &val, said) == 2 &&
+		    !strncmp(said, want, strlen(want))) {
+			conf->mm_member[k] = val;
+			got++;
+		}
+	}
+	free(fmt);
+	if (got == 4)
+		return 0;
+	for (k = 0; k < 4; k++)
+		conf->mm_member[k] = -1;
+	return -ENOENT;
+}
+
+/* The values of the kernel's MM_* counters (-1: absent): from tracefs, else from its BTF. */
+static void resolve_mm_members(struct mh_kconf *conf)
+{
+	struct btf *btf;
+	int k;
+
+	for (k = 0; k < 4; k++)
+		conf->mm_member[k] = -1;
+	if (!mm_members_from_tracefs(conf))
+		return;
+	btf = btf__load_vmlinux_btf();
+	mm_members_from_btf(conf, libbpf_get_error(btf) ? NULL : btf);
+	btf__free(btf);
+}
+
+static void fill_conf(struct mh_kconf *conf, const struct mh_kloader_opts *opts)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	int cpus = libbpf_num_possible_cpus();
@@ -118,31 +162,33 @@ static void fill_conf(struct mh_kconf *conf, const struct mh_kloader_opts *opts,
 		conf->page_shift++;
 	conf->nr_cpus = cpus > 0 ? cpus : 1;
 	conf->wakeup_bytes = opts->wakeup_bytes;
-	resolve_mm_members(conf, btf);
+	resolve_mm_members(conf);
 }
 
-/* Heap kept for the two reads of the kernel's BTF (~5 MiB each here, more on distributions). */
+/* Heap kept for libbpf's read of the kernel's BTF (~5 MiB here, more on distributions). */
 #define BTF_HEAP_BYTES (24U << 20)
 /* glibc's largest M_MMAP_THRESHOLD (64-bit), and its default M_MMAP_ and M_TRIM_THRESHOLD. */
 #define GLIBC_MMAP_THRESHOLD_MAX (32 << 20)
 #define GLIBC_THRESHOLD_DEFAULT (128 << 10)
 
 /*
- * The kernel's BTF is read twice per run: here for the feature probes
- * (freed before load) and by libbpf at load. Each read fills fresh pages,
- * and a page fault costs ~18 us under some hypervisors (measured: 3,000
- * faults, half the collector's start). With on, large blocks come from the
- * heap and stay there when freed, so libbpf's copy reuses ours, and the
- * heap is first grown by BTF_HEAP_BYTES advised for transparent huge
- * pages, so both reads fault a few 2 MiB pages (~300 faults in all). Off
- * sets glibc's default thresholds back (fixed ones from then on) and
- * returns the memory. Hints only: if one is refused, loading is slower,
- * nothing else.
+ * libbpf reads the kernel's BTF at load (and again for each test load;
+ * the loader reads it too where tracefs cannot tell the MM_* values).
+ * Each read fills fresh pages, and a page fault costs ~18 us under some
+ * hypervisors (measured: 3,000 faults, half the collector's start). With
+ * on, large blocks come from the heap and stay there when freed, so each
+ * read reuses the last one's pages, and the heap is first grown by
+ * BTF_HEAP_BYTES advised for transparent huge pages, so a read faults a
+ * few 2 MiB pages; the block's head below its first 2 MiB boundary (up to
+ * 512 small pages, where the read began: 400 faults measured) is filled
+ * in one madvise call instead. Off sets glibc's default thresholds back (fixed ones
+ * from then on) and returns the memory. Hints only: if one is refused,
+ * loading is slower, nothing else.
  */
 static void btf_heap(bool on)
 {
 	size_t huge = 2U << 20;
-	char *block, *start;
+	char *block, *start, *page;
 
 	(void)mallopt(M_MMAP_THRESHOLD, on ? GLIBC_MMAP_THRESHOLD_MAX : GLIBC_THRESHOLD_DEFAULT);
 	(void)mallopt(M_TRIM_THRESHOLD, on ? 2 * GLIBC_MMAP_THRESHOLD_MAX : GLIBC_THRESHOLD_DEFAULT);
@@ -155,6 +201,10 @@ static void btf_heap(bool on)
 		return;
 	start = (char *)(((uintptr_t)block + huge - 1) & ~(uintptr_t)(huge - 1));
 	(void)madvise(start, (block + BTF_HEAP_BYTES - start) & ~(huge - 1), MADV_HUGEPAGE);
+	/* The head below the first 2 MiB boundary takes small pages: fill them in one call. */
+	page = (char *)(((uintptr_t)block + 4095) & ~(uintptr_t)4095);
+	if (start > page)
+		(void)madvise(page, start - page, MADV_POPULATE_WRITE);
 	free(block);
 }
 
@@ -188,7 +238,7 @@ struct mh_kloader *mh_kloader_new(const struct mh_kloader_opts *opts, char *why,
 	l->stream_opts.follow_children = opts->follow_children;
 	l->stream_opts.memcg_events = opts->memcg_events;
 	l->ringbuf_bytes = opts->ringbuf_bytes;
-	fill_conf(&l->conf, opts, mh_kprobes_btf(l->probes));
+	fill_conf(&l->conf, opts);
 	n = mh_kprobes_load(l->probes, &handle);
 	btf_heap(false);
 	l->skel = handle;

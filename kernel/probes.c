@@ -18,12 +18,9 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 /* Why a program is out of the running. */
@@ -43,8 +40,9 @@ struct probe_state {
 struct mh_kprobes {
 	const struct mh_kobject_ops *ops;
 	void *ctx;
-	struct btf *btf;		/* the kernel's, until the first load */
-	int btf_err;			/* why there is none: -errno */
+	int btf_err;			/* the kernel has no BTF: -errno */
+	char *events;			/* tracefs' available_events, once a tp_btf probe read it */
+	bool events_read;		/* it was read (events NULL: it cannot be) */
 	int raw_tp_fd;			/* an empty raw_tp program for the raw_tp probe, or -1 */
 	void *handle;			/* the copy opened last */
 	struct bpf_object *obj;
@@ -77,20 +75,6 @@ static const char *target_of(const struct bpf_program *prog)
 	return slash ? slash + 1 : "";
 }
 
-/* Is tp's typedef btf_trace_<tp>, which tp_btf attaches through, in the kernel's BTF? */
-static const char *probe_tp_btf(struct mh_kprobes *p, const char *tp)
-{
-	char name[128];
-
-	if (p->btf_err)
-		return "the kernel has no BTF";
-	if (!p->btf)
-		return NULL;	/* already freed: loading will tell */
-	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	return btf__find_by_name_kind(p->btf, name, BTF_KIND_TYPEDEF) > 0 ? NULL :
-	       "not in the kernel's BTF";
-}
-
 /* Can a raw_tp open tp? Asked with an empty program, opened and closed at once. */
 static const char *probe_raw_tp(struct mh_kprobes *p, const char *tp)
 {
@@ -111,6 +95,30 @@ static const char *probe_raw_tp(struct mh_kprobes *p, const char *tp)
 	return fd == -ENOENT ? "no such tracepoint" : NULL;
 }
 
+/*
+ * Can tp_btf attach to tp? It attaches through the typedef btf_trace_<tp>
+ * the kernel's BTF has for each of its tracepoints, so asked as: has the
+ * kernel BTF, and is tp one of tracefs' events (one read for all probes),
+ * else can a raw_tp open it (slower: registers tp). Not by parsing the
+ * BTF (~12 ms a run, libbpf parses it again at load anyway).
+ */
+static const char *probe_tp_btf(struct mh_kprobes *p, const char *tp)
+{
+	char name[128];
+	const char *found;
+
+	if (p->btf_err)
+		return "the kernel has no BTF";
+	if (!p->events_read) {
+		p->events_read = true;
+		p->events = mh_ktracefs_read("available_events");
+	}
+	/* Lines are "<category>:<name>\n": look for ":<tp>\n". */
+	snprintf(name, sizeof(name), ":%s\n", tp);
+	found = p->events ? strstr(p->events, name) : NULL;
+	return found ? NULL : probe_raw_tp(p, tp);
+}
+
 /* Done probing: only the programs attached stay loaded. */
 static void close_raw_tp_probe(struct mh_kprobes *p)
 {
@@ -119,21 +127,66 @@ static void close_raw_tp_probe(struct mh_kprobes *p)
 	p->raw_tp_fd = -1;
 }
 
-/* Is the tracepoint ("category/name") in tracefs? Without tracefs, attaching will tell. */
-static const char *probe_tracepoint(struct mh_kprobes *p, const char *tp)
+/* tracefs' mount point, or NULL if it is not mounted. */
+static const char *tracefs_root(void)
 {
 	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
-	char path[256];
+	char path[64];
 	size_t i;
 
 	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
 		snprintf(path, sizeof(path), "%s/events", roots[i]);
-		if (access(path, F_OK))
-			continue;
-		snprintf(path, sizeof(path), "%s/events/%s", roots[i], tp);
-		return access(path, F_OK) ? "no such tracepoint in tracefs" : NULL;
+		if (!access(path, F_OK))
+			return roots[i];
 	}
 	return NULL;
+}
+
+char *mh_ktracefs_read(const char *file)
+{
+	const char *root = tracefs_root();
+	size_t len = 0, cap = 0;
+	char path[256], *text = NULL, *grown;
+	ssize_t got = 1;
+	int fd;
+
+	if (!root)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%s", root, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	/* tracefs files say they are empty (st_size 0): read until the end. */
+	while (got > 0) {
+		if (cap - len < 4096) {
+			cap = cap ? 2 * cap : 65536;
+			grown = realloc(text, cap);
+			if (!grown)
+				break;
+			text = grown;
+		}
+		got = read(fd, text + len, cap - len - 1);
+		len += got > 0 ? (size_t)got : 0;
+	}
+	close(fd);
+	if (got < 0 || !text || got > 0) {
+		free(text);
+		return NULL;
+	}
+	text[len] = '\0';
+	return text;
+}
+
+/* Is the tracepoint ("category/name") in tracefs? Without tracefs, attaching will tell. */
+static const char *probe_tracepoint(struct mh_kprobes *p, const char *tp)
+{
+	const char *root = tracefs_root();
+	char path[256];
+
+	if (!root)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/events/%s", root, tp);
+	return access(path, F_OK) ? "no such tracepoint in tracefs" : NULL;
 }
 
 /* The attach mechanisms, by program type: their name and their feature probe. */
@@ -380,30 +433,6 @@ static void unload(struct mh_kprobes *p)
 		p->st[i].attached = -1;
 }
 
-/*
- * The kernel's BTF. Mapped in one call where the kernel allows it (6.16
- * on): read(), which libbpf uses, returns it a page per call (~1,300 calls,
- * 2 ms of the 6 ms parse here). NULL with errno set if there is none.
- */
-static struct btf *kernel_btf(void)
-{
-	int fd = open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
-	struct btf *btf = NULL;
-	struct stat st;
-	void *data;
-
-	if (fd >= 0 && !fstat(fd, &st) && st.st_size > 0) {
-		data = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-		if (data != MAP_FAILED) {
-			btf = btf__new(data, st.st_size);
-			munmap(data, st.st_size);
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	return btf ? btf : btf__load_vmlinux_btf();
-}
-
 struct mh_kprobes *mh_kprobes_new(const struct mh_kobject_ops *ops, void *ctx)
 {
 	struct mh_kprobes *p = calloc(1, sizeof(*p));
@@ -416,15 +445,10 @@ struct mh_kprobes *mh_kprobes_new(const struct mh_kobject_ops *ops, void *ctx)
 	p->raw_tp_fd = -1;
 	for (i = 0; i < MH_KPROBES_MAX; i++)
 		p->st[i].attached = -1;
-	p->btf = kernel_btf();
-	if (!p->btf)
+	/* What libbpf reads at load: without it, no tp_btf. */
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		p->btf_err = -errno;
 	return p;
-}
-
-const struct btf *mh_kprobes_btf(const struct mh_kprobes *p)
-{
-	return p->btf;
 }
 
 int mh_kprobes_load(struct mh_kprobes *p, void **handle)
@@ -439,9 +463,6 @@ int mh_kprobes_load(struct mh_kprobes *p, void **handle)
 		if (err)
 			break;
 		err = choose(p, &p->list, 0, p->list.count);
-		/* Every tp_btf verdict is in: libbpf reads its own copy of the BTF. */
-		btf__free(p->btf);
-		p->btf = NULL;
 		if (!err)
 			err = bpf_object__load(p->obj);
 		/* Narrowed down while the copy is open: its programs say what they are. */
@@ -515,7 +536,7 @@ void mh_kprobes_free(struct mh_kprobes *p)
 		return;
 	unload(p);
 	free(p->links);
-	btf__free(p->btf);
+	free(p->events);
 	close_raw_tp_probe(p);
 	free(p);
 }

@@ -2,9 +2,9 @@
 /*
  * probes.h - the generic fallback of the kernel streams. Each probe names
  * its BPF programs in fallback order (tp_btf, raw_tp, tracepoint, perf
- * event); cheap feature probes rule programs out before load (is the
- * tp_btf target in the kernel's BTF? can a raw_tp open? is the tracepoint
- * in tracefs?) and only the first program left of each probe is loaded.
+ * event); cheap feature probes rule programs out before load (has the
+ * kernel BTF and is the tp_btf target one of its tracepoints? can a raw_tp
+ * open? is the tracepoint in tracefs?) and only the first program left of each probe is loaded.
  * What those probes cannot decide (a verifier that refuses a program) is
  * settled by test-loading, a stream at a time and then a program at a
  * time. Never by kernel version. Internal to kernel/; never prints; not
@@ -18,7 +18,6 @@
 
 struct bpf_object;
 struct bpf_program;
-struct btf;
 
 /* Most programs one probe falls back through. */
 #define MH_KPROBE_MAX_PROGS 3
@@ -67,13 +66,17 @@ typedef void (*mh_kprobe_report_fn)(void *ctx, const char *probe, const char *ho
 struct mh_kprobes;
 
 /*
- * Start settling the probes of the object ops opens, reading the kernel's
- * BTF once. NULL with errno set (ENOMEM).
+ * Start settling the probes of the object ops opens. NULL with errno set
+ * (ENOMEM).
  */
 struct mh_kprobes *mh_kprobes_new(const struct mh_kobject_ops *ops, void *ctx);
 
-/* The kernel's BTF, or NULL if it has none; freed by mh_kprobes_load(). */
-const struct btf *mh_kprobes_btf(const struct mh_kprobes *p);
+/*
+ * The whole text of tracefs' file (a path under its mount point, e.g.
+ * "available_events"), NUL-terminated, to free(); NULL if tracefs is not
+ * mounted or the file cannot be read.
+ */
+char *mh_ktracefs_read(const char *file);
 
 /*
  * Probe, choose, load and attach: open copies until one loads with every

@@ -36,6 +36,7 @@
 #include "preload/ownmaps.h"
 #include "preload/ring.h"
 #include "preload/stackids.h"
+#include "preload/stamp.h"
 #include "preload/sys.h"
 #include "common/compiler.h"
 
@@ -77,9 +78,6 @@ static unsigned int names_gen;
 static __thread char sent_name[MH_THREAD_NAME_LEN] __attribute__((tls_model("initial-exec")));
 /* Set once this process has sent its exit records (reset in a fork child). */
 static int exit_sent;
-/* Threads of this image that stamped; whether stamps are fenced (see stamp()). */
-static unsigned int stampers;
-static int stamp_ordered = 1;
 /* Its destructor closes a thread's slot when the thread ends. */
 static pthread_key_t slot_key;
 static bool slot_key_ok;
@@ -168,28 +166,6 @@ static int utoa(char *buf, unsigned long v)
 	return n;
 }
 
-/* The calling thread's first stamp: count it; the second thread to come orders all stamps. */
-static __attribute__((noinline, cold)) void first_stamp(void)
-{
-	mh_self.stamped = 1;
-	if (__atomic_fetch_add(&stampers, 1, __ATOMIC_SEQ_CST))
-		__atomic_store_n(&stamp_ordered, 1, __ATOMIC_RELAXED);
-}
-
-/*
- * A record's timestamp, unfenced while one thread alone stamps this
- * process's records and busy = 1 needs no exchange: the fence orders a
- * stamp after loads that saw another thread's release or allocation, and
- * a thread that saw any of a second stamper's sees stamp_ordered set (x86
- * keeps loads in order). docs/DESIGN.md, "One thread, no fence".
- */
-static inline __u64 stamp(void)
-{
-	if (mh_unlikely(!mh_self.stamped))
-		first_stamp();
-	return mh_clock_read(__atomic_load_n(&stamp_ordered, __ATOMIC_RELAXED));
-}
-
 /* The calling thread's name (its comm): no fd, no stdio, no malloc. */
 static void thread_name(char *name)
 {
@@ -209,7 +185,7 @@ static void send_thread(const char *name)
 		ring_refused();
 		return;
 	}
-	r->ts_ns = stamp();
+	r->ts_ns = mh_stamp();
 	r->pid = (__u32)cur_pid;
 	r->tid = mh_self.tid;
 	memcpy(r->name, name, MH_THREAD_NAME_LEN);
@@ -360,7 +336,7 @@ void mh_core_alloc(enum mh_alloc_kind kind, const void *addr, size_t size)
 
 	if (mh_unlikely(!r))
 		return;
-	r->ts_ns = stamp();
+	r->ts_ns = mh_stamp();
 	r->addr = (uintptr_t)addr;
 	r->size = kind == MH_KIND_CALLOC ? mh_dtv_program_size(frame1, size) : size;
 	r->stack_id = id;
@@ -378,7 +354,7 @@ void mh_core_remap(enum mh_alloc_kind kind, const void *old, size_t old_size, co
 
 	if (mh_unlikely(!r))
 		return;
-	r->ts_ns = stamp();
+	r->ts_ns = mh_stamp();
 	r->old_addr = (uintptr_t)old;
 	r->old_size = old_size;
 	r->addr = (uintptr_t)addr;
@@ -403,7 +379,7 @@ free_begin(const void *addr, size_t size)
 		ring_refused();
 		return NULL;
 	}
-	r->ts_ns = stamp();
+	r->ts_ns = mh_stamp();
 	r->addr = (uintptr_t)addr;
 	r->size = size;
 	r->tid = mh_self.tid;
@@ -449,7 +425,7 @@ static int send_process(enum mh_process_start start)
 
 	if (!r)
 		return -EPIPE;
-	r->ts_ns = stamp();
+	r->ts_ns = mh_stamp();
 	r->pid = (__u32)cur_pid;
 	r->ppid = (__u32)getppid();
 	r->start = start;
@@ -472,7 +448,7 @@ static int send_info(struct mh_ring *r, const char *key, const char *value, size
 
 	if (!rec)
 		return -EPIPE;
-	rec->ts_ns = stamp();
+	rec->ts_ns = mh_stamp();
 	rec->pid = (__u32)cur_pid;
 	rec->key_len = (__u16)klen;
 	rec->value_len = (__u16)len;
@@ -598,14 +574,6 @@ static void thread_ended(void *unused)
 	mh_self.guard = guard;
 }
 
-/* Just attached (or forked): no thread of this image has stamped yet. */
-static void stamps_reset(void)
-{
-	mh_self.stamped = 0;
-	__atomic_store_n(&stampers, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&stamp_ordered, ring.busy_xchg, __ATOMIC_RELAXED);
-}
-
 /* dlsym may allocate: that is the loader's business, not the program's. */
 static void dtv_setup(void)
 {
@@ -633,7 +601,7 @@ int mh_core_start(const struct mh_core_config *c)
 		goto out_say;
 	/* The slots this pid held before an exec are done with. */
 	mh_ring_close_stale(&ring);
-	stamps_reset();
+	mh_stamp_reset(&ring);
 	if (!slot_key_ok)
 		slot_key_ok = !pthread_key_create(&slot_key, thread_ended);
 	mh_ownmaps_note_tls();
@@ -704,7 +672,7 @@ void mh_core_fork_child(void)
 	mh_clock_fork_child();
 	if (ring.hdr) {
 		mh_ring_fork_child(&ring);
-		stamps_reset();
+		mh_stamp_reset(&ring);
 	}
 	if (!__atomic_load_n(&mh_core_recording, __ATOMIC_RELAXED))
 		return;
@@ -749,7 +717,7 @@ static void send_exit(enum mh_exit_reason reason, int status)
 		ring_refused();
 		return;
 	}
-	r->ts_ns = stamp();
+	r->ts_ns = mh_stamp();
 	r->pid = (__u32)cur_pid;
 	r->reason = reason;
 	r->status = status;
@@ -772,7 +740,7 @@ static void ask_recorder(enum mh_exit_path path, int status)
 		ring_refused();
 		return;
 	}
-	r->ts_ns = stamp();
+	r->ts_ns = mh_stamp();
 	/* Everything the caller's frames hold is above this. */
 	r->sp = (uintptr_t)&here;
 	r->ticket = pos + sizeof(*r);	/* in this thread's slot */

@@ -28,7 +28,6 @@ struct mh_thread {
 	int pending_signal;	/* fatal signal deferred until the guard drops (exit.c) */
 	unsigned int name_gen;	/* the rename generation this thread's name was sent at */
 	unsigned int name_countdown; /* events until the name is read again */
-	int stamped;		/* counted among the process's stamping threads (core.c) */
 };
 
 extern __thread struct mh_thread mh_self __attribute__((tls_model("initial-exec")));

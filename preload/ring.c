@@ -455,6 +455,18 @@ void mh_ring_wait_answer(struct mh_ring *ring, __u64 ticket)
 	errno = saved;
 }
 
+bool mh_ring_others_busy(const struct mh_ring *ring, __u32 pid)
+{
+	for (__u32 i = 0; i < ring->slot_count; i++) {
+		const struct mh_slot_header *s = &ring->slots[i];
+
+		if (s != mh_ring_me.slot && __atomic_load_n(&s->pid, __ATOMIC_RELAXED) == pid &&
+		    __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE))
+			return true;
+	}
+	return false;
+}
+
 void mh_ring_close_slot(struct mh_ring *ring)
 {
 	__u32 claimed = MH_SLOT_CLAIMED;

@@ -154,6 +154,13 @@ void mh_ring_wake_consumer(struct mh_ring *ring);
  */
 void mh_ring_wait_answer(struct mh_ring *ring, __u64 ticket);
 
+/*
+ * True if a slot of process pid other than the calling thread's is marked
+ * busy (its owner between the reserve and the commit of a record).
+ * Async-signal-safe.
+ */
+bool mh_ring_others_busy(const struct mh_ring *ring, __u32 pid);
+
 /* The calling thread is done with its slot (its end, process exit): the consumer frees it. */
 void mh_ring_close_slot(struct mh_ring *ring);
 

@@ -28,7 +28,7 @@
 
 /* Ring bytes handed to the writer at once: bounds how long ring space stays held. */
 #define DRAIN_BATCH_BYTES (1U << 20)
-/* How many records ahead observe() prefetches the live set's slots. */
+/* Records in each group observe() prefetches the live set's slots for: 8 to 16 records early. */
 #define PREFETCH_AHEAD 8
 /* Longest sleep of an idle drainer, ns: producers wake it (ring.h), this bounds a missed wake. */
 #define DRAIN_IDLE_NS (MH_RING_IDLE_WAKE_MS * 1000000L)
@@ -168,20 +168,31 @@ static void on_exit_scan(struct mh_recorder *r, const struct mh_rec_exit_scan *r
  * (mh_ring_record_error) once copied out of the shared memory: they are
  * not checked again.
  */
-static void observe(struct mh_recorder *r, const unsigned char *buf, size_t bytes)
+static __u32 observe(struct mh_recorder *r, const unsigned char *buf, size_t bytes,
+		     __u64 *first_ts)
 {
-	size_t off = 0, n = 0, ahead = 0;
+	size_t off = 0, n = 0, ahead = 0, next_group = 0;
+	__u64 ts, first = UINT64_MAX;
 
 	while (off < bytes) {
 		const struct mh_rec_hdr *rec = (const struct mh_rec_hdr *)(buf + off);
 
 		/*
-		 * The live set's lookups miss the cache: start them about
-		 * PREFETCH_AHEAD records early (sizes checked by mh_ring_read).
+		 * The live set's lookups miss the cache: start them a group of
+		 * PREFETCH_AHEAD records early, a group at a time (sizes
+		 * checked by mh_ring_read).
 		 */
-		for (; ahead < bytes && ahead < off + PREFETCH_AHEAD * sizeof(struct mh_rec_alloc);
-		     ahead += ((const struct mh_rec_hdr *)(buf + ahead))->size)
-			mh_liveset_prefetch(r->liveset, (const struct mh_rec_hdr *)(buf + ahead));
+		if (off >= next_group) {
+			if (!off)
+				ahead = mh_liveset_prefetch(r->liveset, buf, bytes, 0, PREFETCH_AHEAD);
+			next_group = ahead;
+			ahead = mh_liveset_prefetch(r->liveset, buf, bytes, ahead, PREFETCH_AHEAD);
+		}
+		/* The writer's chunk header wants the smallest stamp: found here, not by another walk. */
+		if (mh_ring_type_has_ts(rec->type) && rec->size >= sizeof(*rec) + sizeof(ts)) {
+			memcpy(&ts, rec + 1, sizeof(ts));
+			first = ts && ts < first ? ts : first;
+		}
 		off += rec->size;
 		n++;
 		switch (rec->type) {
@@ -203,6 +214,8 @@ static void observe(struct mh_recorder *r, const unsigned char *buf, size_t byte
 	}
 	/* One atomic add per batch, not per record: the progress line's events/s. */
 	atomic_fetch_add_explicit(&r->records, n, memory_order_relaxed);
+	*first_ts = first == UINT64_MAX ? 0 : first;
+	return (__u32)n;
 }
 
 /*
@@ -238,11 +251,16 @@ static unsigned char *batch_room(struct mh_recorder *r, size_t *cap)
 	return r->batch;
 }
 
-/* Keep the first `bytes` bytes of a batch from batch_room in the trace. */
-static void commit_batch(struct mh_recorder *r, const unsigned char *batch, size_t bytes)
+/*
+ * Keep the first `bytes` bytes of a batch from batch_room in the trace:
+ * count records checked by mh_ring_read, first_ts their smallest stamp.
+ */
+static void commit_batch(struct mh_recorder *r, const unsigned char *batch, size_t bytes,
+			 __u32 count, __u64 first_ts)
 {
 	if (batch != r->batch)
-		(void)note_error(r, mh_trace_writer_commit(r->writer, MH_STREAM_ALLOC, bytes));
+		(void)note_error(r, mh_trace_writer_commit_checked(r->writer, MH_STREAM_ALLOC, bytes,
+								   count, first_ts));
 }
 
 /*
@@ -257,13 +275,15 @@ static size_t drain_once(struct mh_recorder *r)
 	const char *why;
 	unsigned char *batch;
 	size_t n, cap, moved = 0;
+	__u64 first_ts;
+	__u32 count;
 	int err;
 
 	do {
 		batch = batch_room(r, &cap);
 		err = mh_ring_read(&r->ring, batch, cap, &n, &why);
-		observe(r, batch, n);
-		commit_batch(r, batch, n);
+		count = observe(r, batch, n, &first_ts);
+		commit_batch(r, batch, n, count, first_ts);
 		mh_ring_release(&r->ring, n);
 		moved += n;
 		if (err)

@@ -279,11 +279,13 @@ static int apply_mapping(struct proc *p, const struct mh_rec_hdr *rec)
 	}
 }
 
-void mh_liveset_prefetch(struct mh_liveset *ls, const struct mh_rec_hdr *rec)
+size_t mh_liveset_prefetch(struct mh_liveset *ls, const unsigned char *buf, size_t bytes,
+			   size_t from, unsigned count)
 {
 	/* Only the process seen last: finding another would cost more than the miss. */
-	if (ls->last)
-		mh_blocks_prefetch_event(ls->last->blocks, (uint32_t)ls->last->pid, rec);
+	return mh_blocks_prefetch_events(ls->last ? ls->last->blocks : NULL,
+					 ls->last ? (uint32_t)ls->last->pid : 0, buf, bytes, from,
+					 count);
 }
 
 int mh_liveset_apply(struct mh_liveset *ls, const struct mh_rec_hdr *rec)

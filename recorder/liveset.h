@@ -41,10 +41,13 @@ void mh_liveset_free(struct mh_liveset *ls);
 int mh_liveset_admit(struct mh_liveset *ls, const struct mh_rec_process *rec);
 
 /*
- * Hint that rec (any type, its size checked) is about to be applied: the
- * table slot it will look at is fetched into the cache.
+ * Hint that the `count` records at buf + from (of bytes; any type, sizes
+ * checked) are about to be applied: the table slots they will look at
+ * are fetched into the cache. Returns the offset past them (at most
+ * bytes).
  */
-void mh_liveset_prefetch(struct mh_liveset *ls, const struct mh_rec_hdr *rec);
+size_t mh_liveset_prefetch(struct mh_liveset *ls, const unsigned char *buf, size_t bytes,
+			   size_t from, unsigned count);
 
 /*
  * Apply an ALLOC, FREE or REALLOC record (others are ignored); its size

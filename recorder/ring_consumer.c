@@ -38,6 +38,8 @@
 
 /* The consumer's own view of one slot. */
 struct cursor {
+	const unsigned char *base; /* the slot's first byte (mh_ring_slot_data) */
+	__u64 size;		/* its bytes (mh_ring_slot_size), a power of two */
 	__u64 tail;		/* own read position */
 	__u64 released;		/* tail last stored in the slot */
 	__u64 head;		/* the slot's head as loaded this pass, checked */
@@ -55,6 +57,7 @@ struct cursor {
 
 struct mh_ring_merge {
 	__u64 w;		/* this pass's watermark: records below it are merged */
+	__u32 max_record;	/* mh_ring_max_record() */
 	__u64 next_reclaim;	/* CLOCK_MONOTONIC ns of the next liveness check */
 	__u64 next_pass;	/* CLOCK_MONOTONIC ns of the next paced pass */
 	bool open;		/* a pass is going on */
@@ -116,6 +119,12 @@ int mh_ring_create(struct mh_ring *ring, __u64 data_bytes, __u32 flags)
 	err = mh_ring_map(ring, fd, data_bytes);
 	if (err)
 		goto out_close;
+	/* Where each slot is, once: the merge looks at it for every record. */
+	ring->merge->max_record = mh_ring_max_record(ring);
+	for (__u32 i = 0; i < ring->slot_count; i++) {
+		ring->merge->cur[i].base = mh_ring_slot_data(ring, i);
+		ring->merge->cur[i].size = mh_ring_slot_size(ring, i);
+	}
 
 	h = ring->hdr;
 	h->version = MH_RING_VERSION;
@@ -171,7 +180,7 @@ static const char *frame_error(const struct mh_ring *ring, struct mh_rec_hdr hdr
 		return "record of type 0";
 	if (hdr.size < REC_MIN_BYTES || hdr.size % MH_REC_ALIGN)
 		return "record size not a multiple of 8";
-	if (hdr.size > mh_ring_max_record(ring))
+	if (hdr.size > ring->merge->max_record)
 		return "record larger than any the preload writes";
 	return NULL;
 }
@@ -181,11 +190,11 @@ static const char *frame_error(const struct mh_ring *ring, struct mh_rec_hdr hdr
  * and give it its merge key. false when the slot has nothing published
  * there or broke the protocol (then broken).
  */
-static bool stage(struct mh_ring *ring, __u32 i)
+static inline __attribute__((always_inline)) bool stage(struct mh_ring *ring, __u32 i)
 {
 	struct cursor *c = &ring->merge->cur[i];
-	const unsigned char *base = mh_ring_slot_data(ring, i);
-	__u64 off, size = mh_ring_slot_size(ring, i);
+	const unsigned char *base = c->base;
+	__u64 off, size = c->size;
 	const char *why;
 
 	while (c->tail != c->head) {
@@ -350,17 +359,26 @@ static void pass_begin(struct mh_ring *ring, __u64 t0)
 	m->open = true;
 }
 
+/* Does slot i's staged record c come before slot j's d? Ties: the lower rank, then the lower slot. */
+static inline bool precedes(const struct cursor *c, __u32 i, const struct cursor *d, __u32 j)
+{
+	if (c->front_key != d->front_key)
+		return c->front_key < d->front_key;
+	return c->front_rank != d->front_rank ? c->front_rank < d->front_rank : i < j;
+}
+
 /*
  * The slot whose staged record comes next and is below the watermark, or
  * -1; -2 when a slot was just broken off (say it first). Only the slots
  * that had records at the pass's start are looked at; one that runs out
- * leaves the list. Ties: the lower rank, then the lower slot.
+ * leaves the list. *next gets the slot that comes after it (-1: none
+ * below the watermark): until the slot picked has a record that does not
+ * come before that one's, it is the one to take from again.
  */
-static int pick(struct mh_ring *ring)
+static int pick(struct mh_ring *ring, int *next)
 {
 	struct mh_ring_merge *m = ring->merge;
-	struct cursor *b = NULL;
-	int best = -1;
+	int best = -1, second = -1;
 
 	for (__u32 k = 0; k < m->nactive && !m->unsaid; k++) {
 		__u32 i = m->active[k];
@@ -372,15 +390,36 @@ static int pick(struct mh_ring *ring)
 		}
 		if (c->front_key >= m->w)
 			continue;
-		if (!b || c->front_key < b->front_key ||
-		    (c->front_key == b->front_key &&
-		     (c->front_rank < b->front_rank ||
-		      (c->front_rank == b->front_rank && (int)i < best)))) {
+		if (best < 0 || precedes(c, i, &m->cur[best], (__u32)best)) {
+			second = best;
 			best = (int)i;
-			b = c;
+		} else if (second < 0 || precedes(c, i, &m->cur[second], (__u32)second)) {
+			second = (int)i;
 		}
 	}
+	*next = second;
 	return m->unsaid ? -2 : best;
+}
+
+/*
+ * Copy a record of `size` bytes: the event records' sizes as constants,
+ * so that the copy is a few moves, not a libc call per record.
+ */
+static inline void copy_record(unsigned char *out, const unsigned char *from, __u32 size)
+{
+	switch (size) {
+	case sizeof(struct mh_rec_free):
+		memcpy(out, from, sizeof(struct mh_rec_free));
+		break;
+	case sizeof(struct mh_rec_alloc):
+		memcpy(out, from, sizeof(struct mh_rec_alloc));
+		break;
+	case sizeof(struct mh_rec_realloc):
+		memcpy(out, from, sizeof(struct mh_rec_realloc));
+		break;
+	default:
+		memcpy(out, from, size);
+	}
 }
 
 /*
@@ -392,14 +431,17 @@ static int pick(struct mh_ring *ring)
 static bool take(struct mh_ring *ring, __u32 i, unsigned char *out)
 {
 	struct cursor *c = &ring->merge->cur[i];
-	__u64 off = c->tail & (mh_ring_slot_size(ring, i) - 1);
+	__u64 off = c->tail & (c->size - 1);
 	const char *why;
 
-	memcpy(out, mh_ring_slot_data(ring, i) + off, c->front.size);
+	copy_record(out, c->base + off, c->front.size);
 	memcpy(out, &c->front, sizeof(c->front));
 	if (c->front.size >= FRONT_BYTES)
 		memcpy(out + sizeof(c->front), &c->front_ts, sizeof(c->front_ts));
-	why = mh_ring_record_error((const struct mh_rec_hdr *)out);
+	/* The events, nearly every record: only their size to check. */
+	why = c->front.type >= MH_REC_ALLOC && c->front.type <= MH_REC_REALLOC &&
+	      c->front.size >= mh_rec_min_size(c->front.type) ?
+	      NULL : mh_ring_record_error((const struct mh_rec_hdr *)out);
 	if (why) {
 		break_slot(ring, i, why);
 		return false;
@@ -420,7 +462,7 @@ int mh_ring_read(struct mh_ring *ring, void *buf, size_t cap, size_t *bytes, con
 	struct mh_ring_merge *m = ring->merge;
 	unsigned char *out = buf;
 	size_t n = 0;
-	int i;
+	int i, next;
 
 	*why = NULL;
 	*bytes = 0;
@@ -431,15 +473,20 @@ int mh_ring_read(struct mh_ring *ring, void *buf, size_t cap, size_t *bytes, con
 			return 0;
 		pass_begin(ring, t0);
 	}
-	while ((i = pick(ring)) >= 0) {
+	while ((i = pick(ring, &next)) >= 0) {
 		struct cursor *c = &m->cur[i];
 
-		if (n && n + c->front.size > cap)
-			break;
-		if (!take(ring, (__u32)i, out + n))
-			continue;	/* pick() says it */
-		n += c->front.size;
+		/* A run of slot i's records, each before the next slot's and the watermark. */
+		do {
+			if (n && n + c->front.size > cap)
+				goto full;
+			if (!take(ring, (__u32)i, out + n))
+				break;	/* pick() says it */
+			n += c->front.size;
+		} while (stage(ring, (__u32)i) && c->front_key < m->w &&
+			 (next < 0 || precedes(c, (__u32)i, &m->cur[next], (__u32)next)));
 	}
+full:
 	*bytes = n;
 	if (i == -1)
 		m->open = false;	/* the pass is done: the next read starts one */

@@ -73,7 +73,7 @@ $(O)/tests/progs/fid_status: EXAMPLE_CFLAGS += -Iinclude
 CHECK_UNIT := addrindex blocks clock image mark ring stackids suppress trace report unwind options \
 	timeunit
 CHECK_ORACLE := oracle verdicts attribution attribution_reports symbolize shells lossy fidelity
-CHECK_KERNEL := kernel kernel_cli kernel_probes correlate
+CHECK_KERNEL := kernel kernel_cli kernel_files kernel_probes correlate
 CHECK_E2E := $(filter-out $(CHECK_UNIT) $(CHECK_ORACLE) $(CHECK_KERNEL),\
 	$(CHECK_SRCS:tests/check_%.c=%))
 check_kind = $(filter $(patsubst %,$(O)/tests/check_%,$(CHECK_$(1))),$(CHECK_PROGRAMS)) \

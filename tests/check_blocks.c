@@ -4,7 +4,7 @@
  * open-addressing table with backward-shift deletion that grows and
  * shrinks with the live set: random adds and removes, clustered
  * addresses and strides that collide, checked at every step against a
- * plain array that holds the same blocks.
+ * plain array that holds the same blocks, each block's stack with it.
  */
 #include <check.h>
 #include <stdbool.h>
@@ -33,6 +33,12 @@ static void count_one(struct mh_block *blk, void *arg)
 	(*(uint64_t *)arg)++;
 }
 
+/* A made-up stack pointer for slot i's block: the table keeps it, never follows it. */
+static struct mh_stack_stats *stack_of(size_t i)
+{
+	return (struct mh_stack_stats *)(uintptr_t)(8 * i + 8);
+}
+
 /* Every model block is found with its size; the table holds nothing else. */
 static void check_same(struct mh_blocks *b, uint64_t live)
 {
@@ -47,6 +53,7 @@ static void check_same(struct mh_blocks *b, uint64_t live)
 		ck_assert_ptr_nonnull(blk);
 		ck_assert_uint_eq(blk->addr, model[i]);
 		ck_assert_uint_eq(blk->size, i + 1);
+		ck_assert_ptr_eq(blk->stack, stack_of(i));
 	}
 	mh_blocks_foreach(b, count_one, &seen);
 	ck_assert_uint_eq(seen, live);
@@ -94,7 +101,7 @@ static void run_pattern(unsigned pattern)
 		} else if (!draining) {
 			model[i] = addr_of(i, pattern);
 			ck_assert_ptr_null(mh_blocks_find(b, model[i]));
-			ck_assert_ptr_nonnull(mh_blocks_add(b, model[i], i + 1, NULL));
+			ck_assert_ptr_nonnull(mh_blocks_add(b, model[i], i + 1, stack_of(i)));
 			live++;
 		}
 		if (step % 20000 == 0)

@@ -97,7 +97,8 @@ static unsigned int stacks_missing(const struct trace *a, const struct trace *b)
 	return missing;
 }
 
-static bool run_mode(struct trace *t, const struct program *p, const char *mode)
+static bool run_mode(struct trace *t, const struct program *p, const char *mode,
+		     const char *test)
 {
 	char var[64];
 	const char *env[] = { var, NULL }, *argv[] = { p->arg, NULL };
@@ -108,7 +109,7 @@ static bool run_mode(struct trace *t, const struct program *p, const char *mode)
 	snprintf(var, sizeof(var), "%s=%s", MH_ENV_UNWIND, mode);
 	run_traced(t, &o);
 	if (WIFEXITED(t->status) && WEXITSTATUS(t->status) == 126) {
-		mh_test_skip("auto_equals_libunwind", "cannot disable address randomization");
+		mh_test_skip(test, "cannot disable address randomization");
 		trace_free(t);
 		return false;
 	}
@@ -119,25 +120,41 @@ static bool run_mode(struct trace *t, const struct program *p, const char *mode)
 	return true;
 }
 
+/*
+ * p run under libunwind (ref) and under auto (got), false (skipped, both
+ * freed) when that cannot be done here.
+ */
+static bool run_both(const struct program *p, const char *test, struct trace *ref,
+		     struct trace *got)
+{
+	char *path = mh_test_join("tests/progs", p->name), *full = mh_test_path(path);
+	bool ok = false;
+
+	if (!have_artefacts(test))
+		goto out;
+	if (!mh_test_executable(full)) {
+		mh_test_skip(test, "the unwind test programs are not built");
+		goto out;
+	}
+	if (!run_mode(ref, p, "libunwind", test))
+		goto out;
+	ok = run_mode(got, p, "auto", test);
+	if (!ok)
+		trace_free(ref);
+out:
+	free(full);
+	free(path);
+	return ok;
+}
+
 START_TEST(test_auto_equals_libunwind)
 {
 	const struct program *p = &programs[_i];
-	char *path = mh_test_join("tests/progs", p->name), *full = mh_test_path(path);
 	struct trace ref, got;
 	unsigned int s, k;
 
-	if (!have_artefacts("auto_equals_libunwind"))
-		goto out;
-	if (!mh_test_executable(full)) {
-		mh_test_skip("auto_equals_libunwind", "the unwind test programs are not built");
-		goto out;
-	}
-	if (!run_mode(&ref, p, "libunwind"))
-		goto out;
-	if (!run_mode(&got, p, "auto")) {
-		trace_free(&ref);
-		goto out;
-	}
+	if (!run_both(p, "auto_equals_libunwind", &ref, &got))
+		return;
 	for (s = 0; p->sizes[s]; s++) {
 		for (k = 0;; k++) {
 			const struct mh_rec_stack *a = kth_stack(&ref, p->sizes[s], k);
@@ -159,9 +176,6 @@ START_TEST(test_auto_equals_libunwind)
 	ck_assert_uint_eq(stacks_missing(&got, &ref), 0);
 	trace_free(&ref);
 	trace_free(&got);
-out:
-	free(full);
-	free(path);
 }
 END_TEST
 
@@ -198,24 +212,13 @@ START_TEST(test_recheck_catches_shifted)
 {
 	static const struct program p = { "unwind_nofp", "shifted", { 2009, 0 } };
 	static __u64 ref_ids[2 * SHIFTED_ROUNDS + 1], got_ids[2 * SHIFTED_ROUNDS + 1];
-	char *path = mh_test_join("tests/progs", p.name), *full = mh_test_path(path);
 	unsigned int k, n, differ = 0, first = UINT_MAX, last = 0;
 	__u64 ref_id = 0, got_id = 0;
 	bool same_ids = true;
 	struct trace ref, got;
 
-	if (!have_artefacts("recheck_catches_shifted"))
-		goto out;
-	if (!mh_test_executable(full)) {
-		mh_test_skip("recheck_catches_shifted", "the unwind test programs are not built");
-		goto out;
-	}
-	if (!run_mode(&ref, &p, "libunwind"))
-		goto out;
-	if (!run_mode(&got, &p, "auto")) {
-		trace_free(&ref);
-		goto out;
-	}
+	if (!run_both(&p, "recheck_catches_shifted", &ref, &got))
+		return;
 	n = size_stacks(&ref, 2009, ref_ids, 2 * SHIFTED_ROUNDS + 1);
 	ck_assert_uint_eq(n, 2 * SHIFTED_ROUNDS);
 	ck_assert_uint_eq(size_stacks(&got, 2009, got_ids, 2 * SHIFTED_ROUNDS + 1), n);
@@ -244,9 +247,6 @@ START_TEST(test_recheck_catches_shifted)
 		      differ);
 	trace_free(&ref);
 	trace_free(&got);
-out:
-	free(full);
-	free(path);
 }
 END_TEST
 

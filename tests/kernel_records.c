@@ -5,6 +5,11 @@
 #include "tests/kernel_records.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include <linux/fs.h>
 
 int capture_sink(void *ctx, int stream, const void *records, size_t bytes)
 {
@@ -88,6 +93,18 @@ int find_kfile(const struct capture *c, const struct stat *st,
 		}
 	}
 	return n;
+}
+
+/* The generation the filesystem gives path's file (FS_IOC_GETVERSION); false if none. */
+bool file_generation(const char *path, __u32 *gen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), v = 0;
+	bool ok = fd >= 0 && ioctl(fd, FS_IOC_GETVERSION, &v) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	*gen = (__u32)v;
+	return ok;
 }
 
 /* The number after "key=" at the start of a line of a program's report; aborts if absent. */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * kernel_records.h - helpers the kernel-stream suites share (check_kernel.c,
- * check_kernel_cli.c): a growable buffer of records, walking it, finding
- * INFO values and file names in it, reading a test program's "key=value"
- * report. Test code only: static inline, may allocate and abort.
+ * check_kernel_cli.c, check_kernel_files.c): a growable buffer of records,
+ * walking it, finding INFO values and file names in it, a file's inode
+ * generation, reading a test program's "key=value" report. Test code only:
+ * may allocate and abort.
  */
 #ifndef MEMHOOK_TESTS_KERNEL_RECORDS_H
 #define MEMHOOK_TESTS_KERNEL_RECORDS_H
@@ -49,6 +50,9 @@ bool same_dev(__u32 dev, const struct stat *st);
 /* The KFILE records for st's file: how many, and the first (with its offset in the capture). */
 int find_kfile(const struct capture *c, const struct stat *st,
 		      const struct mh_rec_kfile **first, size_t *offset);
+
+/* The generation the filesystem gives path's file (FS_IOC_GETVERSION); false if none. */
+bool file_generation(const char *path, __u32 *gen);
 
 /* The number after "key=" at the start of a line of a program's report; aborts if absent. */
 long long report_value(const char *report, const char *key);

@@ -185,8 +185,9 @@ static int put_stack(struct mh_trace_compact *c, struct thread *t, __u64 id, str
  * while old blocks are freed in between). Sets *ref when it is a
  * reference. 0 or -ENOMEM.
  */
-static int put_addr(struct mh_trace_compact *c, struct thread *t, __u64 addr, bool freed,
-		    unsigned cls, bool *ref, struct output *o)
+static inline __attribute__((always_inline)) int
+put_addr(struct mh_trace_compact *c, struct thread *t, __u64 addr, bool freed, unsigned cls,
+	 bool *ref, struct output *o)
 {
 	struct slot *slot = table_slot(&c->addr_index, c->gen, addr, ref);
 	unsigned k = 0;
@@ -199,7 +200,7 @@ static int put_addr(struct mh_trace_compact *c, struct thread *t, __u64 addr, bo
 		c->free_next = slot->index + 1ULL;
 		freed_push(&c->freed, c->classes[slot->index], addr);
 	} else if (*ref) {
-		while (k < c->freed.count[cls] && c->freed.addr[cls][k] != addr)
+		while (k < c->freed.count[cls] && freed_at(&c->freed, cls, k) != addr)
 			k++;
 		if (k < c->freed.count[cls]) {
 			put_varint(o, P_ADDR_ALLOC, 2 * k);

@@ -155,7 +155,7 @@ get_addr(struct mh_trace_compact *c, struct thread *t, struct input *in, bool fr
 			in->bad = true;
 			return 0;
 		}
-		t->addr = c->freed.addr[cls][v / 2];
+		t->addr = freed_at(&c->freed, cls, (unsigned)(v / 2));
 		freed_take(&c->freed, cls, (unsigned)(v / 2));
 	} else if (!ref && (freed || c->v4)) {
 		t->addr += unzigzag(v);

@@ -76,9 +76,12 @@ static inline int table_grow(struct table *t, __u32 gen)
 
 /*
  * The slot of key in this chunk; when absent it is added and *fresh set
- * (the caller fills in its index). NULL when out of memory.
+ * (the caller fills in its index). NULL when out of memory. Always
+ * inlined, as put_addr() in compact.c: the calls took a quarter of the
+ * encoder's instructions (callgrind).
  */
-static inline struct slot *table_slot(struct table *t, __u32 gen, __u64 key, bool *fresh)
+static inline __attribute__((always_inline)) struct slot *
+table_slot(struct table *t, __u32 gen, __u64 key, bool *fresh)
 {
 	struct slot *s;
 	size_t i;
@@ -187,10 +190,18 @@ static inline int reserve(void **array, __u32 count, __u32 *cap, size_t size)
 #define CLASSES 64
 #define CLASS_KEEP 8
 
+/*
+ * Each class's list is a ring of CLASS_KEEP addresses: rank k (0: freed
+ * last) sits at (head + k) % CLASS_KEEP, so a push and a take of the
+ * first, the common case, move no address. Past count nothing is read.
+ */
 struct freed_lists {
 	__u64 addr[CLASSES][CLASS_KEEP];
+	__u8 head[CLASSES];
 	__u8 count[CLASSES];
 };
+
+_Static_assert(!(CLASS_KEEP & (CLASS_KEEP - 1)), "CLASS_KEEP is a power of two");
 
 /* The size class of an allocation of size bytes (0: none). */
 static inline unsigned size_class(__u64 size)
@@ -198,29 +209,34 @@ static inline unsigned size_class(__u64 size)
 	return size < CLASSES * 16 - 23 ? (unsigned)((size + 23) >> 4) : 0;
 }
 
+/* The freed address of rank k (< count) in class cls. */
+static inline __u64 freed_at(const struct freed_lists *f, unsigned cls, unsigned k)
+{
+	return f->addr[cls][(f->head[cls] + k) & (CLASS_KEEP - 1)];
+}
+
 /* A block of class cls (0: none) was freed at addr. */
 static inline void freed_push(struct freed_lists *f, unsigned cls, __u64 addr)
 {
-	__u64 was[CLASS_KEEP];
+	unsigned h = (f->head[cls] - 1U) & (CLASS_KEEP - 1);
 
 	if (!cls)
 		return;
-	/* Through a copy of constant size: a few moves, not a libc memmove call. */
-	memcpy(was, f->addr[cls], sizeof(was));
-	memcpy(&f->addr[cls][1], was, (CLASS_KEEP - 1) * sizeof(addr));
-	f->addr[cls][0] = addr;
+	/* A full list drops its oldest, the slot the new one takes. */
+	f->addr[cls][h] = addr;
+	f->head[cls] = (__u8)h;
 	f->count[cls] += f->count[cls] < CLASS_KEEP;
 }
 
 /* Forget the freed address at rank k (< count) of class cls: it was allocated again. */
 static inline void freed_take(struct freed_lists *f, unsigned cls, unsigned k)
 {
-	__u64 was[CLASS_KEEP];
+	unsigned h = f->head[cls];
 
-	/* A fixed loop (what lies past count is never read), not a libc call for a few words. */
-	memcpy(was, f->addr[cls], sizeof(was));
-	for (unsigned i = 0; i < CLASS_KEEP - 1; i++)
-		f->addr[cls][i] = i >= k ? was[i + 1] : was[i];
+	/* The ranks before k move one place back; the head moves past the first. */
+	for (; k > 0; k--)
+		f->addr[cls][(h + k) & (CLASS_KEEP - 1)] = f->addr[cls][(h + k - 1) & (CLASS_KEEP - 1)];
+	f->head[cls] = (__u8)((h + 1) & (CLASS_KEEP - 1));
 	f->count[cls]--;
 }
 

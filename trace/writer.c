@@ -327,6 +327,19 @@ int mh_trace_writer_commit(struct mh_trace_writer *w, int stream, size_t bytes)
 	return err ? err : taken == bytes ? 0 : -EINVAL;
 }
 
+int mh_trace_writer_commit_checked(struct mh_trace_writer *w, int stream, size_t bytes,
+				   __u32 count, __u64 first_ts)
+{
+	struct stream_buf *s = &w->streams[stream];
+
+	if (first_ts && (!s->first_ts_ns || first_ts < s->first_ts_ns))
+		s->first_ts_ns = first_ts;
+	s->record_count += count;
+	s->raw_bytes += bytes;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
 int mh_trace_writer_flush(struct mh_trace_writer *w)
 {
 	int i, err, first = 0;

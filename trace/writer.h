@@ -72,6 +72,15 @@ int mh_trace_writer_room(struct mh_trace_writer *w, int stream, size_t min, void
 			 size_t *cap);
 int mh_trace_writer_commit(struct mh_trace_writer *w, int stream, size_t bytes);
 
+/*
+ * mh_trace_writer_commit for records the caller has checked already
+ * (whole and valid, as the ring's reader hands them out): count of them
+ * and their smallest stamp (0: none) as it found them, not measured
+ * again. bytes must fit in the room given. Returns 0.
+ */
+int mh_trace_writer_commit_checked(struct mh_trace_writer *w, int stream, size_t bytes,
+				   __u32 count, __u64 first_ts);
+
 /* Write out every stream's buffered records as chunks. 0 or -errno. */
 int mh_trace_writer_flush(struct mh_trace_writer *w);
 

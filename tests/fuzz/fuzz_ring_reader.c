@@ -35,6 +35,9 @@ static void apply(struct mh_ring *ring, struct mh_liveset *ls, const unsigned ch
 	struct mh_exitscan_program prog;
 	size_t off = 0;
 
+	/* As the drainer does: the live set's slots for the whole batch, in groups. */
+	for (size_t ahead = 0; ahead < bytes;)
+		ahead = mh_liveset_prefetch(ls, buf, bytes, ahead, 8);
 	while (off < bytes) {
 		const struct mh_rec_hdr *rec = (const void *)(buf + off);
 
