@@ -103,10 +103,14 @@
  * entries, and an entry's head with the first gaps. An entry keeps where
  * its frames sat and a keyed 64-bit hash of them, not the frames: a hit
  * reads the words at those places, hashes them, and answers with them
- * when the hash is the entry's. The group is chosen by the site frame, the
- * tag also by the word where the site's caller keeps its return address
+ * when the hash is the entry's. The group and a tag are chosen by the
+ * site frame and the word where the site's caller keeps its return address
  * (found through a per-thread hint: where it was at this site last time),
- * so that only entries of stacks above that caller are read. The hint
+ * so that only entries of stacks above that caller are read, and a busy
+ * site's stacks spread over groups (by the site frame alone, cc1's
+ * busiest site overflowed its group, and two busy sites meeting in one
+ * group under ASLR evicted each other's entries: 7.9k to 125k libunwind
+ * unwinds per compile). The hint
  * also names the entry the thread last made or served at the site, with
  * its tag: when the tag agrees, that entry is read first, and a hit there
  * skips the tags (python3 repeats a site's last stack in about half its
@@ -146,7 +150,7 @@
 #include "preload/thread_blocks.h"
 #include "common/compiler.h"
 
-/* Entries a site frame may be in: as many stacks above it (at most 64). */
+/* Entries in a group, where stacks with the same site frame and caller go. */
 #define WAYS 64
 /* Largest gap between two frames' slots an entry holds, in stack words. */
 #define GAP_MAX UINT16_MAX
@@ -313,15 +317,15 @@ static inline __u64 frame_mix(__u64 w, unsigned int j)
 	return (__u64)p ^ (__u64)(p >> 64);
 }
 
-/* The group of WAYS entries a site frame may be in, and the tag of its caller's (never 0). */
+/* The group of a stack's entry and its tag (never 0): see "A hit touches". */
 static inline __u64 group_of(uintptr_t slot, __u64 ip0, __u64 off1, __u64 ip1, __u16 *tag)
 {
-	__u64 k = (slot >> 3) ^ ip0, t;
+	__u64 k = (slot >> 3) ^ ip0;
 
 	k ^= k >> 29;
 	k *= 0x9e3779b97f4a7c15ULL;
-	t = (k ^ (ip1 + off1)) * 0xc2b2ae3d27d4eb4fULL;
-	*tag = (__u16)(t >> 48) | 1;
+	k = (k ^ (ip1 + off1)) * 0xc2b2ae3d27d4eb4fULL;
+	*tag = (__u16)(k >> 48) | 1;
 	return (k >> 32) & table_mask & ~(__u64)(WAYS - 1);
 }
 
