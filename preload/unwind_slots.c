@@ -530,7 +530,7 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 {
 	struct site_hint *h;
 	struct slot_entry *e;
-	__u64 match, m, g;
+	__u64 match, g;
 	__u16 tag;
 
 	*why = MH_SLOTS_COLD;
@@ -543,21 +543,13 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 		if (serve_from(e, s, frames, room, n, truncated, memo, why))
 			return true;
 	}
-	match = ways_tagged(&tags[g], tag);
-	/*
-	 * Both lines a hit reads, of every candidate at once: stacks above the
-	 * same caller share a tag (cc1 tries 1.8 per scan), and their misses
-	 * then overlap instead of following one another.
-	 */
-	for (m = match; m; m &= m - 1) {
-		e = &table[g + (unsigned int)__builtin_ctzll(m)];
-		__builtin_prefetch(e);
-		__builtin_prefetch(&e->check);
-	}
-	for (; match; match &= match - 1) {
+	for (match = ways_tagged(&tags[g], tag); match; match &= match - 1) {
 		e = &table[g + (unsigned int)__builtin_ctzll(match)];
 		if (entry_ref(e) == h->last)
 			continue;
+		/* Both lines a hit reads, at once. */
+		__builtin_prefetch(e);
+		__builtin_prefetch(&e->check);
 		if (serve_from(e, s, frames, room, n, truncated, memo, why)) {
 			h->last = entry_ref(e);
 			h->tag = tag;
