@@ -181,9 +181,9 @@ static void fill_conf(struct mh_kconf *conf, const struct mh_kloader_opts *opts)
  * BTF_HEAP_BYTES advised for transparent huge pages, so a read faults a
  * few 2 MiB pages; the block's head below its first 2 MiB boundary (up to
  * 512 small pages, where the read began: 400 faults measured) is filled
- * in one madvise call instead. Off sets glibc's default thresholds back (fixed ones
- * from then on) and returns the memory. Hints only: if one is refused,
- * loading is slower, nothing else.
+ * in one madvise call instead. Off sets glibc's default thresholds back
+ * (fixed ones from then on) and returns the memory. Hints only: if one is
+ * refused, loading is slower, nothing else.
  */
 static void btf_heap(bool on)
 {

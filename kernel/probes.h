@@ -4,7 +4,8 @@
  * its BPF programs in fallback order (tp_btf, raw_tp, tracepoint, perf
  * event); cheap feature probes rule programs out before load (has the
  * kernel BTF and is the tp_btf target one of its tracepoints? can a raw_tp
- * open? is the tracepoint in tracefs?) and only the first program left of each probe is loaded.
+ * open? is the tracepoint in tracefs?) and only the first program left of
+ * each probe is loaded.
  * What those probes cannot decide (a verifier that refuses a program) is
  * settled by test-loading, a stream at a time and then a program at a
  * time. Never by kernel version. Internal to kernel/; never prints; not
