@@ -227,11 +227,12 @@ static inline bool may_fill(uint64_t i, uint64_t j, uint64_t h, uint64_t mask)
 	return ((j - h) & mask) >= ((j - i) & mask);
 }
 
-void mh_blocks_remove(struct mh_blocks *b, struct mh_block *blk)
+/* Take out the block at slot i. Inlined in both callers: the recorder's live set removes on every free. */
+static inline __attribute__((always_inline)) void remove_at(struct mh_blocks *b, uint64_t i)
 {
-	uint64_t i = (uint64_t)(blk - b->slots), j = i;
+	uint64_t j = i;
 
-	MH_ASSERT(i <= b->mask && blk->addr && b->count > 0);
+	MH_ASSERT(i <= b->mask && b->slots[i].addr && b->count > 0);
 	/* Backward-shift deletion: pull later blocks of the run into the hole, no tombstones. */
 	for (;;) {
 		j = (j + 1) & b->mask;
@@ -249,6 +250,25 @@ void mh_blocks_remove(struct mh_blocks *b, struct mh_block *blk)
 	if (b->mask + 1 > BLOCKS_MIN_SLOTS && b->count * 8 < b->mask + 1 &&
 	    b->ops >= SHRINK_AFTER * (b->mask + 1))
 		(void)rehash(b, fitting_slots(b->count));
+}
+
+void mh_blocks_remove(struct mh_blocks *b, struct mh_block *blk)
+{
+	remove_at(b, (uint64_t)(blk - b->slots));
+}
+
+bool mh_blocks_erase(struct mh_blocks *b, uint64_t addr)
+{
+	uint64_t i = home_of(b, addr);
+
+	for (;; i = (i + 1) & b->mask) {
+		if (b->slots[i].addr == addr && addr) {
+			remove_at(b, i);
+			return true;
+		}
+		if (!b->slots[i].addr)
+			return false;
+	}
 }
 
 uint64_t mh_blocks_count(const struct mh_blocks *b)
