@@ -16,13 +16,15 @@
 /*
  * Lay out count whole records (bytes long, already valid: sizes >= 8,
  * multiples of 8, summing to bytes) from records into out (bytes long, not
- * overlapping), the stamps at word 1 in units of unit_ns ns (>= 1),
+ * overlapping) as a trace of this version (2 .. MH_TRACE_VERSION) reads
+ * them, the stamps at word 1 in units of unit_ns ns (>= 1),
  * floored, and a span's start at word 2 (KRECLAIM, KSYSCALL, SCAN_COST)
- * as its length in units: the writer floors every stamp first
- * (mh_rec_floor_stamps), so none is lost. Never fails. Thread-safe (no shared state).
+ * as its length in units (version 7 on): the writer floors every stamp
+ * first (mh_rec_floor_stamps), so none is lost. Never fails. Thread-safe
+ * (no shared state; about 40 KiB of stack).
  */
-void mh_trace_columns_encode(const void *records, size_t bytes, __u32 count, __u32 unit_ns,
-			     void *out);
+void mh_trace_columns_encode(const void *records, size_t bytes, __u32 count, unsigned version,
+			     __u32 unit_ns, void *out);
 
 /*
  * Undo mh_trace_columns_encode: rebuild count records (bytes long) from
