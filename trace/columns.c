@@ -46,7 +46,9 @@ struct layout {
 /* Coding state along one chunk, the same in both directions. */
 struct coder {
 	__u64 stamp[BUCKETS];	/* previous stamp in units: per bucket (< 8), [0] for all (8) */
-	__u64 fault_ino;	/* previous KFAULT's ino */
+	__u64 fault_vma;	/* previous KFAULT's vma_start */
+	__u64 fault_addr;	/* and its addr */
+	__u64 fault_ino;	/* and its ino */
 	__u64 file_ino;		/* previous KFILE's ino */
 	__u64 sys_len;		/* previous KSYSCALL's args[1] */
 	__u64 rss[RSS_MEMBERS];	/* previous KRSS bytes of each member */
@@ -189,7 +191,10 @@ static void encode_record(const struct layout *l, struct coder *k, unsigned b, u
 	if (!l->every_field)
 		return;
 	if (b == MH_REC_KFAULT && n > 7) {
-		t[2] = w[2] - w[4];	/* addr, vma_end: from vma_start */
+		/* addr: from the last fault's in the same vma, else from vma_start */
+		t[2] = w[4] == k->fault_vma ? zigzag(w[2] - k->fault_addr) : w[2] - w[4];
+		k->fault_vma = w[4];
+		k->fault_addr = w[2];
 		t[5] = w[5] - w[4];
 		t[7] = zigzag(w[7] - k->fault_ino);
 		k->fault_ino = w[7];
@@ -223,7 +228,9 @@ static void decode_record(const struct layout *l, struct coder *k, unsigned b, u
 	if (!l->every_field)
 		return;
 	if (b == MH_REC_KFAULT && n > 7) {
-		w[2] += w[4];
+		w[2] = w[4] == k->fault_vma ? k->fault_addr + unzigzag(w[2]) : w[2] + w[4];
+		k->fault_vma = w[4];
+		k->fault_addr = w[2];
 		w[5] += w[4];
 		w[7] = k->fault_ino += unzigzag(w[7]);
 	} else if (b == MH_REC_KFILE && n > 2) {
