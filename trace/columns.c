@@ -34,6 +34,8 @@
 #define BUCKETS 256
 /* KRSS values are coded against the last one of the same member (mod this). */
 #define RSS_MEMBERS 16
+/* KFAULT inodes are coded against the last one of the same vma class (mod this). */
+#define VMA_CLASSES 8
 
 /* What a layout version does; see docs/FORMAT.md for each. */
 struct layout {
@@ -48,7 +50,7 @@ struct coder {
 	__u64 stamp[BUCKETS];	/* previous stamp in units: per bucket (< 8), [0] for all (8) */
 	__u64 fault_vma;	/* previous KFAULT's vma_start */
 	__u64 fault_addr;	/* and its addr */
-	__u64 fault_ino;	/* and its ino */
+	__u64 fault_ino[VMA_CLASSES]; /* previous KFAULT's ino in each vma class */
 	__u64 file_ino;		/* previous KFILE's ino */
 	__u64 sys_len;		/* previous KSYSCALL's args[1] */
 	__u64 rss[RSS_MEMBERS];	/* previous KRSS bytes of each member */
@@ -190,14 +192,16 @@ static void encode_record(const struct layout *l, struct coder *k, unsigned b, u
 		t[2] = k->stamp[b] - mh_time_units(w[2], l->unit_ns);
 	if (!l->every_field)
 		return;
-	if (b == MH_REC_KFAULT && n > 7) {
+	if (b == MH_REC_KFAULT && n > 10) {
+		__u64 *ino = &k->fault_ino[w[10] % VMA_CLASSES];
+
 		/* addr: from the last fault's in the same vma, else from vma_start */
 		t[2] = w[4] == k->fault_vma ? zigzag(w[2] - k->fault_addr) : w[2] - w[4];
 		k->fault_vma = w[4];
 		k->fault_addr = w[2];
 		t[5] = w[5] - w[4];
-		t[7] = zigzag(w[7] - k->fault_ino);
-		k->fault_ino = w[7];
+		t[7] = zigzag(w[7] - *ino);
+		*ino = w[7];
 	} else if (b == MH_REC_KFILE && n > 2) {
 		t[2] = zigzag(w[2] - k->file_ino);
 		k->file_ino = w[2];
@@ -227,12 +231,14 @@ static void decode_record(const struct layout *l, struct coder *k, unsigned b, u
 		w[2] = (k->stamp[b] - w[2]) * l->unit_ns;
 	if (!l->every_field)
 		return;
-	if (b == MH_REC_KFAULT && n > 7) {
+	if (b == MH_REC_KFAULT && n > 10) {
+		__u64 *ino = &k->fault_ino[w[10] % VMA_CLASSES];
+
 		w[2] = w[4] == k->fault_vma ? k->fault_addr + unzigzag(w[2]) : w[2] + w[4];
 		k->fault_vma = w[4];
 		k->fault_addr = w[2];
 		w[5] += w[4];
-		w[7] = k->fault_ino += unzigzag(w[7]);
+		w[7] = *ino += unzigzag(w[7]);
 	} else if (b == MH_REC_KFILE && n > 2) {
 		w[2] = k->file_ino += unzigzag(w[2]);
 	} else if (b == MH_REC_KSYSCALL && n > 4) {
