@@ -153,7 +153,7 @@ static void place_columns(struct columns *c, __u32 count)
 	c->tail = start;
 }
 
-static void put(const struct layout *l, unsigned char *out, struct column *col, __u64 v)
+static inline void put(const struct layout *l, unsigned char *out, struct column *col, __u64 v)
 {
 	if (l->every_field)
 		scatter(out + col->start * 8ULL, col->len, col->next++ - col->start, v);
@@ -161,7 +161,7 @@ static void put(const struct layout *l, unsigned char *out, struct column *col, 
 		scatter(out, l->nwords, col->next++, v);
 }
 
-static __u64 get(const struct layout *l, const unsigned char *in, struct column *col)
+static inline __u64 get(const struct layout *l, const unsigned char *in, struct column *col)
 {
 	if (l->every_field)
 		return gather(in + col->start * 8ULL, col->len, col->next++ - col->start);
@@ -178,20 +178,29 @@ static __u64 code_stamp(const struct layout *l, struct coder *k, unsigned b, __u
 	return l->every_field ? zigzag(d) : d;
 }
 
+/* Words a record's coding replaces: the mask of their indices. */
+#define CODED(i) (1U << (i))
+
 /*
- * The column words t[1..n) of record w of bucket b (n: its column words).
- * Every transform reads only words the decoder has already rebuilt.
+ * The coded column words of record w of bucket b (n: its column words):
+ * t[i] for each i set in the mask returned; the others are stored as they
+ * are. Every transform reads only words the decoder has already rebuilt.
  */
-static void encode_record(const struct layout *l, struct coder *k, unsigned b, unsigned n,
-			  const __u64 *w, __u64 *t)
+static unsigned encode_record(const struct layout *l, struct coder *k, unsigned b, unsigned n,
+			      const __u64 *w, __u64 *t)
 {
-	memcpy(t, w, n * sizeof(*w));
-	if (n > 1 && word1_is_stamp(b))
+	unsigned coded = 0;
+
+	if (n > 1 && word1_is_stamp(b)) {
 		t[1] = code_stamp(l, k, b, mh_time_units(w[1], l->unit_ns));
-	if (n > 2 && l->spans && word2_is_start(b))
+		coded |= CODED(1);
+	}
+	if (n > 2 && l->spans && word2_is_start(b)) {
 		t[2] = k->stamp[b] - mh_time_units(w[2], l->unit_ns);
+		coded |= CODED(2);
+	}
 	if (!l->every_field)
-		return;
+		return coded;
 	if (b == MH_REC_KFAULT && n > 10) {
 		__u64 *ino = &k->fault_ino[w[10] % VMA_CLASSES];
 
@@ -202,18 +211,23 @@ static void encode_record(const struct layout *l, struct coder *k, unsigned b, u
 		t[5] = w[5] - w[4];
 		t[7] = zigzag(w[7] - *ino);
 		*ino = w[7];
+		coded |= CODED(2) | CODED(5) | CODED(7);
 	} else if (b == MH_REC_KFILE && n > 2) {
 		t[2] = zigzag(w[2] - k->file_ino);
 		k->file_ino = w[2];
+		coded |= CODED(2);
 	} else if (b == MH_REC_KSYSCALL && n > 4) {
 		t[4] = w[4] ^ k->sys_len;	/* munmap's length is mmap's */
 		k->sys_len = w[4];
+		coded |= CODED(4);
 	} else if (b == MH_REC_KRSS && n > 4) {
 		__u64 *last = &k->rss[w[4] % RSS_MEMBERS];
 
 		t[2] = zigzag(w[2] - *last);
 		*last = w[2];
+		coded |= CODED(2);
 	}
+	return coded;
 }
 
 /* Undo encode_record in place: w[1..n) holds the column words. */
@@ -259,7 +273,7 @@ static void layout_of(struct layout *l, unsigned version, __u32 unit_ns, size_t 
 }
 
 /* Copy one tail word: as it is (version 8) or into the planes. */
-static void put_tail(const struct layout *l, unsigned char *out, struct columns *c, __u64 v)
+static inline void put_tail(const struct layout *l, unsigned char *out, struct columns *c, __u64 v)
 {
 	if (l->every_field)
 		memcpy(out + c->tail++ * 8ULL, &v, 8);
@@ -267,7 +281,7 @@ static void put_tail(const struct layout *l, unsigned char *out, struct columns 
 		scatter(out, l->nwords, c->tail++, v);
 }
 
-static __u64 get_tail(const struct layout *l, const unsigned char *in, struct columns *c)
+static inline __u64 get_tail(const struct layout *l, const unsigned char *in, struct columns *c)
 {
 	__u64 v;
 
@@ -299,13 +313,13 @@ void mh_trace_columns_encode(const void *records, size_t bytes, __u32 count, uns
 	place_columns(&c, count);
 	for (off = 0, n = 0; off < bytes && n < count; n++) {
 		const __u64 *w = (const __u64 *)(p + off);
-		unsigned words = words_of(w[0]), b = w[0] & (BUCKETS - 1), i;
+		unsigned words = words_of(w[0]), b = w[0] & (BUCKETS - 1), i, coded;
 		unsigned cols = column_words(&l, b) < words ? column_words(&l, b) : words;
 
-		encode_record(&l, &k, b, cols, w, t);
+		coded = encode_record(&l, &k, b, cols, w, t);
 		put(&l, out, &c.hdr, w[0]);
 		for (i = 1; i < cols; i++)
-			put(&l, out, &c.col[b][i], t[i]);
+			put(&l, out, &c.col[b][i], coded & CODED(i) ? t[i] : w[i]);
 		for (; i < words; i++)
 			put_tail(&l, out, &c, w[i]);
 		off += words * 8ULL;
