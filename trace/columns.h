@@ -33,7 +33,8 @@ void mh_trace_columns_encode(const void *records, size_t bytes, __u32 count, uns
  * time_unit_ns; 1 and spans' starts as they are before version 7). Returns 0, or -EBADMSG
  * when packed cannot be the layout of count records of bytes bytes (the
  * record sizes it holds are not all >= 8 and multiples of 8, or do not sum
- * to bytes). Never reads or writes outside the two buffers. Thread-safe.
+ * to bytes). Never reads or writes outside the two buffers. Thread-safe
+ * (about 40 KiB of stack).
  */
 int mh_trace_columns_decode(const void *packed, size_t bytes, __u32 count, unsigned version,
 			    __u32 unit_ns, void *out);
