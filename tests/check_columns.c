@@ -81,6 +81,7 @@ static void append(__u64 *buf, size_t *used, const void *rec, size_t bytes, __u3
 static size_t make_kernel_like(__u64 *buf, size_t max_words, __u32 *count)
 {
 	__u64 x = 7777, ts = 5000000, vma = 0x7f0000000000, rss[2] = { 1 << 20, 5 << 20 };
+	__u64 other = 0x7e0000000000;
 	size_t used = 0;
 	__u32 n = 0;
 
@@ -89,7 +90,8 @@ static size_t make_kernel_like(__u64 *buf, size_t max_words, __u32 *count)
 		struct mh_rec_kfault f = { .hdr = { MH_REC_KFAULT, 0, sizeof(f) }, .vma_start = vma,
 					   .vma_end = vma + (64 << 20), .ip = 0x55550000 + r % 64,
 					   .ino = r % 5 ? 0 : r >> 40, .tid = 9, .pid = 9,
-					   .error_code = (__u32)(r % 8), .vma_class = 1 };
+					   .error_code = (__u32)(r % 8), .vma_class = r % 11 % 7,
+					   .dev = r % 11 % 7 == 2 ? 0xfe00001 : 0 };
 		struct mh_rec_ksyscall sc = { .hdr = { MH_REC_KSYSCALL, 0, sizeof(sc) },
 					      .sys = MH_KSYS_MMAP, .args = { 0, r >> 48, 1, 2, 3 },
 					      .ret = (__s64)vma, .tid = 9, .pid = 9 };
@@ -104,6 +106,11 @@ static size_t make_kernel_like(__u64 *buf, size_t max_words, __u32 *count)
 		f.ts_ns = sc.ts_ns = k.ts_ns = file.f.ts_ns = r % 17 ? ts : ts - 40000;
 		sc.enter_ns = ts - r % 3000;
 		f.addr = r % 4 ? vma + (n % 4096) * 4096 : r;	/* a run, or anywhere */
+		if (f.vma_class == 2) {	/* a file mapped and unmapped again at one address */
+			f.vma_start = other;
+			f.vma_end = other + (r >> 52) * 4096;
+			f.addr = other + 4096 * (r % 3);
+		}
 		if (r % 9 == 0)
 			vma = r % 2 ? vma + (128 << 20) : ~0ULL - 4096;	/* a new vma; one at the top */
 		rss[k.member] += r % 3 ? 4096 : -8192;

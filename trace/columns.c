@@ -34,7 +34,7 @@
 #define BUCKETS 256
 /* KRSS values are coded against the last one of the same member (mod this). */
 #define RSS_MEMBERS 16
-/* KFAULT inodes are coded against the last one of the same vma class (mod this). */
+/* KFAULTs are coded against the last one of the same vma class (mod this). */
 #define VMA_CLASSES 8
 
 /* What a layout version does; see docs/FORMAT.md for each. */
@@ -45,12 +45,15 @@ struct layout {
 	size_t nwords;		/* words of the whole chunk */
 };
 
+/* The previous KFAULT of one vma class: its fields the next one is coded against. */
+struct fault {
+	__u64 vma, addr, ip, size, ino, dev_error;
+};
+
 /* Coding state along one chunk, the same in both directions. */
 struct coder {
 	__u64 stamp[BUCKETS];	/* previous stamp in units: per bucket (< 8), [0] for all (8) */
-	__u64 fault_vma;	/* previous KFAULT's vma_start */
-	__u64 fault_addr;	/* and its addr */
-	__u64 fault_ino[VMA_CLASSES]; /* previous KFAULT's ino in each vma class */
+	struct fault fault[VMA_CLASSES]; /* by vma_class */
 	__u64 file_ino;		/* previous KFILE's ino */
 	__u64 sys_len;		/* previous KSYSCALL's args[1] */
 	__u64 rss[RSS_MEMBERS];	/* previous KRSS bytes of each member */
@@ -178,6 +181,40 @@ static __u64 code_stamp(const struct layout *l, struct coder *k, unsigned b, __u
 	return l->every_field ? zigzag(d) : d;
 }
 
+static void remember_fault(struct fault *f, const __u64 *w)
+{
+	*f = (struct fault){ .vma = w[4], .addr = w[2], .ip = w[3], .size = w[5] - w[4],
+			     .ino = w[7], .dev_error = w[8] };
+}
+
+/*
+ * A KFAULT (w, 11 words) against the last one of its vma class (f):
+ * addr against that one's when in the same vma, else against vma_start;
+ * the vma's size instead of its end; the rest XOR or minus the same field.
+ */
+static void encode_fault(struct fault *f, const __u64 *w, __u64 *t)
+{
+	t[2] = w[4] == f->vma ? zigzag(w[2] - f->addr) : w[2] - w[4];
+	t[3] = w[3] ^ f->ip;
+	t[4] = w[4] ^ f->vma;
+	t[5] = (w[5] - w[4]) ^ f->size;
+	t[7] = zigzag(w[7] - f->ino);
+	t[8] = w[8] ^ f->dev_error;
+	remember_fault(f, w);
+}
+
+/* Undo encode_fault in place: word 10 (the class) is as it was. */
+static void decode_fault(struct fault *f, __u64 *w)
+{
+	w[4] ^= f->vma;
+	w[2] = w[4] == f->vma ? f->addr + unzigzag(w[2]) : w[2] + w[4];
+	w[3] ^= f->ip;
+	w[5] = (w[5] ^ f->size) + w[4];
+	w[7] = f->ino + unzigzag(w[7]);
+	w[8] ^= f->dev_error;
+	remember_fault(f, w);
+}
+
 /* Words a record's coding replaces: the mask of their indices. */
 #define CODED(i) (1U << (i))
 
@@ -202,16 +239,8 @@ static unsigned encode_record(const struct layout *l, struct coder *k, unsigned 
 	if (!l->every_field)
 		return coded;
 	if (b == MH_REC_KFAULT && n > 10) {
-		__u64 *ino = &k->fault_ino[w[10] % VMA_CLASSES];
-
-		/* addr: from the last fault's in the same vma, else from vma_start */
-		t[2] = w[4] == k->fault_vma ? zigzag(w[2] - k->fault_addr) : w[2] - w[4];
-		k->fault_vma = w[4];
-		k->fault_addr = w[2];
-		t[5] = w[5] - w[4];
-		t[7] = zigzag(w[7] - *ino);
-		*ino = w[7];
-		coded |= CODED(2) | CODED(5) | CODED(7);
+		encode_fault(&k->fault[w[10] % VMA_CLASSES], w, t);
+		coded |= CODED(2) | CODED(3) | CODED(4) | CODED(5) | CODED(7) | CODED(8);
 	} else if (b == MH_REC_KFILE && n > 2) {
 		t[2] = zigzag(w[2] - k->file_ino);
 		k->file_ino = w[2];
@@ -246,13 +275,7 @@ static void decode_record(const struct layout *l, struct coder *k, unsigned b, u
 	if (!l->every_field)
 		return;
 	if (b == MH_REC_KFAULT && n > 10) {
-		__u64 *ino = &k->fault_ino[w[10] % VMA_CLASSES];
-
-		w[2] = w[4] == k->fault_vma ? k->fault_addr + unzigzag(w[2]) : w[2] + w[4];
-		k->fault_vma = w[4];
-		k->fault_addr = w[2];
-		w[5] += w[4];
-		w[7] = *ino += unzigzag(w[7]);
+		decode_fault(&k->fault[w[10] % VMA_CLASSES], w);
 	} else if (b == MH_REC_KFILE && n > 2) {
 		w[2] = k->file_ino += unzigzag(w[2]);
 	} else if (b == MH_REC_KSYSCALL && n > 4) {
