@@ -123,7 +123,7 @@ static unsigned words_of(__u64 hdr)
  * column is part of one plane-split area as wide as the chunk.
  */
 struct column {
-	__u32 start, len, next;		/* chunks hold at most 2M words */
+	__u32 start, len, next;		/* words; a chunk has at most 2M */
 };
 
 struct columns {
@@ -379,7 +379,7 @@ int mh_trace_columns_decode(const void *packed, size_t bytes, __u32 count, unsig
 	__u64 *w = out;
 	int err;
 
-	if (bytes % 8)
+	if (bytes % 8 || bytes > MH_CHUNK_MAX_RAW_BYTES)
 		return -EBADMSG;
 	layout_of(&l, version, unit_ns, bytes);
 	err = read_headers(&l, packed, count, &c);
