@@ -112,11 +112,11 @@ static size_t make_kernel_like(__u64 *buf, size_t max_words, __u32 *count)
 			f.addr = other + 4096 * (r % 3);
 		}
 		if (r % 9 == 0)
-			vma = r % 2 ? vma + (128 << 20) : ~0ULL - 4096;	/* a new vma; one at the top */
+			vma = r % 2 ? vma + (128 << 20) : ~0ULL - 4096;	/* new; or at the top */
 		rss[k.member] += r % 3 ? 4096 : -8192;
 		k.bytes = rss[k.member];
-		snprintf(file.path, sizeof(file.path), "/r/.git/objects/%02x/%022llx", (unsigned)(r & 0xff),
-			 (unsigned long long)(r >> 8));
+		snprintf(file.path, sizeof(file.path), "/r/.git/objects/%02x/%022llx",
+			 (unsigned)(r & 0xff), (unsigned long long)(r >> 8));
 		append(buf, &used, &f, sizeof(f), &n);
 		if (r % 3 == 0) {
 			append(buf, &used, &sc, sizeof(sc), &n);
@@ -154,7 +154,8 @@ static void round_trip(const __u64 *in, size_t bytes, __u32 count, unsigned vers
 	ck_assert_int_ne(memcmp(in, packed, bytes), 0);
 	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, count, version, unit, out), 0);
 	for (size_t i = 0; i < bytes / 8; i++)
-		ck_assert_msg(in[i] == out[i], "version %u unit %u: word %zu differs", version, unit, i);
+		ck_assert_msg(in[i] == out[i], "version %u unit %u: word %zu differs", version, unit,
+			      i);
 	free(packed);
 	free(out);
 }
@@ -225,7 +226,9 @@ START_TEST(columns_v8_layout_is_the_documented_one)
 		size_t len = h->size - sizeof(struct mh_rec_kfile);
 
 		if (h->type == MH_REC_KFILE) {
-			ck_assert_int_eq(memcmp(at, (const char *)h + sizeof(struct mh_rec_kfile), len), 0);
+			const char *path = (const char *)h + sizeof(struct mh_rec_kfile);
+
+			ck_assert_int_eq(memcmp(at, path, len), 0);
 			at += len;
 		}
 		off += h->size;
