@@ -227,12 +227,11 @@ static inline bool may_fill(uint64_t i, uint64_t j, uint64_t h, uint64_t mask)
 	return ((j - h) & mask) >= ((j - i) & mask);
 }
 
-/* Take out the block at slot i. Inlined in both callers: the recorder's live set removes on every free. */
-static inline __attribute__((always_inline)) void remove_at(struct mh_blocks *b, uint64_t i)
+void mh_blocks_remove(struct mh_blocks *b, struct mh_block *blk)
 {
-	uint64_t j = i;
+	uint64_t i = (uint64_t)(blk - b->slots), j = i;
 
-	MH_ASSERT(i <= b->mask && b->slots[i].addr && b->count > 0);
+	MH_ASSERT(i <= b->mask && blk->addr && b->count > 0);
 	/* Backward-shift deletion: pull later blocks of the run into the hole, no tombstones. */
 	for (;;) {
 		j = (j + 1) & b->mask;
@@ -252,23 +251,14 @@ static inline __attribute__((always_inline)) void remove_at(struct mh_blocks *b,
 		(void)rehash(b, fitting_slots(b->count));
 }
 
-void mh_blocks_remove(struct mh_blocks *b, struct mh_block *blk)
-{
-	remove_at(b, (uint64_t)(blk - b->slots));
-}
-
 bool mh_blocks_erase(struct mh_blocks *b, uint64_t addr)
 {
-	uint64_t i = home_of(b, addr);
+	/* Both are inlined here (one call for the recorder's every free). */
+	struct mh_block *blk = mh_blocks_find(b, addr);
 
-	for (;; i = (i + 1) & b->mask) {
-		if (b->slots[i].addr == addr && addr) {
-			remove_at(b, i);
-			return true;
-		}
-		if (!b->slots[i].addr)
-			return false;
-	}
+	if (blk)
+		mh_blocks_remove(b, blk);
+	return blk;
 }
 
 uint64_t mh_blocks_count(const struct mh_blocks *b)
