@@ -85,8 +85,6 @@ int mh_ring_attach(struct mh_ring *ring, int fd)
 	err = mh_ring_map(ring, fd, h.data_bytes);
 	if (!err)
 		choose_busy_store(ring);
-	if (!page_size)
-		page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
 	return err;
 }
 
@@ -312,6 +310,8 @@ static void take(struct mh_ring *ring, __u32 i)
 	mh_ring_me.tail = __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE);
 	mh_ring_me.starved = 0;
 	/* Capped: most processes write a few pages in all. */
+	if (!page_size)
+		page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
 	prefault_lap_end = mh_ring_me.head + mh_ring_me.bytes;
 	prefault_window(PREFAULT_FIRST_BYTES);
 }
