@@ -384,7 +384,7 @@ START_TEST(previous_version_reads)
 
 	ck_assert(in && packed && z && c);
 	bytes = make_records(&x, in, max, &count);
-	mh_trace_columns_encode(in, bytes, count, 1, packed);
+	mh_trace_columns_encode(in, bytes, count, 3, 1, packed);
 	zlen = ZSTD_compress(z, ZSTD_compressBound(bytes), packed, bytes, 1);
 	ck_assert(!ZSTD_isError(zlen));
 	write_one_chunk(3, MH_CHUNK_COLUMNS | MH_CHUNK_ZSTD, z, (__u32)zlen, (__u32)bytes, count);

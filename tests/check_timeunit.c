@@ -210,7 +210,7 @@ START_TEST(trace_floors_to_the_unit)
 	r = mh_trace_reader_open(path);
 	ck_assert_ptr_nonnull(r);
 	back = *mh_trace_reader_header(r);
-	ck_assert_uint_eq(back.version, 7);
+	ck_assert_uint_eq(back.version, MH_TRACE_VERSION);
 	ck_assert_uint_eq(back.time_unit_ns, 1000);
 	ck_assert_uint_eq(back.start_ns, 123456000);
 	ck_assert_uint_eq(back.start_realtime_ns - back.start_ns, gap);

@@ -20,7 +20,6 @@
 #include <check.h>
 
 #include "trace/writer.h"
-#include "trace/columns.h"
 #include "trace/reader.h"
 #include "tests/testutil.h"
 
@@ -564,100 +563,6 @@ START_TEST(concurrent_appends_keep_order)
 }
 END_TEST
 
-/* Deterministic pseudo-random words for the column tests. */
-static __u64 next_word(__u64 *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
-/*
- * Records of every shape the layout must keep: fixed and variable sizes,
- * one word to long tails, types that share a bucket (4 and 260), types
- * past 255. Returns the bytes written to buf; *count gets the records.
- */
-static size_t make_shapes(__u64 *buf, size_t max_words, __u32 *count)
-{
-	static const __u16 types[] = { MH_REC_ALLOC, MH_REC_FREE, MH_REC_REALLOC, MH_REC_STACK,
-				       MH_REC_INFO, MH_REC_PAGEMAP, MH_REC_LEAK, 64, 75, 260, 300 };
-	__u64 x = 88172645463325252ULL;
-	size_t used = 0;
-	__u32 n = 0;
-
-	while (used + 64 < max_words) {
-		unsigned words = 1 + next_word(&x) % 60;
-		struct mh_rec_hdr h = {
-			.type = types[next_word(&x) % (sizeof(types) / sizeof(types[0]))],
-			.kind = (__u16)next_word(&x),
-			.size = words * 8,
-		};
-
-		memcpy(&buf[used], &h, sizeof(h));
-		for (unsigned i = 1; i < words; i++)
-			buf[used + i] = i == 1 ? 1000000 * n + next_word(&x) % 999 : next_word(&x);
-		used += words;
-		n++;
-	}
-	*count = n;
-	return used * 8;
-}
-
-/* The column layout as this build writes it, at exact ns. */
-#define THIS_VERSION MH_TRACE_VERSION
-
-/* The column layout gives back exactly the records it was given. */
-START_TEST(columns_round_trip_every_shape)
-{
-	size_t max_words = 1 << 16, bytes;
-	__u64 *in = calloc(max_words, 8), *packed = calloc(max_words, 8), *out = calloc(max_words, 8);
-	__u32 count;
-
-	ck_assert(in && packed && out);
-	bytes = make_shapes(in, max_words, &count);
-	ck_assert_uint_gt(count, 1000);
-	mh_trace_columns_encode(in, bytes, count, 1, packed);
-	ck_assert_int_ne(memcmp(in, packed, bytes), 0);
-	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, count, THIS_VERSION, 1, out), 0);
-	ck_assert_int_eq(memcmp(in, out, bytes), 0);
-	/* No records at all. */
-	ck_assert_int_eq(mh_trace_columns_decode(packed, 0, 0, THIS_VERSION, 1, out), 0);
-	free(in);
-	free(packed);
-	free(out);
-}
-END_TEST
-
-/* A layout that cannot hold count records of bytes bytes is refused, never overrun. */
-START_TEST(columns_reject_bad_layouts)
-{
-	size_t max_words = 1 << 12, bytes;
-	__u64 *in = calloc(max_words, 8), *packed = calloc(max_words, 8), *out = calloc(max_words, 8);
-	unsigned char *planes = (unsigned char *)packed;
-	__u32 count;
-
-	ck_assert(in && packed && out);
-	bytes = make_shapes(in, max_words, &count);
-	mh_trace_columns_encode(in, bytes, count, 1, packed);
-	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes - 4, count, THIS_VERSION, 1, out),
-			 -EBADMSG);
-	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, (__u32)(bytes / 8 + 1), THIS_VERSION,
-						 1, out), -EBADMSG);
-	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, count - 1, THIS_VERSION, 1, out),
-			 -EBADMSG);
-	/* Byte 4 of each word is the low byte of a header's size: plane 4, word 0. */
-	planes[4 * (bytes / 8)] ^= 0x08;
-	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, count, THIS_VERSION, 1, out), -EBADMSG);
-	planes[4 * (bytes / 8)] ^= 0x08;
-	planes[4 * (bytes / 8)] ^= 0x03;	/* not a multiple of 8 */
-	ck_assert_int_eq(mh_trace_columns_decode(packed, bytes, count, THIS_VERSION, 1, out), -EBADMSG);
-	free(in);
-	free(packed);
-	free(out);
-}
-END_TEST
-
 /*
  * An unknown newer version is refused (older versions: check_compact.c,
  * which builds their chunks by hand).
@@ -693,7 +598,6 @@ static Suite *trace_suite(void)
 	tcase_add_test(tc, bad_records_are_refused_by_writer);
 	tcase_add_test(tc, direct_writes_round_trip);
 	tcase_add_test(tc, concurrent_appends_keep_order);
-	tcase_add_test(tc, columns_round_trip_every_shape);
 	tcase_add_test(tc, newer_version_is_refused);
 	suite_add_tcase(s, tc);
 
@@ -706,7 +610,6 @@ static Suite *trace_suite(void)
 	tcase_add_test(tc, every_corrupt_byte_is_handled);
 	tcase_add_test(tc, not_a_trace_is_eproto);
 	tcase_add_test(tc, full_disk_keeps_written_chunks);
-	tcase_add_test(tc, columns_reject_bad_layouts);
 	suite_add_tcase(s, tc);
 	return s;
 }

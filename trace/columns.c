@@ -7,9 +7,13 @@
  * than the last one, an address, a size, a stack id, the same tid and pid.
  * Back to back they interleave into bytes zstd matches poorly; as columns,
  * with timestamps as differences and each word's eight bytes in eight
- * planes, the high bytes become long runs of zeros. Both directions make
- * two passes over the chunk and keep no state between chunks, so every
- * chunk stays readable on its own. Never allocates, never prints.
+ * planes, the high bytes become long runs of zeros. From version 8 on,
+ * every fixed word of a known type has a column, each column has planes of
+ * its own, a few fields are coded against a like field (a fault's address
+ * against its vma), and the variable parts (paths, stack ips, bitmaps)
+ * follow as they are, not split into planes. Both directions make two
+ * passes over the chunk and keep no state between chunks, so every chunk
+ * stays readable on its own. Never allocates, never prints.
  */
 #include "trace/columns.h"
 
@@ -22,13 +26,41 @@
 #include "memhook/trace.h"
 #include "trace/records.h"
 
-/* Words 0..COLUMN_WORDS-1 of a record go to columns, the rest to the tail area. */
-#define COLUMN_WORDS 8
+/* Before version 8: words 0..7 of every record go to columns, the rest to the tail. */
+#define OLD_COLUMN_WORDS 8
+/* Most columns a bucket has (version 8: KSYSCALL's 12 words). */
+#define COLUMN_WORDS_MAX 12
 /* Records are sorted into columns by type modulo this. */
 #define BUCKETS 256
+/* KRSS values are coded against the last one of the same member (mod this). */
+#define RSS_MEMBERS 16
+/* KFAULTs are coded against the last one of the same vma class (mod this). */
+#define VMA_CLASSES 8
+
+/* What a layout version does; see docs/FORMAT.md for each. */
+struct layout {
+	bool every_field;	/* version 8: the columns, planes and transforms above */
+	bool spans;		/* version 7: span starts as lengths */
+	__u32 unit_ns;		/* stamps' unit, ns */
+	size_t nwords;		/* words of the whole chunk */
+};
+
+/* The previous KFAULT of one vma class: its fields the next one is coded against. */
+struct fault {
+	__u64 vma, addr, ip, size, ino, dev_error;
+};
+
+/* Coding state along one chunk, the same in both directions. */
+struct coder {
+	__u64 stamp[BUCKETS];	/* previous stamp in units: per bucket (< 8), [0] for all (8) */
+	struct fault fault[VMA_CLASSES]; /* by vma_class */
+	__u64 file_ino;		/* previous KFILE's ino */
+	__u64 sys_len;		/* previous KSYSCALL's args[1] */
+	__u64 rss[RSS_MEMBERS];	/* previous KRSS bytes of each member */
+};
 
 /* Word 1 is a timestamp (stored as a difference) in every bucket but these. */
-static bool word1_is_delta(unsigned bucket)
+static bool word1_is_stamp(unsigned bucket)
 {
 	return bucket != MH_REC_STACK && bucket != MH_REC_LEAK;
 }
@@ -42,6 +74,26 @@ static bool word2_is_start(unsigned bucket)
 {
 	return bucket == (MH_REC_KRECLAIM & 0xff) || bucket == (MH_REC_KSYSCALL & 0xff) ||
 	       bucket == MH_REC_SCAN_COST;
+}
+
+/* Leading words of a record of this bucket that go to columns (header included). */
+static unsigned column_words(const struct layout *l, unsigned bucket)
+{
+	unsigned fixed = bucket < MH_REC_TYPE_LIMIT ? mh_rec_min_sizes[bucket] / 8 : 0;
+
+	if (!l->every_field || !fixed)
+		return OLD_COLUMN_WORDS;
+	return fixed < COLUMN_WORDS_MAX ? fixed : COLUMN_WORDS_MAX;
+}
+
+static inline __u64 zigzag(__u64 d)
+{
+	return d << 1 ^ (__u64)((__s64)d >> 63);
+}
+
+static inline __u64 unzigzag(__u64 z)
+{
+	return z >> 1 ^ -(z & 1);
 }
 
 /* Word k of a plane-split area of nwords words. */
@@ -65,117 +117,287 @@ static unsigned words_of(__u64 hdr)
 	return (unsigned)((hdr >> 32) / 8);	/* struct mh_rec_hdr: size in the high half */
 }
 
-/* Where each column starts: columns after the count header words, then the tails. */
-static size_t column_starts(__u32 counts[BUCKETS][COLUMN_WORDS], size_t start,
-			    size_t pos[BUCKETS][COLUMN_WORDS])
+/*
+ * Where a column lives: its first word (in words from the start) and its
+ * length, which is also the width of its planes. Before version 8 every
+ * column is part of one plane-split area as wide as the chunk.
+ */
+struct column {
+	__u32 start, len, next;		/* words; a chunk has at most 2M */
+};
+
+struct columns {
+	struct column col[BUCKETS][COLUMN_WORDS_MAX];	/* [b][0]: unused */
+	struct column hdr;				/* the header words */
+	__u32 tail;					/* next tail word */
+};
+
+static void count_words(const struct layout *l, struct columns *c, unsigned bucket,
+			unsigned words)
 {
+	unsigned n = column_words(l, bucket);
+
+	for (unsigned i = 1; i < words && i < n; i++)
+		c->col[bucket][i].len++;
+}
+
+/* Lay the columns out after the count header words; the tail follows them. */
+static void place_columns(struct columns *c, __u32 count)
+{
+	__u32 start = count;
+
+	c->hdr = (struct column){ 0, count, 0 };
 	for (unsigned b = 0; b < BUCKETS; b++) {
-		for (unsigned i = 1; i < COLUMN_WORDS; i++) {
-			pos[b][i] = start;
-			start += counts[b][i];
+		for (unsigned i = 1; i < COLUMN_WORDS_MAX; i++) {
+			c->col[b][i].start = c->col[b][i].next = start;
+			start += c->col[b][i].len;
 		}
 	}
-	return start;
+	c->tail = start;
 }
 
-static void count_words(__u32 counts[BUCKETS][COLUMN_WORDS], unsigned bucket, unsigned words)
+static inline void put(const struct layout *l, unsigned char *out, struct column *col, __u64 v)
 {
-	for (unsigned i = 1; i < words && i < COLUMN_WORDS; i++)
-		counts[bucket][i]++;
+	if (l->every_field)
+		scatter(out + col->start * 8ULL, col->len, col->next++ - col->start, v);
+	else
+		scatter(out, l->nwords, col->next++, v);
 }
 
-void mh_trace_columns_encode(const void *records, size_t bytes, __u32 count, __u32 unit_ns,
-			     void *out)
+static inline __u64 get(const struct layout *l, const unsigned char *in, struct column *col)
 {
-	__u32 counts[BUCKETS][COLUMN_WORDS];
-	size_t pos[BUCKETS][COLUMN_WORDS];
+	if (l->every_field)
+		return gather(in + col->start * 8ULL, col->len, col->next++ - col->start);
+	return gather(in, l->nwords, col->next++);
+}
+
+/* The stamp difference word 1 is stored as; updates the coder. */
+static __u64 code_stamp(const struct layout *l, struct coder *k, unsigned b, __u64 units)
+{
+	__u64 *last = &k->stamp[l->every_field ? 0 : b], d = units - *last;
+
+	*last = units;
+	k->stamp[b] = units;	/* the span's end, for word 2 */
+	return l->every_field ? zigzag(d) : d;
+}
+
+static void remember_fault(struct fault *f, const __u64 *w)
+{
+	*f = (struct fault){ .vma = w[4], .addr = w[2], .ip = w[3], .size = w[5] - w[4],
+			     .ino = w[7], .dev_error = w[8] };
+}
+
+/*
+ * A KFAULT (w, 11 words) against the last one of its vma class (f):
+ * addr against that one's when in the same vma, else against vma_start;
+ * the vma's size instead of its end; the rest XOR or minus the same field.
+ */
+static void encode_fault(struct fault *f, const __u64 *w, __u64 *t)
+{
+	t[2] = w[4] == f->vma ? zigzag(w[2] - f->addr) : w[2] - w[4];
+	t[3] = w[3] ^ f->ip;
+	t[4] = w[4] ^ f->vma;
+	t[5] = (w[5] - w[4]) ^ f->size;
+	t[7] = zigzag(w[7] - f->ino);
+	t[8] = w[8] ^ f->dev_error;
+	remember_fault(f, w);
+}
+
+/* Undo encode_fault in place: word 10 (the class) is as it was. */
+static void decode_fault(struct fault *f, __u64 *w)
+{
+	w[4] ^= f->vma;
+	w[2] = w[4] == f->vma ? f->addr + unzigzag(w[2]) : w[2] + w[4];
+	w[3] ^= f->ip;
+	w[5] = (w[5] ^ f->size) + w[4];
+	w[7] = f->ino + unzigzag(w[7]);
+	w[8] ^= f->dev_error;
+	remember_fault(f, w);
+}
+
+/* Words a record's coding replaces: the mask of their indices. */
+#define CODED(i) (1U << (i))
+
+/*
+ * The coded column words of record w of bucket b (n: its column words):
+ * t[i] for each i set in the mask returned; the others are stored as they
+ * are. Every transform reads only words the decoder has already rebuilt.
+ */
+static unsigned encode_record(const struct layout *l, struct coder *k, unsigned b, unsigned n,
+			      const __u64 *w, __u64 *t)
+{
+	unsigned coded = 0;
+
+	if (n > 1 && word1_is_stamp(b)) {
+		t[1] = code_stamp(l, k, b, mh_time_units(w[1], l->unit_ns));
+		coded |= CODED(1);
+	}
+	if (n > 2 && l->spans && word2_is_start(b)) {
+		t[2] = k->stamp[b] - mh_time_units(w[2], l->unit_ns);
+		coded |= CODED(2);
+	}
+	if (!l->every_field)
+		return coded;
+	if (b == MH_REC_KFAULT && n > 10) {
+		encode_fault(&k->fault[w[10] % VMA_CLASSES], w, t);
+		coded |= CODED(2) | CODED(3) | CODED(4) | CODED(5) | CODED(7) | CODED(8);
+	} else if (b == MH_REC_KFILE && n > 2) {
+		t[2] = zigzag(w[2] - k->file_ino);
+		k->file_ino = w[2];
+		coded |= CODED(2);
+	} else if (b == MH_REC_KSYSCALL && n > 4) {
+		t[4] = w[4] ^ k->sys_len;	/* munmap's length is mmap's */
+		k->sys_len = w[4];
+		coded |= CODED(4);
+	} else if (b == MH_REC_KRSS && n > 4) {
+		__u64 *last = &k->rss[w[4] % RSS_MEMBERS];
+
+		t[2] = zigzag(w[2] - *last);
+		*last = w[2];
+		coded |= CODED(2);
+	}
+	return coded;
+}
+
+/* Undo encode_record in place: w[1..n) holds the column words. */
+static void decode_record(const struct layout *l, struct coder *k, unsigned b, unsigned n,
+			  __u64 *w)
+{
+	if (n > 1 && word1_is_stamp(b)) {
+		__u64 *last = &k->stamp[l->every_field ? 0 : b];
+
+		*last += l->every_field ? unzigzag(w[1]) : w[1];
+		k->stamp[b] = *last;
+		w[1] = *last * l->unit_ns;
+	}
+	if (n > 2 && l->spans && word2_is_start(b))
+		w[2] = (k->stamp[b] - w[2]) * l->unit_ns;
+	if (!l->every_field)
+		return;
+	if (b == MH_REC_KFAULT && n > 10) {
+		decode_fault(&k->fault[w[10] % VMA_CLASSES], w);
+	} else if (b == MH_REC_KFILE && n > 2) {
+		w[2] = k->file_ino += unzigzag(w[2]);
+	} else if (b == MH_REC_KSYSCALL && n > 4) {
+		w[4] = k->sys_len ^= w[4];
+	} else if (b == MH_REC_KRSS && n > 4) {
+		__u64 *last = &k->rss[w[4] % RSS_MEMBERS];
+
+		w[2] = *last += unzigzag(w[2]);
+	}
+}
+
+static void layout_of(struct layout *l, unsigned version, __u32 unit_ns, size_t bytes)
+{
+	l->every_field = version >= MH_TRACE_VERSION_FIELD_COLUMNS;
+	l->spans = version >= MH_TRACE_VERSION_TIME_UNIT;
+	l->unit_ns = unit_ns;
+	l->nwords = bytes / 8;
+}
+
+/* Copy one tail word: as it is (version 8) or into the planes. */
+static inline void put_tail(const struct layout *l, unsigned char *out, struct columns *c, __u64 v)
+{
+	if (l->every_field)
+		memcpy(out + c->tail++ * 8ULL, &v, 8);
+	else
+		scatter(out, l->nwords, c->tail++, v);
+}
+
+static inline __u64 get_tail(const struct layout *l, const unsigned char *in, struct columns *c)
+{
+	__u64 v;
+
+	if (!l->every_field)
+		return gather(in, l->nwords, c->tail++);
+	memcpy(&v, in + c->tail++ * 8ULL, 8);
+	return v;
+}
+
+void mh_trace_columns_encode(const void *records, size_t bytes, __u32 count, unsigned version,
+			     __u32 unit_ns, void *out)
+{
+	struct columns c;
+	struct coder k;
 	const unsigned char *p = records;
-	size_t nwords = bytes / 8, tail, off;
-	__u64 last[BUCKETS] = { 0 }, hdr, v;
+	struct layout l;
+	__u64 hdr, t[COLUMN_WORDS_MAX];
+	size_t off;
 	__u32 n;
 
-	memset(counts, 0, sizeof(counts));
+	layout_of(&l, version, unit_ns, bytes);
+	memset(&c, 0, sizeof(c));
+	memset(&k, 0, sizeof(k));
 	for (off = 0, n = 0; off < bytes && n < count; n++) {
 		memcpy(&hdr, p + off, sizeof(hdr));
-		count_words(counts, hdr & (BUCKETS - 1), words_of(hdr));
+		count_words(&l, &c, hdr & (BUCKETS - 1), words_of(hdr));
 		off += words_of(hdr) * 8ULL;
 	}
-	tail = column_starts(counts, count, pos);
+	place_columns(&c, count);
 	for (off = 0, n = 0; off < bytes && n < count; n++) {
 		const __u64 *w = (const __u64 *)(p + off);
-		unsigned words = words_of(w[0]), b = w[0] & (BUCKETS - 1), i;
+		unsigned words = words_of(w[0]), b = w[0] & (BUCKETS - 1), i, coded;
+		unsigned cols = column_words(&l, b) < words ? column_words(&l, b) : words;
 
-		scatter(out, nwords, n, w[0]);
-		for (i = 1; i < words && i < COLUMN_WORDS; i++) {
-			v = w[i];
-			if (i == 1 && word1_is_delta(b)) {
-				v = mh_time_units(v, unit_ns);
-				v -= last[b];
-				last[b] = mh_time_units(w[1], unit_ns);
-			} else if (i == 2 && word2_is_start(b)) {
-				v = last[b] - mh_time_units(v, unit_ns);
-			}
-			scatter(out, nwords, pos[b][i]++, v);
-		}
+		coded = encode_record(&l, &k, b, cols, w, t);
+		put(&l, out, &c.hdr, w[0]);
+		for (i = 1; i < cols; i++)
+			put(&l, out, &c.col[b][i], coded & CODED(i) ? t[i] : w[i]);
 		for (; i < words; i++)
-			scatter(out, nwords, tail++, w[i]);
+			put_tail(&l, out, &c, w[i]);
 		off += words * 8ULL;
 	}
 }
 
 /* Check the header words and count the columns. 0 or -EBADMSG. */
-static int read_headers(const unsigned char *packed, size_t nwords, __u32 count,
-			__u32 counts[BUCKETS][COLUMN_WORDS])
+static int read_headers(const struct layout *l, const unsigned char *packed, __u32 count,
+			struct columns *c)
 {
 	size_t total = 0;
 	__u64 hdr;
 
-	if (count > nwords)
+	if (count > l->nwords)
 		return -EBADMSG;
-	memset(counts, 0, sizeof(__u32) * BUCKETS * COLUMN_WORDS);
+	memset(c, 0, sizeof(*c));
+	c->hdr.len = count;
 	for (__u32 n = 0; n < count; n++) {
-		hdr = gather(packed, nwords, n);
-		if (words_of(hdr) == 0 || (hdr >> 32) % 8 || words_of(hdr) > nwords - total)
+		hdr = l->every_field ? gather(packed, count, n) : gather(packed, l->nwords, n);
+		if (words_of(hdr) == 0 || (hdr >> 32) % 8 || words_of(hdr) > l->nwords - total)
 			return -EBADMSG;
 		total += words_of(hdr);
-		count_words(counts, hdr & (BUCKETS - 1), words_of(hdr));
+		count_words(l, c, hdr & (BUCKETS - 1), words_of(hdr));
 	}
-	return total == nwords ? 0 : -EBADMSG;
+	return total == l->nwords ? 0 : -EBADMSG;
 }
 
 int mh_trace_columns_decode(const void *packed, size_t bytes, __u32 count, unsigned version,
 			    __u32 unit_ns, void *out)
 {
-	__u32 counts[BUCKETS][COLUMN_WORDS];
-	size_t pos[BUCKETS][COLUMN_WORDS];
-	size_t nwords = bytes / 8, tail;
-	__u64 last[BUCKETS] = { 0 };
-	bool spans = version >= MH_TRACE_VERSION_TIME_UNIT;
+	struct columns c;
+	struct coder k;
+	struct layout l;
 	__u64 *w = out;
 	int err;
 
-	if (bytes % 8)
+	if (bytes % 8 || bytes > MH_CHUNK_MAX_RAW_BYTES)
 		return -EBADMSG;
-	err = read_headers(packed, nwords, count, counts);
+	layout_of(&l, version, unit_ns, bytes);
+	err = read_headers(&l, packed, count, &c);
 	if (err)
 		return err;
-	tail = column_starts(counts, count, pos);
+	place_columns(&c, count);
+	memset(&k, 0, sizeof(k));
 	for (__u32 n = 0; n < count; n++) {
-		__u64 hdr = gather(packed, nwords, n);
+		__u64 hdr = get(&l, packed, &c.hdr);
 		unsigned words = words_of(hdr), b = hdr & (BUCKETS - 1), i;
+		unsigned cols = column_words(&l, b) < words ? column_words(&l, b) : words;
 
 		w[0] = hdr;
-		for (i = 1; i < words && i < COLUMN_WORDS; i++) {
-			w[i] = gather(packed, nwords, pos[b][i]++);
-			if (i == 1 && word1_is_delta(b)) {
-				last[b] += w[1];
-				w[1] = last[b] * unit_ns;
-			} else if (i == 2 && spans && word2_is_start(b)) {
-				w[2] = (last[b] - w[2]) * unit_ns;
-			}
-		}
+		for (i = 1; i < cols; i++)
+			w[i] = get(&l, packed, &c.col[b][i]);
+		decode_record(&l, &k, b, cols, w);
 		for (; i < words; i++)
-			w[i] = gather(packed, nwords, tail++);
+			w[i] = get_tail(&l, packed, &c);
 		w += words;
 	}
 	return 0;

@@ -14,15 +14,17 @@
 #include <linux/types.h>
 
 /*
- * Lay out count whole records (bytes long, already valid: sizes >= 8,
- * multiples of 8, summing to bytes) from records into out (bytes long, not
- * overlapping), the stamps at word 1 in units of unit_ns ns (>= 1),
+ * Lay out count whole records (bytes long, at most MH_CHUNK_MAX_RAW_BYTES,
+ * already valid: sizes >= 8, multiples of 8, summing to bytes) from records into out (bytes long, not
+ * overlapping) as a trace of this version (2 .. MH_TRACE_VERSION) reads
+ * them, the stamps at word 1 in units of unit_ns ns (>= 1),
  * floored, and a span's start at word 2 (KRECLAIM, KSYSCALL, SCAN_COST)
- * as its length in units: the writer floors every stamp first
- * (mh_rec_floor_stamps), so none is lost. Never fails. Thread-safe (no shared state).
+ * as its length in units (version 7 on): the writer floors every stamp
+ * first (mh_rec_floor_stamps), so none is lost. Never fails. Thread-safe
+ * (no shared state; about 40 KiB of stack).
  */
-void mh_trace_columns_encode(const void *records, size_t bytes, __u32 count, __u32 unit_ns,
-			     void *out);
+void mh_trace_columns_encode(const void *records, size_t bytes, __u32 count, unsigned version,
+			     __u32 unit_ns, void *out);
 
 /*
  * Undo mh_trace_columns_encode: rebuild count records (bytes long) from
@@ -31,7 +33,8 @@ void mh_trace_columns_encode(const void *records, size_t bytes, __u32 count, __u
  * time_unit_ns; 1 and spans' starts as they are before version 7). Returns 0, or -EBADMSG
  * when packed cannot be the layout of count records of bytes bytes (the
  * record sizes it holds are not all >= 8 and multiples of 8, or do not sum
- * to bytes). Never reads or writes outside the two buffers. Thread-safe.
+ * to bytes; bytes is above MH_CHUNK_MAX_RAW_BYTES). Never reads or writes outside the two buffers. Thread-safe
+ * (about 40 KiB of stack).
  */
 int mh_trace_columns_decode(const void *packed, size_t bytes, __u32 count, unsigned version,
 			    __u32 unit_ns, void *out);

@@ -166,7 +166,8 @@ static __u16 pack(struct stream_buf *s, __u32 unit_ns, unsigned char *payload, s
 	if (!len) {
 		/* The column layout: other streams, or the compact encoder ran out of memory. */
 		floor_stamps(s, unit_ns);
-		mh_trace_columns_encode(s->raw, s->raw_bytes, s->record_count, unit_ns, s->packed);
+		mh_trace_columns_encode(s->raw, s->raw_bytes, s->record_count, MH_TRACE_VERSION,
+					unit_ns, s->packed);
 		len = s->raw_bytes;
 		flags = MH_CHUNK_COLUMNS;
 	}

@@ -26,8 +26,11 @@
  * 6: it gives each kind of address and the new stack ids parts of their own;
  *    chunks up to 16 MiB;
  * 7: stamps in units of the header's time_unit_ns (floored), coded in those units
+ * 8: the column layout gives every fixed field a column with planes of its own,
+ *    codes stamps against the previous record's and a few fields against like
+ *    fields, and keeps variable parts out of the planes
  */
-#define MH_TRACE_VERSION 7
+#define MH_TRACE_VERSION 8
 /* Oldest version a reader of this build still reads. */
 #define MH_TRACE_VERSION_MIN 1
 #define MH_CHUNK_MAGIC 0x4b43484dU	/* "MHCK" little-endian */
@@ -58,6 +61,8 @@ enum mh_chunk_flags {
 #define MH_TRACE_VERSION_COMPACT 4
 /* Oldest version whose header has time_unit_ns (before it: exact ns, 1). */
 #define MH_TRACE_VERSION_TIME_UNIT 7
+/* Oldest version whose column layout is version 8's (docs/FORMAT.md "Column layout"). */
+#define MH_TRACE_VERSION_FIELD_COLUMNS 8
 /* Coarsest time unit a reader accepts, ns (a second). */
 #define MH_TRACE_TIME_UNIT_MAX_NS 1000000000U
 /*
