@@ -19,9 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/perf_event.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -675,40 +673,6 @@ START_TEST(test_first_thread_gets_a_large_slot)
 }
 END_TEST
 
-/*
- * A thread's first lap in its slot is mapped ahead of its writes
- * (preload/ring.c, prefault): writing 1.5 MiB of records into a fresh
- * 2 MiB slot takes a page fault at a few wake marks, not one per page
- * (384). The kernel counts the thread's faults (a software perf event,
- * which counts traps, not the pages MADV_POPULATE_WRITE maps).
- */
-START_TEST(test_first_lap_prefaulted)
-{
-	struct perf_event_attr pe = { .type = PERF_TYPE_SOFTWARE, .size = sizeof(pe),
-				      .config = PERF_COUNT_SW_PAGE_FAULTS, .exclude_kernel = 1,
-				      .exclude_hv = 1 };
-	__u64 written = 0, faults = 0;
-	__u32 seq = 0;
-	int fd;
-
-	make_ring(16 << 20, MH_RING_LOSSY);
-	ck_assert_uint_eq(ring.big_bytes, 2 << 20);
-	fd = (int)syscall(SYS_perf_event_open, &pe, 0, -1, -1, 0);
-	if (fd < 0) {
-		mh_test_skip("first_lap_prefaulted", "perf_event_open refused");
-		return;
-	}
-	while (written < (3 << 19)) {
-		ck_assert(put(&ring, 0, seq));
-		written += rec_bytes(0, seq++);
-	}
-	ck_assert_int_eq(read(fd, &faults, sizeof(faults)), sizeof(faults));
-	close(fd);
-	ck_assert_uint_eq(ring.hdr->lost_records, 0);
-	ck_assert_uint_lt(faults, 64);
-}
-END_TEST
-
 /* A stamp every record of the promotion test carries: only the slots' order can order them. */
 #define SAME_STAMP 1000
 
@@ -804,7 +768,6 @@ static Suite *ring_suite(void)
 	tcase_add_test(core, test_layout_tiles_the_area);
 	tcase_add_test(core, test_first_thread_gets_a_large_slot);
 	tcase_add_test(core, test_promotion_keeps_thread_order);
-	tcase_add_test(core, test_first_lap_prefaulted);
 	suite_add_tcase(s, core);
 
 	tcase_add_checked_fixture(limits, NULL, ring_teardown);
