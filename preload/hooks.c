@@ -26,7 +26,9 @@
  *
  * pthread_setname_np is interposed too, so that a rename after a thread's
  * first event is recorded (MH_REC_THREAD again), and dl_iterate_phdr, so
- * that libunwind's lookups inside a capture take no loader lock; the exit paths (_exit,
+ * that libunwind's lookups inside a capture take no loader lock, and
+ * sigprocmask, so that libunwind's calls inside a capture cost no system
+ * call when they change nothing (unw_local.c); the exit paths (_exit,
  * _Exit, quick_exit, and sigaction/signal for the fatal-signal handlers)
  * live in exit.c.
  *
@@ -49,6 +51,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -93,6 +96,7 @@ extern char **environ;
 	X(brk, int, (void *))                                                \
 	X(sbrk, void *, (intptr_t))                                          \
 	X(pthread_setname_np, int, (pthread_t, const char *))                  \
+	X(sigprocmask, int, (int, const sigset_t *, sigset_t *))              \
 	X(dl_iterate_phdr, int, (int (*)(struct dl_phdr_info *, size_t, void *), void *))
 
 #define REAL_FIELD(name, ret, params) ret(*name) params;
@@ -488,6 +492,31 @@ MH_EXPORT int dl_iterate_phdr(int (*callback)(struct dl_phdr_info *, size_t, voi
 	if (mh_unlikely(!real.dl_iterate_phdr) && !resolve_real())
 		return 0;	/* only inside dlsym, on the thread resolving: nothing to report yet */
 	return real.dl_iterate_phdr(callback, data);
+}
+
+/*
+ * Inside a capture, libunwind's calls are answered from the mask the
+ * thread holds when they would not change it (unw_local.c); every other
+ * call is the real one. Before the real one is known (only on the thread
+ * running dlsym for it): glibc's own sigprocmask, pthread_sigmask with
+ * the error in errno.
+ */
+MH_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	int ret;
+
+	if (mh_unw_sigmask_answer(how, set, old))
+		return 0;
+	if (mh_unlikely(!real.sigprocmask) && !resolve_real()) {
+		ret = pthread_sigmask(how, set, old);
+		if (ret)
+			errno = ret;
+		ret = ret ? -1 : 0;
+	} else {
+		ret = real.sigprocmask(how, set, old);
+	}
+	mh_unw_sigmask_changed();
+	return ret;
 }
 
 /*

@@ -42,6 +42,8 @@
 #define CLAIM_GIVE_UP_NS 2000000000ULL
 /* Smallest record: a bare header. */
 #define REC_MIN_BYTES ((__u32)sizeof(struct mh_rec_hdr))
+/* Most bytes a thread maps ahead when it takes a slot (see prefault). */
+#define PREFAULT_FIRST_BYTES (256U << 10)
 
 __thread struct mh_ring_slot_ref mh_ring_me __attribute__((tls_model("initial-exec")));
 /*
@@ -50,6 +52,11 @@ __thread struct mh_ring_slot_ref mh_ring_me __attribute__((tls_model("initial-ex
  * slot fills (promote()), so threads that write little keep small ones.
  */
 static int claimed_once;
+/* Set once the kernel refused MADV_POPULATE_WRITE (before 5.14): not asked again. */
+static int prefault_refused;
+static uintptr_t page_size;
+/* Where the calling thread's first lap in its slot ends: its pages are mapped by then. */
+static __thread __u64 prefault_lap_end __attribute__((tls_model("initial-exec")));
 
 /* Register for the consumer's membarrier; without it, busy = 1 is an exchange. */
 static void choose_busy_store(struct mh_ring *ring)
@@ -79,6 +86,51 @@ int mh_ring_attach(struct mh_ring *ring, int fd)
 	if (!err)
 		choose_busy_store(ring);
 	return err;
+}
+
+/*
+ * Map the slot's bytes at positions [from, to) (within one window, see
+ * below) writable now, in one system call, during the thread's first lap
+ * in the slot; the pages stay mapped for the later laps. A first write to
+ * a page of the ring is otherwise a page fault, and a fault costs a trap
+ * each (about 12 us in the virtual machine this was measured in, where
+ * MADV_POPULATE_WRITE takes 1.3-1.8 us a page: git log -p wrote 2,000
+ * pages, 25 ms). The call writes nothing into the pages (the consumer may
+ * be reading them) and is async-signal-safe; a kernel that does not know
+ * it (EINVAL) is not asked again, and any other failure leaves the faults.
+ * Keeps errno: it runs inside the program's malloc.
+ */
+static void prefault(__u64 from, __u64 to)
+{
+	uintptr_t lo, hi;
+	int saved;
+
+	if (to > prefault_lap_end)
+		to = prefault_lap_end;
+	if (from >= to || !page_size || __atomic_load_n(&prefault_refused, __ATOMIC_RELAXED))
+		return;
+	lo = (uintptr_t)mh_ring_me.data + (from & (mh_ring_me.bytes - 1));
+	hi = lo + (to - from);
+	lo &= ~(page_size - 1);
+	saved = errno;
+	if (syscall(SYS_madvise, lo, hi - lo, MADV_POPULATE_WRITE) < 0 && errno == EINVAL)
+		__atomic_store_n(&prefault_refused, 1, __ATOMIC_RELAXED);
+	errno = saved;
+}
+
+/*
+ * Prefault the rest of the window the slot's head is in: windows are the
+ * stretches between the wake marks (a 2^MH_RING_WAKE_SHIFT-th of the
+ * slot, which they divide), so one never wraps, and the head crossing a
+ * mark calls mh_ring_commit_crossed, which maps the next. At most
+ * `most` bytes.
+ */
+static void prefault_window(__u64 most)
+{
+	__u64 head = mh_ring_me.head, w = mh_ring_me.bytes >> MH_RING_WAKE_SHIFT;
+	__u64 end = w ? (head & ~(w - 1)) + w : head;
+
+	prefault(head, end - head > most ? head + most : end);
 }
 
 /*
@@ -257,6 +309,11 @@ static void take(struct mh_ring *ring, __u32 i)
 	mh_ring_me.head = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE);
 	mh_ring_me.tail = __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE);
 	mh_ring_me.starved = 0;
+	/* Capped: most processes write a few pages in all. */
+	if (!page_size)
+		page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
+	prefault_lap_end = mh_ring_me.head + mh_ring_me.bytes;
+	prefault_window(PREFAULT_FIRST_BYTES);
 }
 
 /*
@@ -422,6 +479,7 @@ void *mh_ring_reserve_slow(struct mh_ring *ring, __u32 bytes, __u64 *pos)
 
 void mh_ring_commit_crossed(void)
 {
+	prefault_window(UINT64_MAX);
 	/* Half full behind the consumer: ask for a pass now rather than at the next paced one. */
 	if (mh_ring_me.head - __atomic_load_n(&mh_ring_me.slot->tail, __ATOMIC_ACQUIRE) >=
 	    mh_ring_me.bytes / 2)

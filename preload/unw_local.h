@@ -10,6 +10,7 @@
 #define MEMHOOK_PRELOAD_UNW_LOCAL_H
 
 #include <link.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -18,7 +19,7 @@
  * initialise (the constructor): initialise libunwind, give its local
  * address space memory validation that needs no fd, close the pipe
  * libunwind 1.6 opened for its own validation (at the lowest free fds),
- * and use per-thread caches. 0 or -errno.
+ * and keep libunwind's global caches, locked. 0 or -errno.
  */
 int mh_unw_local_setup(void);
 
@@ -29,6 +30,16 @@ int mh_unw_local_setup(void);
  */
 bool mh_unw_enter(void);
 void mh_unw_leave(void);
+
+/*
+ * sigprocmask(how, set, old) while the calling thread holds every signal
+ * blocked for its stay in libunwind (unw_local.c): true when the call
+ * would not change the mask, with *old filled as the kernel would fill
+ * it; false otherwise (then make the call, and mh_unw_sigmask_changed
+ * after it). Async-signal-safe.
+ */
+bool mh_unw_sigmask_answer(int how, const sigset_t *set, sigset_t *old);
+void mh_unw_sigmask_changed(void);
 
 /*
  * True between mh_unw_enter and mh_unw_leave on the calling thread: the

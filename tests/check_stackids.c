@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "preload/stackids.h"
 #include "tests/testutil.h"
@@ -414,6 +415,57 @@ START_TEST(test_intern_once)
 }
 END_TEST
 
+/* Ids in both levels (the first one overflows): each sent once, then known. */
+START_TEST(test_intern_two_levels)
+{
+	struct mh_stackids *db = mh_stackids_new(16);
+	unsigned int i;
+
+	ck_assert_ptr_nonnull(db);
+	for (i = 0; i < 5000; i++) {
+		__u64 ips[2] = { i, 99 };
+		__u64 id = mh_stack_hash(0, ips, 2);
+
+		ck_assert_int_eq(mh_stackids_intern(db, id), MH_INTERN_SEND);
+		mh_stackids_sent(db, id);
+	}
+	for (i = 0; i < 5000; i++) {
+		__u64 ips[2] = { i, 99 };
+
+		ck_assert_int_eq(mh_stackids_intern(db, mh_stack_hash(0, ips, 2)), MH_INTERN_KNOWN);
+	}
+	ck_assert_uint_eq(mh_stackids_count(db), 5000);
+	mh_stackids_free(db);
+}
+END_TEST
+
+/*
+ * A few hundred stacks touch a few pages of the process's 8 MiB set, not
+ * one each: the kernel's count of this thread's page faults says how many.
+ */
+START_TEST(test_intern_few_pages)
+{
+	struct mh_stackids *db = mh_stackids_new(20);
+	struct rusage before, after;
+	__u64 ids[500];
+	unsigned int i;
+
+	ck_assert_ptr_nonnull(db);
+	for (i = 0; i < 500; i++) {
+		__u64 ips[2] = { i, 42 };
+
+		ids[i] = mh_stack_hash(0, ips, 2);
+	}
+	ck_assert_int_eq(getrusage(RUSAGE_THREAD, &before), 0);
+	for (i = 0; i < 500; i++)
+		if (mh_stackids_intern(db, ids[i]) == MH_INTERN_SEND)
+			mh_stackids_sent(db, ids[i]);
+	ck_assert_int_eq(getrusage(RUSAGE_THREAD, &after), 0);
+	ck_assert_int_lt(after.ru_minflt - before.ru_minflt, 32);
+	mh_stackids_free(db);
+}
+END_TEST
+
 START_TEST(test_intern_full_table)
 {
 	struct mh_stackids *db = mh_stackids_new(4);
@@ -494,6 +546,8 @@ static Suite *stackdb_suite(void)
 	tcase_add_test(intern, test_key_content);
 	tcase_add_test(intern, test_hash_no_collisions);
 	tcase_add_test(intern, test_intern_once);
+	tcase_add_test(intern, test_intern_two_levels);
+	tcase_add_test(intern, test_intern_few_pages);
 	tcase_add_test(intern, test_intern_full_table);
 	tcase_add_test(intern, test_intern_concurrent);
 	suite_add_tcase(s, intern);

@@ -20,7 +20,8 @@
  * longjmp and C++ exceptions out of allocating frames, a signal handler
  * allocating, two threads at once, stacks that differ only several
  * frames above the leaf, where the frames above then sit at other places,
- * and a frame holding a stale copy of a return address below its slot.
+ * a frame holding a stale copy of a return address below its slot, and
+ * a program's blocked and pending signals kept as they were.
  * Its "shifted" scenario is the case the cache's proof does not cover:
  * there the test checks that the cache's rechecks catch the wrong stacks
  * within a bound.
@@ -47,6 +48,7 @@ static const struct program programs[] = {
 	{ "unwind_nofp", "threads", { 2005, 2006, 0 } },
 	{ "unwind_nofp", "deep", { 2007, 0 } },
 	{ "unwind_nofp", "copies", { 2008, 0 } },
+	{ "unwind_nofp", "mask", { 2010, 0 } },
 	{ "unwind_nofp_cxx", NULL, { 3001, 3002, 0 } },
 };
 

@@ -29,6 +29,12 @@
  *            its own frame, below the slot: from the second, that copy
  *            still holds the first site's return address, the slot the
  *            second's
+ *   mask     2010: the paths with SIGUSR2 and SIGRTMIN + 3 blocked and
+ *            SIGUSR2 pending: the thread's mask, read by the raw system
+ *            call, is the same after every allocation, SIGUSR2 is not
+ *            delivered meanwhile and is, once, when the program unblocks
+ *            it (a capture blocks every signal while it is in libunwind:
+ *            preload/unw_local.c). Exits 4 if not.
  *   shifted  2009: the case the slot cache's proof does not cover
  *            (preload/unwind_slots.c, "Where it is not sure"), to show
  *            that its rechecks catch it: SHIFTED_ROUNDS allocations
@@ -46,6 +52,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define ROUNDS 800
 #define PATHS 4
@@ -331,6 +339,46 @@ static int run_threads(void)
 	return 0;
 }
 
+static volatile sig_atomic_t usr2_seen;
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	usr2_seen++;
+}
+
+/* The thread's signal mask as the kernel has it: glibc's call would go through the preload. */
+static unsigned long long kernel_mask(void)
+{
+	unsigned long long m = 0;
+
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &m, sizeof(m));
+	return m;
+}
+
+static int run_mask(void)
+{
+	unsigned long long want;
+	sigset_t set;
+	int i;
+
+	signal(SIGUSR2, on_usr2);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGRTMIN + 3);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) || raise(SIGUSR2))
+		return 4;
+	want = kernel_mask();
+	for (i = 0; i < ROUNDS; i++) {
+		paths[i / 3 % PATHS](2010, ALLOC);
+		if (kernel_mask() != want || usr2_seen)
+			return 4;
+	}
+	if (sigprocmask(SIG_UNBLOCK, &set, NULL))
+		return 4;
+	return usr2_seen == 1 ? 0 : 4;
+}
+
 int main(int argc, char **argv)
 {
 	const char *s = argc > 1 ? argv[1] : "";
@@ -348,6 +396,8 @@ int main(int argc, char **argv)
 		run_deep();
 	} else if (!strcmp(s, "copies")) {
 		run_copies();
+	} else if (!strcmp(s, "mask")) {
+		return run_mask();
 	} else if (!strcmp(s, "shifted")) {
 		return run_shifted();
 	} else if (!strcmp(s, "threads")) {
