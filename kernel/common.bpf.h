@@ -160,11 +160,20 @@ static __attribute__((unused)) long classify_vma(struct task_struct *task, struc
 	return 0;
 }
 
-static __always_inline struct mh_traced *traced_of(__u32 tgid)
+/*
+ * False if tgid has never been traced (the filter's first test alone: no
+ * map lookup); true if it is or was, or shares its bit with one that is.
+ */
+static __always_inline bool maybe_traced(__u32 tgid)
 {
 	__u32 bit = tgid % MH_KCONF_TRACED_BITS;
 
-	if (!(traced_bits[bit / 64] & (1ULL << (bit % 64))))
+	return traced_bits[bit / 64] & (1ULL << (bit % 64));
+}
+
+static __always_inline struct mh_traced *traced_of(__u32 tgid)
+{
+	if (!maybe_traced(tgid))
 		return NULL;
 	return bpf_map_lookup_elem(&traced, &tgid);
 }

@@ -142,11 +142,12 @@ static __always_inline int on_fault(__u64 address, __u64 ip, __u64 error_code)
 	return 0;
 }
 
+/* tp_btf: regs is a pointer the verifier knows, read with a plain load (no helper call). */
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(faults__page_fault, unsigned long address, struct pt_regs *regs,
 	     unsigned long error_code)
 {
-	return on_fault(address, BPF_CORE_READ(regs, ip), error_code);
+	return on_fault(address, regs->ip, error_code);
 }
 
 SEC("raw_tp/page_fault_user")
@@ -216,7 +217,8 @@ static __always_inline void on_swapents(__u32 tgid, __s64 now)
 	emit(&r, sizeof(r));
 }
 
-static __always_inline int on_rss(struct mm_struct *mm, int member)
+/* btf: mm is a pointer the verifier knows (tp_btf), read with plain loads. */
+static __always_inline int on_rss(struct mm_struct *mm, int member, bool btf)
 {
 	struct mh_traced *t;
 	__u32 tgid, idx;
@@ -228,7 +230,7 @@ static __always_inline int on_rss(struct mm_struct *mm, int member)
 	 * owner; the current process is then the best guess.
 	 */
 	if (bpf_core_field_exists(mm->owner))
-		tgid = BPF_CORE_READ(mm, owner, tgid);
+		tgid = btf ? mm->owner->tgid : BPF_CORE_READ(mm, owner, tgid);
 	else
 		tgid = bpf_get_current_pid_tgid() >> 32;
 	t = traced_of(tgid);
@@ -255,13 +257,13 @@ static __always_inline int on_rss(struct mm_struct *mm, int member)
 SEC("tp_btf/rss_stat")
 int BPF_PROG(faults__rss_stat, struct mm_struct *mm, int member)
 {
-	return on_rss(mm, member);
+	return on_rss(mm, member, true);
 }
 
 SEC("raw_tp/rss_stat")
 int BPF_PROG(faults__rss_stat_raw, struct mm_struct *mm, int member)
 {
-	return on_rss(mm, member);
+	return on_rss(mm, member, false);
 }
 
 static __always_inline int on_memcg(int item, unsigned long val)

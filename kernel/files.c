@@ -107,6 +107,12 @@ struct mh_kfiles {
 	mh_kfiles_pids_fn others;
 	mh_kfiles_dev_fn by_handle;
 	void *ctx;
+	pid_t self;		/* memhook's pid, for the files it names itself */
+	/*
+	 * The entry found last: a program faults a mapped file several times
+	 * in a row, and every fault on a file is looked up twice (note, named).
+	 */
+	struct file_entry *last;
 	int fd_dir;		/* /proc/self/fd, for the paths of handles; -1 not yet */
 	/* The faulting process's maps, open for PROCMAP_QUERY; -1 none. */
 	int query_fd;
@@ -135,6 +141,7 @@ struct mh_kfiles *mh_kfiles_new(mh_kfiles_pids_fn others, mh_kfiles_dev_fn by_ha
 	f->round = 1;
 	f->query_fd = -1;
 	f->fd_dir = -1;
+	f->self = getpid();
 	return f;
 }
 
@@ -181,9 +188,14 @@ size_t mh_kfiles_unresolved(const struct mh_kfiles *f)
 static struct file_entry *find(struct mh_kfiles *f, __u32 dev, __u64 ino)
 {
 	struct file_key key = { .ino = ino, .dev = dev };
-	struct file_entry *e;
+	struct file_entry *e = f->last;
 
+	/* Entries live as long as f: the last one found stays valid. */
+	if (e && e->key.ino == ino && e->key.dev == dev)
+		return e;
 	HASH_FIND(hh, f->files, &key, sizeof(key), e);
+	if (e)
+		f->last = e;
 	return e;
 }
 
@@ -413,7 +425,7 @@ static int open_handle(struct mh_kfiles *f, __u32 dev, __u64 ino, __u32 gen)
 	if (f->name[0] != '/' || stat(f->name, &st) || !same_file(&st, dev, ino))
 		return 0;
 	/* The path is as memhook sees it, as when its own maps name a file. */
-	err = learn(f, dev, ino, f->name, getpid());
+	err = learn(f, dev, ino, f->name, f->self);
 	if (err)
 		return err;
 	if (f->by_handle && !m->told) {
@@ -456,7 +468,7 @@ static int resolve(struct mh_kfiles *f, __u32 dev, __u64 ino, __u32 gen, pid_t p
 	if (!wanted_known(f) && !f->err && f->others)
 		f->others(f->ctx, try_pid, f);
 	if (!wanted_known(f) && !f->err && !f->answered)
-		(void)try_pid(f, getpid());
+		(void)try_pid(f, f->self);
 	if (f->err)
 		return f->err;
 	if (wanted_known(f))

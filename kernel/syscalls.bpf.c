@@ -134,25 +134,35 @@ static __always_inline void cache_at_exit(__u32 tgid, const struct pending_call 
 }
 
 /*
+ * A register of the syscall's user regs: a plain load where the program
+ * is tp_btf (regs is a pointer the verifier knows; a helper call per
+ * register cost more than the rest of the entry), else a probe read.
+ * The syscall ABI's registers are x86-64's (the number in orig_ax, the
+ * fourth argument in r10).
+ */
+#define REG(btf, regs, reg) ((btf) ? (__u64)(regs)->reg : (__u64)BPF_CORE_READ(regs, reg))
+
+/*
  * The arguments sys takes; the registers past them (whatever the caller
  * left there) are stored as 0, so the trace's argument columns of munmap
  * and brk, most of a program's memory syscalls, compress to nothing
  * (a column of leftover pointers cost git log -p ~28 KB of its trace).
  */
-static __always_inline void read_args(struct pending_call *call, struct pt_regs *regs, __u32 sys)
+static __always_inline void read_args(struct pending_call *call, struct pt_regs *regs, __u32 sys,
+				      bool btf)
 {
 	__u32 n = sys == MH_KSYS_BRK ? 1 : sys == MH_KSYS_MUNMAP ? 2 :
 		  sys == MH_KSYS_MADVISE ? 3 : sys == MH_KSYS_MREMAP ? 5 : 6;
 
-	call->args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	call->args[1] = n > 1 ? PT_REGS_PARM2_CORE_SYSCALL(regs) : 0;
-	call->args[2] = n > 2 ? PT_REGS_PARM3_CORE_SYSCALL(regs) : 0;
-	call->args[3] = n > 3 ? PT_REGS_PARM4_CORE_SYSCALL(regs) : 0;
-	call->args[4] = n > 4 ? PT_REGS_PARM5_CORE_SYSCALL(regs) : 0;
-	call->args[5] = n > 5 ? BPF_CORE_READ(regs, r9) : 0;
+	call->args[0] = REG(btf, regs, di);
+	call->args[1] = n > 1 ? REG(btf, regs, si) : 0;
+	call->args[2] = n > 2 ? REG(btf, regs, dx) : 0;
+	call->args[3] = n > 3 ? REG(btf, regs, r10) : 0;
+	call->args[4] = n > 4 ? REG(btf, regs, r8) : 0;
+	call->args[5] = n > 5 ? REG(btf, regs, r9) : 0;
 }
 
-static __always_inline int on_enter(struct pt_regs *regs, long id)
+static __always_inline int on_enter(struct pt_regs *regs, long id, bool btf)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct task_struct *task;
@@ -160,7 +170,7 @@ static __always_inline int on_enter(struct pt_regs *regs, long id)
 	struct mh_traced *t = traced_of(tgid);
 	struct fault_state *st;
 	struct mm_struct *mm;
-	__u32 sys, changes;
+	__u32 sys = mem_syscall(id), changes;
 	__s64 pages[4];
 
 	if (!t)
@@ -177,14 +187,13 @@ static __always_inline int on_enter(struct pt_regs *regs, long id)
 		t->rss_changes = 0;
 		if (mm) {
 			rss_read(mm, t, pages);
-			rss_report(tgid, t, pages, changes, mem_syscall(id) != 0);
+			rss_report(tgid, t, pages, changes, sys != 0);
 		}
 	}
 	task = bpf_get_current_task_btf();
 	st = bpf_task_storage_get(&cur_fault, task, NULL, 0);
 	if (st)
 		st->ts_ns = 0;
-	sys = mem_syscall(id);
 	if (!sys) {
 		if (!keeps_vma(id))
 			vma_cache_drop_all(t);
@@ -197,19 +206,28 @@ static __always_inline int on_enter(struct pt_regs *regs, long id)
 	}
 	call->sys = sys;
 	call->enter_ns = bpf_ktime_get_ns();
-	read_args(call, regs, sys);
+	read_args(call, regs, sys, btf);
 	drop_at_entry(tgid, t, call);
 	return 0;
 }
 
-static __always_inline int on_exit(long ret)
+/*
+ * Exit of the syscall regs made. Nearly every syscall ends here before the storage
+ * lookup: a process never traced has made no call of ours (its filter
+ * bit, never cleared, would be set), and the other syscalls of a traced
+ * one are not memory syscalls (a syscall exits with the number it
+ * entered with; its entry found nothing in flight otherwise).
+ */
+static __always_inline int on_exit(struct pt_regs *regs, long ret, bool btf)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
-	struct pending_call *call = bpf_task_storage_get(&pending, bpf_get_current_task_btf(),
-							 NULL, 0);
+	struct pending_call *call;
 	struct mh_rec_ksyscall r = {};
 
+	if (!maybe_traced(pid_tgid >> 32) || !mem_syscall((long)REG(btf, regs, orig_ax)))
+		return 0;
+	call = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), NULL, 0);
 	if (!call || !call->sys)
 		return 0;
 	INIT_REC(r, MH_REC_KSYSCALL);
@@ -229,23 +247,23 @@ static __always_inline int on_exit(long ret)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(syscalls__sys_enter, struct pt_regs *regs, long id)
 {
-	return on_enter(regs, id);
+	return on_enter(regs, id, true);
 }
 
 SEC("raw_tp/sys_enter")
 int BPF_PROG(syscalls__sys_enter_raw, struct pt_regs *regs, long id)
 {
-	return on_enter(regs, id);
+	return on_enter(regs, id, false);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(syscalls__sys_exit, struct pt_regs *regs, long ret)
 {
-	return on_exit(ret);
+	return on_exit(regs, ret, true);
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(syscalls__sys_exit_raw, struct pt_regs *regs, long ret)
 {
-	return on_exit(ret);
+	return on_exit(regs, ret, false);
 }

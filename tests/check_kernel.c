@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -312,7 +313,46 @@ START_TEST(test_fault_after_reshape)
 }
 END_TEST
 
-/* Faults on a mapped file (and on the executable) come with the file's path. */
+/*
+ * The mmap and madvise kern_mapfile made of its buffer (buf, len: what
+ * mmap returned, as it reported them), each recorded once with the
+ * arguments it passed, 0 past those, and its result.
+ */
+static void check_map_syscalls(const struct traced_run *r, long long buf, long long len)
+{
+	const struct mh_rec_hdr *hdr;
+	int mmaps = 0, madvises = 0;
+
+	for_each_rec(hdr, &r->cap) {
+		const struct mh_rec_ksyscall *s = (const void *)hdr;
+
+		if (hdr->type != MH_REC_KSYSCALL || s->pid != (__u32)r->pid ||
+		    ((__s64)s->ret != buf && s->args[0] != (__u64)buf))
+			continue;
+		ck_assert_uint_eq(s->tid, report_val(r, "tid"));
+		ck_assert_uint_le(s->enter_ns, s->ts_ns);
+		ck_assert_uint_eq(s->args[1], len);
+		if (s->sys == MH_KSYS_MMAP) {
+			mmaps++;
+			ck_assert_uint_eq(s->args[0], 0);
+			ck_assert_uint_eq(s->args[2], PROT_READ);
+			ck_assert_uint_eq(s->args[3], MAP_SHARED);
+			ck_assert_uint_eq(s->args[5], 0);
+		} else if (s->sys == MH_KSYS_MADVISE) {
+			madvises++;
+			ck_assert_uint_eq(s->args[2], MADV_RANDOM);
+			ck_assert_uint_eq(s->args[3] | s->args[4] | s->args[5], 0);
+			ck_assert_int_eq(s->ret, 0);
+		}
+	}
+	ck_assert_int_eq(mmaps, 1);
+	ck_assert_int_eq(madvises, 1);
+}
+
+/*
+ * Faults on a mapped file (and on the executable) come with the file's
+ * path; the mapping's syscalls are recorded.
+ */
 START_TEST(test_file_faults_named)
 {
 	char *dir = mh_test_tmpdir(), *file = mh_test_join(dir, "mapped file.bin");
@@ -375,6 +415,7 @@ START_TEST(test_file_faults_named)
 		ck_assert_uint_ge(f->ts_ns, named->ts_ns);
 	}
 	ck_assert_int_gt(in_buf, 0);
+	check_map_syscalls(&r, buf, len);
 	free(r.cap.buf);
 out:
 	unlink(file);
