@@ -251,6 +251,16 @@ void mh_blocks_remove(struct mh_blocks *b, struct mh_block *blk)
 		(void)rehash(b, fitting_slots(b->count));
 }
 
+bool mh_blocks_erase(struct mh_blocks *b, uint64_t addr)
+{
+	/* Both are inlined here (one call for the recorder's every free). */
+	struct mh_block *blk = mh_blocks_find(b, addr);
+
+	if (blk)
+		mh_blocks_remove(b, blk);
+	return blk;
+}
+
 uint64_t mh_blocks_count(const struct mh_blocks *b)
 {
 	return b ? b->count : 0;

@@ -55,6 +55,12 @@ struct mh_block *mh_blocks_insert(struct mh_blocks *b, uint64_t addr, uint64_t s
 /* Remove a block just returned by mh_blocks_find()/mh_blocks_add()/mh_blocks_insert(). */
 void mh_blocks_remove(struct mh_blocks *b, struct mh_block *blk);
 
+/*
+ * Remove the live block at addr, if there is one: mh_blocks_find() and
+ * mh_blocks_remove() in one probe and one call. True when there was.
+ */
+bool mh_blocks_erase(struct mh_blocks *b, uint64_t addr);
+
 /* Number of live blocks; 0 for NULL (an image whose table went with its exec). */
 uint64_t mh_blocks_count(const struct mh_blocks *b);
 

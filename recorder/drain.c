@@ -172,17 +172,18 @@ static __u32 observe(struct mh_recorder *r, const unsigned char *buf, size_t byt
 		     __u64 *first_ts)
 {
 	size_t off = 0, n = 0, ahead = 0, next_group = 0;
+	bool prefetch = mh_liveset_prefetch_pays(r->liveset);
 	__u64 ts, first = UINT64_MAX;
 
 	while (off < bytes) {
 		const struct mh_rec_hdr *rec = (const struct mh_rec_hdr *)(buf + off);
 
 		/*
-		 * The live set's lookups miss the cache: start them a group of
-		 * PREFETCH_AHEAD records early, a group at a time (sizes
-		 * checked by mh_ring_read).
+		 * In a large live set lookups miss the cache: start them a
+		 * group of PREFETCH_AHEAD records early, a group at a time
+		 * (sizes checked by mh_ring_read).
 		 */
-		if (off >= next_group) {
+		if (prefetch && off >= next_group) {
 			if (!off)
 				ahead = mh_liveset_prefetch(r->liveset, buf, bytes, 0, PREFETCH_AHEAD);
 			next_group = ahead;

@@ -18,6 +18,7 @@
 #ifndef MEMHOOK_RECORDER_LIVESET_H
 #define MEMHOOK_RECORDER_LIVESET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -39,6 +40,12 @@ void mh_liveset_free(struct mh_liveset *ls);
  * hold the path. 0 or -errno (-ENOMEM).
  */
 int mh_liveset_admit(struct mh_liveset *ls, const struct mh_rec_process *rec);
+
+/*
+ * Whether prefetching the table slots (mh_liveset_prefetch) pays for its
+ * cost: only when the table of the process seen last misses the caches.
+ */
+bool mh_liveset_prefetch_pays(const struct mh_liveset *ls);
 
 /*
  * Hint that the `count` records at buf + from (of bytes; any type, sizes

@@ -3,8 +3,9 @@
  * check_blocks.c - the live block table (common/blocks.c), an
  * open-addressing table with backward-shift deletion that grows and
  * shrinks with the live set: random adds and removes, clustered
- * addresses and strides that collide, checked at every step against a
- * plain array that holds the same blocks, each block's stack with it.
+ * addresses and strides that collide, removals by block and by address
+ * (mh_blocks_erase), checked at every step against a plain array that
+ * holds the same blocks, each block's stack with it.
  */
 #include <check.h>
 #include <stdbool.h>
@@ -90,7 +91,13 @@ static void run_pattern(unsigned pattern)
 		size_t i = next_random() % MODEL_SLOTS;
 		bool draining = step >= 200000;
 
-		if (model[i]) {
+		if (model[i] && step % 2) {
+			/* Half the removals by address, in one call. */
+			ck_assert(mh_blocks_erase(b, model[i]));
+			ck_assert_ptr_null(mh_blocks_find(b, model[i]));
+			model[i] = 0;
+			live--;
+		} else if (model[i]) {
 			struct mh_block *blk = mh_blocks_find(b, model[i]);
 
 			ck_assert_ptr_nonnull(blk);
@@ -101,6 +108,8 @@ static void run_pattern(unsigned pattern)
 		} else if (!draining) {
 			model[i] = addr_of(i, pattern);
 			ck_assert_ptr_null(mh_blocks_find(b, model[i]));
+			/* Erasing what is not there changes nothing (check_same() looks). */
+			ck_assert(!mh_blocks_erase(b, model[i]));
 			ck_assert_ptr_nonnull(mh_blocks_add(b, model[i], i + 1, stack_of(i)));
 			live++;
 		}
@@ -142,6 +151,7 @@ START_TEST(test_address_zero_refused)
 	ck_assert_ptr_nonnull(b);
 	ck_assert_ptr_null(mh_blocks_add(b, 0, 1, NULL));
 	ck_assert_ptr_null(mh_blocks_find(b, 0));
+	ck_assert(!mh_blocks_erase(b, 0));
 	ck_assert_uint_eq(mh_blocks_count(b), 0);
 	mh_blocks_free(b);
 }
