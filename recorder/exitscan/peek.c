@@ -84,8 +84,9 @@ static bool copy_in(pid_t pid, __u64 addr, void *buf, size_t bytes)
 
 /*
  * Fill chunk c (its data at out) with the present pages of the chunk
- * starting at page first, in one system call; the rest is zeros. A run
- * that cannot be read (a page made unreadable) stays zeros.
+ * starting at page first, in one system call; the rest is left as it
+ * was, never read from (a fresh page costs more to fault in than to
+ * read). A run that cannot be read (a page made unreadable) is not had.
  */
 static void load_chunk(struct mh_peek *pk, struct mh_peek_chunk *c, unsigned char *out,
 		       __u64 first)
@@ -96,7 +97,6 @@ static void load_chunk(struct mh_peek *pk, struct mh_peek_chunk *c, unsigned cha
 	size_t runs = 0, want = 0;
 	__u16 have = 0;
 
-	memset(out, 0, MH_PEEK_CHUNK_PAGES * page);
 	c->swapped = 0;
 	for (unsigned int n = 0; n < MH_PEEK_CHUNK_PAGES; n++) {
 		__u64 e = *entry_of(pk, first + n);
@@ -126,7 +126,6 @@ static void load_chunk(struct mh_peek *pk, struct mh_peek_chunk *c, unsigned cha
 
 			if (copy_in(pk->pid, at, local[r].iov_base, local[r].iov_len))
 				continue;
-			memset(local[r].iov_base, 0, local[r].iov_len);
 			have &= (__u16)~(((1U << (local[r].iov_len / page)) - 1) << first_bit[r]);
 		}
 	}
@@ -279,9 +278,18 @@ int mh_peek_read(struct mh_peek *pk, __u64 addr, void *buf, size_t bytes)
 
 		if (!c->valid || c->first_page != first)
 			load_chunk(pk, c, data, first);
-		for (unsigned int n = lo; n <= hi; n++)
-			any |= c->have & (1U << n) || ask_page(pk, c, n, data + n * page);
-		memcpy(out, data + (addr - first * page), stop - addr);
+		for (unsigned int n = lo; n <= hi; n++) {
+			__u64 from = (first + n) * page > addr ? (first + n) * page : addr;
+			__u64 to = (first + n + 1) * page < stop ? (first + n + 1) * page : stop;
+			bool has = c->have & (1U << n) || ask_page(pk, c, n, data + n * page);
+
+			/* Pages not read are not touched in the cache either: zeros go to out. */
+			if (has)
+				memcpy(out + (from - addr), data + (from - first * page), to - from);
+			else
+				memset(out + (from - addr), 0, to - from);
+			any |= has;
+		}
 		out += stop - addr;
 		addr = stop;
 	}
