@@ -3,13 +3,15 @@
  * peek.c - read a stopped process's memory only where it has pages
  * (peek.h).
  *
- * Memory is read a chunk (MH_PEEK_CHUNK_PAGES pages) at a time into a
- * direct-mapped cache: the chunk's present pages in one process_vm_readv,
- * the pages it does not have left as zeros. A swapped-out page is read
- * only when asked for (reading it brings it back into RAM, which a
- * neighbour's read must not do); once read it is in the chunk, and if
- * the chunk is read again pagemap says it is present, so it is counted
- * as swapped in once. Never writes to the process, never prints.
+ * Reads shorter than a page go through a direct-mapped cache of chunks
+ * (MH_PEEK_CHUNK_PAGES pages): the chunk's present pages in one
+ * process_vm_readv, the pages it does not have left as zeros. Longer
+ * reads (roots, large blocks: most of a scan's bytes) go straight into
+ * the caller's buffer, present pages gathered into one process_vm_readv.
+ * A swapped-out page is read only when asked for (reading it brings it
+ * back into RAM, which a neighbour's read must not do); once read, both
+ * paths see it present, so it is counted as swapped in once. Never
+ * writes to the process, never prints.
  */
 #include "recorder/exitscan/peek.h"
 
@@ -82,8 +84,9 @@ static bool copy_in(pid_t pid, __u64 addr, void *buf, size_t bytes)
 
 /*
  * Fill chunk c (its data at out) with the present pages of the chunk
- * starting at page first, in one system call; the rest is zeros. A run
- * that cannot be read (a page made unreadable) stays zeros.
+ * starting at page first, in one system call; the rest is left as it
+ * was, never read from (a fresh page costs more to fault in than to
+ * read). A run that cannot be read (a page made unreadable) is not had.
  */
 static void load_chunk(struct mh_peek *pk, struct mh_peek_chunk *c, unsigned char *out,
 		       __u64 first)
@@ -94,7 +97,6 @@ static void load_chunk(struct mh_peek *pk, struct mh_peek_chunk *c, unsigned cha
 	size_t runs = 0, want = 0;
 	__u16 have = 0;
 
-	memset(out, 0, MH_PEEK_CHUNK_PAGES * page);
 	c->swapped = 0;
 	for (unsigned int n = 0; n < MH_PEEK_CHUNK_PAGES; n++) {
 		__u64 e = *entry_of(pk, first + n);
@@ -124,7 +126,6 @@ static void load_chunk(struct mh_peek *pk, struct mh_peek_chunk *c, unsigned cha
 
 			if (copy_in(pk->pid, at, local[r].iov_base, local[r].iov_len))
 				continue;
-			memset(local[r].iov_base, 0, local[r].iov_len);
 			have &= (__u16)~(((1U << (local[r].iov_len / page)) - 1) << first_bit[r]);
 		}
 	}
@@ -132,6 +133,8 @@ static void load_chunk(struct mh_peek *pk, struct mh_peek_chunk *c, unsigned cha
 	c->have = have;
 	c->valid = true;
 }
+
+static void swapped_in(struct mh_peek *pk, __u64 n);
 
 /*
  * Page n (bit of chunk c, data at p) was asked for and not read: read it
@@ -149,7 +152,108 @@ static bool ask_page(struct mh_peek *pk, struct mh_peek_chunk *c, unsigned int b
 	pk->swapped_in_pages++;
 	c->swapped &= (__u16)~(1U << bit);
 	c->have |= (__u16)(1U << bit);
+	swapped_in(pk, c->first_page + bit);
 	return true;
+}
+
+/*
+ * Page n was read back from swap: it is present now, for both paths.
+ * The cached entry says so, and a cached chunk that still holds it as
+ * swapped out is loaded again when next asked.
+ */
+static void swapped_in(struct mh_peek *pk, __u64 n)
+{
+	struct mh_peek_chunk *c = &pk->chunks[n / MH_PEEK_CHUNK_PAGES % MH_PEEK_CHUNKS];
+
+	if (n - pk->cache_first < pk->cache_count)
+		pk->cache[n - pk->cache_first] = MH_PAGEMAP_PRESENT;
+	if (c->valid && c->first_page == n / MH_PEEK_CHUNK_PAGES * MH_PEEK_CHUNK_PAGES &&
+	    c->swapped & (1U << (n % MH_PEEK_CHUNK_PAGES)))
+		c->valid = false;
+}
+
+struct run_list {
+	struct iovec local[MH_PEEK_DIRECT_RUNS], remote[MH_PEEK_DIRECT_RUNS];
+	size_t count, bytes;
+};
+
+/* Read the runs gathered; a run that cannot be read stays zeros. Whether any was read. */
+static bool read_runs(struct mh_peek *pk, struct run_list *l)
+{
+	bool any = false;
+
+	if (l->count && process_vm_readv(pk->pid, l->local, l->count, l->remote, l->count, 0) ==
+			(ssize_t)l->bytes) {
+		any = true;
+	} else {
+		for (size_t r = 0; r < l->count; r++) {
+			if (copy_in(pk->pid, (__u64)(uintptr_t)l->remote[r].iov_base,
+				    l->local[r].iov_base, l->local[r].iov_len))
+				any = true;
+			else
+				memset(l->local[r].iov_base, 0, l->local[r].iov_len);
+		}
+	}
+	l->count = l->bytes = 0;
+	return any;
+}
+
+/* Add [addr, addr + bytes) to be read into out; the runs are read when the list is full. */
+static bool add_run(struct mh_peek *pk, struct run_list *l, __u64 addr, unsigned char *out,
+		    size_t bytes)
+{
+	struct iovec *last = l->count ? &l->local[l->count - 1] : NULL;
+	bool any = false;
+
+	if (last && (unsigned char *)last->iov_base + last->iov_len == out) {
+		last->iov_len += bytes;
+		l->remote[l->count - 1].iov_len += bytes;
+		l->bytes += bytes;
+		return false;
+	}
+	if (l->count == MH_PEEK_DIRECT_RUNS)
+		any = read_runs(pk, l);
+	l->local[l->count] = (struct iovec){ .iov_base = out, .iov_len = bytes };
+	l->remote[l->count++] = (struct iovec){ .iov_base = (void *)(uintptr_t)addr,
+						 .iov_len = bytes };
+	l->bytes += bytes;
+	return any;
+}
+
+/*
+ * A read of a page or more: straight into the caller's buffer, page by
+ * page as pagemap says, without the chunk cache. A scan reads most of
+ * its bytes this way (roots, large blocks) into one buffer it keeps:
+ * copied through the cache, every chunk would land in memory the
+ * recorder never touched before, and a fresh page costs more to fault
+ * in than to read.
+ */
+static int read_direct(struct mh_peek *pk, __u64 addr, unsigned char *out, size_t bytes)
+{
+	const __u64 page = pk->page_bytes;
+	struct run_list runs = { .count = 0 };
+	__u64 end = addr + bytes;
+	bool any = false;
+
+	for (__u64 n = addr / page; n * page < end; n++) {
+		__u64 lo = n * page > addr ? n * page : addr;
+		__u64 hi = (n + 1) * page < end ? (n + 1) * page : end;
+		__u64 *e = entry_of(pk, n);
+
+		if (*e & MH_PAGEMAP_PRESENT) {
+			pk->read_pages++;
+			any |= add_run(pk, &runs, lo, out + (lo - addr), hi - lo);
+		} else if (*e & MH_PAGEMAP_SWAPPED && copy_in(pk->pid, lo, out + (lo - addr), hi - lo)) {
+			pk->swapped_in_pages++;
+			swapped_in(pk, n);
+			any = true;
+		} else {
+			pk->untouched_pages++;
+			memset(out + (lo - addr), 0, hi - lo);
+		}
+	}
+	any |= read_runs(pk, &runs);
+	return any ? 0 : -ENODATA;
 }
 
 int mh_peek_read(struct mh_peek *pk, __u64 addr, void *buf, size_t bytes)
@@ -161,6 +265,8 @@ int mh_peek_read(struct mh_peek *pk, __u64 addr, void *buf, size_t bytes)
 
 	if (pk->pagemap_fd < 0)
 		return copy_in(pk->pid, addr, buf, bytes) ? 0 : -EFAULT;
+	if (bytes >= page)
+		return read_direct(pk, addr, buf, bytes);
 	while (addr < end) {
 		__u64 first = addr / chunk_bytes * MH_PEEK_CHUNK_PAGES;
 		size_t slot = (size_t)(first / MH_PEEK_CHUNK_PAGES % MH_PEEK_CHUNKS);
@@ -172,9 +278,18 @@ int mh_peek_read(struct mh_peek *pk, __u64 addr, void *buf, size_t bytes)
 
 		if (!c->valid || c->first_page != first)
 			load_chunk(pk, c, data, first);
-		for (unsigned int n = lo; n <= hi; n++)
-			any |= c->have & (1U << n) || ask_page(pk, c, n, data + n * page);
-		memcpy(out, data + (addr - first * page), stop - addr);
+		for (unsigned int n = lo; n <= hi; n++) {
+			__u64 from = (first + n) * page > addr ? (first + n) * page : addr;
+			__u64 to = (first + n + 1) * page < stop ? (first + n + 1) * page : stop;
+			bool has = c->have & (1U << n) || ask_page(pk, c, n, data + n * page);
+
+			/* Pages not read are not touched in the cache either: zeros go to out. */
+			if (has)
+				memcpy(out + (from - addr), data + (from - first * page), to - from);
+			else
+				memset(out + (from - addr), 0, to - from);
+			any |= has;
+		}
 		out += stop - addr;
 		addr = stop;
 	}

@@ -24,6 +24,8 @@
 /* Pages read together, and chunks kept: 64 chunks of 64 KiB (4 KiB pages). */
 #define MH_PEEK_CHUNK_PAGES 16
 #define MH_PEEK_CHUNKS 64
+/* Runs of pages one process_vm_readv of a direct read takes at most. */
+#define MH_PEEK_DIRECT_RUNS 64
 
 /* One cached chunk of the process's memory. */
 struct mh_peek_chunk {
@@ -43,7 +45,7 @@ struct mh_peek {
 	__u64 no_entry;			/* what a page pagemap cannot say about reads as */
 	unsigned char *data;		/* MH_PEEK_CHUNKS chunks, direct-mapped by page number */
 	struct mh_peek_chunk chunks[MH_PEEK_CHUNKS];
-	__u64 read_pages;		/* resident pages read (again if evicted and asked again) */
+	__u64 read_pages;		/* resident pages read (again if read again) */
 	__u64 swapped_in_pages;		/* swapped-out pages read: each came back into RAM */
 	__u64 untouched_pages;		/* never-touched pages skipped (twice if asked twice) */
 };
@@ -57,9 +59,10 @@ void mh_peek_close(struct mh_peek *pk);
 
 /*
  * Copy [addr, addr + bytes) of the process into buf, zeros where the
- * process has no page (never touched, or not mapped). The pages are read
- * a chunk at a time and kept: a scan reads words and blocks in pointer
- * order, and one system call per word would cost more than the scan.
+ * process has no page (never touched, or not mapped). Reads shorter than
+ * a page are served from chunks read a chunk at a time and kept: a scan
+ * reads words and small blocks in pointer order, and one system call per
+ * word would cost more than the scan. Longer reads go straight into buf.
  * Returns 0; -ENODATA when the process has none of those pages (buf is
  * all zeros: the range holds no pointer, a scan may skip it); -EFAULT
  * when pagemap is unreadable and the range could not be read.
