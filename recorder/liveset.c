@@ -175,11 +175,6 @@ static int block_add(struct mh_liveset *ls, struct proc *p, __u64 addr, __u64 si
 	return 0;
 }
 
-static void block_remove(struct proc *p, __u64 addr)
-{
-	(void)mh_blocks_erase(p->blocks, addr);
-}
-
 static bool is_mapping_kind(__u16 kind)
 {
 	return kind == MH_KIND_MMAP || kind == MH_KIND_MUNMAP || kind == MH_KIND_MREMAP ||
@@ -283,7 +278,8 @@ static int apply_mapping(struct proc *p, const struct mh_rec_hdr *rec)
  * table) took 1089 ms of recorder CPU with it, 1010 ms without (medians
  * of 5). Tables from this size on are mapped on huge pages
  * (common/blocks.c) and larger than a core's L2: there a lookup misses.
- * Bytes, as the merger's PREFETCH_MIN_TABLE_BYTES (merger/replay/replay.c).
+ * Bytes. The merger's replay has its own threshold (1 MiB,
+ * merger/replay/replay.c), measured on its own loop.
  */
 #define PREFETCH_MIN_TABLE_BYTES (2U << 20)
 
@@ -324,14 +320,14 @@ static __attribute__((noinline)) int apply_any(struct mh_liveset *ls, const stru
 	case MH_REC_FREE:
 		p = proc_find(ls, (pid_t)f->pid);
 		if (p)
-			block_remove(p, f->addr);
+			(void)mh_blocks_erase(p->blocks, f->addr);
 		return 0;
 	case MH_REC_REALLOC:
 		p = proc_find(ls, (pid_t)re->pid);
 		/* A failed realloc(p, n > 0) leaves p alone. */
 		if (!p || (!re->addr && re->size))
 			return 0;
-		block_remove(p, re->old_addr);
+		(void)mh_blocks_erase(p->blocks, re->old_addr);
 		return block_add(ls, p, re->addr, re->size);
 	default:
 		return 0;
@@ -354,7 +350,7 @@ int mh_liveset_apply(struct mh_liveset *ls, const struct mh_rec_hdr *rec)
 		if (rec->type == MH_REC_ALLOC && a->pid == (__u32)p->pid)
 			return block_add(ls, p, a->addr, a->size);
 		if (rec->type == MH_REC_FREE && f->pid == (__u32)p->pid) {
-			block_remove(p, f->addr);
+			(void)mh_blocks_erase(p->blocks, f->addr);
 			return 0;
 		}
 	}
