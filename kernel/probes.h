@@ -74,8 +74,9 @@ struct mh_kprobes *mh_kprobes_new(const struct mh_kobject_ops *ops, void *ctx);
 
 /*
  * The whole text of tracefs' file (a path under its mount point, e.g.
- * "available_events"), NUL-terminated, to free(); NULL if tracefs is not
- * mounted or the file cannot be read.
+ * "available_events"), NUL-terminated, to free(); NULL if tracefs is
+ * neither mounted nor mountable out of sight (probes.c) or the file cannot
+ * be read.
  */
 char *mh_ktracefs_read(const char *file);
 

@@ -14,12 +14,14 @@
  */
 #include <errno.h>
 #include <dirent.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 
 #include <check.h>
@@ -429,6 +431,61 @@ START_TEST(test_missing_tracepoint_skipped)
 }
 END_TEST
 
+/* Does this process see a tracefs mount (its mountinfo)? */
+static bool tracefs_visible(void)
+{
+	char *info = mh_test_read_file("/proc/self/mountinfo", NULL);
+	bool seen = info && strstr(info, " - tracefs ");
+
+	free(info);
+	return seen;
+}
+
+/*
+ * With tracefs mounted nowhere, its files are still read (through a mount
+ * attached nowhere, so the loader need not parse the kernel's BTF for the
+ * MM_* values), and no mount appears. Run in a mount namespace of its own
+ * where tracefs and debugfs are unmounted: the system's mounts stay as
+ * they are. Child exit codes: 0 pass, 2 the namespace could not be set
+ * up (skip), 3 nothing read, 4 a mount appeared.
+ */
+START_TEST(test_tracefs_unmounted)
+{
+	int status = 0;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		mh_test_skip("tracefs_unmounted", "needs root to mount tracefs");
+		return;
+	}
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char *events;
+
+		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+			_exit(2);
+		(void)umount2("/sys/kernel/debug", MNT_DETACH);
+		(void)umount2("/sys/kernel/tracing", MNT_DETACH);
+		if (tracefs_visible())
+			_exit(2);
+		events = mh_ktracefs_read("available_events");
+		if (!events || !strstr(events, "kmem:rss_stat\n"))
+			_exit(3);
+		free(events);
+		_exit(tracefs_visible() ? 4 : 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 2) {
+		mh_test_skip("tracefs_unmounted", "no mount namespace of its own");
+		return;
+	}
+	ck_assert_msg(WEXITSTATUS(status) == 0, "child exited %d (3: nothing read, 4: mount seen)",
+		      WEXITSTATUS(status));
+}
+END_TEST
+
 static Suite *kernel_probes_suite(void)
 {
 	Suite *s = suite_create("kernel_probes");
@@ -436,6 +493,7 @@ static Suite *kernel_probes_suite(void)
 
 	tcase_add_test(tc, test_attached_matches_info);
 	tcase_add_test(tc, test_missing_tracepoint_skipped);
+	tcase_add_test(tc, test_tracefs_unmounted);
 	suite_add_tcase(s, tc);
 	return s;
 }
