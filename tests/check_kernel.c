@@ -43,6 +43,8 @@
 #define SWAP_BUF_MB 192
 #define SWAP_LIMIT_MB 64
 #define SWAP_FILE_MB 512
+/* The part of the swap test's buffer unmapped unread, MiB (the first part swapped out). */
+#define SWAP_UNMAP_MB 64
 /* OOM test: the cgroup limit and what the program tries to touch, MiB. */
 #define OOM_LIMIT_MB 32
 #define OOM_TOUCH_MB 512
@@ -539,11 +541,27 @@ static void swap_teardown(void)
 	mh_test_swapcg_teardown(&kfix);
 }
 
+/* Pages r's program swapped in at addresses in [lo, hi), as its KSWAPIN records tell. */
+static long long swapin_pages(const struct traced_run *r, long long lo, long long hi)
+{
+	const struct mh_rec_hdr *hdr;
+	long long pages = 0;
+
+	for_each_rec(hdr, &r->cap) {
+		const struct mh_rec_kswapin *s = (const void *)hdr;
+
+		if (hdr->type == MH_REC_KSWAPIN && s->pid == (__u32)r->pid &&
+		    s->addr >= (__u64)lo && s->addr < (__u64)hi)
+			pages += s->pages;
+	}
+	return pages;
+}
+
 START_TEST(test_swapins_match_pagemap)
 {
 	const struct mh_rec_hdr *hdr;
 	struct traced_run r = { .memcg_events = true };
-	long long buf, len, measured, seen = 0, episodes = 0, memcg_in = 0;
+	long long buf, len, measured, seen, episodes = 0, memcg_in = 0;
 	char arg[16];
 	const char *args[] = { arg, NULL };
 
@@ -564,13 +582,10 @@ START_TEST(test_swapins_match_pagemap)
 	buf = report_val(&r, "buf");
 	len = report_val(&r, "len");
 	measured = report_val(&r, "swapped_in");
+	seen = swapin_pages(&r, buf, buf + len);
 	for_each_rec(hdr, &r.cap) {
-		const struct mh_rec_kswapin *s = (const void *)hdr;
 		const struct mh_rec_kreclaim *rc = (const void *)hdr;
 
-		if (hdr->type == MH_REC_KSWAPIN && s->pid == (__u32)r.pid &&
-		    s->addr >= (__u64)buf && s->addr < (__u64)(buf + len))
-			seen += s->pages;
 		if (hdr->type == MH_REC_KMEMCG && ((const struct mh_rec_kmemcg *)hdr)->pid ==
 		    (__u32)r.pid && ((const struct mh_rec_kmemcg *)hdr)->item == MH_MEMCG_PSWPIN)
 			memcg_in += ((const struct mh_rec_kmemcg *)hdr)->count;
@@ -588,6 +603,50 @@ START_TEST(test_swapins_match_pagemap)
 	/* The opt-in memcg counter saw the same swap-ins (the cgroup counts each once). */
 	ck_assert_msg(llabs(memcg_in - measured) * 100 <= measured * 5,
 		      "memcg pswpin: %lld pages, pagemap %lld pages", memcg_in, measured);
+	free(r.cap.buf);
+}
+END_TEST
+
+/*
+ * Swap entries munmap drops right after a user fault (no syscall between)
+ * are no swap-ins: kern_swap unmaps the first SWAP_UNMAP_MB of its buffer,
+ * mostly swapped, untouched, then reads the rest. Every swap-in of the
+ * process counts against the pages the program itself found swapped when
+ * it read them, wherever the collector says it was (a drop taken for a
+ * swap-in carries the latest fault's address: another mapping's). Exit
+ * drops the swap entries left then (about SWAP_BUF_MB - SWAP_UNMAP_MB -
+ * SWAP_LIMIT_MB): no swap-ins either.
+ */
+START_TEST(test_munmap_not_swapin)
+{
+	struct traced_run r = { 0 };
+	long long measured, unmapped, seen;
+	char arg[16], cut[16];
+	const char *args[] = { arg, cut, NULL };
+
+	if (kfix.skip[0]) {
+		mh_test_skip("munmap_not_swapin", kfix.skip);
+		return;
+	}
+	snprintf(arg, sizeof(arg), "%d", SWAP_BUF_MB);
+	snprintf(cut, sizeof(cut), "%d", SWAP_UNMAP_MB);
+	if (!traced_or_skip("munmap_not_swapin", "tests/progs/kern_swap", args, kfix.cgroup_dir,
+			    &r) ||
+	    !need_probe(&r.cap, "munmap_not_swapin", "rss_stat") ||
+	    !need_probe(&r.cap, "munmap_not_swapin", "page_fault") ||
+	    !need_probe(&r.cap, "munmap_not_swapin", "sys_enter"))
+		return;
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+		      "kern_swap failed: status %#x", r.status);
+	measured = report_val(&r, "swapped_in");
+	unmapped = report_val(&r, "unmapped_swapped");
+	seen = swapin_pages(&r, 0, LLONG_MAX);
+	/* For the test to mean something: many swap-ins, and unmapped pages well past its margin. */
+	ck_assert_int_gt(measured, (SWAP_BUF_MB - SWAP_LIMIT_MB) * MIB / sysconf(_SC_PAGESIZE) / 4);
+	ck_assert_int_gt(unmapped * 100, measured * 5 * 2);
+	ck_assert_msg(llabs(seen - measured) * 100 <= measured * 5,
+		      "swap-ins: collector %lld pages, pagemap %lld pages read swapped "
+		      "(%lld unmapped swapped)", seen, measured, unmapped);
 	free(r.cap.buf);
 }
 END_TEST
@@ -670,6 +729,7 @@ static Suite *kernel_suite(void)
 	tcase_add_test(tc, test_major_faults_match_rusage);
 	tcase_add_unchecked_fixture(swap, swap_setup, swap_teardown);
 	tcase_add_test(swap, test_swapins_match_pagemap);
+	tcase_add_test(swap, test_munmap_not_swapin);
 	tcase_add_unchecked_fixture(oom, oom_setup, oom_teardown);
 	tcase_add_test(oom, test_oom_victim);
 	suite_add_tcase(s, tc);
