@@ -126,9 +126,10 @@
 /* Chain ends cached per thread. */
 #define TAILS 4
 /*
- * fp-safe sites a thread remembers with their verdict bytes: 2 ways per
- * set (a power of two), so that a few busy sites rarely evict each other
- * (one way each: alloc_bench's 4 sites collided in about half the runs).
+ * fp-safe sites a thread remembers with their verdict bytes, in its pool
+ * block: 2 ways per set (a power of two), so that a few busy sites rarely
+ * evict each other (one way each: alloc_bench's 4 sites collided in about
+ * half the runs).
  */
 #define FP_SITE_SETS_LOG2 3
 #define FP_SITES (2U << FP_SITE_SETS_LOG2)
@@ -138,7 +139,7 @@
 #define OWN_MAX 16
 /*
  * Verified fp results a thread remembers with their memos (a power of two),
- * 2 per set: a 24 KiB pool block (not static TLS: thread_blocks.h) taken on
+ * 2 per set, in its pool block (not static TLS: thread_blocks.h) taken on
  * first need; without one (none left, thread ended) lookups, memo-less.
  */
 #define RECENT 1024
@@ -171,6 +172,12 @@ struct recent {
 	struct mh_stack_memo memo;
 };
 
+/* A thread's pool block. */
+struct unwind_block {
+	struct fp_site fp_sites[FP_SITES];	/* sites last judged fp: no slot cache there */
+	struct recent recent[RECENT];		/* results served lately, by key: no lookup */
+};
+
 /* What every capture reads comes first, in one cache line (me is aligned). */
 struct unwind_thread {
 	uintptr_t stack_lo, stack_hi;	/* the thread's stack, for the walker */
@@ -178,10 +185,8 @@ struct unwind_thread {
 	unsigned int bounds_backoff;	/* ...and the wait after the next failure */
 	unsigned int recheck;		/* fp-served captures until the next check */
 	unsigned int slots_recheck;	/* slot-cache answers until the next check */
-	struct mh_thread_block recent;	/* RECENT results served lately, by key: no lookup */
+	struct mh_thread_block block;	/* a struct unwind_block */
 	unsigned int next_tail;		/* round-robin replacement */
-	/* Sites last judged fp, by address: the slot cache has nothing there. */
-	struct fp_site fp_sites[FP_SITES] __attribute__((aligned(64)));
 	struct tail tails[TAILS];
 	struct mh_unwind_stats stats;
 };
@@ -192,8 +197,8 @@ static enum mh_unwind auto_as = MH_UNWIND_LIBUNWIND;
 static struct mh_stackids *verified;
 static bool sites_ok;
 static __u64 own_lo, own_hi;
-/* Each thread's block of RECENT recent results. */
-static struct mh_thread_blocks recent_pool;
+/* Each thread's struct unwind_block. */
+static struct mh_thread_blocks blocks;
 
 /*
  * Bounds of this thread's own stack (stack_bounds.c: no lock, no lasting
@@ -239,17 +244,21 @@ static inline bool own_ip(__u64 ip)
 	return ip - own_lo < own_hi - own_lo;
 }
 
-/* The set of the thread's fp sites where site would be: 2 ways, the newer first. */
-static inline struct fp_site *fp_site_set(__u64 site)
+/* The set of b's fp sites where site would be: 2 ways, the newer first. */
+static inline struct fp_site *fp_site_set(struct unwind_block *b, __u64 site)
 {
-	return &me.fp_sites[2 * ((site * 0x9e3779b97f4a7c15ULL) >> (64 - FP_SITE_SETS_LOG2))];
+	return &b->fp_sites[2 * ((site * 0x9e3779b97f4a7c15ULL) >> (64 - FP_SITE_SETS_LOG2))];
 }
 
 /* Is site one the thread remembers, and still fp-safe? (see the slot cache, above) */
 static inline bool fp_site_known(__u64 site)
 {
-	const struct fp_site *f = fp_site_set(site);
+	struct unwind_block *b = me.block.at;
+	const struct fp_site *f;
 
+	if (!b)
+		return false;
+	f = fp_site_set(b, site);
 	if (f->site != site && (++f)->site != site)
 		return false;
 	return __atomic_load_n(f->verdict, __ATOMIC_RELAXED) == MH_VERDICT_FP;
@@ -258,8 +267,12 @@ static inline bool fp_site_known(__u64 site)
 /* Remember site as fp-safe (verdict: its byte), or forget it (verdict NULL). */
 static void fp_site_note(__u64 site, const __u8 *verdict)
 {
-	struct fp_site *f = fp_site_set(site);
+	struct unwind_block *b = me.block.at;
+	struct fp_site *f;
 
+	if (!b && !(b = mh_thread_block_first(&blocks, &me.block)))
+		return;
+	f = fp_site_set(b, site);
 	if (f[0].site != site) {
 		if (!verdict && f[1].site != site)
 			return;	/* not remembered: nothing to forget */
@@ -490,7 +503,7 @@ static bool check(__u64 site, const __u64 *ips, unsigned int n, bool truncated, 
 
 void mh_unwind_thread_end(void)
 {
-	mh_thread_block_end(&recent_pool, &me.recent);
+	mh_thread_block_end(&blocks, &me.block);
 	mh_slots_thread_end();
 }
 
@@ -505,15 +518,17 @@ void mh_unwind_thread_end(void)
  */
 static inline bool must_check(__u64 key, struct mh_memo_ref *memo)
 {
+	struct unwind_block *b;
 	struct recent *r;
 
 	if (mh_unlikely(!me.recheck--)) {
 		me.recheck = MH_UNWIND_RECHECK - 1;
 		return true;
 	}
-	r = me.recent.at;
-	if (mh_unlikely(!r) && !(r = mh_thread_block_first(&recent_pool, &me.recent)))
+	b = me.block.at;
+	if (mh_unlikely(!b) && !(b = mh_thread_block_first(&blocks, &me.block)))
 		return mh_stackids_intern(verified, key) == MH_INTERN_SEND;
+	r = b->recent;
 	/*
 	 * Two ways per set, the newer first: a few hundred stacks in turn
 	 * (alloc_bench's 112) rarely evict each other.
@@ -706,7 +721,7 @@ int mh_stack_setup(enum mh_unwind mode, __u64 skip_lo, __u64 skip_hi)
 		return 0;
 	sites_ok = mh_sites_setup() == 0;
 	verified = mh_stackids_new(VERIFIED_LOG2);
-	(void)mh_thread_blocks_setup(&recent_pool, RECENT * sizeof(struct recent));
+	(void)mh_thread_blocks_setup(&blocks, sizeof(struct unwind_block));
 	/* Without it, sites that need libunwind simply always get it. */
 	(void)mh_slots_setup(SLOTS_LOG2);
 	if (sites_ok && verified) {
