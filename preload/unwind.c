@@ -92,7 +92,9 @@
  * remembers with the place of their verdict byte, and reads the byte
  * there without a lookup: a site's key, once in the table, is never
  * removed or moved, and every lookup of it probes the same path to the
- * same slot, so the byte read is the one site_verdict would find.
+ * same slot, so the byte read is the one mh_site_verdict would find.
+ * While it says fp-safe, the walk goes on past the site without pausing;
+ * else the capture takes the way above (slot cache, then the verdict).
  */
 #include "preload/unwind.h"
 
