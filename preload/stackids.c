@@ -92,13 +92,6 @@ __u64 mh_stack_hash(__u64 seed, const __u64 *ips, unsigned int depth)
 	return a == 1 ? 3 : a;
 }
 
-__u64 mh_stack_key_end(__u64 h, unsigned int depth, bool truncated)
-{
-	/* Each step is a bijection of h, and so is fmix64: depth and truncation mixed in last. */
-	h = fmix64(h ^ ((__u64)depth << 1 | truncated)) | 1;
-	return h == 1 ? 3 : h;
-}
-
 __u64 mh_stack_key(const __u64 *ips, unsigned int depth, bool truncated)
 {
 	__u64 h = MH_STACK_KEY_START;

@@ -13,10 +13,10 @@
  *
  * The auto rule. A capture's *site* is its first return address outside
  * the caller's own code (the preload): the return address into the
- * function that called malloc. A lock-free mmap'd table holds one verdict
- * per site: unknown, fp-safe or needs-libunwind. Verdicts only go forward
- * (unknown -> fp-safe -> needs-libunwind); when two threads judge a site
- * differently, needs-libunwind wins.
+ * function that called malloc. A lock-free mmap'd table (unwind_sites.c)
+ * holds one verdict per site: unknown, fp-safe or needs-libunwind.
+ * Verdicts only go forward (unknown -> fp-safe -> needs-libunwind); when
+ * two threads judge a site differently, needs-libunwind wins.
  *
  *   - needs-libunwind: libunwind alone (the frame-pointer walk goes only
  *     as far as the site, through the preload's own frames).
@@ -87,8 +87,14 @@
  * often while the checks agree (unwind_slots.c says how and why); on a
  * difference the site is marked no-slots. The cache is asked before the
  * site's verdict is looked up (entries are made only at sites that need
- * libunwind, and verdicts never go back), except at the thread's last fp
- * site.
+ * libunwind, and verdicts never go back), except at the sites the thread
+ * last found fp-safe (FP_SITES of them, by address). Those the thread
+ * remembers with the place of their verdict byte, and reads the byte
+ * there without a lookup: a site's key, once in the table, is never
+ * removed or moved, and every lookup of it probes the same path to the
+ * same slot, so the byte read is the one mh_site_verdict would find.
+ * While it says fp-safe, the walk goes on past the site without pausing;
+ * else the capture takes the way above (slot cache, then the verdict).
  */
 #include "preload/unwind.h"
 
@@ -106,6 +112,7 @@
 #include "preload/sys.h"
 #include "preload/thread_blocks.h"
 #include "preload/unw_local.h"
+#include "preload/unwind_sites.h"
 #include "preload/unwind_slots.h"
 #include "common/compiler.h"
 
@@ -113,10 +120,6 @@
 #define UNW_OWN_FRAMES 1
 /* Stack unw_backtrace may use: it took 5 KiB in a thread's first captures. */
 #define UNW_STACK_NEED 8192
-/* The site table: 2^16 call sites, 9 bytes each, touched as used. */
-#define SITES_LOG2 16
-/* Probes before a site lookup gives up: the site is then served by libunwind. */
-#define SITE_PROBES 32
 /* Verified frame-pointer results: 2^20 ids of 8 bytes, touched as used. */
 #define VERIFIED_LOG2 20
 /* Captures a thread waits, after failing to find its stack bounds, before trying again. */
@@ -124,30 +127,24 @@
 #define BOUNDS_RETRY_MAX 65536
 /* Chain ends cached per thread. */
 #define TAILS 4
+/*
+ * fp-safe sites a thread remembers with their verdict bytes, in its pool
+ * block: 2 ways per set (a power of two), so that a few busy sites rarely
+ * evict each other (one way each: alloc_bench's 4 sites collided in about
+ * half the runs).
+ */
+#define FP_SITE_SETS_LOG2 3
+#define FP_SITES (2U << FP_SITE_SETS_LOG2)
 /* Slot-cache entries (of 256 bytes), shared by all threads, touched as used. */
 #define SLOTS_LOG2 15
 /* Most frames of our own above a site that the slot cache handles. */
 #define OWN_MAX 16
 /*
  * Verified fp results a thread remembers with their memos (a power of two),
- * 2 per set: a 24 KiB pool block (not static TLS: thread_blocks.h) taken on
+ * 2 per set, in its pool block (not static TLS: thread_blocks.h) taken on
  * first need; without one (none left, thread ended) lookups, memo-less.
  */
 #define RECENT 1024
-
-enum {
-	VERDICT_UNKNOWN = 0,
-	VERDICT_FP = 1,		/* bit: a check found the walk right */
-	VERDICT_LIBUNWIND = 2,	/* bit: a check found it wrong (dominates) */
-	VERDICT_NOSLOTS = 4,	/* bit: a check found the slot cache wrong here */
-};
-
-struct site_table {
-	__u64 mask;		/* slots - 1 */
-	size_t map_bytes;
-	__u8 *verdicts;		/* one per slot, after keys[] */
-	__u64 keys[];		/* 0 empty, else a site address */
-};
 
 /* Where a frame-pointer chain ended: the last frame it trusted. */
 struct chain_end {
@@ -165,10 +162,22 @@ struct tail {
 	uintptr_t slots[MH_UNWIND_TAIL_MAX];	/* stack words that held ips[] */
 };
 
+/* A site the thread found fp-safe, and where the site table keeps its verdict. */
+struct fp_site {
+	__u64 site;		/* 0: none */
+	const __u8 *verdict;
+};
+
 /* A verified frame-pointer result the thread served, and the memo kept with it. */
 struct recent {
 	__u64 key;			/* the result's hash (as in the verified set); 0: none */
 	struct mh_stack_memo memo;
+};
+
+/* A thread's pool block. */
+struct unwind_block {
+	struct fp_site fp_sites[FP_SITES];	/* sites last judged fp: no slot cache there */
+	struct recent recent[RECENT];		/* results served lately, by key: no lookup */
 };
 
 /* What every capture reads comes first, in one cache line (me is aligned). */
@@ -178,8 +187,7 @@ struct unwind_thread {
 	unsigned int bounds_backoff;	/* ...and the wait after the next failure */
 	unsigned int recheck;		/* fp-served captures until the next check */
 	unsigned int slots_recheck;	/* slot-cache answers until the next check */
-	struct mh_thread_block recent;	/* RECENT results served lately, by key: no lookup */
-	__u64 fp_site;			/* the site last judged fp: the slot cache has nothing there */
+	struct mh_thread_block block;	/* a struct unwind_block */
 	unsigned int next_tail;		/* round-robin replacement */
 	struct tail tails[TAILS];
 	struct mh_unwind_stats stats;
@@ -188,11 +196,11 @@ struct unwind_thread {
 static __thread struct unwind_thread me __attribute__((tls_model("initial-exec"), aligned(64)));
 /* What MH_UNWIND_AUTO runs as: libunwind until its tables are mapped. */
 static enum mh_unwind auto_as = MH_UNWIND_LIBUNWIND;
-static struct site_table *sites;
 static struct mh_stackids *verified;
+static bool sites_ok;
 static __u64 own_lo, own_hi;
-/* Each thread's block of RECENT recent results. */
-static struct mh_thread_blocks recent_pool;
+/* Each thread's struct unwind_block. */
+static struct mh_thread_blocks blocks;
 
 /*
  * Bounds of this thread's own stack (stack_bounds.c: no lock, no lasting
@@ -201,10 +209,8 @@ static struct mh_thread_blocks recent_pool;
  * then wait exponentially more captures, so that a thread running on such
  * stacks does not read /proc/self/maps every time.
  */
-static bool stack_bounds(uintptr_t sp)
+static __attribute__((noinline, cold)) bool stack_bounds_find(uintptr_t sp)
 {
-	if (me.stack_hi)
-		return true;
 	if (me.bounds_wait) {
 		me.bounds_wait--;
 		return false;
@@ -218,12 +224,19 @@ static bool stack_bounds(uintptr_t sp)
 	return false;
 }
 
+static inline bool stack_bounds(uintptr_t sp)
+{
+	return mh_likely(me.stack_hi) || stack_bounds_find(sp);
+}
+
 /* A frame-pointer walk in progress. */
 struct fp_walk {
 	const uintptr_t *fp;	/* the next frame to read */
 	unsigned int n;		/* return addresses found */
+	unsigned int site_n;	/* ...up to the site's, once past a known fp site */
 	bool truncated;		/* stopped at max with frames left */
 	bool done;
+	bool fp_site;		/* went on past the site: one the thread knows is fp-safe */
 	struct chain_end end;
 	__u64 key;		/* mh_stack_key_step over ips[0..n) */
 };
@@ -231,6 +244,44 @@ struct fp_walk {
 static inline bool own_ip(__u64 ip)
 {
 	return ip - own_lo < own_hi - own_lo;
+}
+
+/* The set of b's fp sites where site would be: 2 ways, the newer first. */
+static inline struct fp_site *fp_site_set(struct unwind_block *b, __u64 site)
+{
+	return &b->fp_sites[2 * ((site * 0x9e3779b97f4a7c15ULL) >> (64 - FP_SITE_SETS_LOG2))];
+}
+
+/* Is site one the thread remembers, and still fp-safe? (see the slot cache, above) */
+static inline bool fp_site_known(__u64 site)
+{
+	struct unwind_block *b = me.block.at;
+	const struct fp_site *f;
+
+	if (!b)
+		return false;
+	f = fp_site_set(b, site);
+	if (f->site != site && (++f)->site != site)
+		return false;
+	return __atomic_load_n(f->verdict, __ATOMIC_RELAXED) == MH_VERDICT_FP;
+}
+
+/* Remember site as fp-safe (verdict: its byte), or forget it (verdict NULL). */
+static void fp_site_note(__u64 site, const __u8 *verdict)
+{
+	struct unwind_block *b = me.block.at;
+	struct fp_site *f;
+
+	if (!b && !(b = mh_thread_block_first(&blocks, &me.block)))
+		return;
+	f = fp_site_set(b, site);
+	if (f[0].site != site) {
+		if (!verdict && f[1].site != site)
+			return;	/* not remembered: nothing to forget */
+		/* The older way goes: the site's own, else the one used less lately. */
+		f[1] = f[0];
+	}
+	f[0] = (struct fp_site){ .site = verdict ? site : 0, .verdict = verdict };
 }
 
 /*
@@ -285,6 +336,12 @@ static inline __attribute__((always_inline)) void walk_on(struct fp_walk *w, __u
 	w->done = !paused;
 }
 
+/* Frames up to the site's, after a walk with to_site: all it found if it paused or ended. */
+static inline unsigned int walk_site_n(const struct fp_walk *w)
+{
+	return w->fp_site ? w->site_n : w->n;
+}
+
 /* Start a walk at mh_stack_capture's frame: its return address comes first. */
 static __attribute__((noinline)) void capture_fp(struct fp_walk *w, __u64 *ips, unsigned int max,
 						 bool to_site)
@@ -295,6 +352,15 @@ static __attribute__((noinline)) void capture_fp(struct fp_walk *w, __u64 *ips, 
 	if (!stack_bounds((uintptr_t)fp))
 		w->done = true;
 	walk_on(w, ips, max, to_site);
+	/*
+	 * A site the thread knows fp-safe: note where it was and go on here
+	 * (its verdict is what capture_auto would look up next).
+	 */
+	if (to_site && !w->done && fp_site_known(ips[w->n - 1])) {
+		w->fp_site = true;
+		w->site_n = w->n;
+		walk_on(w, ips, max, false);
+	}
 }
 
 /*
@@ -324,62 +390,9 @@ static __attribute__((noinline)) bool capture_unw(__u64 *ips, unsigned int max, 
 	return true;
 }
 
-static __u64 mix(__u64 k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return k;
-}
-
-/* The verdict byte of site; NULL if the table has no room (then: libunwind). */
-static __u8 *site_slot(__u64 site, bool insert, bool *absent)
-{
-	__u64 i = mix(site) & sites->mask;
-	unsigned int probe;
-
-	*absent = false;
-	for (probe = 0; probe < SITE_PROBES; probe++, i = (i + 1) & sites->mask) {
-		__u64 k = __atomic_load_n(&sites->keys[i], __ATOMIC_ACQUIRE);
-
-		if (!k) {
-			if (!insert) {
-				*absent = true;
-				return NULL;
-			}
-			if (__atomic_compare_exchange_n(&sites->keys[i], &k, site, false,
-							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-				return &sites->verdicts[i];
-			/* Lost the race: k now holds the winner's key. */
-		}
-		if (k == site)
-			return &sites->verdicts[i];
-	}
-	return NULL;
-}
-
-static unsigned int site_verdict(__u64 site)
-{
-	bool absent;
-	__u8 *v = site_slot(site, false, &absent);
-
-	if (!v)
-		return absent ? VERDICT_UNKNOWN : VERDICT_LIBUNWIND;
-	return __atomic_load_n(v, __ATOMIC_RELAXED);
-}
-
-/* Set a verdict bit of site; true if this call set it. */
-static bool site_mark(__u64 site, __u8 bit)
-{
-	bool absent;
-	__u8 *v = site_slot(site, true, &absent);
-
-	return v && !(__atomic_fetch_or(v, bit, __ATOMIC_RELAXED) & bit);
-}
-
 static void site_judge(__u64 site, bool fp_ok)
 {
-	if (site_mark(site, fp_ok ? VERDICT_FP : VERDICT_LIBUNWIND)) {
+	if (mh_site_mark(site, fp_ok ? MH_VERDICT_FP : MH_VERDICT_LIBUNWIND)) {
 		if (fp_ok)
 			me.stats.sites_fp++;
 		else
@@ -492,7 +505,7 @@ static bool check(__u64 site, const __u64 *ips, unsigned int n, bool truncated, 
 
 void mh_unwind_thread_end(void)
 {
-	mh_thread_block_end(&recent_pool, &me.recent);
+	mh_thread_block_end(&blocks, &me.block);
 	mh_slots_thread_end();
 }
 
@@ -507,15 +520,17 @@ void mh_unwind_thread_end(void)
  */
 static inline bool must_check(__u64 key, struct mh_memo_ref *memo)
 {
+	struct unwind_block *b;
 	struct recent *r;
 
 	if (mh_unlikely(!me.recheck--)) {
 		me.recheck = MH_UNWIND_RECHECK - 1;
 		return true;
 	}
-	r = me.recent.at;
-	if (mh_unlikely(!r) && !(r = mh_thread_block_first(&recent_pool, &me.recent)))
+	b = me.block.at;
+	if (mh_unlikely(!b) && !(b = mh_thread_block_first(&blocks, &me.block)))
 		return mh_stackids_intern(verified, key) == MH_INTERN_SEND;
+	r = b->recent;
 	/*
 	 * Two ways per set, the newer first: a few hundred stacks in turn
 	 * (alloc_bench's 112) rarely evict each other.
@@ -592,7 +607,7 @@ slots_answer(const struct mh_site_frame *s, __u64 *ips, unsigned int n, unsigned
 	}
 	me.stats.slots_rechecked++;
 	me.stats.slots_mismatched++;
-	site_mark(s->ip, VERDICT_NOSLOTS);
+	mh_site_mark(s->ip, MH_VERDICT_NOSLOTS);
 	mh_slots_flush();
 	me.slots_recheck = mh_slots_recheck_after(false);
 	memo->at = NULL;
@@ -635,46 +650,57 @@ capture_auto(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *
 	struct mh_site_frame s;
 	enum mh_slots_miss why;
 	struct fp_walk w;
+	const __u8 *at;
 	unsigned int m, verdict, site_n, walked;
 	__u64 site;
 	bool complete, rtrunc, cache;
 
 	capture_fp(&w, ips, max, true);
-	site_n = w.n;
-	cache = site_frame(&w, ips, &s);
-	/* Entries are made only at sites that need libunwind: no verdict to look up. */
-	if (cache && s.ip != me.fp_site) {
-		if (mh_slots_serve(&s, ips + site_n - 1, max - (site_n - 1), &m, truncated, memo,
-				   &why))
-			return slots_answer(&s, ips, site_n - 1 + m, max, truncated, memo, ref);
-		ips[site_n - 1] = s.ip;
-		if (why == MH_SLOTS_CHANGED)
-			me.stats.slots_changed++;
-		else
-			me.stats.slots_cold++;
+	verdict = MH_VERDICT_FP;
+	site_n = walk_site_n(&w);
+	if (!w.fp_site) {
+		/* No frame of the caller's: the walk found nothing (an alternate signal stack). */
+		site = w.n && !own_ip(ips[w.n - 1]) ? ips[w.n - 1] : 0;
+		cache = site_frame(&w, ips, &s);
+		/* Entries are made only at sites that need libunwind: no verdict to look up. */
+		if (cache) {
+			if (mh_slots_serve(&s, ips + site_n - 1, max - (site_n - 1), &m, truncated,
+					   memo, &why))
+				return slots_answer(&s, ips, site_n - 1 + m, max, truncated, memo,
+						    ref);
+			ips[site_n - 1] = s.ip;
+			if (why == MH_SLOTS_CHANGED)
+				me.stats.slots_changed++;
+			else
+				me.stats.slots_cold++;
+		}
+		verdict = site ? mh_site_verdict(site, &at) : MH_VERDICT_LIBUNWIND;
+		if (verdict == MH_VERDICT_FP)
+			fp_site_note(site, at);
+		else if (site)
+			fp_site_note(site, NULL);
+		if (verdict & MH_VERDICT_LIBUNWIND) {
+			/*
+			 * The walk's frames of ours, as the slot cache left them
+			 * (it writes from ips[site_n - 1] on, restored above):
+			 * copied only here, a copy on every capture cost a rep
+			 * movsq each.
+			 */
+			if (cache)
+				memcpy(own, ips, site_n * sizeof(*ips));
+			return capture_slots(ips, max, truncated, memo, site_n,
+					     cache && !(verdict & MH_VERDICT_NOSLOTS) ? &s : NULL,
+					     own);
+		}
+		walk_on(&w, ips, max, false);
 	}
-	/* No frame of the caller's: the walk found nothing (an alternate signal stack). */
-	verdict = w.n && !own_ip(ips[w.n - 1]) ? site_verdict(ips[w.n - 1]) : VERDICT_LIBUNWIND;
-	me.fp_site = verdict == VERDICT_FP ? ips[w.n - 1] : 0;
-	if (verdict & VERDICT_LIBUNWIND) {
-		/*
-		 * The walk's frames of ours, as the slot cache left them (it
-		 * writes from ips[site_n - 1] on, restored above): copied only
-		 * here, a copy on every capture cost a rep movsq each.
-		 */
-		if (cache)
-			memcpy(own, ips, site_n * sizeof(*ips));
-		return capture_slots(ips, max, truncated, memo, site_n,
-				     cache && !(verdict & VERDICT_NOSLOTS) ? &s : NULL, own);
-	}
-	site = ips[w.n - 1];
-	walk_on(&w, ips, max, false);
+	site = ips[site_n - 1];
 	walked = w.n;	/* the walk keyed these; the tail's frames are keyed here */
 	*truncated = w.truncated;
 	complete = w.truncated || tail_append(ips, &w.n, max, truncated, &w.end);
 	for (m = walked; m < w.n; m++)
 		w.key = mh_stack_key_step(w.key, ips[m]);
-	if (verdict == VERDICT_FP && complete &&
+	if (verdict == MH_VERDICT_FP && complete &&
 	    !must_check(mh_stack_key_end(w.key, w.n, *truncated), memo)) {
 		me.stats.fp++;
 		return w.n;
@@ -687,38 +713,20 @@ capture_auto(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *
 	return m;
 }
 
-static struct site_table *sites_new(unsigned int log2)
-{
-	size_t slots = (size_t)1 << log2;
-	size_t bytes = sizeof(struct site_table) + slots * (sizeof(__u64) + 1);
-	struct site_table *t;
-
-	/* MAP_NORESERVE: pages are touched only as sites land in them. */
-	t = mh_sys_mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (t == MAP_FAILED)
-		return NULL;
-	mh_ownmaps_note(t, bytes);
-	t->mask = slots - 1;
-	t->map_bytes = bytes;
-	t->verdicts = (__u8 *)(t->keys + slots);
-	return t;
-}
-
 int mh_stack_setup(enum mh_unwind mode, __u64 skip_lo, __u64 skip_hi)
 {
 	/* Cannot fail in a way that matters: libunwind keeps its own defaults then. */
 	(void)mh_unw_local_setup();
 	own_lo = skip_lo;
 	own_hi = skip_hi;
-	if (mode != MH_UNWIND_AUTO || sites)
+	if (mode != MH_UNWIND_AUTO || sites_ok)
 		return 0;
-	sites = sites_new(SITES_LOG2);
+	sites_ok = mh_sites_setup() == 0;
 	verified = mh_stackids_new(VERIFIED_LOG2);
-	(void)mh_thread_blocks_setup(&recent_pool, RECENT * sizeof(struct recent));
+	(void)mh_thread_blocks_setup(&blocks, sizeof(struct unwind_block));
 	/* Without it, sites that need libunwind simply always get it. */
 	(void)mh_slots_setup(SLOTS_LOG2);
-	if (sites && verified) {
+	if (sites_ok && verified) {
 		auto_as = MH_UNWIND_AUTO;
 		return 0;
 	}
@@ -751,7 +759,7 @@ __attribute__((noinline)) unsigned int mh_stack_capture(enum mh_unwind mode, __u
 		struct fp_walk w;
 
 		capture_fp(&w, ips, max, true);
-		n = to_site(w.n, truncated);
+		n = to_site(walk_site_n(&w), truncated);
 	}
 	/* Keep this frame real so both walkers see the same frames above it. */
 	__asm__ __volatile__("" ::: "memory");

@@ -155,6 +155,7 @@ struct auto_run {
 	unsigned int auto_differs;	/* auto's answer was not libunwind's */
 	unsigned int fp_differs;	/* the plain frame-pointer walk's was not */
 	struct mh_unwind_stats stats;
+	struct mh_unwind_stats mid;	/* run_fp_then_qsort: after the qsort */
 };
 
 static struct auto_run *cur_run;
@@ -209,6 +210,26 @@ static void *run_qsort(void *arg)
 			v[i] = (int)((i * 37 + k) % 64);
 		qsort(v, 64, sizeof(v[0]), by_value);
 	}
+	mh_unwind_stats(&r->stats);
+	return NULL;
+}
+
+/* The fp chain, one qsort through the same site, the fp chain again. */
+static void *run_fp_then_qsort(void *arg)
+{
+	struct auto_run *r = arg;
+	int v[64];
+	unsigned int i;
+
+	cur_run = r;
+	for (i = 0; i < r->rounds; i++)
+		chain_mid((int)(i % 3));
+	for (i = 0; i < 64; i++)
+		v[i] = (int)(i * 37 % 64);
+	qsort(v, 64, sizeof(v[0]), by_value);
+	mh_unwind_stats(&r->mid);
+	for (i = 0; i < r->rounds; i++)
+		chain_mid((int)(i % 3));
 	mh_unwind_stats(&r->stats);
 	return NULL;
 }
@@ -314,6 +335,26 @@ START_TEST(test_auto_memo_per_stack)
 	ck_assert_uint_gt(r.trusted, r.rounds / 2);
 	ck_assert_msg(!r.wrong, "%u of %u trusted memos held another stack's id", r.wrong,
 		      r.trusted);
+}
+END_TEST
+
+/*
+ * A site the thread found fp-safe, then demoted (through qsort the walk is
+ * wrong there): the walk never answers it again, the stacks it had verified
+ * included, whatever the thread remembers of the site.
+ */
+START_TEST(test_auto_demoted_site)
+{
+	struct auto_run r = { .rounds = 600 };
+
+	run_in_thread(run_fp_then_qsort, &r);
+	ck_assert_uint_eq(r.auto_differs, 0);
+	ck_assert_uint_eq(r.stats.sites_fp, 1);
+	ck_assert_uint_eq(r.stats.sites_libunwind, 1);
+	ck_assert_uint_gt(r.mid.fp, 0);
+	ck_assert_uint_eq(r.stats.fp, r.mid.fp);
+	/* libunwind's answers, and the slot cache's of them. */
+	ck_assert_uint_eq(r.stats.libunwind - r.mid.libunwind + r.stats.slots - r.mid.slots, r.rounds);
 }
 END_TEST
 
@@ -539,6 +580,7 @@ static Suite *stackdb_suite(void)
 	tcase_add_loop_test(capture, test_capture_truncates, 0, 2);
 	tcase_add_test(capture, test_auto_fast_on_fp_chain);
 	tcase_add_test(capture, test_auto_through_qsort);
+	tcase_add_test(capture, test_auto_demoted_site);
 	tcase_add_test(capture, test_auto_memo_per_stack);
 	suite_add_tcase(s, capture);
 
