@@ -4,7 +4,8 @@
  * found beyond a call site, each with the exact stack words its return
  * addresses were read from, served again without libunwind while the
  * site's frame is at the same place and those words still hold its
- * return addresses. This file keeps the entries and proves the slots.
+ * return addresses. This file keeps the entries; unwind_slots_prove.c
+ * proves the slots.
  *
  * Why. Code built without frame pointers (Debian's python3, sqlite3,
  * cc1, git) makes its sites needs-libunwind (unwind.c), and a full
@@ -54,9 +55,9 @@
  *   but a frame may keep an old copy of a return address below its slot
  *   (left by a deeper call, or stored as data). The entry reads f_j at
  *   s_j and checks that every other such word (its copies, at most
- *   COPIES_MAX in all) still holds f_j. The walk below retraces the
- *   frames as they were when the entry was made, so t_j is the same word
- *   as then: one of the words checked.
+ *   MH_SLOTS_COPIES_MAX in all) still holds f_j. The walk below retraces
+ *   the frames as they were when the entry was made, so t_j is the same
+ *   word as then: one of the words checked.
  *   An entry with a signal frame (libunwind reports glibc's sigreturn
  *   trampoline) is not made: the interrupted frame's registers come from
  *   the signal context, not from CFA - 8.
@@ -99,18 +100,24 @@
  *   is caught), and carry a memo where core.c keeps the stack's id, so a
  *   cached stack is interned without hashing.
  *
- * A hit touches two cache lines of the table: the tags of a group of
- * entries, and an entry's head with the first gaps. An entry keeps where
- * its frames sat and a keyed 64-bit hash of them, not the frames: a hit
- * reads the words at those places, hashes them, and answers with them
- * when the hash is the entry's. The group and a tag are chosen by the
- * site frame and the word where the site's caller keeps its return address
- * (found through a per-thread hint: where it was at this site last time),
- * so that only entries of stacks above that caller are read, and a busy
- * site's stacks spread over groups (by the site frame alone, cc1's
- * busiest site overflowed its group, and two busy sites meeting in one
- * group under ASLR evicted each other's entries: 7.9k to 125k libunwind
- * unwinds per compile). The hint
+ * An entry keeps where its frames sat and a keyed 64-bit hash of them,
+ * not the frames: a hit reads the words at those places, hashes them, and
+ * answers with them when the hash is the entry's. An entry is two cache
+ * lines; of each entry a lookup tries it reads the first, which holds the
+ * site frame, the first 32 gaps and a check of the hash of the first
+ * CHECK_AT frames, and turns most entries of other stacks down there
+ * (gcc's cc1 tries 1.85 entries per answer); a hit reads the second too,
+ * the other gaps, the hash and the memo. Big gaps and copies are rare and
+ * kept apart. The first lines of all the entries to try are fetched at
+ * once, after the line of their group's tags (a 256-byte entry read its
+ * second line before turning an entry down, and a hit read three). The
+ * group and a tag are chosen by the site frame and the word where the
+ * site's caller keeps its return address (found through a per-thread
+ * hint: where it was at this site last time), so that only entries of
+ * stacks above that caller are read, and a busy site's stacks spread over
+ * groups (by the site frame alone, cc1's busiest site overflowed its
+ * group, and two busy sites meeting in one group under ASLR evicted each
+ * other's entries: 7.9k to 125k libunwind unwinds per compile). The hint
  * also names the entry the thread last made or served at the site, with
  * its tag: when the tag agrees, that entry is read first, and a hit there
  * skips the tags (python3 repeats a site's last stack in about half its
@@ -132,9 +139,9 @@
  * miss, never a read outside the reader's stack.
  */
 #include "preload/unwind_slots.h"
+#include "preload/unwind_slots_prove.h"
 
 #include <errno.h>
-#include <link.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -144,22 +151,24 @@
 #include <emmintrin.h>
 #endif
 
-#include "preload/objects.h"
 #include "preload/ownmaps.h"
 #include "preload/sys.h"
 #include "preload/thread_blocks.h"
 #include "common/compiler.h"
 
-/* Entries in a group, where stacks with the same site frame and caller go. */
-#define WAYS 64
-/* Largest gap between two frames' slots an entry holds, in stack words. */
-#define GAP_MAX UINT16_MAX
-/* Bytes of an entry's gap stream: 1 per gap, 3 for a gap above 255 words. */
-#define STREAM_BYTES 140
-/* Most other copies of its frames' return addresses an entry checks (see prove). */
-#define COPIES_MAX 16
-/* Frames beyond the site after which a hit compares what it hashed so far. */
-#define CHECK_AT 3
+/*
+ * Entries in a group, where stacks with the same site frame and caller
+ * go: their tags fill one cache line (64 ways took two; cc1 fills about
+ * a quarter of the table, 8 entries a group).
+ */
+#define WAYS 32
+/* Most gaps above 255 words an entry holds (in its extra). */
+#define BIG_MAX 40
+/*
+ * Frames beyond the site after which a hit compares what it hashed so far
+ * (of the entries of other stacks cc1 tries, 4 turns down 83% there, 3 66%).
+ */
+#define CHECK_AT 4
 /*
  * Site hints per thread, in sets of HINT_WAYS (one cache line; powers of
  * two): a 4 KiB pool block (not static TLS: thread_blocks.h) taken on first
@@ -176,34 +185,41 @@ enum {
 };
 
 /*
- * An entry: its first cache line holds what every look at it needs, the
- * memo and the hash of its frames beyond the site included; then where
- * each frame's return address sits, as a stream of gaps in stack words
- * (frame j's slot is the j-th gap above frame j - 1's): one byte each, or
- * 0 and two bytes (little-endian) for a gap above 255. The frames
- * themselves are not kept: a hit answers with the stack words it read.
- * The stream starts with the low half of the hash of the first CHECK_AT
- * frames beyond the site, so that an entry of another stack above the
- * same caller is most often rejected after reading a few words.
+ * An entry, two cache lines. The first holds what every look at it
+ * needs: the site frame, the low bits of the hash of the first CHECK_AT
+ * frames beyond the site, and where the first frames' return addresses
+ * sit, as gaps in stack words (frame j's slot is gaps[j - 1] words above
+ * frame j - 1's; 0: the next gap of the extra's big[], a gap above 255),
+ * so that an entry of another stack above the same caller is most often
+ * rejected within it. The second holds the rest of the gaps, the hash of
+ * all the frames beyond the site and the memo: what a hit reads too. The
+ * frames themselves are not kept: a hit answers with the stack words it
+ * read. An RBP-keyed entry's RBP is the caller's CFA - 16 (slot + gap 1
+ * words - 1 word), or, without a caller, kept in gaps[].
  */
 struct slot_entry {
 	__u64 seq;		/* odd while being rewritten */
 	uintptr_t slot;		/* the site's slot; 0 for an empty entry */
 	__u64 ip0;		/* the site */
-	__u64 rbp;		/* the site frame's RBP, compared when ENTRY_RBP_KEYED */
-	__u64 hash;		/* the hash (frame_mix) of frames 1..n - 1 */
-	struct mh_stack_memo memo;
 	__u32 epoch;		/* the cache's epoch when made */
+	__u16 check;		/* low bits of the hash of frames 1..CHECK_AT */
 	__u8 n;			/* frames, the site's being the first */
 	__u8 flags;		/* ENTRY_* */
-	__u8 copies;		/* words of copy_at[] */
-	__u32 check;		/* low half of the hash of frames 1..CHECK_AT */
-	__u16 copy_at[COPIES_MAX];	/* stack words above the site's slot... */
-	__u8 copy_of[COPIES_MAX];	/* ...that hold these frames too (see prove) */
-	__u8 gaps[STREAM_BYTES];
-} __attribute__((aligned(256)));
-_Static_assert(sizeof(struct slot_entry) == 256 && offsetof(struct slot_entry, check) == 64,
-	       "an entry's head is one cache line, its gaps start the next");
+	__u8 gaps[MH_SLOTS_FRAMES - 1];
+	__u8 copies;		/* words of the extra's copy_at[] */
+	__u64 hash;		/* the hash (frame_mix) of frames 1..n - 1 */
+	struct mh_stack_memo memo;
+} __attribute__((aligned(128)));
+_Static_assert(sizeof(struct slot_entry) == 128 && offsetof(struct slot_entry, gaps) == 32 &&
+		       MH_SLOTS_FRAMES - 1 >= sizeof(__u64),
+	       "an entry is two cache lines, 32 gaps in the first, room for an RBP");
+
+/* What few entries need besides (big gaps, copies), out of the way of every lookup. */
+struct slot_extra {
+	__u16 copy_at[MH_SLOTS_COPIES_MAX];	/* stack words above the site's slot... */
+	__u8 copy_of[MH_SLOTS_COPIES_MAX];	/* ...that hold these frames too (see mh_slots_prove) */
+	__u16 big[BIG_MAX];		/* gaps above 255 words, in order */
+};
 
 /*
  * Where a site's caller keeps its return address: gap1 stack words above
@@ -222,7 +238,9 @@ struct site_hint {
 };
 
 static struct slot_entry *table;
-/* One tag per entry, a group's in two cache lines: which entries to look at. */
+/* The extras of table[i] at extras[i]. */
+static struct slot_extra *extras;
+/* One tag per entry, a group's in one cache line: which entries to look at. */
 static __u16 *tags;
 static __u64 table_mask;
 /* Keys of frames_hash, random per process (a fork child keeps them, with the table). */
@@ -241,29 +259,6 @@ static __thread struct {
 	__u32 epoch;		/* the cache's epoch at the last check */
 	__u64 rng;		/* xorshift state; 0 before the first */
 } sched __attribute__((tls_model("initial-exec")));
-/* libc's executable segment, where its signal return trampoline is. */
-static uintptr_t libc_text_lo, libc_text_hi;
-
-/* Where libc's code is, from the object holding one of its functions. */
-static void find_libc_text(void)
-{
-	struct mh_object o;
-	int i;
-
-	if (!mh_object_at((uintptr_t)&getpid, &o))
-		return;
-	for (i = 0; i < o.info.dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &o.info.dlpi_phdr[i];
-		uintptr_t lo = o.info.dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type == PT_LOAD && ph->p_flags & PF_X && ph->p_flags & PF_R &&
-		    lo <= (uintptr_t)&getpid && (uintptr_t)&getpid - lo < ph->p_memsz) {
-			libc_text_lo = lo;
-			libc_text_hi = lo + ph->p_filesz;
-		}
-	}
-}
-
 /* The hash keys: the kernel's 16 random bytes for this process, else the clock. */
 static void pick_hash_keys(void)
 {
@@ -283,7 +278,7 @@ static void pick_hash_keys(void)
 
 int mh_slots_setup(unsigned int log2)
 {
-	size_t bytes = (sizeof(struct slot_entry) + sizeof(*tags)) << log2;
+	size_t bytes = (sizeof(struct slot_entry) + sizeof(*extras) + sizeof(*tags)) << log2;
 
 	if (table)
 		return 0;
@@ -297,10 +292,11 @@ int mh_slots_setup(unsigned int log2)
 	mh_ownmaps_note(table, bytes);
 	/* Without it, every thread's cache works unhinted. */
 	(void)mh_thread_blocks_setup(&hints_pool, HINTS * sizeof(struct site_hint));
-	tags = (__u16 *)(table + ((size_t)1 << log2));
+	extras = (struct slot_extra *)(table + ((size_t)1 << log2));
+	tags = (__u16 *)(extras + ((size_t)1 << log2));
 	table_mask = ((__u64)1 << log2) - 1;
 	pick_hash_keys();
-	find_libc_text();
+	mh_slots_find_libc_text();
 	return 0;
 }
 
@@ -378,54 +374,75 @@ static void hint_put(__u64 ip, __u16 gap1, const struct slot_entry *e, __u16 tag
 	set[w] = (struct site_hint){ .ip = ip, .gap1 = gap1, .tag = tag, .last = e ? entry_ref(e) : 0 };
 }
 
-/*
- * Read the n - 1 words beyond the site the entry's frames sat in, in this
- * thread's stack only (a torn entry's gaps may point anywhere), and hash
- * them: false if one lies beyond room.
- */
-static inline bool slots_read(const struct slot_entry *e, unsigned int n, uintptr_t slot,
-			      uintptr_t room, __u64 *words, __u64 *hash)
-{
-	uintptr_t off = 0;
-	unsigned int i = 0, j, g;
-	__u64 h = 0;
+/* How far slots_read went in an entry's frames. */
+struct slots_cursor {
+	uintptr_t at;		/* the last slot read */
+	unsigned int big;	/* big gaps taken */
+	__u64 hash;		/* of the frames read */
+};
 
-	for (j = 1; j < n; j++) {
-		if (mh_unlikely(i > STREAM_BYTES - 3))
-			return false;
-		g = e->gaps[i++];
+/*
+ * Read the words frames [j, to) of entry e (extra x) sat in, in this
+ * thread's stack only (a torn entry's gaps may point anywhere), into
+ * words[], and hash them on: false if one lies above last, the stack's
+ * last word.
+ */
+static inline bool slots_read(const struct slot_entry *e, const struct slot_extra *x,
+			      unsigned int j, unsigned int to, uintptr_t last, __u64 *words,
+			      struct slots_cursor *c)
+{
+	uintptr_t at = c->at;
+	__u64 h = c->hash;
+	unsigned int g;
+
+	for (; j < to; j++) {
+		g = e->gaps[j - 1];
 		if (mh_unlikely(!g)) {
-			g = e->gaps[i] | (unsigned int)e->gaps[i + 1] << 8;
-			i += 2;
+			if (c->big >= BIG_MAX)
+				return false;
+			g = x->big[c->big++];
 		}
-		off += (uintptr_t)g * sizeof(__u64);
-		if (off > room)
+		/* No wrap: at most MH_SLOTS_GAP_MAX words above a stack address. */
+		at += (uintptr_t)g * sizeof(__u64);
+		if (at > last)
 			return false;
-		words[j] = *(const volatile __u64 *)(slot + off);
+		words[j] = *(const volatile __u64 *)at;
 		h += frame_mix(words[j], j);
-		if (j == CHECK_AT && (__u32)h != e->check)
-			return false;
 	}
-	*hash = h;
+	c->at = at;
+	c->hash = h;
 	return true;
+}
+
+/* The RBP an RBP-keyed entry e (extra x) of n frames was made with (see struct slot_entry). */
+static inline __u64 entry_rbp(const struct slot_entry *e, const struct slot_extra *x,
+			      unsigned int n)
+{
+	__u64 rbp;
+
+	if (n < 2) {
+		memcpy(&rbp, e->gaps, sizeof(rbp));
+		return rbp;
+	}
+	return e->slot + ((e->gaps[0] ? e->gaps[0] : x->big[0]) - 1) * sizeof(__u64);
 }
 
 /*
  * The entry's other copies of its frames, in this thread's stack only:
  * each must still hold the frame read for it (words[0..n)).
  */
-static inline bool copies_hold(const struct slot_entry *e, unsigned int n, uintptr_t slot,
-			       uintptr_t room, const __u64 *words)
+static inline bool copies_hold(const struct slot_entry *e, const struct slot_extra *x,
+			       unsigned int n, uintptr_t slot, uintptr_t room, const __u64 *words)
 {
 	unsigned int i, c = e->copies;
 	uintptr_t off;
 
-	if (mh_unlikely(c > COPIES_MAX))
+	if (mh_unlikely(c > MH_SLOTS_COPIES_MAX))
 		return false;
 	for (i = 0; i < c; i++) {
-		off = (uintptr_t)e->copy_at[i] * sizeof(__u64);
-		if (off > room || e->copy_of[i] >= n ||
-		    *(const volatile __u64 *)(slot + off) != words[e->copy_of[i]])
+		off = (uintptr_t)x->copy_at[i] * sizeof(__u64);
+		if (off > room || x->copy_of[i] >= n ||
+		    *(const volatile __u64 *)(slot + off) != words[x->copy_of[i]])
 			return false;
 	}
 	return true;
@@ -435,19 +452,20 @@ static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u6
 		       unsigned int room, unsigned int *n, bool *truncated, struct mh_memo_ref *memo,
 		       enum mh_slots_miss *why)
 {
-	__u64 words[MH_SLOTS_FRAMES], *out, hash;
-	unsigned int take, en, flags;
+	const struct slot_extra *x = &extras[e - table];
+	uintptr_t words_room = s->stack_hi - s->slot - sizeof(__u64);
+	struct slots_cursor c = { .at = s->slot };
+	__u64 words[MH_SLOTS_FRAMES], *out;
+	unsigned int take, en, flags, first;
 	bool trunc;
 	__u64 seq;
 
 	seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
 	flags = e->flags;
-	if (seq & 1 || e->slot != s->slot || e->ip0 != s->ip ||
-	    (flags & ENTRY_RBP_KEYED && e->rbp != s->rbp) ||
-	    e->epoch != __atomic_load_n(&epoch, __ATOMIC_ACQUIRE))
-		return false;
 	en = e->n;
-	if (!en || en > MH_SLOTS_FRAMES)
+	if (seq & 1 || e->slot != s->slot || e->ip0 != s->ip || !en || en > MH_SLOTS_FRAMES ||
+	    (flags & ENTRY_RBP_KEYED && entry_rbp(e, x, en) != s->rbp) ||
+	    e->epoch != __atomic_load_n(&epoch, __ATOMIC_ACQUIRE))
 		return false;
 	if (en > room || (flags & ENTRY_CUT && en == room)) {
 		take = room;
@@ -462,9 +480,11 @@ static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u6
 	/* Straight into the answer when every frame fits. */
 	out = en <= room ? frames : words;
 	out[0] = s->ip;
-	if (!slots_read(e, en, s->slot, s->stack_hi - s->slot - sizeof(__u64), out, &hash) ||
-	    hash != e->hash ||
-	    !copies_hold(e, en, s->slot, s->stack_hi - s->slot - sizeof(__u64), out)) {
+	first = en > CHECK_AT ? CHECK_AT + 1 : en;
+	if (!slots_read(e, x, 1, first, s->stack_hi - sizeof(__u64), out, &c) ||
+	    (en > CHECK_AT && (__u16)c.hash != e->check) ||
+	    !slots_read(e, x, first, en, s->stack_hi - sizeof(__u64), out, &c) || c.hash != e->hash ||
+	    !copies_hold(e, x, en, s->slot, words_room, out)) {
 		*why = MH_SLOTS_CHANGED;
 		return false;
 	}
@@ -530,7 +550,7 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 {
 	struct site_hint *h;
 	struct slot_entry *e;
-	__u64 match, g;
+	__u64 match, m, g;
 	__u16 tag;
 
 	*why = MH_SLOTS_COLD;
@@ -539,17 +559,19 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 		return false;
 	if (h->last && h->tag == tag) {
 		e = &table[h->last - 1];
-		__builtin_prefetch(&e->check);
+		__builtin_prefetch(&e->hash);
 		if (serve_from(e, s, frames, room, n, truncated, memo, why))
 			return true;
 	}
-	for (match = ways_tagged(&tags[g], tag); match; match &= match - 1) {
+	match = ways_tagged(&tags[g], tag);
+	/* The first line of every entry to try, at once: most are turned down there. */
+	for (m = match; m; m &= m - 1)
+		__builtin_prefetch(&table[g + (unsigned int)__builtin_ctzll(m)]);
+	for (; match; match &= match - 1) {
 		e = &table[g + (unsigned int)__builtin_ctzll(match)];
 		if (entry_ref(e) == h->last)
 			continue;
-		/* Both lines a hit reads, at once. */
-		__builtin_prefetch(e);
-		__builtin_prefetch(&e->check);
+		__builtin_prefetch(&e->hash);
 		if (serve_from(e, s, frames, room, n, truncated, memo, why)) {
 			h->last = entry_ref(e);
 			h->tag = tag;
@@ -560,104 +582,35 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 }
 
 /*
- * x86-64 Linux's signal return trampoline (glibc's __restore_rt):
- * mov $15, %rax; syscall. libunwind reports a signal frame by its address.
- * Code is read only inside libc's executable segment: a frame libunwind
- * guessed may hold any address. A trampoline elsewhere (a runtime's own)
- * is not recognised; the proof and the rechecks are then what is left.
+ * gap[1..n) as an entry's gaps (slots_read): gaps[j - 1] the gap of frame
+ * j, 0 for the next in big[]; false if more than BIG_MAX are above 255.
  */
-static bool sigreturn_at(__u64 ip)
+static bool gaps_encode(const __u16 *gap, unsigned int n, __u8 *gaps, __u16 *big,
+			unsigned int *bigs)
 {
-	static const unsigned char code[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
-	const volatile unsigned char *p = (const volatile unsigned char *)(uintptr_t)ip;
-	unsigned int i;
-
-	if (ip < libc_text_lo || ip + sizeof(code) > libc_text_hi)
-		return false;
-	for (i = 0; i < sizeof(code); i++)
-		if (p[i] != code[i])
-			return false;
-	return true;
-}
-
-/* Stack words that may be a frame's slot besides the one an entry reads (see prove). */
-struct copies {
-	unsigned int n;
-	__u16 at[COPIES_MAX];	/* stack words above the site's slot */
-	__u8 of[COPIES_MAX];	/* the frame each holds */
-};
-
-/*
- * Find where each of frames[1..n) may have been read from (unwind_slots.c,
- * "Proving the slots"). Upward, s_j: the first word equal to frames[j]
- * above s_j-1, the lowest the true slot t_j can be. Then downward, u_j:
- * the last word equal to frames[j] below u_j+1 (u_n: the top of the
- * stack), the highest t_j can be. Writes the gaps between the s_j into
- * gap[1..n) and the other words equal to frames[j] in (s_j, u_j] into c;
- * false if a slot is not found or too far, or there are too many copies.
- */
-static bool prove(const struct mh_site_frame *s, const __u64 *frames, unsigned int n, __u16 *gap,
-		  struct copies *c)
-{
-	const __u64 *base = (const __u64 *)s->slot;
-	const __u64 *hi = (const __u64 *)(s->stack_hi & ~(uintptr_t)(sizeof(__u64) - 1));
-	const __u64 *at[MH_SLOTS_FRAMES], *p = base + 1, *u = hi, *q;
 	unsigned int j;
 
-	at[0] = base;
+	*bigs = 0;
 	for (j = 1; j < n; j++) {
-		for (; p < hi && *p != frames[j]; p++)
-			;
-		if (p >= hi || p - at[j - 1] > GAP_MAX)
+		gaps[j - 1] = gap[j] <= UINT8_MAX ? (__u8)gap[j] : 0;
+		if (gap[j] <= UINT8_MAX)
+			continue;
+		if (*bigs == BIG_MAX)
 			return false;
-		gap[j] = (__u16)(p - at[j - 1]);
-		at[j] = p++;
-	}
-	c->n = 0;
-	for (j = n - 1; j > 0; j--) {
-		const __u64 *top = at[j];
-
-		for (q = u - 1; q > at[j]; q--) {
-			if (*q != frames[j])
-				continue;
-			if (top == at[j])
-				top = q;
-			if (c->n == COPIES_MAX || q - base > UINT16_MAX)
-				return false;
-			c->at[c->n] = (__u16)(q - base);
-			c->of[c->n++] = (__u8)j;
-		}
-		u = top;
+		big[(*bigs)++] = gap[j];
 	}
 	return true;
-}
-
-/* gap[1..n) as an entry's stream (slots_read): its length, 0 if it does not fit. */
-static unsigned int gaps_encode(const __u16 *gap, unsigned int n, __u8 *stream)
-{
-	unsigned int i = 0, j;
-
-	for (j = 1; j < n; j++) {
-		if (i > STREAM_BYTES - 3)
-			return 0;
-		if (gap[j] <= UINT8_MAX) {
-			stream[i++] = (__u8)gap[j];
-		} else {
-			stream[i++] = 0;
-			stream[i++] = (__u8)gap[j];
-			stream[i++] = (__u8)(gap[j] >> 8);
-		}
-	}
-	return i ? i : 1;
 }
 
 /* What an entry made of these would hold. */
 struct slot_learning {
 	const struct mh_site_frame *s;
 	__u64 hash, rbp;
-	unsigned int n, flags;
-	__u32 check;		/* low half of the hash of frames 1..CHECK_AT */
-	const struct copies *c;
+	unsigned int n, flags, bigs;
+	__u16 check;		/* low bits of the hash of frames 1..CHECK_AT */
+	const struct mh_slots_copies *c;
+	__u8 gaps[MH_SLOTS_FRAMES - 1];
+	__u16 big[BIG_MAX];
 };
 
 /*
@@ -674,12 +627,14 @@ static struct slot_entry *already(__u64 g, __u16 tag, const struct slot_learning
 
 	for (match = ways_tagged(&tags[g], tag); match; match &= match - 1) {
 		struct slot_entry *e = &table[g + (unsigned int)__builtin_ctzll(match)];
+		const struct slot_extra *x = &extras[e - table];
 
 		seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
 		if (seq & 1 || e->slot != l->s->slot || e->ip0 != l->s->ip || e->n != l->n ||
-		    e->flags != l->flags || e->hash != l->hash || e->rbp != l->rbp ||
+		    e->flags != l->flags || e->hash != l->hash ||
+		    (l->flags & ENTRY_RBP_KEYED && entry_rbp(e, x, l->n) != l->rbp) ||
 		    e->copies != l->c->n ||
-		    memcmp(e->copy_at, l->c->at, l->c->n * sizeof(*e->copy_at)) ||
+		    memcmp(x->copy_at, l->c->at, l->c->n * sizeof(*x->copy_at)) ||
 		    e->epoch != __atomic_load_n(&epoch, __ATOMIC_ACQUIRE))
 			continue;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -711,11 +666,12 @@ static struct slot_entry *claim(__u64 g, __u64 *seq)
  * publish it; the memo's key.
  */
 static __u64 fill(struct slot_entry *e, const struct slot_learning *l, __u64 g, __u16 tag,
-		  const __u8 *stream, unsigned int len, __u64 seq)
+		  __u64 seq)
 {
+	struct slot_extra *x = &extras[e - table];
+
 	e->slot = l->s->slot;
 	e->ip0 = l->s->ip;
-	e->rbp = l->rbp;
 	e->hash = l->hash;
 	e->check = l->check;
 	e->memo = (struct mh_stack_memo){ 0 };
@@ -723,9 +679,13 @@ static __u64 fill(struct slot_entry *e, const struct slot_learning *l, __u64 g, 
 	e->n = (__u8)l->n;
 	e->flags = (__u8)l->flags;
 	e->copies = (__u8)l->c->n;
-	memcpy(e->copy_at, l->c->at, l->c->n * sizeof(*e->copy_at));
-	memcpy(e->copy_of, l->c->of, l->c->n * sizeof(*e->copy_of));
-	memcpy(e->gaps, stream, len);
+	if (l->n < 2)
+		memcpy(e->gaps, &l->rbp, sizeof(l->rbp));
+	else
+		memcpy(e->gaps, l->gaps, l->n - 1);
+	memcpy(x->big, l->big, l->bigs * sizeof(*x->big));
+	memcpy(x->copy_at, l->c->at, l->c->n * sizeof(*x->copy_at));
+	memcpy(x->copy_of, l->c->of, l->c->n * sizeof(*x->copy_of));
 	__atomic_store_n(&tags[g + (__u64)(e - &table[g])], tag, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
 	return seq + 2;
@@ -734,26 +694,25 @@ static __u64 fill(struct slot_entry *e, const struct slot_learning *l, __u64 g, 
 struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 *frames,
 				     unsigned int n, bool cut, __u64 *key)
 {
-	__u8 stream[STREAM_BYTES];
 	__u16 gap[MH_SLOTS_FRAMES];
-	struct copies c;
+	struct mh_slots_copies c;
 	struct slot_learning l = { .s = s, .n = n, .rbp = s->rbp, .c = &c };
 	struct slot_entry *e;
-	unsigned int j, len;
+	unsigned int j;
 	__u64 off1, seq, g;
 	__u16 tag;
 
 	if (!table || !n || n > MH_SLOTS_FRAMES || frames[0] != s->ip || s->slot >= s->stack_hi)
 		return NULL;
 	for (j = 0; j < n; j++)
-		if (sigreturn_at(frames[j]))
+		if (mh_slots_sigreturn_at(frames[j]))
 			return NULL;
-	if (!prove(s, frames, n, gap, &c) || !(len = gaps_encode(gap, n, stream)))
+	if (!mh_slots_prove(s, frames, n, gap, &c) || !gaps_encode(gap, n, l.gaps, l.big, &l.bigs))
 		return NULL;
 	for (j = 1; j < n; j++) {
 		l.hash += frame_mix(frames[j], j);
 		if (j == CHECK_AT)
-			l.check = (__u32)l.hash;
+			l.check = (__u16)l.hash;
 	}
 	off1 = n > 1 ? gap[1] * sizeof(__u64) : 0;
 	/* A frame-pointer function: its CFA is RBP + 16, so RBP must match too. */
@@ -763,7 +722,7 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 	g = group_of(s->slot, s->ip, off1, n > 1 ? frames[1] : 0, &tag);
 	e = already(g, tag, &l, key);
 	if (!e && (e = claim(g, &seq)))
-		*key = fill(e, &l, g, tag, stream, len, seq);
+		*key = fill(e, &l, g, tag, seq);
 	hint_put(s->ip, n > 1 ? gap[1] : 0, e, tag);
 	return e ? &e->memo : NULL;
 }

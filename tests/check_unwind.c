@@ -47,6 +47,7 @@ static const struct program programs[] = {
 	{ "unwind_nofp", "signal", { 2004, 0 } },
 	{ "unwind_nofp", "threads", { 2005, 2006, 0 } },
 	{ "unwind_nofp", "deep", { 2007, 0 } },
+	{ "unwind_nofp", "big", { 2011, 0 } },
 	{ "unwind_nofp", "copies", { 2008, 0 } },
 	{ "unwind_nofp", "mask", { 2010, 0 } },
 	{ "unwind_nofp_cxx", NULL, { 3001, 3002, 0 } },

@@ -24,6 +24,9 @@
  *            through one of two functions of different frame sizes: the
  *            stacks differ only beyond the first LINKS frames above the
  *            leaf, and there the return addresses sit at other places
+ *   big      2011: the chain of "deep" under a frame above 2 KiB, under
+ *            one of two frames of the same size above 2 KiB: two return
+ *            addresses sit more than 255 stack words above the previous
  *   copies   2008: one function called from two sites of its caller in
  *            turn; from the first only, it copies its return address into
  *            its own frame, below the slot: from the second, that copy
@@ -197,6 +200,50 @@ static void run_deep(void)
 			via_big(2007);
 		else
 			via_small(2007);
+	}
+}
+
+/* "big": see the top. */
+static __attribute__((noinline)) void via_huge(size_t size)
+{
+	volatile char pad[2600];
+
+	pad[0] = 1;
+	chain(size, LINKS - 1);
+	mark = pad[0];
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static __attribute__((noinline)) void huge_a(size_t size)
+{
+	volatile char pad[3000];
+
+	pad[0] = 1;
+	via_huge(size);
+	mark = pad[0];
+	__asm__ __volatile__("" ::: "memory");
+}
+
+/* Same frame, different code: the compiler cannot fold it into huge_a. */
+static __attribute__((noinline)) void huge_b(size_t size)
+{
+	volatile char pad[3000];
+
+	pad[0] = 2;
+	via_huge(size);
+	mark = pad[0];
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static void run_big(void)
+{
+	int i;
+
+	for (i = 0; i < ROUNDS; i++) {
+		if (i / 3 % 2)
+			huge_b(2011);
+		else
+			huge_a(2011);
 	}
 }
 
@@ -394,6 +441,8 @@ int main(int argc, char **argv)
 		run_paths(2004, RAISE);
 	} else if (!strcmp(s, "deep")) {
 		run_deep();
+	} else if (!strcmp(s, "big")) {
+		run_big();
 	} else if (!strcmp(s, "copies")) {
 		run_copies();
 	} else if (!strcmp(s, "mask")) {

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+/*
+ * unwind_slots_prove.c - the slot cache's proof (unwind_slots.c, "Proving
+ * the slots"): where in the stack libunwind may have read each return
+ * address of a stack it gave, and the frames a stack must not be cached
+ * with (a signal frame).
+ *
+ * Never allocates, never prints, never writes but what it is given, and
+ * reads only the calling thread's stack between the site's slot and the
+ * top of that stack, and the first bytes of code at return addresses
+ * inside libc's code.
+ */
+#include "preload/unwind_slots_prove.h"
+
+#include <link.h>
+#include <unistd.h>
+
+#include "preload/objects.h"
+
+/* libc's executable segment, where its signal return trampoline is. */
+static uintptr_t libc_text_lo, libc_text_hi;
+
+void mh_slots_find_libc_text(void)
+{
+	struct mh_object o;
+	int i;
+
+	if (!mh_object_at((uintptr_t)&getpid, &o))
+		return;
+	for (i = 0; i < o.info.dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &o.info.dlpi_phdr[i];
+		uintptr_t lo = o.info.dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && ph->p_flags & PF_X && ph->p_flags & PF_R &&
+		    lo <= (uintptr_t)&getpid && (uintptr_t)&getpid - lo < ph->p_memsz) {
+			libc_text_lo = lo;
+			libc_text_hi = lo + ph->p_filesz;
+		}
+	}
+}
+
+/*
+ * x86-64 Linux's signal return trampoline (glibc's __restore_rt):
+ * mov $15, %rax; syscall. libunwind reports a signal frame by its address.
+ * Code is read only inside libc's executable segment: a frame libunwind
+ * guessed may hold any address. A trampoline elsewhere (a runtime's own)
+ * is not recognised; the proof and the rechecks are then what is left.
+ */
+bool mh_slots_sigreturn_at(__u64 ip)
+{
+	static const unsigned char code[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+	const volatile unsigned char *p = (const volatile unsigned char *)(uintptr_t)ip;
+	unsigned int i;
+
+	if (ip < libc_text_lo || ip + sizeof(code) > libc_text_hi)
+		return false;
+	for (i = 0; i < sizeof(code); i++)
+		if (p[i] != code[i])
+			return false;
+	return true;
+}
+
+bool mh_slots_prove(const struct mh_site_frame *s, const __u64 *frames, unsigned int n,
+		    __u16 *gap, struct mh_slots_copies *c)
+{
+	const __u64 *base = (const __u64 *)s->slot;
+	const __u64 *hi = (const __u64 *)(s->stack_hi & ~(uintptr_t)(sizeof(__u64) - 1));
+	const __u64 *at[MH_SLOTS_FRAMES], *p = base + 1, *u = hi, *q;
+	unsigned int j;
+
+	at[0] = base;
+	for (j = 1; j < n; j++) {
+		for (; p < hi && *p != frames[j]; p++)
+			;
+		if (p >= hi || p - at[j - 1] > MH_SLOTS_GAP_MAX)
+			return false;
+		gap[j] = (__u16)(p - at[j - 1]);
+		at[j] = p++;
+	}
+	c->n = 0;
+	for (j = n - 1; j > 0; j--) {
+		const __u64 *top = at[j];
+
+		for (q = u - 1; q > at[j]; q--) {
+			if (*q != frames[j])
+				continue;
+			if (top == at[j])
+				top = q;
+			if (c->n == MH_SLOTS_COPIES_MAX || q - base > UINT16_MAX)
+				return false;
+			c->at[c->n] = (__u16)(q - base);
+			c->of[c->n++] = (__u8)j;
+		}
+		u = top;
+	}
+	return true;
+}
