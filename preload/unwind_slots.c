@@ -172,7 +172,8 @@
 /*
  * Site hints per thread, in sets of HINT_WAYS (one cache line; powers of
  * two): a 4 KiB pool block (not static TLS: thread_blocks.h) taken on first
- * need; without one (none left, thread ended) the cache works unhinted.
+ * need; without one (none left, thread ended) the thread is not served
+ * from the cache: libunwind answers.
  */
 #define HINTS 256
 #define HINT_WAYS 4
@@ -290,7 +291,7 @@ int mh_slots_setup(unsigned int log2)
 		return -ENOMEM;
 	}
 	mh_ownmaps_note(table, bytes);
-	/* Without it, every thread's cache works unhinted. */
+	/* Without it, no thread is served from the cache: libunwind answers. */
 	(void)mh_thread_blocks_setup(&hints_pool, HINTS * sizeof(struct site_hint));
 	extras = (struct slot_extra *)(table + ((size_t)1 << log2));
 	tags = (__u16 *)(extras + ((size_t)1 << log2));

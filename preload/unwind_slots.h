@@ -75,7 +75,7 @@ void mh_slots_flush(void);
  */
 unsigned int mh_slots_recheck_after(bool agreed);
 
-/* The calling thread is ending: give back its hints (the cache then works unhinted). */
+/* The calling thread is ending: give back its hints (it is then not served from the cache). */
 void mh_slots_thread_end(void);
 
 #endif /* MEMHOOK_PRELOAD_UNWIND_SLOTS_H */
