@@ -5,13 +5,18 @@
  * shrinks with the live set: random adds and removes, clustered
  * addresses and strides that collide, removals by block and by address
  * (mh_blocks_erase), checked at every step against a plain array that
- * holds the same blocks, each block's stack with it.
+ * holds the same blocks, each block's stack with it. Also the memory its
+ * large tables and the trace's buffers come from (common/bigmem.c): where
+ * the huge pages start, and that filling maps ahead no more than it says.
  */
 #include <check.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <sys/mman.h>
 
+#include "common/bigmem.h"
 #include "common/blocks.h"
 #include "tests/testutil.h"
 
@@ -157,6 +162,63 @@ START_TEST(test_address_zero_refused)
 }
 END_TEST
 
+#define MIB ((size_t)1 << 20)
+
+/* Zeroed and writable to its last byte; the huge part starts on a 2 MiB boundary. */
+START_TEST(test_bigmem_layout)
+{
+	size_t bytes = 16 * MIB + 100;
+	unsigned char *p = mh_bigmem_alloc(bytes, MIB);
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(((uintptr_t)p + MIB) % (2 * MIB), 0);
+	ck_assert_uint_eq(p[0] | p[MIB] | p[bytes - 1], 0);
+	p[bytes - 1] = 1;
+	mh_bigmem_free(p, bytes, MIB);
+	/* No whole huge page past the small part: plain small pages. */
+	p = mh_bigmem_alloc(2 * MIB, MIB);
+	ck_assert_ptr_nonnull(p);
+	p[2 * MIB - 1] = 1;
+	mh_bigmem_free(p, 2 * MIB, MIB);
+}
+END_TEST
+
+/* Whether the page holding p is mapped. */
+static bool resident(const unsigned char *p)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	unsigned char v = 0;
+
+	ck_assert_int_eq(mincore((void *)((uintptr_t)p & ~(page - 1)), 1, &v), 0);
+	return v & 1;
+}
+
+/* Filling maps the small part ahead to twice the fill, and never past the small part. */
+START_TEST(test_bigmem_fill_maps_ahead)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), mapped = 0;
+	unsigned char *p = mh_bigmem_alloc(8 * MIB, MIB);
+
+	ck_assert_ptr_nonnull(p);
+	mh_bigmem_fill(p, MIB, &mapped, 10000);
+	ck_assert_uint_eq(mapped, (20000 + page - 1) / page * page);
+	if (!resident(p)) {
+		mh_bigmem_free(p, 8 * MIB, MIB);
+		mh_test_skip("bigmem_fill_maps_ahead", "MADV_POPULATE_WRITE refused");
+		return;
+	}
+	ck_assert(resident(p + mapped - 1));
+	ck_assert(!resident(p + mapped));
+	mh_bigmem_fill(p, MIB, &mapped, 5000);	/* mapped already: nothing */
+	ck_assert_uint_eq(mapped, (20000 + page - 1) / page * page);
+	mh_bigmem_fill(p, MIB, &mapped, 600000);
+	ck_assert_uint_eq(mapped, MIB);
+	ck_assert(resident(p + MIB - 1));
+	ck_assert(!resident(p + MIB));
+	mh_bigmem_free(p, 8 * MIB, MIB);
+}
+END_TEST
+
 static Suite *blocks_suite(void)
 {
 	Suite *s = suite_create("blocks");
@@ -165,6 +227,10 @@ static Suite *blocks_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_matches_model, 0, 3);
 	tcase_add_test(tc, test_address_zero_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("BigMem");
+	tcase_add_test(tc, test_bigmem_layout);
+	tcase_add_test(tc, test_bigmem_fill_maps_ahead);
 	suite_add_tcase(s, tc);
 	return s;
 }
