@@ -457,6 +457,79 @@ static bool take(struct mh_ring *ring, __u32 i, unsigned char *out)
 	return true;
 }
 
+/* Does a record of this key and rank come before a run's bound (run())? */
+static inline bool before(__u64 key, __u8 rank, __u64 lim, __u32 ties)
+{
+	return key < lim || (key == lim && ties >> rank & 1);
+}
+
+/*
+ * Go on taking slot i's records into out after the one just taken while
+ * each comes before slot next's staged record (-1: before the watermark),
+ * as precedes() says, and fits in cap. A record that passes every check
+ * of stage() and take() at once, an ALLOC, FREE or REALLOC of a sound size
+ * inside the slot and what is published (nearly all of them), is copied
+ * once: its header, then the record to out, its stamp read from that copy.
+ * Anything else, and the record that ends the run, goes through stage()
+ * and take() as if the run had been theirs from the start, so what is
+ * taken and what is said of a bad record are theirs. Returns false when
+ * out is full.
+ */
+static bool run(struct mh_ring *ring, __u32 i, int next, unsigned char *out, size_t cap,
+		size_t *bytes)
+{
+	struct mh_ring_merge *m = ring->merge;
+	struct cursor *c = &m->cur[i];
+	const unsigned char *base = c->base;
+	__u64 size = c->size, head = c->head, lim = m->w, tail, key;
+	__u32 ties = 0;		/* bit r: a record of rank r at key lim still comes first */
+	__u32 max_record = m->max_record;
+	size_t n = *bytes;
+
+	if (next >= 0) {
+		const struct cursor *d = &m->cur[next];
+
+		/* pick() saw it below the watermark: the ties are the only other question. */
+		lim = d->front_key;
+		ties = ((1U << d->front_rank) - 1) | (__u32)(i < (__u32)next) << d->front_rank;
+	}
+	for (;;) {
+		tail = c->tail;
+		key = c->key;
+		while (tail != head) {
+			__u64 off = tail & (size - 1), ts, k;
+			unsigned char *to = out + n;
+			struct mh_rec_hdr h;
+
+			memcpy(&h, base + off, sizeof(h));
+			if ((__u16)(h.type - MH_REC_ALLOC) > MH_REC_REALLOC - MH_REC_ALLOC ||
+			    h.size % MH_REC_ALIGN || h.size < mh_rec_min_size(h.type) ||
+			    h.size > max_record || off + h.size > size || head - tail < h.size ||
+			    n + h.size > cap)
+				break;
+			copy_record(to, base + off, h.size);
+			memcpy(to, &h, sizeof(h));
+			memcpy(&ts, to + sizeof(h), sizeof(ts));
+			k = ts > key ? ts : key;
+			if (!before(k, h.type == MH_REC_FREE ? 1 : 2, lim, ties))
+				break;
+			tail += h.size;
+			key = k;
+			n += h.size;
+		}
+		c->tail = tail;
+		c->key = key;
+		*bytes = n;
+		if (!stage(ring, i) || !before(c->front_key, c->front_rank, lim, ties))
+			return true;
+		if (n + c->front.size > cap)
+			return false;
+		if (!take(ring, i, out + n))
+			return true;	/* pick() says it */
+		n += c->front.size;
+	}
+}
+
 int mh_ring_read(struct mh_ring *ring, void *buf, size_t cap, size_t *bytes, const char **why)
 {
 	struct mh_ring_merge *m = ring->merge;
@@ -476,17 +549,15 @@ int mh_ring_read(struct mh_ring *ring, void *buf, size_t cap, size_t *bytes, con
 	while ((i = pick(ring, &next)) >= 0) {
 		struct cursor *c = &m->cur[i];
 
-		/* A run of slot i's records, each before the next slot's and the watermark. */
-		do {
-			if (n && n + c->front.size > cap)
-				goto full;
-			if (!take(ring, (__u32)i, out + n))
-				break;	/* pick() says it */
-			n += c->front.size;
-		} while (stage(ring, (__u32)i) && c->front_key < m->w &&
-			 (next < 0 || precedes(c, (__u32)i, &m->cur[next], (__u32)next)));
+		/* pick() staged it: taken if it fits, then as many of that slot's as come first. */
+		if (n && n + c->front.size > cap)
+			break;
+		if (!take(ring, (__u32)i, out + n))
+			continue;	/* pick() says it */
+		n += c->front.size;
+		if (!run(ring, (__u32)i, next, out, cap, &n))
+			break;
 	}
-full:
 	*bytes = n;
 	if (i == -1)
 		m->open = false;	/* the pass is done: the next read starts one */
