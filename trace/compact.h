@@ -56,8 +56,9 @@ void mh_trace_compact_free(struct mh_trace_compact *c);
  * Encode the whole, valid records (sizes >= 8, multiples of 8, summing to
  * bytes) at records into out, which has room for
  * MH_TRACE_COMPACT_BOUND(bytes) bytes. Returns the bytes written, or 0
- * when the coder's tables could not grow (out of memory: store the chunk
- * another way). Not thread-safe on one coder.
+ * when the coder's tables could not grow (out of memory) or bytes is past
+ * 320 MiB (chunks hold at most MH_CHUNK_MAX_RAW_BYTES): store the chunk
+ * another way. Not thread-safe on one coder.
  */
 size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, size_t bytes,
 			       void *out);

@@ -81,7 +81,8 @@ struct mh_trace_compact {
 	__u64 *stacks;			/* decoder: stack ids by index, this chunk */
 	__u32 stack_count, stack_cap;
 	__u64 *addrs;			/* decoder: every address so far, this chunk */
-	__u8 *classes;			/* size class of the allocation at each address, 0: none */
+	__u8 *classes;			/* decoder: size class of the allocation at each address, */
+					/* 0: none (the encoder keeps it in addr_index) */
 	__u32 addr_count, addr_cap;
 	struct freed_lists freed;	/* this chunk's last freed addresses by size class */
 	struct table thread_index;	/* encoder: (pid, tid) -> thread index */
@@ -125,22 +126,22 @@ static inline void start_chunk(struct mh_trace_compact *c)
 }
 
 /*
- * Room for the address list of a chunk of `bytes` bytes of records (at
- * most two addresses per event, at least 40 bytes per event): classes,
- * and addrs when decoding. 0 or -ENOMEM.
+ * Room for the decoder's address list of a chunk of `bytes` bytes of
+ * records (at most two addresses per event, at least 40 bytes per event):
+ * addrs and classes. 0 or -ENOMEM.
  */
-static inline int positions_for(struct mh_trace_compact *c, size_t bytes, bool decoder)
+static inline int positions_for(struct mh_trace_compact *c, size_t bytes)
 {
 	size_t n = bytes / 20 + 2;
 
-	if (n <= c->addr_cap && (!decoder || c->addrs))
+	if (n <= c->addr_cap)
 		return 0;
 	free(c->addrs);
 	free(c->classes);
 	c->addr_cap = 0;
-	c->addrs = decoder ? malloc(n * sizeof(*c->addrs)) : NULL;
+	c->addrs = malloc(n * sizeof(*c->addrs));
 	c->classes = malloc(n);
-	if (!c->classes || (decoder && !c->addrs) || n > UINT32_MAX)
+	if (!c->classes || !c->addrs || n > UINT32_MAX)
 		return -ENOMEM;
 	c->addr_cap = (__u32)n;
 	return 0;

@@ -315,7 +315,7 @@ int mh_trace_compact_begin(struct mh_trace_compact *c, struct mh_trace_compact_c
 	if (split_parts(&cur->in, packed, len, c->parts))
 		return -EBADMSG;
 	start_chunk(c);
-	if (positions_for(c, raw_bytes, true))
+	if (positions_for(c, raw_bytes))
 		return -ENOMEM;
 	return 0;
 }

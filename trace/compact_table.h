@@ -23,7 +23,11 @@
 
 #include "memhook/events.h"
 
-/* Open-addressing hash slot: valid only in the chunk whose gen it carries. */
+/*
+ * Open-addressing hash slot: valid only in the chunk whose gen it carries.
+ * index is the caller's: the address table keeps a position and a size
+ * class there (POS_SHIFT in compact.c).
+ */
 struct slot {
 	__u64 key;
 	__u32 gen;
@@ -34,6 +38,7 @@ struct table {
 	struct slot *slots;
 	__u32 mask;			/* slot count - 1; slot count a power of two */
 	__u32 used;
+	unsigned shift;			/* 64 - log2(slot count): hash() keeps the top bits */
 };
 
 static inline void table_clear(struct table *t, bool slots)
@@ -43,42 +48,47 @@ static inline void table_clear(struct table *t, bool slots)
 	t->used = 0;
 }
 
-static inline __u64 mix(__u64 k)
+/*
+ * The first slot to probe for key: the top bits of a multiplication by
+ * 2^64 / phi, which spreads both pointers (multiples of 16) and small ids
+ * over the table. Two instructions: the xor-shift-multiply-xor-shift it
+ * replaced was 7, on the two or three lookups and the prefetch of every
+ * event (callgrind).
+ */
+static inline size_t hash(const struct table *t, __u64 key)
 {
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return k;
+	return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> t->shift);
 }
 
 /* Double the table (64 slots at first), keeping this chunk's entries. 0 or -ENOMEM. */
 static inline int table_grow(struct table *t, __u32 gen)
 {
-	size_t n = t->slots ? (t->mask + 1ULL) * 2 : 64, i, j;
-	struct slot *s = calloc(n, sizeof(*s));
+	struct table n = { .mask = t->slots ? t->mask * 2 + 1 : 63, .used = t->used };
+	size_t i, j;
 
-	if (!s || n > UINT32_MAX) {
-		free(s);
+	n.shift = 64 - (unsigned)__builtin_popcount(n.mask);
+	n.slots = n.mask < UINT32_MAX / 2 ? calloc(n.mask + 1ULL, sizeof(*n.slots)) : NULL;
+	if (!n.slots)
 		return -ENOMEM;
-	}
 	for (i = 0; t->slots && i <= t->mask; i++) {
 		if (t->slots[i].gen != gen)
 			continue;
-		for (j = mix(t->slots[i].key) & (n - 1); s[j].gen == gen; j = (j + 1) & (n - 1))
+		for (j = hash(&n, t->slots[i].key); n.slots[j].gen == gen; j = (j + 1) & n.mask)
 			;
-		s[j] = t->slots[i];
+		n.slots[j] = t->slots[i];
 	}
 	free(t->slots);
-	t->slots = s;
-	t->mask = (__u32)(n - 1);
+	*t = n;
 	return 0;
 }
 
 /*
  * The slot of key in this chunk; when absent it is added and *fresh set
- * (the caller fills in its index). NULL when out of memory. Always
- * inlined, as put_addr() in compact.c: the calls took a quarter of the
- * encoder's instructions (callgrind).
+ * (the caller fills in its index). NULL when out of memory. The table
+ * must have slots (table_grow() once). Always inlined, as put_addr() in
+ * compact.c: the calls took a quarter of the encoder's instructions
+ * (callgrind). Only an insertion checks the load: most lookups find
+ * their key.
  */
 static inline __attribute__((always_inline)) struct slot *
 table_slot(struct table *t, __u32 gen, __u64 key, bool *fresh)
@@ -86,22 +96,28 @@ table_slot(struct table *t, __u32 gen, __u64 key, bool *fresh)
 	struct slot *s;
 	size_t i;
 
-	if ((t->used + 1ULL) * 2 > t->mask + 1ULL && table_grow(t, gen))
-		return NULL;
-	for (i = mix(key) & t->mask;; i = (i + 1) & t->mask) {
+	for (i = hash(t, key);; i = (i + 1) & t->mask) {
 		s = &t->slots[i];
-		if (s->gen != gen) {
-			s->key = key;
-			s->gen = gen;
-			t->used++;
-			*fresh = true;
-			return s;
-		}
+		if (s->gen != gen)
+			break;
 		if (s->key == key) {
 			*fresh = false;
 			return s;
 		}
 	}
+	/* At most half full: the probes stay short. */
+	if ((t->used + 1ULL) * 2 > t->mask + 1ULL) {
+		if (table_grow(t, gen))
+			return NULL;
+		for (i = hash(t, key); t->slots[i].gen == gen; i = (i + 1) & t->mask)
+			;
+		s = &t->slots[i];
+	}
+	s->key = key;
+	s->gen = gen;
+	t->used++;
+	*fresh = true;
+	return s;
 }
 
 /* Stack ids each thread keeps in move-to-front order; codes below this name one. */
@@ -109,17 +125,40 @@ table_slot(struct table *t, __u32 gen, __u64 key, bool *fresh)
 
 /*
  * Put id first in a list of RECENT recent ids, where it was at position
- * `at` (the last: absent). Through a copy, in a fixed loop: memmove, a
- * libc call for a few words, took 2% of a report's cycles (perf record).
+ * `at` (< RECENT; the last: absent). Each id before it moves one place
+ * back, by cases rather than a loop: compilers make such a loop a call
+ * to memmove, a libc call for a few words that took 2% of a report's
+ * cycles (perf record), and a copy with a select per rank, what the
+ * encoder did before, took it some 30 instructions an event (callgrind).
  */
 static inline void move_to_front(__u64 *recent, unsigned at, __u64 id)
 {
-	__u64 was[RECENT];
-
-	memcpy(was, recent, sizeof(was));
-	for (unsigned i = 1; i < RECENT; i++)
-		recent[i] = i <= at ? was[i - 1] : was[i];
-	recent[0] = id;
+	_Static_assert(RECENT == 8, "one case per rank");
+	switch (at) {
+	case 7:
+		recent[7] = recent[6];
+		/* fall through */
+	case 6:
+		recent[6] = recent[5];
+		/* fall through */
+	case 5:
+		recent[5] = recent[4];
+		/* fall through */
+	case 4:
+		recent[4] = recent[3];
+		/* fall through */
+	case 3:
+		recent[3] = recent[2];
+		/* fall through */
+	case 2:
+		recent[2] = recent[1];
+		/* fall through */
+	case 1:
+		recent[1] = recent[0];
+		/* fall through */
+	default:
+		recent[0] = id;
+	}
 }
 
 /* A signed difference as an unsigned number that is small when the difference is near 0. */
@@ -144,20 +183,21 @@ static inline __u64 unzigzag(__u64 v)
 static inline size_t table_prefetch(const struct table *t, const unsigned char *records,
 				    size_t bytes, size_t off, size_t ahead)
 {
+	size_t end = bytes - off > PREFETCH_BYTES ? off + PREFETCH_BYTES : bytes;
 	struct mh_rec_hdr h;
 	__u64 addr;
 
-	for (; ahead < bytes && ahead < off + PREFETCH_BYTES && t->slots; ahead += h.size) {
+	/* The address sits at the same place in all three. */
+	_Static_assert(offsetof(struct mh_rec_alloc, addr) == offsetof(struct mh_rec_free, addr) &&
+		       offsetof(struct mh_rec_realloc, addr) == offsetof(struct mh_rec_free, addr),
+		       "alloc, free and realloc records keep addr at one offset");
+	for (; ahead < end; ahead += h.size) {
 		memcpy(&h, records + ahead, sizeof(h));
-		if (h.type < MH_REC_ALLOC || h.type > MH_REC_REALLOC ||
-		    h.size < offsetof(struct mh_rec_free, addr) + sizeof(addr))
+		/* Any record long enough: a wasted prefetch costs less than a test of the type. */
+		if (h.size < offsetof(struct mh_rec_free, addr) + sizeof(addr))
 			continue;
-		/* The address sits at the same place in all three. */
-		_Static_assert(offsetof(struct mh_rec_alloc, addr) == offsetof(struct mh_rec_free, addr) &&
-			       offsetof(struct mh_rec_realloc, addr) == offsetof(struct mh_rec_free, addr),
-			       "alloc, free and realloc records keep addr at one offset");
 		memcpy(&addr, records + ahead + offsetof(struct mh_rec_free, addr), sizeof(addr));
-		__builtin_prefetch(&t->slots[mix(addr) & t->mask]);
+		__builtin_prefetch(&t->slots[hash(t, addr)]);
 	}
 	return ahead;
 }
