@@ -28,7 +28,6 @@
  * chunk before it on this coder.
  */
 #include "trace/compact.h"
-#include "trace/compact.h"
 
 #include <errno.h>
 #include <stdbool.h>
