@@ -162,55 +162,69 @@ static void on_exit_scan(struct mh_recorder *r, const struct mh_rec_exit_scan *r
 	mh_leakscan_submit(r->scans, &req, &prog, err);
 }
 
+/* first lowered by a stamp; 0 is none: both minus one compare as stamps do, 0 as the largest. */
+static inline __u64 lower(__u64 first, __u64 ts)
+{
+	return ts - 1 < first - 1 ? ts : first;
+}
+
+/* rec's stamp, 0 when its type has none or it is too short to hold one. */
+static inline __u64 stamp(const struct mh_rec_hdr *rec)
+{
+	__u64 ts = 0;
+
+	if (mh_ring_type_has_ts(rec->type) && rec->size >= sizeof(*rec) + sizeof(ts))
+		memcpy(&ts, rec + 1, sizeof(ts));
+	return ts;
+}
+
 /*
  * Keep the records' meaning for the recorder: processes, live blocks,
- * exit scans. buf holds records from mh_ring_read, each one checked there
+ * exit scans, and the smallest stamp for the writer's chunk header. buf
+ * holds records from mh_ring_read, each one checked there
  * (mh_ring_record_error) once copied out of the shared memory: they are
- * not checked again.
+ * not checked again. One walk, one look at each record's type: this
+ * loop runs for every record the program makes.
  */
 static __u32 observe(struct mh_recorder *r, const unsigned char *buf, size_t bytes,
 		     __u64 *first_ts)
 {
-	size_t off = 0, n = 0, ahead = 0, next_group = 0;
-	bool prefetch = mh_liveset_prefetch_pays(r->liveset);
+	struct mh_liveset *ls = r->liveset;
+	size_t off = 0, end, n = 0, ahead = 0;
+	bool prefetch = mh_liveset_prefetch_pays(ls);
 	__u64 ts, first = UINT64_MAX;
 
 	while (off < bytes) {
-		const struct mh_rec_hdr *rec = (const struct mh_rec_hdr *)(buf + off);
-
 		/*
 		 * In a large live set lookups miss the cache: start them a
 		 * group of PREFETCH_AHEAD records early, a group at a time
-		 * (sizes checked by mh_ring_read).
+		 * (sizes checked by mh_ring_read); records up to end are the
+		 * group prefetched before.
 		 */
-		if (prefetch && off >= next_group) {
+		end = bytes;
+		if (prefetch) {
 			if (!off)
-				ahead = mh_liveset_prefetch(r->liveset, buf, bytes, 0, PREFETCH_AHEAD);
-			next_group = ahead;
-			ahead = mh_liveset_prefetch(r->liveset, buf, bytes, ahead, PREFETCH_AHEAD);
+				ahead = mh_liveset_prefetch(ls, buf, bytes, 0, PREFETCH_AHEAD);
+			end = ahead;
+			ahead = mh_liveset_prefetch(ls, buf, bytes, ahead, PREFETCH_AHEAD);
 		}
-		/* The writer's chunk header wants the smallest stamp: found here, not by another walk. */
-		if (mh_ring_type_has_ts(rec->type) && rec->size >= sizeof(*rec) + sizeof(ts)) {
-			memcpy(&ts, rec + 1, sizeof(ts));
-			first = ts && ts < first ? ts : first;
-		}
-		off += rec->size;
-		n++;
-		switch (rec->type) {
-		case MH_REC_ALLOC:
-		case MH_REC_FREE:
-		case MH_REC_REALLOC:
-			if (mh_liveset_apply(r->liveset, rec))
-				note_liveset_error(r);
-			break;
-		case MH_REC_PROCESS:
-			on_process(r, (const void *)rec);
-			break;
-		case MH_REC_EXIT_SCAN:
-			on_exit_scan(r, (const void *)rec);
-			break;
-		default:
-			break;
+		for (; off < end; n++) {
+			const struct mh_rec_hdr *rec = (const struct mh_rec_hdr *)(buf + off);
+
+			off += rec->size;
+			/* The bulk: ALLOC, FREE, REALLOC (1 to 3), sized to hold a stamp. */
+			if ((__u16)(rec->type - MH_REC_ALLOC) <= MH_REC_REALLOC - MH_REC_ALLOC) {
+				memcpy(&ts, rec + 1, sizeof(ts));
+				first = lower(first, ts);
+				if (mh_liveset_apply(ls, rec))
+					note_liveset_error(r);
+				continue;
+			}
+			first = lower(first, stamp(rec));
+			if (rec->type == MH_REC_PROCESS)
+				on_process(r, (const void *)rec);
+			else if (rec->type == MH_REC_EXIT_SCAN)
+				on_exit_scan(r, (const void *)rec);
 		}
 	}
 	/* One atomic add per batch, not per record: the progress line's events/s. */
