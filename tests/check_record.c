@@ -8,6 +8,7 @@
  * output without memhook.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -703,6 +704,54 @@ START_TEST(waits_for_the_recorder_are_counted_and_timed)
 }
 END_TEST
 
+/*
+ * Each chunk's first_ts_ns is the smallest non-zero stamp of the records it
+ * decodes to (docs/FORMAT.md): headers read from the file, records with the
+ * reader, in file order, over churn enough for several allocation chunks.
+ */
+START_TEST(chunk_first_stamp_is_smallest_stamp)
+{
+	const char *args[] = { "record", "--kernel=off", "-o", trace, "--", target, "waits",
+			       "1000000", NULL };
+	const struct mh_rec_hdr *rec;
+	struct mh_trace_reader *r;
+	struct mh_chunk_header ch;
+	unsigned alloc_chunks = 0, i;
+	__u64 ts, least;
+	int fd, stream;
+	off_t off;
+
+	if (skip_unbuilt("chunk_first_stamp_is_smallest_stamp"))
+		return;
+	ck_assert_int_eq(run_memhook(args, NULL), 0);
+	r = mh_trace_reader_open(trace);
+	ck_assert_ptr_nonnull(r);
+	fd = open(trace, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	off = mh_trace_reader_header(r)->header_bytes;
+	while (pread(fd, &ch, sizeof(ch), off) == (ssize_t)sizeof(ch) && ch.stream != MH_STREAM_END) {
+		for (least = 0, i = 0; i < ch.record_count; i++) {
+			ck_assert_int_eq(mh_trace_reader_next(r, MH_STREAM_ANY, &rec, &stream), 1);
+			ck_assert_int_eq(stream, ch.stream);
+			ts = 0;
+			if (rec->type != MH_REC_STACK && rec->type != MH_REC_LEAK &&
+			    rec->size >= sizeof(*rec) + sizeof(ts))
+				memcpy(&ts, rec + 1, sizeof(ts));
+			if (ts && (!least || ts < least))
+				least = ts;
+		}
+		ck_assert_msg(ch.first_ts_ns == least, "chunk at %lld: first_ts_ns %llu, smallest %llu",
+			      (long long)off, ch.first_ts_ns, least);
+		alloc_chunks += ch.stream == MH_STREAM_ALLOC;
+		off += sizeof(ch) + ch.stored_bytes;
+	}
+	ck_assert_int_eq(mh_trace_reader_next(r, MH_STREAM_ANY, &rec, NULL), 0);
+	ck_assert_uint_ge(alloc_chunks, 2);
+	close(fd);
+	mh_trace_reader_free(r);
+}
+END_TEST
+
 static Suite *record_suite(void)
 {
 	Suite *s = suite_create("record");
@@ -727,6 +776,7 @@ static Suite *record_suite(void)
 	tcase_add_test(tc, stdout_is_untouched);
 	tcase_add_test(tc, dump_prints_every_record);
 	tcase_add_test(tc, dump_escapes_kernel_strings);
+	tcase_add_test(tc, chunk_first_stamp_is_smallest_stamp);
 	tcase_add_test(tc, closed_stdout_is_harmless);
 	tcase_add_test(tc, run_reports_and_passes_status);
 	suite_add_tcase(s, tc);
