@@ -428,17 +428,16 @@ static bool tail_learn(const struct chain_end *end, __u64 ret, const __u64 *ips,
 }
 
 /*
- * Complete a chain that ended (not truncated) with its cached tail, if
- * every slot still holds its frame, the walk's key going on over the
- * frames appended: one pass over the entry. Truncation follows
- * libunwind's: more than max frames in all.
+ * Complete a chain that ended (not truncated) with its cached tail, if every slot still
+ * holds its frame, the walk's key going on over the frames appended: one pass over the
+ * entry. Truncation follows libunwind's: more than max frames in all.
  */
 static inline bool tail_append(struct fp_walk *w, __u64 *ips, unsigned int max, bool *truncated)
 {
 	unsigned int i, j, fit;
 	__u64 ret, key;
 
-	if (!w->n || !w->end.frame)
+	if (!w->end.frame)	/* else the frame of a return address the walk kept: w->n > 0 */
 		return false;
 	ret = ips[w->n - 1];
 	for (i = 0; i < TAILS; i++) {
@@ -547,7 +546,8 @@ static inline bool must_check(__u64 key, struct mh_memo_ref *memo)
 		r->key = key;
 		r->memo = (struct mh_stack_memo){ 0 };
 	}
-	*memo = (struct mh_memo_ref){ .at = &r->memo, .key = key };
+	memo->at = &r->memo;
+	memo->key = key;
 	return false;
 }
 
