@@ -297,11 +297,12 @@ static inline __attribute__((always_inline)) void walk_on(struct fp_walk *w, __u
 	/*
 	 * In registers: the stores to ips[] may alias anything, the walk's
 	 * state among it. The chain's end is the last frame read (its saved
-	 * frame pointer read again from it once, after the loop).
+	 * frame pointer read again from it once, after the loop). A pointer
+	 * to the next entry, not an index: one register move less a frame.
 	 */
 	uintptr_t lo = me.stack_lo, span = me.stack_hi - me.stack_lo - 2 * sizeof(uintptr_t);
 	const uintptr_t *fp = w->fp, *last = NULL;
-	unsigned int n = w->n;
+	__u64 *out = ips + w->n, *const stop = ips + max;
 	__u64 key = w->key;
 	bool paused = false;
 
@@ -313,11 +314,11 @@ static inline __attribute__((always_inline)) void walk_on(struct fp_walk *w, __u
 
 		if (!ret)
 			break;
-		if (n == max) {
+		if (out == stop) {
 			w->truncated = true;
 			break;
 		}
-		ips[n++] = ret;
+		*out++ = ret;
 		key = mh_stack_key_step(key, ret);
 		last = fp;
 		if (next <= fp)
@@ -331,7 +332,7 @@ static inline __attribute__((always_inline)) void walk_on(struct fp_walk *w, __u
 	if (last)
 		w->end = (struct chain_end){ .frame = (uintptr_t)last, .saved_fp = last[0] };
 	w->fp = fp;
-	w->n = n;
+	w->n = (unsigned int)(out - ips);
 	w->key = key;
 	w->done = !paused;
 }
