@@ -267,13 +267,16 @@ static inline __attribute__((always_inline)) __u64 caller_stack(__u64 *frame1)
 {
 	__u64 ips[MH_STACK_CAPTURE_MAX];
 	struct mh_memo_ref memo;
-	unsigned int n, skip = 0;
+	unsigned int n, skip;
 	bool truncated;
 	__u64 id, tag;
 
 	n = mh_stack_capture(cfg.unwind, ips, cfg.depth + OWN_FRAMES_SLACK, &truncated, &memo);
-	while (skip < n && ips[skip] - cfg.skip_lo < cfg.skip_hi - cfg.skip_lo)
-		skip++;
+	/* Told to skip cfg.skip_lo..skip_hi, the capture often knows how many it would. */
+	skip = memo.own;
+	if (skip == MH_OWN_UNKNOWN)
+		for (skip = 0; skip < n && ips[skip] - cfg.skip_lo < cfg.skip_hi - cfg.skip_lo;)
+			skip++;
 	n -= skip;
 	if (n > cfg.depth) {
 		n = cfg.depth;

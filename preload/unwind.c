@@ -297,11 +297,12 @@ static inline __attribute__((always_inline)) void walk_on(struct fp_walk *w, __u
 	/*
 	 * In registers: the stores to ips[] may alias anything, the walk's
 	 * state among it. The chain's end is the last frame read (its saved
-	 * frame pointer read again from it once, after the loop).
+	 * frame pointer read again from it once, after the loop). A pointer
+	 * to the next entry, not an index: one register move less a frame.
 	 */
 	uintptr_t lo = me.stack_lo, span = me.stack_hi - me.stack_lo - 2 * sizeof(uintptr_t);
 	const uintptr_t *fp = w->fp, *last = NULL;
-	unsigned int n = w->n;
+	__u64 *out = ips + w->n, *const stop = ips + max;
 	__u64 key = w->key;
 	bool paused = false;
 
@@ -313,11 +314,11 @@ static inline __attribute__((always_inline)) void walk_on(struct fp_walk *w, __u
 
 		if (!ret)
 			break;
-		if (n == max) {
+		if (out == stop) {
 			w->truncated = true;
 			break;
 		}
-		ips[n++] = ret;
+		*out++ = ret;
 		key = mh_stack_key_step(key, ret);
 		last = fp;
 		if (next <= fp)
@@ -331,7 +332,7 @@ static inline __attribute__((always_inline)) void walk_on(struct fp_walk *w, __u
 	if (last)
 		w->end = (struct chain_end){ .frame = (uintptr_t)last, .saved_fp = last[0] };
 	w->fp = fp;
-	w->n = n;
+	w->n = (unsigned int)(out - ips);
 	w->key = key;
 	w->done = !paused;
 }
@@ -400,25 +401,6 @@ static void site_judge(__u64 site, bool fp_ok)
 	}
 }
 
-/* The cached frames below this chain end, if every slot still holds them. */
-static const struct tail *tail_find(const struct chain_end *end, __u64 ret)
-{
-	unsigned int i, j;
-
-	for (i = 0; i < TAILS; i++) {
-		const struct tail *t = &me.tails[i];
-
-		if (t->frame != end->frame || t->saved_fp != end->saved_fp || t->ret != ret)
-			continue;
-		for (j = 0; j < t->n; j++)
-			if (*(const __u64 *)t->slots[j] != t->ips[j])
-				break;
-		if (j == t->n)
-			return t;
-	}
-	return NULL;
-}
-
 /*
  * Remember libunwind's frames below a chain end, with the stack words that
  * hold them: each found above the previous one, between the end's frame
@@ -447,24 +429,45 @@ static bool tail_learn(const struct chain_end *end, __u64 ret, const __u64 *ips,
 }
 
 /*
- * Complete a chain that ended (not truncated) with its cached tail.
- * Truncation follows libunwind's: more than max frames in all.
+ * Complete a chain that ended (not truncated) with its cached tail, if every slot still
+ * holds its frame, the walk's key going on over the frames appended: one pass over the
+ * entry. Truncation follows libunwind's: more than max frames in all.
  */
-static bool tail_append(__u64 *ips, unsigned int *n, unsigned int max, bool *truncated,
-			const struct chain_end *end)
+static inline bool tail_append(struct fp_walk *w, __u64 *ips, unsigned int max, bool *truncated)
 {
-	const struct tail *t;
-	unsigned int j;
+	unsigned int i, j, fit;
+	__u64 ret, key;
 
-	if (!*n || !end->frame)
+	if (!w->end.frame)	/* else the frame of a return address the walk kept: w->n > 0 */
 		return false;
-	t = tail_find(end, ips[*n - 1]);
-	if (!t)
-		return false;
-	for (j = 0; j < t->n && *n < max; j++)
-		ips[(*n)++] = t->ips[j];
-	*truncated = j < t->n;
-	return true;
+	ret = ips[w->n - 1];
+	for (i = 0; i < TAILS; i++) {
+		const struct tail *t = &me.tails[i];
+
+		if (t->frame != w->end.frame || t->saved_fp != w->end.saved_fp || t->ret != ret)
+			continue;
+		/* Copied past w->n only: a stale slot leaves the walk's frames as they were. */
+		fit = t->n < max - w->n ? t->n : max - w->n;
+		key = w->key;
+		for (j = 0; j < fit; j++) {
+			if (*(const __u64 *)t->slots[j] != t->ips[j])
+				break;
+			ips[w->n + j] = t->ips[j];
+			key = mh_stack_key_step(key, t->ips[j]);
+		}
+		if (j < fit)
+			continue;
+		for (; j < t->n; j++)
+			if (*(const __u64 *)t->slots[j] != t->ips[j])
+				break;
+		if (j < t->n)
+			continue;
+		w->n += fit;
+		w->key = key;
+		*truncated = fit < t->n;
+		return true;
+	}
+	return false;
 }
 
 static bool same(const __u64 *a, unsigned int na, bool ta, const __u64 *b, unsigned int nb,
@@ -544,7 +547,8 @@ static inline bool must_check(__u64 key, struct mh_memo_ref *memo)
 		r->key = key;
 		r->memo = (struct mh_stack_memo){ 0 };
 	}
-	*memo = (struct mh_memo_ref){ .at = &r->memo, .key = key };
+	memo->at = &r->memo;
+	memo->key = key;
 	return false;
 }
 
@@ -611,6 +615,7 @@ slots_answer(const struct mh_site_frame *s, __u64 *ips, unsigned int n, unsigned
 	mh_slots_flush();
 	me.slots_recheck = mh_slots_recheck_after(false);
 	memo->at = NULL;
+	memo->own = MH_OWN_UNKNOWN;
 	memcpy(ips, ref, m * sizeof(*ips));
 	*truncated = rtrunc;
 	return m;
@@ -651,7 +656,7 @@ capture_auto(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *
 	enum mh_slots_miss why;
 	struct fp_walk w;
 	const __u8 *at;
-	unsigned int m, verdict, site_n, walked;
+	unsigned int m, verdict, site_n;
 	__u64 site;
 	bool complete, rtrunc, cache;
 
@@ -665,9 +670,12 @@ capture_auto(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *
 		/* Entries are made only at sites that need libunwind: no verdict to look up. */
 		if (cache) {
 			if (mh_slots_serve(&s, ips + site_n - 1, max - (site_n - 1), &m, truncated,
-					   memo, &why))
+					   memo, &why)) {
+				/* The walk paused at the site: all frames before it are ours. */
+				memo->own = site_n - 1;
 				return slots_answer(&s, ips, site_n - 1 + m, max, truncated, memo,
 						    ref);
+			}
 			ips[site_n - 1] = s.ip;
 			if (why == MH_SLOTS_CHANGED)
 				me.stats.slots_changed++;
@@ -695,14 +703,13 @@ capture_auto(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *
 		walk_on(&w, ips, max, false);
 	}
 	site = ips[site_n - 1];
-	walked = w.n;	/* the walk keyed these; the tail's frames are keyed here */
 	*truncated = w.truncated;
-	complete = w.truncated || tail_append(ips, &w.n, max, truncated, &w.end);
-	for (m = walked; m < w.n; m++)
-		w.key = mh_stack_key_step(w.key, ips[m]);
+	complete = w.truncated || tail_append(&w, ips, max, truncated);
 	if (verdict == MH_VERDICT_FP && complete &&
 	    !must_check(mh_stack_key_end(w.key, w.n, *truncated), memo)) {
 		me.stats.fp++;
+		/* Past the site's verdict, the walk had paused there: all frames before it are ours. */
+		memo->own = site_n - 1;
 		return w.n;
 	}
 	if (!capture_unw(ref, max, &rtrunc, &m))
@@ -743,6 +750,7 @@ __attribute__((noinline)) unsigned int mh_stack_capture(enum mh_unwind mode, __u
 
 	m->at = NULL;
 	m->key = 0;
+	m->own = MH_OWN_UNKNOWN;
 	if (max > MH_STACK_CAPTURE_MAX)
 		max = MH_STACK_CAPTURE_MAX;
 	if (mode == MH_UNWIND_AUTO)

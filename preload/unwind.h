@@ -38,10 +38,18 @@ struct mh_stack_memo {
 	__u64 check;
 };
 
-/* A capture's memo and the key of the frames it came with. */
+/* mh_memo_ref.own when the capture does not know its own frames. */
+#define MH_OWN_UNKNOWN (~0U)
+
+/*
+ * A capture's memo and the key of the frames it came with, and how many of
+ * the first frames are in the code mh_stack_setup was told is its caller's
+ * own (skip_lo..skip_hi), when the capture found that out on its way.
+ */
 struct mh_memo_ref {
 	struct mh_stack_memo *at;	/* NULL: no memo for this capture */
 	__u64 key;
+	unsigned int own;		/* MH_OWN_UNKNOWN: count them */
 };
 
 enum mh_unwind {

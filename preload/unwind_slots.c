@@ -496,7 +496,8 @@ static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u6
 		return false;
 	*n = take;
 	*truncated = trunc;
-	*memo = (struct mh_memo_ref){ .at = &e->memo, .key = seq };
+	memo->at = &e->memo;
+	memo->key = seq;
 	return true;
 }
 
