@@ -449,17 +449,12 @@ static inline bool tail_append(struct fp_walk *w, __u64 *ips, unsigned int max, 
 		/* Copied past w->n only: a stale slot leaves the walk's frames as they were. */
 		fit = t->n < max - w->n ? t->n : max - w->n;
 		key = w->key;
-		for (j = 0; j < fit; j++) {
-			if (*(const __u64 *)t->slots[j] != t->ips[j])
-				break;
-			ips[w->n + j] = t->ips[j];
-			key = mh_stack_key_step(key, t->ips[j]);
+		for (j = 0; j < t->n && *(const __u64 *)t->slots[j] == t->ips[j]; j++) {
+			if (j < fit) {
+				ips[w->n + j] = t->ips[j];
+				key = mh_stack_key_step(key, t->ips[j]);
+			}
 		}
-		if (j < fit)
-			continue;
-		for (; j < t->n; j++)
-			if (*(const __u64 *)t->slots[j] != t->ips[j])
-				break;
 		if (j < t->n)
 			continue;
 		w->n += fit;

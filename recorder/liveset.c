@@ -342,9 +342,8 @@ int mh_liveset_apply(struct mh_liveset *ls, const struct mh_rec_hdr *rec)
 
 	/*
 	 * The bulk, a heap ALLOC or FREE of the process of the record before,
-	 * in a function small enough to cost no register saves: the whole
-	 * of apply_any() took 16 instructions a record in its entry and exit
-	 * alone (cachegrind).
+	 * in a short function: the whole of apply_any() took 16 instructions
+	 * a record in its entry and exit alone (cachegrind).
 	 */
 	if (p && rec->kind < MH_KIND_MMAP) {
 		if (rec->type == MH_REC_ALLOC && a->pid == (__u32)p->pid)

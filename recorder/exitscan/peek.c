@@ -82,6 +82,48 @@ static bool copy_in(pid_t pid, __u64 addr, void *buf, size_t bytes)
 	return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)bytes;
 }
 
+/* Runs of pages to read with one process_vm_readv: local and remote alike contiguous. */
+struct run_list {
+	struct iovec local[MH_PEEK_DIRECT_RUNS], remote[MH_PEEK_DIRECT_RUNS];
+	size_t count, bytes;
+};
+_Static_assert(MH_PEEK_DIRECT_RUNS <= 64 && MH_PEEK_CHUNK_PAGES <= MH_PEEK_DIRECT_RUNS,
+	       "a run list's failures fit in a mask, a chunk's runs in a list");
+
+/* Add [addr, addr + bytes) to be read into out, the last run grown where both follow on. */
+static void add_run(struct run_list *l, __u64 addr, unsigned char *out, size_t bytes)
+{
+	struct iovec *last = l->count ? &l->local[l->count - 1] : NULL;
+
+	l->bytes += bytes;
+	if (last && (unsigned char *)last->iov_base + last->iov_len == out) {
+		last->iov_len += bytes;
+		l->remote[l->count - 1].iov_len += bytes;
+		return;
+	}
+	l->local[l->count] = (struct iovec){ .iov_base = out, .iov_len = bytes };
+	l->remote[l->count++] = (struct iovec){ .iov_base = (void *)(uintptr_t)addr,
+						 .iov_len = bytes };
+}
+
+/*
+ * Read the runs: all in one system call, else (a page made unreadable)
+ * run by run. Bit r set: run r could not be read, its bytes untouched.
+ */
+static __u64 read_runs(pid_t pid, const struct run_list *l)
+{
+	__u64 failed = 0;
+
+	if (!l->count ||
+	    process_vm_readv(pid, l->local, l->count, l->remote, l->count, 0) == (ssize_t)l->bytes)
+		return 0;
+	for (size_t r = 0; r < l->count; r++)
+		if (!copy_in(pid, (__u64)(uintptr_t)l->remote[r].iov_base, l->local[r].iov_base,
+			     l->local[r].iov_len))
+			failed |= 1ULL << r;
+	return failed;
+}
+
 /*
  * Fill chunk c (its data at out) with the present pages of the chunk
  * starting at page first, in one system call; the rest is left as it
@@ -91,11 +133,10 @@ static bool copy_in(pid_t pid, __u64 addr, void *buf, size_t bytes)
 static void load_chunk(struct mh_peek *pk, struct mh_peek_chunk *c, unsigned char *out,
 		       __u64 first)
 {
-	struct iovec local[MH_PEEK_CHUNK_PAGES], remote[MH_PEEK_CHUNK_PAGES];
-	unsigned int first_bit[MH_PEEK_CHUNK_PAGES];	/* each run's first page in the chunk */
 	const __u64 page = pk->page_bytes;
-	size_t runs = 0, want = 0;
+	struct run_list runs = { .count = 0 };
 	__u16 have = 0;
+	__u64 failed;
 
 	c->swapped = 0;
 	for (unsigned int n = 0; n < MH_PEEK_CHUNK_PAGES; n++) {
@@ -106,28 +147,14 @@ static void load_chunk(struct mh_peek *pk, struct mh_peek_chunk *c, unsigned cha
 			continue;
 		}
 		pk->read_pages++;
-		want += page;
-		if (n && have & (1U << (n - 1))) {
-			/* The page before is read too: one run. */
-			local[runs - 1].iov_len += page;
-			remote[runs - 1].iov_len += page;
-		} else {
-			void *from = (void *)(uintptr_t)((first + n) * page);
-
-			first_bit[runs] = n;
-			local[runs] = (struct iovec){ .iov_base = out + n * page, .iov_len = page };
-			remote[runs++] = (struct iovec){ .iov_base = from, .iov_len = page };
-		}
+		add_run(&runs, (first + n) * page, out + n * page, page);
 		have |= (__u16)(1U << n);
 	}
-	if (runs && process_vm_readv(pk->pid, local, runs, remote, runs, 0) != (ssize_t)want) {
-		for (size_t r = 0; r < runs; r++) {
-			__u64 at = (__u64)(uintptr_t)remote[r].iov_base;
+	for (failed = read_runs(pk->pid, &runs); failed; failed &= failed - 1) {
+		const struct iovec *r = &runs.local[__builtin_ctzll(failed)];
+		size_t bit = (size_t)((unsigned char *)r->iov_base - out) / page;
 
-			if (copy_in(pk->pid, at, local[r].iov_base, local[r].iov_len))
-				continue;
-			have &= (__u16)~(((1U << (local[r].iov_len / page)) - 1) << first_bit[r]);
-		}
+		have &= (__u16)~(((1U << (r->iov_len / page)) - 1) << bit);
 	}
 	c->first_page = first;
 	c->have = have;
@@ -172,51 +199,16 @@ static void swapped_in(struct mh_peek *pk, __u64 n)
 		c->valid = false;
 }
 
-struct run_list {
-	struct iovec local[MH_PEEK_DIRECT_RUNS], remote[MH_PEEK_DIRECT_RUNS];
-	size_t count, bytes;
-};
-
-/* Read the runs gathered; a run that cannot be read stays zeros. Whether any was read. */
-static bool read_runs(struct mh_peek *pk, struct run_list *l)
+/* Read the runs of a direct read, zeros where one cannot be; whether any was read. */
+static bool read_direct_runs(struct mh_peek *pk, struct run_list *l)
 {
-	bool any = false;
+	__u64 failed = read_runs(pk->pid, l);
+	bool any = l->count && failed != (~0ULL >> (64 - l->count));
 
-	if (l->count && process_vm_readv(pk->pid, l->local, l->count, l->remote, l->count, 0) ==
-			(ssize_t)l->bytes) {
-		any = true;
-	} else {
-		for (size_t r = 0; r < l->count; r++) {
-			if (copy_in(pk->pid, (__u64)(uintptr_t)l->remote[r].iov_base,
-				    l->local[r].iov_base, l->local[r].iov_len))
-				any = true;
-			else
-				memset(l->local[r].iov_base, 0, l->local[r].iov_len);
-		}
-	}
+	for (; failed; failed &= failed - 1)
+		memset(l->local[__builtin_ctzll(failed)].iov_base, 0,
+		       l->local[__builtin_ctzll(failed)].iov_len);
 	l->count = l->bytes = 0;
-	return any;
-}
-
-/* Add [addr, addr + bytes) to be read into out; the runs are read when the list is full. */
-static bool add_run(struct mh_peek *pk, struct run_list *l, __u64 addr, unsigned char *out,
-		    size_t bytes)
-{
-	struct iovec *last = l->count ? &l->local[l->count - 1] : NULL;
-	bool any = false;
-
-	if (last && (unsigned char *)last->iov_base + last->iov_len == out) {
-		last->iov_len += bytes;
-		l->remote[l->count - 1].iov_len += bytes;
-		l->bytes += bytes;
-		return false;
-	}
-	if (l->count == MH_PEEK_DIRECT_RUNS)
-		any = read_runs(pk, l);
-	l->local[l->count] = (struct iovec){ .iov_base = out, .iov_len = bytes };
-	l->remote[l->count++] = (struct iovec){ .iov_base = (void *)(uintptr_t)addr,
-						 .iov_len = bytes };
-	l->bytes += bytes;
 	return any;
 }
 
@@ -242,7 +234,9 @@ static int read_direct(struct mh_peek *pk, __u64 addr, unsigned char *out, size_
 
 		if (*e & MH_PAGEMAP_PRESENT) {
 			pk->read_pages++;
-			any |= add_run(pk, &runs, lo, out + (lo - addr), hi - lo);
+			if (runs.count == MH_PEEK_DIRECT_RUNS)
+				any |= read_direct_runs(pk, &runs);
+			add_run(&runs, lo, out + (lo - addr), hi - lo);
 		} else if (*e & MH_PAGEMAP_SWAPPED && copy_in(pk->pid, lo, out + (lo - addr), hi - lo)) {
 			pk->swapped_in_pages++;
 			swapped_in(pk, n);
@@ -252,7 +246,7 @@ static int read_direct(struct mh_peek *pk, __u64 addr, unsigned char *out, size_
 			memset(out + (lo - addr), 0, hi - lo);
 		}
 	}
-	any |= read_runs(pk, &runs);
+	any |= read_direct_runs(pk, &runs);
 	return any ? 0 : -ENODATA;
 }
 

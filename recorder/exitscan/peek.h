@@ -24,7 +24,7 @@
 /* Pages read together, and chunks kept: 64 chunks of 64 KiB (4 KiB pages). */
 #define MH_PEEK_CHUNK_PAGES 16
 #define MH_PEEK_CHUNKS 64
-/* Runs of pages one process_vm_readv of a direct read takes at most. */
+/* Runs of pages one process_vm_readv takes at most (a direct read's; a chunk's are fewer). */
 #define MH_PEEK_DIRECT_RUNS 64
 
 /* One cached chunk of the process's memory. */
