@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,25 +114,70 @@ static void count_dev(void *ctx, __u32 dev)
 }
 
 /*
+ * A child that maps path (read-only) at the address it returns in *addr
+ * until *hold, the write end of a pipe it reads, is closed (by the caller,
+ * or by the test's exit if an assertion fails first).
+ */
+static pid_t mapping_child(const char *path, __u64 *addr, int *hold)
+{
+	int fd = open(path, O_RDONLY), ready[2], wait_end[2];
+	void *map;
+	pid_t pid;
+	char c;
+
+	ck_assert_int_ge(fd, 0);
+	map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(map, MAP_FAILED);
+	close(fd);
+	ck_assert_int_eq(pipe(ready), 0);
+	ck_assert_int_eq(pipe(wait_end), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(ready[0]);
+		close(wait_end[1]);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		while (read(wait_end[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(ready[1]);
+	close(wait_end[0]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	munmap(map, 4096);	/* the child's copy stays */
+	*addr = (__u64)(uintptr_t)map;
+	*hold = wait_end[1];
+	return pid;
+}
+
+/*
  * A file nobody maps any more, of a process that is gone, is named from
  * its handle, and the filesystem is reported once; a wrong generation or
- * a deleted file is not named.
+ * a deleted file is not named. Once handles name files on a filesystem,
+ * they are asked first, even for a file a live process still maps.
  */
 START_TEST(test_files_by_handle)
 {
 	char *dir = mh_test_tmpdir(), *path = mh_test_join(dir, "read once");
-	char *gone_path = mh_test_join(dir, "deleted");
+	char *gone_path = mh_test_join(dir, "deleted"), *mapped_path = mh_test_join(dir, "mapped");
 	const struct mh_rec_kfile *rec = NULL;
 	__u32 told = 0, gen, gone_gen;
 	struct mh_kfiles *files = mh_kfiles_new(NULL, count_dev, &told);
 	struct mh_rec_kfault f;
-	struct stat st, gone_st;
-	pid_t gone = gone_pid();
-	int fd;
+	struct stat st, gone_st, mapped_st;
+	pid_t gone = gone_pid(), child;
+	__u64 addr;
+	int fd, hold;
 
 	ck_assert_ptr_nonnull(files);
 	fd = open(path, O_CREAT | O_RDWR, 0600);
 	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = open(mapped_path, O_CREAT | O_RDWR, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 4096), 0);
 	close(fd);
 	fd = open(gone_path, O_CREAT | O_RDWR, 0600);
 	ck_assert_int_ge(fd, 0);
@@ -153,6 +199,18 @@ START_TEST(test_files_by_handle)
 	ck_assert_uint_eq(told, f.dev);
 	ck_assert_uint_eq(mh_kfiles_unresolved(files), 0);
 
+	ck_assert_int_eq(stat(mapped_path, &mapped_st), 0);
+	ck_assert(file_generation(mapped_path, &gen));
+	child = mapping_child(mapped_path, &addr, &hold);
+	f = file_fault(&mapped_st, child);
+	f.gen = gen;
+	f.addr = addr;
+	ck_assert_int_eq(mh_kfiles_note(files, &f, &rec), 1);
+	ck_assert_str_eq((const char *)(rec + 1), mapped_path);
+	ck_assert_int_eq(rec->pid, getpid());	/* by handle, not from the child's maps */
+	close(hold);
+	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+
 	ck_assert_int_eq(unlink(gone_path), 0);
 	f = file_fault(&gone_st, gone);
 	f.gen = gone_gen;
@@ -161,6 +219,7 @@ START_TEST(test_files_by_handle)
 out:
 	mh_kfiles_free(files);
 	mh_test_rmdir(dir);
+	free(mapped_path);
 	free(gone_path);
 	free(path);
 	free(dir);
