@@ -193,10 +193,27 @@ static inline bool hook_enter(void)
 	return true;
 }
 
+/*
+ * The calling thread's errno, looked up once: __errno_location is a call
+ * through the PLT, twice per hooked call otherwise. Its address is fixed
+ * relative to the thread pointer, as mh_self is, so a value kept here is
+ * this thread's (a fork child's thread too, and a thread that reuses a
+ * cached stack finds either none or the same address).
+ */
+static inline int *errno_at(void)
+{
+	int *e = mh_self.errno_at;
+
+	if (mh_unlikely(!e))
+		mh_self.errno_at = e = &errno;
+	return e;
+}
+
+/* saved_errno: what errno_at() held once the real call returned (so it is looked up). */
 static inline void hook_leave(int saved_errno)
 {
 	mh_guard_drop();
-	errno = saved_errno;
+	*mh_self.errno_at = saved_errno;
 }
 
 static void *boot_calloc(size_t nmemb, size_t size, size_t align)
@@ -223,7 +240,7 @@ static void *boot_calloc(size_t nmemb, size_t size, size_t align)
 		if (!hook_enter())                                            \
 			return real.name args;                                \
 		p = real.name args;                                           \
-		int saved = errno;                                            \
+		int saved = *errno_at();                                      \
 		if (p)                                                        \
 			mh_core_alloc(kind, p, (nmemb) * (size));             \
 		hook_leave(saved);                                            \
@@ -249,7 +266,7 @@ MH_EXPORT int posix_memalign(void **memptr, size_t align, size_t size)
 	if (!hook_enter())
 		return real.posix_memalign(memptr, align, size);
 	err = real.posix_memalign(memptr, align, size);
-	saved = errno;
+	saved = *errno_at();
 	if (!err)
 		mh_core_alloc(MH_KIND_POSIX_MEMALIGN, *memptr, size);
 	hook_leave(saved);
@@ -271,7 +288,7 @@ MH_EXPORT int posix_memalign(void **memptr, size_t align, size_t size)
 			real_call;                                            \
 			return;                                               \
 		}                                                             \
-		int saved = errno;                                            \
+		int saved = *errno_at();                                      \
 		mh_core_free(kind, p, size);                                  \
 		real_call;                                                    \
 		hook_leave(saved);                                            \
@@ -320,7 +337,7 @@ static void *resize(enum mh_alloc_kind kind, void *p, size_t nmemb, size_t size)
 	rec = p ? mh_core_free_begin(kind, p, 0) : NULL;
 	q = REAL_RESIZE();
 #undef REAL_RESIZE
-	saved = errno;
+	saved = *errno_at();
 	/* glibc's realloc(p, 0) frees p and returns NULL. */
 	mh_core_free_end(rec, kind, q || (valid && !bytes));
 	if (q)
@@ -361,7 +378,7 @@ MH_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t 
 	if (!hook_enter())
 		return real.mmap(addr, len, prot, flags, fd, off);
 	p = real.mmap(addr, len, prot, flags, fd, off);
-	saved = errno;
+	saved = *errno_at();
 	if (p != MAP_FAILED)
 		mh_core_alloc(MH_KIND_MMAP, p, len);
 	hook_leave(saved);
@@ -382,7 +399,7 @@ MH_EXPORT int munmap(void *addr, size_t len)
 		return real.munmap(addr, len);
 	rec = mh_core_free_begin(MH_KIND_MUNMAP, addr, len);
 	ret = real.munmap(addr, len);
-	saved = errno;
+	saved = *errno_at();
 	mh_core_free_end(rec, MH_KIND_MUNMAP, ret == 0);
 	hook_leave(saved);
 	return ret;
@@ -404,7 +421,7 @@ MH_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
 	if (!hook_enter())
 		return real.mremap(old, old_len, new_len, flags, new_addr);
 	p = real.mremap(old, old_len, new_len, flags, new_addr);
-	saved = errno;
+	saved = *errno_at();
 	if (p != MAP_FAILED)
 		mh_core_remap(MH_KIND_MREMAP, old, old_len, p, new_len);
 	hook_leave(saved);
@@ -445,7 +462,7 @@ MH_EXPORT int brk(void *end)
 	if (!hook_enter())
 		return real.brk(end);
 	ret = (int)(intptr_t)move_break(MH_KIND_BRK, real.sbrk(0), end, 0);
-	saved = errno;
+	saved = *errno_at();
 	hook_leave(saved);
 	return ret;
 }
@@ -462,7 +479,7 @@ MH_EXPORT void *sbrk(intptr_t incr)
 		return real.sbrk(incr);
 	cur = real.sbrk(0);
 	ret = move_break(MH_KIND_SBRK, cur, cur + incr, incr);
-	saved = errno;
+	saved = *errno_at();
 	hook_leave(saved);
 	return ret;
 }
@@ -538,7 +555,7 @@ MH_EXPORT int pthread_setname_np(pthread_t thread, const char *name)
 	if (!pthread_equal(thread, pthread_self())) {
 		mh_core_names_changed();
 	} else if (hook_enter()) {
-		saved = errno;
+		saved = *errno_at();
 		mh_core_thread_sync();
 		hook_leave(saved);
 	}
