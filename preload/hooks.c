@@ -179,7 +179,8 @@ static void start_once(void);
  */
 static inline bool hook_enter(void)
 {
-	if (mh_unlikely(!__atomic_load_n(&mh_core_recording, __ATOMIC_RELAXED))) {
+	/* Acquire: recording implies the real functions are resolved (start_once did it). */
+	if (mh_unlikely(!__atomic_load_n(&mh_core_recording, __ATOMIC_ACQUIRE))) {
 		if (__atomic_load_n(&start_state, __ATOMIC_ACQUIRE) != START_NOT_TRIED ||
 		    mh_self.guard || !environ)
 			return false;
@@ -229,16 +230,18 @@ static void *boot_calloc(size_t nmemb, size_t size, size_t align)
 
 /*
  * One allocating function: forward, then record the block it returned.
- * size and align are expressions over the parameters.
+ * size and align are expressions over the parameters. The real function
+ * is looked for only off the recording path (hook_enter).
  */
 #define ALLOC_HOOK(name, kind, params, args, nmemb, size, align)              \
 	MH_EXPORT void *name params                                           \
 	{                                                                     \
 		void *p;                                                      \
-		if (mh_unlikely(!real.name) && !resolve_real())               \
-			return boot_calloc(nmemb, size, align);               \
-		if (!hook_enter())                                            \
+		if (!hook_enter()) {                                          \
+			if (mh_unlikely(!real.name) && !resolve_real())       \
+				return boot_calloc(nmemb, size, align);       \
 			return real.name args;                                \
+		}                                                             \
 		p = real.name args;                                           \
 		int saved = *errno_at();                                      \
 		if (p)                                                        \
@@ -259,12 +262,13 @@ MH_EXPORT int posix_memalign(void **memptr, size_t align, size_t size)
 {
 	int err, saved;
 
-	if (mh_unlikely(!real.posix_memalign) && !resolve_real()) {
-		*memptr = mh_boot_alloc(size, align);
-		return *memptr ? 0 : ENOMEM;
-	}
-	if (!hook_enter())
+	if (!hook_enter()) {
+		if (mh_unlikely(!real.posix_memalign) && !resolve_real()) {
+			*memptr = mh_boot_alloc(size, align);
+			return *memptr ? 0 : ENOMEM;
+		}
 		return real.posix_memalign(memptr, align, size);
+	}
 	err = real.posix_memalign(memptr, align, size);
 	saved = *errno_at();
 	if (!err)
@@ -282,9 +286,9 @@ MH_EXPORT int posix_memalign(void **memptr, size_t align, size_t size)
 	{                                                                     \
 		if (!p || mh_unlikely(mh_boot_owns(p)))                       \
 			return;                                               \
-		if (mh_unlikely(!real.free))                                  \
-			resolve_real();                                       \
 		if (!hook_enter()) {                                          \
+			if (mh_unlikely(!real.free))                          \
+				resolve_real();                               \
 			real_call;                                            \
 			return;                                               \
 		}                                                             \
@@ -328,12 +332,13 @@ static void *resize(enum mh_alloc_kind kind, void *p, size_t nmemb, size_t size)
 
 	if (p && mh_boot_owns(p))
 		return valid ? boot_realloc(p, bytes) : NULL;
-	if (mh_unlikely(!real.realloc) && !resolve_real())
-		return valid ? mh_boot_alloc(bytes, 0) : NULL;
 #define REAL_RESIZE() (kind == MH_KIND_REALLOC ? real.realloc(p, size) :             \
 						 real.reallocarray(p, nmemb, size))
-	if (!hook_enter())
+	if (!hook_enter()) {
+		if (mh_unlikely(!real.realloc) && !resolve_real())
+			return valid ? mh_boot_alloc(bytes, 0) : NULL;
 		return REAL_RESIZE();
+	}
 	rec = p ? mh_core_free_begin(kind, p, 0) : NULL;
 	q = REAL_RESIZE();
 #undef REAL_RESIZE
