@@ -82,7 +82,11 @@ struct mh_clock_segment {
 extern struct mh_clock_shared {
 	bool tsc_ok;		/* the TSC may be used (setup decided) */
 	__u64 refresh_ticks;	/* the conversion's refresh period, in ticks */
-	/* segs[gen % MH_CLOCK_SEGMENTS] is current; 0: not calibrated yet (clock_gettime). */
+	/*
+	 * segs[gen % MH_CLOCK_SEGMENTS] is current; 0: not calibrated yet
+	 * (clock_gettime). Until then segs[0] is all zero, so the inline
+	 * read finds it due (no TSC is within refresh_ticks of 0).
+	 */
 	__u64 gen;
 	struct mh_clock_segment segs[MH_CLOCK_SEGMENTS];
 } mh_clock_shared __attribute__((visibility("hidden")));
@@ -150,7 +154,7 @@ static inline __attribute__((always_inline)) __u64 mh_clock_read(bool ordered)
 {
 	struct mh_clock_shared *c = &mh_clock_shared;
 	struct mh_clock_segment s;
-	__u64 g, tsc;
+	__u64 g, tsc, d;
 
 	if (__builtin_expect(!__atomic_load_n(&c->tsc_ok, __ATOMIC_RELAXED), 0))
 		return mh_clock_monotonic(mh_clock_gettime_ns());
@@ -158,12 +162,18 @@ static inline __attribute__((always_inline)) __u64 mh_clock_read(bool ordered)
 	g = __atomic_load_n(&c->gen, __ATOMIC_ACQUIRE);
 	s = c->segs[g % MH_CLOCK_SEGMENTS];
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	/* A writer lapped this copy, a segment made after our tick, or one due: the slow path. */
+	/*
+	 * A writer lapped this copy, a segment made after our tick (tsc -
+	 * base_tsc wraps), one due or none yet: the slow path. Past this
+	 * check, d is at most refresh_ticks, whose product with a segment's
+	 * mult is about REFRESH_NS << MH_CLOCK_MULT_SHIFT (2^52): 64 bits do.
+	 */
+	d = tsc - s.base_tsc;
 	if (__builtin_expect(__atomic_load_n(&c->gen, __ATOMIC_RELAXED) - g >=
 				     MH_CLOCK_SEGMENTS - 2 ||
-			     !g || tsc - s.base_tsc > c->refresh_ticks, 0))
+			     d > c->refresh_ticks, 0))
 		return mh_clock_refresh(tsc);
-	return mh_clock_monotonic(mh_clock_seg_ns(&s, tsc));
+	return mh_clock_monotonic(s.base_ns + (d * s.mult >> MH_CLOCK_MULT_SHIFT));
 }
 
 #endif /* MEMHOOK_PRELOAD_CLOCK_H */

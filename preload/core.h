@@ -28,6 +28,7 @@ struct mh_thread {
 	int pending_signal;	/* fatal signal deferred until the guard drops (exit.c) */
 	unsigned int name_gen;	/* the rename generation this thread's name was sent at */
 	unsigned int name_countdown; /* events until the name is read again */
+	int *errno_at;		/* this thread's errno, once a hook looked it up (hooks.c) */
 };
 
 extern __thread struct mh_thread mh_self __attribute__((tls_model("initial-exec")));

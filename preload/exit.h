@@ -59,6 +59,8 @@ void mh_exit_deliver_pending(void);
 static inline void mh_guard_drop(void)
 {
 	mh_self.guard = 0;
+	/* A signal's handler sees the guard dropped before this looks for a deferred one. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (mh_exit_unlikely(mh_self.pending_signal))
 		mh_exit_deliver_pending();
 }

@@ -179,7 +179,8 @@ static void start_once(void);
  */
 static inline bool hook_enter(void)
 {
-	if (mh_unlikely(!__atomic_load_n(&mh_core_recording, __ATOMIC_RELAXED))) {
+	/* Acquire: recording implies the real functions are resolved (start_once did it). */
+	if (mh_unlikely(!__atomic_load_n(&mh_core_recording, __ATOMIC_ACQUIRE))) {
 		if (__atomic_load_n(&start_state, __ATOMIC_ACQUIRE) != START_NOT_TRIED ||
 		    mh_self.guard || !environ)
 			return false;
@@ -193,10 +194,27 @@ static inline bool hook_enter(void)
 	return true;
 }
 
+/*
+ * The calling thread's errno, looked up once: __errno_location is a call
+ * through the PLT, twice per hooked call otherwise. Its address is fixed
+ * relative to the thread pointer, as mh_self is, so a value kept here is
+ * this thread's (a fork child's thread too, and a thread that reuses a
+ * cached stack finds either none or the same address).
+ */
+static inline int *errno_at(void)
+{
+	int *e = mh_self.errno_at;
+
+	if (mh_unlikely(!e))
+		mh_self.errno_at = e = &errno;
+	return e;
+}
+
+/* saved_errno: what errno_at() held once the real call returned (so it is looked up). */
 static inline void hook_leave(int saved_errno)
 {
 	mh_guard_drop();
-	errno = saved_errno;
+	*mh_self.errno_at = saved_errno;
 }
 
 static void *boot_calloc(size_t nmemb, size_t size, size_t align)
@@ -212,18 +230,20 @@ static void *boot_calloc(size_t nmemb, size_t size, size_t align)
 
 /*
  * One allocating function: forward, then record the block it returned.
- * size and align are expressions over the parameters.
+ * size and align are expressions over the parameters. The real function
+ * is looked for only off the recording path (hook_enter).
  */
 #define ALLOC_HOOK(name, kind, params, args, nmemb, size, align)              \
 	MH_EXPORT void *name params                                           \
 	{                                                                     \
 		void *p;                                                      \
-		if (mh_unlikely(!real.name) && !resolve_real())               \
-			return boot_calloc(nmemb, size, align);               \
-		if (!hook_enter())                                            \
+		if (!hook_enter()) {                                          \
+			if (mh_unlikely(!real.name) && !resolve_real())       \
+				return boot_calloc(nmemb, size, align);       \
 			return real.name args;                                \
+		}                                                             \
 		p = real.name args;                                           \
-		int saved = errno;                                            \
+		int saved = *errno_at();                                      \
 		if (p)                                                        \
 			mh_core_alloc(kind, p, (nmemb) * (size));             \
 		hook_leave(saved);                                            \
@@ -242,14 +262,15 @@ MH_EXPORT int posix_memalign(void **memptr, size_t align, size_t size)
 {
 	int err, saved;
 
-	if (mh_unlikely(!real.posix_memalign) && !resolve_real()) {
-		*memptr = mh_boot_alloc(size, align);
-		return *memptr ? 0 : ENOMEM;
-	}
-	if (!hook_enter())
+	if (!hook_enter()) {
+		if (mh_unlikely(!real.posix_memalign) && !resolve_real()) {
+			*memptr = mh_boot_alloc(size, align);
+			return *memptr ? 0 : ENOMEM;
+		}
 		return real.posix_memalign(memptr, align, size);
+	}
 	err = real.posix_memalign(memptr, align, size);
-	saved = errno;
+	saved = *errno_at();
 	if (!err)
 		mh_core_alloc(MH_KIND_POSIX_MEMALIGN, *memptr, size);
 	hook_leave(saved);
@@ -265,13 +286,13 @@ MH_EXPORT int posix_memalign(void **memptr, size_t align, size_t size)
 	{                                                                     \
 		if (!p || mh_unlikely(mh_boot_owns(p)))                       \
 			return;                                               \
-		if (mh_unlikely(!real.free))                                  \
-			resolve_real();                                       \
 		if (!hook_enter()) {                                          \
+			if (mh_unlikely(!real.free))                          \
+				resolve_real();                               \
 			real_call;                                            \
 			return;                                               \
 		}                                                             \
-		int saved = errno;                                            \
+		int saved = *errno_at();                                      \
 		mh_core_free(kind, p, size);                                  \
 		real_call;                                                    \
 		hook_leave(saved);                                            \
@@ -311,16 +332,17 @@ static void *resize(enum mh_alloc_kind kind, void *p, size_t nmemb, size_t size)
 
 	if (p && mh_boot_owns(p))
 		return valid ? boot_realloc(p, bytes) : NULL;
-	if (mh_unlikely(!real.realloc) && !resolve_real())
-		return valid ? mh_boot_alloc(bytes, 0) : NULL;
 #define REAL_RESIZE() (kind == MH_KIND_REALLOC ? real.realloc(p, size) :             \
 						 real.reallocarray(p, nmemb, size))
-	if (!hook_enter())
+	if (!hook_enter()) {
+		if (mh_unlikely(!real.realloc) && !resolve_real())
+			return valid ? mh_boot_alloc(bytes, 0) : NULL;
 		return REAL_RESIZE();
+	}
 	rec = p ? mh_core_free_begin(kind, p, 0) : NULL;
 	q = REAL_RESIZE();
 #undef REAL_RESIZE
-	saved = errno;
+	saved = *errno_at();
 	/* glibc's realloc(p, 0) frees p and returns NULL. */
 	mh_core_free_end(rec, kind, q || (valid && !bytes));
 	if (q)
@@ -361,7 +383,7 @@ MH_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t 
 	if (!hook_enter())
 		return real.mmap(addr, len, prot, flags, fd, off);
 	p = real.mmap(addr, len, prot, flags, fd, off);
-	saved = errno;
+	saved = *errno_at();
 	if (p != MAP_FAILED)
 		mh_core_alloc(MH_KIND_MMAP, p, len);
 	hook_leave(saved);
@@ -382,7 +404,7 @@ MH_EXPORT int munmap(void *addr, size_t len)
 		return real.munmap(addr, len);
 	rec = mh_core_free_begin(MH_KIND_MUNMAP, addr, len);
 	ret = real.munmap(addr, len);
-	saved = errno;
+	saved = *errno_at();
 	mh_core_free_end(rec, MH_KIND_MUNMAP, ret == 0);
 	hook_leave(saved);
 	return ret;
@@ -404,7 +426,7 @@ MH_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
 	if (!hook_enter())
 		return real.mremap(old, old_len, new_len, flags, new_addr);
 	p = real.mremap(old, old_len, new_len, flags, new_addr);
-	saved = errno;
+	saved = *errno_at();
 	if (p != MAP_FAILED)
 		mh_core_remap(MH_KIND_MREMAP, old, old_len, p, new_len);
 	hook_leave(saved);
@@ -445,7 +467,7 @@ MH_EXPORT int brk(void *end)
 	if (!hook_enter())
 		return real.brk(end);
 	ret = (int)(intptr_t)move_break(MH_KIND_BRK, real.sbrk(0), end, 0);
-	saved = errno;
+	saved = *errno_at();
 	hook_leave(saved);
 	return ret;
 }
@@ -462,7 +484,7 @@ MH_EXPORT void *sbrk(intptr_t incr)
 		return real.sbrk(incr);
 	cur = real.sbrk(0);
 	ret = move_break(MH_KIND_SBRK, cur, cur + incr, incr);
-	saved = errno;
+	saved = *errno_at();
 	hook_leave(saved);
 	return ret;
 }
@@ -538,7 +560,7 @@ MH_EXPORT int pthread_setname_np(pthread_t thread, const char *name)
 	if (!pthread_equal(thread, pthread_self())) {
 		mh_core_names_changed();
 	} else if (hook_enter()) {
-		saved = errno;
+		saved = *errno_at();
 		mh_core_thread_sync();
 		hook_leave(saved);
 	}

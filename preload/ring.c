@@ -472,7 +472,6 @@ void *mh_ring_reserve_slow(struct mh_ring *ring, __u32 bytes, __u64 *pos)
 		off = 0;
 	}
 	mh_ring_mark_busy(ring, mh_ring_me.slot);
-	mh_ring_me.pending = bytes;
 	*pos = mh_ring_me.head;
 	return mh_ring_me.data + off;
 }

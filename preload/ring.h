@@ -43,7 +43,6 @@ struct mh_ring_slot_ref {
 	__u64 bytes;			/* the slot's size */
 	__u64 head;			/* own copy of the published head */
 	__u64 tail;			/* the consumer's tail when last read */
-	__u32 pending;			/* bytes of the record being written */
 	int starved;			/* gave up waiting for a slot: do not wait again */
 };
 
@@ -103,8 +102,10 @@ static inline __attribute__((always_inline)) void *mh_ring_reserve_at(struct mh_
 			mh_ring_consumer_gone(ring)))
 		return mh_ring_reserve_slow(ring, bytes, pos);
 	mh_ring_mark_busy(ring, me->slot);
-	me->pending = bytes;
 	*pos = me->head;
+	/* A claimed slot's bytes are mapped: the callers' NULL checks fold away here. */
+	if (!me->data)
+		__builtin_unreachable();
 	return me->data + off;
 }
 
@@ -119,25 +120,26 @@ static inline __attribute__((always_inline)) void *mh_ring_reserve(struct mh_rin
 
 /*
  * Publish the record the calling thread reserved last, written at rec;
- * hdr is its header (its size the reserved bytes). The slot's last_ts is
- * the record's stamp (the 8 bytes after the header) for a type with one.
+ * hdr is its header, its size the bytes reserved (a constant in the
+ * event paths, so the checks below fold away). The slot's last_ts is the
+ * record's stamp (the 8 bytes after the header) for a type with one.
  */
 static inline __attribute__((always_inline)) void mh_ring_commit(void *rec,
 								 struct mh_rec_hdr hdr)
 {
 	struct mh_ring_slot_ref *me = &mh_ring_me;
 	struct mh_slot_header *s = me->slot;
-	__u64 old = me->head, ts;
+	__u64 old = me->head, head = old + hdr.size, ts;
 
 	memcpy(rec, &hdr, sizeof(hdr));
-	if (mh_ring_type_has_ts(hdr.type) && me->pending >= 2 * sizeof(__u64)) {
+	if (mh_ring_type_has_ts(hdr.type) && hdr.size >= 2 * sizeof(__u64)) {
 		memcpy(&ts, (const unsigned char *)rec + sizeof(hdr), sizeof(ts));
 		__atomic_store_n(&s->last_ts, ts, __ATOMIC_RELEASE);
 	}
-	me->head = old + me->pending;
-	__atomic_store_n(&s->head, me->head, __ATOMIC_RELEASE);
+	me->head = head;
+	__atomic_store_n(&s->head, head, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
-	if (mh_unlikely((old ^ me->head) >= me->bytes >> MH_RING_WAKE_SHIFT))
+	if (mh_unlikely((old ^ head) >= me->bytes >> MH_RING_WAKE_SHIFT))
 		mh_ring_commit_crossed();
 }
 

@@ -461,6 +461,29 @@ START_TEST(test_fork)
 }
 END_TEST
 
+/* The hooks leave errno as the real call left it, on every thread and in a fork child. */
+START_TEST(test_errno_kept)
+{
+	const char *args[] = { "errno", NULL };
+	const char *follow[] = { MH_ENV_FOLLOW_FORKS "=1", NULL };
+	struct run_opts o = { .argv = args, .ring_bytes = BIG_RING, .env = follow };
+	const struct mh_rec_process *child;
+	struct trace t;
+
+	if (!have_artefacts("errno"))
+		return;
+	run_traced(&t, &o);
+	ck_assert_msg(WIFEXITED(t.status) && !WEXITSTATUS(t.status), "check %d failed",
+		      WIFEXITED(t.status) ? WEXITSTATUS(t.status) : -1);
+	/* Recorded, not passed through: malloc, calloc and posix_memalign of 4242 per errno_kept. */
+	ck_assert_uint_eq(count_allocs(&t, (__u32)t.pid, 4242), 2 * 3);
+	child = find_process(&t, 1);
+	ck_assert_ptr_nonnull(child);
+	ck_assert_uint_eq(count_allocs(&t, child->pid, 4242), 3);
+	trace_free(&t);
+}
+END_TEST
+
 START_TEST(test_exec)
 {
 	/* 0: exec followed; 1: MEMHOOK_FOLLOW_EXEC=0; 2: followed though the fd was closed. */
@@ -652,6 +675,7 @@ static Suite *preload_suite(void)
 	tcase_add_test(events, test_dlopen_dlclose);
 	tcase_add_test(events, test_fp_matches_libunwind);
 	tcase_add_test(events, test_depth_limit);
+	tcase_add_test(events, test_errno_kept);
 	suite_add_tcase(s, events);
 
 	tcase_add_loop_test(process, test_fork, 0, 2);

@@ -27,9 +27,15 @@
  *   rename   renames itself (pthread_setname_np), another thread
  *            (pthread_setname_np from main) and itself again with
  *            prctl(PR_SET_NAME) followed by argv[2] malloc/free pairs
+ *   errno    allocation calls of 4242 bytes leave errno as they found it
+ *            (and a failing malloc leaves ENOMEM) in the main thread, a
+ *            new thread and a fork child; exits 0 if all held, else the
+ *            number of the first check that failed
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
+#include <stdint.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -234,6 +240,67 @@ static void rename_threads(long pairs)
 	churn(pairs);
 }
 
+/* Each call, with errno set to a value no call here sets: 0 if all left it, else which did not. */
+static int errno_kept(void)
+{
+	/* volatile: a constant this large is a compile-time error. */
+	volatile size_t huge = SIZE_MAX - 4096;
+	void *p = NULL;
+
+	errno = EXDEV;
+	sink = malloc(4242);
+	if (errno != EXDEV)
+		return 1;
+	free(sink);
+	if (errno != EXDEV)
+		return 2;
+	sink = calloc(2, 2121);
+	sink = realloc(sink, 2 * 4242);
+	if (errno != EXDEV)
+		return 3;
+	if (posix_memalign(&p, 64, 4242) || errno != EXDEV)
+		return 4;
+	free(p);
+	free(sink);
+	free(NULL);
+	if (errno != EXDEV)
+		return 5;
+	/* A failing call sets errno, and the hook leaves what the real call said. */
+	sink = malloc(huge);
+	if (sink || errno != ENOMEM)
+		return 6;
+	return 0;
+}
+
+static void *errno_thread(void *unused __attribute__((unused)))
+{
+	return (void *)(intptr_t)errno_kept();
+}
+
+static int errno_everywhere(void)
+{
+	pthread_t t;
+	void *ret;
+	pid_t pid;
+	int rc, status;
+
+	rc = errno_kept();
+	if (rc)
+		return rc;
+	if (pthread_create(&t, NULL, errno_thread, NULL) || pthread_join(t, &ret))
+		return 20;
+	if (ret)
+		return 10 + (int)(intptr_t)ret;
+	pid = fork();
+	if (pid < 0)
+		return 21;
+	if (pid == 0)
+		_exit(errno_kept());
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return 22;
+	return WEXITSTATUS(status) ? 30 + WEXITSTATUS(status) : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "calls";
@@ -288,6 +355,8 @@ int main(int argc, char **argv)
 		return sigaction(SIGHUP, NULL, &old) || old.sa_handler != SIG_IGN ? 3 : 0;
 	} else if (!strcmp(mode, "rename")) {
 		rename_threads(argc > 2 ? atol(argv[2]) : 100000);
+	} else if (!strcmp(mode, "errno")) {
+		return errno_everywhere();
 	} else if (!strcmp(mode, "churn"))
 		churn(argc > 2 ? atol(argv[2]) : 2000000);
 	else
