@@ -725,13 +725,14 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 	for (j = 0; j < n; j++)
 		if (mh_slots_sigreturn_at(frames[j]))
 			return NULL;
-	if (!mh_slots_prove(s, frames, n, gap, &c) || !gaps_encode(gap, n, l.gaps, l.big, &l.bigs))
-		return NULL;
 	for (j = 1; j < n; j++) {
 		l.hash += frame_mix(frames[j], j);
 		if (j == CHECK_AT)
 			l.check = (__u16)l.hash;
 	}
+	if (!mh_slots_prove(s, frames, n, l.hash, gap, &c) ||
+	    !gaps_encode(gap, n, l.gaps, l.big, &l.bigs))
+		return NULL;
 	off1 = n > 1 ? gap[1] * sizeof(__u64) : 0;
 	/* A frame-pointer function: its CFA is RBP + 16, so RBP must match too. */
 	l.flags = (cut ? ENTRY_CUT : 0) |
