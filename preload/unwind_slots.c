@@ -307,11 +307,24 @@ int mh_slots_setup(unsigned int log2)
  * frames. Two different frame lists hash the same with odds of about
  * 2^-64 whatever the stack holds, since the keys are random.
  */
-static inline __u64 frame_mix(__u64 w, unsigned int j)
+static inline __u64 mul_fold(__u64 a, __u64 b)
 {
-	__uint128_t p = (__uint128_t)(w ^ (hash_key0 + j * 0x9e3779b97f4a7c15ULL)) * hash_key1;
+#ifdef __x86_64__
+	__u64 hi;
+
+	/* The same as below: there GCC kept the 128-bit product in memory, a store and a load. */
+	__asm__("mulq %3" : "=a"(a), "=d"(hi) : "0"(a), "rm"(b) : "cc");
+	return a ^ hi;
+#else
+	__uint128_t p = (__uint128_t)a * b;
 
 	return (__u64)p ^ (__u64)(p >> 64);
+#endif
+}
+
+static inline __u64 frame_mix(__u64 w, unsigned int j)
+{
+	return mul_fold(w ^ (hash_key0 + j * 0x9e3779b97f4a7c15ULL), hash_key1);
 }
 
 /* The group of a stack's entry and its tag (never 0): see "A hit touches". */
@@ -375,44 +388,48 @@ static void hint_put(__u64 ip, __u16 gap1, const struct slot_entry *e, __u16 tag
 	set[w] = (struct site_hint){ .ip = ip, .gap1 = gap1, .tag = tag, .last = e ? entry_ref(e) : 0 };
 }
 
-/* How far slots_read went in an entry's frames. */
-struct slots_cursor {
-	uintptr_t at;		/* the last slot read */
-	unsigned int big;	/* big gaps taken */
-	__u64 hash;		/* of the frames read */
-};
-
 /*
- * Read the words frames [j, to) of entry e (extra x) sat in, in this
- * thread's stack only (a torn entry's gaps may point anywhere), into
- * words[], and hash them on: false if one lies above last, the stack's
- * last word.
+ * Read the words frames [1, en) of entry e (extra x) sat in, from the
+ * site's slot at up, in this thread's stack only (a torn entry's gaps may
+ * point anywhere), into out[1..en), hashing them as frame_mix does: true
+ * if the hash of frames 1..CHECK_AT is the entry's check and that of all
+ * is its hash; false too if a word lies above last, the stack's last word.
+ * A function of its own, one loop for both parts: inlined in its caller,
+ * or a call per part, its keys and cursor were kept in memory.
  */
-static inline bool slots_read(const struct slot_entry *e, const struct slot_extra *x,
-			      unsigned int j, unsigned int to, uintptr_t last, __u64 *words,
-			      struct slots_cursor *c)
+static __attribute__((noinline)) bool slots_hold(const struct slot_entry *e,
+						 const struct slot_extra *x, unsigned int en,
+						 uintptr_t at, uintptr_t last, __u64 *out)
 {
-	uintptr_t at = c->at;
-	__u64 h = c->hash;
-	unsigned int g;
+	const __u8 *gap = e->gaps, *stop = gap + (en > CHECK_AT ? CHECK_AT : en - 1);
+	const __u64 k1 = hash_key1;
+	__u64 kj = hash_key0, h = 0, w;
+	unsigned int big = 0, g;
 
-	for (; j < to; j++) {
-		g = e->gaps[j - 1];
-		if (mh_unlikely(!g)) {
-			if (c->big >= BIG_MAX)
+	for (;;) {
+		for (; gap < stop; gap++) {
+			g = *gap;
+			if (mh_unlikely(!g)) {
+				if (big >= BIG_MAX)
+					return false;
+				g = x->big[big++];
+			}
+			/* No wrap: at most MH_SLOTS_GAP_MAX words above a stack address. */
+			at += (uintptr_t)g * sizeof(__u64);
+			if (at > last)
 				return false;
-			g = x->big[c->big++];
+			w = *(const volatile __u64 *)at;
+			*++out = w;
+			/* frame_mix(w, j), its key carried from frame to frame. */
+			kj += 0x9e3779b97f4a7c15ULL;
+			h += mul_fold(w ^ kj, k1);
 		}
-		/* No wrap: at most MH_SLOTS_GAP_MAX words above a stack address. */
-		at += (uintptr_t)g * sizeof(__u64);
-		if (at > last)
+		if (stop == e->gaps + en - 1)
+			return h == e->hash;
+		if ((__u16)h != e->check)
 			return false;
-		words[j] = *(const volatile __u64 *)at;
-		h += frame_mix(words[j], j);
+		stop = e->gaps + en - 1;
 	}
-	c->at = at;
-	c->hash = h;
-	return true;
 }
 
 /* The RBP an RBP-keyed entry e (extra x) of n frames was made with (see struct slot_entry). */
@@ -449,15 +466,14 @@ static inline bool copies_hold(const struct slot_entry *e, const struct slot_ext
 	return true;
 }
 
-static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u64 *frames,
-		       unsigned int room, unsigned int *n, bool *truncated, struct mh_memo_ref *memo,
-		       enum mh_slots_miss *why)
+static inline __attribute__((always_inline)) bool
+serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u64 *frames, unsigned int room,
+	   unsigned int *n, bool *truncated, struct mh_memo_ref *memo, enum mh_slots_miss *why)
 {
 	const struct slot_extra *x = &extras[e - table];
 	uintptr_t words_room = s->stack_hi - s->slot - sizeof(__u64);
-	struct slots_cursor c = { .at = s->slot };
 	__u64 words[MH_SLOTS_FRAMES], *out;
-	unsigned int take, en, flags, first;
+	unsigned int take, en, flags;
 	bool trunc;
 	__u64 seq;
 
@@ -481,10 +497,7 @@ static bool serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u6
 	/* Straight into the answer when every frame fits. */
 	out = en <= room ? frames : words;
 	out[0] = s->ip;
-	first = en > CHECK_AT ? CHECK_AT + 1 : en;
-	if (!slots_read(e, x, 1, first, s->stack_hi - sizeof(__u64), out, &c) ||
-	    (en > CHECK_AT && (__u16)c.hash != e->check) ||
-	    !slots_read(e, x, first, en, s->stack_hi - sizeof(__u64), out, &c) || c.hash != e->hash ||
+	if (!slots_hold(e, x, en, s->slot, s->stack_hi - sizeof(__u64), out) ||
 	    !copies_hold(e, x, en, s->slot, words_room, out)) {
 		*why = MH_SLOTS_CHANGED;
 		return false;
@@ -553,34 +566,37 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 	struct site_hint *h;
 	struct slot_entry *e;
 	__u64 match, m, g;
+	bool scanned;
 	__u16 tag;
 
 	*why = MH_SLOTS_COLD;
 	if (!table || !(h = hint_find(s->ip)) ||
 	    !lookup_key(s, h, s->stack_hi - s->slot - sizeof(__u64), &g, &tag))
 		return false;
-	if (h->last && h->tag == tag) {
-		e = &table[h->last - 1];
-		__builtin_prefetch(&e->hash);
-		if (serve_from(e, s, frames, room, n, truncated, memo, why))
-			return true;
-	}
-	match = ways_tagged(&tags[g], tag);
-	/* The first line of every entry to try, at once: most are turned down there. */
-	for (m = match; m; m &= m - 1)
-		__builtin_prefetch(&table[g + (unsigned int)__builtin_ctzll(m)]);
-	for (; match; match &= match - 1) {
-		e = &table[g + (unsigned int)__builtin_ctzll(match)];
-		if (entry_ref(e) == h->last)
-			continue;
-		__builtin_prefetch(&e->hash);
-		if (serve_from(e, s, frames, room, n, truncated, memo, why)) {
-			h->last = entry_ref(e);
-			h->tag = tag;
-			return true;
+	/* One call of serve_from, inlined: a call per entry tried cost its set-up each. */
+	e = h->last && h->tag == tag ? &table[h->last - 1] : NULL;
+	for (scanned = false;; e = &table[g + (unsigned int)__builtin_ctzll(match)],
+	    match &= match - 1) {
+		if (e) {
+			__builtin_prefetch(&e->hash);
+			if (serve_from(e, s, frames, room, n, truncated, memo, why)) {
+				h->last = entry_ref(e);
+				h->tag = tag;
+				return true;
+			}
 		}
+		if (!scanned) {
+			scanned = true;
+			match = ways_tagged(&tags[g], tag);
+			if (e && (__u64)(e - &table[g]) < WAYS)
+				match &= ~((__u64)1 << (e - &table[g]));
+			/* The first line of every entry to try, at once: most are turned down there. */
+			for (m = match; m; m &= m - 1)
+				__builtin_prefetch(&table[g + (unsigned int)__builtin_ctzll(m)]);
+		}
+		if (!match)
+			return false;
 	}
-	return false;
 }
 
 /*
@@ -709,13 +725,14 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 	for (j = 0; j < n; j++)
 		if (mh_slots_sigreturn_at(frames[j]))
 			return NULL;
-	if (!mh_slots_prove(s, frames, n, gap, &c) || !gaps_encode(gap, n, l.gaps, l.big, &l.bigs))
-		return NULL;
 	for (j = 1; j < n; j++) {
 		l.hash += frame_mix(frames[j], j);
 		if (j == CHECK_AT)
 			l.check = (__u16)l.hash;
 	}
+	if (!mh_slots_prove(s, frames, n, l.hash, gap, &c) ||
+	    !gaps_encode(gap, n, l.gaps, l.big, &l.bigs))
+		return NULL;
 	off1 = n > 1 ? gap[1] * sizeof(__u64) : 0;
 	/* A frame-pointer function: its CFA is RBP + 16, so RBP must match too. */
 	l.flags = (cut ? ENTRY_CUT : 0) |

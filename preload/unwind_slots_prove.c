@@ -5,10 +5,11 @@
  * address of a stack it gave, and the frames a stack must not be cached
  * with (a signal frame).
  *
- * Never allocates, never prints, never writes but what it is given, and
- * reads only the calling thread's stack between the site's slot and the
- * top of that stack, and the first bytes of code at return addresses
- * inside libc's code.
+ * Never allocates, never prints, never writes but what it is given and
+ * its table of stacks not proved lately (a hint: never a reason to cache
+ * a stack, only to put off trying), and reads only the calling thread's
+ * stack between the site's slot and the top of that stack, and the first
+ * bytes of code at return addresses inside libc's code.
  */
 #include "preload/unwind_slots_prove.h"
 
@@ -16,6 +17,19 @@
 #include <unistd.h>
 
 #include "preload/objects.h"
+
+/*
+ * Stacks not proved lately, by a key of their site frame and frames (the
+ * caller's hash), the key's low bits the calls still to give up at once:
+ * a proof scans the stack from the site to its top twice, and a stack
+ * holding more copies of its return addresses than an entry checks fails
+ * the same way capture after capture (python3: 20k of its 32.5k libunwind
+ * unwinds, each proof some 10^4 words). Shared and racy: a lost or torn
+ * word costs a proof, or puts off the stack's entry by at most
+ * MH_SLOTS_UNPROVED_SKIP captures of it (libunwind answers them).
+ */
+#define UNPROVED 256
+static __u64 unproved[UNPROVED];
 
 /* libc's executable segment, where its signal return trampoline is. */
 static uintptr_t libc_text_lo, libc_text_hi;
@@ -60,8 +74,18 @@ bool mh_slots_sigreturn_at(__u64 ip)
 	return true;
 }
 
-bool mh_slots_prove(const struct mh_site_frame *s, const __u64 *frames, unsigned int n,
-		    __u16 *gap, struct mh_slots_copies *c)
+/* Where a stack's key (its low bits cleared) is kept in unproved[]. */
+static __u64 *unproved_at(const struct mh_site_frame *s, __u64 hash, unsigned int n, __u64 *key)
+{
+	__u64 k = ((s->slot ^ s->ip * 0x9e3779b97f4a7c15ULL ^ hash) + n) * 0xc2b2ae3d27d4eb4fULL;
+
+	*key = k & ~(__u64)MH_SLOTS_UNPROVED_SKIP;
+	return &unproved[k >> 56 & (UNPROVED - 1)];
+}
+
+/* mh_slots_prove's scans. */
+static bool slots_find(const struct mh_site_frame *s, const __u64 *frames, unsigned int n,
+		       __u16 *gap, struct mh_slots_copies *c)
 {
 	const __u64 *base = (const __u64 *)s->slot;
 	const __u64 *hi = (const __u64 *)(s->stack_hi & ~(uintptr_t)(sizeof(__u64) - 1));
@@ -94,4 +118,20 @@ bool mh_slots_prove(const struct mh_site_frame *s, const __u64 *frames, unsigned
 		u = top;
 	}
 	return true;
+}
+
+bool mh_slots_prove(const struct mh_site_frame *s, const __u64 *frames, unsigned int n,
+		    __u64 hash, __u16 *gap, struct mh_slots_copies *c)
+{
+	__u64 key, *u = unproved_at(s, hash, n, &key);
+	__u64 v = __atomic_load_n(u, __ATOMIC_RELAXED);
+
+	if ((v & ~(__u64)MH_SLOTS_UNPROVED_SKIP) == key && v & MH_SLOTS_UNPROVED_SKIP) {
+		__atomic_store_n(u, v - 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	if (slots_find(s, frames, n, gap, c))
+		return true;
+	__atomic_store_n(u, key | MH_SLOTS_UNPROVED_SKIP, __ATOMIC_RELAXED);
+	return false;
 }

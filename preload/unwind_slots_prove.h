@@ -16,6 +16,8 @@
 
 /* Largest gap between two frames' slots an entry holds, in stack words. */
 #define MH_SLOTS_GAP_MAX UINT16_MAX
+/* Calls of mh_slots_prove that give up at once on a stack that just failed. */
+#define MH_SLOTS_UNPROVED_SKIP 63
 /* Most other copies of its frames' return addresses an entry checks. */
 #define MH_SLOTS_COPIES_MAX 16
 
@@ -39,9 +41,12 @@ bool mh_slots_sigreturn_at(__u64 ip);
  * the last word equal to frames[j] below u_j+1 (u_n: the top of the
  * stack), the highest t_j can be. Writes the gaps between the s_j into
  * gap[1..n) and the other words equal to frames[j] in (s_j, u_j] into c;
- * false if a slot is not found or too far, or there are too many copies.
+ * false if a slot is not found or too far, or there are too many copies,
+ * and then for the next MH_SLOTS_UNPROVED_SKIP calls with the same site
+ * frame and hash (a keyed hash of frames[1..n), its key's own business)
+ * without looking: a stack that fails, fails again while it stays.
  */
 bool mh_slots_prove(const struct mh_site_frame *s, const __u64 *frames, unsigned int n,
-		    __u16 *gap, struct mh_slots_copies *c);
+		    __u64 hash, __u16 *gap, struct mh_slots_copies *c);
 
 #endif /* MEMHOOK_PRELOAD_UNWIND_SLOTS_PROVE_H */
