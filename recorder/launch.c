@@ -329,14 +329,18 @@ out_close_go:
 
 int mh_launch_release(struct mh_launch *l)
 {
+	ssize_t n = write(l->go_fd, "g", 1);
+
+	close(l->go_fd);
+	l->go_fd = -1;
+	return n == 1 ? 0 : -EPIPE;
+}
+
+int mh_launch_exec_result(struct mh_launch *l)
+{
 	int msg[2] = { 0, 0 };
 	ssize_t n;
 
-	n = write(l->go_fd, "g", 1);
-	close(l->go_fd);
-	l->go_fd = -1;
-	if (n != 1)
-		return -EPIPE;
 	/* EOF: the exec succeeded and closed the CLOEXEC end. */
 	do
 		n = read(l->err_fd, msg, sizeof(msg));

@@ -82,11 +82,19 @@ int mh_launch_fork(struct mh_launch *l, const struct mh_record_opts *opts, int r
 		   const char *preload, const sigset_t *child_mask);
 
 /*
- * Release the child and wait until it has exec'd the program. Returns 0,
- * or the -errno of the step that failed (l->failed_step; the child then
- * exits with 126 or 127 for the exec, MH_EXIT_INTERNAL otherwise).
+ * Release the child: it goes on to exec the program, while the caller
+ * may do what does not have to precede it. Returns 0, or -EPIPE when the
+ * child is gone.
  */
 int mh_launch_release(struct mh_launch *l);
+
+/*
+ * After mh_launch_release(), wait until the child has exec'd the program.
+ * Returns 0, or the -errno of the step that failed (l->failed_step; the
+ * child then exits with 126 or 127 for the exec, MH_EXIT_INTERNAL
+ * otherwise).
+ */
+int mh_launch_exec_result(struct mh_launch *l);
 
 /* Make a parked child exit without running the program, and reap it. */
 void mh_launch_abort(struct mh_launch *l);

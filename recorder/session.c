@@ -235,9 +235,6 @@ static int prepare(struct mh_recorder *r, const struct mh_record_opts *o,
 	write_infos(r, o);
 	write_identity(r, &l->id);
 	code = open_kernel(r, o, pid);
-	/* The facts about the recording reach the disk before the program starts. */
-	if (!code)
-		(void)mh_recorder_flush(r); /* reported inside; the program still runs */
 	if (!code) {
 		err = mh_recorder_start(r);
 		if (err) {
@@ -349,6 +346,11 @@ static int run_to_end(struct mh_recorder *r, const struct mh_record_opts *o, str
 	}
 	procwatch = watch_processes(r, l->pid, preload);
 	exec_err = mh_launch_release(l);
+	if (!exec_err) {
+		/* The facts about the recording reach the disk while the child execs. */
+		(void)mh_recorder_flush(r); /* reported inside; the program runs anyway */
+		exec_err = mh_launch_exec_result(l);
+	}
 	*ran = !exec_err;
 	if (exec_err)
 		launch_error(o, l, exec_err);

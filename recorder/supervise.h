@@ -25,8 +25,10 @@ void mh_supervise_sigset(sigset_t *set);
  * (terminal-generated ones already reached root's process group), run
  * sampler (may be NULL) when it is due, and append an MH_REC_EXIT for every
  * process reaped: reason MH_EXIT_OOM when SIGKILL came from the OOM killer
- * (r->collector saw it), and the pid leaves r->tracked; and note the
- * ring's losses in time (losses.h). The signals of
+ * (r->collector saw it), and the pid leaves r->tracked; note the ring's
+ * losses in time (losses.h); and write buffered records out as they pile
+ * up, and while a process is stopped for its exit scan, so little is left
+ * to compress once the program has ended. The signals of
  * mh_supervise_sigset() must be blocked in every thread. Sets *root_status
  * to root's wait status. Returns 0 or -errno.
  */

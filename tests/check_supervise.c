@@ -3,12 +3,15 @@
  * check_supervise.c - what the recorder does while the program runs, run
  * as a user runs it (the built memhook on tests/progs/rec_target and
  * kern_oom): periodic RSS samples and pagemap snapshots of forked
- * children, the EXIT record of a process the OOM killer ended, and the
- * identity the program runs with under sudo. Oracles: the program's own
- * knowledge (it wrote every page of an N MiB block), the memory cgroup's
- * oom_kill counter, and `id -u` run by memhook.
+ * children, the EXIT record of a process the OOM killer ended, the
+ * identity the program runs with under sudo, and the flushes of a short
+ * run's records while it runs. Oracles: the program's own knowledge (it
+ * wrote every page of an N MiB block), the memory cgroup's oom_kill
+ * counter, `id -u` run by memhook, and the trace's chunk headers.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -363,6 +366,66 @@ START_TEST(sudo_runs_program_as_invoking_user)
 }
 END_TEST
 
+/* Read a chunk's count records: do they hold another process's allocations, root's exit scan? */
+static void chunk_holds(struct mh_trace_reader *r, __u32 count, __u32 root, bool *others,
+			bool *root_scan)
+{
+	const struct mh_rec_hdr *rec;
+
+	*others = *root_scan = false;
+	for (__u32 i = 0; i < count; i++) {
+		const struct mh_rec_alloc *a;
+		const struct mh_rec_exit_scan *e;
+
+		ck_assert_int_eq(mh_trace_reader_next(r, MH_STREAM_ANY, &rec, NULL), 1);
+		a = (const void *)rec;
+		e = (const void *)rec;
+		*others |= rec->type == MH_REC_ALLOC && a->pid != root;
+		*root_scan |= rec->type == MH_REC_EXIT_SCAN && e->pid == root;
+	}
+}
+
+/*
+ * Records are flushed while the program runs once enough came, not all
+ * at its end: rec_target sigkill leaves 200K records and no exit scan,
+ * then its shell waits on a sleep without the preload (no records, no
+ * scan) for a third of the 1 s flush period. Some of the child's
+ * allocations must be written out before the shell's exit scan, whose
+ * stop flushes the rest. Chunk headers read from the file, records with
+ * the reader.
+ */
+START_TEST(short_run_is_flushed_while_it_runs)
+{
+	char script[PATH_MAX + 64];
+	const char *args[] = { "record", "--kernel=off", "--follow-forks", "-o", trace, "--",
+			       "sh", "-c", script, NULL };
+	bool others, root_scan, seen = false;
+	struct mh_chunk_header ch;
+	struct mh_trace_reader *r;
+	off_t off;
+	int fd;
+
+	if (skip_unbuilt_prog("short_run_is_flushed_while_it_runs", "tests/progs/rec_target"))
+		return;
+	snprintf(script, sizeof(script), "%s sigkill; env -u LD_PRELOAD sleep 0.3", target);
+	ck_assert_int_eq(run_memhook(args, NULL), 0);
+	r = mh_trace_reader_open(trace);
+	ck_assert_ptr_nonnull(r);
+	fd = open(trace, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	off = mh_trace_reader_header(r)->header_bytes;
+	while (pread(fd, &ch, sizeof(ch), off) == (ssize_t)sizeof(ch) && ch.stream != MH_STREAM_END) {
+		chunk_holds(r, ch.record_count, mh_trace_reader_header(r)->root_pid, &others,
+			    &root_scan);
+		seen |= others && !root_scan;
+		off += sizeof(ch) + ch.stored_bytes;
+	}
+	close(fd);
+	mh_trace_reader_free(r);
+	ck_assert_msg(seen, "the child's events were all flushed with the shell's exit scan");
+}
+END_TEST
+
 static Suite *supervise_suite(void)
 {
 	Suite *s = suite_create("supervise");
@@ -377,6 +440,7 @@ static Suite *supervise_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, oom_kill_is_an_oom_exit);
+	tcase_add_test(tc, short_run_is_flushed_while_it_runs);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("Identity");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -288,6 +288,11 @@ void mh_exitscan_lock(void)
 	pthread_mutex_lock(&scan_lock);
 }
 
+bool mh_exitscan_trylock(void)
+{
+	return !pthread_mutex_trylock(&scan_lock);
+}
+
 void mh_exitscan_unlock(void)
 {
 	pthread_mutex_unlock(&scan_lock);

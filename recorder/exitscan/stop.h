@@ -69,6 +69,8 @@ int mh_exitscan_figures(struct mh_exitscan_request *req, mh_record_sink_fn sink,
  * ptrace stops the scan waits for.
  */
 void mh_exitscan_lock(void);
+/* Take it only if no scan holds it: true when taken. */
+bool mh_exitscan_trylock(void);
 void mh_exitscan_unlock(void);
 
 /*
