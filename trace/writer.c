@@ -298,11 +298,12 @@ static void packer_wait(struct packer *k, __u64 jobs)
 /*
  * Hand stream s's records to its packer and take its empty buffer in
  * exchange (after it wrote the job before, if it is still at it). The
- * thread starts at the first full buffer: a short run never has one.
- * Returns 1 when handed over, 0 when the caller packs them itself (no
- * packer, or no thread could be started).
+ * thread is started for the first full buffer (full): a run that never
+ * fills one, /bin/true, never starts it. Returns 1 when handed over, 0
+ * when the caller packs them itself (no packer, not started, or no thread
+ * could be started).
  */
-static int hand_over(struct stream_buf *s)
+static int hand_over(struct stream_buf *s, bool full)
 {
 	struct packer *k = s->packer;
 	struct pending empty;
@@ -310,7 +311,7 @@ static int hand_over(struct stream_buf *s)
 	if (!k)
 		return 0;
 	pthread_mutex_lock(&k->job_lock);
-	if (!k->started && !pthread_create(&k->thread, NULL, packer_main, k))
+	if (!k->started && full && !pthread_create(&k->thread, NULL, packer_main, k))
 		k->started = true;
 	if (!k->started) {
 		pthread_mutex_unlock(&k->job_lock);
@@ -328,16 +329,16 @@ static int hand_over(struct stream_buf *s)
 
 /*
  * Compress and write a stream's pending records, or have its packer do
- * it. Call with s->lock held. The packer's errors come back through
- * w->error.
+ * it (see hand_over() for full). Call with s->lock held. The packer's
+ * errors come back through w->error.
  */
-static int flush_stream(struct mh_trace_writer *w, int stream)
+static int flush_stream(struct mh_trace_writer *w, int stream, bool full)
 {
 	struct stream_buf *s = &w->streams[stream];
 
 	if (!s->cur.raw_bytes)
 		return 0;
-	if (hand_over(s))
+	if (hand_over(s, full))
 		return 0;
 	return write_pending(w, stream, &s->cur);
 }
@@ -433,7 +434,7 @@ int mh_trace_writer_append(struct mh_trace_writer *w, int stream, const void *re
 		p += taken;
 		bytes -= taken;
 		if (bytes) {
-			err = flush_stream(w, stream);
+			err = flush_stream(w, stream, true);
 			if (err)
 				break;
 		}
@@ -456,7 +457,7 @@ int mh_trace_writer_room(struct mh_trace_writer *w, int stream, size_t min, void
 	if (err)
 		return err;
 	if (MH_CHUNK_MAX_RAW_BYTES - s->cur.raw_bytes < min) {
-		err = flush_stream(w, stream);
+		err = flush_stream(w, stream, true);
 		if (err) {
 			pthread_mutex_unlock(&s->lock);
 			return err;
@@ -505,7 +506,7 @@ int mh_trace_writer_flush(struct mh_trace_writer *w)
 	for (i = 0; i < MH_STREAM_COUNT; i++) {
 		s = &w->streams[i];
 		pthread_mutex_lock(&s->lock);
-		err = flush_stream(w, i);
+		err = flush_stream(w, i, false);
 		jobs = s->packer ? packer_handed(s->packer) : 0;
 		pthread_mutex_unlock(&s->lock);
 		/*
