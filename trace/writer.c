@@ -9,7 +9,10 @@
  *
  * Each stream has its own lock, buffer and compression context, so the
  * ring drainer and the kernel collector compress in parallel; only the
- * write(2) of a finished chunk is serialised by the file lock. A chunk is
+ * write(2) of a finished chunk is serialised by the file lock. The
+ * allocation stream's full buffers are encoded, compressed and written by
+ * a thread of their own (its packer) while the caller fills a second
+ * buffer: the ring drainer never stops for a chunk. A chunk is
  * written whole with one write(2); if that fails part-way the file is cut
  * back to the end of the previous chunk, so what was written stays a
  * readable trace. Never prints.
@@ -19,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -52,21 +56,46 @@
  */
 #define BUF_SMALL_BYTES (1U << 20)
 
-struct stream_buf {
-	pthread_mutex_t lock;
-	unsigned char *raw;		/* MH_CHUNK_MAX_RAW_BYTES of pending records */
-	unsigned char *packed;		/* the same records encoded (compact or columns) */
+/* Records that make one chunk: a buffer of them and what is known of them. */
+struct pending {
+	unsigned char *raw;		/* MH_CHUNK_MAX_RAW_BYTES of records */
 	size_t raw_bytes;		/* bytes used in raw */
 	size_t raw_mapped;		/* bytes of raw's small part mapped (mh_bigmem_fill) */
-	size_t packed_mapped;		/* the same for packed */
-	size_t chunk_mapped;		/* and for chunk */
 	__u32 record_count;		/* records in raw */
 	__u64 first_ts_ns;		/* smallest timestamp in raw, 0 if none */
+};
+
+/*
+ * The allocation stream's packer thread and the one chunk it is given at
+ * a time (job, raw_bytes 0 when it has none), under job_lock. It alone
+ * uses the stream's packed, chunk, cctx and compact while it runs.
+ */
+struct packer {
+	pthread_mutex_t job_lock;
+	pthread_cond_t job_cond;	/* a job came, or stop */
+	pthread_cond_t idle_cond;	/* the job is written */
+	pthread_t thread;
+	bool started;
+	bool stop;
+	__u64 handed;			/* jobs handed over */
+	__u64 written;			/* jobs written (or failed) */
+	struct pending job;
+	struct mh_trace_writer *w;
+	int stream;
+};
+
+struct stream_buf {
+	pthread_mutex_t lock;
+	struct pending cur;		/* the records being added to, under lock */
+	unsigned char *packed;		/* the same records encoded (compact or columns) */
+	size_t packed_mapped;		/* bytes of packed's small part mapped */
+	size_t chunk_mapped;		/* the same for chunk */
 	size_t packed_cap;		/* bytes allocated for packed */
 	unsigned char *chunk;		/* chunk header + compressed payload */
 	size_t chunk_cap;		/* bytes allocated for chunk */
 	ZSTD_CCtx *cctx;
 	struct mh_trace_compact *compact; /* the compact encoder; NULL: columns */
+	struct packer *packer;		/* the allocation stream's; NULL: packed by the caller */
 };
 
 struct mh_trace_writer {
@@ -153,26 +182,27 @@ static int write_chunk(struct mh_trace_writer *w, const void *chunk, size_t len)
 	return err;
 }
 
-/* Floor the stamps of a stream's pending records to the unit, in place. */
-static void floor_stamps(struct stream_buf *s, __u32 unit_ns)
+/* Floor the stamps of a chunk's records to the unit, in place. */
+static void floor_stamps(struct pending *p, __u32 unit_ns)
 {
 	struct mh_rec_hdr *rec;
 
 	if (unit_ns <= 1)
 		return;
-	for (size_t off = 0; off < s->raw_bytes; off += rec->size) {
-		rec = (struct mh_rec_hdr *)(s->raw + off);
+	for (size_t off = 0; off < p->raw_bytes; off += rec->size) {
+		rec = (struct mh_rec_hdr *)(p->raw + off);
 		mh_rec_floor_stamps(rec, unit_ns);
 	}
 }
 
 /*
- * Encode and compress a stream's pending records into the payload area
- * (cap bytes), stamps floored to unit_ns. Returns the chunk flags and sets
- * *stored; flags 0 (records as they are) when nothing shrinks them.
+ * Encode and compress a chunk's records p with stream s's encoders into
+ * the payload area (cap bytes), stamps floored to unit_ns. Returns the
+ * chunk flags and sets *stored; flags 0 (records as they are) when
+ * nothing shrinks them.
  */
-static __u16 pack(struct stream_buf *s, __u32 unit_ns, unsigned char *payload, size_t cap,
-		  __u32 *stored)
+static __u16 pack(struct stream_buf *s, struct pending *p, __u32 unit_ns, unsigned char *payload,
+		  size_t cap, __u32 *stored)
 {
 	size_t len = 0, n;
 	__u16 flags = MH_CHUNK_COMPACT;
@@ -180,57 +210,156 @@ static __u16 pack(struct stream_buf *s, __u32 unit_ns, unsigned char *payload, s
 	/* The compact encoder floors as it codes; every other way needs floored records. */
 	if (s->compact) {
 		/* Its output is mostly under an eighth of the records (alloc_bench, git). */
-		mh_bigmem_fill(s->packed, BUF_SMALL_BYTES, &s->packed_mapped, s->raw_bytes / 8);
-		len = mh_trace_compact_encode(s->compact, s->raw, s->raw_bytes, s->packed);
+		mh_bigmem_fill(s->packed, BUF_SMALL_BYTES, &s->packed_mapped, p->raw_bytes / 8);
+		len = mh_trace_compact_encode(s->compact, p->raw, p->raw_bytes, s->packed);
 	}
 	if (!len) {
 		/* The column layout: other streams, or the compact encoder ran out of memory. */
-		floor_stamps(s, unit_ns);
-		mh_bigmem_fill(s->packed, BUF_SMALL_BYTES, &s->packed_mapped, s->raw_bytes);
-		mh_trace_columns_encode(s->raw, s->raw_bytes, s->record_count, MH_TRACE_VERSION,
+		floor_stamps(p, unit_ns);
+		mh_bigmem_fill(s->packed, BUF_SMALL_BYTES, &s->packed_mapped, p->raw_bytes);
+		mh_trace_columns_encode(p->raw, p->raw_bytes, p->record_count, MH_TRACE_VERSION,
 					unit_ns, s->packed);
-		len = s->raw_bytes;
+		len = p->raw_bytes;
 		flags = MH_CHUNK_COLUMNS;
 	}
 	/* zstd mostly leaves under a 32nd of the records (alloc_bench: a 38th). */
-	mh_bigmem_fill(s->chunk, BUF_SMALL_BYTES, &s->chunk_mapped, s->raw_bytes / 32);
+	mh_bigmem_fill(s->chunk, BUF_SMALL_BYTES, &s->chunk_mapped, p->raw_bytes / 32);
 	n = ZSTD_compressCCtx(s->cctx, payload, cap, s->packed, len, TRACE_ZSTD_LEVEL);
-	if (!ZSTD_isError(n) && n < s->raw_bytes) {
+	if (!ZSTD_isError(n) && n < p->raw_bytes) {
 		*stored = (__u32)n;
 		return flags | MH_CHUNK_ZSTD;
 	}
 	/* Incompressible (or zstd refused): store the records as they are, floored once. */
 	if (flags == MH_CHUNK_COMPACT)
-		floor_stamps(s, unit_ns);
-	memcpy(payload, s->raw, s->raw_bytes);
-	*stored = (__u32)s->raw_bytes;
+		floor_stamps(p, unit_ns);
+	memcpy(payload, p->raw, p->raw_bytes);
+	*stored = (__u32)p->raw_bytes;
 	return 0;
 }
 
-/* Compress and write a stream's pending records. Call with s->lock held. */
-static int flush_stream(struct mh_trace_writer *w, int stream)
+/*
+ * Compress and write the records p of a stream as one chunk, and empty p.
+ * By the one thread that packs the stream (stream_buf).
+ */
+static int write_pending(struct mh_trace_writer *w, int stream, struct pending *p)
 {
 	struct stream_buf *s = &w->streams[stream];
 	struct mh_chunk_header ch = {
 		.magic = MH_CHUNK_MAGIC,
 		.stream = (__u16)stream,
-		.raw_bytes = (__u32)s->raw_bytes,
-		.record_count = s->record_count,
-		.first_ts_ns = mh_time_floor(s->first_ts_ns, w->unit_ns),
+		.raw_bytes = (__u32)p->raw_bytes,
+		.record_count = p->record_count,
+		.first_ts_ns = mh_time_floor(p->first_ts_ns, w->unit_ns),
 	};
 	unsigned char *payload = s->chunk + sizeof(ch);
 	int err;
 
-	if (!s->raw_bytes)
+	if (!p->raw_bytes)
 		return 0;
-	ch.flags = pack(s, w->unit_ns, payload, s->chunk_cap - sizeof(ch), &ch.stored_bytes);
+	ch.flags = pack(s, p, w->unit_ns, payload, s->chunk_cap - sizeof(ch), &ch.stored_bytes);
 	ch.crc32 = (__u32)crc32(0L, payload, ch.stored_bytes);
 	memcpy(s->chunk, &ch, sizeof(ch));
 	err = write_chunk(w, s->chunk, sizeof(ch) + ch.stored_bytes);
-	s->raw_bytes = 0;
-	s->record_count = 0;
-	s->first_ts_ns = 0;
+	p->raw_bytes = 0;
+	p->record_count = 0;
+	p->first_ts_ns = 0;
 	return err;
+}
+
+static void *packer_main(void *arg)
+{
+	struct packer *k = arg;
+
+	pthread_mutex_lock(&k->job_lock);
+	for (;;) {
+		while (!k->job.raw_bytes && !k->stop)
+			pthread_cond_wait(&k->job_cond, &k->job_lock);
+		if (!k->job.raw_bytes)
+			break;
+		/* The job is this thread's until it says it is done: no lock while it packs. */
+		pthread_mutex_unlock(&k->job_lock);
+		/* An error is sticky in w->error: the next append or room says it. */
+		(void)write_pending(k->w, k->stream, &k->job);
+		pthread_mutex_lock(&k->job_lock);
+		k->written++;
+		pthread_cond_broadcast(&k->idle_cond);
+	}
+	pthread_mutex_unlock(&k->job_lock);
+	return NULL;
+}
+
+/* Wait until the packer has written its first `jobs` jobs. Call under job_lock. */
+static void packer_wait(struct packer *k, __u64 jobs)
+{
+	while (k->written < jobs)
+		pthread_cond_wait(&k->idle_cond, &k->job_lock);
+}
+
+/*
+ * Hand stream s's records to its packer and take its empty buffer in
+ * exchange (after it wrote the job before, if it is still at it). The
+ * thread is started for the first full buffer (full): a run that never
+ * fills one, /bin/true, never starts it. Returns 1 when handed over, 0
+ * when the caller packs them itself (no packer, not started, or no thread
+ * could be started).
+ */
+static int hand_over(struct stream_buf *s, bool full)
+{
+	struct packer *k = s->packer;
+	struct pending empty;
+
+	if (!k)
+		return 0;
+	pthread_mutex_lock(&k->job_lock);
+	if (!k->started && full && !pthread_create(&k->thread, NULL, packer_main, k))
+		k->started = true;
+	if (!k->started) {
+		pthread_mutex_unlock(&k->job_lock);
+		return 0;
+	}
+	packer_wait(k, k->handed);
+	empty = k->job;
+	k->job = s->cur;
+	s->cur = empty;
+	k->handed++;
+	pthread_cond_signal(&k->job_cond);
+	pthread_mutex_unlock(&k->job_lock);
+	return 1;
+}
+
+/*
+ * Compress and write a stream's pending records, or have its packer do
+ * it (see hand_over() for full). Call with s->lock held. The packer's
+ * errors come back through w->error.
+ */
+static int flush_stream(struct mh_trace_writer *w, int stream, bool full)
+{
+	struct stream_buf *s = &w->streams[stream];
+
+	if (!s->cur.raw_bytes)
+		return 0;
+	if (hand_over(s, full))
+		return 0;
+	return write_pending(w, stream, &s->cur);
+}
+
+/* Jobs handed to packer k so far. */
+static __u64 packer_handed(struct packer *k)
+{
+	__u64 n;
+
+	pthread_mutex_lock(&k->job_lock);
+	n = k->handed;
+	pthread_mutex_unlock(&k->job_lock);
+	return n;
+}
+
+/* Wait until packer k has written its first `jobs` jobs. */
+static void packer_sync(struct packer *k, __u64 jobs)
+{
+	pthread_mutex_lock(&k->job_lock);
+	packer_wait(k, jobs);
+	pthread_mutex_unlock(&k->job_lock);
 }
 
 /*
@@ -241,7 +370,7 @@ static int measure(struct stream_buf *s, const unsigned char *buf, size_t bytes,
 		   size_t *taken)
 {
 	const struct mh_rec_hdr *rec;
-	__u64 ts, first_ts = s->first_ts_ns;
+	__u64 ts, first_ts = s->cur.first_ts_ns;
 	__u32 count = 0;
 	size_t off = 0;
 
@@ -262,8 +391,8 @@ static int measure(struct stream_buf *s, const unsigned char *buf, size_t bytes,
 		count++;
 		off += rec->size;
 	}
-	s->first_ts_ns = first_ts;
-	s->record_count += count;
+	s->cur.first_ts_ns = first_ts;
+	s->cur.record_count += count;
 	*taken = off;
 	return 0;
 }
@@ -295,16 +424,17 @@ int mh_trace_writer_append(struct mh_trace_writer *w, int stream, const void *re
 	if (err)
 		return err;
 	while (bytes) {
-		err = measure(s, p, bytes, MH_CHUNK_MAX_RAW_BYTES - s->raw_bytes, &taken);
+		err = measure(s, p, bytes, MH_CHUNK_MAX_RAW_BYTES - s->cur.raw_bytes, &taken);
 		if (err)
 			break;
-		mh_bigmem_fill(s->raw, BUF_SMALL_BYTES, &s->raw_mapped, s->raw_bytes + taken);
-		memcpy(s->raw + s->raw_bytes, p, taken);
-		s->raw_bytes += taken;
+		mh_bigmem_fill(s->cur.raw, BUF_SMALL_BYTES, &s->cur.raw_mapped,
+			       s->cur.raw_bytes + taken);
+		memcpy(s->cur.raw + s->cur.raw_bytes, p, taken);
+		s->cur.raw_bytes += taken;
 		p += taken;
 		bytes -= taken;
 		if (bytes) {
-			err = flush_stream(w, stream);
+			err = flush_stream(w, stream, true);
 			if (err)
 				break;
 		}
@@ -326,17 +456,17 @@ int mh_trace_writer_room(struct mh_trace_writer *w, int stream, size_t min, void
 	err = lock_stream(w, stream, &s);
 	if (err)
 		return err;
-	if (MH_CHUNK_MAX_RAW_BYTES - s->raw_bytes < min) {
-		err = flush_stream(w, stream);
+	if (MH_CHUNK_MAX_RAW_BYTES - s->cur.raw_bytes < min) {
+		err = flush_stream(w, stream, true);
 		if (err) {
 			pthread_mutex_unlock(&s->lock);
 			return err;
 		}
 	}
 	/* The caller writes an unknown part of cap: map ahead by what came so far. */
-	mh_bigmem_fill(s->raw, BUF_SMALL_BYTES, &s->raw_mapped, s->raw_bytes + min);
-	*at = s->raw + s->raw_bytes;
-	*cap = MH_CHUNK_MAX_RAW_BYTES - s->raw_bytes;
+	mh_bigmem_fill(s->cur.raw, BUF_SMALL_BYTES, &s->cur.raw_mapped, s->cur.raw_bytes + min);
+	*at = s->cur.raw + s->cur.raw_bytes;
+	*cap = MH_CHUNK_MAX_RAW_BYTES - s->cur.raw_bytes;
 	return 0;
 }
 
@@ -346,9 +476,9 @@ int mh_trace_writer_commit(struct mh_trace_writer *w, int stream, size_t bytes)
 	size_t taken = 0;
 	int err;
 
-	err = measure(s, s->raw + s->raw_bytes, bytes, MH_CHUNK_MAX_RAW_BYTES - s->raw_bytes,
-		      &taken);
-	s->raw_bytes += taken;
+	err = measure(s, s->cur.raw + s->cur.raw_bytes, bytes,
+		      MH_CHUNK_MAX_RAW_BYTES - s->cur.raw_bytes, &taken);
+	s->cur.raw_bytes += taken;
 	pthread_mutex_unlock(&s->lock);
 	/* Past the room given: cannot happen with the room kept to. */
 	return err ? err : taken == bytes ? 0 : -EINVAL;
@@ -359,10 +489,10 @@ int mh_trace_writer_commit_checked(struct mh_trace_writer *w, int stream, size_t
 {
 	struct stream_buf *s = &w->streams[stream];
 
-	if (first_ts && (!s->first_ts_ns || first_ts < s->first_ts_ns))
-		s->first_ts_ns = first_ts;
-	s->record_count += count;
-	s->raw_bytes += bytes;
+	if (first_ts && (!s->cur.first_ts_ns || first_ts < s->cur.first_ts_ns))
+		s->cur.first_ts_ns = first_ts;
+	s->cur.record_count += count;
+	s->cur.raw_bytes += bytes;
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
@@ -370,23 +500,79 @@ int mh_trace_writer_commit_checked(struct mh_trace_writer *w, int stream, size_t
 int mh_trace_writer_flush(struct mh_trace_writer *w)
 {
 	int i, err, first = 0;
+	struct stream_buf *s;
+	__u64 jobs;
 
 	for (i = 0; i < MH_STREAM_COUNT; i++) {
-		pthread_mutex_lock(&w->streams[i].lock);
-		err = flush_stream(w, i);
-		pthread_mutex_unlock(&w->streams[i].lock);
+		s = &w->streams[i];
+		pthread_mutex_lock(&s->lock);
+		err = flush_stream(w, i, false);
+		jobs = s->packer ? packer_handed(s->packer) : 0;
+		pthread_mutex_unlock(&s->lock);
+		/*
+		 * Everything added before this call is in the file on return;
+		 * waited for without the stream's lock, so its filler goes on.
+		 */
+		if (s->packer) {
+			packer_sync(s->packer, jobs);
+			/* What the packer wrote fails the flush as if written here. */
+			if (!err)
+				err = get_error(w);
+		}
 		if (err && !first)
 			first = err;
 	}
 	return first;
 }
 
+/* Stop a stream's packer (it writes its job first) and free it. Accepts NULL. */
+static void packer_free(struct packer *k)
+{
+	if (!k)
+		return;
+	if (k->started) {
+		pthread_mutex_lock(&k->job_lock);
+		k->stop = true;
+		pthread_cond_signal(&k->job_cond);
+		pthread_mutex_unlock(&k->job_lock);
+		pthread_join(k->thread, NULL);
+	}
+	mh_bigmem_free(k->job.raw, MH_CHUNK_MAX_RAW_BYTES, BUF_SMALL_BYTES);
+	pthread_cond_destroy(&k->idle_cond);
+	pthread_cond_destroy(&k->job_cond);
+	pthread_mutex_destroy(&k->job_lock);
+	free(k);
+}
+
+/* The allocation stream's packer, not started, with its empty buffer; NULL if no memory. */
+static struct packer *packer_new(struct mh_trace_writer *w, int stream)
+{
+	struct packer *k = calloc(1, sizeof(*k));
+
+	if (!k)
+		return NULL;
+	pthread_mutex_init(&k->job_lock, NULL);
+	pthread_cond_init(&k->job_cond, NULL);
+	pthread_cond_init(&k->idle_cond, NULL);
+	k->w = w;
+	k->stream = stream;
+	k->job.raw = mh_bigmem_alloc(MH_CHUNK_MAX_RAW_BYTES, BUF_SMALL_BYTES);
+	if (!k->job.raw) {
+		packer_free(k);
+		return NULL;
+	}
+	return k;
+}
+
 static void free_writer(struct mh_trace_writer *w)
 {
 	int i;
 
+	/* First: a packer still at work uses the stream's buffers and the file. */
+	for (i = 0; i < MH_STREAM_COUNT; i++)
+		packer_free(w->streams[i].packer);
 	for (i = 0; i < MH_STREAM_COUNT; i++) {
-		mh_bigmem_free(w->streams[i].raw, MH_CHUNK_MAX_RAW_BYTES, BUF_SMALL_BYTES);
+		mh_bigmem_free(w->streams[i].cur.raw, MH_CHUNK_MAX_RAW_BYTES, BUF_SMALL_BYTES);
 		mh_bigmem_free(w->streams[i].packed, w->streams[i].packed_cap, BUF_SMALL_BYTES);
 		mh_bigmem_free(w->streams[i].chunk, w->streams[i].chunk_cap, BUF_SMALL_BYTES);
 		ZSTD_freeCCtx(w->streams[i].cctx);
@@ -408,7 +594,7 @@ static int init_streams(struct mh_trace_writer *w)
 	for (i = 0; i < MH_STREAM_COUNT; i++) {
 		s = &w->streams[i];
 		pthread_mutex_init(&s->lock, NULL);
-		s->raw = mh_bigmem_alloc(MH_CHUNK_MAX_RAW_BYTES, BUF_SMALL_BYTES);
+		s->cur.raw = mh_bigmem_alloc(MH_CHUNK_MAX_RAW_BYTES, BUF_SMALL_BYTES);
 		/* The preload's events, the bulk of a trace, take the compact encoding. */
 		s->packed_cap = MH_CHUNK_MAX_RAW_BYTES;
 		if (i == MH_STREAM_ALLOC) {
@@ -416,13 +602,15 @@ static int init_streams(struct mh_trace_writer *w)
 			if (s->compact)
 				mh_trace_compact_set_time_unit(s->compact, w->unit_ns);
 			s->packed_cap = MH_TRACE_COMPACT_BOUND(MH_CHUNK_MAX_RAW_BYTES);
+			/* The ring drainer fills it: a chunk to pack must not stop it. */
+			s->packer = packer_new(w, i);
 		}
 		s->packed = mh_bigmem_alloc(s->packed_cap, BUF_SMALL_BYTES);
 		s->chunk = mh_bigmem_alloc(cap, BUF_SMALL_BYTES);
 		s->chunk_cap = cap;
 		s->cctx = ZSTD_createCCtx();
-		if (!s->raw || !s->packed || !s->chunk || !s->cctx ||
-		    (i == MH_STREAM_ALLOC && !s->compact))
+		if (!s->cur.raw || !s->packed || !s->chunk || !s->cctx ||
+		    (i == MH_STREAM_ALLOC && (!s->compact || !s->packer)))
 			return -ENOMEM;
 	}
 	return 0;
