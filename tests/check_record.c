@@ -724,12 +724,8 @@ START_TEST(chunk_first_stamp_is_smallest_stamp)
 	if (skip_unbuilt("chunk_first_stamp_is_smallest_stamp"))
 		return;
 	ck_assert_int_eq(run_memhook(args, NULL), 0);
-	r = mh_trace_reader_open(trace);
-	ck_assert_ptr_nonnull(r);
-	fd = open(trace, O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	off = mh_trace_reader_header(r)->header_bytes;
-	while (pread(fd, &ch, sizeof(ch), off) == (ssize_t)sizeof(ch) && ch.stream != MH_STREAM_END) {
+	r = chunk_walk_open(trace, &fd, &off);
+	for (; chunk_at(fd, off, &ch); off += sizeof(ch) + ch.stored_bytes) {
 		for (least = 0, i = 0; i < ch.record_count; i++) {
 			ck_assert_int_eq(mh_trace_reader_next(r, MH_STREAM_ANY, &rec, &stream), 1);
 			ck_assert_int_eq(stream, ch.stream);
@@ -743,7 +739,6 @@ START_TEST(chunk_first_stamp_is_smallest_stamp)
 		ck_assert_msg(ch.first_ts_ns == least, "chunk at %lld: first_ts_ns %llu, smallest %llu",
 			      (long long)off, ch.first_ts_ns, least);
 		alloc_chunks += ch.stream == MH_STREAM_ALLOC;
-		off += sizeof(ch) + ch.stored_bytes;
 	}
 	ck_assert_int_eq(mh_trace_reader_next(r, MH_STREAM_ANY, &rec, NULL), 0);
 	ck_assert_uint_ge(alloc_chunks, 2);

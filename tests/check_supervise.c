@@ -409,16 +409,11 @@ START_TEST(short_run_is_flushed_while_it_runs)
 		return;
 	snprintf(script, sizeof(script), "%s sigkill; env -u LD_PRELOAD sleep 0.3", target);
 	ck_assert_int_eq(run_memhook(args, NULL), 0);
-	r = mh_trace_reader_open(trace);
-	ck_assert_ptr_nonnull(r);
-	fd = open(trace, O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	off = mh_trace_reader_header(r)->header_bytes;
-	while (pread(fd, &ch, sizeof(ch), off) == (ssize_t)sizeof(ch) && ch.stream != MH_STREAM_END) {
+	r = chunk_walk_open(trace, &fd, &off);
+	for (; chunk_at(fd, off, &ch); off += sizeof(ch) + ch.stored_bytes) {
 		chunk_holds(r, ch.record_count, mh_trace_reader_header(r)->root_pid, &others,
 			    &root_scan);
 		seen |= others && !root_scan;
-		off += sizeof(ch) + ch.stored_bytes;
 	}
 	close(fd);
 	mh_trace_reader_free(r);

@@ -4,6 +4,8 @@
  */
 #include "tests/record_cmd.h"
 
+#include <fcntl.h>
+
 char *dir;
 char *memhook;
 char *target;
@@ -30,6 +32,23 @@ void teardown(void)
 	free(trace);
 	free(out_path);
 	free(err_path);
+}
+
+struct mh_trace_reader *chunk_walk_open(const char *path, int *fd, off_t *off)
+{
+	struct mh_trace_reader *r = mh_trace_reader_open(path);
+
+	ck_assert_ptr_nonnull(r);
+	*fd = open(path, O_RDONLY);
+	ck_assert_int_ge(*fd, 0);
+	*off = (off_t)mh_trace_reader_header(r)->header_bytes;
+	return r;
+}
+
+bool chunk_at(int fd, off_t off, struct mh_chunk_header *ch)
+{
+	return pread(fd, ch, sizeof(*ch), off) == (ssize_t)sizeof(*ch) &&
+	       ch->stream != MH_STREAM_END;
 }
 
 /* True (after printing SKIP) when memhook or libmemhook.so is not built. */

@@ -15,7 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "memhook/trace.h"
 #include "tests/testutil.h"
+#include "trace/reader.h"
 
 /* The test's directory and files, and the programs it runs: set by setup(). */
 extern char *dir;
@@ -42,6 +44,16 @@ int run_memhook_env(const char *const *args, const char *stdin_path,
 
 /* Run memhook with argv (after "memhook"); stdout/stderr to out_path/err_path. */
 int run_memhook(const char *const *args, const char *stdin_path);
+
+/*
+ * A walk over the chunks of the trace at path: its reader (the records in
+ * file order) and *fd, open on the file for the chunk headers, the first
+ * at *off. Fails the test if either cannot be opened.
+ */
+struct mh_trace_reader *chunk_walk_open(const char *path, int *fd, off_t *off);
+
+/* The header of the chunk at off into ch: false at the file's end or its END chunk. */
+bool chunk_at(int fd, off_t off, struct mh_chunk_header *ch);
 
 /* The number of lines in a file. */
 unsigned line_count(const char *path);
