@@ -168,16 +168,6 @@ static inline __u64 lower(__u64 first, __u64 ts)
 	return ts - 1 < first - 1 ? ts : first;
 }
 
-/* rec's stamp, 0 when its type has none or it is too short to hold one. */
-static inline __u64 stamp(const struct mh_rec_hdr *rec)
-{
-	__u64 ts = 0;
-
-	if (mh_ring_type_has_ts(rec->type) && rec->size >= sizeof(*rec) + sizeof(ts))
-		memcpy(&ts, rec + 1, sizeof(ts));
-	return ts;
-}
-
 /*
  * Keep the records' meaning for the recorder: processes, live blocks,
  * exit scans, and the smallest stamp for the writer's chunk header. buf
@@ -220,7 +210,7 @@ static __u32 observe(struct mh_recorder *r, const unsigned char *buf, size_t byt
 					note_liveset_error(r);
 				continue;
 			}
-			first = lower(first, stamp(rec));
+			first = lower(first, mh_rec_stamp(rec));
 			if (rec->type == MH_REC_PROCESS)
 				on_process(r, (const void *)rec);
 			else if (rec->type == MH_REC_EXIT_SCAN)

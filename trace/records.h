@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "memhook/events.h"
 #include "memhook/kernel_events.h"
@@ -45,6 +46,22 @@ static inline uint64_t mh_time_units(uint64_t ts, uint32_t unit_ns)
 static inline uint64_t mh_time_floor(uint64_t ts, uint32_t unit_ns)
 {
 	return mh_time_units(ts, unit_ns) * unit_ns;
+}
+
+/*
+ * A record's stamp: the ts_ns right after its header, 0 for STACK and
+ * LEAK, which have none, and for a record too short to hold one.
+ * Thread-safe.
+ */
+static inline uint64_t mh_rec_stamp(const struct mh_rec_hdr *rec)
+{
+	uint64_t ts;
+
+	if (rec->type == MH_REC_STACK || rec->type == MH_REC_LEAK ||
+	    rec->size < sizeof(*rec) + sizeof(ts))
+		return 0;
+	memcpy(&ts, rec + 1, sizeof(ts));
+	return ts;
 }
 
 /*

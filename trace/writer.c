@@ -107,24 +107,6 @@ struct mh_trace_writer {
 	struct stream_buf streams[MH_STREAM_COUNT];
 };
 
-/* Timestamp of a record, 0 if its type carries none at offset 8. */
-static __u64 record_ts(const struct mh_rec_hdr *rec)
-{
-	__u64 ts;
-
-	switch (rec->type) {
-	case MH_REC_STACK:
-	case MH_REC_LEAK:
-		return 0;
-	default:
-		/* Every other record, kernel ones included, puts ts_ns right after the header. */
-		if (rec->size < sizeof(*rec) + sizeof(ts))
-			return 0;
-		memcpy(&ts, rec + 1, sizeof(ts));
-		return ts;
-	}
-}
-
 static int get_error(struct mh_trace_writer *w)
 {
 	int err;
@@ -385,7 +367,7 @@ static int measure(struct stream_buf *s, const unsigned char *buf, size_t bytes,
 			return -EMSGSIZE;
 		if (off + rec->size > room)
 			break;
-		ts = record_ts(rec);
+		ts = mh_rec_stamp(rec);
 		if (ts && (!first_ts || ts < first_ts))
 			first_ts = ts;
 		count++;

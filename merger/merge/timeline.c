@@ -216,13 +216,13 @@ static int window_fill(struct mh_timeline *tl, struct source *s)
 			return -ENOMEM;
 		memcpy(copy, rec, rec->size);
 		/* Mostly in order already: the scan from the newest end is short. */
-		ts = mh_rec_ts(copy);
-		for (i = s->pending; i > 0 && mh_rec_ts(SLOT(s, i - 1)) > ts; i--)
+		ts = mh_rec_stamp(copy);
+		for (i = s->pending; i > 0 && mh_rec_stamp(SLOT(s, i - 1)) > ts; i--)
 			SLOT(s, i) = SLOT(s, i - 1);
 		SLOT(s, i) = copy;
 		s->pending++;
-		MH_ASSERT(i == 0 || mh_rec_ts(SLOT(s, i - 1)) <= ts);
-		MH_ASSERT(i + 1 == s->pending || ts <= mh_rec_ts(SLOT(s, i + 1)));
+		MH_ASSERT(i == 0 || mh_rec_stamp(SLOT(s, i - 1)) <= ts);
+		MH_ASSERT(i + 1 == s->pending || ts <= mh_rec_stamp(SLOT(s, i + 1)));
 	}
 	return 0;
 }
@@ -239,7 +239,7 @@ static int source_release(struct mh_timeline *tl, struct source *s, struct mh_re
 	int err;
 
 	if (!s->window) {
-		while (s->cur && (drain || mh_rec_ts(s->cur) <= clock)) {
+		while (s->cur && (drain || mh_rec_stamp(s->cur) <= clock)) {
 			err = mh_replay_record(rp, s->cur);
 			if (!err)
 				err = source_next(tl, s);
@@ -255,9 +255,9 @@ static int source_release(struct mh_timeline *tl, struct source *s, struct mh_re
 		if (!s->pending)
 			return 0;
 		head = SLOT(s, 0);
-		if (!drain && mh_rec_ts(head) > clock)
+		if (!drain && mh_rec_stamp(head) > clock)
 			return 0;
-		ts = mh_rec_ts(head);
+		ts = mh_rec_stamp(head);
 		if (ts < s->released_ts)
 			mh_replay_count_late(rp);
 		else
@@ -416,9 +416,9 @@ static uint64_t next_secondary_ts(const struct mh_timeline *tl)
 		const struct source *s = &tl->src[i];
 
 		if (s->window)
-			ts = s->pending ? mh_rec_ts(SLOT(s, 0)) : UINT64_MAX;
+			ts = s->pending ? mh_rec_stamp(SLOT(s, 0)) : UINT64_MAX;
 		else
-			ts = s->cur ? mh_rec_ts(s->cur) : UINT64_MAX;
+			ts = s->cur ? mh_rec_stamp(s->cur) : UINT64_MAX;
 		if (ts < next)
 			next = ts;
 	}
@@ -465,7 +465,7 @@ static int replay_batch(struct mh_timeline *tl, struct mh_replay *rp, const stru
 			mh_replay_prefetch(rp, next);
 			ahead += next->size;
 		}
-		ts = mh_rec_ts(rec);
+		ts = mh_rec_stamp(rec);
 		if (ts > *clock)
 			*clock = ts;
 		ends = ends_something(rec);

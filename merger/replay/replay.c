@@ -677,7 +677,7 @@ int mh_replay_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 		rp->events++;
 		ts = ((const struct mh_rec_alloc *)rec)->ts_ns;
 	} else {
-		ts = mh_rec_ts(rec);
+		ts = mh_rec_stamp(rec);
 	}
 	if (ts) {
 		if (!rp->first_ts_ns || ts < rp->first_ts_ns)

@@ -23,6 +23,7 @@
 #include "memhook/events.h"
 #include "memhook/trace.h"
 #include "merger/replay/stackdb.h"
+#include "trace/records.h"
 
 /* Leak kinds by enum mh_leak_kind; index 0 holds blocks without a verdict. */
 #define MH_LEAK_KINDS (MH_LEAK_REACHABLE + 1)
@@ -246,17 +247,5 @@ uint64_t mh_stack_peak_bytes(const struct mh_process *p, const struct mh_stack_s
  * precision (granules.c).
  */
 bool mh_replay_held_heap(const struct mh_process *p, uint64_t start, uint64_t end);
-
-/*
- * Timestamp of a record, or 0 for types without one (STACK, LEAK). Every
- * other record, kernel ones included, has ts_ns right after the header.
- */
-static inline uint64_t mh_rec_ts(const struct mh_rec_hdr *rec)
-{
-	if (rec->type == MH_REC_STACK || rec->type == MH_REC_LEAK ||
-	    rec->size < sizeof(*rec) + sizeof(uint64_t))
-		return 0;
-	return *(const uint64_t *)(rec + 1);
-}
 
 #endif /* MEMHOOK_MERGER_REPLAY_REPLAY_H */
