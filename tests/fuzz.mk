@@ -7,6 +7,7 @@
 # PRODUCTION), so mutated inputs reach the chunk and record checks.
 #
 #   make fuzz [FUZZ_SECONDS=600]   build and run; crashes land in $(O)/fuzz/
+#   (`make check` builds them and runs their seeds once: tests/check_fuzz_seeds.sh)
 
 FUZZ_SECONDS ?= 600
 FUZZ_DIR := $(O)/fuzz
@@ -14,7 +15,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_P
 	-Iinclude -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$(call pc_cflags,libzstd zlib)
 
-FUZZ_SRCS := tests/fuzz/fuzz_trace_reader.c $(call folder_srcs,trace)
+FUZZ_SRCS := tests/fuzz/fuzz_trace_reader.c $(call folder_srcs,trace) common/bigmem.c
 
 $(FUZZ_DIR)/fuzz_trace_reader: $(FUZZ_SRCS) $(wildcard trace/*.h) $(wildcard include/memhook/*.h)
 	$(call msg,FUZZ,$@)
@@ -41,7 +42,7 @@ $(FUZZ_DIR)/fuzz_columns_decode: $(FUZZ_COLUMNS_SRCS) $(wildcard trace/*.h)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $(FUZZ_COLUMNS_SRCS)
 
 # The recorder's side of the event ring: header and data area from the input.
-FUZZ_RING_SRCS := tests/fuzz/fuzz_ring_reader.c recorder/ring_consumer.c recorder/liveset.c \
+FUZZ_RING_SRCS := tests/fuzz/fuzz_ring_reader.c recorder/ring_consumer.c recorder/liveset.c common/bigmem.c \
 	common/blocks.c common/image.c trace/records.c
 
 $(FUZZ_DIR)/fuzz_ring_reader: $(FUZZ_RING_SRCS) $(wildcard recorder/*.h) $(wildcard include/memhook/*.h)
