@@ -279,16 +279,18 @@ static int apply_mapping(struct proc *p, const struct mh_rec_hdr *rec)
 }
 
 /*
- * Below this a process's table mostly stays in the caches and the
+ * Below this a process's table stays in the first-level cache and the
  * prefetch pass (one more walk of the records, a hash and a prefetch
- * each) only costs: alloc_bench 2 3000000 30 64 (8k blocks live, a 1 MiB
- * table) took 1089 ms of recorder CPU with it, 1010 ms without (medians
- * of 5). Tables from this size on are mapped on huge pages
- * (common/blocks.c) and larger than a core's L2: there a lookup misses.
- * Bytes. The merger's replay has its own threshold (1 MiB,
- * merger/replay/replay.c), measured on its own loop.
+ * each) only costs. Above it the lookups miss: the drain thread shares
+ * its core's L2 with the ring it copies and the batches it fills, and
+ * the cores with the program. On alloc_bench 2 3000000 30 64 (8,192
+ * blocks live, a 512 KiB table) the drain thread took 394 ms of CPU with
+ * the pass, 444 ms without; with 1 thread (a 256 KiB table) 190 against
+ * 231 ms (medians of 7, thread CPU from /proc). Bytes. The merger's
+ * replay has its own threshold (1 MiB, merger/replay/replay.c), measured
+ * on its own loop.
  */
-#define PREFETCH_MIN_TABLE_BYTES (2U << 20)
+#define PREFETCH_MIN_TABLE_BYTES (64U << 10)
 
 bool mh_liveset_prefetch_pays(const struct mh_liveset *ls)
 {
