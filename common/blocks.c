@@ -37,6 +37,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "common/assert.h"
 #include "common/bigmem.h"
@@ -75,6 +76,7 @@ struct table {
 	unsigned char *slots;	/* slot i at slots + i * its bytes; its first word the key, 0: empty */
 	uint64_t mask;		/* slot count - 1 */
 	unsigned shift;		/* 64 - log2(slot count) */
+	uint64_t mult;		/* odd: home_of()'s multiplier */
 	uint64_t count;
 	uint64_t ops;		/* inserts and removals since the last resize */
 };
@@ -90,12 +92,24 @@ struct mh_spans {
 #define INLINE static inline __attribute__((always_inline))
 
 /*
- * Fibonacci hashing: heap addresses are 16-byte aligned and clustered;
- * the high bits of their product with 2^64/phi spread any stride evenly.
+ * Multiplicative hashing: heap addresses are 16-byte aligned and
+ * clustered; the high bits of their product with an odd multiplier
+ * spread any stride evenly. The merger's multiplier is 2^64/phi
+ * (Fibonacci hashing), the same at every run. The recorder's is drawn at
+ * random for each table: its addresses come from the traced program's
+ * shared memory, and addresses forged against a known multiplier (k
+ * times its inverse, for k = 1, 2, ...) would all have one home, each
+ * insert probing past all the others (quadratic). Against a multiplier
+ * it does not know, any two addresses share a home with a chance of at
+ * most 2 in the slot count (multiply-shift hashing is universal): a
+ * pattern the program picks collides no more than random addresses, pair
+ * by pair. Same cost as the constant (cachegrind, alloc_bench's records).
  */
+#define FIBONACCI_MULT 0x9e3779b97f4a7c15ULL
+
 INLINE uint64_t home_of(const struct table *t, uint64_t addr)
 {
-	return (addr * 0x9e3779b97f4a7c15ULL) >> t->shift;
+	return (addr * t->mult) >> t->shift;
 }
 
 INLINE void *slot_at(const struct table *t, uint64_t i, size_t sz)
@@ -151,12 +165,14 @@ static int table_alloc(struct table *t, uint64_t slots, size_t sz)
 
 /*
  * t (zeroed, the first member of a table of either kind, NULL if it could
- * not be had) with sz-byte slots; NULL with errno set (ENOMEM).
+ * not be had) with sz-byte slots, hashed with mult | 1; NULL with errno
+ * set (ENOMEM).
  */
-static void *table_new(struct table *t, size_t sz)
+static void *table_new(struct table *t, size_t sz, uint64_t mult)
 {
 	if (!t)
 		return NULL;
+	t->mult = mult | 1;
 	if (table_alloc(t, BLOCKS_MIN_SLOTS, sz)) {
 		free(t);
 		errno = ENOMEM;
@@ -323,7 +339,7 @@ INLINE void table_prefetch_event(const struct table *t, uint32_t pid,
 
 struct mh_blocks *mh_blocks_new(void)
 {
-	return table_new(calloc(1, sizeof(struct mh_blocks)), sizeof(struct mh_block));
+	return table_new(calloc(1, sizeof(struct mh_blocks)), sizeof(struct mh_block), FIBONACCI_MULT);
 }
 
 void mh_blocks_free(struct mh_blocks *b)
@@ -399,7 +415,12 @@ uint64_t mh_blocks_table_bytes(const struct mh_blocks *b)
 
 struct mh_spans *mh_spans_new(void)
 {
-	return table_new(calloc(1, sizeof(struct mh_spans)), sizeof(struct mh_span));
+	uint64_t mult;
+
+	/* No randomness yet (early boot): Fibonacci's, as the merger's. */
+	if (getrandom(&mult, sizeof(mult), GRND_NONBLOCK) != sizeof(mult))
+		mult = FIBONACCI_MULT;
+	return table_new(calloc(1, sizeof(struct mh_spans)), sizeof(struct mh_span), mult);
 }
 
 void mh_spans_free(struct mh_spans *s)

@@ -242,6 +242,38 @@ START_TEST(test_spans_match_model)
 }
 END_TEST
 
+/*
+ * Addresses forged to share one home under a known multiplier, k times
+ * the inverse of Fibonacci's 2^64/phi (what a program could write into
+ * the ring): with that multiplier every insert would probe past all the
+ * others, 10^11 probes for these, and the case would time out; the
+ * recorder's table draws its multiplier at random.
+ */
+START_TEST(test_spans_forged_addresses)
+{
+	const uint64_t fib = 0x9e3779b97f4a7c15ULL;
+	const size_t n = (size_t)1 << 20;
+	struct mh_spans *s = mh_spans_new();
+	uint64_t inv = fib;
+	bool added;
+
+	ck_assert_ptr_nonnull(s);
+	/* Newton's iteration: each step doubles the low bits where fib * inv is 1. */
+	for (int i = 0; i < 6; i++)
+		inv *= 2 - fib * inv;
+	ck_assert_uint_eq(fib * inv, 1);
+	for (size_t k = 1; k <= n; k++) {
+		ck_assert_ptr_nonnull(mh_spans_insert(s, k * inv, &added));
+		ck_assert(added);
+	}
+	ck_assert_uint_eq(mh_spans_count(s), n);
+	for (size_t k = 1; k <= n; k++)
+		ck_assert(mh_spans_erase(s, k * inv));
+	ck_assert_uint_eq(mh_spans_count(s), 0);
+	mh_spans_free(s);
+}
+END_TEST
+
 START_TEST(test_address_zero_refused)
 {
 	struct mh_blocks *b = mh_blocks_new();
@@ -327,6 +359,7 @@ static Suite *blocks_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_matches_model, 0, 3);
 	tcase_add_loop_test(tc, test_spans_match_model, 0, 3);
+	tcase_add_test(tc, test_spans_forged_addresses);
 	tcase_add_test(tc, test_address_zero_refused);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("BigMem");
