@@ -4,6 +4,15 @@
  * hash table (linear probing, backward-shift deletion) with the blocks
  * stored in the slots.
  *
+ * Two kinds of slot, one code: the merger's struct mh_block (32 bytes:
+ * stack and marks beside address and size) and the recorder's struct
+ * mh_span (16 bytes: all its live set keeps). The recorder's lookups
+ * miss the cache at the slot they probe first, so half the bytes a slot
+ * is half the table to miss in: its drain thread went from 1,239 to 574
+ * ms of CPU recording python3 (14.7M events, tables of megabytes) and
+ * from 525 to 444 ms on alloc_bench 2 3000000 (8,192 blocks live, now a
+ * 512 KiB table; medians of 7, thread CPU from /proc).
+ *
  * Why not uthash, our hash library: this table is the hottest structure of
  * the merger and of the recorder's live set, looked up once or twice per
  * allocation event. uthash chains
@@ -27,6 +36,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
 
 #include "common/assert.h"
 #include "common/bigmem.h"
@@ -56,40 +67,79 @@
 /* Operations since the last resize, per slot, before an underfull table shrinks. */
 #define SHRINK_AFTER 16
 
-struct mh_blocks {
-	struct mh_block *slots;	/* addr 0: empty */
+/*
+ * One table, whatever its slots hold: the functions below take the slot's
+ * bytes as a constant (each public function inlines them with its own),
+ * so both kinds share one probe, one deletion and one resize.
+ */
+struct table {
+	unsigned char *slots;	/* slot i at slots + i * its bytes; its first word the key, 0: empty */
 	uint64_t mask;		/* slot count - 1 */
 	unsigned shift;		/* 64 - log2(slot count) */
+	uint64_t mult;		/* odd: home_of()'s multiplier */
 	uint64_t count;
 	uint64_t ops;		/* inserts and removals since the last resize */
 };
 
+struct mh_blocks {
+	struct table t;		/* of struct mh_block */
+};
+
+struct mh_spans {
+	struct table t;		/* of struct mh_span */
+};
+
+#define INLINE static inline __attribute__((always_inline))
+
 /*
- * Fibonacci hashing: heap addresses are 16-byte aligned and clustered;
- * the high bits of their product with 2^64/phi spread any stride evenly.
+ * Multiplicative hashing: heap addresses are 16-byte aligned and
+ * clustered; the high bits of their product with an odd multiplier
+ * spread any stride evenly. The merger's multiplier is 2^64/phi
+ * (Fibonacci hashing), the same at every run. The recorder's is drawn at
+ * random for each table: its addresses come from the traced program's
+ * shared memory, and addresses forged against a known multiplier (k
+ * times its inverse, for k = 1, 2, ...) would all have one home, each
+ * insert probing past all the others (quadratic). Against a multiplier
+ * it does not know, any two addresses share a home with a chance of at
+ * most 2 in the slot count (multiply-shift hashing is universal): a
+ * pattern the program picks collides no more than random addresses, pair
+ * by pair. Same cost as the constant (cachegrind, alloc_bench's records).
  */
-static inline uint64_t home_of(const struct mh_blocks *b, uint64_t addr)
+#define FIBONACCI_MULT 0x9e3779b97f4a7c15ULL
+
+INLINE uint64_t home_of(const struct table *t, uint64_t addr)
 {
-	return (addr * 0x9e3779b97f4a7c15ULL) >> b->shift;
+	return (addr * t->mult) >> t->shift;
 }
 
-/* Zeroed memory for a table of `slots` slots, NULL if there is none. */
-static struct mh_block *slots_new(uint64_t slots)
+INLINE void *slot_at(const struct table *t, uint64_t i, size_t sz)
 {
-	size_t bytes = slots * sizeof(struct mh_block);
-	struct mh_block *s;
+	return t->slots + i * sz;
+}
+
+/* Slot i's key: every kind of slot starts with its address. */
+INLINE uint64_t key_at(const struct table *t, uint64_t i, size_t sz)
+{
+	return *(const uint64_t *)slot_at(t, i, sz);
+}
+
+/* Zeroed memory for a table of `slots` slots of sz bytes, NULL if there is none. */
+static unsigned char *slots_new(uint64_t slots, size_t sz)
+{
+	size_t bytes = slots * sz;
+	unsigned char *s;
 
 	if (bytes >= HUGE_TABLE_BYTES)
 		return mh_bigmem_alloc(bytes, 0);
-	s = calloc(slots, sizeof(struct mh_block));
+	s = calloc(slots, sz);
 	if (s && bytes >= PREFAULT_TABLE_BYTES)
 		mh_prefault(s, bytes);
 	return s;
 }
 
-static void slots_free(struct mh_block *s, uint64_t slots)
+static void slots_free(unsigned char *s, uint64_t slots, size_t sz)
 {
-	size_t bytes = slots * sizeof(struct mh_block);
+	size_t bytes = slots * sz;
 
 	if (bytes < HUGE_TABLE_BYTES)
 		free(s);
@@ -97,86 +147,81 @@ static void slots_free(struct mh_block *s, uint64_t slots)
 		mh_bigmem_free(s, bytes, 0);
 }
 
-static int table_alloc(struct mh_blocks *b, uint64_t slots)
+static int table_alloc(struct table *t, uint64_t slots, size_t sz)
 {
-	struct mh_block *s = slots_new(slots);
+	unsigned char *s = slots_new(slots, sz);
 	unsigned shift = 64;
 
 	if (!s)
 		return -ENOMEM;
 	for (uint64_t n = slots; n > 1; n >>= 1)
 		shift--;
-	b->slots = s;
-	b->mask = slots - 1;
-	b->shift = shift;
-	b->ops = 0;
+	t->slots = s;
+	t->mask = slots - 1;
+	t->shift = shift;
+	t->ops = 0;
 	return 0;
 }
 
-struct mh_blocks *mh_blocks_new(void)
+/*
+ * t (zeroed, the first member of a table of either kind, NULL if it could
+ * not be had) with sz-byte slots, hashed with mult | 1; NULL with errno
+ * set (ENOMEM).
+ */
+static void *table_new(struct table *t, size_t sz, uint64_t mult)
 {
-	struct mh_blocks *b = calloc(1, sizeof(*b));
-
-	if (!b)
+	if (!t)
 		return NULL;
-	if (table_alloc(b, BLOCKS_MIN_SLOTS)) {
-		free(b);
+	t->mult = mult | 1;
+	if (table_alloc(t, BLOCKS_MIN_SLOTS, sz)) {
+		free(t);
 		errno = ENOMEM;
 		return NULL;
 	}
-	return b;
+	return t;
 }
 
-void mh_blocks_free(struct mh_blocks *b)
+/* The slot holding addr, or NULL. */
+INLINE void *table_find(const struct table *t, uint64_t addr, size_t sz)
 {
-	if (!b)
-		return;
-	slots_free(b->slots, b->mask + 1);
-	free(b);
-}
+	uint64_t i = home_of(t, addr);
 
-struct mh_block *mh_blocks_find(struct mh_blocks *b, uint64_t addr)
-{
-	uint64_t i = home_of(b, addr);
+	for (;; i = (i + 1) & t->mask) {
+		uint64_t k = key_at(t, i, sz);
 
-	for (;; i = (i + 1) & b->mask) {
-		struct mh_block *s = &b->slots[i];
-
-		if (s->addr == addr)
-			return addr ? s : NULL;
-		if (!s->addr)
+		if (k == addr)
+			return addr ? slot_at(t, i, sz) : NULL;
+		if (!k)
 			return NULL;
 	}
 }
 
-/* The empty slot where addr goes (addr is not in the table). */
-static struct mh_block *free_slot(const struct mh_blocks *b, uint64_t addr)
+/* Move every slot into a table of `slots` slots. On ENOMEM the table is unchanged. */
+static int rehash(struct table *t, uint64_t slots, size_t sz)
 {
-	uint64_t i = home_of(b, addr);
+	unsigned char *old = t->slots;
+	uint64_t old_slots = t->mask + 1;
 
-	while (b->slots[i].addr)
-		i = (i + 1) & b->mask;
-	return &b->slots[i];
-}
-
-/* Move every block into a table of `slots` slots. On ENOMEM the table is unchanged. */
-static int rehash(struct mh_blocks *b, uint64_t slots)
-{
-	struct mh_block *old = b->slots;
-	uint64_t old_slots = b->mask + 1;
-
-	if (table_alloc(b, slots))
+	if (table_alloc(t, slots, sz))
 		return -ENOMEM;
 	for (uint64_t i = 0; i < old_slots; i++) {
-		if (old[i].addr)
-			*free_slot(b, old[i].addr) = old[i];
+		uint64_t addr = *(const uint64_t *)(old + i * sz), j;
+
+		if (!addr)
+			continue;
+		for (j = home_of(t, addr); key_at(t, j, sz); j = (j + 1) & t->mask)
+			;
+		memcpy(slot_at(t, j, sz), old + i * sz, sz);
 	}
-	slots_free(old, old_slots);
+	slots_free(old, old_slots, sz);
 	return 0;
 }
 
-struct mh_block *mh_blocks_insert(struct mh_blocks *b, uint64_t addr, uint64_t size,
-				  struct mh_stack_stats *stack, bool *added)
+/*
+ * The slot holding addr (not 0; *added false), else a new zeroed slot
+ * keyed addr (*added true). NULL with errno set (EINVAL, ENOMEM).
+ */
+INLINE void *table_insert(struct table *t, uint64_t addr, size_t sz, bool *added)
 {
 	uint64_t i;
 
@@ -185,34 +230,28 @@ struct mh_block *mh_blocks_insert(struct mh_blocks *b, uint64_t addr, uint64_t s
 		return NULL;
 	}
 	/* At most half full: probe runs stay short. */
-	if ((b->count + 1) * 2 > b->mask + 1 && rehash(b, (b->mask + 1) * 2)) {
+	if ((t->count + 1) * 2 > t->mask + 1 && rehash(t, (t->mask + 1) * 2, sz)) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	MH_ASSERT(b->count * 2 < b->mask + 1);	/* an empty slot ends every probe */
-	for (i = home_of(b, addr);; i = (i + 1) & b->mask) {
-		struct mh_block *s = &b->slots[i];
+	MH_ASSERT(t->count * 2 < t->mask + 1);	/* an empty slot ends every probe */
+	for (i = home_of(t, addr);; i = (i + 1) & t->mask) {
+		uint64_t k = key_at(t, i, sz);
+		void *s = slot_at(t, i, sz);
 
-		if (s->addr == addr) {
+		if (k == addr) {
 			*added = false;
 			return s;
 		}
-		if (!s->addr) {
-			*s = (struct mh_block){ .addr = addr, .size = size, .stack = stack };
-			b->count++;
-			b->ops++;
+		if (!k) {
+			memset(s, 0, sz);
+			*(uint64_t *)s = addr;
+			t->count++;
+			t->ops++;
 			*added = true;
 			return s;
 		}
 	}
-}
-
-struct mh_block *mh_blocks_add(struct mh_blocks *b, uint64_t addr, uint64_t size,
-			       struct mh_stack_stats *stack)
-{
-	bool added;
-
-	return mh_blocks_insert(b, addr, size, stack, &added);
 }
 
 /* Slots for count blocks after a shrink: a quarter full, as after a doubling. */
@@ -226,92 +265,69 @@ static uint64_t fitting_slots(uint64_t count)
 }
 
 /* True when the block at slot j, whose home is h, may move back to the hole at i. */
-static inline bool may_fill(uint64_t i, uint64_t j, uint64_t h, uint64_t mask)
+INLINE bool may_fill(uint64_t i, uint64_t j, uint64_t h, uint64_t mask)
 {
 	/* h is cyclically outside (i, j]: moving to i keeps it reachable from h. */
 	return ((j - h) & mask) >= ((j - i) & mask);
 }
 
-void mh_blocks_remove(struct mh_blocks *b, struct mh_block *blk)
+/* Remove the block in slot s (from table_find or table_insert). */
+INLINE void table_remove(struct table *t, void *s, size_t sz)
 {
-	uint64_t i = (uint64_t)(blk - b->slots), j = i;
+	uint64_t i = (uint64_t)((unsigned char *)s - t->slots) / sz, j = i, k;
 
-	MH_ASSERT(i <= b->mask && blk->addr && b->count > 0);
+	MH_ASSERT(i <= t->mask && key_at(t, i, sz) && t->count > 0);
 	/* Backward-shift deletion: pull later blocks of the run into the hole, no tombstones. */
 	for (;;) {
-		j = (j + 1) & b->mask;
-		if (!b->slots[j].addr)
+		j = (j + 1) & t->mask;
+		k = key_at(t, j, sz);
+		if (!k)
 			break;
-		if (may_fill(i, j, home_of(b, b->slots[j].addr), b->mask)) {
-			b->slots[i] = b->slots[j];
+		if (may_fill(i, j, home_of(t, k), t->mask)) {
+			memcpy(slot_at(t, i, sz), slot_at(t, j, sz), sz);
 			i = j;
 		}
 	}
-	b->slots[i].addr = 0;
-	b->count--;
-	b->ops++;
+	*(uint64_t *)slot_at(t, i, sz) = 0;
+	t->count--;
+	t->ops++;
 	/* Below an eighth full for long enough: shrink (a failure just keeps the larger table). */
-	if (b->mask + 1 > BLOCKS_MIN_SLOTS && b->count * 8 < b->mask + 1 &&
-	    b->ops >= SHRINK_AFTER * (b->mask + 1))
-		(void)rehash(b, fitting_slots(b->count));
+	if (t->mask + 1 > BLOCKS_MIN_SLOTS && t->count * 8 < t->mask + 1 &&
+	    t->ops >= SHRINK_AFTER * (t->mask + 1))
+		(void)rehash(t, fitting_slots(t->count), sz);
 }
 
-bool mh_blocks_erase(struct mh_blocks *b, uint64_t addr)
+INLINE void table_prefetch(const struct table *t, uint64_t addr, size_t sz)
 {
-	/* Both are inlined here (one call for the recorder's every free). */
-	struct mh_block *blk = mh_blocks_find(b, addr);
-
-	if (blk)
-		mh_blocks_remove(b, blk);
-	return blk;
+	__builtin_prefetch(slot_at(t, home_of(t, addr), sz));
 }
 
-uint64_t mh_blocks_count(const struct mh_blocks *b)
-{
-	return b ? b->count : 0;
-}
-
-void mh_blocks_foreach(struct mh_blocks *b, void (*fn)(struct mh_block *blk, void *arg),
-		       void *arg)
-{
-	for (uint64_t i = 0; b && i <= b->mask; i++) {
-		if (b->slots[i].addr)
-			fn(&b->slots[i], arg);
-	}
-}
-
-void mh_blocks_prefetch(const struct mh_blocks *b, uint64_t addr)
-{
-	__builtin_prefetch(&b->slots[home_of(b, addr)]);
-}
-
-static inline void prefetch_event(const struct mh_blocks *b, uint32_t pid,
-				  const struct mh_rec_hdr *rec)
+/* Hint that rec (see mh_blocks_prefetch_event) is about to be applied to t. */
+INLINE void table_prefetch_event(const struct table *t, uint32_t pid,
+				 const struct mh_rec_hdr *rec, size_t sz)
 {
 	const struct mh_rec_alloc *a = (const void *)rec;
 	const struct mh_rec_free *f = (const void *)rec;
 	const struct mh_rec_realloc *re = (const void *)rec;
 
-	if (!b)
-		return;
 	switch (rec->type) {
 	case MH_REC_ALLOC:
 		if (a->pid == pid)
-			mh_blocks_prefetch(b, a->addr);
+			table_prefetch(t, a->addr, sz);
 		return;
 	case MH_REC_FREE:
 		if (f->pid == pid) {
-			uint64_t h = home_of(b, f->addr);
+			uint64_t h = home_of(t, f->addr);
 
 			/* Removal shifts the slots after it: their line too. */
-			__builtin_prefetch(&b->slots[h]);
-			__builtin_prefetch(&b->slots[(h + 1) & b->mask]);
+			__builtin_prefetch(slot_at(t, h, sz));
+			__builtin_prefetch(slot_at(t, (h + 1) & t->mask, sz));
 		}
 		return;
 	case MH_REC_REALLOC:
 		if (re->pid == pid) {
-			mh_blocks_prefetch(b, re->old_addr);
-			mh_blocks_prefetch(b, re->addr);
+			table_prefetch(t, re->old_addr, sz);
+			table_prefetch(t, re->addr, sz);
 		}
 		return;
 	default:
@@ -319,25 +335,144 @@ static inline void prefetch_event(const struct mh_blocks *b, uint32_t pid,
 	}
 }
 
+/* ---- struct mh_block: the merger's ---- */
+
+struct mh_blocks *mh_blocks_new(void)
+{
+	return table_new(calloc(1, sizeof(struct mh_blocks)), sizeof(struct mh_block), FIBONACCI_MULT);
+}
+
+void mh_blocks_free(struct mh_blocks *b)
+{
+	if (!b)
+		return;
+	slots_free(b->t.slots, b->t.mask + 1, sizeof(struct mh_block));
+	free(b);
+}
+
+struct mh_block *mh_blocks_find(struct mh_blocks *b, uint64_t addr)
+{
+	return table_find(&b->t, addr, sizeof(struct mh_block));
+}
+
+struct mh_block *mh_blocks_insert(struct mh_blocks *b, uint64_t addr, uint64_t size,
+				  struct mh_stack_stats *stack, bool *added)
+{
+	struct mh_block *blk = table_insert(&b->t, addr, sizeof(*blk), added);
+
+	if (blk && *added) {
+		blk->size = size;
+		blk->stack = stack;
+	}
+	return blk;
+}
+
+struct mh_block *mh_blocks_add(struct mh_blocks *b, uint64_t addr, uint64_t size,
+			       struct mh_stack_stats *stack)
+{
+	bool added;
+
+	return mh_blocks_insert(b, addr, size, stack, &added);
+}
+
+void mh_blocks_remove(struct mh_blocks *b, struct mh_block *blk)
+{
+	table_remove(&b->t, blk, sizeof(*blk));
+}
+
+uint64_t mh_blocks_count(const struct mh_blocks *b)
+{
+	return b ? b->t.count : 0;
+}
+
+void mh_blocks_foreach(struct mh_blocks *b, void (*fn)(struct mh_block *blk, void *arg),
+		       void *arg)
+{
+	for (uint64_t i = 0; b && i <= b->t.mask; i++) {
+		if (key_at(&b->t, i, sizeof(struct mh_block)))
+			fn(slot_at(&b->t, i, sizeof(struct mh_block)), arg);
+	}
+}
+
+void mh_blocks_prefetch(const struct mh_blocks *b, uint64_t addr)
+{
+	table_prefetch(&b->t, addr, sizeof(struct mh_block));
+}
+
 void mh_blocks_prefetch_event(const struct mh_blocks *b, uint32_t pid,
 			      const struct mh_rec_hdr *rec)
 {
-	prefetch_event(b, pid, rec);
+	if (b)
+		table_prefetch_event(&b->t, pid, rec, sizeof(struct mh_block));
 }
 
-size_t mh_blocks_prefetch_events(const struct mh_blocks *b, uint32_t pid, const unsigned char *buf,
-				 size_t bytes, size_t from, unsigned count)
+uint64_t mh_blocks_table_bytes(const struct mh_blocks *b)
+{
+	return b ? (b->t.mask + 1) * sizeof(struct mh_block) : 0;
+}
+
+/* ---- struct mh_span: the recorder's ---- */
+
+struct mh_spans *mh_spans_new(void)
+{
+	uint64_t mult;
+
+	/* No randomness yet (early boot): Fibonacci's, as the merger's. */
+	if (getrandom(&mult, sizeof(mult), GRND_NONBLOCK) != sizeof(mult))
+		mult = FIBONACCI_MULT;
+	return table_new(calloc(1, sizeof(struct mh_spans)), sizeof(struct mh_span), mult);
+}
+
+void mh_spans_free(struct mh_spans *s)
+{
+	if (!s)
+		return;
+	slots_free(s->t.slots, s->t.mask + 1, sizeof(struct mh_span));
+	free(s);
+}
+
+struct mh_span *mh_spans_insert(struct mh_spans *s, uint64_t addr, bool *added)
+{
+	return table_insert(&s->t, addr, sizeof(struct mh_span), added);
+}
+
+bool mh_spans_erase(struct mh_spans *s, uint64_t addr)
+{
+	/* Find and remove inlined in one function: one call for the recorder's every free. */
+	struct mh_span *sp = table_find(&s->t, addr, sizeof(*sp));
+
+	if (sp)
+		table_remove(&s->t, sp, sizeof(*sp));
+	return sp;
+}
+
+uint64_t mh_spans_count(const struct mh_spans *s)
+{
+	return s ? s->t.count : 0;
+}
+
+void mh_spans_foreach(struct mh_spans *s, void (*fn)(struct mh_span *sp, void *arg), void *arg)
+{
+	for (uint64_t i = 0; s && i <= s->t.mask; i++) {
+		if (key_at(&s->t, i, sizeof(struct mh_span)))
+			fn(slot_at(&s->t, i, sizeof(struct mh_span)), arg);
+	}
+}
+
+size_t mh_spans_prefetch_events(const struct mh_spans *s, uint32_t pid, const unsigned char *buf,
+				size_t bytes, size_t from, unsigned count)
 {
 	for (; from < bytes && count; count--) {
 		const struct mh_rec_hdr *rec = (const struct mh_rec_hdr *)(buf + from);
 
-		prefetch_event(b, pid, rec);
+		if (s)
+			table_prefetch_event(&s->t, pid, rec, sizeof(struct mh_span));
 		from += rec->size;
 	}
 	return from;
 }
 
-uint64_t mh_blocks_table_bytes(const struct mh_blocks *b)
+uint64_t mh_spans_table_bytes(const struct mh_spans *s)
 {
-	return b ? (b->mask + 1) * sizeof(*b->slots) : 0;
+	return s ? (s->t.mask + 1) * sizeof(struct mh_span) : 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * blocks.h - the live allocation table of one process: address -> block
- * (the merger's replay and the recorder's live set).
+ * (the merger's replay), and a leaner kind of address -> size only (the
+ * recorder's live set).
  *
  * Holds only blocks that are live right now and shrinks as they go, so
  * its memory follows the program's live set, never the trace length. A
@@ -55,12 +56,6 @@ struct mh_block *mh_blocks_insert(struct mh_blocks *b, uint64_t addr, uint64_t s
 /* Remove a block just returned by mh_blocks_find()/mh_blocks_add()/mh_blocks_insert(). */
 void mh_blocks_remove(struct mh_blocks *b, struct mh_block *blk);
 
-/*
- * Remove the live block at addr, if there is one: mh_blocks_find() and
- * mh_blocks_remove() in one probe and one call. True when there was.
- */
-bool mh_blocks_erase(struct mh_blocks *b, uint64_t addr);
-
 /* Number of live blocks; 0 for NULL (an image whose table went with its exec). */
 uint64_t mh_blocks_count(const struct mh_blocks *b);
 
@@ -82,16 +77,54 @@ void mh_blocks_prefetch(const struct mh_blocks *b, uint64_t addr);
 void mh_blocks_prefetch_event(const struct mh_blocks *b, uint32_t pid,
 			      const struct mh_rec_hdr *rec);
 
-/*
- * mh_blocks_prefetch_event() for each of the `count` whole records at
- * buf + from (buf is bytes long, every record's size at least 8 and
- * checked): one call for a group of records. Returns the offset past
- * them (at most bytes); with b NULL it only skips them.
- */
-size_t mh_blocks_prefetch_events(const struct mh_blocks *b, uint32_t pid, const unsigned char *buf,
-				 size_t bytes, size_t from, unsigned count);
-
 /* Bytes the table's slots take now (it follows the live set); 0 for NULL. */
 uint64_t mh_blocks_table_bytes(const struct mh_blocks *b);
+
+/*
+ * The recorder's table: address -> size only, nothing else to keep, so a
+ * slot is 16 bytes and a cache line holds four (a live set of 8,192
+ * blocks fits a 512 KiB table, where 32-byte slots took a 1 MiB table
+ * that missed the drain thread's cache). Same rules as above.
+ */
+struct mh_span {
+	uint64_t addr;			/* key: start of the block, never 0 */
+	uint64_t size;			/* bytes requested */
+};
+
+struct mh_spans;
+
+/* An empty table. NULL with errno set (ENOMEM). */
+struct mh_spans *mh_spans_new(void);
+
+/* Free the table and every span in it. Accepts NULL. */
+void mh_spans_free(struct mh_spans *s);
+
+/*
+ * The live span at addr (not 0) if there is one (*added false), else a new
+ * one of size 0 (*added true). Valid until the next insert or erase. NULL
+ * with errno set (EINVAL, ENOMEM).
+ */
+struct mh_span *mh_spans_insert(struct mh_spans *s, uint64_t addr, bool *added);
+
+/* Remove the live span at addr, if there is one, in one probe. True when there was. */
+bool mh_spans_erase(struct mh_spans *s, uint64_t addr);
+
+/* Number of live spans; 0 for NULL. */
+uint64_t mh_spans_count(const struct mh_spans *s);
+
+/* Call fn on every live span (in no particular order); fn must not insert or erase. */
+void mh_spans_foreach(struct mh_spans *s, void (*fn)(struct mh_span *sp, void *arg), void *arg);
+
+/*
+ * Hint that the `count` whole records at buf + from (buf is bytes long,
+ * every record's size at least 8 and checked) are about to be applied,
+ * as mh_blocks_prefetch_event() does for each. Returns the offset past
+ * them (at most bytes); with s NULL it only skips them.
+ */
+size_t mh_spans_prefetch_events(const struct mh_spans *s, uint32_t pid, const unsigned char *buf,
+				size_t bytes, size_t from, unsigned count);
+
+/* Bytes the table's slots take now; 0 for NULL. */
+uint64_t mh_spans_table_bytes(const struct mh_spans *s);
 
 #endif /* MEMHOOK_COMMON_BLOCKS_H */

@@ -27,7 +27,7 @@
 
 struct proc {
 	pid_t pid;
-	struct mh_blocks *blocks;
+	struct mh_spans *blocks;
 	struct mh_reach_range *regions;	/* its own mmap and brk/sbrk memory, live */
 	size_t region_count, region_cap;
 	char *path;			/* the image's exe path, for the fork rule */
@@ -51,7 +51,7 @@ static void proc_drop(struct mh_liveset *ls, struct proc *p)
 	HASH_DEL(ls->table, p);
 	if (ls->last == p)
 		ls->last = NULL;
-	mh_blocks_free(p->blocks);
+	mh_spans_free(p->blocks);
 	free(p->regions);
 	free(p->path);
 	free(p);
@@ -81,15 +81,22 @@ static struct proc *proc_find(struct mh_liveset *ls, pid_t pid)
 }
 
 struct copy_ctx {
-	struct mh_blocks *to;
+	struct mh_spans *to;
 	int err;
 };
 
-static void copy_block(struct mh_block *blk, void *arg)
+static void copy_block(struct mh_span *sp, void *arg)
 {
 	struct copy_ctx *c = arg;
+	struct mh_span *to;
+	bool added;
 
-	if (!c->err && !mh_blocks_add(c->to, blk->addr, blk->size, NULL))
+	if (c->err)
+		return;
+	to = mh_spans_insert(c->to, sp->addr, &added);
+	if (to)
+		to->size = sp->size;
+	else
 		c->err = -ENOMEM;
 }
 
@@ -98,7 +105,7 @@ static int inherit(struct proc *child, const struct proc *parent)
 {
 	struct copy_ctx c = { .to = child->blocks };
 
-	mh_blocks_foreach(parent->blocks, copy_block, &c);
+	mh_spans_foreach(parent->blocks, copy_block, &c);
 	if (c.err || !parent->region_count)
 		return c.err;
 	child->regions = malloc(parent->region_count * sizeof(*child->regions));
@@ -115,7 +122,7 @@ static struct mh_image_facts facts_of(const struct proc *p)
 	/* The set holds a process only from its PROCESS record on, until it is replaced. */
 	return (struct mh_image_facts){
 		.announced = true,
-		.pristine = mh_blocks_count(p->blocks) == 0,
+		.pristine = mh_spans_count(p->blocks) == 0,
 		.command = p->path,
 	};
 }
@@ -144,10 +151,10 @@ int mh_liveset_admit(struct mh_liveset *ls, const struct mh_rec_process *rec)
 	if (!p)
 		return -ENOMEM;
 	p->pid = (pid_t)rec->pid;
-	p->blocks = mh_blocks_new();
+	p->blocks = mh_spans_new();
 	p->path = malloc(rec->path_len + 1);
 	if (!p->blocks || !p->path) {
-		mh_blocks_free(p->blocks);
+		mh_spans_free(p->blocks);
 		free(p->path);
 		free(p);
 		return -ENOMEM;
@@ -161,17 +168,17 @@ int mh_liveset_admit(struct mh_liveset *ls, const struct mh_rec_process *rec)
 
 static int block_add(struct mh_liveset *ls, struct proc *p, __u64 addr, __u64 size)
 {
-	struct mh_block *blk;
+	struct mh_span *sp;
 	bool added;
 
 	if (!addr)
 		return 0;
-	blk = mh_blocks_insert(p->blocks, addr, size, NULL, &added);
-	if (!blk)
+	sp = mh_spans_insert(p->blocks, addr, &added);
+	if (!sp)
 		return -ENOMEM;
 	/* A live address allocated again: its free was lost, or came later (ring.h). */
 	ls->repairs += !added;
-	blk->size = size;
+	sp->size = size;
 	return 0;
 }
 
@@ -272,27 +279,29 @@ static int apply_mapping(struct proc *p, const struct mh_rec_hdr *rec)
 }
 
 /*
- * Below this a process's table mostly stays in the caches and the
+ * Below this a process's table stays in the first-level cache and the
  * prefetch pass (one more walk of the records, a hash and a prefetch
- * each) only costs: alloc_bench 2 3000000 30 64 (8k blocks live, a 1 MiB
- * table) took 1089 ms of recorder CPU with it, 1010 ms without (medians
- * of 5). Tables from this size on are mapped on huge pages
- * (common/blocks.c) and larger than a core's L2: there a lookup misses.
- * Bytes. The merger's replay has its own threshold (1 MiB,
- * merger/replay/replay.c), measured on its own loop.
+ * each) only costs. Above it the lookups miss: the drain thread shares
+ * its core's L2 with the ring it copies and the batches it fills, and
+ * the cores with the program. On alloc_bench 2 3000000 30 64 (8,192
+ * blocks live, a 512 KiB table) the drain thread took 394 ms of CPU with
+ * the pass, 444 ms without; with 1 thread (a 256 KiB table) 190 against
+ * 231 ms (medians of 7, thread CPU from /proc). Bytes. The merger's
+ * replay has its own threshold (1 MiB, merger/replay/replay.c), measured
+ * on its own loop.
  */
-#define PREFETCH_MIN_TABLE_BYTES (2U << 20)
+#define PREFETCH_MIN_TABLE_BYTES (64U << 10)
 
 bool mh_liveset_prefetch_pays(const struct mh_liveset *ls)
 {
-	return ls->last && mh_blocks_table_bytes(ls->last->blocks) >= PREFETCH_MIN_TABLE_BYTES;
+	return ls->last && mh_spans_table_bytes(ls->last->blocks) >= PREFETCH_MIN_TABLE_BYTES;
 }
 
 size_t mh_liveset_prefetch(struct mh_liveset *ls, const unsigned char *buf, size_t bytes,
 			   size_t from, unsigned count)
 {
 	/* Only the process seen last: finding another would cost more than the miss. */
-	return mh_blocks_prefetch_events(ls->last ? ls->last->blocks : NULL,
+	return mh_spans_prefetch_events(ls->last ? ls->last->blocks : NULL,
 					 ls->last ? (uint32_t)ls->last->pid : 0, buf, bytes, from,
 					 count);
 }
@@ -320,14 +329,14 @@ static __attribute__((noinline)) int apply_any(struct mh_liveset *ls, const stru
 	case MH_REC_FREE:
 		p = proc_find(ls, (pid_t)f->pid);
 		if (p)
-			(void)mh_blocks_erase(p->blocks, f->addr);
+			(void)mh_spans_erase(p->blocks, f->addr);
 		return 0;
 	case MH_REC_REALLOC:
 		p = proc_find(ls, (pid_t)re->pid);
 		/* A failed realloc(p, n > 0) leaves p alone. */
 		if (!p || (!re->addr && re->size))
 			return 0;
-		(void)mh_blocks_erase(p->blocks, re->old_addr);
+		(void)mh_spans_erase(p->blocks, re->old_addr);
 		return block_add(ls, p, re->addr, re->size);
 	default:
 		return 0;
@@ -349,7 +358,7 @@ int mh_liveset_apply(struct mh_liveset *ls, const struct mh_rec_hdr *rec)
 		if (rec->type == MH_REC_ALLOC && a->pid == (__u32)p->pid)
 			return block_add(ls, p, a->addr, a->size);
 		if (rec->type == MH_REC_FREE && f->pid == (__u32)p->pid) {
-			(void)mh_blocks_erase(p->blocks, f->addr);
+			(void)mh_spans_erase(p->blocks, f->addr);
 			return 0;
 		}
 	}
@@ -361,11 +370,11 @@ struct list_ctx {
 	size_t count;
 };
 
-static void list_block(struct mh_block *blk, void *arg)
+static void list_block(struct mh_span *sp, void *arg)
 {
 	struct list_ctx *l = arg;
 
-	l->blocks[l->count++] = (struct mh_reach_block){ .addr = blk->addr, .size = blk->size };
+	l->blocks[l->count++] = (struct mh_reach_block){ .addr = sp->addr, .size = sp->size };
 }
 
 int mh_liveset_take(struct mh_liveset *ls, pid_t pid, struct mh_exitscan_program *prog)
@@ -375,10 +384,10 @@ int mh_liveset_take(struct mh_liveset *ls, pid_t pid, struct mh_exitscan_program
 	int err = 0;
 
 	memset(prog, 0, sizeof(*prog));
-	if (p && mh_blocks_count(p->blocks)) {
-		l.blocks = malloc(mh_blocks_count(p->blocks) * sizeof(*l.blocks));
+	if (p && mh_spans_count(p->blocks)) {
+		l.blocks = malloc(mh_spans_count(p->blocks) * sizeof(*l.blocks));
 		if (l.blocks)
-			mh_blocks_foreach(p->blocks, list_block, &l);
+			mh_spans_foreach(p->blocks, list_block, &l);
 		else
 			err = -ENOMEM;
 	}

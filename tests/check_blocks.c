@@ -3,9 +3,10 @@
  * check_blocks.c - the live block table (common/blocks.c), an
  * open-addressing table with backward-shift deletion that grows and
  * shrinks with the live set: random adds and removes, clustered
- * addresses and strides that collide, removals by block and by address
- * (mh_blocks_erase), checked at every step against a plain array that
- * holds the same blocks, each block's stack with it. Also the memory its
+ * addresses and strides that collide, checked at every step against a
+ * plain array that holds the same blocks, each block's stack with it;
+ * the same for the recorder's address -> size table (mh_spans), inserts
+ * at live addresses and erases of absent ones included. Also the memory its
  * large tables and the trace's buffers come from (common/bigmem.c): where
  * the huge pages start, and that filling maps ahead no more than it says.
  */
@@ -13,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 
@@ -95,14 +97,9 @@ static void run_pattern(unsigned pattern)
 	for (step = 0; step < 400000; step++) {
 		size_t i = next_random() % MODEL_SLOTS;
 		bool draining = step >= 200000;
+		bool added;
 
-		if (model[i] && step % 2) {
-			/* Half the removals by address, in one call. */
-			ck_assert(mh_blocks_erase(b, model[i]));
-			ck_assert_ptr_null(mh_blocks_find(b, model[i]));
-			model[i] = 0;
-			live--;
-		} else if (model[i]) {
+		if (model[i]) {
 			struct mh_block *blk = mh_blocks_find(b, model[i]);
 
 			ck_assert_ptr_nonnull(blk);
@@ -113,9 +110,17 @@ static void run_pattern(unsigned pattern)
 		} else if (!draining) {
 			model[i] = addr_of(i, pattern);
 			ck_assert_ptr_null(mh_blocks_find(b, model[i]));
-			/* Erasing what is not there changes nothing (check_same() looks). */
-			ck_assert(!mh_blocks_erase(b, model[i]));
-			ck_assert_ptr_nonnull(mh_blocks_add(b, model[i], i + 1, stack_of(i)));
+			/* Half the additions by insert: a new block, then the same one found. */
+			if (step % 2) {
+				ck_assert_ptr_nonnull(mh_blocks_add(b, model[i], i + 1, stack_of(i)));
+			} else {
+				ck_assert_ptr_nonnull(mh_blocks_insert(b, model[i], i + 1, stack_of(i),
+								       &added));
+				ck_assert(added);
+				ck_assert_ptr_eq(mh_blocks_insert(b, model[i], 7, NULL, &added),
+						 mh_blocks_find(b, model[i]));
+				ck_assert(!added);
+			}
 			live++;
 		}
 		if (step % 20000 == 0)
@@ -143,22 +148,149 @@ static void run_pattern(unsigned pattern)
 	mh_blocks_free(b);
 }
 
+static unsigned char span_seen[MODEL_SLOTS];
+
+/* A span is model block size - 1, seen once. */
+static void see_span(struct mh_span *sp, void *arg)
+{
+	size_t i = sp->size - 1;
+
+	ck_assert_uint_lt(i, MODEL_SLOTS);
+	ck_assert_uint_eq(sp->addr, model[i]);
+	ck_assert(!span_seen[i]);
+	span_seen[i] = 1;
+	(*(uint64_t *)arg)++;
+}
+
+/* The span table holds the model's blocks, each with its size, and nothing else. */
+static void check_spans(struct mh_spans *s, uint64_t live)
+{
+	uint64_t seen = 0;
+
+	memset(span_seen, 0, sizeof(span_seen));
+	mh_spans_foreach(s, see_span, &seen);
+	ck_assert_uint_eq(seen, live);
+	ck_assert_uint_eq(mh_spans_count(s), live);
+}
+
+/* The same for the recorder's table: inserts (new and live), erases by address. */
+static void run_span_pattern(unsigned pattern)
+{
+	struct mh_spans *s = mh_spans_new();
+	struct mh_span *sp;
+	uint64_t live = 0;
+	unsigned step;
+	bool added;
+
+	ck_assert_ptr_nonnull(s);
+	for (size_t i = 0; i < MODEL_SLOTS; i++)
+		model[i] = 0;
+	for (step = 0; step < 400000; step++) {
+		size_t i = next_random() % MODEL_SLOTS;
+		bool draining = step >= 200000;
+
+		if (model[i] && step % 3 == 0 && !draining) {
+			/* A live address again: found, not added; its size is the caller's to set. */
+			sp = mh_spans_insert(s, model[i], &added);
+			ck_assert_ptr_nonnull(sp);
+			ck_assert(!added);
+			ck_assert_uint_eq(sp->size, i + 1);
+		} else if (model[i]) {
+			ck_assert(mh_spans_erase(s, model[i]));
+			ck_assert(!mh_spans_erase(s, model[i]));
+			model[i] = 0;
+			live--;
+		} else if (!draining) {
+			model[i] = addr_of(i, pattern);
+			ck_assert(!mh_spans_erase(s, model[i]));
+			sp = mh_spans_insert(s, model[i], &added);
+			ck_assert_ptr_nonnull(sp);
+			ck_assert(added);
+			ck_assert_uint_eq(sp->size, 0);
+			sp->size = i + 1;
+			live++;
+		}
+		if (step % 20000 == 0)
+			check_spans(s, live);
+	}
+	check_spans(s, live);
+	for (size_t i = 0; i < MODEL_SLOTS; i++) {
+		if (model[i]) {
+			ck_assert(mh_spans_erase(s, model[i]));
+			model[i] = 0;
+		}
+	}
+	check_spans(s, 0);
+	for (step = 0; step < 16 * 4 * MODEL_SLOTS; step++) {
+		ck_assert_ptr_nonnull(mh_spans_insert(s, addr_of(step % 8, pattern), &added));
+		ck_assert(mh_spans_erase(s, addr_of(step % 8, pattern)));
+	}
+	check_spans(s, 0);
+	ck_assert_uint_le(mh_spans_table_bytes(s), 4096 * sizeof(struct mh_span));
+	mh_spans_free(s);
+}
+
 START_TEST(test_matches_model)
 {
 	run_pattern((unsigned)_i);
 }
 END_TEST
 
+START_TEST(test_spans_match_model)
+{
+	run_span_pattern((unsigned)_i);
+}
+END_TEST
+
+/*
+ * Addresses forged to share one home under a known multiplier, k times
+ * the inverse of Fibonacci's 2^64/phi (what a program could write into
+ * the ring): with that multiplier every insert would probe past all the
+ * others, 10^11 probes for these, and the case would time out; the
+ * recorder's table draws its multiplier at random.
+ */
+START_TEST(test_spans_forged_addresses)
+{
+	const uint64_t fib = 0x9e3779b97f4a7c15ULL;
+	const size_t n = (size_t)1 << 20;
+	struct mh_spans *s = mh_spans_new();
+	uint64_t inv = fib;
+	bool added;
+
+	ck_assert_ptr_nonnull(s);
+	/* Newton's iteration: each step doubles the low bits where fib * inv is 1. */
+	for (int i = 0; i < 6; i++)
+		inv *= 2 - fib * inv;
+	ck_assert_uint_eq(fib * inv, 1);
+	for (size_t k = 1; k <= n; k++) {
+		ck_assert_ptr_nonnull(mh_spans_insert(s, k * inv, &added));
+		ck_assert(added);
+	}
+	ck_assert_uint_eq(mh_spans_count(s), n);
+	for (size_t k = 1; k <= n; k++)
+		ck_assert(mh_spans_erase(s, k * inv));
+	ck_assert_uint_eq(mh_spans_count(s), 0);
+	mh_spans_free(s);
+}
+END_TEST
+
 START_TEST(test_address_zero_refused)
 {
 	struct mh_blocks *b = mh_blocks_new();
+	struct mh_spans *s;
+	bool added;
 
 	ck_assert_ptr_nonnull(b);
 	ck_assert_ptr_null(mh_blocks_add(b, 0, 1, NULL));
 	ck_assert_ptr_null(mh_blocks_find(b, 0));
-	ck_assert(!mh_blocks_erase(b, 0));
 	ck_assert_uint_eq(mh_blocks_count(b), 0);
 	mh_blocks_free(b);
+	s = mh_spans_new();
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_null(mh_spans_insert(s, 0, &added));
+	ck_assert(!mh_spans_erase(s, 0));
+	ck_assert_uint_eq(mh_spans_count(s), 0);
+	mh_spans_free(s);
 }
 END_TEST
 
@@ -226,6 +358,8 @@ static Suite *blocks_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_matches_model, 0, 3);
+	tcase_add_loop_test(tc, test_spans_match_model, 0, 3);
+	tcase_add_test(tc, test_spans_forged_addresses);
 	tcase_add_test(tc, test_address_zero_refused);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("BigMem");
