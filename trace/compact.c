@@ -373,6 +373,7 @@ static size_t gather_parts(struct mh_trace_compact *c, const struct output *o, u
 	size_t at = PARTS * sizeof(__u32);
 	__u32 len;
 
+#pragma GCC unroll 16
 	for (unsigned i = 0; i < PARTS; i++) {
 		len = (__u32)(o->p[i] - (c->scratch + i * c->scratch_part_bytes));
 		memcpy(out + i * sizeof(len), &len, sizeof(len));
@@ -395,6 +396,12 @@ size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, 
 	/* At most two addresses per event, an event at least 40 bytes (positions_for()). */
 	if (bytes / 20 + 2 > POS_LIMIT || scratch_for(c, bytes))
 		return 0;
+	/*
+	 * Unrolled, as in gather_parts(): with constant indexes only, the
+	 * compiler keeps the part pointers out of memory the output bytes
+	 * could alias, and reloads them less (callgrind: 2 instructions an event).
+	 */
+#pragma GCC unroll 16
 	for (unsigned i = 0; i < PARTS; i++)
 		o.p[i] = c->scratch + i * c->scratch_part_bytes;
 	start_chunk(c);
