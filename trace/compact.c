@@ -188,7 +188,9 @@ static int put_thread(struct mh_trace_compact *c, struct chunk *ck, __u32 pid, _
 	return 0;
 }
 
-static int put_stack(struct mh_trace_compact *c, struct thread *t, __u64 id, struct output *o)
+/* Inlined: called from two copies of put_event(), a call took 20 instructions (callgrind). */
+static inline __attribute__((always_inline)) int
+put_stack(struct mh_trace_compact *c, struct thread *t, __u64 id, struct output *o)
 {
 	struct slot *slot;
 	unsigned at;
