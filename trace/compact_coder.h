@@ -72,7 +72,12 @@ struct thread {
 	__u64 addr;			/* its previous address */
 	__u64 new_addr;			/* its previous address new to the chunk, not freed */
 	__u64 recent[RECENT];		/* its last stack ids, most recent first */
-	__u32 pid, tid;
+	union {
+		struct {
+			__u32 tid, pid;
+		};
+		__u64 ids;		/* encoder: as the records end, tid then pid */
+	};
 };
 
 struct mh_trace_compact {
@@ -94,6 +99,8 @@ struct mh_trace_compact {
 	__u32 gen;			/* the chunk being coded */
 	__u32 copies;			/* decoder: records of the chunk stored as they are */
 	__u32 unit_ns;			/* the trace's time unit: stamps are coded in it */
+	unsigned unit_shift;		/* encoder: unit_ns = unit_odd << unit_shift, */
+	__u32 unit_odd;			/* a shift but for units not a power of two */
 	bool v4;			/* decoder: the trace is of version 4 */
 	unsigned parts;			/* decoder: parts in the trace's version */
 	unsigned char part[PARTS];	/* decoder: where the trace's version puts each part */
@@ -103,8 +110,8 @@ struct mh_trace_compact {
 struct chunk {
 	struct thread *cur;		/* thread of the previous event, NULL before the first */
 	__u64 last_ts;			/* of the previous event of any thread, in time units: */
-					/* a new thread's start */
-	__u64 last_addr;
+					/* a new thread's start (the encoder sets it and */
+	__u64 last_addr;		/* last_addr from cur only when it switches threads) */
 };
 
 /* Forget the previous chunk: O(1) but for the rare wrap of gen. */
