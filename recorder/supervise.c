@@ -15,23 +15,16 @@
 #include "recorder/tracked.h"
 #include "common/clock.h"
 
-/* How often buffered records are written out while the program runs, ns. */
-#define FLUSH_PERIOD_NS 1000000000ULL
 /*
- * Records drained since the last flush past which they are flushed before
- * the period ends: FLUSH_RECORDS, or a quarter of all flushed so far if
- * more; and how often that count is looked at, ns. What is still buffered
- * when the program ends is encoded and compressed after it, while whoever
- * waits for memhook waits: all of git log -p's 240K events were, 17 ms
- * after git had exited. Flushed on this otherwise idle thread while the
- * program runs, at most 64K records or a fifth of the run's are left. But
- * each chunk starts its encoder's tables afresh: git's trace grows by 3%
- * in chunks of 64K records (8% in 32K, 38% in 8K), cc1's 4 MiB chunks
- * cost 23% more than 16 MiB ones (docs/FORMAT.md); growing with the run,
- * early chunks reach the writer's 16 MiB after a dozen.
+ * How often buffered records are written out while the program runs, ns.
+ * Not sooner: each chunk starts its encoder's tables afresh (git's trace
+ * grows by 3% in chunks of 64K records, 8% in 32K, 38% in 8K; cc1's 4 MiB
+ * chunks cost 23% more than 16 MiB ones, docs/FORMAT.md). What is left
+ * when the program ends is already encoded as it came (trace/writer.c),
+ * so only its compression follows the program's exit: at most one
+ * chunk's encoding, 1.6 MiB on alloc_bench, a few ms.
  */
-#define FLUSH_RECORDS 65536
-#define FLUSH_CHECK_NS 20000000ULL
+#define FLUSH_PERIOD_NS 1000000000ULL
 /*
  * Records left since the last flush that are flushed when this thread
  * finds a process stopped for its exit scan: no more come from it, and
@@ -53,12 +46,6 @@ static __u64 flush(struct mh_recorder *r)
 static __u64 unflushed(struct mh_recorder *r, __u64 flushed)
 {
 	return atomic_load_explicit(&r->records, memory_order_relaxed) - flushed;
-}
-
-/* Enough records for a flush before the period ends (FLUSH_RECORDS)? */
-static bool flush_early(struct mh_recorder *r, __u64 flushed)
-{
-	return unflushed(r, flushed) >= (flushed / 4 > FLUSH_RECORDS ? flushed / 4 : FLUSH_RECORDS);
 }
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
@@ -154,7 +141,7 @@ int mh_supervise(struct mh_recorder *r, pid_t root, bool follow_forks, struct mh
 		now = mh_clock_now_ns();
 		if (sampler && now >= next_ns)
 			next_ns = mh_sampler_tick(sampler, now);
-		if (now >= flush_ns || flush_early(r, flushed)) {
+		if (now >= flush_ns) {
 			/* Low-volume streams would otherwise sit in memory until the end. */
 			flushed = flush(r);
 			flush_ns = now + FLUSH_PERIOD_NS;
@@ -162,8 +149,6 @@ int mh_supervise(struct mh_recorder *r, pid_t root, bool follow_forks, struct mh
 		now = mh_clock_now_ns();
 		loss_ns = mh_losses_tick(losses, r, now);
 		wake_ns = sampler && next_ns < flush_ns ? next_ns : flush_ns;
-		if (now + FLUSH_CHECK_NS < wake_ns)
-			wake_ns = now + FLUSH_CHECK_NS;
 		if (loss_ns < wake_ns)
 			wake_ns = loss_ns;
 		wake_ns = wake_ns > now ? wake_ns - now : 0;

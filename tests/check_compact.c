@@ -167,17 +167,21 @@ static struct mh_trace_writer *open_writer(struct mh_trace_header *h)
 	return w;
 }
 
-/* Encode then decode: the same bytes back, chunk after chunk on the same two coders. */
+/*
+ * Encode then decode: the same bytes back, chunk after chunk on the same
+ * two coders; and the same encoding when the records come in slices.
+ */
 START_TEST(round_trip_extremes)
 {
-	size_t max = 1 << 20, bytes, len;
+	size_t max = 1 << 20, bytes, len, off, end;
 	unsigned char *in = malloc(max), *packed = malloc(MH_TRACE_COMPACT_BOUND(max));
-	unsigned char *out = malloc(max + 64);
+	unsigned char *out = malloc(max + 64), *sliced = malloc(MH_TRACE_COMPACT_BOUND(max));
 	struct mh_trace_compact *enc = mh_trace_compact_new(), *dec = mh_trace_compact_new();
+	struct mh_trace_compact *part = mh_trace_compact_new();
 	__u64 x = 0x9e3779b97f4a7c15ULL;
 	__u32 count;
 
-	ck_assert(in && packed && out && enc && dec);
+	ck_assert(in && packed && out && sliced && enc && dec && part);
 	for (int round = 0; round < 6; round++) {
 		bytes = make_records(&x, in, round ? max >> round : max, &count);
 		len = mh_trace_compact_encode(enc, in, bytes, packed);
@@ -187,15 +191,32 @@ START_TEST(round_trip_extremes)
 		ck_assert_int_eq(mh_trace_compact_decode(dec, packed, len, out, bytes, count), 0);
 		ck_assert_int_eq(memcmp(in, out, bytes), 0);
 		ck_assert_uint_eq(out[bytes], 0xa5);	/* nothing past the records */
+		ck_assert_int_eq(mh_trace_compact_open(part, bytes), 0);
+		for (off = 0; off < bytes; off = end) {
+			size_t want = off + next_rand(&x) % 5000;
+			struct mh_rec_hdr h;
+
+			for (end = off; end < bytes; end += h.size) {
+				memcpy(&h, in + end, sizeof(h));
+				if (end > off && end + h.size > want)
+					break;
+			}
+			ck_assert_uint_eq(mh_trace_compact_add(part, in + off, end - off), end - off);
+		}
+		ck_assert_uint_eq(mh_trace_compact_size(part), len);
+		ck_assert_uint_eq(mh_trace_compact_close(part, sliced), len);
+		ck_assert_int_eq(memcmp(sliced, packed, len), 0);
 	}
 	/* No records at all. */
 	len = mh_trace_compact_encode(enc, in, 0, packed);
 	ck_assert_int_eq(mh_trace_compact_decode(dec, packed, len, out, 0, 0), 0);
 	mh_trace_compact_free(enc);
 	mh_trace_compact_free(dec);
+	mh_trace_compact_free(part);
 	free(in);
 	free(packed);
 	free(out);
+	free(sliced);
 }
 END_TEST
 

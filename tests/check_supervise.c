@@ -366,61 +366,6 @@ START_TEST(sudo_runs_program_as_invoking_user)
 }
 END_TEST
 
-/* Read a chunk's count records: do they hold another process's allocations, root's exit scan? */
-static void chunk_holds(struct mh_trace_reader *r, __u32 count, __u32 root, bool *others,
-			bool *root_scan)
-{
-	const struct mh_rec_hdr *rec;
-
-	*others = *root_scan = false;
-	for (__u32 i = 0; i < count; i++) {
-		const struct mh_rec_alloc *a;
-		const struct mh_rec_exit_scan *e;
-
-		ck_assert_int_eq(mh_trace_reader_next(r, MH_STREAM_ANY, &rec, NULL), 1);
-		a = (const void *)rec;
-		e = (const void *)rec;
-		*others |= rec->type == MH_REC_ALLOC && a->pid != root;
-		*root_scan |= rec->type == MH_REC_EXIT_SCAN && e->pid == root;
-	}
-}
-
-/*
- * Records are flushed while the program runs once enough came, not all
- * at its end: rec_target sigkill leaves 200K records and no exit scan,
- * then its shell waits on a sleep without the preload (no records, no
- * scan) for a third of the 1 s flush period. Some of the child's
- * allocations must be written out before the shell's exit scan, whose
- * stop flushes the rest. Chunk headers read from the file, records with
- * the reader.
- */
-START_TEST(short_run_is_flushed_while_it_runs)
-{
-	char script[PATH_MAX + 64];
-	const char *args[] = { "record", "--kernel=off", "--follow-forks", "-o", trace, "--",
-			       "sh", "-c", script, NULL };
-	bool others, root_scan, seen = false;
-	struct mh_chunk_header ch;
-	struct mh_trace_reader *r;
-	off_t off;
-	int fd;
-
-	if (skip_unbuilt_prog("short_run_is_flushed_while_it_runs", "tests/progs/rec_target"))
-		return;
-	snprintf(script, sizeof(script), "%s sigkill; env -u LD_PRELOAD sleep 0.3", target);
-	ck_assert_int_eq(run_memhook(args, NULL), 0);
-	r = chunk_walk_open(trace, &fd, &off);
-	for (; chunk_at(fd, off, &ch); off += sizeof(ch) + ch.stored_bytes) {
-		chunk_holds(r, ch.record_count, mh_trace_reader_header(r)->root_pid, &others,
-			    &root_scan);
-		seen |= others && !root_scan;
-	}
-	close(fd);
-	mh_trace_reader_free(r);
-	ck_assert_msg(seen, "the child's events were all flushed with the shell's exit scan");
-}
-END_TEST
-
 static Suite *supervise_suite(void)
 {
 	Suite *s = suite_create("supervise");
@@ -435,7 +380,6 @@ static Suite *supervise_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, oom_kill_is_an_oom_exit);
-	tcase_add_test(tc, short_run_is_flushed_while_it_runs);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("Identity");
 	tcase_add_checked_fixture(tc, setup, teardown);

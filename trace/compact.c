@@ -157,24 +157,17 @@ static inline __u64 get64(const unsigned char *rec, size_t at)
 	return v;
 }
 
-/* Switch to the thread (pid, tid): its index, and pid and tid when new. -ENOMEM or 0. */
-static int put_thread(struct mh_trace_compact *c, struct chunk *ck, __u32 pid, __u32 tid,
+/* Switch to the thread (pid, tid): its index, and pid and tid when new. */
+static void put_thread(struct mh_trace_compact *c, struct chunk *ck, __u32 pid, __u32 tid,
 		      struct output *o)
 {
 	struct slot *slot;
 	bool fresh;
 
-	/*
-	 * A new thread starts from the chunk's previous event, the last of
-	 * the thread switched from: read before RESERVE() moves the threads.
-	 */
+	/* A new thread starts from the chunk's previous event: the last of the thread switched from. */
 	ck->last_ts = ck->cur ? ck->cur->ts : 0;
 	ck->last_addr = ck->cur ? ck->cur->addr : 0;
-	if (RESERVE(c, thread))
-		return -ENOMEM;
 	slot = table_slot(&c->thread_index, c->gen, (__u64)pid << 32 | tid, &fresh);
-	if (!slot)
-		return -ENOMEM;
 	if (fresh)
 		slot->index = c->thread_count;
 	put_varint(o, P_THREAD, slot->index);
@@ -185,11 +178,10 @@ static int put_thread(struct mh_trace_compact *c, struct chunk *ck, __u32 pid, _
 	} else {
 		ck->cur = &c->threads[slot->index];
 	}
-	return 0;
 }
 
 /* Inlined: called from two copies of put_event(), a call took 20 instructions (callgrind). */
-static inline __attribute__((always_inline)) int
+static inline __attribute__((always_inline)) void
 put_stack(struct mh_trace_compact *c, struct thread *t, __u64 id, struct output *o)
 {
 	struct slot *slot;
@@ -202,12 +194,10 @@ put_stack(struct mh_trace_compact *c, struct thread *t, __u64 id, struct output 
 		if (t->recent[at] == id) {
 			move_to_front(t->recent, at, id);
 			put_varint(o, P_STACK, at);
-			return 0;
+			return;
 		}
 	}
 	slot = table_slot(&c->stack_index, c->gen, id, &fresh);
-	if (!slot)
-		return -ENOMEM;
 	if (fresh)
 		slot->index = c->stack_count++;
 	put_varint(o, P_STACK, RECENT + (__u64)slot->index);
@@ -216,7 +206,6 @@ put_stack(struct mh_trace_compact *c, struct thread *t, __u64 id, struct output 
 		o->p[P_STACK_ID] += sizeof(id);
 	}
 	move_to_front(t->recent, RECENT - 1, id);
-	return 0;
 }
 
 /*
@@ -230,7 +219,7 @@ put_stack(struct mh_trace_compact *c, struct thread *t, __u64 id, struct output 
  * from the thread's previous address, an allocated one from the thread's
  * previous allocated address new to the chunk (the heap's top moves on
  * while old blocks are freed in between). Sets *ref when it is a
- * reference. 0 or -ENOMEM.
+ * reference.
  *
  * The address table's slots keep the address's latest position in the
  * chunk shifted by POS_SHIFT and, below, the size class of the allocation
@@ -242,15 +231,13 @@ put_stack(struct mh_trace_compact *c, struct thread *t, __u64 id, struct output 
 _Static_assert(CLASSES <= 1 << POS_SHIFT, "a size class fits below the position");
 _Static_assert(MH_CHUNK_MAX_RAW_BYTES / 20 + 2 <= POS_LIMIT, "a chunk's positions fit in a slot");
 
-static inline __attribute__((always_inline)) int
+static inline __attribute__((always_inline)) void
 put_addr(struct mh_trace_compact *c, struct thread *t, __u64 addr, bool freed, unsigned cls,
 	 bool *ref, struct output *o)
 {
 	struct slot *slot = table_slot(&c->addr_index, c->gen, addr, ref);
 	unsigned k = 0;
 
-	if (!slot)
-		return -ENOMEM;
 	*ref = !*ref;
 	if (*ref && freed) {
 		put_varint(o, P_ADDR, zigzag((slot->index >> POS_SHIFT) - c->free_next));
@@ -274,11 +261,10 @@ put_addr(struct mh_trace_compact *c, struct thread *t, __u64 addr, bool freed, u
 	}
 	slot->index = c->addr_count++ << POS_SHIFT | (freed ? 0 : cls);
 	t->addr = addr;
-	return 0;
 }
 
-/* The REALLOC fields before the address. 0 or -ENOMEM. */
-static int put_realloc(struct mh_trace_compact *c, struct thread *t, const unsigned char *rec,
+/* The REALLOC fields before the address. */
+static void put_realloc(struct mh_trace_compact *c, struct thread *t, const unsigned char *rec,
 		       struct output *o)
 {
 	__u64 old_addr = get64(rec, offsetof(struct mh_rec_realloc, old_addr));
@@ -288,21 +274,19 @@ static int put_realloc(struct mh_trace_compact *c, struct thread *t, const unsig
 
 	*flags = (old_addr ? RE_OLD_ADDR : 0) | (old_size ? RE_OLD_SIZE : 0);
 	if (old_addr) {
-		if (put_addr(c, t, old_addr, true, 0, &ref, o))
-			return -ENOMEM;
+		put_addr(c, t, old_addr, true, 0, &ref, o);
 		*flags |= ref ? RE_OLD_REF : 0;
 	}
 	if (old_size)
 		put_varint(o, P_SIZE, old_size);
-	return 0;
 }
 
 /*
- * The event record rec of h.size bytes, coded with op. 0 or -ENOMEM.
+ * The event record rec of h.size bytes, coded with op.
  * Inlined once per operation, op a constant in each copy: the tests of
  * op and their spills were a tenth of an event's instructions (callgrind).
  */
-static inline __attribute__((always_inline)) int
+static inline __attribute__((always_inline)) void
 put_event(struct mh_trace_compact *c, struct chunk *ck, unsigned op, const unsigned char *rec,
 	  struct mh_rec_hdr h, struct output *o)
 {
@@ -315,8 +299,7 @@ put_event(struct mh_trace_compact *c, struct chunk *ck, unsigned op, const unsig
 
 	if (!t || t->ids != ids) {
 		tag |= TAG_THREAD;
-		if (put_thread(c, ck, (__u32)(ids >> 32), (__u32)ids, o))
-			return -ENOMEM;
+		put_thread(c, ck, (__u32)(ids >> 32), (__u32)ids, o);
 		t = ck->cur;
 	}
 	/* floor(floor(ts / 2^shift) / odd) is floor(ts / unit_ns); the division is rare. */
@@ -325,18 +308,18 @@ put_event(struct mh_trace_compact *c, struct chunk *ck, unsigned op, const unsig
 		ts /= c->unit_odd;
 	put_ts(o, ts - t->ts);
 	t->ts = ts;
-	if (op == OP_REALLOC && put_realloc(c, t, rec, o))
-		return -ENOMEM;
+	if (op == OP_REALLOC)
+		put_realloc(c, t, rec, o);
 	size = get64(rec, AT_SIZE);
-	if (put_addr(c, t, addr, op == OP_FREE, size_class(size), &ref, o))
-		return -ENOMEM;
+	put_addr(c, t, addr, op == OP_FREE, size_class(size), &ref, o);
 	tag |= ref ? TAG_ADDR_REF : 0;
 	if (op == OP_REALLOC)
 		*tagp = tag;
 	else
 		put_byte(o, P_TAG, tag);
 	put_varint(o, P_SIZE, size);
-	return op == OP_FREE ? 0 : put_stack(c, t, get64(rec, h.size - BACK_STACK), o);
+	if (op != OP_FREE)
+		put_stack(c, t, get64(rec, h.size - BACK_STACK), o);
 }
 
 /* The operation that encodes a record with header h: OP_COPY but for a valid event. */
@@ -369,17 +352,119 @@ static int scratch_for(struct mh_trace_compact *c, size_t bytes)
 	return 0;
 }
 
-/* Lengths, then the parts back to back, into out. Returns the bytes written. */
-static size_t gather_parts(struct mh_trace_compact *c, const struct output *o, unsigned char *out)
+/*
+ * Room in the tables and the thread array for what the records that start
+ * in the next `bytes` bytes can add: each is an event of at least
+ * MIN_EVENT_BYTES with at most two addresses, a stack and a thread new
+ * to the chunk. Made a group of records at a time, so that no record
+ * stops half-coded for want of memory and the test is not one per
+ * record. 0 or -ENOMEM, nothing coded yet of those records.
+ */
+#define MIN_EVENT_BYTES sizeof(struct mh_rec_free)
+#define ROOM_BYTES 4096U
+
+static int make_room(struct mh_trace_compact *c, size_t bytes)
 {
+	size_t n = bytes / MIN_EVENT_BYTES + 1;
+	size_t cur = c->enc.cur ? (size_t)(c->enc.cur - c->threads) : 0;
+
+	while (c->thread_count + n > c->thread_cap) {
+		if (reserve((void **)&c->threads, c->thread_cap, &c->thread_cap, sizeof(*c->threads)))
+			return -ENOMEM;
+		/* The array moved: so did the thread of the previous event. */
+		if (c->enc.cur)
+			c->enc.cur = &c->threads[cur];
+	}
+	if (table_room(&c->thread_index, c->gen, n) || table_room(&c->stack_index, c->gen, n) ||
+	    table_room(&c->addr_index, c->gen, 2 * n))
+		return -ENOMEM;
+	return 0;
+}
+
+int mh_trace_compact_open(struct mh_trace_compact *c, size_t bytes)
+{
+	/* At most two addresses per event, an event at least 40 bytes (positions_for()). */
+	if (bytes / 20 + 2 > POS_LIMIT || scratch_for(c, bytes))
+		return -ENOMEM;
+	for (unsigned i = 0; i < PARTS; i++)
+		c->at[i] = c->scratch + i * c->scratch_part_bytes;
+	start_chunk(c);
+	memset(&c->enc, 0, sizeof(c->enc));
+	c->room = bytes;
+	return 0;
+}
+
+size_t mh_trace_compact_add(struct mh_trace_compact *c, const void *records, size_t bytes)
+{
+	const unsigned char *in = records;
+	struct output o;
+	struct mh_rec_hdr h;
+	size_t off, ahead = 0, roomy = 0;
+
+	if (bytes > c->room)
+		return 0;
+	/*
+	 * Unrolled, as in mh_trace_compact_close(): with constant indexes only, the
+	 * compiler keeps the part pointers out of memory the output bytes
+	 * could alias, and reloads them less (callgrind: 2 instructions an event).
+	 */
+#pragma GCC unroll 16
+	for (unsigned i = 0; i < PARTS; i++)
+		o.p[i] = c->at[i];
+	for (off = 0; off < bytes; off += h.size) {
+		if (off >= roomy) {
+			roomy = bytes - off > ROOM_BYTES ? off + ROOM_BYTES : bytes;
+			if (make_room(c, roomy - off))
+				break;
+		}
+		memcpy(&h, in + off, sizeof(h));
+		ahead = table_prefetch(&c->addr_index, in, bytes, off, ahead);
+		switch (event_op(h)) {
+		case OP_ALLOC:
+			put_event(c, &c->enc, OP_ALLOC, in + off, h, &o);
+			break;
+		case OP_FREE:
+			put_event(c, &c->enc, OP_FREE, in + off, h, &o);
+			break;
+		case OP_REALLOC:
+			put_event(c, &c->enc, OP_REALLOC, in + off, h, &o);
+			break;
+		default:
+			put_byte(&o, P_TAG, OP_COPY);
+			memcpy(o.p[P_COPY], in + off, h.size);
+			/* Its stamps as the decoder gives back the events': floored to the unit. */
+			mh_rec_floor_stamps((struct mh_rec_hdr *)o.p[P_COPY], c->unit_ns);
+			o.p[P_COPY] += h.size;
+		}
+	}
+#pragma GCC unroll 16
+	for (unsigned i = 0; i < PARTS; i++)
+		c->at[i] = o.p[i];
+	c->room -= off;
+	return off;
+}
+
+size_t mh_trace_compact_size(const struct mh_trace_compact *c)
+{
+	size_t n = PARTS * sizeof(__u32);
+
+	for (unsigned i = 0; i < PARTS; i++)
+		n += (size_t)(c->at[i] - (c->scratch + i * c->scratch_part_bytes));
+	return n;
+}
+
+/* Lengths, then the parts back to back, into out. Returns the bytes written. */
+size_t mh_trace_compact_close(struct mh_trace_compact *c, void *out)
+{
+	unsigned char *to = out;
 	size_t at = PARTS * sizeof(__u32);
 	__u32 len;
 
 #pragma GCC unroll 16
 	for (unsigned i = 0; i < PARTS; i++) {
-		len = (__u32)(o->p[i] - (c->scratch + i * c->scratch_part_bytes));
-		memcpy(out + i * sizeof(len), &len, sizeof(len));
-		memcpy(out + at, c->scratch + i * c->scratch_part_bytes, len);
+		len = (__u32)(c->at[i] - (c->scratch + i * c->scratch_part_bytes));
+		memcpy(to + i * sizeof(len), &len, sizeof(len));
+		memcpy(to + at, c->scratch + i * c->scratch_part_bytes, len);
 		at += len;
 	}
 	return at;
@@ -388,52 +473,7 @@ static size_t gather_parts(struct mh_trace_compact *c, const struct output *o, u
 size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, size_t bytes,
 			       void *out)
 {
-	const unsigned char *in = records;
-	struct chunk ck = { 0 };
-	struct output o;
-	struct mh_rec_hdr h;
-	size_t off, ahead = 0;
-	int err;
-
-	/* At most two addresses per event, an event at least 40 bytes (positions_for()). */
-	if (bytes / 20 + 2 > POS_LIMIT || scratch_for(c, bytes))
+	if (mh_trace_compact_open(c, bytes) || mh_trace_compact_add(c, records, bytes) != bytes)
 		return 0;
-	/*
-	 * Unrolled, as in gather_parts(): with constant indexes only, the
-	 * compiler keeps the part pointers out of memory the output bytes
-	 * could alias, and reloads them less (callgrind: 2 instructions an event).
-	 */
-#pragma GCC unroll 16
-	for (unsigned i = 0; i < PARTS; i++)
-		o.p[i] = c->scratch + i * c->scratch_part_bytes;
-	start_chunk(c);
-	if ((!c->thread_index.slots && table_grow(&c->thread_index, c->gen)) ||
-	    (!c->stack_index.slots && table_grow(&c->stack_index, c->gen)) ||
-	    (!c->addr_index.slots && table_grow(&c->addr_index, c->gen)))
-		return 0;
-	for (off = 0; off < bytes; off += h.size) {
-		memcpy(&h, in + off, sizeof(h));
-		ahead = table_prefetch(&c->addr_index, in, bytes, off, ahead);
-		switch (event_op(h)) {
-		case OP_ALLOC:
-			err = put_event(c, &ck, OP_ALLOC, in + off, h, &o);
-			break;
-		case OP_FREE:
-			err = put_event(c, &ck, OP_FREE, in + off, h, &o);
-			break;
-		case OP_REALLOC:
-			err = put_event(c, &ck, OP_REALLOC, in + off, h, &o);
-			break;
-		default:
-			put_byte(&o, P_TAG, OP_COPY);
-			memcpy(o.p[P_COPY], in + off, h.size);
-			/* Its stamps as the decoder gives back the events': floored to the unit. */
-			mh_rec_floor_stamps((struct mh_rec_hdr *)o.p[P_COPY], c->unit_ns);
-			o.p[P_COPY] += h.size;
-			err = 0;
-		}
-		if (err)
-			return 0;
-	}
-	return gather_parts(c, &o, out);
+	return mh_trace_compact_close(c, out);
 }

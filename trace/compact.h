@@ -64,6 +64,22 @@ size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, 
 			       void *out);
 
 /*
+ * The same encoding of a chunk made a part at a time, as its records
+ * come: open a chunk of at most `bytes` bytes of records (0 or -ENOMEM),
+ * add records to it (whole and valid, as for mh_trace_compact_encode),
+ * close it into out (room for mh_trace_compact_size() bytes, at most
+ * MH_TRACE_COMPACT_BOUND of the records added). add returns the bytes of
+ * records it took: all of them but when the coder's tables could not
+ * grow (out of memory) or the chunk has no room left, and then the
+ * records taken are whole; close the chunk and add the others to another.
+ * The records added need not stay in memory. Not thread-safe on one coder.
+ */
+int mh_trace_compact_open(struct mh_trace_compact *c, size_t bytes);
+size_t mh_trace_compact_add(struct mh_trace_compact *c, const void *records, size_t bytes);
+size_t mh_trace_compact_size(const struct mh_trace_compact *c);
+size_t mh_trace_compact_close(struct mh_trace_compact *c, void *out);
+
+/*
  * Undo mh_trace_compact_encode: decode the len bytes at packed into
  * exactly count records of raw_bytes bytes at out (raw_bytes long).
  * Returns 0; -EBADMSG when packed is not such an encoding (a record cut

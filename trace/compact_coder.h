@@ -80,7 +80,16 @@ struct thread {
 	};
 };
 
+/* Per-chunk cursor state besides the tables. */
+struct chunk {
+	struct thread *cur;		/* thread of the previous event, NULL before the first */
+	__u64 last_ts;			/* of the previous event of any thread, in time units: */
+					/* a new thread's start (the encoder sets it and */
+	__u64 last_addr;		/* last_addr from cur only when it switches threads) */
+};
+
 struct mh_trace_compact {
+	struct chunk enc;		/* encoder: the open chunk's cursor */
 	struct thread *threads;		/* by index, this chunk */
 	__u32 thread_count, thread_cap;
 	__u64 *stacks;			/* decoder: stack ids by index, this chunk */
@@ -95,6 +104,8 @@ struct mh_trace_compact {
 	struct table addr_index;	/* encoder: address -> its latest position in addrs */
 	unsigned char *scratch;		/* encoder: PARTS areas of scratch_part_bytes */
 	size_t scratch_part_bytes;
+	unsigned char *at[PARTS];	/* encoder: where each part of the open chunk goes on */
+	size_t room;			/* encoder: record bytes the open chunk may still take */
 	__u64 free_next;		/* position after the previous free's allocation */
 	__u32 gen;			/* the chunk being coded */
 	__u32 copies;			/* decoder: records of the chunk stored as they are */
@@ -106,13 +117,6 @@ struct mh_trace_compact {
 	unsigned char part[PARTS];	/* decoder: where the trace's version puts each part */
 };
 
-/* Per-chunk cursor state besides the tables. */
-struct chunk {
-	struct thread *cur;		/* thread of the previous event, NULL before the first */
-	__u64 last_ts;			/* of the previous event of any thread, in time units: */
-					/* a new thread's start (the encoder sets it and */
-	__u64 last_addr;		/* last_addr from cur only when it switches threads) */
-};
 
 /* Forget the previous chunk: O(1) but for the rare wrap of gen. */
 static inline void start_chunk(struct mh_trace_compact *c)

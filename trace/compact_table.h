@@ -82,13 +82,22 @@ static inline int table_grow(struct table *t, __u32 gen)
 	return 0;
 }
 
+/* Room in t for n more keys, the table at most half full after them. 0 or -ENOMEM. */
+static inline int table_room(struct table *t, __u32 gen, size_t n)
+{
+	while ((t->used + n) * 2 > t->mask + 1ULL)
+		if (table_grow(t, gen))
+			return -ENOMEM;
+	return 0;
+}
+
 /*
  * The slot of key in this chunk; when absent it is added and *fresh set
- * (the caller fills in its index). NULL when out of memory. The table
- * must have slots (table_grow() once). Always inlined, as put_addr() in
+ * (the caller fills in its index). The caller made room for it
+ * (table_room()): an insertion never grows the table, so a lookup cannot
+ * fail half-way through a record. Always inlined, as put_addr() in
  * compact.c: the calls took a quarter of the encoder's instructions
- * (callgrind). Only an insertion checks the load: most lookups find
- * their key.
+ * (callgrind).
  */
 static inline __attribute__((always_inline)) struct slot *
 table_slot(struct table *t, __u32 gen, __u64 key, bool *fresh)
@@ -104,14 +113,6 @@ table_slot(struct table *t, __u32 gen, __u64 key, bool *fresh)
 			*fresh = false;
 			return s;
 		}
-	}
-	/* At most half full: the probes stay short. */
-	if ((t->used + 1ULL) * 2 > t->mask + 1ULL) {
-		if (table_grow(t, gen))
-			return NULL;
-		for (i = hash(t, key); t->slots[i].gen == gen; i = (i + 1) & t->mask)
-			;
-		s = &t->slots[i];
 	}
 	s->key = key;
 	s->gen = gen;

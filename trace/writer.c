@@ -10,9 +10,12 @@
  * Each stream has its own lock, buffer and compression context, so the
  * ring drainer and the kernel collector compress in parallel; only the
  * write(2) of a finished chunk is serialised by the file lock. The
- * allocation stream's full buffers are encoded, compressed and written by
- * a thread of their own (its packer) while the caller fills a second
- * buffer: the ring drainer never stops for a chunk. A chunk is
+ * allocation stream's records are put in the compact encoding as they
+ * come, while the ring drainer still has them in its cache, in a small
+ * buffer reused for each batch: no chunk of them is kept as records. Its
+ * full chunks are compressed and written by a thread of their own (its
+ * packer) while the caller encodes the next: the ring drainer never stops
+ * for a chunk. A chunk is
  * written whole with one write(2); if that fails part-way the file is cut
  * back to the end of the previous chunk, so what was written stays a
  * readable trace. Never prints.
@@ -56,13 +59,21 @@
  */
 #define BUF_SMALL_BYTES (1U << 20)
 
-/* Records that make one chunk: a buffer of them and what is known of them. */
+/*
+ * Bytes of records the allocation stream takes at a time before it encodes
+ * them (mh_trace_writer_room): the ring drainer's batches, which stay in
+ * the cache between their copy out of the ring and their encoding.
+ */
+#define STAGE_BYTES (1U << 20)
+
+/* Records that make one chunk: a buffer of them (or of their encoding) and what is known of them. */
 struct pending {
-	unsigned char *raw;		/* MH_CHUNK_MAX_RAW_BYTES of records */
-	size_t raw_bytes;		/* bytes used in raw */
-	size_t raw_mapped;		/* bytes of raw's small part mapped (mh_bigmem_fill) */
-	__u32 record_count;		/* records in raw */
-	__u64 first_ts_ns;		/* smallest timestamp in raw, 0 if none */
+	unsigned char *buf;		/* the records; the compact stream's: their encoding */
+	size_t buf_bytes;		/* bytes used in buf */
+	size_t buf_mapped;		/* bytes of buf's small part mapped (mh_bigmem_fill) */
+	size_t raw_bytes;		/* bytes of the records */
+	__u32 record_count;		/* records in the chunk */
+	__u64 first_ts_ns;		/* smallest timestamp of them, 0 if none */
 };
 
 /*
@@ -87,14 +98,17 @@ struct packer {
 struct stream_buf {
 	pthread_mutex_t lock;
 	struct pending cur;		/* the records being added to, under lock */
-	unsigned char *packed;		/* the same records encoded (compact or columns) */
+	size_t buf_cap;			/* bytes allocated for each pending's buf */
+	unsigned char *stage;		/* compact: records given room, not encoded yet */
+	size_t stage_mapped;		/* bytes of stage mapped */
+	unsigned char *packed;		/* columns: the same records in the column layout */
 	size_t packed_mapped;		/* bytes of packed's small part mapped */
 	size_t chunk_mapped;		/* the same for chunk */
-	size_t packed_cap;		/* bytes allocated for packed */
 	unsigned char *chunk;		/* chunk header + compressed payload */
 	size_t chunk_cap;		/* bytes allocated for chunk */
 	ZSTD_CCtx *cctx;
-	struct mh_trace_compact *compact; /* the compact encoder; NULL: columns */
+	struct mh_trace_compact *compact; /* the compact encoder, its chunk open while cur */
+					  /* has records; NULL: columns */
 	struct packer *packer;		/* the allocation stream's; NULL: packed by the caller */
 };
 
@@ -172,49 +186,69 @@ static void floor_stamps(struct pending *p, __u32 unit_ns)
 	if (unit_ns <= 1)
 		return;
 	for (size_t off = 0; off < p->raw_bytes; off += rec->size) {
-		rec = (struct mh_rec_hdr *)(p->raw + off);
+		rec = (struct mh_rec_hdr *)(p->buf + off);
 		mh_rec_floor_stamps(rec, unit_ns);
 	}
 }
 
 /*
- * Encode and compress a chunk's records p with stream s's encoders into
- * the payload area (cap bytes), stamps floored to unit_ns. Returns the
- * chunk flags and sets *stored; flags 0 (records as they are) when
- * nothing shrinks them.
+ * The records of the compact chunk p as they are, stamps floored as the
+ * encoder stored them, decoded from its encoding into out (raw_bytes
+ * long): the allocation stream keeps no other copy. Only for a chunk zstd
+ * does not shrink. 0 or -errno.
  */
-static __u16 pack(struct stream_buf *s, struct pending *p, __u32 unit_ns, unsigned char *payload,
-		  size_t cap, __u32 *stored)
+static int unpack(const struct pending *p, __u32 unit_ns, unsigned char *out)
 {
-	size_t len = 0, n;
-	__u16 flags = MH_CHUNK_COMPACT;
+	struct mh_trace_compact *d = mh_trace_compact_new();
+	int err = -ENOMEM;
 
-	/* The compact encoder floors as it codes; every other way needs floored records. */
-	if (s->compact) {
-		/* Its output is mostly under an eighth of the records (alloc_bench, git). */
-		mh_bigmem_fill(s->packed, BUF_SMALL_BYTES, &s->packed_mapped, p->raw_bytes / 8);
-		len = mh_trace_compact_encode(s->compact, p->raw, p->raw_bytes, s->packed);
+	if (d) {
+		mh_trace_compact_set_time_unit(d, unit_ns);
+		err = mh_trace_compact_decode(d, p->buf, p->buf_bytes, out, p->raw_bytes,
+					      p->record_count);
 	}
-	if (!len) {
-		/* The column layout: other streams, or the compact encoder ran out of memory. */
+	mh_trace_compact_free(d);
+	return err;
+}
+
+/*
+ * Compress a chunk's records p (other streams: encode them first, stamps
+ * floored to unit_ns) into the payload area (cap bytes). Returns the
+ * chunk flags and sets *stored; flags 0 (records as they are) when
+ * nothing shrinks them; -errno when the records cannot be had back.
+ */
+static int pack(struct stream_buf *s, struct pending *p, __u32 unit_ns, unsigned char *payload,
+		size_t cap, __u32 *stored)
+{
+	const unsigned char *src = p->buf;
+	size_t len = p->buf_bytes, n;
+	int flags = MH_CHUNK_COMPACT, err;
+
+	if (!s->compact) {
 		floor_stamps(p, unit_ns);
 		mh_bigmem_fill(s->packed, BUF_SMALL_BYTES, &s->packed_mapped, p->raw_bytes);
-		mh_trace_columns_encode(p->raw, p->raw_bytes, p->record_count, MH_TRACE_VERSION,
+		mh_trace_columns_encode(p->buf, p->raw_bytes, p->record_count, MH_TRACE_VERSION,
 					unit_ns, s->packed);
+		src = s->packed;
 		len = p->raw_bytes;
 		flags = MH_CHUNK_COLUMNS;
 	}
 	/* zstd mostly leaves under a 32nd of the records (alloc_bench: a 38th). */
 	mh_bigmem_fill(s->chunk, BUF_SMALL_BYTES, &s->chunk_mapped, p->raw_bytes / 32);
-	n = ZSTD_compressCCtx(s->cctx, payload, cap, s->packed, len, TRACE_ZSTD_LEVEL);
+	n = ZSTD_compressCCtx(s->cctx, payload, cap, src, len, TRACE_ZSTD_LEVEL);
 	if (!ZSTD_isError(n) && n < p->raw_bytes) {
 		*stored = (__u32)n;
 		return flags | MH_CHUNK_ZSTD;
 	}
-	/* Incompressible (or zstd refused): store the records as they are, floored once. */
-	if (flags == MH_CHUNK_COMPACT)
-		floor_stamps(p, unit_ns);
-	memcpy(payload, p->raw, p->raw_bytes);
+	/* Incompressible (or zstd refused): store the records as they are, floored. */
+	if (s->compact) {
+		mh_bigmem_fill(s->chunk, BUF_SMALL_BYTES, &s->chunk_mapped, p->raw_bytes);
+		err = unpack(p, unit_ns, payload);
+		if (err)
+			return err;
+	} else {
+		memcpy(payload, p->buf, p->raw_bytes);
+	}
 	*stored = (__u32)p->raw_bytes;
 	return 0;
 }
@@ -238,10 +272,14 @@ static int write_pending(struct mh_trace_writer *w, int stream, struct pending *
 
 	if (!p->raw_bytes)
 		return 0;
-	ch.flags = pack(s, p, w->unit_ns, payload, s->chunk_cap - sizeof(ch), &ch.stored_bytes);
-	ch.crc32 = (__u32)crc32(0L, payload, ch.stored_bytes);
-	memcpy(s->chunk, &ch, sizeof(ch));
-	err = write_chunk(w, s->chunk, sizeof(ch) + ch.stored_bytes);
+	err = pack(s, p, w->unit_ns, payload, s->chunk_cap - sizeof(ch), &ch.stored_bytes);
+	if (err >= 0) {
+		ch.flags = (__u16)err;
+		ch.crc32 = (__u32)crc32(0L, payload, ch.stored_bytes);
+		memcpy(s->chunk, &ch, sizeof(ch));
+		err = write_chunk(w, s->chunk, sizeof(ch) + ch.stored_bytes);
+	}
+	p->buf_bytes = 0;
 	p->raw_bytes = 0;
 	p->record_count = 0;
 	p->first_ts_ns = 0;
@@ -311,8 +349,9 @@ static int hand_over(struct stream_buf *s, bool full)
 
 /*
  * Compress and write a stream's pending records, or have its packer do
- * it (see hand_over() for full). Call with s->lock held. The packer's
- * errors come back through w->error.
+ * it (see hand_over() for full); the compact stream's chunk is closed
+ * first. Call with s->lock held. The packer's errors come back through
+ * w->error.
  */
 static int flush_stream(struct mh_trace_writer *w, int stream, bool full)
 {
@@ -320,6 +359,11 @@ static int flush_stream(struct mh_trace_writer *w, int stream, bool full)
 
 	if (!s->cur.raw_bytes)
 		return 0;
+	if (s->compact) {
+		mh_bigmem_fill(s->cur.buf, BUF_SMALL_BYTES, &s->cur.buf_mapped,
+			       mh_trace_compact_size(s->compact));
+		s->cur.buf_bytes = mh_trace_compact_close(s->compact, s->cur.buf);
+	}
 	if (hand_over(s, full))
 		return 0;
 	return write_pending(w, stream, &s->cur);
@@ -345,15 +389,15 @@ static void packer_sync(struct packer *k, __u64 jobs)
 }
 
 /*
- * Validate the whole records at the start of buf that fit in `room` bytes
- * and account for them in s; nothing is accounted if any is malformed.
+ * Validate the whole records at the start of buf that fit in `room` bytes:
+ * *taken their bytes, *count them, *first_ts their smallest stamp (0: none).
  */
-static int measure(struct stream_buf *s, const unsigned char *buf, size_t bytes, size_t room,
-		   size_t *taken)
+static int measure(const unsigned char *buf, size_t bytes, size_t room, size_t *taken,
+		   __u32 *count, __u64 *first_ts)
 {
 	const struct mh_rec_hdr *rec;
-	__u64 ts, first_ts = s->cur.first_ts_ns;
-	__u32 count = 0;
+	__u64 ts, first = 0;
+	__u32 n = 0;
 	size_t off = 0;
 
 	while (off < bytes) {
@@ -368,14 +412,62 @@ static int measure(struct stream_buf *s, const unsigned char *buf, size_t bytes,
 		if (off + rec->size > room)
 			break;
 		ts = mh_rec_stamp(rec);
-		if (ts && (!first_ts || ts < first_ts))
-			first_ts = ts;
-		count++;
+		if (ts && (!first || ts < first))
+			first = ts;
+		n++;
 		off += rec->size;
 	}
-	s->cur.first_ts_ns = first_ts;
-	s->cur.record_count += count;
 	*taken = off;
+	*count = n;
+	*first_ts = first;
+	return 0;
+}
+
+/* bytes of count records, their smallest stamp first_ts (0: none), joined the chunk p. */
+static void account(struct pending *p, size_t bytes, __u32 count, __u64 first_ts)
+{
+	if (first_ts && (!p->first_ts_ns || first_ts < p->first_ts_ns))
+		p->first_ts_ns = first_ts;
+	p->record_count += count;
+	p->raw_bytes += bytes;
+}
+
+/*
+ * Put whole, valid records (count of them, first_ts their smallest
+ * stamp) of the compact stream in its open chunk, opening one if none is.
+ * When the coder's tables cannot grow, the chunk ends at the records it
+ * took and the others go to the next. Call with s->lock held. 0 or -errno.
+ */
+static int encode(struct mh_trace_writer *w, int stream, const unsigned char *recs, size_t bytes,
+		  __u32 count, __u64 first_ts)
+{
+	struct stream_buf *s = &w->streams[stream];
+	bool whole = true;
+	size_t taken;
+	int err;
+
+	while (bytes) {
+		if (!s->cur.raw_bytes && mh_trace_compact_open(s->compact, MH_CHUNK_MAX_RAW_BYTES))
+			return -ENOMEM;
+		taken = mh_trace_compact_add(s->compact, recs, bytes);
+		if (taken == bytes && whole) {
+			account(&s->cur, bytes, count, first_ts);
+			return 0;
+		}
+		if (!taken && !s->cur.raw_bytes)
+			return -ENOMEM;
+		/* Rare: the pieces are counted again. */
+		whole = false;
+		(void)measure(recs, taken, taken, &taken, &count, &first_ts);
+		account(&s->cur, taken, count, first_ts);
+		recs += taken;
+		bytes -= taken;
+		if (bytes) {
+			err = flush_stream(w, stream, true);
+			if (err)
+				return err;
+		}
+	}
 	return 0;
 }
 
@@ -400,19 +492,28 @@ int mh_trace_writer_append(struct mh_trace_writer *w, int stream, const void *re
 	const unsigned char *p = records;
 	struct stream_buf *s;
 	size_t taken;
+	__u64 first_ts;
+	__u32 count;
 	int err;
 
 	err = lock_stream(w, stream, &s);
 	if (err)
 		return err;
 	while (bytes) {
-		err = measure(s, p, bytes, MH_CHUNK_MAX_RAW_BYTES - s->cur.raw_bytes, &taken);
+		err = measure(p, bytes, MH_CHUNK_MAX_RAW_BYTES - s->cur.raw_bytes, &taken, &count,
+			      &first_ts);
 		if (err)
 			break;
-		mh_bigmem_fill(s->cur.raw, BUF_SMALL_BYTES, &s->cur.raw_mapped,
-			       s->cur.raw_bytes + taken);
-		memcpy(s->cur.raw + s->cur.raw_bytes, p, taken);
-		s->cur.raw_bytes += taken;
+		if (s->compact) {
+			err = encode(w, stream, p, taken, count, first_ts);
+			if (err)
+				break;
+		} else {
+			mh_bigmem_fill(s->cur.buf, BUF_SMALL_BYTES, &s->cur.buf_mapped,
+				       s->cur.raw_bytes + taken);
+			memcpy(s->cur.buf + s->cur.raw_bytes, p, taken);
+			account(&s->cur, taken, count, first_ts);
+		}
 		p += taken;
 		bytes -= taken;
 		if (bytes) {
@@ -433,7 +534,8 @@ int mh_trace_writer_room(struct mh_trace_writer *w, int stream, size_t min, void
 
 	*at = NULL;
 	*cap = 0;
-	if (min > MH_CHUNK_MAX_RAW_BYTES)
+	/* The allocation stream, the only compact one, takes its records a stage at a time. */
+	if (min > (stream == MH_STREAM_ALLOC ? STAGE_BYTES : MH_CHUNK_MAX_RAW_BYTES))
 		return -EINVAL;
 	err = lock_stream(w, stream, &s);
 	if (err)
@@ -445,38 +547,54 @@ int mh_trace_writer_room(struct mh_trace_writer *w, int stream, size_t min, void
 			return err;
 		}
 	}
-	/* The caller writes an unknown part of cap: map ahead by what came so far. */
-	mh_bigmem_fill(s->cur.raw, BUF_SMALL_BYTES, &s->cur.raw_mapped, s->cur.raw_bytes + min);
-	*at = s->cur.raw + s->cur.raw_bytes;
 	*cap = MH_CHUNK_MAX_RAW_BYTES - s->cur.raw_bytes;
+	/* The caller writes an unknown part of cap: map ahead by what came so far. */
+	if (s->compact) {
+		*cap = *cap < STAGE_BYTES ? *cap : STAGE_BYTES;
+		mh_bigmem_fill(s->stage, BUF_SMALL_BYTES, &s->stage_mapped,
+			       s->cur.raw_bytes + min < *cap ? s->cur.raw_bytes + min : *cap);
+		*at = s->stage;
+	} else {
+		mh_bigmem_fill(s->cur.buf, BUF_SMALL_BYTES, &s->cur.buf_mapped,
+			       s->cur.raw_bytes + min);
+		*at = s->cur.buf + s->cur.raw_bytes;
+	}
 	return 0;
 }
 
 int mh_trace_writer_commit(struct mh_trace_writer *w, int stream, size_t bytes)
 {
 	struct stream_buf *s = &w->streams[stream];
+	size_t room = s->compact ? STAGE_BYTES : MH_CHUNK_MAX_RAW_BYTES - s->cur.raw_bytes;
 	size_t taken = 0;
+	__u64 first_ts;
+	__u32 count;
 	int err;
 
-	err = measure(s, s->cur.raw + s->cur.raw_bytes, bytes,
-		      MH_CHUNK_MAX_RAW_BYTES - s->cur.raw_bytes, &taken);
-	s->cur.raw_bytes += taken;
+	err = measure(s->compact ? s->stage : s->cur.buf + s->cur.raw_bytes, bytes, room, &taken,
+		      &count, &first_ts);
+	if (!err && taken != bytes)
+		err = -EINVAL;	/* past the room given: cannot happen with the room kept to */
+	if (!err && s->compact)
+		err = encode(w, stream, s->stage, bytes, count, first_ts);
+	else if (!err)
+		account(&s->cur, bytes, count, first_ts);
 	pthread_mutex_unlock(&s->lock);
-	/* Past the room given: cannot happen with the room kept to. */
-	return err ? err : taken == bytes ? 0 : -EINVAL;
+	return err;
 }
 
 int mh_trace_writer_commit_checked(struct mh_trace_writer *w, int stream, size_t bytes,
 				   __u32 count, __u64 first_ts)
 {
 	struct stream_buf *s = &w->streams[stream];
+	int err = 0;
 
-	if (first_ts && (!s->cur.first_ts_ns || first_ts < s->cur.first_ts_ns))
-		s->cur.first_ts_ns = first_ts;
-	s->cur.record_count += count;
-	s->cur.raw_bytes += bytes;
+	if (s->compact)
+		err = encode(w, stream, s->stage, bytes, count, first_ts);
+	else
+		account(&s->cur, bytes, count, first_ts);
 	pthread_mutex_unlock(&s->lock);
-	return 0;
+	return err;
 }
 
 int mh_trace_writer_flush(struct mh_trace_writer *w)
@@ -519,7 +637,7 @@ static void packer_free(struct packer *k)
 		pthread_mutex_unlock(&k->job_lock);
 		pthread_join(k->thread, NULL);
 	}
-	mh_bigmem_free(k->job.raw, MH_CHUNK_MAX_RAW_BYTES, BUF_SMALL_BYTES);
+	mh_bigmem_free(k->job.buf, k->w->streams[k->stream].buf_cap, BUF_SMALL_BYTES);
 	pthread_cond_destroy(&k->idle_cond);
 	pthread_cond_destroy(&k->job_cond);
 	pthread_mutex_destroy(&k->job_lock);
@@ -538,8 +656,8 @@ static struct packer *packer_new(struct mh_trace_writer *w, int stream)
 	pthread_cond_init(&k->idle_cond, NULL);
 	k->w = w;
 	k->stream = stream;
-	k->job.raw = mh_bigmem_alloc(MH_CHUNK_MAX_RAW_BYTES, BUF_SMALL_BYTES);
-	if (!k->job.raw) {
+	k->job.buf = mh_bigmem_alloc(w->streams[stream].buf_cap, BUF_SMALL_BYTES);
+	if (!k->job.buf) {
 		packer_free(k);
 		return NULL;
 	}
@@ -554,8 +672,9 @@ static void free_writer(struct mh_trace_writer *w)
 	for (i = 0; i < MH_STREAM_COUNT; i++)
 		packer_free(w->streams[i].packer);
 	for (i = 0; i < MH_STREAM_COUNT; i++) {
-		mh_bigmem_free(w->streams[i].cur.raw, MH_CHUNK_MAX_RAW_BYTES, BUF_SMALL_BYTES);
-		mh_bigmem_free(w->streams[i].packed, w->streams[i].packed_cap, BUF_SMALL_BYTES);
+		mh_bigmem_free(w->streams[i].cur.buf, w->streams[i].buf_cap, BUF_SMALL_BYTES);
+		mh_bigmem_free(w->streams[i].stage, STAGE_BYTES, BUF_SMALL_BYTES);
+		mh_bigmem_free(w->streams[i].packed, MH_CHUNK_MAX_RAW_BYTES, BUF_SMALL_BYTES);
 		mh_bigmem_free(w->streams[i].chunk, w->streams[i].chunk_cap, BUF_SMALL_BYTES);
 		ZSTD_freeCCtx(w->streams[i].cctx);
 		mh_trace_compact_free(w->streams[i].compact);
@@ -576,23 +695,25 @@ static int init_streams(struct mh_trace_writer *w)
 	for (i = 0; i < MH_STREAM_COUNT; i++) {
 		s = &w->streams[i];
 		pthread_mutex_init(&s->lock, NULL);
-		s->cur.raw = mh_bigmem_alloc(MH_CHUNK_MAX_RAW_BYTES, BUF_SMALL_BYTES);
+		s->buf_cap = MH_CHUNK_MAX_RAW_BYTES;
 		/* The preload's events, the bulk of a trace, take the compact encoding. */
-		s->packed_cap = MH_CHUNK_MAX_RAW_BYTES;
 		if (i == MH_STREAM_ALLOC) {
 			s->compact = mh_trace_compact_new();
 			if (s->compact)
 				mh_trace_compact_set_time_unit(s->compact, w->unit_ns);
-			s->packed_cap = MH_TRACE_COMPACT_BOUND(MH_CHUNK_MAX_RAW_BYTES);
+			s->buf_cap = MH_TRACE_COMPACT_BOUND(MH_CHUNK_MAX_RAW_BYTES);
+			s->stage = mh_bigmem_alloc(STAGE_BYTES, BUF_SMALL_BYTES);
 			/* The ring drainer fills it: a chunk to pack must not stop it. */
 			s->packer = packer_new(w, i);
+		} else {
+			s->packed = mh_bigmem_alloc(MH_CHUNK_MAX_RAW_BYTES, BUF_SMALL_BYTES);
 		}
-		s->packed = mh_bigmem_alloc(s->packed_cap, BUF_SMALL_BYTES);
+		s->cur.buf = mh_bigmem_alloc(s->buf_cap, BUF_SMALL_BYTES);
 		s->chunk = mh_bigmem_alloc(cap, BUF_SMALL_BYTES);
 		s->chunk_cap = cap;
 		s->cctx = ZSTD_createCCtx();
-		if (!s->cur.raw || !s->packed || !s->chunk || !s->cctx ||
-		    (i == MH_STREAM_ALLOC && (!s->compact || !s->packer)))
+		if (!s->cur.buf || !s->chunk || !s->cctx ||
+		    (i == MH_STREAM_ALLOC ? !s->compact || !s->stage || !s->packer : !s->packed))
 			return -ENOMEM;
 	}
 	return 0;

@@ -60,8 +60,9 @@ int mh_trace_writer_append(struct mh_trace_writer *w, int stream, const void *re
 /*
  * Write records straight into a stream's buffer instead of appending a
  * copy: *at gets room for at least min bytes (at most
- * MH_CHUNK_MAX_RAW_BYTES; the buffer is written out as a chunk first
- * when less is left), *cap its size. The stream stays locked until
+ * MH_CHUNK_MAX_RAW_BYTES, and 1 MiB for MH_STREAM_ALLOC, whose records
+ * are encoded at commit and their room reused; the buffer is written out
+ * as a chunk first when less is left), *cap its size. The stream stays locked until
  * mh_trace_writer_commit, which the caller must call next with the bytes
  * of whole records it put there (0: none): they are checked and taken as
  * append takes them (-EINVAL, nothing taken, if one is malformed).
@@ -76,7 +77,8 @@ int mh_trace_writer_commit(struct mh_trace_writer *w, int stream, size_t bytes);
  * mh_trace_writer_commit for records the caller has checked already
  * (whole and valid, as the ring's reader hands them out): count of them
  * and their smallest stamp (0: none) as it found them, not measured
- * again. bytes must fit in the room given. Returns 0.
+ * again. bytes must fit in the room given. Returns 0, or -ENOMEM (the
+ * encoder's tables) or a write error as append.
  */
 int mh_trace_writer_commit_checked(struct mh_trace_writer *w, int stream, size_t bytes,
 				   __u32 count, __u64 first_ts);
