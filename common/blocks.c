@@ -94,16 +94,18 @@ struct mh_spans {
 /*
  * Multiplicative hashing: heap addresses are 16-byte aligned and
  * clustered; the high bits of their product with an odd multiplier
- * spread any stride evenly. The merger's multiplier is 2^64/phi
- * (Fibonacci hashing), the same at every run. The recorder's is drawn at
- * random for each table: its addresses come from the traced program's
- * shared memory, and addresses forged against a known multiplier (k
- * times its inverse, for k = 1, 2, ...) would all have one home, each
- * insert probing past all the others (quadratic). Against a multiplier
- * it does not know, any two addresses share a home with a chance of at
- * most 2 in the slot count (multiply-shift hashing is universal): a
- * pattern the program picks collides no more than random addresses, pair
- * by pair. Same cost as the constant (cachegrind, alloc_bench's records).
+ * spread any stride evenly. The multiplier is drawn at random for each
+ * table: the recorder's addresses come from the traced program's shared
+ * memory and the merger's from a trace file someone sent, and addresses
+ * forged against a known multiplier (k times its inverse, for k = 1, 2,
+ * ...) would all have one home, each insert probing past all the others
+ * (quadratic: 2^20 such blocks take 5 * 10^11 probes). Against a
+ * multiplier it does not know, any two addresses share a home with a
+ * chance of at most 2 in the slot count (multiply-shift hashing is
+ * universal): a pattern the input picks collides no more than random
+ * addresses, pair by pair. Same cost as a constant (cachegrind,
+ * alloc_bench's records). So a table's order changes from run to run:
+ * whatever walks one must not let that order show (sort, or only sum).
  */
 #define FIBONACCI_MULT 0x9e3779b97f4a7c15ULL
 
@@ -163,16 +165,27 @@ static int table_alloc(struct table *t, uint64_t slots, size_t sz)
 	return 0;
 }
 
+/* A random odd multiplier for a new table (see home_of()). */
+static uint64_t random_mult(void)
+{
+	uint64_t mult;
+
+	/* No randomness yet (early boot): Fibonacci's 2^64/phi. */
+	if (getrandom(&mult, sizeof(mult), GRND_NONBLOCK) != sizeof(mult))
+		mult = FIBONACCI_MULT;
+	return mult | 1;
+}
+
 /*
  * t (zeroed, the first member of a table of either kind, NULL if it could
- * not be had) with sz-byte slots, hashed with mult | 1; NULL with errno
+ * not be had) with sz-byte slots and a random multiplier; NULL with errno
  * set (ENOMEM).
  */
-static void *table_new(struct table *t, size_t sz, uint64_t mult)
+static void *table_new(struct table *t, size_t sz)
 {
 	if (!t)
 		return NULL;
-	t->mult = mult | 1;
+	t->mult = random_mult();
 	if (table_alloc(t, BLOCKS_MIN_SLOTS, sz)) {
 		free(t);
 		errno = ENOMEM;
@@ -339,7 +352,7 @@ INLINE void table_prefetch_event(const struct table *t, uint32_t pid,
 
 struct mh_blocks *mh_blocks_new(void)
 {
-	return table_new(calloc(1, sizeof(struct mh_blocks)), sizeof(struct mh_block), FIBONACCI_MULT);
+	return table_new(calloc(1, sizeof(struct mh_blocks)), sizeof(struct mh_block));
 }
 
 void mh_blocks_free(struct mh_blocks *b)
@@ -415,12 +428,7 @@ uint64_t mh_blocks_table_bytes(const struct mh_blocks *b)
 
 struct mh_spans *mh_spans_new(void)
 {
-	uint64_t mult;
-
-	/* No randomness yet (early boot): Fibonacci's, as the merger's. */
-	if (getrandom(&mult, sizeof(mult), GRND_NONBLOCK) != sizeof(mult))
-		mult = FIBONACCI_MULT;
-	return table_new(calloc(1, sizeof(struct mh_spans)), sizeof(struct mh_span), mult);
+	return table_new(calloc(1, sizeof(struct mh_spans)), sizeof(struct mh_span));
 }
 
 void mh_spans_free(struct mh_spans *s)

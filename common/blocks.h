@@ -60,8 +60,10 @@ void mh_blocks_remove(struct mh_blocks *b, struct mh_block *blk);
 uint64_t mh_blocks_count(const struct mh_blocks *b);
 
 /*
- * Call fn on every live block (in no particular order); none for NULL.
- * fn must not add to or remove from this table.
+ * Call fn on every live block; none for NULL. In no particular order, and
+ * not the same order from one run to the next (each table hashes with a
+ * random multiplier): what fn does must not depend on it. fn must not add
+ * to or remove from this table.
  */
 void mh_blocks_foreach(struct mh_blocks *b, void (*fn)(struct mh_block *blk, void *arg),
 		       void *arg);
@@ -112,7 +114,10 @@ bool mh_spans_erase(struct mh_spans *s, uint64_t addr);
 /* Number of live spans; 0 for NULL. */
 uint64_t mh_spans_count(const struct mh_spans *s);
 
-/* Call fn on every live span (in no particular order); fn must not insert or erase. */
+/*
+ * Call fn on every live span (in an order that changes from run to run);
+ * fn must not insert or erase.
+ */
 void mh_spans_foreach(struct mh_spans *s, void (*fn)(struct mh_span *sp, void *arg), void *arg);
 
 /*

@@ -5,7 +5,8 @@
  * answers are worked out by hand in each test's comment: blocks sharing
  * pages of a residency snapshot each get their own bytes, the retained
  * free heap, faults charged to the block, to the allocation in progress
- * or to the mapping by name, swap-ins, reclaim stalls and the RSS peak.
+ * or to the mapping by name (the same block at every run where live
+ * blocks overlap), swap-ins, reclaim stalls and the RSS peak.
  * The reports that carry all of it: check_attribution_reports.c.
  */
 #include <check.h>
@@ -351,6 +352,38 @@ START_TEST(test_faults_in_blocks_added_later)
 END_TEST
 
 /*
+ * Live blocks may overlap (their frees were lost). The index of live
+ * blocks is first built from the block table, whose order changes from
+ * run to run (a random multiplier): a fault where 16 blocks of two pages
+ * overlap is charged to the same one of them at every run.
+ */
+START_TEST(test_overlapping_blocks_charged_alike)
+{
+	uint64_t first = 0;
+
+	for (int run = 0; run < 8; run++) {
+		uint64_t charged = 0;
+
+		if (run) {
+			teardown();
+			setup();
+		}
+		for (uint64_t i = 0; i < 16; i++)
+			ev_alloc(0x400000 + i * 0x100, 2 * PAGE, 10 + i, MH_KIND_MALLOC);
+		ev_fault(0x401800, 0x1, MH_VMA_ANON);	/* builds the index */
+		mh_replay_finish(rp);
+		for (uint64_t i = 0; i < 16; i++)
+			if (stack(10 + i)->faults)
+				charged = 10 + i;
+		ck_assert_uint_ne(charged, 0);
+		if (!run)
+			first = charged;
+		ck_assert_uint_eq(charged, first);
+	}
+}
+END_TEST
+
+/*
  * munmap() as the kernel does it, on whole pages. The program maps 8
  * pages at 0xa00000 (stack 9) and unmaps pages 2-3 (a hole: pages 0-1 and
  * 4-7 stay) and then 100 bytes at page 6 (the whole page 6 goes: 4-5 and
@@ -467,6 +500,7 @@ static Suite *attribution_suite(void)
 	tcase_add_test(tc, test_latest_snapshot_and_rss_peak);
 	tcase_add_test(tc, test_faults_charged);
 	tcase_add_test(tc, test_faults_in_blocks_added_later);
+	tcase_add_test(tc, test_overlapping_blocks_charged_alike);
 	tcase_add_test(tc, test_swapins_majors_reclaim);
 	tcase_add_test(tc, test_munmap_splits_and_removes);
 	tcase_add_test(tc, test_new_mapping_over_heap_gap);

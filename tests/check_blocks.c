@@ -6,7 +6,8 @@
  * addresses and strides that collide, checked at every step against a
  * plain array that holds the same blocks, each block's stack with it;
  * the same for the recorder's address -> size table (mh_spans), inserts
- * at live addresses and erases of absent ones included. Also the memory its
+ * at live addresses and erases of absent ones included; both against
+ * addresses forged to collide under a known multiplier. Also the memory its
  * large tables and the trace's buffers come from (common/bigmem.c): where
  * the huge pages start, and that filling maps ahead no more than it says.
  */
@@ -245,31 +246,41 @@ END_TEST
 /*
  * Addresses forged to share one home under a known multiplier, k times
  * the inverse of Fibonacci's 2^64/phi (what a program could write into
- * the ring): with that multiplier every insert would probe past all the
- * others, 10^11 probes for these, and the case would time out; the
- * recorder's table draws its multiplier at random.
+ * the ring, or anyone into a trace file): with that multiplier every
+ * insert would probe past all the others, 10^11 probes for these, and the
+ * case would time out; both kinds of table draw their multiplier at
+ * random. _i: 0 the merger's table, 1 the recorder's.
  */
-START_TEST(test_spans_forged_addresses)
+START_TEST(test_forged_addresses)
 {
 	const uint64_t fib = 0x9e3779b97f4a7c15ULL;
 	const size_t n = (size_t)1 << 20;
-	struct mh_spans *s = mh_spans_new();
+	struct mh_blocks *b = _i ? NULL : mh_blocks_new();
+	struct mh_spans *s = _i ? mh_spans_new() : NULL;
 	uint64_t inv = fib;
 	bool added;
 
-	ck_assert_ptr_nonnull(s);
+	ck_assert(b || s);
 	/* Newton's iteration: each step doubles the low bits where fib * inv is 1. */
 	for (int i = 0; i < 6; i++)
 		inv *= 2 - fib * inv;
 	ck_assert_uint_eq(fib * inv, 1);
 	for (size_t k = 1; k <= n; k++) {
-		ck_assert_ptr_nonnull(mh_spans_insert(s, k * inv, &added));
+		if (b)
+			ck_assert_ptr_nonnull(mh_blocks_insert(b, k * inv, k, NULL, &added));
+		else
+			ck_assert_ptr_nonnull(mh_spans_insert(s, k * inv, &added));
 		ck_assert(added);
 	}
-	ck_assert_uint_eq(mh_spans_count(s), n);
-	for (size_t k = 1; k <= n; k++)
-		ck_assert(mh_spans_erase(s, k * inv));
-	ck_assert_uint_eq(mh_spans_count(s), 0);
+	ck_assert_uint_eq(mh_blocks_count(b) + mh_spans_count(s), n);
+	for (size_t k = 1; k <= n; k++) {
+		if (b)
+			mh_blocks_remove(b, mh_blocks_find(b, k * inv));
+		else
+			ck_assert(mh_spans_erase(s, k * inv));
+	}
+	ck_assert_uint_eq(mh_blocks_count(b) + mh_spans_count(s), 0);
+	mh_blocks_free(b);
 	mh_spans_free(s);
 }
 END_TEST
@@ -359,7 +370,7 @@ static Suite *blocks_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_matches_model, 0, 3);
 	tcase_add_loop_test(tc, test_spans_match_model, 0, 3);
-	tcase_add_test(tc, test_spans_forged_addresses);
+	tcase_add_loop_test(tc, test_forged_addresses, 0, 2);
 	tcase_add_test(tc, test_address_zero_refused);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("BigMem");

@@ -4,8 +4,9 @@
  * merger/report/): heap counts as memcheck counts them (checked against
  * Valgrind on a program that logs its own calls), the heap peak and each
  * stack's share of it, leaks, temporary allocations, realloc chains,
- * several processes, and reports written from a real trace file
- * (truncated, with lost events).
+ * several processes, a fork child's stacks in the same order at every
+ * run, and reports written from a real trace file (truncated, with lost
+ * events).
  */
 #include <check.h>
 #include <errno.h>
@@ -279,6 +280,33 @@ START_TEST(test_fork_child_inherits_live_blocks)
 	other = proc(3);
 	ck_assert_uint_eq(other->unmatched_frees, 1);
 	ck_assert_uint_eq(other->live_bytes, 0);
+}
+END_TEST
+
+/*
+ * A fork child's stacks come from its parent's block table, whose order
+ * changes from run to run (a random multiplier); reports list a process's
+ * stacks in their table's order (pprof's samples, the flame graph), so
+ * the child's are sorted by id: the same at every run. Ids fall as
+ * addresses rise, so neither table order nor address order passes.
+ */
+START_TEST(test_fork_child_stacks_in_id_order)
+{
+	const struct mh_stack_stats *st, *next;
+	unsigned n = 0;
+
+	ev_process(1, 0, MH_PROCESS_LAUNCHED, "/bin/parent");
+	for (uint64_t i = 0; i < 200; i++)
+		ev_alloc(1, 1, 0x100000 + 0x40 * i, 16, 1000 - i % 64, MH_KIND_MALLOC);
+	ev_process(2, 1, MH_PROCESS_FORKED, "/bin/parent");
+	mh_replay_finish(rp);
+	for (st = proc(2)->stacks; st; st = next, n++) {
+		next = st->hh.next;
+		if (next)
+			ck_assert_uint_lt(st->stack_id, next->stack_id);
+	}
+	ck_assert_uint_eq(n, 64);
+	ck_assert_uint_eq(proc(2)->live_blocks, 200);
 }
 END_TEST
 
@@ -674,6 +702,7 @@ static Suite *merger_suite(void)
 	tcase_add_test(tc, test_size_histogram);
 	tcase_add_test(tc, test_processes_apart);
 	tcase_add_test(tc, test_fork_child_inherits_live_blocks);
+	tcase_add_test(tc, test_fork_child_stacks_in_id_order);
 	tcase_add_test(tc, test_leak_kinds_per_stack);
 	tcase_add_test(tc, test_totals_match_valgrind);
 	suite_add_tcase(s, tc);

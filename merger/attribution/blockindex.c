@@ -62,6 +62,8 @@ static int index_insert(struct mh_attr *a, struct mh_block *blk)
 
 struct build_ctx {
 	struct mh_attr *a;
+	struct mh_block **large;	/* blocks over a page, indexed last, by address */
+	size_t large_count, large_cap;
 	int err;
 };
 
@@ -69,10 +71,52 @@ struct build_ctx {
 static void build_one(struct mh_block *blk, void *arg)
 {
 	struct build_ctx *bc = arg;
+	struct mh_block **grown;
 
 	mh_mapping_note_heap(bc->a, blk->addr);
-	if (!bc->err)
+	if (bc->err)
+		return;
+	if (blk->size <= bc->a->page_size) {
 		bc->err = index_insert(bc->a, blk);
+		return;
+	}
+	if (bc->large_count == bc->large_cap) {
+		bc->large_cap = bc->large_cap ? 2 * bc->large_cap : 64;
+		grown = reallocarray(bc->large, bc->large_cap, sizeof(*grown));
+		if (!grown) {
+			bc->err = -ENOMEM;
+			return;
+		}
+		bc->large = grown;
+	}
+	bc->large[bc->large_count++] = blk;
+}
+
+static int by_addr(const void *x, const void *y)
+{
+	const struct mh_block *a = *(struct mh_block *const *)x, *b = *(struct mh_block *const *)y;
+
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+/*
+ * Index every live block (the table's order changes from run to run).
+ * Small ones land in per-page arrays sorted by address, whatever their
+ * order; large ones in a tree whose shape follows their order, and live
+ * blocks may overlap (a free was lost), so which one an address finds
+ * would change from run to run: they go in by address. 0 or -ENOMEM.
+ */
+static int index_build(struct mh_process *p)
+{
+	struct build_ctx bc = { .a = p->attr };
+
+	mh_blocks_foreach(p->blocks, build_one, &bc);
+	if (bc.large_count)
+		qsort(bc.large, bc.large_count, sizeof(*bc.large), by_addr);
+	for (size_t i = 0; i < bc.large_count && !bc.err; i++)
+		bc.err = index_insert(bc.a, bc.large[i]);
+	free(bc.large);
+	return bc.err;
 }
 
 /* Put the noted blocks into the index and empty the list. 0 or -ENOMEM. */
@@ -144,7 +188,6 @@ void mh_block_index_forget(struct mh_attr *a, const struct mh_block *blk)
 int mh_block_index_ensure(struct mh_process *p)
 {
 	struct mh_attr *a = p->attr;
-	struct build_ctx bc = { .a = a };
 
 	if (a->block_index) {
 		if (a->index_pending_count && ++a->index_queries >= INDEX_SYNC_QUERIES)
@@ -154,8 +197,7 @@ int mh_block_index_ensure(struct mh_process *p)
 	a->block_index = mh_addrindex_new(a->page_size);
 	if (!a->block_index)
 		return -ENOMEM;
-	mh_blocks_foreach(p->blocks, build_one, &bc);
-	return bc.err;
+	return index_build(p);
 }
 
 /* The stack of the live block covering addr, or NULL. */

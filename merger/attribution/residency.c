@@ -68,7 +68,10 @@ struct apply_ctx {
 	struct mh_attr *a;
 };
 
-/* Walk the pages of one block through the parts, charging its stack. */
+/*
+ * Walk the pages of one block through the parts, charging its stack:
+ * sums and flags only, so the block table's order never shows.
+ */
 static void apply_block(struct mh_block *blk, void *arg)
 {
 	struct mh_attr *a = ((struct apply_ctx *)arg)->a;

@@ -190,6 +190,7 @@ void mh_leaks_free_pending(struct mh_replay *rp)
 	}
 }
 
+/* One live block into its kind's sums: only sums, so the table's order never shows. */
 static void classify_block(struct mh_block *blk, void *arg)
 {
 	struct mh_process *p = arg;

@@ -467,11 +467,19 @@ static void inherit_block(struct mh_block *blk, void *arg)
 	p->live_blocks++;
 }
 
+static int by_stack_id(const struct mh_stack_stats *a, const struct mh_stack_stats *b)
+{
+	return a->stack_id < b->stack_id ? -1 : a->stack_id > b->stack_id;
+}
+
 /*
  * A fork child's memory is a copy of its parent's: it starts with the
  * parent's live blocks (its frees of them match, its leaks include them)
  * and runs the parent's program with its arguments, but its call counts
  * cover only its own calls. Its heap peak starts at what it inherited.
+ * Its stacks come in the parent's table order, which changes from run to
+ * run, and reports list stacks in their table's order (pprof's samples,
+ * the flame graph's nodes): sorted by id, they read the same every run.
  */
 static int inherit_heap(struct mh_replay *rp, struct mh_process *child,
 			const struct mh_process *parent, uint64_t ts)
@@ -489,6 +497,7 @@ static int inherit_heap(struct mh_replay *rp, struct mh_process *child,
 	mh_blocks_foreach(parent->blocks, inherit_block, &ic);
 	if (ic.err)
 		return ic.err;
+	HASH_SRT(hh, child->stacks, by_stack_id);
 	if (child->live_bytes > child->peak_live_bytes) {
 		child->peak_live_bytes = child->live_bytes;
 		child->peak_ts_ns = ts;
@@ -507,6 +516,7 @@ static void drop_block(struct mh_block *blk, void *arg)
 	struct drop_ctx *dc = arg;
 	struct mh_stack_stats *st = blk->stack;
 
+	/* In any order: a stack's first touch here sees its live bytes from before the drop. */
 	stats_touch(dc->p, st);
 	st->live_bytes -= blk->size;
 	st->live_blocks--;
