@@ -33,10 +33,20 @@ static inline __u64 get_varint(struct input *in, enum part part)
 	__u64 v = 0;
 	unsigned shift;
 
-	/* Most varints are one byte. */
-	if (p < end && !(*p & 0x80)) {
-		in->p[part] = p + 1;
-		return *p;
+	/*
+	 * Most varints are one or two bytes (sizes and address differences
+	 * often two): where the part has room for two, neither takes the
+	 * loop, with its bounds test and shift per byte.
+	 */
+	if (end - p >= 2) {
+		if (!(p[0] & 0x80)) {
+			in->p[part] = p + 1;
+			return p[0];
+		}
+		if (!(p[1] & 0x80)) {
+			in->p[part] = p + 2;
+			return (p[0] & 0x7fU) | (__u64)p[1] << 7;
+		}
 	}
 	for (shift = 0; shift < 64 && p < end; shift += 7) {
 		unsigned char b = *p++;
@@ -205,7 +215,9 @@ static int get_event(struct mh_trace_compact *c, struct chunk *ck, unsigned tag,
 	}
 	if (!t)
 		return err ? err : -EBADMSG;
-	memset(e, 0, sizeof(*e));
+	/* Each field store_event() writes for op, no more: a FREE has no stack. */
+	e->old_addr = 0;
+	e->old_size = 0;
 	e->pid = t->pid;
 	e->tid = t->tid;
 	t->ts += unzigzag(get_ts(c, in));
@@ -220,7 +232,7 @@ static int get_event(struct mh_trace_compact *c, struct chunk *ck, unsigned tag,
 	e->addr = get_addr(c, t, in, op == OP_FREE, size_class(e->size), tag & TAG_ADDR_REF);
 	ck->last_ts = t->ts;
 	ck->last_addr = e->addr;
-	if (op != OP_FREE && !err)
+	if (op != OP_FREE)
 		e->stack_id = get_stack(c, t, in, &err);
 	if (err)
 		return err;
@@ -350,15 +362,17 @@ ssize_t mh_trace_compact_decode_some(struct mh_trace_compact *c, struct mh_trace
 {
 	unsigned char *o = out;
 	struct input in = cur->in;
-	size_t done = 0, n;
+	/* The cursor's counts in locals: through cur, each was stored and reloaded at every record. */
+	size_t done = 0, n, left = cur->raw_bytes - cur->used;
+	__u32 records = cur->records, count = cur->count;
 	struct event e;
 	unsigned tag;
 	int err = 0;
 
 	while (in.p[P_TAG] < in.end[P_TAG]) {
 		tag = *in.p[P_TAG];
-		n = next_bytes(&in, tag, cur->raw_bytes - cur->used - done);
-		if (!n || cur->records == cur->count) {
+		n = next_bytes(&in, tag, left - done);
+		if (!n || records == count) {
 			err = -EBADMSG;
 			break;
 		}
@@ -379,10 +393,11 @@ ssize_t mh_trace_compact_decode_some(struct mh_trace_compact *c, struct mh_trace
 			store_event(o + done, tag & TAG_OP_MASK, tag >> TAG_KIND_SHIFT, &e);
 		}
 		done += n;
-		cur->records++;
+		records++;
 	}
 	cur->in = in;
 	cur->used += done;
+	cur->records = records;
 	if (err)
 		return err;
 	return done ? (ssize_t)done : check_end(cur);

@@ -111,7 +111,8 @@ struct mh_process {
 	struct mh_stack_stats *stacks;	/* uthash by stack id */
 	struct mh_blocks *blocks;	/* NULL once replaced by exec */
 	struct mh_replay_thread *threads;	/* uthash by tid */
-	struct mh_replay_thread *last_thread;	/* cache */
+	struct mh_replay_thread *last_thread;	/* cache: the thread of the last event */
+	struct mh_replay_thread *prev_thread;	/* and the one before it, if another */
 	/* Address granules (MH_GRANULE_SHIFT) where heap blocks ever started. */
 	struct mh_granule *granules;	/* uthash by granule number */
 	/* MH_GRANULE_CACHE entries by granule number bits; NULL while it has few granules. */
