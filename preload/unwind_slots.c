@@ -4,8 +4,9 @@
  * found beyond a call site, each with the exact stack words its return
  * addresses were read from, served again without libunwind while the
  * site's frame is at the same place and those words still hold its
- * return addresses. This file keeps the entries; unwind_slots_prove.c
- * proves the slots.
+ * return addresses. This file sets the table up and serves from it;
+ * unwind_slots_learn.c makes its entries, once unwind_slots_prove.c has
+ * proved their slots (unwind_slots_table.h: the table both see).
  *
  * Why. Code built without frame pointers (Debian's python3, sqlite3,
  * cc1, git) makes its sites needs-libunwind (unwind.c), and a full
@@ -138,37 +139,19 @@
  * reads is bounded by its own stack's top first, so a torn entry costs a
  * miss, never a read outside the reader's stack.
  */
-#include "preload/unwind_slots.h"
-#include "preload/unwind_slots_prove.h"
+#include "preload/unwind_slots_table.h"
 
 #include <errno.h>
-#include <stddef.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "preload/ownmaps.h"
 #include "preload/sys.h"
 #include "preload/thread_blocks.h"
 #include "common/compiler.h"
 
-/*
- * Entries in a group, where stacks with the same site frame and caller
- * go: their tags fill one cache line (64 ways took two; cc1 fills about
- * a quarter of the table, 8 entries a group).
- */
-#define WAYS 32
-/* Most gaps above 255 words an entry holds (in its extra). */
-#define BIG_MAX 40
-/*
- * Frames beyond the site after which a hit compares what it hashed so far
- * (of the entries of other stacks cc1 tries, 4 turns down 83% there, 3 66%).
- */
-#define CHECK_AT 4
 /*
  * Site hints per thread, in sets of HINT_WAYS (one cache line; powers of
  * two): a 4 KiB pool block (not static TLS: thread_blocks.h) taken on first
@@ -179,48 +162,6 @@
 #define HINT_WAYS 4
 /* The longest mean interval between a thread's rechecks (see "Where it is not sure"). */
 #define RECHECK_MAX (MH_UNWIND_RECHECK * 16)
-
-enum {
-	ENTRY_CUT = 1,		/* libunwind had frames left beyond the last one */
-	ENTRY_RBP_KEYED = 2,	/* the site's function may keep its CFA in RBP */
-};
-
-/*
- * An entry, two cache lines. The first holds what every look at it
- * needs: the site frame, the low bits of the hash of the first CHECK_AT
- * frames beyond the site, and where the first frames' return addresses
- * sit, as gaps in stack words (frame j's slot is gaps[j - 1] words above
- * frame j - 1's; 0: the next gap of the extra's big[], a gap above 255),
- * so that an entry of another stack above the same caller is most often
- * rejected within it. The second holds the rest of the gaps, the hash of
- * all the frames beyond the site and the memo: what a hit reads too. The
- * frames themselves are not kept: a hit answers with the stack words it
- * read. An RBP-keyed entry's RBP is the caller's CFA - 16 (slot + gap 1
- * words - 1 word), or, without a caller, kept in gaps[].
- */
-struct slot_entry {
-	__u64 seq;		/* odd while being rewritten */
-	uintptr_t slot;		/* the site's slot; 0 for an empty entry */
-	__u64 ip0;		/* the site */
-	__u32 epoch;		/* the cache's epoch when made */
-	__u16 check;		/* low bits of the hash of frames 1..CHECK_AT */
-	__u8 n;			/* frames, the site's being the first */
-	__u8 flags;		/* ENTRY_* */
-	__u8 gaps[MH_SLOTS_FRAMES - 1];
-	__u8 copies;		/* words of the extra's copy_at[] */
-	__u64 hash;		/* the hash (frame_mix) of frames 1..n - 1 */
-	struct mh_stack_memo memo;
-} __attribute__((aligned(128)));
-_Static_assert(sizeof(struct slot_entry) == 128 && offsetof(struct slot_entry, gaps) == 32 &&
-		       MH_SLOTS_FRAMES - 1 >= sizeof(__u64),
-	       "an entry is two cache lines, 32 gaps in the first, room for an RBP");
-
-/* What few entries need besides (big gaps, copies), out of the way of every lookup. */
-struct slot_extra {
-	__u16 copy_at[MH_SLOTS_COPIES_MAX];	/* stack words above the site's slot... */
-	__u8 copy_of[MH_SLOTS_COPIES_MAX];	/* ...that hold these frames too (see mh_slots_prove) */
-	__u16 big[BIG_MAX];		/* gaps above 255 words, in order */
-};
 
 /*
  * Where a site's caller keeps its return address: gap1 stack words above
@@ -238,18 +179,7 @@ struct site_hint {
 	__u32 last;		/* 1 + that entry's index; 0: none */
 };
 
-static struct slot_entry *table;
-/* The extras of table[i] at extras[i]. */
-static struct slot_extra *extras;
-/* One tag per entry, a group's in one cache line: which entries to look at. */
-static __u16 *tags;
-static __u64 table_mask;
-/* Keys of frames_hash, random per process (a fork child keeps them, with the table). */
-static __u64 hash_key0, hash_key1;
-/* Bumped to void every entry at once (mh_slots_flush). */
-static __u32 epoch;
-/* Where this thread's next entry goes in its group. */
-static __thread unsigned int next_way __attribute__((tls_model("initial-exec")));
+struct mh_slots_table mh_slots;
 static __thread struct mh_thread_block hints __attribute__((tls_model("initial-exec")));
 static struct mh_thread_blocks hints_pool;
 /* Where this thread's next hint goes in its set. */
@@ -273,77 +203,35 @@ static void pick_hash_keys(void)
 		k0 = (uintptr_t)&k0 ^ (__u64)getpid() << 32;
 		k1 = k0 * 0x9e3779b97f4a7c15ULL;
 	}
-	hash_key0 = k0;
-	hash_key1 = k1 | 1;
+	mh_slots.key0 = k0;
+	mh_slots.key1 = k1 | 1;
 }
 
 int mh_slots_setup(unsigned int log2)
 {
-	size_t bytes = (sizeof(struct slot_entry) + sizeof(*extras) + sizeof(*tags)) << log2;
+	size_t bytes = (sizeof(struct slot_entry) + sizeof(struct slot_extra) + sizeof(__u16))
+		       << log2;
 
-	if (table)
+	if (mh_slots.table)
 		return 0;
 	/* MAP_NORESERVE: pages are touched only as entries land in them. */
-	table = mh_sys_mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+	mh_slots.table = mh_sys_mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (table == MAP_FAILED) {
-		table = NULL;
+	if (mh_slots.table == MAP_FAILED) {
+		mh_slots.table = NULL;
 		return -ENOMEM;
 	}
-	mh_ownmaps_note(table, bytes);
+	mh_ownmaps_note(mh_slots.table, bytes);
 	/* Without it, no thread is served from the cache: libunwind answers. */
 	(void)mh_thread_blocks_setup(&hints_pool, HINTS * sizeof(struct site_hint));
-	extras = (struct slot_extra *)(table + ((size_t)1 << log2));
-	tags = (__u16 *)(extras + ((size_t)1 << log2));
-	table_mask = ((__u64)1 << log2) - 1;
+	mh_slots.extras = (struct slot_extra *)(mh_slots.table + ((size_t)1 << log2));
+	mh_slots.tags = (__u16 *)(mh_slots.extras + ((size_t)1 << log2));
+	mh_slots.mask = ((__u64)1 << log2) - 1;
 	pick_hash_keys();
 	mh_slots_find_libc_text();
 	return 0;
 }
 
-/*
- * Frame j's part of an entry's hash: a keyed multiply whose halves are
- * folded (a different word gives an unrelated value), summed over the
- * frames. Two different frame lists hash the same with odds of about
- * 2^-64 whatever the stack holds, since the keys are random.
- */
-static inline __u64 mul_fold(__u64 a, __u64 b)
-{
-#ifdef __x86_64__
-	__u64 hi;
-
-	/* The same as below: there GCC kept the 128-bit product in memory, a store and a load. */
-	__asm__("mulq %3" : "=a"(a), "=d"(hi) : "0"(a), "rm"(b) : "cc");
-	return a ^ hi;
-#else
-	__uint128_t p = (__uint128_t)a * b;
-
-	return (__u64)p ^ (__u64)(p >> 64);
-#endif
-}
-
-static inline __u64 frame_mix(__u64 w, unsigned int j)
-{
-	return mul_fold(w ^ (hash_key0 + j * 0x9e3779b97f4a7c15ULL), hash_key1);
-}
-
-/* The group of a stack's entry and its tag (never 0): see "A hit touches". */
-static inline __u64 group_of(uintptr_t slot, __u64 ip0, __u64 off1, __u64 ip1, __u16 *tag)
-{
-	__u64 k = (slot >> 3) ^ ip0;
-
-	k ^= k >> 29;
-	k *= 0x9e3779b97f4a7c15ULL;
-	k = (k ^ (ip1 + off1)) * 0xc2b2ae3d27d4eb4fULL;
-	*tag = (__u16)(k >> 48) | 1;
-	return (k >> 32) & table_mask & ~(__u64)(WAYS - 1);
-}
-
-/* An entry as a hint names it: 1 + its index. */
-static inline __u32 entry_ref(const struct slot_entry *e)
-{
-	return (__u32)(e - table) + 1;
-}
 
 void mh_slots_thread_end(void)
 {
@@ -373,8 +261,8 @@ static inline struct site_hint *hint_find(__u64 ip)
 	return NULL;
 }
 
-/* Note a site's hint and its entry e (tag), in place of its old one, else of the set's ways in turn. */
-static void hint_put(__u64 ip, __u16 gap1, const struct slot_entry *e, __u16 tag)
+/* In place of the site's old hint, else of the set's ways in turn. */
+void mh_slots_hint_put(__u64 ip, __u16 gap1, const struct slot_entry *e, __u16 tag)
 {
 	struct site_hint *set = hint_set(ip);
 	unsigned int w;
@@ -389,61 +277,75 @@ static void hint_put(__u64 ip, __u16 gap1, const struct slot_entry *e, __u16 tag
 }
 
 /*
+ * Frames [j, stop) of an entry from their gaps, after the slot at *at: each
+ * read in this thread's stack only (a torn entry's gaps may point
+ * anywhere: false if a word lies above last, the stack's last word) into
+ * out[j], and added to the hash *h as frame_mix does, *kj being frame j's
+ * key. With big, a gap of 0 is the next of bigs[] (*nbig of them used);
+ * without, an entry that has none: a 0 from a torn entry reads a word
+ * twice, which costs a wrong hash, never a read outside the stack.
+ */
+static inline __attribute__((always_inline)) bool
+hold_frames(const __u8 *gaps, unsigned int j, unsigned int stop, bool big, const __u16 *bigs,
+	    unsigned int *nbig, uintptr_t *at, uintptr_t last, __u64 *out, __u64 *kj, __u64 *h)
+{
+	const __u64 k1 = mh_slots.key1;
+	uintptr_t a = *at;
+	__u64 key = *kj, sum = *h, w;
+	unsigned int g;
+
+	for (; j < stop; j++) {
+		g = gaps[j - 1];
+		if (big && !g) {
+			if (*nbig >= BIG_MAX)
+				return false;
+			g = bigs[(*nbig)++];
+		}
+		/* No wrap: at most MH_SLOTS_GAP_MAX words above a stack address. */
+		a += (uintptr_t)g * sizeof(__u64);
+		if (mh_unlikely(a > last))
+			return false;
+		w = *(const volatile __u64 *)a;
+		out[j] = w;
+		key += 0x9e3779b97f4a7c15ULL;
+		sum += mul_fold(w ^ key, k1);
+	}
+	*at = a;
+	*kj = key;
+	*h = sum;
+	return true;
+}
+
+/*
  * Read the words frames [1, en) of entry e (extra x) sat in, from the
- * site's slot at up, in this thread's stack only (a torn entry's gaps may
- * point anywhere), into out[1..en), hashing them as frame_mix does: true
- * if the hash of frames 1..CHECK_AT is the entry's check and that of all
- * is its hash; false too if a word lies above last, the stack's last word.
- * A function of its own, one loop for both parts: inlined in its caller,
- * or a call per part, its keys and cursor were kept in memory.
+ * site's slot at up, in this thread's stack only, into out[1..en),
+ * hashing them as frame_mix does: true if the hash of frames 1..CHECK_AT
+ * is the entry's check and that of all is its hash; false too if a word
+ * lies above last, the stack's last word. A function of its own, both
+ * parts inlined in it: inlined in its caller, or a call per part, its
+ * keys and cursor were kept in memory. Entries without big gaps (nearly
+ * all) take a loop without the test for one.
  */
 static __attribute__((noinline)) bool slots_hold(const struct slot_entry *e,
 						 const struct slot_extra *x, unsigned int en,
 						 uintptr_t at, uintptr_t last, __u64 *out)
 {
-	const __u8 *gap = e->gaps, *stop = gap + (en > CHECK_AT ? CHECK_AT : en - 1);
-	const __u64 k1 = hash_key1;
-	__u64 kj = hash_key0, h = 0, w;
-	unsigned int big = 0, g;
+	unsigned int mid = en > CHECK_AT ? CHECK_AT + 1 : en, nbig = 0;
+	__u64 kj = mh_slots.key0, h = 0;
 
-	for (;;) {
-		for (; gap < stop; gap++) {
-			g = *gap;
-			if (mh_unlikely(!g)) {
-				if (big >= BIG_MAX)
-					return false;
-				g = x->big[big++];
-			}
-			/* No wrap: at most MH_SLOTS_GAP_MAX words above a stack address. */
-			at += (uintptr_t)g * sizeof(__u64);
-			if (at > last)
-				return false;
-			w = *(const volatile __u64 *)at;
-			*++out = w;
-			/* frame_mix(w, j), its key carried from frame to frame. */
-			kj += 0x9e3779b97f4a7c15ULL;
-			h += mul_fold(w ^ kj, k1);
-		}
-		if (stop == e->gaps + en - 1)
-			return h == e->hash;
-		if ((__u16)h != e->check)
+	if (mh_likely(!(e->flags & ENTRY_BIG))) {
+		if (!hold_frames(e->gaps, 1, mid, false, NULL, NULL, &at, last, out, &kj, &h) ||
+		    (mid < en && (__u16)h != e->check) ||
+		    !hold_frames(e->gaps, mid, en, false, NULL, NULL, &at, last, out, &kj, &h))
 			return false;
-		stop = e->gaps + en - 1;
+	} else if (!hold_frames(e->gaps, 1, mid, true, x->big, &nbig, &at, last, out, &kj, &h) ||
+		   (mid < en && (__u16)h != e->check) ||
+		   !hold_frames(e->gaps, mid, en, true, x->big, &nbig, &at, last, out, &kj, &h)) {
+		return false;
 	}
+	return h == e->hash;
 }
 
-/* The RBP an RBP-keyed entry e (extra x) of n frames was made with (see struct slot_entry). */
-static inline __u64 entry_rbp(const struct slot_entry *e, const struct slot_extra *x,
-			      unsigned int n)
-{
-	__u64 rbp;
-
-	if (n < 2) {
-		memcpy(&rbp, e->gaps, sizeof(rbp));
-		return rbp;
-	}
-	return e->slot + ((e->gaps[0] ? e->gaps[0] : x->big[0]) - 1) * sizeof(__u64);
-}
 
 /*
  * The entry's other copies of its frames, in this thread's stack only:
@@ -470,7 +372,7 @@ static inline __attribute__((always_inline)) bool
 serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u64 *frames, unsigned int room,
 	   unsigned int *n, bool *truncated, struct mh_memo_ref *memo, enum mh_slots_miss *why)
 {
-	const struct slot_extra *x = &extras[e - table];
+	const struct slot_extra *x = &mh_slots.extras[e - mh_slots.table];
 	uintptr_t words_room = s->stack_hi - s->slot - sizeof(__u64);
 	__u64 words[MH_SLOTS_FRAMES], *out;
 	unsigned int take, en, flags;
@@ -482,7 +384,7 @@ serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u64 *frames, u
 	en = e->n;
 	if (seq & 1 || e->slot != s->slot || e->ip0 != s->ip || !en || en > MH_SLOTS_FRAMES ||
 	    (flags & ENTRY_RBP_KEYED && entry_rbp(e, x, en) != s->rbp) ||
-	    e->epoch != __atomic_load_n(&epoch, __ATOMIC_ACQUIRE))
+	    e->epoch != __atomic_load_n(&mh_slots.epoch, __ATOMIC_ACQUIRE))
 		return false;
 	if (en > room || (flags & ENTRY_CUT && en == room)) {
 		take = room;
@@ -514,28 +416,6 @@ serve_from(struct slot_entry *e, const struct mh_site_frame *s, __u64 *frames, u
 	return true;
 }
 
-/* Bit w set for each of a group's ways whose tag is tag. */
-static inline __u64 ways_tagged(const __u16 *group, __u16 tag)
-{
-	__u64 match = 0;
-	unsigned int w;
-
-#ifdef __SSE2__
-	__m128i want = _mm_set1_epi16((short)tag);
-
-	for (w = 0; w < WAYS; w += 16) {
-		__m128i a = _mm_load_si128((const __m128i *)(group + w));
-		__m128i b = _mm_load_si128((const __m128i *)(group + w + 8));
-
-		a = _mm_packs_epi16(_mm_cmpeq_epi16(a, want), _mm_cmpeq_epi16(b, want));
-		match |= (__u64)(unsigned int)_mm_movemask_epi8(a) << w;
-	}
-#else
-	for (w = 0; w < WAYS; w++)
-		match |= (__u64)(__atomic_load_n(&group[w], __ATOMIC_RELAXED) == tag) << w;
-#endif
-	return match;
-}
 
 /*
  * The key of a lookup: the site frame and what its thread's hint h says
@@ -570,12 +450,12 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 	__u16 tag;
 
 	*why = MH_SLOTS_COLD;
-	if (!table || !(h = hint_find(s->ip)) ||
+	if (!mh_slots.table || !(h = hint_find(s->ip)) ||
 	    !lookup_key(s, h, s->stack_hi - s->slot - sizeof(__u64), &g, &tag))
 		return false;
 	/* One call of serve_from, inlined: a call per entry tried cost its set-up each. */
-	e = h->last && h->tag == tag ? &table[h->last - 1] : NULL;
-	for (scanned = false;; e = &table[g + (unsigned int)__builtin_ctzll(match)],
+	e = h->last && h->tag == tag ? &mh_slots.table[h->last - 1] : NULL;
+	for (scanned = false;; e = &mh_slots.table[g + (unsigned int)__builtin_ctzll(match)],
 	    match &= match - 1) {
 		if (e) {
 			__builtin_prefetch(&e->hash);
@@ -587,174 +467,28 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 		}
 		if (!scanned) {
 			scanned = true;
-			match = ways_tagged(&tags[g], tag);
-			if (e && (__u64)(e - &table[g]) < WAYS)
-				match &= ~((__u64)1 << (e - &table[g]));
+			match = ways_tagged(&mh_slots.tags[g], tag);
+			if (e && (__u64)(e - &mh_slots.table[g]) < WAYS)
+				match &= ~((__u64)1 << (e - &mh_slots.table[g]));
 			/* The first line of every entry to try, at once: most are turned down there. */
 			for (m = match; m; m &= m - 1)
-				__builtin_prefetch(&table[g + (unsigned int)__builtin_ctzll(m)]);
+				__builtin_prefetch(&mh_slots.table[g + (unsigned int)__builtin_ctzll(m)]);
 		}
 		if (!match)
 			return false;
 	}
 }
 
-/*
- * gap[1..n) as an entry's gaps (slots_read): gaps[j - 1] the gap of frame
- * j, 0 for the next in big[]; false if more than BIG_MAX are above 255.
- */
-static bool gaps_encode(const __u16 *gap, unsigned int n, __u8 *gaps, __u16 *big,
-			unsigned int *bigs)
-{
-	unsigned int j;
-
-	*bigs = 0;
-	for (j = 1; j < n; j++) {
-		gaps[j - 1] = gap[j] <= UINT8_MAX ? (__u8)gap[j] : 0;
-		if (gap[j] <= UINT8_MAX)
-			continue;
-		if (*bigs == BIG_MAX)
-			return false;
-		big[(*bigs)++] = gap[j];
-	}
-	return true;
-}
-
-/* What an entry made of these would hold. */
-struct slot_learning {
-	const struct mh_site_frame *s;
-	__u64 hash, rbp;
-	unsigned int n, flags, bigs;
-	__u16 check;		/* low bits of the hash of frames 1..CHECK_AT */
-	const struct mh_slots_copies *c;
-	__u8 gaps[MH_SLOTS_FRAMES - 1];
-	__u16 big[BIG_MAX];
-};
-
-/*
- * The entry of group g (tag) that already holds this stack (another
- * thread's, or made before this thread's hint knew the site), or NULL.
- * Its copies must be at the same places: an entry whose copy was
- * overwritten since (a live frame's local) misses on every capture, and
- * is replaced by one without it.
- */
-static struct slot_entry *already(__u64 g, __u16 tag, const struct slot_learning *l,
-				  __u64 *key)
-{
-	__u64 match, seq;
-
-	for (match = ways_tagged(&tags[g], tag); match; match &= match - 1) {
-		struct slot_entry *e = &table[g + (unsigned int)__builtin_ctzll(match)];
-		const struct slot_extra *x = &extras[e - table];
-
-		seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-		if (seq & 1 || e->slot != l->s->slot || e->ip0 != l->s->ip || e->n != l->n ||
-		    e->flags != l->flags || e->hash != l->hash ||
-		    (l->flags & ENTRY_RBP_KEYED && entry_rbp(e, x, l->n) != l->rbp) ||
-		    e->copies != l->c->n ||
-		    memcmp(x->copy_at, l->c->at, l->c->n * sizeof(*x->copy_at)) ||
-		    e->epoch != __atomic_load_n(&epoch, __ATOMIC_ACQUIRE))
-			continue;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) != seq)
-			continue;
-		*key = seq;
-		return e;
-	}
-	return NULL;
-}
-
-/* Claim a way of group g to rewrite (its sequence made odd); NULL if another thread has it. */
-static struct slot_entry *claim(__u64 g, __u64 *seq)
-{
-	__u64 empty = ways_tagged(&tags[g], 0);
-	unsigned int w = empty ? (unsigned int)__builtin_ctzll(empty) : next_way++ % WAYS;
-	struct slot_entry *e = &table[g + w];
-
-	*seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
-	if (*seq & 1 || !__atomic_compare_exchange_n(&e->seq, seq, *seq + 1, false,
-						     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-		return NULL;
-	__atomic_store_n(&tags[g + w], 0, __ATOMIC_RELAXED);
-	return e;
-}
-
-/*
- * Write the entry of l into way e of group g (tag), claimed at seq, and
- * publish it; the memo's key.
- */
-static __u64 fill(struct slot_entry *e, const struct slot_learning *l, __u64 g, __u16 tag,
-		  __u64 seq)
-{
-	struct slot_extra *x = &extras[e - table];
-
-	e->slot = l->s->slot;
-	e->ip0 = l->s->ip;
-	e->hash = l->hash;
-	e->check = l->check;
-	e->memo = (struct mh_stack_memo){ 0 };
-	e->epoch = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
-	e->n = (__u8)l->n;
-	e->flags = (__u8)l->flags;
-	e->copies = (__u8)l->c->n;
-	if (l->n < 2)
-		memcpy(e->gaps, &l->rbp, sizeof(l->rbp));
-	else
-		memcpy(e->gaps, l->gaps, l->n - 1);
-	memcpy(x->big, l->big, l->bigs * sizeof(*x->big));
-	memcpy(x->copy_at, l->c->at, l->c->n * sizeof(*x->copy_at));
-	memcpy(x->copy_of, l->c->of, l->c->n * sizeof(*x->copy_of));
-	__atomic_store_n(&tags[g + (__u64)(e - &table[g])], tag, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
-	return seq + 2;
-}
-
-struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 *frames,
-				     unsigned int n, bool cut, __u64 *key)
-{
-	__u16 gap[MH_SLOTS_FRAMES];
-	struct mh_slots_copies c;
-	struct slot_learning l = { .s = s, .n = n, .rbp = s->rbp, .c = &c };
-	struct slot_entry *e;
-	unsigned int j;
-	__u64 off1, seq, g;
-	__u16 tag;
-
-	if (!table || !n || n > MH_SLOTS_FRAMES || frames[0] != s->ip || s->slot >= s->stack_hi)
-		return NULL;
-	for (j = 0; j < n; j++)
-		if (mh_slots_sigreturn_at(frames[j]))
-			return NULL;
-	for (j = 1; j < n; j++) {
-		l.hash += frame_mix(frames[j], j);
-		if (j == CHECK_AT)
-			l.check = (__u16)l.hash;
-	}
-	if (!mh_slots_prove(s, frames, n, l.hash, gap, &c) ||
-	    !gaps_encode(gap, n, l.gaps, l.big, &l.bigs))
-		return NULL;
-	off1 = n > 1 ? gap[1] * sizeof(__u64) : 0;
-	/* A frame-pointer function: its CFA is RBP + 16, so RBP must match too. */
-	l.flags = (cut ? ENTRY_CUT : 0) |
-		  (n < 2 || s->rbp + 2 * sizeof(__u64) == s->slot + off1 + sizeof(__u64) ?
-			   ENTRY_RBP_KEYED : 0);
-	g = group_of(s->slot, s->ip, off1, n > 1 ? frames[1] : 0, &tag);
-	e = already(g, tag, &l, key);
-	if (!e && (e = claim(g, &seq)))
-		*key = fill(e, &l, g, tag, seq);
-	hint_put(s->ip, n > 1 ? gap[1] : 0, e, tag);
-	return e ? &e->memo : NULL;
-}
 
 void mh_slots_flush(void)
 {
-	__atomic_add_fetch(&epoch, 1, __ATOMIC_ACQ_REL);
+	__atomic_add_fetch(&mh_slots.epoch, 1, __ATOMIC_ACQ_REL);
 }
 
 unsigned int mh_slots_recheck_after(bool agreed)
 {
-	__u32 now = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
-	__u64 x = sched.rng ? sched.rng : (hash_key0 ^ (uintptr_t)&sched) | 1;
+	__u32 now = __atomic_load_n(&mh_slots.epoch, __ATOMIC_ACQUIRE);
+	__u64 x = sched.rng ? sched.rng : (mh_slots.key0 ^ (uintptr_t)&sched) | 1;
 
 	if (!sched.every || sched.epoch != now)
 		sched.every = MH_UNWIND_RECHECK;
