@@ -135,7 +135,7 @@
  */
 #define FP_SITE_SETS_LOG2 3
 #define FP_SITES (2U << FP_SITE_SETS_LOG2)
-/* Slot-cache entries (of 256 bytes), shared by all threads, touched as used. */
+/* Slot-cache entries (of 128 bytes), shared by all threads, touched as used. */
 #define SLOTS_LOG2 15
 /* Most frames of our own above a site that the slot cache handles. */
 #define OWN_MAX 16
