@@ -209,6 +209,13 @@ static void *table_new(struct table *t, size_t sz)
 	return t;
 }
 
+/* Free t (the first member of a table of either kind, as table_new() made it) and its slots. */
+static void table_free(struct table *t, size_t sz)
+{
+	slots_free(t->slots, t->mask + 1, sz);
+	free(t);
+}
+
 /* The slot holding addr, or NULL. */
 INLINE void *table_find(const struct table *t, uint64_t addr, size_t sz)
 {
@@ -375,10 +382,8 @@ struct mh_blocks *mh_blocks_new(void)
 
 void mh_blocks_free(struct mh_blocks *b)
 {
-	if (!b)
-		return;
-	slots_free(b->t.slots, b->t.mask + 1, sizeof(struct mh_block));
-	free(b);
+	if (b)
+		table_free(&b->t, sizeof(struct mh_block));
 }
 
 struct mh_block *mh_blocks_find(struct mh_blocks *b, uint64_t addr)
@@ -451,10 +456,8 @@ struct mh_spans *mh_spans_new(void)
 
 void mh_spans_free(struct mh_spans *s)
 {
-	if (!s)
-		return;
-	slots_free(s->t.slots, s->t.mask + 1, sizeof(struct mh_span));
-	free(s);
+	if (s)
+		table_free(&s->t, sizeof(struct mh_span));
 }
 
 struct mh_span *mh_spans_insert(struct mh_spans *s, uint64_t addr, bool *added)

@@ -346,7 +346,6 @@ static __attribute__((noinline)) bool slots_hold(const struct slot_entry *e,
 	return h == e->hash;
 }
 
-
 /*
  * The entry's other copies of its frames, in this thread's stack only:
  * each must still hold the frame read for it (words[0..n)).

@@ -444,12 +444,18 @@ size_t mh_trace_compact_add(struct mh_trace_compact *c, const void *records, siz
 	return off;
 }
 
+/* Bytes part i of the open chunk holds so far. */
+static inline __u32 part_len(const struct mh_trace_compact *c, unsigned i)
+{
+	return (__u32)(c->at[i] - (c->scratch + i * c->scratch_part_bytes));
+}
+
 size_t mh_trace_compact_size(const struct mh_trace_compact *c)
 {
 	size_t n = PARTS * sizeof(__u32);
 
 	for (unsigned i = 0; i < PARTS; i++)
-		n += (size_t)(c->at[i] - (c->scratch + i * c->scratch_part_bytes));
+		n += part_len(c, i);
 	return n;
 }
 
@@ -462,7 +468,7 @@ size_t mh_trace_compact_close(struct mh_trace_compact *c, void *out)
 
 #pragma GCC unroll 16
 	for (unsigned i = 0; i < PARTS; i++) {
-		len = (__u32)(c->at[i] - (c->scratch + i * c->scratch_part_bytes));
+		len = part_len(c, i);
 		memcpy(to + i * sizeof(len), &len, sizeof(len));
 		memcpy(to + at, c->scratch + i * c->scratch_part_bytes, len);
 		at += len;

@@ -117,7 +117,6 @@ struct mh_trace_compact {
 	unsigned char part[PARTS];	/* decoder: where the trace's version puts each part */
 };
 
-
 /* Forget the previous chunk: O(1) but for the rare wrap of gen. */
 static inline void start_chunk(struct mh_trace_compact *c)
 {
