@@ -42,8 +42,8 @@
 #define CLAIM_GIVE_UP_NS 2000000000ULL
 /* Smallest record: a bare header. */
 #define REC_MIN_BYTES ((__u32)sizeof(struct mh_rec_hdr))
-/* Most bytes a thread maps ahead when it takes a slot (see prefault). */
-#define PREFAULT_FIRST_BYTES (256U << 10)
+/* The steps a thread maps its first lap in, at most (see prefault): a power of two. */
+#define PREFAULT_STEP_BYTES (256U << 10)
 
 __thread struct mh_ring_slot_ref mh_ring_me __attribute__((tls_model("initial-exec")));
 /*
@@ -57,6 +57,8 @@ static int prefault_refused;
 static uintptr_t page_size;
 /* Where the calling thread's first lap in its slot ends: its pages are mapped by then. */
 static __thread __u64 prefault_lap_end __attribute__((tls_model("initial-exec")));
+/* The slot position up to which the calling thread has mapped its first lap. */
+static __thread __u64 prefault_done __attribute__((tls_model("initial-exec")));
 
 /* Register for the consumer's membarrier; without it, busy = 1 is an exchange. */
 static void choose_busy_store(struct mh_ring *ring)
@@ -89,26 +91,22 @@ int mh_ring_attach(struct mh_ring *ring, int fd)
 }
 
 /*
- * Map the slot's bytes at positions [from, to) (within one window, see
- * below) writable now, in one system call, during the thread's first lap
- * in the slot; the pages stay mapped for the later laps. A first write to
- * a page of the ring is otherwise a page fault, and a fault costs a trap
- * each (about 12 us in the virtual machine this was measured in, where
- * MADV_POPULATE_WRITE takes 1.3-1.8 us a page: git log -p wrote 2,000
- * pages, 25 ms). The call writes nothing into the pages (the consumer may
- * be reading them) and is async-signal-safe; a kernel that does not know
- * it (EINVAL) is not asked again, and any other failure leaves the faults.
- * Keeps errno: it runs inside the program's malloc.
+ * Map the slot's bytes at positions [from, to) writable now, in one
+ * system call, during the thread's first lap in the slot; the pages stay
+ * mapped for the later laps. A first write to a page of the ring is
+ * otherwise a page fault, and a fault costs a trap each (about 12 us in
+ * the virtual machine this was measured in, where MADV_POPULATE_WRITE
+ * takes 1.3-1.8 us a page: git log -p wrote 2,000 pages, 25 ms). The call
+ * writes nothing into the pages (the consumer may be reading them) and is
+ * async-signal-safe; a kernel that does not know it (EINVAL) is not asked
+ * again, and any other failure leaves the faults. Keeps errno: it runs
+ * inside the program's malloc. [from, to) must not wrap around the slot.
  */
-static void prefault(__u64 from, __u64 to)
+static void populate(__u64 from, __u64 to)
 {
 	uintptr_t lo, hi;
 	int saved;
 
-	if (to > prefault_lap_end)
-		to = prefault_lap_end;
-	if (from >= to || !page_size || __atomic_load_n(&prefault_refused, __ATOMIC_RELAXED))
-		return;
 	lo = (uintptr_t)mh_ring_me.data + (from & (mh_ring_me.bytes - 1));
 	hi = lo + (to - from);
 	lo &= ~(page_size - 1);
@@ -119,18 +117,30 @@ static void prefault(__u64 from, __u64 to)
 }
 
 /*
- * Prefault the rest of the window the slot's head is in: windows are the
- * stretches between the wake marks (a 2^MH_RING_WAKE_SHIFT-th of the
- * slot, which they divide), so one never wraps, and the head crossing a
- * mark calls mh_ring_commit_crossed, which maps the next. At most
- * `most` bytes.
+ * Map the first lap on from where it is mapped up to position to (at most
+ * the lap's end), in two calls where it passes the slot's end.
  */
-static void prefault_window(__u64 most)
+static void prefault(__u64 to)
 {
-	__u64 head = mh_ring_me.head, w = mh_ring_me.bytes >> MH_RING_WAKE_SHIFT;
-	__u64 end = w ? (head & ~(w - 1)) + w : head;
+	__u64 from = prefault_done, wrap;
 
-	prefault(head, end - head > most ? head + most : end);
+	if (to > prefault_lap_end)
+		to = prefault_lap_end;
+	if (from >= to || !page_size || __atomic_load_n(&prefault_refused, __ATOMIC_RELAXED))
+		return;
+	prefault_done = to;
+	wrap = (from | (mh_ring_me.bytes - 1)) + 1;
+	if (to > wrap) {
+		populate(from, wrap);
+		from = wrap;
+	}
+	populate(from, to);
+}
+
+/* Where the step of the slot's head ends: steps are mh_ring_me.step apart (ring.h). */
+static __u64 step_end(void)
+{
+	return (mh_ring_me.head | (mh_ring_me.step - 1)) + 1;
 }
 
 /*
@@ -309,11 +319,15 @@ static void take(struct mh_ring *ring, __u32 i)
 	mh_ring_me.head = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE);
 	mh_ring_me.tail = __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE);
 	mh_ring_me.starved = 0;
-	/* Capped: most processes write a few pages in all. */
+	mh_ring_me.step = mh_ring_me.bytes >> MH_RING_WAKE_SHIFT;
+	if (mh_ring_me.step > PREFAULT_STEP_BYTES)
+		mh_ring_me.step = PREFAULT_STEP_BYTES;
 	if (!page_size)
 		page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
 	prefault_lap_end = mh_ring_me.head + mh_ring_me.bytes;
-	prefault_window(PREFAULT_FIRST_BYTES);
+	prefault_done = mh_ring_me.head;
+	/* The rest of this step only: most processes write a few pages in all. */
+	prefault(step_end());
 }
 
 /*
@@ -476,12 +490,17 @@ void *mh_ring_reserve_slow(struct mh_ring *ring, __u32 bytes, __u64 *pos)
 	return mh_ring_me.data + off;
 }
 
-void mh_ring_commit_crossed(void)
+void mh_ring_commit_crossed(__u64 old)
 {
-	prefault_window(UINT64_MAX);
-	/* Half full behind the consumer: ask for a pass now rather than at the next paced one. */
-	if (mh_ring_me.head - __atomic_load_n(&mh_ring_me.slot->tail, __ATOMIC_ACQUIRE) >=
-	    mh_ring_me.bytes / 2)
+	/*
+	 * A step ahead: the writes up to the next crossing find their pages
+	 * mapped (but the record that crossed the first step's end).
+	 */
+	prefault(step_end() + mh_ring_me.step);
+	/* Half full behind the consumer at a wake mark: ask for a pass now, not at the next paced one. */
+	if ((old ^ mh_ring_me.head) >= mh_ring_me.bytes >> MH_RING_WAKE_SHIFT &&
+	    mh_ring_me.head - __atomic_load_n(&mh_ring_me.slot->tail, __ATOMIC_ACQUIRE) >=
+		    mh_ring_me.bytes / 2)
 		mh_ring_wake_consumer(mh_ring_me.ring);
 }
 
