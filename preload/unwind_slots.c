@@ -110,8 +110,9 @@
  * (gcc's cc1 tries 1.85 entries per answer); a hit reads the second too,
  * the other gaps, the hash and the memo. Big gaps and copies are rare and
  * kept apart. The first lines of all the entries to try are fetched at
- * once, after the line of their group's tags (a 256-byte entry read its
- * second line before turning an entry down, and a hit read three). The
+ * once, after the lines of their group's tags and ways (a 256-byte entry
+ * read its second line before turning an entry down, and a hit read
+ * three). The
  * group and a tag are chosen by the site frame and the word where the
  * site's caller keeps its return address (found through a per-thread
  * hint: where it was at this site last time), so that only entries of
@@ -239,11 +240,14 @@ static void pick_hash_keys(void)
 
 int mh_slots_setup(unsigned int log2)
 {
-	size_t bytes = (sizeof(struct slot_entry) + sizeof(struct slot_extra) + sizeof(__u16))
+	size_t bytes = (sizeof(struct slot_entry) + sizeof(struct slot_extra) + 2 * sizeof(__u16))
 		       << log2;
 
 	if (mh_slots.table)
 		return 0;
+	/* ways[] holds 1 + an entry's index in 16 bits. */
+	if (log2 > 15)
+		return -EINVAL;
 	/* MAP_NORESERVE: pages are touched only as entries land in them. */
 	mh_slots.table = mh_sys_mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -256,6 +260,7 @@ int mh_slots_setup(unsigned int log2)
 	(void)mh_thread_blocks_setup(&hints_pool, sizeof(struct hints_block));
 	mh_slots.extras = (struct slot_extra *)(mh_slots.table + ((size_t)1 << log2));
 	mh_slots.tags = (__u16 *)(mh_slots.extras + ((size_t)1 << log2));
+	mh_slots.ways = mh_slots.tags + ((size_t)1 << log2);
 	mh_slots.mask = ((__u64)1 << log2) - 1;
 	pick_hash_keys();
 	mh_slots_find_libc_text();
@@ -512,7 +517,7 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 {
 	struct hints_block *b;
 	struct site_hint *h;
-	struct slot_entry *e, *guessed = NULL;
+	struct slot_entry *e, *first, *guessed = NULL;
 	struct guess *gs;
 	__u64 match, m, g;
 	bool scanned;
@@ -534,9 +539,8 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 	    !lookup_key(s, h, s->stack_hi - s->slot - sizeof(__u64), &g, &tag))
 		return false;
 	/* One call of serve_from, inlined: a call per entry tried cost its set-up each. */
-	e = h->last && h->tag == tag ? &mh_slots.table[h->last - 1] : NULL;
-	for (scanned = false;; e = &mh_slots.table[g + (unsigned int)__builtin_ctzll(match)],
-	    match &= match - 1) {
+	e = first = h->last && h->tag == tag ? &mh_slots.table[h->last - 1] : NULL;
+	for (scanned = false;;) {
 		if (e && e != guessed) {
 			__builtin_prefetch(&e->hash);
 			if (serve_from(e, s, frames, room, n, truncated, memo, why)) {
@@ -549,14 +553,16 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 		if (!scanned) {
 			scanned = true;
 			match = ways_tagged(&mh_slots.tags[g], tag);
-			if (e && (__u64)(e - &mh_slots.table[g]) < WAYS)
-				match &= ~((__u64)1 << (e - &mh_slots.table[g]));
 			/* The first line of every entry to try, at once: most are turned down there. */
 			for (m = match; m; m &= m - 1)
-				__builtin_prefetch(&mh_slots.table[g + (unsigned int)__builtin_ctzll(m)]);
+				__builtin_prefetch(way_entry(g, (unsigned int)__builtin_ctzll(m)));
 		}
-		if (!match)
-			return false;
+		do {
+			if (!match)
+				return false;
+			e = way_entry(g, (unsigned int)__builtin_ctzll(match));
+			match &= match - 1;
+		} while (e == first);
 	}
 }
 
