@@ -44,6 +44,11 @@
 #define REC_MIN_BYTES ((__u32)sizeof(struct mh_rec_hdr))
 /* The steps a thread maps its first lap in, at most (see prefault): a power of two. */
 #define PREFAULT_STEP_BYTES (256U << 10)
+/*
+ * A lap may be cut short at the first step mark this far into the slot
+ * where the consumer is less than a quarter of it behind (see reuse).
+ */
+#define REUSE_BYTES (1U << 20)
 
 __thread struct mh_ring_slot_ref mh_ring_me __attribute__((tls_model("initial-exec")));
 /*
@@ -319,6 +324,7 @@ static void take(struct mh_ring *ring, __u32 i)
 	mh_ring_me.head = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE);
 	mh_ring_me.tail = __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE);
 	mh_ring_me.starved = 0;
+	mh_ring_me.limit = mh_ring_me.bytes;
 	mh_ring_me.step = mh_ring_me.bytes >> MH_RING_WAKE_SHIFT;
 	if (mh_ring_me.step > PREFAULT_STEP_BYTES)
 		mh_ring_me.step = PREFAULT_STEP_BYTES;
@@ -472,22 +478,54 @@ void *mh_ring_reserve_slow(struct mh_ring *ring, __u32 bytes, __u64 *pos)
 	if ((mh_ring_me.ring != ring || !mh_ring_me.slot) && !claim(ring))
 		return NULL;
 	off = mh_ring_me.head & (mh_ring_me.bytes - 1);
-	/* A record never straddles the slot's end: the rest of the lap is skipped. */
-	need = off + bytes > mh_ring_me.bytes ? mh_ring_me.bytes - off + bytes : bytes;
+	/* A record never straddles the lap's end (the slot's, or reuse's): the rest is skipped. */
+	need = off + bytes > mh_ring_me.limit ? mh_ring_me.bytes - off + bytes : bytes;
 	if (mh_ring_me.head + need - mh_ring_me.tail > mh_ring_me.bytes) {
 		if (!make_room(ring, need))
 			return NULL;
 		/* The thread may be in another slot now. */
 		off = mh_ring_me.head & (mh_ring_me.bytes - 1);
 	}
-	if (off + bytes > mh_ring_me.bytes) {
+	if (off + bytes > mh_ring_me.limit) {
 		memset(mh_ring_me.data + off, 0, sizeof(struct mh_rec_hdr));	/* the wrap mark */
 		mh_ring_me.head += mh_ring_me.bytes - off;
+		mh_ring_me.limit = mh_ring_me.bytes;
+		/* A lap cut short: what it skipped is not mapped ahead. */
+		if (prefault_done < mh_ring_me.head)
+			prefault_done = mh_ring_me.head;
 		off = 0;
 	}
 	mh_ring_mark_busy(ring, mh_ring_me.slot);
 	*pos = mh_ring_me.head;
 	return mh_ring_me.data + off;
+}
+
+/*
+ * Cut the lap short here (the next record starts the next lap: a wrap
+ * mark, as at the slot's end) if the head is REUSE_BYTES or more into
+ * the slot and the consumer less than a quarter of that behind. The
+ * first write to each page of the ring costs a trap to the hypervisor
+ * where its page tables are shadowed (the PVM guest this was measured
+ * in: 12-26 us a page, MADV_POPULATE_WRITE or not): git log -p wrote its
+ * 11 MB through all 2,048 pages of its 8 MiB slot (25-50 ms at those
+ * rates) while the consumer, which takes the records every millisecond,
+ * was a few dozen KiB behind. A thread whose consumer keeps up so stays in the
+ * slot's first MiB or so, and one whose consumer lags (a burst) goes on
+ * through the slot, as it has room there. Right after a cut the lap's
+ * skipped rest counts as used until the consumer passes the mark (its
+ * next pass): the room is then three quarters of REUSE_BYTES and more.
+ * A lossy ring keeps whole laps: its records are dropped, not waited for.
+ */
+static bool reuse(void)
+{
+	__u64 off = mh_ring_me.head & (mh_ring_me.bytes - 1);
+
+	if (off < REUSE_BYTES || mh_ring_me.ring->hdr->flags & MH_RING_LOSSY ||
+	    mh_ring_me.head - __atomic_load_n(&mh_ring_me.slot->tail, __ATOMIC_ACQUIRE) >
+		    REUSE_BYTES / 4)
+		return false;
+	mh_ring_me.limit = off;
+	return true;
 }
 
 void mh_ring_commit_crossed(__u64 old)
@@ -496,8 +534,9 @@ void mh_ring_commit_crossed(__u64 old)
 	 * A step ahead: the writes up to the next crossing find their pages
 	 * mapped (but the record that crossed the first step's end).
 	 */
-	prefault(step_end() + mh_ring_me.step);
-	/* Half full behind the consumer at a wake mark: ask for a pass now, not at the next paced one. */
+	if (!reuse())
+		prefault(step_end() + mh_ring_me.step);
+	/* Half full behind the consumer at a wake mark: a pass now, not at the next paced one. */
 	if ((old ^ mh_ring_me.head) >= mh_ring_me.bytes >> MH_RING_WAKE_SHIFT &&
 	    mh_ring_me.head - __atomic_load_n(&mh_ring_me.slot->tail, __ATOMIC_ACQUIRE) >=
 		    mh_ring_me.bytes / 2)

@@ -43,7 +43,8 @@ struct mh_ring_slot_ref {
 	__u64 bytes;			/* the slot's size */
 	__u64 head;			/* own copy of the published head */
 	__u64 tail;			/* the consumer's tail when last read */
-	__u64 step;			/* a commit past a multiple calls ring.c: a power of two */
+	__u64 step;			/* a commit past a multiple calls ring.c (power of 2) */
+	__u64 limit;			/* a record past this offset starts a new lap */
 	int starved;			/* gave up waiting for a slot: do not wait again */
 };
 
@@ -74,8 +75,8 @@ void *mh_ring_reserve_slow(struct mh_ring *ring, __u32 bytes, __u64 *pos);
 
 /*
  * mh_ring_commit's rare path: the head crossed a multiple of step (from
- * old): its first lap mapped on ahead (ring.c), and at a wake mark (step
- * divides them) a wake if the slot is half full.
+ * old): its first lap mapped on ahead, or the lap cut short (ring.c), and
+ * at a wake mark (step divides them) a wake if the slot is half full.
  */
 void mh_ring_commit_crossed(__u64 old);
 
@@ -103,7 +104,7 @@ static inline __attribute__((always_inline)) void *mh_ring_reserve_at(struct mh_
 
 	if (mh_unlikely(me->ring != ring || bytes < sizeof(struct mh_rec_hdr) ||
 			bytes % MH_REC_ALIGN || bytes > MH_RING_FAST_BYTES ||
-			off + bytes > me->bytes || me->head + bytes - me->tail > me->bytes ||
+			off + bytes > me->limit || me->head + bytes - me->tail > me->bytes ||
 			mh_ring_consumer_gone(ring)))
 		return mh_ring_reserve_slow(ring, bytes, pos);
 	mh_ring_mark_busy(ring, me->slot);

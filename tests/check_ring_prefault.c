@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: MIT
 /*
- * check_ring_prefault.c - a thread's first lap in its slot of the event
- * ring is mapped ahead of its writes (preload/ring.c, prefault), not
- * faulted in page by page.
+ * check_ring_prefault.c - the pages of its slot of the event ring a
+ * thread touches: its first lap is mapped ahead of its writes
+ * (preload/ring.c, prefault), not faulted in page by page, and while the
+ * consumer keeps up it cuts its laps short (reuse) and stays in the
+ * slot's first part, its records intact and in order.
  *
  * Oracle: the kernel's count of the thread's page faults, a software perf
- * event, which counts traps only (not the pages MADV_POPULATE_WRITE maps).
+ * event, which counts traps only (not the pages MADV_POPULATE_WRITE maps);
+ * for the cut laps, the slot's head against the bytes written, and each
+ * record's sequence number as the consumer reads it.
  */
 #include <check.h>
 #include <linux/perf_event.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "preload/ring.h"
@@ -84,6 +89,89 @@ START_TEST(test_first_lap_prefaulted_big_slot)
 }
 END_TEST
 
+/* Read every record the consumer lets through; each must carry the next sequence number. */
+static __u64 drain(struct mh_ring *ring, __u64 next)
+{
+	const unsigned char *p;
+	size_t bytes, off;
+
+	do {
+		__atomic_store_n(&ring->hdr->pass_wanted, 1, __ATOMIC_SEQ_CST);
+		usleep(2 * MH_RING_SKEW_NS / 1000);	/* past the watermark's margin */
+		p = mh_test_ring_peek(ring, &bytes);
+		for (off = 0; off < bytes; off += REC_BYTES) {
+			__u64 seq;
+
+			memcpy(&seq, p + off + sizeof(struct mh_rec_hdr) + sizeof(__u64), sizeof(seq));
+			if (seq != next)
+				ck_abort_msg("record %llu where %llu was due", (unsigned long long)seq,
+					     (unsigned long long)next);
+			next++;
+		}
+		mh_ring_release(ring, bytes);
+	} while (bytes);
+	return next;
+}
+
+/*
+ * 3 MiB of records into the first thread's 8 MiB slot of a default ring,
+ * drained every 64 KiB if drained, else at the end: every record comes
+ * out, in order. Returns the slot's head after the writes.
+ */
+static __u64 write_three_mib(__u32 flags, bool drained)
+{
+	struct mh_ring ring;
+	__u64 seq = 0, read = 0, head = 0;
+
+	ck_assert_int_eq(mh_ring_create(&ring, MH_RING_DEFAULT_DATA_BYTES, flags), 0);
+	ck_assert_uint_eq(ring.big_bytes, 8 << 20);
+	while (seq * REC_BYTES < (3 << 20)) {
+		unsigned char *r = mh_ring_reserve(&ring, REC_BYTES);
+		__u64 ts = seq + 1;
+
+		ck_assert_ptr_nonnull(r);
+		memset(r + sizeof(struct mh_rec_hdr), 0, REC_BYTES - sizeof(struct mh_rec_hdr));
+		memcpy(r + sizeof(struct mh_rec_hdr), &ts, sizeof(ts));
+		memcpy(r + sizeof(struct mh_rec_hdr) + sizeof(ts), &seq, sizeof(seq));
+		mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_THREAD, .size = REC_BYTES });
+		if (++seq % ((64 << 10) / REC_BYTES) == 0 && drained)
+			read = drain(&ring, read);
+	}
+	for (__u32 i = 0; i < ring.slot_count; i++)
+		if (ring.slots[i].state == MH_SLOT_CLAIMED)
+			head = ring.slots[i].head;
+	ck_assert_uint_eq(drain(&ring, read), seq);
+	ck_assert_uint_eq(ring.hdr->lost_records, 0);
+	mh_ring_close_slot(&ring);
+	mh_ring_destroy(&ring);
+	return head;
+}
+
+/*
+ * A thread whose consumer keeps up cuts its laps short: it stays in the
+ * first MiB or so of its slot, so its head passes the slot's size long
+ * before it wrote that much.
+ */
+START_TEST(test_lap_cut_short_when_drained)
+{
+	ck_assert_uint_ge(write_three_mib(0, true), 8 << 20);
+}
+END_TEST
+
+/* A thread whose consumer lags goes on through its slot, as it has room there. */
+START_TEST(test_lap_whole_when_behind)
+{
+	ck_assert_uint_lt(write_three_mib(0, false), 8 << 20);
+}
+END_TEST
+
+/* A lossy ring's laps are whole: its records are dropped, not waited for. */
+START_TEST(test_lap_whole_when_lossy)
+{
+	ck_assert_uint_lt(write_three_mib(MH_RING_LOSSY, true), 8 << 20);
+}
+END_TEST
+
 static Suite *prefault_suite(void)
 {
 	Suite *s = suite_create("ring_prefault");
@@ -91,6 +179,9 @@ static Suite *prefault_suite(void)
 
 	tcase_add_test(tc, test_first_lap_prefaulted);
 	tcase_add_test(tc, test_first_lap_prefaulted_big_slot);
+	tcase_add_test(tc, test_lap_cut_short_when_drained);
+	tcase_add_test(tc, test_lap_whole_when_behind);
+	tcase_add_test(tc, test_lap_whole_when_lossy);
 	suite_add_tcase(s, tc);
 	return s;
 }
