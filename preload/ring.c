@@ -42,8 +42,13 @@
 #define CLAIM_GIVE_UP_NS 2000000000ULL
 /* Smallest record: a bare header. */
 #define REC_MIN_BYTES ((__u32)sizeof(struct mh_rec_hdr))
-/* Most bytes a thread maps ahead when it takes a slot (see prefault). */
-#define PREFAULT_FIRST_BYTES (256U << 10)
+/* The steps a thread maps its first lap in, at most (see prefault): a power of two. */
+#define PREFAULT_STEP_BYTES (256U << 10)
+/*
+ * A lap may be cut short at the first step mark this far into the slot
+ * where the consumer is less than a quarter of it behind (see reuse).
+ */
+#define REUSE_BYTES (1U << 20)
 
 __thread struct mh_ring_slot_ref mh_ring_me __attribute__((tls_model("initial-exec")));
 /*
@@ -57,6 +62,8 @@ static int prefault_refused;
 static uintptr_t page_size;
 /* Where the calling thread's first lap in its slot ends: its pages are mapped by then. */
 static __thread __u64 prefault_lap_end __attribute__((tls_model("initial-exec")));
+/* The slot position up to which the calling thread has mapped its first lap. */
+static __thread __u64 prefault_done __attribute__((tls_model("initial-exec")));
 
 /* Register for the consumer's membarrier; without it, busy = 1 is an exchange. */
 static void choose_busy_store(struct mh_ring *ring)
@@ -89,26 +96,22 @@ int mh_ring_attach(struct mh_ring *ring, int fd)
 }
 
 /*
- * Map the slot's bytes at positions [from, to) (within one window, see
- * below) writable now, in one system call, during the thread's first lap
- * in the slot; the pages stay mapped for the later laps. A first write to
- * a page of the ring is otherwise a page fault, and a fault costs a trap
- * each (about 12 us in the virtual machine this was measured in, where
- * MADV_POPULATE_WRITE takes 1.3-1.8 us a page: git log -p wrote 2,000
- * pages, 25 ms). The call writes nothing into the pages (the consumer may
- * be reading them) and is async-signal-safe; a kernel that does not know
- * it (EINVAL) is not asked again, and any other failure leaves the faults.
- * Keeps errno: it runs inside the program's malloc.
+ * Map the slot's bytes at positions [from, to) writable now, in one
+ * system call, during the thread's first lap in the slot; the pages stay
+ * mapped for the later laps. A first write to a page of the ring is
+ * otherwise a page fault, and a fault costs a trap each (about 12 us in
+ * the virtual machine this was measured in, where MADV_POPULATE_WRITE
+ * takes 1.3-1.8 us a page: git log -p wrote 2,000 pages, 25 ms). The call
+ * writes nothing into the pages (the consumer may be reading them) and is
+ * async-signal-safe; a kernel that does not know it (EINVAL) is not asked
+ * again, and any other failure leaves the faults. Keeps errno: it runs
+ * inside the program's malloc. [from, to) must not wrap around the slot.
  */
-static void prefault(__u64 from, __u64 to)
+static void populate(__u64 from, __u64 to)
 {
 	uintptr_t lo, hi;
 	int saved;
 
-	if (to > prefault_lap_end)
-		to = prefault_lap_end;
-	if (from >= to || !page_size || __atomic_load_n(&prefault_refused, __ATOMIC_RELAXED))
-		return;
 	lo = (uintptr_t)mh_ring_me.data + (from & (mh_ring_me.bytes - 1));
 	hi = lo + (to - from);
 	lo &= ~(page_size - 1);
@@ -119,18 +122,30 @@ static void prefault(__u64 from, __u64 to)
 }
 
 /*
- * Prefault the rest of the window the slot's head is in: windows are the
- * stretches between the wake marks (a 2^MH_RING_WAKE_SHIFT-th of the
- * slot, which they divide), so one never wraps, and the head crossing a
- * mark calls mh_ring_commit_crossed, which maps the next. At most
- * `most` bytes.
+ * Map the first lap on from where it is mapped up to position to (at most
+ * the lap's end), in two calls where it passes the slot's end.
  */
-static void prefault_window(__u64 most)
+static void prefault(__u64 to)
 {
-	__u64 head = mh_ring_me.head, w = mh_ring_me.bytes >> MH_RING_WAKE_SHIFT;
-	__u64 end = w ? (head & ~(w - 1)) + w : head;
+	__u64 from = prefault_done, wrap;
 
-	prefault(head, end - head > most ? head + most : end);
+	if (to > prefault_lap_end)
+		to = prefault_lap_end;
+	if (from >= to || !page_size || __atomic_load_n(&prefault_refused, __ATOMIC_RELAXED))
+		return;
+	prefault_done = to;
+	wrap = (from | (mh_ring_me.bytes - 1)) + 1;
+	if (to > wrap) {
+		populate(from, wrap);
+		from = wrap;
+	}
+	populate(from, to);
+}
+
+/* Where the step of the slot's head ends: steps are mh_ring_me.step apart (ring.h). */
+static __u64 step_end(void)
+{
+	return (mh_ring_me.head | (mh_ring_me.step - 1)) + 1;
 }
 
 /*
@@ -309,11 +324,16 @@ static void take(struct mh_ring *ring, __u32 i)
 	mh_ring_me.head = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE);
 	mh_ring_me.tail = __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE);
 	mh_ring_me.starved = 0;
-	/* Capped: most processes write a few pages in all. */
+	mh_ring_me.limit = mh_ring_me.bytes;
+	mh_ring_me.step = mh_ring_me.bytes >> MH_RING_WAKE_SHIFT;
+	if (mh_ring_me.step > PREFAULT_STEP_BYTES)
+		mh_ring_me.step = PREFAULT_STEP_BYTES;
 	if (!page_size)
 		page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
 	prefault_lap_end = mh_ring_me.head + mh_ring_me.bytes;
-	prefault_window(PREFAULT_FIRST_BYTES);
+	prefault_done = mh_ring_me.head;
+	/* The rest of this step only: most processes write a few pages in all. */
+	prefault(step_end());
 }
 
 /*
@@ -458,17 +478,21 @@ void *mh_ring_reserve_slow(struct mh_ring *ring, __u32 bytes, __u64 *pos)
 	if ((mh_ring_me.ring != ring || !mh_ring_me.slot) && !claim(ring))
 		return NULL;
 	off = mh_ring_me.head & (mh_ring_me.bytes - 1);
-	/* A record never straddles the slot's end: the rest of the lap is skipped. */
-	need = off + bytes > mh_ring_me.bytes ? mh_ring_me.bytes - off + bytes : bytes;
+	/* A record never straddles the lap's end (the slot's, or reuse's): the rest is skipped. */
+	need = off + bytes > mh_ring_me.limit ? mh_ring_me.bytes - off + bytes : bytes;
 	if (mh_ring_me.head + need - mh_ring_me.tail > mh_ring_me.bytes) {
 		if (!make_room(ring, need))
 			return NULL;
 		/* The thread may be in another slot now. */
 		off = mh_ring_me.head & (mh_ring_me.bytes - 1);
 	}
-	if (off + bytes > mh_ring_me.bytes) {
+	if (off + bytes > mh_ring_me.limit) {
 		memset(mh_ring_me.data + off, 0, sizeof(struct mh_rec_hdr));	/* the wrap mark */
 		mh_ring_me.head += mh_ring_me.bytes - off;
+		mh_ring_me.limit = mh_ring_me.bytes;
+		/* A lap cut short: what it skipped is not mapped ahead. */
+		if (prefault_done < mh_ring_me.head)
+			prefault_done = mh_ring_me.head;
 		off = 0;
 	}
 	mh_ring_mark_busy(ring, mh_ring_me.slot);
@@ -476,12 +500,46 @@ void *mh_ring_reserve_slow(struct mh_ring *ring, __u32 bytes, __u64 *pos)
 	return mh_ring_me.data + off;
 }
 
-void mh_ring_commit_crossed(void)
+/*
+ * Cut the lap short here (the next record starts the next lap: a wrap
+ * mark, as at the slot's end) if the head is REUSE_BYTES or more into
+ * the slot and the consumer less than a quarter of that behind. The
+ * first write to each page of the ring costs a trap to the hypervisor
+ * where its page tables are shadowed (the PVM guest this was measured
+ * in: 12-26 us a page, MADV_POPULATE_WRITE or not): git log -p wrote its
+ * 11 MB through all 2,048 pages of its 8 MiB slot (25-50 ms at those
+ * rates) while the consumer, which takes the records every millisecond,
+ * was a few dozen KiB behind. A thread whose consumer keeps up so stays in the
+ * slot's first MiB or so, and one whose consumer lags (a burst) goes on
+ * through the slot, as it has room there. Right after a cut the lap's
+ * skipped rest counts as used until the consumer passes the mark (its
+ * next pass): the room is then three quarters of REUSE_BYTES and more.
+ * A lossy ring keeps whole laps: its records are dropped, not waited for.
+ */
+static bool reuse(void)
 {
-	prefault_window(UINT64_MAX);
-	/* Half full behind the consumer: ask for a pass now rather than at the next paced one. */
-	if (mh_ring_me.head - __atomic_load_n(&mh_ring_me.slot->tail, __ATOMIC_ACQUIRE) >=
-	    mh_ring_me.bytes / 2)
+	__u64 off = mh_ring_me.head & (mh_ring_me.bytes - 1);
+
+	if (off < REUSE_BYTES || mh_ring_me.ring->hdr->flags & MH_RING_LOSSY ||
+	    mh_ring_me.head - __atomic_load_n(&mh_ring_me.slot->tail, __ATOMIC_ACQUIRE) >
+		    REUSE_BYTES / 4)
+		return false;
+	mh_ring_me.limit = off;
+	return true;
+}
+
+void mh_ring_commit_crossed(__u64 old)
+{
+	/*
+	 * A step ahead: the writes up to the next crossing find their pages
+	 * mapped (but the record that crossed the first step's end).
+	 */
+	if (!reuse())
+		prefault(step_end() + mh_ring_me.step);
+	/* Half full behind the consumer at a wake mark: a pass now, not at the next paced one. */
+	if ((old ^ mh_ring_me.head) >= mh_ring_me.bytes >> MH_RING_WAKE_SHIFT &&
+	    mh_ring_me.head - __atomic_load_n(&mh_ring_me.slot->tail, __ATOMIC_ACQUIRE) >=
+		    mh_ring_me.bytes / 2)
 		mh_ring_wake_consumer(mh_ring_me.ring);
 }
 

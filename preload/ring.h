@@ -43,6 +43,8 @@ struct mh_ring_slot_ref {
 	__u64 bytes;			/* the slot's size */
 	__u64 head;			/* own copy of the published head */
 	__u64 tail;			/* the consumer's tail when last read */
+	__u64 step;			/* a commit past a multiple calls ring.c (power of 2) */
+	__u64 limit;			/* a record past this offset starts a new lap */
 	int starved;			/* gave up waiting for a slot: do not wait again */
 };
 
@@ -71,8 +73,12 @@ static inline __attribute__((always_inline)) void mh_ring_mark_busy(const struct
 /* mh_ring_reserve_at's general path: a first record, a full or wrapping slot, odd sizes. */
 void *mh_ring_reserve_slow(struct mh_ring *ring, __u32 bytes, __u64 *pos);
 
-/* mh_ring_commit's rare path: the head crossed a wake mark. */
-void mh_ring_commit_crossed(void);
+/*
+ * mh_ring_commit's rare path: the head crossed a multiple of step (from
+ * old): its first lap mapped on ahead, or the lap cut short (ring.c), and
+ * at a wake mark (step divides them) a wake if the slot is half full.
+ */
+void mh_ring_commit_crossed(__u64 old);
 
 /*
  * Reserve room for one record of `bytes` (a multiple of 8, at most
@@ -98,7 +104,7 @@ static inline __attribute__((always_inline)) void *mh_ring_reserve_at(struct mh_
 
 	if (mh_unlikely(me->ring != ring || bytes < sizeof(struct mh_rec_hdr) ||
 			bytes % MH_REC_ALIGN || bytes > MH_RING_FAST_BYTES ||
-			off + bytes > me->bytes || me->head + bytes - me->tail > me->bytes ||
+			off + bytes > me->limit || me->head + bytes - me->tail > me->bytes ||
 			mh_ring_consumer_gone(ring)))
 		return mh_ring_reserve_slow(ring, bytes, pos);
 	mh_ring_mark_busy(ring, me->slot);
@@ -139,8 +145,8 @@ static inline __attribute__((always_inline)) void mh_ring_commit(void *rec,
 	me->head = head;
 	__atomic_store_n(&s->head, head, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
-	if (mh_unlikely((old ^ head) >= me->bytes >> MH_RING_WAKE_SHIFT))
-		mh_ring_commit_crossed();
+	if (mh_unlikely((old ^ head) >= me->step))
+		mh_ring_commit_crossed(old);
 }
 
 /*

@@ -33,7 +33,7 @@ struct mh_site_frame {
 	uintptr_t stack_hi;	/* top of the calling thread's stack */
 };
 
-/* Map the table of 2^log2 entries, once. 0 or -ENOMEM (then nothing is cached). */
+/* Map the table of 2^log2 entries (log2 <= 15), once. 0 or -errno (then nothing is cached). */
 int mh_slots_setup(unsigned int log2);
 
 /* Why mh_slots_serve missed. */

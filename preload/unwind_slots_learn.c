@@ -59,9 +59,12 @@ static struct slot_entry *already(__u64 g, __u16 tag, const struct slot_learning
 	__u64 match, seq;
 
 	for (match = ways_tagged(&mh_slots.tags[g], tag); match; match &= match - 1) {
-		struct slot_entry *e = &mh_slots.table[g + (unsigned int)__builtin_ctzll(match)];
-		const struct slot_extra *x = &mh_slots.extras[e - mh_slots.table];
+		struct slot_entry *e = way_entry(g, (unsigned int)__builtin_ctzll(match));
+		const struct slot_extra *x;
 
+		if (!e)
+			continue;
+		x = &mh_slots.extras[e - mh_slots.table];
 		seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
 		if (seq & 1 || e->slot != l->s->slot || e->ip0 != l->s->ip || e->n != l->n ||
 		    e->flags != l->flags || e->hash != l->hash ||
@@ -79,27 +82,54 @@ static struct slot_entry *already(__u64 g, __u16 tag, const struct slot_learning
 	return NULL;
 }
 
-/* Claim a way of group g to rewrite (its sequence made odd); NULL if another thread has it. */
-static struct slot_entry *claim(__u64 g, __u64 *seq)
+/*
+ * Hand way w of group g its entry, the next one not handed out; NULL if
+ * none is left. A thread that loses the race for the way takes the
+ * winner's (its own is lost: at most as many as such races).
+ */
+static struct slot_entry *way_assign(__u64 g, unsigned int w)
+{
+	__u16 ref = 0;
+	__u32 next;
+
+	if (__atomic_load_n(&mh_slots.used, __ATOMIC_RELAXED) > mh_slots.mask)
+		return NULL;
+	next = __atomic_add_fetch(&mh_slots.used, 1, __ATOMIC_RELAXED);
+	if (next - 1 > mh_slots.mask)
+		return NULL;
+	if (!__atomic_compare_exchange_n(&mh_slots.ways[g + w], &ref, (__u16)next, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return way_entry(g, w);
+	return &mh_slots.table[next - 1];
+}
+
+/*
+ * Claim a way of group g to rewrite (*w), its entry's sequence made odd;
+ * NULL if another thread has it or no entry is left for it.
+ */
+static struct slot_entry *claim(__u64 g, __u64 *seq, unsigned int *w)
 {
 	__u64 empty = ways_tagged(&mh_slots.tags[g], 0);
-	unsigned int w = empty ? (unsigned int)__builtin_ctzll(empty) : next_way++ % WAYS;
-	struct slot_entry *e = &mh_slots.table[g + w];
+	struct slot_entry *e;
 
+	*w = empty ? (unsigned int)__builtin_ctzll(empty) : next_way++ % WAYS;
+	e = way_entry(g, *w);
+	if (!e && !(e = way_assign(g, *w)))
+		return NULL;
 	*seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
 	if (*seq & 1 || !__atomic_compare_exchange_n(&e->seq, seq, *seq + 1, false,
 						     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return NULL;
-	__atomic_store_n(&mh_slots.tags[g + w], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&mh_slots.tags[g + *w], 0, __ATOMIC_RELAXED);
 	return e;
 }
 
 /*
- * Write the entry of l into way e of group g (tag), claimed at seq, and
- * publish it; the memo's key.
+ * Write the entry of l into e, the entry of way w of group g (tag),
+ * claimed at seq, and publish it; the memo's key.
  */
-static __u64 fill(struct slot_entry *e, const struct slot_learning *l, __u64 g, __u16 tag,
-		  __u64 seq)
+static __u64 fill(struct slot_entry *e, const struct slot_learning *l, __u64 g, unsigned int w,
+		  __u16 tag, __u64 seq)
 {
 	struct slot_extra *x = &mh_slots.extras[e - mh_slots.table];
 
@@ -119,7 +149,7 @@ static __u64 fill(struct slot_entry *e, const struct slot_learning *l, __u64 g, 
 	memcpy(x->big, l->big, l->bigs * sizeof(*x->big));
 	memcpy(x->copy_at, l->c->at, l->c->n * sizeof(*x->copy_at));
 	memcpy(x->copy_of, l->c->of, l->c->n * sizeof(*x->copy_of));
-	__atomic_store_n(&mh_slots.tags[g + (__u64)(e - &mh_slots.table[g])], tag, __ATOMIC_RELAXED);
+	__atomic_store_n(&mh_slots.tags[g + w], tag, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
 	return seq + 2;
 }
@@ -131,7 +161,7 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 	struct mh_slots_copies c;
 	struct slot_learning l = { .s = s, .n = n, .rbp = s->rbp, .c = &c };
 	struct slot_entry *e;
-	unsigned int j;
+	unsigned int j, w;
 	__u64 off1, seq, g;
 	__u16 tag;
 
@@ -155,8 +185,8 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 			   ENTRY_RBP_KEYED : 0);
 	g = group_of(s->slot, s->ip, off1, n > 1 ? frames[1] : 0, &tag);
 	e = already(g, tag, &l, key);
-	if (!e && (e = claim(g, &seq)))
-		*key = fill(e, &l, g, tag, seq);
+	if (!e && (e = claim(g, &seq, &w)))
+		*key = fill(e, &l, g, w, tag, seq);
 	mh_slots_hint_put(s->ip, n > 1 ? gap[1] : 0, e, tag);
 	return e ? &e->memo : NULL;
 }

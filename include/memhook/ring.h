@@ -20,7 +20,8 @@
  * grow forever, also across owners; position & (size - 1) is the
  * offset in the slot). A record never straddles the slot's end: a producer
  * that would cross it writes an all-zero record header there (a wrap mark)
- * and goes on at the slot's start.
+ * and goes on at the slot's start; a producer may also end a lap early
+ * with a wrap mark at any other offset but 0 (preload/ring.c, reuse).
  *   claim:    CAS state FREE -> CLAIMED (with a promotion's, the only
  *             atomic read-modify-writes of a thread's life), then owner
  *             pid and tid.
