@@ -80,9 +80,9 @@ void mh_trace_compact_free(struct mh_trace_compact *c)
 	free(c->addrs);
 	free(c->classes);
 	free(c->scratch);
-	free(c->thread_index.slots);
-	free(c->stack_index.slots);
-	free(c->addr_index.slots);
+	table_free(&c->thread_index);
+	table_free(&c->stack_index);
+	table_free(&c->addr_index);
 	free(c);
 }
 

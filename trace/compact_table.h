@@ -21,6 +21,7 @@
 
 #include <linux/types.h>
 
+#include "common/bigmem.h"
 #include "memhook/events.h"
 
 /*
@@ -48,6 +49,14 @@ static inline void table_clear(struct table *t, bool slots)
 	t->used = 0;
 }
 
+/* Unmap t's slots (mh_bigmem_alloc, table_grow()). */
+static inline void table_free(struct table *t)
+{
+	if (t->slots)
+		mh_bigmem_free(t->slots, (t->mask + 1ULL) * sizeof(struct slot), 0);
+	t->slots = NULL;
+}
+
 /*
  * The first slot to probe for key: the top bits of a multiplication by
  * 2^64 / phi, which spreads both pointers (multiples of 16) and small ids
@@ -60,14 +69,20 @@ static inline size_t hash(const struct table *t, __u64 key)
 	return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> t->shift);
 }
 
-/* Double the table (64 slots at first), keeping this chunk's entries. 0 or -ENOMEM. */
+/*
+ * Double the table (64 slots at first), keeping this chunk's entries. 0 or
+ * -ENOMEM. The slots are in transparent huge pages where the kernel grants
+ * them: python3's address table grows to 524,288 slots (8 MiB), whose
+ * lookups land anywhere and missed the TLB as well as the caches.
+ */
 static inline int table_grow(struct table *t, __u32 gen)
 {
 	struct table n = { .mask = t->slots ? t->mask * 2 + 1 : 63, .used = t->used };
 	size_t i, j;
 
 	n.shift = 64 - (unsigned)__builtin_popcount(n.mask);
-	n.slots = n.mask < UINT32_MAX / 2 ? calloc(n.mask + 1ULL, sizeof(*n.slots)) : NULL;
+	n.slots = n.mask < UINT32_MAX / 2 ?
+		  mh_bigmem_alloc((n.mask + 1ULL) * sizeof(*n.slots), 0) : NULL;
 	if (!n.slots)
 		return -ENOMEM;
 	for (i = 0; t->slots && i <= t->mask; i++) {
@@ -77,7 +92,7 @@ static inline int table_grow(struct table *t, __u32 gen)
 			;
 		n.slots[j] = t->slots[i];
 	}
-	free(t->slots);
+	table_free(t);
 	*t = n;
 	return 0;
 }
