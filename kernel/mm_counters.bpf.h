@@ -11,9 +11,10 @@
  * CONFIG_KALLSYMS_ALL. So we learn the offsets from a per-CPU array map of
  * our own: bpf_map_lookup_percpu_elem() gives its element's address on a
  * CPU, struct bpf_array's pptrs[0] its per-CPU base, and their difference
- * is that CPU's offset. Pointers become plain numbers by a copy through
- * bpf_probe_read_kernel() (root may see kernel addresses). If any step
- * fails, the value is ->count alone (approximate, as the tracepoint's).
+ * is that CPU's offset (learned once). Pointers become plain numbers by
+ * a copy through bpf_probe_read_kernel() (root may see kernel addresses).
+ * If any step fails, the value is ->count alone (approximate, as the
+ * tracepoint's).
  */
 #ifndef MEMHOOK_KERNEL_MM_COUNTERS_BPF_H
 #define MEMHOOK_KERNEL_MM_COUNTERS_BPF_H
@@ -37,25 +38,46 @@ static __always_inline __u64 addr_of(const void *ptr)
 	return val;
 }
 
-static __always_inline __s64 counter_sum(struct percpu_counter *pc)
+/*
+ * Each possible CPU's per-CPU offset, learned once by whichever program
+ * reads a counter first (they never change): a counter's sum is then a
+ * probe read per CPU, not three helper calls.
+ */
+__u64 cpu_offs[MH_KCONF_MAX_CPUS] __weak;
+__u32 cpu_offs_ready __weak;
+
+static __always_inline bool learn_cpu_offs(void)
 {
-	__s64 sum = BPF_CORE_READ(pc, count);
-	__u64 slots = (__u64)BPF_CORE_READ(pc, counters);
 	__u64 pptrs = addr_of(&pcpu_probe) + bpf_core_field_offset(struct bpf_array, pptrs);
 	__u64 base = 0;
-	__s64 part = 0;
 	__u32 cpu, zero = 0;
-	__s32 v;
 
 	if (bpf_probe_read_kernel(&base, sizeof(base), (const void *)pptrs) || !base)
-		return sum < 0 ? 0 : sum;
+		return false;
 	for (cpu = 0; cpu < MH_KCONF_MAX_CPUS && cpu < conf.nr_cpus; cpu++) {
 		void *elem = bpf_map_lookup_percpu_elem(&pcpu_probe, &zero, cpu);
 
 		if (!elem)
-			break;
-		if (bpf_probe_read_kernel(&v, sizeof(v),
-					  (const void *)(slots + addr_of(elem) - base)))
+			return false;
+		cpu_offs[cpu] = addr_of(elem) - base;
+	}
+	compiler_barrier();
+	cpu_offs_ready = 1;
+	return true;
+}
+
+static __always_inline __s64 counter_sum(struct percpu_counter *pc)
+{
+	__s64 sum = BPF_CORE_READ(pc, count);
+	__u64 slots = (__u64)BPF_CORE_READ(pc, counters);
+	__s64 part = 0;
+	__u32 cpu;
+	__s32 v;
+
+	if (!cpu_offs_ready && !learn_cpu_offs())
+		return sum < 0 ? 0 : sum;
+	for (cpu = 0; cpu < MH_KCONF_MAX_CPUS && cpu < conf.nr_cpus; cpu++) {
+		if (bpf_probe_read_kernel(&v, sizeof(v), (const void *)(slots + cpu_offs[cpu])))
 			break;
 		part += v;
 	}
