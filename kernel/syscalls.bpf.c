@@ -97,26 +97,32 @@ static __always_inline void cache_at_exit(__u32 tgid, const struct thread_state 
 {
 	struct mh_kvma v = {};
 	struct mh_traced *t;
-	__u64 epoch;
+	__u64 epoch, lo, hi;
+	bool found = false;
 
 	if ((call->sys != MH_KSYS_MUNMAP && call->sys != MH_KSYS_MMAP) || !(t = traced_of(tgid)))
 		return;
-	if (call->sys == MH_KSYS_MUNMAP) {
-		vma_cache_drop(t, call->args[0], range_end(call));
-		return;
-	}
 	/* An error is -4095..-1: anything else is the mapping's address. */
-	if ((__u64)ret >= (__u64)-4095) {
+	if (call->sys == MH_KSYS_MMAP && (__u64)ret >= (__u64)-4095) {
 		vma_cache_drop_all(t);
 		return;
 	}
 	epoch = READ_ONCE_U64(t->vma_epoch);
-	if (bpf_find_vma(bpf_get_current_task_btf(), (__u64)ret, classify_vma, &v, 0)) {
-		vma_cache_drop(t, (__u64)ret, (__u64)ret + call->args[1] + (1ULL << conf.page_shift));
-		return;
+	if (call->sys == MH_KSYS_MUNMAP) {
+		lo = call->args[0];
+		hi = range_end(call);
+	} else if (!bpf_find_vma(bpf_get_current_task_btf(), (__u64)ret, classify_vma, &v, 0)) {
+		found = true;
+		lo = v.start;
+		hi = v.end;
+	} else {
+		lo = (__u64)ret;
+		hi = (__u64)ret + call->args[1] + (1ULL << conf.page_shift);
 	}
-	vma_cache_drop(t, v.start, v.end);
-	vma_cache_add(t, epoch, &v, true);
+	/* One drop for every case: each inlined copy is ~90 instructions more to verify. */
+	vma_cache_drop(t, lo, hi);
+	if (found)
+		vma_cache_add(t, epoch, &v, true);
 }
 
 /*
