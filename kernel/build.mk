@@ -13,7 +13,8 @@ BPF_SKELS := $(O)/kernel/streams.skel.h
 $(eval $(call folder_library,KERNEL,kernel))
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I. -I$(O)/kernel -MMD -MP
+# -mcpu=v3: compare-and-swap (kernel/common.bpf.h's cached vmas; Linux 5.12 and later).
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -I. -I$(O)/kernel -MMD -MP
 DEPS += $(BPF_OBJS:.o=.d)
 
 $(O)/kernel/vmlinux.h:

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * common.bpf.h - what every stream's BPF code shares: the maps that cross
- * streams (the tgid filter, the ring buffer, the drop counter, per-thread
- * fault state), the rodata configuration and small helpers.
+ * streams (the tgid filter with each process's cached vmas, the ring
+ * buffer, the drop counter, per-thread state), the rodata configuration
+ * and small helpers.
  * The streams are linked into one BPF object (kernel/build.mk), where these
  * weak definitions, one per stream, become a single map or variable: all
  * streams share one filter and one ring. Never bpf_printk: failures are
@@ -56,69 +57,72 @@ struct {
 } drops SEC(".maps") __weak;
 
 /*
- * The user fault a thread is handling: set at fault entry, cleared
- * (ts_ns = 0) at syscall entry. Task-local storage: no hash, no LRU.
+ * Per thread: the user fault it is handling (fault_ns = 0: none, cleared
+ * at syscall entry) and the memory syscall it has in flight (sys = 0:
+ * none; syscalls.bpf.c). Task-local storage: no hash, no LRU, and one
+ * lookup where a memory syscall's entry needs both. A thread that never
+ * faulted or made one of ours has none, which a lookup sees at once.
  */
-struct fault_state {
-	__u64 addr;
-	__u64 ts_ns;
+struct thread_state {
+	__u64 fault_addr;
+	__u64 fault_ns;
+	__u64 enter_ns;
+	__u64 args[6];
+	__u32 sys;		/* enum mh_ksys */
+	__u32 pad;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct fault_state);
-} cur_fault SEC(".maps") __weak;
+	__type(value, struct thread_state);
+} threads SEC(".maps") __weak;
 
 /*
- * The vmas a process faulted in or mapped last, up to VMA_CACHE_WAYS of
- * them, so faults in the mappings a program goes back and forth between
- * look each up once (bpf_find_vma defers its unlock through an irq_work
- * when called with interrupts off, as at fault entry: an interrupt per
- * lookup, the largest cost of the kernel stream on a program that maps
- * many files). A successful mmap adds its new vma at syscall exit, where
- * interrupts are on ("fresh": no fault has seen it yet). A way is kept
- * until a syscall may reshape its vma (syscalls.bpf.c): munmap and mmap
- * drop the ways that meet their range (git log -p maps, reads and unmaps
- * an object file between faults in its heap: one way held the heap's vma
- * only until the next mmap, a lookup for a fifth of its faults), every
- * other syscall but those that cannot reshape vmas drops them all, by
- * moving the process to a new epoch (no map operation per syscall).
+ * The thread's user fault is over (at a syscall, or its exit): t's count
+ * of threads in a fault (kconf.h) goes down with it, so that syscalls of
+ * a process none of whose threads is in a fault skip the lookup.
  */
-struct vma_info {
-	__u64 start;
-	__u64 end;
-	__u64 file_offset;
-	__u64 ino;
-	__u32 dev;
-	__u32 vma_class;
-	__u32 fresh;
-	__u32 gen;		/* the file's inode generation */
-	__u32 nlink;		/* its links: 0 once deleted */
-	__u32 pad;
-	__u64 epoch;		/* vma_cache: the process's vma_epoch when cached */
-};
-
-#define VMA_CACHE_WAYS 4
-
-struct vma_key {
-	__u32 tgid;
-	__u32 way;		/* 0 .. VMA_CACHE_WAYS - 1 */
-};
+static __always_inline void fault_over(struct mh_traced *t, struct thread_state *st)
+{
+	if (st && st->fault_ns) {
+		st->fault_ns = 0;
+		__sync_fetch_and_sub(&t->in_fault, 1);
+	}
+}
 
 /*
- * Room for 1,024 processes' ways (an exited process's are deleted), the
- * size of the single-way cache before (preallocated: ~1 ms to create).
- * Full: a process's vmas are not cached, only looked up (slower, still
- * exact).
+ * The vmas a process faulted in or mapped last, MH_KCONF_VMA_WAYS of them
+ * in its filter entry (struct mh_traced), so faults in the mappings a
+ * program goes back and forth between look each up once (bpf_find_vma
+ * defers its unlock through an irq_work when called with interrupts off,
+ * as at fault entry: an interrupt per lookup, the largest cost of the
+ * kernel stream on a program that maps many files). A successful mmap
+ * adds its new vma at syscall exit, where interrupts are on ("fresh": no
+ * fault has seen it yet). A way is kept until a syscall may reshape its
+ * vma (syscalls.bpf.c): munmap and mmap drop the ways that meet their
+ * range (git log -p maps, reads and unmaps an object file between faults
+ * in its heap: one way held the heap's vma only until the next mmap, a
+ * lookup for a fifth of its faults), every other syscall but those that
+ * cannot reshape vmas drops them all, by moving the process to a new
+ * epoch (no write per way).
+ *
+ * The ways are written in place, by any thread of the process: a writer
+ * owns a way while its seq is odd (taken by compare-and-swap; a thread
+ * that finds it taken caches nothing, or drops every way), a reader
+ * copies it and keeps the copy only if seq did not change meanwhile (in
+ * the filter entry, the ways cost no map operation: four hash lookups per
+ * fault, eight and an update or a delete per mmap or munmap before).
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024 * VMA_CACHE_WAYS);
-	__type(key, struct vma_key);
-	__type(value, struct vma_info);
-} vma_cache SEC(".maps") __weak;
+#define VMA_SEQ_BUSY 1U
+#define VMA_SEQ_FRESH 2U
+#define VMA_SEQ_STEP 4U
+
+/* Orders the loads and stores around a seq access (x86 keeps them in program order). */
+#define compiler_barrier() asm volatile("" ::: "memory")
+#define READ_ONCE_U32(x) (*(volatile __u32 *)&(x))
+#define READ_ONCE_U64(x) (*(volatile __u64 *)&(x))
 
 /* vm_flags bits (include/linux/mm.h): macros, so not in the BTF. */
 #define VM_GROWSDOWN 0x00000100UL
@@ -126,28 +130,32 @@ struct {
 /* include/uapi/linux/magic.h */
 #define TMPFS_MAGIC 0x01021994UL
 
-/* bpf_find_vma's callback: what a fault in vma is in (data: struct vma_info). */
+/*
+ * bpf_find_vma's callback: what a fault in vma is in (data: struct
+ * mh_kvma). vma is a pointer the verifier knows: plain loads, no helper
+ * call per field (a probe read each cost more than the lookup).
+ */
 static __attribute__((unused)) long classify_vma(struct task_struct *task, struct vm_area_struct *vma,
 						 void *data)
 {
-	struct vma_info *v = data;
-	unsigned long flags = BPF_CORE_READ(vma, vm_flags);
-	unsigned long start_stack = BPF_CORE_READ(vma, vm_mm, start_stack);
-	struct file *file = BPF_CORE_READ(vma, vm_file);
+	struct mh_kvma *v = data;
+	unsigned long flags = vma->vm_flags;
+	unsigned long start_stack = vma->vm_mm->start_stack;
+	struct file *file = vma->vm_file;
 
-	v->start = BPF_CORE_READ(vma, vm_start);
-	v->end = BPF_CORE_READ(vma, vm_end);
+	v->start = vma->vm_start;
+	v->end = vma->vm_end;
 	if (flags & VM_HUGETLB) {
 		v->vma_class = MH_VMA_HUGETLB;
 	} else if (file) {
-		struct inode *inode = BPF_CORE_READ(file, f_inode);
+		struct inode *inode = file->f_inode;
 
-		v->ino = BPF_CORE_READ(inode, i_ino);
-		v->dev = BPF_CORE_READ(inode, i_sb, s_dev);
-		v->gen = BPF_CORE_READ(inode, i_generation);
-		v->nlink = BPF_CORE_READ(inode, i_nlink);
-		v->file_offset = BPF_CORE_READ(vma, vm_pgoff) << conf.page_shift;
-		if (BPF_CORE_READ(inode, i_sb, s_magic) == TMPFS_MAGIC)
+		v->ino = inode->i_ino;
+		v->dev = inode->i_sb->s_dev;
+		v->gen = inode->i_generation;
+		v->nlink = inode->i_nlink;
+		v->file_offset = vma->vm_pgoff << conf.page_shift;
+		if (inode->i_sb->s_magic == TMPFS_MAGIC)
 			v->vma_class = MH_VMA_SHMEM;
 		else
 			v->vma_class = MH_VMA_FILE;
@@ -191,72 +199,118 @@ static __always_inline bool is_traced(__u32 tgid)
 	return traced_of(tgid) != NULL;
 }
 
-/* tgid's cached vma that holds addr, or NULL (t: its filter entry). */
-static __always_inline struct vma_info *vma_cache_find(__u32 tgid, const struct mh_traced *t,
-						       __u64 addr)
-{
-	struct vma_key k = { .tgid = tgid };
-	struct vma_info *v;
-
-	for (__u32 i = 0; i < VMA_CACHE_WAYS; i++) {
-		k.way = i;
-		v = bpf_map_lookup_elem(&vma_cache, &k);
-		if (v && v->epoch == t->vma_epoch && addr >= v->start && addr < v->end)
-			return v;
-	}
-	return NULL;
-}
-
-/*
- * Cache v for tgid (t: its filter entry) in a free way, one munmap emptied
- * or of an older epoch, else in the next in turn: a file mapped, read
- * and unmapped then leaves the other ways (the heap's) alone.
- */
-static __always_inline void vma_cache_add(__u32 tgid, struct mh_traced *t, struct vma_info *v)
-{
-	struct vma_key k = { .tgid = tgid };
-	struct vma_info *old;
-	__u32 i;
-
-	for (i = 0; i < VMA_CACHE_WAYS; i++) {
-		k.way = i;
-		old = bpf_map_lookup_elem(&vma_cache, &k);
-		if (!old || old->epoch != t->vma_epoch)
-			break;
-	}
-	if (i == VMA_CACHE_WAYS)
-		k.way = t->vma_next++ % VMA_CACHE_WAYS;
-	v->epoch = t->vma_epoch;
-	bpf_map_update_elem(&vma_cache, &k, v, BPF_ANY);
-}
-
-/*
- * Forget tgid's cached vmas that meet [lo, hi], ends included: a vma next
- * to a range mmap filled may have merged with it.
- */
-static __always_inline void vma_cache_drop(__u32 tgid, __u64 lo, __u64 hi)
-{
-	struct vma_key k = { .tgid = tgid };
-	struct vma_info *v;
-
-	for (__u32 i = 0; i < VMA_CACHE_WAYS; i++) {
-		k.way = i;
-		v = bpf_map_lookup_elem(&vma_cache, &k);
-		if (v && v->start <= hi && v->end >= lo)
-			bpf_map_delete_elem(&vma_cache, &k);
-	}
-}
-
 /* Forget all the vmas of t's process: a new epoch. */
 static __always_inline void vma_cache_drop_all(struct mh_traced *t)
 {
 	__sync_fetch_and_add(&t->vma_epoch, 1);
 }
 
-/* Delete tgid's ways (a process gone, or a new one with its tgid). */
-static __always_inline void vma_cache_forget(__u32 tgid)
+/* Take way w for writing; *seq: its seq before. False if another thread has it. */
+static __always_inline bool vma_way_lock(struct mh_kvma *w, __u32 *seq)
 {
-	vma_cache_drop(tgid, 0, ~0ULL);
+	__u32 s = READ_ONCE_U32(w->seq);
+
+	if (s & VMA_SEQ_BUSY)
+		return false;
+	if (__sync_val_compare_and_swap(&w->seq, s, s | VMA_SEQ_BUSY) != s)
+		return false;
+	*seq = s;
+	return true;
+}
+
+static __always_inline void vma_way_unlock(struct mh_kvma *w, __u32 seq, bool fresh)
+{
+	compiler_barrier();
+	w->seq = (seq & ~(VMA_SEQ_BUSY | VMA_SEQ_FRESH)) + VMA_SEQ_STEP + (fresh ? VMA_SEQ_FRESH : 0);
+}
+
+/*
+ * Copy into *out t's vma of epoch that holds addr, if cached. Returns
+ * true when found; *first is set when this is the first fault to see a
+ * vma an mmap cached (its fresh bit is taken by compare-and-swap, once).
+ */
+static __always_inline bool vma_cache_find(struct mh_traced *t, __u64 epoch, __u64 addr,
+					   struct mh_kvma *out, bool *first)
+{
+	struct mh_kvma *w;
+	__u32 s;
+
+	for (__u32 i = 0; i < MH_KCONF_VMA_WAYS; i++) {
+		w = &t->vma[i];
+		s = READ_ONCE_U32(w->seq);
+		if (s & VMA_SEQ_BUSY)
+			continue;
+		compiler_barrier();
+		if (w->epoch != epoch || addr < w->start || addr >= w->end)
+			continue;
+		*out = *w;
+		compiler_barrier();
+		if (READ_ONCE_U32(w->seq) != s)
+			return false;
+		*first = (s & VMA_SEQ_FRESH) &&
+			 __sync_val_compare_and_swap(&w->seq, s, s & ~VMA_SEQ_FRESH) == s;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Cache v as a vma of t's process in epoch (read before v was looked
+ * up: a syscall that may reshape it meanwhile leaves it uncached), in a
+ * free way, one munmap emptied or of an older epoch, else in the next in
+ * turn: a file mapped, read and unmapped then leaves the other ways (the
+ * heap's) alone.
+ */
+static __always_inline void vma_cache_add(struct mh_traced *t, __u64 epoch, struct mh_kvma *v,
+					  bool fresh)
+{
+	struct mh_kvma *w;
+	__u32 i, s;
+
+	for (i = 0; i < MH_KCONF_VMA_WAYS; i++) {
+		w = &t->vma[i];
+		if (!w->end || w->epoch != epoch)
+			break;
+	}
+	if (i == MH_KCONF_VMA_WAYS)
+		i = t->vma_next++;
+	w = &t->vma[i % MH_KCONF_VMA_WAYS];
+	if (!vma_way_lock(w, &s))
+		return;
+	v->seq = s | VMA_SEQ_BUSY;
+	v->epoch = epoch;
+	*w = *v;
+	vma_way_unlock(w, s, fresh);
+}
+
+/*
+ * Forget t's cached vmas that meet [lo, hi], ends included: a vma next
+ * to a range mmap filled may have merged with it. A way another thread
+ * is writing cannot be read: then every way is dropped.
+ */
+static __always_inline void vma_cache_drop(struct mh_traced *t, __u64 lo, __u64 hi)
+{
+	__u64 epoch = READ_ONCE_U64(t->vma_epoch);
+	struct mh_kvma *w;
+	__u32 s;
+	bool meets;
+
+	for (__u32 i = 0; i < MH_KCONF_VMA_WAYS; i++) {
+		w = &t->vma[i];
+		s = READ_ONCE_U32(w->seq);
+		compiler_barrier();
+		meets = w->epoch == epoch && w->start <= hi && w->end >= lo;
+		compiler_barrier();
+		if (!(s & VMA_SEQ_BUSY) && READ_ONCE_U32(w->seq) == s && !meets)
+			continue;
+		if (!vma_way_lock(w, &s)) {
+			vma_cache_drop_all(t);
+			return;
+		}
+		w->start = 0;
+		w->end = 0;
+		vma_way_unlock(w, s, false);
+	}
 }
 
 static __always_inline void count_drop(void)
@@ -268,16 +322,36 @@ static __always_inline void count_drop(void)
 		*n += 1;
 }
 
+/* Slot 0: bytes this CPU wrote to the ring since it last looked at how full it is. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} unpolled SEC(".maps") __weak;
+
 /*
  * Copy a finished record into the ring, or count a drop. The reader is
  * woken only once conf.wakeup_bytes are waiting (it also drains on its poll
- * timeout): a wakeup per record costs an irq_work per fault.
+ * timeout): a wakeup per record costs an irq_work per fault. A CPU looks
+ * at the ring only after writing 1/(2 * CPUs) of that since its last look
+ * (the query cost as much as the copy, the reader's position a cache miss
+ * away), so the reader is woken before 1.5 times that is waiting.
  */
 static __always_inline void emit_wake(const void *rec, __u32 size, bool wake)
 {
-	__u64 flags = wake || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= conf.wakeup_bytes ?
-		      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	__u32 zero = 0, step = conf.wakeup_bytes / (2 * (conf.nr_cpus ?: 1));
+	__u64 *n = bpf_map_lookup_elem(&unpolled, &zero);
+	__u64 flags = BPF_RB_NO_WAKEUP;
 
+	if (!wake && n && *n + size < step) {
+		*n += size;
+	} else {
+		if (n)
+			*n = 0;
+		if (wake || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= conf.wakeup_bytes)
+			flags = BPF_RB_FORCE_WAKEUP;
+	}
 	if (bpf_ringbuf_output(&events, (void *)rec, size, flags))
 		count_drop();
 }

@@ -63,7 +63,7 @@ struct {
  * True the first time a file the collector must name at once (from the
  * faulting process's maps) shows up in a fault.
  */
-static __always_inline bool first_on_file(const struct vma_info *v)
+static __always_inline bool first_on_file(const struct mh_kvma *v)
 {
 	struct file_id id = { .ino = v->ino, .dev = v->dev };
 	__u32 dev = v->dev;
@@ -82,27 +82,23 @@ static __always_inline bool first_on_file(const struct vma_info *v)
  * t: the process's filter entry). Returns true when the fault is the
  * first on its file.
  */
-static __always_inline bool lookup_vma(struct mh_rec_kfault *r, __u32 tgid, struct mh_traced *t)
+static __always_inline bool lookup_vma(struct mh_rec_kfault *r, struct mh_traced *t)
 {
-	struct vma_info *cached = vma_cache_find(tgid, t, r->addr);
-	struct vma_info v = {};
+	__u64 epoch = READ_ONCE_U64(t->vma_epoch);
+	struct mh_kvma v = {};
 	bool first = false;
 	long err;
 
-	if (cached) {
-		v = *cached;
-		/* Filled by an mmap: this is the first fault to see it. */
-		if (v.fresh) {
-			cached->fresh = 0;
+	if (vma_cache_find(t, epoch, r->addr, &v, &first)) {
+		if (first)
 			first = first_on_file(&v);
-		}
 	} else {
 		err = bpf_find_vma(bpf_get_current_task_btf(), r->addr, classify_vma, &v, 0);
 		if (err) {
 			r->vma_class = err == -ENOENT ? MH_VMA_NONE : MH_VMA_UNKNOWN;
 			return false;
 		}
-		vma_cache_add(tgid, t, &v);
+		vma_cache_add(t, epoch, &v, false);
 		first = first_on_file(&v);
 	}
 	r->vma_start = v.start;
@@ -121,7 +117,7 @@ static __always_inline int on_fault(__u64 address, __u64 ip, __u64 error_code)
 	__u32 tid = (__u32)id;
 	struct mh_traced *t = traced_of(id >> 32);
 	struct mh_rec_kfault r = {};
-	struct fault_state *st;
+	struct thread_state *st;
 
 	if (!t)
 		return 0;
@@ -132,13 +128,15 @@ static __always_inline int on_fault(__u64 address, __u64 ip, __u64 error_code)
 	r.error_code = error_code;
 	r.tid = tid;
 	r.pid = id >> 32;
-	st = bpf_task_storage_get(&cur_fault, bpf_get_current_task_btf(), NULL,
+	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), NULL,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (st) {
-		st->addr = address;
-		st->ts_ns = r.ts_ns;
+		if (!st->fault_ns)
+			__sync_fetch_and_add(&t->in_fault, 1);
+		st->fault_addr = address;
+		st->fault_ns = r.ts_ns;
 	}
-	emit_wake(&r, sizeof(r), lookup_vma(&r, id >> 32, t));
+	emit_wake(&r, sizeof(r), lookup_vma(&r, t));
 	return 0;
 }
 
@@ -198,19 +196,19 @@ static __always_inline void on_swapents(__u32 tgid, __s64 now)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
 	struct mh_rec_kswapin r = {};
-	struct fault_state *st;
+	struct thread_state *st;
 	__s64 *prev = bpf_map_lookup_elem(&swapents, &tgid);
 	__s64 before = prev ? *prev : now;
 
 	bpf_map_update_elem(&swapents, &tgid, &now, BPF_ANY);
 	if (now >= before || (id >> 32) != tgid)
 		return;
-	st = bpf_task_storage_get(&cur_fault, bpf_get_current_task_btf(), NULL, 0);
-	if (!st || !st->ts_ns)
+	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), NULL, 0);
+	if (!st || !st->fault_ns)
 		return;
 	INIT_REC(r, MH_REC_KSWAPIN);
 	r.ts_ns = bpf_ktime_get_ns();
-	r.addr = st->addr;
+	r.addr = st->fault_addr;
 	r.pages = before - now;
 	r.tid = tid;
 	r.pid = tgid;

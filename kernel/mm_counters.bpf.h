@@ -11,9 +11,10 @@
  * CONFIG_KALLSYMS_ALL. So we learn the offsets from a per-CPU array map of
  * our own: bpf_map_lookup_percpu_elem() gives its element's address on a
  * CPU, struct bpf_array's pptrs[0] its per-CPU base, and their difference
- * is that CPU's offset. Pointers become plain numbers by a copy through
- * bpf_probe_read_kernel() (root may see kernel addresses). If any step
- * fails, the value is ->count alone (approximate, as the tracepoint's).
+ * is that CPU's offset (learned once). Pointers become plain numbers by
+ * a copy through bpf_probe_read_kernel() (root may see kernel addresses).
+ * If any step fails, the value is ->count alone (approximate, as the
+ * tracepoint's).
  */
 #ifndef MEMHOOK_KERNEL_MM_COUNTERS_BPF_H
 #define MEMHOOK_KERNEL_MM_COUNTERS_BPF_H
@@ -37,25 +38,57 @@ static __always_inline __u64 addr_of(const void *ptr)
 	return val;
 }
 
-static __always_inline __s64 counter_sum(struct percpu_counter *pc)
+/*
+ * Each possible CPU's per-CPU offset, learned once by whichever program
+ * reads counters first (they never change): a counter's sum is then a
+ * probe read per CPU, not three helper calls. Readers of counters call
+ * know_cpu_offs() first. learn_cpu_offs() is a global function, so the
+ * verifier walks its loop over the CPUs once per program, not once per
+ * inlined copy (the streams' programs: 60,800 instructions verified on
+ * 64 CPUs instead of 90,500); a global function returns a scalar.
+ */
+__u64 cpu_offs[MH_KCONF_MAX_CPUS] __weak;
+__u32 cpu_offs_ready __weak;
+
+__weak __noinline int learn_cpu_offs(void)
 {
-	__s64 sum = BPF_CORE_READ(pc, count);
-	__u64 slots = (__u64)BPF_CORE_READ(pc, counters);
 	__u64 pptrs = addr_of(&pcpu_probe) + bpf_core_field_offset(struct bpf_array, pptrs);
 	__u64 base = 0;
-	__s64 part = 0;
 	__u32 cpu, zero = 0;
-	__s32 v;
 
 	if (bpf_probe_read_kernel(&base, sizeof(base), (const void *)pptrs) || !base)
-		return sum < 0 ? 0 : sum;
+		return 0;
 	for (cpu = 0; cpu < MH_KCONF_MAX_CPUS && cpu < conf.nr_cpus; cpu++) {
 		void *elem = bpf_map_lookup_percpu_elem(&pcpu_probe, &zero, cpu);
 
 		if (!elem)
-			break;
-		if (bpf_probe_read_kernel(&v, sizeof(v),
-					  (const void *)(slots + addr_of(elem) - base)))
+			return 0;
+		cpu_offs[cpu] = addr_of(elem) - base;
+	}
+	compiler_barrier();
+	cpu_offs_ready = 1;
+	return 0;
+}
+
+static __always_inline void know_cpu_offs(void)
+{
+	if (!cpu_offs_ready)
+		learn_cpu_offs();
+}
+
+static __always_inline __s64 counter_sum(struct percpu_counter *pc)
+{
+	__s64 sum = BPF_CORE_READ(pc, count);
+	__u64 slots = (__u64)BPF_CORE_READ(pc, counters);
+	__s64 part = 0;
+	__u32 cpu;
+	__s32 v;
+
+	/* The offsets could not be learned: approximate. */
+	if (!cpu_offs_ready)
+		return sum < 0 ? 0 : sum;
+	for (cpu = 0; cpu < MH_KCONF_MAX_CPUS && cpu < conf.nr_cpus; cpu++) {
+		if (bpf_probe_read_kernel(&v, sizeof(v), (const void *)(slots + cpu_offs[cpu])))
 			break;
 		part += v;
 	}
@@ -64,7 +97,7 @@ static __always_inline __s64 counter_sum(struct percpu_counter *pc)
 	return sum < 0 ? 0 : sum;
 }
 
-/* Pages in the mm counter whose kernel index is member (0..3), exact. */
+/* Pages in the mm counter whose kernel index is member (0..3), exact (after know_cpu_offs). */
 static __always_inline __s64 mm_counter(struct mm_struct *mm, int member)
 {
 	char *base = (char *)mm + bpf_core_field_offset(struct mm_struct, rss_stat);
@@ -73,7 +106,7 @@ static __always_inline __s64 mm_counter(struct mm_struct *mm, int member)
 			   (member & 3) * bpf_core_type_size(struct percpu_counter)));
 }
 
-/* Bytes in the mm counter that enum mh_rss_member idx names, 0 if absent. */
+/* Bytes in the mm counter that enum mh_rss_member idx names, 0 if absent (after know_cpu_offs). */
 static __always_inline __u64 mm_bytes(struct mm_struct *mm, __u32 idx)
 {
 	int member = conf.mm_member[idx & 3];
@@ -124,6 +157,7 @@ static __always_inline __s64 emit_rss(struct mm_struct *mm, __u32 tgid, struct m
 
 	if (member < 0 || member >= 4)
 		return 0;
+	know_cpu_offs();
 	pages = mm_counter(mm, member);
 	emit_rss_value(tgid, idx, pages, ts);
 	told_rss(t, idx, pages);
@@ -165,6 +199,7 @@ static __always_inline bool rss_moved(const struct mh_traced *t, const __s64 pag
 /* Read the counters t marks as changed into pages[], the others as last told; clear the marks. */
 static __always_inline void rss_read(struct mm_struct *mm, struct mh_traced *t, __s64 pages[4])
 {
+	know_cpu_offs();
 	for (__u32 i = 0; i < 4; i++) {
 		pages[i] = t->rss_told[i];
 		if (!t->rss_dirty[i])

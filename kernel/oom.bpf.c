@@ -32,6 +32,7 @@ static __always_inline int on_victim(struct task_struct *task)
 	INIT_REC(r, MH_REC_KOOM);
 	r.ts_ns = bpf_ktime_get_ns();
 	if (mm) {
+		know_cpu_offs();
 		r.total_vm_bytes = BPF_CORE_READ(mm, total_vm) << conf.page_shift;
 		r.anon_rss_bytes = mm_bytes(mm, MH_RSS_ANON);
 		r.file_rss_bytes = mm_bytes(mm, MH_RSS_FILE);

@@ -31,10 +31,9 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	} else {
 		r.kind = MH_KPROC_FORK;
 		r.child_pid = ctgid;
+		/* A fresh entry: no vma an earlier process of that tgid cached. */
 		if (follow_children &&
 		    bpf_map_update_elem(&traced, &ctgid, &fresh, BPF_ANY) == 0) {
-			/* Vmas an earlier process of that tgid cached are not the child's. */
-			vma_cache_forget(ctgid);
 			mark_traced(ctgid);
 			r.followed = 1;
 		}
@@ -81,9 +80,8 @@ static __always_inline int on_exit(struct task_struct *p, bool group_dead)
 	mm = BPF_CORE_READ(p, mm);
 	if (mm)
 		flush_rss(mm, tgid, t);
-	/* Its cached vmas would hold places another process may need. */
-	if (group_dead)
-		vma_cache_forget(tgid);
+	/* A thread that dies in a fault is in it no more. */
+	fault_over(t, bpf_task_storage_get(&threads, bpf_get_current_task_btf(), NULL, 0));
 	INIT_REC(r, MH_REC_KPROC);
 	r.ts_ns = bpf_ktime_get_ns();
 	r.tid = BPF_CORE_READ(p, pid);

@@ -34,26 +34,6 @@ const volatile __u32 nr_keep_vma[KEEP_VMA_MAX] = {
 	(__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1, (__u32)-1,
 };
 
-struct pending_call {
-	__u64 enter_ns;
-	__u64 args[6];
-	__u32 sys;		/* enum mh_ksys; 0: none in flight */
-	__u32 pad;
-};
-
-/*
- * The memory syscall a thread has in flight. Task-local storage: sys_exit
- * runs for every syscall of every process, and a thread that never made
- * one of ours has no storage, which the lookup sees at once (a hash keyed
- * by tid cost a bucket walk there, and its preallocated elements at load).
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct pending_call);
-} pending SEC(".maps");
-
 /* enum mh_ksys for a syscall number, 0 for the ones not recorded. */
 static __always_inline __u32 mem_syscall(long id)
 {
@@ -89,7 +69,7 @@ static __always_inline bool keeps_vma(long id)
 #define MAP_FIXED 0x10
 
 /* The last byte a call's range (args addr, len) may reshape, rounded up by a page. */
-static __always_inline __u64 range_end(const struct pending_call *call)
+static __always_inline __u64 range_end(const struct thread_state *call)
 {
 	return call->args[0] + call->args[1] + (1ULL << conf.page_shift);
 }
@@ -99,12 +79,11 @@ static __always_inline __u64 range_end(const struct pending_call *call)
  * range, a MAP_FIXED mmap's (any other mmap makes a new vma: it is
  * cached at exit), everything for mremap, brk and madvise.
  */
-static __always_inline void drop_at_entry(__u32 tgid, struct mh_traced *t,
-					  const struct pending_call *call)
+static __always_inline void drop_at_entry(struct mh_traced *t, const struct thread_state *call)
 {
 	if (call->sys == MH_KSYS_MUNMAP ||
 	    (call->sys == MH_KSYS_MMAP && (call->args[3] & MAP_FIXED)))
-		vma_cache_drop(tgid, call->args[0], range_end(call));
+		vma_cache_drop(t, call->args[0], range_end(call));
 	else if (call->sys != MH_KSYS_MMAP)
 		vma_cache_drop_all(t);
 }
@@ -114,30 +93,36 @@ static __always_inline void drop_at_entry(__u32 tgid, struct mh_traced *t,
  * first dropping the cached vmas it may have merged with; munmap drops
  * its range again (another thread may have cached a vma of it meanwhile).
  */
-static __always_inline void cache_at_exit(__u32 tgid, const struct pending_call *call, __s64 ret)
+static __always_inline void cache_at_exit(__u32 tgid, const struct thread_state *call, __s64 ret)
 {
-	struct vma_info v = {};
+	struct mh_kvma v = {};
 	struct mh_traced *t;
+	__u64 epoch, lo, hi;
+	bool found = false;
 
-	if (call->sys == MH_KSYS_MUNMAP) {
-		vma_cache_drop(tgid, call->args[0], range_end(call));
-		return;
-	}
-	if (call->sys != MH_KSYS_MMAP || !(t = traced_of(tgid)))
+	if ((call->sys != MH_KSYS_MUNMAP && call->sys != MH_KSYS_MMAP) || !(t = traced_of(tgid)))
 		return;
 	/* An error is -4095..-1: anything else is the mapping's address. */
-	if ((__u64)ret >= (__u64)-4095) {
+	if (call->sys == MH_KSYS_MMAP && (__u64)ret >= (__u64)-4095) {
 		vma_cache_drop_all(t);
 		return;
 	}
-	if (bpf_find_vma(bpf_get_current_task_btf(), (__u64)ret, classify_vma, &v, 0)) {
-		vma_cache_drop(tgid, (__u64)ret, (__u64)ret + call->args[1] +
-			       (1ULL << conf.page_shift));
-		return;
+	epoch = READ_ONCE_U64(t->vma_epoch);
+	if (call->sys == MH_KSYS_MUNMAP) {
+		lo = call->args[0];
+		hi = range_end(call);
+	} else if (!bpf_find_vma(bpf_get_current_task_btf(), (__u64)ret, classify_vma, &v, 0)) {
+		found = true;
+		lo = v.start;
+		hi = v.end;
+	} else {
+		lo = (__u64)ret;
+		hi = (__u64)ret + call->args[1] + (1ULL << conf.page_shift);
 	}
-	vma_cache_drop(tgid, v.start, v.end);
-	v.fresh = 1;
-	vma_cache_add(tgid, t, &v);
+	/* One drop for every case: each inlined copy is ~90 instructions more to verify. */
+	vma_cache_drop(t, lo, hi);
+	if (found)
+		vma_cache_add(t, epoch, &v, true);
 }
 
 /*
@@ -155,7 +140,7 @@ static __always_inline void cache_at_exit(__u32 tgid, const struct pending_call 
  * and brk, most of a program's memory syscalls, compress to nothing
  * (a column of leftover pointers cost git log -p ~28 KB of its trace).
  */
-static __always_inline void read_args(struct pending_call *call, struct pt_regs *regs, __u32 sys,
+static __always_inline void read_args(struct thread_state *call, struct pt_regs *regs, __u32 sys,
 				      bool btf)
 {
 	__u32 n = sys == MH_KSYS_BRK ? 1 : sys == MH_KSYS_MUNMAP ? 2 :
@@ -172,10 +157,8 @@ static __always_inline void read_args(struct pending_call *call, struct pt_regs 
 static __always_inline int on_enter(struct pt_regs *regs, long id, bool btf)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct task_struct *task;
-	struct pending_call *call;
 	struct mh_traced *t = traced_of(tgid);
-	struct fault_state *st;
+	struct thread_state *call;
 	struct mm_struct *mm;
 	__u32 sys, changes;
 	__s64 pages[4];
@@ -199,24 +182,26 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, bool btf)
 		}
 	}
 	sys = mem_syscall(id);
-	task = bpf_get_current_task_btf();
-	st = bpf_task_storage_get(&cur_fault, task, NULL, 0);
-	if (st)
-		st->ts_ns = 0;
 	if (!sys) {
+		/* Most syscalls: no thread of the process is in a fault, no lookup. */
+		if (t->in_fault)
+			fault_over(t, bpf_task_storage_get(&threads, bpf_get_current_task_btf(),
+							   NULL, 0));
 		if (!keeps_vma(id))
 			vma_cache_drop_all(t);
 		return 0;
 	}
-	call = bpf_task_storage_get(&pending, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	call = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), NULL,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!call) {
 		vma_cache_drop_all(t);
 		return 0;
 	}
+	fault_over(t, call);
 	call->sys = sys;
 	call->enter_ns = bpf_ktime_get_ns();
 	read_args(call, regs, sys, btf);
-	drop_at_entry(tgid, t, call);
+	drop_at_entry(t, call);
 	return 0;
 }
 
@@ -231,12 +216,12 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, bool btf)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
-	struct pending_call *call;
+	struct thread_state *call;
 	struct mh_rec_ksyscall r = {};
 
 	if (!maybe_traced(pid_tgid >> 32) || !mem_syscall((long)REG(btf, regs, orig_ax)))
 		return 0;
-	call = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), NULL, 0);
+	call = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), NULL, 0);
 	if (!call || !call->sys)
 		return 0;
 	INIT_REC(r, MH_REC_KSYSCALL);
