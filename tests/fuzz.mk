@@ -25,7 +25,7 @@ $(FUZZ_DIR)/fuzz_trace_reader: $(FUZZ_SRCS) $(wildcard trace/*.h) $(wildcard inc
 # The compact decoder alone: seeds are decompressed payloads of compact
 # chunks, after their promised bytes and record count.
 FUZZ_COMPACT_SRCS := tests/fuzz/fuzz_compact_decode.c trace/compact.c trace/compact_decode.c \
-	trace/records.c
+	trace/records.c common/bigmem.c
 
 $(FUZZ_DIR)/fuzz_compact_decode: $(FUZZ_COMPACT_SRCS) $(wildcard trace/*.h)
 	$(call msg,FUZZ,$@)
