@@ -112,12 +112,11 @@
  * kept apart. The first lines of all the entries to try are fetched at
  * once, after the lines of their group's tags and ways (a 256-byte entry
  * read its second line before turning an entry down, and a hit read
- * three). The
- * group and a tag are chosen by the site frame and the word where the
- * site's caller keeps its return address (found through a per-thread
- * hint: where it was at this site last time), so that only entries of
- * stacks above that caller are read, and a busy site's stacks spread over
- * groups (by the site frame alone, cc1's busiest site overflowed its
+ * three). The group and a tag are chosen by the site frame and the word
+ * where the site's caller keeps its return address (found through a
+ * per-thread hint: where it was at this site last time), so that only
+ * entries of stacks above that caller are read, and a busy site's stacks
+ * spread over groups (by the site frame alone, cc1's busiest site overflowed its
  * group, and two busy sites meeting in one group under ASLR evicted each
  * other's entries: 7.9k to 125k libunwind unwinds per compile). The hint
  * also names the entry the thread last made or served at the site, with
