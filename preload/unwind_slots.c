@@ -282,23 +282,17 @@ static inline struct hints_block *hints_block(void)
 	return b;
 }
 
-/* The set of hints a site may be in; NULL without hints. */
-static inline struct site_hint *hint_set(__u64 ip)
+/* The set of hints of b a site may be in. */
+static inline struct site_hint *hint_set(struct hints_block *b, __u64 ip)
 {
-	struct hints_block *b = hints_block();
-
-	if (!b)
-		return NULL;
 	return &b->hint[(ip * 0x9e3779b97f4a7c15ULL) >> 56 & (HINTS - 1) & ~(HINT_WAYS - 1)];
 }
 
-static inline struct site_hint *hint_find(__u64 ip)
+static inline struct site_hint *hint_find(struct hints_block *b, __u64 ip)
 {
-	struct site_hint *set = hint_set(ip);
+	struct site_hint *set = hint_set(b, ip);
 	unsigned int w;
 
-	if (!set)
-		return NULL;
 	for (w = 0; w < HINT_WAYS; w++)
 		if (set[w].ip == ip)
 			return &set[w];
@@ -330,18 +324,20 @@ static inline void guess_put(struct hints_block *b, __u64 ip, __u32 e)
 /* In place of the site's old hint, else of the set's ways in turn. */
 void mh_slots_hint_put(__u64 ip, __u16 gap1, const struct slot_entry *e, __u16 tag)
 {
-	struct site_hint *set = hint_set(ip);
+	struct hints_block *b = hints_block();
+	struct site_hint *set;
 	unsigned int w;
 
-	if (!set)
+	if (!b)
 		return;
+	set = hint_set(b, ip);
 	for (w = 0; w < HINT_WAYS && set[w].ip != ip; w++)
 		;
 	if (w == HINT_WAYS)
 		w = next_hint++ % HINT_WAYS;
 	set[w] = (struct site_hint){ .ip = ip, .gap1 = gap1, .tag = tag, .last = e ? entry_ref(e) : 0 };
 	if (e)
-		guess_put(hints.at, ip, entry_ref(e));
+		guess_put(b, ip, entry_ref(e));
 }
 
 /*
@@ -534,7 +530,7 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 			return true;
 		}
 	}
-	if (!(h = hint_find(s->ip)) ||
+	if (!(h = hint_find(b, s->ip)) ||
 	    !lookup_key(s, h, s->stack_hi - s->slot - sizeof(__u64), &g, &tag))
 		return false;
 	/* One call of serve_from, inlined: a call per entry tried cost its set-up each. */
