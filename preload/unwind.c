@@ -367,16 +367,18 @@ static __attribute__((noinline)) void capture_fp(struct fp_walk *w, __u64 *ips, 
 /*
  * unw_backtrace reports return addresses starting with the one into its
  * caller (capture_unw); capture_unw's own frame is dropped so ips[0] is
- * the return address into mh_stack_capture's caller, as capture_fp gives.
- * False (ips untouched) if a fork is being prepared for longer than
- * libunwind waits to be let in (unw_local.c), or if the thread's stack
- * has less than UNW_STACK_NEED left (a small one): see to_site.
+ * the return address into mh_stack_capture's caller, as capture_fp gives;
+ * with beyond, the next ones, up to MH_STACK_CAPTURE_MAX, go there (*nb),
+ * for the slot cache's proof. False (ips untouched) if a fork is being
+ * prepared for longer than libunwind waits to be let in (unw_local.c), or
+ * if the thread's stack has less than UNW_STACK_NEED left (a small one):
+ * see to_site.
  */
 static __attribute__((noinline)) bool capture_unw(__u64 *ips, unsigned int max, bool *truncated,
-						  unsigned int *n)
+						  unsigned int *n, __u64 *beyond, unsigned int *nb)
 {
 	void *buf[MH_STACK_CAPTURE_MAX + UNW_OWN_FRAMES + 2];
-	int want = (int)max + UNW_OWN_FRAMES + 2, got, i;
+	int want = (int)(beyond ? MH_STACK_CAPTURE_MAX : max) + UNW_OWN_FRAMES + 2, got, i;
 
 	if (stack_bounds((uintptr_t)buf) && (uintptr_t)buf - me.stack_lo < UNW_STACK_NEED)
 		return false;
@@ -387,7 +389,10 @@ static __attribute__((noinline)) bool capture_unw(__u64 *ips, unsigned int max, 
 	*n = 0;
 	for (i = UNW_OWN_FRAMES + 1; i < got && *n < max; i++)
 		ips[(*n)++] = (uintptr_t)buf[i];
-	*truncated = got == want;
+	*truncated = got > (int)max + UNW_OWN_FRAMES + 1;
+	if (beyond)
+		for (*nb = 0; i < got && *nb < MH_STACK_CAPTURE_MAX; i++)
+			beyond[(*nb)++] = (uintptr_t)buf[i];
 	return true;
 }
 
@@ -597,7 +602,7 @@ slots_answer(const struct mh_site_frame *s, __u64 *ips, unsigned int n, unsigned
 		me.stats.slots++;
 		return n;
 	}
-	ran = capture_unw(ref, max, &rtrunc, &m);
+	ran = capture_unw(ref, max, &rtrunc, &m, NULL, NULL);
 	if (!ran || same(ips, n, *truncated, ref, m, rtrunc)) {
 		me.stats.slots_rechecked += ran;
 		me.slots_recheck = mh_slots_recheck_after(ran);
@@ -619,20 +624,20 @@ slots_answer(const struct mh_site_frame *s, __u64 *ips, unsigned int n, unsigned
 /*
  * A site that needs libunwind: libunwind's answer, which the slot cache
  * then learns (s not NULL) when the walk's frames of ours, own[], are
- * libunwind's too.
+ * libunwind's too; beyond[] takes its proof's frames (capture_unw).
  */
 static inline __attribute__((always_inline)) unsigned int
 capture_slots(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *memo,
-	      unsigned int site_n, const struct mh_site_frame *s, const __u64 *own)
+	      unsigned int site_n, const struct mh_site_frame *s, const __u64 *own, __u64 *beyond)
 {
-	unsigned int m;
+	unsigned int m, nb = 0;
 
 	me.stats.libunwind++;
-	if (!capture_unw(ips, max, truncated, &m))
+	if (!capture_unw(ips, max, truncated, &m, s ? beyond : NULL, &nb))
 		return to_site(site_n, truncated);
 	if (s && m >= site_n && !memcmp(own, ips, site_n * sizeof(*ips))) {
-		memo->at = mh_slots_learn(s, ips + site_n - 1, m - (site_n - 1), *truncated,
-					  &memo->key);
+		memo->at = mh_slots_learn(s, ips + site_n - 1, m - (site_n - 1), beyond, nb,
+					  *truncated, &memo->key);
 		me.stats.slots_learned += memo->at != NULL;
 		me.stats.slots_unproved += memo->at == NULL;
 	}
@@ -693,7 +698,7 @@ capture_auto(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *
 				memcpy(own, ips, site_n * sizeof(*ips));
 			return capture_slots(ips, max, truncated, memo, site_n,
 					     cache && !(verdict & MH_VERDICT_NOSLOTS) ? &s : NULL,
-					     own);
+					     own, ref);
 		}
 		walk_on(&w, ips, max, false);
 	}
@@ -707,7 +712,7 @@ capture_auto(__u64 *ips, unsigned int max, bool *truncated, struct mh_memo_ref *
 		memo->own = site_n - 1;
 		return w.n;
 	}
-	if (!capture_unw(ref, max, &rtrunc, &m))
+	if (!capture_unw(ref, max, &rtrunc, &m, NULL, NULL))
 		return to_site(site_n, truncated);
 	check(site, ips, w.n, *truncated, complete, &w.end, ref, m, rtrunc);
 	memcpy(ips, ref, m * sizeof(*ips));
@@ -758,7 +763,7 @@ __attribute__((noinline)) unsigned int mh_stack_capture(enum mh_unwind mode, __u
 		capture_fp(&w, ips, max, false);
 		n = w.n;
 		*truncated = w.truncated;
-	} else if (!capture_unw(ips, max, truncated, &n)) {
+	} else if (!capture_unw(ips, max, truncated, &n, NULL, NULL)) {
 		struct fp_walk w;
 
 		capture_fp(&w, ips, max, true);

@@ -56,12 +56,14 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 
 /*
  * Remember libunwind's frames from the site outward (frames[0] == s->ip;
- * cut: libunwind stopped at its limit with frames left), if the slot of
- * each one can be proved (see unwind.c); else nothing is cached. Returns
+ * cut: libunwind stopped at its limit with frames left, the first nb of
+ * which are beyond[], outward), if the slot of each one can be proved
+ * (unwind_slots.c, "Proving the slots"); else nothing is cached. Returns
  * the new entry's memo (and its key in *key), NULL if none was made.
  */
 struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 *frames,
-				     unsigned int n, bool cut, __u64 *key);
+				     unsigned int n, const __u64 *beyond, unsigned int nb,
+				     bool cut, __u64 *key);
 
 /* Forget every entry (of every thread): a check found one wrong. */
 void mh_slots_flush(void);

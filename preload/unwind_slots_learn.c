@@ -155,7 +155,8 @@ static __u64 fill(struct slot_entry *e, const struct slot_learning *l, __u64 g, 
 }
 
 struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 *frames,
-				     unsigned int n, bool cut, __u64 *key)
+				     unsigned int n, const __u64 *beyond, unsigned int nb,
+				     bool cut, __u64 *key)
 {
 	__u16 gap[MH_SLOTS_FRAMES];
 	struct mh_slots_copies c;
@@ -175,7 +176,7 @@ struct mh_stack_memo *mh_slots_learn(const struct mh_site_frame *s, const __u64 
 		if (j == CHECK_AT)
 			l.check = (__u16)l.hash;
 	}
-	if (!mh_slots_prove(s, frames, n, l.hash, gap, &c) ||
+	if (!mh_slots_prove(s, frames, n, beyond, nb, l.hash, gap, &c) ||
 	    !gaps_encode(gap, n, l.gaps, l.big, &l.bigs))
 		return NULL;
 	off1 = n > 1 ? gap[1] * sizeof(__u64) : 0;

@@ -23,10 +23,11 @@
  * caller's hash), the key's low bits the calls still to give up at once:
  * a proof scans the stack from the site to its top twice, and a stack
  * holding more copies of its return addresses than an entry checks fails
- * the same way capture after capture (python3: 20k of its 32.5k libunwind
- * unwinds, each proof some 10^4 words). Shared and racy: a lost or torn
- * word costs a proof, or puts off the stack's entry by at most
- * MH_SLOTS_UNPROVED_SKIP captures of it (libunwind answers them).
+ * the same way capture after capture (python3, before a cut stack's
+ * slots were bounded by its frames beyond the cut: 20k of its 32.5k
+ * libunwind unwinds, each proof some 10^4 words). Shared and racy: a
+ * lost or torn word costs a proof, or puts off the stack's entry by at
+ * most MH_SLOTS_UNPROVED_SKIP captures of it (libunwind answers them).
  */
 #define UNPROVED 256
 static __u64 unproved[UNPROVED];
@@ -83,13 +84,41 @@ static __u64 *unproved_at(const struct mh_site_frame *s, __u64 hash, unsigned in
 	return &unproved[k >> 56 & (UNPROVED - 1)];
 }
 
+/*
+ * Above the slot of a cut stack's last frame, whose lowest place is lo:
+ * the bound below which it lies, from the frames libunwind found beyond
+ * it (beyond[0..nb), outward), up to the first signal frame. From hi (the
+ * stack's top) down, the last word equal to each, outermost first, each
+ * above lo: the true slot of each is at or below its word. hi if one is
+ * not there (a frame whose slot is not in this stack: the bound is the
+ * stack's top, as without them).
+ */
+static const __u64 *cut_bound(const __u64 *lo, const __u64 *hi, const __u64 *beyond,
+			      unsigned int nb)
+{
+	const __u64 *u = hi, *q;
+	unsigned int k;
+
+	for (k = 0; k < nb && !mh_slots_sigreturn_at(beyond[k]); k++)
+		;
+	while (k--) {
+		for (q = u - 1; q > lo && *q != beyond[k]; q--)
+			;
+		if (q <= lo)
+			return hi;
+		u = q;
+	}
+	return u;
+}
+
 /* mh_slots_prove's scans. */
 static bool slots_find(const struct mh_site_frame *s, const __u64 *frames, unsigned int n,
-		       __u16 *gap, struct mh_slots_copies *c)
+		       const __u64 *beyond, unsigned int nb, __u16 *gap,
+		       struct mh_slots_copies *c)
 {
 	const __u64 *base = (const __u64 *)s->slot;
 	const __u64 *hi = (const __u64 *)(s->stack_hi & ~(uintptr_t)(sizeof(__u64) - 1));
-	const __u64 *at[MH_SLOTS_FRAMES], *p = base + 1, *u = hi, *q;
+	const __u64 *at[MH_SLOTS_FRAMES], *p = base + 1, *u, *q;
 	unsigned int j;
 
 	at[0] = base;
@@ -102,6 +131,7 @@ static bool slots_find(const struct mh_site_frame *s, const __u64 *frames, unsig
 		at[j] = p++;
 	}
 	c->n = 0;
+	u = cut_bound(at[n - 1], hi, beyond, nb);
 	for (j = n - 1; j > 0; j--) {
 		const __u64 *top = at[j];
 
@@ -121,7 +151,8 @@ static bool slots_find(const struct mh_site_frame *s, const __u64 *frames, unsig
 }
 
 bool mh_slots_prove(const struct mh_site_frame *s, const __u64 *frames, unsigned int n,
-		    __u64 hash, __u16 *gap, struct mh_slots_copies *c)
+		    const __u64 *beyond, unsigned int nb, __u64 hash, __u16 *gap,
+		    struct mh_slots_copies *c)
 {
 	__u64 key, *u = unproved_at(s, hash, n, &key);
 	__u64 v = __atomic_load_n(u, __ATOMIC_RELAXED);
@@ -130,7 +161,7 @@ bool mh_slots_prove(const struct mh_site_frame *s, const __u64 *frames, unsigned
 		__atomic_store_n(u, v - 1, __ATOMIC_RELAXED);
 		return false;
 	}
-	if (slots_find(s, frames, n, gap, c))
+	if (slots_find(s, frames, n, beyond, nb, gap, c))
 		return true;
 	__atomic_store_n(u, key | MH_SLOTS_UNPROVED_SKIP, __ATOMIC_RELAXED);
 	return false;

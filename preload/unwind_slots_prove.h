@@ -38,8 +38,10 @@ bool mh_slots_sigreturn_at(__u64 ip);
  * Find where each of frames[1..n) may have been read from (unwind_slots.c,
  * "Proving the slots"). Upward, s_j: the first word equal to frames[j]
  * above s_j-1, the lowest the true slot t_j can be. Then downward, u_j:
- * the last word equal to frames[j] below u_j+1 (u_n: the top of the
- * stack), the highest t_j can be. Writes the gaps between the s_j into
+ * the last word equal to frames[j] below u_j+1, the highest t_j can be;
+ * u_n: the top of the stack, or for a cut stack the bound its frames
+ * beyond the cut give, beyond[0..nb) outward (each found in turn the same
+ * way down from the top, else the top). Writes the gaps between the s_j into
  * gap[1..n) and the other words equal to frames[j] in (s_j, u_j] into c;
  * false if a slot is not found or too far, or there are too many copies,
  * and then for the next MH_SLOTS_UNPROVED_SKIP calls with the same site
@@ -47,6 +49,7 @@ bool mh_slots_sigreturn_at(__u64 ip);
  * without looking: a stack that fails, fails again while it stays.
  */
 bool mh_slots_prove(const struct mh_site_frame *s, const __u64 *frames, unsigned int n,
-		    __u64 hash, __u16 *gap, struct mh_slots_copies *c);
+		    const __u64 *beyond, unsigned int nb, __u64 hash, __u16 *gap,
+		    struct mh_slots_copies *c);
 
 #endif /* MEMHOOK_PRELOAD_UNWIND_SLOTS_PROVE_H */

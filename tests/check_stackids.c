@@ -162,7 +162,13 @@ static struct auto_run *cur_run;
 
 static __attribute__((noinline)) void chain_leaf(void)
 {
-	struct modes m;
+	/*
+	 * Not on the stack: it holds the stack's return addresses, copies
+	 * of them below their slots for the next capture (the slot cache
+	 * checks at most MH_SLOTS_COPIES_MAX: test_auto_cut_recursion). The
+	 * threads of these tests run one at a time.
+	 */
+	static struct modes m;
 
 	capture_modes(&m);
 	cur_run->auto_differs += !modes_equal(&m, 0, 1);
@@ -230,6 +236,27 @@ static void *run_fp_then_qsort(void *arg)
 	mh_unwind_stats(&r->mid);
 	for (i = 0; i < r->rounds; i++)
 		chain_mid((int)(i % 3));
+	mh_unwind_stats(&r->stats);
+	return NULL;
+}
+
+/* Deeper than a capture keeps, and all of it within what libunwind's buffer holds. */
+#define CUT_RECURSION (MH_STACK_DEFAULT_DEPTH + 48)
+
+/* qsort once (its site then needs libunwind), then a stack cut mid-recursion, round after round. */
+static void *run_cut_recursion(void *arg)
+{
+	struct auto_run *r = arg;
+	int v[64];
+	unsigned int i;
+
+	cur_run = r;
+	for (i = 0; i < 64; i++)
+		v[i] = (int)(i * 37 % 64);
+	qsort(v, 64, sizeof(v[0]), by_value);
+	mh_unwind_stats(&r->mid);
+	for (i = 0; i < r->rounds; i++)
+		chain_mid(CUT_RECURSION);
 	mh_unwind_stats(&r->stats);
 	return NULL;
 }
@@ -355,6 +382,24 @@ START_TEST(test_auto_demoted_site)
 	ck_assert_uint_eq(r.stats.fp, r.mid.fp);
 	/* libunwind's answers, and the slot cache's of them. */
 	ck_assert_uint_eq(r.stats.libunwind - r.mid.libunwind + r.stats.slots - r.mid.slots, r.rounds);
+}
+END_TEST
+
+/*
+ * A stack cut at the depth asked for, in a recursion that goes on beyond
+ * it: the slot cache proves it with the frames libunwind found beyond the
+ * cut (bounded from the stack's top alone, each kept frame had as many
+ * copies as slots further out hold its return address, more than an
+ * entry checks) and answers it from then on, as libunwind would.
+ */
+START_TEST(test_auto_cut_recursion)
+{
+	struct auto_run r = { .rounds = 200 };
+
+	run_in_thread(run_cut_recursion, &r);
+	ck_assert_uint_eq(r.auto_differs, 0);
+	ck_assert_uint_eq(r.stats.slots_unproved, r.mid.slots_unproved);
+	ck_assert_uint_ge(r.stats.slots - r.mid.slots, r.rounds - 1);
 }
 END_TEST
 
@@ -581,6 +626,7 @@ static Suite *stackdb_suite(void)
 	tcase_add_test(capture, test_auto_fast_on_fp_chain);
 	tcase_add_test(capture, test_auto_through_qsort);
 	tcase_add_test(capture, test_auto_demoted_site);
+	tcase_add_test(capture, test_auto_cut_recursion);
 	tcase_add_test(capture, test_auto_memo_per_stack);
 	suite_add_tcase(s, capture);
 
