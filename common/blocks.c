@@ -10,7 +10,7 @@
  * miss the cache at the slot they probe first, so half the bytes a slot
  * is half the table to miss in: its drain thread went from 1,239 to 574
  * ms of CPU recording python3 (14.7M events, tables of megabytes) and
- * from 525 to 444 ms on alloc_bench 2 3000000 (8,192 blocks live, now a
+ * from 525 to 444 ms on alloc_bench 2 3000000 (8,192 blocks live, then a
  * 512 KiB table; medians of 7, thread CPU from /proc).
  *
  * Why not uthash, our hash library: this table is the hottest structure of
@@ -24,8 +24,8 @@
  * and the replay went from 21 to 26 M events/s.
  *
  * Must never grow with the number of events: the table doubles above half
- * full (the merger's: a quarter, fill_shift()) and shrinks below a quarter
- * of that, so its size follows the live set.
+ * full (the merger's and small ones: a quarter, fill_shift()) and shrinks
+ * below a quarter of that, so its size follows the live set.
  * It shrinks lazily, once the operations since its last resize could have
  * paid for one (SHRINK_AFTER times its slot count): a live set that swings
  * between 10,000 and 200,000 blocks (a Python program building and
@@ -80,6 +80,8 @@ struct table {
 	uint64_t mult;		/* odd: home_of()'s multiplier */
 	uint64_t count;
 	uint64_t ops;		/* inserts and removals since the last resize */
+	uint64_t grow_at;	/* count at which an insert doubles the table (fill_shift()) */
+	uint64_t shrink_below;	/* count under which a removal may shrink it; 0: never */
 };
 
 struct mh_blocks {
@@ -127,17 +129,29 @@ INLINE uint64_t key_at(const struct table *t, uint64_t i, size_t sz)
 }
 
 /*
- * How full a table of sz-byte slots may get before it doubles: 1 / 2^this.
- * The merger's table at most a quarter full: the runs a lookup and a
- * removal's backward shift walk are shorter (1.72 slots read per event
- * instead of 2.05 replaying alloc_bench's 20M events with 8,192 blocks
- * live), and its replay thread took 10-20% less CPU in `memhook report`
- * for twice the slots (perf record, alternating runs). The recorder's
- * table keeps half full: its drain thread was measured with that.
+ * Tables of the recorder's spans below this many bytes keep at most a
+ * quarter full, as the merger's; larger ones half full (fill_shift()).
  */
-INLINE unsigned fill_shift(size_t sz)
+#define SPARSE_TABLE_BYTES HUGE_TABLE_BYTES
+
+/*
+ * How full a table of `slots` sz-byte slots may get before it doubles:
+ * 1 / 2^this. At most a quarter full, the runs a lookup and a removal's
+ * backward shift walk are shorter: the merger's replay read 1.72 slots
+ * per event instead of 2.05 replaying alloc_bench's 20M events with
+ * 8,192 blocks live, and took 10-20% less CPU in `memhook report` for
+ * twice the slots (perf record, alternating runs). The recorder's live
+ * set of alloc_bench 2 3000000 (8,192 blocks, a 1 MiB table instead of
+ * 512 KiB) went from 17.2 to 12.6 ns an event (its 12M records replayed
+ * through mh_liveset_apply as the drainer does, best of 11, alternating
+ * builds), its insert and erase from 615M to 503M instructions
+ * (cachegrind). Tables of megabytes keep half full: python3's (100,000s
+ * of blocks) took 16.5 ns an event either way, each lookup missing the
+ * cache anyway, and a quarter would double what the recorder maps for them.
+ */
+INLINE unsigned fill_shift(uint64_t slots, size_t sz)
 {
-	return sz == sizeof(struct mh_block) ? 2 : 1;
+	return sz == sizeof(struct mh_block) || slots * sz < SPARSE_TABLE_BYTES ? 2 : 1;
 }
 
 /* Zeroed memory for a table of `slots` slots of sz bytes, NULL if there is none. */
@@ -177,6 +191,12 @@ static int table_alloc(struct table *t, uint64_t slots, size_t sz)
 	t->mask = slots - 1;
 	t->shift = shift;
 	t->ops = 0;
+	/*
+	 * Kept, not computed at each insert and removal: that took python3's
+	 * live set 184M more instructions in 13.8M records (cachegrind).
+	 */
+	t->grow_at = slots >> fill_shift(slots, sz);
+	t->shrink_below = slots > BLOCKS_MIN_SLOTS ? slots >> (fill_shift(slots, sz) + 2) : 0;
 	return 0;
 }
 
@@ -264,8 +284,8 @@ INLINE void *table_insert(struct table *t, uint64_t addr, size_t sz, bool *added
 		errno = EINVAL;
 		return NULL;
 	}
-	/* At most half full (the merger's a quarter: fill_shift()): probe runs stay short. */
-	if ((t->count + 1) << fill_shift(sz) > t->mask + 1 && rehash(t, (t->mask + 1) * 2, sz)) {
+	/* At most half full (or a quarter: fill_shift()): probe runs stay short. */
+	if (t->count >= t->grow_at && rehash(t, (t->mask + 1) * 2, sz)) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -289,12 +309,12 @@ INLINE void *table_insert(struct table *t, uint64_t addr, size_t sz, bool *added
 	}
 }
 
-/* Slots for count blocks after a shrink: half the most fill, as after a doubling. */
+/* Slots for count blocks after a shrink: at most half the most fill, as after a doubling. */
 INLINE uint64_t fitting_slots(uint64_t count, size_t sz)
 {
 	uint64_t slots = BLOCKS_MIN_SLOTS;
 
-	while (slots < count << (fill_shift(sz) + 1))
+	while (slots < count << (fill_shift(slots, sz) + 1))
 		slots *= 2;
 	return slots;
 }
@@ -330,9 +350,18 @@ INLINE void table_remove(struct table *t, void *s, size_t sz)
 	 * Below a quarter of the most fill for long enough: shrink (a
 	 * failure just keeps the larger table).
 	 */
-	if (t->mask + 1 > BLOCKS_MIN_SLOTS && t->count << (fill_shift(sz) + 2) < t->mask + 1 &&
-	    t->ops >= SHRINK_AFTER * (t->mask + 1))
-		(void)rehash(t, fitting_slots(t->count, sz), sz);
+	if (t->count < t->shrink_below && t->ops >= SHRINK_AFTER * (t->mask + 1)) {
+		uint64_t slots = fitting_slots(t->count, sz);
+
+		/*
+		 * Where the fill rule changes (fill_shift()) the fitting
+		 * table can be this one: count the operations anew instead.
+		 */
+		if (slots <= t->mask)
+			(void)rehash(t, slots, sz);
+		else
+			t->ops = 0;
+	}
 }
 
 INLINE void table_prefetch(const struct table *t, uint64_t addr, size_t sz)

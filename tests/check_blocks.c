@@ -163,15 +163,21 @@ static void see_span(struct mh_span *sp, void *arg)
 	(*(uint64_t *)arg)++;
 }
 
-/* The span table holds the model's blocks, each with its size, and nothing else. */
+/*
+ * The span table holds the model's blocks, each with its size, and nothing
+ * else; it is at most half full, a quarter below 2 MiB (blocks.c's fill_shift()).
+ */
 static void check_spans(struct mh_spans *s, uint64_t live)
 {
-	uint64_t seen = 0;
+	uint64_t seen = 0, bytes = mh_spans_table_bytes(s);
 
 	memset(span_seen, 0, sizeof(span_seen));
 	mh_spans_foreach(s, see_span, &seen);
 	ck_assert_uint_eq(seen, live);
 	ck_assert_uint_eq(mh_spans_count(s), live);
+	ck_assert_uint_ge(bytes, live * 2 * sizeof(struct mh_span));
+	if (bytes < 2U << 20)
+		ck_assert_uint_ge(bytes, live * 4 * sizeof(struct mh_span));
 }
 
 /* The same for the recorder's table: inserts (new and live), erases by address. */
