@@ -40,6 +40,13 @@
 #define TLS_MAX_BYTES (1U << 20)
 /* pagemap entries read at once. */
 #define ENTRIES_PER_READ 4096
+/* Runs of present pages asked for at once. */
+#define RUNS_PER_SCAN 64
+/* Runs of present pages this close are read as one: an entry costs less than a read. */
+#define RUN_GAP_PAGES 512
+
+/* Set once the kernel had no PAGEMAP_SCAN: every entry is read from then on. */
+static bool scan_refused;
 
 /* Sonames and the mapped files they resolved to. */
 struct closure {
@@ -415,9 +422,115 @@ const struct mh_own_span *mh_own_span_at(const struct mh_own_map *own, __u64 add
 	return NULL;
 }
 
+/* Add the present pages among n entries of a span of kind to out. */
+static void count_present(const __u64 *entries, size_t n, enum mh_own_kind kind, __u64 page,
+			  struct mh_own_bytes *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!(entries[i] & MH_PAGEMAP_PRESENT))
+			continue;
+		if (!(entries[i] & MH_PAGEMAP_FILE)) {
+			/*
+			 * The shared zero page (read, never written) is
+			 * neither exclusive nor dirty, and in no RSS counter.
+			 */
+			if (entries[i] & (MH_PAGEMAP_EXCLUSIVE | MH_PAGEMAP_SOFT_DIRTY))
+				out->anon += page;
+		} else if (kind == MH_OWN_RING) {
+			out->shmem += page;
+		} else {
+			out->file += page;
+		}
+	}
+}
+
+/* Count the pages [start, end) of a span of kind from their pagemap entries. */
+static int measure_pages(int fd, __u64 start, __u64 end, enum mh_own_kind kind, __u64 page,
+			 struct mh_own_bytes *out)
+{
+	__u64 entries[ENTRIES_PER_READ];
+	int err = 0;
+
+	for (__u64 at = start / page; at < end / page && !err;) {
+		size_t n = end / page - at < ENTRIES_PER_READ ? (size_t)(end / page - at) :
+			   ENTRIES_PER_READ;
+
+		err = mh_pagemap_entries(fd, at, n, entries);
+		if (!err)
+			count_present(entries, n, kind, page, out);
+		at += n;
+	}
+	return err;
+}
+
+/*
+ * Count the pages of a span larger than one read, reading the entries of
+ * its present runs only (runs closer than RUN_GAP_PAGES read as one): the
+ * ring and the big tables are mostly untouched, and an entry read for
+ * each of their pages was most of the work of a short program's exit
+ * figures. 1 if the kernel cannot tell the runs (before Linux 6.7), else
+ * 0 or -errno.
+ */
+static int measure_present(int fd, const struct mh_own_span *sp, __u64 page,
+			   struct mh_own_bytes *out)
+{
+	struct mh_pagemap_run runs[RUNS_PER_SCAN];
+	int n, err = 0;
+
+	for (__u64 at = sp->start; at < sp->end && !err;) {
+		__u64 next;
+
+		n = mh_pagemap_present(fd, at, sp->end, runs, RUNS_PER_SCAN, &next);
+		if ((n == -ENOTTY || n == -EINVAL) && at == sp->start) {
+			__atomic_store_n(&scan_refused, true, __ATOMIC_RELAXED);
+			return 1;
+		}
+		if (n < 0)
+			return n;
+		for (int i = 0, j; i < n && !err; i = j) {
+			for (j = i + 1; j < n && runs[j].start - runs[j - 1].end <= RUN_GAP_PAGES * page;)
+				j++;
+			err = measure_pages(fd, runs[i].start, runs[j - 1].end, sp->kind, page, out);
+		}
+		/* A full vector stops the scan at its last run's end: never short of at. */
+		at = next > at ? next : sp->end;
+	}
+	return err;
+}
+
+/* Is the span big enough to be read a run at a time? */
+static bool is_big(const struct mh_own_span *sp, __u64 page)
+{
+	return (sp->end - sp->start) / page > ENTRIES_PER_READ;
+}
+
+/*
+ * Count the small spans from `from` on that lie within one read of its
+ * start (a library's segments and .bss are next to each other) with one
+ * read. Returns how many spans it counted, or -errno.
+ */
+static int measure_near(int fd, const struct mh_own_map *own, size_t from, __u64 page,
+			struct mh_own_bytes *out)
+{
+	const struct mh_own_span *sp = own->spans;
+	__u64 entries[ENTRIES_PER_READ];
+	size_t to = from + 1;
+	int err;
+
+	while (to < own->count && !is_big(&sp[to], page) &&
+	       sp[to].end - sp[from].start <= ENTRIES_PER_READ * page)
+		to++;
+	err = mh_pagemap_entries(fd, sp[from].start / page, (sp[to - 1].end - sp[from].start) / page,
+				 entries);
+	for (size_t i = from; !err && i < to; i++)
+		count_present(entries + (sp[i].start - sp[from].start) / page,
+			      (sp[i].end - sp[i].start) / page, sp[i].kind, page, out);
+	return err ? err : (int)(to - from);
+}
+
 int mh_own_measure(pid_t pid, const struct mh_own_map *own, struct mh_own_bytes *out)
 {
-	__u64 page = (__u64)sysconf(_SC_PAGESIZE), entries[ENTRIES_PER_READ];
+	__u64 page = (__u64)sysconf(_SC_PAGESIZE), entry;
 	int fd, err = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -426,33 +539,23 @@ int mh_own_measure(pid_t pid, const struct mh_own_map *own, struct mh_own_bytes 
 	fd = mh_pagemap_open(pid);
 	if (fd < 0)
 		return fd;
-	for (size_t s = 0; s < own->count && !err; s++) {
+	for (size_t s = 0; s < own->count && err >= 0;) {
 		const struct mh_own_span *sp = &own->spans[s];
 
-		for (__u64 at = sp->start / page; at < sp->end / page && !err;) {
-			size_t n = sp->end / page - at < ENTRIES_PER_READ ?
-				   (size_t)(sp->end / page - at) : ENTRIES_PER_READ;
-
-			err = mh_pagemap_entries(fd, at, n, entries);
-			for (size_t i = 0; !err && i < n; i++) {
-				if (!(entries[i] & MH_PAGEMAP_PRESENT))
-					continue;
-				if (!(entries[i] & MH_PAGEMAP_FILE)) {
-					/*
-					 * The shared zero page (read, never written) is
-					 * neither exclusive nor dirty, and in no RSS counter.
-					 */
-					if (entries[i] & (MH_PAGEMAP_EXCLUSIVE | MH_PAGEMAP_SOFT_DIRTY))
-						out->anon += page;
-				}
-				else if (sp->kind == MH_OWN_RING)
-					out->shmem += page;
-				else
-					out->file += page;
-			}
-			at += n;
+		if (!is_big(sp, page)) {
+			err = measure_near(fd, own, s, page, out);
+			s += err > 0 ? (size_t)err : 0;
+			continue;
 		}
+		err = __atomic_load_n(&scan_refused, __ATOMIC_RELAXED) ? 1 :
+		      measure_present(fd, sp, page, out);
+		if (err == 1)
+			err = measure_pages(fd, sp->start, sp->end, sp->kind, page, out);
+		s++;
 	}
+	/* A scan finds no page in a process that is gone: its entries cannot be read. */
+	if (err >= 0)
+		err = mh_pagemap_entries(fd, own->spans[0].start / page, 1, &entry);
 	close(fd);
 	return err;
 }
