@@ -258,12 +258,17 @@ static int span_add(struct mh_own_map *own, size_t *cap, __u64 start, __u64 end,
 	return 0;
 }
 
-/* Where the preload's registry is in pid: its load bias plus the symbol's value. 0 if unknown. */
-static __u64 registry_addr(const struct mh_map *first)
+/*
+ * The registry symbol's offset from the start of the preload's first
+ * mapping, read with libelf: its value less the lowest PT_LOAD's page.
+ * False if unknown.
+ */
+static bool registry_offset(const char *path, __u64 *offset)
 {
-	int fd = open(first->path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
-	__u64 addr = 0, load_vaddr = UINT64_MAX;
+	__u64 load_vaddr = UINT64_MAX;
+	bool found = false;
 	Elf_Scn *scn = NULL;
 	size_t phnum = 0;
 	GElf_Phdr ph;
@@ -274,7 +279,7 @@ static __u64 registry_addr(const struct mh_map *first)
 		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD && ph.p_vaddr < load_vaddr)
 			load_vaddr = ph.p_vaddr & ~(__u64)(sysconf(_SC_PAGESIZE) - 1);
 	}
-	while (elf && load_vaddr != UINT64_MAX && !addr && (scn = elf_nextscn(elf, scn))) {
+	while (elf && load_vaddr != UINT64_MAX && !found && (scn = elf_nextscn(elf, scn))) {
 		Elf_Data *data = gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNSYM ?
 				 elf_getdata(scn, NULL) : NULL;
 
@@ -282,7 +287,8 @@ static __u64 registry_addr(const struct mh_map *first)
 			const char *name = elf_strptr(elf, sh.sh_link, sym.st_name);
 
 			if (name && !strcmp(name, MH_OWN_REGISTRY_SYMBOL) && sym.st_value) {
-				addr = first->start - load_vaddr + sym.st_value;
+				*offset = sym.st_value - load_vaddr;
+				found = true;
 				break;
 			}
 		}
@@ -290,6 +296,39 @@ static __u64 registry_addr(const struct mh_map *first)
 	elf_end(elf);
 	if (fd >= 0)
 		close(fd);
+	return found;
+}
+
+/*
+ * The last preload file whose registry offset was read, by its mapping's
+ * identity: every own_find of every process (sampler ticks, exit figures,
+ * exit scans) asks about the same file, and reading it with libelf was an
+ * open and a walk of its symbols each time.
+ */
+static struct {
+	pthread_mutex_t lock;
+	char path[PATH_MAX];
+	__u64 inode, offset;
+	unsigned int dev_major, dev_minor;
+	bool found;
+} registry_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Where the preload's registry is in pid: its first mapping's start plus the offset. 0 if unknown. */
+static __u64 registry_addr(const struct mh_map *first)
+{
+	__u64 addr;
+
+	pthread_mutex_lock(&registry_cache.lock);
+	if (registry_cache.inode != first->inode || registry_cache.dev_major != first->dev_major ||
+	    registry_cache.dev_minor != first->dev_minor || strcmp(registry_cache.path, first->path)) {
+		registry_cache.found = registry_offset(first->path, &registry_cache.offset);
+		registry_cache.inode = first->inode;
+		registry_cache.dev_major = first->dev_major;
+		registry_cache.dev_minor = first->dev_minor;
+		snprintf(registry_cache.path, sizeof(registry_cache.path), "%s", first->path);
+	}
+	addr = registry_cache.found ? first->start + registry_cache.offset : 0;
+	pthread_mutex_unlock(&registry_cache.lock);
 	return addr;
 }
 
