@@ -44,6 +44,11 @@
 #define RUNS_PER_SCAN 64
 /* Runs of present pages this close are read as one: an entry costs less than a read. */
 #define RUN_GAP_PAGES 512
+/*
+ * Spans of at most this many pages are read whole, with the spans that
+ * end within as many pages of their start: one page of entries.
+ */
+#define NEAR_PAGES 512
 
 /* Set once the kernel had no PAGEMAP_SCAN: every entry is read from then on. */
 static bool scan_refused;
@@ -503,7 +508,7 @@ static int measure_pages(int fd, __u64 start, __u64 end, enum mh_own_kind kind, 
 }
 
 /*
- * Count the pages of a span larger than one read, reading the entries of
+ * Count the pages of a span of more than NEAR_PAGES, reading the entries of
  * its present runs only (runs closer than RUN_GAP_PAGES read as one): the
  * ring and the big tables are mostly untouched, and an entry read for
  * each of their pages was most of the work of a short program's exit
@@ -540,11 +545,11 @@ static int measure_present(int fd, const struct mh_own_span *sp, __u64 page,
 /* Is the span big enough to be read a run at a time? */
 static bool is_big(const struct mh_own_span *sp, __u64 page)
 {
-	return (sp->end - sp->start) / page > ENTRIES_PER_READ;
+	return (sp->end - sp->start) / page > NEAR_PAGES;
 }
 
 /*
- * Count the small spans from `from` on that lie within one read of its
+ * Count the small spans from `from` on that end within NEAR_PAGES of its
  * start (a library's segments and .bss are next to each other) with one
  * read. Returns how many spans it counted, or -errno.
  */
@@ -552,12 +557,11 @@ static int measure_near(int fd, const struct mh_own_map *own, size_t from, __u64
 			struct mh_own_bytes *out)
 {
 	const struct mh_own_span *sp = own->spans;
-	__u64 entries[ENTRIES_PER_READ];
+	__u64 entries[NEAR_PAGES];
 	size_t to = from + 1;
 	int err;
 
-	while (to < own->count && !is_big(&sp[to], page) &&
-	       sp[to].end - sp[from].start <= ENTRIES_PER_READ * page)
+	while (to < own->count && sp[to].end - sp[from].start <= NEAR_PAGES * page)
 		to++;
 	err = mh_pagemap_entries(fd, sp[from].start / page, (sp[to - 1].end - sp[from].start) / page,
 				 entries);
