@@ -318,7 +318,7 @@ static struct {
 	bool found;
 } registry_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-/* Where the preload's registry is in pid: its first mapping's start plus the offset. 0 if unknown. */
+/* Where the preload's registry is in pid: its first mapping's start plus the offset. 0: unknown. */
 static __u64 registry_addr(const struct mh_map *first)
 {
 	__u64 addr;
