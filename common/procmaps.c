@@ -6,31 +6,79 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
+/* Blanks as sscanf skips them. */
+#define BLANKS " \t\n\v\f\r"
+
+/*
+ * A number in base 10 or 16 at *s, which must end with `end` (*s moves
+ * past it) or, for end 0, with a blank or the line's end (*s moves to it).
+ */
+static bool field(const char **s, unsigned int base, char end, __u64 *v)
+{
+	const char *p = *s;
+	__u64 x = 0;
+
+	for (;; p++) {
+		unsigned int d = base;
+
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned int)(*p - '0');
+		else if (*p >= 'a' && *p <= 'f')
+			d = (unsigned int)(*p - 'a' + 10);
+		else if (*p >= 'A' && *p <= 'F')
+			d = (unsigned int)(*p - 'A' + 10);
+		if (d >= base)
+			break;
+		x = x * base + d;
+	}
+	if (p == *s || (end ? *p != end : *p && !strchr(BLANKS, *p)))
+		return false;
+	*s = end ? p + 1 : p;
+	*v = x;
+	return true;
+}
+
+/*
+ * One line as the kernel writes it: "start-end perms offset major:minor
+ * inode", blanks, then the path (none for anonymous memory). Parsed by
+ * hand: sscanf was most of the cost of reading a process's maps, which
+ * the sampler and each exit scan do.
+ */
 static int parse_line(const char *line, struct mh_map *map)
 {
-	char perms[5] = "";
-	int path_at = 0;
+	const char *p = line, *perms;
+	__u64 major, minor;
 
-	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 " %n",
-		   (uint64_t *)&map->start, (uint64_t *)&map->end, perms,
-		   (uint64_t *)&map->offset, &map->dev_major, &map->dev_minor,
-		   (uint64_t *)&map->inode, &path_at) < 7)
+	if (!field(&p, 16, '-', &map->start) || !field(&p, 16, ' ', &map->end))
 		return -EPROTO;
+	perms = p;
+	if (strnlen(perms, 5) < 5 || perms[4] != ' ')
+		return -EPROTO;
+	p += 5;
+	if (!field(&p, 16, ' ', &map->offset) || !field(&p, 16, ':', &major) ||
+	    !field(&p, 16, ' ', &minor) || !field(&p, 10, 0, &map->inode) ||
+	    major > UINT_MAX || minor > UINT_MAX)
+		return -EPROTO;
+	map->dev_major = (unsigned int)major;
+	map->dev_minor = (unsigned int)minor;
 	map->prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
 		    (perms[2] == 'x' ? PROT_EXEC : 0);
 	map->shared = perms[3] == 's';
-	map->path = strndup(line + path_at, strcspn(line + path_at, "\n"));
+	p += strspn(p, BLANKS);
+	map->path = strndup(p, strcspn(p, "\n"));
 	return map->path ? 0 : -ENOMEM;
 }
 
 int mh_procmaps_read(pid_t pid, struct mh_maps *out)
 {
-	char name[64], *line = NULL;
+	char name[64], *line = NULL, buf[16384];
 	size_t line_cap = 0, capacity = 0;
 	FILE *f;
 	int err = 0;
@@ -40,6 +88,8 @@ int mh_procmaps_read(pid_t pid, struct mh_maps *out)
 	f = fopen(name, "re");
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
+	/* /proc says 1 KiB blocks: a read for every ten lines, each walking the mappings anew. */
+	setvbuf(f, buf, _IOFBF, sizeof(buf));
 	while (getline(&line, &line_cap, f) > 0) {
 		if (out->count == capacity) {
 			size_t grown = capacity ? 2 * capacity : 64;

@@ -40,6 +40,18 @@
 #define TLS_MAX_BYTES (1U << 20)
 /* pagemap entries read at once. */
 #define ENTRIES_PER_READ 4096
+/* Runs of present pages asked for at once. */
+#define RUNS_PER_SCAN 64
+/* Runs of present pages this close are read as one: an entry costs less than a read. */
+#define RUN_GAP_PAGES 512
+/*
+ * Spans of at most this many pages are read whole, with the spans that
+ * end within as many pages of their start: one page of entries.
+ */
+#define NEAR_PAGES 512
+
+/* Set once the kernel had no PAGEMAP_SCAN: every entry is read from then on. */
+static bool scan_refused;
 
 /* Sonames and the mapped files they resolved to. */
 struct closure {
@@ -251,12 +263,17 @@ static int span_add(struct mh_own_map *own, size_t *cap, __u64 start, __u64 end,
 	return 0;
 }
 
-/* Where the preload's registry is in pid: its load bias plus the symbol's value. 0 if unknown. */
-static __u64 registry_addr(const struct mh_map *first)
+/*
+ * The registry symbol's offset from the start of the preload's first
+ * mapping, read with libelf: its value less the lowest PT_LOAD's page.
+ * False if unknown.
+ */
+static bool registry_offset(const char *path, __u64 *offset)
 {
-	int fd = open(first->path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
-	__u64 addr = 0, load_vaddr = UINT64_MAX;
+	__u64 load_vaddr = UINT64_MAX;
+	bool found = false;
 	Elf_Scn *scn = NULL;
 	size_t phnum = 0;
 	GElf_Phdr ph;
@@ -267,7 +284,7 @@ static __u64 registry_addr(const struct mh_map *first)
 		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD && ph.p_vaddr < load_vaddr)
 			load_vaddr = ph.p_vaddr & ~(__u64)(sysconf(_SC_PAGESIZE) - 1);
 	}
-	while (elf && load_vaddr != UINT64_MAX && !addr && (scn = elf_nextscn(elf, scn))) {
+	while (elf && load_vaddr != UINT64_MAX && !found && (scn = elf_nextscn(elf, scn))) {
 		Elf_Data *data = gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNSYM ?
 				 elf_getdata(scn, NULL) : NULL;
 
@@ -275,7 +292,8 @@ static __u64 registry_addr(const struct mh_map *first)
 			const char *name = elf_strptr(elf, sh.sh_link, sym.st_name);
 
 			if (name && !strcmp(name, MH_OWN_REGISTRY_SYMBOL) && sym.st_value) {
-				addr = first->start - load_vaddr + sym.st_value;
+				*offset = sym.st_value - load_vaddr;
+				found = true;
 				break;
 			}
 		}
@@ -283,6 +301,39 @@ static __u64 registry_addr(const struct mh_map *first)
 	elf_end(elf);
 	if (fd >= 0)
 		close(fd);
+	return found;
+}
+
+/*
+ * The last preload file whose registry offset was read, by its mapping's
+ * identity: every own_find of every process (sampler ticks, exit figures,
+ * exit scans) asks about the same file, and reading it with libelf was an
+ * open and a walk of its symbols each time.
+ */
+static struct {
+	pthread_mutex_t lock;
+	char path[PATH_MAX];
+	__u64 inode, offset;
+	unsigned int dev_major, dev_minor;
+	bool found;
+} registry_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Where the preload's registry is in pid: its first mapping's start plus the offset. 0: unknown. */
+static __u64 registry_addr(const struct mh_map *first)
+{
+	__u64 addr;
+
+	pthread_mutex_lock(&registry_cache.lock);
+	if (registry_cache.inode != first->inode || registry_cache.dev_major != first->dev_major ||
+	    registry_cache.dev_minor != first->dev_minor || strcmp(registry_cache.path, first->path)) {
+		registry_cache.found = registry_offset(first->path, &registry_cache.offset);
+		registry_cache.inode = first->inode;
+		registry_cache.dev_major = first->dev_major;
+		registry_cache.dev_minor = first->dev_minor;
+		snprintf(registry_cache.path, sizeof(registry_cache.path), "%s", first->path);
+	}
+	addr = registry_cache.found ? first->start + registry_cache.offset : 0;
+	pthread_mutex_unlock(&registry_cache.lock);
 	return addr;
 }
 
@@ -415,9 +466,114 @@ const struct mh_own_span *mh_own_span_at(const struct mh_own_map *own, __u64 add
 	return NULL;
 }
 
+/* Add the present pages among n entries of a span of kind to out. */
+static void count_present(const __u64 *entries, size_t n, enum mh_own_kind kind, __u64 page,
+			  struct mh_own_bytes *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!(entries[i] & MH_PAGEMAP_PRESENT))
+			continue;
+		if (!(entries[i] & MH_PAGEMAP_FILE)) {
+			/*
+			 * The shared zero page (read, never written) is
+			 * neither exclusive nor dirty, and in no RSS counter.
+			 */
+			if (entries[i] & (MH_PAGEMAP_EXCLUSIVE | MH_PAGEMAP_SOFT_DIRTY))
+				out->anon += page;
+		} else if (kind == MH_OWN_RING) {
+			out->shmem += page;
+		} else {
+			out->file += page;
+		}
+	}
+}
+
+/* Count the pages [start, end) of a span of kind from their pagemap entries. */
+static int measure_pages(int fd, __u64 start, __u64 end, enum mh_own_kind kind, __u64 page,
+			 struct mh_own_bytes *out)
+{
+	__u64 entries[ENTRIES_PER_READ];
+	int err = 0;
+
+	for (__u64 at = start / page; at < end / page && !err;) {
+		size_t n = end / page - at < ENTRIES_PER_READ ? (size_t)(end / page - at) :
+			   ENTRIES_PER_READ;
+
+		err = mh_pagemap_entries(fd, at, n, entries);
+		if (!err)
+			count_present(entries, n, kind, page, out);
+		at += n;
+	}
+	return err;
+}
+
+/*
+ * Count the pages of a span of more than NEAR_PAGES, reading the entries of
+ * its present runs only (runs closer than RUN_GAP_PAGES read as one): the
+ * ring and the big tables are mostly untouched, and an entry read for
+ * each of their pages was most of the work of a short program's exit
+ * figures. 1 if the kernel cannot tell the runs (before Linux 6.7), else
+ * 0 or -errno.
+ */
+static int measure_present(int fd, const struct mh_own_span *sp, __u64 page,
+			   struct mh_own_bytes *out)
+{
+	struct mh_pagemap_run runs[RUNS_PER_SCAN];
+	int n, err = 0;
+
+	for (__u64 at = sp->start; at < sp->end && !err;) {
+		__u64 next;
+
+		n = mh_pagemap_present(fd, at, sp->end, runs, RUNS_PER_SCAN, &next);
+		if ((n == -ENOTTY || n == -EINVAL) && at == sp->start) {
+			__atomic_store_n(&scan_refused, true, __ATOMIC_RELAXED);
+			return 1;
+		}
+		if (n < 0)
+			return n;
+		for (int i = 0, j; i < n && !err; i = j) {
+			for (j = i + 1; j < n && runs[j].start - runs[j - 1].end <= RUN_GAP_PAGES * page;)
+				j++;
+			err = measure_pages(fd, runs[i].start, runs[j - 1].end, sp->kind, page, out);
+		}
+		/* A full vector stops the scan at its last run's end: never short of at. */
+		at = next > at ? next : sp->end;
+	}
+	return err;
+}
+
+/* Is the span big enough to be read a run at a time? */
+static bool is_big(const struct mh_own_span *sp, __u64 page)
+{
+	return (sp->end - sp->start) / page > NEAR_PAGES;
+}
+
+/*
+ * Count the small spans from `from` on that end within NEAR_PAGES of its
+ * start (a library's segments and .bss are next to each other) with one
+ * read. Returns how many spans it counted, or -errno.
+ */
+static int measure_near(int fd, const struct mh_own_map *own, size_t from, __u64 page,
+			struct mh_own_bytes *out)
+{
+	const struct mh_own_span *sp = own->spans;
+	__u64 entries[NEAR_PAGES];
+	size_t to = from + 1;
+	int err;
+
+	while (to < own->count && sp[to].end - sp[from].start <= NEAR_PAGES * page)
+		to++;
+	err = mh_pagemap_entries(fd, sp[from].start / page, (sp[to - 1].end - sp[from].start) / page,
+				 entries);
+	for (size_t i = from; !err && i < to; i++)
+		count_present(entries + (sp[i].start - sp[from].start) / page,
+			      (sp[i].end - sp[i].start) / page, sp[i].kind, page, out);
+	return err ? err : (int)(to - from);
+}
+
 int mh_own_measure(pid_t pid, const struct mh_own_map *own, struct mh_own_bytes *out)
 {
-	__u64 page = (__u64)sysconf(_SC_PAGESIZE), entries[ENTRIES_PER_READ];
+	__u64 page = (__u64)sysconf(_SC_PAGESIZE), entry;
 	int fd, err = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -426,33 +582,23 @@ int mh_own_measure(pid_t pid, const struct mh_own_map *own, struct mh_own_bytes 
 	fd = mh_pagemap_open(pid);
 	if (fd < 0)
 		return fd;
-	for (size_t s = 0; s < own->count && !err; s++) {
+	for (size_t s = 0; s < own->count && err >= 0;) {
 		const struct mh_own_span *sp = &own->spans[s];
 
-		for (__u64 at = sp->start / page; at < sp->end / page && !err;) {
-			size_t n = sp->end / page - at < ENTRIES_PER_READ ?
-				   (size_t)(sp->end / page - at) : ENTRIES_PER_READ;
-
-			err = mh_pagemap_entries(fd, at, n, entries);
-			for (size_t i = 0; !err && i < n; i++) {
-				if (!(entries[i] & MH_PAGEMAP_PRESENT))
-					continue;
-				if (!(entries[i] & MH_PAGEMAP_FILE)) {
-					/*
-					 * The shared zero page (read, never written) is
-					 * neither exclusive nor dirty, and in no RSS counter.
-					 */
-					if (entries[i] & (MH_PAGEMAP_EXCLUSIVE | MH_PAGEMAP_SOFT_DIRTY))
-						out->anon += page;
-				}
-				else if (sp->kind == MH_OWN_RING)
-					out->shmem += page;
-				else
-					out->file += page;
-			}
-			at += n;
+		if (!is_big(sp, page)) {
+			err = measure_near(fd, own, s, page, out);
+			s += err > 0 ? (size_t)err : 0;
+			continue;
 		}
+		err = __atomic_load_n(&scan_refused, __ATOMIC_RELAXED) ? 1 :
+		      measure_present(fd, sp, page, out);
+		if (err == 1)
+			err = measure_pages(fd, sp->start, sp->end, sp->kind, page, out);
+		s++;
 	}
+	/* A scan finds no page in a process that is gone: its entries cannot be read. */
+	if (err >= 0)
+		err = mh_pagemap_entries(fd, own->spans[0].start / page, 1, &entry);
 	close(fd);
 	return err;
 }

@@ -11,9 +11,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,6 +57,36 @@ int mh_pagemap_entries(int fd, __u64 first, size_t count, __u64 *entries)
 		done += (size_t)got / sizeof(__u64);
 	}
 	return 0;
+}
+
+#ifndef PAGEMAP_SCAN
+/* Linux 6.7's ioctl (linux/fs.h), for headers that predate it. */
+struct pm_scan_arg {
+	__u64 size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	__u64 category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#define PAGE_IS_PRESENT (1 << 3)
+#endif
+
+int mh_pagemap_present(int fd, __u64 start, __u64 end, struct mh_pagemap_run *runs, size_t max,
+		       __u64 *next)
+{
+	struct pm_scan_arg arg = {
+		.size = sizeof(arg),
+		.start = start,
+		.end = end,
+		.vec = (__u64)(uintptr_t)runs,
+		.vec_len = max,
+		.category_mask = PAGE_IS_PRESENT,
+		.return_mask = PAGE_IS_PRESENT,
+	};
+	int n = ioctl(fd, PAGEMAP_SCAN, &arg);
+
+	if (n < 0)
+		return -errno;
+	*next = arg.walk_end;
+	return n;
 }
 
 bool mh_pagemap_wants(const struct mh_map *map, const struct mh_own_map *own)

@@ -35,6 +35,24 @@ int mh_pagemap_open(pid_t pid);
  */
 int mh_pagemap_entries(int fd, __u64 first, size_t count, __u64 *entries);
 
+/* A run of present pages, [start, end) in bytes; laid out as the kernel's struct page_region. */
+struct mh_pagemap_run {
+	__u64 start, end;
+	__u64 categories;
+};
+
+/*
+ * The runs of present pages in [start, end) (page-aligned), in order, at
+ * most max of them, from the PAGEMAP_SCAN ioctl (Linux 6.7): unmapped and
+ * untouched memory is skipped without reading an entry for each of its
+ * pages. *next is where the scan stopped (end once it got through).
+ * Returns how many runs, or -errno: -ENOTTY or -EINVAL where the kernel
+ * has no PAGEMAP_SCAN. A process that is gone has no pages: it is not
+ * told apart here (mh_pagemap_entries() is).
+ */
+int mh_pagemap_present(int fd, __u64 start, __u64 end, struct mh_pagemap_run *runs, size_t max,
+		       __u64 *next);
+
 /*
  * True for the mappings a snapshot covers: private, writable, anonymous
  * memory that is not memhook's own (own may be NULL: the ring is always
