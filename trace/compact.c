@@ -44,6 +44,7 @@
 void mh_trace_compact_set_version(struct mh_trace_compact *c, unsigned version)
 {
 	c->v4 = version < 5;
+	c->large_classes = version >= MH_TRACE_VERSION_LARGE_CLASSES;
 	c->parts = version < 5 ? PARTS_V4 : version < 6 ? PARTS_V5 : PARTS;
 	for (unsigned i = 0; i < PARTS; i++)
 		c->part[i] = (unsigned char)i;
@@ -311,7 +312,7 @@ put_event(struct mh_trace_compact *c, struct chunk *ck, unsigned op, const unsig
 	if (op == OP_REALLOC)
 		put_realloc(c, t, rec, o);
 	size = get64(rec, AT_SIZE);
-	put_addr(c, t, addr, op == OP_FREE, size_class(size), &ref, o);
+	put_addr(c, t, addr, op == OP_FREE, size_class(size, true), &ref, o);
 	tag |= ref ? TAG_ADDR_REF : 0;
 	if (op == OP_REALLOC)
 		*tagp = tag;
