@@ -41,6 +41,7 @@
 struct layout {
 	bool every_field;	/* version 8: the columns, planes and transforms above */
 	bool spans;		/* version 7: span starts as lengths */
+	bool file_names_fault;	/* version 9: a KFILE's ino is the next FILE fault's P ino */
 	__u32 unit_ns;		/* stamps' unit, ns */
 	size_t nwords;		/* words of the whole chunk */
 };
@@ -244,6 +245,8 @@ static unsigned encode_record(const struct layout *l, struct coder *k, unsigned 
 	} else if (b == MH_REC_KFILE && n > 2) {
 		t[2] = zigzag(w[2] - k->file_ino);
 		k->file_ino = w[2];
+		if (l->file_names_fault)
+			k->fault[MH_VMA_FILE].ino = w[2];
 		coded |= CODED(2);
 	} else if (b == MH_REC_KSYSCALL && n > 4) {
 		t[4] = w[4] ^ k->sys_len;	/* munmap's length is mmap's */
@@ -278,6 +281,8 @@ static void decode_record(const struct layout *l, struct coder *k, unsigned b, u
 		decode_fault(&k->fault[w[10] % VMA_CLASSES], w);
 	} else if (b == MH_REC_KFILE && n > 2) {
 		w[2] = k->file_ino += unzigzag(w[2]);
+		if (l->file_names_fault)
+			k->fault[MH_VMA_FILE].ino = w[2];
 	} else if (b == MH_REC_KSYSCALL && n > 4) {
 		w[4] = k->sys_len ^= w[4];
 	} else if (b == MH_REC_KRSS && n > 4) {
@@ -291,6 +296,7 @@ static void layout_of(struct layout *l, unsigned version, __u32 unit_ns, size_t 
 {
 	l->every_field = version >= MH_TRACE_VERSION_FIELD_COLUMNS;
 	l->spans = version >= MH_TRACE_VERSION_TIME_UNIT;
+	l->file_names_fault = version >= MH_TRACE_VERSION_FILE_FAULT;
 	l->unit_ns = unit_ns;
 	l->nwords = bytes / 8;
 }
