@@ -477,6 +477,26 @@ size_t mh_trace_compact_close(struct mh_trace_compact *c, void *out)
 	return at;
 }
 
+unsigned mh_trace_compact_sections(const void *packed, size_t len,
+				   size_t ends[MH_TRACE_COMPACT_SECTIONS])
+{
+	size_t at = PARTS * sizeof(__u32);
+	__u32 part;
+
+	_Static_assert(MH_TRACE_COMPACT_SECTIONS == PARTS + 1, "the lengths, then each part");
+	if (len < at)
+		return 0;
+	ends[0] = at;
+	for (unsigned i = 0; i < PARTS; i++) {
+		memcpy(&part, (const unsigned char *)packed + i * sizeof(part), sizeof(part));
+		if (part > len - at)
+			return 0;
+		at += part;
+		ends[i + 1] = at;
+	}
+	return at == len ? MH_TRACE_COMPACT_SECTIONS : 0;
+}
+
 size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, size_t bytes,
 			       void *out)
 {

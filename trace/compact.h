@@ -80,6 +80,17 @@ size_t mh_trace_compact_size(const struct mh_trace_compact *c);
 size_t mh_trace_compact_close(struct mh_trace_compact *c, void *out);
 
 /*
+ * Where the sections of an encoding (packed, len bytes, as
+ * mh_trace_compact_close() wrote it) end: the part lengths, then each
+ * part, which zstd codes best with statistics of their own. Fills ends
+ * (offsets from packed, ascending, the last len) and returns how many,
+ * MH_TRACE_COMPACT_SECTIONS; 0 when packed is not such an encoding.
+ */
+#define MH_TRACE_COMPACT_SECTIONS 13
+unsigned mh_trace_compact_sections(const void *packed, size_t len,
+				   size_t ends[MH_TRACE_COMPACT_SECTIONS]);
+
+/*
  * Undo mh_trace_compact_encode: decode the len bytes at packed into
  * exactly count records of raw_bytes bytes at out (raw_bytes long).
  * Returns 0; -EBADMSG when packed is not such an encoding (a record cut

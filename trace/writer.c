@@ -15,10 +15,9 @@
  * buffer reused for each batch: no chunk of them is kept as records. Its
  * full chunks are compressed and written by a thread of their own (its
  * packer) while the caller encodes the next: the ring drainer never stops
- * for a chunk. A chunk is
- * written whole with one write(2); if that fails part-way the file is cut
- * back to the end of the previous chunk, so what was written stays a
- * readable trace. Never prints.
+ * for a chunk (trace/compress.h). A chunk is written whole with one
+ * write(2); if that fails part-way the file is cut back to the end of the
+ * previous chunk, so what was written stays a readable trace. Never prints.
  */
 #include "trace/writer.h"
 
@@ -37,6 +36,7 @@
 #include "common/clock.h"
 #include "trace/columns.h"
 #include "trace/compact.h"
+#include "trace/compress.h"
 #include "trace/records.h"
 
 /*
@@ -235,7 +235,7 @@ static int pack(struct stream_buf *s, struct pending *p, __u32 unit_ns, unsigned
 	}
 	/* zstd mostly leaves under a 32nd of the records (alloc_bench: a 38th). */
 	mh_bigmem_fill(s->chunk, BUF_SMALL_BYTES, &s->chunk_mapped, p->raw_bytes / 32);
-	n = ZSTD_compressCCtx(s->cctx, payload, cap, src, len, TRACE_ZSTD_LEVEL);
+	n = mh_trace_compress(s->cctx, TRACE_ZSTD_LEVEL, payload, cap, src, len, s->compact);
 	if (!ZSTD_isError(n) && n < p->raw_bytes) {
 		*stored = (__u32)n;
 		return flags | MH_CHUNK_ZSTD;
