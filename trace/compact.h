@@ -36,7 +36,8 @@ struct mh_trace_compact *mh_trace_compact_new(void);
  * the current one, the only one the encoder writes). Version 4 had no
  * high timestamp part and named every address by its distance back;
  * versions 4 and 5 kept every address in one part and the new stack ids
- * with the stack codes.
+ * with the stack codes; before version 9 blocks of 1001 bytes and more
+ * had no size class.
  */
 void mh_trace_compact_set_version(struct mh_trace_compact *c, unsigned version);
 
