@@ -19,6 +19,7 @@
 
 #include <check.h>
 
+#include "trace/columns.h"
 #include "trace/compact.h"
 #include "trace/compress.h"
 #include "trace/writer.h"
@@ -649,12 +650,14 @@ END_TEST
 /*
  * A compact chunk's frame, its blocks cut at the parts, is one zstd frame
  * that gives the encoding back; its sections end where the part lengths
- * say; a payload whose lengths do not add up is refused.
+ * say; a payload whose lengths do not add up is refused. So for the
+ * column layout of the same records, cut at its header words and five
+ * columns.
  */
 START_TEST(compact_frame_cut_at_parts)
 {
 	enum { N = 4000 };
-	size_t bytes = N * sizeof(struct mh_rec_alloc), len, n, ends[MH_TRACE_COMPACT_SECTIONS];
+	size_t bytes = N * sizeof(struct mh_rec_alloc), len, n, ends[MH_TRACE_COLUMNS_SECTIONS];
 	struct mh_rec_alloc *in = calloc(N, sizeof(*in));
 	unsigned char *packed = malloc(MH_TRACE_COMPACT_BOUND(bytes)), *z, *back = malloc(bytes * 2);
 	struct mh_trace_compact *c = mh_trace_compact_new();
@@ -669,9 +672,9 @@ START_TEST(compact_frame_cut_at_parts)
 	ck_assert_uint_eq(mh_trace_compact_sections(packed, len, ends), MH_TRACE_COMPACT_SECTIONS);
 	ck_assert_uint_eq(ends[0], (MH_TRACE_COMPACT_SECTIONS - 1) * sizeof(part));
 	ck_assert_uint_eq(ends[MH_TRACE_COMPACT_SECTIONS - 1], len);
-	z = malloc(ZSTD_compressBound(len));
+	z = malloc(ZSTD_compressBound(bytes));
 	ck_assert_ptr_nonnull(z);
-	n = mh_trace_compress(cctx, 1, z, ZSTD_compressBound(len), packed, len, true);
+	n = mh_trace_compress(cctx, z, ZSTD_compressBound(len), packed, len, true, N);
 	ck_assert(!ZSTD_isError(n));
 	ck_assert_uint_eq(ZSTD_decompress(back, bytes * 2, z, n), len);
 	ck_assert_int_eq(memcmp(back, packed, len), 0);
@@ -679,8 +682,16 @@ START_TEST(compact_frame_cut_at_parts)
 	part += 1;
 	memcpy(packed, &part, sizeof(part));
 	ck_assert_uint_eq(mh_trace_compact_sections(packed, len, ends), 0);
-	ck_assert(ZSTD_isError(mh_trace_compress(cctx, 1, z, ZSTD_compressBound(len), packed, len,
-						 true)));
+	ck_assert(ZSTD_isError(mh_trace_compress(cctx, z, ZSTD_compressBound(len), packed, len,
+						 true, N)));
+	mh_trace_columns_encode(in, bytes, N, MH_TRACE_VERSION, 1, packed);
+	ck_assert_uint_eq(mh_trace_columns_sections(packed, bytes, N, ends), 6);
+	ck_assert_uint_eq(ends[5], bytes);
+	n = mh_trace_compress(cctx, z, ZSTD_compressBound(bytes), packed, bytes, false, N);
+	ck_assert(!ZSTD_isError(n));
+	ck_assert_uint_eq(ZSTD_decompress(back, bytes * 2, z, n), bytes);
+	ck_assert_int_eq(memcmp(back, packed, bytes), 0);
+	ck_assert_uint_eq(mh_trace_columns_sections(packed, bytes, N + 1, ends), 0);
 	ZSTD_freeCCtx(cctx);
 	mh_trace_compact_free(c);
 	free(in);

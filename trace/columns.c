@@ -408,3 +408,30 @@ int mh_trace_columns_decode(const void *packed, size_t bytes, __u32 count, unsig
 	}
 	return 0;
 }
+
+unsigned mh_trace_columns_sections(const void *packed, size_t bytes, __u32 count,
+				   size_t ends[MH_TRACE_COLUMNS_SECTIONS])
+{
+	struct columns c;
+	struct layout l;
+	unsigned n = 0;
+
+	_Static_assert(MH_TRACE_COLUMNS_SECTIONS == 2 + BUCKETS * (COLUMN_WORDS_MAX - 1),
+		       "the header words, each column, the variable parts");
+	if (bytes % 8 || bytes > MH_CHUNK_MAX_RAW_BYTES)
+		return 0;
+	layout_of(&l, MH_TRACE_VERSION, 1, bytes);
+	if (read_headers(&l, packed, count, &c))
+		return 0;
+	place_columns(&c, count);
+	ends[n++] = count * 8ULL;
+	for (unsigned b = 0; b < BUCKETS; b++) {
+		for (unsigned i = 1; i < COLUMN_WORDS_MAX; i++) {
+			if (c.col[b][i].len)
+				ends[n++] = (c.col[b][i].start + (size_t)c.col[b][i].len) * 8;
+		}
+	}
+	if (ends[n - 1] < bytes)
+		ends[n++] = bytes;
+	return n;
+}

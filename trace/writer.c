@@ -40,14 +40,6 @@
 #include "trace/records.h"
 
 /*
- * zstd level for chunks. On the column layout (trace_columns.h) level 1
- * is both smaller and faster than -1: 3.2 bytes per event at 19M
- * records/s on one core, against 3.8 at 15M (docs/FORMAT.md,
- * "Compression").
- */
-#define TRACE_ZSTD_LEVEL 1
-
-/*
  * A stream's buffers are filled from their start and kept from chunk to
  * chunk; past their first BUF_SMALL_BYTES they are in huge pages, and that
  * first part is mapped ahead of the fill, a few calls in all
@@ -235,7 +227,7 @@ static int pack(struct stream_buf *s, struct pending *p, __u32 unit_ns, unsigned
 	}
 	/* zstd mostly leaves under a 32nd of the records (alloc_bench: a 38th). */
 	mh_bigmem_fill(s->chunk, BUF_SMALL_BYTES, &s->chunk_mapped, p->raw_bytes / 32);
-	n = mh_trace_compress(s->cctx, TRACE_ZSTD_LEVEL, payload, cap, src, len, s->compact);
+	n = mh_trace_compress(s->cctx, payload, cap, src, len, s->compact, p->record_count);
 	if (!ZSTD_isError(n) && n < p->raw_bytes) {
 		*stored = (__u32)n;
 		return flags | MH_CHUNK_ZSTD;
