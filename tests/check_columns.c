@@ -160,7 +160,7 @@ static void round_trip(const __u64 *in, size_t bytes, __u32 count, unsigned vers
 	free(out);
 }
 
-static const unsigned versions[] = { 7, MH_TRACE_VERSION };
+static const unsigned versions[] = { 7, 8, MH_TRACE_VERSION };
 static const __u32 units[] = { 1, 1024, 1000 };
 
 /* The column layout gives back exactly the records it was given. */

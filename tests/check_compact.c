@@ -643,9 +643,10 @@ END_TEST
 
 /*
  * A block freed and allocated again at once, with a size of the same
- * 16-byte class, is named by its rank (0) among its class's freed blocks:
- * the first address in the new addresses' part, the free's 0 in the freed
- * references' part, the rank's 0 in the allocated references' part.
+ * 16-byte class or, large, its very size (version 9 on), is named by its
+ * rank (0) among its class's freed blocks: the first address in the new addresses'
+ * part, the free's 0 in the freed references' part, the rank's 0 in the allocated
+ * references' part. Version 8 had no large classes: it wrote the distance back (1).
  */
 START_TEST(freed_block_by_rank)
 {
@@ -655,36 +656,36 @@ START_TEST(freed_block_by_rank)
 	};
 	struct mh_rec_free f = { { MH_REC_FREE, 0, sizeof(f) }, 200, 0x1000, 0, 3, 3 };
 	static const unsigned char want_new[] = { 0x80, 0x40 }, want_zero[] = { 0 };
-	unsigned char in[3 * sizeof(a[0])], out[sizeof(in)], packed[MH_TRACE_COMPACT_BOUND(sizeof(in))];
+	unsigned char in[2 * sizeof(a[0]) + sizeof(f)], out[sizeof(in)];
+	unsigned char packed[MH_TRACE_COMPACT_BOUND(sizeof(in))], *got = NULL;
 	struct mh_trace_compact *c = mh_trace_compact_new();
-	static const struct {
-		unsigned part;
-		const unsigned char *bytes;
-		__u32 len;
-	} want[] = {
+	static const struct { unsigned part; const unsigned char *bytes; __u32 len; } want[] = {
 		{ PART_ADDR_NEW, want_new, sizeof(want_new) },
 		{ PART_ADDR, want_zero, sizeof(want_zero) },
 		{ PART_ADDR_ALLOC, want_zero, sizeof(want_zero) },
 	};
-	const unsigned char *got;
-	size_t bytes = 0, len;
+	size_t len = 0;
 	__u32 got_len;
 
 	ck_assert_ptr_nonnull(c);
-	memcpy(in, &a[0], sizeof(a[0]));
-	bytes += sizeof(a[0]);
-	memcpy(in + bytes, &f, sizeof(f));
-	bytes += sizeof(f);
-	memcpy(in + bytes, &a[1], sizeof(a[1]));
-	bytes += sizeof(a[1]);
-	len = mh_trace_compact_encode(c, in, bytes, packed);
-	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		got = part_of(packed, want[i].part, &got_len);
-		ck_assert_uint_eq(got_len, want[i].len);
-		ck_assert_int_eq(memcmp(got, want[i].bytes, got_len), 0);
+	for (__u64 large = 0; large < 2; large++) {
+		a[0].size = large ? 4096 : 32, a[1].size = large ? 4096 : 40;
+		memcpy(in, &a[0], sizeof(a[0]));
+		memcpy(in + sizeof(a[0]), &f, sizeof(f));
+		memcpy(in + sizeof(a[0]) + sizeof(f), &a[1], sizeof(a[1]));
+		len = mh_trace_compact_encode(c, in, sizeof(in), packed);
+		for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			got = (unsigned char *)part_of(packed, want[i].part, &got_len);
+			ck_assert_uint_eq(got_len, want[i].len);
+			ck_assert_int_eq(memcmp(got, want[i].bytes, got_len), 0);
+		}
+		ck_assert_int_eq(mh_trace_compact_decode(c, packed, len, out, sizeof(in), 3), 0);
+		ck_assert_int_eq(memcmp(in, out, sizeof(in)), 0);
 	}
-	ck_assert_int_eq(mh_trace_compact_decode(c, packed, len, out, bytes, 3), 0);
-	ck_assert_int_eq(memcmp(in, out, bytes), 0);
+	mh_trace_compact_set_version(c, 8);
+	ck_assert_int_eq(mh_trace_compact_decode(c, packed, len, out, sizeof(in), 3), -EBADMSG);
+	*got = 1;
+	ck_assert_int_eq(mh_trace_compact_decode(c, packed, len, out, sizeof(in), 3), 0);
 	mh_trace_compact_free(c);
 }
 END_TEST

@@ -19,6 +19,9 @@
 
 #include <check.h>
 
+#include "trace/columns.h"
+#include "trace/compact.h"
+#include "trace/compress.h"
 #include "trace/writer.h"
 #include "trace/reader.h"
 #include "trace/records.h"
@@ -644,6 +647,60 @@ START_TEST(newer_version_is_refused)
 }
 END_TEST
 
+/*
+ * A compact chunk's frame, its blocks cut at the parts, is one zstd frame
+ * that gives the encoding back; its sections end where the part lengths
+ * say; a payload whose lengths do not add up is refused. So for the
+ * column layout of the same records, cut at its header words and five
+ * columns.
+ */
+START_TEST(compact_frame_cut_at_parts)
+{
+	enum { N = 4000 };
+	size_t bytes = N * sizeof(struct mh_rec_alloc), len, n, ends[MH_TRACE_COLUMNS_SECTIONS];
+	struct mh_rec_alloc *in = calloc(N, sizeof(*in));
+	unsigned char *packed = malloc(MH_TRACE_COMPACT_BOUND(bytes)), *z, *back = malloc(bytes * 2);
+	struct mh_trace_compact *c = mh_trace_compact_new();
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	__u32 part;
+
+	ck_assert(in && packed && back && c && cctx);
+	for (__u32 i = 0; i < N; i++)
+		in[i] = (struct mh_rec_alloc){ { MH_REC_ALLOC, 1, sizeof(*in) }, 1000 + i * (i % 7),
+					       0x10000 + i * 48, i % 97, 1 + i % 5, 3, 3 };
+	len = mh_trace_compact_encode(c, in, bytes, packed);
+	ck_assert_uint_eq(mh_trace_compact_sections(packed, len, ends), MH_TRACE_COMPACT_SECTIONS);
+	ck_assert_uint_eq(ends[0], (MH_TRACE_COMPACT_SECTIONS - 1) * sizeof(part));
+	ck_assert_uint_eq(ends[MH_TRACE_COMPACT_SECTIONS - 1], len);
+	z = malloc(ZSTD_compressBound(bytes));
+	ck_assert_ptr_nonnull(z);
+	n = mh_trace_compress(cctx, z, ZSTD_compressBound(len), packed, len, true, N);
+	ck_assert(!ZSTD_isError(n));
+	ck_assert_uint_eq(ZSTD_decompress(back, bytes * 2, z, n), len);
+	ck_assert_int_eq(memcmp(back, packed, len), 0);
+	memcpy(&part, packed, sizeof(part));
+	part += 1;
+	memcpy(packed, &part, sizeof(part));
+	ck_assert_uint_eq(mh_trace_compact_sections(packed, len, ends), 0);
+	ck_assert(ZSTD_isError(mh_trace_compress(cctx, z, ZSTD_compressBound(len), packed, len,
+						 true, N)));
+	mh_trace_columns_encode(in, bytes, N, MH_TRACE_VERSION, 1, packed);
+	ck_assert_uint_eq(mh_trace_columns_sections(packed, bytes, N, ends), 6);
+	ck_assert_uint_eq(ends[5], bytes);
+	n = mh_trace_compress(cctx, z, ZSTD_compressBound(bytes), packed, bytes, false, N);
+	ck_assert(!ZSTD_isError(n));
+	ck_assert_uint_eq(ZSTD_decompress(back, bytes * 2, z, n), bytes);
+	ck_assert_int_eq(memcmp(back, packed, bytes), 0);
+	ck_assert_uint_eq(mh_trace_columns_sections(packed, bytes, N + 1, ends), 0);
+	ZSTD_freeCCtx(cctx);
+	mh_trace_compact_free(c);
+	free(in);
+	free(packed);
+	free(z);
+	free(back);
+}
+END_TEST
+
 static Suite *trace_suite(void)
 {
 	Suite *s = suite_create("trace");
@@ -655,6 +712,7 @@ static Suite *trace_suite(void)
 	tcase_add_test(tc, bad_records_are_refused_by_writer);
 	tcase_add_test(tc, direct_writes_round_trip);
 	tcase_add_test(tc, incompressible_alloc_chunk_is_stored_as_records);
+	tcase_add_test(tc, compact_frame_cut_at_parts);
 	tcase_add_test(tc, concurrent_appends_keep_order);
 	tcase_add_test(tc, newer_version_is_refused);
 	suite_add_tcase(s, tc);

@@ -41,6 +41,7 @@
 struct layout {
 	bool every_field;	/* version 8: the columns, planes and transforms above */
 	bool spans;		/* version 7: span starts as lengths */
+	bool file_names_fault;	/* version 9: a KFILE's ino is the next FILE fault's P ino */
 	__u32 unit_ns;		/* stamps' unit, ns */
 	size_t nwords;		/* words of the whole chunk */
 };
@@ -244,6 +245,8 @@ static unsigned encode_record(const struct layout *l, struct coder *k, unsigned 
 	} else if (b == MH_REC_KFILE && n > 2) {
 		t[2] = zigzag(w[2] - k->file_ino);
 		k->file_ino = w[2];
+		if (l->file_names_fault)
+			k->fault[MH_VMA_FILE].ino = w[2];
 		coded |= CODED(2);
 	} else if (b == MH_REC_KSYSCALL && n > 4) {
 		t[4] = w[4] ^ k->sys_len;	/* munmap's length is mmap's */
@@ -278,6 +281,8 @@ static void decode_record(const struct layout *l, struct coder *k, unsigned b, u
 		decode_fault(&k->fault[w[10] % VMA_CLASSES], w);
 	} else if (b == MH_REC_KFILE && n > 2) {
 		w[2] = k->file_ino += unzigzag(w[2]);
+		if (l->file_names_fault)
+			k->fault[MH_VMA_FILE].ino = w[2];
 	} else if (b == MH_REC_KSYSCALL && n > 4) {
 		w[4] = k->sys_len ^= w[4];
 	} else if (b == MH_REC_KRSS && n > 4) {
@@ -291,6 +296,7 @@ static void layout_of(struct layout *l, unsigned version, __u32 unit_ns, size_t 
 {
 	l->every_field = version >= MH_TRACE_VERSION_FIELD_COLUMNS;
 	l->spans = version >= MH_TRACE_VERSION_TIME_UNIT;
+	l->file_names_fault = version >= MH_TRACE_VERSION_FILE_FAULT;
 	l->unit_ns = unit_ns;
 	l->nwords = bytes / 8;
 }
@@ -401,4 +407,31 @@ int mh_trace_columns_decode(const void *packed, size_t bytes, __u32 count, unsig
 		w += words;
 	}
 	return 0;
+}
+
+unsigned mh_trace_columns_sections(const void *packed, size_t bytes, __u32 count,
+				   size_t ends[MH_TRACE_COLUMNS_SECTIONS])
+{
+	struct columns c;
+	struct layout l;
+	unsigned n = 0;
+
+	_Static_assert(MH_TRACE_COLUMNS_SECTIONS == 2 + BUCKETS * (COLUMN_WORDS_MAX - 1),
+		       "the header words, each column, the variable parts");
+	if (bytes % 8 || bytes > MH_CHUNK_MAX_RAW_BYTES)
+		return 0;
+	layout_of(&l, MH_TRACE_VERSION, 1, bytes);
+	if (read_headers(&l, packed, count, &c))
+		return 0;
+	place_columns(&c, count);
+	ends[n++] = count * 8ULL;
+	for (unsigned b = 0; b < BUCKETS; b++) {
+		for (unsigned i = 1; i < COLUMN_WORDS_MAX; i++) {
+			if (c.col[b][i].len)
+				ends[n++] = (c.col[b][i].start + (size_t)c.col[b][i].len) * 8;
+		}
+	}
+	if (ends[n - 1] < bytes)
+		ends[n++] = bytes;
+	return n;
 }

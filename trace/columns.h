@@ -39,4 +39,19 @@ void mh_trace_columns_encode(const void *records, size_t bytes, __u32 count, uns
 int mh_trace_columns_decode(const void *packed, size_t bytes, __u32 count, unsigned version,
 			    __u32 unit_ns, void *out);
 
+/* Most sections a layout has: the header words, each column, the variable parts. */
+#define MH_TRACE_COLUMNS_SECTIONS (2 + 256 * 11)
+
+/*
+ * Where the sections of a layout of this build's version (packed, bytes
+ * long, count records, as mh_trace_columns_encode() wrote it) end: the
+ * header words, each column that has words, then the variable parts;
+ * each has statistics of its own, which zstd codes best apart. Fills ends
+ * (offsets from packed, ascending, the last bytes) and returns how many;
+ * 0 when packed cannot be such a layout. Thread-safe (about 40 KiB of
+ * stack).
+ */
+unsigned mh_trace_columns_sections(const void *packed, size_t bytes, __u32 count,
+				   size_t ends[MH_TRACE_COLUMNS_SECTIONS]);
+
 #endif /* MEMHOOK_TRACE_COLUMNS_H */

@@ -44,6 +44,7 @@
 void mh_trace_compact_set_version(struct mh_trace_compact *c, unsigned version)
 {
 	c->v4 = version < 5;
+	c->large_classes = version >= MH_TRACE_VERSION_LARGE_CLASSES;
 	c->parts = version < 5 ? PARTS_V4 : version < 6 ? PARTS_V5 : PARTS;
 	for (unsigned i = 0; i < PARTS; i++)
 		c->part[i] = (unsigned char)i;
@@ -311,7 +312,7 @@ put_event(struct mh_trace_compact *c, struct chunk *ck, unsigned op, const unsig
 	if (op == OP_REALLOC)
 		put_realloc(c, t, rec, o);
 	size = get64(rec, AT_SIZE);
-	put_addr(c, t, addr, op == OP_FREE, size_class(size), &ref, o);
+	put_addr(c, t, addr, op == OP_FREE, size_class(size, true), &ref, o);
 	tag |= ref ? TAG_ADDR_REF : 0;
 	if (op == OP_REALLOC)
 		*tagp = tag;
@@ -474,6 +475,26 @@ size_t mh_trace_compact_close(struct mh_trace_compact *c, void *out)
 		at += len;
 	}
 	return at;
+}
+
+unsigned mh_trace_compact_sections(const void *packed, size_t len,
+				   size_t ends[MH_TRACE_COMPACT_SECTIONS])
+{
+	size_t at = PARTS * sizeof(__u32);
+	__u32 part;
+
+	_Static_assert(MH_TRACE_COMPACT_SECTIONS == PARTS + 1, "the lengths, then each part");
+	if (len < at)
+		return 0;
+	ends[0] = at;
+	for (unsigned i = 0; i < PARTS; i++) {
+		memcpy(&part, (const unsigned char *)packed + i * sizeof(part), sizeof(part));
+		if (part > len - at)
+			return 0;
+		at += part;
+		ends[i + 1] = at;
+	}
+	return at == len ? MH_TRACE_COMPACT_SECTIONS : 0;
 }
 
 size_t mh_trace_compact_encode(struct mh_trace_compact *c, const void *records, size_t bytes,

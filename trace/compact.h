@@ -36,7 +36,8 @@ struct mh_trace_compact *mh_trace_compact_new(void);
  * the current one, the only one the encoder writes). Version 4 had no
  * high timestamp part and named every address by its distance back;
  * versions 4 and 5 kept every address in one part and the new stack ids
- * with the stack codes.
+ * with the stack codes; before version 9 blocks of 1001 bytes and more
+ * had no size class.
  */
 void mh_trace_compact_set_version(struct mh_trace_compact *c, unsigned version);
 
@@ -78,6 +79,17 @@ int mh_trace_compact_open(struct mh_trace_compact *c, size_t bytes);
 size_t mh_trace_compact_add(struct mh_trace_compact *c, const void *records, size_t bytes);
 size_t mh_trace_compact_size(const struct mh_trace_compact *c);
 size_t mh_trace_compact_close(struct mh_trace_compact *c, void *out);
+
+/*
+ * Where the sections of an encoding (packed, len bytes, as
+ * mh_trace_compact_close() wrote it) end: the part lengths, then each
+ * part, which zstd codes best with statistics of their own. Fills ends
+ * (offsets from packed, ascending, the last len) and returns how many,
+ * MH_TRACE_COMPACT_SECTIONS; 0 when packed is not such an encoding.
+ */
+#define MH_TRACE_COMPACT_SECTIONS 13
+unsigned mh_trace_compact_sections(const void *packed, size_t len,
+				   size_t ends[MH_TRACE_COMPACT_SECTIONS]);
 
 /*
  * Undo mh_trace_compact_encode: decode the len bytes at packed into

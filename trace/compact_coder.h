@@ -113,6 +113,7 @@ struct mh_trace_compact {
 	unsigned unit_shift;		/* encoder: unit_ns = unit_odd << unit_shift, */
 	__u32 unit_odd;			/* a shift but for units not a power of two */
 	bool v4;			/* decoder: the trace is of version 4 */
+	bool large_classes;		/* size_class() has classes for large blocks */
 	unsigned parts;			/* decoder: parts in the trace's version */
 	unsigned char part[PARTS];	/* decoder: where the trace's version puts each part */
 };

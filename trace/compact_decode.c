@@ -229,7 +229,8 @@ static int get_event(struct mh_trace_compact *c, struct chunk *ck, unsigned tag,
 	}
 	/* The size first: the address may be a rank among its class's freed blocks. */
 	e->size = get_varint(in, P_SIZE);
-	e->addr = get_addr(c, t, in, op == OP_FREE, size_class(e->size), tag & TAG_ADDR_REF);
+	e->addr = get_addr(c, t, in, op == OP_FREE, size_class(e->size, c->large_classes),
+			   tag & TAG_ADDR_REF);
 	ck->last_ts = t->ts;
 	ck->last_addr = e->addr;
 	if (op != OP_FREE)

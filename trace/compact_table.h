@@ -244,12 +244,18 @@ static inline int reserve(void **array, __u32 count, __u32 *cap, size_t size)
 	reserve((void **)&(c)->what##s, (c)->what##_count, &(c)->what##_cap, sizeof(*(c)->what##s))
 
 /*
- * Size classes (16 bytes wide, as glibc's chunks) whose freed addresses
- * are kept, most recently freed first, CLASS_KEEP of each: an allocation
- * is often the block of its class freed last (tcache, fastbins). Class 0:
- * none (too large); its list stays empty.
+ * Size classes whose freed addresses are kept, most recently freed first,
+ * CLASS_KEEP of each: an allocation is often the block of its class freed
+ * last (tcache, fastbins). Below SMALL_CLASSES, classes 16 bytes wide, as
+ * glibc's chunks; above, from version 9 on, a hash of the exact size (a
+ * large block is most often taken again by a request of its very size:
+ * a buffer grown to the same length, a file mapped again), before it
+ * class 0: none, whose list stays empty. Of git log -p's 120,538
+ * allocations, 46,930 were of such large blocks named by their distance
+ * back; 5,450 are now.
  */
-#define CLASSES 64
+#define SMALL_CLASSES 64
+#define CLASSES 128
 #define CLASS_KEEP 8
 
 /*
@@ -265,10 +271,16 @@ struct freed_lists {
 
 _Static_assert(!(CLASS_KEEP & (CLASS_KEEP - 1)), "CLASS_KEEP is a power of two");
 
-/* The size class of an allocation of size bytes (0: none). */
-static inline unsigned size_class(__u64 size)
+/*
+ * The size class of an allocation of size bytes (0: none), with classes
+ * for large blocks (version 9 on) or not.
+ */
+static inline unsigned size_class(__u64 size, bool large)
 {
-	return size < CLASSES * 16 - 23 ? (unsigned)((size + 23) >> 4) : 0;
+	_Static_assert(CLASSES - SMALL_CLASSES == 64, "the hash keeps 6 bits");
+	if (size < SMALL_CLASSES * 16 - 23)
+		return (unsigned)((size + 23) >> 4);
+	return large ? SMALL_CLASSES + (unsigned)((size * 0x9e3779b97f4a7c15ULL) >> 58) : 0;
 }
 
 /* The freed address of rank k (< count) in class cls. */

@@ -15,10 +15,9 @@
  * buffer reused for each batch: no chunk of them is kept as records. Its
  * full chunks are compressed and written by a thread of their own (its
  * packer) while the caller encodes the next: the ring drainer never stops
- * for a chunk. A chunk is
- * written whole with one write(2); if that fails part-way the file is cut
- * back to the end of the previous chunk, so what was written stays a
- * readable trace. Never prints.
+ * for a chunk (trace/compress.h). A chunk is written whole with one
+ * write(2); if that fails part-way the file is cut back to the end of the
+ * previous chunk, so what was written stays a readable trace. Never prints.
  */
 #include "trace/writer.h"
 
@@ -37,15 +36,8 @@
 #include "common/clock.h"
 #include "trace/columns.h"
 #include "trace/compact.h"
+#include "trace/compress.h"
 #include "trace/records.h"
-
-/*
- * zstd level for chunks. On the column layout (trace_columns.h) level 1
- * is both smaller and faster than -1: 3.2 bytes per event at 19M
- * records/s on one core, against 3.8 at 15M (docs/FORMAT.md,
- * "Compression").
- */
-#define TRACE_ZSTD_LEVEL 1
 
 /*
  * A stream's buffers are filled from their start and kept from chunk to
@@ -235,7 +227,7 @@ static int pack(struct stream_buf *s, struct pending *p, __u32 unit_ns, unsigned
 	}
 	/* zstd mostly leaves under a 32nd of the records (alloc_bench: a 38th). */
 	mh_bigmem_fill(s->chunk, BUF_SMALL_BYTES, &s->chunk_mapped, p->raw_bytes / 32);
-	n = ZSTD_compressCCtx(s->cctx, payload, cap, src, len, TRACE_ZSTD_LEVEL);
+	n = mh_trace_compress(s->cctx, payload, cap, src, len, s->compact, p->record_count);
 	if (!ZSTD_isError(n) && n < p->raw_bytes) {
 		*stored = (__u32)n;
 		return flags | MH_CHUNK_ZSTD;

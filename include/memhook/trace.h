@@ -29,8 +29,10 @@
  * 8: the column layout gives every fixed field a column with planes of its own,
  *    codes stamps against the previous record's and a few fields against like
  *    fields, and keeps variable parts out of the planes
+ * 9: the compact encoding keeps the freed addresses of large blocks by size;
+ *    the column layout codes a file's first fault's inode against its KFILE's
  */
-#define MH_TRACE_VERSION 8
+#define MH_TRACE_VERSION 9
 /* Oldest version a reader of this build still reads. */
 #define MH_TRACE_VERSION_MIN 1
 #define MH_CHUNK_MAGIC 0x4b43484dU	/* "MHCK" little-endian */
@@ -63,6 +65,10 @@ enum mh_chunk_flags {
 #define MH_TRACE_VERSION_TIME_UNIT 7
 /* Oldest version whose column layout is version 8's (docs/FORMAT.md "Column layout"). */
 #define MH_TRACE_VERSION_FIELD_COLUMNS 8
+/* Oldest version whose compact encoding has size classes for large blocks. */
+#define MH_TRACE_VERSION_LARGE_CLASSES 9
+/* Oldest version whose column layout codes a KFILE's next FILE fault against it. */
+#define MH_TRACE_VERSION_FILE_FAULT 9
 /* Coarsest time unit a reader accepts, ns (a second). */
 #define MH_TRACE_TIME_UNIT_MAX_NS 1000000000U
 /*

@@ -3,7 +3,7 @@
  * fuzz_columns_decode.c - libFuzzer entry for the column layout decoder
  * (trace/columns.c) on its own, below zstd and the chunk CRC, which
  * mutated traces seldom get through. Input: a byte choosing the version
- * (even: the current one, version 8's layout; odd: 7's), a byte choosing
+ * (odd: 7's; else bit 1 set: the current one, clear: 8's), a byte choosing
  * the time unit (1 << (byte % 12) ns), the promised record count (__u32),
  * then the laid-out records, whose length (rounded down to 8) is the
  * promised record bytes. The decoder must return 0 or -EBADMSG, never
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 6)
 		return 0;
-	version = data[0] % 2 ? 7 : MH_TRACE_VERSION;
+	version = data[0] % 2 ? 7 : data[0] & 2 ? MH_TRACE_VERSION : 8;
 	unit = 1U << (data[1] % 12);
 	memcpy(&count, data + 2, 4);
 	bytes = (size - 6) / 8 * 8;
