@@ -273,7 +273,7 @@ int mh_collect_session(const struct mh_collect_opts *opts)
 	if (err) {
 		fprintf(stderr, "memhook: kernel stream unavailable: %s\n", mh_collector_reason());
 		/* A trace of nothing is not kept (docs/COLLECT.md); the line above says why. */
-		(void)mh_trace_writer_close(w);
+		(void)mh_trace_writer_close(w, false);
 		(void)mh_output_remove(&owner, o.output); /* clean-up; never anything but a file */
 		return MH_EXIT_UNAVAILABLE;
 	}
@@ -297,7 +297,7 @@ int mh_collect_session(const struct mh_collect_opts *opts)
 	if (!err && cs.exited)
 		err = write_exit(w, c, &cs);
 	mh_collector_free(c);
-	ret = mh_trace_writer_close(w);
+	ret = mh_trace_writer_close(w, true);
 	if (!err)
 		err = ret;
 	if (err) {

@@ -245,7 +245,7 @@ static int prepare(struct mh_recorder *r, const struct mh_record_opts *o,
 	}
 	if (code) {
 		mh_recorder_stop(r);
-		(void)mh_trace_writer_close(r->writer); /* the file is removed anyway */
+		(void)mh_trace_writer_close(r->writer, false); /* the file is removed anyway */
 		r->writer = NULL;
 		remove_trace(o, owner, path);
 	}
@@ -366,7 +366,7 @@ static int run_to_end(struct mh_recorder *r, const struct mh_record_opts *o, str
 	if (*ran)
 		check_preloaded(r, o, l);
 	write_final_records(r, &losses);
-	err = mh_trace_writer_close(r->writer);
+	err = mh_trace_writer_close(r->writer, !o->output_private);
 	r->writer = NULL;
 	if (err && !atomic_load(&r->write_err))
 		fprintf(stderr, "memhook: cannot write trace '%s': %s\n", r->trace_path, strerror(-err));

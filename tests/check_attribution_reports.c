@@ -73,7 +73,7 @@ static char *write_trace(void)
 	l.kind = MH_LEAK_REACHABLE;
 	mh_fx_append(w, MH_STREAM_META, &l);
 	mh_fx_append(w, MH_STREAM_META, &ex);
-	ck_assert_int_eq(mh_trace_writer_close(w), 0);
+	ck_assert_int_eq(mh_trace_writer_close(w, true), 0);
 	return path;
 }
 

@@ -292,7 +292,7 @@ START_TEST(trace_round_trip)
 		ck_assert_int_eq(mh_trace_writer_append(w, MH_STREAM_ALLOC, in + off, batch), 0);
 		off += batch;
 	}
-	ck_assert_int_eq(mh_trace_writer_close(w), 0);
+	ck_assert_int_eq(mh_trace_writer_close(w, true), 0);
 	r = mh_trace_reader_open(trace_path);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_uint_eq(mh_trace_reader_header(r)->version, MH_TRACE_VERSION);
@@ -747,7 +747,7 @@ START_TEST(records_taken_in_slices)
 	bytes = make_records(&x, in, max, &count);
 	w = open_writer(&h);
 	ck_assert_int_eq(mh_trace_writer_append(w, MH_STREAM_ALLOC, in, bytes), 0);
-	ck_assert_int_eq(mh_trace_writer_close(w), 0);
+	ck_assert_int_eq(mh_trace_writer_close(w, true), 0);
 	for (unsigned i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
 		r = mh_trace_reader_open(trace_path);
 		ck_assert_ptr_nonnull(r);

@@ -226,7 +226,7 @@ START_TEST(dump_escapes_kernel_strings)
 	w = mh_trace_writer_open(trace, &h);
 	ck_assert_ptr_nonnull(w);
 	ck_assert_int_eq(mh_trace_writer_append(w, MH_STREAM_KERNEL, &rec, sizeof(rec)), 0);
-	ck_assert_int_eq(mh_trace_writer_close(w), 0);
+	ck_assert_int_eq(mh_trace_writer_close(w, true), 0);
 	ck_assert_int_eq(run_memhook(dump_args, NULL), 0);
 	ck_assert_uint_eq(line_count(out_path), 2);
 	text = mh_test_read_file(out_path, NULL);

@@ -470,7 +470,7 @@ static char *write_trace(bool closed)
 	mh_fx_append(w, MH_STREAM_META, &lost);
 	mh_fx_append(w, MH_STREAM_META, &ex);
 	if (closed) {
-		ck_assert_int_eq(mh_trace_writer_close(w), 0);
+		ck_assert_int_eq(mh_trace_writer_close(w, true), 0);
 	} else {
 		/* Flushed but never closed: a recorder that died. */
 		ck_assert_int_eq(mh_trace_writer_flush(w), 0);
@@ -629,7 +629,7 @@ START_TEST(test_modules_at_the_time_of_use)
 	a.size = 16;
 	a.stack_id = 0x62;
 	mh_fx_append(w, MH_STREAM_ALLOC, &a);
-	ck_assert_int_eq(mh_trace_writer_close(w), 0);
+	ck_assert_int_eq(mh_trace_writer_close(w, true), 0);
 
 	text = mh_fx_report(mh_fx_tmpdir, path, MH_REPORT_FOLDED, MH_KEY_ALLOCATED);
 	ck_assert_ptr_nonnull(strstr(text, "libfirst.so+0x4ff 8\n"));
@@ -665,7 +665,7 @@ START_TEST(test_record_larger_than_a_batch)
 	a.addr = 0x2000;
 	a.ts_ns = 22;
 	mh_fx_append(w, MH_STREAM_ALLOC, &a);
-	ck_assert_int_eq(mh_trace_writer_close(w), 0);
+	ck_assert_int_eq(mh_trace_writer_close(w, true), 0);
 	json = mh_fx_report(mh_fx_tmpdir, path, MH_REPORT_JSON, MH_KEY_LEAKED);
 	ck_assert_int_eq(mh_fx_json_int(json, "summary.alloc_calls"), 2);
 	ck_assert_int_eq(mh_fx_json_int(json, "summary.bytes_allocated"), 200);

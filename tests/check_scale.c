@@ -178,7 +178,7 @@ static int write_trace(const char *path, unsigned programs)
 		put_program(&g, ROOT_PID + 1 + i);
 	e.ts_ns = g.ts++;
 	put(&g, MH_STREAM_META, &e, sizeof(e));
-	return mh_trace_writer_close(g.w) ? -1 : 0;
+	return mh_trace_writer_close(g.w, true) ? -1 : 0;
 }
 
 /* Seconds since t0. */

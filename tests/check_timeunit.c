@@ -202,7 +202,7 @@ START_TEST(trace_floors_to_the_unit)
 	ck_assert_ptr_nonnull(w);
 	ck_assert_int_eq(mh_trace_writer_append(w, MH_STREAM_ALLOC, alloc, abytes), 0);
 	ck_assert_int_eq(mh_trace_writer_append(w, MH_STREAM_KERNEL, kern, kbytes), 0);
-	ck_assert_int_eq(mh_trace_writer_close(w), 0);
+	ck_assert_int_eq(mh_trace_writer_close(w, true), 0);
 	floor_expected(alloc, abytes, 1000);
 	floor_expected(kern, kbytes, 1000);
 	read_back(path, MH_STREAM_ALLOC, alloc, abytes);
@@ -251,7 +251,7 @@ static long long faults_in_blocks(__u32 unit)
 	mh_fx_append(w, MH_STREAM_KERNEL, &f);
 	mh_fx_append(w, MH_STREAM_ALLOC, &fr);
 	mh_fx_append(w, MH_STREAM_META, &ex);
-	ck_assert_int_eq(mh_trace_writer_close(w), 0);
+	ck_assert_int_eq(mh_trace_writer_close(w, true), 0);
 	json = mh_fx_report(mh_fx_tmpdir, path, MH_REPORT_JSON, MH_KEY_ALLOCATED);
 	ck_assert_int_eq(mh_fx_json_int(json, "summary.faults"), 2);
 	n = mh_fx_json_int(json, "summary.faults_in_blocks");

@@ -113,7 +113,7 @@ static int write_trace(unsigned n, bool close_it)
 	ck_assert_int_eq(mh_trace_writer_append(w, MH_STREAM_SAMPLE, &s, sizeof(s)), 0);
 	ck_assert_int_eq(mh_trace_writer_append(w, MH_STREAM_KERNEL, &s, sizeof(s)), 0);
 	if (close_it)
-		return mh_trace_writer_close(w);
+		return mh_trace_writer_close(w, true);
 	ck_assert_int_eq(mh_trace_writer_flush(w), 0);
 	/* Leak the writer on purpose: the file must read as a writer that died. */
 	return 0;
@@ -375,7 +375,7 @@ START_TEST(bad_records_are_refused_by_writer)
 	ck_assert_int_eq(mh_trace_writer_append(w, MH_STREAM_ALLOC, &mixed, sizeof(mixed)), -EINVAL);
 	make_alloc(&mixed.good, 0);
 	ck_assert_int_eq(mh_trace_writer_append(w, MH_STREAM_ALLOC, &mixed.good, sizeof(mixed.good)), 0);
-	ck_assert_int_eq(mh_trace_writer_close(w), 0);
+	ck_assert_int_eq(mh_trace_writer_close(w, true), 0);
 	ck_assert_int_eq(read_all(trace_path, counts, &ok), 0);
 	ck_assert_uint_eq(counts[MH_STREAM_ALLOC], 1);
 	ck_assert_uint_eq(ok, 1);
@@ -418,7 +418,7 @@ START_TEST(direct_writes_round_trip)
 	((struct mh_rec_alloc *)at)[1].hdr = (struct mh_rec_hdr){ MH_REC_ALLOC, 0, 12 };
 	ck_assert_int_eq(mh_trace_writer_commit(w, MH_STREAM_ALLOC, 2 * sizeof(one)), -EINVAL);
 	ck_assert_int_eq(mh_trace_writer_room(w, 9, 8, &at, &cap), -EINVAL);
-	ck_assert_int_eq(mh_trace_writer_close(w), 0);
+	ck_assert_int_eq(mh_trace_writer_close(w, true), 0);
 	ck_assert_int_eq(read_all(trace_path, counts, &ok), 0);
 	ck_assert_uint_eq(counts[MH_STREAM_ALLOC], n);
 	ck_assert_uint_eq(ok, n);
@@ -461,7 +461,7 @@ START_TEST(incompressible_alloc_chunk_is_stored_as_records)
 							((struct mh_rec_hdr *)recs[k])->size), 0);
 		mh_rec_floor_stamps((struct mh_rec_hdr *)recs[k], h.time_unit_ns);
 	}
-	ck_assert_int_eq(mh_trace_writer_close(w), 0);
+	ck_assert_int_eq(mh_trace_writer_close(w, true), 0);
 
 	fd = open(trace_path, O_RDONLY);
 	ck_assert_int_ge(fd, 0);
@@ -507,7 +507,7 @@ static int write_until_full(void)
 	/* Sticky, and close reports it too. */
 	if (mh_trace_writer_append(w, MH_STREAM_ALLOC, batch, sizeof(batch)) != -EFBIG)
 		return 5;
-	return mh_trace_writer_close(w) == -EFBIG ? 0 : 6;
+	return mh_trace_writer_close(w, true) == -EFBIG ? 0 : 6;
 }
 
 START_TEST(full_disk_keeps_written_chunks)
@@ -606,7 +606,7 @@ START_TEST(concurrent_appends_keep_order)
 		ck_assert_int_eq(pthread_join(threads[i], &ret), 0);
 		ck_assert_ptr_null(ret);
 	}
-	ck_assert_int_eq(mh_trace_writer_close(args[0].w), 0);
+	ck_assert_int_eq(mh_trace_writer_close(args[0].w, true), 0);
 
 	r = mh_trace_reader_open(trace_path);
 	ck_assert_ptr_nonnull(r);

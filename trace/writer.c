@@ -768,7 +768,7 @@ struct mh_trace_writer *mh_trace_writer_open(const char *path, const struct mh_t
 	return fd < 0 ? NULL : mh_trace_writer_fdopen(fd, hdr);
 }
 
-int mh_trace_writer_close(struct mh_trace_writer *w)
+int mh_trace_writer_close(struct mh_trace_writer *w, bool durable)
 {
 	struct mh_chunk_header end = {
 		.magic = MH_CHUNK_MAGIC,
@@ -780,7 +780,7 @@ int mh_trace_writer_close(struct mh_trace_writer *w)
 		return 0;
 	(void)mh_trace_writer_flush(w); /* its error is sticky in w->error */
 	err = write_chunk(w, &end, sizeof(end));
-	if (!err && fsync(w->fd) < 0 && errno != EINVAL && errno != EROFS)
+	if (!err && durable && fsync(w->fd) < 0 && errno != EINVAL && errno != EROFS)
 		err = -errno;
 	if (close(w->fd) < 0 && !err && errno != EINTR)
 		err = -errno;

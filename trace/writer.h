@@ -13,6 +13,7 @@
 #ifndef MEMHOOK_TRACE_WRITER_H
 #define MEMHOOK_TRACE_WRITER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -87,9 +88,10 @@ int mh_trace_writer_commit_checked(struct mh_trace_writer *w, int stream, size_t
 int mh_trace_writer_flush(struct mh_trace_writer *w);
 
 /*
- * Flush, write the END chunk, fsync and close; frees w. Returns 0 or the
- * first error seen. Accepts NULL.
+ * Flush, write the END chunk, fsync (with durable: a trace read back at
+ * once and removed, as check's and run's, need not wait for the disk)
+ * and close; frees w. Returns 0 or the first error seen. Accepts NULL.
  */
-int mh_trace_writer_close(struct mh_trace_writer *w);
+int mh_trace_writer_close(struct mh_trace_writer *w, bool durable);
 
 #endif /* MEMHOOK_TRACE_WRITER_H */
