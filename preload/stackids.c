@@ -21,34 +21,43 @@
 /* Probes before an insertion gives up and the stack is simply re-sent. */
 #define MAX_PROBES 64
 /*
- * The first level: 2^SMALL_LOG2 ids in 4 pages at the end of the mapping,
- * in sets of 2^SMALL_MIN_LOG2 ids and more; SMALL_PROBES probes per look.
+ * The levels before the large one: 2^SMALL_LOG2 ids in 4 pages, then each
+ * 2^SMALL_GROWTH times the one before while smaller than the large one,
+ * for sets of 2^SMALL_MIN_LOG2 ids and more; SMALL_PROBES probes per look.
  */
 #define SMALL_LOG2 11
+#define SMALL_GROWTH 3
 #define SMALL_MIN_LOG2 16
 #define SMALL_PROBES 8
+#define LEVELS_MAX 8
 
 /*
- * Two levels of the same open addressing: a small one first, then the
- * large one. The large table is 8 MiB for the stacks of a process, and an
- * id lands on a random page of it: each of the first few hundred ids cost
- * a page fault (a trap of 1 us on bare metal, 10-40 us in a virtual
- * machine: git log -p, 430 stacks, took 378 of them). An id goes into
- * the first level if its probe path there (SMALL_PROBES slots from its
- * home) still has an empty slot, else into the large one. Slots are never
- * emptied, so the first empty slot on an id's path is the same for every
- * thread until one claims it (the compare-and-swap picks one claimer, as
- * in one level), an id in the first level is always found on its path
- * before an empty slot, and a path once full stays full: every look at an
- * id goes to the level that holds it.
+ * Levels of the same open addressing, smallest first, the large one last.
+ * The large table is 8 MiB for the stacks of a process, and an id lands
+ * on a random page of it: each of the first few hundred ids cost a page
+ * fault (a trap of 1 us on bare metal, 10-40 us in a virtual machine: git
+ * log -p, 430 stacks, took 378 of them), and past the first level's 2k ids
+ * each id did again until all 2,048 pages were touched (python3 py3.py,
+ * 13k stacks: 2k of its 6.9k faults). An id goes into the first level
+ * whose probe path (SMALL_PROBES slots from its home; MAX_PROBES in the
+ * large one) still has an empty slot, so a level's pages fill before ids
+ * spill into the next, eight times larger. Slots are never emptied, so the
+ * first empty slot on an id's path is the same for every thread until one
+ * claims it (the compare-and-swap picks one claimer, as in one level), an
+ * id in a level is always found on its path before an empty slot, and a
+ * path once full stays full: every look at an id goes through the levels
+ * before it, whose paths are full without it, to the level that holds it.
  */
 struct mh_stackids {
-	__u64 mask;		/* slots - 1 */
-	__u64 small_mask;	/* small slots - 1; 0: no first level */
 	__u64 count;		/* ids claimed */
 	size_t map_bytes;
-	__u64 *small;		/* the first level: 0 empty, id ^ 1 being sent, id sent */
-	__u64 slots[];		/* the large one, the same way */
+	unsigned int levels;
+	struct {
+		__u64 *slots;	/* 0 empty, id ^ 1 being sent, id sent */
+		__u64 mask;	/* slots - 1 */
+		unsigned int probes;
+	} level[LEVELS_MAX];
+	__u64 slots[];		/* the large level, then the smaller ones */
 };
 
 static __u64 fmix64(__u64 k)
@@ -103,24 +112,38 @@ __u64 mh_stack_key(const __u64 *ips, unsigned int depth, bool truncated)
 
 struct mh_stackids *mh_stackids_new(unsigned int capacity_log2)
 {
-	size_t slots = (size_t)1 << capacity_log2;
-	size_t small = capacity_log2 >= SMALL_MIN_LOG2 ? (size_t)1 << SMALL_LOG2 : 0;
-	size_t bytes = sizeof(struct mh_stackids) + (small + slots) * sizeof(__u64);
+	size_t slots = (size_t)1 << capacity_log2, small = 0, bytes;
 	struct mh_stackids *db;
+	unsigned int log2, n = 0;
+	__u64 *at;
 
 	if (capacity_log2 < 4 || capacity_log2 > 30) {
 		errno = EINVAL;
 		return NULL;
 	}
+	if (capacity_log2 >= SMALL_MIN_LOG2)
+		for (log2 = SMALL_LOG2; log2 < capacity_log2; log2 += SMALL_GROWTH)
+			small += (size_t)1 << log2;
+	bytes = sizeof(struct mh_stackids) + (slots + small) * sizeof(__u64);
 	/* MAP_NORESERVE: pages are touched only as ids land in them. */
 	db = mh_sys_mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (db == MAP_FAILED)
 		return NULL;
 	mh_ownmaps_note(db, bytes);
-	db->mask = slots - 1;
-	db->small_mask = small ? small - 1 : 0;
-	db->small = db->slots + slots;
+	at = db->slots + slots;
+	if (capacity_log2 >= SMALL_MIN_LOG2) {
+		for (log2 = SMALL_LOG2; log2 < capacity_log2; log2 += SMALL_GROWTH, n++) {
+			db->level[n].slots = at;
+			db->level[n].mask = ((__u64)1 << log2) - 1;
+			db->level[n].probes = SMALL_PROBES;
+			at += (size_t)1 << log2;
+		}
+	}
+	db->level[n].slots = db->slots;
+	db->level[n].mask = slots - 1;
+	db->level[n].probes = MAX_PROBES;
+	db->levels = n + 1;
 	db->map_bytes = bytes;
 	return db;
 }
@@ -168,11 +191,11 @@ static enum probe_result intern_in(__u64 *slots, __u64 mask, unsigned int probes
 enum mh_intern_result mh_stackids_intern(struct mh_stackids *db, __u64 id)
 {
 	enum probe_result r = PROBE_FULL;
+	unsigned int i;
 
-	if (db->small_mask)
-		r = intern_in(db->small, db->small_mask, SMALL_PROBES, id, &db->count);
-	if (r == PROBE_FULL)
-		r = intern_in(db->slots, db->mask, MAX_PROBES, id, &db->count);
+	for (i = 0; i < db->levels && r == PROBE_FULL; i++)
+		r = intern_in(db->level[i].slots, db->level[i].mask, db->level[i].probes, id,
+			      &db->count);
 	/* The large table too full to hold it: sent again each time. */
 	return r == PROBE_KNOWN ? MH_INTERN_KNOWN : MH_INTERN_SEND;
 }
@@ -199,8 +222,11 @@ static bool sent_in(__u64 *slots, __u64 mask, unsigned int probes, __u64 id)
 
 void mh_stackids_sent(struct mh_stackids *db, __u64 id)
 {
-	if (!db->small_mask || !sent_in(db->small, db->small_mask, SMALL_PROBES, id))
-		(void)sent_in(db->slots, db->mask, MAX_PROBES, id);
+	unsigned int i;
+
+	for (i = 0; i < db->levels; i++)
+		if (sent_in(db->level[i].slots, db->level[i].mask, db->level[i].probes, id))
+			return;
 }
 
 size_t mh_stackids_count(const struct mh_stackids *db)

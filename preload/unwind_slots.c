@@ -244,6 +244,7 @@ static void pick_hash_keys(void)
 {
 	const __u64 *r = (const __u64 *)getauxval(AT_RANDOM);
 	__u64 k0, k1;
+	unsigned int j;
 
 	if (r) {
 		memcpy(&k0, r, sizeof(k0));
@@ -254,6 +255,8 @@ static void pick_hash_keys(void)
 	}
 	mh_slots.key0 = k0;
 	mh_slots.key1 = k1 | 1;
+	for (j = 0; j < MH_SLOTS_FRAMES; j++)
+		mh_slots.keys[j] = k0 + j * 0x9e3779b97f4a7c15ULL;
 }
 
 int mh_slots_setup(unsigned int log2)
@@ -363,18 +366,18 @@ void mh_slots_hint_put(__u64 ip, __u16 gap1, const struct slot_entry *e, __u16 t
  * Frames [j, stop) of an entry from their gaps, after the slot at *at: each
  * read in this thread's stack only (a torn entry's gaps may point
  * anywhere: false if a word lies above last, the stack's last word) into
- * out[j], and added to the hash *h as frame_mix does, *kj being frame j's
- * key. With big, a gap of 0 is the next of bigs[] (*nbig of them used);
- * without, an entry that has none: a 0 from a torn entry reads a word
- * twice, which costs a wrong hash, never a read outside the stack.
+ * out[j], and added to the hash *h as frame_mix does. With big, a gap of
+ * 0 is the next of bigs[] (*nbig of them used); without, an entry that
+ * has none: a 0 from a torn entry reads a word twice, which costs a wrong
+ * hash, never a read outside the stack.
  */
 static inline __attribute__((always_inline)) bool
 hold_frames(const __u8 *gaps, unsigned int j, unsigned int stop, bool big, const __u16 *bigs,
-	    unsigned int *nbig, uintptr_t *at, uintptr_t last, __u64 *out, __u64 *kj, __u64 *h)
+	    unsigned int *nbig, uintptr_t *at, uintptr_t last, __u64 *out, __u64 *h)
 {
-	const __u64 k1 = mh_slots.key1;
+	const __u64 k1 = mh_slots.key1, *keys = mh_slots.keys;
 	uintptr_t a = *at;
-	__u64 key = *kj, sum = *h, w;
+	__u64 sum = *h, w;
 	unsigned int g;
 
 	for (; j < stop; j++) {
@@ -390,11 +393,9 @@ hold_frames(const __u8 *gaps, unsigned int j, unsigned int stop, bool big, const
 			return false;
 		w = *(const volatile __u64 *)a;
 		out[j] = w;
-		key += 0x9e3779b97f4a7c15ULL;
-		sum += mul_fold(w ^ key, k1);
+		sum += mul_fold(w ^ keys[j], k1);
 	}
 	*at = a;
-	*kj = key;
 	*h = sum;
 	return true;
 }
@@ -414,16 +415,16 @@ static __attribute__((noinline)) bool slots_hold(const struct slot_entry *e,
 						 uintptr_t at, uintptr_t last, __u64 *out)
 {
 	unsigned int mid = en > CHECK_AT ? CHECK_AT + 1 : en, nbig = 0;
-	__u64 kj = mh_slots.key0, h = 0;
+	__u64 h = 0;
 
 	if (mh_likely(!(e->flags & ENTRY_BIG))) {
-		if (!hold_frames(e->gaps, 1, mid, false, NULL, NULL, &at, last, out, &kj, &h) ||
+		if (!hold_frames(e->gaps, 1, mid, false, NULL, NULL, &at, last, out, &h) ||
 		    (mid < en && (__u16)h != e->check) ||
-		    !hold_frames(e->gaps, mid, en, false, NULL, NULL, &at, last, out, &kj, &h))
+		    !hold_frames(e->gaps, mid, en, false, NULL, NULL, &at, last, out, &h))
 			return false;
-	} else if (!hold_frames(e->gaps, 1, mid, true, x->big, &nbig, &at, last, out, &kj, &h) ||
+	} else if (!hold_frames(e->gaps, 1, mid, true, x->big, &nbig, &at, last, out, &h) ||
 		   (mid < en && (__u16)h != e->check) ||
-		   !hold_frames(e->gaps, mid, en, true, x->big, &nbig, &at, last, out, &kj, &h)) {
+		   !hold_frames(e->gaps, mid, en, true, x->big, &nbig, &at, last, out, &h)) {
 		return false;
 	}
 	return h == e->hash;
@@ -517,38 +518,22 @@ static inline bool lookup_key(const struct mh_site_frame *s, const struct site_h
 }
 
 /*
- * First the guess: the entry that answered here after the thread's last
- * answer, the last time (a program repeats its sequences of stacks: git
- * log -p's next stack at a site was the guessed one 96% of the time, the
- * site's last one 9%). Then the entry the thread's hint names, if its tag
- * is the one looked for, then the group's other entries with that tag.
- * Any entry may be tried: serve_from takes one only if its site frame and
- * every slot agree.
+ * After the guess (mh_slots_serve): the entry the thread's hint names, if
+ * its tag is the one looked for, then the group's other entries with
+ * that tag. A function of its own: inlined, its registers were saved and
+ * reloaded by every capture, which the guess mostly answers.
  */
-bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int room,
-		    unsigned int *n, bool *truncated, struct mh_memo_ref *memo,
-		    enum mh_slots_miss *why)
+static __attribute__((noinline)) bool
+serve_scan(struct hints_block *b, struct slot_entry *guessed, const struct mh_site_frame *s,
+	   __u64 *frames, unsigned int room, unsigned int *n, bool *truncated,
+	   struct mh_memo_ref *memo, enum mh_slots_miss *why)
 {
-	struct hints_block *b;
 	struct site_hint *h;
-	struct slot_entry *e, *first, *guessed = NULL;
-	struct guess *gs;
+	struct slot_entry *e, *first;
 	__u64 match, m, g;
 	bool scanned;
-	__u32 key;
 	__u16 tag;
 
-	*why = MH_SLOTS_COLD;
-	if (!mh_slots.table || !(b = hints_block()))
-		return false;
-	gs = guess_at(b, s->ip, &key);
-	if (gs->key == key && gs->entry - 1 <= mh_slots.mask) {
-		guessed = &mh_slots.table[gs->entry - 1];
-		if (serve_from(guessed, s, frames, room, n, truncated, memo, why)) {
-			last_answer = gs->entry;
-			return true;
-		}
-	}
 	if (!(h = hint_find(b, s->ip)) ||
 	    !lookup_key(s, h, s->stack_hi - s->slot - sizeof(__u64), &g, &tag))
 		return false;
@@ -578,6 +563,36 @@ bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int r
 			match &= match - 1;
 		} while (e == first);
 	}
+}
+
+/*
+ * First the guess: the entry that answered here after the thread's last
+ * answer, the last time (a program repeats its sequences of stacks: git
+ * log -p's next stack at a site was the guessed one 96% of the time, the
+ * site's last one 9%). Then serve_scan. Any entry may be tried:
+ * serve_from takes one only if its site frame and every slot agree.
+ */
+bool mh_slots_serve(const struct mh_site_frame *s, __u64 *frames, unsigned int room,
+		    unsigned int *n, bool *truncated, struct mh_memo_ref *memo,
+		    enum mh_slots_miss *why)
+{
+	struct hints_block *b;
+	struct slot_entry *guessed = NULL;
+	struct guess *gs;
+	__u32 key;
+
+	*why = MH_SLOTS_COLD;
+	if (!mh_slots.table || !(b = hints_block()))
+		return false;
+	gs = guess_at(b, s->ip, &key);
+	if (gs->key == key && gs->entry - 1 <= mh_slots.mask) {
+		guessed = &mh_slots.table[gs->entry - 1];
+		if (serve_from(guessed, s, frames, room, n, truncated, memo, why)) {
+			last_answer = gs->entry;
+			return true;
+		}
+	}
+	return serve_scan(b, guessed, s, frames, room, n, truncated, memo, why);
 }
 
 void mh_slots_flush(void)

@@ -94,6 +94,8 @@ struct mh_slots_table {
 	__u32 used;	/* entries handed to ways (or lost to a race for one) */
 	__u64 mask;	/* entries - 1 */
 	__u64 key0, key1;	/* frame_mix's keys, random per process (a fork child keeps them) */
+	/* Frame j's key, key0 + j * 0x9e3779b97f4a7c15: a load where a hit added it up per frame. */
+	__u64 keys[MH_SLOTS_FRAMES];
 	__u32 epoch;	/* bumped to void every entry at once (mh_slots_flush) */
 };
 
@@ -122,7 +124,7 @@ static inline __u64 mul_fold(__u64 a, __u64 b)
 
 static inline __u64 frame_mix(__u64 w, unsigned int j)
 {
-	return mul_fold(w ^ (mh_slots.key0 + j * 0x9e3779b97f4a7c15ULL), mh_slots.key1);
+	return mul_fold(w ^ mh_slots.keys[j], mh_slots.key1);
 }
 
 /* The group of a stack's entry and its tag (never 0): see "A hit touches". */

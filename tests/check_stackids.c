@@ -501,26 +501,26 @@ START_TEST(test_intern_once)
 }
 END_TEST
 
-/* Ids in both levels (the first one overflows): each sent once, then known. */
+/* Ids in every level (each smaller one overflows): each sent once, then known. */
 START_TEST(test_intern_two_levels)
 {
 	struct mh_stackids *db = mh_stackids_new(16);
 	unsigned int i;
 
 	ck_assert_ptr_nonnull(db);
-	for (i = 0; i < 5000; i++) {
+	for (i = 0; i < 30000; i++) {
 		__u64 ips[2] = { i, 99 };
 		__u64 id = mh_stack_hash(0, ips, 2);
 
 		ck_assert_int_eq(mh_stackids_intern(db, id), MH_INTERN_SEND);
 		mh_stackids_sent(db, id);
 	}
-	for (i = 0; i < 5000; i++) {
+	for (i = 0; i < 30000; i++) {
 		__u64 ips[2] = { i, 99 };
 
 		ck_assert_int_eq(mh_stackids_intern(db, mh_stack_hash(0, ips, 2)), MH_INTERN_KNOWN);
 	}
-	ck_assert_uint_eq(mh_stackids_count(db), 5000);
+	ck_assert_uint_eq(mh_stackids_count(db), 30000);
 	mh_stackids_free(db);
 }
 END_TEST
