@@ -27,15 +27,7 @@
 #define MODEL_SLOTS 50000
 
 static uint64_t model[MODEL_SLOTS];
-static uint64_t rng = 88172645463325252ULL;
-
-static uint64_t next_random(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+static unsigned long long rng = 88172645463325252ULL;
 
 static void count_one(struct mh_block *blk, void *arg)
 {
@@ -96,7 +88,7 @@ static void run_pattern(unsigned pattern)
 		model[i] = 0;
 	/* Grow to about MODEL_SLOTS / 2 live, then drain: the table grows, then shrinks. */
 	for (step = 0; step < 400000; step++) {
-		size_t i = next_random() % MODEL_SLOTS;
+		size_t i = mh_test_random(&rng) % MODEL_SLOTS;
 		bool draining = step >= 200000;
 		bool added;
 
@@ -193,7 +185,7 @@ static void run_span_pattern(unsigned pattern)
 	for (size_t i = 0; i < MODEL_SLOTS; i++)
 		model[i] = 0;
 	for (step = 0; step < 400000; step++) {
-		size_t i = next_random() % MODEL_SLOTS;
+		size_t i = mh_test_random(&rng) % MODEL_SLOTS;
 		bool draining = step >= 200000;
 
 		if (model[i] && step % 3 == 0 && !draining) {

@@ -25,15 +25,6 @@
 #include "trace/records.h"
 #include "tests/testutil.h"
 
-/* Deterministic pseudo-random words. */
-static __u64 next_word(__u64 *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
 /*
  * Records of every shape the layout must keep: every known type, fixed
  * and variable sizes, one word to long tails, types that share a bucket
@@ -48,16 +39,18 @@ static size_t make_shapes(__u64 *buf, size_t max_words, __u32 *count)
 	__u32 n = 0;
 
 	while (used + 64 < max_words) {
-		unsigned words = 1 + next_word(&x) % 60, pick = next_word(&x) % (MH_REC_TYPE_LIMIT + 3);
+		unsigned words = 1 + mh_test_random(&x) % 60;
+		unsigned pick = mh_test_random(&x) % (MH_REC_TYPE_LIMIT + 3);
 		struct mh_rec_hdr h = {
 			.type = pick < MH_REC_TYPE_LIMIT ? pick : extra[pick - MH_REC_TYPE_LIMIT],
-			.kind = (__u16)next_word(&x),
+			.kind = (__u16)mh_test_random(&x),
 			.size = words * 8,
 		};
 
 		memcpy(&buf[used], &h, sizeof(h));
 		for (unsigned i = 1; i < words; i++)
-			buf[used + i] = i == 1 ? 1000000 * n + next_word(&x) % 999 : next_word(&x);
+			buf[used + i] = i == 1 ? 1000000 * n + mh_test_random(&x) % 999 :
+						 mh_test_random(&x);
 		used += words;
 		n++;
 	}
@@ -86,7 +79,7 @@ static size_t make_kernel_like(__u64 *buf, size_t max_words, __u32 *count)
 	__u32 n = 0;
 
 	while (used + 64 < max_words) {
-		__u64 r = next_word(&x);
+		__u64 r = mh_test_random(&x);
 		struct mh_rec_kfault f = { .hdr = { MH_REC_KFAULT, 0, sizeof(f) }, .vma_start = vma,
 					   .vma_end = vma + (64 << 20), .ip = 0x55550000 + r % 64,
 					   .ino = r % 5 ? 0 : r >> 40, .tid = 9, .pid = 9,

@@ -42,32 +42,24 @@ static void teardown(void)
 	rmdir(tmp_dir);
 }
 
-static __u64 next_rand(__u64 *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
 /* A value that is often extreme: 0, ~0, the top bit, near a previous one, or anything. */
 static __u64 wild(__u64 *x, __u64 near)
 {
-	switch (next_rand(x) % 8) {
+	switch (mh_test_random(x) % 8) {
 	case 0: return 0;
 	case 1: return ~0ULL;
 	case 2: return 1ULL << 63;
-	case 3: return near + next_rand(x) % 256;
-	case 4: return near - next_rand(x) % 256;
-	case 5: return (__u64)SIZE_MAX - next_rand(x) % 3;
-	default: return next_rand(x);
+	case 3: return near + mh_test_random(x) % 256;
+	case 4: return near - mh_test_random(x) % 256;
+	case 5: return (__u64)SIZE_MAX - mh_test_random(x) % 3;
+	default: return mh_test_random(x);
 	}
 }
 
 /* The (pid, tid) of the next event: few threads mostly, now and then one of thousands. */
 static void pick_thread(__u64 *x, __u32 *pid, __u32 *tid)
 {
-	__u64 r = next_rand(x);
+	__u64 r = mh_test_random(x);
 
 	if (r % 4) {
 		*pid = 100 + (__u32)(r >> 8) % 3;	/* the same pids again: reuse */
@@ -84,7 +76,7 @@ static void pick_thread(__u64 *x, __u32 *pid, __u32 *tid)
 /* One event record at p (kind up to 31: past the tag's room too). Returns its size. */
 static size_t make_event(__u64 *x, unsigned char *p, __u64 *last_ts, __u64 *last_addr)
 {
-	__u64 r = next_rand(x), ts = wild(x, *last_ts), addr = wild(x, *last_addr);
+	__u64 r = mh_test_random(x), ts = wild(x, *last_ts), addr = wild(x, *last_addr);
 	__u16 kind = (__u16)(r % 32 < 24 ? r % 16 : r % 32);
 	struct mh_rec_realloc re = { 0 };
 	struct mh_rec_alloc a = { 0 };
@@ -97,8 +89,10 @@ static size_t make_event(__u64 *x, unsigned char *p, __u64 *last_ts, __u64 *last
 	switch ((r >> 8) % 3) {
 	case 0:
 		a = (struct mh_rec_alloc){ { MH_REC_ALLOC, kind, sizeof(a) }, ts, addr,
-					   wild(x, 64), wild(x, 0x1234) % 64 ? next_rand(x) % 40 :
-					   wild(x, 0), tid, pid };
+					   wild(x, 64),
+					   wild(x, 0x1234) % 64 ? mh_test_random(x) % 40 :
+								  wild(x, 0),
+					   tid, pid };
 		memcpy(p, &a, sizeof(a));
 		return sizeof(a);
 	case 1:
@@ -109,7 +103,7 @@ static size_t make_event(__u64 *x, unsigned char *p, __u64 *last_ts, __u64 *last
 	default:
 		re = (struct mh_rec_realloc){ { MH_REC_REALLOC, kind, sizeof(re) }, ts, addr,
 					      wild(x, 100), wild(x, addr), wild(x, 0),
-					      next_rand(x) % 50, tid, pid };
+					      mh_test_random(x) % 50, tid, pid };
 		memcpy(p, &re, sizeof(re));
 		return sizeof(re);
 	}
@@ -118,7 +112,7 @@ static size_t make_event(__u64 *x, unsigned char *p, __u64 *last_ts, __u64 *last
 /* A record the encoding copies: a stack, a longer ALLOC, an unknown type. Returns its size. */
 static size_t make_other(__u64 *x, unsigned char *p)
 {
-	__u64 r = next_rand(x);
+	__u64 r = mh_test_random(x);
 	unsigned words = 3 + (unsigned)(r >> 8) % 20;
 	struct mh_rec_hdr h = { (__u16)(r % 3 == 0 ? MH_REC_STACK : r % 3 == 1 ? MH_REC_ALLOC : 300),
 				0, words * 8 };
@@ -147,7 +141,7 @@ static size_t make_records(__u64 *x, unsigned char *buf, size_t max, __u32 *coun
 
 	*count = 0;
 	while (used + 256 < max) {
-		if (next_rand(x) % 10)
+		if (mh_test_random(x) % 10)
 			used += make_event(x, buf + used, &ts, &addr);
 		else
 			used += make_other(x, buf + used);
@@ -193,7 +187,7 @@ START_TEST(round_trip_extremes)
 		ck_assert_uint_eq(out[bytes], 0xa5);	/* nothing past the records */
 		ck_assert_int_eq(mh_trace_compact_open(part, bytes), 0);
 		for (off = 0; off < bytes; off = end) {
-			size_t want = off + next_rand(&x) % 5000;
+			size_t want = off + mh_test_random(&x) % 5000;
 			struct mh_rec_hdr h;
 
 			for (end = off; end < bytes; end += h.size) {
@@ -594,7 +588,7 @@ START_TEST(heap_patterns)
 			count++;
 		}
 		for (__u32 i = 0; round == 2 && i < N; i++) {
-			__u32 j = (__u32)(next_rand(&x) % (N - i)) + i, t = order[i];
+			__u32 j = (__u32)(mh_test_random(&x) % (N - i)) + i, t = order[i];
 
 			order[i] = order[j];
 			order[j] = t;

@@ -19,19 +19,11 @@
 #define WORDS 6000
 #define TRIALS 3000
 
-static __u64 rng = 0x9e3779b97f4a7c15ULL;
-
-static __u64 next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+static unsigned long long rng = 0x9e3779b97f4a7c15ULL;
 
 static unsigned int below(unsigned int n)
 {
-	return (unsigned int)(next() % n);
+	return (unsigned int)(mh_test_random(&rng) % n);
 }
 
 /* The rule, word after word. */
@@ -96,7 +88,7 @@ START_TEST(test_prove_matches_rule)
 	for (t = 0; t < TRIALS; t++) {
 		words = 64 + below(WORDS - 64);
 		for (i = 0; i < words; i++)
-			stack[i] = next() & ~1ULL;
+			stack[i] = mh_test_random(&rng) & ~1ULL;
 		n = 1 + below(MH_SLOTS_FRAMES);
 		nb = below(3) ? 0 : below(8);
 		for (j = 0; j < n; j++)
@@ -125,7 +117,7 @@ START_TEST(test_prove_matches_rule)
 		s.stack_hi = (uintptr_t)(stack + words);
 		want_ok = reference(stack, stack + words, frames, n, beyond, nb, want_gap, &want);
 		/* A hash of its own per trial: the proof puts off a stack that just failed. */
-		ok = mh_slots_prove(&s, frames, n, beyond, nb, next(), gap, &c);
+		ok = mh_slots_prove(&s, frames, n, beyond, nb, mh_test_random(&rng), gap, &c);
 		ck_assert_msg(ok == want_ok, "trial %u: proved %d, the rule %d", t, ok, want_ok);
 		if (!ok)
 			continue;

@@ -23,14 +23,6 @@
 
 #define PAGE 4096
 
-static __u64 next_rand(__u64 *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
 /* Allocation-stream records: events of a few threads with noisy stamps, stacks between. */
 static size_t make_records(__u64 *x, unsigned char *buf, size_t max, __u32 *count)
 {
@@ -38,7 +30,7 @@ static size_t make_records(__u64 *x, unsigned char *buf, size_t max, __u32 *coun
 	size_t used = 0;
 
 	for (*count = 0; used + 128 < max; (*count)++) {
-		__u64 r = next_rand(x);
+		__u64 r = mh_test_random(x);
 		__u32 tid = 100 + (__u32)(r % 3);
 		struct mh_rec_alloc a = { { MH_REC_ALLOC, MH_KIND_MALLOC, sizeof(a) }, ts, addr,
 					  r % 200, r >> 60, tid, 100 };
@@ -133,7 +125,7 @@ static size_t make_kernel(__u64 *x, unsigned char *buf, size_t max)
 	__u64 ts = 2000000;
 
 	while (used + 128 < max) {
-		__u64 r = next_rand(x);
+		__u64 r = mh_test_random(x);
 		struct mh_rec_kreclaim rc = { .hdr = { MH_REC_KRECLAIM, 0, sizeof(rc) } };
 		struct mh_rec_ksyscall sc = { .hdr = { MH_REC_KSYSCALL, 0, sizeof(sc) } };
 		struct mh_rec_kfault f = { .hdr = { MH_REC_KFAULT, 0, sizeof(f) }, .addr = r };

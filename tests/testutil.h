@@ -5,7 +5,8 @@
  * with a reason, running a program under Valgrind's memcheck and parsing
  * its log (the oracle), reading numbers out of memhook's JSON report,
  * fixtures for a per-test directory and for a swap file and memory cgroup,
- * and running a Check suite from a test program's main().
+ * repeatable made-up numbers, and running a Check suite from a test
+ * program's main().
  *
  * Test code only: it may allocate, print and abort. It must never hang: every
  * child is killed (with its whole process group) after its time limit.
@@ -201,6 +202,15 @@ char *mh_test_valgrind_lines(const char *log, long pid);
 
 /* How many times needle occurs in text. */
 long long mh_test_count(const char *text, const char *needle);
+
+/* The next number of a xorshift64 generator whose state is *x (never 0): test data, repeatable. */
+static inline unsigned long long mh_test_random(unsigned long long *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
 
 /*
  * The integer at a dotted path of object keys ("summary.leaked_bytes") in a
