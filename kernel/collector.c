@@ -32,13 +32,23 @@
 #include "common/clock.h"
 #include "trace/records.h"
 
-/* Default BPF ring buffer, bytes: ~350k faults' worth of records. */
-#define DEFAULT_RINGBUF_BYTES (32U << 20)
+/*
+ * Default BPF ring buffer: RINGBUF_PER_CPU bytes for every possible CPU
+ * (each CPU a traced thread runs on writes into it; a fault is ~96 bytes
+ * of records), between RINGBUF_MIN and RINGBUF_MAX. The kernel allocates
+ * and zeroes the whole ring at creation, charged to memhook's memory
+ * cgroup, and maps it page by page into the reader: 32 MiB took 5-28 ms
+ * of every start on 2 CPUs, 8 MiB a quarter of that.
+ */
+#define RINGBUF_PER_CPU (4U << 20)
+#define RINGBUF_MIN (8U << 20)
+#define RINGBUF_MAX (64U << 20)
 /*
  * The reader is woken when 1/WAKEUP_FRACTION of the ring is filled (or at
  * its poll timeout): rarer wakeups cost the faulting threads less (1/4 of
  * 32 MiB measured ~20% cheaper per fault than 1/8 of 16 MiB with
- * bench/kernel_faults.sh) and still leave 24 MiB for the reader to catch up.
+ * bench/kernel_faults.sh) and still leave 3/4 of the ring for the reader
+ * to catch up.
  */
 #define WAKEUP_FRACTION 4
 /* Records are handed to the sink in batches of up to this many bytes. */
@@ -191,12 +201,21 @@ static int flush_meta(struct mh_collector *c)
 	return err;
 }
 
+/* The ring's bytes when none is asked for: see RINGBUF_PER_CPU. */
+static size_t ringbuf_default(void)
+{
+	int cpus = libbpf_num_possible_cpus();
+	size_t want = cpus > 0 ? (size_t)cpus * RINGBUF_PER_CPU : RINGBUF_MIN;
+
+	return want < RINGBUF_MIN ? RINGBUF_MIN : want > RINGBUF_MAX ? RINGBUF_MAX : want;
+}
+
 static size_t ringbuf_size(size_t want)
 {
 	size_t size = (size_t)sysconf(_SC_PAGESIZE);
 
 	if (!want)
-		want = DEFAULT_RINGBUF_BYTES;
+		want = ringbuf_default();
 	while (size < want)
 		size <<= 1;
 	return size;

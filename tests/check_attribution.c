@@ -488,6 +488,52 @@ START_TEST(test_new_mapping_over_heap_gap)
 }
 END_TEST
 
+/*
+ * Blocks among many mappings: 100 kernel-only mmaps of 64 KiB, 1 MiB
+ * apart, one unmapped, given a block and mapped again; a block below
+ * them all, then a mapping in that gap and a block in it. Then after each
+ * mapping a block in the gap that follows it (which the attribution
+ * learns), and in every third mapping a block. A fault in each mapping
+ * outside its block: "[heap free]" where a block lay, "[libc mmap]"
+ * elsewhere; faults in the gaps are "[anon]". Truth by construction; a
+ * learnt gap that reached over the next mapping, or kept its extent when
+ * a mapping came into it, would leave that mapping's block unnoticed (a
+ * "[libc mmap]" fault too many).
+ */
+START_TEST(test_gaps_among_many_mappings)
+{
+	const uint64_t base = 0x40000000, step = 1 << 20, len = 64 << 10;
+	uint64_t stack_id = 1, held = 0;
+
+	for (int i = 0; i < 100; i++)
+		ev_kernel_mmap(base + i * step, len);
+	ev_fault(base + len, 0x1, MH_VMA_ANON);	/* the block index exists from here */
+	ev_kernel_munmap(base + 51 * step, len);
+	ev_alloc(base + 51 * step + 128, 64, stack_id++, MH_KIND_MALLOC);
+	ev_kernel_mmap(base + 51 * step, len);
+	ev_alloc(base - 4096, 64, stack_id++, MH_KIND_MALLOC);	/* the gap below them all */
+	ev_kernel_mmap(base - 64 * step, len);			/* comes into that gap */
+	ev_alloc(base - 64 * step + 16, 64, stack_id++, MH_KIND_MALLOC);
+	ev_fault(base - 64 * step + len / 2, 0x2, MH_VMA_ANON);
+	held++;
+	for (int i = 0; i < 100; i++) {
+		ev_alloc(base + i * step + len + 64, 64, stack_id++, MH_KIND_MALLOC);
+		if (i % 3 == 2) {
+			ev_alloc(base + (i + 1) * step + 16, 64, stack_id++, MH_KIND_MALLOC);
+			held++;
+		}
+	}
+	for (int i = 0; i < 100; i++)
+		ev_fault(base + i * step + len / 2, 0x2, MH_VMA_ANON);
+	for (int i = 0; i < 100; i += 10)
+		ev_fault(base + i * step + len + 8192, 0x3, MH_VMA_ANON);
+	mh_replay_finish(rp);
+	ck_assert_uint_eq(mapping("[heap free]")->faults, held);
+	ck_assert_uint_eq(mapping("[libc mmap]")->faults, 101 - held);
+	ck_assert_uint_eq(mapping("[anon]")->faults, 11);	/* and the first */
+}
+END_TEST
+
 static Suite *attribution_suite(void)
 {
 	Suite *s = suite_create("attribution");
@@ -504,6 +550,7 @@ static Suite *attribution_suite(void)
 	tcase_add_test(tc, test_swapins_majors_reclaim);
 	tcase_add_test(tc, test_munmap_splits_and_removes);
 	tcase_add_test(tc, test_new_mapping_over_heap_gap);
+	tcase_add_test(tc, test_gaps_among_many_mappings);
 	suite_add_tcase(s, tc);
 	return s;
 }

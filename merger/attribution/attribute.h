@@ -151,9 +151,13 @@ struct mh_attr {
 	struct mh_addrindex *map_index;		/* struct mh_mapping by address */
 	struct mh_mapping *mappings;		/* every entry of map_index (utlist) */
 	struct mh_mapping *last_map;		/* cache for blocks landing in a mapping */
-	/* Ranges where a block needs no mh_mapping_note_heap() work (mappings.c). */
-	uint64_t heap_noted[MH_HEAP_NOTED][2];
+	/* Ranges where a block needs no mh_mapping_note_heap() work: lo, hi, the address that noted it. */
+	uint64_t heap_noted[MH_HEAP_NOTED][3];
 	unsigned heap_noted_next;		/* the entry to replace next */
+	/* The mappings' [start, end) sorted by start, end raised to the largest so far. */
+	uint64_t (*map_bounds)[2];
+	size_t map_bound_count, map_bound_cap;
+	bool map_bounds_stale;			/* a mapping came, grew, shrank or went since */
 	struct mh_map_stats *map_stats;		/* uthash by name */
 	struct mh_attr_thread *threads;		/* uthash by tid */
 	struct mh_attr_thread *last_thread;	/* cache */
