@@ -282,7 +282,8 @@ static inline struct mh_stack_stats *stats_get(struct mh_replay *rp, struct mh_p
 
 /*
  * Before a stack's live bytes change: if a new heap peak happened since
- * its last change, its live bytes then were its live bytes now.
+ * its last change, its live bytes then were its live bytes now; so were
+ * they at the grid points taken since (series.h).
  */
 static inline void stats_touch(const struct mh_process *p, struct mh_stack_stats *st)
 {
@@ -290,6 +291,8 @@ static inline void stats_touch(const struct mh_process *p, struct mh_stack_stats
 		st->peak_snap_bytes = st->live_bytes;
 		st->peak_ver = p->peak_ver;
 	}
+	if (p->series && st->series_upto != p->series->count)
+		mh_series_fill(p, st);
 }
 
 uint64_t mh_stack_peak_bytes(const struct mh_process *p, const struct mh_stack_stats *st)
@@ -479,6 +482,7 @@ static void inherit_block(struct mh_block *blk, void *arg)
 		ic->err = -ENOMEM;
 		return;
 	}
+	stats_touch(p, st);
 	st->live_bytes += blk->size;
 	st->live_blocks++;
 	p->live_bytes += blk->size;

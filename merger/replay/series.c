@@ -2,9 +2,10 @@
 /*
  * series.c - per-stack timelines on a bounded time grid (series.h).
  *
- * Must never grow with the number of events: a point costs one pass over
- * the process's stacks, and the grid never holds more than
- * MH_SERIES_POINTS points.
+ * Must never grow with the number of events: a point costs O(1), a
+ * stack's values are written when its live bytes next change, every
+ * stack's in one pass at each compaction and at the end, and the grid
+ * never holds more than MH_SERIES_POINTS points.
  */
 #include "merger/replay/series.h"
 
@@ -31,13 +32,47 @@ static struct mh_stack_series *stack_series_get(struct mh_stack_stats *st)
 	return st->series;
 }
 
-/* Keep every second point, a snapshot's over its neighbour; buckets double. */
+void mh_series_fill(const struct mh_process *p, struct mh_stack_stats *st)
+{
+	struct mh_series *s = p->series;
+	struct mh_stack_series *ss = st->series;
+
+	if (!ss && st->live_bytes && !(ss = stack_series_get(st))) {
+		s->nomem = true;
+		return;
+	}
+	/* Without arrays it was never live at a point: its zeros need no writing. */
+	if (ss) {
+		for (unsigned i = st->series_upto; i < s->count; i++)
+			ss->live[i] = st->live_bytes;
+		if (st->live_bytes > ss->max_live)
+			ss->max_live = st->live_bytes;
+	}
+	st->series_upto = s->count;
+}
+
+/* Every stack's values up to the last point, as mh_series_fill writes them. */
+static void fill_all(struct mh_process *p)
+{
+	struct mh_stack_stats *st;
+
+	for (st = p->stacks; st; st = st->hh.next)
+		if (st->series_upto != p->series->count)
+			mh_series_fill(p, st);
+}
+
+/*
+ * Keep every second point, a snapshot's over its neighbour; buckets
+ * double. Residency the dropped points held goes, so the points to come
+ * start from zero there as a new grid's do.
+ */
 static void compact(struct mh_process *p)
 {
 	struct mh_series *s = p->series;
 	unsigned keep[MH_SERIES_POINTS], n = 0, i, k;
 	struct mh_stack_stats *st;
 
+	fill_all(p);
 	for (i = 0; i + 1 < s->count; i += 2)
 		keep[n++] = s->snap_ts[i + 1] && !s->snap_ts[i] ? i + 1 : i;
 	if (i < s->count)
@@ -50,6 +85,7 @@ static void compact(struct mh_process *p)
 	for (st = p->stacks; st; st = st->hh.next) {
 		struct mh_stack_series *ss = st->series;
 
+		st->series_upto = n;
 		if (!ss)
 			continue;
 		ss->max_live = 0;
@@ -60,6 +96,8 @@ static void compact(struct mh_process *p)
 			if (ss->resident)
 				ss->resident[k] = ss->resident[keep[k]];
 		}
+		if (ss->resident)
+			memset(ss->resident + n, 0, (MH_SERIES_POINTS - n) * sizeof(*ss->resident));
 	}
 	s->count = n;
 	s->bucket_ns *= 2;
@@ -68,7 +106,6 @@ static void compact(struct mh_process *p)
 int mh_series_point(struct mh_process *p, uint64_t ts)
 {
 	struct mh_series *s = series_get(p);
-	struct mh_stack_stats *st;
 	unsigned i;
 
 	if (!s)
@@ -79,19 +116,6 @@ int mh_series_point(struct mh_process *p, uint64_t ts)
 	s->ts[i] = ts;
 	s->live[i] = p->live_bytes;
 	s->snap_ts[i] = 0;
-	for (st = p->stacks; st; st = st->hh.next) {
-		struct mh_stack_series *ss = st->series;
-
-		if (!ss && !st->live_bytes)
-			continue;	/* its arrays would hold only zeros */
-		if (!ss && !(ss = stack_series_get(st)))
-			return -ENOMEM;
-		ss->live[i] = st->live_bytes;
-		if (st->live_bytes > ss->max_live)
-			ss->max_live = st->live_bytes;
-		if (ss->resident)
-			ss->resident[i] = 0;
-	}
 	s->next_ts = ts + s->bucket_ns;
 	return 0;
 }
@@ -138,7 +162,10 @@ int mh_series_end(struct mh_process *p, uint64_t ts)
 		return -ENOMEM;
 	if (s->count && ts < s->ts[s->count - 1])
 		ts = s->ts[s->count - 1];
-	return mh_series_point(p, ts);
+	if (mh_series_point(p, ts))
+		return -ENOMEM;
+	fill_all(p);
+	return s->nomem ? -ENOMEM : 0;
 }
 
 void mh_series_free(struct mh_process *p)

@@ -10,7 +10,11 @@
  * trace; when the grid is full, every second point is dropped (a point
  * where a snapshot was recorded is kept over its neighbour) and buckets
  * double. A stack gets its arrays when it is first live at a point:
- * memory is bounded by stacks x points, never by events. Never prints.
+ * memory is bounded by stacks x points, never by events. A point costs
+ * O(1): a stack's values are written when its live bytes next change
+ * (mh_series_touch: they were the same at every point since its last
+ * change), and for every stack at compaction and at the end. Never
+ * prints.
  */
 #ifndef MEMHOOK_MERGER_REPLAY_SERIES_H
 #define MEMHOOK_MERGER_REPLAY_SERIES_H
@@ -46,6 +50,14 @@ struct mh_stack_series {
 
 /* Take a point at ts. 0 or -ENOMEM. */
 int mh_series_point(struct mh_process *p, uint64_t ts);
+
+/*
+ * st's live bytes are about to change: write their value now at every
+ * point taken since they last changed (st->series_upto to the grid's
+ * count), which it was. Call only when those differ. On ENOMEM the grid
+ * is marked, for mh_series_end() to report.
+ */
+void mh_series_fill(const struct mh_process *p, struct mh_stack_stats *st);
 
 /* A heap event at ts is about to be replayed: take a point if one is due. */
 static inline int mh_series_tick(struct mh_process *p, struct mh_series *s, uint64_t ts)

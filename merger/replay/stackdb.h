@@ -73,6 +73,7 @@ struct mh_stack_stats {
 	uint64_t reclaim_stall_ns;	/* direct/memcg reclaim charged to the stack */
 	struct mh_touch touch[MH_TOUCH_IPS]; /* first-touch ips, by faults (unsorted) */
 	struct mh_stack_series *series;	/* over time (replay/series.h), NULL if never live at a point */
+	unsigned series_upto;		/* grid points its series holds (mh_series_fill) */
 	UT_hash_handle hh;
 };
 
