@@ -237,6 +237,34 @@ START_TEST(test_size_histogram)
 }
 END_TEST
 
+/*
+ * 20,000 stacks in one process, used in rounds: the stack cache in
+ * front of its table starts once the process is busy and grows as its
+ * stacks outgrow it (replay.c). Every stack's calls and live bytes are
+ * what was fed, whichever round, and the process's totals their sum.
+ */
+START_TEST(test_many_stacks_counted)
+{
+	const unsigned stacks = 20000, rounds = 3;
+	uint64_t addr = 0x100000;
+
+	for (unsigned r = 0; r < rounds; r++)
+		for (unsigned i = 0; i < stacks; i++) {
+			ev_alloc(PID, TID, addr, 16 + i % 64, (uint64_t)i * 0x9e3779b97f4a7c15ULL | 1,
+				 MH_KIND_MALLOC);
+			addr += 0x100;
+		}
+	for (unsigned i = 0; i < stacks; i++) {
+		struct mh_stack_stats *st = stack(PID, (uint64_t)i * 0x9e3779b97f4a7c15ULL | 1);
+
+		ck_assert_uint_eq(st->alloc_calls, rounds);
+		ck_assert_uint_eq(st->live_bytes, rounds * (16 + i % 64));
+	}
+	ck_assert_uint_eq(HASH_COUNT(mh_fx_proc(rp, PID)->stacks), stacks);
+	ck_assert_uint_eq(mh_fx_proc(rp, PID)->alloc_calls, (uint64_t)stacks * rounds);
+}
+END_TEST
+
 START_TEST(test_processes_apart)
 {
 	ev_alloc(1, 1, 0x10, 5, 1, MH_KIND_MALLOC);
@@ -700,6 +728,7 @@ static Suite *merger_suite(void)
 	tcase_add_test(tc, test_leaks_per_stack);
 	tcase_add_test(tc, test_temporary_per_thread);
 	tcase_add_test(tc, test_size_histogram);
+	tcase_add_test(tc, test_many_stacks_counted);
 	tcase_add_test(tc, test_processes_apart);
 	tcase_add_test(tc, test_fork_child_inherits_live_blocks);
 	tcase_add_test(tc, test_fork_child_stacks_in_id_order);

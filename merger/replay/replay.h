@@ -42,8 +42,12 @@ struct mh_granule {
 	UT_hash_handle hh;
 };
 
-/* Direct-mapped cache in front of a process's stack table, entries. */
+/*
+ * Direct-mapped cache in front of a process's stack table: entries at
+ * first, then four per stack the process has, up to the most.
+ */
 #define MH_STACK_CACHE_SIZE 4096
+#define MH_STACK_CACHE_MAX (1U << 20)
 /* Allocation calls of a process before it gets that cache (a short-lived one never does). */
 #define MH_STACK_CACHE_AFTER 1024
 
@@ -117,8 +121,9 @@ struct mh_process {
 	struct mh_granule *granules;	/* uthash by granule number */
 	/* MH_GRANULE_CACHE entries by granule number bits; NULL while it has few granules. */
 	struct mh_granule **granule_cache;
-	/* MH_STACK_CACHE_SIZE entries by stack id bits; NULL until the process is busy. */
+	/* stack_cache_mask + 1 entries by stack id bits; NULL until the process is busy. */
 	struct mh_stack_stats **stack_cache;
+	uint32_t stack_cache_mask;
 	struct mh_process *next;	/* in order of appearance */
 	UT_hash_handle pid_hh;		/* in mh_replay.by_pid while the newest image of pid */
 };
