@@ -633,8 +633,8 @@ START_TEST(test_modules_at_the_time_of_use)
 	struct mh_trace_header hdr = mh_fx_header(42, 4096);
 	struct {
 		struct mh_rec_stack s;
-		uint64_t ips[1];
-	} st = { { { MH_REC_STACK, 0, sizeof(st) }, 0x61, 42, 1, 0 }, { 0x7000500 } };
+		uint64_t ips[2];
+	} st = { { { MH_REC_STACK, 0, sizeof(st) }, 0x61, 42, 2, 0 }, { 0x7000500, 0x7000520 } };
 	struct mh_rec_alloc a = { { MH_REC_ALLOC, MH_KIND_MALLOC, sizeof(a) }, 30, 0x10, 8, 0x61,
 				  42, 42 };
 	struct mh_rec_module_unload u = { { MH_REC_MODULE_UNLOAD, 0, sizeof(u) }, 40, 0x7000000,
@@ -651,6 +651,7 @@ START_TEST(test_modules_at_the_time_of_use)
 	append_module(w, 50, 0x7000000, "/nonexistent/libsecond.so");
 	st.s.stack_id = 0x62;
 	st.ips[0] = 0x7000600;
+	st.ips[1] = 0x7000620;
 	mh_fx_append(w, MH_STREAM_ALLOC, &st);
 	a.ts_ns = 60;
 	a.addr = 0x20;
@@ -660,8 +661,8 @@ START_TEST(test_modules_at_the_time_of_use)
 	ck_assert_int_eq(mh_trace_writer_close(w, true), 0);
 
 	text = mh_fx_report(mh_fx_tmpdir, path, MH_REPORT_FOLDED, MH_KEY_ALLOCATED);
-	ck_assert_ptr_nonnull(strstr(text, "libfirst.so+0x4ff 8\n"));
-	ck_assert_ptr_nonnull(strstr(text, "libsecond.so+0x5ff 16\n"));
+	ck_assert_msg(strstr(text, "libfirst.so+0x51f;libfirst.so+0x4ff 8\n") &&
+		      strstr(text, "libsecond.so+0x61f;libsecond.so+0x5ff 16\n"), "%s", text);
 	free(text);
 	free(path);
 }

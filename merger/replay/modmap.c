@@ -267,18 +267,24 @@ bool mh_module_contains(const struct mh_module *mod, uint64_t ip)
 	return false;
 }
 
-struct mh_module *mh_modmap_lookup(struct mh_modmap *m, uint32_t pid, uint64_t ip)
+/* One lookup of pid for a whole stack: a lookup per frame was half of resolving it. */
+void mh_modmap_lookup(struct mh_modmap *m, uint32_t pid, const uint64_t *ips, unsigned n,
+		      struct mh_module **out)
 {
 	struct pid_map *p = pid_get(m, pid, false);
-	unsigned i;
 
 	if (!p)
-		return NULL;
-	for (i = 0; i < p->count; i++) {
-		if (mh_module_contains(p->active[i], ip))
-			return p->active[i];
+		return;
+	for (unsigned k = 0; k < n; k++) {
+		if (out[k])
+			continue;
+		for (unsigned i = 0; i < p->count; i++) {
+			if (mh_module_contains(p->active[i], ips[k])) {
+				out[k] = p->active[i];
+				break;
+			}
+		}
 	}
-	return NULL;
 }
 
 struct mh_module *mh_modmap_lookup_any(struct mh_modmap *m, uint32_t pid, uint64_t ip)

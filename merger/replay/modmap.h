@@ -55,8 +55,12 @@ void mh_modmap_unload(struct mh_modmap *m, const struct mh_rec_module_unload *re
 int mh_modmap_fork(struct mh_modmap *m, uint32_t parent, uint32_t child);
 void mh_modmap_exec(struct mh_modmap *m, uint32_t pid);
 
-/* The module active in pid that contains runtime address ip, or NULL. */
-struct mh_module *mh_modmap_lookup(struct mh_modmap *m, uint32_t pid, uint64_t ip);
+/*
+ * For each of ips[0..n) whose out[] entry is NULL: the module active in
+ * pid that contains it, or NULL.
+ */
+void mh_modmap_lookup(struct mh_modmap *m, uint32_t pid, const uint64_t *ips, unsigned n,
+		      struct mh_module **out);
 
 /*
  * Fallback for an address no active module covered when it was looked

@@ -80,13 +80,11 @@ struct mh_stack_info *mh_stackdb_find(struct mh_stackdb *db, uint64_t id)
 
 void mh_stack_resolve(struct mh_stack_info *info, struct mh_modmap *m, bool any)
 {
-	unsigned i;
-
-	for (i = 0; i < info->depth; i++) {
-		if (info->modules[i])
-			continue;
-		info->modules[i] = any ? mh_modmap_lookup_any(m, info->pid, info->ips[i]) :
-					 mh_modmap_lookup(m, info->pid, info->ips[i]);
+	if (!any)
+		mh_modmap_lookup(m, info->pid, info->ips, info->depth, info->modules);
+	for (unsigned i = 0; any && i < info->depth; i++) {
+		if (!info->modules[i])
+			info->modules[i] = mh_modmap_lookup_any(m, info->pid, info->ips[i]);
 	}
 	info->resolved = true;
 }
