@@ -14,7 +14,6 @@
 #include "kernel/loader.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +30,7 @@
 #include "kernel/linger.h"
 #include "kernel/streams.h"
 #include "kernel/streams.skel.h"
+#include "common/heap_huge.h"
 
 /* The streams, in the order their probes are told. */
 static const mh_kstream_open_fn streams[] = {
@@ -217,48 +217,16 @@ static void fill_conf(struct mh_kconf *conf, const struct mh_kloader_opts *opts)
 	resolve_mm_members(conf);
 }
 
-/* Heap kept for libbpf's read of the kernel's BTF (~5 MiB here, more on distributions). */
-#define BTF_HEAP_BYTES (24U << 20)
-/* glibc's largest M_MMAP_THRESHOLD (64-bit), and its default M_MMAP_ and M_TRIM_THRESHOLD. */
-#define GLIBC_MMAP_THRESHOLD_MAX (32 << 20)
-#define GLIBC_THRESHOLD_DEFAULT (128 << 10)
-
 /*
- * libbpf reads the kernel's BTF at load (and again for each test load;
- * the loader reads it too where tracefs cannot tell the MM_* values).
- * Each read fills fresh pages, and a page fault costs ~18 us under some
- * hypervisors (measured: 3,000 faults, half the collector's start). With
- * on, large blocks come from the heap and stay there when freed, so each
- * read reuses the last one's pages, and the heap is first grown by
- * BTF_HEAP_BYTES advised for transparent huge pages, so a read faults a
- * few 2 MiB pages; the block's head below its first 2 MiB boundary (up to
- * 512 small pages, where the read began: 400 faults measured) is filled
- * in one madvise call instead. Off sets glibc's default thresholds back
- * (fixed ones from then on) and returns the memory. Hints only: if one is
- * refused, loading is slower, nothing else.
+ * Heap grown for libbpf's read of the kernel's BTF (~5 MiB here, more on
+ * distributions). libbpf reads it at load (and again for each test load;
+ * the loader reads it too where tracefs cannot tell the MM_* values), and
+ * each read filled fresh pages (measured: 3,000 faults, half the
+ * collector's start). On huge pages (common/heap_huge.h) each read reuses
+ * the last one's pages, a few 2 MiB ones, the part below the first 2 MiB
+ * boundary (where the read begins: 400 faults measured) mapped in one call.
  */
-static void btf_heap(bool on)
-{
-	size_t huge = 2U << 20;
-	char *block, *start, *page;
-
-	(void)mallopt(M_MMAP_THRESHOLD, on ? GLIBC_MMAP_THRESHOLD_MAX : GLIBC_THRESHOLD_DEFAULT);
-	(void)mallopt(M_TRIM_THRESHOLD, on ? 2 * GLIBC_MMAP_THRESHOLD_MAX : GLIBC_THRESHOLD_DEFAULT);
-	if (!on) {
-		(void)malloc_trim(0);
-		return;
-	}
-	block = malloc(BTF_HEAP_BYTES);
-	if (!block)
-		return;
-	start = (char *)(((uintptr_t)block + huge - 1) & ~(uintptr_t)(huge - 1));
-	(void)madvise(start, (block + BTF_HEAP_BYTES - start) & ~(huge - 1), MADV_HUGEPAGE);
-	/* The head below the first 2 MiB boundary takes small pages: fill them in one call. */
-	page = (char *)(((uintptr_t)block + 4095) & ~(uintptr_t)4095);
-	if (start > page)
-		(void)madvise(page, start - page, MADV_POPULATE_WRITE);
-	free(block);
-}
+#define BTF_HEAP_BYTES (24U << 20)
 
 /*
  * Map the loaded copy's .bss, shared with the BPF side (the skeleton's bss
@@ -279,9 +247,9 @@ struct mh_kloader *mh_kloader_new(const struct mh_kloader_opts *opts, char *why,
 	void *handle;
 	int n, err;
 
-	btf_heap(true);
+	mh_heap_huge(BTF_HEAP_BYTES, true);
 	if (!l || !(l->probes = mh_kprobes_new(&copy_ops, l))) {
-		btf_heap(false);
+		mh_heap_default();
 		free(l);
 		snprintf(why, why_len, "out of memory");
 		errno = ENOMEM;
@@ -293,7 +261,7 @@ struct mh_kloader *mh_kloader_new(const struct mh_kloader_opts *opts, char *why,
 	l->entries_on_demand = hash_entries_on_demand();
 	fill_conf(&l->conf, opts);
 	n = mh_kprobes_load(l->probes, &handle);
-	btf_heap(false);
+	mh_heap_default();
 	l->skel = handle;
 	l->bss = MAP_FAILED;
 	if (n > 0)
