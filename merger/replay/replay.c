@@ -203,13 +203,14 @@ bool mh_replay_prefetch_pays(const struct mh_replay *rp)
 	       mh_blocks_table_bytes(rp->last_proc->blocks) >= PREFETCH_MIN_TABLE_BYTES;
 }
 
-void mh_replay_prefetch(const struct mh_replay *rp, const struct mh_rec_hdr *rec)
+size_t mh_replay_prefetch(const struct mh_replay *rp, const unsigned char *buf, size_t bytes,
+			  size_t from, unsigned count)
 {
 	const struct mh_process *p = rp->last_proc;
 
 	/* Only the process replayed last: finding another would cost more than the miss. */
-	if (p)
-		mh_blocks_prefetch_event(p->blocks, p->pid, rec);
+	return mh_blocks_prefetch_events(p ? p->blocks : NULL, p ? p->pid : 0, buf, bytes, from,
+					 count);
 }
 
 static __attribute__((noinline)) struct mh_replay_thread *thread_get_slow(struct mh_process *p,

@@ -18,6 +18,7 @@
 #define MEMHOOK_MERGER_REPLAY_REPLAY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "memhook/events.h"
@@ -214,10 +215,13 @@ int mh_replay_record(struct mh_replay *rp, const struct mh_rec_hdr *rec);
 int mh_replay_finish(struct mh_replay *rp);
 
 /*
- * Hint that rec is replayed soon: start loading the live-block slots it
- * will look up. Changes nothing; any record may be passed.
+ * Hint that the `count` whole records at buf + from (buf is bytes long,
+ * every record's size at least 8 and checked) are replayed soon: start
+ * loading the live-block slots they will look up. Changes nothing; any
+ * records may be passed. Returns the offset past them (at most bytes).
  */
-void mh_replay_prefetch(const struct mh_replay *rp, const struct mh_rec_hdr *rec);
+size_t mh_replay_prefetch(const struct mh_replay *rp, const unsigned char *buf, size_t bytes,
+			  size_t from, unsigned count);
 
 /*
  * True when the live-block table of the process replayed last outgrew a
