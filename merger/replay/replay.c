@@ -75,6 +75,14 @@ void mh_replay_count_late(struct mh_replay *rp)
 #define PUBLISH(rp, name, ...)							\
 	((rp)->sub && (rp)->sub->name ? (rp)->sub->name((rp)->sub_ctx, __VA_ARGS__) : 0)
 
+/* Publish block_removed for blk of p, if the subscriber watches p's blocks. */
+static inline void publish_removed(struct mh_replay *rp, struct mh_process *p,
+				   struct mh_block *blk)
+{
+	if (p->watch_blocks && rp->sub && rp->sub->block_removed)
+		rp->sub->block_removed(rp->sub_ctx, p, blk);
+}
+
 static void process_free(struct mh_replay *rp, struct mh_process *p)
 {
 	struct mh_replay_thread *t, *tmp;
@@ -218,9 +226,7 @@ static __attribute__((noinline)) struct mh_replay_thread *thread_get_slow(struct
 {
 	struct mh_replay_thread *t;
 
-	t = p->prev_thread;
-	if (!t || t->tid != tid)
-		HASH_FIND(hh, p->threads, &tid, sizeof(tid), t);
+	HASH_FIND(hh, p->threads, &tid, sizeof(tid), t);
 	if (!t) {
 		t = calloc(1, sizeof(*t));
 		if (!t)
@@ -228,20 +234,19 @@ static __attribute__((noinline)) struct mh_replay_thread *thread_get_slow(struct
 		t->tid = tid;
 		HASH_ADD(hh, p->threads, tid, sizeof(t->tid), t);
 	}
-	p->prev_thread = p->last_thread;
-	p->last_thread = t;
+	p->thread_cache[tid % MH_THREAD_CACHE] = t;
 	return t;
 }
 
 /*
- * The per-event path: one thread runs for long stretches, so the cache
- * mostly answers; where two threads take turns, the one before it does
- * (alloc_bench's two threads: a hash lookup for 3% of the events took
- * 2.5% of the report's cycles, perf record).
+ * The per-event path: threads of nearby tids have their own cache
+ * entries, so where threads take turns the cache still answers
+ * (alloc_bench's two threads, 20M events: a cache of the last two threads
+ * sent 18% of the lookups to the hash, 148M instructions, callgrind).
  */
 static inline struct mh_replay_thread *thread_get(struct mh_process *p, uint32_t tid)
 {
-	struct mh_replay_thread *t = p->last_thread;
+	struct mh_replay_thread *t = p->thread_cache[tid % MH_THREAD_CACHE];
 
 	return t && t->tid == tid ? t : thread_get_slow(p, tid);
 }
@@ -298,48 +303,69 @@ uint64_t mh_stack_peak_bytes(const struct mh_process *p, const struct mh_stack_s
 	return st->peak_ver != p->peak_ver ? st->live_bytes : st->peak_snap_bytes;
 }
 
-static void heap_release(struct mh_replay *rp, struct mh_process *p, struct mh_block *blk,
-			 uint32_t tid)
+static inline void heap_release(struct mh_replay *rp, struct mh_process *p, struct mh_block *blk,
+				uint32_t tid)
 {
 	struct mh_stack_stats *st = blk->stack;
 	struct mh_replay_thread *t = thread_get(p, tid);
+	uint64_t size = blk->size;
 
 	stats_touch(p, st);
 	st->frees++;
-	st->bytes_freed += blk->size;
-	st->live_bytes -= blk->size;
+	st->bytes_freed += size;
+	st->live_bytes -= size;
 	st->live_blocks--;
 	p->frees++;
-	p->bytes_freed += blk->size;
-	p->live_bytes -= blk->size;
+	p->bytes_freed += size;
+	p->live_bytes -= size;
 	p->live_blocks--;
 	if (t && t->last_alloc == blk->addr) {
 		st->temporary++;
 		p->temporary++;
 		t->last_alloc = 0;
 	}
-	if (rp->sub && rp->sub->block_removed)
-		rp->sub->block_removed(rp->sub_ctx, p, blk);
+	publish_removed(rp, p, blk);
 	mh_blocks_remove(p->blocks, blk);
 }
 
-static int heap_free(struct mh_replay *rp, struct mh_process *p, uint64_t addr, uint32_t tid)
+/* A free of addr by thread tid at ts. 0 or -ENOMEM. */
+static inline int heap_free(struct mh_replay *rp, struct mh_process *p, uint64_t ts,
+			    uint64_t addr, uint32_t tid)
 {
 	struct mh_block *blk;
 
+	if (mh_series_tick(p, p->series, ts))
+		return -ENOMEM;
 	if (!addr)
 		return 0;
 	blk = mh_blocks_find(p->blocks, addr);
-	if (!blk) {
+	if (blk)
+		heap_release(rp, p, blk, tid);
+	else
 		p->unmatched_frees++;
-		return 0;
-	}
-	heap_release(rp, p, blk, tid);
 	return 0;
 }
 
-static int heap_alloc(struct mh_replay *rp, struct mh_process *p, uint32_t tid, uint64_t addr,
-		      uint64_t size, uint64_t stack_id, uint64_t ts)
+/*
+ * An allocation of size bytes from st at the address of blk, which is
+ * still live: its free was lost. Retire it so the new block is exact.
+ */
+static __attribute__((noinline)) struct mh_block *
+heap_alloc_over(struct mh_replay *rp, struct mh_process *p, struct mh_block *blk, uint32_t tid,
+		uint64_t size, struct mh_stack_stats *st)
+{
+	uint64_t addr = blk->addr;
+
+	p->double_allocs++;
+	heap_release(rp, p, blk, tid);
+	return mh_blocks_add(p->blocks, addr, size, st);
+}
+
+/* Inlined in on_alloc() (and on_realloc()): a call of its own took 20 instructions an allocation. */
+static inline __attribute__((always_inline)) int heap_alloc(struct mh_replay *rp,
+							     struct mh_process *p, uint32_t tid,
+							     uint64_t addr, uint64_t size,
+							     uint64_t stack_id, uint64_t ts)
 {
 	struct mh_stack_stats *st;
 	struct mh_block *blk;
@@ -351,14 +377,12 @@ static int heap_alloc(struct mh_replay *rp, struct mh_process *p, uint32_t tid, 
 	if (mh_granule_note(p, addr) || mh_series_tick(p, p->series, ts))
 		return -ENOMEM;
 	st = stats_get(rp, p, stack_id);
-	blk = st ? mh_blocks_insert(p->blocks, addr, size, st, &added) : NULL;
-	if (blk && !added) {
-		/* Its free was lost: retire the old block so the new one is exact. */
-		p->double_allocs++;
-		heap_release(rp, p, blk, tid);
-		blk = mh_blocks_add(p->blocks, addr, size, st);
-	}
-	if (!blk || PUBLISH(rp, block_added, p, blk, tid, ts))
+	if (!st)
+		return -ENOMEM;
+	blk = mh_blocks_insert(p->blocks, addr, size, st, &added);
+	if (blk && !added)
+		blk = heap_alloc_over(rp, p, blk, tid, size, st);
+	if (!blk || (p->watch_blocks && PUBLISH(rp, block_added, p, blk, tid, ts)))
 		return -ENOMEM;
 	stats_touch(p, st);
 	st->alloc_calls++;
@@ -381,13 +405,21 @@ static int heap_alloc(struct mh_replay *rp, struct mh_process *p, uint32_t tid, 
 	return 0;
 }
 
-static int on_alloc(struct mh_replay *rp, const struct mh_rec_alloc *a)
+/*
+ * on_alloc() and on_free() stay out of line: mh_replay_record(), which
+ * every record goes through, then only jumps to them and saves no
+ * registers.
+ */
+static __attribute__((noinline)) int on_alloc(struct mh_replay *rp, const struct mh_rec_alloc *a)
 {
 	struct mh_process *p = process_get(rp, a->pid);
 
 	if (!p)
 		return -ENOMEM;
 	p->last_ts_ns = a->ts_ns;
+	/* The malloc family's kinds come first: one comparison for most records. */
+	if (a->hdr.kind < MH_KIND_MMAP)
+		return heap_alloc(rp, p, a->tid, a->addr, a->size, a->stack_id, a->ts_ns);
 	switch (a->hdr.kind) {
 	case MH_KIND_MMAP:
 		p->mmap_calls++;
@@ -407,13 +439,15 @@ static int on_alloc(struct mh_replay *rp, const struct mh_rec_alloc *a)
 	}
 }
 
-static int on_free(struct mh_replay *rp, const struct mh_rec_free *f)
+static __attribute__((noinline)) int on_free(struct mh_replay *rp, const struct mh_rec_free *f)
 {
 	struct mh_process *p = process_get(rp, f->pid);
 
 	if (!p)
 		return -ENOMEM;
 	p->last_ts_ns = f->ts_ns;
+	if (f->hdr.kind < MH_KIND_MMAP)
+		return heap_free(rp, p, f->ts_ns, f->addr, f->tid);
 	switch (f->hdr.kind) {
 	case MH_KIND_MUNMAP:
 		p->munmap_calls++;
@@ -425,8 +459,7 @@ static int on_free(struct mh_replay *rp, const struct mh_rec_free *f)
 		p->brk_bytes -= (int64_t)f->size;
 		return f->size ? PUBLISH(rp, break_moved, p, f->addr, f->size, 0, false) : 0;
 	default:
-		return mh_series_tick(p, p->series, f->ts_ns) ? -ENOMEM :
-								heap_free(rp, p, f->addr, f->tid);
+		return heap_free(rp, p, f->ts_ns, f->addr, f->tid);
 	}
 }
 
@@ -447,9 +480,8 @@ static int on_realloc(struct mh_replay *rp, const struct mh_rec_realloc *r)
 	/* A failed realloc(p, n > 0) leaves p alone. */
 	if (!r->addr && r->size)
 		return 0;
-	if (mh_series_tick(p, p->series, r->ts_ns))
+	if (heap_free(rp, p, r->ts_ns, r->old_addr, r->tid))
 		return -ENOMEM;
-	heap_free(rp, p, r->old_addr, r->tid);
 	return heap_alloc(rp, p, r->tid, r->addr, r->size, r->stack_id, r->ts_ns);
 }
 
@@ -539,8 +571,7 @@ static void drop_block(struct mh_block *blk, void *arg)
 	stats_touch(dc->p, st);
 	st->live_bytes -= blk->size;
 	st->live_blocks--;
-	if (dc->rp->sub && dc->rp->sub->block_removed)
-		dc->rp->sub->block_removed(dc->rp->sub_ctx, dc->p, blk);
+	publish_removed(dc->rp, dc->p, blk);
 }
 
 /*
@@ -645,13 +676,10 @@ static void mark_scan_requested(struct mh_replay *rp, const struct mh_rec_exit_s
 		p->scan_requested = true;
 }
 
-static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
+/* Records other than ALLOC and FREE: few. */
+static __attribute__((noinline)) int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 {
 	switch (rec->type) {
-	case MH_REC_ALLOC:
-		return on_alloc(rp, (const void *)rec);
-	case MH_REC_FREE:
-		return on_free(rp, (const void *)rec);
 	case MH_REC_REALLOC:
 		return on_realloc(rp, (const void *)rec);
 	case MH_REC_STACK:
@@ -689,31 +717,53 @@ static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 	}
 }
 
+void mh_replay_call_before_next(struct mh_replay *rp)
+{
+	rp->before_next = true;
+}
+
+/* mh_replay_record() of a record the subscriber asked to be told of first. */
+static __attribute__((noinline)) int record_after_before(struct mh_replay *rp,
+							 const struct mh_rec_hdr *rec)
+{
+	int err;
+
+	rp->before_next = false;
+	err = PUBLISH(rp, before_record, rec);
+	return err ? err : mh_replay_record(rp, rec);
+}
+
+/*
+ * Every record comes through here: what it does for each is kept to the
+ * checks and counters, and the jump to its kind's function (58
+ * instructions a record with a call to before_record and the registers
+ * its inlined kinds saved, 24 now: callgrind).
+ */
 int mh_replay_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 {
+	uint16_t type = rec->type;
 	uint64_t ts;
 
-	if (rec->size < mh_rec_min_size(rec->type))
+	if (rec->size < mh_rec_min_size(type))
 		return -EBADMSG;
-	if (rp->sub && rp->sub->before_record) {
-		int err = rp->sub->before_record(rp->sub_ctx, rec);
-
-		if (err)
-			return err;
-	}
+	if (__builtin_expect(rp->before_next, 0))
+		return record_after_before(rp, rec);
 	rp->records++;
-	if (rec->type >= MH_REC_ALLOC && rec->type <= MH_REC_REALLOC) {
+	if (type >= MH_REC_ALLOC && type <= MH_REC_REALLOC) {
 		rp->events++;
 		ts = ((const struct mh_rec_alloc *)rec)->ts_ns;
 	} else {
 		ts = mh_rec_stamp(rec);
 	}
-	if (ts) {
-		if (!rp->first_ts_ns || ts < rp->first_ts_ns)
-			rp->first_ts_ns = ts;
-		if (ts > rp->last_ts_ns)
-			rp->last_ts_ns = ts;
-	}
+	/* Unsigned: 0 (no stamp) is never below first_ts_ns - 1, and any stamp is below 0 - 1. */
+	if (ts - 1 < rp->first_ts_ns - 1)
+		rp->first_ts_ns = ts;
+	if (ts > rp->last_ts_ns)
+		rp->last_ts_ns = ts;
+	if (type == MH_REC_ALLOC)
+		return on_alloc(rp, (const void *)rec);
+	if (type == MH_REC_FREE)
+		return on_free(rp, (const void *)rec);
 	return dispatch(rp, rec);
 }
 
