@@ -8,6 +8,8 @@
 #ifndef MEMHOOK_MERGER_ATTRIBUTION_ATTR_INTERNAL_H
 #define MEMHOOK_MERGER_ATTRIBUTION_ATTR_INTERNAL_H
 
+#include <string.h>
+
 #include "merger/attribution/attribute.h"
 
 struct mh_rec_pagemap;
@@ -31,13 +33,16 @@ int mh_attr_record(struct mh_attribution *at, const struct mh_rec_hdr *rec);
 int mh_attr_apply_pending(struct mh_attribution *at);
 
 /*
- * The replay's events, acted on only when p->attr is set. 0 or -ENOMEM.
+ * The replay's events, acted on only when p->attr is set; the blocks'
+ * only once p has a block index (mh_block_index_ensure() sets
+ * p->watch_blocks: the replay publishes them for no other). 0 or -ENOMEM.
  * mh_attr_mmap() and mh_attr_munmap() act as the syscalls do on page
  * boundaries: a mapping (or unmapping) over older mappings unmaps what it
  * covers, wholly or in part (docs/ATTRIBUTION.md).
  */
-int mh_attr_block_added(struct mh_process *p, struct mh_block *blk, uint32_t tid, uint64_t ts);
-void mh_attr_block_removed(struct mh_process *p, struct mh_block *blk);
+int mh_attr_block_added(void *at, struct mh_process *p, struct mh_block *blk, uint32_t tid,
+			uint64_t ts);
+void mh_attr_block_removed(void *at, struct mh_process *p, struct mh_block *blk);
 int mh_attr_mmap(struct mh_process *p, uint64_t addr, uint64_t size, uint64_t stack_id);
 int mh_attr_munmap(struct mh_process *p, uint64_t addr, uint64_t size);
 /* The program moved its break itself over [addr, addr + size), up (grow) or down: by bytes. */
@@ -101,22 +106,43 @@ void mh_rss_finish(struct mh_process *p);
 int mh_block_index_ensure(struct mh_process *p);
 /* The stack of the live block covering addr, or NULL. */
 struct mh_stack_stats *mh_block_index_at(struct mh_attr *a, uint64_t addr);
-/* Note a block added while the index exists. 0 or -ENOMEM. */
-int mh_block_index_note(struct mh_attr *a, struct mh_block *blk);
-/* A block is no longer live: out of the index or the noted list. */
-void mh_block_index_forget(struct mh_attr *a, const struct mh_block *blk);
 /* Free the index and the noted list. */
 void mh_block_index_free(struct mh_attr *a);
 
 /* mappings.c */
-/* A live block was seen at addr: the mapping around it is allocator memory. */
-void mh_mapping_note_heap(struct mh_attr *a, uint64_t addr);
+/* mh_mapping_note_heap() past the ranges noted. */
+void mh_mapping_note_heap_slow(struct mh_attr *a, uint64_t addr);
+
+/*
+ * A live block was seen at addr: the mapping around it is allocator
+ * memory. Inline up to the ranges already noted: every allocation asks.
+ * A range found moves to the front, so the ranges of the arenas in use
+ * are found first (any order does: each only says "nothing to do").
+ */
+static inline void mh_mapping_note_heap(struct mh_attr *a, uint64_t addr)
+{
+	uint64_t (*n)[3] = a->heap_noted, found[3];
+
+	if (!a->mappings || addr - n[0][0] < n[0][1] - n[0][0])
+		return;
+	for (unsigned i = 1; i < MH_HEAP_NOTED; i++) {
+		if (addr - n[i][0] < n[i][1] - n[i][0]) {
+			memcpy(found, n[i], sizeof(found));
+			memcpy(n[i], n[0], sizeof(found));
+			memcpy(n[0], found, sizeof(found));
+			return;
+		}
+	}
+	mh_mapping_note_heap_slow(a, addr);
+}
 /* Apply a kernel mmap/munmap/mremap/brk record. 0 or -ENOMEM. */
 int mh_mappings_syscall(struct mh_attr *a, const struct mh_rec_ksyscall *s);
 /* Free every mapping (a->map_index, which holds them, is attribute.c's). */
 void mh_mappings_free(struct mh_attr *a);
 
 /* attribute.c */
+/* blk was just allocated on thread tid at ts: settle what waited there for it (faults, a stall). */
+void mh_attr_settle_waiting(struct mh_attr *a, struct mh_block *blk, uint32_t tid, uint64_t ts);
 struct mh_map_stats *mh_map_stats_get(struct mh_attr *a, enum mh_map_kind kind,
 				      const char *name, uint64_t stack_id);
 /* The mapping stats for memory at addr outside live blocks, from the mapping index. */

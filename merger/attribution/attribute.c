@@ -269,25 +269,18 @@ static void touch_note(struct mh_stack_stats *st, uint64_t ip)
 	st->touch[min].faults++;
 }
 
-/* ---- hooks from the replay ---- */
+/* ---- a block's allocation (the hooks from the replay: blockindex.c) ---- */
 
-int mh_attr_block_added(struct mh_process *p, struct mh_block *blk, uint32_t tid, uint64_t ts)
+/* blk was just allocated on thread tid of a: settle what waited there for it. */
+void mh_attr_settle_waiting(struct mh_attr *a, struct mh_block *blk, uint32_t tid, uint64_t ts)
 {
-	struct mh_attr *a = p->attr;
 	struct mh_stack_stats *st = blk->stack;
-	struct mh_attr_thread *t;
 	uint64_t page_mask = ~(uint64_t)(a->page_size - 1);
+	struct mh_attr_thread *t = thread_get(a, tid, false);
 	unsigned i;
 
-	if (!a->block_index)
-		return 0;
-	/* The mapping it lies in holds heap from now on. */
-	mh_mapping_note_heap(a, blk->addr);
-	if (mh_block_index_note(a, blk))
-		return -ENOMEM;
-	t = a->threads_waiting[tid % MH_WAIT_SLOTS] ? thread_get(a, tid, false) : NULL;
 	if (!t || !thread_waits(t))
-		return 0;
+		return;
 	a->threads_waiting[tid % MH_WAIT_SLOTS]--;
 	/* This allocation settles every fault waiting on its thread. */
 	for (i = 0; i < t->pending_count; i++) {
@@ -313,13 +306,6 @@ int mh_attr_block_added(struct mh_process *p, struct mh_block *blk, uint32_t tid
 			a->reclaim_unattributed_ns += t->reclaim_ns;
 		t->reclaim_ns = 0;
 	}
-	return 0;
-}
-
-void mh_attr_block_removed(struct mh_process *p, struct mh_block *blk)
-{
-	if (p->attr->block_index)
-		mh_block_index_forget(p->attr, blk);
 }
 
 /* ---- kernel records ---- */

@@ -160,17 +160,12 @@ static void gap_learn(struct mh_attr *a, uint64_t addr)
  * Ranges in heap_noted are gaps between mappings or mappings already
  * marked: both stay so as mappings go or shrink; a mapping that comes or
  * grows into one cuts it down to the side of its anchor (heap_noted_cut).
+ * Called for addr in none of them (mh_mapping_note_heap(), inline).
  */
-void mh_mapping_note_heap(struct mh_attr *a, uint64_t addr)
+void mh_mapping_note_heap_slow(struct mh_attr *a, uint64_t addr)
 {
-	struct mh_mapping *m;
+	struct mh_mapping *m = mapping_find(a, addr);
 
-	if (!a->mappings)
-		return;
-	for (unsigned i = 0; i < MH_HEAP_NOTED; i++)
-		if (addr - a->heap_noted[i][0] < a->heap_noted[i][1] - a->heap_noted[i][0])
-			return;
-	m = mapping_find(a, addr);
 	if (!m) {
 		gap_learn(a, addr);
 		return;

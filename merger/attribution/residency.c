@@ -322,5 +322,7 @@ int mh_residency_add(struct mh_attribution *at, struct mh_process *p,
 	if (!a->page_size)
 		a->page_size = rec->page_size;
 	at->snap_pending = p;
+	/* Applied before the next record, unless that is another part (mh_attr_apply_pending()). */
+	mh_replay_call_before_next(at->rp);
 	return 0;
 }

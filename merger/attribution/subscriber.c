@@ -15,6 +15,7 @@
 #include "merger/attribution/attr_internal.h"
 #include "merger/replay/replay.h"
 
+/* Asked for while a snapshot part waits (residency.c). */
 static int before_record(void *ctx, const struct mh_rec_hdr *rec)
 {
 	struct mh_attribution *at = ctx;
@@ -28,18 +29,6 @@ static int before_record(void *ctx, const struct mh_rec_hdr *rec)
 static int record(void *ctx, const struct mh_rec_hdr *rec)
 {
 	return mh_attr_record(ctx, rec);
-}
-
-static int block_added(void *ctx, struct mh_process *p, struct mh_block *blk, uint32_t tid,
-		       uint64_t ts)
-{
-	return p->attr ? mh_attr_block_added(p, blk, tid, ts) : 0;
-}
-
-static void block_removed(void *ctx, struct mh_process *p, struct mh_block *blk)
-{
-	if (p->attr)
-		mh_attr_block_removed(p, blk);
 }
 
 /* The program's own mmap: its mapping is the first attribution state a process may need. */
@@ -93,13 +82,15 @@ static void process_freed(void *ctx, struct mh_process *p)
 		at->snap_pending = NULL;
 	mh_attr_free(p->attr);
 	p->attr = NULL;
+	p->watch_blocks = false;
 }
 
 static const struct mh_replay_events events = {
 	.before_record = before_record,
 	.record = record,
-	.block_added = block_added,
-	.block_removed = block_removed,
+	/* For processes with a block index only (it sets p->watch_blocks): blockindex.c. */
+	.block_added = mh_attr_block_added,
+	.block_removed = mh_attr_block_removed,
 	.mapped = mapped,
 	.unmapped = unmapped,
 	.remapped = remapped,

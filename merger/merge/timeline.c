@@ -439,52 +439,64 @@ static inline bool ends_something(const struct mh_rec_hdr *rec)
 
 /*
  * Replay one batch of master records, releasing secondaries as the clock
- * passes them. Where the live-block table is large, the slot of the
- * record PREFETCH_AHEAD places on is loaded while this one is replayed.
+ * passes them. Where the live-block table is large, the slots of the
+ * records PREFETCH_AHEAD to 2 * PREFETCH_AHEAD - 1 places on are loaded
+ * while these are replayed, a run of PREFETCH_AHEAD at a time.
  */
 static int replay_batch(struct mh_timeline *tl, struct mh_replay *rp, const struct batch *b,
-			uint64_t *clock, uint64_t *next_release, uint64_t *n,
+			uint64_t *clock_io, uint64_t *next_release_io, uint64_t *n_io,
 			mh_timeline_progress_fn fn, void *arg)
 {
+	/* In locals, not through the pointers: the replay's calls would force a reload each. */
+	uint64_t clock = *clock_io, next_release = *next_release_io, n = *n_io, ts;
 	const struct mh_rec_hdr *rec;
-	size_t off, end = b->bytes, ahead = end;
-	unsigned i;
-	uint64_t ts;
+	/* At the record at offset `at`, prefetch the run from `ahead` on; end: never. */
+	size_t off, end = b->bytes, ahead = end, at = end;
 	bool ends;
-	int err;
+	int err = 0;
 
 	if (mh_replay_prefetch_pays(rp)) {
-		for (i = 0, ahead = 0; i < PREFETCH_AHEAD && ahead < end; i++)
+		for (unsigned i = at = ahead = 0; i < PREFETCH_AHEAD && ahead < end; i++)
 			ahead += ((const struct mh_rec_hdr *)(b->data + ahead))->size;
 	}
 	for (off = 0; off < end; off += rec->size) {
 		rec = (const struct mh_rec_hdr *)(b->data + off);
-		if (ahead < end) {
-			const struct mh_rec_hdr *next = (const void *)(b->data + ahead);
-
-			mh_replay_prefetch(rp, next);
-			ahead += next->size;
+		if (off == at) {
+			at = ahead;
+			ahead = mh_replay_prefetch(rp, b->data, end, ahead, PREFETCH_AHEAD);
 		}
-		ts = mh_rec_stamp(rec);
-		if (ts > *clock)
-			*clock = ts;
-		ends = ends_something(rec);
-		if (*clock > *next_release || (ends && *clock == *next_release)) {
-			err = release_all(tl, rp, ends ? *clock : *clock - 1, false);
+		/* Most are allocations and frees: their stamp where mh_rec_stamp() finds it. */
+		if (rec->type == MH_REC_ALLOC && rec->size >= sizeof(struct mh_rec_alloc)) {
+			ts = ((const struct mh_rec_alloc *)rec)->ts_ns;
+			ends = false;
+		} else if (rec->type == MH_REC_FREE && rec->size >= sizeof(struct mh_rec_free)) {
+			ts = ((const struct mh_rec_free *)rec)->ts_ns;
+			ends = true;
+		} else {
+			ts = mh_rec_stamp(rec);
+			ends = ends_something(rec);
+		}
+		if (ts > clock)
+			clock = ts;
+		if (clock > next_release || (ends && clock == next_release)) {
+			err = release_all(tl, rp, ends ? clock : clock - 1, false);
 			if (err)
-				return err;
-			*next_release = next_secondary_ts(tl);
+				break;
+			next_release = next_secondary_ts(tl);
 		}
 		err = mh_replay_record(rp, rec);
 		if (err) {
 			snprintf(tl->error, sizeof(tl->error), "cannot replay record of type %u: %s",
 				 rec->type, strerror(-err));
-			return err;
+			break;
 		}
-		if (fn && !(++*n % PROGRESS_EVERY))
-			fn(*n, arg);
+		if (fn && !(++n % PROGRESS_EVERY))
+			fn(n, arg);
 	}
-	return 0;
+	*clock_io = clock;
+	*next_release_io = next_release;
+	*n_io = n;
+	return err;
 }
 
 int mh_timeline_run(struct mh_timeline *tl, struct mh_replay *rp, mh_timeline_progress_fn fn,

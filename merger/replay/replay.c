@@ -26,6 +26,7 @@
 #include "common/image.h"
 #include "merger/replay/modmap.h"
 #include "merger/replay/series.h"
+#include "merger/replay/stackstats.h"
 #include "trace/records.h"
 
 /* Per-thread state for the temporary-allocation rule. */
@@ -74,6 +75,14 @@ void mh_replay_count_late(struct mh_replay *rp)
  */
 #define PUBLISH(rp, name, ...)							\
 	((rp)->sub && (rp)->sub->name ? (rp)->sub->name((rp)->sub_ctx, __VA_ARGS__) : 0)
+
+/* Publish block_removed for blk of p, if the subscriber watches p's blocks. */
+static inline void publish_removed(struct mh_replay *rp, struct mh_process *p,
+				   struct mh_block *blk)
+{
+	if (p->watch_blocks && rp->sub && rp->sub->block_removed)
+		rp->sub->block_removed(rp->sub_ctx, p, blk);
+}
 
 static void process_free(struct mh_replay *rp, struct mh_process *p)
 {
@@ -203,13 +212,14 @@ bool mh_replay_prefetch_pays(const struct mh_replay *rp)
 	       mh_blocks_table_bytes(rp->last_proc->blocks) >= PREFETCH_MIN_TABLE_BYTES;
 }
 
-void mh_replay_prefetch(const struct mh_replay *rp, const struct mh_rec_hdr *rec)
+size_t mh_replay_prefetch(const struct mh_replay *rp, const unsigned char *buf, size_t bytes,
+			  size_t from, unsigned count)
 {
 	const struct mh_process *p = rp->last_proc;
 
 	/* Only the process replayed last: finding another would cost more than the miss. */
-	if (p)
-		mh_blocks_prefetch_event(p->blocks, p->pid, rec);
+	return mh_blocks_prefetch_events(p ? p->blocks : NULL, p ? p->pid : 0, buf, bytes, from,
+					 count);
 }
 
 static __attribute__((noinline)) struct mh_replay_thread *thread_get_slow(struct mh_process *p,
@@ -217,9 +227,7 @@ static __attribute__((noinline)) struct mh_replay_thread *thread_get_slow(struct
 {
 	struct mh_replay_thread *t;
 
-	t = p->prev_thread;
-	if (!t || t->tid != tid)
-		HASH_FIND(hh, p->threads, &tid, sizeof(tid), t);
+	HASH_FIND(hh, p->threads, &tid, sizeof(tid), t);
 	if (!t) {
 		t = calloc(1, sizeof(*t));
 		if (!t)
@@ -227,146 +235,86 @@ static __attribute__((noinline)) struct mh_replay_thread *thread_get_slow(struct
 		t->tid = tid;
 		HASH_ADD(hh, p->threads, tid, sizeof(t->tid), t);
 	}
-	p->prev_thread = p->last_thread;
-	p->last_thread = t;
+	p->thread_cache[tid % MH_THREAD_CACHE] = t;
 	return t;
 }
 
 /*
- * The per-event path: one thread runs for long stretches, so the cache
- * mostly answers; where two threads take turns, the one before it does
- * (alloc_bench's two threads: a hash lookup for 3% of the events took
- * 2.5% of the report's cycles, perf record).
+ * The per-event path: threads of nearby tids have their own cache
+ * entries, so where threads take turns the cache still answers
+ * (alloc_bench's two threads, 20M events: a cache of the last two threads
+ * sent 18% of the lookups to the hash, 148M instructions, callgrind).
  */
 static inline struct mh_replay_thread *thread_get(struct mh_process *p, uint32_t tid)
 {
-	struct mh_replay_thread *t = p->last_thread;
+	struct mh_replay_thread *t = p->thread_cache[tid % MH_THREAD_CACHE];
 
 	return t && t->tid == tid ? t : thread_get_slow(p, tid);
 }
 
-/*
- * A cache of entries entries for p, the old one given up (its entries
- * fill again as stacks are used). Kept as it is if out of memory.
- */
-static void stack_cache_resize(struct mh_process *p, uint32_t entries)
-{
-	struct mh_stack_stats **cache = calloc(entries, sizeof(*cache));
-
-	if (!cache)
-		return;
-	free(p->stack_cache);
-	p->stack_cache = cache;
-	p->stack_cache_mask = entries - 1;
-}
-
-static __attribute__((noinline)) struct mh_stack_stats *
-stats_get_slow(struct mh_replay *rp, struct mh_process *p, uint64_t id,
-	       struct mh_stack_stats **slot)
-{
-	struct mh_stack_stats *st = mh_stack_stats_find(&p->stacks, id);
-
-	if (!st) {
-		st = mh_stack_stats_get(&p->stacks, id, p->peak_ver);
-		if (!st)
-			return NULL;
-		st->info = id ? mh_stackdb_find(rp->stacks, id) : NULL;
-		/* The module map as it is when the stack is first used. */
-		if (st->info && !st->info->resolved)
-			mh_stack_resolve(st->info, rp->modules, false);
-		/*
-		 * Four entries per stack: a cache the stacks outgrow misses
-		 * most lookups (cc1: 7,600 stacks in 4,096 entries, a fifth
-		 * of its report's time in the table behind it).
-		 */
-		if (slot && HASH_COUNT(p->stacks) > (p->stack_cache_mask + 1) / 4 &&
-		    p->stack_cache_mask + 1 < MH_STACK_CACHE_MAX) {
-			stack_cache_resize(p, 2 * (p->stack_cache_mask + 1));
-			slot = &p->stack_cache[(id ^ (id >> 32)) & p->stack_cache_mask];
-		}
-	}
-	if (slot)
-		*slot = st;
-	else if (p->alloc_calls > MH_STACK_CACHE_AFTER)
-		stack_cache_resize(p, MH_STACK_CACHE_SIZE);	/* none yet: later */
-	return st;
-}
-
-static inline struct mh_stack_stats *stats_get(struct mh_replay *rp, struct mh_process *p,
-					       uint64_t id)
-{
-	struct mh_stack_stats **slot, *st;
-
-	if (!p->stack_cache)
-		return stats_get_slow(rp, p, id, NULL);
-	/* Stack ids are content hashes: their low bits index the cache. */
-	slot = &p->stack_cache[(id ^ (id >> 32)) & p->stack_cache_mask];
-	st = *slot;
-	return st && st->stack_id == id ? st : stats_get_slow(rp, p, id, slot);
-}
-
-/*
- * Before a stack's live bytes change: if a new heap peak happened since
- * its last change, its live bytes then were its live bytes now; so were
- * they at the grid points taken since (series.h).
- */
-static inline void stats_touch(const struct mh_process *p, struct mh_stack_stats *st)
-{
-	if (st->peak_ver != p->peak_ver) {
-		st->peak_snap_bytes = st->live_bytes;
-		st->peak_ver = p->peak_ver;
-	}
-	if (p->series && st->series_upto != p->series->count)
-		mh_series_fill(p, st);
-}
-
-uint64_t mh_stack_peak_bytes(const struct mh_process *p, const struct mh_stack_stats *st)
-{
-	return st->peak_ver != p->peak_ver ? st->live_bytes : st->peak_snap_bytes;
-}
-
-static void heap_release(struct mh_replay *rp, struct mh_process *p, struct mh_block *blk,
-			 uint32_t tid)
+static inline void heap_release(struct mh_replay *rp, struct mh_process *p, struct mh_block *blk,
+				uint32_t tid)
 {
 	struct mh_stack_stats *st = blk->stack;
 	struct mh_replay_thread *t = thread_get(p, tid);
+	uint64_t size = blk->size;
 
-	stats_touch(p, st);
+	mh_stats_touch(p, st);
 	st->frees++;
-	st->bytes_freed += blk->size;
-	st->live_bytes -= blk->size;
+	st->bytes_freed += size;
+	st->live_bytes -= size;
 	st->live_blocks--;
 	p->frees++;
-	p->bytes_freed += blk->size;
-	p->live_bytes -= blk->size;
+	p->bytes_freed += size;
+	p->live_bytes -= size;
 	p->live_blocks--;
 	if (t && t->last_alloc == blk->addr) {
 		st->temporary++;
 		p->temporary++;
 		t->last_alloc = 0;
 	}
-	if (rp->sub && rp->sub->block_removed)
-		rp->sub->block_removed(rp->sub_ctx, p, blk);
+	publish_removed(rp, p, blk);
 	mh_blocks_remove(p->blocks, blk);
 }
 
-static int heap_free(struct mh_replay *rp, struct mh_process *p, uint64_t addr, uint32_t tid)
+/* A free of addr by thread tid at ts. 0 or -ENOMEM. */
+static inline int heap_free(struct mh_replay *rp, struct mh_process *p, uint64_t ts,
+			    uint64_t addr, uint32_t tid)
 {
 	struct mh_block *blk;
 
+	if (mh_series_tick(p, p->series, ts))
+		return -ENOMEM;
 	if (!addr)
 		return 0;
 	blk = mh_blocks_find(p->blocks, addr);
-	if (!blk) {
+	if (blk)
+		heap_release(rp, p, blk, tid);
+	else
 		p->unmatched_frees++;
-		return 0;
-	}
-	heap_release(rp, p, blk, tid);
 	return 0;
 }
 
-static int heap_alloc(struct mh_replay *rp, struct mh_process *p, uint32_t tid, uint64_t addr,
-		      uint64_t size, uint64_t stack_id, uint64_t ts)
+/*
+ * An allocation of size bytes from st at the address of blk, which is
+ * still live: its free was lost. Retire it so the new block is exact.
+ */
+static __attribute__((noinline)) struct mh_block *
+heap_alloc_over(struct mh_replay *rp, struct mh_process *p, struct mh_block *blk, uint32_t tid,
+		uint64_t size, struct mh_stack_stats *st)
+{
+	uint64_t addr = blk->addr;
+
+	p->double_allocs++;
+	heap_release(rp, p, blk, tid);
+	return mh_blocks_add(p->blocks, addr, size, st);
+}
+
+/* Inlined in on_alloc() (and on_realloc()): a call of its own took 20 instructions an allocation. */
+static inline __attribute__((always_inline)) int heap_alloc(struct mh_replay *rp,
+							     struct mh_process *p, uint32_t tid,
+							     uint64_t addr, uint64_t size,
+							     uint64_t stack_id, uint64_t ts)
 {
 	struct mh_stack_stats *st;
 	struct mh_block *blk;
@@ -377,17 +325,15 @@ static int heap_alloc(struct mh_replay *rp, struct mh_process *p, uint32_t tid, 
 		return 0;	/* a failed call: memcheck counts nothing either */
 	if (mh_granule_note(p, addr) || mh_series_tick(p, p->series, ts))
 		return -ENOMEM;
-	st = stats_get(rp, p, stack_id);
-	blk = st ? mh_blocks_insert(p->blocks, addr, size, st, &added) : NULL;
-	if (blk && !added) {
-		/* Its free was lost: retire the old block so the new one is exact. */
-		p->double_allocs++;
-		heap_release(rp, p, blk, tid);
-		blk = mh_blocks_add(p->blocks, addr, size, st);
-	}
-	if (!blk || PUBLISH(rp, block_added, p, blk, tid, ts))
+	st = mh_stats_get(rp, p, stack_id);
+	if (!st)
 		return -ENOMEM;
-	stats_touch(p, st);
+	blk = mh_blocks_insert(p->blocks, addr, size, st, &added);
+	if (blk && !added)
+		blk = heap_alloc_over(rp, p, blk, tid, size, st);
+	if (!blk || (p->watch_blocks && PUBLISH(rp, block_added, p, blk, tid, ts)))
+		return -ENOMEM;
+	mh_stats_touch(p, st);
 	st->alloc_calls++;
 	st->bytes_allocated += size;
 	st->live_bytes += size;
@@ -408,13 +354,21 @@ static int heap_alloc(struct mh_replay *rp, struct mh_process *p, uint32_t tid, 
 	return 0;
 }
 
-static int on_alloc(struct mh_replay *rp, const struct mh_rec_alloc *a)
+/*
+ * on_alloc() and on_free() stay out of line: mh_replay_record(), which
+ * every record goes through, then only jumps to them and saves no
+ * registers.
+ */
+static __attribute__((noinline)) int on_alloc(struct mh_replay *rp, const struct mh_rec_alloc *a)
 {
 	struct mh_process *p = process_get(rp, a->pid);
 
 	if (!p)
 		return -ENOMEM;
 	p->last_ts_ns = a->ts_ns;
+	/* The malloc family's kinds come first: one comparison for most records. */
+	if (a->hdr.kind < MH_KIND_MMAP)
+		return heap_alloc(rp, p, a->tid, a->addr, a->size, a->stack_id, a->ts_ns);
 	switch (a->hdr.kind) {
 	case MH_KIND_MMAP:
 		p->mmap_calls++;
@@ -434,13 +388,15 @@ static int on_alloc(struct mh_replay *rp, const struct mh_rec_alloc *a)
 	}
 }
 
-static int on_free(struct mh_replay *rp, const struct mh_rec_free *f)
+static __attribute__((noinline)) int on_free(struct mh_replay *rp, const struct mh_rec_free *f)
 {
 	struct mh_process *p = process_get(rp, f->pid);
 
 	if (!p)
 		return -ENOMEM;
 	p->last_ts_ns = f->ts_ns;
+	if (f->hdr.kind < MH_KIND_MMAP)
+		return heap_free(rp, p, f->ts_ns, f->addr, f->tid);
 	switch (f->hdr.kind) {
 	case MH_KIND_MUNMAP:
 		p->munmap_calls++;
@@ -452,8 +408,7 @@ static int on_free(struct mh_replay *rp, const struct mh_rec_free *f)
 		p->brk_bytes -= (int64_t)f->size;
 		return f->size ? PUBLISH(rp, break_moved, p, f->addr, f->size, 0, false) : 0;
 	default:
-		return mh_series_tick(p, p->series, f->ts_ns) ? -ENOMEM :
-								heap_free(rp, p, f->addr, f->tid);
+		return heap_free(rp, p, f->ts_ns, f->addr, f->tid);
 	}
 }
 
@@ -474,9 +429,8 @@ static int on_realloc(struct mh_replay *rp, const struct mh_rec_realloc *r)
 	/* A failed realloc(p, n > 0) leaves p alone. */
 	if (!r->addr && r->size)
 		return 0;
-	if (mh_series_tick(p, p->series, r->ts_ns))
+	if (heap_free(rp, p, r->ts_ns, r->old_addr, r->tid))
 		return -ENOMEM;
-	heap_free(rp, p, r->old_addr, r->tid);
 	return heap_alloc(rp, p, r->tid, r->addr, r->size, r->stack_id, r->ts_ns);
 }
 
@@ -502,12 +456,12 @@ static void inherit_block(struct mh_block *blk, void *arg)
 
 	if (ic->err)
 		return;
-	st = stats_get(ic->rp, p, blk->stack->stack_id);
+	st = mh_stats_get(ic->rp, p, blk->stack->stack_id);
 	if (!st || !mh_blocks_add(p->blocks, blk->addr, blk->size, st)) {
 		ic->err = -ENOMEM;
 		return;
 	}
-	stats_touch(p, st);
+	mh_stats_touch(p, st);
 	st->live_bytes += blk->size;
 	st->live_blocks++;
 	p->live_bytes += blk->size;
@@ -564,11 +518,10 @@ static void drop_block(struct mh_block *blk, void *arg)
 	struct mh_stack_stats *st = blk->stack;
 
 	/* In any order: a stack's first touch here sees its live bytes from before the drop. */
-	stats_touch(dc->p, st);
+	mh_stats_touch(dc->p, st);
 	st->live_bytes -= blk->size;
 	st->live_blocks--;
-	if (dc->rp->sub && dc->rp->sub->block_removed)
-		dc->rp->sub->block_removed(dc->rp->sub_ctx, dc->p, blk);
+	publish_removed(dc->rp, dc->p, blk);
 }
 
 /*
@@ -673,13 +626,10 @@ static void mark_scan_requested(struct mh_replay *rp, const struct mh_rec_exit_s
 		p->scan_requested = true;
 }
 
-static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
+/* Records other than ALLOC and FREE: few. */
+static __attribute__((noinline)) int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 {
 	switch (rec->type) {
-	case MH_REC_ALLOC:
-		return on_alloc(rp, (const void *)rec);
-	case MH_REC_FREE:
-		return on_free(rp, (const void *)rec);
 	case MH_REC_REALLOC:
 		return on_realloc(rp, (const void *)rec);
 	case MH_REC_STACK:
@@ -717,31 +667,53 @@ static int dispatch(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 	}
 }
 
+void mh_replay_call_before_next(struct mh_replay *rp)
+{
+	rp->before_next = true;
+}
+
+/* mh_replay_record() of a record the subscriber asked to be told of first. */
+static __attribute__((noinline)) int record_after_before(struct mh_replay *rp,
+							 const struct mh_rec_hdr *rec)
+{
+	int err;
+
+	rp->before_next = false;
+	err = PUBLISH(rp, before_record, rec);
+	return err ? err : mh_replay_record(rp, rec);
+}
+
+/*
+ * Every record comes through here: what it does for each is kept to the
+ * checks and counters, and the jump to its kind's function (58
+ * instructions a record with a call to before_record and the registers
+ * its inlined kinds saved, 24 now: callgrind).
+ */
 int mh_replay_record(struct mh_replay *rp, const struct mh_rec_hdr *rec)
 {
+	uint16_t type = rec->type;
 	uint64_t ts;
 
-	if (rec->size < mh_rec_min_size(rec->type))
+	if (rec->size < mh_rec_min_size(type))
 		return -EBADMSG;
-	if (rp->sub && rp->sub->before_record) {
-		int err = rp->sub->before_record(rp->sub_ctx, rec);
-
-		if (err)
-			return err;
-	}
+	if (__builtin_expect(rp->before_next, 0))
+		return record_after_before(rp, rec);
 	rp->records++;
-	if (rec->type >= MH_REC_ALLOC && rec->type <= MH_REC_REALLOC) {
+	if (type >= MH_REC_ALLOC && type <= MH_REC_REALLOC) {
 		rp->events++;
 		ts = ((const struct mh_rec_alloc *)rec)->ts_ns;
 	} else {
 		ts = mh_rec_stamp(rec);
 	}
-	if (ts) {
-		if (!rp->first_ts_ns || ts < rp->first_ts_ns)
-			rp->first_ts_ns = ts;
-		if (ts > rp->last_ts_ns)
-			rp->last_ts_ns = ts;
-	}
+	/* Unsigned: 0 (no stamp) is never below first_ts_ns - 1, and any stamp is below 0 - 1. */
+	if (ts - 1 < rp->first_ts_ns - 1)
+		rp->first_ts_ns = ts;
+	if (ts > rp->last_ts_ns)
+		rp->last_ts_ns = ts;
+	if (type == MH_REC_ALLOC)
+		return on_alloc(rp, (const void *)rec);
+	if (type == MH_REC_FREE)
+		return on_free(rp, (const void *)rec);
 	return dispatch(rp, rec);
 }
 

@@ -18,6 +18,7 @@
 #define MEMHOOK_MERGER_REPLAY_REPLAY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "memhook/events.h"
@@ -50,6 +51,8 @@ struct mh_granule {
 #define MH_STACK_CACHE_MAX (1U << 20)
 /* Allocation calls of a process before it gets that cache (a short-lived one never does). */
 #define MH_STACK_CACHE_AFTER 1024
+/* Direct-mapped cache in front of a process's threads, entries (by tid). */
+#define MH_THREAD_CACHE 8
 
 struct mh_attr;
 struct mh_block;
@@ -109,14 +112,20 @@ struct mh_process {
 	 * NULL until it creates it. The replay never reads or writes it.
 	 */
 	struct mh_attr *attr;
+	/*
+	 * Set and cleared by the subscriber: it wants block_added and
+	 * block_removed for this process. The replay publishes neither
+	 * while it is clear.
+	 */
+	bool watch_blocks;
 	/* Per-stack timelines (replay/series.h); NULL until the first heap event. */
 	struct mh_series *series;
 
 	struct mh_stack_stats *stacks;	/* uthash by stack id */
 	struct mh_blocks *blocks;	/* NULL once replaced by exec */
 	struct mh_replay_thread *threads;	/* uthash by tid */
-	struct mh_replay_thread *last_thread;	/* cache: the thread of the last event */
-	struct mh_replay_thread *prev_thread;	/* and the one before it, if another */
+	/* MH_THREAD_CACHE entries by tid bits. */
+	struct mh_replay_thread *thread_cache[MH_THREAD_CACHE];
 	/* Address granules (MH_GRANULE_SHIFT) where heap blocks ever started. */
 	struct mh_granule *granules;	/* uthash by granule number */
 	/* MH_GRANULE_CACHE entries by granule number bits; NULL while it has few granules. */
@@ -154,6 +163,7 @@ struct mh_replay {
 	uint64_t untraced_children;	/* how many */
 	const struct mh_replay_events *sub; /* the subscriber, NULL if none */
 	void *sub_ctx;
+	bool before_next;		/* publish before_record before the next record */
 };
 
 /*
@@ -162,11 +172,17 @@ struct mh_replay {
  * the replay with that error.
  */
 struct mh_replay_events {
-	/* Before every record (to apply what waited for the next record). */
+	/*
+	 * Before the next record, once the subscriber asked for it with
+	 * mh_replay_call_before_next() (to apply what waited for the next record).
+	 */
 	int (*before_record)(void *ctx, const struct mh_rec_hdr *rec);
 	/* A record the replay does not handle: kernel stream, PAGEMAP, RSS_SAMPLE. */
 	int (*record)(void *ctx, const struct mh_rec_hdr *rec);
-	/* A heap block became live on thread tid at ts; and stopped being live. */
+	/*
+	 * A heap block became live on thread tid at ts; and stopped being
+	 * live. Only for processes whose watch_blocks the subscriber set.
+	 */
 	int (*block_added)(void *ctx, struct mh_process *p, struct mh_block *blk, uint32_t tid,
 			   uint64_t ts);
 	void (*block_removed)(void *ctx, struct mh_process *p, struct mh_block *blk);
@@ -196,6 +212,12 @@ void mh_replay_free(struct mh_replay *rp);
 /* Publish to ev (with ctx) from now on; replaces any earlier subscriber. */
 void mh_replay_subscribe(struct mh_replay *rp, const struct mh_replay_events *ev, void *ctx);
 
+/*
+ * Publish before_record before the next record (once; ask again for the
+ * one after). A flag the subscriber raises instead of a call per record.
+ */
+void mh_replay_call_before_next(struct mh_replay *rp);
+
 /* Note the trace header's facts the replay keeps (root pid, page size). */
 void mh_replay_set_header(struct mh_replay *rp, uint32_t root_pid, uint32_t page_size);
 
@@ -219,10 +241,13 @@ int mh_replay_record(struct mh_replay *rp, const struct mh_rec_hdr *rec);
 int mh_replay_finish(struct mh_replay *rp);
 
 /*
- * Hint that rec is replayed soon: start loading the live-block slots it
- * will look up. Changes nothing; any record may be passed.
+ * Hint that the `count` whole records at buf + from (buf is bytes long,
+ * every record's size at least 8 and checked) are replayed soon: start
+ * loading the live-block slots they will look up. Changes nothing; any
+ * records may be passed. Returns the offset past them (at most bytes).
  */
-void mh_replay_prefetch(const struct mh_replay *rp, const struct mh_rec_hdr *rec);
+size_t mh_replay_prefetch(const struct mh_replay *rp, const unsigned char *buf, size_t bytes,
+			  size_t from, unsigned count);
 
 /*
  * True when the live-block table of the process replayed last outgrew a
