@@ -526,7 +526,8 @@ void mh_blocks_prefetch(const struct mh_blocks *b, uint64_t addr)
 }
 
 size_t mh_blocks_prefetch_events(const struct mh_blocks *b, uint32_t pid,
-				 const unsigned char *buf, size_t bytes, size_t from, unsigned count)
+				 const unsigned char *buf, size_t bytes, size_t from,
+				 unsigned count)
 {
 	return table_prefetch_events(b ? &b->t : NULL, pid, buf, bytes, from, count,
 				     sizeof(struct mh_block));

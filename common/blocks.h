@@ -82,7 +82,8 @@ void mh_blocks_prefetch(const struct mh_blocks *b, uint64_t addr);
  * (callgrind).
  */
 size_t mh_blocks_prefetch_events(const struct mh_blocks *b, uint32_t pid,
-				 const unsigned char *buf, size_t bytes, size_t from, unsigned count);
+				 const unsigned char *buf, size_t bytes, size_t from,
+				 unsigned count);
 
 /* Bytes the table's slots take now (it follows the live set); 0 for NULL. */
 uint64_t mh_blocks_table_bytes(const struct mh_blocks *b);

@@ -13,14 +13,15 @@
 #include <sys/mman.h>
 
 #define HUGE_PAGE (2U << 20)
-/* glibc's largest M_MMAP_THRESHOLD (64-bit), its default M_MMAP_ and M_TRIM_THRESHOLD and M_TOP_PAD. */
+/* glibc's largest M_MMAP_THRESHOLD (64-bit); the default of it, M_TRIM_THRESHOLD and M_TOP_PAD. */
 #define GLIBC_MMAP_THRESHOLD_MAX (32U << 20)
 #define GLIBC_THRESHOLD_DEFAULT (128U << 10)
 
 void mh_heap_huge(size_t bytes, bool fill_head)
 {
 	/* One block below the mmap threshold; the rest of the growth is glibc's top pad. */
-	size_t block_bytes = bytes < GLIBC_MMAP_THRESHOLD_MAX ? bytes : GLIBC_MMAP_THRESHOLD_MAX / 2;
+	size_t block_bytes = bytes < GLIBC_MMAP_THRESHOLD_MAX ? bytes :
+			     GLIBC_MMAP_THRESHOLD_MAX / 2;
 	char *block, *start, *end, *page;
 
 	(void)mallopt(M_MMAP_THRESHOLD, GLIBC_MMAP_THRESHOLD_MAX);
@@ -30,7 +31,7 @@ void mh_heap_huge(size_t bytes, bool fill_head)
 	(void)mallopt(M_TOP_PAD, GLIBC_THRESHOLD_DEFAULT);
 	if (!block)
 		return;
-	/* The heap's end now: the block and the pad above it (the block may have come from below). */
+	/* The heap's end now: the block and the pad above it (or the block, if it was mapped). */
 	end = sbrk(0);
 	if (end == (char *)-1 || end < block + block_bytes)
 		end = block + block_bytes;

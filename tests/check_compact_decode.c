@@ -178,7 +178,8 @@ START_TEST(parts_cut_short)
 		for (unsigned r = 0; count && r < sizeof(rooms) / sizeof(rooms[0]); r++)
 			if (decode_in_slices(c, packed, len, in, bytes, count / 2, rooms[r],
 					     record_at(in, count / 2)) != -EBADMSG)
-				ck_abort_msg("a chunk of %u records decoded as %u", count, count / 2);
+				ck_abort_msg("a chunk of %u records decoded as %u", count,
+					     count / 2);
 		for (unsigned i = 0; i < PARTS_NOW; i++) {
 			memcpy(&part_len, packed + i * sizeof(part_len), sizeof(part_len));
 			for (__u32 k = 1; k <= CUT_MAX && k <= part_len; k++, tried++) {

@@ -250,8 +250,8 @@ START_TEST(test_many_stacks_counted)
 
 	for (unsigned r = 0; r < rounds; r++)
 		for (unsigned i = 0; i < stacks; i++) {
-			ev_alloc(PID, TID, addr, 16 + i % 64, (uint64_t)i * 0x9e3779b97f4a7c15ULL | 1,
-				 MH_KIND_MALLOC);
+			ev_alloc(PID, TID, addr, 16 + i % 64,
+				 (uint64_t)i * 0x9e3779b97f4a7c15ULL | 1, MH_KIND_MALLOC);
 			addr += 0x100;
 		}
 	for (unsigned i = 0; i < stacks; i++) {

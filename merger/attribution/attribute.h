@@ -151,7 +151,7 @@ struct mh_attr {
 	struct mh_addrindex *map_index;		/* struct mh_mapping by address */
 	struct mh_mapping *mappings;		/* every entry of map_index (utlist) */
 	struct mh_mapping *last_map;		/* cache for blocks landing in a mapping */
-	/* Ranges where a block needs no mh_mapping_note_heap() work: lo, hi, the address that noted it. */
+	/* Where a block needs no mh_mapping_note_heap() work: lo, hi, the address that noted it. */
 	uint64_t heap_noted[MH_HEAP_NOTED][3];
 	unsigned heap_noted_next;		/* the entry to replace next */
 	/* The mappings' [start, end) sorted by start, end raised to the largest so far. */

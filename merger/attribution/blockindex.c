@@ -177,7 +177,8 @@ static inline int index_note(struct mh_attr *a, struct mh_block *blk)
 			return -ENOMEM;
 		i = a->index_pending_count;
 	}
-	*pb = (struct mh_pending_block){ .addr = blk->addr, .stack = blk->stack, .size = blk->size };
+	*pb = (struct mh_pending_block){ .addr = blk->addr, .stack = blk->stack,
+					 .size = blk->size };
 	blk->marks = (uint64_t)i << MARK_PENDING_SHIFT;
 	return 0;
 }

@@ -310,7 +310,7 @@ heap_alloc_over(struct mh_replay *rp, struct mh_process *p, struct mh_block *blk
 	return mh_blocks_add(p->blocks, addr, size, st);
 }
 
-/* Inlined in on_alloc() (and on_realloc()): a call of its own took 20 instructions an allocation. */
+/* Inlined in on_alloc() (and on_realloc()): a call of its own cost 20 instructions each. */
 static inline __attribute__((always_inline)) int heap_alloc(struct mh_replay *rp,
 							     struct mh_process *p, uint32_t tid,
 							     uint64_t addr, uint64_t size,
