@@ -195,7 +195,6 @@ static void heap_noted_cut(struct mh_attr *a, uint64_t lo, uint64_t hi)
 		else
 			r[0] = r[1] = 0;
 	}
-	a->map_bounds_stale = true;
 }
 
 static void mapping_drop(struct mh_attr *a, struct mh_mapping *m)
@@ -212,6 +211,7 @@ static void mapping_drop(struct mh_attr *a, struct mh_mapping *m)
 static int mapping_reshape(struct mh_attr *a, struct mh_mapping *m, uint64_t start, uint64_t end)
 {
 	heap_noted_cut(a, start, end);
+	a->map_bounds_stale = true;
 	mh_addrindex_remove(a->map_index, m->start);
 	m->start = start;
 	m->size = end - start;
@@ -303,6 +303,7 @@ static int mapping_insert(struct mh_attr *a, uint64_t addr, uint64_t size,
 	*m = (struct mh_mapping){ .start = addr, .size = size, .origin = origin,
 				  .stack_id = stack_id };
 	heap_noted_cut(a, addr, addr + size);
+	a->map_bounds_stale = true;
 	err = mh_addrindex_insert(a->map_index, addr, size, m);
 	if (err) {
 		free(m);

@@ -82,10 +82,10 @@ void mh_stack_resolve(struct mh_stack_info *info, struct mh_modmap *m, bool any)
 {
 	if (!any)
 		mh_modmap_lookup(m, info->pid, info->ips, info->depth, info->modules);
-	for (unsigned i = 0; any && i < info->depth; i++) {
-		if (!info->modules[i])
-			info->modules[i] = mh_modmap_lookup_any(m, info->pid, info->ips[i]);
-	}
+	else
+		for (unsigned i = 0; i < info->depth; i++)
+			if (!info->modules[i])
+				info->modules[i] = mh_modmap_lookup_any(m, info->pid, info->ips[i]);
 	info->resolved = true;
 }
 
