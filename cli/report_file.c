@@ -82,7 +82,7 @@ int mh_report_to_file(const char *trace, const struct mh_report_opts *opts,
 		if (!out)
 			return MH_EXIT_CANT_CREATE;
 	}
-	mh_heap_huge(REPORT_HEAP_BYTES, false);
+	mh_heap_huge(REPORT_HEAP_BYTES, false, false);
 	err = mh_report_generate(trace, opts, out, why);
 	mh_heap_default();
 	/* A failed write is the report's, named as such; anything else is the trace's. */

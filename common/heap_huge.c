@@ -17,7 +17,7 @@
 #define GLIBC_MMAP_THRESHOLD_MAX (32U << 20)
 #define GLIBC_THRESHOLD_DEFAULT (128U << 10)
 
-void mh_heap_huge(size_t bytes, bool fill_head)
+void mh_heap_huge(size_t bytes, bool fill_head, bool large_in_heap)
 {
 	/* One block below the mmap threshold; the rest of the growth is glibc's top pad. */
 	size_t block_bytes = bytes < GLIBC_MMAP_THRESHOLD_MAX ? bytes :
@@ -29,6 +29,8 @@ void mh_heap_huge(size_t bytes, bool fill_head)
 	(void)mallopt(M_TOP_PAD, bytes - block_bytes);
 	block = malloc(block_bytes);
 	(void)mallopt(M_TOP_PAD, GLIBC_THRESHOLD_DEFAULT);
+	if (!large_in_heap)
+		(void)mallopt(M_MMAP_THRESHOLD, GLIBC_THRESHOLD_DEFAULT);
 	if (!block)
 		return;
 	/* The heap's end now: the block and the pad above it (or the block, if it was mapped). */

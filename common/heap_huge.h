@@ -16,13 +16,17 @@
 #include <stddef.h>
 
 /*
- * From now on large blocks come from the heap and stay there when freed,
- * and the heap grows now by about `bytes`, advised for transparent huge
- * pages from its first 2 MiB boundary on (untouched, it costs address
- * space only). With fill_head, the pages below that boundary are mapped
- * in one call too (for a phase that fills the new part from its start).
+ * The heap grows now by about `bytes`, advised for transparent huge pages
+ * from its first 2 MiB boundary on (untouched, it costs address space
+ * only). With fill_head, the pages below that boundary are mapped in one
+ * call too (for a phase that fills the new part from its start). With
+ * large_in_heap, large blocks come from the heap from now on and stay
+ * there when freed (a phase that allocates and frees the same large
+ * buffers again); without, they keep their own mappings, which go back
+ * to the kernel when freed (a report's tables, which grow by doubling:
+ * kept in the heap, each old copy stayed resident).
  */
-void mh_heap_huge(size_t bytes, bool fill_head);
+void mh_heap_huge(size_t bytes, bool fill_head, bool large_in_heap);
 
 /* glibc's default thresholds back (fixed ones from then on); free memory goes back. */
 void mh_heap_default(void);

@@ -247,7 +247,7 @@ struct mh_kloader *mh_kloader_new(const struct mh_kloader_opts *opts, char *why,
 	void *handle;
 	int n, err;
 
-	mh_heap_huge(BTF_HEAP_BYTES, true);
+	mh_heap_huge(BTF_HEAP_BYTES, true, true);
 	if (!l || !(l->probes = mh_kprobes_new(&copy_ops, l))) {
 		mh_heap_default();
 		free(l);
