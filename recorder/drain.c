@@ -39,8 +39,14 @@
 /*
  * Longest wait between two collector drains, ms: the BPF side wakes the
  * reader only in batches (collector.h), so a quiet ring is drained anyway.
+ * While the last drain found records, COLLECT_BUSY_POLL_MS: what is still
+ * in the ring when the program exits is drained, and its files named,
+ * after the program's end, in memhook's own run time. `git log -p` fills
+ * the ring with less than one wakeup's worth in all; with 100 ms the
+ * final drain took a median 3.1 ms, with 10 ms 1.5 ms (12 runs each).
  */
 #define COLLECT_POLL_MS 100
+#define COLLECT_BUSY_POLL_MS 10
 
 /* The live set ran out of memory: exit scans of this recording will miss blocks. Say it once. */
 static void note_liveset_error(struct mh_recorder *r)
@@ -344,19 +350,19 @@ static void *collect_main(void *arg)
 		{ .fd = r->stop_fd, .events = POLLIN },
 		{ .fd = mh_collector_fd(r->collector), .events = POLLIN },
 	};
-	int n;
+	int n, delivered = 0;
 
 	while (!atomic_load(&r->stop_collect)) {
-		n = poll(fds, 2, COLLECT_POLL_MS);
+		n = poll(fds, 2, delivered > 0 ? COLLECT_BUSY_POLL_MS : COLLECT_POLL_MS);
 		if (n < 0 && errno != EINTR) {
 			r->collect_err = -errno;
 			break;
 		}
 		if (n > 0 && fds[0].revents)
 			break;
-		n = mh_collector_poll(r->collector, 0);
-		if (n < 0 && n != -EINTR) {
-			r->collect_err = n;
+		delivered = mh_collector_poll(r->collector, 0);
+		if (delivered < 0 && delivered != -EINTR) {
+			r->collect_err = delivered;
 			break;
 		}
 	}
