@@ -129,12 +129,19 @@ static int index_flush(struct mh_process *p)
 	struct mh_block *blk;
 	int err = 0;
 
+	/*
+	 * Each entry's slot prefetched once, INDEX_PREFETCH_AHEAD entries
+	 * early: prefetching the next eight at every entry cost python3's
+	 * report 13M prefetches for 1.7M blocks.
+	 */
+	for (i = 0; i < n && i < INDEX_PREFETCH_AHEAD && p->blocks; i++)
+		if (pb[i].addr)
+			mh_blocks_prefetch(p->blocks, pb[i].addr);
 	for (i = 0; i < n && p->blocks && !err; i++) {
+		if (i + INDEX_PREFETCH_AHEAD < n && pb[i + INDEX_PREFETCH_AHEAD].addr)
+			mh_blocks_prefetch(p->blocks, pb[i + INDEX_PREFETCH_AHEAD].addr);
 		if (!pb[i].addr)
 			continue;
-		for (size_t j = i + 1; j < n && j <= i + INDEX_PREFETCH_AHEAD; j++)
-			if (pb[j].addr)
-				mh_blocks_prefetch(p->blocks, pb[j].addr);
 		blk = mh_blocks_find(p->blocks, pb[i].addr);
 		if (blk) /* always: its free would have freed the entry */
 			err = index_insert(a, blk);
