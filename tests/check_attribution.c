@@ -352,6 +352,30 @@ START_TEST(test_faults_in_blocks_added_later)
 END_TEST
 
 /*
+ * A lookup skips the blocks noted since the index was last brought up to
+ * date when the address lies above all of them: a 0-byte block (it owns
+ * its address), a block's first and last bytes, and the addresses just
+ * outside each are charged as the blocks say, before any is indexed.
+ */
+START_TEST(test_faults_at_the_edges_of_noted_blocks)
+{
+	ev_fault(0x7ffc0000, 0x1, MH_VMA_STACK);	/* builds the index: no block there */
+	ev_alloc(0x500000, 0, 8, MH_KIND_MALLOC);
+	ev_alloc(0x400000, 16, 9, MH_KIND_MALLOC);
+	ev_fault(0x500000, 0x2, MH_VMA_ANON);		/* stack 8 */
+	ev_fault(0x500001, 0x3, MH_VMA_ANON);		/* past the 0-byte block: none */
+	ev_fault(0x400000, 0x4, MH_VMA_ANON);		/* stack 9 */
+	ev_fault(0x40000f, 0x4, MH_VMA_ANON);		/* stack 9 */
+	ev_fault(0x400010, 0x5, MH_VMA_ANON);		/* past its 16 bytes: none */
+	ev_fault(0x3fffff, 0x6, MH_VMA_ANON);		/* before it: none */
+	mh_replay_finish(rp);
+	ck_assert_uint_eq(stack(8)->faults, 1);
+	ck_assert_uint_eq(stack(9)->faults, 2);
+	ck_assert_uint_eq(proc()->attr->faults_in_blocks, 3);
+}
+END_TEST
+
+/*
  * Live blocks may overlap (their frees were lost). The index of live
  * blocks is first built from the block table, whose order changes from
  * run to run (a random multiplier): a fault where 16 blocks of two pages
@@ -546,6 +570,7 @@ static Suite *attribution_suite(void)
 	tcase_add_test(tc, test_latest_snapshot_and_rss_peak);
 	tcase_add_test(tc, test_faults_charged);
 	tcase_add_test(tc, test_faults_in_blocks_added_later);
+	tcase_add_test(tc, test_faults_at_the_edges_of_noted_blocks);
 	tcase_add_test(tc, test_overlapping_blocks_charged_alike);
 	tcase_add_test(tc, test_swapins_majors_reclaim);
 	tcase_add_test(tc, test_munmap_splits_and_removes);

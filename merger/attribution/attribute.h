@@ -148,6 +148,7 @@ struct mh_attr {
 	size_t index_pending_count, index_pending_cap;
 	size_t index_pending_free;		/* first entry freed since + 1, 0 if none */
 	unsigned index_queries;			/* lookups since then */
+	uint64_t index_pending_top;		/* no block noted since covers a byte above */
 	struct mh_addrindex *map_index;		/* struct mh_mapping by address */
 	struct mh_mapping *mappings;		/* every entry of map_index (utlist) */
 	struct mh_mapping *last_map;		/* cache for blocks landing in a mapping */

@@ -57,7 +57,9 @@ void mh_modmap_exec(struct mh_modmap *m, uint32_t pid);
 
 /*
  * For each of ips[0..n) whose out[] entry is NULL: the module active in
- * pid that contains it, or NULL.
+ * pid that contains it, or NULL. Where active modules overlap, the one
+ * made active first, an unload moving the last active module into the
+ * unloaded one's place.
  */
 void mh_modmap_lookup(struct mh_modmap *m, uint32_t pid, const uint64_t *ips, unsigned n,
 		      struct mh_module **out);
