@@ -382,6 +382,7 @@ static int spans_build(struct pid_map *p)
 	p->stale = false;
 	return 0;
 }
+
 /* The module of the span covering ip, or NULL. p's spans are current. */
 static struct mh_module *span_owner(struct pid_map *p, uint64_t ip)
 {
