@@ -39,6 +39,8 @@
 
 struct watched {
 	pid_t pid;
+	/* Its command name as the kernel's COMM event told it (an exec sets it first). */
+	char comm[sizeof(((struct proc_event *)0)->event_data.comm.comm) + 1];
 	UT_hash_handle hh;
 };
 
@@ -78,12 +80,17 @@ static int send_op(int sock, enum proc_cn_mcast_op op)
 	return send(sock, &req, sizeof(req), 0) < 0 ? -errno : 0;
 }
 
-static bool watched(struct mh_procwatch *w, pid_t pid)
+static struct watched *find_watched(struct mh_procwatch *w, pid_t pid)
 {
 	struct watched *e;
 
 	HASH_FIND_INT(w->pids, &pid, e);
-	return e != NULL;
+	return e;
+}
+
+static bool watched(struct mh_procwatch *w, pid_t pid)
+{
+	return find_watched(w, pid) != NULL;
 }
 
 static void watch(struct mh_procwatch *w, pid_t pid)
@@ -197,16 +204,24 @@ static void attach_problem(const struct mh_procwatch *w, pid_t pid, char *why, s
 		snprintf(why, len, "the program closed memhook's ring (fd %d) before exec", w->ring_fd);
 }
 
-static void on_exec(struct mh_procwatch *w, pid_t pid, __u64 ts_ns)
+static void on_exec(struct mh_procwatch *w, struct watched *e, __u64 ts_ns)
 {
 	char link[64], exe[PATH_MAX], why[512];
+	const char *name = exe;
+	pid_t pid = e->pid;
 	ssize_t n;
 
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
 	n = readlink(link, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
+	/*
+	 * A short program may be past its exit by now, its executable's link
+	 * gone with its memory: then the command name its exec set.
+	 */
+	if (n <= 0)
+		name = e->comm[0] ? e->comm : "?";
 	attach_problem(w, pid, why, sizeof(why));
-	info(w, pid, ts_ns, "exec", n > 0 ? exe : "?");
+	info(w, pid, ts_ns, "exec", name);
 	if (why[0])
 		info(w, pid, ts_ns, "exec.why", why);
 }
@@ -241,6 +256,8 @@ static void on_process_exit(struct mh_procwatch *w, const struct proc_event *ev)
 
 static void on_event(struct mh_procwatch *w, const struct proc_event *ev)
 {
+	struct watched *e;
+
 	switch (ev->what) {
 	case PROC_EVENT_FORK:
 		/* A new process (not a thread) of a watched one. */
@@ -248,9 +265,15 @@ static void on_event(struct mh_procwatch *w, const struct proc_event *ev)
 		    watched(w, ev->event_data.fork.parent_tgid))
 			watch(w, ev->event_data.fork.child_tgid);
 		break;
+	case PROC_EVENT_COMM:
+		/* The process's own name (its main thread's), not a thread's. */
+		if (ev->event_data.comm.process_pid == ev->event_data.comm.process_tgid &&
+		    (e = find_watched(w, ev->event_data.comm.process_tgid)))
+			memcpy(e->comm, ev->event_data.comm.comm, sizeof(e->comm) - 1);
+		break;
 	case PROC_EVENT_EXEC:
-		if (watched(w, ev->event_data.exec.process_tgid))
-			on_exec(w, ev->event_data.exec.process_tgid, ev->timestamp_ns);
+		if ((e = find_watched(w, ev->event_data.exec.process_tgid)))
+			on_exec(w, e, ev->timestamp_ns);
 		break;
 	case PROC_EVENT_EXIT:
 		/* The thread group leader's exit: the process's (threads end before it). */
