@@ -39,8 +39,6 @@
 
 struct watched {
 	pid_t pid;
-	/* Its command name as the kernel's COMM event told it (an exec sets it first). */
-	char comm[sizeof(((struct proc_event *)0)->event_data.comm.comm) + 1];
 	UT_hash_handle hh;
 };
 
@@ -48,6 +46,7 @@ struct mh_procwatch {
 	struct mh_recorder *r;
 	int sock;
 	int stop_fd;			/* eventfd: the thread drains and returns */
+	pthread_mutex_t lock;		/* held while a datagram is taken and handled */
 	pthread_t thread;
 	struct watched *pids;		/* the launched program and its descendants */
 	pid_t self;
@@ -80,17 +79,12 @@ static int send_op(int sock, enum proc_cn_mcast_op op)
 	return send(sock, &req, sizeof(req), 0) < 0 ? -errno : 0;
 }
 
-static struct watched *find_watched(struct mh_procwatch *w, pid_t pid)
+static bool watched(struct mh_procwatch *w, pid_t pid)
 {
 	struct watched *e;
 
 	HASH_FIND_INT(w->pids, &pid, e);
-	return e;
-}
-
-static bool watched(struct mh_procwatch *w, pid_t pid)
-{
-	return find_watched(w, pid) != NULL;
+	return e != NULL;
 }
 
 static void watch(struct mh_procwatch *w, pid_t pid)
@@ -204,24 +198,41 @@ static void attach_problem(const struct mh_procwatch *w, pid_t pid, char *why, s
 		snprintf(why, len, "the program closed memhook's ring (fd %d) before exec", w->ring_fd);
 }
 
-static void on_exec(struct mh_procwatch *w, struct watched *e, __u64 ts_ns)
+/* pid's command name (/proc/PID/comm, kept until the process is reaped) into buf; its length. */
+static ssize_t read_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	return n;
+}
+
+static void on_exec(struct mh_procwatch *w, pid_t pid, __u64 ts_ns)
 {
 	char link[64], exe[PATH_MAX], why[512];
-	const char *name = exe;
-	pid_t pid = e->pid;
 	ssize_t n;
 
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
 	n = readlink(link, exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
 	/*
-	 * A short program may be past its exit by now, its executable's link
-	 * gone with its memory: then the command name its exec set.
+	 * A short program may have exited by now: its executable's link went
+	 * with its memory, its command name stays until it is reaped, which
+	 * the supervisor does only after mh_procwatch_catch_up().
 	 */
 	if (n <= 0)
-		name = e->comm[0] ? e->comm : "?";
+		n = read_comm(pid, exe, sizeof(exe));
+	exe[n > 0 ? n : 0] = '\0';
 	attach_problem(w, pid, why, sizeof(why));
-	info(w, pid, ts_ns, "exec", name);
+	info(w, pid, ts_ns, "exec", n > 0 ? exe : "?");
 	if (why[0])
 		info(w, pid, ts_ns, "exec.why", why);
 }
@@ -256,8 +267,6 @@ static void on_process_exit(struct mh_procwatch *w, const struct proc_event *ev)
 
 static void on_event(struct mh_procwatch *w, const struct proc_event *ev)
 {
-	struct watched *e;
-
 	switch (ev->what) {
 	case PROC_EVENT_FORK:
 		/* A new process (not a thread) of a watched one. */
@@ -265,15 +274,9 @@ static void on_event(struct mh_procwatch *w, const struct proc_event *ev)
 		    watched(w, ev->event_data.fork.parent_tgid))
 			watch(w, ev->event_data.fork.child_tgid);
 		break;
-	case PROC_EVENT_COMM:
-		/* The process's own name (its main thread's), not a thread's. */
-		if (ev->event_data.comm.process_pid == ev->event_data.comm.process_tgid &&
-		    (e = find_watched(w, ev->event_data.comm.process_tgid)))
-			memcpy(e->comm, ev->event_data.comm.comm, sizeof(e->comm) - 1);
-		break;
 	case PROC_EVENT_EXEC:
-		if ((e = find_watched(w, ev->event_data.exec.process_tgid)))
-			on_exec(w, e, ev->timestamp_ns);
+		if (watched(w, ev->event_data.exec.process_tgid))
+			on_exec(w, ev->event_data.exec.process_tgid, ev->timestamp_ns);
 		break;
 	case PROC_EVENT_EXIT:
 		/* The thread group leader's exit: the process's (threads end before it). */
@@ -305,19 +308,23 @@ static void *watch_main(void *arg)
 	struct pollfd fds[2] = { { .fd = w->sock, .events = POLLIN },
 				 { .fd = w->stop_fd, .events = POLLIN } };
 	bool stopping = false;
+	int recv_err;
 	ssize_t n;
 
 	for (;;) {
 		if (!stopping && poll(fds, 2, -1) < 0 && errno != EINTR)
 			break;
 		stopping |= fds[1].revents != 0;
+		pthread_mutex_lock(&w->lock);
 		n = recv(w->sock, w->buf, sizeof(w->buf), MSG_DONTWAIT);
-		if (n > 0) {
+		recv_err = n < 0 ? errno : 0;
+		if (n > 0)
 			on_datagram(w, (size_t)n);
+		pthread_mutex_unlock(&w->lock);
+		if (n > 0)
 			continue;
-		}
 		/* ENOBUFS: the machine outran us; go on with what comes next. */
-		if (stopping && n < 0 && errno != ENOBUFS && errno != EINTR)
+		if (stopping && n < 0 && recv_err != ENOBUFS && recv_err != EINTR)
 			break;
 	}
 	return NULL;
@@ -373,6 +380,7 @@ struct mh_procwatch *mh_procwatch_start(struct mh_recorder *r, pid_t root, const
 	w->ring_fd = r->ring.fd;
 	w->uid = geteuid();
 	w->preload = slash ? slash + 1 : preload;
+	pthread_mutex_init(&w->lock, NULL);
 	w->sock = open_socket();
 	w->stop_fd = eventfd(0, EFD_CLOEXEC);
 	err = w->sock < 0 ? w->sock : w->stop_fd < 0 ? -errno : 0;
@@ -386,10 +394,26 @@ struct mh_procwatch *mh_procwatch_start(struct mh_recorder *r, pid_t root, const
 			close(w->sock);
 		if (w->stop_fd >= 0)
 			close(w->stop_fd);
+		pthread_mutex_destroy(&w->lock);
 		free(w);
 		return NULL;
 	}
 	return w;
+}
+
+void mh_procwatch_catch_up(struct mh_procwatch *w)
+{
+	ssize_t n;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	/* ENOBUFS: events were lost to an overflow; those after it are still there. */
+	while ((n = recv(w->sock, w->buf, sizeof(w->buf), MSG_DONTWAIT)) > 0 ||
+	       (n < 0 && errno == ENOBUFS))
+		if (n > 0)
+			on_datagram(w, (size_t)n);
+	pthread_mutex_unlock(&w->lock);
 }
 
 void mh_procwatch_stop(struct mh_procwatch *w)
@@ -405,6 +429,7 @@ void mh_procwatch_stop(struct mh_procwatch *w)
 	(void)send_op(w->sock, PROC_CN_MCAST_IGNORE); /* closing the socket ends it anyway */
 	close(w->sock);
 	close(w->stop_fd);
+	pthread_mutex_destroy(&w->lock);
 	HASH_ITER(hh, w->pids, e, tmp) {
 		HASH_DEL(w->pids, e);
 		free(e);

@@ -39,6 +39,13 @@ struct mh_procwatch *mh_procwatch_start(struct mh_recorder *r, pid_t root, const
 					char *why, size_t why_len);
 
 /*
+ * Handle, on the calling thread, every event queued so far: called before
+ * a process is reaped, so that an exec it made is looked at while its
+ * /proc entry is still there. Accepts NULL.
+ */
+void mh_procwatch_catch_up(struct mh_procwatch *w);
+
+/*
  * Take the events still queued (the processes have ended), stop the
  * thread and free w. Accepts NULL.
  */

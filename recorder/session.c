@@ -355,7 +355,7 @@ static int run_to_end(struct mh_recorder *r, const struct mh_record_opts *o, str
 	if (exec_err)
 		launch_error(o, l, exec_err);
 	watch = exec_err ? NULL : watch_start(r, o);
-	err = mh_supervise(r, l->pid, o->follow_forks, sampler, &losses, &status);
+	err = mh_supervise(r, l->pid, o->follow_forks, procwatch, sampler, &losses, &status);
 	if (!exec_err)
 		watch_stop(o, watch);
 	if (err)

@@ -95,13 +95,15 @@ static void lock_scans(struct mh_recorder *r, __u64 *flushed)
  * Reap what has ended. Returns 1 when supervision is over: root is gone
  * and, with follow_forks, no child is left.
  */
-static int reap(struct mh_recorder *r, pid_t root, bool follow_forks, bool *root_done,
-		int *root_status, __u64 *flushed)
+static int reap(struct mh_recorder *r, pid_t root, bool follow_forks,
+		struct mh_procwatch *procwatch, bool *root_done, int *root_status, __u64 *flushed)
 {
 	int status;
 	pid_t pid;
 
 	for (;;) {
+		/* An exec the process made is named from /proc before its entry goes. */
+		mh_procwatch_catch_up(procwatch);
 		lock_scans(r, flushed);
 		pid = waitpid(follow_forks ? -1 : root, &status, WNOHANG);
 		mh_exitscan_unlock();
@@ -125,7 +127,8 @@ static int reap(struct mh_recorder *r, pid_t root, bool follow_forks, bool *root
 	}
 }
 
-int mh_supervise(struct mh_recorder *r, pid_t root, bool follow_forks, struct mh_sampler *sampler,
+int mh_supervise(struct mh_recorder *r, pid_t root, bool follow_forks,
+		 struct mh_procwatch *procwatch, struct mh_sampler *sampler,
 		 struct mh_losses *losses, int *root_status)
 {
 	__u64 now = mh_clock_now_ns(), next_ns = now, flush_ns = now + FLUSH_PERIOD_NS, wake_ns;
@@ -159,7 +162,7 @@ int mh_supervise(struct mh_recorder *r, pid_t root, bool follow_forks, struct mh
 			return -errno;
 		if (sig > 0 && sig != SIGCHLD && !root_done && si.si_code <= 0)
 			kill(root, sig);	/* sent with kill(2) to memhook: pass it on */
-		ret = reap(r, root, follow_forks, &root_done, root_status, &flushed);
+		ret = reap(r, root, follow_forks, procwatch, &root_done, root_status, &flushed);
 		if (ret)
 			return ret < 0 ? ret : 0;
 	}

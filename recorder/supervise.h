@@ -13,6 +13,7 @@
 
 #include "recorder/drain.h"
 #include "recorder/losses.h"
+#include "recorder/procwatch.h"
 #include "recorder/sampler.h"
 
 /* Signals the recorder blocks and handles itself (SIGCHLD and the ones it forwards). */
@@ -23,16 +24,18 @@ void mh_supervise_sigset(sigset_t *set);
  * descendant, which memhook reaps as their subreaper). Meanwhile forward
  * SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to memhook by another process to root
  * (terminal-generated ones already reached root's process group), run
- * sampler (may be NULL) when it is due, and append an MH_REC_EXIT for every
- * process reaped: reason MH_EXIT_OOM when SIGKILL came from the OOM killer
- * (r->collector saw it), and the pid leaves r->tracked; note the ring's
- * losses in time (losses.h); and write buffered records out as they pile
- * up, and while a process is stopped for its exit scan, so little is left
- * to compress once the program has ended. The signals of
- * mh_supervise_sigset() must be blocked in every thread. Sets *root_status
- * to root's wait status. Returns 0 or -errno.
+ * sampler (may be NULL) when it is due, let procwatch (may be NULL) catch
+ * up before each reap, and append an MH_REC_EXIT for every process reaped:
+ * reason MH_EXIT_OOM when SIGKILL came from the OOM killer (r->collector
+ * saw it), and the pid leaves r->tracked; note the ring's losses in time
+ * (losses.h); and write buffered records out as they pile up, and while a
+ * process is stopped for its exit scan, so little is left to compress once
+ * the program has ended. The signals of mh_supervise_sigset() must be
+ * blocked in every thread. Sets *root_status to root's wait status.
+ * Returns 0 or -errno.
  */
-int mh_supervise(struct mh_recorder *r, pid_t root, bool follow_forks, struct mh_sampler *sampler,
+int mh_supervise(struct mh_recorder *r, pid_t root, bool follow_forks,
+		 struct mh_procwatch *procwatch, struct mh_sampler *sampler,
 		 struct mh_losses *losses, int *root_status);
 
 #endif /* MEMHOOK_RECORDER_SUPERVISE_H */

@@ -63,7 +63,7 @@ START_TEST(untraced_exec_is_named_with_reason)
 	ck_assert_msg(!strstr(text, "still running"), "an image is called still running:\n%s", text);
 	snprintf(name, sizeof(name), "(%s)", leaky);	/* its exe path: no arguments came */
 	line = verdict_line(text, name);
-	/* Or, if it was past its exit before its exec was looked at, its command name. */
+	/* Or, if it had exited when its exec was looked at, its command name. */
 	if (!line)
 		line = verdict_line(text, "(check_leaky)");
 	ck_assert_msg(line, "the exec'd check_leaky is not named:\n%s", text);
