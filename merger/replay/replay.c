@@ -367,25 +367,26 @@ static __attribute__((noinline)) int on_alloc(struct mh_replay *rp, const struct
 		return -ENOMEM;
 	p->last_ts_ns = a->ts_ns;
 	/* The malloc family's kinds come first: one comparison for most records. */
-	if (a->hdr.kind < MH_KIND_MMAP)
-		return heap_alloc(rp, p, a->tid, a->addr, a->size, a->stack_id, a->ts_ns);
-	switch (a->hdr.kind) {
-	case MH_KIND_MMAP:
-		p->mmap_calls++;
-		p->mmap_bytes += a->size;
-		if (!a->addr || a->addr == UINT64_MAX)
-			return 0;
-		return PUBLISH(rp, mapped, p, a->addr, a->size, a->stack_id);
-	case MH_KIND_BRK:
-	case MH_KIND_SBRK:
-		p->brk_calls++;
-		p->brk_bytes += (int64_t)a->size;
-		/* The program's own break memory: a region of its own, like its mmaps. */
-		return a->size ? PUBLISH(rp, break_moved, p, a->addr, a->size, a->stack_id, true) :
-				 0;
-	default:
-		return heap_alloc(rp, p, a->tid, a->addr, a->size, a->stack_id, a->ts_ns);
+	if (a->hdr.kind >= MH_KIND_MMAP) {
+		switch (a->hdr.kind) {
+		case MH_KIND_MMAP:
+			p->mmap_calls++;
+			p->mmap_bytes += a->size;
+			if (!a->addr || a->addr == UINT64_MAX)
+				return 0;
+			return PUBLISH(rp, mapped, p, a->addr, a->size, a->stack_id);
+		case MH_KIND_BRK:
+		case MH_KIND_SBRK:
+			p->brk_calls++;
+			p->brk_bytes += (int64_t)a->size;
+			/* The program's own break memory: a region of its own, like its mmaps. */
+			return a->size ? PUBLISH(rp, break_moved, p, a->addr, a->size,
+						 a->stack_id, true) : 0;
+		default:
+			break;
+		}
 	}
+	return heap_alloc(rp, p, a->tid, a->addr, a->size, a->stack_id, a->ts_ns);
 }
 
 static __attribute__((noinline)) int on_free(struct mh_replay *rp, const struct mh_rec_free *f)
@@ -395,21 +396,22 @@ static __attribute__((noinline)) int on_free(struct mh_replay *rp, const struct 
 	if (!p)
 		return -ENOMEM;
 	p->last_ts_ns = f->ts_ns;
-	if (f->hdr.kind < MH_KIND_MMAP)
-		return heap_free(rp, p, f->ts_ns, f->addr, f->tid);
-	switch (f->hdr.kind) {
-	case MH_KIND_MUNMAP:
-		p->munmap_calls++;
-		p->munmap_bytes += f->size;
-		return PUBLISH(rp, unmapped, p, f->addr, f->size);
-	case MH_KIND_BRK:
-	case MH_KIND_SBRK:
-		p->brk_calls++;
-		p->brk_bytes -= (int64_t)f->size;
-		return f->size ? PUBLISH(rp, break_moved, p, f->addr, f->size, 0, false) : 0;
-	default:
-		return heap_free(rp, p, f->ts_ns, f->addr, f->tid);
+	if (f->hdr.kind >= MH_KIND_MMAP) {
+		switch (f->hdr.kind) {
+		case MH_KIND_MUNMAP:
+			p->munmap_calls++;
+			p->munmap_bytes += f->size;
+			return PUBLISH(rp, unmapped, p, f->addr, f->size);
+		case MH_KIND_BRK:
+		case MH_KIND_SBRK:
+			p->brk_calls++;
+			p->brk_bytes -= (int64_t)f->size;
+			return f->size ? PUBLISH(rp, break_moved, p, f->addr, f->size, 0, false) : 0;
+		default:
+			break;
+		}
 	}
+	return heap_free(rp, p, f->ts_ns, f->addr, f->tid);
 }
 
 static int on_realloc(struct mh_replay *rp, const struct mh_rec_realloc *r)
