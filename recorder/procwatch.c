@@ -46,7 +46,7 @@ struct mh_procwatch {
 	struct mh_recorder *r;
 	int sock;
 	int stop_fd;			/* eventfd: the thread drains and returns */
-	pthread_mutex_t lock;		/* held while a datagram is taken and handled */
+	pthread_mutex_t lock;		/* held while a datagram is taken and handled (take_one) */
 	pthread_t thread;
 	struct watched *pids;		/* the launched program and its descendants */
 	pid_t self;
@@ -302,29 +302,42 @@ static void on_datagram(struct mh_procwatch *w, size_t len)
 	}
 }
 
+/*
+ * Take one datagram off the socket, if one is queued, and handle it, under
+ * w->lock: a caller that finds none knows every one taken before was
+ * handled. recv()'s result; -errno if none.
+ */
+static ssize_t take_one(struct mh_procwatch *w)
+{
+	ssize_t n;
+
+	pthread_mutex_lock(&w->lock);
+	n = recv(w->sock, w->buf, sizeof(w->buf), MSG_DONTWAIT);
+	if (n < 0)
+		n = -errno;
+	else if (n > 0)
+		on_datagram(w, (size_t)n);
+	pthread_mutex_unlock(&w->lock);
+	return n;
+}
+
 static void *watch_main(void *arg)
 {
 	struct mh_procwatch *w = arg;
 	struct pollfd fds[2] = { { .fd = w->sock, .events = POLLIN },
 				 { .fd = w->stop_fd, .events = POLLIN } };
 	bool stopping = false;
-	int recv_err;
 	ssize_t n;
 
 	for (;;) {
 		if (!stopping && poll(fds, 2, -1) < 0 && errno != EINTR)
 			break;
 		stopping |= fds[1].revents != 0;
-		pthread_mutex_lock(&w->lock);
-		n = recv(w->sock, w->buf, sizeof(w->buf), MSG_DONTWAIT);
-		recv_err = n < 0 ? errno : 0;
-		if (n > 0)
-			on_datagram(w, (size_t)n);
-		pthread_mutex_unlock(&w->lock);
+		n = take_one(w);
 		if (n > 0)
 			continue;
 		/* ENOBUFS: the machine outran us; go on with what comes next. */
-		if (stopping && n < 0 && recv_err != ENOBUFS && recv_err != EINTR)
+		if (stopping && n < 0 && n != -ENOBUFS && n != -EINTR)
 			break;
 	}
 	return NULL;
@@ -407,13 +420,10 @@ void mh_procwatch_catch_up(struct mh_procwatch *w)
 
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->lock);
 	/* ENOBUFS: events were lost to an overflow; those after it are still there. */
-	while ((n = recv(w->sock, w->buf, sizeof(w->buf), MSG_DONTWAIT)) > 0 ||
-	       (n < 0 && errno == ENOBUFS))
-		if (n > 0)
-			on_datagram(w, (size_t)n);
-	pthread_mutex_unlock(&w->lock);
+	do
+		n = take_one(w);
+	while (n > 0 || n == -ENOBUFS);
 }
 
 void mh_procwatch_stop(struct mh_procwatch *w)
