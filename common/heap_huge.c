@@ -23,6 +23,7 @@ void mh_heap_huge(size_t bytes, bool fill_head, bool large_in_heap)
 	size_t block_bytes = bytes < GLIBC_MMAP_THRESHOLD_MAX ? bytes :
 			     GLIBC_MMAP_THRESHOLD_MAX / 2;
 	char *block, *start, *end, *page;
+	uintptr_t page_size;
 
 	(void)mallopt(M_MMAP_THRESHOLD, GLIBC_MMAP_THRESHOLD_MAX);
 	(void)mallopt(M_TRIM_THRESHOLD, bytes + 2 * GLIBC_MMAP_THRESHOLD_MAX);
@@ -41,7 +42,8 @@ void mh_heap_huge(size_t bytes, bool fill_head, bool large_in_heap)
 	if (end > start)
 		(void)madvise(start, (size_t)(end - start) & ~(size_t)(HUGE_PAGE - 1),
 			      MADV_HUGEPAGE);
-	page = (char *)(((uintptr_t)block + 4095) & ~(uintptr_t)4095);
+	page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
+	page = (char *)(((uintptr_t)block + page_size - 1) & ~(page_size - 1));
 	if (fill_head && start > page)
 		(void)madvise(page, (size_t)(start - page), MADV_POPULATE_WRITE);
 	free(block);
