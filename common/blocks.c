@@ -144,7 +144,7 @@ INLINE uint64_t key_at(const struct table *t, uint64_t i, size_t sz)
  * twice the slots (perf record, alternating runs). The recorder's live
  * set of alloc_bench 2 3000000 (8,192 blocks, a 1 MiB table instead of
  * 512 KiB) went from 17.2 to 12.6 ns an event (its 12M records replayed
- * through mh_liveset_apply as the drainer does, best of 11, alternating
+ * through the live set as the drainer does, best of 11, alternating
  * builds), its insert and erase from 615M to 503M instructions
  * (cachegrind). Tables of megabytes keep half full: python3's (100,000s
  * of blocks) took 16.5 ns an event either way, each lookup missing the

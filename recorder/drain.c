@@ -168,29 +168,23 @@ static void on_exit_scan(struct mh_recorder *r, const struct mh_rec_exit_scan *r
 	mh_leakscan_submit(r->scans, &req, &prog, err);
 }
 
-/* first lowered by a stamp; 0 is none: both minus one compare as stamps do, 0 as the largest. */
-static inline __u64 lower(__u64 first, __u64 ts)
-{
-	return ts - 1 < first - 1 ? ts : first;
-}
-
 /*
  * Keep the records' meaning for the recorder: processes, live blocks,
  * exit scans, and the smallest stamp for the writer's chunk header. buf
  * holds records from mh_ring_read, each one checked there
  * (mh_ring_record_error) once copied out of the shared memory: they are
- * not checked again. One walk, one look at each record's type: this
- * loop runs for every record the program makes.
+ * not checked again. One walk: the live set walks the runs of ALLOC, FREE
+ * and REALLOC records (nearly all of them), this loop the records between.
  */
 static __u32 observe(struct mh_recorder *r, const unsigned char *buf, size_t bytes,
 		     __u64 *first_ts)
 {
 	struct mh_liveset *ls = r->liveset;
-	size_t off = 0, end, n = 0, ahead = 0;
+	struct mh_liveset_walk w = { 0 };
+	size_t end, n = 0, ahead = 0;
 	bool prefetch = mh_liveset_prefetch_pays(ls);
-	__u64 ts, first = UINT64_MAX;
 
-	while (off < bytes) {
+	while (w.off < bytes) {
 		/*
 		 * In a large live set lookups miss the cache: start them a
 		 * group of PREFETCH_AHEAD records early, a group at a time
@@ -199,33 +193,33 @@ static __u32 observe(struct mh_recorder *r, const unsigned char *buf, size_t byt
 		 */
 		end = bytes;
 		if (prefetch) {
-			if (!off)
+			if (!w.off)
 				ahead = mh_liveset_prefetch(ls, buf, bytes, 0, PREFETCH_AHEAD);
 			end = ahead;
 			ahead = mh_liveset_prefetch(ls, buf, bytes, ahead, PREFETCH_AHEAD);
 		}
-		for (; off < end; n++) {
-			const struct mh_rec_hdr *rec = (const struct mh_rec_hdr *)(buf + off);
+		for (;;) {
+			const struct mh_rec_hdr *rec;
 
-			off += rec->size;
-			/* The bulk: ALLOC, FREE, REALLOC (1 to 3), sized to hold a stamp. */
-			if ((__u16)(rec->type - MH_REC_ALLOC) <= MH_REC_REALLOC - MH_REC_ALLOC) {
-				memcpy(&ts, rec + 1, sizeof(ts));
-				first = lower(first, ts);
-				if (mh_liveset_apply(ls, rec))
-					note_liveset_error(r);
-				continue;
-			}
-			first = lower(first, mh_rec_stamp(rec));
+			mh_liveset_apply_events(ls, buf, end, &w);
+			if (w.off >= end)
+				break;
+			rec = (const struct mh_rec_hdr *)(buf + w.off);
+			w.off += rec->size;
+			n++;
+			w.first_ts = mh_stamp_min(w.first_ts, mh_rec_stamp(rec));
 			if (rec->type == MH_REC_PROCESS)
 				on_process(r, (const void *)rec);
 			else if (rec->type == MH_REC_EXIT_SCAN)
 				on_exit_scan(r, (const void *)rec);
 		}
 	}
+	if (w.err)
+		note_liveset_error(r);
+	n += w.events;
 	/* One atomic add per batch, not per record: the progress line's events/s. */
 	atomic_fetch_add_explicit(&r->records, n, memory_order_relaxed);
-	*first_ts = first == UINT64_MAX ? 0 : first;
+	*first_ts = w.first_ts;
 	return (__u32)n;
 }
 

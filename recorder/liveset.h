@@ -56,11 +56,22 @@ bool mh_liveset_prefetch_pays(const struct mh_liveset *ls);
 size_t mh_liveset_prefetch(struct mh_liveset *ls, const unsigned char *buf, size_t bytes,
 			   size_t from, unsigned count);
 
+/* Where a walk of a batch of records stands (mh_liveset_apply_events()). */
+struct mh_liveset_walk {
+	size_t off;		/* offset of the next record, bytes */
+	__u64 first_ts;		/* smallest stamp of the events walked, ns; 0: none yet */
+	__u32 events;		/* ALLOC, FREE and REALLOC records walked */
+	int err;		/* -ENOMEM once one of them could not be applied */
+};
+
 /*
- * Apply an ALLOC, FREE or REALLOC record (others are ignored); its size
- * was checked to be at least its type's. 0 or -errno (-ENOMEM).
+ * Apply the ALLOC, FREE and REALLOC records at buf from w->off on (sizes
+ * checked to be at least their types'), up to end or up to the first
+ * record of another type, which is left at w->off for the caller. w's
+ * other fields take in the events walked; nothing else happens to w.
  */
-int mh_liveset_apply(struct mh_liveset *ls, const struct mh_rec_hdr *rec);
+void mh_liveset_apply_events(struct mh_liveset *ls, const unsigned char *buf, size_t end,
+			     struct mh_liveset_walk *w);
 
 /*
  * Hand over pid's live blocks and regions (prog: malloc'd arrays, NULL

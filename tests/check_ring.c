@@ -2,12 +2,13 @@
 /*
  * check_ring.c - the event ring's per-thread slots (preload/ring.c and
  * recorder/ring_consumer.c): records survive a slot's wrap point intact,
- * the merged stream is in timestamp order across threads, a thread caught
- * between its timestamp and its publication holds back later records of
- * every other thread, a full slot makes lossless producers wait and lossy
- * ones drop and count exactly, slots of ended threads are handed out
- * again, a slot that breaks the protocol is dropped alone, and a producer
- * whose consumer died stops waiting instead of hanging.
+ * events of any sound size too, the merged stream is in timestamp order
+ * across threads, a thread caught between its timestamp and its
+ * publication holds back later records of every other thread, a full
+ * slot makes lossless producers wait and lossy ones drop and count
+ * exactly, slots of ended threads are handed out again, a slot that
+ * breaks the protocol is dropped alone, and a producer whose consumer
+ * died stops waiting instead of hanging.
  *
  * The oracle is the producers' own knowledge: each record carries its
  * producer id, a sequence number, the clock read after its reservation
@@ -26,9 +27,10 @@
 
 #include "preload/ring.h"
 #include "recorder/ring_consumer.h"
+#include "trace/records.h"
 #include "tests/testutil.h"
 
-/* A test record (type THREAD, which the reader accepts at 40 bytes and up). */
+/* A test record (type THREAD, which the reader accepts at 40 bytes and up, or an event). */
 struct test_rec {
 	struct mh_rec_hdr hdr;
 	__u64 ts;
@@ -43,9 +45,24 @@ static __u64 fill_word(__u32 producer, __u32 seq, unsigned int i)
 	return (__u64)producer * 1000003u + seq + i;
 }
 
-/* Size of record seq of a producer: 40 bytes plus 0..30 words. */
+/* The records are THREAD records, or events of each type in turn (test_events_of_any_size). */
+static bool as_events;
+
+static __u16 rec_type(__u32 seq)
+{
+	static const __u16 events[] = { MH_REC_ALLOC, MH_REC_FREE, MH_REC_REALLOC };
+
+	return as_events ? events[seq % 3] : MH_REC_THREAD;
+}
+
+/*
+ * Size of record seq of a producer: 40 bytes plus 0..30 words; an event
+ * its type's size, every fourth one a word more.
+ */
 static __u32 rec_bytes(__u32 producer, __u32 seq)
 {
+	if (as_events)
+		return mh_rec_min_size(rec_type(seq)) + (seq % 4 == 3 ? 8 : 0);
 	return sizeof(struct test_rec) + 8 * ((seq * 7 + producer) % 31);
 }
 
@@ -75,7 +92,7 @@ static struct test_rec *begin(struct mh_ring *ring, __u32 producer, __u32 seq, _
 
 static void publish(struct test_rec *r, __u32 bytes)
 {
-	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_THREAD, .size = bytes });
+	mh_ring_commit(r, (struct mh_rec_hdr){ .type = rec_type(r->seq), .size = bytes });
 }
 
 /* Write one record; false if the ring refused it. */
@@ -184,6 +201,30 @@ START_TEST(test_wraparound)
 		if (ring.slots[i].state == MH_SLOT_CLAIMED)
 			ck_assert_uint_gt(ring.slots[i].head, 10 * ring.slot_bytes);
 	ck_assert_uint_eq(mh_ring_busy_slots(&ring), 0);
+}
+END_TEST
+
+/*
+ * Events come out whole and in order across the slot's wrap whatever
+ * their size, that of their type (a run takes them at once) or one the
+ * preload never writes (a run leaves them to the record-by-record checks).
+ */
+START_TEST(test_events_of_any_size)
+{
+	__u32 next[MAX_PRODUCERS] = { 0 };
+	__u32 seq = 0, seen = 0, total = 30000;
+
+	as_events = true;
+	make_ring(64 << 10, 0);
+	while (seq < total) {
+		unsigned int batch = 1 + seq % 13;
+
+		while (batch-- && seq < total)
+			ck_assert(put(&ring, 0, seq++));
+		seen += drain_all(&ring, next);
+	}
+	ck_assert_uint_eq(seen, total);
+	ck_assert_uint_eq(next[0], total);
 }
 END_TEST
 
@@ -759,6 +800,7 @@ static Suite *ring_suite(void)
 
 	tcase_add_checked_fixture(core, NULL, ring_teardown);
 	tcase_add_test(core, test_wraparound);
+	tcase_add_test(core, test_events_of_any_size);
 	tcase_add_test(core, test_busy_holds_back);
 	tcase_add_test(core, test_passes_paced);
 	tcase_add_test(core, test_many_producers);

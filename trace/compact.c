@@ -150,6 +150,16 @@ _Static_assert(BACK_STACK == sizeof(struct mh_rec_realloc) - offsetof(struct mh_
 	       offsetof(struct mh_rec_realloc, pid) == offsetof(struct mh_rec_realloc, tid) + 4,
 	       "event records end with the stack id (but FREE), tid and pid");
 
+/*
+ * ts / odd, out of line: inlined, the compiler divided every stamp, by 1
+ * for the default unit (a power of two), rather than test odd, and a
+ * 64-bit division takes tens of cycles where the test takes one.
+ */
+static __attribute__((noinline, cold)) __u64 divide(__u64 ts, __u32 odd)
+{
+	return ts / odd;
+}
+
 static inline __u64 get64(const unsigned char *rec, size_t at)
 {
 	__u64 v;
@@ -306,7 +316,7 @@ put_event(struct mh_trace_compact *c, struct chunk *ck, unsigned op, const unsig
 	/* floor(floor(ts / 2^shift) / odd) is floor(ts / unit_ns); the division is rare. */
 	ts = get64(rec, AT_TS) >> c->unit_shift;
 	if (c->unit_odd != 1)
-		ts /= c->unit_odd;
+		ts = divide(ts, c->unit_odd);
 	put_ts(o, ts - t->ts);
 	t->ts = ts;
 	if (op == OP_REALLOC)
@@ -395,12 +405,54 @@ int mh_trace_compact_open(struct mh_trace_compact *c, size_t bytes)
 	return 0;
 }
 
+/* Code the records at in from off on that start before end. Returns the offset past them. */
+static inline __attribute__((always_inline)) size_t
+put_records(struct mh_trace_compact *c, const unsigned char *in, size_t off, size_t end,
+	    struct output *o)
+{
+	struct mh_rec_hdr h;
+
+	for (; off < end; off += h.size) {
+		memcpy(&h, in + off, sizeof(h));
+		switch (event_op(h)) {
+		case OP_ALLOC:
+			put_event(c, &c->enc, OP_ALLOC, in + off, h, o);
+			break;
+		case OP_FREE:
+			put_event(c, &c->enc, OP_FREE, in + off, h, o);
+			break;
+		case OP_REALLOC:
+			put_event(c, &c->enc, OP_REALLOC, in + off, h, o);
+			break;
+		default:
+			put_byte(o, P_TAG, OP_COPY);
+			memcpy(o->p[P_COPY], in + off, h.size);
+			/* Its stamps as the decoder gives back the events': floored to the unit. */
+			mh_rec_floor_stamps((struct mh_rec_hdr *)o->p[P_COPY], c->unit_ns);
+			o->p[P_COPY] += h.size;
+		}
+	}
+	return off;
+}
+
+/* The lesser of off + step and end. */
+static inline size_t up_to(size_t off, size_t step, size_t end)
+{
+	return end - off > step ? off + step : end;
+}
+
+/*
+ * Records go in groups: room in the tables for ROOM_BYTES of them at a
+ * time, the address slots prefetched for PREFETCH_BYTES / 2 at a time,
+ * so that the loop over the records tests neither: the two tests took
+ * 9 instructions a record (callgrind, alloc_bench's and python3's alloc
+ * streams: 8.7 and 7.7 an event less).
+ */
 size_t mh_trace_compact_add(struct mh_trace_compact *c, const void *records, size_t bytes)
 {
 	const unsigned char *in = records;
 	struct output o;
-	struct mh_rec_hdr h;
-	size_t off, ahead = 0, roomy = 0;
+	size_t off = 0, ahead = 0, room_end;
 
 	if (bytes > c->room)
 		return 0;
@@ -412,30 +464,14 @@ size_t mh_trace_compact_add(struct mh_trace_compact *c, const void *records, siz
 #pragma GCC unroll 16
 	for (unsigned i = 0; i < PARTS; i++)
 		o.p[i] = c->at[i];
-	for (off = 0; off < bytes; off += h.size) {
-		if (off >= roomy) {
-			roomy = bytes - off > ROOM_BYTES ? off + ROOM_BYTES : bytes;
-			if (make_room(c, roomy - off))
-				break;
-		}
-		memcpy(&h, in + off, sizeof(h));
-		ahead = table_prefetch(&c->addr_index, in, bytes, off, ahead);
-		switch (event_op(h)) {
-		case OP_ALLOC:
-			put_event(c, &c->enc, OP_ALLOC, in + off, h, &o);
+	while (off < bytes) {
+		room_end = up_to(off, ROOM_BYTES, bytes);
+		if (make_room(c, room_end - off))
 			break;
-		case OP_FREE:
-			put_event(c, &c->enc, OP_FREE, in + off, h, &o);
-			break;
-		case OP_REALLOC:
-			put_event(c, &c->enc, OP_REALLOC, in + off, h, &o);
-			break;
-		default:
-			put_byte(&o, P_TAG, OP_COPY);
-			memcpy(o.p[P_COPY], in + off, h.size);
-			/* Its stamps as the decoder gives back the events': floored to the unit. */
-			mh_rec_floor_stamps((struct mh_rec_hdr *)o.p[P_COPY], c->unit_ns);
-			o.p[P_COPY] += h.size;
+		while (off < room_end) {
+			ahead = table_prefetch(&c->addr_index, in, ahead,
+					       up_to(off, PREFETCH_BYTES, bytes));
+			off = put_records(c, in, off, up_to(off, PREFETCH_BYTES / 2, room_end), &o);
 		}
 	}
 #pragma GCC unroll 16

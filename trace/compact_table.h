@@ -193,21 +193,17 @@ static inline __u64 unzigzag(__u64 v)
  * anywhere: the encoder starts loading the slots of the addresses of the
  * records up to PREFETCH_BYTES ahead of the one it codes, at least half
  * that (768 on average, as when the window was recomputed at every
- * record, which took 3 more instructions a record: callgrind). Takes the
- * offset prefetched so far; returns the new one.
+ * record, which took 3 more instructions a record: callgrind), a group of
+ * PREFETCH_BYTES / 2 at a time. Prefetches the slots of the records from
+ * offset `ahead` up to `end`; returns the offset past them.
  */
 #define PREFETCH_BYTES 1024
 
 static inline size_t table_prefetch(const struct table *t, const unsigned char *records,
-				    size_t bytes, size_t off, size_t ahead)
+				    size_t ahead, size_t end)
 {
 	struct mh_rec_hdr h;
-	size_t end;
 	__u64 addr;
-
-	if (ahead - off >= PREFETCH_BYTES / 2)
-		return ahead;
-	end = bytes - off > PREFETCH_BYTES ? off + PREFETCH_BYTES : bytes;
 
 	/* The address sits at the same place in all three. */
 	_Static_assert(offsetof(struct mh_rec_alloc, addr) == offsetof(struct mh_rec_free, addr) &&

@@ -65,6 +65,16 @@ static inline uint64_t mh_rec_stamp(const struct mh_rec_hdr *rec)
 }
 
 /*
+ * The earlier of two stamps, 0 being none (the later of all): the first
+ * stamp of records whose stamps may be 0. Thread-safe.
+ */
+static inline uint64_t mh_stamp_min(uint64_t first, uint64_t ts)
+{
+	/* Both minus one compare as stamps do, and 0 as the largest. */
+	return ts - 1 < first - 1 ? ts : first;
+}
+
+/*
  * Floor every stamp of a whole record to a multiple of unit_ns: the
  * ts_ns right after the header of every type but STACK and LEAK, and the
  * second stamp of KRECLAIM (start_ns), KSYSCALL (enter_ns) and SCAN_COST

@@ -54,7 +54,10 @@ static void apply(struct mh_ring *ring, struct mh_liveset *ls, const unsigned ch
 			free(prog.blocks);
 			free(prog.regions);
 		} else {
-			(void)mh_liveset_apply(ls, rec);
+			/* One record at a time: each is checked above before it is applied. */
+			struct mh_liveset_walk w = { .off = off - rec->size };
+
+			mh_liveset_apply_events(ls, buf, off, &w);
 		}
 	}
 }
