@@ -60,6 +60,7 @@ struct mh_ring_merge {
 	__u32 max_record;	/* mh_ring_max_record() */
 	__u64 next_reclaim;	/* CLOCK_MONOTONIC ns of the next liveness check */
 	__u64 next_pass;	/* CLOCK_MONOTONIC ns of the next paced pass */
+	__u64 t0;		/* CLOCK_MONOTONIC ns this pass began */
 	__u64 held_key;		/* smallest merge key this pass held back (UINT64_MAX: none) */
 	bool open;		/* a pass is going on */
 	bool wanted;		/* a producer asked for this pass (pass_wanted) */
@@ -323,6 +324,7 @@ static void pass_begin(struct mh_ring *ring, __u64 t0)
 
 	/* Cleared before the slots are read: a later request gets a pass of its own. */
 	m->wanted = __atomic_exchange_n(&ring->hdr->pass_wanted, 0, __ATOMIC_SEQ_CST) != 0;
+	m->t0 = t0;
 	m->next_pass = t0 + PASS_PERIOD_NS;
 	m->held_key = UINT64_MAX;
 
@@ -538,9 +540,11 @@ static bool run(struct mh_ring *ring, __u32 i, int next, unsigned char *out, siz
 
 /*
  * The pass is done: the next read starts one. A pass a producer asked for
- * that held records back by the watermark is followed by one as soon as
- * the watermark can pass them, not a period later: the producer is mostly
- * a process waiting for the answer to its exit-scan request, made a few
+ * that held records back by the watermark is followed, not a period
+ * later, but as soon as the watermark passes every record published when
+ * it began: its start plus the skew (or its first held record's stamp
+ * plus the skew, for a clock ahead of ours). The producer is mostly a
+ * process waiting for the answer to its exit-scan request, made a few
  * microseconds before the consumer, awake already, began the pass. It
  * waited a whole period at the second of its two requests, 1.1 ms of its
  * 2.4 ms at exit (median of 50 /bin/true under memhook check, uprobes).
@@ -548,10 +552,12 @@ static bool run(struct mh_ring *ring, __u32 i, int next, unsigned char *out, siz
  */
 static void pass_end(struct mh_ring_merge *m)
 {
+	__u64 from = m->held_key > m->t0 ? m->held_key : m->t0;
+
 	m->open = false;
 	/* Compared below next_pass (t0 plus a period): a forged key cannot overflow. */
-	if (m->wanted && m->held_key < m->next_pass - MH_RING_SKEW_NS - 1)
-		m->next_pass = m->held_key + MH_RING_SKEW_NS + 1;
+	if (m->wanted && m->held_key != UINT64_MAX && from < m->next_pass - MH_RING_SKEW_NS - 1)
+		m->next_pass = from + MH_RING_SKEW_NS + 1;
 }
 
 int mh_ring_read(struct mh_ring *ring, void *buf, size_t cap, size_t *bytes, const char **why)
