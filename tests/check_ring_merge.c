@@ -5,8 +5,10 @@
  * allocation events, with stack records between them, wrapping their
  * slots, merged in the order ring.h gives (merge key, a FREE before the
  * rest on a tie, then the lower slot) whatever the room each read is
- * given; and an event record shorter than its type breaks its slot alone,
- * the records before it handed out.
+ * given; an event record shorter than its type breaks its slot alone,
+ * the records before it handed out; and records a pass that was asked
+ * for held back by the watermark come out as soon as the watermark can
+ * pass them, not a pass period later.
  *
  * The slots are written here directly, as a program could write them, so
  * that stamps tie on purpose. The oracle is that order, computed from
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "recorder/ring_consumer.h"
 #include "tests/testutil.h"
 #include "trace/records.h"
@@ -253,6 +256,44 @@ START_TEST(test_short_event_breaks_its_slot)
 }
 END_TEST
 
+/*
+ * Two FREEs, stamped half a skew ago and now, the pass asked for (as an
+ * exit-scan request asks): the watermark, now less the clocks' skew,
+ * holds both back. Read as the drainer reads (again at once), both come
+ * out within half a pass period (MH_RING_PASS_PERIOD_MS): the pass that
+ * follows passes every record there was when the one asked for began,
+ * not only the first one it held, and a process waiting for the answer
+ * to its request no longer waits a period.
+ */
+START_TEST(test_held_records_of_a_wanted_pass_come_soon)
+{
+	struct mh_rec_free rec = { .hdr = { .type = MH_REC_FREE, .size = sizeof(rec) } };
+	unsigned char buf[2 * sizeof(rec)];
+	size_t n, got = 0;
+	const char *why;
+	__u64 now, deadline;
+
+	ring.slots[0].state = MH_SLOT_CLAIMED;
+	/* A pass on nothing first: the one asked for then begins within microseconds of now. */
+	__atomic_store_n(&ring.hdr->pass_wanted, 1, __ATOMIC_SEQ_CST);
+	ck_assert_int_eq(mh_ring_read(&ring, buf, sizeof(buf), &n, &why), 0);
+	now = mh_clock_now_ns();
+	rec.ts_ns = now - MH_RING_SKEW_NS / 2;
+	append(0, &rec, sizeof(rec));
+	rec.ts_ns = now;
+	append(0, &rec, sizeof(rec));
+	deadline = now + MH_RING_PASS_PERIOD_MS * 1000000ULL / 2;
+	__atomic_store_n(&ring.slots[0].head, pos[0], __ATOMIC_RELEASE);
+	__atomic_store_n(&ring.hdr->pass_wanted, 1, __ATOMIC_SEQ_CST);
+	do {
+		ck_assert_int_eq(mh_ring_read(&ring, buf + got, sizeof(buf) - got, &n, &why), 0);
+		mh_ring_release(&ring, n);
+		got += n;
+	} while (got < sizeof(buf) && mh_clock_now_ns() < deadline);
+	ck_assert_uint_eq(got, sizeof(buf));
+}
+END_TEST
+
 static Suite *ring_merge_suite(void)
 {
 	Suite *s = suite_create("ring_merge");
@@ -261,6 +302,7 @@ static Suite *ring_merge_suite(void)
 	tcase_add_checked_fixture(tc, fresh, teardown);
 	tcase_add_test(tc, test_events_merge_in_order);
 	tcase_add_test(tc, test_short_event_breaks_its_slot);
+	tcase_add_test(tc, test_held_records_of_a_wanted_pass_come_soon);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -45,7 +45,9 @@
  *   consumer: passes are paced: one starts MH_RING_PASS_PERIOD_MS after
  *             the last, or at once when a producer set pass_wanted (it
  *             waits for room or a slot, sent an exit-scan request, or
- *             its slot is half full). Each pass: T0 = CLOCK_MONOTONIC; membarrier
+ *             its slot is half full); a pass asked for that held records
+ *             back by the watermark is followed MH_RING_SKEW_NS after its
+ *             T0. Each pass: T0 = CLOCK_MONOTONIC; membarrier
  *             (MEMBARRIER_CMD_GLOBAL_EXPEDITED) or a full fence; then per
  *             slot: acquire state, busy, last_ts, head (the reverse of
  *             the producer's release stores). The watermark W is T0, or
