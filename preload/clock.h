@@ -29,13 +29,13 @@
 #include <linux/types.h>
 
 /*
- * Decide, once per process image, whether the TSC may be used: reads the
- * first processor's flags from /proc/cpuinfo and the current clocksource
- * with open/read (no stdio, no malloc), then calibrates the TSC's rate
- * against clock_gettime. Call before the first mh_clock_ns from a normal
- * context (not a signal handler). Idempotent.
+ * Once per process image: where tsc_usable (the ring header's
+ * MH_RING_TSC, or common/tsc.h's answer), start calibrating the TSC's
+ * rate against clock_gettime; until then and otherwise, readings come
+ * from clock_gettime. Call from a normal context (not a signal handler).
+ * Idempotent.
  */
-void mh_clock_setup(void);
+void mh_clock_setup(bool tsc_usable);
 
 /* True when mh_clock_ns() converts the TSC (set by mh_clock_setup). */
 bool mh_clock_uses_tsc(void);

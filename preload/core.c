@@ -597,11 +597,11 @@ int mh_core_start(const struct mh_core_config *c)
 	image_seed = mh_now_ns() ^ ((__u64)cur_pid << 32);
 	mh_self.tid = 0;
 	mh_self.name_countdown = 0;
-	mh_clock_setup();
 	read_exe_path();
 	err = attach(&ring);
 	if (err)
 		goto out_say;
+	mh_clock_setup(ring.hdr->flags & MH_RING_TSC);
 	/* The slots this pid held before an exec are done with. */
 	mh_ring_close_stale(&ring);
 	mh_stamp_reset(&ring);

@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/tsc.h"
 #include "trace/records.h"
 
 /* Smallest record: a bare header. */
@@ -105,6 +106,8 @@ int mh_ring_create(struct mh_ring *ring, __u64 data_bytes, __u32 flags)
 	ring->merge->membarrier = membarrier_works();
 	if (ring->merge->membarrier)
 		flags |= MH_RING_MEMBARRIER;
+	if (mh_tsc_usable())
+		flags |= MH_RING_TSC;
 
 	/* Not MFD_CLOEXEC: the traced program inherits it across exec. */
 	fd = memfd_create("memhook-ring", MFD_ALLOW_SEALING);

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "memhook/ring.h"
+#include "common/tsc.h"
 #include "preload/clock.h"
 #include "tests/testutil.h"
 
@@ -89,7 +90,7 @@ START_TEST(test_tracks_clock_gettime)
 	pthread_t t[THREADS];
 
 	read_clock = reads[_i];
-	mh_clock_setup();
+	mh_clock_setup(mh_tsc_usable());
 	if (!mh_clock_uses_tsc())
 		mh_test_skip("tracks_clock_gettime",
 			     "no invariant TSC used as the kernel's clocksource: clock_gettime is used as is");
@@ -152,7 +153,7 @@ START_TEST(test_ordered_across_threads)
 	struct handoff h = { .turn = 0 };
 	pthread_t t;
 
-	mh_clock_setup();
+	mh_clock_setup(mh_tsc_usable());
 	if (!mh_clock_uses_tsc())
 		mh_test_skip("ordered_across_threads",
 			     "no invariant TSC used as the kernel's clocksource: clock_gettime is used as is");

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/tsc.h"
 #include "preload/clock.h"
 #include "preload/ring.h"
 #include "preload/stackids.h"
@@ -238,7 +239,7 @@ static int steps(void)
 		fprintf(stderr, "hotpath_steps: stack tables: cannot map\n");
 		return 1;
 	}
-	mh_clock_setup();
+	mh_clock_setup(mh_tsc_usable());
 	batch = (long)(producer.slot_bytes / 2 / PAIR_BYTES);
 	for (int i = 0; i < MH_STACK_CAPTURE_MAX; i++)
 		known[i] = 0x400000 + 0x40 * (__u64)i;

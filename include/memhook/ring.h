@@ -169,6 +169,11 @@ enum mh_ring_flags {
 	 * process registered for it may store busy plainly.
 	 */
 	MH_RING_MEMBARRIER = 0x4,
+	/*
+	 * The TSC may stand in for CLOCK_MONOTONIC on this machine
+	 * (common/tsc.h): asked once by the consumer, not by each producer.
+	 */
+	MH_RING_TSC = 0x8,
 };
 
 enum mh_ring_consumer_state {
