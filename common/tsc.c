@@ -2,8 +2,9 @@
 /*
  * tsc.c - whether the TSC may stand in for CLOCK_MONOTONIC (tsc.h).
  *
- * Never allocates, never calls stdio (open/read only): the preload links
- * it, and calls it where the ring header does not answer (the unit tests).
+ * Asked by the recorder when it creates the ring, and by the clock's
+ * tests and hotpath_steps, which stamp without a recorder. Never
+ * allocates, never calls stdio (open/read only).
  */
 #include "common/tsc.h"
 

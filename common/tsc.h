@@ -6,7 +6,7 @@
  * publishes it in the ring header (MH_RING_TSC), so no traced process
  * pays for /proc/cpuinfo, sysfs and the vDSO probe at its start.
  *
- * Never allocates, never calls stdio: the preload links it too.
+ * Never allocates, never prints.
  */
 #ifndef MEMHOOK_COMMON_TSC_H
 #define MEMHOOK_COMMON_TSC_H

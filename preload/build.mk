@@ -5,8 +5,7 @@
 # recorder, which is the ring's consumer).
 
 PRELOAD_SRCS := $(wildcard preload/*.c)
-# common/tsc.c answers, where the ring header does not, whether the clock may read the TSC.
-PRELOAD_OBJS := $(PRELOAD_SRCS:%.c=$(O)/%.pic.o) $(O)/common/tsc.pic.o
+PRELOAD_OBJS := $(PRELOAD_SRCS:%.c=$(O)/%.pic.o)
 PRELOAD_CORE_OBJS := $(filter-out $(O)/preload/hooks.pic.o $(O)/preload/exit.pic.o,$(PRELOAD_OBJS))
 RING_OBJ := $(O)/preload/ring.pic.o
 PRELOAD_LIBS := $(call pc_libs,libunwind) -ldl -lpthread
@@ -18,12 +17,12 @@ endif
 
 # Hidden visibility: the library exports only what libmemhook.map lists.
 # --no-undefined: it links nothing of the tool's libraries (common/ gives it
-# headers and tsc.c only).
+# headers only).
 # initial-exec TLS: a first access never detours through the loader and
 # into malloc (see struct mh_thread in preload/core.h).
 PRELOAD_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec
 
-$(PRELOAD_OBJS): $(O)/%.pic.o: %.c
+$(O)/preload/%.pic.o: preload/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(PRELOAD_CFLAGS) -c $< -o $@
