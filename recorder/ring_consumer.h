@@ -19,6 +19,7 @@
 
 #include "memhook/events.h"
 #include "memhook/ring.h"
+#include "recorder/ring_records.h"
 
 /*
  * Create the memfd (not CLOEXEC, so the child inherits it), size it, seal
@@ -48,14 +49,6 @@ bool mh_ring_uses_membarrier(const struct mh_ring *ring);
  * mh_ring_max_record(ring) bytes at least.
  */
 int mh_ring_read(struct mh_ring *ring, void *buf, size_t cap, size_t *bytes, const char **why);
-
-/*
- * Why a record with a sane frame may not be taken as the preload's, or
- * NULL: its type is one the preload writes, it is at least as long as its
- * type's fixed part, and a PROCESS record holds its path. Pure: the
- * fuzzer calls it on anything.
- */
-const char *mh_ring_record_error(const struct mh_rec_hdr *rec);
 
 /*
  * Give the slots back the room of every record read so far (bytes is

@@ -70,7 +70,7 @@ $(O)/tests/progs/fid_status: EXAMPLE_CFLAGS += -Iinclude
 # memcheck, addr2line or the program's own pagemap), kernel (the BPF stream;
 # skipped without privileges), e2e (everything else: the memhook command
 # end to end). `make check` runs them all, layers first.
-CHECK_UNIT := addrindex blocks clock compact_decode image mark modmap ring ring_merge \
+CHECK_UNIT := addrindex blocks clock compact_decode image mark modmap ring ring_layout ring_merge \
 	ring_prefault series slots_prove stackids suppress trace report unwind options timeunit \
 	procmaps
 CHECK_ORACLE := oracle verdicts attribution attribution_reports symbolize shells lossy fidelity

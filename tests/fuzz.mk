@@ -42,8 +42,9 @@ $(FUZZ_DIR)/fuzz_columns_decode: $(FUZZ_COLUMNS_SRCS) $(wildcard trace/*.h)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $(FUZZ_COLUMNS_SRCS)
 
 # The recorder's side of the event ring: header and data area from the input.
-FUZZ_RING_SRCS := tests/fuzz/fuzz_ring_reader.c recorder/ring_consumer.c recorder/liveset.c common/bigmem.c \
-	common/blocks.c common/image.c trace/records.c
+FUZZ_RING_SRCS := tests/fuzz/fuzz_ring_reader.c recorder/ring_consumer.c recorder/ring_records.c \
+	recorder/liveset.c common/bigmem.c common/blocks.c common/image.c common/tsc.c \
+	trace/records.c
 
 $(FUZZ_DIR)/fuzz_ring_reader: $(FUZZ_RING_SRCS) $(wildcard recorder/*.h) $(wildcard include/memhook/*.h)
 	$(call msg,FUZZ,$@)
