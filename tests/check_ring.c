@@ -180,20 +180,32 @@ static void make_ring(__u64 data_bytes, __u32 flags)
 	last_ts = 0;
 }
 
-START_TEST(test_wraparound)
+/*
+ * Put total records from producer 0 in uneven batches, so that they meet
+ * the slot's end at every offset, draining after each. Returns how many
+ * were drained.
+ */
+static unsigned int put_in_uneven_batches(__u32 total, __u32 *next)
 {
-	__u32 next[MAX_PRODUCERS] = { 0 };
-	__u32 seq = 0, seen = 0, total = 30000;
+	__u32 seq = 0, seen = 0;
 
-	make_ring(64 << 10, 0);
 	while (seq < total) {
-		/* Fill in uneven batches so records meet the slot's end at every offset. */
 		unsigned int batch = 1 + seq % 13;
 
 		while (batch-- && seq < total)
 			ck_assert(put(&ring, 0, seq++));
 		seen += drain_all(&ring, next);
 	}
+	return seen;
+}
+
+START_TEST(test_wraparound)
+{
+	__u32 next[MAX_PRODUCERS] = { 0 };
+	__u32 seen, total = 30000;
+
+	make_ring(64 << 10, 0);
+	seen = put_in_uneven_batches(total, next);
 	seen += drain_all(&ring, next);
 	ck_assert_uint_eq(seen, total);
 	ck_assert_uint_eq(next[0], total);
@@ -212,18 +224,11 @@ END_TEST
 START_TEST(test_events_of_any_size)
 {
 	__u32 next[MAX_PRODUCERS] = { 0 };
-	__u32 seq = 0, seen = 0, total = 30000;
+	__u32 total = 30000;
 
 	as_events = true;
 	make_ring(64 << 10, 0);
-	while (seq < total) {
-		unsigned int batch = 1 + seq % 13;
-
-		while (batch-- && seq < total)
-			ck_assert(put(&ring, 0, seq++));
-		seen += drain_all(&ring, next);
-	}
-	ck_assert_uint_eq(seen, total);
+	ck_assert_uint_eq(put_in_uneven_batches(total, next), total);
 	ck_assert_uint_eq(next[0], total);
 }
 END_TEST
