@@ -14,21 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/types.h>
-
 /* Bytes of /proc/cpuinfo read: the first processor's block is well within it. */
 #define CPUINFO_BYTES 8192
 /* Calls timed to tell a vDSO clock_gettime from a system call. */
 #define PROBE_READS 8
-
-static __u64 rdtsc(void)
-{
-#if defined(__x86_64__)
-	return __builtin_ia32_rdtsc();
-#else
-	return 0;
-#endif
-}
 
 /* Read up to size - 1 bytes of path, NUL-terminated; false if unreadable. */
 static bool read_text(const char *path, char *buf, size_t size)
@@ -63,13 +52,13 @@ static __u64 shortest(bool vdso)
 	__u64 best = ~0ULL;
 
 	for (int i = 0; i < PROBE_READS; i++) {
-		__u64 t = rdtsc();
+		__u64 t = mh_clock_rdtsc();
 
 		if (vdso)
 			clock_gettime(CLOCK_MONOTONIC, &ts);
 		else
 			syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
-		t = rdtsc() - t;
+		t = mh_clock_rdtsc() - t;
 		best = t < best ? t : best;
 	}
 	return best;

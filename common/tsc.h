@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tsc.h - whether the TSC may stand in for CLOCK_MONOTONIC (the
- * preload's stamps, preload/clock.h). The answer is the machine's and
+ * tsc.h - reading the TSC, and whether it may stand in for
+ * CLOCK_MONOTONIC (the preload's stamps, preload/clock.h). The answer is the machine's and
  * its kernel's, the same for every process: the recorder asks once and
  * publishes it in the ring header (MH_RING_TSC), so no traced process
  * pays for /proc/cpuinfo, sysfs and the vDSO probe at its start.
@@ -12,6 +12,18 @@
 #define MEMHOOK_COMMON_TSC_H
 
 #include <stdbool.h>
+
+#include <linux/types.h>
+
+/* The TSC, unordered (0 where there is none). Thread-safe and async-signal-safe. */
+static inline __u64 mh_clock_rdtsc(void)
+{
+#if defined(__x86_64__)
+	return __builtin_ia32_rdtsc();
+#else
+	return 0;
+#endif
+}
 
 /*
  * Invariant TSC (constant_tsc and nonstop_tsc in the first processor's

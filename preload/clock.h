@@ -28,6 +28,8 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
+#include "common/tsc.h"
+
 /*
  * Once per process image: where tsc_usable (the ring header's
  * MH_RING_TSC, or common/tsc.h's answer), start calibrating the TSC's
@@ -96,15 +98,6 @@ extern __thread __u64 mh_clock_last_ns
 
 __u64 mh_clock_gettime_ns(void) __attribute__((visibility("hidden")));
 __u64 mh_clock_refresh(__u64 tsc) __attribute__((visibility("hidden")));
-
-static inline __u64 mh_clock_rdtsc(void)
-{
-#if defined(__x86_64__)
-	return __builtin_ia32_rdtsc();
-#else
-	return 0;
-#endif
-}
 
 /*
  * rdtsc once everything before it has run, as the vDSO reads it: an
