@@ -43,7 +43,8 @@
 /*
  * Columns of one chunk with a group of their own (in order, from the
  * header words); the others, and the last len % GROUP values of each,
- * go a byte at a time. A kernel stream's chunk uses some 60 columns.
+ * go a byte at a time. A kernel chunk has at most 12 record types of at
+ * most 11 columns, fewer with 8 values or more.
  */
 #define GROUPS_MAX 128
 /* Groups need the bytes of a word in memory order, lowest first. */
