@@ -233,7 +233,7 @@ static void place_columns(const struct layout *l, struct columns *c, __u32 count
 	c->tail = start;
 }
 
-/* Value k of a column (len values, planes at planes) is in a whole group of its own. */
+/* Value k of col goes through col's group: it has one, and k is in a whole group of eight. */
 static inline bool grouped(const struct column *col, __u32 k)
 {
 	return col->group && k < (col->len & ~(__u32)(GROUP - 1));
