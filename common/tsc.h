@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tsc.h - reading the TSC, and whether it may stand in for
- * CLOCK_MONOTONIC (the preload's stamps, preload/clock.h). The answer is the machine's and
- * its kernel's, the same for every process: the recorder asks once and
- * publishes it in the ring header (MH_RING_TSC), so no traced process
- * pays for /proc/cpuinfo, sysfs and the vDSO probe at its start.
+ * CLOCK_MONOTONIC (the preload's stamps, preload/clock.h). The answer is
+ * the machine's and its kernel's, the same for every process: the
+ * recorder asks once and publishes it in the ring header (MH_RING_TSC),
+ * so no traced process pays for /proc/cpuinfo, sysfs and the vDSO probe
+ * at its start.
  *
  * Never allocates, never prints.
  */
