@@ -4,7 +4,8 @@
  * thread touches: its first lap is mapped ahead of its writes
  * (preload/ring.c, prefault), not faulted in page by page, and while the
  * consumer keeps up it cuts its laps short (reuse) and stays in the
- * slot's first part, its records intact and in order.
+ * slot's first part, its records intact and in order, until it has had to
+ * wait for room.
  *
  * Oracle: the kernel's count of the thread's page faults, a software perf
  * event, which counts traps only (not the pages MADV_POPULATE_WRITE maps);
@@ -13,6 +14,8 @@
  */
 #include <check.h>
 #include <linux/perf_event.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -165,6 +168,84 @@ START_TEST(test_lap_whole_when_behind)
 }
 END_TEST
 
+/* Put record number seq (its stamp seq + 1) into the calling thread's slot. */
+static void put_seq(struct mh_ring *ring, __u64 seq)
+{
+	unsigned char *r = mh_ring_reserve(ring, REC_BYTES);
+	__u64 ts = seq + 1;
+
+	ck_assert_ptr_nonnull(r);
+	memset(r + sizeof(struct mh_rec_hdr), 0, REC_BYTES - sizeof(struct mh_rec_hdr));
+	memcpy(r + sizeof(struct mh_rec_hdr), &ts, sizeof(ts));
+	memcpy(r + sizeof(struct mh_rec_hdr) + sizeof(ts), &seq, sizeof(seq));
+	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_THREAD, .size = REC_BYTES });
+}
+
+/*
+ * The offset into its slot at which the calling thread's next lap ends,
+ * writing records (numbered from *seq on) while the consumer keeps up
+ * (drained every 64 KiB, *read the next number due).
+ */
+static __u64 next_lap_end(struct mh_ring *ring, __u64 *seq, __u64 *read)
+{
+	for (;;) {
+		__u64 before = mh_ring_me.head;
+
+		put_seq(ring, (*seq)++);
+		if (mh_ring_me.head - before > REC_BYTES)
+			return before & (mh_ring_me.bytes - 1);
+		if (*seq % ((64 << 10) / REC_BYTES) == 0)
+			*read = drain(ring, *read);
+	}
+}
+
+/* A consumer that takes nothing until the producer waits, then all there is. */
+struct late_consumer {
+	struct mh_ring *ring;
+	__u64 read;		/* the record number due next */
+};
+
+static void *drain_once_waited(void *arg)
+{
+	struct late_consumer *c = arg;
+
+	while (!__atomic_load_n(&c->ring->hdr->producer_waits, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	c->read = drain(c->ring, c->read);
+	return NULL;
+}
+
+/*
+ * A thread that had to wait for room cuts its next laps twice as far
+ * into its slot (2 MiB): right after a cut its room is what the consumer
+ * took of the lap, and a thread that outran that once would again. The
+ * same thread, fresh, cuts them at the first MiB or so.
+ */
+START_TEST(test_lap_cut_later_after_a_wait)
+{
+	struct mh_ring ring;
+	struct late_consumer late = { &ring, 0 };
+	__u64 seq = 0, read = 0, fresh;
+	pthread_t consumer;
+
+	ck_assert_int_eq(mh_ring_create(&ring, MH_RING_DEFAULT_DATA_BYTES, 0), 0);
+	fresh = next_lap_end(&ring, &seq, &read);
+	ck_assert_uint_ge(fresh, 1 << 20);
+	ck_assert_uint_lt(fresh, 2 << 20);
+	late.read = drain(&ring, read);
+	ck_assert_int_eq(pthread_create(&consumer, NULL, drain_once_waited, &late), 0);
+	while (!__atomic_load_n(&ring.hdr->producer_waits, __ATOMIC_ACQUIRE))
+		put_seq(&ring, seq++);
+	ck_assert_int_eq(pthread_join(consumer, NULL), 0);
+	read = drain(&ring, late.read);
+	ck_assert_uint_ge(next_lap_end(&ring, &seq, &read), 2 << 20);
+	ck_assert_uint_eq(drain(&ring, read), seq);
+	ck_assert_uint_eq(ring.hdr->lost_records, 0);
+	mh_ring_close_slot(&ring);
+	mh_ring_destroy(&ring);
+}
+END_TEST
+
 /* A lossy ring's laps are whole: its records are dropped, not waited for. */
 START_TEST(test_lap_whole_when_lossy)
 {
@@ -181,6 +262,7 @@ static Suite *prefault_suite(void)
 	tcase_add_test(tc, test_first_lap_prefaulted_big_slot);
 	tcase_add_test(tc, test_lap_cut_short_when_drained);
 	tcase_add_test(tc, test_lap_whole_when_behind);
+	tcase_add_test(tc, test_lap_cut_later_after_a_wait);
 	tcase_add_test(tc, test_lap_whole_when_lossy);
 	suite_add_tcase(s, tc);
 	return s;
