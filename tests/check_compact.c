@@ -685,6 +685,62 @@ START_TEST(freed_block_by_rank)
 END_TEST
 
 /*
+ * A free is named from its own thread's previous free (version 10 on):
+ * two threads allocate two blocks each, A's then B's, and free them in
+ * turns, each its own in order, which names every block by a 0 (each
+ * thread starts at the chunk's position where it first came). Version 9
+ * named a free from any thread's previous one: 0, 2, 3, 2. Each payload
+ * decodes to the records under its own version's rule, not the other's.
+ */
+START_TEST(frees_named_per_thread)
+{
+	static const unsigned char v10[] = { 0, 0, 0, 0 }, v9[] = { 0, 2, 3, 2 };
+	static const __u64 alloc_addr[4] = { 0x1000, 0x2000, 0x3000, 0x4000 };
+	static const unsigned free_of[4] = { 0, 2, 1, 3 };
+	struct mh_rec_alloc a;
+	struct mh_rec_free f;
+	unsigned char in[4 * (sizeof(a) + sizeof(f))], out[sizeof(in)];
+	unsigned char packed[MH_TRACE_COMPACT_BOUND(sizeof(in))];
+	struct mh_trace_compact *c = mh_trace_compact_new();
+	unsigned char *refs;
+	size_t bytes = 0, len;
+	__u32 refs_len, tid;
+
+	ck_assert_ptr_nonnull(c);
+	for (unsigned i = 0; i < 4; i++) {
+		tid = i < 2 ? 3 : 4;
+		a = (struct mh_rec_alloc){ { MH_REC_ALLOC, 0, sizeof(a) }, 100 + i, alloc_addr[i],
+					   32 + 16 * i, 7, tid, 3 };
+		memcpy(in + bytes, &a, sizeof(a));
+		bytes += sizeof(a);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		tid = free_of[i] < 2 ? 3 : 4;
+		f = (struct mh_rec_free){ { MH_REC_FREE, 0, sizeof(f) }, 200 + i,
+					  alloc_addr[free_of[i]], 0, tid, 3 };
+		memcpy(in + bytes, &f, sizeof(f));
+		bytes += sizeof(f);
+	}
+	len = mh_trace_compact_encode(c, in, bytes, packed);
+	refs = (unsigned char *)part_of(packed, PART_ADDR, &refs_len);
+	ck_assert_uint_eq(refs_len, sizeof(v10));
+	ck_assert_int_eq(memcmp(refs, v10, sizeof(v10)), 0);
+	ck_assert_int_eq(mh_trace_compact_decode(c, packed, len, out, bytes, 8), 0);
+	ck_assert_int_eq(memcmp(out, in, bytes), 0);
+	mh_trace_compact_set_version(c, 9);
+	ck_assert(mh_trace_compact_decode(c, packed, len, out, bytes, 8) != 0 ||
+		  memcmp(out, in, bytes) != 0);
+	memcpy(refs, v9, sizeof(v9));
+	ck_assert_int_eq(mh_trace_compact_decode(c, packed, len, out, bytes, 8), 0);
+	ck_assert_int_eq(memcmp(out, in, bytes), 0);
+	mh_trace_compact_set_version(c, MH_TRACE_VERSION);
+	ck_assert(mh_trace_compact_decode(c, packed, len, out, bytes, 8) != 0 ||
+		  memcmp(out, in, bytes) != 0);
+	mh_trace_compact_free(c);
+}
+END_TEST
+
+/*
  * A record the encoding copies is checked by the reader as in any other
  * chunk, though the chunk's events are not walked again: a stack whose
  * depth runs past its record, between two allocations, is refused.
@@ -782,6 +838,7 @@ static Suite *compact_suite(void)
 	tcase_add_test(tc, encodings_by_hand);
 	tcase_add_test(tc, heap_patterns);
 	tcase_add_test(tc, freed_block_by_rank);
+	tcase_add_test(tc, frees_named_per_thread);
 	tcase_add_test(tc, copied_record_is_checked);
 	tcase_add_test(tc, records_taken_in_slices);
 	suite_add_tcase(s, tc);

@@ -71,6 +71,7 @@ struct thread {
 	__u64 ts;			/* of its previous event, in time units */
 	__u64 addr;			/* its previous address */
 	__u64 new_addr;			/* its previous address new to the chunk, not freed */
+	__u64 free_next;		/* position after its previous free's allocation */
 	__u64 recent[RECENT];		/* its last stack ids, most recent first */
 	union {
 		struct {
@@ -106,7 +107,7 @@ struct mh_trace_compact {
 	size_t scratch_part_bytes;
 	unsigned char *at[PARTS];	/* encoder: where each part of the open chunk goes on */
 	size_t room;			/* encoder: record bytes the open chunk may still take */
-	__u64 free_next;		/* position after the previous free's allocation */
+	__u64 free_next;		/* decoder, before version 10: after any thread's free */
 	__u32 gen;			/* the chunk being coded */
 	__u32 copies;			/* decoder: records of the chunk stored as they are */
 	__u32 unit_ns;			/* the trace's time unit: stamps are coded in it */
@@ -114,6 +115,7 @@ struct mh_trace_compact {
 	__u32 unit_odd;			/* a shift but for units not a power of two */
 	bool v4;			/* decoder: the trace is of version 4 */
 	bool large_classes;		/* size_class() has classes for large blocks */
+	bool thread_frees;		/* frees are named from their thread's previous one */
 	unsigned parts;			/* decoder: parts in the trace's version */
 	unsigned char part[PARTS];	/* decoder: where the trace's version puts each part */
 };
@@ -158,9 +160,13 @@ static inline int positions_for(struct mh_trace_compact *c, size_t bytes)
 	return 0;
 }
 
-/* A thread first seen in this chunk starts from the chunk's previous event. */
+/*
+ * A thread first seen in this chunk starts from the chunk's previous
+ * event, its next free position at addr_count, where the chunk's next
+ * address goes: its blocks allocated in the chunk are all from there on.
+ */
 static inline struct thread *add_thread(struct mh_trace_compact *c, const struct chunk *ck,
-					__u32 pid, __u32 tid)
+					__u32 pid, __u32 tid, __u32 addr_count)
 {
 	struct thread *t = &c->threads[c->thread_count++];
 
@@ -168,6 +174,7 @@ static inline struct thread *add_thread(struct mh_trace_compact *c, const struct
 	t->ts = ck->last_ts;
 	t->addr = ck->last_addr;
 	t->new_addr = ck->last_addr;
+	t->free_next = addr_count;
 	t->pid = pid;
 	t->tid = tid;
 	return t;

@@ -137,10 +137,10 @@ struct decoding {
 	struct thread *t;		/* the previous event's, NULL before the chunk's first */
 	__u64 *addrs;			/* c->addrs, c->classes, c->addr_count, c->free_next */
 	__u8 *classes;
-	__u64 free_next;
+	__u64 free_next;		/* before version 10: after any thread's previous free */
 	__u32 addr_count;
 	__u32 unit_ns;
-	bool v4, large_classes;
+	bool v4, large_classes, thread_frees;
 };
 
 /*
@@ -168,10 +168,11 @@ struct thread_or_err {
 
 /*
  * A thread new to the chunk, which starts from the chunk's previous
- * event: that of the previous event's thread (prev), if any.
+ * event: that of the previous event's thread (prev), if any; and where
+ * the chunk's next address (number addr_count) goes.
  */
 static struct thread_or_err new_thread(struct mh_trace_compact *c, const struct thread *prev,
-				       __u64 pid, __u64 tid)
+				       __u64 pid, __u64 tid, __u32 addr_count)
 {
 	struct chunk ck = { .last_ts = prev ? prev->ts : 0, .last_addr = prev ? prev->addr : 0 };
 	int err;
@@ -181,7 +182,7 @@ static struct thread_or_err new_thread(struct mh_trace_compact *c, const struct 
 	err = RESERVE(c, thread);
 	if (err)
 		return (struct thread_or_err){ NULL, err };
-	return (struct thread_or_err){ add_thread(c, &ck, (__u32)pid, (__u32)tid), 0 };
+	return (struct thread_or_err){ add_thread(c, &ck, (__u32)pid, (__u32)tid, addr_count), 0 };
 }
 
 /* The thread an event names, or -EBADMSG for a reference to no thread, or -ENOMEM. */
@@ -198,7 +199,7 @@ get_thread(struct mh_trace_compact *c, struct decoding *d)
 	tid = get_varint(&d->in, P_THREAD, false);
 	if (d->in.bad)
 		return (struct thread_or_err){ NULL, -EBADMSG };
-	return new_thread(c, d->t, pid, tid);
+	return new_thread(c, d->t, pid, tid, d->addr_count);
 }
 
 /* The stack id a code names; sets in->bad for a reference to no stack. */
@@ -248,12 +249,16 @@ get_addr(struct mh_trace_compact *c, struct decoding *d, bool freed, unsigned cl
 	else
 		v = get_varint(&d->in, PART(c, freed ? P_ADDR_FREED : P_ADDR_NEW, fast), false);
 	if (ref && freed && !v4) {
-		v = d->free_next + unzigzag(v);
+		/* Version 10 on, from the thread's previous free's; before, any thread's. */
+		v = (d->thread_frees ? t->free_next : d->free_next) + unzigzag(v);
 		if (v >= d->addr_count) {
 			d->in.bad = true;
 			return 0;
 		}
-		d->free_next = v + 1;
+		if (d->thread_frees)
+			t->free_next = v + 1;
+		else
+			d->free_next = v + 1;
 		a = d->addrs[v];
 		freed_push(&c->freed, d->classes[v], a);
 	} else if (ref && !v4 && !(v & 1)) {
@@ -507,7 +512,7 @@ ssize_t mh_trace_compact_decode_some(struct mh_trace_compact *c, struct mh_trace
 	bool modern = c->parts == PARTS;
 	struct decoding d = {
 		cur->in, cur->t, c->addrs, c->classes, c->free_next, c->addr_count,
-		c->unit_ns, c->v4, c->large_classes,
+		c->unit_ns, c->v4, c->large_classes, c->thread_frees,
 	};
 	size_t done = 0, w, left = cur->raw_bytes - cur->used;
 	__u32 records = cur->records, count = cur->count;

@@ -31,8 +31,10 @@
  *    fields, and keeps variable parts out of the planes
  * 9: the compact encoding keeps the freed addresses of large blocks by size;
  *    the column layout codes a file's first fault's inode against its KFILE's
+ * 10: the compact encoding names a freed address from the same thread's
+ *    previous free's
  */
-#define MH_TRACE_VERSION 9
+#define MH_TRACE_VERSION 10
 /* Oldest version a reader of this build still reads. */
 #define MH_TRACE_VERSION_MIN 1
 #define MH_CHUNK_MAGIC 0x4b43484dU	/* "MHCK" little-endian */
@@ -67,6 +69,8 @@ enum mh_chunk_flags {
 #define MH_TRACE_VERSION_FIELD_COLUMNS 8
 /* Oldest version whose compact encoding has size classes for large blocks. */
 #define MH_TRACE_VERSION_LARGE_CLASSES 9
+/* Oldest version whose compact encoding keeps each thread's next free position. */
+#define MH_TRACE_VERSION_THREAD_FREES 10
 /* Oldest version whose column layout codes a KFILE's next FILE fault against it. */
 #define MH_TRACE_VERSION_FILE_FAULT 9
 /* Coarsest time unit a reader accepts, ns (a second). */

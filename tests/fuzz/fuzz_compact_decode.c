@@ -4,9 +4,9 @@
  * (trace/compact.c) on its own, below zstd and the chunk CRC, which
  * mutated traces seldom get through. Input: the promised record bytes
  * (__u32: bits 31 and 30 set for the current version's encoding, or with
- * bit 0 version 8's (as 6's and 7's), bit 31 alone for version 5's, bit 31
- * clear for version 4's; bits 20-29 the time unit less 1, ns; the rest
- * capped, bit 0 cleared for version 8),
+ * bit 0 version 8's (as 6's and 7's), with bit 1 version 9's, bit 31 alone
+ * for version 5's, bit 31 clear for version 4's; bits 20-29 the time unit
+ * less 1, ns; the rest capped, bits 0 and 1 cleared with bits 31 and 30),
  * the promised record count (__u32), then
  * the encoded payload. The decoder must return 0 or an error, never read past the
  * payload or write past the promised bytes (AddressSanitizer checks both:
@@ -42,9 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(&raw_bytes, data, 4);
 	memcpy(&count, data + 4, 4);
 	mh_trace_compact_set_version(c, raw_bytes >> 30 != 3 ? (raw_bytes >> 31 ? 5 : 4) :
-					raw_bytes & 1 ? 8 : MH_TRACE_VERSION);
+					raw_bytes & 1 ? 8 : raw_bytes & 2 ? 9 : MH_TRACE_VERSION);
 	mh_trace_compact_set_time_unit(c, (raw_bytes >> 20 & 0x3ff) + 1);
-	raw_bytes = (raw_bytes >> 30 == 3 ? raw_bytes & ~1U : raw_bytes) % FUZZ_MAX_RAW_BYTES;
+	raw_bytes = (raw_bytes >> 30 == 3 ? raw_bytes & ~3U : raw_bytes) % FUZZ_MAX_RAW_BYTES;
 	len = size - 8;
 	/* Exact-size copies, so any over-read or over-write is outside an allocation. */
 	out = malloc(raw_bytes ? raw_bytes : 1);
