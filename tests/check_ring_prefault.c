@@ -116,6 +116,19 @@ static __u64 drain(struct mh_ring *ring, __u64 next)
 	return next;
 }
 
+/* Put record number seq (its stamp seq + 1) into the calling thread's slot. */
+static void put_seq(struct mh_ring *ring, __u64 seq)
+{
+	unsigned char *r = mh_ring_reserve(ring, REC_BYTES);
+	__u64 ts = seq + 1;
+
+	ck_assert_ptr_nonnull(r);
+	memset(r + sizeof(struct mh_rec_hdr), 0, REC_BYTES - sizeof(struct mh_rec_hdr));
+	memcpy(r + sizeof(struct mh_rec_hdr), &ts, sizeof(ts));
+	memcpy(r + sizeof(struct mh_rec_hdr) + sizeof(ts), &seq, sizeof(seq));
+	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_THREAD, .size = REC_BYTES });
+}
+
 /*
  * 3 MiB of records into the first thread's 8 MiB slot of a default ring,
  * drained every 64 KiB if drained, else at the end: every record comes
@@ -129,14 +142,7 @@ static __u64 write_three_mib(__u32 flags, bool drained)
 	ck_assert_int_eq(mh_ring_create(&ring, MH_RING_DEFAULT_DATA_BYTES, flags), 0);
 	ck_assert_uint_eq(ring.big_bytes, 8 << 20);
 	while (seq * REC_BYTES < (3 << 20)) {
-		unsigned char *r = mh_ring_reserve(&ring, REC_BYTES);
-		__u64 ts = seq + 1;
-
-		ck_assert_ptr_nonnull(r);
-		memset(r + sizeof(struct mh_rec_hdr), 0, REC_BYTES - sizeof(struct mh_rec_hdr));
-		memcpy(r + sizeof(struct mh_rec_hdr), &ts, sizeof(ts));
-		memcpy(r + sizeof(struct mh_rec_hdr) + sizeof(ts), &seq, sizeof(seq));
-		mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_THREAD, .size = REC_BYTES });
+		put_seq(&ring, seq);
 		if (++seq % ((64 << 10) / REC_BYTES) == 0 && drained)
 			read = drain(&ring, read);
 	}
@@ -167,19 +173,6 @@ START_TEST(test_lap_whole_when_behind)
 	ck_assert_uint_lt(write_three_mib(0, false), 8 << 20);
 }
 END_TEST
-
-/* Put record number seq (its stamp seq + 1) into the calling thread's slot. */
-static void put_seq(struct mh_ring *ring, __u64 seq)
-{
-	unsigned char *r = mh_ring_reserve(ring, REC_BYTES);
-	__u64 ts = seq + 1;
-
-	ck_assert_ptr_nonnull(r);
-	memset(r + sizeof(struct mh_rec_hdr), 0, REC_BYTES - sizeof(struct mh_rec_hdr));
-	memcpy(r + sizeof(struct mh_rec_hdr), &ts, sizeof(ts));
-	memcpy(r + sizeof(struct mh_rec_hdr) + sizeof(ts), &seq, sizeof(seq));
-	mh_ring_commit(r, (struct mh_rec_hdr){ .type = MH_REC_THREAD, .size = REC_BYTES });
-}
 
 /*
  * The offset into its slot at which the calling thread's next lap ends,
