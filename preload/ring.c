@@ -523,25 +523,25 @@ void *mh_ring_reserve_slow(struct mh_ring *ring, __u32 bytes, __u64 *pos)
  * Cut the lap short here (the next record starts the next lap: a wrap
  * mark, as at the slot's end) if the head is the thread's reuse span
  * (REUSE_BYTES at first) or more into the slot and the consumer less
- * than a quarter of that behind. The
- * first write to each page of the ring costs a trap to the hypervisor
- * where its page tables are shadowed (the PVM guest this was measured
- * in: 12-26 us a page, MADV_POPULATE_WRITE or not): git log -p wrote its
- * 11 MB through all 2,048 pages of its 8 MiB slot (25-50 ms at those
- * rates) while the consumer, which takes the records every millisecond,
- * was a few dozen KiB behind. A thread whose consumer keeps up so stays in the
- * slot's first MiB or so, and one whose consumer lags (a burst) goes on
- * through the slot, as it has room there. Right after a cut the lap's
- * skipped rest counts as used until the consumer passes the mark (its
- * next pass): the room is then three quarters of the span and more. A
- * thread that writes fast fills that while the consumer is held up (it
- * shares two cores with the packer and the kernel collector): python3,
- * writing 200 MB/s, waited for room 16 to 87 times a run, 15 to 73 ms in
- * all (four runs), and 0 to 2 times without cuts. So every wait for room
- * doubles the thread's span, up to its slot (no more cuts): such a thread
- * soon goes through its whole slot, and one that never waits (git log
- * -p) keeps to its first MiB. A lossy ring keeps whole laps: its records
- * are dropped, not waited for.
+ * than a quarter of that behind. The first write to each page of the
+ * ring costs a trap to the hypervisor where its page tables are shadowed
+ * (the PVM guest this was measured in: 12-26 us a page,
+ * MADV_POPULATE_WRITE or not): git log -p wrote its 11 MB through all
+ * 2,048 pages of its 8 MiB slot (25-50 ms at those rates) while the
+ * consumer, which takes the records every millisecond, was a few dozen
+ * KiB behind. A thread whose consumer keeps up so stays in the slot's
+ * first MiB or so, and one whose consumer lags (a burst) goes on through
+ * the slot, as it has room there. Right after a cut the lap's skipped
+ * rest counts as used until the consumer passes the mark (its next
+ * pass): the room is then three quarters of the span and more, which a
+ * thread that writes fast fills whenever the consumer is held up a
+ * moment: python3 (bench/run.sh's workload, 14.7M records, about 650 MB
+ * in 2 s) waited for room 16 to 87 times a run, 15 to 73 ms in all (four
+ * runs), and 0 to 2 times without cuts. So every wait for room doubles
+ * the thread's span, up to its slot (no more cuts): such a thread soon
+ * goes through its whole slot, and one that never waits (git log -p)
+ * keeps to its first MiB. A lossy ring keeps whole laps: its records are
+ * dropped, not waited for.
  */
 static bool reuse(void)
 {

@@ -14,8 +14,8 @@
  * table of stack ids, with its 8 bytes the first time. An address seen
  * before in the chunk is a reference: a free names its allocation
  * relative to its thread's previous free's (blocks die in the order they
- * were born), an allocation a block freed a moment ago by its rank among its
- * size class's last frees (glibc's tcache is LIFO per class). zstd then
+ * were born), an allocation a block freed a moment ago by its rank among
+ * its size class's last frees (glibc's tcache is LIFO per class). zstd then
  * sees a short, repetitive byte stream instead of 8-byte words. Records of every
  * other type, and event records of a size or kind the encoding cannot
  * express, are copied after a zero tag byte.
@@ -224,17 +224,17 @@ put_stack(struct mh_trace_compact *c, struct thread *t, __u64 id, struct output 
  * An address seen before in this chunk is a reference to its latest
  * position in the chunk's address list: for a freed address (a free, a
  * REALLOC's old address) the difference from the position after the
- * thread's previous such reference (programs often free in the order they
- * allocated, each thread its own blocks: with one position for all
+ * thread's previous such reference (programs often free in the order
+ * they allocated, each thread its own blocks: with one position for all
  * threads, two threads' frees in turn named each a few positions away,
- * and alloc_bench 2's freed references took 2.37 MB of a 10.6 MB chunk
- * encoding, 0.61 MB with one per thread); an allocated one (of size class cls) is, when it is among
- * its class's last freed blocks, twice its rank there, else twice how
- * many addresses back it was, plus 1. Any other address is a difference: a freed one
- * from the thread's previous address, an allocated one from the thread's
- * previous allocated address new to the chunk (the heap's top moves on
- * while old blocks are freed in between). Sets *ref when it is a
- * reference.
+ * and alloc_bench 2's freed references took 2.37 MB of 10.6 MB of
+ * compressed parts, 0.61 MB with one per thread); an allocated one (of
+ * size class cls) is, when it is among its class's last freed blocks,
+ * twice its rank there, else twice how many addresses back it was, plus
+ * 1. Any other address is a difference: a freed one from the thread's
+ * previous address, an allocated one from the thread's previous
+ * allocated address new to the chunk (the heap's top moves on while old
+ * blocks are freed in between). Sets *ref when it is a reference.
  *
  * The address table's slots keep the address's latest position in the
  * chunk shifted by POS_SHIFT and, below, the size class of the allocation
