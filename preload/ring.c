@@ -54,7 +54,7 @@
 /*
  * A lap may be cut short at the first step mark this far into the slot
  * where the consumer is less than a quarter of it behind (see reuse), at
- * first: each wait for room doubles it for the thread (reuse_span).
+ * first: each wait for room doubles it for the thread (reuse_span()).
  */
 #define REUSE_BYTES (1U << 20)
 
@@ -72,8 +72,14 @@ static uintptr_t page_size;
 static __thread __u64 prefault_lap_end __attribute__((tls_model("initial-exec")));
 /* The slot position up to which the calling thread has mapped its first lap. */
 static __thread __u64 prefault_done __attribute__((tls_model("initial-exec")));
-/* How far into its slot the calling thread's laps may be cut short (reuse); 0: REUSE_BYTES. */
-static __thread __u64 reuse_span __attribute__((tls_model("initial-exec")));
+/* The times the calling thread's reuse span doubled (reuse_span()). */
+static __thread unsigned int reuse_doublings __attribute__((tls_model("initial-exec")));
+
+/* How far into its slot the calling thread's laps may be cut short (reuse). */
+static inline __u64 reuse_span(void)
+{
+	return (__u64)REUSE_BYTES << reuse_doublings;
+}
 
 /* Register for the consumer's membarrier; without it, busy = 1 is an exchange. */
 static void choose_busy_store(struct mh_ring *ring)
@@ -428,11 +434,13 @@ static __attribute__((noinline, cold)) bool make_room(struct mh_ring *ring, __u6
 		moved = promote(ring);
 		if (moved > 0)
 			return true;
-		/* Out of room: the thread's next cuts leave it twice as much (reuse). */
-		if (!moved && reuse_span < mh_ring_me.bytes)
-			reuse_span = 2 * (reuse_span ? reuse_span : REUSE_BYTES);
-		if (!moved && wait_until(ring, room_for, need) && !slot_broken())
-			return true;
+		if (!moved) {
+			/* Out of room: the thread's next cuts leave it twice as much (reuse). */
+			if (reuse_span() < mh_ring_me.bytes)
+				reuse_doublings++;
+			if (wait_until(ring, room_for, need) && !slot_broken())
+				return true;
+		}
 	}
 lost:
 	count_lost(ring);
@@ -546,7 +554,7 @@ void *mh_ring_reserve_slow(struct mh_ring *ring, __u32 bytes, __u64 *pos)
 static bool reuse(void)
 {
 	__u64 off = mh_ring_me.head & (mh_ring_me.bytes - 1);
-	__u64 span = reuse_span ? reuse_span : REUSE_BYTES;
+	__u64 span = reuse_span();
 
 	if (off < span || mh_ring_me.ring->hdr->flags & MH_RING_LOSSY ||
 	    mh_ring_me.head - __atomic_load_n(&mh_ring_me.slot->tail, __ATOMIC_ACQUIRE) > span / 4)
